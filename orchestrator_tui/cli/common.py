@@ -1,0 +1,87 @@
+"""What every CLI command shares: the common options, opening the database,
+and printing results as plain text or JSON."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+from pydantic import BaseModel
+
+from ..config import resolve_actor, resolve_db
+from ..domain.text import printable
+
+
+def common_options() -> argparse.ArgumentParser:
+    """--db, --as and --json, accepted before or after the subcommand."""
+    parent = argparse.ArgumentParser(add_help=False)
+    parent.add_argument(
+        "--db",
+        default=argparse.SUPPRESS,
+        metavar="PATH|URL",
+        help="database file or SQLAlchemy URL (default: $ORCHESTRATOR_TUI_DB, "
+        "else the file in your user data directory)",
+    )
+    parent.add_argument(
+        "--as",
+        dest="actor",
+        default=argparse.SUPPRESS,
+        metavar="NAME",
+        help="who is acting (default: $ORCHESTRATOR_TUI_ACTOR, else your OS user)",
+    )
+    parent.add_argument("--json", action="store_true", default=argparse.SUPPRESS, help="print JSON")
+    return parent
+
+
+def open_from_args(args: argparse.Namespace) -> Any:
+    from ..services import open_orchestrator
+
+    return open_orchestrator(db_url(args), resolve_actor(getattr(args, "actor", None)))
+
+
+def db_url(args: argparse.Namespace) -> str:
+    return resolve_db(getattr(args, "db", None))
+
+
+def wants_json(args: argparse.Namespace) -> bool:
+    return bool(getattr(args, "json", False))
+
+
+def to_jsonable(value: Any) -> Any:
+    if isinstance(value, BaseModel):
+        return value.model_dump(mode="json")
+    if isinstance(value, dict):
+        return {str(k): to_jsonable(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [to_jsonable(v) for v in value]
+    return value
+
+
+def emit_json(value: Any) -> None:
+    json.dump(to_jsonable(value), sys.stdout, indent=2)
+    sys.stdout.write("\n")
+
+
+def say(text: str) -> None:
+    """One line for a person; untrusted parts must already be `printable`."""
+    print(text)
+
+
+def table(headers: Sequence[str], rows: Iterable[Sequence[Any]]) -> None:
+    """A plain aligned text table; every cell is made printable."""
+    cells = [[printable("" if c is None else str(c)) for c in row] for row in rows]
+    widths = [len(h) for h in headers]
+    for row in cells:
+        for i, cell in enumerate(row[:-1]):
+            widths[i] = min(max(widths[i], len(cell)), 40)
+
+    def line(parts: Sequence[str]) -> str:
+        head = [p[: widths[i]].ljust(widths[i]) for i, p in enumerate(parts[:-1])]
+        return "  ".join([*head, parts[-1]]).rstrip()
+
+    print(line(headers))
+    for row in cells:
+        print(line(row))

@@ -1,0 +1,134 @@
+"""`orchestrator-tui db ...`: create, seed, reset, inspect and back up a database."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+from typing import Any
+
+from sqlmodel import SQLModel
+
+from ..domain.errors import ValidationFailed
+from ..store.engine import Database
+from ..store.schema import (
+    SCHEMA_VERSION,
+    backup_sqlite,
+    ensure_schema,
+    read_version,
+    table_counts,
+    validate,
+)
+from ..store.tables import utcnow
+from .common import db_url, emit_json, open_from_args, say, wants_json
+
+
+def cmd_init(args: argparse.Namespace) -> int:
+    db = Database(db_url(args))
+    before = ensure_schema(db)
+    say(
+        f"{db.describe()}: "
+        + ("created" if before == 0 else "already initialised")
+        + f" (schema version {SCHEMA_VERSION})"
+    )
+    return 0
+
+
+def cmd_seed(args: argparse.Namespace) -> int:
+    from ..services.plans import sample_plan_path
+
+    orch = open_from_args(args)
+    path = Path(args.plan) if args.plan else sample_plan_path()
+    result = orch.plans.load_file(path)
+    if wants_json(args):
+        emit_json(result.__dict__)
+    else:
+        say(
+            f"seeded {orch.db.describe()} from {path.name}: {result.tasks} tasks, "
+            f"{result.dependencies} dependencies, {result.runs} runs, {result.log_lines} log lines"
+        )
+    return 0
+
+
+def cmd_reset(args: argparse.Namespace) -> int:
+    if not args.yes:
+        raise ValidationFailed("reset deletes every row; run again with --yes to confirm")
+    db = Database(db_url(args))
+    ensure_schema(db)
+    with db.write() as conn:
+        SQLModel.metadata.drop_all(conn)
+    ensure_schema(db)
+    say(f"{db.describe()}: every table emptied and recreated")
+    return 0
+
+
+def cmd_status(args: argparse.Namespace) -> int:
+    orch = open_from_args(args)
+    with orch.db.read() as conn:
+        version = read_version(conn)
+        counts = table_counts(conn)
+    stats = orch.dashboard.stats()
+    info: dict[str, Any] = {
+        "database": orch.db.describe(),
+        "schema_version": version,
+        "tables": counts,
+        "tasks_by_status": {k.value: v for k, v in stats.by_status.items()},
+        "ready": stats.ready,
+        "awaiting_approval": stats.awaiting_approval,
+    }
+    if wants_json(args):
+        emit_json(info)
+        return 0
+    say(f"database        {info['database']}")
+    say(f"schema version  {version}")
+    say(
+        "tasks           " + ", ".join(f"{k} {v}" for k, v in info["tasks_by_status"].items() if v)
+        or "tasks           none"
+    )
+    say(f"ready           {stats.ready}    awaiting approval {stats.awaiting_approval}")
+    say("rows            " + ", ".join(f"{k} {v}" for k, v in counts.items()))
+    return 0
+
+
+def cmd_validate(args: argparse.Namespace) -> int:
+    orch = open_from_args(args)
+    with orch.db.read() as conn:
+        problems = validate(conn)
+    if wants_json(args):
+        emit_json({"ok": not problems, "problems": problems})
+    elif problems:
+        for p in problems:
+            say(f"problem: {p}")
+    else:
+        say(f"{orch.db.describe()}: ok")
+    return 1 if problems else 0
+
+
+def cmd_backup(args: argparse.Namespace) -> int:
+    db = Database(db_url(args))
+    ensure_schema(db)
+    if db.path is None:
+        raise ValidationFailed("backup copies SQLite files; use your server's own tools")
+    stamp = utcnow().strftime("%Y%m%dT%H%M%S")
+    dest = Path(args.dest) if args.dest else db.path.with_name(f"{db.path.name}.{stamp}.bak")
+    backup_sqlite(db, dest)
+    say(f"backed up to {dest}")
+    return 0
+
+
+def register(sub: Any, parents: list[argparse.ArgumentParser]) -> None:
+    db = sub.add_parser("db", help="create, seed, reset, inspect, back up", parents=parents)
+    ds = db.add_subparsers(dest="db_command", required=True, metavar="COMMAND")
+
+    def add(name: str, handler: Any, help_text: str) -> argparse.ArgumentParser:
+        p = ds.add_parser(name, help=help_text, parents=parents, description=help_text)
+        p.set_defaults(handler=handler)
+        return p
+
+    add("init", cmd_init, "create the database (or check it is current)")
+    add("seed", cmd_seed, "load the demo plan (or --plan FILE)").add_argument("--plan")
+    add("reset", cmd_reset, "empty every table (needs --yes)").add_argument(
+        "--yes", action="store_true"
+    )
+    add("status", cmd_status, "schema version and row counts")
+    add("validate", cmd_validate, "check integrity; exit 1 on problems")
+    add("backup", cmd_backup, "copy a SQLite database safely").add_argument("dest", nargs="?")

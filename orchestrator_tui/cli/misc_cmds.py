@@ -1,0 +1,149 @@
+"""Approvals inbox, dashboard statistics, agents, and launching the TUI."""
+
+from __future__ import annotations
+
+import argparse
+import tempfile
+from pathlib import Path
+from typing import Any
+
+from ..domain.enums import AgentType
+from ..domain.text import printable
+from .common import db_url, emit_json, open_from_args, say, table, wants_json
+
+
+def cmd_approvals(args: argparse.Namespace) -> int:
+    items = open_from_args(args).queries.waiting_approvals()
+    if wants_json(args):
+        emit_json(items)
+        return 0
+    if not items:
+        say("nothing is awaiting approval")
+        return 0
+    table(
+        ["KEY", "WAITING SINCE", "RAN BY", "TITLE"],
+        (
+            [
+                w.key,
+                f"{w.waiting_since:%Y-%m-%d %H:%M}",
+                w.last_run_actor or w.assignee or "-",
+                w.title,
+            ]
+            for w in items
+        ),
+    )
+    return 0
+
+
+def cmd_stats(args: argparse.Namespace) -> int:
+    stats = open_from_args(args).dashboard.stats()
+    if wants_json(args):
+        emit_json(stats)
+        return 0
+    say(
+        f"tasks      {stats.total}  ready {stats.ready}  waiting {stats.waiting}  "
+        f"awaiting approval {stats.awaiting_approval}"
+    )
+    say("status     " + ", ".join(f"{s.value} {n}" for s, n in stats.by_status.items() if n))
+    say(f"progress   {stats.progress_percent}% of {stats.estimated_hours_total:g}h estimated")
+    say(f"critical   {stats.critical_path_hours:g}h: " + " -> ".join(stats.critical_path))
+    for agent in stats.agents:
+        age = (
+            "never"
+            if agent.heartbeat_age_seconds is None
+            else f"{agent.heartbeat_age_seconds:.0f}s ago"
+        )
+        say(f"agent      {printable(agent.name)} ({agent.agent_type.value}) heartbeat {age}")
+    return 0
+
+
+def cmd_agent_list(args: argparse.Namespace) -> int:
+    agents = open_from_args(args).agents.list()
+    if wants_json(args):
+        emit_json(agents)
+        return 0
+    table(
+        ["NAME", "TYPE", "STATUS", "HEARTBEAT", "CAPABILITIES"],
+        (
+            [
+                a.name,
+                a.agent_type.value,
+                a.status.value,
+                "-" if a.heartbeat_age_seconds is None else f"{a.heartbeat_age_seconds:.0f}s ago",
+                ", ".join(a.capabilities),
+            ]
+            for a in agents
+        ),
+    )
+    return 0
+
+
+def cmd_agent_register(args: argparse.Namespace) -> int:
+    agent = open_from_args(args).agents.register(
+        args.name, AgentType(args.type), args.capability or []
+    )
+    if wants_json(args):
+        emit_json(agent)
+    else:
+        say(f"agent {printable(agent.name)} registered ({agent.agent_type.value})")
+    return 0
+
+
+def cmd_agent_heartbeat(args: argparse.Namespace) -> int:
+    open_from_args(args).agents.heartbeat(args.name)
+    say(f"agent {printable(args.name)}: heartbeat recorded")
+    return 0
+
+
+def launch_tui(url: str, actor: str | None) -> int:
+    from ..app import run_app
+
+    return run_app(db_url=url, actor=actor)
+
+
+def cmd_tui(args: argparse.Namespace) -> int:
+    return launch_tui(db_url(args), getattr(args, "actor", None))
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    """A fresh copy of the demo data in a temporary folder, opened in the TUI."""
+    from ..config import resolve_actor
+    from ..services import open_orchestrator
+    from ..services.plans import sample_plan_path
+
+    folder = Path(args.dir) if args.dir else Path(tempfile.mkdtemp(prefix="orchestrator-demo-"))
+    path = folder / "demo.db"
+    if path.exists():
+        path.unlink()
+    orch = open_orchestrator(str(path), "demo-seed")
+    orch.plans.load_file(sample_plan_path())
+    orch.close()
+    say(f"demo database: {path}")
+    return launch_tui(str(path), resolve_actor(getattr(args, "actor", None)))
+
+
+def register(sub: Any, parents: list[argparse.ArgumentParser]) -> None:
+    p = sub.add_parser("approvals", help="tasks awaiting approval, oldest first", parents=parents)
+    p.set_defaults(handler=cmd_approvals)
+    p = sub.add_parser("stats", help="dashboard statistics", parents=parents)
+    p.set_defaults(handler=cmd_stats)
+
+    agent = sub.add_parser("agent", help="agents (workers) and their heartbeats", parents=parents)
+    ags = agent.add_subparsers(dest="agent_command", required=True, metavar="COMMAND")
+    ags.add_parser("list", parents=parents, help="list agents").set_defaults(handler=cmd_agent_list)
+    p = ags.add_parser("register", parents=parents, help="register (or refresh) an agent")
+    p.add_argument("name")
+    p.add_argument("--type", choices=[t.value for t in AgentType], default="coding")
+    p.add_argument("--capability", action="append")
+    p.set_defaults(handler=cmd_agent_register)
+    p = ags.add_parser("heartbeat", parents=parents, help="record an agent's heartbeat")
+    p.add_argument("name")
+    p.set_defaults(handler=cmd_agent_heartbeat)
+
+    p = sub.add_parser("tui", help="open the TUI (the default command)", parents=parents)
+    p.set_defaults(handler=cmd_tui)
+    p = sub.add_parser(
+        "demo", help="open the TUI on a fresh copy of the demo data", parents=parents
+    )
+    p.add_argument("--dir", help="folder for the demo database (default: a new temp folder)")
+    p.set_defaults(handler=cmd_demo)

@@ -1,0 +1,449 @@
+"""`orchestrator-tui task ...`: every task operation, over the services."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from typing import Any
+
+from ..domain.enums import (
+    AgentType,
+    Complexity,
+    ComponentArea,
+    DependencyType,
+    Priority,
+    Readiness,
+    TaskStatus,
+)
+from ..domain.models import CommandSpec, TaskDetail, TaskPatch, TaskSpec, TreeNode
+from ..domain.text import printable
+from ..services.queries import SORTS, TaskFilter
+from .common import emit_json, open_from_args, say, table, wants_json
+
+
+def _show_result(args: argparse.Namespace, task: TaskDetail, verb: str) -> int:
+    if wants_json(args):
+        emit_json(task)
+    else:
+        say(f"{task.key} {verb}: now {task.status.value}")
+    return 0
+
+
+def cmd_list(args: argparse.Namespace) -> int:
+    flt = TaskFilter(
+        text=args.filter or "",
+        statuses=frozenset(TaskStatus(s) for s in args.status or []),
+        readiness=frozenset(Readiness(r) for r in args.readiness or []),
+        assignee=args.assignee,
+    )
+    with_orch = open_from_args(args)
+    rows = with_orch.queries.list_tasks(flt, sort=args.sort, descending=args.desc, limit=args.limit)
+    if wants_json(args):
+        emit_json(rows)
+        return 0
+    table(
+        ["KEY", "STATUS", "READY", "PRIORITY", "ASSIGNEE", "PROG", "TITLE"],
+        (
+            [
+                r.key,
+                r.status.value,
+                r.readiness.value,
+                r.priority.value,
+                r.assignee or "-",
+                f"{r.progress}%",
+                r.title,
+            ]
+            for r in rows
+        ),
+    )
+    return 0
+
+
+def cmd_show(args: argparse.Namespace) -> int:
+    orch = open_from_args(args)
+    task = orch.queries.get_task(args.key)
+    if wants_json(args):
+        payload: dict[str, Any] = task.model_dump(mode="json")
+        payload["timeline"] = [e.model_dump(mode="json") for e in orch.queries.timeline(args.key)]
+        payload["approvals"] = [
+            a.model_dump(mode="json") for a in orch.queries.approvals_for(args.key)
+        ]
+        payload["progress_history"] = [
+            p.model_dump(mode="json") for p in orch.queries.progress_for(args.key)
+        ]
+        payload["notes"] = [n.model_dump(mode="json") for n in orch.queries.notes_for(args.key)]
+        payload["context"] = orch.queries.context_for(args.key)
+        emit_json(payload)
+        return 0
+    p = printable
+    say(f"{task.key}  {p(task.title)}")
+    say(f"  status     {task.status.value} ({task.readiness.value})")
+    area = task.component_area.value
+    say(f"  priority   {task.priority.value}   phase {task.phase}   area {area}")
+    say(f"  assignee   {p(task.assignee or '-')}   progress {task.progress}%")
+    if task.estimated_hours is not None:
+        say(f"  estimate   {task.estimated_hours}h")
+    if task.requires_approval:
+        say("  approval   required")
+    if task.command:
+        say(f"  command    {p(' '.join(task.command.argv))}")
+    if task.blockers:
+        say("  waits for  " + ", ".join(f"{b.key} ({b.status.value})" for b in task.blockers))
+    if task.dependents:
+        say("  blocks     " + ", ".join(f"{d.key} ({d.status.value})" for d in task.dependents))
+    if task.description:
+        say("")
+        for line in task.description.splitlines():
+            say("  " + p(line))
+    for c in task.success_criteria:
+        say(f"  [criterion] {p(c)}")
+    events = orch.queries.timeline(args.key)
+    if events:
+        say("")
+        say("  timeline")
+        for e in events[-15:]:
+            say(f"    {e.created_at:%Y-%m-%d %H:%M}  {p(e.actor)}  {e.kind}  {p(e.summary())}")
+    return 0
+
+
+def _command(args: argparse.Namespace) -> CommandSpec | None:
+    if not args.command:
+        return None
+    return CommandSpec(argv=args.command, cwd=args.cwd, timeout_seconds=args.timeout)
+
+
+def cmd_add(args: argparse.Namespace) -> int:
+    spec = TaskSpec(
+        key=args.key,
+        title=args.title,
+        description=args.description or "",
+        priority=args.priority,
+        complexity=args.complexity,
+        component_area=args.component,
+        phase=args.phase,
+        parent=args.parent,
+        assignee=args.assignee,
+        agent_type=args.agent_type,
+        estimated_hours=args.estimate,
+        success_criteria=args.criterion or [],
+        requires_approval=args.requires_approval,
+        command=_command(args),
+        max_retries=args.max_retries,
+        tags=args.tag or [],
+        depends_on=args.depends_on or [],
+    )
+    task = open_from_args(args).tasks.create(spec)
+    return _show_result(args, task, "added")
+
+
+def cmd_edit(args: argparse.Namespace) -> int:
+    fields = {
+        name: getattr(args, name)
+        for name in (
+            "title",
+            "description",
+            "priority",
+            "complexity",
+            "phase",
+            "assignee",
+            "estimated_hours",
+            "requires_approval",
+            "max_retries",
+        )
+        if getattr(args, name, None) is not None
+    }
+    if args.component is not None:
+        fields["component_area"] = args.component
+    if args.agent_type is not None:
+        fields["agent_type"] = args.agent_type
+    if args.command:
+        fields["command"] = _command(args)
+    task = open_from_args(args).tasks.edit(args.key, TaskPatch(**fields))
+    return _show_result(args, task, "edited")
+
+
+def _transition(verb: str) -> Any:
+    def run(args: argparse.Namespace) -> int:
+        tasks = open_from_args(args).tasks
+        reason = getattr(args, "reason", None)
+        if verb == "start":
+            task = tasks.start(args.key, force=args.force, reason=reason)
+        elif verb == "done":
+            task = tasks.complete(args.key, summary=reason)
+        else:
+            target = {
+                "fail": TaskStatus.FAILED,
+                "block": TaskStatus.BLOCKED,
+                "reset": TaskStatus.PENDING,
+                "defer": TaskStatus.DEFERRED,
+                "cancel": TaskStatus.CANCELLED,
+            }[verb]
+            task = tasks.transition(args.key, target, reason=reason)
+        return _show_result(args, task, {"done": "finished"}.get(verb, f"{verb} ok"))
+
+    return run
+
+
+def cmd_undo(args: argparse.Namespace) -> int:
+    task = open_from_args(args).tasks.undo_last()
+    return _show_result(args, task, "reverted")
+
+
+def cmd_approve(args: argparse.Namespace) -> int:
+    task = open_from_args(args).approvals.approve(args.key, args.comment or "")
+    return _show_result(args, task, "approved")
+
+
+def cmd_reject(args: argparse.Namespace) -> int:
+    task = open_from_args(args).approvals.reject(args.key, args.comment)
+    return _show_result(args, task, "rejected")
+
+
+def cmd_progress(args: argparse.Namespace) -> int:
+    open_from_args(args).collab.progress(args.key, args.percent, args.message or "")
+    say(f"{args.key}: progress {args.percent}%")
+    return 0
+
+
+def cmd_note(args: argparse.Namespace) -> int:
+    text = sys.stdin.read() if args.text == "-" else args.text
+    open_from_args(args).collab.note(args.key, text, replace=args.replace)
+    say(f"{args.key}: note saved")
+    return 0
+
+
+def cmd_context(args: argparse.Namespace) -> int:
+    orch = open_from_args(args)
+    if args.set is not None:
+        text = sys.stdin.read() if args.set == "-" else _read_file(args.set)
+        orch.collab.set_context(args.key, text)
+        say(f"{args.key}: shared context saved")
+        return 0
+    if wants_json(args):
+        emit_json(orch.queries.context_data(args.key))
+    else:
+        sys.stdout.write(printable_block(orch.queries.context_for(args.key)))
+    return 0
+
+
+def _read_file(path: str) -> str:
+    from pathlib import Path
+
+    from ..domain.errors import ValidationFailed
+
+    try:
+        return Path(path).read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ValidationFailed(f"{path}: cannot read: {exc}") from None
+
+
+def printable_block(text: str) -> str:
+    return "\n".join(printable(line) for line in text.splitlines()) + ("\n" if text else "")
+
+
+def cmd_feedback(args: argparse.Namespace) -> int:
+    open_from_args(args).collab.feedback(args.key, args.quality, args.timeliness, args.notes or "")
+    say(f"{args.key}: feedback saved")
+    return 0
+
+
+def cmd_join(args: argparse.Namespace) -> int:
+    open_from_args(args).collab.join(args.key, args.agent, args.role or "")
+    say(f"{args.key}: {printable(args.agent)} joined")
+    return 0
+
+
+def cmd_next(args: argparse.Namespace) -> int:
+    row = open_from_args(args).queries.next_ready(args.agent_type)
+    if wants_json(args):
+        emit_json(row)
+        return 0
+    if row is None:
+        say("no task is ready")
+        return 0
+    say(f"{row.key}  {row.priority.value}  {printable(row.title)}")
+    return 0
+
+
+def _print_tree(node: TreeNode, depth: int = 0) -> None:
+    mark = " *" if node.on_critical_path else ""
+    indent = "  " * depth
+    say(f"{indent}{node.key} [{node.status.value}] {printable(node.title)}{mark}")
+    for child in node.children:
+        _print_tree(child, depth + 1)
+
+
+def cmd_deps(args: argparse.Namespace) -> int:
+    orch = open_from_args(args)
+    up = orch.queries.tree(args.key, upstream=True)
+    down = orch.queries.tree(args.key, upstream=False)
+    if wants_json(args):
+        emit_json({"upstream": up, "downstream": down})
+        return 0
+    say("waits for (upstream; * = critical path):")
+    for child in up.children:
+        _print_tree(child, 1)
+    say("waited on by (downstream):")
+    for child in down.children:
+        _print_tree(child, 1)
+    return 0
+
+
+def cmd_depend(args: argparse.Namespace) -> int:
+    open_from_args(args).deps.add(args.key, args.on, DependencyType(args.type))
+    say(f"{args.key} now waits for {args.on}")
+    return 0
+
+
+def cmd_undepend(args: argparse.Namespace) -> int:
+    open_from_args(args).deps.remove(args.key, args.on)
+    say(f"{args.key} no longer waits for {args.on}")
+    return 0
+
+
+def cmd_timeline(args: argparse.Namespace) -> int:
+    events = open_from_args(args).queries.timeline(args.key)
+    if wants_json(args):
+        emit_json(events)
+        return 0
+    table(
+        ["TIME", "ACTOR", "EVENT", "DETAIL"],
+        ([f"{e.created_at:%Y-%m-%d %H:%M:%S}", e.actor, e.kind, e.summary()] for e in events),
+    )
+    return 0
+
+
+def _task_fields(p: argparse.ArgumentParser, editing: bool) -> None:
+    p.add_argument("--description", default=None)
+    p.add_argument(
+        "--priority", choices=[v.value for v in Priority], default=None if editing else "medium"
+    )
+    p.add_argument(
+        "--complexity", choices=[v.value for v in Complexity], default=None if editing else "medium"
+    )
+    p.add_argument(
+        "--component",
+        choices=[v.value for v in ComponentArea],
+        default=None if editing else "general",
+    )
+    p.add_argument("--phase", type=int, default=None if editing else 1)
+    p.add_argument("--assignee", default=None)
+    p.add_argument("--agent-type", choices=[v.value for v in AgentType], default=None)
+    p.add_argument(
+        "--estimate",
+        dest="estimated_hours" if editing else "estimate",
+        type=float,
+        default=None,
+        metavar="HOURS",
+    )
+    p.add_argument("--max-retries", type=int, default=None if editing else 0)
+    p.add_argument(
+        "--requires-approval",
+        action=argparse.BooleanOptionalAction,
+        default=None if editing else False,
+    )
+    p.add_argument("--cwd", default=None, help="working directory for the command")
+    p.add_argument("--timeout", type=float, default=None, metavar="SECONDS")
+    p.set_defaults(command=[])
+
+
+def register(sub: Any, parents: list[argparse.ArgumentParser]) -> None:
+    task = sub.add_parser("task", help="work with tasks", parents=parents)
+    ts = task.add_subparsers(dest="task_command", required=True, metavar="COMMAND")
+
+    def add(name: str, handler: Any, help_text: str) -> argparse.ArgumentParser:
+        p = ts.add_parser(name, help=help_text, parents=parents, description=help_text)
+        p.set_defaults(handler=handler)
+        return p
+
+    p = add("list", cmd_list, "list tasks")
+    p.add_argument("--status", action="append", choices=[s.value for s in TaskStatus])
+    p.add_argument("--readiness", action="append", choices=[r.value for r in Readiness])
+    p.add_argument("--ready", dest="readiness", action="append_const", const="ready")
+    p.add_argument("--filter", help="text in key or title")
+    p.add_argument("--assignee")
+    p.add_argument("--sort", choices=list(SORTS), default="id")
+    p.add_argument("--desc", action="store_true")
+    p.add_argument("--limit", type=int)
+
+    add("show", cmd_show, "show one task with its history").add_argument("key")
+
+    p = add("add", cmd_add, "add a task (a command to run goes after --)")
+    p.add_argument("title")
+    p.add_argument("--key")
+    p.add_argument("--parent", metavar="KEY")
+    p.add_argument("--depends-on", action="append", metavar="KEY")
+    p.add_argument("--criterion", action="append", help="a success criterion (repeatable)")
+    p.add_argument("--tag", action="append")
+    _task_fields(p, editing=False)
+
+    p = add("edit", cmd_edit, "change a task's fields")
+    p.add_argument("key")
+    p.add_argument("--title")
+    _task_fields(p, editing=True)
+
+    verbs = {
+        "start": "start a task (--force --reason R if its dependencies are unfinished)",
+        "done": "finish a task (goes to awaiting approval when approval is required)",
+        "fail": "mark a task failed",
+        "block": "mark a task blocked",
+        "reset": "put a task back to pending",
+        "defer": "defer a pending task",
+        "cancel": "cancel a task",
+    }
+    for verb, help_text in verbs.items():
+        p = add(verb, _transition(verb), help_text)
+        p.add_argument("key")
+        p.add_argument("--reason", "--summary", dest="reason")
+        if verb == "start":
+            p.add_argument("--force", action="store_true")
+
+    add("undo", cmd_undo, "undo your last status change (recorded as a reversal)")
+
+    p = add("approve", cmd_approve, "approve a task awaiting approval")
+    p.add_argument("key")
+    p.add_argument("--comment")
+    p = add("reject", cmd_reject, "reject a task awaiting approval (comment required)")
+    p.add_argument("key")
+    p.add_argument("--comment", required=True)
+
+    p = add("progress", cmd_progress, "report progress 0-100")
+    p.add_argument("key")
+    p.add_argument("percent", type=int)
+    p.add_argument("message", nargs="?")
+
+    p = add("note", cmd_note, "append to your private Markdown notes (- reads stdin)")
+    p.add_argument("key")
+    p.add_argument("text")
+    p.add_argument("--replace", action="store_true")
+
+    p = add("context", cmd_context, "show, or --set FILE|-, the shared YAML context")
+    p.add_argument("key")
+    p.add_argument("--set", metavar="FILE")
+
+    p = add("feedback", cmd_feedback, "rate finished work 1-5")
+    p.add_argument("key")
+    p.add_argument("--quality", type=int, required=True)
+    p.add_argument("--timeliness", type=int, required=True)
+    p.add_argument("--notes")
+
+    p = add("join", cmd_join, "add a participant with a role")
+    p.add_argument("key")
+    p.add_argument("agent")
+    p.add_argument("--role")
+
+    p = add("next", cmd_next, "the next ready task")
+    p.add_argument("--agent-type", choices=[v.value for v in AgentType])
+
+    add("deps", cmd_deps, "upstream and downstream trees").add_argument("key")
+    add("timeline", cmd_timeline, "every recorded event of a task").add_argument("key")
+
+    for name, handler, help_text in (
+        ("depend", cmd_depend, "KEY waits for ON"),
+        ("undepend", cmd_undepend, "KEY no longer waits for ON"),
+    ):
+        p = add(name, handler, help_text)
+        p.add_argument("key")
+        p.add_argument("on")
+        if name == "depend":
+            p.add_argument("--type", choices=[t.value for t in DependencyType], default="blocks")

@@ -1,0 +1,34 @@
+"""Where the database lives and who is acting."""
+
+from __future__ import annotations
+
+import getpass
+import os
+from pathlib import Path
+
+from platformdirs import user_data_dir
+
+DB_ENV = "ORCHESTRATOR_TUI_DB"
+ACTOR_ENV = "ORCHESTRATOR_TUI_ACTOR"
+APP_NAME = "orchestrator-tui"
+
+
+def default_db_path() -> Path:
+    return Path(user_data_dir(APP_NAME, appauthor=False)) / "orchestrator.db"
+
+
+def resolve_db(db: str | None) -> str:
+    """`--db`, else $ORCHESTRATOR_TUI_DB, else the file in the user data directory."""
+    return db or os.environ.get(DB_ENV) or str(default_db_path())
+
+
+def resolve_actor(actor: str | None) -> str:
+    """`--as`, else $ORCHESTRATOR_TUI_ACTOR, else the operating-system user."""
+    if actor:
+        return actor
+    if env := os.environ.get(ACTOR_ENV):
+        return env
+    try:
+        return getpass.getuser()
+    except Exception:  # no passwd entry in some containers
+        return "unknown"

@@ -1,0 +1,152 @@
+"""Every enumerated vocabulary of the product, defined once."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+
+class TaskStatus(StrEnum):
+    """Where a task stands. Readiness (ready / waiting) is derived, not stored."""
+
+    PENDING = "pending"
+    IN_PROGRESS = "in_progress"
+    AWAITING_APPROVAL = "awaiting_approval"
+    BLOCKED = "blocked"
+    DEFERRED = "deferred"
+    FAILED = "failed"
+    DONE = "done"
+    CANCELLED = "cancelled"
+
+    @property
+    def is_terminal(self) -> bool:
+        return self in (TaskStatus.DONE, TaskStatus.CANCELLED)
+
+    @property
+    def is_finished(self) -> bool:
+        """Finished work satisfies a blocking dependency; only `done` does."""
+        return self is TaskStatus.DONE
+
+
+class Readiness(StrEnum):
+    """Whether a task could start now, derived from its status and its dependencies."""
+
+    READY = "ready"  # pending, every blocking dependency done
+    WAITING = "waiting"  # pending, some blocking dependency unfinished
+    ACTIVE = "active"  # in progress or awaiting approval
+    STOPPED = "stopped"  # blocked, deferred or failed: needs a person
+    CLOSED = "closed"  # done or cancelled
+
+
+class Priority(StrEnum):
+    LOW = "low"
+    MEDIUM = "medium"
+    HIGH = "high"
+    CRITICAL = "critical"
+
+    @property
+    def rank(self) -> int:
+        """Higher is more urgent."""
+        return _PRIORITY_RANK[self]
+
+
+_PRIORITY_RANK = {Priority.LOW: 0, Priority.MEDIUM: 1, Priority.HIGH: 2, Priority.CRITICAL: 3}
+
+
+class Complexity(StrEnum):
+    LOW = "low"
+    MEDIUM = "medium"
+    HIGH = "high"
+    VERY_HIGH = "very_high"
+
+
+class ComponentArea(StrEnum):
+    ENVIRONMENT = "environment"
+    DEPENDENCIES = "dependencies"
+    CONFIGURATION = "configuration"
+    ARCHITECTURE = "architecture"
+    DATABASE = "database"
+    SERVICES = "services"
+    UI = "ui"
+    TESTING = "testing"
+    DOCUMENTATION = "documentation"
+    SECURITY = "security"
+    GENERAL = "general"
+
+
+class AgentType(StrEnum):
+    RESEARCH = "research"
+    CODING = "coding"
+    TESTING = "testing"
+    DOCUMENTATION = "documentation"
+    HUMAN = "human"
+
+
+class AgentStatus(StrEnum):
+    ACTIVE = "active"
+    IDLE = "idle"
+    OFFLINE = "offline"
+
+
+class DependencyType(StrEnum):
+    """Only `blocks` gates a task; the others are informational links."""
+
+    BLOCKS = "blocks"
+    ENABLES = "enables"
+    ENHANCES = "enhances"
+
+    @property
+    def gates(self) -> bool:
+        return self is DependencyType.BLOCKS
+
+
+class RunStatus(StrEnum):
+    QUEUED = "queued"
+    RUNNING = "running"
+    SUCCEEDED = "succeeded"
+    FAILED = "failed"
+    TIMED_OUT = "timed_out"
+    CANCELLED = "cancelled"
+    LOST = "lost"
+
+    @property
+    def is_finished(self) -> bool:
+        return self not in (RunStatus.QUEUED, RunStatus.RUNNING)
+
+
+class ApprovalDecision(StrEnum):
+    APPROVED = "approved"
+    REJECTED = "rejected"
+
+
+class LogStream(StrEnum):
+    STDOUT = "stdout"
+    STDERR = "stderr"
+    SYSTEM = "system"
+
+
+class EventKind(StrEnum):
+    """Every kind of row in the events table (the audit log and change feed)."""
+
+    TASK_CREATED = "task_created"
+    TASK_EDITED = "task_edited"
+    TASK_DELETED = "task_deleted"
+    STATUS_CHANGED = "status_changed"
+    STATUS_REVERTED = "status_reverted"
+    FORCED_START = "forced_start"
+    UNBLOCKED = "unblocked"
+    DEPENDENCY_ADDED = "dependency_added"
+    DEPENDENCY_REMOVED = "dependency_removed"
+    APPROVAL_REQUESTED = "approval_requested"
+    APPROVED = "approved"
+    REJECTED = "rejected"
+    PROGRESS = "progress"
+    NOTE = "note"
+    CONTEXT = "context"
+    FEEDBACK = "feedback"
+    PARTICIPANT_JOINED = "participant_joined"
+    AGENT_REGISTERED = "agent_registered"
+    RUN_STARTED = "run_started"
+    RUN_FINISHED = "run_finished"
+    RUN_LOST = "run_lost"
+    PLAN_IMPORTED = "plan_imported"
+    DATABASE_SEEDED = "database_seeded"

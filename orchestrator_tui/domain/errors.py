@@ -1,0 +1,77 @@
+"""Errors a user can cause, each with the exit code the CLI returns for it."""
+
+from __future__ import annotations
+
+
+class OrchestratorError(Exception):
+    """Base for every error with a message meant for a person."""
+
+    exit_code = 1
+
+
+class NotFound(OrchestratorError):
+    exit_code = 3
+
+
+class InvalidTransition(OrchestratorError):
+    exit_code = 4
+
+
+class Conflict(OrchestratorError):
+    """Someone else changed the row first (lost compare-and-set)."""
+
+    exit_code = 4
+
+
+class DependenciesUnfinished(InvalidTransition):
+    def __init__(self, key: str, unfinished: list[str]) -> None:
+        self.key = key
+        self.unfinished = unfinished
+        names = ", ".join(unfinished)
+        super().__init__(
+            f"{key} waits on unfinished dependencies: {names}; "
+            "force the start with a reason to override"
+        )
+
+
+class CycleError(OrchestratorError):
+    exit_code = 5
+
+    def __init__(self, cycle: list[str]) -> None:
+        self.cycle = cycle
+        super().__init__("dependency cycle: " + " -> ".join(cycle))
+
+
+class ValidationFailed(OrchestratorError):
+    """Bad input: a malformed file, a missing field, a value out of range."""
+
+    exit_code = 7
+
+
+class PermissionDenied(OrchestratorError):
+    """For example an actor approving work it ran itself."""
+
+    exit_code = 4
+
+
+class DatabaseUnavailable(OrchestratorError):
+    """Locked by another process past the timeout, or unreachable."""
+
+    exit_code = 6
+
+
+class SchemaTooNew(OrchestratorError):
+    exit_code = 8
+
+
+EXIT_CODES: dict[int, str] = {
+    0: "success",
+    1: "unexpected error",
+    2: "usage error (bad arguments)",
+    3: "not found (unknown task, run or agent)",
+    4: "refused: invalid transition, lost race, or not permitted",
+    5: "dependency cycle",
+    6: "database locked or unreachable",
+    7: "invalid input (malformed file or value)",
+    8: "database schema is newer than this program",
+}

@@ -1,0 +1,190 @@
+"""Algorithms on the dependency DAG, on plain node ids (no database).
+
+`deps` maps a task to the tasks it waits for (its blockers); an edge
+(task, blocker) means *blocker must finish before task can start*. Every
+function is iterative, so a 100k-node plan does not hit the recursion limit.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict, deque
+from collections.abc import Callable, Hashable, Iterable, Mapping
+from typing import TypeVar
+
+from .errors import CycleError
+
+N = TypeVar("N", bound=Hashable)
+
+Deps = Mapping[N, Iterable[N]]
+
+
+def build_deps(edges: Iterable[tuple[N, N]]) -> dict[N, list[N]]:
+    """(task, blocker) pairs to {task: [blockers]}."""
+    deps: dict[N, list[N]] = defaultdict(list)
+    for task, blocker in edges:
+        deps[task].append(blocker)
+    return dict(deps)
+
+
+def invert(deps: Deps[N]) -> dict[N, list[N]]:
+    """{task: [blockers]} to {blocker: [tasks waiting on it]}."""
+    dependents: dict[N, list[N]] = defaultdict(list)
+    for task, blockers in deps.items():
+        for blocker in blockers:
+            dependents[blocker].append(task)
+    return dict(dependents)
+
+
+def _all_nodes(nodes: Iterable[N] | None, deps: Deps[N]) -> list[N]:
+    seen: dict[N, None] = dict.fromkeys(nodes or ())
+    for task, blockers in deps.items():
+        seen.setdefault(task)
+        for b in blockers:
+            seen.setdefault(b)
+    return list(seen)
+
+
+def find_cycle(deps: Deps[N], nodes: Iterable[N] | None = None) -> list[N] | None:
+    """A cycle as [a, b, ..., a] following dependency edges, or None."""
+    white, grey, black = 0, 1, 2
+    colour: dict[N, int] = {}
+    for root in _all_nodes(nodes, deps):
+        if colour.get(root, white) != white:
+            continue
+        stack: list[tuple[N, Iterable[N]]] = [(root, iter(deps.get(root, ())))]
+        path: list[N] = [root]
+        colour[root] = grey
+        while stack:
+            node, children = stack[-1]
+            advanced = False
+            for child in children:
+                state = colour.get(child, white)
+                if state == grey:
+                    start = path.index(child)
+                    return [*path[start:], child]
+                if state == white:
+                    colour[child] = grey
+                    stack.append((child, iter(deps.get(child, ()))))
+                    path.append(child)
+                    advanced = True
+                    break
+            if not advanced:
+                colour[node] = black
+                stack.pop()
+                path.pop()
+    return None
+
+
+def path_between(deps: Deps[N], start: N, goal: N) -> list[N] | None:
+    """Shortest chain of dependency edges from start to goal, or None."""
+    if start == goal:
+        return [start]
+    parent: dict[N, N] = {}
+    queue: deque[N] = deque([start])
+    seen = {start}
+    while queue:
+        node = queue.popleft()
+        for child in deps.get(node, ()):
+            if child in seen:
+                continue
+            parent[child] = node
+            if child == goal:
+                path = [child]
+                while path[-1] != start:
+                    path.append(parent[path[-1]])
+                return path[::-1]
+            seen.add(child)
+            queue.append(child)
+    return None
+
+
+def cycle_if_added(deps: Deps[N], task: N, blocker: N) -> list[N] | None:
+    """The cycle that adding `task waits for blocker` would close, or None.
+
+    Returned as [task, blocker, ..., task]."""
+    back = path_between(deps, blocker, task)
+    if back is None:
+        return None
+    return [task, *back]
+
+
+def topological_order(deps: Deps[N], nodes: Iterable[N] | None = None) -> list[N]:
+    """Every node, blockers before the tasks waiting on them (stable by input
+    order). Raises `CycleError` naming a cycle."""
+    all_nodes = _all_nodes(nodes, deps)
+    remaining = {n: len(set(deps.get(n, ()))) for n in all_nodes}
+    dependents = invert({n: set(deps.get(n, ())) for n in all_nodes})
+    queue = deque(n for n in all_nodes if remaining[n] == 0)
+    order: list[N] = []
+    while queue:
+        node = queue.popleft()
+        order.append(node)
+        for waiting in dependents.get(node, ()):
+            remaining[waiting] -= 1
+            if remaining[waiting] == 0:
+                queue.append(waiting)
+    if len(order) != len(all_nodes):
+        cycle = find_cycle(deps, all_nodes)
+        raise CycleError([str(n) for n in cycle or []])
+    return order
+
+
+def ready_set(pending: Iterable[N], deps: Deps[N], is_finished: Callable[[N], bool]) -> list[N]:
+    """The pending nodes whose every blocker is finished."""
+    return [n for n in pending if all(is_finished(b) for b in deps.get(n, ()))]
+
+
+def critical_path(
+    deps: Deps[N], weight: Callable[[N], float], nodes: Iterable[N] | None = None
+) -> tuple[list[N], float]:
+    """The chain with the largest summed weight, blockers first, and that sum.
+
+    Give finished tasks weight 0 to get the critical path of remaining work."""
+    order = topological_order(deps, nodes)
+    best: dict[N, float] = {}
+    via: dict[N, N | None] = {}
+    for node in order:
+        prev, prev_cost = None, 0.0
+        for blocker in deps.get(node, ()):
+            if prev is None or best[blocker] > prev_cost:
+                prev, prev_cost = blocker, best[blocker]
+        best[node] = prev_cost + weight(node)
+        via[node] = prev
+    if not best:
+        return [], 0.0
+    end = max(order, key=lambda n: best[n])
+    path: list[N] = []
+    cursor: N | None = end
+    while cursor is not None:
+        path.append(cursor)
+        cursor = via[cursor]
+    return path[::-1], best[end]
+
+
+def closure(edges: Mapping[N, Iterable[N]], start: N) -> list[N]:
+    """Every node reachable from start (excluding it), breadth first."""
+    seen = {start}
+    order: list[N] = []
+    queue: deque[N] = deque([start])
+    while queue:
+        for child in edges.get(queue.popleft(), ()):
+            if child not in seen:
+                seen.add(child)
+                order.append(child)
+                queue.append(child)
+    return order
+
+
+def unblocked_by(
+    node: N,
+    deps: Deps[N],
+    dependents: Mapping[N, Iterable[N]],
+    is_pending: Callable[[N], bool],
+    is_finished: Callable[[N], bool],
+) -> list[N]:
+    """The pending tasks that become ready once `node` finishes."""
+    return [
+        waiting
+        for waiting in dependents.get(node, ())
+        if is_pending(waiting) and all(b == node or is_finished(b) for b in deps.get(waiting, ()))
+    ]

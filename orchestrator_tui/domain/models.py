@@ -1,0 +1,355 @@
+"""Pydantic models for everything that crosses a boundary.
+
+Inputs (`TaskSpec`, `TaskPatch`, `CommandSpec`, `AgentReport`, ...) validate
+what people, files and agents hand us. Views (`TaskRow`, `TaskDetail`,
+`RunView`, ...) are the plain, frozen data the CLI and the TUI render; no
+live ORM row ever leaves the store.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from .enums import (
+    AgentStatus,
+    AgentType,
+    ApprovalDecision,
+    Complexity,
+    ComponentArea,
+    DependencyType,
+    LogStream,
+    Priority,
+    Readiness,
+    RunStatus,
+    TaskStatus,
+)
+
+KEY_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._:/-]{0,63}$"
+
+
+class _Input(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+
+class _View(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+
+class CommandSpec(_Input):
+    """A command as an argument list: never parsed by a shell."""
+
+    argv: list[str] = Field(min_length=1)
+    cwd: str | None = None
+    env: dict[str, str] = Field(default_factory=dict)
+    timeout_seconds: float | None = Field(default=None, gt=0)
+
+    @field_validator("argv")
+    @classmethod
+    def _no_empty_program(cls, argv: list[str]) -> list[str]:
+        if not argv[0].strip():
+            raise ValueError("the program (first argument) is empty")
+        return argv
+
+
+class DependencyRef(_Input):
+    key: str = Field(pattern=KEY_PATTERN)
+    type: DependencyType = DependencyType.BLOCKS
+
+
+def _dependency_refs(value: Any) -> Any:
+    if isinstance(value, list):
+        return [{"key": v} if isinstance(v, str) else v for v in value]
+    return value
+
+
+class TaskSpec(_Input):
+    """A task to create, from a person, a plan file or an importer."""
+
+    key: str | None = Field(default=None, pattern=KEY_PATTERN)
+    title: str = Field(min_length=1, max_length=500)
+    description: str = Field(default="", max_length=100_000)
+    status: TaskStatus = TaskStatus.PENDING
+    priority: Priority = Priority.MEDIUM
+    complexity: Complexity = Complexity.MEDIUM
+    component_area: ComponentArea = ComponentArea.GENERAL
+    phase: int = Field(default=1, ge=1, le=99)
+    parent: str | None = Field(default=None, pattern=KEY_PATTERN)
+    assignee: str | None = Field(default=None, max_length=100)
+    agent_type: AgentType | None = None
+    estimated_hours: float | None = Field(default=None, ge=0, le=100_000)
+    actual_hours: float | None = Field(default=None, ge=0, le=100_000)
+    deadline: datetime | None = None
+    success_criteria: list[str] = Field(default_factory=list)
+    requires_approval: bool = False
+    command: CommandSpec | None = None
+    max_retries: int = Field(default=0, ge=0, le=100)
+    tags: list[str] = Field(default_factory=list)
+    extra: dict[str, Any] = Field(default_factory=dict)
+    progress: int = Field(default=0, ge=0, le=100)
+    depends_on: list[DependencyRef] = Field(default_factory=list)
+    source: str | None = Field(default=None, max_length=200)
+    external_id: str | None = Field(default=None, max_length=200)
+
+    _refs = field_validator("depends_on", mode="before")(_dependency_refs)
+
+
+class TaskPatch(_Input):
+    """Fields to change on an existing task; None means leave as is."""
+
+    title: str | None = Field(default=None, min_length=1, max_length=500)
+    description: str | None = Field(default=None, max_length=100_000)
+    priority: Priority | None = None
+    complexity: Complexity | None = None
+    component_area: ComponentArea | None = None
+    phase: int | None = Field(default=None, ge=1, le=99)
+    assignee: str | None = Field(default=None, max_length=100)
+    agent_type: AgentType | None = None
+    estimated_hours: float | None = Field(default=None, ge=0, le=100_000)
+    actual_hours: float | None = Field(default=None, ge=0, le=100_000)
+    deadline: datetime | None = None
+    success_criteria: list[str] | None = None
+    requires_approval: bool | None = None
+    command: CommandSpec | None = None
+    max_retries: int | None = Field(default=None, ge=0, le=100)
+    tags: list[str] | None = None
+
+    def changes(self) -> dict[str, Any]:
+        return self.model_dump(exclude_unset=True, exclude_none=True)
+
+
+class TaskRow(_View):
+    """One line of the task list."""
+
+    id: int
+    key: str
+    title: str
+    status: TaskStatus
+    priority: Priority
+    assignee: str | None
+    progress: int
+    phase: int
+    estimated_hours: float | None
+    requires_approval: bool
+    unfinished_blockers: int
+    readiness: Readiness
+    updated_at: datetime
+
+
+class TaskDetail(_View):
+    """Everything about one task (the detail screen, `task show`)."""
+
+    id: int
+    key: str
+    title: str
+    description: str
+    status: TaskStatus
+    readiness: Readiness
+    priority: Priority
+    complexity: Complexity
+    component_area: ComponentArea
+    phase: int
+    parent: str | None
+    assignee: str | None
+    agent_type: AgentType | None
+    estimated_hours: float | None
+    actual_hours: float | None
+    deadline: datetime | None
+    success_criteria: list[str]
+    requires_approval: bool
+    command: CommandSpec | None
+    max_retries: int
+    attempts: int
+    tags: list[str]
+    extra: dict[str, Any]
+    progress: int
+    source: str | None
+    external_id: str | None
+    created_at: datetime
+    updated_at: datetime
+    started_at: datetime | None
+    completed_at: datetime | None
+    version: int
+    blockers: list[DependencyView]
+    dependents: list[DependencyView]
+
+
+class DependencyView(_View):
+    key: str
+    title: str
+    status: TaskStatus
+    type: DependencyType
+
+
+class TreeNode(_View):
+    """One task in an upstream or downstream tree."""
+
+    key: str
+    title: str
+    status: TaskStatus
+    type: DependencyType
+    on_critical_path: bool
+    children: list[TreeNode]
+
+
+class RunView(_View):
+    id: int
+    execution_id: str
+    task_key: str
+    agent: str | None
+    attempt: int
+    status: RunStatus
+    started_at: datetime | None
+    ended_at: datetime | None
+    exit_code: int | None
+    outputs: dict[str, Any]
+    outputs_uri: str | None
+    error: str | None
+    log_excerpt: str | None
+    line_count: int
+
+    @property
+    def duration_seconds(self) -> float | None:
+        if self.started_at is None or self.ended_at is None:
+            return None
+        return (self.ended_at - self.started_at).total_seconds()
+
+
+class LogLineView(_View):
+    id: int
+    seq: int
+    stream: LogStream
+    text: str
+    created_at: datetime
+
+
+class EventView(_View):
+    id: int
+    created_at: datetime
+    actor: str
+    kind: str
+    task_key: str | None
+    data: dict[str, Any]
+
+    def summary(self) -> str:
+        """One plain line: what happened (no markup)."""
+        d = self.data
+        if "from" in d and "to" in d:
+            text = f"{d['from']} -> {d['to']}"
+        elif "message" in d:
+            text = str(d["message"])
+        elif "comment" in d:
+            text = str(d["comment"])
+        else:
+            text = ", ".join(f"{k}={v}" for k, v in d.items())
+        reason = d.get("reason")
+        if reason and "reason" not in text:
+            text += f" ({reason})"
+        return text
+
+
+class ApprovalView(_View):
+    id: int
+    task_key: str
+    run_id: int | None
+    decision: ApprovalDecision
+    actor: str
+    comment: str
+    decided_at: datetime
+
+
+class ProgressView(_View):
+    percent: int
+    message: str
+    actor: str
+    created_at: datetime
+
+
+class NoteView(_View):
+    author: str
+    body: str
+    updated_at: datetime
+
+
+class FeedbackView(_View):
+    quality: int
+    timeliness: int
+    notes: str
+    actor: str
+    created_at: datetime
+
+
+class ParticipantView(_View):
+    agent: str
+    role: str
+    joined_at: datetime
+
+
+class AgentView(_View):
+    name: str
+    agent_type: AgentType
+    capabilities: list[str]
+    status: AgentStatus
+    last_heartbeat: datetime | None
+    heartbeat_age_seconds: float | None
+
+
+class WaitingApproval(_View):
+    """A row of the approvals inbox."""
+
+    key: str
+    title: str
+    assignee: str | None
+    waiting_since: datetime
+    last_run_actor: str | None
+
+
+class DashboardStats(_View):
+    total: int
+    by_status: dict[TaskStatus, int]
+    ready: int
+    waiting: int
+    awaiting_approval: int
+    estimated_hours_total: float
+    estimated_hours_done: float
+    progress_percent: float
+    by_phase: dict[int, dict[TaskStatus, int]]
+    by_component: dict[str, int]
+    by_assignee: dict[str, dict[TaskStatus, int]]
+    critical_path: list[str]
+    critical_path_hours: float
+    agents: list[AgentView]
+    recent_events: list[EventView]
+    completions_per_hour: list[int]
+
+
+class TaskDelegation(_Input):
+    """A supervisor's hand-off of a task to an agent (seed 000)."""
+
+    assigned_agent: AgentType
+    reasoning: str = Field(min_length=1, max_length=1000)
+    priority: Priority = Priority.MEDIUM
+    estimated_duration_minutes: int = Field(ge=1, le=100_000)
+    success_criteria: list[str] = Field(default_factory=list)
+    dependencies: list[str] = Field(default_factory=list)
+
+
+class AgentReport(_Input):
+    """What an agent reports about its work on a task (seed 000)."""
+
+    agent_name: str = Field(min_length=1, max_length=100)
+    agent_type: AgentType = AgentType.CODING
+    status: TaskStatus
+    progress: int | None = Field(default=None, ge=0, le=100)
+    summary: str = Field(default="", max_length=10_000)
+    outputs: dict[str, Any] = Field(default_factory=dict)
+    artifacts_created: list[str] = Field(default_factory=list)
+    issues_found: list[str] = Field(default_factory=list)
+    blocking_issues: list[str] = Field(default_factory=list)
+    error_details: str | None = Field(default=None, max_length=10_000)
+
+
+TaskDetail.model_rebuild()
+TreeNode.model_rebuild()

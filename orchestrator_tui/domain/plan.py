@@ -1,0 +1,139 @@
+"""The YAML plan format (`sample_data/demo_plan.yaml` is one): a whole plan with
+agents, tasks, and optionally their history (runs with logs, progress, notes,
+shared context), validated before anything touches the database.
+
+Times are ISO 8601 (a date alone means midnight UTC; no zone means UTC) or
+relative to the moment of loading: `-2h`, `-1d4h30m`, `-90s`.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from .enums import AgentType, LogStream, RunStatus
+from .models import KEY_PATTERN, TaskSpec
+
+_RELATIVE = re.compile(r"^([+-])((?:\d+[dhms])+)$")
+_PART = re.compile(r"(\d+)([dhms])")
+_UNITS = {"d": "days", "h": "hours", "m": "minutes", "s": "seconds"}
+
+
+def resolve_time(value: datetime | str | None, now: datetime) -> datetime | None:
+    """An absolute aware datetime for a plan time (relative ones from `now`)."""
+    if value is None:
+        return None
+    if isinstance(value, datetime):
+        return value
+    match = _RELATIVE.match(value)
+    assert match, value  # validated by `_time`
+    delta = timedelta(**{_UNITS[u]: int(n) for n, u in _PART.findall(match.group(2))})
+    return now - delta if match.group(1) == "-" else now + delta
+
+
+def _time(value: Any) -> Any:
+    if value is None or isinstance(value, datetime):
+        if isinstance(value, datetime) and value.tzinfo is None:
+            return value.replace(tzinfo=UTC)
+        return value
+    if isinstance(value, date):
+        return datetime(value.year, value.month, value.day, tzinfo=UTC)
+    if isinstance(value, str):
+        text = value.strip()
+        if _RELATIVE.match(text):
+            return text
+        try:
+            parsed = datetime.fromisoformat(text)
+        except ValueError:
+            raise ValueError(
+                f"{value!r} is neither an ISO 8601 time nor relative like -2h30m"
+            ) from None
+        return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+    raise ValueError(f"expected a time, got {type(value).__name__}")
+
+
+TimeRef = datetime | str
+
+
+class _PlanInput(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+
+class AgentSpec(_PlanInput):
+    name: str = Field(min_length=1, max_length=100)
+    type: AgentType = AgentType.CODING
+    capabilities: list[str] = Field(default_factory=list)
+    last_heartbeat: TimeRef | None = None
+
+    _t = field_validator("last_heartbeat", mode="before")(_time)
+
+
+class RunSpec(_PlanInput):
+    """A run that already happened (history), with its log."""
+
+    agent: str | None = None
+    status: RunStatus
+    exit_code: int | None = None
+    started: TimeRef
+    ended: TimeRef | None = None
+    outputs: dict[str, Any] = Field(default_factory=dict)
+    outputs_uri: str | None = None
+    error: str | None = None
+    log: str = ""
+    stderr: str = ""
+
+    _t = field_validator("started", "ended", mode="before")(_time)
+
+    def lines(self) -> list[tuple[LogStream, str]]:
+        out = [(LogStream.STDOUT, line) for line in self.log.splitlines()]
+        return out + [(LogStream.STDERR, line) for line in self.stderr.splitlines()]
+
+
+class ProgressSpec(_PlanInput):
+    percent: int = Field(ge=0, le=100)
+    message: str = ""
+    by: str = "system"
+    at: TimeRef
+
+    _t = field_validator("at", mode="before")(_time)
+
+
+class ParticipantSpec(_PlanInput):
+    agent: str = Field(min_length=1)
+    role: str = ""
+
+
+class FeedbackSpec(_PlanInput):
+    quality: int = Field(ge=1, le=5)
+    timeliness: int = Field(ge=1, le=5)
+    notes: str = ""
+    by: str = "system"
+
+
+class PlanTask(TaskSpec):
+    """A task in a plan file: a TaskSpec plus its history."""
+
+    key: str = Field(pattern=KEY_PATTERN)
+    deadline: TimeRef | None = None  # type: ignore[assignment]
+    context: dict[str, Any] | None = None
+    notes: dict[str, str] = Field(default_factory=dict)
+    progress_history: list[ProgressSpec] = Field(default_factory=list)
+    runs: list[RunSpec] = Field(default_factory=list)
+    participants: list[ParticipantSpec] = Field(default_factory=list)
+    feedback: list[FeedbackSpec] = Field(default_factory=list)
+    created: TimeRef | None = None
+    updated: TimeRef | None = None
+
+    _t = field_validator("created", "updated", mode="before")(_time)
+    _d = field_validator("deadline", mode="before")(_time)
+
+
+class PlanSpec(_PlanInput):
+    version: int = Field(default=1, ge=1, le=1)
+    name: str = "plan"
+    description: str = ""
+    agents: list[AgentSpec] = Field(default_factory=list)
+    tasks: list[PlanTask] = Field(default_factory=list)

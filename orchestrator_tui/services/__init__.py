@@ -1,0 +1,58 @@
+"""Services: the only writers. The CLI, the TUI and the runner all come through
+an `Orchestrator`, which bundles every service over one database, one actor
+and one clock."""
+
+from __future__ import annotations
+
+from ..store.engine import Database
+from ..store.schema import ensure_schema
+from ..store.tables import utcnow
+from .agents import AgentService
+from .approvals import ApprovalService
+from .base import Clock, ServiceContext
+from .collaboration import CollaborationService
+from .dashboard import DashboardService
+from .dependencies import DependencyService
+from .plans import PlanService
+from .queries import QueryService, TaskFilter
+from .tasks import TaskService
+
+__all__ = ["Orchestrator", "TaskFilter", "open_orchestrator"]
+
+
+class Orchestrator:
+    """Every service over one database, acting as one actor."""
+
+    def __init__(self, db: Database, actor: str, clock: Clock = utcnow) -> None:
+        self.db = db
+        self.ctx = ServiceContext(db=db, actor=actor, clock=clock)
+        self.tasks = TaskService(self.ctx)
+        self.deps = DependencyService(self.ctx)
+        self.approvals = ApprovalService(self.ctx)
+        self.collab = CollaborationService(self.ctx)
+        self.agents = AgentService(self.ctx)
+        self.queries = QueryService(self.ctx)
+        self.dashboard = DashboardService(self.ctx)
+        self.plans = PlanService(self.ctx)
+
+    @property
+    def actor(self) -> str:
+        return self.ctx.actor
+
+    def as_actor(self, actor: str) -> Orchestrator:
+        """The same database and clock, acting as someone else."""
+        return Orchestrator(self.db, actor, self.ctx.clock)
+
+    def close(self) -> None:
+        self.db.dispose()
+
+
+def open_orchestrator(url: str, actor: str, clock: Clock = utcnow) -> Orchestrator:
+    """Open (creating or migrating as needed) the database at `url`."""
+    db = Database(url)
+    try:
+        ensure_schema(db)
+    except Exception:
+        db.dispose()
+        raise
+    return Orchestrator(db, actor, clock)

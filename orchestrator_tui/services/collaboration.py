@@ -1,0 +1,151 @@
+"""Progress reports, private notes, shared context, feedback and participants."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import yaml
+from sqlalchemy import select, update
+
+from ..domain.enums import EventKind
+from ..domain.errors import ValidationFailed
+from ..store.tables import Feedback, Note, Participant, ProgressRecord, Task, TaskContext
+from .base import ServiceContext, T, find_task, record_event
+
+MAX_CONTEXT_BYTES = 1_000_000
+
+
+def parse_context(text: str) -> dict[str, Any]:
+    """Shared context is a YAML mapping, read with safe_load only."""
+    if len(text.encode()) > MAX_CONTEXT_BYTES:
+        raise ValidationFailed("shared context is larger than 1 MB")
+    try:
+        value = yaml.safe_load(text) if text.strip() else {}
+    except yaml.YAMLError as exc:
+        raise ValidationFailed(f"shared context is not valid YAML: {exc}") from None
+    if not isinstance(value, dict):
+        raise ValidationFailed("shared context must be a YAML mapping (key: value)")
+    return value
+
+
+class CollaborationService:
+    def __init__(self, ctx: ServiceContext) -> None:
+        self.ctx = ctx
+
+    def progress(self, key: str, percent: int, message: str = "") -> None:
+        if not 0 <= percent <= 100:
+            raise ValidationFailed(f"progress must be 0-100, not {percent}")
+        with self.ctx.db.write() as conn:
+            row = find_task(conn, key)
+            now = self.ctx.now()
+            conn.execute(
+                ProgressRecord.__table__.insert().values(
+                    task_id=row.id,
+                    percent=percent,
+                    message=message,
+                    actor=self.ctx.actor,
+                    created_at=now,
+                )
+            )
+            conn.execute(
+                update(Task.__table__)
+                .where(T.id == row.id)
+                .values(progress=percent, updated_at=now, version=T.version + 1)
+            )
+            record_event(
+                conn,
+                self.ctx,
+                EventKind.PROGRESS,
+                row.id,
+                {"percent": percent, "message": message or f"{percent}%"},
+            )
+
+    def note(self, key: str, text: str, replace: bool = False) -> None:
+        """Append to (or replace) the acting agent's private notes on a task."""
+        if not text.strip():
+            raise ValidationFailed("a note needs some text")
+        with self.ctx.db.write() as conn:
+            row = find_task(conn, key)
+            N = Note.__table__.c
+            existing = conn.execute(
+                select(N.id, N.body).where(N.task_id == row.id, N.author == self.ctx.actor)
+            ).first()
+            now = self.ctx.now()
+            if existing is None:
+                conn.execute(
+                    Note.__table__.insert().values(
+                        task_id=row.id, author=self.ctx.actor, body=text, updated_at=now
+                    )
+                )
+            else:
+                body = text if replace else f"{existing.body.rstrip()}\n\n{text}"
+                conn.execute(
+                    update(Note.__table__)
+                    .where(N.id == existing.id)
+                    .values(body=body, updated_at=now)
+                )
+            record_event(conn, self.ctx, EventKind.NOTE, row.id, {"chars": len(text)})
+
+    def set_context(self, key: str, yaml_text: str) -> None:
+        parse_context(yaml_text)
+        with self.ctx.db.write() as conn:
+            row = find_task(conn, key)
+            C = TaskContext.__table__.c
+            now = self.ctx.now()
+            values = {"yaml_text": yaml_text, "updated_by": self.ctx.actor, "updated_at": now}
+            if conn.execute(select(C.task_id).where(C.task_id == row.id)).first():
+                conn.execute(
+                    update(TaskContext.__table__).where(C.task_id == row.id).values(values)
+                )
+            else:
+                conn.execute(TaskContext.__table__.insert().values(task_id=row.id, **values))
+            record_event(conn, self.ctx, EventKind.CONTEXT, row.id, {"bytes": len(yaml_text)})
+
+    def share(self, key: str, name: str, value: Any) -> None:
+        """Set one top-level key of the shared context (seed 001's `share`)."""
+        with self.ctx.db.read() as conn:
+            row = find_task(conn, key)
+            C = TaskContext.__table__.c
+            text = conn.execute(select(C.yaml_text).where(C.task_id == row.id)).scalar()
+        context = parse_context(text or "")
+        context[name] = value
+        self.set_context(key, yaml.safe_dump(context, sort_keys=False, allow_unicode=True))
+
+    def feedback(self, key: str, quality: int, timeliness: int, notes: str = "") -> None:
+        for label, value in (("quality", quality), ("timeliness", timeliness)):
+            if not 1 <= value <= 5:
+                raise ValidationFailed(f"{label} rating must be 1-5, not {value}")
+        with self.ctx.db.write() as conn:
+            row = find_task(conn, key)
+            conn.execute(
+                Feedback.__table__.insert().values(
+                    task_id=row.id,
+                    quality=quality,
+                    timeliness=timeliness,
+                    notes=notes,
+                    actor=self.ctx.actor,
+                    created_at=self.ctx.now(),
+                )
+            )
+            record_event(
+                conn,
+                self.ctx,
+                EventKind.FEEDBACK,
+                row.id,
+                {"quality": quality, "timeliness": timeliness, "message": notes},
+            )
+
+    def join(self, key: str, agent: str, role: str = "") -> None:
+        with self.ctx.db.write() as conn:
+            row = find_task(conn, key)
+            P = Participant.__table__.c
+            if conn.execute(select(P.id).where(P.task_id == row.id, P.agent == agent)).first():
+                raise ValidationFailed(f"{agent} already takes part in {key}")
+            conn.execute(
+                Participant.__table__.insert().values(
+                    task_id=row.id, agent=agent, role=role, joined_at=self.ctx.now()
+                )
+            )
+            record_event(
+                conn, self.ctx, EventKind.PARTICIPANT_JOINED, row.id, {"agent": agent, "role": role}
+            )

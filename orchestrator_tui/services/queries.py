@@ -1,0 +1,423 @@
+"""Read-only queries: task lists, trees, timelines, runs and logs.
+
+Nothing here writes; the TUI's refresh path calls only these.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+import yaml
+from sqlalchemy import Select, case, func, or_, select
+
+from ..domain.enums import DependencyType, LogStream, Readiness, TaskStatus
+from ..domain.graph import critical_path
+from ..domain.models import (
+    ApprovalView,
+    DependencyView,
+    EventView,
+    FeedbackView,
+    LogLineView,
+    NoteView,
+    ParticipantView,
+    ProgressView,
+    RunView,
+    TaskDetail,
+    TaskRow,
+    TreeNode,
+    WaitingApproval,
+)
+from ..store.tables import (
+    Approval,
+    Event,
+    Feedback,
+    LogLine,
+    Note,
+    Participant,
+    ProgressRecord,
+    Run,
+    Task,
+    TaskContext,
+    TaskDependency,
+)
+from .base import D, ServiceContext, T, find_task, unfinished_blockers_expr
+from .views import _links, row_select, run_view, task_detail, task_row
+
+S = TaskStatus
+E = Event.__table__.c
+R = Run.__table__.c
+
+PRIORITY_RANK = case({"critical": 3, "high": 2, "medium": 1, "low": 0}, value=T.priority, else_=1)
+
+SORTS: dict[str, Any] = {
+    "id": T.id,
+    "key": T.id,
+    "title": func.lower(T.title),
+    "status": T.status,
+    "priority": PRIORITY_RANK,
+    "assignee": T.assignee,
+    "progress": T.progress,
+    "phase": T.phase,
+    "updated": T.updated_at,
+}
+
+
+@dataclass(frozen=True)
+class TaskFilter:
+    """What the task list shows: text in key/title, statuses, readiness."""
+
+    text: str = ""
+    statuses: frozenset[TaskStatus] = field(default_factory=frozenset)
+    readiness: frozenset[Readiness] = field(default_factory=frozenset)
+    assignee: str | None = None
+
+    def apply(self, stmt: Select[Any]) -> Select[Any]:
+        if self.text:
+            escaped = self.text.replace("\\", "\\\\").replace("%", r"\%").replace("_", r"\_")
+            pattern = f"%{escaped}%"
+            stmt = stmt.where(
+                or_(T.key.ilike(pattern, escape="\\"), T.title.ilike(pattern, escape="\\"))
+            )
+        if self.statuses:
+            stmt = stmt.where(T.status.in_([s.value for s in self.statuses]))
+        if self.assignee:
+            stmt = stmt.where(T.assignee == self.assignee)
+        if self.readiness:
+            stmt = stmt.where(or_(*[_readiness_clause(r) for r in self.readiness]))
+        return stmt
+
+
+def _readiness_clause(r: Readiness) -> Any:
+    unfinished = unfinished_blockers_expr(T.id)
+    return {
+        Readiness.READY: (T.status == S.PENDING.value) & (unfinished == 0),
+        Readiness.WAITING: (T.status == S.PENDING.value) & (unfinished > 0),
+        Readiness.ACTIVE: T.status.in_([S.IN_PROGRESS.value, S.AWAITING_APPROVAL.value]),
+        Readiness.STOPPED: T.status.in_([S.BLOCKED.value, S.DEFERRED.value, S.FAILED.value]),
+        Readiness.CLOSED: T.status.in_([S.DONE.value, S.CANCELLED.value]),
+    }[r]
+
+
+class QueryService:
+    def __init__(self, ctx: ServiceContext) -> None:
+        self.ctx = ctx
+
+    # -- tasks ----------------------------------------------------------------
+
+    def list_tasks(
+        self,
+        flt: TaskFilter | None = None,
+        sort: str = "id",
+        descending: bool = False,
+        limit: int | None = None,
+        offset: int = 0,
+    ) -> list[TaskRow]:
+        order = SORTS.get(sort)
+        if order is None:
+            raise ValueError(f"unknown sort {sort!r}; one of {', '.join(SORTS)}")
+        stmt = (flt or TaskFilter()).apply(row_select())
+        stmt = stmt.order_by(order.desc() if descending else order, T.id)
+        if limit is not None:
+            stmt = stmt.limit(limit).offset(offset)
+        with self.ctx.db.read() as conn:
+            return [task_row(r) for r in conn.execute(stmt)]
+
+    def count_tasks(self, flt: TaskFilter | None = None) -> int:
+        stmt = (flt or TaskFilter()).apply(select(func.count()).select_from(Task.__table__))
+        with self.ctx.db.read() as conn:
+            return conn.execute(stmt).scalar_one()
+
+    def get_task(self, key: str) -> TaskDetail:
+        with self.ctx.db.read() as conn:
+            return task_detail(conn, find_task(conn, key))
+
+    def next_ready(self, agent_type: str | None = None) -> TaskRow | None:
+        """Highest priority, then fewest dependencies, then oldest id."""
+        dep_count = (
+            select(func.count()).select_from(TaskDependency.__table__).where(D.task_id == T.id)
+        ).scalar_subquery()
+        stmt = (
+            row_select()
+            .where(T.status == S.PENDING.value, unfinished_blockers_expr(T.id) == 0)
+            .order_by(PRIORITY_RANK.desc(), dep_count, T.id)
+            .limit(1)
+        )
+        if agent_type:
+            stmt = stmt.where(or_(T.agent_type.is_(None), T.agent_type == agent_type))
+        with self.ctx.db.read() as conn:
+            row = conn.execute(stmt).first()
+            return task_row(row) if row else None
+
+    def ready_keys(self) -> list[str]:
+        stmt = (
+            select(T.key)
+            .where(T.status == S.PENDING.value, unfinished_blockers_expr(T.id) == 0)
+            .order_by(PRIORITY_RANK.desc(), T.id)
+        )
+        with self.ctx.db.read() as conn:
+            return list(conn.execute(stmt).scalars())
+
+    def links(self, key: str, upstream: bool) -> list[DependencyView]:
+        """Direct blockers (upstream) or direct dependents (downstream)."""
+        with self.ctx.db.read() as conn:
+            return _links(conn, find_task(conn, key).id, upstream)
+
+    def tree(self, key: str, upstream: bool, max_nodes: int = 2000) -> TreeNode:
+        """The recursive upstream or downstream tree, critical path marked."""
+        path = set(self.critical_path()[0])
+        budget = [max_nodes]
+        with self.ctx.db.read() as conn:
+            root = find_task(conn, key)
+
+            def build(
+                task_id: int, k: str, title: str, status: str, typ: str, seen: frozenset[int]
+            ) -> TreeNode:
+                children: list[TreeNode] = []
+                if budget[0] > 0 and task_id not in seen:
+                    for link in _links(conn, task_id, upstream):
+                        budget[0] -= 1
+                        if budget[0] < 0:
+                            break
+                        child_id = conn.execute(select(T.id).where(T.key == link.key)).scalar_one()
+                        children.append(
+                            build(
+                                child_id,
+                                link.key,
+                                link.title,
+                                link.status,
+                                link.type,
+                                seen | {task_id},
+                            )
+                        )
+                return TreeNode(
+                    key=k,
+                    title=title,
+                    status=TaskStatus(status),
+                    type=DependencyType(typ),
+                    on_critical_path=k in path,
+                    children=children,
+                )
+
+            return build(root.id, root.key, root.title, root.status, "blocks", frozenset())
+
+    def critical_path(self) -> tuple[list[str], float]:
+        """Longest chain of unfinished work by estimated hours (unknown = 1h)."""
+        open_statuses = [s.value for s in S if not s.is_terminal]
+        with self.ctx.db.read() as conn:
+            nodes = {
+                r.id: (r.key, r.estimated_hours)
+                for r in conn.execute(
+                    select(T.id, T.key, T.estimated_hours).where(T.status.in_(open_statuses))
+                )
+            }
+            edges = conn.execute(
+                select(D.task_id, D.depends_on_id).where(D.dep_type == DependencyType.BLOCKS.value)
+            ).all()
+        deps: dict[int, list[int]] = {}
+        for task_id, blocker in edges:
+            if task_id in nodes and blocker in nodes:
+                deps.setdefault(task_id, []).append(blocker)
+
+        def weight(n: int) -> float:
+            hours = nodes[n][1]
+            return 1.0 if hours is None else hours
+
+        path, hours = critical_path(deps, weight, nodes)
+        return [nodes[n][0] for n in path], hours
+
+    # -- history ----------------------------------------------------------------
+
+    def timeline(self, key: str, limit: int = 500) -> list[EventView]:
+        with self.ctx.db.read() as conn:
+            row = find_task(conn, key)
+            rows = conn.execute(
+                select(Event.__table__).where(E.task_id == row.id).order_by(E.id).limit(limit)
+            ).all()
+            return [_event_view(r, key) for r in rows]
+
+    def recent_events(self, limit: int = 20) -> list[EventView]:
+        with self.ctx.db.read() as conn:
+            rows = conn.execute(
+                select(Event.__table__, T.key.label("task_key"))
+                .select_from(Event.__table__.outerjoin(Task.__table__, T.id == E.task_id))
+                .order_by(E.id.desc())
+                .limit(limit)
+            ).all()
+            return [_event_view(r, r.task_key) for r in rows]
+
+    def last_event_id(self) -> int:
+        """The change feed's high-water mark: poll it to notice other writers."""
+        with self.ctx.db.read() as conn:
+            return conn.execute(select(func.max(E.id))).scalar() or 0
+
+    # -- approvals, notes, context ------------------------------------------------
+
+    def waiting_approvals(self) -> list[WaitingApproval]:
+        """Every task awaiting approval, oldest first."""
+        since = (
+            select(func.max(E.created_at))
+            .where(E.task_id == T.id, E.kind == "approval_requested")
+            .scalar_subquery()
+        )
+        last_agent = (
+            select(R.agent).where(R.task_id == T.id).order_by(R.id.desc()).limit(1)
+        ).scalar_subquery()
+        stmt = select(
+            T.key,
+            T.title,
+            T.assignee,
+            T.updated_at,
+            since.label("since"),
+            last_agent.label("agent"),
+        ).where(T.status == S.AWAITING_APPROVAL.value)
+        with self.ctx.db.read() as conn:
+            rows = conn.execute(stmt).all()
+        items = [
+            WaitingApproval(
+                key=r.key,
+                title=r.title,
+                assignee=r.assignee,
+                waiting_since=r.since or r.updated_at,
+                last_run_actor=r.agent,
+            )
+            for r in rows
+        ]
+        return sorted(items, key=lambda w: (w.waiting_since, w.key))
+
+    def approvals_for(self, key: str) -> list[ApprovalView]:
+        A = Approval.__table__.c
+        with self.ctx.db.read() as conn:
+            row = find_task(conn, key)
+            rows = conn.execute(
+                select(Approval.__table__).where(A.task_id == row.id).order_by(A.id)
+            ).all()
+        return [
+            ApprovalView(
+                id=r.id,
+                task_key=key,
+                run_id=r.run_id,
+                decision=r.decision,
+                actor=r.actor,
+                comment=r.comment,
+                decided_at=r.decided_at,
+            )
+            for r in rows
+        ]
+
+    def progress_for(self, key: str) -> list[ProgressView]:
+        P = ProgressRecord.__table__.c
+        with self.ctx.db.read() as conn:
+            row = find_task(conn, key)
+            rows = conn.execute(
+                select(ProgressRecord.__table__).where(P.task_id == row.id).order_by(P.id)
+            ).all()
+        return [
+            ProgressView(
+                percent=r.percent, message=r.message, actor=r.actor, created_at=r.created_at
+            )
+            for r in rows
+        ]
+
+    def notes_for(self, key: str) -> list[NoteView]:
+        N = Note.__table__.c
+        with self.ctx.db.read() as conn:
+            row = find_task(conn, key)
+            rows = conn.execute(
+                select(Note.__table__).where(N.task_id == row.id).order_by(N.author)
+            ).all()
+        return [NoteView(author=r.author, body=r.body, updated_at=r.updated_at) for r in rows]
+
+    def context_for(self, key: str) -> str:
+        C = TaskContext.__table__.c
+        with self.ctx.db.read() as conn:
+            row = find_task(conn, key)
+            return conn.execute(select(C.yaml_text).where(C.task_id == row.id)).scalar() or ""
+
+    def context_data(self, key: str) -> dict[str, Any]:
+        text = self.context_for(key)
+        value = yaml.safe_load(text) if text.strip() else {}
+        return value if isinstance(value, dict) else {}
+
+    def feedback_for(self, key: str) -> list[FeedbackView]:
+        F = Feedback.__table__.c
+        with self.ctx.db.read() as conn:
+            row = find_task(conn, key)
+            rows = conn.execute(
+                select(Feedback.__table__).where(F.task_id == row.id).order_by(F.id)
+            ).all()
+        return [
+            FeedbackView(
+                quality=r.quality,
+                timeliness=r.timeliness,
+                notes=r.notes,
+                actor=r.actor,
+                created_at=r.created_at,
+            )
+            for r in rows
+        ]
+
+    def participants_for(self, key: str) -> list[ParticipantView]:
+        P = Participant.__table__.c
+        with self.ctx.db.read() as conn:
+            row = find_task(conn, key)
+            rows = conn.execute(
+                select(Participant.__table__).where(P.task_id == row.id).order_by(P.id)
+            ).all()
+        return [ParticipantView(agent=r.agent, role=r.role, joined_at=r.joined_at) for r in rows]
+
+    # -- runs and logs ------------------------------------------------------------
+
+    def runs_for(self, key: str) -> list[RunView]:
+        L = LogLine.__table__.c
+        lines = (
+            select(func.count()).select_from(LogLine.__table__).where(L.run_id == R.id)
+        ).scalar_subquery()
+        with self.ctx.db.read() as conn:
+            row = find_task(conn, key)
+            rows = conn.execute(
+                select(Run.__table__, lines.label("line_count"))
+                .where(R.task_id == row.id)
+                .order_by(R.id)
+            ).all()
+        return [run_view(r, key, r.line_count) for r in rows]
+
+    def log_lines(self, run_id: int, after_seq: int = -1, limit: int = 1000) -> list[LogLineView]:
+        """A page of a run's log lines with seq > after_seq, in order."""
+        L = LogLine.__table__.c
+        with self.ctx.db.read() as conn:
+            rows = conn.execute(
+                select(L.id, L.seq, L.stream, L.text, L.created_at)
+                .where(L.run_id == run_id, L.seq > after_seq)
+                .order_by(L.seq)
+                .limit(limit)
+            ).all()
+        return [
+            LogLineView(
+                id=r.id, seq=r.seq, stream=LogStream(r.stream), text=r.text, created_at=r.created_at
+            )
+            for r in rows
+        ]
+
+    def log_line_count(self, run_id: int) -> int:
+        L = LogLine.__table__.c
+        with self.ctx.db.read() as conn:
+            return conn.execute(
+                select(func.count()).select_from(LogLine.__table__).where(L.run_id == run_id)
+            ).scalar_one()
+
+
+def _event_view(r: Any, key: str | None) -> EventView:
+    return EventView(
+        id=r.id,
+        created_at=r.created_at,
+        actor=r.actor,
+        kind=r.kind,
+        task_key=key,
+        data=dict(r.data or {}),
+    )
+
+
+def keys_of(rows: Iterable[TaskRow]) -> list[str]:
+    return [r.key for r in rows]

@@ -1,0 +1,106 @@
+"""Reading untrusted YAML and JSON in bounded time and memory.
+
+`yaml.safe_load` semantics only (no Python tags), plus limits on size,
+nesting depth and alias use, so a hostile file fails fast with a clear
+message instead of exhausting the machine.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import yaml
+from pydantic import ValidationError
+
+from ..domain.errors import ValidationFailed
+
+MAX_BYTES = 64 * 1024 * 1024
+MAX_DEPTH = 64
+MAX_ALIASES = 200
+
+
+class _BoundedLoader(yaml.SafeLoader):
+    def __init__(self, stream: str) -> None:
+        super().__init__(stream)
+        self._depth = 0
+        self._aliases = 0
+
+    def compose_node(self, parent: Any, index: Any) -> Any:
+        if self.check_event(yaml.AliasEvent):
+            self._aliases += 1
+            if self._aliases > MAX_ALIASES:
+                raise yaml.YAMLError(f"more than {MAX_ALIASES} aliases")
+        self._depth += 1
+        if self._depth > MAX_DEPTH:
+            raise yaml.YAMLError(f"nested deeper than {MAX_DEPTH} levels")
+        try:
+            return super().compose_node(parent, index)
+        finally:
+            self._depth -= 1
+
+
+def read_text(path: Path, limit: int = MAX_BYTES) -> str:
+    try:
+        size = path.stat().st_size
+    except OSError as exc:
+        raise ValidationFailed(f"{path}: cannot read: {exc.strerror}") from None
+    if size > limit:
+        raise ValidationFailed(f"{path}: {size} bytes is over the {limit} byte limit")
+    try:
+        return path.read_text(encoding="utf-8")
+    except UnicodeDecodeError as exc:
+        raise ValidationFailed(
+            f"{path}: not UTF-8 text ({exc.reason} at byte {exc.start})"
+        ) from None
+    except OSError as exc:
+        raise ValidationFailed(f"{path}: cannot read: {exc.strerror}") from None
+
+
+def load_yaml(text: str, origin: str) -> Any:
+    loader = _BoundedLoader(text)
+    try:
+        return loader.get_single_data()
+    except yaml.YAMLError as exc:
+        raise ValidationFailed(f"{origin}: invalid YAML: {exc}") from None
+    except RecursionError:
+        raise ValidationFailed(f"{origin}: invalid YAML: nested too deeply") from None
+    finally:
+        loader.dispose()
+
+
+def load_json(text: str, origin: str) -> Any:
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise ValidationFailed(
+            f"{origin}: invalid JSON at line {exc.lineno} column {exc.colno}: {exc.msg}"
+        ) from None
+    except RecursionError:
+        raise ValidationFailed(f"{origin}: invalid JSON: nested too deeply") from None
+
+
+def describe_validation_error(exc: ValidationError, data: Any, origin: str) -> ValidationFailed:
+    """Name the file, the record (with its key or id when it has one) and the field."""
+    first = exc.errors()[0]
+    loc = list(first["loc"])
+    parts: list[str] = []
+    node: Any = data
+    for step in loc:
+        if isinstance(step, int):
+            parts[-1:] = [f"{parts[-1] if parts else ''}[{step}]"]
+            try:
+                node = node[step]
+            except (IndexError, KeyError, TypeError):
+                node = None
+            if isinstance(node, dict):
+                ident = node.get("key") or node.get("id") or node.get("name")
+                if ident is not None:
+                    parts[-1] += f" ({ident})"
+        else:
+            parts.append(str(step))
+            node = node.get(step) if isinstance(node, dict) else None
+    where = ".".join(parts) or "top level"
+    more = f" (and {exc.error_count() - 1} more problems)" if exc.error_count() > 1 else ""
+    return ValidationFailed(f"{origin}: {where}: {first['msg']}{more}")

@@ -1,0 +1,290 @@
+"""Creating, editing and moving tasks through the state machine.
+
+Every status change is one compare-and-set statement
+(`UPDATE ... WHERE id = :id AND status = :expected`) whose row count is
+checked, plus its event, in one transaction: of two racing writers exactly
+one wins and the other gets `Conflict`.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from sqlalchemy import Connection, Row, func, select, update
+
+from ..domain.enums import EventKind, TaskStatus
+from ..domain.errors import (
+    Conflict,
+    DependenciesUnfinished,
+    InvalidTransition,
+    NotFound,
+    ValidationFailed,
+)
+from ..domain.models import TaskDetail, TaskPatch, TaskSpec
+from ..domain.state_machine import check_transition
+from ..store.tables import Task, TaskDependency
+from .base import (
+    ServiceContext,
+    T,
+    find_task,
+    record_event,
+    record_unblocked,
+    unfinished_blocker_keys,
+)
+from .views import task_detail
+
+S = TaskStatus
+_STATUS_EVENTS = (EventKind.STATUS_CHANGED.value, EventKind.FORCED_START.value)
+
+
+def spec_to_values(spec: TaskSpec, now: Any) -> dict[str, Any]:
+    """Column values for a new task (without key, parent and dependencies)."""
+    done = spec.status is S.DONE
+    return {
+        "title": spec.title,
+        "description": spec.description,
+        "status": spec.status.value,
+        "priority": spec.priority.value,
+        "complexity": spec.complexity.value,
+        "component_area": spec.component_area.value,
+        "phase": spec.phase,
+        "assignee": spec.assignee,
+        "agent_type": spec.agent_type.value if spec.agent_type else None,
+        "estimated_hours": spec.estimated_hours,
+        "actual_hours": spec.actual_hours,
+        "deadline": spec.deadline,
+        "success_criteria": spec.success_criteria,
+        "requires_approval": spec.requires_approval,
+        "command": spec.command.model_dump() if spec.command else None,
+        "max_retries": spec.max_retries,
+        "tags": spec.tags,
+        "extra": spec.extra,
+        "progress": 100 if done else spec.progress,
+        "source": spec.source,
+        "external_id": spec.external_id,
+        "created_at": now,
+        "updated_at": now,
+        "completed_at": now if done else None,
+        "started_at": now if spec.status in (S.IN_PROGRESS, S.DONE) else None,
+    }
+
+
+def next_key(conn: Connection, prefix: str = "T") -> str:
+    """The next free `PREFIX-N` key."""
+    pattern = re.compile(rf"^{re.escape(prefix)}-(\d+)$")
+    keys = conn.execute(select(T.key).where(T.key.like(f"{prefix}-%"))).scalars()
+    highest = max((int(m.group(1)) for k in keys if (m := pattern.match(k))), default=0)
+    return f"{prefix}-{highest + 1}"
+
+
+class TaskService:
+    def __init__(self, ctx: ServiceContext) -> None:
+        self.ctx = ctx
+
+    # -- creating and editing -------------------------------------------------
+
+    def create(self, spec: TaskSpec) -> TaskDetail:
+        with self.ctx.db.write() as conn:
+            key = spec.key or next_key(conn)
+            if conn.execute(select(T.id).where(T.key == key)).first():
+                raise ValidationFailed(f"task key {key!r} is taken")
+            values = spec_to_values(spec, self.ctx.now())
+            values["key"] = key
+            if spec.parent:
+                values["parent_id"] = find_task(conn, spec.parent).id
+            task_id = conn.execute(Task.__table__.insert().values(**values)).inserted_primary_key[0]
+            for ref in spec.depends_on:
+                blocker = find_task(conn, ref.key)
+                conn.execute(
+                    TaskDependency.__table__.insert().values(
+                        task_id=task_id,
+                        depends_on_id=blocker.id,
+                        dep_type=ref.type.value,
+                        created_at=self.ctx.now(),
+                    )
+                )
+            record_event(
+                conn, self.ctx, EventKind.TASK_CREATED, task_id, {"key": key, "title": spec.title}
+            )
+            return task_detail(conn, find_task(conn, key))
+
+    def edit(self, key: str, patch: TaskPatch, expected_version: int | None = None) -> TaskDetail:
+        changes = patch.changes()
+        if "command" in changes and patch.command is not None:
+            changes["command"] = patch.command.model_dump()
+        for name in ("priority", "complexity", "component_area", "agent_type"):
+            if name in changes:
+                changes[name] = getattr(patch, name).value
+        if not changes:
+            raise ValidationFailed("nothing to change")
+        with self.ctx.db.write() as conn:
+            row = find_task(conn, key)
+            before = {name: _plain(getattr(row, name)) for name in changes}
+            stmt = update(Task.__table__).where(T.id == row.id)
+            if expected_version is not None:
+                stmt = stmt.where(T.version == expected_version)
+            result = conn.execute(
+                stmt.values(**changes, version=T.version + 1, updated_at=self.ctx.now())
+            )
+            if result.rowcount != 1:
+                raise Conflict(f"{key} was changed by someone else meanwhile; reload and retry")
+            record_event(
+                conn,
+                self.ctx,
+                EventKind.TASK_EDITED,
+                row.id,
+                {"before": before, "after": {k: _plain(v) for k, v in changes.items()}},
+            )
+            return task_detail(conn, find_task(conn, key))
+
+    # -- status changes -------------------------------------------------------
+
+    def start(self, key: str, force: bool = False, reason: str | None = None) -> TaskDetail:
+        return self.transition(key, S.IN_PROGRESS, force=force, reason=reason)
+
+    def complete(self, key: str, summary: str | None = None) -> TaskDetail:
+        """Done, or awaiting approval when the task requires approval."""
+        return self.transition(key, S.DONE, reason=summary)
+
+    def fail(self, key: str, reason: str | None = None) -> TaskDetail:
+        return self.transition(key, S.FAILED, reason=reason)
+
+    def block(self, key: str, reason: str | None = None) -> TaskDetail:
+        return self.transition(key, S.BLOCKED, reason=reason)
+
+    def reset(self, key: str, reason: str | None = None) -> TaskDetail:
+        return self.transition(key, S.PENDING, reason=reason)
+
+    def transition(
+        self,
+        key: str,
+        target: TaskStatus,
+        *,
+        force: bool = False,
+        reason: str | None = None,
+    ) -> TaskDetail:
+        with self.ctx.db.write() as conn:
+            row = find_task(conn, key)
+            self._move(conn, row, target, force=force, reason=reason)
+            return task_detail(conn, find_task(conn, key))
+
+    def _move(
+        self,
+        conn: Connection,
+        row: Row[Any],
+        target: TaskStatus,
+        *,
+        force: bool = False,
+        reason: str | None = None,
+        actor: str | None = None,
+    ) -> TaskStatus:
+        current = S(row.status)
+        if current is S.AWAITING_APPROVAL and target in (S.DONE, S.FAILED):
+            raise InvalidTransition(f"{row.key} is awaiting approval: approve or reject it instead")
+        if target is S.DONE and row.requires_approval and current is S.IN_PROGRESS:
+            target = S.AWAITING_APPROVAL
+        check_transition(row.key, current, target)
+        kind = EventKind.STATUS_CHANGED
+        data: dict[str, Any] = {"from": current.value, "to": target.value}
+        if target is S.IN_PROGRESS:
+            unfinished = unfinished_blocker_keys(conn, row.id)
+            if unfinished and not force:
+                raise DependenciesUnfinished(row.key, unfinished)
+            if unfinished:
+                if not (reason and reason.strip()):
+                    raise ValidationFailed(f"forcing {row.key} to start needs a reason")
+                kind = EventKind.FORCED_START
+                data["unfinished"] = unfinished
+        if reason:
+            data["reason"] = reason
+        self.compare_and_set(conn, row.id, row.key, current, target)
+        record_event(conn, self.ctx, kind, row.id, data, actor=actor)
+        if target is S.AWAITING_APPROVAL:
+            record_event(conn, self.ctx, EventKind.APPROVAL_REQUESTED, row.id, {}, actor=actor)
+        if target is S.DONE:
+            record_unblocked(conn, self.ctx, row.id, row.key)
+        return target
+
+    def compare_and_set(
+        self,
+        conn: Connection,
+        task_id: int,
+        key: str,
+        expected: TaskStatus,
+        target: TaskStatus,
+        extra: dict[str, Any] | None = None,
+    ) -> None:
+        now = self.ctx.now()
+        values: dict[str, Any] = {
+            "status": target.value,
+            "version": T.version + 1,
+            "updated_at": now,
+            **(extra or {}),
+        }
+        if target is S.IN_PROGRESS:
+            values["started_at"] = now
+        if target is S.DONE:
+            values["completed_at"] = now
+            values["progress"] = 100
+        elif expected is S.DONE:
+            values["completed_at"] = None
+        result = conn.execute(
+            update(Task.__table__)
+            .where(T.id == task_id, T.status == expected.value)
+            .values(**values)
+        )
+        if result.rowcount != 1:
+            now_status = conn.execute(select(T.status).where(T.id == task_id)).scalar()
+            raise Conflict(
+                f"{key} changed meanwhile (expected {expected.value}, now {now_status}); "
+                "nothing was written"
+            )
+
+    def undo_last(self) -> TaskDetail:
+        """Reverse this actor's most recent status change, as a recorded event."""
+        with self.ctx.db.write() as conn:
+            event = self._last_undoable(conn)
+            if event is None:
+                raise NotFound(f"{self.ctx.actor} has no status change to undo")
+            key = conn.execute(select(T.key).where(T.id == event.task_id)).scalar_one()
+            was, now = S(event.data["from"]), S(event.data["to"])
+            self.compare_and_set(conn, event.task_id, key, now, was)
+            record_event(
+                conn,
+                self.ctx,
+                EventKind.STATUS_REVERTED,
+                event.task_id,
+                {"from": now.value, "to": was.value, "reverts": event.id},
+            )
+            return task_detail(conn, find_task(conn, key))
+
+    def _last_undoable(self, conn: Connection) -> Row[Any] | None:
+        from ..store.tables import Event
+
+        E = Event.__table__.c
+        rows = conn.execute(
+            select(E.id, E.kind, E.task_id, E.data)
+            .where(
+                E.actor == self.ctx.actor,
+                E.kind.in_((*_STATUS_EVENTS, EventKind.STATUS_REVERTED.value)),
+            )
+            .order_by(E.id.desc())
+            .limit(500)
+        ).all()
+        reverted = {r.data.get("reverts") for r in rows if r.kind == "status_reverted"}
+        for r in rows:
+            if r.kind in _STATUS_EVENTS and r.id not in reverted and r.task_id is not None:
+                return r
+        return None
+
+    def count(self) -> int:
+        with self.ctx.db.read() as conn:
+            return conn.execute(select(func.count()).select_from(Task.__table__)).scalar_one()
+
+
+def _plain(value: Any) -> Any:
+    """JSON-safe form of a column value for event data."""
+    if hasattr(value, "isoformat"):
+        return value.isoformat()
+    return value

@@ -1,0 +1,135 @@
+"""Schema versions and migrations.
+
+A database records its schema version in `schema_meta`. Opening one:
+- no tables at all: create the current schema;
+- an older version: back the file up, then run each migration in order,
+  every one in its own transaction;
+- a newer version than this program knows: refuse, touching nothing;
+- tables but no version: not ours, refuse.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Callable, Mapping
+from pathlib import Path
+
+from sqlalchemy import Connection, inspect, select, text
+from sqlmodel import SQLModel
+
+from ..domain.errors import SchemaTooNew, ValidationFailed
+from . import tables  # noqa: F401  (registers every table on SQLModel.metadata)
+from .engine import Database
+from .tables import SchemaMeta, utcnow
+
+SCHEMA_VERSION = 1
+
+Migration = Callable[[Connection], None]
+
+#: version N -> the function that brings a version-N database to N+1.
+MIGRATIONS: dict[int, Migration] = {}
+
+
+def read_version(conn: Connection) -> int | None:
+    names = set(inspect(conn).get_table_names())
+    if "schema_meta" not in names:
+        return None if names else 0
+    row = conn.execute(select(SchemaMeta.value).where(SchemaMeta.key == "schema_version")).first()
+    return int(row[0]) if row else None
+
+
+def _write_version(conn: Connection, version: int) -> None:
+    table = SchemaMeta.__table__
+    conn.execute(table.delete().where(table.c.key == "schema_version"))
+    conn.execute(table.insert().values(key="schema_version", value=str(version)))
+
+
+def backup_sqlite(db: Database, destination: Path) -> Path:
+    """A consistent copy of a SQLite database file (online backup API)."""
+    source = db.path
+    if source is None:
+        raise ValidationFailed("backup works on SQLite files; use your server's tools for others")
+    destination.parent.mkdir(parents=True, exist_ok=True)
+    if destination.exists():
+        raise ValidationFailed(f"backup target {destination} already exists")
+    with sqlite3.connect(source) as src, sqlite3.connect(destination) as dst:
+        src.backup(dst)
+    dst.close()
+    src.close()
+    return destination
+
+
+def ensure_schema(
+    db: Database,
+    migrations: Mapping[int, Migration] | None = None,
+    target: int = SCHEMA_VERSION,
+) -> int:
+    """Bring `db` to `target`, creating or migrating as needed; the version it had."""
+    migrations = MIGRATIONS if migrations is None else migrations
+    with db.write() as conn:
+        version = read_version(conn)
+        if version == 0:
+            SQLModel.metadata.create_all(conn)
+            _write_version(conn, target)
+            conn.execute(
+                SchemaMeta.__table__.insert().values(key="created_at", value=utcnow().isoformat())
+            )
+            return 0
+    if version is None:
+        raise ValidationFailed(
+            f"{db.describe()} has tables but is not an orchestrator-tui database "
+            "(no schema version); use `orchestrator-tui import` to bring its data in"
+        )
+    if version > target:
+        raise SchemaTooNew(
+            f"{db.describe()} has schema version {version}, newer than this "
+            f"program's {target}; upgrade orchestrator-tui to open it"
+        )
+    if version < target:
+        _migrate(db, version, target, migrations)
+    return version
+
+
+def _migrate(db: Database, version: int, target: int, migrations: Mapping[int, Migration]) -> None:
+    missing = [v for v in range(version, target) if v not in migrations]
+    if missing:
+        raise SchemaTooNew(f"no migration from schema version {missing[0]}")
+    if db.path is not None and db.path.exists():
+        stamp = utcnow().strftime("%Y%m%dT%H%M%S")
+        backup_sqlite(db, db.path.with_name(f"{db.path.name}.v{version}-{stamp}.bak"))
+    for step in range(version, target):
+        with db.write() as conn:
+            migrations[step](conn)
+            _write_version(conn, step + 1)
+
+
+def table_counts(conn: Connection) -> dict[str, int]:
+    """Rows per table, for `db status`."""
+    counts = {}
+    for name in sorted(SQLModel.metadata.tables):
+        counts[name] = conn.execute(text(f'SELECT COUNT(*) FROM "{name}"')).scalar_one()
+    return counts
+
+
+def validate(conn: Connection) -> list[str]:
+    """Integrity problems found (empty when healthy)."""
+    problems: list[str] = []
+    existing = set(inspect(conn).get_table_names())
+    for name in SQLModel.metadata.tables:
+        if name not in existing:
+            problems.append(f"missing table {name}")
+    if conn.dialect.name == "sqlite":
+        for (msg,) in conn.exec_driver_sql("PRAGMA integrity_check").fetchall():
+            if msg != "ok":
+                problems.append(f"integrity: {msg}")
+        for row in conn.exec_driver_sql("PRAGMA foreign_key_check").fetchall():
+            problems.append(f"foreign key: table {row[0]} row {row[1]} -> {row[2]}")
+    orphans = conn.execute(
+        text(
+            "SELECT COUNT(*) FROM task_dependencies d LEFT JOIN tasks t "
+            "ON t.id = d.depends_on_id WHERE t.id IS NULL"
+        )
+    ).scalar_one()
+    if orphans:
+        problems.append(f"{orphans} dependencies point at missing tasks")
+    return problems

@@ -1,0 +1,254 @@
+"""SQLModel tables: the one schema every front door shares.
+
+Enumerated values are stored as their plain string values (validated by the
+domain enums in the services), so a new status word never needs an ALTER.
+All times are timezone-aware UTC.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import JSON, CheckConstraint, Column, DateTime, Index, UniqueConstraint
+from sqlalchemy.types import TypeDecorator
+from sqlmodel import Field, SQLModel
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """Stores aware datetimes as UTC; gives back aware UTC datetimes on every backend."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to the store; use UTC-aware times")
+        return value.astimezone(UTC)
+
+    def process_result_value(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            return value.replace(tzinfo=UTC)
+        return value.astimezone(UTC)
+
+
+def _time(nullable: bool = True, index: bool = False) -> Any:
+    return Field(default=None, sa_column=Column(UTCDateTime(), nullable=nullable, index=index))
+
+
+def _json(default: Any) -> Any:
+    return Field(default_factory=default, sa_column=Column(JSON, nullable=False))
+
+
+class SchemaMeta(SQLModel, table=True):
+    __tablename__ = "schema_meta"
+
+    key: str = Field(primary_key=True)
+    value: str
+
+
+class Task(SQLModel, table=True):
+    __tablename__ = "tasks"
+    __table_args__ = (
+        Index("ix_tasks_status_priority", "status", "priority"),
+        Index("ix_tasks_assignee", "assignee"),
+        Index("ix_tasks_phase", "phase"),
+        Index("ix_tasks_parent", "parent_id"),
+        UniqueConstraint("source", "external_id", name="uq_tasks_source_external"),
+        CheckConstraint("progress BETWEEN 0 AND 100", name="ck_tasks_progress"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    key: str = Field(unique=True, index=True)
+    title: str
+    description: str = ""
+    status: str = "pending"
+    priority: str = "medium"
+    complexity: str = "medium"
+    component_area: str = "general"
+    phase: int = 1
+    parent_id: int | None = Field(default=None, foreign_key="tasks.id", ondelete="SET NULL")
+    assignee: str | None = None
+    agent_type: str | None = None
+    estimated_hours: float | None = None
+    actual_hours: float | None = None
+    deadline: datetime | None = _time()
+    success_criteria: list[str] = _json(list)
+    requires_approval: bool = False
+    command: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON, nullable=True))
+    max_retries: int = 0
+    attempts: int = 0
+    tags: list[str] = _json(list)
+    extra: dict[str, Any] = _json(dict)
+    progress: int = 0
+    completion_summary: str = ""
+    source: str | None = None
+    external_id: str | None = None
+    lease_owner: str | None = None
+    lease_expires_at: datetime | None = _time()
+    retry_after: datetime | None = _time()
+    created_at: datetime = _time(nullable=False)
+    updated_at: datetime = _time(nullable=False)
+    started_at: datetime | None = _time()
+    completed_at: datetime | None = _time(index=True)
+    version: int = 1
+
+
+class TaskDependency(SQLModel, table=True):
+    __tablename__ = "task_dependencies"
+    __table_args__ = (
+        UniqueConstraint("task_id", "depends_on_id", name="uq_task_dependency"),
+        CheckConstraint("task_id != depends_on_id", name="ck_no_self_dependency"),
+        Index("ix_dependencies_depends_on", "depends_on_id"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    task_id: int = Field(foreign_key="tasks.id", ondelete="CASCADE", index=True)
+    depends_on_id: int = Field(foreign_key="tasks.id", ondelete="CASCADE")
+    dep_type: str = "blocks"
+    created_at: datetime = _time(nullable=False)
+
+
+class Agent(SQLModel, table=True):
+    __tablename__ = "agents"
+
+    id: int | None = Field(default=None, primary_key=True)
+    name: str = Field(unique=True, index=True)
+    agent_type: str = "coding"
+    capabilities: list[str] = _json(list)
+    status: str = "idle"
+    last_heartbeat: datetime | None = _time()
+    registered_at: datetime = _time(nullable=False)
+    meta: dict[str, Any] = _json(dict)
+
+
+class Run(SQLModel, table=True):
+    __tablename__ = "runs"
+    __table_args__ = (Index("ix_runs_task_started", "task_id", "started_at"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    execution_id: str = Field(unique=True)
+    task_id: int = Field(foreign_key="tasks.id", ondelete="CASCADE")
+    agent: str | None = Field(default=None, index=True)
+    attempt: int = 1
+    status: str = Field(default="running", index=True)
+    command: list[str] | None = Field(default=None, sa_column=Column(JSON, nullable=True))
+    started_at: datetime | None = _time()
+    ended_at: datetime | None = _time()
+    exit_code: int | None = None
+    outputs: dict[str, Any] = _json(dict)
+    outputs_uri: str | None = None
+    error: str | None = None
+    log_excerpt: str | None = None
+
+
+class LogLine(SQLModel, table=True):
+    __tablename__ = "log_lines"
+    __table_args__ = (Index("ix_log_lines_run_seq", "run_id", "seq", unique=True),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    run_id: int = Field(foreign_key="runs.id", ondelete="CASCADE")
+    seq: int
+    stream: str = "stdout"
+    text: str
+    created_at: datetime = _time(nullable=False)
+
+
+class ProgressRecord(SQLModel, table=True):
+    __tablename__ = "progress"
+
+    id: int | None = Field(default=None, primary_key=True)
+    task_id: int = Field(foreign_key="tasks.id", ondelete="CASCADE", index=True)
+    percent: int
+    message: str = ""
+    actor: str
+    created_at: datetime = _time(nullable=False)
+
+
+class Event(SQLModel, table=True):
+    """Append-only: the audit log and the change feed."""
+
+    __tablename__ = "events"
+    __table_args__ = (
+        Index("ix_events_task", "task_id", "id"),
+        Index("ix_events_kind_time", "kind", "created_at"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    created_at: datetime = _time(nullable=False)
+    actor: str
+    kind: str
+    task_id: int | None = Field(default=None, foreign_key="tasks.id", ondelete="SET NULL")
+    run_id: int | None = Field(default=None, foreign_key="runs.id", ondelete="SET NULL")
+    data: dict[str, Any] = _json(dict)
+
+
+class Approval(SQLModel, table=True):
+    __tablename__ = "approvals"
+
+    id: int | None = Field(default=None, primary_key=True)
+    task_id: int = Field(foreign_key="tasks.id", ondelete="CASCADE", index=True)
+    run_id: int | None = Field(default=None, foreign_key="runs.id", ondelete="SET NULL")
+    decision: str
+    actor: str
+    comment: str = ""
+    decided_at: datetime = _time(nullable=False)
+
+
+class Participant(SQLModel, table=True):
+    __tablename__ = "participants"
+    __table_args__ = (UniqueConstraint("task_id", "agent", name="uq_participant"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    task_id: int = Field(foreign_key="tasks.id", ondelete="CASCADE", index=True)
+    agent: str
+    role: str = ""
+    joined_at: datetime = _time(nullable=False)
+
+
+class TaskContext(SQLModel, table=True):
+    """Shared context for everyone on a task, kept as YAML text."""
+
+    __tablename__ = "task_context"
+
+    task_id: int = Field(foreign_key="tasks.id", ondelete="CASCADE", primary_key=True)
+    yaml_text: str = ""
+    updated_by: str
+    updated_at: datetime = _time(nullable=False)
+
+
+class Note(SQLModel, table=True):
+    """An agent's private Markdown notes on a task (one document per author)."""
+
+    __tablename__ = "notes"
+    __table_args__ = (UniqueConstraint("task_id", "author", name="uq_note_author"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    task_id: int = Field(foreign_key="tasks.id", ondelete="CASCADE", index=True)
+    author: str
+    body: str = ""
+    updated_at: datetime = _time(nullable=False)
+
+
+class Feedback(SQLModel, table=True):
+    __tablename__ = "feedback"
+    __table_args__ = (
+        CheckConstraint("quality BETWEEN 1 AND 5", name="ck_feedback_quality"),
+        CheckConstraint("timeliness BETWEEN 1 AND 5", name="ck_feedback_timeliness"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    task_id: int = Field(foreign_key="tasks.id", ondelete="CASCADE", index=True)
+    quality: int
+    timeliness: int
+    notes: str = ""
+    actor: str
+    created_at: datetime = _time(nullable=False)
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
