@@ -324,16 +324,24 @@ class _Load:
         values = spec_to_values(task, now)
         created = resolve_time(task.created, now) or now
         updated = resolve_time(task.updated, now) or created
-        status = task.status
+        status, given = task.status, task.model_fields_set
+        completed = (
+            resolve_time(task.completed, now)
+            if "completed" in given
+            else (updated if status is S.DONE else None)
+        )
+        started = (
+            resolve_time(task.started, now)
+            if "started" in given
+            else (created if status is not S.PENDING else None)
+        )
         values.update(
             key=key,
             created_at=created,
             updated_at=updated,
             deadline=resolve_time(task.deadline, now),
-            completed_at=resolve_time(task.completed, now)
-            or (updated if status is TaskStatus.DONE else None),
-            started_at=resolve_time(task.started, now)
-            or (created if status is not TaskStatus.PENDING else None),
+            completed_at=completed,
+            started_at=started,
             completion_summary=task.completion_summary,
             attempts=len(task.runs),
         )
