@@ -195,4 +195,5 @@ def export(conn: Connection) -> tuple[str, int, list[str]]:
     """(tasks.json text, tasks written, warnings)."""
     job = _Export(conn)
     doc = job.document()
-    return json.dumps(doc, indent=2, ensure_ascii=False) + "\n", len(job.rows), job.warnings
+    # task-master writes no final newline; neither do we, so a round trip is byte for byte
+    return json.dumps(doc, indent=2, ensure_ascii=False), len(job.rows), job.warnings
