@@ -21,12 +21,13 @@ from pathlib import Path
 from typing import Any
 
 from pydantic import ValidationError
-from sqlalchemy import Connection, bindparam, select, update
+from sqlalchemy import Connection, bindparam, func, select, update
 
 from ..domain.enums import EventKind, TaskStatus
 from ..domain.errors import CycleError, ValidationFailed
 from ..domain.graph import topological_order
 from ..domain.plan import PlanSpec, PlanTask, resolve_time
+from ..store.bulk import bulk_insert
 from ..store.tables import Agent, Event, Task, TaskDependency
 from .base import D, ServiceContext, T, chunks, record_event
 from .plan_history import has_history, write_agents, write_history
@@ -35,6 +36,7 @@ from .tasks import spec_to_values
 
 S = TaskStatus
 BATCH = 5000
+_SCAN_ABOVE = 5000
 Progress = Callable[[str, int, int], None]
 
 #: Plan fields stored in a column of the same name.
@@ -152,8 +154,7 @@ class _Load:
         agents = set(conn.execute(select(Agent.__table__.c.name)).scalars())
         write_agents(conn, plan, self.now, agents)
         new = [t for t in plan.tasks if t.key not in matched]
-        self._insert(new, keys)
-        ids.update(self._ids_of([keys[t.key] for t in new]))
+        ids.update(self._insert(new, keys))
         changed = self._update(matched, keys, ids)
         self._parents(new, keys, ids)
         dep_added, dep_removed, dep_total = self._dependencies(matched, keys, ids)
@@ -225,7 +226,12 @@ class _Load:
             ):
                 by_ident[(row.source, row.external_id)] = row
         by_key: dict[str, Any] = {}
-        for part in chunks(sorted({t.key for t in plan.tasks}), 900):
+        plan_keys = {t.key for t in plan.tasks}
+        if len(plan_keys) > _SCAN_ABOVE:
+            taken = {k for k in conn.execute(select(T.key)).scalars() if k in plan_keys}
+        else:
+            taken = plan_keys
+        for part in chunks(sorted(taken), 900):
             for row in conn.execute(select(Task.__table__).where(T.key.in_(part))):
                 by_key[row.key] = row
         matched: dict[str, Any] = {}
@@ -255,6 +261,10 @@ class _Load:
 
     def _ids_of(self, keys: list[str]) -> dict[str, int]:
         ids: dict[str, int] = {}
+        if len(keys) > _SCAN_ABOVE:  # one pass over the table beats many IN (...) lookups
+            wanted = set(keys)
+            rows = self.conn.execute(select(T.key, T.id)).all()
+            return {key: id_ for key, id_ in rows if key in wanted}
         for part in chunks(sorted(keys), 900):
             ids.update(self.conn.execute(select(T.key, T.id).where(T.key.in_(part))).all())
         return ids
@@ -347,13 +357,25 @@ class _Load:
         )
         return values
 
-    def _insert(self, new: list[PlanTask], keys: dict[str, str]) -> None:
+    def _insert(self, new: list[PlanTask], keys: dict[str, str]) -> dict[str, int]:
+        """Insert the new tasks; their database ids by key."""
         total = len(new)
+        # On SQLite the write lock is held (BEGIN IMMEDIATE): ids can be given, not read back.
+        explicit = self.conn.dialect.name == "sqlite"
+        next_id = (self.conn.execute(select(func.max(T.id))).scalar() or 0) + 1
+        ids: dict[str, int] = {}
         for done, part in enumerate(chunks(new, BATCH)):
             rows = [self._values(t, keys[t.key]) for t in part]
-            self.conn.execute(Task.__table__.insert(), rows)
+            if explicit:
+                for row in rows:
+                    row["id"] = ids[row["key"]] = next_id
+                    next_id += 1
+            bulk_insert(self.conn, Task.__table__, rows)
             if self.progress:
                 self.progress("tasks", min((done + 1) * BATCH, total), total)
+        if not explicit:
+            ids = self._ids_of([keys[t.key] for t in new])
+        return ids
 
     def _parents(self, new: list[PlanTask], keys: dict[str, str], ids: dict[str, int]) -> None:
         rows = [
@@ -379,7 +401,7 @@ class _Load:
             for t in new
         ]
         for part in chunks(events, BATCH):
-            self.conn.execute(Event.__table__.insert(), part)
+            bulk_insert(self.conn, Event.__table__, part)
 
     def _update(self, matched: dict[str, Any], keys: dict[str, str], ids: dict[str, int]) -> int:
         changed = 0
@@ -475,7 +497,7 @@ class _Load:
             if (t, d) not in have or have[(t, d)][1] != kind
         ]
         for part in chunks(rows, BATCH):
-            self.conn.execute(TaskDependency.__table__.insert(), part)
+            bulk_insert(self.conn, TaskDependency.__table__, part)
         by_id = {v: k for k, v in ids.items()}
         touched: dict[int, list[str]] = {}
         for t, d in [(r["task_id"], r["depends_on_id"]) for r in rows]:
