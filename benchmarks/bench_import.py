@@ -5,6 +5,7 @@ the same rows into the same schema. Prints medians; not a test.
 
 Lines:
   raw executemany     tasks + dependencies rows, sqlite3, one transaction
+  raw + event rows    the same plus one events row per task, as every write path records
   plan load           PlanService.load of the validated plan (the write path)
   import_path (json)  reading, validating and loading our JSON export file
 """
@@ -49,7 +50,7 @@ def document(n: int) -> dict:
     return {"version": 1, "name": "bench", "tasks": tasks}
 
 
-def raw(db_path: Path, plan: PlanSpec) -> None:
+def raw(db_path: Path, plan: PlanSpec, events: bool = False) -> None:
     """The same rows by hand: sqlite3 executemany, values serialised up front."""
     now = NOW.strftime("%Y-%m-%d %H:%M:%S.%f")
     rows = []
@@ -80,6 +81,14 @@ def raw(db_path: Path, plan: PlanSpec) -> None:
         "VALUES (?,?,?,?)",
         deps,
     )
+    if events:  # the TASK_CREATED audit rows the real path writes as well
+        db.executemany(
+            "INSERT INTO events (created_at, actor, kind, task_id, data) VALUES (?,?,?,?,?)",
+            [
+                (now, "bench", "task_created", i, json.dumps({"key": t.key, "title": t.title}))
+                for i, t in enumerate(plan.tasks, start=1)
+            ],
+        )
     db.execute("COMMIT")
     db.close()
 
@@ -118,11 +127,13 @@ def main() -> None:
             orch.close()
 
         base = timed(args.runs, lambda p: raw(p, plan))
+        with_events = timed(args.runs, lambda p: raw(p, plan, events=True))
         ours = timed(args.runs, load)
         whole = timed(args.runs, full)
     n = args.tasks
     print(f"{n} tasks, median of {args.runs}")
-    print(f"raw executemany     {base:6.2f} s")
+    print(f"raw executemany     {base:6.2f} s  (tasks and dependencies)")
+    print(f"raw + event rows    {with_events:6.2f} s  (also one audit event per task)")
     print(f"plan load           {ours:6.2f} s  ({ours / base:.2f}x raw)")
     print(f"import_path (json)  {whole:6.2f} s  ({whole / base:.2f}x raw)")
 
