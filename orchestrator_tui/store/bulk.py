@@ -31,10 +31,13 @@ def bulk_insert(conn: Connection, table: Table, rows: Sequence[dict[str, Any]]) 
     for column in table.columns:
         if column.name in rows[0] or column.default is None:
             continue
-        if not column.default.is_scalar:  # a callable default: let SQLAlchemy run it
+        if column.default.is_scalar:
+            defaults[column.name] = column.default.arg
+        elif column.default.is_callable:  # SQLAlchemy wraps it to take a context
+            defaults[column.name] = column.default.arg(None)
+        else:  # a sequence or SQL expression: let SQLAlchemy handle it
             conn.execute(table.insert(), list(rows))
             return
-        defaults[column.name] = column.default.arg
     names += list(defaults)
     columns = [table.c[name] for name in names]
     procs = [_processor(c, conn.dialect) for c in columns]

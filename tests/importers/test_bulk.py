@@ -28,3 +28,14 @@ def test_bulk_insert_matches_core_insert(orch):
         row.pop("key")
     assert bulk == core
     assert core["version"] == 1  # a column default the bulk path must fill in too
+
+
+def test_bulk_insert_fills_callable_defaults(orch):
+    from orchestrator_tui.store.tables import Agent
+
+    now = datetime(2025, 5, 1, tzinfo=UTC)
+    with orch.db.write() as conn:
+        bulk_insert(conn, Agent.__table__, [{"name": "a1", "registered_at": now}])
+    with orch.db.read() as conn:
+        meta, capabilities = conn.execute(text("SELECT meta, capabilities FROM agents")).one()
+    assert (meta, capabilities) == ("{}", "[]")
