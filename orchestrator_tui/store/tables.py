@@ -43,9 +43,7 @@ def _time(nullable: bool = True, index: bool = False) -> Any:
 def _json(default: Any) -> Any:
     # The column default matters too: services insert through Core (`insert(table)`),
     # which never sees SQLModel's default_factory.
-    return Field(
-        default_factory=default, sa_column=Column(JSON, nullable=False, default=default)
-    )
+    return Field(default_factory=default, sa_column=Column(JSON, nullable=False, default=default))
 
 
 class SchemaMeta(SQLModel, table=True):
