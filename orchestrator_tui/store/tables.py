@@ -41,9 +41,11 @@ def _time(nullable: bool = True, index: bool = False) -> Any:
 
 
 def _json(default: Any) -> Any:
-    # The column default matters too: services insert through Core (`insert(table)`),
-    # which never sees SQLModel's default_factory.
-    return Field(default_factory=default, sa_column=Column(JSON, nullable=False, default=default))
+    """A JSON column that also gets its empty default on Core (bulk) inserts."""
+    return Field(
+        default_factory=default,
+        sa_column=Column(JSON, nullable=False, default=lambda: default()),
+    )
 
 
 class SchemaMeta(SQLModel, table=True):
