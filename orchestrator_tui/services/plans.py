@@ -19,7 +19,7 @@ from pydantic import ValidationError
 from sqlalchemy import Connection, bindparam, select, update
 
 from ..domain.enums import EventKind, TaskStatus
-from ..domain.errors import ValidationFailed
+from ..domain.errors import CycleError, ValidationFailed
 from ..domain.graph import topological_order
 from ..domain.plan import PlanSpec, PlanTask, resolve_time
 from ..store.tables import (
@@ -67,7 +67,16 @@ class LoadResult:
 
 
 def _check(plan: PlanSpec, origin: str, existing: set[str]) -> None:
+    agents: dict[str, int] = {}
+    for index, agent in enumerate(plan.agents):
+        if agent.name in agents:
+            raise ValidationFailed(
+                f"{origin}: agents[{index}] ({agent.name}): name: "
+                f"duplicate of agents[{agents[agent.name]}]"
+            )
+        agents[agent.name] = index
     seen: dict[str, int] = {}
+    external: dict[tuple[str, str], int] = {}
     for index, task in enumerate(plan.tasks):
         where = f"{origin}: tasks[{index}] ({task.key})"
         if task.key in seen:
@@ -75,14 +84,37 @@ def _check(plan: PlanSpec, origin: str, existing: set[str]) -> None:
         if task.key in existing:
             raise ValidationFailed(f"{where}: key: a task {task.key!r} already exists")
         seen[task.key] = index
+        if task.source and task.external_id:
+            ident = (task.source, task.external_id)
+            if ident in external:
+                raise ValidationFailed(
+                    f"{where}: external_id: {task.external_id!r} from {task.source} "
+                    f"is also tasks[{external[ident]}]"
+                )
+            external[ident] = index
     for index, task in enumerate(plan.tasks):
         where = f"{origin}: tasks[{index}] ({task.key})"
+        named: set[str] = set()
         for ref in task.depends_on:
             if ref.key not in seen and ref.key not in existing:
                 raise ValidationFailed(f"{where}: depends_on: unknown task {ref.key!r}")
+            if ref.key in named:
+                raise ValidationFailed(f"{where}: depends_on: {ref.key} named twice")
+            named.add(ref.key)
         if task.parent and task.parent not in seen and task.parent not in existing:
             raise ValidationFailed(f"{where}: parent: unknown task {task.parent!r}")
-    topological_order({t.key: [r.key for r in t.depends_on] for t in plan.tasks})
+        people: set[str] = set()
+        for person in task.participants:
+            if person.agent in people:
+                raise ValidationFailed(f"{where}: participants: {person.agent} named twice")
+            people.add(person.agent)
+    try:
+        topological_order({t.key: [r.key for r in t.depends_on] for t in plan.tasks})
+    except CycleError as exc:
+        first = exc.cycle[0] if exc.cycle else ""
+        record = f"tasks[{seen[first]}] ({first})" if first in seen else "tasks"
+        exc.args = (f"{origin}: {record}: depends_on: {exc}",)
+        raise
 
 
 class PlanService:
@@ -116,7 +148,17 @@ class PlanService:
         return LoadResult(tasks=len(plan.tasks), dependencies=deps, runs=runs, log_lines=lines)
 
     def _agents(self, conn: Connection, plan: PlanSpec, now: datetime) -> None:
+        """Register the plan's agents; an agent already known keeps its row."""
+        A = Agent.__table__.c
+        names = [a.name for a in plan.agents]
+        known = {
+            n
+            for part in chunks(names, 900)
+            for n in conn.execute(select(A.name).where(A.name.in_(part))).scalars()
+        }
         for agent in plan.agents:
+            if agent.name in known:
+                continue
             conn.execute(
                 Agent.__table__.insert().values(
                     name=agent.name,
