@@ -11,6 +11,7 @@ from ..domain.enums import EventKind
 from ..domain.errors import ValidationFailed
 from ..store.tables import Feedback, Note, Participant, ProgressRecord, Task, TaskContext
 from .base import ServiceContext, T, find_task, record_event
+from .safe_yaml import describe_yaml_error, safe_load_bounded
 
 MAX_CONTEXT_BYTES = 1_000_000
 
@@ -20,9 +21,13 @@ def parse_context(text: str) -> dict[str, Any]:
     if len(text.encode()) > MAX_CONTEXT_BYTES:
         raise ValidationFailed("shared context is larger than 1 MB")
     try:
-        value = yaml.safe_load(text) if text.strip() else {}
+        value = safe_load_bounded(text) if text.strip() else {}
     except yaml.YAMLError as exc:
-        raise ValidationFailed(f"shared context is not valid YAML: {exc}") from None
+        raise ValidationFailed(
+            f"shared context is not valid YAML: {describe_yaml_error(exc)}"
+        ) from None
+    except RecursionError:
+        raise ValidationFailed("shared context is not valid YAML: nested too deeply") from None
     if not isinstance(value, dict):
         raise ValidationFailed("shared context must be a YAML mapping (key: value)")
     return value
@@ -105,7 +110,9 @@ class CollaborationService:
             try:
                 dumped = yaml.safe_dump(context, sort_keys=False, allow_unicode=True)
             except yaml.YAMLError as exc:
-                raise ValidationFailed(f"cannot share {name!r}: {exc}") from None
+                raise ValidationFailed(
+                    f"cannot share {name!r}: {describe_yaml_error(exc)}"
+                ) from None
             parse_context(dumped)
             self._write_context(conn, row.id, dumped)
 
