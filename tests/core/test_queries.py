@@ -255,3 +255,50 @@ def test_empty_database(orch: Orchestrator) -> None:
     assert stats.critical_path == [] and stats.critical_path_hours == 0.0
     assert orch.queries.list_tasks() == [] and orch.queries.waiting_approvals() == []
     assert orch.queries.last_event_id() == 0
+
+
+def _reference_tree(orch: Orchestrator, key: str, upstream: bool, budget: list[int]) -> dict:
+    """The tree by its definition: depth first, one query per link, a budget of nodes."""
+    children = []
+    if budget[0] > 0:
+        for link in orch.queries.links(key, upstream):
+            budget[0] -= 1
+            if budget[0] < 0:
+                break
+            children.append(_reference_tree(orch, link.key, upstream, budget))
+    return {"key": key, "children": children}
+
+
+def _shape(node: object) -> dict:
+    return {"key": node.key, "children": [_shape(c) for c in node.children]}  # type: ignore[attr-defined]
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_tree_matches_its_definition_on_random_dags(orch: Orchestrator, seed: int) -> None:
+    import random
+
+    rng = random.Random(seed)
+    n = 40
+    for i in range(n):
+        deps = sorted({f"N{j}" for j in rng.sample(range(i), min(i, rng.randint(0, 3)))})
+        add(orch, f"N{i}", deps=deps)
+    for key in (f"N{n - 1}", f"N{n // 2}", "N0"):
+        for upstream in (True, False):
+            for max_nodes in (0, 1, 7, 60, 2000):
+                got = orch.queries.tree(key, upstream, max_nodes=max_nodes, critical=[])
+                assert _shape(got) == _reference_tree(orch, key, upstream, [max_nodes])
+
+
+def test_tree_of_a_deep_chain(orch: Orchestrator) -> None:
+    from orchestrator_tui.domain.plan import PlanSpec
+
+    tasks = [{"key": "C0", "title": "c0"}] + [
+        {"key": f"C{i}", "title": f"c{i}", "depends_on": [f"C{i - 1}"]} for i in range(1, 3000)
+    ]
+    orch.plans.load(PlanSpec(tasks=tasks), "chain")
+    tree = orch.queries.tree("C2999", upstream=True)
+    depth, node = 0, tree
+    while node.children:
+        depth, node = depth + 1, node.children[0]
+    assert depth == 2000 and node.key == "C999"
+    assert tree.on_critical_path and node.on_critical_path
