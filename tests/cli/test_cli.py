@@ -10,6 +10,9 @@ import json
 import sqlite3
 from pathlib import Path
 
+from orchestrator_tui.domain.models import TaskSpec
+from orchestrator_tui.services import open_orchestrator
+
 from .conftest import Cli
 
 
@@ -117,7 +120,13 @@ def test_task_lifecycle(cli: Cli, tmp_path: Path) -> None:
     }  # fmt: skip
     assert {e["actor"] for e in timeline} == {"alice", "ada", "bob"}
 
-    cli.ok("task", "add", "Docs", "--key", "DOC")
+
+def test_status_verbs_undo_dependencies_and_stats(cli: Cli) -> None:
+    orch = open_orchestrator(str(cli.db), "setup")  # state made in-process, to save start-ups
+    orch.tasks.create(TaskSpec(key="API-1", title="a", status="done"))
+    orch.tasks.create(TaskSpec(key="API-2", title="b", status="done", depends_on=["API-1"]))
+    orch.tasks.create(TaskSpec(key="DOC", title="Docs"))
+    orch.close()
     for verb, status in (
         ("block", "blocked"),
         ("reset", "pending"),
