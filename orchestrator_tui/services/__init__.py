@@ -49,9 +49,12 @@ class Orchestrator:
         self.db.dispose()
 
 
-def open_orchestrator(url: str, actor: str, clock: Clock = utcnow) -> Orchestrator:
-    """Open (creating or migrating as needed) the database at `url`."""
-    db = Database(url)
+def open_orchestrator(
+    url: str, actor: str, clock: Clock = utcnow, busy_timeout_ms: int | None = None
+) -> Orchestrator:
+    """Open (creating or migrating as needed) the database at `url`. Writers wait
+    `busy_timeout_ms` for each other (default: $ORCHESTRATOR_TUI_BUSY_TIMEOUT_MS or 8 s)."""
+    db = Database(url, busy_timeout_ms)
     try:
         ensure_schema(db)
     except Exception:

@@ -140,8 +140,12 @@ class _Load:
         self.progress = progress
         self.now = ctx.now()
 
+    def record(self, index: int, task: PlanTask) -> str:
+        """The task's place in its source file, e.g. `tasks[3] (PAY-4)`."""
+        return self.where.get(task.key) or f"tasks[{index}] ({task.key})"
+
     def label(self, index: int, task: PlanTask) -> str:
-        return f"{self.origin}: {self.where.get(task.key) or f'tasks[{index}] ({task.key})'}"
+        return f"{self.origin}: {self.record(index, task)}"
 
     def run(self, dry_run: bool) -> LoadResult:
         plan, conn = self.plan, self.conn
@@ -196,13 +200,30 @@ class _Load:
     # -- validation -------------------------------------------------------------
 
     def _check_unique(self) -> None:
+        agents: dict[str, int] = {}
+        for index, agent in enumerate(self.plan.agents):
+            if agent.name in agents:
+                raise ValidationFailed(
+                    f"{self.origin}: agents[{index}] ({agent.name}): name: "
+                    f"duplicate of agents[{agents[agent.name]}]"
+                )
+            agents[agent.name] = index
         seen: dict[str, int] = {}
         idents: dict[tuple[str, str], int] = {}
         for index, task in enumerate(self.plan.tasks):
+            for field, names in (
+                ("depends_on", [r.key for r in task.depends_on]),
+                ("participants", [p.agent for p in task.participants]),
+            ):
+                twice = {n for n in names if names.count(n) > 1}
+                if twice:
+                    raise ValidationFailed(
+                        f"{self.label(index, task)}: {field}: {min(twice)} named twice"
+                    )
             if task.key in seen:
                 raise ValidationFailed(
                     f"{self.label(index, task)}: key: duplicate of "
-                    f"{self.label(seen[task.key], self.plan.tasks[seen[task.key]])}"
+                    f"{self.record(seen[task.key], self.plan.tasks[seen[task.key]])}"
                 )
             seen[task.key] = index
             ident = _ident(task)
@@ -211,7 +232,7 @@ class _Load:
                     first = self.plan.tasks[idents[ident]]
                     raise ValidationFailed(
                         f"{self.label(index, task)}: external_id: {ident[1]!r} appears twice "
-                        f"(also {self.label(idents[ident], first)})"
+                        f"(also {self.record(idents[ident], first)})"
                     )
                 idents[ident] = index
 
