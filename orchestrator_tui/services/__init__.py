@@ -15,6 +15,7 @@ from .dashboard import DashboardService
 from .dependencies import DependencyService
 from .plans import PlanService
 from .queries import QueryService, TaskFilter
+from .reports import ReportService
 from .runs import RunService
 from .tasks import TaskService
 
@@ -35,6 +36,7 @@ class Orchestrator:
         self.queries = QueryService(self.ctx)
         self.dashboard = DashboardService(self.ctx)
         self.plans = PlanService(self.ctx)
+        self.reports = ReportService(self.ctx)
         self.runs = RunService(self.ctx)
 
     @property
