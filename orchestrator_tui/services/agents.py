@@ -53,7 +53,7 @@ class AgentService:
                 conn.execute(update(Agent.__table__).where(A.name == name).values(values))
             else:
                 conn.execute(
-                    Agent.__table__.insert().values(name=name, registered_at=now, meta={}, **values)
+                    Agent.__table__.insert().values(name=name, registered_at=now, **values)
                 )
                 record_event(
                     conn,
