@@ -612,6 +612,12 @@ class RunService:
             ).scalar_one()
         return Outlook(ready=ready, next_retry_at=next_retry, leased=leased)
 
+    def retry_at(self, key: str) -> datetime | None:
+        """When a pending task's next attempt is due, if one is scheduled."""
+        with self.ctx.db.read() as conn:
+            row = find_task(conn, key)
+            return row.retry_after if S(row.status) is S.PENDING else None
+
     def run(self, run_id: int) -> RunView:
         with self.ctx.db.read() as conn:
             row = conn.execute(select(Run.__table__).where(R.id == run_id)).first()
