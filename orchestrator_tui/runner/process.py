@@ -64,14 +64,21 @@ class _Splitter:
     def feed(self, data: bytes) -> list[str]:
         parts = (self._carry + data).split(b"\n")
         self._carry = parts.pop()
+        lines = [_decode(p) for part in parts for p in _pieces(part)]
         while len(self._carry) > MAX_LINE_BYTES:
-            parts.append(self._carry[:MAX_LINE_BYTES])
+            lines.append(_decode(self._carry[:MAX_LINE_BYTES]))
             self._carry = self._carry[MAX_LINE_BYTES:]
-        return [_decode(p) for p in parts]
+        return lines
 
     def end(self) -> list[str]:
         rest, self._carry = self._carry, b""
         return [_decode(rest)] if rest else []
+
+
+def _pieces(line: bytes) -> list[bytes]:
+    if len(line) <= MAX_LINE_BYTES:
+        return [line]
+    return [line[i : i + MAX_LINE_BYTES] for i in range(0, len(line), MAX_LINE_BYTES)]
 
 
 def _decode(raw: bytes) -> str:
