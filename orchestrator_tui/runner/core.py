@@ -21,7 +21,7 @@ import threading
 import time
 from collections import deque
 from collections.abc import Callable
-from concurrent.futures import Future
+from concurrent.futures import Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -39,6 +39,7 @@ from .process import Line, ProcessOutcome, Supervisor
 log = logging.getLogger("orchestrator_tui.runner")
 
 _INSERT_CHUNK = 5000
+_MAX_THREADS = 512  # one per running child; idle ones are reused
 
 
 # -- what a runner tells its listener (called on the coordinating thread) ---------
@@ -93,7 +94,7 @@ class _Active:
     next_seq: int = 0
     stored_seq: int = -1
     stop_kind: str | None = None  # release | lost | cancel
-    thread: threading.Thread | None = None
+    future: Future[None] | None = None
 
 
 @dataclass
@@ -118,6 +119,9 @@ class Runner:
         self._requests: deque[_Request] = deque()
         self._stop_reason: str | None = None
         self._auto = config.auto
+        # Supervising threads are reused: starting a thread per child costs more
+        # than the child itself when commands are short.
+        self._pool = ThreadPoolExecutor(max_workers=_MAX_THREADS, thread_name_prefix="supervise")
         self.summary = RunnerSummary()
 
     # -- thread-safe controls ------------------------------------------------------
@@ -300,10 +304,9 @@ class Runner:
             self._done.append((active, outcome))
             self._wake.set()
 
-        active.thread = threading.Thread(target=supervise, name=f"run-{claim.key}", daemon=True)
         self._active[claim.run_id] = active
         self.summary.started += 1
-        active.thread.start()
+        active.future = self._pool.submit(supervise)
         self._emit(RunStarted(claim))
 
     def _take_done(self) -> list[tuple[_Active, ProcessOutcome]]:
@@ -453,10 +456,8 @@ class Runner:
         """Leave nothing behind: children stopped, runs closed, hooks delivered."""
         if self._active:  # only after an error: stop children and hand their tasks back
             self._stop_all("release", f"runner {self.config.agent} stopped after an error")
-            deadline = time.monotonic() + self.config.kill_grace_seconds + 2
-            for active in list(self._active.values()):
-                if active.thread is not None:
-                    active.thread.join(max(deadline - time.monotonic(), 0))
+            futures = [a.future for a in self._active.values() if a.future is not None]
+            wait(futures, timeout=self.config.kill_grace_seconds + 2)
             try:
                 self._flush()
                 done = self._take_done()
@@ -465,6 +466,7 @@ class Runner:
             except Exception:
                 log.exception("could not close the runs of a failed runner")
         self._buffer.close()
+        self._pool.shutdown(wait=False)
         for req in self._requests:
             req.future.cancel()
         with contextlib.suppress(OrchestratorError):

@@ -14,18 +14,17 @@ person sees, and log lines are their own append-only, sequenced record (poll
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Connection, Row, String, and_, case, cast, func, or_, select, update
+from sqlalchemy import Connection, Row, and_, func, select, update
 
-from ..domain.enums import AgentType, EventKind, LogStream, RunStatus, TaskStatus
+from ..domain.enums import EventKind, LogStream, RunStatus, TaskStatus
 from ..domain.errors import Conflict, DependenciesUnfinished, InvalidTransition, NotFound
-from ..domain.models import CommandSpec, RunView
+from ..domain.models import RunView
 from ..store.tables import LogLine, Run, Task
+from . import run_batch
 from .base import (
     ServiceContext,
     T,
@@ -34,117 +33,33 @@ from .base import (
     unfinished_blocker_keys,
     unfinished_blockers_expr,
 )
-from .queries import PRIORITY_RANK
+from .run_model import (
+    MACHINE_TYPES,
+    Claim,
+    Outlook,
+    RetryPolicy,
+    RunResult,
+    Settled,
+    _serves,
+    all_blockers_done,
+    claimable,
+    has_command,
+)
 from .tasks import TaskService
 from .views import run_view
 
+__all__ = [
+    "MACHINE_TYPES",
+    "Claim",
+    "Outlook",
+    "RetryPolicy",
+    "RunResult",
+    "RunService",
+    "Settled",
+]
+
 S = TaskStatus
 R = Run.__table__.c
-
-#: Agent types a runner serves unless told otherwise: everything but people's work.
-MACHINE_TYPES: tuple[str, ...] = tuple(t.value for t in AgentType if t is not AgentType.HUMAN)
-
-
-@dataclass(frozen=True)
-class RetryPolicy:
-    """Exponential backoff between attempts: base, 2*base, 4*base ... capped."""
-
-    base_seconds: float = 5.0
-    max_seconds: float = 300.0
-
-    def delay(self, attempt: int) -> float:
-        return min(self.base_seconds * (2 ** max(attempt - 1, 0)), self.max_seconds)
-
-
-@dataclass(frozen=True)
-class Claim:
-    """A task this runner now holds, and the run record opened for it."""
-
-    task_id: int
-    key: str
-    title: str
-    run_id: int
-    execution_id: str
-    attempt: int
-    max_retries: int
-    requires_approval: bool
-    command: CommandSpec
-
-
-@dataclass
-class RunResult:
-    """How a run ended, as the runner saw it."""
-
-    run_id: int
-    task_id: int
-    status: RunStatus
-    exit_code: int | None = None
-    error: str | None = None
-    log_excerpt: str | None = None
-    outputs: dict[str, str] = field(default_factory=dict)
-    outputs_uri: str | None = None
-    #: The runner is stopping: hand the task back to `pending` instead of judging it.
-    release: bool = False
-    #: False when trying again cannot help (the program could not even start).
-    retryable: bool = True
-
-
-@dataclass(frozen=True)
-class Settled:
-    """What became of a task after its run ended (or was found lost)."""
-
-    task_id: int
-    key: str
-    title: str
-    run_id: int | None
-    run_status: RunStatus
-    task_status: TaskStatus | None  # None: the lease was gone, nothing written to the task
-    reason: str = ""
-    retry_at: datetime | None = None
-    attempt: int = 0
-    exit_code: int | None = None
-    outputs_uri: str | None = None
-    log_excerpt: str | None = None
-    execution_id: str | None = None
-
-    @property
-    def failed_for_good(self) -> bool:
-        return self.task_status is S.FAILED
-
-
-@dataclass(frozen=True)
-class Outlook:
-    """Whether there is anything left for runners to do (for `--until-idle`)."""
-
-    ready: int
-    next_retry_at: datetime | None
-    leased: int
-
-    @property
-    def idle(self) -> bool:
-        return self.ready == 0 and self.next_retry_at is None and self.leased == 0
-
-
-def _has_command() -> Any:
-    # JSON None is stored as the JSON text 'null' by SQLAlchemy, not as SQL NULL.
-    return and_(T.command.is_not(None), cast(T.command, String) != "null")
-
-
-def _serves(agent_types: Sequence[str] | None) -> Any:
-    if agent_types is None:
-        return True
-    return or_(T.agent_type.is_(None), T.agent_type.in_(list(agent_types)))
-
-
-def claimable(now: datetime, agent_types: Sequence[str] | None) -> Any:
-    """Ready tasks with a command, past any retry delay, of a type this runner serves."""
-    return and_(
-        T.status == S.PENDING.value,
-        _has_command(),
-        or_(T.retry_after.is_(None), T.retry_after <= now),
-        _serves(agent_types),
-        unfinished_blockers_expr(T.id) == 0,
-    )
 
 
 class RunService:
@@ -169,22 +84,12 @@ class RunService:
         if limit <= 0:
             return []
         now = self.ctx.now()
-        cols = (T.id, T.key, T.title, T.status, T.command, T.max_retries, T.requires_approval)
         with self.ctx.db.write() as conn:
             if key is not None:
                 rows = [self._on_demand(conn, key)]
             else:
-                rows = conn.execute(
-                    select(*cols)
-                    .where(claimable(now, agent_types))
-                    .order_by(PRIORITY_RANK.desc(), T.id)
-                    .limit(limit)
-                ).all()
-            claims = []
-            for row in rows:
-                claim = self._take(conn, row, owner, lease_seconds, now)
-                if claim is not None:
-                    claims.append(claim)
+                rows = run_batch.candidates(conn, now, limit, agent_types)
+            claims = run_batch.take(conn, self.ctx, rows, owner, lease_seconds, now)
             if key is not None and not claims:
                 raise Conflict(f"{key} was taken or changed meanwhile; nothing was started")
             return claims
@@ -199,81 +104,6 @@ class RunService:
         if blockers:
             raise DependenciesUnfinished(key, unfinished_blocker_keys(conn, row.id))
         return row
-
-    def _take(
-        self, conn: Connection, row: Row[Any], owner: str, lease_seconds: float, now: datetime
-    ) -> Claim | None:
-        current = S(row.status)
-        # A scheduled retry continues the count; anything else starts a fresh round.
-        attempts = (
-            case((T.retry_after.is_(None), 1), else_=T.attempts + 1) if current is S.PENDING else 1
-        )
-        result = conn.execute(
-            update(Task.__table__)
-            .where(
-                T.id == row.id,
-                T.status == current.value,
-                unfinished_blockers_expr(T.id) == 0,
-            )
-            .values(
-                status=S.IN_PROGRESS.value,
-                lease_owner=owner,
-                lease_expires_at=now + timedelta(seconds=lease_seconds),
-                attempts=attempts,
-                retry_after=None,
-                started_at=now,
-                updated_at=now,
-                version=T.version + 1,
-            )
-        )
-        if result.rowcount != 1:
-            return None  # another runner won it
-        attempt = conn.execute(select(T.attempts).where(T.id == row.id)).scalar_one()
-        command = CommandSpec.model_validate(row.command)
-        execution_id = str(uuid.uuid4())
-        run_id = conn.execute(
-            Run.__table__.insert().values(
-                execution_id=execution_id,
-                task_id=row.id,
-                agent=self.ctx.actor,
-                attempt=attempt,
-                status=RunStatus.RUNNING.value,
-                command=command.argv,
-                outputs={},
-                started_at=now,
-            )
-        ).inserted_primary_key[0]
-        record_event(
-            conn,
-            self.ctx,
-            EventKind.STATUS_CHANGED,
-            row.id,
-            {"from": current.value, "to": S.IN_PROGRESS.value, "reason": f"run {run_id}"},
-            run_id=run_id,
-        )
-        record_event(
-            conn,
-            self.ctx,
-            EventKind.RUN_STARTED,
-            row.id,
-            {
-                "message": f"run {run_id} (attempt {attempt}) started by {self.ctx.actor}",
-                "attempt": attempt,
-                "argv": command.argv,
-            },
-            run_id=run_id,
-        )
-        return Claim(
-            task_id=row.id,
-            key=row.key,
-            title=row.title,
-            run_id=run_id,
-            execution_id=execution_id,
-            attempt=attempt,
-            max_retries=row.max_retries,
-            requires_approval=bool(row.requires_approval),
-            command=command,
-        )
 
     # -- while running -------------------------------------------------------------
 
@@ -326,67 +156,77 @@ class RunService:
         task write is guarded by the lease: if `owner` no longer holds it, only
         the run record is completed and the task is left alone.
         """
+        if not results:
+            return []
         policy = policy or RetryPolicy()
         now = self.ctx.now()
-        settled = []
         with self.ctx.db.write() as conn:
-            for result in results:
-                settled.append(self._finish_one(conn, owner, result, policy, now))
-        return settled
+            return self._finish(conn, owner, results, policy, now)
 
-    def _finish_one(
-        self, conn: Connection, owner: str, res: RunResult, policy: RetryPolicy, now: datetime
-    ) -> Settled:
-        task = conn.execute(
-            select(
-                T.id, T.key, T.title, T.status, T.requires_approval, T.attempts, T.max_retries
-            ).where(T.id == res.task_id)
-        ).one()
-        run = conn.execute(select(R.status, R.started_at, R.execution_id).where(R.id == res.run_id))
-        run_row = run.one()
-        base = {
-            "task_id": task.id,
-            "key": task.key,
-            "title": task.title,
-            "run_id": res.run_id,
-            "attempt": task.attempts,
-            "exit_code": res.exit_code,
-            "outputs_uri": res.outputs_uri,
-            "log_excerpt": res.log_excerpt,
-            "execution_id": run_row.execution_id,
-        }
-        released = conn.execute(
-            update(Task.__table__)
-            .where(T.id == task.id, T.lease_owner == owner, T.status == S.IN_PROGRESS.value)
-            .values(lease_owner=None, lease_expires_at=None)
-        )
-        if released.rowcount != 1:
-            # Lost the lease (reclaimed or cancelled): record what the child did, no more.
-            self._close_late(conn, res, task.id, now)
-            return Settled(run_status=res.status, task_status=None, reason="lease lost", **base)
-        status, reason, retry_at = self._judge(task, res, policy, now)
-        self._close_run(conn, res, now)
-        duration = (now - run_row.started_at).total_seconds() if run_row.started_at else None
-        record_event(
-            conn,
-            self.ctx,
-            EventKind.RUN_FINISHED,
-            task.id,
-            {
-                "message": f"run {res.run_id} {res.status.value}"
-                + (f" (exit {res.exit_code})" if res.exit_code is not None else ""),
-                "status": res.status.value,
+    def _finish(
+        self,
+        conn: Connection,
+        owner: str,
+        results: Sequence[RunResult],
+        policy: RetryPolicy,
+        now: datetime,
+    ) -> list[Settled]:
+        task_ids = [r.task_id for r in results]
+        tasks, runs = run_batch.finishing(conn, task_ids, [r.run_id for r in results])
+        held = run_batch.release(conn, owner, task_ids)
+        events = run_batch.Events(self.ctx, now)
+        closings: list[dict[str, Any]] = []
+        moves: list[tuple[Row[Any], TaskStatus, str, datetime | None]] = []
+        judged: list[tuple[RunResult, str, datetime | None] | None] = []
+        for res in results:
+            task = tasks[res.task_id]
+            if task.id not in held:
+                self._close_late(conn, res, task.id, now)
+                judged.append(None)
+                continue
+            status, reason, retry_at = self._judge(task, res, policy, now)
+            closings.append(_closing(res, now))
+            started = runs[res.run_id].started_at
+            events.add(
+                EventKind.RUN_FINISHED,
+                task.id,
+                {
+                    "message": f"run {res.run_id} {res.status.value}"
+                    + (f" (exit {res.exit_code})" if res.exit_code is not None else ""),
+                    "status": res.status.value,
+                    "exit_code": res.exit_code,
+                    "duration_seconds": (now - started).total_seconds() if started else None,
+                },
+                res.run_id,
+            )
+            moves.append((task, status, reason, retry_at))
+            judged.append((res, reason, retry_at))
+        run_batch.close_runs(conn, closings)
+        targets = run_batch.move_tasks(conn, events, moves)
+        events.write(conn)
+        settled = []
+        for res, verdict in zip(results, judged, strict=True):
+            task = tasks[res.task_id]
+            base = {
+                "task_id": task.id,
+                "key": task.key,
+                "title": task.title,
+                "run_id": res.run_id,
+                "run_status": res.status,
+                "attempt": task.attempts,
                 "exit_code": res.exit_code,
-                "duration_seconds": duration,
-            },
-            run_id=res.run_id,
-        )
-        if retry_at is not None:
-            conn.execute(update(Task.__table__).where(T.id == task.id).values(retry_after=retry_at))
-        moved = self._tasks._move(conn, task, status, reason=reason or None)
-        return Settled(
-            run_status=res.status, task_status=moved, reason=reason, retry_at=retry_at, **base
-        )
+                "outputs_uri": res.outputs_uri,
+                "log_excerpt": res.log_excerpt,
+                "execution_id": runs[res.run_id].execution_id,
+            }
+            if verdict is None:
+                settled.append(Settled(task_status=None, reason="lease lost", **base))
+            else:
+                _, reason, retry_at = verdict
+                settled.append(
+                    Settled(task_status=targets[task.id], reason=reason, retry_at=retry_at, **base)
+                )
+        return settled
 
     @staticmethod
     def _judge(
@@ -409,22 +249,6 @@ class RunService:
         if res.status is RunStatus.FAILED and task.attempts > 1:
             why += f" after {task.attempts} attempts"
         return S.FAILED, why, None
-
-    @staticmethod
-    def _close_run(conn: Connection, res: RunResult, now: datetime) -> None:
-        conn.execute(
-            update(Run.__table__)
-            .where(R.id == res.run_id, R.status == RunStatus.RUNNING.value)
-            .values(
-                status=res.status.value,
-                ended_at=now,
-                exit_code=res.exit_code,
-                error=res.error,
-                outputs=res.outputs,
-                outputs_uri=res.outputs_uri,
-                log_excerpt=res.log_excerpt,
-            )
-        )
 
     def _close_late(self, conn: Connection, res: RunResult, task_id: int, now: datetime) -> None:
         """The lease was gone at the end: someone cancelled, reset or reclaimed the task.
@@ -599,10 +423,10 @@ class RunService:
             next_retry = conn.execute(
                 select(func.min(T.retry_after)).where(
                     T.status == S.PENDING.value,
-                    _has_command(),
+                    has_command(),
                     T.retry_after > now,
                     _serves(agent_types),
-                    unfinished_blockers_expr(T.id) == 0,
+                    all_blockers_done(T.id),
                 )
             ).scalar()
             leased = conn.execute(
@@ -630,3 +454,16 @@ class RunService:
                 .where(LogLine.__table__.c.run_id == run_id)
             ).scalar_one()
         return run_view(row, key, count)
+
+
+def _closing(res: RunResult, now: datetime) -> dict[str, Any]:
+    return {
+        "rid": res.run_id,
+        "run_status": res.status.value,
+        "ended": now,
+        "code": res.exit_code,
+        "err": res.error,
+        "outs": res.outputs,
+        "uri": res.outputs_uri,
+        "excerpt": res.log_excerpt,
+    }

@@ -10,6 +10,8 @@ from pathlib import Path
 from orchestrator_tui.domain.enums import LogStream
 from orchestrator_tui.runner.process import MAX_LINE_BYTES, Supervisor, resolve_argv, run_once
 
+from .helpers import wait_for
+
 PY = sys.executable
 OUT, ERR = LogStream.STDOUT, LogStream.STDERR
 
@@ -90,7 +92,7 @@ def test_timeout_kills_a_child_that_ignores_sigterm_and_its_group(tmp_path: Path
     assert outcome.exit_code == -9  # SIGTERM was ignored: SIGKILL ended it
     assert [t for _, t, _ in lines] == ["started"]
     grandchild = int(marker.read_text())
-    assert not _alive(grandchild)
+    wait_for(lambda: not _alive(grandchild), timeout=10)  # SIGKILL lands asynchronously
 
 
 def test_stop_terminates_gracefully_when_the_child_obeys_sigterm() -> None:
