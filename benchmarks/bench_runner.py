@@ -38,7 +38,12 @@ def dag_plan(n: int, seed: int = 1) -> PlanSpec:
             prev = range((layer - 1) * width, layer * width)
             deps = sorted({f"B-{j}" for j in rng.sample(list(prev), 2)})
         tasks.append(
-            {"key": f"B-{i}", "title": f"bench {i}", "command": {"argv": ["true"]}, "depends_on": deps}
+            {
+                "key": f"B-{i}",
+                "title": f"bench {i}",
+                "command": {"argv": ["true"]},
+                "depends_on": deps,
+            }
         )
     return PlanSpec.model_validate({"name": "bench", "tasks": tasks})
 
@@ -82,8 +87,13 @@ async def _stream_with_probe(url: str, lines: int) -> tuple[float, float, float]
     from orchestrator_tui.domain.models import CommandSpec, TaskSpec
 
     orch = open_orchestrator(url, "bench")
-    code = f"import sys\nw = sys.stdout.write\nfor i in range({lines}): w(f'line {{i}} ' + 'x' * 60 + '\\n')"
-    orch.tasks.create(TaskSpec(key="FLOOD", title="flood", command=CommandSpec(argv=[sys.executable, "-c", code])))
+    code = (
+        "import sys\nw = sys.stdout.write\n"
+        f"for i in range({lines}): w(f'line {{i}} ' + 'x' * 60 + '\\n')"
+    )
+    orch.tasks.create(
+        TaskSpec(key="FLOOD", title="flood", command=CommandSpec(argv=[sys.executable, "-c", code]))
+    )
     stop = asyncio.Event()
     probe = asyncio.create_task(_lag_probe(stop))
     bg = BackgroundRunner(url, RunnerConfig(agent="bench-runner", until_idle=True))
@@ -100,6 +110,15 @@ async def _stream_with_probe(url: str, lines: int) -> tuple[float, float, float]
     return lines / took, max(lags), statistics.median(lags)
 
 
+async def _idle_lag(seconds: float = 2.0) -> tuple[float, float]:
+    stop = asyncio.Event()
+    probe = asyncio.create_task(_lag_probe(stop))
+    await asyncio.sleep(seconds)
+    stop.set()
+    lags = await probe
+    return max(lags), statistics.median(lags)
+
+
 def bench_stream(lines: int) -> tuple[float, float, float]:
     with tempfile.TemporaryDirectory() as folder:
         return asyncio.run(_stream_with_probe(str(Path(folder) / "flood.db"), lines))
@@ -113,14 +132,17 @@ def main() -> None:
     parser.add_argument("--lines", type=int, default=100_000)
     args = parser.parse_args()
 
-    runner_times = [bench_dag(args.tasks, args.parallel) for _ in range(args.repeat)]
-    xargs_times = [bench_xargs(args.tasks, args.parallel) for _ in range(args.repeat)]
+    runner_times, xargs_times = [], []
+    for _ in range(args.repeat):  # alternate, so both see the same machine load
+        runner_times.append(bench_dag(args.tasks, args.parallel))
+        xargs_times.append(bench_xargs(args.tasks, args.parallel))
     r, x = statistics.median(runner_times), statistics.median(xargs_times)
     print(f"{args.tasks} tasks (true) in a DAG, {args.parallel} in parallel")
     print(f"  runner   median {r:.2f}s  ({', '.join(f'{t:.2f}' for t in runner_times)})")
     print(f"  xargs -P median {x:.2f}s  ({', '.join(f'{t:.2f}' for t in xargs_times)})")
     print(f"  ratio    {r / x:.2f}x (goal <= 1.2x)")
 
+    idle = [asyncio.run(_idle_lag()) for _ in range(args.repeat)]
     results = [bench_stream(args.lines) for _ in range(args.repeat)]
     rate = statistics.median(r[0] for r in results)
     worst = statistics.median(r[1] for r in results)
@@ -128,6 +150,12 @@ def main() -> None:
     print(f"agent printing {args.lines} lines")
     print(f"  stored   median {rate:,.0f} lines/s (spawn to task done)")
     print(f"  loop lag median of max {worst * 1000:.1f}ms, median {typical * 1000:.2f}ms")
+    idle_worst = statistics.median(i[0] for i in idle)
+    idle_typical = statistics.median(i[1] for i in idle)
+    print(
+        f"  (same probe, no runner: max {idle_worst * 1000:.1f}ms, median "
+        f"{idle_typical * 1000:.2f}ms)"
+    )
 
 
 if __name__ == "__main__":

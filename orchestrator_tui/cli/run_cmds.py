@@ -202,6 +202,8 @@ def _follow(
 ) -> int:
     """Print lines as they arrive; move on to the next attempt unless a run was named."""
     after = -1
+    if run is None:
+        print(f"waiting for {key} to start...", file=sys.stderr, flush=True)
     while True:
         if run is not None:
             for line in orch.queries.log_lines(run.id, after, limit=5000):

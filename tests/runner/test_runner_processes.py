@@ -84,7 +84,7 @@ def test_two_runners_racing_over_200_ready_tasks_run_each_exactly_once(
     args = ["--until-idle", "--max-parallel", "4", "--poll-seconds", "0.05"]
     racers = [runner_process(db_url, "--agent", name, *args) for name in ("left", "right")]
     for racer in racers:
-        out, err = racer.communicate(timeout=120)
+        _, err = racer.communicate(timeout=120)
         assert racer.returncode == 0, err
 
     executions = Counter(ledger.read_text().split())
