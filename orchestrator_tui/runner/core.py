@@ -280,7 +280,7 @@ class Runner:
             start = active.next_seq
             active.next_seq += len(lines)
             rows: list[Row] = [
-                (claim.run_id, start + i, stream, text, at)
+                (claim.run_id, start + i, stream.value, text, at)
                 for i, (stream, text, at) in enumerate(lines)
             ]
             self._buffer.put(rows)

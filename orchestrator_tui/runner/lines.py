@@ -9,10 +9,8 @@ import threading
 from collections.abc import Callable
 from datetime import datetime
 
-from ..domain.enums import LogStream
-
 #: (run id, seq, stream, text, time read)
-Row = tuple[int, int, LogStream, str, datetime]
+Row = tuple[int, int, str, str, datetime]
 
 
 class LineBuffer:

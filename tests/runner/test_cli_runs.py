@@ -7,12 +7,14 @@ import subprocess
 import sys
 import threading
 
+import pytest
+
 from orchestrator_tui.domain.models import CommandSpec, TaskSpec
 from orchestrator_tui.domain.text import colours_only
 from orchestrator_tui.runner import Runner
 from orchestrator_tui.services import Orchestrator
 
-from .helpers import cli, fast_config
+from .helpers import cli_here, fast_config
 
 NASTY = (
     "print('\\x1b[32mgreen\\x1b[0m \\x1b]52;c;cHduZWQ=\\x07clip \\x1b]0;title\\x07'"
@@ -26,22 +28,24 @@ def run_all(orch: Orchestrator) -> None:
     Runner(orch.as_actor("test-runner"), fast_config()).serve()
 
 
-def test_runs_and_plain_logs_strip_every_escape(orch: Orchestrator, db_url: str) -> None:
+def test_runs_and_plain_logs_strip_every_escape(
+    orch: Orchestrator, db_url: str, capsys: pytest.CaptureFixture[str]
+) -> None:
     command = CommandSpec(argv=[sys.executable, "-c", NASTY])
     orch.tasks.create(TaskSpec(key="A", title="escapes", command=command))
     run_all(orch)
-    runs = cli(db_url, "task", "runs", "A")
-    assert runs.returncode == 0
-    header, row = runs.stdout.splitlines()
+    code, out, _ = cli_here(capsys, db_url, "task", "runs", "A")
+    assert code == 0
+    header, row = out.splitlines()
     assert header.split()[:4] == ["RUN", "ATTEMPT", "STATUS", "EXIT"]
     assert row.split()[1:4] == ["1", "succeeded", "0"] and "k=v" in row
 
-    logs = cli(db_url, "task", "logs", "A")
-    assert logs.returncode == 0
-    assert logs.stdout.splitlines() == ["green clip cleared", "::output k=v", "oops"]
-    assert "\x1b" not in logs.stdout and "\x07" not in logs.stdout
+    code, out, _ = cli_here(capsys, db_url, "task", "logs", "A")
+    assert code == 0
+    assert out.splitlines() == ["green clip cleared", "::output k=v", "oops"]
+    assert "\x1b" not in out and "\x07" not in out
 
-    as_json = json.loads(cli(db_url, "task", "logs", "A", "--json").stdout)
+    as_json = json.loads(cli_here(capsys, db_url, "task", "logs", "A", "--json")[1])
     assert as_json["run"]["outputs"] == {"k": "v"}
     assert [(line["stream"], line["seq"]) for line in as_json["lines"]] == [
         ("stdout", 0),
@@ -50,8 +54,8 @@ def test_runs_and_plain_logs_strip_every_escape(orch: Orchestrator, db_url: str)
     ]
     assert as_json["lines"][0]["text"].startswith("\x1b[32mgreen")  # stored as printed
 
-    missing = cli(db_url, "task", "logs", "A", "--run", "999")
-    assert missing.returncode == 3 and "has no run 999" in missing.stderr
+    code, _, err = cli_here(capsys, db_url, "task", "logs", "A", "--run", "999")
+    assert code == 3 and "has no run 999" in err
 
 
 def test_follow_prints_lines_as_they_come_and_ends_with_the_task(

@@ -7,12 +7,13 @@ import random
 import sys
 from pathlib import Path
 
+import pytest
 import yaml
 
 from orchestrator_tui.domain.enums import TaskStatus
 from orchestrator_tui.services import Orchestrator
 
-from .helpers import cli
+from .helpers import cli, cli_here
 
 S = TaskStatus
 GATES = {"P-9", "P-20", "P-33"}  # require approval
@@ -62,11 +63,11 @@ def expected_statuses(deps: dict[str, list[str]]) -> dict[str, TaskStatus]:
 
 
 def test_fifty_task_dag_runs_to_the_expected_statuses(
-    orch: Orchestrator, db_url: str, tmp_path: Path
+    orch: Orchestrator, db_url: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     plan = tmp_path / "plan.yaml"
     deps = build_plan(plan)
-    assert cli(db_url, "db", "seed", "--plan", str(plan)).returncode == 0
+    assert cli_here(capsys, db_url, "db", "seed", "--plan", str(plan))[0] == 0
     run = ["run", "--until-idle", "--agent", "headless", "--max-parallel", "6"]
     run += ["--poll-seconds", "0.05", "--retry-backoff", "0.05"]
     decided: list[str] = []
@@ -79,10 +80,10 @@ def test_fifty_task_dag_runs_to_the_expected_statuses(
             break
         for key in waiting:
             if key == REJECTED:
-                verdict = cli(db_url, "task", "reject", key, "--comment", "not like this")
+                verdict = cli_here(capsys, db_url, "task", "reject", key, "--comment", "no")
             else:
-                verdict = cli(db_url, "task", "approve", key, actor="reviewer")
-            assert verdict.returncode == 0, verdict.stderr
+                verdict = cli_here(capsys, db_url, "task", "approve", key, actor="reviewer")
+            assert verdict[0] == 0, verdict[2]
             decided.append(key)
     expected = expected_statuses(deps)
     reached = {g for g in GATES if expected[g] is not S.PENDING}
