@@ -12,11 +12,11 @@ from pydantic import ValidationError
 from .. import __version__
 from ..domain.errors import EXIT_CODES, OrchestratorError
 from ..domain.text import printable
-from . import db_cmds, io_cmds, misc_cmds, task_cmds
+from . import db_cmds, io_cmds, misc_cmds, run_cmds, task_cmds
 from .common import common_options
 
 #: Modules that add subcommands; each has `register(subparsers, parents)`.
-COMMAND_MODULES = [db_cmds, task_cmds, io_cmds, misc_cmds]
+COMMAND_MODULES = [db_cmds, task_cmds, io_cmds, misc_cmds, run_cmds]
 
 
 def build_parser() -> argparse.ArgumentParser:

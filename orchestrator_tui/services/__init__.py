@@ -16,6 +16,7 @@ from .dependencies import DependencyService
 from .plans import PlanService
 from .queries import QueryService, TaskFilter
 from .reports import ReportService
+from .runs import RunService
 from .tasks import TaskService
 
 __all__ = ["Orchestrator", "TaskFilter", "open_orchestrator"]
@@ -36,6 +37,7 @@ class Orchestrator:
         self.dashboard = DashboardService(self.ctx)
         self.plans = PlanService(self.ctx)
         self.reports = ReportService(self.ctx)
+        self.runs = RunService(self.ctx)
 
     @property
     def actor(self) -> str:
