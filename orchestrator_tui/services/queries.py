@@ -46,6 +46,9 @@ from .base import D, ServiceContext, T, find_task, unfinished_blockers_expr
 from .views import OTHER, _links, row_select, run_view, task_detail, task_row
 
 S = TaskStatus
+
+#: A task with no estimate weighs this much, on the critical path and in progress.
+UNESTIMATED_HOURS = 1.0
 E = Event.__table__.c
 R = Run.__table__.c
 
@@ -244,7 +247,7 @@ class QueryService:
 
         def weight(n: int) -> float:
             hours = nodes[n][1]
-            return 1.0 if hours is None else hours
+            return UNESTIMATED_HOURS if hours is None else hours
 
         path, hours = critical_path(deps, weight, nodes)
         return [nodes[n][0] for n in path], hours

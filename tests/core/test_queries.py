@@ -219,9 +219,10 @@ def test_dashboard_numbers(plan: Orchestrator) -> None:
         S.CANCELLED: 0,
     }
     assert (stats.ready, stats.waiting, stats.awaiting_approval) == (3, 1, 1)
-    assert stats.estimated_hours_total == 15.0  # 2 + 3 + 5 + 1 + 4
+    # 2 + 3 + 5 + 1 + 4, and E, G, H have no estimate so weigh 1h each
+    assert stats.estimated_hours_total == 18.0
     assert stats.estimated_hours_done == 2.0
-    assert stats.progress_percent == 13.3
+    assert stats.progress_percent == 11.1
     assert stats.by_phase == {
         1: {S.DONE: 1, S.PENDING: 2, S.IN_PROGRESS: 1},
         2: {S.PENDING: 2},
