@@ -10,6 +10,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable
 from datetime import UTC, datetime
+from pathlib import PurePath
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from rich.text import Text
@@ -37,6 +38,15 @@ DEFAULT_POLL_SECONDS = 0.4
 
 def utc_now() -> datetime:
     return datetime.now(UTC)
+
+
+def short_location(db_url: str) -> str:
+    """What the header shows: a SQLite file's name, else the URL without its password."""
+    if "://" not in db_url:
+        return PurePath(db_url).name
+    if db_url.startswith("sqlite"):
+        return PurePath(db_url.split("///", 1)[-1]).name
+    return db_url.split("@", 1)[-1] if "@" in db_url else db_url
 
 
 class FeedMoved(Message):
@@ -81,7 +91,7 @@ class OrchestratorApp(App[int]):
         self._wake = threading.Event()
         self._stopping = False
         self._last_event_id: int | None = None
-        self.location = db_url
+        self.location = short_location(db_url)
         self.startup_notes: list[str] = []
         if theme:
             self.theme = theme
@@ -121,7 +131,8 @@ class OrchestratorApp(App[int]):
 
     def on_orchestrator_ready(self, message: OrchestratorReady) -> None:
         if self._orch is not None:
-            self.location = self._orch.db.describe()
+            db = self._orch.db
+            self.location = db.path.name if db.path is not None else db.describe()
         self.poke_feed()
 
     def close_database(self) -> None:

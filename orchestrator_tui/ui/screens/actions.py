@@ -35,6 +35,10 @@ STATUS_ACTIONS: dict[str, TaskStatus] = {
 }
 
 
+#: Other actions whose availability depends on the selection (see `check_action`).
+EXTRA_CHECKED = ("edit_task", "add_dependency", "remove_dependency", "clear_marks", "open")
+
+
 def can_move(status: TaskStatus, target: TaskStatus) -> bool:
     """Whether the status key for `target` applies to a task in `status`."""
     if status is S.AWAITING_APPROVAL and target in (S.DONE, S.FAILED):
@@ -90,6 +94,18 @@ class TaskActions:
             row = self.selected()
             return True if row is not None and row.status is S.AWAITING_APPROVAL else None
         return False
+
+    def refresh_task_bindings(self) -> None:
+        """Tell the footer about enabled/disabled keys, only when that changed
+        (the footer rebuilds itself on every refresh, which costs a frame)."""
+        screen: Screen[Any] = self  # type: ignore[assignment]
+        state = tuple(
+            screen.check_action(name, ())
+            for name in (*STATUS_ACTIONS, "approve", "reject", *EXTRA_CHECKED)
+        )
+        if state != getattr(self, "_binding_state", None):
+            self._binding_state = state
+            screen.refresh_bindings()
 
     # -- status changes -----------------------------------------------------
 

@@ -115,7 +115,7 @@ class ApprovalsScreen(TaskActions, Screen[None]):
             )
         )
         self.query_one("#inbox-info", Static).update(Text(info))
-        self.refresh_bindings()
+        self.refresh_task_bindings()
 
     def selected(self) -> TaskRow | None:
         table = self.query_one(DataTable)
@@ -132,7 +132,7 @@ class ApprovalsScreen(TaskActions, Screen[None]):
         return True
 
     def on_data_table_row_highlighted(self) -> None:
-        self.refresh_bindings()
+        self.refresh_task_bindings()
 
     def on_data_table_row_selected(self) -> None:
         self.action_open()

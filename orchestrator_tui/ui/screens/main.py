@@ -209,7 +209,7 @@ class MainScreen(TaskActions, Screen[None]):
             tooltip="Reject the selected task awaiting approval, with a comment",
         ),
         Binding("u", "undo", "Undo", id="task.undo", tooltip="Undo your last status change"),
-        Binding("n", "new_task", "New", id="task.new", tooltip="Add a task"),
+        Binding("n", "new_task", "New", show=False, id="task.new", tooltip="Add a task"),
         Binding(
             "e", "edit_task", "Edit", show=False, id="task.edit", tooltip="Edit the selected task"
         ),
@@ -312,11 +312,11 @@ class MainScreen(TaskActions, Screen[None]):
         self.tree.show(row, keep_state=same)
         if not same:
             self.log_pane.show_task(row.key if row else None)
-        self.refresh_bindings()
+        self.refresh_task_bindings()
 
     def on_task_table_reloaded(self, message: TaskTable.Reloaded) -> None:
         self._show_filter_info()
-        self.refresh_bindings()
+        self.refresh_task_bindings()
 
     def on_task_table_opened(self, message: TaskTable.Opened) -> None:
         from .detail import DetailScreen
@@ -349,7 +349,7 @@ class MainScreen(TaskActions, Screen[None]):
         else:
             self.table.update_row(message.detail)
         self._show_filter_info()
-        self.refresh_bindings()
+        self.refresh_task_bindings()
 
     def _follow_log(self) -> None:
         row = self.table.cursor_row
@@ -386,10 +386,18 @@ class MainScreen(TaskActions, Screen[None]):
         if pane != "tasks":
             self.secondary = pane
             self._show_secondary()
-        target: Widget = self.query_one(f"#{pane}-pane")
-        focusable = [w for w in target.query("*") if w.focusable]
-        if focusable:
-            focusable[0].focus()
+        targets: dict[str, Widget] = {
+            "tasks": self.table,
+            "tree": self.tree,
+            "dashboard": self.dashboard,
+        }
+        target = targets.get(pane)
+        if target is None:  # the log pane: itself, or its first focusable part
+            log: Widget = self.log_pane
+            parts = [w for w in (log, *log.query("*")) if w.focusable and w.display]
+            target = parts[0] if parts else None
+        if target is not None:
+            target.focus()
 
     def _focused_pane(self) -> str:
         focused = self.focused
@@ -446,7 +454,7 @@ class MainScreen(TaskActions, Screen[None]):
     def action_clear_marks(self) -> None:
         self.table.clear_marks()
         self._show_filter_info()
-        self.refresh_bindings()
+        self.refresh_task_bindings()
 
     # -- status changes and approvals (see TaskActions) ----------------------
 

@@ -116,8 +116,8 @@ class TaskTable(ScrollView, can_focus=True):
         Binding("G,end", "cursor_bottom", "Last", show=False, id="tasks.bottom"),
         Binding("pagedown", "page_down", "Page down", show=False, id="tasks.page_down"),
         Binding("pageup", "page_up", "Page up", show=False, id="tasks.page_up"),
-        Binding("space", "toggle_mark", "Mark", id="tasks.mark"),
-        Binding("enter", "open", "Detail", id="tasks.open"),
+        Binding("space", "toggle_mark", "Mark", show=False, id="tasks.mark"),
+        Binding("enter", "open", "Detail", show=False, id="tasks.open"),
     ]
 
     COMPONENT_CLASSES: ClassVar[set[str]] = {
