@@ -28,6 +28,7 @@ class TextPrompt(ModalScreen[str | None]):
         placeholder: str = "",
         ok_label: str = "OK",
         initial: str = "",
+        ok_variant: str = "primary",
     ) -> None:
         super().__init__(classes="prompt")
         self.title_text = title
@@ -36,6 +37,7 @@ class TextPrompt(ModalScreen[str | None]):
         self.placeholder = placeholder
         self.ok_label = ok_label
         self.initial = initial
+        self.ok_variant = ok_variant
 
     def compose(self) -> ComposeResult:
         with Vertical(id="dialog"):
@@ -44,7 +46,7 @@ class TextPrompt(ModalScreen[str | None]):
             yield Input(value=self.initial, placeholder=self.placeholder, id="dialog-input")
             yield Static(Text(""), id="dialog-error")
             with Horizontal(id="dialog-buttons"):
-                yield Button(self.ok_label, variant="primary", id="ok")
+                yield Button(self.ok_label, variant=self.ok_variant, id="ok")  # type: ignore[arg-type]
                 yield Button("Cancel", id="cancel")
 
     def on_mount(self) -> None:

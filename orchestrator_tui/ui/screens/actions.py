@@ -240,7 +240,13 @@ class TaskActions:
                 )
 
         screen.app.push_screen(
-            TextPrompt(f"Reject {key}", message, placeholder="comment", ok_label="Reject"),
+            TextPrompt(
+                f"Reject {key}",
+                message,
+                placeholder="comment",
+                ok_label="Reject",
+                ok_variant="error",
+            ),
             rejected,
         )
 
