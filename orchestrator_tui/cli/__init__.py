@@ -9,11 +9,11 @@ from collections.abc import Sequence
 
 from .. import __version__
 from ..domain.errors import EXIT_CODES, OrchestratorError
-from . import db_cmds, misc_cmds, task_cmds
+from . import db_cmds, io_cmds, misc_cmds, task_cmds
 from .common import common_options
 
 #: Modules that add subcommands; each has `register(subparsers, parents)`.
-COMMAND_MODULES = [db_cmds, task_cmds, misc_cmds]
+COMMAND_MODULES = [db_cmds, task_cmds, io_cmds, misc_cmds]
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -41,7 +41,7 @@ def _time(nullable: bool = True, index: bool = False) -> Any:
 
 
 def _json(default: Any) -> Any:
-    """A JSON column that is never NULL, also for Core inserts that omit it."""
+    """A JSON column that also gets its empty default on Core (bulk) inserts."""
     return Field(
         default_factory=default,
         sa_column=Column(JSON, nullable=False, default=lambda: default()),

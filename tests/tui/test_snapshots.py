@@ -63,7 +63,13 @@ def test_detail_screen(snap_app, snap_compare):
     async def run_before(pilot: Pilot) -> None:
         await settle(pilot)
         orch = pilot.app.orch_provider()
-        key = max(orch.queries.list_tasks(), key=lambda r: len(orch.queries.timeline(r.key))).key
+        q = orch.queries
+
+        def richness(key: str) -> int:
+            parts = (q.progress_for(key), q.notes_for(key), q.approvals_for(key), q.timeline(key))
+            return sum(map(len, parts)) + bool(q.context_for(key))
+
+        key = max((r.key for r in q.list_tasks()), key=richness)
         main_screen(pilot.app).table.select_key(key)
         await settle(pilot)
         await keys("enter")(pilot)

@@ -136,7 +136,8 @@ class DetailScreen(Screen[None]):
             ),
         }
         for name, (title, body) in sections.items():
-            text = Text(title, style=HEADING, end="")
+            text = Text(end="")
+            text.append(title, HEADING)
             text.append("\n")
             text.append_text(body if body is not None else Text("none", style=MUTED))
             self.query_one(f"#detail-{name}", Static).update(text)
