@@ -127,6 +127,25 @@ class QueryService:
         with self.ctx.db.read() as conn:
             return [task_row(r) for r in conn.execute(stmt)]
 
+    def position_of(
+        self,
+        key: str,
+        flt: TaskFilter | None = None,
+        sort: str = "id",
+        descending: bool = False,
+    ) -> int | None:
+        """The 0-based index of `key` in `list_tasks(flt, sort, descending)`, or
+        None when the filter hides it (keeps a paged view's cursor on a task)."""
+        order = SORTS.get(sort)
+        if order is None:
+            raise ValueError(f"unknown sort {sort!r}; one of {', '.join(SORTS)}")
+        rank = func.row_number().over(order_by=(order.desc() if descending else order, T.id))
+        ranked = (flt or TaskFilter()).apply(select(T.key, rank.label("rank"))).subquery()
+        stmt = select(ranked.c.rank).where(ranked.c.key == key)
+        with self.ctx.db.read() as conn:
+            found = conn.execute(stmt).scalar()
+        return None if found is None else int(found) - 1
+
     def count_tasks(self, flt: TaskFilter | None = None) -> int:
         stmt = (flt or TaskFilter()).apply(select(func.count()).select_from(Task.__table__))
         with self.ctx.db.read() as conn:
