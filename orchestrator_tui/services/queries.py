@@ -393,12 +393,50 @@ class QueryService:
                 .order_by(L.seq)
                 .limit(limit)
             ).all()
-        return [
-            LogLineView(
-                id=r.id, seq=r.seq, stream=LogStream(r.stream), text=r.text, created_at=r.created_at
-            )
-            for r in rows
-        ]
+        return _line_views(rows)
+
+    def log_lines_before(
+        self, run_id: int, before_seq: int | None = None, limit: int = 1000
+    ) -> list[LogLineView]:
+        """The last `limit` lines with seq < before_seq (the run's tail if None), in order."""
+        L = LogLine.__table__.c
+        stmt = select(L.id, L.seq, L.stream, L.text, L.created_at).where(L.run_id == run_id)
+        if before_seq is not None:
+            stmt = stmt.where(L.seq < before_seq)
+        with self.ctx.db.read() as conn:
+            rows = conn.execute(stmt.order_by(L.seq.desc()).limit(limit)).all()
+        return _line_views(reversed(rows))
+
+    def find_log_lines(
+        self,
+        run_id: int,
+        text: str,
+        *,
+        after_seq: int | None = None,
+        before_seq: int | None = None,
+        backwards: bool = False,
+        limit: int = 200,
+    ) -> list[LogLineView]:
+        """Lines that may contain `text`, nearest first (ascending seq, or descending).
+
+        A line qualifies if its stored text contains `text` case-insensitively, or
+        if it carries escape or control characters, which can split a word as
+        stored while it reads whole on screen: callers check those candidates
+        against what they display.
+        """
+        L = LogLine.__table__.c
+        escaped = text.replace("\\", "\\\\").replace("%", r"\%").replace("_", r"\_")
+        may_hide = [L.text.contains(ch) for ch in LOG_SPLITTERS]
+        stmt = select(L.id, L.seq, L.stream, L.text, L.created_at).where(
+            L.run_id == run_id, or_(L.text.ilike(f"%{escaped}%", escape="\\"), *may_hide)
+        )
+        if after_seq is not None:
+            stmt = stmt.where(L.seq > after_seq)
+        if before_seq is not None:
+            stmt = stmt.where(L.seq < before_seq)
+        stmt = stmt.order_by(L.seq.desc() if backwards else L.seq).limit(limit)
+        with self.ctx.db.read() as conn:
+            return _line_views(conn.execute(stmt).all())
 
     def log_line_count(self, run_id: int) -> int:
         L = LogLine.__table__.c
@@ -406,6 +444,19 @@ class QueryService:
             return conn.execute(
                 select(func.count()).select_from(LogLine.__table__).where(L.run_id == run_id)
             ).scalar_one()
+
+
+#: Characters that can sit inside a word as stored but vanish on screen.
+LOG_SPLITTERS = ("\x1b", "\r", "\t", "\x07", "\x08", "\x9b")
+
+
+def _line_views(rows: Iterable[Any]) -> list[LogLineView]:
+    return [
+        LogLineView(
+            id=r.id, seq=r.seq, stream=LogStream(r.stream), text=r.text, created_at=r.created_at
+        )
+        for r in rows
+    ]
 
 
 def _event_view(r: Any, key: str | None) -> EventView:
