@@ -180,14 +180,16 @@ class LogView(ScrollView, can_focus=True):
         return self.rows[min(int(self.scroll_y), len(self.rows) - 1)].seq
 
     def replace(self, rows: list[LogRow], older: bool, newer: bool, at: int | None) -> None:
-        """A new window; `at` is a seq to bring into view (None: the end)."""
+        """A new window; `at`: a seq to bring into view, -1 for the top, None for the end."""
         self.rows = rows
         self.older, self.newer = older, newer
         self._width = max((r.width for r in rows), default=0)
         self._cache.clear()
         self._resize()
         if at is None:
-            self._jump_to(max(0, len(rows) - self.size.height))
+            self.scroll_end(animate=False, force=True, x_axis=False)
+        elif at < 0:
+            self.scroll_home(animate=False, force=True, x_axis=False)
         else:
             index = self.index_of(at)
             self._jump_to(max(0, (index or 0) - self.size.height // 3))
@@ -215,7 +217,7 @@ class LogView(ScrollView, can_focus=True):
         self._width = max([self._width, *(r.width for r in rows)])
         self._resize()
         if self.following:
-            self._jump_to(max(0, len(self.rows) - self.size.height))
+            self.scroll_end(animate=False, force=True, x_axis=False)
         elif dropped > 0:
             self._jump_to(max(0.0, self.scroll_y - dropped))
         self.refresh()
@@ -255,7 +257,7 @@ class LogView(ScrollView, can_focus=True):
 
     def on_resize(self) -> None:
         if self.following:
-            self._jump_to(max(0, len(self.rows) - self.size.height))
+            self.scroll_end(animate=False, force=True, x_axis=False)
 
     def check_edges(self) -> None:
         if not self.rows or not self.is_mounted:
@@ -613,9 +615,7 @@ class ExecutionLogPane(Widget):
             view.placeholder = "no output yet"
         if msg.follow is not None:
             view.set_following(msg.follow)
-        view.replace(msg.rows, msg.older, msg.newer, msg.at if msg.at and msg.at >= 0 else None)
-        if msg.at is not None and msg.at < 0:
-            view.scroll_home(animate=False, force=True)
+        view.replace(msg.rows, msg.older, msg.newer, msg.at)
         self._render_status()
 
     @on(_Page)
