@@ -253,6 +253,15 @@ def cmd_join(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_report(args: argparse.Namespace) -> int:
+    from ..services.reports import read_report
+
+    text = sys.stdin.read() if args.file == "-" else _read_file(args.file)
+    report = read_report(text, "<stdin>" if args.file == "-" else args.file)
+    task = open_from_args(args).reports.apply(args.key, report)
+    return _show_result(args, task, f"report from {printable(report.agent_name)} recorded")
+
+
 def cmd_next(args: argparse.Namespace) -> int:
     row = open_from_args(args).queries.next_ready(args.agent_type)
     if wants_json(args):
@@ -431,6 +440,10 @@ def register(sub: Any, parents: list[argparse.ArgumentParser]) -> None:
     p.add_argument("key")
     p.add_argument("agent")
     p.add_argument("--role")
+
+    p = add("report", cmd_report, "apply an agent's JSON report (status, progress, findings)")
+    p.add_argument("key")
+    p.add_argument("file", help="a JSON AgentReport file, or - for stdin")
 
     p = add("next", cmd_next, "the next ready task")
     p.add_argument("--agent-type", choices=[v.value for v in AgentType])

@@ -26,6 +26,8 @@ from .enums import (
     RunStatus,
     TaskStatus,
 )
+from .errors import ValidationFailed
+from .status_map import map_status
 
 KEY_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._:/-]{0,63}$"
 
@@ -349,6 +351,17 @@ class AgentReport(_Input):
     issues_found: list[str] = Field(default_factory=list)
     blocking_issues: list[str] = Field(default_factory=list)
     error_details: str | None = Field(default=None, max_length=10_000)
+
+    @field_validator("status", mode="before")
+    @classmethod
+    def _any_known_word(cls, value: Any) -> Any:
+        """Agents may speak any mapped status word (`completed`, `succeeded`, ...)."""
+        if isinstance(value, str):
+            try:
+                return map_status(value)
+            except ValidationFailed as exc:
+                raise ValueError(str(exc)) from None
+        return value
 
 
 TaskDetail.model_rebuild()

@@ -15,6 +15,7 @@ from .dashboard import DashboardService
 from .dependencies import DependencyService
 from .plans import PlanService
 from .queries import QueryService, TaskFilter
+from .reports import ReportService
 from .tasks import TaskService
 
 __all__ = ["Orchestrator", "TaskFilter", "open_orchestrator"]
@@ -34,6 +35,7 @@ class Orchestrator:
         self.queries = QueryService(self.ctx)
         self.dashboard = DashboardService(self.ctx)
         self.plans = PlanService(self.ctx)
+        self.reports = ReportService(self.ctx)
 
     @property
     def actor(self) -> str:

@@ -154,7 +154,7 @@ class PlanService:
         ids: dict[str, int] = {}
         wanted = {t.key for t in plan.tasks} | _referenced(plan)
         for part in chunks(sorted(wanted), 900):
-            ids.update(conn.execute(select(T.key, T.id).where(T.key.in_(part))).tuples())
+            ids.update((k, i) for k, i in conn.execute(select(T.key, T.id).where(T.key.in_(part))))
         parents = [{"id": ids[t.key], "parent_id": ids[t.parent]} for t in plan.tasks if t.parent]
         if parents:
             conn.execute(

@@ -41,7 +41,11 @@ def _time(nullable: bool = True, index: bool = False) -> Any:
 
 
 def _json(default: Any) -> Any:
-    return Field(default_factory=default, sa_column=Column(JSON, nullable=False))
+    """A JSON column that also gets its empty default on Core (bulk) inserts."""
+    return Field(
+        default_factory=default,
+        sa_column=Column(JSON, nullable=False, default=lambda: default()),
+    )
 
 
 class SchemaMeta(SQLModel, table=True):
