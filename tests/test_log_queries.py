@@ -3,20 +3,10 @@
 from __future__ import annotations
 
 import uuid
-from pathlib import Path
-
-import pytest
 
 from orchestrator_tui.domain.models import TaskSpec
-from orchestrator_tui.services import Orchestrator, open_orchestrator
+from orchestrator_tui.services import Orchestrator
 from orchestrator_tui.store.tables import LogLine, Run, utcnow
-
-
-@pytest.fixture
-def orch(tmp_path: Path) -> Orchestrator:
-    o = open_orchestrator(str(tmp_path / "q.db"), "tester")
-    yield o
-    o.close()
 
 
 def add_run(orch: Orchestrator, texts: list[str]) -> int:
