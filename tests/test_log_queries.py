@@ -58,5 +58,9 @@ def test_find_log_lines_is_case_insensitive_literal_and_directional(orch: Orches
 
 
 def test_find_log_lines_offers_lines_whose_escapes_split_a_word(orch: Orchestrator) -> None:
-    run_id = add_run(orch, ["plain", "ER\x1b[31mROR", "nothing"])
-    assert [v.seq for v in orch.queries.find_log_lines(run_id, "error")] == [1]
+    texts = ["plain", "ER\x1b[31mROR", "\x1b[31mred\x1b[0m only", "tab\tstop", "caf\u00e9 ok"]
+    run_id = add_run(orch, texts)
+    q = orch.queries
+    assert [v.seq for v in q.find_log_lines(run_id, "error")] == [1]
+    assert [v.seq for v in q.find_log_lines(run_id, "tab  stop")] == [3]
+    assert [v.seq for v in q.find_log_lines(run_id, "CAF\u00c9")] == [4]

@@ -417,18 +417,17 @@ class QueryService:
         backwards: bool = False,
         limit: int = 200,
     ) -> list[LogLineView]:
-        """Lines that may contain `text`, nearest first (ascending seq, or descending).
+        """Lines that may show `text` once escapes and controls are removed, nearest first.
 
-        A line qualifies if its stored text contains `text` case-insensitively, or
-        if it carries escape or control characters, which can split a word as
-        stored while it reads whole on screen: callers check those candidates
-        against what they display.
+        Removing escape sequences and control characters only ever deletes
+        characters (or turns tabs into spaces), so a line that shows `text`
+        stores its non-blank characters in order: that is the test here,
+        case-insensitively for ASCII. It lets through a few lines that do not
+        show `text`; callers check candidates against what they display.
         """
         L = LogLine.__table__.c
-        escaped = text.replace("\\", "\\\\").replace("%", r"\%").replace("_", r"\_")
-        may_hide = [L.text.contains(ch) for ch in LOG_SPLITTERS]
         stmt = select(L.id, L.seq, L.stream, L.text, L.created_at).where(
-            L.run_id == run_id, or_(L.text.ilike(f"%{escaped}%", escape="\\"), *may_hide)
+            L.run_id == run_id, L.text.ilike(subsequence_pattern(text), escape="\\")
         )
         if after_seq is not None:
             stmt = stmt.where(L.seq > after_seq)
@@ -446,8 +445,17 @@ class QueryService:
             ).scalar_one()
 
 
-#: Characters that can sit inside a word as stored but vanish on screen.
-LOG_SPLITTERS = ("\x1b", "\r", "\t", "\x07", "\x08", "\x9b")
+def subsequence_pattern(text: str) -> str:
+    """A LIKE pattern matching text that holds `text`'s non-blank characters in order.
+
+    Non-ASCII characters become wildcards, as LIKE folds case for ASCII only.
+    """
+    parts = []
+    for ch in text:
+        if ch.isspace() or not ch.isascii():
+            continue
+        parts.append("\\" + ch if ch in "%_\\" else ch)
+    return "%" + "%".join(parts) + "%" if parts else "%"
 
 
 def _line_views(rows: Iterable[Any]) -> list[LogLineView]:

@@ -14,9 +14,10 @@ beginning. So every line goes through `sanitize` first:
   a trailing line ending is dropped and inner newlines become spaces (one
   stored line is one displayed line). Colon-form SGR (`38:2::r:g:b`) is dropped.
 
-`to_text` then builds a Rich `Text` without markup parsing and keeps only
-colour-like attributes (colour, background, bold, dim, italic, underline,
-strike, reverse): no links, no blink, no concealed text.
+`to_text` then builds a Rich `Text` from the kept SGR sequences itself (no
+markup parsing, no `Text.from_ansi`) with only colour-like attributes (colour,
+background, bold, dim, italic, underline, strike, reverse): no links, no
+blink, no concealed text.
 """
 
 from __future__ import annotations
@@ -24,8 +25,9 @@ from __future__ import annotations
 import re
 from functools import lru_cache
 
+from rich.color import Color
 from rich.style import Style
-from rich.text import Text
+from rich.text import Span, Text
 
 _ESC = "\x1b"
 
@@ -59,8 +61,8 @@ def sanitize(line: str) -> str:
     """
     if line.endswith("\n"):
         line = line.rstrip("\r\n")
-    if not _NEEDS_WORK.search(line):
-        return line
+    if not _NEEDS_WORK.search(line) or not _NEEDS_WORK.search(_KEPT_SGR.sub("", line)):
+        return line  # plain text, or plain text with well-formed colour sequences
     out: list[str] = []
     pos = 0
     for match in _SEQUENCE.finditer(line):
@@ -104,7 +106,7 @@ def _expand_tabs(text: str, column: int) -> tuple[str, int]:
 
 def plain_text(line: str) -> str:
     """What the user sees of the line, without any styling."""
-    return to_text(line).plain
+    return _KEPT_SGR.sub("", sanitize(line))
 
 
 def to_text(line: str) -> Text:
@@ -112,21 +114,84 @@ def to_text(line: str) -> Text:
     clean = sanitize(line)
     if _ESC not in clean:
         return Text(clean, no_wrap=True, end="")
-    text = Text.from_ansi(clean, no_wrap=True, end="")
-    spans = []
-    for span in text.spans:
-        style = _colour_only(span.style) if isinstance(span.style, Style) else Style.null()
-        if style:
-            spans.append(span._replace(style=style))
-    text.spans = spans
-    return text
+    pieces: list[str] = []
+    spans: list[Span] = []
+    style = Style.null()
+    pos = 0
+    for i, part in enumerate(_KEPT_SGR.split(clean)):
+        if i % 2:
+            style = _apply_sgr(style, part[2:-1])
+        elif part:
+            if style:
+                spans.append(Span(pos, pos + len(part), style))
+            pieces.append(part)
+            pos += len(part)
+    return Text("".join(pieces), no_wrap=True, end="", spans=spans)
 
 
-@lru_cache(maxsize=1024)
-def _colour_only(style: Style) -> Style:
+_ATTRIBUTES = {
+    1: {"bold": True},
+    2: {"dim": True},
+    3: {"italic": True},
+    4: {"underline": True},
+    7: {"reverse": True},
+    9: {"strike": True},
+    21: {"underline": True},
+    22: {"bold": False, "dim": False},
+    23: {"italic": False},
+    24: {"underline": False},
+    27: {"reverse": False},
+    29: {"strike": False},
+}
+
+
+@lru_cache(maxsize=4096)
+def _apply_sgr(style: Style, params: str) -> Style:
+    """The style after one SGR sequence; only colours and plain attributes exist here.
+
+    Blink, conceal, fonts and anything unknown are ignored; so is a malformed
+    extended colour.
+    """
+    codes = [int(c) if c else 0 for c in params.split(";")] if params else [0]
+    i = 0
+    while i < len(codes):
+        code = codes[i]
+        i += 1
+        if code == 0:
+            style = Style.null()
+        elif code in _ATTRIBUTES:
+            style += Style(**_ATTRIBUTES[code])
+        elif 30 <= code <= 37 or 90 <= code <= 97:
+            style += Style(color=Color.from_ansi(code - 30 if code < 90 else code - 82))
+        elif 40 <= code <= 47 or 100 <= code <= 107:
+            style += Style(bgcolor=Color.from_ansi(code - 40 if code < 100 else code - 92))
+        elif code == 39:
+            style = _without(style, color=True)
+        elif code == 49:
+            style = _without(style, color=False)
+        elif code in (38, 48):
+            colour, i = _extended_colour(codes, i)
+            if colour is not None:
+                style += Style(color=colour) if code == 38 else Style(bgcolor=colour)
+    return style
+
+
+def _extended_colour(codes: list[int], i: int) -> tuple[Color | None, int]:
+    if i < len(codes) and codes[i] == 5 and i + 1 < len(codes):
+        n = codes[i + 1]
+        return (Color.from_ansi(n) if 0 <= n <= 255 else None), i + 2
+    if i < len(codes) and codes[i] == 2 and i + 3 < len(codes):
+        r, g, b = codes[i + 1 : i + 4]
+        ok = all(0 <= c <= 255 for c in (r, g, b))
+        return (Color.from_rgb(r, g, b) if ok else None), i + 4
+    return None, len(codes)
+
+
+def _without(style: Style, color: bool) -> Style:
+    """The style with its foreground (color=True) or background reset to default."""
     return Style(
-        color=style.color,
-        bgcolor=style.bgcolor,
+        color=None if color else style.color,
+        bgcolor=style.bgcolor if color else None,
         bold=style.bold,
         dim=style.dim,
         italic=style.italic,

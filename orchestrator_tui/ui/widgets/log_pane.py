@@ -158,6 +158,7 @@ class LogView(ScrollView, can_focus=True):
         self._width = 0
         self._cache: LRUCache[tuple[int, int], Strip] = LRUCache(512)
         self._look = 0  # bumps when highlights change; part of the cache key
+        self._pinned_end = False  # showing the end of a fresh window: keep it there
 
     # -- the window ---------------------------------------------------------------
 
@@ -186,6 +187,7 @@ class LogView(ScrollView, can_focus=True):
         self._width = max((r.width for r in rows), default=0)
         self._cache.clear()
         self._resize()
+        self._pinned_end = at is None
         if at is None:
             self.scroll_end(animate=False, force=True, x_axis=False)
         elif at < 0:
@@ -231,6 +233,7 @@ class LogView(ScrollView, can_focus=True):
     # -- follow, highlights ---------------------------------------------------------
 
     def set_following(self, following: bool) -> None:
+        self._pinned_end = False
         if following != self.following:
             self.following = following
             self.post_message(self.FollowChanged(following))
@@ -256,7 +259,7 @@ class LogView(ScrollView, can_focus=True):
         self.check_edges()
 
     def on_resize(self) -> None:
-        if self.following:
+        if self.following or self._pinned_end:
             self.scroll_end(animate=False, force=True, x_axis=False)
 
     def check_edges(self) -> None:
@@ -280,10 +283,12 @@ class LogView(ScrollView, can_focus=True):
         self.check_edges()
 
     def action_scroll_down(self) -> None:
+        self._pinned_end = False
         super().action_scroll_down()
         self.check_edges()
 
     def action_page_down(self) -> None:
+        self._pinned_end = False
         super().action_page_down()
         self.check_edges()
 
