@@ -40,6 +40,10 @@ import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from orchestrator_tui.services import Orchestrator
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -325,7 +329,8 @@ def bench_log_pane(db: Path, lines: int, presses: int) -> Result:
     term = Term([sys.executable, __file__, "--serve-log", str(db)])
     try:
         last = f"line {lines - 1} ".encode()
-        result.add("first frame", term.wait(last, timeout=60) - term.started)
+        result.add("first frame (any)", term.frame_after(0) - term.started)
+        result.add("log lines drawn", term.wait(last, timeout=60) - term.started)
         term.quiet(0.3)
         keys(term, result, "page up (paging)", PAGE_UP, presses * 3)
         result.add("home (reload window)", term.key(HOME, expect=b"line 0 "))
@@ -422,18 +427,32 @@ def serve_reference(db: str) -> None:
 
 
 def serve_log(db: str) -> None:
-    """The execution log pane alone, polled as the app polls it."""
+    """The execution log pane alone, polled as the app polls it.
+
+    The services (and sqlmodel) are imported on first use, in a worker, so the
+    first frame does not wait for them.
+    """
+    import threading
+
     from textual.app import App, ComposeResult
     from textual.widgets import Footer
 
-    from orchestrator_tui.services import open_orchestrator
     from orchestrator_tui.ui.widgets.log_pane import ExecutionLogPane
 
-    orch = open_orchestrator(db, "bench")
+    lock = threading.Lock()
+    opened: list[Orchestrator] = []
+
+    def provide() -> Orchestrator:
+        with lock:
+            if not opened:
+                from orchestrator_tui.services import open_orchestrator
+
+                opened.append(open_orchestrator(db, "bench"))
+            return opened[0]
 
     class LogOnly(App[None]):
         def compose(self) -> ComposeResult:
-            yield ExecutionLogPane(lambda: orch)
+            yield ExecutionLogPane(provide)
             yield Footer()
 
         def on_mount(self) -> None:

@@ -29,6 +29,7 @@ from typing import TYPE_CHECKING, ClassVar, Literal
 from rich.cells import cell_len
 from rich.text import Text
 from textual import events, on, work
+from textual.actions import SkipAction
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.cache import LRUCache
@@ -272,24 +273,27 @@ class LogView(ScrollView, can_focus=True):
         if self.newer and top + self.size.height > len(self.rows) - margin:
             self.post_message(self.Edge("newer"))
 
+    # Scrolling by key jumps (no animation): the next frame shows the new lines.
+
     def action_scroll_up(self) -> None:
-        self.set_following(False)
-        super().action_scroll_up()
-        self.check_edges()
+        self._scroll_by_key(-1, up=True)
 
     def action_page_up(self) -> None:
-        self.set_following(False)
-        super().action_page_up()
-        self.check_edges()
+        self._scroll_by_key(-self.scrollable_content_region.height, up=True)
 
     def action_scroll_down(self) -> None:
-        self._pinned_end = False
-        super().action_scroll_down()
-        self.check_edges()
+        self._scroll_by_key(1, up=False)
 
     def action_page_down(self) -> None:
+        self._scroll_by_key(self.scrollable_content_region.height, up=False)
+
+    def _scroll_by_key(self, lines: int, up: bool) -> None:
+        if not self.allow_vertical_scroll:
+            raise SkipAction()
+        if up:
+            self.set_following(False)
         self._pinned_end = False
-        super().action_page_down()
+        self._jump_to(self.scroll_y + lines)
         self.check_edges()
 
     def action_scroll_home(self) -> None:
