@@ -308,3 +308,23 @@ async def test_keys_have_ids_and_show_in_the_footer(orch: Orchestrator) -> None:
         assert {"log.search", "log.follow", "log.next_match"} <= active
         footer_keys = {b.binding.key for b in pilot.app.screen.active_bindings.values()}
         assert {"slash", "n", "N", "F"} <= footer_keys
+
+
+async def test_search_while_following_stays_on_the_match(orch: Orchestrator) -> None:
+    """The closing search box resizes the log; that must not pull it back to the end."""
+    task = add_task(orch, "T-8")
+    run = add_run(orch, task)
+    texts = [f"line {i}" for i in range(5_000)]
+    texts[2_500] = "the needle"
+    add_lines(orch, run, texts)
+    async with LogApp(orch).run_test(size=(80, 24)) as pilot:
+        pane = await open_task(pilot, "T-8")
+        assert pane.view.following
+        await pilot.press("slash", *"needle", "enter")
+        await settle(pilot)
+        await pilot.pause(0.1)
+        assert "the needle" in visible(pane)
+        assert not pane.view.following
+        pane.refresh_data()
+        await settle(pilot)
+        assert "the needle" in visible(pane)

@@ -190,12 +190,12 @@ class LogView(ScrollView, can_focus=True):
         self._resize()
         self._pinned_end = at is None
         if at is None:
-            self.scroll_end(animate=False, force=True, x_axis=False)
+            self.stick_to_end()
         elif at < 0:
-            self.scroll_home(animate=False, force=True, x_axis=False)
+            self.jump_to(0)
         else:
             index = self.index_of(at)
-            self._jump_to(max(0, (index or 0) - self.size.height // 3))
+            self.jump_to(max(0, (index or 0) - self.size.height // 3))
         self.refresh()
 
     def prepend(self, rows: list[LogRow], older: bool) -> None:
@@ -208,7 +208,7 @@ class LogView(ScrollView, can_focus=True):
         self.older = older
         self._width = max([self._width, *(r.width for r in rows)])
         self._resize()
-        self._jump_to(self.scroll_y + len(rows))
+        self.jump_to(self.scroll_y + len(rows))
 
     def append(self, rows: list[LogRow], newer: bool) -> None:
         self.rows.extend(rows)
@@ -220,15 +220,24 @@ class LogView(ScrollView, can_focus=True):
         self._width = max([self._width, *(r.width for r in rows)])
         self._resize()
         if self.following:
-            self.scroll_end(animate=False, force=True, x_axis=False)
+            self.stick_to_end()
         elif dropped > 0:
-            self._jump_to(max(0.0, self.scroll_y - dropped))
+            self.jump_to(max(0.0, self.scroll_y - dropped))
         self.refresh()
 
     def _resize(self) -> None:
         self.virtual_size = Size(self._width, len(self.rows))
 
-    def _jump_to(self, y: float) -> None:
+    def stick_to_end(self) -> None:
+        """Show the last line now, and again after the next layout if still wanted."""
+        self.jump_to(self.max_scroll_y)
+        self.call_after_refresh(self._end_if_stuck)
+
+    def _end_if_stuck(self) -> None:
+        if self.following or self._pinned_end:
+            self.jump_to(self.max_scroll_y)
+
+    def jump_to(self, y: float) -> None:
         self.scroll_to(y=y, animate=False, force=True)
 
     # -- follow, highlights ---------------------------------------------------------
@@ -251,7 +260,7 @@ class LogView(ScrollView, can_focus=True):
             return
         top = int(self.scroll_y)
         if not top <= index < top + self.size.height:
-            self._jump_to(max(0, index - self.size.height // 3))
+            self.jump_to(max(0, index - self.size.height // 3))
 
     # -- scrolling --------------------------------------------------------------------
 
@@ -261,7 +270,7 @@ class LogView(ScrollView, can_focus=True):
 
     def on_resize(self) -> None:
         if self.following or self._pinned_end:
-            self.scroll_end(animate=False, force=True, x_axis=False)
+            self.stick_to_end()
 
     def check_edges(self) -> None:
         if not self.rows or not self.is_mounted:
@@ -293,7 +302,7 @@ class LogView(ScrollView, can_focus=True):
         if up:
             self.set_following(False)
         self._pinned_end = False
-        self._jump_to(self.scroll_y + lines)
+        self.jump_to(self.scroll_y + lines)
         self.check_edges()
 
     def action_scroll_home(self) -> None:
@@ -621,7 +630,8 @@ class ExecutionLogPane(Widget):
         elif msg.run_id is None:
             view.placeholder = f"no runs for {self._key}"
         else:
-            view.placeholder = "no output yet"
+            running = self.is_running
+            view.placeholder = "no output yet" if running else "this run wrote no output"
         if msg.follow is not None:
             view.set_following(msg.follow)
         view.replace(msg.rows, msg.older, msg.newer, msg.at)
@@ -702,11 +712,11 @@ class ExecutionLogPane(Widget):
             if view.newer:
                 self._reload(at=None, follow=True)
             else:
-                view.scroll_end(animate=False, force=True)
+                view.stick_to_end()
         elif view.older:
             self._reload(at=-1, follow=False)
         else:
-            view.scroll_home(animate=False, force=True)
+            view.jump_to(0)
 
     @on(LogView.FollowChanged)
     def _on_follow_changed(self, msg: LogView.FollowChanged) -> None:
