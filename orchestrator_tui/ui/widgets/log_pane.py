@@ -450,7 +450,9 @@ class ExecutionLogPane(Widget):
         self._view.placeholder = "no task selected"
 
     def compose(self) -> ComposeResult:
-        yield OptionList(classes="log-runs")
+        runs = OptionList(classes="log-runs")
+        runs.can_focus = False  # the log is the pane's one focus stop: `[` `]` or a click
+        yield runs
         yield Static("", classes="log-status", markup=False)
         yield self._view
         yield Input(placeholder="search this run", classes="log-search")
