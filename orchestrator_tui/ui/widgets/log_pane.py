@@ -37,6 +37,7 @@ from textual.geometry import Size
 from textual.message import Message
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
+from textual.timer import Timer
 from textual.widget import Widget
 from textual.widgets import Input, OptionList, Static
 from textual.widgets.option_list import Option
@@ -54,6 +55,8 @@ WINDOW = 3000
 PAGE = 1000
 """Lines fetched when the view nears an edge of the window."""
 SEARCH_BATCH = 500
+SETTLE_SECONDS = 0.06
+"""How long the task must stay selected before its runs are loaded."""
 
 Direction = Literal["older", "newer"]
 
@@ -446,6 +449,7 @@ class ExecutionLogPane(Widget):
         self._paging: set[Direction] = set()
         self._query = ""
         self._pattern: re.Pattern[str] | None = None
+        self._pending: Timer | None = None
         self._view = LogView()
         self._view.placeholder = "no task selected"
 
@@ -479,17 +483,25 @@ class ExecutionLogPane(Widget):
 
     def show_task(self, key: str | None) -> None:
         """Show `key`'s runs with the latest selected (following it if it runs)."""
+        if self._pending is not None:
+            self._pending.stop()
+            self._pending = None
         self._key = key
         self._start_over()
         self._runs, self._run_id = [], None
         self._view.set_following(False)
         self._view.replace([], False, False, None)
+        self._render_runs()
+        self._render_status()
         if key is None:
             self._view.placeholder = "no task selected"
-            self._render_runs()
             return
         self._view.placeholder = "loading..."
-        self._load(self._gen, key, None, None, None)
+        # Wait for the cursor to rest: holding a key down starts no queries.
+        gen = self._gen
+        self._pending = self.set_timer(
+            SETTLE_SECONDS, lambda: self._load(gen, key, None, None, None)
+        )
 
     def refresh_data(self) -> None:
         """Pick up new runs and lines (fetches only what is newer than the window)."""
@@ -523,6 +535,8 @@ class ExecutionLogPane(Widget):
             if run_id is None:
                 self.post_message(_Window(gen, runs, None, [], False, False, None, False))
                 return
+            if get_current_worker().is_cancelled:
+                return
             if at is None:
                 views = q.log_lines_before(run_id, None, WINDOW)
                 older, newer = len(views) == WINDOW, False
@@ -538,9 +552,10 @@ class ExecutionLogPane(Widget):
         except Exception as exc:  # a vanished task or an unreachable database
             self.post_message(_Window(gen, runs, run_id, [], False, False, None, False, str(exc)))
             return
+        if get_current_worker().is_cancelled:
+            return
         rows = make_rows(views)
-        if not get_current_worker().is_cancelled:
-            self.post_message(_Window(gen, runs, run_id, rows, older, newer, at, follow))
+        self.post_message(_Window(gen, runs, run_id, rows, older, newer, at, follow))
 
     @work(thread=True, group="log-page")
     def _page(self, gen: int, run_id: int, direction: Direction, anchor: int) -> None:
@@ -690,8 +705,7 @@ class ExecutionLogPane(Widget):
         if view.index_of(msg.seq) is not None:
             view.show_seq(msg.seq)
         else:
-            self._gen += 1
-            self._load(self._gen, None, self._run_id, msg.seq, False)
+            self._reload(at=msg.seq, follow=False)
 
     # -- view events -------------------------------------------------------------------------
 
