@@ -39,7 +39,7 @@ from textual.scroll_view import ScrollView
 from textual.strip import Strip
 from textual.timer import Timer
 from textual.widget import Widget
-from textual.widgets import Input, OptionList, Static
+from textual.widgets import Input, OptionList
 from textual.widgets.option_list import Option
 from textual.worker import get_current_worker
 
@@ -363,6 +363,24 @@ class LogView(ScrollView, can_focus=True):
         return Strip(text.render(self.app.console), row.width)
 
 
+class StatusLine(Widget):
+    """One line of plain text; changing it repaints the line, never the layout."""
+
+    DEFAULT_CSS = "StatusLine { height: 1; width: 1fr; }"
+
+    def __init__(self, *, classes: str | None = None) -> None:
+        super().__init__(classes=classes)
+        self.text = Text(end="")
+
+    def show(self, text: Text) -> None:
+        if text != self.text:
+            self.text = text
+            self.refresh()
+
+    def render(self) -> Text:
+        return self.text
+
+
 # -- results posted by workers ----------------------------------------------------------
 
 
@@ -426,6 +444,7 @@ class ExecutionLogPane(Widget):
         layout: vertical;
         height: 1fr;
         & > .log-runs { height: auto; max-height: 4; border: none; padding: 0; }
+        & > .log-runs.-stale { color: $text-disabled; }
         & > .log-status { height: 1; background: $panel; color: $text-muted; }
         & > LogView { height: 1fr; }
         & > .log-search { dock: bottom; display: none; }
@@ -457,7 +476,7 @@ class ExecutionLogPane(Widget):
         runs = OptionList(classes="log-runs")
         runs.can_focus = False  # the log is the pane's one focus stop: `[` `]` or a click
         yield runs
-        yield Static("", classes="log-status", markup=False)
+        yield StatusLine(classes="log-status")
         yield self._view
         yield Input(placeholder="search this run", classes="log-search")
 
@@ -491,10 +510,12 @@ class ExecutionLogPane(Widget):
         self._runs, self._run_id = [], None
         self._view.set_following(False)
         self._view.replace([], False, False, None)
-        self._render_runs()
+        # The old task's runs stay (dimmed) until the new ones arrive: no relayout per key.
+        self.query_one(".log-runs").add_class("-stale")
         self._render_status()
         if key is None:
             self._view.placeholder = "no task selected"
+            self._render_runs()
             return
         self._view.placeholder = "loading..."
         # Wait for the cursor to rest: holding a key down starts no queries.
@@ -826,7 +847,10 @@ class ExecutionLogPane(Widget):
 
     def _render_runs(self) -> None:
         runs = self.query_one(".log-runs", OptionList)
-        runs.set_options(Option(describe_run(r), id=str(r.id)) for r in reversed(self._runs))
+        runs.remove_class("-stale")
+        options = [Option(describe_run(r), id=str(r.id)) for r in reversed(self._runs)]
+        if [str(o.prompt) for o in options] != [str(o.prompt) for o in runs.options]:
+            runs.set_options(options)
         runs.display = bool(self._runs)
         if self._run_id is not None:
             ids = [r.id for r in reversed(self._runs)]
@@ -847,4 +871,4 @@ class ExecutionLogPane(Widget):
         parts.append("following" if view.following else "paused")
         if self._query:
             parts.append(f"search: {self._query}")
-        self.query_one(".log-status", Static).update(Text("  ·  ".join(parts), end=""))
+        self.query_one(".log-status", StatusLine).show(Text("  ·  ".join(parts), end=""))
