@@ -37,7 +37,7 @@ import sys
 import tempfile
 import termios
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -60,6 +60,7 @@ CTRL_Q = b"\x11"
 APP_FILTER_KEY = b"/"
 APP_START_KEY = b"s"
 APP_ESCAPE = b"\x1b"
+APP_STARTED_WORD = b"running"  # how the app draws in_progress
 
 GOALS = {
     "first frame": 0.5,
@@ -274,7 +275,7 @@ def task_status(db: Path, key: str) -> str:
         return conn.execute("SELECT status FROM tasks WHERE key = ?", (key,)).fetchone()[0]
 
 
-def status_change(term: Term, db: Path, key: str) -> float:
+def status_change(term: Term, db: Path, key: str, word: bytes) -> float:
     """Seconds from the start key to the first frame drawn after the commit."""
     before = task_status(db, key)
     term.quiet()
@@ -283,7 +284,7 @@ def status_change(term: Term, db: Path, key: str) -> float:
     os.write(term.fd, APP_START_KEY)
     deadline = sent + 10
     while time.perf_counter() < deadline:
-        drawn = term.wait(b"in_progress", since, deadline - time.perf_counter())
+        drawn = term.wait(word, since, deadline - time.perf_counter())
         if task_status(db, key) != before:
             return drawn - sent
         since = term.buf.find(FRAME_END, since) + len(FRAME_END)
@@ -295,30 +296,51 @@ def bench_table_app(
 ) -> Result:
     result = Result(target, f"{n:,}")
     term = Term(argv)
-    try:
-        first = title_of(1).encode()
-        result.add("first frame", term.wait(first, timeout=120) - term.started)
+
+    def measure(step: Callable[[], None]) -> None:
+        try:
+            step()
+        except (TimeoutError, RuntimeError) as exc:
+            result.notes.append(str(exc).splitlines()[0])
+
+    def first_frame() -> None:
+        result.add("first frame", term.wait(title_of(1).encode(), timeout=120) - term.started)
         term.quiet(0.3, limit=30)
+
+    def cursor() -> None:
         keys(term, result, "cursor move", DOWN, presses)
         keys(term, result, "cursor move", UP, presses)
-        if app_keys:
-            term.key(APP_FILTER_KEY)
-            for ch in "Task 00001"[: max(3, min(10, presses))]:
-                result.add("filter key", term.key(ch.encode()))
-            term.key(APP_ESCAPE)
-            term.key(APP_ESCAPE)
-        # Status change on the first row (pending, no blockers): key -> committed and drawn.
+
+    def filtering() -> None:
+        term.key(APP_FILTER_KEY)
+        for ch in "Task 00001"[: max(3, min(10, presses))]:
+            result.add("filter key", term.key(ch.encode()))
+        term.key(APP_ESCAPE)
+        term.key(APP_ESCAPE)
+
+    def status() -> None:
+        # The first row (pending, no blockers): key -> committed and drawn.
         term.key(HOME)
-        result.add("status change", status_change(term, db, "T-1"))
+        word = APP_STARTED_WORD if app_keys else b"in_progress"
+        result.add("status change", status_change(term, db, "T-1", word))
+
+    def external() -> None:
         for i in range(3):
             term.quiet()
             since = len(term.buf)
             marker = f"EXT-{i}"
             committed = external_edit(db, "T-2", marker)
             result.add("external change", term.wait(marker.encode(), since, 10) - committed)
+
+    try:
+        measure(first_frame)
+        if result.samples:
+            measure(cursor)
+            if app_keys:
+                measure(filtering)
+            measure(status)
+            measure(external)
         result.add("peak memory MB", term.peak_rss_mb())
-    except (TimeoutError, RuntimeError) as exc:
-        result.notes.append(str(exc).splitlines()[0])
     finally:
         term.close()
     return result
@@ -518,6 +540,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 0
 
     has_app = importlib.util.find_spec("orchestrator_tui.app") is not None
+    load_before = os.getloadavg()[0]
     results: list[Result] = []
     with tempfile.TemporaryDirectory(prefix="bench-tui-") as tmp:
         for n in (int(s) for s in args.sizes.split(",") if s):
@@ -546,6 +569,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     if not has_app:
         print("\norchestrator_tui.app is not on this branch yet: measured the reference only")
     report(results)
+    print(
+        f"\nload average {load_before:.1f} before, {os.getloadavg()[0]:.1f} after "
+        f"on {os.cpu_count()} CPUs: figures are only comparable on a quiet machine"
+    )
     return 0
 
 

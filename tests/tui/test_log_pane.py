@@ -223,7 +223,7 @@ async def test_a_hundred_thousand_lines_page_through_a_bounded_window(
     async with LogApp(orch).run_test(size=(80, 24)) as pilot:
         pane = await open_task(pilot, "T-5")
         view = pane.view
-        assert len(view.rows) == WINDOW
+        assert 0 < len(view.rows) <= WINDOW and view.older
         assert visible(pane)[-1] == "line 99999"
 
         await pilot.press("g")
@@ -233,7 +233,7 @@ async def test_a_hundred_thousand_lines_page_through_a_bounded_window(
 
         # Scroll down past the end of the first window: newer pages arrive,
         # older ones are dropped, and the screen never jumps.
-        for _ in range(3):
+        for _ in range(6):
             view.scroll_to(y=view.max_scroll_y, animate=False, force=True)
             top_line = visible(pane)[0]
             await settle(pilot)
@@ -251,7 +251,7 @@ async def test_a_hundred_thousand_lines_page_through_a_bounded_window(
         await pilot.press("end")
         await settle(pilot)
         assert visible(pane)[-1] == "line 99999"
-        assert len(view.rows) == WINDOW and view.following
+        assert len(view.rows) <= WINDOW and view.following
 
 
 async def test_search_reaches_the_whole_run_with_n_and_shift_n(orch: Orchestrator) -> None:

@@ -44,16 +44,17 @@ from textual.widgets.option_list import Option
 from textual.worker import get_current_worker
 
 from ...domain.enums import LogStream
-from ...domain.models import LogLineView, RunView
 from ..ansi import plain_text, to_text
 
 if TYPE_CHECKING:
+    from ...domain.models import LogLineView, RunView
     from ...services import Orchestrator
 
 WINDOW = 3000
 """Lines held in memory at most."""
 PAGE = 1000
-"""Lines fetched when the view nears an edge of the window."""
+"""Lines fetched on a jump (task shown, home, end, search) and when the view nears
+an edge of the window, which then grows up to `WINDOW`."""
 SEARCH_BATCH = 500
 SETTLE_SECONDS = 0.06
 """How long the task must stay selected before its runs are loaded."""
@@ -559,13 +560,13 @@ class ExecutionLogPane(Widget):
             if get_current_worker().is_cancelled:
                 return
             if at is None:
-                views = q.log_lines_before(run_id, None, WINDOW)
-                older, newer = len(views) == WINDOW, False
+                views = q.log_lines_before(run_id, None, PAGE)
+                older, newer = len(views) == PAGE, False
             elif at < 0:
-                views = q.log_lines(run_id, -1, WINDOW)
-                older, newer = False, len(views) == WINDOW
+                views = q.log_lines(run_id, -1, PAGE)
+                older, newer = False, len(views) == PAGE
             else:
-                half = WINDOW // 2
+                half = PAGE // 2
                 before = q.log_lines_before(run_id, at, half)
                 after = q.log_lines(run_id, at - 1, half)
                 views = before + after
@@ -611,7 +612,7 @@ class ExecutionLogPane(Widget):
             if following:
                 views = q.log_lines(run_id, after, WINDOW + 1)
                 if len(views) > WINDOW:
-                    views, replace = q.log_lines_before(run_id, None, WINDOW), True
+                    views, replace = q.log_lines_before(run_id, None, PAGE), True
                 rows = make_rows(views)
             else:
                 newer = bool(q.log_lines(run_id, after, 1))
