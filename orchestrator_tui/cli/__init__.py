@@ -7,13 +7,16 @@ import argparse
 import sys
 from collections.abc import Sequence
 
+from pydantic import ValidationError
+
 from .. import __version__
 from ..domain.errors import EXIT_CODES, OrchestratorError
-from . import db_cmds, misc_cmds, task_cmds
+from ..domain.text import printable
+from . import db_cmds, io_cmds, misc_cmds, run_cmds, task_cmds
 from .common import common_options
 
 #: Modules that add subcommands; each has `register(subparsers, parents)`.
-COMMAND_MODULES = [db_cmds, task_cmds, misc_cmds]
+COMMAND_MODULES = [db_cmds, task_cmds, io_cmds, misc_cmds, run_cmds]
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -54,8 +57,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         return int(args.handler(args) or 0)
     except OrchestratorError as exc:
-        print(f"error: {exc}", file=sys.stderr)
+        # One line, and untrusted parts (keys, file contents) cannot reach the
+        # terminal as escape sequences.
+        print(f"error: {printable(str(exc))}", file=sys.stderr)
         return exc.exit_code
+    except ValidationError as exc:  # a bad option value, checked by a pydantic model
+        from ..services.safe_yaml import describe_validation_error
+
+        failure = describe_validation_error(exc, None, "invalid input")
+        print(f"error: {printable(str(failure))}", file=sys.stderr)
+        return failure.exit_code
     except KeyboardInterrupt:
         return 130
     except BrokenPipeError:

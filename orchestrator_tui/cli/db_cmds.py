@@ -80,10 +80,8 @@ def cmd_status(args: argparse.Namespace) -> int:
         return 0
     say(f"database        {info['database']}")
     say(f"schema version  {version}")
-    say(
-        "tasks           " + ", ".join(f"{k} {v}" for k, v in info["tasks_by_status"].items() if v)
-        or "tasks           none"
-    )
+    counts_text = ", ".join(f"{k} {v}" for k, v in info["tasks_by_status"].items() if v)
+    say("tasks           " + (counts_text or "none"))
     say(f"ready           {stats.ready}    awaiting approval {stats.awaiting_approval}")
     say("rows            " + ", ".join(f"{k} {v}" for k, v in counts.items()))
     return 0

@@ -104,6 +104,9 @@ class ProgressSpec(_PlanInput):
 class ParticipantSpec(_PlanInput):
     agent: str = Field(min_length=1)
     role: str = ""
+    joined: TimeRef | None = None
+
+    _t = field_validator("joined", mode="before")(_time)
 
 
 class FeedbackSpec(_PlanInput):
@@ -111,6 +114,9 @@ class FeedbackSpec(_PlanInput):
     timeliness: int = Field(ge=1, le=5)
     notes: str = ""
     by: str = "system"
+    at: TimeRef | None = None
+
+    _t = field_validator("at", mode="before")(_time)
 
 
 class PlanTask(TaskSpec):
@@ -126,8 +132,11 @@ class PlanTask(TaskSpec):
     feedback: list[FeedbackSpec] = Field(default_factory=list)
     created: TimeRef | None = None
     updated: TimeRef | None = None
+    started: TimeRef | None = None
+    completed: TimeRef | None = None
+    completion_summary: str = Field(default="", max_length=100_000)
 
-    _t = field_validator("created", "updated", mode="before")(_time)
+    _t = field_validator("created", "updated", "started", "completed", mode="before")(_time)
     _d = field_validator("deadline", mode="before")(_time)
 
 

@@ -65,7 +65,9 @@ STATUS_WORDS: dict[str, dict[str, TaskStatus]] = {
     },
     "backlog-md": {
         "to do": S.PENDING,
+        "todo": S.PENDING,
         "in progress": S.IN_PROGRESS,
+        "in review": S.AWAITING_APPROVAL,
         "done": S.DONE,
     },
 }

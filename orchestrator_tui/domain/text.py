@@ -19,3 +19,23 @@ def strip_ansi(text: str) -> str:
 def printable(text: str) -> str:
     """One line of plain text with escape sequences removed and newlines folded."""
     return strip_ansi(text).replace("\n", " ").replace("\t", " ")
+
+
+_SGR = re.compile(r"\x1b\[[0-9;:]*m")
+
+
+def colours_only(text: str) -> str:
+    """One line for a colour terminal: colour (SGR) sequences kept, every other
+    escape sequence and control character removed, colours reset at the end."""
+    out: list[str] = []
+    kept = False
+    pos = 0
+    for m in _ANSI.finditer(text):
+        out.append(_CONTROL.sub("", text[pos : m.start()]).replace("\t", " "))
+        if _SGR.fullmatch(m.group()):
+            out.append(m.group())
+            kept = True
+        pos = m.end()
+    out.append(_CONTROL.sub("", text[pos:]).replace("\t", " "))
+    line = "".join(out).replace("\n", " ")
+    return line + "\x1b[0m" if kept else line

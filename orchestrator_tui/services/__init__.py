@@ -16,6 +16,7 @@ from .dependencies import DependencyService
 from .plans import PlanService
 from .queries import QueryService, TaskFilter
 from .reports import ReportService
+from .runs import RunService
 from .tasks import TaskService
 
 __all__ = ["Orchestrator", "TaskFilter", "open_orchestrator"]
@@ -36,6 +37,7 @@ class Orchestrator:
         self.dashboard = DashboardService(self.ctx)
         self.plans = PlanService(self.ctx)
         self.reports = ReportService(self.ctx)
+        self.runs = RunService(self.ctx)
 
     @property
     def actor(self) -> str:
@@ -49,9 +51,12 @@ class Orchestrator:
         self.db.dispose()
 
 
-def open_orchestrator(url: str, actor: str, clock: Clock = utcnow) -> Orchestrator:
-    """Open (creating or migrating as needed) the database at `url`."""
-    db = Database(url)
+def open_orchestrator(
+    url: str, actor: str, clock: Clock = utcnow, busy_timeout_ms: int | None = None
+) -> Orchestrator:
+    """Open (creating or migrating as needed) the database at `url`. Writers wait
+    `busy_timeout_ms` for each other (default: $ORCHESTRATOR_TUI_BUSY_TIMEOUT_MS or 8 s)."""
+    db = Database(url, busy_timeout_ms)
     try:
         ensure_schema(db)
     except Exception:

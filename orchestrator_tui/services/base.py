@@ -21,6 +21,11 @@ Clock = Callable[[], datetime]
 T = Task.__table__.c
 D = TaskDependency.__table__.c
 
+# Built once: constructing an alias copies every column of the table, which
+# cost more than the query itself when done on every call.
+BLOCKER = Task.__table__.alias("blocker")
+WAITING = Task.__table__.alias("waiting")
+
 
 @dataclass
 class ServiceContext:
@@ -73,7 +78,7 @@ def record_event(
 
 def unfinished_blockers_expr(task_id_col: Any) -> Any:
     """A correlated scalar subquery: blocking dependencies of the task not done."""
-    blocker = Task.__table__.alias("blocker")
+    blocker = BLOCKER
     return (
         select(func.count())
         .select_from(TaskDependency.__table__.join(blocker, blocker.c.id == D.depends_on_id))
@@ -87,7 +92,7 @@ def unfinished_blockers_expr(task_id_col: Any) -> Any:
 
 
 def unfinished_blocker_keys(conn: Connection, task_id: int) -> list[str]:
-    blocker = Task.__table__.alias("blocker")
+    blocker = BLOCKER
     rows = conn.execute(
         select(blocker.c.key)
         .select_from(TaskDependency.__table__.join(blocker, blocker.c.id == D.depends_on_id))
@@ -103,7 +108,7 @@ def unfinished_blocker_keys(conn: Connection, task_id: int) -> list[str]:
 
 def newly_ready_dependents(conn: Connection, task_id: int) -> list[tuple[int, str]]:
     """Pending tasks blocked by `task_id` whose blockers are now all done."""
-    waiting = Task.__table__.alias("waiting")
+    waiting = WAITING
     rows = conn.execute(
         select(waiting.c.id, waiting.c.key)
         .select_from(TaskDependency.__table__.join(waiting, waiting.c.id == D.task_id))

@@ -5,12 +5,13 @@ from __future__ import annotations
 from typing import Any
 
 import yaml
-from sqlalchemy import select, update
+from sqlalchemy import Connection, select, update
 
 from ..domain.enums import EventKind
 from ..domain.errors import ValidationFailed
 from ..store.tables import Feedback, Note, Participant, ProgressRecord, Task, TaskContext
 from .base import ServiceContext, T, find_task, record_event
+from .safe_yaml import describe_yaml_error, safe_load_bounded
 
 MAX_CONTEXT_BYTES = 1_000_000
 
@@ -20,9 +21,13 @@ def parse_context(text: str) -> dict[str, Any]:
     if len(text.encode()) > MAX_CONTEXT_BYTES:
         raise ValidationFailed("shared context is larger than 1 MB")
     try:
-        value = yaml.safe_load(text) if text.strip() else {}
+        value = safe_load_bounded(text) if text.strip() else {}
     except yaml.YAMLError as exc:
-        raise ValidationFailed(f"shared context is not valid YAML: {exc}") from None
+        raise ValidationFailed(
+            f"shared context is not valid YAML: {describe_yaml_error(exc)}"
+        ) from None
+    except RecursionError:
+        raise ValidationFailed("shared context is not valid YAML: nested too deeply") from None
     if not isinstance(value, dict):
         raise ValidationFailed("shared context must be a YAML mapping (key: value)")
     return value
@@ -89,27 +94,37 @@ class CollaborationService:
     def set_context(self, key: str, yaml_text: str) -> None:
         parse_context(yaml_text)
         with self.ctx.db.write() as conn:
-            row = find_task(conn, key)
-            C = TaskContext.__table__.c
-            now = self.ctx.now()
-            values = {"yaml_text": yaml_text, "updated_by": self.ctx.actor, "updated_at": now}
-            if conn.execute(select(C.task_id).where(C.task_id == row.id)).first():
-                conn.execute(
-                    update(TaskContext.__table__).where(C.task_id == row.id).values(values)
-                )
-            else:
-                conn.execute(TaskContext.__table__.insert().values(task_id=row.id, **values))
-            record_event(conn, self.ctx, EventKind.CONTEXT, row.id, {"bytes": len(yaml_text)})
+            self._write_context(conn, find_task(conn, key).id, yaml_text)
 
     def share(self, key: str, name: str, value: Any) -> None:
-        """Set one top-level key of the shared context (seed 001's `share`)."""
-        with self.ctx.db.read() as conn:
+        """Set one top-level key of the shared context (seed 001's `share`).
+
+        Read and rewrite happen in one write transaction, so two agents
+        sharing at once both keep their key."""
+        with self.ctx.db.write() as conn:
             row = find_task(conn, key)
             C = TaskContext.__table__.c
             text = conn.execute(select(C.yaml_text).where(C.task_id == row.id)).scalar()
-        context = parse_context(text or "")
-        context[name] = value
-        self.set_context(key, yaml.safe_dump(context, sort_keys=False, allow_unicode=True))
+            context = parse_context(text or "")
+            context[name] = value
+            try:
+                dumped = yaml.safe_dump(context, sort_keys=False, allow_unicode=True)
+            except yaml.YAMLError as exc:
+                raise ValidationFailed(
+                    f"cannot share {name!r}: {describe_yaml_error(exc)}"
+                ) from None
+            parse_context(dumped)
+            self._write_context(conn, row.id, dumped)
+
+    def _write_context(self, conn: Connection, task_id: int, yaml_text: str) -> None:
+        C = TaskContext.__table__.c
+        now = self.ctx.now()
+        values = {"yaml_text": yaml_text, "updated_by": self.ctx.actor, "updated_at": now}
+        if conn.execute(select(C.task_id).where(C.task_id == task_id)).first():
+            conn.execute(update(TaskContext.__table__).where(C.task_id == task_id).values(values))
+        else:
+            conn.execute(TaskContext.__table__.insert().values(task_id=task_id, **values))
+        record_event(conn, self.ctx, EventKind.CONTEXT, task_id, {"bytes": len(yaml_text)})
 
     def feedback(self, key: str, quality: int, timeliness: int, notes: str = "") -> None:
         for label, value in (("quality", quality), ("timeliness", timeliness)):

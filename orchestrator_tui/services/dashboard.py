@@ -11,7 +11,7 @@ from ..domain.models import DashboardStats
 from ..store.tables import Task
 from .agents import AgentService
 from .base import ServiceContext, T
-from .queries import QueryService, TaskFilter
+from .queries import UNESTIMATED_HOURS, QueryService, TaskFilter
 
 S = TaskStatus
 HOURS_OF_HISTORY = 24
@@ -30,7 +30,9 @@ class DashboardService:
             hours_total = hours_done = 0.0
             for status, count, hours in conn.execute(
                 select(
-                    T.status, func.count(), func.coalesce(func.sum(T.estimated_hours), 0.0)
+                    T.status,
+                    func.count(),
+                    func.sum(func.coalesce(T.estimated_hours, UNESTIMATED_HOURS)),
                 ).group_by(T.status)
             ):
                 by_status[S(status)] = count

@@ -1,46 +1,61 @@
-"""Loading a YAML plan (the sample data format) into the database.
+"""Loading a plan (the YAML sample-data format, or any importer's output) into
+the database: the one write path for plan files and imports alike.
 
-All or nothing: the whole plan is validated (fields, unique keys, known
-dependencies, no cycle) before one transaction writes it; any error writes
-nothing and names the file, the record and the field.
+All or nothing: the whole plan is validated (fields, unique keys and external
+ids, known dependencies and parents, no cycle) inside one write transaction;
+any error rolls everything back and names the file, the record and the field.
+
+Loading is an upsert. A plan task matches an existing task by its
+(source, external_id) when it has both, else by its key. A matched task is
+updated in the fields the plan sets explicitly (and its dependencies are made
+equal to the plan's); an unmatched one is created. The result counts tasks
+added, changed and unchanged. A dry run does the same work and rolls back.
 """
 
 from __future__ import annotations
 
-import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-import yaml
 from pydantic import ValidationError
-from sqlalchemy import Connection, bindparam, select, update
+from sqlalchemy import Connection, bindparam, func, select, update
 
 from ..domain.enums import EventKind, TaskStatus
-from ..domain.errors import ValidationFailed
+from ..domain.errors import CycleError, ValidationFailed
 from ..domain.graph import topological_order
 from ..domain.plan import PlanSpec, PlanTask, resolve_time
-from ..store.tables import (
-    Agent,
-    Event,
-    Feedback,
-    LogLine,
-    Note,
-    Participant,
-    ProgressRecord,
-    Run,
-    Task,
-    TaskContext,
-    TaskDependency,
-)
-from .base import ServiceContext, T, chunks, record_event
+from ..store.bulk import bulk_insert
+from ..store.tables import Agent, Event, Task, TaskDependency
+from .base import D, ServiceContext, T, chunks, record_event
+from .plan_history import has_history, write_agents, write_history
 from .safe_yaml import describe_validation_error, load_yaml, read_text
 from .tasks import spec_to_values
 
+S = TaskStatus
 BATCH = 5000
+_SCAN_ABOVE = 5000
 Progress = Callable[[str, int, int], None]
+
+#: Plan fields stored in a column of the same name.
+_SAME_NAME = [
+    *("title", "description", "status", "priority", "complexity", "component_area", "phase"),
+    *("assignee", "agent_type", "estimated_hours", "actual_hours", "success_criteria"),
+    *("requires_approval", "command", "max_retries", "tags", "extra", "progress", "source"),
+    *("external_id", "completion_summary"),
+]
+#: Plan time fields and their columns.
+_TIMES = {
+    "created": "created_at",
+    "updated": "updated_at",
+    "started": "started_at",
+    "completed": "completed_at",
+    "deadline": "deadline",
+}
+#: Small fields whose old and new values go into the TASK_EDITED event.
+_SHOWN = {"title", "status", "priority", "assignee", "phase", "parent"}
 
 
 def parse_plan(data: Any, origin: str) -> PlanSpec:
@@ -64,25 +79,20 @@ class LoadResult:
     dependencies: int
     runs: int
     log_lines: int
+    added: int = 0
+    changed: int = 0
+    unchanged: int = 0
+    dependencies_added: int = 0
+    dependencies_removed: int = 0
+    #: Tasks earlier loads created from the same sources that this plan no
+    #: longer has; they are kept, never deleted.
+    missing: int = 0
+    dry_run: bool = False
 
 
-def _check(plan: PlanSpec, origin: str, existing: set[str]) -> None:
-    seen: dict[str, int] = {}
-    for index, task in enumerate(plan.tasks):
-        where = f"{origin}: tasks[{index}] ({task.key})"
-        if task.key in seen:
-            raise ValidationFailed(f"{where}: key: duplicate of tasks[{seen[task.key]}]")
-        if task.key in existing:
-            raise ValidationFailed(f"{where}: key: a task {task.key!r} already exists")
-        seen[task.key] = index
-    for index, task in enumerate(plan.tasks):
-        where = f"{origin}: tasks[{index}] ({task.key})"
-        for ref in task.depends_on:
-            if ref.key not in seen and ref.key not in existing:
-                raise ValidationFailed(f"{where}: depends_on: unknown task {ref.key!r}")
-        if task.parent and task.parent not in seen and task.parent not in existing:
-            raise ValidationFailed(f"{where}: parent: unknown task {task.parent!r}")
-    topological_order({t.key: [r.key for r in t.depends_on] for t in plan.tasks})
+class _Rollback(Exception):
+    def __init__(self, result: LoadResult) -> None:
+        self.result = result
 
 
 class PlanService:
@@ -92,208 +102,460 @@ class PlanService:
     def load_file(self, path: Path, progress: Progress | None = None) -> LoadResult:
         return self.load(read_plan_file(path), str(path), progress)
 
-    def load(self, plan: PlanSpec, origin: str, progress: Progress | None = None) -> LoadResult:
-        now = self.ctx.now()
-        with self.ctx.db.write() as conn:
-            keys = {t.key for t in plan.tasks}
-            existing = {
-                k
-                for part in chunks(sorted(keys | _referenced(plan)), 900)
-                for k in conn.execute(select(T.key).where(T.key.in_(part))).scalars()
-            }
-            _check(plan, origin, existing)
-            self._agents(conn, plan, now)
-            ids = self._tasks(conn, plan, now, progress)
-            deps = self._dependencies(conn, plan, ids, now)
-            runs, lines = self._history(conn, plan, ids, now)
-            record_event(
-                conn,
-                self.ctx,
-                EventKind.PLAN_IMPORTED,
-                None,
-                {"origin": origin, "name": plan.name, "tasks": len(plan.tasks)},
-            )
-        return LoadResult(tasks=len(plan.tasks), dependencies=deps, runs=runs, log_lines=lines)
+    def load(
+        self,
+        plan: PlanSpec,
+        origin: str,
+        progress: Progress | None = None,
+        *,
+        where: Mapping[str, str] | None = None,
+        dry_run: bool = False,
+    ) -> LoadResult:
+        """Write `plan` (see the module docstring). `where` names each task's
+        record in the source file (key -> label) for error messages."""
+        try:
+            with self.ctx.db.write() as conn:
+                result = _Load(self.ctx, conn, plan, origin, where or {}, progress).run(dry_run)
+                if dry_run:
+                    raise _Rollback(result)
+        except _Rollback as done:
+            return done.result
+        return result
 
-    def _agents(self, conn: Connection, plan: PlanSpec, now: datetime) -> None:
-        for agent in plan.agents:
-            conn.execute(
-                Agent.__table__.insert().values(
-                    name=agent.name,
-                    agent_type=agent.type.value,
-                    capabilities=agent.capabilities,
-                    status="active" if agent.last_heartbeat else "idle",
-                    last_heartbeat=resolve_time(agent.last_heartbeat, now),
-                    registered_at=now,
-                )
-            )
 
-    def _tasks(
-        self, conn: Connection, plan: PlanSpec, now: datetime, progress: Progress | None
-    ) -> dict[str, int]:
-        total = len(plan.tasks)
-        for done, part in enumerate(chunks(plan.tasks, BATCH)):
-            rows = []
-            for task in part:
-                values = spec_to_values(task, now)
-                created = resolve_time(task.created, now) or now
-                updated = resolve_time(task.updated, now) or created
-                values.update(
-                    key=task.key,
-                    created_at=created,
-                    updated_at=updated,
-                    deadline=resolve_time(task.deadline, now),
-                    completed_at=updated if task.status is TaskStatus.DONE else None,
-                    started_at=created if task.status is not TaskStatus.PENDING else None,
-                    attempts=len(task.runs),
+class _Load:
+    """One plan load inside one transaction."""
+
+    def __init__(
+        self,
+        ctx: ServiceContext,
+        conn: Connection,
+        plan: PlanSpec,
+        origin: str,
+        where: Mapping[str, str],
+        progress: Progress | None,
+    ) -> None:
+        self.ctx, self.conn, self.plan, self.origin = ctx, conn, plan, origin
+        self.where = where
+        self.progress = progress
+        self.now = ctx.now()
+
+    def record(self, index: int, task: PlanTask) -> str:
+        """The task's place in its source file, e.g. `tasks[3] (PAY-4)`."""
+        return self.where.get(task.key) or f"tasks[{index}] ({task.key})"
+
+    def label(self, index: int, task: PlanTask) -> str:
+        return f"{self.origin}: {self.record(index, task)}"
+
+    def run(self, dry_run: bool) -> LoadResult:
+        plan, conn = self.plan, self.conn
+        self._check_unique()
+        matched = self._match()
+        # the key each plan key has in the database (a matched task keeps its key)
+        keys = {t.key: (matched[t.key].key if t.key in matched else t.key) for t in plan.tasks}
+        ids = self._existing_ids(keys)
+        self._check_references(keys, ids)
+        agents = set(conn.execute(select(Agent.__table__.c.name)).scalars())
+        write_agents(conn, plan, self.now, agents)
+        new = [t for t in plan.tasks if t.key not in matched]
+        ids.update(self._insert(new, keys))
+        changed = self._update(matched, keys, ids)
+        self._parents(new, keys, ids)
+        dep_added, dep_removed, dep_total = self._dependencies(matched, keys, ids)
+        runs = lines = 0
+        for task in new:
+            if has_history(task):
+                r, n = write_history(conn, task, ids[keys[task.key]], self.now, self.ctx.actor)
+                runs, lines = runs + r, lines + n
+        missing = self._missing(keys)
+        result = LoadResult(
+            tasks=len(plan.tasks),
+            dependencies=dep_total,
+            runs=runs,
+            log_lines=lines,
+            added=len(new),
+            changed=changed,
+            unchanged=len(matched) - changed,
+            dependencies_added=dep_added,
+            dependencies_removed=dep_removed,
+            missing=missing,
+            dry_run=dry_run,
+        )
+        record_event(
+            conn,
+            self.ctx,
+            EventKind.PLAN_IMPORTED,
+            None,
+            {
+                "origin": self.origin,
+                "name": plan.name,
+                "tasks": len(plan.tasks),
+                "added": result.added,
+                "changed": result.changed,
+                "unchanged": result.unchanged,
+            },
+        )
+        return result
+
+    # -- validation -------------------------------------------------------------
+
+    def _check_unique(self) -> None:
+        agents: dict[str, int] = {}
+        for index, agent in enumerate(self.plan.agents):
+            if agent.name in agents:
+                raise ValidationFailed(
+                    f"{self.origin}: agents[{index}] ({agent.name}): name: "
+                    f"duplicate of agents[{agents[agent.name]}]"
                 )
-                rows.append(values)
-            conn.execute(Task.__table__.insert(), rows)
-            if progress:
-                progress("tasks", min((done + 1) * BATCH, total), total)
+            agents[agent.name] = index
+        seen: dict[str, int] = {}
+        idents: dict[tuple[str, str], int] = {}
+        for index, task in enumerate(self.plan.tasks):
+            for field, names in (
+                ("depends_on", [r.key for r in task.depends_on]),
+                ("participants", [p.agent for p in task.participants]),
+            ):
+                twice = {n for n in names if names.count(n) > 1}
+                if twice:
+                    raise ValidationFailed(
+                        f"{self.label(index, task)}: {field}: {min(twice)} named twice"
+                    )
+            if task.key in seen:
+                raise ValidationFailed(
+                    f"{self.label(index, task)}: key: duplicate of "
+                    f"{self.record(seen[task.key], self.plan.tasks[seen[task.key]])}"
+                )
+            seen[task.key] = index
+            ident = _ident(task)
+            if ident is not None:
+                if ident in idents:
+                    first = self.plan.tasks[idents[ident]]
+                    raise ValidationFailed(
+                        f"{self.label(index, task)}: external_id: {ident[1]!r} appears twice "
+                        f"(also {self.record(idents[ident], first)})"
+                    )
+                idents[ident] = index
+
+    def _match(self) -> dict[str, Any]:
+        """Existing task rows the plan's tasks update, by plan key."""
+        conn, plan = self.conn, self.plan
+        sources = sorted({t.source for t in plan.tasks if _ident(t)})
+        by_ident: dict[tuple[str, str], Any] = {}
+        for source in sources:
+            for row in conn.execute(
+                select(Task.__table__).where(T.source == source, T.external_id.is_not(None))
+            ):
+                by_ident[(row.source, row.external_id)] = row
+        by_key: dict[str, Any] = {}
+        plan_keys = {t.key for t in plan.tasks}
+        if len(plan_keys) > _SCAN_ABOVE:
+            taken = {k for k in conn.execute(select(T.key)).scalars() if k in plan_keys}
+        else:
+            taken = plan_keys
+        for part in chunks(sorted(taken), 900):
+            for row in conn.execute(select(Task.__table__).where(T.key.in_(part))):
+                by_key[row.key] = row
+        matched: dict[str, Any] = {}
+        for index, task in enumerate(plan.tasks):
+            ident = _ident(task)
+            row = by_ident.get(ident) if ident else None
+            if row is None:
+                row = by_key.get(task.key)
+                if row is not None and ident is not None:
+                    owner = f"imported from {row.source}" if row.source else "made here"
+                    raise ValidationFailed(
+                        f"{self.label(index, task)}: key: {task.key!r} is already used by a "
+                        f"task {owner}; import with --prefix to keep both"
+                    )
+            if row is not None:
+                matched[task.key] = row
+        self.sources = sources
+        return matched
+
+    def _existing_ids(self, keys: dict[str, str]) -> dict[str, int]:
+        """Database ids of every key the plan uses or refers to that exists."""
+        wanted = set(keys.values()) | {
+            r.key for t in self.plan.tasks for r in t.depends_on if r.key not in keys
+        }
+        wanted |= {t.parent for t in self.plan.tasks if t.parent and t.parent not in keys}
+        return self._ids_of(sorted(wanted))
+
+    def _ids_of(self, keys: list[str]) -> dict[str, int]:
         ids: dict[str, int] = {}
-        wanted = {t.key for t in plan.tasks} | _referenced(plan)
-        for part in chunks(sorted(wanted), 900):
-            ids.update((k, i) for k, i in conn.execute(select(T.key, T.id).where(T.key.in_(part))))
-        parents = [{"id": ids[t.key], "parent_id": ids[t.parent]} for t in plan.tasks if t.parent]
-        if parents:
-            conn.execute(
+        if len(keys) > _SCAN_ABOVE:  # one pass over the table beats many IN (...) lookups
+            wanted = set(keys)
+            rows = self.conn.execute(select(T.key, T.id)).all()
+            return {key: id_ for key, id_ in rows if key in wanted}
+        for part in chunks(sorted(keys), 900):
+            ids.update(self.conn.execute(select(T.key, T.id).where(T.key.in_(part))).all())
+        return ids
+
+    def _check_references(self, keys: dict[str, str], ids: dict[str, int]) -> None:
+        outside = False
+        for index, task in enumerate(self.plan.tasks):
+            for ref in task.depends_on:
+                if ref.key not in keys:
+                    if ref.key not in ids:
+                        raise ValidationFailed(
+                            f"{self.label(index, task)}: depends_on: unknown task {ref.key!r}"
+                        )
+                    outside = True
+            if task.parent and task.parent not in keys and task.parent not in ids:
+                raise ValidationFailed(
+                    f"{self.label(index, task)}: parent: unknown task {task.parent!r}"
+                )
+        graph: dict[str, list[str]] = {
+            keys[t.key]: [keys.get(r.key, r.key) for r in t.depends_on] for t in self.plan.tasks
+        }
+        if outside:  # a cycle may run through tasks already in the database
+            mine = {ids[k] for k in graph if k in ids}
+            rows = self.conn.execute(
+                select(Task.__table__.c.key.label("task"), D.depends_on_id).join(
+                    TaskDependency.__table__, D.task_id == T.id
+                )
+            ).all()
+            id_key = dict(self.conn.execute(select(T.id, T.key)).all())
+            for row in rows:
+                if ids.get(row.task) not in mine:
+                    graph.setdefault(row.task, []).append(id_key[row.depends_on_id])
+        try:
+            topological_order(graph)
+        except CycleError as exc:
+            back = {v: k for k, v in keys.items()}
+            first = next(k for k in exc.cycle if k in back)
+            index = next(i for i, t in enumerate(self.plan.tasks) if t.key == back[first])
+            exc.args = (
+                f"{self.label(index, self.plan.tasks[index])}: depends_on: "
+                f"dependency cycle: {' -> '.join(exc.cycle)}",
+            )
+            raise
+        self._check_parent_loops(keys)
+
+    def _check_parent_loops(self, keys: dict[str, str]) -> None:
+        parent = {keys[t.key]: keys.get(t.parent, t.parent) for t in self.plan.tasks if t.parent}
+        done: set[str] = set()
+        for index, task in enumerate(self.plan.tasks):
+            chain: list[str] = []
+            node: str | None = keys[task.key]
+            while node is not None and node not in done:
+                if node in chain:
+                    loop = [*chain[chain.index(node) :], node]
+                    raise ValidationFailed(
+                        f"{self.label(index, task)}: parent: parents form a loop: "
+                        + " -> ".join(loop)
+                    )
+                chain.append(node)
+                node = parent.get(node)
+            done.update(chain)
+
+    # -- writing ----------------------------------------------------------------
+
+    def _values(self, task: PlanTask, key: str) -> dict[str, Any]:
+        now = self.now
+        values = spec_to_values(task, now)
+        created = resolve_time(task.created, now) or now
+        updated = resolve_time(task.updated, now) or created
+        status, given = task.status, task.model_fields_set
+        completed = (
+            resolve_time(task.completed, now)
+            if "completed" in given
+            else (updated if status is S.DONE else None)
+        )
+        started = (
+            resolve_time(task.started, now)
+            if "started" in given
+            else (created if status is not S.PENDING else None)
+        )
+        values.update(
+            key=key,
+            created_at=created,
+            updated_at=updated,
+            deadline=resolve_time(task.deadline, now),
+            completed_at=completed,
+            started_at=started,
+            completion_summary=task.completion_summary,
+            attempts=len(task.runs),
+        )
+        return values
+
+    def _insert(self, new: list[PlanTask], keys: dict[str, str]) -> dict[str, int]:
+        """Insert the new tasks; their database ids by key."""
+        total = len(new)
+        # On SQLite the write lock is held (BEGIN IMMEDIATE): ids can be given, not read back.
+        explicit = self.conn.dialect.name == "sqlite"
+        next_id = (self.conn.execute(select(func.max(T.id))).scalar() or 0) + 1
+        ids: dict[str, int] = {}
+        for done, part in enumerate(chunks(new, BATCH)):
+            rows = [self._values(t, keys[t.key]) for t in part]
+            if explicit:
+                for row in rows:
+                    row["id"] = ids[row["key"]] = next_id
+                    next_id += 1
+            bulk_insert(self.conn, Task.__table__, rows)
+            if self.progress:
+                self.progress("tasks", min((done + 1) * BATCH, total), total)
+        if not explicit:
+            ids = self._ids_of([keys[t.key] for t in new])
+        return ids
+
+    def _parents(self, new: list[PlanTask], keys: dict[str, str], ids: dict[str, int]) -> None:
+        rows = [
+            {"b_id": ids[keys[t.key]], "b_parent": ids[keys.get(t.parent, t.parent)]}
+            for t in new
+            if t.parent
+        ]
+        if rows:
+            self.conn.execute(
                 update(Task.__table__)
                 .where(T.id == bindparam("b_id"))
                 .values(parent_id=bindparam("b_parent")),
-                [{"b_id": p["id"], "b_parent": p["parent_id"]} for p in parents],
+                rows,
             )
         events = [
             {
-                "created_at": now,
+                "created_at": self.now,
                 "actor": self.ctx.actor,
                 "kind": EventKind.TASK_CREATED.value,
-                "task_id": ids[t.key],
-                "data": {"key": t.key, "title": t.title, "source": t.source or "plan"},
+                "task_id": ids[keys[t.key]],
+                "data": {"key": keys[t.key], "title": t.title, "source": t.source or "plan"},
             }
-            for t in plan.tasks
+            for t in new
         ]
         for part in chunks(events, BATCH):
-            conn.execute(Event.__table__.insert(), part)
-        return ids
+            bulk_insert(self.conn, Event.__table__, part)
+
+    def _update(self, matched: dict[str, Any], keys: dict[str, str], ids: dict[str, int]) -> int:
+        changed = 0
+        for task in self.plan.tasks:
+            row = matched.get(task.key)
+            if row is None:
+                continue
+            changes = self._diff(row, task, keys, ids)
+            if not changes:
+                continue
+            changed += 1
+            if "updated" not in task.model_fields_set:
+                changes["updated_at"] = self.now
+            self.conn.execute(
+                update(Task.__table__)
+                .where(T.id == row.id)
+                .values(**changes, version=T.version + 1)
+            )
+            before = {k: _plain(getattr(row, k)) for k in changes if k in _SHOWN}
+            after = {k: _plain(v) for k, v in changes.items() if k in _SHOWN}
+            record_event(
+                self.conn,
+                self.ctx,
+                EventKind.TASK_EDITED,
+                row.id,
+                {
+                    "origin": self.origin,
+                    "changed": sorted(k for k in changes if k not in ("updated_at",)),
+                    "before": before,
+                    "after": after,
+                },
+            )
+        return changed
+
+    def _diff(
+        self, row: Any, task: PlanTask, keys: dict[str, str], ids: dict[str, int]
+    ) -> dict[str, Any]:
+        """Columns whose value the plan sets and the row does not have."""
+        values = self._values(task, row.key)
+        given = task.model_fields_set
+        changes: dict[str, Any] = {}
+        for name in _SAME_NAME:
+            if name in given and values[name] != getattr(row, name):
+                changes[name] = values[name]
+        for name, column in _TIMES.items():
+            raw = getattr(task, name)
+            if (
+                name in given
+                and not isinstance(raw, str)
+                and values[column] != getattr(row, column)
+            ):
+                changes[column] = values[column]
+        if "status" in changes:
+            status = task.status
+            if "progress" not in given:
+                changes["progress"] = 100 if status is TaskStatus.DONE else row.progress
+            if "completed" not in given:
+                changes["completed_at"] = self.now if status is TaskStatus.DONE else None
+            if (
+                "started" not in given
+                and row.started_at is None
+                and status is not TaskStatus.PENDING
+            ):
+                changes["started_at"] = self.now
+        if "parent" in given:
+            parent_id = ids[keys.get(task.parent, task.parent)] if task.parent else None
+            if parent_id != row.parent_id:
+                changes["parent_id"] = parent_id
+        return changes
 
     def _dependencies(
-        self, conn: Connection, plan: PlanSpec, ids: dict[str, int], now: datetime
-    ) -> int:
+        self, matched: dict[str, Any], keys: dict[str, str], ids: dict[str, int]
+    ) -> tuple[int, int, int]:
+        """Make each plan task's dependencies equal to the plan's: (added, removed, total)."""
+        want: dict[tuple[int, int], str] = {}
+        for task in self.plan.tasks:
+            task_id = ids[keys[task.key]]
+            for ref in task.depends_on:
+                want[(task_id, ids[keys.get(ref.key, ref.key)])] = ref.type.value
+        have: dict[tuple[int, int], tuple[int, str]] = {}
+        matched_ids = sorted(row.id for row in matched.values())
+        for part in chunks(matched_ids, 900):
+            for row in self.conn.execute(
+                select(D.id, D.task_id, D.depends_on_id, D.dep_type).where(D.task_id.in_(part))
+            ):
+                have[(row.task_id, row.depends_on_id)] = (row.id, row.dep_type)
+        gone = [have[pair][0] for pair in have if pair not in want or want[pair] != have[pair][1]]
+        for part in chunks(gone, 900):
+            self.conn.execute(TaskDependency.__table__.delete().where(D.id.in_(part)))
         rows = [
-            {
-                "task_id": ids[t.key],
-                "depends_on_id": ids[ref.key],
-                "dep_type": ref.type.value,
-                "created_at": now,
-            }
-            for t in plan.tasks
-            for ref in t.depends_on
+            {"task_id": t, "depends_on_id": d, "dep_type": kind, "created_at": self.now}
+            for (t, d), kind in want.items()
+            if (t, d) not in have or have[(t, d)][1] != kind
         ]
         for part in chunks(rows, BATCH):
-            conn.execute(TaskDependency.__table__.insert(), part)
-        return len(rows)
+            bulk_insert(self.conn, TaskDependency.__table__, part)
+        by_id = {v: k for k, v in ids.items()}
+        touched: dict[int, list[str]] = {}
+        for t, d in [(r["task_id"], r["depends_on_id"]) for r in rows]:
+            touched.setdefault(t, []).append(by_id.get(d, str(d)))
+        matched_set = set(matched_ids)
+        for task_id, blockers in touched.items():
+            if task_id in matched_set:
+                record_event(
+                    self.conn,
+                    self.ctx,
+                    EventKind.DEPENDENCY_ADDED,
+                    task_id,
+                    {"on": blockers, "origin": self.origin},
+                )
+        return len(rows), len(gone), len(want)
 
-    def _history(
-        self, conn: Connection, plan: PlanSpec, ids: dict[str, int], now: datetime
-    ) -> tuple[int, int]:
-        runs = lines = 0
-        for task in plan.tasks:
-            if not _has_history(task):
-                continue
-            task_id = ids[task.key]
-            for attempt, run in enumerate(task.runs, start=1):
-                run_id = conn.execute(
-                    Run.__table__.insert().values(
-                        execution_id=str(uuid.uuid4()),
-                        task_id=task_id,
-                        agent=run.agent,
-                        attempt=attempt,
-                        status=run.status.value,
-                        command=task.command.argv if task.command else None,
-                        started_at=resolve_time(run.started, now),
-                        ended_at=resolve_time(run.ended, now),
-                        exit_code=run.exit_code,
-                        outputs=run.outputs,
-                        outputs_uri=run.outputs_uri,
-                        error=run.error,
-                        log_excerpt="\n".join(text for _, text in run.lines()[-10:]) or None,
-                    )
-                ).inserted_primary_key[0]
-                started = resolve_time(run.started, now)
-                log_rows = [
-                    {
-                        "run_id": run_id,
-                        "seq": seq,
-                        "stream": stream.value,
-                        "text": text,
-                        "created_at": started,
-                    }
-                    for seq, (stream, text) in enumerate(run.lines())
-                ]
-                if log_rows:
-                    conn.execute(LogLine.__table__.insert(), log_rows)
-                runs += 1
-                lines += len(log_rows)
-            for entry in task.progress_history:
-                conn.execute(
-                    ProgressRecord.__table__.insert().values(
-                        task_id=task_id,
-                        percent=entry.percent,
-                        message=entry.message,
-                        actor=entry.by,
-                        created_at=resolve_time(entry.at, now),
-                    )
-                )
-            for author, body in task.notes.items():
-                conn.execute(
-                    Note.__table__.insert().values(
-                        task_id=task_id, author=author, body=body, updated_at=now
-                    )
-                )
-            if task.context is not None:
-                conn.execute(
-                    TaskContext.__table__.insert().values(
-                        task_id=task_id,
-                        yaml_text=yaml.safe_dump(task.context, sort_keys=False, allow_unicode=True),
-                        updated_by=self.ctx.actor,
-                        updated_at=now,
-                    )
-                )
-            for person in task.participants:
-                conn.execute(
-                    Participant.__table__.insert().values(
-                        task_id=task_id, agent=person.agent, role=person.role, joined_at=now
-                    )
-                )
-            for fb in task.feedback:
-                conn.execute(
-                    Feedback.__table__.insert().values(
-                        task_id=task_id,
-                        quality=fb.quality,
-                        timeliness=fb.timeliness,
-                        notes=fb.notes,
-                        actor=fb.by,
-                        created_at=now,
-                    )
-                )
-        return runs, lines
+    def _missing(self, keys: dict[str, str]) -> int:
+        if not self.sources:
+            return 0
+        mine = set(keys.values())
+        count = 0
+        for source in self.sources:
+            for key in self.conn.execute(select(T.key).where(T.source == source)).scalars():
+                count += key not in mine
+        return count
 
 
-def _has_history(task: PlanTask) -> bool:
-    return bool(
-        task.runs
-        or task.progress_history
-        or task.notes
-        or task.context is not None
-        or task.participants
-        or task.feedback
-    )
+def _ident(task: PlanTask) -> tuple[str, str] | None:
+    if task.source and task.external_id:
+        return (task.source, task.external_id)
+    return None
 
 
-def _referenced(plan: PlanSpec) -> set[str]:
-    refs = {ref.key for t in plan.tasks for ref in t.depends_on}
-    return refs | {t.parent for t in plan.tasks if t.parent}
+def _plain(value: Any) -> Any:
+    if isinstance(value, datetime):
+        return value.isoformat()
+    return value
 
 
 def sample_plan_path() -> Path:

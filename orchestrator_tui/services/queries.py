@@ -43,9 +43,12 @@ from ..store.tables import (
     TaskDependency,
 )
 from .base import D, ServiceContext, T, find_task, unfinished_blockers_expr
-from .views import _links, row_select, run_view, task_detail, task_row
+from .views import OTHER, _links, row_select, run_view, task_detail, task_row
 
 S = TaskStatus
+
+#: A task with no estimate weighs this much, on the critical path and in progress.
+UNESTIMATED_HOURS = 1.0
 E = Event.__table__.c
 R = Run.__table__.c
 
@@ -124,6 +127,25 @@ class QueryService:
         with self.ctx.db.read() as conn:
             return [task_row(r) for r in conn.execute(stmt)]
 
+    def position_of(
+        self,
+        key: str,
+        flt: TaskFilter | None = None,
+        sort: str = "id",
+        descending: bool = False,
+    ) -> int | None:
+        """The 0-based index of `key` in `list_tasks(flt, sort, descending)`, or
+        None when the filter hides it (keeps a paged view's cursor on a task)."""
+        order = SORTS.get(sort)
+        if order is None:
+            raise ValueError(f"unknown sort {sort!r}; one of {', '.join(SORTS)}")
+        rank = func.row_number().over(order_by=(order.desc() if descending else order, T.id))
+        ranked = (flt or TaskFilter()).apply(select(T.key, rank.label("rank"))).subquery()
+        stmt = select(ranked.c.rank).where(ranked.c.key == key)
+        with self.ctx.db.read() as conn:
+            found = conn.execute(stmt).scalar()
+        return None if found is None else int(found) - 1
+
     def count_tasks(self, flt: TaskFilter | None = None) -> int:
         stmt = (flt or TaskFilter()).apply(select(func.count()).select_from(Task.__table__))
         with self.ctx.db.read() as conn:
@@ -164,43 +186,65 @@ class QueryService:
         with self.ctx.db.read() as conn:
             return _links(conn, find_task(conn, key).id, upstream)
 
-    def tree(self, key: str, upstream: bool, max_nodes: int = 2000) -> TreeNode:
-        """The recursive upstream or downstream tree, critical path marked."""
-        path = set(self.critical_path()[0])
-        budget = [max_nodes]
+    def tree(
+        self,
+        key: str,
+        upstream: bool,
+        max_nodes: int = 2000,
+        critical: Iterable[str] | None = None,
+    ) -> TreeNode:
+        """The recursive upstream or downstream tree (depth first, at most
+        `max_nodes` below the root), critical path marked. Pass `critical` (the
+        keys of a critical path computed earlier) to skip recomputing it.
+
+        Iterative, with each task's links fetched once and in batches, so a
+        deep chain or a wide diamond of thousands of tasks stays cheap."""
+        path = set(self.critical_path()[0] if critical is None else critical)
         with self.ctx.db.read() as conn:
             root = find_task(conn, key)
+            links = _LinkCache(conn, upstream)
+            # node: (key, title, status, type); children by index, parents first
+            nodes: list[tuple[str, str, str, str]] = [
+                (root.key, root.title, root.status, DependencyType.BLOCKS.value)
+            ]
+            children: list[list[int]] = [[]]
+            budget = max_nodes
+            on_path: set[int] = set()
 
-            def build(
-                task_id: int, k: str, title: str, status: str, typ: str, seen: frozenset[int]
-            ) -> TreeNode:
-                children: list[TreeNode] = []
-                if budget[0] > 0 and task_id not in seen:
-                    for link in _links(conn, task_id, upstream):
-                        budget[0] -= 1
-                        if budget[0] < 0:
-                            break
-                        child_id = conn.execute(select(T.id).where(T.key == link.key)).scalar_one()
-                        children.append(
-                            build(
-                                child_id,
-                                link.key,
-                                link.title,
-                                link.status,
-                                link.type,
-                                seen | {task_id},
-                            )
-                        )
-                return TreeNode(
-                    key=k,
-                    title=title,
-                    status=TaskStatus(status),
-                    type=DependencyType(typ),
-                    on_critical_path=k in path,
-                    children=children,
-                )
+            def frame(index: int, task_id: int) -> tuple[int, int, Any, bool]:
+                expand = budget > 0 and task_id not in on_path
+                if expand:
+                    on_path.add(task_id)
+                return (index, task_id, iter(links.get(task_id) if expand else ()), expand)
 
-            return build(root.id, root.key, root.title, root.status, "blocks", frozenset())
+            stack = [frame(0, root.id)]
+            while stack:
+                index, task_id, pending, expanded = stack[-1]
+                link = next(pending, None)
+                if link is not None:
+                    budget -= 1
+                if link is None or budget < 0:
+                    stack.pop()
+                    if expanded:
+                        on_path.discard(task_id)
+                    continue
+                child_id, *shown = link
+                nodes.append(tuple(shown))  # type: ignore[arg-type]
+                children.append([])
+                children[index].append(len(nodes) - 1)
+                stack.append(frame(len(nodes) - 1, child_id))
+        built: list[TreeNode | None] = [None] * len(nodes)
+        for index in range(len(nodes) - 1, -1, -1):
+            k, title, status, typ = nodes[index]
+            built[index] = TreeNode(
+                key=k,
+                title=title,
+                status=TaskStatus(status),
+                type=DependencyType(typ),
+                on_critical_path=k in path,
+                children=[built[c] for c in children[index]],
+            )
+        return built[0]  # type: ignore[return-value]
 
     def critical_path(self) -> tuple[list[str], float]:
         """Longest chain of unfinished work by estimated hours (unknown = 1h)."""
@@ -222,7 +266,7 @@ class QueryService:
 
         def weight(n: int) -> float:
             hours = nodes[n][1]
-            return 1.0 if hours is None else hours
+            return UNESTIMATED_HOURS if hours is None else hours
 
         path, hours = critical_path(deps, weight, nodes)
         return [nodes[n][0] for n in path], hours
@@ -465,6 +509,49 @@ def _line_views(rows: Iterable[Any]) -> list[LogLineView]:
         )
         for r in rows
     ]
+
+
+class _LinkCache:
+    """Direct links per task, each task fetched once; a miss also fetches the
+    other tasks discovered but not fetched yet, up to a batch."""
+
+    BATCH = 500
+
+    def __init__(self, conn: Any, upstream: bool) -> None:
+        self.conn = conn
+        self.mine, self.theirs = (
+            (D.task_id, D.depends_on_id)
+            if upstream
+            else (
+                D.depends_on_id,
+                D.task_id,
+            )
+        )
+        self.cache: dict[int, list[tuple[int, str, str, str, str]]] = {}
+        self.wanted: dict[int, None] = {}
+
+    def get(self, task_id: int) -> list[tuple[int, str, str, str, str]]:
+        if task_id not in self.cache:
+            self.wanted.pop(task_id, None)
+            batch = [task_id, *list(self.wanted)[: self.BATCH - 1]]
+            for other in batch[1:]:
+                del self.wanted[other]
+            for tid in batch:
+                self.cache[tid] = []
+            other = OTHER
+            rows = self.conn.execute(
+                select(
+                    self.mine, other.c.id, other.c.key, other.c.title, other.c.status, D.dep_type
+                )
+                .select_from(TaskDependency.__table__.join(other, other.c.id == self.theirs))
+                .where(self.mine.in_(batch))
+                .order_by(self.mine, other.c.id)
+            )
+            for mine, *link in rows:
+                self.cache[mine].append(tuple(link))  # type: ignore[arg-type]
+                if link[0] not in self.cache:
+                    self.wanted[link[0]] = None
+        return self.cache[task_id]
 
 
 def _event_view(r: Any, key: str | None) -> EventView:

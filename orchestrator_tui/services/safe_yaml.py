@@ -58,16 +58,34 @@ def read_text(path: Path, limit: int = MAX_BYTES) -> str:
         raise ValidationFailed(f"{path}: cannot read: {exc.strerror}") from None
 
 
-def load_yaml(text: str, origin: str) -> Any:
+def describe_yaml_error(exc: yaml.YAMLError) -> str:
+    """One line: the problem and where (PyYAML's own text spans several lines)."""
+    if isinstance(exc, yaml.MarkedYAMLError) and exc.problem:
+        where = ""
+        if exc.problem_mark is not None:
+            mark = exc.problem_mark
+            where = f" at line {mark.line + 1}, column {mark.column + 1}"
+        context = f"{exc.context}, " if exc.context else ""
+        return f"{context}{exc.problem}{where}"
+    return " ".join(str(exc).split())
+
+
+def safe_load_bounded(text: str) -> Any:
+    """`yaml.safe_load` with the size, depth and alias limits; YAMLError on bad input."""
     loader = _BoundedLoader(text)
     try:
         return loader.get_single_data()
-    except yaml.YAMLError as exc:
-        raise ValidationFailed(f"{origin}: invalid YAML: {exc}") from None
-    except RecursionError:
-        raise ValidationFailed(f"{origin}: invalid YAML: nested too deeply") from None
     finally:
         loader.dispose()
+
+
+def load_yaml(text: str, origin: str) -> Any:
+    try:
+        return safe_load_bounded(text)
+    except yaml.YAMLError as exc:
+        raise ValidationFailed(f"{origin}: invalid YAML: {describe_yaml_error(exc)}") from None
+    except RecursionError:
+        raise ValidationFailed(f"{origin}: invalid YAML: nested too deeply") from None
 
 
 def load_json(text: str, origin: str) -> Any:

@@ -16,6 +16,7 @@ from sqlalchemy import Connection, Row, func, select, update
 from ..domain.enums import EventKind, TaskStatus
 from ..domain.errors import (
     Conflict,
+    CycleError,
     DependenciesUnfinished,
     InvalidTransition,
     NotFound,
@@ -93,6 +94,7 @@ class TaskService:
             values["key"] = key
             if spec.parent:
                 values["parent_id"] = find_task(conn, spec.parent).id
+            _check_refs(key, spec)
             task_id = conn.execute(Task.__table__.insert().values(**values)).inserted_primary_key[0]
             for ref in spec.depends_on:
                 blocker = find_task(conn, ref.key)
@@ -281,6 +283,17 @@ class TaskService:
     def count(self) -> int:
         with self.ctx.db.read() as conn:
             return conn.execute(select(func.count()).select_from(Task.__table__)).scalar_one()
+
+
+def _check_refs(key: str, spec: TaskSpec) -> None:
+    """A task cannot wait for itself, nor name the same blocker twice."""
+    seen: set[str] = set()
+    for ref in spec.depends_on:
+        if ref.key == key:
+            raise CycleError([key, key])
+        if ref.key in seen:
+            raise ValidationFailed(f"{key}: depends_on names {ref.key} twice")
+        seen.add(ref.key)
 
 
 def _plain(value: Any) -> Any:

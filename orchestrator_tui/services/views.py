@@ -65,8 +65,11 @@ def task_row(r: Row[Any]) -> TaskRow:
     )
 
 
+OTHER = Task.__table__.alias("other")  # built once; see base.BLOCKER
+
+
 def _links(conn: Connection, task_id: int, upstream: bool) -> list[DependencyView]:
-    other = Task.__table__.alias("other")
+    other = OTHER
     mine, theirs = (D.task_id, D.depends_on_id) if upstream else (D.depends_on_id, D.task_id)
     rows = conn.execute(
         select(other.c.key, other.c.title, other.c.status, D.dep_type)

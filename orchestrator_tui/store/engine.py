@@ -8,6 +8,7 @@ a plain transaction plus compare-and-set updates does the same job.
 
 from __future__ import annotations
 
+import os
 import sqlite3
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -18,9 +19,23 @@ from sqlalchemy import Connection, create_engine, event
 from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.exc import OperationalError
 
-from ..domain.errors import DatabaseUnavailable
+from ..domain.errors import DatabaseUnavailable, ValidationFailed
 
 DEFAULT_BUSY_TIMEOUT_MS = 8000
+BUSY_TIMEOUT_ENV = "ORCHESTRATOR_TUI_BUSY_TIMEOUT_MS"
+
+
+def busy_timeout_ms(explicit: int | None = None) -> int:
+    """How long a write waits for another writer: the argument, else
+    $ORCHESTRATOR_TUI_BUSY_TIMEOUT_MS, else eight seconds."""
+    if explicit is not None:
+        return explicit
+    raw = os.environ.get(BUSY_TIMEOUT_ENV, "").strip()
+    if not raw:
+        return DEFAULT_BUSY_TIMEOUT_MS
+    if not raw.isdigit():
+        raise ValidationFailed(f"${BUSY_TIMEOUT_ENV} must be milliseconds (0 or more), not {raw!r}")
+    return int(raw)
 
 
 def normalise_url(db: str) -> str:
@@ -47,7 +62,15 @@ def _install_sqlite_hooks(engine: Engine, busy_timeout_ms: int) -> None:
         cur = dbapi_conn.cursor()
         cur.execute(f"PRAGMA busy_timeout = {int(busy_timeout_ms)}")
         cur.execute("PRAGMA foreign_keys = ON")
-        cur.execute("PRAGMA journal_mode = WAL")
+        # WAL is a property of the file: switch only empty files and our own
+        # databases, never a foreign file we are about to refuse.
+        cur.execute(
+            "SELECT COUNT(*), COALESCE(SUM(name = 'schema_meta'), 0) "
+            "FROM sqlite_master WHERE type = 'table'"
+        )
+        tables, ours = cur.fetchone()
+        if tables == 0 or ours:
+            cur.execute("PRAGMA journal_mode = WAL")
         cur.execute("PRAGMA synchronous = NORMAL")
         cur.close()
 
@@ -57,8 +80,9 @@ def _install_sqlite_hooks(engine: Engine, busy_timeout_ms: int) -> None:
         conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
 
 
-def make_engine(url: str, busy_timeout_ms: int = DEFAULT_BUSY_TIMEOUT_MS) -> Engine:
+def make_engine(url: str, timeout_ms: int | None = None) -> Engine:
     url = normalise_url(url)
+    timeout = busy_timeout_ms(timeout_ms)
     is_sqlite = make_url(url).get_backend_name() == "sqlite"
     kwargs: dict[str, Any] = {}
     if is_sqlite:
@@ -67,13 +91,13 @@ def make_engine(url: str, busy_timeout_ms: int = DEFAULT_BUSY_TIMEOUT_MS) -> Eng
             path.parent.mkdir(parents=True, exist_ok=True)
         kwargs["connect_args"] = {
             "check_same_thread": False,
-            "timeout": busy_timeout_ms / 1000,
+            "timeout": timeout / 1000,
         }
     else:
         kwargs["pool_pre_ping"] = True
     engine = create_engine(url, **kwargs)
     if is_sqlite:
-        _install_sqlite_hooks(engine, busy_timeout_ms)
+        _install_sqlite_hooks(engine, timeout)
     return engine
 
 
@@ -85,7 +109,7 @@ def _is_lock_error(exc: OperationalError) -> bool:
 class Database:
     """One database: an engine plus the two kinds of transaction we use."""
 
-    def __init__(self, url: str, busy_timeout_ms: int = DEFAULT_BUSY_TIMEOUT_MS) -> None:
+    def __init__(self, url: str, busy_timeout_ms: int | None = None) -> None:
         self.url = normalise_url(url)
         self.engine = make_engine(self.url, busy_timeout_ms)
         self.is_sqlite = self.engine.dialect.name == "sqlite"

@@ -66,15 +66,22 @@ def ensure_schema(
 ) -> int:
     """Bring `db` to `target`, creating or migrating as needed; the version it had."""
     migrations = MIGRATIONS if migrations is None else migrations
-    with db.write() as conn:
+    # Look first without the write lock: opening a current database must not
+    # queue behind another process's write transaction.
+    with db.read() as conn:
         version = read_version(conn)
-        if version == 0:
-            SQLModel.metadata.create_all(conn)
-            _write_version(conn, target)
-            conn.execute(
-                SchemaMeta.__table__.insert().values(key="created_at", value=utcnow().isoformat())
-            )
-            return 0
+    if version == 0:
+        with db.write() as conn:
+            version = read_version(conn)  # someone may have created it meanwhile
+            if version == 0:
+                SQLModel.metadata.create_all(conn)
+                _write_version(conn, target)
+                conn.execute(
+                    SchemaMeta.__table__.insert().values(
+                        key="created_at", value=utcnow().isoformat()
+                    )
+                )
+                return 0
     if version is None:
         raise ValidationFailed(
             f"{db.describe()} has tables but is not an orchestrator-tui database "

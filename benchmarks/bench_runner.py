@@ -1,0 +1,171 @@
+"""Runner benchmarks (a script, not a test). Prints medians.
+
+1. 1000 trivial tasks (`true`) in a DAG, 8 in parallel, against
+   `xargs -P 8` running the same 1000 commands (goal: at most 1.2x its time).
+2. An agent printing 100k lines: lines stored per second, and the lag of an
+   asyncio loop in the same process (standing in for the TUI's event loop)
+   while the runner streams in a background thread.
+
+    python benchmarks/bench_runner.py [--repeat 3] [--tasks 1000] [--lines 100000]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import gc
+import random
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from orchestrator_tui.domain.plan import PlanSpec
+from orchestrator_tui.runner import BackgroundRunner, Runner, RunnerConfig
+from orchestrator_tui.services import open_orchestrator
+
+
+def dag_plan(n: int, seed: int = 1) -> PlanSpec:
+    """n tasks in layers of 50; each depends on up to two tasks of the layer before."""
+    rng = random.Random(seed)
+    tasks = []
+    width = 50
+    for i in range(n):
+        layer = i // width
+        deps = []
+        if layer:
+            prev = range((layer - 1) * width, layer * width)
+            deps = sorted({f"B-{j}" for j in rng.sample(list(prev), 2)})
+        tasks.append(
+            {
+                "key": f"B-{i}",
+                "title": f"bench {i}",
+                "command": {"argv": ["true"]},
+                "depends_on": deps,
+            }
+        )
+    return PlanSpec.model_validate({"name": "bench", "tasks": tasks})
+
+
+def bench_dag(n: int, parallel: int) -> float:
+    with tempfile.TemporaryDirectory() as folder:
+        url = str(Path(folder) / "bench.db")
+        orch = open_orchestrator(url, "bench")
+        orch.plans.load(dag_plan(n), "bench")
+        config = RunnerConfig(agent="bench-runner", max_parallel=parallel, until_idle=True)
+        runner = Runner(orch.as_actor("bench-runner"), config)
+        start = time.perf_counter()
+        summary = runner.serve()
+        took = time.perf_counter() - start
+        assert summary.succeeded == n, summary
+        orch.close()
+        return took
+
+
+def bench_xargs(n: int, parallel: int) -> float:
+    start = time.perf_counter()
+    subprocess.run(
+        ["xargs", "-P", str(parallel), "-I{}", "true"],
+        input="\n".join(str(i) for i in range(n)) + "\n",
+        text=True,
+        check=True,
+    )
+    return time.perf_counter() - start
+
+
+async def _lag_probe(stop: asyncio.Event, tick: float = 0.01) -> list[float]:
+    lags = []
+    while not stop.is_set():
+        before = time.perf_counter()
+        await asyncio.sleep(tick)
+        lags.append(time.perf_counter() - before - tick)
+    return lags
+
+
+async def _stream_with_probe(url: str, lines: int) -> tuple[float, float, float]:
+    from orchestrator_tui.domain.models import CommandSpec, TaskSpec
+
+    orch = open_orchestrator(url, "bench")
+    code = (
+        "import sys\nw = sys.stdout.write\n"
+        f"for i in range({lines}): w(f'line {{i}} ' + 'x' * 60 + '\\n')"
+    )
+    orch.tasks.create(
+        TaskSpec(key="FLOOD", title="flood", command=CommandSpec(argv=[sys.executable, "-c", code]))
+    )
+    stop = asyncio.Event()
+    probe = asyncio.create_task(_lag_probe(stop))
+    bg = BackgroundRunner(url, RunnerConfig(agent="bench-runner", until_idle=True))
+    start = time.perf_counter()
+    bg.start()
+    loop = asyncio.get_running_loop()
+    summary = await loop.run_in_executor(None, bg.finished.result)
+    took = time.perf_counter() - start
+    stop.set()
+    lags = await probe
+    (run,) = orch.queries.runs_for("FLOOD")
+    assert summary.succeeded == 1 and run.line_count == lines, (summary, run.line_count)
+    orch.close()
+    return lines / took, max(lags), statistics.median(lags)
+
+
+async def _idle_lag(seconds: float = 2.0) -> tuple[float, float]:
+    stop = asyncio.Event()
+    probe = asyncio.create_task(_lag_probe(stop))
+    await asyncio.sleep(seconds)
+    stop.set()
+    lags = await probe
+    return max(lags), statistics.median(lags)
+
+
+def bench_stream(lines: int) -> tuple[float, float, float]:
+    with tempfile.TemporaryDirectory() as folder:
+        return asyncio.run(_stream_with_probe(str(Path(folder) / "flood.db"), lines))
+
+
+def _report_stream(results: list[tuple[float, float, float]], label: str) -> None:
+    rate = statistics.median(r[0] for r in results)
+    worst = statistics.median(r[1] for r in results)
+    typical = statistics.median(r[2] for r in results)
+    print(f"  stored   median {rate:,.0f} lines/s (spawn to task done){label}")
+    print(f"  loop lag median of max {worst * 1000:.1f}ms, median {typical * 1000:.2f}ms{label}")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--tasks", type=int, default=1000)
+    parser.add_argument("--parallel", type=int, default=8)
+    parser.add_argument("--lines", type=int, default=100_000)
+    args = parser.parse_args()
+
+    runner_times, xargs_times = [], []
+    for _ in range(args.repeat):  # alternate, so both see the same machine load
+        runner_times.append(bench_dag(args.tasks, args.parallel))
+        xargs_times.append(bench_xargs(args.tasks, args.parallel))
+    r, x = statistics.median(runner_times), statistics.median(xargs_times)
+    print(f"{args.tasks} tasks (true) in a DAG, {args.parallel} in parallel")
+    print(f"  runner   median {r:.2f}s  ({', '.join(f'{t:.2f}' for t in runner_times)})")
+    print(f"  xargs -P median {x:.2f}s  ({', '.join(f'{t:.2f}' for t in xargs_times)})")
+    print(f"  ratio    {r / x:.2f}x (goal <= 1.2x)")
+
+    idle = [asyncio.run(_idle_lag()) for _ in range(args.repeat)]
+    print(f"agent printing {args.lines} lines")
+    _report_stream([bench_stream(args.lines) for _ in range(args.repeat)], "")
+    # Long-lived objects (modules, the app) out of the collector's way: the pauses
+    # above are mostly full collections walking them (see gc.freeze()).
+    gc.collect()
+    gc.freeze()
+    _report_stream([bench_stream(args.lines) for _ in range(args.repeat)], " after gc.freeze()")
+    idle_worst = statistics.median(i[0] for i in idle)
+    idle_typical = statistics.median(i[1] for i in idle)
+    print(
+        f"  (same probe, no runner: max {idle_worst * 1000:.1f}ms, median "
+        f"{idle_typical * 1000:.2f}ms)"
+    )
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,128 @@
+"""A simulated agent: a real child process that behaves like a coding agent.
+
+It works through stages (planning, reading, changing, testing, summing up),
+printing coloured lines to stdout and the odd warning to stderr over a given
+number of seconds, reports progress on its task through the services when the
+runner told it which task it is on (ORCHESTRATOR_TUI_TASK, ORCHESTRATOR_TUI_DB),
+declares outputs with `::output` lines, and fails now and then.
+
+Whether a run fails is decided by `--fail-chance` with a generator seeded from
+`--seed`, the task key and the attempt number: the same plan behaves the same
+way every time, and a retry of a failed attempt may succeed.
+"""
+
+from __future__ import annotations
+
+import os
+import random
+import sys
+import time
+from dataclasses import dataclass
+from typing import Any, TextIO
+
+from ..config import ACTOR_ENV, DB_ENV
+
+TASK_ENV = "ORCHESTRATOR_TUI_TASK"
+ATTEMPT_ENV = "ORCHESTRATOR_TUI_ATTEMPT"
+
+BOLD, DIM, RESET = "\x1b[1m", "\x1b[2m", "\x1b[0m"
+RED, GREEN, YELLOW, BLUE, CYAN = "\x1b[31m", "\x1b[32m", "\x1b[33m", "\x1b[34m", "\x1b[36m"
+
+STAGES = ("planning", "reading the code", "making changes", "running tests", "summing up")
+_FILES = ("api/charges.py", "worker/retry.py", "models/card.py", "db/migrate.py", "ui/checkout.ts")
+_TESTS = ("test_charge_flow", "test_refunds", "test_idempotency", "test_webhooks", "test_tokens")
+
+
+@dataclass(frozen=True)
+class Simulation:
+    seconds: float = 4.0
+    fail_chance: float = 0.15
+    seed: int | None = None
+    lines: int = 40
+    exit_code: int = 1
+
+
+class _Reporter:
+    """Progress through the services, when running under a runner."""
+
+    def __init__(self) -> None:
+        self.key = os.environ.get(TASK_ENV)
+        self._orch: Any = None
+        if self.key and os.environ.get(DB_ENV):
+            try:
+                from ..services import open_orchestrator
+
+                actor = os.environ.get(ACTOR_ENV) or "simulated-agent"
+                self._orch = open_orchestrator(os.environ[DB_ENV], actor)
+            except Exception as exc:
+                print(f"{YELLOW}warning:{RESET} cannot report progress: {exc}", file=sys.stderr)
+
+    def progress(self, percent: int, message: str) -> None:
+        if self._orch is None or self.key is None:
+            return
+        try:
+            self._orch.collab.progress(self.key, percent, message)
+        except Exception as exc:  # progress is a courtesy; the work goes on
+            print(f"{YELLOW}warning:{RESET} progress not recorded: {exc}", file=sys.stderr)
+
+    def close(self) -> None:
+        if self._orch is not None:
+            self._orch.close()
+
+
+def _line(rng: random.Random, stage: str) -> tuple[str, TextIO]:
+    f, t = rng.choice(_FILES), rng.choice(_TESTS)
+    if stage == "planning":
+        return (
+            f"  {DIM}considering{RESET} {f}: {rng.choice(('small', 'medium'))} change",
+            sys.stdout,
+        )
+    if stage == "reading the code":
+        return f"  {BLUE}read{RESET} {f} ({rng.randint(40, 900)} lines)", sys.stdout
+    if stage == "making changes":
+        if rng.random() < 0.15:
+            return f"{YELLOW}warning:{RESET} {f} has no type hints here", sys.stderr
+        return (
+            f"  {GREEN}+{rng.randint(1, 40)}{RESET} {RED}-{rng.randint(0, 12)}{RESET} {f}",
+            sys.stdout,
+        )
+    if stage == "running tests":
+        return f"  {GREEN}✓{RESET} {t} {DIM}({rng.randint(5, 900)}ms){RESET}", sys.stdout
+    return f"  {DIM}note:{RESET} touched {f}", sys.stdout
+
+
+def simulate(sim: Simulation) -> int:
+    key = os.environ.get(TASK_ENV, "standalone")
+    attempt = os.environ.get(ATTEMPT_ENV, "1")
+    rng = random.Random(f"{sim.seed}:{key}:{attempt}") if sim.seed is not None else random.Random()
+    fails = rng.random() < sim.fail_chance
+    total = max(sim.lines, len(STAGES))
+    fail_at = rng.randint(total // 2, total - 1) if fails else None
+    pause = max(sim.seconds, 0.0) / total
+    reporter = _Reporter()
+    print(f"{BOLD}simulated agent{RESET} on {key}, attempt {attempt}", flush=True)
+    try:
+        for n in range(total):
+            stage = STAGES[n * len(STAGES) // total]
+            if n == 0 or STAGES[(n - 1) * len(STAGES) // total] != stage:
+                print(f"{BOLD}{CYAN}▶ {stage}{RESET}", flush=True)
+                reporter.progress(n * 100 // total, stage)
+            if n == fail_at:
+                print(
+                    f"{RED}{BOLD}error:{RESET} {stage} failed: {rng.choice(_TESTS)} raised "
+                    "AssertionError",
+                    file=sys.stderr,
+                    flush=True,
+                )
+                return sim.exit_code
+            text, stream = _line(rng, stage)
+            print(text, file=stream, flush=True)
+            time.sleep(pause)
+        reporter.progress(100, "finished")
+        print(f"::output files_changed={rng.randint(1, 9)}", flush=True)
+        print(f"::output tests_passed={rng.randint(10, 200)}", flush=True)
+        print(f"::output-uri https://example.invalid/{key}/pull/{rng.randint(10, 999)}", flush=True)
+        print(f"{GREEN}{BOLD}done{RESET}", flush=True)
+        return 0
+    finally:
+        reporter.close()

@@ -1,0 +1,239 @@
+"""The Textual app, built by `make_app` for the CLI and the tests alike.
+
+Nothing here touches the database at import time: the app paints its first
+frame, then opens the database (importing sqlmodel) on a thread worker, and
+from then on watches the change feed on another.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from datetime import UTC, datetime
+from pathlib import PurePath
+from typing import TYPE_CHECKING, Any, ClassVar
+
+from rich.text import Text
+from textual.app import App
+from textual.binding import Binding, BindingType
+from textual.message import Message
+from textual.reactive import reactive
+from textual.screen import Screen
+from textual.worker import get_current_worker
+
+from .domain.enums import TaskStatus
+from .domain.errors import OrchestratorError
+from .resources import resource_path
+from .ui.commands import ActionCommands
+from .ui.messages import DataChanged, DbFailed, OrchestratorReady
+from .ui.screens.main import MainScreen
+
+if TYPE_CHECKING:
+    from .services import Orchestrator
+
+Clock = Callable[[], datetime]
+STYLE_FILES = ("app.tcss", "main.tcss", "status.tcss", "screens.tcss", "modals.tcss")
+DEFAULT_POLL_SECONDS = 0.4
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+def short_location(db_url: str) -> str:
+    """What the header shows: a SQLite file's name, else the URL without its password."""
+    if "://" not in db_url:
+        return PurePath(db_url).name
+    if db_url.startswith("sqlite"):
+        return PurePath(db_url.split("///", 1)[-1]).name
+    return db_url.split("@", 1)[-1] if "@" in db_url else db_url
+
+
+class FeedMoved(Message):
+    def __init__(self, event_id: int, awaiting: int) -> None:
+        super().__init__()
+        self.event_id = event_id
+        self.awaiting = awaiting
+
+
+class OrchestratorApp(App[int]):
+    """The control room: tasks, dependencies, execution logs and a dashboard."""
+
+    TITLE = "orchestrator-tui"
+    CSS_PATH: ClassVar[list[Any]] = [resource_path("styles", name) for name in STYLE_FILES]
+    COMMANDS = App.COMMANDS | {ActionCommands}
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("q", "quit", "Quit", id="app.quit"),
+        Binding("question_mark", "help", "Help", id="app.help"),
+        Binding("i", "approvals", "Inbox", tooltip="Approvals inbox", id="app.approvals"),
+        Binding("ctrl+t", "change_theme", "Theme", show=False, id="app.theme"),
+    ]
+
+    awaiting_approval: reactive[int] = reactive(0)
+    location: reactive[str] = reactive("")
+
+    def __init__(
+        self,
+        db_url: str,
+        actor: str,
+        clock: Clock | None = None,
+        poll_interval: float | None = DEFAULT_POLL_SECONDS,
+        keymap: dict[str, str] | None = None,
+        theme: str | None = None,
+    ) -> None:
+        super().__init__()
+        self.db_url = db_url
+        self.actor = actor
+        self.clock: Clock = clock or utc_now
+        self.poll_interval = poll_interval
+        self.keymap = dict(keymap or {})
+        self._orch: Orchestrator | None = None
+        self._wake = threading.Event()
+        self._stopping = False
+        self._last_event_id: int | None = None
+        self.location = short_location(db_url)
+        self.startup_notes: list[str] = []
+        if theme:
+            self.theme = theme
+
+    # -- database -----------------------------------------------------------
+
+    def orch_provider(self) -> Orchestrator:
+        """The open orchestrator (for workers); raises until the database is open."""
+        if self._orch is None:
+            raise RuntimeError("the database is not open yet")
+        return self._orch
+
+    @property
+    def is_ready(self) -> bool:
+        return self._orch is not None
+
+    def get_default_screen(self) -> Screen[Any]:
+        return MainScreen()
+
+    def on_mount(self) -> None:
+        if self.keymap:
+            self.set_keymap(self.keymap)
+        for note in self.startup_notes:
+            self.notify(note, severity="warning", markup=False)
+        self.run_worker(self._open, thread=True, group="open", name="open")
+
+    def _open(self) -> None:
+        from .services import open_orchestrator
+
+        try:
+            orch = open_orchestrator(self.db_url, self.actor, self.clock)
+        except OrchestratorError as exc:
+            self.call_from_thread(self.exit, 1, message=Text(str(exc)))
+            return
+        self._orch = orch
+        self.post_message(OrchestratorReady())
+
+    def on_orchestrator_ready(self, message: OrchestratorReady) -> None:
+        if self._orch is not None:
+            db = self._orch.db
+            self.location = db.path.name if db.path is not None else db.describe()
+        self.poke_feed()
+
+    def close_database(self) -> None:
+        if self._orch is not None:
+            self._orch.close()
+
+    # -- change feed --------------------------------------------------------
+
+    def poke_feed(self) -> None:
+        """Look at the change feed now (after our own writes, and at start)."""
+        if not self.is_ready:
+            return
+        if (
+            self.poll_interval is None
+            or not self.workers
+            or not any(w.group == "feed" and w.is_running for w in self.workers)
+        ):
+            self.run_worker(self._watch_feed, thread=True, group="feed", name="feed")
+        else:
+            self._wake.set()
+
+    def _watch_feed(self) -> None:
+        """Poll `last_event_id` (cheap); post `FeedMoved` when it changed. Never writes."""
+        from .services import TaskFilter
+
+        worker = get_current_worker()
+        waiting = TaskFilter(statuses=frozenset({TaskStatus.AWAITING_APPROVAL}))
+        orch = self.orch_provider()
+        while not worker.is_cancelled and not self._stopping:
+            try:
+                event_id = orch.queries.last_event_id()
+                if event_id != self._last_event_id:
+                    awaiting = orch.queries.count_tasks(waiting)
+                    self._last_event_id = event_id
+                    self.post_message(FeedMoved(event_id, awaiting))
+            except OrchestratorError as exc:
+                self.post_message(DbFailed(exc, "Change feed"))
+            if self.poll_interval is None:
+                return
+            self._wake.wait(self.poll_interval)
+            self._wake.clear()
+
+    def on_feed_moved(self, message: FeedMoved) -> None:
+        self.awaiting_approval = message.awaiting
+        for screen in self.screen_stack:
+            screen.post_message(DataChanged(message.event_id, message.awaiting))
+
+    def on_db_failed(self, message: DbFailed) -> None:
+        self.notify(message.text, title=message.title, severity="error", markup=False)
+
+    def on_unmount(self) -> None:
+        self._stopping = True
+        self._wake.set()
+
+    # -- app-wide actions ----------------------------------------------------
+
+    def action_help(self) -> None:
+        from .ui.screens.help import HelpScreen
+
+        if not isinstance(self.screen, HelpScreen):
+            self.push_screen(HelpScreen())
+
+    def action_approvals(self) -> None:
+        from .ui.screens.approvals import ApprovalsScreen
+
+        if not isinstance(self.screen, ApprovalsScreen):
+            self.push_screen(ApprovalsScreen())
+
+
+def make_app(
+    db_url: str,
+    actor: str | None = None,
+    clock: Clock | None = None,
+    *,
+    poll_interval: float | None = DEFAULT_POLL_SECONDS,
+    keymap: dict[str, str] | None = None,
+    theme: str | None = None,
+) -> OrchestratorApp:
+    """The app for a database URL (or path), acting as `actor`."""
+    from .config import resolve_actor
+
+    return OrchestratorApp(
+        db_url,
+        resolve_actor(actor),
+        clock=clock,
+        poll_interval=poll_interval,
+        keymap=keymap,
+        theme=theme,
+    )
+
+
+def run_app(db_url: str, actor: str | None = None) -> int:
+    """Run the TUI until the person quits; the process exit code."""
+    from .ui.keymap import load_keymap
+
+    keymap, problem = load_keymap()
+    app = make_app(db_url, actor, keymap=keymap)
+    if problem:
+        app.startup_notes.append(problem)
+    try:
+        app.run()
+    finally:
+        app.close_database()
+    return app.return_code or 0

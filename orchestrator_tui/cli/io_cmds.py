@@ -1,0 +1,113 @@
+"""`orchestrator-tui import` and `export`: bring plans in from task-master,
+Backlog.md, the seed formats and our own files, and write them back out."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from typing import Any, TextIO
+
+from ..domain.text import printable
+from ..services.importers import EXPORT_FORMATS, IMPORT_FORMATS, export_path, import_path
+from .common import emit_json, open_from_args, say, wants_json
+
+
+class ProgressLine:
+    """`importing: tasks 5000/100000` rewritten in place on stderr."""
+
+    def __init__(self, stream: TextIO = sys.stderr) -> None:
+        self.stream = stream
+        self.shown = False
+
+    def __call__(self, stage: str, done: int, total: int) -> None:
+        self.stream.write(f"\r{stage}: {done}/{total}\x1b[K")
+        self.stream.flush()
+        self.shown = True
+
+    def close(self) -> None:
+        if self.shown:
+            self.stream.write("\r\x1b[K")
+            self.stream.flush()
+
+
+def _show_progress(args: argparse.Namespace) -> bool:
+    if args.progress is not None:
+        return bool(args.progress)
+    return sys.stderr.isatty()
+
+
+def cmd_import(args: argparse.Namespace) -> int:
+    orch = open_from_args(args)
+    progress = ProgressLine() if _show_progress(args) else None
+    try:
+        report = import_path(
+            orch,
+            args.path,
+            fmt=args.format,
+            dry_run=args.dry_run,
+            progress=progress,
+            strict=args.strict,
+            prefix=args.prefix,
+        )
+    finally:
+        if progress:
+            progress.close()
+    for line in report.warnings:
+        print(f"warning: {printable(line)}", file=sys.stderr)
+    if args.verbose:
+        for line in report.notices:
+            print(f"notice: {printable(line)}", file=sys.stderr)
+    elif report.notices:
+        print(f"{len(report.notices)} notices (--verbose shows them)", file=sys.stderr)
+    if wants_json(args):
+        emit_json(report.__dict__)
+    else:
+        say(printable(report.summary()))
+    return 0
+
+
+def cmd_export(args: argparse.Namespace) -> int:
+    orch = open_from_args(args)
+    report = export_path(orch, args.path, fmt=args.format)
+    for line in report.warnings:
+        print(f"warning: {printable(line)}", file=sys.stderr)
+    if wants_json(args):
+        emit_json(report.__dict__)
+    else:
+        say(printable(report.summary()))
+    return 0
+
+
+def register(sub: Any, parents: list[argparse.ArgumentParser]) -> None:
+    p = sub.add_parser(
+        "import",
+        parents=parents,
+        help="import tasks (task-master, Backlog.md, seed formats, our YAML/JSON)",
+        description="Import a file or folder, all or nothing. Re-importing the same source "
+        "updates the tasks it created. The format is detected when not given.",
+    )
+    p.add_argument("path", help="file or folder to import")
+    p.add_argument("--format", choices=IMPORT_FORMATS, help="skip detection")
+    p.add_argument("--dry-run", action="store_true", help="report what would change; write nothing")
+    p.add_argument(
+        "--strict", action="store_true", help="refuse warnings too (dangling references, ...)"
+    )
+    p.add_argument("--prefix", metavar="P", help="put P- in front of every imported key")
+    p.add_argument(
+        "--progress",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="progress on stderr (default: when stderr is a terminal)",
+    )
+    p.add_argument("-v", "--verbose", action="store_true", help="list notices (skipped files)")
+    p.set_defaults(handler=cmd_import)
+    p = sub.add_parser(
+        "export",
+        parents=parents,
+        help="export every task (json, yaml, task-master)",
+        description="Write every task to PATH. Format from --format, else from the name: "
+        "tasks.json is task-master, *.json ours, *.yaml/*.yml our YAML plan.",
+    )
+    p.add_argument("path", help="file to write (replaced atomically)")
+    p.add_argument("--format", choices=EXPORT_FORMATS)
+    p.set_defaults(handler=cmd_export)

@@ -1,0 +1,356 @@
+"""`orchestrator-tui run`, `simulate`, and the run commands under `task`:
+`task runs`, `task logs` and `task cancel-run`."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import shlex
+import signal
+import sys
+import time
+from typing import Any
+
+from ..domain.enums import AgentType, RunStatus, TaskStatus
+from ..domain.errors import NotFound, ValidationFailed
+from ..domain.models import LogLineView, RunView
+from ..domain.text import colours_only, printable
+from .common import emit_json, open_from_args, say, table, wants_json
+
+FOLLOW_POLL_SECONDS = 0.25
+
+
+# -- run ----------------------------------------------------------------------------
+
+
+def _config(args: argparse.Namespace) -> Any:
+    from ..runner import RunnerConfig
+    from ..runner.config import default_agent_name
+    from ..services.runs import RetryPolicy
+
+    return RunnerConfig(
+        agent=args.agent or default_agent_name(),
+        agent_types=tuple(args.agent_type) if args.agent_type else None,
+        max_parallel=args.max_parallel,
+        lease_seconds=args.lease_seconds,
+        poll_seconds=args.poll_seconds,
+        retry=RetryPolicy(args.retry_backoff, max(args.retry_backoff, args.retry_backoff_max)),
+        kill_grace_seconds=args.kill_grace,
+        until_idle=args.until_idle,
+        notify_cmd=shlex.split(args.notify_cmd) if args.notify_cmd else None,
+        webhook=args.webhook,
+    ).with_env_hooks()
+
+
+class _Console:
+    """Prints what the runner does, one plain line per event."""
+
+    def __init__(self, orch: Any, echo: bool, as_json: bool) -> None:
+        self.orch = orch
+        self.echo = echo
+        self.as_json = as_json
+        self.render = colours_only if sys.stdout.isatty() else printable
+        self.seen: dict[int, int] = {}
+
+    def __call__(self, event: Any) -> None:
+        from ..runner import LinesStored, RunSettled, RunStarted
+
+        if self.as_json:
+            return
+        if isinstance(event, RunStarted):
+            c = event.claim
+            argv = printable(shlex.join(c.command.argv))
+            say(f"start   {c.key} run {c.run_id} (attempt {c.attempt}): {argv}")
+        elif isinstance(event, RunSettled):
+            say(self._settled(event.settled))
+        elif isinstance(event, LinesStored) and self.echo:
+            after = self.seen.get(event.run_id, -1)
+            for line in self.orch.queries.log_lines(event.run_id, after, limit=100_000):
+                say(f"{event.key} | {self.render(line.text)}")
+                after = line.seq
+            self.seen[event.run_id] = after
+        sys.stdout.flush()
+
+    @staticmethod
+    def _settled(s: Any) -> str:
+        reason = printable(s.reason)
+        if s.task_status is None:
+            return f"lost    {s.key} run {s.run_id}: the task was changed by someone else"
+        if s.run_status is RunStatus.LOST:
+            return f"lost    {s.key}: {reason}; now {s.task_status.value}"
+        if s.task_status is TaskStatus.DONE:
+            return f"done    {s.key} run {s.run_id}"
+        if s.task_status is TaskStatus.AWAITING_APPROVAL:
+            return f"review  {s.key} run {s.run_id}: awaiting approval"
+        if s.retry_at is not None:
+            return f"retry   {s.key} run {s.run_id}: {reason}"
+        return f"{s.task_status.value:<7} {s.key} run {s.run_id}: {reason}"
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    from ..runner import Runner
+
+    logging.basicConfig(level=logging.WARNING, format="orchestrator-tui: %(message)s")
+    config = _config(args)
+    orch = open_from_args(args).as_actor(config.agent)
+    runner = Runner(orch, config, _Console(orch, args.echo, wants_json(args)))
+
+    def on_signal(signum: int, _frame: Any) -> None:
+        runner.stop(f"stopped by {signal.Signals(signum).name}")
+        signal.signal(signum, signal.SIG_DFL)  # a second one stops at once
+
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, on_signal)
+    if not wants_json(args):
+        types = ", ".join(config.served_types)
+        say(
+            f"runner {printable(config.agent)} on {orch.db.describe()}: up to "
+            f"{config.max_parallel} at once, serving {types}"
+        )
+    summary = runner.serve()
+    if wants_json(args):
+        emit_json(summary.__dict__)
+    else:
+        say(
+            f"{summary.stop_reason}: {summary.started} started, {summary.succeeded} done, "
+            f"{summary.awaiting_approval} awaiting approval, {summary.retried} retried, "
+            f"{summary.failed} failed, {summary.lost} lost"
+        )
+    orch.close()
+    return 0
+
+
+# -- task runs / logs / cancel-run ----------------------------------------------------
+
+
+def _duration(run: RunView) -> str:
+    seconds = run.duration_seconds
+    return "-" if seconds is None else f"{seconds:.1f}s"
+
+
+def cmd_runs(args: argparse.Namespace) -> int:
+    runs = open_from_args(args).queries.runs_for(args.key)
+    if wants_json(args):
+        emit_json(runs)
+        return 0
+    if not runs:
+        say(f"{args.key} has no runs yet")
+        return 0
+    table(
+        ["RUN", "ATTEMPT", "STATUS", "EXIT", "AGENT", "STARTED", "TOOK", "LINES", "OUTPUTS"],
+        (
+            [
+                r.id,
+                r.attempt,
+                r.status.value,
+                "-" if r.exit_code is None else r.exit_code,
+                r.agent or "-",
+                f"{r.started_at:%Y-%m-%d %H:%M:%S}" if r.started_at else "-",
+                _duration(r),
+                r.line_count,
+                " ".join(
+                    [f"{k}={v}" for k, v in r.outputs.items()]
+                    + ([r.outputs_uri] if r.outputs_uri else [])
+                    + ([f"({r.error})"] if r.error else [])
+                ),
+            ]
+            for r in runs
+        ),
+    )
+    return 0
+
+
+def _pick_run(runs: list[RunView], key: str, wanted: int | None) -> RunView | None:
+    if wanted is None:
+        return runs[-1] if runs else None
+    for run in runs:
+        if run.id == wanted:
+            return run
+    raise NotFound(f"{key} has no run {wanted} (see `task runs {key}`)")
+
+
+def cmd_logs(args: argparse.Namespace) -> int:
+    orch = open_from_args(args)
+    as_json = wants_json(args)
+    render = colours_only if sys.stdout.isatty() else printable
+    run = _pick_run(orch.queries.runs_for(args.key), args.key, args.run)
+    if not args.follow:
+        if run is None:
+            raise NotFound(f"{args.key} has no runs yet")
+        lines = _all_lines(orch, run.id)
+        if as_json:
+            emit_json({"run": run, "lines": lines})
+        else:
+            for line in lines:
+                sys.stdout.write(render(line.text) + "\n")
+        return 0
+    return _follow(orch, args.key, run, args.run is not None, as_json, render)
+
+
+def _all_lines(orch: Any, run_id: int) -> list[LogLineView]:
+    lines: list[LogLineView] = []
+    after = -1
+    while page := orch.queries.log_lines(run_id, after, limit=5000):
+        lines.extend(page)
+        after = page[-1].seq
+    return lines
+
+
+def _follow(
+    orch: Any, key: str, run: RunView | None, fixed: bool, as_json: bool, render: Any
+) -> int:
+    """Print lines as they arrive; move on to the next attempt unless a run was named."""
+    after = -1
+    if run is None:
+        print(f"waiting for {key} to start...", file=sys.stderr, flush=True)
+    while True:
+        if run is not None:
+            for line in orch.queries.log_lines(run.id, after, limit=5000):
+                if as_json:
+                    sys.stdout.write(json.dumps(line.model_dump(mode="json")) + "\n")
+                else:
+                    sys.stdout.write(render(line.text) + "\n")
+                after = line.seq
+            sys.stdout.flush()
+            run = orch.runs.run(run.id)
+            if not run.status.is_finished:
+                time.sleep(FOLLOW_POLL_SECONDS)
+                continue
+            if orch.queries.log_lines(run.id, after, limit=1):
+                continue
+            if fixed:
+                return 0
+        runs = orch.queries.runs_for(key)
+        newer = [r for r in runs if run is None or r.id > run.id]
+        if newer:
+            run, after = newer[0], -1
+            if not as_json:
+                print(f"--- run {run.id} (attempt {run.attempt}) ---", file=sys.stderr)
+            continue
+        if not _may_run_again(orch, key, run):
+            return 0
+        time.sleep(FOLLOW_POLL_SECONDS)
+
+
+def _may_run_again(orch: Any, key: str, last: RunView | None) -> bool:
+    task = orch.queries.get_task(key)
+    if task.status is TaskStatus.IN_PROGRESS:
+        return True
+    waiting = task.status is TaskStatus.PENDING and task.command is not None
+    return waiting and (last is None or orch.runs.retry_at(key) is not None)
+
+
+def cmd_cancel_run(args: argparse.Namespace) -> int:
+    run = open_from_args(args).runs.cancel(args.key, args.reason)
+    if wants_json(args):
+        emit_json(run)
+    else:
+        say(f"{args.key}: run {run.id} cancelled; the task is now failed")
+    return 0
+
+
+# -- simulate --------------------------------------------------------------------------
+
+
+def cmd_simulate(args: argparse.Namespace) -> int:
+    from ..agents.simulated import Simulation, simulate
+
+    if not 0 <= args.fail_chance <= 1:
+        raise ValidationFailed("--fail-chance must be between 0 and 1")
+    return simulate(
+        Simulation(
+            seconds=args.seconds,
+            fail_chance=args.fail_chance,
+            seed=args.seed,
+            lines=args.lines,
+            exit_code=args.exit_code,
+        )
+    )
+
+
+# -- registration ------------------------------------------------------------------------
+
+
+def _task_subcommands(sub: Any) -> Any:
+    """The `task` command's subparsers (added by task_cmds, which registers first)."""
+    task = sub.choices["task"]
+    for action in task._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            return action
+    raise RuntimeError("the task command has no subcommands")
+
+
+def register(sub: Any, parents: list[argparse.ArgumentParser]) -> None:
+    p = sub.add_parser(
+        "run",
+        parents=parents,
+        help="run ready tasks' commands (headless runner)",
+        description="Claim ready tasks that have a command and run them as subprocesses. "
+        "Hooks may also be set with $ORCHESTRATOR_TUI_NOTIFY_CMD and $ORCHESTRATOR_TUI_WEBHOOK.",
+    )
+    p.add_argument("--max-parallel", type=int, default=4, metavar="N")
+    p.add_argument("--until-idle", action="store_true", help="stop when nothing is left to run")
+    p.add_argument("--agent", metavar="NAME", help="agent name (default: runner@HOSTNAME)")
+    p.add_argument(
+        "--agent-type",
+        action="append",
+        choices=[t.value for t in AgentType],
+        help="serve only tasks of this agent type (repeatable; default: all but human)",
+    )
+    p.add_argument("--lease-seconds", type=float, default=30.0, metavar="S")
+    p.add_argument("--poll-seconds", type=float, default=0.5, metavar="S")
+    p.add_argument(
+        "--retry-backoff",
+        type=float,
+        default=5.0,
+        metavar="S",
+        help="first retry delay; doubles per attempt (default 5)",
+    )
+    p.add_argument("--retry-backoff-max", type=float, default=300.0, metavar="S")
+    p.add_argument(
+        "--kill-grace",
+        type=float,
+        default=5.0,
+        metavar="S",
+        help="seconds between SIGTERM and SIGKILL (default 5)",
+    )
+    p.add_argument(
+        "--notify-cmd",
+        metavar="CMD",
+        help="command (split like a shell would, never run by one) given a JSON "
+        "payload on stdin when a task awaits approval or fails for good",
+    )
+    p.add_argument("--webhook", metavar="URL", help="URL to POST the same JSON payload to")
+    p.add_argument("--echo", action="store_true", help="also print the children's output")
+    p.set_defaults(handler=cmd_run)
+
+    p = sub.add_parser(
+        "simulate",
+        parents=parents,
+        help="a simulated agent (for demos): staged coloured output, sometimes fails",
+    )
+    p.add_argument("--seconds", type=float, default=4.0)
+    p.add_argument("--fail-chance", type=float, default=0.15)
+    p.add_argument("--seed", type=int, default=None)
+    p.add_argument("--lines", type=int, default=40)
+    p.add_argument("--exit-code", type=int, default=1, help="exit code when failing")
+    p.set_defaults(handler=cmd_simulate)
+
+    ts = _task_subcommands(sub)
+    p = ts.add_parser("runs", parents=parents, help="a task's runs")
+    p.add_argument("key")
+    p.set_defaults(handler=cmd_runs)
+    p = ts.add_parser("logs", parents=parents, help="a run's output (default: the latest run)")
+    p.add_argument("key")
+    p.add_argument("--run", type=int, metavar="ID", help="run id, as listed by `task runs`")
+    p.add_argument("--follow", "-f", action="store_true", help="keep printing as lines arrive")
+    p.set_defaults(handler=cmd_logs)
+    p = ts.add_parser(
+        "cancel-run",
+        parents=parents,
+        help="stop a task's running command (SIGTERM, then SIGKILL); the task fails",
+    )
+    p.add_argument("key")
+    p.add_argument("--reason")
+    p.set_defaults(handler=cmd_cancel_run)

@@ -1,0 +1,16 @@
+"""Running task commands as supervised subprocesses (see `core.Runner`)."""
+
+from .background import BackgroundRunner
+from .config import RunnerConfig
+from .core import LinesStored, Runner, RunnerStopped, RunnerSummary, RunSettled, RunStarted
+
+__all__ = [
+    "BackgroundRunner",
+    "LinesStored",
+    "RunSettled",
+    "RunStarted",
+    "Runner",
+    "RunnerConfig",
+    "RunnerStopped",
+    "RunnerSummary",
+]

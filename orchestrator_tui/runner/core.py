@@ -1,0 +1,483 @@
+"""The runner: claims ready tasks, runs their commands, and moves them on.
+
+One coordinating thread (the caller of `Runner.serve`) does every database
+write: claims, lease renewals, log batches, finishing runs, reclaiming runs of
+dead runners. Each child has a supervising thread that only does process I/O
+and hands lines to a bounded buffer, so a slow or locked database never stops
+the pipes being read for long, and a flood of output never floods the
+database with tiny transactions.
+
+Other threads talk to a serving runner through `submit`, `cancel`, `set_auto`
+and `stop`, which only enqueue work and return at once.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import os
+import signal
+import threading
+import time
+from collections import deque
+from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor, wait
+from dataclasses import dataclass, field
+from typing import Any
+
+from ..config import ACTOR_ENV, DB_ENV
+from ..domain.enums import AgentStatus, RunStatus
+from ..domain.errors import DatabaseUnavailable, OrchestratorError
+from ..domain.models import RunView
+from ..services import Orchestrator
+from ..services.runs import Claim, RunResult, Settled
+from .config import ATTEMPT_ENV, EXECUTION_ENV, RUN_ENV, TASK_ENV, RunnerConfig
+from .lines import LineBuffer, Row
+from .notify import Notifier, payload_for
+from .process import Line, ProcessOutcome, Supervisor
+
+log = logging.getLogger("orchestrator_tui.runner")
+
+_INSERT_CHUNK = 5000
+_MAX_THREADS = 512  # one per running child; idle ones are reused
+
+
+# -- what a runner tells its listener (called on the coordinating thread) ---------
+
+
+@dataclass(frozen=True)
+class RunStarted:
+    claim: Claim
+
+
+@dataclass(frozen=True)
+class LinesStored:
+    """New log lines of a run are in the database, up to and including `last_seq`."""
+
+    run_id: int
+    key: str
+    last_seq: int
+    count: int
+
+
+@dataclass(frozen=True)
+class RunSettled:
+    """A run ended (or was found lost) and its task moved on (see `settled`)."""
+
+    settled: Settled
+
+
+@dataclass(frozen=True)
+class RunnerStopped:
+    reason: str
+
+
+RunnerEvent = RunStarted | LinesStored | RunSettled | RunnerStopped
+Listener = Callable[[RunnerEvent], None]
+
+
+@dataclass
+class RunnerSummary:
+    started: int = 0
+    succeeded: int = 0
+    failed: int = 0  # failed for good
+    retried: int = 0
+    lost: int = 0
+    awaiting_approval: int = 0
+    stop_reason: str = ""
+
+
+@dataclass
+class _Active:
+    claim: Claim
+    supervisor: Supervisor
+    next_seq: int = 0
+    stored_seq: int = -1
+    stop_kind: str | None = None  # release | lost | cancel
+    future: Future[None] | None = None
+
+
+@dataclass
+class _Request:
+    kind: str
+    future: Future[Any]
+    args: dict[str, Any] = field(default_factory=dict)
+
+
+class Runner:
+    def __init__(
+        self, orch: Orchestrator, config: RunnerConfig, listener: Listener | None = None
+    ) -> None:
+        self.orch = orch
+        self.config = config
+        self.listener = listener
+        self.notifier = Notifier(config.notify_cmd, config.webhook, config.hook_timeout_seconds)
+        self._wake = threading.Event()
+        self._buffer = LineBuffer(config.max_buffered_lines, config.flush_lines, self._wake.set)
+        self._active: dict[int, _Active] = {}
+        self._done: deque[tuple[_Active, ProcessOutcome]] = deque()
+        self._requests: deque[_Request] = deque()
+        self._stop_reason: str | None = None
+        self._auto = config.auto
+        # Supervising threads are reused: starting a thread per child costs more
+        # than the child itself when commands are short.
+        self._pool = ThreadPoolExecutor(max_workers=_MAX_THREADS, thread_name_prefix="supervise")
+        self.summary = RunnerSummary()
+
+    # -- thread-safe controls ------------------------------------------------------
+
+    def stop(self, reason: str = "stopped") -> None:
+        """Stop claiming, stop running children (their tasks go back to pending), return."""
+        if self._stop_reason is None:
+            self._stop_reason = reason
+        self._wake.set()
+
+    def submit(self, key: str) -> Future[Claim]:
+        """Run the task `key` now (pending and ready, or failed); resolves once started."""
+        return self._request("run", key=key)
+
+    def cancel(
+        self, key: str, actor: str | None = None, reason: str | None = None
+    ) -> Future[RunView]:
+        """Cancel the task's running run (whoever runs it) and kill it if it is ours."""
+        return self._request("cancel", key=key, actor=actor, reason=reason)
+
+    def set_auto(self, on: bool) -> None:
+        """Whether to claim ready tasks by itself (True) or only run what is submitted."""
+        self._auto = on
+        self._wake.set()
+
+    @property
+    def auto(self) -> bool:
+        return self._auto
+
+    def active_keys(self) -> list[str]:
+        return [a.claim.key for a in list(self._active.values())]
+
+    def _request(self, kind: str, **args: Any) -> Future[Any]:
+        future: Future[Any] = Future()
+        self._requests.append(_Request(kind, future, args))
+        self._wake.set()
+        return future
+
+    # -- the loop -------------------------------------------------------------------
+
+    def serve(self) -> RunnerSummary:
+        """Run until stopped (or, with `until_idle`, until nothing is left to do)."""
+        cfg = self.config
+        self.orch.agents.register(cfg.agent, cfg.registered_type, self._capabilities())
+        renew_every = max(cfg.lease_seconds / 3, 0.05)
+        reclaim_every = max(min(cfg.lease_seconds / 4, cfg.poll_seconds * 4), cfg.poll_seconds)
+        now = time.monotonic()
+        next_renew, next_reclaim, next_poll = now + renew_every, now, now + cfg.poll_seconds
+        last_flush = now
+        claim_due = True
+        stopping = False
+        try:
+            while True:
+                now = time.monotonic()
+                if self._stop_reason is not None and not stopping:
+                    stopping = True
+                    self._stop_all("release", f"runner {cfg.agent} stopped")
+                self._handle_requests(stopping)
+                done = self._take_done()
+                if self._flush_due(bool(done) or stopping, now - last_flush):
+                    self._guard(self._flush)
+                    last_flush = now
+                if done:
+                    if not self._guard(self._settle, done):
+                        self._done.extendleft(reversed(done))  # database busy: try again
+                    claim_due = True
+                if stopping and not self._active and not self._done:
+                    break
+                if now >= next_renew:
+                    self._guard(self._renew)
+                    next_renew = now + renew_every
+                elif self._active and now >= next_poll:
+                    self._guard(self._check_held)
+                if now >= next_poll:
+                    next_poll = now + cfg.poll_seconds
+                    claim_due = True
+                if now >= next_reclaim:
+                    self._guard(self._reclaim)
+                    next_reclaim = now + reclaim_every
+                if claim_due and self._auto and not stopping:
+                    claim_due = self._guard(self._claim) is True
+                if cfg.until_idle and not stopping and self._quiet() and self._idle():
+                    self._stop_reason = "idle"
+                    break
+                deadlines = [next_renew, next_reclaim, next_poll]
+                if len(self._buffer):
+                    deadlines.append(last_flush + cfg.flush_seconds)
+                if claim_due and self._auto and not stopping:
+                    deadlines.append(now)
+                self._wake.wait(max(min(deadlines) - time.monotonic(), 0))
+                self._wake.clear()
+        finally:
+            self._shutdown()
+        self.summary.stop_reason = self._stop_reason or ""
+        return self.summary
+
+    def _flush_due(self, urgent: bool, since_last: float) -> bool:
+        waiting = len(self._buffer)
+        if not waiting:
+            return urgent
+        cfg = self.config
+        return urgent or since_last >= cfg.flush_seconds or waiting >= cfg.flush_lines
+
+    def _quiet(self) -> bool:
+        return not self._active and not self._done and not self._requests and not len(self._buffer)
+
+    def _idle(self) -> bool:
+        outlook = self.orch.runs.outlook(self.config.served_types)
+        return outlook.idle
+
+    def _capabilities(self) -> list[str]:
+        return self.config.capabilities or list(self.config.served_types)
+
+    def _guard(self, fn: Callable[..., Any], *args: Any) -> Any:
+        """Run a database step; a locked database is logged and retried next round."""
+        try:
+            return fn(*args)
+        except DatabaseUnavailable as exc:
+            log.warning("database busy, will retry: %s", exc)
+            time.sleep(min(self.config.poll_seconds, 0.5))
+            return False
+
+    # -- steps ------------------------------------------------------------------------
+
+    def _claim(self) -> bool:
+        """Claim up to the free slots; True when every slot was filled (more may wait)."""
+        free = self.config.max_parallel - len(self._active)
+        if free <= 0:
+            return False
+        cfg = self.config
+        claims = self.orch.runs.claim(
+            cfg.lease_owner, cfg.lease_seconds, limit=free, agent_types=cfg.served_types
+        )
+        for claim in claims:
+            self._start(claim)
+        return len(claims) == free
+
+    def _start(self, claim: Claim) -> None:
+        cmd = claim.command
+        env = dict(os.environ)
+        env.setdefault("PYTHONUNBUFFERED", "1")
+        env.update(cmd.env)
+        env.update(
+            {
+                TASK_ENV: claim.key,
+                RUN_ENV: str(claim.run_id),
+                EXECUTION_ENV: claim.execution_id,
+                ATTEMPT_ENV: str(claim.attempt),
+                DB_ENV: self.orch.db.url,
+                ACTOR_ENV: self.config.agent,
+            }
+        )
+        active: _Active
+
+        def sink(lines: list[Line]) -> None:
+            start = active.next_seq
+            active.next_seq += len(lines)
+            rows: list[Row] = [
+                (claim.run_id, start + i, stream.value, text, at)
+                for i, (stream, text, at) in enumerate(lines)
+            ]
+            self._buffer.put(rows)
+
+        supervisor = Supervisor(
+            cmd.argv,
+            sink=sink,
+            cwd=cmd.cwd,
+            env=env,
+            timeout=cmd.timeout_seconds,
+            kill_grace=self.config.kill_grace_seconds,
+        )
+        active = _Active(claim=claim, supervisor=supervisor)
+
+        def supervise() -> None:
+            try:
+                outcome = supervisor.run()
+            except Exception as exc:  # never leave a claimed task without an ending
+                log.exception("supervising %s failed", claim.key)
+                outcome = ProcessOutcome(spawn_error=f"runner error: {exc}")
+            self._done.append((active, outcome))
+            self._wake.set()
+
+        self._active[claim.run_id] = active
+        self.summary.started += 1
+        active.future = self._pool.submit(supervise)
+        self._emit(RunStarted(claim))
+
+    def _take_done(self) -> list[tuple[_Active, ProcessOutcome]]:
+        done = []
+        while self._done:
+            done.append(self._done.popleft())
+        return done
+
+    def _flush(self) -> None:
+        rows = self._buffer.take()
+        if not rows:
+            return
+        try:
+            for start in range(0, len(rows), _INSERT_CHUNK):
+                self.orch.runs.append_lines(rows[start : start + _INSERT_CHUNK])
+        except DatabaseUnavailable:
+            self._buffer.put_back(rows[start:])  # keep what is not stored yet
+            raise
+        last: dict[int, tuple[int, int]] = {}
+        for run_id, seq, *_ in rows:
+            _, count = last.get(run_id, (seq, 0))
+            last[run_id] = (seq, count + 1)
+        for run_id, (seq, count) in last.items():
+            active = self._active.get(run_id)
+            if active is not None:
+                active.stored_seq = seq
+                self._emit(LinesStored(run_id, active.claim.key, seq, count))
+
+    def _settle(self, done: list[tuple[_Active, ProcessOutcome]]) -> bool:
+        results = [self._result(a, o) for a, o in done]
+        settled = self.orch.runs.finish(self.config.lease_owner, results, self.config.retry)
+        for (active, _), item in zip(done, settled, strict=True):
+            self._active.pop(active.claim.run_id, None)
+            self._count(item)
+            self._tell(item)
+        return True
+
+    def _result(self, active: _Active, out: ProcessOutcome) -> RunResult:
+        claim = active.claim
+        res = RunResult(
+            run_id=claim.run_id,
+            task_id=claim.task_id,
+            status=RunStatus.FAILED,
+            exit_code=out.exit_code,
+            log_excerpt=out.collector.excerpt(),
+            outputs=out.collector.outputs,
+            outputs_uri=out.collector.outputs_uri,
+        )
+        if out.spawn_error:
+            res.error, res.retryable = out.spawn_error, False
+        elif active.stop_kind == "release":
+            res.status, res.release, res.error = RunStatus.CANCELLED, True, out.stopped
+        elif active.stop_kind in ("lost", "cancel"):
+            res.status, res.error = RunStatus.CANCELLED, out.stopped
+        elif out.timed_out:
+            res.status = RunStatus.TIMED_OUT
+            res.error = f"timed out after {claim.command.timeout_seconds:g}s"
+        elif out.exit_code == 0:
+            res.status = RunStatus.SUCCEEDED
+        elif out.exit_code is not None and out.exit_code < 0:
+            res.error = f"killed by signal {signal.Signals(-out.exit_code).name}"
+        else:
+            res.error = f"exit code {out.exit_code}"
+        return res
+
+    def _count(self, item: Settled) -> None:
+        s, status = self.summary, item.task_status
+        if item.run_status is RunStatus.LOST:
+            s.lost += 1
+        if status is None:
+            return
+        if status.value == "done":
+            s.succeeded += 1
+        elif status.value == "awaiting_approval":
+            s.awaiting_approval += 1
+        elif status.value == "failed":
+            s.failed += 1
+        elif item.retry_at is not None:
+            s.retried += 1
+
+    def _tell(self, item: Settled) -> None:
+        payload = payload_for(item, self.config.agent)
+        if payload is not None:
+            self.notifier.send(payload)
+        self._emit(RunSettled(item))
+
+    def _renew(self) -> None:
+        cfg = self.config
+        held = self.orch.runs.renew(cfg.lease_owner, cfg.lease_seconds)
+        self._drop_unheld(held)
+        status = AgentStatus.ACTIVE if self._active else AgentStatus.IDLE
+        self.orch.agents.heartbeat(cfg.agent, status)
+
+    def _check_held(self) -> None:
+        ids = [a.claim.task_id for a in self._active.values() if a.stop_kind is None]
+        if ids:
+            self._drop_unheld(self.orch.runs.held(self.config.lease_owner, ids))
+
+    def _drop_unheld(self, held: set[int]) -> None:
+        """Kill children whose task is no longer ours (cancelled, reset or reclaimed)."""
+        for active in list(self._active.values()):
+            if active.claim.task_id not in held and active.stop_kind is None:
+                active.stop_kind = "lost"
+                active.supervisor.stop("the task was cancelled, changed or reclaimed meanwhile")
+
+    def _reclaim(self) -> None:
+        for item in self.orch.runs.reclaim_expired(self.config.retry):
+            self._count(item)
+            self._tell(item)
+
+    def _handle_requests(self, stopping: bool) -> None:
+        while self._requests:
+            req = self._requests.popleft()
+            if not req.future.set_running_or_notify_cancel():
+                continue
+            try:
+                if req.kind == "run":
+                    if stopping:
+                        raise OrchestratorError("the runner is stopping")
+                    cfg = self.config
+                    (claim,) = self.orch.runs.claim(
+                        cfg.lease_owner, cfg.lease_seconds, key=req.args["key"], agent_types=None
+                    )
+                    self._start(claim)
+                    req.future.set_result(claim)
+                else:
+                    req.future.set_result(self._cancel(**req.args))
+            except Exception as exc:
+                req.future.set_exception(exc)
+
+    def _cancel(self, key: str, actor: str | None, reason: str | None) -> RunView:
+        orch = self.orch.as_actor(actor) if actor else self.orch
+        view = orch.runs.cancel(key, reason)
+        for active in self._active.values():
+            if active.claim.run_id == view.id and active.stop_kind is None:
+                active.stop_kind = "cancel"
+                active.supervisor.stop(view.error or "cancelled")
+        return view
+
+    def _stop_all(self, kind: str, reason: str) -> None:
+        for active in self._active.values():
+            if active.stop_kind is None:
+                active.stop_kind = kind
+            active.supervisor.stop(reason)
+
+    def _shutdown(self) -> None:
+        """Leave nothing behind: children stopped, runs closed, hooks delivered."""
+        if self._active:  # only after an error: stop children and hand their tasks back
+            self._stop_all("release", f"runner {self.config.agent} stopped after an error")
+            futures = [a.future for a in self._active.values() if a.future is not None]
+            wait(futures, timeout=self.config.kill_grace_seconds + 2)
+            try:
+                self._flush()
+                done = self._take_done()
+                if done:
+                    self._settle(done)
+            except Exception:
+                log.exception("could not close the runs of a failed runner")
+        self._buffer.close()
+        self._pool.shutdown(wait=False)
+        for req in self._requests:
+            req.future.cancel()
+        with contextlib.suppress(OrchestratorError):
+            self.orch.agents.heartbeat(self.config.agent, AgentStatus.OFFLINE)
+        self.notifier.close()
+        self._emit(RunnerStopped(self._stop_reason or "stopped"))
+
+    def _emit(self, event: RunnerEvent) -> None:
+        if self.listener is None:
+            return
+        try:
+            self.listener(event)
+        except Exception:
+            log.exception("runner listener failed on %s", type(event).__name__)

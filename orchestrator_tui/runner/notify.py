@@ -1,0 +1,134 @@
+"""Telling people when a task needs them: it awaits approval, or failed for good.
+
+Two hooks, either or both: a command (an argument list; the JSON payload on its
+stdin) and a webhook URL (the payload POSTed as JSON). Hooks run in a small
+thread pool; one that fails or hangs is logged and never stops the runner.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import subprocess
+import threading
+import urllib.request
+from concurrent.futures import Future, ThreadPoolExecutor
+from datetime import UTC, datetime
+from typing import Any
+
+from ..domain.enums import TaskStatus
+from ..services.runs import Settled
+from .process import resolve_argv
+
+log = logging.getLogger("orchestrator_tui.runner.notify")
+
+AWAITING_APPROVAL = "awaiting_approval"
+FAILED = "failed"
+
+
+def payload_for(settled: Settled, agent: str) -> dict[str, Any] | None:
+    """The JSON payload for a settled run, or None when nobody needs telling."""
+    if settled.task_status is TaskStatus.AWAITING_APPROVAL:
+        event, verb = AWAITING_APPROVAL, "awaiting approval"
+    elif settled.task_status is TaskStatus.FAILED:
+        event, verb = FAILED, "failed"
+    else:
+        return None
+    text = f"Task {settled.key} {verb}"
+    if settled.outputs_uri:
+        text += f": {settled.outputs_uri}"
+    elif settled.reason:
+        text += f": {settled.reason}"
+    return {
+        "event": event,
+        "text": text,
+        "task": settled.key,
+        "title": settled.title,
+        "status": settled.task_status.value,
+        "run_id": settled.run_id,
+        "execution_id": settled.execution_id,
+        "attempt": settled.attempt,
+        "exit_code": settled.exit_code,
+        "reason": settled.reason,
+        "outputs_uri": settled.outputs_uri,
+        "log_excerpt": settled.log_excerpt,
+        "agent": agent,
+        "at": datetime.now(UTC).isoformat(),
+    }
+
+
+class Notifier:
+    def __init__(
+        self, command: list[str] | None, webhook: str | None, timeout: float = 10.0
+    ) -> None:
+        self.command = resolve_argv(command) if command else None
+        self.webhook = webhook
+        self.timeout = timeout
+        self._pool: ThreadPoolExecutor | None = None
+        self._pending: set[Future[None]] = set()
+        self._lock = threading.Lock()
+
+    @property
+    def enabled(self) -> bool:
+        return bool(self.command or self.webhook)
+
+    def send(self, payload: dict[str, Any]) -> None:
+        """Deliver in the background; returns at once."""
+        if not self.enabled:
+            return
+        with self._lock:
+            if self._pool is None:
+                self._pool = ThreadPoolExecutor(max_workers=2, thread_name_prefix="notify")
+            future = self._pool.submit(self._deliver, payload)
+            self._pending.add(future)
+        future.add_done_callback(self._forget)
+
+    def _forget(self, future: Future[None]) -> None:
+        with self._lock:
+            self._pending.discard(future)
+
+    def _deliver(self, payload: dict[str, Any]) -> None:
+        body = json.dumps(payload).encode()
+        if self.command:
+            try:
+                done = subprocess.run(
+                    self.command,
+                    input=body,
+                    capture_output=True,
+                    timeout=self.timeout,
+                    check=False,
+                )
+                if done.returncode != 0:
+                    err = done.stderr.decode(errors="replace").strip()[-500:]
+                    log.warning(
+                        "notify command %s exited %s: %s", self.command[0], done.returncode, err
+                    )
+            except (OSError, subprocess.SubprocessError) as exc:
+                log.warning("notify command %s failed: %s", self.command[0], exc)
+        if self.webhook:
+            request = urllib.request.Request(
+                self.webhook,
+                data=body,
+                headers={"Content-Type": "application/json", "User-Agent": "orchestrator-tui"},
+                method="POST",
+            )
+            try:
+                with urllib.request.urlopen(request, timeout=self.timeout) as response:
+                    response.read(1024)
+            except Exception as exc:  # any failure of a hook is logged, never raised
+                log.warning("webhook %s failed: %s", self.webhook, exc)
+
+    def drain(self, timeout: float | None = None) -> None:
+        """Wait for deliveries in flight (at most `timeout` seconds each)."""
+        with self._lock:
+            pending = list(self._pending)
+        for future in pending:
+            try:
+                future.result(timeout=timeout)
+            except Exception as exc:
+                log.warning("notification not delivered: %s", exc)
+
+    def close(self) -> None:
+        self.drain(self.timeout)
+        if self._pool is not None:
+            self._pool.shutdown(wait=False)

@@ -1,0 +1,195 @@
+"""What every importer shares: the parsed result, the warning collector, and
+helpers that turn foreign records into validated plan tasks while naming the
+file, the record and the field of any problem.
+
+Importers are pure: they read files and return a `ParsedImport`; only
+`services.plans` writes, in one transaction.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
+from pathlib import Path
+from typing import Any
+
+from pydantic import ValidationError
+
+from ...domain.enums import Priority, TaskStatus
+from ...domain.errors import OrchestratorError, ValidationFailed
+from ...domain.plan import PlanSpec, PlanTask
+from ...domain.status_map import map_status
+
+Progress = Callable[[str, int, int], None]
+
+
+@dataclass
+class ParsedImport:
+    """A validated plan read from a foreign source, ready for `PlanService.load`."""
+
+    format: str
+    origin: str
+    plan: PlanSpec
+    #: plan key -> "file: record" for messages about that task
+    where: dict[str, str] = field(default_factory=dict)
+    warnings: list[str] = field(default_factory=list)
+    notices: list[str] = field(default_factory=list)
+
+
+class Issues:
+    """Warnings (imported anyway, unless strict) and notices (for information)."""
+
+    def __init__(self, strict: bool) -> None:
+        self.strict = strict
+        self.warnings: list[str] = []
+        self.notices: list[str] = []
+
+    def warn(self, message: str) -> None:
+        if self.strict:
+            raise ValidationFailed(f"{message} (refused by --strict)")
+        self.warnings.append(message)
+
+    def notice(self, message: str) -> None:
+        self.notices.append(message)
+
+
+def fail(where: str, field_name: str, message: str) -> ValidationFailed:
+    return ValidationFailed(f"{where}: {field_name}: {message}")
+
+
+_SLUG = re.compile(r"[^a-z0-9._-]+")
+
+
+def slug(text: str, limit: int = 40) -> str:
+    """A key-safe lower-case form of a name (`My Tag!` -> `my-tag`)."""
+    out = _SLUG.sub("-", text.strip().lower()).strip("-.")[:limit].strip("-.")
+    return out or "x"
+
+
+def source_name(fmt: str, path: Path) -> str:
+    """The `source` of every task imported from `path`: format and absolute path."""
+    text = f"{fmt}:{path.resolve()}"
+    return text if len(text) <= 200 else f"{fmt}:...{text[-(195 - len(fmt)) :]}"
+
+
+def status_at(word: Any, where: str, field_name: str, extra: dict[str, str] | None = None) -> str:
+    if not isinstance(word, str):
+        raise fail(where, field_name, f"expected a status word, got {word!r}")
+    try:
+        return map_status(word, extra).value
+    except OrchestratorError as exc:
+        raise fail(where, field_name, str(exc)) from None
+
+
+_PRIORITY_WORDS = {p.value: p for p in Priority} | {"urgent": Priority.CRITICAL}
+
+
+def priority_at(word: Any, where: str, field_name: str) -> str:
+    found = _PRIORITY_WORDS.get(str(word).strip().lower()) if word is not None else None
+    if found is None:
+        known = ", ".join(_PRIORITY_WORDS)
+        raise fail(where, field_name, f"unknown priority {word!r} (known: {known})")
+    return found.value
+
+
+def time_at(value: Any, where: str, field_name: str) -> datetime | None:
+    """An aware UTC datetime from a date, a datetime or an ISO 8601 text."""
+    if value is None or value == "":
+        return None
+    if isinstance(value, datetime):
+        return value if value.tzinfo else value.replace(tzinfo=UTC)
+    if isinstance(value, date):
+        return datetime(value.year, value.month, value.day, tzinfo=UTC)
+    if isinstance(value, str):
+        text = value.strip().replace("Z", "+00:00")
+        try:
+            parsed = datetime.fromisoformat(text)
+        except ValueError:
+            raise fail(where, field_name, f"{value!r} is not a date or time") from None
+        return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+    raise fail(where, field_name, f"{value!r} is not a date or time")
+
+
+def jsonable(value: Any) -> Any:
+    """YAML values made JSON-safe (dates become ISO text) for the `extra` column."""
+    if isinstance(value, dict):
+        return {str(k): jsonable(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [jsonable(v) for v in value]
+    if isinstance(value, datetime | date):
+        return value.isoformat()
+    return value
+
+
+def make_task(data: dict[str, Any], where: str) -> PlanTask:
+    """A validated PlanTask; a bad value names the record and the field."""
+    try:
+        return PlanTask.model_validate(data)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        name = ".".join(str(p) for p in first["loc"]) or "record"
+        more = f" (and {exc.error_count() - 1} more problems)" if exc.error_count() > 1 else ""
+        raise fail(where, name, f"{first['msg']}{more}") from None
+
+
+def make_plan(name: str, tasks: list[PlanTask], **more: Any) -> PlanSpec:
+    return PlanSpec.model_construct(
+        version=1,
+        name=name,
+        description=more.get("description", ""),
+        agents=more.get("agents", []),
+        tasks=tasks,
+    )
+
+
+def with_prefix(parsed: ParsedImport, prefix: str | None) -> ParsedImport:
+    """Every key (and reference to one) with `PREFIX-` in front."""
+    if not prefix:
+        return parsed
+    head = slug(prefix, 20) + "-"
+    mine = {t.key for t in parsed.plan.tasks}
+
+    def move(key: str | None) -> str | None:
+        return head + key if key in mine else key
+
+    tasks = []
+    for task in parsed.plan.tasks:
+        deps = [r.model_copy(update={"key": move(r.key)}) for r in task.depends_on]
+        data = {"key": move(task.key), "depends_on": deps}
+        if task.parent:
+            data["parent"] = move(task.parent)
+        moved = task.model_copy(update=data)
+        moved.__pydantic_fields_set__ = set(task.model_fields_set)
+        tasks.append(moved)
+    parsed.plan = parsed.plan.model_copy(update={"tasks": tasks})
+    parsed.where = {move(k) or k: v for k, v in parsed.where.items()}
+    return parsed
+
+
+def done_or(status: str, fallback: TaskStatus) -> str:
+    """`done` stays done; anything else becomes `fallback` (drafts, archives)."""
+    return status if status == TaskStatus.DONE.value else fallback.value
+
+
+def break_finished_cycles(records: list[tuple[dict[str, Any], str]], issues: Issues) -> None:
+    """Refuse a dependency cycle, unless every task on it is done: such a
+    cycle can hold nothing back, so its closing link is dropped with a
+    warning (task-master files in the wild have them). `records` are
+    (plan-task data with resolved `depends_on` keys, record label)."""
+    from ...domain.graph import find_cycle
+
+    by_key = {data["key"]: (data, where) for data, where in records}
+    graph = {key: list(data.get("depends_on", [])) for key, (data, _) in by_key.items()}
+    while cycle := find_cycle(graph):
+        data, where = by_key[cycle[0]]
+        chain = " -> ".join(cycle)
+        if any(by_key[k][0].get("status") != TaskStatus.DONE.value for k in cycle[:-1]):
+            raise fail(where, "dependencies", f"dependency cycle: {chain}")
+        issues.warn(
+            f"{where}: dependencies: cycle among finished tasks ({chain}); "
+            f"the link {cycle[0]} -> {cycle[1]} is not imported"
+        )
+        graph[cycle[0]].remove(cycle[1])
+        data["depends_on"] = graph[cycle[0]]

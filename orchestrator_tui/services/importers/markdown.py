@@ -1,0 +1,87 @@
+"""Markdown task files: YAML frontmatter between `---` lines, then a body made
+of `## Heading` sections, with or without `<!-- SECTION:...:BEGIN -->` markers."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from ...domain.errors import ValidationFailed
+from ..safe_yaml import load_yaml
+
+_MARKER = re.compile(r"^\s*<!--\s*[A-Z_]+(?::[A-Z_]+)*:(?:BEGIN|END)\s*-->\s*$")
+_HEADING = re.compile(r"^##\s+(.+?)\s*#*\s*$")
+_FENCE = re.compile(r"^\s*(```|~~~)")
+_CHECKBOX = re.compile(r"^\s*[-*+]\s+\[([ xX])\]\s+(?:#\d+\s+)?(.*\S)\s*$")
+# `key: @value` and `- @value`: `@` cannot start a plain YAML scalar, but
+# Backlog.md writes assignees that way (its own reader quotes them first).
+_AT_VALUE = re.compile(r"^(\s*(?:-\s+|[A-Za-z_][\w-]*:\s+))(@[^\n]*?)\s*$")
+_AT_FLOW = re.compile(r"^(\s*[A-Za-z_][\w-]*:\s*)\[([^\]\n]*@[^\]\n]*)\]\s*$")
+
+
+def split_frontmatter(text: str) -> tuple[str, str] | None:
+    """(frontmatter, body), or None when the file has no frontmatter."""
+    text = text.lstrip("\ufeff")
+    if not text.startswith("---"):
+        return None
+    lines = text.splitlines(keepends=True)
+    if lines[0].strip() != "---":
+        return None
+    for index in range(1, len(lines)):
+        if lines[index].strip() in ("---", "..."):
+            return "".join(lines[1:index]), "".join(lines[index + 1 :])
+    return None
+
+
+def _quote(value: str) -> str:
+    return "'" + value.replace("'", "''") + "'"
+
+
+def quote_at_values(frontmatter: str) -> str:
+    out = []
+    for line in frontmatter.splitlines():
+        if m := _AT_VALUE.match(line):
+            line = m.group(1) + _quote(m.group(2))
+        elif m := _AT_FLOW.match(line):
+            items = [i.strip() for i in m.group(2).split(",")]
+            quoted = [_quote(i) if i.startswith("@") else i for i in items]
+            line = f"{m.group(1)}[{', '.join(quoted)}]"
+        out.append(line)
+    return "\n".join(out)
+
+
+def read_frontmatter(frontmatter: str, origin: str) -> dict[str, Any]:
+    data = load_yaml(quote_at_values(frontmatter), f"{origin}: frontmatter")
+    if data is None:
+        return {}
+    if not isinstance(data, dict):
+        raise ValidationFailed(f"{origin}: frontmatter: expected a mapping of fields")
+    return data
+
+
+def sections(body: str) -> tuple[str, dict[str, str]]:
+    """(text before the first heading, {heading: text}) with markers removed."""
+    pre: list[str] = []
+    found: dict[str, list[str]] = {}
+    current = pre
+    fenced = False
+    for line in body.splitlines():
+        if _FENCE.match(line):
+            fenced = not fenced
+        if not fenced:
+            if _MARKER.match(line):
+                continue
+            if m := _HEADING.match(line):
+                current = found.setdefault(m.group(1).strip(), [])
+                continue
+        current.append(line)
+    return "\n".join(pre).strip(), {k: "\n".join(v).strip() for k, v in found.items()}
+
+
+def checkboxes(text: str) -> list[tuple[bool, str]]:
+    """`- [x] #1 text` lines as (checked, text)."""
+    return [
+        (m.group(1) != " ", m.group(2))
+        for line in text.splitlines()
+        if (m := _CHECKBOX.match(line))
+    ]

@@ -1,0 +1,237 @@
+"""task-master's `tasks.json`: the tagged form (`{"tag": {"tasks": [...],
+"metadata": {...}}, ...}`) and the legacy form (`{"tasks": [...]}`, read as
+tag `master`).
+
+Keys: `<tag>-<id>` for a task and `<tag>-<id>.<sub>` for a subtask (tag made
+key-safe: `master-12`, `master-12.3`, `tm-core-phase-1-4`); external ids are
+`<tag>/<id>` and `<tag>/<id>.<sub>`. Every task carries its tag in `tags`.
+
+Dependencies are numbers or strings. In a task, `7` is task 7 and `"7.2"`
+subtask 2 of task 7; in a subtask a bare number is a sibling subtask. Fields
+we have no column for (details, testStrategy, complexity, ...) go to `extra`
+unchanged, with `extra["_taskmaster"]` remembering the original id, status
+and dependency words, field order and tag metadata so export writes the same
+file back.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from pathlib import Path
+from typing import Any
+
+from ...domain.enums import Complexity
+from ..safe_yaml import load_json, read_text
+from .common import (
+    Issues,
+    ParsedImport,
+    break_finished_cycles,
+    fail,
+    make_plan,
+    make_task,
+    priority_at,
+    slug,
+    source_name,
+    status_at,
+    time_at,
+)
+
+FORMAT = "task-master"
+RESERVED = "_taskmaster"
+#: Record fields that have a column of ours; every other field goes to `extra`.
+MAPPED = ("id", "title", "description", "status", "priority", "dependencies", "subtasks")
+
+
+def looks_like(data: Any) -> bool:
+    if not isinstance(data, dict) or not data:
+        return False
+    if isinstance(data.get("tasks"), list):
+        return all(isinstance(t, dict) and "id" in t for t in data["tasks"][:5])
+    return all(isinstance(v, dict) and isinstance(v.get("tasks"), list) for v in data.values())
+
+
+def _complexity(score: Any) -> str | None:
+    if isinstance(score, bool) or not isinstance(score, int | float):
+        return None
+    if score <= 3:
+        return Complexity.LOW.value
+    if score <= 6:
+        return Complexity.MEDIUM.value
+    return Complexity.HIGH.value if score <= 8 else Complexity.VERY_HIGH.value
+
+
+def _id_text(value: Any, where: str) -> str:
+    if isinstance(value, bool) or not isinstance(value, int | str) or str(value).strip() == "":
+        raise fail(where, "id", f"expected a number or a string, got {value!r}")
+    return str(value).strip()
+
+
+class _Tag:
+    """One tag's tasks, read into plan-task dicts before references resolve."""
+
+    def __init__(self, name: str, origin: str, source: str, issues: Issues) -> None:
+        self.name, self.origin, self.source, self.issues = name, origin, source, issues
+        self.prefix = slug(name)
+        self.tops: dict[str, str] = {}  # task id -> key
+        self.subs: dict[tuple[str, str], str | None] = {}  # (id, sub) -> key; None: ambiguous
+        self.records: list[tuple[dict[str, Any], list[Any], str | None, str]] = []
+
+    def read(self, tasks: Any, metadata: Any) -> None:
+        if not isinstance(tasks, list):
+            raise fail(f"{self.origin}: tag {self.name!r}", "tasks", "expected a list of tasks")
+        for index, record in enumerate(tasks):
+            where = f"{self.origin}: tag {self.name!r}, tasks[{index}]"
+            if not isinstance(record, dict):
+                raise fail(where, "record", "expected an object")
+            tid = _id_text(record.get("id"), where)
+            where = f"{where} (id {tid})"
+            if tid in self.tops:
+                raise fail(where, "id", f"duplicate task id {tid} in tag {self.name!r}")
+            key = f"{self.prefix}-{slug(tid, 20)}"
+            self.tops[tid] = key
+            first = metadata if index == 0 and metadata is not None else None
+            self._record(record, key, f"{self.name}/{tid}", None, None, where, first)
+            subtasks = record.get("subtasks")
+            if subtasks is None:
+                continue
+            if not isinstance(subtasks, list):
+                raise fail(where, "subtasks", "expected a list")
+            counts = Counter(
+                _id_text(s.get("id"), f"{where}, subtasks[{j}]") if isinstance(s, dict) else ""
+                for j, s in enumerate(subtasks)
+            )
+            seen: Counter[str] = Counter()
+            for j, sub in enumerate(subtasks):
+                swhere = f"{where}, subtasks[{j}]"
+                if not isinstance(sub, dict):
+                    raise fail(swhere, "record", "expected an object")
+                sid = _id_text(sub.get("id"), swhere)
+                swhere = f"{swhere} (id {tid}.{sid})"
+                seen[sid] += 1
+                skey = f"{key}.{slug(sid, 20)}"
+                ext = f"{self.name}/{tid}.{sid}"
+                if counts[sid] > 1:
+                    if seen[sid] == 1:
+                        self.issues.warn(
+                            f"{where}: subtasks: {counts[sid]} subtasks share id {sid}; "
+                            f"imported as {skey}, {skey}-2, ... (a dependency on {tid}.{sid} "
+                            "would be ambiguous)"
+                        )
+                    if seen[sid] > 1:
+                        skey, ext = f"{skey}-{seen[sid]}", f"{ext}#{seen[sid]}"
+                    self.subs[(tid, sid)] = None
+                else:
+                    self.subs[(tid, sid)] = skey
+                self._record(sub, skey, ext, key, tid, swhere, None)
+
+    def _record(
+        self,
+        record: dict[str, Any],
+        key: str,
+        ext: str,
+        parent: str | None,
+        parent_id: str | None,
+        where: str,
+        metadata: Any,
+    ) -> None:
+        title = record.get("title")
+        if not isinstance(title, str) or not title.strip():
+            raise fail(where, "title", "missing or empty")
+        deps = record.get("dependencies")
+        if deps is None:
+            deps = []
+        if not isinstance(deps, list):
+            raise fail(where, "dependencies", f"expected a list, got {deps!r}")
+        extra = {k: v for k, v in record.items() if k not in MAPPED}
+        memo: dict[str, Any] = {"id": record.get("id"), "fields": list(record), "tag": self.name}
+        if "dependencies" in record:
+            memo["dependencies"] = record["dependencies"]
+        data: dict[str, Any] = {
+            "key": key,
+            "title": title,
+            "tags": [self.name],
+            "source": self.source,
+            "external_id": ext,
+        }
+        if "description" in record:
+            if not isinstance(record["description"], str | None):
+                raise fail(where, "description", "expected text")
+            data["description"] = record["description"] or ""
+        if "status" in record:
+            data["status"] = status_at(record["status"], where, "status")
+            memo["status"] = record["status"]
+        if record.get("priority") is not None:
+            data["priority"] = priority_at(record["priority"], where, "priority")
+            memo["priority"] = record["priority"]
+        if (level := _complexity(record.get("complexity"))) is not None:
+            data["complexity"] = level
+        if isinstance(record.get("updatedAt"), str):
+            data["updated"] = time_at(record["updatedAt"], where, "updatedAt")
+        if parent:
+            data["parent"] = parent
+        if metadata is not None:
+            memo["tag_info"] = metadata
+        data["extra"] = {**extra, RESERVED: memo}
+        self.records.append((data, deps, parent_id, where))
+
+    def resolve(self, token: Any, parent_id: str | None, where: str) -> str | None:
+        if isinstance(token, bool) or not isinstance(token, int | str):
+            raise fail(where, "dependencies", f"{token!r} is not a task id")
+        text = str(token).strip()
+        if "." in text:
+            head, _, tail = text.partition(".")
+            pair = (head, tail)
+        elif parent_id is not None:
+            pair = (parent_id, text)
+        else:
+            return self.tops.get(text)
+        if pair in self.subs and self.subs[pair] is None:
+            raise fail(where, "dependencies", f"{text!r} is ambiguous: several subtasks have id")
+        return self.subs.get(pair)
+
+    def resolved(self) -> list[tuple[dict[str, Any], str]]:
+        """Each record's plan-task data with `depends_on` resolved to keys."""
+        out = []
+        for data, deps, parent_id, where in self.records:
+            refs: list[str] = []
+            for token in deps:
+                key = self.resolve(token, parent_id, where)
+                if key is None:
+                    self.issues.warn(
+                        f"{where}: dependencies: no task {token!r} in tag {self.name!r}; "
+                        "kept in the file's words for export, not linked"
+                    )
+                elif key == data["key"]:
+                    raise fail(where, "dependencies", "a task cannot depend on itself")
+                elif key not in refs:
+                    refs.append(key)
+            data["depends_on"] = refs
+            out.append((data, where))
+        return out
+
+
+def parse(path: Path, issues: Issues, progress: Any = None) -> ParsedImport:
+    origin = str(path)
+    data = load_json(read_text(path), origin)
+    if not looks_like(data):
+        raise fail(origin, "top level", "not a task-master file (no `tasks` list or tags)")
+    legacy = isinstance(data.get("tasks"), list)
+    tags = {"master": data} if legacy else data
+    source = source_name(FORMAT, path)
+    records: list[tuple[dict[str, Any], str]] = []
+    for name, body in tags.items():
+        tag = _Tag(name, origin, source, issues)
+        metadata = body.get("metadata")
+        tag.read(body.get("tasks"), {"legacy": True} if legacy else {"metadata": metadata})
+        records += tag.resolved()
+    before = {data["key"]: list(data["depends_on"]) for data, _ in records}
+    break_finished_cycles(records, issues)
+    for data, _ in records:
+        if dropped := [k for k in before[data["key"]] if k not in data["depends_on"]]:
+            data["extra"][RESERVED]["unlinked"] = dropped
+    tasks = [make_task(data, where) for data, where in records]
+    where_of = {data["key"]: where.removeprefix(f"{origin}: ") for data, where in records}
+    if progress:
+        progress("read", len(tasks), len(tasks))
+    plan = make_plan(path.stem, tasks)
+    return ParsedImport(FORMAT, origin, plan, where_of, issues.warnings, issues.notices)

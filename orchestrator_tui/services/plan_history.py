@@ -1,0 +1,141 @@
+"""Writing a plan task's history (runs with logs, progress, notes, shared
+context, participants, feedback) for tasks a plan load has just created."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+
+import yaml
+from sqlalchemy import Connection
+
+from ..domain.plan import PlanSpec, PlanTask, resolve_time
+from ..store.tables import (
+    Agent,
+    Feedback,
+    LogLine,
+    Note,
+    Participant,
+    ProgressRecord,
+    Run,
+    TaskContext,
+)
+
+
+def write_agents(conn: Connection, plan: PlanSpec, now: datetime, known: set[str]) -> int:
+    """Register the plan's agents that are not registered yet; how many were new."""
+    added = 0
+    for agent in plan.agents:
+        if agent.name in known:
+            continue
+        conn.execute(
+            Agent.__table__.insert().values(
+                name=agent.name,
+                agent_type=agent.type.value,
+                capabilities=agent.capabilities,
+                status="active" if agent.last_heartbeat else "idle",
+                last_heartbeat=resolve_time(agent.last_heartbeat, now),
+                registered_at=now,
+                meta={},
+            )
+        )
+        known.add(agent.name)
+        added += 1
+    return added
+
+
+def has_history(task: PlanTask) -> bool:
+    return bool(
+        task.runs
+        or task.progress_history
+        or task.notes
+        or task.context is not None
+        or task.participants
+        or task.feedback
+    )
+
+
+def write_history(
+    conn: Connection, task: PlanTask, task_id: int, now: datetime, actor: str
+) -> tuple[int, int]:
+    """Insert one new task's history; (runs, log lines) written."""
+    runs = lines = 0
+    for attempt, run in enumerate(task.runs, start=1):
+        started = resolve_time(run.started, now)
+        run_id = conn.execute(
+            Run.__table__.insert().values(
+                execution_id=str(uuid.uuid4()),
+                task_id=task_id,
+                agent=run.agent,
+                attempt=attempt,
+                status=run.status.value,
+                command=task.command.argv if task.command else None,
+                started_at=started,
+                ended_at=resolve_time(run.ended, now),
+                exit_code=run.exit_code,
+                outputs=run.outputs,
+                outputs_uri=run.outputs_uri,
+                error=run.error,
+                log_excerpt="\n".join(text for _, text in run.lines()[-10:]) or None,
+            )
+        ).inserted_primary_key[0]
+        log_rows = [
+            {
+                "run_id": run_id,
+                "seq": seq,
+                "stream": stream.value,
+                "text": text,
+                "created_at": started,
+            }
+            for seq, (stream, text) in enumerate(run.lines())
+        ]
+        if log_rows:
+            conn.execute(LogLine.__table__.insert(), log_rows)
+        runs += 1
+        lines += len(log_rows)
+    for entry in task.progress_history:
+        conn.execute(
+            ProgressRecord.__table__.insert().values(
+                task_id=task_id,
+                percent=entry.percent,
+                message=entry.message,
+                actor=entry.by,
+                created_at=resolve_time(entry.at, now),
+            )
+        )
+    for author, body in task.notes.items():
+        conn.execute(
+            Note.__table__.insert().values(
+                task_id=task_id, author=author, body=body, updated_at=now
+            )
+        )
+    if task.context is not None:
+        conn.execute(
+            TaskContext.__table__.insert().values(
+                task_id=task_id,
+                yaml_text=yaml.safe_dump(task.context, sort_keys=False, allow_unicode=True),
+                updated_by=actor,
+                updated_at=now,
+            )
+        )
+    for person in task.participants:
+        conn.execute(
+            Participant.__table__.insert().values(
+                task_id=task_id,
+                agent=person.agent,
+                role=person.role,
+                joined_at=resolve_time(person.joined, now) or now,
+            )
+        )
+    for fb in task.feedback:
+        conn.execute(
+            Feedback.__table__.insert().values(
+                task_id=task_id,
+                quality=fb.quality,
+                timeliness=fb.timeliness,
+                notes=fb.notes,
+                actor=fb.by,
+                created_at=resolve_time(fb.at, now) or now,
+            )
+        )
+    return runs, lines

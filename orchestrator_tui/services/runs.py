@@ -1,0 +1,469 @@
+"""Runs of task commands: claiming with a lease, renewing it, storing log lines,
+finishing, reclaiming the runs of runners that died, and cancelling.
+
+A claim is one compare-and-set that moves a ready task from `pending` to
+`in_progress` and writes the lease (owner and expiry) in the same statement, so
+of any number of runners exactly one wins a task. Every later write a runner
+makes about the task is guarded by the same lease: a runner whose lease expired
+(and was reclaimed) or whose run was cancelled cannot complete the task.
+
+Lease renewals and log lines are not audit events: renewals change nothing a
+person sees, and log lines are their own append-only, sequenced record (poll
+`queries.log_lines(run_id, after_seq)` to follow them).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import Connection, Row, and_, func, select, update
+
+from ..domain.enums import EventKind, LogStream, RunStatus, TaskStatus
+from ..domain.errors import Conflict, DependenciesUnfinished, InvalidTransition, NotFound
+from ..domain.models import RunView
+from ..store.tables import LogLine, Run, Task
+from . import run_batch
+from .base import (
+    ServiceContext,
+    T,
+    find_task,
+    record_event,
+    unfinished_blocker_keys,
+    unfinished_blockers_expr,
+)
+from .run_model import (
+    MACHINE_TYPES,
+    Claim,
+    Outlook,
+    RetryPolicy,
+    RunResult,
+    Settled,
+    _serves,
+    all_blockers_done,
+    claimable,
+    has_command,
+)
+from .tasks import TaskService
+from .views import run_view
+
+__all__ = [
+    "MACHINE_TYPES",
+    "Claim",
+    "Outlook",
+    "RetryPolicy",
+    "RunResult",
+    "RunService",
+    "Settled",
+]
+
+S = TaskStatus
+R = Run.__table__.c
+
+
+class RunService:
+    def __init__(self, ctx: ServiceContext) -> None:
+        self.ctx = ctx
+        self._tasks = TaskService(ctx)
+
+    # -- claiming ---------------------------------------------------------------
+
+    def claim(
+        self,
+        owner: str,
+        lease_seconds: float,
+        limit: int = 1,
+        agent_types: Sequence[str] | None = MACHINE_TYPES,
+        key: str | None = None,
+    ) -> list[Claim]:
+        """Take up to `limit` ready tasks (or the task `key`, on demand) for `owner`.
+
+        Returns what was won; racing runners each get different tasks.
+        """
+        if limit <= 0:
+            return []
+        now = self.ctx.now()
+        with self.ctx.db.write() as conn:
+            if key is not None:
+                rows = [self._on_demand(conn, key)]
+            else:
+                rows = run_batch.candidates(conn, now, limit, agent_types)
+            claims = run_batch.take(conn, self.ctx, rows, owner, lease_seconds, now)
+            if key is not None and not claims:
+                raise Conflict(f"{key} was taken or changed meanwhile; nothing was started")
+            return claims
+
+    def _on_demand(self, conn: Connection, key: str) -> Row[Any]:
+        row = find_task(conn, key)
+        if row.command is None:
+            raise InvalidTransition(f"{key} has no command to run")
+        if S(row.status) not in (S.PENDING, S.FAILED):
+            raise InvalidTransition(f"{key} is {row.status}: only pending or failed tasks run")
+        blockers = conn.execute(select(unfinished_blockers_expr(row.id))).scalar_one()
+        if blockers:
+            raise DependenciesUnfinished(key, unfinished_blocker_keys(conn, row.id))
+        return row
+
+    # -- while running -------------------------------------------------------------
+
+    def renew(self, owner: str, lease_seconds: float) -> set[int]:
+        """Extend every lease `owner` still holds; the ids of those tasks."""
+        now = self.ctx.now()
+        held = and_(T.lease_owner == owner, T.status == S.IN_PROGRESS.value)
+        with self.ctx.db.write() as conn:
+            conn.execute(
+                update(Task.__table__)
+                .where(held)
+                .values(lease_expires_at=now + timedelta(seconds=lease_seconds))
+            )
+            return set(conn.execute(select(T.id).where(held)).scalars())
+
+    def held(self, owner: str, task_ids: Iterable[int]) -> set[int]:
+        """Which of these tasks `owner` still holds (read-only: cheap to poll)."""
+        ids = list(task_ids)
+        if not ids:
+            return set()
+        with self.ctx.db.read() as conn:
+            rows = conn.execute(
+                select(T.id).where(
+                    T.id.in_(ids), T.lease_owner == owner, T.status == S.IN_PROGRESS.value
+                )
+            )
+            return set(rows.scalars())
+
+    def append_lines(self, rows: Sequence[tuple[int, int, LogStream | str, str, datetime]]) -> None:
+        """Store log lines (run id, seq, stream, text, time) in one transaction."""
+        if not rows:
+            return
+        values = [
+            {"run_id": r, "seq": seq, "stream": str(stream), "text": text, "created_at": at}
+            for r, seq, stream, text, at in rows
+        ]
+        with self.ctx.db.write() as conn:
+            conn.execute(LogLine.__table__.insert(), values)
+
+    # -- finishing -----------------------------------------------------------------
+
+    def finish(
+        self, owner: str, results: Sequence[RunResult], policy: RetryPolicy | None = None
+    ) -> list[Settled]:
+        """Close runs and move their tasks on, in one transaction.
+
+        Exit 0 completes the task (awaiting approval when it requires one); a
+        failure retries after a backoff while attempts remain, then fails the
+        task; a timeout fails it; a release hands it back to `pending`. Each
+        task write is guarded by the lease: if `owner` no longer holds it, only
+        the run record is completed and the task is left alone.
+        """
+        if not results:
+            return []
+        policy = policy or RetryPolicy()
+        now = self.ctx.now()
+        with self.ctx.db.write() as conn:
+            return self._finish(conn, owner, results, policy, now)
+
+    def _finish(
+        self,
+        conn: Connection,
+        owner: str,
+        results: Sequence[RunResult],
+        policy: RetryPolicy,
+        now: datetime,
+    ) -> list[Settled]:
+        task_ids = [r.task_id for r in results]
+        tasks, runs = run_batch.finishing(conn, task_ids, [r.run_id for r in results])
+        held = run_batch.release(conn, owner, task_ids)
+        events = run_batch.Events(self.ctx, now)
+        closings: list[dict[str, Any]] = []
+        moves: list[tuple[Row[Any], TaskStatus, str, datetime | None]] = []
+        judged: list[tuple[RunResult, str, datetime | None] | None] = []
+        for res in results:
+            task = tasks[res.task_id]
+            if task.id not in held:
+                self._close_late(conn, res, task.id, now)
+                judged.append(None)
+                continue
+            status, reason, retry_at = self._judge(task, res, policy, now)
+            closings.append(_closing(res, now))
+            started = runs[res.run_id].started_at
+            events.add(
+                EventKind.RUN_FINISHED,
+                task.id,
+                {
+                    "message": f"run {res.run_id} {res.status.value}"
+                    + (f" (exit {res.exit_code})" if res.exit_code is not None else ""),
+                    "status": res.status.value,
+                    "exit_code": res.exit_code,
+                    "duration_seconds": (now - started).total_seconds() if started else None,
+                },
+                res.run_id,
+            )
+            moves.append((task, status, reason, retry_at))
+            judged.append((res, reason, retry_at))
+        run_batch.close_runs(conn, closings)
+        targets = run_batch.move_tasks(conn, events, moves)
+        events.write(conn)
+        settled = []
+        for res, verdict in zip(results, judged, strict=True):
+            task = tasks[res.task_id]
+            base = {
+                "task_id": task.id,
+                "key": task.key,
+                "title": task.title,
+                "run_id": res.run_id,
+                "run_status": res.status,
+                "attempt": task.attempts,
+                "exit_code": res.exit_code,
+                "outputs_uri": res.outputs_uri,
+                "log_excerpt": res.log_excerpt,
+                "execution_id": runs[res.run_id].execution_id,
+            }
+            if verdict is None:
+                settled.append(Settled(task_status=None, reason="lease lost", **base))
+            else:
+                _, reason, retry_at = verdict
+                settled.append(
+                    Settled(task_status=targets[task.id], reason=reason, retry_at=retry_at, **base)
+                )
+        return settled
+
+    @staticmethod
+    def _judge(
+        task: Row[Any], res: RunResult, policy: RetryPolicy, now: datetime
+    ) -> tuple[TaskStatus, str, datetime | None]:
+        """The task's next status, the reason, and when to retry (if at all)."""
+        if res.release:
+            return S.PENDING, res.error or "runner stopped; handed back", None
+        if res.status is RunStatus.SUCCEEDED:
+            return S.DONE, "", None
+        why = res.error or (
+            f"exit code {res.exit_code}" if res.exit_code is not None else res.status.value
+        )
+        retry = res.status is RunStatus.FAILED and res.retryable
+        if retry and task.attempts <= task.max_retries:
+            delay = policy.delay(task.attempts)
+            retry_at = now + timedelta(seconds=delay)
+            total = task.max_retries + 1
+            return S.PENDING, f"{why}; retry {task.attempts + 1} of {total} in {delay:g}s", retry_at
+        if res.status is RunStatus.FAILED and task.attempts > 1:
+            why += f" after {task.attempts} attempts"
+        return S.FAILED, why, None
+
+    def _close_late(self, conn: Connection, res: RunResult, task_id: int, now: datetime) -> None:
+        """The lease was gone at the end: someone cancelled, reset or reclaimed the task.
+
+        Add what only this runner knows (exit code, outputs, excerpt) to the run;
+        close it if nobody did.
+        """
+        conn.execute(
+            update(Run.__table__)
+            .where(R.id == res.run_id, R.exit_code.is_(None))
+            .values(
+                exit_code=res.exit_code,
+                outputs=res.outputs,
+                outputs_uri=res.outputs_uri,
+                log_excerpt=res.log_excerpt,
+            )
+        )
+        closed = conn.execute(
+            update(Run.__table__)
+            .where(R.id == res.run_id, R.status == RunStatus.RUNNING.value)
+            .values(
+                status=res.status.value,
+                ended_at=now,
+                error=res.error or "the task was changed by someone else while it ran",
+            )
+        )
+        if closed.rowcount == 1:
+            record_event(
+                conn,
+                self.ctx,
+                EventKind.RUN_FINISHED,
+                task_id,
+                {
+                    "message": f"run {res.run_id} {res.status.value}; task changed meanwhile",
+                    "status": res.status.value,
+                    "exit_code": res.exit_code,
+                },
+                run_id=res.run_id,
+            )
+
+    # -- runners that died, and people who cancel ------------------------------------
+
+    def reclaim_expired(self, policy: RetryPolicy | None = None) -> list[Settled]:
+        """Mark runs whose runner's lease expired as lost; retry or fail their tasks."""
+        policy = policy or RetryPolicy()
+        now = self.ctx.now()
+        settled: list[Settled] = []
+        with self.ctx.db.write() as conn:
+            rows = conn.execute(
+                select(
+                    T.id,
+                    T.key,
+                    T.title,
+                    T.status,
+                    T.requires_approval,
+                    T.attempts,
+                    T.max_retries,
+                    T.lease_owner,
+                    T.lease_expires_at,
+                ).where(
+                    T.status == S.IN_PROGRESS.value,
+                    T.lease_owner.is_not(None),
+                    T.lease_expires_at < now,
+                )
+            ).all()
+            for task in rows:
+                gone = conn.execute(
+                    update(Task.__table__)
+                    .where(
+                        T.id == task.id,
+                        T.status == S.IN_PROGRESS.value,
+                        T.lease_owner == task.lease_owner,
+                        T.lease_expires_at == task.lease_expires_at,
+                    )
+                    .values(lease_owner=None, lease_expires_at=None)
+                )
+                if gone.rowcount == 1:
+                    settled.append(self._lost(conn, task, policy, now))
+        return settled
+
+    def _lost(
+        self, conn: Connection, task: Row[Any], policy: RetryPolicy, now: datetime
+    ) -> Settled:
+        why = f"lease of {task.lease_owner} expired at {task.lease_expires_at:%H:%M:%S} UTC"
+        open_runs = conn.execute(
+            select(R.id, R.execution_id)
+            .where(R.task_id == task.id, R.status == RunStatus.RUNNING.value)
+            .order_by(R.id)
+        ).all()
+        run_id = open_runs[-1].id if open_runs else None
+        for run in open_runs:
+            conn.execute(
+                update(Run.__table__)
+                .where(R.id == run.id)
+                .values(status=RunStatus.LOST.value, ended_at=now, error=why)
+            )
+        record_event(
+            conn,
+            self.ctx,
+            EventKind.RUN_LOST,
+            task.id,
+            {"message": f"run lost: {why}", "owner": task.lease_owner},
+            run_id=run_id,
+        )
+        res = RunResult(run_id=run_id or 0, task_id=task.id, status=RunStatus.FAILED, error=why)
+        status, reason, retry_at = self._judge(task, res, policy, now)
+        if retry_at is not None:
+            conn.execute(update(Task.__table__).where(T.id == task.id).values(retry_after=retry_at))
+        moved = self._tasks._move(conn, task, status, reason=reason)
+        return Settled(
+            task_id=task.id,
+            key=task.key,
+            title=task.title,
+            run_id=run_id,
+            run_status=RunStatus.LOST,
+            task_status=moved,
+            reason=reason,
+            retry_at=retry_at,
+            attempt=task.attempts,
+            execution_id=open_runs[-1].execution_id if open_runs else None,
+        )
+
+    def cancel(self, key: str, reason: str | None = None) -> RunView:
+        """Stop a task's running run: the run is cancelled and the task fails.
+
+        The runner holding it notices within its poll interval that the lease is
+        gone and kills the process group (SIGTERM, then SIGKILL).
+        """
+        now = self.ctx.now()
+        why = f"run cancelled by {self.ctx.actor}" + (f": {reason}" if reason else "")
+        with self.ctx.db.write() as conn:
+            task = find_task(conn, key)
+            run = conn.execute(
+                select(Run.__table__)
+                .where(R.task_id == task.id, R.status == RunStatus.RUNNING.value)
+                .order_by(R.id.desc())
+                .limit(1)
+            ).first()
+            if run is None or S(task.status) is not S.IN_PROGRESS:
+                raise NotFound(f"{key} has no running run to cancel (it is {task.status})")
+            conn.execute(
+                update(Task.__table__)
+                .where(T.id == task.id)
+                .values(lease_owner=None, lease_expires_at=None, retry_after=None)
+            )
+            conn.execute(
+                update(Run.__table__)
+                .where(R.id == run.id)
+                .values(status=RunStatus.CANCELLED.value, ended_at=now, error=why)
+            )
+            record_event(
+                conn,
+                self.ctx,
+                EventKind.RUN_FINISHED,
+                task.id,
+                {"message": f"run {run.id} cancelled", "status": RunStatus.CANCELLED.value},
+                run_id=run.id,
+            )
+            self._tasks._move(conn, task, S.FAILED, reason=why)
+            closed = conn.execute(select(Run.__table__).where(R.id == run.id)).one()
+            return run_view(closed, key, 0)
+
+    # -- reading --------------------------------------------------------------------
+
+    def outlook(self, agent_types: Sequence[str] | None = MACHINE_TYPES) -> Outlook:
+        """Ready tasks, the next scheduled retry, and live leases of any runner."""
+        now = self.ctx.now()
+        with self.ctx.db.read() as conn:
+            ready = conn.execute(
+                select(func.count()).select_from(Task.__table__).where(claimable(now, agent_types))
+            ).scalar_one()
+            next_retry = conn.execute(
+                select(func.min(T.retry_after)).where(
+                    T.status == S.PENDING.value,
+                    has_command(),
+                    T.retry_after > now,
+                    _serves(agent_types),
+                    all_blockers_done(T.id),
+                )
+            ).scalar()
+            leased = conn.execute(
+                select(func.count())
+                .select_from(Task.__table__)
+                .where(T.status == S.IN_PROGRESS.value, T.lease_owner.is_not(None))
+            ).scalar_one()
+        return Outlook(ready=ready, next_retry_at=next_retry, leased=leased)
+
+    def retry_at(self, key: str) -> datetime | None:
+        """When a pending task's next attempt is due, if one is scheduled."""
+        with self.ctx.db.read() as conn:
+            row = find_task(conn, key)
+            return row.retry_after if S(row.status) is S.PENDING else None
+
+    def run(self, run_id: int) -> RunView:
+        with self.ctx.db.read() as conn:
+            row = conn.execute(select(Run.__table__).where(R.id == run_id)).first()
+            if row is None:
+                raise NotFound(f"no run {run_id}")
+            key = conn.execute(select(T.key).where(T.id == row.task_id)).scalar_one()
+            count = conn.execute(
+                select(func.count())
+                .select_from(LogLine.__table__)
+                .where(LogLine.__table__.c.run_id == run_id)
+            ).scalar_one()
+        return run_view(row, key, count)
+
+
+def _closing(res: RunResult, now: datetime) -> dict[str, Any]:
+    return {
+        "rid": res.run_id,
+        "run_status": res.status.value,
+        "ended": now,
+        "code": res.exit_code,
+        "err": res.error,
+        "outs": res.outputs,
+        "uri": res.outputs_uri,
+        "excerpt": res.log_excerpt,
+    }

@@ -1,0 +1,36 @@
+"""Messages the app posts to every screen; widget-specific ones live with their widget."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from textual.message import Message
+
+from ..domain.errors import OrchestratorError
+
+
+@dataclass
+class OrchestratorReady(Message):
+    """The database is open; screens may start loading."""
+
+
+@dataclass
+class DataChanged(Message):
+    """The change feed moved (or the first load is due): reload what is shown."""
+
+    event_id: int
+    awaiting_approval: int
+
+
+@dataclass
+class DbFailed(Message):
+    """A service call was refused or failed; the message is meant for a person."""
+
+    error: Exception
+    title: str = ""
+
+    @property
+    def text(self) -> str:
+        if isinstance(self.error, OrchestratorError):
+            return str(self.error)
+        return f"{type(self.error).__name__}: {self.error}"

@@ -1,0 +1,98 @@
+"""Add or edit a task. Returns the entered fields; the screen turns them into a
+`TaskSpec` or `TaskPatch` (whose validation errors become notifications)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rich.text import Text
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, VerticalScroll
+from textual.screen import ModalScreen
+from textual.widgets import Button, Checkbox, Input, Label, Select, Static, TextArea
+
+from ...domain.enums import Priority
+from ...domain.models import TaskDetail
+from ...domain.text import strip_ansi
+from ..render import safe
+
+
+class TaskForm(ModalScreen[dict[str, Any] | None]):
+    """ctrl+s saves, escape cancels."""
+
+    BINDINGS = [
+        Binding("ctrl+s", "save", "Save", id="form.save"),
+        Binding("escape", "cancel", "Cancel", id="form.cancel"),
+    ]
+
+    def __init__(self, task: TaskDetail | None = None) -> None:
+        super().__init__(classes="prompt form")
+        self.editing = task
+
+    def compose(self) -> ComposeResult:
+        t = self.editing
+        heading = "New task" if t is None else f"Edit {t.key}"
+        with VerticalScroll(id="dialog"):
+            yield Label(Text(heading), id="dialog-title")
+            yield Label(Text("Title"))
+            yield Input(value=safe(t.title) if t else "", id="title")
+            yield Label(Text("Description"))
+            yield TextArea(strip_ansi(t.description) if t else "", id="description", soft_wrap=True)
+            with Horizontal(classes="form-row"):
+                yield Select(
+                    [(p.value, p.value) for p in Priority],
+                    value=(t.priority if t else Priority.MEDIUM).value,
+                    allow_blank=False,
+                    id="priority",
+                )
+                yield Input(
+                    value=(t.assignee or "") if t else "", placeholder="assignee", id="assignee"
+                )
+                hours = "" if t is None or t.estimated_hours is None else f"{t.estimated_hours:g}"
+                yield Input(value=hours, placeholder="estimated hours", id="hours")
+            yield Checkbox("requires approval", t.requires_approval if t else False, id="approval")
+            if t is None:
+                yield Input(
+                    placeholder="depends on: keys separated by spaces or commas", id="depends"
+                )
+            yield Static(Text(""), id="dialog-error")
+            with Horizontal(id="dialog-buttons"):
+                yield Button("Save (ctrl+s)", variant="primary", id="save")
+                yield Button("Cancel", id="cancel")
+
+    def on_mount(self) -> None:
+        self.query_one("#title", Input).focus()
+
+    def values(self) -> dict[str, Any]:
+        hours_text = self.query_one("#hours", Input).value.strip()
+        values: dict[str, Any] = {
+            "title": self.query_one("#title", Input).value.strip(),
+            "description": self.query_one("#description", TextArea).text,
+            "priority": self.query_one("#priority", Select).value,
+            "assignee": self.query_one("#assignee", Input).value.strip() or None,
+            "estimated_hours": float(hours_text) if hours_text else None,
+            "requires_approval": self.query_one("#approval", Checkbox).value,
+        }
+        if self.editing is None:
+            raw = self.query_one("#depends", Input).value.replace(",", " ")
+            values["depends_on"] = [k for k in raw.split() if k]
+        return values
+
+    @on(Button.Pressed, "#save")
+    def action_save(self) -> None:
+        error = self.query_one("#dialog-error", Static)
+        try:
+            values = self.values()
+        except ValueError:
+            error.update(Text("estimated hours must be a number"))
+            return
+        if not values["title"]:
+            error.update(Text("a task needs a title"))
+            return
+        self.dismiss(values)
+
+    @on(Button.Pressed, "#cancel")
+    def action_cancel(self) -> None:
+        self.dismiss(None)

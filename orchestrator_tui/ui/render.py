@@ -1,0 +1,118 @@
+"""Pure helpers turning plain data into Rich `Text`, never parsing markup.
+
+Untrusted strings (titles, names, comments) pass through `safe()`, which drops
+escape sequences and folds newlines, and always land in `Text(...)` objects.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from rich.text import Text
+
+from ..domain.enums import Readiness, TaskStatus
+from ..domain.text import printable
+
+S = TaskStatus
+
+STATUS_ICON: dict[TaskStatus, str] = {
+    S.PENDING: "○",
+    S.IN_PROGRESS: "▶",
+    S.AWAITING_APPROVAL: "◆",
+    S.BLOCKED: "■",
+    S.DEFERRED: "◌",
+    S.FAILED: "✗",
+    S.DONE: "✓",
+    S.CANCELLED: "⊘",
+}
+
+#: Short words for the task list; the detail screen spells the status out.
+STATUS_WORD: dict[TaskStatus, str] = {
+    S.PENDING: "pending",
+    S.IN_PROGRESS: "running",
+    S.AWAITING_APPROVAL: "awaiting",
+    S.BLOCKED: "blocked",
+    S.DEFERRED: "deferred",
+    S.FAILED: "failed",
+    S.DONE: "done",
+    S.CANCELLED: "cancelled",
+}
+
+STATUS_LONG: dict[TaskStatus, str] = {
+    **STATUS_WORD,
+    S.IN_PROGRESS: "in progress",
+    S.AWAITING_APPROVAL: "awaiting approval",
+}
+
+#: Component classes every status-colouring widget declares (styles/status.tcss).
+STATUS_CLASSES: set[str] = {f"status--{s.value}" for s in S}
+
+READINESS_WORD: dict[Readiness, str] = {
+    Readiness.READY: "ready",
+    Readiness.WAITING: "waiting",
+    Readiness.ACTIVE: "active",
+    Readiness.STOPPED: "stopped",
+    Readiness.CLOSED: "closed",
+}
+
+
+def safe(text: str | None, limit: int = 500) -> str:
+    """One printable line of untrusted text (no escapes, no newlines)."""
+    if not text:
+        return ""
+    line = printable(text)
+    return line if len(line) <= limit else line[: limit - 1] + "…"
+
+
+def status_class(status: TaskStatus) -> str:
+    return f"status--{status.value}"
+
+
+def status_label(status: TaskStatus, long: bool = False) -> str:
+    word = STATUS_LONG[status] if long else STATUS_WORD[status]
+    return f"{STATUS_ICON[status]} {word}"
+
+
+def progress_bar(percent: int, width: int = 4) -> str:
+    """A small bar plus the percentage, e.g. `██▌░ 62%`."""
+    percent = max(0, min(100, percent))
+    eighths = round(percent * width * 8 / 100)
+    full, part = divmod(eighths, 8)
+    bar = "█" * full + ("▏▎▍▌▋▊▉"[part - 1] if part else "")
+    return f"{bar.ljust(width, '░')}{percent:>4}%"
+
+
+def bar(value: int, maximum: int, width: int) -> str:
+    """A horizontal bar of `width` cells scaled to `maximum`."""
+    if maximum <= 0 or value <= 0:
+        return ""
+    eighths = max(1, round(value * width * 8 / maximum))
+    full, part = divmod(eighths, 8)
+    return "█" * full + ("▏▎▍▌▋▊▉"[part - 1] if part else "")
+
+
+def age(seconds: float | None) -> str:
+    """`12s`, `5m`, `3h`, `2d`; `never` for None."""
+    if seconds is None:
+        return "never"
+    seconds = max(0.0, seconds)
+    for unit, size in (("d", 86400), ("h", 3600), ("m", 60)):
+        if seconds >= size:
+            return f"{int(seconds // size)}{unit}"
+    return f"{int(seconds)}s"
+
+
+def when(moment: datetime | None) -> str:
+    """A fixed-format UTC time (no wall-clock dependence)."""
+    return "-" if moment is None else f"{moment:%Y-%m-%d %H:%M}"
+
+
+def plain(text: str | None, style: str = "") -> Text:
+    """Untrusted text as a `Text` that is never parsed as markup."""
+    return Text(safe(text), style=style, no_wrap=True, end="")
+
+
+def block(text: str | None, style: str = "") -> Text:
+    """Multi-line untrusted text (descriptions, notes): escapes stripped, lines kept."""
+    lines = [printable(line) for line in (text or "").splitlines()]
+    return Text("\n".join(lines), style=style)

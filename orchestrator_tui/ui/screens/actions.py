@@ -1,0 +1,269 @@
+"""What a person can do to the selected (or marked) tasks: status changes,
+approvals, undo. Shared by the main screen and the approvals inbox; the key
+bindings live on the screens, the palette calls the same actions."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from rich.text import Text
+from textual.message import Message
+
+from ...domain.enums import TaskStatus
+from ...domain.errors import OrchestratorError
+from ...domain.models import TaskDetail, TaskRow
+from ...domain.state_machine import VERBS, can_transition
+from ..db import run_db
+from ..modals.prompt import Confirm, TextPrompt
+from ..render import STATUS_LONG, safe
+
+if TYPE_CHECKING:
+    from textual.screen import Screen
+
+    from ...services import Orchestrator
+
+S = TaskStatus
+
+#: action name -> target status, for the five status keys.
+STATUS_ACTIONS: dict[str, TaskStatus] = {
+    "start": S.IN_PROGRESS,
+    "done": S.DONE,
+    "fail": S.FAILED,
+    "block": S.BLOCKED,
+    "reset": S.PENDING,
+}
+
+
+#: Other actions whose availability depends on the selection (see `check_action`).
+EXTRA_CHECKED = ("edit_task", "add_dependency", "remove_dependency", "clear_marks", "open")
+
+
+def can_move(status: TaskStatus, target: TaskStatus) -> bool:
+    """Whether the status key for `target` applies to a task in `status`."""
+    if status is S.AWAITING_APPROVAL and target in (S.DONE, S.FAILED):
+        return False  # approve or reject instead
+    return can_transition(status, target)
+
+
+@dataclass
+class TaskChanged(Message):
+    """A write finished; `detail` is the task afterwards (None for bulk changes)."""
+
+    detail: TaskDetail | None
+    note: str
+    select: bool = False
+
+
+@dataclass
+class BulkPlanned(Message):
+    target: TaskStatus
+    eligible: list[str]
+    skipped: list[str] = field(default_factory=list)
+
+
+def describe_move(key: str, before: TaskStatus, after: TaskDetail) -> str:
+    return f"{key}: {STATUS_LONG[before]} → {STATUS_LONG[after.status]}"
+
+
+class TaskActions:
+    """Mixed into a `Screen`; subclasses say which task is selected."""
+
+    def selected(self) -> TaskRow | None:
+        raise NotImplementedError
+
+    def marked(self) -> dict[str, TaskStatus]:
+        return {}
+
+    def after_change(self, message: TaskChanged) -> None:
+        """Hook: show the change at once (the change feed reloads the rest)."""
+
+    # -- availability (check_action) ----------------------------------------
+
+    def task_action_state(self, action: str) -> bool | None:
+        """True when `action` applies now, None (shown disabled) when it does not,
+        False when it is not a task action at all."""
+        if action in STATUS_ACTIONS:
+            target = STATUS_ACTIONS[action]
+            marks = self.marked()
+            if marks:
+                return True if any(can_move(s, target) for s in marks.values()) else None
+            row = self.selected()
+            return True if row is not None and can_move(row.status, target) else None
+        if action in ("approve", "reject"):
+            row = self.selected()
+            return True if row is not None and row.status is S.AWAITING_APPROVAL else None
+        return False
+
+    def refresh_task_bindings(self) -> None:
+        """Tell the footer about enabled/disabled keys, only when that changed
+        (the footer rebuilds itself on every refresh, which costs a frame)."""
+        screen: Screen[Any] = self  # type: ignore[assignment]
+        state = tuple(
+            screen.check_action(name, ())
+            for name in (*STATUS_ACTIONS, "approve", "reject", *EXTRA_CHECKED)
+        )
+        if state != getattr(self, "_binding_state", None):
+            self._binding_state = state
+            screen.refresh_bindings()
+
+    # -- status changes -----------------------------------------------------
+
+    def change_status(self, target: TaskStatus) -> None:
+        screen: Screen[Any] = self  # type: ignore[assignment]
+        if self.marked():
+            self._plan_bulk(target)
+            return
+        row = self.selected()
+        if row is None or not can_move(row.status, target):
+            return
+        key, before = row.key, row.status
+        if target is S.IN_PROGRESS and row.unfinished_blockers:
+            message = Text(end="")
+            message.append(f"{key} ")
+            message.append(safe(row.title, 200), "bold")
+            message.append(
+                f"\nwaits on {row.unfinished_blockers} unfinished "
+                f"{'dependency' if row.unfinished_blockers == 1 else 'dependencies'}. "
+                "Starting it anyway is recorded with your reason."
+            )
+
+            def forced(reason: str | None) -> None:
+                if reason:
+                    run_db(
+                        screen,
+                        lambda o: o.tasks.start(key, force=True, reason=reason),
+                        lambda d: TaskChanged(d, f"{describe_move(key, before, d)} (forced)"),
+                    )
+
+            screen.app.push_screen(
+                TextPrompt(f"Force start {key}", message, placeholder="reason"), forced
+            )
+            return
+        run_db(
+            screen,
+            lambda o: o.tasks.transition(key, target),
+            lambda d: TaskChanged(d, describe_move(key, before, d)),
+        )
+
+    def _plan_bulk(self, target: TaskStatus) -> None:
+        keys = sorted(self.marked())
+
+        def plan(orch: Orchestrator) -> BulkPlanned:
+            eligible, skipped = [], []
+            for key in keys:
+                try:
+                    task = orch.queries.get_task(key)
+                except OrchestratorError:
+                    skipped.append(key)
+                    continue
+                unfinished = any(b.type.gates and not b.status.is_finished for b in task.blockers)
+                if can_move(task.status, target) and not (target is S.IN_PROGRESS and unfinished):
+                    eligible.append(key)
+                else:
+                    skipped.append(key)
+            return BulkPlanned(target, eligible, skipped)
+
+        run_db(self, plan, lambda m: m)  # type: ignore[arg-type]
+
+    def on_bulk_planned(self, message: BulkPlanned) -> None:
+        screen: Screen[Any] = self  # type: ignore[assignment]
+        verb, n = VERBS[message.target], len(message.eligible)
+        if not n:
+            screen.notify(
+                f"none of the {len(message.skipped)} marked tasks can {verb}",
+                severity="warning",
+                markup=False,
+            )
+            return
+        text = Text(f"{verb.capitalize()} {n} marked task{'s' if n != 1 else ''}?")
+        if message.skipped:
+            text.append(
+                f"\n{len(message.skipped)} other marked task"
+                f"{'s' if len(message.skipped) != 1 else ''} cannot {verb} and "
+                f"will stay as {'they are' if len(message.skipped) != 1 else 'it is'}: "
+                + ", ".join(message.skipped[:10])
+                + (" …" if len(message.skipped) > 10 else "")
+            )
+        target, keys = message.target, list(message.eligible)
+
+        def confirmed(yes: bool | None) -> None:
+            if yes:
+                run_db(screen, lambda o: self._apply_bulk(o, keys, target), lambda m: m)
+
+        screen.app.push_screen(Confirm(f"Change {n} tasks", text, yes_label=verb), confirmed)
+
+    @staticmethod
+    def _apply_bulk(orch: Orchestrator, keys: list[str], target: TaskStatus) -> TaskChanged:
+        changed, refused = 0, []
+        for key in keys:
+            try:
+                orch.tasks.transition(key, target)
+                changed += 1
+            except OrchestratorError as exc:
+                refused.append(f"{key} ({exc})")
+        note = f"{changed} task{'s' if changed != 1 else ''} changed"
+        if refused:
+            note += f"; {len(refused)} refused: " + "; ".join(refused[:3])
+        return TaskChanged(None, note)
+
+    # -- approvals ----------------------------------------------------------
+
+    def approve(self) -> None:
+        row = self.selected()
+        if row is None or row.status is not S.AWAITING_APPROVAL:
+            return
+        key = row.key
+        run_db(
+            self,  # type: ignore[arg-type]
+            lambda o: o.approvals.approve(key),
+            lambda d: TaskChanged(d, f"{key} approved: {STATUS_LONG[d.status]}"),
+        )
+
+    def reject(self) -> None:
+        screen: Screen[Any] = self  # type: ignore[assignment]
+        row = self.selected()
+        if row is None or row.status is not S.AWAITING_APPROVAL:
+            return
+        key = row.key
+        message = Text(end="")
+        message.append(f"{key} ")
+        message.append(safe(row.title, 200), "bold")
+        message.append("\nSay why it is rejected (required); the task becomes failed.")
+
+        def rejected(comment: str | None) -> None:
+            if comment:
+                run_db(
+                    screen,
+                    lambda o: o.approvals.reject(key, comment),
+                    lambda d: TaskChanged(d, f"{key} rejected: {STATUS_LONG[d.status]}"),
+                )
+
+        screen.app.push_screen(
+            TextPrompt(
+                f"Reject {key}",
+                message,
+                placeholder="comment",
+                ok_label="Reject",
+                ok_variant="error",
+            ),
+            rejected,
+        )
+
+    def undo(self) -> None:
+        run_db(
+            self,  # type: ignore[arg-type]
+            lambda o: o.tasks.undo_last(),
+            lambda d: TaskChanged(d, f"undone: {d.key} is {STATUS_LONG[d.status]} again"),
+        )
+
+    # -- results ------------------------------------------------------------
+
+    def on_task_changed(self, message: TaskChanged) -> None:
+        screen: Screen[Any] = self  # type: ignore[assignment]
+        message.stop()
+        screen.notify(message.note, markup=False)
+        self.after_change(message)
+        poke = getattr(screen.app, "poke_feed", None)
+        if poke is not None:
+            poke()

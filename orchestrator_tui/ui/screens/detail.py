@@ -1,0 +1,193 @@
+"""Everything about one task: description, success criteria, shared context,
+notes, progress history, approvals and the event timeline."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, ClassVar
+
+from rich.text import Text
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import VerticalScroll
+from textual.message import Message
+from textual.screen import Screen
+from textual.widgets import Footer, Static
+
+from ...domain.models import ApprovalView, EventView, NoteView, ProgressView, TaskDetail
+from ..db import run_db
+from ..messages import DataChanged
+from ..render import READINESS_WORD, STATUS_ICON, STATUS_LONG, block, safe, when
+from ..widgets.header import AppHeader
+
+if TYPE_CHECKING:
+    from ...services import Orchestrator
+
+HEADING = "bold"
+MUTED = "dim"
+
+
+@dataclass
+class DetailLoaded(Message):
+    task: TaskDetail
+    context: str
+    notes: list[NoteView]
+    progress: list[ProgressView]
+    approvals: list[ApprovalView]
+    timeline: list[EventView]
+
+
+def load_detail(orch: Orchestrator, key: str) -> DetailLoaded:
+    q = orch.queries
+    return DetailLoaded(
+        q.get_task(key),
+        q.context_for(key),
+        q.notes_for(key),
+        q.progress_for(key),
+        q.approvals_for(key),
+        q.timeline(key),
+    )
+
+
+class DetailScreen(Screen[None]):
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("escape,backspace", "app.pop_screen", "Back", id="detail.back"),
+        Binding("j,down", "scroll('down')", "Down", show=False, id="detail.down"),
+        Binding("k,up", "scroll('up')", "Up", show=False, id="detail.up"),
+        Binding("g,home", "scroll('home')", "Top", show=False, id="detail.top"),
+        Binding("G,end", "scroll('end')", "Bottom", show=False, id="detail.bottom"),
+    ]
+
+    def __init__(self, key: str) -> None:
+        super().__init__(classes="detail")
+        self.key = key
+        self.loaded: DetailLoaded | None = None
+
+    def compose(self) -> ComposeResult:
+        yield AppHeader(f"task {self.key}")
+        with VerticalScroll(id="detail-body"):
+            yield Static(Text("loading…"), id="detail-summary")
+            for section in (
+                "description",
+                "criteria",
+                "context",
+                "notes",
+                "progress",
+                "approvals",
+                "timeline",
+            ):
+                yield Static(id=f"detail-{section}", classes="detail-section")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.query_one("#detail-body").focus()
+        self._load()
+
+    def _load(self) -> None:
+        key = self.key
+        run_db(self, lambda o: load_detail(o, key), lambda m: m, group="detail", exclusive=True)
+
+    def on_data_changed(self, message: DataChanged) -> None:
+        message.stop()
+        self._load()
+
+    def action_scroll(self, where: str) -> None:
+        body = self.query_one("#detail-body", VerticalScroll)
+        {
+            "down": body.scroll_down,
+            "up": body.scroll_up,
+            "home": body.scroll_home,
+            "end": body.scroll_end,
+        }[where]()
+
+    @on(DetailLoaded)
+    def _show(self, message: DetailLoaded) -> None:
+        self.loaded = message
+        t = message.task
+        self.query_one("#detail-summary", Static).update(summary(t))
+        sections = {
+            "description": ("Description", block(t.description) if t.description else None),
+            "criteria": ("Success criteria", _lines(f"• {safe(c)}" for c in t.success_criteria)),
+            "context": ("Shared context", block(message.context) if message.context else None),
+            "notes": ("Notes", _notes(message.notes)),
+            "progress": (
+                "Progress history",
+                _lines(
+                    f"{when(p.created_at)}  {p.percent:>3}%  {safe(p.message)}  ({safe(p.actor)})"
+                    for p in message.progress
+                ),
+            ),
+            "approvals": (
+                "Approvals",
+                _lines(
+                    f"{when(a.decided_at)}  {a.decision.value} by {safe(a.actor)}"
+                    + (f": {safe(a.comment)}" if a.comment else "")
+                    for a in message.approvals
+                ),
+            ),
+            "timeline": (
+                "Event timeline",
+                _lines(
+                    f"{when(e.created_at)}  {e.kind.replace('_', ' '):<18} {safe(e.summary(), 200)}"
+                    f"  ({safe(e.actor)})"
+                    for e in message.timeline
+                ),
+            ),
+        }
+        for name, (title, body) in sections.items():
+            text = Text(end="")
+            text.append(title, HEADING)
+            text.append("\n")
+            text.append_text(body if body is not None else Text("none", style=MUTED))
+            self.query_one(f"#detail-{name}", Static).update(text)
+
+
+def summary(t: TaskDetail) -> Text:
+    text = Text(end="")
+    text.append(f"{t.key}  ", HEADING)
+    text.append(safe(t.title), HEADING)
+    text.append(f"\n{STATUS_ICON[t.status]} {STATUS_LONG[t.status]}")
+    text.append(f" · {READINESS_WORD[t.readiness]} · priority {t.priority.value}")
+    text.append(f" · {t.complexity.value.replace('_', ' ')} complexity · phase {t.phase}")
+    text.append(f"\nassignee {safe(t.assignee) or '-'}")
+    if t.agent_type:
+        text.append(f" · agent type {t.agent_type.value}")
+    hours = "-" if t.estimated_hours is None else f"{t.estimated_hours:g}h"
+    actual = "-" if t.actual_hours is None else f"{t.actual_hours:g}h"
+    text.append(f" · estimated {hours} · actual {actual} · progress {t.progress}%")
+    if t.requires_approval:
+        text.append(" · requires approval")
+    text.append(f"\ncreated {when(t.created_at)} · updated {when(t.updated_at)}", MUTED)
+    if t.deadline:
+        text.append(f" · deadline {when(t.deadline)}", MUTED)
+    if t.blockers:
+        text.append("\nwaits for ")
+        text.append(", ".join(f"{STATUS_ICON[b.status]} {b.key}" for b in t.blockers))
+    if t.dependents:
+        text.append("\nneeded by ")
+        text.append(", ".join(f"{STATUS_ICON[d.status]} {d.key}" for d in t.dependents))
+    if t.command:
+        text.append("\ncommand ", MUTED)
+        text.append(" ".join(safe(arg, 200) for arg in t.command.argv))
+    if t.tags:
+        text.append("\ntags ", MUTED)
+        text.append(", ".join(safe(tag, 50) for tag in t.tags))
+    return text
+
+
+def _lines(lines: object) -> Text | None:
+    items = list(lines)  # type: ignore[call-overload]
+    return Text("\n".join(items)) if items else None
+
+
+def _notes(notes: list[NoteView]) -> Text | None:
+    if not notes:
+        return None
+    text = Text(end="")
+    for i, note in enumerate(notes):
+        if i:
+            text.append("\n")
+        text.append(f"{safe(note.author)} ({when(note.updated_at)})\n", MUTED)
+        text.append_text(block(note.body))
+    return text

@@ -1,0 +1,585 @@
+"""The main screen: task list, dependency tree, execution log and dashboard."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, ClassVar
+
+from rich.text import Text
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Container, Vertical
+from textual.message import Message
+from textual.screen import Screen
+from textual.widget import Widget
+from textual.widgets import Footer
+
+from ...domain.enums import TaskStatus
+from ...domain.models import DependencyView, TaskDetail, TaskPatch, TaskRow, TaskSpec
+from ...domain.text import strip_ansi
+from ..db import run_db
+from ..messages import DataChanged
+from ..modals.prompt import PickTask, TextPrompt
+from ..modals.task_form import TaskForm
+from ..render import STATUS_ICON, safe
+from ..task_query import VIEWS, TableQuery
+from ..widgets.dashboard import Dashboard
+from ..widgets.dep_tree import DependencyTree
+from ..widgets.filter_bar import FilterBar, FilterInput
+from ..widgets.header import AppHeader
+from ..widgets.log_pane import ExecutionLogPane
+from ..widgets.task_table import TaskTable
+from .actions import STATUS_ACTIONS, TaskActions, TaskChanged
+
+PANES = ("tasks", "tree", "log", "dashboard")
+NARROW_BELOW = 120
+LOG_FOLLOW_SECONDS = 0.5
+
+
+@dataclass
+class EditLoaded(Message):
+    detail: TaskDetail
+
+
+@dataclass
+class BlockersLoaded(Message):
+    key: str
+    blockers: list[DependencyView]
+
+
+class MainScreen(TaskActions, Screen[None]):
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding(
+            "tab",
+            "next_pane",
+            "Next pane",
+            show=False,
+            id="pane.next",
+            tooltip="Focus the next pane",
+        ),
+        Binding(
+            "shift+tab",
+            "previous_pane",
+            "Previous pane",
+            show=False,
+            id="pane.previous",
+            tooltip="Focus the previous pane",
+        ),
+        Binding(
+            "1",
+            "focus_pane('tasks')",
+            "Tasks pane",
+            show=False,
+            id="pane.tasks",
+            tooltip="Focus the task list",
+        ),
+        Binding(
+            "2",
+            "focus_pane('tree')",
+            "Tree pane",
+            show=False,
+            id="pane.tree",
+            tooltip="Focus the dependency tree",
+        ),
+        Binding(
+            "3",
+            "focus_pane('log')",
+            "Log pane",
+            show=False,
+            id="pane.log",
+            tooltip="Focus the execution log",
+        ),
+        Binding(
+            "4",
+            "focus_pane('dashboard')",
+            "Dashboard pane",
+            show=False,
+            id="pane.dashboard",
+            tooltip="Focus the dashboard",
+        ),
+        Binding(
+            "slash",
+            "filter",
+            "Filter",
+            id="tasks.filter",
+            tooltip="Filter tasks by text in key or title",
+        ),
+        Binding(
+            "v",
+            "cycle_view",
+            "View",
+            id="tasks.cycle_view",
+            tooltip="Cycle the quick filter: all, ready, running, awaiting approval, failed",
+        ),
+        Binding(
+            "A", "view('all')", "All tasks", show=False, id="view.all", tooltip="Show all tasks"
+        ),
+        Binding(
+            "R",
+            "view('ready')",
+            "Ready tasks",
+            show=False,
+            id="view.ready",
+            tooltip="Show ready tasks only",
+        ),
+        Binding(
+            "P",
+            "view('running')",
+            "Running tasks",
+            show=False,
+            id="view.running",
+            tooltip="Show running tasks only",
+        ),
+        Binding(
+            "W",
+            "view('awaiting')",
+            "Awaiting approval",
+            show=False,
+            id="view.awaiting",
+            tooltip="Show tasks awaiting approval only",
+        ),
+        Binding(
+            "F",
+            "view('failed')",
+            "Failed tasks",
+            show=False,
+            id="view.failed",
+            tooltip="Show failed tasks only",
+        ),
+        Binding(
+            "o",
+            "cycle_sort",
+            "Sort",
+            show=False,
+            id="tasks.sort",
+            tooltip="Sort by the next column",
+        ),
+        Binding(
+            "O",
+            "reverse_sort",
+            "Reverse sort",
+            show=False,
+            id="tasks.reverse",
+            tooltip="Reverse the sort order",
+        ),
+        Binding(
+            "s",
+            "start",
+            "Start",
+            id="task.start",
+            tooltip="Start the selected (or marked) task; asks for a reason to force",
+        ),
+        Binding(
+            "d",
+            "done",
+            "Done",
+            id="task.done",
+            tooltip="Mark the selected (or marked) task done (or submit it for approval)",
+        ),
+        Binding(
+            "f", "fail", "Fail", id="task.fail", tooltip="Mark the selected (or marked) task failed"
+        ),
+        Binding(
+            "b",
+            "block",
+            "Block",
+            id="task.block",
+            tooltip="Mark the selected (or marked) task blocked",
+        ),
+        Binding(
+            "r",
+            "reset",
+            "Reset",
+            id="task.reset",
+            tooltip="Reset the selected (or marked) task to pending",
+        ),
+        Binding(
+            "a",
+            "approve",
+            "Approve",
+            id="task.approve",
+            tooltip="Approve the selected task awaiting approval",
+        ),
+        Binding(
+            "x",
+            "reject",
+            "Reject",
+            id="task.reject",
+            tooltip="Reject the selected task awaiting approval, with a comment",
+        ),
+        Binding("u", "undo", "Undo", id="task.undo", tooltip="Undo your last status change"),
+        Binding("n", "new_task", "New", show=False, id="task.new", tooltip="Add a task"),
+        Binding(
+            "e", "edit_task", "Edit", show=False, id="task.edit", tooltip="Edit the selected task"
+        ),
+        Binding(
+            "D",
+            "add_dependency",
+            "Add dependency",
+            show=False,
+            id="task.add_dependency",
+            tooltip="Add a dependency: the selected task waits for another",
+        ),
+        Binding(
+            "U",
+            "remove_dependency",
+            "Remove dependency",
+            show=False,
+            id="task.remove_dependency",
+            tooltip="Remove one of the selected task's dependencies",
+        ),
+        Binding(
+            "C",
+            "clear_marks",
+            "Clear marks",
+            show=False,
+            id="tasks.clear_marks",
+            tooltip="Clear all marks",
+        ),
+    ]
+
+    def __init__(self) -> None:
+        super().__init__(id="main")
+        self.secondary = "tree"  # the lower pane shown when the terminal is narrow
+        self._current: TaskRow | None = None
+
+    def compose(self) -> ComposeResult:
+        provider = self.app.orch_provider  # type: ignore[attr-defined]
+        yield AppHeader()
+        with Container(id="panes"):
+            with Vertical(id="tasks-pane", classes="pane"):
+                yield FilterBar(id="filter-bar")
+                yield TaskTable(provider, id="tasks")
+            with Vertical(id="tree-pane", classes="pane"):
+                yield DependencyTree(provider, id="tree")
+            with Vertical(id="log-pane", classes="pane"):
+                yield ExecutionLogPane(provider, id="log")
+            with Vertical(id="dashboard-pane", classes="pane"):
+                yield Dashboard(id="dashboard")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        titles = {
+            "tasks": "1 Tasks",
+            "tree": "2 Dependencies",
+            "log": "3 Execution log",
+            "dashboard": "4 Dashboard",
+        }
+        for pane, title in titles.items():
+            self.query_one(f"#{pane}-pane").border_title = Text(title)
+        self._show_secondary()
+        self.table.focus()
+        self.set_interval(LOG_FOLLOW_SECONDS, self._follow_log)
+
+    # -- parts --------------------------------------------------------------
+
+    @property
+    def table(self) -> TaskTable:
+        return self.query_one(TaskTable)
+
+    @property
+    def tree(self) -> DependencyTree:
+        return self.query_one(DependencyTree)
+
+    @property
+    def log_pane(self) -> ExecutionLogPane:
+        return self.query_one(ExecutionLogPane)
+
+    @property
+    def dashboard(self) -> Dashboard:
+        return self.query_one(Dashboard)
+
+    def selected(self) -> TaskRow | None:
+        return self.table.cursor_row
+
+    def marked(self) -> dict[str, TaskStatus]:
+        return self.table.marks
+
+    # -- data ---------------------------------------------------------------
+
+    def on_data_changed(self, message: DataChanged) -> None:
+        message.stop()
+        self.table.reload()
+        self.dashboard.reload()
+        if self._current is not None:
+            self.log_pane.refresh_data()
+
+    def on_task_table_highlighted(self, message: TaskTable.Highlighted) -> None:
+        row, previous = message.row, self._current
+        self._current = row
+        same = row is not None and previous is not None and row.key == previous.key
+        self.tree.show(row, keep_state=same)
+        if not same:
+            self.log_pane.show_task(row.key if row else None)
+        self.refresh_task_bindings()
+
+    def on_task_table_reloaded(self, message: TaskTable.Reloaded) -> None:
+        self._show_filter_info()
+        self.refresh_task_bindings()
+
+    def on_task_table_opened(self, message: TaskTable.Opened) -> None:
+        from .detail import DetailScreen
+
+        self.app.push_screen(DetailScreen(message.key))
+
+    def on_task_table_not_shown(self, message: TaskTable.NotShown) -> None:
+        self.notify(f"{message.key} was hidden by the filter; showing all tasks", markup=False)
+        self.table.query_state = TableQuery(
+            sort=self.table.query_state.sort, descending=self.table.query_state.descending
+        )
+        self.table.select_key(message.key)
+
+    def on_task_table_sort_clicked(self, message: TaskTable.SortClicked) -> None:
+        self.table.set_query(self.table.query_state.sorted_by(message.column))
+        self._show_filter_info()
+
+    def on_dependency_tree_jump_to(self, message: DependencyTree.JumpTo) -> None:
+        self.table.select_key(message.key)
+        self.action_focus_pane("tasks")
+
+    def on_dashboard_updated(self, message: Dashboard.Updated) -> None:
+        self.tree.set_critical(frozenset(message.stats.critical_path))
+
+    def after_change(self, message: TaskChanged) -> None:
+        if message.detail is None:
+            self.table.clear_marks()
+        elif message.select:
+            self.table.select_key(message.detail.key)
+        else:
+            self.table.update_row(message.detail)
+        self._show_filter_info()
+        self.refresh_task_bindings()
+
+    def _follow_log(self) -> None:
+        row = self.table.cursor_row
+        if row is not None and row.status is TaskStatus.IN_PROGRESS:
+            self.log_pane.refresh_data()
+
+    def _show_filter_info(self) -> None:
+        self.query_one(FilterBar).show(
+            self.table.query_state, self.table.total, len(self.table.marks)
+        )
+
+    # -- bindings -----------------------------------------------------------
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        state = self.task_action_state(action)
+        if state is not False:
+            return state
+        if action in ("edit_task", "add_dependency", "remove_dependency"):
+            return True if self.selected() is not None else None
+        if action == "clear_marks":
+            return True if self.table.marks else None
+        return True
+
+    # -- panes --------------------------------------------------------------
+
+    def on_resize(self) -> None:
+        self.set_class(self.size.width < NARROW_BELOW, "-narrow")
+
+    def _show_secondary(self) -> None:
+        for pane in PANES[1:]:
+            self.query_one(f"#{pane}-pane").set_class(pane != self.secondary, "-secondary-hidden")
+
+    def action_focus_pane(self, pane: str) -> None:
+        if pane != "tasks":
+            self.secondary = pane
+            self._show_secondary()
+        targets: dict[str, Widget] = {
+            "tasks": self.table,
+            "tree": self.tree,
+            "dashboard": self.dashboard,
+        }
+        target = targets.get(pane)
+        if target is None:  # the log pane: itself, or its first focusable part
+            log: Widget = self.log_pane
+            parts = [w for w in (log, *log.query("*")) if w.focusable and w.display]
+            target = parts[0] if parts else None
+        if target is not None:
+            target.focus()
+
+    def _focused_pane(self) -> str:
+        focused = self.focused
+        for pane in PANES:
+            container = self.query_one(f"#{pane}-pane")
+            if focused is not None and (focused is container or container in focused.ancestors):
+                return pane
+        return "tasks"
+
+    def action_next_pane(self) -> None:
+        index = PANES.index(self._focused_pane())
+        self.action_focus_pane(PANES[(index + 1) % len(PANES)])
+
+    def action_previous_pane(self) -> None:
+        index = PANES.index(self._focused_pane())
+        self.action_focus_pane(PANES[(index - 1) % len(PANES)])
+
+    # -- filter, views, sort ------------------------------------------------
+
+    def action_filter(self) -> None:
+        field = self.query_one(FilterInput)
+        field.value = self.table.query_state.text
+        self.query_one(FilterBar).open()
+        self._show_filter_info()
+
+    @on(FilterInput.Changed)
+    def _filter_typed(self, event: FilterInput.Changed) -> None:
+        self.table.set_query(self.table.query_state.with_text(event.value))
+
+    @on(FilterInput.Done)
+    def _filter_done(self, message: FilterInput.Done) -> None:
+        if message.cleared:
+            self.table.set_query(self.table.query_state.with_text(""))
+        self.table.focus()
+        self._show_filter_info()
+
+    def action_view(self, name: str) -> None:
+        if name in VIEWS:
+            self.table.set_query(self.table.query_state.with_view(name))
+            self._show_filter_info()
+
+    def action_cycle_view(self) -> None:
+        self.table.set_query(self.table.query_state.next_view())
+        self._show_filter_info()
+
+    def action_cycle_sort(self) -> None:
+        self.table.set_query(self.table.query_state.next_sort())
+        self._show_filter_info()
+
+    def action_reverse_sort(self) -> None:
+        self.table.set_query(self.table.query_state.reversed())
+        self._show_filter_info()
+
+    def action_clear_marks(self) -> None:
+        self.table.clear_marks()
+        self._show_filter_info()
+        self.refresh_task_bindings()
+
+    # -- status changes and approvals (see TaskActions) ----------------------
+
+    def action_start(self) -> None:
+        self.change_status(STATUS_ACTIONS["start"])
+
+    def action_done(self) -> None:
+        self.change_status(STATUS_ACTIONS["done"])
+
+    def action_fail(self) -> None:
+        self.change_status(STATUS_ACTIONS["fail"])
+
+    def action_block(self) -> None:
+        self.change_status(STATUS_ACTIONS["block"])
+
+    def action_reset(self) -> None:
+        self.change_status(STATUS_ACTIONS["reset"])
+
+    def action_approve(self) -> None:
+        self.approve()
+
+    def action_reject(self) -> None:
+        self.reject()
+
+    def action_undo(self) -> None:
+        self.undo()
+
+    # -- adding and editing -------------------------------------------------
+
+    def action_new_task(self) -> None:
+        def create(values: dict[str, Any] | None) -> None:
+            if values is None:
+                return
+            run_db(
+                self,
+                lambda o: o.tasks.create(TaskSpec(**values)),
+                lambda d: TaskChanged(d, f"{d.key} created", select=True),
+            )
+
+        self.app.push_screen(TaskForm(), create)
+
+    def action_edit_task(self) -> None:
+        row = self.selected()
+        if row is not None:
+            key = row.key
+            run_db(self, lambda o: EditLoaded(o.queries.get_task(key)), lambda m: m)
+
+    def on_edit_loaded(self, message: EditLoaded) -> None:
+        original = message.detail
+
+        def save(values: dict[str, Any] | None) -> None:
+            if values is None:
+                return
+            changed = _changed_fields(original, values)
+            if not changed:
+                self.notify(f"{original.key}: nothing changed", markup=False)
+                return
+            key, version = original.key, original.version
+            run_db(
+                self,
+                lambda o: o.tasks.edit(key, TaskPatch(**changed), expected_version=version),
+                lambda d: TaskChanged(d, f"{d.key} saved"),
+            )
+
+        self.app.push_screen(TaskForm(original), save)
+
+    def action_add_dependency(self) -> None:
+        row = self.selected()
+        if row is None:
+            return
+        key = row.key
+        message = Text(end="")
+        message.append(f"{STATUS_ICON[row.status]} {key} ")
+        message.append(safe(row.title, 200), "bold")
+        message.append("\nwaits for which task? Type its key.")
+
+        def add(blocker: str | None) -> None:
+            if blocker:
+                run_db(
+                    self,
+                    lambda o: (o.deps.add(key, blocker), o.queries.get_task(key))[1],
+                    lambda d: TaskChanged(d, f"{key} now waits for {blocker}"),
+                    title="Dependency refused",
+                )
+
+        self.app.push_screen(
+            TextPrompt(f"Add a dependency to {key}", message, placeholder="task key"), add
+        )
+
+    def action_remove_dependency(self) -> None:
+        row = self.selected()
+        if row is not None:
+            key = row.key
+            run_db(self, lambda o: BlockersLoaded(key, o.queries.links(key, True)), lambda m: m)
+
+    def on_blockers_loaded(self, message: BlockersLoaded) -> None:
+        key = message.key
+        if not message.blockers:
+            self.notify(f"{key} has no dependencies to remove", markup=False)
+            return
+        choices = []
+        for link in message.blockers:
+            label = Text(f"{STATUS_ICON[link.status]} {link.key} ", no_wrap=True)
+            label.append(safe(link.title, 100))
+            choices.append((link.key, label))
+
+        def remove(blocker: str | None) -> None:
+            if blocker:
+                run_db(
+                    self,
+                    lambda o: (o.deps.remove(key, blocker), o.queries.get_task(key))[1],
+                    lambda d: TaskChanged(d, f"{key} no longer waits for {blocker}"),
+                )
+
+        self.app.push_screen(PickTask(f"{key}: remove which dependency?", choices), remove)
+
+
+def _changed_fields(original: TaskDetail, values: dict[str, Any]) -> dict[str, Any]:
+    """Only what the person changed (text fields compare with what the form showed)."""
+    shown = {
+        "title": safe(original.title),
+        "description": strip_ansi(original.description),
+        "priority": original.priority.value,
+        "assignee": original.assignee,
+        "estimated_hours": original.estimated_hours,
+        "requires_approval": original.requires_approval,
+    }
+    return {k: v for k, v in values.items() if k in shown and v != shown[k]}

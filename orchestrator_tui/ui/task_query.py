@@ -1,0 +1,95 @@
+"""What the task list shows: text filter, quick view, sort. Pure data; turned
+into a service `TaskFilter` only inside a worker (keeps sqlmodel off the first frame)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from typing import TYPE_CHECKING
+
+from ..domain.enums import Readiness, TaskStatus
+
+if TYPE_CHECKING:
+    from ..services.queries import TaskFilter
+
+S = TaskStatus
+
+
+@dataclass(frozen=True)
+class View:
+    name: str
+    label: str
+    statuses: frozenset[TaskStatus] = frozenset()
+    readiness: frozenset[Readiness] = frozenset()
+
+
+#: Quick filters, in the order `cycle_view` walks them.
+VIEWS: dict[str, View] = {
+    v.name: v
+    for v in (
+        View("all", "all"),
+        View("ready", "ready", readiness=frozenset({Readiness.READY})),
+        View("running", "running", statuses=frozenset({S.IN_PROGRESS})),
+        View("awaiting", "awaiting approval", statuses=frozenset({S.AWAITING_APPROVAL})),
+        View("failed", "failed", statuses=frozenset({S.FAILED})),
+    )
+}
+
+#: Sortable columns (task-list column name -> service sort name), in cycle order.
+SORTABLE: dict[str, str] = {
+    "key": "key",
+    "title": "title",
+    "status": "status",
+    "priority": "priority",
+    "assignee": "assignee",
+    "progress": "progress",
+}
+
+
+@dataclass(frozen=True)
+class TableQuery:
+    text: str = ""
+    view: str = "all"
+    sort: str = "key"
+    descending: bool = False
+
+    def with_text(self, text: str) -> TableQuery:
+        return replace(self, text=text.strip())
+
+    def with_view(self, view: str) -> TableQuery:
+        if view not in VIEWS:
+            raise ValueError(f"unknown view {view!r}")
+        return replace(self, view=view)
+
+    def sorted_by(self, column: str) -> TableQuery:
+        """Sort by `column`; choosing the current sort column flips the direction."""
+        if column not in SORTABLE:
+            raise ValueError(f"column {column!r} is not sortable")
+        if column == self.sort:
+            return replace(self, descending=not self.descending)
+        return replace(self, sort=column, descending=column in ("priority", "progress"))
+
+    def next_sort(self) -> TableQuery:
+        names = list(SORTABLE)
+        column = names[(names.index(self.sort) + 1) % len(names)]
+        return replace(self, sort=column, descending=column in ("priority", "progress"))
+
+    def reversed(self) -> TableQuery:
+        return replace(self, descending=not self.descending)
+
+    def next_view(self) -> TableQuery:
+        names = list(VIEWS)
+        return replace(self, view=names[(names.index(self.view) + 1) % len(names)])
+
+    @property
+    def is_filtered(self) -> bool:
+        return bool(self.text) or self.view != "all"
+
+    def to_filter(self) -> TaskFilter:
+        from ..services.queries import TaskFilter
+
+        view = VIEWS[self.view]
+        return TaskFilter(text=self.text, statuses=view.statuses, readiness=view.readiness)
+
+    def describe(self) -> str:
+        arrow = "↓" if self.descending else "↑"
+        return f"view {VIEWS[self.view].label} · sort {self.sort} {arrow}"

@@ -1,0 +1,153 @@
+"""Where the whole plan stands: a bar per status, progress by estimated hours,
+approvals waiting, agents and their heartbeats, the critical path, recent
+events and a sparkline of completions per hour."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, ClassVar
+
+from rich.text import Text
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import VerticalScroll
+from textual.message import Message
+from textual.widgets import Sparkline, Static
+
+from ...domain.enums import TaskStatus
+from ...domain.models import DashboardStats
+from ..db import Refresher
+from ..render import STATUS_CLASSES, STATUS_ICON, STATUS_LONG, age, bar, safe, status_class
+
+if TYPE_CHECKING:
+    from ...services import Orchestrator
+
+STALE_SECONDS = 60.0
+
+
+@dataclass
+class StatsLoaded(Message):
+    stats: DashboardStats
+
+
+class Dashboard(VerticalScroll, can_focus=True):
+    """The dashboard pane (scroll with j/k, arrows, g/G)."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("j", "scroll_down", "Down", show=False, id="dashboard.down"),
+        Binding("k", "scroll_up", "Up", show=False, id="dashboard.up"),
+        Binding("g", "scroll_home", "Top", show=False, id="dashboard.top"),
+        Binding("G", "scroll_end", "Bottom", show=False, id="dashboard.bottom"),
+    ]
+
+    COMPONENT_CLASSES: ClassVar[set[str]] = {
+        "dashboard--heading",
+        "dashboard--muted",
+        "dashboard--stale",
+        "dashboard--critical",
+        "dashboard--bar",
+        *STATUS_CLASSES,
+    }
+
+    @dataclass
+    class Updated(Message):
+        """New statistics arrived (the screen passes the critical path on)."""
+
+        stats: DashboardStats
+
+    def __init__(self, *, id: str | None = None) -> None:
+        super().__init__(id=id)
+        self.stats: DashboardStats | None = None
+        self._refresher = Refresher(self, self._load, StatsLoaded, "dashboard")
+
+    def compose(self) -> ComposeResult:
+        yield Static(Text("loading…"), id="dash-summary")
+        yield Static(id="dash-bars")
+        yield Static(Text("completions per hour, last 24h"), id="dash-spark-label")
+        yield Sparkline([], id="dash-spark")
+        yield Static(id="dash-critical")
+        yield Static(id="dash-agents")
+        yield Static(id="dash-events")
+
+    def reload(self) -> None:
+        self._refresher.request()
+
+    @staticmethod
+    def _load(orch: Orchestrator) -> DashboardStats:
+        return orch.dashboard.stats()
+
+    @on(StatsLoaded)
+    def _on_stats(self, message: StatsLoaded) -> None:
+        message.stop()
+        self.stats = message.stats
+        self._draw(message.stats)
+        self.post_message(self.Updated(message.stats))
+
+    def _draw(self, stats: DashboardStats) -> None:
+        c = self.get_component_rich_style
+        heading, muted = c("dashboard--heading"), c("dashboard--muted")
+
+        summary = Text(end="")
+        summary.append(f"{stats.total} tasks", heading)
+        summary.append(f"  ready {stats.ready}  waiting {stats.waiting}  ")
+        summary.append(f"awaiting approval {stats.awaiting_approval}", heading)
+        summary.append("\nprogress ")
+        width = max(10, self.scrollable_content_region.width - 30)
+        filled = round(width * stats.progress_percent / 100)
+        summary.append("█" * filled, c("dashboard--bar"))
+        summary.append("░" * (width - filled), muted)
+        summary.append(f" {stats.progress_percent:g}% of {stats.estimated_hours_total:g}h", heading)
+        self.query_one("#dash-summary", Static).update(summary)
+
+        bars = Text(end="")
+        most = max(stats.by_status.values(), default=0)
+        bar_width = max(5, self.scrollable_content_region.width - 26)
+        for status in TaskStatus:
+            count = stats.by_status.get(status, 0)
+            style = c(status_class(status))
+            bars.append(f"{STATUS_ICON[status]} {STATUS_LONG[status]:<17}", style)
+            bars.append(f"{count:>5} ")
+            bars.append(bar(count, most, bar_width), style)
+            bars.append("\n")
+        bars.rstrip()
+        self.query_one("#dash-bars", Static).update(bars)
+
+        self.query_one("#dash-spark", Sparkline).data = list(stats.completions_per_hour)
+
+        critical = Text(end="")
+        critical.append("critical path ", heading)
+        if stats.critical_path:
+            critical.append(
+                f"{len(stats.critical_path)} tasks, {stats.critical_path_hours:g}h remaining\n"
+            )
+            critical.append(" → ".join(stats.critical_path), c("dashboard--critical"))
+        else:
+            critical.append("nothing left", muted)
+        self.query_one("#dash-critical", Static).update(critical)
+
+        agents = Text(end="")
+        agents.append(f"agents ({len(stats.agents)})", heading)
+        for agent in stats.agents:
+            seconds = agent.heartbeat_age_seconds
+            stale = seconds is None or seconds > STALE_SECONDS
+            agents.append("\n  ")
+            agents.append(safe(agent.name, 40))
+            agents.append(f" {agent.agent_type.value} ", muted)
+            heartbeat = "♥ never" if seconds is None else f"♥ {age(seconds)} ago"
+            agents.append(heartbeat, c("dashboard--stale") if stale else "")
+        self.query_one("#dash-agents", Static).update(agents)
+
+        events = Text(end="")
+        events.append("recent events", heading)
+        for event in stats.recent_events[:10]:
+            events.append(f"\n  {event.created_at:%H:%M} ", muted)
+            events.append(f"{event.task_key or '-'} ")
+            events.append(f"{event.kind.replace('_', ' ')} ", muted)
+            events.append(safe(event.summary(), 80))
+            events.append(f" ({safe(event.actor, 30)})", muted)
+        self.query_one("#dash-events", Static).update(events)
+
+    def on_resize(self) -> None:
+        if self.stats is not None:
+            self._draw(self.stats)

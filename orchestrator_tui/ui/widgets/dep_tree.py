@@ -1,0 +1,250 @@
+"""The dependency tree of the selected task: what it waits for (upstream) and
+what waits for it (downstream), loaded one level at a time as nodes expand."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, ClassVar
+
+from rich.text import Text
+from textual import on
+from textual.binding import Binding, BindingType
+from textual.message import Message
+from textual.widgets import Tree
+from textual.widgets.tree import TreeNode
+
+from ...domain.enums import DependencyType, TaskStatus
+from ...domain.models import DependencyView, TaskRow
+from ..db import run_db
+from ..render import STATUS_CLASSES, STATUS_ICON, safe, status_class
+
+if TYPE_CHECKING:
+    from ...services import Orchestrator
+
+Path = tuple[str, ...]
+
+
+@dataclass
+class NodeData:
+    key: str
+    upstream: bool | None  # None: the root (the selected task itself)
+    path: Path
+    group: bool = False  # the "waits for" / "needed by" headings
+    loaded: bool = False
+
+
+@dataclass
+class _Links(Message):
+    generation: int
+    node_id: int
+    links: list[DependencyView]
+
+
+@dataclass
+class _Root(Message):
+    generation: int
+    upstream: list[DependencyView]
+    downstream: list[DependencyView]
+
+
+class DependencyTree(Tree[NodeData]):
+    """Upstream and downstream of the selected task.
+
+    | Key | Action |
+    | :- | :- |
+    | j / k, up / down | Move |
+    | g / G | First / last line |
+    | space | Expand or collapse |
+    | enter | Go to that task in the task list |
+    """
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("j", "cursor_down", "Down", show=False, id="tree.down"),
+        Binding("k", "cursor_up", "Up", show=False, id="tree.up"),
+        Binding("g", "first", "First", show=False, id="tree.top"),
+        Binding("G", "last", "Last", show=False, id="tree.bottom"),
+        Binding("enter", "jump", "Go to task", id="tree.jump"),
+    ]
+
+    COMPONENT_CLASSES: ClassVar[set[str]] = {
+        "dep-tree--critical",
+        "dep-tree--group",
+        "dep-tree--muted",
+        *STATUS_CLASSES,
+    }
+
+    @dataclass
+    class JumpTo(Message):
+        key: str
+
+    def __init__(self, orch_provider: Callable[[], Orchestrator], *, id: str | None = None):
+        super().__init__(Text("no task selected"), id=id)
+        self._orch_provider = orch_provider
+        self.auto_expand = False
+        self.show_root = True
+        self.guide_depth = 3
+        self.critical: frozenset[str] = frozenset()
+        self.shown: TaskRow | None = None
+        self._generation = 0
+        self._expanded: set[Path] = set()
+        self._cursor_path: Path | None = None
+
+    # -- public API -------------------------------------------------------------
+
+    def show(self, row: TaskRow | None, *, keep_state: bool = False) -> None:
+        """Show the tree of `row`; with `keep_state` re-open what was open (a refresh)."""
+        if not keep_state or row is None or self.shown is None or row.key != self.shown.key:
+            self._expanded = {("up",), ("down",)}
+            self._cursor_path = None
+        else:
+            self._remember_state()
+        self.shown = row
+        self._generation += 1
+        if row is None:
+            self.clear()
+            self.root.set_label(Text("no task selected"))
+            return
+        generation, key = self._generation, row.key
+
+        def load(orch: Orchestrator) -> _Root:
+            return _Root(generation, orch.queries.links(key, True), orch.queries.links(key, False))
+
+        run_db(self, load, lambda m: m, group="tree-root", exclusive=True)
+
+    def set_critical(self, keys: frozenset[str]) -> None:
+        if keys == self.critical:
+            return
+        self.critical = keys
+        if self.shown is not None:
+            self.show(self.shown, keep_state=True)
+
+    # -- loading ----------------------------------------------------------------
+
+    @on(_Root)
+    def _on_root(self, message: _Root) -> None:
+        message.stop()
+        if message.generation != self._generation or self.shown is None:
+            return
+        row = self.shown
+        self.clear()
+        self.root.data = NodeData(row.key, None, ())
+        self.root.set_label(self._task_label(row.key, row.title, row.status))
+        for upstream, links, path in (
+            (True, message.upstream, ("up",)),
+            (False, message.downstream, ("down",)),
+        ):
+            heading = "waits for" if upstream else "needed by"
+            group = self.root.add(
+                Text(
+                    f"{heading} ({len(links)})",
+                    style=self.get_component_rich_style("dep-tree--group"),
+                ),
+                NodeData(row.key, upstream, path, group=True, loaded=True),
+            )
+            self._add_children(group, links)
+            if path in self._expanded:
+                group.expand()
+        self.root.expand()
+        self._restore_cursor(self.root)
+
+    def _add_children(self, parent: TreeNode[NodeData], links: list[DependencyView]) -> None:
+        assert parent.data is not None
+        if not links:
+            parent.add_leaf(Text("(none)"), None)
+        for link in links:
+            path = (*parent.data.path, link.key)
+            label = self._task_label(link.key, link.title, link.status, link.type)
+            data = NodeData(link.key, parent.data.upstream, path)
+            child = parent.add(label, data)
+            if path in self._expanded:
+                child.expand()
+            self._restore_cursor(child)
+
+    def on_tree_node_expanded(self, event: Tree.NodeExpanded[NodeData]) -> None:
+        event.stop()
+        data = event.node.data
+        if data is None or data.loaded or data.upstream is None:
+            return
+        data.loaded = True
+        generation, node_id, key, upstream = (
+            self._generation,
+            event.node.id,
+            data.key,
+            data.upstream,
+        )
+
+        def load(orch: Orchestrator) -> _Links:
+            return _Links(generation, node_id, orch.queries.links(key, upstream))
+
+        run_db(self, load, lambda m: m, group="tree-links")
+
+    @on(_Links)
+    def _on_links(self, message: _Links) -> None:
+        message.stop()
+        if message.generation != self._generation:
+            return
+        try:
+            node = self.get_node_by_id(message.node_id)  # type: ignore[arg-type]
+        except Exception:
+            return
+        self._add_children(node, message.links)
+
+    # -- state kept across refreshes --------------------------------------------
+
+    def _remember_state(self) -> None:
+        if self.root.data is None or self.shown is None or self.root.data.key != self.shown.key:
+            return  # the tree still shows something else (its first load is on the way)
+        self._expanded = set()
+
+        def walk(node: TreeNode[NodeData]) -> None:
+            if node.data is not None and node.is_expanded and node.data.path:
+                self._expanded.add(node.data.path)
+            for child in node.children:
+                walk(child)
+
+        walk(self.root)
+        node = self.cursor_node
+        self._cursor_path = node.data.path if node is not None and node.data else None
+
+    def _restore_cursor(self, node: TreeNode[NodeData]) -> None:
+        if self._cursor_path is not None and node.data and node.data.path == self._cursor_path:
+            self.call_after_refresh(self.move_cursor, node, animate=False)
+
+    # -- labels -----------------------------------------------------------------
+
+    def _task_label(
+        self,
+        key: str,
+        title: str,
+        status: TaskStatus,
+        dep_type: DependencyType = DependencyType.BLOCKS,
+    ) -> Text:
+        style = self.get_component_rich_style
+        text = Text(no_wrap=True, end="")
+        text.append(f"{STATUS_ICON[status]} ", style(status_class(status)))
+        text.append(key, style("dep-tree--critical") if key in self.critical else "")
+        text.append(" ")
+        text.append(safe(title, 120))
+        text.append(f" ({status.value.replace('_', ' ')})", style("dep-tree--muted"))
+        if not dep_type.gates:
+            text.append(f" [{dep_type.value}]", style("dep-tree--muted"))
+        if key in self.critical:
+            text.append(" ★ critical", style("dep-tree--critical"))
+        return text
+
+    # -- actions ----------------------------------------------------------------
+
+    def action_first(self) -> None:
+        self.cursor_line = 0
+
+    def action_last(self) -> None:
+        self.cursor_line = self.last_line
+
+    def action_jump(self) -> None:
+        node = self.cursor_node
+        if node is None or node.data is None or node.data.group:
+            return
+        if self.shown is not None and node.data.key == self.shown.key:
+            return
+        self.post_message(self.JumpTo(node.data.key))

@@ -1,0 +1,45 @@
+"""The top line of every screen: where we are, who is acting, and how many
+tasks wait for approval (always visible)."""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.containers import Horizontal
+from textual.widgets import Static
+
+from ..render import safe
+
+
+class AppHeader(Horizontal):
+    COMPONENT_CLASSES: ClassVar[set[str]] = {"app-header--muted"}
+
+    def __init__(self, screen_title: str = "") -> None:
+        super().__init__()
+        self.screen_title = screen_title
+
+    def compose(self) -> ComposeResult:
+        yield Static(id="header-title")
+        yield Static(id="header-approvals")
+
+    def on_mount(self) -> None:
+        self.watch(self.app, "awaiting_approval", self._show_awaiting)
+        self.watch(self.app, "location", self._show_title)
+
+    def _show_title(self) -> None:
+        app = self.app
+        text = Text(no_wrap=True, end="")
+        text.append("orchestrator-tui", "bold")
+        if self.screen_title:
+            text.append(f" · {self.screen_title}")
+        muted = self.get_component_rich_style("app-header--muted")
+        text.append(f"  {safe(getattr(app, 'location', ''), 80)}", muted)
+        text.append(f"  as {safe(getattr(app, 'actor', ''), 40)}", muted)
+        self.query_one("#header-title", Static).update(text)
+
+    def _show_awaiting(self, count: int) -> None:
+        label = self.query_one("#header-approvals", Static)
+        label.set_class(count > 0, "-waiting")
+        label.update(Text(f"◆ {count} awaiting approval", no_wrap=True, end=""))

@@ -1,0 +1,500 @@
+"""A virtual task list: draws only the visible rows, paging them from the
+database, so 100k tasks cost no more than 100.
+
+Row 0 of the widget is a fixed header; row `i` of the list is virtual line
+`i + 1`. Rows arrive a page at a time from thread workers; a missing row is
+drawn as a placeholder and its page is fetched.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, ClassVar
+
+from rich.cells import cell_len, set_cell_size
+from rich.segment import Segment
+from rich.style import Style
+from textual import events, on
+from textual.binding import Binding, BindingType
+from textual.geometry import Size
+from textual.message import Message
+from textual.scroll_view import ScrollView
+from textual.strip import Strip
+
+from ...domain.enums import TaskStatus
+from ...domain.models import TaskDetail, TaskRow
+from ...domain.state_machine import readiness
+from ..db import Refresher, run_db
+from ..render import READINESS_WORD, STATUS_CLASSES, progress_bar, safe, status_class, status_label
+from ..task_query import SORTABLE, TableQuery
+
+if TYPE_CHECKING:
+    from ...services import Orchestrator
+
+PAGE = 100
+MAX_CACHED = 4000
+
+
+@dataclass(frozen=True)
+class Column:
+    name: str
+    label: str
+    width: int  # 0: takes the remaining width
+    drop_order: int = 0  # columns with a higher order go first when narrow
+
+
+COLUMNS: tuple[Column, ...] = (
+    Column("mark", "", 1),
+    Column("key", "key", 8),
+    Column("title", "title", 0),
+    Column("status", "status", 10),
+    Column("priority", "prio", 8, drop_order=3),
+    Column("assignee", "assignee", 10, drop_order=4),
+    Column("progress", "progress", 9, drop_order=2),
+    Column("readiness", "ready?", 7, drop_order=1),
+)
+MIN_TITLE = 12
+
+
+def fit(text: str, width: int) -> str:
+    """`text` in exactly `width` cells, with an ellipsis when cut."""
+    if cell_len(text) <= width:
+        return set_cell_size(text, width)
+    return set_cell_size(text, max(0, width - 1)) + "…" if width else ""
+
+
+def layout(width: int, key_width: int) -> list[tuple[Column, int]]:
+    """Columns that fit in `width`, each with its cell width (one space between)."""
+    columns = [c for c in COLUMNS]
+    while True:
+        widths = {c.name: (key_width if c.name == "key" else c.width) for c in columns}
+        fixed = sum(widths.values()) + len(columns) - 1
+        title = width - fixed
+        droppable = [c for c in columns if c.drop_order]
+        if title >= MIN_TITLE or not droppable:
+            widths["title"] = max(title, 1)
+            return [(c, widths[c.name]) for c in columns]
+        columns.remove(max(droppable, key=lambda c: c.drop_order))
+
+
+@dataclass
+class TasksPage(Message):
+    generation: int
+    offset: int
+    rows: list[TaskRow]
+
+
+@dataclass
+class TasksReloaded(Message):
+    generation: int
+    total: int
+    offset: int
+    rows: list[TaskRow]
+    position: int | None
+    key: str | None
+
+
+class TaskTable(ScrollView, can_focus=True):
+    """The task list.
+
+    | Key | Action |
+    | :- | :- |
+    | j, down | Cursor down |
+    | k, up | Cursor up |
+    | g, home | First task |
+    | G, end | Last task |
+    | pageup / pagedown | Page up / down |
+    | space | Mark or unmark the task, then move down |
+    | enter | Open the task detail |
+    """
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("j,down", "cursor_down", "Down", show=False, id="tasks.down"),
+        Binding("k,up", "cursor_up", "Up", show=False, id="tasks.up"),
+        Binding("g,home", "cursor_top", "First", show=False, id="tasks.top"),
+        Binding("G,end", "cursor_bottom", "Last", show=False, id="tasks.bottom"),
+        Binding("pagedown", "page_down", "Page down", show=False, id="tasks.page_down"),
+        Binding("pageup", "page_up", "Page up", show=False, id="tasks.page_up"),
+        Binding("space", "toggle_mark", "Mark", show=False, id="tasks.mark"),
+        Binding("enter", "open", "Detail", show=False, id="tasks.open"),
+    ]
+
+    COMPONENT_CLASSES: ClassVar[set[str]] = {
+        "task-table--header",
+        "task-table--sorted",
+        "task-table--cursor",
+        "task-table--marked",
+        "task-table--placeholder",
+        "task-table--key",
+        "task-table--muted",
+        "readiness--ready",
+        "readiness--waiting",
+        "readiness--active",
+        "readiness--stopped",
+        "readiness--closed",
+        *STATUS_CLASSES,
+    }
+
+    @dataclass
+    class Highlighted(Message):
+        """The cursor is on another task (or on none)."""
+
+        table: TaskTable
+        row: TaskRow | None
+
+        @property
+        def key(self) -> str | None:
+            return self.row.key if self.row else None
+
+    @dataclass
+    class Opened(Message):
+        key: str
+
+    @dataclass
+    class Reloaded(Message):
+        """A reload finished: counts changed, the cursor row may have new data."""
+
+        table: TaskTable
+        total: int
+
+    @dataclass
+    class NotShown(Message):
+        """A task asked for with `select_key` is hidden by the filter."""
+
+        key: str
+
+    @dataclass
+    class SortClicked(Message):
+        column: str
+
+    def __init__(
+        self,
+        orch_provider: Callable[[], Orchestrator],
+        *,
+        id: str | None = None,
+        classes: str | None = None,
+    ) -> None:
+        super().__init__(id=id, classes=classes)
+        self._orch_provider = orch_provider
+        self.query_state = TableQuery()
+        self.marks: dict[str, TaskStatus] = {}
+        self.total = 0
+        self.loaded = False
+        self._rows: dict[int, TaskRow] = {}
+        self._cursor = 0
+        self._generation = 0
+        self._pending: set[int] = set()
+        self._missing: set[int] = set()
+        self._key_width = 8
+        self._highlighted: str | None = None
+        self._wanted_key: str | None = None
+        self._wanted_reset = False
+        self._explicit: str | None = None
+        self._reloader = Refresher(self, self._load, lambda m: m, "tasks-reload")
+
+    # -- public API -------------------------------------------------------------
+
+    @property
+    def cursor(self) -> int:
+        return self._cursor
+
+    @property
+    def cursor_row(self) -> TaskRow | None:
+        return self._rows.get(self._cursor)
+
+    @property
+    def cursor_key(self) -> str | None:
+        row = self.cursor_row
+        return row.key if row else self._highlighted
+
+    def row_at(self, index: int) -> TaskRow | None:
+        return self._rows.get(index)
+
+    def set_query(self, query: TableQuery) -> None:
+        """Show a different filter or sort, keeping the cursor on the same task if shown."""
+        if query == self.query_state:
+            return
+        self.query_state = query
+        self.reload(self.cursor_key, reset=True)
+
+    def reload(self, select_key: str | None = None, *, reset: bool = False) -> None:
+        """Fetch the count and the rows around the cursor again; keep the cursor on
+        `select_key` (default: the current task) wherever it moved."""
+        self._generation += 1
+        self._wanted_key = select_key if select_key is not None else self.cursor_key
+        self._wanted_reset = self._wanted_reset or reset
+        self._reloader.request()
+
+    def _load(self, orch: Orchestrator) -> TasksReloaded:
+        """On a worker thread: the rows around the cursor for the current query."""
+        generation, key, query = self._generation, self._wanted_key, self.query_state
+        reset, self._wanted_reset = self._wanted_reset, False
+        body = max(self._body_height, 1)
+        top = 0 if reset else int(self.scroll_y)
+        cursor = 0 if reset else self._cursor
+        start = max(0, min(top, cursor) - PAGE // 2)
+        limit = max(top + body, cursor + 1) + PAGE // 2 - start
+        flt = query.to_filter()
+        sort = SORTABLE[query.sort]
+        total = orch.queries.count_tasks(flt)
+        offset = max(0, min(start, total - limit))
+        rows = orch.queries.list_tasks(flt, sort, query.descending, limit, offset)
+        position = None
+        if key is not None:
+            found = [i for i, r in enumerate(rows) if r.key == key]
+            if found:
+                position = offset + found[0]
+            else:
+                position = orch.queries.position_of(key, flt, sort, query.descending)
+        if position is None and reset:
+            position = 0
+        return TasksReloaded(generation, total, offset, rows, position, key)
+
+    def select_key(self, key: str) -> None:
+        """Move the cursor to `key` (reloading around it); `NotShown` if filtered out."""
+        self._explicit = key
+        self.reload(key)
+
+    def update_row(self, detail: TaskDetail) -> None:
+        """Show a task's new state at once (a full reload follows from the change feed)."""
+        for index, row in list(self._rows.items()):
+            if row.key == detail.key:
+                unfinished = sum(
+                    1 for b in detail.blockers if b.type.gates and not b.status.is_finished
+                )
+                self._rows[index] = row.model_copy(
+                    update={
+                        "title": detail.title,
+                        "status": detail.status,
+                        "priority": detail.priority,
+                        "assignee": detail.assignee,
+                        "progress": detail.progress,
+                        "unfinished_blockers": unfinished,
+                        "readiness": readiness(detail.status, unfinished),
+                    }
+                )
+                if detail.key in self.marks:
+                    self.marks[detail.key] = detail.status
+                self.refresh_line(index + 1)
+                if index == self._cursor:
+                    self.post_message(self.Highlighted(self, self._rows[index]))
+
+    def clear_marks(self) -> None:
+        self.marks.clear()
+        self.refresh()
+
+    # -- loading ----------------------------------------------------------------
+
+    @on(TasksReloaded)
+    def _on_reloaded(self, message: TasksReloaded) -> None:
+        message.stop()
+        if message.generation != self._generation:
+            return
+        self.loaded = True
+        self.total = message.total
+        self._rows = {message.offset + i: row for i, row in enumerate(message.rows)}
+        self._pending.clear()
+        if message.rows:
+            longest = max(len(r.key) for r in message.rows)
+            self._key_width = max(5, min(16, longest))
+        self.virtual_size = Size(self.size.width, self.total + 1)
+        if self._explicit is not None and message.key == self._explicit:
+            self._explicit = None
+            if message.position is None:
+                self.post_message(self.NotShown(message.key))
+        cursor = self._cursor if message.position is None else message.position
+        self._move(max(0, min(cursor, self.total - 1)), force_event=True)
+        self.refresh()
+        self.post_message(self.Reloaded(self, self.total))
+
+    @on(TasksPage)
+    def _on_page(self, message: TasksPage) -> None:
+        message.stop()
+        if message.generation != self._generation:
+            return
+        self._pending.discard(message.offset)
+        for i, row in enumerate(message.rows):
+            self._rows[message.offset + i] = row
+        self._evict()
+        if message.offset <= self._cursor < message.offset + len(message.rows):
+            self._announce()
+        self.refresh()
+
+    def _fetch_missing(self) -> None:
+        pages = {index - index % PAGE for index in self._missing}
+        self._missing.clear()
+        query, generation = self.query_state, self._generation
+        for offset in sorted(pages - self._pending):
+            self._pending.add(offset)
+
+            def load(orch: Orchestrator, offset: int = offset) -> TasksPage:
+                flt = query.to_filter()
+                rows = orch.queries.list_tasks(
+                    flt, SORTABLE[query.sort], query.descending, PAGE, offset
+                )
+                return TasksPage(generation, offset, rows)
+
+            run_db(self, load, lambda m: m, group="tasks-page")
+
+    def _evict(self) -> None:
+        if len(self._rows) <= MAX_CACHED:
+            return
+        keep = range(self._cursor - MAX_CACHED // 2, self._cursor + MAX_CACHED // 2)
+        self._rows = {i: r for i, r in self._rows.items() if i in keep}
+
+    # -- cursor -----------------------------------------------------------------
+
+    @property
+    def _body_height(self) -> int:
+        return max(0, self.scrollable_content_region.height - 1)
+
+    def _move(self, index: int, force_event: bool = False) -> None:
+        if self.total == 0:
+            index = 0
+        old = self._cursor
+        self._cursor = max(0, min(index, max(self.total - 1, 0)))
+        body = self._body_height
+        top = int(self.scroll_y)
+        if self._cursor < top:
+            self.scroll_to(y=self._cursor, animate=False, immediate=True)
+        elif body and self._cursor >= top + body:
+            self.scroll_to(y=self._cursor - body + 1, animate=False, immediate=True)
+        self.refresh_line(old + 1)
+        self.refresh_line(self._cursor + 1)
+        if force_event or old != self._cursor:
+            self._announce()
+
+    def _announce(self) -> None:
+        row = self.cursor_row if self.total else None
+        key = row.key if row else None
+        if row is None and self.total:
+            return  # its page is on the way
+        self._highlighted = key
+        self.post_message(self.Highlighted(self, row))
+
+    def action_cursor_down(self) -> None:
+        self._move(self._cursor + 1)
+
+    def action_cursor_up(self) -> None:
+        self._move(self._cursor - 1)
+
+    def action_cursor_top(self) -> None:
+        self._move(0)
+
+    def action_cursor_bottom(self) -> None:
+        self._move(self.total - 1)
+
+    def action_page_down(self) -> None:
+        self._move(self._cursor + max(1, self._body_height - 1))
+
+    def action_page_up(self) -> None:
+        self._move(self._cursor - max(1, self._body_height - 1))
+
+    def action_toggle_mark(self) -> None:
+        row = self.cursor_row
+        if row is None:
+            return
+        if row.key in self.marks:
+            del self.marks[row.key]
+        else:
+            self.marks[row.key] = row.status
+        self.refresh_line(self._cursor + 1)
+        self._move(self._cursor + 1, force_event=True)
+
+    def action_open(self) -> None:
+        row = self.cursor_row
+        if row is not None:
+            self.post_message(self.Opened(row.key))
+
+    def on_click(self, event: events.Click) -> None:
+        if event.y == 0:
+            x = 0
+            for column, width in layout(self.scrollable_content_region.width, self._key_width):
+                if x <= event.x < x + width + 1 and column.name in SORTABLE:
+                    self.post_message(self.SortClicked(column.name))
+                    return
+                x += width + 1
+            return
+        index = int(self.scroll_y) + event.y - 1
+        if 0 <= index < self.total:
+            self._move(index)
+            if event.chain == 2:
+                self.action_open()
+
+    def on_focus(self) -> None:
+        self.refresh()
+
+    def on_blur(self) -> None:
+        self.refresh()
+
+    def on_resize(self) -> None:
+        self.virtual_size = Size(self.size.width, self.total + 1)
+
+    # -- drawing ----------------------------------------------------------------
+
+    def render_line(self, y: int) -> Strip:
+        width = self.scrollable_content_region.width
+        columns = layout(width, self._key_width)
+        if y == 0:
+            return self._header(columns, width)
+        index = int(self.scroll_y) + y - 1
+        base = self.rich_style
+        if index >= self.total:
+            if index == 0:
+                text = "loading…" if not self.loaded else "no tasks match"
+                style = base + self.get_component_rich_style("task-table--placeholder")
+                return Strip([Segment(set_cell_size(f" {text}", width), style)], width)
+            return Strip.blank(width, base)
+        row = self._rows.get(index)
+        if row is None:
+            if not self._missing:
+                self.call_after_refresh(self._fetch_missing)
+            self._missing.add(index)
+            style = base + self.get_component_rich_style("task-table--placeholder")
+            return Strip([Segment(set_cell_size("  …", width), style)], width)
+        return self._row_strip(row, index, columns, width, base)
+
+    def _header(self, columns: list[tuple[Column, int]], width: int) -> Strip:
+        header = self.rich_style + self.get_component_rich_style("task-table--header")
+        sorted_style = header + self.get_component_rich_style("task-table--sorted")
+        query = self.query_state
+        segments: list[Segment] = []
+        for column, cell in columns:
+            label = column.label
+            style = header
+            if column.name == query.sort:
+                label += " ▼" if query.descending else " ▲"
+                style = sorted_style
+            segments.append(Segment(set_cell_size(label, cell) + " ", style))
+        return Strip(segments).adjust_cell_length(width, header)
+
+    def _row_strip(
+        self, row: TaskRow, index: int, columns: list[tuple[Column, int]], width: int, base: Style
+    ) -> Strip:
+        c = self.get_component_rich_style
+        marked = row.key in self.marks
+        line = base
+        if marked:
+            line += c("task-table--marked")
+        if index == self._cursor:
+            line += c("task-table--cursor")
+        cells = {
+            "mark": ("●" if marked else " ", line),
+            "key": (row.key, line + c("task-table--key")),
+            "title": (safe(row.title), line),
+            "status": (status_label(row.status), line + c(status_class(row.status))),
+            "priority": (row.priority.value, line),
+            "assignee": (safe(row.assignee) or "-", line + c("task-table--muted")),
+            "progress": (progress_bar(row.progress), line),
+            "readiness": (
+                READINESS_WORD[row.readiness],
+                line + c(f"readiness--{row.readiness.value}"),
+            ),
+        }
+        segments = []
+        for column, cell in columns:
+            text, style = cells[column.name]
+            segments.append(Segment(fit(text, cell), style))
+            segments.append(Segment(" ", line))
+        return Strip(segments).adjust_cell_length(width, line)

@@ -1,0 +1,211 @@
+"""The command line through real subprocesses: every command, --json on every
+read, --as, exit codes, and nothing half-written on errors.
+
+Each subprocess pays the interpreter and SQLAlchemy start-up, so the tests are
+few and broad; the services underneath are tested in depth in tests/core."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from pathlib import Path
+
+from orchestrator_tui.domain.models import TaskSpec
+from orchestrator_tui.services import open_orchestrator
+
+from .conftest import Cli
+
+
+def count(db: Path, sql: str) -> int:
+    with sqlite3.connect(db) as conn:
+        return conn.execute(sql).fetchone()[0]
+
+
+def test_db_commands_and_the_demo_seed(cli: Cli, tmp_path: Path) -> None:
+    assert "created (schema version 1)" in cli.ok("db", "init").out
+    assert "from demo_plan.yaml: 40 tasks" in cli.ok("db", "seed").out
+
+    tasks = cli.ok("task", "list", "--json").json()
+    assert len(tasks) >= 40 and len({t["phase"] for t in tasks}) >= 3
+    assert {"key", "title", "status", "readiness", "priority"} <= set(tasks[0])
+    assert {"awaiting_approval", "failed", "done", "pending"} <= {t["status"] for t in tasks}
+
+    status = cli.ok("db", "status", "--json").json()
+    assert status["schema_version"] == 1 and status["tables"]["tasks"] == len(tasks)
+    assert sum(status["tasks_by_status"].values()) == len(tasks)
+    assert cli.ok("db", "validate", "--json").json() == {"ok": True, "problems": []}
+
+    dest = tmp_path / "copy.db"
+    assert cli.ok("db", "backup", str(dest)).out == f"backed up to {dest}\n"
+    assert count(dest, "SELECT COUNT(*) FROM tasks") == len(tasks)
+
+    assert "--yes" in cli.fails(7, "db", "reset")
+    assert count(cli.db, "SELECT COUNT(*) FROM tasks") == len(tasks)
+    assert cli.ok("db", "reset", "--yes").out.endswith("every table emptied and recreated\n")
+    assert count(cli.db, "SELECT COUNT(*) FROM tasks") == 0
+
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("tasks:\n  - {key: A, title: a}\n  - {key: B, title: b, priority: asap}\n")
+    line = cli.fails(7, "db", "seed", "--plan", str(bad))
+    assert f"{bad}: tasks[1] (B).priority:" in line
+    assert count(cli.db, "SELECT COUNT(*) FROM tasks") == 0
+    text = cli.ok("db", "status").out
+    assert "schema version  1" in text and "tasks           none" in text
+
+
+def test_task_lifecycle(cli: Cli, tmp_path: Path) -> None:
+    added = cli.ok(
+        "task", "add", "Design the API", "--key", "API-1", "--priority", "high",
+        "--estimate", "4", "--criterion", "reviewed", "--tag", "api", "--json",
+    ).json()  # fmt: skip
+    assert (added["key"], added["priority"], added["estimated_hours"]) == ("API-1", "high", 4.0)
+    assert added["success_criteria"] == ["reviewed"] and added["tags"] == ["api"]
+    assert cli.ok(
+        "task", "add", "Build it", "--key", "API-2", "--depends-on", "API-1",
+        "--requires-approval", "--", "python", "-c", "print('a; rm -rf /')",
+    ).out == "API-2 added: now pending\n"  # fmt: skip
+    assert cli.ok("task", "edit", "API-2", "--title", "Build the API", "--phase", "2").out == (
+        "API-2 edited: now pending\n"
+    )
+    shown = cli.ok("task", "show", "API-2", "--json").json()
+    assert shown["command"]["argv"] == ["python", "-c", "print('a; rm -rf /')"]
+    assert (shown["title"], shown["phase"], shown["readiness"]) == ("Build the API", 2, "waiting")
+    assert shown["blockers"][0]["key"] == "API-1"
+    assert {"timeline", "approvals", "progress_history", "notes", "context"} <= set(shown)
+    text = cli.ok("task", "show", "API-2").out
+    assert "waits for  API-1 (pending)" in text and "approval   required" in text
+    assert cli.ok("task", "next", "--json").json()["key"] == "API-1"
+    listed = cli.ok("task", "list", "--ready").out.splitlines()
+    assert listed[0].split() == ["KEY", "STATUS", "READY", "PRIORITY", "ASSIGNEE", "PROG", "TITLE"]
+    assert [line.split()[0] for line in listed[1:]] == ["API-1"]
+
+    cli.ok("task", "start", "API-1")
+    assert cli.ok("task", "done", "API-1", "--summary", "drafted").out == (
+        "API-1 finished: now done\n"
+    )
+    cli.ok("task", "start", "API-2", "--as", "ada")
+    cli.ok("task", "progress", "API-2", "60", "most endpoints", "--as", "ada")
+    cli.ok("task", "note", "API-2", "-", "--as", "ada", stdin="# Notes\nuse cursor paging\n")
+    context = tmp_path / "ctx.yaml"
+    context.write_text("base_url: /v2\nretries: 3\n")
+    cli.ok("task", "context", "API-2", "--set", str(context))
+    assert cli.ok("task", "context", "API-2", "--json").json() == {"base_url": "/v2", "retries": 3}
+    cli.ok("task", "join", "API-2", "qa-bot", "--role", "tester")
+    report = {"agent_name": "ada", "status": "completed", "progress": 100, "summary": "all"}
+    submitted = cli.ok("task", "report", "API-2", "-", "--json", stdin=json.dumps(report))
+    assert submitted.json()["status"] == "awaiting_approval"
+    assert [w["key"] for w in cli.ok("approvals", "--json").json()] == ["API-2"]
+
+    assert "ada worked on API-2" in cli.fails(4, "task", "approve", "API-2", "--as", "ada")
+    rejected = cli.ok("task", "reject", "API-2", "--comment", "no tests", "--as", "bob")
+    assert rejected.out == "API-2 rejected: now failed\n"
+    cli.ok("task", "start", "API-2", "--as", "ada")
+    cli.ok("task", "done", "API-2", "--as", "ada")
+    cli.ok("task", "approve", "API-2", "--comment", "good", "--as", "bob")
+    cli.ok("task", "feedback", "API-2", "--quality", "5", "--timeliness", "4", "--notes", "nice")
+
+    full = cli.ok("task", "show", "API-2", "--json").json()
+    assert [(a["decision"], a["actor"]) for a in full["approvals"]] == [
+        ("rejected", "bob"),
+        ("approved", "bob"),
+    ]
+    assert full["progress_history"][0]["percent"] == 60
+    assert "use cursor paging" in full["notes"][0]["body"]
+    assert full["context"] == "base_url: /v2\nretries: 3\n"
+    timeline = cli.ok("task", "timeline", "API-2", "--json").json()
+    kinds = {e["kind"] for e in timeline}
+    assert kinds >= {
+        "task_created", "task_edited", "status_changed", "progress", "note", "context",
+        "participant_joined", "approval_requested", "rejected", "approved", "feedback",
+    }  # fmt: skip
+    assert {e["actor"] for e in timeline} == {"alice", "ada", "bob"}
+
+
+def test_status_verbs_undo_dependencies_and_stats(cli: Cli) -> None:
+    orch = open_orchestrator(str(cli.db), "setup")  # state made in-process, to save start-ups
+    orch.tasks.create(TaskSpec(key="API-1", title="a", status="done"))
+    orch.tasks.create(TaskSpec(key="API-2", title="b", status="done", depends_on=["API-1"]))
+    orch.tasks.create(TaskSpec(key="DOC", title="Docs"))
+    orch.close()
+    for verb, status in (
+        ("block", "blocked"),
+        ("reset", "pending"),
+        ("defer", "deferred"),
+        ("cancel", "cancelled"),
+    ):
+        assert cli.ok("task", verb, "DOC", "--reason", "r").out == f"DOC {verb} ok: now {status}\n"
+    cli.ok("task", "reset", "DOC")
+    cli.ok("task", "start", "DOC")
+    assert cli.ok("task", "fail", "DOC", "--reason", "crash").out == "DOC fail ok: now failed\n"
+    assert cli.ok("task", "undo", "--json").json()["status"] == "in_progress"
+
+    assert cli.ok("task", "depend", "DOC", "API-2", "--type", "enables").out == (
+        "DOC now waits for API-2\n"
+    )
+    deps = cli.ok("task", "deps", "API-2", "--json").json()
+    assert [c["key"] for c in deps["downstream"]["children"]] == ["DOC"]
+    assert [c["key"] for c in deps["upstream"]["children"]] == ["API-1"]
+    assert cli.ok("task", "undepend", "DOC", "API-2").out == "DOC no longer waits for API-2\n"
+    stats = cli.ok("stats", "--json").json()
+    assert stats["total"] == 3 and stats["by_status"]["done"] == 2
+    assert stats["by_status"]["in_progress"] == 1
+
+
+def test_agents_and_who_is_acting(cli: Cli) -> None:
+    reg = cli.ok(
+        "agent", "register", "ada", "--type", "testing", "--capability", "pytest", "--json"
+    ).json()
+    assert (reg["name"], reg["agent_type"], reg["capabilities"]) == ("ada", "testing", ["pytest"])
+    assert cli.ok("agent", "heartbeat", "ada").out == "agent ada: heartbeat recorded\n"
+    assert [a["name"] for a in cli.ok("agent", "list", "--json").json()] == ["ada"]
+    assert "no agent 'bob'" in cli.fails(3, "agent", "heartbeat", "bob")
+
+    cli.ok("--as", "carol", "task", "add", "x", "--key", "X")  # --as before the command
+    cli.env["ORCHESTRATOR_TUI_ACTOR"] = "dave"
+    cli.ok("task", "start", "X")
+    actors = [e["actor"] for e in cli.ok("task", "timeline", "X", "--json").json()]
+    assert actors == ["carol", "dave"]
+
+
+def test_exit_codes_and_nothing_half_written(cli: Cli) -> None:
+    cli.ok("task", "add", "a", "--key", "API-1")
+    cli.ok("task", "add", "b", "--key", "API-2", "--depends-on", "API-1")
+
+    assert cli.fails(3, "task", "start", "API-11") == (
+        "error: no task 'API-11'; did you mean API-1, API-2?"
+    )
+    assert "cannot done it" in cli.fails(4, "task", "done", "API-1")
+    assert "waits on unfinished dependencies: API-1" in cli.fails(4, "task", "start", "API-2")
+    assert "needs a reason" in cli.fails(7, "task", "start", "API-2", "--force")
+    assert cli.fails(5, "task", "depend", "API-1", "API-2") == (
+        "error: dependency cycle: API-1 -> API-2 -> API-1"
+    )
+    cli.fails(7, "task", "progress", "API-1", "120")
+    assert cli.fails(7, "task", "add", "c", "--key", "bad key").startswith(
+        "error: invalid input: key: String should match pattern"
+    )
+    hostile = "!!python/object/apply:os.system [ls]"
+    cli.fails(7, "task", "context", "API-1", "--set", "-", stdin=hostile)
+    usage = cli("task", "start")
+    assert usage.code == 2 and "usage:" in usage.err
+    assert count(cli.db, "SELECT COUNT(*) FROM task_dependencies") == 1
+    assert count(cli.db, "SELECT COUNT(*) FROM progress") == 0
+
+    holder = sqlite3.connect(cli.db, isolation_level=None)
+    holder.execute("BEGIN IMMEDIATE")
+    try:
+        cli.env["ORCHESTRATOR_TUI_BUSY_TIMEOUT_MS"] = "300"
+        line = cli.fails(6, "task", "start", "API-1")
+        assert line == (
+            f"error: database sqlite:///{cli.db} is locked by another process; "
+            "gave up waiting (nothing was written)"
+        )
+        assert len(cli.ok("task", "list", "--json").json()) == 2  # readers are not held up
+    finally:
+        holder.rollback()
+        holder.close()
+    assert cli.ok("task", "start", "API-1", "--json").json()["status"] == "in_progress"
+
+    with sqlite3.connect(cli.db) as conn:
+        conn.execute("UPDATE schema_meta SET value = '9' WHERE key = 'schema_version'")
+    assert "schema version 9, newer than this program's 1" in cli.fails(8, "task", "list")

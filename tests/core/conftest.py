@@ -1,0 +1,22 @@
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from orchestrator_tui.services import Orchestrator
+
+from .support import open_db
+
+
+@pytest.fixture
+def db_path(tmp_path: Path) -> Path:
+    return tmp_path / "orchestrator.db"
+
+
+@pytest.fixture
+def orch(db_path: Path) -> Iterator[Orchestrator]:
+    o = open_db(db_path)
+    yield o
+    o.close()

@@ -1,0 +1,56 @@
+"""Helpers shared by the core tests: open a database, read back what it holds."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import select
+
+from orchestrator_tui.domain.enums import TaskStatus
+from orchestrator_tui.domain.models import TaskSpec
+from orchestrator_tui.services import Orchestrator, open_orchestrator
+from orchestrator_tui.store.tables import Event, Task
+
+E = Event.__table__.c
+T = Task.__table__.c
+
+
+def open_db(path: Path, actor: str = "alice") -> Orchestrator:
+    return open_orchestrator(str(path), actor)
+
+
+def add(orch: Orchestrator, key: str, **fields: Any) -> None:
+    """Create a task; `deps=[...]` lists its blockers."""
+    deps = fields.pop("deps", [])
+    fields.setdefault("title", f"task {key}")
+    orch.tasks.create(TaskSpec(key=key, depends_on=deps, **fields))
+
+
+def task_row(orch: Orchestrator, key: str) -> Any:
+    with orch.db.read() as conn:
+        return conn.execute(select(Task.__table__).where(T.key == key)).one()
+
+
+def status_of(orch: Orchestrator, key: str) -> TaskStatus:
+    return TaskStatus(task_row(orch, key).status)
+
+
+def events_of(orch: Orchestrator, key: str | None = None) -> list[Any]:
+    """Every event row (of one task, when a key is given), oldest first."""
+    with orch.db.read() as conn:
+        stmt = select(E.id, E.kind, E.actor, E.data, E.task_id).order_by(E.id)
+        if key is not None:
+            stmt = stmt.where(E.task_id == select(T.id).where(T.key == key).scalar_subquery())
+        return conn.execute(stmt).all()
+
+
+def kinds(orch: Orchestrator, key: str | None = None) -> list[str]:
+    return [e.kind for e in events_of(orch, key)]
+
+
+def count_rows(orch: Orchestrator, table: Any) -> int:
+    from sqlalchemy import func
+
+    with orch.db.read() as conn:
+        return conn.execute(select(func.count()).select_from(table.__table__)).scalar_one()

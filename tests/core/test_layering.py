@@ -1,0 +1,54 @@
+"""domain/ and store/ never import Textual (nor Rich): checked in a fresh
+interpreter and in the source of every file."""
+
+from __future__ import annotations
+
+import ast
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+import orchestrator_tui
+
+PACKAGE = Path(orchestrator_tui.__file__).resolve().parent
+CORE_DIRS = ("domain", "store")
+FORBIDDEN = ("textual", "rich")
+
+
+def core_files() -> list[Path]:
+    return sorted(p for d in CORE_DIRS for p in (PACKAGE / d).rglob("*.py"))
+
+
+def test_importing_the_core_loads_no_ui() -> None:
+    modules = [
+        "orchestrator_tui." + ".".join(p.relative_to(PACKAGE).with_suffix("").parts)
+        for p in core_files()
+    ]
+    script = (
+        "import importlib, json, sys\n"
+        f"for m in {modules!r}: importlib.import_module(m.removesuffix('.__init__'))\n"
+        "print(json.dumps(sorted(sys.modules)))\n"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, check=True
+    ).stdout
+    loaded = json.loads(out)
+    assert "orchestrator_tui.store.schema" in loaded
+    bad = [m for m in loaded if m.split(".")[0] in FORBIDDEN]
+    assert bad == []
+
+
+@pytest.mark.parametrize("path", core_files(), ids=lambda p: str(p.relative_to(PACKAGE)))
+def test_no_ui_import_in_source(path: Path) -> None:
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    for node in ast.walk(tree):
+        names: list[str] = []
+        if isinstance(node, ast.Import):
+            names = [a.name for a in node.names]
+        elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+            names = [node.module]
+        for name in names:
+            assert name.split(".")[0] not in FORBIDDEN, f"{path.name} imports {name}"

@@ -1,0 +1,252 @@
+"""The plan loader: a whole plan with history goes in, or nothing does, and a
+refusal names the file, the record and the field."""
+
+from __future__ import annotations
+
+import textwrap
+from pathlib import Path
+
+import pytest
+import yaml
+
+from orchestrator_tui.domain.errors import CycleError, ValidationFailed
+from orchestrator_tui.services import Orchestrator
+from orchestrator_tui.services.plans import sample_plan_path
+from orchestrator_tui.store.schema import table_counts
+
+from .support import add
+
+GOOD = {
+    "name": "tiny",
+    "agents": [
+        {"name": "ada", "type": "coding", "capabilities": ["python"], "last_heartbeat": "-5s"},
+        {"name": "maria", "type": "human"},
+    ],
+    "tasks": [
+        {"key": "K-1", "title": "first", "status": "done", "estimated_hours": 2},
+        {
+            "key": "K-2",
+            "title": "second",
+            "depends_on": ["K-1"],
+            "status": "failed",
+            "created": "-2d",
+            "updated": "2030-01-01T10:00:00",
+            "runs": [
+                {
+                    "agent": "ada",
+                    "status": "failed",
+                    "exit_code": 1,
+                    "started": "-1h",
+                    "ended": "-50m",
+                    "log": "\x1b[31mred\x1b[0m\nline two",
+                    "stderr": "boom",
+                }
+            ],
+            "progress_history": [{"percent": 30, "message": "started", "by": "ada", "at": "-1h"}],
+            "notes": {"ada": "# notes"},
+            "context": {"api": "v2"},
+            "participants": [{"agent": "ada", "role": "implementer"}],
+            "feedback": [{"quality": 4, "timeliness": 5, "by": "maria"}],
+        },
+        {"key": "K-3", "title": "third", "parent": "K-2", "depends_on": ["K-1", "K-2"]},
+    ],
+}
+
+
+def write(tmp_path: Path, data: object, name: str = "plan.yaml") -> Path:
+    path = tmp_path / name
+    path.write_text(data if isinstance(data, str) else yaml.safe_dump(data), encoding="utf-8")
+    return path
+
+
+def snapshot(orch: Orchestrator) -> dict[str, int]:
+    with orch.db.read() as conn:
+        return table_counts(conn)
+
+
+def test_loads_a_plan_with_history(orch: Orchestrator, tmp_path: Path) -> None:
+    result = orch.plans.load_file(write(tmp_path, GOOD))
+    assert (result.tasks, result.dependencies, result.runs, result.log_lines) == (3, 3, 1, 3)
+    q = orch.queries
+    k2 = q.get_task("K-2")
+    assert k2.status == "failed" and [b.key for b in k2.blockers] == ["K-1"]
+    assert k2.attempts == 1 and k2.updated_at.isoformat() == "2030-01-01T10:00:00+00:00"
+    assert (k2.created_at - k2.completed_at if k2.completed_at else None) is None
+    assert q.get_task("K-3").parent == "K-2"
+    [run] = q.runs_for("K-2")
+    assert (run.agent, run.status, run.exit_code, run.line_count) == ("ada", "failed", 1, 3)
+    assert run.duration_seconds == 600
+    lines = q.log_lines(run.id)
+    assert [(line.stream, line.text) for line in lines] == [
+        ("stdout", "\x1b[31mred\x1b[0m"),
+        ("stdout", "line two"),
+        ("stderr", "boom"),
+    ]
+    assert [(p.percent, p.actor) for p in q.progress_for("K-2")] == [(30, "ada")]
+    assert q.notes_for("K-2")[0].body == "# notes"
+    assert q.context_data("K-2") == {"api": "v2"}
+    assert q.participants_for("K-2")[0].role == "implementer"
+    assert q.feedback_for("K-2")[0].quality == 4
+    agents = {a.name: a for a in orch.agents.list()}
+    assert agents["ada"].status == "active" and agents["maria"].last_heartbeat is None
+    kinds = [e.kind for e in q.recent_events(10)]
+    assert kinds[0] == "plan_imported" and kinds.count("task_created") == 3
+    assert q.get_task("K-1").completed_at is not None
+
+
+def test_demo_plan_covers_the_acceptance_list(orch: Orchestrator) -> None:
+    result = orch.plans.load_file(sample_plan_path())
+    rows = orch.queries.list_tasks()
+    assert result.tasks == len(rows) >= 40
+    assert len({r.phase for r in rows}) >= 3
+    assert {a.agent_type.value for a in orch.agents.list()} == {
+        "research",
+        "coding",
+        "testing",
+        "documentation",
+        "human",
+    }
+    stats = orch.dashboard.stats()
+    assert stats.awaiting_approval >= 1 and stats.by_status["failed"] >= 1
+    # a chain and a diamond of dependencies
+    dependents: dict[str, list[str]] = {}
+    blockers: dict[str, list[str]] = {}
+    for r in rows:
+        for b in orch.queries.links(r.key, upstream=True):
+            blockers.setdefault(r.key, []).append(b.key)
+            dependents.setdefault(b.key, []).append(r.key)
+    diamonds = [
+        (top, bottom)
+        for top, kids in dependents.items()
+        for bottom, ups in blockers.items()
+        if len(set(ups) & set(kids)) >= 2
+    ]
+    assert diamonds, "the demo plan has a diamond"
+    assert len(orch.queries.critical_path()[0]) >= 3, "and a chain"
+    logs_with_colour = [
+        line
+        for r in rows
+        if r.status == "failed"
+        for run in orch.queries.runs_for(r.key)
+        for line in orch.queries.log_lines(run.id)
+        if "\x1b[" in line.text
+    ]
+    assert logs_with_colour
+    with orch.db.read() as conn:
+        counts = table_counts(conn)
+    assert counts["progress"] > 0 and counts["notes"] > 0 and counts["task_context"] > 0
+
+
+def _bad(**task_fields: object) -> dict:
+    tasks = [dict(t) for t in GOOD["tasks"]]
+    tasks[2].update(task_fields)
+    return {**GOOD, "tasks": tasks}
+
+
+@pytest.mark.parametrize(
+    ("data", "message"),
+    [
+        (_bad(priority="urgent"), r"tasks\[2\] \(K-3\)\.priority: Input should be"),
+        (_bad(depends_on=["K-9"]), r"tasks\[2\] \(K-3\): depends_on: unknown task 'K-9'"),
+        (_bad(parent="K-9"), r"tasks\[2\] \(K-3\): parent: unknown task 'K-9'"),
+        (_bad(key="K-1"), r"tasks\[2\] \(K-1\): key: duplicate of tasks\[0\]"),
+        (_bad(key="bad key"), r"tasks\[2\] \(bad key\)\.key: String should match"),
+        (_bad(surprise=1), r"tasks\[2\] \(K-3\)\.surprise: Extra inputs"),
+        (_bad(deadline="next tuesday"), r"tasks\[2\] \(K-3\)\.deadline: .*ISO 8601"),
+        (_bad(depends_on=["K-1", "K-1"]), r"tasks\[2\] \(K-3\): depends_on: K-1 named twice"),
+        (
+            _bad(participants=[{"agent": "ada"}, {"agent": "ada", "role": "x"}]),
+            r"tasks\[2\] \(K-3\): participants: ada named twice",
+        ),
+        (
+            _bad(feedback=[{"quality": 9, "timeliness": 1}]),
+            r"tasks\[2\] \(K-3\)\.feedback\[0\]\.quality: Input should be less",
+        ),
+        (
+            {**GOOD, "agents": [*GOOD["agents"], {"name": "ada"}]},
+            r"agents\[2\] \(ada\): name: duplicate of agents\[0\]",
+        ),
+        ({**GOOD, "version": 2}, r"version: Input should be less"),
+        ([1, 2], "a plan is a mapping"),
+        ("tasks: [unclosed", "invalid YAML"),
+        ("!!python/object/apply:os.system ['true']", "invalid YAML"),
+        ("a: &a [1]\n" + "".join(f"b{i}: *a\n" for i in range(300)), "aliases"),
+    ],
+)
+def test_refusals_write_nothing(
+    orch: Orchestrator, tmp_path: Path, data: object, message: str
+) -> None:
+    add(orch, "existing")
+    before = snapshot(orch)
+    path = write(tmp_path, data)
+    with pytest.raises(ValidationFailed, match=message) as info:
+        orch.plans.load_file(path)
+    assert str(info.value).startswith(str(path))
+    assert snapshot(orch) == before
+
+
+def test_cycle_in_a_plan_is_named_with_its_file(orch: Orchestrator, tmp_path: Path) -> None:
+    data = _bad(depends_on=["K-2"])
+    data["tasks"][0] = {**data["tasks"][0], "depends_on": ["K-3"]}
+    path = write(tmp_path, data)
+    with pytest.raises(CycleError) as info:
+        orch.plans.load_file(path)
+    assert str(info.value).startswith(f"{path}: ")
+    assert "K-1 -> K-3 -> K-2 -> K-1" in str(info.value) or set(info.value.cycle) >= {"K-1", "K-3"}
+    assert orch.queries.count_tasks() == 0
+
+
+def test_self_dependency_in_a_plan(orch: Orchestrator, tmp_path: Path) -> None:
+    path = write(tmp_path, _bad(depends_on=["K-3"]))
+    with pytest.raises(CycleError, match="K-3 -> K-3"):
+        orch.plans.load_file(path)
+    assert orch.queries.count_tasks() == 0
+
+
+def test_loading_the_same_plan_again_changes_no_task(orch: Orchestrator, tmp_path: Path) -> None:
+    path = write(tmp_path, GOOD)
+    first = orch.plans.load_file(path)
+    tasks_before = [t.model_dump() for t in orch.queries.list_tasks()]
+    again = orch.plans.load_file(path)
+    assert (again.added, again.changed, again.unchanged) == (0, 0, first.added)
+    assert [t.model_dump() for t in orch.queries.list_tasks()] == tasks_before
+
+
+def test_a_second_plan_may_reuse_agents_and_refer_to_existing_tasks(
+    orch: Orchestrator, tmp_path: Path
+) -> None:
+    orch.plans.load_file(write(tmp_path, GOOD))
+    more = {
+        "agents": [{"name": "ada", "type": "coding"}],
+        "tasks": [{"key": "M-1", "title": "more", "depends_on": ["K-3"], "parent": "K-1"}],
+    }
+    orch.plans.load_file(write(tmp_path, more, "more.yaml"))
+    assert [b.key for b in orch.queries.get_task("M-1").blockers] == ["K-3"]
+    assert orch.queries.get_task("M-1").parent == "K-1"
+    assert [a.name for a in orch.agents.list()] == ["ada", "maria"]
+
+
+def test_failure_late_in_a_big_plan_writes_nothing(orch: Orchestrator, tmp_path: Path) -> None:
+    tasks = [{"key": f"B-{i}", "title": f"t{i}"} for i in range(5_200)]  # past one batch
+    tasks[-1]["participants"] = [{"agent": "x"}, {"agent": "x"}]
+    path = write(tmp_path, {"tasks": tasks})
+    with pytest.raises(ValidationFailed, match=r"tasks\[5199\] \(B-5199\)"):
+        orch.plans.load_file(path)
+    assert orch.queries.count_tasks() == 0
+
+
+def test_relative_times_and_plain_dates(orch: Orchestrator, tmp_path: Path) -> None:
+    plan = textwrap.dedent(
+        """
+        tasks:
+          - key: D-1
+            title: dated
+            deadline: 2031-05-06
+            created: -1d4h30m
+        """
+    )
+    orch.plans.load_file(write(tmp_path, plan))
+    task = orch.queries.get_task("D-1")
+    assert task.deadline is not None and task.deadline.isoformat() == "2031-05-06T00:00:00+00:00"
+    age = task.updated_at - task.created_at
+    assert age.total_seconds() == 0

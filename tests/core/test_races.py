@@ -1,0 +1,106 @@
+"""Four processes racing on shared tasks lose no update and decide each
+approval exactly once."""
+
+from __future__ import annotations
+
+import multiprocessing
+from collections import Counter
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import func, select
+
+from orchestrator_tui.domain.plan import PlanSpec
+from orchestrator_tui.store.tables import Approval, Event, Task
+
+from .race_workers import decisions, transitions
+from .support import open_db
+
+WORKERS = 4
+E = Event.__table__.c
+T = Task.__table__.c
+A = Approval.__table__.c
+
+
+def run_workers(target: Any, args: list[tuple]) -> list[tuple]:
+    ctx = multiprocessing.get_context("spawn")
+    barrier = ctx.Barrier(len(args))
+    out = ctx.Queue()
+    procs = [ctx.Process(target=target, args=(*a, barrier, out)) for a in args]
+    for p in procs:
+        p.start()
+    results = [out.get(timeout=240) for _ in procs]
+    for p in procs:
+        p.join(timeout=60)
+        assert p.exitcode == 0
+    return sorted(results)
+
+
+def test_500_racing_transitions_lose_nothing(tmp_path: Path) -> None:
+    path = tmp_path / "race.db"
+    orch = open_db(path, "setup")
+    keys = [f"R-{i}" for i in range(8)]
+    orch.plans.load(PlanSpec(tasks=[{"key": k, "title": k} for k in keys]), "race")
+    url = str(path)
+    goal = 500 // WORKERS
+    results = run_workers(transitions, [(url, w, keys, goal) for w in range(WORKERS)])
+
+    made = [change for _, changes, _ in results for change in changes]
+    assert len(made) == 500
+    per_task = Counter(key for key, _ in made)
+    with orch.db.read() as conn:
+        changes = conn.execute(
+            select(E.id, E.task_id, E.actor, E.data)
+            .where(E.kind == "status_changed")
+            .order_by(E.id)
+        ).all()
+        tasks = {r.id: r for r in conn.execute(select(T.id, T.key, T.status, T.version))}
+    assert len(changes) == 500, "every successful transition has exactly one event"
+    by_worker = Counter(e.actor for e in changes)
+    assert by_worker == {f"worker-{w}": goal for w in range(WORKERS)}
+    chains: dict[str, list[Any]] = {}
+    for e in changes:
+        chains.setdefault(tasks[e.task_id].key, []).append(e.data)
+    for task in tasks.values():
+        chain = chains.get(task.key, [])
+        assert task.version == 1 + per_task[task.key] == 1 + len(chain)
+        status = "pending"
+        for step in chain:  # each change starts where the previous one ended
+            assert step["from"] == status
+            status = step["to"]
+        assert task.status == status
+    orch.close()
+
+
+def test_racing_decisions_decide_each_task_once(tmp_path: Path) -> None:
+    path = tmp_path / "approvals.db"
+    orch = open_db(path, "setup")
+    keys = [f"W-{i}" for i in range(200)]
+    tasks = [
+        {"key": k, "title": k, "status": "awaiting_approval", "requires_approval": True}
+        for k in keys
+    ]
+    orch.plans.load(PlanSpec(tasks=tasks), "approvals")
+    results = run_workers(decisions, [(str(path), w, keys) for w in range(WORKERS)])
+
+    won = {key: (f"reviewer-{w}", decision) for w, wins, _ in results for key, decision in wins}
+    assert sum(len(wins) for _, wins, _ in results) == 200 == len(won)
+    assert sum(lost for _, _, lost in results) == 200 * (WORKERS - 1)
+    with orch.db.read() as conn:
+        approvals = conn.execute(
+            select(T.key, A.actor, A.decision).join(Task.__table__, T.id == A.task_id)
+        )
+        rows = {r.key: (r.actor, r.decision) for r in approvals}
+        assert conn.execute(select(func.count()).select_from(Approval.__table__)).scalar() == 200
+        audit = conn.execute(
+            select(T.key, E.actor, E.kind)
+            .join(Task.__table__, T.id == E.task_id)
+            .where(E.kind.in_(["approved", "rejected"]))
+        ).all()
+        status = dict(conn.execute(select(T.key, T.status)).all())
+    assert rows == won
+    assert len(audit) == 200
+    assert {r.key: (r.actor, r.kind) for r in audit} == won
+    for key, (_, decision) in won.items():
+        assert status[key] == ("done" if decision == "approved" else "failed")
+    orch.close()

@@ -1,0 +1,189 @@
+"""Creating, recognising, refusing and migrating databases."""
+
+from __future__ import annotations
+
+import hashlib
+import sqlite3
+from pathlib import Path
+
+import pytest
+from sqlalchemy import Connection, text
+
+from orchestrator_tui.domain.errors import DatabaseUnavailable, SchemaTooNew, ValidationFailed
+from orchestrator_tui.services import open_orchestrator
+from orchestrator_tui.store.engine import Database
+from orchestrator_tui.store.schema import (
+    SCHEMA_VERSION,
+    backup_sqlite,
+    ensure_schema,
+    read_version,
+    table_counts,
+    validate,
+)
+
+from .support import add, open_db
+
+
+def digest(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def version_in(path: Path) -> str:
+    with sqlite3.connect(path) as conn:
+        return conn.execute("SELECT value FROM schema_meta WHERE key='schema_version'").fetchone()[
+            0
+        ]
+
+
+def test_fresh_database(db_path: Path) -> None:
+    db = Database(str(db_path))
+    assert ensure_schema(db) == 0
+    with db.read() as conn:
+        assert read_version(conn) == SCHEMA_VERSION
+        counts = table_counts(conn)
+        assert validate(conn) == []
+        assert conn.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
+        assert conn.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
+        assert conn.exec_driver_sql("PRAGMA busy_timeout").scalar() >= 1000
+    assert {"tasks", "task_dependencies", "events", "approvals", "runs", "log_lines"} <= set(counts)
+    assert counts["schema_meta"] == 2  # version and creation time
+    assert ensure_schema(db) == SCHEMA_VERSION  # second open: already current
+    db.dispose()
+
+
+def test_newer_database_is_refused_untouched(db_path: Path) -> None:
+    orch = open_db(db_path)
+    add(orch, "A")
+    orch.close()
+    with sqlite3.connect(db_path) as conn:
+        conn.execute("UPDATE schema_meta SET value='99' WHERE key='schema_version'")
+    with sqlite3.connect(db_path) as conn:
+        conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    before = digest(db_path)
+    with pytest.raises(SchemaTooNew) as info:
+        open_orchestrator(str(db_path), "alice")
+    message = str(info.value)
+    assert "schema version 99" in message and f"program's {SCHEMA_VERSION}" in message
+    assert "upgrade orchestrator-tui" in message
+    assert digest(db_path) == before
+    assert version_in(db_path) == "99"
+    assert not list(db_path.parent.glob("*.bak"))
+
+
+def test_foreign_database_is_refused(tmp_path: Path) -> None:
+    path = tmp_path / "other.db"
+    with sqlite3.connect(path) as conn:
+        conn.execute("CREATE TABLE notes (id INTEGER PRIMARY KEY, body TEXT)")
+        conn.execute("INSERT INTO notes (body) VALUES ('keep me')")
+    before = digest(path)
+    with pytest.raises(ValidationFailed, match="not an orchestrator-tui database"):
+        open_orchestrator(str(path), "alice")
+    with sqlite3.connect(path) as conn:
+        tables = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type='table'")}
+        assert tables == {"notes"}
+    assert digest(path) == before
+
+
+def _add_column(conn: Connection) -> None:
+    conn.execute(text("ALTER TABLE tasks ADD COLUMN colour TEXT DEFAULT 'blue'"))
+
+
+def test_migration_runner_backs_up_and_keeps_rows(db_path: Path) -> None:
+    orch = open_db(db_path)
+    for key in ("A", "B", "C"):
+        add(orch, key)
+    orch.deps.add("B", "A")
+    orch.close()
+
+    db = Database(str(db_path))
+    target = SCHEMA_VERSION + 1
+    assert ensure_schema(db, migrations={SCHEMA_VERSION: _add_column}, target=target) == 1
+    db.dispose()
+
+    [backup] = db_path.parent.glob(f"{db_path.name}.v{SCHEMA_VERSION}-*.bak")
+    assert version_in(backup) == str(SCHEMA_VERSION)
+    with sqlite3.connect(backup) as conn:
+        assert [r[0] for r in conn.execute("SELECT key FROM tasks ORDER BY id")] == ["A", "B", "C"]
+    assert version_in(db_path) == str(target)
+    with sqlite3.connect(db_path) as conn:
+        rows = conn.execute("SELECT key, colour FROM tasks ORDER BY id").fetchall()
+        assert rows == [("A", "blue"), ("B", "blue"), ("C", "blue")]
+        assert conn.execute("SELECT COUNT(*) FROM task_dependencies").fetchone()[0] == 1
+        assert conn.execute("SELECT COUNT(*) FROM events").fetchone()[0] == 4
+
+
+def test_failing_migration_leaves_the_database_as_it_was(db_path: Path) -> None:
+    orch = open_db(db_path)
+    add(orch, "A")
+    orch.close()
+
+    def broken(conn: Connection) -> None:
+        conn.execute(text("UPDATE tasks SET title = 'half-migrated'"))
+        raise RuntimeError("migration bug")
+
+    db = Database(str(db_path))
+    with pytest.raises(RuntimeError, match="migration bug"):
+        ensure_schema(db, migrations={SCHEMA_VERSION: broken}, target=SCHEMA_VERSION + 1)
+    db.dispose()
+    assert version_in(db_path) == str(SCHEMA_VERSION)
+    with sqlite3.connect(db_path) as conn:
+        assert conn.execute("SELECT title FROM tasks").fetchone()[0] == "task A"
+    assert len(list(db_path.parent.glob("*.bak"))) == 1
+
+
+def test_missing_migration_is_refused(db_path: Path) -> None:
+    open_db(db_path).close()
+    db = Database(str(db_path))
+    with pytest.raises(SchemaTooNew, match="no migration from schema version 1"):
+        ensure_schema(db, migrations={}, target=SCHEMA_VERSION + 1)
+    db.dispose()
+    assert version_in(db_path) == str(SCHEMA_VERSION)
+
+
+def test_backup_and_validate(db_path: Path, tmp_path: Path) -> None:
+    orch = open_db(db_path)
+    add(orch, "A")
+    add(orch, "B", deps=["A"])
+    copy = backup_sqlite(orch.db, tmp_path / "copies" / "b.db")
+    with sqlite3.connect(copy) as conn:
+        assert conn.execute("SELECT COUNT(*) FROM tasks").fetchone()[0] == 2
+    with pytest.raises(ValidationFailed, match="already exists"):
+        backup_sqlite(orch.db, copy)
+    orch.close()
+    with sqlite3.connect(db_path) as conn:  # break it behind the app's back
+        conn.execute("PRAGMA foreign_keys = OFF")
+        conn.execute("DELETE FROM tasks WHERE key = 'A'")
+    db = Database(str(db_path))
+    with db.read() as conn:
+        problems = validate(conn)
+    db.dispose()
+    assert any("dependencies point at missing tasks" in p for p in problems)
+    assert any(p.startswith("foreign key: table task_dependencies") for p in problems)
+
+
+def test_opening_a_current_database_does_not_wait_for_writers(db_path: Path) -> None:
+    """Readers must not queue behind a writer just to check the schema version."""
+    open_db(db_path).close()
+    holder = sqlite3.connect(db_path, isolation_level=None)
+    holder.execute("BEGIN IMMEDIATE")
+    try:
+        reader = open_orchestrator(str(db_path), "alice", busy_timeout_ms=200)
+        assert reader.queries.list_tasks() == []
+        with pytest.raises(DatabaseUnavailable, match="locked by another process"):
+            add(reader, "A")
+        reader.close()
+    finally:
+        holder.rollback()
+        holder.close()
+    assert open_db(db_path).queries.count_tasks() == 0
+
+
+def test_busy_timeout_from_the_environment(db_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("ORCHESTRATOR_TUI_BUSY_TIMEOUT_MS", "1234")
+    db = Database(str(db_path))
+    with db.read() as conn:
+        assert conn.exec_driver_sql("PRAGMA busy_timeout").scalar() == 1234
+    db.dispose()
+    monkeypatch.setenv("ORCHESTRATOR_TUI_BUSY_TIMEOUT_MS", "soon")
+    with pytest.raises(ValidationFailed, match="ORCHESTRATOR_TUI_BUSY_TIMEOUT_MS"):
+        Database(str(db_path))

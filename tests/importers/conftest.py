@@ -1,0 +1,82 @@
+"""Shared helpers for the import/export tests: fixture paths, a fresh
+database per test, and a dump of everything a database holds about tasks."""
+
+from __future__ import annotations
+
+import shutil
+import sqlite3
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy import text
+
+from orchestrator_tui.services import Orchestrator, open_orchestrator
+
+FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
+#: The shared example files sit beside the repository (/work/shared next to /work/<worktree>).
+EXAMPLES = Path(__file__).resolve().parents[3] / "shared" / "examples"
+
+
+@pytest.fixture
+def orch(tmp_path: Path) -> Orchestrator:
+    o = open_orchestrator(str(tmp_path / "orch.db"), "tester")
+    yield o
+    o.close()
+
+
+def fresh(tmp_path: Path, name: str) -> Orchestrator:
+    return open_orchestrator(str(tmp_path / f"{name}.db"), "tester")
+
+
+@pytest.fixture
+def seed001_db(tmp_path: Path) -> Path:
+    """Seed 001's database built from its SQL, with its contexts/notes beside it."""
+    folder = tmp_path / "task-orchestrator"
+    shutil.copytree(FIXTURES / "seed001", folder)
+    db = sqlite3.connect(folder / "tasks.db")
+    db.executescript((folder / "tasks.sql").read_text())
+    db.commit()
+    db.close()
+    return folder / "tasks.db"
+
+
+_TASK_COLUMNS = (
+    "key, title, description, status, priority, complexity, component_area, phase, assignee, "
+    "agent_type, estimated_hours, actual_hours, deadline, success_criteria, requires_approval, "
+    "command, max_retries, attempts, tags, extra, progress, completion_summary, source, "
+    "external_id, created_at, updated_at, started_at, completed_at"
+)
+
+
+def dump(orch: Orchestrator, events: bool = False) -> dict[str, Any]:
+    """Everything about tasks, by key (ids left out), to compare two databases."""
+    out: dict[str, Any] = {}
+    with orch.db.read() as conn:
+
+        def rows(sql: str) -> list[tuple[Any, ...]]:
+            return [tuple(r) for r in conn.execute(text(sql))]
+
+        out["tasks"] = rows(
+            f"SELECT {_TASK_COLUMNS}, (SELECT key FROM tasks p WHERE p.id = t.parent_id) "
+            "FROM tasks t ORDER BY key"
+        )
+        out["deps"] = rows(
+            "SELECT a.key, b.key, d.dep_type FROM task_dependencies d JOIN tasks a "
+            "ON a.id = d.task_id JOIN tasks b ON b.id = d.depends_on_id ORDER BY 1, 2"
+        )
+        for table, cols in (
+            ("notes", "author, body"),
+            ("progress", "percent, message, actor, x.created_at"),
+            ("participants", "agent, role, joined_at"),
+            ("feedback", "quality, timeliness, notes, actor, x.created_at"),
+            ("task_context", "yaml_text"),
+        ):
+            out[table] = rows(
+                f"SELECT t.key, {cols} FROM {table} x JOIN tasks t ON t.id = x.task_id "
+                "ORDER BY 1, 2"
+            )
+        out["agents"] = rows("SELECT name, agent_type, capabilities FROM agents ORDER BY name")
+        if events:
+            out["events"] = rows("SELECT COUNT(*) FROM events")
+    return out

@@ -1,0 +1,194 @@
+"""All or nothing: every bad input writes nothing and names the file, the
+record and the field; the CLI prints one line on stderr and exits non-zero."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from orchestrator_tui.domain.errors import OrchestratorError
+from orchestrator_tui.services.importers import import_path
+
+from .conftest import FIXTURES, dump
+
+TAGGED = json.loads((FIXTURES / "taskmaster" / "tasks.json").read_text())
+
+
+def _taskmaster(tmp_path: Path, change) -> Path:
+    data = json.loads(json.dumps(TAGGED))
+    change(data["master"]["tasks"])
+    path = tmp_path / "tasks.json"
+    path.write_text(json.dumps(data))
+    return path
+
+
+def _write(tmp_path: Path, name: str, text: str) -> Path:
+    path = tmp_path / name
+    path.write_text(text)
+    return path
+
+
+def _set(index, field, value):
+    def change(tasks):
+        tasks[index][field] = value
+
+    return change
+
+
+def _cycle(tasks):
+    tasks[0]["status"] = "pending"
+    tasks[0]["dependencies"] = [3]
+
+
+def _duplicate(tasks):
+    tasks[2]["id"] = "1"
+
+
+UNKNOWN_DEP = "tasks:\n  - {key: A, title: a}\n  - {key: B, title: b, depends_on: [Z]}\n"
+PYTHON_TAG = "tasks:\n  - key: A\n    title: !!python/object/apply:os.system [echo hi]\n"
+
+CASES = {
+    "bad json": (
+        lambda p: _write(p, "tasks.json", '{"master": {"tasks": [}'),
+        ["tasks.json", "line 1"],
+    ),
+    "bad yaml": (
+        lambda p: _write(p, "plan.yaml", "tasks:\n  - key: [unclosed\n"),
+        ["plan.yaml", "invalid YAML"],
+    ),
+    "cycle": (
+        lambda p: _taskmaster(p, _cycle),
+        ["tasks.json", "tasks[0] (id 1)", "dependencies", "cycle"],
+    ),
+    "unknown dependency": (
+        lambda p: _write(p, "plan.yaml", UNKNOWN_DEP),
+        ["plan.yaml", "tasks[1] (B)", "depends_on", "'Z'"],
+    ),
+    "duplicate id": (
+        lambda p: _taskmaster(p, _duplicate),
+        ["tasks.json", "tasks[2] (id 1)", "id", "duplicate"],
+    ),
+    "unknown status": (
+        lambda p: _taskmaster(p, _set(1, "status", "wibble")),
+        ["tasks.json", "tasks[1] (id 2)", "status", "wibble"],
+    ),
+    "unknown priority": (
+        lambda p: _taskmaster(p, _set(2, "priority", "whenever")),
+        ["tasks.json", "tasks[2] (id 3)", "priority", "whenever"],
+    ),
+    "missing title": (
+        lambda p: _taskmaster(p, _set(0, "title", "")),
+        ["tasks.json", "tasks[0] (id 1)", "title"],
+    ),
+    "python tag": (
+        lambda p: _write(p, "plan.yaml", PYTHON_TAG),
+        ["plan.yaml", "invalid YAML", "python/object"],
+    ),
+    "alias bomb": (
+        lambda p: _write(
+            p,
+            "plan.yaml",
+            "l0: &l0 [x, x, x, x, x, x, x, x, x]\n"
+            + "".join(f"l{i + 1}: &l{i + 1} [{', '.join([f'*l{i}'] * 9)}]\n" for i in range(30))
+            + "tasks: []\n",
+        ),
+        ["plan.yaml", "invalid YAML", "aliases"],
+    ),
+    "deep nesting": (
+        lambda p: _write(p, "plan.yaml", "tasks: " + "[" * 5000 + "]" * 5000),
+        ["plan.yaml"],
+    ),
+    "backlog bad frontmatter": (
+        lambda p: _backlog(p, "---\nid: BACK-9\ntitle: [oops\n---\n"),
+        ["back-9 - x.md", "frontmatter", "invalid YAML"],
+    ),
+    "backlog unknown status": (
+        lambda p: _backlog(p, "---\nid: BACK-9\ntitle: x\nstatus: Someday\n---\n"),
+        ["back-9 - x.md", "(BACK-9)", "status", "Someday"],
+    ),
+}
+
+
+def _backlog(tmp_path: Path, text: str) -> Path:
+    root = tmp_path / "backlog"
+    (root / "tasks").mkdir(parents=True)
+    (root / "config.yml").write_text('statuses: ["To Do", "Done"]\n')
+    (root / "tasks" / "back-8 - fine.md").write_text("---\nid: BACK-8\ntitle: fine\n---\n")
+    (root / "tasks" / "back-9 - x.md").write_text(text)
+    return root
+
+
+@pytest.mark.parametrize("case", sorted(CASES))
+def test_bad_input_writes_nothing_and_names_the_place(case, orch, tmp_path):
+    import_path(orch, FIXTURES / "plan.yaml")  # something already there
+    before = dump(orch, events=True)
+    make, expected = CASES[case]
+    path = make(tmp_path)
+    with pytest.raises(OrchestratorError) as caught:
+        import_path(orch, path)
+    message = str(caught.value)
+    for part in expected:
+        assert part in message, (part, message)
+    assert dump(orch, events=True) == before
+
+
+def test_seed001_dangling_dependency_is_an_error(orch, seed001_db, tmp_path):
+    import sqlite3
+
+    db = sqlite3.connect(seed001_db)
+    db.execute(
+        "INSERT INTO dependencies (task_id, depends_on, created_at) VALUES ('abc12345', 'zzz', 'x')"
+    )
+    db.commit()
+    db.close()
+    before = dump(orch, events=True)
+    with pytest.raises(OrchestratorError, match=r"tasks\.db: dependencies row id=3: depends_on"):
+        import_path(orch, seed001_db)
+    assert dump(orch, events=True) == before
+
+
+def test_strict_refuses_a_dangling_taskmaster_dependency(orch, tmp_path):
+    path = _taskmaster(tmp_path, _set(2, "dependencies", [2, 42]))
+    assert import_path(orch, path, dry_run=True).warnings
+    with pytest.raises(OrchestratorError, match=r"tasks\[2\] \(id 3\): dependencies: no task 42"):
+        import_path(orch, path, strict=True)
+    assert orch.tasks.count() == 0
+
+
+def test_cli_error_is_one_line_and_non_zero(tmp_path):
+    path = _taskmaster(tmp_path, _set(1, "status", "wibble"))
+    db = tmp_path / "cli.db"
+    done = subprocess.run(
+        [sys.executable, "-m", "orchestrator_tui", "--db", str(db), "import", str(path)],
+        capture_output=True,
+        text=True,
+    )
+    assert done.returncode == 7
+    assert done.stdout == ""
+    lines = done.stderr.strip().splitlines()
+    assert len(lines) == 1 and "status" in lines[0] and "wibble" in lines[0]
+
+
+def test_cli_import_json_and_progress_flag(tmp_path):
+    db = tmp_path / "cli.db"
+    base = [sys.executable, "-m", "orchestrator_tui", "--db", str(db)]
+    source = str(FIXTURES / "taskmaster" / "tasks.json")
+    done = subprocess.run(
+        [*base, "import", source, "--json", "--progress", "--dry-run"],
+        capture_output=True,
+        text=True,
+    )
+    assert done.returncode == 0, done.stderr
+    report = json.loads(done.stdout)  # stdout stays clean JSON; progress goes to stderr
+    assert report["added"] == 8 and report["dry_run"] is True
+    assert "tasks: 8/8" in done.stderr
+    done = subprocess.run([*base, "import", source], capture_output=True, text=True)
+    assert "8 added, 0 changed, 0 unchanged" in done.stdout
+    out = tmp_path / "tasks.json"
+    done = subprocess.run([*base, "export", str(out)], capture_output=True, text=True)
+    assert done.returncode == 0 and "exported 8 tasks" in done.stdout
+    assert json.loads(out.read_text()) == TAGGED

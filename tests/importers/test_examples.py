@@ -1,0 +1,45 @@
+"""The real files in ../shared/examples (beside the repository) import with
+no errors and the right counts; skipped where that folder is absent."""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+
+import pytest
+from sqlalchemy import text
+
+from orchestrator_tui.services.importers import export_path, import_path
+
+from .conftest import EXAMPLES
+
+pytestmark = pytest.mark.skipif(not EXAMPLES.is_dir(), reason="../shared/examples not present")
+
+
+def test_taskmaster_project_file(orch, tmp_path):
+    source = EXAMPLES / "task-master" / "tasks.json"
+    report = import_path(orch, source)
+    assert report.added == 182 + 914
+    with orch.db.read() as conn:
+        rows = conn.execute(text("SELECT tags, parent_id FROM tasks")).all()
+    per_tag = Counter(json.loads(tags)[0] for tags, parent in rows if parent is None)
+    assert len(per_tag) == 9 and sum(per_tag.values()) == 182
+    assert per_tag["master"] == 93 and per_tag["loop"] == 18
+    assert sum(1 for _, parent in rows if parent is not None) == 914
+    # the file's own quirks come through as warnings, not errors
+    assert len(report.warnings) == 3
+    out = tmp_path / "tasks.json"
+    export_path(orch, out)
+    assert json.loads(out.read_text()) == json.loads(source.read_text())
+    assert import_path(orch, source).unchanged == 1096
+
+
+def test_backlog_md_project_folder(orch):
+    report = import_path(orch, EXAMPLES / "backlog-md")
+    # 158 in tasks/ (plus a readme), 40 completed, 15 drafts (plus a readme), 15 archived
+    assert report.added == 228
+    assert sum("skipped" in n for n in report.notices) == 2
+    assert orch.queries.get_task("back-1").assignee == "@MrLesk"
+    assert orch.queries.get_task("back-168").tags == ["completed"]
+    assert orch.queries.get_task("back-168-archived").tags[-1] == "archived"
+    assert orch.queries.get_task("back-222.1").parent == "back-222"

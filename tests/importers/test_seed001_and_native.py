@@ -1,0 +1,69 @@
+"""Seed 001's SQLite database and our own YAML plan and JSON export."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from orchestrator_tui.services.importers import detect_format, export_path, import_path
+
+from .conftest import FIXTURES, dump, fresh
+
+
+def test_seed001_database_and_its_files(orch, seed001_db):
+    assert detect_format(seed001_db) == "seed-001"
+    report = import_path(orch, seed001_db)
+    assert report.added == 3
+    api = orch.queries.get_task("to-abc12345")
+    assert api.status.value == "done" and api.priority.value == "high"
+    assert api.success_criteria == ["All tests pass"]
+    assert api.estimated_hours == 8.0 and api.actual_hours == 6.5
+    assert api.deadline == datetime(2025, 2, 1, tzinfo=UTC)
+    assert api.extra["notifications"][0]["message"] == "API designed"
+    assert orch.queries.feedback_for("to-abc12345")[0].quality == 5
+    ui = orch.queries.get_task("to-def67890")
+    assert [b.key for b in ui.blockers] == ["to-abc12345"]
+    assert {p.agent for p in orch.queries.participants_for("to-def67890")} == {
+        "qa_tester",
+        "frontend_dev",
+    }
+    assert [p.percent for p in orch.queries.progress_for("to-def67890")] == [25, 50]
+    assert "Handle loading states" in orch.queries.notes_for("to-def67890")[0].body
+    assert orch.queries.context_data("to-def67890")["decisions"][0]["decision"] == "Use PostgreSQL"
+    assert orch.queries.get_task("to-0a1b2c3d").priority.value == "critical"
+
+
+def test_yaml_plan_imports_and_reimports(orch):
+    plan = FIXTURES / "plan.yaml"
+    first = import_path(orch, plan)
+    assert (first.format, first.added) == ("yaml", 3)
+    assert orch.queries.get_task("P-3").parent == "P-2"
+    assert import_path(orch, plan).unchanged == 3
+
+
+def test_json_export_round_trips_exactly(orch, tmp_path, seed001_db):
+    import_path(orch, FIXTURES / "taskmaster" / "tasks.json")
+    import_path(orch, FIXTURES / "backlog")
+    import_path(orch, seed001_db)
+    import_path(orch, FIXTURES / "plan.yaml")
+    orch.collab.progress("P-2", 40, "halfway")
+    out = tmp_path / "all.json"
+    assert export_path(orch, out).tasks == 20
+    other = fresh(tmp_path, "other")
+    assert import_path(other, out).added == 20
+    assert dump(other) == dump(orch)
+    again = tmp_path / "again.json"
+    export_path(other, again)
+    assert again.read_text().replace('"again"', '"all"', 1) == out.read_text()
+    other.close()
+    back = import_path(orch, out)  # into the database it came from: nothing to change
+    assert (back.added, back.changed, back.unchanged) == (0, 0, 20)
+
+
+def test_yaml_export_reads_back(orch, tmp_path):
+    import_path(orch, FIXTURES / "plan.yaml")
+    out = tmp_path / "plan.yaml"
+    export_path(orch, out)
+    other = fresh(tmp_path, "other")
+    import_path(other, out)
+    assert dump(other) == dump(orch)
+    other.close()

@@ -1,0 +1,83 @@
+"""Helpers for runner tests: fast runner settings, a local webhook receiver."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Callable
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+from orchestrator_tui.runner import RunnerConfig
+from orchestrator_tui.services.runs import RetryPolicy
+
+
+def fast_config(**kw: Any) -> RunnerConfig:
+    """Short leases, polls and backoffs so tests take fractions of a second."""
+    values: dict[str, Any] = {
+        "agent": "test-runner",
+        "until_idle": True,
+        "poll_seconds": 0.05,
+        "lease_seconds": 5.0,
+        "retry": RetryPolicy(0.05, 0.1),
+        "kill_grace_seconds": 0.3,
+        "flush_seconds": 0.05,
+    }
+    values.update(kw)
+    return RunnerConfig(**values)
+
+
+def cli(db_url: str, *args: str, actor: str = "alice") -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "orchestrator_tui", "--db", db_url, "--as", actor, *args],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
+def cli_here(capsys: Any, db_url: str, *args: str, actor: str = "alice") -> tuple[int, str, str]:
+    """The same CLI in this process (faster than a subprocess): code, stdout, stderr."""
+    from orchestrator_tui.cli import main
+
+    capsys.readouterr()
+    code = main(["--db", db_url, "--as", actor, *args])
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def wait_for(condition: Callable[[], Any], timeout: float = 30.0) -> Any:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if value := condition():
+            return value
+        time.sleep(0.02)
+    raise AssertionError("condition not met in time")
+
+
+class Receiver:
+    def __init__(self) -> None:
+        self.payloads: list[dict[str, Any]] = []
+        received = self.payloads
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self) -> None:
+                length = int(self.headers.get("Content-Length", "0"))
+                received.append(json.loads(self.rfile.read(length)))
+                self.send_response(204)
+                self.end_headers()
+
+            def log_message(self, *args: Any) -> None:
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/hook"
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self.thread.start()
+
+    def close(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()

@@ -1,0 +1,91 @@
+"""`task runs`, `task logs` (plain, JSON, follow) and the colour-only filter."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import threading
+
+import pytest
+
+from orchestrator_tui.domain.models import CommandSpec, TaskSpec
+from orchestrator_tui.domain.text import colours_only
+from orchestrator_tui.runner import Runner
+from orchestrator_tui.services import Orchestrator
+
+from .helpers import cli_here, fast_config
+
+NASTY = (
+    "print('\\x1b[32mgreen\\x1b[0m \\x1b]52;c;cHduZWQ=\\x07clip \\x1b]0;title\\x07'"
+    " + '\\x1b[2Jcleared')\n"
+    "print('::output k=v', flush=True)\n"
+    "import sys, time; time.sleep(0.1); print('oops', file=sys.stderr)"
+)
+
+
+def run_all(orch: Orchestrator) -> None:
+    Runner(orch.as_actor("test-runner"), fast_config()).serve()
+
+
+def test_runs_and_plain_logs_strip_every_escape(
+    orch: Orchestrator, db_url: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    command = CommandSpec(argv=[sys.executable, "-c", NASTY])
+    orch.tasks.create(TaskSpec(key="A", title="escapes", command=command))
+    run_all(orch)
+    code, out, _ = cli_here(capsys, db_url, "task", "runs", "A")
+    assert code == 0
+    header, row = out.splitlines()
+    assert header.split()[:4] == ["RUN", "ATTEMPT", "STATUS", "EXIT"]
+    assert row.split()[1:4] == ["1", "succeeded", "0"] and "k=v" in row
+
+    code, out, _ = cli_here(capsys, db_url, "task", "logs", "A")
+    assert code == 0
+    assert out.splitlines() == ["green clip cleared", "::output k=v", "oops"]
+    assert "\x1b" not in out and "\x07" not in out
+
+    as_json = json.loads(cli_here(capsys, db_url, "task", "logs", "A", "--json")[1])
+    assert as_json["run"]["outputs"] == {"k": "v"}
+    assert [(line["stream"], line["seq"]) for line in as_json["lines"]] == [
+        ("stdout", 0),
+        ("stdout", 1),
+        ("stderr", 2),
+    ]
+    assert as_json["lines"][0]["text"].startswith("\x1b[32mgreen")  # stored as printed
+
+    code, _, err = cli_here(capsys, db_url, "task", "logs", "A", "--run", "999")
+    assert code == 3 and "has no run 999" in err
+
+
+def test_follow_prints_lines_as_they_come_and_ends_with_the_task(
+    orch: Orchestrator, db_url: str
+) -> None:
+    code = (
+        "import time\nfor i in range(5):\n    print('tick', i, flush=True)\n    time.sleep(0.1)\n"
+        "raise SystemExit(1)"
+    )
+    command = CommandSpec(argv=[sys.executable, "-c", code])
+    orch.tasks.create(TaskSpec(key="A", title="ticks", command=command, max_retries=1))
+    follower = subprocess.Popen(
+        [sys.executable, "-m", "orchestrator_tui", "--db", db_url, "task", "logs", "A", "-f"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    assert follower.stderr is not None
+    assert follower.stderr.readline() == "waiting for A to start...\n"
+    runner = threading.Thread(target=run_all, args=(orch,))
+    runner.start()
+    out, err = follower.communicate(timeout=60)
+    runner.join(60)
+    assert follower.returncode == 0, err
+    ticks = [f"tick {i}" for i in range(5)]
+    assert out.splitlines() == ticks + ticks  # both attempts, in order
+    assert "--- run 2 (attempt 2) ---" in err
+
+
+def test_colours_only_keeps_sgr_and_drops_everything_else() -> None:
+    text = "\x1b[1;31mred\x1b[0m\x1b]52;c;aGk=\x07 \x1b[2J\x1b[10;1Hx\x07\ty\x1b]0;t\x1b\\"
+    assert colours_only(text) == "\x1b[1;31mred\x1b[0m x y\x1b[0m"
+    assert colours_only("plain") == "plain"

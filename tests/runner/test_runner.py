@@ -1,0 +1,217 @@
+"""The runner with real subprocesses, in this process."""
+
+from __future__ import annotations
+
+import json
+import logging
+import sys
+import threading
+from pathlib import Path
+
+import pytest
+
+from orchestrator_tui.domain.enums import EventKind, RunStatus, TaskStatus
+from orchestrator_tui.domain.models import CommandSpec, TaskSpec
+from orchestrator_tui.runner import BackgroundRunner, LinesStored, Runner, RunSettled
+from orchestrator_tui.services import Orchestrator
+
+from .helpers import Receiver, cli, fast_config, wait_for
+
+S = TaskStatus
+PY = sys.executable
+
+
+def add(o: Orchestrator, key: str, argv: list[str], **kw: object) -> None:
+    timeout = kw.pop("timeout", None)
+    command = CommandSpec(argv=argv, timeout_seconds=timeout)  # type: ignore[arg-type]
+    o.tasks.create(TaskSpec(key=key, title=f"task {key}", command=command, **kw))  # type: ignore[arg-type]
+
+
+def serve(orch: Orchestrator, **kw: object) -> tuple[Runner, list[object]]:
+    events: list[object] = []
+    config = fast_config(**kw)
+    runner = Runner(orch.as_actor(config.agent), config, events.append)
+    runner.serve()
+    return runner, events
+
+
+def test_child_learns_its_task_run_and_database_and_outputs_are_stored(
+    orch: Orchestrator,
+) -> None:
+    code = (
+        "import os\n"
+        "for name in ('TASK', 'RUN', 'ATTEMPT', 'ACTOR'):\n"
+        "    print(name, os.environ['ORCHESTRATOR_TUI_' + name])\n"
+        "print('::output answer=42')\n"
+        "print('::output-uri https://example.invalid/pr/1')\n"
+    )
+    add(orch, "A", [PY, "-c", code])
+    serve(orch)
+    (run,) = orch.queries.runs_for("A")
+    lines = [line.text for line in orch.queries.log_lines(run.id)]
+    assert lines[:4] == ["TASK A", f"RUN {run.id}", "ATTEMPT 1", "ACTOR test-runner"]
+    assert run.outputs == {"answer": "42"}
+    assert run.outputs_uri == "https://example.invalid/pr/1"
+    assert orch.queries.get_task("A").status is S.DONE
+
+
+def test_child_reports_progress_through_the_cli_into_the_same_database(
+    orch: Orchestrator,
+) -> None:
+    add(orch, "A", ["orchestrator-tui", "task", "progress", "A", "40", "half way"])
+    serve(orch)
+    (entry,) = orch.queries.progress_for("A")
+    assert (entry.percent, entry.message, entry.actor) == (40, "half way", "test-runner")
+
+
+def test_retries_then_fails_with_exit_code_and_last_lines(orch: Orchestrator) -> None:
+    code = "import sys\nfor i in range(30): print('line', i)\nsys.exit(4)"
+    add(orch, "A", [PY, "-c", code], max_retries=2)
+    _, events = serve(orch)
+    runs = orch.queries.runs_for("A")
+    assert [(r.attempt, r.status, r.exit_code) for r in runs] == [
+        (1, RunStatus.FAILED, 4),
+        (2, RunStatus.FAILED, 4),
+        (3, RunStatus.FAILED, 4),
+    ]
+    assert all(r.line_count == 30 for r in runs)
+    assert runs[-1].log_excerpt is not None
+    assert runs[-1].log_excerpt.splitlines()[-1] == "line 29"
+    task = orch.queries.get_task("A")
+    assert task.status is S.FAILED
+    reasons = [e.data.get("reason") for e in orch.queries.timeline("A") if "reason" in e.data]
+    assert reasons[-1] == "exit code 4 after 3 attempts"
+    settled = [e.settled for e in events if isinstance(e, RunSettled)]
+    assert [s.task_status for s in settled] == [S.PENDING, S.PENDING, S.FAILED]
+
+
+def test_many_lines_arrive_complete_in_order_in_few_batches(orch: Orchestrator) -> None:
+    add(orch, "A", [PY, "-c", "for i in range(20000): print(i)"])
+    _, events = serve(orch)
+    (run,) = orch.queries.runs_for("A")
+    texts = [line.text for line in orch.queries.log_lines(run.id, limit=30000)]
+    assert texts == [str(i) for i in range(20000)]
+    stored = [e for e in events if isinstance(e, LinesStored)]
+    assert sum(e.count for e in stored) == 20000
+    assert len(stored) < 200  # batched, not a message per line
+
+
+def test_timeout_kills_a_child_ignoring_sigterm_and_fails_the_task(orch: Orchestrator) -> None:
+    code = (
+        "import signal, time\nsignal.signal(signal.SIGTERM, signal.SIG_IGN)\n"
+        "print('stubborn', flush=True)\ntime.sleep(60)"
+    )
+    add(orch, "A", [PY, "-c", code], timeout=1.0, max_retries=3)
+    serve(orch)
+    (run,) = orch.queries.runs_for("A")
+    assert run.status is RunStatus.TIMED_OUT
+    assert run.exit_code == -9
+    task = orch.queries.get_task("A")
+    assert task.status is S.FAILED
+    assert orch.queries.timeline("A")[-1].data["reason"] == "timed out after 1s"
+
+
+def test_requires_approval_notifies_the_webhook_and_the_command(
+    orch: Orchestrator, receiver: Receiver, tmp_path: Path
+) -> None:
+    inbox = tmp_path / "inbox.json"
+    hook = [PY, "-c", f"import sys; open({str(inbox)!r}, 'a').write(sys.stdin.read() + '\\n')"]
+    add(
+        orch,
+        "GATE",
+        [PY, "-c", "print('::output-uri https://example.invalid/pr/9')"],
+        requires_approval=True,
+    )
+    add(orch, "BAD", [PY, "-c", "print('boom'); raise SystemExit(2)"])
+    serve(orch, webhook=receiver.url, notify_cmd=hook)
+    by_task = {p["task"]: p for p in receiver.payloads}
+    assert set(by_task) == {"GATE", "BAD"}
+    gate = by_task["GATE"]
+    assert gate["event"] == "awaiting_approval" and gate["status"] == "awaiting_approval"
+    assert gate["outputs_uri"] == "https://example.invalid/pr/9"
+    assert gate["text"] == "Task GATE awaiting approval: https://example.invalid/pr/9"
+    bad = by_task["BAD"]
+    assert bad["event"] == "failed" and bad["exit_code"] == 2 and bad["log_excerpt"] == "boom"
+    from_command = [json.loads(line) for line in inbox.read_text().splitlines()]
+    assert {p["task"] for p in from_command} == {"GATE", "BAD"}
+
+
+def test_failing_hooks_are_logged_and_never_stop_the_runner(
+    orch: Orchestrator, caplog: pytest.LogCaptureFixture
+) -> None:
+    for key in ("A", "B"):
+        add(orch, key, ["true"], requires_approval=True)
+    caplog.set_level(logging.WARNING)
+    serve(orch, notify_cmd=[PY, "-c", "raise SystemExit(9)"], webhook="http://127.0.0.1:9/x")
+    assert orch.queries.get_task("A").status is S.AWAITING_APPROVAL
+    assert orch.queries.get_task("B").status is S.AWAITING_APPROVAL
+    messages = " ".join(r.getMessage() for r in caplog.records)
+    assert "notify command" in messages and "exited 9" in messages
+    assert "webhook http://127.0.0.1:9/x failed" in messages
+
+
+def test_cancel_from_the_cli_kills_the_child_and_fails_the_task(
+    orch: Orchestrator, db_url: str
+) -> None:
+    add(orch, "A", [PY, "-c", "import time; print('up', flush=True); time.sleep(60)"])
+    thread = threading.Thread(target=serve, args=(orch,), kwargs={"lease_seconds": 30})
+    thread.start()
+    wait_for(lambda: orch.queries.runs_for("A") and orch.queries.runs_for("A")[0].line_count)
+    done = cli(db_url, "task", "cancel-run", "A", "--reason", "wrong branch")
+    assert done.returncode == 0, done.stderr
+    thread.join(30)
+    assert not thread.is_alive()
+    (run,) = orch.queries.runs_for("A")
+    assert run.status is RunStatus.CANCELLED
+    assert run.error == "run cancelled by alice: wrong branch"
+    assert run.exit_code == -15  # the runner killed it and added the exit code
+    assert orch.queries.get_task("A").status is S.FAILED
+
+
+def test_a_person_cancelling_the_task_also_stops_its_child(orch: Orchestrator) -> None:
+    add(orch, "A", [PY, "-c", "import time; print('up', flush=True); time.sleep(60)"])
+    thread = threading.Thread(target=serve, args=(orch,), kwargs={"lease_seconds": 30})
+    thread.start()
+    wait_for(lambda: orch.queries.runs_for("A") and orch.queries.runs_for("A")[0].line_count)
+    orch.as_actor("alice").tasks.transition("A", S.CANCELLED, reason="not needed")
+    thread.join(30)
+    assert not thread.is_alive()
+    (run,) = orch.queries.runs_for("A")
+    assert run.status is RunStatus.CANCELLED and run.exit_code == -15
+    assert orch.queries.get_task("A").status is S.CANCELLED
+
+
+def test_background_runner_runs_a_selected_task_on_demand_and_stops(
+    orch: Orchestrator, db_url: str
+) -> None:
+    add(orch, "READY", ["true"])
+    add(orch, "LONG", [PY, "-c", "import time; print('up', flush=True); time.sleep(60)"])
+    events: list[object] = []
+    bg = BackgroundRunner(db_url, fast_config(auto=False, until_idle=False), events.append)
+    claim = bg.run_task("LONG").result(30)  # starts the thread as needed
+    assert claim.key == "LONG" and bg.active_keys() == ["LONG"]
+    wait_for(lambda: orch.queries.runs_for("LONG")[0].line_count)
+    assert orch.queries.get_task("READY").status is S.PENDING  # not claimed by itself
+    bg.stop("closing the app")
+    assert bg.join(30)
+    summary = bg.finished.result(1)
+    assert summary.stop_reason == "closing the app"
+    # stopped children hand their tasks back
+    assert orch.queries.get_task("LONG").status is S.PENDING
+    (run,) = orch.queries.runs_for("LONG")
+    assert run.status is RunStatus.CANCELLED
+    assert any(isinstance(e, RunSettled) for e in events)
+
+
+def test_background_cancel_is_recorded_as_the_person(orch: Orchestrator, db_url: str) -> None:
+    add(orch, "LONG", [PY, "-c", "import time; print('up', flush=True); time.sleep(60)"])
+    bg = BackgroundRunner(db_url, fast_config(auto=False, until_idle=False))
+    bg.run_task("LONG").result(30)
+    view = bg.cancel_run("LONG", actor="alice").result(30)
+    assert view.status is RunStatus.CANCELLED
+    wait_for(lambda: not bg.active_keys())
+    bg.stop()
+    assert bg.join(30)
+    events = orch.queries.timeline("LONG")
+    assert [e.actor for e in events if e.kind == EventKind.STATUS_CHANGED][-1] == "alice"
+    assert orch.queries.runs_for("LONG")[0].exit_code == -15

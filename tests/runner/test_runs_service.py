@@ -1,0 +1,232 @@
+"""Run records: claim with lease, finish, retry, reclaim, cancel (no subprocesses)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from orchestrator_tui.domain.enums import EventKind, RunStatus, TaskStatus
+from orchestrator_tui.domain.errors import DependenciesUnfinished, InvalidTransition, NotFound
+from orchestrator_tui.domain.models import CommandSpec, TaskSpec
+from orchestrator_tui.services import Orchestrator, open_orchestrator
+from orchestrator_tui.services.runs import RetryPolicy, RunResult
+
+S = TaskStatus
+T0 = datetime(2026, 11, 21, 12, 0, 0, tzinfo=UTC)
+CMD = CommandSpec(argv=["true"])
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = T0
+
+    def __call__(self) -> datetime:
+        return self.now
+
+    def advance(self, seconds: float) -> None:
+        self.now += timedelta(seconds=seconds)
+
+
+@pytest.fixture
+def clock() -> Clock:
+    return Clock()
+
+
+@pytest.fixture
+def runner(db_url: str, clock: Clock) -> Iterator[Orchestrator]:
+    o = open_orchestrator(db_url, "runner-a", clock)
+    yield o
+    o.close()
+
+
+def add(o: Orchestrator, key: str, **kw: object) -> None:
+    kw.setdefault("command", CMD)
+    o.tasks.create(TaskSpec(key=key, title=key, **kw))  # type: ignore[arg-type]
+
+
+def kinds(o: Orchestrator, key: str) -> list[str]:
+    return [e.kind for e in o.queries.timeline(key)]
+
+
+def test_claim_takes_only_ready_tasks_with_commands_and_writes_the_lease(
+    runner: Orchestrator, clock: Clock
+) -> None:
+    add(runner, "A")
+    add(runner, "B", depends_on=["A"])
+    add(runner, "NOCMD", command=None)
+    add(runner, "HUMAN", agent_type="human")
+    add(runner, "TESTS", agent_type="testing")
+    claims = runner.runs.claim("owner-1", 30, limit=10, agent_types=["coding"])
+    assert [c.key for c in claims] == ["A"]
+    a = runner.queries.get_task("A")
+    assert a.status is S.IN_PROGRESS and a.attempts == 1
+    with runner.db.read() as conn:
+        owner, expires = conn.exec_driver_sql(
+            "select lease_owner, lease_expires_at from tasks where key='A'"
+        ).one()
+    assert owner == "owner-1"
+    assert expires.startswith("2026-11-21 12:00:30")
+    (run,) = runner.queries.runs_for("A")
+    assert run.status is RunStatus.RUNNING and run.agent == "runner-a" and run.attempt == 1
+    assert kinds(runner, "A")[-2:] == [EventKind.STATUS_CHANGED, EventKind.RUN_STARTED]
+    # the default types serve testing too, never human work
+    assert [c.key for c in runner.runs.claim("owner-1", 30, limit=10)] == ["TESTS"]
+
+
+def test_two_claims_never_share_a_task(runner: Orchestrator) -> None:
+    add(runner, "A")
+    first = runner.runs.claim("owner-1", 30)
+    second = runner.runs.claim("owner-2", 30)
+    assert [c.key for c in first] == ["A"] and second == []
+
+
+def test_success_completes_or_awaits_approval_and_unblocks(runner: Orchestrator) -> None:
+    add(runner, "A")
+    add(runner, "GATE", requires_approval=True)
+    add(runner, "B", depends_on=["A"])
+    claims = {c.key: c for c in runner.runs.claim("o", 30, limit=5)}
+    results = [
+        RunResult(c.run_id, c.task_id, RunStatus.SUCCEEDED, exit_code=0, outputs={"n": "1"})
+        for c in claims.values()
+    ]
+    settled = {s.key: s for s in runner.runs.finish("o", results)}
+    assert settled["A"].task_status is S.DONE
+    assert settled["GATE"].task_status is S.AWAITING_APPROVAL
+    assert runner.queries.get_task("B").readiness.value == "ready"
+    assert EventKind.UNBLOCKED in kinds(runner, "B")
+    (run,) = runner.queries.runs_for("A")
+    assert run.status is RunStatus.SUCCEEDED and run.outputs == {"n": "1"}
+    assert run.ended_at is not None
+
+
+def test_failure_retries_with_backoff_then_fails_with_exit_code(
+    runner: Orchestrator, clock: Clock
+) -> None:
+    add(runner, "A", max_retries=2)
+    policy = RetryPolicy(base_seconds=10, max_seconds=15)
+    delays = []
+    for attempt in (1, 2, 3):
+        (claim,) = runner.runs.claim("o", 30)
+        assert claim.attempt == attempt
+        res = RunResult(claim.run_id, claim.task_id, RunStatus.FAILED, exit_code=3, error=None)
+        res.log_excerpt = "last words"
+        (s,) = runner.runs.finish("o", [res], policy)
+        if attempt < 3:
+            assert s.task_status is S.PENDING and s.retry_at is not None
+            delays.append((s.retry_at - clock.now).total_seconds())
+            assert runner.runs.claim("o", 30) == []  # not before the backoff
+            clock.advance(delays[-1])
+    assert delays == [10, 15]
+    assert s.task_status is S.FAILED and s.failed_for_good
+    assert s.reason == "exit code 3 after 3 attempts"
+    task = runner.queries.get_task("A")
+    assert task.status is S.FAILED
+    last = runner.queries.runs_for("A")[-1]
+    assert last.exit_code == 3 and last.log_excerpt == "last words"
+
+
+def test_a_timeout_fails_at_once_and_a_fresh_round_starts_counting_again(
+    runner: Orchestrator,
+) -> None:
+    add(runner, "A", max_retries=3)
+    (claim,) = runner.runs.claim("o", 30)
+    res = RunResult(claim.run_id, claim.task_id, RunStatus.TIMED_OUT, error="timed out after 2s")
+    (s,) = runner.runs.finish("o", [res])
+    assert s.task_status is S.FAILED and s.reason == "timed out after 2s"
+    # a person asks for it again: attempts restart at 1
+    (again,) = runner.runs.claim("o", 30, key="A")
+    assert again.attempt == 1
+
+
+def test_a_runner_that_lost_its_lease_cannot_complete_the_task(
+    runner: Orchestrator, clock: Clock, db_url: str
+) -> None:
+    add(runner, "A", max_retries=1)
+    (claim,) = runner.runs.claim("dead-owner", 5)
+    clock.advance(6)
+    other = open_orchestrator(db_url, "runner-b", clock)
+    (lost,) = other.runs.reclaim_expired(RetryPolicy(0, 0))
+    assert lost.run_status is RunStatus.LOST and lost.task_status is S.PENDING
+    assert "lease of dead-owner expired" in lost.reason
+    assert EventKind.RUN_LOST in kinds(other, "A")
+    # the old runner finally reports success: nothing happens to the task
+    ok = RunResult(claim.run_id, claim.task_id, RunStatus.SUCCEEDED, exit_code=0)
+    (late,) = runner.runs.finish("dead-owner", [ok])
+    assert late.task_status is None
+    assert runner.queries.get_task("A").status is S.PENDING
+    (run,) = runner.queries.runs_for("A")
+    assert run.status is RunStatus.LOST and run.exit_code == 0
+    # the retry is claimable by the living runner; once more lost, it fails for good
+    (retry,) = other.runs.claim("runner-b-owner", 5)
+    assert retry.attempt == 2
+    clock.advance(6)
+    (final,) = other.runs.reclaim_expired()
+    assert final.task_status is S.FAILED
+    other.close()
+
+
+def test_renew_extends_only_held_leases(runner: Orchestrator, clock: Clock) -> None:
+    add(runner, "A")
+    add(runner, "B")
+    a, b = runner.runs.claim("o", 5, limit=2)
+    runner.tasks.transition("B", S.CANCELLED, reason="not needed")
+    clock.advance(4)
+    assert runner.runs.renew("o", 5) == {a.task_id}
+    clock.advance(4)  # 8s after the claim, 4s after the renewal
+    assert runner.runs.reclaim_expired() == []
+    assert runner.runs.held("o", [a.task_id, b.task_id]) == {a.task_id}
+
+
+def test_cancel_closes_the_run_and_fails_the_task(runner: Orchestrator, db_url: str) -> None:
+    add(runner, "A", max_retries=5)
+    (claim,) = runner.runs.claim("o", 30)
+    person = runner.as_actor("alice")
+    view = person.runs.cancel("A", "wrong branch")
+    assert view.status is RunStatus.CANCELLED
+    assert view.error == "run cancelled by alice: wrong branch"
+    task = runner.queries.get_task("A")
+    assert task.status is S.FAILED
+    assert runner.runs.held("o", [claim.task_id]) == set()
+    with pytest.raises(NotFound):
+        person.runs.cancel("A")
+
+
+def test_on_demand_claims_refuse_what_cannot_run(runner: Orchestrator) -> None:
+    add(runner, "A")
+    add(runner, "B", depends_on=["A"])
+    add(runner, "NOCMD", command=None)
+    with pytest.raises(DependenciesUnfinished):
+        runner.runs.claim("o", 30, key="B")
+    with pytest.raises(InvalidTransition):
+        runner.runs.claim("o", 30, key="NOCMD")
+    runner.runs.claim("o", 30, key="A")
+    with pytest.raises(InvalidTransition):
+        runner.runs.claim("o", 30, key="A")
+
+
+def test_outlook_sees_ready_work_scheduled_retries_and_live_leases(
+    runner: Orchestrator, clock: Clock
+) -> None:
+    add(runner, "A", max_retries=1)
+    assert runner.runs.outlook().ready == 1
+    (claim,) = runner.runs.claim("o", 30)
+    assert runner.runs.outlook().leased == 1 and not runner.runs.outlook().idle
+    res = RunResult(claim.run_id, claim.task_id, RunStatus.FAILED, exit_code=1)
+    runner.runs.finish("o", [res], RetryPolicy(60, 60))
+    outlook = runner.runs.outlook()
+    assert outlook.ready == 0 and outlook.next_retry_at == T0 + timedelta(seconds=60)
+    clock.advance(60)
+    assert runner.runs.outlook().ready == 1
+
+
+def test_log_lines_are_stored_in_order(runner: Orchestrator) -> None:
+    add(runner, "A")
+    (claim,) = runner.runs.claim("o", 30)
+    rows = [(claim.run_id, i, "stdout" if i % 2 else "stderr", f"line {i}", T0) for i in range(5)]
+    runner.runs.append_lines(rows)
+    lines = runner.queries.log_lines(claim.run_id)
+    assert [(line.seq, line.stream.value, line.text) for line in lines] == [
+        (i, "stdout" if i % 2 else "stderr", f"line {i}") for i in range(5)
+    ]

@@ -1,0 +1,145 @@
+"""Fixtures for the TUI tests: databases in tmp_path, a fixed clock, and a
+settle helper that waits for every database worker to finish."""
+
+from __future__ import annotations
+
+import html
+import re
+from collections.abc import Callable, Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+from textual.pilot import Pilot
+
+from orchestrator_tui.app import OrchestratorApp, make_app
+from orchestrator_tui.domain.models import TaskSpec
+from orchestrator_tui.resources import resource_path
+from orchestrator_tui.services import Orchestrator, open_orchestrator
+
+FIXED = datetime(2025, 1, 15, 12, 0, tzinfo=UTC)
+SMALL_PLAN = Path(__file__).parent / "small_plan.yaml"
+ACTOR = "alice"
+
+HOSTILE_TITLES = [
+    "[@click=app.quit]x",
+    "[/]",
+    "[bold red]x",
+    "\x1b]52;c;aGVsbG8=\x07clip \x1b]0;title\x07\x1b[2J\x1b[Hmoved",
+]
+
+
+def fixed_clock() -> datetime:
+    return FIXED
+
+
+def plan_path() -> Path:
+    """The demo plan when it ships, else the small plan kept with these tests."""
+    try:
+        demo = resource_path("sample_data", "demo_plan.yaml")
+    except FileNotFoundError:
+        return SMALL_PLAN
+    return demo if demo.is_file() else SMALL_PLAN
+
+
+def seed_plan(url: str) -> None:
+    orch = open_orchestrator(url, "seed", clock=fixed_clock)
+    orch.plans.load_file(plan_path())
+    orch.close()
+
+
+@pytest.fixture
+def db_url(tmp_path: Path) -> str:
+    return str(tmp_path / "tui.db")
+
+
+@pytest.fixture
+def orch(db_url: str) -> Iterator[Orchestrator]:
+    """The test's own connection (another writer, as far as the app knows)."""
+    o = open_orchestrator(db_url, "setup", clock=fixed_clock)
+    yield o
+    o.close()
+
+
+@pytest.fixture
+def make(db_url: str) -> Callable[..., OrchestratorApp]:
+    def build(**kwargs: object) -> OrchestratorApp:
+        kwargs.setdefault("poll_interval", None)
+        return make_app(db_url, kwargs.pop("actor", ACTOR), clock=fixed_clock, **kwargs)
+
+    return build
+
+
+def add(orch: Orchestrator, key: str, title: str | None = None, **fields: object) -> None:
+    orch.tasks.create(TaskSpec(key=key, title=title or f"task {key}", **fields))
+
+
+async def settle(pilot: Pilot, rounds: int = 400) -> None:
+    """Wait until no database worker runs and the message queues are drained."""
+    app = pilot.app
+    quiet = 0
+    for _ in range(rounds):
+        await pilot.pause()
+        busy = [w for w in app.workers if w.is_running and w.group != "feed"]
+        feed = [w for w in app.workers if w.is_running and w.group == "feed"]
+        if not busy and (app.poll_interval is not None or not feed) and app.is_ready:
+            quiet += 1
+            if quiet >= 3:
+                return
+        else:
+            quiet = 0
+            await pilot.pause(0.01)
+    raise AssertionError(f"still busy: {[w.name for w in app.workers if w.is_running]}")
+
+
+_TEXT = re.compile(
+    r'<text class="[^"]*" x="([\d.]+)" y="[\d.]+" textLength="[\d.]+" '
+    r'clip-path="url\(#[^)]*-line-(\d+)\)">(.*?)</text>',
+    flags=re.S,
+)
+CELL_WIDTH = 12.2  # Textual's SVG export: pixels per terminal cell
+
+
+def screen_lines(app: OrchestratorApp) -> list[str]:
+    """The visible screen as plain text lines (from an SVG screenshot)."""
+    rows: dict[int, dict[int, str]] = {}
+    for x, line, text in _TEXT.findall(app.export_screenshot()):
+        column = round(float(x) / CELL_WIDTH)
+        rows.setdefault(int(line), {})[column] = html.unescape(text).replace("\xa0", " ")
+    out = []
+    for line in range(max(rows, default=-1) + 1):
+        chars: list[str] = []
+        for column, text in sorted(rows.get(line, {}).items()):
+            chars.extend(" " * (column - len(chars)))
+            chars[column:] = list(text)
+        out.append("".join(chars).rstrip())
+    return out
+
+
+def screen_text(app: OrchestratorApp) -> str:
+    return "\n".join(screen_lines(app))
+
+
+def main_screen(app: OrchestratorApp):  # -> MainScreen
+    from orchestrator_tui.ui.screens.main import MainScreen
+
+    screen = app.screen_stack[0]
+    assert isinstance(screen, MainScreen)
+    return screen
+
+
+async def select(pilot: Pilot, key: str) -> None:
+    """Put the task list's cursor on `key`."""
+    screen = main_screen(pilot.app)
+    screen.table.select_key(key)
+    await settle(pilot)
+    assert screen.table.cursor_key == key
+
+
+def status(orch: Orchestrator, key: str) -> str:
+    return orch.queries.get_task(key).status.value
+
+
+def notes(app: OrchestratorApp) -> list[str]:
+    """Messages of the notifications shown so far (Textual 8.2 keeps them here)."""
+    return [n.message for n in app._notifications]

@@ -1,0 +1,117 @@
+"""Adding and editing tasks, adding and removing dependencies."""
+
+from __future__ import annotations
+
+from textual.widgets import Input, OptionList
+
+from orchestrator_tui.ui.modals.prompt import PickTask, TextPrompt
+from orchestrator_tui.ui.modals.task_form import TaskForm
+
+from .conftest import ACTOR, add, main_screen, notes, select, settle
+
+
+async def test_new_task_from_the_form(orch, make):
+    add(orch, "A", "first")
+    app = make()
+    async with app.run_test(size=(160, 48)) as pilot:
+        await settle(pilot)
+        await pilot.press("n")
+        await settle(pilot)
+        form = app.screen
+        assert isinstance(form, TaskForm)
+        form.query_one("#title", Input).value = "Write the changelog"
+        form.query_one("#hours", Input).value = "2.5"
+        form.query_one("#depends", Input).value = "A"
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        assert main_screen(app).table.cursor_row.title == "Write the changelog"
+    rows = orch.queries.list_tasks()
+    assert [r.title for r in rows] == ["first", "Write the changelog"]
+    created = orch.queries.get_task(rows[1].key)
+    assert created.estimated_hours == 2.5
+    assert [b.key for b in created.blockers] == ["A"]
+    assert orch.queries.timeline(created.key)[0].actor == ACTOR
+
+
+async def test_new_task_with_an_unknown_dependency_writes_nothing(orch, make):
+    add(orch, "A", "first")
+    app = make()
+    async with app.run_test(size=(160, 48)) as pilot:
+        await settle(pilot)
+        await pilot.press("n")
+        await settle(pilot)
+        app.screen.query_one("#title", Input).value = "orphan"
+        app.screen.query_one("#depends", Input).value = "NOPE-1"
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        assert any("NOPE-1" in m for m in notes(app))
+    assert orch.queries.count_tasks() == 1
+
+
+async def test_edit_changes_only_what_was_changed(orch, make):
+    add(orch, "A", "old title", description="keep me", assignee="bob")
+    app = make()
+    async with app.run_test(size=(160, 48)) as pilot:
+        await settle(pilot)
+        await pilot.press("e")
+        await settle(pilot)
+        form = app.screen
+        assert isinstance(form, TaskForm)
+        assert form.query_one("#title", Input).value == "old title"
+        form.query_one("#title", Input).value = "new title"
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+    task = orch.queries.get_task("A")
+    assert (task.title, task.description, task.assignee) == ("new title", "keep me", "bob")
+    edit = orch.queries.timeline("A")[-1]
+    assert edit.kind == "task_edited" and set(edit.data["after"]) == {"title"}
+
+
+async def test_add_and_remove_a_dependency(orch, make):
+    add(orch, "A", "first")
+    add(orch, "B", "second")
+    app = make()
+    async with app.run_test(size=(160, 48)) as pilot:
+        await settle(pilot)
+        await select(pilot, "B")
+        await pilot.press("D")
+        await settle(pilot)
+        assert isinstance(app.screen, TextPrompt)
+        await pilot.press("A", "enter")
+        await settle(pilot)
+        assert [b.key for b in orch.queries.get_task("B").blockers] == ["A"]
+        assert main_screen(app).table.cursor_row.readiness.value == "waiting"
+        await pilot.press("U")
+        await settle(pilot)
+        assert isinstance(app.screen, PickTask)
+        assert app.screen.query_one(OptionList).option_count == 1
+        await pilot.press("enter")
+        await settle(pilot)
+    assert orch.queries.get_task("B").blockers == []
+
+
+async def test_a_cycle_is_refused_with_the_cycle_named(orch, make):
+    add(orch, "A", "first")
+    add(orch, "B", "second", depends_on=["A"])
+    app = make()
+    async with app.run_test(size=(160, 48)) as pilot:
+        await settle(pilot)
+        await select(pilot, "A")
+        await pilot.press("D")
+        await settle(pilot)
+        await pilot.press("B", "enter")
+        await settle(pilot)
+        messages = notes(app)
+        assert any("cycle" in m and "A" in m and "B" in m for m in messages), messages
+    assert orch.queries.get_task("A").blockers == []
+
+
+async def test_remove_dependency_on_a_task_without_any(orch, make):
+    add(orch, "A", "first")
+    app = make()
+    async with app.run_test(size=(160, 48)) as pilot:
+        await settle(pilot)
+        await pilot.press("U")
+        await settle(pilot)
+        assert not isinstance(app.screen, PickTask)
+        assert any("no dependencies" in m for m in notes(app))

@@ -1,0 +1,310 @@
+"""Moving around: panes, cursor keys, filter, quick views, sort, the tree,
+detail, the approvals inbox, help, the command palette, keymaps and themes."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from rich.console import Console
+from textual.command import CommandPalette
+from textual.widgets import DataTable
+
+from orchestrator_tui.domain.enums import TaskStatus
+from orchestrator_tui.services import Orchestrator
+from orchestrator_tui.ui.commands import ActionCommands
+from orchestrator_tui.ui.screens.approvals import ApprovalsScreen
+from orchestrator_tui.ui.screens.detail import DetailScreen
+from orchestrator_tui.ui.screens.help import HelpScreen
+from orchestrator_tui.ui.widgets.dashboard import Dashboard
+from orchestrator_tui.ui.widgets.dep_tree import DependencyTree
+from orchestrator_tui.ui.widgets.log_pane import ExecutionLogPane
+from orchestrator_tui.ui.widgets.task_table import TaskTable
+
+from .conftest import FIXED, add, main_screen, screen_text, select, settle, status
+
+S = TaskStatus
+
+
+@pytest.fixture
+def chain(orch):
+    """A -> B -> C (C waits for B, B for A), a ready, a failed and an awaiting task."""
+    add(orch, "A", "alpha setup", status=S.DONE, priority="low")
+    add(orch, "B", "bravo build", status=S.IN_PROGRESS, depends_on=["A"], priority="high")
+    add(orch, "C", "charlie check", depends_on=["B"], priority="critical")
+    add(orch, "D", "delta docs")
+    add(orch, "F", "foxtrot flaky", status=S.FAILED)
+    add(orch, "W", "whiskey wait", status=S.IN_PROGRESS, requires_approval=True)
+    orch.as_actor("bob").tasks.complete("W")
+    return orch
+
+
+def visible_keys(app) -> list[str]:
+    table = main_screen(app).table
+    return [table.row_at(i).key for i in range(table.total)]
+
+
+async def test_panes_by_number_and_tab(chain, make):
+    app = make()
+    async with app.run_test(size=(160, 48)) as pilot:
+        await settle(pilot)
+        assert isinstance(app.focused, TaskTable)
+        for key, kind in (("2", DependencyTree), ("3", ExecutionLogPane), ("4", Dashboard)):
+            await pilot.press(key)
+            assert isinstance(app.focused, kind)
+        await pilot.press("1")
+        assert isinstance(app.focused, TaskTable)
+        seen = []
+        for _ in range(4):
+            await pilot.press("tab")
+            seen.append(type(app.focused))
+        assert seen == [DependencyTree, ExecutionLogPane, Dashboard, TaskTable]
+        await pilot.press("shift+tab")
+        assert isinstance(app.focused, Dashboard)
+
+
+async def test_narrow_terminal_shows_the_chosen_lower_pane(chain, make):
+    app = make()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        screen = main_screen(app)
+        assert screen.has_class("-narrow")
+        for key, pane in (("3", "log"), ("4", "dashboard"), ("2", "tree")):
+            await pilot.press(key)
+            assert screen.query_one(f"#{pane}-pane").display is True
+            hidden = [p for p in ("tree", "log", "dashboard") if p != pane]
+            assert all(
+                screen.query_one(f"#{p}-pane").has_class("-secondary-hidden") is not True
+                for p in (pane,)
+            )
+            assert all(
+                screen.query_one(f"#{p}-pane").has_class("-secondary-hidden") for p in hidden
+            )
+
+
+async def test_cursor_keys(chain, make):
+    app = make()
+    async with app.run_test(size=(160, 48)) as pilot:
+        await settle(pilot)
+        table = main_screen(app).table
+        await pilot.press("j", "j")
+        assert table.cursor_key == "C"
+        await pilot.press("k")
+        assert table.cursor_key == "B"
+        await pilot.press("G")
+        await settle(pilot)
+        assert table.cursor_key == "W"
+        await pilot.press("g")
+        assert table.cursor_key == "A"
+        await pilot.press("down", "down", "up")
+        assert table.cursor_key == "B"
+
+
+async def test_filter_views_and_sort(chain, make):
+    app = make()
+    async with app.run_test(size=(160, 48)) as pilot:
+        await settle(pilot)
+        await pilot.press("slash", *"bra")
+        await settle(pilot)
+        assert visible_keys(app) == ["B"]
+        await pilot.press("enter")  # keep the filter
+        await settle(pilot)
+        assert isinstance(app.focused, TaskTable)
+        assert visible_keys(app) == ["B"]
+        assert "/bra" in screen_text(app)
+        await pilot.press("slash", "escape")  # clear it
+        await settle(pilot)
+        assert visible_keys(app) == ["A", "B", "C", "D", "F", "W"]
+        for key, expected in (("R", ["D"]), ("P", ["B"]), ("W", ["W"]), ("F", ["F"])):
+            await pilot.press(key)
+            await settle(pilot)
+            assert visible_keys(app) == expected, key
+        await pilot.press("A")
+        await settle(pilot)
+        assert len(visible_keys(app)) == 6
+        await pilot.press("v")  # all -> ready
+        await settle(pilot)
+        assert visible_keys(app) == ["D"]
+        await pilot.press("v", "v", "v", "v")  # running, awaiting, failed, back to all
+        await settle(pilot)
+        assert len(visible_keys(app)) == 6
+        await pilot.press("o")  # key -> title
+        await settle(pilot)
+        assert visible_keys(app) == ["A", "B", "C", "D", "F", "W"]
+        await pilot.press("O")
+        await settle(pilot)
+        assert visible_keys(app) == ["W", "F", "D", "C", "B", "A"]
+        await pilot.press("o", "o")  # status, then priority (highest first)
+        await settle(pilot)
+        assert visible_keys(app)[:2] == ["C", "B"]
+
+
+async def test_filter_keeps_the_cursor_on_the_same_task(chain, make):
+    app = make()
+    async with app.run_test(size=(160, 48)) as pilot:
+        await settle(pilot)
+        await select(pilot, "C")
+        await pilot.press("slash", *"ch", "enter")
+        await settle(pilot)
+        assert main_screen(app).table.cursor_key == "C"
+
+
+async def test_tree_shows_both_directions_and_enter_jumps(chain, make):
+    app = make()
+    async with app.run_test(size=(160, 48)) as pilot:
+        await settle(pilot)
+        await select(pilot, "B")
+        text = screen_text(app)
+        assert "waits for (1)" in text and "needed by (1)" in text
+        await pilot.press("2")
+        tree = main_screen(app).tree
+        labels = []
+        for line in range(tree.last_line + 1):
+            node = tree.get_node_at_line(line)
+            labels.append(node.data.key if node and node.data and not node.data.group else None)
+        tree.cursor_line = labels.index("C")
+        await pilot.press("enter")
+        await settle(pilot)
+        assert main_screen(app).table.cursor_key == "C"
+        assert isinstance(app.focused, TaskTable)
+
+
+async def test_tree_expands_lazily(chain, make):
+    app = make()
+    async with app.run_test(size=(160, 48)) as pilot:
+        await settle(pilot)
+        await select(pilot, "C")
+        tree = main_screen(app).tree
+        up = tree.root.children[0]
+        b_node = up.children[0]
+        assert b_node.data.key == "B" and not b_node.children
+        b_node.expand()
+        await settle(pilot)
+        assert [n.data.key for n in b_node.children] == ["A"]
+
+
+async def test_jump_to_a_filtered_out_task_clears_the_filter(chain, make):
+    app = make()
+    async with app.run_test(size=(160, 48)) as pilot:
+        await settle(pilot)
+        await select(pilot, "B")
+        await pilot.press("P")  # running only: B (W awaits approval)
+        await settle(pilot)
+        main_screen(app).tree.post_message(DependencyTree.JumpTo("C"))
+        await settle(pilot)
+        await settle(pilot)
+        assert main_screen(app).table.cursor_key == "C"
+        assert main_screen(app).table.query_state.view == "all"
+
+
+async def test_detail_screen_opens_and_closes(chain, make):
+    app = make()
+    async with app.run_test(size=(160, 48)) as pilot:
+        await settle(pilot)
+        await select(pilot, "B")
+        await pilot.press("enter")
+        await settle(pilot)
+        assert isinstance(app.screen, DetailScreen)
+        text = screen_text(app)
+        assert "bravo build" in text and "Event timeline" in text and "waits for ✓ A" in text
+        await pilot.press("escape")
+        await settle(pilot)
+        assert app.screen is main_screen(app)
+
+
+async def test_approvals_inbox_lists_and_approves(chain, make):
+    add(chain, "V", "victor verify", status=S.IN_PROGRESS, requires_approval=True)
+    later = Orchestrator(chain.db, "bob", lambda: FIXED + timedelta(hours=1))
+    later.tasks.complete("V")  # waits less long than W: listed after it
+    app = make()
+    async with app.run_test(size=(160, 48)) as pilot:
+        await settle(pilot)
+        assert app.awaiting_approval == 2
+        assert "◆ 2 awaiting approval" in screen_text(app)
+        await pilot.press("i")
+        await settle(pilot)
+        assert isinstance(app.screen, ApprovalsScreen)
+        table = app.screen.query_one(DataTable)
+        assert [table.get_row_at(i)[0].plain for i in range(table.row_count)] == ["W", "V"]
+        await pilot.press("a")
+        await settle(pilot)
+        assert status(chain, "W") == "done"
+        assert [table.get_row_at(i)[0].plain for i in range(table.row_count)] == ["V"]
+        assert "◆ 1 awaiting approval" in screen_text(app)
+        await pilot.press("enter")
+        await settle(pilot)
+        assert isinstance(app.screen, DetailScreen) and app.screen.key == "V"
+        await pilot.press("escape", "escape")
+        await settle(pilot)
+        assert app.screen is main_screen(app)
+
+
+async def test_help_lists_every_binding(chain, make):
+    app = make()
+    async with app.run_test(size=(160, 48)) as pilot:
+        await settle(pilot)
+        await pilot.press("question_mark")
+        await settle(pilot)
+        assert isinstance(app.screen, HelpScreen)
+        from orchestrator_tui.ui.screens.help import key_sections
+
+        ids = [b.id for _, bindings in key_sections() for b in bindings if b.id]
+        assert len(ids) == len(set(ids)), "binding ids are unique"
+        console = Console(width=200, record=True)
+        console.print(app.screen._table())
+        text = console.export_text()
+        for binding_id in ids:
+            assert binding_id in text
+        assert "Start the selected (or marked) task" in text
+        await pilot.press("escape")
+        assert app.screen is main_screen(app)
+
+
+async def test_palette_runs_the_same_actions(chain, make):
+    app = make()
+    async with app.run_test(size=(160, 48)) as pilot:
+        await settle(pilot)
+        await select(pilot, "C")
+        provider = ActionCommands(main_screen(app))
+        hits = [hit async for hit in provider.search("start the selected")]
+        assert hits, "the start action is offered"
+        titles = [h.text for h in [hit async for hit in provider.discover()]]
+        assert "Approve the selected task awaiting approval" not in titles, "disabled: not offered"
+        assert "Undo your last status change" in titles
+        await select(pilot, "F")
+        hits = [hit async for hit in ActionCommands(main_screen(app)).search("reset")]
+        reset = next(h for h in hits if h.text.startswith("Reset the selected"))
+        await reset.command()
+        await settle(pilot)
+        assert status(chain, "F") == "pending"
+        await pilot.press("ctrl+p")
+        await settle(pilot)
+        assert isinstance(app.screen, CommandPalette)
+
+
+async def test_keymap_remaps_by_binding_id(chain, make):
+    app = make(keymap={"task.start": "S", "tasks.down": "ctrl+n"})
+    async with app.run_test(size=(160, 48)) as pilot:
+        await settle(pilot)
+        await pilot.press("ctrl+n", "ctrl+n")  # A -> B -> C
+        assert main_screen(app).table.cursor_key == "C"
+        await pilot.press("s")
+        await settle(pilot)
+        assert status(chain, "C") == "pending", "the old key no longer starts"
+        await select(pilot, "F")
+        await pilot.press("S")
+        await settle(pilot)
+        assert status(chain, "F") == "in_progress"
+
+
+async def test_theme_switch(chain, make):
+    app = make()
+    async with app.run_test(size=(160, 48)) as pilot:
+        await settle(pilot)
+        await pilot.press("ctrl+t")
+        await settle(pilot)
+        assert isinstance(app.screen, CommandPalette)
+        await pilot.press("escape")
+        app.theme = "nord"
+        await settle(pilot)
+        assert app.theme == "nord"

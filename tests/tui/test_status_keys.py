@@ -1,0 +1,190 @@
+"""Status keys, approvals, undo and bulk changes: what the database holds afterwards."""
+
+from __future__ import annotations
+
+import pytest
+from textual.widgets import Input
+
+from orchestrator_tui.domain.enums import TaskStatus
+from orchestrator_tui.ui.modals.prompt import Confirm, TextPrompt
+
+from .conftest import ACTOR, add, main_screen, notes, select, settle, status
+
+S = TaskStatus
+
+
+@pytest.fixture
+def tasks(orch):
+    add(orch, "A", "ready task")
+    add(orch, "B", "running task", status=S.IN_PROGRESS)
+    add(orch, "C", "waits for A", depends_on=["A"])
+    add(orch, "D", "gated task", status=S.IN_PROGRESS, requires_approval=True)
+    add(orch, "E", "failed task", status=S.FAILED)
+    return orch
+
+
+@pytest.mark.parametrize(
+    ("key", "press", "expected"),
+    [
+        ("A", "s", "in_progress"),
+        ("B", "d", "done"),
+        ("D", "d", "awaiting_approval"),
+        ("B", "f", "failed"),
+        ("A", "b", "blocked"),
+        ("E", "r", "pending"),
+        ("E", "s", "in_progress"),
+    ],
+)
+async def test_status_key_writes_the_status(tasks, make, key, press, expected):
+    app = make()
+    async with app.run_test(size=(160, 48)) as pilot:
+        await settle(pilot)
+        await select(pilot, key)
+        await pilot.press(press)
+        await settle(pilot)
+        assert status(tasks, key) == expected
+        row = main_screen(app).table.cursor_row
+        assert row is not None and row.key == key and row.status.value == expected
+
+
+async def test_keys_that_do_not_apply_are_disabled_and_write_nothing(tasks, make):
+    app = make()
+    async with app.run_test(size=(160, 48)) as pilot:
+        await settle(pilot)
+        await select(pilot, "A")
+        screen = main_screen(app)
+        assert screen.check_action("done", ()) is None
+        assert screen.check_action("approve", ()) is None
+        assert screen.check_action("start", ()) is True
+        footer_keys = {b.binding.action: b.enabled for b in app.active_bindings.values()}
+        assert footer_keys["approve"] is False and footer_keys["start"] is True
+        await pilot.press("d", "a", "x", "f")
+        await settle(pilot)
+        assert status(tasks, "A") == "pending"
+        assert tasks.queries.last_event_id() == tasks.queries.recent_events(1)[0].id
+
+
+async def test_forced_start_asks_for_a_reason_and_records_it(tasks, make):
+    app = make()
+    async with app.run_test(size=(160, 48)) as pilot:
+        await settle(pilot)
+        await select(pilot, "C")
+        await pilot.press("s")
+        await settle(pilot)
+        assert isinstance(app.screen, TextPrompt)
+        await pilot.press("enter")  # empty: refused, the modal stays
+        await settle(pilot)
+        assert isinstance(app.screen, TextPrompt)
+        assert status(tasks, "C") == "pending"
+        await pilot.press(*"hotfix", "enter")
+        await settle(pilot)
+        assert status(tasks, "C") == "in_progress"
+    event = tasks.queries.timeline("C")[-1]
+    assert event.kind == "forced_start" and event.actor == ACTOR
+    assert event.data["reason"] == "hotfix" and event.data["unfinished"] == ["A"]
+
+
+async def test_forced_start_cancelled_writes_nothing(tasks, make):
+    app = make()
+    async with app.run_test(size=(160, 48)) as pilot:
+        await settle(pilot)
+        await select(pilot, "C")
+        await pilot.press("s")
+        await settle(pilot)
+        await pilot.press("escape")
+        await settle(pilot)
+        assert status(tasks, "C") == "pending"
+
+
+async def test_approve_and_reject(orch, make):
+    add(orch, "P", "one", status=S.IN_PROGRESS, requires_approval=True)
+    add(orch, "Q", "two", status=S.IN_PROGRESS, requires_approval=True)
+    worker = orch.as_actor("bob")
+    worker.tasks.complete("P")
+    worker.tasks.complete("Q")
+    app = make()
+    async with app.run_test(size=(160, 48)) as pilot:
+        await settle(pilot)
+        await select(pilot, "P")
+        await pilot.press("a")
+        await settle(pilot)
+        assert status(orch, "P") == "done"
+        await select(pilot, "Q")
+        await pilot.press("x")
+        await settle(pilot)
+        assert isinstance(app.screen, TextPrompt)
+        app.screen.query_one(Input).value = "   "
+        await pilot.press("enter")
+        await settle(pilot)
+        assert isinstance(app.screen, TextPrompt), "a rejection needs a comment"
+        app.screen.query_one(Input).value = "tests are missing"
+        await pilot.press("enter")
+        await settle(pilot)
+        assert status(orch, "Q") == "failed"
+    decisions = [(a.decision.value, a.actor, a.comment) for a in orch.queries.approvals_for("Q")]
+    assert decisions == [("rejected", ACTOR, "tests are missing")]
+    assert [a.decision.value for a in orch.queries.approvals_for("P")] == ["approved"]
+
+
+async def test_approving_own_work_is_refused_with_a_notification(orch, make):
+    add(orch, "P", "mine", requires_approval=True)
+    app = make()
+    async with app.run_test(size=(160, 48)) as pilot:
+        await settle(pilot)
+        await select(pilot, "P")
+        await pilot.press("s")
+        await settle(pilot)
+        await pilot.press("d")
+        await settle(pilot)
+        assert status(orch, "P") == "awaiting_approval"
+        await pilot.press("a")
+        await settle(pilot)
+        assert status(orch, "P") == "awaiting_approval"
+        messages = notes(app)
+        assert any("cannot approve" in m for m in messages)
+
+
+async def test_undo_reverses_the_last_status_change(tasks, make):
+    app = make()
+    async with app.run_test(size=(160, 48)) as pilot:
+        await settle(pilot)
+        await select(pilot, "A")
+        await pilot.press("s")
+        await settle(pilot)
+        assert status(tasks, "A") == "in_progress"
+        await pilot.press("u")
+        await settle(pilot)
+        assert status(tasks, "A") == "pending"
+        assert main_screen(app).table.cursor_row.status is S.PENDING
+    assert tasks.queries.timeline("A")[-1].kind == "status_reverted"
+
+
+async def test_bulk_change_confirms_how_many_will_change(tasks, make):
+    app = make()
+    async with app.run_test(size=(160, 48)) as pilot:
+        await settle(pilot)
+        await select(pilot, "A")
+        await pilot.press("space", "space")  # marks A and B
+        await select(pilot, "E")
+        await pilot.press("space")  # marks E
+        assert set(main_screen(app).table.marks) == {"A", "B", "E"}
+        await pilot.press("f")  # only B (running) can fail
+        await settle(pilot)
+        assert isinstance(app.screen, Confirm)
+        text = app.screen.message.plain
+        assert "Fail 1 marked task?" in text and "2 other marked tasks" in text
+        await pilot.press("y")
+        await settle(pilot)
+        assert [status(tasks, k) for k in "ABE"] == ["pending", "failed", "failed"]
+        assert main_screen(app).table.marks == {}
+        await select(pilot, "A")
+        await pilot.press("space", "space")  # A and B
+        await pilot.press("r")
+        await settle(pilot)
+        assert isinstance(app.screen, Confirm)
+        await pilot.press("n")
+        await settle(pilot)
+        assert status(tasks, "B") == "failed", "declined: nothing changes"
+        assert set(main_screen(app).table.marks) == {"A", "B"}
+        await pilot.press("C")
+        assert main_screen(app).table.marks == {}

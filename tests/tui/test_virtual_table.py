@@ -1,0 +1,51 @@
+"""The task list pages rows from the database instead of loading them all."""
+
+from __future__ import annotations
+
+from orchestrator_tui.domain.plan import PlanSpec
+
+from .conftest import main_screen, screen_text, settle
+
+N = 3000
+
+
+def big_plan(n: int) -> PlanSpec:
+    return PlanSpec.model_validate(
+        {"tasks": [{"key": f"K-{i:05d}", "title": f"task number {i}"} for i in range(n)]}
+    )
+
+
+async def test_large_list_pages_and_jumps(orch, make):
+    orch.plans.load(big_plan(N), "big")
+    app = make()
+    async with app.run_test(size=(160, 48)) as pilot:
+        await settle(pilot)
+        table = main_screen(app).table
+        assert table.total == N
+        assert len(table._rows) < 400, "only the rows around the view are loaded"
+        await pilot.press("G")
+        await settle(pilot)
+        assert table.cursor_key == f"K-{N - 1:05d}"
+        assert f"task number {N - 1}" in screen_text(app)
+        await pilot.press("pageup")
+        await settle(pilot)
+        assert table.cursor_row is not None and table.cursor < N - 10
+        await pilot.press("g")
+        await settle(pilot)
+        assert table.cursor_key == "K-00000"
+        assert "task number 0" in screen_text(app)
+
+
+async def test_scrolling_fetches_missing_pages(orch, make):
+    orch.plans.load(big_plan(N), "big")
+    app = make()
+    async with app.run_test(size=(160, 48)) as pilot:
+        await settle(pilot)
+        table = main_screen(app).table
+        table.scroll_to(y=1500, animate=False)
+        await settle(pilot)
+        await settle(pilot)
+        text = screen_text(app)
+        assert "task number 1500" in text
+        drawn = [line for line in text.splitlines() if "K-0" in line]
+        assert len(drawn) >= 20, "every visible row is drawn, none left as a placeholder"
