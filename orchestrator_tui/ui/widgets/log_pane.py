@@ -21,6 +21,7 @@ for a task, run or window that is no longer shown are dropped.
 from __future__ import annotations
 
 import re
+import time
 from bisect import bisect_left
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -37,7 +38,6 @@ from textual.geometry import Size
 from textual.message import Message
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
-from textual.timer import Timer
 from textual.widget import Widget
 from textual.widgets import Input, OptionList
 from textual.widgets.option_list import Option
@@ -57,7 +57,7 @@ PAGE = 1000
 an edge of the window, which then grows up to `WINDOW`."""
 SEARCH_BATCH = 500
 SETTLE_SECONDS = 0.06
-"""How long the task must stay selected before its runs are loaded."""
+"""How long a task must stay selected before its runs are loaded."""
 
 Direction = Literal["older", "newer"]
 
@@ -469,7 +469,6 @@ class ExecutionLogPane(Widget):
         self._paging: set[Direction] = set()
         self._query = ""
         self._pattern: re.Pattern[str] | None = None
-        self._pending: Timer | None = None
         self._view = LogView()
         self._view.placeholder = "no task selected"
 
@@ -503,9 +502,6 @@ class ExecutionLogPane(Widget):
 
     def show_task(self, key: str | None) -> None:
         """Show `key`'s runs with the latest selected (following it if it runs)."""
-        if self._pending is not None:
-            self._pending.stop()
-            self._pending = None
         self._key = key
         self._start_over()
         self._runs, self._run_id = [], None
@@ -519,11 +515,7 @@ class ExecutionLogPane(Widget):
             self._render_runs()
             return
         self._view.placeholder = "loading..."
-        # Wait for the cursor to rest: holding a key down starts no queries.
-        gen = self._gen
-        self._pending = self.set_timer(
-            SETTLE_SECONDS, lambda: self._load(gen, key, None, None, None)
-        )
+        self._load(self._gen, key, None, None, None, delay=SETTLE_SECONDS)
 
     def refresh_data(self) -> None:
         """Pick up new runs and lines (fetches only what is newer than the window)."""
@@ -540,12 +532,24 @@ class ExecutionLogPane(Widget):
 
     @work(thread=True, exclusive=True, group="log-load")
     def _load(
-        self, gen: int, key: str | None, run_id: int | None, at: int | None, follow: bool | None
+        self,
+        gen: int,
+        key: str | None,
+        run_id: int | None,
+        at: int | None,
+        follow: bool | None,
+        delay: float = 0.0,
     ) -> None:
         """Runs (when `key` is given) and a window of `run_id` (None: the latest run).
 
         `at`: None for the end of the run, -1 for its start, else a seq to centre on.
+        `delay`: wait first, so that a newer request (a held-down cursor key)
+        cancels this one before it costs a query.
         """
+        if delay:
+            time.sleep(delay)
+            if get_current_worker().is_cancelled:
+                return
         q = self._orch().queries
         runs: list[RunView] | None = None
         try:
@@ -861,15 +865,15 @@ class ExecutionLogPane(Widget):
     def _render_status(self) -> None:
         view = self._view
         run = self.run
-        parts: list[str] = []
+        parts: list[str] = [self._key] if self._key else []
         if run is not None:
             parts.append(f"run #{run.id} {run.status.value}")
             total = run.line_count
             if view.rows:
                 parts.append(f"lines {view.first_seq:,}-{view.last_seq:,} of {total:,}")
-        if view.newer and not view.following:
-            parts.append("more below (F follows)")
-        parts.append("following" if view.following else "paused")
+            if view.newer and not view.following:
+                parts.append("more below (F follows)")
+            parts.append("following" if view.following else "paused")
         if self._query:
             parts.append(f"search: {self._query}")
         self.query_one(".log-status", StatusLine).show(Text("  ·  ".join(parts), end=""))
