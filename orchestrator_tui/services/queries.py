@@ -396,12 +396,49 @@ class QueryService:
                 .order_by(L.seq)
                 .limit(limit)
             ).all()
-        return [
-            LogLineView(
-                id=r.id, seq=r.seq, stream=LogStream(r.stream), text=r.text, created_at=r.created_at
-            )
-            for r in rows
-        ]
+        return _line_views(rows)
+
+    def log_lines_before(
+        self, run_id: int, before_seq: int | None = None, limit: int = 1000
+    ) -> list[LogLineView]:
+        """The last `limit` lines with seq < before_seq (the run's tail if None), in order."""
+        L = LogLine.__table__.c
+        stmt = select(L.id, L.seq, L.stream, L.text, L.created_at).where(L.run_id == run_id)
+        if before_seq is not None:
+            stmt = stmt.where(L.seq < before_seq)
+        with self.ctx.db.read() as conn:
+            rows = conn.execute(stmt.order_by(L.seq.desc()).limit(limit)).all()
+        return _line_views(reversed(rows))
+
+    def find_log_lines(
+        self,
+        run_id: int,
+        text: str,
+        *,
+        after_seq: int | None = None,
+        before_seq: int | None = None,
+        backwards: bool = False,
+        limit: int = 200,
+    ) -> list[LogLineView]:
+        """Lines that may show `text` once escapes and controls are removed, nearest first.
+
+        Removing escape sequences and control characters only ever deletes
+        characters (or turns tabs into spaces), so a line that shows `text`
+        stores its non-blank characters in order: that is the test here,
+        case-insensitively for ASCII. It lets through a few lines that do not
+        show `text`; callers check candidates against what they display.
+        """
+        L = LogLine.__table__.c
+        stmt = select(L.id, L.seq, L.stream, L.text, L.created_at).where(
+            L.run_id == run_id, L.text.ilike(subsequence_pattern(text), escape="\\")
+        )
+        if after_seq is not None:
+            stmt = stmt.where(L.seq > after_seq)
+        if before_seq is not None:
+            stmt = stmt.where(L.seq < before_seq)
+        stmt = stmt.order_by(L.seq.desc() if backwards else L.seq).limit(limit)
+        with self.ctx.db.read() as conn:
+            return _line_views(conn.execute(stmt).all())
 
     def log_line_count(self, run_id: int) -> int:
         L = LogLine.__table__.c
@@ -409,6 +446,28 @@ class QueryService:
             return conn.execute(
                 select(func.count()).select_from(LogLine.__table__).where(L.run_id == run_id)
             ).scalar_one()
+
+
+def subsequence_pattern(text: str) -> str:
+    """A LIKE pattern matching text that holds `text`'s non-blank characters in order.
+
+    Non-ASCII characters become wildcards, as LIKE folds case for ASCII only.
+    """
+    parts = []
+    for ch in text:
+        if ch.isspace() or not ch.isascii():
+            continue
+        parts.append("\\" + ch if ch in "%_\\" else ch)
+    return "%" + "%".join(parts) + "%" if parts else "%"
+
+
+def _line_views(rows: Iterable[Any]) -> list[LogLineView]:
+    return [
+        LogLineView(
+            id=r.id, seq=r.seq, stream=LogStream(r.stream), text=r.text, created_at=r.created_at
+        )
+        for r in rows
+    ]
 
 
 class _LinkCache:

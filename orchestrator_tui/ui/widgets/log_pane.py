@@ -1,64 +1,879 @@
-"""Placeholder for the execution-log pane: the same constructor and methods as
-the real widget, showing only a summary of the selected task's runs."""
+"""The agent execution log: a task's runs and the selected run's output.
+
+The database keeps every line of a run; the pane holds a bounded window of
+them (`WINDOW` lines, already sanitised into Rich `Text`) and pages older or
+newer windows in from the database as the view nears an edge, so a run with
+100k lines costs as much memory as one with 3k. Every database call runs in a
+thread worker that posts its result back as a message; results that arrive
+for a task, run or window that is no longer shown are dropped.
+
+| Key | Action (log focused) |
+| :- | :- |
+| `/` | Search the run (the whole run, not only the window). |
+| `n` / `N` | Next / previous match. |
+| `F` | Follow new output (jump to the end). |
+| `[` / `]` | Older / newer run of the task. |
+| `g` / `home` | First line of the run. |
+| `G` / `end` | Last line of the run, following. |
+| `j` `k` `up` `down` `pageup` `pagedown` | Scroll; scrolling up stops following. |
+"""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import re
+import time
+from bisect import bisect_left
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, ClassVar, Literal
 
+from rich.cells import cell_len
 from rich.text import Text
-from textual import on
+from textual import events, on, work
+from textual.actions import SkipAction
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.cache import LRUCache
+from textual.geometry import Size
 from textual.message import Message
-from textual.widgets import Static
+from textual.scroll_view import ScrollView
+from textual.strip import Strip
+from textual.widget import Widget
+from textual.widgets import Input, OptionList
+from textual.widgets.option_list import Option
+from textual.worker import get_current_worker
 
-from ...domain.models import RunView
-from ..db import run_db
-from ..render import safe
+from ...domain.enums import LogStream
+from ..ansi import plain_text, to_text
 
 if TYPE_CHECKING:
+    from ...domain.models import LogLineView, RunView
     from ...services import Orchestrator
+
+WINDOW = 3000
+"""Lines held in memory at most."""
+PAGE = 1000
+"""Lines fetched on a jump (task shown, home, end, search) and when the view nears
+an edge of the window, which then grows up to `WINDOW`."""
+SEARCH_BATCH = 500
+SETTLE_SECONDS = 0.06
+"""How long a task must stay selected before its runs are loaded."""
+
+Direction = Literal["older", "newer"]
+
+
+@dataclass(frozen=True, slots=True)
+class LogRow:
+    """One sanitised line of the window."""
+
+    seq: int
+    stderr: bool
+    text: Text
+    width: int
+
+
+def make_rows(views: Sequence[LogLineView]) -> list[LogRow]:
+    """Sanitise lines (done in workers, off the UI thread)."""
+    rows = []
+    for v in views:
+        text = to_text(v.text)
+        rows.append(LogRow(v.seq, v.stream is LogStream.STDERR, text, cell_len(text.plain)))
+    return rows
+
+
+def describe_run(run: RunView) -> Text:
+    """One plain line for the run selector: nothing in it is markup."""
+    started = run.started_at.strftime("%Y-%m-%d %H:%M:%S") if run.started_at else "not started"
+    seconds = run.duration_seconds
+    duration = "-" if seconds is None else _duration(seconds)
+    exit_code = "-" if run.exit_code is None else str(run.exit_code)
+    return Text(
+        f"#{run.id} {run.agent or '-'}  {started}  {duration}  exit {exit_code}  "
+        f"{run.status.value}  {run.line_count:,} lines",
+        no_wrap=True,
+        end="",
+    )
+
+
+def _duration(seconds: float) -> str:
+    seconds = int(seconds)
+    if seconds < 60:
+        return f"{seconds}s"
+    if seconds < 3600:
+        return f"{seconds // 60}m{seconds % 60:02d}s"
+    return f"{seconds // 3600}h{seconds // 60 % 60:02d}m"
+
+
+class LogView(ScrollView, can_focus=True):
+    """Line-API view over a window of sanitised rows; knows nothing of the database."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("j", "scroll_down", "Down", show=False, id="log.down"),
+        Binding("k", "scroll_up", "Up", show=False, id="log.up"),
+        Binding("g", "scroll_home", "First line", show=False, id="log.first"),
+        Binding("G", "scroll_end", "Last line", show=False, id="log.last"),
+    ]
+    COMPONENT_CLASSES: ClassVar[set[str]] = {
+        "log-view--stderr",
+        "log-view--match",
+        "log-view--current-match",
+        "log-view--placeholder",
+    }
+    DEFAULT_CSS = """
+    LogView {
+        background: $surface;
+        color: $foreground;
+        overflow: auto auto;
+        &:focus { background-tint: $foreground 5%; }
+        & > .log-view--stderr { color: $text-error; }
+        & > .log-view--match { background: $warning 40%; }
+        & > .log-view--current-match { background: $accent; color: $text; text-style: bold; }
+        & > .log-view--placeholder { color: $text-muted; text-style: italic; }
+    }
+    """
+
+    class Edge(Message):
+        """The view is near an edge of its window and more lines may exist."""
+
+        def __init__(self, direction: Direction) -> None:
+            super().__init__()
+            self.direction = direction
+
+    class Jump(Message):
+        """The user asked for the first or last line of the run."""
+
+        def __init__(self, to_end: bool) -> None:
+            super().__init__()
+            self.to_end = to_end
+
+    class FollowChanged(Message):
+        def __init__(self, following: bool) -> None:
+            super().__init__()
+            self.following = following
+
+    def __init__(self, *, id: str | None = None, classes: str | None = None) -> None:
+        super().__init__(id=id, classes=classes)
+        self.rows: list[LogRow] = []
+        self.older = False
+        self.newer = False
+        self.following = False
+        self.placeholder = ""
+        self.pattern: re.Pattern[str] | None = None
+        self.match_seq: int | None = None
+        self._width = 0
+        self._cache: LRUCache[tuple[int, int], Strip] = LRUCache(512)
+        self._look = 0  # bumps when highlights change; part of the cache key
+        self._pinned_end = False  # showing the end of a fresh window: keep it there
+
+    # -- the window ---------------------------------------------------------------
+
+    @property
+    def first_seq(self) -> int | None:
+        return self.rows[0].seq if self.rows else None
+
+    @property
+    def last_seq(self) -> int | None:
+        return self.rows[-1].seq if self.rows else None
+
+    def index_of(self, seq: int) -> int | None:
+        i = bisect_left([r.seq for r in self.rows], seq) if self.rows else 0
+        return i if i < len(self.rows) and self.rows[i].seq == seq else None
+
+    def top_seq(self) -> int | None:
+        """Seq of the first line on screen."""
+        if not self.rows:
+            return None
+        return self.rows[min(int(self.scroll_y), len(self.rows) - 1)].seq
+
+    def replace(self, rows: list[LogRow], older: bool, newer: bool, at: int | None) -> None:
+        """A new window; `at`: a seq to bring into view, -1 for the top, None for the end."""
+        self.rows = rows
+        self.older, self.newer = older, newer
+        self._width = max((r.width for r in rows), default=0)
+        self._cache.clear()
+        self._resize()
+        self._pinned_end = at is None
+        if at is None:
+            self.stick_to_end()
+        elif at < 0:
+            self.jump_to(0)
+        else:
+            index = self.index_of(at)
+            self.jump_to(max(0, (index or 0) - self.size.height // 3))
+        self.refresh()
+
+    def prepend(self, rows: list[LogRow], older: bool) -> None:
+        keep = max(0, WINDOW - len(rows))
+        dropped = len(self.rows) - keep
+        if dropped > 0:
+            del self.rows[keep:]
+            self.newer = True
+        self.rows[:0] = rows
+        self.older = older
+        self._width = max([self._width, *(r.width for r in rows)])
+        self._resize()
+        self.jump_to(self.scroll_y + len(rows))
+
+    def append(self, rows: list[LogRow], newer: bool) -> None:
+        self.rows.extend(rows)
+        self.newer = newer
+        dropped = len(self.rows) - WINDOW
+        if dropped > 0:
+            del self.rows[:dropped]
+            self.older = True
+        self._width = max([self._width, *(r.width for r in rows)])
+        self._resize()
+        if self.following:
+            self.stick_to_end()
+        elif dropped > 0:
+            self.jump_to(max(0.0, self.scroll_y - dropped))
+        self.refresh()
+
+    def _resize(self) -> None:
+        self.virtual_size = Size(self._width, len(self.rows))
+
+    def stick_to_end(self) -> None:
+        """Show the last line now, and again after the next layout if still wanted."""
+        self.jump_to(self.max_scroll_y)
+        self.call_after_refresh(self._end_if_stuck)
+
+    def _end_if_stuck(self) -> None:
+        if self.following or self._pinned_end:
+            self.jump_to(self.max_scroll_y)
+
+    def jump_to(self, y: float) -> None:
+        self.scroll_to(y=y, animate=False, force=True)
+
+    # -- follow, highlights ---------------------------------------------------------
+
+    def set_following(self, following: bool) -> None:
+        self._pinned_end = False
+        if following != self.following:
+            self.following = following
+            self.post_message(self.FollowChanged(following))
+
+    def set_highlight(self, pattern: re.Pattern[str] | None, match_seq: int | None) -> None:
+        self.pattern, self.match_seq = pattern, match_seq
+        self._look += 1
+        self._cache.clear()
+        self.refresh()
+
+    def show_seq(self, seq: int) -> None:
+        index = self.index_of(seq)
+        if index is None:
+            return
+        top = int(self.scroll_y)
+        if not top <= index < top + self.size.height:
+            self.jump_to(max(0, index - self.size.height // 3))
+
+    # -- scrolling --------------------------------------------------------------------
+
+    def watch_scroll_y(self, old_value: float, new_value: float) -> None:
+        super().watch_scroll_y(old_value, new_value)
+        self.check_edges()
+
+    def on_resize(self) -> None:
+        if self.following or self._pinned_end:
+            self.stick_to_end()
+
+    def check_edges(self) -> None:
+        if not self.rows or not self.is_mounted:
+            return
+        margin = max(2 * self.size.height, 100)
+        top = int(self.scroll_y)
+        if self.older and top < margin:
+            self.post_message(self.Edge("older"))
+        if self.newer and top + self.size.height > len(self.rows) - margin:
+            self.post_message(self.Edge("newer"))
+
+    # Scrolling by key jumps (no animation): the next frame shows the new lines.
+
+    def action_scroll_up(self) -> None:
+        self._scroll_by_key(-1, up=True)
+
+    def action_page_up(self) -> None:
+        self._scroll_by_key(-self.scrollable_content_region.height, up=True)
+
+    def action_scroll_down(self) -> None:
+        self._scroll_by_key(1, up=False)
+
+    def action_page_down(self) -> None:
+        self._scroll_by_key(self.scrollable_content_region.height, up=False)
+
+    def _scroll_by_key(self, lines: int, up: bool) -> None:
+        if not self.allow_vertical_scroll:
+            raise SkipAction()
+        if up:
+            self.set_following(False)
+        self._pinned_end = False
+        self.jump_to(self.scroll_y + lines)
+        self.check_edges()
+
+    def action_scroll_home(self) -> None:
+        self.set_following(False)
+        self.post_message(self.Jump(to_end=False))
+
+    def action_scroll_end(self) -> None:
+        self.post_message(self.Jump(to_end=True))
+
+    def on_mouse_scroll_up(self, event: events.MouseScrollUp) -> None:
+        self.set_following(False)
+        self.check_edges()
+
+    def on_mouse_scroll_down(self, event: events.MouseScrollDown) -> None:
+        self.check_edges()
+
+    # -- rendering --------------------------------------------------------------------
+
+    def notify_style_update(self) -> None:
+        super().notify_style_update()
+        self._cache.clear()
+
+    def render_line(self, y: int) -> Strip:
+        scroll_x, scroll_y = self.scroll_offset
+        index = scroll_y + y
+        width = self.size.width
+        base = self.rich_style
+        if not self.rows:
+            if y == 0 and self.placeholder:
+                style = self.get_component_rich_style("log-view--placeholder")
+                strip = Strip(Text(self.placeholder, style=style, end="").render(self.app.console))
+                return strip.crop_extend(0, width, base)
+            return Strip.blank(width, base)
+        if index >= len(self.rows):
+            return Strip.blank(width, base)
+        row = self.rows[index]
+        key = (row.seq, self._look)
+        strip = self._cache.get(key)
+        if strip is None:
+            strip = self._render_row(row)
+            self._cache[key] = strip
+        return strip.crop_extend(scroll_x, scroll_x + width, base).apply_offsets(scroll_x, index)
+
+    def _render_row(self, row: LogRow) -> Strip:
+        text = row.text.copy()
+        if row.stderr:
+            text.stylize_before(self.get_component_rich_style("log-view--stderr"))
+        text.stylize_before(self.rich_style)
+        if self.pattern is not None:
+            current = row.seq == self.match_seq
+            name = "log-view--current-match" if current else "log-view--match"
+            style = self.get_component_rich_style(name)
+            for m in self.pattern.finditer(text.plain):
+                text.stylize(style, m.start(), m.end())
+        return Strip(text.render(self.app.console), row.width)
+
+
+class StatusLine(Widget):
+    """One line of plain text; changing it repaints the line, never the layout."""
+
+    DEFAULT_CSS = "StatusLine { height: 1; width: 1fr; }"
+
+    def __init__(self, *, classes: str | None = None) -> None:
+        super().__init__(classes=classes)
+        self.text = Text(end="")
+
+    def show(self, text: Text) -> None:
+        if text != self.text:
+            self.text = text
+            self.refresh()
+
+    def render(self) -> Text:
+        return self.text
+
+
+# -- results posted by workers ----------------------------------------------------------
 
 
 @dataclass
-class _Runs(Message):
-    key: str
+class _Window(Message):
+    gen: int
+    runs: list[RunView] | None
+    run_id: int | None
+    rows: list[LogRow]
+    older: bool
+    newer: bool
+    at: int | None
+    follow: bool | None
+    error: str = ""
+
+
+@dataclass
+class _Page(Message):
+    gen: int
+    run_id: int
+    direction: Direction
+    anchor: int
+    rows: list[LogRow]
+    more: bool
+
+
+@dataclass
+class _Polled(Message):
+    gen: int
     runs: list[RunView]
+    run_id: int | None
+    anchor: int | None
+    rows: list[LogRow] | None
+    replace: bool
+    newer: bool
 
 
-class ExecutionLogPane(Static, can_focus=True):
-    def __init__(self, orch_provider: Callable[[], Orchestrator], id: str | None = None) -> None:
-        super().__init__(Text("no task selected"), id=id)
-        self._orch_provider = orch_provider
+@dataclass
+class _Found(Message):
+    gen: int
+    run_id: int
+    query: str
+    seq: int | None
+    wrapped: bool
+
+
+class ExecutionLogPane(Widget):
+    """A task's runs (agent, start, duration, exit code, status) and the selected run's log."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("slash", "search", "Search", id="log.search"),
+        Binding("n", "next_match", "Next match", id="log.next_match"),
+        Binding("N", "previous_match", "Prev match", id="log.previous_match"),
+        Binding("F", "follow", "Follow", id="log.follow"),
+        Binding("left_square_bracket", "older_run", "Older run", id="log.older_run"),
+        Binding("right_square_bracket", "newer_run", "Newer run", id="log.newer_run"),
+        Binding("escape", "close_search", "Close search", show=False, id="log.close_search"),
+    ]
+    DEFAULT_CSS = """
+    ExecutionLogPane {
+        layout: vertical;
+        height: 1fr;
+        & > .log-runs { height: auto; max-height: 4; border: none; padding: 0; }
+        & > .log-runs.-stale { color: $text-disabled; }
+        & > .log-status { height: 1; background: $panel; color: $text-muted; }
+        & > LogView { height: 1fr; }
+        & > .log-search { dock: bottom; display: none; }
+        & > .log-search.-open { display: block; }
+    }
+    """
+
+    def __init__(
+        self,
+        orch_provider: Callable[[], Orchestrator],
+        *,
+        id: str | None = None,
+        classes: str | None = None,
+    ) -> None:
+        super().__init__(id=id, classes=classes)
+        self._orch = orch_provider
         self._key: str | None = None
+        self._gen = 0
+        self._runs: list[RunView] = []
+        self._run_id: int | None = None
+        self._paging: set[Direction] = set()
+        self._query = ""
+        self._pattern: re.Pattern[str] | None = None
+        self._view = LogView()
+        self._view.placeholder = "no task selected"
+
+    def compose(self) -> ComposeResult:
+        runs = OptionList(classes="log-runs")
+        runs.can_focus = False  # the log is the pane's one focus stop: `[` `]` or a click
+        yield runs
+        yield StatusLine(classes="log-status")
+        yield self._view
+        yield Input(placeholder="search this run", classes="log-search")
+
+    # -- the contract the app relies on ----------------------------------------------------
+
+    @property
+    def view(self) -> LogView:
+        return self._view
+
+    @property
+    def task_key(self) -> str | None:
+        return self._key
+
+    @property
+    def run(self) -> RunView | None:
+        return next((r for r in self._runs if r.id == self._run_id), None)
+
+    @property
+    def is_running(self) -> bool:
+        """True while the shown run is running: the app then polls about every 0.5 s."""
+        run = self.run
+        return run is not None and not run.status.is_finished
 
     def show_task(self, key: str | None) -> None:
+        """Show `key`'s runs with the latest selected (following it if it runs)."""
         self._key = key
+        self._start_over()
+        self._runs, self._run_id = [], None
+        self._view.set_following(False)
+        self._view.replace([], False, False, None)
+        # The old task's runs stay (dimmed) until the new ones arrive: no relayout per key.
+        self.query_one(".log-runs").add_class("-stale")
+        self._render_status()
         if key is None:
-            self.update(Text("no task selected"))
+            self._view.placeholder = "no task selected"
+            self._render_runs()
             return
-        self.refresh_data()
+        self._view.placeholder = "loading..."
+        self._load(self._gen, key, None, None, None, delay=SETTLE_SECONDS)
 
     def refresh_data(self) -> None:
-        key = self._key
-        if key is None:
+        """Pick up new runs and lines (fetches only what is newer than the window)."""
+        if self._key is None:
             return
-        run_db(
-            self,
-            lambda orch: _Runs(key, orch.queries.runs_for(key)),
-            lambda m: m,
-            group="log-runs",
-            exclusive=True,
+        view = self._view
+        self._poll(self._gen, self._key, self._run_id, view.last_seq, view.following, view.newer)
+
+    # -- workers ---------------------------------------------------------------------------
+
+    def _start_over(self) -> None:
+        self._gen += 1
+        self._paging.clear()
+
+    @work(thread=True, exclusive=True, group="log-load")
+    def _load(
+        self,
+        gen: int,
+        key: str | None,
+        run_id: int | None,
+        at: int | None,
+        follow: bool | None,
+        delay: float = 0.0,
+    ) -> None:
+        """Runs (when `key` is given) and a window of `run_id` (None: the latest run).
+
+        `at`: None for the end of the run, -1 for its start, else a seq to centre on.
+        `delay`: wait first, so that a newer request (a held-down cursor key)
+        cancels this one before it costs a query.
+        """
+        if delay:
+            time.sleep(delay)
+            if get_current_worker().is_cancelled:
+                return
+        q = self._orch().queries
+        runs: list[RunView] | None = None
+        try:
+            if key is not None:
+                runs = q.runs_for(key)
+                if run_id is None and runs:
+                    run_id = runs[-1].id
+                    follow = not runs[-1].status.is_finished
+            if run_id is None:
+                self.post_message(_Window(gen, runs, None, [], False, False, None, False))
+                return
+            if get_current_worker().is_cancelled:
+                return
+            if at is None:
+                views = q.log_lines_before(run_id, None, PAGE)
+                older, newer = len(views) == PAGE, False
+            elif at < 0:
+                views = q.log_lines(run_id, -1, PAGE)
+                older, newer = False, len(views) == PAGE
+            else:
+                half = PAGE // 2
+                before = q.log_lines_before(run_id, at, half)
+                after = q.log_lines(run_id, at - 1, half)
+                views = before + after
+                older, newer = len(before) == half, len(after) == half
+        except Exception as exc:  # a vanished task or an unreachable database
+            self.post_message(_Window(gen, runs, run_id, [], False, False, None, False, str(exc)))
+            return
+        if get_current_worker().is_cancelled:
+            return
+        rows = make_rows(views)
+        self.post_message(_Window(gen, runs, run_id, rows, older, newer, at, follow))
+
+    @work(thread=True, group="log-page")
+    def _page(self, gen: int, run_id: int, direction: Direction, anchor: int) -> None:
+        q = self._orch().queries
+        if direction == "older":
+            views = q.log_lines_before(run_id, anchor, PAGE)
+        else:
+            views = q.log_lines(run_id, anchor, PAGE)
+        self.post_message(
+            _Page(gen, run_id, direction, anchor, make_rows(views), len(views) == PAGE)
         )
 
-    @on(_Runs)
-    def _on_runs(self, message: _Runs) -> None:
-        message.stop()
-        if message.key != self._key:
+    @work(thread=True, exclusive=True, group="log-poll")
+    def _poll(
+        self,
+        gen: int,
+        key: str,
+        run_id: int | None,
+        anchor: int | None,
+        following: bool,
+        newer: bool,
+    ) -> None:
+        q = self._orch().queries
+        try:
+            runs = q.runs_for(key)
+        except Exception:
             return
-        text = Text(end="")
-        text.append(f"{message.key}: {len(message.runs)} runs")
-        for run in message.runs[-5:]:
-            text.append(f"\n  #{run.attempt} {run.status.value} by {safe(run.agent) or '-'}")
-            text.append(f", {run.line_count} lines")
-        self.update(text)
+        rows: list[LogRow] | None = None
+        replace = False
+        if run_id is not None and not newer:
+            after = -1 if anchor is None else anchor
+            if following:
+                views = q.log_lines(run_id, after, WINDOW + 1)
+                if len(views) > WINDOW:
+                    views, replace = q.log_lines_before(run_id, None, PAGE), True
+                rows = make_rows(views)
+            else:
+                newer = bool(q.log_lines(run_id, after, 1))
+        if not get_current_worker().is_cancelled:
+            self.post_message(_Polled(gen, runs, run_id, anchor, rows, replace, newer))
+
+    @work(thread=True, exclusive=True, group="log-search")
+    def _search(self, gen: int, run_id: int, query: str, start: int, backwards: bool) -> None:
+        """The nearest line after (before) `start` whose visible text holds `query`."""
+        q = self._orch().queries
+        pattern = re.compile(re.escape(query), re.IGNORECASE)
+        worker = get_current_worker()
+        # From `start` to the end of the run (its start, backwards), then wrapped round.
+        if backwards:
+            passes = [(None, start), (start - 1, None)]
+        else:
+            passes = [(start, None), (None, start + 1)]
+        for wrapped, (after, before) in enumerate(passes):
+            while not worker.is_cancelled:
+                batch = q.find_log_lines(
+                    run_id,
+                    query,
+                    after_seq=after,
+                    before_seq=before,
+                    backwards=backwards,
+                    limit=SEARCH_BATCH,
+                )
+                for v in batch:
+                    if pattern.search(plain_text(v.text)):
+                        self.post_message(_Found(gen, run_id, query, v.seq, bool(wrapped)))
+                        return
+                if len(batch) < SEARCH_BATCH:
+                    break
+                if backwards:
+                    before = batch[-1].seq
+                else:
+                    after = batch[-1].seq
+        if not worker.is_cancelled:
+            self.post_message(_Found(gen, run_id, query, None, False))
+
+    # -- results -----------------------------------------------------------------------------
+
+    @on(_Window)
+    def _on_window(self, msg: _Window) -> None:
+        if msg.gen != self._gen:
+            return
+        if msg.runs is not None:
+            self._runs = msg.runs
+        self._run_id = msg.run_id
+        self._render_runs()
+        view = self._view
+        if msg.error:
+            view.placeholder = f"cannot load the log: {msg.error}"
+        elif msg.run_id is None:
+            view.placeholder = f"no runs for {self._key}"
+        else:
+            running = self.is_running
+            view.placeholder = "no output yet" if running else "this run wrote no output"
+        if msg.follow is not None:
+            view.set_following(msg.follow)
+        view.replace(msg.rows, msg.older, msg.newer, msg.at)
+        self._render_status()
+
+    @on(_Page)
+    def _on_page(self, msg: _Page) -> None:
+        self._paging.discard(msg.direction)
+        view = self._view
+        if msg.gen != self._gen or msg.run_id != self._run_id:
+            return
+        if msg.direction == "older" and msg.anchor == view.first_seq:
+            view.prepend(msg.rows, msg.more)
+        elif msg.direction == "newer" and msg.anchor == view.last_seq:
+            view.append(msg.rows, msg.more)
+        self._render_status()
+        view.check_edges()
+
+    @on(_Polled)
+    def _on_polled(self, msg: _Polled) -> None:
+        if msg.gen != self._gen:
+            return
+        view = self._view
+        if msg.runs != self._runs:
+            self._runs = msg.runs
+            latest = msg.runs[-1].id if msg.runs else None
+            switch = self._run_id is None or view.following
+            if latest is not None and switch and latest != self._run_id:
+                self._select_run(latest)
+                return
+            self._render_runs()
+        if msg.run_id == self._run_id and msg.anchor == view.last_seq:
+            if msg.rows is not None and msg.replace:
+                view.replace(msg.rows, True, False, None)
+            elif msg.rows:
+                view.append(msg.rows, False)
+            elif msg.newer:
+                view.newer = True
+                view.check_edges()
+        self._render_status()
+
+    @on(_Found)
+    def _on_found(self, msg: _Found) -> None:
+        if msg.gen != self._gen or msg.run_id != self._run_id or msg.query != self._query:
+            return
+        if msg.seq is None:
+            self.notify(f"no match for {msg.query!r}", severity="warning", markup=False)
+            return
+        if msg.wrapped:
+            self.notify("search wrapped round", markup=False, timeout=2)
+        view = self._view
+        view.set_following(False)
+        view.set_highlight(self._pattern, msg.seq)
+        if view.index_of(msg.seq) is not None:
+            view.show_seq(msg.seq)
+        else:
+            self._reload(at=msg.seq, follow=False)
+
+    # -- view events -------------------------------------------------------------------------
+
+    @on(LogView.Edge)
+    def _on_edge(self, msg: LogView.Edge) -> None:
+        msg.stop()
+        view = self._view
+        anchor = view.first_seq if msg.direction == "older" else view.last_seq
+        if self._run_id is None or anchor is None or msg.direction in self._paging:
+            return
+        self._paging.add(msg.direction)
+        self._page(self._gen, self._run_id, msg.direction, anchor)
+
+    @on(LogView.Jump)
+    def _on_jump(self, msg: LogView.Jump) -> None:
+        msg.stop()
+        view = self._view
+        if msg.to_end:
+            view.set_following(True)
+            if view.newer:
+                self._reload(at=None, follow=True)
+            else:
+                view.stick_to_end()
+        elif view.older:
+            self._reload(at=-1, follow=False)
+        else:
+            view.jump_to(0)
+
+    @on(LogView.FollowChanged)
+    def _on_follow_changed(self, msg: LogView.FollowChanged) -> None:
+        msg.stop()
+        self._render_status()
+
+    @on(OptionList.OptionSelected, ".log-runs")
+    def _on_run_selected(self, msg: OptionList.OptionSelected) -> None:
+        msg.stop()
+        if msg.option.id is not None:
+            self._select_run(int(msg.option.id))
+
+    @on(Input.Submitted, ".log-search")
+    def _on_search_submitted(self, msg: Input.Submitted) -> None:
+        msg.stop()
+        self._close_search()
+        self._query = msg.value
+        self._pattern = re.compile(re.escape(msg.value), re.IGNORECASE) if msg.value else None
+        self._view.set_highlight(self._pattern, None)
+        top = self._view.top_seq()
+        if self._pattern is not None and self._run_id is not None and top is not None:
+            self._search(self._gen, self._run_id, self._query, top - 1, False)
+        self._render_status()
+
+    # -- actions -----------------------------------------------------------------------------
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action in ("next_match", "previous_match"):
+            return True if self._query else None
+        if action == "close_search":
+            return self.query_one(".log-search", Input).has_class("-open")
+        if action in ("older_run", "newer_run"):
+            return True if len(self._runs) > 1 else None
+        return True
+
+    def action_search(self) -> None:
+        search = self.query_one(".log-search", Input)
+        search.add_class("-open")
+        search.value = self._query
+        search.focus()
+
+    def action_close_search(self) -> None:
+        self._close_search()
+
+    def _close_search(self) -> None:
+        self.query_one(".log-search", Input).remove_class("-open")
+        self._view.focus()
+
+    def action_next_match(self) -> None:
+        self._next_match(backwards=False)
+
+    def action_previous_match(self) -> None:
+        self._next_match(backwards=True)
+
+    def _next_match(self, backwards: bool) -> None:
+        view = self._view
+        start = view.match_seq if view.match_seq is not None else view.top_seq()
+        if not self._query or self._run_id is None or start is None:
+            return
+        if view.match_seq is None and not backwards:
+            start -= 1
+        self._search(self._gen, self._run_id, self._query, start, backwards)
+
+    def action_follow(self) -> None:
+        self._view.action_scroll_end()
+
+    def action_older_run(self) -> None:
+        self._step_run(-1)
+
+    def action_newer_run(self) -> None:
+        self._step_run(1)
+
+    def _step_run(self, step: int) -> None:
+        ids = [r.id for r in self._runs]
+        if self._run_id in ids:
+            index = ids.index(self._run_id) + step
+            if 0 <= index < len(ids):
+                self._select_run(ids[index])
+
+    def _select_run(self, run_id: int) -> None:
+        run = next((r for r in self._runs if r.id == run_id), None)
+        self._run_id = run_id
+        self._render_runs()
+        self._reload(at=None, follow=run is not None and not run.status.is_finished)
+
+    def _reload(self, at: int | None, follow: bool) -> None:
+        self._start_over()
+        self._load(self._gen, None, self._run_id, at, follow)
+
+    # -- drawing -----------------------------------------------------------------------------
+
+    def _render_runs(self) -> None:
+        runs = self.query_one(".log-runs", OptionList)
+        runs.remove_class("-stale")
+        options = [Option(describe_run(r), id=str(r.id)) for r in reversed(self._runs)]
+        if [str(o.prompt) for o in options] != [str(o.prompt) for o in runs.options]:
+            runs.set_options(options)
+        runs.display = bool(self._runs)
+        if self._run_id is not None:
+            ids = [r.id for r in reversed(self._runs)]
+            if self._run_id in ids:
+                runs.highlighted = ids.index(self._run_id)
+
+    def _render_status(self) -> None:
+        view = self._view
+        run = self.run
+        parts: list[str] = [self._key] if self._key else []
+        if run is not None:
+            parts.append(f"run #{run.id} {run.status.value}")
+            total = run.line_count
+            if view.rows:
+                parts.append(f"lines {view.first_seq:,}-{view.last_seq:,} of {total:,}")
+            if view.newer and not view.following:
+                parts.append("more below (F follows)")
+            parts.append("following" if view.following else "paused")
+        if self._query:
+            parts.append(f"search: {self._query}")
+        self.query_one(".log-status", StatusLine).show(Text("  ·  ".join(parts), end=""))

@@ -1,0 +1,590 @@
+"""TUI benchmark: the real app in a pseudo-terminal, against a bare Textual reference.
+
+    python benchmarks/bench_tui.py [--sizes 1000,10000,100000] [--keys 30]
+
+For 1k, 10k and 100k tasks (with twice as many dependencies) it seeds a database
+with bulk inserts, spawns `python -m orchestrator_tui --db X` in a pseudo-terminal
+and measures, from the bytes the app writes:
+
+- first frame: process start until the first task row appears in the output;
+- cursor / filter keys: key written until the end of the frame it causes;
+- status change: key until the frame showing the new status, then the row is
+  checked in the database;
+- external change: another connection edits a visible task (through the
+  services, so the change feed moves) until the new title is drawn;
+- peak memory: the process's VmHWM.
+
+Frames are delimited by synchronized-output markers: the harness answers the
+app's `CSI ? 2026 $ p` query, so Textual wraps each frame in `CSI ? 2026 h/l`.
+A bare Textual app showing the same rows in a stock DataTable runs as the
+reference, and the execution log pane is measured on a run with 100k lines.
+"""
+
+from __future__ import annotations
+
+import argparse
+import fcntl
+import importlib.util
+import os
+import pty
+import random
+import re
+import select
+import signal
+import statistics
+import struct
+import sys
+import tempfile
+import termios
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from orchestrator_tui.services import Orchestrator
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+SYNC_QUERY = b"\x1b[?2026$p"
+SYNC_REPLY = b"\x1b[?2026;2$y"
+FRAME_END = b"\x1b[?2026l"
+COLS, ROWS = 160, 48
+DOWN, UP = b"\x1b[B", b"\x1b[A"
+PAGE_UP, HOME, END = b"\x1b[5~", b"\x1b[H", b"\x1b[F"
+CTRL_Q = b"\x11"
+
+# Keys of the real app; change here if its bindings change.
+APP_FILTER_KEY = b"/"
+APP_START_KEY = b"s"
+APP_ESCAPE = b"\x1b"
+APP_STARTED_WORD = b"running"  # how the app draws in_progress
+
+GOALS = {
+    "first frame": 0.5,
+    "cursor move": 0.005,
+    "filter key": 0.005,
+    "status change": 0.005,
+    "external change": 0.5,
+    "peak memory MB": 150,
+}
+P95_GOALS = {"cursor move": 0.016, "filter key": 0.016}
+
+
+# -- seeding ------------------------------------------------------------------------------
+
+
+def title_of(i: int) -> str:
+    return f"Task {i:06d} {random.Random(i).choice(['build', 'test', 'ship', 'review'])}"
+
+
+def seed(path: Path, n: int, log_lines: int = 0) -> None:
+    """`n` tasks, 2n dependencies (each on an earlier task), bulk inserted."""
+    from orchestrator_tui.services import open_orchestrator
+    from orchestrator_tui.store.tables import LogLine, Run, Task, TaskDependency, utcnow
+
+    orch = open_orchestrator(str(path), "bench-seed")
+    now = utcnow()
+    template = Task(key="x", title="x", created_at=now, updated_at=now).model_dump()
+    template.pop("id")
+    statuses = ["pending"] * 6 + ["in_progress", "done", "done", "failed", "blocked"]
+    rng = random.Random(7)
+    tasks = [
+        {
+            **template,
+            "key": f"T-{i}",
+            "title": title_of(i),
+            "status": statuses[i % len(statuses)],
+            "priority": ["low", "medium", "high", "critical"][i % 4],
+            "estimated_hours": float(1 + i % 8),
+        }
+        for i in range(1, n + 1)
+    ]
+    tasks[0]["status"] = "pending"
+    edges: set[tuple[int, int]] = set()
+    while len(edges) < 2 * n and n > 1:
+        a = rng.randint(2, n)
+        edges.add((a, rng.randint(max(1, a - 50), a - 1)))
+    deps = [
+        {"task_id": a, "depends_on_id": b, "dep_type": "blocks", "created_at": now}
+        for a, b in edges
+    ]
+    with orch.db.write() as conn:
+        for i in range(0, len(tasks), 10_000):
+            conn.execute(Task.__table__.insert(), tasks[i : i + 10_000])
+        for i in range(0, len(deps), 20_000):
+            conn.execute(TaskDependency.__table__.insert(), deps[i : i + 20_000])
+        if log_lines:
+            run_id = conn.execute(
+                Run.__table__.insert().values(
+                    execution_id="bench-run",
+                    task_id=1,
+                    agent="bench",
+                    status="running",
+                    started_at=now,
+                )
+            ).inserted_primary_key[0]
+            rows = [
+                {
+                    "run_id": run_id,
+                    "seq": s,
+                    "stream": "stdout",
+                    "text": f"line {s} \x1b[32mok\x1b[0m {'x' * (s % 60)}",
+                    "created_at": now,
+                }
+                for s in range(log_lines)
+            ]
+            rows[log_lines // 2]["text"] = "the NEEDLE in the middle"
+            for i in range(0, len(rows), 20_000):
+                conn.execute(LogLine.__table__.insert(), rows[i : i + 20_000])
+    orch.close()
+
+
+# -- the pseudo-terminal ---------------------------------------------------------------------
+
+
+class Term:
+    """A program in a pseudo-terminal, its output kept with arrival times."""
+
+    def __init__(self, argv: Sequence[str]) -> None:
+        env = dict(os.environ, TERM="xterm-256color", COLORTERM="truecolor")
+        self.started = time.perf_counter()
+        self.pid, self.fd = pty.fork()
+        if self.pid == 0:  # child
+            fcntl.ioctl(0, termios.TIOCSWINSZ, struct.pack("HHHH", ROWS, COLS, 0, 0))
+            os.execvpe(argv[0], list(argv), env)
+        self.buf = bytearray()
+
+    def _pump(self, timeout: float) -> bool:
+        ready, _, _ = select.select([self.fd], [], [], max(0.0, timeout))
+        if not ready:
+            return False
+        try:
+            data = os.read(self.fd, 1 << 16)
+        except OSError:
+            raise RuntimeError("the program exited:\n" + self.tail()) from None
+        if not data:
+            raise RuntimeError("the program exited:\n" + self.tail())
+        start = max(0, len(self.buf) - len(SYNC_QUERY))
+        self.buf += data
+        if SYNC_QUERY in self.buf[start:]:
+            os.write(self.fd, SYNC_REPLY)
+        return True
+
+    def tail(self) -> str:
+        text = re.sub(rb"\x1b\[[0-9;?]*[a-zA-Z]", b"", bytes(self.buf[-3000:]))
+        return text.decode(errors="replace")
+
+    def wait(self, pattern: bytes, since: int = 0, timeout: float = 60.0) -> float:
+        """Time when `pattern` appeared after offset `since` (and its frame ended)."""
+        deadline = time.perf_counter() + timeout
+        while True:
+            found = self.buf.find(pattern, since)
+            if found >= 0:
+                end = self.buf.find(FRAME_END, found)
+                if end >= 0:
+                    return time.perf_counter()
+            if time.perf_counter() > deadline:
+                raise TimeoutError(f"{pattern!r} not drawn within {timeout}s")
+            self._pump(deadline - time.perf_counter())
+
+    def frame_after(self, since: int, timeout: float = 60.0) -> float:
+        return self.wait(FRAME_END, since, timeout)
+
+    def quiet(self, for_seconds: float = 0.05, limit: float = 5.0) -> None:
+        """Read until the program has written nothing for `for_seconds`."""
+        deadline = time.perf_counter() + limit
+        while time.perf_counter() < deadline and self._pump(for_seconds):
+            pass
+
+    def key(self, data: bytes, expect: bytes | None = None, timeout: float = 60.0) -> float:
+        """Seconds from writing `data` to the end of the frame it caused."""
+        self.quiet()
+        since = len(self.buf)
+        sent = time.perf_counter()
+        os.write(self.fd, data)
+        if expect is None:
+            return self.frame_after(since, timeout) - sent
+        return self.wait(expect, since, timeout) - sent
+
+    def peak_rss_mb(self) -> float:
+        status = Path(f"/proc/{self.pid}/status").read_text()
+        return int(re.search(r"VmHWM:\s+(\d+)", status).group(1)) / 1024
+
+    def close(self) -> None:
+        try:
+            os.write(self.fd, CTRL_Q)
+            for _ in range(40):
+                if os.waitpid(self.pid, os.WNOHANG)[0]:
+                    break
+                self._drain()
+                time.sleep(0.05)
+            else:
+                os.kill(self.pid, signal.SIGKILL)
+                os.waitpid(self.pid, 0)
+        except (OSError, ChildProcessError):
+            pass
+        os.close(self.fd)
+
+    def _drain(self) -> None:
+        try:
+            while select.select([self.fd], [], [], 0)[0] and os.read(self.fd, 1 << 16):
+                pass
+        except OSError:
+            pass
+
+
+# -- measurements -----------------------------------------------------------------------------
+
+
+@dataclass
+class Result:
+    target: str
+    size: str
+    samples: dict[str, list[float]] = field(default_factory=dict)
+    notes: list[str] = field(default_factory=list)
+
+    def add(self, metric: str, value: float) -> None:
+        self.samples.setdefault(metric, []).append(value)
+
+
+def keys(term: Term, result: Result, metric: str, data: bytes, count: int) -> None:
+    for _ in range(count):
+        result.add(metric, term.key(data))
+
+
+def external_edit(db: Path, key: str, title: str) -> float:
+    """Edit a task from another connection, through the services; returns commit time."""
+    from orchestrator_tui.domain.models import TaskPatch
+    from orchestrator_tui.services import open_orchestrator
+
+    orch = open_orchestrator(str(db), "bench-other")
+    try:
+        orch.tasks.edit(key, TaskPatch(title=title))
+        return time.perf_counter()
+    finally:
+        orch.close()
+
+
+def task_status(db: Path, key: str) -> str:
+    import sqlite3
+
+    with sqlite3.connect(db) as conn:
+        return conn.execute("SELECT status FROM tasks WHERE key = ?", (key,)).fetchone()[0]
+
+
+def status_change(term: Term, db: Path, key: str, word: bytes) -> float:
+    """Seconds from the start key until the commit is in and a frame showing `word` has
+    been drawn (the first such frame after the key, or after the commit if later)."""
+    import sqlite3
+
+    before = task_status(db, key)
+    term.quiet()
+    since = len(term.buf)
+    conn = sqlite3.connect(db)
+    try:
+        sent = time.perf_counter()
+        os.write(term.fd, APP_START_KEY)
+        committed = None
+        while committed is None:
+            if time.perf_counter() - sent > 10:
+                raise TimeoutError(f"the start key did not change {key} ({before})")
+            term._pump(0.001)
+            row = conn.execute("SELECT status FROM tasks WHERE key = ?", (key,)).fetchone()
+            if row[0] != before:
+                committed = time.perf_counter()
+        drawn = term.wait(word, since, 10)
+        return max(drawn, committed) - sent
+    finally:
+        conn.close()
+
+
+def bench_table_app(
+    target: str, argv: Sequence[str], db: Path, n: int, presses: int, app_keys: bool
+) -> Result:
+    result = Result(target, f"{n:,}")
+    term = Term(argv)
+
+    def measure(step: Callable[[], None]) -> None:
+        try:
+            step()
+        except (TimeoutError, RuntimeError) as exc:
+            result.notes.append(str(exc).splitlines()[0])
+
+    def first_frame() -> None:
+        result.add("first frame", term.wait(title_of(1).encode(), timeout=120) - term.started)
+        term.quiet(0.3, limit=30)
+
+    def cursor() -> None:
+        keys(term, result, "cursor move", DOWN, presses)
+        keys(term, result, "cursor move", UP, presses)
+
+    def filtering() -> None:
+        term.key(APP_FILTER_KEY)
+        for ch in "Task 00001"[: max(3, min(10, presses))]:
+            result.add("filter key", term.key(ch.encode()))
+        term.key(APP_ESCAPE)
+        term.key(APP_ESCAPE)
+
+    def status() -> None:
+        # The first row (pending, no blockers): key -> committed and drawn.
+        term.key(HOME)
+        word = APP_STARTED_WORD if app_keys else b"in_progress"
+        result.add("status change", status_change(term, db, "T-1", word))
+
+    def external() -> None:
+        for i in range(3):
+            term.quiet()
+            since = len(term.buf)
+            marker = f"EXT-{i}"
+            committed = external_edit(db, "T-2", marker)
+            result.add("external change", term.wait(marker.encode(), since, 10) - committed)
+
+    try:
+        measure(first_frame)
+        if result.samples:
+            measure(cursor)
+            if app_keys:
+                measure(filtering)
+            measure(status)
+            measure(external)
+        result.add("peak memory MB", term.peak_rss_mb())
+    finally:
+        term.close()
+    return result
+
+
+def bench_log_pane(db: Path, lines: int, presses: int) -> Result:
+    result = Result("log pane", f"{lines:,} lines")
+    term = Term([sys.executable, __file__, "--serve-log", str(db)])
+    try:
+        last = f"line {lines - 1} ".encode()
+        result.add("first frame (any)", term.frame_after(0) - term.started)
+        result.add("log lines drawn", term.wait(last, timeout=60) - term.started)
+        term.quiet(0.3)
+        keys(term, result, "page up (paging)", PAGE_UP, presses * 3)
+        result.add("home (reload window)", term.key(HOME, expect=b"line 0 "))
+        result.add("end (reload window)", term.key(END, expect=last))
+        for i in range(3):
+            term.quiet()
+            since = len(term.buf)
+            marker = f"appended {i}"
+            committed = append_line(db, lines + i, marker)
+            result.add("new line shown", term.wait(marker.encode(), since, 10) - committed)
+        term.key(b"/")
+        for ch in "needle":
+            term.key(ch.encode())
+        result.add("search (50k back)", term.key(b"\r", expect=b"NEEDLE"))
+        result.add("peak memory MB", term.peak_rss_mb())
+    except (TimeoutError, RuntimeError) as exc:
+        result.notes.append(str(exc).splitlines()[0])
+    finally:
+        term.close()
+    return result
+
+
+def append_line(db: Path, seq: int, text: str) -> float:
+    import sqlite3
+
+    with sqlite3.connect(db) as conn:
+        conn.execute(
+            "INSERT INTO log_lines (run_id, seq, stream, text, created_at) "
+            "VALUES (1, ?, 'stdout', ?, datetime('now'))",
+            (seq, text),
+        )
+    return time.perf_counter()
+
+
+# -- the apps the harness spawns ----------------------------------------------------------------
+
+
+def serve_reference(db: str) -> None:
+    """A bare Textual app: the same rows in a stock DataTable, loaded up front."""
+    import sqlite3
+
+    from textual.app import App, ComposeResult
+    from textual.binding import Binding
+    from textual.widgets import DataTable
+
+    conn = sqlite3.connect(db, check_same_thread=False)
+    rows = conn.execute(
+        "SELECT key, title, status, priority, coalesce(assignee, ''), progress "
+        "FROM tasks ORDER BY id"
+    ).fetchall()
+
+    class Reference(App[None]):
+        BINDINGS = [Binding("s", "start", "Start")]
+
+        def compose(self) -> ComposeResult:
+            yield DataTable(cursor_type="row")
+
+        def on_mount(self) -> None:
+            table = self.query_one(DataTable)
+            self.status_col, self.title_col = 2, 1
+            keys = table.add_columns("key", "title", "status", "priority", "assignee", "%")
+            self.cols = keys
+            table.add_rows(
+                [r for r in rows],
+            )
+            self.keys = [r[0] for r in rows]
+            self.last_event = conn.execute("SELECT coalesce(max(id), 0) FROM events").fetchone()[0]
+            self.set_interval(0.25, self.poll)
+            table.focus()
+
+        def action_start(self) -> None:
+            table = self.query_one(DataTable)
+            row = table.cursor_row
+            key = table.get_row_at(row)[0]
+            conn.execute("UPDATE tasks SET status='in_progress' WHERE key=?", (key,))
+            conn.commit()
+            table.update_cell_at((row, self.status_col), "in_progress")
+
+        def poll(self) -> None:
+            last = conn.execute("SELECT coalesce(max(id), 0) FROM events").fetchone()[0]
+            if last == self.last_event:
+                return
+            changed = conn.execute(
+                "SELECT t.key, t.title FROM events e JOIN tasks t ON t.id = e.task_id "
+                "WHERE e.id > ?",
+                (self.last_event,),
+            ).fetchall()
+            self.last_event = last
+            table = self.query_one(DataTable)
+            for key, title in changed:
+                table.update_cell_at((self.keys.index(key), self.title_col), title)
+
+    Reference().run()
+
+
+def serve_log(db: str) -> None:
+    """The execution log pane alone, polled as the app polls it.
+
+    The services (and sqlmodel) are imported on first use, in a worker, so the
+    first frame does not wait for them.
+    """
+    import threading
+
+    from textual.app import App, ComposeResult
+    from textual.widgets import Footer
+
+    from orchestrator_tui.ui.widgets.log_pane import ExecutionLogPane
+
+    lock = threading.Lock()
+    opened: list[Orchestrator] = []
+
+    def provide() -> Orchestrator:
+        with lock:
+            if not opened:
+                from orchestrator_tui.services import open_orchestrator
+
+                opened.append(open_orchestrator(db, "bench"))
+            return opened[0]
+
+    class LogOnly(App[None]):
+        def compose(self) -> ComposeResult:
+            yield ExecutionLogPane(provide)
+            yield Footer()
+
+        def on_mount(self) -> None:
+            pane = self.query_one(ExecutionLogPane)
+            pane.show_task("T-1")
+            pane.view.focus()
+            self.set_interval(0.5, lambda: pane.is_running and pane.refresh_data())
+
+    if os.environ.get("BENCH_PROFILE"):
+        import cProfile
+
+        cProfile.runctx("LogOnly().run()", globals(), locals(), os.environ["BENCH_PROFILE"])
+    else:
+        LogOnly().run()
+
+
+# -- report ----------------------------------------------------------------------------------
+
+
+def fmt(metric: str, value: float) -> str:
+    if "MB" in metric:
+        return f"{value:.0f} MB"
+    return f"{value * 1000:.1f} ms" if value < 1 else f"{value:.2f} s"
+
+
+def p95(values: list[float]) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(0.95 * (len(ordered) - 1)))]
+
+
+def report(results: list[Result]) -> None:
+    print(f"\n{'target':<12} {'size':>15}  {'metric':<22} {'median':>10} {'p95':>10}  goal")
+    for r in results:
+        for metric, values in r.samples.items():
+            med = statistics.median(values)
+            goal = ""
+            if r.target == "app" and r.size == "100,000" and metric in GOALS:
+                limit = GOALS[metric]
+                ok = med <= limit and p95(values) <= P95_GOALS.get(metric, float("inf"))
+                goal = f"{'ok' if ok else 'MISSED'} ({fmt(metric, limit)})"
+            print(
+                f"{r.target:<12} {r.size:>15}  {metric:<22} {fmt(metric, med):>10} "
+                f"{fmt(metric, p95(values)):>10}  {goal}"
+            )
+        for note in r.notes:
+            print(f"{r.target:<12} {r.size:>15}  note: {note}")
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sizes", default="1000,10000,100000")
+    parser.add_argument("--keys", type=int, default=30, help="presses per key metric")
+    parser.add_argument("--log-lines", type=int, default=100_000)
+    parser.add_argument("--no-reference", action="store_true")
+    parser.add_argument("--serve-reference", metavar="DB", help=argparse.SUPPRESS)
+    parser.add_argument("--serve-log", metavar="DB", help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+    if args.serve_reference:
+        serve_reference(args.serve_reference)
+        return 0
+    if args.serve_log:
+        serve_log(args.serve_log)
+        return 0
+
+    has_app = importlib.util.find_spec("orchestrator_tui.app") is not None
+    load_before = os.getloadavg()[0]
+    results: list[Result] = []
+    with tempfile.TemporaryDirectory(prefix="bench-tui-") as tmp:
+        for n in (int(s) for s in args.sizes.split(",") if s):
+            db = Path(tmp) / f"tasks-{n}.db"
+            t = time.perf_counter()
+            seed(db, n)
+            print(f"seeded {n:,} tasks, {2 * n:,} dependencies in {time.perf_counter() - t:.1f}s")
+            targets: list[tuple[str, list[str], bool]] = []
+            if has_app:
+                targets.append(("app", [sys.executable, "-m", "orchestrator_tui", "--db"], True))
+            if not args.no_reference:
+                targets.append(
+                    ("reference", [sys.executable, __file__, "--serve-reference"], False)
+                )
+            for name, cmd, app_keys in targets:
+                copy = Path(tmp) / f"{name}-{n}.db"
+                copy.write_bytes(db.read_bytes())
+                results.append(
+                    bench_table_app(name, [*cmd, str(copy)], copy, n, args.keys, app_keys)
+                )
+                print(f"  {name}: done")
+        if args.log_lines:
+            db = Path(tmp) / "log.db"
+            seed(db, 10, log_lines=args.log_lines)
+            results.append(bench_log_pane(db, args.log_lines, args.keys))
+    if not has_app:
+        print("\norchestrator_tui.app is not on this branch yet: measured the reference only")
+    report(results)
+    print(
+        f"\nload average {load_before:.1f} before, {os.getloadavg()[0]:.1f} after "
+        f"on {os.cpu_count()} CPUs: figures are only comparable on a quiet machine"
+    )
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,330 @@
+"""The execution log pane, mounted in a tiny app over a tmp_path database."""
+
+from __future__ import annotations
+
+import threading
+import uuid
+from collections.abc import Iterable
+from datetime import timedelta
+
+from textual.app import App, ComposeResult
+from textual.pilot import Pilot
+from textual.widgets import Footer, OptionList
+
+from orchestrator_tui.domain.models import TaskSpec
+from orchestrator_tui.services import Orchestrator
+from orchestrator_tui.store.tables import LogLine, Run, utcnow
+from orchestrator_tui.ui.widgets.log_pane import WINDOW, ExecutionLogPane
+
+
+class LogApp(App[None]):
+    def __init__(self, orch: Orchestrator) -> None:
+        super().__init__()
+        self.orch = orch
+        self.db_threads: list[threading.Thread] = []
+
+    def provide(self) -> Orchestrator:
+        self.db_threads.append(threading.current_thread())
+        return self.orch
+
+    def compose(self) -> ComposeResult:
+        yield ExecutionLogPane(self.provide, id="log")
+        yield Footer()
+
+
+# -- runs and log lines written straight into the store tables, as a runner would --
+
+
+def add_task(orch: Orchestrator, key: str, title: str = "logged task") -> int:
+    return orch.tasks.create(TaskSpec(key=key, title=title)).id
+
+
+def add_run(
+    orch: Orchestrator,
+    task_id: int,
+    *,
+    agent: str = "claude",
+    status: str = "running",
+    exit_code: int | None = None,
+) -> int:
+    start = utcnow() - timedelta(minutes=5)
+    finished = status not in ("running", "queued")
+    with orch.db.write() as conn:
+        return conn.execute(
+            Run.__table__.insert().values(
+                execution_id=str(uuid.uuid4()),
+                task_id=task_id,
+                agent=agent,
+                status=status,
+                started_at=start,
+                ended_at=start + timedelta(seconds=83) if finished else None,
+                exit_code=exit_code,
+                outputs={},
+            )
+        ).inserted_primary_key[0]
+
+
+def add_lines(
+    orch: Orchestrator, run_id: int, texts: Iterable[str], start: int = 0, stream: str = "stdout"
+) -> int:
+    """Append lines with seq from `start`; returns the next seq."""
+    now = utcnow()
+    rows = [
+        {"run_id": run_id, "seq": start + i, "stream": stream, "text": t, "created_at": now}
+        for i, t in enumerate(texts)
+    ]
+    with orch.db.write() as conn:
+        for i in range(0, len(rows), 20_000):
+            conn.execute(LogLine.__table__.insert(), rows[i : i + 20_000])
+    return start + len(rows)
+
+
+async def settle(pilot: Pilot[None]) -> None:
+    """Until every worker has finished and its result has been handled."""
+    app = pilot.app
+    for _ in range(50):
+        await pilot.pause()
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        if not any(w.is_running for w in app.workers):
+            return
+
+
+def pane_of(app: App[None]) -> ExecutionLogPane:
+    return app.query_one(ExecutionLogPane)
+
+
+def visible(pane: ExecutionLogPane) -> list[str]:
+    """The log lines as drawn on screen, trailing blanks trimmed."""
+    view = pane.view
+    return [view.render_line(y).text.rstrip() for y in range(view.size.height)]
+
+
+def status(pane: ExecutionLogPane) -> str:
+    return str(pane.query_one(".log-status").render())
+
+
+async def open_task(pilot: Pilot[None], key: str) -> ExecutionLogPane:
+    pane = pane_of(pilot.app)
+    pane.show_task(key)
+    pane.view.focus()
+    await settle(pilot)
+    return pane
+
+
+async def test_latest_run_is_selected_and_followed_while_it_runs(orch: Orchestrator) -> None:
+    task = add_task(orch, "T-1")
+    old = add_run(orch, task, agent="codex", status="failed", exit_code=2)
+    add_lines(orch, old, ["old run output"])
+    new = add_run(orch, task, agent="claude")
+    add_lines(orch, new, [f"step {i}" for i in range(100)])
+    app = LogApp(orch)
+    async with app.run_test(size=(100, 24)) as pilot:
+        pane = await open_task(pilot, "T-1")
+        shown = visible(pane)
+        assert shown[-1] == "step 99" and "step 98" in shown
+        assert pane.view.following and pane.is_running
+        assert f"run #{new} running" in status(pane) and "following" in status(pane)
+        runs = [str(o.prompt) for o in pane.query_one(OptionList).options]
+        assert runs[0].startswith(f"#{new} claude") and "exit -" in runs[0]
+        assert runs[1].startswith(f"#{old} codex") and "1m23s  exit 2  failed" in runs[1]
+        # The older run, from the keyboard: not running, so not followed.
+        await pilot.press("left_square_bracket")
+        await settle(pilot)
+        assert visible(pane)[0] == "old run output"
+        assert not pane.view.following and not pane.is_running
+    assert threading.main_thread() not in app.db_threads
+
+
+async def test_tasks_without_runs_and_no_task_say_so(orch: Orchestrator) -> None:
+    add_task(orch, "T-2")
+    async with LogApp(orch).run_test(size=(80, 12)) as pilot:
+        pane = await open_task(pilot, "T-2")
+        assert visible(pane)[0] == "no runs for T-2"
+        pane.show_task(None)
+        await settle(pilot)
+        assert visible(pane)[0] == "no task selected"
+
+
+HOSTILE = [
+    ("\x1b]52;c;cm0gLXJmIH4=\x07copied?", "copied?"),
+    ("\x1b]0;owned title\x07title", "title"),
+    ("\x1b[2J\x1b[1;1Hcursor\x1b[5A", "cursor"),
+    ("\x1bP+q544e\x1b\\dcs", "dcs"),
+    ("bell\x07\x07", "bell"),
+    ("progress 10%\rprogress 20%", "progress 10%progress 20%"),
+    ("[@click=app.quit]x", "[@click=app.quit]x"),
+    ("[/]", "[/]"),
+    ("[bold red]x", "[bold red]x"),
+    ("\x1b]8;;https://evil.example\x07link\x1b]8;;\x07", "link"),
+]
+
+
+async def test_hostile_lines_show_literally_and_only_colour_reaches_the_screen(
+    orch: Orchestrator,
+) -> None:
+    task = add_task(orch, "T-3")
+    run = add_run(orch, task, agent="[@click=app.quit]agent", status="succeeded", exit_code=0)
+    add_lines(orch, run, [line for line, _ in HOSTILE] + ["\x1b[31mred\x1b[0m and \x1b[1;32mgo"])
+    async with LogApp(orch).run_test(size=(100, 24)) as pilot:
+        pane = await open_task(pilot, "T-3")
+        shown = visible(pane)
+        assert shown[: len(HOSTILE)] == [seen for _, seen in HOSTILE]
+        assert shown[len(HOSTILE)] == "red and go"
+        strips = [pane.view.render_line(y) for y in range(len(HOSTILE) + 1)]
+        for strip in strips:
+            for segment in strip:
+                assert "\x1b" not in segment.text and "\x07" not in segment.text
+                assert segment.style is None or not segment.style.link
+                assert segment.style is None or not segment.style.meta.get("@click")
+        colours = {seg.text: seg.style for seg in strips[-1] if seg.text.strip()}
+        assert colours["red"].color.name == "color(1)"
+        assert colours["go"].color.name == "color(2)" and colours["go"].bold
+        runs = [str(o.prompt) for o in pane.query_one(OptionList).options]
+        assert runs[0].startswith(f"#{run} [@click=app.quit]agent")
+        await pilot.click(OptionList)
+        assert pilot.app.is_running
+
+
+async def test_follow_mode_tracks_new_lines_and_scrolling_up_pauses_it(
+    orch: Orchestrator,
+) -> None:
+    task = add_task(orch, "T-4")
+    run = add_run(orch, task)
+    seq = add_lines(orch, run, [f"early {i}" for i in range(60)])
+    async with LogApp(orch).run_test(size=(80, 16)) as pilot:
+        pane = await open_task(pilot, "T-4")
+        seq = add_lines(orch, run, [f"later {i}" for i in range(5)], start=seq)
+        pane.refresh_data()
+        await settle(pilot)
+        assert visible(pane)[-1] == "later 4"
+
+        await pilot.press("k")
+        assert not pane.view.following and "paused" in status(pane)
+        before = visible(pane)
+        seq = add_lines(orch, run, ["while paused"], start=seq)
+        pane.refresh_data()
+        await settle(pilot)
+        assert visible(pane) == before
+        assert "of 66" in status(pane)
+
+        await pilot.press("F")
+        await settle(pilot)
+        assert pane.view.following
+        assert visible(pane)[-1] == "while paused"
+
+
+async def test_a_hundred_thousand_lines_page_through_a_bounded_window(
+    orch: Orchestrator,
+) -> None:
+    task = add_task(orch, "T-5")
+    run = add_run(orch, task, status="succeeded", exit_code=0)
+    add_lines(orch, run, [f"line {i}" for i in range(100_000)])
+    async with LogApp(orch).run_test(size=(80, 24)) as pilot:
+        pane = await open_task(pilot, "T-5")
+        view = pane.view
+        assert 0 < len(view.rows) <= WINDOW and view.older
+        assert visible(pane)[-1] == "line 99999"
+
+        await pilot.press("g")
+        await settle(pilot)
+        assert visible(pane)[0] == "line 0"
+        assert len(view.rows) <= WINDOW and view.newer
+
+        # Scroll down past the end of the first window: newer pages arrive,
+        # older ones are dropped, and the screen never jumps.
+        for _ in range(6):
+            view.scroll_to(y=view.max_scroll_y, animate=False, force=True)
+            top_line = visible(pane)[0]
+            await settle(pilot)
+            assert visible(pane)[0] == top_line
+            assert len(view.rows) <= WINDOW
+        assert view.first_seq > 0 and view.older
+
+        # And back up past the start of the window.
+        view.scroll_to(y=0, animate=False, force=True)
+        top_line = visible(pane)[0]
+        await settle(pilot)
+        assert visible(pane)[0] == top_line
+        assert len(view.rows) <= WINDOW
+
+        await pilot.press("end")
+        await settle(pilot)
+        assert visible(pane)[-1] == "line 99999"
+        assert len(view.rows) <= WINDOW and view.following
+
+
+async def test_search_reaches_the_whole_run_with_n_and_shift_n(orch: Orchestrator) -> None:
+    task = add_task(orch, "T-6")
+    run = add_run(orch, task, status="failed", exit_code=1)
+    texts = [f"line {i}" for i in range(100_000)]
+    texts[10] = "first NEE\x1b[1mDLE, split by a colour code"
+    texts[50_000] = "second needle, far back"
+    texts[99_990] = "third Needle, on screen"
+    add_lines(orch, run, texts)
+    async with LogApp(orch).run_test(size=(80, 24)) as pilot:
+        pane = await open_task(pilot, "T-6")
+        view = pane.view
+
+        async def current() -> str:
+            await settle(pilot)
+            assert view.match_seq is not None
+            index = view.index_of(view.match_seq)
+            assert index is not None
+            top = int(view.scroll_y)
+            assert top <= index < top + view.size.height, "match is on screen"
+            return visible(pane)[index - top]
+
+        await pilot.press("slash")
+        await pilot.press(*"needle")
+        await pilot.press("enter")
+        assert await current() == "third Needle, on screen"
+        await pilot.press("n")
+        assert await current() == "first NEEDLE, split by a colour code"
+        await pilot.press("n")
+        assert await current() == "second needle, far back"
+        assert len(view.rows) <= WINDOW
+        await pilot.press("N")
+        assert await current() == "first NEEDLE, split by a colour code"
+        await pilot.press("N")
+        assert await current() == "third Needle, on screen"
+
+        # Every match on screen is highlighted, the current one differently.
+        index = view.index_of(view.match_seq)
+        strip = view.render_line(index - int(view.scroll_y))
+        hit = next(seg for seg in strip if seg.text == "Needle")
+        rest = next(seg for seg in strip if seg.text.startswith(", on"))
+        assert hit.style.bgcolor != rest.style.bgcolor
+
+
+async def test_keys_have_ids_and_show_in_the_footer(orch: Orchestrator) -> None:
+    task = add_task(orch, "T-7")
+    add_lines(orch, add_run(orch, task), ["x"])
+    async with LogApp(orch).run_test(size=(120, 24)) as pilot:
+        pane = await open_task(pilot, "T-7")
+        ids = {b.id for b in pane.BINDINGS} | {b.id for b in pane.view.BINDINGS}
+        assert None not in ids
+        active = {a.binding.id for a in pilot.app.active_bindings.values()}
+        assert {"log.search", "log.follow", "log.next_match"} <= active
+        footer_keys = {b.binding.key for b in pilot.app.screen.active_bindings.values()}
+        assert {"slash", "n", "N", "F"} <= footer_keys
+
+
+async def test_search_while_following_stays_on_the_match(orch: Orchestrator) -> None:
+    """The closing search box resizes the log; that must not pull it back to the end."""
+    task = add_task(orch, "T-8")
+    run = add_run(orch, task)
+    texts = [f"line {i}" for i in range(5_000)]
+    texts[2_500] = "the needle"
+    add_lines(orch, run, texts)
+    async with LogApp(orch).run_test(size=(80, 24)) as pilot:
+        pane = await open_task(pilot, "T-8")
+        assert pane.view.following
+        await pilot.press("slash", *"needle", "enter")
+        await settle(pilot)
+        await pilot.pause(0.1)
+        assert "the needle" in visible(pane)
+        assert not pane.view.following
+        pane.refresh_data()
+        await settle(pilot)
+        assert "the needle" in visible(pane)
