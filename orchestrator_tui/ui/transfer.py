@@ -44,6 +44,14 @@ class Exported(Message):
     report: ExportReport
 
 
+def _for_people(exc: Exception) -> Exception:
+    """An OS error as `PATH: reason` (what the CLI prints too), others as they are."""
+    if isinstance(exc, OSError) and exc.strerror:
+        where = exc.filename if exc.filename is not None else ""
+        return OrchestratorError(f"{where}: {exc.strerror}" if where else exc.strerror)
+    return exc
+
+
 class TransferActions:
     """Mixed into the app; needs `is_ready`, `orch_provider` and `poke_feed`."""
 
@@ -72,7 +80,7 @@ class TransferActions:
                 message = call(orch_provider())
             except TRANSFER_ERRORS as exc:
                 if not worker.is_cancelled:
-                    app.post_message(DbFailed(exc, title))
+                    app.post_message(DbFailed(_for_people(exc), title))
                 return
             if not worker.is_cancelled:
                 app.post_message(message)
