@@ -203,3 +203,17 @@ async def test_gc_is_frozen_once_the_database_is_open(make):
             assert gc.get_freeze_count() > 0
     finally:
         gc.unfreeze()
+
+
+def test_demo_starts_the_runner_unless_told_not_to(tmp_path, monkeypatch):
+    import orchestrator_tui.app as app_module
+    from orchestrator_tui.cli import main
+
+    calls = []
+    monkeypatch.setattr(app_module, "run_app", lambda **kw: calls.append(kw) or 0)
+    assert main(["demo", "--dir", str(tmp_path / "a"), "--as", "maria"]) == 0
+    assert main(["demo", "--dir", str(tmp_path / "b"), "--no-run"]) == 0
+    assert main(["tui", "--db", str(tmp_path / "c.db")]) == 0
+    assert main(["tui", "--run", "--db", str(tmp_path / "c.db")]) == 0
+    assert [c["run"] for c in calls] == [True, False, False, True]
+    assert calls[0]["actor"] == "maria"
