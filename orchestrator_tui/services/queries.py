@@ -330,48 +330,34 @@ class QueryService:
         ]
         return sorted(items, key=lambda w: (w.waiting_since, w.key))
 
-    def approvals_for(self, key: str) -> list[ApprovalView]:
-        A = Approval.__table__.c
+    def _rows_of(self, table: Any, key: str, order: str = "id") -> tuple[list[Any], str]:
+        """Every row of a per-task table for one task, and the task's key."""
+        c = table.__table__.c
         with self.ctx.db.read() as conn:
-            row = find_task(conn, key)
+            task = find_task(conn, key)
             rows = conn.execute(
-                select(Approval.__table__).where(A.task_id == row.id).order_by(A.id)
+                select(table.__table__).where(c.task_id == task.id).order_by(c[order], c.id)
             ).all()
-        return [
-            ApprovalView(
-                id=r.id,
-                task_key=key,
-                run_id=r.run_id,
-                decision=r.decision,
-                actor=r.actor,
-                comment=r.comment,
-                decided_at=r.decided_at,
-            )
-            for r in rows
-        ]
+        return rows, task.key
+
+    def approvals_for(self, key: str) -> list[ApprovalView]:
+        rows, key = self._rows_of(Approval, key)
+        return [ApprovalView.model_validate({**r._mapping, "task_key": key}) for r in rows]
 
     def progress_for(self, key: str) -> list[ProgressView]:
-        P = ProgressRecord.__table__.c
-        with self.ctx.db.read() as conn:
-            row = find_task(conn, key)
-            rows = conn.execute(
-                select(ProgressRecord.__table__).where(P.task_id == row.id).order_by(P.id)
-            ).all()
         return [
-            ProgressView(
-                percent=r.percent, message=r.message, actor=r.actor, created_at=r.created_at
-            )
-            for r in rows
+            ProgressView.model_validate(r._mapping) for r in self._rows_of(ProgressRecord, key)[0]
         ]
 
     def notes_for(self, key: str) -> list[NoteView]:
-        N = Note.__table__.c
-        with self.ctx.db.read() as conn:
-            row = find_task(conn, key)
-            rows = conn.execute(
-                select(Note.__table__).where(N.task_id == row.id).order_by(N.author)
-            ).all()
-        return [NoteView(author=r.author, body=r.body, updated_at=r.updated_at) for r in rows]
+        return [NoteView.model_validate(r._mapping) for r in self._rows_of(Note, key, "author")[0]]
+
+    def feedback_for(self, key: str) -> list[FeedbackView]:
+        return [FeedbackView.model_validate(r._mapping) for r in self._rows_of(Feedback, key)[0]]
+
+    def participants_for(self, key: str) -> list[ParticipantView]:
+        rows = self._rows_of(Participant, key)[0]
+        return [ParticipantView.model_validate(r._mapping) for r in rows]
 
     def context_for(self, key: str) -> str:
         C = TaskContext.__table__.c
@@ -383,33 +369,6 @@ class QueryService:
         text = self.context_for(key)
         value = yaml.safe_load(text) if text.strip() else {}
         return value if isinstance(value, dict) else {}
-
-    def feedback_for(self, key: str) -> list[FeedbackView]:
-        F = Feedback.__table__.c
-        with self.ctx.db.read() as conn:
-            row = find_task(conn, key)
-            rows = conn.execute(
-                select(Feedback.__table__).where(F.task_id == row.id).order_by(F.id)
-            ).all()
-        return [
-            FeedbackView(
-                quality=r.quality,
-                timeliness=r.timeliness,
-                notes=r.notes,
-                actor=r.actor,
-                created_at=r.created_at,
-            )
-            for r in rows
-        ]
-
-    def participants_for(self, key: str) -> list[ParticipantView]:
-        P = Participant.__table__.c
-        with self.ctx.db.read() as conn:
-            row = find_task(conn, key)
-            rows = conn.execute(
-                select(Participant.__table__).where(P.task_id == row.id).order_by(P.id)
-            ).all()
-        return [ParticipantView(agent=r.agent, role=r.role, joined_at=r.joined_at) for r in rows]
 
     # -- runs and logs ------------------------------------------------------------
 

@@ -295,9 +295,7 @@ class TaskTable(ScrollView, can_focus=True):
         self.total = message.total
         self._rows = {message.offset + i: row for i, row in enumerate(message.rows)}
         self._pending.clear()
-        if message.rows:
-            longest = max(len(r.key) for r in message.rows)
-            self._key_width = max(5, min(16, longest))
+        self._fit_keys(message.rows, reset=True)
         self.virtual_size = Size(self.size.width, self.total + 1)
         if self._explicit is not None and message.key == self._explicit:
             self._explicit = None
@@ -316,10 +314,17 @@ class TaskTable(ScrollView, can_focus=True):
         self._pending.discard(message.offset)
         for i, row in enumerate(message.rows):
             self._rows[message.offset + i] = row
+        self._fit_keys(message.rows, reset=False)
         self._evict()
         if message.offset <= self._cursor < message.offset + len(message.rows):
             self._announce()
         self.refresh()
+
+    def _fit_keys(self, rows: list[TaskRow], reset: bool) -> None:
+        """Widen the key column to the longest key seen (5 to 16 cells)."""
+        longest = max((cell_len(r.key) for r in rows), default=0)
+        start = 5 if reset else self._key_width
+        self._key_width = max(start, min(16, longest))
 
     def _fetch_missing(self) -> None:
         pages = {index - index % PAGE for index in self._missing}
