@@ -81,7 +81,7 @@ class OrchestratorApp(RunnerActions, TransferActions, App[int]):
             "ctrl+r",
             "toggle_runner",
             "Runner",
-            tooltip="Start or stop the runner (runs ready tasks' commands here)",
+            tooltip="Start or stop this TUI's runner",
             id="app.runner",
         ),
         Binding(

@@ -189,8 +189,8 @@ async def test_palette_offers_the_runner_commands(orch, runner_app):
     async with app.run_test(size=(160, 48)) as pilot:
         await settle(pilot)
         titles = [hit.text async for hit in ActionCommands(main_screen(app)).discover()]
-        assert "Start or stop the runner (runs ready tasks' commands here)" in titles
-        assert "Run the selected task's command now (in this TUI's runner)" in titles
+        assert "Start or stop this TUI's runner" in titles
+        assert "Run the selected task's command now" in titles
         assert not any("Cancel the selected" in t for t in titles), "nothing runs: not offered"
 
 

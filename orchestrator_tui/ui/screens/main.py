@@ -215,14 +215,14 @@ class MainScreen(TaskActions, Screen[None]):
             "run_now",
             "Run",
             id="task.run_now",
-            tooltip="Run the selected task's command now (in this TUI's runner)",
+            tooltip="Run the selected task's command now",
         ),
         Binding(
             "c",
             "cancel_run",
             "Cancel",
             id="task.cancel_run",
-            tooltip="Cancel the selected task's running command (asks first)",
+            tooltip="Cancel the selected task's running command",
         ),
         Binding("n", "new_task", "New", show=False, id="task.new", tooltip="Add a task"),
         Binding(
