@@ -99,14 +99,14 @@ class RunnerReply(Message):
 class RunnerControl:
     """Starts, drives and stops the app's runner; every method returns at once."""
 
-    app: App[Any]
+    app: App[Any] = field(repr=False)
     db_url: str
     agent: str
     options: dict[str, Any] = field(default_factory=dict)
     generation: int = 0
     auto: bool = False
     stopping: bool = False
-    _runner: BackgroundRunner | None = None
+    _runner: BackgroundRunner | None = field(default=None, init=False, repr=False)
 
     @property
     def runner(self) -> BackgroundRunner | None:
