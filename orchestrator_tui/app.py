@@ -7,6 +7,8 @@ from then on watches the change feed on another.
 
 from __future__ import annotations
 
+import gc
+import sys
 import threading
 from collections.abc import Callable
 from datetime import UTC, datetime
@@ -26,7 +28,9 @@ from .domain.errors import OrchestratorError
 from .resources import resource_path
 from .ui.commands import ActionCommands
 from .ui.messages import DataChanged, DbFailed, OrchestratorReady
+from .ui.runner_control import RunnerActions, RunnerControl, RunnerState, runner_agent_name
 from .ui.screens.main import MainScreen
+from .ui.transfer import TransferActions
 
 if TYPE_CHECKING:
     from .services import Orchestrator
@@ -56,8 +60,14 @@ class FeedMoved(Message):
         self.awaiting = awaiting
 
 
-class OrchestratorApp(App[int]):
-    """The control room: tasks, dependencies, execution logs and a dashboard."""
+class OrchestratorApp(RunnerActions, TransferActions, App[int]):
+    """The control room: tasks, dependencies, execution logs and a dashboard.
+
+    `run_on_start` starts the in-process runner once the database is open;
+    `runner_options` are passed to its `RunnerConfig` (e.g. `max_parallel`);
+    `freeze_gc` calls `gc.freeze()` once the database layer is loaded, so the
+    long-lived objects stop costing full collections while output streams.
+    """
 
     TITLE = "orchestrator-tui"
     CSS_PATH: ClassVar[list[Any]] = [resource_path("styles", name) for name in STYLE_FILES]
@@ -67,10 +77,34 @@ class OrchestratorApp(App[int]):
         Binding("question_mark", "help", "Help", id="app.help"),
         Binding("i", "approvals", "Inbox", tooltip="Approvals inbox", id="app.approvals"),
         Binding("ctrl+t", "change_theme", "Theme", show=False, id="app.theme"),
+        Binding(
+            "ctrl+r",
+            "toggle_runner",
+            "Runner",
+            tooltip="Start or stop this TUI's runner",
+            id="app.runner",
+        ),
+        Binding(
+            "ctrl+o",
+            "import_tasks",
+            "Import",
+            show=False,
+            tooltip="Import file or folder…",
+            id="app.import",
+        ),
+        Binding(
+            "ctrl+e",
+            "export_tasks",
+            "Export",
+            show=False,
+            tooltip="Export tasks…",
+            id="app.export",
+        ),
     ]
 
     awaiting_approval: reactive[int] = reactive(0)
     location: reactive[str] = reactive("")
+    runner_state: reactive[RunnerState] = reactive(RunnerState())
 
     def __init__(
         self,
@@ -80,6 +114,10 @@ class OrchestratorApp(App[int]):
         poll_interval: float | None = DEFAULT_POLL_SECONDS,
         keymap: dict[str, str] | None = None,
         theme: str | None = None,
+        *,
+        run_on_start: bool = False,
+        runner_options: dict[str, Any] | None = None,
+        freeze_gc: bool = False,
     ) -> None:
         super().__init__()
         self.db_url = db_url
@@ -93,6 +131,11 @@ class OrchestratorApp(App[int]):
         self._last_event_id: int | None = None
         self.location = short_location(db_url)
         self.startup_notes: list[str] = []
+        self.run_on_start = run_on_start
+        self.freeze_gc = freeze_gc
+        self.runner_control = RunnerControl(
+            self, db_url, runner_agent_name(actor), dict(runner_options or {})
+        )
         if theme:
             self.theme = theme
 
@@ -134,6 +177,11 @@ class OrchestratorApp(App[int]):
             db = self._orch.db
             self.location = db.path.name if db.path is not None else db.describe()
         self.poke_feed()
+        if self.freeze_gc and not gc.get_freeze_count():
+            gc.freeze()  # the database layer is loaded: keep it out of full collections
+        if self.run_on_start:
+            self.run_on_start = False
+            self.start_runner(auto=True)
 
     def close_database(self) -> None:
         if self._orch is not None:
@@ -186,6 +234,17 @@ class OrchestratorApp(App[int]):
     def on_unmount(self) -> None:
         self._stopping = True
         self._wake.set()
+        self.runner_control.stop("the TUI closed")  # returns at once; see `shut_down`
+
+    def shut_down(self, timeout: float = 15.0) -> bool:
+        """After the app has exited: wait for the runner, close the database."""
+        ended = True
+        if not self.runner_control.join(0):
+            self.runner_control.stop("the TUI closed")
+            print("waiting for the runner to stop its commands…", file=sys.stderr)
+            ended = self.runner_control.join(timeout)
+        self.close_database()
+        return ended
 
     # -- app-wide actions ----------------------------------------------------
 
@@ -210,6 +269,9 @@ def make_app(
     poll_interval: float | None = DEFAULT_POLL_SECONDS,
     keymap: dict[str, str] | None = None,
     theme: str | None = None,
+    run_on_start: bool = False,
+    runner_options: dict[str, Any] | None = None,
+    freeze_gc: bool = False,
 ) -> OrchestratorApp:
     """The app for a database URL (or path), acting as `actor`."""
     from .config import resolve_actor
@@ -221,19 +283,22 @@ def make_app(
         poll_interval=poll_interval,
         keymap=keymap,
         theme=theme,
+        run_on_start=run_on_start,
+        runner_options=runner_options,
+        freeze_gc=freeze_gc,
     )
 
 
-def run_app(db_url: str, actor: str | None = None) -> int:
-    """Run the TUI until the person quits; the process exit code."""
+def run_app(db_url: str, actor: str | None = None, run: bool = False) -> int:
+    """Run the TUI until the person quits (`run`: with the runner started); the exit code."""
     from .ui.keymap import load_keymap
 
     keymap, problem = load_keymap()
-    app = make_app(db_url, actor, keymap=keymap)
+    app = make_app(db_url, actor, keymap=keymap, run_on_start=run, freeze_gc=True)
     if problem:
         app.startup_notes.append(problem)
     try:
         app.run()
     finally:
-        app.close_database()
+        app.shut_down()
     return app.return_code or 0

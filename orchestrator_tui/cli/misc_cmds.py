@@ -95,18 +95,19 @@ def cmd_agent_heartbeat(args: argparse.Namespace) -> int:
     return 0
 
 
-def launch_tui(url: str, actor: str | None) -> int:
+def launch_tui(url: str, actor: str | None, run: bool = False) -> int:
     from ..app import run_app
 
-    return run_app(db_url=url, actor=actor)
+    return run_app(db_url=url, actor=actor, run=run)
 
 
 def cmd_tui(args: argparse.Namespace) -> int:
-    return launch_tui(db_url(args), getattr(args, "actor", None))
+    return launch_tui(db_url(args), getattr(args, "actor", None), getattr(args, "run", False))
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
-    """A fresh copy of the demo data in a temporary folder, opened in the TUI."""
+    """A fresh copy of the demo data in a temporary folder, opened in the TUI with
+    the runner started (unless --no-run), so the demo's tasks run and stream."""
     from ..config import resolve_actor
     from ..services import open_orchestrator
     from ..services.plans import sample_plan_path
@@ -119,7 +120,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
     orch.plans.load_file(sample_plan_path())
     orch.close()
     say(f"demo database: {path}")
-    return launch_tui(str(path), resolve_actor(getattr(args, "actor", None)))
+    return launch_tui(str(path), resolve_actor(getattr(args, "actor", None)), not args.no_run)
 
 
 def register(sub: Any, parents: list[argparse.ArgumentParser]) -> None:
@@ -141,9 +142,17 @@ def register(sub: Any, parents: list[argparse.ArgumentParser]) -> None:
     p.set_defaults(handler=cmd_agent_heartbeat)
 
     p = sub.add_parser("tui", help="open the TUI (the default command)", parents=parents)
+    p.add_argument(
+        "--run", action="store_true", help="start the runner at once (ctrl+r toggles it)"
+    )
     p.set_defaults(handler=cmd_tui)
     p = sub.add_parser(
         "demo", help="open the TUI on a fresh copy of the demo data", parents=parents
     )
     p.add_argument("--dir", help="folder for the demo database (default: a new temp folder)")
+    p.add_argument(
+        "--no-run",
+        action="store_true",
+        help="keep it still: do not start the runner (ctrl+r starts it)",
+    )
     p.set_defaults(handler=cmd_demo)

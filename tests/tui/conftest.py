@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import html
 import re
+import time
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -90,6 +91,18 @@ async def settle(pilot: Pilot, rounds: int = 400) -> None:
             quiet = 0
             await pilot.pause(0.01)
     raise AssertionError(f"still busy: {[w.name for w in app.workers if w.is_running]}")
+
+
+async def wait_until(
+    pilot: Pilot, condition: Callable[[], object], what: str, timeout: float = 30.0
+) -> None:
+    """Let the app run until `condition()` holds (checked every 20 ms); fail after
+    `timeout` seconds (generous: a loaded 2-core machine is slow, never wrong)."""
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out after {timeout:g}s waiting for {what}")
+        await pilot.pause(0.02)
 
 
 _TEXT = re.compile(

@@ -7,7 +7,7 @@ from textual.widgets import Input, OptionList
 from orchestrator_tui.ui.modals.prompt import PickTask, TextPrompt
 from orchestrator_tui.ui.modals.task_form import TaskForm
 
-from .conftest import ACTOR, add, main_screen, notes, select, settle
+from .conftest import ACTOR, add, main_screen, notes, select, settle, wait_until
 
 
 async def test_new_task_from_the_form(orch, make):
@@ -24,7 +24,14 @@ async def test_new_task_from_the_form(orch, make):
         form.query_one("#depends", Input).value = "A"
         await pilot.press("ctrl+s")
         await settle(pilot)
-        assert main_screen(app).table.cursor_row.title == "Write the changelog"
+        table = main_screen(app).table
+        await wait_until(  # the new row's page may arrive after the write's own worker
+            pilot,
+            lambda: (
+                table.cursor_row is not None and table.cursor_row.title == "Write the changelog"
+            ),
+            "the cursor on the new task",
+        )
     rows = orch.queries.list_tasks()
     assert [r.title for r in rows] == ["first", "Write the changelog"]
     created = orch.queries.get_task(rows[1].key)

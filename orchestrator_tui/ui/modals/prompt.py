@@ -74,18 +74,21 @@ class Confirm(ModalScreen[bool]):
         Binding("n,escape", "answer(False)", "No", id="confirm.no"),
     ]
 
-    def __init__(self, title: str, message: Text, yes_label: str = "Yes") -> None:
+    def __init__(
+        self, title: str, message: Text, yes_label: str = "Yes", yes_variant: str = "primary"
+    ) -> None:
         super().__init__(classes="prompt")
         self.title_text = title
         self.message = message
         self.yes_label = yes_label
+        self.yes_variant = yes_variant
 
     def compose(self) -> ComposeResult:
         with Vertical(id="dialog"):
             yield Label(Text(self.title_text), id="dialog-title")
             yield Static(self.message, id="dialog-message")
             with Horizontal(id="dialog-buttons"):
-                yield Button(f"{self.yes_label} (y)", variant="primary", id="yes")
+                yield Button(f"{self.yes_label} (y)", variant=self.yes_variant, id="yes")  # type: ignore[arg-type]
                 yield Button("No (n)", id="no")
 
     def on_mount(self) -> None:

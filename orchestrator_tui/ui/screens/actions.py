@@ -36,7 +36,15 @@ STATUS_ACTIONS: dict[str, TaskStatus] = {
 
 
 #: Other actions whose availability depends on the selection (see `check_action`).
-EXTRA_CHECKED = ("edit_task", "add_dependency", "remove_dependency", "clear_marks", "open")
+EXTRA_CHECKED = (
+    "edit_task",
+    "add_dependency",
+    "remove_dependency",
+    "clear_marks",
+    "open",
+    "run_now",
+    "cancel_run",
+)
 
 
 def can_move(status: TaskStatus, target: TaskStatus) -> bool:

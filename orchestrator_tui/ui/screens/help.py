@@ -19,6 +19,7 @@ def key_sections() -> list[tuple[str, list[BindingType]]]:
     from ...app import OrchestratorApp
     from ..modals.prompt import Confirm, TextPrompt
     from ..modals.task_form import TaskForm
+    from ..modals.transfer import ImportDialog, ImportReportScreen
     from ..widgets.dashboard import Dashboard
     from ..widgets.dep_tree import DependencyTree
     from ..widgets.filter_bar import FilterInput
@@ -36,7 +37,16 @@ def key_sections() -> list[tuple[str, list[BindingType]]]:
         ("Filter input", FilterInput.BINDINGS),
         ("Approvals inbox", ApprovalsScreen.BINDINGS),
         ("Task detail", DetailScreen.BINDINGS),
-        ("Dialogs", [*TextPrompt.BINDINGS, *Confirm.BINDINGS, *TaskForm.BINDINGS]),
+        (
+            "Dialogs",
+            [
+                *TextPrompt.BINDINGS,
+                *Confirm.BINDINGS,
+                *TaskForm.BINDINGS,
+                *ImportDialog.BINDINGS,
+                *ImportReportScreen.BINDINGS,
+            ],
+        ),
     ]
 
 

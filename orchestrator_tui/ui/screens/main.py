@@ -20,9 +20,10 @@ from ...domain.models import DependencyView, TaskDetail, TaskPatch, TaskRow, Tas
 from ...domain.text import strip_ansi
 from ..db import run_db
 from ..messages import DataChanged
-from ..modals.prompt import PickTask, TextPrompt
+from ..modals.prompt import Confirm, PickTask, TextPrompt
 from ..modals.task_form import TaskForm
-from ..render import STATUS_ICON, safe
+from ..render import STATUS_ICON, STATUS_LONG, safe
+from ..runner_control import RunOutput
 from ..task_query import VIEWS, TableQuery
 from ..widgets.dashboard import Dashboard
 from ..widgets.dep_tree import DependencyTree
@@ -209,6 +210,20 @@ class MainScreen(TaskActions, Screen[None]):
             tooltip="Reject the selected task awaiting approval, with a comment",
         ),
         Binding("u", "undo", "Undo", id="task.undo", tooltip="Undo your last status change"),
+        Binding(
+            "exclamation_mark",
+            "run_now",
+            "Run",
+            id="task.run_now",
+            tooltip="Run the selected task's command now",
+        ),
+        Binding(
+            "c",
+            "cancel_run",
+            "Cancel",
+            id="task.cancel_run",
+            tooltip="Cancel the selected task's running command",
+        ),
         Binding("n", "new_task", "New", show=False, id="task.new", tooltip="Add a task"),
         Binding(
             "e", "edit_task", "Edit", show=False, id="task.edit", tooltip="Edit the selected task"
@@ -305,6 +320,12 @@ class MainScreen(TaskActions, Screen[None]):
         if self._current is not None:
             self.log_pane.refresh_data()
 
+    def on_run_output(self, message: RunOutput) -> None:
+        """The runner stored new lines: show them now if they are the selected task's."""
+        message.stop()
+        if self._current is not None and self._current.key == message.key:
+            self.log_pane.refresh_data()
+
     def on_task_table_highlighted(self, message: TaskTable.Highlighted) -> None:
         row, previous = message.row, self._current
         self._current = row
@@ -371,6 +392,9 @@ class MainScreen(TaskActions, Screen[None]):
             return True if self.selected() is not None else None
         if action == "clear_marks":
             return True if self.table.marks else None
+        if action in ("run_now", "cancel_run"):
+            row = self.selected()
+            return True if row is not None and _runnable(row, action) else None
         return True
 
     # -- panes --------------------------------------------------------------
@@ -482,6 +506,52 @@ class MainScreen(TaskActions, Screen[None]):
     def action_undo(self) -> None:
         self.undo()
 
+    # -- the runner -----------------------------------------------------------
+
+    def action_run_now(self) -> None:
+        row = self.selected()
+        if row is None or not _runnable(row, "run_now"):
+            return
+        problem = self.app.runner_control.run_task(row.key)  # type: ignore[attr-defined]
+        if problem:
+            self.notify(problem, severity="warning", markup=False)
+        self.app._show_runner()  # type: ignore[attr-defined]
+
+    def action_cancel_run(self) -> None:
+        row = self.selected()
+        if row is None or not _runnable(row, "cancel_run"):
+            return
+        key = row.key
+        message = Text(end="")
+        message.append(f"{key} ")
+        message.append(safe(row.title, 200), "bold")
+        message.append(
+            "\nStop its running command (SIGTERM to its process group, SIGKILL after a grace)?"
+            " The run is recorded as cancelled and the task fails."
+        )
+
+        def confirmed(yes: bool | None) -> None:
+            if not yes:
+                return
+            app = self.app
+            if app.runner_control.cancel(key, app.actor):  # type: ignore[attr-defined]
+                return  # our runner stops it; its reply comes as a notification
+            run_db(
+                self,
+                lambda o: (o.runs.cancel(key, "cancelled from the TUI"), o.queries.get_task(key))[
+                    1
+                ],
+                lambda d: TaskChanged(d, f"{key}: run cancelled, {STATUS_LONG[d.status]}"),
+                title="Cannot cancel",
+            )
+
+        self.app.push_screen(
+            Confirm(
+                f"Cancel {key}'s run", message, yes_label="Cancel the run", yes_variant="error"
+            ),
+            confirmed,
+        )
+
     # -- adding and editing -------------------------------------------------
 
     def action_new_task(self) -> None:
@@ -570,6 +640,13 @@ class MainScreen(TaskActions, Screen[None]):
                 )
 
         self.app.push_screen(PickTask(f"{key}: remove which dependency?", choices), remove)
+
+
+def _runnable(row: TaskRow, action: str) -> bool:
+    """Whether the run key (`run_now`) or the cancel key (`cancel_run`) applies to `row`."""
+    if action == "cancel_run":
+        return row.status is TaskStatus.IN_PROGRESS
+    return row.status in (TaskStatus.PENDING, TaskStatus.FAILED) and not row.unfinished_blockers
 
 
 def _changed_fields(original: TaskDetail, values: dict[str, Any]) -> dict[str, Any]:

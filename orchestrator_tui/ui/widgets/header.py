@@ -1,5 +1,6 @@
-"""The top line of every screen: where we are, who is acting, and how many
-tasks wait for approval (always visible)."""
+"""The top line of every screen: where we are, who is acting, whether the
+runner runs (and how many commands), and how many tasks wait for approval
+(always visible)."""
 
 from __future__ import annotations
 
@@ -11,6 +12,9 @@ from textual.containers import Horizontal
 from textual.widgets import Static
 
 from ..render import safe
+from ..runner_control import OFF, ON, ON_DEMAND, RunnerState
+
+RUNNER_ICON = {OFF: "○", ON: "●", ON_DEMAND: "◐"}
 
 
 class AppHeader(Horizontal):
@@ -22,11 +26,14 @@ class AppHeader(Horizontal):
 
     def compose(self) -> ComposeResult:
         yield Static(id="header-title")
+        yield Static(id="header-runner")
         yield Static(id="header-approvals")
 
     def on_mount(self) -> None:
         self.watch(self.app, "awaiting_approval", self._show_awaiting)
         self.watch(self.app, "location", self._show_title)
+        if hasattr(self.app, "runner_state"):
+            self.watch(self.app, "runner_state", self._show_runner)
 
     def _show_title(self) -> None:
         app = self.app
@@ -43,3 +50,10 @@ class AppHeader(Horizontal):
         label = self.query_one("#header-approvals", Static)
         label.set_class(count > 0, "-waiting")
         label.update(Text(f"◆ {count} awaiting approval", no_wrap=True, end=""))
+
+    def _show_runner(self, state: RunnerState) -> None:
+        label = self.query_one("#header-runner", Static)
+        label.set_class(state.phase in (ON, ON_DEMAND), "-on")
+        label.set_class(state.phase not in (OFF, ON, ON_DEMAND), "-changing")
+        icon = RUNNER_ICON.get(state.phase, "◌")
+        label.update(Text(f"{icon} {state.label()}", no_wrap=True, end=""))

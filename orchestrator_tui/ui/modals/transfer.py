@@ -1,0 +1,173 @@
+"""Dialogs for import and export: where from or to, which format, and the
+report of what an import changes (or would change). Paths, warnings and
+errors come from files a person did not write: they are shown as `Text`,
+never parsed as markup."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, ClassVar
+
+from rich.text import Text
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.screen import ModalScreen
+from textual.widgets import Button, Checkbox, Input, Label, Select, Static
+
+from ...domain.text import printable
+
+if TYPE_CHECKING:
+    from ...services.importers import ImportReport
+
+DETECT = "detect"
+MAX_LISTED = 200
+
+
+@dataclass(frozen=True)
+class TransferRequest:
+    """What the person asked for: a path, a format (None: detect), a dry run first."""
+
+    path: str
+    fmt: str | None
+    dry_run: bool = False
+
+
+def expand(path: str) -> str:
+    return str(Path(path).expanduser())
+
+
+class _PathDialog(ModalScreen[TransferRequest | None]):
+    """A path, a format, and OK / Cancel."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("escape", "cancel", "Cancel", id="transfer.cancel")
+    ]
+    TITLE_TEXT = ""
+    MESSAGE = ""
+    OK_LABEL = "OK"
+    DETECT_FROM = "file"
+
+    def __init__(self, formats: tuple[str, ...], initial: str = "") -> None:
+        super().__init__(classes="prompt transfer")
+        self.formats = formats
+        self.initial = initial
+
+    def compose(self) -> ComposeResult:
+        options = [(f"detect from the {self.DETECT_FROM}", DETECT)] + [(f, f) for f in self.formats]
+        with Vertical(id="dialog"):
+            yield Label(Text(self.TITLE_TEXT), id="dialog-title")
+            yield Static(Text(self.MESSAGE), id="dialog-message")
+            yield Input(value=self.initial, placeholder="path", id="transfer-path")
+            yield Select(options, value=DETECT, allow_blank=False, id="transfer-format")
+            yield from self.extra()
+            yield Static(Text(""), id="dialog-error")
+            with Horizontal(id="dialog-buttons"):
+                yield Button(self.OK_LABEL, variant="primary", id="ok")
+                yield Button("Cancel", id="cancel")
+
+    def extra(self) -> ComposeResult:
+        yield from ()
+
+    def on_mount(self) -> None:
+        self.query_one("#transfer-path", Input).focus()
+
+    def request(self, path: str, fmt: str | None) -> TransferRequest:
+        return TransferRequest(path, fmt)
+
+    @on(Input.Submitted)
+    @on(Button.Pressed, "#ok")
+    def _submit(self) -> None:
+        path = self.query_one("#transfer-path", Input).value.strip()
+        if not path:
+            self.query_one("#dialog-error", Static).update(Text("give a path"))
+            return
+        value = self.query_one("#transfer-format", Select).value
+        fmt = None if value == DETECT or not isinstance(value, str) else value
+        self.dismiss(self.request(expand(path), fmt))
+
+    @on(Button.Pressed, "#cancel")
+    def action_cancel(self) -> None:
+        self.dismiss(None)
+
+
+class ImportDialog(_PathDialog):
+    TITLE_TEXT = "Import file or folder"
+    MESSAGE = (
+        "A task-master tasks.json, a Backlog.md folder, seed 002 task files, a seed 001 "
+        "database, or our YAML plan or JSON export. All or nothing: if anything in it is "
+        "wrong, nothing is written. Importing the same source again updates its tasks."
+    )
+    OK_LABEL = "Import"
+
+    def extra(self) -> ComposeResult:
+        yield Checkbox("Show what would change first (dry run)", True, id="transfer-dry-run")
+
+    def request(self, path: str, fmt: str | None) -> TransferRequest:
+        return TransferRequest(path, fmt, self.query_one("#transfer-dry-run", Checkbox).value)
+
+
+class ExportDialog(_PathDialog):
+    TITLE_TEXT = "Export tasks"
+    MESSAGE = (
+        "Every task to one file, replaced atomically: json (ours, complete), yaml (a plan "
+        "file) or task-master. Detected from the name: tasks.json is task-master, *.json "
+        "ours, *.yaml a plan."
+    )
+    OK_LABEL = "Export"
+    DETECT_FROM = "file name"
+
+
+def report_text(report: ImportReport) -> Text:
+    """The import report: the summary, then every warning and how many notices."""
+    text = Text(printable(report.summary()), end="")
+    if report.dry_run:
+        text.append("\nNothing has been written yet.", "bold")
+    if report.warnings:
+        text.append(f"\n\n{len(report.warnings)} warnings", "bold")
+        for line in report.warnings[:MAX_LISTED]:
+            text.append(f"\n• {printable(line)}")
+        if len(report.warnings) > MAX_LISTED:
+            text.append(f"\n… and {len(report.warnings) - MAX_LISTED} more")
+    if report.notices:
+        text.append(f"\n\n{len(report.notices)} notices (skipped files)", "bold")
+        for line in report.notices[:MAX_LISTED]:
+            text.append(f"\n• {printable(line)}")
+    return text
+
+
+class ImportReportScreen(ModalScreen[bool]):
+    """What an import changed, or (a dry run) would change: import it (y) or not (n)."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("y", "answer(True)", "Import", id="import_report.yes"),
+        Binding("n,escape", "answer(False)", "Close", id="import_report.no"),
+    ]
+
+    def __init__(self, report: ImportReport) -> None:
+        super().__init__(classes="prompt transfer")
+        self.report = report
+
+    def compose(self) -> ComposeResult:
+        title = "Import: what would change" if self.report.dry_run else "Imported"
+        with Vertical(id="dialog"):
+            yield Label(Text(title), id="dialog-title")
+            with VerticalScroll(id="transfer-report"):
+                yield Static(report_text(self.report), id="dialog-message")
+            with Horizontal(id="dialog-buttons"):
+                if self.report.dry_run:
+                    yield Button("Import (y)", variant="primary", id="yes")
+                    yield Button("Cancel (n)", id="no")
+                else:
+                    yield Button("Close", variant="primary", id="no")
+
+    def on_mount(self) -> None:
+        self.query_one("#dialog-buttons Button", Button).focus()
+
+    def on_button_pressed(self, event: Button.Pressed) -> None:
+        self.dismiss(event.button.id == "yes")
+
+    def action_answer(self, yes: bool) -> None:
+        self.dismiss(yes and self.report.dry_run)

@@ -1,0 +1,325 @@
+"""The runner inside the TUI: at most one `BackgroundRunner` at a time, driven
+by keys, telling the app what it does through messages.
+
+The runner works on its own thread with its own database connection. Every
+call here returns at once; what comes back (a started run, stored lines, a
+settled run, the end of the runner) arrives as a message on the app's loop.
+The runner acts under its own agent name (`<actor>-runner`), so the person
+can approve what it ran.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Callable
+from concurrent.futures import Future
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from textual.message import Message
+
+if TYPE_CHECKING:
+    from textual.app import App
+
+    from ..runner import BackgroundRunner
+    from ..runner.core import RunnerEvent
+
+OFF, STARTING, ON, ON_DEMAND, STOPPING = "off", "starting", "on", "on demand", "stopping"
+
+
+def runner_agent_name(actor: str) -> str:
+    """The runner's name: never the person's own, so the person may approve its work."""
+    return f"{actor}-runner"
+
+
+@dataclass(frozen=True)
+class RunnerState:
+    """What the header shows: the runner's phase and how many runs it has going."""
+
+    phase: str = OFF
+    active: int = 0
+
+    @property
+    def alive(self) -> bool:
+        return self.phase != OFF
+
+    def label(self) -> str:
+        if self.phase in (OFF, STARTING, STOPPING):
+            return f"runner {self.phase}" + ("…" if self.phase != OFF else "")
+        return f"runner {self.phase} · {self.active} running"
+
+
+class RunnerNews(Message):
+    """Something the runner did (posted from its thread); `active`: runs going now.
+
+    Line notices of the same run still waiting in the queue collapse into one."""
+
+    def __init__(self, event: RunnerEvent, active: int, generation: int) -> None:
+        super().__init__()
+        self.event = event
+        self.active = active
+        self.generation = generation
+
+    def can_replace(self, message: Message) -> bool:
+        from ..runner import LinesStored
+
+        return (
+            isinstance(message, RunnerNews)
+            and isinstance(self.event, LinesStored)
+            and isinstance(message.event, LinesStored)
+            and message.event.run_id == self.event.run_id
+        )
+
+
+@dataclass
+class RunnerEnded(Message):
+    """The runner's thread finished (stopped, or could not open the database)."""
+
+    generation: int
+    error: str | None = None
+
+
+@dataclass
+class RunnerReady(Message):
+    """The runner opened its database and is serving (or failed to: see `RunnerEnded`)."""
+
+    generation: int
+
+
+@dataclass
+class RunnerReply(Message):
+    """A request to the runner (run a task, cancel a run) was answered."""
+
+    note: str
+    error: bool = False
+    key: str = ""
+
+
+@dataclass
+class RunnerControl:
+    """Starts, drives and stops the app's runner; every method returns at once."""
+
+    app: App[Any] = field(repr=False)
+    db_url: str
+    agent: str
+    options: dict[str, Any] = field(default_factory=dict)
+    generation: int = 0
+    auto: bool = False
+    stopping: bool = False
+    _runner: BackgroundRunner | None = field(default=None, init=False, repr=False)
+
+    @property
+    def runner(self) -> BackgroundRunner | None:
+        return self._runner
+
+    @property
+    def alive(self) -> bool:
+        """A runner exists and its thread has not finished."""
+        return self._runner is not None and not self._runner.finished.done()
+
+    def state(self, active: int | None = None) -> RunnerState:
+        if not self.alive:
+            return RunnerState(OFF)
+        if self.stopping:
+            return RunnerState(STOPPING)
+        runner = self._runner
+        assert runner is not None
+        count = len(runner.active_keys()) if active is None else active
+        if not runner.ready.done():
+            return RunnerState(STARTING, count)
+        return RunnerState(ON if self.auto else ON_DEMAND, count)
+
+    def start(self, auto: bool) -> str | None:
+        """Run (auto: claim ready tasks by itself); the reason if it cannot now."""
+        if self.stopping and self.alive:
+            return "the runner is still stopping; try again in a moment"
+        if self.alive:
+            assert self._runner is not None
+            self.auto = auto or self.auto
+            self._runner.set_auto(self.auto)
+            return None
+        self._runner = self._new_runner(auto)
+        self.auto, self.stopping = auto, False
+        self._runner.start()
+        return None
+
+    def _new_runner(self, auto: bool) -> BackgroundRunner:
+        from ..runner import BackgroundRunner, RunnerConfig
+
+        self.generation += 1
+        generation = self.generation
+        config = RunnerConfig(agent=self.agent, auto=auto, **self.options).with_env_hooks()
+        holder: list[BackgroundRunner] = []
+
+        def listener(event: RunnerEvent) -> None:
+            # On the runner's thread: count, then hand over (post_message is thread-safe).
+            active = len(holder[0].active_keys()) if holder else 0
+            self._post(RunnerNews(event, active, generation))
+
+        runner = BackgroundRunner(self.db_url, config, listener)
+        holder.append(runner)
+
+        def ended(future: Future[Any]) -> None:
+            error = None
+            if not future.cancelled() and (exc := future.exception()) is not None:
+                error = str(exc) or type(exc).__name__
+            self._post(RunnerEnded(generation, error))
+
+        runner.finished.add_done_callback(ended)
+        runner.ready.add_done_callback(lambda _: self._post(RunnerReady(generation)))
+        return runner
+
+    def _post(self, message: Message) -> None:
+        """Post from any thread; once the app's loop is gone there is nobody to tell."""
+        with contextlib.suppress(RuntimeError):
+            self.app.post_message(message)
+
+    def stop(self, reason: str = "stopped from the TUI") -> bool:
+        """Stop the runner (children stopped, tasks handed back); False if none runs."""
+        if not self.alive:
+            return False
+        assert self._runner is not None
+        self.stopping = True
+        self.auto = False
+        self._runner.stop(reason)
+        return True
+
+    def ended(self, generation: int) -> bool:
+        """Note that runner `generation` finished; True if it is the current one."""
+        if generation != self.generation:
+            return False
+        self.stopping = False
+        self.auto = False
+        return True
+
+    def run_task(self, key: str) -> str | None:
+        """Run `key` now (starting an on-demand runner if none runs); the reason if not."""
+        problem = self.start(auto=False) if not self.alive else None
+        if problem is not None:
+            return problem
+        if self.stopping:
+            return "the runner is stopping"
+        assert self._runner is not None
+        future = self._runner.run_task(key)
+        self._reply(future, lambda claim: f"{key}: run {claim.run_id} started", key)
+        return None
+
+    def cancel(self, key: str, actor: str) -> bool:
+        """Cancel `key`'s run through our runner, if it is ours; False if it is not."""
+        runner = self._runner
+        if runner is None or not self.alive or key not in runner.active_keys():
+            return False
+        future = runner.cancel_run(key, actor=actor, reason="cancelled from the TUI")
+        self._reply(future, lambda view: f"{key}: run {view.id} cancelled", key)
+        return True
+
+    def _reply(self, future: Future[Any], describe: Callable[[Any], str], key: str) -> None:
+        def done(f: Future[Any]) -> None:
+            if f.cancelled():
+                self._post(RunnerReply(f"{key}: the runner stopped first", True, key))
+            elif (exc := f.exception()) is not None:
+                self._post(RunnerReply(str(exc) or type(exc).__name__, True, key))
+            else:
+                self._post(RunnerReply(describe(f.result()), False, key))
+
+        future.add_done_callback(done)
+
+    def join(self, timeout: float | None = None) -> bool:
+        """Wait for the runner's thread (never on the UI thread); True once it ended."""
+        return self._runner is None or self._runner.join(timeout)
+
+
+@dataclass
+class RunOutput(Message):
+    """New lines of `key`'s run are stored (sent to every screen)."""
+
+    key: str
+    run_id: int
+
+
+#: How long quitting waits for the runner beyond its kill grace before leaving anyway.
+QUIT_MARGIN_SECONDS = 5.0
+
+
+class RunnerActions:
+    """Mixed into the app: the runner key, its messages, and quitting with it running.
+
+    The app provides `runner_control`, `runner_state` (a reactive), `poke_feed`."""
+
+    runner_control: RunnerControl
+    _quitting: bool = False
+
+    def _show_runner(self, active: int | None = None) -> None:
+        self.runner_state = self.runner_control.state(active)  # type: ignore[attr-defined]
+
+    def start_runner(self, auto: bool = True) -> None:
+        app: App[Any] = self  # type: ignore[assignment]
+        problem = self.runner_control.start(auto)
+        if problem:
+            app.notify(problem, severity="warning", markup=False)
+        self._show_runner()
+
+    def action_toggle_runner(self) -> None:
+        """Start the runner (claiming ready tasks by itself), or stop it."""
+        app: App[Any] = self  # type: ignore[assignment]
+        control = self.runner_control
+        if control.alive and control.auto and not control.stopping:
+            control.stop()
+            app.notify("Stopping the runner: running commands stop, their tasks go back to pending")
+        else:
+            self.start_runner(auto=True)
+        self._show_runner()
+
+    def on_runner_news(self, message: RunnerNews) -> None:
+        from ..runner import LinesStored, RunSettled, RunStarted
+
+        app: App[Any] = self  # type: ignore[assignment]
+        if message.generation != self.runner_control.generation:
+            return
+        self._show_runner(message.active)
+        event = message.event
+        if isinstance(event, LinesStored):
+            for screen in app.screen_stack:
+                screen.post_message(RunOutput(event.key, event.run_id))
+        elif isinstance(event, RunStarted | RunSettled):
+            self.poke_feed()  # type: ignore[attr-defined]
+
+    def on_runner_ready(self, message: RunnerReady) -> None:
+        if message.generation == self.runner_control.generation:
+            self._show_runner()
+
+    def on_runner_ended(self, message: RunnerEnded) -> None:
+        app: App[Any] = self  # type: ignore[assignment]
+        if not self.runner_control.ended(message.generation):
+            return
+        self._show_runner()
+        if message.error:
+            app.notify(message.error, title="Runner failed", severity="error", markup=False)
+        self.poke_feed()  # type: ignore[attr-defined]
+        if self._quitting:
+            app.exit()
+
+    def on_runner_reply(self, message: RunnerReply) -> None:
+        app: App[Any] = self  # type: ignore[assignment]
+        severity = "error" if message.error else "information"
+        app.notify(message.note, severity=severity, markup=False)  # type: ignore[arg-type]
+        self._show_runner()
+        self.poke_feed()  # type: ignore[attr-defined]
+
+    async def action_quit(self) -> None:
+        """Quit; a running runner is stopped first (q again quits at once)."""
+        app: App[Any] = self  # type: ignore[assignment]
+        control = self.runner_control
+        if not control.alive or self._quitting:
+            app.exit()
+            return
+        self._quitting = True
+        control.stop("the TUI is closing")
+        self._show_runner()
+        app.notify(
+            "Stopping the runner: its commands are stopped and their tasks handed back. "
+            "Press q again to leave at once.",
+            markup=False,
+        )
+        grace = float(control.options.get("kill_grace_seconds", 5.0))
+        app.set_timer(grace + QUIT_MARGIN_SECONDS, app.exit)

@@ -1,0 +1,161 @@
+"""Import and export from the command palette (and ctrl+o / ctrl+e).
+
+The file work runs on a thread worker; the result comes back as a message.
+An import can be tried first (a dry run showing what would be added, changed
+and left alone, with warnings), then confirmed. A refused import writes
+nothing (the importer guarantees it) and the notification says so.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from pydantic import ValidationError
+from textual.message import Message
+from textual.worker import Worker, get_current_worker
+
+from ..domain.errors import OrchestratorError
+from ..domain.text import printable
+from .messages import DbFailed
+from .modals.transfer import ExportDialog, ImportDialog, ImportReportScreen, TransferRequest
+
+if TYPE_CHECKING:
+    from textual.app import App
+
+    from ..services import Orchestrator
+    from ..services.importers import ExportReport, ImportReport
+
+#: What a bad path or a bad file can raise; anything else is a bug.
+TRANSFER_ERRORS = (OrchestratorError, ValidationError, ValueError, OSError)
+IMPORT_REFUSED = "Import refused: nothing was written"
+EXPORT_FAILED = "Export failed: no file was written"
+
+
+@dataclass
+class Imported(Message):
+    request: TransferRequest
+    report: ImportReport
+
+
+@dataclass
+class Exported(Message):
+    report: ExportReport
+
+
+def _for_people(exc: Exception) -> Exception:
+    """An OS error as `PATH: reason` (what the CLI prints too), others as they are."""
+    if isinstance(exc, OSError) and exc.strerror:
+        where = exc.filename if exc.filename is not None else ""
+        return OrchestratorError(f"{where}: {exc.strerror}" if where else exc.strerror)
+    return exc
+
+
+class TransferActions:
+    """Mixed into the app; needs `is_ready`, `orch_provider` and `poke_feed`."""
+
+    last_import_path: str = ""
+    last_export_path: str = ""
+
+    def _app(self) -> App[Any]:
+        return self  # type: ignore[return-value]
+
+    def _usable(self) -> bool:
+        if not getattr(self, "is_ready", False):
+            self._app().notify("the database is not open yet", severity="warning")
+            return False
+        return True
+
+    def _transfer(
+        self, call: Callable[[Orchestrator], Message], title: str, name: str
+    ) -> Worker[None]:
+        """Run `call` on a thread; post its message, or `DbFailed(title)` if refused."""
+        app = self._app()
+        orch_provider: Callable[[], Orchestrator] = app.orch_provider  # type: ignore[attr-defined]
+
+        def work() -> None:
+            worker = get_current_worker()
+            try:
+                message = call(orch_provider())
+            except TRANSFER_ERRORS as exc:
+                if not worker.is_cancelled:
+                    app.post_message(DbFailed(_for_people(exc), title))
+                return
+            if not worker.is_cancelled:
+                app.post_message(message)
+
+        return app.run_worker(work, thread=True, group="transfer", name=name)
+
+    # -- import --------------------------------------------------------------
+
+    def action_import_tasks(self) -> None:
+        """Ask for a file or folder (and a format), then import it."""
+        from ..services.importers import IMPORT_FORMATS
+
+        if self._usable():
+            dialog = ImportDialog(IMPORT_FORMATS, self.last_import_path)
+            self._app().push_screen(dialog, self._import_chosen)
+
+    def _import_chosen(self, request: TransferRequest | None) -> None:
+        if request is not None:
+            self.last_import_path = request.path
+            self.import_tasks(request)
+
+    def import_tasks(self, request: TransferRequest) -> Worker[None]:
+        """Import (or with `request.dry_run`, only report) on a thread worker."""
+        from ..services.importers import import_path
+
+        def call(orch: Orchestrator) -> Message:
+            report = import_path(orch, request.path, request.fmt, dry_run=request.dry_run)
+            return Imported(request, report)
+
+        return self._transfer(call, IMPORT_REFUSED, "import")
+
+    def on_imported(self, message: Imported) -> None:
+        app, report = self._app(), message.report
+        if report.dry_run:
+
+            def confirmed(yes: bool | None) -> None:
+                if yes:
+                    self.import_tasks(TransferRequest(message.request.path, report.format))
+
+            app.push_screen(ImportReportScreen(report), confirmed)
+            return
+        self.poke_feed()  # type: ignore[attr-defined]
+        if report.warnings or report.notices:
+            app.push_screen(ImportReportScreen(report))
+        else:
+            app.notify(printable(report.summary()), title="Imported", markup=False)
+
+    # -- export --------------------------------------------------------------
+
+    def action_export_tasks(self) -> None:
+        """Ask for a file and a format, then write every task to it."""
+        from ..services.importers import EXPORT_FORMATS
+
+        if self._usable():
+            dialog = ExportDialog(EXPORT_FORMATS, self.last_export_path)
+            self._app().push_screen(dialog, self._export_chosen)
+
+    def _export_chosen(self, request: TransferRequest | None) -> None:
+        if request is not None:
+            self.last_export_path = request.path
+            self.export_tasks(request)
+
+    def export_tasks(self, request: TransferRequest) -> Worker[None]:
+        from ..services.importers import export_path
+
+        return self._transfer(
+            lambda orch: Exported(export_path(orch, request.path, request.fmt)),
+            EXPORT_FAILED,
+            "export",
+        )
+
+    def on_exported(self, message: Exported) -> None:
+        report = message.report
+        text = printable(report.summary())
+        if report.warnings:
+            text += f" ({len(report.warnings)} warnings: " + printable(report.warnings[0])
+            text += " …)" if len(report.warnings) > 1 else ")"
+        self._app().notify(text, title="Exported", markup=False)

@@ -1,0 +1,172 @@
+"""Import and export from the command palette: a dry run first, then the real
+import; a malformed file writes nothing and says so; an export re-imports."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+from textual.widgets import Checkbox, Input, Select
+
+from orchestrator_tui.services import open_orchestrator
+from orchestrator_tui.services.importers import import_path
+from orchestrator_tui.ui.commands import ActionCommands
+from orchestrator_tui.ui.modals.transfer import ExportDialog, ImportDialog, ImportReportScreen
+
+from .conftest import add, main_screen, notes, screen_text, settle, wait_until
+
+FIXTURE = Path(__file__).parent / "taskmaster_small.json"
+
+
+def shown(app) -> list[tuple[str, str]]:
+    """(title, message) of every notification so far."""
+    return [(n.title, n.message) for n in app._notifications]
+
+
+async def palette(pilot, title: str) -> None:
+    """Run the palette command called `title`, as choosing it there would."""
+    app = pilot.app
+    hits = [hit async for hit in ActionCommands(main_screen(app)).search(title)]
+    hit = next(h for h in hits if str(h.text) == title)
+    await hit.command()
+    await settle(pilot)
+
+
+async def fill(pilot, path: str, fmt: str | None = None, dry_run: bool | None = None) -> None:
+    dialog = pilot.app.screen
+    dialog.query_one("#transfer-path", Input).value = path
+    if fmt is not None:
+        dialog.query_one("#transfer-format", Select).value = fmt
+    if dry_run is not None:
+        dialog.query_one("#transfer-dry-run", Checkbox).value = dry_run
+    dialog.query_one("#transfer-path", Input).focus()
+    await pilot.press("enter")
+
+
+async def test_import_from_the_palette_after_a_dry_run(orch, make, tmp_path):
+    source = tmp_path / "tasks.json"
+    shutil.copy(FIXTURE, source)
+    app = make()
+    async with app.run_test(size=(160, 48)) as pilot:
+        await settle(pilot)
+        await palette(pilot, "Import file or folder…")
+        assert isinstance(app.screen, ImportDialog)
+        await fill(pilot, str(source))
+        await wait_until(pilot, lambda: isinstance(app.screen, ImportReportScreen), "the report")
+        text = screen_text(app)
+        assert "would import 3 tasks" in text and "3 added, 0 changed, 0 unchanged" in text
+        assert orch.queries.count_tasks() == 0, "a dry run writes nothing"
+        await pilot.press("y")
+        await wait_until(pilot, lambda: orch.queries.count_tasks() == 3, "the import")
+        await wait_until(pilot, lambda: any("imported 3 tasks" in n for n in notes(app)), "note")
+        await wait_until(pilot, lambda: main_screen(app).table.total == 3, "the list refreshed")
+        await settle(pilot)
+        assert "Build the [bold]thing[/]" in screen_text(app), "titles shown literally"
+    keys = [row.key for row in orch.queries.list_tasks()]
+    assert keys == ["master-1", "master-2", "master-2.1"]
+    assert orch.queries.get_task("master-2").blockers[0].key == "master-1"
+
+
+async def test_import_without_a_dry_run_and_again_changes_nothing(orch, make, tmp_path):
+    source = tmp_path / "tasks.json"
+    shutil.copy(FIXTURE, source)
+    app = make()
+    async with app.run_test(size=(160, 48)) as pilot:
+        await settle(pilot)
+        for expected in ("3 added", "3 unchanged"):
+            await pilot.press("ctrl+o")
+            await settle(pilot)
+            await fill(pilot, str(source), dry_run=False)
+            await wait_until(pilot, lambda e=expected: any(e in n for n in notes(app)), expected)
+    assert orch.queries.count_tasks() == 3
+
+
+async def test_a_malformed_file_writes_nothing_and_says_so(orch, make, tmp_path):
+    add(orch, "KEEP-1", "already here")
+    bad = tmp_path / "tasks.json"
+    bad.write_text('{"tasks": [{"id": 1, "title": "[@click=app.quit]x", "status": "pending"},')
+    app = make()
+    async with app.run_test(size=(160, 48)) as pilot:
+        await settle(pilot)
+        await palette(pilot, "Import file or folder…")
+        await fill(pilot, str(bad), fmt="task-master", dry_run=False)
+        await wait_until(pilot, lambda: any(str(bad) in n for n in notes(app)), "the error")
+        await settle(pilot)
+        ((title, message),) = shown(app)
+        assert title == "Import refused: nothing was written"
+        assert message.startswith(f"{bad}: ")
+        assert app.is_running, "nothing in the file was taken as markup or an action"
+    assert [row.key for row in orch.queries.list_tasks()] == ["KEEP-1"]
+
+
+async def test_a_missing_path_is_reported(orch, make, tmp_path):
+    app = make()
+    async with app.run_test(size=(160, 48)) as pilot:
+        await settle(pilot)
+        await pilot.press("ctrl+o")
+        await settle(pilot)
+        await fill(pilot, str(tmp_path / "nope.json"), dry_run=False)
+        await wait_until(pilot, lambda: any("nope.json" in n for n in notes(app)), "the error")
+    assert orch.queries.count_tasks() == 0
+
+
+async def test_export_writes_a_file_that_reimports(orch, make, tmp_path):
+    add(orch, "A", "first", priority="high")
+    add(orch, "B", "second [/]", depends_on=["A"])
+    orch.tasks.start("A")
+    app = make()
+    out = tmp_path / "out" / "plan.json"
+    async with app.run_test(size=(160, 48)) as pilot:
+        await settle(pilot)
+        await palette(pilot, "Export tasks…")
+        assert isinstance(app.screen, ExportDialog)
+        await fill(pilot, str(out))
+        await wait_until(pilot, lambda: any("exported 2 tasks" in n for n in notes(app)), "note")
+    assert out.is_file()
+    other = open_orchestrator(str(tmp_path / "other.db"), "checker")
+    try:
+        report = import_path(other, out)
+        assert (report.format, report.added) == ("json", 2)
+        rows = {r.key: (r.title, r.status.value) for r in other.queries.list_tasks()}
+        assert rows == {"A": ("first", "in_progress"), "B": ("second [/]", "pending")}
+        assert [b.key for b in other.queries.get_task("B").blockers] == ["A"]
+    finally:
+        other.close()
+
+
+async def test_export_as_task_master(orch, make, tmp_path):
+    source = tmp_path / "tasks.json"
+    shutil.copy(FIXTURE, source)
+    import_path(orch, source)
+    out = tmp_path / "back.json"
+    app = make()
+    async with app.run_test(size=(160, 48)) as pilot:
+        await settle(pilot)
+        await pilot.press("ctrl+e")
+        await settle(pilot)
+        await fill(pilot, str(out), fmt="task-master")
+        await wait_until(pilot, lambda: out.is_file(), "the file")
+    other = open_orchestrator(str(tmp_path / "other.db"), "checker")
+    try:
+        report = import_path(other, out, "task-master")
+        assert report.tasks == 3
+        assert other.queries.get_task("master-2").title == "Build the [bold]thing[/]"
+    finally:
+        other.close()
+
+
+async def test_export_to_an_unwritable_place_is_reported(orch, make, tmp_path):
+    add(orch, "A", "first")
+    blocker = tmp_path / "file"
+    blocker.write_text("not a folder")
+    app = make()
+    async with app.run_test(size=(160, 48)) as pilot:
+        await settle(pilot)
+        await pilot.press("ctrl+e")
+        await settle(pilot)
+        await fill(pilot, str(blocker / "out.json"))
+        await wait_until(pilot, lambda: shown(app), "the error")
+        ((title, message),) = shown(app)
+        assert title == "Export failed: no file was written"
+        assert message.startswith(str(blocker)) and "Error" not in message
+        assert app.is_running

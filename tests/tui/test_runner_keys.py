@@ -1,0 +1,219 @@
+"""The runner inside the TUI: started and stopped by key, one task run on
+demand, a run cancelled after a confirmation, and quitting stops it all.
+Real child processes; every wait is on database state with a generous limit."""
+
+from __future__ import annotations
+
+import gc
+import sys
+
+import pytest
+
+from orchestrator_tui.domain.models import CommandSpec
+from orchestrator_tui.ui.modals.prompt import Confirm
+
+from .conftest import ACTOR, add, main_screen, notes, screen_text, select, settle, wait_until
+
+FAST = {"poll_seconds": 0.05, "kill_grace_seconds": 2.0, "lease_seconds": 10.0}
+SAY_HI = CommandSpec(argv=[sys.executable, "-c", "print('hi')"])
+SLEEP = CommandSpec(
+    argv=[sys.executable, "-c", "import time; print('working', flush=True); time.sleep(120)"]
+)
+
+
+def status(orch, key: str) -> str:
+    return orch.queries.get_task(key).status.value
+
+
+def runs(orch, key: str):
+    return orch.queries.runs_for(key)
+
+
+def has_lines(orch, key: str) -> bool:
+    found = runs(orch, key)
+    return bool(found) and orch.queries.log_line_count(found[-1].id) > 0
+
+
+@pytest.fixture
+def runner_app(make):
+    """The app with a quick runner; whatever a test leaves running is stopped."""
+    apps = []
+
+    def build(**kwargs):
+        kwargs.setdefault("runner_options", FAST)
+        app = make(**kwargs)
+        apps.append(app)
+        return app
+
+    yield build
+    for app in apps:
+        assert app.shut_down(timeout=30), "the runner's thread ended"
+
+
+async def test_runner_key_runs_ready_tasks_and_stops(orch, runner_app):
+    add(orch, "T1", "say hi", command=SAY_HI)
+    add(orch, "T2", "afterwards", command=SAY_HI, depends_on=["T1"])
+    app = runner_app()
+    async with app.run_test(size=(160, 48)) as pilot:
+        await settle(pilot)
+        assert "runner off" in screen_text(app)
+        await pilot.press("ctrl+r")
+        await wait_until(pilot, lambda: app.runner_state.phase == "on", "the runner on")
+        await wait_until(pilot, lambda: status(orch, "T2") == "done", "T1 then T2 done")
+        await wait_until(pilot, lambda: app.runner_state.active == 0, "no run active")
+        await settle(pilot)
+        assert "runner on · 0 running" in screen_text(app)
+        (run,) = runs(orch, "T1")
+        assert (run.status.value, run.exit_code, run.agent) == ("succeeded", 0, f"{ACTOR}-runner")
+        assert [line.text for line in orch.queries.log_lines(run.id)] == ["hi"]
+        await pilot.press("ctrl+r")
+        await wait_until(pilot, lambda: app.runner_state.phase == "off", "the runner off")
+        assert app.runner_control.join(30)
+        await settle(pilot)
+        assert "runner off" in screen_text(app)
+
+
+async def test_the_person_approves_what_the_runner_ran(orch, runner_app):
+    add(orch, "T1", "needs a look", command=SAY_HI, requires_approval=True)
+    app = runner_app(run_on_start=True)
+    async with app.run_test(size=(160, 48)) as pilot:
+        await wait_until(pilot, lambda: status(orch, "T1") == "awaiting_approval", "a gate")
+        await settle(pilot)
+        await select(pilot, "T1")
+        await wait_until(
+            pilot,
+            lambda: main_screen(app).selected().status.value == "awaiting_approval",
+            "the list to show the gate",
+        )
+        await pilot.press("a")
+        await wait_until(pilot, lambda: status(orch, "T1") == "done", "approved")
+    assert orch.queries.approvals_for("T1")[-1].actor == ACTOR
+
+
+async def test_run_the_selected_task_on_demand(orch, runner_app):
+    add(orch, "A", "left alone", command=SAY_HI)
+    add(orch, "B", "run me", command=SAY_HI)
+    app = runner_app()
+    async with app.run_test(size=(160, 48)) as pilot:
+        await settle(pilot)
+        await select(pilot, "B")
+        await pilot.press("exclamation_mark")
+        await wait_until(pilot, lambda: status(orch, "B") == "done", "B done")
+        await wait_until(
+            pilot, lambda: any("B: run" in n and "started" in n for n in notes(app)), "the reply"
+        )
+        assert app.runner_state.phase == "on demand"
+        assert status(orch, "A") == "pending", "on demand: nothing else is claimed"
+        assert runs(orch, "A") == []
+
+
+async def test_run_now_refuses_a_task_without_a_command(orch, runner_app):
+    add(orch, "A", "no command")
+    app = runner_app()
+    async with app.run_test(size=(160, 48)) as pilot:
+        await settle(pilot)
+        await pilot.press("exclamation_mark")
+        await wait_until(
+            pilot, lambda: any("has no command" in n for n in notes(app)), "the refusal"
+        )
+    assert status(orch, "A") == "pending"
+
+
+async def test_cancel_asks_first_then_kills_the_command(orch, runner_app):
+    add(orch, "S", "sleeps", command=SLEEP)
+    app = runner_app()
+    async with app.run_test(size=(160, 48)) as pilot:
+        await settle(pilot)
+        await pilot.press("exclamation_mark")
+        await wait_until(pilot, lambda: has_lines(orch, "S"), "the command to start")
+        await settle(pilot)
+        await wait_until(
+            pilot, lambda: main_screen(app).selected().status.value == "in_progress", "running"
+        )
+        await pilot.press("c")
+        await settle(pilot)
+        assert isinstance(app.screen, Confirm)
+        await pilot.press("n")
+        await settle(pilot)
+        assert status(orch, "S") == "in_progress", "no: nothing happens"
+        await pilot.press("c")
+        await settle(pilot)
+        await pilot.press("y")
+        await wait_until(pilot, lambda: runs(orch, "S")[-1].ended_at is not None, "the run ended")
+        await wait_until(pilot, lambda: app.runner_state.active == 0, "no run active")
+    (run,) = runs(orch, "S")
+    assert run.status.value == "cancelled"
+    assert f"cancelled by {ACTOR}" in (run.error or "")
+    assert status(orch, "S") == "failed"
+
+
+async def test_cancel_a_run_of_another_runner(orch, runner_app):
+    add(orch, "S", "elsewhere", command=SLEEP)
+    orch.runs.claim("someone-else/1", 60, key="S")
+    app = runner_app()
+    async with app.run_test(size=(160, 48)) as pilot:
+        await settle(pilot)
+        await pilot.press("c", "y")
+        await wait_until(pilot, lambda: status(orch, "S") == "failed", "the task failed")
+    assert runs(orch, "S")[-1].status.value == "cancelled"
+
+
+async def test_quitting_stops_the_runner_and_hands_tasks_back(orch, runner_app):
+    add(orch, "S", "sleeps", command=SLEEP)
+    app = runner_app(run_on_start=True)
+    async with app.run_test(size=(160, 48)) as pilot:
+        await wait_until(pilot, lambda: has_lines(orch, "S"), "the command to start")
+        await pilot.press("q")
+        await wait_until(pilot, lambda: app.return_code is not None, "the app to exit")
+    assert app.runner_control.join(30)
+    (run,) = runs(orch, "S")
+    assert run.status.value == "cancelled"
+    assert status(orch, "S") == "pending", "handed back, to run again later"
+
+
+async def test_closing_the_app_any_other_way_stops_the_runner(orch, runner_app):
+    add(orch, "S", "sleeps", command=SLEEP)
+    app = runner_app(run_on_start=True)
+    async with app.run_test(size=(160, 48)) as pilot:
+        await wait_until(pilot, lambda: has_lines(orch, "S"), "the command to start")
+    assert app.shut_down(timeout=30)
+    assert status(orch, "S") == "pending"
+    assert runs(orch, "S")[-1].status.value == "cancelled"
+
+
+async def test_palette_offers_the_runner_commands(orch, runner_app):
+    from orchestrator_tui.ui.commands import ActionCommands
+
+    add(orch, "A", "ready", command=SAY_HI)
+    app = runner_app()
+    async with app.run_test(size=(160, 48)) as pilot:
+        await settle(pilot)
+        titles = [hit.text async for hit in ActionCommands(main_screen(app)).discover()]
+        assert "Start or stop this TUI's runner" in titles
+        assert "Run the selected task's command now" in titles
+        assert not any("Cancel the selected" in t for t in titles), "nothing runs: not offered"
+
+
+async def test_gc_is_frozen_once_the_database_is_open(make):
+    gc.unfreeze()
+    app = make(freeze_gc=True)
+    try:
+        async with app.run_test(size=(160, 48)) as pilot:
+            await settle(pilot)
+            assert gc.get_freeze_count() > 0
+    finally:
+        gc.unfreeze()
+
+
+def test_demo_starts_the_runner_unless_told_not_to(tmp_path, monkeypatch):
+    import orchestrator_tui.app as app_module
+    from orchestrator_tui.cli import main
+
+    calls = []
+    monkeypatch.setattr(app_module, "run_app", lambda **kw: calls.append(kw) or 0)
+    assert main(["demo", "--dir", str(tmp_path / "a"), "--as", "maria"]) == 0
+    assert main(["demo", "--dir", str(tmp_path / "b"), "--no-run"]) == 0
+    assert main(["tui", "--db", str(tmp_path / "c.db")]) == 0
+    assert main(["tui", "--run", "--db", str(tmp_path / "c.db")]) == 0
+    assert [c["run"] for c in calls] == [True, False, False, True]
+    assert calls[0]["actor"] == "maria"
