@@ -22,7 +22,9 @@ class DashboardService:
         self.ctx = ctx
         self.queries = QueryService(ctx)
 
-    def stats(self) -> DashboardStats:
+    def stats(self, critical: tuple[list[str], float] | None = None) -> DashboardStats:
+        """Everything the dashboard shows. Pass `critical` (a critical path and its
+        hours computed earlier) to skip recomputing it on a large plan."""
         now = self.ctx.now()
         since = now - timedelta(hours=HOURS_OF_HISTORY)
         with self.ctx.db.read() as conn:
@@ -70,7 +72,7 @@ class DashboardService:
                     buckets[index] += 1
             total = conn.execute(select(func.count()).select_from(Task.__table__)).scalar_one()
         ready = self.queries.count_tasks(TaskFilter(readiness=frozenset({Readiness.READY})))
-        path, path_hours = self.queries.critical_path()
+        path, path_hours = critical if critical is not None else self.queries.critical_path()
         return DashboardStats(
             total=total,
             by_status=by_status,

@@ -13,7 +13,7 @@ import yaml
 from sqlalchemy import Select, case, func, or_, select
 
 from ..domain.enums import DependencyType, LogStream, Readiness, TaskStatus
-from ..domain.graph import critical_path
+from ..domain.graph import longest_path_dense
 from ..domain.models import (
     ApprovalView,
     DependencyView,
@@ -46,6 +46,7 @@ from .base import D, ServiceContext, T, find_task, unfinished_blockers_expr
 from .views import OTHER, _links, row_select, run_view, task_detail, task_row
 
 S = TaskStatus
+
 
 #: A task with no estimate weighs this much, on the critical path and in progress.
 UNESTIMATED_HOURS = 1.0
@@ -247,29 +248,28 @@ class QueryService:
         return built[0]  # type: ignore[return-value]
 
     def critical_path(self) -> tuple[list[str], float]:
-        """Longest chain of unfinished work by estimated hours (unknown = 1h)."""
+        """Longest chain of unfinished work by estimated hours (unknown = 1h).
+
+        Read as plain tuples and solved on flat arrays: at 100k tasks and 200k
+        dependencies this is a fraction of a second and a few MB."""
         open_statuses = [s.value for s in S if not s.is_terminal]
         with self.ctx.db.read() as conn:
-            nodes = {
-                r.id: (r.key, r.estimated_hours)
-                for r in conn.execute(
-                    select(T.id, T.key, T.estimated_hours).where(T.status.in_(open_statuses))
-                )
-            }
+            rows = conn.execute(
+                select(T.id, T.key, T.estimated_hours).where(T.status.in_(open_statuses))
+            ).all()
+            index: dict[int, int] = {}
+            keys: list[str] = []
+            weights: list[float] = []
+            for task_id, key, hours in rows:
+                index[task_id] = len(keys)
+                keys.append(key)
+                weights.append(UNESTIMATED_HOURS if hours is None else hours)
             edges = conn.execute(
                 select(D.task_id, D.depends_on_id).where(D.dep_type == DependencyType.BLOCKS.value)
             ).all()
-        deps: dict[int, list[int]] = {}
-        for task_id, blocker in edges:
-            if task_id in nodes and blocker in nodes:
-                deps.setdefault(task_id, []).append(blocker)
-
-        def weight(n: int) -> float:
-            hours = nodes[n][1]
-            return UNESTIMATED_HOURS if hours is None else hours
-
-        path, hours = critical_path(deps, weight, nodes)
-        return [nodes[n][0] for n in path], hours
+        pairs = [(index[t], index[b]) for t, b in edges if t in index and b in index]
+        path, hours = longest_path_dense(weights, pairs)
+        return [keys[i] for i in path], hours
 
     # -- history ----------------------------------------------------------------
 

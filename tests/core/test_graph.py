@@ -15,6 +15,7 @@ from orchestrator_tui.domain.graph import (
     cycle_if_added,
     find_cycle,
     invert,
+    longest_path_dense,
     path_between,
     ready_set,
     topological_order,
@@ -219,3 +220,32 @@ def test_random_larger_dag_topological_order() -> None:
     order = topological_order(deps)
     position = {v: i for i, v in enumerate(order)}
     assert all(position[b] < position[t] for t, bs in deps.items() for b in bs)
+
+
+@pytest.mark.parametrize("seed", range(60))
+def test_dense_longest_path_matches_brute_force(seed: int) -> None:
+    rng = random.Random(5000 + seed)
+    n = rng.randint(1, 9)
+    deps = random_dag(rng, n, rng.choice([0.2, 0.4, 0.7]))
+    weights = [rng.choice([0.0, 0.5, 1.0, 2.0, 3.5, 8.0]) for _ in range(n)]
+    edges = [(task, blocker) for task, blockers in deps.items() for blocker in blockers]
+
+    path, total = longest_path_dense(weights, edges)
+
+    best = max(sum(weights[v] for v in p) for p in all_paths(deps))
+    assert total == pytest.approx(best)
+    assert sum(weights[v] for v in path) == pytest.approx(total)
+    for blocker, task in itertools.pairwise(path):
+        assert blocker in deps[task], "the path follows dependency edges"
+
+
+def test_dense_longest_path_refuses_a_cycle_and_handles_empty() -> None:
+    assert longest_path_dense([], []) == ([], 0.0)
+    with pytest.raises(CycleError):
+        longest_path_dense([1.0, 1.0, 1.0], [(0, 1), (1, 2), (2, 1)])
+
+
+def test_dense_longest_path_on_a_100k_chain() -> None:
+    n = 100_000
+    path, total = longest_path_dense([1.0] * n, [(i + 1, i) for i in range(n - 1)])
+    assert path == list(range(n)) and total == n

@@ -4,6 +4,7 @@ events and a sparkline of completions per hour."""
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, ClassVar
 
@@ -24,6 +25,8 @@ if TYPE_CHECKING:
     from ...services import Orchestrator
 
 STALE_SECONDS = 60.0
+#: On a plan whose critical path takes long to compute, reuse it this long.
+CRITICAL_PATH_REUSE = 10.0
 
 
 @dataclass
@@ -59,6 +62,8 @@ class Dashboard(VerticalScroll, can_focus=True):
     def __init__(self, *, id: str | None = None) -> None:
         super().__init__(id=id)
         self.stats: DashboardStats | None = None
+        #: (computed at, seconds it took, (path, hours)) of the last critical path
+        self._critical: tuple[float, float, tuple[list[str], float]] | None = None
         self._refresher = Refresher(self, self._load, StatsLoaded, "dashboard")
 
     def compose(self) -> ComposeResult:
@@ -73,9 +78,17 @@ class Dashboard(VerticalScroll, can_focus=True):
     def reload(self) -> None:
         self._refresher.request()
 
-    @staticmethod
-    def _load(orch: Orchestrator) -> DashboardStats:
-        return orch.dashboard.stats()
+    def _load(self, orch: Orchestrator) -> DashboardStats:
+        """On a worker thread. The critical path is recomputed on every reload
+        while that is cheap; when it is not (a huge plan) at most every
+        CRITICAL_PATH_REUSE seconds, so a busy runner cannot keep a core busy."""
+        cached = self._critical
+        now = time.monotonic()
+        if cached is not None and now - cached[0] < CRITICAL_PATH_REUSE and cached[1] > 0.2:
+            return orch.dashboard.stats(critical=cached[2])
+        critical = orch.queries.critical_path()
+        self._critical = (time.monotonic(), time.monotonic() - now, critical)
+        return orch.dashboard.stats(critical=critical)
 
     @on(StatsLoaded)
     def _on_stats(self, message: StatsLoaded) -> None:
