@@ -7,19 +7,61 @@ import argparse
 import sys
 from collections.abc import Sequence
 
-from pydantic import ValidationError
-
 from .. import __version__
 from ..domain.errors import EXIT_CODES, OrchestratorError
 from ..domain.text import printable
-from . import db_cmds, io_cmds, misc_cmds, run_cmds, task_cmds
 from .common import common_options
 
 #: Modules that add subcommands; each has `register(subparsers, parents)`.
-COMMAND_MODULES = [db_cmds, task_cmds, io_cmds, misc_cmds, run_cmds]
+#: Imported only when a command is parsed, so opening the TUI skips them.
+COMMAND_MODULES = ["db_cmds", "task_cmds", "io_cmds", "misc_cmds", "run_cmds"]
+
+#: The first words of every subcommand (the TUI's fast path looks for them).
+COMMAND_WORDS = frozenset(
+    {
+        "db",
+        "task",
+        "approvals",
+        "stats",
+        "agent",
+        "tui",
+        "demo",
+        "import",
+        "export",
+        "run",
+        "simulate",
+    }
+)
+
+
+def _fast_tui(words: list[str]) -> int | None:
+    """Open the TUI without building the whole CLI when no other command is asked
+    for: the command modules import the database layer, which the app loads
+    only after its first frame. None when the full parser must decide."""
+    if any(w in COMMAND_WORDS - {"tui"} or w in ("-h", "--help", "--version") for w in words):
+        return None
+    tiny = argparse.ArgumentParser(add_help=False)
+    tiny.add_argument("command", nargs="?", choices=["tui"])
+    tiny.add_argument("--db")
+    tiny.add_argument("--as", dest="actor")
+    tiny.add_argument("--json", action="store_true")
+    tiny.add_argument("--run", action="store_true")
+    try:
+        args, unknown = tiny.parse_known_args(words)
+    except SystemExit:
+        return None
+    if unknown or (args.run and args.command != "tui"):
+        return None
+    from ..app import run_app
+    from ..config import resolve_db
+
+    return run_app(db_url=resolve_db(args.db), actor=args.actor, run=args.run)
 
 
 def build_parser() -> argparse.ArgumentParser:
+    from importlib import import_module
+
+    modules = [import_module(f"{__name__}.{name}") for name in COMMAND_MODULES]
     common = common_options()
     codes = "\n".join(f"  {code}  {meaning}" for code, meaning in EXIT_CODES.items())
     parser = argparse.ArgumentParser(
@@ -32,9 +74,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
-    for module in COMMAND_MODULES:
+    for module in modules:
         module.register(sub, [common])
-    parser.set_defaults(handler=misc_cmds.cmd_tui)
+    parser.set_defaults(handler=modules[COMMAND_MODULES.index("misc_cmds")].cmd_tui)
     return parser
 
 
@@ -45,32 +87,45 @@ def main(argv: Sequence[str] | None = None) -> int:
     if "--" in words:
         cut = words.index("--")
         words, trailing = words[:cut], words[cut + 1 :]
-    args = build_parser().parse_args(words)
-    if trailing:
-        if not hasattr(args, "command") or args.handler.__module__ != task_cmds.__name__:
-            print(
-                "orchestrator-tui: error: only `task add` and `task edit` take a command after --",
-                file=sys.stderr,
-            )
-            return 2
-        args.command = trailing
     try:
+        if not trailing and (fast := _fast_tui(words)) is not None:
+            return fast
+        args = build_parser().parse_args(words)
+        if trailing:
+            if not hasattr(args, "command") or args.handler.__module__ != f"{__name__}.task_cmds":
+                print(
+                    "orchestrator-tui: error: only `task add` and `task edit` take a command "
+                    "after --",
+                    file=sys.stderr,
+                )
+                return 2
+            args.command = trailing
         return int(args.handler(args) or 0)
     except OrchestratorError as exc:
         # One line, and untrusted parts (keys, file contents) cannot reach the
         # terminal as escape sequences.
         print(f"error: {printable(str(exc))}", file=sys.stderr)
         return exc.exit_code
-    except ValidationError as exc:  # a bad option value, checked by a pydantic model
-        from ..services.safe_yaml import describe_validation_error
-
-        failure = describe_validation_error(exc, None, "invalid input")
-        print(f"error: {printable(str(failure))}", file=sys.stderr)
-        return failure.exit_code
     except KeyboardInterrupt:
         return 130
     except BrokenPipeError:
         return 0
+    except Exception as exc:
+        return _bad_value(exc)
+
+
+def _bad_value(exc: Exception) -> int:
+    """A bad option value checked by a pydantic model: one line, exit 7.
+    Anything else is a bug and keeps its traceback."""
+    from pydantic import ValidationError
+
+    if not isinstance(exc, ValidationError):
+        raise exc
+    from ..services.safe_yaml import describe_validation_error
+
+    failure = describe_validation_error(exc, None, "invalid input")
+    print(f"error: {printable(str(failure))}", file=sys.stderr)
+    return failure.exit_code
 
 
 if __name__ == "__main__":

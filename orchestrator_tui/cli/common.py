@@ -9,8 +9,6 @@ import sys
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-from pydantic import BaseModel
-
 from ..config import resolve_actor, resolve_db
 from ..domain.text import printable
 
@@ -51,7 +49,7 @@ def wants_json(args: argparse.Namespace) -> bool:
 
 
 def to_jsonable(value: Any) -> Any:
-    if isinstance(value, BaseModel):
+    if hasattr(value, "model_dump"):  # a pydantic model (not imported: start-up time)
         return value.model_dump(mode="json")
     if isinstance(value, dict):
         return {str(k): to_jsonable(v) for k, v in value.items()}
