@@ -284,8 +284,9 @@ def _print_tree(node: TreeNode, depth: int = 0) -> None:
 
 def cmd_deps(args: argparse.Namespace) -> int:
     orch = open_from_args(args)
-    up = orch.queries.tree(args.key, upstream=True)
-    down = orch.queries.tree(args.key, upstream=False)
+    critical = orch.queries.critical_path()[0]  # once for both trees
+    up = orch.queries.tree(args.key, upstream=True, critical=critical)
+    down = orch.queries.tree(args.key, upstream=False, critical=critical)
     if wants_json(args):
         emit_json({"upstream": up, "downstream": down})
         return 0
