@@ -240,6 +240,8 @@ class EventView(_View):
         d = self.data
         if "from" in d and "to" in d:
             text = f"{d['from']} -> {d['to']}"
+            if d.get("comment"):
+                text += f": {d['comment']}"
         elif "message" in d:
             text = str(d["message"])
         elif "comment" in d:

@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from orchestrator_tui.domain.enums import Readiness, TaskStatus
+from orchestrator_tui.domain.models import TaskSpec
 from orchestrator_tui.services import Orchestrator, TaskFilter, open_orchestrator
 
 from .support import add
@@ -303,3 +304,11 @@ def test_tree_of_a_deep_chain(orch: Orchestrator) -> None:
         depth, node = depth + 1, node.children[0]
     assert depth == 2000 and node.key == "C999"
     assert tree.on_critical_path and node.on_critical_path
+
+
+def test_a_rejection_event_reads_with_its_comment(orch: Orchestrator) -> None:
+    orch.tasks.create(TaskSpec(key="R", title="review me", requires_approval=True))
+    orch.tasks.start("R")
+    orch.tasks.complete("R")
+    orch.as_actor("maria").approvals.reject("R", "needs tests")
+    assert orch.queries.timeline("R")[-1].summary() == "awaiting_approval -> failed: needs tests"
