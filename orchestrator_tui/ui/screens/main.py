@@ -13,7 +13,6 @@ from textual.containers import Container, Vertical
 from textual.message import Message
 from textual.screen import Screen
 from textual.widget import Widget
-from textual.widgets import Footer
 
 from ...domain.enums import TaskStatus
 from ...domain.models import DependencyView, TaskDetail, TaskPatch, TaskRow, TaskSpec
@@ -28,6 +27,7 @@ from ..task_query import VIEWS, TableQuery
 from ..widgets.dashboard import Dashboard
 from ..widgets.dep_tree import DependencyTree
 from ..widgets.filter_bar import FilterBar, FilterInput
+from ..widgets.footer import KeyFooter
 from ..widgets.header import AppHeader
 from ..widgets.log_pane import ExecutionLogPane
 from ..widgets.task_table import TaskTable
@@ -272,7 +272,7 @@ class MainScreen(TaskActions, Screen[None]):
                 yield ExecutionLogPane(provider, id="log")
             with Vertical(id="dashboard-pane", classes="pane"):
                 yield Dashboard(id="dashboard")
-        yield Footer()
+        yield KeyFooter()
 
     def on_mount(self) -> None:
         titles = {
