@@ -27,7 +27,7 @@ from .domain.enums import TaskStatus
 from .domain.errors import OrchestratorError
 from .resources import resource_path
 from .ui.commands import ActionCommands
-from .ui.messages import DataChanged, DbFailed, OrchestratorReady
+from .ui.messages import DataChanged, DbFailed, FirstPage, OrchestratorReady
 from .ui.runner_control import RunnerActions, RunnerControl, RunnerState, runner_agent_name
 from .ui.screens.main import MainScreen
 from .ui.transfer import TransferActions
@@ -38,6 +38,8 @@ if TYPE_CHECKING:
 Clock = Callable[[], datetime]
 STYLE_FILES = ("app.tcss", "main.tcss", "status.tcss", "screens.tcss", "modals.tcss")
 DEFAULT_POLL_SECONDS = 0.4
+FIRST_PAGE_ROWS = 100  # more than any terminal shows; the real load replaces them
+OPEN_WAIT_SECONDS = 60.0
 
 
 def utc_now() -> datetime:
@@ -126,6 +128,8 @@ class OrchestratorApp(RunnerActions, TransferActions, App[int]):
         self.poll_interval = poll_interval
         self.keymap = dict(keymap or {})
         self._orch: Orchestrator | None = None
+        self._opened = threading.Event()  # set when the open finished (or failed)
+        self._ui_thread: int | None = None
         self._wake = threading.Event()
         self._stopping = False
         self._last_event_id: int | None = None
@@ -142,7 +146,11 @@ class OrchestratorApp(RunnerActions, TransferActions, App[int]):
     # -- database -----------------------------------------------------------
 
     def orch_provider(self) -> Orchestrator:
-        """The open orchestrator (for workers); raises until the database is open."""
+        """The open orchestrator (for workers). A worker asking before the database is
+        open waits for it (a key pressed on the first frame still takes effect); on
+        the UI thread, or if the open failed, this raises."""
+        if self._orch is None and threading.get_ident() != self._ui_thread:
+            self._opened.wait(OPEN_WAIT_SECONDS)
         if self._orch is None:
             raise RuntimeError("the database is not open yet")
         return self._orch
@@ -155,6 +163,7 @@ class OrchestratorApp(RunnerActions, TransferActions, App[int]):
         return MainScreen()
 
     def on_mount(self) -> None:
+        self._ui_thread = threading.get_ident()
         if self.keymap:
             self.set_keymap(self.keymap)
         for note in self.startup_notes:
@@ -162,14 +171,25 @@ class OrchestratorApp(RunnerActions, TransferActions, App[int]):
         self.run_worker(self._open, thread=True, group="open", name="open")
 
     def _open(self) -> None:
+        # The first rows straight from the SQLite file (standard library only) while
+        # SQLAlchemy and the tables load, which takes longer than the whole first frame.
+        from .store.quick import first_page
+
+        page = first_page(self.db_url, FIRST_PAGE_ROWS)
+        if page is not None and self.screen_stack:
+            self.screen_stack[0].post_message(FirstPage(*page))
+
         from .services import open_orchestrator
 
         try:
-            orch = open_orchestrator(self.db_url, self.actor, self.clock)
-        except OrchestratorError as exc:
-            self.call_from_thread(self.exit, 1, message=Text(str(exc)))
-            return
-        self._orch = orch
+            try:
+                orch = open_orchestrator(self.db_url, self.actor, self.clock)
+            except OrchestratorError as exc:
+                self.call_from_thread(self.exit, 1, message=Text(str(exc)))
+                return
+            self._orch = orch
+        finally:
+            self._opened.set()
         self.post_message(OrchestratorReady())
 
     def on_orchestrator_ready(self, message: OrchestratorReady) -> None:

@@ -250,25 +250,25 @@ class QueryService:
     def critical_path(self) -> tuple[list[str], float]:
         """Longest chain of unfinished work by estimated hours (unknown = 1h).
 
-        Read as plain tuples and solved on flat arrays: at 100k tasks and 200k
-        dependencies this is a fraction of a second and a few MB."""
+        Streamed as plain tuples (never a list of 200k rows) and solved on flat
+        arrays: at 100k tasks and 200k dependencies this is a fraction of a second
+        and a few MB."""
         open_statuses = [s.value for s in S if not s.is_terminal]
         with self.ctx.db.read() as conn:
-            rows = conn.execute(
-                select(T.id, T.key, T.estimated_hours).where(T.status.in_(open_statuses))
-            ).all()
             index: dict[int, int] = {}
             keys: list[str] = []
             weights: list[float] = []
-            for task_id, key, hours in rows:
+            for task_id, key, hours in conn.execute(
+                select(T.id, T.key, T.estimated_hours).where(T.status.in_(open_statuses))
+            ):
                 index[task_id] = len(keys)
                 keys.append(key)
                 weights.append(UNESTIMATED_HOURS if hours is None else hours)
             edges = conn.execute(
                 select(D.task_id, D.depends_on_id).where(D.dep_type == DependencyType.BLOCKS.value)
-            ).all()
-        pairs = [(index[t], index[b]) for t, b in edges if t in index and b in index]
-        path, hours = longest_path_dense(weights, pairs)
+            )
+            pairs = ((index[t], index[b]) for t, b in edges if t in index and b in index)
+            path, hours = longest_path_dense(weights, pairs)
         return [keys[i] for i in path], hours
 
     # -- history ----------------------------------------------------------------

@@ -3,15 +3,28 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING, ClassVar
 
 from textual.message import Message
 
 from ..domain.errors import OrchestratorError
 
+if TYPE_CHECKING:
+    from ..domain.models import TaskRow
+
 
 @dataclass
 class OrchestratorReady(Message):
     """The database is open; screens may start loading."""
+
+
+@dataclass
+class FirstPage(Message):
+    """The first rows of the task list, read before the database layer has loaded."""
+
+    bubble: ClassVar[bool] = False
+    total: int
+    rows: list[TaskRow]
 
 
 @dataclass

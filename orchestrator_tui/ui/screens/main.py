@@ -13,13 +13,12 @@ from textual.containers import Container, Vertical
 from textual.message import Message
 from textual.screen import Screen
 from textual.widget import Widget
-from textual.widgets import Footer
 
 from ...domain.enums import TaskStatus
 from ...domain.models import DependencyView, TaskDetail, TaskPatch, TaskRow, TaskSpec
 from ...domain.text import strip_ansi
 from ..db import run_db
-from ..messages import DataChanged
+from ..messages import DataChanged, FirstPage
 from ..modals.prompt import Confirm, PickTask, TextPrompt
 from ..modals.task_form import TaskForm
 from ..render import STATUS_ICON, STATUS_LONG, safe
@@ -28,6 +27,7 @@ from ..task_query import VIEWS, TableQuery
 from ..widgets.dashboard import Dashboard
 from ..widgets.dep_tree import DependencyTree
 from ..widgets.filter_bar import FilterBar, FilterInput
+from ..widgets.footer import KeyFooter
 from ..widgets.header import AppHeader
 from ..widgets.log_pane import ExecutionLogPane
 from ..widgets.task_table import TaskTable
@@ -272,7 +272,7 @@ class MainScreen(TaskActions, Screen[None]):
                 yield ExecutionLogPane(provider, id="log")
             with Vertical(id="dashboard-pane", classes="pane"):
                 yield Dashboard(id="dashboard")
-        yield Footer()
+        yield KeyFooter()
 
     def on_mount(self) -> None:
         titles = {
@@ -320,6 +320,9 @@ class MainScreen(TaskActions, Screen[None]):
         if self._current is not None:
             self.log_pane.refresh_data()
 
+    def on_first_page(self, message: FirstPage) -> None:
+        self.table.preview(message.total, message.rows)
+
     def on_run_output(self, message: RunOutput) -> None:
         """The runner stored new lines: show them now if they are the selected task's."""
         message.stop()
@@ -327,6 +330,8 @@ class MainScreen(TaskActions, Screen[None]):
             self.log_pane.refresh_data()
 
     def on_task_table_highlighted(self, message: TaskTable.Highlighted) -> None:
+        if not self.app.is_ready:  # type: ignore[attr-defined]
+            return  # first-page rows: the first real load announces the cursor again
         row, previous = message.row, self._current
         self._current = row
         same = row is not None and previous is not None and row.key == previous.key

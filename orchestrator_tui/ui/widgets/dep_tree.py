@@ -3,13 +3,15 @@ what waits for it (downstream), loaded one level at a time as nodes expand."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, ClassVar
+from typing import TYPE_CHECKING, ClassVar, Self
 
 from rich.text import Text
 from textual import on
 from textual.binding import Binding, BindingType
+from textual.geometry import Region, Size
 from textual.message import Message
 from textual.widgets import Tree
 from textual.widgets.tree import TreeNode
@@ -78,6 +80,9 @@ class DependencyTree(Tree[NodeData]):
     class JumpTo(Message):
         key: str
 
+    _rebuilding = False  # see `refresh`
+    _fits = False
+
     def __init__(self, orch_provider: Callable[[], Orchestrator], *, id: str | None = None):
         super().__init__(Text("no task selected"), id=id)
         self._orch_provider = orch_provider
@@ -89,6 +94,43 @@ class DependencyTree(Tree[NodeData]):
         self._generation = 0
         self._expanded: set[Path] = set()
         self._cursor_path: Path | None = None
+
+    # -- repaints -----------------------------------------------------------------
+
+    def refresh(
+        self,
+        *regions: Region,
+        repaint: bool = True,
+        layout: bool = False,
+        recompose: bool = False,
+    ) -> Self:
+        # Tree asks for a layout of the whole screen (which repaints every pane) on
+        # every node added or cleared and on every new virtual size. This tree's size
+        # comes from its pane (height 1fr), never from its lines: while nodes are
+        # rebuilt, or when the lines fit before and after (no scrollbar comes or
+        # goes), a repaint of the tree is enough.
+        if self._rebuilding or self._fits:
+            self._fits = False
+            layout = False
+        return super().refresh(*regions, repaint=repaint, layout=layout, recompose=recompose)
+
+    def watch_virtual_size(self, old: Size, new: Size) -> None:
+        room = self.scrollable_content_region.size
+        self._fits = (
+            not self.show_vertical_scrollbar
+            and not self.show_horizontal_scrollbar
+            and room.width > 0
+            and max(old.width, new.width) <= room.width
+            and max(old.height, new.height) <= room.height
+        )
+
+    @contextmanager
+    def _rebuild(self) -> Iterator[None]:
+        self._rebuilding = True
+        try:
+            yield
+        finally:
+            self._rebuilding = False
 
     # -- public API -------------------------------------------------------------
 
@@ -126,7 +168,10 @@ class DependencyTree(Tree[NodeData]):
         message.stop()
         if message.generation != self._generation or self.shown is None:
             return
-        row = self.shown
+        with self._rebuild():
+            self._build_root(self.shown, message)
+
+    def _build_root(self, row: TaskRow, message: _Root) -> None:
         self.clear()
         self.root.data = NodeData(row.key, None, ())
         self.root.set_label(self._task_label(row.key, row.title, row.status))
@@ -188,7 +233,8 @@ class DependencyTree(Tree[NodeData]):
             node = self.get_node_by_id(message.node_id)  # type: ignore[arg-type]
         except Exception:
             return
-        self._add_children(node, message.links)
+        with self._rebuild():
+            self._add_children(node, message.links)
 
     # -- state kept across refreshes --------------------------------------------
 

@@ -251,6 +251,12 @@ class TaskTable(ScrollView, can_focus=True):
             position = 0
         return TasksReloaded(generation, total, offset, rows, position, key)
 
+    def preview(self, total: int, rows: list[TaskRow]) -> None:
+        """Show the first rows read before the database layer loaded, unless a real
+        load has been asked for (which replaces them anyway)."""
+        if not self.loaded and self._generation == 0:
+            self.post_message(TasksReloaded(0, total, 0, rows, None, None))
+
     def select_key(self, key: str) -> None:
         """Move the cursor to `key` (reloading around it); `NotShown` if filtered out."""
         self._explicit = key

@@ -1,0 +1,54 @@
+"""The task list's first page read with the standard library (before SQLAlchemy
+loads) must match the real query row for row."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from orchestrator_tui.domain.enums import DependencyType, Priority
+from orchestrator_tui.domain.models import TaskSpec
+from orchestrator_tui.services import TaskFilter, open_orchestrator
+from orchestrator_tui.store.quick import first_page, sqlite_file
+
+
+def test_first_page_matches_list_tasks(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'q.db'}"
+    orch = open_orchestrator(url, "alice")
+    try:
+        for i in range(1, 8):
+            orch.tasks.create(
+                TaskSpec(
+                    key=f"K-{i}",
+                    title=f"[bold]title {i}",
+                    priority=list(Priority)[i % 4],
+                    assignee="bob" if i % 2 else None,
+                    estimated_hours=i / 2 if i % 3 else None,
+                    requires_approval=i == 5,
+                )
+            )
+        orch.deps.add("K-3", "K-1")
+        orch.deps.add("K-3", "K-2")
+        orch.deps.add("K-4", "K-1", DependencyType.ENHANCES)
+        orch.tasks.start("K-1")
+        orch.tasks.complete("K-1")
+        orch.tasks.start("K-6")
+        expected = orch.queries.list_tasks(TaskFilter(), "key", False, 5, 0)
+        total = orch.queries.count_tasks(TaskFilter())
+    finally:
+        orch.close()
+
+    for given in (url, str(tmp_path / "q.db")):
+        page = first_page(given, 5)
+        assert page is not None
+        assert page == (total, expected)
+    assert page[1][2].unfinished_blockers == 1  # K-3 still waits for K-2, not for done K-1
+
+
+def test_first_page_gives_up_quietly(tmp_path: Path) -> None:
+    missing = tmp_path / "missing.db"
+    assert first_page(str(missing), 5) is None
+    assert not missing.exists()  # never creates a database
+    (tmp_path / "junk.db").write_bytes(b"not a database at all, just text" * 10)
+    assert first_page(str(tmp_path / "junk.db"), 5) is None
+    assert sqlite_file("postgresql://u:p@host/db") is None
+    assert sqlite_file("sqlite:///:memory:") is None

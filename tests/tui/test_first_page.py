@@ -1,0 +1,37 @@
+"""The first rows appear before the database layer has loaded, and a key pressed on
+them takes effect once it has."""
+
+from __future__ import annotations
+
+import threading
+
+import orchestrator_tui.services as services
+
+from .conftest import add, main_screen, screen_text, settle, status, wait_until
+
+
+async def test_rows_show_before_the_database_opens_and_keys_wait_for_it(orch, make, monkeypatch):
+    add(orch, "A", "first task")
+    add(orch, "B", "second task")
+    release = threading.Event()
+    real_open = services.open_orchestrator
+
+    def slow_open(*args, **kwargs):
+        release.wait(30)
+        return real_open(*args, **kwargs)
+
+    monkeypatch.setattr(services, "open_orchestrator", slow_open)
+    app = make()
+    async with app.run_test(size=(160, 48)) as pilot:
+        table = main_screen(app).table
+        await wait_until(pilot, lambda: table.total == 2, "the first page")
+        assert not app.is_ready
+        assert "first task" in screen_text(app) and "second task" in screen_text(app)
+        await pilot.press("s")  # on A, before the database layer is there
+        await pilot.pause(0.05)
+        assert status(orch, "A") == "pending"
+        release.set()
+        await settle(pilot)
+        assert status(orch, "A") == "in_progress"
+        row = table.cursor_row
+        assert row is not None and row.key == "A" and row.status.value == "in_progress"
