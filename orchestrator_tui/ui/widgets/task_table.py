@@ -222,7 +222,11 @@ class TaskTable(ScrollView, can_focus=True):
         """Fetch the count and the rows around the cursor again; keep the cursor on
         `select_key` (default: the current task) wherever it moved."""
         self._generation += 1
-        self._wanted_key = select_key if select_key is not None else self.cursor_key
+        if select_key is None:
+            # A task asked for by `select_key` whose reload has not landed yet still
+            # wins over where the cursor is now (a change-feed reload can overtake it).
+            select_key = self._explicit if self._explicit is not None else self.cursor_key
+        self._wanted_key = select_key
         self._wanted_reset = self._wanted_reset or reset
         self._reloader.request()
 
