@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+from pathlib import Path
 from typing import Any
 
 from ..domain.enums import (
@@ -227,14 +228,9 @@ def cmd_context(args: argparse.Namespace) -> int:
 
 
 def _read_file(path: str) -> str:
-    from pathlib import Path
+    from ..services.safe_yaml import read_text
 
-    from ..domain.errors import ValidationFailed
-
-    try:
-        return Path(path).read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ValidationFailed(f"{path}: cannot read: {exc}") from None
+    return read_text(Path(path))
 
 
 def printable_block(text: str) -> str:

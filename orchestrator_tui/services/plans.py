@@ -16,7 +16,6 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -32,7 +31,7 @@ from ..store.tables import Agent, Event, Task, TaskDependency
 from .base import D, ServiceContext, T, chunks, record_event
 from .plan_history import has_history, write_agents, write_history
 from .safe_yaml import describe_validation_error, load_yaml, read_text
-from .tasks import spec_to_values
+from .tasks import plain_value, spec_to_values
 
 S = TaskStatus
 BATCH = 5000
@@ -441,8 +440,8 @@ class _Load:
                 .where(T.id == row.id)
                 .values(**changes, version=T.version + 1)
             )
-            before = {k: _plain(getattr(row, k)) for k in changes if k in _SHOWN}
-            after = {k: _plain(v) for k, v in changes.items() if k in _SHOWN}
+            before = {k: plain_value(getattr(row, k)) for k in changes if k in _SHOWN}
+            after = {k: plain_value(v) for k, v in changes.items() if k in _SHOWN}
             record_event(
                 self.conn,
                 self.ctx,
@@ -550,12 +549,6 @@ def _ident(task: PlanTask) -> tuple[str, str] | None:
     if task.source and task.external_id:
         return (task.source, task.external_id)
     return None
-
-
-def _plain(value: Any) -> Any:
-    if isinstance(value, datetime):
-        return value.isoformat()
-    return value
 
 
 def sample_plan_path() -> Path:

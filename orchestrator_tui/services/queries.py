@@ -9,7 +9,6 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-import yaml
 from sqlalchemy import Select, case, func, or_, select
 
 from ..domain.enums import DependencyType, LogStream, Readiness, TaskStatus
@@ -366,9 +365,9 @@ class QueryService:
             return conn.execute(select(C.yaml_text).where(C.task_id == row.id)).scalar() or ""
 
     def context_data(self, key: str) -> dict[str, Any]:
-        text = self.context_for(key)
-        value = yaml.safe_load(text) if text.strip() else {}
-        return value if isinstance(value, dict) else {}
+        from .collaboration import parse_context
+
+        return parse_context(self.context_for(key))
 
     # -- runs and logs ------------------------------------------------------------
 
@@ -522,7 +521,3 @@ def _event_view(r: Any, key: str | None) -> EventView:
         task_key=key,
         data=dict(r.data or {}),
     )
-
-
-def keys_of(rows: Iterable[TaskRow]) -> list[str]:
-    return [r.key for r in rows]

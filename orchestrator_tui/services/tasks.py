@@ -122,7 +122,7 @@ class TaskService:
             raise ValidationFailed("nothing to change")
         with self.ctx.db.write() as conn:
             row = find_task(conn, key)
-            before = {name: _plain(getattr(row, name)) for name in changes}
+            before = {name: plain_value(getattr(row, name)) for name in changes}
             stmt = update(Task.__table__).where(T.id == row.id)
             if expected_version is not None:
                 stmt = stmt.where(T.version == expected_version)
@@ -136,7 +136,7 @@ class TaskService:
                 self.ctx,
                 EventKind.TASK_EDITED,
                 row.id,
-                {"before": before, "after": {k: _plain(v) for k, v in changes.items()}},
+                {"before": before, "after": {k: plain_value(v) for k, v in changes.items()}},
             )
             return task_detail(conn, find_task(conn, key))
 
@@ -296,7 +296,7 @@ def _check_refs(key: str, spec: TaskSpec) -> None:
         seen.add(ref.key)
 
 
-def _plain(value: Any) -> Any:
+def plain_value(value: Any) -> Any:
     """JSON-safe form of a column value for event data."""
     if hasattr(value, "isoformat"):
         return value.isoformat()

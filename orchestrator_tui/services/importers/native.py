@@ -28,6 +28,7 @@ from ...store.tables import (
     TaskContext,
     TaskDependency,
 )
+from ..collaboration import parse_context
 from ..plans import parse_plan
 from ..safe_yaml import load_json, load_yaml, read_text
 from .common import Issues, ParsedImport
@@ -110,7 +111,7 @@ def plan_document(conn: Connection, name: str = "export") -> dict[str, Any]:
             "completion_summary": r.completion_summary,
         }
         if r.id in contexts:
-            task["context"] = yaml.safe_load(contexts[r.id] or "{}") or {}
+            task["context"] = parse_context(contexts[r.id] or "")
         if r.id in notes:
             task["notes"] = {n.author: n.body for n in notes[r.id]}
         if r.id in progress:
