@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, ClassVar
 from textual.message import Message
 
 from ..domain.errors import OrchestratorError
+from ..domain.text import printable
 
 if TYPE_CHECKING:
     from ..domain.models import TaskRow
@@ -44,6 +45,7 @@ class DbFailed(Message):
 
     @property
     def text(self) -> str:
+        # Errors quote keys, file contents and paths: nothing in them reaches the terminal.
         if isinstance(self.error, OrchestratorError):
-            return str(self.error)
-        return f"{type(self.error).__name__}: {self.error}"
+            return printable(str(self.error))
+        return printable(f"{type(self.error).__name__}: {self.error}")

@@ -18,6 +18,8 @@ from typing import TYPE_CHECKING, Any
 
 from textual.message import Message
 
+from ..domain.text import printable
+
 if TYPE_CHECKING:
     from textual.app import App
 
@@ -294,7 +296,9 @@ class RunnerActions:
             return
         self._show_runner()
         if message.error:
-            app.notify(message.error, title="Runner failed", severity="error", markup=False)
+            app.notify(
+                printable(message.error), title="Runner failed", severity="error", markup=False
+            )
         self.poke_feed()  # type: ignore[attr-defined]
         if self._quitting:
             app.exit()
@@ -302,7 +306,7 @@ class RunnerActions:
     def on_runner_reply(self, message: RunnerReply) -> None:
         app: App[Any] = self  # type: ignore[assignment]
         severity = "error" if message.error else "information"
-        app.notify(message.note, severity=severity, markup=False)  # type: ignore[arg-type]
+        app.notify(printable(message.note), severity=severity, markup=False)  # type: ignore[arg-type]
         self._show_runner()
         self.poke_feed()  # type: ignore[attr-defined]
 

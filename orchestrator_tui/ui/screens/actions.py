@@ -14,6 +14,7 @@ from ...domain.enums import TaskStatus
 from ...domain.errors import OrchestratorError
 from ...domain.models import TaskDetail, TaskRow
 from ...domain.state_machine import VERBS, can_transition
+from ...domain.text import printable
 from ..db import run_db
 from ..modals.prompt import Confirm, TextPrompt
 from ..render import STATUS_LONG, safe
@@ -209,7 +210,7 @@ class TaskActions:
                 orch.tasks.transition(key, target)
                 changed += 1
             except OrchestratorError as exc:
-                refused.append(f"{key} ({exc})")
+                refused.append(f"{key} ({printable(str(exc))})")
         note = f"{changed} task{'s' if changed != 1 else ''} changed"
         if refused:
             note += f"; {len(refused)} refused: " + "; ".join(refused[:3])

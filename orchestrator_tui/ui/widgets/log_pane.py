@@ -20,6 +20,7 @@ for a task, run or window that is no longer shown are dropped.
 
 from __future__ import annotations
 
+import functools
 import re
 import time
 from bisect import bisect_left
@@ -44,7 +45,10 @@ from textual.widgets.option_list import Option
 from textual.worker import get_current_worker
 
 from ...domain.enums import LogStream
+from ...domain.text import printable
 from ..ansi import plain_text, to_text
+from ..db import EXPECTED_ERRORS
+from ..messages import DbFailed
 
 if TYPE_CHECKING:
     from ...domain.models import LogLineView, RunView
@@ -88,7 +92,7 @@ def describe_run(run: RunView) -> Text:
     duration = "-" if seconds is None else _duration(seconds)
     exit_code = "-" if run.exit_code is None else str(run.exit_code)
     return Text(
-        f"#{run.id} {run.agent or '-'}  {started}  {duration}  exit {exit_code}  "
+        f"#{run.id} {printable(run.agent or '-')}  {started}  {duration}  exit {exit_code}  "
         f"{run.status.value}  {run.line_count:,} lines",
         no_wrap=True,
         end="",
@@ -428,6 +432,20 @@ class _Found(Message):
     wrapped: bool
 
 
+def _reporting_errors(method: Callable[..., None]) -> Callable[..., None]:
+    """For a thread worker of the pane: a refused or failed database call becomes
+    a notification (DbFailed) instead of an error that would end the app."""
+
+    @functools.wraps(method)
+    def run(self: Widget, *args: object) -> None:
+        try:
+            method(self, *args)
+        except EXPECTED_ERRORS as exc:
+            self.post_message(DbFailed(exc, "Execution log"))
+
+    return run
+
+
 class ExecutionLogPane(Widget):
     """A task's runs (agent, start, duration, exit code, status) and the selected run's log."""
 
@@ -584,6 +602,7 @@ class ExecutionLogPane(Widget):
         self.post_message(_Window(gen, runs, run_id, rows, older, newer, at, follow))
 
     @work(thread=True, group="log-page")
+    @_reporting_errors
     def _page(self, gen: int, run_id: int, direction: Direction, anchor: int) -> None:
         q = self._orch().queries
         if direction == "older":
@@ -595,6 +614,7 @@ class ExecutionLogPane(Widget):
         )
 
     @work(thread=True, exclusive=True, group="log-poll")
+    @_reporting_errors
     def _poll(
         self,
         gen: int,
@@ -624,6 +644,7 @@ class ExecutionLogPane(Widget):
             self.post_message(_Polled(gen, runs, run_id, anchor, rows, replace, newer))
 
     @work(thread=True, exclusive=True, group="log-search")
+    @_reporting_errors
     def _search(self, gen: int, run_id: int, query: str, start: int, backwards: bool) -> None:
         """The nearest line after (before) `start` whose visible text holds `query`."""
         q = self._orch().queries
@@ -669,7 +690,7 @@ class ExecutionLogPane(Widget):
         self._render_runs()
         view = self._view
         if msg.error:
-            view.placeholder = f"cannot load the log: {msg.error}"
+            view.placeholder = f"cannot load the log: {printable(msg.error)}"
         elif msg.run_id is None:
             view.placeholder = f"no runs for {self._key}"
         else:

@@ -1,0 +1,42 @@
+"""Error texts and agent names come from files and processes: no escape reaches
+the terminal through a notification or the run list."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from orchestrator_tui.domain.enums import RunStatus
+from orchestrator_tui.domain.errors import ValidationFailed
+from orchestrator_tui.domain.models import RunView
+from orchestrator_tui.ui.messages import DbFailed
+from orchestrator_tui.ui.widgets.log_pane import describe_run
+
+HOSTILE = "bad \x1b]52;c;aGVsbG8=\x07clip \x1b]0;title\x07\x1b[2J here"
+
+
+def test_a_refusal_quoting_a_file_shows_no_escape() -> None:
+    text = DbFailed(ValidationFailed(f"plan.yaml: tasks[0]: {HOSTILE}")).text
+    assert "\x1b" not in text and "\x07" not in text
+    assert text.startswith("plan.yaml: tasks[0]: bad") and text.endswith("here")
+    assert "\x1b" not in DbFailed(RuntimeError(HOSTILE)).text
+
+
+def test_an_agent_name_in_the_run_list_shows_no_escape() -> None:
+    run = RunView(
+        id=1,
+        execution_id="e",
+        task_key="T-1",
+        agent=HOSTILE,
+        attempt=1,
+        status=RunStatus.FAILED,
+        started_at=datetime(2025, 1, 1, tzinfo=UTC),
+        ended_at=None,
+        exit_code=1,
+        outputs={},
+        outputs_uri=None,
+        error=None,
+        log_excerpt=None,
+        line_count=0,
+    )
+    plain = describe_run(run).plain
+    assert "\x1b" not in plain and "\x07" not in plain and "bad" in plain
