@@ -92,7 +92,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             return fast
         args = build_parser().parse_args(words)
         if trailing:
-            if not hasattr(args, "command") or args.handler.__module__ != f"{__name__}.task_cmds":
+            if getattr(args.handler, "__name__", "") not in ("cmd_add", "cmd_edit"):
                 print(
                     "orchestrator-tui: error: only `task add` and `task edit` take a command "
                     "after --",

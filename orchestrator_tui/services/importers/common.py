@@ -19,6 +19,7 @@ from pydantic import ValidationError
 
 from ...domain.enums import Priority, TaskStatus
 from ...domain.errors import OrchestratorError, ValidationFailed
+from ...domain.models import KEY_PATTERN
 from ...domain.plan import PlanSpec, PlanTask
 from ...domain.status_map import map_status
 
@@ -152,7 +153,13 @@ def with_prefix(parsed: ParsedImport, prefix: str | None) -> ParsedImport:
     mine = {t.key for t in parsed.plan.tasks}
 
     def move(key: str | None) -> str | None:
-        return head + key if key in mine else key
+        if key not in mine:
+            return key
+        moved = head + key
+        if not re.match(KEY_PATTERN, moved):
+            where = parsed.where.get(key, key)
+            raise fail(f"{parsed.origin}: {where}", "key", f"{moved!r} is too long with --prefix")
+        return moved
 
     tasks = []
     for task in parsed.plan.tasks:

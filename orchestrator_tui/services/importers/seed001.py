@@ -11,7 +11,9 @@ have no table of ours; they are kept in `extra["notifications"]`.
 
 from __future__ import annotations
 
+import glob
 import json
+import re
 import sqlite3
 from pathlib import Path
 from typing import Any
@@ -68,7 +70,13 @@ def _criteria(value: Any, where: str) -> tuple[list[str], Any]:
     return texts, items
 
 
+#: A seed-001 id safe to use in a file name (its ids are 8 alphanumerics).
+_SAFE_ID = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
+
+
 def _history(folder: Path, task_id: str, where: str, data: dict[str, Any]) -> None:
+    if not _SAFE_ID.match(task_id):
+        return  # an id like ../x must not name files outside contexts/ and notes/
     context = folder / "contexts" / f"{task_id}.yaml"
     if context.is_file():
         doc = load_yaml(read_text(context), str(context))
@@ -95,7 +103,7 @@ def _history(folder: Path, task_id: str, where: str, data: dict[str, Any]) -> No
             )
         data["progress_history"] = entries
     notes = {}
-    for note in sorted((folder / "notes").glob(f"{task_id}_*.md")):
+    for note in sorted((folder / "notes").glob(f"{glob.escape(task_id)}_*.md")):
         notes[note.stem[len(task_id) + 1 :]] = read_text(note)
     if notes:
         data["notes"] = notes
