@@ -250,10 +250,12 @@ def cmd_join(args: argparse.Namespace) -> int:
 
 
 def cmd_report(args: argparse.Namespace) -> int:
-    from ..services.reports import read_report
+    from ..services.reports import read_report, read_report_file
 
-    text = sys.stdin.read() if args.file == "-" else _read_file(args.file)
-    report = read_report(text, "<stdin>" if args.file == "-" else args.file)
+    if args.file == "-":
+        report = read_report(sys.stdin.read(), "<stdin>")
+    else:
+        report = read_report_file(Path(args.file))
     task = open_from_args(args).reports.apply(args.key, report)
     return _show_result(args, task, f"report from {printable(report.agent_name)} recorded")
 

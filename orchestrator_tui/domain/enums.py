@@ -81,6 +81,10 @@ class AgentType(StrEnum):
     HUMAN = "human"
 
 
+#: An agent whose last heartbeat is older than this is shown as stale.
+AGENT_STALE_AFTER_SECONDS = 60.0
+
+
 class AgentStatus(StrEnum):
     ACTIVE = "active"
     IDLE = "idle"

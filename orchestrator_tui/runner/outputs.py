@@ -22,7 +22,7 @@ MAX_URI_CHARS = 2_000
 EXCERPT_LINES = 20
 
 _OUTPUT = re.compile(r"^::output\s+([A-Za-z0-9_.-]{1,64})=(.*)$")
-_URI = re.compile(r"^::output-uri\s+(\S{1,2000})\s*$")
+_URI = re.compile(rf"^::output-uri\s+(\S{{1,{MAX_URI_CHARS}}})\s*$")
 
 
 class OutputCollector:

@@ -14,9 +14,6 @@ from .base import ServiceContext, record_event
 
 A = Agent.__table__.c
 
-#: An agent whose last heartbeat is older than this is shown as stale.
-STALE_AFTER_SECONDS = 60.0
-
 
 def agent_view(r: Row, now: datetime) -> AgentView:  # type: ignore[type-arg]
     age = (now - r.last_heartbeat).total_seconds() if r.last_heartbeat else None

@@ -49,10 +49,6 @@ def find_task(conn: Connection, key: str) -> Row[Any]:
     raise NotFound(f"no task {key!r}{hint}")
 
 
-def task_key(conn: Connection, task_id: int) -> str:
-    return conn.execute(select(T.key).where(T.id == task_id)).scalar_one()
-
-
 def record_event(
     conn: Connection,
     ctx: ServiceContext,

@@ -105,8 +105,6 @@ def _claim_cas(current: TaskStatus, by_list: bool) -> Any:
 _CLAIM = {s: _claim_cas(s, True).returning(T.id, T.attempts) for s in (S.PENDING, S.FAILED)}
 _CLAIM_ONE = {s: _claim_cas(s, False) for s in (S.PENDING, S.FAILED)}
 _ATTEMPTS = select(T.attempts).where(T.id == bindparam("tid"))
-_RUN_IDS = select(R.execution_id, R.id).where(R.execution_id.in_(bindparam("eids", expanding=True)))
-_RUN_INSERT = Run.__table__.insert()
 _EVENT_INSERT = Event.__table__.insert()
 _RELEASE_GUARD = (T.lease_owner == bindparam("owner"), T.status == S.IN_PROGRESS.value)
 _RELEASE_VALUES = {"lease_owner": None, "lease_expires_at": None}

@@ -23,7 +23,7 @@ from ..domain.errors import (
     ValidationFailed,
 )
 from ..domain.models import TaskDetail, TaskPatch, TaskSpec
-from ..domain.state_machine import check_transition
+from ..domain.state_machine import STARTS_WORK, check_transition
 from ..store.tables import Task, TaskDependency
 from .base import (
     ServiceContext,
@@ -189,7 +189,7 @@ class TaskService:
         check_transition(row.key, current, target)
         kind = EventKind.STATUS_CHANGED
         data: dict[str, Any] = {"from": current.value, "to": target.value}
-        if target is S.IN_PROGRESS:
+        if target in STARTS_WORK:
             unfinished = unfinished_blocker_keys(conn, row.id)
             if unfinished and not force:
                 raise DependenciesUnfinished(row.key, unfinished)

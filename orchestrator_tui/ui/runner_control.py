@@ -111,10 +111,6 @@ class RunnerControl:
     _runner: BackgroundRunner | None = field(default=None, init=False, repr=False)
 
     @property
-    def runner(self) -> BackgroundRunner | None:
-        return self._runner
-
-    @property
     def alive(self) -> bool:
         """A runner exists and its thread has not finished."""
         return self._runner is not None and not self._runner.finished.done()

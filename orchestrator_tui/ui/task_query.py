@@ -80,10 +80,6 @@ class TableQuery:
         names = list(VIEWS)
         return replace(self, view=names[(names.index(self.view) + 1) % len(names)])
 
-    @property
-    def is_filtered(self) -> bool:
-        return bool(self.text) or self.view != "all"
-
     def to_filter(self) -> TaskFilter:
         from ..services.queries import TaskFilter
 

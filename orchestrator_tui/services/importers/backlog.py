@@ -110,7 +110,6 @@ class _Config:
             self.extra[word] = ours.value
             issues.notice(f"{path}: statuses: {word!r} maps to {ours.value} by its column")
         self.default_status = str(data.get("default_status") or statuses[0])
-        self.prefix = str(data.get("task_prefix") or "task").lower()
 
 
 class _Reader:

@@ -16,7 +16,7 @@ from textual.containers import VerticalScroll
 from textual.message import Message
 from textual.widgets import Sparkline, Static
 
-from ...domain.enums import TaskStatus
+from ...domain.enums import AGENT_STALE_AFTER_SECONDS, TaskStatus
 from ...domain.models import DashboardStats
 from ..db import Refresher
 from ..render import STATUS_CLASSES, STATUS_ICON, STATUS_LONG, age, bar, safe, status_class
@@ -24,7 +24,6 @@ from ..render import STATUS_CLASSES, STATUS_ICON, STATUS_LONG, age, bar, safe, s
 if TYPE_CHECKING:
     from ...services import Orchestrator
 
-STALE_SECONDS = 60.0
 #: On a plan whose critical path takes long to compute, reuse it this long.
 CRITICAL_PATH_REUSE = 10.0
 
@@ -143,7 +142,7 @@ class Dashboard(VerticalScroll, can_focus=True):
         agents.append(f"agents ({len(stats.agents)})", heading)
         for agent in stats.agents:
             seconds = agent.heartbeat_age_seconds
-            stale = seconds is None or seconds > STALE_SECONDS
+            stale = seconds is None or seconds > AGENT_STALE_AFTER_SECONDS
             agents.append("\n  ")
             agents.append(safe(agent.name, 40))
             agents.append(f" {agent.agent_type.value} ", muted)
