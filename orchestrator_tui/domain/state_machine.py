@@ -41,6 +41,17 @@ def can_transition(current: TaskStatus, target: TaskStatus) -> bool:
     return target in TRANSITIONS[current]
 
 
+def decided_by_approval(current: TaskStatus, target: TaskStatus) -> bool:
+    """A task awaiting approval becomes done or failed only by a decision
+    (approve / reject), never by a plain status change."""
+    return current is S.AWAITING_APPROVAL and target in (S.DONE, S.FAILED)
+
+
+def can_change_status(current: TaskStatus, target: TaskStatus) -> bool:
+    """Whether a plain status change (not an approval) may move `current` to `target`."""
+    return can_transition(current, target) and not decided_by_approval(current, target)
+
+
 def check_transition(key: str, current: TaskStatus, target: TaskStatus) -> None:
     """Raise `InvalidTransition` naming the task and both statuses if refused."""
     if not can_transition(current, target):

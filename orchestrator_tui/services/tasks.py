@@ -23,7 +23,7 @@ from ..domain.errors import (
     ValidationFailed,
 )
 from ..domain.models import TaskDetail, TaskPatch, TaskSpec
-from ..domain.state_machine import STARTS_WORK, check_transition
+from ..domain.state_machine import STARTS_WORK, check_transition, decided_by_approval
 from ..store.tables import Task, TaskDependency
 from .base import (
     ServiceContext,
@@ -182,7 +182,7 @@ class TaskService:
         actor: str | None = None,
     ) -> TaskStatus:
         current = S(row.status)
-        if current is S.AWAITING_APPROVAL and target in (S.DONE, S.FAILED):
+        if decided_by_approval(current, target):
             raise InvalidTransition(f"{row.key} is awaiting approval: approve or reject it instead")
         if target is S.DONE and row.requires_approval and current is S.IN_PROGRESS:
             target = S.AWAITING_APPROVAL

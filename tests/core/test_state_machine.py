@@ -315,3 +315,17 @@ def test_lost_compare_and_set_raises_conflict(tmp_path: Path) -> None:
     with orch.db.write() as conn, pytest.raises(Conflict, match="expected blocked, now pending"):
         orch.tasks.compare_and_set(conn, task_row(orch, "A").id, "A", S.BLOCKED, S.PENDING)
     orch.close()
+
+
+def test_a_plain_status_change_never_decides_an_approval() -> None:
+    from orchestrator_tui.domain.state_machine import can_change_status, can_transition
+
+    for current in TaskStatus:
+        for target in TaskStatus:
+            decided = current is TaskStatus.AWAITING_APPROVAL and target in (
+                TaskStatus.DONE,
+                TaskStatus.FAILED,
+            )
+            assert can_change_status(current, target) == (
+                can_transition(current, target) and not decided
+            )

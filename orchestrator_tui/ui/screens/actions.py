@@ -13,7 +13,7 @@ from textual.message import Message
 from ...domain.enums import TaskStatus
 from ...domain.errors import OrchestratorError
 from ...domain.models import TaskDetail, TaskRow
-from ...domain.state_machine import VERBS, can_transition
+from ...domain.state_machine import VERBS, can_change_status
 from ...domain.text import printable
 from ..db import run_db
 from ..modals.prompt import Confirm, TextPrompt
@@ -50,9 +50,7 @@ EXTRA_CHECKED = (
 
 def can_move(status: TaskStatus, target: TaskStatus) -> bool:
     """Whether the status key for `target` applies to a task in `status`."""
-    if status is S.AWAITING_APPROVAL and target in (S.DONE, S.FAILED):
-        return False  # approve or reject instead
-    return can_transition(status, target)
+    return can_change_status(status, target)
 
 
 @dataclass
