@@ -317,3 +317,14 @@ async def test_theme_switch(chain, make):
         app.theme = "nord"
         await settle(pilot)
         assert app.theme == "nord"
+
+
+async def test_typing_a_log_search_leaves_the_task_filter_alone(chain, make):
+    app = make()
+    async with app.run_test(size=(160, 48)) as pilot:
+        await settle(pilot)
+        await pilot.press("3", "slash", "b", "r", "a", "v", "o")
+        await settle(pilot)
+        table = main_screen(app).table
+        assert table.query_state.text == ""
+        assert visible_keys(app) == ["A", "B", "C", "D", "F", "W"]

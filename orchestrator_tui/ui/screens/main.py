@@ -452,7 +452,9 @@ class MainScreen(TaskActions, Screen[None]):
         self.query_one(FilterBar).open()
         self._show_filter_info()
 
-    @on(FilterInput.Changed)
+    # FilterInput.Changed is Input.Changed: without the selector, typing in any
+    # other input (the log search, a modal) would filter the task list too.
+    @on(FilterInput.Changed, "FilterInput")
     def _filter_typed(self, event: FilterInput.Changed) -> None:
         self.table.set_query(self.table.query_state.with_text(event.value))
 
