@@ -120,6 +120,7 @@ class RunStatus(StrEnum):
 class ApprovalDecision(StrEnum):
     APPROVED = "approved"
     REJECTED = "rejected"
+    CHANGES_REQUESTED = "changes_requested"
 
 
 class LogStream(StrEnum):
@@ -143,6 +144,7 @@ class EventKind(StrEnum):
     APPROVAL_REQUESTED = "approval_requested"
     APPROVED = "approved"
     REJECTED = "rejected"
+    CHANGES_REQUESTED = "changes_requested"
     PROGRESS = "progress"
     NOTE = "note"
     CONTEXT = "context"

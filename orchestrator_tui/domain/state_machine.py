@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from .enums import Readiness, TaskStatus
+from .enums import TaskStatus
 from .errors import InvalidTransition
 
 S = TaskStatus
@@ -60,14 +60,3 @@ def check_transition(key: str, current: TaskStatus, target: TaskStatus) -> None:
             f"{key} is {current.value}: cannot {VERBS[target]} it "
             f"(from {current.value} it can go to {allowed})"
         )
-
-
-def readiness(status: TaskStatus, unfinished_blockers: int) -> Readiness:
-    """Derive readiness from a status and its count of unfinished blocking deps."""
-    if status is S.PENDING:
-        return Readiness.READY if unfinished_blockers == 0 else Readiness.WAITING
-    if status in (S.IN_PROGRESS, S.AWAITING_APPROVAL):
-        return Readiness.ACTIVE
-    if status.is_terminal:
-        return Readiness.CLOSED
-    return Readiness.STOPPED

@@ -16,7 +16,7 @@ from pathlib import Path
 
 from ..domain.enums import Priority, TaskStatus
 from ..domain.models import TaskRow
-from ..domain.state_machine import readiness
+from ..domain.rules import readiness
 
 #: `services.views.row_select()` ordered by id (the list's default sort: key, ascending).
 FIRST_PAGE_SQL = """

@@ -24,7 +24,7 @@ from textual.strip import Strip
 
 from ...domain.enums import TaskStatus
 from ...domain.models import TaskDetail, TaskRow
-from ...domain.state_machine import readiness
+from ...domain.rules import readiness
 from ..db import Refresher, run_db
 from ..render import READINESS_WORD, STATUS_CLASSES, progress_bar, safe, status_class, status_label
 from ..task_query import SORTABLE, TableQuery
