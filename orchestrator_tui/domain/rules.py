@@ -40,6 +40,9 @@ RUN_ON_DEMAND: frozenset[TaskStatus] = frozenset({S.PENDING, S.FAILED})
 #: A task in this status may have a live run to cancel.
 RUNNING: TaskStatus = S.IN_PROGRESS
 
+#: Approve, reject and request changes apply to tasks in these statuses.
+DECIDABLE: frozenset[TaskStatus] = frozenset({S.AWAITING_APPROVAL})
+
 #: How an absent command is stored: SQL NULL, or JSON null written as text.
 NO_COMMAND_JSON = "null"
 

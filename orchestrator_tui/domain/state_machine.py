@@ -24,15 +24,20 @@ TRANSITIONS: dict[TaskStatus, frozenset[TaskStatus]] = {
 #: Moving into these statuses starts work, so blocking dependencies must be done.
 STARTS_WORK = frozenset({S.IN_PROGRESS})
 
-#: Verb a person uses for each target status (CLI command / TUI action names).
+#: The verbs a person uses (CLI commands, TUI actions) and the status each moves to.
+VERB_TARGETS: dict[str, TaskStatus] = {
+    "start": S.IN_PROGRESS,
+    "done": S.DONE,
+    "fail": S.FAILED,
+    "block": S.BLOCKED,
+    "reset": S.PENDING,
+    "defer": S.DEFERRED,
+    "cancel": S.CANCELLED,
+}
+
+#: Verb for each target status, in messages ("cannot start it").
 VERBS: dict[TaskStatus, str] = {
-    S.IN_PROGRESS: "start",
-    S.DONE: "done",
-    S.FAILED: "fail",
-    S.BLOCKED: "block",
-    S.PENDING: "reset",
-    S.DEFERRED: "defer",
-    S.CANCELLED: "cancel",
+    **{target: verb for verb, target in VERB_TARGETS.items()},
     S.AWAITING_APPROVAL: "submit for approval",
 }
 

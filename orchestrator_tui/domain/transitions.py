@@ -14,13 +14,14 @@ the same rows and the same events for the same move.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
 from .enums import ApprovalDecision, EventKind, TaskStatus
 from .errors import Conflict, DependenciesUnfinished, InvalidTransition, ValidationFailed
+from .rules import DECIDABLE
 from .state_machine import STARTS_WORK, can_transition, check_transition, decided_by_approval
 
 S = TaskStatus
@@ -192,7 +193,7 @@ def plan_move(current: Current, intent: Intent, now: datetime) -> Move:
 def _decision_target(current: Current, intent: Intent) -> TaskStatus:
     if intent.decision is None:
         raise ValueError("a decision move needs a decision")
-    if current.status is not S.AWAITING_APPROVAL:
+    if current.status not in DECIDABLE:
         raise InvalidTransition(f"{current.key} is {current.status.value}, not awaiting approval")
     target = DECISION_TARGET[intent.decision]
     if not can_transition(current.status, target):  # pragma: no cover - table guarded by tests
@@ -248,20 +249,3 @@ def _values(current: Current, intent: Intent, target: TaskStatus, now: datetime)
         values["lease_owner"] = None
         values["lease_expires_at"] = None
     return values
-
-
-@dataclass(frozen=True)
-class Allowed:
-    """What a person may do to a task in a given state (what widgets show enabled)."""
-
-    targets: frozenset[TaskStatus] = field(default_factory=frozenset)
-    can_decide: bool = False
-    can_run: bool = False
-    can_cancel_run: bool = False
-
-
-def allowed_targets(status: TaskStatus) -> frozenset[TaskStatus]:
-    """The statuses a person's status keys may move a task in `status` to."""
-    from .state_machine import TRANSITIONS
-
-    return frozenset(t for t in TRANSITIONS[status] if not decided_by_approval(status, t))

@@ -25,7 +25,7 @@ from ..domain.models import (
 from ..domain.rules import blocker_open, readiness
 from ..store.tables import Task, TaskDependency
 from .base import D, T
-from .rules import open_blockers_count
+from .rules import has_command, open_blockers_count
 
 #: The columns a task list row needs, plus its unfinished blocker count.
 ROW_COLUMNS = (
@@ -44,7 +44,11 @@ ROW_COLUMNS = (
 
 
 def row_select() -> Any:
-    return select(*ROW_COLUMNS, open_blockers_count(T.id).label("unfinished"))
+    return select(
+        *ROW_COLUMNS,
+        open_blockers_count(T.id).label("unfinished"),
+        has_command().label("has_command"),
+    )
 
 
 def task_row(r: Row[Any]) -> TaskRow:
@@ -63,6 +67,7 @@ def task_row(r: Row[Any]) -> TaskRow:
         unfinished_blockers=r.unfinished,
         readiness=readiness(status, r.unfinished),
         updated_at=r.updated_at,
+        has_command=bool(r.has_command),
     )
 
 
