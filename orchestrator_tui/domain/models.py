@@ -142,6 +142,8 @@ class TaskRow(_View):
     readiness: Readiness
     updated_at: datetime
     has_command: bool = False
+    #: A runner holds the task (its command is running).
+    leased: bool = False
 
     @property
     def can_run(self) -> bool:
@@ -155,7 +157,7 @@ class TaskRow(_View):
 
     @property
     def can_cancel_run(self) -> bool:
-        return self.status is rules.RUNNING
+        return rules.can_cancel_run(self.status, self.leased)
 
     @property
     def can_decide(self) -> bool:

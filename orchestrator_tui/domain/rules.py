@@ -37,7 +37,7 @@ READINESS_OF: dict[TaskStatus, Readiness | None] = {
 #: Statuses a runner claims by itself, and those a person may run on demand.
 CLAIMED_BY_RUNNERS: frozenset[TaskStatus] = frozenset({S.PENDING})
 RUN_ON_DEMAND: frozenset[TaskStatus] = frozenset({S.PENDING, S.FAILED})
-#: A task in this status may have a live run to cancel.
+#: A task in this status, held by a runner's lease, has a live run to cancel.
 RUNNING: TaskStatus = S.IN_PROGRESS
 
 #: Approve, reject and request changes apply to tasks in these statuses.
@@ -76,6 +76,11 @@ def readiness_statuses(r: Readiness) -> tuple[frozenset[TaskStatus], bool | None
 def can_run_now(status: TaskStatus, has_command: bool, open_blockers: int) -> bool:
     """Whether a person may run the task's command now (the run key, `task run`)."""
     return has_command and status in RUN_ON_DEMAND and open_blockers == 0
+
+
+def can_cancel_run(status: TaskStatus, leased: bool) -> bool:
+    """Whether a live run of the task can be cancelled (a runner holds it)."""
+    return status is RUNNING and leased
 
 
 def run_refusal(key: str, status: TaskStatus, has_command: bool, open_blockers: int) -> str | None:

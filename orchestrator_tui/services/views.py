@@ -48,6 +48,7 @@ def row_select() -> Any:
         *ROW_COLUMNS,
         open_blockers_count(T.id).label("unfinished"),
         has_command().label("has_command"),
+        T.lease_owner.is_not(None).label("leased"),
     )
 
 
@@ -68,6 +69,7 @@ def task_row(r: Row[Any]) -> TaskRow:
         readiness=readiness(status, r.unfinished),
         updated_at=r.updated_at,
         has_command=bool(r.has_command),
+        leased=bool(r.leased),
     )
 
 

@@ -27,7 +27,8 @@ SELECT t.id, t.key, t.title, t.status, t.priority, t.assignee, t.progress, t.pha
           JOIN tasks AS b ON b.id = d.depends_on_id
          WHERE d.task_id = t.id AND d.dep_type IN {sql_in(GATING)}
            AND b.status NOT IN {sql_in(FINISHED)}),
-       (t.command IS NOT NULL AND t.command != '{NO_COMMAND_JSON}')
+       (t.command IS NOT NULL AND t.command != '{NO_COMMAND_JSON}'),
+       t.lease_owner IS NOT NULL
 FROM tasks AS t ORDER BY t.id LIMIT ?
 """
 
@@ -84,6 +85,7 @@ def first_page(db_url: str, limit: int) -> tuple[int, list[TaskRow]] | None:
                     readiness=readiness(status, r[11]),
                     updated_at=_time(r[10]),
                     has_command=bool(r[12]),
+                    leased=bool(r[13]),
                 )
             )
         return total, rows
