@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
+from functools import lru_cache
 from typing import Any
 
 from sqlalchemy import Connection, Row, bindparam, select, update
@@ -28,7 +29,7 @@ S = TaskStatus
 _EVENT_INSERT = Event.__table__.insert()
 _WAITING = Task.__table__.alias("unblocked")
 _UNBLOCKED = (
-    select(D.depends_on_id, _WAITING.c.id)
+    select(D.depends_on_id, _WAITING.c.id, _WAITING.c.key)
     .select_from(TaskDependency.__table__.join(_WAITING, _WAITING.c.id == D.task_id))
     .where(
         D.depends_on_id.in_(bindparam("ids", expanding=True)),
@@ -168,24 +169,35 @@ def _groups(moves: Iterable[Move]) -> list[list[Move]]:
 
 def _write_group(conn: Connection, group: list[Move]) -> set[int]:
     first = group[0]
-    values = {**first.values, "status": first.target.value, "version": T.version + 1}
-    guards = [T.status == first.expected.value]
-    if first.needs_blockers_done:
-        guards.append(all_blockers_done(T.id))
+    columns = tuple(sorted(first.values))
+    params = {f"v_{name}": value for name, value in first.values.items()}
+    params.update(expected=first.expected.value, target=first.target.value)
     ids = [m.task_id for m in group]
     if conn.dialect.update_returning:
-        stmt = (
-            update(Task.__table__)
-            .where(T.id.in_(bindparam("ids", expanding=True)), *guards)
-            .values(**values)
-            .returning(T.id)
-        )
+        stmt = _statement(columns, first.needs_blockers_done, True)
         won: set[int] = set()
         for start in range(0, len(ids), 900):
-            won.update(conn.execute(stmt, {"ids": ids[start : start + 900]}).scalars())
+            won.update(conn.execute(stmt, {**params, "ids": ids[start : start + 900]}).scalars())
         return won
-    one = update(Task.__table__).where(T.id == bindparam("tid"), *guards).values(**values)
-    return {tid for tid in ids if conn.execute(one, {"tid": tid}).rowcount == 1}
+    one = _statement(columns, first.needs_blockers_done, False)
+    return {tid for tid in ids if conn.execute(one, {**params, "tid": tid}).rowcount == 1}
+
+
+@lru_cache(maxsize=256)
+def _statement(columns: tuple[str, ...], needs_blockers_done: bool, many: bool) -> Any:
+    """The compare-and-set for one shape of move, built once: constructing a
+    statement costs more than SQLite takes to run it."""
+    which = T.id.in_(bindparam("ids", expanding=True)) if many else T.id == bindparam("tid")
+    guards = [which, T.status == bindparam("expected")]
+    if needs_blockers_done:
+        guards.append(all_blockers_done(T.id))
+    values = {name: bindparam(f"v_{name}", type_=T[name].type) for name in columns}
+    stmt = (
+        update(Task.__table__)
+        .where(*guards)
+        .values(**values, status=bindparam("target"), version=T.version + 1)
+    )
+    return stmt.returning(T.id) if many else stmt
 
 
 def _unblocked(conn: Connection, events: EventBatch, done: dict[int, str]) -> list[str]:
@@ -193,10 +205,11 @@ def _unblocked(conn: Connection, events: EventBatch, done: dict[int, str]) -> li
     freed: list[str] = []
     ids = list(done)
     for start in range(0, len(ids), 900):
-        for by_id, task_id in conn.execute(_UNBLOCKED, {"ids": ids[start : start + 900]}):
+        rows = conn.execute(_UNBLOCKED, {"ids": ids[start : start + 900]})
+        for by_id, task_id, task_key in rows:
             if task_id not in seen:
                 seen.add(task_id)
                 key = done[by_id]
                 events.add(EventKind.UNBLOCKED, task_id, {"by": key, "message": f"{key} done"})
-                freed.append(str(task_id))
+                freed.append(task_key)
     return freed
