@@ -4,7 +4,6 @@ approvals granted (and one refused) from the CLI in between."""
 from __future__ import annotations
 
 import random
-import sys
 from pathlib import Path
 
 import pytest
@@ -13,6 +12,7 @@ import yaml
 from orchestrator_tui.domain.enums import TaskStatus
 from orchestrator_tui.services import Orchestrator
 
+from ..cli.support import run_in_process, run_subprocess
 from .helpers import cli, cli_here
 
 S = TaskStatus
@@ -73,8 +73,8 @@ def test_fifty_task_dag_runs_to_the_expected_statuses(
     decided: list[str] = []
     for _ in range(10):
         done = cli(db_url, *run)
-        assert done.returncode == 0, done.stderr
-        assert "idle:" in done.stdout
+        assert done.code == 0, done.err
+        assert "idle:" in done.out
         waiting = [w.key for w in orch.queries.waiting_approvals()]
         if not waiting:
             break
@@ -103,48 +103,14 @@ def test_fifty_task_dag_runs_to_the_expected_statuses(
 
 
 def test_simulate_accepts_the_demo_plan_flags_and_prints_staged_colour() -> None:
-    import subprocess
-
-    done = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "orchestrator_tui",
-            "simulate",
-            "--seconds",
-            "0.2",
-            "--fail-chance",
-            "0",
-            "--seed",
-            "3",
-            "--lines",
-            "12",
-        ],
-        capture_output=True,
-        text=True,
-        timeout=60,
+    """The `simulate` family's real subprocess (its failing run is called in-process)."""
+    args = ["simulate", "--seconds", "0.2", "--fail-chance", "0", "--seed", "3", "--lines", "12"]
+    done = run_subprocess(args)
+    assert done.code == 0, done.err
+    assert "\x1b[" in done.out  # coloured
+    assert "▶ planning" in done.out and "▶ running tests" in done.out
+    assert "::output-uri https://example.invalid/standalone/pull/" in done.out
+    failing = run_in_process(
+        ["simulate", "--seconds", "0", "--fail-chance", "1", "--seed", "3", "--exit-code", "5"]
     )
-    assert done.returncode == 0, done.stderr
-    assert "\x1b[" in done.stdout  # coloured
-    assert "▶ planning" in done.stdout and "▶ running tests" in done.stdout
-    assert "::output-uri https://example.invalid/standalone/pull/" in done.stdout
-    failing = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "orchestrator_tui",
-            "simulate",
-            "--seconds",
-            "0",
-            "--fail-chance",
-            "1",
-            "--seed",
-            "3",
-            "--exit-code",
-            "5",
-        ],
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
-    assert failing.returncode == 5 and "error:" in failing.stderr
+    assert failing.code == 5 and "error:" in failing.err
