@@ -257,7 +257,7 @@ async def test_help_lists_every_binding(chain, make):
         assert isinstance(app.screen, HelpScreen)
         from orchestrator_tui.ui.screens.help import key_sections
 
-        ids = [b.id for _, bindings in key_sections() for b in bindings if b.id]
+        ids = [b.id for _, bindings in key_sections(app.BINDINGS) for b in bindings if b.id]
         assert len(ids) == len(set(ids)), "binding ids are unique"
         console = Console(width=200, record=True)
         console.print(app.screen._table())
