@@ -13,7 +13,7 @@ from sqlalchemy import Connection, Row, func, select
 
 from ..domain.enums import DependencyType, EventKind, TaskStatus
 from ..domain.errors import NotFound
-from ..store.engine import Database
+from ..store.engine import Database, inserted_id
 from ..store.tables import Event, Task, TaskDependency, utcnow
 
 Clock = Callable[[], datetime]
@@ -69,7 +69,7 @@ def record_event(
             data=data or {},
         )
     )
-    return int(result.inserted_primary_key[0])
+    return inserted_id(result)
 
 
 def unfinished_blockers_expr(task_id_col: Any) -> Any:

@@ -150,7 +150,7 @@ def candidates(
 
 def finishing(
     conn: Connection, task_ids: list[int], run_ids: list[int]
-) -> tuple[dict[int, Row[Any]], dict[int, Row[Any]]]:
+) -> tuple[dict[int, Row], dict[int, Row]]:
     """The tasks and runs being finished, by id."""
     tasks = {r.id: r for r in conn.execute(_FINISHING, {"ids": task_ids})}
     runs = {r.id: r for r in conn.execute(_RUN_STARTS, {"ids": run_ids})}

@@ -24,6 +24,7 @@ from ..domain.errors import (
 )
 from ..domain.models import TaskDetail, TaskPatch, TaskSpec
 from ..domain.state_machine import STARTS_WORK, check_transition, decided_by_approval
+from ..store.engine import inserted_id
 from ..store.tables import Task, TaskDependency
 from .base import (
     ServiceContext,
@@ -95,7 +96,7 @@ class TaskService:
             if spec.parent:
                 values["parent_id"] = find_task(conn, spec.parent).id
             _check_refs(key, spec)
-            task_id = conn.execute(Task.__table__.insert().values(**values)).inserted_primary_key[0]
+            task_id = inserted_id(conn.execute(Task.__table__.insert().values(**values)))
             for ref in spec.depends_on:
                 blocker = find_task(conn, ref.key)
                 conn.execute(
@@ -261,7 +262,7 @@ class TaskService:
             )
             return task_detail(conn, find_task(conn, key))
 
-    def _last_undoable(self, conn: Connection) -> Row[Any] | None:
+    def _last_undoable(self, conn: Connection) -> Row | None:
         from ..store.tables import Event
 
         E = Event.__table__.c

@@ -120,16 +120,17 @@ def parse(path: Path, issues: Issues, progress: Any = None) -> ParsedImport:
                 data["extra"]["unresolved_parent"] = parent
             else:
                 data["parent"] = tasks_by_id[parent]
-        refs, loose = [], []
+        refs: list[str] = []
+        loose: list[str] = []
         for ref in deps:
             text = str(ref).strip()
-            key = subs.get((parent, text)) if parent else None
-            key = key or tasks_by_id.get(text)
-            if key is None:
+            found = subs.get((parent, text)) if parent else None
+            found = found or tasks_by_id.get(text)
+            if found is None:
                 loose.append(text)
                 issues.warn(f"{where}: dependencies: no task or subtask {text!r}; kept in extra")
-            elif key != data["key"] and key not in refs:
-                refs.append(key)
+            elif found != data["key"] and found not in refs:
+                refs.append(found)
         if loose:
             data["extra"]["unresolved_dependencies"] = loose
         data["depends_on"] = refs
