@@ -124,13 +124,13 @@ def parse(path: Path, issues: Issues, progress: Any = None) -> ParsedImport:
         loose: list[str] = []
         for ref in deps:
             text = str(ref).strip()
-            found = subs.get((parent, text)) if parent else None
-            found = found or tasks_by_id.get(text)
-            if found is None:
+            dep_key = subs.get((parent, text)) if parent else None
+            dep_key = dep_key or tasks_by_id.get(text)
+            if dep_key is None:
                 loose.append(text)
                 issues.warn(f"{where}: dependencies: no task or subtask {text!r}; kept in extra")
-            elif found != data["key"] and found not in refs:
-                refs.append(found)
+            elif dep_key != data["key"] and dep_key not in refs:
+                refs.append(dep_key)
         if loose:
             data["extra"]["unresolved_dependencies"] = loose
         data["depends_on"] = refs
