@@ -28,7 +28,7 @@ from .domain.errors import OrchestratorError
 from .resources import resource_path
 from .ui.commands import ActionCommands
 from .ui.messages import DataChanged, DbFailed, FirstPage, OrchestratorReady
-from .ui.runner_control import RunnerActions, RunnerControl, RunnerState, runner_agent_name
+from .ui.runner_control import RunnerActions, RunnerControl, runner_agent_name
 from .ui.screens.main import MainScreen
 from .ui.transfer import TransferActions
 
@@ -106,7 +106,6 @@ class OrchestratorApp(RunnerActions, TransferActions, App[int]):
 
     awaiting_approval: reactive[int] = reactive(0)
     location: reactive[str] = reactive("")
-    runner_state: reactive[RunnerState] = reactive(RunnerState())
 
     def __init__(
         self,

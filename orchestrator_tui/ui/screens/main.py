@@ -18,6 +18,7 @@ from ...domain.enums import TaskStatus
 from ...domain.models import DependencyView, TaskDetail, TaskPatch, TaskRow, TaskSpec
 from ...domain.text import strip_ansi
 from ..db import run_db
+from ..host import host
 from ..messages import DataChanged, FirstPage
 from ..modals.prompt import Confirm, PickTask, TextPrompt
 from ..modals.task_form import TaskForm
@@ -260,7 +261,7 @@ class MainScreen(TaskActions, Screen[None]):
         self._current: TaskRow | None = None
 
     def compose(self) -> ComposeResult:
-        provider = self.app.orch_provider  # type: ignore[attr-defined]
+        provider = host(self).orch_provider
         yield AppHeader()
         with Container(id="panes"):
             with Vertical(id="tasks-pane", classes="pane"):
@@ -330,7 +331,7 @@ class MainScreen(TaskActions, Screen[None]):
             self.log_pane.refresh_data()
 
     def on_task_table_highlighted(self, message: TaskTable.Highlighted) -> None:
-        if not self.app.is_ready:  # type: ignore[attr-defined]
+        if not host(self).is_ready:
             return  # first-page rows: the first real load announces the cursor again
         row, previous = message.row, self._current
         self._current = row
@@ -519,10 +520,11 @@ class MainScreen(TaskActions, Screen[None]):
         row = self.selected()
         if row is None or not _runnable(row, "run_now"):
             return
-        problem = self.app.runner_control.run_task(row.key)  # type: ignore[attr-defined]
+        app = host(self)
+        problem = app.runner_control.run_task(row.key)
         if problem:
             self.notify(problem, severity="warning", markup=False)
-        self.app._show_runner()  # type: ignore[attr-defined]
+        app._show_runner()
 
     def action_cancel_run(self) -> None:
         row = self.selected()
@@ -540,8 +542,8 @@ class MainScreen(TaskActions, Screen[None]):
         def confirmed(yes: bool | None) -> None:
             if not yes:
                 return
-            app = self.app
-            if app.runner_control.cancel(key, app.actor):  # type: ignore[attr-defined]
+            app = host(self)
+            if app.runner_control.cancel(key, app.actor):
                 return  # our runner stops it; its reply comes as a notification
             run_db(
                 self,
