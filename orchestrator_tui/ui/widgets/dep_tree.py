@@ -187,13 +187,13 @@ class DependencyTree(Tree[NodeData]):
                 ),
                 NodeData(row.key, upstream, path, group=True, loaded=True),
             )
-            self._add_children(group, links)
+            self._add_links(group, links)
             if path in self._expanded:
                 group.expand()
         self.root.expand()
         self._restore_cursor(self.root)
 
-    def _add_children(self, parent: TreeNode[NodeData], links: list[DependencyView]) -> None:
+    def _add_links(self, parent: TreeNode[NodeData], links: list[DependencyView]) -> None:
         assert parent.data is not None
         if not links:
             parent.add_leaf(Text("(none)"), None)
@@ -234,7 +234,7 @@ class DependencyTree(Tree[NodeData]):
         except Exception:
             return
         with self._rebuild():
-            self._add_children(node, message.links)
+            self._add_links(node, message.links)
 
     # -- state kept across refreshes --------------------------------------------
 
