@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from rich.text import Text
 from textual import on
@@ -33,6 +33,9 @@ from ..widgets.header import AppHeader
 from ..widgets.log_pane import ExecutionLogPane
 from ..widgets.task_table import TaskTable
 from .actions import STATUS_ACTIONS, TaskActions, TaskChanged
+
+if TYPE_CHECKING:
+    from ...services import Orchestrator
 
 PANES = ("tasks", "tree", "log", "dashboard")
 NARROW_BELOW = 120
@@ -295,7 +298,7 @@ class MainScreen(TaskActions, Screen[None]):
         return self.query_one(TaskTable)
 
     @property
-    def tree(self) -> DependencyTree:
+    def dep_tree(self) -> DependencyTree:
         return self.query_one(DependencyTree)
 
     @property
@@ -336,7 +339,7 @@ class MainScreen(TaskActions, Screen[None]):
         row, previous = message.row, self._current
         self._current = row
         same = row is not None and previous is not None and row.key == previous.key
-        self.tree.show(row, keep_state=same)
+        self.dep_tree.show(row, keep_state=same)
         if not same:
             self.log_pane.show_task(row.key if row else None)
         self.refresh_task_bindings()
@@ -366,7 +369,7 @@ class MainScreen(TaskActions, Screen[None]):
         self.action_focus_pane("tasks")
 
     def on_dashboard_updated(self, message: Dashboard.Updated) -> None:
-        self.tree.set_critical(frozenset(message.stats.critical_path))
+        self.dep_tree.set_critical(frozenset(message.stats.critical_path))
 
     def after_change(self, message: TaskChanged) -> None:
         if message.detail is None:
@@ -418,7 +421,7 @@ class MainScreen(TaskActions, Screen[None]):
             self._show_secondary()
         targets: dict[str, Widget] = {
             "tasks": self.table,
-            "tree": self.tree,
+            "tree": self.dep_tree,
             "dashboard": self.dashboard,
         }
         target = targets.get(pane)
@@ -612,9 +615,14 @@ class MainScreen(TaskActions, Screen[None]):
 
         def add(blocker: str | None) -> None:
             if blocker:
+
+                def link(o: Orchestrator) -> TaskDetail:
+                    o.deps.add(key, blocker)
+                    return o.queries.get_task(key)
+
                 run_db(
                     self,
-                    lambda o: (o.deps.add(key, blocker), o.queries.get_task(key))[1],
+                    link,
                     lambda d: TaskChanged(d, f"{key} now waits for {blocker}"),
                     title="Dependency refused",
                 )
@@ -642,9 +650,14 @@ class MainScreen(TaskActions, Screen[None]):
 
         def remove(blocker: str | None) -> None:
             if blocker:
+
+                def unlink(o: Orchestrator) -> TaskDetail:
+                    o.deps.remove(key, blocker)
+                    return o.queries.get_task(key)
+
                 run_db(
                     self,
-                    lambda o: (o.deps.remove(key, blocker), o.queries.get_task(key))[1],
+                    unlink,
                     lambda d: TaskChanged(d, f"{key} no longer waits for {blocker}"),
                 )
 
