@@ -14,7 +14,7 @@ from textual.binding import Binding, BindingType
 from textual.geometry import Region, Size
 from textual.message import Message
 from textual.widgets import Tree
-from textual.widgets.tree import TreeNode
+from textual.widgets.tree import NodeID, TreeNode
 
 from ...domain.enums import DependencyType, TaskStatus
 from ...domain.models import DependencyView, TaskRow
@@ -39,7 +39,7 @@ class NodeData:
 @dataclass
 class _Links(Message):
     generation: int
-    node_id: int
+    node_id: NodeID
     links: list[DependencyView]
 
 
@@ -230,7 +230,7 @@ class DependencyTree(Tree[NodeData]):
         if message.generation != self._generation:
             return
         try:
-            node = self.get_node_by_id(message.node_id)  # type: ignore[arg-type]
+            node = self.get_node_by_id(message.node_id)
         except Exception:
             return
         with self._rebuild():
