@@ -233,7 +233,7 @@ class QueryService:
                 children.append([])
                 children[index].append(len(nodes) - 1)
                 stack.append(frame(len(nodes) - 1, child_id))
-        built: list[TreeNode | None] = [None] * len(nodes)
+        built: dict[int, TreeNode] = {}  # children come after their parent
         for index in range(len(nodes) - 1, -1, -1):
             k, title, status, typ = nodes[index]
             built[index] = TreeNode(
@@ -244,7 +244,7 @@ class QueryService:
                 on_critical_path=k in path,
                 children=[built[c] for c in children[index]],
             )
-        return built[0]  # type: ignore[return-value]
+        return built[0]
 
     def critical_path(self) -> tuple[list[str], float]:
         """Longest chain of unfinished work by estimated hours (unknown = 1h).
