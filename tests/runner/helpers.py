@@ -35,16 +35,6 @@ def cli(db_url: str, *args: str, actor: str = "alice") -> Result:
     return run_in_process(["--db", db_url, "--as", actor, *args])
 
 
-def cli_here(capsys: Any, db_url: str, *args: str, actor: str = "alice") -> tuple[int, str, str]:
-    """The same CLI in this process (faster than a subprocess): code, stdout, stderr."""
-    from orchestrator_tui.cli import main
-
-    capsys.readouterr()
-    code = main(["--db", db_url, "--as", actor, *args])
-    out, err = capsys.readouterr()
-    return code, out, err
-
-
 def wait_for(condition: Callable[[], Any], timeout: float = 30.0) -> Any:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:

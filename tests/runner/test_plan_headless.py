@@ -6,14 +6,13 @@ from __future__ import annotations
 import random
 from pathlib import Path
 
-import pytest
 import yaml
 
 from orchestrator_tui.domain.enums import TaskStatus
 from orchestrator_tui.services import Orchestrator
 
 from ..cli.support import run_in_process, run_subprocess
-from .helpers import cli, cli_here
+from .helpers import cli
 
 S = TaskStatus
 GATES = {"P-9", "P-20", "P-33"}  # require approval
@@ -63,11 +62,11 @@ def expected_statuses(deps: dict[str, list[str]]) -> dict[str, TaskStatus]:
 
 
 def test_fifty_task_dag_runs_to_the_expected_statuses(
-    orch: Orchestrator, db_url: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    orch: Orchestrator, db_url: str, tmp_path: Path
 ) -> None:
     plan = tmp_path / "plan.yaml"
     deps = build_plan(plan)
-    assert cli_here(capsys, db_url, "db", "seed", "--plan", str(plan))[0] == 0
+    assert cli(db_url, "db", "seed", "--plan", str(plan)).code == 0
     run = ["run", "--until-idle", "--agent", "headless", "--max-parallel", "6"]
     run += ["--poll-seconds", "0.05", "--retry-backoff", "0.05"]
     decided: list[str] = []
@@ -80,10 +79,10 @@ def test_fifty_task_dag_runs_to_the_expected_statuses(
             break
         for key in waiting:
             if key == REJECTED:
-                verdict = cli_here(capsys, db_url, "task", "reject", key, "--comment", "no")
+                verdict = cli(db_url, "task", "reject", key, "--comment", "no")
             else:
-                verdict = cli_here(capsys, db_url, "task", "approve", key, actor="reviewer")
-            assert verdict[0] == 0, verdict[2]
+                verdict = cli(db_url, "task", "approve", key, actor="reviewer")
+            assert verdict.code == 0, verdict.err
             decided.append(key)
     expected = expected_statuses(deps)
     reached = {g for g in GATES if expected[g] is not S.PENDING}
