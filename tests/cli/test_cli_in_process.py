@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import signal
 from pathlib import Path
 
 from .conftest import Cli
@@ -26,3 +27,14 @@ def test_errors_are_one_printable_line(cli: Cli, tmp_path: Path) -> None:
         7,
         "error: invalid input: phase: Input should be greater than or equal to 1\n",
     )
+
+
+def test_in_process_calls_keep_the_process_contract(cli: Cli) -> None:
+    """What the `cli` fixture promises: argparse exits become codes, and a command
+    that installs signal handlers (`run`) leaves the test process as it was."""
+    version = cli("--version")
+    assert (version.code, version.out) == (0, "orchestrator-tui 0.1.0\n")
+    before = signal.getsignal(signal.SIGINT), signal.getsignal(signal.SIGTERM)
+    ran = cli("run", "--until-idle", "--poll-seconds", "0.01")
+    assert ran.code == 0 and "idle: 0 started" in ran.out, ran.err
+    assert (signal.getsignal(signal.SIGINT), signal.getsignal(signal.SIGTERM)) == before
