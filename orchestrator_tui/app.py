@@ -19,7 +19,6 @@ from rich.text import Text
 from textual.app import App
 from textual.binding import Binding, BindingType
 from textual.message import Message
-from textual.reactive import reactive
 from textual.screen import Screen
 from textual.worker import get_current_worker
 
@@ -103,9 +102,6 @@ class OrchestratorApp(RunnerActions, TransferActions, App[int]):
             id="app.export",
         ),
     ]
-
-    awaiting_approval: reactive[int] = reactive(0)
-    location: reactive[str] = reactive("")
 
     def __init__(
         self,

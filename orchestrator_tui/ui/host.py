@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 
 from textual.app import App
 from textual.dom import DOMNode
+from textual.reactive import reactive
 
 if TYPE_CHECKING:
     from ..services import Orchestrator
@@ -26,6 +27,8 @@ class HostApp(App[int]):
     actor: str
     clock: Callable[[], datetime]
     runner_control: RunnerControl
+    awaiting_approval: reactive[int] = reactive(0)
+    location: reactive[str] = reactive("")
 
     def orch_provider(self) -> Orchestrator:
         """The open orchestrator (workers wait for it; the UI thread never should)."""
