@@ -123,6 +123,8 @@ class PlanTask(TaskSpec):
     """A task in a plan file: a TaskSpec plus its history."""
 
     key: str = Field(pattern=KEY_PATTERN)
+    # Wider than TaskSpec's datetime on purpose: a plan may give a relative time
+    # ("+3d"), which `resolve_time` turns into a datetime when the plan is written.
     deadline: TimeRef | None = None  # type: ignore[assignment]
     context: dict[str, Any] | None = None
     notes: dict[str, str] = Field(default_factory=dict)

@@ -34,7 +34,8 @@ def read_version(conn: Connection) -> int | None:
     names = set(inspect(conn).get_table_names())
     if "schema_meta" not in names:
         return None if names else 0
-    row = conn.execute(select(SchemaMeta.value).where(SchemaMeta.key == "schema_version")).first()
+    table = SchemaMeta.__table__
+    row = conn.execute(select(table.c.value).where(table.c.key == "schema_version")).first()
     return int(row[0]) if row else None
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from pydantic import ValidationError
 from textual.message import Message
@@ -18,12 +18,11 @@ from textual.worker import Worker, get_current_worker
 
 from ..domain.errors import OrchestratorError
 from ..domain.text import printable
+from .host import HostApp
 from .messages import DbFailed
 from .modals.transfer import ExportDialog, ImportDialog, ImportReportScreen, TransferRequest
 
 if TYPE_CHECKING:
-    from textual.app import App
-
     from ..services import Orchestrator
     from ..services.importers import ExportReport, ImportReport
 
@@ -52,17 +51,17 @@ def _for_people(exc: Exception) -> Exception:
     return exc
 
 
-class TransferActions:
-    """Mixed into the app; needs `is_ready`, `orch_provider` and `poke_feed`."""
+class TransferActions(HostApp):
+    """Part of the app: importing and exporting from the keyboard."""
 
     last_import_path: str = ""
     last_export_path: str = ""
 
-    def _app(self) -> App[Any]:
-        return self  # type: ignore[return-value]
+    def _app(self) -> HostApp:
+        return self
 
     def _usable(self) -> bool:
-        if not getattr(self, "is_ready", False):
+        if not self.is_ready:
             self._app().notify("the database is not open yet", severity="warning")
             return False
         return True
@@ -72,7 +71,7 @@ class TransferActions:
     ) -> Worker[None]:
         """Run `call` on a thread; post its message, or `DbFailed(title)` if refused."""
         app = self._app()
-        orch_provider: Callable[[], Orchestrator] = app.orch_provider  # type: ignore[attr-defined]
+        orch_provider: Callable[[], Orchestrator] = app.orch_provider
 
         def work() -> None:
             worker = get_current_worker()
@@ -122,7 +121,7 @@ class TransferActions:
 
             app.push_screen(ImportReportScreen(report), confirmed)
             return
-        self.poke_feed()  # type: ignore[attr-defined]
+        self.poke_feed()
         if report.warnings or report.notices:
             app.push_screen(ImportReportScreen(report))
         else:

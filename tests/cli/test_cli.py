@@ -1,8 +1,10 @@
-"""The command line through real subprocesses: every command, --json on every
-read, --as, exit codes, and nothing half-written on errors.
+"""The command line: every command, --json on every read, --as, exit codes, and
+nothing half-written on errors.
 
-Each subprocess pays the interpreter and SQLAlchemy start-up, so the tests are
-few and broad; the services underneath are tested in depth in tests/core."""
+The `cli` fixture calls the entry point in this process with the same argv,
+environment and stdin a subprocess would get; test_cli_subprocess.py runs one
+real process per command family. The services underneath are tested in depth
+in tests/core."""
 
 from __future__ import annotations
 

@@ -120,16 +120,17 @@ def parse(path: Path, issues: Issues, progress: Any = None) -> ParsedImport:
                 data["extra"]["unresolved_parent"] = parent
             else:
                 data["parent"] = tasks_by_id[parent]
-        refs, loose = [], []
+        refs: list[str] = []
+        loose: list[str] = []
         for ref in deps:
             text = str(ref).strip()
-            key = subs.get((parent, text)) if parent else None
-            key = key or tasks_by_id.get(text)
-            if key is None:
+            dep_key = subs.get((parent, text)) if parent else None
+            dep_key = dep_key or tasks_by_id.get(text)
+            if dep_key is None:
                 loose.append(text)
                 issues.warn(f"{where}: dependencies: no task or subtask {text!r}; kept in extra")
-            elif key != data["key"] and key not in refs:
-                refs.append(key)
+            elif dep_key != data["key"] and dep_key not in refs:
+                refs.append(dep_key)
         if loose:
             data["extra"]["unresolved_dependencies"] = loose
         data["depends_on"] = refs

@@ -16,6 +16,7 @@ from textual.widgets import DataTable, Footer, Static
 from ...domain.enums import Priority, Readiness, TaskStatus
 from ...domain.models import TaskRow, WaitingApproval
 from ..db import run_db
+from ..host import host
 from ..messages import DataChanged
 from ..render import age, safe, when
 from ..widgets.header import AppHeader
@@ -92,7 +93,7 @@ class ApprovalsScreen(TaskActions, Screen[None]):
         current = self.selected()
         self.items = message.items
         table.clear()
-        now = self.app.clock()  # type: ignore[attr-defined]
+        now = host(self).clock()
         for item in self.items:
             waited = (now - item.waiting_since).total_seconds()
             table.add_row(

@@ -3,6 +3,7 @@ notes, progress history, approvals and the event timeline."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, ClassVar
 
@@ -176,8 +177,8 @@ def summary(t: TaskDetail) -> Text:
     return text
 
 
-def _lines(lines: object) -> Text | None:
-    items = list(lines)  # type: ignore[call-overload]
+def _lines(lines: Iterable[str]) -> Text | None:
+    items = list(lines)
     return Text("\n".join(items)) if items else None
 
 
