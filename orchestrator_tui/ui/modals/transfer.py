@@ -5,6 +5,7 @@ never parsed as markup."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, ClassVar
@@ -94,13 +95,19 @@ class _PathDialog(ModalScreen[TransferRequest | None]):
 
 
 class ImportDialog(_PathDialog):
+    """`formats` are (name, what it is) pairs, from the importers' registry."""
+
     TITLE_TEXT = "Import file or folder"
     MESSAGE = (
-        "A task-master tasks.json, a Backlog.md folder, seed 002 task files, a seed 001 "
-        "database, or our YAML plan or JSON export. All or nothing: if anything in it is "
-        "wrong, nothing is written. Importing the same source again updates its tasks."
+        "All or nothing: if anything in it is wrong, nothing is written. "
+        "Importing the same source again updates its tasks. Formats: "
     )
     OK_LABEL = "Import"
+
+    def __init__(self, formats: Sequence[tuple[str, str]], initial: str = "") -> None:
+        super().__init__(tuple(name for name, _ in formats), initial)
+        listed = "; ".join(f"{name}: {summary}" for name, summary in formats)
+        self.MESSAGE = f"{self.MESSAGE}{listed}."
 
     def extra(self) -> ComposeResult:
         yield Checkbox("Show what would change first (dry run)", True, id="transfer-dry-run")
