@@ -230,7 +230,9 @@ def test_parents_in_markdown_formats_follow_the_same_rule(tmp_path):
     parsed = parse_path(path)
     parents = {t.key: t.parent for t in parsed.plan.tasks}
     assert parents["back-3"] is None and parents["back-4"] is None
-    assert any("(BACK-3): parent_task_id: 'BACK-3' is the task itself" in w for w in parsed.warnings)
+    assert any(
+        "(BACK-3): parent_task_id: 'BACK-3' is the task itself" in w for w in parsed.warnings
+    )
     assert any("(BACK-4): parent_task_id: no task 'BACK-77'" in w for w in parsed.warnings)
     folder = tmp_path / "sub"
     folder.mkdir()

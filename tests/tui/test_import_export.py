@@ -67,6 +67,33 @@ async def test_import_from_the_palette_after_a_dry_run(orch, make, tmp_path):
     assert orch.queries.get_task("master-2").blockers[0].key == "master-1"
 
 
+async def test_confirming_writes_the_plan_shown_even_if_the_file_changed(orch, make, tmp_path):
+    source = tmp_path / "tasks.json"
+    shutil.copy(FIXTURE, source)
+    app = make()
+    async with app.run_test(size=(160, 48)) as pilot:
+        await settle(pilot)
+        await pilot.press("ctrl+o")
+        await settle(pilot)
+        await fill(pilot, str(source))
+        await wait_until(pilot, lambda: isinstance(app.screen, ImportReportScreen), "the report")
+        assert "would import 3 tasks" in screen_text(app)
+        source.write_text('{"tasks": [{"id": 7, "title": "Not what was shown"}]}')
+        await pilot.press("y")
+        await wait_until(pilot, lambda: orch.queries.count_tasks() == 3, "the import")
+        await wait_until(pilot, lambda: len(shown(app)) == 2, "both notes")
+        (imported, changed) = sorted(shown(app))
+        assert imported == (
+            "Imported",
+            f"imported 3 tasks from {source} (task-master): "
+            "3 added, 0 changed, 0 unchanged; 1 dependencies",
+        )
+        assert changed[0] == "Imported what you saw"
+        assert changed[1].startswith(f"{source} changed after the dry run")
+    keys = [row.key for row in orch.queries.list_tasks()]
+    assert keys == ["master-1", "master-2", "master-2.1"]
+
+
 async def test_import_without_a_dry_run_and_again_changes_nothing(orch, make, tmp_path):
     source = tmp_path / "tasks.json"
     shutil.copy(FIXTURE, source)
