@@ -6,7 +6,7 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
-from textual.widgets import Checkbox, Input, Select
+from textual.widgets import Checkbox, Input, OptionList, Select
 
 from orchestrator_tui.services import open_orchestrator
 from orchestrator_tui.services.importers import import_path
@@ -92,6 +92,22 @@ async def test_confirming_writes_the_plan_shown_even_if_the_file_changed(orch, m
         assert changed[1].startswith(f"{source} changed after the dry run")
     keys = [row.key for row in orch.queries.list_tasks()]
     assert keys == ["master-1", "master-2", "master-2.1"]
+
+
+async def test_the_dialog_offers_every_registered_format(make):
+    from orchestrator_tui.services.importers.formats import FORMATS
+
+    app = make()
+    async with app.run_test(size=(160, 48)) as pilot:
+        await settle(pilot)
+        await pilot.press("ctrl+o")
+        await settle(pilot)
+        app.screen.query_one("#transfer-format", Select).focus()
+        await pilot.press("enter")
+        await settle(pilot)
+        listed = app.screen.query_one("SelectOverlay", OptionList)
+        offered = [str(listed.get_option_at_index(i).prompt) for i in range(listed.option_count)]
+    assert offered == ["detect from the file"] + [f"{f.name}: {f.summary}" for f in FORMATS]
 
 
 async def test_import_without_a_dry_run_and_again_changes_nothing(orch, make, tmp_path):

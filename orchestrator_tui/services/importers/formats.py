@@ -61,7 +61,7 @@ FORMATS: tuple[FileFormat, ...] = (
     ),
     FileFormat(backlog.FORMAT, "a Backlog.md folder", backlog.detect, backlog.parse),
     FileFormat(
-        seed002.FORMAT, "seed 002's markdown task files: a folder or one file", seed002.detect,
+        seed002.FORMAT, "seed 002's markdown task files, a folder or one file", seed002.detect,
         seed002.parse,
     ),
     FileFormat(

@@ -57,7 +57,9 @@ class _PathDialog(ModalScreen[TransferRequest | None]):
         self.initial = initial
 
     def compose(self) -> ComposeResult:
-        options = [(f"detect from the {self.DETECT_FROM}", DETECT)] + [(f, f) for f in self.formats]
+        options = [(f"detect from the {self.DETECT_FROM}", DETECT)] + [
+            (self.option_label(f), f) for f in self.formats
+        ]
         with Vertical(id="dialog"):
             yield Label(Text(self.TITLE_TEXT), id="dialog-title")
             yield Static(Text(self.MESSAGE), id="dialog-message")
@@ -71,6 +73,9 @@ class _PathDialog(ModalScreen[TransferRequest | None]):
 
     def extra(self) -> ComposeResult:
         yield from ()
+
+    def option_label(self, fmt: str) -> str:
+        return fmt
 
     def on_mount(self) -> None:
         self.query_one("#transfer-path", Input).focus()
@@ -99,15 +104,18 @@ class ImportDialog(_PathDialog):
 
     TITLE_TEXT = "Import file or folder"
     MESSAGE = (
-        "All or nothing: if anything in it is wrong, nothing is written. "
-        "Importing the same source again updates its tasks. Formats: "
+        "A file or folder; its format is detected, or choose one below. All or nothing: "
+        "if anything in it is wrong, nothing is written. Importing the same source again "
+        "updates its tasks."
     )
     OK_LABEL = "Import"
 
     def __init__(self, formats: Sequence[tuple[str, str]], initial: str = "") -> None:
         super().__init__(tuple(name for name, _ in formats), initial)
-        listed = "; ".join(f"{name}: {summary}" for name, summary in formats)
-        self.MESSAGE = f"{self.MESSAGE}{listed}."
+        self.summaries = dict(formats)
+
+    def option_label(self, fmt: str) -> str:
+        return f"{fmt}: {self.summaries[fmt]}"
 
     def extra(self) -> ComposeResult:
         yield Checkbox("Show what would change first (dry run)", True, id="transfer-dry-run")
