@@ -46,7 +46,7 @@ class ParsedImport:
     where: dict[str, str] = field(default_factory=dict)
     warnings: list[str] = field(default_factory=list)
     notices: list[str] = field(default_factory=list)
-    #: `Source.fingerprint()` when asked for, taken before the source was read
+    #: `Source.fingerprint()` of what was read, when `read_import` was asked for it
     fingerprint: str | None = None
 
 
