@@ -135,29 +135,6 @@ def test_bad_input_writes_nothing_and_names_the_place(case, orch, tmp_path):
     assert dump(orch, events=True) == before
 
 
-def test_seed001_dangling_dependency_is_an_error(orch, seed001_db, tmp_path):
-    import sqlite3
-
-    db = sqlite3.connect(seed001_db)
-    db.execute(
-        "INSERT INTO dependencies (task_id, depends_on, created_at) VALUES ('abc12345', 'zzz', 'x')"
-    )
-    db.commit()
-    db.close()
-    before = dump(orch, events=True)
-    with pytest.raises(OrchestratorError, match=r"tasks\.db: dependencies row id=3: depends_on"):
-        import_path(orch, seed001_db)
-    assert dump(orch, events=True) == before
-
-
-def test_strict_refuses_a_dangling_taskmaster_dependency(orch, tmp_path):
-    path = _taskmaster(tmp_path, _set(2, "dependencies", [2, 42]))
-    assert import_path(orch, path, dry_run=True).warnings
-    with pytest.raises(OrchestratorError, match=r"tasks\[2\] \(id 3\): dependencies: no task 42"):
-        import_path(orch, path, strict=True)
-    assert orch.tasks.count() == 0
-
-
 def test_cli_error_is_one_line_and_non_zero(tmp_path):
     path = _taskmaster(tmp_path, _set(1, "status", "wibble"))
     db = tmp_path / "cli.db"
