@@ -16,6 +16,7 @@ from ..store.tables import Approval, Event, Run
 from .base import ServiceContext, find_task, record_event, record_unblocked
 from .tasks import TaskService
 from .views import task_detail
+from .workspaces import merge_on_approve
 
 S = TaskStatus
 
@@ -48,6 +49,8 @@ class ApprovalService:
                 raise PermissionDenied(
                     f"{self.ctx.actor} worked on {key} and cannot approve it; ask someone else"
                 )
+            if approved:
+                merge_on_approve(conn, self.ctx, row)  # MergeFailed: nothing is written
             self._tasks.compare_and_set(conn, row.id, key, S.AWAITING_APPROVAL, target)
             conn.execute(
                 Approval.__table__.insert().values(
