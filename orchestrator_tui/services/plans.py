@@ -69,7 +69,8 @@ def parse_plan(data: Any, origin: str) -> PlanSpec:
 
 
 def read_plan_file(path: Path) -> PlanSpec:
-    return parse_plan(load_yaml(read_text(path), str(path)), str(path))
+    plan = parse_plan(load_yaml(read_text(path), str(path)), str(path))
+    return plan.resolve_paths(path.resolve().parent)
 
 
 @dataclass(frozen=True)
