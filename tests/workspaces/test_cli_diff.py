@@ -1,0 +1,65 @@
+"""`task diff KEY [--run N] [--stat] [--json]`."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+from orchestrator_tui.domain.models import CommandSpec, TaskSpec
+from orchestrator_tui.runner import Runner
+from orchestrator_tui.services import Orchestrator
+
+from ..runner.helpers import cli_here, fast_config
+from .gitrepo import make_repo
+
+HOSTILE = "evil \x1b]52;c;SGVsbG8=\x07 and [@click=app.quit]x [/]\n"
+
+
+def run_task(orch: Orchestrator, tmp_path: Path, code: str) -> None:
+    repo = make_repo(tmp_path / "repo", {"a.txt": "one\n"})
+    command = CommandSpec(
+        argv=[sys.executable, "-c", code],
+        workspace={"repo": str(repo), "root": str(tmp_path / "wt")},
+    )
+    orch.tasks.create(TaskSpec(key="A", title="edit", command=command, requires_approval=True))
+    Runner(orch.as_actor("r"), fast_config()).serve()
+
+
+def test_diff_stat_and_json(orch: Orchestrator, db_url: str, tmp_path: Path, capsys: Any) -> None:
+    code = f"open('a.txt', 'w').write('two\\n'); open('b.txt', 'w').write({HOSTILE!r})"
+    run_task(orch, tmp_path, code)
+    (run,) = orch.queries.runs_for("A")
+
+    code_, out, _ = cli_here(capsys, db_url, "task", "diff", "A")
+    assert code_ == 0
+    lines = out.splitlines()
+    assert lines[0].startswith(f"A run {run.id} (attempt 1): task/A against main, ")
+    assert lines[0].endswith(": 2 files, +2 -1")
+    assert "  +1 -1  a.txt" in lines and "  +1 -0  b.txt" in lines
+    assert "-one" in lines and "+two" in lines
+    assert "+evil \\x1b]52;c;SGVsbG8=\\x07 and [@click=app.quit]x [/]" in lines
+    assert "\x1b" not in out and "\x07" not in out
+
+    code_, out, _ = cli_here(capsys, db_url, "task", "diff", "A", "--stat", "--run", str(run.id))
+    assert code_ == 0 and "+two" not in out and "  +1 -1  a.txt" in out
+
+    code_, out, _ = cli_here(capsys, db_url, "task", "diff", "A", "--json")
+    data = json.loads(out)
+    assert data["files"][0] == {"path": "a.txt", "added": 1, "removed": 1, "binary": False}
+    assert data["no_changes"] is False and "+two" in data["diff"]
+    assert HOSTILE.strip() in data["diff"]  # JSON keeps the bytes (escaped by JSON itself)
+
+
+def test_no_changes_and_unknown(
+    orch: Orchestrator, db_url: str, tmp_path: Path, capsys: Any
+) -> None:
+    run_task(orch, tmp_path, "pass")
+    code_, out, _ = cli_here(capsys, db_url, "task", "diff", "A")
+    assert code_ == 0 and out.strip().endswith("task/A against main: no changes")
+    code_, out, _ = cli_here(capsys, db_url, "task", "diff", "A", "--run", "99")
+    assert code_ == 3
+    orch.tasks.create(TaskSpec(key="B", title="plain"))
+    code_, out, _ = cli_here(capsys, db_url, "task", "diff", "B")
+    assert code_ == 3 and "no workspace changes recorded" in out
