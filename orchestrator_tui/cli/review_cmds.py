@@ -6,31 +6,7 @@ import argparse
 from typing import Any
 
 from ..domain.text import visible
-from ..domain.workspace import ChangeSummary
 from .common import emit_json, open_from_args, say, wants_json
-
-
-def describe(summary: ChangeSummary) -> str:
-    head = (
-        f"{summary.task_key} run {summary.run_id} (attempt {summary.attempt}): "
-        f"{summary.branch} against {summary.base}"
-    )
-    if summary.no_changes:
-        return f"{head}: no changes"
-    n = len(summary.files)
-    return (
-        f"{head}, {summary.commit_range}: {n} file{'s' if n != 1 else ''}, "
-        f"+{summary.added} -{summary.removed}"
-    )
-
-
-def stat_lines(summary: ChangeSummary) -> list[str]:
-    width = max((len(f"+{f.added}") for f in summary.files), default=2)
-    lines = []
-    for f in summary.files:
-        counts = "binary" if f.binary else f"+{f.added}".rjust(width) + f" -{f.removed}"
-        lines.append(f"  {counts}  {visible(f.path)}")
-    return lines
 
 
 def cmd_diff(args: argparse.Namespace) -> int:
@@ -52,8 +28,8 @@ def cmd_diff(args: argparse.Namespace) -> int:
             data["diff"] = text
         emit_json(data)
         return 0
-    say(describe(summary))
-    for line in stat_lines(summary):
+    say(summary.headline())
+    for line in summary.file_lines():
         say(line)
     if text:
         say("")

@@ -139,3 +139,32 @@ class ChangeSummary(BaseModel):
     @property
     def commit_range(self) -> str:
         return f"{self.base_commit[:12]}..{self.head_commit[:12]}"
+
+    def headline(self) -> str:
+        """One line: which run, which branch, how much changed (plain text)."""
+        head = (
+            f"{self.task_key} run {self.run_id} (attempt {self.attempt}): "
+            f"{self.branch} against {self.base}"
+        )
+        if self.no_changes:
+            return f"{head}: no changes"
+        n = len(self.files)
+        return (
+            f"{head}, {self.commit_range}: {n} file{'s' if n != 1 else ''}, "
+            f"+{self.added} -{self.removed}"
+        )
+
+    def file_lines(self) -> list[str]:
+        """`  +A -R  path` per file; paths with control characters shown escaped."""
+        from .text import visible
+
+        width = max((len(f"+{f.added}") for f in self.files), default=2)
+        lines = []
+        for f in self.files:
+            counts = (
+                "binary".ljust(width + 3)
+                if f.binary
+                else f"+{f.added}".rjust(width) + f" -{f.removed}"
+            )
+            lines.append(f"  {counts}  {visible(f.path)}")
+        return lines
