@@ -145,6 +145,8 @@ class ApprovalsScreen(TaskActions, Screen[None]):
             return state
         if action == "open":
             return True if self.selected() is not None else None
+        if action == "diff":  # the file keys show only while there is a diff
+            return self.query_one(ReviewPanel).display
         return True
 
     def on_data_table_row_highlighted(self) -> None:

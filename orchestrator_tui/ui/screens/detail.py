@@ -128,8 +128,10 @@ class DetailScreen(TaskActions, Screen[None]):
         )
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        if action in ("approve", "reject"):
-            return self.task_action_state(action)
+        if action in ("approve", "reject"):  # shown only while it awaits approval
+            return self.task_action_state(action) is True
+        if action == "diff":  # the file keys show only while there is a diff
+            return self.query_one(ReviewPanel).display
         return True
 
     def action_approve(self) -> None:

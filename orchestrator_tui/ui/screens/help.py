@@ -22,6 +22,7 @@ def key_sections() -> list[tuple[str, list[BindingType]]]:
     from ..modals.transfer import ImportDialog, ImportReportScreen
     from ..widgets.dashboard import Dashboard
     from ..widgets.dep_tree import DependencyTree
+    from ..widgets.diff_view import DiffView
     from ..widgets.filter_bar import FilterInput
     from ..widgets.task_table import TaskTable
     from .approvals import ApprovalsScreen
@@ -37,6 +38,7 @@ def key_sections() -> list[tuple[str, list[BindingType]]]:
         ("Filter input", FilterInput.BINDINGS),
         ("Approvals inbox", ApprovalsScreen.BINDINGS),
         ("Task detail", DetailScreen.BINDINGS),
+        ("Diff of a task's changes (inbox and detail)", DiffView.BINDINGS),
         (
             "Dialogs",
             [

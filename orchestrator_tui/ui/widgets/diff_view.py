@@ -270,6 +270,7 @@ class ReviewPanel(Vertical):
         self.key = key
         if key is None:
             self.display = False
+            self.screen.refresh_bindings()
             self.summary = None
             self.query_one("#review-summary", Static).update(Text(""))
             self.view.set_document(DiffDocument([], [], 0))
@@ -289,6 +290,7 @@ class ReviewPanel(Vertical):
         self.summary = message.summary
         info = self.query_one("#review-summary", Static)
         self.display = message.summary is not None  # only tasks that ran in a workspace
+        self.screen.refresh_bindings()
         if message.summary is None:
             info.update(Text(""))
             self.view.set_document(message.document)
