@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 from enum import StrEnum
+from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
@@ -130,7 +131,7 @@ class ChangeSummary(BaseModel):
     added: int
     removed: int
     diff_bytes: int
-    verify: list[dict[str, object]]
+    verify: list[dict[str, Any]]
 
     @property
     def no_changes(self) -> bool:

@@ -228,7 +228,7 @@ def describe(summary: ChangeSummary, run: RunView | None) -> Text:
         if run.error:
             text.append(f" · {safe(run.error, 300)}", style="dim")
     for check in summary.verify:
-        argv = " ".join(str(a) for a in check.get("argv", []))  # type: ignore[union-attr]
+        argv = " ".join(str(a) for a in check.get("argv", []))
         text.append(f"\nverify {safe(argv, 200)}: exit {check.get('exit_code')}", style="dim")
     shown = summary.file_lines()[:MAX_FILES_SHOWN]
     if shown:
