@@ -276,6 +276,8 @@ def commit_leftovers(
     """Commit whatever the run left uncommitted; the new commit, or None."""
     git = Git(where.path)
     _clear_stale_lock(git)
+    # Ignored files are never added anyway, and naming them makes `git add` fail.
+    exclude = [p for p in exclude if not git.run("check-ignore", "-q", "--", p, check=False).ok]
     git.run("add", "-A", "--", ".", *[f":(exclude,literal){p}" for p in exclude])
     if git.run("diff", "--cached", "--quiet", check=False).ok:
         return None

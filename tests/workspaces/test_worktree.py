@@ -105,6 +105,17 @@ def test_setup_copies_untracked_files_and_runs_steps(repo: Path) -> None:
     assert [f.path for f in got.files] == ["setup-ran"]
 
 
+def test_a_copied_file_the_repository_ignores_does_not_stop_the_commit(repo: Path) -> None:
+    (repo / ".gitignore").write_text(".env\n")
+    git(repo, "add", ".gitignore")
+    git(repo, "commit", "-q", "-m", "ignore .env")
+    (repo / ".env").write_text("SECRET=1\n")
+    made = prepare(spec(repo, setup={"copy": [".env"]}), "T-1")
+    (made.layout.path / "app.py").write_text("x = 2\n")
+    got = capture(made.layout, 1, None, made.copied)
+    assert [f.path for f in got.files] == ["app.py"]
+
+
 def test_a_failing_setup_leaves_nothing_behind(repo: Path) -> None:
     bad = spec(repo, setup={"run": [["python3", "-c", "import sys; sys.exit(3)"]]})
     with pytest.raises(WorkspaceError, match=r"setup step .* failed \(exit 3\)"):
