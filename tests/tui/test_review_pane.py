@@ -187,3 +187,20 @@ async def test_detail_screen_reviews_and_approves(orch, make, tmp_path):
         await settle(pilot)
         assert orch.queries.get_task("R-1").status.value == "done"
         assert git(repo, "show", "main:a.txt") == "two"
+
+
+async def test_tab_focuses_the_diff_and_its_own_keys_scroll_it(orch, make, tmp_path):
+    repo = make_repo(tmp_path / "repo", {"a.txt": "one\n"})
+    review_task(orch, "R-1", repo, {"a.txt": "".join(f"{i}\n" for i in range(300))})
+    app = make()
+    async with app.run_test(size=(160, 48)) as pilot:
+        view = await open_inbox(pilot)
+        await wait_until(pilot, lambda: view.document.lines, "the diff")
+        await pilot.press("tab")
+        assert app.focused is view
+        await pilot.press("j", "j", "space")
+        await pilot.pause()
+        assert view.scroll_y > 2
+        await pilot.press("g")
+        await pilot.pause()
+        assert view.scroll_y == 0

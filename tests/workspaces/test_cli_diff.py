@@ -63,3 +63,22 @@ def test_no_changes_and_unknown(
     orch.tasks.create(TaskSpec(key="B", title="plain"))
     code_, out, _ = cli_here(capsys, db_url, "task", "diff", "B")
     assert code_ == 3 and "no workspace changes recorded" in out
+
+
+def test_approving_a_conflict_from_the_cli_exits_4_and_writes_nothing(
+    orch: Orchestrator, db_url: str, tmp_path: Path, capsys: Any
+) -> None:
+    repo = make_repo(tmp_path / "repo", {"a.txt": "one\n"})
+    for key in ("A", "B"):
+        command = CommandSpec(
+            argv=[sys.executable, "-c", f"open('a.txt', 'w').write('{key}')"],
+            workspace={"repo": str(repo), "root": str(tmp_path / "wt"), "on_approve": "merge"},
+        )
+        orch.tasks.create(TaskSpec(key=key, title=key, command=command, requires_approval=True))
+    Runner(orch.as_actor("r"), fast_config(max_parallel=2)).serve()
+    assert cli_here(capsys, db_url, "task", "approve", "A")[0] == 0
+    code_, _out, err = cli_here(capsys, db_url, "task", "approve", "B")
+    assert code_ == 4
+    assert "B stays awaiting approval: merging task/B into main conflicts in a.txt" in err
+    assert orch.queries.get_task("B").status.value == "awaiting_approval"
+    assert orch.queries.approvals_for("B") == []

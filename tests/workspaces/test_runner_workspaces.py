@@ -211,3 +211,30 @@ def test_a_killed_runner_leaves_a_worktree_the_next_runner_reuses(
     assert summary is not None
     assert sorted(f.path for f in summary.files) == ["attempt-1", "attempt-2"]
     assert len(git(repo, "worktree", "list").splitlines()) == 1  # done: removed
+
+
+def test_the_command_learns_its_worktree_and_branch(orch: Orchestrator, repo: Path) -> None:
+    code = (
+        "import os\n"
+        "print(os.getcwd() == os.environ['ORCHESTRATOR_TUI_WORKSPACE'])\n"
+        "print(os.environ['ORCHESTRATOR_TUI_BRANCH'])\n"
+    )
+    add(orch, "A", [PY, "-c", code], repo, workspace={"branch": "agents/{key}"})
+    serve(orch)
+    (run,) = orch.queries.runs_for("A")
+    texts = [line.text for line in orch.queries.log_lines(run.id)]
+    assert "True" in texts and "agents/A" in texts
+
+
+def test_verify_without_a_workspace_runs_in_the_command_cwd(
+    orch: Orchestrator, tmp_path: Path
+) -> None:
+    (tmp_path / "here").mkdir()
+    (tmp_path / "here" / "marker").write_text("x")
+    check = [PY, "-c", "import os, sys; sys.exit(0 if os.path.exists('marker') else 5)"]
+    command = CommandSpec(argv=["true"], cwd=str(tmp_path / "here"), verify=[check, ["false"]])
+    orch.tasks.create(TaskSpec(key="A", title="t", command=command))
+    serve(orch)
+    (run,) = orch.queries.runs_for("A")
+    assert run.error == "verify failed: `false` exit 1"  # the first passed in its cwd
+    assert orch.workspaces.changes("A") is None
