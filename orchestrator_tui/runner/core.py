@@ -425,6 +425,7 @@ class Runner:
         for item in self.orch.runs.reclaim_expired(self.config.retry):
             self._count(item)
             self._tell(item)
+        self.orch.workspaces.sweep()  # worktrees of tasks people finished or cancelled
 
     def _handle_requests(self, stopping: bool) -> None:
         while self._requests:

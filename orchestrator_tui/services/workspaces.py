@@ -8,11 +8,12 @@ its results (one `run_changes` row per run, with an event) and reads them.
 from __future__ import annotations
 
 import contextlib
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Connection, Row, select
 
-from ..domain.enums import EventKind, LogStream
+from ..domain.enums import EventKind, LogStream, TaskStatus
 from ..domain.errors import MergeFailed, NotFound
 from ..domain.models import CommandSpec
 from ..domain.workspace import ChangeSummary, FileChange, OnApprove, WorkspaceSpec
@@ -20,7 +21,7 @@ from ..store.tables import LogLine, Run, RunChange
 from ..workspaces.git import WorkspaceError
 from ..workspaces.merge import merge_for_approval
 from ..workspaces.worktree import Captured, Layout, remove
-from .base import ServiceContext, find_task, record_event
+from .base import ServiceContext, T, find_task, record_event
 
 C = RunChange.__table__.c
 R = Run.__table__.c
@@ -94,6 +95,26 @@ class WorkspaceService:
                 },
                 run_id=run_id,
             )
+
+    def sweep(self) -> list[str]:
+        """Remove the worktrees of tasks that are done or cancelled (unless they say
+        keep), however they got there; the keys whose worktree was removed."""
+        with self.ctx.db.read() as conn:
+            rows = conn.execute(
+                select(T.key, T.command, C.worktree)
+                .join(RunChange.__table__, C.task_id == T.id)
+                .where(T.status.in_([TaskStatus.DONE.value, TaskStatus.CANCELLED.value]))
+                .distinct()
+            ).all()
+        removed = []
+        for key, command, worktree in rows:
+            spec = workspace_of(command)
+            if spec is None or spec.keep or not Path(worktree).exists():
+                continue
+            with contextlib.suppress(WorkspaceError):
+                if remove(spec, key):
+                    removed.append(key)
+        return sorted(set(removed))
 
     # -- reading ------------------------------------------------------------------
 

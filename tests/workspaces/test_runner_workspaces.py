@@ -238,3 +238,18 @@ def test_verify_without_a_workspace_runs_in_the_command_cwd(
     (run,) = orch.queries.runs_for("A")
     assert run.error == "verify failed: `false` exit 1"  # the first passed in its cwd
     assert orch.workspaces.changes("A") is None
+
+
+def test_a_cancelled_tasks_worktree_is_removed_by_the_next_runner(
+    orch: Orchestrator, repo: Path
+) -> None:
+    add(orch, "A", edit("f.txt", "x"), repo, requires_approval=True)
+    add(orch, "B", edit("g.txt", "x"), repo, requires_approval=True, workspace={"keep": True})
+    serve(orch)
+    worktrees = {k: Path(orch.workspaces.changes(k).worktree) for k in "AB"}  # type: ignore[union-attr]
+    assert all(p.exists() for p in worktrees.values())
+    for key in "AB":
+        orch.tasks.transition(key, S.CANCELLED, reason="not needed")
+    serve(orch)
+    assert not worktrees["A"].exists() and worktrees["B"].exists()  # B says keep
+    assert git(repo, "branch", "--list", "task/A").strip() == "task/A"
