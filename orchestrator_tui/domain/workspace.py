@@ -8,6 +8,7 @@ already carries a command (claims, plan loads, task details) carries them too.
 
 from __future__ import annotations
 
+import hashlib
 import re
 from enum import StrEnum
 from typing import Any
@@ -88,19 +89,28 @@ class WorkspaceSpec(_Input):
 _UNSAFE_REF = re.compile(r"[^A-Za-z0-9._/-]+")
 
 
+def _tag(key: str) -> str:
+    return hashlib.sha1(key.encode("utf-8")).hexdigest()[:6]
+
+
 def ref_safe(key: str) -> str:
-    """A task key made usable in a branch name (`:` and `..` are not allowed in refs)."""
+    """A task key made usable in a branch name (`:` and `..` are not allowed in
+    refs); a key that had to change gets a short hash of itself, so two keys
+    never share a branch (`A:1` -> `A-1-3f2a9c`, while `A-1` stays `A-1`)."""
     name = _UNSAFE_REF.sub("-", key)
     name = re.sub(r"\.{2,}", ".", name)
     name = re.sub(r"/{2,}", "/", name).strip("/.")
     if name.endswith(".lock"):
         name = name[: -len(".lock")] + "-lock"
-    return name or "task"
+    if name != key:
+        name = f"{name or 'task'}-{_tag(key)}"
+    return name
 
 
 def folder_name(key: str) -> str:
-    """A task key as one folder name."""
-    return ref_safe(key).replace("/", "-")
+    """A task key as one folder name (distinct keys, distinct folders)."""
+    name = ref_safe(key)
+    return name if "/" not in name else f"{name.replace('/', '-')}-{_tag(key)}"
 
 
 class FileChange(BaseModel):

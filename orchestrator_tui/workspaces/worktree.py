@@ -109,6 +109,9 @@ def prepare(spec: WorkspaceSpec, key: str, say: Say | None = None) -> Prepared:
                 f"{where.path} is a worktree on {on.removeprefix('refs/heads/')}, "
                 f"not {where.branch}; remove it with `git worktree remove`"
             )
+        owner = git.run("config", "--get", f"branch.{where.branch}.{_MARK}", check=False)
+        if owner.out.strip() != key:
+            raise WorkspaceError(f"{where.path} is not the worktree of {key}; move it away")
         say(f"workspace: reusing {where.path} on {where.branch}")
         _clear_stale_lock(Git(where.path))
         prepared = Prepared(where, False, base_commit)

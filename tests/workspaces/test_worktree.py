@@ -33,9 +33,18 @@ def test_a_worktree_on_its_own_branch_off_base(repo: Path) -> None:
 
 
 def test_default_root_is_beside_the_repository(repo: Path) -> None:
-    where = layout(WorkspaceSpec(repo=str(repo)), "A:1")
+    where = layout(WorkspaceSpec(repo=str(repo)), "A-1")
     assert where.path == repo.parent.resolve() / "repo.worktrees" / "A-1"
     assert where.branch == "task/A-1"
+
+
+def test_keys_that_look_alike_never_share_a_branch_or_a_folder(repo: Path) -> None:
+    keys = ["A-1", "A:1", "a/b", "a-b", "x..y", "q.lock"]
+    made = {key: prepare(spec(repo), key) for key in keys}
+    assert len({m.layout.path for m in made.values()}) == len(keys)
+    assert len({m.layout.branch for m in made.values()}) == len(keys)
+    assert made["A-1"].layout.branch == "task/A-1"
+    assert made["A:1"].layout.branch.startswith("task/A-1-")
 
 
 def test_two_tasks_never_share_a_checkout(repo: Path) -> None:
