@@ -12,7 +12,9 @@ from dataclasses import dataclass, field
 
 from ..domain.workspace import OnApprove, WorkspaceSpec, folder_name
 from .git import Git, WorkspaceError, top_level
-from .worktree import _checked_out_at, identity_env, layout
+from .worktree import checked_out_at, identity_env, layout
+
+PUSH_TIMEOUT_SECONDS = 60
 
 
 @dataclass(frozen=True)
@@ -34,7 +36,9 @@ def merge_for_approval(spec: WorkspaceSpec, key: str) -> MergeOutcome:
         if git.rev(f"refs/heads/{where.branch}") is None:
             return MergeOutcome(False, f"branch {where.branch} does not exist in {where.repo}")
         if spec.on_approve is OnApprove.PUSH:
-            res = git.run("push", spec.remote, f"refs/heads/{where.branch}", check=False)
+            # An approval holds the database's write lock meanwhile: keep it short.
+            push = ("push", spec.remote, f"refs/heads/{where.branch}")
+            res = git.run(*push, check=False, timeout=PUSH_TIMEOUT_SECONDS)
             if not res.ok:
                 why = (res.err.strip().splitlines() or ["push failed"])[-1]
                 return MergeOutcome(False, f"pushing {where.branch} to {spec.remote}: {why}")
@@ -51,7 +55,7 @@ def _merge(git: Git, spec: WorkspaceSpec, base: str, branch: str, key: str) -> M
     tip = git.out("rev-parse", f"refs/heads/{branch}")
     if git.is_ancestor(tip, base_commit):
         return MergeOutcome(True, f"{branch} is already in {base}", commit=base_commit)
-    checkout = _checked_out_at(git, base)
+    checkout = checked_out_at(git, base)
     if checkout is not None:
         return _merge_in(Git(checkout), spec, base, branch, key, fast_forward_to=tip)
     if git.is_ancestor(base_commit, tip):

@@ -78,7 +78,7 @@ def _registered(git: Git, path: Path) -> dict[str, str] | None:
     return None
 
 
-def _checked_out_at(git: Git, branch: str) -> Path | None:
+def checked_out_at(git: Git, branch: str) -> Path | None:
     for item in git.worktrees():
         if item.get("branch") == f"refs/heads/{branch}":
             return Path(item["worktree"])
@@ -133,7 +133,7 @@ def prepare(spec: WorkspaceSpec, key: str, say: Say | None = None) -> Prepared:
             "delete it or choose another `branch:`"
         )
     if branch_exists:
-        elsewhere = _checked_out_at(git, where.branch)
+        elsewhere = checked_out_at(git, where.branch)
         if elsewhere is not None:
             raise WorkspaceError(f"branch {where.branch} is checked out at {elsewhere}")
     where.path.parent.mkdir(parents=True, exist_ok=True)
@@ -154,7 +154,7 @@ def prepare(spec: WorkspaceSpec, key: str, say: Say | None = None) -> Prepared:
 
 
 def _check_base_clean(git: Git, base: str) -> None:
-    checkout = _checked_out_at(git, base)
+    checkout = checked_out_at(git, base)
     if checkout is None or not checkout.exists():
         return
     dirty = Git(checkout).lines("status", "--porcelain", "--untracked-files=no")
