@@ -109,8 +109,7 @@ def prepare(spec: WorkspaceSpec, key: str, say: Say | None = None) -> Prepared:
                 f"{where.path} is a worktree on {on.removeprefix('refs/heads/')}, "
                 f"not {where.branch}; remove it with `git worktree remove`"
             )
-        owner = git.run("config", "--get", f"branch.{where.branch}.{_MARK}", check=False)
-        if owner.out.strip() != key:
+        if _owner(git, where.branch) != key:
             raise WorkspaceError(f"{where.path} is not the worktree of {key}; move it away")
         say(f"workspace: reusing {where.path} on {where.branch}")
         _clear_stale_lock(Git(where.path))
@@ -125,7 +124,7 @@ def prepare(spec: WorkspaceSpec, key: str, say: Say | None = None) -> Prepared:
         raise WorkspaceError(
             f"{where.path} exists and is not a worktree of {repo}; move it away or set `root:`"
         )
-    owner = git.run("config", "--get", f"branch.{where.branch}.{_MARK}", check=False).out.strip()
+    owner = _owner(git, where.branch)
     branch_exists = git.rev(f"refs/heads/{where.branch}") is not None
     if branch_exists and owner != key:
         raise WorkspaceError(
@@ -151,6 +150,11 @@ def prepare(spec: WorkspaceSpec, key: str, say: Say | None = None) -> Prepared:
     prepared = Prepared(where, True, base_commit)
     _setup_or_undo(spec, prepared, git, made_branch, say)
     return prepared
+
+
+def _owner(git: Git, branch: str) -> str:
+    """The task key a branch was made for here ("" when it was not made here)."""
+    return git.run("config", "--get", f"branch.{branch}.{_MARK}", check=False).out.strip()
 
 
 def _check_base_clean(git: Git, base: str) -> None:
