@@ -104,12 +104,15 @@ class WorkspaceService:
                 select(T.key, T.command, C.worktree)
                 .join(RunChange.__table__, C.task_id == T.id)
                 .where(T.status.in_([TaskStatus.DONE.value, TaskStatus.CANCELLED.value]))
-                .distinct()
-            ).all()
+            ).all()  # no DISTINCT: PostgreSQL cannot compare JSON values
         removed = []
+        seen: set[str] = set()
         for key, command, worktree in rows:
+            if worktree in seen or not Path(worktree).exists():
+                continue
+            seen.add(worktree)
             spec = workspace_of(command)
-            if spec is None or spec.keep or not Path(worktree).exists():
+            if spec is None or spec.keep:
                 continue
             with contextlib.suppress(WorkspaceError):
                 if remove(spec, key):
