@@ -183,6 +183,7 @@ async def test_detail_screen_reviews_and_approves(orch, make, tmp_path):
         await wait_until(pilot, lambda: view.document.lines, "the diff")
         text = screen_text(app)
         assert "+1 -1  a.txt" in text and "+two" in text
+        assert f"workspace {repo} · base main · branch task/R-1 · on approve merge" in text
         await pilot.press("a")
         await settle(pilot)
         assert orch.queries.get_task("R-1").status.value == "done"

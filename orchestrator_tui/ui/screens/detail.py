@@ -229,6 +229,17 @@ def summary(t: TaskDetail) -> Text:
     if t.command:
         text.append("\ncommand ", MUTED)
         text.append(" ".join(safe(arg, 200) for arg in t.command.argv))
+        workspace = t.command.workspace
+        if workspace is not None:
+            text.append("\nworkspace ", MUTED)
+            text.append(
+                f"{safe(workspace.repo, 200)} · base {safe(workspace.base, 100)} · "
+                f"branch {safe(workspace.branch_for(t.key), 100)} · "
+                f"on approve {workspace.on_approve.value}"
+            )
+        for argv in t.command.verify:
+            text.append("\nverify ", MUTED)
+            text.append(" ".join(safe(arg, 200) for arg in argv))
     if t.tags:
         text.append("\ntags ", MUTED)
         text.append(", ".join(safe(tag, 50) for tag in t.tags))
