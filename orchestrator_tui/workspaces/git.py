@@ -100,10 +100,6 @@ class Git:
     def is_ancestor(self, older: str, newer: str) -> bool:
         return self.run("merge-base", "--is-ancestor", older, newer, check=False).ok
 
-    def status(self) -> list[str]:
-        """`git status --porcelain` lines (untracked included): empty when clean."""
-        return self.lines("status", "--porcelain", "--untracked-files=all")
-
     def worktrees(self) -> list[dict[str, str]]:
         """`git worktree list --porcelain`, one dict per worktree."""
         items: list[dict[str, str]] = []
