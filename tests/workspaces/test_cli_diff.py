@@ -82,3 +82,13 @@ def test_approving_a_conflict_from_the_cli_exits_4_and_writes_nothing(
     assert "B stays awaiting approval: merging task/B into main conflicts in a.txt" in err
     assert orch.queries.get_task("B").status.value == "awaiting_approval"
     assert orch.queries.approvals_for("B") == []
+
+
+def test_odd_file_names_are_shown_escaped(
+    orch: Orchestrator, db_url: str, tmp_path: Path, capsys: Any
+) -> None:
+    run_task(orch, tmp_path, "open('odd\\x1b]0;title\\x07[@click=x].txt', 'w').write('x\\n')")
+    code_, out, _ = cli_here(capsys, db_url, "task", "diff", "A")
+    assert code_ == 0
+    assert "  +1 -0  odd\\x1b]0;title\\x07[@click=x].txt" in out.splitlines()
+    assert "\x1b" not in out and "\x07" not in out
