@@ -23,6 +23,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from ..domain.enums import LogStream, RunStatus, TaskStatus
+from ..domain.errors import DatabaseUnavailable
 from ..domain.workspace import OnApprove, OnVerifyFail
 from ..services import Orchestrator
 from ..services.run_model import Claim, RunResult, Settled
@@ -93,7 +94,12 @@ def record(orch: Orchestrator, supervisor: Supervisor) -> None:
     job = job_of(supervisor)
     if job is None or job.recorded or job.captured is None or job.prepared is None:
         return
-    orch.workspaces.record(job.claim.run_id, job.prepared.layout, job.captured, job.verify)
+    try:
+        orch.workspaces.record(job.claim.run_id, job.prepared.layout, job.captured, job.verify)
+    except DatabaseUnavailable:
+        raise  # the runner tries the whole settling again
+    except Exception:  # never let one record stop the runner from finishing runs
+        log.exception("could not store the changes of run %s", job.claim.run_id)
     job.recorded = True
 
 
