@@ -99,23 +99,23 @@ class WorkspaceService:
     def sweep(self) -> list[str]:
         """Remove the worktrees of tasks that are done or cancelled (unless they say
         keep), however they got there; the keys whose worktree was removed."""
+        done = [TaskStatus.DONE.value, TaskStatus.CANCELLED.value]
         with self.ctx.db.read() as conn:
             rows = conn.execute(
-                select(T.key, T.command, C.worktree)
+                select(T.id, T.key, C.worktree)
                 .join(RunChange.__table__, C.task_id == T.id)
-                .where(T.status.in_([TaskStatus.DONE.value, TaskStatus.CANCELLED.value]))
-            ).all()  # no DISTINCT: PostgreSQL cannot compare JSON values
+                .where(T.status.in_(done))
+            ).all()
+            left = {(r.id, r.key) for r in rows if Path(r.worktree).exists()}
+            commands = {
+                key: conn.execute(select(T.command).where(T.id == task_id)).scalar()
+                for task_id, key in left
+            }
         removed = []
-        seen: set[str] = set()
-        for key, command, worktree in rows:
-            if worktree in seen or not Path(worktree).exists():
-                continue
-            seen.add(worktree)
-            spec = workspace_of(command)
-            if spec is None or spec.keep:
-                continue
-            with contextlib.suppress(WorkspaceError):
-                if remove(spec, key):
+        for key, command in sorted(commands.items()):
+            with contextlib.suppress(WorkspaceError, ValueError):
+                spec = workspace_of(command)
+                if spec is not None and not spec.keep and remove(spec, key):
                     removed.append(key)
         return sorted(set(removed))
 
