@@ -127,6 +127,7 @@ class LogStream(StrEnum):
     STDOUT = "stdout"
     STDERR = "stderr"
     SYSTEM = "system"
+    VERIFY = "verify"  # output of a task's verify commands
 
 
 class EventKind(StrEnum):
@@ -156,3 +157,5 @@ class EventKind(StrEnum):
     RUN_LOST = "run_lost"
     PLAN_IMPORTED = "plan_imported"
     DATABASE_SEEDED = "database_seeded"
+    CHANGES_RECORDED = "changes_recorded"
+    MERGED = "merged"

@@ -10,12 +10,14 @@ from __future__ import annotations
 
 import re
 from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from .enums import AgentType, LogStream, RunStatus
 from .models import KEY_PATTERN, TaskSpec
+from .workspace import OnApprove, OnVerifyFail, WorkspaceSpec
 
 _RELATIVE = re.compile(r"^([+-])((?:\d+[dhms])+)$")
 _PART = re.compile(r"(\d+)([dhms])")
@@ -137,6 +139,11 @@ class PlanTask(TaskSpec):
     started: TimeRef | None = None
     completed: TimeRef | None = None
     completion_summary: str = Field(default="", max_length=100_000)
+    #: Where and how its command runs (folded into `command` by the plan).
+    workspace: WorkspaceSpec | None = None
+    verify: list[list[str]] = Field(default_factory=list)
+    on_verify_fail: OnVerifyFail | None = None
+    on_approve: OnApprove | None = None
 
     _t = field_validator("created", "updated", "started", "completed", mode="before")(_time)
     _d = field_validator("deadline", mode="before")(_time)
@@ -147,4 +154,51 @@ class PlanSpec(_PlanInput):
     name: str = "plan"
     description: str = ""
     agents: list[AgentSpec] = Field(default_factory=list)
+    #: The workspace of every task with a command that names none of its own.
+    workspace: WorkspaceSpec | None = None
     tasks: list[PlanTask] = Field(default_factory=list)
+
+    @model_validator(mode="after")
+    def _fold_review_options(self) -> PlanSpec:
+        """A task's `workspace`, `verify`, `on_verify_fail` and `on_approve` (or the
+        plan's `workspace`) become part of its command, where runners read them."""
+        for index, task in enumerate(self.tasks):
+            own = (
+                task.workspace is not None or task.verify or task.on_verify_fail or task.on_approve
+            )
+            if task.command is None:
+                if own:
+                    raise ValueError(
+                        f"tasks[{index}] ({task.key}): workspace, verify and on_approve "
+                        "need a command to run"
+                    )
+                continue
+            workspace = task.workspace or task.command.workspace or self.workspace
+            if task.on_approve is not None:
+                if workspace is None:
+                    raise ValueError(f"tasks[{index}] ({task.key}): on_approve needs a workspace")
+                workspace = workspace.model_copy(update={"on_approve": task.on_approve})
+            update: dict[str, Any] = {"workspace": workspace}
+            if task.verify:
+                update["verify"] = task.verify
+            if task.on_verify_fail is not None:
+                update["on_verify_fail"] = task.on_verify_fail
+            task.command = task.command.model_copy(update=update)
+        return self
+
+    def resolve_paths(self, folder: Path) -> PlanSpec:
+        """Relative workspace paths are relative to the plan file's folder."""
+        for task in self.tasks:
+            workspace = task.command.workspace if task.command else None
+            if task.command is None or workspace is None:
+                continue
+            update = {}
+            for name in ("repo", "root"):
+                value = getattr(workspace, name)
+                if value and not Path(value).expanduser().is_absolute():
+                    update[name] = str((folder / value).resolve())
+            if update:
+                task.command = task.command.model_copy(
+                    update={"workspace": workspace.model_copy(update=update)}
+                )
+        return self

@@ -35,6 +35,7 @@ from .config import ATTEMPT_ENV, EXECUTION_ENV, RUN_ENV, TASK_ENV, RunnerConfig
 from .lines import LineBuffer, Row
 from .notify import Notifier, payload_for
 from .process import Line, ProcessOutcome, Supervisor
+from .workspace_job import finished, job_of, record, workspace_job
 
 log = logging.getLogger("orchestrator_tui.runner")
 
@@ -274,6 +275,9 @@ class Runner:
                 ACTOR_ENV: self.config.agent,
             }
         )
+        job = workspace_job(self.orch, claim)  # None unless it declares workspace or verify
+        if job is not None:
+            env.update(job.env())
         active: _Active
 
         def sink(lines: list[Line]) -> None:
@@ -285,10 +289,10 @@ class Runner:
             ]
             self._buffer.put(rows)
 
-        supervisor = Supervisor(
+        supervisor = (job.supervisor if job is not None else Supervisor)(
             cmd.argv,
             sink=sink,
-            cwd=cmd.cwd,
+            cwd=job.cwd if job is not None else cmd.cwd,
             env=env,
             timeout=cmd.timeout_seconds,
             kill_grace=self.config.kill_grace_seconds,
@@ -337,8 +341,11 @@ class Runner:
 
     def _settle(self, done: list[tuple[_Active, ProcessOutcome]]) -> bool:
         results = [self._result(a, o) for a, o in done]
+        for active, _ in done:
+            record(self.orch, active.supervisor)  # what it changed in its worktree
         settled = self.orch.runs.finish(self.config.lease_owner, results, self.config.retry)
         for (active, _), item in zip(done, settled, strict=True):
+            finished(active.supervisor, item)
             self._active.pop(active.claim.run_id, None)
             self._count(item)
             self._tell(item)
@@ -370,6 +377,8 @@ class Runner:
             res.error = f"killed by signal {signal.Signals(-out.exit_code).name}"
         else:
             res.error = f"exit code {out.exit_code}"
+        if (job := job_of(active.supervisor)) is not None:
+            job.judge(res)  # a failed verify fails a run that exited 0
         return res
 
     def _count(self, item: Settled) -> None:
@@ -416,6 +425,7 @@ class Runner:
         for item in self.orch.runs.reclaim_expired(self.config.retry):
             self._count(item)
             self._tell(item)
+        self.orch.workspaces.sweep()  # worktrees of tasks people finished or cancelled
 
     def _handle_requests(self, stopping: bool) -> None:
         while self._requests:

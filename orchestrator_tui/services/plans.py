@@ -70,8 +70,10 @@ def parse_plan(data: Any, origin: str) -> PlanSpec:
         raise describe_validation_error(exc, data, origin) from None
 
 
-def read_plan_file(path: Path) -> PlanSpec:
-    return parse_plan(load_yaml(read_text(path), str(path)), str(path))
+def read_plan_file(path: Path, relative_to: Path | None = None) -> PlanSpec:
+    """A plan file; relative workspace paths are read from its folder (or `relative_to`)."""
+    plan = parse_plan(load_yaml(read_text(path), str(path)), str(path))
+    return plan.resolve_paths((relative_to or path.parent).resolve())
 
 
 @dataclass(frozen=True)

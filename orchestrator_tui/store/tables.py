@@ -170,6 +170,30 @@ class LogLine(TableModel, table=True):
     created_at: datetime = _time(nullable=False)
 
 
+class RunChange(TableModel, table=True):
+    """What a run changed in its task's git worktree (one row per run that had one)."""
+
+    __tablename__ = "run_changes"
+    __table_args__ = (Index("ix_run_changes_task", "task_id", "run_id"),)
+
+    run_id: int = Field(foreign_key="runs.id", ondelete="CASCADE", primary_key=True)
+    task_id: int = Field(foreign_key="tasks.id", ondelete="CASCADE")
+    repo: str
+    base: str
+    branch: str
+    worktree: str
+    base_commit: str
+    head_commit: str
+    committed: str | None = None
+    files: list[dict[str, Any]] = _json(list)
+    added: int = 0
+    removed: int = 0
+    diff_bytes: int = 0
+    diff: str = ""
+    verify: list[dict[str, Any]] = _json(list)
+    created_at: datetime = _time(nullable=False)
+
+
 class ProgressRecord(TableModel, table=True):
     __tablename__ = "progress"
 

@@ -7,7 +7,8 @@ use. The layers, bottom to top:
 
     domain      pure rules and models: imports nothing of ours
     store       tables, engine, schema: domain
-    services    every read and write: store, domain
+    workspaces  git worktrees, diffs, merges: domain
+    services    every read and write: store, workspaces, domain
     runner      runs commands for tasks: services, store, domain
     agents      stand-alone agent programs: services, store, domain
     ui          screens, widgets, modals: runner, services, domain (no SQL, so no store)
@@ -43,12 +44,16 @@ ALLOWED: dict[str, set[str]] = {
     "config": set(),
     "resources": set(),
     "store": {"domain"},
-    "services": {"store", "domain", "resources"},
-    "runner": {"services", "store", "domain", "config"},
+    "workspaces": {"domain"},
+    "services": {"store", "workspaces", "domain", "resources"},
+    "runner": {"services", "store", "workspaces", "domain", "config"},
     "agents": {"services", "store", "domain", "config"},
     "ui": {"runner", "services", "domain", "config", "resources"},
     "app": {"ui", "runner", "services", "store", "domain", "config", "resources"},
-    "cli": {"agents", "runner", "services", "store", "domain", "config", "resources", "version"},
+    "cli": {
+        *("agents", "runner", "services", "store", "workspaces", "domain"),
+        *("config", "resources", "version"),
+    },
     "version": set(),
     "__main__": {"cli"},
 }

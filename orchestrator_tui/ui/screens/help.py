@@ -23,6 +23,7 @@ def key_sections(app_bindings: Sequence[BindingType]) -> list[tuple[str, list[Bi
     from ..modals.transfer import ImportDialog, ImportReportScreen
     from ..widgets.dashboard import Dashboard
     from ..widgets.dep_tree import DependencyTree
+    from ..widgets.diff_view import DiffView
     from ..widgets.filter_bar import FilterInput
     from ..widgets.task_table import TaskTable
     from .approvals import ApprovalsScreen
@@ -38,6 +39,7 @@ def key_sections(app_bindings: Sequence[BindingType]) -> list[tuple[str, list[Bi
         ("Filter input", FilterInput.BINDINGS),
         ("Approvals inbox", ApprovalsScreen.BINDINGS),
         ("Task detail", DetailScreen.BINDINGS),
+        ("Diff of a task's changes (inbox and detail)", DiffView.BINDINGS),
         (
             "Dialogs",
             [
