@@ -154,3 +154,5 @@ class EventKind(StrEnum):
     RUN_LOST = "run_lost"
     PLAN_IMPORTED = "plan_imported"
     DATABASE_SEEDED = "database_seeded"
+    QUESTION_ASKED = "question_asked"
+    QUESTION_ANSWERED = "question_answered"

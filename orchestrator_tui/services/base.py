@@ -14,7 +14,7 @@ from sqlalchemy import Connection, Row, func, select
 from ..domain.enums import DependencyType, EventKind, TaskStatus
 from ..domain.errors import NotFound
 from ..store.engine import Database
-from ..store.tables import Event, Task, TaskDependency, utcnow
+from ..store.tables import Event, Question, Task, TaskDependency, utcnow
 
 Clock = Callable[[], datetime]
 
@@ -83,6 +83,17 @@ def unfinished_blockers_expr(task_id_col: Any) -> Any:
             D.dep_type == DependencyType.BLOCKS.value,
             blocker.c.status != TaskStatus.DONE.value,
         )
+        .scalar_subquery()
+    )
+
+
+def open_questions_expr(task_id_col: Any) -> Any:
+    """A correlated scalar subquery: the task's questions nobody has answered yet."""
+    q = Question.__table__.c
+    return (
+        select(func.count())
+        .select_from(Question.__table__)
+        .where(q.task_id == task_id_col, q.answered_at.is_(None))
         .scalar_subquery()
     )
 

@@ -279,6 +279,13 @@ def _cas_claim(
     return won
 
 
+def claim_pending(conn: Connection, task_id: int, now: datetime) -> bool:
+    """The runners' compare-and-set for one ready pending task, with no lease
+    (for an agent that does the work itself); whether it was won."""
+    params = {"owner": None, "expires": None, "now": now, "tid": task_id}
+    return conn.execute(_CLAIM_ONE[S.PENDING], params).rowcount == 1
+
+
 def release(conn: Connection, owner: str, task_ids: list[int]) -> set[int]:
     """Drop `owner`'s leases on these in-progress tasks; the ids it still held."""
     if conn.dialect.update_returning:

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import String, and_, cast, exists, not_, or_, select
+from sqlalchemy import String, and_, cast, exists, not_, or_, select, true
 
 from ..domain.enums import AgentType, DependencyType, RunStatus, TaskStatus
 from ..domain.models import CommandSpec
@@ -130,11 +130,12 @@ def all_blockers_done(task_id: Any) -> Any:
     )
 
 
-def claimable(now: datetime, agent_types: Sequence[str] | None) -> Any:
-    """Ready tasks with a command, past any retry delay, of a type this runner serves."""
+def claimable(now: datetime, agent_types: Sequence[str] | None, need_command: bool = True) -> Any:
+    """Ready tasks with a command (or any ready task, for an agent that does the work
+    itself), past any retry delay, of a type this runner serves."""
     return and_(
         T.status == S.PENDING.value,
-        has_command(),
+        has_command() if need_command else true(),
         or_(T.retry_after.is_(None), T.retry_after <= now),
         _serves(agent_types),
         all_blockers_done(T.id),

@@ -33,6 +33,7 @@ from .base import (
     unfinished_blocker_keys,
     unfinished_blockers_expr,
 )
+from .queries import PRIORITY_RANK
 from .run_model import (
     MACHINE_TYPES,
     Claim,
@@ -93,6 +94,42 @@ class RunService:
             if key is not None and not claims:
                 raise Conflict(f"{key} was taken or changed meanwhile; nothing was started")
             return claims
+
+    def claim_for_agent(
+        self, agent: str, agent_types: Sequence[str] | None = MACHINE_TYPES
+    ) -> str | None:
+        """Take the next ready task (command or not) for an agent that does the work
+        itself, e.g. over MCP; its key, or None when nothing is ready.
+
+        The same compare-and-set as a runner's claim, so of an agent and any number
+        of runners exactly one gets a task. No lease is written: nobody runs a
+        process for it, so there is nothing for a runner to reclaim; the agent
+        becomes the assignee and the claim is recorded as its status change."""
+        now = self.ctx.now()
+        with self.ctx.db.write() as conn:
+            candidates = conn.execute(
+                select(T.id, T.key)
+                .where(claimable(now, agent_types, need_command=False))
+                .order_by(PRIORITY_RANK.desc(), T.id)
+                .limit(20)
+            ).all()
+            for task_id, key in candidates:
+                if not run_batch.claim_pending(conn, task_id, now):
+                    continue
+                conn.execute(update(Task.__table__).where(T.id == task_id).values(assignee=agent))
+                record_event(
+                    conn,
+                    self.ctx,
+                    EventKind.STATUS_CHANGED,
+                    task_id,
+                    {
+                        "from": S.PENDING.value,
+                        "to": S.IN_PROGRESS.value,
+                        "reason": f"claimed by {agent}",
+                    },
+                )
+                return str(key)
+        return None
 
     def _on_demand(self, conn: Connection, key: str) -> Row[Any]:
         row = find_task(conn, key)

@@ -24,7 +24,7 @@ from ..domain.models import (
 )
 from ..domain.state_machine import readiness
 from ..store.tables import Task, TaskDependency
-from .base import D, T, unfinished_blockers_expr
+from .base import D, T, open_questions_expr, unfinished_blockers_expr
 
 #: The columns a task list row needs, plus its unfinished blocker count.
 ROW_COLUMNS = (
@@ -43,7 +43,11 @@ ROW_COLUMNS = (
 
 
 def row_select() -> Any:
-    return select(*ROW_COLUMNS, unfinished_blockers_expr(T.id).label("unfinished"))
+    return select(
+        *ROW_COLUMNS,
+        unfinished_blockers_expr(T.id).label("unfinished"),
+        open_questions_expr(T.id).label("asking"),
+    )
 
 
 def task_row(r: Row[Any]) -> TaskRow:
@@ -62,6 +66,7 @@ def task_row(r: Row[Any]) -> TaskRow:
         unfinished_blockers=r.unfinished,
         readiness=readiness(status, r.unfinished),
         updated_at=r.updated_at,
+        open_questions=getattr(r, "asking", 0) or 0,
     )
 
 

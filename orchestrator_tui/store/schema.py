@@ -20,14 +20,20 @@ from sqlmodel import SQLModel
 from ..domain.errors import SchemaTooNew, ValidationFailed
 from . import tables  # noqa: F401  (registers every table on SQLModel.metadata)
 from .engine import Database
-from .tables import SchemaMeta, utcnow
+from .tables import Question, SchemaMeta, utcnow
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 
 Migration = Callable[[Connection], None]
 
+
+def _add_questions(conn: Connection) -> None:
+    """Version 2: questions agents ask people (the table and its indexes)."""
+    Question.__table__.create(conn)  # type: ignore[attr-defined]
+
+
 #: version N -> the function that brings a version-N database to N+1.
-MIGRATIONS: dict[int, Migration] = {}
+MIGRATIONS: dict[int, Migration] = {1: _add_questions}
 
 
 def read_version(conn: Connection) -> int | None:

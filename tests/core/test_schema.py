@@ -97,7 +97,9 @@ def test_migration_runner_backs_up_and_keeps_rows(db_path: Path) -> None:
 
     db = Database(str(db_path))
     target = SCHEMA_VERSION + 1
-    assert ensure_schema(db, migrations={SCHEMA_VERSION: _add_column}, target=target) == 1
+    assert ensure_schema(db, migrations={SCHEMA_VERSION: _add_column}, target=target) == (
+        SCHEMA_VERSION
+    )
     db.dispose()
 
     [backup] = db_path.parent.glob(f"{db_path.name}.v{SCHEMA_VERSION}-*.bak")
