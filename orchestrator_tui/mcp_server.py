@@ -28,17 +28,17 @@ from .services.run_model import MACHINE_TYPES
 log = logging.getLogger("orchestrator_tui.mcp")
 
 #: Most tasks one `list_tasks` answer holds.
-MAX_PAGE = 50
+MAX_PAGE = 40
 DEFAULT_PAGE = 20
 #: Longest title in a summary, and longest description or context in `get_task`.
-SUMMARY_TITLE_CHARS = 120
+SUMMARY_TITLE_CHARS = 80
 DETAIL_TEXT_CHARS = 4000
 #: Most dependencies (each way) and questions `get_task` lists.
 DETAIL_LINKS = 25
 #: Longest an `ask_question` or `get_answer` call waits for an answer.
 MAX_WAIT_SECONDS = 600.0
 #: Every answer of every tool stays under this many bytes of JSON (tested).
-MAX_ANSWER_BYTES = 24_000
+MAX_ANSWER_BYTES = 32_000
 #: The whole tool list (names, descriptions, input and output schemas) stays under
 #: this many bytes of JSON, about 4,000 tokens (tested).
 TOOL_LIST_BUDGET_BYTES = 16_000
