@@ -45,6 +45,7 @@ EXTRA_CHECKED = (
     "open",
     "run_now",
     "cancel_run",
+    "answer",
 )
 
 

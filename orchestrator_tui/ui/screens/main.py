@@ -32,6 +32,7 @@ from ..widgets.header import AppHeader
 from ..widgets.log_pane import ExecutionLogPane
 from ..widgets.task_table import TaskTable
 from .actions import STATUS_ACTIONS, TaskActions, TaskChanged
+from .questions import QuestionActions
 
 PANES = ("tasks", "tree", "log", "dashboard")
 NARROW_BELOW = 120
@@ -49,7 +50,7 @@ class BlockersLoaded(Message):
     blockers: list[DependencyView]
 
 
-class MainScreen(TaskActions, Screen[None]):
+class MainScreen(QuestionActions, TaskActions, Screen[None]):
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding(
             "tab",
@@ -210,6 +211,14 @@ class MainScreen(TaskActions, Screen[None]):
             tooltip="Reject the selected task awaiting approval, with a comment",
         ),
         Binding("u", "undo", "Undo", id="task.undo", tooltip="Undo your last status change"),
+        Binding(
+            "y",
+            "answer",
+            "Answer",
+            show=False,
+            id="task.answer",
+            tooltip="Answer the question the selected task's agent asked",
+        ),
         Binding(
             "exclamation_mark",
             "run_now",
@@ -397,6 +406,9 @@ class MainScreen(TaskActions, Screen[None]):
             return True if self.selected() is not None else None
         if action == "clear_marks":
             return True if self.table.marks else None
+        if action == "answer":
+            row = self.selected()
+            return True if row is not None and row.open_questions else None
         if action in ("run_now", "cancel_run"):
             row = self.selected()
             return True if row is not None and _runnable(row, action) else None
@@ -512,6 +524,11 @@ class MainScreen(TaskActions, Screen[None]):
 
     def action_undo(self) -> None:
         self.undo()
+
+    def action_answer(self) -> None:
+        row = self.selected()
+        if row is not None and row.open_questions:
+            self.answer_oldest(row.key)
 
     # -- the runner -----------------------------------------------------------
 
