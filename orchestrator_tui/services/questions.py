@@ -13,7 +13,7 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from sqlalchemy import Connection, Row, func, select, update
+from sqlalchemy import Connection, func, select, update
 
 from ..domain.enums import EventKind, TaskStatus
 from ..domain.errors import Conflict, InvalidTransition, NotFound, ValidationFailed
@@ -43,7 +43,7 @@ _VIEW_COLUMNS = (
 _FROM = Question.__table__.join(Task.__table__, T.id == Q.task_id)
 
 
-def _view(r: Row[Any]) -> QuestionView:
+def _view(r: Any) -> QuestionView:
     return QuestionView.model_validate(dict(r._mapping))
 
 

@@ -91,3 +91,23 @@ def test_ask_without_wait_and_refusals(cli: Cli) -> None:
     assert cli.fails(3, "task", "ask", "NOPE", "hello?").startswith("error: no task 'NOPE'")
     code_help = cli.ok("--help").out
     assert "9  timed out waiting" in code_help
+
+
+def test_a_command_run_by_the_runner_asks_through_the_runners_hooks(
+    cli: Cli, tmp_path: Path
+) -> None:
+    log = tmp_path / "notified.jsonl"
+    hook = tmp_path / "hook.py"
+    hook.write_text(
+        f"import sys\nwith open({str(log)!r}, 'a') as f: f.write(sys.stdin.read() + '\\n')\n"
+    )
+    cli.ok(
+        "task", "add", "Ask and give up", "--key", "ASK", "--",
+        "orchestrator-tui", "task", "ask", "Anyone?", "--timeout", "0.2",
+    )  # fmt: skip
+    cli.ok("run", "--until-idle", "--agent", "night", "--notify-cmd", f"{sys.executable} {hook}")
+    events = [json.loads(line) for line in log.read_text().splitlines() if line.strip()]
+    asked = [e for e in events if e["event"] == "question"]
+    assert [(e["task"], e["question"], e["agent"]) for e in asked] == [("ASK", "Anyone?", "night")]
+    failed = [e for e in events if e["event"] == "failed"]
+    assert [e["exit_code"] for e in failed] == [9]  # the command's own timeout exit code
