@@ -82,7 +82,7 @@ async def test_inbox_lists_both_oldest_first_and_answers_a_waiting_ask(db_url, o
                 ("question", "API"),
             ]
             lines = screen_text(app).splitlines()
-            first = next(i for i, line in enumerate(lines) if "◆ approve" in line)
+            first = next(i for i, line in enumerate(lines) if "◆ approval" in line)
             second = next(i for i, line in enumerate(lines) if "? answer" in line)
             assert first < second and "Which database?" in lines[second]
             assert inbox.check_action("answer", ()) is None  # on the approval row

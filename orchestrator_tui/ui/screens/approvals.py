@@ -23,7 +23,7 @@ from ..widgets.header import AppHeader
 from .actions import TaskActions, TaskChanged
 from .questions import QuestionActions
 
-KIND_LABEL = {"approval": "◆ approve", "question": "? answer"}
+KIND_LABEL = {"approval": "◆ approval", "question": "? answer"}
 
 
 @dataclass
@@ -90,7 +90,7 @@ class ApprovalsScreen(QuestionActions, TaskActions, Screen[None]):
 
     def on_mount(self) -> None:
         table = self.query_one(DataTable)
-        table.add_columns("", "key", "waiting since", "waited", "by", "title / question")
+        table.add_columns("key", "waits for", "since", "waited", "by", "title / question")
         table.focus()
         self._load()
 
@@ -123,8 +123,8 @@ class ApprovalsScreen(QuestionActions, TaskActions, Screen[None]):
                 else Text(safe(item.title, 200))
             )
             table.add_row(
-                Text(KIND_LABEL[item.kind]),
                 Text(item.key),
+                Text(KIND_LABEL[item.kind]),
                 Text(when(item.since)),
                 Text(age(waited)),
                 Text(safe(item.who, 40) or "-"),
