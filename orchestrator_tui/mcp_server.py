@@ -20,7 +20,7 @@ from pydantic import BaseModel, ValidationError
 
 from .domain.enums import AgentType, DependencyType, Priority, Readiness, TaskStatus
 from .domain.errors import OrchestratorError
-from .domain.models import AgentReport, TaskRow, TaskSpec
+from .domain.models import AgentReport, QuestionView, TaskDetail, TaskRow, TaskSpec
 from .domain.text import printable
 from .services import Orchestrator, TaskFilter
 from .services.run_model import MACHINE_TYPES
@@ -180,8 +180,8 @@ def build_server(orch: Orchestrator) -> MCPServer[Any]:
     )
     actor = orch.actor
 
-    def summary_of(key: str) -> TaskSummary:
-        d = orch.queries.get_task(key)
+    def summary_of(key: str, detail: TaskDetail | None = None) -> TaskSummary:
+        d = detail or orch.queries.get_task(key)
         return TaskSummary(
             key=d.key,
             title=_cut(d.title, SUMMARY_TITLE_CHARS)[0],
@@ -194,7 +194,7 @@ def build_server(orch: Orchestrator) -> MCPServer[Any]:
             questions=orch.questions.count_open(d.key),
         )
 
-    def question_info(q: Any) -> QuestionInfo:
+    def question_info(q: QuestionView) -> QuestionInfo:
         return QuestionInfo(
             id=q.id,
             key=q.task_key,
@@ -244,7 +244,7 @@ def build_server(orch: Orchestrator) -> MCPServer[Any]:
             last = runs[-1] if runs else None
             questions = [q for q in orch.questions.for_task(key, DETAIL_LINKS) if q.is_open]
             return TaskInfo(
-                **summary_of(key).model_dump(),
+                **summary_of(key, d).model_dump(),
                 description=description,
                 requires_approval=d.requires_approval,
                 success_criteria=criteria,
