@@ -106,3 +106,32 @@ async def test_inbox_lists_both_oldest_first_and_answers_a_waiting_ask(db_url, o
     kinds = [e.kind for e in reader.queries.timeline("API")]
     reader.close()
     assert kinds[-2:] == ["question_asked", "question_answered"]
+
+
+async def test_the_task_detail_shows_questions_and_answers_with_y(db_url, orch, make):
+    from orchestrator_tui.ui.screens.detail import DetailScreen
+
+    add(orch, "API", "Build the API", status=S.IN_PROGRESS)
+    orch.as_actor("bot").questions.ask("API", "Which database?")
+    app = make()
+    async with app.run_test(size=(160, 48)) as pilot:
+        await settle(pilot)
+        await select(pilot, "API")
+        await pilot.press("enter")
+        await pilot.pause()
+        await settle(pilot)
+        detail = app.screen
+        assert isinstance(detail, DetailScreen)
+        text = screen_text(app)
+        assert "Questions  (1 waiting for an answer: y answers the oldest)" in text
+        assert "? bot asks: Which database?" in text
+        assert detail.check_action("answer", ()) is True
+        await pilot.press("y")
+        await settle(pilot)
+        await pilot.press(*"SQLite for now", "enter")
+        await settle(pilot)
+        assert app.screen is detail
+        assert "answered by alice" in screen_text(app) and "SQLite for now" in screen_text(app)
+        assert detail.check_action("answer", ()) is None
+    [question] = orch.questions.for_task("API")
+    assert (question.answer, question.answered_by) == ("SQLite for now", ACTOR)

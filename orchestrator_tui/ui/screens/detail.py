@@ -1,9 +1,10 @@
-"""Everything about one task: description, success criteria, shared context,
-notes, progress history, approvals and the event timeline."""
+"""Everything about one task: questions its agent asked, description, success
+criteria, shared context, notes, progress history, approvals and the event
+timeline."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, ClassVar
 
 from rich.text import Text
@@ -15,11 +16,20 @@ from textual.message import Message
 from textual.screen import Screen
 from textual.widgets import Footer, Static
 
-from ...domain.models import ApprovalView, EventView, NoteView, ProgressView, TaskDetail
+from ...domain.models import (
+    ApprovalView,
+    EventView,
+    NoteView,
+    ProgressView,
+    QuestionView,
+    TaskDetail,
+)
 from ..db import run_db
 from ..messages import DataChanged
 from ..render import READINESS_WORD, STATUS_ICON, STATUS_LONG, block, safe, when
 from ..widgets.header import AppHeader
+from .actions import TaskChanged
+from .questions import QuestionActions
 
 if TYPE_CHECKING:
     from ...services import Orchestrator
@@ -36,6 +46,7 @@ class DetailLoaded(Message):
     progress: list[ProgressView]
     approvals: list[ApprovalView]
     timeline: list[EventView]
+    questions: list[QuestionView] = field(default_factory=list)
 
 
 def load_detail(orch: Orchestrator, key: str) -> DetailLoaded:
@@ -47,16 +58,18 @@ def load_detail(orch: Orchestrator, key: str) -> DetailLoaded:
         q.progress_for(key),
         q.approvals_for(key),
         q.timeline(key),
+        orch.questions.for_task(key),
     )
 
 
-class DetailScreen(Screen[None]):
+class DetailScreen(QuestionActions, Screen[None]):
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape,backspace", "app.pop_screen", "Back", id="detail.back"),
         Binding("j,down", "scroll('down')", "Down", show=False, id="detail.down"),
         Binding("k,up", "scroll('up')", "Up", show=False, id="detail.up"),
         Binding("g,home", "scroll('home')", "Top", show=False, id="detail.top"),
         Binding("G,end", "scroll('end')", "Bottom", show=False, id="detail.bottom"),
+        Binding("y", "answer", "Answer", show=False, id="detail.answer"),
     ]
 
     def __init__(self, key: str) -> None:
@@ -68,6 +81,7 @@ class DetailScreen(Screen[None]):
         yield AppHeader(f"task {self.key}")
         with VerticalScroll(id="detail-body"):
             yield Static(Text("loading…"), id="detail-summary")
+            yield Static(id="detail-questions", classes="detail-section")
             for section in (
                 "description",
                 "criteria",
@@ -92,6 +106,23 @@ class DetailScreen(Screen[None]):
         message.stop()
         self._load()
 
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "answer":
+            loaded = self.loaded
+            return True if loaded and any(q.is_open for q in loaded.questions) else None
+        return True
+
+    def action_answer(self) -> None:
+        self.answer_oldest(self.key)
+
+    def on_task_changed(self, message: TaskChanged) -> None:
+        message.stop()
+        self.notify(message.note, markup=False)
+        self._load()
+        poke = getattr(self.app, "poke_feed", None)
+        if poke is not None:
+            poke()
+
     def action_scroll(self, where: str) -> None:
         body = self.query_one("#detail-body", VerticalScroll)
         {
@@ -106,6 +137,10 @@ class DetailScreen(Screen[None]):
         self.loaded = message
         t = message.task
         self.query_one("#detail-summary", Static).update(summary(t))
+        asked = self.query_one("#detail-questions", Static)
+        asked.display = bool(message.questions)
+        asked.update(_questions(message.questions))
+        self.refresh_bindings()
         sections = {
             "description": ("Description", block(t.description) if t.description else None),
             "criteria": ("Success criteria", _lines(f"• {safe(c)}" for c in t.success_criteria)),
@@ -173,6 +208,21 @@ def summary(t: TaskDetail) -> Text:
     if t.tags:
         text.append("\ntags ", MUTED)
         text.append(", ".join(safe(tag, 50) for tag in t.tags))
+    return text
+
+
+def _questions(questions: list[QuestionView]) -> Text:
+    text = Text(end="")
+    text.append("Questions", HEADING)
+    waiting = sum(1 for q in questions if q.is_open)
+    if waiting:
+        text.append(f"  ({waiting} waiting for an answer: y answers the oldest)", MUTED)
+    for q in questions:
+        text.append(f"\n{when(q.asked_at)}  {'?' if q.is_open else '✓'} {safe(q.asked_by)} asks: ")
+        text.append(safe(q.text, 2000), "bold" if q.is_open else "")
+        if not q.is_open and q.answered_at is not None:
+            text.append(f"\n    answered by {safe(q.answered_by)} ({when(q.answered_at)}): ")
+            text.append(safe(q.answer, 2000))
     return text
 
 
