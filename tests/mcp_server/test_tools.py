@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import subprocess
 import sys
@@ -155,4 +156,17 @@ async def test_questions_round_trip(db: Path, orch: Orchestrator) -> None:
         got = await call(client, "get_answer", question_id=asked["id"])
         assert got["answer"] == "PostgreSQL 16" and got["answered_by"] == "alice"
         missing = await refused(client, "get_answer", question_id=999)
+        waiting = asyncio.create_task(
+            call(client, "ask_question", key="API", question="Ship today?", wait_seconds=60)
+        )
+        while orch.questions.count_open() == 0:
+            assert not waiting.done(), waiting.result()
+            await asyncio.sleep(0.05)
+        orch.as_actor("maria").questions.answer("API", "Yes, after lunch")
+        waited = await waiting
     assert missing == "error: no question 999"
+    assert (waited["question"], waited["answer"], waited["answered_by"]) == (
+        "Ship today?",
+        "Yes, after lunch",
+        "maria",
+    )
