@@ -16,7 +16,7 @@ from typing import Any, Literal
 
 from mcp.server.mcpserver import MCPServer
 from mcp.types import CallToolResult, TextContent
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel, ConfigDict, ValidationError
 
 from .domain.enums import AgentType, DependencyType, Priority, Readiness, TaskStatus
 from .domain.errors import OrchestratorError
@@ -40,8 +40,8 @@ MAX_WAIT_SECONDS = 600.0
 #: Every answer of every tool stays under this many bytes of JSON (tested).
 MAX_ANSWER_BYTES = 32_000
 #: The whole tool list (names, descriptions, input and output schemas) stays under
-#: this many bytes of JSON, about 4,000 tokens (tested).
-TOOL_LIST_BUDGET_BYTES = 16_000
+#: this many bytes of JSON, about 3,000 tokens (tested).
+TOOL_LIST_BUDGET_BYTES = 12_000
 
 #: What `set_status` accepts: the CLI's verbs.
 Verb = Literal["start", "done", "fail", "block", "reset", "defer", "cancel"]
@@ -59,7 +59,19 @@ VERB_TARGETS: dict[str, TaskStatus] = {
 # -- results ------------------------------------------------------------------------
 
 
-class TaskSummary(BaseModel):
+def _drop_titles(schema: dict[str, Any]) -> None:
+    """Pydantic titles every schema and property after its name; they only cost tokens."""
+    schema.pop("title", None)
+    for prop in schema.get("properties", {}).values():
+        if isinstance(prop, dict):
+            prop.pop("title", None)
+
+
+class _Result(BaseModel):
+    model_config = ConfigDict(json_schema_extra=_drop_titles)
+
+
+class TaskSummary(_Result):
     key: str
     title: str
     status: str
@@ -71,19 +83,19 @@ class TaskSummary(BaseModel):
     questions: int = 0
 
 
-class TaskPage(BaseModel):
+class TaskPage(_Result):
     total: int
     offset: int
     tasks: list[TaskSummary]
     next_offset: int | None = None
 
 
-class Link(BaseModel):
+class Link(_Result):
     key: str
     status: str
 
 
-class RunSummary(BaseModel):
+class RunSummary(_Result):
     id: int
     status: str
     agent: str | None = None
@@ -92,7 +104,7 @@ class RunSummary(BaseModel):
     outputs_uri: str | None = None
 
 
-class QuestionInfo(BaseModel):
+class QuestionInfo(_Result):
     id: int
     key: str
     question: str
@@ -115,12 +127,12 @@ class TaskInfo(TaskSummary):
     truncated: bool = False
 
 
-class NextTask(BaseModel):
+class NextTask(_Result):
     task: TaskSummary | None = None
     claimed: bool = False
 
 
-class Done(BaseModel):
+class Done(_Result):
     key: str
     status: str
     message: str = ""
