@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 from collections.abc import Callable
 from typing import Any, Literal
 
@@ -26,6 +27,9 @@ from .services import Orchestrator, TaskFilter
 from .services.run_model import MACHINE_TYPES
 
 log = logging.getLogger("orchestrator_tui.mcp")
+
+#: Set by a runner for every command it runs (an agent CLI, and the server it starts).
+TASK_ENV = "ORCHESTRATOR_TUI_TASK"
 
 #: Most tasks one `list_tasks` answer holds.
 MAX_PAGE = 40
@@ -184,11 +188,11 @@ def _guard(call: Callable[[], BaseModel]) -> CallToolResult:
 
 def build_server(orch: Orchestrator) -> MCPServer[Any]:
     """The MCP server acting as `orch.actor`, over `orch`'s database."""
+    instructions = "Tasks, dependencies and questions of an orchestrator-tui plan."
+    if current := os.environ.get(TASK_ENV, "").strip():  # started inside a run
+        instructions += f" You are working on task {current}."
     server: MCPServer[Any] = MCPServer(
-        "orchestrator-tui",
-        instructions="Tasks, dependencies and questions of an orchestrator-tui plan. "
-        "Keys look like T-12.",
-        log_level="WARNING",
+        "orchestrator-tui", instructions=instructions, log_level="WARNING"
     )
     actor = orch.actor
 

@@ -39,7 +39,7 @@ async def session(db: Path, actor: str = AGENT, **env: str) -> AsyncIterator[Cli
             stdio_client(server_params(db, actor, **env), errlog=errlog) as (read, write),
             ClientSession(read, write) as client,
         ):
-            await client.initialize()
+            client.initialized = await client.initialize()  # type: ignore[attr-defined]
             yield client
 
 

@@ -62,6 +62,13 @@ async def test_tool_list_is_small_typed_and_under_budget(db: Path, orch: Orchest
     assert len(wire.encode()) < TOOL_LIST_BUDGET_BYTES, len(wire)
 
 
+async def test_inside_a_run_the_server_names_the_task(db: Path, orch: Orchestrator) -> None:
+    async with session(db, ORCHESTRATOR_TUI_TASK="PAY-7") as client:
+        assert "You are working on task PAY-7." in client.initialized.instructions  # type: ignore[attr-defined]
+    async with session(db) as client:
+        assert "working on" not in client.initialized.instructions  # type: ignore[attr-defined]
+
+
 async def test_each_tool_does_what_the_cli_would(db: Path, orch: Orchestrator) -> None:
     orch.tasks.create(TaskSpec(key="API", title="Build the API", priority="high"))
     orch.collab.set_context("API", "decision: use postgres\n")
