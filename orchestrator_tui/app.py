@@ -55,10 +55,11 @@ def short_location(db_url: str) -> str:
 
 
 class FeedMoved(Message):
-    def __init__(self, event_id: int, awaiting: int) -> None:
+    def __init__(self, event_id: int, awaiting: int, questions: int = 0) -> None:
         super().__init__()
         self.event_id = event_id
         self.awaiting = awaiting
+        self.questions = questions
 
 
 class OrchestratorApp(RunnerActions, TransferActions, App[int]):
@@ -229,8 +230,9 @@ class OrchestratorApp(RunnerActions, TransferActions, App[int]):
                 event_id = orch.queries.last_event_id()
                 if event_id != self._last_event_id:
                     awaiting = orch.queries.count_tasks(waiting)
+                    questions = orch.questions.count_open()
                     self._last_event_id = event_id
-                    self.post_message(FeedMoved(event_id, awaiting))
+                    self.post_message(FeedMoved(event_id, awaiting, questions))
             except OrchestratorError as exc:
                 self.post_message(DbFailed(exc, "Change feed"))
             if self.poll_interval is None:
@@ -240,6 +242,7 @@ class OrchestratorApp(RunnerActions, TransferActions, App[int]):
 
     def on_feed_moved(self, message: FeedMoved) -> None:
         self.awaiting_approval = message.awaiting
+        self.open_questions = message.questions
         for screen in self.screen_stack:
             screen.post_message(DataChanged(message.event_id, message.awaiting))
 

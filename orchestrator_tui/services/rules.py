@@ -89,11 +89,16 @@ def retry_due(now: Any) -> Any:
     return or_(T.retry_after.is_(None), T.retry_after <= now)
 
 
-def claimable(now: datetime | Any, agent_types: Sequence[str] | BindParameter[Any] | None) -> Any:
-    """Ready tasks with a command, past any retry delay, of a type this runner serves."""
+def claimable(
+    now: datetime | Any,
+    agent_types: Sequence[str] | BindParameter[Any] | None,
+    need_command: bool = True,
+) -> Any:
+    """Ready tasks with a command (or any ready task, for an agent that does the
+    work itself), past any retry delay, of a type this runner serves."""
     return and_(
         T.status.in_([s.value for s in rules.CLAIMED_BY_RUNNERS]),
-        has_command(),
+        has_command() if need_command else true(),
         retry_due(now),
         serves(agent_types),
         all_blockers_done(T.id),

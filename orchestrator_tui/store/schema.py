@@ -20,9 +20,9 @@ from sqlmodel import SQLModel
 from ..domain.errors import SchemaTooNew, ValidationFailed
 from . import tables  # noqa: F401  (registers every table on SQLModel.metadata)
 from .engine import Database
-from .tables import RunChange, SchemaMeta, utcnow
+from .tables import Question, RunChange, SchemaMeta, utcnow
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 
 Migration = Callable[[Connection], None]
 
@@ -32,8 +32,13 @@ def _add_run_changes(conn: Connection) -> None:
     RunChange.__table__.create(conn)
 
 
+def _add_questions(conn: Connection) -> None:
+    """Version 2 -> 3: questions agents ask people (the table and its indexes)."""
+    Question.__table__.create(conn)
+
+
 #: version N -> the function that brings a version-N database to N+1.
-MIGRATIONS: dict[int, Migration] = {1: _add_run_changes}
+MIGRATIONS: dict[int, Migration] = {1: _add_run_changes, 2: _add_questions}
 
 
 def read_version(conn: Connection) -> int | None:

@@ -54,3 +54,18 @@ def count_rows(orch: Orchestrator, table: Any) -> int:
 
     with orch.db.read() as conn:
         return conn.execute(select(func.count()).select_from(table.__table__)).scalar_one()
+
+
+#: Tables added by each schema version after the first.
+TABLES_SINCE_V1 = ("run_changes", "questions")
+
+
+def make_version_1(db_path: Path) -> None:
+    """Turn a current SQLite database into what a version-1 database looked like."""
+    import sqlite3
+
+    with sqlite3.connect(db_path) as conn:
+        for table in TABLES_SINCE_V1:
+            conn.execute(f"DROP TABLE {table}")
+        conn.execute("UPDATE schema_meta SET value = '1' WHERE key = 'schema_version'")
+    conn.close()
