@@ -108,8 +108,11 @@ def register(sub: Any, parents: list[argparse.ArgumentParser]) -> None:
         parents=parents,
         help=f"export every task ({', '.join(EXPORT_FORMATS)})",
         description="Write every task to PATH. Format from --format, else from the name: "
-        "tasks.json is task-master, *.json ours, *.yaml/*.yml our YAML plan.",
+        "tasks.json is task-master, *.json ours, *.yaml/*.yml our YAML plan. "
+        "--format backlog writes a new Backlog.md folder PATH/backlog.",
     )
-    p.add_argument("path", help="file to write (replaced atomically)")
+    p.add_argument(
+        "path", help="file to write (replaced atomically), or the folder to write backlog/ in"
+    )
     p.add_argument("--format", choices=EXPORT_FORMATS)
     p.set_defaults(handler=cmd_export)

@@ -114,6 +114,20 @@ TO_TASK_MASTER: dict[TaskStatus, str] = {
 }
 
 
+#: How our statuses go out to Backlog.md, in board order (its first column is
+#: pending and its last done; every word here maps back through the table).
+TO_BACKLOG: dict[TaskStatus, str] = {
+    S.PENDING: "To Do",
+    S.IN_PROGRESS: "In Progress",
+    S.AWAITING_APPROVAL: "In Review",
+    S.BLOCKED: "Blocked",
+    S.FAILED: "Failed",
+    S.DEFERRED: "Deferred",
+    S.CANCELLED: "Cancelled",
+    S.DONE: "Done",
+}
+
+
 def lookup_status(word: str, extra: dict[str, str] | None = None) -> TaskStatus | None:
     """Our status for a foreign word, or None for a word nobody knows; `extra`
     adds source-specific names and wins over the table (Backlog.md reads its

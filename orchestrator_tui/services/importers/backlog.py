@@ -202,7 +202,7 @@ class _Reader:
             first = self.by_key[taken]
             if folder_tag == "completed" and f"{key}-completed" not in self.by_key:
                 key += "-completed"
-                ident = None
+                ident, namespace = None, "completed"
                 self.issues.warn(f"{where}: id: {raw_id} is also in {first}; imported as {key}")
             else:
                 self.issues.warn(f"{where}: id: duplicate id {raw_id} (also in {first}); skipped")
@@ -212,7 +212,9 @@ class _Reader:
             self.ident[key] = ident
         self.by_key[key] = label
         self.raw_ids[key] = raw_id
-        ext = raw_id.upper() if namespace != "archive" else f"archive/{raw_id.upper()}"
+        ext = raw_id.upper()
+        if namespace in ("archive", "completed"):
+            ext = f"{namespace}/{ext}"
         title = self._title(front, split[0] if split else "", body, name_title, where)
         data = self._task(front, body, key, ext, where, namespace, folder_tag, title)
         data["extra"][RESERVED] = {"file": label}
