@@ -149,14 +149,16 @@ class _Export:
             if word is None or lookup_status(word) is not None:
                 continue
             place = {"pending": first, "in_progress": middle, "done": last}.get(row.status)
-            if place is not None and word not in place:
-                place.append(word)
+            if place is not None and word not in place and (place is middle or not place):
+                place.append(word)  # one first and one last column; others stay off the board
         return first + ours[:1] + middle + ours[1:] + last
 
     def status_word(self, task_id: int) -> str:
         status = TaskStatus(self.rows[task_id].status)
         word = self._kept_word(task_id)
-        mapped = lookup_status(word, self.column_words) if word is not None else None
+        mapped = None
+        if word is not None:  # the importer reads a word of no column and no table as pending
+            mapped = lookup_status(word, self.column_words) or TaskStatus.PENDING
         folder = self.folder[task_id]
         if mapped is not None and mapped is not TaskStatus.DONE:
             # the importer's folder rule: drafts are deferred, archived tasks cancelled

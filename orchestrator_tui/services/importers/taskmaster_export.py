@@ -110,8 +110,17 @@ class _Export:
                 fresh.append(self.ids[dep] if pair[1] is None else f"{pair[0]}.{pair[1]}")
             elif pair[1] is not None and pair[0] == mine[0]:
                 fresh.append(self.ids[dep])
+            elif pair[1] is not None:
+                fresh.append(f"{pair[0]}.{pair[1]}")
             else:
-                fresh.append(f"{pair[0]}.{pair[1]}" if pair[1] is not None else self.ids[dep])
+                # inside a subtask a bare number is a sibling: a top task cannot be named;
+                # when the subtask's top task waits for it too, nothing is lost
+                wanted.discard(pair)
+                if dep not in self.deps.get(self.top[task_id], []):
+                    self.warnings.append(
+                        f"{row.key}: dependency on {self.rows[dep].key} left out: a task-master "
+                        "subtask can name only subtasks; its top task does not wait for it"
+                    )
         original = memo.get("dependencies")
         if isinstance(original, list) and self._same(original, mine, wanted, task_id):
             return original
@@ -145,7 +154,8 @@ class _Export:
         values: dict[str, Any] = {
             "id": self.ids[task_id],
             "title": row.title,
-            "description": row.description,
+            # task-master refuses a task without a description: ours may have none
+            "description": row.description or ("" if memo else row.title),
             "status": _word(memo, "status", row.status, TO_TASK_MASTER[TaskStatus(row.status)]),
             "priority": _word(memo, "priority", row.priority, row.priority),
             "dependencies": self._tokens(task_id),
