@@ -114,7 +114,7 @@ def test_the_cli_watches_until_interrupted(tmp_path):
         assert "0 added, 1 changed, 0 unchanged" in second, second
     finally:
         proc.send_signal(signal.SIGINT)
-        out, err = proc.communicate(timeout=30)
+        _, err = proc.communicate(timeout=30)
     assert proc.returncode == 0, err
 
 

@@ -4,13 +4,12 @@ TUI shows the plan.
 
 Each round reads the source whole and loads it like any import (all or
 nothing; a source that fails to read, say half-saved, is reported and the
-next change is waited for). Between rounds a task's status can change on
-both sides: here (a person, a runner) and in the file. Both changes are a
-conflict, reported with the task; a change made only here is kept (the
-file did not change that task's status); the newer side wins, by the time of the
+next change is waited for). Between rounds a task's status can change here
+(a person, a runner) and in the file. A change made only here is kept (the
+file has nothing newer to say about that task). A change on both sides is a
+conflict, reported with the task, and the newer side wins: the time of the
 change here (the task's `updated_at`) against the file's modification time
-(for a Backlog.md task its own file, else the source). When the change here
-is newer, the file's status for that task is not imported this round.
+(for a Backlog.md task its own file, else the source).
 """
 
 from __future__ import annotations
