@@ -156,3 +156,69 @@ def test_the_real_task_master_reads_our_export(planned, tmp_path):
     following = _run([task_master, "next", "--format", "json"], project)["task"]
     ready = planned.queries.next_ready()
     assert ready is not None and following["title"] == ready.title == "Build part one"
+
+
+RICH = """\
+---
+id: BACK-7
+title: 'Rich: [everything]'
+status: QA
+assignee: ['@ann', '@bo']
+created_date: '2025-06-04 10:30'
+labels: [ui]
+milestone: m-2
+ordinal: 3000
+references: ['https://example.org']
+dependencies: [BACK-6, task-99]
+---
+
+Loose words before any heading.
+
+## Description
+
+<!-- SECTION:DESCRIPTION:BEGIN -->
+What it is.
+<!-- SECTION:DESCRIPTION:END -->
+
+## Acceptance Criteria
+<!-- AC:BEGIN -->
+- [x] #1 First
+- [ ] #2 Second
+<!-- AC:END -->
+
+## Implementation Notes
+
+<!-- SECTION:NOTES:BEGIN -->
+Notes.
+<!-- SECTION:NOTES:END -->
+
+## Risks
+
+Some.
+"""
+
+
+def test_backlog_fields_and_sections_survive_import_then_export(tmp_path, orch):
+    from .test_backlog_wild import folder, task
+
+    source = folder(
+        tmp_path,
+        {"tasks/back-7 - rich.md": RICH, "completed/back-6 - base.md": task("BACK-6", "Done")},
+        '["To Do", "In Progress", "QA", "Done"]',
+    )
+    import_path(orch, source)
+    export_path(orch, tmp_path / "out", "backlog")
+    root = tmp_path / "out" / "backlog"
+    assert (root / "completed" / "back-6 - Task-BACK-6.md").is_file()
+    again = fresh(tmp_path, "again")
+    import_path(again, tmp_path / "out")
+    before, after = orch.queries.get_task("back-7"), again.queries.get_task("back-7")
+    for name in ("title", "status", "assignee", "tags", "description", "success_criteria"):
+        assert getattr(after, name) == getattr(before, name), name
+    assert [b.key for b in after.blockers] == ["back-6"]
+    assert {k: v for k, v in after.extra.items() if k != "_backlog"} == {
+        k: v for k, v in before.extra.items() if k != "_backlog"
+    }
+    assert after.extra["milestone"] == "m-2" and after.extra["status"] == "QA"
+    assert after.extra["unresolved_dependencies"] == ["task-99"]
+    assert after.extra["sections"] == {"Risks": "Some."}

@@ -6,13 +6,17 @@ archived tasks get `-archived` after theirs (`back-168-archived`), as
 Backlog.md may reuse an archived task's id. External ids are the ids in upper
 case (`BACK-100`; `archive/BACK-168` for archived ones).
 
-Status words come from `config.yml` (a custom status not in our table maps
-by its column: the first is pending, the last done, the others in
-progress). Drafts become `deferred` and archived tasks `cancelled` unless
-they are done; the file's own status word stays in `extra["status"]`.
+Status words are free text: a word maps by its `config.yml` column (the
+first pending, the last done, the others in progress) unless the common
+table maps it more exactly, and a word in neither is pending with a warning.
+Drafts become `deferred` and archived tasks `cancelled` unless they are
+done; the file's own status word stays in `extra["status"]` for export.
 References to tasks that are not in the folder (`task-0` from long ago)
-are kept in `extra` with a warning: Backlog.md itself keeps them. The
-parent is the first of `parent_task_id`, `parent_task` and `parent` given.
+are kept in `extra` with a warning: Backlog.md itself keeps them. Folders
+of every age are read: nested folders, ids in file names only, older key
+names, dotted ids with no parent named, unquoted titles with brackets and
+colons; a file that still cannot be read, or repeats an id, is skipped
+with a warning (refused by --strict).
 """
 
 from __future__ import annotations
