@@ -222,3 +222,22 @@ def test_backlog_fields_and_sections_survive_import_then_export(tmp_path, orch):
     assert after.extra["milestone"] == "m-2" and after.extra["status"] == "QA"
     assert after.extra["unresolved_dependencies"] == ["task-99"]
     assert after.extra["sections"] == {"Risks": "Some."}
+
+
+def test_an_empty_task_master_tag_survives_a_round_trip(tmp_path, orch):
+    doc = {
+        "master": {"tasks": [{"id": 1, "title": "A", "description": "a", "status": "pending",
+                              "priority": "medium", "dependencies": [], "subtasks": []}],
+                   "metadata": {"description": "main"}},
+        "empty": {"tasks": [], "metadata": {"description": "nothing yet"}},
+        "later": {"tasks": [{"id": 1, "title": "B", "description": "b", "status": "done",
+                             "priority": "low", "dependencies": [], "subtasks": []}],
+                  "metadata": {"description": "after"}},
+    }  # fmt: skip
+    source = tmp_path / "in" / "tasks.json"
+    source.parent.mkdir()
+    source.write_text(json.dumps(doc, indent=2))
+    import_path(orch, source)
+    out = tmp_path / "out" / "tasks.json"
+    export_path(orch, out)
+    assert out.read_text() == source.read_text()  # byte for byte, the empty tag in its place

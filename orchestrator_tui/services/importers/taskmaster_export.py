@@ -2,7 +2,8 @@
 
 Tasks imported from task-master go back to their tag with their own ids,
 status words, dependency words and kept fields, in their original field
-order. Other tasks go to tag `master` with fresh numeric ids. A task's
+order; tags the file had with no tasks come back too. Other tasks go to
+tag `master` with fresh numeric ids. A task's
 children become its subtasks (deeper descendants join their top task, as
 task-master has one level of subtasks). Dependencies across tags cannot be
 written in task-master's notation and are left out with a warning.
@@ -200,7 +201,26 @@ class _Export:
             if metadata is None:
                 metadata = {"description": "Tasks exported from orchestrator-tui"}
             doc[tag] = {"tasks": tasks, "metadata": metadata}
-        return doc
+        return self._with_empty_tags(doc)
+
+    def _with_empty_tags(self, doc: dict[str, Any]) -> dict[str, Any]:
+        """Tags that had no tasks in the imported file, back in their place."""
+        empty = [
+            item
+            for row in self.rows.values()
+            for item in _memo(row).get("empty_tags") or []
+            if isinstance(item, list) and len(item) == 3 and item[1] not in doc
+        ]
+        if not empty:
+            return doc
+        entries = list(doc.items())
+        for position, name, metadata in sorted(empty, key=lambda item: int(item[0])):
+            if name not in dict(entries):
+                body = (
+                    {"tasks": [], "metadata": metadata} if metadata is not None else {"tasks": []}
+                )
+                entries.insert(min(int(position), len(entries)), (str(name), body))
+        return dict(entries)
 
 
 def export(conn: Connection) -> tuple[str, int, list[str]]:
