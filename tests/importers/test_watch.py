@@ -3,6 +3,7 @@ sides reported as a conflict with the newer side winning."""
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import subprocess
@@ -125,3 +126,16 @@ def test_watch_cannot_be_a_dry_run(tmp_path):
         [*argv, "--db", str(tmp_path / "w.db")], capture_output=True, text=True, timeout=60
     )
     assert done.returncode == 7 and "cannot be a --dry-run" in done.stderr
+
+
+def test_a_task_master_file_is_watched_too(tmp_path, orch):
+    path = tmp_path / "tasks.json"
+
+    def write(status: str) -> None:
+        path.write_text(json.dumps({"tasks": [{"id": 1, "title": "A", "status": status}]}))
+
+    write("pending")
+    quiet = lambda: None  # noqa: E731 - a look that finds nothing new
+    rounds = _run(orch, path, [lambda: write("in-progress"), quiet, quiet, lambda: write("done")])
+    assert len(rounds) == 3
+    assert orch.queries.get_task("master-1").status.value == "done"

@@ -125,13 +125,13 @@ def watch_import(
 ) -> int:
     """Import `path`, then again after each change, until `should_stop()`;
     returns the number of rounds run."""
-    watched = Source(path)
+    watched = str(path)
     seen: str | None = None
     last: dict[str, str] = {}
     rounds = 0
     while not should_stop():
         try:
-            current = watched.fingerprint()
+            current = Source(watched).fingerprint()  # a new Source: it caches what it read
         except (OrchestratorError, OSError):
             current = None
         if current is not None and current != seen:
@@ -143,7 +143,7 @@ def watch_import(
                 result.conflicts = settle_conflicts(orch, parsed, last)
                 result.report = load_import(orch, parsed)
                 last = as_read
-                watched = Source(parsed.origin)
+                watched = parsed.origin
                 seen = parsed.fingerprint
             except OrchestratorError as exc:
                 result.error = str(exc)
