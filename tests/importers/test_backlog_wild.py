@@ -197,3 +197,19 @@ def test_a_cycle_among_unfinished_tasks_still_refuses_the_folder(tmp_path, orch)
     with pytest.raises(ValidationFailed, match="dependency cycle"):
         import_path(orch, root)
     assert orch.tasks.count() == 0
+
+
+def test_files_that_cannot_be_tasks_are_skipped_naming_the_file(tmp_path):
+    root = folder(
+        tmp_path,
+        {
+            "tasks/task-1 - a.md": task("TASK-1"),
+            "tasks/task-2.md": "---\nid: task-2\n---\n",  # no title anywhere
+            "tasks/task-3 - latin1.md": b"---\nid: task-3\ntitle: caf\xe9\n---\n",
+        },
+    )
+    parsed = parse_path(root)
+    assert [t.key for t in parsed.plan.tasks] == ["task-1"]
+    warned = "\n".join(parsed.warnings)
+    assert "task-2.md (task-2): title: none" in warned
+    assert "task-3 - latin1.md: not UTF-8" in warned and "file skipped" in warned

@@ -179,9 +179,9 @@ class _Reader:
     def read_file(self, path: Path, namespace: str, folder_tag: str | None) -> None:
         label = path.relative_to(self.root).as_posix()
         where = f"{self.root}: {label}"
-        text = read_text(path).lstrip("\ufeff")
-        split = split_frontmatter(text)
         try:
+            text = read_text(path).lstrip("\ufeff")
+            split = split_frontmatter(text)
             front = read_frontmatter(split[0], where, lenient=True) if split else {}
         except ValidationFailed as exc:
             self.issues.warn(f"{exc}; file skipped")
@@ -195,6 +195,10 @@ class _Reader:
                 self.issues.warn(f"{where}: skipped: no task id in its frontmatter or file name")
             return
         where = f"{where} ({raw_id})"
+        title = self._title(front, split[0] if split else "", body, name_title, where)
+        if title is None:
+            self.issues.warn(f"{where}: title: none in the file or its name; file skipped")
+            return
         match = _ID.match(raw_id)
         key = raw_id.lower() if match else slug(raw_id)
         if namespace == "archive":
@@ -219,7 +223,6 @@ class _Reader:
         ext = raw_id.upper()
         if namespace in ("archive", "completed"):
             ext = f"{namespace}/{ext}"
-        title = self._title(front, split[0] if split else "", body, name_title, where)
         data = self._task(front, body, key, ext, where, namespace, folder_tag, title)
         data["extra"][RESERVED] = {"file": label}
         refs_field, deps = _first(front, "dependencies")
@@ -240,7 +243,7 @@ class _Reader:
 
     def _title(
         self, front: dict[str, Any], head: str, body: str, from_name: str | None, where: str
-    ) -> str:
+    ) -> str | None:
         title = front.get("title")
         if title is not None and not isinstance(title, str):
             title = raw_value(head, "title")  # `title: [WIP]` reads as a list
@@ -252,7 +255,7 @@ class _Reader:
         if from_name and from_name.strip():
             self.issues.notice(f"{where}: title: none given; taken from the file name")
             return from_name.replace("-", " ").strip()
-        raise fail(where, "title", "missing or empty")
+        return None
 
     def infer_parents(self) -> None:
         """A dotted id with no parent field (`task-190.15.4`) is a child of the
