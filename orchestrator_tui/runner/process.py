@@ -1,6 +1,7 @@
 """Supervising one child process: spawn an argument list in its own process
-group, read stdout and stderr line by line without blocking, enforce the
-timeout, and stop it (SIGTERM to the group, then SIGKILL) when asked.
+group (dying with this process where the OS allows it, see `reaper`), read
+stdout and stderr line by line without blocking, enforce the timeout, and stop it
+(SIGTERM to the group, then SIGKILL) when asked.
 
 `Supervisor.run()` blocks; the runner calls it in a thread of its own, one per
 child. Lines are handed over in batches (every line of one read), stamped with
@@ -23,6 +24,7 @@ from datetime import UTC, datetime
 
 from ..domain.enums import LogStream
 from .outputs import OutputCollector
+from .reaper import die_with_parent_hook
 
 #: A line longer than this is stored in pieces of this size.
 MAX_LINE_BYTES = 32 * 1024
@@ -98,8 +100,10 @@ class Supervisor:
         env: Mapping[str, str] | None = None,
         timeout: float | None = None,
         kill_grace: float = 5.0,
+        on_spawn: Callable[[int], None] | None = None,
     ) -> None:
         self.argv = resolve_argv(argv)
+        self.on_spawn = on_spawn  # called with the child's pid as soon as it runs
         self.cwd = os.path.expanduser(cwd) if cwd else None
         self.env = dict(env) if env is not None else None
         self.timeout = timeout
@@ -141,12 +145,15 @@ class Supervisor:
                 cwd=self.cwd,
                 env=self.env,
                 start_new_session=True,  # its own process group, away from our terminal
+                preexec_fn=die_with_parent_hook(),
                 bufsize=0,
             )
         except OSError as exc:
             out.spawn_error = f"cannot start {self.argv[0]!r}: {exc.strerror or exc}"
             return out
         self.pid = proc.pid
+        if self.on_spawn is not None:
+            self.on_spawn(proc.pid)
         _Loop(self, proc, out, started).run()
         return out
 

@@ -16,6 +16,7 @@ from .dependencies import DependencyService
 from .plans import PlanService
 from .queries import QueryService, TaskFilter
 from .reports import ReportService
+from .run_processes import RunProcessService
 from .runs import RunService
 from .tasks import TaskService
 
@@ -38,6 +39,7 @@ class Orchestrator:
         self.plans = PlanService(self.ctx)
         self.reports = ReportService(self.ctx)
         self.runs = RunService(self.ctx)
+        self.processes = RunProcessService(self.ctx)
 
     @property
     def actor(self) -> str:

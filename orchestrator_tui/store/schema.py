@@ -22,12 +22,24 @@ from . import tables  # noqa: F401  (registers every table on SQLModel.metadata)
 from .engine import Database
 from .tables import SchemaMeta, utcnow
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 
 Migration = Callable[[Connection], None]
 
+
+def _add_run_process_group(conn: Connection) -> None:
+    """Runs remember their process (pid, group, host, start) to stop it after a crash."""
+    for column, kind in (
+        ("pid", "INTEGER"),
+        ("pgid", "INTEGER"),
+        ("host", "VARCHAR"),
+        ("proc_start", "VARCHAR"),
+    ):
+        conn.execute(text(f"ALTER TABLE runs ADD COLUMN {column} {kind}"))
+
+
 #: version N -> the function that brings a version-N database to N+1.
-MIGRATIONS: dict[int, Migration] = {}
+MIGRATIONS: dict[int, Migration] = {1: _add_run_process_group}
 
 
 def read_version(conn: Connection) -> int | None:

@@ -97,7 +97,9 @@ def test_migration_runner_backs_up_and_keeps_rows(db_path: Path) -> None:
 
     db = Database(str(db_path))
     target = SCHEMA_VERSION + 1
-    assert ensure_schema(db, migrations={SCHEMA_VERSION: _add_column}, target=target) == 1
+    assert (
+        ensure_schema(db, migrations={SCHEMA_VERSION: _add_column}, target=target) == SCHEMA_VERSION
+    )
     db.dispose()
 
     [backup] = db_path.parent.glob(f"{db_path.name}.v{SCHEMA_VERSION}-*.bak")
@@ -134,7 +136,7 @@ def test_failing_migration_leaves_the_database_as_it_was(db_path: Path) -> None:
 def test_missing_migration_is_refused(db_path: Path) -> None:
     open_db(db_path).close()
     db = Database(str(db_path))
-    with pytest.raises(SchemaTooNew, match="no migration from schema version 1"):
+    with pytest.raises(SchemaTooNew, match=f"no migration from schema version {SCHEMA_VERSION}"):
         ensure_schema(db, migrations={}, target=SCHEMA_VERSION + 1)
     db.dispose()
     assert version_in(db_path) == str(SCHEMA_VERSION)
@@ -187,3 +189,30 @@ def test_busy_timeout_from_the_environment(db_path: Path, monkeypatch: pytest.Mo
     monkeypatch.setenv("ORCHESTRATOR_TUI_BUSY_TIMEOUT_MS", "soon")
     with pytest.raises(ValidationFailed, match="ORCHESTRATOR_TUI_BUSY_TIMEOUT_MS"):
         Database(str(db_path))
+
+
+def test_a_version_1_database_gains_run_process_columns_keeping_its_rows(db_path: Path) -> None:
+    orch = open_db(db_path)
+    add(orch, "A")
+    orch.close()
+    with sqlite3.connect(db_path) as conn:  # turn it back into a version-1 file
+        conn.execute(
+            "INSERT INTO runs (execution_id, task_id, attempt, status, outputs) "
+            "VALUES ('e1', 1, 1, 'succeeded', '{}')"
+        )
+        for column in ("pid", "pgid", "host", "proc_start"):
+            conn.execute(f"ALTER TABLE runs DROP COLUMN {column}")
+        conn.execute("UPDATE schema_meta SET value='1' WHERE key='schema_version'")
+    conn.close()
+
+    db = Database(str(db_path))
+    assert ensure_schema(db) == 1
+    db.dispose()
+
+    assert version_in(db_path) == str(SCHEMA_VERSION)
+    with sqlite3.connect(db_path) as conn:
+        assert conn.execute("SELECT key FROM tasks").fetchall() == [("A",)]
+        row = conn.execute("SELECT execution_id, status, pid, pgid, host, proc_start FROM runs")
+        assert row.fetchall() == [("e1", "succeeded", None, None, None, None)]
+    conn.close()
+    assert list(db_path.parent.glob(f"{db_path.name}.v1-*.bak"))
