@@ -65,7 +65,7 @@ class StopReport:
             return f"process {pids} still runs after SIGKILL ({self.detail or 'not permitted'})"
         if self.stopped:
             return f"stopped its process(es) {', '.join(str(p) for p in self.stopped)}"
-        return "its process is gone"
+        return self.detail or "its process is gone"
 
 
 def this_host() -> str:
@@ -193,7 +193,8 @@ def stop_attempt(
         _wait(find, settle)
     pids = find()
     if not pids:
-        return StopReport(gone=True, checked=True)
+        unknown = "no process was recorded for it; none with its execution id runs here"
+        return StopReport(gone=True, checked=True, detail="" if mark else unknown)
     stopped = set(pids)
     _signal_all(pids, mark, signal.SIGTERM)
     pids = _wait(find, grace)

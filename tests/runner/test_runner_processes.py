@@ -18,7 +18,7 @@ from orchestrator_tui.domain.models import CommandSpec, TaskSpec
 from orchestrator_tui.runner import Runner
 from orchestrator_tui.services import Orchestrator
 
-from .helpers import fast_config, wait_for
+from .helpers import cli, fast_config, wait_for
 
 S = TaskStatus
 
@@ -174,3 +174,34 @@ def _kill_leftovers(marker: Path) -> None:
             with contextlib.suppress(OSError):
                 if str(marker) in Path(f"/proc/{pid}/cmdline").read_text():
                     os.kill(pid, signal.SIGKILL)
+
+
+def test_cancel_run_stops_what_a_killed_runner_left_and_says_so(
+    orch: Orchestrator, db_url: str, tmp_path: Path
+) -> None:
+    marker = tmp_path / "marker.txt"
+    argv = [sys.executable, "-c", _ATTEMPT_CODE, str(marker), "same-group"]
+    orch.tasks.create(TaskSpec(key="A", title="cancel me", command=CommandSpec(argv=argv)))
+    doomed = runner_process(db_url, "--agent", "doomed", "--lease-seconds", "60")
+    try:
+        wait_for(lambda: marker.exists() and "tick 1" in marker.read_text())
+        run = orch.queries.runs_for("A")[0]
+        wait_for(lambda: orch.processes.of_run(run.id).pid is not None)
+        doomed.send_signal(signal.SIGKILL)
+        doomed.wait(10)
+        done = cli(db_url, "task", "cancel-run", "A")
+        before = marker.read_text()
+        time.sleep(0.5)
+        after = marker.read_text()
+    finally:
+        doomed.kill()
+        doomed.communicate()
+        _kill_leftovers(marker)
+
+    assert done.returncode == 0, done.stderr
+    lines = done.stdout.splitlines()
+    assert lines[0] == f"A: run {run.id} cancelled; the task is now failed"
+    assert lines[1].startswith(f"A: process (pid {orch.processes.of_run(run.id).pid} on ")
+    assert "stopped its process(es)" in lines[1]
+    assert after == before and "end 1" not in after  # nothing of the attempt runs on
+    assert orch.queries.get_task("A").status is S.FAILED
