@@ -2,17 +2,20 @@
 
 `yaml.safe_load` semantics only (no Python tags), plus limits on size,
 nesting depth and alias use, so a hostile file fails fast with a clear
-message instead of exhausting the machine.
+message instead of exhausting the machine. A key repeated in one mapping or
+object is refused (rather than the last one silently winning).
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
 from pathlib import Path
 from typing import Any
 
 import yaml
 from pydantic import ValidationError
+from yaml.constructor import ConstructorError
 
 from ..domain.errors import ValidationFailed
 
@@ -39,6 +42,35 @@ class _BoundedLoader(yaml.SafeLoader):
             return super().compose_node(parent, index)
         finally:
             self._depth -= 1
+
+    def construct_mapping(self, node: Any, deep: bool = False) -> Any:
+        if isinstance(node, yaml.MappingNode):
+            _refuse_repeated_keys(self, node)
+        return super().construct_mapping(node, deep=deep)
+
+
+_MERGE_TAG = "tag:yaml.org,2002:merge"
+
+
+def _refuse_repeated_keys(loader: _BoundedLoader, node: yaml.MappingNode) -> None:
+    """Explicit keys of one mapping must differ (merged `<<` keys may be overridden)."""
+    seen: set[Any] = set()
+    for key_node, _ in node.value:
+        if key_node.tag == _MERGE_TAG:
+            continue
+        key = loader.construct_object(key_node, deep=True)
+        try:
+            repeated = key in seen
+            seen.add(key)
+        except TypeError:  # an unhashable key: PyYAML refuses it itself
+            continue
+        if repeated:
+            raise ConstructorError(
+                "while reading a mapping",
+                node.start_mark,
+                f"duplicate key {key!r}",
+                key_node.start_mark,
+            )
 
 
 def read_text(path: Path, limit: int = MAX_BYTES) -> str:
@@ -88,9 +120,57 @@ def load_yaml(text: str, origin: str) -> Any:
         raise ValidationFailed(f"{origin}: invalid YAML: nested too deeply") from None
 
 
+class _RepeatedKey(ValueError):
+    def __init__(self, key: str) -> None:
+        super().__init__(key)
+        self.key = key
+
+
+def _unique_pairs(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    out = dict(pairs)
+    if len(out) != len(pairs):
+        seen: set[str] = set()
+        for key, _ in pairs:
+            if key in seen:
+                raise _RepeatedKey(key)
+            seen.add(key)
+    return out
+
+
+def _line_of_repeated_key(text: str, key: str) -> int | None:
+    """The line of the object holding `key` twice (re-read slowly: errors only)."""
+    from json import scanner
+    from json.decoder import JSONObject
+
+    found: list[int] = []
+    decoder = json.JSONDecoder()
+
+    def parse_object(s_and_end: tuple[str, int], *args: Any) -> Any:
+        start = s_and_end[1]
+        try:
+            return JSONObject(s_and_end, *args)
+        except _RepeatedKey:
+            if not found:
+                found.append(start)
+            raise
+
+    decoder.object_pairs_hook = _unique_pairs
+    decoder.parse_object = parse_object  # type: ignore[attr-defined]
+    decoder.scan_once = scanner.py_make_scanner(decoder)
+    with contextlib.suppress(ValueError, RecursionError):  # _RepeatedKey is a ValueError
+        decoder.decode(text)
+    return text.count("\n", 0, found[0]) + 1 if found else None
+
+
 def load_json(text: str, origin: str) -> Any:
     try:
-        return json.loads(text)
+        return json.loads(text, object_pairs_hook=_unique_pairs)
+    except _RepeatedKey as exc:
+        line = _line_of_repeated_key(text, exc.key)
+        where = f" in the object at line {line}" if line else ""
+        raise ValidationFailed(
+            f"{origin}: invalid JSON: duplicate key {exc.key!r}{where}"
+        ) from None
     except json.JSONDecodeError as exc:
         raise ValidationFailed(
             f"{origin}: invalid JSON at line {exc.lineno} column {exc.colno}: {exc.msg}"
