@@ -1,15 +1,20 @@
 """Reading untrusted YAML and JSON in bounded time and memory.
 
 `yaml.safe_load` semantics only (no Python tags), plus limits on size,
-nesting depth and alias use, so a hostile file fails fast with a clear
-message instead of exhausting the machine. A key repeated in one mapping or
-object is refused (rather than the last one silently winning).
+nesting depth (the same for JSON), alias use and the size aliases expand
+to, so a hostile file fails fast with a clear message instead of exhausting
+the machine. Only regular files are read (never a FIFO, a device or a
+folder), and never more bytes than the limit, whatever the file claims. A
+key repeated in one mapping or object is refused (rather than the last one
+silently winning).
 """
 
 from __future__ import annotations
 
 import contextlib
 import json
+import os
+import stat
 from pathlib import Path
 from typing import Any
 
@@ -22,6 +27,10 @@ from ..domain.errors import ValidationFailed
 MAX_BYTES = 64 * 1024 * 1024
 MAX_DEPTH = 64
 MAX_ALIASES = 200
+#: How much aliases may add to a YAML document, in nodes plus characters of
+#: text: sharing a block is fine, multiplying it into gigabytes is not.
+MAX_ALIAS_GROWTH = 1_000_000
+_READ_CHUNK = 1024 * 1024
 
 
 class _BoundedLoader(yaml.SafeLoader):
@@ -43,6 +52,12 @@ class _BoundedLoader(yaml.SafeLoader):
         finally:
             self._depth -= 1
 
+    def get_single_node(self) -> Any:
+        node = super().get_single_node()
+        if node is not None and self._aliases:
+            _check_expansion(node)
+        return node
+
     def construct_mapping(self, node: Any, deep: bool = False) -> Any:
         if isinstance(node, yaml.MappingNode):
             _refuse_repeated_keys(self, node)
@@ -50,6 +65,40 @@ class _BoundedLoader(yaml.SafeLoader):
 
 
 _MERGE_TAG = "tag:yaml.org,2002:merge"
+
+
+def _check_expansion(root: yaml.Node) -> None:
+    """Refuse a document whose aliases expand it by more than MAX_ALIAS_GROWTH
+    (or that refers to itself): sizes are summed per node, once per distinct node."""
+    expanded: dict[int, int] = {}
+    own_total = 0
+    open_nodes: set[int] = set()
+
+    def size(node: yaml.Node) -> int:
+        nonlocal own_total
+        known = expanded.get(id(node))
+        if known is not None:
+            return known
+        if id(node) in open_nodes:
+            raise yaml.YAMLError("an alias refers to the node that holds it")
+        open_nodes.add(id(node))
+        if isinstance(node, yaml.ScalarNode):
+            own = total = 1 + len(node.value)
+        elif isinstance(node, yaml.SequenceNode):
+            own, total = 1, 1 + sum(size(child) for child in node.value)
+        else:
+            own = 1
+            total = 1 + sum(size(k) + size(v) for k, v in node.value)
+        open_nodes.discard(id(node))
+        own_total += own
+        if total - own_total > MAX_ALIAS_GROWTH:
+            raise yaml.YAMLError(
+                f"aliases expand the document by more than {MAX_ALIAS_GROWTH} nodes and characters"
+            )
+        expanded[id(node)] = total
+        return total
+
+    size(root)
 
 
 def _refuse_repeated_keys(loader: _BoundedLoader, node: yaml.MappingNode) -> None:
@@ -73,21 +122,78 @@ def _refuse_repeated_keys(loader: _BoundedLoader, node: yaml.MappingNode) -> Non
             )
 
 
-def read_text(path: Path, limit: int = MAX_BYTES) -> str:
+_KINDS = (
+    (stat.S_ISDIR, "a folder"),
+    (stat.S_ISFIFO, "a named pipe (FIFO)"),
+    (stat.S_ISCHR, "a character device"),
+    (stat.S_ISBLK, "a block device"),
+    (stat.S_ISSOCK, "a socket"),
+)
+
+
+def _refuse_irregular(path: Path, mode: int) -> None:
+    if not stat.S_ISREG(mode):
+        kind = next((name for test, name in _KINDS if test(mode)), "not a regular file")
+        raise ValidationFailed(f"{path}: {kind}, not a regular file; nothing was read")
+
+
+def require_regular(path: Path) -> None:
+    """A one-line error unless `path` is (or links to) a regular file we may read."""
     try:
-        size = path.stat().st_size
+        mode = os.stat(path).st_mode
     except OSError as exc:
         raise ValidationFailed(f"{path}: cannot read: {exc.strerror}") from None
-    if size > limit:
-        raise ValidationFailed(f"{path}: {size} bytes is over the {limit} byte limit")
+    _refuse_irregular(path, mode)
+
+
+def _open_regular(path: Path) -> int:
+    require_regular(path)
     try:
-        return path.read_text(encoding="utf-8")
+        # O_NONBLOCK: should the path turn into a FIFO meanwhile, opening it cannot hang.
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_CLOEXEC", 0))
+    except OSError as exc:
+        raise ValidationFailed(f"{path}: cannot read: {exc.strerror}") from None
+    try:
+        _refuse_irregular(path, os.fstat(fd).st_mode)
+    except BaseException:
+        os.close(fd)
+        raise
+    return fd
+
+
+def read_bytes(path: Path, limit: int = MAX_BYTES, *, head: bool = False) -> bytes:
+    """At most `limit` bytes of a regular file (a FIFO or a device is refused and
+    never read). Over the limit is an error, unless `head`: then the first bytes."""
+    fd = _open_regular(path)
+    chunks: list[bytes] = []
+    total = 0
+    try:
+        while total <= limit:
+            chunk = os.read(fd, min(_READ_CHUNK, limit + 1 - total))
+            if not chunk:
+                break
+            chunks.append(chunk)
+            total += len(chunk)
+    except OSError as exc:
+        raise ValidationFailed(f"{path}: cannot read: {exc.strerror}") from None
+    finally:
+        os.close(fd)
+    data = b"".join(chunks)
+    if head:
+        return data[:limit]
+    if total > limit:
+        raise ValidationFailed(f"{path}: over the {limit} byte limit; nothing was read")
+    return data
+
+
+def read_text(path: Path, limit: int = MAX_BYTES) -> str:
+    data = read_bytes(path, limit)
+    try:
+        return data.decode("utf-8")
     except UnicodeDecodeError as exc:
         raise ValidationFailed(
             f"{path}: not UTF-8 text ({exc.reason} at byte {exc.start})"
         ) from None
-    except OSError as exc:
-        raise ValidationFailed(f"{path}: cannot read: {exc.strerror}") from None
 
 
 def describe_yaml_error(exc: yaml.YAMLError) -> str:
@@ -162,9 +268,26 @@ def _line_of_repeated_key(text: str, key: str) -> int | None:
     return text.count("\n", 0, found[0]) + 1 if found else None
 
 
+def _json_depth_ok(data: Any) -> bool:
+    """Whether nesting stays within MAX_DEPTH (walked without recursion)."""
+    stack = [(data, 1)]
+    while stack:
+        node, depth = stack.pop()
+        if depth > MAX_DEPTH:
+            return False
+        if isinstance(node, dict):
+            stack.extend((v, depth + 1) for v in node.values() if isinstance(v, dict | list))
+        elif isinstance(node, list):
+            stack.extend((v, depth + 1) for v in node if isinstance(v, dict | list))
+    return True
+
+
 def load_json(text: str, origin: str) -> Any:
     try:
-        return json.loads(text, object_pairs_hook=_unique_pairs)
+        data = json.loads(text, object_pairs_hook=_unique_pairs)
+        if not _json_depth_ok(data):
+            raise RecursionError
+        return data
     except _RepeatedKey as exc:
         line = _line_of_repeated_key(text, exc.key)
         where = f" in the object at line {line}" if line else ""
@@ -176,7 +299,9 @@ def load_json(text: str, origin: str) -> Any:
             f"{origin}: invalid JSON at line {exc.lineno} column {exc.colno}: {exc.msg}"
         ) from None
     except RecursionError:
-        raise ValidationFailed(f"{origin}: invalid JSON: nested too deeply") from None
+        raise ValidationFailed(
+            f"{origin}: invalid JSON: nested deeper than {MAX_DEPTH} levels"
+        ) from None
 
 
 def describe_validation_error(exc: ValidationError, data: Any, origin: str) -> ValidationFailed:

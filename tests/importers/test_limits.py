@@ -5,12 +5,14 @@ the file (and the line or key where possible), and nothing is written."""
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 
 import pytest
 
 from orchestrator_tui.domain.errors import OrchestratorError
 from orchestrator_tui.services.importers import import_path
+from orchestrator_tui.services.safe_yaml import read_bytes
 
 from .conftest import FIXTURES, dump
 
@@ -68,7 +70,7 @@ def test_a_json_object_with_a_repeated_key_is_refused(orch, tmp_path):
 
 
 def test_a_repeated_key_in_a_task_of_our_json_export_is_refused(orch, tmp_path):
-    text = '{"format": "orchestrator-tui", "tasks": [\n{"key": "A", "title": "a", "key": "B"}]}'
+    text = '{"tasks": [\n{"key": "A", "title": "a", "key": "B"}]}'
     message = refused(orch, write(tmp_path, "export.json", text))
     assert "export.json" in message and "duplicate key 'key' in the object at line 2" in message
 
@@ -79,3 +81,79 @@ def test_a_repeated_key_in_backlog_frontmatter_is_refused(orch, tmp_path):
     write(root, "backlog/tasks/back-1 - a.md", "---\nid: BACK-1\ntitle: a\ntitle: b\n---\n")
     message = refused(orch, root)
     assert "back-1 - a.md" in message and "duplicate key 'title'" in message
+
+
+# -- sizes, depth, aliases, what is read --------------------------------------------
+
+
+def alias_bomb(levels: int = 4, width: int = 10, leaf: int = 200) -> str:
+    """A few dozen aliases (well under the alias limit) expanding to megabytes."""
+    lines = ["tasks:", "  - key: A", "    title: bomb", "    extra:", f"      l0: &l0 {'x' * leaf}"]
+    for level in range(1, levels + 1):
+        refs = ", ".join(f"*l{level - 1}" for _ in range(width))
+        lines.append(f"      l{level}: &l{level} [{refs}]")
+    return "\n".join(lines) + "\n"
+
+
+def test_an_alias_bomb_under_the_alias_limit_is_refused(orch, tmp_path):
+    message = refused(orch, write(tmp_path, "plan.yaml", alias_bomb()))
+    assert "plan.yaml: invalid YAML: aliases expand the document by more than" in message
+
+
+def test_a_few_shared_blocks_still_load(orch, tmp_path):
+    text = alias_bomb(levels=2, width=3, leaf=20)
+    import_path(orch, write(tmp_path, "plan.yaml", text))
+    assert orch.queries.get_task("A").extra["l2"][0] == ["x" * 20] * 3
+
+
+def test_an_alias_to_its_own_parent_is_refused(orch, tmp_path):
+    text = "tasks:\n  - key: A\n    title: loop\n    extra: &me {again: *me}\n"
+    message = refused(orch, write(tmp_path, "plan.yaml", text))
+    assert "plan.yaml: invalid YAML:" in message
+
+
+def test_json_nested_deeper_than_the_yaml_limit_is_refused(orch, tmp_path):
+    deep = "[" * 300 + "]" * 300
+    text = '{"tasks": [{"key": "A", "title": "a", "extra": {"x": '
+    message = refused(orch, write(tmp_path, "export.json", text + deep + "}}]}"))
+    assert "export.json: invalid JSON: nested deeper than 64 levels" in message
+
+
+def test_json_nested_within_the_limit_loads(orch, tmp_path):
+    deep = "[" * 40 + "]" * 40
+    text = '{"tasks": [{"key": "A", "title": "a", "extra": {"x": '
+    import_path(orch, write(tmp_path, "export.json", text + deep + "}}]}"))
+    assert orch.queries.get_task("A").title == "a"
+
+
+def test_a_link_to_dev_zero_is_refused_without_reading(orch, tmp_path):
+    link = tmp_path / "plan.yaml"
+    link.symlink_to("/dev/zero")
+    message = refused(orch, link)
+    assert message == f"{link}: a character device, not a regular file; nothing was read"
+
+
+@pytest.mark.parametrize("name", ["tasks.json", "plan.yaml", "old.db"])
+def test_a_fifo_is_refused_without_blocking(orch, tmp_path, name):
+    fifo = tmp_path / name
+    os.mkfifo(fifo)
+    message = refused(orch, fifo)
+    assert message == f"{fifo}: a named pipe (FIFO), not a regular file; nothing was read"
+
+
+def test_a_fifo_among_backlog_tasks_is_refused_without_blocking(orch, tmp_path):
+    root = tmp_path / "proj"
+    write(root, "backlog/config.yml", "project_name: x\n")
+    write(root, "backlog/tasks/back-1 - a.md", "---\nid: BACK-1\ntitle: a\n---\n")
+    os.mkfifo(root / "backlog/tasks/back-2 - b.md")
+    message = refused(orch, root)
+    assert "back-2 - b.md: a named pipe (FIFO), not a regular file" in message
+
+
+def test_the_bytes_actually_read_are_bounded_whatever_the_size_says(tmp_path):
+    status = Path("/proc/self/status")  # a regular file that says it holds 0 bytes
+    if not status.exists() or status.stat().st_size:
+        pytest.skip("needs Linux /proc")
+    assert read_bytes(status, 100_000).startswith(b"Name:")
+    with pytest.raises(OrchestratorError, match="over the 10 byte limit; nothing was read"):
+        read_bytes(status, 10)

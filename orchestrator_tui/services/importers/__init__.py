@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ...domain.errors import ValidationFailed
-from ..safe_yaml import load_json, read_text
+from ..safe_yaml import load_json, read_bytes, read_text
 from . import native, taskmaster
 from .common import Issues, ParsedImport, Progress, with_prefix
 
@@ -86,9 +86,7 @@ def detect_format(path: Path) -> str:
         )
     if not path.exists():
         raise ValidationFailed(f"{path}: no such file or folder")
-    with path.open("rb") as handle:
-        head = handle.read(16)
-    if head == _SQLITE_MAGIC:
+    if read_bytes(path, len(_SQLITE_MAGIC), head=True) == _SQLITE_MAGIC:
         return "seed-001"
     suffix = path.suffix.lower()
     if suffix in (".yaml", ".yml"):

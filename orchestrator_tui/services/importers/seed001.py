@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from ...domain.errors import ValidationFailed
-from ..safe_yaml import load_json, load_yaml, read_text
+from ..safe_yaml import load_json, load_yaml, read_text, require_regular
 from .common import (
     Issues,
     ParsedImport,
@@ -44,6 +44,7 @@ def _rows(db: sqlite3.Connection, table: str, order: str) -> list[dict[str, Any]
 
 
 def _open(path: Path) -> sqlite3.Connection:
+    require_regular(path)
     try:
         db = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True)
         db.row_factory = sqlite3.Row
