@@ -167,6 +167,9 @@ def read_bytes(path: Path, limit: int = MAX_BYTES, *, head: bool = False) -> byt
     fd = _open_regular(path)
     chunks: list[bytes] = []
     total = 0
+    if not head and os.fstat(fd).st_size > limit:  # what it claims; what it holds is checked below
+        os.close(fd)
+        raise ValidationFailed(f"{path}: over the {limit} byte limit; nothing was read")
     try:
         while total <= limit:
             chunk = os.read(fd, min(_READ_CHUNK, limit + 1 - total))
@@ -184,6 +187,29 @@ def read_bytes(path: Path, limit: int = MAX_BYTES, *, head: bool = False) -> byt
     if total > limit:
         raise ValidationFailed(f"{path}: over the {limit} byte limit; nothing was read")
     return data
+
+
+def readable_folder(folder: Path) -> list[os.DirEntry[str]]:
+    """The entries of a folder; a folder that cannot be read is an error, never empty."""
+    try:
+        with os.scandir(folder) as entries:
+            return list(entries)
+    except OSError as exc:
+        raise ValidationFailed(f"{folder}: cannot read folder: {exc.strerror}") from None
+
+
+def files_in(folder: Path, suffix: str, recursive: bool = False) -> list[Path]:
+    """Files whose name ends in `suffix`, sorted (links to folders are not followed)."""
+    found: list[Path] = []
+    pending = [folder]
+    while pending:
+        for entry in readable_folder(pending.pop()):
+            if entry.is_dir(follow_symlinks=False):
+                if recursive:
+                    pending.append(Path(entry.path))
+            elif entry.name.endswith(suffix):
+                found.append(Path(entry.path))
+    return sorted(found)
 
 
 def read_text(path: Path, limit: int = MAX_BYTES) -> str:

@@ -17,7 +17,7 @@ from typing import Any
 
 from sqlalchemy import Connection, create_engine, event
 from sqlalchemy.engine import Engine, make_url
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import ArgumentError, OperationalError
 
 from ..domain.errors import DatabaseUnavailable, ValidationFailed
 
@@ -80,22 +80,44 @@ def _install_sqlite_hooks(engine: Engine, busy_timeout_ms: int) -> None:
         conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
 
 
+def _backend(url: str) -> str:
+    try:
+        return make_url(url).get_backend_name()
+    except ArgumentError:
+        raise ValidationFailed(
+            f"{url[:200]!r} is neither a file path nor a database URL "
+            "(like postgresql+psycopg://user@host/db)"
+        ) from None
+
+
 def make_engine(url: str, timeout_ms: int | None = None) -> Engine:
     url = normalise_url(url)
     timeout = busy_timeout_ms(timeout_ms)
-    is_sqlite = make_url(url).get_backend_name() == "sqlite"
+    is_sqlite = _backend(url) == "sqlite"
     kwargs: dict[str, Any] = {}
     if is_sqlite:
         path = sqlite_path(url)
         if path is not None:
-            path.parent.mkdir(parents=True, exist_ok=True)
+            try:
+                path.parent.mkdir(parents=True, exist_ok=True)
+            except OSError as exc:
+                raise DatabaseUnavailable(
+                    f"cannot create the folder of {path}: {exc.strerror}"
+                ) from None
         kwargs["connect_args"] = {
             "check_same_thread": False,
             "timeout": timeout / 1000,
         }
     else:
         kwargs["pool_pre_ping"] = True
-    engine = create_engine(url, **kwargs)
+    try:
+        engine = create_engine(url, **kwargs)
+    except (ArgumentError, ImportError) as exc:
+        backend = make_url(url).drivername
+        raise ValidationFailed(
+            f"cannot use a {backend!r} database ({type(exc).__name__}: {exc}); "
+            "use a SQLite file path or a postgresql+psycopg:// URL"
+        ) from None
     if is_sqlite:
         _install_sqlite_hooks(engine, timeout)
     return engine

@@ -47,7 +47,15 @@ def read_version(conn: Connection) -> int | None:
     if "schema_meta" not in names:
         return None if names else 0
     row = conn.execute(select(SchemaMeta.value).where(SchemaMeta.key == "schema_version")).first()
-    return int(row[0]) if row else None
+    if row is None:
+        return None
+    raw = str(row[0]).strip()
+    if not raw.isdigit() or int(raw) < 1:
+        raise ValidationFailed(
+            f"schema version {str(row[0])[:40]!r} is not a version this program can read "
+            "(a whole number from 1); the database was not opened"
+        )
+    return int(raw)
 
 
 def _write_version(conn: Connection, version: int) -> None:

@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ...domain.errors import ValidationFailed
-from ..safe_yaml import load_json, read_bytes, read_text
+from ..safe_yaml import load_json, read_bytes, read_text, readable_folder
 from . import native, taskmaster
 from .common import Issues, ParsedImport, Progress, with_prefix
 
@@ -77,6 +77,7 @@ def detect_format(path: Path) -> str:
     if path.is_dir():
         from . import backlog, seed002
 
+        readable_folder(path)  # an unreadable folder is an error, not an empty one
         if backlog.find_root(path) is not None:
             return "backlog"
         if seed002.looks_like_folder(path):

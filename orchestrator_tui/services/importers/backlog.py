@@ -22,7 +22,7 @@ from typing import Any
 
 from ...domain.enums import TaskStatus
 from ...domain.status_map import known_words
-from ..safe_yaml import load_yaml, read_text
+from ..safe_yaml import files_in, load_yaml, read_text
 from .common import (
     Issues,
     ParsedImport,
@@ -284,7 +284,7 @@ def parse(path: Path, issues: Issues, progress: Any = None) -> ParsedImport:
         (file, namespace, tag)
         for folder, namespace, tag in FOLDERS
         if (root / folder).is_dir()
-        for file in sorted((root / folder).glob("*.md"))
+        for file in files_in(root / folder, ".md")
     ]
     for count, (file, namespace, tag) in enumerate(files, start=1):
         reader.read_file(file, namespace, tag)
