@@ -250,6 +250,7 @@ CASES = [
         f"{{path}}: over the {MAX_BYTES} byte limit; nothing was read",
     ),
     Case("not UTF-8", not_utf8, "{path}: not UTF-8 text"),
+    Case("bidi in a bad value", bidi_in_bad_value, "tasks[0] (A\\u202e\\u200bB).key"),
     Case(
         "unreadable file",
         unreadable_file,
