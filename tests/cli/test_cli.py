@@ -12,6 +12,7 @@ from pathlib import Path
 
 from orchestrator_tui.domain.models import TaskSpec
 from orchestrator_tui.services import open_orchestrator
+from orchestrator_tui.store.schema import SCHEMA_VERSION
 
 from .conftest import Cli
 
@@ -22,7 +23,7 @@ def count(db: Path, sql: str) -> int:
 
 
 def test_db_commands_and_the_demo_seed(cli: Cli, tmp_path: Path) -> None:
-    assert "created (schema version 1)" in cli.ok("db", "init").out
+    assert f"created (schema version {SCHEMA_VERSION})" in cli.ok("db", "init").out
     assert "from demo_plan.yaml: 40 tasks" in cli.ok("db", "seed").out
 
     tasks = cli.ok("task", "list", "--json").json()
@@ -31,7 +32,7 @@ def test_db_commands_and_the_demo_seed(cli: Cli, tmp_path: Path) -> None:
     assert {"awaiting_approval", "failed", "done", "pending"} <= {t["status"] for t in tasks}
 
     status = cli.ok("db", "status", "--json").json()
-    assert status["schema_version"] == 1 and status["tables"]["tasks"] == len(tasks)
+    assert status["schema_version"] == SCHEMA_VERSION and status["tables"]["tasks"] == len(tasks)
     assert sum(status["tasks_by_status"].values()) == len(tasks)
     assert cli.ok("db", "validate", "--json").json() == {"ok": True, "problems": []}
 
