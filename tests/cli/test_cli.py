@@ -51,7 +51,7 @@ def test_db_commands_and_the_demo_seed(cli: Cli, tmp_path: Path) -> None:
     assert f"{bad}: tasks[1] (B).priority:" in line
     assert count(cli.db, "SELECT COUNT(*) FROM tasks") == 0
     text = cli.ok("db", "status").out
-    assert "schema version  1" in text and "tasks           none" in text
+    assert f"schema version  {SCHEMA_VERSION}" in text and "tasks           none" in text
 
 
 def test_task_lifecycle(cli: Cli, tmp_path: Path) -> None:
