@@ -9,7 +9,7 @@ from typing import Any, TextIO
 
 from ..domain.text import printable
 from ..services.importers import EXPORT_FORMATS, IMPORT_FORMATS, export_path, import_path
-from .common import emit_json, open_from_args, say, wants_json
+from .common import emit_json, open_from_args, opened_to_fill, say, wants_json
 
 
 class ProgressLine:
@@ -37,7 +37,12 @@ def _show_progress(args: argparse.Namespace) -> bool:
 
 
 def cmd_import(args: argparse.Namespace) -> int:
-    orch = open_from_args(args)
+    with opened_to_fill(args, keep=not args.dry_run) as orch:
+        _import(orch, args)
+    return 0
+
+
+def _import(orch: Any, args: argparse.Namespace) -> None:
     progress = ProgressLine() if _show_progress(args) else None
     try:
         report = import_path(
@@ -63,7 +68,6 @@ def cmd_import(args: argparse.Namespace) -> int:
         emit_json(report.__dict__)
     else:
         say(printable(report.summary()))
-    return 0
 
 
 def cmd_export(args: argparse.Namespace) -> int:

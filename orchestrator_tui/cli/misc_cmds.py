@@ -79,7 +79,7 @@ def cmd_agent_list(args: argparse.Namespace) -> int:
 
 
 def cmd_agent_register(args: argparse.Namespace) -> int:
-    agent = open_from_args(args).agents.register(
+    agent = open_from_args(args, create=True).agents.register(
         args.name, AgentType(args.type), args.capability or []
     )
     if wants_json(args):

@@ -64,4 +64,5 @@ def open_orchestrator(
     except Exception:
         db.dispose()
         raise
+    db.remember_file()
     return Orchestrator(db, actor, clock)

@@ -55,6 +55,15 @@ def sqlite_path(url: str) -> Path | None:
     return Path(parsed.database)
 
 
+def missing_database(url: str) -> Path | None:
+    """The SQLite file `url` names, if it does not exist yet (None otherwise)."""
+    try:
+        path = sqlite_path(normalise_url(url))
+    except ArgumentError:
+        return None  # not a URL at all: opening it says so
+    return path if path is not None and not path.exists() else None
+
+
 def _install_sqlite_hooks(engine: Engine, busy_timeout_ms: int) -> None:
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_conn: sqlite3.Connection, _record: Any) -> None:
@@ -135,6 +144,33 @@ class Database:
         self.url = normalise_url(url)
         self.engine = make_engine(self.url, busy_timeout_ms)
         self.is_sqlite = self.engine.dialect.name == "sqlite"
+        self._file_id: tuple[int, int] | None = None
+
+    def remember_file(self) -> None:
+        """Note which file is open, so that its deletion or replacement is noticed
+        (SQLite would go on reading and writing the unlinked file)."""
+        path = self.path
+        if path is not None:
+            try:
+                info = os.stat(path)
+            except OSError:
+                return
+            self._file_id = (info.st_dev, info.st_ino)
+
+    def check_file(self) -> None:
+        """DatabaseUnavailable if the file at the path is not the one opened."""
+        if self._file_id is None or self.path is None:
+            return
+        try:
+            info = os.stat(self.path)
+            same = (info.st_dev, info.st_ino) == self._file_id
+        except OSError:
+            same = False
+        if not same:
+            raise DatabaseUnavailable(
+                f"the database file {self.path} was deleted or replaced after it was opened; "
+                "nothing was read or written. Restart to open the file now at that path"
+            )
 
     @property
     def path(self) -> Path | None:
@@ -147,6 +183,7 @@ class Database:
     @contextmanager
     def read(self) -> Iterator[Connection]:
         """A read-only transaction: one consistent snapshot, never writes."""
+        self.check_file()
         try:
             with self.engine.connect() as conn, conn.begin():
                 yield conn
@@ -156,6 +193,7 @@ class Database:
     @contextmanager
     def write(self) -> Iterator[Connection]:
         """A write transaction, committed on success, rolled back on any error."""
+        self.check_file()
         try:
             with self.engine.connect() as conn:
                 conn = conn.execution_options(immediate=True)
