@@ -144,6 +144,14 @@ def fifo_in_backlog(folder: Path) -> Path:
     return root
 
 
+def backlog_link_out(folder: Path) -> Path:
+    """A task file that is a link to a file outside the imported folder."""
+    secret = _write(folder / "elsewhere" / "secret.md", "---\nid: BACK-9\ntitle: private\n---\n")
+    root = backlog(folder, {"back-1 - a.md": "---\nid: BACK-1\ntitle: a\n---\n"})
+    (root / "backlog" / "tasks" / "back-9 - s.md").symlink_to(secret)
+    return root
+
+
 def folder_as_plan(folder: Path) -> Path:
     path = folder / "plan.yaml"
     path.mkdir()
@@ -239,6 +247,12 @@ CASES = [
         needs={"fifo"},
     ),
     Case(
+        "backlog link out of the folder",
+        backlog_link_out,
+        "outside the imported folder; skipped (refused by --strict)",
+        args=("--strict",),
+    ),
+    Case(
         "folder named like a plan",
         folder_as_plan,
         "{path}: a folder, not a regular file",
@@ -291,7 +305,9 @@ DB_CASES = [
         "mysql url", lambda db: "mysql://someone@localhost/tasks", "cannot use a 'mysql' database"
     ),
     DbCase(
-        "unknown driver", lambda db: "sqlite+nope:///x.db", "cannot use a 'sqlite+nope' database"
+        "unknown driver",
+        lambda db: "postgresql+nodriver://h/db",
+        "cannot use a 'postgresql+nodriver' database",
     ),
     DbCase("not a url", lambda db: "not a url://", "is neither a file path nor a database URL"),
     DbCase("schema version abc", _set_version("abc"), "schema version 'abc' is not a version"),

@@ -157,3 +157,47 @@ def test_the_bytes_actually_read_are_bounded_whatever_the_size_says(tmp_path):
     assert read_bytes(status, 100_000).startswith(b"Name:")
     with pytest.raises(OrchestratorError, match="over the 10 byte limit; nothing was read"):
         read_bytes(status, 10)
+
+
+# -- Backlog.md: links out of the folder, frontmatter that never closes ----------------
+
+
+def backlog_with(tmp_path: Path, files: dict[str, str]) -> Path:
+    root = tmp_path / "proj"
+    write(root, "backlog/config.yml", "project_name: x\n")
+    write(root, "backlog/tasks/back-1 - a.md", "---\nid: BACK-1\ntitle: a\n---\n")
+    for name, text in files.items():
+        write(root, f"backlog/tasks/{name}", text)
+    return root
+
+
+def test_a_backlog_link_out_of_the_folder_is_skipped_and_said(orch, tmp_path):
+    secret = write(tmp_path, "elsewhere/secret.md", "---\nid: BACK-9\ntitle: private text\n---\n")
+    root = backlog_with(tmp_path, {})
+    link = root / "backlog/tasks/back-9 - s.md"
+    link.symlink_to(secret)
+    report = import_path(orch, root)
+    assert report.tasks == 1
+    assert report.warnings == [
+        f"{root / 'backlog'}: tasks/back-9 - s.md: a link to {secret}, outside the imported "
+        "folder; skipped"
+    ]
+    assert "private text" not in json.dumps(dump(orch))
+
+
+def test_strict_refuses_a_backlog_link_out_of_the_folder(orch, tmp_path):
+    root = backlog_with(tmp_path, {})
+    (root / "backlog/tasks/back-2 - p.md").symlink_to("/etc/passwd")
+    with pytest.raises(OrchestratorError, match="outside the imported folder; skipped"):
+        import_path(orch, root, strict=True)
+    assert orch.tasks.count() == 0
+
+
+def test_backlog_frontmatter_that_never_closes_is_a_warning(orch, tmp_path):
+    root = backlog_with(tmp_path, {"back-2 - b.md": "---\nid: BACK-2\ntitle: b\n\nbody\n"})
+    report = import_path(orch, root)
+    assert report.tasks == 1
+    assert report.warnings == [
+        f"{root / 'backlog'}: tasks/back-2 - b.md: its frontmatter never closes "
+        "(no second ---); skipped"
+    ]

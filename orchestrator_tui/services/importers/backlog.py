@@ -125,7 +125,15 @@ class _Reader:
     def read_file(self, path: Path, namespace: str, folder_tag: str | None) -> None:
         label = str(path.relative_to(self.root))
         where = f"{self.root}: {label}"
-        split = split_frontmatter(read_text(path))
+        target = path.resolve()
+        if not target.is_relative_to(self.root.resolve()):
+            self.issues.warn(f"{where}: a link to {target}, outside the imported folder; skipped")
+            return
+        text = read_text(path)
+        split = split_frontmatter(text)
+        if split is None and text.lstrip("\ufeff").startswith("---"):
+            self.issues.warn(f"{where}: its frontmatter never closes (no second ---); skipped")
+            return
         front = read_frontmatter(split[0], where) if split else {}
         if not front.get("id"):
             self.issues.notice(f"{where}: skipped, not a task (no frontmatter id)")
