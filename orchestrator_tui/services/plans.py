@@ -260,7 +260,10 @@ class _Load:
             row = by_ident.get(ident) if ident else None
             if row is None:
                 row = by_key.get(task.key)
-                if row is not None and ident is not None:
+                # One rule whatever the plan came from: a key only updates a task of
+                # the same origin (an imported task only from its own source).
+                owned = row is not None and row.source is not None and row.external_id is not None
+                if row is not None and (ident is not None or owned):
                     owner = f"imported from {row.source}" if row.source else "made here"
                     raise ValidationFailed(
                         f"{self.label(index, task)}: key: {task.key!r} is already used by a "
