@@ -1,5 +1,5 @@
-"""One ownership rule for every source: a plan cannot take over a task that an
-import from another source owns, whatever format the plan is in."""
+"""One rule for every source: a plan cannot take over a task that an import from
+another source owns, and a cycle is exit 5, whatever format the plan is in."""
 
 from __future__ import annotations
 
@@ -35,3 +35,24 @@ def test_a_yaml_plan_still_updates_tasks_made_here(orch, tmp_path):
     plan.write_text("tasks:\n  - {key: A, title: second}\n")
     assert import_path(orch, plan).changed == 1
     assert orch.queries.get_task("A").title == "second"
+
+
+@pytest.mark.parametrize("source", ["plan.yaml", "tasks.json"])
+def test_a_cycle_exits_5_whatever_the_format(capsys, tmp_path, source):
+    from orchestrator_tui.cli import main
+
+    path = tmp_path / source
+    if source == "plan.yaml":
+        path.write_text(
+            "tasks:\n  - {key: A, title: a, depends_on: [B]}\n"
+            "  - {key: B, title: b, depends_on: [A]}\n"
+        )
+    else:
+        path.write_text(
+            '{"tasks": [{"id": 1, "title": "a", "status": "pending", "dependencies": [2]},'
+            ' {"id": 2, "title": "b", "status": "pending", "dependencies": [1]}]}'
+        )
+    code = main(["--db", str(tmp_path / "x.db"), "import", str(path)])
+    err = capsys.readouterr().err
+    assert code == 5, err
+    assert "dependency cycle:" in err and str(path) in err
