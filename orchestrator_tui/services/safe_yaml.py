@@ -270,9 +270,10 @@ def _unique_pairs(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
 
 
 def _line_of_repeated_key(text: str, key: str) -> int | None:
-    """The line of the object holding `key` twice (re-read slowly: errors only)."""
+    """The line of the object holding `key` twice: read again with the pure-Python
+    scanner, whose object parser knows where each object starts (errors only)."""
     from json import scanner
-    from json.decoder import JSONObject
+    from json.decoder import JSONObject  # type: ignore[attr-defined]
 
     found: list[int] = []
     decoder = json.JSONDecoder()
@@ -288,7 +289,7 @@ def _line_of_repeated_key(text: str, key: str) -> int | None:
 
     decoder.object_pairs_hook = _unique_pairs
     decoder.parse_object = parse_object  # type: ignore[attr-defined]
-    decoder.scan_once = scanner.py_make_scanner(decoder)
+    decoder.scan_once = scanner.py_make_scanner(decoder)  # type: ignore[attr-defined]
     with contextlib.suppress(ValueError, RecursionError):  # _RepeatedKey is a ValueError
         decoder.decode(text)
     return text.count("\n", 0, found[0]) + 1 if found else None
