@@ -14,6 +14,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 from sqlalchemy import Connection, create_engine, event
 from sqlalchemy.engine import Engine, make_url
@@ -55,6 +56,20 @@ def sqlite_path(url: str) -> Path | None:
     return Path(parsed.database)
 
 
+def on_read_only_filesystem(path: Path) -> bool:
+    """Whether the existing file at `path` lives on a file system mounted read-only."""
+    try:
+        return path.exists() and bool(os.statvfs(path).f_flag & getattr(os, "ST_RDONLY", 1))
+    except OSError:
+        return False
+
+
+def read_only_uri(path: Path) -> str:
+    """A SQLite URI opening `path` read-only and immutable: on a read-only file
+    system nobody can change it, and a WAL database needs no -shm file then."""
+    return f"file:{quote(str(path))}?mode=ro&immutable=1"
+
+
 def missing_database(url: str) -> Path | None:
     """The SQLite file `url` names, if it does not exist yet (None otherwise)."""
     try:
@@ -64,7 +79,7 @@ def missing_database(url: str) -> Path | None:
     return path if path is not None and not path.exists() else None
 
 
-def _install_sqlite_hooks(engine: Engine, busy_timeout_ms: int) -> None:
+def _install_sqlite_hooks(engine: Engine, busy_timeout_ms: int, read_only: bool = False) -> None:
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_conn: sqlite3.Connection, _record: Any) -> None:
         dbapi_conn.isolation_level = None  # we issue BEGIN ourselves
@@ -78,7 +93,7 @@ def _install_sqlite_hooks(engine: Engine, busy_timeout_ms: int) -> None:
             "FROM sqlite_master WHERE type = 'table'"
         )
         tables, ours = cur.fetchone()
-        if tables == 0 or ours:
+        if (tables == 0 or ours) and not read_only:
             cur.execute("PRAGMA journal_mode = WAL")
         cur.execute("PRAGMA synchronous = NORMAL")
         cur.close()
@@ -104,9 +119,13 @@ def make_engine(url: str, timeout_ms: int | None = None) -> Engine:
     timeout = busy_timeout_ms(timeout_ms)
     is_sqlite = _backend(url) == "sqlite"
     kwargs: dict[str, Any] = {}
+    read_only = False
     if is_sqlite:
         path = sqlite_path(url)
-        if path is not None:
+        if path is not None and on_read_only_filesystem(path):
+            read_only = True
+            url = f"sqlite:///{read_only_uri(path)}&uri=true"
+        elif path is not None:
             try:
                 path.parent.mkdir(parents=True, exist_ok=True)
             except OSError as exc:
@@ -128,7 +147,7 @@ def make_engine(url: str, timeout_ms: int | None = None) -> Engine:
             "use a SQLite file path or a postgresql+psycopg:// URL"
         ) from None
     if is_sqlite:
-        _install_sqlite_hooks(engine, timeout)
+        _install_sqlite_hooks(engine, timeout, read_only)
     return engine
 
 

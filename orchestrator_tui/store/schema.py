@@ -19,7 +19,7 @@ from sqlmodel import SQLModel
 
 from ..domain.errors import SchemaTooNew, ValidationFailed
 from . import tables  # noqa: F401  (registers every table on SQLModel.metadata)
-from .engine import Database
+from .engine import Database, on_read_only_filesystem, read_only_uri
 from .tables import SchemaMeta, utcnow
 
 SCHEMA_VERSION = 2
@@ -72,7 +72,11 @@ def backup_sqlite(db: Database, destination: Path) -> Path:
     destination.parent.mkdir(parents=True, exist_ok=True)
     if destination.exists():
         raise ValidationFailed(f"backup target {destination} already exists")
-    with sqlite3.connect(source) as src, sqlite3.connect(destination) as dst:
+    if on_read_only_filesystem(source):
+        src = sqlite3.connect(read_only_uri(source), uri=True)
+    else:
+        src = sqlite3.connect(source)
+    with src, sqlite3.connect(destination) as dst:
         src.backup(dst)
     dst.close()
     src.close()
