@@ -241,34 +241,17 @@ def _may_run_again(orch: Any, key: str, last: RunView | None) -> bool:
     return waiting and (last is None or orch.runs.retry_at(key) is not None)
 
 
-#: How long `cancel-run` lets the run's own runner stop the process before doing it.
-CANCEL_SETTLE_SECONDS = 2.0
-CANCEL_KILL_GRACE_SECONDS = 5.0
-
-
 def cmd_cancel_run(args: argparse.Namespace) -> int:
     """Cancel the run, then confirm its processes are gone (stopping them if its
     runner does not): exit 4 if one survives SIGKILL."""
-    from ..runner.reaper import ProcessMark, stop_attempt
+    from ..runner.reaper import cancel_and_stop
 
-    orch = open_from_args(args)
-    run = orch.runs.cancel(args.key, args.reason)
-    proc = orch.processes.of_run(run.id)
-    mark = None
-    if proc.pid is not None and proc.pgid is not None and proc.host is not None:
-        mark = ProcessMark(proc.pid, proc.pgid, proc.host, proc.proc_start or "")
-    report = stop_attempt(
-        mark,
-        run.execution_id,
-        CANCEL_KILL_GRACE_SECONDS,
-        settle=CANCEL_SETTLE_SECONDS,
-        host=proc.host,
-    )
+    run, proc, report = cancel_and_stop(open_from_args(args), args.key, args.reason)
     if wants_json(args):
         emit_json({**run.model_dump(mode="json"), "process": _process_json(report)})
     else:
         say(f"{args.key}: run {run.id} cancelled; the task is now failed")
-        where = "" if mark is None else f" (pid {mark.pid} on {printable(mark.host)})"
+        where = "" if proc.pid is None else f" (pid {proc.pid} on {printable(proc.host or '')})"
         say(f"{args.key}: process{where}: {printable(report.describe())}")
     if report.checked and not report.gone:
         print(f"error: {args.key}: the cancelled run's process still runs", file=sys.stderr)

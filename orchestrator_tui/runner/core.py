@@ -36,7 +36,7 @@ from .config import ATTEMPT_ENV, EXECUTION_ENV, RUN_ENV, TASK_ENV, RunnerConfig
 from .lines import LineBuffer, Row
 from .notify import Notifier, payload_for
 from .process import Line, ProcessOutcome, Supervisor
-from .reaper import ProcessMark, mark_of, stop_attempt
+from .reaper import mark_of, stop_run
 
 log = logging.getLogger("orchestrator_tui.runner")
 
@@ -453,12 +453,7 @@ class Runner:
             for row in rows:
                 if row.run_id is None:
                     continue
-                mark = None
-                if row.pid is not None and row.pgid is not None and row.host is not None:
-                    mark = ProcessMark(row.pid, row.pgid, row.host, row.proc_start or "")
-                report = stop_attempt(
-                    mark, row.execution_id, self.config.kill_grace_seconds, host=row.host
-                )
+                report = stop_run(row, self.config.kill_grace_seconds)
                 if report.stopped or not report.checked:
                     log.warning("run %s of %s: %s", row.run_id, row.key, report.describe())
                 # Another host's process cannot be checked from here: its own

@@ -29,8 +29,14 @@ import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from .config import EXECUTION_ENV
+
+if TYPE_CHECKING:
+    from ..domain.models import RunView
+    from ..services import Orchestrator
+    from ..services.run_processes import RunProcess
 
 _PROC = Path("/proc")
 _PR_SET_PDEATHSIG = 1
@@ -207,6 +213,30 @@ def stop_attempt(
             gone=False, checked=True, stopped=tuple(sorted(stopped)), left=tuple(sorted(pids))
         )
     return StopReport(gone=True, checked=True, stopped=tuple(sorted(stopped)))
+
+
+def stop_run(row: RunProcess, grace: float, settle: float = 0.0) -> StopReport:
+    """`stop_attempt` for a run as recorded on its row."""
+    mark = None
+    if row.pid is not None and row.pgid is not None and row.host is not None:
+        mark = ProcessMark(row.pid, row.pgid, row.host, row.proc_start or "")
+    return stop_attempt(mark, row.execution_id, grace, settle=settle, host=row.host)
+
+
+#: How long a cancel lets the run's own runner stop the process before doing it.
+CANCEL_SETTLE_SECONDS = 2.0
+CANCEL_KILL_GRACE_SECONDS = 5.0
+
+
+def cancel_and_stop(
+    orch: Orchestrator, key: str, reason: str | None
+) -> tuple[RunView, RunProcess, StopReport]:
+    """Cancel the task's running run, then make sure its processes are gone: its
+    runner gets CANCEL_SETTLE_SECONDS to stop them, then they are stopped here."""
+    run = orch.runs.cancel(key, reason)
+    row = orch.processes.of_run(run.id)
+    report = stop_run(row, CANCEL_KILL_GRACE_SECONDS, settle=CANCEL_SETTLE_SECONDS)
+    return run, row, report
 
 
 def _wait(find: Callable[[], set[int]], seconds: float) -> set[int]:
