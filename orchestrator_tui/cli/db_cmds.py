@@ -34,11 +34,11 @@ def cmd_init(args: argparse.Namespace) -> int:
 
 
 def cmd_seed(args: argparse.Namespace) -> int:
-    from ..services.plans import sample_plan_path
+    from ..services.plans import DEMO_SOURCE, sample_plan_path
 
     path = Path(args.plan) if args.plan else sample_plan_path()
     with opened_to_fill(args) as orch:
-        result = orch.plans.load_file(path)
+        result = orch.plans.load_file(path, source=None if args.plan else DEMO_SOURCE)
         if wants_json(args):
             emit_json(result.__dict__)
         else:

@@ -110,14 +110,14 @@ def cmd_demo(args: argparse.Namespace) -> int:
     the runner started (unless --no-run), so the demo's tasks run and stream."""
     from ..config import resolve_actor
     from ..services import open_orchestrator
-    from ..services.plans import sample_plan_path
+    from ..services.plans import DEMO_SOURCE, sample_plan_path
 
     folder = Path(args.dir) if args.dir else Path(tempfile.mkdtemp(prefix="orchestrator-demo-"))
     path = folder / "demo.db"
     if path.exists():
         path.unlink()
     orch = open_orchestrator(str(path), "demo-seed")
-    orch.plans.load_file(sample_plan_path())
+    orch.plans.load_file(sample_plan_path(), source=DEMO_SOURCE)
     orch.close()
     say(f"demo database: {path}")
     return launch_tui(str(path), resolve_actor(getattr(args, "actor", None)), not args.no_run)

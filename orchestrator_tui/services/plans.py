@@ -98,8 +98,18 @@ class PlanService:
     def __init__(self, ctx: ServiceContext) -> None:
         self.ctx = ctx
 
-    def load_file(self, path: Path, progress: Progress | None = None) -> LoadResult:
-        return self.load(read_plan_file(path), str(path), progress)
+    def load_file(
+        self, path: Path, progress: Progress | None = None, source: str | None = None
+    ) -> LoadResult:
+        """Load a plan file; with `source`, its tasks belong to that source (their
+        keys as external ids), so that no other plan can take them over."""
+        plan = read_plan_file(path)
+        if source is not None:
+            plan.tasks = [
+                t if t.source else t.model_copy(update={"source": source, "external_id": t.key})
+                for t in plan.tasks
+            ]
+        return self.load(plan, str(path), progress)
 
     def load(
         self,
@@ -552,6 +562,10 @@ def _ident(task: PlanTask) -> tuple[str, str] | None:
     if task.source and task.external_id:
         return (task.source, task.external_id)
     return None
+
+
+#: The source of the demo's tasks (`db seed` without --plan, `demo`).
+DEMO_SOURCE = "demo"
 
 
 def sample_plan_path() -> Path:

@@ -56,3 +56,17 @@ def test_a_cycle_exits_5_whatever_the_format(capsys, tmp_path, source):
     err = capsys.readouterr().err
     assert code == 5, err
     assert "dependency cycle:" in err and str(path) in err
+
+
+def test_a_plan_cannot_change_a_demo_task_and_the_demo_seeds_again(capsys, tmp_path):
+    from orchestrator_tui.cli import main
+
+    db = str(tmp_path / "demo.db")
+    assert main(["--db", db, "db", "seed"]) == 0
+    plan = tmp_path / "plan.yaml"
+    plan.write_text("tasks:\n  - {key: PAY-1, title: taken over}\n")
+    capsys.readouterr()
+    assert main(["--db", db, "import", str(plan)]) == 7
+    assert "'PAY-1' is already used by a task imported from demo" in capsys.readouterr().err
+    assert main(["--db", db, "db", "seed"]) == 0  # the demo still updates its own tasks
+    assert "seeded" in capsys.readouterr().out
