@@ -24,7 +24,7 @@ from datetime import UTC, datetime
 
 from ..domain.enums import LogStream
 from .outputs import OutputCollector
-from .reaper import die_with_parent_hook
+from .reaper import dying_with_parent
 
 #: A line longer than this is stored in pieces of this size.
 MAX_LINE_BYTES = 32 * 1024
@@ -136,16 +136,17 @@ class Supervisor:
         if self._stop_reason is not None:
             out.stopped = self._stop_reason
             return out
+        spawn, hook = dying_with_parent(self.argv, self.cwd, self.env)
         try:
             proc = subprocess.Popen(
-                self.argv,
+                spawn,
                 stdin=subprocess.DEVNULL,
                 stdout=subprocess.PIPE,
                 stderr=subprocess.PIPE,
                 cwd=self.cwd,
                 env=self.env,
                 start_new_session=True,  # its own process group, away from our terminal
-                preexec_fn=die_with_parent_hook(),
+                preexec_fn=hook,
                 bufsize=0,
             )
         except OSError as exc:

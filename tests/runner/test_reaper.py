@@ -29,13 +29,16 @@ def alive(pid: int) -> bool:
 
 
 @linux_only
-def test_a_child_dies_with_its_supervising_process(tmp_path: Path) -> None:
+@pytest.mark.parametrize("way", ["setpriv", "preexec hook"])
+def test_a_child_dies_with_its_supervising_process(tmp_path: Path, way: str) -> None:
     pid_file = tmp_path / "child.pid"
     child = f"import os, time; open({str(pid_file)!r}, 'w').write(str(os.getpid())); time.sleep(60)"
     parent_code = (
         "import sys\n"
+        "from orchestrator_tui.runner import reaper\n"
         "from orchestrator_tui.runner.process import run_once\n"
-        f"run_once([sys.executable, '-c', {child!r}])\n"
+        + ("reaper._setpriv = lambda: None\n" if way == "preexec hook" else "")
+        + f"run_once([sys.executable, '-c', {child!r}])\n"
     )
     parent = subprocess.Popen([sys.executable, "-c", parent_code])
     try:
