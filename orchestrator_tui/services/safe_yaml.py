@@ -68,37 +68,43 @@ _MERGE_TAG = "tag:yaml.org,2002:merge"
 
 
 def _check_expansion(root: yaml.Node) -> None:
-    """Refuse a document whose aliases expand it by more than MAX_ALIAS_GROWTH
-    (or that refers to itself): sizes are summed per node, once per distinct node."""
-    expanded: dict[int, int] = {}
+    """Refuse a document whose aliases expand it by more than MAX_ALIAS_GROWTH, or
+    nest it deeper than MAX_DEPTH, or that refers to itself. Each distinct node is
+    measured once (its expanded size and height are remembered)."""
+    measured: dict[int, tuple[int, int]] = {}  # node id -> (expanded size, height)
     own_total = 0
     open_nodes: set[int] = set()
 
-    def size(node: yaml.Node) -> int:
+    def measure(node: yaml.Node, level: int) -> tuple[int, int]:
         nonlocal own_total
-        known = expanded.get(id(node))
-        if known is not None:
-            return known
-        if id(node) in open_nodes:
-            raise yaml.YAMLError("an alias refers to the node that holds it")
-        open_nodes.add(id(node))
-        if isinstance(node, yaml.ScalarNode):
-            own = total = 1 + len(node.value)
-        elif isinstance(node, yaml.SequenceNode):
-            own, total = 1, 1 + sum(size(child) for child in node.value)
-        else:
-            own = 1
-            total = 1 + sum(size(k) + size(v) for k, v in node.value)
-        open_nodes.discard(id(node))
-        own_total += own
-        if total - own_total > MAX_ALIAS_GROWTH:
+        known = measured.get(id(node))
+        if known is None:
+            if id(node) in open_nodes:
+                raise yaml.YAMLError("an alias refers to the node that holds it")
+            if level > MAX_DEPTH:
+                raise yaml.YAMLError(f"aliases nest the document deeper than {MAX_DEPTH} levels")
+            open_nodes.add(id(node))
+            if isinstance(node, yaml.ScalarNode):
+                children: list[yaml.Node] = []
+                own = 1 + len(node.value)
+            elif isinstance(node, yaml.SequenceNode):
+                children, own = list(node.value), 1
+            else:
+                children, own = [n for pair in node.value for n in pair], 1
+            parts = [measure(child, level + 1) for child in children]
+            open_nodes.discard(id(node))
+            own_total += own
+            known = (own + sum(p[0] for p in parts), 1 + max((p[1] for p in parts), default=0))
+            measured[id(node)] = known
+        if level + known[1] - 1 > MAX_DEPTH:
+            raise yaml.YAMLError(f"aliases nest the document deeper than {MAX_DEPTH} levels")
+        if known[0] - own_total > MAX_ALIAS_GROWTH:
             raise yaml.YAMLError(
                 f"aliases expand the document by more than {MAX_ALIAS_GROWTH} nodes and characters"
             )
-        expanded[id(node)] = total
-        return total
+        return known
 
-    size(root)
+    measure(root, 1)
 
 
 def _refuse_repeated_keys(loader: _BoundedLoader, node: yaml.MappingNode) -> None:

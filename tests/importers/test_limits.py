@@ -201,3 +201,11 @@ def test_backlog_frontmatter_that_never_closes_is_a_warning(orch, tmp_path):
         f"{root / 'backlog'}: tasks/back-2 - b.md: its frontmatter never closes "
         "(no second ---); skipped"
     ]
+
+
+def test_aliases_cannot_nest_a_document_past_the_depth_limit(orch, tmp_path):
+    """Each alias one level deeper than the last: small, but 100 levels deep."""
+    chain = "".join(f"      a{i}: &a{i} [*a{i - 1}]\n" for i in range(1, 100))
+    text = "tasks:\n  - key: A\n    title: deep\n    extra:\n      a0: &a0 [x]\n" + chain
+    message = refused(orch, write(tmp_path, "plan.yaml", text))
+    assert "plan.yaml: invalid YAML: aliases nest the document deeper than 64 levels" in message
