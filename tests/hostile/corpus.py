@@ -15,7 +15,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from orchestrator_tui.services.safe_yaml import MAX_BYTES, MAX_DEPTH
+from orchestrator_tui.services.safe_files import MAX_BYTES
+from orchestrator_tui.services.safe_yaml import MAX_DEPTH
 
 INVALID = 7  # invalid input (malformed file or value)
 

@@ -12,7 +12,7 @@ import pytest
 
 from orchestrator_tui.domain.errors import OrchestratorError
 from orchestrator_tui.services.importers import import_path
-from orchestrator_tui.services.safe_yaml import read_bytes
+from orchestrator_tui.services.safe_files import read_bytes
 
 from .conftest import FIXTURES, dump
 

@@ -19,7 +19,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ...domain.errors import ValidationFailed
-from ..safe_yaml import load_json, read_bytes, read_text, readable_folder
+from ..safe_files import read_bytes, read_text, readable_folder
+from ..safe_yaml import load_json
 from . import native, taskmaster
 from .common import Issues, ParsedImport, Progress, with_prefix
 

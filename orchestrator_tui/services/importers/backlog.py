@@ -22,7 +22,8 @@ from typing import Any
 
 from ...domain.enums import TaskStatus
 from ...domain.status_map import known_words
-from ..safe_yaml import files_in, load_yaml, read_text
+from ..safe_files import files_in, read_text
+from ..safe_yaml import load_yaml
 from .common import (
     Issues,
     ParsedImport,

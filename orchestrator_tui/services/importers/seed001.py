@@ -19,7 +19,8 @@ from pathlib import Path
 from typing import Any
 
 from ...domain.errors import ValidationFailed
-from ..safe_yaml import load_json, load_yaml, read_text, require_regular
+from ..safe_files import read_text, require_regular
+from ..safe_yaml import load_json, load_yaml
 from .common import (
     Issues,
     ParsedImport,

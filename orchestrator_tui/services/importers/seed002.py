@@ -12,7 +12,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from ..safe_yaml import files_in, read_text
+from ..safe_files import files_in, read_text
 from .common import (
     Issues,
     ParsedImport,
