@@ -253,7 +253,7 @@ def _wait(find: Callable[[], set[int]], seconds: float) -> set[int]:
 
 def _signal_all(pids: set[int], mark: ProcessMark | None, sig: signal.Signals) -> None:
     group = _group_is_ours(mark)
-    if group is not None:
+    if group is not None and group != os.getpgid(0):  # a command cancelling its own run
         with contextlib.suppress(ProcessLookupError, PermissionError):
             os.killpg(group, sig)
     for pid in pids:

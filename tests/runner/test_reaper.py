@@ -133,3 +133,23 @@ def test_another_hosts_process_is_reported_not_touched() -> None:
     report = stop_attempt(mark, None, grace=0.1)
     assert not report.checked and not report.gone
     assert report.describe() == "its process runs on elsewhere, not here"
+
+
+@linux_only
+def test_a_process_stopping_its_own_attempt_stops_the_rest_and_survives(tmp_path: Path) -> None:
+    """`task cancel-run` run by the task's own command: it is in the group it stops."""
+    script = (
+        "import os, subprocess, sys\n"
+        "from orchestrator_tui.runner.reaper import mark_of, stop_attempt\n"
+        "sibling = subprocess.Popen(['sleep', '60'])\n"
+        "report = stop_attempt(mark_of(os.getpgid(0)), None, grace=1)\n"
+        "print(report.gone, sibling.wait(), flush=True)\n"
+    )
+    wrapper = (
+        f"import subprocess, sys; sys.exit(subprocess.call([sys.executable, '-c', {script!r}]))"
+    )
+    leader = subprocess.Popen(
+        [sys.executable, "-c", wrapper], start_new_session=True, stdout=subprocess.PIPE, text=True
+    )
+    out, _ = leader.communicate(timeout=30)
+    assert out.split() == ["True", str(-signal.SIGTERM)]
