@@ -10,6 +10,7 @@ from __future__ import annotations
 import gc
 import sys
 import threading
+import time
 from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import PurePath
@@ -24,6 +25,7 @@ from textual.worker import get_current_worker
 
 from .domain.enums import TaskStatus
 from .domain.errors import OrchestratorError
+from .domain.text import printable
 from .resources import resource_path
 from .ui.commands import ActionCommands
 from .ui.messages import DataChanged, DbFailed, FirstPage, OrchestratorReady
@@ -39,6 +41,7 @@ STYLE_FILES = ("app.tcss", "main.tcss", "status.tcss", "screens.tcss", "modals.t
 DEFAULT_POLL_SECONDS = 0.4
 FIRST_PAGE_ROWS = 100  # more than any terminal shows; the real load replaces them
 OPEN_WAIT_SECONDS = 60.0
+REPEAT_FAILURE_SECONDS = 10.0  # the same database error is shown again after this long
 
 
 def utc_now() -> datetime:
@@ -128,6 +131,7 @@ class OrchestratorApp(RunnerActions, TransferActions, App[int]):
         self._ui_thread: int | None = None
         self._wake = threading.Event()
         self._stopping = False
+        self._last_failure: tuple[str, float] | None = None
         self._last_event_id: int | None = None
         self.location = short_location(db_url)
         self.startup_notes: list[str] = []
@@ -176,7 +180,9 @@ class OrchestratorApp(RunnerActions, TransferActions, App[int]):
             self.screen_stack[0].post_message(FirstPage(*page))
 
         from .services import open_orchestrator
+        from .store.engine import missing_database
 
+        fresh = missing_database(self.db_url)
         try:
             try:
                 orch = open_orchestrator(self.db_url, self.actor, self.clock)
@@ -186,6 +192,9 @@ class OrchestratorApp(RunnerActions, TransferActions, App[int]):
             self._orch = orch
         finally:
             self._opened.set()
+        if fresh is not None:
+            note = f"created a new database at {printable(str(fresh))}"
+            self.call_from_thread(self.notify, note, title="New database", markup=False)
         self.post_message(OrchestratorReady())
 
     def on_orchestrator_ready(self, message: OrchestratorReady) -> None:
@@ -247,6 +256,12 @@ class OrchestratorApp(RunnerActions, TransferActions, App[int]):
             screen.post_message(DataChanged(message.event_id, message.awaiting))
 
     def on_db_failed(self, message: DbFailed) -> None:
+        # A lasting fault (a deleted database) fails every poll: say it once a while.
+        now = time.monotonic()
+        last = self._last_failure
+        if last is not None and last[0] == message.text and now - last[1] < REPEAT_FAILURE_SECONDS:
+            return
+        self._last_failure = (message.text, now)
         self.notify(message.text, title=message.title, severity="error", markup=False)
 
     def on_unmount(self) -> None:

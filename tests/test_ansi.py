@@ -50,7 +50,7 @@ HOSTILE = {
     "unterminated OSC": ("before\x1b]52;c;AAAA", "before"),
     "truncated CSI": ("before\x1b[12", "before"),
     "lone ESC": ("end\x1b", "end"),
-    "bidi override": ("abc\u202edef\u2066", "abcdef"),
+    "bidi override": ("abc\u202edef\u2066", "abc\\u202edef\\u2066"),
     "NUL and DEL": ("a\x00b\x7fc", "abc"),
 }
 

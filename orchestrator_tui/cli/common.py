@@ -6,10 +6,13 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from pathlib import Path
 from typing import Any
 
 from ..config import resolve_actor, resolve_db
+from ..domain.errors import NotFound
 from ..domain.text import printable
 
 
@@ -34,10 +37,43 @@ def common_options() -> argparse.ArgumentParser:
     return parent
 
 
-def open_from_args(args: argparse.Namespace) -> Any:
+def open_from_args(args: argparse.Namespace, create: bool = False) -> Any:
+    """The orchestrator over --db. Only commands that make something (`create`)
+    may create a missing SQLite file."""
     from ..services import open_orchestrator
+    from ..store.engine import missing_database
 
-    return open_orchestrator(db_url(args), resolve_actor(getattr(args, "actor", None)))
+    url = db_url(args)
+    missing = missing_database(url)
+    if missing is not None and not create:
+        raise NotFound(
+            f"no database at {missing}; create one with `orchestrator-tui db init` "
+            "(or `db seed`, or `import` a file)"
+        )
+    return open_orchestrator(url, resolve_actor(getattr(args, "actor", None)))
+
+
+@contextmanager
+def opened_to_fill(args: argparse.Namespace, keep: bool = True) -> Iterator[Any]:
+    """The orchestrator for `db seed` and `import`, which may create the database:
+    one they created is removed again if they fail (or if `keep` is False, as
+    for a dry run), and announced when they succeed."""
+    from ..store.engine import missing_database
+
+    new = missing_database(db_url(args))
+    orch = open_from_args(args, create=True)
+    try:
+        yield orch
+    except BaseException:
+        keep = False
+        raise
+    finally:
+        if new is not None and not keep:
+            orch.close()
+            for suffix in ("", "-wal", "-shm", "-journal"):
+                Path(f"{new}{suffix}").unlink(missing_ok=True)
+    if new is not None and keep and not wants_json(args):
+        say(f"created a new database at {printable(str(new))}")
 
 
 def db_url(args: argparse.Namespace) -> str:

@@ -19,7 +19,7 @@ from ..store.schema import (
     validate,
 )
 from ..store.tables import utcnow
-from .common import db_url, emit_json, open_from_args, say, wants_json
+from .common import db_url, emit_json, open_from_args, opened_to_fill, say, wants_json
 
 
 def cmd_init(args: argparse.Namespace) -> int:
@@ -34,18 +34,19 @@ def cmd_init(args: argparse.Namespace) -> int:
 
 
 def cmd_seed(args: argparse.Namespace) -> int:
-    from ..services.plans import sample_plan_path
+    from ..services.plans import DEMO_SOURCE, sample_plan_path
 
-    orch = open_from_args(args)
     path = Path(args.plan) if args.plan else sample_plan_path()
-    result = orch.plans.load_file(path)
-    if wants_json(args):
-        emit_json(result.__dict__)
-    else:
-        say(
-            f"seeded {orch.db.describe()} from {path.name}: {result.tasks} tasks, "
-            f"{result.dependencies} dependencies, {result.runs} runs, {result.log_lines} log lines"
-        )
+    with opened_to_fill(args) as orch:
+        result = orch.plans.load_file(path, source=None if args.plan else DEMO_SOURCE)
+        if wants_json(args):
+            emit_json(result.__dict__)
+        else:
+            say(
+                f"seeded {orch.db.describe()} from {path.name}: {result.tasks} tasks, "
+                f"{result.dependencies} dependencies, {result.runs} runs, "
+                f"{result.log_lines} log lines"
+            )
     return 0
 
 
@@ -102,6 +103,7 @@ def cmd_validate(args: argparse.Namespace) -> int:
 
 
 def cmd_backup(args: argparse.Namespace) -> int:
+    open_from_args(args).close()  # refuses a missing database rather than creating one
     db = Database(db_url(args))
     ensure_schema(db)
     if db.path is None:

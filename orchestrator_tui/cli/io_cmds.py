@@ -11,7 +11,7 @@ from typing import Any, TextIO
 from ..domain.text import printable
 from ..services.importers import EXPORT_FORMATS, IMPORT_FORMATS, export_path, import_path
 from ..services.importers.formats import described
-from .common import emit_json, open_from_args, say, wants_json
+from .common import emit_json, open_from_args, opened_to_fill, say, wants_json
 
 
 class ProgressLine:
@@ -45,7 +45,6 @@ def cmd_watch(args: argparse.Namespace) -> int:
 
     if args.dry_run:
         raise ValidationFailed("--watch writes each change; it cannot be a --dry-run")
-    orch = open_from_args(args)
 
     def show(result: WatchRound) -> None:
         if result.error is not None:
@@ -66,7 +65,8 @@ def cmd_watch(args: argparse.Namespace) -> int:
             say(printable(result.report.summary()))
         sys.stdout.flush()
 
-    with contextlib.suppress(KeyboardInterrupt):  # Ctrl-C is how a watch ends
+    # Ctrl-C is how a watch ends; like any import it may create the database.
+    with opened_to_fill(args) as orch, contextlib.suppress(KeyboardInterrupt):
         watch_import(
             orch,
             args.path,
@@ -82,7 +82,12 @@ def cmd_watch(args: argparse.Namespace) -> int:
 def cmd_import(args: argparse.Namespace) -> int:
     if args.watch:
         return cmd_watch(args)
-    orch = open_from_args(args)
+    with opened_to_fill(args, keep=not args.dry_run) as orch:
+        _import(orch, args)
+    return 0
+
+
+def _import(orch: Any, args: argparse.Namespace) -> None:
     progress = ProgressLine() if _show_progress(args) else None
     try:
         report = import_path(
@@ -108,7 +113,6 @@ def cmd_import(args: argparse.Namespace) -> int:
         emit_json(report.__dict__)
     else:
         say(printable(report.summary()))
-    return 0
 
 
 def cmd_export(args: argparse.Namespace) -> int:

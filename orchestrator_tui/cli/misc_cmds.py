@@ -79,7 +79,7 @@ def cmd_agent_list(args: argparse.Namespace) -> int:
 
 
 def cmd_agent_register(args: argparse.Namespace) -> int:
-    agent = open_from_args(args).agents.register(
+    agent = open_from_args(args, create=True).agents.register(
         args.name, AgentType(args.type), args.capability or []
     )
     if wants_json(args):
@@ -110,14 +110,14 @@ def cmd_demo(args: argparse.Namespace) -> int:
     the runner started (unless --no-run), so the demo's tasks run and stream."""
     from ..config import resolve_actor
     from ..services import open_orchestrator
-    from ..services.plans import sample_plan_path
+    from ..services.plans import DEMO_SOURCE, sample_plan_path
 
     folder = Path(args.dir) if args.dir else Path(tempfile.mkdtemp(prefix="orchestrator-demo-"))
     path = folder / "demo.db"
     if path.exists():
         path.unlink()
     orch = open_orchestrator(str(path), "demo-seed")
-    orch.plans.load_file(sample_plan_path())
+    orch.plans.load_file(sample_plan_path(), source=DEMO_SOURCE)
     _load_workspace_demo(orch, folder)
     orch.close()
     say(f"demo database: {path}")

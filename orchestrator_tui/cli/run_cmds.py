@@ -242,12 +242,31 @@ def _may_run_again(orch: Any, key: str, last: RunView | None) -> bool:
 
 
 def cmd_cancel_run(args: argparse.Namespace) -> int:
-    run = open_from_args(args).runs.cancel(args.key, args.reason)
+    """Cancel the run, then confirm its processes are gone (stopping them if its
+    runner does not): exit 4 if one survives SIGKILL."""
+    from ..runner.reaper import cancel_and_stop
+
+    run, proc, report = cancel_and_stop(open_from_args(args), args.key, args.reason)
     if wants_json(args):
-        emit_json(run)
+        emit_json({**run.model_dump(mode="json"), "process": _process_json(report)})
     else:
         say(f"{args.key}: run {run.id} cancelled; the task is now failed")
+        where = "" if proc.pid is None else f" (pid {proc.pid} on {printable(proc.host or '')})"
+        say(f"{args.key}: process{where}: {printable(report.describe())}")
+    if report.checked and not report.gone:
+        print(f"error: {args.key}: the cancelled run's process still runs", file=sys.stderr)
+        return 4
     return 0
+
+
+def _process_json(report: Any) -> dict[str, Any]:
+    return {
+        "gone": report.gone,
+        "checked": report.checked,
+        "stopped": list(report.stopped),
+        "left": list(report.left),
+        "detail": report.describe(),
+    }
 
 
 # -- simulate --------------------------------------------------------------------------

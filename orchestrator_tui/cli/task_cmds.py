@@ -134,7 +134,7 @@ def cmd_add(args: argparse.Namespace) -> int:
         tags=args.tag or [],
         depends_on=args.depends_on or [],
     )
-    task = open_from_args(args).tasks.create(spec)
+    task = open_from_args(args, create=True).tasks.create(spec)
     return _show_result(args, task, "added")
 
 

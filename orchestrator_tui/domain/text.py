@@ -1,4 +1,11 @@
-"""Making untrusted text safe to print on a terminal."""
+"""Making untrusted text safe to print on a terminal.
+
+Escape sequences and control characters are removed. Characters that change
+how the text around them is shown without showing themselves (bidi overrides,
+embeddings, isolates and marks; zero-width spaces and joiners; the byte order
+mark) are made visible as escapes (`\\u202e`), never dropped: a person sees
+that the text holds them, and no title can turn a line around.
+"""
 
 from __future__ import annotations
 
@@ -11,14 +18,25 @@ _ANSI = re.compile(
 )
 
 
+_INVISIBLE = re.compile("[\u061c\u180e\u200b-\u200f\u202a-\u202e\u2060-\u2064\u2066-\u2069\ufeff]")
+
+
+def reveal_invisible(text: str) -> str:
+    """Bidi controls and zero-width characters shown as `\\uXXXX` escapes."""
+    if not _INVISIBLE.search(text):
+        return text
+    return _INVISIBLE.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
+
+
 def strip_ansi(text: str) -> str:
     """Remove escape sequences (CSI, OSC, DCS, ...) whole, then stray controls."""
     return _CONTROL.sub("", _ANSI.sub("", text))
 
 
 def printable(text: str) -> str:
-    """One line of plain text with escape sequences removed and newlines folded."""
-    return strip_ansi(text).replace("\n", " ").replace("\t", " ")
+    """One line of plain text with escape sequences removed, invisible characters
+    revealed and newlines folded."""
+    return reveal_invisible(strip_ansi(text)).replace("\n", " ").replace("\t", " ")
 
 
 _SGR = re.compile(r"\x1b\[[0-9;:]*m")
@@ -27,6 +45,7 @@ _SGR = re.compile(r"\x1b\[[0-9;:]*m")
 def colours_only(text: str) -> str:
     """One line for a colour terminal: colour (SGR) sequences kept, every other
     escape sequence and control character removed, colours reset at the end."""
+    text = reveal_invisible(text)
     out: list[str] = []
     kept = False
     pos = 0

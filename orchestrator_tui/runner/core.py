@@ -31,6 +31,7 @@ from ..domain.enums import AgentStatus, RunStatus
 from ..domain.errors import DatabaseUnavailable, OrchestratorError
 from ..domain.models import RunView
 from ..services import Orchestrator
+from ..services.run_processes import ProcessRecord, RunProcess
 from ..services.runs import Claim, RunResult, Settled
 from .config import (
     ATTEMPT_ENV,
@@ -44,6 +45,7 @@ from .config import (
 from .lines import LineBuffer, Row
 from .notify import Notifier, payload_for
 from .process import Line, ProcessOutcome, Supervisor
+from .reaper import mark_of, stop_run
 from .workspace_job import finished, job_of, record, workspace_job
 
 log = logging.getLogger("orchestrator_tui.runner")
@@ -127,6 +129,9 @@ class Runner:
         self._active: dict[int, _Active] = {}
         self._done: deque[tuple[_Active, ProcessOutcome]] = deque()
         self._requests: deque[_Request] = deque()
+        self._spawned: deque[ProcessRecord] = deque()
+        self._reaping: set[int] = set()  # tasks whose old processes are being stopped
+        self._reaped: deque[tuple[int, bool]] = deque()  # (task id, nothing left running)
         self._stop_reason: str | None = None
         self._auto = config.auto
         # Supervising threads are reused: starting a thread per child costs more
@@ -190,6 +195,8 @@ class Runner:
                     stopping = True
                     self._stop_all("release", f"runner {cfg.agent} stopped")
                 self._handle_requests(stopping)
+                if self._spawned:
+                    self._guard(self._record_spawned)
                 done = self._take_done()
                 if self._flush_due(bool(done) or stopping, now - last_flush):
                     self._guard(self._flush)
@@ -211,6 +218,8 @@ class Runner:
                 if now >= next_reclaim:
                     self._guard(self._reclaim)
                     next_reclaim = now + reclaim_every
+                if self._reaped:
+                    self._guard(self._reclaim_reaped)
                 if claim_due and self._auto and not stopping:
                     claim_due = self._guard(self._claim) is True
                 if cfg.until_idle and not stopping and self._quiet() and self._idle():
@@ -236,7 +245,8 @@ class Runner:
         return urgent or since_last >= cfg.flush_seconds or waiting >= cfg.flush_lines
 
     def _quiet(self) -> bool:
-        return not self._active and not self._done and not self._requests and not len(self._buffer)
+        busy = self._active or self._done or self._requests or self._reaping or self._spawned
+        return not busy and not len(self._buffer)
 
     def _idle(self) -> bool:
         outlook = self.orch.runs.outlook(self.config.served_types)
@@ -303,6 +313,13 @@ class Runner:
             ]
             self._buffer.put(rows)
 
+        def spawned(pid: int) -> None:  # on the supervising thread, right after the fork
+            mark = mark_of(pid)
+            if mark is not None:
+                record = ProcessRecord(claim.run_id, mark.pid, mark.pgid, mark.host, mark.start)
+                self._spawned.append(record)
+                self._wake.set()
+
         supervisor = (job.supervisor if job is not None else Supervisor)(
             cmd.argv,
             sink=sink,
@@ -310,6 +327,7 @@ class Runner:
             env=env,
             timeout=cmd.timeout_seconds,
             kill_grace=self.config.kill_grace_seconds,
+            on_spawn=spawned,
         )
         active = _Active(claim=claim, supervisor=supervisor)
 
@@ -435,11 +453,51 @@ class Runner:
                 active.stop_kind = "lost"
                 active.supervisor.stop("the task was cancelled, changed or reclaimed meanwhile")
 
+    def _record_spawned(self) -> None:
+        records = list(self._spawned)
+        self.orch.processes.record(records)
+        for _ in records:
+            self._spawned.popleft()
+
     def _reclaim(self) -> None:
-        for item in self.orch.runs.reclaim_expired(self.config.retry):
+        """Runs of dead runners: stop what is left of their processes (on a thread
+        of the pool), then reclaim their tasks, so no attempt overlaps the next."""
+        self.orch.workspaces.sweep()  # worktrees of tasks people finished or cancelled
+        attempts: dict[int, list[RunProcess]] = {}
+        for row in self.orch.processes.expired():
+            if row.task_id not in self._reaping:
+                attempts.setdefault(row.task_id, []).append(row)
+        for task_id, rows in attempts.items():
+            self._reaping.add(task_id)
+            self._pool.submit(self._reap, task_id, rows)
+
+    def _reap(self, task_id: int, rows: list[RunProcess]) -> None:
+        gone = True
+        try:
+            for row in rows:
+                if row.run_id is None:
+                    continue
+                report = stop_run(row, self.config.kill_grace_seconds)
+                if report.stopped or not report.checked:
+                    log.warning("run %s of %s: %s", row.run_id, row.key, report.describe())
+                # Another host's process cannot be checked from here: its own
+                # parent-death signal is all there is, so the task is reclaimed.
+                gone = gone and (report.gone or not report.checked)
+        except Exception:
+            log.exception("stopping the old processes of task %s failed", task_id)
+            gone = False
+        self._reaped.append((task_id, gone))
+        self._wake.set()
+
+    def _reclaim_reaped(self) -> None:
+        reaped = list(self._reaped)
+        ready = [task_id for task_id, gone in reaped if gone]
+        for item in self.orch.runs.reclaim_expired(self.config.retry, only=ready):
             self._count(item)
             self._tell(item)
-        self.orch.workspaces.sweep()  # worktrees of tasks people finished or cancelled
+        for task_id, _ in reaped:  # what is still running is waited out: tried again later
+            self._reaped.popleft()
+            self._reaping.discard(task_id)
 
     def _handle_requests(self, stopping: bool) -> None:
         while self._requests:

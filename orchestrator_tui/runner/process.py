@@ -1,6 +1,7 @@
 """Supervising one child process: spawn an argument list in its own process
-group, read stdout and stderr line by line without blocking, enforce the
-timeout, and stop it (SIGTERM to the group, then SIGKILL) when asked.
+group (dying with this process where the OS allows it, see `reaper`), read
+stdout and stderr line by line without blocking, enforce the timeout, and stop it
+(SIGTERM to the group, then SIGKILL) when asked.
 
 `Supervisor.run()` blocks; the runner calls it in a thread of its own, one per
 child. Lines are handed over in batches (every line of one read), stamped with
@@ -24,6 +25,7 @@ from typing import Any
 
 from ..domain.enums import LogStream
 from .outputs import OutputCollector
+from .reaper import dying_with_parent
 
 #: A line longer than this is stored in pieces of this size.
 MAX_LINE_BYTES = 32 * 1024
@@ -99,8 +101,10 @@ class Supervisor:
         env: Mapping[str, str] | None = None,
         timeout: float | None = None,
         kill_grace: float = 5.0,
+        on_spawn: Callable[[int], None] | None = None,
     ) -> None:
         self.argv = resolve_argv(argv)
+        self.on_spawn = on_spawn  # called with the child's pid as soon as it runs
         self.cwd = os.path.expanduser(cwd) if cwd else None
         self.env = dict(env) if env is not None else None
         self.timeout = timeout
@@ -133,21 +137,25 @@ class Supervisor:
         if self._stop_reason is not None:
             out.stopped = self._stop_reason
             return out
+        spawn, hook = dying_with_parent(self.argv, self.cwd, self.env)
         try:
             proc = subprocess.Popen(
-                self.argv,
+                spawn,
                 stdin=subprocess.DEVNULL,
                 stdout=subprocess.PIPE,
                 stderr=subprocess.PIPE,
                 cwd=self.cwd,
                 env=self.env,
                 start_new_session=True,  # its own process group, away from our terminal
+                preexec_fn=hook,
                 bufsize=0,
             )
         except OSError as exc:
             out.spawn_error = f"cannot start {self.argv[0]!r}: {exc.strerror or exc}"
             return out
         self.pid = proc.pid
+        if self.on_spawn is not None:
+            self.on_spawn(proc.pid)
         _Loop(self, proc, out, started).run()
         return out
 

@@ -17,6 +17,7 @@ from .plans import PlanService
 from .queries import QueryService, TaskFilter
 from .questions import QuestionService
 from .reports import ReportService
+from .run_processes import RunProcessService
 from .runs import RunService
 from .tasks import TaskService
 from .workspaces import WorkspaceService
@@ -42,6 +43,7 @@ class Orchestrator:
         self.runs = RunService(self.ctx)
         self.workspaces = WorkspaceService(self.ctx)
         self.questions = QuestionService(self.ctx)
+        self.processes = RunProcessService(self.ctx)
 
     @property
     def actor(self) -> str:
@@ -66,4 +68,5 @@ def open_orchestrator(
     except Exception:
         db.dispose()
         raise
+    db.remember_file()
     return Orchestrator(db, actor, clock)

@@ -102,8 +102,18 @@ class PlanService:
     def __init__(self, ctx: ServiceContext) -> None:
         self.ctx = ctx
 
-    def load_file(self, path: Path, progress: Progress | None = None) -> LoadResult:
-        return self.load(read_plan_file(path), str(path), progress)
+    def load_file(
+        self, path: Path, progress: Progress | None = None, source: str | None = None
+    ) -> LoadResult:
+        """Load a plan file; with `source`, its tasks belong to that source (their
+        keys as external ids), so that no other plan can take them over."""
+        plan = read_plan_file(path)
+        if source is not None:
+            plan.tasks = [
+                t if t.source else t.model_copy(update={"source": source, "external_id": t.key})
+                for t in plan.tasks
+            ]
+        return self.load(plan, str(path), progress)
 
     def load(
         self,
@@ -264,7 +274,12 @@ class _Load:
             found = by_ident.get(ident) if ident else None
             if found is None:
                 found = by_key.get(task.key)
-                if found is not None and ident is not None:
+                # One rule whatever the plan came from: a key only updates a task of
+                # the same origin (an imported task only from its own source).
+                owned = (
+                    found is not None and found.source is not None and found.external_id is not None
+                )
+                if found is not None and (ident is not None or owned):
                     owner = f"imported from {found.source}" if found.source else "made here"
                     raise ValidationFailed(
                         f"{self.label(index, task)}: key: {task.key!r} is already used by a "
@@ -557,6 +572,10 @@ def _ident(task: PlanTask) -> tuple[str, str] | None:
     if task.source and task.external_id:
         return (task.source, task.external_id)
     return None
+
+
+#: The source of the demo's tasks (`db seed` without --plan, `demo`).
+DEMO_SOURCE = "demo"
 
 
 def sample_plan_path() -> Path:

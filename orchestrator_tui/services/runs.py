@@ -18,7 +18,7 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Connection, Row, and_, func, select, update
+from sqlalchemy import Connection, Row, and_, func, select, true, update
 
 from ..domain import rules
 from ..domain.enums import EventKind, LogStream, RunStatus, TaskStatus
@@ -306,9 +306,17 @@ class RunService:
 
     # -- runners that died, and people who cancel ------------------------------------
 
-    def reclaim_expired(self, policy: RetryPolicy | None = None) -> list[Settled]:
-        """Mark runs whose runner's lease expired as lost; retry or fail their tasks."""
+    def reclaim_expired(
+        self, policy: RetryPolicy | None = None, only: Iterable[int] | None = None
+    ) -> list[Settled]:
+        """Mark runs whose runner's lease expired as lost; retry or fail their tasks.
+
+        `only`: reclaim just these tasks (those whose old processes are known gone).
+        """
         policy = policy or RetryPolicy()
+        chosen = None if only is None else list(only)
+        if chosen == []:
+            return []
         now = self.ctx.now()
         settled: list[Settled] = []
         with self.ctx.db.write() as conn:
@@ -327,6 +335,7 @@ class RunService:
                     T.status == S.IN_PROGRESS.value,
                     T.lease_owner.is_not(None),
                     T.lease_expires_at < now,
+                    T.id.in_(chosen) if chosen is not None else true(),
                 )
             ).all()
             for task in rows:

@@ -1,24 +1,41 @@
 """Reading untrusted YAML and JSON in bounded time and memory.
 
 `yaml.safe_load` semantics only (no Python tags), plus limits on size,
-nesting depth and alias use, so a hostile file fails fast with a clear
-message instead of exhausting the machine.
+nesting depth (the same for JSON), alias use and the size aliases expand
+to, so a hostile file fails fast with a clear message instead of exhausting
+the machine. A key repeated in one mapping or object is refused (rather
+than the last one silently winning). Files are read by `safe_files`.
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
-from pathlib import Path
 from typing import Any
 
 import yaml
 from pydantic import ValidationError
+from yaml.constructor import ConstructorError
 
 from ..domain.errors import ValidationFailed
+from .safe_files import MAX_BYTES, read_text
 
-MAX_BYTES = 64 * 1024 * 1024
+__all__ = [
+    "MAX_BYTES",
+    "MAX_DEPTH",
+    "describe_validation_error",
+    "describe_yaml_error",
+    "load_json",
+    "load_yaml",
+    "read_text",
+    "safe_load_bounded",
+]
+
 MAX_DEPTH = 64
 MAX_ALIASES = 200
+#: How much aliases may add to a YAML document, in nodes plus characters of
+#: text: sharing a block is fine, multiplying it into gigabytes is not.
+MAX_ALIAS_GROWTH = 1_000_000
 
 
 class _BoundedLoader(yaml.SafeLoader):
@@ -40,22 +57,80 @@ class _BoundedLoader(yaml.SafeLoader):
         finally:
             self._depth -= 1
 
+    def get_single_node(self) -> Any:
+        node = super().get_single_node()
+        if node is not None and self._aliases:
+            _check_expansion(node)
+        return node
 
-def read_text(path: Path, limit: int = MAX_BYTES) -> str:
-    try:
-        size = path.stat().st_size
-    except OSError as exc:
-        raise ValidationFailed(f"{path}: cannot read: {exc.strerror}") from None
-    if size > limit:
-        raise ValidationFailed(f"{path}: {size} bytes is over the {limit} byte limit")
-    try:
-        return path.read_text(encoding="utf-8")
-    except UnicodeDecodeError as exc:
-        raise ValidationFailed(
-            f"{path}: not UTF-8 text ({exc.reason} at byte {exc.start})"
-        ) from None
-    except OSError as exc:
-        raise ValidationFailed(f"{path}: cannot read: {exc.strerror}") from None
+    def construct_mapping(self, node: Any, deep: bool = False) -> Any:
+        if isinstance(node, yaml.MappingNode):
+            _refuse_repeated_keys(self, node)
+        return super().construct_mapping(node, deep=deep)
+
+
+_MERGE_TAG = "tag:yaml.org,2002:merge"
+
+
+def _check_expansion(root: yaml.Node) -> None:
+    """Refuse a document whose aliases expand it by more than MAX_ALIAS_GROWTH, or
+    nest it deeper than MAX_DEPTH, or that refers to itself. Each distinct node is
+    measured once (its expanded size and height are remembered)."""
+    measured: dict[int, tuple[int, int]] = {}  # node id -> (expanded size, height)
+    own_total = 0
+    open_nodes: set[int] = set()
+
+    def measure(node: yaml.Node, level: int) -> tuple[int, int]:
+        nonlocal own_total
+        known = measured.get(id(node))
+        if known is None:
+            if id(node) in open_nodes:
+                raise yaml.YAMLError("an alias refers to the node that holds it")
+            if level > MAX_DEPTH:
+                raise yaml.YAMLError(f"aliases nest the document deeper than {MAX_DEPTH} levels")
+            open_nodes.add(id(node))
+            if isinstance(node, yaml.ScalarNode):
+                children: list[yaml.Node] = []
+                own = 1 + len(node.value)
+            elif isinstance(node, yaml.SequenceNode):
+                children, own = list(node.value), 1
+            else:
+                children, own = [n for pair in node.value for n in pair], 1
+            parts = [measure(child, level + 1) for child in children]
+            open_nodes.discard(id(node))
+            own_total += own
+            known = (own + sum(p[0] for p in parts), 1 + max((p[1] for p in parts), default=0))
+            measured[id(node)] = known
+        if level + known[1] - 1 > MAX_DEPTH:
+            raise yaml.YAMLError(f"aliases nest the document deeper than {MAX_DEPTH} levels")
+        if known[0] - own_total > MAX_ALIAS_GROWTH:
+            raise yaml.YAMLError(
+                f"aliases expand the document by more than {MAX_ALIAS_GROWTH} nodes and characters"
+            )
+        return known
+
+    measure(root, 1)
+
+
+def _refuse_repeated_keys(loader: _BoundedLoader, node: yaml.MappingNode) -> None:
+    """Explicit keys of one mapping must differ (merged `<<` keys may be overridden)."""
+    seen: set[Any] = set()
+    for key_node, _ in node.value:
+        if key_node.tag == _MERGE_TAG:
+            continue
+        key = loader.construct_object(key_node, deep=True)
+        try:
+            repeated = key in seen
+            seen.add(key)
+        except TypeError:  # an unhashable key: PyYAML refuses it itself
+            continue
+        if repeated:
+            raise ConstructorError(
+                "while reading a mapping",
+                node.start_mark,
+                f"duplicate key {key!r}",
+                key_node.start_mark,
+            )
 
 
 def describe_yaml_error(exc: yaml.YAMLError) -> str:
@@ -88,15 +163,83 @@ def load_yaml(text: str, origin: str) -> Any:
         raise ValidationFailed(f"{origin}: invalid YAML: nested too deeply") from None
 
 
+class _RepeatedKey(ValueError):
+    def __init__(self, key: str) -> None:
+        super().__init__(key)
+        self.key = key
+
+
+def _unique_pairs(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    out = dict(pairs)
+    if len(out) != len(pairs):
+        seen: set[str] = set()
+        for key, _ in pairs:
+            if key in seen:
+                raise _RepeatedKey(key)
+            seen.add(key)
+    return out
+
+
+def _line_of_repeated_key(text: str, key: str) -> int | None:
+    """The line of the object holding `key` twice: read again with the pure-Python
+    scanner, whose object parser knows where each object starts (errors only)."""
+    from json import scanner
+    from json.decoder import JSONObject  # type: ignore[attr-defined]
+
+    found: list[int] = []
+    decoder = json.JSONDecoder()
+
+    def parse_object(s_and_end: tuple[str, int], *args: Any) -> Any:
+        start = s_and_end[1]
+        try:
+            return JSONObject(s_and_end, *args)
+        except _RepeatedKey:
+            if not found:
+                found.append(start)
+            raise
+
+    decoder.object_pairs_hook = _unique_pairs
+    decoder.parse_object = parse_object  # type: ignore[attr-defined]
+    decoder.scan_once = scanner.py_make_scanner(decoder)  # type: ignore[attr-defined]
+    with contextlib.suppress(ValueError, RecursionError):  # _RepeatedKey is a ValueError
+        decoder.decode(text)
+    return text.count("\n", 0, found[0]) + 1 if found else None
+
+
+def _json_depth_ok(data: Any) -> bool:
+    """Whether nesting stays within MAX_DEPTH (walked without recursion)."""
+    stack = [(data, 1)]
+    while stack:
+        node, depth = stack.pop()
+        if depth > MAX_DEPTH:
+            return False
+        if isinstance(node, dict):
+            stack.extend((v, depth + 1) for v in node.values() if isinstance(v, dict | list))
+        elif isinstance(node, list):
+            stack.extend((v, depth + 1) for v in node if isinstance(v, dict | list))
+    return True
+
+
 def load_json(text: str, origin: str) -> Any:
     try:
-        return json.loads(text)
+        data = json.loads(text, object_pairs_hook=_unique_pairs)
+        if not _json_depth_ok(data):
+            raise RecursionError
+        return data
+    except _RepeatedKey as exc:
+        line = _line_of_repeated_key(text, exc.key)
+        where = f" in the object at line {line}" if line else ""
+        raise ValidationFailed(
+            f"{origin}: invalid JSON: duplicate key {exc.key!r}{where}"
+        ) from None
     except json.JSONDecodeError as exc:
         raise ValidationFailed(
             f"{origin}: invalid JSON at line {exc.lineno} column {exc.colno}: {exc.msg}"
         ) from None
     except RecursionError:
-        raise ValidationFailed(f"{origin}: invalid JSON: nested too deeply") from None
+        raise ValidationFailed(
+            f"{origin}: invalid JSON: nested deeper than {MAX_DEPTH} levels"
+        ) from None
 
 
 def describe_validation_error(exc: ValidationError, data: Any, origin: str) -> ValidationFailed:

@@ -14,10 +14,11 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 from sqlalchemy import Connection, CursorResult, create_engine, event
 from sqlalchemy.engine import Engine, make_url
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import ArgumentError, OperationalError
 
 from ..domain.errors import DatabaseUnavailable, ValidationFailed
 
@@ -55,7 +56,30 @@ def sqlite_path(url: str) -> Path | None:
     return Path(parsed.database)
 
 
-def _install_sqlite_hooks(engine: Engine, busy_timeout_ms: int) -> None:
+def on_read_only_filesystem(path: Path) -> bool:
+    """Whether the existing file at `path` lives on a file system mounted read-only."""
+    try:
+        return path.exists() and bool(os.statvfs(path).f_flag & getattr(os, "ST_RDONLY", 1))
+    except OSError:
+        return False
+
+
+def read_only_uri(path: Path) -> str:
+    """A SQLite URI opening `path` read-only and immutable: on a read-only file
+    system nobody can change it, and a WAL database needs no -shm file then."""
+    return f"file:{quote(str(path))}?mode=ro&immutable=1"
+
+
+def missing_database(url: str) -> Path | None:
+    """The SQLite file `url` names, if it does not exist yet (None otherwise)."""
+    try:
+        path = sqlite_path(normalise_url(url))
+    except ArgumentError:
+        return None  # not a URL at all: opening it says so
+    return path if path is not None and not path.exists() else None
+
+
+def _install_sqlite_hooks(engine: Engine, busy_timeout_ms: int, read_only: bool = False) -> None:
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_conn: sqlite3.Connection, _record: Any) -> None:
         dbapi_conn.isolation_level = None  # we issue BEGIN ourselves
@@ -69,7 +93,7 @@ def _install_sqlite_hooks(engine: Engine, busy_timeout_ms: int) -> None:
             "FROM sqlite_master WHERE type = 'table'"
         )
         tables, ours = cur.fetchone()
-        if tables == 0 or ours:
+        if (tables == 0 or ours) and not read_only:
             cur.execute("PRAGMA journal_mode = WAL")
         cur.execute("PRAGMA synchronous = NORMAL")
         cur.close()
@@ -80,24 +104,50 @@ def _install_sqlite_hooks(engine: Engine, busy_timeout_ms: int) -> None:
         conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
 
 
+def _backend(url: str) -> str:
+    try:
+        return make_url(url).get_backend_name()
+    except ArgumentError:
+        raise ValidationFailed(
+            f"{url[:200]!r} is neither a file path nor a database URL "
+            "(like postgresql+psycopg://user@host/db)"
+        ) from None
+
+
 def make_engine(url: str, timeout_ms: int | None = None) -> Engine:
     url = normalise_url(url)
     timeout = busy_timeout_ms(timeout_ms)
-    is_sqlite = make_url(url).get_backend_name() == "sqlite"
+    is_sqlite = _backend(url) == "sqlite"
     kwargs: dict[str, Any] = {}
+    read_only = False
     if is_sqlite:
         path = sqlite_path(url)
-        if path is not None:
-            path.parent.mkdir(parents=True, exist_ok=True)
+        if path is not None and on_read_only_filesystem(path):
+            read_only = True
+            url = f"sqlite:///{read_only_uri(path)}&uri=true"
+        elif path is not None:
+            try:
+                path.parent.mkdir(parents=True, exist_ok=True)
+            except OSError as exc:
+                raise DatabaseUnavailable(
+                    f"cannot create the folder of {path}: {exc.strerror}"
+                ) from None
         kwargs["connect_args"] = {
             "check_same_thread": False,
             "timeout": timeout / 1000,
         }
     else:
         kwargs["pool_pre_ping"] = True
-    engine = create_engine(url, **kwargs)
+    try:
+        engine = create_engine(url, **kwargs)
+    except (ArgumentError, ImportError) as exc:
+        backend = make_url(url).drivername
+        raise ValidationFailed(
+            f"cannot use a {backend!r} database ({type(exc).__name__}: {exc}); "
+            "use a SQLite file path or a postgresql+psycopg:// URL"
+        ) from None
     if is_sqlite:
-        _install_sqlite_hooks(engine, timeout)
+        _install_sqlite_hooks(engine, timeout, read_only)
     return engine
 
 
@@ -113,6 +163,33 @@ class Database:
         self.url = normalise_url(url)
         self.engine = make_engine(self.url, busy_timeout_ms)
         self.is_sqlite = self.engine.dialect.name == "sqlite"
+        self._file_id: tuple[int, int] | None = None
+
+    def remember_file(self) -> None:
+        """Note which file is open, so that its deletion or replacement is noticed
+        (SQLite would go on reading and writing the unlinked file)."""
+        path = self.path
+        if path is not None:
+            try:
+                info = os.stat(path)
+            except OSError:
+                return
+            self._file_id = (info.st_dev, info.st_ino)
+
+    def check_file(self) -> None:
+        """DatabaseUnavailable if the file at the path is not the one opened."""
+        if self._file_id is None or self.path is None:
+            return
+        try:
+            info = os.stat(self.path)
+            same = (info.st_dev, info.st_ino) == self._file_id
+        except OSError:
+            same = False
+        if not same:
+            raise DatabaseUnavailable(
+                f"the database file {self.path} was deleted or replaced after it was opened; "
+                "nothing was read or written. Restart to open the file now at that path"
+            )
 
     @property
     def path(self) -> Path | None:
@@ -125,6 +202,7 @@ class Database:
     @contextmanager
     def read(self) -> Iterator[Connection]:
         """A read-only transaction: one consistent snapshot, never writes."""
+        self.check_file()
         try:
             with self.engine.connect() as conn, conn.begin():
                 yield conn
@@ -134,6 +212,7 @@ class Database:
     @contextmanager
     def write(self) -> Iterator[Connection]:
         """A write transaction, committed on success, rolled back on any error."""
+        self.check_file()
         try:
             with self.engine.connect() as conn:
                 conn = conn.execution_options(immediate=True)

@@ -19,10 +19,10 @@ from sqlmodel import SQLModel
 
 from ..domain.errors import SchemaTooNew, ValidationFailed
 from . import tables  # noqa: F401  (registers every table on SQLModel.metadata)
-from .engine import Database
+from .engine import Database, on_read_only_filesystem, read_only_uri
 from .tables import Question, RunChange, SchemaMeta, utcnow
 
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 
 Migration = Callable[[Connection], None]
 
@@ -37,8 +37,24 @@ def _add_questions(conn: Connection) -> None:
     Question.__table__.create(conn)
 
 
+def _add_run_process_group(conn: Connection) -> None:
+    """Version 3 -> 4: runs remember their process (pid, group, host, start) to stop
+    it after a crash."""
+    for column, kind in (
+        ("pid", "INTEGER"),
+        ("pgid", "INTEGER"),
+        ("host", "VARCHAR"),
+        ("proc_start", "VARCHAR"),
+    ):
+        conn.execute(text(f"ALTER TABLE runs ADD COLUMN {column} {kind}"))
+
+
 #: version N -> the function that brings a version-N database to N+1.
-MIGRATIONS: dict[int, Migration] = {1: _add_run_changes, 2: _add_questions}
+MIGRATIONS: dict[int, Migration] = {
+    1: _add_run_changes,
+    2: _add_questions,
+    3: _add_run_process_group,
+}
 
 
 def read_version(conn: Connection) -> int | None:
@@ -47,7 +63,15 @@ def read_version(conn: Connection) -> int | None:
         return None if names else 0
     table = SchemaMeta.__table__
     row = conn.execute(select(table.c.value).where(table.c.key == "schema_version")).first()
-    return int(row[0]) if row else None
+    if row is None:
+        return None
+    raw = str(row[0]).strip()
+    if not raw.isdigit() or int(raw) < 1:
+        raise ValidationFailed(
+            f"schema version {str(row[0])[:40]!r} is not a version this program can read "
+            "(a whole number from 1); the database was not opened"
+        )
+    return int(raw)
 
 
 def _write_version(conn: Connection, version: int) -> None:
@@ -64,7 +88,11 @@ def backup_sqlite(db: Database, destination: Path) -> Path:
     destination.parent.mkdir(parents=True, exist_ok=True)
     if destination.exists():
         raise ValidationFailed(f"backup target {destination} already exists")
-    with sqlite3.connect(source) as src, sqlite3.connect(destination) as dst:
+    if on_read_only_filesystem(source):
+        src = sqlite3.connect(read_only_uri(source), uri=True)
+    else:
+        src = sqlite3.connect(source)
+    with src, sqlite3.connect(destination) as dst:
         src.backup(dst)
     dst.close()
     src.close()

@@ -156,6 +156,13 @@ class Run(TableModel, table=True):
     outputs_uri: str | None = None
     error: str | None = None
     log_excerpt: str | None = None
+    # Where the attempt's processes live, so a runner or a person can stop them
+    # after their runner died: the child's pid and process group, the host, and
+    # "<boot id>:<start time in clock ticks>" to tell a reused pid apart.
+    pid: int | None = None
+    pgid: int | None = None
+    host: str | None = None
+    proc_start: str | None = None
 
 
 class LogLine(TableModel, table=True):

@@ -10,7 +10,9 @@ beginning. So every line goes through `sanitize` first:
 - SGR sequences (`ESC [ ... m`) are kept; every other CSI, OSC, DCS, SOS, PM,
   APC and two-character escape is removed whole, payload included (an
   unterminated string sequence swallows the rest of the line).
-- Other C0/C1 controls, DEL and bidi overrides are removed; tabs become spaces,
+- Bidi controls and zero-width characters are shown as `\\uXXXX` escapes
+  (`domain.text.reveal_invisible`, as everywhere else text is shown).
+- Other C0/C1 controls and DEL are removed; tabs become spaces,
   a trailing line ending is dropped and inner newlines become spaces (one
   stored line is one displayed line). Colon-form SGR (`38:2::r:g:b`) is dropped.
 
@@ -29,6 +31,8 @@ from rich.color import Color
 from rich.style import Style
 from rich.text import Span, Text
 
+from ..domain.text import reveal_invisible
+
 _ESC = "\x1b"
 
 # One escape sequence, 7-bit or 8-bit form. Group "sgr" holds an SGR's parameters.
@@ -42,10 +46,10 @@ _SEQUENCE = re.compile(
     """,
     re.VERBOSE | re.DOTALL,
 )
-# Controls that never reach the terminal: C0 except tab/newline, DEL, C1, bidi overrides.
-_CONTROLS = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
+# Controls that never reach the terminal: C0 except tab/newline, DEL, C1.
+_CONTROLS = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
 # Anything that needs more than the fast path.
-_NEEDS_WORK = re.compile(r"[\x00-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
+_NEEDS_WORK = re.compile(r"[\x00-\x1f\x7f-\x9f]")
 _SGR_PARAMS = re.compile(r"[0-9;]*")
 
 _KEPT_SGR = re.compile(r"(\x1b\[[0-9;]*m)")
@@ -61,6 +65,7 @@ def sanitize(line: str) -> str:
     """
     if line.endswith("\n"):
         line = line.rstrip("\r\n")
+    line = reveal_invisible(line)
     if not _NEEDS_WORK.search(line) or not _NEEDS_WORK.search(_KEPT_SGR.sub("", line)):
         return line  # plain text, or plain text with well-formed colour sequences
     out: list[str] = []

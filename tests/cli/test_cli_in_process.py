@@ -34,6 +34,7 @@ def test_in_process_calls_keep_the_process_contract(cli: Cli) -> None:
     that installs signal handlers (`run`) leaves the test process as it was."""
     version = cli("--version")
     assert (version.code, version.out) == (0, "orchestrator-tui 0.1.0\n")
+    assert cli("db", "init").code == 0
     before = signal.getsignal(signal.SIGINT), signal.getsignal(signal.SIGTERM)
     ran = cli("run", "--until-idle", "--poll-seconds", "0.01")
     assert ran.code == 0 and "idle: 0 started" in ran.out, ran.err

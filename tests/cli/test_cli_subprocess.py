@@ -39,6 +39,7 @@ def test_task_family_argv_stdin_and_exit_status(real_cli: Cli) -> None:
 
 
 def test_approvals_stats_and_agent_families(real_cli: Cli) -> None:
+    real_cli.ok("db", "init")  # read commands never create a database
     assert real_cli.ok("approvals").out == "nothing is awaiting approval\n"
     assert real_cli.ok("stats", "--json").json()["total"] == 0
     assert real_cli.ok("agent", "register", "ada").out == "agent ada registered (coding)\n"

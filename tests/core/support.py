@@ -56,8 +56,9 @@ def count_rows(orch: Orchestrator, table: Any) -> int:
         return conn.execute(select(func.count()).select_from(table.__table__)).scalar_one()
 
 
-#: Tables added by each schema version after the first.
+#: Tables and columns added by each schema version after the first.
 TABLES_SINCE_V1 = ("run_changes", "questions")
+RUN_COLUMNS_SINCE_V1 = ("pid", "pgid", "host", "proc_start")
 
 
 def make_version_1(db_path: Path) -> None:
@@ -67,5 +68,7 @@ def make_version_1(db_path: Path) -> None:
     with sqlite3.connect(db_path) as conn:
         for table in TABLES_SINCE_V1:
             conn.execute(f"DROP TABLE {table}")
+        for column in RUN_COLUMNS_SINCE_V1:
+            conn.execute(f"ALTER TABLE runs DROP COLUMN {column}")
         conn.execute("UPDATE schema_meta SET value = '1' WHERE key = 'schema_version'")
     conn.close()

@@ -21,7 +21,7 @@ from orchestrator_tui.store.schema import (
     validate,
 )
 
-from .support import add, open_db
+from .support import add, make_version_1, open_db
 
 
 def digest(path: Path) -> str:
@@ -189,3 +189,28 @@ def test_busy_timeout_from_the_environment(db_path: Path, monkeypatch: pytest.Mo
     monkeypatch.setenv("ORCHESTRATOR_TUI_BUSY_TIMEOUT_MS", "soon")
     with pytest.raises(ValidationFailed, match="ORCHESTRATOR_TUI_BUSY_TIMEOUT_MS"):
         Database(str(db_path))
+
+
+def test_a_version_1_database_gains_run_process_columns_keeping_its_rows(db_path: Path) -> None:
+    orch = open_db(db_path)
+    add(orch, "A")
+    orch.close()
+    with sqlite3.connect(db_path) as conn:
+        conn.execute(
+            "INSERT INTO runs (execution_id, task_id, attempt, status, outputs) "
+            "VALUES ('e1', 1, 1, 'succeeded', '{}')"
+        )
+    conn.close()
+    make_version_1(db_path)
+
+    db = Database(str(db_path))
+    assert ensure_schema(db) == 1
+    db.dispose()
+
+    assert version_in(db_path) == str(SCHEMA_VERSION)
+    with sqlite3.connect(db_path) as conn:
+        assert conn.execute("SELECT key FROM tasks").fetchall() == [("A",)]
+        row = conn.execute("SELECT execution_id, status, pid, pgid, host, proc_start FROM runs")
+        assert row.fetchall() == [("e1", "succeeded", None, None, None, None)]
+    conn.close()
+    assert list(db_path.parent.glob(f"{db_path.name}.v1-*.bak"))

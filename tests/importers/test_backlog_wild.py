@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from orchestrator_tui.domain.errors import ValidationFailed
+from orchestrator_tui.domain.errors import CycleError, ValidationFailed
 from orchestrator_tui.services.importers import import_path, parse_path
 
 from .conftest import dump
@@ -194,7 +194,7 @@ def test_a_cycle_among_unfinished_tasks_still_refuses_the_folder(tmp_path, orch)
             "tasks/task-2 - b.md": task("task-2", dependencies="[task-1]"),
         },
     )
-    with pytest.raises(ValidationFailed, match="dependency cycle"):
+    with pytest.raises(CycleError, match="dependency cycle"):
         import_path(orch, root)
     assert orch.tasks.count() == 0
 

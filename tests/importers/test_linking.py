@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from orchestrator_tui.domain.errors import OrchestratorError, ValidationFailed
+from orchestrator_tui.domain.errors import CycleError, OrchestratorError, ValidationFailed
 from orchestrator_tui.services.importers import import_path, parse_path
 from orchestrator_tui.services.importers.common import Issues, Record, finish, link
 
@@ -110,7 +110,7 @@ def test_finish_refuses_any_other_cycle_naming_the_record():
     a, b = record("a", ["b"], status="done"), record("b", ["a"])
     issues = Issues(False)
     link([a, b], resolve, issues)
-    with pytest.raises(ValidationFailed, match=r"tasks\[a\]: dependencies: dependency cycle"):
+    with pytest.raises(CycleError, match=r"tasks\[a\]: dependencies: dependency cycle"):
         finish([a, b], issues, fmt="x", origin="f.json", name="f")
 
 

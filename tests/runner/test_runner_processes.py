@@ -7,15 +7,18 @@ import os
 import signal
 import subprocess
 import sys
+import time
 from collections import Counter
 from pathlib import Path
+
+import pytest
 
 from orchestrator_tui.domain.enums import EventKind, RunStatus, TaskStatus
 from orchestrator_tui.domain.models import CommandSpec, TaskSpec
 from orchestrator_tui.runner import Runner
 from orchestrator_tui.services import Orchestrator
 
-from .helpers import fast_config, wait_for
+from .helpers import cli, fast_config, wait_for
 
 S = TaskStatus
 
@@ -98,3 +101,107 @@ def test_two_runners_racing_over_200_ready_tasks_run_each_exactly_once(
     assert sum(agents.values()) == 200
     assert orch.queries.count_tasks() == 200
     assert orch.dashboard.stats().by_status[S.DONE] == 200
+
+
+_ATTEMPT_CODE = """
+import os, subprocess, sys, time
+attempt = os.environ["ORCHESTRATOR_TUI_ATTEMPT"]
+marker, escape = sys.argv[1], sys.argv[2] == "escape"
+worker = '''
+import os, sys, time
+fd = os.open(sys.argv[1], os.O_WRONLY | os.O_APPEND | os.O_CREAT)
+attempt = sys.argv[2]
+os.write(fd, f"pid {attempt} {os.getpid()}\\\\n".encode())
+os.write(fd, f"start {attempt}\\\\n".encode())
+for _ in range(80 if attempt == "1" else 2):
+    time.sleep(0.05)
+    os.write(fd, f"tick {attempt}\\\\n".encode())
+os.write(fd, f"end {attempt}\\\\n".encode())
+'''
+child = subprocess.Popen(
+    [sys.executable, "-c", worker, marker, attempt], start_new_session=escape
+)
+print("working", flush=True)
+sys.exit(child.wait())
+"""
+
+
+@pytest.mark.parametrize("grandchild", ["same-group", "escape"])
+def test_a_killed_runners_attempt_never_overlaps_the_next(
+    orch: Orchestrator, db_url: str, tmp_path: Path, grandchild: str
+) -> None:
+    """The runner dies with SIGKILL while its command's grandchild works; the
+    next attempt starts only once every process of the first is gone."""
+    marker = tmp_path / "marker.txt"
+    argv = [sys.executable, "-c", _ATTEMPT_CODE, str(marker), grandchild]
+    orch.tasks.create(
+        TaskSpec(
+            key="A", title="runs once at a time", command=CommandSpec(argv=argv), max_retries=1
+        )
+    )
+    doomed = runner_process(
+        db_url, "--agent", "doomed", "--lease-seconds", "1", "--poll-seconds", "0.1"
+    )
+    try:
+        wait_for(lambda: marker.exists() and "tick 1" in marker.read_text())
+        run = orch.queries.runs_for("A")[0]
+        wait_for(lambda: orch.processes.of_run(run.id).pid is not None)
+        doomed.send_signal(signal.SIGKILL)
+        doomed.wait(10)
+        Runner(orch.as_actor("rescuer"), fast_config(agent="rescuer", lease_seconds=1.0)).serve()
+        time.sleep(0.5)  # time for a survivor of attempt 1 to show itself
+    finally:
+        doomed.kill()
+        doomed.communicate()
+        _kill_leftovers(marker)
+
+    lines = marker.read_text().split("\n")
+    second = lines.index("start 2")
+    assert [line for line in lines[second:] if line.endswith(" 1")] == [], lines[second:]
+    assert lines.count("start 2") == 1 and "end 2" in lines
+    assert "end 1" not in lines
+    first, again = orch.queries.runs_for("A")
+    assert (first.status, again.status, again.attempt) == (RunStatus.LOST, RunStatus.SUCCEEDED, 2)
+
+
+def _kill_leftovers(marker: Path) -> None:
+    """Whatever this test's own workers left running (each wrote its pid)."""
+    if not marker.exists():
+        return
+    for line in marker.read_text().split("\n"):
+        if line.startswith("pid "):
+            pid = int(line.split()[2])
+            with contextlib.suppress(OSError):
+                if str(marker) in Path(f"/proc/{pid}/cmdline").read_text():
+                    os.kill(pid, signal.SIGKILL)
+
+
+def test_cancel_run_stops_what_a_killed_runner_left_and_says_so(
+    orch: Orchestrator, db_url: str, tmp_path: Path
+) -> None:
+    marker = tmp_path / "marker.txt"
+    argv = [sys.executable, "-c", _ATTEMPT_CODE, str(marker), "same-group"]
+    orch.tasks.create(TaskSpec(key="A", title="cancel me", command=CommandSpec(argv=argv)))
+    doomed = runner_process(db_url, "--agent", "doomed", "--lease-seconds", "60")
+    try:
+        wait_for(lambda: marker.exists() and "tick 1" in marker.read_text())
+        run = orch.queries.runs_for("A")[0]
+        wait_for(lambda: orch.processes.of_run(run.id).pid is not None)
+        doomed.send_signal(signal.SIGKILL)
+        doomed.wait(10)
+        done = cli(db_url, "task", "cancel-run", "A")
+        before = marker.read_text()
+        time.sleep(0.5)
+        after = marker.read_text()
+    finally:
+        doomed.kill()
+        doomed.communicate()
+        _kill_leftovers(marker)
+
+    assert done.code == 0, done.err
+    lines = done.out.splitlines()
+    assert lines[0] == f"A: run {run.id} cancelled; the task is now failed"
+    assert lines[1].startswith(f"A: process (pid {orch.processes.of_run(run.id).pid} on ")
+    assert "stopped its process(es)" in lines[1]
+    assert after == before and "end 1" not in after  # nothing of the attempt runs on
+    assert orch.queries.get_task("A").status is S.FAILED

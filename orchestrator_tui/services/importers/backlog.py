@@ -28,7 +28,8 @@ from typing import Any
 from ...domain.enums import TaskStatus
 from ...domain.errors import ValidationFailed
 from ...domain.status_map import lookup_status
-from ..safe_yaml import load_yaml, read_text
+from ..safe_files import files_in, read_text
+from ..safe_yaml import load_yaml
 from .common import (
     Issues,
     ParsedImport,
@@ -179,9 +180,16 @@ class _Reader:
     def read_file(self, path: Path, namespace: str, folder_tag: str | None) -> None:
         label = path.relative_to(self.root).as_posix()
         where = f"{self.root}: {label}"
+        target = path.resolve()
+        if not target.is_relative_to(self.root.resolve()):
+            self.issues.warn(f"{where}: a link to {target}, outside the imported folder; skipped")
+            return
         try:
             text = read_text(path).lstrip("\ufeff")
             split = split_frontmatter(text)
+            if split is None and text.startswith("---"):
+                self.issues.warn(f"{where}: its frontmatter never closes (no second ---); skipped")
+                return
             front = read_frontmatter(split[0], where, lenient=True) if split else {}
         except ValidationFailed as exc:
             self.issues.warn(f"{exc}; file skipped")
@@ -362,7 +370,7 @@ class _Reader:
 def _markdown_files(folder: Path) -> list[Path]:
     """Markdown files in `folder` and its subfolders (`tasks/epics/<epic>/...`),
     the folder's own first; never the archive inside another folder twice."""
-    found = [p for p in folder.rglob("*.md") if p.is_file()]
+    found = files_in(folder, ".md", recursive=True)  # links to folders are not followed
     return sorted(found, key=lambda p: (len(p.relative_to(folder).parts), p.as_posix()))
 
 

@@ -27,7 +27,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from ...domain.enums import Priority, TaskStatus
-from ...domain.errors import OrchestratorError, ValidationFailed
+from ...domain.errors import CycleError, OrchestratorError, ValidationFailed
 from ...domain.models import KEY_PATTERN
 from ...domain.plan import PlanSpec, PlanTask
 from ...domain.status_map import map_status
@@ -303,7 +303,9 @@ def break_finished_cycles(records: list[Record], issues: Issues) -> None:
         record = by_key[cycle[0]]
         chain = " -> ".join(cycle)
         if any(by_key[k].data.get("status") != TaskStatus.DONE.value for k in cycle[:-1]):
-            raise fail(record.where, record.refs_field, f"dependency cycle: {chain}")
+            refused = CycleError(cycle)  # exit 5, as for a plan file or `task depend`
+            refused.args = (f"{record.where}: {record.refs_field}: dependency cycle: {chain}",)
+            raise refused
         issues.warn(
             f"{record.where}: {record.refs_field}: cycle among finished tasks ({chain}); "
             f"the link {cycle[0]} -> {cycle[1]} is not imported"

@@ -20,7 +20,8 @@ from pathlib import Path
 from typing import Any
 
 from ...domain.errors import ValidationFailed
-from ..safe_yaml import load_json, load_yaml, read_text
+from ..safe_files import read_text, require_regular
+from ..safe_yaml import load_json, load_yaml
 from .common import (
     Issues,
     ParsedImport,
@@ -52,6 +53,7 @@ def _rows(db: sqlite3.Connection, table: str, order: str) -> list[dict[str, Any]
 
 
 def _open(path: Path) -> sqlite3.Connection:
+    require_regular(path)
     try:
         db = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True)
         db.row_factory = sqlite3.Row

@@ -12,7 +12,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from ..safe_yaml import read_text
+from ..safe_files import files_in, read_text
 from .common import (
     Issues,
     ParsedImport,
@@ -53,7 +53,7 @@ def _front(path: Path) -> tuple[dict[str, Any], str] | None:
 
 
 def looks_like_folder(path: Path) -> bool:
-    for file in sorted(path.rglob("*.md"))[:50]:
+    for file in files_in(path, ".md", recursive=True)[:50]:
         split = split_frontmatter(read_text(file))
         if split and "task_id:" in split[0]:
             return True
@@ -68,7 +68,7 @@ def detect(source: Source) -> bool:
 
 def parse(source: Source, issues: Issues, progress: Progress | None = None) -> ParsedImport:
     path = source.path
-    files = sorted(path.rglob("*.md")) if path.is_dir() else [path]
+    files = files_in(path, ".md", recursive=True) if path.is_dir() else [path]
     base = path if path.is_dir() else path.parent
     source_label = source_name(FORMAT, path)
     records: list[Record] = []

@@ -13,7 +13,7 @@ from functools import cached_property
 from pathlib import Path
 from typing import Any
 
-from ...domain.errors import ValidationFailed
+from ..safe_files import read_bytes, readable_folder
 from ..safe_yaml import load_json, load_yaml, read_text
 
 SQLITE_MAGIC = b"SQLite format 3\x00"
@@ -31,7 +31,10 @@ class Source:
 
     @cached_property
     def is_dir(self) -> bool:
-        return self.path.is_dir()
+        if not self.path.is_dir():
+            return False
+        readable_folder(self.path)  # an unreadable folder is an error, not an empty one
+        return True
 
     @property
     def suffix(self) -> str:
@@ -42,11 +45,7 @@ class Source:
         """The first 16 bytes of a file (empty for a folder)."""
         if self.is_dir:
             return b""
-        try:
-            with self.path.open("rb") as handle:
-                return handle.read(16)
-        except OSError as exc:
-            raise ValidationFailed(f"{self.path}: cannot read: {exc.strerror}") from None
+        return read_bytes(self.path, len(SQLITE_MAGIC), head=True)
 
     @property
     def is_sqlite(self) -> bool:

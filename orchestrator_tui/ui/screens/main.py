@@ -16,7 +16,7 @@ from textual.widget import Widget
 
 from ...domain.enums import TaskStatus
 from ...domain.models import DependencyView, TaskDetail, TaskPatch, TaskRow, TaskSpec
-from ...domain.text import strip_ansi
+from ...domain.text import printable, strip_ansi
 from ..db import run_db
 from ..host import host
 from ..messages import DataChanged, FirstPage
@@ -581,12 +581,19 @@ class MainScreen(QuestionActions, TaskActions, Screen[None]):
             app = host(self)
             if app.runner_control.cancel(key, app.actor):
                 return  # our runner stops it; its reply comes as a notification
+
+            def cancel(o: Any) -> tuple[Any, str]:  # not our runner's: confirm it stopped
+                from ...runner.reaper import cancel_and_stop
+
+                _, _, report = cancel_and_stop(o, key, "cancelled from the TUI")
+                return o.queries.get_task(key), printable(report.describe())
+
             run_db(
                 self,
-                lambda o: (o.runs.cancel(key, "cancelled from the TUI"), o.queries.get_task(key))[
-                    1
-                ],
-                lambda d: TaskChanged(d, f"{key}: run cancelled, {STATUS_LONG[d.status]}"),
+                cancel,
+                lambda d: TaskChanged(
+                    d[0], f"{key}: run cancelled, {STATUS_LONG[d[0].status]}; {d[1]}"
+                ),
                 title="Cannot cancel",
             )
 

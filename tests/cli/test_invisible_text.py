@@ -1,0 +1,40 @@
+"""Bidi overrides and zero-width characters reach the terminal only as visible
+escapes: in `task list`, `task show` and `task logs`."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+
+from orchestrator_tui.cli import main
+from orchestrator_tui.domain.models import CommandSpec, TaskSpec
+from orchestrator_tui.services import open_orchestrator
+
+TITLE = "invoice\u202etxt.exe\u200b"
+SHOWN = "invoice\\u202etxt.exe\\u200b"
+HIDDEN = ("\u202e", "\u200b", "\u2067", "\ufeff")
+
+
+def run(capsys: pytest.CaptureFixture[str], db: Path, *args: str) -> str:
+    capsys.readouterr()
+    assert main(["--db", str(db), *args]) == 0
+    out = capsys.readouterr().out
+    for char in HIDDEN:
+        assert char not in out
+    return out
+
+
+def test_titles_and_log_lines_show_invisible_characters_as_escapes(capsys, tmp_path):
+    db = tmp_path / "cli.db"
+    orch = open_orchestrator(str(db), "alice")
+    orch.tasks.create(TaskSpec(key="B", title=TITLE, command=CommandSpec(argv=["true"])))
+    (claim,) = orch.runs.claim("runner/1", 30, key="B")
+    at = datetime.now(UTC)
+    orch.runs.append_lines([(claim.run_id, 0, "stdout", "rm -rf /\u2067 # harmless\ufeff", at)])
+    orch.close()
+
+    assert SHOWN in run(capsys, db, "task", "list")
+    assert SHOWN in run(capsys, db, "task", "show", "B")
+    assert "rm -rf /\\u2067 # harmless\\ufeff" in run(capsys, db, "task", "logs", "B")
