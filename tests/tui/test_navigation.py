@@ -18,6 +18,7 @@ from orchestrator_tui.ui.screens.detail import DetailScreen
 from orchestrator_tui.ui.screens.help import HelpScreen
 from orchestrator_tui.ui.widgets.dashboard import Dashboard
 from orchestrator_tui.ui.widgets.dep_tree import DependencyTree
+from orchestrator_tui.ui.widgets.filter_bar import FilterInput
 from orchestrator_tui.ui.widgets.log_pane import ExecutionLogPane
 from orchestrator_tui.ui.widgets.task_table import TaskTable
 
@@ -328,3 +329,14 @@ async def test_typing_a_log_search_leaves_the_task_filter_alone(chain, make):
         table = main_screen(app).table
         assert table.query_state.text == ""
         assert visible_keys(app) == ["A", "B", "C", "D", "F", "W"]
+
+
+async def test_digits_and_slashes_are_text_in_the_filter(chain, make):
+    """`/` and `1`-`4` are priority keys of the main screen; typing, they are text."""
+    app = make()
+    async with app.run_test(size=(160, 48)) as pilot:
+        await settle(pilot)
+        await pilot.press("slash", "1", "3", "slash")
+        await settle(pilot)
+        field = main_screen(app).query_one(FilterInput)
+        assert field.value == "13/" and app.focused is field

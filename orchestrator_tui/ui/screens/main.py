@@ -13,6 +13,7 @@ from textual.containers import Container, Vertical
 from textual.message import Message
 from textual.screen import Screen
 from textual.widget import Widget
+from textual.widgets import Input
 
 from ...domain.enums import TaskStatus
 from ...domain.models import DependencyView, TaskDetail, TaskPatch, TaskRow, TaskSpec
@@ -74,6 +75,7 @@ class MainScreen(TaskActions, Screen[None]):
             show=False,
             id="pane.tasks",
             tooltip="Focus the task list",
+            priority=True,
         ),
         Binding(
             "2",
@@ -82,6 +84,7 @@ class MainScreen(TaskActions, Screen[None]):
             show=False,
             id="pane.tree",
             tooltip="Focus the dependency tree",
+            priority=True,
         ),
         Binding(
             "3",
@@ -90,6 +93,7 @@ class MainScreen(TaskActions, Screen[None]):
             show=False,
             id="pane.log",
             tooltip="Focus the execution log",
+            priority=True,
         ),
         Binding(
             "4",
@@ -98,13 +102,19 @@ class MainScreen(TaskActions, Screen[None]):
             show=False,
             id="pane.dashboard",
             tooltip="Focus the dashboard",
+            priority=True,
         ),
+        # `/` and the pane keys are priority bindings: they run as the app reads the
+        # key, so the focus has moved before the next key is dispatched, and keys
+        # typed with them (in one read of the terminal) reach the filter or pane
+        # they were meant for, never the task list's commands.
         Binding(
             "slash",
             "filter",
             "Filter",
             id="tasks.filter",
             tooltip="Filter tasks by text in key or title",
+            priority=True,
         ),
         Binding(
             "v",
@@ -390,6 +400,11 @@ class MainScreen(TaskActions, Screen[None]):
     # -- bindings -----------------------------------------------------------
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        focused = self.focused
+        if action in ("filter", "focus_pane") and isinstance(focused, Input):
+            return False  # priority keys: while typing, they are text
+        if action == "filter":  # nor does it take the log pane's own `/`
+            return not (focused is not None and self.log_pane in focused.ancestors_with_self)
         state = self.task_action_state(action)
         if state is not False:
             return state
@@ -426,7 +441,7 @@ class MainScreen(TaskActions, Screen[None]):
             parts = [w for w in (log, *log.query("*")) if w.focusable and w.display]
             target = parts[0] if parts else None
         if target is not None:
-            target.focus()
+            self.set_focus(target)  # at once: the next key read goes to the new pane
 
     def _focused_pane(self) -> str:
         focused = self.focused

@@ -48,7 +48,7 @@ class FilterBar(Horizontal):
     def open(self) -> None:
         field = self.query_one(FilterInput)
         field.display = True
-        field.focus()
+        self.screen.set_focus(field)  # now, not after the keys already read
 
     @on(FilterInput.Done)
     def _close(self, message: FilterInput.Done) -> None:

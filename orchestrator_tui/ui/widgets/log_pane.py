@@ -450,7 +450,7 @@ class ExecutionLogPane(Widget):
     """A task's runs (agent, start, duration, exit code, status) and the selected run's log."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("slash", "search", "Search", id="log.search"),
+        Binding("slash", "search", "Search", id="log.search", priority=True),
         Binding("n", "next_match", "Next match", id="log.next_match"),
         Binding("N", "previous_match", "Prev match", id="log.previous_match"),
         Binding("F", "follow", "Follow", id="log.follow"),
@@ -809,6 +809,8 @@ class ExecutionLogPane(Widget):
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action in ("next_match", "previous_match"):
             return True if self._query else None
+        if action == "search":  # a priority key (see `action_search`): not while typing
+            return not isinstance(self.screen.focused, Input)
         if action == "close_search":
             return self.query_one(".log-search", Input).has_class("-open")
         if action in ("older_run", "newer_run"):
@@ -819,7 +821,8 @@ class ExecutionLogPane(Widget):
         search = self.query_one(".log-search", Input)
         search.add_class("-open")
         search.value = self._query
-        search.focus()
+        # At once, so the keys read with the `/` are typed into the search.
+        self.screen.set_focus(search)
 
     def action_close_search(self) -> None:
         self._close_search()
