@@ -8,6 +8,7 @@ from datetime import timedelta
 import pytest
 from rich.console import Console
 from textual.command import CommandPalette
+from textual.events import Key
 from textual.widgets import DataTable
 
 from orchestrator_tui.domain.enums import TaskStatus
@@ -340,3 +341,29 @@ async def test_digits_and_slashes_are_text_in_the_filter(chain, make):
         await settle(pilot)
         field = main_screen(app).query_one(FilterInput)
         assert field.value == "13/" and app.focused is field
+
+
+def type_ahead(app, *keys: str) -> None:
+    """Queue `keys` at once, as a terminal delivers keys read together (pilot's
+    `press` waits for each key to be handled, which hides the race)."""
+    for key in keys:
+        char = {"slash": "/", "escape": None, "enter": None}.get(key, key)
+        event = Key(key, char)
+        event.set_sender(app)
+        app._driver.send_message(event)
+
+
+@pytest.mark.parametrize("leave", ["escape", "enter"])
+async def test_keys_typed_after_leaving_the_filter_reach_the_list(chain, make, leave):
+    app = make()
+    async with app.run_test(size=(160, 48)) as pilot:
+        await settle(pilot)
+        await select(pilot, "C")
+        type_ahead(app, "slash", "c", leave, "j")  # `c` keeps C and D: `j` moves to D
+        await settle(pilot)
+        screen = main_screen(app)
+        assert screen.query_one(FilterInput).value == ("" if leave == "escape" else "c")
+        assert app.focused is screen.table
+        assert screen.table.cursor_key == "D"
+        assert visible_keys(app) == (["C", "D"] if leave == "enter" else visible_keys(app))
+        assert status(chain, "C") == "pending" and status(chain, "D") == "pending"

@@ -464,7 +464,7 @@ class MainScreen(TaskActions, Screen[None]):
     def action_filter(self) -> None:
         field = self.query_one(FilterInput)
         field.value = self.table.query_state.text
-        self.query_one(FilterBar).open()
+        self.query_one(FilterBar).open(back_to=self.table)
         self._show_filter_info()
 
     # FilterInput.Changed is Input.Changed: without the selector, typing in any
@@ -477,7 +477,6 @@ class MainScreen(TaskActions, Screen[None]):
     def _filter_done(self, message: FilterInput.Done) -> None:
         if message.cleared:
             self.table.set_query(self.table.query_state.with_text(""))
-        self.table.focus()
         self._show_filter_info()
 
     def action_view(self, name: str) -> None:

@@ -184,6 +184,7 @@ class TaskTable(ScrollView, can_focus=True):
         self._rows: dict[int, TaskRow] = {}
         self._cursor = 0
         self._generation = 0
+        self._landed = 0  # the generation of the last reload shown
         self._pending: set[int] = set()
         self._missing: set[int] = set()
         self._key_width = 8
@@ -301,6 +302,7 @@ class TaskTable(ScrollView, can_focus=True):
         message.stop()
         if message.generation != self._generation:
             return
+        self._landed = message.generation
         self.loaded = True
         self.total = message.total
         self._rows = {message.offset + i: row for i, row in enumerate(message.rows)}
@@ -388,23 +390,30 @@ class TaskTable(ScrollView, can_focus=True):
         self._highlighted = key
         self.post_message(self.Highlighted(self, row))
 
+    def _person_moves(self, index: int) -> None:
+        """A move the person asked for: a reload still on its way keeps this task
+        (it was asked for with the task the cursor was on before)."""
+        self._move(index)
+        if self._landed != self._generation and self.cursor_row is not None:
+            self.reload(self.cursor_row.key)
+
     def action_cursor_down(self) -> None:
-        self._move(self._cursor + 1)
+        self._person_moves(self._cursor + 1)
 
     def action_cursor_up(self) -> None:
-        self._move(self._cursor - 1)
+        self._person_moves(self._cursor - 1)
 
     def action_cursor_top(self) -> None:
-        self._move(0)
+        self._person_moves(0)
 
     def action_cursor_bottom(self) -> None:
-        self._move(self.total - 1)
+        self._person_moves(self.total - 1)
 
     def action_page_down(self) -> None:
-        self._move(self._cursor + max(1, self._body_height - 1))
+        self._person_moves(self._cursor + max(1, self._body_height - 1))
 
     def action_page_up(self) -> None:
-        self._move(self._cursor - max(1, self._body_height - 1))
+        self._person_moves(self._cursor - max(1, self._body_height - 1))
 
     def action_toggle_mark(self) -> None:
         row = self.cursor_row
