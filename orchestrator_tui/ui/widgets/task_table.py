@@ -314,7 +314,13 @@ class TaskTable(ScrollView, can_focus=True):
             if message.position is None:
                 self.post_message(self.NotShown(message.key))
         cursor = self._cursor if message.position is None else message.position
+        if message.position is not None and message.key is not None:
+            # The cursor is on this task even before its page arrives: a reload
+            # meanwhile must keep it, not the task highlighted before.
+            self._highlighted = message.key
         self._move(max(0, min(cursor, self.total - 1)), force_event=True)
+        # The new size applies with the next layout; until then a scroll is clamped.
+        self.call_after_refresh(self._scroll_to_cursor)
         self.refresh()
         self.post_message(self.Reloaded(self, self.total))
 
@@ -371,16 +377,20 @@ class TaskTable(ScrollView, can_focus=True):
             index = 0
         old = self._cursor
         self._cursor = max(0, min(index, max(self.total - 1, 0)))
+        self._scroll_to_cursor()
+        self.refresh_line(old + 1)
+        self.refresh_line(self._cursor + 1)
+        if force_event or old != self._cursor:
+            self._announce()
+
+    def _scroll_to_cursor(self) -> None:
+        """Scroll the least that shows the cursor's row."""
         body = self._body_height
         top = int(self.scroll_y)
         if self._cursor < top:
             self.scroll_to(y=self._cursor, animate=False, immediate=True)
         elif body and self._cursor >= top + body:
             self.scroll_to(y=self._cursor - body + 1, animate=False, immediate=True)
-        self.refresh_line(old + 1)
-        self.refresh_line(self._cursor + 1)
-        if force_event or old != self._cursor:
-            self._announce()
 
     def _announce(self) -> None:
         row = self.cursor_row if self.total else None
@@ -454,6 +464,7 @@ class TaskTable(ScrollView, can_focus=True):
 
     def on_resize(self) -> None:
         self.virtual_size = Size(self.size.width, self.total + 1)
+        self.call_after_refresh(self._scroll_to_cursor)
 
     # -- drawing ----------------------------------------------------------------
 
