@@ -9,7 +9,7 @@ from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import Horizontal, VerticalScroll
+from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Button, Checkbox, Input, Label, Select, Static, TextArea
 
@@ -34,8 +34,17 @@ class TaskForm(ModalScreen[dict[str, Any] | None]):
     def compose(self) -> ComposeResult:
         t = self.editing
         heading = "New task" if t is None else f"Edit {t.key}"
-        with VerticalScroll(id="dialog"):
+        with Vertical(id="dialog"):
             yield Label(Text(heading), id="dialog-title")
+            yield from self._fields(t)
+            yield Static(Text(""), id="dialog-error")
+            # Outside the scrolling fields: Save is on screen at any terminal size.
+            with Horizontal(id="dialog-buttons"):
+                yield Button("Save (ctrl+s)", variant="primary", id="save")
+                yield Button("Cancel", id="cancel")
+
+    def _fields(self, t: TaskDetail | None) -> ComposeResult:
+        with VerticalScroll(id="form-fields"):
             yield Label(Text("Title"))
             yield Input(value=safe(t.title) if t else "", id="title")
             yield Label(Text("Description"))
@@ -57,10 +66,6 @@ class TaskForm(ModalScreen[dict[str, Any] | None]):
                 yield Input(
                     placeholder="depends on: keys separated by spaces or commas", id="depends"
                 )
-            yield Static(Text(""), id="dialog-error")
-            with Horizontal(id="dialog-buttons"):
-                yield Button("Save (ctrl+s)", variant="primary", id="save")
-                yield Button("Cancel", id="cancel")
 
     def on_mount(self) -> None:
         self.query_one("#title", Input).focus()

@@ -11,13 +11,14 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.message import Message
 from textual.screen import Screen
-from textual.widgets import DataTable, Footer, Static
+from textual.widgets import DataTable, Static
 
 from ...domain.enums import Priority, Readiness, TaskStatus
 from ...domain.models import TaskRow, WaitingApproval
 from ..db import run_db
 from ..messages import DataChanged
 from ..render import age, safe, when
+from ..widgets.footer import KeyFooter
 from ..widgets.header import AppHeader
 from .actions import TaskActions, TaskChanged
 
@@ -64,7 +65,7 @@ class ApprovalsScreen(TaskActions, Screen[None]):
         yield AppHeader("approvals inbox")
         yield Static(Text("loading…"), id="inbox-info")
         yield DataTable(id="inbox", cursor_type="row", zebra_stripes=True)
-        yield Footer()
+        yield KeyFooter()
 
     def on_mount(self) -> None:
         table = self.query_one(DataTable)

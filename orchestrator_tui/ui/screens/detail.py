@@ -13,12 +13,13 @@ from textual.binding import Binding, BindingType
 from textual.containers import VerticalScroll
 from textual.message import Message
 from textual.screen import Screen
-from textual.widgets import Footer, Static
+from textual.widgets import Static
 
 from ...domain.models import ApprovalView, EventView, NoteView, ProgressView, TaskDetail
 from ..db import run_db
 from ..messages import DataChanged
 from ..render import READINESS_WORD, STATUS_ICON, STATUS_LONG, block, safe, when
+from ..widgets.footer import KeyFooter
 from ..widgets.header import AppHeader
 
 if TYPE_CHECKING:
@@ -78,7 +79,7 @@ class DetailScreen(Screen[None]):
                 "timeline",
             ):
                 yield Static(id=f"detail-{section}", classes="detail-section")
-        yield Footer()
+        yield KeyFooter()
 
     def on_mount(self) -> None:
         self.query_one("#detail-body").focus()

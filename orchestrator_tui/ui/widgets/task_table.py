@@ -54,7 +54,7 @@ COLUMNS: tuple[Column, ...] = (
     Column("progress", "progress", 9, drop_order=2),
     Column("readiness", "ready?", 7, drop_order=1),
 )
-MIN_TITLE = 12
+MIN_TITLE = 24  # narrower terminals drop columns (assignee first) before the title
 
 
 def fit(text: str, width: int) -> str:
