@@ -328,3 +328,42 @@ async def test_search_while_following_stays_on_the_match(orch: Orchestrator) -> 
         pane.refresh_data()
         await settle(pilot)
         assert "the needle" in visible(pane)
+
+
+async def test_a_new_run_replaces_the_old_one_unless_an_older_one_was_chosen(
+    orch: Orchestrator,
+) -> None:
+    task = add_task(orch, "T-9")
+    first = add_run(orch, task, status="succeeded", exit_code=0)
+    add_lines(orch, first, ["first run output"])
+    app = LogApp(orch)
+    async with app.run_test(size=(100, 24)) as pilot:
+        pane = await open_task(pilot, "T-9")
+        pane.view.action_scroll_home()  # read it from the top: no longer following
+        await settle(pilot)
+        assert visible(pane)[0] == "first run output" and not pane.view.following
+        # The task is reopened and runs again: the pane moves to the new run.
+        second = add_run(orch, task, status="succeeded", exit_code=0)
+        add_lines(orch, second, ["second run output"])
+        pane.refresh_data()
+        await settle(pilot)
+        assert visible(pane)[0] == "second run output"
+        assert f"run #{second} succeeded" in status(pane) and "older" not in status(pane)
+        # The person goes back to the first run on purpose: a newer run leaves it there,
+        # and the status line says it is an older run and which is the newest.
+        await pilot.press("left_square_bracket")
+        await settle(pilot)
+        third = add_run(orch, task, status="running")
+        add_lines(orch, third, ["third run output"])
+        pane.refresh_data()
+        await settle(pilot)
+        assert visible(pane)[0] == "first run output"
+        assert f"older run: the newest is #{third}" in status(pane), status(pane)
+        # Choosing the newest again follows new runs again.
+        await pilot.press("right_square_bracket", "right_square_bracket")
+        await settle(pilot)
+        fourth = add_run(orch, task, status="running")
+        add_lines(orch, fourth, ["fourth run output"])
+        pane.refresh_data()
+        await settle(pilot)
+        assert visible(pane)[0] == "fourth run output"

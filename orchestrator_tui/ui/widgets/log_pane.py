@@ -484,6 +484,7 @@ class ExecutionLogPane(Widget):
         self._gen = 0
         self._runs: list[RunView] = []
         self._run_id: int | None = None
+        self._chosen_run: int | None = None  # an older run the person chose (None: the newest)
         self._paging: set[Direction] = set()
         self._query = ""
         self._pattern: re.Pattern[str] | None = None
@@ -522,7 +523,7 @@ class ExecutionLogPane(Widget):
         """Show `key`'s runs with the latest selected (following it if it runs)."""
         self._key = key
         self._start_over()
-        self._runs, self._run_id = [], None
+        self._runs, self._run_id, self._chosen_run = [], None, None
         self._view.set_following(False)
         self._view.replace([], False, False, None)
         # The old task's runs stay (dimmed) until the new ones arrive: no relayout per key.
@@ -722,7 +723,9 @@ class ExecutionLogPane(Widget):
         if msg.runs != self._runs:
             self._runs = msg.runs
             latest = msg.runs[-1].id if msg.runs else None
-            switch = self._run_id is None or view.following
+            # The newest run, unless the person chose an older one (an approver must
+            # not read old output thinking it is the run awaiting approval).
+            switch = self._run_id is None or self._chosen_run is None or view.following
             if latest is not None and switch and latest != self._run_id:
                 self._select_run(latest)
                 return
@@ -790,7 +793,7 @@ class ExecutionLogPane(Widget):
     def _on_run_selected(self, msg: OptionList.OptionSelected) -> None:
         msg.stop()
         if msg.option.id is not None:
-            self._select_run(int(msg.option.id))
+            self._choose_run(int(msg.option.id))
 
     @on(Input.Submitted, ".log-search")
     def _on_search_submitted(self, msg: Input.Submitted) -> None:
@@ -860,7 +863,13 @@ class ExecutionLogPane(Widget):
         if self._run_id in ids:
             index = ids.index(self._run_id) + step
             if 0 <= index < len(ids):
-                self._select_run(ids[index])
+                self._choose_run(ids[index])
+
+    def _choose_run(self, run_id: int) -> None:
+        """The person picked this run: kept when newer runs arrive, unless it is the newest."""
+        newest = self._runs[-1].id if self._runs else None
+        self._chosen_run = None if run_id == newest else run_id
+        self._select_run(run_id)
 
     def _select_run(self, run_id: int) -> None:
         run = next((r for r in self._runs if r.id == run_id), None)
@@ -892,6 +901,9 @@ class ExecutionLogPane(Widget):
         parts: list[str] = [self._key] if self._key else []
         if run is not None:
             parts.append(f"run #{run.id} {run.status.value}")
+            newest = self._runs[-1]
+            if run.id != newest.id:
+                parts.append(f"older run: the newest is #{newest.id} {newest.status.value}")
             total = run.line_count
             if view.rows:
                 parts.append(f"lines {view.first_seq:,}-{view.last_seq:,} of {total:,}")
