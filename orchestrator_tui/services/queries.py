@@ -28,6 +28,7 @@ from ..domain.models import (
     TreeNode,
     WaitingApproval,
 )
+from ..store.natural import natural_key
 from ..store.tables import (
     Approval,
     Event,
@@ -54,11 +55,16 @@ R = Run.__table__.c
 
 PRIORITY_RANK = case({"critical": 3, "high": 2, "medium": 1, "low": 0}, value=T.priority, else_=1)
 
+#: Statuses in workflow order: the order `TaskStatus` declares them.
+STATUS_RANK = case(
+    {s.value: rank for rank, s in enumerate(TaskStatus)}, value=T.status, else_=len(TaskStatus)
+)
+
 SORTS: dict[str, Any] = {
     "id": T.id,
-    "key": T.id,
+    "key": natural_key(T.key),  # PAY-2 before PAY-10
     "title": func.lower(T.title),
-    "status": T.status,
+    "status": STATUS_RANK,
     "priority": PRIORITY_RANK,
     "assignee": T.assignee,
     "progress": T.progress,

@@ -17,15 +17,16 @@ from pathlib import Path
 from ..domain.enums import Priority, TaskStatus
 from ..domain.models import TaskRow
 from ..domain.state_machine import readiness
+from .sqlite_functions import install_sqlite_functions
 
-#: `services.views.row_select()` ordered by id (the list's default sort: key, ascending).
+#: `services.views.row_select()` in the list's default sort: key (natural order), ascending.
 FIRST_PAGE_SQL = """
 SELECT t.id, t.key, t.title, t.status, t.priority, t.assignee, t.progress, t.phase,
        t.estimated_hours, t.requires_approval, t.updated_at,
        (SELECT count(*) FROM task_dependencies AS d
           JOIN tasks AS b ON b.id = d.depends_on_id
          WHERE d.task_id = t.id AND d.dep_type = 'blocks' AND b.status != 'done')
-FROM tasks AS t ORDER BY t.id LIMIT ?
+FROM tasks AS t ORDER BY natural_key(t.key), t.id LIMIT ?
 """
 
 
@@ -61,6 +62,7 @@ def first_page(db_url: str, limit: int) -> tuple[int, list[TaskRow]] | None:
     except (sqlite3.Error, ValueError):
         return None
     try:
+        install_sqlite_functions(conn)
         total = conn.execute("SELECT count(*) FROM tasks").fetchone()[0]
         rows = []
         for r in conn.execute(FIRST_PAGE_SQL, (limit,)):

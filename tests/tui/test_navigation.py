@@ -367,3 +367,17 @@ async def test_keys_typed_after_leaving_the_filter_reach_the_list(chain, make, l
         assert screen.table.cursor_key == "D"
         assert visible_keys(app) == (["C", "D"] if leave == "enter" else visible_keys(app))
         assert status(chain, "C") == "pending" and status(chain, "D") == "pending"
+
+
+async def test_the_list_sorts_keys_naturally_and_statuses_by_workflow(orch, make):
+    for key in ("PAY-10", "PAY-2", "PAY-1"):
+        add(orch, key, f"task {key}")
+    orch.tasks.block("PAY-1")
+    app = make()
+    async with app.run_test(size=(160, 48)) as pilot:
+        await settle(pilot)
+        assert visible_keys(app) == ["PAY-1", "PAY-2", "PAY-10"]
+        await pilot.press("o", "o")  # key -> title -> status
+        await settle(pilot)
+        assert main_screen(app).table.query_state.sort == "status"
+        assert visible_keys(app) == ["PAY-10", "PAY-2", "PAY-1"]  # pending before blocked
