@@ -381,3 +381,12 @@ async def test_the_list_sorts_keys_naturally_and_statuses_by_workflow(orch, make
         await settle(pilot)
         assert main_screen(app).table.query_state.sort == "status"
         assert visible_keys(app) == ["PAY-10", "PAY-2", "PAY-1"]  # pending before blocked
+
+
+async def test_an_empty_database_says_how_to_add_tasks(make):
+    app = make()
+    async with app.run_test(size=(160, 48)) as pilot:
+        await settle(pilot)
+        text = screen_text(app)
+        assert "no tasks yet: n adds one, ctrl+o imports" in text
+        assert "no tasks match" not in text

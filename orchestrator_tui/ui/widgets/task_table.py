@@ -33,6 +33,10 @@ if TYPE_CHECKING:
     from ...services import Orchestrator
 
 PAGE = 100
+EMPTY_DATABASE = (
+    "no tasks yet: n adds one, ctrl+o imports a file or folder "
+    "(task-master, Backlog.md, YAML/JSON plans), or try `orchestrator-tui demo`"
+)
 MAX_CACHED = 4000
 
 
@@ -477,7 +481,7 @@ class TaskTable(ScrollView, can_focus=True):
         base = self.rich_style
         if index >= self.total:
             if index == 0:
-                text = "loading…" if not self.loaded else "no tasks match"
+                text = "loading…" if not self.loaded else self._empty_text()
                 style = base + self.get_component_rich_style("task-table--placeholder")
                 return Strip([Segment(set_cell_size(f" {text}", width), style)], width)
             return Strip.blank(width, base)
@@ -489,6 +493,12 @@ class TaskTable(ScrollView, can_focus=True):
             style = base + self.get_component_rich_style("task-table--placeholder")
             return Strip([Segment(set_cell_size("  …", width), style)], width)
         return self._row_strip(row, index, columns, width, base)
+
+    def _empty_text(self) -> str:
+        query = self.query_state
+        if query.text or query.view != "all":
+            return "no tasks match (A shows every status; / then escape clears the text)"
+        return EMPTY_DATABASE
 
     def _header(self, columns: list[tuple[Column, int]], width: int) -> Strip:
         header = self.rich_style + self.get_component_rich_style("task-table--header")
