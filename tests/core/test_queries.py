@@ -170,8 +170,8 @@ def test_timeline(timed: Orchestrator, clock: Clock) -> None:
         ("note", "bob"),
     ]
     assert [e.created_at for e in events[:2]] == [START, START + timedelta(minutes=1)]
-    assert events[1].summary() == "pending -> in_progress"
-    assert events[2].summary() == "half"
+    assert events[1].summary() == "moved from pending to in progress"
+    assert events[2].summary() == "progress 50%: half"
     assert all(e.task_key == "A" for e in events)
     assert timed.queries.last_event_id() == events[-1].id
     assert [e.kind for e in timed.queries.recent_events(2)] == ["note", "progress"]
@@ -316,4 +316,4 @@ def test_a_rejection_event_reads_with_its_comment(orch: Orchestrator) -> None:
     orch.tasks.start("R")
     orch.tasks.complete("R")
     orch.as_actor("maria").approvals.reject("R", "needs tests")
-    assert orch.queries.timeline("R")[-1].summary() == "awaiting_approval -> failed: needs tests"
+    assert orch.queries.timeline("R")[-1].summary() == "rejected, now failed: needs tests"

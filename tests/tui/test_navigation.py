@@ -390,3 +390,21 @@ async def test_an_empty_database_says_how_to_add_tasks(make):
         text = screen_text(app)
         assert "no tasks yet: n adds one, ctrl+o imports" in text
         assert "no tasks match" not in text
+
+
+async def test_the_detail_timeline_reads_as_sentences(orch, make):
+    from orchestrator_tui.domain.models import TaskPatch
+
+    add(orch, "T", "timeline task")
+    orch.tasks.edit("T", TaskPatch(requires_approval=True))
+    orch.tasks.start("T")
+    app = make()
+    async with app.run_test(size=(160, 48)) as pilot:
+        await settle(pilot)
+        await select(pilot, "T")
+        await pilot.press("enter")
+        await settle(pilot)
+        text = screen_text(app)
+        assert "changed requires approval from no to yes" in text
+        assert "moved from pending to in progress" in text
+        assert "{" not in text and "before=" not in text
