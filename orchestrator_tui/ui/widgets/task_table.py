@@ -537,9 +537,14 @@ class TaskTable(ScrollView, can_focus=True):
                 line + c(f"readiness--{row.readiness.value}"),
             ),
         }
+        # A highlighted row (cursor, mark) has one background: each cell's component
+        # style would otherwise bring its own and leave gaps in the highlight.
+        row_background = Style(bgcolor=line.bgcolor) if line is not base else None
         segments = []
         for column, cell in columns:
             text, style = cells[column.name]
+            if row_background is not None:
+                style += row_background
             segments.append(Segment(fit(text, cell), style))
             segments.append(Segment(" ", line))
         return Strip(segments).adjust_cell_length(width, line)
