@@ -12,7 +12,7 @@ import sys
 import threading
 from collections.abc import Callable
 from datetime import UTC, datetime
-from pathlib import PurePath
+from pathlib import Path, PurePath
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from rich.text import Text
@@ -120,6 +120,7 @@ class OrchestratorApp(RunnerActions, TransferActions, App[int]):
         run_on_start: bool = False,
         runner_options: dict[str, Any] | None = None,
         freeze_gc: bool = False,
+        settings_file: Path | None = None,
     ) -> None:
         super().__init__()
         self.db_url = db_url
@@ -140,7 +141,8 @@ class OrchestratorApp(RunnerActions, TransferActions, App[int]):
         self.runner_control = RunnerControl(
             self, db_url, runner_agent_name(actor), dict(runner_options or {})
         )
-        if theme:
+        self.settings_file: Path | None = settings_file  # where a chosen theme is kept
+        if theme and theme in self.available_themes:
             self.theme = theme
 
     # -- database -----------------------------------------------------------
@@ -163,9 +165,20 @@ class OrchestratorApp(RunnerActions, TransferActions, App[int]):
         return MainScreen()
 
     def on_mount(self) -> None:
+        from .ui.keymap import unknown_binding_ids
+
         self._ui_thread = threading.get_ident()
         if self.keymap:
             self.set_keymap(self.keymap)
+            unknown = unknown_binding_ids(self.keymap)
+            if unknown:
+                self.notify(
+                    f"keymap: no binding has the id {', '.join(unknown)} (? lists every id)",
+                    severity="warning",
+                    markup=False,
+                )
+        if self.settings_file is not None:
+            self.theme_changed_signal.subscribe(self, self._save_theme)
         for note in self.startup_notes:
             self.notify(note, severity="warning", markup=False)
         self.run_worker(self._open, thread=True, group="open", name="open")
@@ -202,6 +215,14 @@ class OrchestratorApp(RunnerActions, TransferActions, App[int]):
         if self.run_on_start:
             self.run_on_start = False
             self.start_runner(auto=True)
+
+    def _save_theme(self, theme: Any) -> None:
+        from .ui.keymap import save_setting
+
+        if self.settings_file is not None:
+            problem = save_setting(self.settings_file, "theme", theme.name)
+            if problem:
+                self.notify(problem, severity="warning", markup=False)
 
     def close_database(self) -> None:
         if self._orch is not None:
@@ -292,6 +313,7 @@ def make_app(
     run_on_start: bool = False,
     runner_options: dict[str, Any] | None = None,
     freeze_gc: bool = False,
+    settings_file: Path | None = None,
 ) -> OrchestratorApp:
     """The app for a database URL (or path), acting as `actor`."""
     from .config import resolve_actor
@@ -306,15 +328,25 @@ def make_app(
         run_on_start=run_on_start,
         runner_options=runner_options,
         freeze_gc=freeze_gc,
+        settings_file=settings_file,
     )
 
 
 def run_app(db_url: str, actor: str | None = None, run: bool = False) -> int:
     """Run the TUI until the person quits (`run`: with the runner started); the exit code."""
-    from .ui.keymap import load_keymap
+    from .ui.keymap import load_keymap, load_settings, settings_path
 
     keymap, problem = load_keymap()
-    app = make_app(db_url, actor, keymap=keymap, run_on_start=run, freeze_gc=True)
+    settings = settings_path()
+    app = make_app(
+        db_url,
+        actor,
+        keymap=keymap,
+        theme=load_settings(settings).get("theme"),
+        run_on_start=run,
+        freeze_gc=True,
+        settings_file=settings,
+    )
     if problem:
         app.startup_notes.append(problem)
     try:

@@ -23,7 +23,7 @@ from orchestrator_tui.ui.widgets.filter_bar import FilterInput
 from orchestrator_tui.ui.widgets.log_pane import ExecutionLogPane
 from orchestrator_tui.ui.widgets.task_table import TaskTable
 
-from .conftest import FIXED, add, main_screen, screen_text, select, settle, status
+from .conftest import FIXED, add, main_screen, notes, screen_text, select, settle, status
 
 S = TaskStatus
 
@@ -408,3 +408,28 @@ async def test_the_detail_timeline_reads_as_sentences(orch, make):
         assert "changed requires approval from no to yes" in text
         assert "moved from pending to in progress" in text
         assert "{" not in text and "before=" not in text
+
+
+async def test_an_unknown_keymap_id_is_named(chain, make):
+    app = make(keymap={"task.strat": "S", "task.start": "S"})
+    async with app.run_test(size=(160, 48)) as pilot:
+        await settle(pilot)
+        warned = [n for n in notes(app) if "keymap" in n]
+        assert warned and "task.strat" in warned[0] and "task.start" not in warned[0]
+
+
+async def test_the_theme_is_kept_for_the_next_start(chain, make, tmp_path):
+    from orchestrator_tui.ui.keymap import load_settings
+
+    settings = tmp_path / "config" / "settings.yaml"
+    app = make(settings_file=settings)
+    async with app.run_test(size=(160, 48)) as pilot:
+        await settle(pilot)
+        app.theme = "nord"
+        await settle(pilot)
+    assert load_settings(settings) == {"theme": "nord"}
+    again = make(settings_file=settings, theme=load_settings(settings)["theme"])
+    async with again.run_test(size=(160, 48)) as pilot:
+        await settle(pilot)
+        assert again.theme == "nord"
+    assert make(theme="no-such-theme").theme != "no-such-theme"
