@@ -135,6 +135,7 @@ class OrchestratorApp(RunnerActions, TransferActions, App[int]):
         self._stopping = False
         self._last_event_id: int | None = None
         self.location = short_location(db_url)
+        self.full_location = False  # the header names the whole path (the demo's)
         self.startup_notes: list[str] = []
         self.run_on_start = run_on_start
         self.freeze_gc = freeze_gc
@@ -208,7 +209,10 @@ class OrchestratorApp(RunnerActions, TransferActions, App[int]):
     def on_orchestrator_ready(self, message: OrchestratorReady) -> None:
         if self._orch is not None:
             db = self._orch.db
-            self.location = db.path.name if db.path is not None else db.describe()
+            if db.path is None:
+                self.location = db.describe()
+            else:
+                self.location = str(db.path) if self.full_location else db.path.name
         self.poke_feed()
         if self.freeze_gc and not gc.get_freeze_count():
             gc.freeze()  # the database layer is loaded: keep it out of full collections
@@ -332,8 +336,11 @@ def make_app(
     )
 
 
-def run_app(db_url: str, actor: str | None = None, run: bool = False) -> int:
-    """Run the TUI until the person quits (`run`: with the runner started); the exit code."""
+def run_app(
+    db_url: str, actor: str | None = None, run: bool = False, full_path: bool = False
+) -> int:
+    """Run the TUI until the person quits (`run`: with the runner started; `full_path`:
+    the header shows the database's whole path, as the demo does); the exit code."""
     from .ui.keymap import load_keymap, load_settings, settings_path
 
     keymap, problem = load_keymap()
@@ -347,6 +354,7 @@ def run_app(db_url: str, actor: str | None = None, run: bool = False) -> int:
         freeze_gc=True,
         settings_file=settings,
     )
+    app.full_location = full_path
     if problem:
         app.startup_notes.append(problem)
     try:

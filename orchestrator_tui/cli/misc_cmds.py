@@ -95,10 +95,10 @@ def cmd_agent_heartbeat(args: argparse.Namespace) -> int:
     return 0
 
 
-def launch_tui(url: str, actor: str | None, run: bool = False) -> int:
+def launch_tui(url: str, actor: str | None, run: bool = False, full_path: bool = False) -> int:
     from ..app import run_app
 
-    return run_app(db_url=url, actor=actor, run=run)
+    return run_app(db_url=url, actor=actor, run=run, full_path=full_path)
 
 
 def cmd_tui(args: argparse.Namespace) -> int:
@@ -120,7 +120,8 @@ def cmd_demo(args: argparse.Namespace) -> int:
     orch.plans.load_file(sample_plan_path())
     orch.close()
     say(f"demo database: {path}")
-    return launch_tui(str(path), resolve_actor(getattr(args, "actor", None)), not args.no_run)
+    actor = resolve_actor(getattr(args, "actor", None))
+    return launch_tui(str(path), actor, not args.no_run, full_path=True)
 
 
 def register(sub: Any, parents: list[argparse.ArgumentParser]) -> None:

@@ -433,3 +433,11 @@ async def test_the_theme_is_kept_for_the_next_start(chain, make, tmp_path):
         await settle(pilot)
         assert again.theme == "nord"
     assert make(theme="no-such-theme").theme != "no-such-theme"
+
+
+async def test_the_header_can_name_the_whole_database_path(chain, make, db_url):
+    app = make()
+    app.full_location = True
+    async with app.run_test(size=(160, 48)) as pilot:
+        await settle(pilot)
+        assert db_url in screen_text(app).splitlines()[0]
