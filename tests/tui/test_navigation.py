@@ -441,3 +441,25 @@ async def test_the_header_can_name_the_whole_database_path(chain, make, db_url):
     async with app.run_test(size=(160, 48)) as pilot:
         await settle(pilot)
         assert db_url in screen_text(app).splitlines()[0]
+
+
+async def test_ages_move_on_while_the_screen_is_open(chain, make):
+    chain.agents.register("ada")
+    now = [FIXED]
+    app = make()
+    app.clock = lambda: now[0]
+    async with app.run_test(size=(160, 48)) as pilot:
+        await settle(pilot)
+        agents = main_screen(app).dashboard.query_one("#dash-agents")
+        assert "♥ 0s ago" in str(agents.render())
+        now[0] = FIXED + timedelta(minutes=5)
+        await pilot.pause(1.3)  # the ages tick every second; no reload happened
+        assert "♥ 5m ago" in str(agents.render())
+        await pilot.press("i")
+        await settle(pilot)
+        row = next(line for line in screen_text(app).splitlines() if " W " in line)
+        assert " 5m " in row, row
+        now[0] = FIXED + timedelta(hours=2, minutes=5)
+        await pilot.pause(1.3)
+        row = next(line for line in screen_text(app).splitlines() if " W " in line)
+        assert " 2h " in row, row

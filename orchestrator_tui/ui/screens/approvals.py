@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 from dataclasses import dataclass
 from typing import ClassVar
 
@@ -12,12 +13,14 @@ from textual.binding import Binding, BindingType
 from textual.message import Message
 from textual.screen import Screen
 from textual.widgets import DataTable, Static
+from textual.widgets.data_table import CellDoesNotExist, RowDoesNotExist
 
 from ...domain.enums import Priority, Readiness, TaskStatus
 from ...domain.models import TaskRow, WaitingApproval
 from ..db import run_db
 from ..messages import DataChanged
 from ..render import age, safe, when
+from ..widgets.dashboard import AGE_TICK_SECONDS
 from ..widgets.footer import KeyFooter
 from ..widgets.header import AppHeader
 from .actions import TaskActions, TaskChanged
@@ -69,9 +72,19 @@ class ApprovalsScreen(TaskActions, Screen[None]):
 
     def on_mount(self) -> None:
         table = self.query_one(DataTable)
-        table.add_columns("key", "waiting since", "waited", "ran by", "title")
+        self._columns = table.add_columns("key", "waiting since", "waited", "ran by", "title")
         table.focus()
         self._load()
+        self.set_interval(AGE_TICK_SECONDS, self._tick)
+
+    def _tick(self) -> None:
+        """The "waited" column moves on between reloads."""
+        table = self.query_one(DataTable)
+        now = self.app.clock()  # type: ignore[attr-defined]
+        for item in self.items:
+            waited = Text(age((now - item.waiting_since).total_seconds()))
+            with contextlib.suppress(CellDoesNotExist, RowDoesNotExist):
+                table.update_cell(item.key, self._columns[2], waited)
 
     def _load(self) -> None:
         run_db(
