@@ -367,3 +367,31 @@ async def test_a_new_run_replaces_the_old_one_unless_an_older_one_was_chosen(
         pane.refresh_data()
         await settle(pilot)
         assert visible(pane)[0] == "fourth run output"
+
+
+async def test_n_pressed_quickly_moves_as_many_matches_and_counts_them(
+    orch: Orchestrator,
+) -> None:
+    task = add_task(orch, "T-12")
+    run = add_run(orch, task, status="failed", exit_code=1)
+    texts = [f"line {i}" for i in range(3000)]
+    for i in range(0, 3000, 100):  # 30 matches, seq 0, 100, ..., 2900
+        texts[i] = f"match number {i // 100 + 1}"
+    add_lines(orch, run, texts)
+    async with LogApp(orch).run_test(size=(80, 24)) as pilot:
+        pane = await open_task(pilot, "T-12")
+        await pilot.press("slash", *"match", "enter")
+        await settle(pilot)
+        first = pane.view.match_seq
+        assert first is not None
+        assert f"match {first // 100 + 1}/30" in status(pane), status(pane)
+        # Three n in one go (no settling between them): three matches further on.
+        for _ in range(3):
+            pane.action_next_match()
+        await settle(pilot)
+        assert pane.view.match_seq == (first + 300) % 3000
+        assert f"match {(first + 300) % 3000 // 100 + 1}/30" in status(pane), status(pane)
+        for _ in range(2):
+            pane.action_previous_match()
+        await settle(pilot)
+        assert pane.view.match_seq == (first + 100) % 3000

@@ -432,6 +432,14 @@ class _Found(Message):
     wrapped: bool
 
 
+@dataclass
+class _Counted(Message):
+    gen: int
+    run_id: int
+    query: str
+    seqs: list[int]
+
+
 def _reporting_errors(method: Callable[..., None]) -> Callable[..., None]:
     """For a thread worker of the pane: a refused or failed database call becomes
     a notification (DbFailed) instead of an error that would end the app."""
@@ -488,6 +496,9 @@ class ExecutionLogPane(Widget):
         self._paging: set[Direction] = set()
         self._query = ""
         self._pattern: re.Pattern[str] | None = None
+        self._searching = False  # a search for the next match is on its way
+        self._queued_steps = 0  # n (+1) and N (-1) pressed while it was
+        self._match_seqs: list[int] | None = None  # every match of the query in the run
         self._view = LogView()
         self._view.placeholder = "no task selected"
 
@@ -524,6 +535,7 @@ class ExecutionLogPane(Widget):
         self._key = key
         self._start_over()
         self._runs, self._run_id, self._chosen_run = [], None, None
+        self._searching, self._queued_steps, self._match_seqs = False, 0, None
         self._view.set_following(False)
         self._view.replace([], False, False, None)
         # The old task's runs stay (dimmed) until the new ones arrive: no relayout per key.
@@ -679,6 +691,23 @@ class ExecutionLogPane(Widget):
         if not worker.is_cancelled:
             self.post_message(_Found(gen, run_id, query, None, False))
 
+    @work(thread=True, exclusive=True, group="log-count")
+    @_reporting_errors
+    def _count(self, gen: int, run_id: int, query: str) -> None:
+        """Every line of the run that shows `query` (for "match 3/17")."""
+        q = self._orch().queries
+        pattern = re.compile(re.escape(query), re.IGNORECASE)
+        worker = get_current_worker()
+        seqs: list[int] = []
+        after: int | None = None
+        while not worker.is_cancelled:
+            batch = q.find_log_lines(run_id, query, after_seq=after, limit=SEARCH_BATCH)
+            seqs.extend(v.seq for v in batch if pattern.search(plain_text(v.text)))
+            if len(batch) < SEARCH_BATCH:
+                self.post_message(_Counted(gen, run_id, query, seqs))
+                return
+            after = batch[-1].seq
+
     # -- results -----------------------------------------------------------------------------
 
     @on(_Window)
@@ -740,10 +769,27 @@ class ExecutionLogPane(Widget):
                 view.check_edges()
         self._render_status()
 
+    @on(_Counted)
+    def _on_counted(self, msg: _Counted) -> None:
+        # Not by generation: moving to a far match reloads the window (a new one).
+        if msg.run_id == self._run_id and msg.query == self._query:
+            self._match_seqs = msg.seqs
+            self._render_status()
+
     @on(_Found)
     def _on_found(self, msg: _Found) -> None:
+        self._searching = False
         if msg.gen != self._gen or msg.run_id != self._run_id or msg.query != self._query:
+            self._queued_steps = 0
             return
+        if msg.seq is not None and self._queued_steps:
+            # n pressed again meanwhile: go on from this match, one search per press.
+            backwards = self._queued_steps < 0
+            self._queued_steps += 1 if backwards else -1
+            self._searching = True
+            self._search(self._gen, msg.run_id, msg.query, msg.seq, backwards)
+            return
+        self._queued_steps = 0
         if msg.seq is None:
             self.notify(f"no match for {msg.query!r}", severity="warning", markup=False)
             return
@@ -756,6 +802,7 @@ class ExecutionLogPane(Widget):
             view.show_seq(msg.seq)
         else:
             self._reload(at=msg.seq, follow=False)
+        self._render_status()
 
     # -- view events -------------------------------------------------------------------------
 
@@ -803,8 +850,11 @@ class ExecutionLogPane(Widget):
         self._pattern = re.compile(re.escape(msg.value), re.IGNORECASE) if msg.value else None
         self._view.set_highlight(self._pattern, None)
         top = self._view.top_seq()
+        self._match_seqs, self._queued_steps = None, 0
         if self._pattern is not None and self._run_id is not None and top is not None:
+            self._searching = True
             self._search(self._gen, self._run_id, self._query, top - 1, False)
+            self._count(self._gen, self._run_id, self._query)
         self._render_status()
 
     # -- actions -----------------------------------------------------------------------------
@@ -841,12 +891,16 @@ class ExecutionLogPane(Widget):
         self._next_match(backwards=True)
 
     def _next_match(self, backwards: bool) -> None:
+        if self._searching and self._query:
+            self._queued_steps += -1 if backwards else 1
+            return
         view = self._view
         start = view.match_seq if view.match_seq is not None else view.top_seq()
         if not self._query or self._run_id is None or start is None:
             return
         if view.match_seq is None and not backwards:
             start -= 1
+        self._searching = True
         self._search(self._gen, self._run_id, self._query, start, backwards)
 
     def action_follow(self) -> None:
@@ -895,6 +949,18 @@ class ExecutionLogPane(Widget):
             if self._run_id in ids:
                 runs.highlighted = ids.index(self._run_id)
 
+    def _match_position(self) -> str:
+        """` · match 3/17` (or ` · 17 matches` before the first is shown)."""
+        seqs = self._match_seqs
+        if seqs is None:
+            return ""
+        if not seqs:
+            return " · no matches"
+        current = self._view.match_seq
+        if current is None or current not in seqs:
+            return f" · {len(seqs)} matches"
+        return f" · match {bisect_left(seqs, current) + 1}/{len(seqs)}"
+
     def _render_status(self) -> None:
         view = self._view
         run = self.run
@@ -911,5 +977,5 @@ class ExecutionLogPane(Widget):
                 parts.append("more below (F follows)")
             parts.append("following" if view.following else "paused")
         if self._query:
-            parts.append(f"search: {self._query}")
+            parts.append(f"search: {self._query}{self._match_position()}")
         self.query_one(".log-status", StatusLine).show(Text("  ·  ".join(parts), end=""))
