@@ -395,3 +395,22 @@ async def test_n_pressed_quickly_moves_as_many_matches_and_counts_them(
             pane.action_previous_match()
         await settle(pilot)
         assert pane.view.match_seq == (first + 100) % 3000
+
+
+async def test_long_lines_scroll_sideways_half_a_pane_per_key(orch: Orchestrator) -> None:
+    task = add_task(orch, "T-13")
+    run = add_run(orch, task, status="failed", exit_code=1)
+    add_lines(orch, run, ["".join(f"{i:04d} " for i in range(200))])
+    async with LogApp(orch).run_test(size=(80, 24)) as pilot:
+        pane = await open_task(pilot, "T-13")
+        view = pane.view
+        width = view.scrollable_content_region.width
+        await pilot.press("right")
+        await settle(pilot)
+        assert view.scroll_x == width // 2
+        await pilot.press("l", "h")
+        await settle(pilot)
+        assert view.scroll_x == width // 2
+        await pilot.press("left")
+        await settle(pilot)
+        assert view.scroll_x == 0

@@ -116,6 +116,22 @@ class LogView(ScrollView, can_focus=True):
         Binding("k", "scroll_up", "Up", show=False, id="log.up"),
         Binding("g", "scroll_home", "First line", show=False, id="log.first"),
         Binding("G", "scroll_end", "Last line", show=False, id="log.last"),
+        Binding(
+            "left,h",
+            "scroll_columns(-1)",
+            "Left",
+            show=False,
+            id="log.left",
+            tooltip="Scroll left by half the pane's width",
+        ),
+        Binding(
+            "right,l",
+            "scroll_columns(1)",
+            "Right",
+            show=False,
+            id="log.right",
+            tooltip="Scroll right by half the pane's width",
+        ),
     ]
     COMPONENT_CLASSES: ClassVar[set[str]] = {
         "log-view--stderr",
@@ -312,6 +328,11 @@ class LogView(ScrollView, can_focus=True):
         self._pinned_end = False
         self.jump_to(self.scroll_y + lines)
         self.check_edges()
+
+    def action_scroll_columns(self, direction: int) -> None:
+        """Long lines: half a pane of columns per key (one column per key is unusable)."""
+        step = max(8, self.scrollable_content_region.width // 2)
+        self.scroll_to(x=self.scroll_x + direction * step, animate=False, immediate=True)
 
     def action_scroll_home(self) -> None:
         self.set_following(False)
