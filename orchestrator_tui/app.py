@@ -31,6 +31,7 @@ from .ui.messages import DataChanged, DbFailed, FirstPage, OrchestratorReady
 from .ui.runner_control import RunnerActions, RunnerControl, RunnerState, runner_agent_name
 from .ui.screens.main import MainScreen
 from .ui.transfer import TransferActions
+from .ui.widgets.header import AppHeader
 
 if TYPE_CHECKING:
     from .services import Orchestrator
@@ -121,8 +122,12 @@ class OrchestratorApp(RunnerActions, TransferActions, App[int]):
         runner_options: dict[str, Any] | None = None,
         freeze_gc: bool = False,
         settings_file: Path | None = None,
+        approval_alert: bool = True,
     ) -> None:
         super().__init__()
+        #: Ring the terminal bell and flash the header when a task starts waiting.
+        self.approval_alert = approval_alert
+        self._feed_seen = False
         self.db_url = db_url
         self.actor = actor
         self.clock: Clock = clock or utc_now
@@ -269,7 +274,13 @@ class OrchestratorApp(RunnerActions, TransferActions, App[int]):
             self._wake.clear()
 
     def on_feed_moved(self, message: FeedMoved) -> None:
+        more_waiting = self._feed_seen and message.awaiting > self.awaiting_approval
+        self._feed_seen = True
         self.awaiting_approval = message.awaiting
+        if more_waiting and self.approval_alert:
+            self.bell()  # a task started waiting for approval
+            for header in self.screen.query(AppHeader):
+                header.flash()
         for screen in self.screen_stack:
             screen.post_message(DataChanged(message.event_id, message.awaiting))
 
@@ -318,6 +329,7 @@ def make_app(
     runner_options: dict[str, Any] | None = None,
     freeze_gc: bool = False,
     settings_file: Path | None = None,
+    approval_alert: bool = True,
 ) -> OrchestratorApp:
     """The app for a database URL (or path), acting as `actor`."""
     from .config import resolve_actor
@@ -333,6 +345,7 @@ def make_app(
         runner_options=runner_options,
         freeze_gc=freeze_gc,
         settings_file=settings_file,
+        approval_alert=approval_alert,
     )
 
 
@@ -345,11 +358,13 @@ def run_app(
 
     keymap, problem = load_keymap()
     settings = settings_path()
+    saved = load_settings(settings)
     app = make_app(
         db_url,
         actor,
         keymap=keymap,
-        theme=load_settings(settings).get("theme"),
+        theme=saved.get("theme"),
+        approval_alert=saved.get("approval_alert", "on") != "off",
         run_on_start=run,
         freeze_gc=True,
         settings_file=settings,
