@@ -70,7 +70,13 @@ def load_settings(path: Path) -> dict[str, str]:
         return {}
     if not isinstance(data, dict):
         return {}
-    return {k: v for k, v in data.items() if isinstance(k, str) and isinstance(v, str)}
+    # YAML reads a bare `off` / `on` as a boolean: keep it as the word.
+    words = {True: "on", False: "off"}
+    return {
+        k: words[v] if isinstance(v, bool) else v
+        for k, v in data.items()
+        if isinstance(k, str) and isinstance(v, str | bool)
+    }
 
 
 def save_setting(path: Path, name: str, value: str) -> str | None:

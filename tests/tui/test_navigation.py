@@ -463,3 +463,11 @@ async def test_ages_move_on_while_the_screen_is_open(chain, make):
         await pilot.pause(1.3)
         row = next(line for line in screen_text(app).splitlines() if " W " in line)
         assert " 2h " in row, row
+
+
+def test_settings_read_on_and_off_as_words(tmp_path):
+    from orchestrator_tui.ui.keymap import load_settings
+
+    path = tmp_path / "settings.yaml"
+    path.write_text("approval_alert: off\ntheme: nord\nother: [1]\n")
+    assert load_settings(path) == {"approval_alert": "off", "theme": "nord"}
