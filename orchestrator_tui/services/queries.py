@@ -152,6 +152,31 @@ class QueryService:
             found = conn.execute(stmt).scalar()
         return None if found is None else int(found) - 1
 
+    def keys_starting_with(self, prefix: str, limit: int = 1) -> list[str]:
+        """Task keys that start with `prefix`, ignoring case, in natural order."""
+        escaped = prefix.replace("\\", "\\\\").replace("%", r"\%").replace("_", r"\_")
+        stmt = (
+            select(T.key)
+            .where(T.key.ilike(f"{escaped}%", escape="\\"))
+            .order_by(natural_key(T.key), T.id)
+            .limit(limit)
+        )
+        with self.ctx.db.read() as conn:
+            return list(conn.execute(stmt).scalars())
+
+    def resolve_key(self, text: str) -> str | None:
+        """The key `text` names: itself if it exists, else the one key equal to it
+        ignoring case (None when there is none, or more than one)."""
+        with self.ctx.db.read() as conn:
+            if conn.execute(select(T.key).where(T.key == text)).first() is not None:
+                return text
+            found = list(
+                conn.execute(
+                    select(T.key).where(func.lower(T.key) == text.lower()).limit(2)
+                ).scalars()
+            )
+        return found[0] if len(found) == 1 else None
+
     def count_tasks(self, flt: TaskFilter | None = None) -> int:
         stmt = (flt or TaskFilter()).apply(select(func.count()).select_from(Task.__table__))
         with self.ctx.db.read() as conn:

@@ -78,3 +78,15 @@ def test_cli_task_list_sorts_keys_naturally(
     assert main(["--db", str(db_path), "task", "list", "--sort", "key"]) == 0
     lines = capsys.readouterr().out.splitlines()[1:]
     assert [line.split()[0] for line in lines] == NATURAL
+
+
+def test_keys_by_prefix_and_case_insensitive_resolution(orch: Orchestrator) -> None:
+    add_all(orch)
+    q = orch.queries
+    assert q.keys_starting_with("pay-", 3) == ["PAY-1", "pay-2", "PAY-2.9"]
+    assert q.keys_starting_with("pay-1", 5) == ["PAY-1", "PAY-10"]
+    assert q.keys_starting_with("%", 5) == [] and q.keys_starting_with("_", 5) == []
+    assert q.resolve_key("zz-1") == "ZZ-1"
+    assert q.resolve_key("pay-2") == "pay-2"  # exact wins
+    assert q.resolve_key("PAY-2") == "pay-2"
+    assert q.resolve_key("nope") is None

@@ -171,3 +171,33 @@ async def test_the_form_says_what_is_wrong_and_keeps_the_dialog(orch, make):
         assert isinstance(app.screen, TaskForm)
         assert "key:" in str(form.query_one("#dialog-error").render())
     assert orch.queries.count_tasks() == 0
+
+
+async def test_add_dependency_completes_keys_and_ignores_case(orch, make):
+    for key in ("PAY-1", "PAY-10", "PAY-2", "OPS-1"):
+        add(orch, key, f"task {key}")
+    app = make()
+    async with app.run_test(size=(160, 48)) as pilot:
+        await settle(pilot)
+        await select(pilot, "OPS-1")
+        await pilot.press("D")
+        await settle(pilot)
+        field = app.screen.query_one(Input)
+        await pilot.press(*"pay-")
+        await wait_until(pilot, lambda: field._suggestion == "PAY-1", "a completion")
+        await pilot.press("1", "0")
+        await wait_until(pilot, lambda: field._suggestion == "PAY-10", "PAY-10")
+        await pilot.press("right")  # accept the completion: the key as it is written
+        assert field.value == "PAY-10"
+        await pilot.press("enter")
+        await settle(pilot)
+        assert [b.key for b in orch.queries.get_task("OPS-1").blockers] == ["PAY-10"]
+        await pilot.press("D")
+        await settle(pilot)
+        await pilot.press(*"pay-2", "enter")  # typed in lower case: still PAY-2
+        await settle(pilot)
+        assert sorted(b.key for b in orch.queries.get_task("OPS-1").blockers) == [
+            "PAY-10",
+            "PAY-2",
+        ]
+        assert any("OPS-1 now waits for PAY-2" in m for m in notes(app))

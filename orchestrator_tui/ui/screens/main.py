@@ -19,6 +19,7 @@ from ...domain.enums import TaskStatus
 from ...domain.models import DependencyView, TaskDetail, TaskPatch, TaskRow, TaskSpec
 from ...domain.text import strip_ansi
 from ..db import run_db
+from ..key_suggester import TaskKeySuggester
 from ..messages import DataChanged, FirstPage
 from ..modals.prompt import Confirm, PickTask, TextPrompt
 from ..modals.task_form import TaskForm
@@ -620,20 +621,29 @@ class MainScreen(TaskActions, Screen[None]):
         message = Text(end="")
         message.append(f"{STATUS_ICON[row.status]} {key} ")
         message.append(safe(row.title, 200), "bold")
-        message.append("\nwaits for which task? Type its key.")
+        message.append("\nwaits for which task? Type its key (right arrow completes it).")
 
-        def add(blocker: str | None) -> None:
-            if blocker:
-                run_db(
-                    self,
-                    lambda o: (o.deps.add(key, blocker), o.queries.get_task(key))[1],
-                    lambda d: TaskChanged(d, f"{key} now waits for {blocker}"),
-                    title="Dependency refused",
-                )
+        def add(typed: str | None) -> None:
+            if not typed:
+                return
 
-        self.app.push_screen(
-            TextPrompt(f"Add a dependency to {key}", message, placeholder="task key"), add
+            def write(o: Any) -> tuple[str, TaskDetail]:
+                blocker = o.queries.resolve_key(typed) or typed  # pay-3 means PAY-3
+                o.deps.add(key, blocker)
+                return blocker, o.queries.get_task(key)
+
+            run_db(
+                self,
+                write,
+                lambda done: TaskChanged(done[1], f"{key} now waits for {done[0]}"),
+                title="Dependency refused",
+            )
+
+        suggester = TaskKeySuggester(self.app.orch_provider)  # type: ignore[attr-defined]
+        prompt = TextPrompt(
+            f"Add a dependency to {key}", message, placeholder="task key", suggester=suggester
         )
+        self.app.push_screen(prompt, add)
 
     def action_remove_dependency(self) -> None:
         row = self.selected()
