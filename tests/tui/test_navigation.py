@@ -471,3 +471,12 @@ def test_settings_read_on_and_off_as_words(tmp_path):
     path = tmp_path / "settings.yaml"
     path.write_text("approval_alert: off\ntheme: nord\nother: [1]\n")
     assert load_settings(path) == {"approval_alert": "off", "theme": "nord"}
+
+
+async def test_editing_keys_work_in_the_filter(chain, make):
+    app = make()
+    async with app.run_test(size=(160, 48)) as pilot:
+        await settle(pilot)
+        await pilot.press("slash", *"brax", "backspace", "home", "delete", "end", "o")
+        await settle(pilot)
+        assert main_screen(app).query_one(FilterInput).value == "rao"
