@@ -13,7 +13,7 @@ import threading
 import time
 from collections.abc import Callable
 from datetime import UTC, datetime
-from pathlib import PurePath
+from pathlib import Path, PurePath
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from rich.text import Text
@@ -32,6 +32,7 @@ from .ui.messages import DataChanged, DbFailed, FirstPage, OrchestratorReady
 from .ui.runner_control import RunnerActions, RunnerControl, runner_agent_name
 from .ui.screens.main import MainScreen
 from .ui.transfer import TransferActions
+from .ui.widgets.header import AppHeader
 
 if TYPE_CHECKING:
     from .services import Orchestrator
@@ -119,8 +120,13 @@ class OrchestratorApp(RunnerActions, TransferActions, App[int]):
         run_on_start: bool = False,
         runner_options: dict[str, Any] | None = None,
         freeze_gc: bool = False,
+        settings_file: Path | None = None,
+        approval_alert: bool = True,
     ) -> None:
         super().__init__()
+        #: Ring the terminal bell and flash the header when a task starts waiting.
+        self.approval_alert = approval_alert
+        self._feed_seen = False
         self.db_url = db_url
         self.actor = actor
         self.clock: Clock = clock or utc_now
@@ -134,13 +140,15 @@ class OrchestratorApp(RunnerActions, TransferActions, App[int]):
         self._last_failure: tuple[str, float] | None = None
         self._last_event_id: int | None = None
         self.location = short_location(db_url)
+        self.full_location = False  # the header names the whole path (the demo's)
         self.startup_notes: list[str] = []
         self.run_on_start = run_on_start
         self.freeze_gc = freeze_gc
         self.runner_control = RunnerControl(
             self, db_url, runner_agent_name(actor), dict(runner_options or {})
         )
-        if theme:
+        self.settings_file: Path | None = settings_file  # where a chosen theme is kept
+        if theme and theme in self.available_themes:
             self.theme = theme
 
     # -- database -----------------------------------------------------------
@@ -163,9 +171,20 @@ class OrchestratorApp(RunnerActions, TransferActions, App[int]):
         return MainScreen()
 
     def on_mount(self) -> None:
+        from .ui.keymap import unknown_binding_ids
+
         self._ui_thread = threading.get_ident()
         if self.keymap:
             self.set_keymap(self.keymap)
+            unknown = unknown_binding_ids(self.keymap, self.BINDINGS)
+            if unknown:
+                self.notify(
+                    f"keymap: no binding has the id {', '.join(unknown)} (? lists every id)",
+                    severity="warning",
+                    markup=False,
+                )
+        if self.settings_file is not None:
+            self.theme_changed_signal.subscribe(self, self._save_theme)
         for note in self.startup_notes:
             self.notify(note, severity="warning", markup=False)
         self.run_worker(self._open, thread=True, group="open", name="open")
@@ -200,13 +219,24 @@ class OrchestratorApp(RunnerActions, TransferActions, App[int]):
     def on_orchestrator_ready(self, message: OrchestratorReady) -> None:
         if self._orch is not None:
             db = self._orch.db
-            self.location = db.path.name if db.path is not None else db.describe()
+            if db.path is None:
+                self.location = db.describe()
+            else:
+                self.location = str(db.path) if self.full_location else db.path.name
         self.poke_feed()
         if self.freeze_gc and not gc.get_freeze_count():
             gc.freeze()  # the database layer is loaded: keep it out of full collections
         if self.run_on_start:
             self.run_on_start = False
             self.start_runner(auto=True)
+
+    def _save_theme(self, theme: Any) -> None:
+        from .ui.keymap import save_setting
+
+        if self.settings_file is not None:
+            problem = save_setting(self.settings_file, "theme", theme.name)
+            if problem:
+                self.notify(problem, severity="warning", markup=False)
 
     def close_database(self) -> None:
         if self._orch is not None:
@@ -250,8 +280,14 @@ class OrchestratorApp(RunnerActions, TransferActions, App[int]):
             self._wake.clear()
 
     def on_feed_moved(self, message: FeedMoved) -> None:
+        more_waiting = self._feed_seen and message.awaiting > self.awaiting_approval
+        self._feed_seen = True
         self.awaiting_approval = message.awaiting
         self.open_questions = message.questions
+        if more_waiting and self.approval_alert:
+            self.bell()  # a task started waiting for approval
+            for header in self.screen.query(AppHeader):
+                header.flash()
         for screen in self.screen_stack:
             screen.post_message(DataChanged(message.event_id, message.awaiting))
 
@@ -305,6 +341,8 @@ def make_app(
     run_on_start: bool = False,
     runner_options: dict[str, Any] | None = None,
     freeze_gc: bool = False,
+    settings_file: Path | None = None,
+    approval_alert: bool = True,
 ) -> OrchestratorApp:
     """The app for a database URL (or path), acting as `actor`."""
     from .config import resolve_actor
@@ -319,15 +357,32 @@ def make_app(
         run_on_start=run_on_start,
         runner_options=runner_options,
         freeze_gc=freeze_gc,
+        settings_file=settings_file,
+        approval_alert=approval_alert,
     )
 
 
-def run_app(db_url: str, actor: str | None = None, run: bool = False) -> int:
-    """Run the TUI until the person quits (`run`: with the runner started); the exit code."""
-    from .ui.keymap import load_keymap
+def run_app(
+    db_url: str, actor: str | None = None, run: bool = False, full_path: bool = False
+) -> int:
+    """Run the TUI until the person quits (`run`: with the runner started; `full_path`:
+    the header shows the database's whole path, as the demo does); the exit code."""
+    from .ui.keymap import load_keymap, load_settings, settings_path
 
     keymap, problem = load_keymap()
-    app = make_app(db_url, actor, keymap=keymap, run_on_start=run, freeze_gc=True)
+    settings = settings_path()
+    saved = load_settings(settings)
+    app = make_app(
+        db_url,
+        actor,
+        keymap=keymap,
+        theme=saved.get("theme"),
+        approval_alert=saved.get("approval_alert", "on") != "off",
+        run_on_start=run,
+        freeze_gc=True,
+        settings_file=settings,
+    )
+    app.full_location = full_path
     if problem:
         app.startup_notes.append(problem)
     try:
@@ -335,3 +390,9 @@ def run_app(db_url: str, actor: str | None = None, run: bool = False) -> int:
     finally:
         app.shut_down()
     return app.return_code or 0
+
+
+if __name__ == "__main__":  # python -m orchestrator_tui.app > keys.md: the README's keys table
+    from .ui.screens.help import keys_markdown
+
+    print(keys_markdown(OrchestratorApp.BINDINGS), end="")

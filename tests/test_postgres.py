@@ -69,3 +69,9 @@ def test_racing_decisions_on_postgres_give_one_winner(pg: Orchestrator) -> None:
         outcomes = list(pool.map(decide, range(8)))
     assert outcomes.count("won") == 1
     assert len(pg.queries.approvals_for("PAY-14")) == 1
+
+
+def test_natural_key_and_workflow_status_sorts_on_postgres(pg: Orchestrator) -> None:
+    from .core.test_natural_sort import check_sorts
+
+    check_sorts(pg)

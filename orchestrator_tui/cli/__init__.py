@@ -60,7 +60,7 @@ def _fast_tui(words: list[str]) -> int | None:
         args, unknown = tiny.parse_known_args(words)
     except SystemExit:
         return None
-    if unknown or (args.run and args.command != "tui"):
+    if unknown:
         return None
     from ..app import run_app
     from ..config import resolve_db
@@ -83,6 +83,12 @@ def build_parser() -> argparse.ArgumentParser:
         parents=[common],
     )
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
+    parser.add_argument(
+        "--run",
+        action="store_true",
+        default=argparse.SUPPRESS,
+        help="with no command: open the TUI with its runner started (as `tui --run`)",
+    )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     for module in modules:
         module.register(sub, [common])

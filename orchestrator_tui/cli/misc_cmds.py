@@ -95,10 +95,10 @@ def cmd_agent_heartbeat(args: argparse.Namespace) -> int:
     return 0
 
 
-def launch_tui(url: str, actor: str | None, run: bool = False) -> int:
+def launch_tui(url: str, actor: str | None, run: bool = False, full_path: bool = False) -> int:
     from ..app import run_app
 
-    return run_app(db_url=url, actor=actor, run=run)
+    return run_app(db_url=url, actor=actor, run=run, full_path=full_path)
 
 
 def cmd_tui(args: argparse.Namespace) -> int:
@@ -121,7 +121,8 @@ def cmd_demo(args: argparse.Namespace) -> int:
     _load_workspace_demo(orch, folder)
     orch.close()
     say(f"demo database: {path}")
-    return launch_tui(str(path), resolve_actor(getattr(args, "actor", None)), not args.no_run)
+    actor = resolve_actor(getattr(args, "actor", None))
+    return launch_tui(str(path), actor, not args.no_run, full_path=True)
 
 
 def _load_workspace_demo(orch: Any, folder: Path) -> None:

@@ -298,22 +298,10 @@ class EventView(_View):
     data: dict[str, Any]
 
     def summary(self) -> str:
-        """One plain line: what happened (no markup)."""
-        d = self.data
-        if "from" in d and "to" in d:
-            text = f"{d['from']} -> {d['to']}"
-            if d.get("comment"):
-                text += f": {d['comment']}"
-        elif "message" in d:
-            text = str(d["message"])
-        elif "comment" in d:
-            text = str(d["comment"])
-        else:
-            text = ", ".join(f"{k}={v}" for k, v in d.items())
-        reason = d.get("reason")
-        if reason and "reason" not in text:
-            text += f" ({reason})"
-        return text
+        """One plain sentence: what happened (no markup)."""
+        from .event_text import event_sentence
+
+        return event_sentence(self.kind, self.data)
 
 
 class ApprovalView(_View):

@@ -9,7 +9,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import Select, func, or_, select
+from sqlalchemy import Select, case, func, or_, select
 
 from ..domain.enums import DependencyType, LogStream, Readiness, TaskStatus
 from ..domain.graph import longest_path_dense
@@ -28,6 +28,7 @@ from ..domain.models import (
     TreeNode,
     WaitingApproval,
 )
+from ..store.natural import natural_key
 from ..store.tables import (
     Approval,
     Event,
@@ -54,11 +55,16 @@ E = Event.__table__.c
 R = Run.__table__.c
 
 
+#: Statuses in workflow order: the order `TaskStatus` declares them.
+STATUS_RANK = case(
+    {s.value: rank for rank, s in enumerate(TaskStatus)}, value=T.status, else_=len(TaskStatus)
+)
+
 SORTS: dict[str, Any] = {
     "id": T.id,
-    "key": T.id,
+    "key": natural_key(T.key),  # PAY-2 before PAY-10
     "title": func.lower(T.title),
-    "status": T.status,
+    "status": STATUS_RANK,
     "priority": PRIORITY_RANK,
     "assignee": T.assignee,
     "progress": T.progress,
@@ -134,6 +140,31 @@ class QueryService:
         with self.ctx.db.read() as conn:
             found = conn.execute(stmt).scalar()
         return None if found is None else int(found) - 1
+
+    def keys_starting_with(self, prefix: str, limit: int = 1) -> list[str]:
+        """Task keys that start with `prefix`, ignoring case, in natural order."""
+        escaped = prefix.replace("\\", "\\\\").replace("%", r"\%").replace("_", r"\_")
+        stmt = (
+            select(T.key)
+            .where(T.key.ilike(f"{escaped}%", escape="\\"))
+            .order_by(natural_key(T.key), T.id)
+            .limit(limit)
+        )
+        with self.ctx.db.read() as conn:
+            return list(conn.execute(stmt).scalars())
+
+    def resolve_key(self, text: str) -> str | None:
+        """The key `text` names: itself if it exists, else the one key equal to it
+        ignoring case (None when there is none, or more than one)."""
+        with self.ctx.db.read() as conn:
+            if conn.execute(select(T.key).where(T.key == text)).first() is not None:
+                return text
+            found = list(
+                conn.execute(
+                    select(T.key).where(func.lower(T.key) == text.lower()).limit(2)
+                ).scalars()
+            )
+        return found[0] if len(found) == 1 else None
 
     def count_tasks(self, flt: TaskFilter | None = None) -> int:
         stmt = (flt or TaskFilter()).apply(select(func.count()).select_from(Task.__table__))

@@ -17,8 +17,9 @@ from pathlib import Path
 from ..domain.enums import Priority, TaskStatus
 from ..domain.models import TaskRow
 from ..domain.rules import FINISHED, GATING, NO_COMMAND_JSON, readiness, sql_in
+from .sqlite_functions import install_sqlite_functions
 
-#: `services.views.row_select()` ordered by id (the list's default sort: key, ascending).
+#: `services.views.row_select()` in the list's default sort: key (natural order), ascending.
 #: The open-blocker and has-command rules are rendered from `domain/rules.py`.
 FIRST_PAGE_SQL = f"""
 SELECT t.id, t.key, t.title, t.status, t.priority, t.assignee, t.progress, t.phase,
@@ -29,7 +30,7 @@ SELECT t.id, t.key, t.title, t.status, t.priority, t.assignee, t.progress, t.pha
            AND b.status NOT IN {sql_in(FINISHED)}),
        (t.command IS NOT NULL AND t.command != '{NO_COMMAND_JSON}'),
        t.lease_owner IS NOT NULL
-FROM tasks AS t ORDER BY t.id LIMIT ?
+FROM tasks AS t ORDER BY natural_key(t.key), t.id LIMIT ?
 """
 
 
@@ -64,6 +65,7 @@ def first_page(db_url: str, limit: int) -> tuple[int, list[TaskRow]] | None:
     except (sqlite3.Error, ValueError):
         return None
     try:
+        install_sqlite_functions(conn)
         total = conn.execute("SELECT count(*) FROM tasks").fetchone()[0]
         rows = []
         for r in conn.execute(FIRST_PAGE_SQL, (limit,)):

@@ -10,19 +10,26 @@ Every binding id is listed by the help screen (`?`) next to its keys.
 from __future__ import annotations
 
 import os
+from collections.abc import Sequence
 from pathlib import Path
 
 import yaml
 from platformdirs import user_config_dir
+from textual.binding import BindingType
 
 KEYMAP_ENV = "ORCHESTRATOR_TUI_KEYMAP"
+SETTINGS_ENV = "ORCHESTRATOR_TUI_SETTINGS"
+
+
+def config_dir() -> Path:
+    return Path(user_config_dir("orchestrator-tui", appauthor=False))
 
 
 def keymap_path() -> Path:
     env = os.environ.get(KEYMAP_ENV)
     if env:
         return Path(env).expanduser()
-    return Path(user_config_dir("orchestrator-tui", appauthor=False)) / "keymap.yaml"
+    return config_dir() / "keymap.yaml"
 
 
 def load_keymap(path: Path | None = None) -> tuple[dict[str, str], str | None]:
@@ -39,3 +46,48 @@ def load_keymap(path: Path | None = None) -> tuple[dict[str, str], str | None]:
     ):
         return {}, f"keymap {path} ignored: expected `binding.id: keys` lines"
     return dict(data), None
+
+
+def unknown_binding_ids(keymap: dict[str, str], app_bindings: Sequence[BindingType]) -> list[str]:
+    """Ids in `keymap` that no binding has (a typo would otherwise do nothing)."""
+    from .screens.help import key_sections
+
+    known = {b.id for _title, bindings in key_sections(app_bindings) for b in bindings if b.id}
+    return sorted(set(keymap) - known)
+
+
+# -- settings kept between runs (the theme) ------------------------------------------------
+
+
+def settings_path() -> Path:
+    env = os.environ.get(SETTINGS_ENV)
+    return Path(env).expanduser() if env else config_dir() / "settings.yaml"
+
+
+def load_settings(path: Path) -> dict[str, str]:
+    """The saved settings; an unreadable file counts as none (it is rewritten on save)."""
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8")[:100_000]) if path.is_file() else {}
+    except (OSError, UnicodeDecodeError, yaml.YAMLError):
+        return {}
+    if not isinstance(data, dict):
+        return {}
+    # YAML reads a bare `off` / `on` as a boolean: keep it as the word.
+    words = {True: "on", False: "off"}
+    return {
+        k: words[v] if isinstance(v, bool) else v
+        for k, v in data.items()
+        if isinstance(k, str) and isinstance(v, str | bool)
+    }
+
+
+def save_setting(path: Path, name: str, value: str) -> str | None:
+    """Save one setting; the problem as a sentence if it could not be written."""
+    settings = load_settings(path)
+    settings[name] = value
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(yaml.safe_dump(settings, sort_keys=True), encoding="utf-8")
+    except OSError as exc:
+        return f"could not save settings to {path}: {exc.strerror or exc}"
+    return None

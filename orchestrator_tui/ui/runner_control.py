@@ -111,6 +111,7 @@ class RunnerControl:
     generation: int = 0
     auto: bool = False
     stopping: bool = False
+    draining: bool = False  # stop once the running commands finished (see finish_then_stop)
     _runner: BackgroundRunner | None = field(default=None, init=False, repr=False)
 
     @property
@@ -191,6 +192,7 @@ class RunnerControl:
             return False
         self.stopping = False
         self.auto = False
+        self.draining = False
         return True
 
     def run_task(self, key: str) -> str | None:
@@ -224,6 +226,17 @@ class RunnerControl:
                 self._post(RunnerReply(describe(f.result()), False, key))
 
         future.add_done_callback(done)
+
+    def running_keys(self) -> list[str]:
+        """The tasks whose commands this runner is running now."""
+        return self._runner.active_keys() if self.alive and self._runner is not None else []
+
+    def finish_then_stop(self) -> None:
+        """Start nothing new (the running commands go on); `stop` once they finished."""
+        if self.alive and self._runner is not None:
+            self.auto = False
+            self.draining = True
+            self._runner.set_auto(False)
 
     def join(self, timeout: float | None = None) -> bool:
         """Wait for the runner's thread (never on the UI thread); True once it ended."""
@@ -277,6 +290,7 @@ class RunnerActions(HostApp):
         if message.generation != self.runner_control.generation:
             return
         self._show_runner(message.active)
+        self._stop_if_drained(message.active)
         event = message.event
         if isinstance(event, LinesStored):
             for screen in self.screen_stack:
@@ -306,12 +320,48 @@ class RunnerActions(HostApp):
         self._show_runner()
         self.poke_feed()
 
-    async def action_quit(self) -> None:
-        """Quit; a running runner is stopped first (q again quits at once)."""
+    def _stop_if_drained(self, active: int) -> None:
         control = self.runner_control
-        if not control.alive or self._quitting:
+        if control.draining and not control.stopping and active == 0:
+            control.stop("the TUI is closing: its commands finished")
+            self._show_runner()
+
+    async def action_quit(self) -> None:
+        """Quit. With commands running, ask first: stop them (handing their tasks
+        back) and quit, or quit when they finish. q again stops them and quits."""
+        from .modals.quit import QuitWhileRunning
+
+        control = self.runner_control
+        if not control.alive or (self._quitting and control.stopping):
             self.exit()
             return
+        running = control.running_keys()
+        if running and not self._quitting:
+            grace = float(control.options.get("kill_grace_seconds", 5.0))
+            self.push_screen(QuitWhileRunning(running, grace), self._quit_answered)
+            return
+        self._stop_and_quit()
+
+    def _quit_answered(self, choice: str | None) -> None:
+        control = self.runner_control
+        if choice == "stop":
+            self._stop_and_quit()
+        elif choice == "wait" and control.alive:
+            self._quitting = True
+            control.finish_then_stop()
+            running = control.running_keys()
+            self.notify(
+                f"Quitting when {', '.join(running) or 'the running commands'} "
+                f"finish{'es' if len(running) == 1 else ''}; nothing new starts. "
+                "Press q to stop them and quit now.",
+                markup=False,
+            )
+            self._stop_if_drained(len(running))
+        elif choice == "wait":
+            self.exit()
+
+    def _stop_and_quit(self) -> None:
+        control = self.runner_control
         self._quitting = True
         control.stop("the TUI is closing")
         self._show_runner()

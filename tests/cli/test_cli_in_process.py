@@ -5,6 +5,10 @@ from __future__ import annotations
 import signal
 from pathlib import Path
 
+import pytest
+
+from orchestrator_tui.cli import main
+
 from .conftest import Cli
 
 
@@ -39,3 +43,30 @@ def test_in_process_calls_keep_the_process_contract(cli: Cli) -> None:
     ran = cli("run", "--until-idle", "--poll-seconds", "0.01")
     assert ran.code == 0 and "idle: 0 started" in ran.out, ran.err
     assert (signal.getsignal(signal.SIGINT), signal.getsignal(signal.SIGTERM)) == before
+
+
+@pytest.mark.parametrize(
+    "words",
+    [["--run"], ["tui", "--run"], ["--run", "tui"], ["--as", "bob", "--run"]],
+)
+def test_run_opens_the_tui_with_its_runner_with_or_without_tui(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, words: list[str]
+) -> None:
+    import orchestrator_tui.app as app_module
+
+    opened: list[dict[str, object]] = []
+    monkeypatch.setattr(app_module, "run_app", lambda **kw: opened.append(kw) or 0)
+    assert main(["--db", str(tmp_path / "x.db"), *words]) == 0
+    assert len(opened) == 1 and opened[0]["run"] is True
+
+
+def test_demo_shows_where_its_database_is(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import orchestrator_tui.app as app_module
+
+    opened: list[dict[str, object]] = []
+    monkeypatch.setattr(app_module, "run_app", lambda **kw: opened.append(kw) or 0)
+    assert main(["demo", "--no-run", "--dir", str(tmp_path)]) == 0
+    assert opened[0]["full_path"] is True and opened[0]["db_url"] == str(tmp_path / "demo.db")
+    assert str(tmp_path / "demo.db") in capsys.readouterr().out

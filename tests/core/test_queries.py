@@ -90,7 +90,12 @@ def test_list_sorts_and_pages(plan: Orchestrator) -> None:
     assert keys(q.list_tasks(sort="priority"))[0] == "B"
     assert keys(q.list_tasks(sort="phase", descending=True))[:2] == ["G", "H"]
     assert keys(q.list_tasks(sort="title"))[0] == "E"  # "50% ..." sorts first
-    assert keys(q.list_tasks(sort="status"))[:2] == ["H", "G"]  # awaiting..., blocked
+    by_status = q.list_tasks(sort="status")  # the workflow order, not the alphabet
+    assert [r.status for r in by_status] == sorted(
+        (r.status for r in by_status), key=list(TaskStatus).index
+    )
+    assert by_status[0].status is TaskStatus.PENDING
+    assert keys(by_status).index("H") < keys(by_status).index("G")  # awaiting, then blocked
     assert keys(q.list_tasks(limit=3, offset=2)) == ["C", "D", "E"]
     with pytest.raises(ValueError, match="unknown sort"):
         q.list_tasks(sort="nope")
@@ -165,8 +170,8 @@ def test_timeline(timed: Orchestrator, clock: Clock) -> None:
         ("note", "bob"),
     ]
     assert [e.created_at for e in events[:2]] == [START, START + timedelta(minutes=1)]
-    assert events[1].summary() == "pending -> in_progress"
-    assert events[2].summary() == "half"
+    assert events[1].summary() == "moved from pending to in progress"
+    assert events[2].summary() == "progress 50%: half"
     assert all(e.task_key == "A" for e in events)
     assert timed.queries.last_event_id() == events[-1].id
     assert [e.kind for e in timed.queries.recent_events(2)] == ["note", "progress"]
@@ -311,4 +316,4 @@ def test_a_rejection_event_reads_with_its_comment(orch: Orchestrator) -> None:
     orch.tasks.start("R")
     orch.tasks.complete("R")
     orch.as_actor("maria").approvals.reject("R", "needs tests")
-    assert orch.queries.timeline("R")[-1].summary() == "awaiting_approval -> failed: needs tests"
+    assert orch.queries.timeline("R")[-1].summary() == "rejected, now failed: needs tests"

@@ -122,3 +122,82 @@ async def test_remove_dependency_on_a_task_without_any(orch, make):
         await settle(pilot)
         assert not isinstance(app.screen, PickTask)
         assert any("no dependencies" in m for m in notes(app))
+
+
+async def test_the_form_creates_a_runnable_task(orch, make):
+    from textual.widgets import Select
+
+    add(orch, "A", "first")
+    app = make()
+    async with app.run_test(size=(160, 48)) as pilot:
+        await settle(pilot)
+        await pilot.press("n")
+        await settle(pilot)
+        form = app.screen
+        form.query_one("#title", Input).value = "Run the tests"
+        form.query_one("#key", Input).value = "QA-7"
+        form.query_one("#agent-type", Select).value = "testing"
+        form.query_one("#command", Input).value = "pytest -q 'tests/a b.py'"
+        form.query_one("#criteria", Input).value = "all green; no new warnings"
+        form.query_one("#depends", Input).value = "A"
+        form.query_one("#dep-type", Select).value = "enhances"
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        assert not isinstance(app.screen, TaskForm)
+    task = orch.queries.get_task("QA-7")
+    assert task.command is not None and task.command.argv == ["pytest", "-q", "tests/a b.py"]
+    assert task.agent_type is not None and task.agent_type.value == "testing"
+    assert task.success_criteria == ["all green", "no new warnings"]
+    assert [(b.key, b.type.value) for b in task.blockers] == [("A", "enhances")]
+
+
+async def test_the_form_says_what_is_wrong_and_keeps_the_dialog(orch, make):
+    app = make()
+    async with app.run_test(size=(160, 48)) as pilot:
+        await settle(pilot)
+        await pilot.press("n")
+        await settle(pilot)
+        form = app.screen
+        form.query_one("#title", Input).value = "bad"
+        form.query_one("#command", Input).value = "echo 'unclosed"
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        assert isinstance(app.screen, TaskForm)
+        assert "command:" in str(form.query_one("#dialog-error").render())
+        form.query_one("#command", Input).value = ""
+        form.query_one("#key", Input).value = "bad key!"
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        assert isinstance(app.screen, TaskForm)
+        assert "key:" in str(form.query_one("#dialog-error").render())
+    assert orch.queries.count_tasks() == 0
+
+
+async def test_add_dependency_completes_keys_and_ignores_case(orch, make):
+    for key in ("PAY-1", "PAY-10", "PAY-2", "OPS-1"):
+        add(orch, key, f"task {key}")
+    app = make()
+    async with app.run_test(size=(160, 48)) as pilot:
+        await settle(pilot)
+        await select(pilot, "OPS-1")
+        await pilot.press("D")
+        await settle(pilot)
+        field = app.screen.query_one(Input)
+        await pilot.press(*"pay-")
+        await wait_until(pilot, lambda: field._suggestion == "PAY-1", "a completion")
+        await pilot.press("1", "0")
+        await wait_until(pilot, lambda: field._suggestion == "PAY-10", "PAY-10")
+        await pilot.press("right")  # accept the completion: the key as it is written
+        assert field.value == "PAY-10"
+        await pilot.press("enter")
+        await settle(pilot)
+        assert [b.key for b in orch.queries.get_task("OPS-1").blockers] == ["PAY-10"]
+        await pilot.press("D")
+        await settle(pilot)
+        await pilot.press(*"pay-2", "enter")  # typed in lower case: still PAY-2
+        await settle(pilot)
+        assert sorted(b.key for b in orch.queries.get_task("OPS-1").blockers) == [
+            "PAY-10",
+            "PAY-2",
+        ]
+        assert any("OPS-1 now waits for PAY-2" in m for m in notes(app))

@@ -6,6 +6,8 @@ from __future__ import annotations
 import asyncio
 import sqlite3
 
+import pytest
+
 from orchestrator_tui.domain.enums import TaskStatus
 from orchestrator_tui.services import open_orchestrator
 
@@ -92,3 +94,21 @@ async def test_the_refresh_path_never_writes(db_url, orch, make):
         await settle(pilot)
     assert watcher.execute("PRAGMA data_version").fetchone()[0] == before
     watcher.close()
+
+
+@pytest.mark.parametrize("alert", [True, False])
+async def test_a_task_starting_to_wait_for_approval_rings_and_flashes(orch, make, alert):
+    add(orch, "G", "gated", status=TaskStatus.IN_PROGRESS, requires_approval=True)
+    app = make(approval_alert=alert)
+    rings: list[int] = []
+    app.bell = lambda: rings.append(1)  # type: ignore[method-assign]
+    async with app.run_test(size=(160, 48)) as pilot:
+        await settle(pilot)
+        assert rings == [], "nothing new at start"
+        orch.tasks.complete("G")
+        app.poke_feed()
+        await settle(pilot)
+        assert app.awaiting_approval == 1
+        label = app.screen.query_one("#header-approvals")
+        assert rings == ([1] if alert else [])
+        assert label.has_class("-flash") is alert

@@ -328,3 +328,89 @@ async def test_search_while_following_stays_on_the_match(orch: Orchestrator) -> 
         pane.refresh_data()
         await settle(pilot)
         assert "the needle" in visible(pane)
+
+
+async def test_a_new_run_replaces_the_old_one_unless_an_older_one_was_chosen(
+    orch: Orchestrator,
+) -> None:
+    task = add_task(orch, "T-9")
+    first = add_run(orch, task, status="succeeded", exit_code=0)
+    add_lines(orch, first, ["first run output"])
+    app = LogApp(orch)
+    async with app.run_test(size=(100, 24)) as pilot:
+        pane = await open_task(pilot, "T-9")
+        pane.view.action_scroll_home()  # read it from the top: no longer following
+        await settle(pilot)
+        assert visible(pane)[0] == "first run output" and not pane.view.following
+        # The task is reopened and runs again: the pane moves to the new run.
+        second = add_run(orch, task, status="succeeded", exit_code=0)
+        add_lines(orch, second, ["second run output"])
+        pane.refresh_data()
+        await settle(pilot)
+        assert visible(pane)[0] == "second run output"
+        assert f"run #{second} succeeded" in status(pane) and "older" not in status(pane)
+        # The person goes back to the first run on purpose: a newer run leaves it there,
+        # and the status line says it is an older run and which is the newest.
+        await pilot.press("left_square_bracket")
+        await settle(pilot)
+        third = add_run(orch, task, status="running")
+        add_lines(orch, third, ["third run output"])
+        pane.refresh_data()
+        await settle(pilot)
+        assert visible(pane)[0] == "first run output"
+        assert f"older run: the newest is #{third}" in status(pane), status(pane)
+        # Choosing the newest again follows new runs again.
+        await pilot.press("right_square_bracket", "right_square_bracket")
+        await settle(pilot)
+        fourth = add_run(orch, task, status="running")
+        add_lines(orch, fourth, ["fourth run output"])
+        pane.refresh_data()
+        await settle(pilot)
+        assert visible(pane)[0] == "fourth run output"
+
+
+async def test_n_pressed_quickly_moves_as_many_matches_and_counts_them(
+    orch: Orchestrator,
+) -> None:
+    task = add_task(orch, "T-12")
+    run = add_run(orch, task, status="failed", exit_code=1)
+    texts = [f"line {i}" for i in range(3000)]
+    for i in range(0, 3000, 100):  # 30 matches, seq 0, 100, ..., 2900
+        texts[i] = f"match number {i // 100 + 1}"
+    add_lines(orch, run, texts)
+    async with LogApp(orch).run_test(size=(80, 24)) as pilot:
+        pane = await open_task(pilot, "T-12")
+        await pilot.press("slash", *"match", "enter")
+        await settle(pilot)
+        first = pane.view.match_seq
+        assert first is not None
+        assert f"match {first // 100 + 1}/30" in status(pane), status(pane)
+        # Three n in one go (no settling between them): three matches further on.
+        for _ in range(3):
+            pane.action_next_match()
+        await settle(pilot)
+        assert pane.view.match_seq == (first + 300) % 3000
+        assert f"match {(first + 300) % 3000 // 100 + 1}/30" in status(pane), status(pane)
+        for _ in range(2):
+            pane.action_previous_match()
+        await settle(pilot)
+        assert pane.view.match_seq == (first + 100) % 3000
+
+
+async def test_long_lines_scroll_sideways_half_a_pane_per_key(orch: Orchestrator) -> None:
+    task = add_task(orch, "T-13")
+    run = add_run(orch, task, status="failed", exit_code=1)
+    add_lines(orch, run, ["".join(f"{i:04d} " for i in range(200))])
+    async with LogApp(orch).run_test(size=(80, 24)) as pilot:
+        pane = await open_task(pilot, "T-13")
+        view = pane.view
+        width = view.scrollable_content_region.width
+        await pilot.press("right")
+        await settle(pilot)
+        assert view.scroll_x == width // 2
+        await pilot.press("l", "h")
+        await settle(pilot)
+        assert view.scroll_x == width // 2
+        await pilot.press("left")
+        await settle(pilot)
+        assert view.scroll_x == 0

@@ -8,6 +8,7 @@ from datetime import timedelta
 import pytest
 from rich.console import Console
 from textual.command import CommandPalette
+from textual.events import Key
 from textual.widgets import DataTable
 
 from orchestrator_tui.domain.enums import TaskStatus
@@ -18,10 +19,11 @@ from orchestrator_tui.ui.screens.detail import DetailScreen
 from orchestrator_tui.ui.screens.help import HelpScreen
 from orchestrator_tui.ui.widgets.dashboard import Dashboard
 from orchestrator_tui.ui.widgets.dep_tree import DependencyTree
+from orchestrator_tui.ui.widgets.filter_bar import FilterInput
 from orchestrator_tui.ui.widgets.log_pane import ExecutionLogPane
 from orchestrator_tui.ui.widgets.task_table import TaskTable
 
-from .conftest import FIXED, add, main_screen, screen_text, select, settle, status
+from .conftest import FIXED, add, main_screen, notes, screen_text, select, settle, status
 
 S = TaskStatus
 
@@ -328,3 +330,153 @@ async def test_typing_a_log_search_leaves_the_task_filter_alone(chain, make):
         table = main_screen(app).table
         assert table.query_state.text == ""
         assert visible_keys(app) == ["A", "B", "C", "D", "F", "W"]
+
+
+async def test_digits_and_slashes_are_text_in_the_filter(chain, make):
+    """`/` and `1`-`4` are priority keys of the main screen; typing, they are text."""
+    app = make()
+    async with app.run_test(size=(160, 48)) as pilot:
+        await settle(pilot)
+        await pilot.press("slash", "1", "3", "slash")
+        await settle(pilot)
+        field = main_screen(app).query_one(FilterInput)
+        assert field.value == "13/" and app.focused is field
+
+
+def type_ahead(app, *keys: str) -> None:
+    """Queue `keys` at once, as a terminal delivers keys read together (pilot's
+    `press` waits for each key to be handled, which hides the race)."""
+    for key in keys:
+        char = {"slash": "/", "escape": None, "enter": None}.get(key, key)
+        event = Key(key, char)
+        event.set_sender(app)
+        app._driver.send_message(event)
+
+
+@pytest.mark.parametrize("leave", ["escape", "enter"])
+async def test_keys_typed_after_leaving_the_filter_reach_the_list(chain, make, leave):
+    app = make()
+    async with app.run_test(size=(160, 48)) as pilot:
+        await settle(pilot)
+        await select(pilot, "C")
+        type_ahead(app, "slash", "c", leave, "j")  # `c` keeps C and D: `j` moves to D
+        await settle(pilot)
+        screen = main_screen(app)
+        assert screen.query_one(FilterInput).value == ("" if leave == "escape" else "c")
+        assert app.focused is screen.table
+        assert screen.table.cursor_key == "D"
+        assert visible_keys(app) == (["C", "D"] if leave == "enter" else visible_keys(app))
+        assert status(chain, "C") == "pending" and status(chain, "D") == "pending"
+
+
+async def test_the_list_sorts_keys_naturally_and_statuses_by_workflow(orch, make):
+    for key in ("PAY-10", "PAY-2", "PAY-1"):
+        add(orch, key, f"task {key}")
+    orch.tasks.block("PAY-1")
+    app = make()
+    async with app.run_test(size=(160, 48)) as pilot:
+        await settle(pilot)
+        assert visible_keys(app) == ["PAY-1", "PAY-2", "PAY-10"]
+        await pilot.press("o", "o")  # key -> title -> status
+        await settle(pilot)
+        assert main_screen(app).table.query_state.sort == "status"
+        assert visible_keys(app) == ["PAY-10", "PAY-2", "PAY-1"]  # pending before blocked
+
+
+async def test_an_empty_database_says_how_to_add_tasks(make):
+    app = make()
+    async with app.run_test(size=(160, 48)) as pilot:
+        await settle(pilot)
+        text = screen_text(app)
+        assert "no tasks yet: n adds one, ctrl+o imports" in text
+        assert "no tasks match" not in text
+
+
+async def test_the_detail_timeline_reads_as_sentences(orch, make):
+    from orchestrator_tui.domain.models import TaskPatch
+
+    add(orch, "T", "timeline task")
+    orch.tasks.edit("T", TaskPatch(requires_approval=True))
+    orch.tasks.start("T")
+    app = make()
+    async with app.run_test(size=(160, 48)) as pilot:
+        await settle(pilot)
+        await select(pilot, "T")
+        await pilot.press("enter")
+        await settle(pilot)
+        text = screen_text(app)
+        assert "changed requires approval from no to yes" in text
+        assert "moved from pending to in progress" in text
+        assert "{" not in text and "before=" not in text
+
+
+async def test_an_unknown_keymap_id_is_named(chain, make):
+    app = make(keymap={"task.strat": "S", "task.start": "S"})
+    async with app.run_test(size=(160, 48)) as pilot:
+        await settle(pilot)
+        warned = [n for n in notes(app) if "keymap" in n]
+        assert warned and "task.strat" in warned[0] and "task.start" not in warned[0]
+
+
+async def test_the_theme_is_kept_for_the_next_start(chain, make, tmp_path):
+    from orchestrator_tui.ui.keymap import load_settings
+
+    settings = tmp_path / "config" / "settings.yaml"
+    app = make(settings_file=settings)
+    async with app.run_test(size=(160, 48)) as pilot:
+        await settle(pilot)
+        app.theme = "nord"
+        await settle(pilot)
+    assert load_settings(settings) == {"theme": "nord"}
+    again = make(settings_file=settings, theme=load_settings(settings)["theme"])
+    async with again.run_test(size=(160, 48)) as pilot:
+        await settle(pilot)
+        assert again.theme == "nord"
+    assert make(theme="no-such-theme").theme != "no-such-theme"
+
+
+async def test_the_header_can_name_the_whole_database_path(chain, make, db_url):
+    app = make()
+    app.full_location = True
+    async with app.run_test(size=(160, 48)) as pilot:
+        await settle(pilot)
+        assert db_url in screen_text(app).splitlines()[0]
+
+
+async def test_ages_move_on_while_the_screen_is_open(chain, make):
+    chain.agents.register("ada")
+    now = [FIXED]
+    app = make()
+    app.clock = lambda: now[0]
+    async with app.run_test(size=(160, 48)) as pilot:
+        await settle(pilot)
+        agents = main_screen(app).dashboard.query_one("#dash-agents")
+        assert "♥ 0s ago" in str(agents.render())
+        now[0] = FIXED + timedelta(minutes=5)
+        await pilot.pause(1.3)  # the ages tick every second; no reload happened
+        assert "♥ 5m ago" in str(agents.render())
+        await pilot.press("i")
+        await settle(pilot)
+        row = next(line for line in screen_text(app).splitlines() if " W " in line)
+        assert " 5m " in row, row
+        now[0] = FIXED + timedelta(hours=2, minutes=5)
+        await pilot.pause(1.3)
+        row = next(line for line in screen_text(app).splitlines() if " W " in line)
+        assert " 2h " in row, row
+
+
+def test_settings_read_on_and_off_as_words(tmp_path):
+    from orchestrator_tui.ui.keymap import load_settings
+
+    path = tmp_path / "settings.yaml"
+    path.write_text("approval_alert: off\ntheme: nord\nother: [1]\n")
+    assert load_settings(path) == {"approval_alert": "off", "theme": "nord"}
+
+
+async def test_editing_keys_work_in_the_filter(chain, make):
+    app = make()
+    async with app.run_test(size=(160, 48)) as pilot:
+        await settle(pilot)
+        await pilot.press("slash", *"brax", "backspace", "home", "delete", "end", "o")
+        await settle(pilot)
+        assert main_screen(app).query_one(FilterInput).value == "rao"

@@ -11,6 +11,7 @@ import pytest
 
 from orchestrator_tui.domain.models import CommandSpec
 from orchestrator_tui.ui.modals.prompt import Confirm
+from orchestrator_tui.ui.modals.quit import QuitWhileRunning
 
 from .conftest import ACTOR, add, main_screen, notes, screen_text, select, settle, wait_until
 
@@ -162,17 +163,68 @@ async def test_cancel_a_run_of_another_runner(orch, runner_app):
     assert runs(orch, "S")[-1].status.value == "cancelled"
 
 
-async def test_quitting_stops_the_runner_and_hands_tasks_back(orch, runner_app):
+async def test_quitting_asks_first_then_stops_the_runner_and_hands_tasks_back(orch, runner_app):
     add(orch, "S", "sleeps", command=SLEEP)
     app = runner_app(run_on_start=True)
     async with app.run_test(size=(160, 48)) as pilot:
         await wait_until(pilot, lambda: has_lines(orch, "S"), "the command to start")
         await pilot.press("q")
+        await settle(pilot)
+        assert isinstance(app.screen, QuitWhileRunning)
+        text = screen_text(app)
+        assert "1 command is running: S" in text
+        assert "stops it" in text and "handed back to pending" in text, text
+        assert app.return_code is None and runs(orch, "S")[-1].status.value == "running"
+        await pilot.press("s")
         await wait_until(pilot, lambda: app.return_code is not None, "the app to exit")
     assert app.runner_control.join(30)
     (run,) = runs(orch, "S")
     assert run.status.value == "cancelled"
     assert status(orch, "S") == "pending", "handed back, to run again later"
+
+
+async def test_quitting_can_be_called_off_and_the_command_keeps_running(orch, runner_app):
+    add(orch, "S", "sleeps", command=SLEEP)
+    app = runner_app(run_on_start=True)
+    async with app.run_test(size=(160, 48)) as pilot:
+        await wait_until(pilot, lambda: has_lines(orch, "S"), "the command to start")
+        await pilot.press("q")
+        await settle(pilot)
+        await pilot.press("escape")
+        await settle(pilot)
+        assert not isinstance(app.screen, QuitWhileRunning)
+        assert app.return_code is None and app.runner_state.phase == "on"
+        assert runs(orch, "S")[-1].status.value == "running"
+
+
+async def test_quitting_when_the_commands_finish_starts_nothing_new(orch, runner_app, tmp_path):
+    go = tmp_path / "go"
+    waits = CommandSpec(
+        argv=[
+            sys.executable,
+            "-c",
+            "import os, time\nprint('waiting', flush=True)\n"
+            f"while not os.path.exists({str(go)!r}): time.sleep(0.05)\nprint('went')",
+        ]
+    )
+    add(orch, "S", "waits for a file", command=waits)
+    app = runner_app(run_on_start=True)
+    async with app.run_test(size=(160, 48)) as pilot:
+        await wait_until(pilot, lambda: has_lines(orch, "S"), "the command to start")
+        await pilot.press("q")
+        await settle(pilot)
+        await pilot.press("w")
+        await settle(pilot)
+        assert any("when S finishes" in n for n in notes(app))
+        add(orch, "T", "ready afterwards", command=SAY_HI)
+        app.poke_feed()
+        await settle(pilot)
+        assert app.return_code is None
+        go.touch()
+        await wait_until(pilot, lambda: app.return_code is not None, "the app to exit")
+    assert app.runner_control.join(30)
+    assert runs(orch, "S")[-1].status.value == "succeeded"
+    assert status(orch, "T") == "pending" and not runs(orch, "T"), "nothing new was started"
 
 
 async def test_closing_the_app_any_other_way_stops_the_runner(orch, runner_app):

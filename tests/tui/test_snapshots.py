@@ -11,8 +11,10 @@ from textual.pilot import Pilot
 from textual.widgets import Input
 
 from orchestrator_tui.app import OrchestratorApp, make_app
+from orchestrator_tui.ui.modals.quit import QuitWhileRunning
+from orchestrator_tui.ui.modals.transfer import TransferRequest
 
-from .conftest import fixed_clock, main_screen, seed_plan, settle
+from .conftest import SMALL_PLAN, fixed_clock, main_screen, seed_plan, settle
 
 WIDE = (160, 48)
 
@@ -37,13 +39,47 @@ def keys(*presses: str):
     return run_before
 
 
-def first_awaiting(pilot: Pilot) -> str:
-    orch = pilot.app.orch_provider()
+SIZES = {"160x48": WIDE, "80x24": (80, 24)}
+sizes = pytest.mark.parametrize("size", list(SIZES))
+
+
+def select_then(pick, *presses: str):
+    """Put the cursor on `pick(orch)`'s task, then press `presses`."""
+
+    async def run_before(pilot: Pilot) -> None:
+        await settle(pilot)
+        main_screen(pilot.app).table.select_key(pick(pilot.app.orch_provider()))
+        await settle(pilot)
+        await keys(*presses)(pilot)
+
+    return run_before
+
+
+def first_awaiting_key(orch) -> str:
     return orch.queries.waiting_approvals()[0].key
 
 
-def test_main_screen(snap_app, snap_compare):
-    assert snap_compare(snap_app, terminal_size=WIDE, run_before=keys())
+def first_running_key(orch) -> str:
+    return next(r.key for r in orch.queries.list_tasks() if r.status.value == "in_progress")
+
+
+def richest_key(orch) -> str:
+    q = orch.queries
+
+    def richness(key: str) -> int:
+        parts = (q.progress_for(key), q.notes_for(key), q.approvals_for(key), q.timeline(key))
+        return sum(map(len, parts)) + bool(q.context_for(key))
+
+    return max((r.key for r in q.list_tasks()), key=richness)
+
+
+def with_dependencies_key(orch) -> str:
+    return next(r.key for r in orch.queries.list_tasks() if orch.queries.links(r.key, True))
+
+
+@sizes
+def test_main_screen(snap_app, snap_compare, size):
+    assert snap_compare(snap_app, terminal_size=SIZES[size], run_before=keys("j", "j"))
 
 
 @pytest.mark.parametrize("pane", ["2", "3", "4"])
@@ -51,40 +87,82 @@ def test_each_pane_focused(snap_app, snap_compare, pane):
     assert snap_compare(snap_app, terminal_size=WIDE, run_before=keys("j", "j", pane))
 
 
-def test_main_screen_80x24(snap_app, snap_compare):
-    assert snap_compare(snap_app, terminal_size=(80, 24), run_before=keys("j", "j"))
+@sizes
+def test_approvals_inbox(snap_app, snap_compare, size):
+    assert snap_compare(snap_app, terminal_size=SIZES[size], run_before=keys("i"))
 
 
-def test_approvals_inbox(snap_app, snap_compare):
-    assert snap_compare(snap_app, terminal_size=WIDE, run_before=keys("i"))
+@sizes
+def test_detail_screen(snap_app, snap_compare, size):
+    run_before = select_then(richest_key, "enter")
+    assert snap_compare(snap_app, terminal_size=SIZES[size], run_before=run_before)
 
 
-def test_detail_screen(snap_app, snap_compare):
+@sizes
+def test_help_screen(snap_app, snap_compare, size):
+    assert snap_compare(snap_app, terminal_size=SIZES[size], run_before=keys("question_mark"))
+
+
+@sizes
+def test_reject_modal(snap_app, snap_compare, size):
+    run_before = select_then(first_awaiting_key, "x")
+    assert snap_compare(snap_app, terminal_size=SIZES[size], run_before=run_before)
+
+
+@sizes
+def test_cancel_run_confirmation(snap_app, snap_compare, size):
+    run_before = select_then(first_running_key, "c")
+    assert snap_compare(snap_app, terminal_size=SIZES[size], run_before=run_before)
+
+
+@sizes
+def test_remove_dependency_picker(snap_app, snap_compare, size):
+    run_before = select_then(with_dependencies_key, "U")
+    assert snap_compare(snap_app, terminal_size=SIZES[size], run_before=run_before)
+
+
+@sizes
+def test_add_dependency_prompt(snap_app, snap_compare, size):
+    run_before = select_then(with_dependencies_key, "D")
+    assert snap_compare(snap_app, terminal_size=SIZES[size], run_before=run_before)
+
+
+@sizes
+def test_new_task_form(snap_app, snap_compare, size):
+    assert snap_compare(snap_app, terminal_size=SIZES[size], run_before=keys("n"))
+
+
+@sizes
+def test_edit_task_form(snap_app, snap_compare, size):
+    run_before = select_then(richest_key, "e")
+    assert snap_compare(snap_app, terminal_size=SIZES[size], run_before=run_before)
+
+
+@sizes
+def test_import_dialog(snap_app, snap_compare, size):
+    assert snap_compare(snap_app, terminal_size=SIZES[size], run_before=keys("ctrl+o"))
+
+
+@sizes
+def test_export_dialog(snap_app, snap_compare, size):
+    assert snap_compare(snap_app, terminal_size=SIZES[size], run_before=keys("ctrl+e"))
+
+
+@sizes
+def test_import_report(snap_app, snap_compare, size):
     async def run_before(pilot: Pilot) -> None:
         await settle(pilot)
-        orch = pilot.app.orch_provider()
-        q = orch.queries
+        pilot.app.import_tasks(TransferRequest(str(SMALL_PLAN), "yaml", dry_run=True))
+        await keys()(pilot)
 
-        def richness(key: str) -> int:
-            parts = (q.progress_for(key), q.notes_for(key), q.approvals_for(key), q.timeline(key))
-            return sum(map(len, parts)) + bool(q.context_for(key))
-
-        key = max((r.key for r in q.list_tasks()), key=richness)
-        main_screen(pilot.app).table.select_key(key)
-        await settle(pilot)
-        await keys("enter")(pilot)
-
-    assert snap_compare(snap_app, terminal_size=WIDE, run_before=run_before)
+    assert snap_compare(snap_app, terminal_size=SIZES[size], run_before=run_before)
 
 
-def test_reject_modal(snap_app, snap_compare):
+@sizes
+def test_quit_while_running(snap_app, snap_compare, size):
     async def run_before(pilot: Pilot) -> None:
         await settle(pilot)
-        main_screen(pilot.app).table.select_key(first_awaiting(pilot))
-        await keys("x")(pilot)
+        pilot.app.push_screen(QuitWhileRunning(["PAY-17", "PAY-21"], 5.0))
+        await keys()(pilot)
 
-    assert snap_compare(snap_app, terminal_size=WIDE, run_before=run_before)
-
-
-def test_help_screen(snap_app, snap_compare):
-    assert snap_compare(snap_app, terminal_size=WIDE, run_before=keys("question_mark"))
+    assert snap_compare(snap_app, terminal_size=SIZES[size], run_before=run_before)

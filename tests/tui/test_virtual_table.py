@@ -49,3 +49,17 @@ async def test_scrolling_fetches_missing_pages(orch, make):
         assert "task number 1500" in text
         drawn = [line for line in text.splitlines() if "K-0" in line]
         assert len(drawn) >= 20, "every visible row is drawn, none left as a placeholder"
+
+
+async def test_the_cursor_row_is_highlighted_without_gaps(orch, make):
+    from .conftest import add as add_task
+
+    add_task(orch, "G1", "gapless", assignee="ada")
+    app = make()
+    async with app.run_test(size=(160, 48)) as pilot:
+        await settle(pilot)
+        table = main_screen(app).table
+        strip = table.render_line(table.cursor - int(table.scroll_y) + 1)
+        backgrounds = {seg.style.bgcolor for seg in strip if seg.text.strip()}
+        cursor = table.get_component_rich_style("task-table--cursor").bgcolor
+        assert backgrounds == {cursor}, backgrounds

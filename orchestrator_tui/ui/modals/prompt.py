@@ -10,6 +10,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
+from textual.suggester import Suggester
 from textual.widgets import Button, Input, Label, OptionList, Static
 from textual.widgets.button import ButtonVariant
 from textual.widgets.option_list import Option
@@ -30,8 +31,10 @@ class TextPrompt(ModalScreen[str | None]):
         ok_label: str = "OK",
         initial: str = "",
         ok_variant: ButtonVariant = "primary",
+        suggester: Suggester | None = None,
     ) -> None:
         super().__init__(classes="prompt")
+        self.suggester = suggester
         self.title_text = title
         self.message = message
         self.required = required
@@ -44,7 +47,12 @@ class TextPrompt(ModalScreen[str | None]):
         with Vertical(id="dialog"):
             yield Label(Text(self.title_text), id="dialog-title")
             yield Static(self.message, id="dialog-message")
-            yield Input(value=self.initial, placeholder=self.placeholder, id="dialog-input")
+            yield Input(
+                value=self.initial,
+                placeholder=self.placeholder,
+                id="dialog-input",
+                suggester=self.suggester,
+            )
             yield Static(Text(""), id="dialog-error")
             with Horizontal(id="dialog-buttons"):
                 yield Button(self.ok_label, variant=self.ok_variant, id="ok")

@@ -3,18 +3,20 @@
 
 from __future__ import annotations
 
+import shlex
 from typing import Any
 
+from pydantic import ValidationError
 from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import Horizontal, VerticalScroll
+from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Button, Checkbox, Input, Label, Select, Static, TextArea
 
-from ...domain.enums import Priority
-from ...domain.models import TaskDetail
+from ...domain.enums import AgentType, DependencyType, Priority
+from ...domain.models import TaskDetail, TaskSpec
 from ...domain.text import strip_ansi
 from ..render import safe
 
@@ -34,8 +36,17 @@ class TaskForm(ModalScreen[dict[str, Any] | None]):
     def compose(self) -> ComposeResult:
         t = self.editing
         heading = "New task" if t is None else f"Edit {t.key}"
-        with VerticalScroll(id="dialog"):
+        with Vertical(id="dialog"):
             yield Label(Text(heading), id="dialog-title")
+            yield from self._fields(t)
+            yield Static(Text(""), id="dialog-error")
+            # Outside the scrolling fields: Save is on screen at any terminal size.
+            with Horizontal(id="dialog-buttons"):
+                yield Button("Save (ctrl+s)", variant="primary", id="save")
+                yield Button("Cancel", id="cancel")
+
+    def _fields(self, t: TaskDetail | None) -> ComposeResult:
+        with VerticalScroll(id="form-fields"):
             yield Label(Text("Title"))
             yield Input(value=safe(t.title) if t else "", id="title")
             yield Label(Text("Description"))
@@ -54,13 +65,29 @@ class TaskForm(ModalScreen[dict[str, Any] | None]):
                 yield Input(value=hours, placeholder="estimated hours", id="hours")
             yield Checkbox("requires approval", t.requires_approval if t else False, id="approval")
             if t is None:
-                yield Input(
-                    placeholder="depends on: keys separated by spaces or commas", id="depends"
-                )
-            yield Static(Text(""), id="dialog-error")
-            with Horizontal(id="dialog-buttons"):
-                yield Button("Save (ctrl+s)", variant="primary", id="save")
-                yield Button("Cancel", id="cancel")
+                yield from self._new_task_fields()
+
+    def _new_task_fields(self) -> ComposeResult:
+        """What only a new task sets here: its key, what runs it, how it is judged."""
+        with Horizontal(classes="form-row"):
+            yield Input(placeholder="key (optional, e.g. PAY-47)", id="key")
+            yield Select(
+                [(a.value, a.value) for a in AgentType], prompt="agent type", id="agent-type"
+            )
+        yield Input(
+            placeholder="command to run, e.g. pytest -q (split like a shell would, never "
+            "run by one)",
+            id="command",
+        )
+        yield Input(placeholder="success criteria, separated by ;", id="criteria")
+        with Horizontal(classes="form-row"):
+            yield Input(placeholder="depends on: keys separated by spaces or commas", id="depends")
+            yield Select(
+                [(d.value, d.value) for d in DependencyType],
+                value=DependencyType.BLOCKS.value,
+                allow_blank=False,
+                id="dep-type",
+            )
 
     def on_mount(self) -> None:
         self.query_one("#title", Input).focus()
@@ -76,21 +103,50 @@ class TaskForm(ModalScreen[dict[str, Any] | None]):
             "requires_approval": self.query_one("#approval", Checkbox).value,
         }
         if self.editing is None:
-            raw = self.query_one("#depends", Input).value.replace(",", " ")
-            values["depends_on"] = [k for k in raw.split() if k]
+            values.update(self._new_task_values())
         return values
+
+    def _new_task_values(self) -> dict[str, Any]:
+        """The new-task fields; ValueError (with a sentence) for a command that cannot be split."""
+        raw = self.query_one("#depends", Input).value.replace(",", " ")
+        dep_type = self.query_one("#dep-type", Select).value
+        agent = self.query_one("#agent-type", Select).value
+        command_text = self.query_one("#command", Input).value.strip()
+        try:
+            argv = shlex.split(command_text)
+        except ValueError as exc:
+            raise ValueError(f"command: {exc}") from None
+        criteria = self.query_one("#criteria", Input).value.split(";")
+        return {
+            "key": self.query_one("#key", Input).value.strip() or None,
+            "agent_type": None if agent is Select.NULL else agent,
+            "command": {"argv": argv} if argv else None,
+            "success_criteria": [c.strip() for c in criteria if c.strip()],
+            "depends_on": [{"key": k, "type": dep_type} for k in raw.split() if k],
+        }
 
     @on(Button.Pressed, "#save")
     def action_save(self) -> None:
         error = self.query_one("#dialog-error", Static)
         try:
             values = self.values()
-        except ValueError:
-            error.update(Text("estimated hours must be a number"))
+        except ValueError as exc:
+            message = str(exc)
+            if not message.startswith("command:"):
+                message = "estimated hours must be a number"
+            error.update(Text(message))
             return
         if not values["title"]:
             error.update(Text("a task needs a title"))
             return
+        if self.editing is None:
+            try:
+                TaskSpec(**values)
+            except ValidationError as exc:
+                first = exc.errors()[0]
+                field = ".".join(str(p) for p in first["loc"])
+                error.update(Text(f"{field}: {first['msg']}"))
+                return
         self.dismiss(values)
 
     @on(Button.Pressed, "#cancel")

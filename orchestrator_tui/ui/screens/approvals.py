@@ -4,6 +4,7 @@ it ran in a workspace) below the list."""
 
 from __future__ import annotations
 
+import contextlib
 from dataclasses import dataclass
 from typing import ClassVar
 
@@ -13,7 +14,8 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.message import Message
 from textual.screen import Screen
-from textual.widgets import DataTable, Footer, Static
+from textual.widgets import DataTable, Static
+from textual.widgets.data_table import CellDoesNotExist, RowDoesNotExist
 
 from ...domain.enums import Priority, Readiness, TaskStatus
 from ...domain.models import InboxEntry, QuestionView, TaskRow
@@ -21,7 +23,9 @@ from ..db import run_db
 from ..host import host
 from ..messages import DataChanged
 from ..render import age, safe, when
+from ..widgets.dashboard import AGE_TICK_SECONDS
 from ..widgets.diff_view import ReviewPanel
+from ..widgets.footer import KeyFooter
 from ..widgets.header import AppHeader
 from .actions import TaskActions, TaskChanged
 from .questions import QuestionActions
@@ -97,13 +101,26 @@ class ApprovalsScreen(QuestionActions, TaskActions, Screen[None]):
         yield Static(Text("loading…"), id="inbox-info")
         yield DataTable(id="inbox", cursor_type="row", zebra_stripes=True)
         yield ReviewPanel(id="inbox-review")
-        yield Footer()
+        yield KeyFooter()
 
     def on_mount(self) -> None:
         table = self.query_one(DataTable)
-        table.add_columns("key", "waits for", "since", "waited", "by", "title / question")
+        self._columns = table.add_columns(
+            "key", "waits for", "since", "waited", "by", "title / question"
+        )
         table.focus()
         self._load()
+        self.set_interval(AGE_TICK_SECONDS, self._tick)
+
+    def _tick(self) -> None:
+        """The "waited" column moves on between reloads."""
+        table = self.query_one(DataTable)
+        now = host(self).clock()
+        for item in self.items:
+            waited = Text(age((now - item.since).total_seconds()))
+            row_key = f"{item.kind}:{item.key}:{item.question_id or 0}"
+            with contextlib.suppress(CellDoesNotExist, RowDoesNotExist):
+                table.update_cell(row_key, self._columns[3], waited)
 
     def _load(self) -> None:
         run_db(
@@ -142,7 +159,7 @@ class ApprovalsScreen(QuestionActions, TaskActions, Screen[None]):
                 Text(age(waited)),
                 Text(safe(item.who, 40) or "-"),
                 what,
-                key=f"{item.kind}:{item.key}:{item.question_id or 0}",
+                key=f"{item.kind}:{item.key}:{item.question_id or 0}",  # see _tick
             )
         keys = [(i.kind, i.key, i.question_id) for i in self.items]
         if current is not None and current in keys:

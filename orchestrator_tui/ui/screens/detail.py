@@ -16,7 +16,7 @@ from textual.binding import Binding, BindingType
 from textual.containers import VerticalScroll
 from textual.message import Message
 from textual.screen import Screen
-from textual.widgets import Footer, Static
+from textual.widgets import Static
 
 from ...domain.models import (
     ApprovalView,
@@ -31,6 +31,7 @@ from ..db import run_db
 from ..messages import DataChanged
 from ..render import READINESS_WORD, STATUS_ICON, STATUS_LONG, block, safe, when
 from ..widgets.diff_view import ReviewPanel
+from ..widgets.footer import KeyFooter
 from ..widgets.header import AppHeader
 from .actions import DECISIONS, TaskActions, TaskChanged
 from .questions import QuestionActions
@@ -106,7 +107,7 @@ class DetailScreen(QuestionActions, TaskActions, Screen[None]):
             ):
                 yield Static(id=f"detail-{section}", classes="detail-section")
         yield ReviewPanel(id="detail-review")
-        yield Footer()
+        yield KeyFooter()
 
     def on_mount(self) -> None:
         self.query_one("#detail-body").focus()

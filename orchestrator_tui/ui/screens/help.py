@@ -11,32 +11,37 @@ from rich.text import Text
 from textual.app import App, ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import VerticalScroll
+from textual.keys import key_to_character
 from textual.screen import ModalScreen
 from textual.widgets import Static
 
 
-def key_sections(app_bindings: Sequence[BindingType]) -> list[tuple[str, list[BindingType]]]:
-    """(section title, bindings) for everything the app binds; `app_bindings` are the
-    app's own (the screen lives below the app and does not import it)."""
-    from ..modals.prompt import Confirm, TextPrompt
+def key_sections(app_bindings: Sequence[BindingType]) -> list[tuple[str, list[Binding]]]:
+    """(section title, bindings) for everything the app binds: the one list the
+    help screen, the README's keys table and its test are made from. `app_bindings`
+    are the app's own (the screens live below the app and do not import it)."""
+    from ..modals.prompt import Confirm, PickTask, TextPrompt
+    from ..modals.quit import QuitWhileRunning
     from ..modals.task_form import TaskForm
     from ..modals.transfer import ImportDialog, ImportReportScreen
     from ..widgets.dashboard import Dashboard
     from ..widgets.dep_tree import DependencyTree
     from ..widgets.diff_view import DiffView
     from ..widgets.filter_bar import FilterInput
+    from ..widgets.log_pane import ExecutionLogPane, LogView
     from ..widgets.task_table import TaskTable
     from .approvals import ApprovalsScreen
     from .detail import DetailScreen
     from .main import MainScreen
 
-    return [
+    sections: list[tuple[str, list[BindingType]]] = [
         ("Anywhere", [*app_bindings, *EXTRA_APP]),
         ("Main screen", MainScreen.BINDINGS),
         ("Task list (pane 1)", TaskTable.BINDINGS),
+        ("Filter (after /)", FilterInput.BINDINGS),
         ("Dependency tree (pane 2)", [*DependencyTree.BINDINGS, *EXTRA_TREE]),
+        ("Execution log (pane 3)", [*ExecutionLogPane.BINDINGS, *LogView.BINDINGS, *EXTRA_LOG]),
         ("Dashboard (pane 4)", Dashboard.BINDINGS),
-        ("Filter input", FilterInput.BINDINGS),
         ("Approvals inbox", ApprovalsScreen.BINDINGS),
         ("Task detail", DetailScreen.BINDINGS),
         ("Diff of a task's changes (inbox and detail)", DiffView.BINDINGS),
@@ -45,12 +50,16 @@ def key_sections(app_bindings: Sequence[BindingType]) -> list[tuple[str, list[Bi
             [
                 *TextPrompt.BINDINGS,
                 *Confirm.BINDINGS,
+                *PickTask.BINDINGS,
                 *TaskForm.BINDINGS,
                 *ImportDialog.BINDINGS,
                 *ImportReportScreen.BINDINGS,
+                *QuitWhileRunning.BINDINGS,
             ],
         ),
+        ("Help", HelpScreen.BINDINGS),
     ]
+    return [(title, [b for b in found if isinstance(b, Binding)]) for title, found in sections]
 
 
 EXTRA_APP: list[BindingType] = [
@@ -60,6 +69,32 @@ EXTRA_TREE: list[BindingType] = [
     Binding("space", "toggle_node", "Expand or collapse"),
     Binding("up,down", "cursor", "Move"),
 ]
+EXTRA_LOG: list[BindingType] = [
+    Binding("up,down,pageup,pagedown", "scroll", "Scroll by a line or a page"),
+    Binding("home,end", "scroll_home", "First / last line (end follows new output)"),
+]
+
+
+def plain_keys(binding: Binding) -> str:
+    """The keys of a binding as typed (`?`, `ctrl+r`, `[`), without any app."""
+    labels = []
+    for key in binding.key.split(","):
+        key = key.strip()
+        char = "/" if key == "slash" else key_to_character(key)
+        labels.append(char if char and char.isprintable() and not char.isspace() else key)
+    return ", ".join(labels)
+
+
+def keys_markdown(app_bindings: Sequence[BindingType]) -> str:
+    """The README's keys table, made from `key_sections()` (a test compares them)."""
+    lines = ["| where | keys | what | keymap id |", "| --- | --- | --- | --- |"]
+    for title, bindings in key_sections(app_bindings):
+        for binding in bindings:
+            keys = " ".join(f"`{k}`" for k in plain_keys(binding).split(", "))
+            what = (binding.tooltip or binding.description or binding.action).replace("|", "/")
+            ident = f"`{binding.id}`" if binding.id else ""
+            lines.append(f"| {title} | {keys} | {what} | {ident} |")
+    return "\n".join(lines) + "\n"
 
 
 def keys_for(app: App[object], binding: Binding) -> str:
@@ -83,19 +118,17 @@ class HelpScreen(ModalScreen[None]):
             yield Static(self._table(), id="help-keys")
 
     def _table(self) -> Table:
-        table = Table.grid(padding=(0, 2))
+        """Two columns, so narrow terminals wrap only the description (keymap id dim
+        at its end)."""
+        table = Table.grid(padding=(0, 2), expand=True)
         table.add_column(no_wrap=True)
-        table.add_column()
-        table.add_column(no_wrap=True, style="dim")
+        table.add_column(ratio=1)
         for title, bindings in key_sections(self.app.BINDINGS):
-            table.add_row(Text(""), Text(""), Text(""))
-            table.add_row(Text(title, style="bold underline"), Text(""), Text("keymap id"))
+            table.add_row(Text(""), Text(""))
+            table.add_row(Text(title, style="bold underline"), Text("keymap id", style="dim"))
             for item in bindings:
-                if not isinstance(item, Binding):
-                    continue
-                table.add_row(
-                    Text(keys_for(self.app, item), style="bold"),
-                    Text(item.tooltip or item.description or item.action),
-                    Text(item.id or ""),
-                )
+                what = Text(item.tooltip or item.description or item.action)
+                if item.id:
+                    what.append(f"  {item.id}", style="dim")
+                table.add_row(Text(keys_for(self.app, item), style="bold"), what)
         return table

@@ -13,12 +13,14 @@ from textual.containers import Container, Vertical
 from textual.message import Message
 from textual.screen import Screen
 from textual.widget import Widget
+from textual.widgets import Input
 
 from ...domain.enums import TaskStatus
 from ...domain.models import DependencyView, TaskDetail, TaskPatch, TaskRow, TaskSpec
 from ...domain.text import printable, strip_ansi
 from ..db import run_db
 from ..host import host
+from ..key_suggester import TaskKeySuggester
 from ..messages import DataChanged, FirstPage
 from ..modals.prompt import Confirm, PickTask, TextPrompt
 from ..modals.task_form import TaskForm
@@ -79,6 +81,7 @@ class MainScreen(QuestionActions, TaskActions, Screen[None]):
             show=False,
             id="pane.tasks",
             tooltip="Focus the task list",
+            priority=True,
         ),
         Binding(
             "2",
@@ -87,6 +90,7 @@ class MainScreen(QuestionActions, TaskActions, Screen[None]):
             show=False,
             id="pane.tree",
             tooltip="Focus the dependency tree",
+            priority=True,
         ),
         Binding(
             "3",
@@ -95,6 +99,7 @@ class MainScreen(QuestionActions, TaskActions, Screen[None]):
             show=False,
             id="pane.log",
             tooltip="Focus the execution log",
+            priority=True,
         ),
         Binding(
             "4",
@@ -103,13 +108,19 @@ class MainScreen(QuestionActions, TaskActions, Screen[None]):
             show=False,
             id="pane.dashboard",
             tooltip="Focus the dashboard",
+            priority=True,
         ),
+        # `/` and the pane keys are priority bindings: they run as the app reads the
+        # key, so the focus has moved before the next key is dispatched, and keys
+        # typed with them (in one read of the terminal) reach the filter or pane
+        # they were meant for, never the task list's commands.
         Binding(
             "slash",
             "filter",
             "Filter",
             id="tasks.filter",
             tooltip="Filter tasks by text in key or title",
+            priority=True,
         ),
         Binding(
             "v",
@@ -410,6 +421,11 @@ class MainScreen(QuestionActions, TaskActions, Screen[None]):
     # -- bindings -----------------------------------------------------------
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        focused = self.focused
+        if action in ("filter", "focus_pane") and isinstance(focused, Input):
+            return False  # priority keys: while typing, they are text
+        if action == "filter":  # nor does it take the log pane's own `/`
+            return not (focused is not None and self.log_pane in focused.ancestors_with_self)
         state = self.task_action_state(action)
         if state is not False:
             return state
@@ -452,7 +468,7 @@ class MainScreen(QuestionActions, TaskActions, Screen[None]):
             parts = [w for w in (log, *log.query("*")) if w.focusable and w.display]
             target = parts[0] if parts else None
         if target is not None:
-            target.focus()
+            self.set_focus(target)  # at once: the next key read goes to the new pane
 
     def _focused_pane(self) -> str:
         focused = self.focused
@@ -475,7 +491,7 @@ class MainScreen(QuestionActions, TaskActions, Screen[None]):
     def action_filter(self) -> None:
         field = self.query_one(FilterInput)
         field.value = self.table.query_state.text
-        self.query_one(FilterBar).open()
+        self.query_one(FilterBar).open(back_to=self.table)
         self._show_filter_info()
 
     # FilterInput.Changed is Input.Changed: without the selector, typing in any
@@ -488,7 +504,6 @@ class MainScreen(QuestionActions, TaskActions, Screen[None]):
     def _filter_done(self, message: FilterInput.Done) -> None:
         if message.cleared:
             self.table.set_query(self.table.query_state.with_text(""))
-        self.table.focus()
         self._show_filter_info()
 
     def action_view(self, name: str) -> None:
@@ -651,25 +666,29 @@ class MainScreen(QuestionActions, TaskActions, Screen[None]):
         message = Text(end="")
         message.append(f"{STATUS_ICON[row.status]} {key} ")
         message.append(safe(row.title, 200), "bold")
-        message.append("\nwaits for which task? Type its key.")
+        message.append("\nwaits for which task? Type its key (right arrow completes it).")
 
-        def add(blocker: str | None) -> None:
-            if blocker:
+        def add(typed: str | None) -> None:
+            if not typed:
+                return
 
-                def link(o: Orchestrator) -> TaskDetail:
-                    o.deps.add(key, blocker)
-                    return o.queries.get_task(key)
+            def write(o: Orchestrator) -> tuple[str, TaskDetail]:
+                blocker = o.queries.resolve_key(typed) or typed  # pay-3 means PAY-3
+                o.deps.add(key, blocker)
+                return blocker, o.queries.get_task(key)
 
-                run_db(
-                    self,
-                    link,
-                    lambda d: TaskChanged(d, f"{key} now waits for {blocker}"),
-                    title="Dependency refused",
-                )
+            run_db(
+                self,
+                write,
+                lambda done: TaskChanged(done[1], f"{key} now waits for {done[0]}"),
+                title="Dependency refused",
+            )
 
-        self.app.push_screen(
-            TextPrompt(f"Add a dependency to {key}", message, placeholder="task key"), add
+        suggester = TaskKeySuggester(host(self).orch_provider)
+        prompt = TextPrompt(
+            f"Add a dependency to {key}", message, placeholder="task key", suggester=suggester
         )
+        self.app.push_screen(prompt, add)
 
     def action_remove_dependency(self) -> None:
         row = self.selected()

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass
+from datetime import datetime
 from typing import TYPE_CHECKING, ClassVar
 
 from rich.text import Text
@@ -26,6 +27,7 @@ if TYPE_CHECKING:
 
 #: On a plan whose critical path takes long to compute, reuse it this long.
 CRITICAL_PATH_REUSE = 10.0
+AGE_TICK_SECONDS = 1.0  # how often "♥ 12s ago" moves on between reloads
 
 
 @dataclass
@@ -61,6 +63,7 @@ class Dashboard(VerticalScroll, can_focus=True):
     def __init__(self, *, id: str | None = None) -> None:
         super().__init__(id=id)
         self.stats: DashboardStats | None = None
+        self._loaded_at: datetime | None = None  # app clock when `stats` arrived
         #: (computed at, seconds it took, (path, hours)) of the last critical path
         self._critical: tuple[float, float, tuple[list[str], float]] | None = None
         self._refresher = Refresher(self, self._load, StatsLoaded, "dashboard")
@@ -89,10 +92,25 @@ class Dashboard(VerticalScroll, can_focus=True):
         self._critical = (time.monotonic(), time.monotonic() - now, critical)
         return orch.dashboard.stats(critical=critical)
 
+    def on_mount(self) -> None:
+        self.set_interval(AGE_TICK_SECONDS, self._tick)
+
+    def _tick(self) -> None:
+        """Ages (heartbeats) move on between reloads: redraw them from the last stats."""
+        if self.stats is not None:
+            self._draw_agents(self.stats)
+
+    def _since_loaded(self) -> float:
+        if self._loaded_at is None:
+            return 0.0
+        now: datetime = self.app.clock()  # type: ignore[attr-defined]
+        return max(0.0, (now - self._loaded_at).total_seconds())
+
     @on(StatsLoaded)
     def _on_stats(self, message: StatsLoaded) -> None:
         message.stop()
         self.stats = message.stats
+        self._loaded_at = self.app.clock()  # type: ignore[attr-defined]
         self._draw(message.stats)
         self.post_message(self.Updated(message.stats))
 
@@ -138,17 +156,7 @@ class Dashboard(VerticalScroll, can_focus=True):
             critical.append("nothing left", muted)
         self.query_one("#dash-critical", Static).update(critical)
 
-        agents = Text(end="")
-        agents.append(f"agents ({len(stats.agents)})", heading)
-        for agent in stats.agents:
-            seconds = agent.heartbeat_age_seconds
-            stale = seconds is None or seconds > AGENT_STALE_AFTER_SECONDS
-            agents.append("\n  ")
-            agents.append(safe(agent.name, 40))
-            agents.append(f" {agent.agent_type.value} ", muted)
-            heartbeat = "♥ never" if seconds is None else f"♥ {age(seconds)} ago"
-            agents.append(heartbeat, c("dashboard--stale") if stale else "")
-        self.query_one("#dash-agents", Static).update(agents)
+        self._draw_agents(stats)
 
         events = Text(end="")
         events.append("recent events", heading)
@@ -159,6 +167,24 @@ class Dashboard(VerticalScroll, can_focus=True):
             events.append(safe(event.summary(), 80))
             events.append(f" ({safe(event.actor, 30)})", muted)
         self.query_one("#dash-events", Static).update(events)
+
+    def _draw_agents(self, stats: DashboardStats) -> None:
+        c = self.get_component_rich_style
+        heading, muted = c("dashboard--heading"), c("dashboard--muted")
+        elapsed = self._since_loaded()
+        agents = Text(end="")
+        agents.append(f"agents ({len(stats.agents)})", heading)
+        for agent in stats.agents:
+            seconds = agent.heartbeat_age_seconds
+            if seconds is not None:
+                seconds += elapsed
+            stale = seconds is None or seconds > AGENT_STALE_AFTER_SECONDS
+            agents.append("\n  ")
+            agents.append(safe(agent.name, 40))
+            agents.append(f" {agent.agent_type.value} ", muted)
+            heartbeat = "♥ never" if seconds is None else f"♥ {age(seconds)} ago"
+            agents.append(heartbeat, c("dashboard--stale") if stale else "")
+        self.query_one("#dash-agents", Static).update(agents)
 
     def on_resize(self) -> None:
         if self.stats is not None:

@@ -6,11 +6,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from rich.text import Text
-from textual import on
+from textual import events
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal
 from textual.message import Message
+from textual.widget import Widget
 from textual.widgets import Input, Static
 
 from ..render import safe
@@ -18,6 +19,11 @@ from ..task_query import TableQuery
 
 
 class FilterInput(Input):
+    """The filter text. Keys reach it in the order they were typed, so it handles
+    its own keys as it reads them (a binding would run later, on the app's turn:
+    `/d enter j` would filter by "dj"), and hands the list any key read before the
+    focus went back to it."""
+
     BINDINGS = [
         Binding("escape", "cancel", "Clear filter", id="filter.cancel"),
         Binding("enter", "accept", "Keep filter", id="filter.accept"),
@@ -29,12 +35,33 @@ class FilterInput(Input):
 
         cleared: bool
 
+    back_to: Widget | None = None  # who gets the focus (and later keys) when the person leaves
+
+    async def on_key(self, event: events.Key) -> None:
+        if not self.display:  # left already: this key was typed for the list
+            event.stop()
+            event.prevent_default()
+            if self.back_to is not None:
+                self.back_to.post_message(events.Key(event.key, event.character))
+            return
+        bound = self.app.active_bindings.get(event.key)
+        if bound is not None and bound.node is self:
+            event.stop()
+            event.prevent_default()
+            await self.run_action(bound.binding.action)
+
     def action_cancel(self) -> None:
         self.value = ""
-        self.post_message(self.Done(cleared=True))
+        self._leave(cleared=True)
 
     def action_accept(self) -> None:
-        self.post_message(self.Done(cleared=False))
+        self._leave(cleared=False)
+
+    def _leave(self, cleared: bool) -> None:
+        self.display = False
+        if self.back_to is not None:
+            self.screen.set_focus(self.back_to)
+        self.post_message(self.Done(cleared=cleared))
 
 
 class FilterBar(Horizontal):
@@ -45,14 +72,13 @@ class FilterBar(Horizontal):
     def on_mount(self) -> None:
         self.query_one(FilterInput).display = False
 
-    def open(self) -> None:
+    def open(self, back_to: Widget) -> None:
+        """Show the input and focus it now (not after the keys already read are
+        dispatched); leaving it gives the focus back to `back_to`."""
         field = self.query_one(FilterInput)
+        field.back_to = back_to
         field.display = True
-        field.focus()
-
-    @on(FilterInput.Done)
-    def _close(self, message: FilterInput.Done) -> None:
-        self.query_one(FilterInput).display = False
+        self.screen.set_focus(field)
 
     def show(self, query: TableQuery, total: int, marked: int) -> None:
         text = Text(no_wrap=True, end="", overflow="ellipsis")

@@ -4,6 +4,9 @@ The stock Footer recomposes (unmounts and mounts every key) on each bindings
 update; the main screen updates bindings whenever the selected task's status
 allows other keys, i.e. on most cursor moves, and a recompose costs several
 milliseconds. When the same keys are shown, toggling `-disabled` is enough.
+
+The help and quit keys come first, so a narrow terminal never cuts them off,
+and below `COMPACT_BELOW` columns the keys drop their padding to fit more.
 """
 
 from __future__ import annotations
@@ -13,6 +16,20 @@ from typing import Any
 from textual.screen import Screen
 from textual.widgets import Footer
 from textual.widgets._footer import FooterKey
+
+#: Bindings (by id) shown first in every footer, whatever else is cut off.
+PINNED_IDS = ("app.help", "app.quit")
+COMPACT_BELOW = 120
+
+
+def _pinned(screen: Screen[Any]) -> list[tuple[str, str]]:
+    """(key, action) of the app's pinned bindings as the screen has them now."""
+    found = {
+        binding.id: (binding.key, binding.action)
+        for node, binding, _enabled, _tooltip in screen.active_bindings.values()
+        if node is screen.app and binding.show and binding.id in PINNED_IDS
+    }
+    return [found[i] for i in PINNED_IDS if i in found]
 
 
 def _shown(screen: Screen[Any]) -> tuple[tuple[Any, ...], dict[str, bool]]:
@@ -32,9 +49,21 @@ class KeyFooter(Footer):
     _layout: tuple[Any, ...] | None = None
 
     def compose(self) -> Any:
-        if self._bindings_ready and self.is_attached:
-            self._layout = _shown(self.screen)[0]
-        return super().compose()
+        if not (self._bindings_ready and self.is_attached):
+            yield from super().compose()
+            return
+        self._layout = _shown(self.screen)[0]
+        keys = list(super().compose())
+        pinned = _pinned(self.screen)
+        first = sorted(
+            (k for k in keys if isinstance(k, FooterKey) and (k.key, k.action) in pinned),
+            key=lambda k: pinned.index((k.key, k.action)),
+        )
+        yield from first
+        yield from (k for k in keys if k not in first)
+
+    def on_resize(self) -> None:
+        self.compact = self.size.width < COMPACT_BELOW
 
     def bindings_changed(self, screen: Screen[Any]) -> None:
         if (

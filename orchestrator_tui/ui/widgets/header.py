@@ -16,6 +16,7 @@ from ..render import safe
 from ..runner_control import OFF, ON, ON_DEMAND, RunnerState
 
 RUNNER_ICON = {OFF: "○", ON: "●", ON_DEMAND: "◐"}
+FLASH_SECONDS = 2.0
 
 
 class AppHeader(Horizontal):
@@ -49,6 +50,12 @@ class AppHeader(Horizontal):
         text.append(f"  {safe(app.location, 80)}", muted)
         text.append(f"  as {safe(app.actor, 40)}", muted)
         self.query_one("#header-title", Static).update(text)
+
+    def flash(self) -> None:
+        """Draw the eye to the approvals count for a moment (a task started waiting)."""
+        label = self.query_one("#header-approvals", Static)
+        label.add_class("-flash")
+        self.set_timer(FLASH_SECONDS, lambda: label.remove_class("-flash"))
 
     def _show_awaiting(self, count: int) -> None:
         label = self.query_one("#header-approvals", Static)

@@ -116,6 +116,22 @@ class LogView(ScrollView, can_focus=True):
         Binding("k", "scroll_up", "Up", show=False, id="log.up"),
         Binding("g", "scroll_home", "First line", show=False, id="log.first"),
         Binding("G", "scroll_end", "Last line", show=False, id="log.last"),
+        Binding(
+            "left,h",
+            "scroll_columns(-1)",
+            "Left",
+            show=False,
+            id="log.left",
+            tooltip="Scroll left by half the pane's width",
+        ),
+        Binding(
+            "right,l",
+            "scroll_columns(1)",
+            "Right",
+            show=False,
+            id="log.right",
+            tooltip="Scroll right by half the pane's width",
+        ),
     ]
     COMPONENT_CLASSES: ClassVar[set[str]] = {
         "log-view--stderr",
@@ -313,6 +329,11 @@ class LogView(ScrollView, can_focus=True):
         self.jump_to(self.scroll_y + lines)
         self.check_edges()
 
+    def action_scroll_columns(self, direction: int) -> None:
+        """Long lines: half a pane of columns per key (one column per key is unusable)."""
+        step = max(8, self.scrollable_content_region.width // 2)
+        self.scroll_to(x=self.scroll_x + direction * step, animate=False, immediate=True)
+
     def action_scroll_home(self) -> None:
         self.set_following(False)
         self.post_message(self.Jump(to_end=False))
@@ -431,6 +452,14 @@ class _Found(Message):
     wrapped: bool
 
 
+@dataclass
+class _Counted(Message):
+    gen: int
+    run_id: int
+    query: str
+    seqs: list[int]
+
+
 def _reporting_errors(method: Callable[..., None]) -> Callable[..., None]:
     """For a thread worker of the pane: a refused or failed database call becomes
     a notification (DbFailed) instead of an error that would end the app."""
@@ -449,7 +478,7 @@ class ExecutionLogPane(Widget):
     """A task's runs (agent, start, duration, exit code, status) and the selected run's log."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("slash", "search", "Search", id="log.search"),
+        Binding("slash", "search", "Search", id="log.search", priority=True),
         Binding("n", "next_match", "Next match", id="log.next_match"),
         Binding("N", "previous_match", "Prev match", id="log.previous_match"),
         Binding("F", "follow", "Follow", id="log.follow"),
@@ -483,9 +512,13 @@ class ExecutionLogPane(Widget):
         self._gen = 0
         self._runs: list[RunView] = []
         self._run_id: int | None = None
+        self._chosen_run: int | None = None  # an older run the person chose (None: the newest)
         self._paging: set[Direction] = set()
         self._query = ""
         self._pattern: re.Pattern[str] | None = None
+        self._searching = False  # a search for the next match is on its way
+        self._queued_steps = 0  # n (+1) and N (-1) pressed while it was
+        self._match_seqs: list[int] | None = None  # every match of the query in the run
         self._view = LogView()
         self._view.placeholder = "no task selected"
 
@@ -521,7 +554,8 @@ class ExecutionLogPane(Widget):
         """Show `key`'s runs with the latest selected (following it if it runs)."""
         self._key = key
         self._start_over()
-        self._runs, self._run_id = [], None
+        self._runs, self._run_id, self._chosen_run = [], None, None
+        self._searching, self._queued_steps, self._match_seqs = False, 0, None
         self._view.set_following(False)
         self._view.replace([], False, False, None)
         # The old task's runs stay (dimmed) until the new ones arrive: no relayout per key.
@@ -677,6 +711,23 @@ class ExecutionLogPane(Widget):
         if not worker.is_cancelled:
             self.post_message(_Found(gen, run_id, query, None, False))
 
+    @work(thread=True, exclusive=True, group="log-count")
+    @_reporting_errors
+    def _count(self, gen: int, run_id: int, query: str) -> None:
+        """Every line of the run that shows `query` (for "match 3/17")."""
+        q = self._orch().queries
+        pattern = re.compile(re.escape(query), re.IGNORECASE)
+        worker = get_current_worker()
+        seqs: list[int] = []
+        after: int | None = None
+        while not worker.is_cancelled:
+            batch = q.find_log_lines(run_id, query, after_seq=after, limit=SEARCH_BATCH)
+            seqs.extend(v.seq for v in batch if pattern.search(plain_text(v.text)))
+            if len(batch) < SEARCH_BATCH:
+                self.post_message(_Counted(gen, run_id, query, seqs))
+                return
+            after = batch[-1].seq
+
     # -- results -----------------------------------------------------------------------------
 
     @on(_Window)
@@ -721,7 +772,9 @@ class ExecutionLogPane(Widget):
         if msg.runs != self._runs:
             self._runs = msg.runs
             latest = msg.runs[-1].id if msg.runs else None
-            switch = self._run_id is None or view.following
+            # The newest run, unless the person chose an older one (an approver must
+            # not read old output thinking it is the run awaiting approval).
+            switch = self._run_id is None or self._chosen_run is None or view.following
             if latest is not None and switch and latest != self._run_id:
                 self._select_run(latest)
                 return
@@ -736,10 +789,27 @@ class ExecutionLogPane(Widget):
                 view.check_edges()
         self._render_status()
 
+    @on(_Counted)
+    def _on_counted(self, msg: _Counted) -> None:
+        # Not by generation: moving to a far match reloads the window (a new one).
+        if msg.run_id == self._run_id and msg.query == self._query:
+            self._match_seqs = msg.seqs
+            self._render_status()
+
     @on(_Found)
     def _on_found(self, msg: _Found) -> None:
+        self._searching = False
         if msg.gen != self._gen or msg.run_id != self._run_id or msg.query != self._query:
+            self._queued_steps = 0
             return
+        if msg.seq is not None and self._queued_steps:
+            # n pressed again meanwhile: go on from this match, one search per press.
+            backwards = self._queued_steps < 0
+            self._queued_steps += 1 if backwards else -1
+            self._searching = True
+            self._search(self._gen, msg.run_id, msg.query, msg.seq, backwards)
+            return
+        self._queued_steps = 0
         if msg.seq is None:
             self.notify(f"no match for {msg.query!r}", severity="warning", markup=False)
             return
@@ -752,6 +822,7 @@ class ExecutionLogPane(Widget):
             view.show_seq(msg.seq)
         else:
             self._reload(at=msg.seq, follow=False)
+        self._render_status()
 
     # -- view events -------------------------------------------------------------------------
 
@@ -789,7 +860,7 @@ class ExecutionLogPane(Widget):
     def _on_run_selected(self, msg: OptionList.OptionSelected) -> None:
         msg.stop()
         if msg.option.id is not None:
-            self._select_run(int(msg.option.id))
+            self._choose_run(int(msg.option.id))
 
     @on(Input.Submitted, ".log-search")
     def _on_search_submitted(self, msg: Input.Submitted) -> None:
@@ -799,8 +870,11 @@ class ExecutionLogPane(Widget):
         self._pattern = re.compile(re.escape(msg.value), re.IGNORECASE) if msg.value else None
         self._view.set_highlight(self._pattern, None)
         top = self._view.top_seq()
+        self._match_seqs, self._queued_steps = None, 0
         if self._pattern is not None and self._run_id is not None and top is not None:
+            self._searching = True
             self._search(self._gen, self._run_id, self._query, top - 1, False)
+            self._count(self._gen, self._run_id, self._query)
         self._render_status()
 
     # -- actions -----------------------------------------------------------------------------
@@ -808,6 +882,8 @@ class ExecutionLogPane(Widget):
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action in ("next_match", "previous_match"):
             return True if self._query else None
+        if action == "search":  # a priority key (see `action_search`): not while typing
+            return not isinstance(self.screen.focused, Input)
         if action == "close_search":
             return self.query_one(".log-search", Input).has_class("-open")
         if action in ("older_run", "newer_run"):
@@ -818,7 +894,8 @@ class ExecutionLogPane(Widget):
         search = self.query_one(".log-search", Input)
         search.add_class("-open")
         search.value = self._query
-        search.focus()
+        # At once, so the keys read with the `/` are typed into the search.
+        self.screen.set_focus(search)
 
     def action_close_search(self) -> None:
         self._close_search()
@@ -834,12 +911,16 @@ class ExecutionLogPane(Widget):
         self._next_match(backwards=True)
 
     def _next_match(self, backwards: bool) -> None:
+        if self._searching and self._query:
+            self._queued_steps += -1 if backwards else 1
+            return
         view = self._view
         start = view.match_seq if view.match_seq is not None else view.top_seq()
         if not self._query or self._run_id is None or start is None:
             return
         if view.match_seq is None and not backwards:
             start -= 1
+        self._searching = True
         self._search(self._gen, self._run_id, self._query, start, backwards)
 
     def action_follow(self) -> None:
@@ -856,7 +937,13 @@ class ExecutionLogPane(Widget):
         if self._run_id in ids:
             index = ids.index(self._run_id) + step
             if 0 <= index < len(ids):
-                self._select_run(ids[index])
+                self._choose_run(ids[index])
+
+    def _choose_run(self, run_id: int) -> None:
+        """The person picked this run: kept when newer runs arrive, unless it is the newest."""
+        newest = self._runs[-1].id if self._runs else None
+        self._chosen_run = None if run_id == newest else run_id
+        self._select_run(run_id)
 
     def _select_run(self, run_id: int) -> None:
         run = next((r for r in self._runs if r.id == run_id), None)
@@ -882,12 +969,27 @@ class ExecutionLogPane(Widget):
             if self._run_id in ids:
                 runs.highlighted = ids.index(self._run_id)
 
+    def _match_position(self) -> str:
+        """` · match 3/17` (or ` · 17 matches` before the first is shown)."""
+        seqs = self._match_seqs
+        if seqs is None:
+            return ""
+        if not seqs:
+            return " · no matches"
+        current = self._view.match_seq
+        if current is None or current not in seqs:
+            return f" · {len(seqs)} matches"
+        return f" · match {bisect_left(seqs, current) + 1}/{len(seqs)}"
+
     def _render_status(self) -> None:
         view = self._view
         run = self.run
         parts: list[str] = [self._key] if self._key else []
         if run is not None:
             parts.append(f"run #{run.id} {run.status.value}")
+            newest = self._runs[-1]
+            if run.id != newest.id:
+                parts.append(f"older run: the newest is #{newest.id} {newest.status.value}")
             total = run.line_count
             if view.rows:
                 parts.append(f"lines {view.first_seq:,}-{view.last_seq:,} of {total:,}")
@@ -895,5 +997,5 @@ class ExecutionLogPane(Widget):
                 parts.append("more below (F follows)")
             parts.append("following" if view.following else "paused")
         if self._query:
-            parts.append(f"search: {self._query}")
+            parts.append(f"search: {self._query}{self._match_position()}")
         self.query_one(".log-status", StatusLine).show(Text("  ·  ".join(parts), end=""))

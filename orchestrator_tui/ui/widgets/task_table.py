@@ -40,6 +40,10 @@ if TYPE_CHECKING:
     from ...services import Orchestrator
 
 PAGE = 100
+EMPTY_DATABASE = (
+    "no tasks yet: n adds one, ctrl+o imports a file or folder "
+    "(task-master, Backlog.md, YAML/JSON plans), or try `orchestrator-tui demo`"
+)
 MAX_CACHED = 4000
 
 
@@ -61,7 +65,7 @@ COLUMNS: tuple[Column, ...] = (
     Column("progress", "progress", 9, drop_order=2),
     Column("readiness", "ready?", 7, drop_order=1),
 )
-MIN_TITLE = 12
+MIN_TITLE = 24  # narrower terminals drop columns (assignee first) before the title
 
 
 def fit(text: str, width: int) -> str:
@@ -192,6 +196,7 @@ class TaskTable(ScrollView, can_focus=True):
         self._rows: dict[int, TaskRow] = {}
         self._cursor = 0
         self._generation = 0
+        self._landed = 0  # the generation of the last reload shown
         self._pending: set[int] = set()
         self._missing: set[int] = set()
         self._key_width = 8
@@ -307,6 +312,7 @@ class TaskTable(ScrollView, can_focus=True):
         message.stop()
         if message.generation != self._generation:
             return
+        self._landed = message.generation
         self.loaded = True
         self.total = message.total
         self._rows = {message.offset + i: row for i, row in enumerate(message.rows)}
@@ -318,7 +324,13 @@ class TaskTable(ScrollView, can_focus=True):
             if message.position is None:
                 self.post_message(self.NotShown(message.key))
         cursor = self._cursor if message.position is None else message.position
+        if message.position is not None and message.key is not None:
+            # The cursor is on this task even before its page arrives: a reload
+            # meanwhile must keep it, not the task highlighted before.
+            self._highlighted = message.key
         self._move(max(0, min(cursor, self.total - 1)), force_event=True)
+        # The new size applies with the next layout; until then a scroll is clamped.
+        self.call_after_refresh(self._scroll_to_cursor)
         self.refresh()
         self.post_message(self.Reloaded(self, self.total))
 
@@ -375,16 +387,20 @@ class TaskTable(ScrollView, can_focus=True):
             index = 0
         old = self._cursor
         self._cursor = max(0, min(index, max(self.total - 1, 0)))
+        self._scroll_to_cursor()
+        self.refresh_line(old + 1)
+        self.refresh_line(self._cursor + 1)
+        if force_event or old != self._cursor:
+            self._announce()
+
+    def _scroll_to_cursor(self) -> None:
+        """Scroll the least that shows the cursor's row."""
         body = self._body_height
         top = int(self.scroll_y)
         if self._cursor < top:
             self.scroll_to(y=self._cursor, animate=False, immediate=True)
         elif body and self._cursor >= top + body:
             self.scroll_to(y=self._cursor - body + 1, animate=False, immediate=True)
-        self.refresh_line(old + 1)
-        self.refresh_line(self._cursor + 1)
-        if force_event or old != self._cursor:
-            self._announce()
 
     def _announce(self) -> None:
         row = self.cursor_row if self.total else None
@@ -394,23 +410,30 @@ class TaskTable(ScrollView, can_focus=True):
         self._highlighted = key
         self.post_message(self.Highlighted(self, row))
 
+    def _person_moves(self, index: int) -> None:
+        """A move the person asked for: a reload still on its way keeps this task
+        (it was asked for with the task the cursor was on before)."""
+        self._move(index)
+        if self._landed != self._generation and self.cursor_row is not None:
+            self.reload(self.cursor_row.key)
+
     def action_cursor_down(self) -> None:
-        self._move(self._cursor + 1)
+        self._person_moves(self._cursor + 1)
 
     def action_cursor_up(self) -> None:
-        self._move(self._cursor - 1)
+        self._person_moves(self._cursor - 1)
 
     def action_cursor_top(self) -> None:
-        self._move(0)
+        self._person_moves(0)
 
     def action_cursor_bottom(self) -> None:
-        self._move(self.total - 1)
+        self._person_moves(self.total - 1)
 
     def action_page_down(self) -> None:
-        self._move(self._cursor + max(1, self._body_height - 1))
+        self._person_moves(self._cursor + max(1, self._body_height - 1))
 
     def action_page_up(self) -> None:
-        self._move(self._cursor - max(1, self._body_height - 1))
+        self._person_moves(self._cursor - max(1, self._body_height - 1))
 
     def action_toggle_mark(self) -> None:
         row = self.cursor_row
@@ -451,6 +474,7 @@ class TaskTable(ScrollView, can_focus=True):
 
     def on_resize(self) -> None:
         self.virtual_size = Size(self.size.width, self.total + 1)
+        self.call_after_refresh(self._scroll_to_cursor)
 
     # -- drawing ----------------------------------------------------------------
 
@@ -463,7 +487,7 @@ class TaskTable(ScrollView, can_focus=True):
         base = self.rich_style
         if index >= self.total:
             if index == 0:
-                text = "loading…" if not self.loaded else "no tasks match"
+                text = "loading…" if not self.loaded else self._empty_text()
                 style = base + self.get_component_rich_style("task-table--placeholder")
                 return Strip([Segment(set_cell_size(f" {text}", width), style)], width)
             return Strip.blank(width, base)
@@ -475,6 +499,12 @@ class TaskTable(ScrollView, can_focus=True):
             style = base + self.get_component_rich_style("task-table--placeholder")
             return Strip([Segment(set_cell_size("  …", width), style)], width)
         return self._row_strip(row, index, columns, width, base)
+
+    def _empty_text(self) -> str:
+        query = self.query_state
+        if query.text or query.view != "all":
+            return "no tasks match (A shows every status; / then escape clears the text)"
+        return EMPTY_DATABASE
 
     def _header(self, columns: list[tuple[Column, int]], width: int) -> Strip:
         header = self.rich_style + self.get_component_rich_style("task-table--header")
@@ -517,9 +547,14 @@ class TaskTable(ScrollView, can_focus=True):
                 line + c(f"readiness--{row.readiness.value}"),
             ),
         }
+        # A highlighted row (cursor, mark) has one background: each cell's component
+        # style would otherwise bring its own and leave gaps in the highlight.
+        row_background = Style(bgcolor=line.bgcolor) if line is not base else None
         segments = []
         for column, cell in columns:
             text, style = cells[column.name]
+            if row_background is not None:
+                style += row_background
             segments.append(Segment(fit(text, cell), style))
             segments.append(Segment(" ", line))
         return Strip(segments).adjust_cell_length(width, line)

@@ -1,0 +1,53 @@
+"""80x24 is a first-class size: help and quit are always in the footer, and the
+new-task form's Save is on screen without scrolling."""
+
+from __future__ import annotations
+
+import pytest
+from textual.widgets import Button
+
+from orchestrator_tui.ui.modals.task_form import TaskForm
+
+from .conftest import add, screen_lines, settle
+
+
+@pytest.fixture
+def tasks(orch):
+    for n in range(1, 30):
+        add(orch, f"PAY-{n}", f"a rather long title for task number {n} of the plan")
+    return orch
+
+
+@pytest.mark.parametrize("size", [(80, 24), (100, 30), (160, 48)])
+@pytest.mark.parametrize("presses", [(), ("enter",), ("i",)], ids=["main", "detail", "inbox"])
+async def test_help_and_quit_are_always_in_the_footer(tasks, make, size, presses):
+    app = make()
+    async with app.run_test(size=size) as pilot:
+        await settle(pilot)
+        for key in presses:
+            await pilot.press(key)
+            await settle(pilot)
+        footer = screen_lines(app)[-1]
+        assert footer.lstrip().startswith("?"), footer
+        assert "Help" in footer and "Quit" in footer, footer
+
+
+async def test_titles_keep_room_at_80_columns(tasks, make):
+    app = make()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        row = next(line for line in screen_lines(app) if " PAY-1 " in line)
+        assert "a rather long title for" in row, row
+
+
+async def test_the_form_can_be_saved_at_80x24(tasks, make):
+    app = make()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        await pilot.press("n")
+        await settle(pilot)
+        assert isinstance(app.screen, TaskForm)
+        save = app.screen.query_one("#save", Button)
+        region = save.region
+        assert region.height and region.bottom <= 24 and region.right <= 80, region
+        assert app.screen.get_widget_at(region.x + 1, region.y + 1)[0] is save

@@ -1,0 +1,82 @@
+"""Keys typed right after `/` belong to the filter, even when the terminal delivers
+them in the same read as the `/` (a fast typist, a paste, tmux send-keys)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from orchestrator_tui.domain.models import TaskSpec
+from orchestrator_tui.services import open_orchestrator
+
+from .pty_app import PtyApp
+
+pytestmark = pytest.mark.skipif(
+    not hasattr(__import__("os"), "openpty"), reason="needs a pseudo-terminal"
+)
+
+
+@pytest.fixture
+def database(tmp_path: Path) -> str:
+    url = str(tmp_path / "typeahead.db")
+    orch = open_orchestrator(url, "setup")
+    orch.tasks.create(TaskSpec(key="UX-2", title="Alpha task"))
+    orch.tasks.create(TaskSpec(key="UX-3", title="bravo"))
+    orch.close()
+    return url
+
+
+def statuses(url: str) -> dict[str, str]:
+    orch = open_orchestrator(url, "check")
+    try:
+        return {row.key: row.status.value for row in orch.queries.list_tasks()}
+    finally:
+        orch.close()
+
+
+def filter_line(lines: list[str]) -> str:
+    """The task pane's filter line (the part left of any pane beside it)."""
+    line = next((line for line in lines if "tasks · view" in line), "")
+    return line.split("││")[0]
+
+
+@pytest.mark.parametrize("size", [(160, 48), (80, 24)])
+def test_keys_typed_with_the_slash_go_to_the_filter(database, tmp_path, size):
+    app = PtyApp(["--db", database, "--as", "pat", "tui"], tmp_path, *size)
+    try:
+        app.wait_for(lambda lines: any("waits for (" in line for line in lines), "the tree")
+        app.settle()
+        # `b` blocks, `r` resets, `a` approves, `v` changes the view, `o` the sort:
+        # typed with the `/`, every one of them is text for the filter.
+        app.write(b"/bravo")
+        app.wait_for(
+            lambda lines: "bravo" in filter_line(lines),
+            "the filter to read 'bravo'",
+            timeout=15,
+        )
+        app.settle()
+        assert statuses(database) == {"UX-2": "pending", "UX-3": "pending"}
+        line = filter_line(app.lines())
+        assert "bravo" in line and "1 tasks · view all · sort key" in line, line
+    finally:
+        app.close()
+
+
+def test_keys_typed_with_a_pane_switch_and_slash_go_to_the_log_search(database, tmp_path):
+    app = PtyApp(["--db", database, "--as", "pat", "tui"], tmp_path)
+    try:
+        app.wait_for(lambda lines: any("waits for (" in line for line in lines), "the tree")
+        app.settle()
+        app.write(b"3/bravo")
+        app.wait_for(
+            lambda lines: any("bravo" in line and "UX-3" not in line for line in lines),
+            "the log search to read 'bravo'",
+            timeout=15,
+        )
+        app.settle()
+        assert statuses(database) == {"UX-2": "pending", "UX-3": "pending"}
+        line = filter_line(app.lines())
+        assert "2 tasks · view all · sort key" in line and "bravo" not in line, line
+    finally:
+        app.close()
