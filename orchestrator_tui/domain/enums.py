@@ -120,12 +120,15 @@ class RunStatus(StrEnum):
 class ApprovalDecision(StrEnum):
     APPROVED = "approved"
     REJECTED = "rejected"
+    CHANGES_REQUESTED = "changes_requested"
 
 
 class LogStream(StrEnum):
     STDOUT = "stdout"
     STDERR = "stderr"
     SYSTEM = "system"
+    #: An agent's events exactly as it printed them (shown readably on stdout/stderr).
+    RAW = "raw"
 
 
 class EventKind(StrEnum):
@@ -152,5 +155,6 @@ class EventKind(StrEnum):
     RUN_STARTED = "run_started"
     RUN_FINISHED = "run_finished"
     RUN_LOST = "run_lost"
+    AGENT_USAGE = "agent_usage"
     PLAN_IMPORTED = "plan_imported"
     DATABASE_SEEDED = "database_seeded"

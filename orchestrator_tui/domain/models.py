@@ -13,6 +13,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from .agent import AgentUse
 from .enums import (
     AgentStatus,
     AgentType,
@@ -47,6 +48,8 @@ class CommandSpec(_Input):
     cwd: str | None = None
     env: dict[str, str] = Field(default_factory=dict)
     timeout_seconds: float | None = Field(default=None, gt=0)
+    #: Run through a coding-agent profile: argv is then the profile's, with the prompt.
+    agent: AgentUse | None = None
 
     @field_validator("argv")
     @classmethod
@@ -211,6 +214,16 @@ class RunView(_View):
     error: str | None
     log_excerpt: str | None
     line_count: int
+    profile: str | None = None
+    prompt: str | None = None
+    session_id: str | None = None
+    model: str | None = None
+    turns: int | None = None
+    input_tokens: int | None = None
+    output_tokens: int | None = None
+    cached_tokens: int | None = None
+    cost_usd: float | None = None
+    summary: str | None = None
 
     @property
     def duration_seconds(self) -> float | None:

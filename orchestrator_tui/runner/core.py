@@ -31,6 +31,7 @@ from ..domain.errors import DatabaseUnavailable, OrchestratorError
 from ..domain.models import RunView
 from ..services import Orchestrator
 from ..services.runs import Claim, RunResult, Settled
+from .agent_run import AgentSession
 from .config import ATTEMPT_ENV, EXECUTION_ENV, RUN_ENV, TASK_ENV, RunnerConfig
 from .lines import LineBuffer, Row
 from .notify import Notifier, payload_for
@@ -95,6 +96,7 @@ class _Active:
     stored_seq: int = -1
     stop_kind: str | None = None  # release | lost | cancel
     future: Future[None] | None = None
+    agent: AgentSession | None = None  # a coding agent's run (see agent_run.py)
 
 
 @dataclass
@@ -123,6 +125,7 @@ class Runner:
         # than the child itself when commands are short.
         self._pool = ThreadPoolExecutor(max_workers=_MAX_THREADS, thread_name_prefix="supervise")
         self.summary = RunnerSummary()
+        self._profiles: dict[str, Any] | None = None  # agent profiles, read on first use
 
     # -- thread-safe controls ------------------------------------------------------
 
@@ -261,7 +264,8 @@ class Runner:
 
     def _start(self, claim: Claim) -> None:
         cmd = claim.command
-        env = dict(os.environ)
+        agent, agent_error = self._agent(claim) if cmd.agent else (None, None)
+        env = dict(agent.invocation.env) if agent else dict(os.environ)
         env.setdefault("PYTHONUNBUFFERED", "1")
         env.update(cmd.env)
         env.update(
@@ -286,18 +290,26 @@ class Runner:
             self._buffer.put(rows)
 
         supervisor = Supervisor(
-            cmd.argv,
-            sink=sink,
+            agent.invocation.argv if agent else cmd.argv,
+            sink=agent.sink(sink) if agent else sink,
             cwd=cmd.cwd,
             env=env,
-            timeout=cmd.timeout_seconds,
+            timeout=agent.timeout if agent else cmd.timeout_seconds,
             kill_grace=self.config.kill_grace_seconds,
+            stdin_path=agent.invocation.stdin_path if agent else None,
         )
-        active = _Active(claim=claim, supervisor=supervisor)
+        active = _Active(claim=claim, supervisor=supervisor, agent=agent)
+        if agent:
+            agent.on_budget(supervisor.stop)
 
         def supervise() -> None:
             try:
-                outcome = supervisor.run()
+                if agent_error:
+                    outcome = ProcessOutcome(spawn_error=agent_error)
+                else:
+                    outcome = supervisor.run()
+                    if agent:
+                        agent.end_of_stream()
             except Exception as exc:  # never leave a claimed task without an ending
                 log.exception("supervising %s failed", claim.key)
                 outcome = ProcessOutcome(spawn_error=f"runner error: {exc}")
@@ -308,6 +320,17 @@ class Runner:
         self.summary.started += 1
         active.future = self._pool.submit(supervise)
         self._emit(RunStarted(claim))
+
+    def _agent(self, claim: Claim) -> tuple[AgentSession | None, str | None]:
+        """Prepare a coding agent's run; a reason instead when it cannot start."""
+        try:
+            if self._profiles is None:
+                from ..agents.profiles import load_profiles
+
+                self._profiles = load_profiles()
+            return AgentSession.start(self.orch, claim, self._profiles), None
+        except OrchestratorError as exc:
+            return None, f"agent {claim.command.agent.profile}: {exc}"  # type: ignore[union-attr]
 
     def _take_done(self) -> list[tuple[_Active, ProcessOutcome]]:
         done = []
@@ -337,9 +360,16 @@ class Runner:
 
     def _settle(self, done: list[tuple[_Active, ProcessOutcome]]) -> bool:
         results = [self._result(a, o) for a, o in done]
+        agents = [(a.agent, o) for a, o in done if a.agent is not None and not a.agent.recorded]
+        if agents:  # once, even when closing the runs must be tried again
+            self.orch.agent_runs.record_usage([agent.usage(o) for agent, o in agents])
+            for agent, _ in agents:
+                agent.recorded = True
         settled = self.orch.runs.finish(self.config.lease_owner, results, self.config.retry)
         for (active, _), item in zip(done, settled, strict=True):
             self._active.pop(active.claim.run_id, None)
+            if active.agent is not None:
+                active.agent.close()
             self._count(item)
             self._tell(item)
         return True
@@ -370,6 +400,8 @@ class Runner:
             res.error = f"killed by signal {signal.Signals(-out.exit_code).name}"
         else:
             res.error = f"exit code {out.exit_code}"
+        if active.agent is not None:
+            active.agent.judge(res, out)
         return res
 
     def _count(self, item: Settled) -> None:

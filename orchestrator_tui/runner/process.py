@@ -98,8 +98,10 @@ class Supervisor:
         env: Mapping[str, str] | None = None,
         timeout: float | None = None,
         kill_grace: float = 5.0,
+        stdin_path: str | None = None,
     ) -> None:
         self.argv = resolve_argv(argv)
+        self.stdin_path = stdin_path
         self.cwd = os.path.expanduser(cwd) if cwd else None
         self.env = dict(env) if env is not None else None
         self.timeout = timeout
@@ -133,9 +135,14 @@ class Supervisor:
             out.stopped = self._stop_reason
             return out
         try:
+            stdin = open(self.stdin_path, "rb") if self.stdin_path else None  # noqa: SIM115
+        except OSError as exc:
+            out.spawn_error = f"cannot read {self.stdin_path!r}: {exc.strerror or exc}"
+            return out
+        try:
             proc = subprocess.Popen(
                 self.argv,
-                stdin=subprocess.DEVNULL,
+                stdin=stdin or subprocess.DEVNULL,
                 stdout=subprocess.PIPE,
                 stderr=subprocess.PIPE,
                 cwd=self.cwd,
@@ -146,6 +153,9 @@ class Supervisor:
         except OSError as exc:
             out.spawn_error = f"cannot start {self.argv[0]!r}: {exc.strerror or exc}"
             return out
+        finally:
+            if stdin is not None:
+                stdin.close()
         self.pid = proc.pid
         _Loop(self, proc, out, started).run()
         return out

@@ -23,7 +23,7 @@ from ..domain.models import (
     TaskRow,
 )
 from ..domain.state_machine import readiness
-from ..store.tables import Task, TaskDependency
+from ..store.tables import AGENT_RUN_COLUMNS, Task, TaskDependency
 from .base import D, T, unfinished_blockers_expr
 
 #: The columns a task list row needs, plus its unfinished blocker count.
@@ -145,4 +145,5 @@ def run_view(r: Row[Any], task_key: str, line_count: int) -> RunView:
         error=r.error,
         log_excerpt=r.log_excerpt,
         line_count=line_count,
+        **{name: getattr(r, name, None) for name in AGENT_RUN_COLUMNS},
     )

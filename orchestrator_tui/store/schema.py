@@ -20,14 +20,25 @@ from sqlmodel import SQLModel
 from ..domain.errors import SchemaTooNew, ValidationFailed
 from . import tables  # noqa: F401  (registers every table on SQLModel.metadata)
 from .engine import Database
-from .tables import SchemaMeta, utcnow
+from .tables import AGENT_RUN_COLUMNS, PlanBudget, SchemaMeta, utcnow
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 
 Migration = Callable[[Connection], None]
 
+
+def _add_agent_runs(conn: Connection) -> None:
+    """Version 2: runs keep their agent's prompt, session, tokens and cost;
+    tasks name their budgeted plan; plans' budgets get a table."""
+    for name, sql_type in AGENT_RUN_COLUMNS.items():
+        conn.execute(text(f"ALTER TABLE runs ADD COLUMN {name} {sql_type}"))
+    conn.execute(text("ALTER TABLE tasks ADD COLUMN plan VARCHAR"))
+    conn.execute(text("CREATE INDEX ix_tasks_plan ON tasks (plan)"))
+    PlanBudget.__table__.create(conn)
+
+
 #: version N -> the function that brings a version-N database to N+1.
-MIGRATIONS: dict[int, Migration] = {}
+MIGRATIONS: dict[int, Migration] = {1: _add_agent_runs}
 
 
 def read_version(conn: Connection) -> int | None:
