@@ -393,7 +393,7 @@ class Runner:
             res.status, res.error = RunStatus.CANCELLED, out.stopped
         elif out.timed_out:
             res.status = RunStatus.TIMED_OUT
-            res.error = f"timed out after {claim.command.timeout_seconds:g}s"
+            res.error = f"timed out after {claim.command.timeout_seconds or 0:g}s"
         elif out.exit_code == 0:
             res.status = RunStatus.SUCCEEDED
         elif out.exit_code is not None and out.exit_code < 0:
