@@ -58,6 +58,13 @@ class CommandSpec(_Input):
             raise ValueError("the program (first argument) is empty")
         return argv
 
+    def model_dump(self, **kw: Any) -> dict[str, Any]:
+        """As stored: a plain command has no `agent` key at all."""
+        data = super().model_dump(**kw)
+        if data.get("agent") is None:
+            data.pop("agent", None)
+        return data
+
 
 class DependencyRef(_Input):
     key: str = Field(pattern=KEY_PATTERN)

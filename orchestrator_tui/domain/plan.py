@@ -14,6 +14,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from .agent import AgentProfile, AgentUse, Budget
 from .enums import AgentType, LogStream, RunStatus
 from .models import KEY_PATTERN, TaskSpec
 
@@ -135,6 +136,8 @@ class PlanTask(TaskSpec):
     started: TimeRef | None = None
     completed: TimeRef | None = None
     completion_summary: str = Field(default="", max_length=100_000)
+    #: The coding agent that does this task (see orchestrator_tui.agents).
+    agent: AgentUse | None = None
 
     _t = field_validator("created", "updated", "started", "completed", mode="before")(_time)
     _d = field_validator("deadline", mode="before")(_time)
@@ -145,4 +148,10 @@ class PlanSpec(_PlanInput):
     name: str = "plan"
     description: str = ""
     agents: list[AgentSpec] = Field(default_factory=list)
+    #: Agent profiles for this plan's tasks, by name.
+    profiles: dict[str, AgentProfile] = Field(default_factory=dict)
+    #: The agent for tasks without a command of their own (people's tasks excepted).
+    agent: AgentUse | None = None
+    #: A limit on everything the plan's agents spend together.
+    budget: Budget | None = None
     tasks: list[PlanTask] = Field(default_factory=list)

@@ -22,6 +22,7 @@ from ..agents.budget import Limit, Spent, exceeded
 from ..agents.prompt import PromptContext, Upstream
 from ..domain.agent import Budget
 from ..domain.enums import ApprovalDecision, EventKind, RunStatus
+from ..domain.plan import PlanSpec
 from ..store.tables import Approval, PlanBudget, Run, Task, TaskContext, TaskDependency, utcnow
 from .base import D, ServiceContext, T, record_event
 
@@ -368,3 +369,18 @@ def write_plan_budget(
         conn.execute(PlanBudget.__table__.insert().values(plan=plan, **values))
     else:
         conn.execute(update(PlanBudget.__table__).where(PB.plan == plan).values(**values))
+
+
+def mark_plan_budget(conn: Connection, plan: PlanSpec, task_ids: list[int], now: datetime) -> None:
+    """A plan with a budget: store it and mark its tasks (a plan without one: clear it)."""
+    budget = plan.budget if plan.budget is not None and not plan.budget.empty else None
+    exists_ = conn.execute(select(PB.plan).where(PB.plan == plan.name)).first()
+    if budget is None and exists_ is None:
+        return
+    write_plan_budget(conn, plan.name, budget, now)
+    for start in range(0, len(task_ids), 5000):
+        conn.execute(
+            update(Task.__table__)
+            .where(T.id.in_(task_ids[start : start + 5000]))
+            .values(plan=plan.name if budget else None)
+        )

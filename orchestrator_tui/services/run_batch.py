@@ -24,7 +24,7 @@ from ..domain.state_machine import check_transition
 from ..store.tables import Event, Run, Task, TaskDependency, UTCDateTime
 from .base import D, ServiceContext, T
 from .queries import PRIORITY_RANK
-from .run_model import Claim, all_blockers_done, has_command
+from .run_model import Claim, all_blockers_done, has_command, within_plan_budget
 
 S = TaskStatus
 R = Run.__table__.c
@@ -70,7 +70,8 @@ def _candidates(typed: bool) -> Any:
     )
     return (
         select(*_CANDIDATE_COLS)
-        .where(T.status == S.PENDING.value, has_command(), when, serves, all_blockers_done(T.id))
+        .where(T.status == S.PENDING.value, has_command(), within_plan_budget(), when, serves)
+        .where(all_blockers_done(T.id))
         .order_by(PRIORITY_RANK.desc(), T.id)
         .limit(bindparam("lim"))
     )

@@ -12,7 +12,7 @@ from sqlalchemy import String, and_, cast, exists, not_, or_, select
 
 from ..domain.enums import AgentType, DependencyType, RunStatus, TaskStatus
 from ..domain.models import CommandSpec
-from ..store.tables import Task, TaskDependency
+from ..store.tables import PlanBudget, Task, TaskDependency
 from .base import D, T
 
 S = TaskStatus
@@ -113,6 +113,7 @@ def _serves(agent_types: Sequence[str] | None) -> Any:
 
 
 _BLOCKER = Task.__table__.alias("claim_blocker")
+PB = PlanBudget.__table__.c
 
 
 def all_blockers_done(task_id: Any) -> Any:
@@ -130,11 +131,19 @@ def all_blockers_done(task_id: Any) -> Any:
     )
 
 
+def within_plan_budget() -> Any:
+    """The task's plan (if it has a budget) has not spent it."""
+    spent = select(1).where(PB.plan == T.plan, PB.exhausted.is_not(None))
+    return or_(T.plan.is_(None), not_(exists(spent)))
+
+
 def claimable(now: datetime, agent_types: Sequence[str] | None) -> Any:
-    """Ready tasks with a command, past any retry delay, of a type this runner serves."""
+    """Ready tasks with a command, past any retry delay, of a type this runner serves,
+    whose plan's budget is not spent."""
     return and_(
         T.status == S.PENDING.value,
         has_command(),
+        within_plan_budget(),
         or_(T.retry_after.is_(None), T.retry_after <= now),
         _serves(agent_types),
         all_blockers_done(T.id),

@@ -1,0 +1,113 @@
+"""Agents in plan files: profiles, the plan default, budgets; errors name the field."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import yaml
+
+from orchestrator_tui.domain.enums import TaskStatus
+from orchestrator_tui.domain.errors import ValidationFailed
+from orchestrator_tui.services import Orchestrator
+
+from .helpers import FAKE, PY, serve
+
+S = TaskStatus
+
+
+def plan_file(tmp_path: Path, **over: object) -> Path:
+    plan = {
+        "version": 1,
+        "name": "shop",
+        "profiles": {
+            "fake": {
+                "argv": [PY, FAKE, "--shape", "claude", "{args}", "--", "{prompt}"],
+                "parser": "claude",
+            }
+        },
+        "agent": {"profile": "fake", "args": ["--scenario", "ok"]},
+        "budget": {"usd": 0.08},
+        "tasks": [
+            {"key": "PLAN", "title": "Plan the change"},
+            {"key": "IMPL", "title": "Implement it", "depends_on": ["PLAN"]},
+            {"key": "REVIEW", "title": "Review it", "depends_on": ["IMPL"]},
+            {"key": "SIGN", "title": "Sign off", "agent_type": "human"},
+        ],
+    }
+    plan.update(over)
+    path = tmp_path / "plan.yaml"
+    path.write_text(yaml.safe_dump(plan), encoding="utf-8")
+    return path
+
+
+def test_a_spent_plan_budget_claims_no_new_tasks(orch: Orchestrator, tmp_path: Path) -> None:
+    orch.plans.load_file(plan_file(tmp_path))
+    assert orch.queries.get_task("SIGN").command is None  # people's work gets no agent
+    impl = orch.queries.get_task("IMPL").command
+    assert impl is not None and impl.agent is not None and impl.agent.plan == "shop"
+    serve(orch)
+    # $0.0421 per run: IMPL crosses the plan's $0.08 and is stopped; nothing new starts
+    assert orch.queries.get_task("PLAN").status is S.DONE
+    assert orch.queries.get_task("IMPL").status is S.FAILED
+    impl_run = orch.queries.runs_for("IMPL")[0]
+    assert impl_run.error == "plan shop: budget exceeded: $0.08 of $0.08"
+    orch.tasks.reset("IMPL", "try again")
+    serve(orch)
+    assert orch.queries.runs_for("IMPL") == [impl_run]  # the plan claims no new tasks
+    assert orch.queries.runs_for("REVIEW") == []
+    assert orch.agent_runs.exhausted_plans() == {
+        "shop": "plan shop: budget exceeded: $0.08 of $0.08"
+    }
+    spend = orch.agent_runs.spend()
+    assert spend.total.runs == 2
+    assert spend.total.cost_usd == pytest.approx(0.0842)
+    assert [r.name for r in spend.by_profile] == ["fake"]
+
+
+def test_raising_the_plan_budget_lets_its_tasks_run_again(
+    orch: Orchestrator, tmp_path: Path
+) -> None:
+    orch.plans.load_file(plan_file(tmp_path, budget={"usd": 0.05}))
+    serve(orch)
+    assert orch.queries.get_task("IMPL").status is S.FAILED
+    assert orch.agent_runs.exhausted_plans() != {}
+    orch.plans.load_file(plan_file(tmp_path, budget={"usd": 1.0}))
+    assert orch.agent_runs.exhausted_plans() == {}
+    orch.tasks.reset("IMPL", "more budget")
+    serve(orch)
+    assert orch.queries.get_task("REVIEW").status is S.DONE
+
+
+@pytest.mark.parametrize(
+    ("over", "message"),
+    [
+        (
+            {"agent": {"profile": "nope"}},
+            "plan.yaml: agent.profile: unknown agent profile 'nope'",
+        ),
+        (
+            {"profiles": {"fake": {"argv": ["x", "{promt}"]}}},
+            "plan.yaml: profiles.fake.argv: Value error, unknown placeholder {promt}",
+        ),
+        (
+            {"agent": {"profile": "claude", "template": "{{ secrets }}"}},
+            "plan.yaml: agent.template: unknown template variable 'secrets'",
+        ),
+        (
+            {"budget": {"usd": -1}},
+            "plan.yaml: budget.usd: Input should be greater than 0",
+        ),
+        (
+            {"tasks": [{"key": "A", "title": "a", "agent": {"profile": "codex", "modle": "x"}}]},
+            "plan.yaml: tasks[0] (A).agent.modle: Extra inputs are not permitted",
+        ),
+    ],
+)
+def test_bad_agent_settings_name_the_file_and_field_and_write_nothing(
+    orch: Orchestrator, tmp_path: Path, over: dict[str, object], message: str
+) -> None:
+    with pytest.raises(ValidationFailed) as err:
+        orch.plans.load_file(plan_file(tmp_path, **over))
+    assert str(err.value).startswith(str(tmp_path / message))
+    assert orch.dashboard.stats().total == 0
