@@ -97,7 +97,9 @@ def test_migration_runner_backs_up_and_keeps_rows(db_path: Path) -> None:
 
     db = Database(str(db_path))
     target = SCHEMA_VERSION + 1
-    assert ensure_schema(db, migrations={SCHEMA_VERSION: _add_column}, target=target) == 1
+    assert ensure_schema(db, migrations={SCHEMA_VERSION: _add_column}, target=target) == (
+        SCHEMA_VERSION
+    )
     db.dispose()
 
     [backup] = db_path.parent.glob(f"{db_path.name}.v{SCHEMA_VERSION}-*.bak")
@@ -134,7 +136,7 @@ def test_failing_migration_leaves_the_database_as_it_was(db_path: Path) -> None:
 def test_missing_migration_is_refused(db_path: Path) -> None:
     open_db(db_path).close()
     db = Database(str(db_path))
-    with pytest.raises(SchemaTooNew, match="no migration from schema version 1"):
+    with pytest.raises(SchemaTooNew, match=f"no migration from schema version {SCHEMA_VERSION}"):
         ensure_schema(db, migrations={}, target=SCHEMA_VERSION + 1)
     db.dispose()
     assert version_in(db_path) == str(SCHEMA_VERSION)
