@@ -164,7 +164,7 @@ class AgentSession:
         verdict = self.parser.verdict(out.exit_code)
         if res.status is RunStatus.SUCCEEDED and verdict:
             res.status, res.error = RunStatus.FAILED, verdict
-        elif res.status is RunStatus.FAILED and verdict and res.error:
+        elif res.status in (RunStatus.FAILED, RunStatus.TIMED_OUT) and verdict and res.error:
             res.error = f"{res.error}: {verdict}"
 
     def usage(self, out: ProcessOutcome) -> RunUsage:
