@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import tempfile
+from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
@@ -36,9 +37,11 @@ def cmd_approvals(args: argparse.Namespace) -> int:
 
 
 def cmd_stats(args: argparse.Namespace) -> int:
-    stats = open_from_args(args).dashboard.stats()
+    orch = open_from_args(args)
+    stats = orch.dashboard.stats()
+    spend = orch.agent_runs.spend()
     if wants_json(args):
-        emit_json(stats)
+        emit_json({**stats.model_dump(mode="json"), "agent_spend": asdict(spend)})
         return 0
     say(
         f"tasks      {stats.total}  ready {stats.ready}  waiting {stats.waiting}  "
@@ -54,6 +57,18 @@ def cmd_stats(args: argparse.Namespace) -> int:
             else f"{agent.heartbeat_age_seconds:.0f}s ago"
         )
         say(f"agent      {printable(agent.name)} ({agent.agent_type.value}) heartbeat {age}")
+    if spend.total.runs:
+        t = spend.total
+        say(
+            f"spend      ${t.cost_usd:.4f} over {t.runs} agent runs, "
+            f"{t.input_tokens} tokens in, {t.output_tokens} out, {t.cached_tokens} cached"
+        )
+        for row in spend.by_profile:
+            say(f"  profile  {printable(row.name)}: ${row.cost_usd:.4f} ({row.runs} runs)")
+        for row in spend.by_agent:
+            say(f"  agent    {printable(row.name)}: ${row.cost_usd:.4f} ({row.runs} runs)")
+    for plan, why in spend.exhausted_plans.items():
+        say(f"stopped    plan {printable(plan)} claims no new tasks: {printable(why)}")
     return 0
 
 
