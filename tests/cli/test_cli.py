@@ -12,6 +12,7 @@ from pathlib import Path
 
 from orchestrator_tui.domain.models import TaskSpec
 from orchestrator_tui.services import open_orchestrator
+from orchestrator_tui.store.schema import SCHEMA_VERSION
 
 from .conftest import Cli
 
@@ -22,7 +23,7 @@ def count(db: Path, sql: str) -> int:
 
 
 def test_db_commands_and_the_demo_seed(cli: Cli, tmp_path: Path) -> None:
-    assert "created (schema version 1)" in cli.ok("db", "init").out
+    assert f"created (schema version {SCHEMA_VERSION})" in cli.ok("db", "init").out
     assert "from demo_plan.yaml: 40 tasks" in cli.ok("db", "seed").out
 
     tasks = cli.ok("task", "list", "--json").json()
@@ -31,7 +32,7 @@ def test_db_commands_and_the_demo_seed(cli: Cli, tmp_path: Path) -> None:
     assert {"awaiting_approval", "failed", "done", "pending"} <= {t["status"] for t in tasks}
 
     status = cli.ok("db", "status", "--json").json()
-    assert status["schema_version"] == 1 and status["tables"]["tasks"] == len(tasks)
+    assert status["schema_version"] == SCHEMA_VERSION and status["tables"]["tasks"] == len(tasks)
     assert sum(status["tasks_by_status"].values()) == len(tasks)
     assert cli.ok("db", "validate", "--json").json() == {"ok": True, "problems": []}
 
@@ -50,7 +51,7 @@ def test_db_commands_and_the_demo_seed(cli: Cli, tmp_path: Path) -> None:
     assert f"{bad}: tasks[1] (B).priority:" in line
     assert count(cli.db, "SELECT COUNT(*) FROM tasks") == 0
     text = cli.ok("db", "status").out
-    assert "schema version  1" in text and "tasks           none" in text
+    assert f"schema version  {SCHEMA_VERSION}" in text and "tasks           none" in text
 
 
 def test_task_lifecycle(cli: Cli, tmp_path: Path) -> None:
@@ -208,4 +209,4 @@ def test_exit_codes_and_nothing_half_written(cli: Cli) -> None:
 
     with sqlite3.connect(cli.db) as conn:
         conn.execute("UPDATE schema_meta SET value = '9' WHERE key = 'schema_version'")
-    assert "schema version 9, newer than this program's 1" in cli.fails(8, "task", "list")
+    assert f"schema version 9, newer than this program's {SCHEMA_VERSION}" in cli.fails(8, "task", "list")
