@@ -56,10 +56,11 @@ def short_location(db_url: str) -> str:
 
 
 class FeedMoved(Message):
-    def __init__(self, event_id: int, awaiting: int) -> None:
+    def __init__(self, event_id: int, awaiting: int, idle_reason: str = "") -> None:
         super().__init__()
         self.event_id = event_id
         self.awaiting = awaiting
+        self.idle_reason = idle_reason
 
 
 class OrchestratorApp(RunnerActions, TransferActions, App[int]):
@@ -107,6 +108,8 @@ class OrchestratorApp(RunnerActions, TransferActions, App[int]):
     awaiting_approval: reactive[int] = reactive(0)
     location: reactive[str] = reactive("")
     runner_state: reactive[RunnerState] = reactive(RunnerState())
+    #: Why runners claim nothing although tasks are ready (a plan's budget is spent).
+    idle_reason: reactive[str] = reactive("")
 
     def __init__(
         self,
@@ -234,8 +237,9 @@ class OrchestratorApp(RunnerActions, TransferActions, App[int]):
                 event_id = orch.queries.last_event_id()
                 if event_id != self._last_event_id:
                     awaiting = orch.queries.count_tasks(waiting)
+                    idle = "; ".join(orch.agent_runs.exhausted_plans().values())
                     self._last_event_id = event_id
-                    self.post_message(FeedMoved(event_id, awaiting))
+                    self.post_message(FeedMoved(event_id, awaiting, idle))
             except OrchestratorError as exc:
                 self.post_message(DbFailed(exc, "Change feed"))
             if self.poll_interval is None:
@@ -245,6 +249,7 @@ class OrchestratorApp(RunnerActions, TransferActions, App[int]):
 
     def on_feed_moved(self, message: FeedMoved) -> None:
         self.awaiting_approval = message.awaiting
+        self.idle_reason = message.idle_reason
         for screen in self.screen_stack:
             screen.post_message(DataChanged(message.event_id, message.awaiting))
 

@@ -3,7 +3,7 @@ notes, progress history, approvals and the event timeline."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, ClassVar
 
 from rich.text import Text
@@ -15,7 +15,14 @@ from textual.message import Message
 from textual.screen import Screen
 from textual.widgets import Footer, Static
 
-from ...domain.models import ApprovalView, EventView, NoteView, ProgressView, TaskDetail
+from ...domain.models import (
+    ApprovalView,
+    EventView,
+    NoteView,
+    ProgressView,
+    RunView,
+    TaskDetail,
+)
 from ..db import run_db
 from ..messages import DataChanged
 from ..render import READINESS_WORD, STATUS_ICON, STATUS_LONG, block, safe, when
@@ -36,6 +43,7 @@ class DetailLoaded(Message):
     progress: list[ProgressView]
     approvals: list[ApprovalView]
     timeline: list[EventView]
+    runs: list[RunView] = field(default_factory=list)
 
 
 def load_detail(orch: Orchestrator, key: str) -> DetailLoaded:
@@ -47,6 +55,7 @@ def load_detail(orch: Orchestrator, key: str) -> DetailLoaded:
         q.progress_for(key),
         q.approvals_for(key),
         q.timeline(key),
+        q.runs_for(key),
     )
 
 
@@ -78,6 +87,7 @@ class DetailScreen(Screen[None]):
                 "timeline",
             ):
                 yield Static(id=f"detail-{section}", classes="detail-section")
+            yield Static(id="detail-agent", classes="detail-section")
         yield Footer()
 
     def on_mount(self) -> None:
@@ -141,6 +151,38 @@ class DetailScreen(Screen[None]):
             text.append("\n")
             text.append_text(body if body is not None else Text("none", style=MUTED))
             self.query_one(f"#detail-{name}", Static).update(text)
+        agent = self.query_one("#detail-agent", Static)
+        shown = agent_section(message.runs, message.approvals)
+        agent.display = shown is not None
+        if shown is not None:
+            agent.update(shown)
+
+
+def agent_section(runs: list[RunView], approvals: list[ApprovalView]) -> Text | None:
+    """Tokens and cost over every attempt, change rounds, the last prompt and summary."""
+    mine = [r for r in runs if r.profile]
+    if not mine:
+        return None
+    last = mine[-1]
+    tokens = sum((r.input_tokens or 0) + (r.output_tokens or 0) for r in mine)
+    cached = sum(r.cached_tokens or 0 for r in mine)
+    cost = sum(r.cost_usd or 0.0 for r in mine)
+    rounds = sum(1 for a in approvals if a.decision.value == "changes_requested")
+    text = Text(end="")
+    text.append("Agent runs", HEADING)
+    text.append(
+        f"\n{len(mine)} runs · {tokens:,} tokens ({cached:,} cached) · ${cost:.4f}"
+        f" · {rounds} change rounds"
+    )
+    text.append(f"\nlast: {safe(last.profile)} · model {safe(last.model) or '-'}", MUTED)
+    text.append(f" · session {safe(last.session_id) or '-'}", MUTED)
+    if last.summary:
+        text.append("\nsummary ", MUTED)
+        text.append(safe(last.summary, 300))
+    if last.prompt:
+        text.append(f"\nprompt of run {last.id}\n", MUTED)
+        text.append_text(block(last.prompt))
+    return text
 
 
 def summary(t: TaskDetail) -> Text:
