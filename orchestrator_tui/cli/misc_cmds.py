@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import tempfile
-from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
@@ -37,11 +36,9 @@ def cmd_approvals(args: argparse.Namespace) -> int:
 
 
 def cmd_stats(args: argparse.Namespace) -> int:
-    orch = open_from_args(args)
-    stats = orch.dashboard.stats()
-    spend = orch.agent_runs.spend()
+    stats = open_from_args(args).dashboard.stats()
     if wants_json(args):
-        emit_json({**stats.model_dump(mode="json"), "agent_spend": asdict(spend)})
+        emit_json(stats)
         return 0
     say(
         f"tasks      {stats.total}  ready {stats.ready}  waiting {stats.waiting}  "
@@ -57,7 +54,8 @@ def cmd_stats(args: argparse.Namespace) -> int:
             else f"{agent.heartbeat_age_seconds:.0f}s ago"
         )
         say(f"agent      {printable(agent.name)} ({agent.agent_type.value}) heartbeat {age}")
-    if spend.total.runs:
+    spend = stats.agent_spend
+    if spend is not None and spend.total.runs:
         t = spend.total
         say(
             f"spend      ${t.cost_usd:.4f} over {t.runs} agent runs, "
@@ -67,7 +65,7 @@ def cmd_stats(args: argparse.Namespace) -> int:
             say(f"  profile  {printable(row.name)}: ${row.cost_usd:.4f} ({row.runs} runs)")
         for row in spend.by_agent:
             say(f"  agent    {printable(row.name)}: ${row.cost_usd:.4f} ({row.runs} runs)")
-    for plan, why in spend.exhausted_plans.items():
+    for plan, why in (spend.exhausted_plans if spend else {}).items():
         say(f"stopped    plan {printable(plan)} claims no new tasks: {printable(why)}")
     return 0
 

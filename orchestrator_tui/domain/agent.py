@@ -152,3 +152,29 @@ class AgentUse(_Strict):
         merged = {**base, **mine}
         merged["env"] = {**base.get("env", {}), **mine.get("env", {})}
         return AgentUse.model_validate(merged)
+
+
+class SpendRow(BaseModel):
+    """Agent runs' tokens and cost under one name (a profile, an agent, a day)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    name: str
+    runs: int
+    input_tokens: int
+    output_tokens: int
+    cached_tokens: int
+    cost_usd: float
+
+
+class Spend(BaseModel):
+    """Tokens and cost of agent runs: in total, per profile, per agent, per day,
+    and the plans whose budget is spent (with why)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    total: SpendRow
+    by_profile: list[SpendRow]
+    by_agent: list[SpendRow]
+    by_day: list[SpendRow]
+    exhausted_plans: dict[str, str]

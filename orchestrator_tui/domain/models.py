@@ -13,7 +13,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from .agent import AgentUse
+from .agent import AgentUse, Spend
 from .enums import (
     AgentStatus,
     AgentType,
@@ -347,6 +347,8 @@ class DashboardStats(_View):
     agents: list[AgentView]
     recent_events: list[EventView]
     completions_per_hour: list[int]
+    #: Tokens and cost of coding-agent runs (None where not computed).
+    agent_spend: Spend | None = None
 
 
 class TaskDelegation(_Input):

@@ -20,7 +20,7 @@ from sqlalchemy import Connection, func, select, update
 
 from ..agents.budget import Limit, Spent, exceeded
 from ..agents.prompt import PromptContext, Upstream
-from ..domain.agent import Budget
+from ..domain.agent import Budget, Spend, SpendRow
 from ..domain.enums import ApprovalDecision, EventKind, RunStatus
 from ..domain.plan import PlanSpec
 from ..store.tables import Approval, PlanBudget, Run, Task, TaskContext, TaskDependency, utcnow
@@ -84,27 +84,6 @@ class RunUsage:
         return self.input_tokens + self.output_tokens
 
 
-@dataclass(frozen=True)
-class SpendRow:
-    name: str
-    runs: int
-    input_tokens: int
-    output_tokens: int
-    cached_tokens: int
-    cost_usd: float
-
-
-@dataclass(frozen=True)
-class Spend:
-    """Tokens and cost of agent runs: in total, per profile, per agent, per day."""
-
-    total: SpendRow
-    by_profile: list[SpendRow]
-    by_agent: list[SpendRow]
-    by_day: list[SpendRow]
-    exhausted_plans: dict[str, str]
-
-
 def _sums() -> tuple[Any, ...]:
     return (
         func.count(R.id).label("runs"),
@@ -136,7 +115,14 @@ def _per_day(rows: Sequence[Any]) -> list[SpendRow]:
         d[3] += r.cached_tokens or 0
         d[4] += r.cost_usd or 0.0
     return [
-        SpendRow(day, int(v[0]), int(v[1]), int(v[2]), int(v[3]), round(v[4], 6))
+        SpendRow(
+            name=day,
+            runs=int(v[0]),
+            input_tokens=int(v[1]),
+            output_tokens=int(v[2]),
+            cached_tokens=int(v[3]),
+            cost_usd=round(v[4], 6),
+        )
         for day, v in sorted(days.items())
     ]
 
