@@ -203,7 +203,8 @@ def _simulate_stream_json(sim: Simulation) -> int:
                     },
                 }
             )
-            reporter.progress(n * 100 // (total + 1), stage)
+            if n == 0 or stage != STAGES[min((n - 1) * len(STAGES) // total, len(STAGES) - 1)]:
+                reporter.progress(n * 100 // (total + 1), stage)
             if n == fail_at:
                 return _finish(sim, session, n + 1, tokens_in, tokens_out, failed=True, rng=rng)
             if n < total:
