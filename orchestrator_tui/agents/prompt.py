@@ -97,6 +97,7 @@ _ENV = ImmutableSandboxedEnvironment(
     keep_trailing_newline=True,
     trim_blocks=False,
 )
+_ENV.globals.clear()  # no range, cycler, joiner, lipsum, namespace: only the task's values
 
 
 def check_template(template: str, origin: str) -> None:

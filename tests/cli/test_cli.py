@@ -209,4 +209,6 @@ def test_exit_codes_and_nothing_half_written(cli: Cli) -> None:
 
     with sqlite3.connect(cli.db) as conn:
         conn.execute("UPDATE schema_meta SET value = '9' WHERE key = 'schema_version'")
-    assert f"schema version 9, newer than this program's {SCHEMA_VERSION}" in cli.fails(8, "task", "list")
+    assert f"schema version 9, newer than this program's {SCHEMA_VERSION}" in cli.fails(
+        8, "task", "list"
+    )
