@@ -308,7 +308,7 @@ class AgentRunService:
                     R.started_at, R.input_tokens, R.output_tokens, R.cached_tokens, R.cost_usd
                 ).where(agent_runs, R.started_at >= since)
             ).all()
-            exhausted = dict(
+            exhausted: dict[str, str] = dict(
                 conn.execute(select(PB.plan, PB.exhausted).where(PB.exhausted.is_not(None))).all()
             )
         return Spend(
@@ -343,7 +343,7 @@ def write_plan_budget(
         if row is not None:
             conn.execute(PlanBudget.__table__.delete().where(PB.plan == plan))
         return
-    values = {
+    values: dict[str, Any] = {
         "usd": budget.usd,
         "tokens": budget.tokens,
         "seconds": budget.seconds,

@@ -34,9 +34,8 @@ def test_builtin_argv_follow_each_cli_help(tmp_path: Path) -> None:
 
     claude = ["claude", "-p", "--output-format", "stream-json", "--verbose"]
     assert argv("claude") == [*claude, "--model=m1", "--flag", "--", "PROMPT"]
-    assert argv("claude", "s-1") == [*claude, "--resume=s-1", "--model=m1", "--flag", "--"] + [
-        "PROMPT"
-    ]
+    resumed = [*claude, "--resume=s-1", "--model=m1", "--flag", "--", "PROMPT"]
+    assert argv("claude", "s-1") == resumed
     codex = ["codex", "exec", "--json", "--model=m1", "--skip-git-repo-check", "--flag"]
     assert argv("codex") == [*codex, "--", "PROMPT"]  # tmp_path is not in a git repository
     assert argv("codex", "t-1")[:3] == ["codex", "exec", "resume"]
