@@ -102,6 +102,29 @@ def cmd_agent_register(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_agent_profiles(args: argparse.Namespace) -> int:
+    from ..agents.profiles import load_profiles
+
+    profiles = load_profiles()
+    if wants_json(args):
+        emit_json({name: p.model_dump(mode="json") for name, p in profiles.items()})
+        return 0
+    table(
+        ["PROFILE", "PARSER", "PROMPT", "RESUMES", "ARGV"],
+        (
+            [
+                name,
+                p.parser.value,
+                p.prompt.value,
+                "yes" if p.resume_argv else "no",
+                printable(" ".join(p.argv)),
+            ]
+            for name, p in profiles.items()
+        ),
+    )
+    return 0
+
+
 def cmd_agent_heartbeat(args: argparse.Namespace) -> int:
     open_from_args(args).agents.heartbeat(args.name)
     say(f"agent {printable(args.name)}: heartbeat recorded")
@@ -153,6 +176,13 @@ def register(sub: Any, parents: list[argparse.ArgumentParser]) -> None:
     p = ags.add_parser("heartbeat", parents=parents, help="record an agent's heartbeat")
     p.add_argument("name")
     p.set_defaults(handler=cmd_agent_heartbeat)
+    p = ags.add_parser(
+        "profiles",
+        parents=parents,
+        help="coding-agent profiles: built-in and from ~/.config/orchestrator-tui/agents.yaml "
+        "(or $ORCHESTRATOR_TUI_AGENTS)",
+    )
+    p.set_defaults(handler=cmd_agent_profiles)
 
     p = sub.add_parser("tui", help="open the TUI (the default command)", parents=parents)
     p.add_argument(
