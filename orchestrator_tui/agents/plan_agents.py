@@ -73,6 +73,8 @@ def _apply(
 
 
 def _check_use(use: AgentUse, known: Mapping[str, AgentProfile], where: str) -> None:
+    if use.profile is None:
+        raise ValidationFailed(f"{where}.profile: which agent? (the plan has no default agent)")
     if use.profile != COMMAND and use.profile not in known:
         names = ", ".join(sorted([*known, COMMAND]))
         raise ValidationFailed(f"{where}.profile: unknown agent profile {use.profile!r} ({names})")

@@ -202,6 +202,8 @@ def resolve(
     else the user's or a built-in one; `command` wraps the task's command."""
     if use.definition is not None:
         return use.definition
+    if use.profile is None:
+        raise ValidationFailed("the task's agent names no profile")
     if use.profile == COMMAND:
         if not command_argv:
             raise ValidationFailed("profile `command` needs the task's command argv")

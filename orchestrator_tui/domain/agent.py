@@ -124,7 +124,8 @@ class AgentProfile(_Strict):
 class AgentUse(_Strict):
     """A task's (or a plan's default) choice of agent: `agent: {profile: claude, ...}`."""
 
-    profile: str = Field(pattern=PROFILE_NAME)
+    #: Unset only in a plan task whose plan's `agent:` names one.
+    profile: str | None = Field(default=None, pattern=PROFILE_NAME)
     model: str | None = Field(default=None, max_length=200)
     args: list[str] = Field(default_factory=list)
     env: dict[str, str] = Field(default_factory=dict)
@@ -147,7 +148,7 @@ class AgentUse(_Strict):
             return self
         mine = self.model_dump(exclude_unset=True)
         base = default.model_dump(exclude_unset=True)
-        if mine.get("profile", default.profile) != default.profile:
+        if mine.get("profile") not in (None, default.profile):
             base = {k: v for k, v in base.items() if k in ("budget", "template")}
         merged = {**base, **mine}
         merged["env"] = {**base.get("env", {}), **mine.get("env", {})}

@@ -71,6 +71,7 @@ class AgentSession:
         use = cmd.agent
         assert use is not None
         profile = resolve(use, profiles, cmd.argv)
+        name = use.profile or "agent"
         service = AgentRunService(orch.ctx)
         start = service.prepare(claim.task_id, claim.attempt, use.budget)
         prompt = render_prompt(start.context, use.template or profile.template)
@@ -81,11 +82,11 @@ class AgentSession:
         invocation = build_invocation(profile, use, prompt, **kw)  # type: ignore[arg-type]
         shown = build_invocation(profile, use, "{prompt}", **kw).argv  # type: ignore[arg-type]
         try:
-            service.record_start(claim.run_id, use.profile, prompt, shown)
+            service.record_start(claim.run_id, name, prompt, shown)
         except Exception:
             shutil.rmtree(workdir, ignore_errors=True)
             raise
-        return cls(claim, use.profile, invocation, start.limits, workdir, use.plan)
+        return cls(claim, name, invocation, start.limits, workdir, use.plan)
 
     def _timeout(self, timeout: float | None) -> tuple[float | None, Limit | None]:
         """The run's time limit: the command's timeout or what a budget leaves."""

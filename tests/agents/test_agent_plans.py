@@ -111,3 +111,20 @@ def test_bad_agent_settings_name_the_file_and_field_and_write_nothing(
         orch.plans.load_file(plan_file(tmp_path, **over))
     assert str(err.value).startswith(str(tmp_path / message))
     assert orch.dashboard.stats().total == 0
+
+
+def test_the_readme_worked_plan_loads_as_documented(orch: Orchestrator, tmp_path: Path) -> None:
+    readme = (Path(__file__).parents[2] / "README.md").read_text(encoding="utf-8")
+    section = readme.split("### A worked plan", 1)[1]
+    text = section.split("```yaml\n", 1)[1].split("```", 1)[0]
+    path = tmp_path / "login.yaml"
+    path.write_text(text, encoding="utf-8")
+    orch.plans.load_file(path)
+    plan, impl, review = (orch.queries.get_task(k).command for k in ("PLAN", "IMPL", "REVIEW"))
+    assert plan and plan.agent and (plan.agent.profile, plan.agent.model) == ("claude", "sonnet")
+    assert impl and impl.agent and impl.agent.profile == "codex" and impl.agent.model is None
+    assert impl.cwd == "~/src/shop" and impl.agent.budget and impl.agent.budget.usd == 1.0
+    assert review and review.agent and review.agent.profile == "claude"
+    assert review.agent.template and "{{ up.summary }}" in review.agent.template
+    assert {plan.agent.plan, impl.agent.plan, review.agent.plan} == {"login-fix"}
+    assert orch.queries.get_task("IMPL").requires_approval
