@@ -373,8 +373,10 @@ class QueryService:
 
     def runs_for(self, key: str) -> list[RunView]:
         L = LogLine.__table__.c
-        lines = (
-            select(func.count()).select_from(LogLine.__table__).where(L.run_id == R.id)
+        lines = (  # what a person reads: an agent's raw events are not counted
+            select(func.count())
+            .select_from(LogLine.__table__)
+            .where(L.run_id == R.id, _raw_or_shown(False))
         ).scalar_subquery()
         with self.ctx.db.read() as conn:
             row = find_task(conn, key)

@@ -221,3 +221,16 @@ def test_hostile_task_text_reaches_the_agent_literally(
     assert hostile in call["prompt"]
     assert call["argv"][-1] == call["prompt"]  # one argument, placeholders not expanded
     assert orch.queries.get_task("A").status is S.DONE
+
+
+def test_an_unknown_profile_fails_the_task_at_once_saying_which(orch: Orchestrator) -> None:
+    from orchestrator_tui.domain.agent import AgentUse
+    from orchestrator_tui.domain.models import CommandSpec, TaskSpec
+
+    command = CommandSpec(argv=["ghost"], agent=AgentUse(profile="ghost"))
+    orch.tasks.create(TaskSpec(key="A", title="a", command=command, max_retries=3))
+    serve(orch)
+    (run,) = orch.queries.runs_for("A")  # not retried: it cannot work next time either
+    assert run.error is not None
+    assert run.error.startswith("agent ghost: unknown agent profile 'ghost' (known: aider, ")
+    assert orch.queries.get_task("A").status is S.FAILED
