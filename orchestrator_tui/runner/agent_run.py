@@ -159,7 +159,9 @@ class AgentSession:
             return
         if out.timed_out and self._time_limit is not None:
             spent = Spent(0.0, 0, time.monotonic() - self._started)
-            why = exceeded(self._time_limit, spent) or f"{self._time_limit.label} budget: time"
+            why = exceeded(self._time_limit, spent, at=True) or (
+                f"{self._time_limit.prefix}budget exceeded: {spent.seconds:.0f}s"
+            )
             res.status, res.error, res.retryable = RunStatus.FAILED, why, False
             return
         verdict = self.parser.verdict(out.exit_code)
