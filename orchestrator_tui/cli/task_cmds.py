@@ -17,6 +17,7 @@ from ..domain.enums import (
     TaskStatus,
 )
 from ..domain.models import CommandSpec, TaskDetail, TaskPatch, TaskSpec, TreeNode
+from ..domain.state_machine import VERB_TARGETS
 from ..domain.text import printable
 from ..services.queries import SORTS, TaskFilter
 from .common import emit_json, open_from_args, say, table, wants_json
@@ -172,14 +173,7 @@ def _transition(verb: str) -> Any:
         elif verb == "done":
             task = tasks.complete(args.key, summary=reason)
         else:
-            target = {
-                "fail": TaskStatus.FAILED,
-                "block": TaskStatus.BLOCKED,
-                "reset": TaskStatus.PENDING,
-                "defer": TaskStatus.DEFERRED,
-                "cancel": TaskStatus.CANCELLED,
-            }[verb]
-            task = tasks.transition(args.key, target, reason=reason)
+            task = tasks.transition(args.key, VERB_TARGETS[verb], reason=reason)
         return _show_result(args, task, {"done": "finished"}.get(verb, f"{verb} ok"))
 
     return run
@@ -198,6 +192,11 @@ def cmd_approve(args: argparse.Namespace) -> int:
 def cmd_reject(args: argparse.Namespace) -> int:
     task = open_from_args(args).approvals.reject(args.key, args.comment)
     return _show_result(args, task, "rejected")
+
+
+def cmd_request_changes(args: argparse.Namespace) -> int:
+    task = open_from_args(args).approvals.request_changes(args.key, args.comment)
+    return _show_result(args, task, "sent back for changes")
 
 
 def cmd_progress(args: argparse.Namespace) -> int:
@@ -390,7 +389,7 @@ def register(sub: Any, parents: list[argparse.ArgumentParser]) -> None:
     p.add_argument("--title")
     _task_fields(p, editing=True)
 
-    verbs = {
+    verbs = {  # one per VERB_TARGETS entry
         "start": "start a task (--force --reason R if its dependencies are unfinished)",
         "done": "finish a task (goes to awaiting approval when approval is required)",
         "fail": "mark a task failed",
@@ -412,6 +411,13 @@ def register(sub: Any, parents: list[argparse.ArgumentParser]) -> None:
     p.add_argument("key")
     p.add_argument("--comment")
     p = add("reject", cmd_reject, "reject a task awaiting approval (comment required)")
+    p.add_argument("key")
+    p.add_argument("--comment", required=True)
+    p = add(
+        "request-changes",
+        cmd_request_changes,
+        "send a task awaiting approval back to ready with what to change (comment required)",
+    )
     p.add_argument("key")
     p.add_argument("--comment", required=True)
 

@@ -146,6 +146,7 @@ class EventKind(StrEnum):
     APPROVAL_REQUESTED = "approval_requested"
     APPROVED = "approved"
     REJECTED = "rejected"
+    CHANGES_REQUESTED = "changes_requested"
     PROGRESS = "progress"
     NOTE = "note"
     CONTEXT = "context"

@@ -13,6 +13,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from . import rules
 from .agent import AgentUse, Spend
 from .enums import (
     AgentStatus,
@@ -28,6 +29,8 @@ from .enums import (
     TaskStatus,
 )
 from .errors import ValidationFailed
+from .rules import DECIDABLE
+from .state_machine import can_change_status
 from .status_map import map_status
 
 KEY_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._:/-]{0,63}$"
@@ -148,6 +151,32 @@ class TaskRow(_View):
     unfinished_blockers: int
     readiness: Readiness
     updated_at: datetime
+    has_command: bool = False
+    #: A runner holds the task (its command is running).
+    leased: bool = False
+
+    @property
+    def can_run(self) -> bool:
+        """The run key applies: its command may run now."""
+        return rules.can_run_now(self.status, self.has_command, self.unfinished_blockers)
+
+    @property
+    def run_refusal(self) -> str | None:
+        """Why the run key does not apply, in one line (None when it does)."""
+        return rules.run_refusal(self.key, self.status, self.has_command, self.unfinished_blockers)
+
+    @property
+    def can_cancel_run(self) -> bool:
+        return rules.can_cancel_run(self.status, self.leased)
+
+    @property
+    def can_decide(self) -> bool:
+        """Approve, reject and request changes apply."""
+        return self.status in DECIDABLE
+
+    def can_move_to(self, target: TaskStatus) -> bool:
+        """A person's status key for `target` applies."""
+        return can_change_status(self.status, target)
 
 
 class TaskDetail(_View):
@@ -186,6 +215,11 @@ class TaskDetail(_View):
     version: int
     blockers: list[DependencyView]
     dependents: list[DependencyView]
+
+    @property
+    def open_blockers(self) -> int:
+        """How many blocking dependencies are not finished."""
+        return sum(1 for b in self.blockers if rules.blocker_open(b.type, b.status))
 
 
 class DependencyView(_View):

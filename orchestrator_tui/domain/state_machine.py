@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from .enums import Readiness, TaskStatus
+from .enums import TaskStatus
 from .errors import InvalidTransition
 
 S = TaskStatus
@@ -24,15 +24,20 @@ TRANSITIONS: dict[TaskStatus, frozenset[TaskStatus]] = {
 #: Moving into these statuses starts work, so blocking dependencies must be done.
 STARTS_WORK = frozenset({S.IN_PROGRESS})
 
-#: Verb a person uses for each target status (CLI command / TUI action names).
+#: The verbs a person uses (CLI commands, TUI actions) and the status each moves to.
+VERB_TARGETS: dict[str, TaskStatus] = {
+    "start": S.IN_PROGRESS,
+    "done": S.DONE,
+    "fail": S.FAILED,
+    "block": S.BLOCKED,
+    "reset": S.PENDING,
+    "defer": S.DEFERRED,
+    "cancel": S.CANCELLED,
+}
+
+#: Verb for each target status, in messages ("cannot start it").
 VERBS: dict[TaskStatus, str] = {
-    S.IN_PROGRESS: "start",
-    S.DONE: "done",
-    S.FAILED: "fail",
-    S.BLOCKED: "block",
-    S.PENDING: "reset",
-    S.DEFERRED: "defer",
-    S.CANCELLED: "cancel",
+    **{target: verb for verb, target in VERB_TARGETS.items()},
     S.AWAITING_APPROVAL: "submit for approval",
 }
 
@@ -60,14 +65,3 @@ def check_transition(key: str, current: TaskStatus, target: TaskStatus) -> None:
             f"{key} is {current.value}: cannot {VERBS[target]} it "
             f"(from {current.value} it can go to {allowed})"
         )
-
-
-def readiness(status: TaskStatus, unfinished_blockers: int) -> Readiness:
-    """Derive readiness from a status and its count of unfinished blocking deps."""
-    if status is S.PENDING:
-        return Readiness.READY if unfinished_blockers == 0 else Readiness.WAITING
-    if status in (S.IN_PROGRESS, S.AWAITING_APPROVAL):
-        return Readiness.ACTIVE
-    if status.is_terminal:
-        return Readiness.CLOSED
-    return Readiness.STOPPED

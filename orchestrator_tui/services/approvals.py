@@ -1,4 +1,5 @@
-"""Human approval gates: approve, or reject with a required comment.
+"""Human approval gates: approve, reject with a required comment, or request
+changes (back to ready, the comment carried to the next attempt).
 
 A decision is a compare-and-set from `awaiting_approval`, so when two people
 decide on the same task at once exactly one decision (and one audit row)
@@ -10,11 +11,12 @@ from __future__ import annotations
 from sqlalchemy import Connection, select
 
 from ..domain.enums import ApprovalDecision, EventKind, TaskStatus
-from ..domain.errors import Conflict, InvalidTransition, PermissionDenied, ValidationFailed
+from ..domain.errors import Conflict, PermissionDenied, ValidationFailed
 from ..domain.models import TaskDetail
+from ..domain.transitions import DECISION_TARGET, Intent, Via, plan_move
 from ..store.tables import Approval, Event, Run
-from .base import ServiceContext, find_task, record_event, record_unblocked
-from .tasks import TaskService
+from .base import ServiceContext, find_task
+from .moves import EventBatch, apply_moves, current_of, record_moves
 from .views import task_detail
 
 S = TaskStatus
@@ -23,32 +25,43 @@ S = TaskStatus
 class ApprovalService:
     def __init__(self, ctx: ServiceContext) -> None:
         self.ctx = ctx
-        self._tasks = TaskService(ctx)
 
     def approve(self, key: str, comment: str = "") -> TaskDetail:
         return self._decide(key, ApprovalDecision.APPROVED, comment)
 
     def reject(self, key: str, comment: str) -> TaskDetail:
-        if not comment or not comment.strip():
-            raise ValidationFailed("a rejection needs a comment saying why")
-        return self._decide(key, ApprovalDecision.REJECTED, comment.strip())
+        """Fail the task, saying why."""
+        return self._decide(key, ApprovalDecision.REJECTED, _required(comment, "a rejection"))
+
+    def request_changes(self, key: str, comment: str) -> TaskDetail:
+        """Send the task back to ready with the reviewer's comment for its next attempt."""
+        return self._decide(
+            key, ApprovalDecision.CHANGES_REQUESTED, _required(comment, "a change request")
+        )
 
     def _decide(self, key: str, decision: ApprovalDecision, comment: str) -> TaskDetail:
-        approved = decision is ApprovalDecision.APPROVED
-        target = S.DONE if approved else S.FAILED
         with self.ctx.db.write() as conn:
             row = find_task(conn, key)
             if S(row.status) is not S.AWAITING_APPROVAL:
                 last = self._last_decision(conn, row.id)
-                if last is not None and S(row.status) in (S.DONE, S.FAILED):
+                if last is not None and DECISION_TARGET[ApprovalDecision(last[0])] is S(row.status):
                     raise Conflict(f"{key} was already {last[0]} by {last[1]}; nothing was written")
-                raise InvalidTransition(f"{key} is {row.status}, not awaiting approval")
             run_id, runner = self._last_run(conn, row.id)
-            if approved and self.ctx.actor in self._workers(conn, row.id, runner):
+            intent = Intent(
+                DECISION_TARGET[decision],
+                via=Via.DECISION,
+                decision=decision,
+                reason=comment or None,
+                run_id=run_id,
+            )
+            move = plan_move(current_of(conn, row, with_blockers=False), intent, self.ctx.now())
+            if decision is ApprovalDecision.APPROVED and self.ctx.actor in self._workers(
+                conn, row.id, runner
+            ):
                 raise PermissionDenied(
                     f"{self.ctx.actor} worked on {key} and cannot approve it; ask someone else"
                 )
-            self._tasks.compare_and_set(conn, row.id, key, S.AWAITING_APPROVAL, target)
+            won = apply_moves(conn, [move])
             conn.execute(
                 Approval.__table__.insert().values(
                     task_id=row.id,
@@ -59,13 +72,9 @@ class ApprovalService:
                     decided_at=self.ctx.now(),
                 )
             )
-            kind = EventKind.APPROVED if approved else EventKind.REJECTED
-            data = {"from": S.AWAITING_APPROVAL.value, "to": target.value}
-            if comment:
-                data["comment"] = comment
-            record_event(conn, self.ctx, kind, row.id, data, run_id=run_id)
-            if approved:
-                record_unblocked(conn, self.ctx, row.id, key)
+            events = EventBatch(self.ctx, self.ctx.now())
+            record_moves(conn, events, won)
+            events.write(conn)
             return task_detail(conn, find_task(conn, key))
 
     @staticmethod
@@ -111,3 +120,9 @@ class ApprovalService:
             select(A.decision, A.actor).where(A.task_id == task_id).order_by(A.id.desc()).limit(1)
         ).first()
         return (row.decision, row.actor) if row else None
+
+
+def _required(comment: str, what: str) -> str:
+    if not comment or not comment.strip():
+        raise ValidationFailed(f"{what} needs a comment saying why")
+    return comment.strip()

@@ -9,22 +9,18 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, Row, func, select
+from sqlalchemy import Connection, Row, select
 
-from ..domain.enums import DependencyType, EventKind, TaskStatus
+from ..domain.enums import EventKind
 from ..domain.errors import NotFound
 from ..store.engine import Database
 from ..store.tables import Event, Task, TaskDependency, utcnow
+from .rules import open_blocker_keys_select
 
 Clock = Callable[[], datetime]
 
 T = Task.__table__.c
 D = TaskDependency.__table__.c
-
-# Built once: constructing an alias copies every column of the table, which
-# cost more than the query itself when done on every call.
-BLOCKER = Task.__table__.alias("blocker")
-WAITING = Task.__table__.alias("waiting")
 
 
 @dataclass
@@ -72,59 +68,9 @@ def record_event(
     return int(result.inserted_primary_key[0])
 
 
-def unfinished_blockers_expr(task_id_col: Any) -> Any:
-    """A correlated scalar subquery: blocking dependencies of the task not done."""
-    blocker = BLOCKER
-    return (
-        select(func.count())
-        .select_from(TaskDependency.__table__.join(blocker, blocker.c.id == D.depends_on_id))
-        .where(
-            D.task_id == task_id_col,
-            D.dep_type == DependencyType.BLOCKS.value,
-            blocker.c.status != TaskStatus.DONE.value,
-        )
-        .scalar_subquery()
-    )
-
-
 def unfinished_blocker_keys(conn: Connection, task_id: int) -> list[str]:
-    blocker = BLOCKER
-    rows = conn.execute(
-        select(blocker.c.key)
-        .select_from(TaskDependency.__table__.join(blocker, blocker.c.id == D.depends_on_id))
-        .where(
-            D.task_id == task_id,
-            D.dep_type == DependencyType.BLOCKS.value,
-            blocker.c.status != TaskStatus.DONE.value,
-        )
-        .order_by(blocker.c.id)
-    )
-    return list(rows.scalars())
-
-
-def newly_ready_dependents(conn: Connection, task_id: int) -> list[tuple[int, str]]:
-    """Pending tasks blocked by `task_id` whose blockers are now all done."""
-    waiting = WAITING
-    rows = conn.execute(
-        select(waiting.c.id, waiting.c.key)
-        .select_from(TaskDependency.__table__.join(waiting, waiting.c.id == D.task_id))
-        .where(
-            D.depends_on_id == task_id,
-            D.dep_type == DependencyType.BLOCKS.value,
-            waiting.c.status == TaskStatus.PENDING.value,
-            unfinished_blockers_expr(waiting.c.id) == 0,
-        )
-        .order_by(waiting.c.id)
-    )
-    return [(r.id, r.key) for r in rows]
-
-
-def record_unblocked(conn: Connection, ctx: ServiceContext, task_id: int, key: str) -> list[str]:
-    """After `key` finished: one UNBLOCKED event per dependent that became ready."""
-    freed = newly_ready_dependents(conn, task_id)
-    for dep_id, _dep_key in freed:
-        record_event(conn, ctx, EventKind.UNBLOCKED, dep_id, {"by": key, "message": f"{key} done"})
-    return [k for _, k in freed]
+    """Keys of the task's open blocking dependencies, oldest first."""
+    return list(conn.execute(open_blocker_keys_select(task_id)).scalars())
 
 
 def chunks(items: list[Any], size: int) -> Iterable[list[Any]]:

@@ -27,10 +27,12 @@ from ..domain.enums import EventKind, TaskStatus
 from ..domain.errors import CycleError, ValidationFailed
 from ..domain.graph import topological_order
 from ..domain.plan import PlanSpec, PlanTask, resolve_time
+from ..domain.transitions import Intent, Via, plan_move
 from ..store.bulk import bulk_insert
 from ..store.tables import Agent, Event, Task, TaskDependency
 from .agent_runs import mark_plan_budget
 from .base import D, ServiceContext, T, chunks, record_event
+from .moves import current_of, write_moves
 from .plan_history import has_history, write_agents, write_history
 from .safe_yaml import describe_validation_error, load_yaml, read_text
 from .tasks import plain_value, spec_to_values
@@ -428,15 +430,16 @@ class _Load:
             bulk_insert(self.conn, Event.__table__, part)
 
     def _update(self, matched: dict[str, Any], keys: dict[str, str], ids: dict[str, int]) -> int:
-        changed = 0
+        diffs = []
         for task in self.plan.tasks:
             row = matched.get(task.key)
-            if row is None:
-                continue
-            changes = self._diff(row, task, keys, ids)
+            if row is not None and (changes := self._diff(row, task, keys, ids)):
+                diffs.append((task, row, changes))
+        self._move_statuses(diffs)
+        for task, row, changes in diffs:
+            changes.pop("status", None)
             if not changes:
                 continue
-            changed += 1
             if "updated" not in task.model_fields_set:
                 changes["updated_at"] = self.now
             self.conn.execute(
@@ -458,7 +461,22 @@ class _Load:
                     "after": after,
                 },
             )
-        return changed
+        return len(diffs)
+
+    def _move_statuses(self, diffs: list[tuple[PlanTask, Any, dict[str, Any]]]) -> None:
+        """A status the plan changes moves through the state machine's planner as an
+        import (never on a task a runner holds), with the events a change records."""
+        moves = [
+            plan_move(
+                current_of(self.conn, row, with_blockers=False),
+                Intent(S(changes["status"]), via=Via.IMPORT, origin=self.origin),
+                self.now,
+            )
+            for _, row, changes in diffs
+            if "status" in changes
+        ]
+        if moves:
+            write_moves(self.conn, self.ctx, moves)
 
     def _diff(
         self, row: Any, task: PlanTask, keys: dict[str, str], ids: dict[str, int]
@@ -478,18 +496,6 @@ class _Load:
                 and values[column] != getattr(row, column)
             ):
                 changes[column] = values[column]
-        if "status" in changes:
-            status = task.status
-            if "progress" not in given:
-                changes["progress"] = 100 if status is TaskStatus.DONE else row.progress
-            if "completed" not in given:
-                changes["completed_at"] = self.now if status is TaskStatus.DONE else None
-            if (
-                "started" not in given
-                and row.started_at is None
-                and status is not TaskStatus.PENDING
-            ):
-                changes["started_at"] = self.now
         if "parent" in given:
             parent_id = ids[keys.get(task.parent, task.parent)] if task.parent else None
             if parent_id != row.parent_id:

@@ -9,7 +9,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import Select, case, func, or_, select
+from sqlalchemy import Select, func, or_, select
 
 from ..domain.enums import DependencyType, LogStream, Readiness, TaskStatus
 from ..domain.graph import longest_path_dense
@@ -41,7 +41,8 @@ from ..store.tables import (
     TaskContext,
     TaskDependency,
 )
-from .base import D, ServiceContext, T, find_task, unfinished_blockers_expr
+from .base import D, ServiceContext, T, find_task
+from .rules import PRIORITY_RANK, readiness_clause
 from .views import OTHER, _links, row_select, run_view, task_detail, task_row
 
 S = TaskStatus
@@ -52,7 +53,6 @@ UNESTIMATED_HOURS = 1.0
 E = Event.__table__.c
 R = Run.__table__.c
 
-PRIORITY_RANK = case({"critical": 3, "high": 2, "medium": 1, "low": 0}, value=T.priority, else_=1)
 
 SORTS: dict[str, Any] = {
     "id": T.id,
@@ -88,19 +88,8 @@ class TaskFilter:
         if self.assignee:
             stmt = stmt.where(T.assignee == self.assignee)
         if self.readiness:
-            stmt = stmt.where(or_(*[_readiness_clause(r) for r in self.readiness]))
+            stmt = stmt.where(or_(*[readiness_clause(r) for r in self.readiness]))
         return stmt
-
-
-def _readiness_clause(r: Readiness) -> Any:
-    unfinished = unfinished_blockers_expr(T.id)
-    return {
-        Readiness.READY: (T.status == S.PENDING.value) & (unfinished == 0),
-        Readiness.WAITING: (T.status == S.PENDING.value) & (unfinished > 0),
-        Readiness.ACTIVE: T.status.in_([S.IN_PROGRESS.value, S.AWAITING_APPROVAL.value]),
-        Readiness.STOPPED: T.status.in_([S.BLOCKED.value, S.DEFERRED.value, S.FAILED.value]),
-        Readiness.CLOSED: T.status.in_([S.DONE.value, S.CANCELLED.value]),
-    }[r]
 
 
 class QueryService:
@@ -162,7 +151,7 @@ class QueryService:
         ).scalar_subquery()
         stmt = (
             row_select()
-            .where(T.status == S.PENDING.value, unfinished_blockers_expr(T.id) == 0)
+            .where(readiness_clause(Readiness.READY))
             .order_by(PRIORITY_RANK.desc(), dep_count, T.id)
             .limit(1)
         )
@@ -175,7 +164,7 @@ class QueryService:
     def ready_keys(self) -> list[str]:
         stmt = (
             select(T.key)
-            .where(T.status == S.PENDING.value, unfinished_blockers_expr(T.id) == 0)
+            .where(readiness_clause(Readiness.READY))
             .order_by(PRIORITY_RANK.desc(), T.id)
         )
         with self.ctx.db.read() as conn:

@@ -1,19 +1,14 @@
 """The plain data of runs: what a claim gives a runner, what it reports back,
-what became of the task afterwards, and which tasks a runner may claim."""
+and what became of the task afterwards. Which tasks a runner may claim is a
+rule of `domain/rules.py`."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
 
-from sqlalchemy import String, and_, cast, exists, not_, or_, select
-
-from ..domain.enums import AgentType, DependencyType, RunStatus, TaskStatus
+from ..domain.enums import AgentType, RunStatus, TaskStatus
 from ..domain.models import CommandSpec
-from ..store.tables import PlanBudget, Task, TaskDependency
-from .base import D, T
 
 S = TaskStatus
 
@@ -99,52 +94,3 @@ class Outlook:
     @property
     def idle(self) -> bool:
         return self.ready == 0 and self.next_retry_at is None and self.leased == 0
-
-
-def has_command() -> Any:
-    # JSON None is stored as the JSON text 'null' by SQLAlchemy, not as SQL NULL.
-    return and_(T.command.is_not(None), cast(T.command, String) != "null")
-
-
-def _serves(agent_types: Sequence[str] | None) -> Any:
-    if agent_types is None:
-        return True
-    return or_(T.agent_type.is_(None), T.agent_type.in_(list(agent_types)))
-
-
-_BLOCKER = Task.__table__.alias("claim_blocker")
-PB = PlanBudget.__table__.c
-
-
-def all_blockers_done(task_id: Any) -> Any:
-    """No blocking dependency of the task is unfinished (stops at the first that is)."""
-    return not_(
-        exists(
-            select(1)
-            .select_from(TaskDependency.__table__.join(_BLOCKER, _BLOCKER.c.id == D.depends_on_id))
-            .where(
-                D.task_id == task_id,
-                D.dep_type == DependencyType.BLOCKS.value,
-                _BLOCKER.c.status != S.DONE.value,
-            )
-        )
-    )
-
-
-def within_plan_budget() -> Any:
-    """The task's plan (if it has a budget) has not spent it."""
-    spent = select(1).where(PB.plan == T.plan, PB.exhausted.is_not(None))
-    return or_(T.plan.is_(None), not_(exists(spent)))
-
-
-def claimable(now: datetime, agent_types: Sequence[str] | None) -> Any:
-    """Ready tasks with a command, past any retry delay, of a type this runner serves,
-    whose plan's budget is not spent."""
-    return and_(
-        T.status == S.PENDING.value,
-        has_command(),
-        within_plan_budget(),
-        or_(T.retry_after.is_(None), T.retry_after <= now),
-        _serves(agent_types),
-        all_blockers_done(T.id),
-    )

@@ -20,32 +20,17 @@ from typing import Any
 
 from sqlalchemy import Connection, Row, and_, func, select, update
 
+from ..domain import rules
 from ..domain.enums import EventKind, LogStream, RunStatus, TaskStatus
 from ..domain.errors import Conflict, DependenciesUnfinished, InvalidTransition, NotFound
 from ..domain.models import RunView
+from ..domain.transitions import Intent, Via
 from ..store.tables import LogLine, Run, Task
+from . import rules as sql_rules
 from . import run_batch
-from .base import (
-    ServiceContext,
-    T,
-    find_task,
-    record_event,
-    unfinished_blocker_keys,
-    unfinished_blockers_expr,
-)
-from .run_model import (
-    MACHINE_TYPES,
-    Claim,
-    Outlook,
-    RetryPolicy,
-    RunResult,
-    Settled,
-    _serves,
-    all_blockers_done,
-    claimable,
-    has_command,
-)
-from .tasks import TaskService
+from .base import ServiceContext, T, find_task, record_event, unfinished_blocker_keys
+from .moves import move_one
+from .run_model import MACHINE_TYPES, Claim, Outlook, RetryPolicy, RunResult, Settled
 from .views import run_view
 
 __all__ = [
@@ -65,7 +50,6 @@ R = Run.__table__.c
 class RunService:
     def __init__(self, ctx: ServiceContext) -> None:
         self.ctx = ctx
-        self._tasks = TaskService(ctx)
 
     # -- claiming ---------------------------------------------------------------
 
@@ -96,13 +80,13 @@ class RunService:
 
     def _on_demand(self, conn: Connection, key: str) -> Row[Any]:
         row = find_task(conn, key)
-        if row.command is None:
-            raise InvalidTransition(f"{key} has no command to run")
-        if S(row.status) not in (S.PENDING, S.FAILED):
-            raise InvalidTransition(f"{key} is {row.status}: only pending or failed tasks run")
-        blockers = conn.execute(select(unfinished_blockers_expr(row.id))).scalar_one()
-        if blockers:
-            raise DependenciesUnfinished(key, unfinished_blocker_keys(conn, row.id))
+        blockers = unfinished_blocker_keys(conn, row.id)
+        status, runnable = S(row.status), row.command is not None
+        if runnable and status in rules.RUN_ON_DEMAND and blockers:
+            raise DependenciesUnfinished(key, blockers)
+        refusal = rules.run_refusal(key, status, runnable, len(blockers))
+        if refusal:
+            raise InvalidTransition(refusal)
         return row
 
     # -- while running -------------------------------------------------------------
@@ -355,9 +339,8 @@ class RunService:
         )
         res = RunResult(run_id=run_id or 0, task_id=task.id, status=RunStatus.FAILED, error=why)
         status, reason, retry_at = self._judge(task, res, policy, now)
-        if retry_at is not None:
-            conn.execute(update(Task.__table__).where(T.id == task.id).values(retry_after=retry_at))
-        moved = self._tasks._move(conn, task, status, reason=reason)
+        intent = Intent(status, via=Via.LOST, reason=reason, retry_at=retry_at)
+        moved = move_one(conn, self.ctx, task, intent).target
         return Settled(
             task_id=task.id,
             key=task.key,
@@ -390,11 +373,6 @@ class RunService:
             if run is None or S(task.status) is not S.IN_PROGRESS:
                 raise NotFound(f"{key} has no running run to cancel (it is {task.status})")
             conn.execute(
-                update(Task.__table__)
-                .where(T.id == task.id)
-                .values(lease_owner=None, lease_expires_at=None, retry_after=None)
-            )
-            conn.execute(
                 update(Run.__table__)
                 .where(R.id == run.id)
                 .values(status=RunStatus.CANCELLED.value, ended_at=now, error=why)
@@ -407,7 +385,7 @@ class RunService:
                 {"message": f"run {run.id} cancelled", "status": RunStatus.CANCELLED.value},
                 run_id=run.id,
             )
-            self._tasks._move(conn, task, S.FAILED, reason=why)
+            move_one(conn, self.ctx, task, Intent(S.FAILED, via=Via.CANCEL, reason=why))
             closed = conn.execute(select(Run.__table__).where(R.id == run.id)).one()
             return run_view(closed, key, 0)
 
@@ -418,16 +396,14 @@ class RunService:
         now = self.ctx.now()
         with self.ctx.db.read() as conn:
             ready = conn.execute(
-                select(func.count()).select_from(Task.__table__).where(claimable(now, agent_types))
+                select(func.count())
+                .select_from(Task.__table__)
+                .where(sql_rules.claimable(now, agent_types))
             ).scalar_one()
+            # Claimable but for the time: due once `retry_after` has come.
+            later = sql_rules.claimable(T.retry_after, agent_types)
             next_retry = conn.execute(
-                select(func.min(T.retry_after)).where(
-                    T.status == S.PENDING.value,
-                    has_command(),
-                    T.retry_after > now,
-                    _serves(agent_types),
-                    all_blockers_done(T.id),
-                )
+                select(func.min(T.retry_after)).where(later, T.retry_after > now)
             ).scalar()
             leased = conn.execute(
                 select(func.count())

@@ -17,22 +17,14 @@ from ..domain.enums import EventKind, TaskStatus
 from ..domain.errors import (
     Conflict,
     CycleError,
-    DependenciesUnfinished,
-    InvalidTransition,
     NotFound,
     ValidationFailed,
 )
 from ..domain.models import TaskDetail, TaskPatch, TaskSpec
-from ..domain.state_machine import STARTS_WORK, check_transition, decided_by_approval
+from ..domain.transitions import Intent, Via, plan_move
 from ..store.tables import Task, TaskDependency
-from .base import (
-    ServiceContext,
-    T,
-    find_task,
-    record_event,
-    record_unblocked,
-    unfinished_blocker_keys,
-)
+from .base import ServiceContext, T, find_task, record_event
+from .moves import current_of, move_one, write_moves
 from .views import task_detail
 
 S = TaskStatus
@@ -168,80 +160,8 @@ class TaskService:
     ) -> TaskDetail:
         with self.ctx.db.write() as conn:
             row = find_task(conn, key)
-            self._move(conn, row, target, force=force, reason=reason)
+            move_one(conn, self.ctx, row, Intent(target, force=force, reason=reason))
             return task_detail(conn, find_task(conn, key))
-
-    def _move(
-        self,
-        conn: Connection,
-        row: Row[Any],
-        target: TaskStatus,
-        *,
-        force: bool = False,
-        reason: str | None = None,
-        actor: str | None = None,
-    ) -> TaskStatus:
-        current = S(row.status)
-        if decided_by_approval(current, target):
-            raise InvalidTransition(f"{row.key} is awaiting approval: approve or reject it instead")
-        if target is S.DONE and row.requires_approval and current is S.IN_PROGRESS:
-            target = S.AWAITING_APPROVAL
-        check_transition(row.key, current, target)
-        kind = EventKind.STATUS_CHANGED
-        data: dict[str, Any] = {"from": current.value, "to": target.value}
-        if target in STARTS_WORK:
-            unfinished = unfinished_blocker_keys(conn, row.id)
-            if unfinished and not force:
-                raise DependenciesUnfinished(row.key, unfinished)
-            if unfinished:
-                if not (reason and reason.strip()):
-                    raise ValidationFailed(f"forcing {row.key} to start needs a reason")
-                kind = EventKind.FORCED_START
-                data["unfinished"] = unfinished
-        if reason:
-            data["reason"] = reason
-        self.compare_and_set(conn, row.id, row.key, current, target)
-        record_event(conn, self.ctx, kind, row.id, data, actor=actor)
-        if target is S.AWAITING_APPROVAL:
-            record_event(conn, self.ctx, EventKind.APPROVAL_REQUESTED, row.id, {}, actor=actor)
-        if target is S.DONE:
-            record_unblocked(conn, self.ctx, row.id, row.key)
-        return target
-
-    def compare_and_set(
-        self,
-        conn: Connection,
-        task_id: int,
-        key: str,
-        expected: TaskStatus,
-        target: TaskStatus,
-        extra: dict[str, Any] | None = None,
-    ) -> None:
-        now = self.ctx.now()
-        values: dict[str, Any] = {
-            "status": target.value,
-            "version": T.version + 1,
-            "updated_at": now,
-            **(extra or {}),
-        }
-        if target is S.IN_PROGRESS:
-            values["started_at"] = now
-        if target is S.DONE:
-            values["completed_at"] = now
-            values["progress"] = 100
-        elif expected is S.DONE:
-            values["completed_at"] = None
-        result = conn.execute(
-            update(Task.__table__)
-            .where(T.id == task_id, T.status == expected.value)
-            .values(**values)
-        )
-        if result.rowcount != 1:
-            now_status = conn.execute(select(T.status).where(T.id == task_id)).scalar()
-            raise Conflict(
-                f"{key} changed meanwhile (expected {expected.value}, now {now_status}); "
-                "nothing was written"
-            )
 
     def undo_last(self) -> TaskDetail:
         """Reverse this actor's most recent status change, as a recorded event."""
@@ -249,17 +169,17 @@ class TaskService:
             event = self._last_undoable(conn)
             if event is None:
                 raise NotFound(f"{self.ctx.actor} has no status change to undo")
-            key = conn.execute(select(T.key).where(T.id == event.task_id)).scalar_one()
+            row = conn.execute(select(Task.__table__).where(T.id == event.task_id)).one()
             was, now = S(event.data["from"]), S(event.data["to"])
-            self.compare_and_set(conn, event.task_id, key, now, was)
-            record_event(
-                conn,
-                self.ctx,
-                EventKind.STATUS_REVERTED,
-                event.task_id,
-                {"from": now.value, "to": was.value, "reverts": event.id},
-            )
-            return task_detail(conn, find_task(conn, key))
+            current = current_of(conn, row, with_blockers=False)
+            if current.status is not now:
+                raise Conflict(
+                    f"{row.key} changed meanwhile (expected {now.value}, now "
+                    f"{current.status.value}); nothing was written"
+                )
+            intent = Intent(was, via=Via.UNDO, reverts=event.id)
+            write_moves(conn, self.ctx, [plan_move(current, intent, self.ctx.now())])
+            return task_detail(conn, find_task(conn, row.key))
 
     def _last_undoable(self, conn: Connection) -> Row[Any] | None:
         from ..store.tables import Event

@@ -22,9 +22,10 @@ from ..domain.models import (
     TaskDetail,
     TaskRow,
 )
-from ..domain.state_machine import readiness
+from ..domain.rules import blocker_open, readiness
 from ..store.tables import AGENT_RUN_COLUMNS, Task, TaskDependency
-from .base import D, T, unfinished_blockers_expr
+from .base import D, T
+from .rules import has_command, open_blockers_count
 
 #: The columns a task list row needs, plus its unfinished blocker count.
 ROW_COLUMNS = (
@@ -43,7 +44,12 @@ ROW_COLUMNS = (
 
 
 def row_select() -> Any:
-    return select(*ROW_COLUMNS, unfinished_blockers_expr(T.id).label("unfinished"))
+    return select(
+        *ROW_COLUMNS,
+        open_blockers_count(T.id).label("unfinished"),
+        has_command().label("has_command"),
+        T.lease_owner.is_not(None).label("leased"),
+    )
 
 
 def task_row(r: Row[Any]) -> TaskRow:
@@ -62,6 +68,8 @@ def task_row(r: Row[Any]) -> TaskRow:
         unfinished_blockers=r.unfinished,
         readiness=readiness(status, r.unfinished),
         updated_at=r.updated_at,
+        has_command=bool(r.has_command),
+        leased=bool(r.leased),
     )
 
 
@@ -87,7 +95,7 @@ def _links(conn: Connection, task_id: int, upstream: bool) -> list[DependencyVie
 
 def task_detail(conn: Connection, r: Row[Any]) -> TaskDetail:
     blockers = _links(conn, r.id, upstream=True)
-    unfinished = sum(1 for b in blockers if b.type.gates and b.status is not TaskStatus.DONE)
+    unfinished = sum(1 for b in blockers if blocker_open(b.type, b.status))
     parent = None
     if r.parent_id is not None:
         parent = conn.execute(select(T.key).where(T.id == r.parent_id)).scalar_one_or_none()

@@ -16,15 +16,19 @@ from pathlib import Path
 
 from ..domain.enums import Priority, TaskStatus
 from ..domain.models import TaskRow
-from ..domain.state_machine import readiness
+from ..domain.rules import FINISHED, GATING, NO_COMMAND_JSON, readiness, sql_in
 
 #: `services.views.row_select()` ordered by id (the list's default sort: key, ascending).
-FIRST_PAGE_SQL = """
+#: The open-blocker and has-command rules are rendered from `domain/rules.py`.
+FIRST_PAGE_SQL = f"""
 SELECT t.id, t.key, t.title, t.status, t.priority, t.assignee, t.progress, t.phase,
        t.estimated_hours, t.requires_approval, t.updated_at,
        (SELECT count(*) FROM task_dependencies AS d
           JOIN tasks AS b ON b.id = d.depends_on_id
-         WHERE d.task_id = t.id AND d.dep_type = 'blocks' AND b.status != 'done')
+         WHERE d.task_id = t.id AND d.dep_type IN {sql_in(GATING)}
+           AND b.status NOT IN {sql_in(FINISHED)}),
+       (t.command IS NOT NULL AND t.command != '{NO_COMMAND_JSON}'),
+       t.lease_owner IS NOT NULL
 FROM tasks AS t ORDER BY t.id LIMIT ?
 """
 
@@ -80,6 +84,8 @@ def first_page(db_url: str, limit: int) -> tuple[int, list[TaskRow]] | None:
                     unfinished_blockers=r[11],
                     readiness=readiness(status, r[11]),
                     updated_at=_time(r[10]),
+                    has_command=bool(r[12]),
+                    leased=bool(r[13]),
                 )
             )
         return total, rows

@@ -168,22 +168,7 @@ def test_a_wall_time_budget_stops_a_silent_agent(orch: Orchestrator) -> None:
 
 
 def _request_changes(orch: Orchestrator, key: str, comment: str) -> None:
-    """What a reviewer's "request changes" records (an approval row with that
-    decision, the task back to pending)."""
-    from orchestrator_tui.store.tables import Approval, utcnow
-
-    task = orch.queries.get_task(key)
-    with orch.db.write() as conn:
-        conn.execute(
-            Approval.__table__.insert().values(
-                task_id=task.id,
-                decision="changes_requested",
-                actor="rita",
-                comment=comment,
-                decided_at=utcnow(),
-            )
-        )
-    orch.as_actor("rita").tasks.reset(key, comment)
+    orch.as_actor("rita").approvals.request_changes(key, comment)
 
 
 def test_a_retry_after_requested_changes_resumes_the_session_with_the_comment(

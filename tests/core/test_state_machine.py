@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import itertools
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -18,7 +19,8 @@ from orchestrator_tui.domain.errors import (
     PermissionDenied,
     ValidationFailed,
 )
-from orchestrator_tui.domain.state_machine import TRANSITIONS, readiness
+from orchestrator_tui.domain.rules import readiness
+from orchestrator_tui.domain.state_machine import TRANSITIONS
 from orchestrator_tui.services import Orchestrator
 from orchestrator_tui.store.tables import Approval
 
@@ -312,8 +314,13 @@ def test_undo_is_per_actor_and_conflicts_when_others_moved_on(orch: Orchestrator
 def test_lost_compare_and_set_raises_conflict(tmp_path: Path) -> None:
     orch = open_db(tmp_path / "x.db")
     add(orch, "A")
+    from orchestrator_tui.domain.transitions import Current, Intent, plan_move
+    from orchestrator_tui.services.moves import apply_moves
+
+    stale = Current(id=task_row(orch, "A").id, key="A", status=S.BLOCKED)
+    move = plan_move(stale, Intent(S.PENDING), datetime.now(UTC))
     with orch.db.write() as conn, pytest.raises(Conflict, match="expected blocked, now pending"):
-        orch.tasks.compare_and_set(conn, task_row(orch, "A").id, "A", S.BLOCKED, S.PENDING)
+        apply_moves(conn, [move])
     orch.close()
 
 

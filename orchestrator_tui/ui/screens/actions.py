@@ -4,6 +4,7 @@ bindings live on the screens, the palette calls the same actions."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -13,7 +14,8 @@ from textual.message import Message
 from ...domain.enums import TaskStatus
 from ...domain.errors import OrchestratorError
 from ...domain.models import TaskDetail, TaskRow
-from ...domain.state_machine import VERBS, can_change_status
+from ...domain.rules import blocker_open
+from ...domain.state_machine import STARTS_WORK, VERB_TARGETS, VERBS, can_change_status
 from ...domain.text import printable
 from ..db import run_db
 from ..modals.prompt import Confirm, TextPrompt
@@ -28,13 +30,12 @@ S = TaskStatus
 
 #: action name -> target status, for the five status keys.
 STATUS_ACTIONS: dict[str, TaskStatus] = {
-    "start": S.IN_PROGRESS,
-    "done": S.DONE,
-    "fail": S.FAILED,
-    "block": S.BLOCKED,
-    "reset": S.PENDING,
+    verb: VERB_TARGETS[verb] for verb in ("start", "done", "fail", "block", "reset")
 }
 
+
+#: The approval decisions' actions.
+DECISIONS = ("approve", "reject", "request_changes")
 
 #: Other actions whose availability depends on the selection (see `check_action`).
 EXTRA_CHECKED = (
@@ -96,10 +97,10 @@ class TaskActions:
             if marks:
                 return True if any(can_move(s, target) for s in marks.values()) else None
             row = self.selected()
-            return True if row is not None and can_move(row.status, target) else None
-        if action in ("approve", "reject"):
+            return True if row is not None and row.can_move_to(target) else None
+        if action in DECISIONS:
             row = self.selected()
-            return True if row is not None and row.status is S.AWAITING_APPROVAL else None
+            return True if row is not None and row.can_decide else None
         return False
 
     def refresh_task_bindings(self) -> None:
@@ -107,8 +108,7 @@ class TaskActions:
         (the footer rebuilds itself on every refresh, which costs a frame)."""
         screen: Screen[Any] = self  # type: ignore[assignment]
         state = tuple(
-            screen.check_action(name, ())
-            for name in (*STATUS_ACTIONS, "approve", "reject", *EXTRA_CHECKED)
+            screen.check_action(name, ()) for name in (*STATUS_ACTIONS, *DECISIONS, *EXTRA_CHECKED)
         )
         if state != getattr(self, "_binding_state", None):
             self._binding_state = state
@@ -122,7 +122,7 @@ class TaskActions:
             self._plan_bulk(target)
             return
         row = self.selected()
-        if row is None or not can_move(row.status, target):
+        if row is None or not row.can_move_to(target):
             return
         key, before = row.key, row.status
         if target is S.IN_PROGRESS and row.unfinished_blockers:
@@ -164,8 +164,8 @@ class TaskActions:
                 except OrchestratorError:
                     skipped.append(key)
                     continue
-                unfinished = any(b.type.gates and not b.status.is_finished for b in task.blockers)
-                if can_move(task.status, target) and not (target is S.IN_PROGRESS and unfinished):
+                unfinished = any(blocker_open(b.type, b.status) for b in task.blockers)
+                if can_move(task.status, target) and not (target in STARTS_WORK and unfinished):
                     eligible.append(key)
                 else:
                     skipped.append(key)
@@ -218,7 +218,7 @@ class TaskActions:
 
     def approve(self) -> None:
         row = self.selected()
-        if row is None or row.status is not S.AWAITING_APPROVAL:
+        if row is None or not row.can_decide:
             return
         key = row.key
         run_db(
@@ -228,33 +228,56 @@ class TaskActions:
         )
 
     def reject(self) -> None:
+        self._decide_with_comment(
+            "Reject",
+            "Say why it is rejected (required); the task becomes failed.",
+            lambda o, key, comment: o.approvals.reject(key, comment),
+            "rejected",
+        )
+
+    def request_changes(self) -> None:
+        self._decide_with_comment(
+            "Request changes",
+            "Say what to change (required); the task goes back to ready and its "
+            "next attempt is given your comment.",
+            lambda o, key, comment: o.approvals.request_changes(key, comment),
+            "sent back",
+        )
+
+    def _decide_with_comment(
+        self,
+        verb: str,
+        explanation: str,
+        decide: Callable[[Orchestrator, str, str], TaskDetail],
+        done: str,
+    ) -> None:
         screen: Screen[Any] = self  # type: ignore[assignment]
         row = self.selected()
-        if row is None or row.status is not S.AWAITING_APPROVAL:
+        if row is None or not row.can_decide:
             return
         key = row.key
         message = Text(end="")
         message.append(f"{key} ")
         message.append(safe(row.title, 200), "bold")
-        message.append("\nSay why it is rejected (required); the task becomes failed.")
+        message.append(f"\n{explanation}")
 
-        def rejected(comment: str | None) -> None:
+        def decided(comment: str | None) -> None:
             if comment:
                 run_db(
                     screen,
-                    lambda o: o.approvals.reject(key, comment),
-                    lambda d: TaskChanged(d, f"{key} rejected: {STATUS_LONG[d.status]}"),
+                    lambda o: decide(o, key, comment),
+                    lambda d: TaskChanged(d, f"{key} {done}: {STATUS_LONG[d.status]}"),
                 )
 
         screen.app.push_screen(
             TextPrompt(
-                f"Reject {key}",
+                f"{verb} {key}",
                 message,
                 placeholder="comment",
-                ok_label="Reject",
-                ok_variant="error",
+                ok_label=verb,
+                ok_variant="error" if verb == "Reject" else "warning",
             ),
-            rejected,
+            decided,
         )
 
     def undo(self) -> None:

@@ -51,6 +51,7 @@ class ApprovalsScreen(TaskActions, Screen[None]):
         Binding("escape,i", "app.pop_screen", "Back", id="inbox.back"),
         Binding("a", "approve", "Approve", id="inbox.approve"),
         Binding("x", "reject", "Reject", id="inbox.reject"),
+        Binding("m", "request_changes", "Changes", id="inbox.request_changes"),
         Binding("enter", "open", "Detail", id="inbox.open"),
         Binding("j", "cursor('down')", "Down", show=False, id="inbox.down"),
         Binding("k", "cursor('up')", "Up", show=False, id="inbox.up"),
@@ -142,6 +143,9 @@ class ApprovalsScreen(TaskActions, Screen[None]):
 
     def action_reject(self) -> None:
         self.reject()
+
+    def action_request_changes(self) -> None:
+        self.request_changes()
 
     def action_open(self) -> None:
         from .detail import DetailScreen

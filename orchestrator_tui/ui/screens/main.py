@@ -209,6 +209,13 @@ class MainScreen(TaskActions, Screen[None]):
             id="task.reject",
             tooltip="Reject the selected task awaiting approval, with a comment",
         ),
+        Binding(
+            "m",
+            "request_changes",
+            "Changes",
+            id="task.request_changes",
+            tooltip="Send the selected task back for changes, with a comment",
+        ),
         Binding("u", "undo", "Undo", id="task.undo", tooltip="Undo your last status change"),
         Binding(
             "exclamation_mark",
@@ -399,7 +406,10 @@ class MainScreen(TaskActions, Screen[None]):
             return True if self.table.marks else None
         if action in ("run_now", "cancel_run"):
             row = self.selected()
-            return True if row is not None and _runnable(row, action) else None
+            enabled = row is not None and (
+                row.can_run if action == "run_now" else row.can_cancel_run
+            )
+            return True if enabled else None
         return True
 
     # -- panes --------------------------------------------------------------
@@ -510,6 +520,9 @@ class MainScreen(TaskActions, Screen[None]):
     def action_reject(self) -> None:
         self.reject()
 
+    def action_request_changes(self) -> None:
+        self.request_changes()
+
     def action_undo(self) -> None:
         self.undo()
 
@@ -517,7 +530,10 @@ class MainScreen(TaskActions, Screen[None]):
 
     def action_run_now(self) -> None:
         row = self.selected()
-        if row is None or not _runnable(row, "run_now"):
+        if row is None:
+            return
+        if not row.can_run:
+            self.notify(row.run_refusal or "", severity="warning", markup=False)
             return
         problem = self.app.runner_control.run_task(row.key)  # type: ignore[attr-defined]
         if problem:
@@ -526,7 +542,7 @@ class MainScreen(TaskActions, Screen[None]):
 
     def action_cancel_run(self) -> None:
         row = self.selected()
-        if row is None or not _runnable(row, "cancel_run"):
+        if row is None or not row.can_cancel_run:
             return
         key = row.key
         message = Text(end="")
@@ -647,13 +663,6 @@ class MainScreen(TaskActions, Screen[None]):
                 )
 
         self.app.push_screen(PickTask(f"{key}: remove which dependency?", choices), remove)
-
-
-def _runnable(row: TaskRow, action: str) -> bool:
-    """Whether the run key (`run_now`) or the cancel key (`cancel_run`) applies to `row`."""
-    if action == "cancel_run":
-        return row.status is TaskStatus.IN_PROGRESS
-    return row.status in (TaskStatus.PENDING, TaskStatus.FAILED) and not row.unfinished_blockers
 
 
 def _changed_fields(original: TaskDetail, values: dict[str, Any]) -> dict[str, Any]:

@@ -24,7 +24,6 @@ from textual.strip import Strip
 
 from ...domain.enums import TaskStatus
 from ...domain.models import TaskDetail, TaskRow
-from ...domain.state_machine import readiness
 from ..db import Refresher, run_db
 from ..render import READINESS_WORD, STATUS_CLASSES, progress_bar, safe, status_class, status_label
 from ..task_query import SORTABLE, TableQuery
@@ -270,9 +269,6 @@ class TaskTable(ScrollView, can_focus=True):
         """Show a task's new state at once (a full reload follows from the change feed)."""
         for index, row in list(self._rows.items()):
             if row.key == detail.key:
-                unfinished = sum(
-                    1 for b in detail.blockers if b.type.gates and not b.status.is_finished
-                )
                 self._rows[index] = row.model_copy(
                     update={
                         "title": detail.title,
@@ -280,8 +276,9 @@ class TaskTable(ScrollView, can_focus=True):
                         "priority": detail.priority,
                         "assignee": detail.assignee,
                         "progress": detail.progress,
-                        "unfinished_blockers": unfinished,
-                        "readiness": readiness(detail.status, unfinished),
+                        "unfinished_blockers": detail.open_blockers,
+                        "readiness": detail.readiness,
+                        "has_command": detail.command is not None,
                     }
                 )
                 if detail.key in self.marks:

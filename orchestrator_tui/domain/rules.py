@@ -1,0 +1,104 @@
+"""The rules that both Python code and SQL queries apply, each defined once as
+data. `services/rules.py` renders them as SQLAlchemy expressions and
+`store/quick.py` as SQLite text; the functions here apply them to plain values.
+
+- A blocking dependency is open while its blocker is not finished.
+- Readiness is a function of the status, and for pending tasks of whether any
+  blocking dependency is open.
+- Priority has a rank (higher is more urgent).
+- A runner claims a task by itself when it is pending, has a command, is past
+  any retry delay and has no open blocker; a person may also run a failed task
+  on demand; a running run is what `cancel run` stops.
+"""
+
+from __future__ import annotations
+
+from .enums import DependencyType, Priority, Readiness, TaskStatus
+
+S = TaskStatus
+
+#: A blocker in one of these statuses satisfies the tasks it blocks.
+FINISHED: frozenset[TaskStatus] = frozenset(s for s in S if s.is_finished)
+#: Dependency types that gate the dependent task.
+GATING: frozenset[DependencyType] = frozenset(t for t in DependencyType if t.gates)
+
+#: Readiness of each status; `None` where it depends on open blockers.
+READINESS_OF: dict[TaskStatus, Readiness | None] = {
+    S.PENDING: None,
+    S.IN_PROGRESS: Readiness.ACTIVE,
+    S.AWAITING_APPROVAL: Readiness.ACTIVE,
+    S.BLOCKED: Readiness.STOPPED,
+    S.DEFERRED: Readiness.STOPPED,
+    S.FAILED: Readiness.STOPPED,
+    S.DONE: Readiness.CLOSED,
+    S.CANCELLED: Readiness.CLOSED,
+}
+
+#: Statuses a runner claims by itself, and those a person may run on demand.
+CLAIMED_BY_RUNNERS: frozenset[TaskStatus] = frozenset({S.PENDING})
+RUN_ON_DEMAND: frozenset[TaskStatus] = frozenset({S.PENDING, S.FAILED})
+#: A task in this status, held by a runner's lease, has a live run to cancel.
+RUNNING: TaskStatus = S.IN_PROGRESS
+
+#: Approve, reject and request changes apply to tasks in these statuses.
+DECIDABLE: frozenset[TaskStatus] = frozenset({S.AWAITING_APPROVAL})
+
+#: How an absent command is stored: SQL NULL, or JSON null written as text.
+NO_COMMAND_JSON = "null"
+
+#: Priority rank of an unknown priority word in the database.
+DEFAULT_PRIORITY_RANK = Priority.MEDIUM.rank
+
+
+def blocker_open(dep_type: DependencyType, blocker_status: TaskStatus) -> bool:
+    return dep_type in GATING and blocker_status not in FINISHED
+
+
+def readiness(status: TaskStatus, open_blockers: int) -> Readiness:
+    """Readiness from a status and its count of open blocking dependencies."""
+    fixed = READINESS_OF[status]
+    if fixed is not None:
+        return fixed
+    return Readiness.READY if open_blockers == 0 else Readiness.WAITING
+
+
+def readiness_statuses(r: Readiness) -> tuple[frozenset[TaskStatus], bool | None]:
+    """The statuses with readiness `r`, and whether it also needs open blockers
+    (True), none (False), or does not depend on them (None)."""
+    fixed = frozenset(s for s, v in READINESS_OF.items() if v is r)
+    if r is Readiness.READY:
+        return frozenset(s for s, v in READINESS_OF.items() if v is None), False
+    if r is Readiness.WAITING:
+        return frozenset(s for s, v in READINESS_OF.items() if v is None), True
+    return fixed, None
+
+
+def can_run_now(status: TaskStatus, has_command: bool, open_blockers: int) -> bool:
+    """Whether a person may run the task's command now (the run key, `task run`)."""
+    return has_command and status in RUN_ON_DEMAND and open_blockers == 0
+
+
+def can_cancel_run(status: TaskStatus, leased: bool) -> bool:
+    """Whether a live run of the task can be cancelled (a runner holds it)."""
+    return status is RUNNING and leased
+
+
+def run_refusal(key: str, status: TaskStatus, has_command: bool, open_blockers: int) -> str | None:
+    """Why the task's command cannot run now, in one line; None when it can."""
+    if not has_command:
+        return f"{key} has no command to run"
+    if status not in RUN_ON_DEMAND:
+        return f"{key} is {status.value}: only pending or failed tasks run"
+    if open_blockers:
+        return f"{key} waits on {open_blockers} unfinished blocking dependencies"
+    return None
+
+
+def priority_ranks() -> dict[str, int]:
+    """Priority word -> rank, for sorting in SQL."""
+    return {p.value: p.rank for p in Priority}
+
+
+def sql_in(values: frozenset[TaskStatus] | frozenset[DependencyType]) -> str:
+    """`('a', 'b')` for SQL text built from these constant words (never user input)."""
+    return "(" + ", ".join(f"'{v.value}'" for v in sorted(values)) + ")"

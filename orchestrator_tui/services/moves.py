@@ -1,0 +1,215 @@
+"""The one writer of status moves planned by `domain.transitions.plan_move`.
+
+Moves are written as compare-and-set statements (`UPDATE ... WHERE id IN (...)
+AND status = :expected`), grouped so that a batch of a thousand runner
+finishes costs a handful of statements, with their events in the caller's
+transaction. A move that loses its compare-and-set raises `Conflict` (nothing
+of the transaction is kept), except claims, which lose quietly to the runner
+that won. Tasks that became ready because a move finished their last blocker
+get an `unblocked` event.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from datetime import datetime
+from functools import lru_cache
+from typing import Any
+
+from sqlalchemy import Connection, Row, bindparam, select, update
+
+from ..domain.enums import DependencyType, EventKind, TaskStatus
+from ..domain.errors import Conflict
+from ..domain.transitions import Current, Intent, Move, PlannedEvent, plan_move
+from ..store.tables import Event, Task, TaskDependency
+from .base import D, ServiceContext, T, unfinished_blocker_keys
+from .rules import all_blockers_done
+
+S = TaskStatus
+_EVENT_INSERT = Event.__table__.insert()
+_WAITING = Task.__table__.alias("unblocked")
+_UNBLOCKED = (
+    select(D.depends_on_id, _WAITING.c.id, _WAITING.c.key)
+    .select_from(TaskDependency.__table__.join(_WAITING, _WAITING.c.id == D.task_id))
+    .where(
+        D.depends_on_id.in_(bindparam("ids", expanding=True)),
+        D.dep_type == DependencyType.BLOCKS.value,
+        _WAITING.c.status == S.PENDING.value,
+        all_blockers_done(_WAITING.c.id),
+    )
+    .order_by(_WAITING.c.id, D.depends_on_id)
+)
+
+
+def current_of(
+    conn: Connection, row: Row[Any], *, with_blockers: bool = True, leased: bool | None = None
+) -> Current:
+    """The planner's view of a task row (any row with the task's columns)."""
+    status = S(row.status)
+    blockers: tuple[str, ...] = ()
+    if with_blockers and status is not S.IN_PROGRESS:
+        blockers = tuple(unfinished_blocker_keys(conn, row.id))
+    mapping = row._mapping
+    if leased is None:
+        leased = status is S.IN_PROGRESS and mapping.get("lease_owner") is not None
+    return Current(
+        id=row.id,
+        key=row.key,
+        status=status,
+        requires_approval=bool(mapping.get("requires_approval", False)),
+        unfinished_blockers=blockers,
+        leased=leased,
+        attempts=int(mapping.get("attempts") or 0),
+        retry_scheduled=mapping.get("retry_after") is not None,
+    )
+
+
+class EventBatch:
+    """Event rows collected in order, written with one statement."""
+
+    def __init__(self, ctx: ServiceContext, now: datetime) -> None:
+        self.ctx, self.now = ctx, now
+        self.rows: list[dict[str, Any]] = []
+
+    def add(
+        self,
+        kind: EventKind,
+        task_id: int | None,
+        data: Mapping[str, Any],
+        run_id: int | None = None,
+    ) -> None:
+        self.rows.append(
+            {
+                "created_at": self.now,
+                "actor": self.ctx.actor,
+                "kind": kind.value,
+                "task_id": task_id,
+                "run_id": run_id,
+                "data": dict(data),
+            }
+        )
+
+    def write(self, conn: Connection) -> None:
+        if self.rows:
+            conn.execute(_EVENT_INSERT, self.rows)
+            self.rows = []
+
+
+def apply_moves(conn: Connection, moves: Sequence[Move]) -> list[Move]:
+    """The compare-and-set statements alone; the moves that won, in the given order.
+
+    Raises `Conflict` when an uncontested move lost (its task changed meanwhile).
+    """
+    won: set[int] = set()
+    for group in _groups(moves):
+        won |= _write_group(conn, group)
+    lost = [m for m in moves if m.task_id not in won]
+    for move in lost:
+        if not move.contested:
+            now_status = conn.execute(select(T.status).where(T.id == move.task_id)).scalar()
+            raise Conflict(
+                f"{move.key} changed meanwhile (expected {move.expected.value}, now "
+                f"{now_status}); nothing was written"
+            )
+    return [m for m in moves if m.task_id in won]
+
+
+def record_moves(
+    conn: Connection,
+    events: EventBatch,
+    moves: Sequence[Move],
+    extra: Mapping[int, Sequence[PlannedEvent]] | None = None,
+) -> list[str]:
+    """Queue the events of written moves (then `extra` per task, then `unblocked`
+    events for dependents that became ready); the keys of those dependents."""
+    for move in moves:
+        for event in move.events:
+            events.add(event.kind, move.task_id, event.data, event.run_id)
+        for event in (extra or {}).get(move.task_id, ()):
+            events.add(event.kind, move.task_id, event.data, event.run_id)
+    finished = {m.task_id: m.key for m in moves if m.unblocks}
+    return _unblocked(conn, events, finished) if finished else []
+
+
+def write_moves(
+    conn: Connection,
+    ctx: ServiceContext,
+    moves: Sequence[Move],
+    extra: Mapping[int, Sequence[PlannedEvent]] | None = None,
+) -> list[Move]:
+    """Apply moves and write their events in the caller's transaction; those that won."""
+    won = apply_moves(conn, moves)
+    events = EventBatch(ctx, ctx.now())
+    record_moves(conn, events, won, extra)
+    events.write(conn)
+    return won
+
+
+def move_one(conn: Connection, ctx: ServiceContext, row: Row[Any], intent: Intent) -> Move:
+    """Plan and write one move of the task `row`."""
+    move = plan_move(current_of(conn, row), intent, ctx.now())
+    write_moves(conn, ctx, [move])
+    return move
+
+
+def _groups(moves: Iterable[Move]) -> list[list[Move]]:
+    """Moves that can share one statement: same expected status, same columns and
+    values, same guard."""
+    groups: dict[tuple[Any, ...], list[Move]] = {}
+    for move in moves:
+        shape = (
+            move.expected,
+            move.target,
+            move.needs_blockers_done,
+            tuple(sorted(move.values.items(), key=lambda kv: kv[0])),
+        )
+        groups.setdefault(shape, []).append(move)
+    return list(groups.values())
+
+
+def _write_group(conn: Connection, group: list[Move]) -> set[int]:
+    first = group[0]
+    columns = tuple(sorted(first.values))
+    params = {f"v_{name}": value for name, value in first.values.items()}
+    params.update(expected=first.expected.value, target=first.target.value)
+    ids = [m.task_id for m in group]
+    if conn.dialect.update_returning:
+        stmt = _statement(columns, first.needs_blockers_done, True)
+        won: set[int] = set()
+        for start in range(0, len(ids), 900):
+            won.update(conn.execute(stmt, {**params, "ids": ids[start : start + 900]}).scalars())
+        return won
+    one = _statement(columns, first.needs_blockers_done, False)
+    return {tid for tid in ids if conn.execute(one, {**params, "tid": tid}).rowcount == 1}
+
+
+@lru_cache(maxsize=256)
+def _statement(columns: tuple[str, ...], needs_blockers_done: bool, many: bool) -> Any:
+    """The compare-and-set for one shape of move, built once: constructing a
+    statement costs more than SQLite takes to run it."""
+    which = T.id.in_(bindparam("ids", expanding=True)) if many else T.id == bindparam("tid")
+    guards = [which, T.status == bindparam("expected")]
+    if needs_blockers_done:
+        guards.append(all_blockers_done(T.id))
+    values = {name: bindparam(f"v_{name}", type_=T[name].type) for name in columns}
+    stmt = (
+        update(Task.__table__)
+        .where(*guards)
+        .values(**values, status=bindparam("target"), version=T.version + 1)
+    )
+    return stmt.returning(T.id) if many else stmt
+
+
+def _unblocked(conn: Connection, events: EventBatch, done: dict[int, str]) -> list[str]:
+    seen: set[int] = set()
+    freed: list[str] = []
+    ids = list(done)
+    for start in range(0, len(ids), 900):
+        rows = conn.execute(_UNBLOCKED, {"ids": ids[start : start + 900]})
+        for by_id, task_id, task_key in rows:
+            if task_id not in seen:
+                seen.add(task_id)
+                key = done[by_id]
+                events.add(EventKind.UNBLOCKED, task_id, {"by": key, "message": f"{key} done"})
+                freed.append(task_key)
+    return freed

@@ -1,0 +1,109 @@
+"""The rules of `domain/rules.py` rendered as SQLAlchemy expressions, so queries
+and Python checks cannot drift apart."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import (
+    BindParameter,
+    String,
+    and_,
+    case,
+    cast,
+    exists,
+    func,
+    not_,
+    or_,
+    select,
+    true,
+)
+
+from ..domain import rules
+from ..domain.enums import Readiness
+from ..store.tables import PlanBudget, Task, TaskDependency
+
+T = Task.__table__.c
+D = TaskDependency.__table__.c
+PB = PlanBudget.__table__.c
+
+# Built once: constructing an alias copies every column of the table.
+_BLOCKER = Task.__table__.alias("blocker")
+
+#: Priority rank as SQL (higher is more urgent).
+PRIORITY_RANK = case(rules.priority_ranks(), value=T.priority, else_=rules.DEFAULT_PRIORITY_RANK)
+
+
+def _open_blockers_of(task_id: Any) -> Any:
+    return (
+        select(1)
+        .select_from(TaskDependency.__table__.join(_BLOCKER, _BLOCKER.c.id == D.depends_on_id))
+        .where(
+            D.task_id == task_id,
+            D.dep_type.in_([t.value for t in rules.GATING]),
+            _BLOCKER.c.status.not_in([s.value for s in rules.FINISHED]),
+        )
+    )
+
+
+def open_blockers_count(task_id: Any) -> Any:
+    """A correlated scalar subquery: how many blocking dependencies are open."""
+    return _open_blockers_of(task_id).with_only_columns(func.count()).scalar_subquery()
+
+
+def all_blockers_done(task_id: Any) -> Any:
+    """No blocking dependency of the task is open (stops at the first that is)."""
+    return not_(exists(_open_blockers_of(task_id)))
+
+
+def open_blocker_keys_select(task_id: int) -> Any:
+    return _open_blockers_of(task_id).with_only_columns(_BLOCKER.c.key).order_by(_BLOCKER.c.id)
+
+
+def readiness_clause(r: Readiness) -> Any:
+    statuses, blocked = rules.readiness_statuses(r)
+    clause = T.status.in_([s.value for s in statuses])
+    if blocked is True:
+        return and_(clause, not_(all_blockers_done(T.id)))
+    if blocked is False:
+        return and_(clause, all_blockers_done(T.id))
+    return clause
+
+
+def has_command() -> Any:
+    # JSON None is stored as the JSON text 'null' by SQLAlchemy, not as SQL NULL.
+    return and_(T.command.is_not(None), cast(T.command, String) != rules.NO_COMMAND_JSON)
+
+
+def serves(agent_types: Sequence[str] | BindParameter[Any] | None) -> Any:
+    """Untyped tasks, or those of a type in `agent_types` (a list or an expanding
+    bind parameter); everything when None."""
+    if agent_types is None:
+        return true()
+    types = agent_types if isinstance(agent_types, BindParameter) else list(agent_types)
+    return or_(T.agent_type.is_(None), T.agent_type.in_(types))
+
+
+def retry_due(now: Any) -> Any:
+    return or_(T.retry_after.is_(None), T.retry_after <= now)
+
+
+def within_plan_budget() -> Any:
+    """The task's plan (if it has a budget) has not spent it."""
+    spent = select(1).where(PB.plan == T.plan, PB.exhausted.is_not(None))
+    return or_(T.plan.is_(None), not_(exists(spent)))
+
+
+def claimable(now: datetime | Any, agent_types: Sequence[str] | BindParameter[Any] | None) -> Any:
+    """Ready tasks with a command, past any retry delay, of a type this runner serves,
+    whose plan's budget (if it has one) is not spent."""
+    return and_(
+        T.status.in_([s.value for s in rules.CLAIMED_BY_RUNNERS]),
+        has_command(),
+        within_plan_budget(),
+        retry_due(now),
+        serves(agent_types),
+        all_blockers_done(T.id),
+    )
