@@ -61,6 +61,8 @@ class _Console:
         if isinstance(event, RunStarted):
             c = event.claim
             argv = printable(shlex.join(c.command.argv))
+            if c.command.agent is not None:  # the argv is the profile's, with the prompt
+                argv = f"agent {printable(c.command.agent.profile or '?')}"
             say(f"start   {c.key} run {c.run_id} (attempt {c.attempt}): {argv}")
         elif isinstance(event, RunSettled):
             say(self._settled(event.settled))

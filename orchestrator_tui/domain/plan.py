@@ -15,7 +15,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from .agent import AgentProfile, AgentUse, Budget
-from .enums import AgentType, LogStream, RunStatus
+from .enums import AgentType, ApprovalDecision, LogStream, RunStatus
 from .models import KEY_PATTERN, TaskSpec
 
 _RELATIVE = re.compile(r"^([+-])((?:\d+[dhms])+)$")
@@ -85,12 +85,32 @@ class RunSpec(_PlanInput):
     error: str | None = None
     log: str = ""
     stderr: str = ""
+    # A coding agent's run (see "Running coding agents" in the README).
+    profile: str | None = None
+    prompt: str | None = None
+    session_id: str | None = None
+    model: str | None = None
+    input_tokens: int | None = Field(default=None, ge=0)
+    output_tokens: int | None = Field(default=None, ge=0)
+    cost_usd: float | None = Field(default=None, ge=0)
+    summary: str | None = None
 
     _t = field_validator("started", "ended", mode="before")(_time)
 
     def lines(self) -> list[tuple[LogStream, str]]:
         out = [(LogStream.STDOUT, line) for line in self.log.splitlines()]
         return out + [(LogStream.STDERR, line) for line in self.stderr.splitlines()]
+
+
+class ApprovalSpec(_PlanInput):
+    """A decision already taken on the task (history)."""
+
+    decision: ApprovalDecision
+    by: str = Field(min_length=1)
+    comment: str = ""
+    at: TimeRef
+
+    _t = field_validator("at", mode="before")(_time)
 
 
 class ProgressSpec(_PlanInput):
@@ -131,6 +151,7 @@ class PlanTask(TaskSpec):
     runs: list[RunSpec] = Field(default_factory=list)
     participants: list[ParticipantSpec] = Field(default_factory=list)
     feedback: list[FeedbackSpec] = Field(default_factory=list)
+    approvals: list[ApprovalSpec] = Field(default_factory=list)
     created: TimeRef | None = None
     updated: TimeRef | None = None
     started: TimeRef | None = None

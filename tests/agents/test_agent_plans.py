@@ -128,3 +128,18 @@ def test_the_readme_worked_plan_loads_as_documented(orch: Orchestrator, tmp_path
     assert review.agent.template and "{{ up.summary }}" in review.agent.template
     assert {plan.agent.plan, impl.agent.plan, review.agent.plan} == {"login-fix"}
     assert orch.queries.get_task("IMPL").requires_approval
+
+
+def test_the_demo_carries_a_round_of_requested_changes_that_resumes(orch: Orchestrator) -> None:
+    from orchestrator_tui.resources import resource_path
+
+    orch.plans.load_file(resource_path("sample_data", "demo_plan.yaml"))
+    (decision,) = orch.queries.approvals_for("PAY-19")
+    assert decision.decision.value == "changes_requested" and decision.actor == "maria"
+    (old,) = orch.queries.runs_for("PAY-19")
+    assert old.session_id and old.cost_usd == pytest.approx(0.0792)
+    task = orch.queries.get_task("PAY-19")
+    start = orch.agent_runs.prepare(task.id, 2, None)
+    assert start.resume_session == old.session_id
+    assert start.context.review_comment == decision.comment
+    assert start.context.change_rounds == 1
