@@ -97,6 +97,7 @@ class _Active:
     stop_kind: str | None = None  # release | lost | cancel
     future: Future[None] | None = None
     agent: AgentSession | None = None  # a coding agent's run (see agent_run.py)
+    retry_spawn: bool = False  # the agent could not be prepared for a passing reason
 
 
 @dataclass
@@ -264,7 +265,7 @@ class Runner:
 
     def _start(self, claim: Claim) -> None:
         cmd = claim.command
-        agent, agent_error = self._agent(claim) if cmd.agent else (None, None)
+        agent, agent_error, passing = self._agent(claim) if cmd.agent else (None, None, False)
         env = dict(agent.invocation.env) if agent else dict(os.environ)
         env.setdefault("PYTHONUNBUFFERED", "1")
         env.update(cmd.env)
@@ -298,7 +299,7 @@ class Runner:
             kill_grace=self.config.kill_grace_seconds,
             stdin_path=agent.invocation.stdin_path if agent else None,
         )
-        active = _Active(claim=claim, supervisor=supervisor, agent=agent)
+        active = _Active(claim=claim, supervisor=supervisor, agent=agent, retry_spawn=passing)
         if agent:
             agent.on_budget(supervisor.stop)
 
@@ -321,16 +322,22 @@ class Runner:
         active.future = self._pool.submit(supervise)
         self._emit(RunStarted(claim))
 
-    def _agent(self, claim: Claim) -> tuple[AgentSession | None, str | None]:
-        """Prepare a coding agent's run; a reason instead when it cannot start."""
+    def _agent(self, claim: Claim) -> tuple[AgentSession | None, str | None, bool]:
+        """Prepare a coding agent's run; else why it cannot start, and whether
+        that may pass (a busy database) so a retry is worth it."""
+        name = claim.command.agent.profile if claim.command.agent else None
         try:
             if self._profiles is None:
                 from ..agents.profiles import load_profiles
 
                 self._profiles = load_profiles()
-            return AgentSession.start(self.orch, claim, self._profiles), None
-        except OrchestratorError as exc:
-            return None, f"agent {claim.command.agent.profile}: {exc}"  # type: ignore[union-attr]
+            return AgentSession.start(self.orch, claim, self._profiles), None, False
+        except DatabaseUnavailable as exc:
+            return None, f"agent {name}: {exc}", True
+        except Exception as exc:  # the claim is taken: it must end with a reason
+            if not isinstance(exc, OrchestratorError):
+                log.exception("preparing agent %s for %s failed", name, claim.key)
+            return None, f"agent {name}: {exc}", False
 
     def _take_done(self) -> list[tuple[_Active, ProcessOutcome]]:
         done = []
@@ -386,7 +393,7 @@ class Runner:
             outputs_uri=out.collector.outputs_uri,
         )
         if out.spawn_error:
-            res.error, res.retryable = out.spawn_error, False
+            res.error, res.retryable = out.spawn_error, active.retry_spawn
         elif active.stop_kind == "release":
             res.status, res.release, res.error = RunStatus.CANCELLED, True, out.stopped
         elif active.stop_kind in ("lost", "cancel"):
