@@ -19,7 +19,6 @@ from rich.text import Text
 from textual.app import App
 from textual.binding import Binding, BindingType
 from textual.message import Message
-from textual.reactive import reactive
 from textual.screen import Screen
 from textual.worker import get_current_worker
 
@@ -28,7 +27,7 @@ from .domain.errors import OrchestratorError
 from .resources import resource_path
 from .ui.commands import ActionCommands
 from .ui.messages import DataChanged, DbFailed, FirstPage, OrchestratorReady
-from .ui.runner_control import RunnerActions, RunnerControl, RunnerState, runner_agent_name
+from .ui.runner_control import RunnerActions, RunnerControl, runner_agent_name
 from .ui.screens.main import MainScreen
 from .ui.transfer import TransferActions
 
@@ -104,12 +103,6 @@ class OrchestratorApp(RunnerActions, TransferActions, App[int]):
             id="app.export",
         ),
     ]
-
-    awaiting_approval: reactive[int] = reactive(0)
-    location: reactive[str] = reactive("")
-    runner_state: reactive[RunnerState] = reactive(RunnerState())
-    #: Why runners claim nothing although tasks are ready (a plan's budget is spent).
-    idle_reason: reactive[str] = reactive("")
 
     def __init__(
         self,

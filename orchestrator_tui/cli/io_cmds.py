@@ -9,6 +9,7 @@ from typing import Any, TextIO
 
 from ..domain.text import printable
 from ..services.importers import EXPORT_FORMATS, IMPORT_FORMATS, export_path, import_path
+from ..services.importers.formats import described
 from .common import emit_json, open_from_args, say, wants_json
 
 
@@ -82,12 +83,13 @@ def register(sub: Any, parents: list[argparse.ArgumentParser]) -> None:
     p = sub.add_parser(
         "import",
         parents=parents,
-        help="import tasks (task-master, Backlog.md, seed formats, our YAML/JSON)",
+        help=f"import tasks ({', '.join(IMPORT_FORMATS)})",
         description="Import a file or folder, all or nothing. Re-importing the same source "
-        "updates the tasks it created. The format is detected when not given.",
+        "updates the tasks it created. The format is detected when not given; formats: "
+        f"{described()}.",
     )
     p.add_argument("path", help="file or folder to import")
-    p.add_argument("--format", choices=IMPORT_FORMATS, help="skip detection")
+    p.add_argument("--format", choices=IMPORT_FORMATS, help="skip detection (formats above)")
     p.add_argument("--dry-run", action="store_true", help="report what would change; write nothing")
     p.add_argument(
         "--strict", action="store_true", help="refuse warnings too (dangling references, ...)"
@@ -104,7 +106,7 @@ def register(sub: Any, parents: list[argparse.ArgumentParser]) -> None:
     p = sub.add_parser(
         "export",
         parents=parents,
-        help="export every task (json, yaml, task-master)",
+        help=f"export every task ({', '.join(EXPORT_FORMATS)})",
         description="Write every task to PATH. Format from --format, else from the name: "
         "tasks.json is task-master, *.json ours, *.yaml/*.yml our YAML plan.",
     )

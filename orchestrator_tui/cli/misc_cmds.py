@@ -154,9 +154,26 @@ def cmd_demo(args: argparse.Namespace) -> int:
         path.unlink()
     orch = open_orchestrator(str(path), "demo-seed")
     orch.plans.load_file(sample_plan_path())
+    _load_workspace_demo(orch, folder)
     orch.close()
     say(f"demo database: {path}")
     return launch_tui(str(path), resolve_actor(getattr(args, "actor", None)), not args.no_run)
+
+
+def _load_workspace_demo(orch: Any, folder: Path) -> None:
+    """The demo's git repository and the tasks that work on it in worktrees."""
+    from ..services.plans import read_plan_file, sample_plan_path
+    from ..workspaces.demo import make_demo_repo
+    from ..workspaces.git import WorkspaceError
+
+    try:
+        repo = make_demo_repo(folder)
+    except WorkspaceError as exc:
+        say(f"no workspace demo: {exc}")
+        return
+    plan_file = sample_plan_path().with_name("demo_workspace_plan.yaml")
+    orch.plans.load(read_plan_file(plan_file, relative_to=folder), str(plan_file))
+    say(f"demo repository: {repo}")
 
 
 def register(sub: Any, parents: list[argparse.ArgumentParser]) -> None:

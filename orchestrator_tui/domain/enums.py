@@ -127,6 +127,7 @@ class LogStream(StrEnum):
     STDOUT = "stdout"
     STDERR = "stderr"
     SYSTEM = "system"
+    VERIFY = "verify"  # output of a task's verify commands
     #: An agent's events exactly as it printed them (shown readably on stdout/stderr).
     RAW = "raw"
 
@@ -159,3 +160,5 @@ class EventKind(StrEnum):
     AGENT_USAGE = "agent_usage"
     PLAN_IMPORTED = "plan_imported"
     DATABASE_SEEDED = "database_seeded"
+    CHANGES_RECORDED = "changes_recorded"
+    MERGED = "merged"

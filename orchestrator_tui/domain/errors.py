@@ -75,3 +75,12 @@ EXIT_CODES: dict[int, str] = {
     7: "invalid input (malformed file or value)",
     8: "database schema is newer than this program",
 }
+
+
+class MergeFailed(InvalidTransition):
+    """Approving would merge or push the task's branch, and that failed (e.g. a
+    conflict); the task stays awaiting approval."""
+
+    def __init__(self, message: str, conflicts: list[str] | None = None) -> None:
+        self.conflicts = conflicts or []
+        super().__init__(message)

@@ -11,7 +11,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_serializer
 
 from . import rules
 from .agent import AgentUse, Spend
@@ -32,6 +32,7 @@ from .errors import ValidationFailed
 from .rules import DECIDABLE
 from .state_machine import can_change_status
 from .status_map import map_status
+from .workspace import OnVerifyFail, WorkspaceSpec
 
 KEY_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._:/-]{0,63}$"
 
@@ -51,6 +52,11 @@ class CommandSpec(_Input):
     cwd: str | None = None
     env: dict[str, str] = Field(default_factory=dict)
     timeout_seconds: float | None = Field(default=None, gt=0)
+    #: Run in a git worktree of its own (see domain/workspace.py).
+    workspace: WorkspaceSpec | None = None
+    #: Commands run in the working directory after exit 0, before the task counts as done.
+    verify: list[list[str]] = Field(default_factory=list)
+    on_verify_fail: OnVerifyFail = OnVerifyFail.RETRY
     #: Run through a coding-agent profile: argv is then the profile's, with the prompt.
     agent: AgentUse | None = None
 
@@ -61,10 +67,25 @@ class CommandSpec(_Input):
             raise ValueError("the program (first argument) is empty")
         return argv
 
-    def model_dump(self, **kw: Any) -> dict[str, Any]:
-        """As stored: a plain command has no `agent` key at all."""
-        data = super().model_dump(**kw)
-        if data.get("agent") is None:
+    @field_validator("verify")
+    @classmethod
+    def _verify_argv(cls, verify: list[list[str]]) -> list[list[str]]:
+        for argv in verify:
+            if not argv or not argv[0].strip():
+                raise ValueError("each verify command is a non-empty argument list")
+        return verify
+
+    @model_serializer(mode="wrap")
+    def _without_unused_review_options(self, handler: Any) -> dict[str, Any]:
+        """Commands without workspace, verify or agent store exactly what they always did."""
+        data: dict[str, Any] = handler(self)
+        if data.get("workspace") is None:
+            data.pop("workspace", None)
+        if not data.get("verify"):
+            data.pop("verify", None)
+            if data.get("on_verify_fail") in (OnVerifyFail.RETRY, "retry"):
+                data.pop("on_verify_fail", None)
+        if data.get("agent") is None:  # nor does a plain command (no coding agent)
             data.pop("agent", None)
         return data
 

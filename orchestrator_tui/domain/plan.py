@@ -10,13 +10,15 @@ from __future__ import annotations
 
 import re
 from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from .agent import AgentProfile, AgentUse, Budget
 from .enums import AgentType, ApprovalDecision, LogStream, RunStatus
 from .models import KEY_PATTERN, TaskSpec
+from .workspace import OnApprove, OnVerifyFail, WorkspaceSpec
 
 _RELATIVE = re.compile(r"^([+-])((?:\d+[dhms])+)$")
 _PART = re.compile(r"(\d+)([dhms])")
@@ -144,6 +146,8 @@ class PlanTask(TaskSpec):
     """A task in a plan file: a TaskSpec plus its history."""
 
     key: str = Field(pattern=KEY_PATTERN)
+    # Wider than TaskSpec's datetime on purpose: a plan may give a relative time
+    # ("+3d"), which `resolve_time` turns into a datetime when the plan is written.
     deadline: TimeRef | None = None  # type: ignore[assignment]
     context: dict[str, Any] | None = None
     notes: dict[str, str] = Field(default_factory=dict)
@@ -157,6 +161,11 @@ class PlanTask(TaskSpec):
     started: TimeRef | None = None
     completed: TimeRef | None = None
     completion_summary: str = Field(default="", max_length=100_000)
+    #: Where and how its command runs (folded into `command` by the plan).
+    workspace: WorkspaceSpec | None = None
+    verify: list[list[str]] = Field(default_factory=list)
+    on_verify_fail: OnVerifyFail | None = None
+    on_approve: OnApprove | None = None
     #: The coding agent that does this task (see orchestrator_tui.agents).
     agent: AgentUse | None = None
 
@@ -169,6 +178,8 @@ class PlanSpec(_PlanInput):
     name: str = "plan"
     description: str = ""
     agents: list[AgentSpec] = Field(default_factory=list)
+    #: The workspace of every task with a command that names none of its own.
+    workspace: WorkspaceSpec | None = None
     #: Agent profiles for this plan's tasks, by name.
     profiles: dict[str, AgentProfile] = Field(default_factory=dict)
     #: The agent for tasks without a command of their own (people's tasks excepted).
@@ -176,3 +187,48 @@ class PlanSpec(_PlanInput):
     #: A limit on everything the plan's agents spend together.
     budget: Budget | None = None
     tasks: list[PlanTask] = Field(default_factory=list)
+
+    @model_validator(mode="after")
+    def _fold_review_options(self) -> PlanSpec:
+        """A task's `workspace`, `verify`, `on_verify_fail` and `on_approve` (or the
+        plan's `workspace`) become part of its command, where runners read them."""
+        for index, task in enumerate(self.tasks):
+            own = (
+                task.workspace is not None or task.verify or task.on_verify_fail or task.on_approve
+            )
+            if task.command is None:
+                if own:
+                    raise ValueError(
+                        f"tasks[{index}] ({task.key}): workspace, verify and on_approve "
+                        "need a command to run"
+                    )
+                continue
+            workspace = task.workspace or task.command.workspace or self.workspace
+            if task.on_approve is not None:
+                if workspace is None:
+                    raise ValueError(f"tasks[{index}] ({task.key}): on_approve needs a workspace")
+                workspace = workspace.model_copy(update={"on_approve": task.on_approve})
+            update: dict[str, Any] = {"workspace": workspace}
+            if task.verify:
+                update["verify"] = task.verify
+            if task.on_verify_fail is not None:
+                update["on_verify_fail"] = task.on_verify_fail
+            task.command = task.command.model_copy(update=update)
+        return self
+
+    def resolve_paths(self, folder: Path) -> PlanSpec:
+        """Relative workspace paths are relative to the plan file's folder."""
+        for task in self.tasks:
+            workspace = task.command.workspace if task.command else None
+            if task.command is None or workspace is None:
+                continue
+            update = {}
+            for name in ("repo", "root"):
+                value = getattr(workspace, name)
+                if value and not Path(value).expanduser().is_absolute():
+                    update[name] = str((folder / value).resolve())
+            if update:
+                task.command = task.command.model_copy(
+                    update={"workspace": workspace.model_copy(update=update)}
+                )
+        return self

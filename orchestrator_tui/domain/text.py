@@ -39,3 +39,12 @@ def colours_only(text: str) -> str:
     out.append(_CONTROL.sub("", text[pos:]).replace("\t", " "))
     line = "".join(out).replace("\n", " ")
     return line + "\x1b[0m" if kept else line
+
+
+def visible(text: str) -> str:
+    """One line with every control character shown as a literal escape (`\\x1b`),
+    for text whose exact bytes matter, such as diffs: nothing is hidden and
+    nothing reaches the terminal as a control sequence."""
+    return _CONTROL.sub(lambda m: f"\\x{ord(m.group()):02x}", text.replace("\n", " ")).replace(
+        "\t", "    "
+    )

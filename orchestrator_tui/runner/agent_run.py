@@ -62,7 +62,11 @@ class AgentSession:
 
     @classmethod
     def start(
-        cls, orch: Orchestrator, claim: Claim, profiles: Mapping[str, AgentProfile]
+        cls,
+        orch: Orchestrator,
+        claim: Claim,
+        profiles: Mapping[str, AgentProfile],
+        cwd: str | None = None,
     ) -> AgentSession:
         """Render the prompt, store it on the run, build the argv; OrchestratorError
         (an unknown profile, a bad template) when the run cannot start."""
@@ -78,7 +82,8 @@ class AgentSession:
         workdir = tempfile.mkdtemp(prefix=f"orchestrator-tui-run-{claim.run_id}-")
         prompt_file = str(Path(workdir) / "prompt.md")
         Path(prompt_file).write_text(prompt, encoding="utf-8")
-        kw = {"prompt_file": prompt_file, "session_id": start.resume_session, "cwd": cmd.cwd}
+        where = cwd or cmd.cwd
+        kw = {"prompt_file": prompt_file, "session_id": start.resume_session, "cwd": where}
         invocation = build_invocation(profile, use, prompt, **kw)  # type: ignore[arg-type]
         shown = build_invocation(profile, use, "{prompt}", **kw).argv  # type: ignore[arg-type]
         try:

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import threading
 from concurrent.futures import Future
+from typing import Any
 
 from ..domain.errors import OrchestratorError
 from ..domain.models import RunView
@@ -40,7 +41,7 @@ class BackgroundRunner:
         self._runner: Runner | None = None
         self._thread: threading.Thread | None = None
         self._lock = threading.Lock()
-        self._early: list[tuple[str, tuple[object, ...], Future[object]]] = []
+        self._early: list[tuple[str, tuple[object, ...], Future[Any]]] = []
         self._stop_reason: str | None = None
 
     @property
@@ -82,12 +83,12 @@ class BackgroundRunner:
         finally:
             orch.close()
 
-    def _call(self, kind: str, *args: object) -> Future[object]:
+    def _call(self, kind: str, *args: object) -> Future[Any]:
         with self._lock:
             if self._runner is not None:
                 return getattr(self._runner, kind)(*args)
             if self.finished.done():
-                future: Future[object] = Future()
+                future: Future[Any] = Future()
                 future.set_exception(OrchestratorError("the runner has stopped"))
                 return future
             future = Future()
@@ -97,12 +98,12 @@ class BackgroundRunner:
 
     def run_task(self, key: str) -> Future[Claim]:
         """Run one task now, starting the thread if needed; never blocks."""
-        return self._call("submit", key)  # type: ignore[return-value]
+        return self._call("submit", key)
 
     def cancel_run(
         self, key: str, actor: str | None = None, reason: str | None = None
     ) -> Future[RunView]:
-        return self._call("cancel", key, actor, reason)  # type: ignore[return-value]
+        return self._call("cancel", key, actor, reason)
 
     def set_auto(self, on: bool) -> None:
         self.config.auto = on

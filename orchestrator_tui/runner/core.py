@@ -36,6 +36,7 @@ from .config import ATTEMPT_ENV, EXECUTION_ENV, RUN_ENV, TASK_ENV, RunnerConfig
 from .lines import LineBuffer, Row
 from .notify import Notifier, payload_for
 from .process import Line, ProcessOutcome, Supervisor
+from .workspace_job import finished, job_of, record, workspace_job
 
 log = logging.getLogger("orchestrator_tui.runner")
 
@@ -265,7 +266,9 @@ class Runner:
 
     def _start(self, claim: Claim) -> None:
         cmd = claim.command
-        agent, agent_error, passing = self._agent(claim) if cmd.agent else (None, None, False)
+        job = workspace_job(self.orch, claim)  # None unless it declares workspace or verify
+        cwd = job.cwd if job is not None else cmd.cwd
+        agent, agent_error, passing = self._agent(claim, cwd) if cmd.agent else (None, None, False)
         env = dict(agent.invocation.env) if agent else dict(os.environ)
         env.setdefault("PYTHONUNBUFFERED", "1")
         env.update(cmd.env)
@@ -279,6 +282,8 @@ class Runner:
                 ACTOR_ENV: self.config.agent,
             }
         )
+        if job is not None:
+            env.update(job.env())
         active: _Active
 
         def sink(lines: list[Line]) -> None:
@@ -290,10 +295,10 @@ class Runner:
             ]
             self._buffer.put(rows)
 
-        supervisor = Supervisor(
+        supervisor = (job.supervisor if job is not None else Supervisor)(
             agent.invocation.argv if agent else cmd.argv,
             sink=agent.sink(sink) if agent else sink,
-            cwd=cmd.cwd,
+            cwd=cwd,
             env=env,
             timeout=agent.timeout if agent else cmd.timeout_seconds,
             kill_grace=self.config.kill_grace_seconds,
@@ -322,7 +327,7 @@ class Runner:
         active.future = self._pool.submit(supervise)
         self._emit(RunStarted(claim))
 
-    def _agent(self, claim: Claim) -> tuple[AgentSession | None, str | None, bool]:
+    def _agent(self, claim: Claim, cwd: str | None) -> tuple[AgentSession | None, str | None, bool]:
         """Prepare a coding agent's run; else why it cannot start, and whether
         that may pass (a busy database) so a retry is worth it."""
         name = claim.command.agent.profile if claim.command.agent else None
@@ -331,7 +336,7 @@ class Runner:
                 from ..agents.profiles import load_profiles
 
                 self._profiles = load_profiles()
-            return AgentSession.start(self.orch, claim, self._profiles), None, False
+            return AgentSession.start(self.orch, claim, self._profiles, cwd), None, False
         except DatabaseUnavailable as exc:
             return None, f"agent {name}: {exc}", True
         except Exception as exc:  # the claim is taken: it must end with a reason
@@ -367,6 +372,8 @@ class Runner:
 
     def _settle(self, done: list[tuple[_Active, ProcessOutcome]]) -> bool:
         results = [self._result(a, o) for a, o in done]
+        for active, _ in done:
+            record(self.orch, active.supervisor)  # what it changed in its worktree
         agents = [(a.agent, o) for a, o in done if a.agent is not None and not a.agent.recorded]
         if agents:  # once, even when closing the runs must be tried again
             self.orch.agent_runs.record_usage([agent.usage(o) for agent, o in agents])
@@ -374,6 +381,7 @@ class Runner:
                 agent.recorded = True
         settled = self.orch.runs.finish(self.config.lease_owner, results, self.config.retry)
         for (active, _), item in zip(done, settled, strict=True):
+            finished(active.supervisor, item)
             self._active.pop(active.claim.run_id, None)
             if active.agent is not None:
                 active.agent.close()
@@ -409,6 +417,8 @@ class Runner:
             res.error = f"exit code {out.exit_code}"
         if active.agent is not None:
             active.agent.judge(res, out)
+        if (job := job_of(active.supervisor)) is not None:
+            job.judge(res)  # a failed verify fails a run that exited 0
         return res
 
     def _count(self, item: Settled) -> None:
@@ -455,6 +465,7 @@ class Runner:
         for item in self.orch.runs.reclaim_expired(self.config.retry):
             self._count(item)
             self._tell(item)
+        self.orch.workspaces.sweep()  # worktrees of tasks people finished or cancelled
 
     def _handle_requests(self, stopping: bool) -> None:
         while self._requests:

@@ -20,6 +20,7 @@ import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from typing import Any
 
 from ..domain.enums import LogStream
 from .outputs import OutputCollector
@@ -277,7 +278,7 @@ class _Loop:
         self.sup.sink([(stream, text, at) for text in lines])
 
 
-def run_once(argv: Sequence[str], **kwargs: object) -> tuple[ProcessOutcome, list[Line]]:
+def run_once(argv: Sequence[str], **kwargs: Any) -> tuple[ProcessOutcome, list[Line]]:
     """Run a command to the end and collect its lines (for tests and tools)."""
     lines: list[Line] = []
     lock = threading.Lock()
@@ -286,5 +287,5 @@ def run_once(argv: Sequence[str], **kwargs: object) -> tuple[ProcessOutcome, lis
         with lock:
             lines.extend(batch)
 
-    outcome = Supervisor(argv, sink=sink, **kwargs).run()  # type: ignore[arg-type]
+    outcome = Supervisor(argv, sink=sink, **kwargs).run()
     return outcome, lines

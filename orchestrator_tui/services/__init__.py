@@ -19,6 +19,7 @@ from .queries import QueryService, TaskFilter
 from .reports import ReportService
 from .runs import RunService
 from .tasks import TaskService
+from .workspaces import WorkspaceService
 
 __all__ = ["Orchestrator", "TaskFilter", "open_orchestrator"]
 
@@ -39,6 +40,7 @@ class Orchestrator:
         self.plans = PlanService(self.ctx)
         self.reports = ReportService(self.ctx)
         self.runs = RunService(self.ctx)
+        self.workspaces = WorkspaceService(self.ctx)
         self.agent_runs = AgentRunService(self.ctx)
 
     @property

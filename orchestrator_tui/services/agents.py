@@ -15,7 +15,7 @@ from .base import ServiceContext, record_event
 A = Agent.__table__.c
 
 
-def agent_view(r: Row, now: datetime) -> AgentView:  # type: ignore[type-arg]
+def agent_view(r: Row, now: datetime) -> AgentView:
     age = (now - r.last_heartbeat).total_seconds() if r.last_heartbeat else None
     return AgentView(
         name=r.name,

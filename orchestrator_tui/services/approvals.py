@@ -18,6 +18,7 @@ from ..store.tables import Approval, Event, Run
 from .base import ServiceContext, find_task
 from .moves import EventBatch, apply_moves, current_of, record_moves
 from .views import task_detail
+from .workspaces import merge_on_approve
 
 S = TaskStatus
 
@@ -61,6 +62,8 @@ class ApprovalService:
                 raise PermissionDenied(
                     f"{self.ctx.actor} worked on {key} and cannot approve it; ask someone else"
                 )
+            if decision is ApprovalDecision.APPROVED:
+                merge_on_approve(conn, self.ctx, row)  # MergeFailed: nothing is written
             won = apply_moves(conn, [move])
             conn.execute(
                 Approval.__table__.insert().values(

@@ -13,7 +13,7 @@ from sqlalchemy import Connection, Row, select
 
 from ..domain.enums import EventKind
 from ..domain.errors import NotFound
-from ..store.engine import Database
+from ..store.engine import Database, inserted_id
 from ..store.tables import Event, Task, TaskDependency, utcnow
 from .rules import open_blocker_keys_select
 
@@ -65,7 +65,7 @@ def record_event(
             data=data or {},
         )
     )
-    return int(result.inserted_primary_key[0])
+    return inserted_id(result)
 
 
 def unfinished_blocker_keys(conn: Connection, task_id: int) -> list[str]:

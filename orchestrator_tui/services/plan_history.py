@@ -10,6 +10,7 @@ import yaml
 from sqlalchemy import Connection
 
 from ..domain.plan import PlanSpec, PlanTask, resolve_time
+from ..store.engine import inserted_id
 from ..store.tables import (
     Agent,
     Approval,
@@ -64,7 +65,7 @@ def write_history(
     runs = lines = 0
     for attempt, run in enumerate(task.runs, start=1):
         started = resolve_time(run.started, now)
-        run_id = conn.execute(
+        inserted = conn.execute(
             Run.__table__.insert().values(
                 execution_id=str(uuid.uuid4()),
                 task_id=task_id,
@@ -88,7 +89,8 @@ def write_history(
                 cost_usd=run.cost_usd,
                 summary=run.summary,
             )
-        ).inserted_primary_key[0]
+        )
+        run_id = inserted_id(inserted)
         log_rows = [
             {
                 "run_id": run_id,

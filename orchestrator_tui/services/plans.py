@@ -73,8 +73,10 @@ def parse_plan(data: Any, origin: str) -> PlanSpec:
     return apply_agents(plan, origin)
 
 
-def read_plan_file(path: Path) -> PlanSpec:
-    return parse_plan(load_yaml(read_text(path), str(path)), str(path))
+def read_plan_file(path: Path, relative_to: Path | None = None) -> PlanSpec:
+    """A plan file; relative workspace paths are read from its folder (or `relative_to`)."""
+    plan = parse_plan(load_yaml(read_text(path), str(path)), str(path))
+    return plan.resolve_paths((relative_to or path.parent).resolve())
 
 
 @dataclass(frozen=True)
@@ -244,7 +246,7 @@ class _Load:
     def _match(self) -> dict[str, Any]:
         """Existing task rows the plan's tasks update, by plan key."""
         conn, plan = self.conn, self.plan
-        sources = sorted({t.source for t in plan.tasks if _ident(t)})
+        sources = sorted({ident[0] for t in plan.tasks if (ident := _ident(t))})
         by_ident: dict[tuple[str, str], Any] = {}
         for source in sources:
             for row in conn.execute(
@@ -263,17 +265,17 @@ class _Load:
         matched: dict[str, Any] = {}
         for index, task in enumerate(plan.tasks):
             ident = _ident(task)
-            row = by_ident.get(ident) if ident else None
-            if row is None:
-                row = by_key.get(task.key)
-                if row is not None and ident is not None:
-                    owner = f"imported from {row.source}" if row.source else "made here"
+            found = by_ident.get(ident) if ident else None
+            if found is None:
+                found = by_key.get(task.key)
+                if found is not None and ident is not None:
+                    owner = f"imported from {found.source}" if found.source else "made here"
                     raise ValidationFailed(
                         f"{self.label(index, task)}: key: {task.key!r} is already used by a "
                         f"task {owner}; import with --prefix to keep both"
                     )
-            if row is not None:
-                matched[task.key] = row
+            if found is not None:
+                matched[task.key] = found
         self.sources = sources
         return matched
 
@@ -521,7 +523,7 @@ class _Load:
         gone = [have[pair][0] for pair in have if pair not in want or want[pair] != have[pair][1]]
         for part in chunks(gone, 900):
             self.conn.execute(TaskDependency.__table__.delete().where(D.id.in_(part)))
-        rows = [
+        rows: list[dict[str, Any]] = [
             {"task_id": t, "depends_on_id": d, "dep_type": kind, "created_at": self.now}
             for (t, d), kind in want.items()
             if (t, d) not in have or have[(t, d)][1] != kind

@@ -218,11 +218,11 @@ class QueryService:
                         on_path.discard(task_id)
                     continue
                 child_id, *shown = link
-                nodes.append(tuple(shown))  # type: ignore[arg-type]
+                nodes.append(tuple(shown))
                 children.append([])
                 children[index].append(len(nodes) - 1)
                 stack.append(frame(len(nodes) - 1, child_id))
-        built: list[TreeNode | None] = [None] * len(nodes)
+        built: dict[int, TreeNode] = {}  # children come after their parent
         for index in range(len(nodes) - 1, -1, -1):
             k, title, status, typ = nodes[index]
             built[index] = TreeNode(
@@ -233,7 +233,7 @@ class QueryService:
                 on_critical_path=k in path,
                 children=[built[c] for c in children[index]],
             )
-        return built[0]  # type: ignore[return-value]
+        return built[0]
 
     def critical_path(self) -> tuple[list[str], float]:
         """Longest chain of unfinished work by estimated hours (unknown = 1h).
@@ -326,7 +326,7 @@ class QueryService:
             rows = conn.execute(
                 select(table.__table__).where(c.task_id == task.id).order_by(c[order], c.id)
             ).all()
-        return rows, task.key
+        return list(rows), task.key
 
     def approvals_for(self, key: str) -> list[ApprovalView]:
         rows, key = self._rows_of(Approval, key)
@@ -496,8 +496,8 @@ class _LinkCache:
         if task_id not in self.cache:
             self.wanted.pop(task_id, None)
             batch = [task_id, *list(self.wanted)[: self.BATCH - 1]]
-            for other in batch[1:]:
-                del self.wanted[other]
+            for queued in batch[1:]:
+                del self.wanted[queued]
             for tid in batch:
                 self.cache[tid] = []
             other = OTHER
@@ -510,7 +510,7 @@ class _LinkCache:
                 .order_by(self.mine, other.c.id)
             )
             for mine, *link in rows:
-                self.cache[mine].append(tuple(link))  # type: ignore[arg-type]
+                self.cache[mine].append(tuple(link))
                 if link[0] not in self.cache:
                     self.wanted[link[0]] = None
         return self.cache[task_id]

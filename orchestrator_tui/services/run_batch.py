@@ -15,7 +15,7 @@ from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Connection, Row, bindparam, select, update
+from sqlalchemy import BindParameter, Connection, Row, bindparam, select, update
 
 from ..domain.enums import EventKind, RunStatus, TaskStatus
 from ..domain.errors import Conflict
@@ -59,7 +59,7 @@ _CANDIDATE_COLS = (
 
 def _candidates(typed: bool) -> Any:
     now = bindparam("now", type_=UTCDateTime())
-    types = bindparam("types", expanding=True) if typed else None
+    types: BindParameter[Any] | None = bindparam("types", expanding=True) if typed else None
     return (
         select(*_CANDIDATE_COLS)
         .where(rules.claimable(now, types))
@@ -104,7 +104,7 @@ def candidates(
 
 def finishing(
     conn: Connection, task_ids: list[int], run_ids: list[int]
-) -> tuple[dict[int, Row[Any]], dict[int, Row[Any]]]:
+) -> tuple[dict[int, Row], dict[int, Row]]:
     """The tasks and runs being finished, by id."""
     tasks = {r.id: r for r in conn.execute(_FINISHING, {"ids": task_ids})}
     runs = {r.id: r for r in conn.execute(_RUN_STARTS, {"ids": run_ids})}

@@ -313,9 +313,7 @@ class RunService:
                     settled.append(self._lost(conn, task, policy, now))
         return settled
 
-    def _lost(
-        self, conn: Connection, task: Row[Any], policy: RetryPolicy, now: datetime
-    ) -> Settled:
+    def _lost(self, conn: Connection, task: Row, policy: RetryPolicy, now: datetime) -> Settled:
         why = f"lease of {task.lease_owner} expired at {task.lease_expires_at:%H:%M:%S} UTC"
         open_runs = conn.execute(
             select(R.id, R.execution_id)

@@ -22,6 +22,7 @@ from ..domain.errors import (
 )
 from ..domain.models import TaskDetail, TaskPatch, TaskSpec
 from ..domain.transitions import Intent, Via, plan_move
+from ..store.engine import inserted_id
 from ..store.tables import Task, TaskDependency
 from .base import ServiceContext, T, find_task, record_event
 from .moves import current_of, move_one, write_moves
@@ -87,7 +88,7 @@ class TaskService:
             if spec.parent:
                 values["parent_id"] = find_task(conn, spec.parent).id
             _check_refs(key, spec)
-            task_id = conn.execute(Task.__table__.insert().values(**values)).inserted_primary_key[0]
+            task_id = inserted_id(conn.execute(Task.__table__.insert().values(**values)))
             for ref in spec.depends_on:
                 blocker = find_task(conn, ref.key)
                 conn.execute(
@@ -181,7 +182,7 @@ class TaskService:
             write_moves(conn, self.ctx, [plan_move(current, intent, self.ctx.now())])
             return task_detail(conn, find_task(conn, row.key))
 
-    def _last_undoable(self, conn: Connection) -> Row[Any] | None:
+    def _last_undoable(self, conn: Connection) -> Row | None:
         from ..store.tables import Event
 
         E = Event.__table__.c

@@ -13,6 +13,7 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from sqlalchemy import Connection, Table
+from sqlalchemy.sql.schema import CallableColumnDefault, ScalarElementColumnDefault
 
 
 def _processor(column: Any, dialect: Any) -> Callable[[Any], Any] | None:
@@ -31,10 +32,12 @@ def bulk_insert(conn: Connection, table: Table, rows: Sequence[dict[str, Any]]) 
     for column in table.columns:
         if column.name in rows[0] or column.default is None:
             continue
-        if column.default.is_scalar:
+        if isinstance(column.default, ScalarElementColumnDefault):
             defaults[column.name] = column.default.arg
-        elif column.default.is_callable:  # SQLAlchemy wraps it to take a context
-            defaults[column.name] = column.default.arg(None)
+        elif isinstance(column.default, CallableColumnDefault):
+            # SQLAlchemy wraps it to take an execution context; ours never read it.
+            no_context: Any = None
+            defaults[column.name] = column.default.arg(no_context)
         else:  # a sequence or SQL expression: let SQLAlchemy handle it
             conn.execute(table.insert(), list(rows))
             return

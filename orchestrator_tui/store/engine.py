@@ -15,7 +15,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Connection, create_engine, event
+from sqlalchemy import Connection, CursorResult, create_engine, event
 from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.exc import OperationalError
 
@@ -152,3 +152,11 @@ class Database:
 
     def dispose(self) -> None:
         self.engine.dispose()
+
+
+def inserted_id(result: CursorResult[Any]) -> int:
+    """The integer primary key of the row a single-row INSERT just wrote."""
+    key = result.inserted_primary_key
+    if key is None:
+        raise RuntimeError("the INSERT gave back no primary key")
+    return int(key[0])

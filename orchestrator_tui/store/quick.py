@@ -47,9 +47,8 @@ def sqlite_file(db_url: str) -> Path | None:
     return file if file.is_file() else None
 
 
-def _time(value: str | None) -> datetime | None:
-    if value is None:
-        return None
+def _time(value: str) -> datetime:
+    """An ISO time from a NOT NULL column, as aware UTC (a NULL raises TypeError)."""
     moment = datetime.fromisoformat(value)
     return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
 

@@ -20,15 +20,20 @@ from sqlmodel import SQLModel
 from ..domain.errors import SchemaTooNew, ValidationFailed
 from . import tables  # noqa: F401  (registers every table on SQLModel.metadata)
 from .engine import Database
-from .tables import AGENT_RUN_COLUMNS, PlanBudget, SchemaMeta, utcnow
+from .tables import AGENT_RUN_COLUMNS, PlanBudget, RunChange, SchemaMeta, utcnow
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 
 Migration = Callable[[Connection], None]
 
 
+def _add_run_changes(conn: Connection) -> None:
+    """Version 1 -> 2: the `run_changes` table (what a run changed in its worktree)."""
+    RunChange.__table__.create(conn)
+
+
 def _add_agent_runs(conn: Connection) -> None:
-    """Version 2: runs keep their agent's prompt, session, tokens and cost;
+    """Version 2 -> 3: runs keep their agent's prompt, session, tokens and cost;
     tasks name their budgeted plan; plans' budgets get a table."""
     for name, sql_type in AGENT_RUN_COLUMNS.items():
         conn.execute(text(f"ALTER TABLE runs ADD COLUMN {name} {sql_type}"))
@@ -38,14 +43,15 @@ def _add_agent_runs(conn: Connection) -> None:
 
 
 #: version N -> the function that brings a version-N database to N+1.
-MIGRATIONS: dict[int, Migration] = {1: _add_agent_runs}
+MIGRATIONS: dict[int, Migration] = {1: _add_run_changes, 2: _add_agent_runs}
 
 
 def read_version(conn: Connection) -> int | None:
     names = set(inspect(conn).get_table_names())
     if "schema_meta" not in names:
         return None if names else 0
-    row = conn.execute(select(SchemaMeta.value).where(SchemaMeta.key == "schema_version")).first()
+    table = SchemaMeta.__table__
+    row = conn.execute(select(table.c.value).where(table.c.key == "schema_version")).first()
     return int(row[0]) if row else None
 
 

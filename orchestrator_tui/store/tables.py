@@ -8,9 +8,9 @@ All times are timezone-aware UTC.
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any, ClassVar
 
-from sqlalchemy import JSON, CheckConstraint, Column, DateTime, Index, UniqueConstraint
+from sqlalchemy import JSON, CheckConstraint, Column, DateTime, Index, Table, UniqueConstraint
 from sqlalchemy.types import TypeDecorator
 from sqlmodel import Field, SQLModel
 
@@ -48,14 +48,22 @@ def _json(default: Any) -> Any:
     )
 
 
-class SchemaMeta(SQLModel, table=True):
+class TableModel(SQLModel):
+    """The base of every table below. SQLModel gives each table class its Core
+    `__table__` at run time; this says so to the type checker."""
+
+    if TYPE_CHECKING:
+        __table__: ClassVar[Table]
+
+
+class SchemaMeta(TableModel, table=True):
     __tablename__ = "schema_meta"
 
     key: str = Field(primary_key=True)
     value: str
 
 
-class Task(SQLModel, table=True):
+class Task(TableModel, table=True):
     __tablename__ = "tasks"
     __table_args__ = (
         Index("ix_tasks_status_priority", "status", "priority"),
@@ -104,7 +112,7 @@ class Task(SQLModel, table=True):
     version: int = 1
 
 
-class TaskDependency(SQLModel, table=True):
+class TaskDependency(TableModel, table=True):
     __tablename__ = "task_dependencies"
     __table_args__ = (
         UniqueConstraint("task_id", "depends_on_id", name="uq_task_dependency"),
@@ -119,7 +127,7 @@ class TaskDependency(SQLModel, table=True):
     created_at: datetime = _time(nullable=False)
 
 
-class Agent(SQLModel, table=True):
+class Agent(TableModel, table=True):
     __tablename__ = "agents"
 
     id: int | None = Field(default=None, primary_key=True)
@@ -132,7 +140,7 @@ class Agent(SQLModel, table=True):
     meta: dict[str, Any] = _json(dict)
 
 
-class Run(SQLModel, table=True):
+class Run(TableModel, table=True):
     __tablename__ = "runs"
     __table_args__ = (Index("ix_runs_task_started", "task_id", "started_at"),)
 
@@ -195,7 +203,7 @@ class PlanBudget(SQLModel, table=True):
     updated_at: datetime = _time(nullable=False)
 
 
-class LogLine(SQLModel, table=True):
+class LogLine(TableModel, table=True):
     __tablename__ = "log_lines"
     __table_args__ = (Index("ix_log_lines_run_seq", "run_id", "seq", unique=True),)
 
@@ -207,7 +215,31 @@ class LogLine(SQLModel, table=True):
     created_at: datetime = _time(nullable=False)
 
 
-class ProgressRecord(SQLModel, table=True):
+class RunChange(TableModel, table=True):
+    """What a run changed in its task's git worktree (one row per run that had one)."""
+
+    __tablename__ = "run_changes"
+    __table_args__ = (Index("ix_run_changes_task", "task_id", "run_id"),)
+
+    run_id: int = Field(foreign_key="runs.id", ondelete="CASCADE", primary_key=True)
+    task_id: int = Field(foreign_key="tasks.id", ondelete="CASCADE")
+    repo: str
+    base: str
+    branch: str
+    worktree: str
+    base_commit: str
+    head_commit: str
+    committed: str | None = None
+    files: list[dict[str, Any]] = _json(list)
+    added: int = 0
+    removed: int = 0
+    diff_bytes: int = 0
+    diff: str = ""
+    verify: list[dict[str, Any]] = _json(list)
+    created_at: datetime = _time(nullable=False)
+
+
+class ProgressRecord(TableModel, table=True):
     __tablename__ = "progress"
 
     id: int | None = Field(default=None, primary_key=True)
@@ -218,7 +250,7 @@ class ProgressRecord(SQLModel, table=True):
     created_at: datetime = _time(nullable=False)
 
 
-class Event(SQLModel, table=True):
+class Event(TableModel, table=True):
     """Append-only: the audit log and the change feed."""
 
     __tablename__ = "events"
@@ -236,7 +268,7 @@ class Event(SQLModel, table=True):
     data: dict[str, Any] = _json(dict)
 
 
-class Approval(SQLModel, table=True):
+class Approval(TableModel, table=True):
     __tablename__ = "approvals"
 
     id: int | None = Field(default=None, primary_key=True)
@@ -248,7 +280,7 @@ class Approval(SQLModel, table=True):
     decided_at: datetime = _time(nullable=False)
 
 
-class Participant(SQLModel, table=True):
+class Participant(TableModel, table=True):
     __tablename__ = "participants"
     __table_args__ = (UniqueConstraint("task_id", "agent", name="uq_participant"),)
 
@@ -259,7 +291,7 @@ class Participant(SQLModel, table=True):
     joined_at: datetime = _time(nullable=False)
 
 
-class TaskContext(SQLModel, table=True):
+class TaskContext(TableModel, table=True):
     """Shared context for everyone on a task, kept as YAML text."""
 
     __tablename__ = "task_context"
@@ -270,7 +302,7 @@ class TaskContext(SQLModel, table=True):
     updated_at: datetime = _time(nullable=False)
 
 
-class Note(SQLModel, table=True):
+class Note(TableModel, table=True):
     """An agent's private Markdown notes on a task (one document per author)."""
 
     __tablename__ = "notes"
@@ -283,7 +315,7 @@ class Note(SQLModel, table=True):
     updated_at: datetime = _time(nullable=False)
 
 
-class Feedback(SQLModel, table=True):
+class Feedback(TableModel, table=True):
     __tablename__ = "feedback"
     __table_args__ = (
         CheckConstraint("quality BETWEEN 1 AND 5", name="ck_feedback_quality"),

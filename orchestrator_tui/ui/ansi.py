@@ -130,18 +130,18 @@ def to_text(line: str) -> Text:
 
 
 _ATTRIBUTES = {
-    1: {"bold": True},
-    2: {"dim": True},
-    3: {"italic": True},
-    4: {"underline": True},
-    7: {"reverse": True},
-    9: {"strike": True},
-    21: {"underline": True},
-    22: {"bold": False, "dim": False},
-    23: {"italic": False},
-    24: {"underline": False},
-    27: {"reverse": False},
-    29: {"strike": False},
+    1: Style(bold=True),
+    2: Style(dim=True),
+    3: Style(italic=True),
+    4: Style(underline=True),
+    7: Style(reverse=True),
+    9: Style(strike=True),
+    21: Style(underline=True),
+    22: Style(bold=False, dim=False),
+    23: Style(italic=False),
+    24: Style(underline=False),
+    27: Style(reverse=False),
+    29: Style(strike=False),
 }
 
 
@@ -160,7 +160,7 @@ def _apply_sgr(style: Style, params: str) -> Style:
         if code == 0:
             style = Style.null()
         elif code in _ATTRIBUTES:
-            style += Style(**_ATTRIBUTES[code])
+            style += _ATTRIBUTES[code]
         elif 30 <= code <= 37 or 90 <= code <= 97:
             style += Style(color=Color.from_ansi(code - 30 if code < 90 else code - 82))
         elif 40 <= code <= 47 or 100 <= code <= 107:

@@ -18,6 +18,7 @@ from textual.message import Message
 from textual.worker import Worker, get_current_worker
 
 from ..domain.errors import OrchestratorError
+from .host import host
 from .messages import DbFailed
 
 if TYPE_CHECKING:
@@ -39,7 +40,7 @@ def run_db(
     title: str = "",
 ) -> Worker[Any]:
     """Run `call` with the app's orchestrator on a thread; post `done(result)` to `node`."""
-    orch_provider: Callable[[], Orchestrator] = node.app.orch_provider  # type: ignore[attr-defined]
+    orch_provider: Callable[[], Orchestrator] = host(node).orch_provider
 
     def work() -> None:
         worker = get_current_worker()
@@ -88,7 +89,7 @@ class Refresher:
 
     def _loop(self) -> None:
         worker = get_current_worker()
-        orch_provider = self._node.app.orch_provider  # type: ignore[attr-defined]
+        orch_provider = host(self._node).orch_provider
         while True:
             with self._lock:
                 if not self._dirty or worker.is_cancelled:

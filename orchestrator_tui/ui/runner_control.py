@@ -17,11 +17,14 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from textual.message import Message
+from textual.reactive import reactive
 
 from ..domain.text import printable
+from .host import HostApp
 
 if TYPE_CHECKING:
     from textual.app import App
+    from textual.notifications import SeverityLevel
 
     from ..runner import BackgroundRunner
     from ..runner.core import RunnerEvent
@@ -239,31 +242,31 @@ class RunOutput(Message):
 QUIT_MARGIN_SECONDS = 5.0
 
 
-class RunnerActions:
-    """Mixed into the app: the runner key, its messages, and quitting with it running.
+class RunnerActions(HostApp):
+    """Part of the app: the runner key, its messages, and quitting with it running.
 
-    The app provides `runner_control`, `runner_state` (a reactive), `poke_feed`."""
+    The app sets `runner_control` and provides `poke_feed`."""
 
-    runner_control: RunnerControl
+    runner_state: reactive[RunnerState] = reactive(RunnerState())
     _quitting: bool = False
 
     def _show_runner(self, active: int | None = None) -> None:
-        self.runner_state = self.runner_control.state(active)  # type: ignore[attr-defined]
+        self.runner_state = self.runner_control.state(active)
 
     def start_runner(self, auto: bool = True) -> None:
-        app: App[Any] = self  # type: ignore[assignment]
         problem = self.runner_control.start(auto)
         if problem:
-            app.notify(problem, severity="warning", markup=False)
+            self.notify(problem, severity="warning", markup=False)
         self._show_runner()
 
     def action_toggle_runner(self) -> None:
         """Start the runner (claiming ready tasks by itself), or stop it."""
-        app: App[Any] = self  # type: ignore[assignment]
         control = self.runner_control
         if control.alive and control.auto and not control.stopping:
             control.stop()
-            app.notify("Stopping the runner: running commands stop, their tasks go back to pending")
+            self.notify(
+                "Stopping the runner: running commands stop, their tasks go back to pending"
+            )
         else:
             self.start_runner(auto=True)
         self._show_runner()
@@ -271,55 +274,51 @@ class RunnerActions:
     def on_runner_news(self, message: RunnerNews) -> None:
         from ..runner import LinesStored, RunSettled, RunStarted
 
-        app: App[Any] = self  # type: ignore[assignment]
         if message.generation != self.runner_control.generation:
             return
         self._show_runner(message.active)
         event = message.event
         if isinstance(event, LinesStored):
-            for screen in app.screen_stack:
+            for screen in self.screen_stack:
                 screen.post_message(RunOutput(event.key, event.run_id))
         elif isinstance(event, RunStarted | RunSettled):
-            self.poke_feed()  # type: ignore[attr-defined]
+            self.poke_feed()
 
     def on_runner_ready(self, message: RunnerReady) -> None:
         if message.generation == self.runner_control.generation:
             self._show_runner()
 
     def on_runner_ended(self, message: RunnerEnded) -> None:
-        app: App[Any] = self  # type: ignore[assignment]
         if not self.runner_control.ended(message.generation):
             return
         self._show_runner()
         if message.error:
-            app.notify(
+            self.notify(
                 printable(message.error), title="Runner failed", severity="error", markup=False
             )
-        self.poke_feed()  # type: ignore[attr-defined]
+        self.poke_feed()
         if self._quitting:
-            app.exit()
+            self.exit()
 
     def on_runner_reply(self, message: RunnerReply) -> None:
-        app: App[Any] = self  # type: ignore[assignment]
-        severity = "error" if message.error else "information"
-        app.notify(printable(message.note), severity=severity, markup=False)  # type: ignore[arg-type]
+        severity: SeverityLevel = "error" if message.error else "information"
+        self.notify(printable(message.note), severity=severity, markup=False)
         self._show_runner()
-        self.poke_feed()  # type: ignore[attr-defined]
+        self.poke_feed()
 
     async def action_quit(self) -> None:
         """Quit; a running runner is stopped first (q again quits at once)."""
-        app: App[Any] = self  # type: ignore[assignment]
         control = self.runner_control
         if not control.alive or self._quitting:
-            app.exit()
+            self.exit()
             return
         self._quitting = True
         control.stop("the TUI is closing")
         self._show_runner()
-        app.notify(
+        self.notify(
             "Stopping the runner: its commands are stopped and their tasks handed back. "
             "Press q again to leave at once.",
             markup=False,
         )
         grace = float(control.options.get("kill_grace_seconds", 5.0))
-        app.set_timer(grace + QUIT_MARGIN_SECONDS, app.exit)
+        self.set_timer(grace + QUIT_MARGIN_SECONDS, self.exit)

@@ -2,7 +2,9 @@
 
 The file work runs on a thread worker; the result comes back as a message.
 An import can be tried first (a dry run showing what would be added, changed
-and left alone, with warnings), then confirmed. A refused import writes
+and left alone, with warnings), then confirmed: the confirmation writes the
+very plan the dry run read and showed, without reading the file again; if
+the file changed in between, a warning says so. A refused import writes
 nothing (the importer guarantees it) and the notification says so.
 """
 
@@ -10,7 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from pydantic import ValidationError
 from textual.message import Message
@@ -18,25 +20,28 @@ from textual.worker import Worker, get_current_worker
 
 from ..domain.errors import OrchestratorError
 from ..domain.text import printable
+from .host import HostApp
 from .messages import DbFailed
 from .modals.transfer import ExportDialog, ImportDialog, ImportReportScreen, TransferRequest
 
 if TYPE_CHECKING:
-    from textual.app import App
-
     from ..services import Orchestrator
     from ..services.importers import ExportReport, ImportReport
+    from ..services.importers.common import ParsedImport
 
 #: What a bad path or a bad file can raise; anything else is a bug.
 TRANSFER_ERRORS = (OrchestratorError, ValidationError, ValueError, OSError)
 IMPORT_REFUSED = "Import refused: nothing was written"
 EXPORT_FAILED = "Export failed: no file was written"
+SOURCE_CHANGED = "Imported what you saw"
 
 
 @dataclass
 class Imported(Message):
     request: TransferRequest
     report: ImportReport
+    #: a dry run's plan, written as it is if the person confirms
+    parsed: ParsedImport | None = None
 
 
 @dataclass
@@ -52,17 +57,17 @@ def _for_people(exc: Exception) -> Exception:
     return exc
 
 
-class TransferActions:
-    """Mixed into the app; needs `is_ready`, `orch_provider` and `poke_feed`."""
+class TransferActions(HostApp):
+    """Part of the app: importing and exporting from the keyboard."""
 
     last_import_path: str = ""
     last_export_path: str = ""
 
-    def _app(self) -> App[Any]:
-        return self  # type: ignore[return-value]
+    def _app(self) -> HostApp:
+        return self
 
     def _usable(self) -> bool:
-        if not getattr(self, "is_ready", False):
+        if not self.is_ready:
             self._app().notify("the database is not open yet", severity="warning")
             return False
         return True
@@ -72,7 +77,7 @@ class TransferActions:
     ) -> Worker[None]:
         """Run `call` on a thread; post its message, or `DbFailed(title)` if refused."""
         app = self._app()
-        orch_provider: Callable[[], Orchestrator] = app.orch_provider  # type: ignore[attr-defined]
+        orch_provider: Callable[[], Orchestrator] = app.orch_provider
 
         def work() -> None:
             worker = get_current_worker()
@@ -91,10 +96,11 @@ class TransferActions:
 
     def action_import_tasks(self) -> None:
         """Ask for a file or folder (and a format), then import it."""
-        from ..services.importers import IMPORT_FORMATS
+        from ..services.importers.formats import FORMATS
 
         if self._usable():
-            dialog = ImportDialog(IMPORT_FORMATS, self.last_import_path)
+            described = [(f.name, f.summary) for f in FORMATS]
+            dialog = ImportDialog(described, self.last_import_path)
             self._app().push_screen(dialog, self._import_chosen)
 
     def _import_chosen(self, request: TransferRequest | None) -> None:
@@ -104,25 +110,45 @@ class TransferActions:
 
     def import_tasks(self, request: TransferRequest) -> Worker[None]:
         """Import (or with `request.dry_run`, only report) on a thread worker."""
-        from ..services.importers import import_path
+        from ..services.importers import load_import, read_import
 
         def call(orch: Orchestrator) -> Message:
-            report = import_path(orch, request.path, request.fmt, dry_run=request.dry_run)
-            return Imported(request, report)
+            parsed = read_import(request.path, request.fmt, fingerprint=request.dry_run)
+            report = load_import(orch, parsed, dry_run=request.dry_run)
+            return Imported(request, report, parsed if request.dry_run else None)
+
+        return self._transfer(call, IMPORT_REFUSED, "import")
+
+    def import_shown(self, request: TransferRequest, parsed: ParsedImport) -> Worker[None]:
+        """Write the plan a dry run read and showed, as it is, on a thread worker."""
+        from ..services.importers import load_import
+
+        def call(orch: Orchestrator) -> Message:
+            return Imported(request, load_import(orch, parsed))
 
         return self._transfer(call, IMPORT_REFUSED, "import")
 
     def on_imported(self, message: Imported) -> None:
-        app, report = self._app(), message.report
+        app, report, parsed = self._app(), message.report, message.parsed
         if report.dry_run:
 
             def confirmed(yes: bool | None) -> None:
-                if yes:
-                    self.import_tasks(TransferRequest(message.request.path, report.format))
+                if yes and parsed is not None:
+                    self.import_shown(TransferRequest(message.request.path, report.format), parsed)
 
             app.push_screen(ImportReportScreen(report), confirmed)
             return
-        self.poke_feed()  # type: ignore[attr-defined]
+        self.poke_feed()
+        if report.source_changed:
+            app.notify(
+                printable(
+                    f"{report.origin} changed after the dry run; the plan you saw was "
+                    "imported, not the new contents (import again to see them)"
+                ),
+                title=SOURCE_CHANGED,
+                severity="warning",
+                markup=False,
+            )
         if report.warnings or report.notices:
             app.push_screen(ImportReportScreen(report))
         else:

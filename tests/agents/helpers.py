@@ -58,3 +58,13 @@ def serve(orch: Orchestrator, **kw: Any) -> list[object]:
     config = fast_config(**kw)
     Runner(orch.as_actor(config.agent), config, events.append).serve()
     return events
+
+
+def cli_here(capsys: Any, db_url: str, *args: str, actor: str = "alice") -> tuple[int, str, str]:
+    """The CLI in this process: exit code, stdout, stderr."""
+    from orchestrator_tui.cli import main
+
+    capsys.readouterr()
+    code = main(["--db", db_url, "--as", actor, *args])
+    out, err = capsys.readouterr()
+    return code, out, err

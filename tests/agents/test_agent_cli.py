@@ -10,8 +10,7 @@ import pytest
 
 from orchestrator_tui.services import Orchestrator
 
-from ..runner.helpers import cli_here
-from .helpers import add_agent_task, serve
+from .helpers import add_agent_task, cli_here, serve
 
 
 def test_runs_logs_and_stats_show_what_agents_did_and_spent(

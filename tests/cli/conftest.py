@@ -2,46 +2,28 @@ from __future__ import annotations
 
 import os
 import sqlite3
-import subprocess
-import sys
-from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 
-
-@dataclass
-class Result:
-    code: int
-    out: str
-    err: str
-
-    def json(self) -> object:
-        import json
-
-        return json.loads(self.out)
+from .support import Result, run_in_process, run_subprocess
 
 
 class Cli:
-    """Runs `python -m orchestrator_tui --db <file> ...` as a real subprocess."""
+    """Runs `orchestrator-tui --db <file> ...`: in this process by default, or as
+    `python -m orchestrator_tui` in a real subprocess (`real=True`)."""
 
-    def __init__(self, db: Path) -> None:
+    def __init__(self, db: Path, real: bool = False) -> None:
         self.db = db
+        self.real = real
         self.env = {k: v for k, v in os.environ.items() if not k.startswith("ORCHESTRATOR_TUI")}
         self.env["ORCHESTRATOR_TUI_ACTOR"] = "alice"
 
     def __call__(
         self, *args: str, stdin: str | None = None, env: dict[str, str] | None = None
     ) -> Result:
-        proc = subprocess.run(
-            [sys.executable, "-m", "orchestrator_tui", "--db", str(self.db), *args],
-            input=stdin,
-            capture_output=True,
-            text=True,
-            env={**self.env, **(env or {})},
-            timeout=120,
-        )
-        return Result(proc.returncode, proc.stdout, proc.stderr)
+        run = run_subprocess if self.real else run_in_process
+        return run(["--db", str(self.db), *args], stdin=stdin, env={**self.env, **(env or {})})
 
     def ok(self, *args: str, stdin: str | None = None) -> Result:
         result = self(*args, stdin=stdin)
@@ -69,4 +51,11 @@ class Cli:
 
 @pytest.fixture
 def cli(tmp_path: Path) -> Cli:
+    """The CLI called in this process: same argv, exit codes, stdout and stderr."""
     return Cli(tmp_path / "cli.db")
+
+
+@pytest.fixture
+def real_cli(tmp_path: Path) -> Cli:
+    """The CLI as a real subprocess (slow: one test per command family)."""
+    return Cli(tmp_path / "cli.db", real=True)

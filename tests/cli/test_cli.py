@@ -1,8 +1,10 @@
-"""The command line through real subprocesses: every command, --json on every
-read, --as, exit codes, and nothing half-written on errors.
+"""The command line: every command, --json on every read, --as, exit codes, and
+nothing half-written on errors.
 
-Each subprocess pays the interpreter and SQLAlchemy start-up, so the tests are
-few and broad; the services underneath are tested in depth in tests/core."""
+The `cli` fixture calls the entry point in this process with the same argv,
+environment and stdin a subprocess would get; test_cli_subprocess.py runs one
+real process per command family. The services underneath are tested in depth
+in tests/core."""
 
 from __future__ import annotations
 
@@ -209,6 +211,5 @@ def test_exit_codes_and_nothing_half_written(cli: Cli) -> None:
 
     with sqlite3.connect(cli.db) as conn:
         conn.execute("UPDATE schema_meta SET value = '9' WHERE key = 'schema_version'")
-    assert f"schema version 9, newer than this program's {SCHEMA_VERSION}" in cli.fails(
-        8, "task", "list"
-    )
+    newer = f"schema version 9, newer than this program's {SCHEMA_VERSION}"
+    assert newer in cli.fails(8, "task", "list")

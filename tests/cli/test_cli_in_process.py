@@ -1,37 +1,40 @@
-"""Error reporting of the CLI entry point, called in-process (cheap cases that
-need no separate interpreter)."""
+"""Error reporting of the CLI entry point: one printable line, whatever the input."""
 
 from __future__ import annotations
 
+import signal
 from pathlib import Path
 
-import pytest
-
-from orchestrator_tui.cli import main
+from .conftest import Cli
 
 
-def run(capsys: pytest.CaptureFixture[str], db: Path, *args: str) -> tuple[int, str, str]:
-    code = main(["--db", str(db), "--as", "alice", *args])
-    out, err = capsys.readouterr()
-    return code, out, err
-
-
-def test_errors_are_one_printable_line(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
-    db = tmp_path / "x.db"
+def test_errors_are_one_printable_line(cli: Cli, tmp_path: Path) -> None:
     hostile = "\x1b]52;c;aGk=\x07\x1b[2Jkey"
-    code, out, err = run(capsys, db, "task", "show", hostile)
-    assert code == 3 and out == ""
-    assert "\x1b" not in err and "\x07" not in err and err.count("\n") == 1
+    shown = cli("task", "show", hostile)
+    assert shown.code == 3 and shown.out == ""
+    assert "\x1b" not in shown.err and "\x07" not in shown.err and shown.err.count("\n") == 1
 
     context = tmp_path / "ctx.yaml"
     context.write_text("a: [1,\nb: 2\n")
-    run(capsys, db, "task", "add", "t", "--key", "T")
-    code, _, err = run(capsys, db, "task", "context", "T", "--set", str(context))
-    assert code == 7 and err.count("\n") == 1
-    assert err.startswith("error: shared context is not valid YAML:") and "line" in err
+    cli("task", "add", "t", "--key", "T")
+    bad_yaml = cli("task", "context", "T", "--set", str(context))
+    assert bad_yaml.code == 7 and bad_yaml.err.count("\n") == 1
+    assert bad_yaml.err.startswith("error: shared context is not valid YAML:")
+    assert "line" in bad_yaml.err
 
-    code, _, err = run(capsys, db, "task", "edit", "T", "--phase", "0")
-    assert (code, err) == (
+    bad_phase = cli("task", "edit", "T", "--phase", "0")
+    assert (bad_phase.code, bad_phase.err) == (
         7,
         "error: invalid input: phase: Input should be greater than or equal to 1\n",
     )
+
+
+def test_in_process_calls_keep_the_process_contract(cli: Cli) -> None:
+    """What the `cli` fixture promises: argparse exits become codes, and a command
+    that installs signal handlers (`run`) leaves the test process as it was."""
+    version = cli("--version")
+    assert (version.code, version.out) == (0, "orchestrator-tui 0.1.0\n")
+    before = signal.getsignal(signal.SIGINT), signal.getsignal(signal.SIGTERM)
+    ran = cli("run", "--until-idle", "--poll-seconds", "0.01")
+    assert ran.code == 0 and "idle: 0 started" in ran.out, ran.err
+    assert (signal.getsignal(signal.SIGINT), signal.getsignal(signal.SIGTERM)) == before

@@ -4,8 +4,6 @@ record and the field; the CLI prints one line on stderr and exits non-zero."""
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -13,6 +11,7 @@ import pytest
 from orchestrator_tui.domain.errors import OrchestratorError
 from orchestrator_tui.services.importers import import_path
 
+from ..cli.support import run_in_process, run_subprocess
 from .conftest import FIXTURES, dump
 
 TAGGED = json.loads((FIXTURES / "taskmaster" / "tasks.json").read_text())
@@ -136,59 +135,28 @@ def test_bad_input_writes_nothing_and_names_the_place(case, orch, tmp_path):
     assert dump(orch, events=True) == before
 
 
-def test_seed001_dangling_dependency_is_an_error(orch, seed001_db, tmp_path):
-    import sqlite3
-
-    db = sqlite3.connect(seed001_db)
-    db.execute(
-        "INSERT INTO dependencies (task_id, depends_on, created_at) VALUES ('abc12345', 'zzz', 'x')"
-    )
-    db.commit()
-    db.close()
-    before = dump(orch, events=True)
-    with pytest.raises(OrchestratorError, match=r"tasks\.db: dependencies row id=3: depends_on"):
-        import_path(orch, seed001_db)
-    assert dump(orch, events=True) == before
-
-
-def test_strict_refuses_a_dangling_taskmaster_dependency(orch, tmp_path):
-    path = _taskmaster(tmp_path, _set(2, "dependencies", [2, 42]))
-    assert import_path(orch, path, dry_run=True).warnings
-    with pytest.raises(OrchestratorError, match=r"tasks\[2\] \(id 3\): dependencies: no task 42"):
-        import_path(orch, path, strict=True)
-    assert orch.tasks.count() == 0
-
-
 def test_cli_error_is_one_line_and_non_zero(tmp_path):
     path = _taskmaster(tmp_path, _set(1, "status", "wibble"))
     db = tmp_path / "cli.db"
-    done = subprocess.run(
-        [sys.executable, "-m", "orchestrator_tui", "--db", str(db), "import", str(path)],
-        capture_output=True,
-        text=True,
-    )
-    assert done.returncode == 7
-    assert done.stdout == ""
-    lines = done.stderr.strip().splitlines()
+    done = run_in_process(["--db", str(db), "import", str(path)])
+    assert done.code == 7
+    assert done.out == ""
+    lines = done.err.strip().splitlines()
     assert len(lines) == 1 and "status" in lines[0] and "wibble" in lines[0]
 
 
 def test_cli_import_json_and_progress_flag(tmp_path):
+    """The import/export family's real subprocess: progress on a real stderr pipe."""
     db = tmp_path / "cli.db"
-    base = [sys.executable, "-m", "orchestrator_tui", "--db", str(db)]
     source = str(FIXTURES / "taskmaster" / "tasks.json")
-    done = subprocess.run(
-        [*base, "import", source, "--json", "--progress", "--dry-run"],
-        capture_output=True,
-        text=True,
-    )
-    assert done.returncode == 0, done.stderr
-    report = json.loads(done.stdout)  # stdout stays clean JSON; progress goes to stderr
+    done = run_subprocess(["--db", str(db), "import", source, "--json", "--progress", "--dry-run"])
+    assert done.code == 0, done.err
+    report = json.loads(done.out)  # stdout stays clean JSON; progress goes to stderr
     assert report["added"] == 8 and report["dry_run"] is True
-    assert "tasks: 8/8" in done.stderr
-    done = subprocess.run([*base, "import", source], capture_output=True, text=True)
-    assert "8 added, 0 changed, 0 unchanged" in done.stdout
+    assert "tasks: 8/8" in done.err
+    done = run_in_process(["--db", str(db), "import", source])
+    assert "8 added, 0 changed, 0 unchanged" in done.out
     out = tmp_path / "tasks.json"
-    done = subprocess.run([*base, "export", str(out)], capture_output=True, text=True)
-    assert done.returncode == 0 and "exported 8 tasks" in done.stdout
+    done = run_in_process(["--db", str(db), "export", str(out)])
+    assert done.code == 0 and "exported 8 tasks" in done.out
     assert json.loads(out.read_text()) == TAGGED

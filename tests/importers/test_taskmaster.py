@@ -45,7 +45,7 @@ def test_fields_statuses_tags_and_parents(orch):
 
 
 def test_mixed_ids_and_dotted_dependencies(orch):
-    import_path(orch, TAGGED)
+    report = import_path(orch, TAGGED)
 
     def blockers(key):
         return sorted(b.key for b in orch.queries.get_task(key).blockers)
@@ -55,6 +55,22 @@ def test_mixed_ids_and_dotted_dependencies(orch):
     assert blockers("master-2.1") == ["master-1.2"]  # "1.2": subtask 2 of task 1
     assert blockers("master-2.2") == ["master-2.1"]  # 1 and "2.1" are the same sibling
     assert blockers("master-3") == ["master-2", "master-2.2"]
+    (twice,) = report.warnings  # linked once, with the shared warning
+    assert "subtasks[1] (id 2.2): dependencies: '2.1' is named more than once" in twice
+
+
+def test_links_not_imported_are_remembered_so_export_gives_the_file_back(orch, tmp_path):
+    data = json.loads(TAGGED.read_text())
+    data["master"]["tasks"][1]["dependencies"] = ["1", 2]  # task 2 names itself
+    path = tmp_path / "tasks.json"
+    path.write_text(json.dumps(data))
+    report = import_path(orch, path)
+    assert any("(id 2): dependencies: 2 is the task itself" in w for w in report.warnings)
+    assert [b.key for b in orch.queries.get_task("master-2").blockers] == ["master-1"]
+    assert orch.queries.get_task("master-2").extra["_taskmaster"]["unlinked"] == ["master-2"]
+    out = tmp_path / "back.json"
+    export_path(orch, out, "task-master")
+    assert json.loads(out.read_text()) == data
 
 
 def test_reimport_updates_instead_of_duplicating(orch, tmp_path):

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 import threading
 import time
 from collections.abc import Callable
@@ -13,6 +11,8 @@ from typing import Any
 
 from orchestrator_tui.runner import RunnerConfig
 from orchestrator_tui.services.runs import RetryPolicy
+
+from ..cli.support import Result, run_in_process
 
 
 def fast_config(**kw: Any) -> RunnerConfig:
@@ -30,23 +30,9 @@ def fast_config(**kw: Any) -> RunnerConfig:
     return RunnerConfig(**values)
 
 
-def cli(db_url: str, *args: str, actor: str = "alice") -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "orchestrator_tui", "--db", db_url, "--as", actor, *args],
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
-
-
-def cli_here(capsys: Any, db_url: str, *args: str, actor: str = "alice") -> tuple[int, str, str]:
-    """The same CLI in this process (faster than a subprocess): code, stdout, stderr."""
-    from orchestrator_tui.cli import main
-
-    capsys.readouterr()
-    code = main(["--db", db_url, "--as", actor, *args])
-    out, err = capsys.readouterr()
-    return code, out, err
+def cli(db_url: str, *args: str, actor: str = "alice") -> Result:
+    """The CLI's entry point called in this process (on the main thread): code, out, err."""
+    return run_in_process(["--db", db_url, "--as", actor, *args])
 
 
 def wait_for(condition: Callable[[], Any], timeout: float = 30.0) -> Any:

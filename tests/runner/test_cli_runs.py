@@ -2,19 +2,16 @@
 
 from __future__ import annotations
 
-import json
 import subprocess
 import sys
 import threading
-
-import pytest
 
 from orchestrator_tui.domain.models import CommandSpec, TaskSpec
 from orchestrator_tui.domain.text import colours_only
 from orchestrator_tui.runner import Runner
 from orchestrator_tui.services import Orchestrator
 
-from .helpers import cli_here, fast_config
+from .helpers import cli, fast_config
 
 NASTY = (
     "print('\\x1b[32mgreen\\x1b[0m \\x1b]52;c;cHduZWQ=\\x07clip \\x1b]0;title\\x07'"
@@ -28,24 +25,22 @@ def run_all(orch: Orchestrator) -> None:
     Runner(orch.as_actor("test-runner"), fast_config()).serve()
 
 
-def test_runs_and_plain_logs_strip_every_escape(
-    orch: Orchestrator, db_url: str, capsys: pytest.CaptureFixture[str]
-) -> None:
+def test_runs_and_plain_logs_strip_every_escape(orch: Orchestrator, db_url: str) -> None:
     command = CommandSpec(argv=[sys.executable, "-c", NASTY])
     orch.tasks.create(TaskSpec(key="A", title="escapes", command=command))
     run_all(orch)
-    code, out, _ = cli_here(capsys, db_url, "task", "runs", "A")
-    assert code == 0
-    header, row = out.splitlines()
+    runs = cli(db_url, "task", "runs", "A")
+    assert runs.code == 0
+    header, row = runs.out.splitlines()
     assert header.split()[:4] == ["RUN", "ATTEMPT", "STATUS", "EXIT"]
     assert row.split()[1:4] == ["1", "succeeded", "0"] and "k=v" in row
 
-    code, out, _ = cli_here(capsys, db_url, "task", "logs", "A")
-    assert code == 0
-    assert out.splitlines() == ["green clip cleared", "::output k=v", "oops"]
-    assert "\x1b" not in out and "\x07" not in out
+    logs = cli(db_url, "task", "logs", "A")
+    assert logs.code == 0
+    assert logs.out.splitlines() == ["green clip cleared", "::output k=v", "oops"]
+    assert "\x1b" not in logs.out and "\x07" not in logs.out
 
-    as_json = json.loads(cli_here(capsys, db_url, "task", "logs", "A", "--json")[1])
+    as_json = cli(db_url, "task", "logs", "A", "--json").json()
     assert as_json["run"]["outputs"] == {"k": "v"}
     assert [(line["stream"], line["seq"]) for line in as_json["lines"]] == [
         ("stdout", 0),
@@ -54,8 +49,8 @@ def test_runs_and_plain_logs_strip_every_escape(
     ]
     assert as_json["lines"][0]["text"].startswith("\x1b[32mgreen")  # stored as printed
 
-    code, _, err = cli_here(capsys, db_url, "task", "logs", "A", "--run", "999")
-    assert code == 3 and "has no run 999" in err
+    missing = cli(db_url, "task", "logs", "A", "--run", "999")
+    assert missing.code == 3 and "has no run 999" in missing.err
 
 
 def test_follow_prints_lines_as_they_come_and_ends_with_the_task(

@@ -4,16 +4,15 @@ approvals granted (and one refused) from the CLI in between."""
 from __future__ import annotations
 
 import random
-import sys
 from pathlib import Path
 
-import pytest
 import yaml
 
 from orchestrator_tui.domain.enums import TaskStatus
 from orchestrator_tui.services import Orchestrator
 
-from .helpers import cli, cli_here
+from ..cli.support import run_in_process, run_subprocess
+from .helpers import cli
 
 S = TaskStatus
 GATES = {"P-9", "P-20", "P-33"}  # require approval
@@ -63,27 +62,27 @@ def expected_statuses(deps: dict[str, list[str]]) -> dict[str, TaskStatus]:
 
 
 def test_fifty_task_dag_runs_to_the_expected_statuses(
-    orch: Orchestrator, db_url: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    orch: Orchestrator, db_url: str, tmp_path: Path
 ) -> None:
     plan = tmp_path / "plan.yaml"
     deps = build_plan(plan)
-    assert cli_here(capsys, db_url, "db", "seed", "--plan", str(plan))[0] == 0
+    assert cli(db_url, "db", "seed", "--plan", str(plan)).code == 0
     run = ["run", "--until-idle", "--agent", "headless", "--max-parallel", "6"]
     run += ["--poll-seconds", "0.05", "--retry-backoff", "0.05"]
     decided: list[str] = []
     for _ in range(10):
         done = cli(db_url, *run)
-        assert done.returncode == 0, done.stderr
-        assert "idle:" in done.stdout
+        assert done.code == 0, done.err
+        assert "idle:" in done.out
         waiting = [w.key for w in orch.queries.waiting_approvals()]
         if not waiting:
             break
         for key in waiting:
             if key == REJECTED:
-                verdict = cli_here(capsys, db_url, "task", "reject", key, "--comment", "no")
+                verdict = cli(db_url, "task", "reject", key, "--comment", "no")
             else:
-                verdict = cli_here(capsys, db_url, "task", "approve", key, actor="reviewer")
-            assert verdict[0] == 0, verdict[2]
+                verdict = cli(db_url, "task", "approve", key, actor="reviewer")
+            assert verdict.code == 0, verdict.err
             decided.append(key)
     expected = expected_statuses(deps)
     reached = {g for g in GATES if expected[g] is not S.PENDING}
@@ -103,48 +102,14 @@ def test_fifty_task_dag_runs_to_the_expected_statuses(
 
 
 def test_simulate_accepts_the_demo_plan_flags_and_prints_staged_colour() -> None:
-    import subprocess
-
-    done = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "orchestrator_tui",
-            "simulate",
-            "--seconds",
-            "0.2",
-            "--fail-chance",
-            "0",
-            "--seed",
-            "3",
-            "--lines",
-            "12",
-        ],
-        capture_output=True,
-        text=True,
-        timeout=60,
+    """The `simulate` family's real subprocess (its failing run is called in-process)."""
+    args = ["simulate", "--seconds", "0.2", "--fail-chance", "0", "--seed", "3", "--lines", "12"]
+    done = run_subprocess(args)
+    assert done.code == 0, done.err
+    assert "\x1b[" in done.out  # coloured
+    assert "▶ planning" in done.out and "▶ running tests" in done.out
+    assert "::output-uri https://example.invalid/standalone/pull/" in done.out
+    failing = run_in_process(
+        ["simulate", "--seconds", "0", "--fail-chance", "1", "--seed", "3", "--exit-code", "5"]
     )
-    assert done.returncode == 0, done.stderr
-    assert "\x1b[" in done.stdout  # coloured
-    assert "▶ planning" in done.stdout and "▶ running tests" in done.stdout
-    assert "::output-uri https://example.invalid/standalone/pull/" in done.stdout
-    failing = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "orchestrator_tui",
-            "simulate",
-            "--seconds",
-            "0",
-            "--fail-chance",
-            "1",
-            "--seed",
-            "3",
-            "--exit-code",
-            "5",
-        ],
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
-    assert failing.returncode == 5 and "error:" in failing.stderr
+    assert failing.code == 5 and "error:" in failing.err

@@ -158,7 +158,7 @@ def test_cancel_from_the_cli_kills_the_child_and_fails_the_task(
     thread.start()
     wait_for(lambda: orch.queries.runs_for("A") and orch.queries.runs_for("A")[0].line_count)
     done = cli(db_url, "task", "cancel-run", "A", "--reason", "wrong branch")
-    assert done.returncode == 0, done.stderr
+    assert done.code == 0, done.err
     thread.join(30)
     assert not thread.is_alive()
     (run,) = orch.queries.runs_for("A")

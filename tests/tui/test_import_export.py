@@ -6,7 +6,7 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
-from textual.widgets import Checkbox, Input, Select
+from textual.widgets import Checkbox, Input, OptionList, Select
 
 from orchestrator_tui.services import open_orchestrator
 from orchestrator_tui.services.importers import import_path
@@ -65,6 +65,49 @@ async def test_import_from_the_palette_after_a_dry_run(orch, make, tmp_path):
     keys = [row.key for row in orch.queries.list_tasks()]
     assert keys == ["master-1", "master-2", "master-2.1"]
     assert orch.queries.get_task("master-2").blockers[0].key == "master-1"
+
+
+async def test_confirming_writes_the_plan_shown_even_if_the_file_changed(orch, make, tmp_path):
+    source = tmp_path / "tasks.json"
+    shutil.copy(FIXTURE, source)
+    app = make()
+    async with app.run_test(size=(160, 48)) as pilot:
+        await settle(pilot)
+        await pilot.press("ctrl+o")
+        await settle(pilot)
+        await fill(pilot, str(source))
+        await wait_until(pilot, lambda: isinstance(app.screen, ImportReportScreen), "the report")
+        assert "would import 3 tasks" in screen_text(app)
+        source.write_text('{"tasks": [{"id": 7, "title": "Not what was shown"}]}')
+        await pilot.press("y")
+        await wait_until(pilot, lambda: orch.queries.count_tasks() == 3, "the import")
+        await wait_until(pilot, lambda: len(shown(app)) == 2, "both notes")
+        (imported, changed) = sorted(shown(app))
+        assert imported == (
+            "Imported",
+            f"imported 3 tasks from {source} (task-master): "
+            "3 added, 0 changed, 0 unchanged; 1 dependencies",
+        )
+        assert changed[0] == "Imported what you saw"
+        assert changed[1].startswith(f"{source} changed after the dry run")
+    keys = [row.key for row in orch.queries.list_tasks()]
+    assert keys == ["master-1", "master-2", "master-2.1"]
+
+
+async def test_the_dialog_offers_every_registered_format(make):
+    from orchestrator_tui.services.importers.formats import FORMATS
+
+    app = make()
+    async with app.run_test(size=(160, 48)) as pilot:
+        await settle(pilot)
+        await pilot.press("ctrl+o")
+        await settle(pilot)
+        app.screen.query_one("#transfer-format", Select).focus()
+        await pilot.press("enter")
+        await settle(pilot)
+        listed = app.screen.query_one("SelectOverlay", OptionList)
+        offered = [str(listed.get_option_at_index(i).prompt) for i in range(listed.option_count)]
+    assert offered == ["detect from the file"] + [f"{f.name}: {f.summary}" for f in FORMATS]
 
 
 async def test_import_without_a_dry_run_and_again_changes_nothing(orch, make, tmp_path):

@@ -166,7 +166,7 @@ async def test_tree_shows_both_directions_and_enter_jumps(chain, make):
         text = screen_text(app)
         assert "waits for (1)" in text and "needed by (1)" in text
         await pilot.press("2")
-        tree = main_screen(app).tree
+        tree = main_screen(app).dep_tree
         labels = []
         for line in range(tree.last_line + 1):
             node = tree.get_node_at_line(line)
@@ -183,7 +183,7 @@ async def test_tree_expands_lazily(chain, make):
     async with app.run_test(size=(160, 48)) as pilot:
         await settle(pilot)
         await select(pilot, "C")
-        tree = main_screen(app).tree
+        tree = main_screen(app).dep_tree
         up = tree.root.children[0]
         b_node = up.children[0]
         assert b_node.data.key == "B" and not b_node.children
@@ -199,7 +199,7 @@ async def test_jump_to_a_filtered_out_task_clears_the_filter(chain, make):
         await select(pilot, "B")
         await pilot.press("P")  # running only: B (W awaits approval)
         await settle(pilot)
-        main_screen(app).tree.post_message(DependencyTree.JumpTo("C"))
+        main_screen(app).dep_tree.post_message(DependencyTree.JumpTo("C"))
         await settle(pilot)
         await settle(pilot)
         assert main_screen(app).table.cursor_key == "C"
@@ -257,7 +257,7 @@ async def test_help_lists_every_binding(chain, make):
         assert isinstance(app.screen, HelpScreen)
         from orchestrator_tui.ui.screens.help import key_sections
 
-        ids = [b.id for _, bindings in key_sections() for b in bindings if b.id]
+        ids = [b.id for _, bindings in key_sections(app.BINDINGS) for b in bindings if b.id]
         assert len(ids) == len(set(ids)), "binding ids are unique"
         console = Console(width=200, record=True)
         console.print(app.screen._table())

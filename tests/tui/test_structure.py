@@ -43,7 +43,7 @@ def test_importing_the_app_does_not_import_sqlmodel():
 
 def test_every_binding_has_a_unique_id():
     ids = []
-    for _title, bindings in key_sections():
+    for _title, bindings in key_sections(OrchestratorApp.BINDINGS):
         for binding in bindings:
             assert isinstance(binding, Binding)
             if binding.action in ("command_palette", "toggle_node", "cursor"):

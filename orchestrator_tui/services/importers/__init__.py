@@ -3,11 +3,18 @@
     report = import_path(orch, path, fmt=None, dry_run=False, progress=None)
     report = export_path(orch, path, fmt=None)
 
+or, to show a plan before writing exactly that plan:
+
+    parsed = read_import(path, fmt=None, fingerprint=True)
+    preview = load_import(orch, parsed, dry_run=True)
+    report = load_import(orch, parsed)   # report.source_changed: file edited since
+
 Formats in: task-master `tasks.json`, a Backlog.md folder, seed 002's
 markdown task files, seed 001's SQLite database, our YAML plan and our JSON
-export. Out: our JSON and YAML, and task-master. The format is detected
-when not given. Parsing is pure (each format's module returns a validated
-plan); `PlanService.load` writes it in one transaction, all or nothing.
+export. Out: our JSON and YAML, and task-master (see `formats.FORMATS`).
+The format is detected when not given. Parsing is pure (each format's module
+returns a validated plan); `PlanService.load` writes it in one transaction,
+all or nothing.
 """
 
 from __future__ import annotations
@@ -16,18 +23,16 @@ import os
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
-from ...domain.errors import ValidationFailed
-from ..safe_yaml import load_json, read_text
-from . import native, taskmaster
+from ...domain.errors import OrchestratorError, ValidationFailed
+from . import formats
 from .common import Issues, ParsedImport, Progress, with_prefix
+from .formats import EXPORT_FORMATS, IMPORT_FORMATS
+from .source import Source
 
 if TYPE_CHECKING:
     from .. import Orchestrator
-
-IMPORT_FORMATS = ("task-master", "backlog", "seed-002", "seed-001", "yaml", "json")
-EXPORT_FORMATS = ("json", "yaml", "task-master")
 
 
 @dataclass(frozen=True)
@@ -45,6 +50,9 @@ class ImportReport:
     dry_run: bool
     warnings: list[str] = field(default_factory=list)
     notices: list[str] = field(default_factory=list)
+    #: the source's bytes differ from those read for this plan (it was
+    #: edited after it was read); what was written is the plan as read
+    source_changed: bool = False
 
     def summary(self) -> str:
         verb = "would import" if self.dry_run else "imported"
@@ -69,83 +77,60 @@ class ExportReport:
         return f"exported {self.tasks} tasks to {self.path} ({self.format})"
 
 
-_SQLITE_MAGIC = b"SQLite format 3\x00"
-
-
-def detect_format(path: Path) -> str:
+def detect_format(path: Path | Source) -> str:
     """The import format of `path`, from its shape and content."""
-    if path.is_dir():
-        from . import backlog, seed002
-
-        if backlog.find_root(path) is not None:
-            return "backlog"
-        if seed002.looks_like_folder(path):
-            return "seed-002"
-        raise ValidationFailed(
-            f"{path}: no Backlog.md folder (config.yml, tasks/) or task markdown files here"
-        )
-    if not path.exists():
-        raise ValidationFailed(f"{path}: no such file or folder")
-    with path.open("rb") as handle:
-        head = handle.read(16)
-    if head == _SQLITE_MAGIC:
-        return "seed-001"
-    suffix = path.suffix.lower()
-    if suffix in (".yaml", ".yml"):
-        return "yaml"
-    if suffix == ".md":
-        return "seed-002"
-    if suffix == ".json":
-        data = load_json(read_text(path), str(path))
-        if native.looks_like(data):
-            return "json"
-        if taskmaster.looks_like(data):
-            return "task-master"
-        raise ValidationFailed(f"{path}: a JSON file that is neither task-master's nor ours")
-    raise ValidationFailed(f"{path}: cannot tell the format; give --format ({_names()})")
-
-
-def _names() -> str:
-    return ", ".join(IMPORT_FORMATS)
+    source = path if isinstance(path, Source) else Source(path)
+    return formats.detect(source).name
 
 
 def parse_path(
-    path: Path, fmt: str | None = None, strict: bool = False, progress: Progress | None = None
+    path: Path | Source,
+    fmt: str | None = None,
+    strict: bool = False,
+    progress: Progress | None = None,
 ) -> ParsedImport:
-    """Read and validate `path` without touching any database."""
-    fmt = fmt or detect_format(path)
-    issues = Issues(strict)
-    if fmt == "task-master":
-        return taskmaster.parse(path, issues, progress)
-    if fmt == "backlog":
-        from . import backlog
-
-        return backlog.parse(path, issues, progress)
-    if fmt == "seed-002":
-        from . import seed002
-
-        return seed002.parse(path, issues, progress)
-    if fmt == "seed-001":
-        from . import seed001
-
-        return seed001.parse(path, issues, progress)
-    if fmt in (native.YAML, native.JSON):
-        return native.parse(path, issues, fmt)
-    raise ValidationFailed(f"unknown import format {fmt!r} (known: {_names()})")
+    """Read and validate `path` without touching any database; a file is read
+    and parsed once, for detection and parsing alike."""
+    source = path if isinstance(path, Source) else Source(path)
+    found = formats.named(fmt) if fmt else formats.detect(source)
+    return found.parse(source, Issues(strict), progress)
 
 
-def import_path(
-    orch: Orchestrator,
+def read_import(
     path: Path | str,
     fmt: str | None = None,
-    dry_run: bool = False,
     progress: Progress | None = None,
     *,
     strict: bool = False,
     prefix: str | None = None,
+    fingerprint: bool = False,
+) -> ParsedImport:
+    """The plan `path` holds, ready for `load_import`. With `fingerprint` it
+    also remembers a hash of what was read (for a single text file, the very
+    text parsed), so a later load can tell whether the source changed since."""
+    source = Source(path)
+    parsed = with_prefix(parse_path(source, fmt, strict, progress), prefix)
+    if fingerprint:
+        read = source if parsed.origin == source.origin else Source(parsed.origin)
+        parsed.fingerprint = read.fingerprint()
+    return parsed
+
+
+def load_import(
+    orch: Orchestrator,
+    parsed: ParsedImport,
+    dry_run: bool = False,
+    progress: Progress | None = None,
 ) -> ImportReport:
-    """Import `path` into `orch`'s database, all or nothing; `dry_run` writes nothing."""
-    parsed = with_prefix(parse_path(Path(path), fmt, strict, progress), prefix)
+    """Write exactly the plan in `parsed` (all or nothing; `dry_run` writes
+    nothing). When `parsed` has a fingerprint and the source no longer
+    matches it, the report says so: the plan written is still the one read."""
+    changed = False
+    if parsed.fingerprint is not None and not dry_run:
+        try:
+            changed = Source(parsed.origin).fingerprint() != parsed.fingerprint
+        except (OrchestratorError, OSError):
+            changed = True
     result = orch.plans.load(
         parsed.plan, parsed.origin, progress, where=parsed.where, dry_run=dry_run
     )
@@ -163,7 +148,23 @@ def import_path(
         dry_run=dry_run,
         warnings=list(parsed.warnings),
         notices=list(parsed.notices),
+        source_changed=changed,
     )
+
+
+def import_path(
+    orch: Orchestrator,
+    path: Path | str,
+    fmt: str | None = None,
+    dry_run: bool = False,
+    progress: Progress | None = None,
+    *,
+    strict: bool = False,
+    prefix: str | None = None,
+) -> ImportReport:
+    """Import `path` into `orch`'s database, all or nothing; `dry_run` writes nothing."""
+    parsed = read_import(path, fmt, progress, strict=strict, prefix=prefix)
+    return load_import(orch, parsed, dry_run, progress)
 
 
 def export_format_for(path: Path) -> str:
@@ -179,22 +180,12 @@ def export_format_for(path: Path) -> str:
 def export_path(orch: Orchestrator, path: Path | str, fmt: str | None = None) -> ExportReport:
     """Write every task (and, for our formats, its history) to `path`."""
     path = Path(path)
-    fmt = fmt or export_format_for(path)
-    warnings: list[str] = []
+    exporter = formats.named(fmt or export_format_for(path), exporting=True)
+    assert exporter.export is not None
     with orch.db.read() as conn:
-        if fmt in (native.JSON, native.YAML):
-            document: Any = native.plan_document(conn, path.stem)
-            text = native.dump(document, fmt)
-            count = len(document["tasks"])
-        elif fmt == "task-master":
-            from . import taskmaster_export
-
-            text, count, warnings = taskmaster_export.export(conn)
-        else:
-            known = ", ".join(EXPORT_FORMATS)
-            raise ValidationFailed(f"unknown export format {fmt!r} (known: {known})")
+        text, count, warnings = exporter.export(conn, path)
     _write_atomically(path, text)
-    return ExportReport(fmt, str(path), count, warnings)
+    return ExportReport(exporter.name, str(path), count, warnings)
 
 
 def _write_atomically(path: Path, text: str) -> None:
@@ -217,5 +208,7 @@ __all__ = [
     "detect_format",
     "export_path",
     "import_path",
+    "load_import",
     "parse_path",
+    "read_import",
 ]

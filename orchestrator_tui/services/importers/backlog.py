@@ -11,7 +11,8 @@ by its column: the first is pending, the last done, the others in
 progress). Drafts become `deferred` and archived tasks `cancelled` unless
 they are done; the file's own status word stays in `extra["status"]`.
 References to tasks that are not in the folder (`task-0` from long ago)
-are kept in `extra` with a warning: Backlog.md itself keeps them.
+are kept in `extra` with a warning: Backlog.md itself keeps them. The
+parent is the first of `parent_task_id`, `parent_task` and `parent` given.
 """
 
 from __future__ import annotations
@@ -26,12 +27,13 @@ from ..safe_yaml import load_yaml, read_text
 from .common import (
     Issues,
     ParsedImport,
-    break_finished_cycles,
+    Progress,
+    Record,
     done_or,
     fail,
+    finish,
     jsonable,
-    make_plan,
-    make_task,
+    link,
     priority_at,
     slug,
     source_name,
@@ -39,6 +41,7 @@ from .common import (
     time_at,
 )
 from .markdown import checkboxes, read_frontmatter, sections, split_frontmatter
+from .source import Source
 
 FORMAT = "backlog"
 #: (folder, namespace, tag added to each task)
@@ -120,7 +123,7 @@ class _Reader:
         # (namespace, number) -> key; namespaces: task, draft, archive
         self.index: dict[tuple[str, tuple[int, ...]], str] = {}
         self.by_key: dict[str, str] = {}  # key -> file label
-        self.records: list[tuple[dict[str, Any], dict[str, Any], str]] = []
+        self.records: list[Record] = []
 
     def read_file(self, path: Path, namespace: str, folder_tag: str | None) -> None:
         label = str(path.relative_to(self.root))
@@ -147,7 +150,17 @@ class _Reader:
         self.by_key[key] = label
         ext = raw_id.upper() if namespace != "archive" else f"archive/{raw_id.upper()}"
         data = self._task(front, split[1] if split else "", key, ext, where, namespace, folder_tag)
-        self.records.append((data, front, where))
+        deps = front.get("dependencies") or []
+        if isinstance(deps, str):
+            deps = [x.strip() for x in deps.split(",") if x.strip()]
+        if not isinstance(deps, list):
+            raise fail(where, "dependencies", "expected a list of task ids")
+        record = Record(data, where, deps, scope="in this folder")
+        for name in ("parent_task_id", "parent_task", "parent"):
+            if front.get(name):
+                record.parent, record.parent_field = front[name], name
+                break
+        self.records.append(record)
 
     def _task(
         self,
@@ -222,7 +235,7 @@ class _Reader:
         data["extra"] = extra
         return data
 
-    def resolve(self, ref: Any, namespace: str) -> str | None:
+    def resolve(self, ref: Any, record: Record) -> str | None:
         text = str(ref).strip()
         match = _ID.match(text)
         if not match:
@@ -230,52 +243,19 @@ class _Reader:
         number = _number(match.group(2))
         if match.group(1).lower() == "draft":
             return self.index.get(("draft", number))
-        own = ("archive",) if namespace == "archive" else ()
+        own = ("archive",) if record.key.endswith("-archived") else ()
         for space in (*own, "task", "archive"):
             if (space, number) in self.index:
                 return self.index[(space, number)]
         return None
 
-    def link(self) -> list[tuple[dict[str, Any], str]]:
-        out = []
-        for data, front, where in self.records:
-            namespace = "archive" if data["key"].endswith("-archived") else "task"
-            deps = front.get("dependencies") or []
-            if isinstance(deps, str):
-                deps = [x.strip() for x in deps.split(",") if x.strip()]
-            if not isinstance(deps, list):
-                raise fail(where, "dependencies", "expected a list of task ids")
-            refs: list[str] = []
-            loose: list[str] = []
-            for ref in deps:
-                key = self.resolve(ref, namespace)
-                if key is None:
-                    loose.append(str(ref))
-                    self.issues.warn(
-                        f"{where}: dependencies: no task {ref!r} in this folder; kept in extra"
-                    )
-                elif key != data["key"] and key not in refs:
-                    refs.append(key)
-            if loose:
-                data["extra"]["unresolved_dependencies"] = loose
-            data["depends_on"] = refs
-            for name in ("parent_task_id", "parent_task", "parent"):
-                if front.get(name):
-                    parent = self.resolve(front[name], namespace)
-                    if parent is None or parent == data["key"]:
-                        data["extra"]["unresolved_parent"] = str(front[name])
-                        self.issues.warn(
-                            f"{where}: {name}: no task {front[name]!r} in this folder; "
-                            "kept in extra"
-                        )
-                    else:
-                        data["parent"] = parent
-                    break
-            out.append((data, where))
-        return out
+
+def detect(source: Source) -> bool:
+    return source.is_dir and find_root(source.path) is not None
 
 
-def parse(path: Path, issues: Issues, progress: Any = None) -> ParsedImport:
+def parse(source: Source, issues: Issues, progress: Progress | None = None) -> ParsedImport:
+    path = source.path
     root = find_root(path)
     if root is None:
         raise fail(str(path), "folder", "not a Backlog.md folder (no config.yml or tasks/)")
@@ -290,9 +270,12 @@ def parse(path: Path, issues: Issues, progress: Any = None) -> ParsedImport:
         reader.read_file(file, namespace, tag)
         if progress and (count % 200 == 0 or count == len(files)):
             progress("files", count, len(files))
-    records = reader.link()
-    break_finished_cycles(records, issues)
-    tasks = [make_task(data, where) for data, where in records]
-    where_of = {data["key"]: where.removeprefix(f"{root}: ") for data, where in records}
-    plan = make_plan(root.parent.name or root.name, tasks)
-    return ParsedImport(FORMAT, str(root), plan, where_of, issues.warnings, issues.notices)
+    link(reader.records, reader.resolve, issues, keep_dangling=True)
+    return finish(
+        reader.records,
+        issues,
+        fmt=FORMAT,
+        origin=str(root),
+        name=root.parent.name or root.name,
+        where_prefix=f"{root}: ",
+    )

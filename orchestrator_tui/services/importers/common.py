@@ -1,6 +1,15 @@
-"""What every importer shares: the parsed result, the warning collector, and
-helpers that turn foreign records into validated plan tasks while naming the
-file, the record and the field of any problem.
+"""What every importer shares: the parsed result, the warning collector,
+helpers that turn foreign values into plan-task fields while naming the file,
+the record and the field of any problem, and the two steps every importer
+ends with:
+
+- `link(records, resolve, issues)` turns the references each record names
+  (dependencies, parent) into keys, with one rule for every format: a
+  reference to the record itself, a reference named twice and a reference to
+  nothing are each a warning (refused by --strict) and are not linked.
+- `finish(records, issues, ...)` drops the closing link of a dependency
+  cycle among finished tasks (refusing any other cycle), validates each
+  record into a `PlanTask` and returns the `ParsedImport`.
 
 Importers are pure: they read files and return a `ParsedImport`; only
 `services.plans` writes, in one transaction.
@@ -37,6 +46,8 @@ class ParsedImport:
     where: dict[str, str] = field(default_factory=dict)
     warnings: list[str] = field(default_factory=list)
     notices: list[str] = field(default_factory=list)
+    #: `Source.fingerprint()` of what was read, when `read_import` was asked for it
+    fingerprint: str | None = None
 
 
 class Issues:
@@ -180,23 +191,123 @@ def done_or(status: str, fallback: TaskStatus) -> str:
     return status if status == TaskStatus.DONE.value else fallback.value
 
 
-def break_finished_cycles(records: list[tuple[dict[str, Any], str]], issues: Issues) -> None:
+@dataclass
+class Record:
+    """One foreign record on its way to a PlanTask: its plan-task fields (with
+    `key`), where it is, and the references it names as the file writes them."""
+
+    data: dict[str, Any]
+    where: str
+    refs: list[Any] = field(default_factory=list)
+    parent: Any = None
+    refs_field: str = "dependencies"
+    parent_field: str = "parent"
+    #: how a dangling reference is described: "no task 'x' {scope}"
+    scope: str = "in this file"
+    #: filled by `link`: references that named no task, as written
+    dangling: list[str] = field(default_factory=list)
+    #: filled by `link` and `finish`: keys this record named but is not linked to
+    unlinked: list[str] = field(default_factory=list)
+
+    @property
+    def key(self) -> str:
+        return str(self.data["key"])
+
+
+#: A reference as written, and the record naming it -> a key, or None for no task.
+Resolve = Callable[[Any, Record], str | None]
+
+
+def link(
+    records: list[Record],
+    resolve: Resolve,
+    issues: Issues,
+    *,
+    resolve_parent: Resolve | None = None,
+    keep_dangling: bool = False,
+) -> None:
+    """Set each record's `depends_on` and `parent` from its references.
+
+    A reference to the record itself, a dependency named twice, and a
+    reference that names no task are warned about (naming the file, the
+    record and the field) and not linked; --strict refuses them. With
+    `keep_dangling`, references to nothing stay in `extra` as
+    `unresolved_dependencies` and `unresolved_parent`."""
+    find_parent = resolve_parent or resolve
+    dropped = "not linked, kept in extra" if keep_dangling else "not linked"
+    for record in records:
+        keys: list[str] = []
+        for ref in record.refs:
+            target = resolve(ref, record)
+            place = f"{record.where}: {record.refs_field}"
+            if target is None:
+                record.dangling.append(str(ref).strip())
+                issues.warn(f"{place}: no task {ref!r} {record.scope}; {dropped}")
+            elif target == record.key:
+                record.unlinked.append(target)
+                issues.warn(f"{place}: {ref!r} is the task itself; not linked")
+            elif target in keys:
+                issues.warn(f"{place}: {ref!r} is named more than once; linked once")
+            else:
+                keys.append(target)
+        record.data["depends_on"] = keys
+        if keep_dangling and record.dangling:
+            record.data.setdefault("extra", {})["unresolved_dependencies"] = record.dangling
+        if record.parent is None or str(record.parent).strip() == "":
+            continue
+        place = f"{record.where}: {record.parent_field}"
+        target = find_parent(record.parent, record)
+        if target is None:
+            issues.warn(f"{place}: no task {record.parent!r} {record.scope}; {dropped}")
+            if keep_dangling:
+                record.data.setdefault("extra", {})["unresolved_parent"] = str(record.parent)
+        elif target == record.key:
+            issues.warn(f"{place}: {record.parent!r} is the task itself; not linked")
+        else:
+            record.data["parent"] = target
+
+
+def finish(
+    records: list[Record],
+    issues: Issues,
+    *,
+    fmt: str,
+    origin: str,
+    name: str,
+    where_prefix: str = "",
+    before_validation: Callable[[Record], None] | None = None,
+) -> ParsedImport:
+    """Close the import: break cycles among finished tasks (any other cycle is
+    refused), validate every record into a PlanTask, and make the plan.
+    `before_validation` sees each record last (a format's own bookkeeping);
+    `where_prefix` is cut from the record labels kept for later messages."""
+    break_finished_cycles(records, issues)
+    tasks = []
+    for record in records:
+        if before_validation is not None:
+            before_validation(record)
+        tasks.append(make_task(record.data, record.where))
+    where = {r.key: r.where.removeprefix(where_prefix) for r in records}
+    return ParsedImport(fmt, origin, make_plan(name, tasks), where, issues.warnings, issues.notices)
+
+
+def break_finished_cycles(records: list[Record], issues: Issues) -> None:
     """Refuse a dependency cycle, unless every task on it is done: such a
     cycle can hold nothing back, so its closing link is dropped with a
-    warning (task-master files in the wild have them). `records` are
-    (plan-task data with resolved `depends_on` keys, record label)."""
+    warning (task-master files in the wild have them)."""
     from ...domain.graph import find_cycle
 
-    by_key = {data["key"]: (data, where) for data, where in records}
-    graph = {key: list(data.get("depends_on", [])) for key, (data, _) in by_key.items()}
+    by_key = {r.key: r for r in records}
+    graph = {key: list(r.data.get("depends_on", [])) for key, r in by_key.items()}
     while cycle := find_cycle(graph):
-        data, where = by_key[cycle[0]]
+        record = by_key[cycle[0]]
         chain = " -> ".join(cycle)
-        if any(by_key[k][0].get("status") != TaskStatus.DONE.value for k in cycle[:-1]):
-            raise fail(where, "dependencies", f"dependency cycle: {chain}")
+        if any(by_key[k].data.get("status") != TaskStatus.DONE.value for k in cycle[:-1]):
+            raise fail(record.where, record.refs_field, f"dependency cycle: {chain}")
         issues.warn(
-            f"{where}: dependencies: cycle among finished tasks ({chain}); "
+            f"{record.where}: {record.refs_field}: cycle among finished tasks ({chain}); "
             f"the link {cycle[0]} -> {cycle[1]} is not imported"
         )
         graph[cycle[0]].remove(cycle[1])
-        data["depends_on"] = graph[cycle[0]]
+        record.data["depends_on"] = graph[cycle[0]]
+        record.unlinked.append(cycle[1])

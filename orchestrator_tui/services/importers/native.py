@@ -9,7 +9,6 @@ decisions, run ids, and the interleaving of a run's stdout and stderr lines.
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
 import yaml
@@ -30,8 +29,8 @@ from ...store.tables import (
 )
 from ..collaboration import parse_context
 from ..plans import parse_plan
-from ..safe_yaml import load_json, load_yaml, read_text
-from .common import Issues, ParsedImport
+from .common import Issues, ParsedImport, Progress
+from .source import Source
 
 YAML, JSON = "yaml", "json"
 
@@ -41,12 +40,22 @@ def looks_like(data: Any) -> bool:
     return isinstance(tasks, list) and all(isinstance(t, dict) and "key" in t for t in tasks[:5])
 
 
-def parse(path: Path, issues: Issues, fmt: str) -> ParsedImport:
-    origin = str(path)
-    text = read_text(path)
-    data = load_json(text, origin) if fmt == JSON else load_yaml(text, origin)
-    plan = parse_plan(data, origin)
-    return ParsedImport(fmt, origin, plan, {}, issues.warnings, issues.notices)
+def detect_yaml(source: Source) -> bool:
+    return not source.is_dir and source.suffix in (".yaml", ".yml")
+
+
+def detect_json(source: Source) -> bool:
+    return not source.is_dir and source.suffix == ".json" and looks_like(source.json)
+
+
+def parse_yaml(source: Source, issues: Issues, progress: Progress | None = None) -> ParsedImport:
+    plan = parse_plan(source.yaml, source.origin)
+    return ParsedImport(YAML, source.origin, plan, {}, issues.warnings, issues.notices)
+
+
+def parse_json(source: Source, issues: Issues, progress: Progress | None = None) -> ParsedImport:
+    plan = parse_plan(source.json, source.origin)
+    return ParsedImport(JSON, source.origin, plan, {}, issues.warnings, issues.notices)
 
 
 def _iso(value: Any) -> Any:

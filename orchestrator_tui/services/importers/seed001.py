@@ -4,9 +4,10 @@
 (progress) and `notes/<id>_<agent>.md` (private notes) when present.
 
 Keys are `to-<id>` (`to-abc12345`); the external id is the 8-character id.
-The file is opened read-only. Its dependencies are foreign keys, so one that
-points at a missing task is an error here, not a warning. Notifications
-have no table of ours; they are kept in `extra["notifications"]`.
+The file is opened read-only. A dependency row naming a missing task is
+warned about and not linked, as in every format (SQLite does not enforce
+the foreign key unless asked to). Notifications have no table of ours; they
+are kept in `extra["notifications"]`.
 """
 
 from __future__ import annotations
@@ -23,17 +24,24 @@ from ..safe_yaml import load_json, load_yaml, read_text
 from .common import (
     Issues,
     ParsedImport,
+    Progress,
+    Record,
     fail,
-    make_plan,
-    make_task,
+    finish,
+    link,
     priority_at,
     slug,
     source_name,
     status_at,
     time_at,
 )
+from .source import Source
 
 FORMAT = "seed-001"
+
+
+def detect(source: Source) -> bool:
+    return not source.is_dir and source.is_sqlite
 
 
 def _rows(db: sqlite3.Connection, table: str, order: str) -> list[dict[str, Any]]:
@@ -109,8 +117,8 @@ def _history(folder: Path, task_id: str, where: str, data: dict[str, Any]) -> No
         data["notes"] = notes
 
 
-def parse(path: Path, issues: Issues, progress: Any = None) -> ParsedImport:
-    origin = str(path)
+def parse(source: Source, issues: Issues, progress: Progress | None = None) -> ParsedImport:
+    path, origin = source.path, source.origin
     db = _open(path)
     try:
         names = {r[0] for r in db.execute("SELECT name FROM sqlite_master WHERE type='table'")}
@@ -128,7 +136,7 @@ def parse(path: Path, issues: Issues, progress: Any = None) -> ParsedImport:
         raise ValidationFailed(f"{path}: cannot read: {exc}") from None
     finally:
         db.close()
-    source = source_name(FORMAT, path)
+    label = source_name(FORMAT, path)
     keys: dict[str, str] = {}
     records: list[tuple[dict[str, Any], str]] = []
     for row in tasks:
@@ -151,7 +159,7 @@ def parse(path: Path, issues: Issues, progress: Any = None) -> ParsedImport:
             "estimated_hours": row.get("estimated_hours"),
             "actual_hours": row.get("actual_hours"),
             "completion_summary": row.get("completion_summary") or "",
-            "source": source,
+            "source": label,
             "external_id": tid,
             "extra": {},
         }
@@ -174,17 +182,18 @@ def parse(path: Path, issues: Issues, progress: Any = None) -> ParsedImport:
                 }
             ]
         _history(path.parent, tid, where, data)
-        data["depends_on"] = []
         data["participants"] = []
         records.append((data, where))
     by_id = {data["external_id"]: data for data, _ in records}
+    refs: dict[str, list[Any]] = {}
     for dep in deps:
-        where = f"{origin}: dependencies row id={dep.get('id')}"
-        for column in ("task_id", "depends_on"):
-            if str(dep.get(column)) not in by_id:
-                raise fail(where, column, f"no task {dep.get(column)!r}")
-        data = by_id[str(dep["task_id"])]
-        data["depends_on"].append(keys[str(dep["depends_on"])])
+        if str(dep.get("task_id")) not in by_id:
+            issues.warn(
+                f"{origin}: dependencies row id={dep.get('id')}: task_id: "
+                f"no task {dep.get('task_id')!r} in this database; not linked"
+            )
+            continue
+        refs.setdefault(str(dep["task_id"]), []).append(dep.get("depends_on"))
     for note in notices:
         where = f"{origin}: notifications row id={note.get('id')}"
         if str(note.get("task_id")) not in by_id:
@@ -208,10 +217,22 @@ def parse(path: Path, issues: Issues, progress: Any = None) -> ParsedImport:
                 "joined": person.get("joined_at"),
             }
         )
-    out = [make_task(json.loads(json.dumps(d, default=str)), w) for d, w in records]
-    where_of = {d["key"]: w.removeprefix(f"{origin}: ") for d, w in records}
+    linked = [
+        Record(
+            json.loads(json.dumps(d, default=str)),
+            w,
+            refs.get(d["external_id"], []),
+            scope="in this database",
+        )
+        for d, w in records
+    ]
+
+    def resolve(ref: Any, record: Record) -> str | None:
+        return keys.get(str(ref))
+
+    link(linked, resolve, issues)
     if progress:
-        progress("read", len(out), len(out))
-    return ParsedImport(
-        FORMAT, origin, make_plan(path.stem, out), where_of, issues.warnings, issues.notices
+        progress("read", len(linked), len(linked))
+    return finish(
+        linked, issues, fmt=FORMAT, origin=origin, name=path.stem, where_prefix=f"{origin}: "
     )

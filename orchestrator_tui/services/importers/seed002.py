@@ -16,11 +16,12 @@ from ..safe_yaml import read_text
 from .common import (
     Issues,
     ParsedImport,
-    break_finished_cycles,
+    Progress,
+    Record,
     fail,
+    finish,
     jsonable,
-    make_plan,
-    make_task,
+    link,
     priority_at,
     slug,
     source_name,
@@ -28,6 +29,7 @@ from .common import (
     time_at,
 )
 from .markdown import read_frontmatter, split_frontmatter
+from .source import Source
 
 FORMAT = "seed-002"
 _MAPPED = {
@@ -58,11 +60,18 @@ def looks_like_folder(path: Path) -> bool:
     return False
 
 
-def parse(path: Path, issues: Issues, progress: Any = None) -> ParsedImport:
+def detect(source: Source) -> bool:
+    if source.is_dir:
+        return looks_like_folder(source.path)
+    return source.suffix == ".md"
+
+
+def parse(source: Source, issues: Issues, progress: Progress | None = None) -> ParsedImport:
+    path = source.path
     files = sorted(path.rglob("*.md")) if path.is_dir() else [path]
     base = path if path.is_dir() else path.parent
-    source = source_name(FORMAT, path)
-    records: list[tuple[dict[str, Any], list[Any], str, str]] = []
+    source_label = source_name(FORMAT, path)
+    records: list[Record] = []
     tasks_by_id: dict[str, str] = {}
     subs: dict[tuple[str, str], str] = {}
     seen: dict[str, str] = {}
@@ -94,7 +103,7 @@ def parse(path: Path, issues: Issues, progress: Any = None) -> ParsedImport:
             "key": key,
             "title": title,
             "description": body.strip(),
-            "source": source,
+            "source": source_label,
             "external_id": f"{task_id}/{sub_id}" if sub_id else task_id,
             "extra": {k: jsonable(v) for k, v in front.items() if k not in _MAPPED},
         }
@@ -108,34 +117,20 @@ def parse(path: Path, issues: Issues, progress: Any = None) -> ParsedImport:
         deps = front.get("dependencies") or []
         if not isinstance(deps, list):
             deps = [deps]
-        parent = str(front.get("parent_task") or (task_id if sub_id else "")).strip()
-        records.append((data, deps, parent if sub_id else "", where))
+        parent = str(front.get("parent_task") or task_id).strip() if sub_id else None
+        records.append(
+            Record(data, where, deps, parent, parent_field="parent_task", scope="in these files")
+        )
         if progress and count % 200 == 0:
             progress("files", count, len(files))
-    resolved = []
-    for data, deps, parent, where in records:
-        if parent:
-            if parent not in tasks_by_id:
-                issues.warn(f"{where}: parent_task: no task file for {parent!r}; kept in extra")
-                data["extra"]["unresolved_parent"] = parent
-            else:
-                data["parent"] = tasks_by_id[parent]
-        refs, loose = [], []
-        for ref in deps:
-            text = str(ref).strip()
-            key = subs.get((parent, text)) if parent else None
-            key = key or tasks_by_id.get(text)
-            if key is None:
-                loose.append(text)
-                issues.warn(f"{where}: dependencies: no task or subtask {text!r}; kept in extra")
-            elif key != data["key"] and key not in refs:
-                refs.append(key)
-        if loose:
-            data["extra"]["unresolved_dependencies"] = loose
-        data["depends_on"] = refs
-        resolved.append((data, where))
-    break_finished_cycles(resolved, issues)
-    tasks = [make_task(data, where) for data, where in resolved]
-    where_of = {data["key"]: where for data, where in resolved}
-    plan = make_plan(path.stem, tasks)
-    return ParsedImport(FORMAT, str(path), plan, where_of, issues.warnings, issues.notices)
+
+    def resolve(ref: Any, record: Record) -> str | None:
+        text = str(ref).strip()
+        sibling = subs.get((record.parent, text)) if record.parent else None
+        return sibling or tasks_by_id.get(text)
+
+    def resolve_parent(ref: Any, record: Record) -> str | None:
+        return tasks_by_id.get(str(ref).strip())
+
+    link(records, resolve, issues, resolve_parent=resolve_parent, keep_dangling=True)
+    return finish(records, issues, fmt=FORMAT, origin=str(path), name=path.stem)

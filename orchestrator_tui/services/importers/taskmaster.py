@@ -11,35 +11,40 @@ subtask 2 of task 7; in a subtask a bare number is a sibling subtask. Fields
 we have no column for (details, testStrategy, complexity, ...) go to `extra`
 unchanged, with `extra["_taskmaster"]` remembering the original id, status
 and dependency words, field order and tag metadata so export writes the same
-file back.
+file back; links the file names but we do not import (to the task itself, or
+closing a cycle among finished tasks) are remembered there as `unlinked`.
 """
 
 from __future__ import annotations
 
 from collections import Counter
-from pathlib import Path
 from typing import Any
 
 from ...domain.enums import Complexity
-from ..safe_yaml import load_json, read_text
 from .common import (
     Issues,
     ParsedImport,
-    break_finished_cycles,
+    Progress,
+    Record,
     fail,
-    make_plan,
-    make_task,
+    finish,
+    link,
     priority_at,
     slug,
     source_name,
     status_at,
     time_at,
 )
+from .source import Source
 
 FORMAT = "task-master"
 RESERVED = "_taskmaster"
 #: Record fields that have a column of ours; every other field goes to `extra`.
 MAPPED = ("id", "title", "description", "status", "priority", "dependencies", "subtasks")
+
+
+def detect(source: Source) -> bool:
+    return not source.is_dir and source.suffix == ".json" and looks_like(source.json)
 
 
 def looks_like(data: Any) -> bool:
@@ -74,7 +79,8 @@ class _Tag:
         self.prefix = slug(name)
         self.tops: dict[str, str] = {}  # task id -> key
         self.subs: dict[tuple[str, str], str | None] = {}  # (id, sub) -> key; None: ambiguous
-        self.records: list[tuple[dict[str, Any], list[Any], str | None, str]] = []
+        self.records: list[Record] = []
+        self.parent_ids: dict[str, str] = {}  # subtask key -> its task's id
 
     def read(self, tasks: Any, metadata: Any) -> None:
         if not isinstance(tasks, list):
@@ -172,9 +178,12 @@ class _Tag:
         if metadata is not None:
             memo["tag_info"] = metadata
         data["extra"] = {**extra, RESERVED: memo}
-        self.records.append((data, deps, parent_id, where))
+        if parent_id is not None:
+            self.parent_ids[key] = parent_id
+        self.records.append(Record(data, where, deps, scope=f"in tag {self.name!r}"))
 
-    def resolve(self, token: Any, parent_id: str | None, where: str) -> str | None:
+    def resolve(self, token: Any, record: Record) -> str | None:
+        where, parent_id = record.where, self.parent_ids.get(record.key)
         if isinstance(token, bool) or not isinstance(token, int | str):
             raise fail(where, "dependencies", f"{token!r} is not a task id")
         text = str(token).strip()
@@ -189,49 +198,34 @@ class _Tag:
             raise fail(where, "dependencies", f"{text!r} is ambiguous: several subtasks have id")
         return self.subs.get(pair)
 
-    def resolved(self) -> list[tuple[dict[str, Any], str]]:
-        """Each record's plan-task data with `depends_on` resolved to keys."""
-        out = []
-        for data, deps, parent_id, where in self.records:
-            refs: list[str] = []
-            for token in deps:
-                key = self.resolve(token, parent_id, where)
-                if key is None:
-                    self.issues.warn(
-                        f"{where}: dependencies: no task {token!r} in tag {self.name!r}; "
-                        "kept in the file's words for export, not linked"
-                    )
-                elif key == data["key"]:
-                    raise fail(where, "dependencies", "a task cannot depend on itself")
-                elif key not in refs:
-                    refs.append(key)
-            data["depends_on"] = refs
-            out.append((data, where))
-        return out
+
+def _remember_unlinked(record: Record) -> None:
+    if record.unlinked:
+        record.data["extra"][RESERVED]["unlinked"] = record.unlinked
 
 
-def parse(path: Path, issues: Issues, progress: Any = None) -> ParsedImport:
-    origin = str(path)
-    data = load_json(read_text(path), origin)
+def parse(source: Source, issues: Issues, progress: Progress | None = None) -> ParsedImport:
+    path, origin, data = source.path, source.origin, source.json
     if not looks_like(data):
         raise fail(origin, "top level", "not a task-master file (no `tasks` list or tags)")
     legacy = isinstance(data.get("tasks"), list)
     tags = {"master": data} if legacy else data
-    source = source_name(FORMAT, path)
-    records: list[tuple[dict[str, Any], str]] = []
+    label = source_name(FORMAT, path)
+    records: list[Record] = []
     for name, body in tags.items():
-        tag = _Tag(name, origin, source, issues)
+        tag = _Tag(name, origin, label, issues)
         metadata = body.get("metadata")
         tag.read(body.get("tasks"), {"legacy": True} if legacy else {"metadata": metadata})
-        records += tag.resolved()
-    before = {data["key"]: list(data["depends_on"]) for data, _ in records}
-    break_finished_cycles(records, issues)
-    for data, _ in records:
-        if dropped := [k for k in before[data["key"]] if k not in data["depends_on"]]:
-            data["extra"][RESERVED]["unlinked"] = dropped
-    tasks = [make_task(data, where) for data, where in records]
-    where_of = {data["key"]: where.removeprefix(f"{origin}: ") for data, where in records}
+        link(tag.records, tag.resolve, issues)
+        records += tag.records
     if progress:
-        progress("read", len(tasks), len(tasks))
-    plan = make_plan(path.stem, tasks)
-    return ParsedImport(FORMAT, origin, plan, where_of, issues.warnings, issues.notices)
+        progress("read", len(records), len(records))
+    return finish(
+        records,
+        issues,
+        fmt=FORMAT,
+        origin=origin,
+        name=path.stem,
+        where_prefix=f"{origin}: ",
+        before_validation=_remember_unlinked,
+    )

@@ -181,7 +181,9 @@ class _Export:
             tasks = [
                 self.record(i, [self.record(c, None) for c in children.get(i, [])]) for i in tops
             ]
-            info = next((x for i in tops if (x := _memo(self.rows[i]).get("tag_info"))), {})
+            info: dict[str, Any] = next(
+                (x for i in tops if (x := _memo(self.rows[i]).get("tag_info"))), {}
+            )
             if len(tags) == 1 and info.get("legacy"):
                 return {"tasks": tasks}
             metadata = info.get("metadata")

@@ -11,6 +11,7 @@ from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Label, OptionList, Static
+from textual.widgets.button import ButtonVariant
 from textual.widgets.option_list import Option
 
 
@@ -28,7 +29,7 @@ class TextPrompt(ModalScreen[str | None]):
         placeholder: str = "",
         ok_label: str = "OK",
         initial: str = "",
-        ok_variant: str = "primary",
+        ok_variant: ButtonVariant = "primary",
     ) -> None:
         super().__init__(classes="prompt")
         self.title_text = title
@@ -46,7 +47,7 @@ class TextPrompt(ModalScreen[str | None]):
             yield Input(value=self.initial, placeholder=self.placeholder, id="dialog-input")
             yield Static(Text(""), id="dialog-error")
             with Horizontal(id="dialog-buttons"):
-                yield Button(self.ok_label, variant=self.ok_variant, id="ok")  # type: ignore[arg-type]
+                yield Button(self.ok_label, variant=self.ok_variant, id="ok")
                 yield Button("Cancel", id="cancel")
 
     def on_mount(self) -> None:
@@ -75,7 +76,11 @@ class Confirm(ModalScreen[bool]):
     ]
 
     def __init__(
-        self, title: str, message: Text, yes_label: str = "Yes", yes_variant: str = "primary"
+        self,
+        title: str,
+        message: Text,
+        yes_label: str = "Yes",
+        yes_variant: ButtonVariant = "primary",
     ) -> None:
         super().__init__(classes="prompt")
         self.title_text = title
@@ -88,7 +93,7 @@ class Confirm(ModalScreen[bool]):
             yield Label(Text(self.title_text), id="dialog-title")
             yield Static(self.message, id="dialog-message")
             with Horizontal(id="dialog-buttons"):
-                yield Button(f"{self.yes_label} (y)", variant=self.yes_variant, id="yes")  # type: ignore[arg-type]
+                yield Button(f"{self.yes_label} (y)", variant=self.yes_variant, id="yes")
                 yield Button("No (n)", id="no")
 
     def on_mount(self) -> None:

@@ -5,6 +5,7 @@ never parsed as markup."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, ClassVar
@@ -56,7 +57,9 @@ class _PathDialog(ModalScreen[TransferRequest | None]):
         self.initial = initial
 
     def compose(self) -> ComposeResult:
-        options = [(f"detect from the {self.DETECT_FROM}", DETECT)] + [(f, f) for f in self.formats]
+        options = [(f"detect from the {self.DETECT_FROM}", DETECT)] + [
+            (self.option_label(f), f) for f in self.formats
+        ]
         with Vertical(id="dialog"):
             yield Label(Text(self.TITLE_TEXT), id="dialog-title")
             yield Static(Text(self.MESSAGE), id="dialog-message")
@@ -70,6 +73,9 @@ class _PathDialog(ModalScreen[TransferRequest | None]):
 
     def extra(self) -> ComposeResult:
         yield from ()
+
+    def option_label(self, fmt: str) -> str:
+        return fmt
 
     def on_mount(self) -> None:
         self.query_one("#transfer-path", Input).focus()
@@ -94,13 +100,22 @@ class _PathDialog(ModalScreen[TransferRequest | None]):
 
 
 class ImportDialog(_PathDialog):
+    """`formats` are (name, what it is) pairs, from the importers' registry."""
+
     TITLE_TEXT = "Import file or folder"
     MESSAGE = (
-        "A task-master tasks.json, a Backlog.md folder, seed 002 task files, a seed 001 "
-        "database, or our YAML plan or JSON export. All or nothing: if anything in it is "
-        "wrong, nothing is written. Importing the same source again updates its tasks."
+        "A file or folder; its format is detected, or choose one below. All or nothing: "
+        "if anything in it is wrong, nothing is written. Importing the same source again "
+        "updates its tasks."
     )
     OK_LABEL = "Import"
+
+    def __init__(self, formats: Sequence[tuple[str, str]], initial: str = "") -> None:
+        super().__init__(tuple(name for name, _ in formats), initial)
+        self.summaries = dict(formats)
+
+    def option_label(self, fmt: str) -> str:
+        return f"{fmt}: {self.summaries[fmt]}"
 
     def extra(self) -> ComposeResult:
         yield Checkbox("Show what would change first (dry run)", True, id="transfer-dry-run")

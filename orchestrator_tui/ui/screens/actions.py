@@ -6,10 +6,11 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from rich.text import Text
 from textual.message import Message
+from textual.screen import Screen
 
 from ...domain.enums import TaskStatus
 from ...domain.errors import OrchestratorError
@@ -18,12 +19,11 @@ from ...domain.rules import blocker_open
 from ...domain.state_machine import STARTS_WORK, VERB_TARGETS, VERBS, can_change_status
 from ...domain.text import printable
 from ..db import run_db
+from ..host import host
 from ..modals.prompt import Confirm, TextPrompt
 from ..render import STATUS_LONG, safe
 
 if TYPE_CHECKING:
-    from textual.screen import Screen
-
     from ...services import Orchestrator
 
 S = TaskStatus
@@ -74,8 +74,8 @@ def describe_move(key: str, before: TaskStatus, after: TaskDetail) -> str:
     return f"{key}: {STATUS_LONG[before]} → {STATUS_LONG[after.status]}"
 
 
-class TaskActions:
-    """Mixed into a `Screen`; subclasses say which task is selected."""
+class TaskActions(Screen[None]):
+    """The task actions of a screen; subclasses say which task is selected."""
 
     def selected(self) -> TaskRow | None:
         raise NotImplementedError
@@ -106,18 +106,16 @@ class TaskActions:
     def refresh_task_bindings(self) -> None:
         """Tell the footer about enabled/disabled keys, only when that changed
         (the footer rebuilds itself on every refresh, which costs a frame)."""
-        screen: Screen[Any] = self  # type: ignore[assignment]
         state = tuple(
-            screen.check_action(name, ()) for name in (*STATUS_ACTIONS, *DECISIONS, *EXTRA_CHECKED)
+            self.check_action(name, ()) for name in (*STATUS_ACTIONS, *DECISIONS, *EXTRA_CHECKED)
         )
         if state != getattr(self, "_binding_state", None):
             self._binding_state = state
-            screen.refresh_bindings()
+            self.refresh_bindings()
 
     # -- status changes -----------------------------------------------------
 
     def change_status(self, target: TaskStatus) -> None:
-        screen: Screen[Any] = self  # type: ignore[assignment]
         if self.marked():
             self._plan_bulk(target)
             return
@@ -138,17 +136,17 @@ class TaskActions:
             def forced(reason: str | None) -> None:
                 if reason:
                     run_db(
-                        screen,
+                        self,
                         lambda o: o.tasks.start(key, force=True, reason=reason),
                         lambda d: TaskChanged(d, f"{describe_move(key, before, d)} (forced)"),
                     )
 
-            screen.app.push_screen(
+            self.app.push_screen(
                 TextPrompt(f"Force start {key}", message, placeholder="reason"), forced
             )
             return
         run_db(
-            screen,
+            self,
             lambda o: o.tasks.transition(key, target),
             lambda d: TaskChanged(d, describe_move(key, before, d)),
         )
@@ -171,13 +169,12 @@ class TaskActions:
                     skipped.append(key)
             return BulkPlanned(target, eligible, skipped)
 
-        run_db(self, plan, lambda m: m)  # type: ignore[arg-type]
+        run_db(self, plan, lambda m: m)
 
     def on_bulk_planned(self, message: BulkPlanned) -> None:
-        screen: Screen[Any] = self  # type: ignore[assignment]
         verb, n = VERBS[message.target], len(message.eligible)
         if not n:
-            screen.notify(
+            self.notify(
                 f"none of the {len(message.skipped)} marked tasks can {verb}",
                 severity="warning",
                 markup=False,
@@ -196,9 +193,9 @@ class TaskActions:
 
         def confirmed(yes: bool | None) -> None:
             if yes:
-                run_db(screen, lambda o: self._apply_bulk(o, keys, target), lambda m: m)
+                run_db(self, lambda o: self._apply_bulk(o, keys, target), lambda m: m)
 
-        screen.app.push_screen(Confirm(f"Change {n} tasks", text, yes_label=verb), confirmed)
+        self.app.push_screen(Confirm(f"Change {n} tasks", text, yes_label=verb), confirmed)
 
     @staticmethod
     def _apply_bulk(orch: Orchestrator, keys: list[str], target: TaskStatus) -> TaskChanged:
@@ -222,7 +219,7 @@ class TaskActions:
             return
         key = row.key
         run_db(
-            self,  # type: ignore[arg-type]
+            self,
             lambda o: o.approvals.approve(key),
             lambda d: TaskChanged(d, f"{key} approved: {STATUS_LONG[d.status]}"),
         )
@@ -251,7 +248,6 @@ class TaskActions:
         decide: Callable[[Orchestrator, str, str], TaskDetail],
         done: str,
     ) -> None:
-        screen: Screen[Any] = self  # type: ignore[assignment]
         row = self.selected()
         if row is None or not row.can_decide:
             return
@@ -264,12 +260,12 @@ class TaskActions:
         def decided(comment: str | None) -> None:
             if comment:
                 run_db(
-                    screen,
+                    self,
                     lambda o: decide(o, key, comment),
                     lambda d: TaskChanged(d, f"{key} {done}: {STATUS_LONG[d.status]}"),
                 )
 
-        screen.app.push_screen(
+        self.app.push_screen(
             TextPrompt(
                 f"{verb} {key}",
                 message,
@@ -282,7 +278,7 @@ class TaskActions:
 
     def undo(self) -> None:
         run_db(
-            self,  # type: ignore[arg-type]
+            self,
             lambda o: o.tasks.undo_last(),
             lambda d: TaskChanged(d, f"undone: {d.key} is {STATUS_LONG[d.status]} again"),
         )
@@ -290,10 +286,7 @@ class TaskActions:
     # -- results ------------------------------------------------------------
 
     def on_task_changed(self, message: TaskChanged) -> None:
-        screen: Screen[Any] = self  # type: ignore[assignment]
         message.stop()
-        screen.notify(message.note, markup=False)
+        self.notify(message.note, markup=False)
         self.after_change(message)
-        poke = getattr(screen.app, "poke_feed", None)
-        if poke is not None:
-            poke()
+        host(self).poke_feed()

@@ -1,4 +1,5 @@
-"""The approvals inbox: every task awaiting approval, oldest first."""
+"""The approvals inbox: every task awaiting approval, oldest first, with the
+changes of the highlighted task (when it ran in a workspace) below the list."""
 
 from __future__ import annotations
 
@@ -16,8 +17,10 @@ from textual.widgets import DataTable, Footer, Static
 from ...domain.enums import Priority, Readiness, TaskStatus
 from ...domain.models import TaskRow, WaitingApproval
 from ..db import run_db
+from ..host import host
 from ..messages import DataChanged
 from ..render import age, safe, when
+from ..widgets.diff_view import ReviewPanel
 from ..widgets.header import AppHeader
 from .actions import TaskActions, TaskChanged
 
@@ -55,6 +58,12 @@ class ApprovalsScreen(TaskActions, Screen[None]):
         Binding("enter", "open", "Detail", id="inbox.open"),
         Binding("j", "cursor('down')", "Down", show=False, id="inbox.down"),
         Binding("k", "cursor('up')", "Up", show=False, id="inbox.up"),
+        Binding("right_square_bracket", "diff('next_file')", "Next file", id="inbox.next_file"),
+        Binding(
+            "left_square_bracket", "diff('previous_file')", "Prev file", id="inbox.previous_file"
+        ),
+        Binding("ctrl+d", "diff('page_down')", "Diff down", show=False, id="inbox.diff_down"),
+        Binding("ctrl+u", "diff('page_up')", "Diff up", show=False, id="inbox.diff_up"),
     ]
 
     def __init__(self) -> None:
@@ -65,6 +74,7 @@ class ApprovalsScreen(TaskActions, Screen[None]):
         yield AppHeader("approvals inbox")
         yield Static(Text("loading…"), id="inbox-info")
         yield DataTable(id="inbox", cursor_type="row", zebra_stripes=True)
+        yield ReviewPanel(id="inbox-review")
         yield Footer()
 
     def on_mount(self) -> None:
@@ -85,6 +95,8 @@ class ApprovalsScreen(TaskActions, Screen[None]):
     def on_data_changed(self, message: DataChanged) -> None:
         message.stop()
         self._load()
+        row = self.selected()
+        self.query_one(ReviewPanel).show(row.key if row else None, reload=True)
 
     @on(InboxLoaded)
     def _show(self, message: InboxLoaded) -> None:
@@ -92,7 +104,7 @@ class ApprovalsScreen(TaskActions, Screen[None]):
         current = self.selected()
         self.items = message.items
         table.clear()
-        now = self.app.clock()  # type: ignore[attr-defined]
+        now = host(self).clock()
         for item in self.items:
             waited = (now - item.waiting_since).total_seconds()
             table.add_row(
@@ -116,7 +128,12 @@ class ApprovalsScreen(TaskActions, Screen[None]):
             )
         )
         self.query_one("#inbox-info", Static).update(Text(info))
+        self._review()
         self.refresh_task_bindings()
+
+    def _review(self) -> None:
+        row = self.selected()
+        self.query_one(ReviewPanel).show(row.key if row else None)
 
     def selected(self) -> TaskRow | None:
         table = self.query_one(DataTable)
@@ -130,10 +147,20 @@ class ApprovalsScreen(TaskActions, Screen[None]):
             return state
         if action == "open":
             return True if self.selected() is not None else None
+        if action == "diff":  # the file keys show only while there is a diff
+            return self.query_one(ReviewPanel).display
         return True
 
     def on_data_table_row_highlighted(self) -> None:
+        self._review()
         self.refresh_task_bindings()
+
+    def action_diff(self, action: str) -> None:
+        view = self.query_one(ReviewPanel).view
+        if action == "page_up":
+            view.scroll_page_up(animate=False)
+        else:
+            getattr(view, f"action_{action}")()
 
     def on_data_table_row_selected(self) -> None:
         self.action_open()

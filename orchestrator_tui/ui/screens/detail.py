@@ -1,8 +1,11 @@
 """Everything about one task: description, success criteria, shared context,
-notes, progress history, approvals and the event timeline."""
+notes, progress history, approvals and the event timeline; below them, for a
+task that ran in a workspace, what its latest run changed (approve and reject
+work from here too)."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, ClassVar
 
@@ -22,11 +25,14 @@ from ...domain.models import (
     ProgressView,
     RunView,
     TaskDetail,
+    TaskRow,
 )
 from ..db import run_db
 from ..messages import DataChanged
 from ..render import READINESS_WORD, STATUS_ICON, STATUS_LONG, block, safe, when
+from ..widgets.diff_view import ReviewPanel
 from ..widgets.header import AppHeader
+from .actions import TaskActions, TaskChanged
 
 if TYPE_CHECKING:
     from ...services import Orchestrator
@@ -59,13 +65,21 @@ def load_detail(orch: Orchestrator, key: str) -> DetailLoaded:
     )
 
 
-class DetailScreen(Screen[None]):
+class DetailScreen(TaskActions, Screen[None]):
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape,backspace", "app.pop_screen", "Back", id="detail.back"),
         Binding("j,down", "scroll('down')", "Down", show=False, id="detail.down"),
         Binding("k,up", "scroll('up')", "Up", show=False, id="detail.up"),
         Binding("g,home", "scroll('home')", "Top", show=False, id="detail.top"),
         Binding("G,end", "scroll('end')", "Bottom", show=False, id="detail.bottom"),
+        Binding("a", "approve", "Approve", id="detail.approve"),
+        Binding("x", "reject", "Reject", id="detail.reject"),
+        Binding("right_square_bracket", "diff('next_file')", "Next file", id="detail.next_file"),
+        Binding(
+            "left_square_bracket", "diff('previous_file')", "Prev file", id="detail.previous_file"
+        ),
+        Binding("ctrl+d", "diff('page_down')", "Diff down", show=False, id="detail.diff_down"),
+        Binding("ctrl+u", "diff('page_up')", "Diff up", show=False, id="detail.diff_up"),
     ]
 
     def __init__(self, key: str) -> None:
@@ -88,11 +102,13 @@ class DetailScreen(Screen[None]):
             ):
                 yield Static(id=f"detail-{section}", classes="detail-section")
             yield Static(id="detail-agent", classes="detail-section")
+        yield ReviewPanel(id="detail-review")
         yield Footer()
 
     def on_mount(self) -> None:
         self.query_one("#detail-body").focus()
         self._load()
+        self.query_one(ReviewPanel).show(self.key)
 
     def _load(self) -> None:
         key = self.key
@@ -101,6 +117,50 @@ class DetailScreen(Screen[None]):
     def on_data_changed(self, message: DataChanged) -> None:
         message.stop()
         self._load()
+        self.query_one(ReviewPanel).show(self.key, reload=True)
+
+    def selected(self) -> TaskRow | None:
+        if self.loaded is None:
+            return None
+        t = self.loaded.task
+        return TaskRow(
+            id=t.id,
+            key=t.key,
+            title=t.title,
+            status=t.status,
+            priority=t.priority,
+            assignee=t.assignee,
+            progress=t.progress,
+            phase=t.phase,
+            estimated_hours=t.estimated_hours,
+            requires_approval=t.requires_approval,
+            unfinished_blockers=sum(1 for b in t.blockers if not b.status.is_finished),
+            readiness=t.readiness,
+            updated_at=t.updated_at,
+        )
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action in ("approve", "reject"):  # shown only while it awaits approval
+            return self.task_action_state(action) is True
+        if action == "diff":  # the file keys show only while there is a diff
+            return self.query_one(ReviewPanel).display
+        return True
+
+    def action_approve(self) -> None:
+        self.approve()
+
+    def action_reject(self) -> None:
+        self.reject()
+
+    def after_change(self, message: TaskChanged) -> None:
+        self._load()
+
+    def action_diff(self, action: str) -> None:
+        view = self.query_one(ReviewPanel).view
+        if action == "page_up":
+            view.scroll_page_up(animate=False)
+        else:
+            getattr(view, f"action_{action}")()
 
     def action_scroll(self, where: str) -> None:
         body = self.query_one("#detail-body", VerticalScroll)
@@ -114,6 +174,7 @@ class DetailScreen(Screen[None]):
     @on(DetailLoaded)
     def _show(self, message: DetailLoaded) -> None:
         self.loaded = message
+        self.refresh_bindings()
         t = message.task
         self.query_one("#detail-summary", Static).update(summary(t))
         sections = {
@@ -212,14 +273,25 @@ def summary(t: TaskDetail) -> Text:
     if t.command:
         text.append("\ncommand ", MUTED)
         text.append(" ".join(safe(arg, 200) for arg in t.command.argv))
+        workspace = t.command.workspace
+        if workspace is not None:
+            text.append("\nworkspace ", MUTED)
+            text.append(
+                f"{safe(workspace.repo, 200)} · base {safe(workspace.base, 100)} · "
+                f"branch {safe(workspace.branch_for(t.key), 100)} · "
+                f"on approve {workspace.on_approve.value}"
+            )
+        for argv in t.command.verify:
+            text.append("\nverify ", MUTED)
+            text.append(" ".join(safe(arg, 200) for arg in argv))
     if t.tags:
         text.append("\ntags ", MUTED)
         text.append(", ".join(safe(tag, 50) for tag in t.tags))
     return text
 
 
-def _lines(lines: object) -> Text | None:
-    items = list(lines)  # type: ignore[call-overload]
+def _lines(lines: Iterable[str]) -> Text | None:
+    items = list(lines)
     return Text("\n".join(items)) if items else None
 
 

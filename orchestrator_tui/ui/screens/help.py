@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import replace
 from typing import ClassVar
 
@@ -14,14 +15,15 @@ from textual.screen import ModalScreen
 from textual.widgets import Static
 
 
-def key_sections() -> list[tuple[str, list[BindingType]]]:
-    """(section title, bindings) for everything the app binds."""
-    from ...app import OrchestratorApp
+def key_sections(app_bindings: Sequence[BindingType]) -> list[tuple[str, list[BindingType]]]:
+    """(section title, bindings) for everything the app binds; `app_bindings` are the
+    app's own (the screen lives below the app and does not import it)."""
     from ..modals.prompt import Confirm, TextPrompt
     from ..modals.task_form import TaskForm
     from ..modals.transfer import ImportDialog, ImportReportScreen
     from ..widgets.dashboard import Dashboard
     from ..widgets.dep_tree import DependencyTree
+    from ..widgets.diff_view import DiffView
     from ..widgets.filter_bar import FilterInput
     from ..widgets.task_table import TaskTable
     from .approvals import ApprovalsScreen
@@ -29,7 +31,7 @@ def key_sections() -> list[tuple[str, list[BindingType]]]:
     from .main import MainScreen
 
     return [
-        ("Anywhere", [*OrchestratorApp.BINDINGS, *EXTRA_APP]),
+        ("Anywhere", [*app_bindings, *EXTRA_APP]),
         ("Main screen", MainScreen.BINDINGS),
         ("Task list (pane 1)", TaskTable.BINDINGS),
         ("Dependency tree (pane 2)", [*DependencyTree.BINDINGS, *EXTRA_TREE]),
@@ -37,6 +39,7 @@ def key_sections() -> list[tuple[str, list[BindingType]]]:
         ("Filter input", FilterInput.BINDINGS),
         ("Approvals inbox", ApprovalsScreen.BINDINGS),
         ("Task detail", DetailScreen.BINDINGS),
+        ("Diff of a task's changes (inbox and detail)", DiffView.BINDINGS),
         (
             "Dialogs",
             [
@@ -84,7 +87,7 @@ class HelpScreen(ModalScreen[None]):
         table.add_column(no_wrap=True)
         table.add_column()
         table.add_column(no_wrap=True, style="dim")
-        for title, bindings in key_sections():
+        for title, bindings in key_sections(self.app.BINDINGS):
             table.add_row(Text(""), Text(""), Text(""))
             table.add_row(Text(title, style="bold underline"), Text(""), Text("keymap id"))
             for item in bindings:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from rich.text import Text
 from textual import on
@@ -18,6 +18,7 @@ from ...domain.enums import TaskStatus
 from ...domain.models import DependencyView, TaskDetail, TaskPatch, TaskRow, TaskSpec
 from ...domain.text import strip_ansi
 from ..db import run_db
+from ..host import host
 from ..messages import DataChanged, FirstPage
 from ..modals.prompt import Confirm, PickTask, TextPrompt
 from ..modals.task_form import TaskForm
@@ -32,6 +33,9 @@ from ..widgets.header import AppHeader
 from ..widgets.log_pane import ExecutionLogPane
 from ..widgets.task_table import TaskTable
 from .actions import STATUS_ACTIONS, TaskActions, TaskChanged
+
+if TYPE_CHECKING:
+    from ...services import Orchestrator
 
 PANES = ("tasks", "tree", "log", "dashboard")
 NARROW_BELOW = 120
@@ -267,7 +271,7 @@ class MainScreen(TaskActions, Screen[None]):
         self._current: TaskRow | None = None
 
     def compose(self) -> ComposeResult:
-        provider = self.app.orch_provider  # type: ignore[attr-defined]
+        provider = host(self).orch_provider
         yield AppHeader()
         with Container(id="panes"):
             with Vertical(id="tasks-pane", classes="pane"):
@@ -301,7 +305,7 @@ class MainScreen(TaskActions, Screen[None]):
         return self.query_one(TaskTable)
 
     @property
-    def tree(self) -> DependencyTree:
+    def dep_tree(self) -> DependencyTree:
         return self.query_one(DependencyTree)
 
     @property
@@ -337,12 +341,12 @@ class MainScreen(TaskActions, Screen[None]):
             self.log_pane.refresh_data()
 
     def on_task_table_highlighted(self, message: TaskTable.Highlighted) -> None:
-        if not self.app.is_ready:  # type: ignore[attr-defined]
+        if not host(self).is_ready:
             return  # first-page rows: the first real load announces the cursor again
         row, previous = message.row, self._current
         self._current = row
         same = row is not None and previous is not None and row.key == previous.key
-        self.tree.show(row, keep_state=same)
+        self.dep_tree.show(row, keep_state=same)
         if not same:
             self.log_pane.show_task(row.key if row else None)
         self.refresh_task_bindings()
@@ -372,7 +376,7 @@ class MainScreen(TaskActions, Screen[None]):
         self.action_focus_pane("tasks")
 
     def on_dashboard_updated(self, message: Dashboard.Updated) -> None:
-        self.tree.set_critical(frozenset(message.stats.critical_path))
+        self.dep_tree.set_critical(frozenset(message.stats.critical_path))
 
     def after_change(self, message: TaskChanged) -> None:
         if message.detail is None:
@@ -427,7 +431,7 @@ class MainScreen(TaskActions, Screen[None]):
             self._show_secondary()
         targets: dict[str, Widget] = {
             "tasks": self.table,
-            "tree": self.tree,
+            "tree": self.dep_tree,
             "dashboard": self.dashboard,
         }
         target = targets.get(pane)
@@ -535,10 +539,11 @@ class MainScreen(TaskActions, Screen[None]):
         if not row.can_run:
             self.notify(row.run_refusal or "", severity="warning", markup=False)
             return
-        problem = self.app.runner_control.run_task(row.key)  # type: ignore[attr-defined]
+        app = host(self)
+        problem = app.runner_control.run_task(row.key)
         if problem:
             self.notify(problem, severity="warning", markup=False)
-        self.app._show_runner()  # type: ignore[attr-defined]
+        app._show_runner()
 
     def action_cancel_run(self) -> None:
         row = self.selected()
@@ -556,8 +561,8 @@ class MainScreen(TaskActions, Screen[None]):
         def confirmed(yes: bool | None) -> None:
             if not yes:
                 return
-            app = self.app
-            if app.runner_control.cancel(key, app.actor):  # type: ignore[attr-defined]
+            app = host(self)
+            if app.runner_control.cancel(key, app.actor):
                 return  # our runner stops it; its reply comes as a notification
             run_db(
                 self,
@@ -626,9 +631,14 @@ class MainScreen(TaskActions, Screen[None]):
 
         def add(blocker: str | None) -> None:
             if blocker:
+
+                def link(o: Orchestrator) -> TaskDetail:
+                    o.deps.add(key, blocker)
+                    return o.queries.get_task(key)
+
                 run_db(
                     self,
-                    lambda o: (o.deps.add(key, blocker), o.queries.get_task(key))[1],
+                    link,
                     lambda d: TaskChanged(d, f"{key} now waits for {blocker}"),
                     title="Dependency refused",
                 )
@@ -656,9 +666,14 @@ class MainScreen(TaskActions, Screen[None]):
 
         def remove(blocker: str | None) -> None:
             if blocker:
+
+                def unlink(o: Orchestrator) -> TaskDetail:
+                    o.deps.remove(key, blocker)
+                    return o.queries.get_task(key)
+
                 run_db(
                     self,
-                    lambda o: (o.deps.remove(key, blocker), o.queries.get_task(key))[1],
+                    unlink,
                     lambda d: TaskChanged(d, f"{key} no longer waits for {blocker}"),
                 )
 

@@ -14,7 +14,7 @@ from textual.binding import Binding, BindingType
 from textual.geometry import Region, Size
 from textual.message import Message
 from textual.widgets import Tree
-from textual.widgets.tree import TreeNode
+from textual.widgets.tree import NodeID, TreeNode
 
 from ...domain.enums import DependencyType, TaskStatus
 from ...domain.models import DependencyView, TaskRow
@@ -39,7 +39,7 @@ class NodeData:
 @dataclass
 class _Links(Message):
     generation: int
-    node_id: int
+    node_id: NodeID
     links: list[DependencyView]
 
 
@@ -187,13 +187,13 @@ class DependencyTree(Tree[NodeData]):
                 ),
                 NodeData(row.key, upstream, path, group=True, loaded=True),
             )
-            self._add_children(group, links)
+            self._add_links(group, links)
             if path in self._expanded:
                 group.expand()
         self.root.expand()
         self._restore_cursor(self.root)
 
-    def _add_children(self, parent: TreeNode[NodeData], links: list[DependencyView]) -> None:
+    def _add_links(self, parent: TreeNode[NodeData], links: list[DependencyView]) -> None:
         assert parent.data is not None
         if not links:
             parent.add_leaf(Text("(none)"), None)
@@ -230,11 +230,11 @@ class DependencyTree(Tree[NodeData]):
         if message.generation != self._generation:
             return
         try:
-            node = self.get_node_by_id(message.node_id)  # type: ignore[arg-type]
+            node = self.get_node_by_id(message.node_id)
         except Exception:
             return
         with self._rebuild():
-            self._add_children(node, message.links)
+            self._add_links(node, message.links)
 
     # -- state kept across refreshes --------------------------------------------
 

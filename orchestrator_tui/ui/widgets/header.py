@@ -11,6 +11,7 @@ from textual.app import ComposeResult
 from textual.containers import Horizontal
 from textual.widgets import Static
 
+from ..host import host
 from ..render import safe
 from ..runner_control import OFF, ON, ON_DEMAND, RunnerState
 
@@ -38,14 +39,14 @@ class AppHeader(Horizontal):
             self.watch(self.app, "idle_reason", self._show_idle_reason)
 
     def _show_title(self) -> None:
-        app = self.app
+        app = host(self)
         text = Text(no_wrap=True, end="")
         text.append("orchestrator-tui", "bold")
         if self.screen_title:
             text.append(f" · {self.screen_title}")
         muted = self.get_component_rich_style("app-header--muted")
-        text.append(f"  {safe(getattr(app, 'location', ''), 80)}", muted)
-        text.append(f"  as {safe(getattr(app, 'actor', ''), 40)}", muted)
+        text.append(f"  {safe(app.location, 80)}", muted)
+        text.append(f"  as {safe(app.actor, 40)}", muted)
         self.query_one("#header-title", Static).update(text)
 
     def _show_awaiting(self, count: int) -> None:

@@ -353,11 +353,10 @@ class LogView(ScrollView, can_focus=True):
             return Strip.blank(width, base)
         row = self.rows[index]
         key = (row.seq, self._look)
-        strip = self._cache.get(key)
-        if strip is None:
-            strip = self._render_row(row)
-            self._cache[key] = strip
-        return strip.crop_extend(scroll_x, scroll_x + width, base).apply_offsets(scroll_x, index)
+        cached = self._cache.get(key)
+        if cached is None:
+            cached = self._cache[key] = self._render_row(row)
+        return cached.crop_extend(scroll_x, scroll_x + width, base).apply_offsets(scroll_x, index)
 
     def _render_row(self, row: LogRow) -> Strip:
         text = row.text.copy()

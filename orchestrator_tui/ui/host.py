@@ -1,0 +1,58 @@
+"""What screens, widgets and the app's mixins may ask of the app they run in.
+
+The app (`orchestrator_tui.app.OrchestratorApp`) sits above ui/ and is never
+imported here: it derives from `HostApp`, and `host(node)` is the one typed
+way from any widget or screen to the services, the actor, the clock and the
+runner.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime
+from typing import TYPE_CHECKING
+
+from textual.app import App
+from textual.dom import DOMNode
+from textual.reactive import reactive
+
+if TYPE_CHECKING:
+    from ..services import Orchestrator
+    from .runner_control import RunnerControl
+
+
+class HostApp(App[int]):
+    """The app as the ui layer sees it; `OrchestratorApp` fills in every part."""
+
+    actor: str
+    clock: Callable[[], datetime]
+    runner_control: RunnerControl
+    awaiting_approval: reactive[int] = reactive(0)
+    location: reactive[str] = reactive("")
+    #: Why runners claim nothing although tasks are ready (a plan's budget is spent).
+    idle_reason: reactive[str] = reactive("")
+
+    def orch_provider(self) -> Orchestrator:
+        """The open orchestrator (workers wait for it; the UI thread never should)."""
+        raise NotImplementedError
+
+    @property
+    def is_ready(self) -> bool:
+        """Whether the database is open."""
+        raise NotImplementedError
+
+    def poke_feed(self) -> None:
+        """Look at the change feed now (after our own writes)."""
+        raise NotImplementedError
+
+    def _show_runner(self, active: int | None = None) -> None:
+        """Show the runner's current state in the header."""
+        raise NotImplementedError
+
+
+def host(node: DOMNode) -> HostApp:
+    """The app `node` runs in."""
+    app = node.app
+    if not isinstance(app, HostApp):
+        raise TypeError(f"{type(app).__name__} is not an orchestrator-tui app")
+    return app

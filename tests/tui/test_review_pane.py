@@ -1,0 +1,207 @@
+"""The review of a task's changes in the approvals inbox and on the detail
+screen: summary, files with +/-, the diff coloured and paged, file jumps,
+untrusted text shown literally, approvals that cannot merge."""
+
+from __future__ import annotations
+
+import itertools
+import time
+from pathlib import Path
+
+from textual.widgets import Static
+
+from orchestrator_tui.domain.enums import RunStatus
+from orchestrator_tui.domain.models import CommandSpec, TaskSpec
+from orchestrator_tui.domain.workspace import FileChange, WorkspaceSpec
+from orchestrator_tui.services import Orchestrator
+from orchestrator_tui.services.runs import RunResult
+from orchestrator_tui.ui.screens.approvals import ApprovalsScreen
+from orchestrator_tui.ui.screens.detail import DetailScreen
+from orchestrator_tui.ui.widgets.diff_view import DiffView
+from orchestrator_tui.workspaces.worktree import Captured, capture, layout, prepare
+
+from ..workspaces.gitrepo import git, make_repo
+from .conftest import notes, screen_text, settle, wait_until
+
+HOSTILE = "evil \x1b]52;c;SGVsbG8=\x07 and [@click=app.quit]x [/]\n"
+
+
+def spec(repo: Path) -> WorkspaceSpec:
+    return WorkspaceSpec(repo=str(repo), root=str(repo.parent / "wt"), on_approve="merge")  # type: ignore[arg-type]
+
+
+def start(orch: Orchestrator, key: str, repo: Path) -> int:
+    command = CommandSpec(argv=["true"], workspace=spec(repo))
+    orch.tasks.create(
+        TaskSpec(key=key, title=f"task {key}", command=command, requires_approval=True)
+    )
+    (claim,) = orch.runs.claim("runner-1", 600, key=key)
+    return claim.run_id
+
+
+def finish(orch: Orchestrator, key: str, run_id: int) -> None:
+    task_id = orch.queries.get_task(key).id
+    result = RunResult(run_id=run_id, task_id=task_id, status=RunStatus.SUCCEEDED, exit_code=0)
+    orch.runs.finish("runner-1", [result])
+
+
+def review_task(orch: Orchestrator, key: str, repo: Path, files: dict[str, str]) -> None:
+    """A task that ran in its worktree, wrote `files`, and awaits approval."""
+    run_id = start(orch, key, repo)
+    made = prepare(spec(repo), key)
+    for name, text in files.items():
+        (made.layout.path / name).write_text(text)
+    orch.workspaces.record(run_id, made.layout, capture(made.layout, 1, None, []), [])
+    finish(orch, key, run_id)
+
+
+async def open_inbox(pilot) -> DiffView:  # type: ignore[no-untyped-def]
+    await settle(pilot)
+    await pilot.press("i")
+    await settle(pilot)
+    assert isinstance(pilot.app.screen, ApprovalsScreen)
+    return pilot.app.screen.query_one(DiffView)
+
+
+async def test_inbox_shows_summary_files_and_coloured_diff_with_file_jumps(orch, make, tmp_path):
+    repo = make_repo(tmp_path / "repo", {"a.txt": "one\n", "z.txt": "z\n"})
+    long = "".join(f"line {i}\n" for i in range(200))
+    review_task(orch, "R-1", repo, {"a.txt": long, "z.txt": "zz\n"})
+    app = make()
+    async with app.run_test(size=(160, 48)) as pilot:
+        view = await open_inbox(pilot)
+        await wait_until(pilot, lambda: view.document.lines, "the diff")
+        text = screen_text(app)
+        assert "R-1 run 1 (attempt 1): task/R-1 against main" in text
+        assert "+200 -1  a.txt" in text and "+1 -1  z.txt" in text
+        assert "+line 0" in text
+        added = view.document.lines.index("+line 0")
+        view.scroll_to(y=added, animate=False, force=True)
+        await pilot.pause()
+        colours = {seg.style.color for seg in view.render_line(0) if seg.text.strip() and seg.style}
+        assert any(c is not None for c in colours), "added lines are coloured"
+
+        assert view.current_file == 0 or view.scroll_y > 0
+        view.scroll_to(y=0, animate=False, force=True)
+        await pilot.press("right_square_bracket")  # from the inbox table: next file
+        await pilot.pause()
+        assert view.scroll_y == view.document.file_starts[1]
+        assert view.document.lines[int(view.scroll_y)] == "diff --git a/z.txt b/z.txt"
+        await pilot.press("left_square_bracket")
+        await pilot.pause()
+        assert view.scroll_y == 0
+
+
+async def test_a_diff_with_escapes_and_markup_is_shown_literally(orch, make, tmp_path):
+    repo = make_repo(tmp_path / "repo", {"a.txt": "one\n"})
+    review_task(orch, "R-1", repo, {"b.txt": HOSTILE})
+    app = make()
+    async with app.run_test(size=(160, 48)) as pilot:
+        view = await open_inbox(pilot)
+        await wait_until(pilot, lambda: view.document.lines, "the diff")
+        text = screen_text(app)
+        assert "+evil \\x1b]52;c;SGVsbG8=\\x07 and [@click=app.quit]x [/]" in text
+        assert "\x1b" not in text and "\x07" not in text
+        assert app.is_running
+
+
+def huge_captured(total_bytes: int) -> tuple[Captured, int]:
+    body = "".join(f"+{'x' * 90} {i}\n" for i in range(100))  # ~10 KB per file
+    parts, files = [], []
+    n = 0
+    while sum(map(len, parts)) < total_bytes:
+        parts.append(f"diff --git a/f{n}.txt b/f{n}.txt\n--- a/f{n}.txt\n+++ b/f{n}.txt\n")
+        parts.append("@@ -0,0 +1,100 @@\n" + body)
+        files.append(FileChange(path=f"f{n}.txt", added=100, removed=0))
+        n += 1
+    diff = "".join(parts)
+    return Captured("a" * 40, "b" * 40, None, files, diff, len(diff)), n
+
+
+async def test_a_20_mb_diff_is_paged_without_stalling_the_ui(orch, make, tmp_path):
+    repo = make_repo(tmp_path / "repo", {"a.txt": "one\n"})
+    run_id = start(orch, "BIG", repo)
+    captured, n_files = huge_captured(20 * 1024 * 1024)
+    orch.workspaces.record(run_id, layout(spec(repo), "BIG"), captured, [])
+    finish(orch, "BIG", run_id)
+    app = make()
+    async with app.run_test(size=(160, 48)) as pilot:
+        await settle(pilot)
+        ticks: list[float] = []
+        timer = app.set_interval(0.01, lambda: ticks.append(time.monotonic()))
+        await pilot.press("i")
+        view = app.screen.query_one(DiffView)
+        await wait_until(pilot, lambda: len(view.document.file_starts) == n_files, "the diff")
+        timer.stop()
+        gaps = [b - a for a, b in itertools.pairwise(ticks)]
+        print(f"longest gap {max(gaps):.3f}s over {len(ticks)} ticks")
+        assert max(gaps) < 0.5, f"the UI stalled for {max(gaps):.2f}s while the diff loaded"
+        started = time.monotonic()
+        for _ in range(20):
+            await pilot.press("right_square_bracket")
+        await pilot.press("ctrl+d")
+        took = time.monotonic() - started
+        assert view.document.lines[view.document.file_starts[20]] == (
+            "diff --git a/f20.txt b/f20.txt"
+        )
+        assert view.current_file == 20
+        assert took < 20 * 0.5, f"21 keys took {took:.2f}s"
+        listed = str(app.screen.query_one("#review-summary", Static).content)
+        assert f"… and {n_files - 200} more files" in listed  # the file list is bounded too
+
+
+async def test_approving_a_conflicting_task_names_the_file_and_writes_nothing(orch, make, tmp_path):
+    repo = make_repo(tmp_path / "repo", {"shared.txt": "original\n"})
+    review_task(orch, "R-1", repo, {"shared.txt": "from 1\n"})
+    review_task(orch, "R-2", repo, {"shared.txt": "from 2\n"})
+    app = make()
+    async with app.run_test(size=(160, 48), notifications=True) as pilot:
+        await open_inbox(pilot)
+        await pilot.press("a")  # R-1, the oldest: fast-forwards main
+        await settle(pilot)
+        assert orch.queries.get_task("R-1").status.value == "done"
+        assert (repo / "shared.txt").read_text() == "from 1\n"
+        await pilot.press("a")  # R-2 conflicts
+        await settle(pilot)
+        assert any("conflicts in shared.txt" in m for m in notes(app))
+        assert orch.queries.get_task("R-2").status.value == "awaiting_approval"
+        assert git(repo, "status", "--porcelain") == ""
+
+
+async def test_detail_screen_reviews_and_approves(orch, make, tmp_path):
+    repo = make_repo(tmp_path / "repo", {"a.txt": "one\n"})
+    review_task(orch, "R-1", repo, {"a.txt": "two\n"})
+    app = make()
+    async with app.run_test(size=(160, 48)) as pilot:
+        await settle(pilot)
+        await pilot.press("i")
+        await settle(pilot)
+        await pilot.press("enter")
+        await settle(pilot)
+        assert isinstance(app.screen, DetailScreen)
+        view = app.screen.query_one(DiffView)
+        await wait_until(pilot, lambda: view.document.lines, "the diff")
+        text = screen_text(app)
+        assert "+1 -1  a.txt" in text and "+two" in text
+        assert f"workspace {repo} · base main · branch task/R-1 · on approve merge" in text
+        await pilot.press("a")
+        await settle(pilot)
+        assert orch.queries.get_task("R-1").status.value == "done"
+        assert git(repo, "show", "main:a.txt") == "two"
+
+
+async def test_tab_focuses_the_diff_and_its_own_keys_scroll_it(orch, make, tmp_path):
+    repo = make_repo(tmp_path / "repo", {"a.txt": "one\n"})
+    review_task(orch, "R-1", repo, {"a.txt": "".join(f"{i}\n" for i in range(300))})
+    app = make()
+    async with app.run_test(size=(160, 48)) as pilot:
+        view = await open_inbox(pilot)
+        await wait_until(pilot, lambda: view.document.lines, "the diff")
+        await pilot.press("tab")
+        assert app.focused is view
+        await pilot.press("j", "j", "space")
+        await pilot.pause()
+        assert view.scroll_y > 2
+        await pilot.press("g")
+        await pilot.pause()
+        assert view.scroll_y == 0

@@ -1,0 +1,71 @@
+"""Plan files accept workspace, verify, on_verify_fail and on_approve."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from orchestrator_tui.domain.errors import ValidationFailed
+from orchestrator_tui.domain.workspace import OnApprove, OnVerifyFail
+from orchestrator_tui.services import Orchestrator
+
+PLAN = """
+name: review
+workspace:
+  repo: ./code
+  base: main
+  setup: {copy: [.env]}
+tasks:
+  - key: A
+    title: edit
+    command: {argv: [make, edit]}
+    verify: [[make, test]]
+    on_verify_fail: fail
+    on_approve: merge
+    requires_approval: true
+  - key: B
+    title: own workspace
+    command: {argv: ["true"]}
+    workspace: {repo: /elsewhere, branch: "agents/{key}", keep: true}
+  - key: C
+    title: a person's task
+"""
+
+
+def test_plan_options_fold_into_the_command(orch: Orchestrator, tmp_path: Path) -> None:
+    path = tmp_path / "plan.yaml"
+    path.write_text(PLAN)
+    orch.plans.load_file(path)
+    a = orch.queries.get_task("A").command
+    assert a is not None and a.workspace is not None
+    assert a.workspace.repo == str(tmp_path / "code")
+    assert a.workspace.setup.copy_files == [".env"]
+    assert a.workspace.on_approve is OnApprove.MERGE
+    assert (a.verify, a.on_verify_fail) == ([["make", "test"]], OnVerifyFail.FAIL)
+    b = orch.queries.get_task("B").command
+    assert b is not None and b.workspace is not None
+    assert (b.workspace.repo, b.workspace.branch_for("B"), b.workspace.keep) == (
+        "/elsewhere",
+        "agents/B",
+        True,
+    )
+    assert orch.queries.get_task("C").command is None
+    again = orch.plans.load_file(path)
+    assert again.unchanged == 3  # loading the same plan twice changes nothing
+
+
+def test_verify_without_a_command_is_refused(orch: Orchestrator, tmp_path: Path) -> None:
+    path = tmp_path / "plan.yaml"
+    path.write_text("tasks:\n  - key: A\n    title: t\n    verify: [[make, test]]\n")
+    with pytest.raises(ValidationFailed, match="need a command to run"):
+        orch.plans.load_file(path)
+    path.write_text(
+        "tasks:\n  - key: A\n    title: t\n    command: {argv: [x]}\n    on_approve: merge\n"
+    )
+    with pytest.raises(ValidationFailed, match="on_approve needs a workspace"):
+        orch.plans.load_file(path)
+    path.write_text("tasks:\n  - key: A\n    title: t\n    command: {argv: [x]}\n    verify: [x]\n")
+    with pytest.raises(ValidationFailed, match="verify"):
+        orch.plans.load_file(path)
+    assert orch.queries.count_tasks() == 0
