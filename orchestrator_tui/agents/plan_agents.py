@@ -60,15 +60,12 @@ def _apply(
     if plan.budget is not None and not plan.budget.empty:
         update["plan"] = plan.name
     use = use.model_copy(update=update)
-    old = task.command
-    program = known[use.profile].argv[0] if use.profile in known else use.profile
-    command = CommandSpec(
-        argv=old.argv if old else [program],
-        cwd=old.cwd if old else None,
-        env=old.env if old else {},
-        timeout_seconds=old.timeout_seconds if old else None,
-        agent=use,
-    )
+    if task.command is not None:  # its cwd, env, timeout, workspace and verify stay
+        command = task.command.model_copy(update={"agent": use})
+    else:
+        name = use.profile or "agent"
+        program = known[name].argv[0] if name in known else name
+        command = CommandSpec(argv=[program], workspace=plan.workspace, agent=use)
     return task.model_copy(update={"command": command, "agent": None})
 
 

@@ -17,7 +17,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 
 from .agent import AgentProfile, AgentUse, Budget
 from .enums import AgentType, ApprovalDecision, LogStream, RunStatus
-from .models import KEY_PATTERN, TaskSpec
+from .models import KEY_PATTERN, CommandSpec, TaskSpec
 from .workspace import OnApprove, OnVerifyFail, WorkspaceSpec
 
 _RELATIVE = re.compile(r"^([+-])((?:\d+[dhms])+)$")
@@ -196,6 +196,9 @@ class PlanSpec(_PlanInput):
             own = (
                 task.workspace is not None or task.verify or task.on_verify_fail or task.on_approve
             )
+            if task.command is None and task.agent is not None and task.agent.profile != "command":
+                # a coding agent is the task's command (its argv comes from the profile)
+                task.command = CommandSpec(argv=[task.agent.profile or "agent"])
             if task.command is None:
                 if own:
                     raise ValueError(

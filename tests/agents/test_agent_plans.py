@@ -143,3 +143,32 @@ def test_the_demo_carries_a_round_of_requested_changes_that_resumes(orch: Orches
     assert start.resume_session == old.session_id
     assert start.context.review_comment == decision.comment
     assert start.context.change_rounds == 1
+
+
+def test_an_agent_task_keeps_its_verify_gate(orch: Orchestrator, tmp_path: Path) -> None:
+    path = plan_file(
+        tmp_path,
+        budget=None,
+        tasks=[
+            {"key": "V", "title": "checked", "agent": {"profile": "fake"}, "verify": [["false"]]},
+            {"key": "W", "title": "default", "verify": [["true"]]},
+        ],
+    )
+    with pytest.raises(ValidationFailed, match=r"tasks\[1\] \(W\): workspace, verify"):
+        orch.plans.load_file(path)  # W has neither a command nor an agent of its own
+    path = plan_file(
+        tmp_path,
+        budget=None,
+        tasks=[
+            {"key": "V", "title": "checked", "agent": {"profile": "fake"}, "verify": [["false"]]}
+        ],
+    )
+    orch.plans.load_file(path)
+    command = orch.queries.get_task("V").command
+    assert command is not None and command.verify == [["false"]]
+    assert command.agent is not None and command.agent.definition is not None
+    serve(orch)
+    (run,) = orch.queries.runs_for("V")
+    assert run.cost_usd == pytest.approx(0.0421)  # the agent worked and said so
+    assert run.status.value == "failed" and "verify" in (run.error or "")
+    assert orch.queries.get_task("V").status is not S.DONE
