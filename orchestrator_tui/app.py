@@ -55,10 +55,13 @@ def short_location(db_url: str) -> str:
 
 
 class FeedMoved(Message):
-    def __init__(self, event_id: int, awaiting: int, idle_reason: str = "") -> None:
+    def __init__(
+        self, event_id: int, awaiting: int, questions: int = 0, idle_reason: str = ""
+    ) -> None:
         super().__init__()
         self.event_id = event_id
         self.awaiting = awaiting
+        self.questions = questions
         self.idle_reason = idle_reason
 
 
@@ -230,9 +233,10 @@ class OrchestratorApp(RunnerActions, TransferActions, App[int]):
                 event_id = orch.queries.last_event_id()
                 if event_id != self._last_event_id:
                     awaiting = orch.queries.count_tasks(waiting)
+                    questions = orch.questions.count_open()
                     idle = "; ".join(orch.agent_runs.exhausted_plans().values())
                     self._last_event_id = event_id
-                    self.post_message(FeedMoved(event_id, awaiting, idle))
+                    self.post_message(FeedMoved(event_id, awaiting, questions, idle))
             except OrchestratorError as exc:
                 self.post_message(DbFailed(exc, "Change feed"))
             if self.poll_interval is None:
@@ -242,6 +246,7 @@ class OrchestratorApp(RunnerActions, TransferActions, App[int]):
 
     def on_feed_moved(self, message: FeedMoved) -> None:
         self.awaiting_approval = message.awaiting
+        self.open_questions = message.questions
         self.idle_reason = message.idle_reason
         for screen in self.screen_stack:
             screen.post_message(DataChanged(message.event_id, message.awaiting))

@@ -4,7 +4,9 @@ It works through stages (planning, reading, changing, testing, summing up),
 printing coloured lines to stdout and the odd warning to stderr over a given
 number of seconds, reports progress on its task through the services when the
 runner told it which task it is on (ORCHESTRATOR_TUI_TASK, ORCHESTRATOR_TUI_DB),
-declares outputs with `::output` lines, and fails now and then.
+declares outputs with `::output` lines, and fails now and then. Given `--ask`,
+it asks a person that question while planning and waits for the answer (shown
+in the TUI's inbox), as a real agent unsure of something would.
 
 Whether a run fails is decided by `--fail-chance` with a generator seeded from
 `--seed`, the task key and the attempt number: the same plan behaves the same
@@ -42,6 +44,8 @@ class Simulation:
     seed: int | None = None
     lines: int = 40
     exit_code: int = 1
+    ask: str | None = None
+    ask_timeout: float = 600.0
     #: Speak Claude Code's `--output-format stream-json` instead of coloured text.
     stream_json: bool = False
     #: The session to continue (as `claude --resume`), with --stream-json.
@@ -71,6 +75,20 @@ class _Reporter:
         except Exception as exc:  # progress is a courtesy; the work goes on
             print(f"{YELLOW}warning:{RESET} progress not recorded: {exc}", file=sys.stderr)
 
+    def ask(self, text: str, timeout: float) -> str | None:
+        """Ask a person and wait for the answer; None if nobody answered in time."""
+        if self._orch is None or self.key is None:
+            return None
+        try:
+            from ..runner.notify import notify_question
+
+            question = self._orch.questions.ask(self.key, text)
+            notify_question(question)
+            return self._orch.questions.wait(question.id, timeout).answer
+        except Exception as exc:  # a question is a courtesy too; the work goes on
+            print(f"{YELLOW}warning:{RESET} question not asked: {exc}", file=sys.stderr)
+            return None
+
     def close(self) -> None:
         if self._orch is not None:
             self._orch.close()
@@ -97,6 +115,16 @@ def _line(rng: random.Random, stage: str) -> tuple[str, TextIO]:
     return f"  {DIM}note:{RESET} touched {f}", sys.stdout
 
 
+def _ask(reporter: _Reporter, sim: Simulation) -> None:
+    print(f"  {YELLOW}?{RESET} asking a person: {sim.ask} (waiting for the answer)", flush=True)
+    answer = reporter.ask(sim.ask or "", sim.ask_timeout)
+    if answer is None:
+        print(f"{YELLOW}warning:{RESET} no answer; going with my best guess", file=sys.stderr)
+    else:
+        first = answer.splitlines()[0] if answer.strip() else answer
+        print(f"  {GREEN}answer:{RESET} {first[:200]}", flush=True)
+
+
 def simulate(sim: Simulation) -> int:
     if sim.stream_json:
         return _simulate_stream_json(sim)
@@ -115,6 +143,8 @@ def simulate(sim: Simulation) -> int:
             if n == 0 or STAGES[(n - 1) * len(STAGES) // total] != stage:
                 print(f"{BOLD}{CYAN}▶ {stage}{RESET}", flush=True)
                 reporter.progress(n * 100 // total, stage)
+            if n == 0 and sim.ask:
+                _ask(reporter, sim)
             if n == fail_at:
                 print(
                     f"{RED}{BOLD}error:{RESET} {stage} failed: {rng.choice(_TESTS)} raised "

@@ -14,7 +14,16 @@ from .common import common_options
 
 #: Modules that add subcommands; each has `register(subparsers, parents)`.
 #: Imported only when a command is parsed, so opening the TUI skips them.
-COMMAND_MODULES = ["db_cmds", "task_cmds", "io_cmds", "misc_cmds", "run_cmds", "review_cmds"]
+COMMAND_MODULES = [
+    "db_cmds",
+    "task_cmds",
+    "io_cmds",
+    "misc_cmds",
+    "run_cmds",
+    "question_cmds",
+    "mcp_cmds",
+    "review_cmds",
+]
 
 #: The first words of every subcommand (the TUI's fast path looks for them).
 COMMAND_WORDS = frozenset(
@@ -30,6 +39,7 @@ COMMAND_WORDS = frozenset(
         "export",
         "run",
         "simulate",
+        "mcp",
     }
 )
 

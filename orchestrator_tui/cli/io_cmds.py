@@ -4,6 +4,7 @@ Backlog.md, the seed formats and our own files, and write them back out."""
 from __future__ import annotations
 
 import argparse
+import contextlib
 import sys
 from typing import Any, TextIO
 
@@ -37,7 +38,50 @@ def _show_progress(args: argparse.Namespace) -> bool:
     return sys.stderr.isatty()
 
 
+def cmd_watch(args: argparse.Namespace) -> int:
+    """`import PATH --watch`: a round per change, until interrupted."""
+    from ..domain.errors import ValidationFailed
+    from ..services.importers.watch import WatchRound, watch_import
+
+    if args.dry_run:
+        raise ValidationFailed("--watch writes each change; it cannot be a --dry-run")
+    orch = open_from_args(args)
+
+    def show(result: WatchRound) -> None:
+        if result.error is not None:
+            print(
+                f"error: {printable(result.error)} (watching for the next change)", file=sys.stderr
+            )
+            return
+        assert result.report is not None
+        for line in result.report.warnings:
+            print(f"warning: {printable(line)}", file=sys.stderr)
+        for conflict in result.conflicts:
+            print(f"conflict: {printable(conflict.message())}", file=sys.stderr)
+        if wants_json(args):
+            emit_json(
+                result.report.__dict__ | {"conflicts": [c.__dict__ for c in result.conflicts]}
+            )
+        else:
+            say(printable(result.report.summary()))
+        sys.stdout.flush()
+
+    with contextlib.suppress(KeyboardInterrupt):  # Ctrl-C is how a watch ends
+        watch_import(
+            orch,
+            args.path,
+            show,
+            fmt=args.format,
+            strict=args.strict,
+            prefix=args.prefix,
+            interval=args.interval,
+        )
+    return 0
+
+
 def cmd_import(args: argparse.Namespace) -> int:
+    if args.watch:
+        return cmd_watch(args)
     orch = open_from_args(args)
     progress = ProgressLine() if _show_progress(args) else None
     try:
@@ -102,14 +146,26 @@ def register(sub: Any, parents: list[argparse.ArgumentParser]) -> None:
         help="progress on stderr (default: when stderr is a terminal)",
     )
     p.add_argument("-v", "--verbose", action="store_true", help="list notices (skipped files)")
+    p.add_argument(
+        "--watch",
+        action="store_true",
+        help="keep importing whenever PATH changes (Ctrl-C stops); a status changed both "
+        "here and in the file is reported as a conflict and the newer side wins",
+    )
+    p.add_argument(
+        "--interval", type=float, default=1.0, metavar="S", help="--watch: seconds between looks"
+    )
     p.set_defaults(handler=cmd_import)
     p = sub.add_parser(
         "export",
         parents=parents,
         help=f"export every task ({', '.join(EXPORT_FORMATS)})",
         description="Write every task to PATH. Format from --format, else from the name: "
-        "tasks.json is task-master, *.json ours, *.yaml/*.yml our YAML plan.",
+        "tasks.json is task-master, *.json ours, *.yaml/*.yml our YAML plan. "
+        "--format backlog writes a new Backlog.md folder PATH/backlog.",
     )
-    p.add_argument("path", help="file to write (replaced atomically)")
+    p.add_argument(
+        "path", help="file to write (replaced atomically), or the folder to write backlog/ in"
+    )
     p.add_argument("--format", choices=EXPORT_FORMATS)
     p.set_defaults(handler=cmd_export)

@@ -312,6 +312,8 @@ def cmd_simulate(args: argparse.Namespace) -> int:
             seed=args.seed,
             lines=args.lines,
             exit_code=args.exit_code,
+            ask=args.ask,
+            ask_timeout=args.ask_timeout,
             stream_json=args.stream_json,
             resume=args.resume,
         )
@@ -384,6 +386,10 @@ def register(sub: Any, parents: list[argparse.ArgumentParser]) -> None:
     p.add_argument("--seed", type=int, default=None)
     p.add_argument("--lines", type=int, default=40)
     p.add_argument("--exit-code", type=int, default=1, help="exit code when failing")
+    p.add_argument("--ask", metavar="QUESTION", help="ask a person this first, and wait")
+    p.add_argument(
+        "--ask-timeout", type=float, default=600.0, metavar="SECONDS", help="wait this long"
+    )
     p.add_argument(
         "--stream-json",
         action="store_true",

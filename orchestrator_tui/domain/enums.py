@@ -162,3 +162,5 @@ class EventKind(StrEnum):
     DATABASE_SEEDED = "database_seeded"
     CHANGES_RECORDED = "changes_recorded"
     MERGED = "merged"
+    QUESTION_ASKED = "question_asked"
+    QUESTION_ANSWERED = "question_answered"

@@ -64,6 +64,12 @@ class SchemaTooNew(OrchestratorError):
     exit_code = 8
 
 
+class TimedOut(OrchestratorError):
+    """Waited as long as asked for, and what was awaited did not happen."""
+
+    exit_code = 9
+
+
 EXIT_CODES: dict[int, str] = {
     0: "success",
     1: "unexpected error",
@@ -74,6 +80,7 @@ EXIT_CODES: dict[int, str] = {
     6: "database locked or unreachable",
     7: "invalid input (malformed file or value)",
     8: "database schema is newer than this program",
+    9: "timed out waiting (`task ask --timeout`: no answer yet; the question stays open)",
 }
 
 

@@ -172,6 +172,8 @@ class TaskRow(_View):
     unfinished_blockers: int
     readiness: Readiness
     updated_at: datetime
+    #: Questions its agent asked that nobody has answered yet.
+    open_questions: int = 0
     has_command: bool = False
     #: A runner holds the task (its command is running).
     leased: bool = False
@@ -383,6 +385,36 @@ class WaitingApproval(_View):
     assignee: str | None
     waiting_since: datetime
     last_run_actor: str | None
+
+
+class QuestionView(_View):
+    """A question asked on a task, and its answer once someone gave one."""
+
+    id: int
+    task_key: str
+    task_title: str
+    asked_by: str
+    text: str
+    asked_at: datetime
+    answer: str | None
+    answered_by: str | None
+    answered_at: datetime | None
+
+    @property
+    def is_open(self) -> bool:
+        return self.answered_at is None
+
+
+class InboxEntry(_View):
+    """A row of the inbox: a task awaiting approval or a question awaiting an answer."""
+
+    kind: str  # "approval" | "question"
+    key: str
+    title: str
+    since: datetime
+    who: str | None  # who ran the work under review, or who asked
+    text: str = ""  # the question
+    question_id: int | None = None
 
 
 class DashboardStats(_View):

@@ -69,6 +69,14 @@ STATUS_WORDS: dict[str, dict[str, TaskStatus]] = {
         "in progress": S.IN_PROGRESS,
         "in review": S.AWAITING_APPROVAL,
         "done": S.DONE,
+        # words found in Backlog.md folders in the wild (its statuses are free text)
+        "to-do": S.PENDING,
+        "doing": S.IN_PROGRESS,
+        "draft": S.DEFERRED,
+        "on hold": S.DEFERRED,
+        "closed": S.DONE,
+        "canceled": S.CANCELLED,
+        "won't do": S.CANCELLED,
     },
 }
 
@@ -106,19 +114,39 @@ TO_TASK_MASTER: dict[TaskStatus, str] = {
 }
 
 
-def map_status(word: str, extra: dict[str, str] | None = None) -> TaskStatus:
-    """Our status for a foreign word; `extra` adds source-specific names
-    (Backlog.md reads its own from config.yml). Unknown words are refused."""
+#: How our statuses go out to Backlog.md, in board order (its first column is
+#: pending and its last done; every word here maps back through the table).
+TO_BACKLOG: dict[TaskStatus, str] = {
+    S.PENDING: "To Do",
+    S.IN_PROGRESS: "In Progress",
+    S.AWAITING_APPROVAL: "In Review",
+    S.BLOCKED: "Blocked",
+    S.FAILED: "Failed",
+    S.DEFERRED: "Deferred",
+    S.CANCELLED: "Cancelled",
+    S.DONE: "Done",
+}
+
+
+def lookup_status(word: str, extra: dict[str, str] | None = None) -> TaskStatus | None:
+    """Our status for a foreign word, or None for a word nobody knows; `extra`
+    adds source-specific names and wins over the table (Backlog.md reads its
+    own from config.yml)."""
     key = _normalise(word)
     if extra:
         for their, ours in extra.items():
             if _normalise(their) == key:
                 return TaskStatus(ours)
-    try:
-        return _ALL_WORDS[key]
-    except KeyError:
+    return _ALL_WORDS.get(key)
+
+
+def map_status(word: str, extra: dict[str, str] | None = None) -> TaskStatus:
+    """Our status for a foreign word (see `lookup_status`); unknown words are refused."""
+    found = lookup_status(word, extra)
+    if found is None:
         known = ", ".join(sorted(_ALL_WORDS))
-        raise ValidationFailed(f"unknown status {word!r} (known: {known})") from None
+        raise ValidationFailed(f"unknown status {word!r} (known: {known})")
+    return found
 
 
 def known_words() -> dict[str, TaskStatus]:

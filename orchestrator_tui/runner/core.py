@@ -16,6 +16,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import os
+import shlex
 import signal
 import threading
 import time
@@ -32,7 +33,15 @@ from ..domain.models import RunView
 from ..services import Orchestrator
 from ..services.runs import Claim, RunResult, Settled
 from .agent_run import AgentSession
-from .config import ATTEMPT_ENV, EXECUTION_ENV, RUN_ENV, TASK_ENV, RunnerConfig
+from .config import (
+    ATTEMPT_ENV,
+    EXECUTION_ENV,
+    NOTIFY_CMD_ENV,
+    RUN_ENV,
+    TASK_ENV,
+    WEBHOOK_ENV,
+    RunnerConfig,
+)
 from .lines import LineBuffer, Row
 from .notify import Notifier, payload_for
 from .process import Line, ProcessOutcome, Supervisor
@@ -284,6 +293,11 @@ class Runner:
         )
         if job is not None:
             env.update(job.env())
+        # A command that asks a question (`task ask`) notifies through this runner's hooks.
+        if self.config.notify_cmd:
+            env[NOTIFY_CMD_ENV] = shlex.join(self.config.notify_cmd)
+        if self.config.webhook:
+            env[WEBHOOK_ENV] = self.config.webhook
         active: _Active
 
         def sink(lines: list[Line]) -> None:

@@ -1,4 +1,5 @@
-"""Telling people when a task needs them: it awaits approval, or failed for good.
+"""Telling people when a task needs them: it awaits approval, failed for good, or
+its agent asked a question.
 
 Two hooks, either or both: a command (an argument list; the JSON payload on its
 stdin) and a webhook URL (the payload POSTed as JSON). Hooks run in a small
@@ -9,6 +10,8 @@ from __future__ import annotations
 
 import json
 import logging
+import os
+import shlex
 import subprocess
 import threading
 import urllib.request
@@ -17,13 +20,16 @@ from datetime import UTC, datetime
 from typing import Any
 
 from ..domain.enums import TaskStatus
+from ..domain.models import QuestionView
 from ..services.runs import Settled
+from .config import NOTIFY_CMD_ENV, WEBHOOK_ENV
 from .process import resolve_argv
 
 log = logging.getLogger("orchestrator_tui.runner.notify")
 
 AWAITING_APPROVAL = "awaiting_approval"
 FAILED = "failed"
+QUESTION = "question"
 
 
 def payload_for(settled: Settled, agent: str) -> dict[str, Any] | None:
@@ -55,6 +61,37 @@ def payload_for(settled: Settled, agent: str) -> dict[str, Any] | None:
         "agent": agent,
         "at": datetime.now(UTC).isoformat(),
     }
+
+
+def question_payload(question: QuestionView) -> dict[str, Any]:
+    """The JSON payload telling people an agent asked a question."""
+    return {
+        "event": QUESTION,
+        "text": f"Task {question.task_key}: {question.asked_by} asks: {question.text}",
+        "task": question.task_key,
+        "title": question.task_title,
+        "question_id": question.id,
+        "question": question.text,
+        "agent": question.asked_by,
+        "at": question.asked_at.isoformat(),
+    }
+
+
+def env_hooks() -> tuple[list[str] | None, str | None]:
+    """The hooks named by $ORCHESTRATOR_TUI_NOTIFY_CMD and $ORCHESTRATOR_TUI_WEBHOOK."""
+    cmd = os.environ.get(NOTIFY_CMD_ENV, "").strip()
+    url = os.environ.get(WEBHOOK_ENV, "").strip()
+    return (shlex.split(cmd) if cmd else None), (url or None)
+
+
+def notify_question(question: QuestionView, timeout: float = 10.0) -> None:
+    """Deliver the question's notification through the environment's hooks and wait
+    for it (a command that asks may exit right after)."""
+    command, webhook = env_hooks()
+    notifier = Notifier(command, webhook, timeout)
+    if notifier.enabled:
+        notifier.send(question_payload(question))
+        notifier.close()
 
 
 class Notifier:

@@ -16,6 +16,7 @@ from .dashboard import DashboardService
 from .dependencies import DependencyService
 from .plans import PlanService
 from .queries import QueryService, TaskFilter
+from .questions import QuestionService
 from .reports import ReportService
 from .runs import RunService
 from .tasks import TaskService
@@ -41,6 +42,7 @@ class Orchestrator:
         self.reports = ReportService(self.ctx)
         self.runs = RunService(self.ctx)
         self.workspaces = WorkspaceService(self.ctx)
+        self.questions = QuestionService(self.ctx)
         self.agent_runs = AgentRunService(self.ctx)
 
     @property

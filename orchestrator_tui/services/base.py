@@ -9,12 +9,12 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, Row, select
+from sqlalchemy import Connection, Row, func, select
 
 from ..domain.enums import EventKind
 from ..domain.errors import NotFound
 from ..store.engine import Database, inserted_id
-from ..store.tables import Event, Task, TaskDependency, utcnow
+from ..store.tables import Event, Question, Task, TaskDependency, utcnow
 from .rules import open_blocker_keys_select
 
 Clock = Callable[[], datetime]
@@ -66,6 +66,17 @@ def record_event(
         )
     )
     return inserted_id(result)
+
+
+def open_questions_expr(task_id_col: Any) -> Any:
+    """A correlated scalar subquery: the task's questions nobody has answered yet."""
+    q = Question.__table__.c
+    return (
+        select(func.count())
+        .select_from(Question.__table__)
+        .where(q.task_id == task_id_col, q.answered_at.is_(None))
+        .scalar_subquery()
+    )
 
 
 def unfinished_blocker_keys(conn: Connection, task_id: int) -> list[str]:

@@ -42,7 +42,7 @@ _UNBLOCKED = (
 
 
 def current_of(
-    conn: Connection, row: Row[Any], *, with_blockers: bool = True, leased: bool | None = None
+    conn: Connection, row: Row, *, with_blockers: bool = True, leased: bool | None = None
 ) -> Current:
     """The planner's view of a task row (any row with the task's columns)."""
     status = S(row.status)
@@ -145,7 +145,7 @@ def write_moves(
     return won
 
 
-def move_one(conn: Connection, ctx: ServiceContext, row: Row[Any], intent: Intent) -> Move:
+def move_one(conn: Connection, ctx: ServiceContext, row: Row, intent: Intent) -> Move:
     """Plan and write one move of the task `row`."""
     move = plan_move(current_of(conn, row), intent, ctx.now())
     write_moves(conn, ctx, [move])

@@ -96,12 +96,17 @@ def within_plan_budget() -> Any:
     return or_(T.plan.is_(None), not_(exists(spent)))
 
 
-def claimable(now: datetime | Any, agent_types: Sequence[str] | BindParameter[Any] | None) -> Any:
-    """Ready tasks with a command, past any retry delay, of a type this runner serves,
-    whose plan's budget (if it has one) is not spent."""
+def claimable(
+    now: datetime | Any,
+    agent_types: Sequence[str] | BindParameter[Any] | None,
+    need_command: bool = True,
+) -> Any:
+    """Ready tasks with a command (or any ready task, for an agent that does the
+    work itself), past any retry delay, of a type this runner serves, whose plan's
+    budget (if it has one) is not spent."""
     return and_(
         T.status.in_([s.value for s in rules.CLAIMED_BY_RUNNERS]),
-        has_command(),
+        has_command() if need_command else true(),
         within_plan_budget(),
         retry_due(now),
         serves(agent_types),

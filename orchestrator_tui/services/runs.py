@@ -24,12 +24,12 @@ from ..domain import rules
 from ..domain.enums import EventKind, LogStream, RunStatus, TaskStatus
 from ..domain.errors import Conflict, DependenciesUnfinished, InvalidTransition, NotFound
 from ..domain.models import RunView
-from ..domain.transitions import Intent, Via
+from ..domain.transitions import Intent, Via, plan_move
 from ..store.tables import LogLine, Run, Task
 from . import rules as sql_rules
 from . import run_batch
 from .base import ServiceContext, T, find_task, record_event, unfinished_blocker_keys
-from .moves import move_one
+from .moves import EventBatch, apply_moves, current_of, move_one, record_moves
 from .run_model import MACHINE_TYPES, Claim, Outlook, RetryPolicy, RunResult, Settled
 from .views import run_view
 
@@ -77,6 +77,37 @@ class RunService:
             if key is not None and not claims:
                 raise Conflict(f"{key} was taken or changed meanwhile; nothing was started")
             return claims
+
+    def claim_for_agent(
+        self, agent: str, agent_types: Sequence[str] | None = MACHINE_TYPES
+    ) -> str | None:
+        """Take the next ready task (command or not) for an agent that does the work
+        itself, e.g. over MCP; its key, or None when nothing is ready.
+
+        The same compare-and-set as a runner's claim, so of an agent and any number
+        of runners exactly one gets a task. No lease is written: nobody runs a
+        process for it, so there is nothing for a runner to reclaim; the agent
+        becomes the assignee and the claim is recorded as its status change."""
+        now = self.ctx.now()
+        with self.ctx.db.write() as conn:
+            candidates = conn.execute(
+                select(T.id, T.key, T.status, T.requires_approval, T.attempts, T.retry_after)
+                .where(sql_rules.claimable(now, agent_types, need_command=False))
+                .order_by(sql_rules.PRIORITY_RANK.desc(), T.id)
+                .limit(20)
+            ).all()
+            intent = Intent(S.IN_PROGRESS, via=Via.CLAIM, reason=f"claimed by {agent}")
+            for row in candidates:
+                current = current_of(conn, row, with_blockers=False, leased=False)
+                won = apply_moves(conn, [plan_move(current, intent, now)])
+                if not won:
+                    continue
+                conn.execute(update(Task.__table__).where(T.id == row.id).values(assignee=agent))
+                events = EventBatch(self.ctx, now)
+                record_moves(conn, events, won)
+                events.write(conn)
+                return str(row.key)
+        return None
 
     def _on_demand(self, conn: Connection, key: str) -> Row[Any]:
         row = find_task(conn, key)

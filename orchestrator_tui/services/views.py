@@ -24,7 +24,7 @@ from ..domain.models import (
 )
 from ..domain.rules import blocker_open, readiness
 from ..store.tables import AGENT_RUN_COLUMNS, Task, TaskDependency
-from .base import D, T
+from .base import D, T, open_questions_expr
 from .rules import has_command, open_blockers_count
 
 #: The columns a task list row needs, plus its unfinished blocker count.
@@ -49,6 +49,7 @@ def row_select() -> Any:
         open_blockers_count(T.id).label("unfinished"),
         has_command().label("has_command"),
         T.lease_owner.is_not(None).label("leased"),
+        open_questions_expr(T.id).label("asking"),
     )
 
 
@@ -70,6 +71,7 @@ def task_row(r: Row[Any]) -> TaskRow:
         updated_at=r.updated_at,
         has_command=bool(r.has_command),
         leased=bool(r.leased),
+        open_questions=getattr(r, "asking", 0) or 0,
     )
 
 

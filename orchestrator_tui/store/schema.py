@@ -20,9 +20,9 @@ from sqlmodel import SQLModel
 from ..domain.errors import SchemaTooNew, ValidationFailed
 from . import tables  # noqa: F401  (registers every table on SQLModel.metadata)
 from .engine import Database
-from .tables import AGENT_RUN_COLUMNS, PlanBudget, RunChange, SchemaMeta, utcnow
+from .tables import AGENT_RUN_COLUMNS, PlanBudget, Question, RunChange, SchemaMeta, utcnow
 
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 
 Migration = Callable[[Connection], None]
 
@@ -32,8 +32,13 @@ def _add_run_changes(conn: Connection) -> None:
     RunChange.__table__.create(conn)
 
 
+def _add_questions(conn: Connection) -> None:
+    """Version 2 -> 3: questions agents ask people (the table and its indexes)."""
+    Question.__table__.create(conn)
+
+
 def _add_agent_runs(conn: Connection) -> None:
-    """Version 2 -> 3: runs keep their agent's prompt, session, tokens and cost;
+    """Version 3 -> 4: runs keep their agent's prompt, session, tokens and cost;
     tasks name their budgeted plan; plans' budgets get a table."""
     for name, sql_type in AGENT_RUN_COLUMNS.items():
         conn.execute(text(f"ALTER TABLE runs ADD COLUMN {name} {sql_type}"))
@@ -43,7 +48,7 @@ def _add_agent_runs(conn: Connection) -> None:
 
 
 #: version N -> the function that brings a version-N database to N+1.
-MIGRATIONS: dict[int, Migration] = {1: _add_run_changes, 2: _add_agent_runs}
+MIGRATIONS: dict[int, Migration] = {1: _add_run_changes, 2: _add_questions, 3: _add_agent_runs}
 
 
 def read_version(conn: Connection) -> int | None:

@@ -186,7 +186,7 @@ AGENT_RUN_COLUMNS = {
 }
 
 
-class PlanBudget(SQLModel, table=True):
+class PlanBudget(TableModel, table=True):
     """A plan's spending limit and what its tasks' runs have spent so far."""
 
     __tablename__ = "plan_budgets"
@@ -329,6 +329,22 @@ class Feedback(TableModel, table=True):
     notes: str = ""
     actor: str
     created_at: datetime = _time(nullable=False)
+
+
+class Question(TableModel, table=True):
+    """A question an agent (or any task command) asks a person; one answer wins."""
+
+    __tablename__ = "questions"
+    __table_args__ = (Index("ix_questions_open", "answered_at", "asked_at"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    task_id: int = Field(foreign_key="tasks.id", ondelete="CASCADE", index=True)
+    asked_by: str
+    text: str
+    asked_at: datetime = _time(nullable=False)
+    answer: str | None = None
+    answered_by: str | None = None
+    answered_at: datetime | None = _time()
 
 
 def utcnow() -> datetime:

@@ -28,6 +28,7 @@ class HostApp(App[int]):
     clock: Callable[[], datetime]
     runner_control: RunnerControl
     awaiting_approval: reactive[int] = reactive(0)
+    open_questions: reactive[int] = reactive(0)
     location: reactive[str] = reactive("")
     #: Why runners claim nothing although tasks are ready (a plan's budget is spent).
     idle_reason: reactive[str] = reactive("")

@@ -44,6 +44,9 @@ STATUS_LONG: dict[TaskStatus, str] = {
     S.AWAITING_APPROVAL: "awaiting approval",
 }
 
+#: A task whose agent waits for a person's answer (its status is unchanged).
+ASKING_LABEL = "? asking"
+
 #: Component classes every status-colouring widget declares (styles/status.tcss).
 STATUS_CLASSES: set[str] = {f"status--{s.value}" for s in S}
 

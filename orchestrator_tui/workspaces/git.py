@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import fcntl
 import os
 import subprocess
-from collections.abc import Mapping, Sequence
+import threading
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -135,3 +138,32 @@ def top_level(path: Path) -> Path:
 
 def argv_text(argv: Sequence[str]) -> str:
     return " ".join(argv)
+
+
+_held = threading.local()
+
+
+@contextmanager
+def repo_lock(git: Git) -> Iterator[None]:
+    """Hold the repository's lock while changing what its worktrees share (its
+    config, branches, the worktree list): parallel tasks (threads or runner
+    processes) would otherwise fail on git's own `config.lock` and friends.
+    Re-entrant within a thread."""
+    common = Path(git.out("rev-parse", "--path-format=absolute", "--git-common-dir"))
+    depth: dict[Path, int] = getattr(_held, "depth", None) or {}
+    _held.depth = depth
+    if depth.get(common):
+        depth[common] += 1
+        try:
+            yield
+        finally:
+            depth[common] -= 1
+        return
+    with (common / "orchestrator-tui.lock").open("a") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        depth[common] = 1
+        try:
+            yield
+        finally:
+            depth[common] = 0
+            fcntl.flock(handle, fcntl.LOCK_UN)

@@ -11,7 +11,7 @@ import shutil
 from dataclasses import dataclass, field
 
 from ..domain.workspace import OnApprove, WorkspaceSpec, folder_name
-from .git import Git, WorkspaceError, top_level
+from .git import Git, WorkspaceError, repo_lock, top_level
 from .worktree import checked_out_at, identity_env, layout
 
 PUSH_TIMEOUT_SECONDS = 60
@@ -43,7 +43,8 @@ def merge_for_approval(spec: WorkspaceSpec, key: str) -> MergeOutcome:
                 why = (res.err.strip().splitlines() or ["push failed"])[-1]
                 return MergeOutcome(False, f"pushing {where.branch} to {spec.remote}: {why}")
             return MergeOutcome(True, f"pushed {where.branch} to {spec.remote}")
-        return _merge(git, spec, where.base, where.branch, key)
+        with repo_lock(git):
+            return _merge(git, spec, where.base, where.branch, key)
     except WorkspaceError as exc:
         return MergeOutcome(False, str(exc))
 

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..domain.workspace import FileChange, WorkspaceSpec, folder_name
-from .git import Git, WorkspaceError, argv_text, top_level
+from .git import Git, WorkspaceError, argv_text, repo_lock, top_level
 
 Say = Callable[[str], None]
 
@@ -95,6 +95,12 @@ def prepare(spec: WorkspaceSpec, key: str, say: Say | None = None) -> Prepared:
     if where.path == repo or where.path.is_relative_to(repo):
         raise WorkspaceError(f"workspace root {where.path.parent} is inside the repository {repo}")
     git = Git(repo)
+    with repo_lock(git):
+        return _prepare(spec, key, where, git, say)
+
+
+def _prepare(spec: WorkspaceSpec, key: str, where: Layout, git: Git, say: Say) -> Prepared:
+    repo = where.repo
     git.run("worktree", "prune")  # forget worktrees whose folders are gone (killed runners)
     base_commit = git.rev(where.base)
     if base_commit is None:
@@ -255,10 +261,11 @@ def remove(spec: WorkspaceSpec, key: str) -> bool:
     if not where.repo.is_dir():
         return False
     git = Git(top_level(where.repo))
-    found = _registered(git, where.path) is not None
-    if found:
-        git.run("worktree", "remove", "--force", str(where.path))
-    git.run("worktree", "prune", check=False)
+    with repo_lock(git):
+        found = _registered(git, where.path) is not None
+        if found:
+            git.run("worktree", "remove", "--force", str(where.path))
+        git.run("worktree", "prune", check=False)
     return found
 
 

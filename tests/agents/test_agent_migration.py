@@ -1,4 +1,4 @@
-"""Schema version 3 (agent runs, plan budgets): a version-2 database keeps its rows."""
+"""Schema version 4 (agent runs, plan budgets): a version-3 database keeps its rows."""
 
 from __future__ import annotations
 
@@ -12,18 +12,18 @@ from orchestrator_tui.store.tables import AGENT_RUN_COLUMNS
 from .helpers import add_agent_task, serve
 
 
-def _make_version_2(path: Path) -> None:
-    """Undo version 3 on a database file: what an older orchestrator-tui wrote."""
+def _make_version_3(path: Path) -> None:
+    """Undo version 4 on a database file: what an older orchestrator-tui wrote."""
     with sqlite3.connect(path) as conn:
         for name in AGENT_RUN_COLUMNS:
             conn.execute(f"ALTER TABLE runs DROP COLUMN {name}")
         conn.execute("DROP INDEX ix_tasks_plan")
         conn.execute("ALTER TABLE tasks DROP COLUMN plan")
         conn.execute("DROP TABLE plan_budgets")
-        conn.execute("UPDATE schema_meta SET value='2' WHERE key='schema_version'")
+        conn.execute("UPDATE schema_meta SET value='3' WHERE key='schema_version'")
 
 
-def test_a_version_2_database_migrates_keeping_its_tasks_runs_and_lines(tmp_path: Path) -> None:
+def test_a_version_3_database_migrates_keeping_its_tasks_runs_and_lines(tmp_path: Path) -> None:
     path = tmp_path / "old.db"
     url = f"sqlite:///{path}"
     orch = open_orchestrator(url, "tester")
@@ -31,7 +31,7 @@ def test_a_version_2_database_migrates_keeping_its_tasks_runs_and_lines(tmp_path
     serve(orch)
     (before,) = orch.queries.runs_for("A")
     orch.close()
-    _make_version_2(path)
+    _make_version_3(path)
     with sqlite3.connect(path) as conn:
         columns = {r[1] for r in conn.execute("PRAGMA table_info(runs)")}
         assert "cost_usd" not in columns
@@ -47,5 +47,5 @@ def test_a_version_2_database_migrates_keeping_its_tasks_runs_and_lines(tmp_path
     assert orch.queries.get_task("A").status.value == "done"
     orch.agent_runs.record_usage([RunUsage(run_id=after.id, task_id=after.id, cost_usd=0.5)])
     assert orch.queries.runs_for("A")[0].cost_usd == 0.5
-    assert list(tmp_path.glob("old.db.v2-*.bak"))
+    assert list(tmp_path.glob("old.db.v3-*.bak"))
     orch.close()

@@ -134,11 +134,11 @@ def test_the_demo_carries_a_round_of_requested_changes_that_resumes(orch: Orches
     from orchestrator_tui.resources import resource_path
 
     orch.plans.load_file(resource_path("sample_data", "demo_plan.yaml"))
-    (decision,) = orch.queries.approvals_for("PAY-19")
+    (decision,) = orch.queries.approvals_for("PAY-20")
     assert decision.decision.value == "changes_requested" and decision.actor == "maria"
-    (old,) = orch.queries.runs_for("PAY-19")
+    (old,) = orch.queries.runs_for("PAY-20")
     assert old.session_id and old.cost_usd == pytest.approx(0.0792)
-    task = orch.queries.get_task("PAY-19")
+    task = orch.queries.get_task("PAY-20")
     start = orch.agent_runs.prepare(task.id, 2, None)
     assert start.resume_session == old.session_id
     assert start.context.review_comment == decision.comment

@@ -54,3 +54,29 @@ def count_rows(orch: Orchestrator, table: Any) -> int:
 
     with orch.db.read() as conn:
         return conn.execute(select(func.count()).select_from(table.__table__)).scalar_one()
+
+
+#: Tables added by each schema version after the first.
+TABLES_SINCE_V1 = ("run_changes", "questions", "plan_budgets")
+
+
+def make_version_1(db_path: Path) -> None:
+    """Turn a current SQLite database into what a version-1 database looked like."""
+    import sqlite3
+
+    with sqlite3.connect(db_path) as conn:
+        for table in TABLES_SINCE_V1:
+            conn.execute(f"DROP TABLE {table}")
+        undo_agent_columns(conn)
+        conn.execute("UPDATE schema_meta SET value = '1' WHERE key = 'schema_version'")
+    conn.close()
+
+
+def undo_agent_columns(conn: Any) -> None:
+    """Drop the columns schema version 4 added (agent runs, a task's budgeted plan)."""
+    from orchestrator_tui.store.tables import AGENT_RUN_COLUMNS
+
+    for name in AGENT_RUN_COLUMNS:
+        conn.execute(f"ALTER TABLE runs DROP COLUMN {name}")
+    conn.execute("DROP INDEX ix_tasks_plan")
+    conn.execute("ALTER TABLE tasks DROP COLUMN plan")

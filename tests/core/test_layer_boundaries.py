@@ -13,6 +13,7 @@ use. The layers, bottom to top:
     agents      stand-alone agent programs: services, store, domain
     ui          screens, widgets, modals: runner, services, domain (no SQL, so no store)
     app         the Textual app: ui and everything below
+    mcp_server  the MCP front door: runner (its notifications), services, domain
     cli         the command line: everything below ui; the app only lazily,
                 inside the function that launches it (the TUI stays out of
                 every other command's start-up)
@@ -50,15 +51,17 @@ ALLOWED: dict[str, set[str]] = {
     "agents": {"services", "store", "domain", "config"},
     "ui": {"runner", "services", "domain", "config", "resources"},
     "app": {"ui", "runner", "services", "store", "domain", "config", "resources"},
+    "mcp_server": {"runner", "services", "domain", "config"},
     "cli": {
-        *("agents", "runner", "services", "store", "workspaces", "domain"),
+        *("mcp_server", "agents", "runner", "services", "store", "workspaces", "domain"),
         *("config", "resources", "version"),
     },
     "version": set(),
     "__main__": {"cli"},
 }
 #: Imports allowed only inside a function body, never at module level.
-LAZY_ONLY: dict[str, set[str]] = {"cli": {"app"}}
+#: (The simulated agent is a program of its own that notifies like a runner's command.)
+LAZY_ONLY: dict[str, set[str]] = {"cli": {"app"}, "agents": {"runner"}}
 #: Third-party packages only some layers may import.
 UI_LIBRARIES = {"textual", "rich"}
 UI_LAYERS = {"ui", "app"}

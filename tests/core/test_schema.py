@@ -136,7 +136,7 @@ def test_failing_migration_leaves_the_database_as_it_was(db_path: Path) -> None:
 def test_missing_migration_is_refused(db_path: Path) -> None:
     open_db(db_path).close()
     db = Database(str(db_path))
-    with pytest.raises(SchemaTooNew, match=f"no migration from schema version {SCHEMA_VERSION}"):
+    with pytest.raises(SchemaTooNew, match=f"no migration from schema version {SCHEMA_VERSION}$"):
         ensure_schema(db, migrations={}, target=SCHEMA_VERSION + 1)
     db.dispose()
     assert version_in(db_path) == str(SCHEMA_VERSION)

@@ -101,24 +101,7 @@ CASES = {
         lambda p: _write(p, "plan.yaml", "tasks: " + "[" * 5000 + "]" * 5000),
         ["plan.yaml"],
     ),
-    "backlog bad frontmatter": (
-        lambda p: _backlog(p, "---\nid: BACK-9\ntitle: [oops\n---\n"),
-        ["back-9 - x.md", "frontmatter", "invalid YAML"],
-    ),
-    "backlog unknown status": (
-        lambda p: _backlog(p, "---\nid: BACK-9\ntitle: x\nstatus: Someday\n---\n"),
-        ["back-9 - x.md", "(BACK-9)", "status", "Someday"],
-    ),
 }
-
-
-def _backlog(tmp_path: Path, text: str) -> Path:
-    root = tmp_path / "backlog"
-    (root / "tasks").mkdir(parents=True)
-    (root / "config.yml").write_text('statuses: ["To Do", "Done"]\n')
-    (root / "tasks" / "back-8 - fine.md").write_text("---\nid: BACK-8\ntitle: fine\n---\n")
-    (root / "tasks" / "back-9 - x.md").write_text(text)
-    return root
 
 
 @pytest.mark.parametrize("case", sorted(CASES))

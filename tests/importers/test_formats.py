@@ -31,7 +31,7 @@ TAGGED = FIXTURES / "taskmaster" / "tasks.json"
 def test_import_and_export_formats_come_from_the_registry():
     assert tuple(f.name for f in FORMATS) == IMPORT_FORMATS
     assert set(IMPORT_FORMATS) == {"task-master", "backlog", "seed-002", "seed-001", "yaml", "json"}
-    assert set(EXPORT_FORMATS) == {"json", "yaml", "task-master"}
+    assert set(EXPORT_FORMATS) == {"json", "yaml", "task-master", "backlog"}
     assert all(f.summary for f in FORMATS)
 
 
@@ -82,8 +82,8 @@ def test_detection_failures_say_why(tmp_path, name, content, message):
 def test_an_unknown_format_is_refused_naming_the_known_ones(orch, tmp_path):
     with pytest.raises(ValidationFailed, match=r"unknown import format 'csv' \(known: seed-001"):
         import_path(orch, TAGGED, "csv")
-    with pytest.raises(ValidationFailed, match=r"unknown export format 'backlog'"):
-        export_path(orch, tmp_path / "out.md", "backlog")
+    with pytest.raises(ValidationFailed, match=r"unknown export format 'seed-002'"):
+        export_path(orch, tmp_path / "out.md", "seed-002")
     assert not (tmp_path / "out.md").exists()
 
 

@@ -9,7 +9,7 @@ from orchestrator_tui.domain.models import CommandSpec, TaskSpec
 from orchestrator_tui.services import open_orchestrator
 from orchestrator_tui.store.schema import SCHEMA_VERSION
 
-from ..agents.test_agent_migration import _make_version_2
+from ..core.support import make_version_1
 
 
 def test_a_version_1_database_gains_run_changes_and_keeps_its_rows(tmp_path: Path) -> None:
@@ -17,10 +17,7 @@ def test_a_version_1_database_gains_run_changes_and_keeps_its_rows(tmp_path: Pat
     orch = open_orchestrator(str(path), "alice")
     orch.tasks.create(TaskSpec(key="A", title="kept", command=CommandSpec(argv=["true"])))
     orch.close()
-    _make_version_2(path)  # without what version 3 added
-    with sqlite3.connect(path) as conn:  # make it what version 1 wrote
-        conn.execute("DROP TABLE run_changes")
-        conn.execute("UPDATE schema_meta SET value='1' WHERE key='schema_version'")
+    make_version_1(path)
     orch = open_orchestrator(str(path), "alice")
     assert orch.queries.get_task("A").title == "kept"
     assert orch.workspaces.changes("A") is None

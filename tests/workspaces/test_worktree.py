@@ -188,3 +188,28 @@ def test_remove_keeps_the_branch(repo: Path) -> None:
     assert not made.layout.path.exists()
     assert git(repo, "branch", "--list", "task/T-1").strip() == "task/T-1"
     assert not remove(spec(repo), "T-1")
+
+
+def test_parallel_tasks_in_one_repository_never_trip_on_gits_locks(repo: Path) -> None:
+    """Worktrees made at once (threads here, runner processes alike) share the
+    repository's config and worktree list; without the repository lock one of
+    them fails on `config.lock` now and then."""
+    import threading
+
+    workspace = spec(repo)
+    errors: list[str] = []
+
+    def make(key: str) -> None:
+        try:
+            prepare(workspace, key)
+        except WorkspaceError as exc:
+            errors.append(f"{key}: {exc}")
+
+    for round_ in range(12):
+        threads = [threading.Thread(target=make, args=(f"P{round_}-{i}",)) for i in range(6)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+    assert errors == []
+    assert len(git(repo, "worktree", "list").splitlines()) == 1 + 12 * 6

@@ -11,7 +11,8 @@ or, to show a plan before writing exactly that plan:
 
 Formats in: task-master `tasks.json`, a Backlog.md folder, seed 002's
 markdown task files, seed 001's SQLite database, our YAML plan and our JSON
-export. Out: our JSON and YAML, and task-master (see `formats.FORMATS`).
+export. Out: our JSON and YAML, task-master and a Backlog.md folder (see
+`formats.FORMATS`).
 The format is detected when not given. Parsing is pure (each format's module
 returns a validated plan); `PlanService.load` writes it in one transaction,
 all or nothing.
@@ -20,6 +21,7 @@ all or nothing.
 from __future__ import annotations
 
 import os
+import shutil
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -178,14 +180,41 @@ def export_format_for(path: Path) -> str:
 
 
 def export_path(orch: Orchestrator, path: Path | str, fmt: str | None = None) -> ExportReport:
-    """Write every task (and, for our formats, its history) to `path`."""
+    """Write every task (and, for our formats, its history) to `path`: a file,
+    or for a folder format (Backlog.md) a new folder inside `path`."""
     path = Path(path)
     exporter = formats.named(fmt or export_format_for(path), exporting=True)
     assert exporter.export is not None
     with orch.db.read() as conn:
-        text, count, warnings = exporter.export(conn, path)
-    _write_atomically(path, text)
+        written, count, warnings = exporter.export(conn, path)
+    if isinstance(written, str):
+        _write_atomically(path, written)
+    else:
+        _write_folder(path, written)
     return ExportReport(exporter.name, str(path), count, warnings)
+
+
+def _write_folder(path: Path, files: dict[str, str]) -> None:
+    """Write `files` (relative paths) under `path`, all or nothing: they are
+    written into a temporary folder beside it that is then moved into place.
+    A top folder that already exists is refused, never merged or replaced."""
+    tops = sorted({Path(name).parts[0] for name in files})
+    for top in tops:
+        if (path / top).exists():
+            raise ValidationFailed(
+                f"{path / top}: already exists; export into a folder without one"
+            )
+    path.mkdir(parents=True, exist_ok=True)
+    temp = Path(tempfile.mkdtemp(prefix=".export.", dir=path))
+    try:
+        for name, text in files.items():
+            target = temp / name
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.write_text(text, encoding="utf-8")
+        for top in tops:
+            os.rename(temp / top, path / top)
+    finally:
+        shutil.rmtree(temp, ignore_errors=True)
 
 
 def _write_atomically(path: Path, text: str) -> None:

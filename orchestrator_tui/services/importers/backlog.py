@@ -6,13 +6,17 @@ archived tasks get `-archived` after theirs (`back-168-archived`), as
 Backlog.md may reuse an archived task's id. External ids are the ids in upper
 case (`BACK-100`; `archive/BACK-168` for archived ones).
 
-Status words come from `config.yml` (a custom status not in our table maps
-by its column: the first is pending, the last done, the others in
-progress). Drafts become `deferred` and archived tasks `cancelled` unless
-they are done; the file's own status word stays in `extra["status"]`.
+Status words are free text: a word maps by its `config.yml` column (the
+first pending, the last done, the others in progress) unless the common
+table maps it more exactly, and a word in neither is pending with a warning.
+Drafts become `deferred` and archived tasks `cancelled` unless they are
+done; the file's own status word stays in `extra["status"]` for export.
 References to tasks that are not in the folder (`task-0` from long ago)
-are kept in `extra` with a warning: Backlog.md itself keeps them. The
-parent is the first of `parent_task_id`, `parent_task` and `parent` given.
+are kept in `extra` with a warning: Backlog.md itself keeps them. Folders
+of every age are read: nested folders, ids in file names only, older key
+names, dotted ids with no parent named, unquoted titles with brackets and
+colons; a file that still cannot be read, or repeats an id, is skipped
+with a warning (refused by --strict).
 """
 
 from __future__ import annotations
@@ -22,7 +26,8 @@ from pathlib import Path
 from typing import Any
 
 from ...domain.enums import TaskStatus
-from ...domain.status_map import known_words
+from ...domain.errors import ValidationFailed
+from ...domain.status_map import lookup_status
 from ..safe_yaml import load_yaml, read_text
 from .common import (
     Issues,
@@ -37,14 +42,15 @@ from .common import (
     priority_at,
     slug,
     source_name,
-    status_at,
     time_at,
 )
-from .markdown import checkboxes, read_frontmatter, sections, split_frontmatter
+from .markdown import checkboxes, raw_value, read_frontmatter, sections, split_frontmatter
 from .source import Source
 
 FORMAT = "backlog"
-#: (folder, namespace, tag added to each task)
+#: `extra` key of our own bookkeeping: where the task's file was (for export)
+RESERVED = "_backlog"
+#: (folder, namespace, tag added to each task); each folder is read with its subfolders
 FOLDERS = [
     ("tasks", "task", None),
     ("completed", "task", "completed"),
@@ -52,25 +58,25 @@ FOLDERS = [
     ("archive/tasks", "archive", "archived"),
 ]
 _ID = re.compile(r"^([A-Za-z][A-Za-z0-9_]*)-(\d+(?:\.\d+)*)$")
-_MAPPED = {
-    "id",
-    "title",
-    "status",
-    "assignee",
-    "labels",
-    "dependencies",
-    "priority",
-    "parent_task_id",
-    "parent_task",
-    "parent",
-    "created_date",
-    "updated_date",
+#: `back-12 - Title.md`, `task-190.15.4 - x.md`, `task-3.md`: the id a file name carries
+_FILE_ID = re.compile(r"^([A-Za-z][A-Za-z0-9_]*-\d+(?:\.\d+)*)(?:\s*-\s*(.*))?$")
+#: Frontmatter names, newest first: older Backlog.md versions and hand-written files
+_ALIASES = {
+    "assignee": ("assignee", "assignees"),
+    "labels": ("labels", "tags"),
+    "dependencies": ("dependencies", "depends_on"),
+    "parent": ("parent_task_id", "parent_task", "parent"),
+    "created_date": ("created_date", "created", "createdDate"),
+    "updated_date": ("updated_date", "updated", "updatedDate"),
 }
+_MAPPED = {"id", "title", "status", "priority"} | {n for names in _ALIASES.values() for n in names}
 _SECTIONS = {
     "Implementation Plan": "implementation_plan",
     "Implementation Notes": "implementation_notes",
     "Definition of Done": "definition_of_done",
 }
+_NOT_TASKS = {"readme.md", "index.md"}
+_TITLE_LINE = re.compile(r"^#\s+(.+?)\s*#*\s*$")
 
 
 def find_root(path: Path) -> Path | None:
@@ -85,6 +91,46 @@ def _number(text: str) -> tuple[int, ...]:
     return tuple(int(part) for part in text.split("."))
 
 
+def _first(front: dict[str, Any], name: str) -> tuple[str, Any]:
+    """(the name the file used, its value) for one of our fields, by its aliases."""
+    for alias in _ALIASES[name]:
+        if front.get(alias) not in (None, "", []):
+            return alias, front[alias]
+    return _ALIASES[name][0], None
+
+
+def _words(value: Any) -> list[str]:
+    """A list field as words: `[a, b]`, `a, b` or a single value."""
+    if value is None or value == "":
+        return []
+    if isinstance(value, str):
+        return [x.strip() for x in value.split(",") if x.strip()]
+    if isinstance(value, list):
+        return [str(x).strip() for x in value if x is not None and str(x).strip()]
+    return [str(value)]
+
+
+DEFAULT_STATUSES = ["To Do", "In Progress", "Done"]
+
+
+def column_statuses(statuses: list[str]) -> dict[str, str]:
+    """Status words of a board's columns that the common table does not know,
+    mapped by their column: the first is pending, the last done, the others
+    in progress."""
+    out: dict[str, str] = {}
+    for index, word in enumerate(statuses):
+        if lookup_status(word) is not None:
+            continue  # the table maps it more exactly than its column
+        if index == 0:
+            ours = TaskStatus.PENDING
+        elif index == len(statuses) - 1:
+            ours = TaskStatus.DONE
+        else:
+            ours = TaskStatus.IN_PROGRESS
+        out[word] = ours.value
+    return out
+
+
 class _Config:
     def __init__(self, root: Path, issues: Issues) -> None:
         path = root / "config.yml"
@@ -96,23 +142,26 @@ class _Config:
             data = loaded
         else:
             issues.notice(f"{root}: no config.yml; using Backlog.md's default statuses")
-        statuses = data.get("statuses") or ["To Do", "In Progress", "Done"]
+        statuses = data.get("statuses") or DEFAULT_STATUSES
         if not isinstance(statuses, list) or not all(isinstance(s, str) for s in statuses):
-            raise fail(str(path), "statuses", "expected a list of status names")
-        known = known_words()
-        self.extra: dict[str, str] = {}
-        for index, word in enumerate(statuses):
-            if " ".join(word.lower().split()) in known:
-                continue
-            if index == 0:
-                ours = TaskStatus.PENDING
-            elif index == len(statuses) - 1:
-                ours = TaskStatus.DONE
-            else:
-                ours = TaskStatus.IN_PROGRESS
-            self.extra[word] = ours.value
-            issues.notice(f"{path}: statuses: {word!r} maps to {ours.value} by its column")
+            issues.warn(f"{path}: statuses: expected a list of status names; using the defaults")
+            statuses = DEFAULT_STATUSES
+        self.statuses: list[str] = statuses
+        self.extra = column_statuses(statuses)
+        for word, ours in self.extra.items():
+            issues.notice(f"{path}: statuses: {word!r} maps to {ours} by its column")
         self.default_status = str(data.get("default_status") or statuses[0])
+
+    def status(self, word: str, where: str, issues: Issues) -> str:
+        """Our status for a task's word: its column, the common table, else pending."""
+        found = lookup_status(word, self.extra)
+        if found is not None:
+            return found.value
+        issues.warn(
+            f"{where}: status: unknown status {word!r} (not a column in config.yml nor a "
+            "common word); imported as pending, the word kept for export"
+        )
+        return TaskStatus.PENDING.value
 
 
 class _Reader:
@@ -123,44 +172,101 @@ class _Reader:
         # (namespace, number) -> key; namespaces: task, draft, archive
         self.index: dict[tuple[str, tuple[int, ...]], str] = {}
         self.by_key: dict[str, str] = {}  # key -> file label
+        self.ident: dict[str, tuple[str, tuple[int, ...]]] = {}  # key -> (namespace, number)
+        self.raw_ids: dict[str, str] = {}  # key -> id as written
         self.records: list[Record] = []
 
     def read_file(self, path: Path, namespace: str, folder_tag: str | None) -> None:
-        label = str(path.relative_to(self.root))
+        label = path.relative_to(self.root).as_posix()
         where = f"{self.root}: {label}"
-        split = split_frontmatter(read_text(path))
-        front = read_frontmatter(split[0], where) if split else {}
-        if not front.get("id"):
-            self.issues.notice(f"{where}: skipped, not a task (no frontmatter id)")
+        try:
+            text = read_text(path).lstrip("\ufeff")
+            split = split_frontmatter(text)
+            front = read_frontmatter(split[0], where, lenient=True) if split else {}
+        except ValidationFailed as exc:
+            self.issues.warn(f"{exc}; file skipped")
             return
-        raw_id = str(front["id"]).strip()
+        body = split[1] if split else text
+        raw_id, name_title = self._id_of(front, path)
+        if raw_id is None:
+            if path.name.lower() in _NOT_TASKS:
+                self.issues.notice(f"{where}: skipped, not a task (no id)")
+            else:
+                self.issues.warn(f"{where}: skipped: no task id in its frontmatter or file name")
+            return
         where = f"{where} ({raw_id})"
+        title = self._title(front, split[0] if split else "", body, name_title, where)
+        if title is None:
+            self.issues.warn(f"{where}: title: none in the file or its name; file skipped")
+            return
         match = _ID.match(raw_id)
         key = raw_id.lower() if match else slug(raw_id)
         if namespace == "archive":
             key += "-archived"
-        if match:
-            ident = (namespace, _number(match.group(2)))
-            if ident in self.index:
-                first = self.by_key[self.index[ident]]
-                raise fail(where, "id", f"duplicate id {raw_id} (also in {first})")
+        ident = (namespace, _number(match.group(2))) if match else None
+        taken = self.index.get(ident) if ident else None
+        taken = taken or (key if key in self.by_key else None)
+        if taken is not None:
+            first = self.by_key[taken]
+            if folder_tag == "completed" and f"{key}-completed" not in self.by_key:
+                key += "-completed"
+                ident, namespace = None, "completed"
+                self.issues.warn(f"{where}: id: {raw_id} is also in {first}; imported as {key}")
+            else:
+                self.issues.warn(f"{where}: id: duplicate id {raw_id} (also in {first}); skipped")
+                return
+        if ident:
             self.index[ident] = key
-        if key in self.by_key:
-            raise fail(where, "id", f"duplicate id {raw_id} (also in {self.by_key[key]})")
+            self.ident[key] = ident
         self.by_key[key] = label
-        ext = raw_id.upper() if namespace != "archive" else f"archive/{raw_id.upper()}"
-        data = self._task(front, split[1] if split else "", key, ext, where, namespace, folder_tag)
-        deps = front.get("dependencies") or []
-        if isinstance(deps, str):
-            deps = [x.strip() for x in deps.split(",") if x.strip()]
-        if not isinstance(deps, list):
-            raise fail(where, "dependencies", "expected a list of task ids")
-        record = Record(data, where, deps, scope="in this folder")
-        for name in ("parent_task_id", "parent_task", "parent"):
-            if front.get(name):
-                record.parent, record.parent_field = front[name], name
-                break
+        self.raw_ids[key] = raw_id
+        ext = raw_id.upper()
+        if namespace in ("archive", "completed"):
+            ext = f"{namespace}/{ext}"
+        data = self._task(front, body, key, ext, where, namespace, folder_tag, title)
+        data["extra"][RESERVED] = {"file": label}
+        refs_field, deps = _first(front, "dependencies")
+        record = Record(data, where, _words(deps), refs_field=refs_field, scope="in this folder")
+        parent_field, parent = _first(front, "parent")
+        if parent is not None:
+            record.parent, record.parent_field = parent, parent_field
         self.records.append(record)
+
+    @staticmethod
+    def _id_of(front: dict[str, Any], path: Path) -> tuple[str | None, str | None]:
+        """(the task id, the title the file name carries)."""
+        match = _FILE_ID.match(path.stem)
+        name_title = match.group(2) if match else None
+        if front.get("id") not in (None, ""):
+            return str(front["id"]).strip(), name_title
+        return (match.group(1) if match else None), name_title
+
+    def _title(
+        self, front: dict[str, Any], head: str, body: str, from_name: str | None, where: str
+    ) -> str | None:
+        title = front.get("title")
+        if title is not None and not isinstance(title, str):
+            title = raw_value(head, "title")  # `title: [WIP]` reads as a list
+        if isinstance(title, str) and title.strip():
+            return title.strip()
+        for line in body.splitlines():
+            if m := _TITLE_LINE.match(line):
+                return m.group(1)
+        if from_name and from_name.strip():
+            self.issues.notice(f"{where}: title: none given; taken from the file name")
+            return from_name.replace("-", " ").strip()
+        return None
+
+    def infer_parents(self) -> None:
+        """A dotted id with no parent field (`task-190.15.4`) is a child of the
+        id one level up (`task-190.15`) when that task is in the folder."""
+        for record in self.records:
+            ident = self.ident.get(record.key)
+            if record.parent is not None or ident is None or len(ident[1]) < 2:
+                continue
+            up = self.index.get((ident[0], ident[1][:-1]))
+            if up is not None:
+                record.parent, record.parent_field = self.raw_ids[up], "id"
 
     def _task(
         self,
@@ -171,24 +277,17 @@ class _Reader:
         where: str,
         namespace: str,
         folder_tag: str | None,
+        title: str,
     ) -> dict[str, Any]:
-        title = front.get("title")
-        if not isinstance(title, str) or not title.strip():
-            raise fail(where, "title", "missing or empty")
-        word = front.get("status") or self.config.default_status
-        status = status_at(word, where, "status", self.config.extra)
+        word = str(front.get("status") or self.config.default_status).strip()
+        status = self.config.status(word, where, self.issues)
         if namespace == "draft":
             status = done_or(status, TaskStatus.DEFERRED)
         elif namespace == "archive":
             status = done_or(status, TaskStatus.CANCELLED)
         extra: dict[str, Any] = {k: jsonable(v) for k, v in front.items() if k not in _MAPPED}
         extra["status"] = word
-        labels = front.get("labels") or []
-        if isinstance(labels, str):
-            labels = [x.strip() for x in labels.split(",") if x.strip()]
-        if not isinstance(labels, list):
-            raise fail(where, "labels", "expected a list")
-        tags = [str(x) for x in labels] + ([folder_tag] if folder_tag else [])
+        tags = _words(_first(front, "labels")[1]) + ([folder_tag] if folder_tag else [])
         data: dict[str, Any] = {
             "key": key,
             "title": title,
@@ -197,16 +296,26 @@ class _Reader:
             "source": self.source,
             "external_id": ext,
         }
-        assignee = front.get("assignee")
-        people = assignee if isinstance(assignee, list) else [assignee] if assignee else []
+        people = _words(_first(front, "assignee")[1])
         if people:
-            data["assignee"] = str(people[0])
+            data["assignee"] = people[0]
             if len(people) > 1:
-                extra["assignee"] = [str(p) for p in people]
-        if front.get("priority") is not None:
-            data["priority"] = priority_at(front["priority"], where, "priority")
+                extra["assignee"] = people
+        if front.get("priority") not in (None, ""):
+            try:
+                data["priority"] = priority_at(front["priority"], where, "priority")
+            except ValidationFailed as exc:
+                self.issues.warn(f"{exc}; kept in extra")
+                extra["priority"] = jsonable(front["priority"])
         for name, field_name in (("created", "created_date"), ("updated", "updated_date")):
-            if (when := time_at(front.get(field_name), where, field_name)) is not None:
+            alias, value = _first(front, field_name)
+            try:
+                when = time_at(value, where, alias)
+            except ValidationFailed as exc:
+                self.issues.warn(f"{exc}; kept in extra")
+                extra[alias] = jsonable(value)
+                continue
+            if when is not None:
                 data[name] = when
         pre, parts = sections(body)
         description = parts.pop("Description", None)
@@ -250,6 +359,13 @@ class _Reader:
         return None
 
 
+def _markdown_files(folder: Path) -> list[Path]:
+    """Markdown files in `folder` and its subfolders (`tasks/epics/<epic>/...`),
+    the folder's own first; never the archive inside another folder twice."""
+    found = [p for p in folder.rglob("*.md") if p.is_file()]
+    return sorted(found, key=lambda p: (len(p.relative_to(folder).parts), p.as_posix()))
+
+
 def detect(source: Source) -> bool:
     return source.is_dir and find_root(source.path) is not None
 
@@ -264,12 +380,13 @@ def parse(source: Source, issues: Issues, progress: Progress | None = None) -> P
         (file, namespace, tag)
         for folder, namespace, tag in FOLDERS
         if (root / folder).is_dir()
-        for file in sorted((root / folder).glob("*.md"))
+        for file in _markdown_files(root / folder)
     ]
     for count, (file, namespace, tag) in enumerate(files, start=1):
         reader.read_file(file, namespace, tag)
         if progress and (count % 200 == 0 or count == len(files)):
             progress("files", count, len(files))
+    reader.infer_parents()
     link(reader.records, reader.resolve, issues, keep_dangling=True)
     return finish(
         reader.records,

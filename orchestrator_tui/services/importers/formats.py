@@ -23,8 +23,10 @@ from .common import Issues, ParsedImport, Progress
 from .source import Source
 
 Parser = Callable[[Source, Issues, "Progress | None"], ParsedImport]
-#: (connection, target path) -> (text to write, tasks written, warnings)
-Exporter = Callable[[Connection, Path], tuple[str, int, list[str]]]
+#: What an export writes: a file's text, or a folder's files by their relative paths
+Written = str | dict[str, str]
+#: (connection, target path) -> (what to write, tasks written, warnings)
+Exporter = Callable[[Connection, Path], tuple[Written, int, list[str]]]
 
 
 @dataclass(frozen=True)
@@ -41,17 +43,23 @@ class FileFormat:
 
 
 def _native_export(fmt: str) -> Exporter:
-    def export(conn: Connection, path: Path) -> tuple[str, int, list[str]]:
+    def export(conn: Connection, path: Path) -> tuple[Written, int, list[str]]:
         document = native.plan_document(conn, path.stem)
         return native.dump(document, fmt), len(document["tasks"]), []
 
     return export
 
 
-def _taskmaster_export(conn: Connection, path: Path) -> tuple[str, int, list[str]]:
+def _taskmaster_export(conn: Connection, path: Path) -> tuple[Written, int, list[str]]:
     from . import taskmaster_export
 
     return taskmaster_export.export(conn)
+
+
+def _backlog_export(conn: Connection, path: Path) -> tuple[Written, int, list[str]]:
+    from . import backlog_export
+
+    return backlog_export.export(conn)
 
 
 FORMATS: tuple[FileFormat, ...] = (
@@ -59,7 +67,9 @@ FORMATS: tuple[FileFormat, ...] = (
         seed001.FORMAT, "seed 001's task-orchestrator SQLite database", seed001.detect,
         seed001.parse,
     ),
-    FileFormat(backlog.FORMAT, "a Backlog.md folder", backlog.detect, backlog.parse),
+    FileFormat(
+        backlog.FORMAT, "a Backlog.md folder", backlog.detect, backlog.parse, _backlog_export,
+    ),
     FileFormat(
         seed002.FORMAT, "seed 002's markdown task files, a folder or one file", seed002.detect,
         seed002.parse,

@@ -6,8 +6,10 @@ from __future__ import annotations
 import re
 from typing import Any
 
+import yaml
+
 from ...domain.errors import ValidationFailed
-from ..safe_yaml import load_yaml
+from ..safe_yaml import load_yaml, safe_load_bounded
 
 _MARKER = re.compile(r"^\s*<!--\s*[A-Z_]+(?::[A-Z_]+)*:(?:BEGIN|END)\s*-->\s*$")
 _HEADING = re.compile(r"^##\s+(.+?)\s*#*\s*$")
@@ -50,8 +52,57 @@ def quote_at_values(frontmatter: str) -> str:
     return "\n".join(out)
 
 
-def read_frontmatter(frontmatter: str, origin: str) -> dict[str, Any]:
-    data = load_yaml(quote_at_values(frontmatter), f"{origin}: frontmatter")
+_TOP_SCALAR = re.compile(r"^([A-Za-z_][\w-]*):[ \t]+(\S.*?)\s*$")
+
+
+def _reads_alone(value: str) -> bool:
+    """Whether `key: value` holds `value` as YAML would (a flow list or a plain scalar)."""
+    try:
+        loaded = safe_load_bounded(f"k: {value}\n")
+    except yaml.YAMLError:
+        return False
+    return isinstance(loaded, dict) and not isinstance(loaded.get("k"), dict)
+
+
+def quote_plain_values(frontmatter: str) -> str:
+    """Top-level `key: value` lines whose value is not YAML on its own
+    (`title: [WIP] Fix: the thing`) with the value quoted as text, as
+    hand-written Backlog.md files need."""
+    out = []
+    for line in frontmatter.splitlines():
+        m = _TOP_SCALAR.match(line)
+        if m and not _reads_alone(m.group(2)):
+            line = f"{m.group(1)}: {_quote(m.group(2))}"
+        out.append(line)
+    return "\n".join(out)
+
+
+def raw_value(frontmatter: str, key: str) -> str | None:
+    """The text after `key:` on its top-level line, unquoted (a title written
+    as `title: [WIP]` reads as a list; this is what the person typed)."""
+    for line in frontmatter.splitlines():
+        m = _TOP_SCALAR.match(line)
+        if m and m.group(1) == key:
+            text = m.group(2)
+            if len(text) > 1 and text[0] == text[-1] and text[0] in "'\"":
+                text = text[1:-1]
+            return text
+    return None
+
+
+def read_frontmatter(frontmatter: str, origin: str, lenient: bool = False) -> dict[str, Any]:
+    """The frontmatter's fields; `lenient` retries a file YAML refuses with
+    its plain values quoted (see `quote_plain_values`)."""
+    text = quote_at_values(frontmatter)
+    try:
+        data = load_yaml(text, f"{origin}: frontmatter")
+    except ValidationFailed:
+        if not lenient:
+            raise
+        repaired = quote_plain_values(text)
+        if repaired == text:
+            raise
+        data = load_yaml(repaired, f"{origin}: frontmatter")
     if data is None:
         return {}
     if not isinstance(data, dict):

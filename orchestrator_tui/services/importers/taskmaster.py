@@ -12,7 +12,8 @@ we have no column for (details, testStrategy, complexity, ...) go to `extra`
 unchanged, with `extra["_taskmaster"]` remembering the original id, status
 and dependency words, field order and tag metadata so export writes the same
 file back; links the file names but we do not import (to the task itself, or
-closing a cycle among finished tasks) are remembered there as `unlinked`.
+closing a cycle among finished tasks) are remembered there as `unlinked`,
+and tags with no tasks on the file's first task as `empty_tags`.
 """
 
 from __future__ import annotations
@@ -212,12 +213,17 @@ def parse(source: Source, issues: Issues, progress: Progress | None = None) -> P
     tags = {"master": data} if legacy else data
     label = source_name(FORMAT, path)
     records: list[Record] = []
-    for name, body in tags.items():
+    empty: list[list[Any]] = []  # [position, tag, metadata] of tags with no tasks
+    for position, (name, body) in enumerate(tags.items()):
         tag = _Tag(name, origin, label, issues)
         metadata = body.get("metadata")
         tag.read(body.get("tasks"), {"legacy": True} if legacy else {"metadata": metadata})
         link(tag.records, tag.resolve, issues)
         records += tag.records
+        if not tag.records:
+            empty.append([position, name, metadata])
+    if empty and records:  # an empty tag has no task to carry it: the file's first one does
+        records[0].data["extra"][RESERVED]["empty_tags"] = empty
     if progress:
         progress("read", len(records), len(records))
     return finish(

@@ -2,7 +2,8 @@
 
 Tasks imported from task-master go back to their tag with their own ids,
 status words, dependency words and kept fields, in their original field
-order. Other tasks go to tag `master` with fresh numeric ids. A task's
+order; tags the file had with no tasks come back too. Other tasks go to
+tag `master` with fresh numeric ids. A task's
 children become its subtasks (deeper descendants join their top task, as
 task-master has one level of subtasks). Dependencies across tags cannot be
 written in task-master's notation and are left out with a warning.
@@ -110,8 +111,17 @@ class _Export:
                 fresh.append(self.ids[dep] if pair[1] is None else f"{pair[0]}.{pair[1]}")
             elif pair[1] is not None and pair[0] == mine[0]:
                 fresh.append(self.ids[dep])
+            elif pair[1] is not None:
+                fresh.append(f"{pair[0]}.{pair[1]}")
             else:
-                fresh.append(f"{pair[0]}.{pair[1]}" if pair[1] is not None else self.ids[dep])
+                # inside a subtask a bare number is a sibling: a top task cannot be named;
+                # when the subtask's top task waits for it too, nothing is lost
+                wanted.discard(pair)
+                if dep not in self.deps.get(self.top[task_id], []):
+                    self.warnings.append(
+                        f"{row.key}: dependency on {self.rows[dep].key} left out: a task-master "
+                        "subtask can name only subtasks; its top task does not wait for it"
+                    )
         original = memo.get("dependencies")
         if isinstance(original, list) and self._same(original, mine, wanted, task_id):
             return original
@@ -145,7 +155,8 @@ class _Export:
         values: dict[str, Any] = {
             "id": self.ids[task_id],
             "title": row.title,
-            "description": row.description,
+            # task-master refuses a task without a description: ours may have none
+            "description": row.description or ("" if memo else row.title),
             "status": _word(memo, "status", row.status, TO_TASK_MASTER[TaskStatus(row.status)]),
             "priority": _word(memo, "priority", row.priority, row.priority),
             "dependencies": self._tokens(task_id),
@@ -190,7 +201,26 @@ class _Export:
             if metadata is None:
                 metadata = {"description": "Tasks exported from orchestrator-tui"}
             doc[tag] = {"tasks": tasks, "metadata": metadata}
-        return doc
+        return self._with_empty_tags(doc)
+
+    def _with_empty_tags(self, doc: dict[str, Any]) -> dict[str, Any]:
+        """Tags that had no tasks in the imported file, back in their place."""
+        empty = [
+            item
+            for row in self.rows.values()
+            for item in _memo(row).get("empty_tags") or []
+            if isinstance(item, list) and len(item) == 3 and item[1] not in doc
+        ]
+        if not empty:
+            return doc
+        entries = list(doc.items())
+        for position, name, metadata in sorted(empty, key=lambda item: int(item[0])):
+            if name not in dict(entries):
+                body = (
+                    {"tasks": [], "metadata": metadata} if metadata is not None else {"tasks": []}
+                )
+                entries.insert(min(int(position), len(entries)), (str(name), body))
+        return dict(entries)
 
 
 def export(conn: Connection) -> tuple[str, int, list[str]]:

@@ -46,6 +46,7 @@ EXTRA_CHECKED = (
     "open",
     "run_now",
     "cancel_run",
+    "answer",
 )
 
 

@@ -1,5 +1,6 @@
-"""The approvals inbox: every task awaiting approval, oldest first, with the
-changes of the highlighted task (when it ran in a workspace) below the list."""
+"""The inbox: every task awaiting approval and every question awaiting an
+answer, together, oldest first, with the changes of the highlighted task (when
+it ran in a workspace) below the list."""
 
 from __future__ import annotations
 
@@ -15,7 +16,7 @@ from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Static
 
 from ...domain.enums import Priority, Readiness, TaskStatus
-from ...domain.models import TaskRow, WaitingApproval
+from ...domain.models import InboxEntry, QuestionView, TaskRow
 from ..db import run_db
 from ..host import host
 from ..messages import DataChanged
@@ -23,38 +24,59 @@ from ..render import age, safe, when
 from ..widgets.diff_view import ReviewPanel
 from ..widgets.header import AppHeader
 from .actions import TaskActions, TaskChanged
+from .questions import QuestionActions
+
+KIND_LABEL = {"approval": "◆ approval", "question": "? answer"}
 
 
 @dataclass
 class InboxLoaded(Message):
-    items: list[WaitingApproval]
+    items: list[InboxEntry]
 
 
-def as_row(item: WaitingApproval) -> TaskRow:
-    """The inbox item in the shape the shared task actions expect."""
+def as_row(item: InboxEntry) -> TaskRow:
+    """The inbox item in the shape the shared task actions expect (a question's
+    row offers no approval)."""
+    approval = item.kind == "approval"
     return TaskRow(
         id=0,
         key=item.key,
         title=item.title,
-        status=TaskStatus.AWAITING_APPROVAL,
+        status=TaskStatus.AWAITING_APPROVAL if approval else TaskStatus.IN_PROGRESS,
         priority=Priority.MEDIUM,
-        assignee=item.assignee,
-        progress=100,
+        assignee=item.who,
+        progress=100 if approval else 0,
         phase=1,
         estimated_hours=None,
-        requires_approval=True,
+        requires_approval=approval,
         unfinished_blockers=0,
         readiness=Readiness.ACTIVE,
-        updated_at=item.waiting_since,
+        updated_at=item.since,
+        open_questions=0 if approval else 1,
     )
 
 
-class ApprovalsScreen(TaskActions, Screen[None]):
+def as_question(item: InboxEntry) -> QuestionView:
+    return QuestionView(
+        id=item.question_id or 0,
+        task_key=item.key,
+        task_title=item.title,
+        asked_by=item.who or "",
+        text=item.text,
+        asked_at=item.since,
+        answer=None,
+        answered_by=None,
+        answered_at=None,
+    )
+
+
+class ApprovalsScreen(QuestionActions, TaskActions, Screen[None]):
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape,i", "app.pop_screen", "Back", id="inbox.back"),
         Binding("a", "approve", "Approve", id="inbox.approve"),
         Binding("x", "reject", "Reject", id="inbox.reject"),
         Binding("m", "request_changes", "Changes", id="inbox.request_changes"),
+        Binding("y", "answer", "Answer", id="inbox.answer"),
         Binding("enter", "open", "Detail", id="inbox.open"),
         Binding("j", "cursor('down')", "Down", show=False, id="inbox.down"),
         Binding("k", "cursor('up')", "Up", show=False, id="inbox.up"),
@@ -68,10 +90,10 @@ class ApprovalsScreen(TaskActions, Screen[None]):
 
     def __init__(self) -> None:
         super().__init__(classes="inbox")
-        self.items: list[WaitingApproval] = []
+        self.items: list[InboxEntry] = []
 
     def compose(self) -> ComposeResult:
-        yield AppHeader("approvals inbox")
+        yield AppHeader("inbox")
         yield Static(Text("loading…"), id="inbox-info")
         yield DataTable(id="inbox", cursor_type="row", zebra_stripes=True)
         yield ReviewPanel(id="inbox-review")
@@ -79,14 +101,14 @@ class ApprovalsScreen(TaskActions, Screen[None]):
 
     def on_mount(self) -> None:
         table = self.query_one(DataTable)
-        table.add_columns("key", "waiting since", "waited", "ran by", "title")
+        table.add_columns("key", "waits for", "since", "waited", "by", "title / question")
         table.focus()
         self._load()
 
     def _load(self) -> None:
         run_db(
             self,
-            lambda o: InboxLoaded(o.queries.waiting_approvals()),
+            lambda o: InboxLoaded(o.questions.inbox()),
             lambda m: m,
             group="inbox",
             exclusive=True,
@@ -101,30 +123,40 @@ class ApprovalsScreen(TaskActions, Screen[None]):
     @on(InboxLoaded)
     def _show(self, message: InboxLoaded) -> None:
         table = self.query_one(DataTable)
-        current = self.selected()
+        entry = self.entry()
+        current = None if entry is None else (entry.kind, entry.key, entry.question_id)
         self.items = message.items
         table.clear()
         now = host(self).clock()
         for item in self.items:
-            waited = (now - item.waiting_since).total_seconds()
+            waited = (now - item.since).total_seconds()
+            what = (
+                Text(safe(item.text, 200), style="bold")
+                if item.kind == "question"
+                else Text(safe(item.title, 200))
+            )
             table.add_row(
                 Text(item.key),
-                Text(when(item.waiting_since)),
+                Text(KIND_LABEL[item.kind]),
+                Text(when(item.since)),
                 Text(age(waited)),
-                Text(safe(item.last_run_actor or item.assignee, 40) or "-"),
-                Text(safe(item.title, 200)),
-                key=item.key,
+                Text(safe(item.who, 40) or "-"),
+                what,
+                key=f"{item.kind}:{item.key}:{item.question_id or 0}",
             )
-        keys = [i.key for i in self.items]
-        if current is not None and current.key in keys:
-            table.move_cursor(row=keys.index(current.key))
-        n = len(self.items)
+        keys = [(i.kind, i.key, i.question_id) for i in self.items]
+        if current is not None and current in keys:
+            table.move_cursor(row=keys.index(current))
+        approvals = sum(1 for i in self.items if i.kind == "approval")
+        questions = len(self.items) - approvals
         info = (
-            "nothing is awaiting approval"
-            if not n
+            "nothing is awaiting approval or an answer"
+            if not self.items
             else (
-                f"{n} task{'s' if n != 1 else ''} awaiting approval, oldest first · "
-                "a approve · x reject (with a comment) · enter detail"
+                f"{approvals} awaiting approval, {questions} "
+                f"question{'s' if questions != 1 else ''} to answer, oldest first · "
+                "a approve · x reject · m request changes (with a comment) · y answer · "
+                "enter detail"
             )
         )
         self.query_one("#inbox-info", Static).update(Text(info))
@@ -135,11 +167,15 @@ class ApprovalsScreen(TaskActions, Screen[None]):
         row = self.selected()
         self.query_one(ReviewPanel).show(row.key if row else None)
 
-    def selected(self) -> TaskRow | None:
+    def entry(self) -> InboxEntry | None:
         table = self.query_one(DataTable)
         if not self.items or table.cursor_row < 0 or table.cursor_row >= len(self.items):
             return None
-        return as_row(self.items[table.cursor_row])
+        return self.items[table.cursor_row]
+
+    def selected(self) -> TaskRow | None:
+        entry = self.entry()
+        return None if entry is None else as_row(entry)
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         state = self.task_action_state(action)
@@ -149,6 +185,9 @@ class ApprovalsScreen(TaskActions, Screen[None]):
             return True if self.selected() is not None else None
         if action == "diff":  # the file keys show only while there is a diff
             return self.query_one(ReviewPanel).display
+        if action == "answer":
+            entry = self.entry()
+            return True if entry is not None and entry.kind == "question" else None
         return True
 
     def on_data_table_row_highlighted(self) -> None:
@@ -173,6 +212,11 @@ class ApprovalsScreen(TaskActions, Screen[None]):
 
     def action_request_changes(self) -> None:
         self.request_changes()
+
+    def action_answer(self) -> None:
+        entry = self.entry()
+        if entry is not None and entry.kind == "question":
+            self.answer_question(as_question(entry))
 
     def action_open(self) -> None:
         from .detail import DetailScreen

@@ -1,7 +1,7 @@
-"""Everything about one task: description, success criteria, shared context,
-notes, progress history, approvals and the event timeline; below them, for a
-task that ran in a workspace, what its latest run changed (approve and reject
-work from here too)."""
+"""Everything about one task: questions its agent asked, description, success
+criteria, shared context, notes, progress history, approvals and the event
+timeline; below them, for a task that ran in a workspace, what its latest run
+changed (approve, reject and request changes work from here too)."""
 
 from __future__ import annotations
 
@@ -23,6 +23,7 @@ from ...domain.models import (
     EventView,
     NoteView,
     ProgressView,
+    QuestionView,
     RunView,
     TaskDetail,
     TaskRow,
@@ -32,7 +33,8 @@ from ..messages import DataChanged
 from ..render import READINESS_WORD, STATUS_ICON, STATUS_LONG, block, safe, when
 from ..widgets.diff_view import ReviewPanel
 from ..widgets.header import AppHeader
-from .actions import TaskActions, TaskChanged
+from .actions import DECISIONS, TaskActions, TaskChanged
+from .questions import QuestionActions
 
 if TYPE_CHECKING:
     from ...services import Orchestrator
@@ -49,6 +51,7 @@ class DetailLoaded(Message):
     progress: list[ProgressView]
     approvals: list[ApprovalView]
     timeline: list[EventView]
+    questions: list[QuestionView] = field(default_factory=list)
     runs: list[RunView] = field(default_factory=list)
 
 
@@ -61,11 +64,12 @@ def load_detail(orch: Orchestrator, key: str) -> DetailLoaded:
         q.progress_for(key),
         q.approvals_for(key),
         q.timeline(key),
+        orch.questions.for_task(key),
         q.runs_for(key),
     )
 
 
-class DetailScreen(TaskActions, Screen[None]):
+class DetailScreen(QuestionActions, TaskActions, Screen[None]):
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape,backspace", "app.pop_screen", "Back", id="detail.back"),
         Binding("j,down", "scroll('down')", "Down", show=False, id="detail.down"),
@@ -74,12 +78,14 @@ class DetailScreen(TaskActions, Screen[None]):
         Binding("G,end", "scroll('end')", "Bottom", show=False, id="detail.bottom"),
         Binding("a", "approve", "Approve", id="detail.approve"),
         Binding("x", "reject", "Reject", id="detail.reject"),
+        Binding("m", "request_changes", "Changes", id="detail.request_changes"),
         Binding("right_square_bracket", "diff('next_file')", "Next file", id="detail.next_file"),
         Binding(
             "left_square_bracket", "diff('previous_file')", "Prev file", id="detail.previous_file"
         ),
         Binding("ctrl+d", "diff('page_down')", "Diff down", show=False, id="detail.diff_down"),
         Binding("ctrl+u", "diff('page_up')", "Diff up", show=False, id="detail.diff_up"),
+        Binding("y", "answer", "Answer", show=False, id="detail.answer"),
     ]
 
     def __init__(self, key: str) -> None:
@@ -91,6 +97,7 @@ class DetailScreen(TaskActions, Screen[None]):
         yield AppHeader(f"task {self.key}")
         with VerticalScroll(id="detail-body"):
             yield Static(Text("loading…"), id="detail-summary")
+            yield Static(id="detail-questions", classes="detail-section")
             for section in (
                 "description",
                 "criteria",
@@ -134,16 +141,20 @@ class DetailScreen(TaskActions, Screen[None]):
             phase=t.phase,
             estimated_hours=t.estimated_hours,
             requires_approval=t.requires_approval,
-            unfinished_blockers=sum(1 for b in t.blockers if not b.status.is_finished),
+            unfinished_blockers=t.open_blockers,
             readiness=t.readiness,
             updated_at=t.updated_at,
+            has_command=t.command is not None,
         )
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        if action in ("approve", "reject"):  # shown only while it awaits approval
+        if action in DECISIONS:  # shown only while it awaits approval
             return self.task_action_state(action) is True
         if action == "diff":  # the file keys show only while there is a diff
             return self.query_one(ReviewPanel).display
+        if action == "answer":
+            loaded = self.loaded
+            return True if loaded and any(q.is_open for q in loaded.questions) else None
         return True
 
     def action_approve(self) -> None:
@@ -151,6 +162,9 @@ class DetailScreen(TaskActions, Screen[None]):
 
     def action_reject(self) -> None:
         self.reject()
+
+    def action_request_changes(self) -> None:
+        self.request_changes()
 
     def after_change(self, message: TaskChanged) -> None:
         self._load()
@@ -161,6 +175,17 @@ class DetailScreen(TaskActions, Screen[None]):
             view.scroll_page_up(animate=False)
         else:
             getattr(view, f"action_{action}")()
+
+    def action_answer(self) -> None:
+        self.answer_oldest(self.key)
+
+    def on_task_changed(self, message: TaskChanged) -> None:
+        message.stop()
+        self.notify(message.note, markup=False)
+        self._load()
+        poke = getattr(self.app, "poke_feed", None)
+        if poke is not None:
+            poke()
 
     def action_scroll(self, where: str) -> None:
         body = self.query_one("#detail-body", VerticalScroll)
@@ -177,6 +202,10 @@ class DetailScreen(TaskActions, Screen[None]):
         self.refresh_bindings()
         t = message.task
         self.query_one("#detail-summary", Static).update(summary(t))
+        asked = self.query_one("#detail-questions", Static)
+        asked.display = bool(message.questions)
+        asked.update(_questions(message.questions))
+        self.refresh_bindings()
         sections = {
             "description": ("Description", block(t.description) if t.description else None),
             "criteria": ("Success criteria", _lines(f"• {safe(c)}" for c in t.success_criteria)),
@@ -287,6 +316,21 @@ def summary(t: TaskDetail) -> Text:
     if t.tags:
         text.append("\ntags ", MUTED)
         text.append(", ".join(safe(tag, 50) for tag in t.tags))
+    return text
+
+
+def _questions(questions: list[QuestionView]) -> Text:
+    text = Text(end="")
+    text.append("Questions", HEADING)
+    waiting = sum(1 for q in questions if q.is_open)
+    if waiting:
+        text.append(f"  ({waiting} waiting for an answer: y answers the oldest)", MUTED)
+    for q in questions:
+        text.append(f"\n{when(q.asked_at)}  {'?' if q.is_open else '✓'} {safe(q.asked_by)} asks: ")
+        text.append(safe(q.text, 2000), "bold" if q.is_open else "")
+        if not q.is_open and q.answered_at is not None:
+            text.append(f"\n    answered by {safe(q.answered_by)} ({when(q.answered_at)}): ")
+            text.append(safe(q.answer, 2000))
     return text
 
 

@@ -33,6 +33,7 @@ from ..widgets.header import AppHeader
 from ..widgets.log_pane import ExecutionLogPane
 from ..widgets.task_table import TaskTable
 from .actions import STATUS_ACTIONS, TaskActions, TaskChanged
+from .questions import QuestionActions
 
 if TYPE_CHECKING:
     from ...services import Orchestrator
@@ -53,7 +54,7 @@ class BlockersLoaded(Message):
     blockers: list[DependencyView]
 
 
-class MainScreen(TaskActions, Screen[None]):
+class MainScreen(QuestionActions, TaskActions, Screen[None]):
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding(
             "tab",
@@ -221,6 +222,14 @@ class MainScreen(TaskActions, Screen[None]):
             tooltip="Send the selected task back for changes, with a comment",
         ),
         Binding("u", "undo", "Undo", id="task.undo", tooltip="Undo your last status change"),
+        Binding(
+            "y",
+            "answer",
+            "Answer",
+            show=False,
+            id="task.answer",
+            tooltip="Answer the question the selected task's agent asked",
+        ),
         Binding(
             "exclamation_mark",
             "run_now",
@@ -408,6 +417,9 @@ class MainScreen(TaskActions, Screen[None]):
             return True if self.selected() is not None else None
         if action == "clear_marks":
             return True if self.table.marks else None
+        if action == "answer":
+            row = self.selected()
+            return True if row is not None and row.open_questions else None
         if action in ("run_now", "cancel_run"):
             row = self.selected()
             enabled = row is not None and (
@@ -529,6 +541,11 @@ class MainScreen(TaskActions, Screen[None]):
 
     def action_undo(self) -> None:
         self.undo()
+
+    def action_answer(self) -> None:
+        row = self.selected()
+        if row is not None and row.open_questions:
+            self.answer_oldest(row.key)
 
     # -- the runner -----------------------------------------------------------
 

@@ -1,6 +1,6 @@
 """The top line of every screen: where we are, who is acting, whether the
-runner runs (and how many commands), and how many tasks wait for approval
-(always visible)."""
+runner runs (and how many commands), how many tasks wait for approval
+(always visible) and how many questions wait for an answer (when any do)."""
 
 from __future__ import annotations
 
@@ -29,9 +29,12 @@ class AppHeader(Horizontal):
         yield Static(id="header-title")
         yield Static(id="header-runner")
         yield Static(id="header-approvals")
+        yield Static(id="header-questions")
 
     def on_mount(self) -> None:
         self.watch(self.app, "awaiting_approval", self._show_awaiting)
+        if hasattr(self.app, "open_questions"):
+            self.watch(self.app, "open_questions", self._show_questions)
         self.watch(self.app, "location", self._show_title)
         if hasattr(self.app, "runner_state"):
             self.watch(self.app, "runner_state", self._show_runner)
@@ -53,6 +56,12 @@ class AppHeader(Horizontal):
         label = self.query_one("#header-approvals", Static)
         label.set_class(count > 0, "-waiting")
         label.update(Text(f"◆ {count} awaiting approval", no_wrap=True, end=""))
+
+    def _show_questions(self, count: int) -> None:
+        label = self.query_one("#header-questions", Static)
+        label.display = count > 0
+        noun = "question" if count == 1 else "questions"
+        label.update(Text(f"? {count} {noun} to answer", no_wrap=True, end=""))
 
     def _show_runner(self, state: RunnerState) -> None:
         label = self.query_one("#header-runner", Static)

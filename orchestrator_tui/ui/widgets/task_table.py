@@ -25,7 +25,15 @@ from textual.strip import Strip
 from ...domain.enums import TaskStatus
 from ...domain.models import TaskDetail, TaskRow
 from ..db import Refresher, run_db
-from ..render import READINESS_WORD, STATUS_CLASSES, progress_bar, safe, status_class, status_label
+from ..render import (
+    ASKING_LABEL,
+    READINESS_WORD,
+    STATUS_CLASSES,
+    progress_bar,
+    safe,
+    status_class,
+    status_label,
+)
 from ..task_query import SORTABLE, TableQuery
 
 if TYPE_CHECKING:
@@ -132,6 +140,7 @@ class TaskTable(ScrollView, can_focus=True):
         "readiness--active",
         "readiness--stopped",
         "readiness--closed",
+        "task-table--asking",
         *STATUS_CLASSES,
     }
 
@@ -495,7 +504,11 @@ class TaskTable(ScrollView, can_focus=True):
             "mark": ("●" if marked else " ", line),
             "key": (row.key, line + c("task-table--key")),
             "title": (safe(row.title), line),
-            "status": (status_label(row.status), line + c(status_class(row.status))),
+            "status": (
+                (ASKING_LABEL, line + c("task-table--asking"))
+                if row.open_questions
+                else (status_label(row.status), line + c(status_class(row.status)))
+            ),
             "priority": (row.priority.value, line),
             "assignee": (safe(row.assignee) or "-", line + c("task-table--muted")),
             "progress": (progress_bar(row.progress), line),

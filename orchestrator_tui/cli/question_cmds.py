@@ -1,0 +1,131 @@
+"""`orchestrator-tui task ask | answer | questions`: agents ask, people answer."""
+
+from __future__ import annotations
+
+import argparse
+import os
+from typing import Any
+
+from ..domain.errors import TimedOut, ValidationFailed
+from ..domain.models import QuestionView
+from ..domain.text import printable
+from .common import emit_json, open_from_args, say, table, wants_json
+from .run_cmds import _task_subcommands
+
+#: The task key a runner gives every command it runs.
+TASK_ENV = "ORCHESTRATOR_TUI_TASK"
+
+
+def _key_and_text(words: list[str]) -> tuple[str, str]:
+    if len(words) == 2:
+        return words[0], words[1]
+    if len(words) == 1:
+        key = os.environ.get(TASK_ENV, "").strip()
+        if not key:
+            raise ValidationFailed(f"which task? give KEY QUESTION, or run it with ${TASK_ENV} set")
+        return key, words[0]
+    raise ValidationFailed("give KEY QUESTION (quote the question)")
+
+
+def _answer_text(question: QuestionView) -> str:
+    text = question.answer or ""
+    return "\n".join(printable(line) for line in text.splitlines())
+
+
+def cmd_ask(args: argparse.Namespace) -> int:
+    from ..runner.notify import notify_question
+
+    key, text = _key_and_text(args.words)
+    orch = open_from_args(args)
+    question = orch.questions.ask(key, text)
+    notify_question(question)
+    wait = args.wait or args.timeout is not None
+    if not wait:
+        if wants_json(args):
+            emit_json(question)
+        else:
+            say(f"{question.task_key}: question {question.id} asked")
+        return 0
+    if args.timeout is not None and args.timeout < 0:
+        raise ValidationFailed("--timeout must be 0 or more seconds")
+    answered = orch.questions.wait(question.id, args.timeout, poll_seconds=args.poll)
+    if answered.is_open:
+        raise TimedOut(
+            f"no answer to question {question.id} on {question.task_key} within "
+            f"{args.timeout:g}s; it stays open"
+        )
+    if wants_json(args):
+        emit_json(answered)
+    else:
+        say(_answer_text(answered))
+    return 0
+
+
+def cmd_answer(args: argparse.Namespace) -> int:
+    question = open_from_args(args).questions.answer(args.key, args.text, args.question)
+    if wants_json(args):
+        emit_json(question)
+    else:
+        say(f"{question.task_key}: question {question.id} answered")
+    return 0
+
+
+def cmd_questions(args: argparse.Namespace) -> int:
+    orch = open_from_args(args)
+    items = orch.questions.for_task(args.task) if args.task else orch.questions.open_questions()
+    if wants_json(args):
+        emit_json(items)
+        return 0
+    if not items:
+        say("no question is waiting for an answer")
+        return 0
+    table(
+        ["ID", "KEY", "ASKED", "BY", "ANSWER", "QUESTION"],
+        (
+            [
+                q.id,
+                q.task_key,
+                f"{q.asked_at:%Y-%m-%d %H:%M}",
+                q.asked_by,
+                "-" if q.is_open else f"{q.answered_by}: {q.answer}",
+                q.text,
+            ]
+            for q in items
+        ),
+    )
+    return 0
+
+
+def register(sub: Any, parents: list[argparse.ArgumentParser]) -> None:
+    ts = _task_subcommands(sub)
+
+    p = ts.add_parser(
+        "ask",
+        parents=parents,
+        help="ask a person a question about a task (KEY defaults to $ORCHESTRATOR_TUI_TASK)",
+        description="Ask a person a question; it shows in the TUI's inbox. With --wait, "
+        "print the answer once given. Exit 9 when --timeout passes unanswered.",
+    )
+    p.add_argument("words", nargs="+", metavar="[KEY] QUESTION")
+    p.add_argument("--wait", action="store_true", help="wait for the answer and print it")
+    p.add_argument(
+        "--timeout",
+        type=float,
+        default=None,
+        metavar="SECONDS",
+        help="give up waiting after this long (implies --wait; exit 9)",
+    )
+    p.add_argument("--poll", type=float, default=0.5, help=argparse.SUPPRESS)
+    p.set_defaults(handler=cmd_ask)
+
+    p = ts.add_parser("answer", parents=parents, help="answer a task's oldest open question")
+    p.add_argument("key")
+    p.add_argument("text")
+    p.add_argument("--question", type=int, metavar="ID", help="answer this question instead")
+    p.set_defaults(handler=cmd_answer)
+
+    p = ts.add_parser(
+        "questions", parents=parents, help="questions waiting for an answer, oldest first"
+    )
+    p.add_argument("--task", metavar="KEY", help="every question of one task, answered or not")
+    p.set_defaults(handler=cmd_questions)

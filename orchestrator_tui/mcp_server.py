@@ -1,0 +1,429 @@
+"""`orchestrator-tui mcp`: a stdio MCP server over the same services as the CLI.
+
+A small tool set with one-line descriptions, typed inputs and compact
+structured results. Every answer is bounded: lists are paged with a hard cap,
+long texts are cut (and say so). Refusals are tool errors carrying the very line
+the CLI prints. Nothing but protocol reaches stdout: the SDK's stdio transport
+owns it, and logging goes to stderr.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+from collections.abc import Callable
+from typing import Any, Literal
+
+from mcp.server.mcpserver import MCPServer
+from mcp.types import CallToolResult, TextContent
+from pydantic import BaseModel, ConfigDict, ValidationError
+
+from .domain.enums import AgentType, DependencyType, Priority, Readiness, TaskStatus
+from .domain.errors import OrchestratorError
+from .domain.models import AgentReport, QuestionView, TaskDetail, TaskRow, TaskSpec
+from .domain.text import printable
+from .services import Orchestrator, TaskFilter
+from .services.run_model import MACHINE_TYPES
+
+log = logging.getLogger("orchestrator_tui.mcp")
+
+#: Set by a runner for every command it runs (an agent CLI, and the server it starts).
+TASK_ENV = "ORCHESTRATOR_TUI_TASK"
+
+#: Most tasks one `list_tasks` answer holds.
+MAX_PAGE = 40
+DEFAULT_PAGE = 20
+#: Longest title in a summary, and longest description or context in `get_task`.
+SUMMARY_TITLE_CHARS = 80
+DETAIL_TEXT_CHARS = 4000
+#: Most dependencies (each way) and questions `get_task` lists.
+DETAIL_LINKS = 25
+#: Longest an `ask_question` or `get_answer` call waits for an answer.
+MAX_WAIT_SECONDS = 600.0
+#: Every answer of every tool stays under this many bytes of JSON (tested).
+MAX_ANSWER_BYTES = 32_000
+#: The whole tool list (names, descriptions, input and output schemas) stays under
+#: this many bytes of JSON, about 3,000 tokens (tested).
+TOOL_LIST_BUDGET_BYTES = 12_000
+
+#: What `set_status` accepts: the CLI's verbs.
+Verb = Literal["start", "done", "fail", "block", "reset", "defer", "cancel"]
+VERB_TARGETS: dict[str, TaskStatus] = {
+    "start": TaskStatus.IN_PROGRESS,
+    "done": TaskStatus.DONE,
+    "fail": TaskStatus.FAILED,
+    "block": TaskStatus.BLOCKED,
+    "reset": TaskStatus.PENDING,
+    "defer": TaskStatus.DEFERRED,
+    "cancel": TaskStatus.CANCELLED,
+}
+
+
+# -- results ------------------------------------------------------------------------
+
+
+def _drop_titles(schema: dict[str, Any]) -> None:
+    """Pydantic titles every schema and property after its name; they only cost tokens."""
+    schema.pop("title", None)
+    for prop in schema.get("properties", {}).values():
+        if isinstance(prop, dict):
+            prop.pop("title", None)
+
+
+class _Result(BaseModel):
+    model_config = ConfigDict(json_schema_extra=_drop_titles)
+
+
+class TaskSummary(_Result):
+    key: str
+    title: str
+    status: str
+    ready: str
+    priority: str
+    assignee: str | None = None
+    progress: int
+    waits_on: int = 0
+    questions: int = 0
+
+
+class TaskPage(_Result):
+    total: int
+    offset: int
+    tasks: list[TaskSummary]
+    next_offset: int | None = None
+
+
+class Link(_Result):
+    key: str
+    status: str
+
+
+class RunSummary(_Result):
+    id: int
+    status: str
+    agent: str | None = None
+    exit_code: int | None = None
+    error: str | None = None
+    outputs_uri: str | None = None
+
+
+class QuestionInfo(_Result):
+    id: int
+    key: str
+    question: str
+    asked_by: str
+    answered: bool
+    answer: str | None = None
+    answered_by: str | None = None
+
+
+class TaskInfo(TaskSummary):
+    description: str = ""
+    requires_approval: bool = False
+    success_criteria: list[str] = []
+    blockers: list[Link] = []
+    dependents: list[Link] = []
+    dependents_total: int = 0
+    context: str = ""
+    latest_run: RunSummary | None = None
+    open_questions: list[QuestionInfo] = []
+    truncated: bool = False
+
+
+class NextTask(_Result):
+    task: TaskSummary | None = None
+    claimed: bool = False
+
+
+class Done(_Result):
+    key: str
+    status: str
+    message: str = ""
+
+
+def _cut(text: str | None, limit: int) -> tuple[str, bool]:
+    text = text or ""
+    return (text, False) if len(text) <= limit else (text[: limit - 1] + "…", True)
+
+
+def _summary(row: TaskRow) -> TaskSummary:
+    return TaskSummary(
+        key=row.key,
+        title=_cut(row.title, SUMMARY_TITLE_CHARS)[0],
+        status=row.status.value,
+        ready=row.readiness.value,
+        priority=row.priority.value,
+        assignee=row.assignee,
+        progress=row.progress,
+        waits_on=row.unfinished_blockers,
+        questions=row.open_questions,
+    )
+
+
+def _result(model: BaseModel) -> CallToolResult:
+    data = model.model_dump(mode="json", exclude_defaults=False)
+    text = json.dumps(data, separators=(",", ":"), ensure_ascii=False)
+    return CallToolResult(content=[TextContent(type="text", text=text)], structured_content=data)
+
+
+def refusal(exc: Exception) -> str:
+    """The line the CLI prints for the same refusal."""
+    if isinstance(exc, ValidationError):
+        from .services.safe_yaml import describe_validation_error
+
+        exc = describe_validation_error(exc, None, "invalid input")
+    return f"error: {printable(str(exc))}"
+
+
+def _guard(call: Callable[[], BaseModel]) -> CallToolResult:
+    try:
+        return _result(call())
+    except (OrchestratorError, ValidationError) as exc:
+        return CallToolResult(content=[TextContent(type="text", text=refusal(exc))], is_error=True)
+
+
+# -- the server -----------------------------------------------------------------------
+
+
+def build_server(orch: Orchestrator) -> MCPServer[Any]:
+    """The MCP server acting as `orch.actor`, over `orch`'s database."""
+    instructions = "Tasks, dependencies and questions of an orchestrator-tui plan."
+    if current := os.environ.get(TASK_ENV, "").strip():  # started inside a run
+        instructions += f" You are working on task {current}."
+    server: MCPServer[Any] = MCPServer(
+        "orchestrator-tui", instructions=instructions, log_level="WARNING"
+    )
+    actor = orch.actor
+
+    def summary_of(key: str, detail: TaskDetail | None = None) -> TaskSummary:
+        d = detail or orch.queries.get_task(key)
+        return TaskSummary(
+            key=d.key,
+            title=_cut(d.title, SUMMARY_TITLE_CHARS)[0],
+            status=d.status.value,
+            ready=d.readiness.value,
+            priority=d.priority.value,
+            assignee=d.assignee,
+            progress=d.progress,
+            waits_on=sum(1 for b in d.blockers if b.type.gates and b.status is not TaskStatus.DONE),
+            questions=orch.questions.count_open(d.key),
+        )
+
+    def question_info(q: QuestionView) -> QuestionInfo:
+        return QuestionInfo(
+            id=q.id,
+            key=q.task_key,
+            question=_cut(q.text, DETAIL_TEXT_CHARS)[0],
+            asked_by=q.asked_by,
+            answered=not q.is_open,
+            answer=None if q.answer is None else _cut(q.answer, DETAIL_TEXT_CHARS)[0],
+            answered_by=q.answered_by,
+        )
+
+    @server.tool(description="List tasks (summaries), filtered and paged; total says how many.")
+    def list_tasks(
+        status: list[TaskStatus] | None = None,
+        readiness: list[Readiness] | None = None,
+        text: str = "",
+        limit: int = DEFAULT_PAGE,
+        offset: int = 0,
+    ) -> TaskPage:
+        def run() -> TaskPage:
+            size = max(1, min(limit, MAX_PAGE))
+            start = max(0, offset)
+            flt = TaskFilter(
+                text=text[:200],
+                statuses=frozenset(status or ()),
+                readiness=frozenset(readiness or ()),
+            )
+            total = orch.queries.count_tasks(flt)
+            rows = orch.queries.list_tasks(flt, limit=size, offset=start)
+            after = start + len(rows)
+            return TaskPage(
+                total=total,
+                offset=start,
+                tasks=[_summary(r) for r in rows],
+                next_offset=after if after < total else None,
+            )
+
+        return _guard(run)  # type: ignore[return-value]
+
+    @server.tool(description="One task: description, criteria, dependencies, context, last run.")
+    def get_task(key: str) -> TaskInfo:
+        def run() -> TaskInfo:
+            d = orch.queries.get_task(key)
+            description, cut1 = _cut(d.description, DETAIL_TEXT_CHARS)
+            context, cut2 = _cut(orch.queries.context_for(key), DETAIL_TEXT_CHARS)
+            criteria = [_cut(c, 500)[0] for c in d.success_criteria[:DETAIL_LINKS]]
+            runs = orch.queries.runs_for(key)
+            last = runs[-1] if runs else None
+            questions = [q for q in orch.questions.for_task(key, DETAIL_LINKS) if q.is_open]
+            return TaskInfo(
+                **summary_of(key, d).model_dump(),
+                description=description,
+                requires_approval=d.requires_approval,
+                success_criteria=criteria,
+                blockers=[Link(key=b.key, status=b.status.value) for b in d.blockers][
+                    :DETAIL_LINKS
+                ],
+                dependents=[Link(key=x.key, status=x.status.value) for x in d.dependents][
+                    :DETAIL_LINKS
+                ],
+                dependents_total=len(d.dependents),
+                context=context,
+                latest_run=None
+                if last is None
+                else RunSummary(
+                    id=last.id,
+                    status=last.status.value,
+                    agent=last.agent,
+                    exit_code=last.exit_code,
+                    error=_cut(last.error, 500)[0] if last.error else None,
+                    outputs_uri=last.outputs_uri,
+                ),
+                open_questions=[question_info(q) for q in questions],
+                truncated=cut1
+                or cut2
+                or len(d.blockers) > DETAIL_LINKS
+                or len(d.dependents) > DETAIL_LINKS
+                or len(d.success_criteria) > DETAIL_LINKS,
+            )
+
+        return _guard(run)  # type: ignore[return-value]
+
+    @server.tool(description="The next ready task; claim=true also starts it for you, atomically.")
+    def next_task(claim: bool = False, agent_type: AgentType | None = None) -> NextTask:
+        def run() -> NextTask:
+            if claim:
+                types = (agent_type.value,) if agent_type else MACHINE_TYPES
+                key = orch.runs.claim_for_agent(actor, types)
+                return NextTask(task=summary_of(key) if key else None, claimed=key is not None)
+            row = orch.queries.next_ready(agent_type.value if agent_type else None)
+            return NextTask(task=_summary(row) if row else None)
+
+        return _guard(run)  # type: ignore[return-value]
+
+    @server.tool(description="Create a task; depends_on lists keys it waits for.")
+    def create_task(
+        title: str,
+        description: str = "",
+        priority: Priority = Priority.MEDIUM,
+        depends_on: list[str] | None = None,
+        success_criteria: list[str] | None = None,
+        requires_approval: bool = False,
+        key: str | None = None,
+    ) -> TaskSummary:
+        def run() -> TaskSummary:
+            task = orch.tasks.create(
+                TaskSpec(
+                    key=key,
+                    title=title,
+                    description=description,
+                    priority=priority,
+                    depends_on=depends_on or [],  # type: ignore[arg-type]
+                    success_criteria=success_criteria or [],
+                    requires_approval=requires_approval,
+                )
+            )
+            return summary_of(task.key)
+
+        return _guard(run)  # type: ignore[return-value]
+
+    @server.tool(description="Move a task (start, done, fail, block, reset, defer, cancel).")
+    def set_status(key: str, to: Verb, reason: str | None = None, force: bool = False) -> Done:
+        def run() -> Done:
+            task = orch.tasks.transition(key, VERB_TARGETS[to], force=force, reason=reason)
+            return Done(key=task.key, status=task.status.value)
+
+        return _guard(run)  # type: ignore[return-value]
+
+    @server.tool(description="Record progress 0-100 on a task, with a short message.")
+    def report_progress(key: str, percent: int, message: str = "") -> Done:
+        def run() -> Done:
+            orch.collab.progress(key, percent, message)
+            task = orch.queries.get_task(key)
+            return Done(key=task.key, status=task.status.value, message=f"progress {percent}%")
+
+        return _guard(run)  # type: ignore[return-value]
+
+    @server.tool(description="Append Markdown to your private notes on a task.")
+    def add_note(key: str, text: str) -> Done:
+        def run() -> Done:
+            orch.collab.note(key, text)
+            task = orch.queries.get_task(key)
+            return Done(key=task.key, status=task.status.value, message="note saved")
+
+        return _guard(run)  # type: ignore[return-value]
+
+    @server.tool(description="Make a task wait for another (cycles are refused, named).")
+    def add_dependency(key: str, on: str, type: DependencyType = DependencyType.BLOCKS) -> Done:
+        def run() -> Done:
+            orch.deps.add(key, on, type)
+            task = orch.queries.get_task(key)
+            return Done(key=task.key, status=task.status.value, message=f"now waits for {on}")
+
+        return _guard(run)  # type: ignore[return-value]
+
+    @server.tool(
+        description="Report on your work: status word, summary, findings (as task report)."
+    )
+    def report(
+        key: str,
+        status: str,
+        summary: str = "",
+        progress: int | None = None,
+        artifacts_created: list[str] | None = None,
+        issues_found: list[str] | None = None,
+        blocking_issues: list[str] | None = None,
+        error_details: str | None = None,
+    ) -> Done:
+        def run() -> Done:
+            agent_report = AgentReport(
+                agent_name=actor[:100],
+                status=status,  # type: ignore[arg-type]
+                summary=summary,
+                progress=progress,
+                artifacts_created=artifacts_created or [],
+                issues_found=issues_found or [],
+                blocking_issues=blocking_issues or [],
+                error_details=error_details,
+            )
+            task = orch.reports.apply(key, agent_report)
+            return Done(key=task.key, status=task.status.value, message="report recorded")
+
+        return _guard(run)  # type: ignore[return-value]
+
+    @server.tool(description="Ask a person a question; wait_seconds>0 waits for the answer.")
+    def ask_question(key: str, question: str, wait_seconds: float = 0) -> QuestionInfo:
+        def run() -> QuestionInfo:
+            from .runner.notify import notify_question
+
+            asked = orch.questions.ask(key, question)
+            notify_question(asked)
+            if wait_seconds > 0:
+                asked = orch.questions.wait(asked.id, min(wait_seconds, MAX_WAIT_SECONDS))
+            return question_info(asked)
+
+        return _guard(run)  # type: ignore[return-value]
+
+    @server.tool(
+        description="A question you asked, with its answer once given (waits up to wait_seconds)."
+    )
+    def get_answer(question_id: int, wait_seconds: float = 0) -> QuestionInfo:
+        def run() -> QuestionInfo:
+            if wait_seconds > 0:
+                found = orch.questions.wait(question_id, min(wait_seconds, MAX_WAIT_SECONDS))
+            else:
+                found = orch.questions.get(question_id)
+            return question_info(found)
+
+        return _guard(run)  # type: ignore[return-value]
+
+    return server
+
+
+def serve(orch: Orchestrator) -> None:
+    """Serve over stdin/stdout until the client hangs up."""
+    logging.basicConfig(level=logging.WARNING, format="%(name)s: %(message)s")
+    build_server(orch).run("stdio")

@@ -1,0 +1,223 @@
+"""Questions agents ask people, and the answers people give.
+
+Asking records the question and a QUESTION_ASKED event in one transaction.
+Answering is one compare-and-set (`... WHERE id = :id AND answered_at IS
+NULL`), so when two people answer the same question at once exactly one
+answer (and one QUESTION_ANSWERED event) lands; the other gets `Conflict`
+naming who answered first. Reads never write.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from typing import Any
+
+from sqlalchemy import Connection, func, select, update
+
+from ..domain.enums import EventKind, TaskStatus
+from ..domain.errors import Conflict, InvalidTransition, NotFound, ValidationFailed
+from ..domain.models import InboxEntry, QuestionView
+from ..store.engine import inserted_id
+from ..store.tables import Question, Task
+from .base import ServiceContext, T, find_task, record_event
+from .queries import QueryService
+
+Q = Question.__table__.c
+
+#: Longest question or answer accepted (characters).
+MAX_TEXT = 10_000
+#: How much of a question or answer its event keeps (the table keeps all of it).
+EVENT_EXCERPT = 200
+
+_VIEW_COLUMNS = (
+    Q.id,
+    T.key.label("task_key"),
+    T.title.label("task_title"),
+    Q.asked_by,
+    Q.text,
+    Q.asked_at,
+    Q.answer,
+    Q.answered_by,
+    Q.answered_at,
+)
+_FROM = Question.__table__.join(Task.__table__, T.id == Q.task_id)
+
+
+def _view(r: Any) -> QuestionView:
+    return QuestionView.model_validate(dict(r._mapping))
+
+
+def _clean(text: str, what: str) -> str:
+    text = (text or "").strip()
+    if not text:
+        raise ValidationFailed(f"{what} needs some text")
+    if len(text) > MAX_TEXT:
+        raise ValidationFailed(f"{what} is longer than {MAX_TEXT} characters")
+    return text
+
+
+class QuestionService:
+    def __init__(self, ctx: ServiceContext) -> None:
+        self.ctx = ctx
+
+    # -- writing ----------------------------------------------------------------
+
+    def ask(self, key: str, text: str) -> QuestionView:
+        """Ask a person a question about the task `key`, as the acting agent."""
+        text = _clean(text, "a question")
+        with self.ctx.db.write() as conn:
+            task = find_task(conn, key)
+            if TaskStatus(task.status).is_terminal:
+                raise InvalidTransition(f"{key} is {task.status}: nobody is working on it to ask")
+            now = self.ctx.now()
+            qid = inserted_id(
+                conn.execute(
+                    Question.__table__.insert().values(
+                        task_id=task.id, asked_by=self.ctx.actor, text=text, asked_at=now
+                    )
+                )
+            )
+            record_event(
+                conn,
+                self.ctx,
+                EventKind.QUESTION_ASKED,
+                task.id,
+                {"question": qid, "message": f"asked: {text[:EVENT_EXCERPT]}"},
+            )
+            return self._one(conn, qid)
+
+    def answer(self, key: str, text: str, question_id: int | None = None) -> QuestionView:
+        """Answer the task's oldest open question (or the question `question_id`)."""
+        text = _clean(text, "an answer")
+        with self.ctx.db.write() as conn:
+            task = find_task(conn, key)
+            if question_id is None:
+                question_id = conn.execute(
+                    select(Q.id)
+                    .where(Q.task_id == task.id, Q.answered_at.is_(None))
+                    .order_by(Q.asked_at, Q.id)
+                    .limit(1)
+                ).scalar()
+                if question_id is None:
+                    raise NotFound(f"{key} has no open question")
+            won = conn.execute(
+                update(Question.__table__)
+                .where(Q.id == question_id, Q.task_id == task.id, Q.answered_at.is_(None))
+                .values(answer=text, answered_by=self.ctx.actor, answered_at=self.ctx.now())
+            )
+            if won.rowcount != 1:
+                other = conn.execute(
+                    select(Q.answered_by).where(Q.id == question_id, Q.task_id == task.id)
+                ).first()
+                if other is None:
+                    raise NotFound(f"{key} has no question {question_id}")
+                raise Conflict(
+                    f"{key}'s question {question_id} was already answered by {other[0]}; "
+                    "nothing was written"
+                )
+            record_event(
+                conn,
+                self.ctx,
+                EventKind.QUESTION_ANSWERED,
+                task.id,
+                {"question": question_id, "message": f"answered: {text[:EVENT_EXCERPT]}"},
+            )
+            return self._one(conn, question_id)
+
+    # -- reading ----------------------------------------------------------------
+
+    def get(self, question_id: int) -> QuestionView:
+        with self.ctx.db.read() as conn:
+            return self._one(conn, question_id)
+
+    def open_questions(self, limit: int | None = None) -> list[QuestionView]:
+        """Every unanswered question, oldest first."""
+        stmt = (
+            select(*_VIEW_COLUMNS)
+            .select_from(_FROM)
+            .where(Q.answered_at.is_(None))
+            .order_by(Q.asked_at, Q.id)
+        )
+        if limit is not None:
+            stmt = stmt.limit(limit)
+        with self.ctx.db.read() as conn:
+            return [_view(r) for r in conn.execute(stmt)]
+
+    def for_task(self, key: str, limit: int = 100) -> list[QuestionView]:
+        """The task's questions, answered or not, newest last (at most `limit`, the latest)."""
+        with self.ctx.db.read() as conn:
+            task = find_task(conn, key)
+            rows = conn.execute(
+                select(*_VIEW_COLUMNS)
+                .select_from(_FROM)
+                .where(Q.task_id == task.id)
+                .order_by(Q.id.desc())
+                .limit(limit)
+            ).all()
+        return [_view(r) for r in reversed(rows)]
+
+    def count_open(self, key: str | None = None) -> int:
+        """Unanswered questions (of the task `key`, or of every task)."""
+        stmt = select(func.count()).select_from(Question.__table__).where(Q.answered_at.is_(None))
+        with self.ctx.db.read() as conn:
+            if key is not None:
+                stmt = stmt.where(Q.task_id == find_task(conn, key).id)
+            return conn.execute(stmt).scalar_one()
+
+    def inbox(self) -> list[InboxEntry]:
+        """Tasks awaiting approval and unanswered questions together, oldest first."""
+        entries = [
+            InboxEntry(
+                kind="approval",
+                key=w.key,
+                title=w.title,
+                since=w.waiting_since,
+                who=w.last_run_actor or w.assignee,
+            )
+            for w in QueryService(self.ctx).waiting_approvals()
+        ]
+        entries += [
+            InboxEntry(
+                kind="question",
+                key=q.task_key,
+                title=q.task_title,
+                since=q.asked_at,
+                who=q.asked_by,
+                text=q.text,
+                question_id=q.id,
+            )
+            for q in self.open_questions()
+        ]
+        return sorted(entries, key=lambda e: (e.since, e.key, e.question_id or 0))
+
+    def wait(
+        self,
+        question_id: int,
+        timeout: float | None,
+        poll_seconds: float = 0.5,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> QuestionView:
+        """Poll until the question is answered (or `timeout` seconds pass); the
+        question as it last stood, answered or not."""
+        deadline = None if timeout is None else time.monotonic() + timeout
+        while True:
+            question = self.get(question_id)
+            if not question.is_open:
+                return question
+            if deadline is not None:
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    return question
+                sleep(min(poll_seconds, left))
+            else:
+                sleep(poll_seconds)
+
+    @staticmethod
+    def _one(conn: Connection, question_id: int) -> QuestionView:
+        row = conn.execute(
+            select(*_VIEW_COLUMNS).select_from(_FROM).where(Q.id == question_id)
+        ).first()
+        if row is None:
+            raise NotFound(f"no question {question_id}")
+        return _view(row)

@@ -1,0 +1,81 @@
+"""Answering the questions agents ask: a prompt like the reject comment's,
+from the inbox and from the task list. Mixed into screens next to `TaskActions`."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from rich.text import Text
+from textual.message import Message
+
+from ...domain.models import QuestionView
+from ..db import run_db
+from ..modals.prompt import TextPrompt
+from ..render import safe
+from .actions import TaskChanged
+
+if TYPE_CHECKING:
+    from textual.screen import Screen
+
+    from ...services import Orchestrator
+
+
+@dataclass
+class QuestionLoaded(Message):
+    """The oldest open question of a task (None: it has none any more)."""
+
+    key: str
+    question: QuestionView | None
+
+
+def answer_prompt(question: QuestionView) -> TextPrompt:
+    message = Text(end="")
+    message.append(f"{question.task_key} ")
+    message.append(safe(question.task_title, 200), "bold")
+    message.append(f"\n{safe(question.asked_by, 40)} asks: ")
+    message.append(safe(question.text, 2000), "bold")
+    return TextPrompt(
+        f"Answer {question.task_key}",
+        message,
+        placeholder="your answer (the agent gets it as written)",
+        ok_label="Answer",
+    )
+
+
+class QuestionActions:
+    """Ask the person for an answer and record it as them."""
+
+    def answer_question(self, question: QuestionView) -> None:
+        screen: Screen[Any] = self  # type: ignore[assignment]
+        key, question_id = question.task_key, question.id
+
+        def answered(reply: str | None) -> None:
+            if not (reply and reply.strip()):
+                return
+
+            def record(orch: Orchestrator) -> TaskChanged:
+                done = orch.questions.answer(key, reply, question_id)
+                note = f"{key}: question {done.id} answered"
+                return TaskChanged(orch.queries.get_task(key), note)
+
+            run_db(screen, record, lambda m: m)
+
+        screen.app.push_screen(answer_prompt(question), answered)
+
+    def answer_oldest(self, key: str) -> None:
+        """Load the task's oldest open question, then ask for the answer."""
+
+        def oldest(orch: Orchestrator) -> QuestionLoaded:
+            waiting = [q for q in orch.questions.for_task(key) if q.is_open]
+            return QuestionLoaded(key, waiting[0] if waiting else None)
+
+        run_db(self, oldest, lambda m: m)  # type: ignore[arg-type]
+
+    def on_question_loaded(self, message: QuestionLoaded) -> None:
+        message.stop()
+        if message.question is None:
+            screen: Screen[Any] = self  # type: ignore[assignment]
+            screen.notify(f"{message.key} has no open question", markup=False)
+            return
+        self.answer_question(message.question)

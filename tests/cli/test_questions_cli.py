@@ -1,0 +1,113 @@
+"""`task ask`, `task answer` and `task questions` as real processes."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from .conftest import Cli
+
+
+def start_asking(cli: Cli, *args: str, env: dict[str, str] | None = None) -> subprocess.Popen[str]:
+    return subprocess.Popen(
+        [sys.executable, "-m", "orchestrator_tui", "--db", str(cli.db), "task", "ask", *args],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env={**cli.env, "ORCHESTRATOR_TUI_ACTOR": "bot", **(env or {})},
+    )
+
+
+def wait_for_question(cli: Cli, timeout: float = 30.0) -> dict[str, object]:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        items = cli.ok("task", "questions", "--json").json()
+        if items:
+            return items[0]  # type: ignore[index,no-any-return]
+        time.sleep(0.1)
+    raise AssertionError("the question never arrived")
+
+
+def test_ask_wait_prints_the_answer_given_from_another_process(cli: Cli, tmp_path: Path) -> None:
+    cli.ok("task", "add", "Build the API", "--key", "API")
+    cli.ok("task", "start", "API")
+    hook_out = tmp_path / "payload.json"
+    hook = tmp_path / "hook.py"
+    hook.write_text(f"import sys; open({str(hook_out)!r}, 'w').write(sys.stdin.read())\n")
+    asker = start_asking(
+        cli,
+        "Which database?",
+        "--wait",
+        "--poll",
+        "0.05",
+        env={
+            "ORCHESTRATOR_TUI_TASK": "API",
+            "ORCHESTRATOR_TUI_NOTIFY_CMD": f"{sys.executable} {hook}",
+        },
+    )
+    question = wait_for_question(cli)
+    assert (question["task_key"], question["asked_by"], question["text"]) == (
+        "API",
+        "bot",
+        "Which database?",
+    )
+    listing = cli.ok("task", "questions").out
+    assert "API" in listing and "Which database?" in listing
+    assert asker.poll() is None, "ask --wait returned before the answer"
+    cli.ok("task", "answer", "API", "PostgreSQL 16\x1b]52;c;aGk=\x07")
+    out, err = asker.communicate(timeout=60)
+    assert (asker.returncode, out, err) == (0, "PostgreSQL 16\n", "")
+    payload = json.loads(hook_out.read_text())
+    assert payload["event"] == "question" and payload["task"] == "API"
+    assert payload["question"] == "Which database?" and payload["agent"] == "bot"
+    assert cli.ok("task", "questions").out == "no question is waiting for an answer\n"
+    history = cli.ok("task", "questions", "--task", "API", "--json").json()
+    assert [(q["answered_by"], q["answer"]) for q in history] == [  # type: ignore[index]
+        ("alice", "PostgreSQL 16\x1b]52;c;aGk=\x07")
+    ]
+    timeline = cli.ok("task", "timeline", "API").out
+    assert "question_asked" in timeline and "question_answered" in timeline
+
+
+def test_ask_timeout_exits_9_and_leaves_the_question_open(cli: Cli) -> None:
+    cli.ok("task", "add", "Build the API", "--key", "API")
+    result = cli("--as", "bot", "task", "ask", "API", "Anyone there?", "--timeout", "0.3")
+    assert result.code == 9 and result.out == ""
+    assert result.err == "error: no answer to question 1 on API within 0.3s; it stays open\n"
+    [question] = cli.ok("task", "questions", "--json").json()  # type: ignore[misc]
+    assert question["text"] == "Anyone there?" and question["answer"] is None
+
+
+def test_ask_without_wait_and_refusals(cli: Cli) -> None:
+    cli.ok("task", "add", "Build the API", "--key", "API")
+    assert cli.ok("task", "ask", "API", "Which port?").out == "API: question 1 asked\n"
+    assert cli.ok("task", "answer", "API", "8080").out == "API: question 1 answered\n"
+    assert cli.fails(3, "task", "answer", "API", "again") == "error: API has no open question"
+    assert cli.fails(7, "task", "ask", "Which key?").startswith("error: which task?")
+    assert cli.fails(7, "task", "ask", "API", "  ") == "error: a question needs some text"
+    assert cli.fails(3, "task", "ask", "NOPE", "hello?").startswith("error: no task 'NOPE'")
+    code_help = cli.ok("--help").out
+    assert "9  timed out waiting" in code_help
+
+
+def test_a_command_run_by_the_runner_asks_through_the_runners_hooks(
+    cli: Cli, tmp_path: Path
+) -> None:
+    log = tmp_path / "notified.jsonl"
+    hook = tmp_path / "hook.py"
+    hook.write_text(
+        f"import sys\nwith open({str(log)!r}, 'a') as f: f.write(sys.stdin.read() + '\\n')\n"
+    )
+    cli.ok(
+        "task", "add", "Ask and give up", "--key", "ASK", "--",
+        "orchestrator-tui", "task", "ask", "Anyone?", "--timeout", "0.2",
+    )  # fmt: skip
+    cli.ok("run", "--until-idle", "--agent", "night", "--notify-cmd", f"{sys.executable} {hook}")
+    events = [json.loads(line) for line in log.read_text().splitlines() if line.strip()]
+    asked = [e for e in events if e["event"] == "question"]
+    assert [(e["task"], e["question"], e["agent"]) for e in asked] == [("ASK", "Anyone?", "night")]
+    failed = [e for e in events if e["event"] == "failed"]
+    assert [e["exit_code"] for e in failed] == [9]  # the command's own timeout exit code

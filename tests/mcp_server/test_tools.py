@@ -1,0 +1,179 @@
+"""Every tool of `orchestrator-tui mcp`, through the SDK's stdio client."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+from sqlalchemy import select
+
+from orchestrator_tui.domain.enums import EventKind, TaskStatus
+from orchestrator_tui.domain.models import TaskSpec
+from orchestrator_tui.mcp_server import TOOL_LIST_BUDGET_BYTES
+from orchestrator_tui.services import Orchestrator
+from orchestrator_tui.store.tables import Event
+
+from .conftest import AGENT, call, clean_env, refused, session
+
+TOOLS = {
+    "list_tasks",
+    "get_task",
+    "next_task",
+    "create_task",
+    "set_status",
+    "report_progress",
+    "add_note",
+    "add_dependency",
+    "report",
+    "ask_question",
+    "get_answer",
+}
+
+
+def cli_error(db: Path, *args: str) -> str:
+    """The line the CLI prints on stderr for the same refusal."""
+    proc = subprocess.run(
+        [sys.executable, "-m", "orchestrator_tui", "--db", str(db), "--as", AGENT, *args],
+        capture_output=True,
+        text=True,
+        env=clean_env(),
+        timeout=60,
+    )
+    assert proc.returncode != 0
+    return proc.stderr.strip()
+
+
+async def test_tool_list_is_small_typed_and_under_budget(db: Path, orch: Orchestrator) -> None:
+    async with session(db) as client:
+        listed = (await client.list_tools()).tools
+    assert {t.name for t in listed} == TOOLS
+    for tool in listed:
+        assert tool.description and "\n" not in tool.description, tool.name
+        assert len(tool.description) <= 100, tool.name
+        assert tool.input_schema["type"] == "object"
+        assert tool.output_schema is not None, tool.name
+    wire = json.dumps(
+        [t.model_dump(mode="json", by_alias=True, exclude_none=True) for t in listed],
+        separators=(",", ":"),
+    )
+    assert len(wire.encode()) < TOOL_LIST_BUDGET_BYTES, len(wire)
+
+
+async def test_inside_a_run_the_server_names_the_task(db: Path, orch: Orchestrator) -> None:
+    async with session(db, ORCHESTRATOR_TUI_TASK="PAY-7") as client:
+        assert "You are working on task PAY-7." in client.initialized.instructions  # type: ignore[attr-defined]
+    async with session(db) as client:
+        assert "working on" not in client.initialized.instructions  # type: ignore[attr-defined]
+
+
+async def test_each_tool_does_what_the_cli_would(db: Path, orch: Orchestrator) -> None:
+    orch.tasks.create(TaskSpec(key="API", title="Build the API", priority="high"))
+    orch.collab.set_context("API", "decision: use postgres\n")
+    async with session(db) as client:
+        made = await call(
+            client,
+            "create_task",
+            title="Write the docs",
+            depends_on=["API"],
+            success_criteria=["every endpoint documented"],
+        )
+        assert made["key"] == "T-1" and made["ready"] == "waiting" and made["waits_on"] == 1
+
+        page = await call(client, "list_tasks", readiness=["ready"])
+        assert page["total"] == 1 and [t["key"] for t in page["tasks"]] == ["API"]
+
+        found = await call(client, "get_task", key="T-1")
+        assert found["blockers"] == [{"key": "API", "status": "pending"}]
+        assert found["success_criteria"] == ["every endpoint documented"]
+        api = await call(client, "get_task", key="API")
+        assert api["context"] == "decision: use postgres\n"
+        assert api["dependents"] == [{"key": "T-1", "status": "pending"}]
+
+        peek = await call(client, "next_task")
+        assert peek == {"task": peek["task"], "claimed": False} and peek["task"]["key"] == "API"
+        taken = await call(client, "next_task", claim=True)
+        assert taken["claimed"] and taken["task"]["key"] == "API"
+        assert taken["task"]["status"] == "in_progress" and taken["task"]["assignee"] == AGENT
+        assert (await call(client, "next_task", claim=True)) == {"task": None, "claimed": False}
+
+        await call(client, "report_progress", key="API", percent=60, message="routes done")
+        await call(client, "add_note", key="API", text="kept the old URLs")
+        await call(client, "create_task", title="Deploy", key="DEPLOY")
+        linked = await call(client, "add_dependency", key="DEPLOY", on="T-1")
+        assert linked["message"] == "now waits for T-1"
+        reported = await call(
+            client, "report", key="API", status="completed", summary="all routes", progress=100
+        )
+        assert reported["status"] == "done"
+        moved = await call(client, "set_status", key="T-1", to="start")
+        assert moved == {"key": "T-1", "status": "in_progress", "message": ""}
+
+    assert orch.queries.get_task("API").status is TaskStatus.DONE
+    [progress, *_] = orch.queries.progress_for("API")
+    assert (progress.percent, progress.message, progress.actor) == (60, "routes done", AGENT)
+    [note] = orch.queries.notes_for("API")
+    assert note.author == AGENT and "kept the old URLs" in note.body and "all routes" in note.body
+    assert [b.key for b in orch.queries.get_task("DEPLOY").blockers] == ["T-1"]
+    with orch.db.read() as conn:
+        E = Event.__table__.c
+        actors = set(
+            conn.execute(select(E.actor).where(E.kind == EventKind.STATUS_CHANGED.value)).scalars()
+        )
+    assert actors == {AGENT}
+
+
+async def test_refusals_are_tool_errors_with_the_cli_line(db: Path, orch: Orchestrator) -> None:
+    for key in ("A", "B", "C"):
+        orch.tasks.create(TaskSpec(key=key, title=key))
+    orch.deps.add("B", "A")
+    orch.deps.add("C", "B")
+    before = orch.queries.last_event_id()
+    async with session(db) as client:
+        unknown = await refused(client, "get_task", key="AA")
+        invalid = await refused(client, "set_status", key="A", to="done")
+        cycle = await refused(client, "add_dependency", key="A", on="C")
+        waits = await refused(client, "set_status", key="C", to="start")
+        bad = await refused(client, "report_progress", key="A", percent=140)
+    assert unknown == cli_error(db, "task", "show", "AA")
+    assert unknown.startswith("error: no task 'AA'")
+    assert invalid == cli_error(db, "task", "done", "A")
+    assert invalid.startswith("error: A is pending: cannot done it")
+    assert (
+        cycle
+        == cli_error(db, "task", "depend", "A", "C")
+        == ("error: dependency cycle: A -> C -> B -> A")
+    )
+    assert waits == cli_error(db, "task", "start", "C")
+    assert bad == cli_error(db, "task", "progress", "A", "140")
+    assert orch.queries.last_event_id() == before, "a refused call wrote something"
+
+
+async def test_questions_round_trip(db: Path, orch: Orchestrator) -> None:
+    orch.tasks.create(TaskSpec(key="API", title="Build the API"))
+    orch.tasks.start("API")
+    async with session(db) as client:
+        asked = await call(client, "ask_question", key="API", question="Which database?")
+        assert asked["answered"] is False and asked["asked_by"] == AGENT
+        [waiting] = orch.questions.open_questions()
+        assert waiting.text == "Which database?"
+        orch.questions.answer("API", "PostgreSQL 16")
+        got = await call(client, "get_answer", question_id=asked["id"])
+        assert got["answer"] == "PostgreSQL 16" and got["answered_by"] == "alice"
+        missing = await refused(client, "get_answer", question_id=999)
+        waiting = asyncio.create_task(
+            call(client, "ask_question", key="API", question="Ship today?", wait_seconds=60)
+        )
+        while orch.questions.count_open() == 0:
+            assert not waiting.done(), waiting.result()
+            await asyncio.sleep(0.05)
+        orch.as_actor("maria").questions.answer("API", "Yes, after lunch")
+        waited = await waiting
+    assert missing == "error: no question 999"
+    assert (waited["question"], waited["answer"], waited["answered_by"]) == (
+        "Ship today?",
+        "Yes, after lunch",
+        "maria",
+    )
