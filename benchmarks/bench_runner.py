@@ -5,8 +5,12 @@
 2. An agent printing 100k lines: lines stored per second, and the lag of an
    asyncio loop in the same process (standing in for the TUI's event loop)
    while the runner streams in a background thread.
+3. A coding agent's 100k-event stream (Claude Code's stream-json shape): events
+   parsed per second by the parser alone, and through the runner (raw events and
+   readable lines stored) with the same loop-lag probe.
 
     python benchmarks/bench_runner.py [--repeat 3] [--tasks 1000] [--lines 100000]
+                                      [--events 100000] [--only agents]
 """
 
 from __future__ import annotations
@@ -14,6 +18,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import gc
+import json
 import random
 import statistics
 import subprocess
@@ -22,6 +27,7 @@ import tempfile
 import time
 from pathlib import Path
 
+from orchestrator_tui.agents.parsers import make_parser
 from orchestrator_tui.domain.plan import PlanSpec
 from orchestrator_tui.runner import BackgroundRunner, Runner, RunnerConfig
 from orchestrator_tui.services import open_orchestrator
@@ -133,13 +139,100 @@ def _report_stream(results: list[tuple[float, float, float]], label: str) -> Non
     print(f"  loop lag median of max {worst * 1000:.1f}ms, median {typical * 1000:.2f}ms{label}")
 
 
+def claude_events(n: int) -> list[str]:
+    """`n` stream-json lines: text, tool calls with results, usage, a final result."""
+    out = [json.dumps({"type": "system", "subtype": "init", "session_id": "s", "model": "m"})]
+    for i in range(n - 2):
+        if i % 3 == 0:
+            content = [{"type": "text", "text": f"step {i}: reading the code " + "x" * 60}]
+            event = {"type": "assistant", "message": {"id": f"m{i}", "content": content}}
+            event["message"]["usage"] = {"input_tokens": 100, "output_tokens": 10}
+        elif i % 3 == 1:
+            call = {"type": "tool_use", "id": f"t{i}", "name": "Edit"}
+            call["input"] = {"file_path": f"src/mod{i % 50}.py", "old_string": "a" * 40}
+            event = {"type": "assistant", "message": {"id": f"m{i}", "content": [call]}}
+        else:
+            result = {"type": "tool_result", "tool_use_id": f"t{i - 1}", "content": "ok"}
+            event = {"type": "user", "message": {"content": [result]}}
+        out.append(json.dumps(event))
+    final = {"type": "result", "subtype": "success", "is_error": False, "result": "done"}
+    out.append(json.dumps({**final, "num_turns": n, "total_cost_usd": 1.0, "usage": {}}))
+    return out
+
+
+def bench_parse(events: list[str]) -> float:
+    """Events per second through the Claude Code parser alone."""
+    parser = make_parser("claude")
+    start = time.perf_counter()
+    for line in events:
+        parser.feed(line)
+    took = time.perf_counter() - start
+    assert parser.verdict(0) is None
+    return len(events) / took
+
+
+async def _agent_with_probe(url: str, events_file: str, n: int) -> tuple[float, float, float]:
+    from orchestrator_tui.domain.agent import AgentProfile, AgentUse
+    from orchestrator_tui.domain.models import CommandSpec, TaskSpec
+
+    orch = open_orchestrator(url, "bench")
+    code = f"import sys, shutil\nshutil.copyfileobj(open({events_file!r}), sys.stdout)"
+    profile = AgentProfile(argv=[sys.executable, "-c", code], prompt="stdin", parser="claude")
+    use = AgentUse(profile="bench", definition=profile)
+    command = CommandSpec(argv=[sys.executable], agent=use)
+    orch.tasks.create(TaskSpec(key="AGENT", title="agent", command=command))
+    stop = asyncio.Event()
+    probe = asyncio.create_task(_lag_probe(stop))
+    bg = BackgroundRunner(url, RunnerConfig(agent="bench-runner", until_idle=True))
+    start = time.perf_counter()
+    bg.start()
+    loop = asyncio.get_running_loop()
+    summary = await loop.run_in_executor(None, bg.finished.result)
+    took = time.perf_counter() - start
+    stop.set()
+    lags = await probe
+    (run,) = orch.queries.runs_for("AGENT")
+    raw = len(orch.queries.log_lines(run.id, limit=n + 10, raw=True))
+    assert summary.succeeded == 1 and raw == n, (summary, raw, run.error)
+    orch.close()
+    return n / took, max(lags), statistics.median(lags)
+
+
+def bench_agent_stream(events: list[str]) -> tuple[float, float, float]:
+    with tempfile.TemporaryDirectory() as folder:
+        source = Path(folder) / "events.jsonl"
+        source.write_text("\n".join(events) + "\n", encoding="utf-8")
+        url = str(Path(folder) / "agent.db")
+        return asyncio.run(_agent_with_probe(url, str(source), len(events)))
+
+
+def report_agents(n: int, repeat: int) -> None:
+    events = claude_events(n)
+    rates = [bench_parse(events) for _ in range(repeat)]
+    print(f"coding agent streaming {n} Claude Code events")
+    print(f"  parser   median {statistics.median(rates):,.0f} events/s (parsing alone)")
+    results = [bench_agent_stream(events) for _ in range(repeat)]
+    rate = statistics.median(r[0] for r in results)
+    worst = statistics.median(r[1] for r in results)
+    typical = statistics.median(r[2] for r in results)
+    print(
+        f"  runner   median {rate:,.0f} events/s (spawn to task done, raw and shown lines stored)"
+    )
+    print(f"  loop lag median of max {worst * 1000:.1f}ms, median {typical * 1000:.2f}ms")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--tasks", type=int, default=1000)
     parser.add_argument("--parallel", type=int, default=8)
     parser.add_argument("--lines", type=int, default=100_000)
+    parser.add_argument("--events", type=int, default=100_000)
+    parser.add_argument("--only", choices=["agents"], help="run only this part")
     args = parser.parse_args()
+    if args.only == "agents":
+        report_agents(args.events, args.repeat)
+        return
 
     runner_times, xargs_times = [], []
     for _ in range(args.repeat):  # alternate, so both see the same machine load
@@ -165,6 +258,7 @@ def main() -> None:
         f"  (same probe, no runner: max {idle_worst * 1000:.1f}ms, median "
         f"{idle_typical * 1000:.2f}ms)"
     )
+    report_agents(args.events, args.repeat)
 
 
 if __name__ == "__main__":

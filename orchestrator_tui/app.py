@@ -59,11 +59,14 @@ def short_location(db_url: str) -> str:
 
 
 class FeedMoved(Message):
-    def __init__(self, event_id: int, awaiting: int, questions: int = 0) -> None:
+    def __init__(
+        self, event_id: int, awaiting: int, questions: int = 0, idle_reason: str = ""
+    ) -> None:
         super().__init__()
         self.event_id = event_id
         self.awaiting = awaiting
         self.questions = questions
+        self.idle_reason = idle_reason
 
 
 class OrchestratorApp(RunnerActions, TransferActions, App[int]):
@@ -270,8 +273,9 @@ class OrchestratorApp(RunnerActions, TransferActions, App[int]):
                 if event_id != self._last_event_id:
                     awaiting = orch.queries.count_tasks(waiting)
                     questions = orch.questions.count_open()
+                    idle = "; ".join(orch.agent_runs.exhausted_plans().values())
                     self._last_event_id = event_id
-                    self.post_message(FeedMoved(event_id, awaiting, questions))
+                    self.post_message(FeedMoved(event_id, awaiting, questions, idle))
             except OrchestratorError as exc:
                 self.post_message(DbFailed(exc, "Change feed"))
             if self.poll_interval is None:
@@ -284,6 +288,7 @@ class OrchestratorApp(RunnerActions, TransferActions, App[int]):
         self._feed_seen = True
         self.awaiting_approval = message.awaiting
         self.open_questions = message.questions
+        self.idle_reason = message.idle_reason
         if more_waiting and self.approval_alert:
             self.bell()  # a task started waiting for approval
             for header in self.screen.query(AppHeader):

@@ -15,10 +15,12 @@ way every time, and a retry of a failed attempt may succeed.
 
 from __future__ import annotations
 
+import json
 import os
 import random
 import sys
 import time
+import uuid
 from dataclasses import dataclass
 from typing import Any, TextIO
 
@@ -44,6 +46,10 @@ class Simulation:
     exit_code: int = 1
     ask: str | None = None
     ask_timeout: float = 600.0
+    #: Speak Claude Code's `--output-format stream-json` instead of coloured text.
+    stream_json: bool = False
+    #: The session to continue (as `claude --resume`), with --stream-json.
+    resume: str | None = None
 
 
 class _Reporter:
@@ -120,6 +126,8 @@ def _ask(reporter: _Reporter, sim: Simulation) -> None:
 
 
 def simulate(sim: Simulation) -> int:
+    if sim.stream_json:
+        return _simulate_stream_json(sim)
     key = os.environ.get(TASK_ENV, "standalone")
     attempt = os.environ.get(ATTEMPT_ENV, "1")
     rng = random.Random(f"{sim.seed}:{key}:{attempt}") if sim.seed is not None else random.Random()
@@ -156,3 +164,117 @@ def simulate(sim: Simulation) -> int:
         return 0
     finally:
         reporter.close()
+
+
+# -- Claude Code's stream-json shape --------------------------------------------------
+
+MODEL = "simulated-sonnet"
+_USD_PER_INPUT_TOKEN, _USD_PER_OUTPUT_TOKEN = 3e-6, 15e-6
+
+
+def _emit(event: dict[str, Any]) -> None:
+    print(json.dumps(event), flush=True)
+
+
+def _tool_call(rng: random.Random, stage: str) -> tuple[str, dict[str, str]]:
+    f = rng.choice(_FILES)
+    if stage == "reading the code":
+        return "Read", {"file_path": f}
+    if stage == "making changes":
+        return "Edit", {"file_path": f}
+    if stage == "running tests":
+        return "Bash", {"command": f"pytest -q -k {rng.choice(_TESTS)}"}
+    if stage == "planning":
+        return "Grep", {"pattern": rng.choice(("charge", "refund", "token", "retry"))}
+    return "TodoWrite", {"description": "summing up"}
+
+
+def _simulate_stream_json(sim: Simulation) -> int:
+    """The same staged work, printed as Claude Code's streamed JSON events:
+    init, assistant messages with text and tool calls (and usage), tool
+    results, and a final `result` with tokens and cost (an error result when
+    the run fails)."""
+    key = os.environ.get(TASK_ENV, "standalone")
+    attempt = os.environ.get(ATTEMPT_ENV, "1")
+    rng = random.Random(f"{sim.seed}:{key}:{attempt}") if sim.seed is not None else random.Random()
+    session = sim.resume or str(uuid.UUID(int=rng.getrandbits(128), version=4))
+    prompt = "" if sys.stdin is None or sys.stdin.isatty() else sys.stdin.read()
+    fails = rng.random() < sim.fail_chance
+    total = max(sim.lines // 4, len(STAGES))
+    fail_at = rng.randint(total // 2, total - 1) if fails else None
+    pause = max(sim.seconds, 0.0) / total
+    reporter = _Reporter()
+    tokens_in = tokens_out = 0
+    _emit({"type": "system", "subtype": "init", "session_id": session, "model": MODEL})
+    first = next((line for line in prompt.splitlines() if line.strip()), "")
+    opening = f"Resuming session for {key}." if sim.resume else f"Starting on {key}."
+    try:
+        for n in range(total + 1):
+            stage = STAGES[min(n * len(STAGES) // total, len(STAGES) - 1)]
+            used_in, used_out = rng.randint(800, 3000), rng.randint(40, 400)
+            tokens_in, tokens_out = tokens_in + used_in, tokens_out + used_out
+            content: list[dict[str, Any]] = []
+            if n == 0:
+                content.append({"type": "text", "text": f"{opening} {first[:160]}".strip()})
+            if n < total:
+                name, args = _tool_call(rng, stage)
+                content.append({"type": "tool_use", "id": f"t{n}", "name": name, "input": args})
+            else:
+                content.append({"type": "text", "text": "All done; the tests pass."})
+            _emit(
+                {
+                    "type": "assistant",
+                    "session_id": session,
+                    "message": {
+                        "id": f"msg_{n}",
+                        "model": MODEL,
+                        "content": content,
+                        "usage": {"input_tokens": used_in, "output_tokens": used_out},
+                    },
+                }
+            )
+            if n == 0 or stage != STAGES[min((n - 1) * len(STAGES) // total, len(STAGES) - 1)]:
+                reporter.progress(n * 100 // (total + 1), stage)
+            if n == fail_at:
+                return _finish(sim, session, n + 1, tokens_in, tokens_out, failed=True, rng=rng)
+            if n < total:
+                body = {"type": "tool_result", "tool_use_id": f"t{n}", "content": "ok"}
+                _emit({"type": "user", "session_id": session, "message": {"content": [body]}})
+            time.sleep(pause)
+        reporter.progress(100, "finished")
+        print(f"::output files_changed={rng.randint(1, 9)}", flush=True)
+        print(f"::output-uri https://example.invalid/{key}/pull/{rng.randint(10, 999)}", flush=True)
+        return _finish(sim, session, total + 1, tokens_in, tokens_out, failed=False, rng=rng)
+    finally:
+        reporter.close()
+
+
+def _finish(
+    sim: Simulation,
+    session: str,
+    turns: int,
+    tokens_in: int,
+    tokens_out: int,
+    *,
+    failed: bool,
+    rng: random.Random,
+) -> int:
+    cost = tokens_in * _USD_PER_INPUT_TOKEN + tokens_out * _USD_PER_OUTPUT_TOKEN
+    text = (
+        f"{rng.choice(_TESTS)} raised AssertionError"
+        if failed
+        else f"Changed {rng.randint(1, 6)} files; {rng.randint(10, 200)} tests pass."
+    )
+    _emit(
+        {
+            "type": "result",
+            "subtype": "success",
+            "is_error": failed,
+            "num_turns": turns,
+            "result": text,
+            "session_id": session,
+            "total_cost_usd": round(cost, 6),
+            "usage": {"input_tokens": tokens_in, "output_tokens": tokens_out},
+        }
+    )
+    return sim.exit_code if failed else 0

@@ -54,6 +54,19 @@ def cmd_stats(args: argparse.Namespace) -> int:
             else f"{agent.heartbeat_age_seconds:.0f}s ago"
         )
         say(f"agent      {printable(agent.name)} ({agent.agent_type.value}) heartbeat {age}")
+    spend = stats.agent_spend
+    if spend is not None and spend.total.runs:
+        t = spend.total
+        say(
+            f"spend      ${t.cost_usd:.4f} over {t.runs} agent runs, "
+            f"{t.input_tokens} tokens in, {t.output_tokens} out, {t.cached_tokens} cached"
+        )
+        for row in spend.by_profile:
+            say(f"  profile  {printable(row.name)}: ${row.cost_usd:.4f} ({row.runs} runs)")
+        for row in spend.by_agent:
+            say(f"  agent    {printable(row.name)}: ${row.cost_usd:.4f} ({row.runs} runs)")
+    for plan, why in (spend.exhausted_plans if spend else {}).items():
+        say(f"stopped    plan {printable(plan)} claims no new tasks: {printable(why)}")
     return 0
 
 
@@ -86,6 +99,29 @@ def cmd_agent_register(args: argparse.Namespace) -> int:
         emit_json(agent)
     else:
         say(f"agent {printable(agent.name)} registered ({agent.agent_type.value})")
+    return 0
+
+
+def cmd_agent_profiles(args: argparse.Namespace) -> int:
+    from ..agents.profiles import load_profiles
+
+    profiles = load_profiles()
+    if wants_json(args):
+        emit_json({name: p.model_dump(mode="json") for name, p in profiles.items()})
+        return 0
+    table(
+        ["PROFILE", "PARSER", "PROMPT", "RESUMES", "ARGV"],
+        (
+            [
+                name,
+                p.parser.value,
+                p.prompt.value,
+                "yes" if p.resume_argv else "no",
+                printable(" ".join(p.argv)),
+            ]
+            for name, p in profiles.items()
+        ),
+    )
     return 0
 
 
@@ -158,6 +194,13 @@ def register(sub: Any, parents: list[argparse.ArgumentParser]) -> None:
     p = ags.add_parser("heartbeat", parents=parents, help="record an agent's heartbeat")
     p.add_argument("name")
     p.set_defaults(handler=cmd_agent_heartbeat)
+    p = ags.add_parser(
+        "profiles",
+        parents=parents,
+        help="coding-agent profiles: built-in and from ~/.config/orchestrator-tui/agents.yaml "
+        "(or $ORCHESTRATOR_TUI_AGENTS)",
+    )
+    p.set_defaults(handler=cmd_agent_profiles)
 
     p = sub.add_parser("tui", help="open the TUI (the default command)", parents=parents)
     p.add_argument(

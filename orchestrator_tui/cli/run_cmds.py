@@ -15,7 +15,7 @@ from typing import Any
 from ..domain.enums import AgentType, RunStatus, TaskStatus
 from ..domain.errors import NotFound, ValidationFailed
 from ..domain.models import LogLineView, RunView
-from ..domain.text import colours_only, printable
+from ..domain.text import colours_only, printable, strip_ansi
 from .common import emit_json, open_from_args, say, table, wants_json
 
 FOLLOW_POLL_SECONDS = 0.25
@@ -61,6 +61,8 @@ class _Console:
         if isinstance(event, RunStarted):
             c = event.claim
             argv = printable(shlex.join(c.command.argv))
+            if c.command.agent is not None:  # the argv is the profile's, with the prompt
+                argv = f"agent {printable(c.command.agent.profile or '?')}"
             say(f"start   {c.key} run {c.run_id} (attempt {c.attempt}): {argv}")
         elif isinstance(event, RunSettled):
             say(self._settled(event.settled))
@@ -137,8 +139,21 @@ def cmd_runs(args: argparse.Namespace) -> int:
     if not runs:
         say(f"{args.key} has no runs yet")
         return 0
+    agents = any(r.profile for r in runs)
+    extra = ["PROFILE", "TOKENS", "COST"] if agents else []
     table(
-        ["RUN", "ATTEMPT", "STATUS", "EXIT", "AGENT", "STARTED", "TOOK", "LINES", "OUTPUTS"],
+        [
+            "RUN",
+            "ATTEMPT",
+            "STATUS",
+            "EXIT",
+            "AGENT",
+            "STARTED",
+            "TOOK",
+            "LINES",
+            *extra,
+            "OUTPUTS",
+        ],
         (
             [
                 r.id,
@@ -149,6 +164,7 @@ def cmd_runs(args: argparse.Namespace) -> int:
                 f"{r.started_at:%Y-%m-%d %H:%M:%S}" if r.started_at else "-",
                 _duration(r),
                 r.line_count,
+                *(_usage_cells(r) if agents else []),
                 " ".join(
                     [f"{k}={v}" for k, v in r.outputs.items()]
                     + ([r.outputs_uri] if r.outputs_uri else [])
@@ -158,7 +174,33 @@ def cmd_runs(args: argparse.Namespace) -> int:
             for r in runs
         ),
     )
+    if spend := _spend_line(runs):
+        say(spend)
+    last = runs[-1]
+    if last.summary:
+        say(f"summary of run {last.id}: {printable(last.summary)}")
     return 0
+
+
+def _usage_cells(r: RunView) -> list[str]:
+    tokens = (r.input_tokens or 0) + (r.output_tokens or 0)
+    cost = "-" if r.cost_usd is None else f"${r.cost_usd:.4f}"
+    return [r.profile or "-", str(tokens) if r.profile else "-", cost]
+
+
+def _spend_line(runs: list[RunView]) -> str | None:
+    mine = [r for r in runs if r.profile]
+    if not mine:
+        return None
+    tokens = sum((r.input_tokens or 0) + (r.output_tokens or 0) for r in mine)
+    cached = sum(r.cached_tokens or 0 for r in mine)
+    cost = sum(r.cost_usd or 0.0 for r in mine)
+    return f"agent runs: {len(mine)}, {tokens} tokens ({cached} cached), ${cost:.4f} in all"
+
+
+def printable_block(text: str) -> str:
+    """Several lines of untrusted text, escapes removed, newlines kept."""
+    return strip_ansi(text).rstrip("\n")
 
 
 def _pick_run(runs: list[RunView], key: str, wanted: int | None) -> RunView | None:
@@ -175,10 +217,15 @@ def cmd_logs(args: argparse.Namespace) -> int:
     as_json = wants_json(args)
     render = colours_only if sys.stdout.isatty() else printable
     run = _pick_run(orch.queries.runs_for(args.key), args.key, args.run)
+    if args.prompt:
+        if run is None or run.prompt is None:
+            raise NotFound(f"{args.key} has no agent run with a prompt")
+        sys.stdout.write(printable_block(run.prompt) + "\n")
+        return 0
     if not args.follow:
         if run is None:
             raise NotFound(f"{args.key} has no runs yet")
-        lines = _all_lines(orch, run.id)
+        lines = _all_lines(orch, run.id, args.raw)
         if as_json:
             emit_json({"run": run, "lines": lines})
         else:
@@ -188,10 +235,10 @@ def cmd_logs(args: argparse.Namespace) -> int:
     return _follow(orch, args.key, run, args.run is not None, as_json, render)
 
 
-def _all_lines(orch: Any, run_id: int) -> list[LogLineView]:
+def _all_lines(orch: Any, run_id: int, raw: bool = False) -> list[LogLineView]:
     lines: list[LogLineView] = []
     after = -1
-    while page := orch.queries.log_lines(run_id, after, limit=5000):
+    while page := orch.queries.log_lines(run_id, after, limit=5000, raw=raw):
         lines.extend(page)
         after = page[-1].seq
     return lines
@@ -286,6 +333,8 @@ def cmd_simulate(args: argparse.Namespace) -> int:
             exit_code=args.exit_code,
             ask=args.ask,
             ask_timeout=args.ask_timeout,
+            stream_json=args.stream_json,
+            resume=args.resume,
         )
     )
 
@@ -360,6 +409,13 @@ def register(sub: Any, parents: list[argparse.ArgumentParser]) -> None:
     p.add_argument(
         "--ask-timeout", type=float, default=600.0, metavar="SECONDS", help="wait this long"
     )
+    p.add_argument(
+        "--stream-json",
+        action="store_true",
+        help="print Claude Code's stream-json events (tool calls, tokens, cost); "
+        "reads the prompt on stdin",
+    )
+    p.add_argument("--resume", metavar="SESSION", help="continue this session (--stream-json)")
     p.set_defaults(handler=cmd_simulate)
 
     ts = _task_subcommands(sub)
@@ -370,6 +426,10 @@ def register(sub: Any, parents: list[argparse.ArgumentParser]) -> None:
     p.add_argument("key")
     p.add_argument("--run", type=int, metavar="ID", help="run id, as listed by `task runs`")
     p.add_argument("--follow", "-f", action="store_true", help="keep printing as lines arrive")
+    p.add_argument(
+        "--raw", action="store_true", help="an agent's events exactly as it printed them"
+    )
+    p.add_argument("--prompt", action="store_true", help="the prompt the agent was given")
     p.set_defaults(handler=cmd_logs)
     p = ts.add_parser(
         "cancel-run",

@@ -128,6 +128,8 @@ class LogStream(StrEnum):
     STDERR = "stderr"
     SYSTEM = "system"
     VERIFY = "verify"  # output of a task's verify commands
+    #: An agent's events exactly as it printed them (shown readably on stdout/stderr).
+    RAW = "raw"
 
 
 class EventKind(StrEnum):
@@ -155,6 +157,7 @@ class EventKind(StrEnum):
     RUN_STARTED = "run_started"
     RUN_FINISHED = "run_finished"
     RUN_LOST = "run_lost"
+    AGENT_USAGE = "agent_usage"
     PLAN_IMPORTED = "plan_imported"
     DATABASE_SEEDED = "database_seeded"
     CHANGES_RECORDED = "changes_recorded"

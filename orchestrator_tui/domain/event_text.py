@@ -151,6 +151,7 @@ SENTENCES: dict[str, Callable[[Data], str]] = {
     "question_answered": _message("answered a question"),
     "changes_recorded": _message("recorded what the run changed"),
     "merged": _message("merged its branch"),
+    "agent_usage": _message("reported what its agent spent"),
     "task_created": _created,
     "task_edited": _edited,
     "dependency_added": _dependency_added,

@@ -14,6 +14,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_serializer
 
 from . import rules
+from .agent import AgentUse, Spend
 from .enums import (
     AgentStatus,
     AgentType,
@@ -56,6 +57,8 @@ class CommandSpec(_Input):
     #: Commands run in the working directory after exit 0, before the task counts as done.
     verify: list[list[str]] = Field(default_factory=list)
     on_verify_fail: OnVerifyFail = OnVerifyFail.RETRY
+    #: Run through a coding-agent profile: argv is then the profile's, with the prompt.
+    agent: AgentUse | None = None
 
     @field_validator("argv")
     @classmethod
@@ -74,7 +77,7 @@ class CommandSpec(_Input):
 
     @model_serializer(mode="wrap")
     def _without_unused_review_options(self, handler: Any) -> dict[str, Any]:
-        """Commands without workspace or verify store exactly what they always did."""
+        """Commands without workspace, verify or agent store exactly what they always did."""
         data: dict[str, Any] = handler(self)
         if data.get("workspace") is None:
             data.pop("workspace", None)
@@ -82,6 +85,8 @@ class CommandSpec(_Input):
             data.pop("verify", None)
             if data.get("on_verify_fail") in (OnVerifyFail.RETRY, "retry"):
                 data.pop("on_verify_fail", None)
+        if data.get("agent") is None:  # nor does a plain command (no coding agent)
+            data.pop("agent", None)
         return data
 
 
@@ -273,6 +278,16 @@ class RunView(_View):
     error: str | None
     log_excerpt: str | None
     line_count: int
+    profile: str | None = None
+    prompt: str | None = None
+    session_id: str | None = None
+    model: str | None = None
+    turns: int | None = None
+    input_tokens: int | None = None
+    output_tokens: int | None = None
+    cached_tokens: int | None = None
+    cost_usd: float | None = None
+    summary: str | None = None
 
     @property
     def duration_seconds(self) -> float | None:
@@ -407,6 +422,8 @@ class DashboardStats(_View):
     agents: list[AgentView]
     recent_events: list[EventView]
     completions_per_hour: list[int]
+    #: Tokens and cost of coding-agent runs (None where not computed).
+    agent_spend: Spend | None = None
 
 
 class TaskDelegation(_Input):

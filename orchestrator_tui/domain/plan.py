@@ -15,8 +15,9 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from .enums import AgentType, LogStream, RunStatus
-from .models import KEY_PATTERN, TaskSpec
+from .agent import AgentProfile, AgentUse, Budget
+from .enums import AgentType, ApprovalDecision, LogStream, RunStatus
+from .models import KEY_PATTERN, CommandSpec, TaskSpec
 from .workspace import OnApprove, OnVerifyFail, WorkspaceSpec
 
 _RELATIVE = re.compile(r"^([+-])((?:\d+[dhms])+)$")
@@ -86,12 +87,32 @@ class RunSpec(_PlanInput):
     error: str | None = None
     log: str = ""
     stderr: str = ""
+    # A coding agent's run (see "Running coding agents" in the README).
+    profile: str | None = None
+    prompt: str | None = None
+    session_id: str | None = None
+    model: str | None = None
+    input_tokens: int | None = Field(default=None, ge=0)
+    output_tokens: int | None = Field(default=None, ge=0)
+    cost_usd: float | None = Field(default=None, ge=0)
+    summary: str | None = None
 
     _t = field_validator("started", "ended", mode="before")(_time)
 
     def lines(self) -> list[tuple[LogStream, str]]:
         out = [(LogStream.STDOUT, line) for line in self.log.splitlines()]
         return out + [(LogStream.STDERR, line) for line in self.stderr.splitlines()]
+
+
+class ApprovalSpec(_PlanInput):
+    """A decision already taken on the task (history)."""
+
+    decision: ApprovalDecision
+    by: str = Field(min_length=1)
+    comment: str = ""
+    at: TimeRef
+
+    _t = field_validator("at", mode="before")(_time)
 
 
 class ProgressSpec(_PlanInput):
@@ -134,6 +155,7 @@ class PlanTask(TaskSpec):
     runs: list[RunSpec] = Field(default_factory=list)
     participants: list[ParticipantSpec] = Field(default_factory=list)
     feedback: list[FeedbackSpec] = Field(default_factory=list)
+    approvals: list[ApprovalSpec] = Field(default_factory=list)
     created: TimeRef | None = None
     updated: TimeRef | None = None
     started: TimeRef | None = None
@@ -144,6 +166,8 @@ class PlanTask(TaskSpec):
     verify: list[list[str]] = Field(default_factory=list)
     on_verify_fail: OnVerifyFail | None = None
     on_approve: OnApprove | None = None
+    #: The coding agent that does this task (see orchestrator_tui.agents).
+    agent: AgentUse | None = None
 
     _t = field_validator("created", "updated", "started", "completed", mode="before")(_time)
     _d = field_validator("deadline", mode="before")(_time)
@@ -156,6 +180,12 @@ class PlanSpec(_PlanInput):
     agents: list[AgentSpec] = Field(default_factory=list)
     #: The workspace of every task with a command that names none of its own.
     workspace: WorkspaceSpec | None = None
+    #: Agent profiles for this plan's tasks, by name.
+    profiles: dict[str, AgentProfile] = Field(default_factory=dict)
+    #: The agent for tasks without a command of their own (people's tasks excepted).
+    agent: AgentUse | None = None
+    #: A limit on everything the plan's agents spend together.
+    budget: Budget | None = None
     tasks: list[PlanTask] = Field(default_factory=list)
 
     @model_validator(mode="after")
@@ -166,6 +196,9 @@ class PlanSpec(_PlanInput):
             own = (
                 task.workspace is not None or task.verify or task.on_verify_fail or task.on_approve
             )
+            if task.command is None and task.agent is not None and task.agent.profile != "command":
+                # a coding agent is the task's command (its argv comes from the profile)
+                task.command = CommandSpec(argv=[task.agent.profile or "agent"])
             if task.command is None:
                 if own:
                     raise ValueError(

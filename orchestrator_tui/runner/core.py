@@ -33,6 +33,7 @@ from ..domain.models import RunView
 from ..services import Orchestrator
 from ..services.run_processes import ProcessRecord, RunProcess
 from ..services.runs import Claim, RunResult, Settled
+from .agent_run import AgentSession
 from .config import (
     ATTEMPT_ENV,
     EXECUTION_ENV,
@@ -107,6 +108,8 @@ class _Active:
     stored_seq: int = -1
     stop_kind: str | None = None  # release | lost | cancel
     future: Future[None] | None = None
+    agent: AgentSession | None = None  # a coding agent's run (see agent_run.py)
+    retry_spawn: bool = False  # the agent could not be prepared for a passing reason
 
 
 @dataclass
@@ -138,6 +141,7 @@ class Runner:
         # than the child itself when commands are short.
         self._pool = ThreadPoolExecutor(max_workers=_MAX_THREADS, thread_name_prefix="supervise")
         self.summary = RunnerSummary()
+        self._profiles: dict[str, Any] | None = None  # agent profiles, read on first use
 
     # -- thread-safe controls ------------------------------------------------------
 
@@ -281,7 +285,10 @@ class Runner:
 
     def _start(self, claim: Claim) -> None:
         cmd = claim.command
-        env = dict(os.environ)
+        job = workspace_job(self.orch, claim)  # None unless it declares workspace or verify
+        cwd = job.cwd if job is not None else cmd.cwd
+        agent, agent_error, passing = self._agent(claim, cwd) if cmd.agent else (None, None, False)
+        env = dict(agent.invocation.env) if agent else dict(os.environ)
         env.setdefault("PYTHONUNBUFFERED", "1")
         env.update(cmd.env)
         env.update(
@@ -294,7 +301,6 @@ class Runner:
                 ACTOR_ENV: self.config.agent,
             }
         )
-        job = workspace_job(self.orch, claim)  # None unless it declares workspace or verify
         if job is not None:
             env.update(job.env())
         # A command that asks a question (`task ask`) notifies through this runner's hooks.
@@ -321,19 +327,27 @@ class Runner:
                 self._wake.set()
 
         supervisor = (job.supervisor if job is not None else Supervisor)(
-            cmd.argv,
-            sink=sink,
-            cwd=job.cwd if job is not None else cmd.cwd,
+            agent.invocation.argv if agent else cmd.argv,
+            sink=agent.sink(sink) if agent else sink,
+            cwd=cwd,
             env=env,
-            timeout=cmd.timeout_seconds,
+            timeout=agent.timeout if agent else cmd.timeout_seconds,
             kill_grace=self.config.kill_grace_seconds,
             on_spawn=spawned,
+            stdin_path=agent.invocation.stdin_path if agent else None,
         )
-        active = _Active(claim=claim, supervisor=supervisor)
+        active = _Active(claim=claim, supervisor=supervisor, agent=agent, retry_spawn=passing)
+        if agent:
+            agent.on_budget(supervisor.stop)
 
         def supervise() -> None:
             try:
-                outcome = supervisor.run()
+                if agent_error:
+                    outcome = ProcessOutcome(spawn_error=agent_error)
+                else:
+                    outcome = supervisor.run()
+                    if agent:
+                        agent.end_of_stream()
             except Exception as exc:  # never leave a claimed task without an ending
                 log.exception("supervising %s failed", claim.key)
                 outcome = ProcessOutcome(spawn_error=f"runner error: {exc}")
@@ -344,6 +358,23 @@ class Runner:
         self.summary.started += 1
         active.future = self._pool.submit(supervise)
         self._emit(RunStarted(claim))
+
+    def _agent(self, claim: Claim, cwd: str | None) -> tuple[AgentSession | None, str | None, bool]:
+        """Prepare a coding agent's run; else why it cannot start, and whether
+        that may pass (a busy database) so a retry is worth it."""
+        name = claim.command.agent.profile if claim.command.agent else None
+        try:
+            if self._profiles is None:
+                from ..agents.profiles import load_profiles
+
+                self._profiles = load_profiles()
+            return AgentSession.start(self.orch, claim, self._profiles, cwd), None, False
+        except DatabaseUnavailable as exc:
+            return None, f"agent {name}: {exc}", True
+        except Exception as exc:  # the claim is taken: it must end with a reason
+            if not isinstance(exc, OrchestratorError):
+                log.exception("preparing agent %s for %s failed", name, claim.key)
+            return None, f"agent {name}: {exc}", False
 
     def _take_done(self) -> list[tuple[_Active, ProcessOutcome]]:
         done = []
@@ -375,10 +406,17 @@ class Runner:
         results = [self._result(a, o) for a, o in done]
         for active, _ in done:
             record(self.orch, active.supervisor)  # what it changed in its worktree
+        agents = [(a.agent, o) for a, o in done if a.agent is not None and not a.agent.recorded]
+        if agents:  # once, even when closing the runs must be tried again
+            self.orch.agent_runs.record_usage([agent.usage(o) for agent, o in agents])
+            for agent, _ in agents:
+                agent.recorded = True
         settled = self.orch.runs.finish(self.config.lease_owner, results, self.config.retry)
         for (active, _), item in zip(done, settled, strict=True):
             finished(active.supervisor, item)
             self._active.pop(active.claim.run_id, None)
+            if active.agent is not None:
+                active.agent.close()
             self._count(item)
             self._tell(item)
         return True
@@ -395,20 +433,22 @@ class Runner:
             outputs_uri=out.collector.outputs_uri,
         )
         if out.spawn_error:
-            res.error, res.retryable = out.spawn_error, False
+            res.error, res.retryable = out.spawn_error, active.retry_spawn
         elif active.stop_kind == "release":
             res.status, res.release, res.error = RunStatus.CANCELLED, True, out.stopped
         elif active.stop_kind in ("lost", "cancel"):
             res.status, res.error = RunStatus.CANCELLED, out.stopped
         elif out.timed_out:
             res.status = RunStatus.TIMED_OUT
-            res.error = f"timed out after {claim.command.timeout_seconds:g}s"
+            res.error = f"timed out after {claim.command.timeout_seconds or 0:g}s"
         elif out.exit_code == 0:
             res.status = RunStatus.SUCCEEDED
         elif out.exit_code is not None and out.exit_code < 0:
             res.error = f"killed by signal {signal.Signals(-out.exit_code).name}"
         else:
             res.error = f"exit code {out.exit_code}"
+        if active.agent is not None:
+            active.agent.judge(res, out)
         if (job := job_of(active.supervisor)) is not None:
             job.judge(res)  # a failed verify fails a run that exited 0
         return res

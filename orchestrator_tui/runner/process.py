@@ -102,9 +102,11 @@ class Supervisor:
         timeout: float | None = None,
         kill_grace: float = 5.0,
         on_spawn: Callable[[int], None] | None = None,
+        stdin_path: str | None = None,
     ) -> None:
         self.argv = resolve_argv(argv)
         self.on_spawn = on_spawn  # called with the child's pid as soon as it runs
+        self.stdin_path = stdin_path
         self.cwd = os.path.expanduser(cwd) if cwd else None
         self.env = dict(env) if env is not None else None
         self.timeout = timeout
@@ -139,9 +141,14 @@ class Supervisor:
             return out
         spawn, hook = dying_with_parent(self.argv, self.cwd, self.env)
         try:
+            stdin = open(self.stdin_path, "rb") if self.stdin_path else None  # noqa: SIM115
+        except OSError as exc:
+            out.spawn_error = f"cannot read {self.stdin_path!r}: {exc.strerror or exc}"
+            return out
+        try:
             proc = subprocess.Popen(
                 spawn,
-                stdin=subprocess.DEVNULL,
+                stdin=stdin or subprocess.DEVNULL,
                 stdout=subprocess.PIPE,
                 stderr=subprocess.PIPE,
                 cwd=self.cwd,
@@ -153,6 +160,9 @@ class Supervisor:
         except OSError as exc:
             out.spawn_error = f"cannot start {self.argv[0]!r}: {exc.strerror or exc}"
             return out
+        finally:
+            if stdin is not None:
+                stdin.close()
         self.pid = proc.pid
         if self.on_spawn is not None:
             self.on_spawn(proc.pid)

@@ -7,6 +7,7 @@ from __future__ import annotations
 from ..store.engine import Database
 from ..store.schema import ensure_schema
 from ..store.tables import utcnow
+from .agent_runs import AgentRunService
 from .agents import AgentService
 from .approvals import ApprovalService
 from .base import Clock, ServiceContext
@@ -44,6 +45,7 @@ class Orchestrator:
         self.workspaces = WorkspaceService(self.ctx)
         self.questions = QuestionService(self.ctx)
         self.processes = RunProcessService(self.ctx)
+        self.agent_runs = AgentRunService(self.ctx)
 
     @property
     def actor(self) -> str:

@@ -9,6 +9,7 @@ from sqlalchemy import func, select
 from ..domain.enums import Readiness, TaskStatus
 from ..domain.models import DashboardStats
 from ..store.tables import Task
+from .agent_runs import AgentRunService
 from .agents import AgentService
 from .base import ServiceContext, T
 from .queries import UNESTIMATED_HOURS, QueryService, TaskFilter
@@ -90,4 +91,5 @@ class DashboardService:
             agents=AgentService(self.ctx).list(),
             recent_events=self.queries.recent_events(15),
             completions_per_hour=buckets,
+            agent_spend=AgentRunService(self.ctx).spend(),
         )

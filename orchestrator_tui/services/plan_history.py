@@ -13,6 +13,7 @@ from ..domain.plan import PlanSpec, PlanTask, resolve_time
 from ..store.engine import inserted_id
 from ..store.tables import (
     Agent,
+    Approval,
     Feedback,
     LogLine,
     Note,
@@ -53,6 +54,7 @@ def has_history(task: PlanTask) -> bool:
         or task.context is not None
         or task.participants
         or task.feedback
+        or task.approvals
     )
 
 
@@ -78,6 +80,14 @@ def write_history(
                 outputs_uri=run.outputs_uri,
                 error=run.error,
                 log_excerpt="\n".join(text for _, text in run.lines()[-10:]) or None,
+                profile=run.profile,
+                prompt=run.prompt,
+                session_id=run.session_id,
+                model=run.model,
+                input_tokens=run.input_tokens,
+                output_tokens=run.output_tokens,
+                cost_usd=run.cost_usd,
+                summary=run.summary,
             )
         )
         run_id = inserted_id(inserted)
@@ -138,6 +148,17 @@ def write_history(
                 notes=fb.notes,
                 actor=fb.by,
                 created_at=resolve_time(fb.at, now) or now,
+            )
+        )
+    for decision in task.approvals:
+        conn.execute(
+            Approval.__table__.insert().values(
+                task_id=task_id,
+                run_id=None,
+                decision=decision.decision.value,
+                actor=decision.by,
+                comment=decision.comment,
+                decided_at=resolve_time(decision.at, now) or now,
             )
         )
     return runs, lines

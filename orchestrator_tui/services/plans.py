@@ -22,6 +22,7 @@ from typing import Any
 from pydantic import ValidationError
 from sqlalchemy import Connection, bindparam, func, select, update
 
+from ..agents.plan_agents import apply_agents
 from ..domain.enums import EventKind, TaskStatus
 from ..domain.errors import CycleError, ValidationFailed
 from ..domain.graph import topological_order
@@ -29,6 +30,7 @@ from ..domain.plan import PlanSpec, PlanTask, resolve_time
 from ..domain.transitions import Intent, Via, plan_move
 from ..store.bulk import bulk_insert
 from ..store.tables import Agent, Event, Task, TaskDependency
+from .agent_runs import mark_plan_budget
 from .base import D, ServiceContext, T, chunks, record_event
 from .moves import current_of, write_moves
 from .plan_history import has_history, write_agents, write_history
@@ -65,9 +67,10 @@ def parse_plan(data: Any, origin: str) -> PlanSpec:
             f"{origin}: a plan is a mapping with `tasks:` (got {type(data).__name__})"
         )
     try:
-        return PlanSpec.model_validate(data)
+        plan = PlanSpec.model_validate(data)
     except ValidationError as exc:
         raise describe_validation_error(exc, data, origin) from None
+    return apply_agents(plan, origin)
 
 
 def read_plan_file(path: Path, relative_to: Path | None = None) -> PlanSpec:
@@ -174,6 +177,7 @@ class _Load:
         ids.update(self._insert(new, keys))
         changed = self._update(matched, keys, ids)
         self._parents(new, keys, ids)
+        mark_plan_budget(conn, plan, [ids[keys[t.key]] for t in plan.tasks], self.now)
         dep_added, dep_removed, dep_total = self._dependencies(matched, keys, ids)
         runs = lines = 0
         for task in new:

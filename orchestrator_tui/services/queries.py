@@ -393,8 +393,10 @@ class QueryService:
 
     def runs_for(self, key: str) -> list[RunView]:
         L = LogLine.__table__.c
-        lines = (
-            select(func.count()).select_from(LogLine.__table__).where(L.run_id == R.id)
+        lines = (  # what a person reads: an agent's raw events are not counted
+            select(func.count())
+            .select_from(LogLine.__table__)
+            .where(L.run_id == R.id, _raw_or_shown(False))
         ).scalar_subquery()
         with self.ctx.db.read() as conn:
             row = find_task(conn, key)
@@ -405,13 +407,16 @@ class QueryService:
             ).all()
         return [run_view(r, key, r.line_count) for r in rows]
 
-    def log_lines(self, run_id: int, after_seq: int = -1, limit: int = 1000) -> list[LogLineView]:
-        """A page of a run's log lines with seq > after_seq, in order."""
+    def log_lines(
+        self, run_id: int, after_seq: int = -1, limit: int = 1000, raw: bool = False
+    ) -> list[LogLineView]:
+        """A page of a run's log lines with seq > after_seq, in order (an agent's
+        raw events only with `raw`, and then only they)."""
         L = LogLine.__table__.c
         with self.ctx.db.read() as conn:
             rows = conn.execute(
                 select(L.id, L.seq, L.stream, L.text, L.created_at)
-                .where(L.run_id == run_id, L.seq > after_seq)
+                .where(L.run_id == run_id, L.seq > after_seq, _raw_or_shown(raw))
                 .order_by(L.seq)
                 .limit(limit)
             ).all()
@@ -422,7 +427,9 @@ class QueryService:
     ) -> list[LogLineView]:
         """The last `limit` lines with seq < before_seq (the run's tail if None), in order."""
         L = LogLine.__table__.c
-        stmt = select(L.id, L.seq, L.stream, L.text, L.created_at).where(L.run_id == run_id)
+        stmt = select(L.id, L.seq, L.stream, L.text, L.created_at).where(
+            L.run_id == run_id, _raw_or_shown(False)
+        )
         if before_seq is not None:
             stmt = stmt.where(L.seq < before_seq)
         with self.ctx.db.read() as conn:
@@ -449,7 +456,9 @@ class QueryService:
         """
         L = LogLine.__table__.c
         stmt = select(L.id, L.seq, L.stream, L.text, L.created_at).where(
-            L.run_id == run_id, L.text.ilike(subsequence_pattern(text), escape="\\")
+            L.run_id == run_id,
+            L.text.ilike(subsequence_pattern(text), escape="\\"),
+            _raw_or_shown(False),
         )
         if after_seq is not None:
             stmt = stmt.where(L.seq > after_seq)
@@ -465,6 +474,12 @@ class QueryService:
             return conn.execute(
                 select(func.count()).select_from(LogLine.__table__).where(L.run_id == run_id)
             ).scalar_one()
+
+
+def _raw_or_shown(raw: bool) -> Any:
+    """An agent's raw events, or every other line (what a person reads)."""
+    L = LogLine.__table__.c
+    return L.stream == LogStream.RAW.value if raw else L.stream != LogStream.RAW.value
 
 
 def subsequence_pattern(text: str) -> str:

@@ -23,10 +23,11 @@ from sqlalchemy import (
 
 from ..domain import rules
 from ..domain.enums import Readiness
-from ..store.tables import Task, TaskDependency
+from ..store.tables import PlanBudget, Task, TaskDependency
 
 T = Task.__table__.c
 D = TaskDependency.__table__.c
+PB = PlanBudget.__table__.c
 
 # Built once: constructing an alias copies every column of the table.
 _BLOCKER = Task.__table__.alias("blocker")
@@ -89,16 +90,24 @@ def retry_due(now: Any) -> Any:
     return or_(T.retry_after.is_(None), T.retry_after <= now)
 
 
+def within_plan_budget() -> Any:
+    """The task's plan (if it has a budget) has not spent it."""
+    spent = select(1).where(PB.plan == T.plan, PB.exhausted.is_not(None))
+    return or_(T.plan.is_(None), not_(exists(spent)))
+
+
 def claimable(
     now: datetime | Any,
     agent_types: Sequence[str] | BindParameter[Any] | None,
     need_command: bool = True,
 ) -> Any:
     """Ready tasks with a command (or any ready task, for an agent that does the
-    work itself), past any retry delay, of a type this runner serves."""
+    work itself), past any retry delay, of a type this runner serves, whose plan's
+    budget (if it has one) is not spent."""
     return and_(
         T.status.in_([s.value for s in rules.CLAIMED_BY_RUNNERS]),
         has_command() if need_command else true(),
+        within_plan_budget(),
         retry_due(now),
         serves(agent_types),
         all_blockers_done(T.id),

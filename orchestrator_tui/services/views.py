@@ -23,7 +23,7 @@ from ..domain.models import (
     TaskRow,
 )
 from ..domain.rules import blocker_open, readiness
-from ..store.tables import Task, TaskDependency
+from ..store.tables import AGENT_RUN_COLUMNS, Task, TaskDependency
 from .base import D, T, open_questions_expr
 from .rules import has_command, open_blockers_count
 
@@ -155,4 +155,5 @@ def run_view(r: Row[Any], task_key: str, line_count: int) -> RunView:
         error=r.error,
         log_excerpt=r.log_excerpt,
         line_count=line_count,
+        **{name: getattr(r, name, None) for name in AGENT_RUN_COLUMNS},
     )

@@ -20,9 +20,9 @@ from sqlmodel import SQLModel
 from ..domain.errors import SchemaTooNew, ValidationFailed
 from . import tables  # noqa: F401  (registers every table on SQLModel.metadata)
 from .engine import Database, on_read_only_filesystem, read_only_uri
-from .tables import Question, RunChange, SchemaMeta, utcnow
+from .tables import AGENT_RUN_COLUMNS, PlanBudget, Question, RunChange, SchemaMeta, utcnow
 
-SCHEMA_VERSION = 4
+SCHEMA_VERSION = 5
 
 Migration = Callable[[Connection], None]
 
@@ -49,11 +49,22 @@ def _add_run_process_group(conn: Connection) -> None:
         conn.execute(text(f"ALTER TABLE runs ADD COLUMN {column} {kind}"))
 
 
+def _add_agent_runs(conn: Connection) -> None:
+    """Version 4 -> 5: runs keep their agent's prompt, session, tokens and cost;
+    tasks name their budgeted plan; plans' budgets get a table."""
+    for name, sql_type in AGENT_RUN_COLUMNS.items():
+        conn.execute(text(f"ALTER TABLE runs ADD COLUMN {name} {sql_type}"))
+    conn.execute(text("ALTER TABLE tasks ADD COLUMN plan VARCHAR"))
+    conn.execute(text("CREATE INDEX ix_tasks_plan ON tasks (plan)"))
+    PlanBudget.__table__.create(conn)
+
+
 #: version N -> the function that brings a version-N database to N+1.
 MIGRATIONS: dict[int, Migration] = {
     1: _add_run_changes,
     2: _add_questions,
     3: _add_run_process_group,
+    4: _add_agent_runs,
 }
 
 

@@ -98,6 +98,8 @@ class Task(TableModel, table=True):
     extra: dict[str, Any] = _json(dict)
     progress: int = 0
     completion_summary: str = ""
+    #: The plan file the task came from, when that plan has a budget.
+    plan: str | None = Field(default=None, index=True)
     source: str | None = None
     external_id: str | None = None
     lease_owner: str | None = None
@@ -163,6 +165,49 @@ class Run(TableModel, table=True):
     pgid: int | None = None
     host: str | None = None
     proc_start: str | None = None
+    # Coding agents (see orchestrator_tui.agents): what it was asked, what it spent.
+    profile: str | None = None
+    prompt: str | None = None
+    session_id: str | None = None
+    model: str | None = None
+    turns: int | None = None
+    input_tokens: int | None = None
+    output_tokens: int | None = None
+    cached_tokens: int | None = None
+    cost_usd: float | None = None
+    summary: str | None = None
+
+
+#: Columns added to `runs` by schema version 5 (name -> SQL type).
+AGENT_RUN_COLUMNS = {
+    "profile": "VARCHAR",
+    "prompt": "TEXT",
+    "session_id": "VARCHAR",
+    "model": "VARCHAR",
+    "turns": "INTEGER",
+    "input_tokens": "INTEGER",
+    "output_tokens": "INTEGER",
+    "cached_tokens": "INTEGER",
+    "cost_usd": "FLOAT",
+    "summary": "TEXT",
+}
+
+
+class PlanBudget(TableModel, table=True):
+    """A plan's spending limit and what its tasks' runs have spent so far."""
+
+    __tablename__ = "plan_budgets"
+
+    plan: str = Field(primary_key=True)
+    usd: float | None = None
+    tokens: int | None = None
+    seconds: float | None = None
+    spent_usd: float = 0.0
+    spent_tokens: int = 0
+    spent_seconds: float = 0.0
+    #: Why the plan claims no new tasks ("budget exceeded: $5.10 of $5.00"), or None.
+    exhausted: str | None = None
+    updated_at: datetime = _time(nullable=False)
 
 
 class LogLine(TableModel, table=True):

@@ -30,6 +30,8 @@ class HostApp(App[int]):
     awaiting_approval: reactive[int] = reactive(0)
     open_questions: reactive[int] = reactive(0)
     location: reactive[str] = reactive("")
+    #: Why runners claim nothing although tasks are ready (a plan's budget is spent).
+    idle_reason: reactive[str] = reactive("")
 
     def orch_provider(self) -> Orchestrator:
         """The open orchestrator (workers wait for it; the UI thread never should)."""

@@ -57,7 +57,7 @@ def count_rows(orch: Orchestrator, table: Any) -> int:
 
 
 #: Tables and columns added by each schema version after the first.
-TABLES_SINCE_V1 = ("run_changes", "questions")
+TABLES_SINCE_V1 = ("run_changes", "questions", "plan_budgets")
 RUN_COLUMNS_SINCE_V1 = ("pid", "pgid", "host", "proc_start")
 
 
@@ -70,5 +70,16 @@ def make_version_1(db_path: Path) -> None:
             conn.execute(f"DROP TABLE {table}")
         for column in RUN_COLUMNS_SINCE_V1:
             conn.execute(f"ALTER TABLE runs DROP COLUMN {column}")
+        undo_agent_columns(conn)
         conn.execute("UPDATE schema_meta SET value = '1' WHERE key = 'schema_version'")
     conn.close()
+
+
+def undo_agent_columns(conn: Any) -> None:
+    """Drop the columns schema version 5 added (agent runs, a task's budgeted plan)."""
+    from orchestrator_tui.store.tables import AGENT_RUN_COLUMNS
+
+    for name in AGENT_RUN_COLUMNS:
+        conn.execute(f"ALTER TABLE runs DROP COLUMN {name}")
+    conn.execute("DROP INDEX ix_tasks_plan")
+    conn.execute("ALTER TABLE tasks DROP COLUMN plan")

@@ -46,8 +46,9 @@ ALLOWED: dict[str, set[str]] = {
     "resources": set(),
     "store": {"domain"},
     "workspaces": {"domain"},
-    "services": {"store", "workspaces", "domain", "resources"},
-    "runner": {"services", "store", "workspaces", "domain", "config"},
+    # services and runner use the agents' profiles, prompts, parsers and budgets
+    "services": {"agents", "store", "workspaces", "domain", "resources"},
+    "runner": {"agents", "services", "store", "workspaces", "domain", "config"},
     "agents": {"services", "store", "domain", "config"},
     "ui": {"runner", "services", "domain", "config", "resources"},
     "app": {"ui", "runner", "services", "store", "domain", "config", "resources"},

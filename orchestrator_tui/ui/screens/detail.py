@@ -24,6 +24,7 @@ from ...domain.models import (
     NoteView,
     ProgressView,
     QuestionView,
+    RunView,
     TaskDetail,
     TaskRow,
 )
@@ -52,6 +53,7 @@ class DetailLoaded(Message):
     approvals: list[ApprovalView]
     timeline: list[EventView]
     questions: list[QuestionView] = field(default_factory=list)
+    runs: list[RunView] = field(default_factory=list)
 
 
 def load_detail(orch: Orchestrator, key: str) -> DetailLoaded:
@@ -64,6 +66,7 @@ def load_detail(orch: Orchestrator, key: str) -> DetailLoaded:
         q.approvals_for(key),
         q.timeline(key),
         orch.questions.for_task(key),
+        q.runs_for(key),
     )
 
 
@@ -106,6 +109,7 @@ class DetailScreen(QuestionActions, TaskActions, Screen[None]):
                 "timeline",
             ):
                 yield Static(id=f"detail-{section}", classes="detail-section")
+            yield Static(id="detail-agent", classes="detail-section")
         yield ReviewPanel(id="detail-review")
         yield KeyFooter()
 
@@ -238,6 +242,38 @@ class DetailScreen(QuestionActions, TaskActions, Screen[None]):
             text.append("\n")
             text.append_text(body if body is not None else Text("none", style=MUTED))
             self.query_one(f"#detail-{name}", Static).update(text)
+        agent = self.query_one("#detail-agent", Static)
+        shown = agent_section(message.runs, message.approvals)
+        agent.display = shown is not None
+        if shown is not None:
+            agent.update(shown)
+
+
+def agent_section(runs: list[RunView], approvals: list[ApprovalView]) -> Text | None:
+    """Tokens and cost over every attempt, change rounds, the last prompt and summary."""
+    mine = [r for r in runs if r.profile]
+    if not mine:
+        return None
+    last = mine[-1]
+    tokens = sum((r.input_tokens or 0) + (r.output_tokens or 0) for r in mine)
+    cached = sum(r.cached_tokens or 0 for r in mine)
+    cost = sum(r.cost_usd or 0.0 for r in mine)
+    rounds = sum(1 for a in approvals if a.decision.value == "changes_requested")
+    text = Text(end="")
+    text.append("Agent runs", HEADING)
+    text.append(
+        f"\n{len(mine)} runs · {tokens:,} tokens ({cached:,} cached) · ${cost:.4f}"
+        f" · {rounds} change rounds"
+    )
+    text.append(f"\nlast: {safe(last.profile)} · model {safe(last.model) or '-'}", MUTED)
+    text.append(f" · session {safe(last.session_id) or '-'}", MUTED)
+    if last.summary:
+        text.append("\nsummary ", MUTED)
+        text.append(safe(last.summary, 300))
+    if last.prompt:
+        text.append(f"\nprompt of run {last.id}\n", MUTED)
+        text.append_text(block(last.prompt))
+    return text
 
 
 def summary(t: TaskDetail) -> Text:

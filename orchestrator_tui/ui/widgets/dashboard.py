@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, ClassVar
 
+from rich.style import Style
 from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
@@ -17,6 +18,7 @@ from textual.containers import VerticalScroll
 from textual.message import Message
 from textual.widgets import Sparkline, Static
 
+from ...domain.agent import Spend
 from ...domain.enums import AGENT_STALE_AFTER_SECONDS, TaskStatus
 from ...domain.models import DashboardStats
 from ..db import Refresher
@@ -75,6 +77,7 @@ class Dashboard(VerticalScroll, can_focus=True):
         yield Sparkline([], id="dash-spark")
         yield Static(id="dash-critical")
         yield Static(id="dash-agents")
+        yield Static(id="dash-spend")
         yield Static(id="dash-events")
 
     def reload(self) -> None:
@@ -158,6 +161,12 @@ class Dashboard(VerticalScroll, can_focus=True):
 
         self._draw_agents(stats)
 
+        spend_box = self.query_one("#dash-spend", Static)
+        spend = stats.agent_spend
+        spend_box.display = spend is not None and spend.total.runs > 0
+        if spend is not None and spend.total.runs:
+            spend_box.update(spend_text(spend, heading, muted))
+
         events = Text(end="")
         events.append("recent events", heading)
         for event in stats.recent_events[:10]:
@@ -189,3 +198,25 @@ class Dashboard(VerticalScroll, can_focus=True):
     def on_resize(self) -> None:
         if self.stats is not None:
             self._draw(self.stats)
+
+
+def spend_text(spend: Spend, heading: Style | str, muted: Style | str) -> Text:
+    """Total agent spend, per profile, per agent and per day (plain, no markup)."""
+    t = spend.total
+    text = Text(end="")
+    text.append("agent spend ", heading)
+    text.append(
+        f"${t.cost_usd:.2f} over {t.runs} runs · {t.input_tokens + t.output_tokens:,} tokens"
+    )
+    for title, rows in (("profile", spend.by_profile), ("agent", spend.by_agent)):
+        for row in rows:
+            text.append(f"\n  {title} ", muted)
+            text.append(f"{safe(row.name, 40)} ${row.cost_usd:.2f} ({row.runs} runs)")
+    if spend.by_day:
+        most = max(r.cost_usd for r in spend.by_day) or 1.0
+        for row in spend.by_day[-7:]:
+            text.append(f"\n  {row.name} ", muted)
+            text.append(f"{'█' * max(1, round(12 * row.cost_usd / most))} ${row.cost_usd:.2f}")
+    for plan, why in spend.exhausted_plans.items():
+        text.append(f"\n  plan {safe(plan, 40)} claims no new tasks: {safe(why, 80)}", heading)
+    return text

@@ -39,6 +39,8 @@ class AppHeader(Horizontal):
         self.watch(self.app, "location", self._show_title)
         if hasattr(self.app, "runner_state"):
             self.watch(self.app, "runner_state", self._show_runner)
+        if hasattr(self.app, "idle_reason"):
+            self.watch(self.app, "idle_reason", self._show_idle_reason)
 
     def _show_title(self) -> None:
         app = host(self)
@@ -73,4 +75,11 @@ class AppHeader(Horizontal):
         label.set_class(state.phase in (ON, ON_DEMAND), "-on")
         label.set_class(state.phase not in (OFF, ON, ON_DEMAND), "-changing")
         icon = RUNNER_ICON.get(state.phase, "◌")
-        label.update(Text(f"{icon} {state.label()}", no_wrap=True, end=""))
+        text = Text(f"{icon} {state.label()}", no_wrap=True, end="")
+        reason = getattr(self.app, "idle_reason", "")
+        if reason:  # why nothing new starts: a plan's budget is spent
+            text.append(f" · idle: {safe(reason, 120)}", "bold")
+        label.update(text)
+
+    def _show_idle_reason(self, _reason: str) -> None:
+        self._show_runner(getattr(self.app, "runner_state", RunnerState()))

@@ -1,0 +1,79 @@
+"""A plan file's agent settings, applied to its tasks before loading.
+
+- `profiles:` defines profiles by name; a task using one keeps its definition.
+- `agent:` at the top is the default for tasks that have no `command` of their
+  own (tasks of agent type `human` excepted), and fills in what a task's own
+  `agent:` leaves unset.
+- `budget:` limits the whole plan; its tasks are marked with the plan's name.
+
+Each task with an agent ends up with a `command` whose `agent` says it all.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from ..domain.agent import AgentProfile, AgentUse
+from ..domain.enums import AgentType
+from ..domain.errors import ValidationFailed
+from ..domain.models import CommandSpec
+from ..domain.plan import PlanSpec, PlanTask
+from .profiles import COMMAND, load_profiles
+from .prompt import check_template
+
+
+def apply_agents(
+    plan: PlanSpec, origin: str, known: Mapping[str, AgentProfile] | None = None
+) -> PlanSpec:
+    """The plan with every agent task's `command.agent` filled in; errors name the field."""
+    if not plan.profiles and plan.agent is None and not any(t.agent for t in plan.tasks):
+        return plan
+    known = dict(load_profiles() if known is None else known)
+    for name, profile in plan.profiles.items():
+        if profile.template:
+            check_template(profile.template, f"{origin}: profiles.{name}.template")
+    known.update(plan.profiles)
+    if plan.agent is not None:
+        _check_use(plan.agent, known, f"{origin}: agent")
+    tasks = [_apply(plan, i, t, known, origin) for i, t in enumerate(plan.tasks)]
+    return plan.model_copy(update={"tasks": tasks})
+
+
+def _apply(
+    plan: PlanSpec, index: int, task: PlanTask, known: Mapping[str, AgentProfile], origin: str
+) -> PlanTask:
+    use = task.agent
+    if use is None:
+        default_applies = task.command is None and task.agent_type is not AgentType.HUMAN
+        if plan.agent is None or not default_applies:
+            return task
+        use = plan.agent
+    else:
+        use = use.merged_over(plan.agent)
+    where = f"{origin}: tasks[{index}] ({task.key}).agent"
+    _check_use(use, known, where)
+    if use.profile == COMMAND and task.command is None:
+        raise ValidationFailed(f"{where}.profile: `command` needs the task's command")
+    update: dict[str, object] = {}
+    if use.profile in plan.profiles:
+        update["definition"] = plan.profiles[use.profile]
+    if plan.budget is not None and not plan.budget.empty:
+        update["plan"] = plan.name
+    use = use.model_copy(update=update)
+    if task.command is not None:  # its cwd, env, timeout, workspace and verify stay
+        command = task.command.model_copy(update={"agent": use})
+    else:
+        name = use.profile or "agent"
+        program = known[name].argv[0] if name in known else name
+        command = CommandSpec(argv=[program], workspace=plan.workspace, agent=use)
+    return task.model_copy(update={"command": command, "agent": None})
+
+
+def _check_use(use: AgentUse, known: Mapping[str, AgentProfile], where: str) -> None:
+    if use.profile is None:
+        raise ValidationFailed(f"{where}.profile: which agent? (the plan has no default agent)")
+    if use.profile != COMMAND and use.profile not in known:
+        names = ", ".join(sorted([*known, COMMAND]))
+        raise ValidationFailed(f"{where}.profile: unknown agent profile {use.profile!r} ({names})")
+    if use.template:
+        check_template(use.template, f"{where}.template")

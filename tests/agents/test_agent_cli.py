@@ -1,0 +1,57 @@
+"""The CLI on agent runs: task runs, task logs --raw/--prompt, stats, agent profiles."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from orchestrator_tui.services import Orchestrator
+
+from .helpers import add_agent_task, cli_here, serve
+
+
+def test_runs_logs_and_stats_show_what_agents_did_and_spent(
+    orch: Orchestrator, db_url: str, capsys: Any
+) -> None:
+    add_agent_task(orch, "A", "claude", description="Fix the [b]parser[/b]")
+    serve(orch)
+    code, out, _ = cli_here(capsys, db_url, "task", "runs", "A")
+    assert code == 0
+    header, row = out.splitlines()[:2]
+    assert "PROFILE" in header and "TOKENS" in header and "COST" in header
+    assert "fake-claude" in row and "2900" in row and "$0.0421" in row
+    assert "summary of run 1: Fixed the parser; tests pass." in out
+    code, out, _ = cli_here(capsys, db_url, "task", "runs", "A", "--json")
+    (run,) = json.loads(out)
+    assert run["cost_usd"] == pytest.approx(0.0421) and run["session_id"]
+    assert "Fix the [b]parser[/b]" in run["prompt"]
+    code, out, _ = cli_here(capsys, db_url, "task", "logs", "A", "--prompt")
+    assert out.startswith("You are working on task A: task A\n")
+    code, out, _ = cli_here(capsys, db_url, "task", "logs", "A", "--raw")
+    assert all(json.loads(line)["type"] for line in out.splitlines())
+    code, out, _ = cli_here(capsys, db_url, "task", "logs", "A")
+    assert "→ Bash pytest -q" in out.splitlines()
+    code, out, _ = cli_here(capsys, db_url, "stats", "--json")
+    spend = json.loads(out)["agent_spend"]
+    assert spend["total"]["runs"] == 1
+    assert spend["by_profile"][0]["name"] == "fake-claude"
+    code, out, _ = cli_here(capsys, db_url, "stats")
+    assert "spend      $0.0421 over 1 agent runs" in out
+
+
+def test_agent_profiles_lists_builtin_and_configured_ones(
+    db_url: str, capsys: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    config = tmp_path / "agents.yaml"
+    config.write_text("mine:\n  argv: [my-agent, --task, '{prompt}']\n")
+    monkeypatch.setenv("ORCHESTRATOR_TUI_AGENTS", str(config))
+    code, out, _ = cli_here(capsys, db_url, "agent", "profiles")
+    names = [line.split()[0] for line in out.splitlines()[1:]]
+    assert names == ["claude", "codex", "gemini", "opencode", "aider", "simulated", "mine"]
+    config.write_text("mine:\n  argv: [my-agent]\n  prompt: carrier-pigeon\n")
+    code, _, err = cli_here(capsys, db_url, "agent", "profiles")
+    assert code == 7
+    assert f"{config}: profiles.mine.prompt: Input should be" in err

@@ -1,0 +1,221 @@
+"""Coding agents run by the runner: fake CLIs printing each documented shape."""
+
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+
+import pytest
+
+from orchestrator_tui.domain.agent import Budget
+from orchestrator_tui.domain.enums import LogStream, RunStatus, TaskStatus
+from orchestrator_tui.services import Orchestrator
+
+from .helpers import add_agent_task, serve
+
+S = TaskStatus
+
+
+def shown(orch: Orchestrator, run_id: int) -> list[tuple[str, str]]:
+    return [(v.stream.value, v.text) for v in orch.queries.log_lines(run_id, limit=10_000)]
+
+
+def test_claude_run_shows_tool_calls_and_stores_usage_cost_session_and_summary(
+    orch: Orchestrator,
+) -> None:
+    add_agent_task(orch, "A", "claude", model="opus")
+    serve(orch)
+    (run,) = orch.queries.runs_for("A")
+    assert orch.queries.get_task("A").status is S.DONE
+    lines = shown(orch, run.id)
+    assert ("stdout", "→ Read src/app.py") in lines
+    assert ("stdout", "→ Bash pytest -q") in lines
+    assert ("stderr", "✗ tool failed: file not found") in lines
+    assert ("stdout", "All tests pass.") in lines
+    assert run.profile == "fake-claude"
+    assert run.session_id and len(run.session_id) == 36
+    assert run.model == "opus"
+    assert (run.input_tokens, run.output_tokens, run.cached_tokens) == (2700, 200, 300)
+    assert run.cost_usd == pytest.approx(0.0421)
+    assert run.turns == 3
+    assert run.summary == "Fixed the parser; tests pass."
+    raw = orch.queries.log_lines(run.id, raw=True)
+    assert all(v.stream is LogStream.RAW for v in raw)
+    assert json.loads(raw[0].text)["type"] == "system"
+    assert json.loads(raw[-1].text)["type"] == "result"
+    assert "You are working on task A: task A" in (run.prompt or "")
+
+
+@pytest.mark.parametrize(
+    ("shape", "expected"),
+    [
+        ("claude", "Not logged in · Please run /login"),
+        ("codex", "stream disconnected before completion: failed to lookup address"),
+        ("gemini", "Please set an Auth method"),
+        ("opencode", "no API key for provider"),
+    ],
+)
+def test_an_error_as_the_last_event_fails_the_task_although_the_agent_exits_0(
+    orch: Orchestrator, shape: str, expected: str
+) -> None:
+    add_agent_task(orch, "A", shape, "error", max_retries=0)
+    serve(orch)
+    (run,) = orch.queries.runs_for("A")
+    assert run.exit_code == 0
+    assert run.status is RunStatus.FAILED
+    assert run.error == expected
+    assert run.session_id  # recorded even though it failed
+    task = orch.queries.get_task("A")
+    assert task.status is S.FAILED
+    assert orch.queries.timeline("A")[-1].data["reason"] == expected
+    assert ("stderr", f"✗ {expected}") in shown(orch, run.id)
+
+
+def test_codex_gemini_opencode_and_aider_usage_is_read_from_their_own_shapes(
+    orch: Orchestrator,
+) -> None:
+    add_agent_task(orch, "CX", "codex")
+    add_agent_task(orch, "GM", "gemini")
+    add_agent_task(orch, "OC", "opencode")
+    add_agent_task(orch, "AI", "aider", prompt="file")
+    serve(orch)
+    got = {k: orch.queries.runs_for(k)[0] for k in ("CX", "GM", "OC", "AI")}
+    assert all(orch.queries.get_task(k).status is S.DONE for k in got)
+    cx, gm, oc, ai = got["CX"], got["GM"], got["OC"], got["AI"]
+    assert (cx.input_tokens, cx.output_tokens, cx.cached_tokens, cx.cost_usd) == (
+        5000,
+        400,
+        1000,
+        None,
+    )
+    assert cx.summary == "Updated src/app.py."
+    assert ("stdout", "→ shell bash -lc ls") in shown(orch, cx.id)
+    assert ("stdout", "→ update src/app.py") in shown(orch, cx.id)
+    assert (gm.input_tokens, gm.output_tokens, gm.cached_tokens) == (900, 30, 100)
+    assert gm.summary == "The README is fine."
+    assert ("stdout", "→ read_file /repo/README.md") in shown(orch, gm.id)
+    assert (oc.input_tokens, oc.output_tokens, oc.cached_tokens) == (700, 60, 200)
+    assert oc.cost_usd == pytest.approx(0.0123)
+    assert oc.session_id == json.loads(orch.queries.log_lines(oc.id, raw=True)[0].text)["sessionID"]
+    assert (ai.input_tokens, ai.output_tokens, ai.cost_usd) == (2300, 150, 0.03)
+    assert orch.queries.log_lines(ai.id, raw=True) == []  # plain output has no raw events
+
+
+def test_lines_that_are_not_json_are_kept_as_plain_lines(orch: Orchestrator) -> None:
+    add_agent_task(orch, "A", "claude", "garbage")
+    add_agent_task(orch, "B", "codex", "garbage")
+    serve(orch)
+    a = shown(orch, orch.queries.runs_for("A")[0].id)
+    b = shown(orch, orch.queries.runs_for("B")[0].id)
+    assert ("stdout", "this is not json {") in a
+    assert ("stdout", "[1, 2, 3]") in a
+    assert ("stdout", "2026-12-01T08:41:23Z ERROR codex_api: not json") in b
+    assert orch.queries.get_task("A").status is S.DONE
+    assert orch.queries.get_task("B").status is S.DONE
+
+
+def test_the_prompt_reaches_the_agent_by_argument_file_and_stdin(
+    orch: Orchestrator, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    record = tmp_path / "record.jsonl"
+    monkeypatch.setenv("FAKE_AGENT_RECORD", str(record))
+    add_agent_task(orch, "ARG", "claude", description="by argument")
+    add_agent_task(orch, "FILE", "aider", prompt="file", description="by file")
+    add_agent_task(orch, "IN", "claude", prompt="stdin", description="by stdin")
+    serve(orch, max_parallel=1)
+    seen = [json.loads(line) for line in record.read_text().splitlines()]
+    prompts = {s["prompt"].split("## Description")[1].split()[0:2][1]: s for s in seen}
+    assert set(prompts) == {"argument", "file", "stdin"}
+    for key in ("ARG", "FILE", "IN"):
+        run = orch.queries.runs_for(key)[0]
+        assert run.prompt in [s["prompt"] for s in seen]
+
+
+def test_a_token_budget_stops_the_agent_like_a_timeout_and_fails_the_task(
+    orch: Orchestrator,
+) -> None:
+    add_agent_task(orch, "A", "claude", "spend", budget=Budget(tokens=100_000), max_retries=2)
+    started = time.monotonic()
+    serve(orch)
+    assert time.monotonic() - started < 20  # the agent sleeps 60 s: it was stopped
+    (run,) = orch.queries.runs_for("A")  # no retry: more money would not help
+    assert run.status is RunStatus.FAILED
+    assert run.exit_code is not None and run.exit_code < 0  # SIGTERM to its group
+    assert run.error == "budget exceeded: 591,280 tokens of 100,000"
+    assert orch.queries.get_task("A").status is S.FAILED
+    assert run.input_tokens == 501_200
+
+
+def test_a_usd_budget_counts_every_attempt_of_the_task(orch: Orchestrator) -> None:
+    add_agent_task(orch, "A", "claude", budget=Budget(usd=0.05))
+    serve(orch)
+    assert orch.queries.get_task("A").status is S.DONE  # $0.0421 of $0.05
+    orch.tasks.reset("A", "again")
+    serve(orch)
+    second = orch.queries.runs_for("A")[-1]
+    assert second.error == "budget exceeded: $0.08 of $0.05"
+    assert orch.queries.get_task("A").status is S.FAILED
+
+
+def test_a_wall_time_budget_stops_a_silent_agent(orch: Orchestrator) -> None:
+    add_agent_task(orch, "A", "codex", "hang", budget=Budget(seconds=1))
+    serve(orch)
+    (run,) = orch.queries.runs_for("A")
+    assert run.error is not None and run.error.startswith("budget exceeded: ")
+    assert run.error.endswith("s of 1s")
+    assert orch.queries.get_task("A").status is S.FAILED
+
+
+def _request_changes(orch: Orchestrator, key: str, comment: str) -> None:
+    orch.as_actor("rita").approvals.request_changes(key, comment)
+
+
+def test_a_retry_after_requested_changes_resumes_the_session_with_the_comment(
+    orch: Orchestrator, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    record = tmp_path / "record.jsonl"
+    monkeypatch.setenv("FAKE_AGENT_RECORD", str(record))
+    add_agent_task(orch, "A", "claude", requires_approval=True)
+    serve(orch)
+    first = orch.queries.runs_for("A")[0]
+    assert orch.queries.get_task("A").status is S.AWAITING_APPROVAL
+    assert "Changes requested" not in (first.prompt or "")
+    _request_changes(orch, "A", "Please also handle {{ empty }} input")
+    serve(orch)
+    second = orch.queries.runs_for("A")[-1]
+    calls = [json.loads(line) for line in record.read_text().splitlines()]
+    assert f"--resume={first.session_id}" in calls[1]["argv"]
+    assert not any(a.startswith("--resume") for a in calls[0]["argv"])
+    assert second.session_id == first.session_id
+    assert "## Changes requested by the reviewer" in (second.prompt or "")
+    assert "Please also handle {{ empty }} input" in (second.prompt or "")
+    assert calls[1]["prompt"] == second.prompt
+    assert orch.queries.get_task("A").status is S.AWAITING_APPROVAL
+
+
+def test_hostile_task_text_reaches_the_agent_literally(
+    orch: Orchestrator, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    record = tmp_path / "record.jsonl"
+    monkeypatch.setenv("FAKE_AGENT_RECORD", str(record))
+    hostile = "{{ ''.__class__ }} {0.__init__} {prompt} [@click=app.quit]x[/] \x1b]52;c;aGk=\x07"
+    add_agent_task(orch, "A", "claude", description=hostile)
+    serve(orch)
+    (call,) = [json.loads(line) for line in record.read_text().splitlines()]
+    assert hostile in call["prompt"]
+    assert call["argv"][-1] == call["prompt"]  # one argument, placeholders not expanded
+    assert orch.queries.get_task("A").status is S.DONE
+
+
+def test_an_unknown_profile_fails_the_task_at_once_saying_which(orch: Orchestrator) -> None:
+    from orchestrator_tui.domain.agent import AgentUse
+    from orchestrator_tui.domain.models import CommandSpec, TaskSpec
+
+    command = CommandSpec(argv=["ghost"], agent=AgentUse(profile="ghost"))
+    orch.tasks.create(TaskSpec(key="A", title="a", command=command, max_retries=3))
+    serve(orch)
+    (run,) = orch.queries.runs_for("A")  # not retried: it cannot work next time either
+    assert run.error is not None
+    assert run.error.startswith("agent ghost: unknown agent profile 'ghost' (known: aider, ")
+    assert orch.queries.get_task("A").status is S.FAILED
