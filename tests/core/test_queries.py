@@ -36,8 +36,8 @@ def clock() -> Clock:
 
 
 @pytest.fixture
-def timed(db_path: Path, clock: Clock) -> Iterator[Orchestrator]:
-    o = open_orchestrator(str(db_path), "alice", clock=clock)
+def timed(db_url: str, clock: Clock) -> Iterator[Orchestrator]:
+    o = open_orchestrator(db_url, "alice", clock=clock)
     yield o
     o.close()
 
