@@ -3,7 +3,8 @@
 A test that uses `backend` (directly or through `databases`, `db_url` or `orch`)
 runs on SQLite and, when $ORCHESTRATOR_TUI_TEST_PG_URL names a server, on
 PostgreSQL too (see tests/databases.py). `@pytest.mark.sqlite_only` keeps a test
-about SQLite files (pragmas, backups, the quick first page) to SQLite.
+about SQLite files (pragmas, backups, the quick first page) to SQLite;
+`@pytest.mark.postgres_only` one about PostgreSQL (row locks, LISTEN) to it.
 """
 
 from __future__ import annotations
@@ -26,12 +27,16 @@ _ON_POSTGRES = re.compile(r"[\[-]postgres[\]-]")
 
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", "sqlite_only: a test about SQLite itself")
+    config.addinivalue_line("markers", "postgres_only: a test about PostgreSQL itself")
 
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     if "backend" in metafunc.fixturenames:
-        only = metafunc.definition.get_closest_marker("sqlite_only")
-        backends = ("sqlite",) if only else BACKENDS
+        backends = BACKENDS
+        if metafunc.definition.get_closest_marker("sqlite_only"):
+            backends = ("sqlite",)
+        if metafunc.definition.get_closest_marker("postgres_only"):
+            backends = tuple(b for b in BACKENDS if b == "postgres")
         metafunc.parametrize("backend", backends, scope="function")
 
 
