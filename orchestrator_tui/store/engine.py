@@ -98,6 +98,10 @@ def make_engine(url: str, timeout_ms: int | None = None) -> Engine:
     engine = create_engine(url, **kwargs)
     if is_sqlite:
         _install_sqlite_hooks(engine, timeout)
+    elif engine.dialect.name == "postgresql":
+        from .feed import install_notify_hook
+
+        install_notify_hook(engine)
     return engine
 
 
