@@ -7,6 +7,7 @@ from then on watches the change feed on another.
 
 from __future__ import annotations
 
+import contextlib
 import gc
 import sys
 import threading
@@ -33,6 +34,7 @@ from .ui.transfer import TransferActions
 
 if TYPE_CHECKING:
     from .services import Orchestrator
+    from .store.feed import ChangeListener
 
 Clock = Callable[[], datetime]
 STYLE_FILES = ("app.tcss", "main.tcss", "status.tcss", "screens.tcss", "modals.tcss")
@@ -128,6 +130,7 @@ class OrchestratorApp(RunnerActions, TransferActions, App[int]):
         self._wake = threading.Event()
         self._stopping = False
         self._last_event_id: int | None = None
+        self._listener: ChangeListener | None = None
         self.location = short_location(db_url)
         self.startup_notes: list[str] = []
         self.run_on_start = run_on_start
@@ -192,6 +195,8 @@ class OrchestratorApp(RunnerActions, TransferActions, App[int]):
             db = self._orch.db
             self.location = db.path.name if db.path is not None else db.describe()
         self.poke_feed()
+        if self._orch is not None and self._listener is None:
+            self._listener = self._orch.listen(self._feed_pushed)  # PostgreSQL only
         if self.freeze_gc and not gc.get_freeze_count():
             gc.freeze()  # the database layer is loaded: keep it out of full collections
         if self.run_on_start:
@@ -216,6 +221,13 @@ class OrchestratorApp(RunnerActions, TransferActions, App[int]):
             self.run_worker(self._watch_feed, thread=True, group="feed", name="feed")
         else:
             self._wake.set()
+
+    def _feed_pushed(self) -> None:
+        """Someone committed events (PostgreSQL NOTIFY, on the listener's thread)."""
+        if self._stopping:
+            return
+        with contextlib.suppress(RuntimeError):  # the app is not running (any more)
+            self.call_from_thread(self.poke_feed)
 
     def _watch_feed(self) -> None:
         """Poll `last_event_id` (cheap); post `FeedMoved` when it changed. Never writes."""
@@ -249,6 +261,8 @@ class OrchestratorApp(RunnerActions, TransferActions, App[int]):
     def on_unmount(self) -> None:
         self._stopping = True
         self._wake.set()
+        if self._listener is not None:
+            self._listener.stop(timeout=0)
         self.runner_control.stop("the TUI closed")  # returns at once; see `shut_down`
 
     def shut_down(self, timeout: float = 15.0) -> bool:

@@ -1,10 +1,14 @@
 """Writes from another connection show up without a key press; the cursor
-stays on the same task and the filter stays."""
+stays on the same task and the filter stays. On SQLite and on PostgreSQL, where
+the change is also pushed (LISTEN/NOTIFY) so it shows with polling switched off."""
 
 from __future__ import annotations
 
 import asyncio
 import sqlite3
+import time
+
+import pytest
 
 from orchestrator_tui.domain.enums import TaskStatus
 from orchestrator_tui.services import open_orchestrator
@@ -12,6 +16,12 @@ from orchestrator_tui.services import open_orchestrator
 from .conftest import add, fixed_clock, main_screen, screen_text, select, settle
 
 S = TaskStatus
+
+
+@pytest.fixture
+def db_url(databases) -> str:
+    """These tests run on each backend (the other TUI tests on SQLite only)."""
+    return databases.url("tui")
 
 
 async def wait_until(pilot, condition, rounds: int = 300) -> None:
@@ -79,10 +89,13 @@ async def test_approval_count_in_the_header_follows_other_writers(db_url, orch, 
         other.close()
 
 
+@pytest.mark.sqlite_only
 async def test_the_refresh_path_never_writes(db_url, orch, make):
     add(orch, "M", "mike", status=S.IN_PROGRESS)
     add(orch, "N", "november", depends_on=["M"])
-    watcher = sqlite3.connect(db_url)  # data_version moves when another connection commits
+    watcher = sqlite3.connect(
+        db_url.removeprefix("sqlite:///")
+    )  # data_version moves when another connection commits
     before = watcher.execute("PRAGMA data_version").fetchone()[0]
     app = make(poll_interval=0.05)
     async with app.run_test(size=(160, 48)) as pilot:
@@ -92,3 +105,25 @@ async def test_the_refresh_path_never_writes(db_url, orch, make):
         await settle(pilot)
     assert watcher.execute("PRAGMA data_version").fetchone()[0] == before
     watcher.close()
+
+
+@pytest.mark.postgres_only
+async def test_a_change_is_pushed_to_the_screen_with_polling_off(db_url, orch, make):
+    add(orch, "M", "mike")
+    app = make(poll_interval=None)  # no polling: only a NOTIFY can bring the change
+    async with app.run_test(size=(160, 48)) as pilot:
+        await settle(pilot)
+        table = main_screen(app).table
+        await wait_until(
+            pilot, lambda: app._listener is not None and app._listener.listening.is_set()
+        )
+        await settle(pilot)
+        other = open_orchestrator(db_url, "runner", clock=fixed_clock)
+        started = time.monotonic()
+        other.tasks.start("M")
+        await wait_until(pilot, lambda: table.cursor_row.status is S.IN_PROGRESS)
+        pushed_in = time.monotonic() - started
+        add(other, "N", "november")
+        await wait_until(pilot, lambda: table.total == 2)
+        other.close()
+    assert pushed_in < 5.0
