@@ -5,6 +5,7 @@ even when one of them is SIGKILLed."""
 from __future__ import annotations
 
 import signal
+import threading
 import time
 from collections import Counter
 from datetime import UTC, datetime
@@ -14,10 +15,13 @@ import pytest
 from sqlalchemy import func, select
 
 from orchestrator_tui.domain.enums import RunStatus, TaskStatus
+from orchestrator_tui.domain.models import CommandSpec, TaskSpec
 from orchestrator_tui.domain.plan import PlanSpec
+from orchestrator_tui.runner import Runner
 from orchestrator_tui.services import Orchestrator, run_batch
 from orchestrator_tui.store.tables import Run, Task
 
+from .helpers import fast_config, wait_for
 from .test_runner_processes import runner_process
 
 S = TaskStatus
@@ -95,3 +99,22 @@ def test_four_runner_processes_run_every_task_once_though_one_is_killed(
 def _runs_by(orch: Orchestrator, agent: str) -> int:
     with orch.db.read() as conn:
         return conn.execute(select(func.count()).where(R.agent == agent)).scalar_one()
+
+
+@pytest.mark.postgres_only
+def test_an_idle_runner_hears_new_work_long_before_its_next_poll(
+    orch: Orchestrator, db_url: str
+) -> None:
+    config = fast_config(agent="listener", until_idle=False, poll_seconds=60.0)
+    runner = Runner(orch.as_actor("listener"), config)
+    serving = threading.Thread(target=runner.serve)
+    serving.start()
+    try:
+        time.sleep(1.0)  # past its first claim (of nothing): the next poll is a minute away
+        started = time.monotonic()
+        orch.tasks.create(TaskSpec(key="NEW", title="new", command=CommandSpec(argv=["true"])))
+        wait_for(lambda: orch.queries.get_task("NEW").status is S.DONE, timeout=20)
+        assert time.monotonic() - started < 20  # a poll would have taken 60 s
+    finally:
+        runner.stop()
+        serving.join(30)
