@@ -8,6 +8,7 @@ import signal
 import threading
 import time
 from collections import Counter
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -58,16 +59,19 @@ def test_four_runner_processes_run_every_task_once_though_one_is_killed(
 ) -> None:
     count = 2000 if backend == "postgres" else 400
     ledger = tmp_path / "ledger.txt"
-    load(orch, count, ["sh", "-c", f'echo "$ORCHESTRATOR_TUI_TASK" >> {ledger}'], max_retries=1)
+    work = f'echo "$ORCHESTRATOR_TUI_TASK" >> {ledger}; sleep 0.1'
+    load(orch, count, ["sh", "-c", work], max_retries=1)
     args = ["--until-idle", "--max-parallel", "8", "--poll-seconds", "0.05"]
     args += ["--lease-seconds", "5"]
     names = ["m1", "m2", "m3", "doomed"]
-    runners = {name: runner_process(db_url, "--agent", name, *args) for name in names}
+    # The doomed runner starts first, so it surely holds tasks when it is killed,
+    # and is killed once all the others are running too.
+    runners = {"doomed": runner_process(db_url, "--agent", "doomed", *args)}
     try:
-        deadline = time.monotonic() + 120
-        while _runs_by(orch, "doomed") < 20:
-            assert time.monotonic() < deadline, "the doomed runner never got going"
-            time.sleep(0.05)
+        _wait(lambda: _runs_by(orch, "doomed") >= 1, "the doomed runner never got going")
+        for name in names[:3]:
+            runners[name] = runner_process(db_url, "--agent", name, *args)
+        _wait(lambda: all(_runs_by(orch, n) for n in names[:3]), "the others never started")
         runners["doomed"].send_signal(signal.SIGKILL)
         for name in names[:3]:
             _, err = runners[name].communicate(timeout=600)
@@ -118,3 +122,10 @@ def test_an_idle_runner_hears_new_work_long_before_its_next_poll(
     finally:
         runner.stop()
         serving.join(30)
+
+
+def _wait(condition: Callable[[], bool], what: str, timeout: float = 120) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, what
+        time.sleep(0.05)
