@@ -5,6 +5,8 @@ even when one of them is SIGKILLed."""
 from __future__ import annotations
 
 import signal
+import subprocess
+import sys
 import threading
 import time
 from collections import Counter
@@ -23,7 +25,6 @@ from orchestrator_tui.services import Orchestrator, run_batch
 from orchestrator_tui.store.tables import Run, Task
 
 from .helpers import fast_config, wait_for
-from .test_runner_processes import runner_process
 
 S = TaskStatus
 R = Run.__table__.c
@@ -64,23 +65,44 @@ def test_four_runner_processes_run_every_task_once_though_one_is_killed(
     args = ["--until-idle", "--max-parallel", "8", "--poll-seconds", "0.05"]
     args += ["--lease-seconds", "5"]
     names = ["m1", "m2", "m3", "doomed"]
+
     # The doomed runner starts first, so it surely holds tasks when it is killed,
     # and is killed once all the others are running too.
-    runners = {"doomed": runner_process(db_url, "--agent", "doomed", *args)}
+    def runner_process(name: str) -> subprocess.Popen[str]:
+        # Output to files: a full pipe nobody reads would stall a runner past its lease.
+        out = (tmp_path / f"{name}.out").open("w")
+        return subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "orchestrator_tui",
+                "run",
+                "--db",
+                db_url,
+                *args,
+                "--agent",
+                name,
+            ],
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            text=True,
+        )
+
+    runners = {"doomed": runner_process("doomed")}
     try:
         _wait(lambda: _runs_by(orch, "doomed") >= 1, "the doomed runner never got going")
         for name in names[:3]:
-            runners[name] = runner_process(db_url, "--agent", name, *args)
+            runners[name] = runner_process(name)
         _wait(lambda: all(_runs_by(orch, n) for n in names[:3]), "the others never started")
         runners["doomed"].send_signal(signal.SIGKILL)
         for name in names[:3]:
-            _, err = runners[name].communicate(timeout=600)
-            assert runners[name].returncode == 0, err
+            code = runners[name].wait(timeout=600)
+            assert code == 0, (tmp_path / f"{name}.out").read_text()
     finally:
         for proc in runners.values():
             if proc.poll() is None:
                 proc.kill()
-            proc.communicate()
+            proc.wait()
 
     with orch.db.read() as conn:
         runs = conn.execute(select(R.task_id, R.agent, R.status)).all()
@@ -93,6 +115,9 @@ def test_four_runner_processes_run_every_task_once_though_one_is_killed(
     assert killed, "the killed runner held tasks when it died"
     rescuers = {a for t, a, s in runs if t in killed and s == RunStatus.SUCCEEDED.value}
     assert rescuers and "doomed" not in rescuers
+    assert {a for _, a, s in runs if s == RunStatus.LOST.value} == {"doomed"}, (
+        "a live lease ran out"
+    )
     assert len(runs) == count + len(lost)
     executions = Counter(ledger.read_text().split())
     assert len(executions) == count
