@@ -101,3 +101,40 @@ def test_racing_decisions_decide_each_task_once(db_url: str) -> None:
     for key, (_, decision) in won.items():
         assert status[key] == ("done" if decision == "approved" else "failed")
     orch.close()
+
+
+def test_racing_opposite_dependencies_never_close_a_cycle(db_url: str) -> None:
+    """Two people linking the same pair of tasks in opposite directions at the
+    same moment: one wins, the other is told it would close a cycle."""
+    import threading
+
+    from orchestrator_tui.domain.errors import CycleError
+    from orchestrator_tui.store.tables import TaskDependency
+
+    pairs = 25
+    setup = open_db(db_url, "setup")
+    tasks = [{"key": f"{side}-{i}", "title": side} for i in range(pairs) for side in "PQ"]
+    setup.plans.load(PlanSpec(tasks=tasks), "pairs")
+    barrier = threading.Barrier(2)
+    refused: list[int] = []
+
+    def link(me: str, other: str) -> None:
+        orch = open_db(db_url, me)
+        for i in range(pairs):
+            barrier.wait()
+            try:
+                orch.deps.add(f"{me}-{i}", f"{other}-{i}")
+            except CycleError:
+                refused.append(i)
+        orch.close()
+
+    threads = [threading.Thread(target=link, args=pair) for pair in (("P", "Q"), ("Q", "P"))]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    with setup.db.read() as conn:
+        edges = conn.execute(select(func.count()).select_from(TaskDependency.__table__)).scalar()
+    setup.close()
+    assert sorted(refused) == list(range(pairs))
+    assert edges == pairs
