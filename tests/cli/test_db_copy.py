@@ -88,3 +88,12 @@ def test_a_non_empty_destination_is_refused_unless_replaced(
     assert code == 0, err
     assert ("KEEP-1",) not in rows(target, "SELECT key FROM tasks")
     assert rows(target, "SELECT COUNT(*) FROM tasks") == rows(source, "SELECT COUNT(*) FROM tasks")
+
+
+def test_a_password_in_a_url_never_shows(tmp_path: Path) -> None:
+    unreachable = "postgresql+psycopg://orch:s3cret-pw@127.0.0.1:1/nowhere"
+    status = run_in_process(["--db", unreachable, "db", "status"])
+    copied = run_in_process(["db", "copy", f"sqlite:///{tmp_path / 'a.db'}", unreachable])
+    for result in (status, copied):
+        assert result.code != 0 and result.out == ""
+        assert "s3cret-pw" not in result.err and "orch:***@127.0.0.1:1" in result.err
