@@ -6,11 +6,14 @@ from __future__ import annotations
 
 import asyncio
 import sqlite3
+import subprocess
+import sys
 import time
 
 import pytest
 
 from orchestrator_tui.domain.enums import TaskStatus
+from orchestrator_tui.domain.models import CommandSpec
 from orchestrator_tui.services import open_orchestrator
 
 from .conftest import add, fixed_clock, main_screen, screen_text, select, settle
@@ -127,3 +130,32 @@ async def test_a_change_is_pushed_to_the_screen_with_polling_off(db_url, orch, m
         await wait_until(pilot, lambda: table.total == 2)
         other.close()
     assert pushed_in < 5.0
+
+
+@pytest.mark.postgres_only
+async def test_runs_of_runner_processes_show_live_without_polling(db_url, orch, make):
+    keys = [f"R{i}" for i in range(6)]
+    for key in keys:
+        add(orch, key, f"run {key}", command=CommandSpec(argv=["sh", "-c", "sleep 0.2"]))
+    app = make(poll_interval=None)  # only pushed changes reach the screen
+    async with app.run_test(size=(160, 48)) as pilot:
+        await settle(pilot)
+        await wait_until(
+            pilot, lambda: app._listener is not None and app._listener.listening.is_set()
+        )
+        argv = [sys.executable, "-m", "orchestrator_tui", "run", "--db", db_url, "--until-idle"]
+        machines = [
+            subprocess.Popen([*argv, "--agent", name], stdout=subprocess.DEVNULL)
+            for name in ("east", "west")
+        ]
+        try:
+            table = main_screen(app).table
+            assert table.total == len(keys)
+            done = lambda: all(table.row_at(i).status is S.DONE for i in range(table.total))  # noqa: E731
+            await wait_until(pilot, done, rounds=1200)
+        finally:
+            for machine in machines:
+                assert machine.wait(60) == 0
+    runs = [orch.queries.runs_for(key) for key in keys]
+    assert all(len(r) == 1 for r in runs)  # each task ran once, on one of the two machines
+    assert {r[0].agent for r in runs} <= {"east", "west"}
