@@ -228,8 +228,9 @@ def _values(current: Current, intent: Intent, target: TaskStatus, now: datetime)
     if target is S.DONE:
         values["completed_at"] = now
         values["progress"] = 100
-    elif current.status is S.DONE:
-        # Reopened: it is no longer complete, and its progress starts over.
+    elif current.status is S.DONE or target is S.PENDING:
+        # Reopened, reset, sent back or to be tried again: not complete, and its
+        # progress starts over (a pending task never shows 100%).
         values["completed_at"] = None
         values["progress"] = 0
     if intent.via is Via.CLAIM:

@@ -38,7 +38,7 @@ def _world(tmp_path: Path, name: str, status: S, approval: bool) -> Orchestrator
     orch = open_db(tmp_path / f"{name}.db")
     add(orch, "K", requires_approval=approval, command=CommandSpec(argv=["true"]))
     add(orch, "D", deps=["K"])
-    _set_status(orch, "K", status)
+    _set_status(orch, "K", status, progress=100 if status is S.AWAITING_APPROVAL else 40)
     return orch
 
 
@@ -140,6 +140,8 @@ def test_each_decision_moves_once_with_its_audit_row(
     else:
         bob.approvals.request_changes("K", "add tests")
     assert status_of(orch, "K") is target
+    if target is S.PENDING:  # sent back: its progress starts over
+        assert task_row(orch, "K").progress == 0
     kinds = [e.kind for e in events_of(orch)[2:]]
     assert kinds[0] == event
     assert ("unblocked" in kinds) == (target is S.DONE)

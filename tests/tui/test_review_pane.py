@@ -135,7 +135,9 @@ async def test_a_20_mb_diff_is_paged_without_stalling_the_ui(orch, make, tmp_pat
         timer.stop()
         gaps = [b - a for a, b in itertools.pairwise(ticks)]
         print(f"longest gap {max(gaps):.3f}s over {len(ticks)} ticks")
-        assert max(gaps) < 0.5, f"the UI stalled for {max(gaps):.2f}s while the diff loaded"
+        # Not a speed target (bench figures live in benchmarks/): a diff split on the
+        # UI thread freezes it for seconds; paging in a worker keeps gaps far below this.
+        assert max(gaps) < 2.0, f"the UI stalled for {max(gaps):.2f}s while the diff loaded"
         started = time.monotonic()
         for _ in range(20):
             await pilot.press("right_square_bracket")
@@ -145,7 +147,7 @@ async def test_a_20_mb_diff_is_paged_without_stalling_the_ui(orch, make, tmp_pat
             "diff --git a/f20.txt b/f20.txt"
         )
         assert view.current_file == 20
-        assert took < 20 * 0.5, f"21 keys took {took:.2f}s"
+        assert took < 30, f"21 keys took {took:.2f}s"
         listed = str(app.screen.query_one("#review-summary", Static).content)
         assert f"… and {n_files - 200} more files" in listed  # the file list is bounded too
 

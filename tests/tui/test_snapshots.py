@@ -149,10 +149,13 @@ def test_export_dialog(snap_app, snap_compare, size):
 
 
 @sizes
-def test_import_report(snap_app, snap_compare, size):
+def test_import_report(snap_app, snap_compare, size, monkeypatch):
+    # A relative path: the report shows it, and a checkout can live in any folder.
+    monkeypatch.chdir(SMALL_PLAN.parent)
+
     async def run_before(pilot: Pilot) -> None:
         await settle(pilot)
-        pilot.app.import_tasks(TransferRequest(str(SMALL_PLAN), "yaml", dry_run=True))
+        pilot.app.import_tasks(TransferRequest(SMALL_PLAN.name, "yaml", dry_run=True))
         await keys()(pilot)
 
     assert snap_compare(snap_app, terminal_size=SIZES[size], run_before=run_before)
