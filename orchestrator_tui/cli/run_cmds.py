@@ -120,7 +120,11 @@ def cmd_run(args: argparse.Namespace) -> int:
             f"{summary.failed} failed, {summary.lost} lost"
         )
     orch.close()
-    return 0
+    return RUN_INCOMPLETE if summary.failed or summary.lost else 0
+
+
+#: `run` stopped, but some task failed for good or some run was lost.
+RUN_INCOMPLETE = 10
 
 
 # -- task runs / logs / cancel-run ----------------------------------------------------

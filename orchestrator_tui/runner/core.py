@@ -455,8 +455,8 @@ class Runner:
 
     def _count(self, item: Settled) -> None:
         s, status = self.summary, item.task_status
-        if item.run_status is RunStatus.LOST:
-            s.lost += 1
+        if item.run_status is RunStatus.LOST or status is None:
+            s.lost += 1  # reclaimed, or the task was taken away while it ran
         if status is None:
             return
         if status.value == "done":

@@ -105,7 +105,8 @@ def test_a_command_run_by_the_runner_asks_through_the_runners_hooks(
         "task", "add", "Ask and give up", "--key", "ASK", "--",
         "orchestrator-tui", "task", "ask", "Anyone?", "--timeout", "0.2",
     )  # fmt: skip
-    cli.ok("run", "--until-idle", "--agent", "night", "--notify-cmd", f"{sys.executable} {hook}")
+    ran = cli("run", "--until-idle", "--agent", "night", "--notify-cmd", f"{sys.executable} {hook}")
+    assert ran.code == 10, ran.err  # the command gave up, so its task failed
     events = [json.loads(line) for line in log.read_text().splitlines() if line.strip()]
     asked = [e for e in events if e["event"] == "question"]
     assert [(e["task"], e["question"], e["agent"]) for e in asked] == [("ASK", "Anyone?", "night")]

@@ -84,3 +84,19 @@ def test_colours_only_keeps_sgr_and_drops_everything_else() -> None:
     text = "\x1b[1;31mred\x1b[0m\x1b]52;c;aGk=\x07 \x1b[2J\x1b[10;1Hx\x07\ty\x1b]0;t\x1b\\"
     assert colours_only(text) == "\x1b[1;31mred\x1b[0m x y\x1b[0m"
     assert colours_only("plain") == "plain"
+
+
+def test_run_until_idle_exits_10_when_a_task_failed_and_0_when_all_went_well(
+    orch: Orchestrator, db_url: str
+) -> None:
+    orch.tasks.create(TaskSpec(key="OK", title="fine", command=CommandSpec(argv=["true"])))
+    quick = ["run", "--until-idle", "--poll-seconds", "0.05"]
+    ran = cli(db_url, *quick)
+    assert (ran.code, ran.err) == (0, "")
+    assert "1 done, 0 awaiting approval, 0 retried, 0 failed, 0 lost" in ran.out
+    broken = CommandSpec(argv=[sys.executable, "-c", "raise SystemExit(3)"])
+    orch.tasks.create(TaskSpec(key="BAD", title="broken", command=broken, max_retries=0))
+    ran = cli(db_url, *quick)
+    assert ran.code == 10, ran.err
+    assert "0 done, 0 awaiting approval, 0 retried, 1 failed, 0 lost" in ran.out
+    assert "failed  BAD run" in ran.out

@@ -72,7 +72,8 @@ def test_fifty_task_dag_runs_to_the_expected_statuses(
     decided: list[str] = []
     for _ in range(10):
         done = cli(db_url, *run)
-        assert done.code == 0, done.err
+        failed = "0 failed, 0 lost" not in done.out
+        assert done.code == (10 if failed else 0), done.err  # the plan has a failing task
         assert "idle:" in done.out
         waiting = [w.key for w in orch.queries.waiting_approvals()]
         if not waiting:
