@@ -7,7 +7,7 @@ import pytest
 
 from orchestrator_tui.ui.widgets.dep_tree import DependencyTree
 
-from .conftest import add, main_screen, notes, screen_lines, settle
+from .conftest import add, main_screen, notes, screen_lines, settle, wait_until
 
 SIZES = [(160, 48), (80, 24)]
 
@@ -19,12 +19,18 @@ def many(orch):
     return orch
 
 
-def assert_cursor_shown(app, key: str) -> None:
-    table = main_screen(app).table
+async def assert_cursor_shown(pilot, key: str) -> None:
+    """The cursor is on `key` and its row is on screen (scrolling follows the next
+    layout, so allow the app a moment to draw it)."""
+    table = main_screen(pilot.app).table
     assert table.cursor_key == key
-    top, body = int(table.scroll_y), table.scrollable_content_region.height - 1
-    assert top <= table.cursor < top + body, (top, table.cursor, body)
-    shown = [line for line in screen_lines(app) if f" {key} " in line]
+
+    def in_view() -> bool:
+        top, body = int(table.scroll_y), table.scrollable_content_region.height - 1
+        return top <= table.cursor < top + body
+
+    await wait_until(pilot, in_view, f"{key}'s row to scroll into view", timeout=5.0)
+    shown = [line for line in screen_lines(pilot.app) if f" {key} " in line]
     assert shown, f"{key} is not on the screen"
 
 
@@ -38,10 +44,10 @@ async def test_clearing_a_filter_keeps_the_row_in_view(many, make, size):
         assert main_screen(app).table.cursor_key == "PAY-46"
         await pilot.press("slash", "escape")
         await settle(pilot)
-        assert_cursor_shown(app, "PAY-46")
+        await assert_cursor_shown(pilot, "PAY-46")
         await pilot.press("j")
         await settle(pilot)
-        assert_cursor_shown(app, "PAY-47")
+        await assert_cursor_shown(pilot, "PAY-47")
 
 
 @pytest.mark.parametrize("size", SIZES)
@@ -55,7 +61,7 @@ async def test_a_tree_jump_that_clears_the_filter_shows_the_row(many, make, size
         await settle(pilot)
         await settle(pilot)
         assert main_screen(app).table.query_state.text == ""
-        assert_cursor_shown(app, "PAY-44")
+        await assert_cursor_shown(pilot, "PAY-44")
 
 
 @pytest.mark.parametrize("size", SIZES)
@@ -74,7 +80,7 @@ async def test_creating_a_task_while_filtered_shows_it(many, make, size):
         assert len(created) == 1, "created"
         row = main_screen(app).table.cursor_row
         assert row is not None and row.title == "zz last", (created, notes(app))
-        assert_cursor_shown(app, row.key)
+        await assert_cursor_shown(pilot, row.key)
 
 
 async def test_a_resize_keeps_the_row_in_view(many, make):
@@ -83,14 +89,14 @@ async def test_a_resize_keeps_the_row_in_view(many, make):
         await settle(pilot)
         await pilot.press("G")
         await settle(pilot)
-        assert_cursor_shown(app, "PAY-60")
+        await assert_cursor_shown(pilot, "PAY-60")
         await pilot.resize_terminal(80, 24)
         await settle(pilot)
         await settle(pilot)
-        assert_cursor_shown(app, "PAY-60")
+        await assert_cursor_shown(pilot, "PAY-60")
         await pilot.resize_terminal(160, 48)
         await pilot.press("g")
         await settle(pilot)
         await pilot.resize_terminal(80, 24)
         await settle(pilot)
-        assert_cursor_shown(app, "PAY-1")
+        await assert_cursor_shown(pilot, "PAY-1")
