@@ -18,12 +18,13 @@ from typing import Any
 
 from sqlalchemy import Connection, Row, bindparam, select, update
 
-from ..domain.enums import DependencyType, EventKind, TaskStatus
+from ..domain.enums import EventKind, Readiness, TaskStatus
 from ..domain.errors import Conflict
+from ..domain.rules import GATING
 from ..domain.transitions import Current, Intent, Move, PlannedEvent, plan_move
 from ..store.tables import Event, Task, TaskDependency
 from .base import D, ServiceContext, T, unfinished_blocker_keys
-from .rules import all_blockers_done
+from .rules import all_blockers_done, readiness_clause
 
 S = TaskStatus
 _EVENT_INSERT = Event.__table__.insert()
@@ -33,9 +34,8 @@ _UNBLOCKED = (
     .select_from(TaskDependency.__table__.join(_WAITING, _WAITING.c.id == D.task_id))
     .where(
         D.depends_on_id.in_(bindparam("ids", expanding=True)),
-        D.dep_type == DependencyType.BLOCKS.value,
-        _WAITING.c.status == S.PENDING.value,
-        all_blockers_done(_WAITING.c.id),
+        D.dep_type.in_([t.value for t in GATING]),
+        readiness_clause(Readiness.READY, _WAITING),
     )
     .order_by(_WAITING.c.id, D.depends_on_id)
 )

@@ -62,13 +62,15 @@ def open_blocker_keys_select(task_id: int) -> Any:
     return _open_blockers_of(task_id).with_only_columns(_BLOCKER.c.key).order_by(_BLOCKER.c.id)
 
 
-def readiness_clause(r: Readiness) -> Any:
+def readiness_clause(r: Readiness, tasks: Any = None) -> Any:
+    """Tasks with readiness `r` (of the tasks table, or of an alias of it)."""
+    c = T if tasks is None else tasks.c
     statuses, blocked = rules.readiness_statuses(r)
-    clause = T.status.in_([s.value for s in statuses])
+    clause = c.status.in_([s.value for s in statuses])
     if blocked is True:
-        return and_(clause, not_(all_blockers_done(T.id)))
+        return and_(clause, not_(all_blockers_done(c.id)))
     if blocked is False:
-        return and_(clause, all_blockers_done(T.id))
+        return and_(clause, all_blockers_done(c.id))
     return clause
 
 

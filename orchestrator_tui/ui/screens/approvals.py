@@ -212,11 +212,7 @@ class ApprovalsScreen(QuestionActions, TaskActions, Screen[None]):
         self.refresh_task_bindings()
 
     def action_diff(self, action: str) -> None:
-        view = self.query_one(ReviewPanel).view
-        if action == "page_up":
-            view.scroll_page_up(animate=False)
-        else:
-            getattr(view, f"action_{action}")()
+        self.query_one(ReviewPanel).page(action)
 
     def on_data_table_row_selected(self) -> None:
         self.action_open()

@@ -171,11 +171,7 @@ class DetailScreen(QuestionActions, TaskActions, Screen[None]):
         self._load()
 
     def action_diff(self, action: str) -> None:
-        view = self.query_one(ReviewPanel).view
-        if action == "page_up":
-            view.scroll_page_up(animate=False)
-        else:
-            getattr(view, f"action_{action}")()
+        self.query_one(ReviewPanel).page(action)
 
     def action_answer(self) -> None:
         self.answer_oldest(self.key)

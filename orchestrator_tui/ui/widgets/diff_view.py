@@ -241,6 +241,14 @@ def describe(summary: ChangeSummary, run: RunView | None) -> Text:
 class ReviewPanel(Vertical):
     """What the task under review changed; `show(key)` loads it off the UI thread."""
 
+    def page(self, action: str) -> None:
+        """The diff keys of the screens that show this panel: `next_file`,
+        `previous_file`, `page_down`, `page_up`."""
+        if action == "page_up":
+            self.view.scroll_page_up(animate=False)
+        else:
+            getattr(self.view, f"action_{action}")()
+
     DEFAULT_CSS = """
     ReviewPanel {
         height: 2fr;
