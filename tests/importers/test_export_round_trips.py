@@ -241,3 +241,31 @@ def test_an_empty_task_master_tag_survives_a_round_trip(tmp_path, orch):
     out = tmp_path / "out" / "tasks.json"
     export_path(orch, out)
     assert out.read_text() == source.read_text()  # byte for byte, the empty tag in its place
+
+
+def test_an_exported_board_can_start_a_task_in_the_real_backlog_cli(orch, tmp_path):
+    """A plan with only pending and done tasks still gets Backlog.md's working
+    column, so the exported board can move a task to in progress."""
+    plan = tmp_path / "plan.yaml"
+    plan.write_text("tasks:\n  - {key: A-1, title: Old, status: done}\n  - {key: A-2, title: New}\n")
+    import_path(orch, plan)
+    export_path(orch, tmp_path / "out", "backlog")
+    assert _columns(tmp_path / "out") == ["To Do", "In Progress", "Done"]
+    backlog = _tool("backlog")
+    task_id = next(
+        t["id"]
+        for t in _run([backlog, "task", "list", "--json"], tmp_path / "out")["tasks"]
+        if t["title"] == "New"
+    )
+    edited = subprocess.run(
+        [backlog, "task", "edit", task_id, "-s", "In Progress"],
+        cwd=tmp_path / "out",
+        capture_output=True,
+        text=True,
+        timeout=180,
+        stdin=subprocess.DEVNULL,
+    )
+    assert edited.returncode == 0, edited.stdout + edited.stderr
+    again = fresh(tmp_path, "again")
+    import_path(again, tmp_path / "out" / "backlog")
+    assert shape(again)["New"][0] == "in_progress"

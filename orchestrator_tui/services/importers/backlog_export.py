@@ -139,7 +139,7 @@ class _Export:
         """Board columns: our words for the statuses in use, in board order, and
         each kept word of no table placed where its column means its status."""
         used = {TaskStatus(r.status) for r in self.rows.values()}
-        used |= {TaskStatus.PENDING, TaskStatus.DONE}
+        used |= {TaskStatus.PENDING, TaskStatus.IN_PROGRESS, TaskStatus.DONE}  # their default board
         ours = [word for status, word in TO_BACKLOG.items() if status in used]
         first: list[str] = []
         middle: list[str] = []
