@@ -85,6 +85,8 @@ class _Console:
             return f"done    {s.key} run {s.run_id}"
         if s.task_status is TaskStatus.AWAITING_APPROVAL:
             return f"review  {s.key} run {s.run_id}: awaiting approval"
+        if s.task_status is TaskStatus.BLOCKED:
+            return f"asking  {s.key} run {s.run_id}: {reason}"
         if s.retry_at is not None:
             return f"retry   {s.key} run {s.run_id}: {reason}"
         return f"{s.task_status.value:<7} {s.key} run {s.run_id}: {reason}"
@@ -118,6 +120,11 @@ def cmd_run(args: argparse.Namespace) -> int:
             f"{summary.stop_reason}: {summary.started} started, {summary.succeeded} done, "
             f"{summary.awaiting_approval} awaiting approval, {summary.retried} retried, "
             f"{summary.failed} failed, {summary.lost} lost"
+            + (
+                f", {summary.waiting_for_answers} waiting for an answer"
+                if summary.waiting_for_answers
+                else ""
+            )
         )
     orch.close()
     return RUN_INCOMPLETE if summary.failed or summary.lost else 0

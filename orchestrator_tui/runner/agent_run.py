@@ -1,6 +1,8 @@
 """One run of a coding agent, as the runner sees it: the prompt rendered from
 the task, the argument list from the profile (resuming the previous session
-when a reviewer asked for changes), the agent's output read by its parser
+when a reviewer asked for changes or questions it ended on were answered; a
+run that ends with questions open leaves its task waiting for the answers),
+the agent's output read by its parser
 (raw events kept on the `raw` stream), budgets watched while it streams, and
 the verdict: an agent that exits 0 but whose last word was an error fails.
 """
@@ -172,6 +174,8 @@ class AgentSession:
         verdict = self.parser.verdict(out.exit_code)
         if res.status is RunStatus.SUCCEEDED and verdict:
             res.status, res.error = RunStatus.FAILED, verdict
+        elif res.status is RunStatus.SUCCEEDED:
+            res.continues_after_answers = True
         elif res.status in (RunStatus.FAILED, RunStatus.TIMED_OUT) and verdict and res.error:
             res.error = f"{res.error}: {verdict}"
 

@@ -2,7 +2,8 @@
 the budgets of tasks and plans.
 
 The runner asks `prepare` for a task's prompt context (task text, upstream
-work, the reviewer's last request for changes, the session to resume) and
+work, the reviewer's last request for changes, answers to questions the agent
+ended its last run on, the session to resume) and
 the spend so far against its budgets; stores the rendered prompt with
 `record_start`; and stores tokens, cost, session and summary with
 `record_usage` before it closes the run. A plan whose spend crosses its budget
@@ -19,12 +20,13 @@ from typing import Any
 from sqlalchemy import Connection, func, select, update
 
 from ..agents.budget import Limit, Spent, exceeded
-from ..agents.prompt import PromptContext, Upstream
+from ..agents.prompt import Answer, PromptContext, Upstream
 from ..domain.agent import Budget, Spend, SpendRow
 from ..domain.enums import ApprovalDecision, EventKind, RunStatus
 from ..domain.plan import PlanSpec
 from ..store.tables import Approval, PlanBudget, Run, Task, TaskContext, TaskDependency, utcnow
 from .base import D, ServiceContext, T, record_event
+from .questions import answered_after_last_run
 
 R = Run.__table__.c
 A = Approval.__table__.c
@@ -57,7 +59,8 @@ class AgentStart:
     """What a runner needs to start an agent on a claimed task."""
 
     context: PromptContext
-    #: The previous run's session, to resume when changes were requested.
+    #: The previous run's session, to resume when changes were requested or
+    #: questions it ended on were answered.
     resume_session: str | None
     limits: list[Limit] = field(default_factory=list)
 
@@ -155,6 +158,10 @@ class AgentRunService:
                 )
             ).scalar()
             comment = latest_change_request(conn, task_id)
+            answers = [
+                Answer(q.text, q.answer or "", q.answered_by or "")
+                for q in answered_after_last_run(conn, task_id)
+            ]
             ctx = PromptContext(
                 key=task.key,
                 title=task.title,
@@ -165,8 +172,9 @@ class AgentRunService:
                 attempt=attempt,
                 review_comment=comment,
                 change_rounds=change_rounds(conn, task_id),
+                answers=answers,
             )
-            resume = self._last_session(conn, task_id) if comment else None
+            resume = self._last_session(conn, task_id) if comment or answers else None
             limits = []
             if budget is not None and not budget.empty:
                 limits.append(Limit("task", budget, task_spent(conn, task_id)))
