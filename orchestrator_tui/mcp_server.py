@@ -19,17 +19,16 @@ from mcp.server.mcpserver import MCPServer
 from mcp.types import CallToolResult, TextContent
 from pydantic import BaseModel, ConfigDict, ValidationError
 
+from .config import TASK_ENV
 from .domain.enums import AgentType, DependencyType, Priority, Readiness, TaskStatus
 from .domain.errors import OrchestratorError
 from .domain.models import AgentReport, QuestionView, TaskDetail, TaskRow, TaskSpec
 from .domain.text import printable
+from .runner.notify import ask_person
 from .services import Orchestrator, TaskFilter
 from .services.run_model import MACHINE_TYPES
 
 log = logging.getLogger("orchestrator_tui.mcp")
-
-#: Set by a runner for every command it runs (an agent CLI, and the server it starts).
-TASK_ENV = "ORCHESTRATOR_TUI_TASK"
 
 #: Most tasks one `list_tasks` answer holds.
 MAX_PAGE = 40
@@ -397,10 +396,7 @@ def build_server(orch: Orchestrator) -> MCPServer[Any]:
     @server.tool(description="Ask a person a question; wait_seconds>0 waits for the answer.")
     def ask_question(key: str, question: str, wait_seconds: float = 0) -> QuestionInfo:
         def run() -> QuestionInfo:
-            from .runner.notify import notify_question
-
-            asked = orch.questions.ask(key, question)
-            notify_question(asked)
+            asked = ask_person(orch, key, question)
             if wait_seconds > 0:
                 asked = orch.questions.wait(asked.id, min(wait_seconds, MAX_WAIT_SECONDS))
             return question_info(asked)

@@ -1,9 +1,9 @@
-"""Agent profiles: the built-in ones, the user's config file, and turning a
+"""Agent profiles: the built-in ones, validating the user's, and turning a
 profile plus a task's choices into the argument list, environment and prompt
 plumbing of one run.
 
 The user's profiles live in `~/.config/orchestrator-tui/agents.yaml` (or the
-file named by $ORCHESTRATOR_TUI_AGENTS):
+file named by $ORCHESTRATOR_TUI_AGENTS; read by `services.agent_profiles`):
 
     profiles:
       claude-opus:
@@ -24,7 +24,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from platformdirs import user_config_dir
 from pydantic import ValidationError
 
 from ..domain.agent import (
@@ -39,7 +38,6 @@ from ..domain.errors import ValidationFailed
 
 _PLACEHOLDER = re.compile(r"\{([a-z_]+)\}")
 
-PROFILES_ENV = "ORCHESTRATOR_TUI_AGENTS"
 #: The profile that runs the task's own `command` (with {prompt} filled in if it has one).
 COMMAND = "command"
 
@@ -151,13 +149,6 @@ BUILTIN: dict[str, AgentProfile] = {
 }
 
 
-def profiles_path() -> Path:
-    env = os.environ.get(PROFILES_ENV)
-    if env:
-        return Path(env).expanduser()
-    return Path(user_config_dir("orchestrator-tui", appauthor=False)) / "agents.yaml"
-
-
 def parse_profiles(data: Any, origin: str) -> dict[str, AgentProfile]:
     """`{name: profile}` or `{profiles: {...}}`, validated; errors name origin and field."""
     if isinstance(data, dict) and set(data) == {"profiles"}:
@@ -182,17 +173,6 @@ def parse_profiles(data: Any, origin: str) -> dict[str, AgentProfile]:
             field_path = f"profiles.{name}" + (f".{where}" if where else "")
             raise ValidationFailed(f"{origin}: {field_path}: {err['msg']}") from None
     return out
-
-
-def load_profiles(path: Path | None = None) -> dict[str, AgentProfile]:
-    """The built-in profiles with the user's file laid over them (a missing file is fine)."""
-    from ..services.safe_yaml import load_yaml, read_text
-
-    path = path or profiles_path()
-    profiles = dict(BUILTIN)
-    if path.is_file():
-        profiles.update(parse_profiles(load_yaml(read_text(path), str(path)), str(path)))
-    return profiles
 
 
 def resolve(

@@ -331,7 +331,7 @@ def _process_json(report: Any) -> dict[str, Any]:
 
 
 def cmd_simulate(args: argparse.Namespace) -> int:
-    from ..agents.simulated import Simulation, simulate
+    from ..simulated_agent import Simulation, simulate
 
     if not 0 <= args.fail_chance <= 1:
         raise ValidationFailed("--fail-chance must be between 0 and 1")

@@ -366,7 +366,7 @@ class Runner:
         name = claim.command.agent.profile if claim.command.agent else None
         try:
             if self._profiles is None:
-                from ..agents.profiles import load_profiles
+                from ..services.agent_profiles import load_profiles
 
                 self._profiles = load_profiles()
             return AgentSession.start(self.orch, claim, self._profiles, cwd), None, False

@@ -1,4 +1,5 @@
-"""A simulated agent: a real child process that behaves like a coding agent.
+"""The demo's simulated agent (`orchestrator-tui simulate`): a program of its
+own, a real child process that behaves like a coding agent.
 
 It works through stages (planning, reading, changing, testing, summing up),
 printing coloured lines to stdout and the odd warning to stderr over a given
@@ -24,10 +25,7 @@ import uuid
 from dataclasses import dataclass
 from typing import Any, TextIO
 
-from ..config import ACTOR_ENV, DB_ENV
-
-TASK_ENV = "ORCHESTRATOR_TUI_TASK"
-ATTEMPT_ENV = "ORCHESTRATOR_TUI_ATTEMPT"
+from .config import ACTOR_ENV, ATTEMPT_ENV, DB_ENV, TASK_ENV
 
 BOLD, DIM, RESET = "\x1b[1m", "\x1b[2m", "\x1b[0m"
 RED, GREEN, YELLOW, BLUE, CYAN = "\x1b[31m", "\x1b[32m", "\x1b[33m", "\x1b[34m", "\x1b[36m"
@@ -60,7 +58,7 @@ class _Reporter:
         self._orch: Any = None
         if self.key and os.environ.get(DB_ENV):
             try:
-                from ..services import open_orchestrator
+                from .services import open_orchestrator
 
                 actor = os.environ.get(ACTOR_ENV) or "simulated-agent"
                 self._orch = open_orchestrator(os.environ[DB_ENV], actor)
@@ -80,10 +78,9 @@ class _Reporter:
         if self._orch is None or self.key is None:
             return None
         try:
-            from ..runner.notify import notify_question
+            from .runner.notify import ask_person
 
-            question = self._orch.questions.ask(self.key, text)
-            notify_question(question)
+            question = ask_person(self._orch, self.key, text)
             return self._orch.questions.wait(question.id, timeout).answer
         except Exception as exc:  # a question is a courtesy too; the work goes on
             print(f"{YELLOW}warning:{RESET} question not asked: {exc}", file=sys.stderr)
