@@ -12,6 +12,7 @@ import sys
 import time
 from typing import Any
 
+from ..domain.agent import SpendRow
 from ..domain.enums import AgentType, RunStatus, TaskStatus
 from ..domain.errors import NotFound, ValidationFailed
 from ..domain.models import LogLineView, RunView
@@ -194,19 +195,18 @@ def cmd_runs(args: argparse.Namespace) -> int:
 
 
 def _usage_cells(r: RunView) -> list[str]:
-    tokens = (r.input_tokens or 0) + (r.output_tokens or 0)
     cost = "-" if r.cost_usd is None else f"${r.cost_usd:.4f}"
-    return [r.profile or "-", str(tokens) if r.profile else "-", cost]
+    return [r.profile or "-", str(r.tokens) if r.profile else "-", cost]
 
 
 def _spend_line(runs: list[RunView]) -> str | None:
-    mine = [r for r in runs if r.profile]
-    if not mine:
+    t = SpendRow.of_runs("task", runs)
+    if not t.runs:
         return None
-    tokens = sum((r.input_tokens or 0) + (r.output_tokens or 0) for r in mine)
-    cached = sum(r.cached_tokens or 0 for r in mine)
-    cost = sum(r.cost_usd or 0.0 for r in mine)
-    return f"agent runs: {len(mine)}, {tokens} tokens ({cached} cached), ${cost:.4f} in all"
+    return (
+        f"agent runs: {t.runs}, {t.tokens} tokens ({t.cached_tokens} cached), "
+        f"${t.cost_usd:.4f} in all"
+    )
 
 
 def printable_block(text: str) -> str:

@@ -181,18 +181,14 @@ class AgentSession:
 
     def usage(self, out: ProcessOutcome) -> RunUsage:
         o = self.parser.outcome
-        model = o.model or (self.claim.command.agent.model if self.claim.command.agent else None)
+        usage = o.usage()
+        if not usage.model and self.claim.command.agent:  # the one it was asked to use
+            usage.model = self.claim.command.agent.model
         return RunUsage(
             run_id=self.claim.run_id,
             task_id=self.claim.task_id,
+            usage=usage,
             plan=self.plan,
-            session_id=o.session_id,
-            model=model,
-            turns=o.turns,
-            input_tokens=o.input_tokens,
-            output_tokens=o.output_tokens,
-            cached_tokens=o.cached_tokens,
-            cost_usd=o.cost_usd,
             summary=(o.result or "")[:20_000] or None,
             seconds=out.duration_seconds,
         )
