@@ -17,7 +17,7 @@ from ..domain.enums import AgentType, RunStatus, TaskStatus
 from ..domain.errors import NotFound, ValidationFailed
 from ..domain.models import LogLineView, RunView
 from ..domain.text import colours_only, printable, strip_ansi
-from .common import emit_json, open_from_args, say, table, wants_json
+from .common import emit_json, open_from_args, opened, say, table, wants_json
 
 FOLLOW_POLL_SECONDS = 0.25
 
@@ -98,22 +98,23 @@ def cmd_run(args: argparse.Namespace) -> int:
 
     logging.basicConfig(level=logging.WARNING, format="orchestrator-tui: %(message)s")
     config = _config(args)
-    orch = open_from_args(args).as_actor(config.agent)
-    runner = Runner(orch, config, _Console(orch, args.echo, wants_json(args)))
+    with opened(args) as base:
+        orch = base.as_actor(config.agent)
+        runner = Runner(orch, config, _Console(orch, args.echo, wants_json(args)))
 
-    def on_signal(signum: int, _frame: Any) -> None:
-        runner.stop(f"stopped by {signal.Signals(signum).name}")
-        signal.signal(signum, signal.SIG_DFL)  # a second one stops at once
+        def on_signal(signum: int, _frame: Any) -> None:
+            runner.stop(f"stopped by {signal.Signals(signum).name}")
+            signal.signal(signum, signal.SIG_DFL)  # a second one stops at once
 
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        signal.signal(sig, on_signal)
-    if not wants_json(args):
-        types = ", ".join(config.served_types)
-        say(
-            f"runner {printable(config.agent)} on {orch.db.describe()}: up to "
-            f"{config.max_parallel} at once, serving {types}"
-        )
-    summary = runner.serve()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            signal.signal(sig, on_signal)
+        if not wants_json(args):
+            types = ", ".join(config.served_types)
+            say(
+                f"runner {printable(config.agent)} on {orch.db.describe()}: up to "
+                f"{config.max_parallel} at once, serving {types}"
+            )
+        summary = runner.serve()
     if wants_json(args):
         emit_json(summary.__dict__)
     else:
@@ -127,7 +128,6 @@ def cmd_run(args: argparse.Namespace) -> int:
                 else ""
             )
         )
-    orch.close()
     return RUN_INCOMPLETE if summary.failed or summary.lost else 0
 
 
