@@ -54,38 +54,31 @@ def _p(**kw: Any) -> AgentProfile:
     return AgentProfile.model_validate(kw)
 
 
+def _resumable(head: list[str], tail: list[str], resume: str) -> dict[str, list[str]]:
+    """`head TAIL`, resumed as `head RESUME TAIL` (RESUME names {session_id})."""
+    return {"argv": [*head, *tail], "resume_argv": [*head, resume, *tail]}
+
+
 _CLAUDE = ["claude", "-p", "--output-format", "stream-json", "--verbose"]
 _CODEX = ["codex", "exec", "--json"]
 _OPENCODE = ["opencode", "run", "--format", "json"]
+#: `--model=M ARGS -- PROMPT`: how Claude Code, Codex and opencode take the rest.
+_MODEL_ARGS_PROMPT = ["--model={model}", ARGS_SLOT, "--", "{prompt}"]
 
 BUILTIN: dict[str, AgentProfile] = {
     "claude": _p(
         description="Claude Code in print mode, streaming JSON events",
-        argv=[*_CLAUDE, "--model={model}", ARGS_SLOT, "--", "{prompt}"],
-        resume_argv=[
-            *_CLAUDE,
-            "--resume={session_id}",
-            "--model={model}",
-            ARGS_SLOT,
-            "--",
-            "{prompt}",
-        ],
+        **_resumable(_CLAUDE, _MODEL_ARGS_PROMPT, "--resume={session_id}"),
         parser="claude",
         env=["ANTHROPIC_*", "CLAUDE_*", "AWS_*", "GOOGLE_*", "CLOUD_ML_*", "DISABLE_*"],
     ),
     "codex": _p(
         description="Codex non-interactive (codex exec) with JSON events",
-        argv=[*_CODEX, "--model={model}", ARGS_SLOT, "--", "{prompt}"],
+        argv=[*_CODEX, *_MODEL_ARGS_PROMPT],
+        # `codex exec resume` takes the thread id before the prompt.
         resume_argv=[
-            "codex",
-            "exec",
-            "resume",
-            "--json",
-            "--model={model}",
-            ARGS_SLOT,
-            "--",
-            "{session_id}",
-            "{prompt}",
+            *("codex", "exec", "resume", "--json", "--model={model}", ARGS_SLOT, "--"),
+            *("{session_id}", "{prompt}"),
         ],
         parser="codex",
         env=["OPENAI_*", "CODEX_*", "AZURE_OPENAI_*"],
@@ -94,11 +87,7 @@ BUILTIN: dict[str, AgentProfile] = {
     "gemini": _p(
         description="Gemini CLI headless, streaming JSON events",
         argv=[
-            "gemini",
-            "--output-format",
-            "stream-json",
-            "--model={model}",
-            ARGS_SLOT,
+            *("gemini", "--output-format", "stream-json", "--model={model}", ARGS_SLOT),
             "--prompt={prompt}",
         ],
         parser="gemini",
@@ -106,28 +95,15 @@ BUILTIN: dict[str, AgentProfile] = {
     ),
     "opencode": _p(
         description="opencode run with JSON events",
-        argv=[*_OPENCODE, "--model={model}", ARGS_SLOT, "--", "{prompt}"],
-        resume_argv=[
-            *_OPENCODE,
-            "--session={session_id}",
-            "--model={model}",
-            ARGS_SLOT,
-            "--",
-            "{prompt}",
-        ],
+        **_resumable(_OPENCODE, _MODEL_ARGS_PROMPT, "--session={session_id}"),
         parser="opencode",
         env=["OPENCODE_*", "ANTHROPIC_*", "OPENAI_*", "GEMINI_*", "OPENROUTER_*"],
     ),
     "aider": _p(
         description="aider, one message from a file, no colours or streaming",
         argv=[
-            "aider",
-            "--no-pretty",
-            "--no-stream",
-            "--yes-always",
-            "--model={model}",
-            ARGS_SLOT,
-            "--message-file={prompt_file}",
+            *("aider", "--no-pretty", "--no-stream", "--yes-always", "--model={model}"),
+            *(ARGS_SLOT, "--message-file={prompt_file}"),
         ],
         prompt="file",
         parser="aider",
@@ -135,14 +111,9 @@ BUILTIN: dict[str, AgentProfile] = {
     ),
     "simulated": _p(
         description="the demo agent: speaks Claude Code's stream-json, reads the prompt on stdin",
-        argv=["orchestrator-tui", "simulate", "--stream-json", ARGS_SLOT],
-        resume_argv=[
-            "orchestrator-tui",
-            "simulate",
-            "--stream-json",
-            "--resume={session_id}",
-            ARGS_SLOT,
-        ],
+        **_resumable(
+            ["orchestrator-tui", "simulate", "--stream-json"], [ARGS_SLOT], "--resume={session_id}"
+        ),
         prompt="stdin",
         parser="claude",
     ),
