@@ -416,7 +416,12 @@ def register(sub: Any, parents: list[argparse.ArgumentParser]) -> None:
     p.add_argument("--seed", type=int, default=None)
     p.add_argument("--lines", type=int, default=40)
     p.add_argument("--exit-code", type=int, default=1, help="exit code when failing")
-    p.add_argument("--ask", metavar="QUESTION", help="ask a person this first, and wait")
+    p.add_argument(
+        "--ask",
+        metavar="QUESTION",
+        help="ask a person this first, and wait (with --stream-json: ask, end the turn, "
+        "and go on with the answer when resumed)",
+    )
     p.add_argument(
         "--ask-timeout", type=float, default=600.0, metavar="SECONDS", help="wait this long"
     )

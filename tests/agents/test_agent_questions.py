@@ -97,6 +97,32 @@ def test_answering_a_task_a_person_blocked_leaves_it_blocked(orch: Orchestrator)
     assert orch.queries.get_task("A").status is S.BLOCKED
 
 
+def test_the_demo_agent_ends_its_turn_on_a_question_and_resumes_with_the_answer(
+    orch: Orchestrator,
+) -> None:
+    from orchestrator_tui.domain.agent import AgentUse
+    from orchestrator_tui.domain.models import CommandSpec, TaskSpec
+
+    args = ["--seconds", "0.2", "--fail-chance", "0", "--seed", "3", "--ask", "EU or UK too?"]
+    use = AgentUse(profile="simulated", args=args)
+    command = CommandSpec(argv=["orchestrator-tui"], agent=use)
+    orch.tasks.create(TaskSpec(key="REG", title="Summarise guidance", command=command))
+    serve(orch)
+    assert orch.queries.get_task("REG").status is S.BLOCKED
+    (question,) = orch.questions.open_questions()
+    assert question.text == "EU or UK too?"
+    first = orch.queries.runs_for("REG")[0]
+    assert first.summary == "Before I change anything: EU or UK too?"
+    orch.as_actor("maria").questions.answer("REG", "Both, please")
+    serve(orch)
+    second = orch.queries.runs_for("REG")[-1]
+    assert "A (maria): Both, please" in (second.prompt or "")
+    lines = [v.text for v in orch.queries.log_lines(second.id, limit=1000)]
+    # only said when started with --resume=SESSION
+    assert "Resuming session for REG. Going on with the answer: A (maria): Both, please" in lines
+    assert orch.queries.get_task("REG").status is S.DONE
+
+
 def test_an_agent_that_fails_after_asking_fails_its_task(orch: Orchestrator) -> None:
     add_agent_task(orch, "A", "claude", "error", max_retries=0)
     orch.as_actor("test-runner").questions.ask("A", "asked before the run")
