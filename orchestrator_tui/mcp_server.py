@@ -186,7 +186,10 @@ def build_server(orch: Orchestrator) -> MCPServer[Any]:
     """The MCP server acting as `orch.actor`, over `orch`'s database."""
     instructions = "Tasks, dependencies and questions of an orchestrator-tui plan."
     if current := os.environ.get(TASK_ENV, "").strip():  # started inside a run
-        instructions += f" You are working on task {current}."
+        instructions += (
+            f" You are working on task {current}. To ask a person, call ask_question and"
+            " end your turn: your session is resumed with the answer."
+        )
     server: MCPServer[Any] = MCPServer(
         "orchestrator-tui", instructions=instructions, log_level="WARNING"
     )
