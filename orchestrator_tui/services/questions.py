@@ -19,7 +19,7 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, Row, func, select, update
+from sqlalchemy import Connection, func, select, update
 
 from ..domain.enums import EventKind, RunStatus, TaskStatus
 from ..domain.errors import Conflict, InvalidTransition, NotFound, ValidationFailed
@@ -145,11 +145,16 @@ class QuestionService:
                 task.id,
                 {"question": question_id, "message": f"answered: {text[:EVENT_EXCERPT]}"},
             )
-            self._continue_if_answered(conn, task, question_id)
+            self._continue_if_answered(conn, task.id, question_id)
             return self._one(conn, question_id)
 
-    def _continue_if_answered(self, conn: Connection, task: Row[Any], question_id: int) -> None:
-        """A task blocked waiting for answers goes back to pending with the last one."""
+    def _continue_if_answered(self, conn: Connection, task_id: int, question_id: int) -> None:
+        """A task blocked waiting for answers goes back to pending with the last one.
+
+        The task row is read locked (on PostgreSQL): a runner closing the run that
+        asked locks it before it looks for open questions, so of the two whichever
+        comes second sees what the first wrote."""
+        task = conn.execute(select(Task.__table__).where(T.id == task_id).with_for_update()).one()
         if TaskStatus(task.status) is not TaskStatus.BLOCKED or not waits_for_answers(
             conn, task.id
         ):

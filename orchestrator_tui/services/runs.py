@@ -202,6 +202,7 @@ class RunService:
                 continue
             status, reason, retry_at = self._judge(task, res, policy, now)
             started = runs[res.run_id].started_at
+            # Read after `release` locked the task row: see QuestionService.answer.
             asked = _left_open(conn, task.id, started) if _may_wait(res, status) else ()
             if asked:
                 status, reason = S.BLOCKED, _waiting_reason(asked)
