@@ -56,6 +56,13 @@ DECISION_EVENT: dict[ApprovalDecision, EventKind] = {
 }
 
 
+#: Every kind of event that records a move (the first event of each `Move`).
+MOVE_EVENTS: frozenset[EventKind] = frozenset(
+    {EventKind.STATUS_CHANGED, EventKind.FORCED_START, EventKind.STATUS_REVERTED}
+    | set(DECISION_EVENT.values())
+)
+
+
 @dataclass(frozen=True)
 class Current:
     """What the planner needs to know about a task as it is now."""

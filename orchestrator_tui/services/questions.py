@@ -24,7 +24,7 @@ from sqlalchemy import Connection, func, select, update
 from ..domain.enums import EventKind, RunStatus, TaskStatus
 from ..domain.errors import Conflict, InvalidTransition, NotFound, ValidationFailed
 from ..domain.models import InboxEntry, QuestionView
-from ..domain.transitions import Intent, Via
+from ..domain.transitions import MOVE_EVENTS, Intent, Via
 from ..store.engine import inserted_id
 from ..store.tables import Event, Question, Run, Task
 from .base import ServiceContext, T, find_task, record_event
@@ -34,18 +34,7 @@ from .queries import QueryService
 Q = Question.__table__.c
 E = Event.__table__.c
 R = Run.__table__.c
-#: Events that move a task between statuses.
-_MOVES = tuple(
-    k.value
-    for k in (
-        EventKind.STATUS_CHANGED,
-        EventKind.FORCED_START,
-        EventKind.STATUS_REVERTED,
-        EventKind.APPROVED,
-        EventKind.REJECTED,
-        EventKind.CHANGES_REQUESTED,
-    )
-)
+_MOVES = sorted(k.value for k in MOVE_EVENTS)
 
 #: Longest question or answer accepted (characters).
 MAX_TEXT = 10_000

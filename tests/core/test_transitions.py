@@ -241,3 +241,25 @@ def test_an_answer_moves_only_a_blocked_task_and_only_to_pending(status: S) -> N
             Intent(S.DONE, via=Via.FINISH, questions=(1,)),
             now,
         )
+
+
+def test_every_move_records_one_of_the_move_events() -> None:
+    from datetime import UTC, datetime
+
+    from orchestrator_tui.domain.transitions import MOVE_EVENTS, Current, plan_move
+
+    now = datetime.now(UTC)
+    intents = [
+        Intent(S.DONE),
+        Intent(S.PENDING, via=Via.UNDO, reverts=1),
+        Intent(S.IN_PROGRESS, force=True, reason="urgent"),
+        Intent(S.DONE, via=Via.DECISION, decision=ApprovalDecision.APPROVED),
+        Intent(S.FAILED, via=Via.DECISION, decision=ApprovalDecision.REJECTED, reason="no"),
+        Intent(S.PENDING, via=Via.DECISION, decision=ApprovalDecision.CHANGES_REQUESTED),
+    ]
+    for intent in intents:
+        status = S.AWAITING_APPROVAL if intent.via is Via.DECISION else S.IN_PROGRESS
+        if intent.force:
+            status = S.PENDING
+        current = Current(id=1, key="K", status=status, unfinished_blockers=("B",))
+        assert plan_move(current, intent, now).events[0].kind in MOVE_EVENTS
