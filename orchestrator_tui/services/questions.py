@@ -165,6 +165,11 @@ class QuestionService:
         with self.ctx.db.read() as conn:
             return self._one(conn, question_id)
 
+    def open_since(self, task_id: int, since: datetime) -> list[int]:
+        """Ids of the task's unanswered questions asked at or after `since`."""
+        with self.ctx.db.read() as conn:
+            return open_questions_since(conn, task_id, since)
+
     def open_questions(self, limit: int | None = None) -> list[QuestionView]:
         """Every unanswered question, oldest first."""
         stmt = (

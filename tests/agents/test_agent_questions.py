@@ -137,6 +137,28 @@ def test_the_demo_agent_ends_its_turn_on_a_question_and_resumes_with_the_answer(
     assert orch.queries.get_task("REG").status is S.DONE
 
 
+def test_verify_waits_for_the_run_that_goes_on_after_the_answer(orch: Orchestrator) -> None:
+    from orchestrator_tui.domain.agent import AgentUse
+    from orchestrator_tui.domain.models import CommandSpec, TaskSpec
+
+    from .helpers import FAKE, fake_profile
+
+    use = AgentUse(profile="fake", args=["--scenario", "ask"], definition=fake_profile("claude"))
+    command = CommandSpec(argv=[FAKE], agent=use, verify=[["false"]], on_verify_fail="fail")
+    orch.tasks.create(TaskSpec(key="A", title="a", command=command))
+    serve(orch)
+    assert orch.queries.get_task("A").status is S.BLOCKED  # not failed by verify
+    first = orch.queries.runs_for("A")[0]
+    said = [v.text for v in orch.queries.log_lines(first.id, limit=1000)]
+    assert "the agent asked a person: verify and merge wait for the run that goes on" in said
+    assert not any(line.startswith("verify:") for line in said)
+    orch.questions.answer("A", "Store credit")
+    serve(orch)
+    second = orch.queries.runs_for("A")[-1]
+    assert any(v.text == "verify: false" for v in orch.queries.log_lines(second.id, limit=1000))
+    assert orch.queries.get_task("A").status is S.FAILED  # now verify had its say
+
+
 def test_an_agent_that_fails_after_asking_fails_its_task(orch: Orchestrator) -> None:
     add_agent_task(orch, "A", "claude", "error", max_retries=0)
     orch.as_actor("test-runner").questions.ask("A", "asked before the run")
