@@ -219,7 +219,7 @@ class AgentRunService:
                 conn.execute(
                     update(Run.__table__)
                     .where(R.id == u.run_id)
-                    .values(**asdict(spent), summary=u.summary)
+                    .values(**asdict(spent.usage()), summary=u.summary)  # its fields only
                 )
                 cost = f", ${spent.cost_usd:.4f}" if spent.cost_usd is not None else ""
                 record_event(
