@@ -10,6 +10,9 @@ from platformdirs import user_data_dir
 
 DB_ENV = "ORCHESTRATOR_TUI_DB"
 ACTOR_ENV = "ORCHESTRATOR_TUI_ACTOR"
+#: Set by a runner for every command it runs: the task's key and the attempt number.
+TASK_ENV = "ORCHESTRATOR_TUI_TASK"
+ATTEMPT_ENV = "ORCHESTRATOR_TUI_ATTEMPT"
 APP_NAME = "orchestrator-tui"
 
 

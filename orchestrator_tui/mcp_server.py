@@ -19,17 +19,17 @@ from mcp.server.mcpserver import MCPServer
 from mcp.types import CallToolResult, TextContent
 from pydantic import BaseModel, ConfigDict, ValidationError
 
+from .config import TASK_ENV
 from .domain.enums import AgentType, DependencyType, Priority, Readiness, TaskStatus
 from .domain.errors import OrchestratorError
 from .domain.models import AgentReport, QuestionView, TaskDetail, TaskRow, TaskSpec
+from .domain.state_machine import VERB_TARGETS
 from .domain.text import printable
+from .runner.notify import ask_person
 from .services import Orchestrator, TaskFilter
 from .services.run_model import MACHINE_TYPES
 
 log = logging.getLogger("orchestrator_tui.mcp")
-
-#: Set by a runner for every command it runs (an agent CLI, and the server it starts).
-TASK_ENV = "ORCHESTRATOR_TUI_TASK"
 
 #: Most tasks one `list_tasks` answer holds.
 MAX_PAGE = 40
@@ -47,17 +47,9 @@ MAX_ANSWER_BYTES = 32_000
 #: this many bytes of JSON, about 3,000 tokens (tested).
 TOOL_LIST_BUDGET_BYTES = 12_000
 
-#: What `set_status` accepts: the CLI's verbs.
+#: What `set_status` accepts: the CLI's verbs (the keys of VERB_TARGETS, spelled
+#: out for the tool's input schema; a test keeps them equal).
 Verb = Literal["start", "done", "fail", "block", "reset", "defer", "cancel"]
-VERB_TARGETS: dict[str, TaskStatus] = {
-    "start": TaskStatus.IN_PROGRESS,
-    "done": TaskStatus.DONE,
-    "fail": TaskStatus.FAILED,
-    "block": TaskStatus.BLOCKED,
-    "reset": TaskStatus.PENDING,
-    "defer": TaskStatus.DEFERRED,
-    "cancel": TaskStatus.CANCELLED,
-}
 
 
 # -- results ------------------------------------------------------------------------
@@ -147,18 +139,22 @@ def _cut(text: str | None, limit: int) -> tuple[str, bool]:
     return (text, False) if len(text) <= limit else (text[: limit - 1] + "…", True)
 
 
-def _summary(row: TaskRow) -> TaskSummary:
+def _summary(task: TaskRow | TaskDetail, waits_on: int, questions: int) -> TaskSummary:
     return TaskSummary(
-        key=row.key,
-        title=_cut(row.title, SUMMARY_TITLE_CHARS)[0],
-        status=row.status.value,
-        ready=row.readiness.value,
-        priority=row.priority.value,
-        assignee=row.assignee,
-        progress=row.progress,
-        waits_on=row.unfinished_blockers,
-        questions=row.open_questions,
+        key=task.key,
+        title=_cut(task.title, SUMMARY_TITLE_CHARS)[0],
+        status=task.status.value,
+        ready=task.readiness.value,
+        priority=task.priority.value,
+        assignee=task.assignee,
+        progress=task.progress,
+        waits_on=waits_on,
+        questions=questions,
     )
+
+
+def _row_summary(row: TaskRow) -> TaskSummary:
+    return _summary(row, row.unfinished_blockers, row.open_questions)
 
 
 def _result(model: BaseModel) -> CallToolResult:
@@ -190,7 +186,10 @@ def build_server(orch: Orchestrator) -> MCPServer[Any]:
     """The MCP server acting as `orch.actor`, over `orch`'s database."""
     instructions = "Tasks, dependencies and questions of an orchestrator-tui plan."
     if current := os.environ.get(TASK_ENV, "").strip():  # started inside a run
-        instructions += f" You are working on task {current}."
+        instructions += (
+            f" You are working on task {current}. To ask a person, call ask_question and"
+            " end your turn: your session is resumed with the answer."
+        )
     server: MCPServer[Any] = MCPServer(
         "orchestrator-tui", instructions=instructions, log_level="WARNING"
     )
@@ -198,17 +197,11 @@ def build_server(orch: Orchestrator) -> MCPServer[Any]:
 
     def summary_of(key: str, detail: TaskDetail | None = None) -> TaskSummary:
         d = detail or orch.queries.get_task(key)
-        return TaskSummary(
-            key=d.key,
-            title=_cut(d.title, SUMMARY_TITLE_CHARS)[0],
-            status=d.status.value,
-            ready=d.readiness.value,
-            priority=d.priority.value,
-            assignee=d.assignee,
-            progress=d.progress,
-            waits_on=sum(1 for b in d.blockers if b.type.gates and b.status is not TaskStatus.DONE),
-            questions=orch.questions.count_open(d.key),
-        )
+        return _summary(d, d.open_blockers, orch.questions.count_open(d.key))
+
+    def done(key: str, message: str) -> Done:
+        task = orch.queries.get_task(key)
+        return Done(key=task.key, status=task.status.value, message=message)
 
     def question_info(q: QuestionView) -> QuestionInfo:
         return QuestionInfo(
@@ -243,7 +236,7 @@ def build_server(orch: Orchestrator) -> MCPServer[Any]:
             return TaskPage(
                 total=total,
                 offset=start,
-                tasks=[_summary(r) for r in rows],
+                tasks=[_row_summary(r) for r in rows],
                 next_offset=after if after < total else None,
             )
 
@@ -300,7 +293,7 @@ def build_server(orch: Orchestrator) -> MCPServer[Any]:
                 key = orch.runs.claim_for_agent(actor, types)
                 return NextTask(task=summary_of(key) if key else None, claimed=key is not None)
             row = orch.queries.next_ready(agent_type.value if agent_type else None)
-            return NextTask(task=_summary(row) if row else None)
+            return NextTask(task=_row_summary(row) if row else None)
 
         return _guard(run)  # type: ignore[return-value]
 
@@ -342,8 +335,7 @@ def build_server(orch: Orchestrator) -> MCPServer[Any]:
     def report_progress(key: str, percent: int, message: str = "") -> Done:
         def run() -> Done:
             orch.collab.progress(key, percent, message)
-            task = orch.queries.get_task(key)
-            return Done(key=task.key, status=task.status.value, message=f"progress {percent}%")
+            return done(key, f"progress {percent}%")
 
         return _guard(run)  # type: ignore[return-value]
 
@@ -351,8 +343,7 @@ def build_server(orch: Orchestrator) -> MCPServer[Any]:
     def add_note(key: str, text: str) -> Done:
         def run() -> Done:
             orch.collab.note(key, text)
-            task = orch.queries.get_task(key)
-            return Done(key=task.key, status=task.status.value, message="note saved")
+            return done(key, "note saved")
 
         return _guard(run)  # type: ignore[return-value]
 
@@ -360,8 +351,7 @@ def build_server(orch: Orchestrator) -> MCPServer[Any]:
     def add_dependency(key: str, on: str, type: DependencyType = DependencyType.BLOCKS) -> Done:
         def run() -> Done:
             orch.deps.add(key, on, type)
-            task = orch.queries.get_task(key)
-            return Done(key=task.key, status=task.status.value, message=f"now waits for {on}")
+            return done(key, f"now waits for {on}")
 
         return _guard(run)  # type: ignore[return-value]
 
@@ -397,10 +387,7 @@ def build_server(orch: Orchestrator) -> MCPServer[Any]:
     @server.tool(description="Ask a person a question; wait_seconds>0 waits for the answer.")
     def ask_question(key: str, question: str, wait_seconds: float = 0) -> QuestionInfo:
         def run() -> QuestionInfo:
-            from .runner.notify import notify_question
-
-            asked = orch.questions.ask(key, question)
-            notify_question(asked)
+            asked = ask_person(orch, key, question)
             if wait_seconds > 0:
                 asked = orch.questions.wait(asked.id, min(wait_seconds, MAX_WAIT_SECONDS))
             return question_info(asked)

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import json
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from typing import Any
 
 from ..domain.agent import ParserName
@@ -25,7 +25,10 @@ _TARGET_MAX = 200
 
 
 @dataclass
-class AgentOutcome:
+class Usage:
+    """What a run tells about itself: its session, model, turns, tokens and cost
+    (named as the runs table's columns of `AgentRunFacts`)."""
+
     session_id: str | None = None
     model: str | None = None
     turns: int = 0
@@ -33,16 +36,24 @@ class AgentOutcome:
     output_tokens: int = 0
     cached_tokens: int = 0
     cost_usd: float | None = None
+
+    @property
+    def tokens(self) -> int:
+        return self.input_tokens + self.output_tokens
+
+    def usage(self) -> Usage:
+        """A copy of just these fields."""
+        return Usage(**{f.name: getattr(self, f.name) for f in fields(Usage)})
+
+
+@dataclass
+class AgentOutcome(Usage):
     #: The final answer (becomes the run's summary).
     result: str | None = None
     #: Set when the agent's last word was an error (the run fails with it).
     error: str | None = None
     #: Whether the agent said it finished (a result, a completed turn).
     finished: bool = False
-
-    @property
-    def tokens(self) -> int:
-        return self.input_tokens + self.output_tokens
 
 
 class Parser:

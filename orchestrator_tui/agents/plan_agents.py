@@ -11,24 +11,25 @@ Each task with an agent ends up with a `command` whose `agent` says it all.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 
 from ..domain.agent import AgentProfile, AgentUse
 from ..domain.enums import AgentType
 from ..domain.errors import ValidationFailed
 from ..domain.models import CommandSpec
 from ..domain.plan import PlanSpec, PlanTask
-from .profiles import COMMAND, load_profiles
+from .profiles import COMMAND
 from .prompt import check_template
 
 
 def apply_agents(
-    plan: PlanSpec, origin: str, known: Mapping[str, AgentProfile] | None = None
+    plan: PlanSpec, origin: str, profiles: Callable[[], Mapping[str, AgentProfile]]
 ) -> PlanSpec:
-    """The plan with every agent task's `command.agent` filled in; errors name the field."""
+    """The plan with every agent task's `command.agent` filled in; errors name the
+    field. `profiles()` gives the known profiles (called only when the plan uses agents)."""
     if not plan.profiles and plan.agent is None and not any(t.agent for t in plan.tasks):
         return plan
-    known = dict(load_profiles() if known is None else known)
+    known = dict(profiles())
     for name, profile in plan.profiles.items():
         if profile.template:
             check_template(profile.template, f"{origin}: profiles.{name}.template")

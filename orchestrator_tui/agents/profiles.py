@@ -1,9 +1,9 @@
-"""Agent profiles: the built-in ones, the user's config file, and turning a
+"""Agent profiles: the built-in ones, validating the user's, and turning a
 profile plus a task's choices into the argument list, environment and prompt
 plumbing of one run.
 
 The user's profiles live in `~/.config/orchestrator-tui/agents.yaml` (or the
-file named by $ORCHESTRATOR_TUI_AGENTS):
+file named by $ORCHESTRATOR_TUI_AGENTS; read by `services.agent_profiles`):
 
     profiles:
       claude-opus:
@@ -24,7 +24,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from platformdirs import user_config_dir
 from pydantic import ValidationError
 
 from ..domain.agent import (
@@ -39,7 +38,6 @@ from ..domain.errors import ValidationFailed
 
 _PLACEHOLDER = re.compile(r"\{([a-z_]+)\}")
 
-PROFILES_ENV = "ORCHESTRATOR_TUI_AGENTS"
 #: The profile that runs the task's own `command` (with {prompt} filled in if it has one).
 COMMAND = "command"
 
@@ -56,38 +54,31 @@ def _p(**kw: Any) -> AgentProfile:
     return AgentProfile.model_validate(kw)
 
 
+def _resumable(head: list[str], tail: list[str], resume: str) -> dict[str, list[str]]:
+    """`head TAIL`, resumed as `head RESUME TAIL` (RESUME names {session_id})."""
+    return {"argv": [*head, *tail], "resume_argv": [*head, resume, *tail]}
+
+
 _CLAUDE = ["claude", "-p", "--output-format", "stream-json", "--verbose"]
 _CODEX = ["codex", "exec", "--json"]
 _OPENCODE = ["opencode", "run", "--format", "json"]
+#: `--model=M ARGS -- PROMPT`: how Claude Code, Codex and opencode take the rest.
+_MODEL_ARGS_PROMPT = ["--model={model}", ARGS_SLOT, "--", "{prompt}"]
 
 BUILTIN: dict[str, AgentProfile] = {
     "claude": _p(
         description="Claude Code in print mode, streaming JSON events",
-        argv=[*_CLAUDE, "--model={model}", ARGS_SLOT, "--", "{prompt}"],
-        resume_argv=[
-            *_CLAUDE,
-            "--resume={session_id}",
-            "--model={model}",
-            ARGS_SLOT,
-            "--",
-            "{prompt}",
-        ],
+        **_resumable(_CLAUDE, _MODEL_ARGS_PROMPT, "--resume={session_id}"),
         parser="claude",
         env=["ANTHROPIC_*", "CLAUDE_*", "AWS_*", "GOOGLE_*", "CLOUD_ML_*", "DISABLE_*"],
     ),
     "codex": _p(
         description="Codex non-interactive (codex exec) with JSON events",
-        argv=[*_CODEX, "--model={model}", ARGS_SLOT, "--", "{prompt}"],
+        argv=[*_CODEX, *_MODEL_ARGS_PROMPT],
+        # `codex exec resume` takes the thread id before the prompt.
         resume_argv=[
-            "codex",
-            "exec",
-            "resume",
-            "--json",
-            "--model={model}",
-            ARGS_SLOT,
-            "--",
-            "{session_id}",
-            "{prompt}",
+            *("codex", "exec", "resume", "--json", "--model={model}", ARGS_SLOT, "--"),
+            *("{session_id}", "{prompt}"),
         ],
         parser="codex",
         env=["OPENAI_*", "CODEX_*", "AZURE_OPENAI_*"],
@@ -96,11 +87,7 @@ BUILTIN: dict[str, AgentProfile] = {
     "gemini": _p(
         description="Gemini CLI headless, streaming JSON events",
         argv=[
-            "gemini",
-            "--output-format",
-            "stream-json",
-            "--model={model}",
-            ARGS_SLOT,
+            *("gemini", "--output-format", "stream-json", "--model={model}", ARGS_SLOT),
             "--prompt={prompt}",
         ],
         parser="gemini",
@@ -108,28 +95,15 @@ BUILTIN: dict[str, AgentProfile] = {
     ),
     "opencode": _p(
         description="opencode run with JSON events",
-        argv=[*_OPENCODE, "--model={model}", ARGS_SLOT, "--", "{prompt}"],
-        resume_argv=[
-            *_OPENCODE,
-            "--session={session_id}",
-            "--model={model}",
-            ARGS_SLOT,
-            "--",
-            "{prompt}",
-        ],
+        **_resumable(_OPENCODE, _MODEL_ARGS_PROMPT, "--session={session_id}"),
         parser="opencode",
         env=["OPENCODE_*", "ANTHROPIC_*", "OPENAI_*", "GEMINI_*", "OPENROUTER_*"],
     ),
     "aider": _p(
         description="aider, one message from a file, no colours or streaming",
         argv=[
-            "aider",
-            "--no-pretty",
-            "--no-stream",
-            "--yes-always",
-            "--model={model}",
-            ARGS_SLOT,
-            "--message-file={prompt_file}",
+            *("aider", "--no-pretty", "--no-stream", "--yes-always", "--model={model}"),
+            *(ARGS_SLOT, "--message-file={prompt_file}"),
         ],
         prompt="file",
         parser="aider",
@@ -137,25 +111,13 @@ BUILTIN: dict[str, AgentProfile] = {
     ),
     "simulated": _p(
         description="the demo agent: speaks Claude Code's stream-json, reads the prompt on stdin",
-        argv=["orchestrator-tui", "simulate", "--stream-json", ARGS_SLOT],
-        resume_argv=[
-            "orchestrator-tui",
-            "simulate",
-            "--stream-json",
-            "--resume={session_id}",
-            ARGS_SLOT,
-        ],
+        **_resumable(
+            ["orchestrator-tui", "simulate", "--stream-json"], [ARGS_SLOT], "--resume={session_id}"
+        ),
         prompt="stdin",
         parser="claude",
     ),
 }
-
-
-def profiles_path() -> Path:
-    env = os.environ.get(PROFILES_ENV)
-    if env:
-        return Path(env).expanduser()
-    return Path(user_config_dir("orchestrator-tui", appauthor=False)) / "agents.yaml"
 
 
 def parse_profiles(data: Any, origin: str) -> dict[str, AgentProfile]:
@@ -182,17 +144,6 @@ def parse_profiles(data: Any, origin: str) -> dict[str, AgentProfile]:
             field_path = f"profiles.{name}" + (f".{where}" if where else "")
             raise ValidationFailed(f"{origin}: {field_path}: {err['msg']}") from None
     return out
-
-
-def load_profiles(path: Path | None = None) -> dict[str, AgentProfile]:
-    """The built-in profiles with the user's file laid over them (a missing file is fine)."""
-    from ..services.safe_yaml import load_yaml, read_text
-
-    path = path or profiles_path()
-    profiles = dict(BUILTIN)
-    if path.is_file():
-        profiles.update(parse_profiles(load_yaml(read_text(path), str(path)), str(path)))
-    return profiles
 
 
 def resolve(

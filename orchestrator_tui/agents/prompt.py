@@ -50,6 +50,14 @@ You are working on task {{ key }}: {{ title }}
 
 Address this feedback; keep what was already right.
 {% endif %}
+{% if answers %}
+## Answers to your questions
+
+{% for a in answers %}Q: {{ a.question }}
+A ({{ a.answered_by }}): {{ a.answer }}
+{% endfor %}
+Continue the task with these answers.
+{% endif %}
 When you are done, reply with a short summary of what you changed.
 """
 
@@ -64,6 +72,7 @@ VARIABLES = (
     "attempt",
     "review_comment",
     "change_rounds",
+    "answers",
 )
 
 
@@ -74,6 +83,15 @@ class Upstream:
     status: str
     summary: str = ""
     outputs: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Answer:
+    """A person's answer to a question the agent asked (and had not seen yet)."""
+
+    question: str
+    answer: str
+    answered_by: str
 
 
 @dataclass(frozen=True)
@@ -89,6 +107,7 @@ class PromptContext:
     attempt: int = 1
     review_comment: str | None = None
     change_rounds: int = 0
+    answers: list[Answer] = field(default_factory=list)
 
 
 _ENV = ImmutableSandboxedEnvironment(

@@ -54,6 +54,17 @@ def open_from_args(args: argparse.Namespace, create: bool = False) -> Any:
 
 
 @contextmanager
+def opened(args: argparse.Namespace) -> Iterator[Any]:
+    """The orchestrator over --db for a command that keeps it open (a runner, a
+    server), closed however the command ends."""
+    orch = open_from_args(args)
+    try:
+        yield orch
+    finally:
+        orch.close()
+
+
+@contextmanager
 def opened_to_fill(args: argparse.Namespace, keep: bool = True) -> Iterator[Any]:
     """The orchestrator for `db seed` and `import`, which may create the database:
     one they created is removed again if they fail (or if `keep` is False, as

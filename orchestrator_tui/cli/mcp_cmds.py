@@ -5,17 +5,14 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from .common import open_from_args
+from .common import opened
 
 
 def cmd_mcp(args: argparse.Namespace) -> int:
     from ..mcp_server import serve
 
-    orch = open_from_args(args)  # a bad --db fails here, before any protocol
-    try:
+    with opened(args) as orch:  # a bad --db fails here, before any protocol
         serve(orch)
-    finally:
-        orch.close()
     return 0
 
 

@@ -103,7 +103,7 @@ def cmd_agent_register(args: argparse.Namespace) -> int:
 
 
 def cmd_agent_profiles(args: argparse.Namespace) -> int:
-    from ..agents.profiles import load_profiles
+    from ..services.agent_profiles import load_profiles
 
     profiles = load_profiles()
     if wants_json(args):

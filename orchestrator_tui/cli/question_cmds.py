@@ -6,14 +6,12 @@ import argparse
 import os
 from typing import Any
 
+from ..config import TASK_ENV
 from ..domain.errors import TimedOut, ValidationFailed
 from ..domain.models import QuestionView
 from ..domain.text import printable
 from .common import emit_json, open_from_args, say, table, wants_json
 from .run_cmds import _task_subcommands
-
-#: The task key a runner gives every command it runs.
-TASK_ENV = "ORCHESTRATOR_TUI_TASK"
 
 
 def _key_and_text(words: list[str]) -> tuple[str, str]:
@@ -33,12 +31,11 @@ def _answer_text(question: QuestionView) -> str:
 
 
 def cmd_ask(args: argparse.Namespace) -> int:
-    from ..runner.notify import notify_question
+    from ..runner.notify import ask_person
 
     key, text = _key_and_text(args.words)
     orch = open_from_args(args)
-    question = orch.questions.ask(key, text)
-    notify_question(question)
+    question = ask_person(orch, key, text)
     wait = args.wait or args.timeout is not None
     if not wait:
         if wants_json(args):

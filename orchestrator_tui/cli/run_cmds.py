@@ -12,11 +12,12 @@ import sys
 import time
 from typing import Any
 
+from ..domain.agent import SpendRow
 from ..domain.enums import AgentType, RunStatus, TaskStatus
 from ..domain.errors import NotFound, ValidationFailed
 from ..domain.models import LogLineView, RunView
 from ..domain.text import colours_only, printable, strip_ansi
-from .common import emit_json, open_from_args, say, table, wants_json
+from .common import emit_json, open_from_args, opened, say, table, wants_json
 
 FOLLOW_POLL_SECONDS = 0.25
 
@@ -85,6 +86,8 @@ class _Console:
             return f"done    {s.key} run {s.run_id}"
         if s.task_status is TaskStatus.AWAITING_APPROVAL:
             return f"review  {s.key} run {s.run_id}: awaiting approval"
+        if s.task_status is TaskStatus.BLOCKED:
+            return f"asking  {s.key} run {s.run_id}: {reason}"
         if s.retry_at is not None:
             return f"retry   {s.key} run {s.run_id}: {reason}"
         return f"{s.task_status.value:<7} {s.key} run {s.run_id}: {reason}"
@@ -95,22 +98,23 @@ def cmd_run(args: argparse.Namespace) -> int:
 
     logging.basicConfig(level=logging.WARNING, format="orchestrator-tui: %(message)s")
     config = _config(args)
-    orch = open_from_args(args).as_actor(config.agent)
-    runner = Runner(orch, config, _Console(orch, args.echo, wants_json(args)))
+    with opened(args) as base:
+        orch = base.as_actor(config.agent)
+        runner = Runner(orch, config, _Console(orch, args.echo, wants_json(args)))
 
-    def on_signal(signum: int, _frame: Any) -> None:
-        runner.stop(f"stopped by {signal.Signals(signum).name}")
-        signal.signal(signum, signal.SIG_DFL)  # a second one stops at once
+        def on_signal(signum: int, _frame: Any) -> None:
+            runner.stop(f"stopped by {signal.Signals(signum).name}")
+            signal.signal(signum, signal.SIG_DFL)  # a second one stops at once
 
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        signal.signal(sig, on_signal)
-    if not wants_json(args):
-        types = ", ".join(config.served_types)
-        say(
-            f"runner {printable(config.agent)} on {orch.db.describe()}: up to "
-            f"{config.max_parallel} at once, serving {types}"
-        )
-    summary = runner.serve()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            signal.signal(sig, on_signal)
+        if not wants_json(args):
+            types = ", ".join(config.served_types)
+            say(
+                f"runner {printable(config.agent)} on {orch.db.describe()}: up to "
+                f"{config.max_parallel} at once, serving {types}"
+            )
+        summary = runner.serve()
     if wants_json(args):
         emit_json(summary.__dict__)
     else:
@@ -118,8 +122,12 @@ def cmd_run(args: argparse.Namespace) -> int:
             f"{summary.stop_reason}: {summary.started} started, {summary.succeeded} done, "
             f"{summary.awaiting_approval} awaiting approval, {summary.retried} retried, "
             f"{summary.failed} failed, {summary.lost} lost"
+            + (
+                f", {summary.waiting_for_answers} waiting for an answer"
+                if summary.waiting_for_answers
+                else ""
+            )
         )
-    orch.close()
     return RUN_INCOMPLETE if summary.failed or summary.lost else 0
 
 
@@ -187,19 +195,18 @@ def cmd_runs(args: argparse.Namespace) -> int:
 
 
 def _usage_cells(r: RunView) -> list[str]:
-    tokens = (r.input_tokens or 0) + (r.output_tokens or 0)
     cost = "-" if r.cost_usd is None else f"${r.cost_usd:.4f}"
-    return [r.profile or "-", str(tokens) if r.profile else "-", cost]
+    return [r.profile or "-", str(r.tokens) if r.profile else "-", cost]
 
 
 def _spend_line(runs: list[RunView]) -> str | None:
-    mine = [r for r in runs if r.profile]
-    if not mine:
+    t = SpendRow.of_runs("task", runs)
+    if not t.runs:
         return None
-    tokens = sum((r.input_tokens or 0) + (r.output_tokens or 0) for r in mine)
-    cached = sum(r.cached_tokens or 0 for r in mine)
-    cost = sum(r.cost_usd or 0.0 for r in mine)
-    return f"agent runs: {len(mine)}, {tokens} tokens ({cached} cached), ${cost:.4f} in all"
+    return (
+        f"agent runs: {t.runs}, {t.tokens} tokens ({t.cached_tokens} cached), "
+        f"${t.cost_usd:.4f} in all"
+    )
 
 
 def printable_block(text: str) -> str:
@@ -324,7 +331,7 @@ def _process_json(report: Any) -> dict[str, Any]:
 
 
 def cmd_simulate(args: argparse.Namespace) -> int:
-    from ..agents.simulated import Simulation, simulate
+    from ..simulated_agent import Simulation, simulate
 
     if not 0 <= args.fail_chance <= 1:
         raise ValidationFailed("--fail-chance must be between 0 and 1")
@@ -409,7 +416,12 @@ def register(sub: Any, parents: list[argparse.ArgumentParser]) -> None:
     p.add_argument("--seed", type=int, default=None)
     p.add_argument("--lines", type=int, default=40)
     p.add_argument("--exit-code", type=int, default=1, help="exit code when failing")
-    p.add_argument("--ask", metavar="QUESTION", help="ask a person this first, and wait")
+    p.add_argument(
+        "--ask",
+        metavar="QUESTION",
+        help="ask a person this first, and wait (with --stream-json: ask, end the turn, "
+        "and go on with the answer when resumed)",
+    )
     p.add_argument(
         "--ask-timeout", type=float, default=600.0, metavar="SECONDS", help="wait this long"
     )

@@ -8,6 +8,7 @@ Plain validated data; building argv and rendering prompts live in
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from enum import StrEnum
 from typing import Any
 
@@ -155,6 +156,27 @@ class AgentUse(_Strict):
         return AgentUse.model_validate(merged)
 
 
+class AgentRunFacts(BaseModel):
+    """What a coding agent's run records besides what every run does (all None
+    for a plain command's run): the one definition of the runs table's agent
+    columns and of what a run view shows of its agent."""
+
+    profile: str | None = None
+    prompt: str | None = None
+    session_id: str | None = None
+    model: str | None = None
+    turns: int | None = None
+    input_tokens: int | None = None
+    output_tokens: int | None = None
+    cached_tokens: int | None = None
+    cost_usd: float | None = None
+    summary: str | None = None
+
+    @property
+    def tokens(self) -> int:
+        return (self.input_tokens or 0) + (self.output_tokens or 0)
+
+
 class SpendRow(BaseModel):
     """Agent runs' tokens and cost under one name (a profile, an agent, a day)."""
 
@@ -166,6 +188,23 @@ class SpendRow(BaseModel):
     output_tokens: int
     cached_tokens: int
     cost_usd: float
+
+    @property
+    def tokens(self) -> int:
+        return self.input_tokens + self.output_tokens
+
+    @classmethod
+    def of_runs(cls, name: str, runs: Iterable[AgentRunFacts]) -> SpendRow:
+        """The sums over the agent runs among `runs` (those with a profile)."""
+        mine = [r for r in runs if r.profile]
+        return cls(
+            name=name,
+            runs=len(mine),
+            input_tokens=sum(r.input_tokens or 0 for r in mine),
+            output_tokens=sum(r.output_tokens or 0 for r in mine),
+            cached_tokens=sum(r.cached_tokens or 0 for r in mine),
+            cost_usd=round(sum(r.cost_usd or 0.0 for r in mine), 6),
+        )
 
 
 class Spend(BaseModel):

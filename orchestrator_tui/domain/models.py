@@ -14,7 +14,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_serializer
 
 from . import rules
-from .agent import AgentUse, Spend
+from .agent import AgentRunFacts, AgentUse, Spend
 from .enums import (
     AgentStatus,
     AgentType,
@@ -263,7 +263,7 @@ class TreeNode(_View):
     children: list[TreeNode]
 
 
-class RunView(_View):
+class RunView(_View, AgentRunFacts):
     id: int
     execution_id: str
     task_key: str
@@ -278,16 +278,6 @@ class RunView(_View):
     error: str | None
     log_excerpt: str | None
     line_count: int
-    profile: str | None = None
-    prompt: str | None = None
-    session_id: str | None = None
-    model: str | None = None
-    turns: int | None = None
-    input_tokens: int | None = None
-    output_tokens: int | None = None
-    cached_tokens: int | None = None
-    cost_usd: float | None = None
-    summary: str | None = None
 
     @property
     def duration_seconds(self) -> float | None:

@@ -38,6 +38,7 @@ class Via(StrEnum):
     CANCEL = "cancel"  # a person stops a running run
     UNDO = "undo"  # the reversal of a recorded move
     IMPORT = "import"  # a plan file says the task has another status
+    ANSWER = "answer"  # the answers a blocked agent task waited for came: it continues
 
 
 #: The status each approval decision moves a task to.
@@ -53,6 +54,13 @@ DECISION_EVENT: dict[ApprovalDecision, EventKind] = {
     ApprovalDecision.REJECTED: EventKind.REJECTED,
     ApprovalDecision.CHANGES_REQUESTED: EventKind.CHANGES_REQUESTED,
 }
+
+
+#: Every kind of event that records a move (the first event of each `Move`).
+MOVE_EVENTS: frozenset[EventKind] = frozenset(
+    {EventKind.STATUS_CHANGED, EventKind.FORCED_START, EventKind.STATUS_REVERTED}
+    | set(DECISION_EVENT.values())
+)
 
 
 @dataclass(frozen=True)
@@ -90,6 +98,9 @@ class Intent:
     reverts: int | None = None
     #: IMPORT: where the new status came from.
     origin: str | None = None
+    #: FINISH to blocked: the open questions the agent's run ended on (the task
+    #: waits for their answers); ANSWER: the question whose answer was the last.
+    questions: tuple[int, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -137,6 +148,8 @@ def plan_move(current: Current, intent: Intent, now: datetime) -> Move:
     - finishing work on a task that requires approval submits it for approval;
     - starting work needs every blocking dependency done, unless forced with a
       reason (recorded as a forced start); the write re-checks it in SQL;
+    - a run that ended with questions open moves its task to blocked, and the
+      last answer (ANSWER) moves it from blocked back to pending, nothing else;
     - UNDO writes the exact reverse of a recorded move;
     - IMPORT sets the file's status directly, but never on a task a runner holds.
     """
@@ -146,6 +159,10 @@ def plan_move(current: Current, intent: Intent, now: datetime) -> Move:
         target = _decision_target(current, intent)
     elif via is Via.UNDO:
         pass
+    elif via is Via.ANSWER and (status is not S.BLOCKED or target is not S.PENDING):
+        raise InvalidTransition(f"{current.key} is {status.value}: it waits for no answer")
+    elif via is Via.FINISH and intent.questions and target is not S.BLOCKED:
+        raise ValueError("a run that ends waiting for answers blocks its task")
     elif via is Via.IMPORT:
         if current.leased:
             raise Conflict(
@@ -217,6 +234,8 @@ def _status_event(
         data["reason"] = intent.reason
     if intent.via is Via.IMPORT and intent.origin:
         data["origin"] = intent.origin
+    if intent.questions:
+        data["questions"] = list(intent.questions)
     return EventKind.STATUS_CHANGED, data
 
 
@@ -242,7 +261,7 @@ def _values(current: Current, intent: Intent, target: TaskStatus, now: datetime)
         values["retry_after"] = None
     elif intent.via in (Via.FINISH, Via.LOST):
         values["retry_after"] = intent.retry_at
-    elif intent.via in (Via.CANCEL, Via.DECISION):
+    elif intent.via in (Via.CANCEL, Via.DECISION, Via.ANSWER):
         values["retry_after"] = None
     taken_away = current.leased and intent.via in (Via.CHANGE, Via.CANCEL, Via.UNDO)
     if taken_away and target is not S.IN_PROGRESS:

@@ -1,6 +1,8 @@
 """One run of a coding agent, as the runner sees it: the prompt rendered from
 the task, the argument list from the profile (resuming the previous session
-when a reviewer asked for changes), the agent's output read by its parser
+when a reviewer asked for changes or questions it ended on were answered; a
+run that ends with questions open leaves its task waiting for the answers),
+the agent's output read by its parser
 (raw events kept on the `raw` stream), budgets watched while it streams, and
 the verdict: an agent that exits 0 but whose last word was an error fails.
 """
@@ -172,23 +174,21 @@ class AgentSession:
         verdict = self.parser.verdict(out.exit_code)
         if res.status is RunStatus.SUCCEEDED and verdict:
             res.status, res.error = RunStatus.FAILED, verdict
+        elif res.status is RunStatus.SUCCEEDED:
+            res.continues_after_answers = True
         elif res.status in (RunStatus.FAILED, RunStatus.TIMED_OUT) and verdict and res.error:
             res.error = f"{res.error}: {verdict}"
 
     def usage(self, out: ProcessOutcome) -> RunUsage:
         o = self.parser.outcome
-        model = o.model or (self.claim.command.agent.model if self.claim.command.agent else None)
+        usage = o.usage()
+        if not usage.model and self.claim.command.agent:  # the one it was asked to use
+            usage.model = self.claim.command.agent.model
         return RunUsage(
             run_id=self.claim.run_id,
             task_id=self.claim.task_id,
+            usage=usage,
             plan=self.plan,
-            session_id=o.session_id,
-            model=model,
-            turns=o.turns,
-            input_tokens=o.input_tokens,
-            output_tokens=o.output_tokens,
-            cached_tokens=o.cached_tokens,
-            cost_usd=o.cost_usd,
             summary=(o.result or "")[:20_000] or None,
             seconds=out.duration_seconds,
         )

@@ -8,17 +8,18 @@ import socket
 import uuid
 from dataclasses import dataclass, field
 
+from ..config import ATTEMPT_ENV as ATTEMPT_ENV
+from ..config import TASK_ENV as TASK_ENV
 from ..domain.enums import AgentType
 from ..services.runs import MACHINE_TYPES, RetryPolicy
 
 NOTIFY_CMD_ENV = "ORCHESTRATOR_TUI_NOTIFY_CMD"
 WEBHOOK_ENV = "ORCHESTRATOR_TUI_WEBHOOK"
 
-#: Variables every child gets (any of the same name in the task's env are overridden).
-TASK_ENV = "ORCHESTRATOR_TUI_TASK"
+#: Variables every child gets (any of the same name in the task's env are overridden),
+#: with TASK_ENV and ATTEMPT_ENV (from the package's config).
 RUN_ENV = "ORCHESTRATOR_TUI_RUN"
 EXECUTION_ENV = "ORCHESTRATOR_TUI_EXECUTION_ID"
-ATTEMPT_ENV = "ORCHESTRATOR_TUI_ATTEMPT"
 
 
 def default_agent_name() -> str:

@@ -97,6 +97,7 @@ class RunnerSummary:
     retried: int = 0
     lost: int = 0
     awaiting_approval: int = 0
+    waiting_for_answers: int = 0  # agent runs that ended with a question open
     stop_reason: str = ""
 
 
@@ -365,7 +366,7 @@ class Runner:
         name = claim.command.agent.profile if claim.command.agent else None
         try:
             if self._profiles is None:
-                from ..agents.profiles import load_profiles
+                from ..services.agent_profiles import load_profiles
 
                 self._profiles = load_profiles()
             return AgentSession.start(self.orch, claim, self._profiles, cwd), None, False
@@ -463,6 +464,8 @@ class Runner:
             s.succeeded += 1
         elif status.value == "awaiting_approval":
             s.awaiting_approval += 1
+        elif status.value == "blocked":
+            s.waiting_for_answers += 1
         elif status.value == "failed":
             s.failed += 1
         elif item.retry_at is not None:

@@ -21,6 +21,7 @@ from typing import Any
 
 from ..domain.enums import TaskStatus
 from ..domain.models import QuestionView
+from ..services import Orchestrator
 from ..services.runs import Settled
 from .config import NOTIFY_CMD_ENV, WEBHOOK_ENV
 from .process import resolve_argv
@@ -92,6 +93,14 @@ def notify_question(question: QuestionView, timeout: float = 10.0) -> None:
     if notifier.enabled:
         notifier.send(question_payload(question))
         notifier.close()
+
+
+def ask_person(orch: Orchestrator, key: str, text: str) -> QuestionView:
+    """Ask a person about the task `key` as `orch`'s actor, and notify: what
+    `task ask`, the MCP `ask_question` tool and the demo agent all do."""
+    question = orch.questions.ask(key, text)
+    notify_question(question)
+    return question
 
 
 class Notifier:

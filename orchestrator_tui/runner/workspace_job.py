@@ -11,6 +11,10 @@ commands never block the runner's coordinating thread):
 4. commit what the run left and read what changed against base;
 5. for a task without an approval gate, do its `on_approve` at once.
 
+A coding agent that ended its turn on a question it asked is not finished:
+its run skips 3 and 5 (its task waits for the answer, and the run that
+continues the session is verified and merged).
+
 The coordinating thread then stores the changes (`record`), judges the run
 (`judge`: a failed verify fails it) and removes the worktree of a finished
 task (`finished`).
@@ -19,6 +23,7 @@ task (`finished`).
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
@@ -43,8 +48,15 @@ BRANCH_ENV = "ORCHESTRATOR_TUI_BRANCH"
 class WorkspaceJob:
     """What the runner knows about one such run, before and after it."""
 
-    def __init__(self, claim: Claim, feedback: str | None) -> None:
+    def __init__(
+        self,
+        claim: Claim,
+        feedback: str | None,
+        ended_asking: Callable[[], bool] = lambda: False,
+    ) -> None:
         self.claim = claim
+        #: Whether the agent left a question it asked open (read once it exited).
+        self.ended_asking = ended_asking
         self.spec = claim.command.workspace
         self.layout: Layout | None = layout(self.spec, claim.key) if self.spec else None
         self.feedback = feedback
@@ -82,7 +94,18 @@ def workspace_job(orch: Orchestrator, claim: Claim) -> WorkspaceJob | None:
     cmd = claim.command
     if cmd.workspace is None and not cmd.verify:
         return None
-    return WorkspaceJob(claim, orch.workspaces.feedback_for(claim.task_id, claim.run_id))
+    feedback = orch.workspaces.feedback_for(claim.task_id, claim.run_id)
+    if cmd.agent is None:
+        return WorkspaceJob(claim, feedback)
+    since = orch.ctx.now()
+
+    def ended_asking() -> bool:
+        try:
+            return bool(orch.questions.open_since(claim.task_id, since))
+        except DatabaseUnavailable:  # then verify as usual; finishing decides
+            return False
+
+    return WorkspaceJob(claim, feedback, ended_asking)
 
 
 def job_of(supervisor: Supervisor) -> WorkspaceJob | None:
@@ -150,7 +173,10 @@ class WorkspaceSupervisor(Supervisor):
             out = super().run()
         finally:
             self._main_done = True
-        if out.exit_code == 0 and not out.timed_out and self._stopping is None:
+        asking = out.exit_code == 0 and self._stopping is None and job.ended_asking()
+        if asking:
+            self._say("the agent asked a person: verify and merge wait for the run that goes on")
+        elif out.exit_code == 0 and not out.timed_out and self._stopping is None:
             self._verify()
         if job.prepared is not None:
             try:
@@ -170,7 +196,7 @@ class WorkspaceSupervisor(Supervisor):
             except WorkspaceError as exc:
                 job.failure = job.failure or f"could not record the changes: {exc}"
                 self._say(job.failure)
-        if out.exit_code == 0 and job.failure is None and self._stopping is None:
+        if out.exit_code == 0 and job.failure is None and self._stopping is None and not asking:
             self._merge_now()
         return out
 

@@ -2,7 +2,8 @@
 the budgets of tasks and plans.
 
 The runner asks `prepare` for a task's prompt context (task text, upstream
-work, the reviewer's last request for changes, the session to resume) and
+work, the reviewer's last request for changes, answers to questions the agent
+ended its last run on, the session to resume) and
 the spend so far against its budgets; stores the rendered prompt with
 `record_start`; and stores tokens, cost, session and summary with
 `record_usage` before it closes the run. A plan whose spend crosses its budget
@@ -12,19 +13,21 @@ is marked exhausted and claims no new tasks.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import Connection, func, select, update
 
 from ..agents.budget import Limit, Spent, exceeded
-from ..agents.prompt import PromptContext, Upstream
+from ..agents.parsers import Usage
+from ..agents.prompt import Answer, PromptContext, Upstream
 from ..domain.agent import Budget, Spend, SpendRow
 from ..domain.enums import ApprovalDecision, EventKind, RunStatus
 from ..domain.plan import PlanSpec
 from ..store.tables import Approval, PlanBudget, Run, Task, TaskContext, TaskDependency, utcnow
 from .base import D, ServiceContext, T, record_event
+from .questions import answered_after_last_run
 
 R = Run.__table__.c
 A = Approval.__table__.c
@@ -57,31 +60,22 @@ class AgentStart:
     """What a runner needs to start an agent on a claimed task."""
 
     context: PromptContext
-    #: The previous run's session, to resume when changes were requested.
+    #: The previous run's session, to resume when changes were requested or
+    #: questions it ended on were answered.
     resume_session: str | None
     limits: list[Limit] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
 class RunUsage:
-    """What one agent run reported about itself."""
+    """What one agent run reported about itself, for its run and its plan."""
 
     run_id: int
     task_id: int
+    usage: Usage = field(default_factory=Usage)
     plan: str | None = None
-    session_id: str | None = None
-    model: str | None = None
-    turns: int = 0
-    input_tokens: int = 0
-    output_tokens: int = 0
-    cached_tokens: int = 0
-    cost_usd: float | None = None
     summary: str | None = None
     seconds: float = 0.0
-
-    @property
-    def tokens(self) -> int:
-        return self.input_tokens + self.output_tokens
 
 
 def _sums() -> tuple[Any, ...]:
@@ -106,25 +100,10 @@ def _row(name: str, r: Any) -> SpendRow:
 
 
 def _per_day(rows: Sequence[Any]) -> list[SpendRow]:
-    days: dict[str, list[float]] = {}
+    days: dict[str, list[Any]] = {}
     for r in rows:
-        d = days.setdefault(f"{r.started_at:%Y-%m-%d}", [0, 0, 0, 0, 0.0])
-        d[0] += 1
-        d[1] += r.input_tokens or 0
-        d[2] += r.output_tokens or 0
-        d[3] += r.cached_tokens or 0
-        d[4] += r.cost_usd or 0.0
-    return [
-        SpendRow(
-            name=day,
-            runs=int(v[0]),
-            input_tokens=int(v[1]),
-            output_tokens=int(v[2]),
-            cached_tokens=int(v[3]),
-            cost_usd=round(v[4], 6),
-        )
-        for day, v in sorted(days.items())
-    ]
+        days.setdefault(f"{r.started_at:%Y-%m-%d}", []).append(r)
+    return [SpendRow.of_runs(day, runs) for day, runs in sorted(days.items())]
 
 
 def task_spent(conn: Connection, task_id: int) -> Spent:
@@ -155,6 +134,10 @@ class AgentRunService:
                 )
             ).scalar()
             comment = latest_change_request(conn, task_id)
+            answers = [
+                Answer(q.text, q.answer or "", q.answered_by or "")
+                for q in answered_after_last_run(conn, task_id)
+            ]
             ctx = PromptContext(
                 key=task.key,
                 title=task.title,
@@ -165,8 +148,9 @@ class AgentRunService:
                 attempt=attempt,
                 review_comment=comment,
                 change_rounds=change_rounds(conn, task_id),
+                answers=answers,
             )
-            resume = self._last_session(conn, task_id) if comment else None
+            resume = self._last_session(conn, task_id) if comment or answers else None
             limits = []
             if budget is not None and not budget.empty:
                 limits.append(Limit("task", budget, task_spent(conn, task_id)))
@@ -231,32 +215,25 @@ class AgentRunService:
             return
         with self.ctx.db.write() as conn:
             for u in usages:
+                spent = u.usage
                 conn.execute(
                     update(Run.__table__)
                     .where(R.id == u.run_id)
-                    .values(
-                        session_id=u.session_id,
-                        model=u.model,
-                        turns=u.turns,
-                        input_tokens=u.input_tokens,
-                        output_tokens=u.output_tokens,
-                        cached_tokens=u.cached_tokens,
-                        cost_usd=u.cost_usd,
-                        summary=u.summary,
-                    )
+                    .values(**asdict(spent.usage()), summary=u.summary)  # its fields only
                 )
-                cost = f", ${u.cost_usd:.4f}" if u.cost_usd is not None else ""
+                cost = f", ${spent.cost_usd:.4f}" if spent.cost_usd is not None else ""
                 record_event(
                     conn,
                     self.ctx,
                     EventKind.AGENT_USAGE,
                     u.task_id,
                     {
-                        "message": f"{u.input_tokens} tokens in, {u.output_tokens} out{cost}"
-                        + (f" ({u.model})" if u.model else ""),
-                        "session_id": u.session_id,
-                        "tokens": u.tokens,
-                        "cost_usd": u.cost_usd,
+                        "message": f"{spent.input_tokens} tokens in, {spent.output_tokens} out"
+                        + cost
+                        + (f" ({spent.model})" if spent.model else ""),
+                        "session_id": spent.session_id,
+                        "tokens": spent.tokens,
+                        "cost_usd": spent.cost_usd,
                     },
                     run_id=u.run_id,
                 )
@@ -268,8 +245,8 @@ class AgentRunService:
             update(PlanBudget.__table__)
             .where(PB.plan == u.plan)
             .values(
-                spent_usd=PB.spent_usd + (u.cost_usd or 0.0),
-                spent_tokens=PB.spent_tokens + u.tokens,
+                spent_usd=PB.spent_usd + (u.usage.cost_usd or 0.0),
+                spent_tokens=PB.spent_tokens + u.usage.tokens,
                 spent_seconds=PB.spent_seconds + u.seconds,
                 updated_at=self.ctx.now(),
             )
@@ -305,7 +282,12 @@ class AgentRunService:
             ).all()
             recent = conn.execute(
                 select(
-                    R.started_at, R.input_tokens, R.output_tokens, R.cached_tokens, R.cost_usd
+                    R.started_at,
+                    R.profile,
+                    R.input_tokens,
+                    R.output_tokens,
+                    R.cached_tokens,
+                    R.cost_usd,
                 ).where(agent_runs, R.started_at >= since)
             ).all()
             exhausted: dict[str, str] = dict(

@@ -30,6 +30,7 @@ from ..domain.plan import PlanSpec, PlanTask, resolve_time
 from ..domain.transitions import Intent, Via, plan_move
 from ..store.bulk import bulk_insert
 from ..store.tables import Agent, Event, Task, TaskDependency
+from .agent_profiles import load_profiles
 from .agent_runs import mark_plan_budget
 from .base import D, ServiceContext, T, chunks, record_event
 from .moves import current_of, write_moves
@@ -70,7 +71,7 @@ def parse_plan(data: Any, origin: str) -> PlanSpec:
         plan = PlanSpec.model_validate(data)
     except ValidationError as exc:
         raise describe_validation_error(exc, data, origin) from None
-    return apply_agents(plan, origin)
+    return apply_agents(plan, origin, load_profiles)
 
 
 def read_plan_file(path: Path, relative_to: Path | None = None) -> PlanSpec:

@@ -5,25 +5,36 @@ Answering is one compare-and-set (`... WHERE id = :id AND answered_at IS
 NULL`), so when two people answer the same question at once exactly one
 answer (and one QUESTION_ANSWERED event) lands; the other gets `Conflict`
 naming who answered first. Reads never write.
+
+A coding agent's run that ended with questions open left its task blocked,
+waiting for them (see `RunService.finish`); the answer that leaves none open
+moves the task back to pending in the same transaction, and the next run
+continues the agent's session with the answers (`answered_after_last_run`).
 """
 
 from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Connection, func, select, update
 
-from ..domain.enums import EventKind, TaskStatus
+from ..domain.enums import EventKind, RunStatus, TaskStatus
 from ..domain.errors import Conflict, InvalidTransition, NotFound, ValidationFailed
 from ..domain.models import InboxEntry, QuestionView
+from ..domain.transitions import MOVE_EVENTS, Intent, Via
 from ..store.engine import inserted_id
-from ..store.tables import Question, Task
+from ..store.tables import Event, Question, Run, Task
 from .base import ServiceContext, T, find_task, record_event
+from .moves import move_one
 from .queries import QueryService
 
 Q = Question.__table__.c
+E = Event.__table__.c
+R = Run.__table__.c
+_MOVES = sorted(k.value for k in MOVE_EVENTS)
 
 #: Longest question or answer accepted (characters).
 MAX_TEXT = 10_000
@@ -123,13 +134,41 @@ class QuestionService:
                 task.id,
                 {"question": question_id, "message": f"answered: {text[:EVENT_EXCERPT]}"},
             )
+            self._continue_if_answered(conn, task.id, question_id)
             return self._one(conn, question_id)
+
+    def _continue_if_answered(self, conn: Connection, task_id: int, question_id: int) -> None:
+        """A task blocked waiting for answers goes back to pending with the last one.
+
+        The task row is read locked (on PostgreSQL): a runner closing the run that
+        asked locks it before it looks for open questions, so of the two whichever
+        comes second sees what the first wrote."""
+        task = conn.execute(select(Task.__table__).where(T.id == task_id).with_for_update()).one()
+        if TaskStatus(task.status) is not TaskStatus.BLOCKED or not waits_for_answers(
+            conn, task.id
+        ):
+            return
+        still_open = conn.execute(
+            select(func.count())
+            .select_from(Question.__table__)
+            .where(Q.task_id == task.id, Q.answered_at.is_(None))
+        ).scalar_one()
+        if still_open:
+            return
+        reason = f"question {question_id} answered"
+        intent = Intent(TaskStatus.PENDING, via=Via.ANSWER, reason=reason, questions=(question_id,))
+        move_one(conn, self.ctx, task, intent)
 
     # -- reading ----------------------------------------------------------------
 
     def get(self, question_id: int) -> QuestionView:
         with self.ctx.db.read() as conn:
             return self._one(conn, question_id)
+
+    def open_since(self, task_id: int, since: datetime) -> list[int]:
+        """Ids of the task's unanswered questions asked at or after `since`."""
+        with self.ctx.db.read() as conn:
+            return open_questions_since(conn, task_id, since)
 
     def open_questions(self, limit: int | None = None) -> list[QuestionView]:
         """Every unanswered question, oldest first."""
@@ -221,3 +260,54 @@ class QuestionService:
         if row is None:
             raise NotFound(f"no question {question_id}")
         return _view(row)
+
+
+def waits_for_answers(conn: Connection, task_id: int) -> bool:
+    """Whether the task's latest status move was a run ending with questions open."""
+    data = conn.execute(
+        select(E.data)
+        .where(E.task_id == task_id, E.kind.in_(_MOVES))
+        .order_by(E.id.desc())
+        .limit(1)
+    ).scalar()
+    return (
+        isinstance(data, dict)
+        and data.get("to") == TaskStatus.BLOCKED.value
+        and bool(data.get("questions"))
+    )
+
+
+def open_questions_since(conn: Connection, task_id: int, since: datetime) -> list[int]:
+    """Ids of the task's unanswered questions asked at or after `since`, oldest first."""
+    return list(
+        conn.execute(
+            select(Q.id)
+            .where(Q.task_id == task_id, Q.answered_at.is_(None), Q.asked_at >= since)
+            .order_by(Q.asked_at, Q.id)
+        ).scalars()
+    )
+
+
+def answered_after_last_run(conn: Connection, task_id: int) -> list[QuestionView]:
+    """Questions asked during the task's latest finished run and answered after it
+    ended: answers its agent has not seen yet, oldest first."""
+    last = conn.execute(
+        select(R.started_at, R.ended_at)
+        .where(
+            R.task_id == task_id,
+            R.status != RunStatus.RUNNING.value,
+            R.started_at.is_not(None),
+            R.ended_at.is_not(None),
+        )
+        .order_by(R.id.desc())
+        .limit(1)
+    ).first()
+    if last is None:
+        return []
+    rows = conn.execute(
+        select(*_VIEW_COLUMNS)
+        .select_from(_FROM)
+        .where(Q.task_id == task_id, Q.asked_at >= last.started_at, Q.answered_at >= last.ended_at)
+        .order_by(Q.asked_at, Q.id)
+    ).all()
+    return [_view(r) for r in rows]

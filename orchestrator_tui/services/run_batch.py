@@ -209,20 +209,14 @@ def close_runs(conn: Connection, closings: list[dict[str, Any]]) -> None:
 
 
 def move_tasks(
-    conn: Connection,
-    events: EventBatch,
-    moves: list[tuple[Row[Any], TaskStatus, str, datetime | None]],
+    conn: Connection, events: EventBatch, moves: list[tuple[Row[Any], Intent]]
 ) -> dict[int, TaskStatus]:
-    """Move in-progress tasks whose runs ended (task, target, reason, retry at):
+    """Move in-progress tasks whose runs ended (each task with its FINISH intent):
     done becomes awaiting approval where approval is required, and dependents
     that became ready get an `unblocked` event. Returns each task's new status."""
     planned = [
-        plan_move(
-            current_of(conn, task, with_blockers=False, leased=False),
-            Intent(target, via=Via.FINISH, reason=reason or None, retry_at=retry_at),
-            events.now,
-        )
-        for task, target, reason, retry_at in moves
+        plan_move(current_of(conn, task, with_blockers=False, leased=False), intent, events.now)
+        for task, intent in moves
     ]
     try:
         won = apply_moves(conn, planned)

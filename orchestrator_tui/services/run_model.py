@@ -58,6 +58,9 @@ class RunResult:
     release: bool = False
     #: False when trying again cannot help (the program could not even start).
     retryable: bool = True
+    #: A coding agent's run, which can be continued: questions it asked and left
+    #: open when it ended make its task wait (blocked) for their answers.
+    continues_after_answers: bool = False
 
 
 @dataclass(frozen=True)

@@ -30,6 +30,7 @@ from . import rules as sql_rules
 from . import run_batch
 from .base import ServiceContext, T, find_task, record_event, unfinished_blocker_keys
 from .moves import EventBatch, apply_moves, current_of, move_one, record_moves
+from .questions import open_questions_since
 from .run_model import MACHINE_TYPES, Claim, Outlook, RetryPolicy, RunResult, Settled
 from .views import run_view
 
@@ -191,7 +192,7 @@ class RunService:
         held = run_batch.release(conn, owner, task_ids)
         events = run_batch.Events(self.ctx, now)
         closings: list[dict[str, Any]] = []
-        moves: list[tuple[Row[Any], TaskStatus, str, datetime | None]] = []
+        moves: list[tuple[Row[Any], Intent]] = []
         judged: list[tuple[RunResult, str, datetime | None] | None] = []
         for res in results:
             task = tasks[res.task_id]
@@ -200,8 +201,12 @@ class RunService:
                 judged.append(None)
                 continue
             status, reason, retry_at = self._judge(task, res, policy, now)
-            closings.append(_closing(res, now))
             started = runs[res.run_id].started_at
+            # Read after `release` locked the task row: see QuestionService.answer.
+            asked = _left_open(conn, task.id, started) if _may_wait(res, status) else ()
+            if asked:
+                status, reason = S.BLOCKED, _waiting_reason(asked)
+            closings.append(_closing(res, now))
             events.add(
                 EventKind.RUN_FINISHED,
                 task.id,
@@ -214,7 +219,10 @@ class RunService:
                 },
                 res.run_id,
             )
-            moves.append((task, status, reason, retry_at))
+            intent = Intent(
+                status, via=Via.FINISH, reason=reason or None, retry_at=retry_at, questions=asked
+            )
+            moves.append((task, intent))
             judged.append((res, reason, retry_at))
         run_batch.close_runs(conn, closings)
         targets = run_batch.move_tasks(conn, events, moves)
@@ -468,6 +476,22 @@ class RunService:
                 .where(LogLine.__table__.c.run_id == run_id)
             ).scalar_one()
         return run_view(row, key, count)
+
+
+def _may_wait(res: RunResult, status: TaskStatus) -> bool:
+    return res.continues_after_answers and status is S.DONE
+
+
+def _left_open(conn: Connection, task_id: int, started: datetime | None) -> tuple[int, ...]:
+    """The task's questions asked during the run (since `started`) still unanswered."""
+    if started is None:
+        return ()
+    return tuple(open_questions_since(conn, task_id, started))
+
+
+def _waiting_reason(asked: Sequence[int]) -> str:
+    which = ", ".join(str(q) for q in asked)
+    return f"waiting for an answer to question{'s' if len(asked) > 1 else ''} {which}"
 
 
 def _closing(res: RunResult, now: datetime) -> dict[str, Any]:

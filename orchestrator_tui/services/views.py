@@ -6,6 +6,7 @@ from typing import Any
 
 from sqlalchemy import Connection, Row, select
 
+from ..domain.agent import AgentRunFacts
 from ..domain.enums import (
     AgentType,
     Complexity,
@@ -23,7 +24,7 @@ from ..domain.models import (
     TaskRow,
 )
 from ..domain.rules import blocker_open, readiness
-from ..store.tables import AGENT_RUN_COLUMNS, Task, TaskDependency
+from ..store.tables import Task, TaskDependency
 from .base import D, T, open_questions_expr
 from .rules import has_command, open_blockers_count
 
@@ -155,5 +156,5 @@ def run_view(r: Row[Any], task_key: str, line_count: int) -> RunView:
         error=r.error,
         log_excerpt=r.log_excerpt,
         line_count=line_count,
-        **{name: getattr(r, name, None) for name in AGENT_RUN_COLUMNS},
+        **{name: getattr(r, name, None) for name in AgentRunFacts.model_fields},
     )

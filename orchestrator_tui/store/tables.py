@@ -14,6 +14,8 @@ from sqlalchemy import JSON, CheckConstraint, Column, DateTime, Index, Table, Un
 from sqlalchemy.types import TypeDecorator
 from sqlmodel import Field, SQLModel
 
+from ..domain.agent import AgentRunFacts
+
 
 class UTCDateTime(TypeDecorator[datetime]):
     """Stores aware datetimes as UTC; gives back aware UTC datetimes on every backend."""
@@ -140,7 +142,10 @@ class Agent(TableModel, table=True):
     meta: dict[str, Any] = _json(dict)
 
 
-class Run(TableModel, table=True):
+class Run(AgentRunFacts, TableModel, table=True):
+    """A run of a task's command; a coding agent's run also has the columns of
+    `AgentRunFacts` (what it was asked, its session, what it spent)."""
+
     __tablename__ = "runs"
     __table_args__ = (Index("ix_runs_task_started", "task_id", "started_at"),)
 
@@ -165,20 +170,10 @@ class Run(TableModel, table=True):
     pgid: int | None = None
     host: str | None = None
     proc_start: str | None = None
-    # Coding agents (see orchestrator_tui.agents): what it was asked, what it spent.
-    profile: str | None = None
-    prompt: str | None = None
-    session_id: str | None = None
-    model: str | None = None
-    turns: int | None = None
-    input_tokens: int | None = None
-    output_tokens: int | None = None
-    cached_tokens: int | None = None
-    cost_usd: float | None = None
-    summary: str | None = None
 
 
-#: Columns added to `runs` by schema version 5 (name -> SQL type).
+#: Columns added to `runs` by schema version 5 (name -> SQL type): what
+#: `AgentRunFacts` held then, kept as it was for that migration.
 AGENT_RUN_COLUMNS = {
     "profile": "VARCHAR",
     "prompt": "TEXT",

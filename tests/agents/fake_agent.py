@@ -7,17 +7,22 @@
 Scenarios: ok (a tool call, an answer, usage and cost), error (the CLI's
 not-logged-in / connection failure shape, exit 0), garbage (non-JSON lines
 mixed in), spend (usage far over any small budget, then hangs), hang (says
-hello, then sleeps). The argv, the prompt (argument or stdin) and the
-environment are written as JSON to $FAKE_AGENT_RECORD when it is set.
+hello, then sleeps), ask (claude: asks a person QUESTION with `task ask`,
+without waiting, and ends its turn; resumed, it goes on as ok). The argv,
+the prompt (argument or stdin) and the environment are written as JSON to
+$FAKE_AGENT_RECORD when it is set.
 """
 
 from __future__ import annotations
 
 import json
 import os
+import subprocess
 import sys
 import time
 import uuid
+
+QUESTION = "Should refunds go back to the card or to store credit?"
 
 
 def main(argv: list[str]) -> int:
@@ -46,6 +51,8 @@ def main(argv: list[str]) -> int:
         with open(record, "a", encoding="utf-8") as f:
             f.write(json.dumps({"argv": argv, "prompt": prompt, "env": dict(os.environ)}) + "\n")
     session = resume or str(uuid.uuid4())
+    if scenario == "ask" and resume:
+        scenario = "ok"  # the answer came: carry on
     emit = SHAPES[shape]
     return emit(scenario, session, model or "fake-model-1")
 
@@ -56,6 +63,8 @@ def out(obj: object) -> None:
 
 def claude(scenario: str, session: str, model: str) -> int:
     out({"type": "system", "subtype": "init", "session_id": session, "model": model})
+    if scenario == "ask":
+        return claude_asks(session, model)
     if scenario == "error":
         out(
             {
@@ -180,6 +189,29 @@ def claude(scenario: str, session: str, model: str) -> int:
                 "cache_read_input_tokens": 300,
                 "cache_creation_input_tokens": 0,
             },
+        }
+    )
+    return 0
+
+
+def claude_asks(session: str, model: str) -> int:
+    """Ask through the CLI (task from $ORCHESTRATOR_TUI_TASK), then end the turn."""
+    ask = [sys.executable, "-m", "orchestrator_tui", "task", "ask", QUESTION]
+    subprocess.run(ask, check=True, stdout=subprocess.DEVNULL)
+    text = f"Before I change anything: {QUESTION}"
+    message = {"id": "q1", "model": model, "content": [{"type": "text", "text": text}]}
+    message["usage"] = {"input_tokens": 900, "output_tokens": 40}
+    out({"type": "assistant", "session_id": session, "message": message})
+    out(
+        {
+            "type": "result",
+            "subtype": "success",
+            "is_error": False,
+            "num_turns": 1,
+            "result": text,
+            "session_id": session,
+            "total_cost_usd": 0.0031,
+            "usage": {"input_tokens": 900, "output_tokens": 40},
         }
     )
     return 0

@@ -5,6 +5,7 @@ from __future__ import annotations
 import sqlite3
 from pathlib import Path
 
+from orchestrator_tui.agents.parsers import Usage
 from orchestrator_tui.services import open_orchestrator
 from orchestrator_tui.services.agent_runs import RunUsage
 from orchestrator_tui.store.tables import AGENT_RUN_COLUMNS
@@ -45,7 +46,8 @@ def test_a_version_4_database_migrates_keeping_its_tasks_runs_and_lines(tmp_path
     )
     assert after.cost_usd is None  # unknown for old runs
     assert orch.queries.get_task("A").status.value == "done"
-    orch.agent_runs.record_usage([RunUsage(run_id=after.id, task_id=after.id, cost_usd=0.5)])
+    spent = Usage(cost_usd=0.5)
+    orch.agent_runs.record_usage([RunUsage(run_id=after.id, task_id=after.id, usage=spent)])
     assert orch.queries.runs_for("A")[0].cost_usd == 0.5
     assert list(tmp_path.glob("old.db.v4-*.bak"))
     orch.close()

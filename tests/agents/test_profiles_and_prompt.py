@@ -10,7 +10,6 @@ from orchestrator_tui.agents.budget import Limit, Spent, exceeded
 from orchestrator_tui.agents.profiles import (
     BUILTIN,
     build_invocation,
-    load_profiles,
     parse_profiles,
     resolve,
 )
@@ -23,6 +22,7 @@ from orchestrator_tui.agents.prompt import (
 )
 from orchestrator_tui.domain.agent import AgentUse, Budget
 from orchestrator_tui.domain.errors import ValidationFailed
+from orchestrator_tui.services.agent_profiles import load_profiles
 
 
 def test_builtin_argv_follow_each_cli_help(tmp_path: Path) -> None:

@@ -10,10 +10,11 @@ use. The layers, bottom to top:
     workspaces  git worktrees, diffs, merges: domain
     services    every read and write: store, workspaces, domain
     runner      runs commands for tasks: services, store, domain
-    agents      stand-alone agent programs: services, store, domain
+    agents      coding-agent profiles, prompts, parsers, budgets: domain
     ui          screens, widgets, modals: runner, services, domain (no SQL, so no store)
     app         the Textual app: ui and everything below
     mcp_server  the MCP front door: runner (its notifications), services, domain
+    simulated_agent  the demo's agent program: runner, services, domain
     cli         the command line: everything below ui; the app only lazily,
                 inside the function that launches it (the TUI stays out of
                 every other command's start-up)
@@ -49,20 +50,21 @@ ALLOWED: dict[str, set[str]] = {
     # services and runner use the agents' profiles, prompts, parsers and budgets
     "services": {"agents", "store", "workspaces", "domain", "resources"},
     "runner": {"agents", "services", "store", "workspaces", "domain", "config"},
-    "agents": {"services", "store", "domain", "config"},
+    "agents": {"domain"},
     "ui": {"runner", "services", "domain", "config", "resources"},
     "app": {"ui", "runner", "services", "store", "domain", "config", "resources"},
     "mcp_server": {"runner", "services", "domain", "config"},
+    "simulated_agent": {"runner", "services", "domain", "config"},
     "cli": {
-        *("mcp_server", "agents", "runner", "services", "store", "workspaces", "domain"),
+        *("mcp_server", "simulated_agent", "agents", "runner", "services", "store"),
+        *("workspaces", "domain"),
         *("config", "resources", "version"),
     },
     "version": set(),
     "__main__": {"cli"},
 }
 #: Imports allowed only inside a function body, never at module level.
-#: (The simulated agent is a program of its own that notifies like a runner's command.)
-LAZY_ONLY: dict[str, set[str]] = {"cli": {"app"}, "agents": {"runner"}}
+LAZY_ONLY: dict[str, set[str]] = {"cli": {"app"}}
 #: Third-party packages only some layers may import.
 UI_LIBRARIES = {"textual", "rich"}
 UI_LAYERS = {"ui", "app"}

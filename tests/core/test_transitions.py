@@ -4,6 +4,7 @@ move writes the same row and the same events whichever service makes it."""
 from __future__ import annotations
 
 import itertools
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -15,6 +16,7 @@ from orchestrator_tui.domain.enums import ApprovalDecision, TaskStatus
 from orchestrator_tui.domain.errors import Conflict, InvalidTransition, OrchestratorError
 from orchestrator_tui.domain.models import CommandSpec
 from orchestrator_tui.domain.state_machine import TRANSITIONS
+from orchestrator_tui.domain.transitions import Intent, Via
 from orchestrator_tui.services import Orchestrator
 from orchestrator_tui.services.moves import EventBatch
 from orchestrator_tui.services.run_batch import move_tasks
@@ -60,7 +62,7 @@ def _by_batch(orch: Orchestrator, target: S) -> None:
     with orch.db.write() as conn:
         row = conn.execute(select(Task.__table__).where(T.key == "K")).one()
         events = EventBatch(orch.ctx, orch.ctx.now())
-        move_tasks(conn, events, [(row, target, "", None)])
+        move_tasks(conn, events, [(row, Intent(target, via=Via.FINISH))])
         events.write(conn)
 
 
@@ -215,3 +217,49 @@ def test_an_import_never_changes_a_task_a_runner_holds(tmp_path: Path) -> None:
     assert status_of(orch, "K") is S.IN_PROGRESS
     assert len(events_of(orch)) == before
     orch.close()
+
+
+@pytest.mark.parametrize("status", [s for s in S if s is not S.BLOCKED])
+def test_an_answer_moves_only_a_blocked_task_and_only_to_pending(status: S) -> None:
+    from datetime import UTC, datetime
+
+    from orchestrator_tui.domain.transitions import Current, plan_move
+
+    now = datetime.now(UTC)
+    answer = Intent(S.PENDING, via=Via.ANSWER, reason="question 1 answered", questions=(1,))
+    with pytest.raises(InvalidTransition, match="waits for no answer"):
+        plan_move(Current(id=1, key="K", status=status), answer, now)
+    if status is not S.PENDING:
+        with pytest.raises(InvalidTransition):
+            elsewhere = replace(answer, target=status)
+            plan_move(Current(id=1, key="K", status=S.BLOCKED), elsewhere, now)
+    move = plan_move(Current(id=1, key="K", status=S.BLOCKED), answer, now)
+    assert (move.target, move.events[0].data["questions"]) == (S.PENDING, [1])
+    with pytest.raises(ValueError):  # a run ending on questions blocks, nothing else
+        plan_move(
+            Current(id=1, key="K", status=S.IN_PROGRESS),
+            Intent(S.DONE, via=Via.FINISH, questions=(1,)),
+            now,
+        )
+
+
+def test_every_move_records_one_of_the_move_events() -> None:
+    from datetime import UTC, datetime
+
+    from orchestrator_tui.domain.transitions import MOVE_EVENTS, Current, plan_move
+
+    now = datetime.now(UTC)
+    intents = [
+        Intent(S.DONE),
+        Intent(S.PENDING, via=Via.UNDO, reverts=1),
+        Intent(S.IN_PROGRESS, force=True, reason="urgent"),
+        Intent(S.DONE, via=Via.DECISION, decision=ApprovalDecision.APPROVED),
+        Intent(S.FAILED, via=Via.DECISION, decision=ApprovalDecision.REJECTED, reason="no"),
+        Intent(S.PENDING, via=Via.DECISION, decision=ApprovalDecision.CHANGES_REQUESTED),
+    ]
+    for intent in intents:
+        status = S.AWAITING_APPROVAL if intent.via is Via.DECISION else S.IN_PROGRESS
+        if intent.force:
+            status = S.PENDING
+        current = Current(id=1, key="K", status=status, unfinished_blockers=("B",))
+        assert plan_move(current, intent, now).events[0].kind in MOVE_EVENTS

@@ -62,9 +62,20 @@ async def test_tool_list_is_small_typed_and_under_budget(db: Path, orch: Orchest
     assert len(wire.encode()) < TOOL_LIST_BUDGET_BYTES, len(wire)
 
 
+def test_set_status_offers_exactly_the_cli_verbs() -> None:
+    from typing import get_args
+
+    from orchestrator_tui.domain.state_machine import VERB_TARGETS
+    from orchestrator_tui.mcp_server import Verb
+
+    assert set(get_args(Verb)) == set(VERB_TARGETS)
+
+
 async def test_inside_a_run_the_server_names_the_task(db: Path, orch: Orchestrator) -> None:
     async with session(db, ORCHESTRATOR_TUI_TASK="PAY-7") as client:
-        assert "You are working on task PAY-7." in client.initialized.instructions  # type: ignore[attr-defined]
+        said = client.initialized.instructions  # type: ignore[attr-defined]
+        assert "You are working on task PAY-7." in said
+        assert "end your turn: your session is resumed with the answer" in said
     async with session(db) as client:
         assert "working on" not in client.initialized.instructions  # type: ignore[attr-defined]
 

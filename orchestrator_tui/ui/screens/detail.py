@@ -18,6 +18,7 @@ from textual.message import Message
 from textual.screen import Screen
 from textual.widgets import Static
 
+from ...domain.agent import SpendRow
 from ...domain.models import (
     ApprovalView,
     EventView,
@@ -251,9 +252,8 @@ def agent_section(runs: list[RunView], approvals: list[ApprovalView]) -> Text | 
     if not mine:
         return None
     last = mine[-1]
-    tokens = sum((r.input_tokens or 0) + (r.output_tokens or 0) for r in mine)
-    cached = sum(r.cached_tokens or 0 for r in mine)
-    cost = sum(r.cost_usd or 0.0 for r in mine)
+    spent = SpendRow.of_runs("task", mine)
+    tokens, cached, cost = spent.tokens, spent.cached_tokens, spent.cost_usd
     rounds = sum(1 for a in approvals if a.decision.value == "changes_requested")
     text = Text(end="")
     text.append("Agent runs", HEADING)

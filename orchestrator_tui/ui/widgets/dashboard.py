@@ -205,9 +205,7 @@ def spend_text(spend: Spend, heading: Style | str, muted: Style | str) -> Text:
     t = spend.total
     text = Text(end="")
     text.append("agent spend ", heading)
-    text.append(
-        f"${t.cost_usd:.2f} over {t.runs} runs · {t.input_tokens + t.output_tokens:,} tokens"
-    )
+    text.append(f"${t.cost_usd:.2f} over {t.runs} runs · {t.tokens:,} tokens")
     for title, rows in (("profile", spend.by_profile), ("agent", spend.by_agent)):
         for row in rows:
             text.append(f"\n  {title} ", muted)

@@ -93,9 +93,8 @@ def describe_run(run: RunView) -> Text:
     exit_code = "-" if run.exit_code is None else str(run.exit_code)
     usage = ""
     if run.profile:
-        tokens = (run.input_tokens or 0) + (run.output_tokens or 0)
         cost = "" if run.cost_usd is None else f" ${run.cost_usd:.4f}"
-        usage = f"  {printable(run.profile)} {tokens:,} tok{cost}"
+        usage = f"  {printable(run.profile)} {run.tokens:,} tok{cost}"
     return Text(
         f"#{run.id} {printable(run.agent or '-')}  {started}  {duration}  exit {exit_code}  "
         f"{run.status.value}  {run.line_count:,} lines{usage}",

@@ -1,4 +1,5 @@
-"""A simulated agent: a real child process that behaves like a coding agent.
+"""The demo's simulated agent (`orchestrator-tui simulate`): a program of its
+own, a real child process that behaves like a coding agent.
 
 It works through stages (planning, reading, changing, testing, summing up),
 printing coloured lines to stdout and the odd warning to stderr over a given
@@ -6,7 +7,9 @@ number of seconds, reports progress on its task through the services when the
 runner told it which task it is on (ORCHESTRATOR_TUI_TASK, ORCHESTRATOR_TUI_DB),
 declares outputs with `::output` lines, and fails now and then. Given `--ask`,
 it asks a person that question while planning and waits for the answer (shown
-in the TUI's inbox), as a real agent unsure of something would.
+in the TUI's inbox), as a real agent unsure of something would; with
+`--stream-json` it asks without waiting and ends its turn on the question,
+and resumed (`--resume`) it goes on with the answer its prompt brings.
 
 Whether a run fails is decided by `--fail-chance` with a generator seeded from
 `--seed`, the task key and the attempt number: the same plan behaves the same
@@ -24,10 +27,7 @@ import uuid
 from dataclasses import dataclass
 from typing import Any, TextIO
 
-from ..config import ACTOR_ENV, DB_ENV
-
-TASK_ENV = "ORCHESTRATOR_TUI_TASK"
-ATTEMPT_ENV = "ORCHESTRATOR_TUI_ATTEMPT"
+from .config import ACTOR_ENV, ATTEMPT_ENV, DB_ENV, TASK_ENV
 
 BOLD, DIM, RESET = "\x1b[1m", "\x1b[2m", "\x1b[0m"
 RED, GREEN, YELLOW, BLUE, CYAN = "\x1b[31m", "\x1b[32m", "\x1b[33m", "\x1b[34m", "\x1b[36m"
@@ -60,7 +60,7 @@ class _Reporter:
         self._orch: Any = None
         if self.key and os.environ.get(DB_ENV):
             try:
-                from ..services import open_orchestrator
+                from .services import open_orchestrator
 
                 actor = os.environ.get(ACTOR_ENV) or "simulated-agent"
                 self._orch = open_orchestrator(os.environ[DB_ENV], actor)
@@ -75,15 +75,17 @@ class _Reporter:
         except Exception as exc:  # progress is a courtesy; the work goes on
             print(f"{YELLOW}warning:{RESET} progress not recorded: {exc}", file=sys.stderr)
 
-    def ask(self, text: str, timeout: float) -> str | None:
-        """Ask a person and wait for the answer; None if nobody answered in time."""
+    def ask(self, text: str, timeout: float | None) -> str | None:
+        """Ask a person and wait for the answer (None: nobody answered in time);
+        with no `timeout`, ask without waiting."""
         if self._orch is None or self.key is None:
             return None
         try:
-            from ..runner.notify import notify_question
+            from .runner.notify import ask_person
 
-            question = self._orch.questions.ask(self.key, text)
-            notify_question(question)
+            question = ask_person(self._orch, self.key, text)
+            if timeout is None:
+                return None
             return self._orch.questions.wait(question.id, timeout).answer
         except Exception as exc:  # a question is a courtesy too; the work goes on
             print(f"{YELLOW}warning:{RESET} question not asked: {exc}", file=sys.stderr)
@@ -208,6 +210,14 @@ def _simulate_stream_json(sim: Simulation) -> int:
     _emit({"type": "system", "subtype": "init", "session_id": session, "model": MODEL})
     first = next((line for line in prompt.splitlines() if line.strip()), "")
     opening = f"Resuming session for {key}." if sim.resume else f"Starting on {key}."
+    answer = next((line for line in prompt.splitlines() if line.startswith("A (")), "")
+    if sim.resume and answer:
+        first = f"Going on with the answer: {answer[:160]}"
+    if sim.ask and not sim.resume:
+        try:
+            return _end_turn_asking(sim, session, reporter, rng, first)
+        finally:
+            reporter.close()
     try:
         for n in range(total + 1):
             stage = STAGES[min(n * len(STAGES) // total, len(STAGES) - 1)]
@@ -247,6 +257,25 @@ def _simulate_stream_json(sim: Simulation) -> int:
         return _finish(sim, session, total + 1, tokens_in, tokens_out, failed=False, rng=rng)
     finally:
         reporter.close()
+
+
+def _end_turn_asking(
+    sim: Simulation, session: str, reporter: _Reporter, rng: random.Random, first: str
+) -> int:
+    """Ask a person (without waiting) and end the turn on the question."""
+    reporter.ask(sim.ask or "", None)
+    used_in, used_out = rng.randint(800, 3000), rng.randint(40, 400)
+    text = f"Before I change anything: {sim.ask}"
+    content = [{"type": "text", "text": f"{first[:160]}".strip() or "Planning."}]
+    content.append({"type": "text", "text": text})
+    usage = {"input_tokens": used_in, "output_tokens": used_out}
+    message = {"id": "msg_ask", "model": MODEL, "content": content, "usage": usage}
+    _emit({"type": "assistant", "session_id": session, "message": message})
+    cost = used_in * _USD_PER_INPUT_TOKEN + used_out * _USD_PER_OUTPUT_TOKEN
+    result = {"type": "result", "subtype": "success", "is_error": False, "num_turns": 1}
+    result.update(result=text, session_id=session, total_cost_usd=round(cost, 6), usage=usage)
+    _emit(result)
+    return 0
 
 
 def _finish(

@@ -1,0 +1,30 @@
+"""Reading the user's agent profiles file, laid over the built-in profiles."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from platformdirs import user_config_dir
+
+from ..agents.profiles import BUILTIN, parse_profiles
+from ..domain.agent import AgentProfile
+from .safe_yaml import load_yaml, read_text
+
+PROFILES_ENV = "ORCHESTRATOR_TUI_AGENTS"
+
+
+def profiles_path() -> Path:
+    env = os.environ.get(PROFILES_ENV)
+    if env:
+        return Path(env).expanduser()
+    return Path(user_config_dir("orchestrator-tui", appauthor=False)) / "agents.yaml"
+
+
+def load_profiles(path: Path | None = None) -> dict[str, AgentProfile]:
+    """The built-in profiles with the user's file laid over them (a missing file is fine)."""
+    path = path or profiles_path()
+    profiles = dict(BUILTIN)
+    if path.is_file():
+        profiles.update(parse_profiles(load_yaml(read_text(path), str(path)), str(path)))
+    return profiles

@@ -1,0 +1,166 @@
+"""An agent that ends its turn with a question waits for the answer, and the
+answer continues its session: the fake agent asks with `task ask` (no --wait)
+and ends its turn; the task waits, blocked, until a person answers; the next
+run resumes the same session with the answer in its prompt."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from orchestrator_tui.domain.enums import RunStatus, TaskStatus
+from orchestrator_tui.services import Orchestrator, TaskFilter
+
+from ..test_postgres import PG_URL, pg  # noqa: F401  (the fixture)
+from .fake_agent import QUESTION
+from .helpers import add_agent_task, cli_here, serve
+
+S = TaskStatus
+
+
+@pytest.fixture
+def record(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    path = tmp_path / "record.jsonl"
+    monkeypatch.setenv("FAKE_AGENT_RECORD", str(path))
+    return path
+
+
+def calls(record: Path) -> list[dict[str, Any]]:
+    return [json.loads(line) for line in record.read_text().splitlines()]
+
+
+def test_a_question_at_the_end_of_a_turn_waits_for_the_answer_then_resumes_the_session(
+    orch: Orchestrator, record: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    ask_answer_resume(orch, record, capsys)
+
+
+@pytest.mark.skipif(not PG_URL, reason="ORCHESTRATOR_TUI_TEST_PG_URL not set")
+def test_the_same_on_postgres(
+    pg: Orchestrator,  # noqa: F811
+    record: Path,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    ask_answer_resume(pg, record, capsys)
+
+
+def ask_answer_resume(orch: Orchestrator, record: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    add_agent_task(orch, "A", "claude", "ask", requires_approval=True)
+    serve(orch)
+
+    (first,) = orch.queries.runs_for("A")
+    assert first.status is RunStatus.SUCCEEDED
+    assert first.session_id
+    (question,) = orch.questions.open_questions()
+    assert (question.task_key, question.text, question.asked_by) == ("A", QUESTION, "test-runner")
+    task = orch.queries.get_task("A")
+    assert task.status is S.BLOCKED  # not done, not awaiting approval: waiting for a person
+    (row,) = orch.queries.list_tasks(TaskFilter())
+    assert row.open_questions == 1
+    assert [(e.kind, e.key) for e in orch.questions.inbox()] == [("question", "A")]
+    moved = orch.queries.timeline("A")[-1]
+    assert moved.data["to"] == "blocked"
+    assert moved.data["reason"] == f"waiting for an answer to question {question.id}"
+
+    code, out, _ = cli_here(capsys, orch.db.url, "task", "answer", "A", "Store credit, {{ x }}")
+    assert code == 0, out
+    assert orch.queries.get_task("A").status is S.PENDING
+    assert orch.questions.open_questions() == []
+
+    serve(orch)
+    second = orch.queries.runs_for("A")[-1]
+    first_call, second_call = calls(record)
+    assert not any(a.startswith("--resume") for a in first_call["argv"])
+    assert f"--resume={first.session_id}" in second_call["argv"]
+    assert second.session_id == first.session_id
+    assert "## Answers to your questions" in second_call["prompt"]
+    assert f"Q: {QUESTION}\nA (alice): Store credit, {{{{ x }}}}" in second_call["prompt"]
+    assert second_call["prompt"] == second.prompt
+    assert "## Answers to your questions" not in (first.prompt or "")
+    assert orch.queries.get_task("A").status is S.AWAITING_APPROVAL
+
+
+def test_the_task_waits_until_every_question_it_ended_on_is_answered(
+    orch: Orchestrator, record: Path
+) -> None:
+    add_agent_task(orch, "A", "claude", "ask")
+    serve(orch)
+    orch.as_actor("test-runner").questions.ask("A", "And the currency?")
+    orch.as_actor("maria").questions.answer("A", "Store credit")
+    assert orch.queries.get_task("A").status is S.BLOCKED  # one still open
+    orch.as_actor("maria").questions.answer("A", "EUR")
+    assert orch.queries.get_task("A").status is S.PENDING
+    serve(orch)
+    assert orch.queries.get_task("A").status is S.DONE
+    prompt = calls(record)[-1]["prompt"]
+    assert "A (maria): Store credit" in prompt and "A (maria): EUR" in prompt
+    (by_answer,) = [e for e in orch.queries.timeline("A") if e.data.get("to") == "pending"]
+    assert by_answer.actor == "maria"  # the last answer moved it, as its author
+    assert by_answer.data["reason"] == f"question {by_answer.data['questions'][0]} answered"
+
+
+def test_answering_a_task_a_person_blocked_leaves_it_blocked(orch: Orchestrator) -> None:
+    add_agent_task(orch, "A", "claude", "ask")
+    serve(orch)
+    orch.tasks.transition("A", S.PENDING, reason="go on without")
+    orch.tasks.transition("A", S.BLOCKED, reason="the vendor is down")
+    orch.questions.answer("A", "Store credit")
+    assert orch.queries.get_task("A").status is S.BLOCKED
+
+
+def test_the_demo_agent_ends_its_turn_on_a_question_and_resumes_with_the_answer(
+    orch: Orchestrator,
+) -> None:
+    from orchestrator_tui.domain.agent import AgentUse
+    from orchestrator_tui.domain.models import CommandSpec, TaskSpec
+
+    args = ["--seconds", "0.2", "--fail-chance", "0", "--seed", "3", "--ask", "EU or UK too?"]
+    use = AgentUse(profile="simulated", args=args)
+    command = CommandSpec(argv=["orchestrator-tui"], agent=use)
+    orch.tasks.create(TaskSpec(key="REG", title="Summarise guidance", command=command))
+    serve(orch)
+    assert orch.queries.get_task("REG").status is S.BLOCKED
+    (question,) = orch.questions.open_questions()
+    assert question.text == "EU or UK too?"
+    first = orch.queries.runs_for("REG")[0]
+    assert first.summary == "Before I change anything: EU or UK too?"
+    orch.as_actor("maria").questions.answer("REG", "Both, please")
+    serve(orch)
+    second = orch.queries.runs_for("REG")[-1]
+    assert "A (maria): Both, please" in (second.prompt or "")
+    lines = [v.text for v in orch.queries.log_lines(second.id, limit=1000)]
+    # only said when started with --resume=SESSION
+    assert "Resuming session for REG. Going on with the answer: A (maria): Both, please" in lines
+    assert orch.queries.get_task("REG").status is S.DONE
+
+
+def test_verify_waits_for_the_run_that_goes_on_after_the_answer(orch: Orchestrator) -> None:
+    from orchestrator_tui.domain.agent import AgentUse
+    from orchestrator_tui.domain.models import CommandSpec, TaskSpec
+
+    from .helpers import FAKE, fake_profile
+
+    use = AgentUse(profile="fake", args=["--scenario", "ask"], definition=fake_profile("claude"))
+    command = CommandSpec(argv=[FAKE], agent=use, verify=[["false"]], on_verify_fail="fail")
+    orch.tasks.create(TaskSpec(key="A", title="a", command=command))
+    serve(orch)
+    assert orch.queries.get_task("A").status is S.BLOCKED  # not failed by verify
+    first = orch.queries.runs_for("A")[0]
+    said = [v.text for v in orch.queries.log_lines(first.id, limit=1000)]
+    assert "the agent asked a person: verify and merge wait for the run that goes on" in said
+    assert not any(line.startswith("verify:") for line in said)
+    orch.questions.answer("A", "Store credit")
+    serve(orch)
+    second = orch.queries.runs_for("A")[-1]
+    assert any(v.text == "verify: false" for v in orch.queries.log_lines(second.id, limit=1000))
+    assert orch.queries.get_task("A").status is S.FAILED  # now verify had its say
+
+
+def test_an_agent_that_fails_after_asking_fails_its_task(orch: Orchestrator) -> None:
+    add_agent_task(orch, "A", "claude", "error", max_retries=0)
+    orch.as_actor("test-runner").questions.ask("A", "asked before the run")
+    serve(orch)
+    assert orch.queries.get_task("A").status is S.FAILED
