@@ -247,7 +247,9 @@ def test_an_exported_board_can_start_a_task_in_the_real_backlog_cli(orch, tmp_pa
     """A plan with only pending and done tasks still gets Backlog.md's working
     column, so the exported board can move a task to in progress."""
     plan = tmp_path / "plan.yaml"
-    plan.write_text("tasks:\n  - {key: A-1, title: Old, status: done}\n  - {key: A-2, title: New}\n")
+    plan.write_text(
+        "tasks:\n  - {key: A-1, title: Old, status: done}\n  - {key: A-2, title: New}\n"
+    )
     import_path(orch, plan)
     export_path(orch, tmp_path / "out", "backlog")
     assert _columns(tmp_path / "out") == ["To Do", "In Progress", "Done"]
