@@ -6,14 +6,14 @@ import getpass
 import os
 from pathlib import Path
 
-from platformdirs import user_data_dir
-
 DB_ENV = "ORCHESTRATOR_TUI_DB"
 ACTOR_ENV = "ORCHESTRATOR_TUI_ACTOR"
 APP_NAME = "orchestrator-tui"
 
 
 def default_db_path() -> Path:
+    from platformdirs import user_data_dir  # only here: --db and the variable skip it
+
     return Path(user_data_dir(APP_NAME, appauthor=False)) / "orchestrator.db"
 
 
