@@ -213,7 +213,10 @@ class Runner:
                         self._done.extendleft(reversed(done))  # database busy: try again
                         claim_due = True
                     else:
-                        claim_due = settled[1] if refill else True
+                        filled, claims = settled
+                        for claim in claims:  # committed: a failed start is not a failed settle
+                            self._guard(self._start, claim)
+                        claim_due = filled if refill else True
                 if stopping and not self._active and not self._done:
                     break
                 if now >= next_renew:
@@ -409,9 +412,10 @@ class Runner:
 
     def _settle(
         self, done: list[tuple[_Active, ProcessOutcome]], refill: bool
-    ) -> tuple[bool, bool]:
+    ) -> tuple[bool, list[Claim]]:
         """Finish these runs and, with `refill`, claim tasks for the slots they free,
-        in one transaction; (True, whether every free slot was filled)."""
+        in one transaction; whether every free slot was filled, and the claims, which
+        the caller starts."""
         results = [self._result(a, o) for a, o in done]
         for active, _ in done:
             record(self.orch, active.supervisor)  # what it changed in its worktree
@@ -435,9 +439,7 @@ class Runner:
                 active.agent.close()
             self._count(item)
             self._tell(item)
-        for claim in claims:
-            self._start(claim)
-        return True, free > 0 and len(claims) == free
+        return free > 0 and len(claims) == free, claims
 
     def _result(self, active: _Active, out: ProcessOutcome) -> RunResult:
         claim = active.claim
