@@ -6,8 +6,6 @@ import getpass
 import os
 from pathlib import Path
 
-from platformdirs import user_data_dir
-
 DB_ENV = "ORCHESTRATOR_TUI_DB"
 ACTOR_ENV = "ORCHESTRATOR_TUI_ACTOR"
 #: Set by a runner for every command it runs: the task's key and the attempt number.
@@ -17,6 +15,8 @@ APP_NAME = "orchestrator-tui"
 
 
 def default_db_path() -> Path:
+    from platformdirs import user_data_dir  # only here: --db and the variable skip it
+
     return Path(user_data_dir(APP_NAME, appauthor=False)) / "orchestrator.db"
 
 

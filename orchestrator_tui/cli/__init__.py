@@ -25,6 +25,15 @@ COMMAND_MODULES = [
     "review_cmds",
 ]
 
+#: Modules that add only these top-level commands: imported only when the command
+#: line names one of them (or names no command), since they load the database
+#: layer or every importer at import time. The rest are always imported.
+OWN_WORDS: dict[str, frozenset[str]] = {
+    "db_cmds": frozenset({"db"}),
+    "io_cmds": frozenset({"import", "export"}),
+    "mcp_cmds": frozenset({"mcp"}),
+}
+
 #: The first words of every subcommand (the TUI's fast path looks for them).
 COMMAND_WORDS = frozenset(
     {
@@ -68,10 +77,35 @@ def _fast_tui(words: list[str]) -> int | None:
     return run_app(db_url=resolve_db(args.db), actor=args.actor, run=args.run)
 
 
-def build_parser() -> argparse.ArgumentParser:
+def command_word(words: Sequence[str]) -> str | None:
+    """The command a command line names (its first word that is neither an
+    option nor an option's value), or None."""
+    skip = False
+    for word in words:
+        if skip:
+            skip = False
+        elif word in ("--db", "--as"):
+            skip = True
+        elif not word.startswith("-"):
+            return word
+    return None
+
+
+def needed_modules(words: Sequence[str] | None) -> list[str]:
+    """The command modules a parser for `words` needs (all of them for None)."""
+    word = None if words is None else command_word(words)
+    if word is None or word not in COMMAND_WORDS:
+        return list(COMMAND_MODULES)
+    return [m for m in COMMAND_MODULES if m not in OWN_WORDS or word in OWN_WORDS[m]]
+
+
+def build_parser(words: Sequence[str] | None = None) -> argparse.ArgumentParser:
+    """The whole parser, or (given the command line) one that parses it the same way
+    while importing only the command modules it needs."""
     from importlib import import_module
 
-    modules = [import_module(f"{__name__}.{name}") for name in COMMAND_MODULES]
+    names = needed_modules(words)
+    modules = [import_module(f"{__name__}.{name}") for name in names]
     common = common_options()
     codes = "\n".join(f"  {code}  {meaning}" for code, meaning in EXIT_CODES.items())
     parser = argparse.ArgumentParser(
@@ -92,7 +126,7 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     for module in modules:
         module.register(sub, [common])
-    parser.set_defaults(handler=modules[COMMAND_MODULES.index("misc_cmds")].cmd_tui)
+    parser.set_defaults(handler=modules[names.index("misc_cmds")].cmd_tui)
     return parser
 
 
@@ -106,7 +140,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         if not trailing and (fast := _fast_tui(words)) is not None:
             return fast
-        args = build_parser().parse_args(words)
+        args = build_parser(words).parse_args(words)
         if trailing:
             if getattr(args.handler, "__name__", "") not in ("cmd_add", "cmd_edit"):
                 print(

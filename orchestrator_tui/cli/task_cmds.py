@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import argparse
 import sys
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from ..domain.enums import (
     AgentType,
@@ -16,11 +17,34 @@ from ..domain.enums import (
     Readiness,
     TaskStatus,
 )
-from ..domain.models import CommandSpec, TaskDetail, TaskPatch, TaskSpec, TreeNode
+from ..domain.models import CommandSpec, TaskDetail, TaskPatch, TaskRow, TaskSpec, TreeNode
 from ..domain.state_machine import VERB_TARGETS
 from ..domain.text import printable
-from ..services.queries import SORTS, TaskFilter
-from .common import emit_json, open_from_args, say, table, wants_json
+from ..store.quick_reads import SORT_SQL
+from .common import db_url, emit_json, open_from_args, say, table, wants_json
+
+Read = TypeVar("Read")
+
+
+def _answer(
+    args: argparse.Namespace, quick: Callable[[Any], Read], full: Callable[[Any], Read]
+) -> Read:
+    """`quick(reads)` over the standard-library reads of a SQLite file when they
+    can answer (no SQLAlchemy to import: the commands agents call in a loop),
+    else `full(queries)` over the services, which also give every error."""
+    import sqlite3
+
+    from ..store.quick_reads import GiveUp, open_reads
+
+    reads = open_reads(db_url(args))
+    if reads is not None:
+        try:
+            return quick(reads)
+        except (GiveUp, sqlite3.Error):
+            pass
+        finally:
+            reads.close()
+    return full(open_from_args(args).queries)
 
 
 def _show_result(args: argparse.Namespace, task: TaskDetail, verb: str) -> int:
@@ -32,14 +56,22 @@ def _show_result(args: argparse.Namespace, task: TaskDetail, verb: str) -> int:
 
 
 def cmd_list(args: argparse.Namespace) -> int:
-    flt = TaskFilter(
-        text=args.filter or "",
-        statuses=frozenset(TaskStatus(s) for s in args.status or []),
-        readiness=frozenset(Readiness(r) for r in args.readiness or []),
-        assignee=args.assignee,
-    )
-    with_orch = open_from_args(args)
-    rows = with_orch.queries.list_tasks(flt, sort=args.sort, descending=args.desc, limit=args.limit)
+    text = args.filter or ""
+    statuses = frozenset(TaskStatus(s) for s in args.status or [])
+    readiness = frozenset(Readiness(r) for r in args.readiness or [])
+
+    def full(queries: Any) -> list[TaskRow]:
+        from ..services.queries import TaskFilter
+
+        flt = TaskFilter(text=text, statuses=statuses, readiness=readiness, assignee=args.assignee)
+        return queries.list_tasks(flt, sort=args.sort, descending=args.desc, limit=args.limit)
+
+    def quick(reads: Any) -> list[TaskRow]:
+        return reads.list_tasks(
+            text, statuses, readiness, args.assignee, args.sort, args.desc, args.limit
+        )
+
+    rows = _answer(args, quick, full)
     if wants_json(args):
         emit_json(rows)
         return 0
@@ -61,20 +93,38 @@ def cmd_list(args: argparse.Namespace) -> int:
     return 0
 
 
+def _shown(
+    queries: Any, key: str, everything: bool
+) -> tuple[TaskDetail, list[Any], dict[str, Any]]:
+    """The task, its timeline, and (for --json) the rest of its history."""
+    task = queries.get_task(key)
+    events = queries.timeline(key)
+    if not everything:
+        return task, events, {}
+    return (
+        task,
+        events,
+        {
+            "approvals": queries.approvals_for(key),
+            "progress_history": queries.progress_for(key),
+            "notes": queries.notes_for(key),
+            "context": queries.context_for(key),
+        },
+    )
+
+
 def cmd_show(args: argparse.Namespace) -> int:
-    orch = open_from_args(args)
-    task = orch.queries.get_task(args.key)
+    def read(queries: Any) -> tuple[TaskDetail, list[Any], dict[str, Any]]:
+        return _shown(queries, args.key, wants_json(args))
+
+    task, events, more = _answer(args, read, read)
     if wants_json(args):
         payload: dict[str, Any] = task.model_dump(mode="json")
-        payload["timeline"] = [e.model_dump(mode="json") for e in orch.queries.timeline(args.key)]
-        payload["approvals"] = [
-            a.model_dump(mode="json") for a in orch.queries.approvals_for(args.key)
-        ]
-        payload["progress_history"] = [
-            p.model_dump(mode="json") for p in orch.queries.progress_for(args.key)
-        ]
-        payload["notes"] = [n.model_dump(mode="json") for n in orch.queries.notes_for(args.key)]
-        payload["context"] = orch.queries.context_for(args.key)
+        payload["timeline"] = [e.model_dump(mode="json") for e in events]
+        payload["approvals"] = [a.model_dump(mode="json") for a in more["approvals"]]
+        payload["progress_history"] = [p.model_dump(mode="json") for p in more["progress_history"]]
+        payload["notes"] = [n.model_dump(mode="json") for n in more["notes"]]
+        payload["context"] = more["context"]
         emit_json(payload)
         return 0
     p = printable
@@ -99,7 +149,6 @@ def cmd_show(args: argparse.Namespace) -> int:
             say("  " + p(line))
     for c in task.success_criteria:
         say(f"  [criterion] {p(c)}")
-    events = orch.queries.timeline(args.key)
     if events:
         say("")
         say("  timeline")
@@ -260,7 +309,10 @@ def cmd_report(args: argparse.Namespace) -> int:
 
 
 def cmd_next(args: argparse.Namespace) -> int:
-    row = open_from_args(args).queries.next_ready(args.agent_type)
+    def read(queries: Any) -> TaskRow | None:
+        return queries.next_ready(args.agent_type)
+
+    row = _answer(args, read, read)
     if wants_json(args):
         emit_json(row)
         return 0
@@ -369,7 +421,7 @@ def register(sub: Any, parents: list[argparse.ArgumentParser]) -> None:
     p.add_argument("--ready", dest="readiness", action="append_const", const="ready")
     p.add_argument("--filter", help="text in key or title")
     p.add_argument("--assignee")
-    p.add_argument("--sort", choices=list(SORTS), default="id")
+    p.add_argument("--sort", choices=list(SORT_SQL), default="id")
     p.add_argument("--desc", action="store_true")
     p.add_argument("--limit", type=int)
 

@@ -200,16 +200,24 @@ class Runner:
                     stopping = True
                     self._stop_all("release", f"runner {cfg.agent} stopped")
                 self._handle_requests(stopping)
-                if self._spawned:
-                    self._guard(self._record_spawned)
                 done = self._take_done()
+                if self._spawned and not done:  # else they go with the settling
+                    self._guard(self._record_spawned)
                 if self._flush_due(bool(done) or stopping, now - last_flush):
                     self._guard(self._flush)
                     last_flush = now
                 if done:
-                    if not self._guard(self._settle, done):
+                    # Freed slots are filled in the same transaction as the settling.
+                    refill = self._auto and not stopping
+                    settled = self._guard(self._settle, done, refill)
+                    if settled is False:
                         self._done.extendleft(reversed(done))  # database busy: try again
-                    claim_due = True
+                        claim_due = True
+                    else:
+                        filled, claims = settled
+                        for claim in claims:  # committed: a failed start is not a failed settle
+                            self._guard(self._start, claim)
+                        claim_due = filled if refill else True
                 if stopping and not self._active and not self._done:
                     break
                 if now >= next_renew:
@@ -403,7 +411,12 @@ class Runner:
                 active.stored_seq = seq
                 self._emit(LinesStored(run_id, active.claim.key, seq, count))
 
-    def _settle(self, done: list[tuple[_Active, ProcessOutcome]]) -> bool:
+    def _settle(
+        self, done: list[tuple[_Active, ProcessOutcome]], refill: bool
+    ) -> tuple[bool, list[Claim]]:
+        """Finish these runs and, with `refill`, claim tasks for the slots they free,
+        in one transaction; whether every free slot was filled, and the claims, which
+        the caller starts."""
         results = [self._result(a, o) for a, o in done]
         for active, _ in done:
             record(self.orch, active.supervisor)  # what it changed in its worktree
@@ -412,7 +425,14 @@ class Runner:
             self.orch.agent_runs.record_usage([agent.usage(o) for agent, o in agents])
             for agent, _ in agents:
                 agent.recorded = True
-        settled = self.orch.runs.finish(self.config.lease_owner, results, self.config.retry)
+        cfg = self.config
+        free = cfg.max_parallel - (len(self._active) - len(done)) if refill else 0
+        records = list(self._spawned)
+        settled, claims = self.orch.runs.settle_and_claim(
+            cfg.lease_owner, results, cfg.retry, records, free, cfg.lease_seconds, cfg.served_types
+        )
+        for _ in records:
+            self._spawned.popleft()
         for (active, _), item in zip(done, settled, strict=True):
             finished(active.supervisor, item)
             self._active.pop(active.claim.run_id, None)
@@ -420,7 +440,7 @@ class Runner:
                 active.agent.close()
             self._count(item)
             self._tell(item)
-        return True
+        return free > 0 and len(claims) == free, claims
 
     def _result(self, active: _Active, out: ProcessOutcome) -> RunResult:
         claim = active.claim
@@ -587,7 +607,7 @@ class Runner:
                 self._flush()
                 done = self._take_done()
                 if done:
-                    self._settle(done)
+                    self._settle(done, refill=False)
             except Exception:
                 log.exception("could not close the runs of a failed runner")
         self._buffer.close()

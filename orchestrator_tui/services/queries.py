@@ -29,6 +29,7 @@ from ..domain.models import (
     WaitingApproval,
 )
 from ..store.natural import natural_key
+from ..store.row_views import event_view as _event_view
 from ..store.tables import (
     Approval,
     Event,
@@ -545,14 +546,3 @@ class _LinkCache:
                 if link[0] not in self.cache:
                     self.wanted[link[0]] = None
         return self.cache[task_id]
-
-
-def _event_view(r: Any, key: str | None) -> EventView:
-    return EventView(
-        id=r.id,
-        created_at=r.created_at,
-        actor=r.actor,
-        kind=r.kind,
-        task_key=key,
-        data=dict(r.data or {}),
-    )

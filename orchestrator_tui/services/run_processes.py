@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from sqlalchemy import and_, bindparam, select, update
+from sqlalchemy import Connection, and_, bindparam, select, update
 
 from ..domain.enums import RunStatus, TaskStatus
 from ..domain.errors import NotFound
@@ -50,6 +50,16 @@ class ProcessRecord:
     proc_start: str
 
 
+def record_processes(conn: Connection, records: Sequence[ProcessRecord]) -> None:
+    """Remember where these runs' processes are, in the caller's transaction."""
+    if records:
+        params = [
+            {"rid": r.run_id, "p": r.pid, "g": r.pgid, "h": r.host, "s": r.proc_start}
+            for r in records
+        ]
+        conn.execute(_RECORD, params)
+
+
 class RunProcessService:
     def __init__(self, ctx: ServiceContext) -> None:
         self.ctx = ctx
@@ -58,12 +68,8 @@ class RunProcessService:
         """Remember where these runs' processes are (one transaction)."""
         if not records:
             return
-        params = [
-            {"rid": r.run_id, "p": r.pid, "g": r.pgid, "h": r.host, "s": r.proc_start}
-            for r in records
-        ]
         with self.ctx.db.write() as conn:
-            conn.execute(_RECORD, params)
+            record_processes(conn, records)
 
     def expired(self) -> list[RunProcess]:
         """Tasks whose runner's lease has expired (to be reclaimed), one row per run

@@ -32,6 +32,7 @@ from .base import ServiceContext, T, find_task, record_event, unfinished_blocker
 from .moves import EventBatch, apply_moves, current_of, move_one, record_moves
 from .questions import open_questions_since
 from .run_model import MACHINE_TYPES, Claim, Outlook, RetryPolicy, RunResult, Settled
+from .run_processes import ProcessRecord, record_processes
 from .views import run_view
 
 __all__ = [
@@ -178,6 +179,32 @@ class RunService:
         now = self.ctx.now()
         with self.ctx.db.write() as conn:
             return self._finish(conn, owner, results, policy, now)
+
+    def settle_and_claim(
+        self,
+        owner: str,
+        results: Sequence[RunResult],
+        policy: RetryPolicy | None,
+        processes: Sequence[ProcessRecord],
+        limit: int,
+        lease_seconds: float,
+        agent_types: Sequence[str] | None = MACHINE_TYPES,
+    ) -> tuple[list[Settled], list[Claim]]:
+        """A runner's round in one transaction: record where new processes run,
+        `finish` these results, then `claim` up to `limit` tasks (those the finished
+        ones made ready among them). The same statements as the three calls, with
+        one commit instead of three: short commands are dominated by that cost."""
+        now = self.ctx.now()
+        with self.ctx.db.write() as conn:
+            record_processes(conn, processes)
+            settled = []
+            if results:
+                settled = self._finish(conn, owner, results, policy or RetryPolicy(), now)
+            claims = []
+            if limit > 0:
+                rows = run_batch.candidates(conn, now, limit, agent_types)
+                claims = run_batch.take(conn, self.ctx, rows, owner, lease_seconds, now)
+            return settled, claims
 
     def _finish(
         self,

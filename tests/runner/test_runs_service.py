@@ -230,3 +230,26 @@ def test_log_lines_are_stored_in_order(runner: Orchestrator) -> None:
     assert [(line.seq, line.stream.value, line.text) for line in lines] == [
         (i, "stdout" if i % 2 else "stderr", f"line {i}") for i in range(5)
     ]
+
+
+def test_one_round_settles_records_processes_and_claims_what_it_made_ready(
+    runner: Orchestrator,
+) -> None:
+    from orchestrator_tui.services.run_processes import ProcessRecord
+
+    add(runner, "A")
+    add(runner, "B", depends_on=["A"])
+    add(runner, "C", depends_on=["A"])
+    (a,) = runner.runs.claim("o", 30, limit=5)
+    spawned = [ProcessRecord(a.run_id, 4242, 4242, "here", "123")]
+    result = RunResult(a.run_id, a.task_id, RunStatus.SUCCEEDED, exit_code=0)
+    settled, claims = runner.runs.settle_and_claim("o", [result], None, spawned, 1, 30)
+    assert [(s.key, s.task_status) for s in settled] == [("A", S.DONE)]
+    assert [c.key for c in claims] == ["B"]  # freed by A in the same transaction
+    assert runner.queries.get_task("B").status is S.IN_PROGRESS
+    assert runner.queries.get_task("C").readiness.value == "ready"  # one slot only
+    assert kinds(runner, "B")[-3:] == ["unblocked", "status_changed", "run_started"]
+    process = runner.processes.of_run(a.run_id)
+    assert (process.pid, process.pgid, process.host) == (4242, 4242, "here")
+    # Nothing to settle and no slot: nothing is written.
+    assert runner.runs.settle_and_claim("o", [], None, [], 0, 30) == ([], [])

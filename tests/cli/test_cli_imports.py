@@ -1,0 +1,115 @@
+"""What the commands agents call in a loop import: the reads never load SQLAlchemy,
+sqlmodel or Textual (start-up time is most of a command's time), and nothing on the
+command line loads Textual. Structural checks, not timings."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import subprocess
+import sys
+from pathlib import Path
+from unittest import mock
+
+import pytest
+
+from orchestrator_tui.cli import COMMAND_MODULES, OWN_WORDS, build_parser
+
+from .conftest import Cli
+from .support import run_in_process
+
+PROBE = """
+import contextlib, io, json, sys
+from orchestrator_tui.cli import main
+out = io.StringIO()
+with contextlib.redirect_stdout(out):
+    code = main(sys.argv[1:])
+heavy = ("textual", "sqlmodel", "sqlalchemy", "sqlalchemy.orm")
+loaded = [m for m in heavy if m in sys.modules]
+print(json.dumps({"code": code, "out": out.getvalue(), "loaded": loaded}))
+"""
+
+READS = [
+    ["task", "next"],
+    ["task", "next", "--json"],
+    ["task", "show", "A-2"],
+    ["task", "show", "A-2", "--json"],
+    ["task", "list"],
+    ["task", "list", "--ready", "--sort", "priority", "--json"],
+]
+
+
+def _probe(db: Path, argv: list[str]) -> dict[str, object]:
+    proc = subprocess.run(
+        [sys.executable, "-c", PROBE, "--db", str(db), *argv],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={"ORCHESTRATOR_TUI_ACTOR": "alice", "PATH": "/usr/bin:/bin"},
+    )
+    assert proc.returncode == 0, proc.stderr
+    return json.loads(proc.stdout)
+
+
+@pytest.fixture
+def filled(cli: Cli) -> Cli:
+    cli.ok("task", "add", "first", "--key", "A-1")
+    cli.ok("task", "add", "second", "--key", "A-2", "--depends-on", "A-1", "--priority", "high")
+    cli.ok("task", "add", "third", "--key", "A-3", "--description", "two\nlines")
+    cli.ok("task", "progress", "A-2", "30", "warming up")
+    cli.ok("task", "note", "A-2", "my note")
+    return cli
+
+
+@pytest.mark.parametrize("argv", READS, ids=" ".join)
+def test_reads_load_no_database_layer_and_say_the_same(filled: Cli, argv: list[str]) -> None:
+    probed = _probe(filled.db, argv)
+    assert probed["code"] == 0
+    assert probed["loaded"] == []
+    # The services, asked the same thing, print the same thing.
+    with mock.patch("orchestrator_tui.store.quick_reads.open_reads", return_value=None):
+        full = run_in_process(["--db", str(filled.db), *argv], env=filled.env)
+    assert full.code == 0 and full.err == ""
+    assert probed["out"] == full.out
+    assert "A-" in full.out
+
+
+def test_writes_and_refusals_load_no_textual(filled: Cli) -> None:
+    for argv in (["task", "progress", "A-1", "50"], ["task", "start", "A-1"]):
+        probed = _probe(filled.db, argv)
+        assert probed["code"] == 0
+        assert "textual" not in probed["loaded"]
+    # An unknown key goes to the services, which name the nearest ones.
+    proc = subprocess.run(
+        [sys.executable, "-m", "orchestrator_tui", "--db", str(filled.db), "task", "show", "A-9"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert proc.returncode == 3 and proc.stdout == ""
+    assert proc.stderr.startswith("error: no task 'A-9'; did you mean")
+
+
+def _commands(parser: argparse.ArgumentParser) -> dict[str, object]:
+    """Every command and subcommand a parser knows, with its options."""
+    found: dict[str, object] = {}
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            for name, sub in action.choices.items():
+                options = sorted(o for a in sub._actions for o in a.option_strings)
+                found[name] = (options, _commands(sub))
+    return found
+
+
+def test_a_parser_for_one_command_parses_it_as_the_whole_parser_does() -> None:
+    whole = _commands(build_parser())
+    for word, spec in whole.items():
+        assert _commands(build_parser([word]))[word] == spec, word
+        assert _commands(build_parser(["--db", "x.db", word, "--json"]))[word] == spec, word
+    # The modules loaded only for their own words add exactly those words.
+    for module, words in OWN_WORDS.items():
+        assert module in COMMAND_MODULES
+        others = set(_commands(build_parser(["task"])))
+        assert not words & others
+        assert words <= set(whole)
+    assert set(whole) - set(_commands(build_parser(["task"]))) == set().union(*OWN_WORDS.values())

@@ -1,0 +1,192 @@
+"""The CLI's standard-library reads (`store/quick_reads.py`) must answer exactly as
+the services do, and give up on anything they were not written for."""
+
+from __future__ import annotations
+
+import sqlite3
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+
+from orchestrator_tui.domain.enums import (
+    AgentType,
+    DependencyType,
+    Priority,
+    Readiness,
+    TaskStatus,
+)
+from orchestrator_tui.domain.models import CommandSpec, TaskSpec
+from orchestrator_tui.services import Orchestrator, TaskFilter, open_orchestrator
+from orchestrator_tui.services.queries import SORTS
+from orchestrator_tui.store.quick_reads import READS_SCHEMA, SORT_SQL, GiveUp, open_reads
+from orchestrator_tui.store.schema import SCHEMA_VERSION
+
+
+def _varied(orch: Orchestrator) -> list[str]:
+    """Tasks in every shape the reads distinguish; their keys."""
+    keys = []
+    for i in range(1, 13):
+        key = f"K-{i}" if i % 4 else f"k.{i}"
+        keys.append(key)
+        orch.tasks.create(
+            TaskSpec(
+                key=key,
+                title=f"[bold]title {i}" + (" 100%_done" if i % 5 == 0 else ""),
+                description="line one\nline two" if i % 2 else "",
+                priority=list(Priority)[i % 4],
+                assignee="bob" if i % 3 == 0 else None,
+                agent_type=[None, AgentType.CODING, AgentType.TESTING][i % 3],
+                estimated_hours=i / 2 if i % 3 else None,
+                deadline=datetime(2027, 1, i, 9, 30, tzinfo=UTC) if i % 4 == 1 else None,
+                success_criteria=[f"criterion {i}"] if i % 2 else [],
+                requires_approval=i in (5, 6),
+                command=CommandSpec(argv=["echo", str(i)]) if i % 2 == 0 else None,
+                tags=["x", f"t{i}"] if i % 3 == 1 else [],
+                extra={"n": i, "nested": {"a": [1, 2]}} if i == 7 else {},
+                parent="K-1" if i in (2, 3) else None,
+            )
+        )
+    orch.deps.add("K-3", "K-1")
+    orch.deps.add("K-3", "K-2")
+    orch.deps.add("K-6", "K-2", DependencyType.ENHANCES)
+    orch.deps.add("K-7", "K-3")
+    orch.tasks.start("K-1")
+    orch.tasks.complete("K-1")
+    orch.tasks.start("K-5")
+    orch.tasks.complete("K-5")  # awaiting approval
+    orch.tasks.start("K-6")
+    orch.tasks.complete("K-6")
+    orch.approvals.reject("K-6", "not yet")
+    orch.tasks.start("K-9")
+    orch.tasks.transition("K-10", TaskStatus.DEFERRED)
+    orch.collab.progress("K-9", 40, "halfway")
+    orch.collab.progress("K-9", 60)
+    orch.as_actor("zed").collab.note("K-9", "zed's *notes*")
+    orch.collab.note("K-9", "alice's notes")
+    orch.collab.set_context("K-9", "goal: ship\nitems: [1, 2]\n")
+    orch.questions.ask("K-2", "which branch?")
+    orch.questions.ask("K-11", "answered?")
+    orch.questions.answer("K-11", "yes")
+    return keys
+
+
+@pytest.fixture(scope="module")
+def db(tmp_path_factory: pytest.TempPathFactory) -> tuple[str, Orchestrator, list[str]]:
+    url = f"sqlite:///{tmp_path_factory.mktemp('quick') / 'q.db'}"
+    orch = open_orchestrator(url, "alice")
+    keys = _varied(orch)
+    yield url, orch, keys
+    orch.close()
+
+
+def test_task_detail_and_history_match_the_services(
+    db: tuple[str, Orchestrator, list[str]],
+) -> None:
+    url, orch, keys = db
+    reads = open_reads(url)
+    assert reads is not None
+    q = orch.queries
+    try:
+        for key in keys:
+            assert reads.get_task(key) == q.get_task(key), key
+            assert reads.timeline(key) == q.timeline(key), key
+            assert reads.timeline(key, limit=2) == q.timeline(key, limit=2), key
+            assert reads.approvals_for(key) == q.approvals_for(key), key
+            assert reads.progress_for(key) == q.progress_for(key), key
+            assert reads.notes_for(key) == q.notes_for(key), key
+            assert reads.context_for(key) == q.context_for(key), key
+    finally:
+        reads.close()
+    # The shapes above were really exercised.
+    assert orch.queries.get_task("K-3").parent == "K-1"
+    assert [n.author for n in orch.queries.notes_for("K-9")] == ["alice", "zed"]
+    assert orch.queries.approvals_for("K-6") and orch.queries.context_for("K-9")
+
+
+def test_next_ready_matches_the_services(db: tuple[str, Orchestrator, list[str]]) -> None:
+    url, orch, _ = db
+    reads = open_reads(url)
+    assert reads is not None
+    try:
+        for agent in [None, *[a.value for a in AgentType]]:
+            assert reads.next_ready(agent) == orch.queries.next_ready(agent), agent
+        assert reads.next_ready() is not None
+    finally:
+        reads.close()
+
+
+FILTERS = [
+    {},
+    {"text": "title 1"},
+    {"text": "100%_"},
+    {"text": "k."},
+    {"text": "0%_"},
+    {"text": "TITLE"},
+    {"statuses": {TaskStatus.PENDING, TaskStatus.DONE}},
+    {"assignee": "bob"},
+    *({"readiness": {r}} for r in Readiness),
+    {"readiness": {Readiness.READY, Readiness.WAITING}, "text": "k"},
+]
+
+
+@pytest.mark.parametrize("fields", FILTERS, ids=str)
+def test_task_lists_match_the_services(
+    db: tuple[str, Orchestrator, list[str]], fields: dict[str, object]
+) -> None:
+    url, orch, _ = db
+    flt = TaskFilter(
+        text=str(fields.get("text", "")),
+        statuses=frozenset(fields.get("statuses", ())),  # type: ignore[arg-type]
+        readiness=frozenset(fields.get("readiness", ())),  # type: ignore[arg-type]
+        assignee=fields.get("assignee"),  # type: ignore[arg-type]
+    )
+    reads = open_reads(url)
+    assert reads is not None
+    try:
+        for sort in SORTS:
+            for descending in (False, True):
+                for limit in (None, 3):
+                    expected = orch.queries.list_tasks(flt, sort, descending, limit)
+                    got = reads.list_tasks(
+                        flt.text, flt.statuses, flt.readiness, flt.assignee, sort, descending, limit
+                    )
+                    assert got == expected, (sort, descending, limit)
+    finally:
+        reads.close()
+
+
+def test_every_sort_and_the_schema_are_the_ones_the_services_know() -> None:
+    assert list(SORT_SQL) == list(SORTS)
+    # The statements were written for this schema: check them when it moves.
+    assert READS_SCHEMA == SCHEMA_VERSION
+
+
+def test_gives_up_on_what_it_was_not_written_for(
+    db: tuple[str, Orchestrator, list[str]], tmp_path: Path
+) -> None:
+    url, _, _ = db
+    reads = open_reads(url)
+    assert reads is not None
+    with pytest.raises(GiveUp):
+        reads.get_task("NOPE-1")  # the services name the nearest keys
+    with pytest.raises(GiveUp):
+        reads.list_tasks(sort="nonsense")
+    reads.close()
+
+    missing = tmp_path / "missing.db"
+    assert open_reads(str(missing)) is None
+    assert not missing.exists()
+    assert open_reads("postgresql+psycopg://u@host/db") is None
+    (tmp_path / "junk.db").write_bytes(b"not a database" * 50)
+    assert open_reads(str(tmp_path / "junk.db")) is None
+
+    other = tmp_path / "other.db"
+    open_orchestrator(str(other), "alice").close()
+    with sqlite3.connect(other) as conn:
+        conn.execute(
+            "UPDATE schema_meta SET value = ? WHERE key = 'schema_version'",
+            (str(READS_SCHEMA + 1),),
+        )
+    conn.close()
+    assert open_reads(str(other)) is None  # newer: the services refuse it, with reasons
