@@ -38,7 +38,8 @@ from .safe_yaml import describe_validation_error, load_yaml, read_text
 from .tasks import plain_value, spec_to_values
 
 S = TaskStatus
-BATCH = 5000
+#: Rows built and written at a time: a batch of tasks with long texts is ~5 MB.
+BATCH = 2000
 _SCAN_ABOVE = 5000
 Progress = Callable[[str, int, int], None]
 
@@ -228,18 +229,8 @@ class _Load:
         seen: dict[str, int] = {}
         idents: dict[tuple[str, str], int] = {}
         for index, task in enumerate(self.plan.tasks):
-            for field, items in (
-                ("depends_on", task.depends_on),
-                ("participants", task.participants),
-            ):
-                if len(items) < 2:  # most tasks: nothing can be named twice
-                    continue
-                names = [getattr(i, "key" if field == "depends_on" else "agent") for i in items]
-                twice = {n for n in names if names.count(n) > 1}
-                if twice:
-                    raise ValidationFailed(
-                        f"{self.label(index, task)}: {field}: {min(twice)} named twice"
-                    )
+            if len(task.depends_on) > 1 or len(task.participants) > 1:
+                self._check_named_once(index, task)
             if task.key in seen:
                 raise ValidationFailed(
                     f"{self.label(index, task)}: key: duplicate of "
@@ -255,6 +246,17 @@ class _Load:
                         f"(also {self.record(idents[ident], first)})"
                     )
                 idents[ident] = index
+
+    def _check_named_once(self, index: int, task: PlanTask) -> None:
+        for field, names in (
+            ("depends_on", [r.key for r in task.depends_on]),
+            ("participants", [p.agent for p in task.participants]),
+        ):
+            twice = {n for n in names if names.count(n) > 1}
+            if twice:
+                raise ValidationFailed(
+                    f"{self.label(index, task)}: {field}: {min(twice)} named twice"
+                )
 
     def _match(self) -> dict[str, Any]:
         """Existing task rows the plan's tasks update, by plan key."""
@@ -573,8 +575,8 @@ class _Load:
         mine = set(keys.values())
         count = 0
         for source in self.sources:
-            for key in self.conn.execute(select(T.key).where(T.source == source)).scalars():
-                count += key not in mine
+            found = set(self.conn.execute(select(T.key).where(T.source == source)).scalars())
+            count += len(found - mine)
         return count
 
 
