@@ -98,6 +98,7 @@ def main() -> int:
         for _ in range(args.runs):
             out = subprocess.run(
                 [sys.executable, "-c", CHILD, str(path)],
+                cwd=tmp,  # not the checkout: the package comes from the installed path
                 capture_output=True,
                 text=True,
                 check=True,
