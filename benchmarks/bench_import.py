@@ -148,7 +148,7 @@ def other_checkout(folder: str, tasks: int, export: Path) -> dict[str, tuple[flo
         text=True,
         check=True,
     ).stdout
-    return {name: tuple(v) for name, v in json.loads(out).items()}  # type: ignore[misc]
+    return {name: (wall, cpu) for name, (wall, cpu) in json.loads(out).items()}
 
 
 def main() -> int:

@@ -20,6 +20,7 @@ import subprocess
 import sys
 import tempfile
 from pathlib import Path
+from typing import Any
 
 GOAL_MB = 300
 WORDS = ["the", "task", "parser", "should", "handle", "input", "files", "with", "care", "and"]
@@ -54,7 +55,8 @@ def write_file(path: Path, megabytes: float) -> None:
     rng = random.Random(1)
     tasks, size, i = [], 0, 1
     while size < megabytes * 1_000_000 * 0.957:  # json.dump's indentation adds ~4.5%
-        task = {
+        subtasks: list[dict[str, Any]] = []
+        task: dict[str, Any] = {
             "id": i,
             "title": _text(rng, 45),
             "description": _text(rng, 155),
@@ -63,10 +65,10 @@ def write_file(path: Path, megabytes: float) -> None:
             "priority": rng.choice(["high", "medium", "low"]),
             "details": _text(rng, 1150),
             "testStrategy": _text(rng, 550),
-            "subtasks": [],
+            "subtasks": subtasks,
         }
         for j in range(1, 6):
-            sub = {
+            sub: dict[str, Any] = {
                 "id": j,
                 "title": _text(rng, 45),
                 "description": _text(rng, 150),
@@ -76,7 +78,7 @@ def write_file(path: Path, megabytes: float) -> None:
             }
             if j % 2:
                 sub["testStrategy"] = _text(rng, 150)
-            task["subtasks"].append(sub)
+            subtasks.append(sub)
         tasks.append(task)
         size += len(json.dumps(task, indent=2))
         i += 1
