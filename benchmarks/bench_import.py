@@ -1,7 +1,14 @@
 """Importing a generated 100k-task plan, against raw sqlite3 executemany of
-the same rows into the same schema. Prints medians; not a test.
+the same rows into the same schema. Prints medians, each against its goal,
+with the load average; exits 1 when a goal is missed. Not a test.
 
-    python benchmarks/bench_import.py [--tasks 100000] [--runs 3]
+    python benchmarks/bench_import.py [--tasks 100000] [--runs 3] [--before FOLDER]
+
+Each round times every line once, in turn, so all of them see the same load
+on a shared machine; wall and CPU time are both shown (CPU time is the
+process's own, which other people's work on the machine disturbs less). With
+`--before FOLDER` (e.g. `git worktree add /tmp/old HEAD~5`) each round also
+times that checkout's plan load and JSON import, in its own interpreter.
 
 Lines:
   raw executemany     tasks + dependencies rows, sqlite3, one transaction
@@ -14,8 +21,11 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sqlite3
 import statistics
+import subprocess
+import sys
 import tempfile
 import time
 from collections.abc import Callable
@@ -27,6 +37,9 @@ from orchestrator_tui.services import open_orchestrator
 from orchestrator_tui.services.importers import import_path
 
 NOW = datetime(2025, 1, 1, tzinfo=UTC)
+#: Goals as multiples of raw executemany measured in the same run.
+GOALS = {"plan load": 2.0, "import_path (json)": 2.5}
+RAW = "raw executemany"
 
 
 def document(n: int) -> dict:
@@ -93,50 +106,95 @@ def raw(db_path: Path, plan: PlanSpec, events: bool = False) -> None:
     db.close()
 
 
-def timed(runs: int, job: Callable[[Path], None]) -> float:
-    times = []
-    for _ in range(runs):
-        with tempfile.TemporaryDirectory() as tmp:
-            path = Path(tmp) / "bench.db"
-            open_orchestrator(str(path), "bench").close()  # empty schema, not timed
-            start = time.perf_counter()
-            job(path)
-            times.append(time.perf_counter() - start)
-    return statistics.median(times)
+def timed(job: Callable[[Path], None]) -> tuple[float, float]:
+    """(wall, CPU) seconds of `job` on a fresh empty database."""
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "bench.db"
+        open_orchestrator(str(path), "bench").close()  # empty schema, not timed
+        wall, cpu = time.perf_counter(), time.process_time()
+        job(path)
+        return time.perf_counter() - wall, time.process_time() - cpu
 
 
-def main() -> None:
+def jobs(doc: dict, export: Path) -> dict[str, Callable[[Path], None]]:
+    plan = PlanSpec.model_validate(doc)
+
+    def load(path: Path) -> None:
+        orch = open_orchestrator(str(path), "bench")
+        orch.plans.load(plan, "bench")
+        orch.close()
+
+    def full(path: Path) -> None:
+        orch = open_orchestrator(str(path), "bench")
+        import_path(orch, export)
+        orch.close()
+
+    return {
+        "raw executemany": lambda p: raw(p, plan),
+        "raw + event rows": lambda p: raw(p, plan, events=True),
+        "plan load": load,
+        "import_path (json)": full,
+    }
+
+
+def other_checkout(folder: str, tasks: int, export: Path) -> dict[str, tuple[float, float]]:
+    """One round of plan load and JSON import by the package in `folder` (an
+    earlier commit), in its own interpreter, with this very script."""
+    env = {**os.environ, "PYTHONPATH": folder}
+    out = subprocess.run(
+        [sys.executable, __file__, "--tasks", str(tasks), "--child", str(export)],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    return {name: (wall, cpu) for name, (wall, cpu) in json.loads(out).items()}
+
+
+def main() -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("--tasks", type=int, default=100_000)
     parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument(
+        "--before", metavar="FOLDER", help="also time the package in FOLDER (an earlier commit)"
+    )
+    parser.add_argument("--child", metavar="EXPORT", help=argparse.SUPPRESS)
     args = parser.parse_args()
     doc = document(args.tasks)
-    plan = PlanSpec.model_validate(doc)
+    if args.child:  # one round for --before, in the other checkout's interpreter
+        mine = jobs(doc, Path(args.child))
+        print(json.dumps({name: timed(mine[name]) for name in ("plan load", "import_path (json)")}))
+        return 0
+    times: dict[str, list[tuple[float, float]]] = {}
     with tempfile.TemporaryDirectory() as tmp:
         export = Path(tmp) / "plan.json"
         export.write_text(json.dumps(doc))
-
-        def load(path: Path) -> None:
-            orch = open_orchestrator(str(path), "bench")
-            orch.plans.load(plan, "bench")
-            orch.close()
-
-        def full(path: Path) -> None:
-            orch = open_orchestrator(str(path), "bench")
-            import_path(orch, export)
-            orch.close()
-
-        base = timed(args.runs, lambda p: raw(p, plan))
-        with_events = timed(args.runs, lambda p: raw(p, plan, events=True))
-        ours = timed(args.runs, load)
-        whole = timed(args.runs, full)
-    n = args.tasks
-    print(f"{n} tasks, median of {args.runs}")
-    print(f"raw executemany     {base:6.2f} s  (tasks and dependencies)")
-    print(f"raw + event rows    {with_events:6.2f} s  (also one audit event per task)")
-    print(f"plan load           {ours:6.2f} s  ({ours / base:.2f}x raw)")
-    print(f"import_path (json)  {whole:6.2f} s  ({whole / base:.2f}x raw)")
+        mine = jobs(doc, export)
+        for _ in range(args.runs):  # rounds, so every line sees the same machine load
+            for name, job in mine.items():
+                times.setdefault(name, []).append(timed(job))
+            if args.before:
+                for name, took in other_checkout(args.before, args.tasks, export).items():
+                    times.setdefault(f"{name}, before", []).append(took)
+    wall = {name: statistics.median(t[0] for t in ts) for name, ts in times.items()}
+    cpu = {name: statistics.median(t[1] for t in ts) for name, ts in times.items()}
+    load = ", ".join(f"{x:.2f}" for x in os.getloadavg())
+    print(f"{args.tasks} tasks, median of {args.runs} rounds (load average {load})")
+    print(f"{'':<27} {'wall':>8} {'ratio':>6}   {'CPU':>7} {'ratio':>6}")
+    missed = 0
+    for name in times:
+        ratio, cpu_ratio = wall[name] / wall[RAW], cpu[name] / cpu[RAW]
+        goal = GOALS.get(name)
+        verdict = ""
+        if goal is not None:
+            verdict = f"goal <= {goal}x: {'met' if ratio <= goal else 'MISSED'}"
+            missed += ratio > goal
+        print(
+            f"{name:<27} {wall[name]:7.2f}s {ratio:5.2f}x   "
+            f"{cpu[name]:6.2f}s {cpu_ratio:5.2f}x   {verdict}"
+        )
+    return 1 if missed else 0
 
 
 if __name__ == "__main__":
-    main()
+    raise SystemExit(main())

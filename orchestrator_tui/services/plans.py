@@ -25,10 +25,10 @@ from sqlalchemy import Connection, bindparam, func, select, update
 from ..agents.plan_agents import apply_agents
 from ..domain.enums import EventKind, TaskStatus
 from ..domain.errors import CycleError, ValidationFailed
-from ..domain.graph import topological_order
+from ..domain.graph import find_cycle
 from ..domain.plan import PlanSpec, PlanTask, resolve_time
 from ..domain.transitions import Intent, Via, plan_move
-from ..store.bulk import bulk_insert
+from ..store.bulk import bulk_insert, collector_paused
 from ..store.tables import Agent, Event, Task, TaskDependency
 from .agent_profiles import load_profiles
 from .agent_runs import mark_plan_budget
@@ -39,7 +39,8 @@ from .safe_yaml import describe_validation_error, load_yaml, read_text
 from .tasks import plain_value, spec_to_values
 
 S = TaskStatus
-BATCH = 5000
+#: Rows built and written at a time: a batch of tasks with long texts is ~5 MB.
+BATCH = 2000
 _SCAN_ABOVE = 5000
 Progress = Callable[[str, int, int], None]
 
@@ -131,7 +132,7 @@ class PlanService:
         """Write `plan` (see the module docstring). `where` names each task's
         record in the source file (key -> label) for error messages."""
         try:
-            with self.ctx.db.write() as conn:
+            with collector_paused(), self.ctx.db.write() as conn:
                 result = _Load(self.ctx, conn, plan, origin, where or {}, progress).run(dry_run)
                 if dry_run:
                     raise _Rollback(result)
@@ -229,15 +230,8 @@ class _Load:
         seen: dict[str, int] = {}
         idents: dict[tuple[str, str], int] = {}
         for index, task in enumerate(self.plan.tasks):
-            for field, names in (
-                ("depends_on", [r.key for r in task.depends_on]),
-                ("participants", [p.agent for p in task.participants]),
-            ):
-                twice = {n for n in names if names.count(n) > 1}
-                if twice:
-                    raise ValidationFailed(
-                        f"{self.label(index, task)}: {field}: {min(twice)} named twice"
-                    )
+            if len(task.depends_on) > 1 or len(task.participants) > 1:
+                self._check_named_once(index, task)
             if task.key in seen:
                 raise ValidationFailed(
                     f"{self.label(index, task)}: key: duplicate of "
@@ -253,6 +247,17 @@ class _Load:
                         f"(also {self.record(idents[ident], first)})"
                     )
                 idents[ident] = index
+
+    def _check_named_once(self, index: int, task: PlanTask) -> None:
+        for field, names in (
+            ("depends_on", [r.key for r in task.depends_on]),
+            ("participants", [p.agent for p in task.participants]),
+        ):
+            twice = {n for n in names if names.count(n) > 1}
+            if twice:
+                raise ValidationFailed(
+                    f"{self.label(index, task)}: {field}: {min(twice)} named twice"
+                )
 
     def _match(self) -> dict[str, Any]:
         """Existing task rows the plan's tasks update, by plan key."""
@@ -341,9 +346,9 @@ class _Load:
             for row in rows:
                 if ids.get(row.task) not in mine:
                     graph.setdefault(row.task, []).append(id_key[row.depends_on_id])
-        try:
-            topological_order(graph)
-        except CycleError as exc:
+        cycle = find_cycle(graph)  # one walk of the graph; no order is needed here
+        if cycle is not None:
+            exc = CycleError([str(k) for k in cycle])
             back = {v: k for k, v in keys.items()}
             first = next(k for k in exc.cycle if k in back)
             index = next(i for i, t in enumerate(self.plan.tasks) if t.key == back[first])
@@ -351,13 +356,15 @@ class _Load:
                 f"{self.label(index, self.plan.tasks[index])}: depends_on: "
                 f"dependency cycle: {' -> '.join(exc.cycle)}",
             )
-            raise
+            raise exc
         self._check_parent_loops(keys)
 
     def _check_parent_loops(self, keys: dict[str, str]) -> None:
         parent = {keys[t.key]: keys.get(t.parent, t.parent) for t in self.plan.tasks if t.parent}
         done: set[str] = set()
         for index, task in enumerate(self.plan.tasks):
+            if not task.parent:  # a loop only runs through tasks that have a parent
+                continue
             chain: list[str] = []
             node: str | None = keys[task.key]
             while node is not None and node not in done:
@@ -434,18 +441,18 @@ class _Load:
                 .values(parent_id=bindparam("b_parent")),
                 rows,
             )
-        events = [
-            {
-                "created_at": self.now,
-                "actor": self.ctx.actor,
-                "kind": EventKind.TASK_CREATED.value,
-                "task_id": ids[keys[t.key]],
-                "data": {"key": keys[t.key], "title": t.title, "source": t.source or "plan"},
-            }
-            for t in new
-        ]
-        for part in chunks(events, BATCH):
-            bulk_insert(self.conn, Event.__table__, part)
+        for part in chunks(new, BATCH):  # the audit event of every new task, a batch at a time
+            events = [
+                {
+                    "created_at": self.now,
+                    "actor": self.ctx.actor,
+                    "kind": EventKind.TASK_CREATED.value,
+                    "task_id": ids[keys[t.key]],
+                    "data": {"key": keys[t.key], "title": t.title, "source": t.source or "plan"},
+                }
+                for t in part
+            ]
+            bulk_insert(self.conn, Event.__table__, events)
 
     def _update(self, matched: dict[str, Any], keys: dict[str, str], ids: dict[str, int]) -> int:
         diffs = []
@@ -546,20 +553,21 @@ class _Load:
         ]
         for part in chunks(rows, BATCH):
             bulk_insert(self.conn, TaskDependency.__table__, part)
-        by_id = {v: k for k, v in ids.items()}
-        touched: dict[int, list[str]] = {}
-        for t, d in [(r["task_id"], r["depends_on_id"]) for r in rows]:
-            touched.setdefault(t, []).append(by_id.get(d, str(d)))
         matched_set = set(matched_ids)
+        # a new task's links are part of its creation; a matched task's new ones are events
+        relinked = [(r["task_id"], r["depends_on_id"]) for r in rows if r["task_id"] in matched_set]
+        by_id = {v: k for k, v in ids.items()} if relinked else {}
+        touched: dict[int, list[str]] = {}
+        for t, d in relinked:
+            touched.setdefault(t, []).append(by_id.get(d, str(d)))
         for task_id, blockers in touched.items():
-            if task_id in matched_set:
-                record_event(
-                    self.conn,
-                    self.ctx,
-                    EventKind.DEPENDENCY_ADDED,
-                    task_id,
-                    {"on": blockers, "origin": self.origin},
-                )
+            record_event(
+                self.conn,
+                self.ctx,
+                EventKind.DEPENDENCY_ADDED,
+                task_id,
+                {"on": blockers, "origin": self.origin},
+            )
         return len(rows), len(gone), len(want)
 
     def _missing(self, keys: dict[str, str]) -> int:
@@ -568,8 +576,8 @@ class _Load:
         mine = set(keys.values())
         count = 0
         for source in self.sources:
-            for key in self.conn.execute(select(T.key).where(T.source == source)).scalars():
-                count += key not in mine
+            found = set(self.conn.execute(select(T.key).where(T.source == source)).scalars())
+            count += len(found - mine)
         return count
 
 

@@ -107,7 +107,11 @@ def files_in(folder: Path, suffix: str, recursive: bool = False) -> list[Path]:
 
 
 def read_text(path: Path, limit: int = MAX_BYTES) -> str:
-    data = read_bytes(path, limit)
+    return decode_text(path, read_bytes(path, limit))
+
+
+def decode_text(path: Path, data: bytes) -> str:
+    """`data` read from `path` as UTF-8 text; anything else is a one-line error."""
     try:
         return data.decode("utf-8")
     except UnicodeDecodeError as exc:

@@ -207,16 +207,20 @@ def _line_of_repeated_key(text: str, key: str) -> int | None:
 
 
 def _json_depth_ok(data: Any) -> bool:
-    """Whether nesting stays within MAX_DEPTH (walked without recursion)."""
-    stack = [(data, 1)]
-    while stack:
-        node, depth = stack.pop()
+    """Whether nesting stays within MAX_DEPTH: walked a level at a time without
+    recursion, over the plain dicts and lists `json.loads` makes."""
+    level = [data] if data.__class__ is dict or data.__class__ is list else []
+    depth = 0
+    while level:
+        depth += 1
         if depth > MAX_DEPTH:
             return False
-        if isinstance(node, dict):
-            stack.extend((v, depth + 1) for v in node.values() if isinstance(v, dict | list))
-        elif isinstance(node, list):
-            stack.extend((v, depth + 1) for v in node if isinstance(v, dict | list))
+        below = []
+        for node in level:
+            for value in node.values() if node.__class__ is dict else node:
+                if value.__class__ is dict or value.__class__ is list:
+                    below.append(value)
+        level = below
     return True
 
 

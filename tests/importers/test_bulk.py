@@ -39,3 +39,52 @@ def test_bulk_insert_fills_callable_defaults(orch):
     with orch.db.read() as conn:
         meta, capabilities = conn.execute(text("SELECT meta, capabilities FROM agents")).one()
     assert (meta, capabilities) == ("{}", "[]")
+
+
+def test_repeated_values_are_stored_as_when_processed_one_by_one(orch):
+    """Values that repeat in a column are processed once; what is stored is the same."""
+    from datetime import timedelta, timezone
+
+    utc = datetime(2025, 5, 1, 12, 30, tzinfo=UTC)
+    same_instant = utc.astimezone(timezone(timedelta(hours=2)))  # equal, other zone
+    rows = []
+    for i, when in enumerate([utc, same_instant, None, utc + timedelta(seconds=1)]):
+        spec = TaskSpec(
+            title=f"t{i}",
+            tags=["a", "b"] if i % 2 else [],
+            extra={} if i < 2 else {"n": [i, True]},
+            requires_approval=bool(i % 2),
+        )
+        row = {**spec_to_values(spec, utc), "key": f"k{i}", "deadline": when}
+        rows.append(row)
+    core = [{**r, "key": "core-" + r["key"]} for r in rows]
+    with orch.db.write() as conn:
+        conn.execute(Task.__table__.insert(), core)
+        bulk_insert(conn, Task.__table__, rows)
+    with orch.db.read() as conn:
+        stored = [dict(r._mapping) for r in conn.execute(text("SELECT * FROM tasks ORDER BY id"))]
+    for row in stored:
+        row.pop("id")
+        row["key"] = row["key"].removeprefix("core-")
+    assert stored[4:] == stored[:4]
+    assert stored[0]["deadline"] == stored[1]["deadline"] != stored[3]["deadline"]
+
+
+def test_the_collector_comes_back_after_bulk_work():
+    import gc
+
+    from orchestrator_tui.store.bulk import collector_paused
+
+    assert gc.isenabled()
+    with collector_paused():
+        with collector_paused():
+            assert not gc.isenabled()
+        assert not gc.isenabled()  # the outer one still runs
+    assert gc.isenabled()
+    gc.disable()
+    try:
+        with collector_paused():
+            pass
+        assert not gc.isenabled()  # left off by whoever turned it off
+    finally:
+        gc.enable()

@@ -28,6 +28,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from ...domain.errors import OrchestratorError, ValidationFailed
+from ...store.bulk import collector_paused
 from . import formats
 from .common import Issues, ParsedImport, Progress, with_prefix
 from .formats import EXPORT_FORMATS, IMPORT_FORMATS
@@ -94,8 +95,9 @@ def parse_path(
     """Read and validate `path` without touching any database; a file is read
     and parsed once, for detection and parsing alike."""
     source = path if isinstance(path, Source) else Source(path)
-    found = formats.named(fmt) if fmt else formats.detect(source)
-    return found.parse(source, Issues(strict), progress)
+    with collector_paused():  # many objects are made, none of them in cycles to collect
+        found = formats.named(fmt) if fmt else formats.detect(source)
+        return found.parse(source, Issues(strict), progress)
 
 
 def read_import(

@@ -24,7 +24,7 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
-from pydantic import ValidationError
+from pydantic import TypeAdapter, ValidationError
 
 from ...domain.enums import Priority, TaskStatus
 from ...domain.errors import CycleError, OrchestratorError, ValidationFailed
@@ -135,15 +135,30 @@ def jsonable(value: Any) -> Any:
     return value
 
 
-def make_task(data: dict[str, Any], where: str) -> PlanTask:
-    """A validated PlanTask; a bad value names the record and the field."""
-    try:
-        return PlanTask.model_validate(data)
-    except ValidationError as exc:
-        first = exc.errors()[0]
-        name = ".".join(str(p) for p in first["loc"]) or "record"
-        more = f" (and {exc.error_count() - 1} more problems)" if exc.error_count() > 1 else ""
-        raise fail(where, name, f"{first['msg']}{more}") from None
+_PLAN_TASKS = TypeAdapter(list[PlanTask])
+#: Records validated per call: one validator call per chunk, and each chunk's
+#: raw data can be let go as soon as its tasks exist.
+VALIDATE_CHUNK = 2000
+
+
+def make_tasks(records: list[Record]) -> list[PlanTask]:
+    """Validated PlanTasks, one per record; a bad value names the record and the
+    field. Each record's raw data is released once its task exists (the import
+    then holds one copy of every task, not two)."""
+    tasks: list[PlanTask] = []
+    for start in range(0, len(records), VALIDATE_CHUNK):
+        part = records[start : start + VALIDATE_CHUNK]
+        try:
+            tasks += _PLAN_TASKS.validate_python([r.data for r in part])
+        except ValidationError as exc:
+            first = exc.errors()[0]
+            index, *loc = first["loc"]
+            name = ".".join(str(p) for p in loc) or "record"
+            more = f" (and {exc.error_count() - 1} more problems)" if exc.error_count() > 1 else ""
+            raise fail(part[int(index)].where, name, f"{first['msg']}{more}") from None
+        for record in part:
+            record.data = {"key": record.data["key"]}
+    return tasks
 
 
 def make_plan(name: str, tasks: list[PlanTask], **more: Any) -> PlanSpec:
@@ -191,7 +206,7 @@ def done_or(status: str, fallback: TaskStatus) -> str:
     return status if status == TaskStatus.DONE.value else fallback.value
 
 
-@dataclass
+@dataclass(slots=True)
 class Record:
     """One foreign record on its way to a PlanTask: its plan-task fields (with
     `key`), where it is, and the references it names as the file writes them."""
@@ -282,12 +297,11 @@ def finish(
     `before_validation` sees each record last (a format's own bookkeeping);
     `where_prefix` is cut from the record labels kept for later messages."""
     break_finished_cycles(records, issues)
-    tasks = []
-    for record in records:
-        if before_validation is not None:
+    if before_validation is not None:
+        for record in records:
             before_validation(record)
-        tasks.append(make_task(record.data, record.where))
     where = {r.key: r.where.removeprefix(where_prefix) for r in records}
+    tasks = make_tasks(records)
     return ParsedImport(fmt, origin, make_plan(name, tasks), where, issues.warnings, issues.notices)
 
 

@@ -1,6 +1,9 @@
 """The file or folder being imported, read lazily and at most once: format
 detection and the format's parser share one `Source`, so a JSON file is read
-and parsed once however many formats look at it.
+and parsed once however many formats look at it. Once a file's text is parsed
+the text is let go (a 60 MB file need not stay in memory beside its tree),
+and a parser that has taken what it needs from the tree lets that go too
+(`release`).
 
 `fingerprint()` summarises what an import read, so a confirmation can
 tell whether the source changed after the person saw what it would do.
@@ -13,8 +16,8 @@ from functools import cached_property
 from pathlib import Path
 from typing import Any
 
-from ..safe_files import read_bytes, readable_folder
-from ..safe_yaml import load_json, load_yaml, read_text
+from ..safe_files import decode_text, read_bytes, readable_folder
+from ..safe_yaml import load_json, load_yaml
 
 SQLITE_MAGIC = b"SQLite format 3\x00"
 #: Folders beside a seed-001 database that its import reads too.
@@ -28,6 +31,8 @@ class Source:
     def __init__(self, path: Path | str) -> None:
         self.path = Path(path)
         self.origin = str(self.path)
+        #: sha256 of the file's bytes, taken when its text is read
+        self._digest: str | None = None
 
     @cached_property
     def is_dir(self) -> bool:
@@ -53,24 +58,39 @@ class Source:
 
     @cached_property
     def text(self) -> str:
-        return read_text(self.path)
+        data = read_bytes(self.path)
+        text = decode_text(self.path, data)
+        self._digest = hashlib.sha256(data).hexdigest()  # of the very text parsed
+        return text
 
     @cached_property
     def json(self) -> Any:
-        return load_json(self.text, self.origin)
+        document = load_json(self.text, self.origin)
+        self.__dict__.pop("text", None)  # parsed: only the tree is needed now
+        return document
 
     @cached_property
     def yaml(self) -> Any:
-        return load_yaml(self.text, self.origin)
+        document = load_yaml(self.text, self.origin)
+        self.__dict__.pop("text", None)
+        return document
+
+    def release(self) -> None:
+        """Forget the parsed document: its parser has taken what it needs, and
+        what it did not take can be freed while the import goes on."""
+        self.__dict__.pop("json", None)
+        self.__dict__.pop("yaml", None)
 
     def fingerprint(self) -> str:
         """A hash of what this import reads: a text file's text (the very text
         parsed, when it has been read), a seed-001 database with its contexts/
         and notes/, or every file in a folder."""
-        digest = hashlib.sha256()
         if not self.is_dir and not self.is_sqlite:
-            digest.update(self.text.encode("utf-8"))
-            return digest.hexdigest()
+            if self._digest is None:
+                self.text  # noqa: B018 -- reading it takes the digest
+            assert self._digest is not None
+            return self._digest
+        digest = hashlib.sha256()
         if self.is_dir:
             files = sorted(p for p in self.path.rglob("*") if p.is_file())
             base = self.path

@@ -82,6 +82,7 @@ class _Tag:
         self.subs: dict[tuple[str, str], str | None] = {}  # (id, sub) -> key; None: ambiguous
         self.records: list[Record] = []
         self.parent_ids: dict[str, str] = {}  # subtask key -> its task's id
+        self.scope = f"in tag {name!r}"
 
     def read(self, tasks: Any, metadata: Any) -> None:
         if not isinstance(tasks, list):
@@ -181,7 +182,7 @@ class _Tag:
         data["extra"] = {**extra, RESERVED: memo}
         if parent_id is not None:
             self.parent_ids[key] = parent_id
-        self.records.append(Record(data, where, deps, scope=f"in tag {self.name!r}"))
+        self.records.append(Record(data, where, deps, scope=self.scope))
 
     def resolve(self, token: Any, record: Record) -> str | None:
         where, parent_id = record.where, self.parent_ids.get(record.key)
@@ -206,24 +207,9 @@ def _remember_unlinked(record: Record) -> None:
 
 
 def parse(source: Source, issues: Issues, progress: Progress | None = None) -> ParsedImport:
-    path, origin, data = source.path, source.origin, source.json
-    if not looks_like(data):
-        raise fail(origin, "top level", "not a task-master file (no `tasks` list or tags)")
-    legacy = isinstance(data.get("tasks"), list)
-    tags = {"master": data} if legacy else data
-    label = source_name(FORMAT, path)
-    records: list[Record] = []
-    empty: list[list[Any]] = []  # [position, tag, metadata] of tags with no tasks
-    for position, (name, body) in enumerate(tags.items()):
-        tag = _Tag(name, origin, label, issues)
-        metadata = body.get("metadata")
-        tag.read(body.get("tasks"), {"legacy": True} if legacy else {"metadata": metadata})
-        link(tag.records, tag.resolve, issues)
-        records += tag.records
-        if not tag.records:
-            empty.append([position, name, metadata])
-    if empty and records:  # an empty tag has no task to carry it: the file's first one does
-        records[0].data["extra"][RESERVED]["empty_tags"] = empty
+    path, origin = source.path, source.origin
+    records = _read_tags(source, issues)
+    source.release()  # the records hold what they need of the parsed file
     if progress:
         progress("read", len(records), len(records))
     return finish(
@@ -235,3 +221,26 @@ def parse(source: Source, issues: Issues, progress: Progress | None = None) -> P
         where_prefix=f"{origin}: ",
         before_validation=_remember_unlinked,
     )
+
+
+def _read_tags(source: Source, issues: Issues) -> list[Record]:
+    """Every tag's records, linked within their tag."""
+    data = source.json
+    if not looks_like(data):
+        raise fail(source.origin, "top level", "not a task-master file (no `tasks` list or tags)")
+    legacy = isinstance(data.get("tasks"), list)
+    tags = {"master": data} if legacy else data
+    label = source_name(FORMAT, source.path)
+    records: list[Record] = []
+    empty: list[list[Any]] = []  # [position, tag, metadata] of tags with no tasks
+    for position, (name, body) in enumerate(tags.items()):
+        tag = _Tag(name, source.origin, label, issues)
+        metadata = body.get("metadata")
+        tag.read(body.get("tasks"), {"legacy": True} if legacy else {"metadata": metadata})
+        link(tag.records, tag.resolve, issues)
+        records += tag.records
+        if not tag.records:
+            empty.append([position, name, metadata])
+    if empty and records:  # an empty tag has no task to carry it: the file's first one does
+        records[0].data["extra"][RESERVED]["empty_tags"] = empty
+    return records

@@ -1,0 +1,123 @@
+"""Peak memory of importing a large task-master file. Prints the figure
+against the goal and exits 1 when it is missed; not a test.
+
+    python benchmarks/bench_import_memory.py [--mb 62] [--runs 1]
+
+The file is generated shaped like task-master's own `tasks.json` (long
+`details` and `testStrategy` texts, five subtasks a task, ~1.4 KB a record).
+Each import runs in a fresh interpreter; the figure is its peak resident
+set (VmHWM), with the interpreter's size before reading shown beside it.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import random
+import statistics
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+from typing import Any
+
+GOAL_MB = 300
+WORDS = ["the", "task", "parser", "should", "handle", "input", "files", "with", "care", "and"]
+
+CHILD = """
+import sys, tempfile, time
+from pathlib import Path
+from orchestrator_tui.services import open_orchestrator
+from orchestrator_tui.services.importers import import_path
+
+def hwm():
+    for line in open("/proc/self/status"):
+        if line.startswith(("VmHWM", "VmRSS")):
+            yield int(line.split()[1]) / 1024
+
+folder = tempfile.mkdtemp()
+orch = open_orchestrator(str(Path(folder) / "bench.db"), "bench")
+before = max(hwm())
+start = time.perf_counter()
+report = import_path(orch, sys.argv[1])
+took = time.perf_counter() - start
+print(before, max(hwm()), took, report.tasks)
+"""
+
+
+def _text(rng: random.Random, chars: int) -> str:
+    return " ".join(rng.choice(WORDS) for _ in range(chars // 6))
+
+
+def write_file(path: Path, megabytes: float) -> None:
+    """A tagged task-master file of about `megabytes` (indented, as task-master writes)."""
+    rng = random.Random(1)
+    tasks, size, i = [], 0, 1
+    while size < megabytes * 1_000_000 * 0.957:  # json.dump's indentation adds ~4.5%
+        subtasks: list[dict[str, Any]] = []
+        task: dict[str, Any] = {
+            "id": i,
+            "title": _text(rng, 45),
+            "description": _text(rng, 155),
+            "status": rng.choice(["pending", "done", "in-progress"]),
+            "dependencies": [i - 1] if i > 1 and i % 4 else [],
+            "priority": rng.choice(["high", "medium", "low"]),
+            "details": _text(rng, 1150),
+            "testStrategy": _text(rng, 550),
+            "subtasks": subtasks,
+        }
+        for j in range(1, 6):
+            sub: dict[str, Any] = {
+                "id": j,
+                "title": _text(rng, 45),
+                "description": _text(rng, 150),
+                "status": rng.choice(["pending", "done"]),
+                "dependencies": [j - 1] if j > 1 else [],
+                "details": _text(rng, 820),
+            }
+            if j % 2:
+                sub["testStrategy"] = _text(rng, 150)
+            subtasks.append(sub)
+        tasks.append(task)
+        size += len(json.dumps(task, indent=2))
+        i += 1
+    document = {"master": {"tasks": tasks, "metadata": {"created": "2025-01-01T00:00:00Z"}}}
+    with path.open("w") as out:
+        json.dump(document, out, indent=2)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--mb", type=float, default=62)
+    parser.add_argument("--runs", type=int, default=1)
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "tasks.json"
+        write_file(path, args.mb)
+        size = path.stat().st_size / 1e6
+        results = []
+        for _ in range(args.runs):
+            out = subprocess.run(
+                [sys.executable, "-c", CHILD, str(path)],
+                cwd=tmp,  # not the checkout: the package comes from the installed path
+                capture_output=True,
+                text=True,
+                check=True,
+            ).stdout.split()
+            results.append((float(out[0]), float(out[1]), float(out[2]), int(out[3])))
+    before = statistics.median(r[0] for r in results)
+    peak = statistics.median(r[1] for r in results)
+    took = statistics.median(r[2] for r in results)
+    load = ", ".join(f"{x:.2f}" for x in os.getloadavg())
+    print(f"task-master import of {size:.1f} MB, {results[0][3]} tasks (load average {load})")
+    verdict = "met" if peak < GOAL_MB else "MISSED"
+    print(
+        f"peak memory  {peak:6.0f} MB  (goal < {GOAL_MB} MB: {verdict}; "
+        f"{before:.0f} MB before reading; {took:.1f} s)"
+    )
+    return 0 if peak < GOAL_MB else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,119 @@
+"""A large import holds about one copy of its tasks, not the file's text, its
+parsed tree, the records and the validated tasks all at once; a bad record in
+any chunk of a large file still names the file, the record and the field."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import random
+import tracemalloc
+from typing import Any
+
+import pytest
+
+from orchestrator_tui.domain.errors import OrchestratorError
+from orchestrator_tui.services import plans
+from orchestrator_tui.services.importers import import_path, read_import
+from orchestrator_tui.services.importers.common import VALIDATE_CHUNK
+from orchestrator_tui.services.importers.source import Source
+
+from .conftest import dump
+
+_WORDS = [
+    "the",
+    "parser",
+    "reads",
+    "each",
+    "record",
+    "and",
+    "reports",
+    "every",
+    "problem",
+    "it",
+    "finds",
+]
+
+
+def _text(rng: random.Random, chars: int) -> str:
+    return " ".join(rng.choice(_WORDS) for _ in range(chars // 6))
+
+
+def taskmaster_document(tasks: int, subtasks: int = 5) -> dict[str, Any]:
+    """Shaped like task-master's own tasks.json: long details and test strategies,
+    five subtasks a task, dependencies on the task or subtask before."""
+    rng = random.Random(7)
+    out = []
+    for i in range(1, tasks + 1):
+        task = {
+            "id": i,
+            "title": _text(rng, 45),
+            "description": _text(rng, 155),
+            "status": rng.choice(["pending", "done", "in-progress"]),
+            "dependencies": [i - 1] if i > 1 and i % 4 else [],
+            "priority": rng.choice(["high", "medium", "low"]),
+            "details": _text(rng, 1150),
+            "testStrategy": _text(rng, 550),
+            "subtasks": [
+                {
+                    "id": j,
+                    "title": _text(rng, 45),
+                    "description": _text(rng, 150),
+                    "status": rng.choice(["pending", "done"]),
+                    "dependencies": [j - 1] if j > 1 else [],
+                    "details": _text(rng, 820),
+                }
+                for j in range(1, subtasks + 1)
+            ],
+        }
+        out.append(task)
+    return {"master": {"tasks": out, "metadata": {"created": "2025-01-01T00:00:00Z"}}}
+
+
+def test_an_import_holds_little_more_than_its_tasks(orch, tmp_path, monkeypatch):
+    # Writes go in batches far smaller than a large file, as they do at 60 MB;
+    # what is left is what the import holds at once.
+    monkeypatch.setattr(plans, "BATCH", 500)
+    path = tmp_path / "tasks.json"
+    path.write_text(json.dumps(taskmaster_document(350), indent=2))
+    size = path.stat().st_size
+    assert size > 2_500_000
+    tracemalloc.start()
+    try:
+        report = import_path(orch, path)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert report.added == 350 * 6
+    # Measured: 4.6x the file; 6.1x when the text, the tree, the records and the
+    # tasks were all alive at once. One more copy of the file's text passes 5.5x.
+    assert peak < 5.5 * size, f"peak {peak / size:.2f}x the file"
+
+
+def test_a_bad_record_in_a_later_chunk_names_its_record(orch, tmp_path):
+    document = taskmaster_document(VALIDATE_CHUNK // 6 + 50, subtasks=5)
+    tasks = document["master"]["tasks"]
+    bad = len(tasks) - 3
+    tasks[bad]["subtasks"][2]["title"] = "x" * 501  # within one chunk: over the title limit
+    path = tmp_path / "tasks.json"
+    path.write_text(json.dumps(document))
+    before = dump(orch, events=True)
+    with pytest.raises(OrchestratorError) as caught:
+        import_path(orch, path)
+    message = str(caught.value)
+    assert message.startswith(f"{path}: tag 'master', tasks[{bad}] (id {bad + 1}), subtasks[2]")
+    assert "title: String should have at most 500 characters" in message
+    assert dump(orch, events=True) == before
+
+
+def test_the_source_lets_its_text_go_and_still_knows_what_it_read(tmp_path):
+    path = tmp_path / "tasks.json"
+    path.write_text(json.dumps(taskmaster_document(3)))
+    source = Source(path)
+    assert source.json["master"]["tasks"][0]["id"] == 1
+    assert "text" not in vars(source)  # parsed: the text is not kept beside the tree
+    source.release()
+    assert "json" not in vars(source)
+    assert source.fingerprint() == hashlib.sha256(path.read_bytes()).hexdigest()
+    parsed = read_import(path, fingerprint=True)
+    assert parsed.fingerprint == Source(path).fingerprint()
