@@ -221,3 +221,48 @@ async def test_worker_threads_never_run_widget_code(db_url, orch, make):
         threading.setprofile(None)  # type: ignore[arg-type]
         sys.setprofile(None)
     assert offenders == set()
+
+
+async def test_a_status_key_shows_the_move_before_its_commit(db_url, orch, make, monkeypatch):
+    from orchestrator_tui.services.tasks import TaskService
+
+    add(orch, "A")
+    release = threading.Event()
+    original = TaskService.transition
+
+    def slow(self, *args, **kwargs):  # type: ignore[no-untyped-def]
+        release.wait(10)
+        return original(self, *args, **kwargs)
+
+    monkeypatch.setattr(TaskService, "transition", slow)
+    app = make()
+    async with app.run_test(size=(160, 48)) as pilot:
+        await settle(pilot)
+        table = main_screen(app).table
+        await pilot.press("s")
+        await pilot.pause()
+        assert table.row_at(0).status is S.IN_PROGRESS  # drawn before the commit
+        assert orch.queries.get_task("A").status is S.PENDING
+        release.set()
+        await settle(pilot)
+        assert orch.queries.get_task("A").status is S.IN_PROGRESS
+        assert table.row_at(0).status is S.IN_PROGRESS
+
+
+async def test_a_refused_move_shown_ahead_is_taken_back(db_url, orch, make, monkeypatch):
+    from orchestrator_tui.services.tasks import TaskService
+
+    add(orch, "A")
+
+    def refuse(self, *args, **kwargs):  # type: ignore[no-untyped-def]
+        raise OrchestratorError("A is held by a runner")
+
+    monkeypatch.setattr(TaskService, "transition", refuse)
+    app = make()
+    async with app.run_test(size=(160, 48), notifications=True) as pilot:
+        await settle(pilot)
+        table = main_screen(app).table
+        await pilot.press("s")
+        await settle(pilot)
+        assert table.row_at(0).status is S.PENDING
+        assert "A is held by a runner" in notes(app)

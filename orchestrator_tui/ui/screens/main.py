@@ -35,7 +35,7 @@ from ..widgets.footer import KeyFooter
 from ..widgets.header import AppHeader
 from ..widgets.log_pane import ExecutionLogPane
 from ..widgets.task_table import TaskTable
-from .actions import STATUS_ACTIONS, TaskActions, TaskChanged
+from .actions import STATUS_ACTIONS, ChangeRefused, TaskActions, TaskChanged
 from .questions import QuestionActions
 
 if TYPE_CHECKING:
@@ -425,6 +425,12 @@ class MainScreen(QuestionActions, TaskActions, Screen[None]):
 
     def on_dashboard_updated(self, message: Dashboard.Updated) -> None:
         self.dep_tree.set_critical(frozenset(message.stats.critical_path))
+
+    def before_change(self, key: str, target: TaskStatus) -> None:
+        self.table.show_move(key, target)
+
+    def on_change_refused(self, message: ChangeRefused) -> None:
+        self.table.apply_changes(frozenset({message.key}), frozenset())
 
     def after_change(self, message: TaskChanged) -> None:
         if message.detail is None:

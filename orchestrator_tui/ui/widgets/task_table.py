@@ -24,6 +24,7 @@ from textual.strip import Strip
 
 from ...domain.enums import TaskStatus
 from ...domain.models import TaskDetail, TaskRow
+from ...domain.rules import readiness
 from ..db import Refresher, run_db
 from ..render import (
     ASKING_LABEL,
@@ -366,6 +367,13 @@ class TaskTable(ScrollView, can_focus=True):
         """Move the cursor to `key` (reloading around it); `NotShown` if filtered out."""
         self._explicit = key
         self.reload(key)
+
+    def show_move(self, key: str, status: TaskStatus) -> None:
+        """Show `key` in `status` ahead of the commit (which confirms or takes it back)."""
+        for index, row in list(self._rows.items()):
+            if row.key == key:
+                moved = {"status": status, "readiness": readiness(status, row.unfinished_blockers)}
+                self._set_row(index, row.model_copy(update=moved))
 
     def update_row(self, detail: TaskDetail) -> None:
         """Show a task's new state at once (the change feed then confirms it)."""
