@@ -362,8 +362,8 @@ class MainScreen(QuestionActions, TaskActions, Screen[None]):
             self.dashboard.reload(debounce=keys is not None)
             # (A reload of the table, or a change of the cursor's own row, announces
             # the cursor again, which redraws the tree.)
-            tree_shows = keys and self.dep_tree.shows_any(keys)
-            if current is not None and tree_shows and current.key not in keys:
+            elsewhere = bool(keys) and current is not None and current.key not in (keys or ())
+            if elsewhere and self.dep_tree.shows_any(keys or frozenset()):
                 self.dep_tree.show(current, keep_state=True)
         if current is not None and (
             keys is None or current.key in keys or (message.lines and self.log_pane.is_running)
