@@ -55,6 +55,7 @@ COLS, ROWS = 160, 48
 DOWN, UP = b"\x1b[B", b"\x1b[A"
 PAGE_UP, HOME, END = b"\x1b[5~", b"\x1b[H", b"\x1b[F"
 CTRL_Q = b"\x11"
+KEY_QUIET = 0.2
 
 # Keys of the real app; change here if its bindings change.
 APP_FILTER_KEY = b"/"
@@ -105,7 +106,9 @@ def seed(path: Path, n: int, log_lines: int = 0) -> None:
         }
         for i in range(1, n + 1)
     ]
-    tasks[0]["status"] = "pending"
+    # The first task is pending with no blockers (the status-change figure starts it),
+    # unless it has the log run: a task with a running run is in progress.
+    tasks[0]["status"] = "in_progress" if log_lines else "pending"
     edges: set[tuple[int, int]] = set()
     while len(edges) < 2 * n and n > 1:
         a = rng.randint(2, n)
@@ -203,8 +206,10 @@ class Term:
             pass
 
     def key(self, data: bytes, expect: bytes | None = None, timeout: float = 60.0) -> float:
-        """Seconds from writing `data` to the end of the frame it caused."""
-        self.quiet()
+        """Seconds from writing `data` to the end of the frame it caused, once the
+        app has drawn nothing for KEY_QUIET seconds (what the previous key set off
+        after its frame, such as panes that follow the cursor, is not counted)."""
+        self.quiet(KEY_QUIET)
         since = len(self.buf)
         sent = time.perf_counter()
         os.write(self.fd, data)
