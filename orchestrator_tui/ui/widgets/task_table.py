@@ -329,7 +329,9 @@ class TaskTable(ScrollView, can_focus=True):
             considered, rows = orch.queries.changed_rows(keys, cached, query.to_filter())
             return RowsChanged(generation, considered, rows)
 
-        run_db(self, load, _itself, group="tasks-rows", title="Task list")
+        run_db(
+            self, load, _itself, group="tasks-rows", title="Task list", provider=self._orch_provider
+        )
 
     @on(RowsChanged)
     def _on_rows_changed(self, message: RowsChanged) -> None:
