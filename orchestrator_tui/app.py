@@ -12,6 +12,7 @@ import sys
 import threading
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path, PurePath
 from typing import TYPE_CHECKING, Any, ClassVar
@@ -28,6 +29,7 @@ from .domain.errors import OrchestratorError
 from .domain.text import printable
 from .resources import resource_path
 from .ui.commands import ActionCommands
+from .ui.db import report_failure
 from .ui.messages import DataChanged, DbFailed, FirstPage, OrchestratorReady
 from .ui.runner_control import RunnerActions, RunnerControl, runner_agent_name
 from .ui.screens.main import MainScreen
@@ -39,7 +41,11 @@ if TYPE_CHECKING:
 
 Clock = Callable[[], datetime]
 STYLE_FILES = ("app.tcss", "main.tcss", "status.tcss", "screens.tcss", "modals.tcss")
-DEFAULT_POLL_SECONDS = 0.4
+DEFAULT_POLL_SECONDS = 0.05
+"""How often the change feed is read on SQLite: one read of two primary-key maxima
+(about 0.1 ms), so another process's change shows within a frame or three."""
+SERVER_POLL_SECONDS = 0.25
+"""The same against a database server (every poll is a round trip)."""
 FIRST_PAGE_ROWS = 100  # more than any terminal shows; the real load replaces them
 OPEN_WAIT_SECONDS = 60.0
 REPEAT_FAILURE_SECONDS = 10.0  # the same database error is shown again after this long
@@ -58,15 +64,18 @@ def short_location(db_url: str) -> str:
     return db_url.split("@", 1)[-1] if "@" in db_url else db_url
 
 
+@dataclass
 class FeedMoved(Message):
-    def __init__(
-        self, event_id: int, awaiting: int, questions: int = 0, idle_reason: str = ""
-    ) -> None:
-        super().__init__()
-        self.event_id = event_id
-        self.awaiting = awaiting
-        self.questions = questions
-        self.idle_reason = idle_reason
+    """What the feed watcher saw move (see `DataChanged`)."""
+
+    event_id: int
+    awaiting: int
+    questions: int = 0
+    idle_reason: str = ""
+    keys: frozenset[str] | None = None
+    fields: frozenset[str] = frozenset()
+    events: bool = True
+    lines: bool = False
 
 
 class OrchestratorApp(RunnerActions, TransferActions, App[int]):
@@ -141,7 +150,9 @@ class OrchestratorApp(RunnerActions, TransferActions, App[int]):
         self._wake = threading.Event()
         self._stopping = False
         self._last_failure: tuple[str, float] | None = None
+        # The feed's marks: read and written by the feed worker only (one at a time).
         self._last_event_id: int | None = None
+        self._last_line_id: int | None = None
         self.location = short_location(db_url)
         self.full_location = False  # the header names the whole path (the demo's)
         self.startup_notes: list[str] = []
@@ -261,29 +272,52 @@ class OrchestratorApp(RunnerActions, TransferActions, App[int]):
             self._wake.set()
 
     def _watch_feed(self) -> None:
-        """Poll `last_event_id` (cheap); post `FeedMoved` when it changed. Never writes."""
+        """Poll the feed's marks (cheap); post `FeedMoved` when they moved, with the
+        tasks the new events touched. Never writes."""
+        from .domain.changes import fields_changed
         from .services import TaskFilter
 
         worker = get_current_worker()
         waiting = TaskFilter(statuses=frozenset({TaskStatus.AWAITING_APPROVAL}))
         orch = self.orch_provider()
+        interval = self.poll_interval
+        if interval == DEFAULT_POLL_SECONDS and orch.db.path is None:
+            interval = SERVER_POLL_SECONDS
         while not worker.is_cancelled and not self._stopping:
             try:
-                event_id = orch.queries.last_event_id()
+                event_id, line_id = orch.queries.feed_marks()
+                lines = self._last_line_id is not None and line_id != self._last_line_id
+                self._last_line_id = line_id
                 if event_id != self._last_event_id:
+                    keys: frozenset[str] | None = None
+                    fields = fields_changed(())
+                    if self._last_event_id is not None:
+                        changes = orch.queries.changes_since(self._last_event_id)
+                        event_id, keys = changes.last_id, changes.keys
+                        fields = fields_changed(changes.kinds)
                     awaiting = orch.queries.count_tasks(waiting)
                     questions = orch.questions.count_open()
                     idle = "; ".join(orch.agent_runs.exhausted_plans().values())
                     self._last_event_id = event_id
-                    self.post_message(FeedMoved(event_id, awaiting, questions, idle))
+                    self.post_message(
+                        FeedMoved(event_id, awaiting, questions, idle, keys, fields, True, lines)
+                    )
+                elif lines:
+                    self.post_message(FeedMoved(event_id, -1, events=False, lines=True))
             except OrchestratorError as exc:
-                self.post_message(DbFailed(exc, "Change feed"))
-            if self.poll_interval is None:
+                report_failure(self, exc, "Change feed")
+            if interval is None:
                 return
-            self._wake.wait(self.poll_interval)
+            self._wake.wait(interval)
             self._wake.clear()
 
     def on_feed_moved(self, message: FeedMoved) -> None:
+        if not message.events:  # only new log lines: nothing else to update
+            for screen in self.screen_stack:
+                screen.post_message(
+                    DataChanged(message.event_id, self.awaiting_approval, frozenset(), lines=True)
+                )
+            return
         more_waiting = self._feed_seen and message.awaiting > self.awaiting_approval
         self._feed_seen = True
         self.awaiting_approval = message.awaiting
@@ -294,7 +328,15 @@ class OrchestratorApp(RunnerActions, TransferActions, App[int]):
             for header in self.screen.query(AppHeader):
                 header.flash()
         for screen in self.screen_stack:
-            screen.post_message(DataChanged(message.event_id, message.awaiting))
+            screen.post_message(
+                DataChanged(
+                    message.event_id,
+                    message.awaiting,
+                    message.keys,
+                    message.fields,
+                    lines=message.lines,
+                )
+            )
 
     def on_db_failed(self, message: DbFailed) -> None:
         # A lasting fault (a deleted database) fails every poll: say it once a while.

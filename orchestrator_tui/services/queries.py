@@ -99,6 +99,16 @@ class TaskFilter:
         return stmt
 
 
+@dataclass(frozen=True)
+class FeedChanges:
+    """What moved in the change feed: the newest event id seen, the keys of the
+    tasks the events touched (None: too many to list) and the events' kinds."""
+
+    last_id: int
+    keys: frozenset[str] | None
+    kinds: frozenset[str]
+
+
 class QueryService:
     def __init__(self, ctx: ServiceContext) -> None:
         self.ctx = ctx
@@ -315,6 +325,63 @@ class QueryService:
         """The change feed's high-water mark: poll it to notice other writers."""
         with self.ctx.db.read() as conn:
             return conn.execute(select(func.max(E.id))).scalar() or 0
+
+    def feed_marks(self) -> tuple[int, int]:
+        """The newest event id and the newest stored log line id, in one cheap read
+        (both are the last entry of a primary key): poll it to notice other writers,
+        runners' output included."""
+        stmt = select(
+            select(func.max(E.id)).scalar_subquery(),
+            select(func.max(LogLine.__table__.c.id)).scalar_subquery(),
+        )
+        with self.ctx.db.read() as conn:
+            events, lines = conn.execute(stmt).one()
+        return events or 0, lines or 0
+
+    def changes_since(self, after_id: int, limit: int = 500) -> FeedChanges:
+        """Which tasks the events after `after_id` touched, and their kinds; more
+        than `limit` events give `keys=None` (too many: reload everything)."""
+        stmt = (
+            select(E.id, E.kind, T.key)
+            .select_from(Event.__table__.outerjoin(Task.__table__, T.id == E.task_id))
+            .where(E.id > after_id)
+            .order_by(E.id)
+            .limit(limit + 1)
+        )
+        with self.ctx.db.read() as conn:
+            rows = conn.execute(stmt).all()
+            if len(rows) > limit:
+                last = conn.execute(select(func.max(E.id))).scalar() or after_id
+                return FeedChanges(last, None, frozenset(r.kind for r in rows))
+        last = rows[-1].id if rows else after_id
+        keys = frozenset(r.key for r in rows if r.key is not None)
+        return FeedChanges(last, keys, frozenset(r.kind for r in rows))
+
+    def changed_rows(
+        self, keys: frozenset[str], among: frozenset[str], flt: TaskFilter | None = None
+    ) -> tuple[frozenset[str], list[TaskRow]]:
+        """The rows of `among` that may have changed when `keys` did (the tasks
+        themselves and the tasks waiting for them, whose readiness follows), and of
+        those the ones `flt` still shows: (considered keys, rows)."""
+        if not keys or not among:
+            return frozenset(), []
+        blocker = Task.__table__.alias("blocker")
+        dependents = (
+            select(T.key)
+            .select_from(
+                Task.__table__.join(TaskDependency.__table__, D.task_id == T.id).join(
+                    blocker, blocker.c.id == D.depends_on_id
+                )
+            )
+            .where(blocker.c.key.in_(sorted(keys)))
+        )
+        with self.ctx.db.read() as conn:
+            related = set(keys) | set(conn.execute(dependents).scalars())
+            considered = frozenset(related & among)
+            if not considered:
+                return considered, []
+            stmt = (flt or TaskFilter()).apply(row_select()).where(T.key.in_(sorted(considered)))
+            return considered, [task_row(r) for r in conn.execute(stmt)]
 
     # -- approvals, notes, context ------------------------------------------------
 

@@ -1,16 +1,31 @@
-"""Running service calls off the UI thread.
+"""Running database work off the UI thread: one way, one error policy.
 
 `run_db(node, call, done)` runs `call(orchestrator)` on a thread worker and
-posts `done(result)` to `node`; a refused or failed call posts `DbFailed`
-instead, which bubbles up to the app and becomes a notification. Handlers
-never wait for the database.
+posts `done(result)` (a message, or None for nothing) to `node`. The call and
+`done` see plain data only: they never read or write widget state. A widget
+takes what it needs (a query, a cursor, a cache) on the UI thread, closes over
+that snapshot, and applies the result when the message arrives.
+
+Errors, for every caller alike:
+- a refused or failed call (`EXPECTED_ERRORS`: a service's own error, bad
+  input, a file that cannot be read) becomes `DbFailed(error, title)`, which
+  the app shows as a one-line notification with the error's message;
+- anything else is a bug: it is logged with its traceback and shown the same
+  way (with the error's type), and the app goes on. Nothing is silent.
+`failed(error)` may also post a message to `node`, so that a widget can leave
+its loading state. A cancelled worker (a newer request, the app closing) posts
+nothing.
+
+`Refresher` is the same for reloads that coalesce.
 """
 
 from __future__ import annotations
 
+import logging
 import threading
+import time
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Generic, TypeVar
 
 from pydantic import ValidationError
 from textual.dom import DOMNode
@@ -18,16 +33,44 @@ from textual.message import Message
 from textual.worker import Worker, get_current_worker
 
 from ..domain.errors import OrchestratorError
-from .host import host
+from .host import HostApp
 from .messages import DbFailed
 
 if TYPE_CHECKING:
     from ..services import Orchestrator
 
 R = TypeVar("R")
+S = TypeVar("S")
+log = logging.getLogger(__name__)
 
-#: Errors a person can cause or fix; anything else is a bug and ends the app.
-EXPECTED_ERRORS = (OrchestratorError, ValidationError, ValueError)
+#: Errors a person can cause or fix: shown with their own message.
+EXPECTED_ERRORS = (OrchestratorError, ValidationError, ValueError, OSError)
+
+Provider = Callable[[], "Orchestrator"]
+
+
+def for_people(exc: BaseException) -> BaseException:
+    """An OS error as `PATH: reason` (what the CLI prints too), others as they are."""
+    if isinstance(exc, OSError) and exc.strerror:
+        where = exc.filename if exc.filename is not None else ""
+        return OrchestratorError(f"{where}: {exc.strerror}" if where else exc.strerror)
+    return exc
+
+
+def report_failure(node: DOMNode, exc: Exception, title: str) -> None:
+    """The error policy (callable from any thread): a notification via the app."""
+    if not isinstance(exc, EXPECTED_ERRORS):
+        log.error("%s failed", title or "database work", exc_info=exc)
+    node.app.post_message(DbFailed(for_people(exc), title))  # type: ignore[arg-type]
+
+
+def _provider(node: DOMNode, provider: Provider | None) -> Provider:
+    if provider is not None:
+        return provider
+    app = node.app
+    if not isinstance(app, HostApp):
+        raise TypeError(f"{type(app).__name__} is not an orchestrator-tui app")
+    return app.orch_provider
 
 
 def run_db(
@@ -38,73 +81,118 @@ def run_db(
     group: str = "db",
     exclusive: bool = False,
     title: str = "",
-) -> Worker[Any]:
-    """Run `call` with the app's orchestrator on a thread; post `done(result)` to `node`."""
-    orch_provider: Callable[[], Orchestrator] = host(node).orch_provider
+    failed: Callable[[Exception], Message | None] | None = None,
+    delay: float = 0.0,
+    provider: Provider | None = None,
+) -> Worker[None]:
+    """Run `call` with the orchestrator on a thread; post `done(result)` to `node`.
+
+    `delay`: wait first, so a newer request in an `exclusive` group (a held-down
+    key) cancels this one before it costs a query. `provider`: where the
+    orchestrator comes from (default: the app's).
+    """
+    orch_provider = _provider(node, provider)
 
     def work() -> None:
         worker = get_current_worker()
+        if delay:
+            time.sleep(delay)
+            if worker.is_cancelled:
+                return
         try:
             result = call(orch_provider())
-        except EXPECTED_ERRORS as exc:
-            if not worker.is_cancelled:
-                node.post_message(DbFailed(exc, title))
+            message = None if done is None else done(result)
+        except Exception as exc:
+            if worker.is_cancelled:
+                return
+            report_failure(node, exc, title)
+            reply = None if failed is None else failed(exc)
+            if reply is not None:
+                node.post_message(reply)
             return
-        if worker.is_cancelled or done is None:
-            return
-        message = done(result)
-        if message is not None:
+        if message is not None and not worker.is_cancelled:
             node.post_message(message)
 
     return node.run_worker(work, thread=True, group=group, exclusive=exclusive, name=group)
 
 
-class Refresher:
+class Refresher(Generic[S, R]):
     """Reloads that coalesce: at most one call in flight per refresher, and any
-    number of requests made meanwhile collapse into one more run afterwards.
-    Every result is delivered (a storm of changes cannot starve the view)."""
+    number of requests made meanwhile collapse into one more run afterwards,
+    with the newest snapshot. Every result is delivered (a storm of changes
+    cannot starve the view).
+
+    `call(orch, snapshot)` runs on the worker with the snapshot given to the
+    latest `request`; `done(result)` makes the message posted to `node`.
+    `debounce`: a reload asked for with `request(..., debounce=True)` waits this
+    long first, so that a burst of changes costs one reload.
+    """
 
     def __init__(
         self,
         node: DOMNode,
-        call: Callable[[Orchestrator], R],
+        call: Callable[[Orchestrator, S], R],
         done: Callable[[R], Message | None],
         name: str,
+        *,
+        title: str = "",
+        debounce: float = 0.0,
+        provider: Provider | None = None,
     ) -> None:
         self._node = node
         self._call = call
         self._done = done
         self._name = name
+        self._title = title
+        self._debounce = debounce
+        self._provider = provider
         self._lock = threading.Lock()
+        self._snapshot: S | None = None
         self._dirty = False
         self._running = False
+        self._wait = False
 
-    def request(self) -> None:
+    @property
+    def busy(self) -> bool:
         with self._lock:
+            return self._running
+
+    def request(self, snapshot: S, *, debounce: bool = False) -> None:
+        """Reload with `snapshot` (taken on the UI thread)."""
+        with self._lock:
+            self._snapshot = snapshot
             self._dirty = True
+            self._wait = self._wait or debounce
             if self._running:
                 return
             self._running = True
-        self._node.run_worker(self._loop, thread=True, group=self._name, name=self._name)
+        orch_provider = _provider(self._node, self._provider)
+        self._node.run_worker(
+            lambda: self._loop(orch_provider), thread=True, group=self._name, name=self._name
+        )
 
-    def _loop(self) -> None:
+    def _loop(self, orch_provider: Provider) -> None:
         worker = get_current_worker()
-        orch_provider = host(self._node).orch_provider
         while True:
+            with self._lock:
+                wait, self._wait = self._wait, False
+            if wait and self._debounce:
+                time.sleep(self._debounce)  # requests meanwhile join this run
             with self._lock:
                 if not self._dirty or worker.is_cancelled:
                     self._running = False
                     return
                 self._dirty = False
+                snapshot = self._snapshot
             try:
-                result = self._call(orch_provider())
-            except EXPECTED_ERRORS as exc:
-                self._node.post_message(DbFailed(exc))
+                message = self._done(self._call(orch_provider(), snapshot))  # type: ignore[arg-type]
+            except Exception as exc:
+                if not worker.is_cancelled:
+                    report_failure(self._node, exc, self._title)
                 continue
             except BaseException:
                 with self._lock:
                     self._running = False
                 raise
-            message = self._done(result)
-            if message is not None:
+            if message is not None and not worker.is_cancelled:
                 self._node.post_message(message)

@@ -30,10 +30,19 @@ class FirstPage(Message):
 
 @dataclass
 class DataChanged(Message):
-    """The change feed moved (or the first load is due): reload what is shown."""
+    """The change feed moved (or the first load is due): reload what is shown.
+
+    `keys`: the tasks events touched (None: unknown or too many, reload all);
+    `fields`: the row fields those events may have changed (domain/changes.py);
+    `events`: the events moved (False: only new log lines were stored);
+    `lines`: new log lines were stored."""
 
     event_id: int
     awaiting_approval: int
+    keys: frozenset[str] | None = None
+    fields: frozenset[str] = frozenset()
+    events: bool = True
+    lines: bool = False
 
 
 @dataclass

@@ -243,14 +243,6 @@ class RunnerControl:
         return self._runner is None or self._runner.join(timeout)
 
 
-@dataclass
-class RunOutput(Message):
-    """New lines of `key`'s run are stored (sent to every screen)."""
-
-    key: str
-    run_id: int
-
-
 #: How long quitting waits for the runner beyond its kill grace before leaving anyway.
 QUIT_MARGIN_SECONDS = 5.0
 
@@ -292,10 +284,8 @@ class RunnerActions(HostApp):
         self._show_runner(message.active)
         self._stop_if_drained(message.active)
         event = message.event
-        if isinstance(event, LinesStored):
-            for screen in self.screen_stack:
-                screen.post_message(RunOutput(event.key, event.run_id))
-        elif isinstance(event, RunStarted | RunSettled):
+        if isinstance(event, LinesStored | RunStarted | RunSettled):
+            # Read the change feed now: it tells every screen, the log pane included.
             self.poke_feed()
 
     def on_runner_ready(self, message: RunnerReady) -> None:

@@ -6,6 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
+from ..domain.changes import MEMBERSHIP
 from ..domain.enums import Readiness, TaskStatus
 
 if TYPE_CHECKING:
@@ -79,6 +80,19 @@ class TableQuery:
     def next_view(self) -> TableQuery:
         names = list(VIEWS)
         return replace(self, view=names[(names.index(self.view) + 1) % len(names)])
+
+    def depends_on(self) -> frozenset[str]:
+        """Row fields whose change can move a row in or out of this list, or within
+        it (see domain/changes.py); adding or removing tasks always can."""
+        view = VIEWS[self.view]
+        fields = {MEMBERSHIP, self.sort}
+        if self.text:
+            fields |= {"key", "title"}
+        if view.statuses:
+            fields.add("status")
+        if view.readiness:
+            fields.add("readiness")
+        return frozenset(fields)
 
     def to_filter(self) -> TaskFilter:
         from ..services.queries import TaskFilter

@@ -14,14 +14,12 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from pydantic import ValidationError
 from textual.message import Message
-from textual.worker import Worker, get_current_worker
+from textual.worker import Worker
 
-from ..domain.errors import OrchestratorError
 from ..domain.text import printable
+from .db import run_db
 from .host import HostApp
-from .messages import DbFailed
 from .modals.transfer import ExportDialog, ImportDialog, ImportReportScreen, TransferRequest
 
 if TYPE_CHECKING:
@@ -29,8 +27,6 @@ if TYPE_CHECKING:
     from ..services.importers import ExportReport, ImportReport
     from ..services.importers.common import ParsedImport
 
-#: What a bad path or a bad file can raise; anything else is a bug.
-TRANSFER_ERRORS = (OrchestratorError, ValidationError, ValueError, OSError)
 IMPORT_REFUSED = "Import refused: nothing was written"
 EXPORT_FAILED = "Export failed: no file was written"
 SOURCE_CHANGED = "Imported what you saw"
@@ -47,14 +43,6 @@ class Imported(Message):
 @dataclass
 class Exported(Message):
     report: ExportReport
-
-
-def _for_people(exc: Exception) -> Exception:
-    """An OS error as `PATH: reason` (what the CLI prints too), others as they are."""
-    if isinstance(exc, OSError) and exc.strerror:
-        where = exc.filename if exc.filename is not None else ""
-        return OrchestratorError(f"{where}: {exc.strerror}" if where else exc.strerror)
-    return exc
 
 
 class TransferActions(HostApp):
@@ -75,22 +63,8 @@ class TransferActions(HostApp):
     def _transfer(
         self, call: Callable[[Orchestrator], Message], title: str, name: str
     ) -> Worker[None]:
-        """Run `call` on a thread; post its message, or `DbFailed(title)` if refused."""
-        app = self._app()
-        orch_provider: Callable[[], Orchestrator] = app.orch_provider
-
-        def work() -> None:
-            worker = get_current_worker()
-            try:
-                message = call(orch_provider())
-            except TRANSFER_ERRORS as exc:
-                if not worker.is_cancelled:
-                    app.post_message(DbFailed(_for_people(exc), title))
-                return
-            if not worker.is_cancelled:
-                app.post_message(message)
-
-        return app.run_worker(work, thread=True, group="transfer", name=name)
+        """Run `call` on a thread; post its message, or a notification titled `title`."""
+        return run_db(self._app(), call, lambda message: message, group="transfer", title=title)
 
     # -- import --------------------------------------------------------------
 

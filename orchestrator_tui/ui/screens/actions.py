@@ -65,6 +65,13 @@ class TaskChanged(Message):
 
 
 @dataclass
+class ChangeRefused(Message):
+    """A change shown ahead of its commit was refused: show `key` as it is."""
+
+    key: str
+
+
+@dataclass
 class BulkPlanned(Message):
     target: TaskStatus
     eligible: list[str]
@@ -86,6 +93,10 @@ class TaskActions(Screen[None]):
 
     def after_change(self, message: TaskChanged) -> None:
         """Hook: show the change at once (the change feed reloads the rest)."""
+
+    def before_change(self, key: str, target: TaskStatus) -> None:
+        """Hook: show the move before it is committed (`after_change` confirms it,
+        `ChangeRefused` takes it back)."""
 
     # -- availability (check_action) ----------------------------------------
 
@@ -146,10 +157,12 @@ class TaskActions(Screen[None]):
                 TextPrompt(f"Force start {key}", message, placeholder="reason"), forced
             )
             return
+        self.before_change(key, target)
         run_db(
             self,
             lambda o: o.tasks.transition(key, target),
             lambda d: TaskChanged(d, describe_move(key, before, d)),
+            failed=lambda _: ChangeRefused(key),
         )
 
     def _plan_bulk(self, target: TaskStatus) -> None:

@@ -133,6 +133,8 @@ class ApprovalsScreen(QuestionActions, TaskActions, Screen[None]):
 
     def on_data_changed(self, message: DataChanged) -> None:
         message.stop()
+        if not message.events:
+            return  # only new log lines
         self._load()
         row = self.selected()
         self.query_one(ReviewPanel).show(row.key if row else None, reload=True)

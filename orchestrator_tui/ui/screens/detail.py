@@ -125,6 +125,8 @@ class DetailScreen(QuestionActions, TaskActions, Screen[None]):
 
     def on_data_changed(self, message: DataChanged) -> None:
         message.stop()
+        if not message.events:
+            return  # only new log lines
         self._load()
         self.query_one(ReviewPanel).show(self.key, reload=True)
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, ClassVar
 
@@ -14,6 +15,7 @@ from textual.message import Message
 from textual.screen import Screen
 from textual.widget import Widget
 from textual.widgets import Input
+from textual.worker import get_current_worker
 
 from ...domain.enums import TaskStatus
 from ...domain.models import DependencyView, TaskDetail, TaskPatch, TaskRow, TaskSpec
@@ -25,7 +27,6 @@ from ..messages import DataChanged, FirstPage
 from ..modals.prompt import Confirm, PickTask, TextPrompt
 from ..modals.task_form import TaskForm
 from ..render import STATUS_ICON, STATUS_LONG, safe
-from ..runner_control import RunOutput
 from ..task_query import VIEWS, TableQuery
 from ..widgets.dashboard import Dashboard
 from ..widgets.dep_tree import DependencyTree
@@ -34,7 +35,7 @@ from ..widgets.footer import KeyFooter
 from ..widgets.header import AppHeader
 from ..widgets.log_pane import ExecutionLogPane
 from ..widgets.task_table import TaskTable
-from .actions import STATUS_ACTIONS, TaskActions, TaskChanged
+from .actions import STATUS_ACTIONS, ChangeRefused, TaskActions, TaskChanged
 from .questions import QuestionActions
 
 if TYPE_CHECKING:
@@ -42,7 +43,15 @@ if TYPE_CHECKING:
 
 PANES = ("tasks", "tree", "log", "dashboard")
 NARROW_BELOW = 120
-LOG_FOLLOW_SECONDS = 0.5
+
+
+#: How long the cursor must stay on a task before the panes that follow it load.
+CURSOR_REST_SECONDS = 0.05
+
+
+@dataclass
+class CursorRested(Message):
+    """The cursor stayed on a task long enough for the panes that follow it."""
 
 
 @dataclass
@@ -288,7 +297,8 @@ class MainScreen(QuestionActions, TaskActions, Screen[None]):
     def __init__(self) -> None:
         super().__init__(id="main")
         self.secondary = "tree"  # the lower pane shown when the terminal is narrow
-        self._current: TaskRow | None = None
+        self._current: TaskRow | None = None  # the task the following panes show
+        self._resting: TaskRow | None = None  # the task the cursor is on
 
     def compose(self) -> ComposeResult:
         provider = host(self).orch_provider
@@ -316,7 +326,6 @@ class MainScreen(QuestionActions, TaskActions, Screen[None]):
             self.query_one(f"#{pane}-pane").border_title = Text(title)
         self._show_secondary()
         self.table.focus()
-        self.set_interval(LOG_FOLLOW_SECONDS, self._follow_log)
 
     # -- parts --------------------------------------------------------------
 
@@ -345,30 +354,49 @@ class MainScreen(QuestionActions, TaskActions, Screen[None]):
     # -- data ---------------------------------------------------------------
 
     def on_data_changed(self, message: DataChanged) -> None:
+        """The one signal for every pane: each reloads only what the change touched."""
         message.stop()
-        self.table.reload()
-        self.dashboard.reload()
-        if self._current is not None:
+        keys, current = message.keys, self._current
+        if message.events:
+            self.table.apply_changes(keys, message.fields)
+            self.dashboard.reload(debounce=keys is not None)
+            # (A reload of the table, or a change of the cursor's own row, announces
+            # the cursor again, which redraws the tree.)
+            elsewhere = bool(keys) and current is not None and current.key not in (keys or ())
+            if elsewhere and self.dep_tree.shows_any(keys or frozenset()):
+                self.dep_tree.show(current, keep_state=True)
+        if current is not None and (
+            keys is None or current.key in keys or (message.lines and self.log_pane.is_running)
+        ):
             self.log_pane.refresh_data()
 
     def on_first_page(self, message: FirstPage) -> None:
         self.table.preview(message.total, message.rows)
 
-    def on_run_output(self, message: RunOutput) -> None:
-        """The runner stored new lines: show them now if they are the selected task's."""
-        message.stop()
-        if self._current is not None and self._current.key == message.key:
-            self.log_pane.refresh_data()
-
     def on_task_table_highlighted(self, message: TaskTable.Highlighted) -> None:
+        """The cursor's frame draws the list alone; the panes that follow the cursor
+        (tree, log, footer keys) catch up once it has rested for CURSOR_REST_SECONDS,
+        so a held-down key never waits for them. Keys act on the list's row at once."""
         if not host(self).is_ready:
             return  # first-page rows: the first real load announces the cursor again
-        row, previous = message.row, self._current
+        self._resting = message.row
+        screen = self
+
+        def rest() -> None:
+            time.sleep(CURSOR_REST_SECONDS)
+            if not get_current_worker().is_cancelled:
+                screen.post_message(CursorRested())
+
+        self.run_worker(rest, thread=True, exclusive=True, group="cursor-rest", name="cursor-rest")
+
+    def on_cursor_rested(self, message: CursorRested) -> None:
+        row, previous = self._resting, self._current
         self._current = row
         same = row is not None and previous is not None and row.key == previous.key
-        self.dep_tree.show(row, keep_state=same)
+        if not same or row != previous:  # unchanged: nothing to redraw
+            self.dep_tree.show(row, keep_state=same)
         if not same:
-            self.log_pane.show_task(row.key if row else None)
+            self.log_pane.show_task(row.key if row else None, delay=0.0)
         self.refresh_task_bindings()
 
     def on_task_table_reloaded(self, message: TaskTable.Reloaded) -> None:
@@ -398,6 +426,12 @@ class MainScreen(QuestionActions, TaskActions, Screen[None]):
     def on_dashboard_updated(self, message: Dashboard.Updated) -> None:
         self.dep_tree.set_critical(frozenset(message.stats.critical_path))
 
+    def before_change(self, key: str, target: TaskStatus) -> None:
+        self.table.show_move(key, target)
+
+    def on_change_refused(self, message: ChangeRefused) -> None:
+        self.table.apply_changes(frozenset({message.key}), frozenset())
+
     def after_change(self, message: TaskChanged) -> None:
         if message.detail is None:
             self.table.clear_marks()
@@ -407,11 +441,6 @@ class MainScreen(QuestionActions, TaskActions, Screen[None]):
             self.table.update_row(message.detail)
         self._show_filter_info()
         self.refresh_task_bindings()
-
-    def _follow_log(self) -> None:
-        row = self.table.cursor_row
-        if row is not None and row.status is TaskStatus.IN_PROGRESS:
-            self.log_pane.refresh_data()
 
     def _show_filter_info(self) -> None:
         self.query_one(FilterBar).show(

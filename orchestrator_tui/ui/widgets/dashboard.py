@@ -32,9 +32,33 @@ CRITICAL_PATH_REUSE = 10.0
 AGE_TICK_SECONDS = 1.0  # how often "♥ 12s ago" moves on between reloads
 
 
+#: After a change, wait this long for more before reading the aggregates again.
+DEBOUNCE_SECONDS = 0.25
+
+#: (computed at, seconds it took, (path, hours)) of a critical path
+Critical = tuple[float, float, tuple[list[str], float]]
+
+
 @dataclass
 class StatsLoaded(Message):
     stats: DashboardStats
+    critical: Critical | None = None
+
+
+def load_stats(orch: Orchestrator, cached: Critical | None) -> StatsLoaded:
+    """On a worker thread. The critical path is recomputed on every reload
+    while that is cheap; when it is not (a huge plan) at most every
+    CRITICAL_PATH_REUSE seconds, so a busy runner cannot keep a core busy."""
+    now = time.monotonic()
+    if cached is not None and now - cached[0] < CRITICAL_PATH_REUSE and cached[1] > 0.2:
+        return StatsLoaded(orch.dashboard.stats(critical=cached[2]), cached)
+    critical = orch.queries.critical_path()
+    fresh = (time.monotonic(), time.monotonic() - now, critical)
+    return StatsLoaded(orch.dashboard.stats(critical=critical), fresh)
+
+
+def _itself(message: StatsLoaded) -> StatsLoaded:
+    return message
 
 
 class Dashboard(VerticalScroll, can_focus=True):
@@ -66,9 +90,10 @@ class Dashboard(VerticalScroll, can_focus=True):
         super().__init__(id=id)
         self.stats: DashboardStats | None = None
         self._loaded_at: datetime | None = None  # app clock when `stats` arrived
-        #: (computed at, seconds it took, (path, hours)) of the last critical path
-        self._critical: tuple[float, float, tuple[list[str], float]] | None = None
-        self._refresher = Refresher(self, self._load, StatsLoaded, "dashboard")
+        self._critical: Critical | None = None  # the last critical path
+        self._refresher: Refresher[Critical | None, StatsLoaded] = Refresher(
+            self, load_stats, _itself, "dashboard", title="Dashboard", debounce=DEBOUNCE_SECONDS
+        )
 
     def compose(self) -> ComposeResult:
         yield Static(Text("loading…"), id="dash-summary")
@@ -80,20 +105,9 @@ class Dashboard(VerticalScroll, can_focus=True):
         yield Static(id="dash-spend")
         yield Static(id="dash-events")
 
-    def reload(self) -> None:
-        self._refresher.request()
-
-    def _load(self, orch: Orchestrator) -> DashboardStats:
-        """On a worker thread. The critical path is recomputed on every reload
-        while that is cheap; when it is not (a huge plan) at most every
-        CRITICAL_PATH_REUSE seconds, so a busy runner cannot keep a core busy."""
-        cached = self._critical
-        now = time.monotonic()
-        if cached is not None and now - cached[0] < CRITICAL_PATH_REUSE and cached[1] > 0.2:
-            return orch.dashboard.stats(critical=cached[2])
-        critical = orch.queries.critical_path()
-        self._critical = (time.monotonic(), time.monotonic() - now, critical)
-        return orch.dashboard.stats(critical=critical)
+    def reload(self, *, debounce: bool = False) -> None:
+        """Read the aggregates again (`debounce`: after a short wait for more changes)."""
+        self._refresher.request(self._critical, debounce=debounce)
 
     def on_mount(self) -> None:
         self.set_interval(AGE_TICK_SECONDS, self._tick)
@@ -113,6 +127,8 @@ class Dashboard(VerticalScroll, can_focus=True):
     def _on_stats(self, message: StatsLoaded) -> None:
         message.stop()
         self.stats = message.stats
+        if message.critical is not None:
+            self._critical = message.critical
         self._loaded_at = self.app.clock()  # type: ignore[attr-defined]
         self._draw(message.stats)
         self.post_message(self.Updated(message.stats))

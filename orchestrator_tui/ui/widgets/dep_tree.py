@@ -14,7 +14,7 @@ from textual.binding import Binding, BindingType
 from textual.geometry import Region, Size
 from textual.message import Message
 from textual.widgets import Tree
-from textual.widgets.tree import NodeID, TreeNode
+from textual.widgets.tree import NodeID, TreeNode, UnknownNodeID
 
 from ...domain.enums import DependencyType, TaskStatus
 from ...domain.models import DependencyView, TaskRow
@@ -154,6 +154,16 @@ class DependencyTree(Tree[NodeData]):
 
         run_db(self, load, lambda m: m, group="tree-root", exclusive=True)
 
+    def shows_any(self, keys: frozenset[str]) -> bool:
+        """Whether any of `keys` is on one of the tree's lines."""
+
+        def walk(node: TreeNode[NodeData]) -> bool:
+            if node.data is not None and not node.data.group and node.data.key in keys:
+                return True
+            return any(walk(child) for child in node.children)
+
+        return walk(self.root)
+
     def set_critical(self, keys: frozenset[str]) -> None:
         if keys == self.critical:
             return
@@ -231,8 +241,8 @@ class DependencyTree(Tree[NodeData]):
             return
         try:
             node = self.get_node_by_id(message.node_id)
-        except Exception:
-            return
+        except UnknownNodeID:
+            return  # rebuilt meanwhile
         with self._rebuild():
             self._add_links(node, message.links)
 

@@ -20,9 +20,7 @@ for a task, run or window that is no longer shown are dropped.
 
 from __future__ import annotations
 
-import functools
 import re
-import time
 from bisect import bisect_left
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -30,7 +28,7 @@ from typing import TYPE_CHECKING, ClassVar, Literal
 
 from rich.cells import cell_len
 from rich.text import Text
-from textual import events, on, work
+from textual import events, on
 from textual.actions import SkipAction
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
@@ -47,8 +45,7 @@ from textual.worker import get_current_worker
 from ...domain.enums import LogStream
 from ...domain.text import printable
 from ..ansi import plain_text, to_text
-from ..db import EXPECTED_ERRORS
-from ..messages import DbFailed
+from ..db import run_db
 
 if TYPE_CHECKING:
     from ...domain.models import LogLineView, RunView
@@ -464,18 +461,140 @@ class _Counted(Message):
     seqs: list[int]
 
 
-def _reporting_errors(method: Callable[..., None]) -> Callable[..., None]:
-    """For a thread worker of the pane: a refused or failed database call becomes
-    a notification (DbFailed) instead of an error that would end the app."""
+@dataclass
+class _PageFailed(Message):
+    direction: Direction
 
-    @functools.wraps(method)
-    def run(self: Widget, *args: object) -> None:
-        try:
-            method(self, *args)
-        except EXPECTED_ERRORS as exc:
-            self.post_message(DbFailed(exc, "Execution log"))
 
-    return run
+def _itself(message: Message | None) -> Message | None:
+    return message
+
+
+def _cancelled() -> bool:
+    return get_current_worker().is_cancelled
+
+
+def load_window(
+    orch: Orchestrator,
+    gen: int,
+    key: str | None,
+    run_id: int | None,
+    at: int | None,
+    follow: bool | None,
+) -> _Window | None:
+    """On a worker: runs (when `key` is given) and a window of `run_id` (see `_load`)."""
+    q = orch.queries
+    runs: list[RunView] | None = None
+    if key is not None:
+        runs = q.runs_for(key)
+        if run_id is None and runs:
+            run_id = runs[-1].id
+            follow = not runs[-1].status.is_finished
+    if run_id is None:
+        return _Window(gen, runs, None, [], False, False, None, False)
+    if _cancelled():
+        return None
+    if at is None:
+        views = q.log_lines_before(run_id, None, PAGE)
+        older, newer = len(views) == PAGE, False
+    elif at < 0:
+        views = q.log_lines(run_id, -1, PAGE)
+        older, newer = False, len(views) == PAGE
+    else:
+        half = PAGE // 2
+        before = q.log_lines_before(run_id, at, half)
+        after = q.log_lines(run_id, at - 1, half)
+        views = before + after
+        older, newer = len(before) == half, len(after) == half
+    if _cancelled():
+        return None
+    return _Window(gen, runs, run_id, make_rows(views), older, newer, at, follow)
+
+
+def load_page(
+    orch: Orchestrator, gen: int, run_id: int, direction: Direction, anchor: int
+) -> _Page:
+    q = orch.queries
+    if direction == "older":
+        views = q.log_lines_before(run_id, anchor, PAGE)
+    else:
+        views = q.log_lines(run_id, anchor, PAGE)
+    return _Page(gen, run_id, direction, anchor, make_rows(views), len(views) == PAGE)
+
+
+def poll_log(
+    orch: Orchestrator,
+    gen: int,
+    key: str,
+    run_id: int | None,
+    anchor: int | None,
+    following: bool,
+    newer: bool,
+) -> _Polled | None:
+    """New runs of `key`, and the lines after `anchor` when following (else whether
+    there are any)."""
+    q = orch.queries
+    runs = q.runs_for(key)
+    rows: list[LogRow] | None = None
+    replace = False
+    if run_id is not None and not newer:
+        after = -1 if anchor is None else anchor
+        if following:
+            views = q.log_lines(run_id, after, WINDOW + 1)
+            if len(views) > WINDOW:
+                views, replace = q.log_lines_before(run_id, None, PAGE), True
+            rows = make_rows(views)
+        else:
+            newer = bool(q.log_lines(run_id, after, 1))
+    if _cancelled():
+        return None
+    return _Polled(gen, runs, run_id, anchor, rows, replace, newer)
+
+
+def search_log(
+    orch: Orchestrator, gen: int, run_id: int, query: str, start: int, backwards: bool
+) -> _Found | None:
+    """The nearest line after (before) `start` whose visible text holds `query`."""
+    q = orch.queries
+    pattern = re.compile(re.escape(query), re.IGNORECASE)
+    # From `start` to the end of the run (its start, backwards), then wrapped round.
+    forwards = [(start, None), (None, start + 1)]
+    passes = [(None, start), (start - 1, None)] if backwards else forwards
+    for wrapped, (after, before) in enumerate(passes):
+        while not _cancelled():
+            batch = q.find_log_lines(
+                run_id,
+                query,
+                after_seq=after,
+                before_seq=before,
+                backwards=backwards,
+                limit=SEARCH_BATCH,
+            )
+            for v in batch:
+                if pattern.search(plain_text(v.text)):
+                    return _Found(gen, run_id, query, v.seq, bool(wrapped))
+            if len(batch) < SEARCH_BATCH:
+                break
+            if backwards:
+                before = batch[-1].seq
+            else:
+                after = batch[-1].seq
+    return None if _cancelled() else _Found(gen, run_id, query, None, False)
+
+
+def count_matches(orch: Orchestrator, gen: int, run_id: int, query: str) -> _Counted | None:
+    """Every line of the run that shows `query` (for "match 3/17")."""
+    q = orch.queries
+    pattern = re.compile(re.escape(query), re.IGNORECASE)
+    seqs: list[int] = []
+    after: int | None = None
+    while not _cancelled():
+        batch = q.find_log_lines(run_id, query, after_seq=after, limit=SEARCH_BATCH)
+        seqs.extend(v.seq for v in batch if pattern.search(plain_text(v.text)))
+        if len(batch) < SEARCH_BATCH:
+            return _Counted(gen, run_id, query, seqs)
+        after = batch[-1].seq
+    return None
 
 
 class ExecutionLogPane(Widget):
@@ -554,8 +673,9 @@ class ExecutionLogPane(Widget):
         run = self.run
         return run is not None and not run.status.is_finished
 
-    def show_task(self, key: str | None) -> None:
-        """Show `key`'s runs with the latest selected (following it if it runs)."""
+    def show_task(self, key: str | None, *, delay: float = SETTLE_SECONDS) -> None:
+        """Show `key`'s runs with the latest selected (following it if it runs);
+        `delay`: how long `key` must stay selected before they are read."""
         self._key = key
         self._start_over()
         self._runs, self._run_id, self._chosen_run = [], None, None
@@ -570,7 +690,7 @@ class ExecutionLogPane(Widget):
             self._render_runs()
             return
         self._view.placeholder = "loading..."
-        self._load(self._gen, key, None, None, None, delay=SETTLE_SECONDS)
+        self._load(self._gen, key, None, None, None, delay=delay)
 
     def refresh_data(self) -> None:
         """Pick up new runs and lines (fetches only what is newer than the window)."""
@@ -579,13 +699,12 @@ class ExecutionLogPane(Widget):
         view = self._view
         self._poll(self._gen, self._key, self._run_id, view.last_seq, view.following, view.newer)
 
-    # -- workers ---------------------------------------------------------------------------
+    # -- database work (see ui/db.py: plain arguments in, a message out) ------------------
 
     def _start_over(self) -> None:
         self._gen += 1
         self._paging.clear()
 
-    @work(thread=True, exclusive=True, group="log-load")
     def _load(
         self,
         gen: int,
@@ -601,57 +720,33 @@ class ExecutionLogPane(Widget):
         `delay`: wait first, so that a newer request (a held-down cursor key)
         cancels this one before it costs a query.
         """
-        if delay:
-            time.sleep(delay)
-            if get_current_worker().is_cancelled:
-                return
-        q = self._orch().queries
-        runs: list[RunView] | None = None
-        try:
-            if key is not None:
-                runs = q.runs_for(key)
-                if run_id is None and runs:
-                    run_id = runs[-1].id
-                    follow = not runs[-1].status.is_finished
-            if run_id is None:
-                self.post_message(_Window(gen, runs, None, [], False, False, None, False))
-                return
-            if get_current_worker().is_cancelled:
-                return
-            if at is None:
-                views = q.log_lines_before(run_id, None, PAGE)
-                older, newer = len(views) == PAGE, False
-            elif at < 0:
-                views = q.log_lines(run_id, -1, PAGE)
-                older, newer = False, len(views) == PAGE
-            else:
-                half = PAGE // 2
-                before = q.log_lines_before(run_id, at, half)
-                after = q.log_lines(run_id, at - 1, half)
-                views = before + after
-                older, newer = len(before) == half, len(after) == half
-        except Exception as exc:  # a vanished task or an unreachable database
-            self.post_message(_Window(gen, runs, run_id, [], False, False, None, False, str(exc)))
-            return
-        if get_current_worker().is_cancelled:
-            return
-        rows = make_rows(views)
-        self.post_message(_Window(gen, runs, run_id, rows, older, newer, at, follow))
 
-    @work(thread=True, group="log-page")
-    @_reporting_errors
-    def _page(self, gen: int, run_id: int, direction: Direction, anchor: int) -> None:
-        q = self._orch().queries
-        if direction == "older":
-            views = q.log_lines_before(run_id, anchor, PAGE)
-        else:
-            views = q.log_lines(run_id, anchor, PAGE)
-        self.post_message(
-            _Page(gen, run_id, direction, anchor, make_rows(views), len(views) == PAGE)
+        def failed(exc: Exception) -> _Window:
+            return _Window(gen, None, run_id, [], False, False, None, False, str(exc))
+
+        run_db(
+            self,
+            lambda orch: load_window(orch, gen, key, run_id, at, follow),
+            _itself,
+            group="log-load",
+            exclusive=True,
+            title="Execution log",
+            failed=failed,
+            delay=delay,
+            provider=self._orch,
         )
 
-    @work(thread=True, exclusive=True, group="log-poll")
-    @_reporting_errors
+    def _page(self, gen: int, run_id: int, direction: Direction, anchor: int) -> None:
+        run_db(
+            self,
+            lambda orch: load_page(orch, gen, run_id, direction, anchor),
+            _itself,
+            group="log-page",
+            title="Execution log",
+            failed=lambda _: _PageFailed(direction),
+            provider=self._orch,
+        )
+
     def _poll(
         self,
         gen: int,
@@ -661,76 +756,38 @@ class ExecutionLogPane(Widget):
         following: bool,
         newer: bool,
     ) -> None:
-        q = self._orch().queries
-        try:
-            runs = q.runs_for(key)
-        except Exception:
-            return
-        rows: list[LogRow] | None = None
-        replace = False
-        if run_id is not None and not newer:
-            after = -1 if anchor is None else anchor
-            if following:
-                views = q.log_lines(run_id, after, WINDOW + 1)
-                if len(views) > WINDOW:
-                    views, replace = q.log_lines_before(run_id, None, PAGE), True
-                rows = make_rows(views)
-            else:
-                newer = bool(q.log_lines(run_id, after, 1))
-        if not get_current_worker().is_cancelled:
-            self.post_message(_Polled(gen, runs, run_id, anchor, rows, replace, newer))
+        run_db(
+            self,
+            lambda orch: poll_log(orch, gen, key, run_id, anchor, following, newer),
+            _itself,
+            group="log-poll",
+            exclusive=True,
+            title="Execution log",
+            provider=self._orch,
+        )
 
-    @work(thread=True, exclusive=True, group="log-search")
-    @_reporting_errors
     def _search(self, gen: int, run_id: int, query: str, start: int, backwards: bool) -> None:
-        """The nearest line after (before) `start` whose visible text holds `query`."""
-        q = self._orch().queries
-        pattern = re.compile(re.escape(query), re.IGNORECASE)
-        worker = get_current_worker()
-        # From `start` to the end of the run (its start, backwards), then wrapped round.
-        if backwards:
-            passes = [(None, start), (start - 1, None)]
-        else:
-            passes = [(start, None), (None, start + 1)]
-        for wrapped, (after, before) in enumerate(passes):
-            while not worker.is_cancelled:
-                batch = q.find_log_lines(
-                    run_id,
-                    query,
-                    after_seq=after,
-                    before_seq=before,
-                    backwards=backwards,
-                    limit=SEARCH_BATCH,
-                )
-                for v in batch:
-                    if pattern.search(plain_text(v.text)):
-                        self.post_message(_Found(gen, run_id, query, v.seq, bool(wrapped)))
-                        return
-                if len(batch) < SEARCH_BATCH:
-                    break
-                if backwards:
-                    before = batch[-1].seq
-                else:
-                    after = batch[-1].seq
-        if not worker.is_cancelled:
-            self.post_message(_Found(gen, run_id, query, None, False))
+        run_db(
+            self,
+            lambda orch: search_log(orch, gen, run_id, query, start, backwards),
+            _itself,
+            group="log-search",
+            exclusive=True,
+            title="Execution log",
+            failed=lambda _: _Found(gen, run_id, query, None, False),
+            provider=self._orch,
+        )
 
-    @work(thread=True, exclusive=True, group="log-count")
-    @_reporting_errors
     def _count(self, gen: int, run_id: int, query: str) -> None:
-        """Every line of the run that shows `query` (for "match 3/17")."""
-        q = self._orch().queries
-        pattern = re.compile(re.escape(query), re.IGNORECASE)
-        worker = get_current_worker()
-        seqs: list[int] = []
-        after: int | None = None
-        while not worker.is_cancelled:
-            batch = q.find_log_lines(run_id, query, after_seq=after, limit=SEARCH_BATCH)
-            seqs.extend(v.seq for v in batch if pattern.search(plain_text(v.text)))
-            if len(batch) < SEARCH_BATCH:
-                self.post_message(_Counted(gen, run_id, query, seqs))
-                return
-            after = batch[-1].seq
+        run_db(
+            self,
+            lambda orch: count_matches(orch, gen, run_id, query),
+            _itself,
+            group="log-count",
+            exclusive=True,
+            title="Execution log",
+            provider=self._orch,
+        )
 
     # -- results -----------------------------------------------------------------------------
 
@@ -767,6 +824,10 @@ class ExecutionLogPane(Widget):
             view.append(msg.rows, msg.more)
         self._render_status()
         view.check_edges()
+
+    @on(_PageFailed)
+    def _on_page_failed(self, msg: _PageFailed) -> None:
+        self._paging.discard(msg.direction)
 
     @on(_Polled)
     def _on_polled(self, msg: _Polled) -> None:

@@ -24,6 +24,7 @@ from textual.strip import Strip
 
 from ...domain.enums import TaskStatus
 from ...domain.models import TaskDetail, TaskRow
+from ...domain.rules import readiness
 from ..db import Refresher, run_db
 from ..render import (
     ASKING_LABEL,
@@ -104,6 +105,56 @@ class TasksReloaded(Message):
     rows: list[TaskRow]
     position: int | None
     key: str | None
+
+
+@dataclass
+class RowsChanged(Message):
+    """Changed tasks read again: `considered` keys, of which `rows` still match."""
+
+    generation: int
+    considered: frozenset[str]
+    rows: list[TaskRow]
+
+
+@dataclass(frozen=True)
+class ReloadRequest:
+    """What a reload needs from the table, taken on the UI thread."""
+
+    generation: int
+    key: str | None
+    query: TableQuery
+    reset: bool
+    top: int
+    cursor: int
+    body: int
+
+
+def load_around(orch: Orchestrator, request: ReloadRequest) -> TasksReloaded:
+    """On a worker: the count and the rows around the cursor for the request's query."""
+    query, key = request.query, request.key
+    top = 0 if request.reset else request.top
+    cursor = 0 if request.reset else request.cursor
+    start = max(0, min(top, cursor) - PAGE // 2)
+    limit = max(top + request.body, cursor + 1) + PAGE // 2 - start
+    flt = query.to_filter()
+    sort = SORTABLE[query.sort]
+    total = orch.queries.count_tasks(flt)
+    offset = max(0, min(start, total - limit))
+    rows = orch.queries.list_tasks(flt, sort, query.descending, limit, offset)
+    position = None
+    if key is not None:
+        found = [i for i, r in enumerate(rows) if r.key == key]
+        if found:
+            position = offset + found[0]
+        else:
+            position = orch.queries.position_of(key, flt, sort, query.descending)
+    if position is None and request.reset:
+        position = 0
+    return TasksReloaded(request.generation, total, offset, rows, position, key)
+
+
+def _itself(message: Message) -> Message:
+    return message
 
 
 class TaskTable(ScrollView, can_focus=True):
@@ -204,7 +255,9 @@ class TaskTable(ScrollView, can_focus=True):
         self._wanted_key: str | None = None
         self._wanted_reset = False
         self._explicit: str | None = None
-        self._reloader = Refresher(self, self._load, lambda m: m, "tasks-reload")
+        self._reloader: Refresher[ReloadRequest, TasksReloaded] = Refresher(
+            self, load_around, _itself, "tasks-reload", title="Task list", provider=orch_provider
+        )
 
     # -- public API -------------------------------------------------------------
 
@@ -240,33 +293,71 @@ class TaskTable(ScrollView, can_focus=True):
             # wins over where the cursor is now (a change-feed reload can overtake it).
             select_key = self._explicit if self._explicit is not None else self.cursor_key
         self._wanted_key = select_key
-        self._wanted_reset = self._wanted_reset or reset
-        self._reloader.request()
+        reset = self._wanted_reset or reset
+        request = ReloadRequest(
+            self._generation,
+            select_key,
+            self.query_state,
+            reset,
+            int(self.scroll_y),
+            self._cursor,
+            max(self._body_height, 1),
+        )
+        # A reset waiting behind a reload in flight must survive a newer request.
+        self._wanted_reset = reset and self._reloader.busy
+        self._reloader.request(request)
 
-    def _load(self, orch: Orchestrator) -> TasksReloaded:
-        """On a worker thread: the rows around the cursor for the current query."""
-        generation, key, query = self._generation, self._wanted_key, self.query_state
-        reset, self._wanted_reset = self._wanted_reset, False
-        body = max(self._body_height, 1)
-        top = 0 if reset else int(self.scroll_y)
-        cursor = 0 if reset else self._cursor
-        start = max(0, min(top, cursor) - PAGE // 2)
-        limit = max(top + body, cursor + 1) + PAGE // 2 - start
-        flt = query.to_filter()
-        sort = SORTABLE[query.sort]
-        total = orch.queries.count_tasks(flt)
-        offset = max(0, min(start, total - limit))
-        rows = orch.queries.list_tasks(flt, sort, query.descending, limit, offset)
-        position = None
-        if key is not None:
-            found = [i for i, r in enumerate(rows) if r.key == key]
-            if found:
-                position = offset + found[0]
-            else:
-                position = orch.queries.position_of(key, flt, sort, query.descending)
-        if position is None and reset:
-            position = 0
-        return TasksReloaded(generation, total, offset, rows, position, key)
+    def apply_changes(self, keys: frozenset[str] | None, fields: frozenset[str]) -> None:
+        """The change feed moved: `keys` were touched, `fields` of rows may differ.
+
+        Only the changed rows shown are read again when nothing the list filters or
+        sorts by can have changed (their place cannot move); otherwise the page."""
+        if (
+            keys is None
+            or not self.loaded
+            or self._landed != self._generation
+            or fields & self.query_state.depends_on()
+        ):
+            self.reload()
+            return
+        cached = frozenset(row.key for row in self._rows.values())
+        if not keys or not cached:
+            return
+        generation, query = self._generation, self.query_state
+
+        def load(orch: Orchestrator) -> RowsChanged:
+            considered, rows = orch.queries.changed_rows(keys, cached, query.to_filter())
+            return RowsChanged(generation, considered, rows)
+
+        run_db(
+            self, load, _itself, group="tasks-rows", title="Task list", provider=self._orch_provider
+        )
+
+    @on(RowsChanged)
+    def _on_rows_changed(self, message: RowsChanged) -> None:
+        message.stop()
+        if message.generation != self._generation or not message.considered:
+            return
+        fresh = {row.key: row for row in message.rows}
+        where = {row.key: i for i, row in self._rows.items() if row.key in message.considered}
+        sort = self.query_state.sort
+        for key, index in where.items():
+            new, old = fresh.get(key), self._rows[index]
+            if new is None or getattr(new, sort) != getattr(old, sort):
+                self.reload()  # it left the filter or moved: the page changes
+                return
+        for key, index in where.items():
+            self._set_row(index, fresh[key])
+        self.post_message(self.Reloaded(self, self.total))
+
+    def _set_row(self, index: int, row: TaskRow) -> None:
+        """Show a task's new state in its place (the UI thread only)."""
+        self._rows[index] = row
+        if row.key in self.marks:
+            self.marks[row.key] = row.status
+        self.refresh_line(index + 1)
+        if index == self._cursor:
+            self.post_message(self.Highlighted(self, row))
 
     def preview(self, total: int, rows: list[TaskRow]) -> None:
         """Show the first rows read before the database layer loaded, unless a real
@@ -279,27 +370,32 @@ class TaskTable(ScrollView, can_focus=True):
         self._explicit = key
         self.reload(key)
 
+    def show_move(self, key: str, status: TaskStatus) -> None:
+        """Show `key` in `status` ahead of the commit (which confirms or takes it back)."""
+        for index, row in list(self._rows.items()):
+            if row.key == key:
+                moved = {"status": status, "readiness": readiness(status, row.unfinished_blockers)}
+                self._set_row(index, row.model_copy(update=moved))
+
     def update_row(self, detail: TaskDetail) -> None:
-        """Show a task's new state at once (a full reload follows from the change feed)."""
+        """Show a task's new state at once (the change feed then confirms it)."""
         for index, row in list(self._rows.items()):
             if row.key == detail.key:
-                self._rows[index] = row.model_copy(
-                    update={
-                        "title": detail.title,
-                        "status": detail.status,
-                        "priority": detail.priority,
-                        "assignee": detail.assignee,
-                        "progress": detail.progress,
-                        "unfinished_blockers": detail.open_blockers,
-                        "readiness": detail.readiness,
-                        "has_command": detail.command is not None,
-                    }
+                self._set_row(
+                    index,
+                    row.model_copy(
+                        update={
+                            "title": detail.title,
+                            "status": detail.status,
+                            "priority": detail.priority,
+                            "assignee": detail.assignee,
+                            "progress": detail.progress,
+                            "unfinished_blockers": detail.open_blockers,
+                            "readiness": detail.readiness,
+                            "has_command": detail.command is not None,
+                        }
+                    ),
                 )
-                if detail.key in self.marks:
-                    self.marks[detail.key] = detail.status
-                self.refresh_line(index + 1)
-                if index == self._cursor:
-                    self.post_message(self.Highlighted(self, self._rows[index]))
 
     def clear_marks(self) -> None:
         self.marks.clear()
@@ -313,6 +409,7 @@ class TaskTable(ScrollView, can_focus=True):
         if message.generation != self._generation:
             return
         self._landed = message.generation
+        self._wanted_reset = False
         self.loaded = True
         self.total = message.total
         self._rows = {message.offset + i: row for i, row in enumerate(message.rows)}
@@ -368,7 +465,14 @@ class TaskTable(ScrollView, can_focus=True):
                 )
                 return TasksPage(generation, offset, rows)
 
-            run_db(self, load, lambda m: m, group="tasks-page")
+            run_db(
+                self,
+                load,
+                _itself,
+                group="tasks-page",
+                title="Task list",
+                provider=self._orch_provider,
+            )
 
     def _evict(self) -> None:
         if len(self._rows) <= MAX_CACHED:
