@@ -18,6 +18,7 @@ from ...domain.models import TaskDetail, TaskRow
 from ...domain.rules import blocker_open
 from ...domain.state_machine import STARTS_WORK, VERB_TARGETS, VERBS, can_change_status
 from ...domain.text import printable
+from ...domain.undo import UndoPreview
 from ..db import run_db
 from ..host import host
 from ..modals.prompt import Confirm, TextPrompt
@@ -62,6 +63,17 @@ class TaskChanged(Message):
     detail: TaskDetail | None
     note: str
     select: bool = False
+    #: Moves this write recorded (event ids), for this session's undo stack.
+    undoable: tuple[int, ...] = ()
+    #: The move this write undid (taken off the undo stack).
+    undone: int | None = None
+
+
+@dataclass
+class UndoPlanned(Message):
+    """What `u` would undo (or why it cannot), before anything is written."""
+
+    plan: UndoPreview
 
 
 @dataclass
@@ -86,6 +98,28 @@ class TaskActions(Screen[None]):
 
     def after_change(self, message: TaskChanged) -> None:
         """Hook: show the change at once (the change feed reloads the rest)."""
+
+    def show_task(self, key: str) -> None:
+        """Hook: put the cursor on the task `key` (before undoing a change to it)."""
+
+    def write_move(
+        self,
+        call: Callable[[Orchestrator], TaskDetail],
+        note: Callable[[TaskDetail], str],
+        title: str = "",
+    ) -> None:
+        """Run a move of one task; the move it recorded goes on the undo stack."""
+
+        def work(o: Orchestrator) -> tuple[TaskDetail, int | None]:
+            detail = call(o)
+            return detail, o.undo.last_own_move(detail.key)
+
+        run_db(
+            self,
+            work,
+            lambda r: TaskChanged(r[0], note(r[0]), undoable=(r[1],) if r[1] else ()),
+            title=title,
+        )
 
     # -- availability (check_action) ----------------------------------------
 
@@ -136,20 +170,18 @@ class TaskActions(Screen[None]):
 
             def forced(reason: str | None) -> None:
                 if reason:
-                    run_db(
-                        self,
+                    self.write_move(
                         lambda o: o.tasks.start(key, force=True, reason=reason),
-                        lambda d: TaskChanged(d, f"{describe_move(key, before, d)} (forced)"),
+                        lambda d: f"{describe_move(key, before, d)} (forced)",
                     )
 
             self.app.push_screen(
                 TextPrompt(f"Force start {key}", message, placeholder="reason"), forced
             )
             return
-        run_db(
-            self,
+        self.write_move(
             lambda o: o.tasks.transition(key, target),
-            lambda d: TaskChanged(d, describe_move(key, before, d)),
+            lambda d: describe_move(key, before, d),
         )
 
     def _plan_bulk(self, target: TaskStatus) -> None:
@@ -200,17 +232,20 @@ class TaskActions(Screen[None]):
 
     @staticmethod
     def _apply_bulk(orch: Orchestrator, keys: list[str], target: TaskStatus) -> TaskChanged:
-        changed, refused = 0, []
+        changed, refused, moves = 0, [], []
         for key in keys:
             try:
                 orch.tasks.transition(key, target)
                 changed += 1
+                move = orch.undo.last_own_move(key)
+                if move is not None:
+                    moves.append(move)
             except OrchestratorError as exc:
                 refused.append(f"{key} ({printable(str(exc))})")
         note = f"{changed} task{'s' if changed != 1 else ''} changed"
         if refused:
             note += f"; {len(refused)} refused: " + "; ".join(refused[:3])
-        return TaskChanged(None, note)
+        return TaskChanged(None, note, undoable=tuple(moves))
 
     # -- approvals ----------------------------------------------------------
 
@@ -219,10 +254,9 @@ class TaskActions(Screen[None]):
         if row is None or not row.can_decide:
             return
         key = row.key
-        run_db(
-            self,
+        self.write_move(
             lambda o: o.approvals.approve(key),
-            lambda d: TaskChanged(d, f"{key} approved: {STATUS_LONG[d.status]}"),
+            lambda d: f"{key} approved: {STATUS_LONG[d.status]}",
         )
 
     def reject(self) -> None:
@@ -260,10 +294,9 @@ class TaskActions(Screen[None]):
 
         def decided(comment: str | None) -> None:
             if comment:
-                run_db(
-                    self,
+                self.write_move(
                     lambda o: decide(o, key, comment),
-                    lambda d: TaskChanged(d, f"{key} {done}: {STATUS_LONG[d.status]}"),
+                    lambda d: f"{key} {done}: {STATUS_LONG[d.status]}",
                 )
 
         self.app.push_screen(
@@ -277,17 +310,59 @@ class TaskActions(Screen[None]):
             decided,
         )
 
+    # -- undo: a stack of this session's own moves ----------------------------
+
     def undo(self) -> None:
-        run_db(
-            self,
-            lambda o: o.tasks.undo_last(),
-            lambda d: TaskChanged(d, f"undone: {d.key} is {STATUS_LONG[d.status]} again"),
+        """Offer to undo the newest move still on this session's stack."""
+        stack = host(self).undo_stack
+        if not stack:
+            self.notify("nothing to undo: you have changed no status in this session", markup=False)
+            return
+        event_id = stack[-1]
+        run_db(self, lambda o: o.undo.preview(event_id), UndoPlanned, title="Cannot undo")
+
+    def on_undo_planned(self, message: UndoPlanned) -> None:
+        message.stop()
+        plan, stack = message.plan, host(self).undo_stack
+        move = plan.move
+        self.show_task(move.key)
+        if plan.refusal:
+            # It will not become undoable by waiting: take it off, so `u` goes further back.
+            if move.event_id in stack:
+                stack.remove(move.event_id)
+            further = "; press u again to go further back" if stack else ""
+            self.notify(f"cannot undo: {plan.refusal}{further}", severity="warning", markup=False)
+            return
+        text = Text(
+            f"Undo {move.key}: {STATUS_LONG[move.after]} → {STATUS_LONG[move.before]}?\n"
+            f"This reverses your {move.name}; it is recorded as a reversal."
         )
+        event_id = move.event_id
+
+        def confirmed(yes: bool | None) -> None:
+            if yes:
+                run_db(
+                    self,
+                    lambda o: o.undo.undo(event_id),
+                    lambda d: TaskChanged(
+                        d,
+                        f"undone: {d.key} is {STATUS_LONG[d.status]} again",
+                        select=True,
+                        undone=event_id,
+                    ),
+                    title="Cannot undo",
+                )
+
+        self.app.push_screen(Confirm(f"Undo {move.key}", text, yes_label="Undo"), confirmed)
 
     # -- results ------------------------------------------------------------
 
     def on_task_changed(self, message: TaskChanged) -> None:
         message.stop()
+        stack = host(self).undo_stack
+        stack.extend(message.undoable)
+        if message.undone in stack:
+            stack.remove(message.undone)
         self.notify(message.note, markup=False)
         self.after_change(message)
         host(self).poke_feed()

@@ -81,6 +81,15 @@ class ApprovalsScreen(QuestionActions, TaskActions, Screen[None]):
         Binding("x", "reject", "Reject", id="inbox.reject"),
         Binding("m", "request_changes", "Changes", id="inbox.request_changes"),
         Binding("y", "answer", "Answer", id="inbox.answer"),
+        Binding(
+            "u",
+            "undo",
+            "Undo",
+            show=False,
+            id="inbox.undo",
+            tooltip="Undo your last change in this session (a decision or a status); "
+            "asks first, and each press goes one step further back",
+        ),
         Binding("enter", "open", "Detail", id="inbox.open"),
         Binding("j", "cursor('down')", "Down", show=False, id="inbox.down"),
         Binding("k", "cursor('up')", "Up", show=False, id="inbox.up"),
@@ -95,6 +104,7 @@ class ApprovalsScreen(QuestionActions, TaskActions, Screen[None]):
     def __init__(self) -> None:
         super().__init__(classes="inbox")
         self.items: list[InboxEntry] = []
+        self._show_key: str | None = None  # put the cursor here once it is listed
 
     def compose(self) -> ComposeResult:
         yield AppHeader("inbox")
@@ -164,6 +174,7 @@ class ApprovalsScreen(QuestionActions, TaskActions, Screen[None]):
         keys = [(i.kind, i.key, i.question_id) for i in self.items]
         if current is not None and current in keys:
             table.move_cursor(row=keys.index(current))
+        self._move_to_wanted()
         approvals = sum(1 for i in self.items if i.kind == "approval")
         questions = len(self.items) - approvals
         info = (
@@ -173,7 +184,7 @@ class ApprovalsScreen(QuestionActions, TaskActions, Screen[None]):
                 f"{approvals} awaiting approval, {questions} "
                 f"question{'s' if questions != 1 else ''} to answer, oldest first · "
                 "a approve · x reject · m request changes (with a comment) · y answer · "
-                "enter detail"
+                "u undo · enter detail"
             )
         )
         self.query_one("#inbox-info", Static).update(Text(info))
@@ -230,6 +241,19 @@ class ApprovalsScreen(QuestionActions, TaskActions, Screen[None]):
         entry = self.entry()
         if entry is not None and entry.kind == "question":
             self.answer_question(as_question(entry))
+
+    def action_undo(self) -> None:
+        self.undo()
+
+    def show_task(self, key: str) -> None:
+        self._show_key = key
+        self._move_to_wanted()
+
+    def _move_to_wanted(self) -> None:
+        keys = [i.key for i in self.items]
+        if self._show_key in keys:
+            self.query_one(DataTable).move_cursor(row=keys.index(self._show_key))
+            self._show_key = None
 
     def action_open(self) -> None:
         from .detail import DetailScreen

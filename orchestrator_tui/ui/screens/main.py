@@ -232,7 +232,14 @@ class MainScreen(QuestionActions, TaskActions, Screen[None]):
             id="task.request_changes",
             tooltip="Send the selected task back for changes, with a comment",
         ),
-        Binding("u", "undo", "Undo", id="task.undo", tooltip="Undo your last status change"),
+        Binding(
+            "u",
+            "undo",
+            "Undo",
+            id="task.undo",
+            tooltip="Undo your last change in this session (status or decision); "
+            "asks first, and each press goes one step further back",
+        ),
         Binding(
             "y",
             "answer",
@@ -407,6 +414,9 @@ class MainScreen(QuestionActions, TaskActions, Screen[None]):
             self.table.update_row(message.detail)
         self._show_filter_info()
         self.refresh_task_bindings()
+
+    def show_task(self, key: str) -> None:
+        self.table.select_key(key)
 
     def _follow_log(self) -> None:
         row = self.table.cursor_row
