@@ -186,7 +186,14 @@ class TaskRow(_View):
     @property
     def run_refusal(self) -> str | None:
         """Why the run key does not apply, in one line (None when it does)."""
-        return rules.run_refusal(self.key, self.status, self.has_command, self.unfinished_blockers)
+        return rules.run_refusal(
+            self.key, self.status, self.has_command, self.unfinished_blockers, self.leased
+        )
+
+    @property
+    def has_live_run(self) -> bool:
+        """Its command is running now (not merely in progress by hand)."""
+        return rules.has_live_run(self.status, self.leased)
 
     @property
     def can_cancel_run(self) -> bool:

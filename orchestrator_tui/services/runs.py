@@ -115,7 +115,8 @@ class RunService:
         status, runnable = S(row.status), row.command is not None
         if runnable and status in rules.RUN_ON_DEMAND and blockers:
             raise DependenciesUnfinished(key, blockers)
-        refusal = rules.run_refusal(key, status, runnable, len(blockers))
+        leased = row.lease_owner is not None
+        refusal = rules.run_refusal(key, status, runnable, len(blockers), leased)
         if refusal:
             raise InvalidTransition(refusal)
         return row

@@ -246,7 +246,7 @@ async def test_palette_offers_the_runner_commands(orch, runner_app):
         await settle(pilot)
         titles = [hit.text async for hit in ActionCommands(main_screen(app)).discover()]
         assert "Start or stop this TUI's runner" in titles
-        assert "Run the selected task's command now" in titles
+        assert "Run the selected task's command now (shows as running)" in titles
         assert not any("Cancel the selected" in t for t in titles), "nothing runs: not offered"
 
 

@@ -87,8 +87,7 @@ class ApprovalsScreen(QuestionActions, TaskActions, Screen[None]):
             "Undo",
             show=False,
             id="inbox.undo",
-            tooltip="Undo your last change in this session (a decision or a status); "
-            "asks first, and each press goes one step further back",
+            tooltip="Undo your last change in this session, one step back per press",
         ),
         Binding("enter", "open", "Detail", id="inbox.open"),
         Binding("j", "cursor('down')", "Down", show=False, id="inbox.down"),

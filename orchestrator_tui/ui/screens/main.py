@@ -146,7 +146,7 @@ class MainScreen(QuestionActions, TaskActions, Screen[None]):
             "Running tasks",
             show=False,
             id="view.running",
-            tooltip="Show running tasks only",
+            tooltip="Show tasks in progress only (working or running)",
         ),
         Binding(
             "W",
@@ -183,9 +183,10 @@ class MainScreen(QuestionActions, TaskActions, Screen[None]):
         Binding(
             "s",
             "start",
-            "Start",
+            "Work",
             id="task.start",
-            tooltip="Start the selected (or marked) task; asks for a reason to force",
+            tooltip="Start the selected (or marked) task yourself: shows as working, runs "
+            "nothing; asks for a reason to force",
         ),
         Binding(
             "d",
@@ -237,8 +238,7 @@ class MainScreen(QuestionActions, TaskActions, Screen[None]):
             "undo",
             "Undo",
             id="task.undo",
-            tooltip="Undo your last change in this session (status or decision); "
-            "asks first, and each press goes one step further back",
+            tooltip="Undo your last change in this session, one step back per press",
         ),
         Binding(
             "y",
@@ -253,7 +253,7 @@ class MainScreen(QuestionActions, TaskActions, Screen[None]):
             "run_now",
             "Run",
             id="task.run_now",
-            tooltip="Run the selected task's command now",
+            tooltip="Run the selected task's command now (shows as running)",
         ),
         Binding(
             "c",
