@@ -30,7 +30,7 @@ from .enums import (
 )
 from .errors import ValidationFailed
 from .rules import DECIDABLE
-from .state_machine import can_change_status
+from .state_machine import can_change_status, change_refusal
 from .status_map import map_status
 from .workspace import OnVerifyFail, WorkspaceSpec
 
@@ -198,6 +198,20 @@ class TaskRow(_View):
     @property
     def can_cancel_run(self) -> bool:
         return rules.can_cancel_run(self.status, self.leased)
+
+    @property
+    def cancel_refusal(self) -> str | None:
+        """Why the cancel key does not apply, in one line (None when it does)."""
+        return rules.cancel_refusal(self.key, self.status, self.leased)
+
+    @property
+    def decision_refusal(self) -> str | None:
+        """Why approve, reject and request changes do not apply (None when they do)."""
+        return rules.decision_refusal(self.key, self.status)
+
+    def change_refusal(self, target: TaskStatus) -> str | None:
+        """Why the status key for `target` does not apply (None when it does)."""
+        return change_refusal(self.key, self.status, target)
 
     @property
     def can_decide(self) -> bool:

@@ -89,6 +89,20 @@ def can_cancel_run(status: TaskStatus, leased: bool) -> bool:
     return has_live_run(status, leased)
 
 
+def cancel_refusal(key: str, status: TaskStatus, leased: bool) -> str | None:
+    """Why there is no run of the task to cancel, in one line; None when there is."""
+    if can_cancel_run(status, leased):
+        return None
+    return f"{key} has no running command to cancel (it is {status.value})"
+
+
+def decision_refusal(key: str, status: TaskStatus) -> str | None:
+    """Why approve, reject and request changes do not apply; None when they do."""
+    if status in DECIDABLE:
+        return None
+    return f"{key} is {status.value}, not awaiting approval"
+
+
 def run_refusal(
     key: str, status: TaskStatus, has_command: bool, open_blockers: int, leased: bool = False
 ) -> str | None:

@@ -410,7 +410,7 @@ class RunService:
                 .limit(1)
             ).first()
             if run is None or S(task.status) is not S.IN_PROGRESS:
-                raise NotFound(f"{key} has no running run to cancel (it is {task.status})")
+                raise NotFound(rules.cancel_refusal(key, S(task.status), leased=False) or "")
             conn.execute(
                 update(Run.__table__)
                 .where(R.id == run.id)

@@ -48,7 +48,10 @@ def select_then(pick, *presses: str):
 
     async def run_before(pilot: Pilot) -> None:
         await settle(pilot)
-        main_screen(pilot.app).table.select_key(pick(pilot.app.orch_provider()))
+        key = pick(pilot.app.orch_provider())
+        pilot.app.poke_feed()  # a pick may have changed the task (a claim)
+        await settle(pilot)
+        main_screen(pilot.app).table.select_key(key)
         await settle(pilot)
         await keys(*presses)(pilot)
 
@@ -60,7 +63,12 @@ def first_awaiting_key(orch) -> str:
 
 
 def first_running_key(orch) -> str:
-    return next(r.key for r in orch.queries.list_tasks() if r.status.value == "in_progress")
+    """A task whose command a runner holds (claimed here: the plan has none)."""
+    key = next(
+        r.key for r in orch.queries.list_tasks() if r.can_run and r.status.value == "pending"
+    )
+    orch.runs.claim("demo-runner", 3600, key=key)
+    return key
 
 
 def richest_key(orch) -> str:

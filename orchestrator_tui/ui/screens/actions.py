@@ -9,8 +9,10 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from rich.text import Text
+from textual import events
 from textual.message import Message
 from textual.screen import Screen
+from textual.widgets import Input
 
 from ...domain.enums import TaskStatus
 from ...domain.errors import OrchestratorError
@@ -49,6 +51,10 @@ EXTRA_CHECKED = (
     "cancel_run",
     "answer",
 )
+
+
+#: Why a task action does not apply when the list is empty or nothing is selected.
+NO_TASK = "no task is selected"
 
 
 def can_move(status: TaskStatus, target: TaskStatus) -> bool:
@@ -121,22 +127,44 @@ class TaskActions(Screen[None]):
             title=title,
         )
 
-    # -- availability (check_action) ----------------------------------------
+    # -- availability (check_action) and why not ------------------------------
 
-    def task_action_state(self, action: str) -> bool | None:
-        """True when `action` applies now, None (shown disabled) when it does not,
-        False when it is not a task action at all."""
+    def refusal(self, action: str) -> str | None:
+        """Why `action` does not apply now, in one line, from the rule the services
+        apply; None when it does (or when it is not an action this screen checks)."""
         if action in STATUS_ACTIONS:
             target = STATUS_ACTIONS[action]
             marks = self.marked()
             if marks:
-                return True if any(can_move(s, target) for s in marks.values()) else None
+                if any(can_move(s, target) for s in marks.values()):
+                    return None
+                return f"none of the {len(marks)} marked tasks can {VERBS[target]}"
             row = self.selected()
-            return True if row is not None and row.can_move_to(target) else None
+            return NO_TASK if row is None else row.change_refusal(target)
         if action in DECISIONS:
             row = self.selected()
-            return True if row is not None and row.can_decide else None
-        return False
+            return NO_TASK if row is None else row.decision_refusal
+        return None
+
+    def task_action_state(self, action: str) -> bool | None:
+        """True when `action` applies now, None (shown disabled) when it does not,
+        False when it is not a task action at all."""
+        if action not in STATUS_ACTIONS and action not in DECISIONS:
+            return False
+        return None if self.refusal(action) else True
+
+    def on_key(self, event: events.Key) -> None:
+        """A key whose action does not apply is shown disabled, and Textual does not
+        run it: say why instead of doing nothing. (Keys reach the screen before the
+        app looks up bindings; an enabled binding for the key runs as usual.)"""
+        if isinstance(self.focused, Input):
+            return
+        bound = self.app.active_bindings.get(event.key)
+        if bound is None or bound.enabled or bound.node is not self:
+            return
+        reason = self.refusal(bound.binding.action.split("(")[0])
+        if reason:
+            self.notify(reason, severity="warning", markup=False)
 
     def refresh_task_bindings(self) -> None:
         """Tell the footer about enabled/disabled keys, only when that changed

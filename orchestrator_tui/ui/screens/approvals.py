@@ -27,7 +27,7 @@ from ..widgets.dashboard import AGE_TICK_SECONDS
 from ..widgets.diff_view import ReviewPanel
 from ..widgets.footer import KeyFooter
 from ..widgets.header import AppHeader
-from .actions import TaskActions, TaskChanged
+from .actions import DECISIONS, TaskActions, TaskChanged
 from .questions import QuestionActions
 
 KIND_LABEL = {"approval": "◆ approval", "question": "? answer"}
@@ -208,14 +208,23 @@ class ApprovalsScreen(QuestionActions, TaskActions, Screen[None]):
         state = self.task_action_state(action)
         if state is not False:
             return state
-        if action == "open":
-            return True if self.selected() is not None else None
+        if action in ("open", "answer"):
+            return None if self.refusal(action) else True
         if action == "diff":  # the file keys show only while there is a diff
             return self.query_one(ReviewPanel).display
-        if action == "answer":
-            entry = self.entry()
-            return True if entry is not None and entry.kind == "question" else None
         return True
+
+    def refusal(self, action: str) -> str | None:
+        entry = self.entry()
+        if action in DECISIONS and entry is not None and entry.kind == "question":
+            return f"{entry.key}'s agent asks a question: y answers it"
+        if action not in ("open", "answer"):
+            return super().refusal(action)
+        if entry is None:
+            return "nothing is waiting in the inbox"
+        if action == "answer" and entry.kind != "question":
+            return f"{entry.key} awaits approval, not an answer: a, x or m decide it"
+        return None
 
     def on_data_table_row_highlighted(self) -> None:
         self._review()

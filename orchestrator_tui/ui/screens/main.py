@@ -34,7 +34,7 @@ from ..widgets.footer import KeyFooter
 from ..widgets.header import AppHeader
 from ..widgets.log_pane import ExecutionLogPane
 from ..widgets.task_table import TaskTable
-from .actions import STATUS_ACTIONS, TaskActions, TaskChanged
+from .actions import DECISIONS, EXTRA_CHECKED, NO_TASK, STATUS_ACTIONS, TaskActions, TaskChanged
 from .questions import QuestionActions
 
 if TYPE_CHECKING:
@@ -439,20 +439,27 @@ class MainScreen(QuestionActions, TaskActions, Screen[None]):
         state = self.task_action_state(action)
         if state is not False:
             return state
-        if action in ("edit_task", "add_dependency", "remove_dependency"):
-            return True if self.selected() is not None else None
-        if action == "clear_marks":
-            return True if self.table.marks else None
-        if action == "answer":
-            row = self.selected()
-            return True if row is not None and row.open_questions else None
-        if action in ("run_now", "cancel_run"):
-            row = self.selected()
-            enabled = row is not None and (
-                row.can_run if action == "run_now" else row.can_cancel_run
-            )
-            return True if enabled else None
+        if action in EXTRA_CHECKED:
+            return None if self.refusal(action) else True
         return True
+
+    def refusal(self, action: str) -> str | None:
+        if action in STATUS_ACTIONS or action in DECISIONS:
+            return super().refusal(action)
+        if action == "clear_marks":
+            return None if self.table.marks else "no task is marked (space marks one)"
+        if action not in EXTRA_CHECKED:
+            return None
+        row = self.selected()
+        if row is None:
+            return NO_TASK
+        if action == "answer":
+            return None if row.open_questions else f"{row.key} has no open question"
+        if action == "run_now":
+            return row.run_refusal
+        if action == "cancel_run":
+            return row.cancel_refusal
+        return None
 
     # -- panes --------------------------------------------------------------
 
