@@ -223,6 +223,17 @@ class TaskRow(_View):
         return can_change_status(self.status, target)
 
 
+class ChangePreview(_View):
+    """What a status change would do to one task, before it is made: the status it
+    would reach, or why it is refused (the planner's own words)."""
+
+    key: str
+    title: str = ""
+    status: TaskStatus | None = None
+    target: TaskStatus | None = None
+    refusal: str | None = None
+
+
 class TaskDetail(_View):
     """Everything about one task (the detail screen, `task show`)."""
 

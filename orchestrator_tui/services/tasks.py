@@ -17,14 +17,15 @@ from ..domain.enums import EventKind, TaskStatus
 from ..domain.errors import (
     Conflict,
     CycleError,
+    OrchestratorError,
     ValidationFailed,
 )
-from ..domain.models import TaskDetail, TaskPatch, TaskSpec
-from ..domain.transitions import Intent
+from ..domain.models import ChangePreview, TaskDetail, TaskPatch, TaskSpec
+from ..domain.transitions import Intent, plan_move
 from ..store.engine import inserted_id
 from ..store.tables import Task, TaskDependency
 from .base import ServiceContext, T, find_task, record_event
-from .moves import move_one
+from .moves import current_of, move_one
 from .undo import UndoService
 from .views import task_detail
 
@@ -162,6 +163,26 @@ class TaskService:
             row = find_task(conn, key)
             move_one(conn, self.ctx, row, Intent(target, force=force, reason=reason))
             return task_detail(conn, find_task(conn, key))
+
+    def preview_changes(self, keys: list[str], target: TaskStatus) -> list[ChangePreview]:
+        """Plan moving each task to `target` without writing: what each would
+        become, or why it would be refused (a bulk change's confirmation)."""
+        out: list[ChangePreview] = []
+        now = self.ctx.now()
+        with self.ctx.db.read() as conn:
+            for key in keys:
+                row = conn.execute(select(Task.__table__).where(T.key == key)).first()
+                if row is None:
+                    out.append(ChangePreview(key=key, refusal=f"{key} no longer exists"))
+                    continue
+                seen = ChangePreview(key=key, title=row.title, status=S(row.status))
+                try:
+                    move = plan_move(current_of(conn, row), Intent(target), now)
+                except OrchestratorError as exc:
+                    out.append(seen.model_copy(update={"refusal": str(exc)}))
+                else:
+                    out.append(seen.model_copy(update={"target": move.target}))
+        return out
 
     def undo_last(self) -> TaskDetail:
         """Reverse this actor's most recent move (status change or decision)."""

@@ -70,7 +70,10 @@ async def test_marked_tasks_say_why_none_can_change(orch, make):
         assert set(main_screen(app).table.marks) == {"D1", "D2"}
         await pilot.press("f")
         await settle(pilot)
-        assert "none of the 2 marked tasks can fail" in notes(app)[-1]
+        assert (
+            "none of the 2 marked tasks can change: D1 is done: cannot mark it failed"
+            in notes(app)[-1]
+        )
 
 
 async def test_inbox_says_why_a_question_cannot_be_approved(orch, make):

@@ -124,6 +124,13 @@ def test_cancel_run_confirmation(snap_app, snap_compare, size):
 
 
 @sizes
+def test_bulk_confirmation(snap_app, snap_compare, size):
+    """Four marked tasks of mixed statuses, failed: one changes, three are skipped."""
+    run_before = select_then(lambda orch: "PAY-10", "space", "space", "space", "space", "f")
+    assert snap_compare(snap_app, terminal_size=SIZES[size], run_before=run_before)
+
+
+@sizes
 def test_remove_dependency_picker(snap_app, snap_compare, size):
     run_before = select_then(with_dependencies_key, "U")
     assert snap_compare(snap_app, terminal_size=SIZES[size], run_before=run_before)

@@ -271,3 +271,56 @@ async def test_bulk_change_confirms_how_many_will_change(tasks, make):
         assert set(main_screen(app).table.marks) == {"A", "B"}
         await pilot.press("C")
         assert main_screen(app).table.marks == {}
+
+
+async def test_bulk_confirmation_lists_changes_and_skips_with_reasons(tasks, make):
+    app = make()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        await select(pilot, "A")
+        await pilot.press("space", "space", "space")  # marks A, B and C
+        await pilot.press("s")  # A starts; B runs already; C waits for A
+        await settle(pilot)
+        assert isinstance(app.screen, Confirm)
+        lines = app.screen.message.plain.splitlines()
+        assert lines[0] == "Start 1 marked task?"
+        assert lines[1].startswith("· A: pending → in progress")
+        assert lines[2] == "2 other marked tasks will stay as they are:"
+        assert lines[3].startswith("· B is in_progress already")
+        assert lines[4].startswith("· C waits on unfinished dependencies: A")
+        assert len(lines) == 5 and all(len(line) <= 66 for line in lines)
+        await pilot.press("y")
+        await settle(pilot)
+        assert [status(tasks, k) for k in "ABC"] == ["in_progress", "in_progress", "pending"]
+
+
+async def test_bulk_confirmation_cuts_a_long_list_with_a_count(orch, make):
+    for n in range(7):
+        add(orch, f"K{n}", f"task {n}")
+    app = make()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        await select(pilot, "K0")
+        await pilot.press(*["space"] * 7, "b")
+        await settle(pilot)
+        assert isinstance(app.screen, Confirm)
+        text = app.screen.message.plain
+        assert "Block 7 marked tasks?" in text and "… and 3 more" in text
+        assert "K3: pending → blocked" in text and "K4:" not in text
+
+
+async def test_bulk_change_nobody_can_make_says_why(tasks, make):
+    app = make()
+    async with app.run_test(size=(160, 48)) as pilot:
+        await settle(pilot)
+        await select(pilot, "E")
+        await pilot.press("space")
+        await select(pilot, "A")
+        await pilot.press("space")
+        await pilot.press("d")
+        await settle(pilot)
+        assert not isinstance(app.screen, Confirm)
+        assert (
+            "none of the 2 marked tasks can change: A is pending: cannot mark it done"
+            in (notes(app)[-1])
+        )

@@ -5,7 +5,7 @@ bindings live on the screens, the palette calls the same actions."""
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from rich.text import Text
@@ -16,9 +16,8 @@ from textual.widgets import Input
 
 from ...domain.enums import TaskStatus
 from ...domain.errors import OrchestratorError
-from ...domain.models import TaskDetail, TaskRow
-from ...domain.rules import blocker_open
-from ...domain.state_machine import STARTS_WORK, VERB_TARGETS, VERBS, can_change_status
+from ...domain.models import ChangePreview, TaskDetail, TaskRow
+from ...domain.state_machine import VERB_TARGETS, VERBS, can_change_status, change_refusal
 from ...domain.text import printable
 from ...domain.undo import UndoPreview
 from ..db import run_db
@@ -84,13 +83,60 @@ class UndoPlanned(Message):
 
 @dataclass
 class BulkPlanned(Message):
+    """What a change of the marked tasks would do to each, planned before asking."""
+
     target: TaskStatus
-    eligible: list[str]
-    skipped: list[str] = field(default_factory=list)
+    previews: list[ChangePreview]
+
+    @property
+    def eligible(self) -> list[str]:
+        return [p.key for p in self.previews if p.refusal is None]
+
+
+#: How many tasks a bulk confirmation lists by name, of those changed and of those skipped.
+LIST_AT_MOST = 4
+#: The width of a confirmation's text (styles/modals.tcss: 72 less border and padding).
+LINE_CELLS = 66
 
 
 def describe_move(key: str, before: TaskStatus, after: TaskDetail) -> str:
     return f"{key}: {STATUS_LONG[before]} → {STATUS_LONG[after.status]}"
+
+
+def none_can_change(reasons: list[str]) -> str:
+    """One line for a change none of the marked tasks can make: the first reason."""
+    more = f" (and {len(reasons) - 1} more)" if len(reasons) > 1 else ""
+    return f"none of the {len(reasons)} marked tasks can change: {reasons[0]}{more}"
+
+
+def bulk_summary(verb: str, changes: list[ChangePreview], skips: list[ChangePreview]) -> Text:
+    """The bulk confirmation: the tasks that will change (from -> to) and those
+    skipped, each with the planner's reason, one line each (cut to the dialog's
+    width); long lists end with a count of the rest."""
+
+    def plural(n: int) -> str:
+        return "s" if n != 1 else ""
+
+    lines: list[Text] = []
+    n, k = len(changes), len(skips)
+    lines.append(Text(f"{verb.capitalize()} {n} marked task{plural(n)}?", "bold"))
+    for p in changes[:LIST_AT_MOST]:
+        before = STATUS_LONG[p.status] if p.status else "?"
+        after = STATUS_LONG[p.target] if p.target else "?"
+        line = Text(f"· {p.key}: {before} → {after}  ")
+        line.append(safe(p.title, 80), "dim")
+        lines.append(line)
+    if n > LIST_AT_MOST:
+        lines.append(Text(f"· … and {n - LIST_AT_MOST} more"))
+    if skips:
+        they = "they are" if k != 1 else "it is"
+        lines.append(Text(f"{k} other marked task{plural(k)} will stay as {they}:", "bold"))
+        lines.extend(Text(f"· {printable(p.refusal or '')}") for p in skips[:LIST_AT_MOST])
+        if k > LIST_AT_MOST:
+            lines.append(Text(f"· … and {k - LIST_AT_MOST} more"))
+    for line in lines:
+        line.truncate(LINE_CELLS, overflow="ellipsis")
+    return Text("\n", end="").join(lines)
 
 
 class TaskActions(Screen[None]):
@@ -138,7 +184,8 @@ class TaskActions(Screen[None]):
             if marks:
                 if any(can_move(s, target) for s in marks.values()):
                     return None
-                return f"none of the {len(marks)} marked tasks can {VERBS[target]}"
+                reasons = [change_refusal(k, s, target) or "" for k, s in sorted(marks.items())]
+                return none_can_change(reasons)
             row = self.selected()
             return NO_TASK if row is None else row.change_refusal(target)
         if action in DECISIONS:
@@ -214,49 +261,29 @@ class TaskActions(Screen[None]):
 
     def _plan_bulk(self, target: TaskStatus) -> None:
         keys = sorted(self.marked())
-
-        def plan(orch: Orchestrator) -> BulkPlanned:
-            eligible, skipped = [], []
-            for key in keys:
-                try:
-                    task = orch.queries.get_task(key)
-                except OrchestratorError:
-                    skipped.append(key)
-                    continue
-                unfinished = any(blocker_open(b.type, b.status) for b in task.blockers)
-                if can_move(task.status, target) and not (target in STARTS_WORK and unfinished):
-                    eligible.append(key)
-                else:
-                    skipped.append(key)
-            return BulkPlanned(target, eligible, skipped)
-
-        run_db(self, plan, lambda m: m)
+        run_db(
+            self, lambda o: BulkPlanned(target, o.tasks.preview_changes(keys, target)), lambda m: m
+        )
 
     def on_bulk_planned(self, message: BulkPlanned) -> None:
-        verb, n = VERBS[message.target], len(message.eligible)
-        if not n:
-            self.notify(
-                f"none of the {len(message.skipped)} marked tasks can {verb}",
-                severity="warning",
-                markup=False,
-            )
+        verb = VERBS[message.target]
+        changes = [p for p in message.previews if p.refusal is None]
+        skips = [p for p in message.previews if p.refusal is not None]
+        if not changes:
+            reasons = [printable(p.refusal or "") for p in skips]
+            self.notify(none_can_change(reasons), severity="warning", markup=False)
             return
-        text = Text(f"{verb.capitalize()} {n} marked task{'s' if n != 1 else ''}?")
-        if message.skipped:
-            text.append(
-                f"\n{len(message.skipped)} other marked task"
-                f"{'s' if len(message.skipped) != 1 else ''} cannot {verb} and "
-                f"will stay as {'they are' if len(message.skipped) != 1 else 'it is'}: "
-                + ", ".join(message.skipped[:10])
-                + (" …" if len(message.skipped) > 10 else "")
-            )
-        target, keys = message.target, list(message.eligible)
+        text = bulk_summary(verb, changes, skips)
+        target, keys = message.target, message.eligible
+        n = len(keys)
 
         def confirmed(yes: bool | None) -> None:
             if yes:
                 run_db(self, lambda o: self._apply_bulk(o, keys, target), lambda m: m)
 
-        self.app.push_screen(Confirm(f"Change {n} tasks", text, yes_label=verb), confirmed)
+        self.app.push_screen(
+            Confirm(f"Change {n} task{'s' if n != 1 else ''}", text, yes_label=verb), confirmed
+        )
 
     @staticmethod
     def _apply_bulk(orch: Orchestrator, keys: list[str], target: TaskStatus) -> TaskChanged:
