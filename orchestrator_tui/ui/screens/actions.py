@@ -371,7 +371,10 @@ class TaskActions(Screen[None]):
         """Offer to undo the newest move still on this session's stack."""
         stack = host(self).undo_stack
         if not stack:
-            self.notify("nothing to undo: you have changed no status in this session", markup=False)
+            self.notify(
+                "nothing to undo: no change of yours in this session is left to undo",
+                markup=False,
+            )
             return
         event_id = stack[-1]
         run_db(self, lambda o: o.undo.preview(event_id), UndoPlanned, title="Cannot undo")
