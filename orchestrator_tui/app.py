@@ -156,6 +156,7 @@ class OrchestratorApp(RunnerActions, TransferActions, App[int]):
         self.location = short_location(db_url)
         self.full_location = False  # the header names the whole path (the demo's)
         self.startup_notes: list[str] = []
+        self.undo_stack: list[int] = []
         self.run_on_start = run_on_start
         self.freeze_gc = freeze_gc
         self.runner_control = RunnerControl(

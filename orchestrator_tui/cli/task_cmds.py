@@ -457,7 +457,7 @@ def register(sub: Any, parents: list[argparse.ArgumentParser]) -> None:
         if verb == "start":
             p.add_argument("--force", action="store_true")
 
-    add("undo", cmd_undo, "undo your last status change (recorded as a reversal)")
+    add("undo", cmd_undo, "undo your last status change or decision (recorded as a reversal)")
 
     p = add("approve", cmd_approve, "approve a task awaiting approval")
     p.add_argument("key")

@@ -30,7 +30,7 @@ from .enums import (
 )
 from .errors import ValidationFailed
 from .rules import DECIDABLE
-from .state_machine import can_change_status
+from .state_machine import can_change_status, change_refusal
 from .status_map import map_status
 from .workspace import OnVerifyFail, WorkspaceSpec
 
@@ -186,11 +186,32 @@ class TaskRow(_View):
     @property
     def run_refusal(self) -> str | None:
         """Why the run key does not apply, in one line (None when it does)."""
-        return rules.run_refusal(self.key, self.status, self.has_command, self.unfinished_blockers)
+        return rules.run_refusal(
+            self.key, self.status, self.has_command, self.unfinished_blockers, self.leased
+        )
+
+    @property
+    def has_live_run(self) -> bool:
+        """Its command is running now (not merely in progress by hand)."""
+        return rules.has_live_run(self.status, self.leased)
 
     @property
     def can_cancel_run(self) -> bool:
         return rules.can_cancel_run(self.status, self.leased)
+
+    @property
+    def cancel_refusal(self) -> str | None:
+        """Why the cancel key does not apply, in one line (None when it does)."""
+        return rules.cancel_refusal(self.key, self.status, self.leased)
+
+    @property
+    def decision_refusal(self) -> str | None:
+        """Why approve, reject and request changes do not apply (None when they do)."""
+        return rules.decision_refusal(self.key, self.status)
+
+    def change_refusal(self, target: TaskStatus) -> str | None:
+        """Why the status key for `target` does not apply (None when it does)."""
+        return change_refusal(self.key, self.status, target)
 
     @property
     def can_decide(self) -> bool:
@@ -200,6 +221,17 @@ class TaskRow(_View):
     def can_move_to(self, target: TaskStatus) -> bool:
         """A person's status key for `target` applies."""
         return can_change_status(self.status, target)
+
+
+class ChangePreview(_View):
+    """What a status change would do to one task, before it is made: the status it
+    would reach, or why it is refused (the planner's own words)."""
+
+    key: str
+    title: str = ""
+    status: TaskStatus | None = None
+    target: TaskStatus | None = None
+    refusal: str | None = None
 
 
 class TaskDetail(_View):

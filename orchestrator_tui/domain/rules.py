@@ -78,15 +78,44 @@ def can_run_now(status: TaskStatus, has_command: bool, open_blockers: int) -> bo
     return has_command and status in RUN_ON_DEMAND and open_blockers == 0
 
 
-def can_cancel_run(status: TaskStatus, leased: bool) -> bool:
-    """Whether a live run of the task can be cancelled (a runner holds it)."""
+def has_live_run(status: TaskStatus, leased: bool) -> bool:
+    """Whether the task's command is being run now (a runner holds it); a task a
+    person put in progress (`start`) has no run, command or not."""
     return status is RUNNING and leased
 
 
-def run_refusal(key: str, status: TaskStatus, has_command: bool, open_blockers: int) -> str | None:
+def can_cancel_run(status: TaskStatus, leased: bool) -> bool:
+    """Whether a live run of the task can be cancelled (a runner holds it)."""
+    return has_live_run(status, leased)
+
+
+def cancel_refusal(key: str, status: TaskStatus, leased: bool) -> str | None:
+    """Why there is no run of the task to cancel, in one line; None when there is."""
+    if can_cancel_run(status, leased):
+        return None
+    return f"{key} has no running command to cancel (it is {status.value})"
+
+
+def decision_refusal(key: str, status: TaskStatus) -> str | None:
+    """Why approve, reject and request changes do not apply; None when they do."""
+    if status in DECIDABLE:
+        return None
+    return f"{key} is {status.value}, not awaiting approval"
+
+
+def run_refusal(
+    key: str, status: TaskStatus, has_command: bool, open_blockers: int, leased: bool = False
+) -> str | None:
     """Why the task's command cannot run now, in one line; None when it can."""
     if not has_command:
         return f"{key} has no command to run"
+    if has_live_run(status, leased):
+        return f"{key} is running its command already"
+    if status is RUNNING:
+        return (
+            f"{key} is in progress by hand, with nothing running: "
+            "reset it to pending to run its command"
+        )
     if status not in RUN_ON_DEMAND:
         return f"{key} is {status.value}: only pending or failed tasks run"
     if open_blockers:

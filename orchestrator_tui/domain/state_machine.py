@@ -57,11 +57,42 @@ def can_change_status(current: TaskStatus, target: TaskStatus) -> bool:
     return can_transition(current, target) and not decided_by_approval(current, target)
 
 
+#: What moving a task to each status is called in a refusal ("cannot mark it done").
+_DOING: dict[TaskStatus, str] = {
+    **{target: f"{verb} it" for target, verb in VERBS.items()},
+    S.DONE: "mark it done",
+    S.FAILED: "mark it failed",
+    S.AWAITING_APPROVAL: "submit it for approval",
+}
+
+
+def _transition_refusal(key: str, current: TaskStatus, target: TaskStatus) -> str | None:
+    if can_transition(current, target):
+        return None
+    if current is target:
+        return f"{key} is {current.value} already"
+    allowed = ", ".join(sorted(t.value for t in TRANSITIONS[current])) or "nothing"
+    return (
+        f"{key} is {current.value}: cannot {_DOING[target]} "
+        f"(from {current.value} it can go to {allowed})"
+    )
+
+
+def awaiting_refusal(key: str) -> str:
+    """Why a plain status change cannot finish a task awaiting approval."""
+    return f"{key} is awaiting approval: approve or reject it instead"
+
+
+def change_refusal(key: str, current: TaskStatus, target: TaskStatus) -> str | None:
+    """Why a person's plain status change from `current` to `target` is refused, in
+    one line; None when it is allowed (the rule `can_change_status` applies)."""
+    if decided_by_approval(current, target):
+        return awaiting_refusal(key)
+    return _transition_refusal(key, current, target)
+
+
 def check_transition(key: str, current: TaskStatus, target: TaskStatus) -> None:
     """Raise `InvalidTransition` naming the task and both statuses if refused."""
-    if not can_transition(current, target):
-        allowed = ", ".join(sorted(t.value for t in TRANSITIONS[current])) or "nothing"
-        raise InvalidTransition(
-            f"{key} is {current.value}: cannot {VERBS[target]} it "
-            f"(from {current.value} it can go to {allowed})"
-        )
+    refusal = _transition_refusal(key, current, target)
+    if refusal:
+        raise InvalidTransition(refusal)

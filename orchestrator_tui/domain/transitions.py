@@ -21,8 +21,14 @@ from typing import Any
 
 from .enums import ApprovalDecision, EventKind, TaskStatus
 from .errors import Conflict, DependenciesUnfinished, InvalidTransition, ValidationFailed
-from .rules import DECIDABLE
-from .state_machine import STARTS_WORK, can_transition, check_transition, decided_by_approval
+from .rules import decision_refusal
+from .state_machine import (
+    STARTS_WORK,
+    awaiting_refusal,
+    can_transition,
+    check_transition,
+    decided_by_approval,
+)
 
 S = TaskStatus
 
@@ -170,9 +176,7 @@ def plan_move(current: Current, intent: Intent, now: datetime) -> Move:
             )
     else:
         if decided_by_approval(status, target):
-            raise InvalidTransition(
-                f"{current.key} is awaiting approval: approve or reject it instead"
-            )
+            raise InvalidTransition(awaiting_refusal(current.key))
         if target is S.DONE and current.requires_approval and status is S.IN_PROGRESS:
             target = S.AWAITING_APPROVAL
         check_transition(current.key, status, target)
@@ -210,8 +214,9 @@ def plan_move(current: Current, intent: Intent, now: datetime) -> Move:
 def _decision_target(current: Current, intent: Intent) -> TaskStatus:
     if intent.decision is None:
         raise ValueError("a decision move needs a decision")
-    if current.status not in DECIDABLE:
-        raise InvalidTransition(f"{current.key} is {current.status.value}, not awaiting approval")
+    refusal = decision_refusal(current.key, current.status)
+    if refusal:
+        raise InvalidTransition(refusal)
     target = DECISION_TARGET[intent.decision]
     if not can_transition(current.status, target):  # pragma: no cover - table guarded by tests
         raise InvalidTransition(f"{current.key}: no decision leads to {target.value}")

@@ -47,6 +47,25 @@ def resolve_argv(argv: Sequence[str]) -> list[str]:
     return list(argv)
 
 
+def working_directory_problem(cwd: str | None) -> str | None:
+    """Why a command cannot start in `cwd`, in one line; None when it can."""
+    if cwd is None or os.path.isdir(cwd):
+        return None
+    if os.path.exists(cwd):
+        return f"working directory {cwd} is not a directory"
+    return f"working directory {cwd} does not exist"
+
+
+def start_failure(program: str, cwd: str | None, exc: OSError) -> str:
+    """The real cause of a failed start: the working directory (the child's chdir
+    fails with the same errno as a missing program) or the program itself."""
+    if cwd is not None and exc.filename == cwd:
+        return working_directory_problem(cwd) or f"cannot enter {cwd}: {exc.strerror or exc}"
+    if isinstance(exc, FileNotFoundError):
+        return f"cannot start {program!r}: no such program (not found on PATH or at that path)"
+    return f"cannot start {program!r}: {exc.strerror or exc}"
+
+
 @dataclass
 class ProcessOutcome:
     exit_code: int | None = None  # negative: killed by that signal
@@ -139,6 +158,10 @@ class Supervisor:
         if self._stop_reason is not None:
             out.stopped = self._stop_reason
             return out
+        cwd_problem = working_directory_problem(self.cwd)
+        if cwd_problem:
+            out.spawn_error = cwd_problem
+            return out
         spawn, hook = dying_with_parent(self.argv, self.cwd, self.env)
         try:
             stdin = open(self.stdin_path, "rb") if self.stdin_path else None  # noqa: SIM115
@@ -158,7 +181,7 @@ class Supervisor:
                 bufsize=0,
             )
         except OSError as exc:
-            out.spawn_error = f"cannot start {self.argv[0]!r}: {exc.strerror or exc}"
+            out.spawn_error = start_failure(self.argv[0], self.cwd, exc)
             return out
         finally:
             if stdin is not None:

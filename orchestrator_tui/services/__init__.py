@@ -21,6 +21,7 @@ from .reports import ReportService
 from .run_processes import RunProcessService
 from .runs import RunService
 from .tasks import TaskService
+from .undo import UndoService
 from .workspaces import WorkspaceService
 
 __all__ = ["Orchestrator", "TaskFilter", "open_orchestrator"]
@@ -46,6 +47,7 @@ class Orchestrator:
         self.questions = QuestionService(self.ctx)
         self.processes = RunProcessService(self.ctx)
         self.agent_runs = AgentRunService(self.ctx)
+        self.undo = UndoService(self.ctx)
 
     @property
     def actor(self) -> str:

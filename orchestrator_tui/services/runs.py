@@ -117,7 +117,8 @@ class RunService:
         status, runnable = S(row.status), row.command is not None
         if runnable and status in rules.RUN_ON_DEMAND and blockers:
             raise DependenciesUnfinished(key, blockers)
-        refusal = rules.run_refusal(key, status, runnable, len(blockers))
+        leased = row.lease_owner is not None
+        refusal = rules.run_refusal(key, status, runnable, len(blockers), leased)
         if refusal:
             raise InvalidTransition(refusal)
         return row
@@ -444,7 +445,7 @@ class RunService:
                 .limit(1)
             ).first()
             if run is None or S(task.status) is not S.IN_PROGRESS:
-                raise NotFound(f"{key} has no running run to cancel (it is {task.status})")
+                raise NotFound(rules.cancel_refusal(key, S(task.status), leased=False) or "")
             conn.execute(
                 update(Run.__table__)
                 .where(R.id == run.id)

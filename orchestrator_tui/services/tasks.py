@@ -11,25 +11,25 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from sqlalchemy import Connection, Row, func, select, update
+from sqlalchemy import Connection, func, select, update
 
 from ..domain.enums import EventKind, TaskStatus
 from ..domain.errors import (
     Conflict,
     CycleError,
-    NotFound,
+    OrchestratorError,
     ValidationFailed,
 )
-from ..domain.models import TaskDetail, TaskPatch, TaskSpec
-from ..domain.transitions import Intent, Via, plan_move
+from ..domain.models import ChangePreview, TaskDetail, TaskPatch, TaskSpec
+from ..domain.transitions import Intent, plan_move
 from ..store.engine import inserted_id
 from ..store.tables import Task, TaskDependency
 from .base import ServiceContext, T, find_task, record_event
-from .moves import current_of, move_one, write_moves
+from .moves import current_of, move_one
+from .undo import UndoService
 from .views import task_detail
 
 S = TaskStatus
-_STATUS_EVENTS = (EventKind.STATUS_CHANGED.value, EventKind.FORCED_START.value)
 
 
 def spec_to_values(spec: TaskSpec, now: Any) -> dict[str, Any]:
@@ -164,42 +164,29 @@ class TaskService:
             move_one(conn, self.ctx, row, Intent(target, force=force, reason=reason))
             return task_detail(conn, find_task(conn, key))
 
+    def preview_changes(self, keys: list[str], target: TaskStatus) -> list[ChangePreview]:
+        """Plan moving each task to `target` without writing: what each would
+        become, or why it would be refused (a bulk change's confirmation)."""
+        out: list[ChangePreview] = []
+        now = self.ctx.now()
+        with self.ctx.db.read() as conn:
+            for key in keys:
+                row = conn.execute(select(Task.__table__).where(T.key == key)).first()
+                if row is None:
+                    out.append(ChangePreview(key=key, refusal=f"{key} no longer exists"))
+                    continue
+                seen = ChangePreview(key=key, title=row.title, status=S(row.status))
+                try:
+                    move = plan_move(current_of(conn, row), Intent(target), now)
+                except OrchestratorError as exc:
+                    out.append(seen.model_copy(update={"refusal": str(exc)}))
+                else:
+                    out.append(seen.model_copy(update={"target": move.target}))
+        return out
+
     def undo_last(self) -> TaskDetail:
-        """Reverse this actor's most recent status change, as a recorded event."""
-        with self.ctx.db.write() as conn:
-            event = self._last_undoable(conn)
-            if event is None:
-                raise NotFound(f"{self.ctx.actor} has no status change to undo")
-            row = conn.execute(select(Task.__table__).where(T.id == event.task_id)).one()
-            was, now = S(event.data["from"]), S(event.data["to"])
-            current = current_of(conn, row, with_blockers=False)
-            if current.status is not now:
-                raise Conflict(
-                    f"{row.key} changed meanwhile (expected {now.value}, now "
-                    f"{current.status.value}); nothing was written"
-                )
-            intent = Intent(was, via=Via.UNDO, reverts=event.id)
-            write_moves(conn, self.ctx, [plan_move(current, intent, self.ctx.now())])
-            return task_detail(conn, find_task(conn, row.key))
-
-    def _last_undoable(self, conn: Connection) -> Row | None:
-        from ..store.tables import Event
-
-        E = Event.__table__.c
-        rows = conn.execute(
-            select(E.id, E.kind, E.task_id, E.data)
-            .where(
-                E.actor == self.ctx.actor,
-                E.kind.in_((*_STATUS_EVENTS, EventKind.STATUS_REVERTED.value)),
-            )
-            .order_by(E.id.desc())
-            .limit(500)
-        ).all()
-        reverted = {r.data.get("reverts") for r in rows if r.kind == "status_reverted"}
-        for r in rows:
-            if r.kind in _STATUS_EVENTS and r.id not in reverted and r.task_id is not None:
-                return r
-        return None
+        """Reverse this actor's most recent move (status change or decision)."""
+        return UndoService(self.ctx).undo_last()
 
     def count(self) -> int:
         with self.ctx.db.read() as conn:

@@ -27,6 +27,8 @@ class HostApp(App[int]):
     actor: str
     clock: Callable[[], datetime]
     runner_control: RunnerControl
+    #: This session's own recorded moves (event ids), newest last: what `u` undoes.
+    undo_stack: list[int]
     awaiting_approval: reactive[int] = reactive(0)
     open_questions: reactive[int] = reactive(0)
     location: reactive[str] = reactive("")

@@ -26,10 +26,11 @@ STATUS_ICON: dict[TaskStatus, str] = {
     S.CANCELLED: "⊘",
 }
 
-#: Short words for the task list; the detail screen spells the status out.
+#: Short words for the task list; the detail screen spells the status out. In
+#: progress is "working" (a person's), or "running" while its command runs.
 STATUS_WORD: dict[TaskStatus, str] = {
     S.PENDING: "pending",
-    S.IN_PROGRESS: "running",
+    S.IN_PROGRESS: "working",
     S.AWAITING_APPROVAL: "awaiting",
     S.BLOCKED: "blocked",
     S.DEFERRED: "deferred",
@@ -43,6 +44,11 @@ STATUS_LONG: dict[TaskStatus, str] = {
     S.IN_PROGRESS: "in progress",
     S.AWAITING_APPROVAL: "awaiting approval",
 }
+
+#: A task in progress whose command is running now (a runner holds it).
+RUNNING_LABEL = "▶ running"
+#: A task in progress with nothing running: a person works on it.
+WORKING_LABEL = "▷ working"
 
 #: A task whose agent waits for a person's answer (its status is unchanged).
 ASKING_LABEL = "? asking"
@@ -74,6 +80,13 @@ def status_class(status: TaskStatus) -> str:
 def status_label(status: TaskStatus, long: bool = False) -> str:
     word = STATUS_LONG[status] if long else STATUS_WORD[status]
     return f"{STATUS_ICON[status]} {word}"
+
+
+def row_status_label(status: TaskStatus, live_run: bool) -> str:
+    """The task list's status cell: in progress says whether its command runs."""
+    if status is S.IN_PROGRESS:
+        return RUNNING_LABEL if live_run else WORKING_LABEL
+    return status_label(status)
 
 
 def progress_bar(percent: int, width: int = 4) -> str:

@@ -177,7 +177,7 @@ def test_exit_codes_and_nothing_half_written(cli: Cli) -> None:
     assert cli.fails(3, "task", "start", "API-11") == (
         "error: no task 'API-11'; did you mean API-1, API-2?"
     )
-    assert "cannot done it" in cli.fails(4, "task", "done", "API-1")
+    assert "cannot mark it done" in cli.fails(4, "task", "done", "API-1")
     assert "waits on unfinished dependencies: API-1" in cli.fails(4, "task", "start", "API-2")
     assert "needs a reason" in cli.fails(7, "task", "start", "API-2", "--force")
     assert cli.fails(5, "task", "depend", "API-1", "API-2") == (

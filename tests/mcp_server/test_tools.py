@@ -151,7 +151,7 @@ async def test_refusals_are_tool_errors_with_the_cli_line(db: Path, orch: Orches
     assert unknown == cli_error(db, "task", "show", "AA")
     assert unknown.startswith("error: no task 'AA'")
     assert invalid == cli_error(db, "task", "done", "A")
-    assert invalid.startswith("error: A is pending: cannot done it")
+    assert invalid.startswith("error: A is pending: cannot mark it done")
     assert (
         cycle
         == cli_error(db, "task", "depend", "A", "C")

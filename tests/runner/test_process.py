@@ -160,3 +160,22 @@ def _alive(pid: int) -> bool:
     except OSError:
         return False
     return state != "Z"
+
+
+def test_a_missing_working_directory_is_named_not_the_program(tmp_path: Path) -> None:
+    missing = tmp_path / "gone"
+    outcome, lines = run_once(py("print('hi')"), cwd=str(missing))
+    assert outcome.spawn_error == f"working directory {missing} does not exist"
+    assert outcome.exit_code is None and lines == []
+    a_file = tmp_path / "file.txt"
+    a_file.write_text("x")
+    outcome, _ = run_once(py("print('hi')"), cwd=str(a_file))
+    assert outcome.spawn_error == f"working directory {a_file} is not a directory"
+
+
+def test_a_missing_program_says_it_is_not_found(tmp_path: Path) -> None:
+    outcome, _ = run_once(["no-such-program-anywhere"], cwd=str(tmp_path))
+    assert outcome.spawn_error is not None
+    assert outcome.spawn_error.startswith(
+        "cannot start 'no-such-program-anywhere': no such program"
+    )

@@ -215,3 +215,31 @@ def test_background_cancel_is_recorded_as_the_person(orch: Orchestrator, db_url:
     events = orch.queries.timeline("LONG")
     assert [e.actor for e in events if e.kind == EventKind.STATUS_CHANGED][-1] == "alice"
     assert orch.queries.runs_for("LONG")[0].exit_code == -15
+
+
+def test_a_run_taken_away_while_it_ran_counts_as_lost(orch: Orchestrator) -> None:
+    add(orch, "A", [PY, "-c", "import time; print('up', flush=True); time.sleep(60)"])
+    served: list[Runner] = []
+
+    def run() -> None:
+        served.append(serve(orch, lease_seconds=30)[0])
+
+    thread = threading.Thread(target=run)
+    thread.start()
+    wait_for(lambda: orch.queries.runs_for("A") and orch.queries.runs_for("A")[0].line_count)
+    orch.as_actor("alice").tasks.transition("A", S.BLOCKED, reason="not like this")
+    thread.join(30)
+    assert not thread.is_alive()
+    summary = served[0].summary
+    assert (summary.lost, summary.succeeded, summary.failed, summary.retried) == (1, 0, 0, 0)
+
+
+def test_a_reclaimed_run_of_a_dead_runner_counts_as_lost(orch: Orchestrator) -> None:
+    add(orch, "A", [PY, "-c", "print('second try')"], max_retries=1)
+    orch.runs.claim("dead-owner", 0.01, key="A")  # its runner died: the lease runs out
+    wait_for(lambda: orch.processes.expired())
+    runner, _ = serve(orch, lease_seconds=1.0)
+    summary = runner.summary
+    assert (summary.lost, summary.retried, summary.succeeded) == (1, 1, 1)
+    first, second = orch.queries.runs_for("A")
+    assert (first.status, second.status) == (RunStatus.LOST, RunStatus.SUCCEEDED)

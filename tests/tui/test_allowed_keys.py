@@ -59,8 +59,9 @@ def _states(orch: Orchestrator) -> list[str]:
     return [*keys, "LEASED"]
 
 
-def _accepted(db_file: Path, tmp_path: Path, action: str, keys: list[str]) -> dict[str, bool]:
-    """Ask the services, on a copy of the database, to do `action` to each task."""
+def _accepted(db_file: Path, tmp_path: Path, action: str, keys: list[str]) -> dict[str, str | None]:
+    """Ask the services, on a copy of the database, to do `action` to each task:
+    None where it is accepted, else the service's refusal."""
     copy = tmp_path / f"{action}.db"
     source = open_orchestrator(str(db_file), "copier", clock=fixed_clock)
     backup_sqlite(source.db, copy)
@@ -70,9 +71,9 @@ def _accepted(db_file: Path, tmp_path: Path, action: str, keys: list[str]) -> di
     for key in keys:
         try:
             SERVICE_CALLS[action](bob, key)
-            result[key] = True
-        except OrchestratorError:
-            result[key] = False
+            result[key] = None
+        except OrchestratorError as exc:
+            result[key] = str(exc)
     bob.close()
     return result
 
@@ -83,6 +84,7 @@ async def test_enabled_keys_are_exactly_what_the_services_accept(
     keys = _states(orch)
     app = make()
     enabled: dict[str, dict[str, bool]] = {a: {} for a in SERVICE_CALLS}
+    reasons: dict[str, dict[str, str | None]] = {a: {} for a in SERVICE_CALLS}
     async with app.run_test(size=(160, 48)) as pilot:  # type: ignore[attr-defined]
         await settle(pilot)
         screen = main_screen(app)  # type: ignore[arg-type]
@@ -92,13 +94,25 @@ async def test_enabled_keys_are_exactly_what_the_services_accept(
             assert screen.table.cursor_key == key
             for action in SERVICE_CALLS:
                 enabled[action][key] = screen.check_action(action, ()) is True
+                reasons[action][key] = screen.refusal(action)
     mismatches = []
     for action in SERVICE_CALLS:
-        accepted = _accepted(Path(db_url), tmp_path, action, keys)
+        refused = _accepted(Path(db_url), tmp_path, action, keys)
         for key in keys:
-            if enabled[action][key] != accepted[key]:
+            accepted = refused[key] is None
+            if (reasons[action][key] is None) != enabled[action][key]:
+                mismatches.append(f"{action} on {key}: disabled without a reason, or vice versa")
+            said, service = reasons[action][key], refused[key]
+            # Open blockers: the service names them, the row only counts them.
+            same_wait = f"{key} waits on" in str(said) and f"{key} waits on" in str(service)
+            if not accepted and said != service and not same_wait:
+                mismatches.append(
+                    f"{action} on {key}: the key says {reasons[action][key]!r}, "
+                    f"the service {refused[key]!r}"
+                )
+            if enabled[action][key] != accepted:
                 mismatches.append(
                     f"{action} on {key}: key {'on' if enabled[action][key] else 'off'}, "
-                    f"service {'accepts' if accepted[key] else 'refuses'}"
+                    f"service {'accepts' if accepted else 'refuses'}"
                 )
     assert mismatches == []

@@ -36,7 +36,7 @@ async def test_external_write_appears_without_a_key_press(db_url, orch, make):
         other.tasks.start("N")
         table = main_screen(app).table
         await wait_until(pilot, lambda: table.cursor_row.status is S.IN_PROGRESS)
-        assert "running" in screen_text(app)
+        assert "▷ working" in screen_text(app)  # started by a person: nothing runs
         # A new task sorted before the cursor: the cursor stays on N, not on its old row.
         app_screen = main_screen(app)
         app_screen.table.set_query(app_screen.table.query_state.sorted_by("title"))

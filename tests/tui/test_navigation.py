@@ -281,7 +281,7 @@ async def test_palette_runs_the_same_actions(chain, make):
         assert hits, "the start action is offered"
         titles = [h.text for h in [hit async for hit in provider.discover()]]
         assert "Approve the selected task awaiting approval" not in titles, "disabled: not offered"
-        assert "Undo your last status change" in titles
+        assert "Undo your last change in this session, one step back per press" in titles
         await select(pilot, "F")
         hits = [hit async for hit in ActionCommands(main_screen(app)).search("reset")]
         reset = next(h for h in hits if h.text.startswith("Reset the selected"))

@@ -32,7 +32,7 @@ async def test_row_marker_and_header_count_then_answer_on_the_task(db_url, orch,
             next(line for line in lines if line.startswith(f"│  {key} "))
             for key in ("API", "GATE", "IDLE")
         )
-        assert "? asking" in api and "◆ awaiting" in gate and "▶ running" in idle
+        assert "? asking" in api and "◆ awaiting" in gate and "▷ working" in idle
         screen = main_screen(app)
         await select(pilot, "IDLE")
         assert screen.check_action("answer", ()) is None

@@ -246,7 +246,7 @@ async def test_palette_offers_the_runner_commands(orch, runner_app):
         await settle(pilot)
         titles = [hit.text async for hit in ActionCommands(main_screen(app)).discover()]
         assert "Start or stop this TUI's runner" in titles
-        assert "Run the selected task's command now" in titles
+        assert "Run the selected task's command now (shows as running)" in titles
         assert not any("Cancel the selected" in t for t in titles), "nothing runs: not offered"
 
 
@@ -273,3 +273,26 @@ def test_demo_starts_the_runner_unless_told_not_to(tmp_path, monkeypatch):
     assert main(["tui", "--run", "--db", str(tmp_path / "c.db")]) == 0
     assert [c["run"] for c in calls] == [True, False, False, True]
     assert calls[0]["actor"] == "maria"
+
+
+async def test_a_command_that_cannot_start_names_the_cause_in_the_log_pane(
+    orch, runner_app, tmp_path
+):
+    missing = tmp_path / "no-such-dir"
+    command = CommandSpec(argv=[sys.executable, "-c", "print('hi')"], cwd=str(missing))
+    add(orch, "NODIR", "runs in a folder that is gone", command=command, max_retries=0)
+    app = runner_app()
+    async with app.run_test(size=(160, 48)) as pilot:
+        await settle(pilot)
+        await select(pilot, "NODIR")
+        await pilot.press("exclamation_mark")
+        await wait_until(pilot, lambda: status(orch, "NODIR") == "failed", "the run failed")
+        cause = f"working directory {missing} does not exist"
+        assert runs(orch, "NODIR")[-1].error == cause
+        pane = main_screen(app).log_pane
+        await wait_until(pilot, lambda: cause in pane._view.placeholder, "the cause in the log")
+        await settle(pilot)
+        shown = "".join(pane._view.render_line(y).text for y in range(4)).replace(" ", "")
+        expected = ("this run wrote no output: " + cause).replace(" ", "")
+        assert expected in shown, "the whole cause, wrapped, not cut"
+        assert "cannot start" not in screen_text(app)

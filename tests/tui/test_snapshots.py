@@ -48,7 +48,10 @@ def select_then(pick, *presses: str):
 
     async def run_before(pilot: Pilot) -> None:
         await settle(pilot)
-        main_screen(pilot.app).table.select_key(pick(pilot.app.orch_provider()))
+        key = pick(pilot.app.orch_provider())
+        pilot.app.poke_feed()  # a pick may have changed the task (a claim)
+        await settle(pilot)
+        main_screen(pilot.app).table.select_key(key)
         await settle(pilot)
         await keys(*presses)(pilot)
 
@@ -60,7 +63,12 @@ def first_awaiting_key(orch) -> str:
 
 
 def first_running_key(orch) -> str:
-    return next(r.key for r in orch.queries.list_tasks() if r.status.value == "in_progress")
+    """A task whose command a runner holds (claimed here: the plan has none)."""
+    key = next(
+        r.key for r in orch.queries.list_tasks() if r.can_run and r.status.value == "pending"
+    )
+    orch.runs.claim("demo-runner", 3600, key=key)
+    return key
 
 
 def richest_key(orch) -> str:
@@ -112,6 +120,13 @@ def test_reject_modal(snap_app, snap_compare, size):
 @sizes
 def test_cancel_run_confirmation(snap_app, snap_compare, size):
     run_before = select_then(first_running_key, "c")
+    assert snap_compare(snap_app, terminal_size=SIZES[size], run_before=run_before)
+
+
+@sizes
+def test_bulk_confirmation(snap_app, snap_compare, size):
+    """Four marked tasks of mixed statuses, failed: one changes, three are skipped."""
+    run_before = select_then(lambda orch: "PAY-10", "space", "space", "space", "space", "f")
     assert snap_compare(snap_app, terminal_size=SIZES[size], run_before=run_before)
 
 

@@ -144,7 +144,7 @@ async def test_approving_own_work_is_refused_with_a_notification(orch, make):
         assert any("cannot approve" in m for m in messages)
 
 
-async def test_undo_reverses_the_last_status_change(tasks, make):
+async def test_undo_names_the_task_moves_the_cursor_to_it_and_asks(tasks, make):
     app = make()
     async with app.run_test(size=(160, 48)) as pilot:
         await settle(pilot)
@@ -152,11 +152,94 @@ async def test_undo_reverses_the_last_status_change(tasks, make):
         await pilot.press("s")
         await settle(pilot)
         assert status(tasks, "A") == "in_progress"
+        await select(pilot, "E")  # the cursor is elsewhere: undo must not change E
         await pilot.press("u")
         await settle(pilot)
-        assert status(tasks, "A") == "pending"
+        assert isinstance(app.screen, Confirm)
+        assert "Undo A: in progress → pending?" in app.screen.message.plain
+        assert main_screen(app).table.cursor_key == "A"
+        assert status(tasks, "A") == "in_progress", "nothing is written before yes"
+        await pilot.press("y")
+        await settle(pilot)
+        assert status(tasks, "A") == "pending" and status(tasks, "E") == "failed"
         assert main_screen(app).table.cursor_row.status is S.PENDING
     assert tasks.queries.timeline("A")[-1].kind == "status_reverted"
+
+
+async def test_second_undo_goes_further_back_and_never_redoes(tasks, make):
+    app = make()
+    async with app.run_test(size=(160, 48)) as pilot:
+        await settle(pilot)
+        await select(pilot, "A")
+        await pilot.press("s")
+        await settle(pilot)
+        await select(pilot, "B")
+        await pilot.press("d")
+        await settle(pilot)
+        for key, after in (("B", "in_progress"), ("A", "pending")):
+            await pilot.press("u")
+            await settle(pilot)
+            assert isinstance(app.screen, Confirm) and f"Undo {key}:" in app.screen.message.plain
+            await pilot.press("y")
+            await settle(pilot)
+            assert status(tasks, key) == after
+        await pilot.press("u")
+        await settle(pilot)
+        assert not isinstance(app.screen, Confirm)
+        assert (status(tasks, "A"), status(tasks, "B")) == ("pending", "in_progress")
+        assert "nothing to undo" in notes(app)[-1]
+
+
+async def test_undo_reverses_a_rejection(orch, make):
+    add(orch, "Q", "gated", status=S.IN_PROGRESS, requires_approval=True)
+    orch.as_actor("bob").tasks.complete("Q")
+    app = make()
+    async with app.run_test(size=(160, 48)) as pilot:
+        await settle(pilot)
+        await select(pilot, "Q")
+        await pilot.press("x")
+        await settle(pilot)
+        app.screen.query_one(Input).value = "no tests"
+        await pilot.press("enter")
+        await settle(pilot)
+        assert status(orch, "Q") == "failed"
+        await pilot.press("u")
+        await settle(pilot)
+        assert isinstance(app.screen, Confirm)
+        assert "Undo Q: failed → awaiting approval?" in app.screen.message.plain
+        assert "rejection" in app.screen.message.plain
+        await pilot.press("y")
+        await settle(pilot)
+        assert status(orch, "Q") == "awaiting_approval"
+
+
+async def test_undo_that_cannot_be_done_says_why_and_writes_nothing(tasks, make):
+    app = make()
+    async with app.run_test(size=(160, 48)) as pilot:
+        await settle(pilot)
+        await select(pilot, "A")
+        await pilot.press("s")
+        await settle(pilot)
+        tasks.as_actor("bob").tasks.fail("A", reason="crashed")
+        before = tasks.queries.last_event_id()
+        await pilot.press("u")
+        await settle(pilot)
+        assert not isinstance(app.screen, Confirm)
+        assert "cannot undo: A was moved on by bob" in notes(app)[-1]
+        assert status(tasks, "A") == "failed"
+        assert tasks.queries.last_event_id() == before
+
+
+async def test_undo_offers_only_this_sessions_changes(tasks, make):
+    tasks.as_actor(ACTOR).tasks.start("A")  # the same person, before this session
+    app = make()
+    async with app.run_test(size=(160, 48)) as pilot:
+        await settle(pilot)
+        await pilot.press("u")
+        await settle(pilot)
+        assert not isinstance(app.screen, Confirm)
+        assert "nothing to undo" in notes(app)[-1]
+        assert status(tasks, "A") == "in_progress"
 
 
 async def test_bulk_change_confirms_how_many_will_change(tasks, make):
@@ -188,3 +271,56 @@ async def test_bulk_change_confirms_how_many_will_change(tasks, make):
         assert set(main_screen(app).table.marks) == {"A", "B"}
         await pilot.press("C")
         assert main_screen(app).table.marks == {}
+
+
+async def test_bulk_confirmation_lists_changes_and_skips_with_reasons(tasks, make):
+    app = make()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        await select(pilot, "A")
+        await pilot.press("space", "space", "space")  # marks A, B and C
+        await pilot.press("s")  # A starts; B runs already; C waits for A
+        await settle(pilot)
+        assert isinstance(app.screen, Confirm)
+        lines = app.screen.message.plain.splitlines()
+        assert lines[0] == "Start 1 marked task?"
+        assert lines[1].startswith("· A: pending → in progress")
+        assert lines[2] == "2 other marked tasks will stay as they are:"
+        assert lines[3].startswith("· B is in_progress already")
+        assert lines[4].startswith("· C waits on unfinished dependencies: A")
+        assert len(lines) == 5 and all(len(line) <= 66 for line in lines)
+        await pilot.press("y")
+        await settle(pilot)
+        assert [status(tasks, k) for k in "ABC"] == ["in_progress", "in_progress", "pending"]
+
+
+async def test_bulk_confirmation_cuts_a_long_list_with_a_count(orch, make):
+    for n in range(7):
+        add(orch, f"K{n}", f"task {n}")
+    app = make()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        await select(pilot, "K0")
+        await pilot.press(*["space"] * 7, "b")
+        await settle(pilot)
+        assert isinstance(app.screen, Confirm)
+        text = app.screen.message.plain
+        assert "Block 7 marked tasks?" in text and "… and 3 more" in text
+        assert "K3: pending → blocked" in text and "K4:" not in text
+
+
+async def test_bulk_change_nobody_can_make_says_why(tasks, make):
+    app = make()
+    async with app.run_test(size=(160, 48)) as pilot:
+        await settle(pilot)
+        await select(pilot, "E")
+        await pilot.press("space")
+        await select(pilot, "A")
+        await pilot.press("space")
+        await pilot.press("d")
+        await settle(pilot)
+        assert not isinstance(app.screen, Confirm)
+        assert (
+            "none of the 2 marked tasks can change: A is pending: cannot mark it done"
+            in (notes(app)[-1])
+        )

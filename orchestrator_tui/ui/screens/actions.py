@@ -5,19 +5,21 @@ bindings live on the screens, the palette calls the same actions."""
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from rich.text import Text
+from textual import events
 from textual.message import Message
 from textual.screen import Screen
+from textual.widgets import Input
 
 from ...domain.enums import TaskStatus
 from ...domain.errors import OrchestratorError
-from ...domain.models import TaskDetail, TaskRow
-from ...domain.rules import blocker_open
-from ...domain.state_machine import STARTS_WORK, VERB_TARGETS, VERBS, can_change_status
+from ...domain.models import ChangePreview, TaskDetail, TaskRow
+from ...domain.state_machine import VERB_TARGETS, VERBS, can_change_status, change_refusal
 from ...domain.text import printable
+from ...domain.undo import UndoPreview
 from ..db import run_db
 from ..host import host
 from ..modals.prompt import Confirm, TextPrompt
@@ -50,6 +52,10 @@ EXTRA_CHECKED = (
 )
 
 
+#: Why a task action does not apply when the list is empty or nothing is selected.
+NO_TASK = "no task is selected"
+
+
 def can_move(status: TaskStatus, target: TaskStatus) -> bool:
     """Whether the status key for `target` applies to a task in `status`."""
     return can_change_status(status, target)
@@ -62,6 +68,17 @@ class TaskChanged(Message):
     detail: TaskDetail | None
     note: str
     select: bool = False
+    #: Moves this write recorded (event ids), for this session's undo stack.
+    undoable: tuple[int, ...] = ()
+    #: The move this write undid (taken off the undo stack).
+    undone: int | None = None
+
+
+@dataclass
+class UndoPlanned(Message):
+    """What `u` would undo (or why it cannot), before anything is written."""
+
+    plan: UndoPreview
 
 
 @dataclass
@@ -73,13 +90,60 @@ class ChangeRefused(Message):
 
 @dataclass
 class BulkPlanned(Message):
+    """What a change of the marked tasks would do to each, planned before asking."""
+
     target: TaskStatus
-    eligible: list[str]
-    skipped: list[str] = field(default_factory=list)
+    previews: list[ChangePreview]
+
+    @property
+    def eligible(self) -> list[str]:
+        return [p.key for p in self.previews if p.refusal is None]
+
+
+#: How many tasks a bulk confirmation lists by name, of those changed and of those skipped.
+LIST_AT_MOST = 4
+#: The width of a confirmation's text (styles/modals.tcss: 72 less border and padding).
+LINE_CELLS = 66
 
 
 def describe_move(key: str, before: TaskStatus, after: TaskDetail) -> str:
     return f"{key}: {STATUS_LONG[before]} → {STATUS_LONG[after.status]}"
+
+
+def none_can_change(reasons: list[str]) -> str:
+    """One line for a change none of the marked tasks can make: the first reason."""
+    more = f" (and {len(reasons) - 1} more)" if len(reasons) > 1 else ""
+    return f"none of the {len(reasons)} marked tasks can change: {reasons[0]}{more}"
+
+
+def bulk_summary(verb: str, changes: list[ChangePreview], skips: list[ChangePreview]) -> Text:
+    """The bulk confirmation: the tasks that will change (from -> to) and those
+    skipped, each with the planner's reason, one line each (cut to the dialog's
+    width); long lists end with a count of the rest."""
+
+    def plural(n: int) -> str:
+        return "s" if n != 1 else ""
+
+    lines: list[Text] = []
+    n, k = len(changes), len(skips)
+    lines.append(Text(f"{verb.capitalize()} {n} marked task{plural(n)}?", "bold"))
+    for p in changes[:LIST_AT_MOST]:
+        before = STATUS_LONG[p.status] if p.status else "?"
+        after = STATUS_LONG[p.target] if p.target else "?"
+        line = Text(f"· {p.key}: {before} → {after}  ")
+        line.append(safe(p.title, 80), "dim")
+        lines.append(line)
+    if n > LIST_AT_MOST:
+        lines.append(Text(f"· … and {n - LIST_AT_MOST} more"))
+    if skips:
+        they = "they are" if k != 1 else "it is"
+        lines.append(Text(f"{k} other marked task{plural(k)} will stay as {they}:", "bold"))
+        lines.extend(Text(f"· {printable(p.refusal or '')}") for p in skips[:LIST_AT_MOST])
+        if k > LIST_AT_MOST:
+            lines.append(Text(f"· … and {k - LIST_AT_MOST} more"))
+    for line in lines:
+        line.truncate(LINE_CELLS, overflow="ellipsis")
+    return Text("\n", end="").join(lines)
 
 
 class TaskActions(Screen[None]):
@@ -98,22 +162,70 @@ class TaskActions(Screen[None]):
         """Hook: show the move before it is committed (`after_change` confirms it,
         `ChangeRefused` takes it back)."""
 
-    # -- availability (check_action) ----------------------------------------
+    def show_task(self, key: str) -> None:
+        """Hook: put the cursor on the task `key` (before undoing a change to it)."""
 
-    def task_action_state(self, action: str) -> bool | None:
-        """True when `action` applies now, None (shown disabled) when it does not,
-        False when it is not a task action at all."""
+    def write_move(
+        self,
+        call: Callable[[Orchestrator], TaskDetail],
+        note: Callable[[TaskDetail], str],
+        title: str = "",
+        failed: Callable[[Exception], Message | None] | None = None,
+    ) -> None:
+        """Run a move of one task; the move it recorded goes on the undo stack
+        (`failed` makes the message posted when the service refuses it)."""
+
+        def work(o: Orchestrator) -> tuple[TaskDetail, int | None]:
+            detail = call(o)
+            return detail, o.undo.last_own_move(detail.key)
+
+        run_db(
+            self,
+            work,
+            lambda r: TaskChanged(r[0], note(r[0]), undoable=(r[1],) if r[1] else ()),
+            title=title,
+            failed=failed,
+        )
+
+    # -- availability (check_action) and why not ------------------------------
+
+    def refusal(self, action: str) -> str | None:
+        """Why `action` does not apply now, in one line, from the rule the services
+        apply; None when it does (or when it is not an action this screen checks)."""
         if action in STATUS_ACTIONS:
             target = STATUS_ACTIONS[action]
             marks = self.marked()
             if marks:
-                return True if any(can_move(s, target) for s in marks.values()) else None
+                if any(can_move(s, target) for s in marks.values()):
+                    return None
+                reasons = [change_refusal(k, s, target) or "" for k, s in sorted(marks.items())]
+                return none_can_change(reasons)
             row = self.selected()
-            return True if row is not None and row.can_move_to(target) else None
+            return NO_TASK if row is None else row.change_refusal(target)
         if action in DECISIONS:
             row = self.selected()
-            return True if row is not None and row.can_decide else None
-        return False
+            return NO_TASK if row is None else row.decision_refusal
+        return None
+
+    def task_action_state(self, action: str) -> bool | None:
+        """True when `action` applies now, None (shown disabled) when it does not,
+        False when it is not a task action at all."""
+        if action not in STATUS_ACTIONS and action not in DECISIONS:
+            return False
+        return None if self.refusal(action) else True
+
+    def on_key(self, event: events.Key) -> None:
+        """A key whose action does not apply is shown disabled, and Textual does not
+        run it: say why instead of doing nothing. (Keys reach the screen before the
+        app looks up bindings; an enabled binding for the key runs as usual.)"""
+        if isinstance(self.focused, Input):
+            return
+        bound = self.app.active_bindings.get(event.key)
+        if bound is None or bound.enabled or bound.node is not self:
+            return
+        reason = self.refusal(bound.binding.action.split("(")[0])
+        if reason:
+            self.notify(reason, severity="warning", markup=False)
 
     def refresh_task_bindings(self) -> None:
         """Tell the footer about enabled/disabled keys, only when that changed
@@ -147,10 +259,9 @@ class TaskActions(Screen[None]):
 
             def forced(reason: str | None) -> None:
                 if reason:
-                    run_db(
-                        self,
+                    self.write_move(
                         lambda o: o.tasks.start(key, force=True, reason=reason),
-                        lambda d: TaskChanged(d, f"{describe_move(key, before, d)} (forced)"),
+                        lambda d: f"{describe_move(key, before, d)} (forced)",
                     )
 
             self.app.push_screen(
@@ -158,72 +269,54 @@ class TaskActions(Screen[None]):
             )
             return
         self.before_change(key, target)
-        run_db(
-            self,
+        self.write_move(
             lambda o: o.tasks.transition(key, target),
-            lambda d: TaskChanged(d, describe_move(key, before, d)),
+            lambda d: describe_move(key, before, d),
             failed=lambda _: ChangeRefused(key),
         )
 
     def _plan_bulk(self, target: TaskStatus) -> None:
         keys = sorted(self.marked())
-
-        def plan(orch: Orchestrator) -> BulkPlanned:
-            eligible, skipped = [], []
-            for key in keys:
-                try:
-                    task = orch.queries.get_task(key)
-                except OrchestratorError:
-                    skipped.append(key)
-                    continue
-                unfinished = any(blocker_open(b.type, b.status) for b in task.blockers)
-                if can_move(task.status, target) and not (target in STARTS_WORK and unfinished):
-                    eligible.append(key)
-                else:
-                    skipped.append(key)
-            return BulkPlanned(target, eligible, skipped)
-
-        run_db(self, plan, lambda m: m)
+        run_db(
+            self, lambda o: BulkPlanned(target, o.tasks.preview_changes(keys, target)), lambda m: m
+        )
 
     def on_bulk_planned(self, message: BulkPlanned) -> None:
-        verb, n = VERBS[message.target], len(message.eligible)
-        if not n:
-            self.notify(
-                f"none of the {len(message.skipped)} marked tasks can {verb}",
-                severity="warning",
-                markup=False,
-            )
+        verb = VERBS[message.target]
+        changes = [p for p in message.previews if p.refusal is None]
+        skips = [p for p in message.previews if p.refusal is not None]
+        if not changes:
+            reasons = [printable(p.refusal or "") for p in skips]
+            self.notify(none_can_change(reasons), severity="warning", markup=False)
             return
-        text = Text(f"{verb.capitalize()} {n} marked task{'s' if n != 1 else ''}?")
-        if message.skipped:
-            text.append(
-                f"\n{len(message.skipped)} other marked task"
-                f"{'s' if len(message.skipped) != 1 else ''} cannot {verb} and "
-                f"will stay as {'they are' if len(message.skipped) != 1 else 'it is'}: "
-                + ", ".join(message.skipped[:10])
-                + (" …" if len(message.skipped) > 10 else "")
-            )
-        target, keys = message.target, list(message.eligible)
+        text = bulk_summary(verb, changes, skips)
+        target, keys = message.target, message.eligible
+        n = len(keys)
 
         def confirmed(yes: bool | None) -> None:
             if yes:
                 run_db(self, lambda o: self._apply_bulk(o, keys, target), lambda m: m)
 
-        self.app.push_screen(Confirm(f"Change {n} tasks", text, yes_label=verb), confirmed)
+        self.app.push_screen(
+            Confirm(f"Change {n} task{'s' if n != 1 else ''}", text, yes_label=verb), confirmed
+        )
 
     @staticmethod
     def _apply_bulk(orch: Orchestrator, keys: list[str], target: TaskStatus) -> TaskChanged:
-        changed, refused = 0, []
+        changed, refused, moves = 0, [], []
         for key in keys:
             try:
                 orch.tasks.transition(key, target)
                 changed += 1
+                move = orch.undo.last_own_move(key)
+                if move is not None:
+                    moves.append(move)
             except OrchestratorError as exc:
                 refused.append(f"{key} ({printable(str(exc))})")
         note = f"{changed} task{'s' if changed != 1 else ''} changed"
         if refused:
             note += f"; {len(refused)} refused: " + "; ".join(refused[:3])
-        return TaskChanged(None, note)
+        return TaskChanged(None, note, undoable=tuple(moves))
 
     # -- approvals ----------------------------------------------------------
 
@@ -232,10 +325,9 @@ class TaskActions(Screen[None]):
         if row is None or not row.can_decide:
             return
         key = row.key
-        run_db(
-            self,
+        self.write_move(
             lambda o: o.approvals.approve(key),
-            lambda d: TaskChanged(d, f"{key} approved: {STATUS_LONG[d.status]}"),
+            lambda d: f"{key} approved: {STATUS_LONG[d.status]}",
         )
 
     def reject(self) -> None:
@@ -273,10 +365,9 @@ class TaskActions(Screen[None]):
 
         def decided(comment: str | None) -> None:
             if comment:
-                run_db(
-                    self,
+                self.write_move(
                     lambda o: decide(o, key, comment),
-                    lambda d: TaskChanged(d, f"{key} {done}: {STATUS_LONG[d.status]}"),
+                    lambda d: f"{key} {done}: {STATUS_LONG[d.status]}",
                 )
 
         self.app.push_screen(
@@ -290,17 +381,62 @@ class TaskActions(Screen[None]):
             decided,
         )
 
+    # -- undo: a stack of this session's own moves ----------------------------
+
     def undo(self) -> None:
-        run_db(
-            self,
-            lambda o: o.tasks.undo_last(),
-            lambda d: TaskChanged(d, f"undone: {d.key} is {STATUS_LONG[d.status]} again"),
+        """Offer to undo the newest move still on this session's stack."""
+        stack = host(self).undo_stack
+        if not stack:
+            self.notify(
+                "nothing to undo: no change of yours in this session is left to undo",
+                markup=False,
+            )
+            return
+        event_id = stack[-1]
+        run_db(self, lambda o: o.undo.preview(event_id), UndoPlanned, title="Cannot undo")
+
+    def on_undo_planned(self, message: UndoPlanned) -> None:
+        message.stop()
+        plan, stack = message.plan, host(self).undo_stack
+        move = plan.move
+        self.show_task(move.key)
+        if plan.refusal:
+            # It will not become undoable by waiting: take it off, so `u` goes further back.
+            if move.event_id in stack:
+                stack.remove(move.event_id)
+            further = "; press u again to go further back" if stack else ""
+            self.notify(f"cannot undo: {plan.refusal}{further}", severity="warning", markup=False)
+            return
+        text = Text(
+            f"Undo {move.key}: {STATUS_LONG[move.after]} → {STATUS_LONG[move.before]}?\n"
+            f"This reverses your {move.name}; it is recorded as a reversal."
         )
+        event_id = move.event_id
+
+        def confirmed(yes: bool | None) -> None:
+            if yes:
+                run_db(
+                    self,
+                    lambda o: o.undo.undo(event_id),
+                    lambda d: TaskChanged(
+                        d,
+                        f"undone: {d.key} is {STATUS_LONG[d.status]} again",
+                        select=True,
+                        undone=event_id,
+                    ),
+                    title="Cannot undo",
+                )
+
+        self.app.push_screen(Confirm(f"Undo {move.key}", text, yes_label="Undo"), confirmed)
 
     # -- results ------------------------------------------------------------
 
     def on_task_changed(self, message: TaskChanged) -> None:
         message.stop()
+        stack = host(self).undo_stack
+        stack.extend(message.undoable)
+        if message.undone in stack:
+            stack.remove(message.undone)
         self.notify(message.note, markup=False)
         self.after_change(message)
         host(self).poke_feed()

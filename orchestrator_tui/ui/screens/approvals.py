@@ -27,7 +27,7 @@ from ..widgets.dashboard import AGE_TICK_SECONDS
 from ..widgets.diff_view import ReviewPanel
 from ..widgets.footer import KeyFooter
 from ..widgets.header import AppHeader
-from .actions import TaskActions, TaskChanged
+from .actions import DECISIONS, TaskActions, TaskChanged
 from .questions import QuestionActions
 
 KIND_LABEL = {"approval": "◆ approval", "question": "? answer"}
@@ -81,6 +81,14 @@ class ApprovalsScreen(QuestionActions, TaskActions, Screen[None]):
         Binding("x", "reject", "Reject", id="inbox.reject"),
         Binding("m", "request_changes", "Changes", id="inbox.request_changes"),
         Binding("y", "answer", "Answer", id="inbox.answer"),
+        Binding(
+            "u",
+            "undo",
+            "Undo",
+            show=False,
+            id="inbox.undo",
+            tooltip="Undo your last change in this session, one step back per press",
+        ),
         Binding("enter", "open", "Detail", id="inbox.open"),
         Binding("j", "cursor('down')", "Down", show=False, id="inbox.down"),
         Binding("k", "cursor('up')", "Up", show=False, id="inbox.up"),
@@ -95,6 +103,7 @@ class ApprovalsScreen(QuestionActions, TaskActions, Screen[None]):
     def __init__(self) -> None:
         super().__init__(classes="inbox")
         self.items: list[InboxEntry] = []
+        self._show_key: str | None = None  # put the cursor here once it is listed
 
     def compose(self) -> ComposeResult:
         yield AppHeader("inbox")
@@ -166,6 +175,7 @@ class ApprovalsScreen(QuestionActions, TaskActions, Screen[None]):
         keys = [(i.kind, i.key, i.question_id) for i in self.items]
         if current is not None and current in keys:
             table.move_cursor(row=keys.index(current))
+        self._move_to_wanted()
         approvals = sum(1 for i in self.items if i.kind == "approval")
         questions = len(self.items) - approvals
         info = (
@@ -175,7 +185,7 @@ class ApprovalsScreen(QuestionActions, TaskActions, Screen[None]):
                 f"{approvals} awaiting approval, {questions} "
                 f"question{'s' if questions != 1 else ''} to answer, oldest first · "
                 "a approve · x reject · m request changes (with a comment) · y answer · "
-                "enter detail"
+                "u undo · enter detail"
             )
         )
         self.query_one("#inbox-info", Static).update(Text(info))
@@ -200,14 +210,23 @@ class ApprovalsScreen(QuestionActions, TaskActions, Screen[None]):
         state = self.task_action_state(action)
         if state is not False:
             return state
-        if action == "open":
-            return True if self.selected() is not None else None
+        if action in ("open", "answer"):
+            return None if self.refusal(action) else True
         if action == "diff":  # the file keys show only while there is a diff
             return self.query_one(ReviewPanel).display
-        if action == "answer":
-            entry = self.entry()
-            return True if entry is not None and entry.kind == "question" else None
         return True
+
+    def refusal(self, action: str) -> str | None:
+        entry = self.entry()
+        if action in DECISIONS and entry is not None and entry.kind == "question":
+            return f"{entry.key}'s agent asks a question: y answers it"
+        if action not in ("open", "answer"):
+            return super().refusal(action)
+        if entry is None:
+            return "nothing is waiting in the inbox"
+        if action == "answer" and entry.kind != "question":
+            return f"{entry.key} awaits approval, not an answer: a, x or m decide it"
+        return None
 
     def on_data_table_row_highlighted(self) -> None:
         self._review()
@@ -232,6 +251,19 @@ class ApprovalsScreen(QuestionActions, TaskActions, Screen[None]):
         entry = self.entry()
         if entry is not None and entry.kind == "question":
             self.answer_question(as_question(entry))
+
+    def action_undo(self) -> None:
+        self.undo()
+
+    def show_task(self, key: str) -> None:
+        self._show_key = key
+        self._move_to_wanted()
+
+    def _move_to_wanted(self) -> None:
+        keys = [i.key for i in self.items]
+        if self._show_key in keys:
+            self.query_one(DataTable).move_cursor(row=keys.index(self._show_key))
+            self._show_key = None
 
     def action_open(self) -> None:
         from .detail import DetailScreen

@@ -35,7 +35,15 @@ from ..widgets.footer import KeyFooter
 from ..widgets.header import AppHeader
 from ..widgets.log_pane import ExecutionLogPane
 from ..widgets.task_table import TaskTable
-from .actions import STATUS_ACTIONS, ChangeRefused, TaskActions, TaskChanged
+from .actions import (
+    DECISIONS,
+    EXTRA_CHECKED,
+    NO_TASK,
+    STATUS_ACTIONS,
+    ChangeRefused,
+    TaskActions,
+    TaskChanged,
+)
 from .questions import QuestionActions
 
 if TYPE_CHECKING:
@@ -155,7 +163,7 @@ class MainScreen(QuestionActions, TaskActions, Screen[None]):
             "Running tasks",
             show=False,
             id="view.running",
-            tooltip="Show running tasks only",
+            tooltip="Show tasks in progress only (working or running)",
         ),
         Binding(
             "W",
@@ -192,9 +200,10 @@ class MainScreen(QuestionActions, TaskActions, Screen[None]):
         Binding(
             "s",
             "start",
-            "Start",
+            "Work",
             id="task.start",
-            tooltip="Start the selected (or marked) task; asks for a reason to force",
+            tooltip="Start the selected (or marked) task yourself: shows as working, runs "
+            "nothing; asks for a reason to force",
         ),
         Binding(
             "d",
@@ -241,7 +250,13 @@ class MainScreen(QuestionActions, TaskActions, Screen[None]):
             id="task.request_changes",
             tooltip="Send the selected task back for changes, with a comment",
         ),
-        Binding("u", "undo", "Undo", id="task.undo", tooltip="Undo your last status change"),
+        Binding(
+            "u",
+            "undo",
+            "Undo",
+            id="task.undo",
+            tooltip="Undo your last change in this session, one step back per press",
+        ),
         Binding(
             "y",
             "answer",
@@ -255,7 +270,7 @@ class MainScreen(QuestionActions, TaskActions, Screen[None]):
             "run_now",
             "Run",
             id="task.run_now",
-            tooltip="Run the selected task's command now",
+            tooltip="Run the selected task's command now (shows as running)",
         ),
         Binding(
             "c",
@@ -442,6 +457,9 @@ class MainScreen(QuestionActions, TaskActions, Screen[None]):
         self._show_filter_info()
         self.refresh_task_bindings()
 
+    def show_task(self, key: str) -> None:
+        self.table.select_key(key)
+
     def _show_filter_info(self) -> None:
         self.query_one(FilterBar).show(
             self.table.query_state, self.table.total, len(self.table.marks)
@@ -458,20 +476,27 @@ class MainScreen(QuestionActions, TaskActions, Screen[None]):
         state = self.task_action_state(action)
         if state is not False:
             return state
-        if action in ("edit_task", "add_dependency", "remove_dependency"):
-            return True if self.selected() is not None else None
-        if action == "clear_marks":
-            return True if self.table.marks else None
-        if action == "answer":
-            row = self.selected()
-            return True if row is not None and row.open_questions else None
-        if action in ("run_now", "cancel_run"):
-            row = self.selected()
-            enabled = row is not None and (
-                row.can_run if action == "run_now" else row.can_cancel_run
-            )
-            return True if enabled else None
+        if action in EXTRA_CHECKED:
+            return None if self.refusal(action) else True
         return True
+
+    def refusal(self, action: str) -> str | None:
+        if action in STATUS_ACTIONS or action in DECISIONS:
+            return super().refusal(action)
+        if action == "clear_marks":
+            return None if self.table.marks else "no task is marked (space marks one)"
+        if action not in EXTRA_CHECKED:
+            return None
+        row = self.selected()
+        if row is None:
+            return NO_TASK
+        if action == "answer":
+            return None if row.open_questions else f"{row.key} has no open question"
+        if action == "run_now":
+            return row.run_refusal
+        if action == "cancel_run":
+            return row.cancel_refusal
+        return None
 
     # -- panes --------------------------------------------------------------
 

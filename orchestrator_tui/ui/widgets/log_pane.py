@@ -361,10 +361,13 @@ class LogView(ScrollView, can_focus=True):
         width = self.size.width
         base = self.rich_style
         if not self.rows:
-            if y == 0 and self.placeholder:
+            if self.placeholder:  # wrapped: a start error names a whole path
                 style = self.get_component_rich_style("log-view--placeholder")
-                strip = Strip(Text(self.placeholder, style=style, end="").render(self.app.console))
-                return strip.crop_extend(0, width, base)
+                text = Text(self.placeholder, style=style, end="")
+                lines = text.wrap(self.app.console, max(1, width))
+                if y < len(lines):
+                    strip = Strip(lines[y].render(self.app.console))
+                    return strip.crop_extend(0, width, base)
             return Strip.blank(width, base)
         if index >= len(self.rows):
             return Strip.blank(width, base)
@@ -805,8 +808,7 @@ class ExecutionLogPane(Widget):
         elif msg.run_id is None:
             view.placeholder = f"no runs for {self._key}"
         else:
-            running = self.is_running
-            view.placeholder = "no output yet" if running else "this run wrote no output"
+            view.placeholder = self._no_output()
         if msg.follow is not None:
             view.set_following(msg.follow)
         view.replace(msg.rows, msg.older, msg.newer, msg.at)
@@ -844,6 +846,8 @@ class ExecutionLogPane(Widget):
                 self._select_run(latest)
                 return
             self._render_runs()
+            if self._run_id is not None:
+                view.placeholder = self._no_output()  # it may have ended meanwhile
         if msg.run_id == self._run_id and msg.anchor == view.last_seq:
             if msg.rows is not None and msg.replace:
                 view.replace(msg.rows, True, False, None)
@@ -1021,6 +1025,16 @@ class ExecutionLogPane(Widget):
         self._load(self._gen, None, self._run_id, at, follow)
 
     # -- drawing -----------------------------------------------------------------------------
+
+    def _no_output(self) -> str:
+        """What an empty run shows: that it runs, or why it ended (a start error
+        such as a missing working directory is the run's error)."""
+        run = self.run
+        if self.is_running:
+            return "no output yet"
+        if run is not None and run.error:
+            return f"this run wrote no output: {printable(run.error)}"
+        return "this run wrote no output"
 
     def _render_runs(self) -> None:
         runs = self.query_one(".log-runs", OptionList)

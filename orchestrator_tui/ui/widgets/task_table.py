@@ -31,9 +31,9 @@ from ..render import (
     READINESS_WORD,
     STATUS_CLASSES,
     progress_bar,
+    row_status_label,
     safe,
     status_class,
-    status_label,
 )
 from ..task_query import SORTABLE, TableQuery
 
@@ -641,7 +641,10 @@ class TaskTable(ScrollView, can_focus=True):
             "status": (
                 (ASKING_LABEL, line + c("task-table--asking"))
                 if row.open_questions
-                else (status_label(row.status), line + c(status_class(row.status)))
+                else (
+                    row_status_label(row.status, row.has_live_run),
+                    line + c(status_class(row.status)),
+                )
             ),
             "priority": (row.priority.value, line),
             "assignee": (safe(row.assignee) or "-", line + c("task-table--muted")),

@@ -1,0 +1,99 @@
+"""Undo of a person's own moves, decisions included: what is reversed, what is
+refused and why, and that a refusal writes nothing."""
+
+from __future__ import annotations
+
+import pytest
+
+from orchestrator_tui.domain.enums import EventKind, TaskStatus
+from orchestrator_tui.domain.errors import Conflict
+from orchestrator_tui.services import Orchestrator
+
+from .support import add, events_of, status_of
+
+S = TaskStatus
+
+
+def submitted(orch: Orchestrator, key: str, **fields: object) -> None:
+    """A task awaiting approval, worked on by bob."""
+    add(orch, key, requires_approval=True, **fields)
+    bob = orch.as_actor("bob")
+    bob.tasks.start(key)
+    bob.tasks.complete(key)
+
+
+def test_last_undo_after_a_rejection_reverses_the_rejection(orch: Orchestrator) -> None:
+    submitted(orch, "A")
+    orch.approvals.reject("A", "no tests")
+    assert orch.tasks.undo_last().status is S.AWAITING_APPROVAL
+    last = events_of(orch, "A")[-1]
+    assert last.kind == EventKind.STATUS_REVERTED
+    assert (last.data["from"], last.data["to"]) == ("failed", "awaiting_approval")
+    assert orch.as_actor("carol").approvals.approve("A").status is S.DONE
+
+
+@pytest.mark.parametrize(
+    ("decide", "after"),
+    [
+        (lambda o: o.approvals.approve("A"), S.DONE),
+        (lambda o: o.approvals.reject("A", "no"), S.FAILED),
+        (lambda o: o.approvals.request_changes("A", "more"), S.PENDING),
+    ],
+)
+def test_each_decision_can_be_undone_by_its_id(orch: Orchestrator, decide, after) -> None:
+    submitted(orch, "A")
+    assert decide(orch).status is after
+    event_id = orch.undo.last_own_move("A")
+    plan = orch.undo.preview(event_id)
+    assert plan.refusal is None
+    assert (plan.key, plan.move.after, plan.move.before) == ("A", after, S.AWAITING_APPROVAL)
+    assert orch.undo.undo(event_id).status is S.AWAITING_APPROVAL
+    assert "already undone" in orch.undo.preview(event_id).refusal
+
+
+def test_refused_when_someone_moved_the_task_on(orch: Orchestrator) -> None:
+    add(orch, "A")
+    orch.tasks.start("A")
+    event_id = orch.undo.last_own_move("A")
+    orch.as_actor("bob").tasks.fail("A")
+    refusal = orch.undo.preview(event_id).refusal
+    assert refusal is not None and "moved on by bob" in refusal and "failed now" in refusal
+    before = events_of(orch, "A")
+    with pytest.raises(Conflict, match="moved on by bob"):
+        orch.undo.undo(event_id)
+    assert events_of(orch, "A") == before and status_of(orch, "A") is S.FAILED
+
+
+def test_refused_for_someone_elses_move(orch: Orchestrator) -> None:
+    add(orch, "A")
+    orch.as_actor("bob").tasks.start("A")
+    event_id = orch.as_actor("bob").undo.last_own_move("A")
+    assert orch.undo.last_own_move("A") is None
+    assert "made by bob, not by alice" in orch.undo.preview(event_id).refusal
+    with pytest.raises(Conflict):
+        orch.undo.undo(event_id)
+    assert status_of(orch, "A") is S.IN_PROGRESS
+
+
+def test_finishing_cannot_be_undone_once_a_dependent_started(orch: Orchestrator) -> None:
+    submitted(orch, "A")
+    add(orch, "B", deps=["A"])
+    orch.approvals.approve("A")
+    event_id = orch.undo.last_own_move("A")
+    assert orch.undo.preview(event_id).refusal is None
+    orch.as_actor("bob").tasks.start("B")
+    refusal = orch.undo.preview(event_id).refusal
+    assert refusal is not None and refusal.startswith("B started after A was done")
+    with pytest.raises(Conflict):
+        orch.undo.undo(event_id)
+    assert status_of(orch, "A") is S.DONE
+
+
+def test_undo_goes_back_through_decisions_and_changes_in_order(orch: Orchestrator) -> None:
+    submitted(orch, "A")
+    add(orch, "B")
+    orch.tasks.start("B")
+    orch.approvals.reject("A", "no")
+    assert orch.tasks.undo_last().key == "A"
+    assert orch.tasks.undo_last().key == "B"
+    assert (status_of(orch, "A"), status_of(orch, "B")) == (S.AWAITING_APPROVAL, S.PENDING)

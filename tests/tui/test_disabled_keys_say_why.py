@@ -1,0 +1,91 @@
+"""A key that does not apply stays disabled in the footer, writes nothing, and
+when pressed says why in one line (the reason the service would give)."""
+
+from __future__ import annotations
+
+import pytest
+
+from orchestrator_tui.domain.enums import TaskStatus
+from orchestrator_tui.ui.screens.approvals import ApprovalsScreen
+
+from .conftest import add, main_screen, notes, select, settle, status
+
+S = TaskStatus
+
+
+@pytest.mark.parametrize(
+    ("key", "press", "why"),
+    [
+        ("DONE", "s", "DONE is done: cannot start it (from done it can go to pending)"),
+        ("DONE", "a", "DONE is done, not awaiting approval"),
+        ("PEND", "d", "PEND is pending: cannot mark it done"),
+        ("PEND", "exclamation_mark", "PEND has no command to run"),
+        ("PEND", "c", "PEND has no running command to cancel (it is pending)"),
+        ("PEND", "y", "PEND has no open question"),
+        ("GATE", "f", "GATE is awaiting approval: approve or reject it instead"),
+    ],
+)
+async def test_pressing_a_disabled_key_says_why(orch, make, key, press, why):
+    add(orch, "DONE", "finished", status=S.DONE)
+    add(orch, "PEND", "waiting to start")
+    add(orch, "GATE", "to review", status=S.IN_PROGRESS, requires_approval=True)
+    orch.tasks.complete("GATE")
+    app = make()
+    async with app.run_test(size=(160, 48)) as pilot:
+        await settle(pilot)
+        await select(pilot, key)
+        bound = app.active_bindings[press]
+        assert not bound.enabled, "the footer shows the key disabled"
+        before = orch.queries.last_event_id()
+        seen = len(notes(app))
+        await pilot.press(press)
+        await settle(pilot)
+        assert orch.queries.last_event_id() == before, "nothing was written"
+        assert any(why in n for n in notes(app)[seen:]), notes(app)[seen:]
+
+
+async def test_an_enabled_key_and_typing_in_the_filter_say_nothing(orch, make):
+    add(orch, "PEND", "waiting to start")
+    app = make()
+    async with app.run_test(size=(160, 48)) as pilot:
+        await settle(pilot)
+        await select(pilot, "PEND")
+        await pilot.press("slash", "d", "a", "escape")  # typed into the filter
+        await settle(pilot)
+        assert notes(app) == []
+        await pilot.press("s")
+        await settle(pilot)
+        assert status(orch, "PEND") == "in_progress"
+        assert not any("cannot" in n for n in notes(app))
+
+
+async def test_marked_tasks_say_why_none_can_change(orch, make):
+    add(orch, "D1", "one", status=S.DONE)
+    add(orch, "D2", "two", status=S.DONE)
+    app = make()
+    async with app.run_test(size=(160, 48)) as pilot:
+        await settle(pilot)
+        await select(pilot, "D1")
+        await pilot.press("space", "space")
+        assert set(main_screen(app).table.marks) == {"D1", "D2"}
+        await pilot.press("f")
+        await settle(pilot)
+        assert (
+            "none of the 2 marked tasks can change: D1 is done: cannot mark it failed"
+            in notes(app)[-1]
+        )
+
+
+async def test_inbox_says_why_a_question_cannot_be_approved(orch, make):
+    add(orch, "API", "build it", status=S.IN_PROGRESS)
+    orch.as_actor("bot").questions.ask("API", "Which database?")
+    app = make()
+    async with app.run_test(size=(160, 48)) as pilot:
+        await settle(pilot)
+        await pilot.press("i")
+        await settle(pilot)
+        assert isinstance(app.screen, ApprovalsScreen)
+        await pilot.press("a")
+        await settle(pilot)
+        assert "API's agent asks a question: y answers it" in notes(app)[-1]
+        assert status(orch, "API") == "in_progress"
