@@ -7,6 +7,7 @@ from then on watches the change feed on another.
 
 from __future__ import annotations
 
+import contextlib
 import gc
 import sys
 import threading
@@ -36,6 +37,7 @@ from .ui.widgets.header import AppHeader
 
 if TYPE_CHECKING:
     from .services import Orchestrator
+    from .store.feed import ChangeListener
 
 Clock = Callable[[], datetime]
 STYLE_FILES = ("app.tcss", "main.tcss", "status.tcss", "screens.tcss", "modals.tcss")
@@ -142,6 +144,7 @@ class OrchestratorApp(RunnerActions, TransferActions, App[int]):
         self._stopping = False
         self._last_failure: tuple[str, float] | None = None
         self._last_event_id: int | None = None
+        self._listener: ChangeListener | None = None
         self.location = short_location(db_url)
         self.full_location = False  # the header names the whole path (the demo's)
         self.startup_notes: list[str] = []
@@ -227,6 +230,8 @@ class OrchestratorApp(RunnerActions, TransferActions, App[int]):
             else:
                 self.location = str(db.path) if self.full_location else db.path.name
         self.poke_feed()
+        if self._orch is not None and self._listener is None:
+            self._listener = self._orch.listen(self._feed_pushed)  # PostgreSQL only
         if self.freeze_gc and not gc.get_freeze_count():
             gc.freeze()  # the database layer is loaded: keep it out of full collections
         if self.run_on_start:
@@ -259,6 +264,13 @@ class OrchestratorApp(RunnerActions, TransferActions, App[int]):
             self.run_worker(self._watch_feed, thread=True, group="feed", name="feed")
         else:
             self._wake.set()
+
+    def _feed_pushed(self) -> None:
+        """Someone committed events (PostgreSQL NOTIFY, on the listener's thread)."""
+        if self._stopping:
+            return
+        with contextlib.suppress(RuntimeError):  # the app is not running (any more)
+            self.call_from_thread(self.poke_feed)
 
     def _watch_feed(self) -> None:
         """Poll `last_event_id` (cheap); post `FeedMoved` when it changed. Never writes."""
@@ -308,6 +320,8 @@ class OrchestratorApp(RunnerActions, TransferActions, App[int]):
     def on_unmount(self) -> None:
         self._stopping = True
         self._wake.set()
+        if self._listener is not None:
+            self._listener.stop(timeout=0)
         self.runner_control.stop("the TUI closed")  # returns at once; see `shut_down`
 
     def shut_down(self, timeout: float = 15.0) -> bool:

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
-from sqlalchemy import Connection, CursorResult, create_engine, event
+from sqlalchemy import Connection, CursorResult, create_engine, event, text
 from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.exc import ArgumentError, OperationalError
 
@@ -150,6 +150,10 @@ def make_engine(url: str, timeout_ms: int | None = None) -> Engine:
         ) from None
     if is_sqlite:
         _install_sqlite_hooks(engine, timeout, read_only)
+    elif engine.dialect.name == "postgresql":
+        from .feed import install_notify_hook
+
+        install_notify_hook(engine)
     return engine
 
 
@@ -233,6 +237,18 @@ class Database:
 
     def dispose(self) -> None:
         self.engine.dispose()
+
+
+def take_turns(conn: Connection, topic: str) -> None:
+    """Writers of `topic` (say, the dependency graph) take turns until this
+    transaction ends, so a check made on what they read still holds when they
+    write. SQLite's BEGIN IMMEDIATE already makes every writer take turns; on
+    PostgreSQL this is a transaction-scoped advisory lock. Call it first thing."""
+    if conn.dialect.name == "postgresql":
+        conn.execute(
+            text("SELECT pg_advisory_xact_lock(hashtext(:topic))"),
+            {"topic": f"orchestrator_tui:{topic}"},
+        )
 
 
 def inserted_id(result: CursorResult[Any]) -> int:

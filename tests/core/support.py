@@ -16,7 +16,8 @@ E = Event.__table__.c
 T = Task.__table__.c
 
 
-def open_db(path: Path, actor: str = "alice") -> Orchestrator:
+def open_db(path: Path | str, actor: str = "alice") -> Orchestrator:
+    """A file path or a database URL."""
     return open_orchestrator(str(path), actor)
 
 
