@@ -138,3 +138,40 @@ def test_racing_opposite_dependencies_never_close_a_cycle(db_url: str) -> None:
     setup.close()
     assert sorted(refused) == list(range(pairs))
     assert edges == pairs
+
+
+def test_agents_claiming_at_once_each_take_a_different_task(db_url: str) -> None:
+    """Agents claiming over MCP (no runner, no command) race for ready tasks: each
+    task goes to exactly one of them, and each claim is one status change."""
+    import threading
+
+    from orchestrator_tui.domain.models import TaskSpec
+
+    setup = open_db(db_url, "setup")
+    keys = [f"Q-{n}" for n in range(12)]
+    for key in keys:
+        setup.tasks.create(TaskSpec(key=key, title=f"task {key}"))
+    agents = [open_db(db_url, f"agent-{n}") for n in range(4)]
+    barrier = threading.Barrier(len(agents))
+    taken: dict[str, list[str]] = {}
+
+    def claim(agent: Any) -> None:
+        barrier.wait()
+        mine = [agent.runs.claim_for_agent(agent.actor) for _ in range(4)]
+        taken[agent.actor] = [key for key in mine if key]
+
+    threads = [threading.Thread(target=claim, args=(a,)) for a in agents]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert sorted(k for mine in taken.values() for k in mine) == sorted(keys)  # each once
+    with setup.db.read() as conn:
+        owners = {key: who for key, who in conn.execute(select(T.key, T.assignee))}
+        starts = conn.execute(
+            select(func.count()).select_from(Event.__table__).where(E.kind == "status_changed")
+        ).scalar()
+    assert owners == {key: agent for agent, mine in taken.items() for key in mine}
+    assert starts == len(keys)
+    for o in (setup, *agents):
+        o.close()
