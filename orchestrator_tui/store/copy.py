@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from sqlalchemy import Connection, Table, func, select, text, update
+from sqlalchemy import Connection, Integer, Table, func, select, text, update
 from sqlmodel import SQLModel
 
 from ..domain.errors import ValidationFailed
@@ -92,15 +92,24 @@ def _copy_table(src: Connection, dest: Connection, table: Table) -> int:
 
 
 def _fix_sequences(dest: Connection) -> None:
-    """PostgreSQL: each serial key's sequence continues after the copied ids."""
+    """PostgreSQL: each serial key's sequence continues after the copied ids.
+
+    Only integer keys can own a sequence; of those, a key that is also a link
+    (task_context's task, run_changes' run) has none and is left alone."""
     if dest.dialect.name != "postgresql":
         return
     for table in _tables():
         for column in table.primary_key.columns:
-            # NULL (nothing to move) for a key that has no sequence, like task_context's.
+            if not isinstance(column.type, Integer):
+                continue  # a text key, such as plan_budgets' plan
+            sequence = dest.execute(
+                text("SELECT pg_get_serial_sequence(:table, :column)"),
+                {"table": f'"{table.name}"', "column": column.name},
+            ).scalar()
+            if sequence is None:
+                continue
+            highest = dest.execute(select(func.max(column))).scalar()
             dest.execute(
-                text(
-                    f"SELECT setval(pg_get_serial_sequence('\"{table.name}\"', '{column.name}'), "
-                    f'COALESCE((SELECT MAX("{column.name}") FROM "{table.name}"), 0) + 1, false)'
-                )
+                text("SELECT setval(:sequence, :next, false)"),
+                {"sequence": sequence, "next": (highest or 0) + 1},
             )
