@@ -57,7 +57,10 @@ def short_location(db_url: str) -> str:
         return PurePath(db_url).name
     if db_url.startswith("sqlite"):
         return PurePath(db_url.split("///", 1)[-1]).name
-    return db_url.split("@", 1)[-1] if "@" in db_url else db_url
+    from .store.engine import masked_url
+
+    shown = masked_url(db_url)
+    return shown.split("@", 1)[-1] if "@" in shown else shown
 
 
 class FeedMoved(Message):

@@ -9,6 +9,7 @@ a plain transaction plus compare-and-set updates does the same job.
 from __future__ import annotations
 
 import os
+import re
 import sqlite3
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -162,6 +163,19 @@ def _is_lock_error(exc: OperationalError) -> bool:
     return "locked" in text or "busy" in text
 
 
+def masked_url(url: str) -> str:
+    """The URL as people may see it: a password, in the user part or given to libpq
+    as a `password=` query parameter, shows as ***."""
+    try:
+        shown = make_url(url).render_as_string(hide_password=True)
+    except ArgumentError:
+        return url  # not a URL, so no password in it
+    return _QUERY_PASSWORD.sub(r"\1***", shown)
+
+
+_QUERY_PASSWORD = re.compile(r"([?&]password=)[^&]*", re.IGNORECASE)
+
+
 class Database:
     """One database: an engine plus the two kinds of transaction we use."""
 
@@ -203,7 +217,7 @@ class Database:
 
     def describe(self) -> str:
         """The URL with any password hidden."""
-        return make_url(self.url).render_as_string(hide_password=True)
+        return masked_url(self.url)
 
     @contextmanager
     def read(self) -> Iterator[Connection]:

@@ -8,6 +8,7 @@ from typing import Any
 from sqlalchemy import create_engine, select, text
 from sqlmodel import SQLModel
 
+from orchestrator_tui.app import short_location
 from orchestrator_tui.domain.models import TaskSpec
 from orchestrator_tui.domain.workspace import FileChange
 from orchestrator_tui.services import open_orchestrator
@@ -135,3 +136,9 @@ def test_a_password_in_a_url_never_shows(tmp_path: Path) -> None:
     for result in (status, copied):
         assert result.code != 0 and result.out == ""
         assert "s3cret-pw" not in result.err and "orch:***@127.0.0.1:1" in result.err
+    # libpq also takes the password as a query parameter.
+    in_query = "postgresql+psycopg://orch@127.0.0.1:1/nowhere?password=s3cret-pw&sslmode=allow"
+    status = run_in_process(["--db", in_query, "db", "status"])
+    assert status.code != 0 and "s3cret-pw" not in status.err
+    assert "nowhere?password=***&sslmode=allow" in status.err
+    assert short_location(in_query) == "127.0.0.1:1/nowhere?password=***&sslmode=allow"
