@@ -110,6 +110,7 @@ def _run(argv: list[str], cwd: Path) -> Any:
     return json.JSONDecoder().raw_decode(done.stdout[done.stdout.index("{") :])[0]
 
 
+@pytest.mark.sqlite_only  # their CLI reads our files: the database is not tested
 def test_the_real_backlog_cli_reads_our_export(planned, tmp_path):
     backlog = _tool("backlog")
     export_path(planned, tmp_path / "out", "backlog")
@@ -134,6 +135,7 @@ def _columns(root: Path) -> list[str]:
     return yaml.safe_load((root / "backlog" / "config.yml").read_text())["statuses"]
 
 
+@pytest.mark.sqlite_only  # their CLI reads our files: the database is not tested
 def test_the_real_task_master_reads_our_export(planned, tmp_path):
     task_master = _tool("task-master")
     project = tmp_path / "project"
