@@ -7,6 +7,7 @@ from then on watches the change feed on another.
 
 from __future__ import annotations
 
+import contextlib
 import gc
 import sys
 import threading
@@ -38,6 +39,7 @@ from .ui.widgets.header import AppHeader
 
 if TYPE_CHECKING:
     from .services import Orchestrator
+    from .store.feed import ChangeListener
 
 Clock = Callable[[], datetime]
 STYLE_FILES = ("app.tcss", "main.tcss", "status.tcss", "screens.tcss", "modals.tcss")
@@ -61,7 +63,10 @@ def short_location(db_url: str) -> str:
         return PurePath(db_url).name
     if db_url.startswith("sqlite"):
         return PurePath(db_url.split("///", 1)[-1]).name
-    return db_url.split("@", 1)[-1] if "@" in db_url else db_url
+    from .store.engine import masked_url
+
+    shown = masked_url(db_url)
+    return shown.split("@", 1)[-1] if "@" in shown else shown
 
 
 @dataclass
@@ -153,6 +158,7 @@ class OrchestratorApp(RunnerActions, TransferActions, App[int]):
         # The feed's marks: read and written by the feed worker only (one at a time).
         self._last_event_id: int | None = None
         self._last_line_id: int | None = None
+        self._listener: ChangeListener | None = None
         self.location = short_location(db_url)
         self.full_location = False  # the header names the whole path (the demo's)
         self.startup_notes: list[str] = []
@@ -239,6 +245,8 @@ class OrchestratorApp(RunnerActions, TransferActions, App[int]):
             else:
                 self.location = str(db.path) if self.full_location else db.path.name
         self.poke_feed()
+        if self._orch is not None and self._listener is None:
+            self._listener = self._orch.listen(self._feed_pushed)  # PostgreSQL only
         if self.freeze_gc and not gc.get_freeze_count():
             gc.freeze()  # the database layer is loaded: keep it out of full collections
         if self.run_on_start:
@@ -271,6 +279,13 @@ class OrchestratorApp(RunnerActions, TransferActions, App[int]):
             self.run_worker(self._watch_feed, thread=True, group="feed", name="feed")
         else:
             self._wake.set()
+
+    def _feed_pushed(self) -> None:
+        """Someone committed events (PostgreSQL NOTIFY, on the listener's thread)."""
+        if self._stopping:
+            return
+        with contextlib.suppress(RuntimeError):  # the app is not running (any more)
+            self.call_from_thread(self.poke_feed)
 
     def _watch_feed(self) -> None:
         """Poll the feed's marks (cheap); post `FeedMoved` when they moved, with the
@@ -351,6 +366,8 @@ class OrchestratorApp(RunnerActions, TransferActions, App[int]):
     def on_unmount(self) -> None:
         self._stopping = True
         self._wake.set()
+        if self._listener is not None:
+            self._listener.stop(timeout=0)
         self.runner_control.stop("the TUI closed")  # returns at once; see `shut_down`
 
     def shut_down(self, timeout: float = 15.0) -> bool:

@@ -115,6 +115,27 @@ def cmd_backup(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_copy(args: argparse.Namespace) -> int:
+    from ..store.copy import copy_database
+
+    source, destination = Database(args.source), Database(args.destination)
+    try:
+        report = copy_database(source, destination, replace=args.replace)
+    finally:
+        source.dispose()
+        destination.dispose()
+    if wants_json(args):
+        emit_json(report.__dict__)
+        return 0
+    total = sum(report.rows.values())
+    say(
+        f"copied {report.source} to {report.destination} (schema version "
+        f"{report.schema_version}): {total} rows, {report.rows.get('tasks', 0)} tasks, "
+        f"{report.rows.get('events', 0)} events"
+    )
+    return 0
+
+
 def register(sub: Any, parents: list[argparse.ArgumentParser]) -> None:
     db = sub.add_parser("db", help="create, seed, reset, inspect, back up", parents=parents)
     ds = db.add_subparsers(dest="db_command", required=True, metavar="COMMAND")
@@ -132,3 +153,7 @@ def register(sub: Any, parents: list[argparse.ArgumentParser]) -> None:
     add("status", cmd_status, "schema version and row counts")
     add("validate", cmd_validate, "check integrity; exit 1 on problems")
     add("backup", cmd_backup, "copy a SQLite database safely").add_argument("dest", nargs="?")
+    copy = add("copy", cmd_copy, "copy every row to another database (SQLite or PostgreSQL)")
+    copy.add_argument("source", help="a file path or SQLAlchemy URL")
+    copy.add_argument("destination", help="a file path or SQLAlchemy URL (must be empty)")
+    copy.add_argument("--replace", action="store_true", help="overwrite a non-empty destination")

@@ -138,6 +138,7 @@ class Runner:
         self._reaped: deque[tuple[int, bool]] = deque()  # (task id, nothing left running)
         self._stop_reason: str | None = None
         self._auto = config.auto
+        self._pushed = threading.Event()  # someone committed events (PostgreSQL NOTIFY)
         # Supervising threads are reused: starting a thread per child costs more
         # than the child itself when commands are short.
         self._pool = ThreadPoolExecutor(max_workers=_MAX_THREADS, thread_name_prefix="supervise")
@@ -193,9 +194,13 @@ class Runner:
         last_flush = now
         claim_due = True
         stopping = False
+        feed = self.orch.listen(self._heard)  # PostgreSQL: claim as soon as work appears
         try:
             while True:
                 now = time.monotonic()
+                if self._pushed.is_set():
+                    self._pushed.clear()
+                    claim_due = True
                 if self._stop_reason is not None and not stopping:
                     stopping = True
                     self._stop_all("release", f"runner {cfg.agent} stopped")
@@ -246,9 +251,15 @@ class Runner:
                 self._wake.wait(max(min(deadlines) - time.monotonic(), 0))
                 self._wake.clear()
         finally:
+            if feed is not None:
+                feed.stop()
             self._shutdown()
         self.summary.stop_reason = self._stop_reason or ""
         return self.summary
+
+    def _heard(self) -> None:
+        self._pushed.set()
+        self._wake.set()
 
     def _flush_due(self, urgent: bool, since_last: float) -> bool:
         waiting = len(self._buffer)

@@ -4,7 +4,10 @@ and one clock."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from ..store.engine import Database
+from ..store.feed import ChangeListener
 from ..store.schema import ensure_schema
 from ..store.tables import utcnow
 from .agent_runs import AgentRunService
@@ -56,6 +59,13 @@ class Orchestrator:
     def as_actor(self, actor: str) -> Orchestrator:
         """The same database and clock, acting as someone else."""
         return Orchestrator(self.db, actor, self.ctx.clock)
+
+    def listen(self, on_change: Callable[[], None]) -> ChangeListener | None:
+        """Call `on_change` (on another thread) soon after anyone commits events:
+        PostgreSQL pushes them (LISTEN/NOTIFY). None on SQLite, where readers poll."""
+        if self.db.engine.dialect.name != "postgresql":
+            return None
+        return ChangeListener(self.db.url, on_change).start()
 
     def close(self) -> None:
         self.db.dispose()

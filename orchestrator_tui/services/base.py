@@ -22,6 +22,9 @@ Clock = Callable[[], datetime]
 T = Task.__table__.c
 D = TaskDependency.__table__.c
 
+#: Writers that check the dependency graph for cycles take turns (`take_turns`).
+DEPENDENCY_GRAPH = "dependency graph"
+
 
 @dataclass
 class ServiceContext:

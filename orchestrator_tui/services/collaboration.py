@@ -103,6 +103,9 @@ class CollaborationService:
         sharing at once both keep their key."""
         with self.ctx.db.write() as conn:
             row = find_task(conn, key)
+            # SQLite's BEGIN IMMEDIATE already serialises writers; PostgreSQL needs
+            # the task row locked so a racing share waits and then reads our write.
+            conn.execute(select(T.id).where(T.id == row.id).with_for_update())
             C = TaskContext.__table__.c
             text = conn.execute(select(C.yaml_text).where(C.task_id == row.id)).scalar()
             context = parse_context(text or "")

@@ -8,8 +8,10 @@ from sqlalchemy import Connection, delete, select
 from ..domain.enums import DependencyType, EventKind, TaskStatus
 from ..domain.errors import CycleError, NotFound, ValidationFailed
 from ..domain.graph import cycle_if_added
+from ..store.engine import take_turns
 from ..store.tables import TaskDependency
 from .base import (
+    DEPENDENCY_GRAPH,
     D,
     ServiceContext,
     T,
@@ -48,6 +50,7 @@ class DependencyService:
     ) -> None:
         """`task_key` waits for `blocker_key`."""
         with self.ctx.db.write() as conn:
+            take_turns(conn, DEPENDENCY_GRAPH)  # the cycle check must see racing links
             task = find_task(conn, task_key)
             blocker = find_task(conn, blocker_key)
             if task.id == blocker.id:

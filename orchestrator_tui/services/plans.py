@@ -29,10 +29,11 @@ from ..domain.graph import find_cycle
 from ..domain.plan import PlanSpec, PlanTask, resolve_time
 from ..domain.transitions import Intent, Via, plan_move
 from ..store.bulk import bulk_insert, collector_paused
+from ..store.engine import take_turns
 from ..store.tables import Agent, Event, Task, TaskDependency
 from .agent_profiles import load_profiles
 from .agent_runs import mark_plan_budget
-from .base import D, ServiceContext, T, chunks, record_event
+from .base import DEPENDENCY_GRAPH, D, ServiceContext, T, chunks, record_event
 from .moves import current_of, write_moves
 from .plan_history import has_history, write_agents, write_history
 from .safe_yaml import describe_validation_error, load_yaml, read_text
@@ -133,6 +134,7 @@ class PlanService:
         record in the source file (key -> label) for error messages."""
         try:
             with collector_paused(), self.ctx.db.write() as conn:
+                take_turns(conn, DEPENDENCY_GRAPH)  # its cycle check spans the database
                 result = _Load(self.ctx, conn, plan, origin, where or {}, progress).run(dry_run)
                 if dry_run:
                     raise _Rollback(result)

@@ -65,6 +65,10 @@ def _candidates(typed: bool) -> Any:
         .where(rules.claimable(now, types))
         .order_by(rules.PRIORITY_RANK.desc(), T.id)
         .limit(bindparam("lim"))
+        # PostgreSQL: lock the rows taken and step over those another runner is
+        # taking, so racing runners each get different tasks without retrying.
+        # SQLite renders no FOR UPDATE: its BEGIN IMMEDIATE already serialises claims.
+        .with_for_update(skip_locked=True, of=Task.__table__)
     )
 
 
@@ -95,7 +99,10 @@ _RUN_STARTS = select(R.id, R.started_at, R.execution_id).where(
 def candidates(
     conn: Connection, now: datetime, limit: int, agent_types: Sequence[str] | None
 ) -> list[Row[Any]]:
-    """Ready tasks with a command, past any retry delay, of a type served; by priority."""
+    """Ready tasks with a command, past any retry delay, of a type served; by priority.
+
+    Call it in the claim's write transaction: on PostgreSQL the rows are locked
+    (`FOR UPDATE SKIP LOCKED`) until `take` has written them."""
     params: dict[str, Any] = {"now": now, "lim": limit}
     if agent_types is not None:
         params["types"] = list(agent_types)

@@ -18,7 +18,7 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Connection, Row, and_, func, select, true, update
+from sqlalchemy import Connection, Row, and_, bindparam, func, select, true, update
 
 from ..domain import rules
 from ..domain.enums import EventKind, LogStream, RunStatus, TaskStatus
@@ -47,6 +47,12 @@ __all__ = [
 
 S = TaskStatus
 R = Run.__table__.c
+#: The task's id if no other transaction is writing it (and now it is ours to write).
+_LOCK_IF_FREE = (
+    select(T.id)
+    .where(T.id == bindparam("tid"))
+    .with_for_update(skip_locked=True, of=Task.__table__)
+)
 
 
 class RunService:
@@ -100,6 +106,12 @@ class RunService:
             ).all()
             intent = Intent(S.IN_PROGRESS, via=Via.CLAIM, reason=f"claimed by {agent}")
             for row in candidates:
+                # PostgreSQL: step over a task another agent or runner is claiming
+                # (FOR UPDATE SKIP LOCKED) instead of queueing behind it. Only the
+                # one taken is locked: the others stay free for racing agents.
+                # SQLite renders no lock: its BEGIN IMMEDIATE already serialises.
+                if conn.execute(_LOCK_IF_FREE, {"tid": row.id}).first() is None:
+                    continue
                 current = current_of(conn, row, with_blockers=False, leased=False)
                 won = apply_moves(conn, [plan_move(current, intent, now)])
                 if not won:

@@ -9,6 +9,7 @@ a plain transaction plus compare-and-set updates does the same job.
 from __future__ import annotations
 
 import os
+import re
 import sqlite3
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -16,7 +17,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
-from sqlalchemy import Connection, CursorResult, create_engine, event
+from sqlalchemy import Connection, CursorResult, create_engine, event, text
 from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.exc import ArgumentError, OperationalError
 
@@ -150,12 +151,29 @@ def make_engine(url: str, timeout_ms: int | None = None) -> Engine:
         ) from None
     if is_sqlite:
         _install_sqlite_hooks(engine, timeout, read_only)
+    elif engine.dialect.name == "postgresql":
+        from .feed import install_notify_hook
+
+        install_notify_hook(engine)
     return engine
 
 
 def _is_lock_error(exc: OperationalError) -> bool:
     text = str(exc.orig).lower()
     return "locked" in text or "busy" in text
+
+
+def masked_url(url: str) -> str:
+    """The URL as people may see it: a password, in the user part or given to libpq
+    as a `password=` query parameter, shows as ***."""
+    try:
+        shown = make_url(url).render_as_string(hide_password=True)
+    except ArgumentError:
+        return url  # not a URL, so no password in it
+    return _QUERY_PASSWORD.sub(r"\1***", shown)
+
+
+_QUERY_PASSWORD = re.compile(r"([?&]password=)[^&]*", re.IGNORECASE)
 
 
 class Database:
@@ -199,7 +217,7 @@ class Database:
 
     def describe(self) -> str:
         """The URL with any password hidden."""
-        return make_url(self.url).render_as_string(hide_password=True)
+        return masked_url(self.url)
 
     @contextmanager
     def read(self) -> Iterator[Connection]:
@@ -233,6 +251,18 @@ class Database:
 
     def dispose(self) -> None:
         self.engine.dispose()
+
+
+def take_turns(conn: Connection, topic: str) -> None:
+    """Writers of `topic` (say, the dependency graph) take turns until this
+    transaction ends, so a check made on what they read still holds when they
+    write. SQLite's BEGIN IMMEDIATE already makes every writer take turns; on
+    PostgreSQL this is a transaction-scoped advisory lock. Call it first thing."""
+    if conn.dialect.name == "postgresql":
+        conn.execute(
+            text("SELECT pg_advisory_xact_lock(hashtext(:topic))"),
+            {"topic": f"orchestrator_tui:{topic}"},
+        )
 
 
 def inserted_id(result: CursorResult[Any]) -> int:

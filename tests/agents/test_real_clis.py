@@ -18,6 +18,9 @@ from orchestrator_tui.services import Orchestrator
 
 from .helpers import serve
 
+#: What is tested is the CLI's failure shape, not the database: one backend is enough.
+pytestmark = pytest.mark.sqlite_only
+
 
 def _no_credentials(monkeypatch: pytest.MonkeyPatch, home: Path) -> None:
     """Nobody's real login or API key may be used (nor spent) by this test."""

@@ -12,6 +12,8 @@ import json
 import sqlite3
 from pathlib import Path
 
+import pytest
+
 from orchestrator_tui.domain.models import TaskSpec
 from orchestrator_tui.services import open_orchestrator
 from orchestrator_tui.store.schema import SCHEMA_VERSION
@@ -24,6 +26,7 @@ def count(db: Path, sql: str) -> int:
         return conn.execute(sql).fetchone()[0]
 
 
+@pytest.mark.sqlite_only  # backs the file up
 def test_db_commands_and_the_demo_seed(cli: Cli, tmp_path: Path) -> None:
     assert f"created (schema version {SCHEMA_VERSION})" in cli.ok("db", "init").out
     assert "from demo_plan.yaml: 40 tasks" in cli.ok("db", "seed").out
@@ -43,15 +46,15 @@ def test_db_commands_and_the_demo_seed(cli: Cli, tmp_path: Path) -> None:
     assert count(dest, "SELECT COUNT(*) FROM tasks") == len(tasks)
 
     assert "--yes" in cli.fails(7, "db", "reset")
-    assert count(cli.db, "SELECT COUNT(*) FROM tasks") == len(tasks)
+    assert cli.count("SELECT COUNT(*) FROM tasks") == len(tasks)
     assert cli.ok("db", "reset", "--yes").out.endswith("every table emptied and recreated\n")
-    assert count(cli.db, "SELECT COUNT(*) FROM tasks") == 0
+    assert cli.count("SELECT COUNT(*) FROM tasks") == 0
 
     bad = tmp_path / "bad.yaml"
     bad.write_text("tasks:\n  - {key: A, title: a}\n  - {key: B, title: b, priority: asap}\n")
     line = cli.fails(7, "db", "seed", "--plan", str(bad))
     assert f"{bad}: tasks[1] (B).priority:" in line
-    assert count(cli.db, "SELECT COUNT(*) FROM tasks") == 0
+    assert cli.count("SELECT COUNT(*) FROM tasks") == 0
     text = cli.ok("db", "status").out
     assert f"schema version  {SCHEMA_VERSION}" in text and "tasks           none" in text
 
@@ -125,7 +128,7 @@ def test_task_lifecycle(cli: Cli, tmp_path: Path) -> None:
 
 
 def test_status_verbs_undo_dependencies_and_stats(cli: Cli) -> None:
-    orch = open_orchestrator(str(cli.db), "setup")  # state made in-process, to save start-ups
+    orch = open_orchestrator(cli.url, "setup")  # state made in-process, to save start-ups
     orch.tasks.create(TaskSpec(key="API-1", title="a", status="done"))
     orch.tasks.create(TaskSpec(key="API-2", title="b", status="done", depends_on=["API-1"]))
     orch.tasks.create(TaskSpec(key="DOC", title="Docs"))
@@ -170,6 +173,7 @@ def test_agents_and_who_is_acting(cli: Cli) -> None:
     assert actors == ["carol", "dave"]
 
 
+@pytest.mark.sqlite_only  # holds the file's write lock
 def test_exit_codes_and_nothing_half_written(cli: Cli) -> None:
     cli.ok("task", "add", "a", "--key", "API-1")
     cli.ok("task", "add", "b", "--key", "API-2", "--depends-on", "API-1")
@@ -191,8 +195,8 @@ def test_exit_codes_and_nothing_half_written(cli: Cli) -> None:
     cli.fails(7, "task", "context", "API-1", "--set", "-", stdin=hostile)
     usage = cli("task", "start")
     assert usage.code == 2 and "usage:" in usage.err
-    assert count(cli.db, "SELECT COUNT(*) FROM task_dependencies") == 1
-    assert count(cli.db, "SELECT COUNT(*) FROM progress") == 0
+    assert cli.count("SELECT COUNT(*) FROM task_dependencies") == 1
+    assert cli.count("SELECT COUNT(*) FROM progress") == 0
 
     holder = sqlite3.connect(cli.db, isolation_level=None)
     holder.execute("BEGIN IMMEDIATE")

@@ -13,7 +13,7 @@ from .conftest import Cli
 
 def start_asking(cli: Cli, *args: str, env: dict[str, str] | None = None) -> subprocess.Popen[str]:
     return subprocess.Popen(
-        [sys.executable, "-m", "orchestrator_tui", "--db", str(cli.db), "task", "ask", *args],
+        [sys.executable, "-m", "orchestrator_tui", "--db", cli.url, "task", "ask", *args],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,

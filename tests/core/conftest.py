@@ -16,7 +16,7 @@ def db_path(tmp_path: Path) -> Path:
 
 
 @pytest.fixture
-def orch(db_path: Path) -> Iterator[Orchestrator]:
-    o = open_db(db_path)
+def orch(db_url: str) -> Iterator[Orchestrator]:
+    o = open_db(db_url)
     yield o
     o.close()

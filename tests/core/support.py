@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -16,7 +17,8 @@ E = Event.__table__.c
 T = Task.__table__.c
 
 
-def open_db(path: Path, actor: str = "alice") -> Orchestrator:
+def open_db(path: Path | str, actor: str = "alice") -> Orchestrator:
+    """A file path or a database URL."""
     return open_orchestrator(str(path), actor)
 
 
@@ -63,23 +65,33 @@ RUN_COLUMNS_SINCE_V1 = ("pid", "pgid", "host", "proc_start")
 
 def make_version_1(db_path: Path) -> None:
     """Turn a current SQLite database into what a version-1 database looked like."""
-    import sqlite3
+    make_version_1_at(f"sqlite:///{db_path}")
 
-    with sqlite3.connect(db_path) as conn:
+
+def make_version_1_at(url: str) -> None:
+    """`make_version_1` for any database URL (SQLite or PostgreSQL)."""
+    from sqlalchemy import create_engine, text
+
+    engine = create_engine(url)
+    with engine.begin() as conn:
+
+        def execute(sql: str) -> None:
+            conn.execute(text(sql))
+
         for table in TABLES_SINCE_V1:
-            conn.execute(f"DROP TABLE {table}")
+            execute(f"DROP TABLE {table}")
         for column in RUN_COLUMNS_SINCE_V1:
-            conn.execute(f"ALTER TABLE runs DROP COLUMN {column}")
-        undo_agent_columns(conn)
-        conn.execute("UPDATE schema_meta SET value = '1' WHERE key = 'schema_version'")
-    conn.close()
+            execute(f"ALTER TABLE runs DROP COLUMN {column}")
+        undo_agent_columns(execute)
+        execute("UPDATE schema_meta SET value = '1' WHERE key = 'schema_version'")
+    engine.dispose()
 
 
-def undo_agent_columns(conn: Any) -> None:
+def undo_agent_columns(execute: Callable[[str], Any]) -> None:
     """Drop the columns schema version 5 added (agent runs, a task's budgeted plan)."""
     from orchestrator_tui.store.tables import AGENT_RUN_COLUMNS
 
     for name in AGENT_RUN_COLUMNS:
-        conn.execute(f"ALTER TABLE runs DROP COLUMN {name}")
-    conn.execute("DROP INDEX ix_tasks_plan")
-    conn.execute("ALTER TABLE tasks DROP COLUMN plan")
+        execute(f"ALTER TABLE runs DROP COLUMN {name}")
+    execute("DROP INDEX ix_tasks_plan")
+    execute("ALTER TABLE tasks DROP COLUMN plan")

@@ -60,22 +60,23 @@ def _approval():
     return TaskPatch(requires_approval=True)
 
 
-def test_sorts_on_sqlite(orch: Orchestrator) -> None:
+def test_services_sort_keys_naturally_and_statuses_by_workflow(orch: Orchestrator) -> None:
     check_sorts(orch)
 
 
-def test_quick_first_page_sorts_like_the_query(orch: Orchestrator, db_path) -> None:
+@pytest.mark.sqlite_only  # the quick first page reads the SQLite file directly
+def test_quick_first_page_sorts_like_the_query(orch: Orchestrator, db_url: str) -> None:
     add_all(orch)
-    page = first_page(str(db_path), 100)
+    page = first_page(db_url, 100)
     assert page is not None and [r.key for r in page[1]] == NATURAL
 
 
 def test_cli_task_list_sorts_keys_naturally(
-    orch: Orchestrator, db_path, capsys: pytest.CaptureFixture[str]
+    orch: Orchestrator, db_url: str, capsys: pytest.CaptureFixture[str]
 ) -> None:
     add_all(orch)
     capsys.readouterr()
-    assert main(["--db", str(db_path), "task", "list", "--sort", "key"]) == 0
+    assert main(["--db", db_url, "task", "list", "--sort", "key"]) == 0
     lines = capsys.readouterr().out.splitlines()[1:]
     assert [line.split()[0] for line in lines] == NATURAL
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
 import pytest
 
@@ -36,8 +35,8 @@ def clock() -> Clock:
 
 
 @pytest.fixture
-def timed(db_path: Path, clock: Clock) -> Iterator[Orchestrator]:
-    o = open_orchestrator(str(db_path), "alice", clock=clock)
+def timed(db_url: str, clock: Clock) -> Iterator[Orchestrator]:
+    o = open_orchestrator(db_url, "alice", clock=clock)
     yield o
     o.close()
 

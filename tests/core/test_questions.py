@@ -76,11 +76,11 @@ def test_refusals_write_nothing(orch: Orchestrator) -> None:
     assert len(events_of(orch)) == before
 
 
-def test_two_people_answering_at_once_one_answer_wins(db_path: Path) -> None:
-    setup = open_db(db_path)
+def test_two_people_answering_at_once_one_answer_wins(db_url: str) -> None:
+    setup = open_db(db_url)
     add(setup, "A")
     question = setup.as_actor("bot").questions.ask("A", "ship it?")
-    people = [open_db(db_path, actor) for actor in ("maria", "omar")]
+    people = [open_db(db_url, actor) for actor in ("maria", "omar")]
     barrier = threading.Barrier(2)
     outcomes: dict[str, str] = {}
 
@@ -110,9 +110,9 @@ def test_two_people_answering_at_once_one_answer_wins(db_path: Path) -> None:
         o.close()
 
 
-def test_inbox_lists_questions_and_approvals_oldest_first(db_path: Path) -> None:
+def test_inbox_lists_questions_and_approvals_oldest_first(db_url: str) -> None:
     clock = Clock()
-    orch = open_orchestrator(str(db_path), "alice", clock=clock)
+    orch = open_orchestrator(db_url, "alice", clock=clock)
     for key in ("REVIEW-OLD", "ASK-1", "REVIEW-NEW", "ASK-2"):
         add(orch, key, requires_approval=key.startswith("REVIEW"))
         orch.as_actor("worker").tasks.start(key)

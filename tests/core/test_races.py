@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import multiprocessing
 from collections import Counter
-from pathlib import Path
 from typing import Any
 
 from sqlalchemy import func, select
@@ -36,12 +35,11 @@ def run_workers(target: Any, args: list[tuple]) -> list[tuple]:
     return sorted(results)
 
 
-def test_500_racing_transitions_lose_nothing(tmp_path: Path) -> None:
-    path = tmp_path / "race.db"
-    orch = open_db(path, "setup")
+def test_500_racing_transitions_lose_nothing(db_url: str) -> None:
+    orch = open_db(db_url, "setup")
     keys = [f"R-{i}" for i in range(8)]
     orch.plans.load(PlanSpec(tasks=[{"key": k, "title": k} for k in keys]), "race")
-    url = str(path)
+    url = db_url
     goal = 500 // WORKERS
     results = run_workers(transitions, [(url, w, keys, goal) for w in range(WORKERS)])
 
@@ -72,16 +70,15 @@ def test_500_racing_transitions_lose_nothing(tmp_path: Path) -> None:
     orch.close()
 
 
-def test_racing_decisions_decide_each_task_once(tmp_path: Path) -> None:
-    path = tmp_path / "approvals.db"
-    orch = open_db(path, "setup")
+def test_racing_decisions_decide_each_task_once(db_url: str) -> None:
+    orch = open_db(db_url, "setup")
     keys = [f"W-{i}" for i in range(200)]
     tasks = [
         {"key": k, "title": k, "status": "awaiting_approval", "requires_approval": True}
         for k in keys
     ]
     orch.plans.load(PlanSpec(tasks=tasks), "approvals")
-    results = run_workers(decisions, [(str(path), w, keys) for w in range(WORKERS)])
+    results = run_workers(decisions, [(db_url, w, keys) for w in range(WORKERS)])
 
     won = {key: (f"reviewer-{w}", decision) for w, wins, _ in results for key, decision in wins}
     assert sum(len(wins) for _, wins, _ in results) == 200 == len(won)
@@ -104,3 +101,77 @@ def test_racing_decisions_decide_each_task_once(tmp_path: Path) -> None:
     for key, (_, decision) in won.items():
         assert status[key] == ("done" if decision == "approved" else "failed")
     orch.close()
+
+
+def test_racing_opposite_dependencies_never_close_a_cycle(db_url: str) -> None:
+    """Two people linking the same pair of tasks in opposite directions at the
+    same moment: one wins, the other is told it would close a cycle."""
+    import threading
+
+    from orchestrator_tui.domain.errors import CycleError
+    from orchestrator_tui.store.tables import TaskDependency
+
+    pairs = 25
+    setup = open_db(db_url, "setup")
+    tasks = [{"key": f"{side}-{i}", "title": side} for i in range(pairs) for side in "PQ"]
+    setup.plans.load(PlanSpec(tasks=tasks), "pairs")
+    barrier = threading.Barrier(2)
+    refused: list[int] = []
+
+    def link(me: str, other: str) -> None:
+        orch = open_db(db_url, me)
+        for i in range(pairs):
+            barrier.wait()
+            try:
+                orch.deps.add(f"{me}-{i}", f"{other}-{i}")
+            except CycleError:
+                refused.append(i)
+        orch.close()
+
+    threads = [threading.Thread(target=link, args=pair) for pair in (("P", "Q"), ("Q", "P"))]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    with setup.db.read() as conn:
+        edges = conn.execute(select(func.count()).select_from(TaskDependency.__table__)).scalar()
+    setup.close()
+    assert sorted(refused) == list(range(pairs))
+    assert edges == pairs
+
+
+def test_agents_claiming_at_once_each_take_a_different_task(db_url: str) -> None:
+    """Agents claiming over MCP (no runner, no command) race for ready tasks: each
+    task goes to exactly one of them, and each claim is one status change."""
+    import threading
+
+    from orchestrator_tui.domain.models import TaskSpec
+
+    setup = open_db(db_url, "setup")
+    keys = [f"Q-{n}" for n in range(12)]
+    for key in keys:
+        setup.tasks.create(TaskSpec(key=key, title=f"task {key}"))
+    agents = [open_db(db_url, f"agent-{n}") for n in range(4)]
+    barrier = threading.Barrier(len(agents))
+    taken: dict[str, list[str]] = {}
+
+    def claim(agent: Any) -> None:
+        barrier.wait()
+        mine = [agent.runs.claim_for_agent(agent.actor) for _ in range(4)]
+        taken[agent.actor] = [key for key in mine if key]
+
+    threads = [threading.Thread(target=claim, args=(a,)) for a in agents]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert sorted(k for mine in taken.values() for k in mine) == sorted(keys)  # each once
+    with setup.db.read() as conn:
+        owners = {key: who for key, who in conn.execute(select(T.key, T.assignee))}
+        starts = conn.execute(
+            select(func.count()).select_from(Event.__table__).where(E.kind == "status_changed")
+        ).scalar()
+    assert owners == {key: agent for agent, mine in taken.items() for key in mine}
+    assert starts == len(keys)
+    for o in (setup, *agents):
+        o.close()

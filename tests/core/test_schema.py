@@ -21,7 +21,7 @@ from orchestrator_tui.store.schema import (
     validate,
 )
 
-from .support import add, make_version_1, open_db
+from .support import add, make_version_1, make_version_1_at, open_db
 
 
 def digest(path: Path) -> str:
@@ -214,3 +214,25 @@ def test_a_version_1_database_gains_run_process_columns_keeping_its_rows(db_path
         assert row.fetchall() == [("e1", "succeeded", None, None, None, None)]
     conn.close()
     assert list(db_path.parent.glob(f"{db_path.name}.v1-*.bak"))
+
+
+def test_a_version_1_database_migrates_on_either_backend_keeping_its_rows(db_url: str) -> None:
+    """Every migration's SQL runs on SQLite and on PostgreSQL alike."""
+    orch = open_db(db_url)
+    add(orch, "A")
+    add(orch, "B", deps=["A"])
+    orch.tasks.start("A")
+    orch.close()
+    make_version_1_at(db_url)
+
+    db = Database(db_url)
+    assert ensure_schema(db) == 1
+    db.dispose()
+    migrated = open_db(db_url)
+    with migrated.db.read() as conn:
+        assert read_version(conn) == SCHEMA_VERSION
+        assert validate(conn) == []
+    assert [t.key for t in migrated.queries.list_tasks()] == ["A", "B"]
+    assert [b.key for b in migrated.queries.get_task("B").blockers] == ["A"]
+    assert migrated.as_actor("bot").questions.ask("A", "works?").is_open  # a new table
+    migrated.close()

@@ -259,15 +259,15 @@ def test_context_is_a_safe_yaml_mapping(orch: Orchestrator, tmp_path: Path) -> N
     assert kinds(orch, "A")[-2:] == ["context", "context"]
 
 
-def test_concurrent_shares_keep_every_key(db_path: Path) -> None:
+def test_concurrent_shares_keep_every_key(db_url: str) -> None:
     """`share` reads and rewrites the context: it must not lose a racing update."""
-    orch = open_db(db_path)
+    orch = open_db(db_url)
     add(orch, "A")
     orch.collab.set_context("A", "start: 0\n")
     errors: list[BaseException] = []
 
     def worker(n: int) -> None:
-        me = open_db(db_path, f"agent-{n}")
+        me = open_db(db_url, f"agent-{n}")
         try:
             for i in range(15):
                 me.collab.share("A", f"k{n}-{i}", i)
@@ -333,11 +333,11 @@ def test_writes_on_unknown_tasks(orch: Orchestrator) -> None:
 # -- agents -------------------------------------------------------------------------------
 
 
-def test_agents_register_and_heartbeat(db_path: Path) -> None:
+def test_agents_register_and_heartbeat(db_url: str) -> None:
     from orchestrator_tui.services import open_orchestrator
 
     now = [datetime(2030, 1, 1, 12, 0, 0, tzinfo=UTC)]
-    orch = open_orchestrator(str(db_path), "ops", clock=lambda: now[0])
+    orch = open_orchestrator(db_url, "ops", clock=lambda: now[0])
     view = orch.agents.register("coder-1", AgentType.CODING, ["python"])
     assert (view.name, view.status, view.capabilities) == ("coder-1", "active", ["python"])
     now[0] = datetime(2030, 1, 1, 12, 0, 30, tzinfo=UTC)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import shutil
 import sqlite3
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -13,20 +14,24 @@ from sqlalchemy import text
 
 from orchestrator_tui.services import Orchestrator, open_orchestrator
 
+from ..databases import Databases
+
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
 #: The shared example files sit beside the repository (/work/shared next to /work/<worktree>).
 EXAMPLES = Path(__file__).resolve().parents[3] / "shared" / "examples"
 
 
 @pytest.fixture
-def orch(tmp_path: Path) -> Orchestrator:
-    o = open_orchestrator(str(tmp_path / "orch.db"), "tester")
+def orch(databases: Databases) -> Iterator[Orchestrator]:
+    """The import target, on each backend."""
+    o = open_orchestrator(databases.url("orch"), "tester")
     yield o
     o.close()
 
 
-def fresh(tmp_path: Path, name: str) -> Orchestrator:
-    return open_orchestrator(str(tmp_path / f"{name}.db"), "tester")
+def fresh(databases: Databases, name: str) -> Orchestrator:
+    """Another database of this test, on the same backend."""
+    return open_orchestrator(databases.url(name), "tester")
 
 
 @pytest.fixture
@@ -59,7 +64,7 @@ def dump(orch: Orchestrator, events: bool = False) -> dict[str, Any]:
 
         out["tasks"] = rows(
             f"SELECT {_TASK_COLUMNS}, (SELECT key FROM tasks p WHERE p.id = t.parent_id) "
-            "FROM tasks t ORDER BY key"
+            "FROM tasks t ORDER BY t.key"
         )
         out["deps"] = rows(
             "SELECT a.key, b.key, d.dep_type FROM task_dependencies d JOIN tasks a "

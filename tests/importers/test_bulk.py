@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from sqlalchemy import text
+from sqlalchemy import select, text
 
 from orchestrator_tui.domain.models import TaskSpec
 from orchestrator_tui.services.tasks import spec_to_values
@@ -37,8 +37,9 @@ def test_bulk_insert_fills_callable_defaults(orch):
     with orch.db.write() as conn:
         bulk_insert(conn, Agent.__table__, [{"name": "a1", "registered_at": now}])
     with orch.db.read() as conn:
-        meta, capabilities = conn.execute(text("SELECT meta, capabilities FROM agents")).one()
-    assert (meta, capabilities) == ("{}", "[]")
+        agents = Agent.__table__.c
+        meta, capabilities = conn.execute(select(agents.meta, agents.capabilities)).one()
+    assert (meta, capabilities) == ({}, [])
 
 
 def test_repeated_values_are_stored_as_when_processed_one_by_one(orch):

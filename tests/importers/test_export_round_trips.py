@@ -56,12 +56,12 @@ def planned(orch: Orchestrator, tmp_path: Path) -> Orchestrator:
     return orch
 
 
-def test_backlog_export_reads_back_the_same(planned, tmp_path):
+def test_backlog_export_reads_back_the_same(planned, tmp_path, databases):
     report = export_path(planned, tmp_path / "out", "backlog")
     assert report.tasks == 9 and report.format == "backlog"
     files = sorted(p.name for p in (tmp_path / "out" / "backlog" / "tasks").iterdir())
     assert "task-1 - Plan-phase-1.md" in files and "task-2.2.1 - Leaf-of-part-two.md" in files
-    again = fresh(tmp_path, "again")
+    again = fresh(databases, "again")
     back = import_path(again, tmp_path / "out")
     assert (back.added, back.warnings) == (9, [])
     assert shape(again) == shape(planned)
@@ -110,6 +110,7 @@ def _run(argv: list[str], cwd: Path) -> Any:
     return json.JSONDecoder().raw_decode(done.stdout[done.stdout.index("{") :])[0]
 
 
+@pytest.mark.sqlite_only  # their CLI reads our files: the database is not tested
 def test_the_real_backlog_cli_reads_our_export(planned, tmp_path):
     backlog = _tool("backlog")
     export_path(planned, tmp_path / "out", "backlog")
@@ -134,6 +135,7 @@ def _columns(root: Path) -> list[str]:
     return yaml.safe_load((root / "backlog" / "config.yml").read_text())["statuses"]
 
 
+@pytest.mark.sqlite_only  # their CLI reads our files: the database is not tested
 def test_the_real_task_master_reads_our_export(planned, tmp_path):
     task_master = _tool("task-master")
     project = tmp_path / "project"
@@ -198,7 +200,7 @@ Some.
 """
 
 
-def test_backlog_fields_and_sections_survive_import_then_export(tmp_path, orch):
+def test_backlog_fields_and_sections_survive_import_then_export(tmp_path, orch, databases):
     from .test_backlog_wild import folder, task
 
     source = folder(
@@ -210,7 +212,7 @@ def test_backlog_fields_and_sections_survive_import_then_export(tmp_path, orch):
     export_path(orch, tmp_path / "out", "backlog")
     root = tmp_path / "out" / "backlog"
     assert (root / "completed" / "back-6 - Task-BACK-6.md").is_file()
-    again = fresh(tmp_path, "again")
+    again = fresh(databases, "again")
     import_path(again, tmp_path / "out")
     before, after = orch.queries.get_task("back-7"), again.queries.get_task("back-7")
     for name in ("title", "status", "assignee", "tags", "description", "success_criteria"):

@@ -40,7 +40,7 @@ def test_yaml_plan_imports_and_reimports(orch):
     assert import_path(orch, plan).unchanged == 3
 
 
-def test_json_export_round_trips_exactly(orch, tmp_path, seed001_db):
+def test_json_export_round_trips_exactly(orch, tmp_path, seed001_db, databases):
     import_path(orch, FIXTURES / "taskmaster" / "tasks.json")
     import_path(orch, FIXTURES / "backlog")
     import_path(orch, seed001_db)
@@ -48,7 +48,7 @@ def test_json_export_round_trips_exactly(orch, tmp_path, seed001_db):
     orch.collab.progress("P-2", 40, "halfway")
     out = tmp_path / "all.json"
     assert export_path(orch, out).tasks == 20
-    other = fresh(tmp_path, "other")
+    other = fresh(databases, "other")
     assert import_path(other, out).added == 20
     assert dump(other) == dump(orch)
     again = tmp_path / "again.json"
@@ -59,11 +59,11 @@ def test_json_export_round_trips_exactly(orch, tmp_path, seed001_db):
     assert (back.added, back.changed, back.unchanged) == (0, 0, 20)
 
 
-def test_yaml_export_reads_back(orch, tmp_path):
+def test_yaml_export_reads_back(orch, tmp_path, databases):
     import_path(orch, FIXTURES / "plan.yaml")
     out = tmp_path / "plan.yaml"
     export_path(orch, out)
-    other = fresh(tmp_path, "other")
+    other = fresh(databases, "other")
     import_path(other, out)
     assert dump(other) == dump(orch)
     other.close()

@@ -24,7 +24,7 @@ def clean_env(**extra: str) -> dict[str, str]:
     return env
 
 
-def server_params(db: Path, actor: str = AGENT, **env: str) -> StdioServerParameters:
+def server_params(db: Path | str, actor: str = AGENT, **env: str) -> StdioServerParameters:
     return StdioServerParameters(
         command=sys.executable,
         args=["-m", "orchestrator_tui", "mcp", "--db", str(db), "--as", actor],
@@ -33,7 +33,7 @@ def server_params(db: Path, actor: str = AGENT, **env: str) -> StdioServerParame
 
 
 @asynccontextmanager
-async def session(db: Path, actor: str = AGENT, **env: str) -> AsyncIterator[ClientSession]:
+async def session(db: Path | str, actor: str = AGENT, **env: str) -> AsyncIterator[ClientSession]:
     with open(os.devnull, "w") as errlog:
         async with (
             stdio_client(server_params(db, actor, **env), errlog=errlog) as (read, write),

@@ -15,10 +15,11 @@ from sqlalchemy import func, select
 from orchestrator_tui.domain.enums import EventKind, TaskStatus
 from orchestrator_tui.domain.models import CommandSpec, TaskSpec
 from orchestrator_tui.mcp_server import MAX_ANSWER_BYTES, MAX_PAGE
-from orchestrator_tui.services import Orchestrator
+from orchestrator_tui.services import Orchestrator, open_orchestrator
 from orchestrator_tui.services.tasks import spec_to_values
 from orchestrator_tui.store.tables import Event, Run, Task
 
+from ..databases import Databases
 from .conftest import AGENT, call, clean_env, session
 
 TASKS = 10_000
@@ -64,9 +65,17 @@ async def test_paging_10k_tasks_every_answer_bounded(db: Path, orch: Orchestrato
     assert found["total"] == 1 and found["tasks"][0]["key"] == "T-9999"
 
 
-async def test_claim_racing_a_runner_gives_each_task_one_owner(
-    db: Path, orch: Orchestrator
-) -> None:
+async def test_claim_racing_a_runner_gives_each_task_one_owner(databases: Databases) -> None:
+    """On each backend: the agent's claim and the runner's (SKIP LOCKED on PostgreSQL)."""
+    db = databases.url("mcp")
+    orch = open_orchestrator(db, "alice")
+    try:
+        await claim_race(db, orch)
+    finally:
+        orch.close()
+
+
+async def claim_race(db: str, orch: Orchestrator) -> None:
     count = 30
     for n in range(count):
         orch.tasks.create(
@@ -80,7 +89,7 @@ async def test_claim_racing_a_runner_gives_each_task_one_owner(
     async with session(db) as client:
         runner = subprocess.Popen(
             [
-                *(sys.executable, "-m", "orchestrator_tui", "--db", str(db), "--as", "runner"),
+                *(sys.executable, "-m", "orchestrator_tui", "--db", db, "--as", "runner"),
                 *("run", "--until-idle", "--max-parallel", "2", "--agent", "runner"),
             ],
             stdout=subprocess.DEVNULL,

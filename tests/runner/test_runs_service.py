@@ -6,14 +6,17 @@ from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from sqlalchemy import select
 
 from orchestrator_tui.domain.enums import EventKind, RunStatus, TaskStatus
 from orchestrator_tui.domain.errors import DependenciesUnfinished, InvalidTransition, NotFound
 from orchestrator_tui.domain.models import CommandSpec, TaskSpec
 from orchestrator_tui.services import Orchestrator, open_orchestrator
 from orchestrator_tui.services.runs import RetryPolicy, RunResult
+from orchestrator_tui.store.tables import Task
 
 S = TaskStatus
+T = Task.__table__.c
 T0 = datetime(2026, 11, 21, 12, 0, 0, tzinfo=UTC)
 CMD = CommandSpec(argv=["true"])
 
@@ -63,11 +66,11 @@ def test_claim_takes_only_ready_tasks_with_commands_and_writes_the_lease(
     a = runner.queries.get_task("A")
     assert a.status is S.IN_PROGRESS and a.attempts == 1
     with runner.db.read() as conn:
-        owner, expires = conn.exec_driver_sql(
-            "select lease_owner, lease_expires_at from tasks where key='A'"
+        owner, expires = conn.execute(
+            select(T.lease_owner, T.lease_expires_at).where(T.key == "A")
         ).one()
     assert owner == "owner-1"
-    assert expires.startswith("2026-11-21 12:00:30")
+    assert expires == T0 + timedelta(seconds=30)
     (run,) = runner.queries.runs_for("A")
     assert run.status is RunStatus.RUNNING and run.agent == "runner-a" and run.attempt == 1
     assert kinds(runner, "A")[-2:] == [EventKind.STATUS_CHANGED, EventKind.RUN_STARTED]

@@ -1,19 +1,30 @@
 """Writes from another connection show up without a key press; the cursor
-stays on the same task and the filter stays."""
+stays on the same task and the filter stays. On SQLite and on PostgreSQL, where
+the change is also pushed (LISTEN/NOTIFY) so it shows with polling switched off."""
 
 from __future__ import annotations
 
 import asyncio
 import sqlite3
+import subprocess
+import sys
+import time
 
 import pytest
 
 from orchestrator_tui.domain.enums import TaskStatus
+from orchestrator_tui.domain.models import CommandSpec
 from orchestrator_tui.services import open_orchestrator
 
 from .conftest import add, fixed_clock, main_screen, screen_text, select, settle
 
 S = TaskStatus
+
+
+@pytest.fixture
+def db_url(databases) -> str:
+    """These tests run on each backend (the other TUI tests on SQLite only)."""
+    return databases.url("tui")
 
 
 async def wait_until(pilot, condition, rounds: int = 300) -> None:
@@ -81,10 +92,13 @@ async def test_approval_count_in_the_header_follows_other_writers(db_url, orch, 
         other.close()
 
 
+@pytest.mark.sqlite_only
 async def test_the_refresh_path_never_writes(db_url, orch, make):
     add(orch, "M", "mike", status=S.IN_PROGRESS)
     add(orch, "N", "november", depends_on=["M"])
-    watcher = sqlite3.connect(db_url)  # data_version moves when another connection commits
+    watcher = sqlite3.connect(
+        db_url.removeprefix("sqlite:///")
+    )  # data_version moves when another connection commits
     before = watcher.execute("PRAGMA data_version").fetchone()[0]
     app = make(poll_interval=0.05)
     async with app.run_test(size=(160, 48)) as pilot:
@@ -112,3 +126,54 @@ async def test_a_task_starting_to_wait_for_approval_rings_and_flashes(orch, make
         label = app.screen.query_one("#header-approvals")
         assert rings == ([1] if alert else [])
         assert label.has_class("-flash") is alert
+
+
+@pytest.mark.postgres_only
+async def test_a_change_is_pushed_to_the_screen_with_polling_off(db_url, orch, make):
+    add(orch, "M", "mike")
+    app = make(poll_interval=None)  # no polling: only a NOTIFY can bring the change
+    async with app.run_test(size=(160, 48)) as pilot:
+        await settle(pilot)
+        table = main_screen(app).table
+        await wait_until(
+            pilot, lambda: app._listener is not None and app._listener.listening.is_set()
+        )
+        await settle(pilot)
+        other = open_orchestrator(db_url, "runner", clock=fixed_clock)
+        started = time.monotonic()
+        other.tasks.start("M")
+        await wait_until(pilot, lambda: table.cursor_row.status is S.IN_PROGRESS)
+        pushed_in = time.monotonic() - started
+        add(other, "N", "november")
+        await wait_until(pilot, lambda: table.total == 2)
+        other.close()
+    assert pushed_in < 5.0
+
+
+@pytest.mark.postgres_only
+async def test_runs_of_runner_processes_show_live_without_polling(db_url, orch, make):
+    keys = [f"R{i}" for i in range(6)]
+    for key in keys:
+        add(orch, key, f"run {key}", command=CommandSpec(argv=["sh", "-c", "sleep 0.2"]))
+    app = make(poll_interval=None)  # only pushed changes reach the screen
+    async with app.run_test(size=(160, 48)) as pilot:
+        await settle(pilot)
+        await wait_until(
+            pilot, lambda: app._listener is not None and app._listener.listening.is_set()
+        )
+        argv = [sys.executable, "-m", "orchestrator_tui", "run", "--db", db_url, "--until-idle"]
+        machines = [
+            subprocess.Popen([*argv, "--agent", name], stdout=subprocess.DEVNULL)
+            for name in ("east", "west")
+        ]
+        try:
+            table = main_screen(app).table
+            assert table.total == len(keys)
+            done = lambda: all(table.row_at(i).status is S.DONE for i in range(table.total))  # noqa: E731
+            await wait_until(pilot, done, rounds=1200)
+        finally:
+            for machine in machines:
+                assert machine.wait(60) == 0
+    runs = [orch.queries.runs_for(key) for key in keys]
+    assert all(len(r) == 1 for r in runs)  # each task ran once, on one of the two machines
+    assert {r[0].agent for r in runs} <= {"east", "west"}

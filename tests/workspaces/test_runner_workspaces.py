@@ -173,6 +173,12 @@ def test_without_an_approval_gate_the_merge_happens_when_the_run_ends(
     assert git(repo, "show", "main:new.txt") == "hi"
 
 
+def logged(orch: Orchestrator, key: str) -> list[str]:
+    """The lines of the task's first run so far."""
+    runs = orch.queries.runs_for(key)
+    return [line.text for line in orch.queries.log_lines(runs[0].id)] if runs else []
+
+
 def test_a_killed_runner_leaves_a_worktree_the_next_runner_reuses(
     orch: Orchestrator, db_url: str, repo: Path, tmp_path: Path
 ) -> None:
@@ -194,7 +200,8 @@ def test_a_killed_runner_leaves_a_worktree_the_next_runner_reuses(
         stderr=subprocess.DEVNULL,
     )
     try:
-        wait_for(lambda: orch.queries.runs_for("A") and orch.queries.runs_for("A")[0].line_count)
+        # Its own output, not the runner's "workspace: ..." lines: the file is written.
+        wait_for(lambda: "working" in logged(orch, "A"))
         doomed.send_signal(signal.SIGKILL)
         doomed.wait(10)
         with contextlib.suppress(OSError, ValueError):
