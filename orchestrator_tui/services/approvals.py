@@ -13,6 +13,7 @@ from sqlalchemy import Connection, select
 from ..domain.enums import ApprovalDecision, EventKind, TaskStatus
 from ..domain.errors import Conflict, PermissionDenied, ValidationFailed
 from ..domain.models import TaskDetail
+from ..domain.rules import decision_refusal
 from ..domain.transitions import DECISION_TARGET, Intent, Via, plan_move
 from ..store.tables import Approval, Event, Run
 from .base import ServiceContext, find_task
@@ -56,12 +57,10 @@ class ApprovalService:
                 run_id=run_id,
             )
             move = plan_move(current_of(conn, row, with_blockers=False), intent, self.ctx.now())
-            if decision is ApprovalDecision.APPROVED and self.ctx.actor in self._workers(
-                conn, row.id, runner
-            ):
-                raise PermissionDenied(
-                    f"{self.ctx.actor} worked on {key} and cannot approve it; ask someone else"
-                )
+            if decision is ApprovalDecision.APPROVED:
+                refusal = self._own_work_refusal(conn, row.id, key, runner)
+                if refusal:
+                    raise PermissionDenied(refusal)
             if decision is ApprovalDecision.APPROVED:
                 merge_on_approve(conn, self.ctx, row)  # MergeFailed: nothing is written
             won = apply_moves(conn, [move])
@@ -79,6 +78,25 @@ class ApprovalService:
             record_moves(conn, events, won)
             events.write(conn)
             return task_detail(conn, find_task(conn, key))
+
+    def approval_refusal(self, key: str) -> str | None:
+        """Why the acting person cannot approve `key` now (not awaiting approval, or
+        their own work), in the words `approve` refuses with; None when they can."""
+        with self.ctx.db.read() as conn:
+            row = find_task(conn, key)
+            refusal = decision_refusal(key, S(row.status))
+            if refusal:
+                return refusal
+            _, runner = self._last_run(conn, row.id)
+            return self._own_work_refusal(conn, row.id, key, runner)
+
+    def _own_work_refusal(
+        self, conn: Connection, task_id: int, key: str, runner: str | None
+    ) -> str | None:
+        """Nobody approves their own work: the one rule `approve` and the keys use."""
+        if self.ctx.actor in self._workers(conn, task_id, runner):
+            return f"{self.ctx.actor} worked on {key} and cannot approve it; ask someone else"
+        return None
 
     @staticmethod
     def _last_run(conn: Connection, task_id: int) -> tuple[int | None, str | None]:

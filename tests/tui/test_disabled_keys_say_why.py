@@ -89,3 +89,32 @@ async def test_inbox_says_why_a_question_cannot_be_approved(orch, make):
         await settle(pilot)
         assert "API's agent asks a question: y answers it" in notes(app)[-1]
         assert status(orch, "API") == "in_progress"
+
+
+async def test_approve_is_disabled_on_your_own_work_and_says_why(orch, make, db_url):
+    from orchestrator_tui.services import open_orchestrator
+
+    add(orch, "MINE", "my work", requires_approval=True)
+    add(orch, "THEIRS", "their work", requires_approval=True)
+    orch.tasks.transition("MINE", S.IN_PROGRESS)
+    orch.tasks.complete("MINE")
+    bob = open_orchestrator(db_url, "bob")
+    try:
+        bob.tasks.transition("THEIRS", S.IN_PROGRESS)
+        bob.tasks.complete("THEIRS")
+    finally:
+        bob.close()
+    app = make(actor="setup")  # who did MINE's work
+    async with app.run_test(size=(160, 48)) as pilot:
+        await settle(pilot)
+        await select(pilot, "THEIRS")
+        await settle(pilot)
+        assert app.active_bindings["a"].enabled
+        await select(pilot, "MINE")
+        await settle(pilot)
+        assert not app.active_bindings["a"].enabled, "the footer shows it disabled"
+        before = orch.queries.last_event_id()
+        await pilot.press("a")
+        await settle(pilot)
+        assert orch.queries.last_event_id() == before, "nothing was written"
+        assert "setup worked on MINE and cannot approve it; ask someone else" in notes(app)[-1]

@@ -89,6 +89,14 @@ class ChangeRefused(Message):
 
 
 @dataclass
+class OwnWorkKnown(Message):
+    """Whether the person may approve a task (None) or why not, for its version."""
+
+    stamp: tuple[str, object]
+    refusal: str | None
+
+
+@dataclass
 class BulkPlanned(Message):
     """What a change of the marked tasks would do to each, planned before asking."""
 
@@ -204,8 +212,33 @@ class TaskActions(Screen[None]):
             return NO_TASK if row is None else row.change_refusal(target)
         if action in DECISIONS:
             row = self.selected()
-            return NO_TASK if row is None else row.decision_refusal
+            if row is None:
+                return NO_TASK
+            if row.decision_refusal or action != "approve":
+                return row.decision_refusal
+            return self._own_work_refusal(row)
         return None
+
+    def _own_work_refusal(self, row: TaskRow) -> str | None:
+        """Whether `approve` would refuse this as the person's own work: asked of the
+        service once per version of the task (enabled until the answer comes)."""
+        known: dict[tuple[str, object], str | None] = self.__dict__.setdefault("_own_work", {})
+        stamp = (row.key, row.updated_at)
+        if stamp not in known:
+            known[stamp] = None
+            key = row.key
+            run_db(
+                self,
+                lambda o: o.approvals.approval_refusal(key),
+                lambda refusal: OwnWorkKnown(stamp, refusal),
+                group="own-work",
+                title=f"checking who worked on {key}",
+            )
+        return known[stamp]
+
+    def on_own_work_known(self, message: OwnWorkKnown) -> None:
+        self.__dict__.setdefault("_own_work", {})[message.stamp] = message.refusal
+        self.refresh_task_bindings()
 
     def task_action_state(self, action: str) -> bool | None:
         """True when `action` applies now, None (shown disabled) when it does not,
