@@ -14,7 +14,6 @@ import pytest
 from orchestrator_tui.domain.enums import RunStatus, TaskStatus
 from orchestrator_tui.services import Orchestrator, TaskFilter
 
-from ..test_postgres import PG_URL, pg  # noqa: F401  (the fixture)
 from .fake_agent import QUESTION
 from .helpers import add_agent_task, cli_here, serve
 
@@ -35,16 +34,8 @@ def calls(record: Path) -> list[dict[str, Any]]:
 def test_a_question_at_the_end_of_a_turn_waits_for_the_answer_then_resumes_the_session(
     orch: Orchestrator, record: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
+    """On each backend (tests/databases.py)."""
     ask_answer_resume(orch, record, capsys)
-
-
-@pytest.mark.skipif(not PG_URL, reason="ORCHESTRATOR_TUI_TEST_PG_URL not set")
-def test_the_same_on_postgres(
-    pg: Orchestrator,  # noqa: F811
-    record: Path,
-    capsys: pytest.CaptureFixture[str],
-) -> None:
-    ask_answer_resume(pg, record, capsys)
 
 
 def ask_answer_resume(orch: Orchestrator, record: Path, capsys: pytest.CaptureFixture[str]) -> None:

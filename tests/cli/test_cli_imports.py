@@ -18,6 +18,8 @@ from orchestrator_tui.cli import COMMAND_MODULES, OWN_WORDS, build_parser
 from .conftest import Cli
 from .support import run_in_process
 
+pytestmark = pytest.mark.sqlite_only  # the fast reads are of a SQLite file
+
 PROBE = """
 import contextlib, io, json, sys
 from orchestrator_tui.cli import main

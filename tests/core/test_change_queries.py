@@ -1,9 +1,7 @@
 """The change feed's queries: marks, what the events touched, the rows to read again;
-on SQLite, and on PostgreSQL when a server is available (see tests/test_postgres.py)."""
+on SQLite, and on PostgreSQL when a server is available (see tests/databases.py)."""
 
 from __future__ import annotations
-
-from collections.abc import Iterator
 
 import pytest
 
@@ -14,17 +12,10 @@ from orchestrator_tui.services import Orchestrator
 from orchestrator_tui.services.queries import TaskFilter
 from orchestrator_tui.store.tables import LogLine, Run, utcnow
 
-from ..test_postgres import PG_URL, pg  # noqa: F401  (the fixture)
 
-
-@pytest.fixture(params=["sqlite", "postgresql"])
-def db(request: pytest.FixtureRequest, orch: Orchestrator) -> Iterator[Orchestrator]:
-    if request.param == "sqlite":
-        yield orch
-    elif not PG_URL:
-        pytest.skip("ORCHESTRATOR_TUI_TEST_PG_URL not set")
-    else:
-        yield request.getfixturevalue("pg")
+@pytest.fixture
+def db(orch: Orchestrator) -> Orchestrator:
+    return orch  # on each backend (tests/databases.py)
 
 
 def add(o: Orchestrator, key: str) -> None:

@@ -7,9 +7,10 @@ import json
 from collections import Counter
 
 import pytest
-from sqlalchemy import text
+from sqlalchemy import select
 
 from orchestrator_tui.services.importers import export_path, import_path
+from orchestrator_tui.store.tables import Task
 
 from .conftest import EXAMPLES
 
@@ -21,8 +22,9 @@ def test_taskmaster_project_file(orch, tmp_path):
     report = import_path(orch, source)
     assert report.added == 182 + 914
     with orch.db.read() as conn:
-        rows = conn.execute(text("SELECT tags, parent_id FROM tasks")).all()
-    per_tag = Counter(json.loads(tags)[0] for tags, parent in rows if parent is None)
+        columns = Task.__table__.c
+        rows = conn.execute(select(columns.tags, columns.parent_id)).all()
+    per_tag = Counter(tags[0] for tags, parent in rows if parent is None)
     assert len(per_tag) == 9 and sum(per_tag.values()) == 182
     assert per_tag["master"] == 93 and per_tag["loop"] == 18
     assert sum(1 for _, parent in rows if parent is not None) == 914

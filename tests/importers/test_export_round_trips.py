@@ -245,7 +245,7 @@ def test_an_empty_task_master_tag_survives_a_round_trip(tmp_path, orch):
     assert out.read_text() == source.read_text()  # byte for byte, the empty tag in its place
 
 
-def test_an_exported_board_can_start_a_task_in_the_real_backlog_cli(orch, tmp_path):
+def test_an_exported_board_can_start_a_task_in_the_real_backlog_cli(orch, databases, tmp_path):
     """A plan with only pending and done tasks still gets Backlog.md's working
     column, so the exported board can move a task to in progress."""
     plan = tmp_path / "plan.yaml"
@@ -270,6 +270,6 @@ def test_an_exported_board_can_start_a_task_in_the_real_backlog_cli(orch, tmp_pa
         stdin=subprocess.DEVNULL,
     )
     assert edited.returncode == 0, edited.stdout + edited.stderr
-    again = fresh(tmp_path, "again")
+    again = fresh(databases, "again")
     import_path(again, tmp_path / "out" / "backlog")
     assert shape(again)["New"][0] == "in_progress"
