@@ -77,7 +77,11 @@ _TEMPLATE = {
 _FRESH = {name: make for name, f in _FIELDS.items() if not f.is_required() and (make := _fresh(f))}
 #: a default of each optional field to compare a task's values with (never handed out)
 _DEFAULTS = {name: value for name, value in _TEMPLATE.items() if name not in _REQUIRED}
-_UNSET = object()
+#: Fields not given hold their defaults, unless a model validator (or a validated
+#: default) sets them; then each task's values are compared with the defaults.
+_SET_UNGIVEN = bool(PlanTask.__pydantic_decorators__.model_validators) or any(
+    f.validate_default for f in _FIELDS.values()
+)
 _Packed = tuple[frozenset[str], tuple[str, ...], tuple[Any, ...]]
 _new = PlanTask.__new__
 _set = object.__setattr__
@@ -89,26 +93,25 @@ class PackedTasks(Sequence[PlanTask]):
 
     def __init__(self, tasks: Iterable[PlanTask] = ()) -> None:
         self._items: list[_Packed] = []
-        self._shared: dict[Any, Any] = {}  # one copy of each fields-given set and names tuple
+        #: one copy of each set of fields given, with the names of the values kept
+        self._shared: dict[frozenset[str], tuple[frozenset[str], tuple[str, ...]]] = {}
         self.outlines: list[TaskOutline] = []
         self.extend(tasks)
 
     def append(self, task: PlanTask) -> None:
         values = task.__dict__
-        names = [*_REQUIRED]
-        for name, default in _DEFAULTS.items():
-            value = values.get(name, _UNSET)
-            if value is _UNSET or value != default:
-                names.append(name)
-        named = tuple(names)
         given = frozenset(task.model_fields_set)
-        self._items.append(
-            (
-                self._shared.setdefault(given, given),
-                self._shared.setdefault(named, named),
-                tuple(values[n] for n in named),
+        shared = self._shared.get(given)
+        if shared is None:
+            names = tuple(n for n in _FIELDS if n in given or n in _REQUIRED)
+            shared = self._shared[given] = (given, names)
+        given, names = shared
+        if _SET_UNGIVEN:  # a validator may have set fields not given: keep what differs
+            names = (
+                *names,
+                *(n for n, d in _DEFAULTS.items() if n not in given and values[n] != d),
             )
-        )
+        self._items.append((given, names, tuple(values[n] for n in names)))
         self.outlines.append(outline(task))
 
     def extend(self, tasks: Iterable[PlanTask]) -> None:
