@@ -191,7 +191,7 @@ def with_prefix(parsed: ParsedImport, prefix: str | None) -> ParsedImport:
             raise fail(f"{parsed.origin}: {where}", "key", f"{moved!r} is too long with --prefix")
         return moved
 
-    tasks = []
+    tasks = PackedTasks()  # one moved task at a time, kept as small as the ones read
     for task in parsed.plan.tasks:
         deps = [r.model_copy(update={"key": move(r.key)}) for r in task.depends_on]
         data = {"key": move(task.key), "depends_on": deps}
