@@ -51,7 +51,9 @@ def test_defaults_not_given_are_made_anew_for_each_task() -> None:
     assert tasks[0].success_criteria == [] and tasks[0].model_fields_set == {"key", "title"}
 
 
-def test_a_value_not_given_is_kept_when_a_validator_may_set_it(monkeypatch) -> None:
+def test_a_value_not_given_is_kept_when_a_validator_may_set_it(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     # a task whose `phase` was set without being given, as a model validator could
     task = PlanTask.model_construct(_fields_set={"key", "title"}, key="a-1", title="t", phase=7)
     monkeypatch.setattr(packed, "_SET_UNGIVEN", True)
