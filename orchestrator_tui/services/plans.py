@@ -4,6 +4,9 @@ the database: the one write path for plan files and imports alike.
 All or nothing: the whole plan is validated (fields, unique keys and external
 ids, known dependencies and parents, no cycle) inside one write transaction;
 any error rolls everything back and names the file, the record and the field.
+The checks over the whole plan read each task's outline (`domain.packed`);
+full tasks are rebuilt a batch at a time where rows are written, so an
+importer's packed tasks are never all unpacked at once.
 
 Loading is an upsert. A plan task matches an existing task by its
 (source, external_id) when it has both, else by its key. A matched task is
@@ -26,6 +29,7 @@ from ..agents.plan_agents import apply_agents
 from ..domain.enums import EventKind, TaskStatus
 from ..domain.errors import CycleError, ValidationFailed
 from ..domain.graph import find_cycle
+from ..domain.packed import TaskOutline, outlines_of
 from ..domain.plan import PlanSpec, PlanTask, resolve_time
 from ..domain.transitions import Intent, Via, plan_move
 from ..store.bulk import bulk_insert, collector_paused
@@ -159,38 +163,41 @@ class _Load:
         self.where = where
         self.progress = progress
         self.now = ctx.now()
+        #: what the checks need of each task, in plan order
+        self.outlines = outlines_of(plan.tasks)
 
-    def record(self, index: int, task: PlanTask) -> str:
+    def record(self, index: int, task: TaskOutline) -> str:
         """The task's place in its source file, e.g. `tasks[3] (PAY-4)`."""
         return self.where.get(task.key) or f"tasks[{index}] ({task.key})"
 
-    def label(self, index: int, task: PlanTask) -> str:
+    def label(self, index: int, task: TaskOutline) -> str:
         return f"{self.origin}: {self.record(index, task)}"
 
     def run(self, dry_run: bool) -> LoadResult:
-        plan, conn = self.plan, self.conn
+        plan, conn, outlines = self.plan, self.conn, self.outlines
         self._check_unique()
         matched = self._match()
         # the key each plan key has in the database (a matched task keeps its key)
-        keys = {t.key: (matched[t.key].key if t.key in matched else t.key) for t in plan.tasks}
+        keys = {t.key: (matched[t.key].key if t.key in matched else t.key) for t in outlines}
         ids = self._existing_ids(keys)
         self._check_references(keys, ids)
         agents = set(conn.execute(select(Agent.__table__.c.name)).scalars())
         write_agents(conn, plan, self.now, agents)
-        new = [t for t in plan.tasks if t.key not in matched]
-        ids.update(self._insert(new, keys))
+        new = [i for i, t in enumerate(outlines) if t.key not in matched]  # plan positions
+        inserted, with_history = self._insert(new, keys)
+        ids.update(inserted)
         changed = self._update(matched, keys, ids)
-        self._parents(new, keys, ids)
-        mark_plan_budget(conn, plan, [ids[keys[t.key]] for t in plan.tasks], self.now)
+        self._parents([outlines[i] for i in new], keys, ids)
+        mark_plan_budget(conn, plan, [ids[keys[t.key]] for t in outlines], self.now)
         dep_added, dep_removed, dep_total = self._dependencies(matched, keys, ids)
         runs = lines = 0
-        for task in new:
-            if has_history(task):
-                r, n = write_history(conn, task, ids[keys[task.key]], self.now, self.ctx.actor)
-                runs, lines = runs + r, lines + n
+        for index in with_history:
+            task = plan.tasks[index]
+            r, n = write_history(conn, task, ids[keys[task.key]], self.now, self.ctx.actor)
+            runs, lines = runs + r, lines + n
         missing = self._missing(keys)
         result = LoadResult(
-            tasks=len(plan.tasks),
+            tasks=len(outlines),
             dependencies=dep_total,
             runs=runs,
             log_lines=lines,
@@ -210,7 +217,7 @@ class _Load:
             {
                 "origin": self.origin,
                 "name": plan.name,
-                "tasks": len(plan.tasks),
+                "tasks": len(outlines),
                 "added": result.added,
                 "changed": result.changed,
                 "unchanged": result.unchanged,
@@ -231,29 +238,29 @@ class _Load:
             agents[agent.name] = index
         seen: dict[str, int] = {}
         idents: dict[tuple[str, str], int] = {}
-        for index, task in enumerate(self.plan.tasks):
+        for index, task in enumerate(self.outlines):
             if len(task.depends_on) > 1 or len(task.participants) > 1:
                 self._check_named_once(index, task)
             if task.key in seen:
                 raise ValidationFailed(
                     f"{self.label(index, task)}: key: duplicate of "
-                    f"{self.record(seen[task.key], self.plan.tasks[seen[task.key]])}"
+                    f"{self.record(seen[task.key], self.outlines[seen[task.key]])}"
                 )
             seen[task.key] = index
             ident = _ident(task)
             if ident is not None:
                 if ident in idents:
-                    first = self.plan.tasks[idents[ident]]
+                    first = self.outlines[idents[ident]]
                     raise ValidationFailed(
                         f"{self.label(index, task)}: external_id: {ident[1]!r} appears twice "
                         f"(also {self.record(idents[ident], first)})"
                     )
                 idents[ident] = index
 
-    def _check_named_once(self, index: int, task: PlanTask) -> None:
+    def _check_named_once(self, index: int, task: TaskOutline) -> None:
         for field, names in (
-            ("depends_on", [r.key for r in task.depends_on]),
-            ("participants", [p.agent for p in task.participants]),
+            ("depends_on", [key for key, _ in task.depends_on]),
+            ("participants", list(task.participants)),
         ):
             twice = {n for n in names if names.count(n) > 1}
             if twice:
@@ -263,8 +270,8 @@ class _Load:
 
     def _match(self) -> dict[str, Any]:
         """Existing task rows the plan's tasks update, by plan key."""
-        conn, plan = self.conn, self.plan
-        sources = sorted({ident[0] for t in plan.tasks if (ident := _ident(t))})
+        conn, outlines = self.conn, self.outlines
+        sources = sorted({ident[0] for t in outlines if (ident := _ident(t))})
         by_ident: dict[tuple[str, str], Any] = {}
         for source in sources:
             for row in conn.execute(
@@ -272,7 +279,7 @@ class _Load:
             ):
                 by_ident[(row.source, row.external_id)] = row
         by_key: dict[str, Any] = {}
-        plan_keys = {t.key for t in plan.tasks}
+        plan_keys = {t.key for t in outlines}
         if len(plan_keys) > _SCAN_ABOVE:
             taken = {k for k in conn.execute(select(T.key)).scalars() if k in plan_keys}
         else:
@@ -281,7 +288,7 @@ class _Load:
             for row in conn.execute(select(Task.__table__).where(T.key.in_(part))):
                 by_key[row.key] = row
         matched: dict[str, Any] = {}
-        for index, task in enumerate(plan.tasks):
+        for index, task in enumerate(outlines):
             ident = _ident(task)
             found = by_ident.get(ident) if ident else None
             if found is None:
@@ -305,9 +312,9 @@ class _Load:
     def _existing_ids(self, keys: dict[str, str]) -> dict[str, int]:
         """Database ids of every key the plan uses or refers to that exists."""
         wanted = set(keys.values()) | {
-            r.key for t in self.plan.tasks for r in t.depends_on if r.key not in keys
+            key for t in self.outlines for key, _ in t.depends_on if key not in keys
         }
-        wanted |= {t.parent for t in self.plan.tasks if t.parent and t.parent not in keys}
+        wanted |= {t.parent for t in self.outlines if t.parent and t.parent not in keys}
         return self._ids_of(sorted(wanted))
 
     def _ids_of(self, keys: list[str]) -> dict[str, int]:
@@ -322,12 +329,12 @@ class _Load:
 
     def _check_references(self, keys: dict[str, str], ids: dict[str, int]) -> None:
         outside = False
-        for index, task in enumerate(self.plan.tasks):
-            for ref in task.depends_on:
-                if ref.key not in keys:
-                    if ref.key not in ids:
+        for index, task in enumerate(self.outlines):
+            for ref, _ in task.depends_on:
+                if ref not in keys:
+                    if ref not in ids:
                         raise ValidationFailed(
-                            f"{self.label(index, task)}: depends_on: unknown task {ref.key!r}"
+                            f"{self.label(index, task)}: depends_on: unknown task {ref!r}"
                         )
                     outside = True
             if task.parent and task.parent not in keys and task.parent not in ids:
@@ -335,7 +342,7 @@ class _Load:
                     f"{self.label(index, task)}: parent: unknown task {task.parent!r}"
                 )
         graph: dict[str, list[str]] = {
-            keys[t.key]: [keys.get(r.key, r.key) for r in t.depends_on] for t in self.plan.tasks
+            keys[t.key]: [keys.get(ref, ref) for ref, _ in t.depends_on] for t in self.outlines
         }
         if outside:  # a cycle may run through tasks already in the database
             mine = {ids[k] for k in graph if k in ids}
@@ -353,18 +360,18 @@ class _Load:
             exc = CycleError([str(k) for k in cycle])
             back = {v: k for k, v in keys.items()}
             first = next(k for k in exc.cycle if k in back)
-            index = next(i for i, t in enumerate(self.plan.tasks) if t.key == back[first])
+            index = next(i for i, t in enumerate(self.outlines) if t.key == back[first])
             exc.args = (
-                f"{self.label(index, self.plan.tasks[index])}: depends_on: "
+                f"{self.label(index, self.outlines[index])}: depends_on: "
                 f"dependency cycle: {' -> '.join(exc.cycle)}",
             )
             raise exc
         self._check_parent_loops(keys)
 
     def _check_parent_loops(self, keys: dict[str, str]) -> None:
-        parent = {keys[t.key]: keys.get(t.parent, t.parent) for t in self.plan.tasks if t.parent}
+        parent = {keys[t.key]: keys.get(t.parent, t.parent) for t in self.outlines if t.parent}
         done: set[str] = set()
-        for index, task in enumerate(self.plan.tasks):
+        for index, task in enumerate(self.outlines):
             if not task.parent:  # a loop only runs through tasks that have a parent
                 continue
             chain: list[str] = []
@@ -410,14 +417,19 @@ class _Load:
         )
         return values
 
-    def _insert(self, new: list[PlanTask], keys: dict[str, str]) -> dict[str, int]:
-        """Insert the new tasks; their database ids by key."""
+    def _insert(self, new: list[int], keys: dict[str, str]) -> tuple[dict[str, int], list[int]]:
+        """Insert the new tasks (by plan position), a batch of full tasks at a time:
+        their database ids by key, and the positions of those with a history."""
         total = len(new)
         # On SQLite the write lock is held (BEGIN IMMEDIATE): ids can be given, not read back.
         explicit = self.conn.dialect.name == "sqlite"
         next_id = (self.conn.execute(select(func.max(T.id))).scalar() or 0) + 1
         ids: dict[str, int] = {}
-        for done, part in enumerate(chunks(new, BATCH)):
+        with_history: list[int] = []
+        tasks = self.plan.tasks
+        for done, positions in enumerate(chunks(new, BATCH)):
+            part = [tasks[i] for i in positions]
+            with_history += [i for i, t in zip(positions, part, strict=True) if has_history(t)]
             rows = [self._values(t, keys[t.key]) for t in part]
             if explicit:
                 for row in rows:
@@ -427,10 +439,10 @@ class _Load:
             if self.progress:
                 self.progress("tasks", min((done + 1) * BATCH, total), total)
         if not explicit:
-            ids = self._ids_of([keys[t.key] for t in new])
-        return ids
+            ids = self._ids_of([keys[self.outlines[i].key] for i in new])
+        return ids, with_history
 
-    def _parents(self, new: list[PlanTask], keys: dict[str, str], ids: dict[str, int]) -> None:
+    def _parents(self, new: list[TaskOutline], keys: dict[str, str], ids: dict[str, int]) -> None:
         rows = [
             {"b_id": ids[keys[t.key]], "b_parent": ids[keys.get(t.parent, t.parent)]}
             for t in new
@@ -457,17 +469,20 @@ class _Load:
             bulk_insert(self.conn, Event.__table__, events)
 
     def _update(self, matched: dict[str, Any], keys: dict[str, str], ids: dict[str, int]) -> int:
-        diffs = []
-        for task in self.plan.tasks:
-            row = matched.get(task.key)
-            if row is not None and (changes := self._diff(row, task, keys, ids)):
-                diffs.append((task, row, changes))
+        diffs = []  # (whether the plan gives `updated`, the row, its changes)
+        for index, outline in enumerate(self.outlines):
+            row = matched.get(outline.key)
+            if row is None:
+                continue
+            task = self.plan.tasks[index]
+            if changes := self._diff(row, task, keys, ids):
+                diffs.append(("updated" in task.model_fields_set, row, changes))
         self._move_statuses(diffs)
-        for task, row, changes in diffs:
+        for updated_given, row, changes in diffs:
             changes.pop("status", None)
             if not changes:
                 continue
-            if "updated" not in task.model_fields_set:
+            if not updated_given:
                 changes["updated_at"] = self.now
             self.conn.execute(
                 update(Task.__table__)
@@ -490,7 +505,7 @@ class _Load:
             )
         return len(diffs)
 
-    def _move_statuses(self, diffs: list[tuple[PlanTask, Any, dict[str, Any]]]) -> None:
+    def _move_statuses(self, diffs: list[tuple[bool, Any, dict[str, Any]]]) -> None:
         """A status the plan changes moves through the state machine's planner as an
         import (never on a task a runner holds), with the events a change records."""
         moves = [
@@ -534,10 +549,10 @@ class _Load:
     ) -> tuple[int, int, int]:
         """Make each plan task's dependencies equal to the plan's: (added, removed, total)."""
         want: dict[tuple[int, int], str] = {}
-        for task in self.plan.tasks:
+        for task in self.outlines:
             task_id = ids[keys[task.key]]
-            for ref in task.depends_on:
-                want[(task_id, ids[keys.get(ref.key, ref.key)])] = ref.type.value
+            for ref, kind in task.depends_on:
+                want[(task_id, ids[keys.get(ref, ref)])] = kind
         have: dict[tuple[int, int], tuple[int, str]] = {}
         matched_ids = sorted(row.id for row in matched.values())
         for part in chunks(matched_ids, 900):
@@ -583,7 +598,7 @@ class _Load:
         return count
 
 
-def _ident(task: PlanTask) -> tuple[str, str] | None:
+def _ident(task: TaskOutline) -> tuple[str, str] | None:
     if task.source and task.external_id:
         return (task.source, task.external_id)
     return None

@@ -18,17 +18,18 @@ Importers are pure: they read files and return a `ParsedImport`; only
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 from pydantic import TypeAdapter, ValidationError
 
 from ...domain.enums import Priority, TaskStatus
 from ...domain.errors import CycleError, OrchestratorError, ValidationFailed
 from ...domain.models import KEY_PATTERN
+from ...domain.packed import PackedTasks
 from ...domain.plan import PlanSpec, PlanTask
 from ...domain.status_map import map_status
 
@@ -141,15 +142,16 @@ _PLAN_TASKS = TypeAdapter(list[PlanTask])
 VALIDATE_CHUNK = 2000
 
 
-def make_tasks(records: list[Record]) -> list[PlanTask]:
+def make_tasks(records: list[Record]) -> PackedTasks:
     """Validated PlanTasks, one per record; a bad value names the record and the
-    field. Each record's raw data is released once its task exists (the import
-    then holds one copy of every task, not two)."""
-    tasks: list[PlanTask] = []
+    field. Each record's raw data is released once its task exists, and each
+    chunk's tasks are kept packed (the import then holds one small copy of
+    every task, not the record and a full model beside it)."""
+    tasks = PackedTasks()
     for start in range(0, len(records), VALIDATE_CHUNK):
         part = records[start : start + VALIDATE_CHUNK]
         try:
-            tasks += _PLAN_TASKS.validate_python([r.data for r in part])
+            tasks.extend(_PLAN_TASKS.validate_python([r.data for r in part]))
         except ValidationError as exc:
             first = exc.errors()[0]
             index, *loc = first["loc"]
@@ -161,13 +163,15 @@ def make_tasks(records: list[Record]) -> list[PlanTask]:
     return tasks
 
 
-def make_plan(name: str, tasks: list[PlanTask], **more: Any) -> PlanSpec:
+def make_plan(name: str, tasks: Sequence[PlanTask], **more: Any) -> PlanSpec:
+    """The plan of an import; its `tasks` may be a `PackedTasks`, which is read
+    (indexed, iterated) as the list of tasks it holds but not changed in place."""
     return PlanSpec.model_construct(
         version=1,
         name=name,
         description=more.get("description", ""),
         agents=more.get("agents", []),
-        tasks=tasks,
+        tasks=cast("list[PlanTask]", tasks),
     )
 
 
@@ -187,7 +191,7 @@ def with_prefix(parsed: ParsedImport, prefix: str | None) -> ParsedImport:
             raise fail(f"{parsed.origin}: {where}", "key", f"{moved!r} is too long with --prefix")
         return moved
 
-    tasks = []
+    tasks = PackedTasks()  # one moved task at a time, kept as small as the ones read
     for task in parsed.plan.tasks:
         deps = [r.model_copy(update={"key": move(r.key)}) for r in task.depends_on]
         data = {"key": move(task.key), "depends_on": deps}

@@ -1,0 +1,164 @@
+"""Many validated plan tasks, kept small.
+
+A validated `PlanTask` costs about 3 KB beside its texts (41 fields, the set
+of fields given, an empty list or mapping of its own for every list field):
+140 MB for a 45,000-task import, more than the file. `PackedTasks` keeps each
+task as the values that differ from the defaults and the names of the fields
+given (shared by every task that gives the same ones), about a tenth of that,
+and rebuilds an equal `PlanTask` when one is asked for. Beside each task it
+keeps its `TaskOutline`: what the plan-level checks (unique keys, references,
+cycles, parents) need, so that they run without rebuilding any task.
+"""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from typing import Any, NamedTuple, overload
+
+from .plan import PlanTask
+
+
+class TaskOutline(NamedTuple):
+    """What the checks over a whole plan need of one task."""
+
+    key: str
+    parent: str | None
+    #: (key, dependency type) of each task it depends on
+    depends_on: tuple[tuple[str, str], ...]
+    #: the agents named as participants
+    participants: tuple[str, ...]
+    source: str | None
+    external_id: str | None
+    title: str
+
+
+def outline(task: PlanTask) -> TaskOutline:
+    return TaskOutline(
+        task.key,
+        task.parent,
+        tuple((r.key, r.type.value) for r in task.depends_on),
+        tuple(p.agent for p in task.participants),
+        task.source,
+        task.external_id,
+        task.title,
+    )
+
+
+def outlines_of(tasks: Sequence[PlanTask]) -> list[TaskOutline]:
+    """The outline of every task, without rebuilding packed ones."""
+    if isinstance(tasks, PackedTasks):
+        return tasks.outlines
+    return [outline(t) for t in tasks]
+
+
+def _fresh(field: Any) -> Callable[[], Any] | None:
+    """How a field's default is made anew for each task, as pydantic makes it
+    (None: its default is one value shared by every task)."""
+    if field.default_factory is not None:
+        if field.default_factory_takes_validated_data:
+            raise TypeError("a default made from other fields cannot be packed")
+        return field.default_factory
+    default = field.default
+    if isinstance(default, list | dict | set):
+        return lambda: copy.deepcopy(default)
+    return None
+
+
+_FIELDS = PlanTask.model_fields
+if any(f.alias or f.validation_alias for f in _FIELDS.values()) or PlanTask.__pydantic_post_init__:
+    raise TypeError("PlanTask gained aliases or a post-init step: teach `_unpack` about them")
+_REQUIRED = tuple(name for name, field in _FIELDS.items() if field.is_required())
+#: every field in order, with its default (the required ones filled from the task)
+_TEMPLATE = {
+    name: None if field.is_required() else field.get_default(call_default_factory=True)
+    for name, field in _FIELDS.items()
+}
+_FRESH = {name: make for name, f in _FIELDS.items() if not f.is_required() and (make := _fresh(f))}
+#: a default of each optional field to compare a task's values with (never handed out)
+_DEFAULTS = {name: value for name, value in _TEMPLATE.items() if name not in _REQUIRED}
+#: Fields not given hold their defaults, unless a model validator (or a validated
+#: default) sets them; then each task's values are compared with the defaults.
+_SET_UNGIVEN = bool(PlanTask.__pydantic_decorators__.model_validators) or any(
+    f.validate_default for f in _FIELDS.values()
+)
+_Packed = tuple[frozenset[str], tuple[str, ...], tuple[Any, ...]]
+_new = PlanTask.__new__
+_set = object.__setattr__
+
+
+class PackedTasks(Sequence[PlanTask]):
+    """A sequence of plan tasks held packed; indexing or iterating rebuilds each
+    one (a new `PlanTask`, equal to the one appended, with the same fields given)."""
+
+    def __init__(self, tasks: Iterable[PlanTask] = ()) -> None:
+        self._items: list[_Packed] = []
+        #: one copy of each set of fields given, with the names of the values kept
+        self._shared: dict[frozenset[str], tuple[frozenset[str], tuple[str, ...]]] = {}
+        self.outlines: list[TaskOutline] = []
+        self.extend(tasks)
+
+    def append(self, task: PlanTask) -> None:
+        values = task.__dict__
+        given = frozenset(task.model_fields_set)
+        shared = self._shared.get(given)
+        if shared is None:
+            names = tuple(n for n in _FIELDS if n in given or n in _REQUIRED)
+            shared = self._shared[given] = (given, names)
+        given, names = shared
+        if _SET_UNGIVEN:  # a validator may have set fields not given: keep what differs
+            names = (
+                *names,
+                *(n for n, d in _DEFAULTS.items() if n not in given and values[n] != d),
+            )
+        self._items.append((given, names, tuple(values[n] for n in names)))
+        self.outlines.append(outline(task))
+
+    def extend(self, tasks: Iterable[PlanTask]) -> None:
+        for task in tasks:
+            self.append(task)
+
+    def __len__(self) -> int:
+        return len(self._items)
+
+    @overload
+    def __getitem__(self, index: int) -> PlanTask: ...
+
+    @overload
+    def __getitem__(self, index: slice) -> list[PlanTask]: ...
+
+    def __getitem__(self, index: int | slice) -> PlanTask | list[PlanTask]:
+        if isinstance(index, slice):
+            return [_unpack(item) for item in self._items[index]]
+        return _unpack(self._items[index])
+
+    def __iter__(self) -> Iterator[PlanTask]:
+        for item in self._items:
+            yield _unpack(item)
+
+    def __eq__(self, other: object) -> bool:
+        """Equal to a list (or packed tasks) of equal tasks in the same order."""
+        if not isinstance(other, list | PackedTasks):
+            return NotImplemented
+        return len(self) == len(other) and all(a == b for a, b in zip(self, other, strict=True))
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def __repr__(self) -> str:
+        return f"PackedTasks({list(self)!r})"
+
+
+def _unpack(item: _Packed) -> PlanTask:
+    """`PlanTask.model_construct` of the packed values, without looking up each
+    default's factory again (pydantic inspects its signature on every call)."""
+    given, names, values = item
+    data = _TEMPLATE.copy()
+    for name, make in _FRESH.items():
+        data[name] = make()
+    data.update(zip(names, values, strict=True))
+    task = _new(PlanTask)
+    _set(task, "__dict__", data)
+    _set(task, "__pydantic_fields_set__", set(given))
+    _set(task, "__pydantic_extra__", None)
+    _set(task, "__pydantic_private__", None)
+    return task
