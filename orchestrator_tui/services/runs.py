@@ -62,19 +62,21 @@ class RunService:
         limit: int = 1,
         agent_types: Sequence[str] | None = MACHINE_TYPES,
         key: str | None = None,
+        busy: Sequence[int] = (),
     ) -> list[Claim]:
         """Take up to `limit` ready tasks (or the task `key`, on demand) for `owner`.
 
-        Returns what was won; racing runners each get different tasks.
+        Returns what was won; racing runners each get different tasks. `busy`:
+        tasks not to take because an earlier attempt of theirs still runs.
         """
         if limit <= 0:
             return []
         now = self.ctx.now()
         with self.ctx.db.write() as conn:
             if key is not None:
-                rows = [self._on_demand(conn, key)]
+                rows = [self._on_demand(conn, key, busy)]
             else:
-                rows = run_batch.candidates(conn, now, limit, agent_types)
+                rows = run_batch.candidates(conn, now, limit, agent_types, busy)
             claims = run_batch.take(conn, self.ctx, rows, owner, lease_seconds, now)
             if key is not None and not claims:
                 raise Conflict(f"{key} was taken or changed meanwhile; nothing was started")
@@ -111,8 +113,10 @@ class RunService:
                 return str(row.key)
         return None
 
-    def _on_demand(self, conn: Connection, key: str) -> Row[Any]:
+    def _on_demand(self, conn: Connection, key: str, busy: Sequence[int]) -> Row[Any]:
         row = find_task(conn, key)
+        if row.id in busy:
+            raise Conflict(f"{key}: its previous run is still being stopped; try again shortly")
         blockers = unfinished_blocker_keys(conn, row.id)
         status, runnable = S(row.status), row.command is not None
         if runnable and status in rules.RUN_ON_DEMAND and blockers:
@@ -189,11 +193,13 @@ class RunService:
         limit: int,
         lease_seconds: float,
         agent_types: Sequence[str] | None = MACHINE_TYPES,
+        busy: Sequence[int] = (),
     ) -> tuple[list[Settled], list[Claim]]:
         """A runner's round in one transaction: record where new processes run,
         `finish` these results, then `claim` up to `limit` tasks (those the finished
-        ones made ready among them). The same statements as the three calls, with
-        one commit instead of three: short commands are dominated by that cost."""
+        ones made ready among them, none of `busy`). The same statements as the
+        three calls, with one commit instead of three: short commands are
+        dominated by that cost."""
         now = self.ctx.now()
         with self.ctx.db.write() as conn:
             record_processes(conn, processes)
@@ -202,7 +208,7 @@ class RunService:
                 settled = self._finish(conn, owner, results, policy or RetryPolicy(), now)
             claims = []
             if limit > 0:
-                rows = run_batch.candidates(conn, now, limit, agent_types)
+                rows = run_batch.candidates(conn, now, limit, agent_types, busy)
                 claims = run_batch.take(conn, self.ctx, rows, owner, lease_seconds, now)
             return settled, claims
 
@@ -216,14 +222,14 @@ class RunService:
     ) -> list[Settled]:
         task_ids = [r.task_id for r in results]
         tasks, runs = run_batch.finishing(conn, task_ids, [r.run_id for r in results])
-        held = run_batch.release(conn, owner, task_ids)
+        held = run_batch.release(conn, owner, [(r.task_id, r.run_id) for r in results], tasks)
         events = run_batch.Events(self.ctx, now)
         closings: list[dict[str, Any]] = []
         moves: list[tuple[Row[Any], Intent]] = []
         judged: list[tuple[RunResult, str, datetime | None] | None] = []
         for res in results:
             task = tasks[res.task_id]
-            if task.id not in held:
+            if res.run_id not in held:
                 self._close_late(conn, res, task.id, now)
                 judged.append(None)
                 continue
