@@ -286,7 +286,11 @@ class Runner:
             return False
         cfg = self.config
         claims = self.orch.runs.claim(
-            cfg.lease_owner, cfg.lease_seconds, limit=free, agent_types=cfg.served_types
+            cfg.lease_owner,
+            cfg.lease_seconds,
+            limit=free,
+            agent_types=cfg.served_types,
+            busy=self._busy(),
         )
         for claim in claims:
             self._start(claim)
@@ -385,6 +389,13 @@ class Runner:
                 log.exception("preparing agent %s for %s failed", name, claim.key)
             return None, f"agent {name}: {exc}", False
 
+    def _busy(self, ending: set[int] | None = None) -> list[int]:
+        """Tasks with an attempt still in this runner's hands (but those `ending`):
+        none is claimed again until that attempt's processes are gone, whatever
+        happened to the task meanwhile, so no two attempts of a task ever overlap."""
+        ending = ending or set()
+        return [a.claim.task_id for run, a in self._active.items() if run not in ending]
+
     def _take_done(self) -> list[tuple[_Active, ProcessOutcome]]:
         done = []
         while self._done:
@@ -428,8 +439,16 @@ class Runner:
         cfg = self.config
         free = cfg.max_parallel - (len(self._active) - len(done)) if refill else 0
         records = list(self._spawned)
+        ending = {a.claim.run_id for a, _ in done}  # their processes are gone
         settled, claims = self.orch.runs.settle_and_claim(
-            cfg.lease_owner, results, cfg.retry, records, free, cfg.lease_seconds, cfg.served_types
+            cfg.lease_owner,
+            results,
+            cfg.retry,
+            records,
+            free,
+            cfg.lease_seconds,
+            cfg.served_types,
+            self._busy(ending),
         )
         for _ in records:
             self._spawned.popleft()
@@ -573,7 +592,11 @@ class Runner:
                         raise OrchestratorError("the runner is stopping")
                     cfg = self.config
                     (claim,) = self.orch.runs.claim(
-                        cfg.lease_owner, cfg.lease_seconds, key=req.args["key"], agent_types=None
+                        cfg.lease_owner,
+                        cfg.lease_seconds,
+                        key=req.args["key"],
+                        agent_types=None,
+                        busy=self._busy(),
                     )
                     self._start(claim)
                     req.future.set_result(claim)
