@@ -546,7 +546,9 @@ class Runner:
         of the pool), then reclaim their tasks, so no attempt overlaps the next."""
         self.orch.workspaces.sweep()  # worktrees of tasks people finished or cancelled
         attempts: dict[int, list[RunProcess]] = {}
-        for row in self.orch.processes.expired():
+        # A run left open on a task moved from its runner more than a lease ago:
+        # a live runner would have closed it once its processes were gone.
+        for row in self.orch.processes.expired(abandoned_after=self.config.lease_seconds):
             if row.task_id not in self._reaping:
                 attempts.setdefault(row.task_id, []).append(row)
         for task_id, rows in attempts.items():
@@ -574,7 +576,8 @@ class Runner:
     def _reclaim_reaped(self) -> None:
         reaped = list(self._reaped)
         ready = [task_id for task_id, gone in reaped if gone]
-        for item in self.orch.runs.reclaim_expired(self.config.retry, only=ready):
+        settled = self.orch.runs.reclaim_expired(self.config.retry, only=ready)
+        for item in settled + self.orch.runs.close_abandoned(ready):
             self._count(item)
             self._tell(item)
         for task_id, _ in reaped:  # what is still running is waited out: tried again later

@@ -115,8 +115,6 @@ class RunService:
 
     def _on_demand(self, conn: Connection, key: str, busy: Sequence[int]) -> Row[Any]:
         row = find_task(conn, key)
-        if row.id in busy:
-            raise Conflict(f"{key}: its previous run is still being stopped; try again shortly")
         blockers = unfinished_blocker_keys(conn, row.id)
         status, runnable = S(row.status), row.command is not None
         if runnable and status in rules.RUN_ON_DEMAND and blockers:
@@ -124,6 +122,9 @@ class RunService:
         refusal = rules.run_refusal(key, status, runnable, len(blockers))
         if refusal:
             raise InvalidTransition(refusal)
+        still_running = not conn.execute(select(sql_rules.no_attempt_running(row.id))).scalar()
+        if row.id in busy or still_running:
+            raise Conflict(f"{key}: its previous run is still being stopped; try again shortly")
         return row
 
     # -- while running -------------------------------------------------------------
@@ -392,6 +393,56 @@ class RunService:
                 )
                 if gone.rowcount == 1:
                     settled.append(self._lost(conn, task, policy, now))
+        return settled
+
+    def close_abandoned(self, only: Iterable[int]) -> list[Settled]:
+        """Mark as lost the runs left open on these tasks though no runner holds
+        them any more (a person moved the task, then its runner died before it
+        closed the run); their processes must be known gone. The tasks are left
+        as they are: only the runs are closed, which lets the tasks be claimed."""
+        chosen = list(only)
+        if not chosen:
+            return []
+        now = self.ctx.now()
+        why = "its runner stopped before closing it, after the task was moved"
+        held = sql_rules.held_by_runner()
+        settled = []
+        with self.ctx.db.write() as conn:
+            rows = conn.execute(
+                select(R.id, R.execution_id, R.attempt, T.id.label("task_id"), T.key, T.title)
+                .select_from(Run.__table__.join(Task.__table__, R.task_id == T.id))
+                .where(T.id.in_(chosen), R.status == RunStatus.RUNNING.value, ~held)
+                .order_by(R.id)
+            ).all()
+            for run in rows:
+                closed = conn.execute(
+                    update(Run.__table__)
+                    .where(R.id == run.id, R.status == RunStatus.RUNNING.value)
+                    .values(status=RunStatus.LOST.value, ended_at=now, error=why)
+                )
+                if closed.rowcount != 1:
+                    continue
+                record_event(
+                    conn,
+                    self.ctx,
+                    EventKind.RUN_LOST,
+                    run.task_id,
+                    {"message": f"run {run.id} lost: {why}"},
+                    run_id=run.id,
+                )
+                settled.append(
+                    Settled(
+                        task_id=run.task_id,
+                        key=run.key,
+                        title=run.title,
+                        run_id=run.id,
+                        run_status=RunStatus.LOST,
+                        task_status=None,
+                        reason=why,
+                        attempt=run.attempt,
+                        execution_id=run.execution_id,
+                    )
+                )
         return settled
 
     def _lost(self, conn: Connection, task: Row, policy: RetryPolicy, now: datetime) -> Settled:

@@ -126,3 +126,62 @@ def test_a_task_moved_while_running_runs_again_only_after_the_old_attempt_is_gon
     finished = [e.data["message"] for e in timeline if e.kind == EventKind.RUN_FINISHED]
     assert finished[-1] == f"run {second.id} succeeded (exit 0)"
     assert f"run {second.id}" not in " ".join(finished[:-1])
+
+
+def test_another_runner_waits_for_the_old_attempt_of_a_task_moved_while_running(
+    orch: Orchestrator, tmp_path: Path
+) -> None:
+    marker, flag = tmp_path / "attempts.txt", tmp_path / "first-ran"
+    command = CommandSpec(argv=attempt_script(marker, flag))
+    orch.tasks.create(TaskSpec(key="A", title="moved while running", command=command))
+    first = Runner(
+        orch.as_actor("one"), fast_config(agent="one", lease_seconds=30, kill_grace_seconds=3)
+    )
+    threads = [threading.Thread(target=first.serve)]
+    threads[0].start()
+    wait_for(lambda: marker.exists() and marker.read_text().startswith("start"))
+    # A second runner, idle until the task is free again.
+    config = fast_config(agent="two", lease_seconds=30, kill_grace_seconds=3, until_idle=False)
+    second = Runner(orch.as_actor("two"), config)
+    threads.append(threading.Thread(target=second.serve))
+    threads[1].start()
+    try:
+        reset(orch.as_actor("alice"))
+        wait_for(lambda: orch.queries.get_task("A").status is S.DONE)
+    finally:
+        first.stop()
+        second.stop()
+        for thread in threads:
+            thread.join(30)
+    old, new = orch.queries.runs_for("A")
+    assert never_overlapping(marker) == [
+        f"start {old.id}",
+        f"end {old.id}",
+        f"start {new.id}",
+        f"end {new.id}",
+    ]
+    assert old.status is RunStatus.CANCELLED and new.status is RunStatus.SUCCEEDED
+
+
+def test_a_run_left_open_by_a_runner_that_died_after_its_task_was_moved_is_closed(
+    orch: Orchestrator, tmp_path: Path
+) -> None:
+    marker = tmp_path / "attempts.txt"
+    argv = ["sh", "-c", f'echo "start $ORCHESTRATOR_TUI_RUN" >> {marker}; echo "end x" >> {marker}']
+    orch.tasks.create(TaskSpec(key="A", title="orphaned run", command=CommandSpec(argv=argv)))
+    (dead,) = orch.as_actor("dead").runs.claim("dead/1", 30)  # its runner never closes it
+    orch.as_actor("alice").tasks.transition("A", S.PENDING, reason="try again")
+    assert orch.runs.claim("other/1", 30) == []  # not while the old run may still run
+    config = fast_config(agent="rescuer", lease_seconds=0.3)
+    wait_for(lambda: orch.processes.expired(abandoned_after=config.lease_seconds))
+    summary = Runner(orch.as_actor("rescuer"), config).serve()
+
+    old, new = orch.queries.runs_for("A")
+    assert old.id == dead.run_id and old.status is RunStatus.LOST
+    assert old.error == "its runner stopped before closing it, after the task was moved"
+    assert (new.agent, new.status) == ("rescuer", RunStatus.SUCCEEDED)
+    assert marker.read_text().splitlines() == [f"start {new.id}", "end x"]
+    assert orch.queries.get_task("A").status is S.DONE
+    assert (summary.started, summary.succeeded, summary.lost) == (1, 1, 1)
+    lost = [e for e in orch.queries.timeline("A") if e.kind == EventKind.RUN_LOST]
+    assert [e.actor for e in lost] == ["rescuer"]

@@ -265,7 +265,9 @@ def test_an_older_run_of_the_same_owner_cannot_decide_the_task_of_a_newer_one(
 ) -> None:
     add(runner, "A")
     (first,) = runner.runs.claim("o", 30)
-    runner.as_actor("alice").tasks.transition("A", S.PENDING, reason="try again")
+    alice = runner.as_actor("alice")
+    alice.runs.cancel("A", "wrong branch")  # closes the run before its process is gone
+    alice.tasks.transition("A", S.PENDING, reason="try again")
     (second,) = runner.runs.claim("o", 30)  # the same runner takes it again
     stopped = RunResult(first.run_id, first.task_id, RunStatus.CANCELLED, exit_code=-15)
     (late,) = runner.runs.finish("o", [stopped])
@@ -291,3 +293,19 @@ def test_claims_leave_out_tasks_whose_earlier_attempt_still_runs(runner: Orchest
     with pytest.raises(Conflict, match="still being stopped"):
         runner.runs.claim("o", 30, key="A", busy=[a_id])
     assert [c.key for c in runner.runs.claim("o", 30, limit=5)] == ["A"]
+
+
+def test_a_task_reset_while_its_run_is_open_is_claimed_only_after_the_run_closes(
+    runner: Orchestrator,
+) -> None:
+    add(runner, "A")
+    (first,) = runner.runs.claim("o", 30)
+    runner.as_actor("alice").tasks.transition("A", S.PENDING, reason="try again")
+    assert runner.runs.claim("other", 30) == []
+    with pytest.raises(Conflict, match="still being stopped"):
+        runner.runs.claim("other", 30, key="A")
+    stopped = RunResult(first.run_id, first.task_id, RunStatus.CANCELLED, exit_code=-15)
+    (late,) = runner.runs.finish("o", [stopped])  # its process is gone
+    assert late.task_status is None and runner.queries.get_task("A").status is S.PENDING
+    (second,) = runner.runs.claim("other", 30)
+    assert second.key == "A" and second.run_id != first.run_id
