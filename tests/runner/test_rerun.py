@@ -15,7 +15,7 @@ from orchestrator_tui.domain.models import CommandSpec, TaskSpec
 from orchestrator_tui.runner import Runner, RunnerSummary
 from orchestrator_tui.services import Orchestrator
 
-from .helpers import fast_config, wait_for
+from .helpers import cli, fast_config, wait_for
 
 S = TaskStatus
 
@@ -64,6 +64,13 @@ def cancel_then_reset(o: Orchestrator) -> None:
     o.tasks.transition("A", S.PENDING, reason="try again")
 
 
+def cancel_run_then_reset_from_the_cli(o: Orchestrator) -> None:
+    cancelled = cli(o.db.url, "task", "cancel-run", "A", "--reason", "wrong branch")
+    assert cancelled.code == 0, cancelled.err
+    reset = cli(o.db.url, "task", "reset", "A")
+    assert reset.code == 0, reset.err
+
+
 def block_then_unblock(o: Orchestrator) -> None:
     o.tasks.transition("A", S.BLOCKED, reason="waiting for a decision")
     o.tasks.transition("A", S.PENDING, reason="decided")
@@ -76,7 +83,13 @@ def done_then_reopen(o: Orchestrator) -> None:
 
 @pytest.mark.parametrize(
     "move",
-    [reset, cancel_then_reset, block_then_unblock, done_then_reopen],
+    [
+        reset,
+        cancel_then_reset,
+        cancel_run_then_reset_from_the_cli,
+        block_then_unblock,
+        done_then_reopen,
+    ],
     ids=lambda f: f.__name__,
 )
 def test_a_task_moved_while_running_runs_again_only_after_the_old_attempt_is_gone(
@@ -85,7 +98,7 @@ def test_a_task_moved_while_running_runs_again_only_after_the_old_attempt_is_gon
     marker, flag = tmp_path / "attempts.txt", tmp_path / "first-ran"
     command = CommandSpec(argv=attempt_script(marker, flag))
     orch.tasks.create(TaskSpec(key="A", title="moved while running", command=command))
-    config = fast_config(lease_seconds=30, kill_grace_seconds=3)
+    config = fast_config(lease_seconds=30, kill_grace_seconds=3, until_idle=False)
     runner = Runner(orch.as_actor(config.agent), config)
     summaries: list[RunnerSummary] = []
     thread = threading.Thread(target=lambda: summaries.append(runner.serve()))
@@ -93,11 +106,10 @@ def test_a_task_moved_while_running_runs_again_only_after_the_old_attempt_is_gon
     try:
         wait_for(lambda: marker.exists() and marker.read_text().startswith("start"))
         move(orch.as_actor("alice"))
+        wait_for(lambda: orch.queries.get_task("A").status is S.DONE)
     finally:
+        runner.stop()
         thread.join(30)
-        if thread.is_alive():
-            runner.stop()
-            thread.join(10)
     assert not thread.is_alive()
 
     first, second = orch.queries.runs_for("A")
