@@ -297,7 +297,11 @@ class Runner:
             return False
         cfg = self.config
         claims = self.orch.runs.claim(
-            cfg.lease_owner, cfg.lease_seconds, limit=free, agent_types=cfg.served_types
+            cfg.lease_owner,
+            cfg.lease_seconds,
+            limit=free,
+            agent_types=cfg.served_types,
+            busy=self._busy(),
         )
         for claim in claims:
             self._start(claim)
@@ -396,6 +400,13 @@ class Runner:
                 log.exception("preparing agent %s for %s failed", name, claim.key)
             return None, f"agent {name}: {exc}", False
 
+    def _busy(self, ending: set[int] | None = None) -> list[int]:
+        """Tasks with an attempt still in this runner's hands (but those `ending`):
+        none is claimed again until that attempt's processes are gone, whatever
+        happened to the task meanwhile, so no two attempts of a task ever overlap."""
+        ending = ending or set()
+        return [a.claim.task_id for run, a in self._active.items() if run not in ending]
+
     def _take_done(self) -> list[tuple[_Active, ProcessOutcome]]:
         done = []
         while self._done:
@@ -439,8 +450,16 @@ class Runner:
         cfg = self.config
         free = cfg.max_parallel - (len(self._active) - len(done)) if refill else 0
         records = list(self._spawned)
+        ending = {a.claim.run_id for a, _ in done}  # their processes are gone
         settled, claims = self.orch.runs.settle_and_claim(
-            cfg.lease_owner, results, cfg.retry, records, free, cfg.lease_seconds, cfg.served_types
+            cfg.lease_owner,
+            results,
+            cfg.retry,
+            records,
+            free,
+            cfg.lease_seconds,
+            cfg.served_types,
+            self._busy(ending),
         )
         for _ in records:
             self._spawned.popleft()
@@ -538,7 +557,9 @@ class Runner:
         of the pool), then reclaim their tasks, so no attempt overlaps the next."""
         self.orch.workspaces.sweep()  # worktrees of tasks people finished or cancelled
         attempts: dict[int, list[RunProcess]] = {}
-        for row in self.orch.processes.expired():
+        # A run left open on a task moved from its runner more than a lease ago:
+        # a live runner would have closed it once its processes were gone.
+        for row in self.orch.processes.expired(abandoned_after=self.config.lease_seconds):
             if row.task_id not in self._reaping:
                 attempts.setdefault(row.task_id, []).append(row)
         for task_id, rows in attempts.items():
@@ -566,7 +587,8 @@ class Runner:
     def _reclaim_reaped(self) -> None:
         reaped = list(self._reaped)
         ready = [task_id for task_id, gone in reaped if gone]
-        for item in self.orch.runs.reclaim_expired(self.config.retry, only=ready):
+        settled = self.orch.runs.reclaim_expired(self.config.retry, only=ready)
+        for item in settled + self.orch.runs.close_abandoned(ready):
             self._count(item)
             self._tell(item)
         for task_id, _ in reaped:  # what is still running is waited out: tried again later
@@ -584,7 +606,11 @@ class Runner:
                         raise OrchestratorError("the runner is stopping")
                     cfg = self.config
                     (claim,) = self.orch.runs.claim(
-                        cfg.lease_owner, cfg.lease_seconds, key=req.args["key"], agent_types=None
+                        cfg.lease_owner,
+                        cfg.lease_seconds,
+                        key=req.args["key"],
+                        agent_types=None,
+                        busy=self._busy(),
                     )
                     self._start(claim)
                     req.future.set_result(claim)

@@ -22,12 +22,13 @@ from sqlalchemy import (
 )
 
 from ..domain import rules
-from ..domain.enums import Readiness
-from ..store.tables import PlanBudget, Task, TaskDependency
+from ..domain.enums import Readiness, RunStatus
+from ..store.tables import PlanBudget, Run, Task, TaskDependency
 
 T = Task.__table__.c
 D = TaskDependency.__table__.c
 PB = PlanBudget.__table__.c
+RUNS = Run.__table__.c
 
 # Built once: constructing an alias copies every column of the table.
 _BLOCKER = Task.__table__.alias("blocker")
@@ -98,6 +99,20 @@ def within_plan_budget() -> Any:
     return or_(T.plan.is_(None), not_(exists(spent)))
 
 
+def held_by_runner() -> Any:
+    """A runner holds the task: it is in progress under a lease."""
+    return and_(T.status == rules.RUNNING.value, T.lease_owner.is_not(None))
+
+
+def no_attempt_running(task_id: Any) -> Any:
+    """No run of the task is open: no earlier attempt is still being stopped. A
+    runner closes a run once its processes are gone, however the task was moved
+    meanwhile; the runs of a runner that died are closed by the runner that
+    stops what is left of them."""
+    running = select(1).where(RUNS.task_id == task_id, RUNS.status == RunStatus.RUNNING.value)
+    return not_(exists(running))
+
+
 def claimable(
     now: datetime | Any,
     agent_types: Sequence[str] | BindParameter[Any] | None,
@@ -105,7 +120,7 @@ def claimable(
 ) -> Any:
     """Ready tasks with a command (or any ready task, for an agent that does the
     work itself), past any retry delay, of a type this runner serves, whose plan's
-    budget (if it has one) is not spent."""
+    budget (if it has one) is not spent, with no earlier attempt still running."""
     return and_(
         T.status.in_([s.value for s in rules.CLAIMED_BY_RUNNERS]),
         has_command() if need_command else true(),
@@ -113,4 +128,5 @@ def claimable(
         retry_due(now),
         serves(agent_types),
         all_blockers_done(T.id),
+        no_attempt_running(T.id),
     )

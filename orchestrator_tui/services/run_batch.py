@@ -15,7 +15,7 @@ from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import BindParameter, Connection, Row, bindparam, select, update
+from sqlalchemy import BindParameter, Connection, Row, bindparam, func, select, update
 
 from ..domain.enums import EventKind, RunStatus, TaskStatus
 from ..domain.errors import Conflict
@@ -60,9 +60,11 @@ _CANDIDATE_COLS = (
 def _candidates(typed: bool) -> Any:
     now = bindparam("now", type_=UTCDateTime())
     types: BindParameter[Any] | None = bindparam("types", expanding=True) if typed else None
+    # Tasks whose earlier attempt the claiming runner is still stopping.
+    busy: BindParameter[Any] = bindparam("busy", expanding=True)
     return (
         select(*_CANDIDATE_COLS)
-        .where(rules.claimable(now, types))
+        .where(rules.claimable(now, types), T.id.not_in(busy))
         .order_by(rules.PRIORITY_RANK.desc(), T.id)
         .limit(bindparam("lim"))
         # PostgreSQL: lock the rows taken and step over those another runner is
@@ -75,7 +77,15 @@ def _candidates(typed: bool) -> Any:
 # Built once: constructing a statement costs more than SQLite takes to run it.
 _CANDIDATES = {True: _candidates(True), False: _candidates(False)}
 
-_RELEASE_GUARD = (T.lease_owner == bindparam("owner"), T.status == S.IN_PROGRESS.value)
+#: The task's newest run: the attempt its lease is for. A runner's lease owner
+#: is the same for every attempt it makes, so the run tells an older attempt
+#: (stopped after a person moved the task) from the one that holds the task now.
+_LATEST_RUN = select(func.max(R.id)).where(R.task_id == T.id).scalar_subquery()
+_RELEASE_GUARD = (
+    _LATEST_RUN.in_(bindparam("rids", expanding=True)),
+    T.lease_owner == bindparam("owner"),
+    T.status == S.IN_PROGRESS.value,
+)
 _RELEASE_VALUES = {"lease_owner": None, "lease_expires_at": None}
 _RELEASE = (
     update(Task.__table__)
@@ -89,7 +99,15 @@ _RELEASE_ONE = (
     .values(**_RELEASE_VALUES)
 )
 _FINISHING = select(
-    T.id, T.key, T.title, T.status, T.requires_approval, T.attempts, T.max_retries, T.retry_after
+    T.id,
+    T.key,
+    T.title,
+    T.status,
+    T.requires_approval,
+    T.attempts,
+    T.max_retries,
+    T.retry_after,
+    _LATEST_RUN.label("latest_run"),
 ).where(T.id.in_(bindparam("ids", expanding=True)))
 _RUN_STARTS = select(R.id, R.started_at, R.execution_id).where(
     R.id.in_(bindparam("ids", expanding=True))
@@ -97,13 +115,18 @@ _RUN_STARTS = select(R.id, R.started_at, R.execution_id).where(
 
 
 def candidates(
-    conn: Connection, now: datetime, limit: int, agent_types: Sequence[str] | None
+    conn: Connection,
+    now: datetime,
+    limit: int,
+    agent_types: Sequence[str] | None,
+    busy: Sequence[int] = (),
 ) -> list[Row[Any]]:
     """Ready tasks with a command, past any retry delay, of a type served; by priority.
 
     Call it in the claim's write transaction: on PostgreSQL the rows are locked
-    (`FOR UPDATE SKIP LOCKED`) until `take` has written them."""
-    params: dict[str, Any] = {"now": now, "lim": limit}
+    (`FOR UPDATE SKIP LOCKED`) until `take` has written them. `busy`: tasks left
+    out because an earlier attempt of theirs still runs."""
+    params: dict[str, Any] = {"now": now, "lim": limit, "busy": list(busy)}
     if agent_types is not None:
         params["types"] = list(agent_types)
     return list(conn.execute(_CANDIDATES[agent_types is not None], params))
@@ -199,14 +222,29 @@ def take(
     return claims
 
 
-def release(conn: Connection, owner: str, task_ids: list[int]) -> set[int]:
-    """Drop `owner`'s leases on these in-progress tasks; the ids it still held."""
+def release(
+    conn: Connection, owner: str, runs: Sequence[tuple[int, int]], tasks: dict[int, Row[Any]]
+) -> set[int]:
+    """Drop `owner`'s leases on the in-progress tasks of these (task id, run id)
+    runs, where the run is the task's newest; the ids of the runs that held
+    their task. `tasks`: the rows read by `finishing`, in this transaction."""
     if conn.dialect.update_returning:
-        return set(conn.execute(_RELEASE, {"owner": owner, "ids": task_ids}).scalars())
+        params = {"owner": owner, "ids": [t for t, _ in runs], "rids": [r for _, r in runs]}
+        released = set(conn.execute(_RELEASE, params).scalars())
+    else:
+        released = {
+            task_id
+            for task_id, run_id in runs
+            if conn.execute(
+                _RELEASE_ONE, {"owner": owner, "tid": task_id, "rids": [run_id]}
+            ).rowcount
+            == 1
+        }
+    # Of two runs of one task finishing together, only the newest held it.
     return {
-        task_id
-        for task_id in task_ids
-        if conn.execute(_RELEASE_ONE, {"owner": owner, "tid": task_id}).rowcount == 1
+        run_id
+        for task_id, run_id in runs
+        if task_id in released and tasks[task_id].latest_run == run_id
     }
 
 

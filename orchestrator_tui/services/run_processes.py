@@ -10,13 +10,15 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import timedelta
 
-from sqlalchemy import Connection, and_, bindparam, select, update
+from sqlalchemy import Connection, and_, bindparam, not_, or_, select, update
 
-from ..domain.enums import RunStatus, TaskStatus
+from ..domain.enums import RunStatus
 from ..domain.errors import NotFound
 from ..store.tables import Run, Task
 from .base import ServiceContext, T
+from .rules import held_by_runner
 
 R = Run.__table__.c
 
@@ -71,19 +73,25 @@ class RunProcessService:
         with self.ctx.db.write() as conn:
             record_processes(conn, records)
 
-    def expired(self) -> list[RunProcess]:
+    def expired(self, abandoned_after: float | None = None) -> list[RunProcess]:
         """Tasks whose runner's lease has expired (to be reclaimed), one row per run
-        still open on them (run_id None: the task has none)."""
+        still open on them (run_id None: the task has none).
+
+        With `abandoned_after` (seconds), also the runs left open on tasks taken
+        from their runner (moved by a person) longer ago than that: a live runner
+        closes them as soon as it has stopped their processes, so their runner
+        died in between (see `RunService.close_abandoned`)."""
         now = self.ctx.now()
         open_run = and_(R.task_id == T.id, R.status == RunStatus.RUNNING.value)
+        held = held_by_runner()
+        which = and_(held, T.lease_expires_at < now)
+        if abandoned_after is not None:
+            moved_before = now - timedelta(seconds=abandoned_after)
+            which = or_(which, and_(not_(held), R.id.is_not(None), T.updated_at < moved_before))
         query = (
             select(T.id, T.key, R.id, R.execution_id, R.pid, R.pgid, R.host, R.proc_start)
             .select_from(Task.__table__.outerjoin(Run.__table__, open_run))
-            .where(
-                T.status == TaskStatus.IN_PROGRESS.value,
-                T.lease_owner.is_not(None),
-                T.lease_expires_at < now,
-            )
+            .where(which)
             .order_by(T.id, R.id)
         )
         with self.ctx.db.read() as conn:

@@ -68,19 +68,21 @@ class RunService:
         limit: int = 1,
         agent_types: Sequence[str] | None = MACHINE_TYPES,
         key: str | None = None,
+        busy: Sequence[int] = (),
     ) -> list[Claim]:
         """Take up to `limit` ready tasks (or the task `key`, on demand) for `owner`.
 
-        Returns what was won; racing runners each get different tasks.
+        Returns what was won; racing runners each get different tasks. `busy`:
+        tasks not to take because an earlier attempt of theirs still runs.
         """
         if limit <= 0:
             return []
         now = self.ctx.now()
         with self.ctx.db.write() as conn:
             if key is not None:
-                rows = [self._on_demand(conn, key)]
+                rows = [self._on_demand(conn, key, busy)]
             else:
-                rows = run_batch.candidates(conn, now, limit, agent_types)
+                rows = run_batch.candidates(conn, now, limit, agent_types, busy)
             claims = run_batch.take(conn, self.ctx, rows, owner, lease_seconds, now)
             if key is not None and not claims:
                 raise Conflict(f"{key} was taken or changed meanwhile; nothing was started")
@@ -123,7 +125,7 @@ class RunService:
                 return str(row.key)
         return None
 
-    def _on_demand(self, conn: Connection, key: str) -> Row[Any]:
+    def _on_demand(self, conn: Connection, key: str, busy: Sequence[int]) -> Row[Any]:
         row = find_task(conn, key)
         blockers = unfinished_blocker_keys(conn, row.id)
         status, runnable = S(row.status), row.command is not None
@@ -133,6 +135,9 @@ class RunService:
         refusal = rules.run_refusal(key, status, runnable, len(blockers), leased)
         if refusal:
             raise InvalidTransition(refusal)
+        still_running = not conn.execute(select(sql_rules.no_attempt_running(row.id))).scalar()
+        if row.id in busy or still_running:
+            raise Conflict(f"{key}: its previous run is still being stopped; try again shortly")
         return row
 
     # -- while running -------------------------------------------------------------
@@ -202,11 +207,13 @@ class RunService:
         limit: int,
         lease_seconds: float,
         agent_types: Sequence[str] | None = MACHINE_TYPES,
+        busy: Sequence[int] = (),
     ) -> tuple[list[Settled], list[Claim]]:
         """A runner's round in one transaction: record where new processes run,
         `finish` these results, then `claim` up to `limit` tasks (those the finished
-        ones made ready among them). The same statements as the three calls, with
-        one commit instead of three: short commands are dominated by that cost."""
+        ones made ready among them, none of `busy`). The same statements as the
+        three calls, with one commit instead of three: short commands are
+        dominated by that cost."""
         now = self.ctx.now()
         with self.ctx.db.write() as conn:
             record_processes(conn, processes)
@@ -215,7 +222,7 @@ class RunService:
                 settled = self._finish(conn, owner, results, policy or RetryPolicy(), now)
             claims = []
             if limit > 0:
-                rows = run_batch.candidates(conn, now, limit, agent_types)
+                rows = run_batch.candidates(conn, now, limit, agent_types, busy)
                 claims = run_batch.take(conn, self.ctx, rows, owner, lease_seconds, now)
             return settled, claims
 
@@ -229,14 +236,14 @@ class RunService:
     ) -> list[Settled]:
         task_ids = [r.task_id for r in results]
         tasks, runs = run_batch.finishing(conn, task_ids, [r.run_id for r in results])
-        held = run_batch.release(conn, owner, task_ids)
+        held = run_batch.release(conn, owner, [(r.task_id, r.run_id) for r in results], tasks)
         events = run_batch.Events(self.ctx, now)
         closings: list[dict[str, Any]] = []
         moves: list[tuple[Row[Any], Intent]] = []
         judged: list[tuple[RunResult, str, datetime | None] | None] = []
         for res in results:
             task = tasks[res.task_id]
-            if task.id not in held:
+            if res.run_id not in held:
                 self._close_late(conn, res, task.id, now)
                 judged.append(None)
                 continue
@@ -399,6 +406,56 @@ class RunService:
                 )
                 if gone.rowcount == 1:
                     settled.append(self._lost(conn, task, policy, now))
+        return settled
+
+    def close_abandoned(self, only: Iterable[int]) -> list[Settled]:
+        """Mark as lost the runs left open on these tasks though no runner holds
+        them any more (a person moved the task, then its runner died before it
+        closed the run); their processes must be known gone. The tasks are left
+        as they are: only the runs are closed, which lets the tasks be claimed."""
+        chosen = list(only)
+        if not chosen:
+            return []
+        now = self.ctx.now()
+        why = "its runner stopped before closing it, after the task was moved"
+        held = sql_rules.held_by_runner()
+        settled = []
+        with self.ctx.db.write() as conn:
+            rows = conn.execute(
+                select(R.id, R.execution_id, R.attempt, T.id.label("task_id"), T.key, T.title)
+                .select_from(Run.__table__.join(Task.__table__, R.task_id == T.id))
+                .where(T.id.in_(chosen), R.status == RunStatus.RUNNING.value, ~held)
+                .order_by(R.id)
+            ).all()
+            for run in rows:
+                closed = conn.execute(
+                    update(Run.__table__)
+                    .where(R.id == run.id, R.status == RunStatus.RUNNING.value)
+                    .values(status=RunStatus.LOST.value, ended_at=now, error=why)
+                )
+                if closed.rowcount != 1:
+                    continue
+                record_event(
+                    conn,
+                    self.ctx,
+                    EventKind.RUN_LOST,
+                    run.task_id,
+                    {"message": f"run {run.id} lost: {why}"},
+                    run_id=run.id,
+                )
+                settled.append(
+                    Settled(
+                        task_id=run.task_id,
+                        key=run.key,
+                        title=run.title,
+                        run_id=run.id,
+                        run_status=RunStatus.LOST,
+                        task_status=None,
+                        reason=why,
+                        attempt=run.attempt,
+                        execution_id=run.execution_id,
+                    )
+                )
         return settled
 
     def _lost(self, conn: Connection, task: Row, policy: RetryPolicy, now: datetime) -> Settled:

@@ -9,7 +9,12 @@ import pytest
 from sqlalchemy import select
 
 from orchestrator_tui.domain.enums import EventKind, RunStatus, TaskStatus
-from orchestrator_tui.domain.errors import DependenciesUnfinished, InvalidTransition, NotFound
+from orchestrator_tui.domain.errors import (
+    Conflict,
+    DependenciesUnfinished,
+    InvalidTransition,
+    NotFound,
+)
 from orchestrator_tui.domain.models import CommandSpec, TaskSpec
 from orchestrator_tui.services import Orchestrator, open_orchestrator
 from orchestrator_tui.services.runs import RetryPolicy, RunResult
@@ -256,3 +261,54 @@ def test_one_round_settles_records_processes_and_claims_what_it_made_ready(
     assert (process.pid, process.pgid, process.host) == (4242, 4242, "here")
     # Nothing to settle and no slot: nothing is written.
     assert runner.runs.settle_and_claim("o", [], None, [], 0, 30) == ([], [])
+
+
+def test_an_older_run_of_the_same_owner_cannot_decide_the_task_of_a_newer_one(
+    runner: Orchestrator,
+) -> None:
+    add(runner, "A")
+    (first,) = runner.runs.claim("o", 30)
+    alice = runner.as_actor("alice")
+    alice.runs.cancel("A", "wrong branch")  # closes the run before its process is gone
+    alice.tasks.transition("A", S.PENDING, reason="try again")
+    (second,) = runner.runs.claim("o", 30)  # the same runner takes it again
+    stopped = RunResult(first.run_id, first.task_id, RunStatus.CANCELLED, exit_code=-15)
+    (late,) = runner.runs.finish("o", [stopped])
+    assert (late.task_status, late.reason) == (None, "lease lost")
+    task = runner.queries.get_task("A")
+    assert task.status is S.IN_PROGRESS  # still the second run's
+    assert runner.runs.held("o", [first.task_id]) == {first.task_id}
+    ok = RunResult(second.run_id, second.task_id, RunStatus.SUCCEEDED, exit_code=0)
+    (decided,) = runner.runs.finish("o", [ok])
+    assert decided.task_status is S.DONE
+    runs = runner.queries.runs_for("A")
+    assert [(r.status, r.exit_code) for r in runs] == [
+        (RunStatus.CANCELLED, -15),
+        (RunStatus.SUCCEEDED, 0),
+    ]
+
+
+def test_claims_leave_out_tasks_whose_earlier_attempt_still_runs(runner: Orchestrator) -> None:
+    add(runner, "A")
+    add(runner, "B")
+    a_id = runner.queries.get_task("A").id
+    assert [c.key for c in runner.runs.claim("o", 30, limit=5, busy=[a_id])] == ["B"]
+    with pytest.raises(Conflict, match="still being stopped"):
+        runner.runs.claim("o", 30, key="A", busy=[a_id])
+    assert [c.key for c in runner.runs.claim("o", 30, limit=5)] == ["A"]
+
+
+def test_a_task_reset_while_its_run_is_open_is_claimed_only_after_the_run_closes(
+    runner: Orchestrator,
+) -> None:
+    add(runner, "A")
+    (first,) = runner.runs.claim("o", 30)
+    runner.as_actor("alice").tasks.transition("A", S.PENDING, reason="try again")
+    assert runner.runs.claim("other", 30) == []
+    with pytest.raises(Conflict, match="still being stopped"):
+        runner.runs.claim("other", 30, key="A")
+    stopped = RunResult(first.run_id, first.task_id, RunStatus.CANCELLED, exit_code=-15)
+    (late,) = runner.runs.finish("o", [stopped])  # its process is gone
+    assert late.task_status is None and runner.queries.get_task("A").status is S.PENDING
+    (second,) = runner.runs.claim("other", 30)
+    assert second.key == "A" and second.run_id != first.run_id
