@@ -48,6 +48,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from orchestrator_tui.domain.enums import TaskStatus  # noqa: E402
+from orchestrator_tui.ui.render import STATUS_WORD  # noqa: E402
+
 SYNC_QUERY = b"\x1b[?2026$p"
 SYNC_REPLY = b"\x1b[?2026;2$y"
 FRAME_END = b"\x1b[?2026l"
@@ -61,7 +64,7 @@ KEY_QUIET = 0.2
 APP_FILTER_KEY = b"/"
 APP_START_KEY = b"s"
 APP_ESCAPE = b"\x1b"
-APP_STARTED_WORD = b"running"  # how the app draws in_progress
+APP_STARTED_WORD = STATUS_WORD[TaskStatus.IN_PROGRESS].encode()  # how the app draws it
 APP_LOG_PANE_KEY = b"3"
 
 #: Goals at 100k tasks (issue 16); a missed goal makes the run exit 1.
