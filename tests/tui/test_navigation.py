@@ -23,7 +23,7 @@ from orchestrator_tui.ui.widgets.filter_bar import FilterInput
 from orchestrator_tui.ui.widgets.log_pane import ExecutionLogPane
 from orchestrator_tui.ui.widgets.task_table import TaskTable
 
-from .conftest import FIXED, add, main_screen, notes, screen_text, select, settle, status
+from .conftest import ACTOR, FIXED, add, main_screen, notes, screen_text, select, settle, status
 
 S = TaskStatus
 
@@ -441,6 +441,15 @@ async def test_the_header_can_name_the_whole_database_path(chain, make, db_url):
     async with app.run_test(size=(160, 48)) as pilot:
         await settle(pilot)
         assert db_url in screen_text(app).splitlines()[0]
+
+
+async def test_at_80_columns_the_header_still_says_who_acts(chain, make, db_url):
+    """The whole path of the demo's database is long; who acts must not be cut off."""
+    app = make()
+    app.full_location = True
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        assert f"as {ACTOR}" in screen_text(app).splitlines()[0]
 
 
 async def test_ages_move_on_while_the_screen_is_open(chain, make):

@@ -49,8 +49,9 @@ class AppHeader(Horizontal):
         if self.screen_title:
             text.append(f" · {self.screen_title}")
         muted = self.get_component_rich_style("app-header--muted")
-        text.append(f"  {safe(app.location, 80)}", muted)
+        # who acts first: at 80 columns a long path would cut it off
         text.append(f"  as {safe(app.actor, 40)}", muted)
+        text.append(f"  {safe(app.location, 80)}", muted)
         self.query_one("#header-title", Static).update(text)
 
     def flash(self) -> None:
