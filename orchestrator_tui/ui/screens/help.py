@@ -6,6 +6,8 @@ from collections.abc import Sequence
 from dataclasses import replace
 from typing import ClassVar
 
+from rich.cells import cell_len
+from rich.console import Group, RenderableType
 from rich.table import Table
 from rich.text import Text
 from textual.app import App, ComposeResult
@@ -117,18 +119,27 @@ class HelpScreen(ModalScreen[None]):
             yield Static(Text("Keys (escape closes)", style="bold"), id="help-title")
             yield Static(self._table(), id="help-keys")
 
-    def _table(self) -> Table:
-        """Two columns, so narrow terminals wrap only the description (keymap id dim
-        at its end)."""
-        table = Table.grid(padding=(0, 2), expand=True)
-        table.add_column(no_wrap=True)
-        table.add_column(ratio=1)
-        for title, bindings in key_sections(self.app.BINDINGS):
-            table.add_row(Text(""), Text(""))
-            table.add_row(Text(title, style="bold underline"), Text("keymap id", style="dim"))
-            for item in bindings:
+    def _table(self) -> Group:
+        """A title and a two-column grid per section, so narrow terminals wrap only
+        the description (keymap id dim at its end); the key column is as wide as the
+        widest key of all sections, not as a section's title."""
+        sections = [
+            (title, [(keys_for(self.app, item), item) for item in bindings])
+            for title, bindings in key_sections(self.app.BINDINGS)
+        ]
+        width = max(cell_len(keys) for _, rows in sections for keys, _ in rows)
+        parts: list[RenderableType] = []
+        for title, rows in sections:
+            heading = Text(title, style="bold underline")
+            heading.append("   keymap id", style="dim")
+            parts += [Text(""), heading]
+            table = Table.grid(padding=(0, 2), expand=True)
+            table.add_column(no_wrap=True, width=width)
+            table.add_column(ratio=1)
+            for keys, item in rows:
                 what = Text(item.tooltip or item.description or item.action)
                 if item.id:
                     what.append(f"  {item.id}", style="dim")
-                table.add_row(Text(keys_for(self.app, item), style="bold"), what)
-        return table
+                table.add_row(Text(keys, style="bold"), what)
+            parts.append(table)
+        return Group(*parts)
