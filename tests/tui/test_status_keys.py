@@ -213,6 +213,30 @@ async def test_undo_reverses_a_rejection(orch, make):
         assert status(orch, "Q") == "awaiting_approval"
 
 
+async def test_a_decision_taken_on_the_detail_screen_can_be_undone(orch, make):
+    add(orch, "Q", "gated", status=S.IN_PROGRESS, requires_approval=True)
+    orch.as_actor("bob").tasks.complete("Q")
+    app = make()
+    async with app.run_test(size=(160, 48)) as pilot:
+        await settle(pilot)
+        await select(pilot, "Q")
+        await pilot.press("enter")
+        await settle(pilot)
+        await pilot.press("a")
+        await settle(pilot)
+        assert status(orch, "Q") == "done"
+        assert sum("Q approved" in n for n in notes(app)) == 1, notes(app)
+        await pilot.press("escape")  # back to the list, where u undoes
+        await settle(pilot)
+        await pilot.press("u")
+        await settle(pilot)
+        assert isinstance(app.screen, Confirm)
+        assert "Undo Q: done → awaiting approval?" in app.screen.message.plain
+        await pilot.press("y")
+        await settle(pilot)
+        assert status(orch, "Q") == "awaiting_approval"
+
+
 async def test_undo_that_cannot_be_done_says_why_and_writes_nothing(tasks, make):
     app = make()
     async with app.run_test(size=(160, 48)) as pilot:

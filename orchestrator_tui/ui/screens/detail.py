@@ -179,14 +179,6 @@ class DetailScreen(QuestionActions, TaskActions, Screen[None]):
     def action_answer(self) -> None:
         self.answer_oldest(self.key)
 
-    def on_task_changed(self, message: TaskChanged) -> None:
-        message.stop()
-        self.notify(message.note, markup=False)
-        self._load()
-        poke = getattr(self.app, "poke_feed", None)
-        if poke is not None:
-            poke()
-
     def action_scroll(self, where: str) -> None:
         body = self.query_one("#detail-body", VerticalScroll)
         {
