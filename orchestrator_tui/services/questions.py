@@ -27,7 +27,7 @@ from ..domain.models import InboxEntry, QuestionView
 from ..domain.transitions import MOVE_EVENTS, Intent, Via
 from ..store.engine import inserted_id
 from ..store.tables import Event, Question, Run, Task
-from .base import ServiceContext, T, find_task, record_event
+from .base import ServiceContext, T, find_task, open_questions_expr, record_event
 from .moves import move_one
 from .queries import QueryService
 
@@ -148,12 +148,7 @@ class QuestionService:
             conn, task.id
         ):
             return
-        still_open = conn.execute(
-            select(func.count())
-            .select_from(Question.__table__)
-            .where(Q.task_id == task.id, Q.answered_at.is_(None))
-        ).scalar_one()
-        if still_open:
+        if conn.execute(select(open_questions_expr(task.id))).scalar_one():
             return
         reason = f"question {question_id} answered"
         intent = Intent(TaskStatus.PENDING, via=Via.ANSWER, reason=reason, questions=(question_id,))
