@@ -61,9 +61,13 @@ def colours_only(text: str) -> str:
 
 
 def visible(text: str) -> str:
-    """One line with every control character shown as a literal escape (`\\x1b`),
-    for text whose exact bytes matter, such as diffs: nothing is hidden and
-    nothing reaches the terminal as a control sequence."""
-    return _CONTROL.sub(lambda m: f"\\x{ord(m.group()):02x}", text.replace("\n", " ")).replace(
-        "\t", "    "
-    )
+    """One line with every control character shown as a literal escape (`\\x1b`) and
+    every invisible one as `\\uXXXX`, for text whose exact bytes matter, such as
+    diffs: nothing is hidden and nothing reaches the terminal as a control sequence."""
+    shown = _CONTROL.sub(lambda m: f"\\x{ord(m.group()):02x}", text.replace("\n", " "))
+    return reveal_invisible(shown).replace("\t", "    ")
+
+
+def needs_visible(text: str) -> bool:
+    """Whether `visible` would change anything but tabs (a fast test for long texts)."""
+    return bool(_CONTROL.search(text) or _INVISIBLE.search(text))

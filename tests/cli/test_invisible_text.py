@@ -38,3 +38,16 @@ def test_titles_and_log_lines_show_invisible_characters_as_escapes(capsys, tmp_p
     assert SHOWN in run(capsys, db, "task", "list")
     assert SHOWN in run(capsys, db, "task", "show", "B")
     assert "rm -rf /\\u2067 # harmless\\ufeff" in run(capsys, db, "task", "logs", "B")
+
+
+def test_diff_lines_show_invisible_characters_as_escapes():
+    """`task diff` and the review pane show a diff's exact bytes: a bidi override in a
+    changed line must not reorder what the reviewer reads."""
+    from orchestrator_tui.domain.text import visible
+    from orchestrator_tui.ui.widgets.diff_view import build_document
+
+    line = "+ok = user\u202e # nimda\u200b"
+    assert visible(line) == "+ok = user\\u202e # nimda\\u200b"
+    document = build_document(f"diff --git a/x b/x\n{line}\n\ttab\n")
+    assert "+ok = user\\u202e # nimda\\u200b" in document.lines
+    assert "\ttab" in document.lines  # a line with nothing to escape is kept as it is

@@ -16,7 +16,6 @@ never shows in the time a key takes.
 
 from __future__ import annotations
 
-import re
 from bisect import bisect_right
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, ClassVar
@@ -33,7 +32,7 @@ from textual.scroll_view import ScrollView
 from textual.strip import Strip
 from textual.widgets import Static
 
-from ...domain.text import visible
+from ...domain.text import needs_visible, visible
 from ..db import run_db
 from ..render import safe
 
@@ -46,7 +45,6 @@ if TYPE_CHECKING:
 MAX_WIDTH = 4000
 #: Files listed above the diff at most (all of them are in the diff).
 MAX_FILES_SHOWN = 200
-_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
 
 
 @dataclass(frozen=True)
@@ -63,8 +61,8 @@ def build_document(text: str) -> DiffDocument:
     raw = text.split("\n")
     if raw and raw[-1] == "":
         raw.pop()
-    if _CONTROL.search(text):
-        lines = [visible(line) if _CONTROL.search(line) else line for line in raw]
+    if needs_visible(text):
+        lines = [visible(line) if needs_visible(line) else line for line in raw]
     else:
         lines = raw
     starts = [i for i, line in enumerate(lines) if line.startswith("diff --git ")]
