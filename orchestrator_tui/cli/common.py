@@ -41,16 +41,24 @@ def open_from_args(args: argparse.Namespace, create: bool = False) -> Any:
     """The orchestrator over --db. Only commands that make something (`create`)
     may create a missing SQLite file."""
     from ..services import open_orchestrator
-    from ..store.engine import missing_database
 
     url = db_url(args)
+    if not create:
+        refuse_missing(url)
+    return open_orchestrator(url, resolve_actor(getattr(args, "actor", None)))
+
+
+def refuse_missing(url: str) -> None:
+    """NotFound when `url` names a SQLite file that does not exist: reading must
+    never create a database."""
+    from ..store.engine import missing_database
+
     missing = missing_database(url)
-    if missing is not None and not create:
+    if missing is not None:
         raise NotFound(
             f"no database at {missing}; create one with `orchestrator-tui db init` "
             "(or `db seed`, or `import` a file)"
         )
-    return open_orchestrator(url, resolve_actor(getattr(args, "actor", None)))
 
 
 @contextmanager

@@ -19,7 +19,15 @@ from ..store.schema import (
     validate,
 )
 from ..store.tables import utcnow
-from .common import db_url, emit_json, open_from_args, opened_to_fill, say, wants_json
+from .common import (
+    db_url,
+    emit_json,
+    open_from_args,
+    opened_to_fill,
+    refuse_missing,
+    say,
+    wants_json,
+)
 
 
 def cmd_init(args: argparse.Namespace) -> int:
@@ -118,6 +126,7 @@ def cmd_backup(args: argparse.Namespace) -> int:
 def cmd_copy(args: argparse.Namespace) -> int:
     from ..store.copy import copy_database
 
+    refuse_missing(args.source)
     source, destination = Database(args.source), Database(args.destination)
     try:
         report = copy_database(source, destination, replace=args.replace)

@@ -132,6 +132,7 @@ def test_a_non_empty_destination_is_refused_unless_replaced(
 def test_a_password_in_a_url_never_shows(tmp_path: Path) -> None:
     unreachable = "postgresql+psycopg://orch:s3cret-pw@127.0.0.1:1/nowhere"
     status = run_in_process(["--db", unreachable, "db", "status"])
+    open_orchestrator(str(tmp_path / "a.db"), "alice").close()  # a source that exists
     copied = run_in_process(["db", "copy", f"sqlite:///{tmp_path / 'a.db'}", unreachable])
     for result in (status, copied):
         assert result.code != 0 and result.out == ""
@@ -142,3 +143,11 @@ def test_a_password_in_a_url_never_shows(tmp_path: Path) -> None:
     assert status.code != 0 and "s3cret-pw" not in status.err
     assert "nowhere?password=***&sslmode=allow" in status.err
     assert short_location(in_query) == "127.0.0.1:1/nowhere?password=***&sslmode=allow"
+
+
+def test_a_missing_source_file_is_refused_and_nothing_is_made(tmp_path: Path) -> None:
+    missing, target = tmp_path / "typo.db", tmp_path / "target.db"
+    code, out, err = copy(str(missing), str(target))
+    assert code == 3 and out == ""
+    assert f"no database at {missing}" in err
+    assert not missing.exists() and not target.exists()
