@@ -34,6 +34,8 @@ def cmd_ask(args: argparse.Namespace) -> int:
     from ..runner.notify import ask_person
 
     key, text = _key_and_text(args.words)
+    if args.timeout is not None and args.timeout < 0:
+        raise ValidationFailed("--timeout must be 0 or more seconds")
     orch = open_from_args(args)
     question = ask_person(orch, key, text)
     wait = args.wait or args.timeout is not None
@@ -43,8 +45,6 @@ def cmd_ask(args: argparse.Namespace) -> int:
         else:
             say(f"{question.task_key}: question {question.id} asked")
         return 0
-    if args.timeout is not None and args.timeout < 0:
-        raise ValidationFailed("--timeout must be 0 or more seconds")
     answered = orch.questions.wait(question.id, args.timeout, poll_seconds=args.poll)
     if answered.is_open:
         raise TimedOut(

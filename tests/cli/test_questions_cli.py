@@ -81,6 +81,14 @@ def test_ask_timeout_exits_9_and_leaves_the_question_open(cli: Cli) -> None:
     assert question["text"] == "Anyone there?" and question["answer"] is None
 
 
+def test_a_negative_timeout_is_refused_before_anything_is_asked(cli: Cli) -> None:
+    cli.ok("task", "add", "Build the API", "--key", "API")
+    assert cli.fails(7, "task", "ask", "API", "Port?", "--timeout", "-1") == (
+        "error: --timeout must be 0 or more seconds"
+    )
+    assert cli.ok("task", "questions", "--json").json() == []
+
+
 def test_ask_without_wait_and_refusals(cli: Cli) -> None:
     cli.ok("task", "add", "Build the API", "--key", "API")
     assert cli.ok("task", "ask", "API", "Which port?").out == "API: question 1 asked\n"
