@@ -170,7 +170,7 @@ def _load_workspace_demo(orch: Any, folder: Path) -> None:
     try:
         repo = make_demo_repo(folder)
     except WorkspaceError as exc:
-        say(f"no workspace demo: {exc}")
+        say(f"no workspace demo: {printable(str(exc))}")
         return
     plan_file = sample_plan_path().with_name("demo_workspace_plan.yaml")
     orch.plans.load(read_plan_file(plan_file, relative_to=folder), str(plan_file))

@@ -152,10 +152,13 @@ class ChangeSummary(BaseModel):
         return f"{self.base_commit[:12]}..{self.head_commit[:12]}"
 
     def headline(self) -> str:
-        """One line: which run, which branch, how much changed (plain text)."""
+        """One line: which run, which branch, how much changed (plain text; the
+        branch and base come from a plan file, so escapes are neutralised)."""
+        from .text import printable
+
         head = (
             f"{self.task_key} run {self.run_id} (attempt {self.attempt}): "
-            f"{self.branch} against {self.base}"
+            f"{printable(self.branch)} against {printable(self.base)}"
         )
         if self.no_changes:
             return f"{head}: no changes"

@@ -51,3 +51,15 @@ def test_diff_lines_show_invisible_characters_as_escapes():
     document = build_document(f"diff --git a/x b/x\n{line}\n\ttab\n")
     assert "+ok = user\\u202e # nimda\\u200b" in document.lines
     assert "\ttab" in document.lines  # a line with nothing to escape is kept as it is
+
+
+def test_a_change_summary_headline_neutralises_its_branch_and_base():
+    """The base branch comes from a plan file: its escapes never reach a terminal."""
+    from orchestrator_tui.domain.workspace import ChangeSummary
+
+    summary = ChangeSummary(
+        run_id=1, task_key="A", attempt=1, repo="/r", base="main\x1b]52;c;aGk=\x07\u202e",
+        branch="orch/a", worktree="/w", base_commit="0" * 40, head_commit="1" * 40,
+        committed=None, files=[], added=0, removed=0, diff_bytes=0, verify=[],
+    )  # fmt: skip
+    assert summary.headline() == "A run 1 (attempt 1): orch/a against main\\u202e: no changes"
