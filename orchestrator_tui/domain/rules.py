@@ -36,6 +36,8 @@ READINESS_OF: dict[TaskStatus, Readiness | None] = {
 
 #: Statuses a runner claims by itself, and those a person may run on demand.
 CLAIMED_BY_RUNNERS: frozenset[TaskStatus] = frozenset({S.PENDING})
+#: A task's worktree is removed (unless its plan says keep) once it is in one of these.
+WORKTREE_REMOVABLE: frozenset[TaskStatus] = frozenset({S.DONE, S.CANCELLED})
 RUN_ON_DEMAND: frozenset[TaskStatus] = frozenset({S.PENDING, S.FAILED})
 #: A task in this status, held by a runner's lease, has a live run to cancel.
 RUNNING: TaskStatus = S.IN_PROGRESS

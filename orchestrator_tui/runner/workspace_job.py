@@ -27,8 +27,9 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
-from ..domain.enums import LogStream, RunStatus, TaskStatus
+from ..domain.enums import LogStream, RunStatus
 from ..domain.errors import DatabaseUnavailable
+from ..domain.rules import WORKTREE_REMOVABLE
 from ..domain.workspace import OnApprove, OnVerifyFail
 from ..services import Orchestrator
 from ..services.run_model import Claim, RunResult, Settled
@@ -131,7 +132,7 @@ def finished(supervisor: Supervisor, settled: Settled) -> None:
     job = job_of(supervisor)
     if job is None or job.spec is None or job.spec.keep:
         return
-    if settled.task_status in (TaskStatus.DONE, TaskStatus.CANCELLED):
+    if settled.task_status in WORKTREE_REMOVABLE:
         try:
             remove(job.spec, job.claim.key)
         except WorkspaceError as exc:

@@ -41,7 +41,7 @@ def row_select() -> Any:
     )
 
 
-OTHER = Task.__table__.alias("other")  # built once; see base.BLOCKER
+OTHER = Task.__table__.alias("other")  # built once, as rules._BLOCKER is
 
 
 def _links(conn: Connection, task_id: int, upstream: bool) -> list[DependencyView]:

@@ -13,9 +13,10 @@ from typing import Any
 
 from sqlalchemy import Connection, Row, select
 
-from ..domain.enums import EventKind, LogStream, TaskStatus
+from ..domain.enums import EventKind, LogStream
 from ..domain.errors import MergeFailed, NotFound
 from ..domain.models import CommandSpec
+from ..domain.rules import WORKTREE_REMOVABLE
 from ..domain.workspace import ChangeSummary, FileChange, OnApprove, WorkspaceSpec
 from ..store.tables import LogLine, Run, RunChange
 from ..workspaces.git import WorkspaceError
@@ -99,7 +100,7 @@ class WorkspaceService:
     def sweep(self) -> list[str]:
         """Remove the worktrees of tasks that are done or cancelled (unless they say
         keep), however they got there; the keys whose worktree was removed."""
-        done = [TaskStatus.DONE.value, TaskStatus.CANCELLED.value]
+        done = [s.value for s in WORKTREE_REMOVABLE]
         with self.ctx.db.read() as conn:
             rows = conn.execute(
                 select(T.id, T.key, C.worktree)

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from rich.text import Text
 from textual import events
@@ -54,11 +54,6 @@ EXTRA_CHECKED = (
 
 #: Why a task action does not apply when the list is empty or nothing is selected.
 NO_TASK = "no task is selected"
-
-
-def can_move(status: TaskStatus, target: TaskStatus) -> bool:
-    """Whether the status key for `target` applies to a task in `status`."""
-    return can_change_status(status, target)
 
 
 @dataclass
@@ -157,6 +152,14 @@ def bulk_summary(verb: str, changes: list[ChangePreview], skips: list[ChangePrev
 class TaskActions(Screen[None]):
     """The task actions of a screen; subclasses say which task is selected."""
 
+    #: Per task key: the version asked about and whether `approve` refuses it as the
+    #: person's own work (see `_own_work_refusal`).
+    _own_work: dict[str, tuple[tuple[str, object], str | None]]
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._own_work = {}
+
     def selected(self) -> TaskRow | None:
         raise NotImplementedError
 
@@ -204,7 +207,7 @@ class TaskActions(Screen[None]):
             target = STATUS_ACTIONS[action]
             marks = self.marked()
             if marks:
-                if any(can_move(s, target) for s in marks.values()):
+                if any(can_change_status(s, target) for s in marks.values()):
                     return None
                 reasons = [change_refusal(k, s, target) or "" for k, s in sorted(marks.items())]
                 return none_can_change(reasons)
@@ -221,11 +224,12 @@ class TaskActions(Screen[None]):
 
     def _own_work_refusal(self, row: TaskRow) -> str | None:
         """Whether `approve` would refuse this as the person's own work: asked of the
-        service once per version of the task (enabled until the answer comes)."""
-        known: dict[tuple[str, object], str | None] = self.__dict__.setdefault("_own_work", {})
+        service once per version of the task (enabled until the answer comes); only
+        each task's latest version is kept."""
         stamp = (row.key, row.updated_at)
-        if stamp not in known:
-            known[stamp] = None
+        known = self._own_work.get(row.key)
+        if known is None or known[0] != stamp:
+            self._own_work[row.key] = (stamp, None)
             key = row.key
             run_db(
                 self,
@@ -234,10 +238,13 @@ class TaskActions(Screen[None]):
                 group="own-work",
                 title=f"checking who worked on {key}",
             )
-        return known[stamp]
+            return None
+        return known[1]
 
     def on_own_work_known(self, message: OwnWorkKnown) -> None:
-        self.__dict__.setdefault("_own_work", {})[message.stamp] = message.refusal
+        key = message.stamp[0]
+        if self._own_work.get(key, (None, None))[0] == message.stamp:
+            self._own_work[key] = (message.stamp, message.refusal)
         self.refresh_task_bindings()
 
     def task_action_state(self, action: str) -> bool | None:
