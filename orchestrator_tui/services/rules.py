@@ -104,6 +104,11 @@ def held_by_runner() -> Any:
     return and_(T.status == rules.RUNNING.value, T.lease_owner.is_not(None))
 
 
+def held_by(owner: Any) -> Any:
+    """The runner `owner` (a name or a bound parameter) holds the task."""
+    return and_(T.status == rules.RUNNING.value, T.lease_owner == owner)
+
+
 def no_attempt_running(task_id: Any) -> Any:
     """No run of the task is open: no earlier attempt is still being stopped. A
     runner closes a run once its processes are gone, however the task was moved

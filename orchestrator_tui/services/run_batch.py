@@ -83,8 +83,7 @@ _CANDIDATES = {True: _candidates(True), False: _candidates(False)}
 _LATEST_RUN = select(func.max(R.id)).where(R.task_id == T.id).scalar_subquery()
 _RELEASE_GUARD = (
     _LATEST_RUN.in_(bindparam("rids", expanding=True)),
-    T.lease_owner == bindparam("owner"),
-    T.status == S.IN_PROGRESS.value,
+    rules.held_by(bindparam("owner")),
 )
 _RELEASE_VALUES = {"lease_owner": None, "lease_expires_at": None}
 _RELEASE = (

@@ -18,7 +18,7 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Connection, Row, and_, bindparam, func, select, true, update
+from sqlalchemy import Connection, Row, bindparam, func, select, true, update
 
 from ..domain import rules
 from ..domain.enums import EventKind, LogStream, RunStatus, TaskStatus
@@ -145,7 +145,7 @@ class RunService:
     def renew(self, owner: str, lease_seconds: float) -> set[int]:
         """Extend every lease `owner` still holds; the ids of those tasks."""
         now = self.ctx.now()
-        held = and_(T.lease_owner == owner, T.status == S.IN_PROGRESS.value)
+        held = sql_rules.held_by(owner)
         with self.ctx.db.write() as conn:
             conn.execute(
                 update(Task.__table__)
@@ -160,11 +160,7 @@ class RunService:
         if not ids:
             return set()
         with self.ctx.db.read() as conn:
-            rows = conn.execute(
-                select(T.id).where(
-                    T.id.in_(ids), T.lease_owner == owner, T.status == S.IN_PROGRESS.value
-                )
-            )
+            rows = conn.execute(select(T.id).where(T.id.in_(ids), sql_rules.held_by(owner)))
             return set(rows.scalars())
 
     def append_lines(self, rows: Sequence[tuple[int, int, LogStream | str, str, datetime]]) -> None:
@@ -387,8 +383,7 @@ class RunService:
                     T.lease_owner,
                     T.lease_expires_at,
                 ).where(
-                    T.status == S.IN_PROGRESS.value,
-                    T.lease_owner.is_not(None),
+                    sql_rules.held_by_runner(),
                     T.lease_expires_at < now,
                     T.id.in_(chosen) if chosen is not None else true(),
                 )
@@ -398,8 +393,7 @@ class RunService:
                     update(Task.__table__)
                     .where(
                         T.id == task.id,
-                        T.status == S.IN_PROGRESS.value,
-                        T.lease_owner == task.lease_owner,
+                        sql_rules.held_by(task.lease_owner),
                         T.lease_expires_at == task.lease_expires_at,
                     )
                     .values(lease_owner=None, lease_expires_at=None)
@@ -549,9 +543,7 @@ class RunService:
                 select(func.min(T.retry_after)).where(later, T.retry_after > now)
             ).scalar()
             leased = conn.execute(
-                select(func.count())
-                .select_from(Task.__table__)
-                .where(T.status == S.IN_PROGRESS.value, T.lease_owner.is_not(None))
+                select(func.count()).select_from(Task.__table__).where(sql_rules.held_by_runner())
             ).scalar_one()
         return Outlook(ready=ready, next_retry_at=next_retry, leased=leased)
 
