@@ -108,6 +108,16 @@ def decision_refusal(key: str, status: TaskStatus) -> str | None:
     return f"{key} is {status.value}, not awaiting approval"
 
 
+def no_open_question(key: str) -> str:
+    """What answering says of a task none of whose questions is open."""
+    return f"{key} has no open question"
+
+
+def answer_refusal(key: str, open_questions: int) -> str | None:
+    """Why the task has nothing to answer, in one line; None when a question is open."""
+    return None if open_questions else no_open_question(key)
+
+
 def run_refusal(
     key: str, status: TaskStatus, has_command: bool, open_blockers: int, leased: bool = False
 ) -> str | None:
