@@ -11,6 +11,9 @@ ACTOR_ENV = "ORCHESTRATOR_TUI_ACTOR"
 #: Set by a runner for every command it runs: the task's key and the attempt number.
 TASK_ENV = "ORCHESTRATOR_TUI_TASK"
 ATTEMPT_ENV = "ORCHESTRATOR_TUI_ATTEMPT"
+#: The notification hooks: a command (an argument list in shell syntax) and a webhook URL.
+NOTIFY_CMD_ENV = "ORCHESTRATOR_TUI_NOTIFY_CMD"
+WEBHOOK_ENV = "ORCHESTRATOR_TUI_WEBHOOK"
 APP_NAME = "orchestrator-tui"
 
 
