@@ -14,6 +14,7 @@ from textual.message import Message
 from textual.widget import Widget
 from textual.widgets import Input, Static
 
+from ..host import binds_key
 from ..render import safe
 from ..task_query import TableQuery
 
@@ -44,6 +45,8 @@ class FilterInput(Input):
             if self.back_to is not None:
                 self.back_to.post_message(events.Key(event.key, event.character))
             return
+        if not binds_key(self, event.key):
+            return  # text: the input's own handling types it
         bound = self.app.active_bindings.get(event.key)
         if bound is not None and bound.node is self:
             event.stop()
@@ -65,6 +68,8 @@ class FilterInput(Input):
 
 
 class FilterBar(Horizontal):
+    _shown: Text | None = None  # what the info part shows
+
     def compose(self) -> ComposeResult:
         yield FilterInput(placeholder="filter by key or title", id="filter-input")
         yield Static(id="filter-info")
@@ -89,4 +94,6 @@ class FilterBar(Horizontal):
         text.append(f"{total} tasks · {query.describe()}")
         if marked:
             text.append(f" · {marked} marked", "bold")
-        self.query_one("#filter-info", Static).update(text)
+        if text != self._shown:  # an update lays out the whole screen again
+            self._shown = text
+            self.query_one("#filter-info", Static).update(text)
