@@ -5,11 +5,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from rich.cells import cell_len
 from rich.text import Text
 from textual import events
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal
+from textual.geometry import Size
 from textual.message import Message
 from textual.widget import Widget
 from textual.widgets import Input, Static
@@ -37,6 +39,15 @@ class FilterInput(Input):
         cleared: bool
 
     back_to: Widget | None = None  # who gets the focus (and later keys) when the person leaves
+
+    def validate_value(self, value: str) -> str:
+        """Take the new text's width as the virtual width already: Input sets it when
+        its value changes, and a change there lays out the whole screen on every key
+        typed, although this input's size is fixed (nothing around it can move)."""
+        shown = self.placeholder if self.placeholder and not value else value + " "  # cursor
+        width = cell_len(shown)
+        self.set_reactive(Widget.virtual_size, Size(width, 1))
+        return value
 
     async def on_key(self, event: events.Key) -> None:
         if not self.display:  # left already: this key was typed for the list
