@@ -279,7 +279,7 @@ class TaskDetail(_View):
     def as_row(self, shown: TaskRow | None = None) -> TaskRow:
         """This task as a line of the task list. `shown`: the line shown now, which
         keeps what a detail does not say (open questions, a runner's lease)."""
-        fields = {
+        fields: dict[str, Any] = {
             "id": self.id,
             "key": self.key,
             "title": self.title,
