@@ -40,6 +40,7 @@ from .ui.widgets.header import AppHeader
 if TYPE_CHECKING:
     from .services import Orchestrator
     from .store.feed import ChangeListener
+    from .store.quick import EarlyFirstPage
 
 Clock = Callable[[], datetime]
 STYLE_FILES = ("app.tcss", "main.tcss", "status.tcss", "screens.tcss", "modals.tcss")
@@ -48,7 +49,9 @@ DEFAULT_POLL_SECONDS = 0.05
 (about 0.1 ms), so another process's change shows within a frame or three."""
 SERVER_POLL_SECONDS = 0.25
 """The same against a database server (every poll is a round trip)."""
-FIRST_PAGE_ROWS = 100  # more than any terminal shows; the real load replaces them
+FIRST_FRAME_WAIT = 2.0
+"""How long the database layer waits for the first rows to be drawn before it loads
+(its imports would take the interpreter from the first frame)."""
 OPEN_WAIT_SECONDS = 60.0
 REPEAT_FAILURE_SECONDS = 10.0  # the same database error is shown again after this long
 
@@ -162,6 +165,9 @@ class OrchestratorApp(RunnerActions, TransferActions, App[int]):
         self.location = short_location(db_url)
         self.full_location = False  # the header names the whole path (the demo's)
         self.startup_notes: list[str] = []
+        #: The first page, when the command line started reading it before the app.
+        self.early_page: EarlyFirstPage | None = None
+        self._first_drawn = threading.Event()
         self.undo_stack: list[int] = []
         self.run_on_start = run_on_start
         self.freeze_gc = freeze_gc
@@ -211,13 +217,18 @@ class OrchestratorApp(RunnerActions, TransferActions, App[int]):
         self.run_worker(self._open, thread=True, group="open", name="open")
 
     def _open(self) -> None:
-        # The first rows straight from the SQLite file (standard library only) while
-        # SQLAlchemy and the tables load, which takes longer than the whole first frame.
-        from .store.quick import first_page
+        # The first rows straight from the SQLite file (standard library only), drawn
+        # before SQLAlchemy and the tables load, which takes longer than the whole frame.
+        from .store.quick import FIRST_PAGE_ROWS, first_page
 
-        page = first_page(self.db_url, FIRST_PAGE_ROWS)
+        early = self.early_page
+        if early is not None:
+            page = early.result(self.db_url, FIRST_PAGE_ROWS)
+        else:
+            page = first_page(self.db_url, FIRST_PAGE_ROWS)
         if page is not None and self.screen_stack:
             self.screen_stack[0].post_message(FirstPage(*page))
+            self._first_drawn.wait(FIRST_FRAME_WAIT)
 
         from .services import open_orchestrator
         from .store.engine import missing_database
@@ -236,6 +247,9 @@ class OrchestratorApp(RunnerActions, TransferActions, App[int]):
             note = f"created a new database at {printable(str(fresh))}"
             self.call_from_thread(self.notify, note, title="New database", markup=False)
         self.post_message(OrchestratorReady())
+
+    def first_page_drawn(self) -> None:
+        self._first_drawn.set()
 
     def on_orchestrator_ready(self, message: OrchestratorReady) -> None:
         if self._orch is not None:
@@ -365,6 +379,7 @@ class OrchestratorApp(RunnerActions, TransferActions, App[int]):
 
     def on_unmount(self) -> None:
         self._stopping = True
+        self._first_drawn.set()
         self._wake.set()
         if self._listener is not None:
             self._listener.stop(timeout=0)
@@ -428,10 +443,15 @@ def make_app(
 
 
 def run_app(
-    db_url: str, actor: str | None = None, run: bool = False, full_path: bool = False
+    db_url: str,
+    actor: str | None = None,
+    run: bool = False,
+    full_path: bool = False,
+    early_page: EarlyFirstPage | None = None,
 ) -> int:
     """Run the TUI until the person quits (`run`: with the runner started; `full_path`:
-    the header shows the database's whole path, as the demo does); the exit code."""
+    the header shows the database's whole path, as the demo does; `early_page`: the
+    first page, already being read); the exit code."""
     from .ui.keymap import load_keymap, load_settings, settings_path
 
     keymap, problem = load_keymap()
@@ -448,6 +468,7 @@ def run_app(
         settings_file=settings,
     )
     app.full_location = full_path
+    app.early_page = early_page
     if problem:
         app.startup_notes.append(problem)
     try:

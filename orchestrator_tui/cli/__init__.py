@@ -71,10 +71,14 @@ def _fast_tui(words: list[str]) -> int | None:
         return None
     if unknown:
         return None
-    from ..app import run_app
     from ..config import resolve_db
+    from ..store.quick import FIRST_PAGE_ROWS, EarlyFirstPage
 
-    return run_app(db_url=resolve_db(args.db), actor=args.actor, run=args.run)
+    db_url = resolve_db(args.db)
+    early = EarlyFirstPage(db_url, FIRST_PAGE_ROWS)  # read while the app imports
+    from ..app import run_app
+
+    return run_app(db_url=db_url, actor=args.actor, run=args.run, early_page=early)
 
 
 def command_word(words: Sequence[str]) -> str | None:

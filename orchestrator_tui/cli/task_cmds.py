@@ -20,7 +20,7 @@ from ..domain.enums import (
 from ..domain.models import CommandSpec, TaskDetail, TaskPatch, TaskRow, TaskSpec, TreeNode
 from ..domain.state_machine import VERB_TARGETS
 from ..domain.text import printable
-from ..store.quick_reads import SORT_SQL
+from ..store.quick_sql import SORT_SQL
 from .common import db_url, emit_json, open_from_args, say, table, wants_json
 
 Read = TypeVar("Read")

@@ -281,6 +281,27 @@ class TaskDetail(_View):
         """How many blocking dependencies are not finished."""
         return sum(1 for b in self.blockers if rules.blocker_open(b.type, b.status))
 
+    def as_row(self, shown: TaskRow | None = None) -> TaskRow:
+        """This task as a line of the task list. `shown`: the line shown now, which
+        keeps what a detail does not say (open questions, a runner's lease)."""
+        fields: dict[str, Any] = {
+            "id": self.id,
+            "key": self.key,
+            "title": self.title,
+            "status": self.status,
+            "priority": self.priority,
+            "assignee": self.assignee,
+            "progress": self.progress,
+            "phase": self.phase,
+            "estimated_hours": self.estimated_hours,
+            "requires_approval": self.requires_approval,
+            "unfinished_blockers": self.open_blockers,
+            "readiness": self.readiness,
+            "updated_at": self.updated_at,
+            "has_command": self.command is not None,
+        }
+        return TaskRow(**fields) if shown is None else shown.model_copy(update=fields)
+
 
 class DependencyView(_View):
     key: str

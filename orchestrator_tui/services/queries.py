@@ -5,6 +5,7 @@ Nothing here writes; the TUI's refresh path calls only these.
 
 from __future__ import annotations
 
+from array import array
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
@@ -52,6 +53,7 @@ S = TaskStatus
 
 #: A task with no estimate weighs this much, on the critical path and in progress.
 UNESTIMATED_HOURS = 1.0
+PATH_KEYS_PER_QUERY = 500  # ids in one `IN (...)` when reading the critical path's keys
 E = Event.__table__.c
 R = Run.__table__.c
 
@@ -276,25 +278,38 @@ class QueryService:
         """Longest chain of unfinished work by estimated hours (unknown = 1h).
 
         Streamed as plain tuples (never a list of 200k rows) and solved on flat
-        arrays: at 100k tasks and 200k dependencies this is a fraction of a second
-        and a few MB."""
+        arrays indexed by task id, with no object per task: only the path's keys are
+        read, at the end. At 100k tasks and 200k dependencies this is a fraction of
+        a second and a few MB."""
         open_statuses = [s.value for s in S if not s.is_terminal]
         with self.ctx.db.read() as conn:
-            index: dict[int, int] = {}
-            keys: list[str] = []
-            weights: list[float] = []
-            for task_id, key, hours in conn.execute(
-                select(T.id, T.key, T.estimated_hours).where(T.status.in_(open_statuses))
+            size = (conn.execute(select(func.max(T.id))).scalar() or 0) + 1
+            node = array("l", [-1]) * size  # task id -> its index in `ids`, -1: closed
+            ids = array("l")
+            weights = array("d")
+            for task_id, hours in conn.execute(
+                select(T.id, T.estimated_hours).where(T.status.in_(open_statuses))
             ):
-                index[task_id] = len(keys)
-                keys.append(key)
-                weights.append(UNESTIMATED_HOURS if hours is None else hours)
+                if task_id < size:
+                    node[task_id] = len(ids)
+                    ids.append(task_id)
+                    weights.append(UNESTIMATED_HOURS if hours is None else hours)
             edges = conn.execute(
                 select(D.task_id, D.depends_on_id).where(D.dep_type == DependencyType.BLOCKS.value)
             )
-            pairs = ((index[t], index[b]) for t, b in edges if t in index and b in index)
+            pairs = (
+                (node[t], node[b])
+                for t, b in edges
+                if t < size and b < size and node[t] >= 0 and node[b] >= 0
+            )
             path, hours = longest_path_dense(weights, pairs)
-        return [keys[i] for i in path], hours
+            on_path = [ids[i] for i in path]
+            keys: dict[int, str] = {}
+            for at in range(0, len(on_path), PATH_KEYS_PER_QUERY):
+                chunk = on_path[at : at + PATH_KEYS_PER_QUERY]
+                rows = conn.execute(select(T.id, T.key).where(T.id.in_(chunk)))
+                keys.update((task_id, key) for task_id, key in rows)
+        return [keys[i] for i in on_path], hours
 
     # -- history ----------------------------------------------------------------
 

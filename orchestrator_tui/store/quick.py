@@ -3,40 +3,127 @@ library only: the TUI draws it while SQLAlchemy and the tables are still loading
 (~0.4 s on a small machine), then replaces it with the real query's rows.
 
 Read-only (`mode=ro`), never creates a file, and gives up (None) on anything
-unexpected: the real open decides about schemas, migrations and errors. The rows
-are `QuickReads.list_tasks` in the list's default sort, the statement the CLI's
-quick reads use: exactly what `queries.list_tasks(TaskFilter(), "key")` and
-`count_tasks()` return; a test compares them.
+unexpected: the real open decides about schemas, migrations and errors. Must
+return exactly what `queries.list_tasks(TaskFilter(), "key")` and `count_tasks()`
+return; a test compares them.
 """
 
 from __future__ import annotations
 
 import sqlite3
+import threading
+from datetime import UTC, datetime
+from types import SimpleNamespace
+from typing import TYPE_CHECKING, Any
 
-from ..domain.models import TaskRow
-from .quick_reads import QuickReads, connect_read_only, sqlite_file
-from .sqlite_functions import install_sqlite_functions
+from ..domain.natural import NUMBER_WIDTH
+from .quick_sql import ROW_SQL, connect_read_only, sqlite_file
+from .sqlite_functions import NATURAL_KEY, install_sqlite_functions
 
-__all__ = ["first_page", "sqlite_file"]
+if TYPE_CHECKING:
+    from ..domain.models import TaskRow
+
+__all__ = ["FIRST_PAGE_ROWS", "EarlyFirstPage", "first_page", "sqlite_file"]
+
+DIGITS = "0123456789"
+FIRST_PAGE_ROWS = 100  # more than any terminal shows; the real load replaces them
 
 #: How long the first page waits for a writer's lock before leaving it to the real load.
 _TIMEOUT_SECONDS = 0.2
+
+#: `natural_key(s.key)` in plain SQL for a key that is ASCII letters and signs ending in
+#: at most one number of up to NUMBER_WIDTH digits (`PAY-47`; `s.stem` is the key without
+#: that number): SQLite sorts a whole table of them without calling Python, so the sort
+#: runs beside the interpreter instead of waiting for its lock once per row. Other keys
+#: go to the registered function.
+NATURAL_KEY_SQL = f"""CASE
+  WHEN s.stem NOT GLOB '*[0-9]*' AND s.key NOT GLOB '*[^ -~]*'
+       AND length(s.key) - length(s.stem) <= {NUMBER_WIDTH}
+  THEN lower(s.stem) || CASE WHEN length(s.key) = length(s.stem) THEN ''
+       ELSE substr('{"0" * NUMBER_WIDTH}' || substr(s.key, length(s.stem) + 1), -{NUMBER_WIDTH})
+       END
+  ELSE {NATURAL_KEY}(s.key) END"""
+
+#: The quick reads' row query (`quick_sql.ROW_SQL`, the list's rows) in the list's
+#: default sort: key (natural order), ascending; the page is chosen before the rows'
+#: counts are read.
+FIRST_PAGE_SQL = f"""
+WITH s AS MATERIALIZED (SELECT id, key, rtrim(key, '{DIGITS}') AS stem FROM tasks),
+page AS MATERIALIZED (SELECT s.id, {NATURAL_KEY_SQL} AS sort_key FROM s
+                      ORDER BY sort_key, s.id LIMIT ?)
+{ROW_SQL} JOIN page ON page.id = t.id ORDER BY page.sort_key, page.id
+"""
+
+#: (count of all tasks, the first page's rows as column -> stored value)
+RawPage = tuple[int, list[dict[str, Any]]]
+
+
+def _time(value: str) -> datetime:
+    """An ISO time from a NOT NULL column, as aware UTC (a NULL raises TypeError)."""
+    moment = datetime.fromisoformat(value)
+    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+
+
+def read_first_page(db_url: str, limit: int) -> RawPage | None:
+    """(count of all tasks, the first `limit` rows by key as stored), with the standard
+    library only; None when this is not a readable SQLite file with the tables we know."""
+    file = sqlite_file(db_url)
+    if file is None:
+        return None
+    try:
+        conn = connect_read_only(file, _TIMEOUT_SECONDS)
+    except (sqlite3.Error, ValueError):
+        return None
+    try:
+        install_sqlite_functions(conn)
+        total = conn.execute("SELECT count(*) FROM tasks").fetchone()[0]
+        cur = conn.execute(FIRST_PAGE_SQL, (limit,))
+        names = [d[0] for d in cur.description]
+        return total, [dict(zip(names, row, strict=True)) for row in cur]
+    except sqlite3.Error:
+        return None
+    finally:
+        conn.close()
+
+
+def task_rows(raw: list[dict[str, Any]]) -> list[TaskRow] | None:
+    """The rows of `read_first_page` as the list's rows; None if one does not fit."""
+    from .row_views import task_row
+
+    try:
+        return [
+            task_row(SimpleNamespace(**{**r, "updated_at": _time(r["updated_at"])})) for r in raw
+        ]
+    except (ValueError, TypeError, KeyError):
+        return None
 
 
 def first_page(db_url: str, limit: int) -> tuple[int, list[TaskRow]] | None:
     """(count of all tasks, the first `limit` rows by key), or None when this is not
     a readable SQLite file with the tables we know."""
-    file = sqlite_file(db_url)
-    if file is None:
-        return None
-    try:
-        reads = QuickReads(connect_read_only(file, _TIMEOUT_SECONDS))
-    except (sqlite3.Error, ValueError):
-        return None
-    try:
-        install_sqlite_functions(reads.conn)
-        return reads.count_tasks(), reads.list_tasks(sort="key", limit=limit)
-    except (sqlite3.Error, ValueError, TypeError):
-        return None
-    finally:
-        reads.close()
+    raw = read_first_page(db_url, limit)
+    rows = None if raw is None else task_rows(raw[1])
+    return None if raw is None or rows is None else (raw[0], rows)
+
+
+class EarlyFirstPage:
+    """`read_first_page` on a thread of its own, started before the app is imported:
+    the file is read while Python loads Textual."""
+
+    def __init__(self, db_url: str, limit: int) -> None:
+        self.db_url, self.limit = db_url, limit
+        self._raw: RawPage | None = None
+        self._thread = threading.Thread(target=self._read, name="first-page", daemon=True)
+        self._thread.start()
+
+    def _read(self) -> None:
+        self._raw = read_first_page(self.db_url, self.limit)
+
+    def result(self, db_url: str, limit: int) -> tuple[int, list[TaskRow]] | None:
+        """The page, if it was read for this database and size (else read it now)."""
+        if (db_url, limit) != (self.db_url, self.limit):
+            return first_page(db_url, limit)
+        self._thread.join()
+        raw = self._raw
+        rows = None if raw is None else task_rows(raw[1])
+        return None if raw is None or rows is None else (raw[0], rows)

@@ -4,8 +4,8 @@ a command is answered in the time it takes to start Python and import pydantic.
 
 Same answers as `services/queries.py` (a test compares them over a varied
 database); the rules are rendered from `domain/rules.py` as SQLite text here,
-as `services/rules.py` renders them for SQLAlchemy. The TUI's first page
-(`quick.py`) is `list_tasks` from here too.
+as `services/rules.py` renders them for SQLAlchemy (that text is in `quick_sql`,
+which the TUI's first page in `quick.py` reads with too).
 Only a SQLite file at exactly the schema these statements were written for is
 read here; anything else (a missing file, another version, another backend, an
 unknown key, any SQLite error) gives up, and the real services decide.
@@ -17,11 +17,9 @@ import json
 import sqlite3
 from collections.abc import Iterable
 from datetime import UTC, datetime
-from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
 
-from ..domain import rules
 from ..domain.enums import DependencyType, Readiness, TaskStatus
 from ..domain.models import (
     ApprovalView,
@@ -31,6 +29,15 @@ from ..domain.models import (
     ProgressView,
     TaskDetail,
     TaskRow,
+)
+from .quick_sql import (
+    PRIORITY_RANK,
+    ROW_SQL,
+    SORT_SQL,
+    connect_read_only,
+    readiness_sql,
+    serves_sql,
+    sqlite_file,
 )
 from .row_views import event_view, task_detail_of, task_row
 from .sqlite_functions import install_sqlite_functions
@@ -45,86 +52,6 @@ _TIMEOUT_SECONDS = 5.0
 
 class GiveUp(Exception):
     """Not answerable here: the caller asks the real services instead."""
-
-
-def sqlite_file(db_url: str) -> Path | None:
-    """The file behind a plain path or a `sqlite:///` URL; None for anything else."""
-    if "://" not in db_url:
-        path = db_url
-    elif db_url.startswith("sqlite:///"):
-        path = db_url[len("sqlite:///") :].split("?", 1)[0]
-    else:
-        return None
-    if not path or path == ":memory:":
-        return None
-    file = Path(path).expanduser()
-    return file if file.is_file() else None
-
-
-def connect_read_only(file: Path, timeout: float) -> sqlite3.Connection:
-    """A read-only connection to an existing file (never creates one)."""
-    return sqlite3.connect(f"{file.resolve().as_uri()}?mode=ro", uri=True, timeout=timeout)
-
-
-def _open_blockers(task: str, what: str = "1") -> str:
-    """The open blocking dependencies of `task` (an alias of `tasks`), as SQL text."""
-    return (
-        f"SELECT {what} FROM task_dependencies AS d JOIN tasks AS b ON b.id = d.depends_on_id "
-        f"WHERE d.task_id = {task}.id AND d.dep_type IN {rules.sql_in(rules.GATING)} "
-        f"AND b.status NOT IN {rules.sql_in(rules.FINISHED)}"
-    )
-
-
-def _case(column: str, ranks: dict[str, int], default: int) -> str:
-    whens = " ".join(f"WHEN '{word}' THEN {rank}" for word, rank in ranks.items())
-    return f"(CASE {column} {whens} ELSE {default} END)"
-
-
-#: `services.rules.PRIORITY_RANK` and `services.rules.STATUS_RANK`.
-PRIORITY_RANK = _case("t.priority", rules.priority_ranks(), rules.DEFAULT_PRIORITY_RANK)
-STATUS_RANK = _case("t.status", rules.status_ranks(), rules.DEFAULT_STATUS_RANK)
-
-
-def serves_sql(types: int) -> str:
-    """`rules.serves` (and `services.rules.serves`) as SQL text over `tasks AS t`,
-    for `types` bound agent types."""
-    return f"(t.agent_type IS NULL OR t.agent_type IN ({', '.join('?' for _ in range(types))}))"
-
-
-#: `services.queries.SORTS` (a test checks both name the same sorts).
-SORT_SQL: dict[str, str] = {
-    "id": "t.id",
-    "key": "natural_key(t.key)",
-    "title": "lower(t.title)",
-    "status": STATUS_RANK,
-    "priority": PRIORITY_RANK,
-    "assignee": "t.assignee",
-    "progress": "t.progress",
-    "phase": "t.phase",
-    "updated": "t.updated_at",
-}
-
-#: `services.views.row_select()`.
-ROW_SQL = f"""
-SELECT t.id, t.key, t.title, t.status, t.priority, t.assignee, t.progress, t.phase,
-       t.estimated_hours, t.requires_approval, t.updated_at,
-       ({_open_blockers("t", "count(*)")}) AS unfinished,
-       (t.command IS NOT NULL AND t.command != '{rules.NO_COMMAND_JSON}') AS has_command,
-       t.lease_owner IS NOT NULL AS leased,
-       (SELECT count(*) FROM questions AS q
-         WHERE q.task_id = t.id AND q.answered_at IS NULL) AS asking
-FROM tasks AS t"""
-
-
-def readiness_sql(r: Readiness) -> str:
-    """`services.rules.readiness_clause(r)` as SQL text over `tasks AS t`."""
-    statuses, blocked = rules.readiness_statuses(r)
-    clause = f"t.status IN {rules.sql_in(statuses)}" if statuses else "0"
-    if blocked is True:
-        return f"({clause} AND EXISTS ({_open_blockers('t')}))"
-    if blocked is False:
-        return f"({clause} AND NOT EXISTS ({_open_blockers('t')}))"
-    return f"({clause})"
 
 
 def _stored(value: Any, kind: str) -> Any:

@@ -10,13 +10,13 @@ from textual.binding import Binding
 from textual.command import DiscoveryHit, Hit, Hits, Provider
 from textual.dom import DOMNode
 
-from .screens.help import keys_for
-
 
 class ActionCommands(Provider):
     """Commands built from the bindings of the app and of the current screen."""
 
     def _commands(self) -> Iterator[tuple[str, str, str, DOMNode]]:
+        from .screens.help import keys_for  # the palette opens long after the first frame
+
         app = self.app
         screen = self.screen
         seen: set[str] = set()

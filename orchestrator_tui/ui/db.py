@@ -41,6 +41,7 @@ if TYPE_CHECKING:
 
 R = TypeVar("R")
 S = TypeVar("S")
+M = TypeVar("M", bound="Message | None")
 log = logging.getLogger(__name__)
 
 #: Errors a person can cause or fix: shown with their own message.
@@ -73,6 +74,11 @@ def _provider(node: DOMNode, provider: Provider | None) -> Provider:
     return app.orch_provider
 
 
+def itself(message: M) -> M:
+    """`done` for a call that already returns the message to post."""
+    return message
+
+
 def run_db(
     node: DOMNode,
     call: Callable[[Orchestrator], R],
@@ -82,23 +88,16 @@ def run_db(
     exclusive: bool = False,
     title: str = "",
     failed: Callable[[Exception], Message | None] | None = None,
-    delay: float = 0.0,
     provider: Provider | None = None,
 ) -> Worker[None]:
     """Run `call` with the orchestrator on a thread; post `done(result)` to `node`.
 
-    `delay`: wait first, so a newer request in an `exclusive` group (a held-down
-    key) cancels this one before it costs a query. `provider`: where the
-    orchestrator comes from (default: the app's).
+    `provider`: where the orchestrator comes from (default: the app's).
     """
     orch_provider = _provider(node, provider)
 
     def work() -> None:
         worker = get_current_worker()
-        if delay:
-            time.sleep(delay)
-            if worker.is_cancelled:
-                return
         try:
             result = call(orch_provider())
             message = None if done is None else done(result)

@@ -39,6 +39,9 @@ class HostApp(App[int]):
         """The open orchestrator (workers wait for it; the UI thread never should)."""
         raise NotImplementedError
 
+    def first_page_drawn(self) -> None:
+        """The rows read before the database opened are on screen (it may load now)."""
+
     @property
     def is_ready(self) -> bool:
         """Whether the database is open."""
@@ -59,3 +62,16 @@ def host(node: DOMNode) -> HostApp:
     if not isinstance(app, HostApp):
         raise TypeError(f"{type(app).__name__} is not an orchestrator-tui app")
     return app
+
+
+def binds_key(node: DOMNode, key: str) -> bool:
+    """Whether one of `node`'s own bindings uses `key`, after the app's keymap: a cheap
+    test before `App.active_bindings`, which runs every binding's `check_action` and
+    would cost every key press that much. (It reads Textual's binding map and keymap
+    as `Screen._binding_chain` does; textual is pinned exactly in pyproject.toml.)"""
+    bindings = node._bindings
+    keymap = node.app._keymap
+    if keymap:
+        bindings = bindings.copy()
+        bindings.apply_keymap(keymap)
+    return key in bindings.key_to_bindings

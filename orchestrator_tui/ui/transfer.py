@@ -20,12 +20,12 @@ from textual.worker import Worker
 from ..domain.text import printable
 from .db import run_db
 from .host import HostApp
-from .modals.transfer import ExportDialog, ImportDialog, ImportReportScreen, TransferRequest
 
 if TYPE_CHECKING:
     from ..services import Orchestrator
     from ..services.importers import ExportReport, ImportReport
     from ..services.importers.common import ParsedImport
+    from .modals.transfer import TransferRequest
 
 IMPORT_REFUSED = "Import refused: nothing was written"
 EXPORT_FAILED = "Export failed: no file was written"
@@ -71,6 +71,7 @@ class TransferActions(HostApp):
     def action_import_tasks(self) -> None:
         """Ask for a file or folder (and a format), then import it."""
         from ..services.importers.formats import FORMATS
+        from .modals.transfer import ImportDialog
 
         if self._usable():
             described = [(f.name, f.summary) for f in FORMATS]
@@ -103,6 +104,8 @@ class TransferActions(HostApp):
         return self._transfer(call, IMPORT_REFUSED, "import")
 
     def on_imported(self, message: Imported) -> None:
+        from .modals.transfer import ImportReportScreen, TransferRequest
+
         app, report, parsed = self._app(), message.report, message.parsed
         if report.dry_run:
 
@@ -133,6 +136,7 @@ class TransferActions(HostApp):
     def action_export_tasks(self) -> None:
         """Ask for a file and a format, then write every task to it."""
         from ..services.importers import EXPORT_FORMATS
+        from .modals.transfer import ExportDialog
 
         if self._usable():
             dialog = ExportDialog(EXPORT_FORMATS, self.last_export_path)

@@ -9,7 +9,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from orchestrator_tui.domain.enums import Readiness, TaskStatus
-from orchestrator_tui.domain.models import TaskSpec
+from orchestrator_tui.domain.models import TaskPatch, TaskSpec
 from orchestrator_tui.services import Orchestrator, TaskFilter, open_orchestrator
 
 from .support import add
@@ -316,3 +316,32 @@ def test_a_rejection_event_reads_with_its_comment(orch: Orchestrator) -> None:
     orch.tasks.complete("R")
     orch.as_actor("maria").approvals.reject("R", "needs tests")
     assert orch.queries.timeline("R")[-1].summary() == "rejected, now failed: needs tests"
+
+
+def test_critical_path_keys_are_read_in_chunks(
+    orch: Orchestrator, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from orchestrator_tui.services import queries
+
+    monkeypatch.setattr(queries, "PATH_KEYS_PER_QUERY", 2)  # five keys: three reads
+    add(orch, "done-first", status=S.DONE, estimated_hours=99)
+    previous: list[str] = []
+    for key in ["K1", "K2", "K3", "K4", "K5"]:
+        add(orch, key, deps=previous[-1:], estimated_hours=2)
+        previous.append(key)
+    add(orch, "aside", estimated_hours=3)
+    assert orch.queries.critical_path() == (["K1", "K2", "K3", "K4", "K5"], 10.0)
+
+
+def test_a_detail_as_a_list_row_keeps_what_the_detail_does_not_say(orch: Orchestrator) -> None:
+    add(orch, "A", estimated_hours=2)
+    add(orch, "B", deps=["A"], requires_approval=True)
+    shown = orch.queries.list_tasks(TaskFilter())[1].model_copy(
+        update={"open_questions": 2, "leased": True}
+    )
+    detail = orch.tasks.edit("B", TaskPatch(title="new"))
+    row = detail.as_row(shown)
+    assert (row.title, row.open_questions, row.leased) == ("new", 2, True)
+    assert row.unfinished_blockers == 1 and row.readiness == Readiness.WAITING
+    fresh = orch.queries.list_tasks(TaskFilter())[1]
+    assert detail.as_row() == fresh.model_copy(update={"open_questions": 0, "leased": False})

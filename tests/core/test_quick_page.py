@@ -3,12 +3,15 @@ loads) must match the real query row for row."""
 
 from __future__ import annotations
 
+import sqlite3
 from pathlib import Path
 
 from orchestrator_tui.domain.enums import DependencyType, Priority
 from orchestrator_tui.domain.models import TaskSpec
+from orchestrator_tui.domain.natural import natural_key
 from orchestrator_tui.services import TaskFilter, open_orchestrator
-from orchestrator_tui.store.quick import first_page, sqlite_file
+from orchestrator_tui.store.quick import DIGITS, NATURAL_KEY_SQL, first_page, sqlite_file
+from orchestrator_tui.store.sqlite_functions import install_sqlite_functions
 
 
 def test_first_page_matches_list_tasks(tmp_path: Path) -> None:
@@ -54,3 +57,18 @@ def test_first_page_gives_up_quietly(tmp_path: Path) -> None:
     assert first_page(str(tmp_path / "junk.db"), 5) is None
     assert sqlite_file("postgresql://u:p@host/db") is None
     assert sqlite_file("sqlite:///:memory:") is None
+
+
+def test_the_sort_key_in_sql_is_natural_key() -> None:
+    """The quick page sorts in plain SQL where it can; every key sorts as
+    `natural_key` says, including those that fall back to the Python function."""
+    conn = sqlite3.connect(":memory:")
+    install_sqlite_functions(conn)
+    keys = ["PAY-10", "pay-2", "PAY-007", "PAY-2.10", "x1y2", "123", "", "-5", "T-0", "t-00"]
+    keys += ["a" + "9" * 20, "a" + "9" * 21, "ÄB-3", "Ω-2", "é", "tab\t1", "A b 5", "[x]-2"]
+    for key in keys:
+        (got,) = conn.execute(
+            f"SELECT {NATURAL_KEY_SQL} FROM (SELECT ? AS key, rtrim(?, ?) AS stem) AS s",
+            (key, key, DIGITS),
+        ).fetchone()
+        assert got == natural_key(key), key

@@ -23,13 +23,8 @@ from orchestrator_tui.services import Orchestrator, TaskFilter, open_orchestrato
 from orchestrator_tui.services import rules as sql_rules
 from orchestrator_tui.services.queries import SORTS
 from orchestrator_tui.services.rules import T
-from orchestrator_tui.store.quick_reads import (
-    READS_SCHEMA,
-    SORT_SQL,
-    GiveUp,
-    open_reads,
-    serves_sql,
-)
+from orchestrator_tui.store.quick_reads import READS_SCHEMA, GiveUp, open_reads
+from orchestrator_tui.store.quick_sql import SORT_SQL, serves_sql
 from orchestrator_tui.store.schema import SCHEMA_VERSION
 
 

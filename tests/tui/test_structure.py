@@ -41,6 +41,20 @@ def test_importing_the_app_does_not_import_sqlmodel():
     assert out.stdout.split() == ["False", "False"]
 
 
+def test_importing_the_app_leaves_out_what_the_first_screen_does_not_show():
+    later = [
+        "orchestrator_tui.ui.modals.task_form",
+        "orchestrator_tui.ui.modals.transfer",
+        "orchestrator_tui.ui.screens.help",
+        "orchestrator_tui.ui.key_suggester",
+    ]
+    code = (
+        f"import sys; import orchestrator_tui.app; print([m for m in {later} if m in sys.modules])"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"
+
+
 def test_every_binding_has_a_unique_id():
     from orchestrator_tui.ui.screens.help import EXTRA_APP, EXTRA_LOG, EXTRA_TREE
 

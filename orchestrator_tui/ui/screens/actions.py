@@ -21,7 +21,7 @@ from ...domain.state_machine import VERB_TARGETS, VERBS, can_change_status, chan
 from ...domain.text import printable
 from ...domain.undo import UndoPreview
 from ..db import run_db
-from ..host import host
+from ..host import binds_key, host
 from ..modals.prompt import Confirm, TextPrompt
 from ..render import STATUS_LONG, safe
 
@@ -258,7 +258,7 @@ class TaskActions(Screen[None]):
         """A key whose action does not apply is shown disabled, and Textual does not
         run it: say why instead of doing nothing. (Keys reach the screen before the
         app looks up bindings; an enabled binding for the key runs as usual.)"""
-        if isinstance(self.focused, Input):
+        if isinstance(self.focused, Input) or not binds_key(self, event.key):
             return
         bound = self.app.active_bindings.get(event.key)
         if bound is None or bound.enabled or bound.node is not self:

@@ -133,23 +133,7 @@ class DetailScreen(QuestionActions, TaskActions, Screen[None]):
     def selected(self) -> TaskRow | None:
         if self.loaded is None:
             return None
-        t = self.loaded.task
-        return TaskRow(
-            id=t.id,
-            key=t.key,
-            title=t.title,
-            status=t.status,
-            priority=t.priority,
-            assignee=t.assignee,
-            progress=t.progress,
-            phase=t.phase,
-            estimated_hours=t.estimated_hours,
-            requires_approval=t.requires_approval,
-            unfinished_blockers=t.open_blockers,
-            readiness=t.readiness,
-            updated_at=t.updated_at,
-            has_command=t.command is not None,
-        )
+        return self.loaded.task.as_row()
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action in DECISIONS:  # shown only while it awaits approval

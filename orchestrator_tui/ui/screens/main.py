@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, ClassVar
 
@@ -13,19 +12,17 @@ from textual.binding import Binding, BindingType
 from textual.containers import Container, Vertical
 from textual.message import Message
 from textual.screen import Screen
+from textual.timer import Timer
 from textual.widget import Widget
 from textual.widgets import Input
-from textual.worker import get_current_worker
 
 from ...domain.enums import TaskStatus
 from ...domain.models import DependencyView, TaskDetail, TaskPatch, TaskRow, TaskSpec
 from ...domain.text import printable, strip_ansi
 from ..db import run_db
 from ..host import host
-from ..key_suggester import TaskKeySuggester
 from ..messages import DataChanged, FirstPage
 from ..modals.prompt import Confirm, PickTask, TextPrompt
-from ..modals.task_form import TaskForm
 from ..render import STATUS_ICON, STATUS_LONG, safe
 from ..task_query import VIEWS, TableQuery
 from ..widgets.dashboard import Dashboard
@@ -55,11 +52,6 @@ NARROW_BELOW = 120
 
 #: How long the cursor must stay on a task before the panes that follow it load.
 CURSOR_REST_SECONDS = 0.05
-
-
-@dataclass
-class CursorRested(Message):
-    """The cursor stayed on a task long enough for the panes that follow it."""
 
 
 @dataclass
@@ -314,6 +306,7 @@ class MainScreen(QuestionActions, TaskActions, Screen[None]):
         self.secondary = "tree"  # the lower pane shown when the terminal is narrow
         self._current: TaskRow | None = None  # the task the following panes show
         self._resting: TaskRow | None = None  # the task the cursor is on
+        self._rest_timer: Timer | None = None  # until the cursor counts as resting
 
     def compose(self) -> ComposeResult:
         provider = host(self).orch_provider
@@ -387,31 +380,29 @@ class MainScreen(QuestionActions, TaskActions, Screen[None]):
 
     def on_first_page(self, message: FirstPage) -> None:
         self.table.preview(message.total, message.rows)
+        self.call_after_refresh(host(self).first_page_drawn)
 
     def on_task_table_highlighted(self, message: TaskTable.Highlighted) -> None:
         """The cursor's frame draws the list alone; the panes that follow the cursor
-        (tree, log, footer keys) catch up once it has rested for CURSOR_REST_SECONDS,
-        so a held-down key never waits for them. Keys act on the list's row at once."""
+        (tree, log, footer keys) catch up once it has rested for CURSOR_REST_SECONDS
+        (a timer started again by every move), so a held-down key never waits for
+        them. Keys act on the list's row at once."""
         if not host(self).is_ready:
             return  # first-page rows: the first real load announces the cursor again
         self._resting = message.row
-        screen = self
+        if self._rest_timer is not None:
+            self._rest_timer.stop()
+        self._rest_timer = self.set_timer(CURSOR_REST_SECONDS, self._cursor_rested)
 
-        def rest() -> None:
-            time.sleep(CURSOR_REST_SECONDS)
-            if not get_current_worker().is_cancelled:
-                screen.post_message(CursorRested())
-
-        self.run_worker(rest, thread=True, exclusive=True, group="cursor-rest", name="cursor-rest")
-
-    def on_cursor_rested(self, message: CursorRested) -> None:
+    def _cursor_rested(self) -> None:
+        self._rest_timer = None
         row, previous = self._resting, self._current
         self._current = row
         same = row is not None and previous is not None and row.key == previous.key
         if not same or row != previous:  # unchanged: nothing to redraw
             self.dep_tree.show(row, keep_state=same)
         if not same:
-            self.log_pane.show_task(row.key if row else None, delay=0.0)
+            self.log_pane.show_task(row.key if row else None)
         self.refresh_task_bindings()
 
     def on_task_table_reloaded(self, message: TaskTable.Reloaded) -> None:
@@ -676,6 +667,8 @@ class MainScreen(QuestionActions, TaskActions, Screen[None]):
     # -- adding and editing -------------------------------------------------
 
     def action_new_task(self) -> None:
+        from ..modals.task_form import TaskForm  # not on the first screen: loaded when used
+
         def create(values: dict[str, Any] | None) -> None:
             if values is None:
                 return
@@ -694,6 +687,8 @@ class MainScreen(QuestionActions, TaskActions, Screen[None]):
             run_db(self, lambda o: EditLoaded(o.queries.get_task(key)), lambda m: m)
 
     def on_edit_loaded(self, message: EditLoaded) -> None:
+        from ..modals.task_form import TaskForm
+
         original = message.detail
 
         def save(values: dict[str, Any] | None) -> None:
@@ -737,6 +732,8 @@ class MainScreen(QuestionActions, TaskActions, Screen[None]):
                 lambda done: TaskChanged(done[1], f"{key} now waits for {done[0]}"),
                 title="Dependency refused",
             )
+
+        from ..key_suggester import TaskKeySuggester
 
         suggester = TaskKeySuggester(host(self).orch_provider)
         prompt = TextPrompt(

@@ -21,7 +21,7 @@ from textual.widgets import Sparkline, Static
 from ...domain.agent import Spend
 from ...domain.enums import AGENT_STALE_AFTER_SECONDS, TaskStatus
 from ...domain.models import DashboardStats
-from ..db import Refresher
+from ..db import Refresher, itself
 from ..render import STATUS_CLASSES, STATUS_ICON, STATUS_LONG, age, bar, safe, status_class
 
 if TYPE_CHECKING:
@@ -57,10 +57,6 @@ def load_stats(orch: Orchestrator, cached: Critical | None) -> StatsLoaded:
     return StatsLoaded(orch.dashboard.stats(critical=critical), fresh)
 
 
-def _itself(message: StatsLoaded) -> StatsLoaded:
-    return message
-
-
 class Dashboard(VerticalScroll, can_focus=True):
     """The dashboard pane (scroll with j/k, arrows, g/G)."""
 
@@ -91,8 +87,9 @@ class Dashboard(VerticalScroll, can_focus=True):
         self.stats: DashboardStats | None = None
         self._loaded_at: datetime | None = None  # app clock when `stats` arrived
         self._critical: Critical | None = None  # the last critical path
+        self._shown: dict[str, Text] = {}  # what each part shows (see `_show`)
         self._refresher: Refresher[Critical | None, StatsLoaded] = Refresher(
-            self, load_stats, _itself, "dashboard", title="Dashboard", debounce=DEBOUNCE_SECONDS
+            self, load_stats, itself, "dashboard", title="Dashboard", debounce=DEBOUNCE_SECONDS
         )
 
     def compose(self) -> ComposeResult:
@@ -147,7 +144,7 @@ class Dashboard(VerticalScroll, can_focus=True):
         summary.append("█" * filled, c("dashboard--bar"))
         summary.append("░" * (width - filled), muted)
         summary.append(f" {stats.progress_percent:g}% of {stats.estimated_hours_total:g}h", heading)
-        self.query_one("#dash-summary", Static).update(summary)
+        self._show("dash-summary", summary)
 
         bars = Text(end="")
         most = max(stats.by_status.values(), default=0)
@@ -160,7 +157,7 @@ class Dashboard(VerticalScroll, can_focus=True):
             bars.append(bar(count, most, bar_width), style)
             bars.append("\n")
         bars.rstrip()
-        self.query_one("#dash-bars", Static).update(bars)
+        self._show("dash-bars", bars)
 
         self.query_one("#dash-spark", Sparkline).data = list(stats.completions_per_hour)
 
@@ -173,7 +170,7 @@ class Dashboard(VerticalScroll, can_focus=True):
             critical.append(" → ".join(stats.critical_path), c("dashboard--critical"))
         else:
             critical.append("nothing left", muted)
-        self.query_one("#dash-critical", Static).update(critical)
+        self._show("dash-critical", critical)
 
         self._draw_agents(stats)
 
@@ -181,7 +178,7 @@ class Dashboard(VerticalScroll, can_focus=True):
         spend = stats.agent_spend
         spend_box.display = spend is not None and spend.total.runs > 0
         if spend is not None and spend.total.runs:
-            spend_box.update(spend_text(spend, heading, muted))
+            self._show("dash-spend", spend_text(spend, heading, muted))
 
         events = Text(end="")
         events.append("recent events", heading)
@@ -191,7 +188,7 @@ class Dashboard(VerticalScroll, can_focus=True):
             events.append(f"{event.kind.replace('_', ' ')} ", muted)
             events.append(safe(event.summary(), 80))
             events.append(f" ({safe(event.actor, 30)})", muted)
-        self.query_one("#dash-events", Static).update(events)
+        self._show("dash-events", events)
 
     def _draw_agents(self, stats: DashboardStats) -> None:
         c = self.get_component_rich_style
@@ -209,7 +206,14 @@ class Dashboard(VerticalScroll, can_focus=True):
             agents.append(f" {agent.agent_type.value} ", muted)
             heartbeat = "♥ never" if seconds is None else f"♥ {age(seconds)} ago"
             agents.append(heartbeat, c("dashboard--stale") if stale else "")
-        self.query_one("#dash-agents", Static).update(agents)
+        self._show("dash-agents", agents)
+
+    def _show(self, part: str, text: Text) -> None:
+        """Put `text` in the part `part` unless it shows it already: an update lays
+        out the whole screen again, and the ages tick every second."""
+        if self._shown.get(part) != text:
+            self._shown[part] = text
+            self.query_one(f"#{part}", Static).update(text)
 
     def on_resize(self) -> None:
         if self.stats is not None:

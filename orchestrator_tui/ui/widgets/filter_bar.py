@@ -5,15 +5,18 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from rich.cells import cell_len
 from rich.text import Text
 from textual import events
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal
+from textual.geometry import Size
 from textual.message import Message
 from textual.widget import Widget
 from textual.widgets import Input, Static
 
+from ..host import binds_key
 from ..render import safe
 from ..task_query import TableQuery
 
@@ -37,6 +40,15 @@ class FilterInput(Input):
 
     back_to: Widget | None = None  # who gets the focus (and later keys) when the person leaves
 
+    def validate_value(self, value: str) -> str:
+        """Take the new text's width as the virtual width already: Input sets it when
+        its value changes, and a change there lays out the whole screen on every key
+        typed, although this input's size is fixed (nothing around it can move)."""
+        shown = self.placeholder if self.placeholder and not value else value + " "  # cursor
+        width = cell_len(shown)
+        self.set_reactive(Widget.virtual_size, Size(width, 1))
+        return value
+
     async def on_key(self, event: events.Key) -> None:
         if not self.display:  # left already: this key was typed for the list
             event.stop()
@@ -44,6 +56,8 @@ class FilterInput(Input):
             if self.back_to is not None:
                 self.back_to.post_message(events.Key(event.key, event.character))
             return
+        if not binds_key(self, event.key):
+            return  # text: the input's own handling types it
         bound = self.app.active_bindings.get(event.key)
         if bound is not None and bound.node is self:
             event.stop()
@@ -65,6 +79,8 @@ class FilterInput(Input):
 
 
 class FilterBar(Horizontal):
+    _shown: Text | None = None  # what the info part shows
+
     def compose(self) -> ComposeResult:
         yield FilterInput(placeholder="filter by key or title", id="filter-input")
         yield Static(id="filter-info")
@@ -89,4 +105,6 @@ class FilterBar(Horizontal):
         text.append(f"{total} tasks · {query.describe()}")
         if marked:
             text.append(f" · {marked} marked", "bold")
-        self.query_one("#filter-info", Static).update(text)
+        if text != self._shown:  # an update lays out the whole screen again
+            self._shown = text
+            self.query_one("#filter-info", Static).update(text)

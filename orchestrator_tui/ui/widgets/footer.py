@@ -50,10 +50,10 @@ class KeyFooter(Footer):
 
     def compose(self) -> Any:
         if not (self._bindings_ready and self.is_attached):
-            yield from super().compose()
+            yield from self._keys()
             return
         self._layout = _shown(self.screen)[0]
-        keys = list(super().compose())
+        keys = list(self._keys())
         pinned = _pinned(self.screen)
         first = sorted(
             (k for k in keys if isinstance(k, FooterKey) and (k.key, k.action) in pinned),
@@ -61,6 +61,18 @@ class KeyFooter(Footer):
         )
         yield from first
         yield from (k for k in keys if k not in first)
+
+    def _keys(self) -> list[Any]:
+        """The stock footer's widgets, each key already as compact as the footer: a
+        key starts compact and its data binding then changes it, which restyles every
+        key twice per compose (a good part of the first frame)."""
+        widgets = list(super().compose())
+        for key in widgets:
+            # (The command palette's key is not bound to the footer: it stays compact.)
+            if isinstance(key, FooterKey) and not key.has_class("-command-palette"):
+                key.set_reactive(FooterKey.compact, self.compact)
+                key.set_class(self.compact, "-compact", update=False)
+        return widgets
 
     def on_resize(self) -> None:
         self.compact = self.size.width < COMPACT_BELOW

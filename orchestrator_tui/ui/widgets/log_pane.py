@@ -45,7 +45,7 @@ from textual.worker import get_current_worker
 from ...domain.enums import LogStream
 from ...domain.text import printable
 from ..ansi import plain_text, to_text
-from ..db import run_db
+from ..db import itself, run_db
 
 if TYPE_CHECKING:
     from ...domain.models import LogLineView, RunView
@@ -57,8 +57,6 @@ PAGE = 1000
 """Lines fetched on a jump (task shown, home, end, search) and when the view nears
 an edge of the window, which then grows up to `WINDOW`."""
 SEARCH_BATCH = 500
-SETTLE_SECONDS = 0.06
-"""How long a task must stay selected before its runs are loaded."""
 
 Direction = Literal["older", "newer"]
 
@@ -469,10 +467,6 @@ class _PageFailed(Message):
     direction: Direction
 
 
-def _itself(message: Message | None) -> Message | None:
-    return message
-
-
 def _cancelled() -> bool:
     return get_current_worker().is_cancelled
 
@@ -676,9 +670,8 @@ class ExecutionLogPane(Widget):
         run = self.run
         return run is not None and not run.status.is_finished
 
-    def show_task(self, key: str | None, *, delay: float = SETTLE_SECONDS) -> None:
-        """Show `key`'s runs with the latest selected (following it if it runs);
-        `delay`: how long `key` must stay selected before they are read."""
+    def show_task(self, key: str | None) -> None:
+        """Show `key`'s runs with the latest selected (following it if it runs)."""
         self._key = key
         self._start_over()
         self._runs, self._run_id, self._chosen_run = [], None, None
@@ -693,7 +686,7 @@ class ExecutionLogPane(Widget):
             self._render_runs()
             return
         self._view.placeholder = "loading..."
-        self._load(self._gen, key, None, None, None, delay=delay)
+        self._load(self._gen, key, None, None, None)
 
     def refresh_data(self) -> None:
         """Pick up new runs and lines (fetches only what is newer than the window)."""
@@ -715,13 +708,10 @@ class ExecutionLogPane(Widget):
         run_id: int | None,
         at: int | None,
         follow: bool | None,
-        delay: float = 0.0,
     ) -> None:
         """Runs (when `key` is given) and a window of `run_id` (None: the latest run).
 
         `at`: None for the end of the run, -1 for its start, else a seq to centre on.
-        `delay`: wait first, so that a newer request (a held-down cursor key)
-        cancels this one before it costs a query.
         """
 
         def failed(exc: Exception) -> _Window:
@@ -730,12 +720,11 @@ class ExecutionLogPane(Widget):
         run_db(
             self,
             lambda orch: load_window(orch, gen, key, run_id, at, follow),
-            _itself,
+            itself,
             group="log-load",
             exclusive=True,
             title="Execution log",
             failed=failed,
-            delay=delay,
             provider=self._orch,
         )
 
@@ -743,7 +732,7 @@ class ExecutionLogPane(Widget):
         run_db(
             self,
             lambda orch: load_page(orch, gen, run_id, direction, anchor),
-            _itself,
+            itself,
             group="log-page",
             title="Execution log",
             failed=lambda _: _PageFailed(direction),
@@ -762,7 +751,7 @@ class ExecutionLogPane(Widget):
         run_db(
             self,
             lambda orch: poll_log(orch, gen, key, run_id, anchor, following, newer),
-            _itself,
+            itself,
             group="log-poll",
             exclusive=True,
             title="Execution log",
@@ -773,7 +762,7 @@ class ExecutionLogPane(Widget):
         run_db(
             self,
             lambda orch: search_log(orch, gen, run_id, query, start, backwards),
-            _itself,
+            itself,
             group="log-search",
             exclusive=True,
             title="Execution log",
@@ -785,7 +774,7 @@ class ExecutionLogPane(Widget):
         run_db(
             self,
             lambda orch: count_matches(orch, gen, run_id, query),
-            _itself,
+            itself,
             group="log-count",
             exclusive=True,
             title="Execution log",

@@ -25,7 +25,7 @@ from textual.strip import Strip
 from ...domain.enums import TaskStatus
 from ...domain.models import TaskDetail, TaskRow
 from ...domain.rules import readiness
-from ..db import Refresher, run_db
+from ..db import Refresher, itself, run_db
 from ..render import (
     ASKING_LABEL,
     READINESS_WORD,
@@ -153,10 +153,6 @@ def load_around(orch: Orchestrator, request: ReloadRequest) -> TasksReloaded:
     return TasksReloaded(request.generation, total, offset, rows, position, key)
 
 
-def _itself(message: Message) -> Message:
-    return message
-
-
 class TaskTable(ScrollView, can_focus=True):
     """The task list.
 
@@ -238,6 +234,7 @@ class TaskTable(ScrollView, can_focus=True):
         id: str | None = None,
         classes: str | None = None,
     ) -> None:
+        self._styles: dict[str, Style] = {}  # see `_style` (before Textual may clear it)
         super().__init__(id=id, classes=classes)
         self._orch_provider = orch_provider
         self.query_state = TableQuery()
@@ -256,7 +253,7 @@ class TaskTable(ScrollView, can_focus=True):
         self._wanted_reset = False
         self._explicit: str | None = None
         self._reloader: Refresher[ReloadRequest, TasksReloaded] = Refresher(
-            self, load_around, _itself, "tasks-reload", title="Task list", provider=orch_provider
+            self, load_around, itself, "tasks-reload", title="Task list", provider=orch_provider
         )
 
     # -- public API -------------------------------------------------------------
@@ -330,7 +327,7 @@ class TaskTable(ScrollView, can_focus=True):
             return RowsChanged(generation, considered, rows)
 
         run_db(
-            self, load, _itself, group="tasks-rows", title="Task list", provider=self._orch_provider
+            self, load, itself, group="tasks-rows", title="Task list", provider=self._orch_provider
         )
 
     @on(RowsChanged)
@@ -363,7 +360,7 @@ class TaskTable(ScrollView, can_focus=True):
         """Show the first rows read before the database layer loaded, unless a real
         load has been asked for (which replaces them anyway)."""
         if not self.loaded and self._generation == 0:
-            self.post_message(TasksReloaded(0, total, 0, rows, None, None))
+            self._on_reloaded(TasksReloaded(0, total, 0, rows, None, None))
 
     def select_key(self, key: str) -> None:
         """Move the cursor to `key` (reloading around it); `NotShown` if filtered out."""
@@ -381,21 +378,7 @@ class TaskTable(ScrollView, can_focus=True):
         """Show a task's new state at once (the change feed then confirms it)."""
         for index, row in list(self._rows.items()):
             if row.key == detail.key:
-                self._set_row(
-                    index,
-                    row.model_copy(
-                        update={
-                            "title": detail.title,
-                            "status": detail.status,
-                            "priority": detail.priority,
-                            "assignee": detail.assignee,
-                            "progress": detail.progress,
-                            "unfinished_blockers": detail.open_blockers,
-                            "readiness": detail.readiness,
-                            "has_command": detail.command is not None,
-                        }
-                    ),
-                )
+                self._set_row(index, detail.as_row(row))
 
     def clear_marks(self) -> None:
         self.marks.clear()
@@ -468,7 +451,7 @@ class TaskTable(ScrollView, can_focus=True):
             run_db(
                 self,
                 load,
-                _itself,
+                itself,
                 group="tasks-page",
                 title="Task list",
                 provider=self._orch_provider,
@@ -571,10 +554,26 @@ class TaskTable(ScrollView, can_focus=True):
                 self.action_open()
 
     def on_focus(self) -> None:
+        self._styles.clear()
         self.refresh()
 
     def on_blur(self) -> None:
+        self._styles.clear()
         self.refresh()
+
+    def notify_style_update(self) -> None:
+        self._styles.clear()
+        super().notify_style_update()
+
+    def _style(self, name: str) -> Style:
+        """A component's Rich style ("" for the widget's own), kept until the styles
+        change: Textual forgets its own copy on every `refresh`, which each cursor
+        move makes, and working them out again was most of drawing a row."""
+        style = self._styles.get(name)
+        if style is None:
+            style = self.get_component_rich_style(name) if name else self.rich_style
+            self._styles[name] = style
+        return style
 
     def on_resize(self) -> None:
         self.virtual_size = Size(self.size.width, self.total + 1)
@@ -588,11 +587,11 @@ class TaskTable(ScrollView, can_focus=True):
         if y == 0:
             return self._header(columns, width)
         index = int(self.scroll_y) + y - 1
-        base = self.rich_style
+        base = self._style("")
         if index >= self.total:
             if index == 0:
                 text = "loading…" if not self.loaded else self._empty_text()
-                style = base + self.get_component_rich_style("task-table--placeholder")
+                style = base + self._style("task-table--placeholder")
                 return Strip([Segment(set_cell_size(f" {text}", width), style)], width)
             return Strip.blank(width, base)
         row = self._rows.get(index)
@@ -600,7 +599,7 @@ class TaskTable(ScrollView, can_focus=True):
             if not self._missing:
                 self.call_after_refresh(self._fetch_missing)
             self._missing.add(index)
-            style = base + self.get_component_rich_style("task-table--placeholder")
+            style = base + self._style("task-table--placeholder")
             return Strip([Segment(set_cell_size("  …", width), style)], width)
         return self._row_strip(row, index, columns, width, base)
 
@@ -611,8 +610,8 @@ class TaskTable(ScrollView, can_focus=True):
         return EMPTY_DATABASE
 
     def _header(self, columns: list[tuple[Column, int]], width: int) -> Strip:
-        header = self.rich_style + self.get_component_rich_style("task-table--header")
-        sorted_style = header + self.get_component_rich_style("task-table--sorted")
+        header = self._style("") + self._style("task-table--header")
+        sorted_style = header + self._style("task-table--sorted")
         query = self.query_state
         segments: list[Segment] = []
         for column, cell in columns:
@@ -627,7 +626,7 @@ class TaskTable(ScrollView, can_focus=True):
     def _row_strip(
         self, row: TaskRow, index: int, columns: list[tuple[Column, int]], width: int, base: Style
     ) -> Strip:
-        c = self.get_component_rich_style
+        c = self._style
         marked = row.key in self.marks
         line = base
         if marked:

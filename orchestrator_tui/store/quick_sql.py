@@ -1,0 +1,94 @@
+"""The SQL text of the quick reads (`quick_reads`) and the TUI's first page
+(`quick`): the rules of `domain/rules.py` rendered as SQLite text, as
+`services/rules.py` renders them for SQLAlchemy. Standard library and the
+domain's rules only (no pydantic models), so the first page can be read on a
+thread while the app is still importing.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+
+from ..domain import rules
+from ..domain.enums import Readiness
+
+
+def sqlite_file(db_url: str) -> Path | None:
+    """The file behind a plain path or a `sqlite:///` URL; None for anything else."""
+    if "://" not in db_url:
+        path = db_url
+    elif db_url.startswith("sqlite:///"):
+        path = db_url[len("sqlite:///") :].split("?", 1)[0]
+    else:
+        return None
+    if not path or path == ":memory:":
+        return None
+    file = Path(path).expanduser()
+    return file if file.is_file() else None
+
+
+def connect_read_only(file: Path, timeout: float) -> sqlite3.Connection:
+    """A read-only connection to an existing file (never creates one)."""
+    return sqlite3.connect(f"{file.resolve().as_uri()}?mode=ro", uri=True, timeout=timeout)
+
+
+def _open_blockers(task: str, what: str = "1") -> str:
+    """The open blocking dependencies of `task` (an alias of `tasks`), as SQL text."""
+    return (
+        f"SELECT {what} FROM task_dependencies AS d JOIN tasks AS b ON b.id = d.depends_on_id "
+        f"WHERE d.task_id = {task}.id AND d.dep_type IN {rules.sql_in(rules.GATING)} "
+        f"AND b.status NOT IN {rules.sql_in(rules.FINISHED)}"
+    )
+
+
+def _case(column: str, ranks: dict[str, int], default: int) -> str:
+    whens = " ".join(f"WHEN '{word}' THEN {rank}" for word, rank in ranks.items())
+    return f"(CASE {column} {whens} ELSE {default} END)"
+
+
+#: `services.rules.PRIORITY_RANK` and `services.rules.STATUS_RANK`.
+PRIORITY_RANK = _case("t.priority", rules.priority_ranks(), rules.DEFAULT_PRIORITY_RANK)
+STATUS_RANK = _case("t.status", rules.status_ranks(), rules.DEFAULT_STATUS_RANK)
+
+
+def serves_sql(types: int) -> str:
+    """`rules.serves` (and `services.rules.serves`) as SQL text over `tasks AS t`,
+    for `types` bound agent types."""
+    return f"(t.agent_type IS NULL OR t.agent_type IN ({', '.join('?' for _ in range(types))}))"
+
+
+#: `services.queries.SORTS` (a test checks both name the same sorts).
+SORT_SQL: dict[str, str] = {
+    "id": "t.id",
+    "key": "natural_key(t.key)",
+    "title": "lower(t.title)",
+    "status": STATUS_RANK,
+    "priority": PRIORITY_RANK,
+    "assignee": "t.assignee",
+    "progress": "t.progress",
+    "phase": "t.phase",
+    "updated": "t.updated_at",
+}
+
+#: `services.views.row_select()`.
+ROW_SQL = f"""
+SELECT t.id, t.key, t.title, t.status, t.priority, t.assignee, t.progress, t.phase,
+       t.estimated_hours, t.requires_approval, t.updated_at,
+       ({_open_blockers("t", "count(*)")}) AS unfinished,
+       (t.command IS NOT NULL AND t.command != '{rules.NO_COMMAND_JSON}') AS has_command,
+       t.lease_owner IS NOT NULL AS leased,
+       (SELECT count(*) FROM questions AS q
+         WHERE q.task_id = t.id AND q.answered_at IS NULL) AS asking
+FROM tasks AS t"""
+
+
+def readiness_sql(r: Readiness) -> str:
+    """`services.rules.readiness_clause(r)` as SQL text over `tasks AS t`."""
+    statuses, blocked = rules.readiness_statuses(r)
+    clause = f"t.status IN {rules.sql_in(statuses)}" if statuses else "0"
+    if blocked is True:
+        return f"({clause} AND EXISTS ({_open_blockers('t')}))"
+    if blocked is False:
+        return f"({clause} AND NOT EXISTS ({_open_blockers('t')}))"
+    return f"({clause})"
