@@ -301,7 +301,6 @@ class Runner:
             cfg.lease_seconds,
             limit=free,
             agent_types=cfg.served_types,
-            busy=self._busy(),
         )
         for claim in claims:
             self._start(claim)
@@ -400,13 +399,6 @@ class Runner:
                 log.exception("preparing agent %s for %s failed", name, claim.key)
             return None, f"agent {name}: {exc}", False
 
-    def _busy(self, ending: set[int] | None = None) -> list[int]:
-        """Tasks with an attempt still in this runner's hands (but those `ending`):
-        none is claimed again until that attempt's processes are gone, whatever
-        happened to the task meanwhile, so no two attempts of a task ever overlap."""
-        ending = ending or set()
-        return [a.claim.task_id for run, a in self._active.items() if run not in ending]
-
     def _take_done(self) -> list[tuple[_Active, ProcessOutcome]]:
         done = []
         while self._done:
@@ -450,7 +442,6 @@ class Runner:
         cfg = self.config
         free = cfg.max_parallel - (len(self._active) - len(done)) if refill else 0
         records = list(self._spawned)
-        ending = {a.claim.run_id for a, _ in done}  # their processes are gone
         settled, claims = self.orch.runs.settle_and_claim(
             cfg.lease_owner,
             results,
@@ -459,7 +450,6 @@ class Runner:
             free,
             cfg.lease_seconds,
             cfg.served_types,
-            self._busy(ending),
         )
         for _ in records:
             self._spawned.popleft()
@@ -610,7 +600,6 @@ class Runner:
                         cfg.lease_seconds,
                         key=req.args["key"],
                         agent_types=None,
-                        busy=self._busy(),
                     )
                     self._start(claim)
                     req.future.set_result(claim)

@@ -235,10 +235,13 @@ def cancel_and_stop(
     orch: Orchestrator, key: str, reason: str | None
 ) -> tuple[RunView, RunProcess, StopReport]:
     """Cancel the task's running run, then make sure its processes are gone: its
-    runner gets CANCEL_SETTLE_SECONDS to stop them, then they are stopped here."""
+    runner gets CANCEL_SETTLE_SECONDS to stop them, then they are stopped here.
+    Once they are known gone the run is closed (if its runner has not yet)."""
     run = orch.runs.cancel(key, reason)
     row = orch.processes.of_run(run.id)
     report = stop_run(row, CANCEL_KILL_GRACE_SECONDS, settle=CANCEL_SETTLE_SECONDS)
+    if report.gone:
+        run = orch.runs.close_cancelled(run.id)
     return run, row, report
 
 

@@ -60,11 +60,9 @@ _CANDIDATE_COLS = (
 def _candidates(typed: bool) -> Any:
     now = bindparam("now", type_=UTCDateTime())
     types: BindParameter[Any] | None = bindparam("types", expanding=True) if typed else None
-    # Tasks whose earlier attempt the claiming runner is still stopping.
-    busy: BindParameter[Any] = bindparam("busy", expanding=True)
     return (
         select(*_CANDIDATE_COLS)
-        .where(rules.claimable(now, types), T.id.not_in(busy))
+        .where(rules.claimable(now, types))
         .order_by(rules.PRIORITY_RANK.desc(), T.id)
         .limit(bindparam("lim"))
         # PostgreSQL: lock the rows taken and step over those another runner is
@@ -118,14 +116,12 @@ def candidates(
     now: datetime,
     limit: int,
     agent_types: Sequence[str] | None,
-    busy: Sequence[int] = (),
 ) -> list[Row[Any]]:
     """Ready tasks with a command, past any retry delay, of a type served; by priority.
 
     Call it in the claim's write transaction: on PostgreSQL the rows are locked
-    (`FOR UPDATE SKIP LOCKED`) until `take` has written them. `busy`: tasks left
-    out because an earlier attempt of theirs still runs."""
-    params: dict[str, Any] = {"now": now, "lim": limit, "busy": list(busy)}
+    (`FOR UPDATE SKIP LOCKED`) until `take` has written them."""
+    params: dict[str, Any] = {"now": now, "lim": limit}
     if agent_types is not None:
         params["types"] = list(agent_types)
     return list(conn.execute(_CANDIDATES[agent_types is not None], params))
