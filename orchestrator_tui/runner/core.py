@@ -20,6 +20,7 @@ import shlex
 import signal
 import threading
 import time
+import uuid
 from collections import deque
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor, wait
@@ -39,6 +40,7 @@ from .config import (
     EXECUTION_ENV,
     NOTIFY_CMD_ENV,
     RUN_ENV,
+    RUNNER_MARK_ENV,
     TASK_ENV,
     WEBHOOK_ENV,
     RunnerConfig,
@@ -47,6 +49,7 @@ from .lines import LineBuffer, Row
 from .notify import Notifier, payload_for
 from .process import Line, ProcessOutcome, Supervisor
 from .reaper import mark_of, stop_run
+from .watcher import Watcher
 from .workspace_job import finished, job_of, record, workspace_job
 
 log = logging.getLogger("orchestrator_tui.runner")
@@ -143,6 +146,9 @@ class Runner:
         # than the child itself when commands are short.
         self._pool = ThreadPoolExecutor(max_workers=_MAX_THREADS, thread_name_prefix="supervise")
         self.summary = RunnerSummary()
+        # Every child carries this mark; the watcher stops them all if we die.
+        self._mark = uuid.uuid4().hex
+        self._watcher: Watcher | None = None
         self._profiles: dict[str, Any] | None = None  # agent profiles, read on first use
 
     # -- thread-safe controls ------------------------------------------------------
@@ -322,6 +328,7 @@ class Runner:
                 ATTEMPT_ENV: str(claim.attempt),
                 DB_ENV: self.orch.db.url,
                 ACTOR_ENV: self.config.agent,
+                RUNNER_MARK_ENV: self._mark,
             }
         )
         if job is not None:
@@ -358,6 +365,7 @@ class Runner:
             kill_grace=self.config.kill_grace_seconds,
             on_spawn=spawned,
             stdin_path=agent.invocation.stdin_path if agent else None,
+            watched=self._watched(),
         )
         active = _Active(claim=claim, supervisor=supervisor, agent=agent, retry_spawn=passing)
         if agent:
@@ -398,6 +406,14 @@ class Runner:
             if not isinstance(exc, OrchestratorError):
                 log.exception("preparing agent %s for %s failed", name, claim.key)
             return None, f"agent {name}: {exc}", False
+
+    def _watched(self) -> bool:
+        """Whether a watcher stops our children if we die (started on first use, and
+        again should it have died); without one each child gets the parent-death
+        signal instead."""
+        if self._watcher is None or not self._watcher.watching():
+            self._watcher = Watcher.start(self.config.kill_grace_seconds, self._mark)
+        return self._watcher is not None
 
     def _take_done(self) -> list[tuple[_Active, ProcessOutcome]]:
         done = []
@@ -636,6 +652,9 @@ class Runner:
                     self._settle(done, refill=False)
             except Exception:
                 log.exception("could not close the runs of a failed runner")
+        if self._watcher is not None:
+            # Children still running (stopping them failed): the watcher stops them.
+            self._watcher.leave(stop_children=bool(self._active))
         self._buffer.close()
         self._pool.shutdown(wait=False)
         for req in self._requests:
