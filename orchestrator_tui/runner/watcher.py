@@ -39,6 +39,7 @@ LEAVE = b"leave\n"
 #: After stopping what it found, the watcher looks once more this much later: a
 #: child forked just as the runner died may only now have become visible.
 _SECOND_LOOK_SECONDS = 0.3
+_RECHECK_SECONDS = 0.5
 
 
 class Watcher:
@@ -47,6 +48,7 @@ class Watcher:
     def __init__(self, proc: subprocess.Popen[bytes], pipe: int, mark: str) -> None:
         self.proc, self.mark = proc, mark
         self._pipe: int | None = pipe
+        self._seen_at = 0.0  # when it was last seen alive
 
     @classmethod
     def start(cls, grace: float, mark: str | None = None) -> Watcher | None:
@@ -75,7 +77,17 @@ class Watcher:
         return cls(proc, write_end, mark)
 
     def watching(self) -> bool:
-        return self._pipe is not None and self.proc.poll() is None
+        """Whether it still watches (asked of the OS at most every _RECHECK_SECONDS:
+        the runner asks before every spawn)."""
+        if self._pipe is None:
+            return False
+        now = time.monotonic()
+        if now - self._seen_at < _RECHECK_SECONDS:
+            return True
+        if self.proc.poll() is not None:
+            return False
+        self._seen_at = now
+        return True
 
     def leave(self, stop_children: bool = False) -> None:
         """The runner stops: the watcher exits, at once when the runner's children
