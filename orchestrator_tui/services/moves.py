@@ -38,6 +38,9 @@ _UNBLOCKED = (
         readiness_clause(Readiness.READY, _WAITING),
     )
     .order_by(_WAITING.c.id, D.depends_on_id)
+    # Start from the few dependencies of the moved tasks: without statistics SQLite
+    # walks every pending task instead (0.5 ms a call at 1000 tasks).
+    .with_hint(TaskDependency.__table__, "INDEXED BY ix_dependencies_depends_on", "sqlite")
 )
 
 
