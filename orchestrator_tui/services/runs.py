@@ -102,12 +102,7 @@ class RunService:
         becomes the assignee and the claim is recorded as its status change."""
         now = self.ctx.now()
         with self.ctx.db.write() as conn:
-            candidates = conn.execute(
-                select(T.id, T.key, T.status, T.requires_approval, T.attempts, T.retry_after)
-                .where(sql_rules.claimable(now, agent_types, need_command=False))
-                .order_by(sql_rules.PRIORITY_RANK.desc(), T.id)
-                .limit(20)
-            ).all()
+            candidates = run_batch.candidates(conn, now, 20, agent_types, for_agent=True)
             intent = Intent(S.IN_PROGRESS, via=Via.CLAIM, reason=f"claimed by {agent}")
             for row in candidates:
                 # PostgreSQL: step over a task another agent or runner is claiming
@@ -208,19 +203,22 @@ class RunService:
     ) -> tuple[list[Settled], list[Claim]]:
         """A runner's round in one transaction: record where new processes run,
         `finish` these results, then `claim` up to `limit` tasks (those the finished
-        ones made ready among them). The same statements as the
-        three calls, with one commit instead of three: short commands are
-        dominated by that cost."""
+        ones made ready among them). The same statements as the three calls but
+        for one commit instead of three and one insert of all their events: short
+        commands are dominated by that cost."""
         now = self.ctx.now()
         with self.ctx.db.write() as conn:
             record_processes(conn, processes)
+            events = EventBatch(self.ctx, now)
             settled = []
             if results:
-                settled = self._finish(conn, owner, results, policy or RetryPolicy(), now)
+                policy = policy or RetryPolicy()
+                settled = self._finish(conn, owner, results, policy, now, events)
             claims = []
             if limit > 0:
                 rows = run_batch.candidates(conn, now, limit, agent_types)
-                claims = run_batch.take(conn, self.ctx, rows, owner, lease_seconds, now)
+                claims = run_batch.take(conn, self.ctx, rows, owner, lease_seconds, now, events)
+            events.write(conn)
             return settled, claims
 
     def _finish(
@@ -230,11 +228,12 @@ class RunService:
         results: Sequence[RunResult],
         policy: RetryPolicy,
         now: datetime,
+        batch: EventBatch | None = None,
     ) -> list[Settled]:
-        task_ids = [r.task_id for r in results]
-        tasks, runs = run_batch.finishing(conn, task_ids, [r.run_id for r in results])
+        """`batch`: events the caller writes (else they are written here)."""
+        tasks, runs = run_batch.finishing(conn, [r.run_id for r in results])
         held = run_batch.release(conn, owner, [(r.task_id, r.run_id) for r in results], tasks)
-        events = run_batch.Events(self.ctx, now)
+        events = batch if batch is not None else EventBatch(self.ctx, now)
         closings: list[dict[str, Any]] = []
         moves: list[tuple[Row[Any], Intent]] = []
         judged: list[tuple[RunResult, str, datetime | None] | None] = []
@@ -270,7 +269,8 @@ class RunService:
             judged.append((res, reason, retry_at))
         run_batch.close_runs(conn, closings)
         targets = run_batch.move_tasks(conn, events, moves)
-        events.write(conn)
+        if batch is None:
+            events.write(conn)
         settled = []
         for res, verdict in zip(results, judged, strict=True):
             task = tasks[res.task_id]
