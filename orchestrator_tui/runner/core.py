@@ -149,6 +149,9 @@ class Runner:
         # Every child carries this mark; the watcher stops them all if we die.
         self._mark = uuid.uuid4().hex
         self._watcher: Watcher | None = None
+        # The environment children inherit, read once per `serve`: reading os.environ
+        # for every child cost a twentieth of the coordinating thread's time.
+        self._environ: dict[str, str] = {}
         self._profiles: dict[str, Any] | None = None  # agent profiles, read on first use
 
     # -- thread-safe controls ------------------------------------------------------
@@ -192,6 +195,7 @@ class Runner:
     def serve(self) -> RunnerSummary:
         """Run until stopped (or, with `until_idle`, until nothing is left to do)."""
         cfg = self.config
+        self._environ = dict(os.environ)
         self.orch.agents.register(cfg.agent, cfg.registered_type, self._capabilities())
         renew_every = max(cfg.lease_seconds / 3, 0.05)
         reclaim_every = max(min(cfg.lease_seconds / 4, cfg.poll_seconds * 4), cfg.poll_seconds)
@@ -317,7 +321,7 @@ class Runner:
         job = workspace_job(self.orch, claim)  # None unless it declares workspace or verify
         cwd = job.cwd if job is not None else cmd.cwd
         agent, agent_error, passing = self._agent(claim, cwd) if cmd.agent else (None, None, False)
-        env = dict(agent.invocation.env) if agent else dict(os.environ)
+        env = dict(agent.invocation.env) if agent else dict(self._environ or os.environ)
         env.setdefault("PYTHONUNBUFFERED", "1")
         env.update(cmd.env)
         env.update(
