@@ -6,13 +6,15 @@ start stamp ("<boot id>:<start time in clock ticks>", from /proc) so that a
 reused pid is never mistaken for it. Two things keep an attempt from
 outliving its runner:
 
-- the parent-death signal (Linux `PR_SET_PDEATHSIG`), set in the child before
-  it runs the command: when the runner dies, the kernel kills the child;
-- this module, for what that signal does not reach (grandchildren, a child
-  that escaped, another OS): before a lost run is reclaimed, and when a person
-  cancels a run, the attempt's group and every process carrying its execution
-  id in its environment are stopped (SIGTERM, a grace period, SIGKILL), and
-  the caller learns whether they are gone.
+- the runner's watcher process (see `watcher`), which stops every process
+  carrying the runner's mark when the runner dies (`stop_marked`); where there
+  is none, the parent-death signal (Linux `PR_SET_PDEATHSIG`), set in the child
+  before it runs the command, so that the kernel kills the child;
+- this module, for what those do not reach (a watcher that died too, another
+  OS): before a lost run is reclaimed, and when a person cancels a run, the
+  attempt's group and every process carrying its execution id in its
+  environment are stopped (SIGTERM, a grace period, SIGKILL), and the caller
+  learns whether they are gone.
 
 Everything here reads /proc; where there is none, `stop_attempt` can only
 report that it could not check.
