@@ -7,7 +7,11 @@ For 1, 2, 4 and 8 runner processes on each database (a fresh one each time):
 - tasks per second end to end: `orchestrator-tui run --until-idle` processes
   running N tasks whose command is `true`.
 Then how soon a committed change is seen by a reader: PostgreSQL LISTEN/NOTIFY
-against polling `last_event_id` every 0.4 s (the TUI's interval); median and p95.
+against polling `last_event_id` every 0.4 s (the TUI's interval); median and p95;
+and on PostgreSQL alone, how soon a pushed change reaches the TUI's screen with
+polling off, and how long a claim takes while another transaction holds the first
+ready rows (SKIP LOCKED: it must not wait for them). Figures with a goal are
+printed against it; a missed goal makes the run exit 1.
 
     python benchmarks/bench_postgres.py --pg postgresql+psycopg://orch:orch@127.0.0.1/postgres \\
         [--tasks 2000] [--runners 1 2 4 8] [--changes 30]
@@ -18,6 +22,7 @@ against polling `last_event_id` every 0.4 s (the TUI's interval); median and p95
 from __future__ import annotations
 
 import argparse
+import asyncio
 import multiprocessing
 import statistics
 import subprocess
@@ -28,6 +33,7 @@ import time
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import UTC, datetime
 from pathlib import Path
 
 from sqlalchemy import create_engine, text
@@ -38,9 +44,12 @@ sys.path.insert(0, str(ROOT))
 
 from orchestrator_tui.domain.models import TaskSpec  # noqa: E402
 from orchestrator_tui.domain.plan import PlanSpec  # noqa: E402
-from orchestrator_tui.services import open_orchestrator  # noqa: E402
+from orchestrator_tui.services import open_orchestrator, run_batch  # noqa: E402
 
 POLL_SECONDS = 0.4
+
+#: Goals in seconds (medians): the bounds the tests of these paths once asserted.
+GOALS = {"LISTEN/NOTIFY": 1.0, "pushed to the screen": 5.0, "claim beside held rows": 2.0}
 
 
 @contextmanager
@@ -150,11 +159,66 @@ def visibility(url: str, changes: int, push: bool) -> list[float]:
     return times
 
 
+def claim_beside_held(url: str, rounds: int) -> list[float]:
+    """Seconds a claim takes while another transaction holds the first two ready
+    tasks (it must take the third without waiting for them)."""
+    orch = open_orchestrator(url, "left")
+    other = orch.as_actor("right")
+    times = []
+    for i in range(rounds):
+        specs = [
+            {"key": f"H{i}-{j}", "title": "held", "command": {"argv": ["true"]}} for j in range(3)
+        ]
+        orch.plans.load(PlanSpec(tasks=specs), f"held-{i}")
+        with orch.db.write() as conn:
+            held = run_batch.candidates(conn, datetime.now(UTC), 2, None)
+            started = time.perf_counter()
+            claims = other.runs.claim("right", 30, limit=3, agent_types=None)
+            times.append(time.perf_counter() - started)
+        free = {f"H{i}-{j}" for j in range(3)} - {r.key for r in held}
+        assert {c.key for c in claims} == free, (claims, held)
+        other.runs.claim("right", 30, limit=10, agent_types=None)  # the held ones too
+    orch.close()
+    return times
+
+
+def screen_push(url: str, changes: int) -> list[float]:
+    """Seconds from a commit to the TUI (polling off) showing it, for each change."""
+    from orchestrator_tui.app import make_app
+    from tests.tui.conftest import main_screen, settle, wait_until
+
+    async def run() -> list[float]:
+        writer = open_orchestrator(url, "writer")
+        app = make_app(url, "reader", poll_interval=None)
+        times = []
+        async with app.run_test(size=(160, 48)) as pilot:
+            await settle(pilot)
+            await wait_until(
+                pilot,
+                lambda: app._listener is not None and app._listener.listening.is_set(),
+                "LISTEN",
+            )
+            table = main_screen(app).table
+            for i in range(changes):
+                await settle(pilot)
+                shown = table.total
+                started = time.perf_counter()
+                writer.tasks.create(TaskSpec(key=f"S-{i}", title="on screen?"))
+                await wait_until(
+                    pilot, lambda shown=shown: table.total > shown, "the pushed row", 60
+                )
+                times.append(time.perf_counter() - started)
+        writer.close()
+        return times
+
+    return asyncio.run(run())
+
+
 def p95(values: list[float]) -> float:
     return sorted(values)[max(0, round(0.95 * len(values)) - 1)]
 
 
-def main() -> None:
+def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--pg", required=True)
     parser.add_argument("--tasks", type=int, default=2000)
@@ -173,12 +237,27 @@ def main() -> None:
                     load(url, args.tasks)
                     runs = tasks_per_second(url, n, args.tasks)
                 print(f"{backend:<10} {n:>7} {claims:>9.0f} {runs:>8.0f}", flush=True)
-        print(f"\nchange visible to a reader ({args.changes} commits), ms: median / p95")
+        print(f"\nchange visible to a reader ({args.changes} commits), ms: median / p95  goal")
+        figures: dict[str, list[float]] = {}
         with fresh("postgresql", args.pg, folder) as url:
             for label, push in (("LISTEN/NOTIFY", True), (f"polling {POLL_SECONDS}s", False)):
-                t = visibility(url, args.changes, push)
-                print(f"{label:<16} {statistics.median(t) * 1000:7.1f} / {p95(t) * 1000:7.1f}")
+                figures[label] = visibility(url, args.changes, push)
+        with fresh("postgresql", args.pg, folder) as url:
+            load(url, 100)
+            figures["pushed to the screen"] = screen_push(url, min(args.changes, 10))
+        with fresh("postgresql", args.pg, folder) as url:
+            figures["claim beside held rows"] = claim_beside_held(url, args.changes)
+    missed = 0
+    for label, t in figures.items():
+        goal = ""
+        if label in GOALS:
+            ok = statistics.median(t) <= GOALS[label]
+            missed += not ok
+            goal = f"  {'ok' if ok else 'MISSED'} (<= {GOALS[label] * 1000:.0f} ms)"
+        median, high = statistics.median(t) * 1000, p95(t) * 1000
+        print(f"{label:<22} {median:7.1f} / {high:7.1f}{goal}")
+    return 1 if missed else 0
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())

@@ -27,19 +27,13 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import fcntl
 import importlib.util
 import os
-import pty
 import random
 import re
-import select
-import signal
 import statistics
-import struct
 import sys
 import tempfile
-import termios
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -48,16 +42,13 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from benchmarks.pty_driver import FRAME_END, PtyDriver  # noqa: E402
 from orchestrator_tui.domain.enums import TaskStatus  # noqa: E402
 from orchestrator_tui.ui.render import STATUS_WORD  # noqa: E402
 
-SYNC_QUERY = b"\x1b[?2026$p"
-SYNC_REPLY = b"\x1b[?2026;2$y"
-FRAME_END = b"\x1b[?2026l"
 COLS, ROWS = 160, 48
 DOWN, UP = b"\x1b[B", b"\x1b[A"
 PAGE_UP, HOME, END = b"\x1b[5~", b"\x1b[H", b"\x1b[F"
-CTRL_Q = b"\x11"
 KEY_QUIET = 0.2
 
 # Keys of the real app; change here if its bindings change.
@@ -154,37 +145,14 @@ def seed(path: Path, n: int, log_lines: int = 0) -> None:
 # -- the pseudo-terminal ---------------------------------------------------------------------
 
 
-class Term:
+class Term(PtyDriver):
     """A program in a pseudo-terminal, its output kept with arrival times."""
 
     def __init__(self, argv: Sequence[str]) -> None:
-        env = dict(os.environ, TERM="xterm-256color", COLORTERM="truecolor")
-        self.started = time.perf_counter()
-        self.pid, self.fd = pty.fork()
-        if self.pid == 0:  # child
-            fcntl.ioctl(0, termios.TIOCSWINSZ, struct.pack("HHHH", ROWS, COLS, 0, 0))
-            os.execvpe(argv[0], list(argv), env)
-        self.buf = bytearray()
+        super().__init__(argv, COLS, ROWS)
 
     def _pump(self, timeout: float) -> bool:
-        ready, _, _ = select.select([self.fd], [], [], max(0.0, timeout))
-        if not ready:
-            return False
-        try:
-            data = os.read(self.fd, 1 << 16)
-        except OSError:
-            raise RuntimeError("the program exited:\n" + self.tail()) from None
-        if not data:
-            raise RuntimeError("the program exited:\n" + self.tail())
-        start = max(0, len(self.buf) - len(SYNC_QUERY))
-        self.buf += data
-        if SYNC_QUERY in self.buf[start:]:
-            os.write(self.fd, SYNC_REPLY)
-        return True
-
-    def tail(self) -> str:
-        text = re.sub(rb"\x1b\[[0-9;?]*[a-zA-Z]", b"", bytes(self.buf[-3000:]))
-        return text.decode(errors="replace")
+        return bool(self.read(timeout))
 
     def wait(self, pattern: bytes, since: int = 0, timeout: float = 60.0) -> float:
         """Time when `pattern` appeared after offset `since` (and its frame ended)."""
@@ -223,28 +191,6 @@ class Term:
     def peak_rss_mb(self) -> float:
         status = Path(f"/proc/{self.pid}/status").read_text()
         return int(re.search(r"VmHWM:\s+(\d+)", status).group(1)) / 1024
-
-    def close(self) -> None:
-        try:
-            os.write(self.fd, CTRL_Q)
-            for _ in range(40):
-                if os.waitpid(self.pid, os.WNOHANG)[0]:
-                    break
-                self._drain()
-                time.sleep(0.05)
-            else:
-                os.kill(self.pid, signal.SIGKILL)
-                os.waitpid(self.pid, 0)
-        except (OSError, ChildProcessError):
-            pass
-        os.close(self.fd)
-
-    def _drain(self) -> None:
-        try:
-            while select.select([self.fd], [], [], 0)[0] and os.read(self.fd, 1 << 16):
-                pass
-        except OSError:
-            pass
 
 
 # -- measurements -----------------------------------------------------------------------------

@@ -15,6 +15,9 @@ ATTEMPT_ENV = "ORCHESTRATOR_TUI_ATTEMPT"
 #: (what its watcher looks for in every process's environment when the runner dies).
 EXECUTION_ENV = "ORCHESTRATOR_TUI_EXECUTION_ID"
 RUNNER_MARK_ENV = "ORCHESTRATOR_TUI_RUNNER_MARK"
+#: The notification hooks: a command (an argument list in shell syntax) and a webhook URL.
+NOTIFY_CMD_ENV = "ORCHESTRATOR_TUI_NOTIFY_CMD"
+WEBHOOK_ENV = "ORCHESTRATOR_TUI_WEBHOOK"
 APP_NAME = "orchestrator-tui"
 
 

@@ -25,8 +25,8 @@ from .domain.errors import OrchestratorError
 from .domain.models import AgentReport, QuestionView, TaskDetail, TaskRow, TaskSpec
 from .domain.state_machine import VERB_TARGETS
 from .domain.text import printable
-from .runner.notify import ask_person
 from .services import Orchestrator, TaskFilter
+from .services.notify import ask_person
 from .services.run_model import MACHINE_TYPES
 
 log = logging.getLogger("orchestrator_tui.mcp")

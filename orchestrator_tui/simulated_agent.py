@@ -81,7 +81,7 @@ class _Reporter:
         if self._orch is None or self.key is None:
             return None
         try:
-            from .runner.notify import ask_person
+            from .services.notify import ask_person
 
             question = ask_person(self._orch, self.key, text)
             if timeout is None:

@@ -31,7 +31,7 @@ def _answer_text(question: QuestionView) -> str:
 
 
 def cmd_ask(args: argparse.Namespace) -> int:
-    from ..runner.notify import ask_person
+    from ..services.notify import ask_person
 
     key, text = _key_and_text(args.words)
     if args.timeout is not None and args.timeout < 0:

@@ -209,6 +209,11 @@ class TaskRow(_View):
         """Why approve, reject and request changes do not apply (None when they do)."""
         return rules.decision_refusal(self.key, self.status)
 
+    @property
+    def answer_refusal(self) -> str | None:
+        """Why the answer key does not apply: no question is open (None when one is)."""
+        return rules.answer_refusal(self.key, self.open_questions)
+
     def change_refusal(self, target: TaskStatus) -> str | None:
         """Why the status key for `target` does not apply (None when it does)."""
         return change_refusal(self.key, self.status, target)
@@ -425,6 +430,9 @@ class InboxEntry(_View):
     who: str | None  # who ran the work under review, or who asked
     text: str = ""  # the question
     question_id: int | None = None
+    #: An approval's task as the task list shows it (what the decision keys act on);
+    #: None for a question, and for a task that moved on since the inbox was read.
+    row: TaskRow | None = None
 
 
 class DashboardStats(_View):

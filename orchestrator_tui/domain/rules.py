@@ -5,13 +5,16 @@ data. `services/rules.py` renders them as SQLAlchemy expressions and
 - A blocking dependency is open while its blocker is not finished.
 - Readiness is a function of the status, and for pending tasks of whether any
   blocking dependency is open.
-- Priority has a rank (higher is more urgent).
+- Priority has a rank (higher is more urgent); status has a rank (workflow order).
+- An agent takes untyped tasks and tasks of a type it serves.
 - A runner claims a task by itself when it is pending, has a command, is past
   any retry delay and has no open blocker; a person may also run a failed task
   on demand; a running run is what `cancel run` stops.
 """
 
 from __future__ import annotations
+
+from collections.abc import Collection
 
 from .enums import DependencyType, Priority, Readiness, TaskStatus
 
@@ -105,6 +108,16 @@ def decision_refusal(key: str, status: TaskStatus) -> str | None:
     return f"{key} is {status.value}, not awaiting approval"
 
 
+def no_open_question(key: str) -> str:
+    """What answering says of a task none of whose questions is open."""
+    return f"{key} has no open question"
+
+
+def answer_refusal(key: str, open_questions: int) -> str | None:
+    """Why the task has nothing to answer, in one line; None when a question is open."""
+    return None if open_questions else no_open_question(key)
+
+
 def run_refusal(
     key: str, status: TaskStatus, has_command: bool, open_blockers: int, leased: bool = False
 ) -> str | None:
@@ -128,6 +141,21 @@ def run_refusal(
 def priority_ranks() -> dict[str, int]:
     """Priority word -> rank, for sorting in SQL."""
     return {p.value: p.rank for p in Priority}
+
+
+#: Status rank of an unknown status word in the database: after every known one.
+DEFAULT_STATUS_RANK = len(TaskStatus)
+
+
+def status_ranks() -> dict[str, int]:
+    """Status word -> rank: workflow order, the order `TaskStatus` declares them."""
+    return {s.value: rank for rank, s in enumerate(TaskStatus)}
+
+
+def serves(task_agent_type: str | None, agent_types: Collection[str] | None) -> bool:
+    """Whether an agent serving `agent_types` (every type when None) takes a task of
+    `task_agent_type`: a task naming no type is open to every agent."""
+    return agent_types is None or task_agent_type is None or task_agent_type in agent_types
 
 
 def sql_in(values: frozenset[TaskStatus] | frozenset[DependencyType]) -> str:

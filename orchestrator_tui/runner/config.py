@@ -10,13 +10,12 @@ from dataclasses import dataclass, field
 
 from ..config import ATTEMPT_ENV as ATTEMPT_ENV
 from ..config import EXECUTION_ENV as EXECUTION_ENV
+from ..config import NOTIFY_CMD_ENV as NOTIFY_CMD_ENV
 from ..config import RUNNER_MARK_ENV as RUNNER_MARK_ENV
 from ..config import TASK_ENV as TASK_ENV
+from ..config import WEBHOOK_ENV as WEBHOOK_ENV
 from ..domain.enums import AgentType
 from ..services.runs import MACHINE_TYPES, RetryPolicy
-
-NOTIFY_CMD_ENV = "ORCHESTRATOR_TUI_NOTIFY_CMD"
-WEBHOOK_ENV = "ORCHESTRATOR_TUI_WEBHOOK"
 
 #: Variables every child gets (any of the same name in the task's env are overridden),
 #: with TASK_ENV, ATTEMPT_ENV, EXECUTION_ENV and RUNNER_MARK_ENV (the package's config).

@@ -16,7 +16,6 @@ import os
 import selectors
 import signal
 import subprocess
-import sys
 import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
@@ -25,6 +24,8 @@ from datetime import UTC, datetime
 from typing import Any
 
 from ..domain.enums import LogStream
+from ..program import PROGRAM_NAME as PROGRAM_NAME
+from ..program import resolve_argv as resolve_argv
 from .outputs import OutputCollector
 from .reaper import dying_with_parent
 
@@ -37,15 +38,6 @@ _POLL_WITHOUT_PIDFD = 0.05
 
 Line = tuple[LogStream, str, datetime]
 LineSink = Callable[[list[Line]], None]
-
-PROGRAM_NAME = "orchestrator-tui"
-
-
-def resolve_argv(argv: Sequence[str]) -> list[str]:
-    """`orchestrator-tui ...` runs this very installation, whatever PATH says."""
-    if argv and argv[0] == PROGRAM_NAME:
-        return [sys.executable, "-m", "orchestrator_tui", *argv[1:]]
-    return list(argv)
 
 
 def working_directory_problem(cwd: str | None) -> str | None:

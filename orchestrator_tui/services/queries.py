@@ -9,7 +9,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import Select, case, func, or_, select
+from sqlalchemy import Select, func, or_, select
 
 from ..domain.enums import DependencyType, LogStream, Readiness, TaskStatus
 from ..domain.graph import longest_path_dense
@@ -44,7 +44,7 @@ from ..store.tables import (
     TaskDependency,
 )
 from .base import D, ServiceContext, T, find_task
-from .rules import PRIORITY_RANK, readiness_clause
+from .rules import PRIORITY_RANK, STATUS_RANK, readiness_clause, serves
 from .views import OTHER, _links, row_select, run_view, task_detail, task_row
 
 S = TaskStatus
@@ -55,11 +55,6 @@ UNESTIMATED_HOURS = 1.0
 E = Event.__table__.c
 R = Run.__table__.c
 
-
-#: Statuses in workflow order: the order `TaskStatus` declares them.
-STATUS_RANK = case(
-    {s.value: rank for rank, s in enumerate(TaskStatus)}, value=T.status, else_=len(TaskStatus)
-)
 
 SORTS: dict[str, Any] = {
     "id": T.id,
@@ -198,7 +193,7 @@ class QueryService:
             .limit(1)
         )
         if agent_type:
-            stmt = stmt.where(or_(T.agent_type.is_(None), T.agent_type == agent_type))
+            stmt = stmt.where(serves([agent_type]))
         with self.ctx.db.read() as conn:
             row = conn.execute(stmt).first()
             return task_row(row) if row else None

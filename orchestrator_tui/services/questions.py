@@ -24,12 +24,13 @@ from sqlalchemy import Connection, func, select, update
 from ..domain.enums import EventKind, RunStatus, TaskStatus
 from ..domain.errors import Conflict, InvalidTransition, NotFound, ValidationFailed
 from ..domain.models import InboxEntry, QuestionView
+from ..domain.rules import no_open_question
 from ..domain.transitions import MOVE_EVENTS, Intent, Via
 from ..store.engine import inserted_id
 from ..store.tables import Event, Question, Run, Task
 from .base import ServiceContext, T, find_task, open_questions_expr, record_event
 from .moves import move_one
-from .queries import QueryService
+from .queries import QueryService, TaskFilter
 
 Q = Question.__table__.c
 E = Event.__table__.c
@@ -111,7 +112,7 @@ class QuestionService:
                     .limit(1)
                 ).scalar()
                 if question_id is None:
-                    raise NotFound(f"{key} has no open question")
+                    raise NotFound(no_open_question(key))
             won = conn.execute(
                 update(Question.__table__)
                 .where(Q.id == question_id, Q.task_id == task.id, Q.answered_at.is_(None))
@@ -200,7 +201,11 @@ class QuestionService:
             return conn.execute(stmt).scalar_one()
 
     def inbox(self) -> list[InboxEntry]:
-        """Tasks awaiting approval and unanswered questions together, oldest first."""
+        """Tasks awaiting approval (each with its list row) and unanswered questions
+        together, oldest first."""
+        queries = QueryService(self.ctx)
+        awaiting = TaskFilter(statuses=frozenset({TaskStatus.AWAITING_APPROVAL}))
+        rows = {r.key: r for r in queries.list_tasks(awaiting)}
         entries = [
             InboxEntry(
                 kind="approval",
@@ -208,8 +213,9 @@ class QuestionService:
                 title=w.title,
                 since=w.waiting_since,
                 who=w.last_run_actor or w.assignee,
+                row=rows.get(w.key),
             )
-            for w in QueryService(self.ctx).waiting_approvals()
+            for w in queries.waiting_approvals()
         ]
         entries += [
             InboxEntry(

@@ -36,6 +36,8 @@ _BLOCKER = Task.__table__.alias("blocker")
 
 #: Priority rank as SQL (higher is more urgent).
 PRIORITY_RANK = case(rules.priority_ranks(), value=T.priority, else_=rules.DEFAULT_PRIORITY_RANK)
+#: Status rank as SQL (workflow order).
+STATUS_RANK = case(rules.status_ranks(), value=T.status, else_=rules.DEFAULT_STATUS_RANK)
 
 
 def one_of(column: Any, values: Sequence[str]) -> Any:
@@ -89,8 +91,8 @@ def has_command() -> Any:
 
 
 def serves(agent_types: Sequence[str] | BindParameter[Any] | None) -> Any:
-    """Untyped tasks, or those of a type in `agent_types` (a list or an expanding
-    bind parameter); everything when None."""
+    """`rules.serves`: untyped tasks, or those of a type in `agent_types` (a list or
+    an expanding bind parameter); everything when None."""
     if agent_types is None:
         return true()
     types = agent_types if isinstance(agent_types, BindParameter) else list(agent_types)

@@ -3,7 +3,9 @@ from a SQLite file with the standard library: no SQLAlchemy, no tables module, s
 a command is answered in the time it takes to start Python and import pydantic.
 
 Same answers as `services/queries.py` (a test compares them over a varied
-database); the rules are rendered from `domain/rules.py`, as in `quick.py`.
+database); the rules are rendered from `domain/rules.py` as SQLite text here,
+as `services/rules.py` renders them for SQLAlchemy. The TUI's first page
+(`quick.py`) is `list_tasks` from here too.
 Only a SQLite file at exactly the schema these statements were written for is
 read here; anything else (a missing file, another version, another backend, an
 unknown key, any SQLite error) gives up, and the real services decide.
@@ -15,6 +17,7 @@ import json
 import sqlite3
 from collections.abc import Iterable
 from datetime import UTC, datetime
+from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
 
@@ -29,7 +32,6 @@ from ..domain.models import (
     TaskDetail,
     TaskRow,
 )
-from .quick import sqlite_file
 from .row_views import event_view, task_detail_of, task_row
 from .sqlite_functions import install_sqlite_functions
 
@@ -43,6 +45,25 @@ _TIMEOUT_SECONDS = 5.0
 
 class GiveUp(Exception):
     """Not answerable here: the caller asks the real services instead."""
+
+
+def sqlite_file(db_url: str) -> Path | None:
+    """The file behind a plain path or a `sqlite:///` URL; None for anything else."""
+    if "://" not in db_url:
+        path = db_url
+    elif db_url.startswith("sqlite:///"):
+        path = db_url[len("sqlite:///") :].split("?", 1)[0]
+    else:
+        return None
+    if not path or path == ":memory:":
+        return None
+    file = Path(path).expanduser()
+    return file if file.is_file() else None
+
+
+def connect_read_only(file: Path, timeout: float) -> sqlite3.Connection:
+    """A read-only connection to an existing file (never creates one)."""
+    return sqlite3.connect(f"{file.resolve().as_uri()}?mode=ro", uri=True, timeout=timeout)
 
 
 def _open_blockers(task: str, what: str = "1") -> str:
@@ -59,9 +80,16 @@ def _case(column: str, ranks: dict[str, int], default: int) -> str:
     return f"(CASE {column} {whens} ELSE {default} END)"
 
 
-#: `services.rules.PRIORITY_RANK` and `services.queries.STATUS_RANK`.
+#: `services.rules.PRIORITY_RANK` and `services.rules.STATUS_RANK`.
 PRIORITY_RANK = _case("t.priority", rules.priority_ranks(), rules.DEFAULT_PRIORITY_RANK)
-STATUS_RANK = _case("t.status", {s.value: i for i, s in enumerate(TaskStatus)}, len(TaskStatus))
+STATUS_RANK = _case("t.status", rules.status_ranks(), rules.DEFAULT_STATUS_RANK)
+
+
+def serves_sql(types: int) -> str:
+    """`rules.serves` (and `services.rules.serves`) as SQL text over `tasks AS t`,
+    for `types` bound agent types."""
+    return f"(t.agent_type IS NULL OR t.agent_type IN ({', '.join('?' for _ in range(types))}))"
+
 
 #: `services.queries.SORTS` (a test checks both name the same sorts).
 SORT_SQL: dict[str, str] = {
@@ -205,11 +233,15 @@ class QuickReads:
         )
         return next((text for (text,) in found), None) or ""
 
+    def count_tasks(self) -> int:
+        """`QueryService.count_tasks()` with no filter."""
+        return int(self.conn.execute("SELECT count(*) FROM tasks").fetchone()[0])
+
     def next_ready(self, agent_type: str | None = None) -> TaskRow | None:
         """`QueryService.next_ready`: highest priority, fewest dependencies, oldest."""
         where, params = [readiness_sql(Readiness.READY)], []
         if agent_type:
-            where.append("(t.agent_type IS NULL OR t.agent_type = ?)")
+            where.append(serves_sql(1))
             params.append(agent_type)
         deps = "(SELECT count(*) FROM task_dependencies AS n WHERE n.task_id = t.id)"
         rows = self._rows(
@@ -265,9 +297,7 @@ def open_reads(db_url: str) -> QuickReads | None:
     if file is None:
         return None
     try:
-        conn = sqlite3.connect(
-            f"{file.resolve().as_uri()}?mode=ro", uri=True, timeout=_TIMEOUT_SECONDS
-        )
+        conn = connect_read_only(file, _TIMEOUT_SECONDS)
     except (sqlite3.Error, ValueError):
         return None
     try:

@@ -5,9 +5,9 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
-import time
 from pathlib import Path
 
+from ..runner.helpers import wait_for
 from .conftest import Cli
 
 
@@ -22,13 +22,8 @@ def start_asking(cli: Cli, *args: str, env: dict[str, str] | None = None) -> sub
 
 
 def wait_for_question(cli: Cli, timeout: float = 30.0) -> dict[str, object]:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        items = cli.ok("task", "questions", "--json").json()
-        if items:
-            return items[0]  # type: ignore[index,no-any-return]
-        time.sleep(0.1)
-    raise AssertionError("the question never arrived")
+    items = wait_for(lambda: cli.ok("task", "questions", "--json").json(), timeout, "a question")
+    return items[0]  # type: ignore[no-any-return]
 
 
 def test_ask_wait_prints_the_answer_given_from_another_process(cli: Cli, tmp_path: Path) -> None:

@@ -5,7 +5,6 @@ write (rolled back) sends nothing. SQLite has no push: readers poll."""
 from __future__ import annotations
 
 import threading
-import time
 
 import pytest
 
@@ -43,10 +42,9 @@ def test_committed_events_are_pushed_and_refused_writes_are_not(
     try:
         assert listener.listening.wait(10) and heard.after(0, 10)  # the catch-up call
         seen = heard.count
-        started = time.monotonic()
         other.tasks.create(TaskSpec(key="A", title="one event row"))
+        # How soon: benchmarks/bench_postgres.py (a figure against its goal).
         assert heard.after(seen, 5), "a created task was not pushed"
-        assert time.monotonic() - started < 1.0, "a push slower than a poll"
 
         seen = heard.count
         other.tasks.transition("A", TaskStatus.IN_PROGRESS)  # the movers' batched events

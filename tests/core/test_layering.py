@@ -52,3 +52,19 @@ def test_no_ui_import_in_source(path: Path) -> None:
             names = [node.module]
         for name in names:
             assert name.split(".")[0] not in FORBIDDEN, f"{path.name} imports {name}"
+
+
+def test_asking_a_person_loads_no_runner() -> None:
+    """`task ask` and the MCP server ask through the services; the runner's
+    subprocess machinery stays unloaded."""
+    script = (
+        "import json, sys\n"
+        "from orchestrator_tui.services.notify import ask_person\n"
+        "print(json.dumps(sorted(sys.modules)))\n"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, check=True
+    ).stdout
+    loaded = json.loads(out)
+    assert "orchestrator_tui.services.notify" in loaded
+    assert [m for m in loaded if m.startswith("orchestrator_tui.runner")] == []

@@ -134,6 +134,10 @@ def test_inbox_lists_questions_and_approvals_oldest_first(db_url: str) -> None:
         ("question", "ASK-2", "second question"),
         ("question", "ASK-1", "a follow-up"),
     ]
+    # An approval carries the row the task list shows (the decision keys act on
+    # it); a question is no task row.
+    listed = {r.key: r for r in orch.queries.list_tasks()}
+    assert [e.row for e in inbox] == [listed["REVIEW-OLD"], None, listed["REVIEW-NEW"], None, None]
     assert [q.text for q in orch.questions.open_questions()] == [
         "first question",
         "second question",

@@ -32,6 +32,7 @@ def test_first_page_matches_list_tasks(tmp_path: Path) -> None:
         orch.tasks.start("K-1")
         orch.tasks.complete("K-1")
         orch.tasks.start("K-6")
+        orch.as_actor("bot").questions.ask("K-2", "which branch?")
         expected = orch.queries.list_tasks(TaskFilter(), "key", False, 5, 0)
         total = orch.queries.count_tasks(TaskFilter())
     finally:
@@ -42,6 +43,7 @@ def test_first_page_matches_list_tasks(tmp_path: Path) -> None:
         assert page is not None
         assert page == (total, expected)
     assert page[1][2].unfinished_blockers == 1  # K-3 still waits for K-2, not for done K-1
+    assert page[1][1].open_questions == 1  # K-2 shows it asks from the first frame on
 
 
 def test_first_page_gives_up_quietly(tmp_path: Path) -> None:

@@ -8,7 +8,9 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
+from sqlalchemy import select
 
+from orchestrator_tui.domain import rules
 from orchestrator_tui.domain.enums import (
     AgentType,
     DependencyType,
@@ -18,8 +20,16 @@ from orchestrator_tui.domain.enums import (
 )
 from orchestrator_tui.domain.models import CommandSpec, TaskSpec
 from orchestrator_tui.services import Orchestrator, TaskFilter, open_orchestrator
+from orchestrator_tui.services import rules as sql_rules
 from orchestrator_tui.services.queries import SORTS
-from orchestrator_tui.store.quick_reads import READS_SCHEMA, SORT_SQL, GiveUp, open_reads
+from orchestrator_tui.services.rules import T
+from orchestrator_tui.store.quick_reads import (
+    READS_SCHEMA,
+    SORT_SQL,
+    GiveUp,
+    open_reads,
+    serves_sql,
+)
 from orchestrator_tui.store.schema import SCHEMA_VERSION
 
 
@@ -165,6 +175,48 @@ def test_task_lists_match_the_services(
                     assert got == expected, (sort, descending, limit)
     finally:
         reads.close()
+
+
+AGENT_CHOICES = [None, *((a.value,) for a in AgentType), (AgentType.CODING.value, "testing")]
+
+
+@pytest.mark.parametrize("agent_types", AGENT_CHOICES, ids=str)
+def test_the_agent_type_rule_is_one_rule_in_python_and_both_sqls(
+    db: tuple[str, Orchestrator, list[str]], agent_types: tuple[str, ...] | None
+) -> None:
+    url, orch, keys = db
+    details = [orch.queries.get_task(k) for k in keys]
+    in_python = {
+        d.key for d in details if rules.serves(d.agent_type and d.agent_type.value, agent_types)
+    }
+    with orch.ctx.db.read() as conn:
+        in_sqlalchemy = set(
+            conn.execute(select(T.key).where(sql_rules.serves(agent_types))).scalars()
+        )
+    assert in_sqlalchemy == in_python
+    assert any(d.agent_type is None for d in details) and any(d.agent_type for d in details)
+    if agent_types is None:
+        assert in_python == set(keys)
+        return
+    reads = open_reads(url)
+    assert reads is not None
+    try:
+        found = reads.conn.execute(
+            f"SELECT t.key FROM tasks AS t WHERE {serves_sql(len(agent_types))}", agent_types
+        )
+        assert {k for (k,) in found} == in_python
+    finally:
+        reads.close()
+
+
+def test_the_status_sort_is_the_status_rank(db: tuple[str, Orchestrator, list[str]]) -> None:
+    _, orch, _ = db
+    rows = orch.queries.list_tasks(sort="status")
+    ranks = rules.status_ranks()
+    assert [r.key for r in rows] == [
+        r.key for r in sorted(rows, key=lambda r: (ranks[r.status.value], r.id))
+    ]
+    assert len({r.status for r in rows}) > 3
 
 
 def test_every_sort_and_the_schema_are_the_ones_the_services_know() -> None:

@@ -35,13 +35,15 @@ def cli(db_url: str, *args: str, actor: str = "alice") -> Result:
     return run_in_process(["--db", db_url, "--as", actor, *args])
 
 
-def wait_for(condition: Callable[[], Any], timeout: float = 30.0) -> Any:
+def wait_for(condition: Callable[[], Any], timeout: float = 30.0, what: str = "condition") -> Any:
+    """The first true value of `condition()` (checked every 20 ms); fail, naming
+    `what`, after `timeout` seconds."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if value := condition():
             return value
         time.sleep(0.02)
-    raise AssertionError("condition not met in time")
+    raise AssertionError(f"{what} not met within {timeout:g}s")
 
 
 class Receiver:

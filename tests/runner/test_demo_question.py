@@ -5,12 +5,13 @@ from __future__ import annotations
 
 import os
 import subprocess
-import time
 from pathlib import Path
 
 from orchestrator_tui.runner.process import resolve_argv
 from orchestrator_tui.services import open_orchestrator
 from orchestrator_tui.services.plans import sample_plan_path
+
+from .helpers import wait_for
 
 ASKING_TASK = "PAY-19"
 
@@ -35,10 +36,12 @@ def test_demo_agent_asks_and_continues_with_the_answer(tmp_path: Path) -> None:
         env=env,
     )
     try:
-        deadline = time.monotonic() + 60
-        while not orch.questions.count_open() and time.monotonic() < deadline:
+
+        def asked() -> int:
             assert agent.poll() is None, agent.communicate()
-            time.sleep(0.1)
+            return orch.questions.count_open()
+
+        wait_for(asked, 60, "the agent's question")
         [entry] = [e for e in orch.questions.inbox() if e.kind == "question"]
         assert (entry.key, entry.who) == (ASKING_TASK, "ada")
         assert entry.text.startswith("Limit per merchant")

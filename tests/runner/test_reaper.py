@@ -7,7 +7,6 @@ import os
 import signal
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
@@ -47,10 +46,7 @@ def test_a_child_dies_with_its_supervising_process(tmp_path: Path, way: str) -> 
         assert alive(child_pid)
         parent.send_signal(signal.SIGKILL)
         parent.wait(10)
-        deadline = time.monotonic() + 3
-        while alive(child_pid) and time.monotonic() < deadline:
-            time.sleep(0.02)
-        assert not alive(child_pid), "the child outlived its runner"
+        wait_for(lambda: not alive(child_pid), 10, "the child to die with its runner")
     finally:
         parent.kill()
         parent.wait()

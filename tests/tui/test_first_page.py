@@ -35,3 +35,28 @@ async def test_rows_show_before_the_database_opens_and_keys_wait_for_it(orch, ma
         assert status(orch, "A") == "in_progress"
         row = table.cursor_row
         assert row is not None and row.key == "A" and row.status.value == "in_progress"
+
+
+async def test_first_page_marks_a_task_that_asks_a_question(orch, make, monkeypatch):
+    add(orch, "A", "asks something")
+    add(orch, "B", "asks nothing")
+    orch.as_actor("bot").questions.ask("A", "Which branch?")
+    release = threading.Event()
+    real_open = services.open_orchestrator
+
+    def slow_open(*args, **kwargs):
+        release.wait(30)
+        return real_open(*args, **kwargs)
+
+    monkeypatch.setattr(services, "open_orchestrator", slow_open)
+    app = make()
+    async with app.run_test(size=(160, 48)) as pilot:
+        await wait_until(pilot, lambda: main_screen(app).table.total == 2, "the first page")
+        await pilot.pause(0.05)
+        assert not app.is_ready
+        lines = screen_text(app).splitlines()
+        asking = next(line for line in lines if "asks something" in line)
+        quiet = next(line for line in lines if "asks nothing" in line)
+        assert "? asking" in asking and "? asking" not in quiet
+        release.set()
+        await settle(pilot)

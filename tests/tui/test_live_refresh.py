@@ -8,7 +8,6 @@ import asyncio
 import sqlite3
 import subprocess
 import sys
-import time
 
 import pytest
 
@@ -16,7 +15,7 @@ from orchestrator_tui.domain.enums import TaskStatus
 from orchestrator_tui.domain.models import CommandSpec
 from orchestrator_tui.services import open_orchestrator
 
-from .conftest import add, fixed_clock, main_screen, screen_text, select, settle
+from .conftest import add, fixed_clock, main_screen, screen_text, select, settle, wait_until
 
 S = TaskStatus
 
@@ -25,15 +24,6 @@ S = TaskStatus
 def db_url(databases) -> str:
     """These tests run on each backend (the other TUI tests on SQLite only)."""
     return databases.url("tui")
-
-
-async def wait_until(pilot, condition, rounds: int = 300) -> None:
-    """Poll the UI (no key presses) until `condition()` holds."""
-    for _ in range(rounds):
-        await pilot.pause(0.05)
-        if condition():
-            return
-    raise AssertionError("the change never showed")
 
 
 async def test_external_write_appears_without_a_key_press(db_url, orch, make):
@@ -46,7 +36,7 @@ async def test_external_write_appears_without_a_key_press(db_url, orch, make):
         other = open_orchestrator(db_url, "runner", clock=fixed_clock)
         other.tasks.start("N")
         table = main_screen(app).table
-        await wait_until(pilot, lambda: table.cursor_row.status is S.IN_PROGRESS)
+        await wait_until(pilot, lambda: table.cursor_row.status is S.IN_PROGRESS, "N started")
         assert "▷ working" in screen_text(app)  # started by a person: nothing runs
         # A new task sorted before the cursor: the cursor stays on N, not on its old row.
         app_screen = main_screen(app)
@@ -54,7 +44,7 @@ async def test_external_write_appears_without_a_key_press(db_url, orch, make):
         await settle(pilot)
         index_before = table.cursor
         add(other, "A0", "alpha first")
-        await wait_until(pilot, lambda: table.total == 3)
+        await wait_until(pilot, lambda: table.total == 3, "the new task")
         assert table.cursor_key == "N" and table.cursor == index_before + 1
         other.close()
 
@@ -72,7 +62,7 @@ async def test_refresh_keeps_the_filter(db_url, orch, make):
         other = open_orchestrator(db_url, "cli", clock=fixed_clock)
         add(other, "M2", "match two")
         add(other, "X2", "no")
-        await wait_until(pilot, lambda: table.total == 2)
+        await wait_until(pilot, lambda: table.total == 2, "the matching new task")
         assert table.query_state.text == "match"
         assert [table.row_at(i).key for i in range(2)] == ["M", "M2"]
         other.close()
@@ -86,7 +76,7 @@ async def test_approval_count_in_the_header_follows_other_writers(db_url, orch, 
         assert app.awaiting_approval == 0
         other = open_orchestrator(db_url, "bob", clock=fixed_clock)
         other.tasks.complete("G")
-        await wait_until(pilot, lambda: app.awaiting_approval == 1)
+        await wait_until(pilot, lambda: app.awaiting_approval == 1, "the approval count")
         await pilot.pause(0.1)
         assert "◆ 1 awaiting approval" in screen_text(app)
         other.close()
@@ -135,19 +125,16 @@ async def test_a_change_is_pushed_to_the_screen_with_polling_off(db_url, orch, m
     async with app.run_test(size=(160, 48)) as pilot:
         await settle(pilot)
         table = main_screen(app).table
-        await wait_until(
-            pilot, lambda: app._listener is not None and app._listener.listening.is_set()
-        )
+        listening = lambda: app._listener is not None and app._listener.listening.is_set()  # noqa: E731
+        await wait_until(pilot, listening, "the listener")
         await settle(pilot)
         other = open_orchestrator(db_url, "runner", clock=fixed_clock)
-        started = time.monotonic()
         other.tasks.start("M")
-        await wait_until(pilot, lambda: table.cursor_row.status is S.IN_PROGRESS)
-        pushed_in = time.monotonic() - started
+        # How soon: benchmarks/bench_postgres.py ("pushed to the screen").
+        await wait_until(pilot, lambda: table.cursor_row.status is S.IN_PROGRESS, "the push")
         add(other, "N", "november")
-        await wait_until(pilot, lambda: table.total == 2)
+        await wait_until(pilot, lambda: table.total == 2, "the new row")
         other.close()
-    assert pushed_in < 5.0
 
 
 @pytest.mark.postgres_only
@@ -158,9 +145,8 @@ async def test_runs_of_runner_processes_show_live_without_polling(db_url, orch, 
     app = make(poll_interval=None)  # only pushed changes reach the screen
     async with app.run_test(size=(160, 48)) as pilot:
         await settle(pilot)
-        await wait_until(
-            pilot, lambda: app._listener is not None and app._listener.listening.is_set()
-        )
+        listening = lambda: app._listener is not None and app._listener.listening.is_set()  # noqa: E731
+        await wait_until(pilot, listening, "the listener")
         argv = [sys.executable, "-m", "orchestrator_tui", "run", "--db", db_url, "--until-idle"]
         machines = [
             subprocess.Popen([*argv, "--agent", name], stdout=subprocess.DEVNULL)
@@ -170,7 +156,7 @@ async def test_runs_of_runner_processes_show_live_without_polling(db_url, orch, 
             table = main_screen(app).table
             assert table.total == len(keys)
             done = lambda: all(table.row_at(i).status is S.DONE for i in range(table.total))  # noqa: E731
-            await wait_until(pilot, done, rounds=1200)
+            await wait_until(pilot, done, "every run done", timeout=60)
         finally:
             for machine in machines:
                 assert machine.wait(60) == 0

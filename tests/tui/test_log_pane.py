@@ -9,6 +9,7 @@ from datetime import timedelta
 
 from textual.app import App, ComposeResult
 from textual.pilot import Pilot
+from textual.widget import Widget
 from textual.widgets import Footer, OptionList
 
 from orchestrator_tui.domain.models import TaskSpec
@@ -160,6 +161,15 @@ HOSTILE = [
 ]
 
 
+def text_position(widget: Widget, text: str) -> tuple[int, int]:
+    """Where `text` is drawn in `widget` (column, line), as offsets from its corner."""
+    for y in range(widget.region.height):
+        line = "".join(segment.text for segment in widget.render_line(y))
+        if text in line:
+            return line.index(text), y
+    raise AssertionError(f"{text!r} is not drawn in {widget!r}")
+
+
 async def test_hostile_lines_show_literally_and_only_colour_reaches_the_screen(
     orch: Orchestrator,
 ) -> None:
@@ -180,10 +190,17 @@ async def test_hostile_lines_show_literally_and_only_colour_reaches_the_screen(
         colours = {seg.text: seg.style for seg in strips[-1] if seg.text.strip()}
         assert colours["red"].color.name == "color(1)"
         assert colours["go"].color.name == "color(2)" and colours["go"].bold
-        runs = [str(o.prompt) for o in pane.query_one(OptionList).options]
+        listed = pane.query_one(OptionList)
+        runs = [str(o.prompt) for o in listed.options]
         assert runs[0].startswith(f"#{run} [@click=app.quit]agent")
-        await pilot.click(OptionList)
-        assert pilot.app.is_running
+        # A click on the agent's name, where a parsed `@click` would quit the app,
+        # selects the run like any other click.
+        x, y = text_position(listed, "[@click=app.quit]agent")
+        assert await pilot.click(listed, offset=(x + 3, y))
+        await settle(pilot)
+        assert pilot.app.is_running and pilot.app.return_code is None
+        assert listed.highlighted == 0
+        assert visible(pane)[: len(HOSTILE)] == [seen for _, seen in HOSTILE]
 
 
 async def test_follow_mode_tracks_new_lines_and_scrolling_up_pauses_it(

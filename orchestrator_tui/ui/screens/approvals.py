@@ -17,7 +17,6 @@ from textual.screen import Screen
 from textual.widgets import DataTable, Static
 from textual.widgets.data_table import CellDoesNotExist, RowDoesNotExist
 
-from ...domain.enums import Priority, Readiness, TaskStatus
 from ...domain.models import InboxEntry, QuestionView, TaskRow
 from ..db import run_db
 from ..host import host
@@ -36,28 +35,6 @@ KIND_LABEL = {"approval": "◆ approval", "question": "? answer"}
 @dataclass
 class InboxLoaded(Message):
     items: list[InboxEntry]
-
-
-def as_row(item: InboxEntry) -> TaskRow:
-    """The inbox item in the shape the shared task actions expect (a question's
-    row offers no approval)."""
-    approval = item.kind == "approval"
-    return TaskRow(
-        id=0,
-        key=item.key,
-        title=item.title,
-        status=TaskStatus.AWAITING_APPROVAL if approval else TaskStatus.IN_PROGRESS,
-        priority=Priority.MEDIUM,
-        assignee=item.who,
-        progress=100 if approval else 0,
-        phase=1,
-        estimated_hours=None,
-        requires_approval=approval,
-        unfinished_blockers=0,
-        readiness=Readiness.ACTIVE,
-        updated_at=item.since,
-        open_questions=0 if approval else 1,
-    )
 
 
 def as_question(item: InboxEntry) -> QuestionView:
@@ -145,8 +122,8 @@ class ApprovalsScreen(QuestionActions, TaskActions, Screen[None]):
         if not message.events:
             return  # only new log lines
         self._load()
-        row = self.selected()
-        self.query_one(ReviewPanel).show(row.key if row else None, reload=True)
+        entry = self.entry()
+        self.query_one(ReviewPanel).show(entry.key if entry else None, reload=True)
 
     @on(InboxLoaded)
     def _show(self, message: InboxLoaded) -> None:
@@ -193,8 +170,8 @@ class ApprovalsScreen(QuestionActions, TaskActions, Screen[None]):
         self.refresh_task_bindings()
 
     def _review(self) -> None:
-        row = self.selected()
-        self.query_one(ReviewPanel).show(row.key if row else None)
+        entry = self.entry()
+        self.query_one(ReviewPanel).show(entry.key if entry else None)
 
     def entry(self) -> InboxEntry | None:
         table = self.query_one(DataTable)
@@ -203,8 +180,9 @@ class ApprovalsScreen(QuestionActions, TaskActions, Screen[None]):
         return self.items[table.cursor_row]
 
     def selected(self) -> TaskRow | None:
+        """The task the decision keys act on: an approval's row (a question has none)."""
         entry = self.entry()
-        return None if entry is None else as_row(entry)
+        return None if entry is None else entry.row
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         state = self.task_action_state(action)
@@ -268,9 +246,9 @@ class ApprovalsScreen(QuestionActions, TaskActions, Screen[None]):
     def action_open(self) -> None:
         from .detail import DetailScreen
 
-        row = self.selected()
-        if row is not None:
-            self.app.push_screen(DetailScreen(row.key))
+        entry = self.entry()
+        if entry is not None:
+            self.app.push_screen(DetailScreen(entry.key))
 
     def action_cursor(self, direction: str) -> None:
         table = self.query_one(DataTable)

@@ -491,7 +491,7 @@ class MainScreen(QuestionActions, TaskActions, Screen[None]):
         if row is None:
             return NO_TASK
         if action == "answer":
-            return None if row.open_questions else f"{row.key} has no open question"
+            return row.answer_refusal
         if action == "run_now":
             return row.run_refusal
         if action == "cancel_run":
@@ -613,7 +613,7 @@ class MainScreen(QuestionActions, TaskActions, Screen[None]):
 
     def action_answer(self) -> None:
         row = self.selected()
-        if row is not None and row.open_questions:
+        if row is not None and row.answer_refusal is None:
             self.answer_oldest(row.key)
 
     # -- the runner -----------------------------------------------------------

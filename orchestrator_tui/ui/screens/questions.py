@@ -10,6 +10,7 @@ from rich.text import Text
 from textual.message import Message
 
 from ...domain.models import QuestionView
+from ...domain.rules import no_open_question
 from ..db import run_db
 from ..modals.prompt import TextPrompt
 from ..render import safe
@@ -76,6 +77,6 @@ class QuestionActions:
         message.stop()
         if message.question is None:
             screen: Screen[Any] = self  # type: ignore[assignment]
-            screen.notify(f"{message.key} has no open question", markup=False)
+            screen.notify(no_open_question(message.key), markup=False)
             return
         self.answer_question(message.question)
