@@ -11,6 +11,10 @@ ACTOR_ENV = "ORCHESTRATOR_TUI_ACTOR"
 #: Set by a runner for every command it runs: the task's key and the attempt number.
 TASK_ENV = "ORCHESTRATOR_TUI_TASK"
 ATTEMPT_ENV = "ORCHESTRATOR_TUI_ATTEMPT"
+#: Also set for every command: the attempt's execution id, and the runner's own mark
+#: (what its watcher looks for in every process's environment when the runner dies).
+EXECUTION_ENV = "ORCHESTRATOR_TUI_EXECUTION_ID"
+RUNNER_MARK_ENV = "ORCHESTRATOR_TUI_RUNNER_MARK"
 #: The notification hooks: a command (an argument list in shell syntax) and a webhook URL.
 NOTIFY_CMD_ENV = "ORCHESTRATOR_TUI_NOTIFY_CMD"
 WEBHOOK_ENV = "ORCHESTRATOR_TUI_WEBHOOK"

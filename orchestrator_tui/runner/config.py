@@ -9,16 +9,17 @@ import uuid
 from dataclasses import dataclass, field
 
 from ..config import ATTEMPT_ENV as ATTEMPT_ENV
+from ..config import EXECUTION_ENV as EXECUTION_ENV
 from ..config import NOTIFY_CMD_ENV as NOTIFY_CMD_ENV
+from ..config import RUNNER_MARK_ENV as RUNNER_MARK_ENV
 from ..config import TASK_ENV as TASK_ENV
 from ..config import WEBHOOK_ENV as WEBHOOK_ENV
 from ..domain.enums import AgentType
 from ..services.runs import MACHINE_TYPES, RetryPolicy
 
 #: Variables every child gets (any of the same name in the task's env are overridden),
-#: with TASK_ENV and ATTEMPT_ENV (from the package's config).
+#: with TASK_ENV, ATTEMPT_ENV, EXECUTION_ENV and RUNNER_MARK_ENV (the package's config).
 RUN_ENV = "ORCHESTRATOR_TUI_RUN"
-EXECUTION_ENV = "ORCHESTRATOR_TUI_EXECUTION_ID"
 
 
 def default_agent_name() -> str:

@@ -20,6 +20,7 @@ import shlex
 import signal
 import threading
 import time
+import uuid
 from collections import deque
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor, wait
@@ -39,6 +40,7 @@ from .config import (
     EXECUTION_ENV,
     NOTIFY_CMD_ENV,
     RUN_ENV,
+    RUNNER_MARK_ENV,
     TASK_ENV,
     WEBHOOK_ENV,
     RunnerConfig,
@@ -47,6 +49,7 @@ from .lines import LineBuffer, Row
 from .notify import Notifier, payload_for
 from .process import Line, ProcessOutcome, Supervisor
 from .reaper import mark_of, stop_run
+from .watcher import Watcher
 from .workspace_job import finished, job_of, record, workspace_job
 
 log = logging.getLogger("orchestrator_tui.runner")
@@ -143,6 +146,12 @@ class Runner:
         # than the child itself when commands are short.
         self._pool = ThreadPoolExecutor(max_workers=_MAX_THREADS, thread_name_prefix="supervise")
         self.summary = RunnerSummary()
+        # Every child carries this mark; the watcher stops them all if we die.
+        self._mark = uuid.uuid4().hex
+        self._watcher: Watcher | None = None
+        # The environment children inherit, read once per `serve`: reading os.environ
+        # for every child cost a twentieth of the coordinating thread's time.
+        self._environ: dict[str, str] = {}
         self._profiles: dict[str, Any] | None = None  # agent profiles, read on first use
 
     # -- thread-safe controls ------------------------------------------------------
@@ -186,6 +195,7 @@ class Runner:
     def serve(self) -> RunnerSummary:
         """Run until stopped (or, with `until_idle`, until nothing is left to do)."""
         cfg = self.config
+        self._environ = dict(os.environ)
         self.orch.agents.register(cfg.agent, cfg.registered_type, self._capabilities())
         renew_every = max(cfg.lease_seconds / 3, 0.05)
         reclaim_every = max(min(cfg.lease_seconds / 4, cfg.poll_seconds * 4), cfg.poll_seconds)
@@ -301,7 +311,6 @@ class Runner:
             cfg.lease_seconds,
             limit=free,
             agent_types=cfg.served_types,
-            busy=self._busy(),
         )
         for claim in claims:
             self._start(claim)
@@ -312,7 +321,7 @@ class Runner:
         job = workspace_job(self.orch, claim)  # None unless it declares workspace or verify
         cwd = job.cwd if job is not None else cmd.cwd
         agent, agent_error, passing = self._agent(claim, cwd) if cmd.agent else (None, None, False)
-        env = dict(agent.invocation.env) if agent else dict(os.environ)
+        env = dict(agent.invocation.env) if agent else dict(self._environ or os.environ)
         env.setdefault("PYTHONUNBUFFERED", "1")
         env.update(cmd.env)
         env.update(
@@ -323,6 +332,7 @@ class Runner:
                 ATTEMPT_ENV: str(claim.attempt),
                 DB_ENV: self.orch.db.url,
                 ACTOR_ENV: self.config.agent,
+                RUNNER_MARK_ENV: self._mark,
             }
         )
         if job is not None:
@@ -359,6 +369,7 @@ class Runner:
             kill_grace=self.config.kill_grace_seconds,
             on_spawn=spawned,
             stdin_path=agent.invocation.stdin_path if agent else None,
+            watched=self._watched(),
         )
         active = _Active(claim=claim, supervisor=supervisor, agent=agent, retry_spawn=passing)
         if agent:
@@ -400,12 +411,13 @@ class Runner:
                 log.exception("preparing agent %s for %s failed", name, claim.key)
             return None, f"agent {name}: {exc}", False
 
-    def _busy(self, ending: set[int] | None = None) -> list[int]:
-        """Tasks with an attempt still in this runner's hands (but those `ending`):
-        none is claimed again until that attempt's processes are gone, whatever
-        happened to the task meanwhile, so no two attempts of a task ever overlap."""
-        ending = ending or set()
-        return [a.claim.task_id for run, a in self._active.items() if run not in ending]
+    def _watched(self) -> bool:
+        """Whether a watcher stops our children if we die (started on first use, and
+        again should it have died); without one each child gets the parent-death
+        signal instead."""
+        if self._watcher is None or not self._watcher.watching():
+            self._watcher = Watcher.start(self.config.kill_grace_seconds, self._mark)
+        return self._watcher is not None
 
     def _take_done(self) -> list[tuple[_Active, ProcessOutcome]]:
         done = []
@@ -450,7 +462,6 @@ class Runner:
         cfg = self.config
         free = cfg.max_parallel - (len(self._active) - len(done)) if refill else 0
         records = list(self._spawned)
-        ending = {a.claim.run_id for a, _ in done}  # their processes are gone
         settled, claims = self.orch.runs.settle_and_claim(
             cfg.lease_owner,
             results,
@@ -459,7 +470,6 @@ class Runner:
             free,
             cfg.lease_seconds,
             cfg.served_types,
-            self._busy(ending),
         )
         for _ in records:
             self._spawned.popleft()
@@ -610,7 +620,6 @@ class Runner:
                         cfg.lease_seconds,
                         key=req.args["key"],
                         agent_types=None,
-                        busy=self._busy(),
                     )
                     self._start(claim)
                     req.future.set_result(claim)
@@ -647,6 +656,9 @@ class Runner:
                     self._settle(done, refill=False)
             except Exception:
                 log.exception("could not close the runs of a failed runner")
+        if self._watcher is not None:
+            # Children still running (stopping them failed): the watcher stops them.
+            self._watcher.leave(stop_children=bool(self._active))
         self._buffer.close()
         self._pool.shutdown(wait=False)
         for req in self._requests:

@@ -1,5 +1,6 @@
 """Supervising one child process: spawn an argument list in its own process
-group (dying with this process where the OS allows it, see `reaper`), read
+group (dying with this process: through the runner's watcher, or else by a
+parent-death signal where the OS allows it, see `watcher` and `reaper`), read
 stdout and stderr line by line without blocking, enforce the timeout, and stop it
 (SIGTERM to the group, then SIGKILL) when asked.
 
@@ -114,8 +115,12 @@ class Supervisor:
         kill_grace: float = 5.0,
         on_spawn: Callable[[int], None] | None = None,
         stdin_path: str | None = None,
+        watched: bool = False,
     ) -> None:
         self.argv = resolve_argv(argv)
+        # A watcher stops the child if this process dies (see `watcher`): no
+        # parent-death signal is needed, and Python spawns it on its fast path.
+        self.watched = watched
         self.on_spawn = on_spawn  # called with the child's pid as soon as it runs
         self.stdin_path = stdin_path
         self.cwd = os.path.expanduser(cwd) if cwd else None
@@ -154,7 +159,10 @@ class Supervisor:
         if cwd_problem:
             out.spawn_error = cwd_problem
             return out
-        spawn, hook = dying_with_parent(self.argv, self.cwd, self.env)
+        if self.watched:
+            spawn, hook = self.argv, None
+        else:
+            spawn, hook = dying_with_parent(self.argv, self.cwd, self.env)
         try:
             stdin = open(self.stdin_path, "rb") if self.stdin_path else None  # noqa: SIM115
         except OSError as exc:

@@ -6,13 +6,15 @@ start stamp ("<boot id>:<start time in clock ticks>", from /proc) so that a
 reused pid is never mistaken for it. Two things keep an attempt from
 outliving its runner:
 
-- the parent-death signal (Linux `PR_SET_PDEATHSIG`), set in the child before
-  it runs the command: when the runner dies, the kernel kills the child;
-- this module, for what that signal does not reach (grandchildren, a child
-  that escaped, another OS): before a lost run is reclaimed, and when a person
-  cancels a run, the attempt's group and every process carrying its execution
-  id in its environment are stopped (SIGTERM, a grace period, SIGKILL), and
-  the caller learns whether they are gone.
+- the runner's watcher process (see `watcher`), which stops every process
+  carrying the runner's mark when the runner dies (`stop_marked`); where there
+  is none, the parent-death signal (Linux `PR_SET_PDEATHSIG`), set in the child
+  before it runs the command, so that the kernel kills the child;
+- this module, for what those do not reach (a watcher that died too, another
+  OS): before a lost run is reclaimed, and when a person cancels a run, the
+  attempt's group and every process carrying its execution id in its
+  environment are stopped (SIGTERM, a grace period, SIGKILL), and the caller
+  learns whether they are gone.
 
 Everything here reads /proc; where there is none, `stop_attempt` can only
 report that it could not check.
@@ -34,7 +36,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from .config import EXECUTION_ENV
+from ..config import EXECUTION_ENV, RUNNER_MARK_ENV
 
 if TYPE_CHECKING:
     from ..domain.models import RunView
@@ -198,18 +200,65 @@ def stop_attempt(
     def find() -> set[int]:
         return attempt_pids(mark, execution_id)
 
+    def groups(_: set[int]) -> set[int]:
+        group = _group_is_ours(mark)
+        return {group} if group is not None else set()
+
     if settle > 0:
         _wait(find, settle)
+    report = _stop(find, groups, grace)
+    if report.gone and not report.stopped and mark is None:
+        unknown = "no process was recorded for it; none with its execution id runs here"
+        return StopReport(gone=True, checked=True, detail=unknown)
+    return report
+
+
+def marked_by(mark: str) -> str:
+    """The environment entry a runner's children carry (see `stop_marked`)."""
+    return f"{RUNNER_MARK_ENV}={mark}"
+
+
+def stop_marked(mark: str, grace: float = 5.0) -> StopReport:
+    """Stop every process on this host whose environment carries the runner mark
+    `mark`, with the process groups they are in: SIGTERM, `grace`, SIGKILL.
+
+    What a runner's watcher does when the runner dies (see `watcher`).
+    """
+    if not _PROC.is_dir():
+        return StopReport(gone=False, checked=False, detail="this system has no /proc to look in")
+    needle = f"{marked_by(mark)}\0".encode()
+    seen_groups: set[int] = set()  # a group id is not reused while the group has members
+
+    def find() -> set[int]:
+        found, mine = set(), _own_lineage()
+        for pid in _all_pids():
+            stat = _stat(pid)
+            if pid in mine or stat is None or stat[0] in ("Z", "X"):
+                continue
+            if stat[1] in seen_groups:
+                found.add(pid)
+            elif _carries(pid, needle):
+                found.add(pid)
+                if stat[1] > 1:
+                    seen_groups.add(stat[1])
+        return found
+
+    return _stop(find, lambda _: set(seen_groups), grace)
+
+
+def _stop(
+    find: Callable[[], set[int]], groups: Callable[[set[int]], set[int]], grace: float
+) -> StopReport:
+    """SIGTERM to what `find` finds (and to `groups`), `grace`, then SIGKILL."""
     pids = find()
     if not pids:
-        unknown = "no process was recorded for it; none with its execution id runs here"
-        return StopReport(gone=True, checked=True, detail="" if mark else unknown)
+        return StopReport(gone=True, checked=True)
     stopped = set(pids)
-    _signal_all(pids, mark, signal.SIGTERM)
+    _signal_all(pids, groups(pids), signal.SIGTERM)
     pids = _wait(find, grace)
     if pids:
         stopped |= pids
-        _signal_all(pids, mark, signal.SIGKILL)
+        _signal_all(pids, groups(pids), signal.SIGKILL)
         pids = _wait(find, 2.0)
     if pids:
         return StopReport(
@@ -235,10 +284,13 @@ def cancel_and_stop(
     orch: Orchestrator, key: str, reason: str | None
 ) -> tuple[RunView, RunProcess, StopReport]:
     """Cancel the task's running run, then make sure its processes are gone: its
-    runner gets CANCEL_SETTLE_SECONDS to stop them, then they are stopped here."""
+    runner gets CANCEL_SETTLE_SECONDS to stop them, then they are stopped here.
+    Once they are known gone the run is closed (if its runner has not yet)."""
     run = orch.runs.cancel(key, reason)
     row = orch.processes.of_run(run.id)
     report = stop_run(row, CANCEL_KILL_GRACE_SECONDS, settle=CANCEL_SETTLE_SECONDS)
+    if report.gone:
+        run = orch.runs.close_cancelled(run.id)
     return run, row, report
 
 
@@ -251,9 +303,9 @@ def _wait(find: Callable[[], set[int]], seconds: float) -> set[int]:
     return pids
 
 
-def _signal_all(pids: set[int], mark: ProcessMark | None, sig: signal.Signals) -> None:
-    group = _group_is_ours(mark)
-    if group is not None and group != os.getpgid(0):  # a command cancelling its own run
+def _signal_all(pids: set[int], groups: set[int], sig: signal.Signals) -> None:
+    own = os.getpgid(0)  # a command cancelling its own run stays
+    for group in groups - {own}:
         with contextlib.suppress(ProcessLookupError, PermissionError):
             os.killpg(group, sig)
     for pid in pids:

@@ -214,6 +214,7 @@ class WorkspaceSupervisor(Supervisor):
                 env=self.env,
                 timeout=self.timeout,
                 kill_grace=self.kill_grace,
+                watched=self.watched,
             )
             self._child = child
             if self._stopping is not None:

@@ -11,6 +11,7 @@ get an `unblocked` event.
 
 from __future__ import annotations
 
+import sqlite3
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
 from functools import lru_cache
@@ -22,23 +23,40 @@ from ..domain.enums import EventKind, Readiness, TaskStatus
 from ..domain.errors import Conflict
 from ..domain.rules import GATING
 from ..domain.transitions import Current, Intent, Move, PlannedEvent, plan_move
-from ..store.tables import Event, Task, TaskDependency
+from ..store.tables import Event, Task
 from .base import D, ServiceContext, T, unfinished_blocker_keys
-from .rules import all_blockers_done, readiness_clause
+from .rules import all_blockers_done, one_of, readiness_clause
 
 S = TaskStatus
 _EVENT_INSERT = Event.__table__.insert()
 _WAITING = Task.__table__.alias("unblocked")
-_UNBLOCKED = (
-    select(D.depends_on_id, _WAITING.c.id, _WAITING.c.key)
-    .select_from(TaskDependency.__table__.join(_WAITING, _WAITING.c.id == D.task_id))
-    .where(
+
+
+def _unblocked_query(materialized: bool) -> Any:
+    """Tasks made ready by the moved ones (`ids`), with the move that freed them.
+
+    The gating dependencies on the moved tasks are read first (materialised):
+    without table statistics SQLite otherwise starts from every pending task and
+    checks each one's blockers (0.6 ms a call at 1000 tasks, against 0.02 ms)."""
+    moved = select(D.task_id, D.depends_on_id).where(
         D.depends_on_id.in_(bindparam("ids", expanding=True)),
-        D.dep_type.in_([t.value for t in GATING]),
-        readiness_clause(Readiness.READY, _WAITING),
+        one_of(D.dep_type, [t.value for t in GATING]),
     )
-    .order_by(_WAITING.c.id, D.depends_on_id)
-)
+    deps = moved.cte("moved_deps")
+    if materialized:
+        deps = deps.prefix_with("MATERIALIZED")
+    return (
+        select(deps.c.depends_on_id, _WAITING.c.id, _WAITING.c.key)
+        .select_from(deps.join(_WAITING, _WAITING.c.id == deps.c.task_id))
+        .where(readiness_clause(Readiness.READY, _WAITING))
+        .order_by(_WAITING.c.id, deps.c.depends_on_id)
+    )
+
+
+_UNBLOCKED = _unblocked_query(materialized=True)
+# SQLite learnt `AS MATERIALIZED` in 3.35.
+_UNBLOCKED_PLAIN = _unblocked_query(materialized=False)
+_SQLITE_MATERIALIZES = sqlite3.sqlite_version_info >= (3, 35)
 
 
 def current_of(
@@ -205,7 +223,9 @@ def _unblocked(conn: Connection, events: EventBatch, done: dict[int, str]) -> li
     freed: list[str] = []
     ids = list(done)
     for start in range(0, len(ids), 900):
-        rows = conn.execute(_UNBLOCKED, {"ids": ids[start : start + 900]})
+        old_sqlite = conn.dialect.name == "sqlite" and not _SQLITE_MATERIALIZES
+        query = _UNBLOCKED_PLAIN if old_sqlite else _UNBLOCKED
+        rows = conn.execute(query, {"ids": ids[start : start + 900]})
         for by_id, task_id, task_key in rows:
             if task_id not in seen:
                 seen.add(task_id)

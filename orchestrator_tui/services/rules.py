@@ -15,6 +15,7 @@ from sqlalchemy import (
     cast,
     exists,
     func,
+    literal,
     not_,
     or_,
     select,
@@ -39,14 +40,21 @@ PRIORITY_RANK = case(rules.priority_ranks(), value=T.priority, else_=rules.DEFAU
 STATUS_RANK = case(rules.status_ranks(), value=T.status, else_=rules.DEFAULT_STATUS_RANK)
 
 
+def one_of(column: Any, values: Sequence[str]) -> Any:
+    """`column IN (...)` of values fixed in the code: one parameter each, so the
+    statement is rendered once (a list of plain values is an expanding parameter,
+    re-rendered into the SQL text at every execution)."""
+    return column.in_([literal(v) for v in values])
+
+
 def _open_blockers_of(task_id: Any) -> Any:
     return (
         select(1)
         .select_from(TaskDependency.__table__.join(_BLOCKER, _BLOCKER.c.id == D.depends_on_id))
         .where(
             D.task_id == task_id,
-            D.dep_type.in_([t.value for t in rules.GATING]),
-            _BLOCKER.c.status.not_in([s.value for s in rules.FINISHED]),
+            one_of(D.dep_type, [t.value for t in rules.GATING]),
+            ~one_of(_BLOCKER.c.status, [s.value for s in rules.FINISHED]),
         )
     )
 
@@ -69,7 +77,7 @@ def readiness_clause(r: Readiness, tasks: Any = None) -> Any:
     """Tasks with readiness `r` (of the tasks table, or of an alias of it)."""
     c = T if tasks is None else tasks.c
     statuses, blocked = rules.readiness_statuses(r)
-    clause = c.status.in_([s.value for s in statuses])
+    clause = one_of(c.status, [s.value for s in statuses])
     if blocked is True:
         return and_(clause, not_(all_blockers_done(c.id)))
     if blocked is False:
@@ -129,7 +137,7 @@ def claimable(
     work itself), past any retry delay, of a type this runner serves, whose plan's
     budget (if it has one) is not spent, with no earlier attempt still running."""
     return and_(
-        T.status.in_([s.value for s in rules.CLAIMED_BY_RUNNERS]),
+        one_of(T.status, [s.value for s in rules.CLAIMED_BY_RUNNERS]),
         has_command() if need_command else true(),
         within_plan_budget(),
         retry_due(now),

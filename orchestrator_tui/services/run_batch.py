@@ -57,25 +57,31 @@ _CANDIDATE_COLS = (
 )
 
 
-def _candidates(typed: bool) -> Any:
+def _candidates(typed: bool, need_command: bool = True, lock: bool = True) -> Any:
     now = bindparam("now", type_=UTCDateTime())
     types: BindParameter[Any] | None = bindparam("types", expanding=True) if typed else None
-    # Tasks whose earlier attempt the claiming runner is still stopping.
-    busy: BindParameter[Any] = bindparam("busy", expanding=True)
-    return (
+    query = (
         select(*_CANDIDATE_COLS)
-        .where(rules.claimable(now, types), T.id.not_in(busy))
+        .where(rules.claimable(now, types, need_command))
         .order_by(rules.PRIORITY_RANK.desc(), T.id)
         .limit(bindparam("lim"))
-        # PostgreSQL: lock the rows taken and step over those another runner is
-        # taking, so racing runners each get different tasks without retrying.
-        # SQLite renders no FOR UPDATE: its BEGIN IMMEDIATE already serialises claims.
-        .with_for_update(skip_locked=True, of=Task.__table__)
     )
+    if not lock:
+        return query
+    # PostgreSQL: lock the rows taken and step over those another runner is
+    # taking, so racing runners each get different tasks without retrying.
+    # SQLite renders no FOR UPDATE: its BEGIN IMMEDIATE already serialises claims.
+    return query.with_for_update(skip_locked=True, of=Task.__table__)
 
 
 # Built once: constructing a statement costs more than SQLite takes to run it.
-_CANDIDATES = {True: _candidates(True), False: _candidates(False)}
+_CANDIDATES = {
+    (typed, need_command, lock): _candidates(typed, need_command, lock)
+    for typed in (True, False)
+    for need_command, lock in ((True, True), (False, False))
+}
+# Rows come back in any order (told apart by execution id), so one statement does.
+_INSERT_RUNS_RETURNING = Run.__table__.insert().returning(R.id, R.execution_id)
 
 #: The task's newest run: the attempt its lease is for. A runner's lease owner
 #: is the same for every attempt it makes, so the run tells an older attempt
@@ -97,19 +103,25 @@ _RELEASE_ONE = (
     .where(T.id == bindparam("tid"), *_RELEASE_GUARD)
     .values(**_RELEASE_VALUES)
 )
-_FINISHING = select(
-    T.id,
-    T.key,
-    T.title,
-    T.status,
-    T.requires_approval,
-    T.attempts,
-    T.max_retries,
-    T.retry_after,
-    _LATEST_RUN.label("latest_run"),
-).where(T.id.in_(bindparam("ids", expanding=True)))
-_RUN_STARTS = select(R.id, R.started_at, R.execution_id).where(
-    R.id.in_(bindparam("ids", expanding=True))
+# The finishing run under another name, so that `_LATEST_RUN` still reads every run.
+_ENDING = Run.__table__.alias("ending")
+_FINISHING = (
+    select(
+        T.id,
+        T.key,
+        T.title,
+        T.status,
+        T.requires_approval,
+        T.attempts,
+        T.max_retries,
+        T.retry_after,
+        _LATEST_RUN.label("latest_run"),
+        _ENDING.c.id.label("run_id"),
+        _ENDING.c.started_at,
+        _ENDING.c.execution_id,
+    )
+    .select_from(_ENDING.join(Task.__table__, T.id == _ENDING.c.task_id))
+    .where(_ENDING.c.id.in_(bindparam("ids", expanding=True)))
 )
 
 
@@ -118,29 +130,28 @@ def candidates(
     now: datetime,
     limit: int,
     agent_types: Sequence[str] | None,
-    busy: Sequence[int] = (),
+    *,
+    for_agent: bool = False,
 ) -> list[Row[Any]]:
     """Ready tasks with a command, past any retry delay, of a type served; by priority.
 
     Call it in the claim's write transaction: on PostgreSQL the rows are locked
-    (`FOR UPDATE SKIP LOCKED`) until `take` has written them. `busy`: tasks left
-    out because an earlier attempt of theirs still runs."""
-    params: dict[str, Any] = {"now": now, "lim": limit, "busy": list(busy)}
+    (`FOR UPDATE SKIP LOCKED`) until `take` has written them. `for_agent`: any
+    ready task, command or not, for an agent that does the work itself, and no
+    row locked (the caller locks the one it takes)."""
+    params: dict[str, Any] = {"now": now, "lim": limit}
     if agent_types is not None:
         params["types"] = list(agent_types)
-    return list(conn.execute(_CANDIDATES[agent_types is not None], params))
+    key = (agent_types is not None, not for_agent, not for_agent)
+    return list(conn.execute(_CANDIDATES[key], params))
 
 
-def finishing(
-    conn: Connection, task_ids: list[int], run_ids: list[int]
-) -> tuple[dict[int, Row], dict[int, Row]]:
-    """The tasks and runs being finished, by id."""
-    tasks = {r.id: r for r in conn.execute(_FINISHING, {"ids": task_ids})}
-    runs = {r.id: r for r in conn.execute(_RUN_STARTS, {"ids": run_ids})}
-    return tasks, runs
-
-
-Events = EventBatch
+def finishing(conn: Connection, run_ids: list[int]) -> tuple[dict[int, Row], dict[int, Row]]:
+    """The tasks (by task id) and runs (by run id) being finished, read with one
+    statement: each row is a task's columns with its finishing run's `run_id`,
+    `started_at` and `execution_id`."""
+    rows = conn.execute(_FINISHING, {"ids": run_ids}).all()
+    return {r.id: r for r in rows}, {r.run_id: r for r in rows}
 
 
 def take(
@@ -150,8 +161,11 @@ def take(
     owner: str,
     lease_seconds: float,
     now: datetime,
+    events: EventBatch | None = None,
 ) -> list[Claim]:
-    """Move these candidates to in_progress under `owner`'s lease; those won."""
+    """Move these candidates to in_progress under `owner`'s lease; those won.
+
+    `events`: a batch the caller writes (else they are written here)."""
     expires = now + timedelta(seconds=lease_seconds)
     planned = [
         plan_move(
@@ -165,6 +179,7 @@ def take(
     taken = [r for r in rows if r.id in won]
     if not taken:
         return []
+    specs = [CommandSpec.model_validate(r.command) for r in taken]
     runs = [
         {
             "execution_id": str(uuid.uuid4()),
@@ -172,23 +187,16 @@ def take(
             "agent": ctx.actor,
             "attempt": won[r.id].values["attempts"],
             "status": RunStatus.RUNNING.value,
-            "command": CommandSpec.model_validate(r.command).argv,
+            "command": spec.argv,
             "outputs": {},
             "started_at": now,
         }
-        for r in taken
+        for r, spec in zip(taken, specs, strict=True)
     ]
-    conn.execute(Run.__table__.insert(), runs)
-    run_ids = dict(
-        conn.execute(
-            select(R.execution_id, R.id).where(
-                R.execution_id.in_([r["execution_id"] for r in runs])
-            )
-        ).all()
-    )
-    events = EventBatch(ctx, now)
+    run_ids = _insert_runs(conn, runs)
+    batch = events if events is not None else EventBatch(ctx, now)
     claims, moves, started = [], [], {}
-    for r, run in zip(taken, runs, strict=True):
+    for r, run, spec in zip(taken, runs, specs, strict=True):
         run_id = run_ids[run["execution_id"]]
         attempt = run["attempt"]
         moves.append(won[r.id].for_run(run_id))
@@ -213,12 +221,24 @@ def take(
                 attempt=attempt,
                 max_retries=r.max_retries,
                 requires_approval=bool(r.requires_approval),
-                command=CommandSpec.model_validate(r.command),
+                command=spec,
             )
         )
-    record_moves(conn, events, moves, started)
-    events.write(conn)
+    record_moves(conn, batch, moves, started)
+    if events is None:
+        batch.write(conn)
     return claims
+
+
+def _insert_runs(conn: Connection, runs: list[dict[str, Any]]) -> dict[str, int]:
+    """Insert the runs; their ids by execution id (one statement where the
+    database returns the ids of a multi-row insert)."""
+    if conn.dialect.insert_executemany_returning:
+        returned = conn.execute(_INSERT_RUNS_RETURNING, runs)
+        return {row.execution_id: row.id for row in returned}
+    conn.execute(Run.__table__.insert(), runs)
+    wanted = [r["execution_id"] for r in runs]
+    return dict(conn.execute(select(R.execution_id, R.id).where(R.execution_id.in_(wanted))).all())
 
 
 def release(

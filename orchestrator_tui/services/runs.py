@@ -48,6 +48,9 @@ __all__ = [
 S = TaskStatus
 R = Run.__table__.c
 #: The task's id if no other transaction is writing it (and now it is ours to write).
+#: An open run with an error is one a person cancelled (`cancel`): the error says
+#: who and why, and the run is closed as cancelled once its processes are gone.
+_CANCEL_ASKED = R.error.is_not(None)
 _LOCK_IF_FREE = (
     select(T.id)
     .where(T.id == bindparam("tid"))
@@ -68,21 +71,20 @@ class RunService:
         limit: int = 1,
         agent_types: Sequence[str] | None = MACHINE_TYPES,
         key: str | None = None,
-        busy: Sequence[int] = (),
     ) -> list[Claim]:
         """Take up to `limit` ready tasks (or the task `key`, on demand) for `owner`.
 
-        Returns what was won; racing runners each get different tasks. `busy`:
-        tasks not to take because an earlier attempt of theirs still runs.
+        Returns what was won; racing runners each get different tasks. A task
+        whose earlier attempt still runs (its run is open) is not taken.
         """
         if limit <= 0:
             return []
         now = self.ctx.now()
         with self.ctx.db.write() as conn:
             if key is not None:
-                rows = [self._on_demand(conn, key, busy)]
+                rows = [self._on_demand(conn, key)]
             else:
-                rows = run_batch.candidates(conn, now, limit, agent_types, busy)
+                rows = run_batch.candidates(conn, now, limit, agent_types)
             claims = run_batch.take(conn, self.ctx, rows, owner, lease_seconds, now)
             if key is not None and not claims:
                 raise Conflict(f"{key} was taken or changed meanwhile; nothing was started")
@@ -100,12 +102,7 @@ class RunService:
         becomes the assignee and the claim is recorded as its status change."""
         now = self.ctx.now()
         with self.ctx.db.write() as conn:
-            candidates = conn.execute(
-                select(T.id, T.key, T.status, T.requires_approval, T.attempts, T.retry_after)
-                .where(sql_rules.claimable(now, agent_types, need_command=False))
-                .order_by(sql_rules.PRIORITY_RANK.desc(), T.id)
-                .limit(20)
-            ).all()
+            candidates = run_batch.candidates(conn, now, 20, agent_types, for_agent=True)
             intent = Intent(S.IN_PROGRESS, via=Via.CLAIM, reason=f"claimed by {agent}")
             for row in candidates:
                 # PostgreSQL: step over a task another agent or runner is claiming
@@ -125,7 +122,7 @@ class RunService:
                 return str(row.key)
         return None
 
-    def _on_demand(self, conn: Connection, key: str, busy: Sequence[int]) -> Row[Any]:
+    def _on_demand(self, conn: Connection, key: str) -> Row[Any]:
         row = find_task(conn, key)
         blockers = unfinished_blocker_keys(conn, row.id)
         status, runnable = S(row.status), row.command is not None
@@ -136,7 +133,7 @@ class RunService:
         if refusal:
             raise InvalidTransition(refusal)
         still_running = not conn.execute(select(sql_rules.no_attempt_running(row.id))).scalar()
-        if row.id in busy or still_running:
+        if still_running:
             raise Conflict(f"{key}: its previous run is still being stopped; try again shortly")
         return row
 
@@ -203,23 +200,25 @@ class RunService:
         limit: int,
         lease_seconds: float,
         agent_types: Sequence[str] | None = MACHINE_TYPES,
-        busy: Sequence[int] = (),
     ) -> tuple[list[Settled], list[Claim]]:
         """A runner's round in one transaction: record where new processes run,
         `finish` these results, then `claim` up to `limit` tasks (those the finished
-        ones made ready among them, none of `busy`). The same statements as the
-        three calls, with one commit instead of three: short commands are
-        dominated by that cost."""
+        ones made ready among them). The same statements as the three calls but
+        for one commit instead of three and one insert of all their events: short
+        commands are dominated by that cost."""
         now = self.ctx.now()
         with self.ctx.db.write() as conn:
             record_processes(conn, processes)
+            events = EventBatch(self.ctx, now)
             settled = []
             if results:
-                settled = self._finish(conn, owner, results, policy or RetryPolicy(), now)
+                policy = policy or RetryPolicy()
+                settled = self._finish(conn, owner, results, policy, now, events)
             claims = []
             if limit > 0:
-                rows = run_batch.candidates(conn, now, limit, agent_types, busy)
-                claims = run_batch.take(conn, self.ctx, rows, owner, lease_seconds, now)
+                rows = run_batch.candidates(conn, now, limit, agent_types)
+                claims = run_batch.take(conn, self.ctx, rows, owner, lease_seconds, now, events)
+            events.write(conn)
             return settled, claims
 
     def _finish(
@@ -229,11 +228,12 @@ class RunService:
         results: Sequence[RunResult],
         policy: RetryPolicy,
         now: datetime,
+        batch: EventBatch | None = None,
     ) -> list[Settled]:
-        task_ids = [r.task_id for r in results]
-        tasks, runs = run_batch.finishing(conn, task_ids, [r.run_id for r in results])
+        """`batch`: events the caller writes (else they are written here)."""
+        tasks, runs = run_batch.finishing(conn, [r.run_id for r in results])
         held = run_batch.release(conn, owner, [(r.task_id, r.run_id) for r in results], tasks)
-        events = run_batch.Events(self.ctx, now)
+        events = batch if batch is not None else EventBatch(self.ctx, now)
         closings: list[dict[str, Any]] = []
         moves: list[tuple[Row[Any], Intent]] = []
         judged: list[tuple[RunResult, str, datetime | None] | None] = []
@@ -269,7 +269,8 @@ class RunService:
             judged.append((res, reason, retry_at))
         run_batch.close_runs(conn, closings)
         targets = run_batch.move_tasks(conn, events, moves)
-        events.write(conn)
+        if batch is None:
+            events.write(conn)
         settled = []
         for res, verdict in zip(results, judged, strict=True):
             task = tasks[res.task_id]
@@ -320,36 +321,37 @@ class RunService:
         """The lease was gone at the end: someone cancelled, reset or reclaimed the task.
 
         Add what only this runner knows (exit code, outputs, excerpt) to the run;
-        close it if nobody did.
+        close it if nobody did (as cancelled, with its reason, if a person
+        cancelled it: its processes are gone now).
         """
-        conn.execute(
-            update(Run.__table__)
-            .where(R.id == res.run_id, R.exit_code.is_(None))
-            .values(
+        run = conn.execute(select(R.status, R.error, R.exit_code).where(R.id == res.run_id)).one()
+        values: dict[str, Any] = {}
+        if run.exit_code is None:
+            values.update(
                 exit_code=res.exit_code,
                 outputs=res.outputs,
                 outputs_uri=res.outputs_uri,
                 log_excerpt=res.log_excerpt,
             )
+        closing = run.status == RunStatus.RUNNING.value
+        status = RunStatus.CANCELLED if run.error is not None else res.status
+        if closing:
+            why = run.error or res.error or "the task was changed by someone else while it ran"
+            values.update(status=status.value, ended_at=now, error=why)
+        if not values:
+            return
+        written = conn.execute(
+            update(Run.__table__).where(R.id == res.run_id, R.status == run.status).values(**values)
         )
-        closed = conn.execute(
-            update(Run.__table__)
-            .where(R.id == res.run_id, R.status == RunStatus.RUNNING.value)
-            .values(
-                status=res.status.value,
-                ended_at=now,
-                error=res.error or "the task was changed by someone else while it ran",
-            )
-        )
-        if closed.rowcount == 1:
+        if closing and written.rowcount == 1:
             record_event(
                 conn,
                 self.ctx,
                 EventKind.RUN_FINISHED,
                 task_id,
                 {
-                    "message": f"run {res.run_id} {res.status.value}; task changed meanwhile",
-                    "status": res.status.value,
+                    "message": f"run {res.run_id} {status.value}; task changed meanwhile",
+                    "status": status.value,
                     "exit_code": res.exit_code,
                 },
                 run_id=res.run_id,
@@ -492,39 +494,54 @@ class RunService:
         )
 
     def cancel(self, key: str, reason: str | None = None) -> RunView:
-        """Stop a task's running run: the run is cancelled and the task fails.
+        """Ask for a task's running run to be stopped: the task fails at once and
+        the run is marked with who cancelled it and why (its `error`).
 
-        The runner holding it notices within its poll interval that the lease is
-        gone and kills the process group (SIGTERM, then SIGKILL).
+        The run stays open while its processes may run: the runner holding it
+        notices within its poll interval that the lease is gone, kills the
+        process group (SIGTERM, then SIGKILL) and only then closes the run as
+        cancelled, so the task cannot be claimed again before (see
+        `rules.no_attempt_running`). `close_cancelled` closes it for whoever
+        made sure its processes are gone (`task cancel-run`).
         """
-        now = self.ctx.now()
         why = f"run cancelled by {self.ctx.actor}" + (f": {reason}" if reason else "")
         with self.ctx.db.write() as conn:
             task = find_task(conn, key)
             run = conn.execute(
-                select(Run.__table__)
+                select(R.id)
                 .where(R.task_id == task.id, R.status == RunStatus.RUNNING.value)
                 .order_by(R.id.desc())
                 .limit(1)
             ).first()
             if run is None or S(task.status) is not S.IN_PROGRESS:
                 raise NotFound(rules.cancel_refusal(key, S(task.status), leased=False) or "")
-            conn.execute(
-                update(Run.__table__)
-                .where(R.id == run.id)
-                .values(status=RunStatus.CANCELLED.value, ended_at=now, error=why)
-            )
-            record_event(
-                conn,
-                self.ctx,
-                EventKind.RUN_FINISHED,
-                task.id,
-                {"message": f"run {run.id} cancelled", "status": RunStatus.CANCELLED.value},
-                run_id=run.id,
-            )
+            conn.execute(update(Run.__table__).where(R.id == run.id).values(error=why))
             move_one(conn, self.ctx, task, Intent(S.FAILED, via=Via.CANCEL, reason=why))
-            closed = conn.execute(select(Run.__table__).where(R.id == run.id)).one()
-            return run_view(closed, key, 0)
+            marked = conn.execute(select(Run.__table__).where(R.id == run.id)).one()
+            return run_view(marked, key, 0)
+
+    def close_cancelled(self, run_id: int) -> RunView:
+        """Close a cancelled run whose processes are known gone, unless its runner
+        closed it already; the run as it now stands."""
+        now = self.ctx.now()
+        with self.ctx.db.write() as conn:
+            closed = conn.execute(
+                update(Run.__table__)
+                .where(R.id == run_id, R.status == RunStatus.RUNNING.value, _CANCEL_ASKED)
+                .values(status=RunStatus.CANCELLED.value, ended_at=now)
+            )
+            row = conn.execute(select(Run.__table__).where(R.id == run_id)).one()
+            if closed.rowcount == 1:
+                record_event(
+                    conn,
+                    self.ctx,
+                    EventKind.RUN_FINISHED,
+                    row.task_id,
+                    {"message": f"run {run_id} cancelled", "status": RunStatus.CANCELLED.value},
+                    run_id=run_id,
+                )
+            key = conn.execute(select(T.key).where(T.id == row.task_id)).scalar_one()
+            return run_view(row, key, 0)
 
     # -- reading --------------------------------------------------------------------
 

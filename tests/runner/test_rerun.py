@@ -197,3 +197,41 @@ def test_a_run_left_open_by_a_runner_that_died_after_its_task_was_moved_is_close
     assert (summary.started, summary.succeeded, summary.lost) == (1, 1, 1)
     lost = [e for e in orch.queries.timeline("A") if e.kind == EventKind.RUN_LOST]
     assert [e.actor for e in lost] == ["rescuer"]
+
+
+def test_a_task_reset_right_after_a_cancel_through_its_runner_waits_for_the_old_attempt(
+    orch: Orchestrator, tmp_path: Path
+) -> None:
+    """The TUI's cancel goes through its own runner, which stops the process; until
+    it is gone no other runner may take the task again, even once it is reset."""
+    marker, flag = tmp_path / "attempts.txt", tmp_path / "first-ran"
+    command = CommandSpec(argv=attempt_script(marker, flag))
+    orch.tasks.create(TaskSpec(key="A", title="cancelled while running", command=command))
+    first = Runner(
+        orch.as_actor("one"), fast_config(agent="one", lease_seconds=30, kill_grace_seconds=3)
+    )
+    config = fast_config(agent="two", lease_seconds=30, kill_grace_seconds=3, until_idle=False)
+    second = Runner(orch.as_actor("two"), config)
+    threads = [threading.Thread(target=first.serve)]
+    threads[0].start()
+    try:
+        wait_for(lambda: marker.exists() and marker.read_text().startswith("start"))
+        threads.append(threading.Thread(target=second.serve))
+        threads[1].start()
+        first.cancel("A", "alice", "wrong branch").result(10)
+        reset(orch.as_actor("alice"))
+        wait_for(lambda: orch.queries.get_task("A").status is S.DONE)
+    finally:
+        first.stop()
+        second.stop()
+        for thread in threads:
+            thread.join(30)
+    old, new = orch.queries.runs_for("A")
+    assert never_overlapping(marker) == [
+        f"start {old.id}",
+        f"end {old.id}",
+        f"start {new.id}",
+        f"end {new.id}",
+    ]
+    assert (old.status, old.error) == (RunStatus.CANCELLED, "run cancelled by alice: wrong branch")
+    assert new.status is RunStatus.SUCCEEDED  # by whichever runner took it first

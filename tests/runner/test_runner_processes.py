@@ -187,6 +187,10 @@ def test_cancel_run_stops_what_a_killed_runner_left_and_says_so(
         wait_for(lambda: marker.exists() and "tick 1" in marker.read_text())
         run = orch.queries.runs_for("A")[0]
         wait_for(lambda: orch.processes.of_run(run.id).pid is not None)
+        # Its watcher dies first (else it would stop everything before the cancel).
+        watcher = _watcher_of(doomed.pid)
+        assert watcher is not None
+        os.kill(watcher, signal.SIGKILL)
         doomed.send_signal(signal.SIGKILL)
         doomed.wait(10)
         done = cli(db_url, "task", "cancel-run", "A")
@@ -205,3 +209,70 @@ def test_cancel_run_stops_what_a_killed_runner_left_and_says_so(
     assert "stopped its process(es)" in lines[1]
     assert after == before and "end 1" not in after  # nothing of the attempt runs on
     assert orch.queries.get_task("A").status is S.FAILED
+
+
+_FAMILY_CODE = """
+import os, subprocess, sys, time
+folder = sys.argv[1]
+sleeper = "import time; time.sleep(60)"
+stay = subprocess.Popen([sys.executable, "-c", sleeper])
+away = subprocess.Popen([sys.executable, "-c", sleeper], start_new_session=True)
+for name, pid in (("grandchild", stay.pid), ("escaped", away.pid), ("child", os.getpid())):
+    open(os.path.join(folder, name + ".tmp"), "w").write(str(pid))
+    os.rename(os.path.join(folder, name + ".tmp"), os.path.join(folder, name))
+print("working", flush=True)
+time.sleep(60)
+"""
+
+
+def _watcher_of(runner_pid: int) -> int | None:
+    """The runner's watcher: its child running `orchestrator_tui.runner.watcher`."""
+    for pid in os.listdir("/proc"):
+        if not pid.isdigit():
+            continue
+        with contextlib.suppress(OSError):
+            stat = Path(f"/proc/{pid}/stat").read_text()
+            cmdline = Path(f"/proc/{pid}/cmdline").read_bytes()
+            parent = int(stat[stat.rindex(")") + 2 :].split()[1])
+            if parent == runner_pid and b"orchestrator_tui.runner.watcher" in cmdline:
+                return int(pid)
+    return None
+
+
+@pytest.mark.skipif(not Path("/proc/self/environ").exists(), reason="needs /proc")
+def test_a_sigkilled_runners_child_and_grandchildren_are_stopped_by_its_watcher(
+    orch: Orchestrator, db_url: str, tmp_path: Path
+) -> None:
+    """No parent-death signal reaches a grandchild, nor one that left the group:
+    the runner's watcher stops them all within a few seconds of its death."""
+    argv = [sys.executable, "-c", _FAMILY_CODE, str(tmp_path)]
+    orch.tasks.create(TaskSpec(key="A", title="a family", command=CommandSpec(argv=argv)))
+    doomed = runner_process(db_url, "--agent", "doomed", "--lease-seconds", "60")
+    names = ("child", "grandchild", "escaped")
+    try:
+        wait_for(lambda: all((tmp_path / name).exists() for name in names))
+        pids = {name: int((tmp_path / name).read_text()) for name in names}
+        assert all(_alive(pid) for pid in pids.values())
+        watcher = _watcher_of(doomed.pid)
+        assert watcher is not None and _alive(watcher)
+        doomed.send_signal(signal.SIGKILL)
+        doomed.wait(10)
+        deadline = time.monotonic() + 5
+        while any(_alive(pid) for pid in pids.values()) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert {name for name, pid in pids.items() if _alive(pid)} == set()
+        wait_for(lambda: not _alive(watcher), timeout=10)  # its work done, it leaves
+    finally:
+        doomed.kill()
+        doomed.communicate()
+        for name in names:
+            with contextlib.suppress(OSError, ValueError):
+                os.kill(int((tmp_path / name).read_text()), signal.SIGKILL)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return False
+    return stat[stat.rindex(")") + 2] not in "ZX"

@@ -187,18 +187,26 @@ def test_renew_extends_only_held_leases(runner: Orchestrator, clock: Clock) -> N
     assert runner.runs.held("o", [a.task_id, b.task_id]) == {a.task_id}
 
 
-def test_cancel_closes_the_run_and_fails_the_task(runner: Orchestrator, db_url: str) -> None:
+def test_cancel_fails_the_task_and_the_run_stays_open_until_its_processes_are_gone(
+    runner: Orchestrator, db_url: str
+) -> None:
     add(runner, "A", max_retries=5)
     (claim,) = runner.runs.claim("o", 30)
     person = runner.as_actor("alice")
     view = person.runs.cancel("A", "wrong branch")
-    assert view.status is RunStatus.CANCELLED
+    assert view.status is RunStatus.RUNNING  # its process may still run
     assert view.error == "run cancelled by alice: wrong branch"
     task = runner.queries.get_task("A")
     assert task.status is S.FAILED
     assert runner.runs.held("o", [claim.task_id]) == set()
     with pytest.raises(NotFound):
         person.runs.cancel("A")
+    person.tasks.transition("A", S.PENDING, reason="try again")
+    assert runner.runs.claim("other", 30) == []  # not while the old attempt may run
+    closed = person.runs.close_cancelled(claim.run_id)  # its processes are known gone
+    assert (closed.status, closed.error) == (RunStatus.CANCELLED, view.error)
+    assert kinds(runner, "A")[-2:] == ["status_changed", "run_finished"]
+    assert [c.key for c in runner.runs.claim("other", 30)] == ["A"]
 
 
 def test_on_demand_claims_refuse_what_cannot_run(runner: Orchestrator) -> None:
@@ -269,7 +277,8 @@ def test_an_older_run_of_the_same_owner_cannot_decide_the_task_of_a_newer_one(
     add(runner, "A")
     (first,) = runner.runs.claim("o", 30)
     alice = runner.as_actor("alice")
-    alice.runs.cancel("A", "wrong branch")  # closes the run before its process is gone
+    alice.runs.cancel("A", "wrong branch")
+    alice.runs.close_cancelled(first.run_id)  # as `task cancel-run` does, before runner "o"
     alice.tasks.transition("A", S.PENDING, reason="try again")
     (second,) = runner.runs.claim("o", 30)  # the same runner takes it again
     stopped = RunResult(first.run_id, first.task_id, RunStatus.CANCELLED, exit_code=-15)
@@ -286,16 +295,6 @@ def test_an_older_run_of_the_same_owner_cannot_decide_the_task_of_a_newer_one(
         (RunStatus.CANCELLED, -15),
         (RunStatus.SUCCEEDED, 0),
     ]
-
-
-def test_claims_leave_out_tasks_whose_earlier_attempt_still_runs(runner: Orchestrator) -> None:
-    add(runner, "A")
-    add(runner, "B")
-    a_id = runner.queries.get_task("A").id
-    assert [c.key for c in runner.runs.claim("o", 30, limit=5, busy=[a_id])] == ["B"]
-    with pytest.raises(Conflict, match="still being stopped"):
-        runner.runs.claim("o", 30, key="A", busy=[a_id])
-    assert [c.key for c in runner.runs.claim("o", 30, limit=5)] == ["A"]
 
 
 def test_a_task_reset_while_its_run_is_open_is_claimed_only_after_the_run_closes(
