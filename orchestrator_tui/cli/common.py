@@ -9,11 +9,20 @@ import sys
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 from ..config import resolve_actor, resolve_db
 from ..domain.errors import NotFound
 from ..domain.text import printable
+
+
+class Parser(argparse.ArgumentParser):
+    """An argument parser whose usage errors are one `error:` line like every other
+    error (exit 2), naming the help that shows the usage. Its subcommands' parsers
+    are of the same class."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(2, f"error: {printable(message)} (see `{self.prog} --help`)\n")
 
 
 def common_options() -> argparse.ArgumentParser:
