@@ -4,7 +4,6 @@ detail, the approvals inbox, help, the command palette, keymaps and themes."""
 from __future__ import annotations
 
 from datetime import timedelta
-from pathlib import Path
 
 import pytest
 from rich.console import Console
