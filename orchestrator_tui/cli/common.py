@@ -25,6 +25,15 @@ class Parser(argparse.ArgumentParser):
         self.exit(2, f"error: {printable(message)} (see `{self.prog} --help`)\n")
 
 
+def count(text: str) -> int:
+    """An argument that counts something (`--limit`): a whole number, 0 or more.
+    (A negative LIMIT means none on SQLite and is an error on PostgreSQL.)"""
+    value = int(text)  # argparse reports a ValueError as "invalid count value"
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"must be 0 or more, not {value}")
+    return value
+
+
 def common_options() -> argparse.ArgumentParser:
     """--db, --as and --json, accepted before or after the subcommand."""
     parent = argparse.ArgumentParser(add_help=False)

@@ -204,6 +204,9 @@ def test_exit_codes_and_nothing_half_written(cli: Cli) -> None:
     assert unrecognized.startswith("error: unrecognized arguments: extra")
     assert "\x1b" not in unrecognized and "\x07" not in unrecognized
     assert cli.fails(2, "bogus").startswith("error: argument COMMAND: invalid choice: 'bogus'")
+    assert cli.fails(2, "task", "list", "--limit", "-1").startswith(
+        "error: argument --limit: must be 0 or more, not -1"
+    )
     assert cli.fails(2, "task", "show", "API-1", "--", "ls") == (
         "error: only `task add` and `task edit` take a command after --"
     )
