@@ -207,6 +207,16 @@ def test_exit_codes_and_nothing_half_written(cli: Cli) -> None:
     assert cli.fails(2, "task", "list", "--limit", "-1").startswith(
         "error: argument --limit: must be 0 or more, not -1"
     )
+    for option, value, said in [
+        ("--max-parallel", "0", "must be 1 or more, not 0"),
+        ("--lease-seconds", "-3", "must be a number of seconds above 0, not -3"),
+        ("--poll-seconds", "nan", "must be a number of seconds above 0, not nan"),
+        ("--kill-grace", "-1", "must be a number of seconds, 0 or more, not -1"),
+        ("--retry-backoff", "inf", "must be a number of seconds, 0 or more, not inf"),
+    ]:
+        assert cli.fails(2, "run", "--until-idle", option, value).startswith(
+            f"error: argument {option}: {said}"
+        )
     assert cli.fails(2, "task", "show", "API-1", "--", "ls") == (
         "error: only `task add` and `task edit` take a command after --"
     )
