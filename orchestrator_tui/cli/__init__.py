@@ -6,11 +6,12 @@ from __future__ import annotations
 import argparse
 import sys
 from collections.abc import Sequence
+from typing import NoReturn
 
 from .. import __version__
 from ..domain.errors import EXIT_CODES, OrchestratorError
 from ..domain.text import printable
-from .common import common_options
+from .common import Parser, common_options
 
 #: Modules that add subcommands; each has `register(subparsers, parents)`.
 #: Imported only when a command is parsed, so opening the TUI skips them.
@@ -53,13 +54,22 @@ COMMAND_WORDS = frozenset(
 )
 
 
+class _NotTheTui(Exception):
+    """The command line is not a plain TUI start: the full parser decides (and reports)."""
+
+
+class _Undecided(argparse.ArgumentParser):
+    def error(self, message: str) -> NoReturn:
+        raise _NotTheTui(message)
+
+
 def _fast_tui(words: list[str]) -> int | None:
     """Open the TUI without building the whole CLI when no other command is asked
     for: the command modules import the database layer, which the app loads
     only after its first frame. None when the full parser must decide."""
     if any(w in COMMAND_WORDS - {"tui"} or w in ("-h", "--help", "--version") for w in words):
         return None
-    tiny = argparse.ArgumentParser(add_help=False)
+    tiny = _Undecided(add_help=False)
     tiny.add_argument("command", nargs="?", choices=["tui"])
     tiny.add_argument("--db")
     tiny.add_argument("--as", dest="actor")
@@ -67,7 +77,7 @@ def _fast_tui(words: list[str]) -> int | None:
     tiny.add_argument("--run", action="store_true")
     try:
         args, unknown = tiny.parse_known_args(words)
-    except SystemExit:
+    except _NotTheTui:
         return None
     if unknown:
         return None
@@ -112,7 +122,7 @@ def build_parser(words: Sequence[str] | None = None) -> argparse.ArgumentParser:
     modules = [import_module(f"{__name__}.{name}") for name in names]
     common = common_options()
     codes = "\n".join(f"  {code}  {meaning}" for code, meaning in EXIT_CODES.items())
-    parser = argparse.ArgumentParser(
+    parser = Parser(
         prog="orchestrator-tui",
         description="A keyboard-driven control room for work done by agents. "
         "With no command, opens the TUI.",
@@ -148,8 +158,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         if trailing:
             if getattr(args.handler, "__name__", "") not in ("cmd_add", "cmd_edit"):
                 print(
-                    "orchestrator-tui: error: only `task add` and `task edit` take a command "
-                    "after --",
+                    "error: only `task add` and `task edit` take a command after --",
                     file=sys.stderr,
                 )
                 return 2

@@ -5,15 +5,58 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import sys
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 from ..config import resolve_actor, resolve_db
 from ..domain.errors import NotFound
 from ..domain.text import printable
+
+
+class Parser(argparse.ArgumentParser):
+    """An argument parser whose usage errors are one `error:` line like every other
+    error (exit 2), naming the help that shows the usage. Its subcommands' parsers
+    are of the same class."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(2, f"error: {printable(message)} (see `{self.prog} --help`)\n")
+
+
+def count(text: str) -> int:
+    """An argument that counts something (`--limit`): a whole number, 0 or more.
+    (A negative LIMIT means none on SQLite and is an error on PostgreSQL.)"""
+    value = int(text)  # argparse reports a ValueError as "invalid count value"
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"must be 0 or more, not {value}")
+    return value
+
+
+def at_least_one(text: str) -> int:
+    """A whole number, 1 or more (`run --max-parallel`)."""
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be 1 or more, not {value}")
+    return value
+
+
+def seconds(text: str) -> float:
+    """A finite number of seconds, 0 or more (a backoff, a grace period)."""
+    value = float(text)
+    if not (math.isfinite(value) and value >= 0):
+        raise argparse.ArgumentTypeError(f"must be a number of seconds, 0 or more, not {text}")
+    return value
+
+
+def positive_seconds(text: str) -> float:
+    """A finite number of seconds above 0 (a lease, a poll interval)."""
+    value = float(text)
+    if not (math.isfinite(value) and value > 0):
+        raise argparse.ArgumentTypeError(f"must be a number of seconds above 0, not {text}")
+    return value
 
 
 def common_options() -> argparse.ArgumentParser:

@@ -9,7 +9,7 @@ from typing import Any
 
 from ..domain.enums import AgentType
 from ..domain.text import printable
-from .common import db_url, emit_json, open_from_args, say, table, wants_json
+from .common import db_url, emit_json, open_from_args, opened_to_fill, say, table, wants_json
 
 
 def cmd_approvals(args: argparse.Namespace) -> int:
@@ -92,13 +92,12 @@ def cmd_agent_list(args: argparse.Namespace) -> int:
 
 
 def cmd_agent_register(args: argparse.Namespace) -> int:
-    agent = open_from_args(args, create=True).agents.register(
-        args.name, AgentType(args.type), args.capability or []
-    )
-    if wants_json(args):
-        emit_json(agent)
-    else:
-        say(f"agent {printable(agent.name)} registered ({agent.agent_type.value})")
+    with opened_to_fill(args) as orch:
+        agent = orch.agents.register(args.name, AgentType(args.type), args.capability or [])
+        if wants_json(args):
+            emit_json(agent)
+        else:
+            say(f"agent {printable(agent.name)} registered ({agent.agent_type.value})")
     return 0
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
+from ..domain.errors import NotFound
 from ..domain.text import visible
 from .common import emit_json, open_from_args, say, wants_json
 
@@ -18,8 +19,9 @@ def cmd_diff(args: argparse.Namespace) -> int:
     )
     if found is None:
         where = f"run {args.run} of {args.key}" if args.run else args.key
-        say(f"{where}: no workspace changes recorded (the task has no workspace or never ran)")
-        return 3
+        raise NotFound(
+            f"{where}: no workspace changes recorded (the task has no workspace or never ran)"
+        )
     summary, text = (found, None) if args.stat else found
     if wants_json(args):
         data = summary.model_dump(mode="json")

@@ -17,7 +17,17 @@ from ..domain.enums import AgentType, RunStatus, TaskStatus
 from ..domain.errors import NotFound, ValidationFailed
 from ..domain.models import LogLineView, RunView
 from ..domain.text import colours_only, printable, strip_ansi
-from .common import emit_json, open_from_args, opened, say, table, wants_json
+from .common import (
+    at_least_one,
+    emit_json,
+    open_from_args,
+    opened,
+    positive_seconds,
+    say,
+    seconds,
+    table,
+    wants_json,
+)
 
 FOLLOW_POLL_SECONDS = 0.25
 
@@ -370,7 +380,7 @@ def register(sub: Any, parents: list[argparse.ArgumentParser]) -> None:
         description="Claim ready tasks that have a command and run them as subprocesses. "
         "Hooks may also be set with $ORCHESTRATOR_TUI_NOTIFY_CMD and $ORCHESTRATOR_TUI_WEBHOOK.",
     )
-    p.add_argument("--max-parallel", type=int, default=4, metavar="N")
+    p.add_argument("--max-parallel", type=at_least_one, default=4, metavar="N")
     p.add_argument("--until-idle", action="store_true", help="stop when nothing is left to run")
     p.add_argument("--agent", metavar="NAME", help="agent name (default: runner@HOSTNAME)")
     p.add_argument(
@@ -379,19 +389,19 @@ def register(sub: Any, parents: list[argparse.ArgumentParser]) -> None:
         choices=[t.value for t in AgentType],
         help="serve only tasks of this agent type (repeatable; default: all but human)",
     )
-    p.add_argument("--lease-seconds", type=float, default=30.0, metavar="S")
-    p.add_argument("--poll-seconds", type=float, default=0.5, metavar="S")
+    p.add_argument("--lease-seconds", type=positive_seconds, default=30.0, metavar="S")
+    p.add_argument("--poll-seconds", type=positive_seconds, default=0.5, metavar="S")
     p.add_argument(
         "--retry-backoff",
-        type=float,
+        type=seconds,
         default=5.0,
         metavar="S",
         help="first retry delay; doubles per attempt (default 5)",
     )
-    p.add_argument("--retry-backoff-max", type=float, default=300.0, metavar="S")
+    p.add_argument("--retry-backoff-max", type=seconds, default=300.0, metavar="S")
     p.add_argument(
         "--kill-grace",
-        type=float,
+        type=seconds,
         default=5.0,
         metavar="S",
         help="seconds between SIGTERM and SIGKILL (default 5)",

@@ -21,7 +21,16 @@ from ..domain.models import CommandSpec, TaskDetail, TaskPatch, TaskRow, TaskSpe
 from ..domain.state_machine import VERB_TARGETS
 from ..domain.text import printable
 from ..store.quick_sql import SORT_SQL
-from .common import db_url, emit_json, open_from_args, say, table, wants_json
+from .common import (
+    count,
+    db_url,
+    emit_json,
+    open_from_args,
+    opened_to_fill,
+    say,
+    table,
+    wants_json,
+)
 
 Read = TypeVar("Read")
 
@@ -183,8 +192,9 @@ def cmd_add(args: argparse.Namespace) -> int:
         tags=args.tag or [],
         depends_on=args.depends_on or [],
     )
-    task = open_from_args(args, create=True).tasks.create(spec)
-    return _show_result(args, task, "added")
+    # A database made for this task is removed again if the task is refused.
+    with opened_to_fill(args) as orch:
+        return _show_result(args, orch.tasks.create(spec), "added")
 
 
 def cmd_edit(args: argparse.Namespace) -> int:
@@ -423,7 +433,7 @@ def register(sub: Any, parents: list[argparse.ArgumentParser]) -> None:
     p.add_argument("--assignee")
     p.add_argument("--sort", choices=list(SORT_SQL), default="id")
     p.add_argument("--desc", action="store_true")
-    p.add_argument("--limit", type=int)
+    p.add_argument("--limit", type=count)
 
     add("show", cmd_show, "show one task with its history").add_argument("key")
 

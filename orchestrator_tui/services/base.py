@@ -41,9 +41,15 @@ def find_task(conn: Connection, key: str) -> Row[Any]:
     row = conn.execute(select(Task.__table__).where(T.key == key)).first()
     if row is not None:
         return row
-    prefix = key[:2]
-    candidates = conn.execute(select(T.key).where(T.key.like(f"{prefix}%")).limit(2000)).scalars()
-    close = difflib.get_close_matches(key, list(candidates), n=3)
+    # Compared without case, so `pay-1` suggests PAY-1 (LIKE ignores case on SQLite only).
+    prefix = key[:2].lower()
+    candidates = conn.execute(
+        select(T.key).where(func.lower(T.key).like(f"{prefix}%")).limit(2000)
+    ).scalars()
+    by_folded: dict[str, str] = {}
+    for candidate in candidates:
+        by_folded.setdefault(candidate.casefold(), candidate)
+    close = [by_folded[c] for c in difflib.get_close_matches(key.casefold(), list(by_folded), n=3)]
     hint = f"; did you mean {', '.join(close)}?" if close else ""
     raise NotFound(f"no task {key!r}{hint}")
 

@@ -193,8 +193,33 @@ def test_exit_codes_and_nothing_half_written(cli: Cli) -> None:
     )
     hostile = "!!python/object/apply:os.system [ls]"
     cli.fails(7, "task", "context", "API-1", "--set", "-", stdin=hostile)
-    usage = cli("task", "start")
-    assert usage.code == 2 and "usage:" in usage.err
+    assert cli.fails(2, "task", "start") == (
+        "error: the following arguments are required: key"
+        " (see `orchestrator-tui task start --help`)"
+    )
+    assert cli.fails(2, "task", "list", "--status", "bogus").startswith(
+        "error: argument --status: invalid choice: 'bogus'"
+    )
+    unrecognized = cli.fails(2, "task", "show", "API-1", "extra\x1b]0;title\x07")
+    assert unrecognized.startswith("error: unrecognized arguments: extra")
+    assert "\x1b" not in unrecognized and "\x07" not in unrecognized
+    assert cli.fails(2, "bogus").startswith("error: argument COMMAND: invalid choice: 'bogus'")
+    assert cli.fails(2, "task", "list", "--limit", "-1").startswith(
+        "error: argument --limit: must be 0 or more, not -1"
+    )
+    for option, value, said in [
+        ("--max-parallel", "0", "must be 1 or more, not 0"),
+        ("--lease-seconds", "-3", "must be a number of seconds above 0, not -3"),
+        ("--poll-seconds", "nan", "must be a number of seconds above 0, not nan"),
+        ("--kill-grace", "-1", "must be a number of seconds, 0 or more, not -1"),
+        ("--retry-backoff", "inf", "must be a number of seconds, 0 or more, not inf"),
+    ]:
+        assert cli.fails(2, "run", "--until-idle", option, value).startswith(
+            f"error: argument {option}: {said}"
+        )
+    assert cli.fails(2, "task", "show", "API-1", "--", "ls") == (
+        "error: only `task add` and `task edit` take a command after --"
+    )
     assert cli.count("SELECT COUNT(*) FROM task_dependencies") == 1
     assert cli.count("SELECT COUNT(*) FROM progress") == 0
 

@@ -82,3 +82,32 @@ def test_a_database_deleted_or_replaced_under_an_open_connection_is_refused(tmp_
         orch.queries.count_tasks()
     orch.close()
     assert db.exists() is replace
+
+
+MAKERS = [
+    (("task", "add", "first"), "T-1 added: now pending"),
+    (("agent", "register", "ada"), "agent ada registered (coding)"),
+]
+
+
+@pytest.mark.parametrize("command,said", MAKERS, ids=[" ".join(c) for c, _ in MAKERS])
+def test_task_add_and_agent_register_say_they_created_a_database(capsys, tmp_path, command, said):
+    db = tmp_path / "new.db"
+    assert main(["--db", str(db), *command]) == 0
+    assert capsys.readouterr().out.splitlines() == [said, f"created a new database at {db}"]
+    assert main(["--db", str(db), "--json", *command[:2], "second"]) == 0
+    assert "created a new database" not in capsys.readouterr().out
+
+
+@pytest.mark.parametrize(
+    "command",
+    [("task", "add", "x", "--depends-on", "NOPE"), ("task", "add", "x", "--key", "bad key")],
+    ids=["unknown dependency", "bad key"],
+)
+def test_a_refused_task_add_leaves_no_new_database(capsys, tmp_path, command):
+    folder = tmp_path / "data"
+    folder.mkdir()
+    code = main(["--db", str(folder / "new.db"), *command])
+    out, err = capsys.readouterr()
+    assert code in (3, 7) and out == "" and err.startswith("error: ")
+    assert list(folder.iterdir()) == []

@@ -104,6 +104,13 @@ def test_unknown_task_is_not_found_and_writes_nothing(orch: Orchestrator) -> Non
     assert events_of(orch) == before
 
 
+def test_a_key_typed_in_the_wrong_case_is_suggested(orch: Orchestrator) -> None:
+    add(orch, "PAY-1")
+    add(orch, "PAY-10")
+    with pytest.raises(NotFound, match="no task 'pay-1'; did you mean PAY-1, PAY-10"):
+        orch.tasks.start("pay-1")
+
+
 def test_readiness_is_derived_from_status_and_blockers() -> None:
     assert readiness(S.PENDING, 0) is Readiness.READY
     assert readiness(S.PENDING, 2) is Readiness.WAITING

@@ -7,6 +7,8 @@ import asyncio
 import json
 import subprocess
 import sys
+import threading
+import time
 from pathlib import Path
 
 from mcp.types import LATEST_PROTOCOL_VERSION
@@ -97,9 +99,12 @@ async def claim_race(db: str, orch: Orchestrator) -> None:
             env=clean_env(),
         )
         try:
+            deadline = time.monotonic() + 120
             while not orch.queries.runs_for("R-0") and runner.poll() is None:
+                assert time.monotonic() < deadline, "the runner never claimed R-0"
                 await asyncio.sleep(0.05)  # the runner is claiming: race it
             while True:
+                assert time.monotonic() < deadline, f"still claiming after {mine}"
                 got = await call(client, "next_task", claim=True)
                 if not got["claimed"]:
                     break
@@ -177,6 +182,8 @@ def test_nothing_but_json_rpc_on_stdout(db: Path, orch: Orchestrator, tmp_path: 
     )
     assert proc.stdin is not None and proc.stdout is not None
     lines: list[str] = []
+    watchdog = threading.Timer(120, proc.kill)  # a silent server ends readline below
+    watchdog.start()
     try:
         for message in messages:
             proc.stdin.write(json.dumps(message) + "\n")
@@ -189,6 +196,7 @@ def test_nothing_but_json_rpc_on_stdout(db: Path, orch: Orchestrator, tmp_path: 
             answered |= {json.loads(line).get("id")} - {None}
         rest, err = proc.communicate(timeout=60)  # closes stdin: the client hangs up
     finally:
+        watchdog.cancel()
         if proc.poll() is None:
             proc.kill()
     lines += rest.splitlines()

@@ -6,6 +6,7 @@ import asyncio
 import json
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 from sqlalchemy import select
@@ -177,8 +178,10 @@ async def test_questions_round_trip(db: Path, orch: Orchestrator) -> None:
         waiting = asyncio.create_task(
             call(client, "ask_question", key="API", question="Ship today?", wait_seconds=60)
         )
+        deadline = time.monotonic() + 60
         while orch.questions.count_open() == 0:
             assert not waiting.done(), waiting.result()
+            assert time.monotonic() < deadline, "the question was never asked"
             await asyncio.sleep(0.05)
         orch.as_actor("maria").questions.answer("API", "Yes, after lunch")
         waited = await waiting

@@ -23,7 +23,18 @@ from orchestrator_tui.ui.widgets.filter_bar import FilterInput
 from orchestrator_tui.ui.widgets.log_pane import ExecutionLogPane
 from orchestrator_tui.ui.widgets.task_table import TaskTable
 
-from .conftest import ACTOR, FIXED, add, main_screen, notes, screen_text, select, settle, status
+from .conftest import (
+    ACTOR,
+    FIXED,
+    add,
+    main_screen,
+    notes,
+    screen_text,
+    select,
+    settle,
+    status,
+    wait_until,
+)
 
 S = TaskStatus
 
@@ -450,6 +461,40 @@ async def test_at_80_columns_the_header_still_says_who_acts(chain, make, db_url)
     async with app.run_test(size=(80, 24)) as pilot:
         await settle(pilot)
         assert f"as {ACTOR}" in screen_text(app).splitlines()[0]
+
+
+@pytest.mark.parametrize("press", ["", "i"], ids=["main", "inbox"])
+async def test_at_80_columns_the_header_still_shows_where_the_database_is(
+    chain, make, db_url, orch, press
+):
+    """The demo's path is what another terminal needs for --db: when the line is
+    short, the product's name goes first, then the start of the path."""
+
+    def header() -> str:
+        line = screen_text(app).splitlines()[0]
+        assert f"as {ACTOR}" in line and "1 awaiting approval" in line, line
+        return line
+
+    def path_shown() -> bool:
+        shown = header().split(f"as {ACTOR}")[1].split("  ")[1]
+        return shown == db_url or (
+            shown.startswith("…") and db_url.endswith(shown[1:]) and len(shown) > 12
+        )
+
+    app = make(poll_interval=0.1)
+    app.full_location = True
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        if press:
+            await pilot.press(press)
+            await settle(pilot)
+        assert path_shown(), header()
+        # A question's count takes the room on the right; answered, the path is back.
+        orch.as_actor("bot").questions.ask("C", "which way?")
+        await wait_until(pilot, lambda: "? 1 question to answer" in header(), "the count")
+        orch.questions.answer("C", "left")
+        await wait_until(pilot, lambda: "question" not in header(), "the count to go")
+        await wait_until(pilot, path_shown, "the path again")
 
 
 async def test_ages_move_on_while_the_screen_is_open(chain, make):

@@ -51,3 +51,17 @@ async def test_the_form_can_be_saved_at_80x24(tasks, make):
         region = save.region
         assert region.height and region.bottom <= 24 and region.right <= 80, region
         assert app.screen.get_widget_at(region.x + 1, region.y + 1)[0] is save
+
+
+@pytest.mark.parametrize("presses", [(), ("enter",), ("i",)], ids=["main", "detail", "inbox"])
+async def test_the_palette_key_ends_the_footer_with_nothing_after_it(tasks, make, presses):
+    # The compact footer (under 120 columns) once left one column right of the
+    # docked `^p palette`, where a cut-off key of the scrolled row showed through.
+    app = make()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        for key in presses:
+            await pilot.press(key)
+            await settle(pilot)
+        footer = screen_lines(app)[-1]
+        assert footer.rstrip().endswith("^p palette"), footer

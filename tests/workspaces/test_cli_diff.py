@@ -67,8 +67,14 @@ def test_no_changes_and_unknown(
     assert code_ == 3
     orch.tasks.create(TaskSpec(key="B", title="plain"))
     r = cli(db_url, "task", "diff", "B")
-    code_, out, _ = r.code, r.out, r.err
-    assert code_ == 3 and "no workspace changes recorded" in out
+    assert r.code == 3 and r.out == ""  # an error, not a result: stderr, one line
+    assert r.err == (
+        "error: B: no workspace changes recorded (the task has no workspace or never ran)\n"
+    )
+    r = cli(db_url, "task", "diff", "B", "--json")
+    assert r.code == 3 and r.out == ""  # nothing that a JSON reader would take for data
+    r = cli(db_url, "task", "diff", "NOPE")
+    assert r.code == 3 and r.err.startswith("error: no task 'NOPE'")
 
 
 def test_approving_a_conflict_from_the_cli_exits_4_and_writes_nothing(

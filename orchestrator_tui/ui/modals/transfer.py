@@ -128,8 +128,8 @@ class ExportDialog(_PathDialog):
     TITLE_TEXT = "Export tasks"
     MESSAGE = (
         "Every task to one file, replaced atomically: json (ours, complete), yaml (a plan "
-        "file) or task-master. Detected from the name: tasks.json is task-master, *.json "
-        "ours, *.yaml a plan."
+        "file) or task-master; or to a Backlog.md folder (backlog). Detected from the name: "
+        "tasks.json is task-master, *.json ours, *.yaml a plan."
     )
     OK_LABEL = "Export"
     DETECT_FROM = "file name"

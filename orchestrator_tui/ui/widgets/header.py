@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from typing import ClassVar
 
+from rich.cells import cell_len
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.containers import Horizontal
@@ -17,6 +18,8 @@ from ..runner_control import OFF, ON, ON_DEMAND, RunnerState
 
 RUNNER_ICON = {OFF: "○", ON: "●", ON_DEMAND: "◐"}
 FLASH_SECONDS = 2.0
+#: Fewer columns than this left for the database's location: leave it out.
+MIN_LOCATION = 8
 
 
 class AppHeader(Horizontal):
@@ -42,17 +45,37 @@ class AppHeader(Horizontal):
         if hasattr(self.app, "idle_reason"):
             self.watch(self.app, "idle_reason", self._show_idle_reason)
 
+    def on_resize(self) -> None:
+        self._show_title()
+
+    def _refit_title(self) -> None:
+        """The labels on the right changed width: fit the title to what is left."""
+        self.call_after_refresh(self._show_title)
+
     def _show_title(self) -> None:
         app = host(self)
-        text = Text(no_wrap=True, end="")
-        text.append("orchestrator-tui", "bold")
-        if self.screen_title:
-            text.append(f" · {self.screen_title}")
+        title = self.query_one("#header-title", Static)
+        room = title.content_size.width or 10_000  # not laid out yet: everything
         muted = self.get_component_rich_style("app-header--muted")
-        # who acts first: at 80 columns a long path would cut it off
-        text.append(f"  as {safe(app.actor, 40)}", muted)
-        text.append(f"  {safe(app.location, 80)}", muted)
-        self.query_one("#header-title", Static).update(text)
+        # Who acts, then where the database is (another terminal's --db needs it):
+        # on a short line the product's name goes first, then the path's start.
+        acting = f"  as {safe(app.actor, 40)}"
+        location = safe(app.location, 200)
+        name = "orchestrator-tui"
+        where = f" · {self.screen_title}" if self.screen_title else ""
+        if cell_len(name + where + acting + "  " + location) > room:
+            name, where = "", self.screen_title
+            acting = acting if where else acting.lstrip()
+        left = room - cell_len(name + where + acting) - 2
+        if len(location) > left:
+            location = "…" + location[-(left - 1) :] if left > MIN_LOCATION else ""
+        text = Text(no_wrap=True, overflow="ellipsis", end="")
+        text.append(name, "bold")
+        text.append(where)
+        text.append(acting, muted)
+        if location:
+            text.append(f"  {location}", muted)
+        title.update(text)
 
     def flash(self) -> None:
         """Draw the eye to the approvals count for a moment (a task started waiting)."""
@@ -64,12 +87,14 @@ class AppHeader(Horizontal):
         label = self.query_one("#header-approvals", Static)
         label.set_class(count > 0, "-waiting")
         label.update(Text(f"◆ {count} awaiting approval", no_wrap=True, end=""))
+        self._refit_title()
 
     def _show_questions(self, count: int) -> None:
         label = self.query_one("#header-questions", Static)
         label.display = count > 0
         noun = "question" if count == 1 else "questions"
         label.update(Text(f"? {count} {noun} to answer", no_wrap=True, end=""))
+        self._refit_title()
 
     def _show_runner(self, state: RunnerState) -> None:
         label = self.query_one("#header-runner", Static)
@@ -81,6 +106,7 @@ class AppHeader(Horizontal):
         if reason:  # why nothing new starts: a plan's budget is spent
             text.append(f" · idle: {safe(reason, 120)}", "bold")
         label.update(text)
+        self._refit_title()
 
     def _show_idle_reason(self, _reason: str) -> None:
         self._show_runner(getattr(self.app, "runner_state", RunnerState()))
