@@ -19,8 +19,10 @@ use. The layers, bottom to top:
                 inside the function that launches it (the TUI stays out of
                 every other command's start-up)
 
-`config` (where the database is, who acts) and `resources` (files shipped with
-the package) are leaves that import nothing of ours; `orchestrator_tui/__init__`
+`config` (where the database is, who acts, the names of the variables a run
+and the notification hooks read) and `resources` (files shipped with the
+package) are leaves that import nothing of ours; `program` (how this
+installation runs itself) imports only `config`; `orchestrator_tui/__init__`
 holds only the version, and `__main__` calls the CLI. Textual and Rich are
 imported by ui and app only (tests/core/test_layering.py also checks domain
 and store in a fresh interpreter).
@@ -38,18 +40,20 @@ import orchestrator_tui
 
 PACKAGE = Path(orchestrator_tui.__file__).resolve().parent
 ROOT = "orchestrator_tui"
-LEAVES = {"config", "resources"}
+LEAVES = {"config", "resources", "program"}
 
 #: layer -> the layers it may import (its own layer is always allowed).
 ALLOWED: dict[str, set[str]] = {
     "domain": set(),
     "config": set(),
     "resources": set(),
+    "program": {"config"},
     "store": {"domain"},
     "workspaces": {"domain"},
     # services and runner use the agents' profiles, prompts, parsers and budgets
-    "services": {"agents", "store", "workspaces", "domain", "resources"},
-    "runner": {"agents", "services", "store", "workspaces", "domain", "config"},
+    # and the notification hooks (services/notify.py) read config's variable names
+    "services": {"agents", "store", "workspaces", "domain", "resources", "config", "program"},
+    "runner": {"agents", "services", "store", "workspaces", "domain", "config", "program"},
     "agents": {"domain"},
     "ui": {"runner", "services", "domain", "config", "resources"},
     "app": {"ui", "runner", "services", "store", "domain", "config", "resources"},
