@@ -34,11 +34,12 @@ class TaskOutline(NamedTuple):
 
 
 def outline(task: PlanTask) -> TaskOutline:
+    deps, people = task.depends_on, task.participants
     return TaskOutline(
         task.key,
         task.parent,
-        tuple((r.key, r.type.value) for r in task.depends_on),
-        tuple(p.agent for p in task.participants),
+        tuple([(r.key, r.type.value) for r in deps]) if deps else (),
+        tuple([p.agent for p in people]) if people else (),
         task.source,
         task.external_id,
         task.title,

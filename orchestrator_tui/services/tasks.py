@@ -47,13 +47,13 @@ def spec_columns(specs: Sequence[TaskSpec], now: Any) -> dict[str, list[Any]]:
     return {
         "title": [spec.title for spec in specs],
         "description": [spec.description for spec in specs],
-        "status": [status.value for status in statuses],
-        "priority": [spec.priority.value for spec in specs],
-        "complexity": [spec.complexity.value for spec in specs],
-        "component_area": [spec.component_area.value for spec in specs],
+        "status": list(map(_text, statuses)),
+        "priority": [_text(spec.priority) for spec in specs],
+        "complexity": [_text(spec.complexity) for spec in specs],
+        "component_area": [_text(spec.component_area) for spec in specs],
         "phase": [spec.phase for spec in specs],
         "assignee": [spec.assignee for spec in specs],
-        "agent_type": [s.agent_type.value if s.agent_type else None for s in specs],
+        "agent_type": [_text(s.agent_type) if s.agent_type else None for s in specs],
         "estimated_hours": [spec.estimated_hours for spec in specs],
         "actual_hours": [spec.actual_hours for spec in specs],
         "deadline": [spec.deadline for spec in specs],
@@ -74,6 +74,9 @@ def spec_columns(specs: Sequence[TaskSpec], now: Any) -> dict[str, list[Any]]:
 
 
 _STARTED = (S.IN_PROGRESS, S.DONE)
+#: A StrEnum member's value as a plain str (what `.value` gives, at C speed; any
+#: other kind of value is a TypeError, never a wrong word)
+_text = str.__str__
 
 
 def next_key(conn: Connection, prefix: str = "T") -> str:

@@ -27,6 +27,7 @@ from sqlalchemy import JSON, Connection, Table
 from sqlalchemy.sql.schema import CallableColumnDefault, ScalarElementColumnDefault
 
 _quote = json.encoder.encode_basestring_ascii  # json.dumps of a str, as C code
+_ENCODE = json.JSONEncoder().encode  # json.dumps with its defaults, one call less
 _pause_lock = threading.Lock()
 _pauses = 0
 _was_enabled = False
@@ -134,6 +135,9 @@ def _insert(
     """Process `values` (one list per column of `names`; those after `given` are
     defaults, the same in every row) as SQLAlchemy would and executemany them."""
     columns = [table.c[name] for name in names]
+    # SQLAlchemy's JSON processor is the dialect's serializer (json.dumps unless the
+    # engine was given another) plus checks for its NULL markers, which a mapping is not
+    encode = _ENCODE if getattr(conn.dialect, "_json_serializer", None) is None else None
     for index, column in enumerate(columns):
         proc = _processor(column, conn.dialect)
         if proc is None:
@@ -141,7 +145,7 @@ def _insert(
         if index >= given:  # a default: the same value in every row
             values[index] = [proc(values[index][0])] * len(values[index])
         elif isinstance(column.type, JSON):
-            values[index] = _documents(proc, values[index])
+            values[index] = _documents(proc, values[index], encode)
         else:
             values[index] = _processed_once(proc, values[index])
     params = list(zip(*values, strict=True))
@@ -168,21 +172,19 @@ def _columns(
 def _processed_once(proc: Callable[[Any], Any], column: list[Any]) -> list[Any]:
     """`proc` of each value, called once per distinct value (the processors are pure;
     values of one non-JSON column are of one kind, so equal values store the same)."""
-    seen: dict[Any, Any] = {}
-    out = []
-    for value in column:
-        try:
-            out.append(seen[value])
-        except KeyError:
-            out.append(seen.setdefault(value, proc(value)))
-        except TypeError:  # unhashable
-            out.append(proc(value))
-    return out
+    try:
+        stored = {value: proc(value) for value in dict.fromkeys(column)}
+    except TypeError:  # unhashable
+        return [proc(value) for value in column]
+    return list(map(stored.__getitem__, column))
 
 
-def _documents(proc: Callable[[Any], Any], column: list[Any]) -> list[Any]:
+def _documents(
+    proc: Callable[[Any], Any], column: list[Any], encode: Callable[[Any], str] | None
+) -> list[Any]:
     """`proc` of each JSON document; those that repeat in bulk (nothing, an empty
-    list or mapping, a list of words such as tags) are serialised once."""
+    list or mapping, a list of words such as tags) are serialised once. `encode`,
+    when given, is what `proc` does to a mapping (json.dumps), without its wrapping."""
     seen: dict[Any, Any] = {}
     out = []
     for value in column:
@@ -190,9 +192,19 @@ def _documents(proc: Callable[[Any], Any], column: list[Any]) -> list[Any]:
         if kind is JSONText:
             out.append(value)
             continue
-        if value is None or (kind is dict and not value):
+        if kind is dict:
+            if value:
+                out.append(encode(value) if encode else proc(value))
+                continue
             key: Any = kind
-        elif kind is list and all(item.__class__ is str for item in value):
+        elif value is None:
+            key = kind
+        elif kind is list:
+            try:
+                "".join(value)  # every item is text (else not a repeat worth keeping)
+            except TypeError:
+                out.append(proc(value))
+                continue
             key = tuple(value)
         else:
             out.append(proc(value))
