@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import copy
 from collections.abc import Callable, Iterable, Iterator, Sequence
+from functools import partial
 from typing import Any, NamedTuple, overload
 
 from .plan import PlanTask
@@ -34,23 +35,33 @@ class TaskOutline(NamedTuple):
 
 
 def outline(task: PlanTask) -> TaskOutline:
-    deps, people = task.depends_on, task.participants
-    return TaskOutline(
-        task.key,
-        task.parent,
-        tuple([(r.key, r.type.value) for r in deps]) if deps else (),
-        tuple([p.agent for p in people]) if people else (),
-        task.source,
-        task.external_id,
-        task.title,
-    )
+    return outlines_of([task])[0]
 
 
 def outlines_of(tasks: Sequence[PlanTask]) -> list[TaskOutline]:
     """The outline of every task, without rebuilding packed ones."""
     if isinstance(tasks, PackedTasks):
         return tasks.outlines
-    return [outline(t) for t in tasks]
+    return [  # one comprehension, each task read once: a plan load makes 100k of them
+        _new_outline(
+            (
+                t.key,
+                t.parent,
+                tuple([(r.key, _text(r.type)) for r in deps]) if (deps := t.depends_on) else (),
+                tuple([p.agent for p in people]) if (people := t.participants) else (),
+                t.source,
+                t.external_id,
+                t.title,
+            )
+        )
+        for t in tasks
+    ]
+
+
+#: A StrEnum member's value as a plain str
+_text = str.__str__
+#: TaskOutline of a tuple of its fields (what `TaskOutline._make` does, in C)
+_new_outline = partial(tuple.__new__, TaskOutline)
 
 
 def _fresh(field: Any) -> Callable[[], Any] | None:
@@ -100,6 +111,10 @@ class PackedTasks(Sequence[PlanTask]):
         self.extend(tasks)
 
     def append(self, task: PlanTask) -> None:
+        self._pack(task)
+        self.outlines.append(outline(task))
+
+    def _pack(self, task: PlanTask) -> None:
         values = task.__dict__
         given = frozenset(task.model_fields_set)
         shared = self._shared.get(given)
@@ -113,11 +128,14 @@ class PackedTasks(Sequence[PlanTask]):
                 *(n for n, d in _DEFAULTS.items() if n not in given and values[n] != d),
             )
         self._items.append((given, names, tuple(values[n] for n in names)))
-        self.outlines.append(outline(task))
 
     def extend(self, tasks: Iterable[PlanTask]) -> None:
+        if isinstance(tasks, PackedTasks):
+            tasks = list(tasks)
+        tasks = tasks if isinstance(tasks, list) else list(tasks)
         for task in tasks:
-            self.append(task)
+            self._pack(task)
+        self.outlines += outlines_of(tasks)
 
     def __len__(self) -> int:
         return len(self._items)
