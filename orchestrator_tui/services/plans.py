@@ -492,13 +492,9 @@ class _Load:
                 .values(parent_id=bindparam("b_parent")),
                 rows,
             )
-        # the audit event of every new task, a batch at a time; on SQLite its data is
-        # serialised from fragments (the same text json.dumps gives)
-        data: Callable[..., Any] = (
-            flat_documents(*_CREATED)
-            if self.conn.dialect.name == "sqlite"
-            else lambda *values: dict(zip(_CREATED, values, strict=True))
-        )
+        # the audit event of every new task, a batch at a time, its data serialised
+        # from fragments (the text json.dumps gives)
+        data = flat_documents("key", "title", "source")
         for part in chunks(new, BATCH):
             stored = [keys[t.key] for t in part]
             count = len(part)
@@ -515,6 +511,7 @@ class _Load:
                         for key, t in zip(stored, part, strict=True)
                     ],
                 },
+                serialised=("data",),
             )
 
     def _update(self, matched: dict[str, Any], keys: dict[str, str], ids: dict[str, int]) -> int:
@@ -648,10 +645,6 @@ class _Load:
         changes their number, so those read before writing are counted)."""
         mine = set(keys.values())
         return sum(1 for key in self.source_keys if key not in mine)
-
-
-#: The fields of a created task's audit event.
-_CREATED = ("key", "title", "source")
 
 
 def _resolved(values: list[Any], now: datetime) -> list[datetime | None]:

@@ -18,7 +18,7 @@ from __future__ import annotations
 import gc
 import json
 import threading
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Collection, Iterator, Sequence
 from contextlib import contextmanager
 from itertools import chain
 from operator import itemgetter
@@ -73,43 +73,54 @@ def bulk_insert(conn: Connection, table: Table, rows: Sequence[dict[str, Any]]) 
     _insert(conn, table, [*names, *defaults], values, len(names))
 
 
-def insert_columns(conn: Connection, table: Table, columns: dict[str, list[Any]]) -> None:
+def insert_columns(
+    conn: Connection,
+    table: Table,
+    columns: dict[str, list[Any]],
+    serialised: Collection[str] = (),
+) -> None:
     """Insert rows given column by column (`name -> values`, every list as long),
     one executemany: what `bulk_insert` stores for the same rows, without a dict
-    per row. A `JSONText` in a JSON column is stored as it is."""
+    per row. The JSON columns named in `serialised` hold documents already
+    serialised as `json.dumps` does (`flat_documents`)."""
     names = list(columns)
     count = len(columns[names[0]]) if names else 0
     if not count:
         return
-    defaults = _defaults(table, names) if conn.dialect.name == "sqlite" else None
-    if defaults is None:  # another database, or a default SQLAlchemy must compute
-        rows = [dict(zip(names, row, strict=True)) for row in zip(*columns.values(), strict=True)]
-        for row in rows:
-            for name, value in row.items():
-                if isinstance(value, JSONText):
-                    row[name] = json.loads(value)
-        conn.execute(table.insert(), rows)
-        return
+    sqlite = conn.dialect.name == "sqlite"
+    defaults = _defaults(table, names) if sqlite else None
+    if defaults is None or (serialised and _json_encode(conn) is None):
+        # another database, a default SQLAlchemy must compute, or a JSON serializer of
+        # the engine's own: documents as objects, through SQLAlchemy
+        columns = {
+            n: list(map(json.loads, v)) if n in serialised else v for n, v in columns.items()
+        }
+        if defaults is None:
+            table_rows = zip(*columns.values(), strict=True)
+            rows = [dict(zip(names, row, strict=True)) for row in table_rows]
+            conn.execute(table.insert(), rows)
+            return
+        serialised = ()
     values = [*columns.values(), *([value] * count for value in defaults.values())]
-    _insert(conn, table, [*names, *defaults], values, len(names))
+    _insert(conn, table, [*names, *defaults], values, len(names), serialised)
 
 
-class JSONText(str):
-    """A JSON column's document already serialised exactly as the column would
-    (`json.dumps` with its defaults); `flat_documents` makes them."""
-
-    __slots__ = ()
-
-
-def flat_documents(*keys: str) -> Callable[..., JSONText]:
+def flat_documents(*keys: str) -> Callable[..., str]:
     """A maker of `{key: text, ...}` documents (the values all `str`), serialised
     from fragments: equal to `json.dumps` of the same dict, in a fraction of its time."""
     template = "{" + ", ".join(json.dumps(k).replace("%", "%%") + ": %s" for k in keys) + "}"
 
-    def document(*values: str) -> JSONText:
-        return JSONText(template % tuple(map(_quote, values)))
+    def document(*values: str) -> str:
+        return template % tuple(map(_quote, values))
 
     return document
+
+
+def _json_encode(conn: Connection) -> Callable[[Any], str] | None:
+    """What SQLAlchemy's JSON processor does to a mapping or list here, without its
+    wrapping (its checks are for None and its NULL markers): `json.dumps`, unless
+    the engine was given a serializer of its own (then None)."""
+    return _ENCODE if getattr(conn.dialect, "_json_serializer", None) is None else None
 
 
 def _defaults(table: Table, names: Sequence[str]) -> dict[str, Any] | None:
@@ -131,17 +142,21 @@ def _defaults(table: Table, names: Sequence[str]) -> dict[str, Any] | None:
 
 
 def _insert(
-    conn: Connection, table: Table, names: list[str], values: list[list[Any]], given: int
+    conn: Connection,
+    table: Table,
+    names: list[str],
+    values: list[list[Any]],
+    given: int,
+    serialised: Collection[str] = (),
 ) -> None:
     """Process `values` (one list per column of `names`; those after `given` are
-    defaults, the same in every row) as SQLAlchemy would and executemany them."""
+    defaults, the same in every row) as SQLAlchemy would and executemany them.
+    Columns whose every value is NULL and that have no default are left out."""
     columns = [table.c[name] for name in names]
-    # SQLAlchemy's JSON processor is the dialect's serializer (json.dumps unless the
-    # engine was given another) plus checks for its NULL markers, which a mapping is not
-    encode = _ENCODE if getattr(conn.dialect, "_json_serializer", None) is None else None
+    encode = _json_encode(conn)
     for index, column in enumerate(columns):
         proc = _processor(column, conn.dialect)
-        if proc is None:
+        if proc is None or column.name in serialised:
             continue
         if index >= given:  # a default: the same value in every row
             values[index] = [proc(values[index][0])] * len(values[index])
@@ -149,6 +164,15 @@ def _insert(
             values[index] = _documents(proc, values[index], encode)
         else:
             values[index] = _processed_once(proc, values[index])
+    kept = [
+        index
+        for index, column in enumerate(columns)
+        if column.default is not None
+        or column.server_default is not None
+        or values[index].count(None) != len(values[index])
+    ]
+    if len(kept) < len(columns):  # binding a NULL costs as much as a value
+        columns, values = [columns[i] for i in kept], [values[i] for i in kept]
     params = list(zip(*values, strict=True))
     quoted = ", ".join(f'"{c.name}"' for c in columns)
     marks = ", ".join("?" for _ in columns)
@@ -188,8 +212,6 @@ def _documents(
     when given, is what `proc` does to a mapping (json.dumps), without its wrapping.
     A column of one kind of document is done at C speed where it can be."""
     kinds = set(map(type, column))
-    if kinds == {JSONText}:
-        return column
     if kinds == {type(None)}:
         return [proc(None)] * len(column)
     if kinds == {dict} and encode is not None:
@@ -202,9 +224,6 @@ def _documents(
     out = []
     for value in column:
         kind = value.__class__
-        if kind is JSONText:
-            out.append(value)
-            continue
         if kind is dict:
             if value:
                 out.append(encode(value) if encode else proc(value))
