@@ -197,11 +197,6 @@ def with_prefix(parsed: ParsedImport, prefix: str | None) -> ParsedImport:
     return parsed
 
 
-def done_or(status: str, fallback: TaskStatus) -> str:
-    """`done` stays done; anything else becomes `fallback` (drafts, archives)."""
-    return status if status == TaskStatus.DONE.value else fallback.value
-
-
 @dataclass(slots=True)
 class Record:
     """One foreign record on its way to a PlanTask: its plan-task fields (with
