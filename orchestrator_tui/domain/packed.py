@@ -84,7 +84,7 @@ def _fresh(field: Any) -> Callable[[], Any] | None:
 _FIELDS = PlanTask.model_fields
 _REQUIRED = tuple(name for name, field in _FIELDS.items() if field.is_required())
 #: every field in order, with its default (the required ones filled from the task)
-_TEMPLATE = {
+_TEMPLATE: dict[str, Any] = {
     name: None if field.is_required() else field.get_default(call_default_factory=True)
     for name, field in _FIELDS.items()
 }
