@@ -243,7 +243,7 @@ class _Load:
         outlines = self.outlines
         # set sizes first: the walk below, which names the first problem, only on a failure
         keys = {t.key for t in outlines}
-        idents = [ident for t in outlines if (ident := _ident(t))]
+        idents = [(t.source, t.external_id) for t in outlines if t.source and t.external_id]
         named_once = all(
             len({key for key, _ in t.depends_on}) == len(t.depends_on)
             and len(set(t.participants)) == len(t.participants)
@@ -290,7 +290,7 @@ class _Load:
     def _match(self) -> dict[str, Any]:
         """Existing task rows the plan's tasks update, by plan key."""
         conn, outlines = self.conn, self.outlines
-        sources = sorted({ident[0] for t in outlines if (ident := _ident(t))})
+        sources = sorted({t.source for t in outlines if t.source and t.external_id})
         by_ident: dict[tuple[str, str], Any] = {}
         #: keys of the tasks of the plan's sources before the load (see `_missing`)
         self.source_keys: list[str] = []
@@ -516,6 +516,8 @@ class _Load:
 
     def _update(self, matched: dict[str, Any], keys: dict[str, str], ids: dict[str, int]) -> int:
         diffs = []  # (whether the plan gives `updated`, the row, its changes)
+        if not matched:
+            return 0
         for index, outline in enumerate(self.outlines):
             row = matched.get(outline.key)
             if row is None:
@@ -609,9 +611,15 @@ class _Load:
         gone = [have[pair][0] for pair in have if pair not in want or want[pair] != have[pair][1]]
         for part in chunks(gone, 900):
             self.conn.execute(TaskDependency.__table__.delete().where(D.id.in_(part)))
-        added = [
-            (pair, kind) for pair, kind in want.items() if pair not in have or have[pair][1] != kind
-        ]
+        added = (
+            [
+                (pair, kind)
+                for pair, kind in want.items()
+                if pair not in have or have[pair][1] != kind
+            ]
+            if have
+            else list(want.items())
+        )
         for part in chunks(added, BATCH):
             insert_columns(
                 self.conn,
