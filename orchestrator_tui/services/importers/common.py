@@ -189,9 +189,8 @@ def with_prefix(parsed: ParsedImport, prefix: str | None) -> ParsedImport:
         data = {"key": move(task.key), "depends_on": deps}
         if task.parent:
             data["parent"] = move(task.parent)
-        moved = task.model_copy(update=data)
-        moved.__pydantic_fields_set__ = set(task.model_fields_set)
-        tasks.append(moved)
+        # the same fields given as the task read (a key moved is not a field given anew)
+        tasks.append(PlanTask.model_construct(set(task.model_fields_set), **{**dict(task), **data}))
     parsed.plan = parsed.plan.model_copy(update={"tasks": tasks})
     parsed.where = {move(k) or k: v for k, v in parsed.where.items()}
     return parsed
