@@ -6,6 +6,10 @@ rows). `bulk_insert` takes each column's bind processor once, applies it in
 a tight loop, and hands plain tuples to the driver's executemany. The
 values stored are exactly those SQLAlchemy would store. A value that repeats
 in a column (the load's one `now`, a status word) is processed once.
+`insert_columns` does the same for rows given column by column (a plan load
+builds its rows so, without a dict per row), and takes JSON documents
+already serialised (`flat_documents`: small mappings of text written from
+fragments, as `json.dumps` writes them).
 
 `collector_paused()` keeps Python's cyclic garbage collector from walking
 every object of a large import again and again while it is built and
