@@ -20,6 +20,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from operator import attrgetter
 from pathlib import Path
 from typing import Any
 
@@ -244,7 +245,12 @@ class _Load:
         # set sizes first: the walk below, which names the first problem, only on a failure
         keys = {t.key for t in outlines}
         idents = [(t.source, t.external_id) for t in outlines if t.source and t.external_id]
-        named_once = all(
+        # a name can repeat only in a list of two or more (the longest found at C speed)
+        longest = max(
+            max(map(len, map(_DEPENDS_ON, outlines)), default=0),
+            max(map(len, map(_PARTICIPANTS, outlines)), default=0),
+        )
+        named_once = longest < 2 or all(
             len({key for key, _ in t.depends_on}) == len(t.depends_on)
             and len(set(t.participants)) == len(t.participants)
             for t in outlines
@@ -653,6 +659,10 @@ class _Load:
         changes their number, so those read before writing are counted)."""
         mine = set(keys.values())
         return sum(1 for key in self.source_keys if key not in mine)
+
+
+_DEPENDS_ON = attrgetter("depends_on")
+_PARTICIPANTS = attrgetter("participants")
 
 
 def _resolved(values: list[Any], now: datetime) -> list[datetime | None]:
