@@ -524,13 +524,15 @@ class _Load:
         diffs = []  # (whether the plan gives `updated`, the row, its changes)
         if not matched:
             return 0
-        for index, outline in enumerate(self.outlines):
-            row = matched.get(outline.key)
-            if row is None:
-                continue
-            task = self.plan.tasks[index]
-            if changes := self._diff(row, task, keys, ids):
-                diffs.append(("updated" in task.model_fields_set, row, changes))
+        positions = [i for i, outline in enumerate(self.outlines) if outline.key in matched]
+        for part in chunks(positions, BATCH):  # the plan's values a batch of tasks at a time
+            tasks = [self.plan.tasks[i] for i in part]
+            rows = [matched[self.outlines[i].key] for i in part]
+            columns = self._columns(tasks, [row.key for row in rows])
+            for n, (task, row) in enumerate(zip(tasks, rows, strict=True)):
+                values = {name: column[n] for name, column in columns.items()}
+                if changes := self._diff(row, task, values, keys, ids):
+                    diffs.append(("updated" in task.model_fields_set, row, changes))
         self._move_statuses(diffs)
         for updated_given, row, changes in diffs:
             changes.pop("status", None)
@@ -575,10 +577,15 @@ class _Load:
             write_moves(self.conn, self.ctx, moves)
 
     def _diff(
-        self, row: Any, task: PlanTask, keys: dict[str, str], ids: dict[str, int]
+        self,
+        row: Any,
+        task: PlanTask,
+        values: dict[str, Any],
+        keys: dict[str, str],
+        ids: dict[str, int],
     ) -> dict[str, Any]:
-        """Columns whose value the plan sets and the row does not have."""
-        values = {name: column[0] for name, column in self._columns([task], [row.key]).items()}
+        """Columns whose value the plan (`values`, the task's columns) sets and the
+        row does not have."""
         given = task.model_fields_set
         changes: dict[str, Any] = {}
         for name in _SAME_NAME:
