@@ -8,8 +8,9 @@ function is iterative, so a 100k-node plan does not hit the recursion limit.
 from __future__ import annotations
 
 from array import array
-from collections import defaultdict, deque
+from collections import Counter, defaultdict, deque
 from collections.abc import Callable, Hashable, Iterable, Mapping, Sequence
+from itertools import chain
 from typing import TypeVar
 
 from .errors import CycleError
@@ -45,8 +46,25 @@ def _all_nodes(nodes: Iterable[N] | None, deps: Deps[N]) -> list[N]:
     return list(seen)
 
 
+def _acyclic(deps: Deps[N]) -> bool:
+    """Whether `deps` has no cycle: tasks nothing waits for are peeled off until
+    none is left (Kahn's order without the order), a lighter walk than the one
+    that names a cycle."""
+    waiting = Counter(chain.from_iterable(deps.values()))  # edges into each node
+    free = [n for n in deps if n not in waiting]
+    while free:
+        for blocker in deps.get(free.pop(), ()):
+            waiting[blocker] -= 1
+            if not waiting[blocker]:
+                free.append(blocker)
+    return not any(waiting.values())
+
+
 def find_cycle(deps: Deps[N], nodes: Iterable[N] | None = None) -> list[N] | None:
-    """A cycle as [a, b, ..., a] following dependency edges, or None."""
+    """A cycle as [a, b, ..., a] following dependency edges, or None. (`deps`'
+    values are read twice: collections, not iterators.)"""
+    if _acyclic(deps):
+        return None
     white, grey, black = 0, 1, 2
     colour: dict[N, int] = {}
     for root in _all_nodes(nodes, deps):

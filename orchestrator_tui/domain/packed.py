@@ -5,7 +5,9 @@ of fields given, an empty list or mapping of its own for every list field):
 140 MB for a 45,000-task import, more than the file. `PackedTasks` keeps each
 task as the values that differ from the defaults and the names of the fields
 given (shared by every task that gives the same ones), about a tenth of that,
-and rebuilds an equal `PlanTask` when one is asked for. Beside each task it
+and rebuilds an equal `PlanTask` when one is asked for (`model_construct`, with
+copies of its lists, mappings and models: tasks rebuilt from one packed task
+share nothing that can change). Beside each task it
 keeps its `TaskOutline`: what the plan-level checks (unique keys, references,
 cycles, parents) need, so that they run without rebuilding any task.
 """
@@ -14,7 +16,10 @@ from __future__ import annotations
 
 import copy
 from collections.abc import Callable, Iterable, Iterator, Sequence
+from functools import partial
 from typing import Any, NamedTuple, overload
+
+from pydantic import BaseModel
 
 from .plan import PlanTask
 
@@ -34,22 +39,33 @@ class TaskOutline(NamedTuple):
 
 
 def outline(task: PlanTask) -> TaskOutline:
-    return TaskOutline(
-        task.key,
-        task.parent,
-        tuple((r.key, r.type.value) for r in task.depends_on),
-        tuple(p.agent for p in task.participants),
-        task.source,
-        task.external_id,
-        task.title,
-    )
+    return outlines_of([task])[0]
 
 
 def outlines_of(tasks: Sequence[PlanTask]) -> list[TaskOutline]:
     """The outline of every task, without rebuilding packed ones."""
     if isinstance(tasks, PackedTasks):
         return tasks.outlines
-    return [outline(t) for t in tasks]
+    return [  # one comprehension, each task read once: a plan load makes 100k of them
+        _new_outline(
+            (
+                t.key,
+                t.parent,
+                tuple([(r.key, _text(r.type)) for r in deps]) if (deps := t.depends_on) else (),
+                tuple([p.agent for p in people]) if (people := t.participants) else (),
+                t.source,
+                t.external_id,
+                t.title,
+            )
+        )
+        for t in tasks
+    ]
+
+
+#: A StrEnum member's value as a plain str
+_text = str.__str__
+#: TaskOutline of a tuple of its fields (what `TaskOutline._make` does, in C)
+_new_outline = partial(tuple.__new__, TaskOutline)
 
 
 def _fresh(field: Any) -> Callable[[], Any] | None:
@@ -66,11 +82,9 @@ def _fresh(field: Any) -> Callable[[], Any] | None:
 
 
 _FIELDS = PlanTask.model_fields
-if any(f.alias or f.validation_alias for f in _FIELDS.values()) or PlanTask.__pydantic_post_init__:
-    raise TypeError("PlanTask gained aliases or a post-init step: teach `_unpack` about them")
 _REQUIRED = tuple(name for name, field in _FIELDS.items() if field.is_required())
 #: every field in order, with its default (the required ones filled from the task)
-_TEMPLATE = {
+_TEMPLATE: dict[str, Any] = {
     name: None if field.is_required() else field.get_default(call_default_factory=True)
     for name, field in _FIELDS.items()
 }
@@ -83,8 +97,8 @@ _SET_UNGIVEN = bool(PlanTask.__pydantic_decorators__.model_validators) or any(
     f.validate_default for f in _FIELDS.values()
 )
 _Packed = tuple[frozenset[str], tuple[str, ...], tuple[Any, ...]]
-_new = PlanTask.__new__
-_set = object.__setattr__
+#: values a rebuilt task gets a copy of (a change to one must not reach another)
+_MUTABLE = (list, dict, set, BaseModel)
 
 
 class PackedTasks(Sequence[PlanTask]):
@@ -99,7 +113,10 @@ class PackedTasks(Sequence[PlanTask]):
         self.extend(tasks)
 
     def append(self, task: PlanTask) -> None:
-        values = task.__dict__
+        self._pack(task)
+        self.outlines.append(outline(task))
+
+    def _pack(self, task: PlanTask) -> None:
         given = frozenset(task.model_fields_set)
         shared = self._shared.get(given)
         if shared is None:
@@ -109,14 +126,17 @@ class PackedTasks(Sequence[PlanTask]):
         if _SET_UNGIVEN:  # a validator may have set fields not given: keep what differs
             names = (
                 *names,
-                *(n for n, d in _DEFAULTS.items() if n not in given and values[n] != d),
+                *(n for n, d in _DEFAULTS.items() if n not in given and getattr(task, n) != d),
             )
-        self._items.append((given, names, tuple(values[n] for n in names)))
-        self.outlines.append(outline(task))
+        self._items.append((given, names, tuple(getattr(task, n) for n in names)))
 
     def extend(self, tasks: Iterable[PlanTask]) -> None:
+        if isinstance(tasks, PackedTasks):
+            tasks = list(tasks)
+        tasks = tasks if isinstance(tasks, list) else list(tasks)
         for task in tasks:
-            self.append(task)
+            self._pack(task)
+        self.outlines += outlines_of(tasks)
 
     def __len__(self) -> int:
         return len(self._items)
@@ -149,16 +169,16 @@ class PackedTasks(Sequence[PlanTask]):
 
 
 def _unpack(item: _Packed) -> PlanTask:
-    """`PlanTask.model_construct` of the packed values, without looking up each
-    default's factory again (pydantic inspects its signature on every call)."""
+    """`PlanTask.model_construct` of copies of the packed values, every field given
+    (so pydantic need not look up each default's factory: it inspects its
+    signature on every call)."""
     given, names, values = item
     data = _TEMPLATE.copy()
     for name, make in _FRESH.items():
         data[name] = make()
-    data.update(zip(names, values, strict=True))
-    task = _new(PlanTask)
-    _set(task, "__dict__", data)
-    _set(task, "__pydantic_fields_set__", set(given))
-    _set(task, "__pydantic_extra__", None)
-    _set(task, "__pydantic_private__", None)
-    return task
+    data.update(zip(names, map(_own, values), strict=True))
+    return PlanTask.model_construct(set(given), **data)
+
+
+def _own(value: Any) -> Any:
+    return copy.deepcopy(value) if isinstance(value, _MUTABLE) else value

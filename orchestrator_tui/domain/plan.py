@@ -37,25 +37,38 @@ def resolve_time(value: datetime | str | None, now: datetime) -> datetime | None
     return now - delta if match.group(1) == "-" else now + delta
 
 
-def _time(value: Any) -> Any:
-    if value is None or isinstance(value, datetime):
-        if isinstance(value, datetime) and value.tzinfo is None:
-            return value.replace(tzinfo=UTC)
-        return value
-    if isinstance(value, date):
-        return datetime(value.year, value.month, value.day, tzinfo=UTC)
+def absolute_time(value: datetime | date | str) -> datetime:
+    """An aware datetime from a datetime, a date (its midnight) or ISO 8601 text;
+    no zone means UTC. The one reading of a time for plans and every importer;
+    a ValueError naming the value when it is none of them."""
     if isinstance(value, str):
-        text = value.strip()
-        if _RELATIVE.match(text):
-            return text
         try:
-            parsed = datetime.fromisoformat(text)
+            parsed = datetime.fromisoformat(value.strip())
         except ValueError:
-            raise ValueError(
-                f"{value!r} is neither an ISO 8601 time nor relative like -2h30m"
-            ) from None
-        return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
-    raise ValueError(f"expected a time, got {type(value).__name__}")
+            raise ValueError(f"{value!r} is not an ISO 8601 date or time") from None
+    elif isinstance(value, datetime):
+        parsed = value
+    elif isinstance(value, date):
+        return datetime(value.year, value.month, value.day, tzinfo=UTC)
+    else:
+        raise ValueError(f"expected a time, got {type(value).__name__}")
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+
+
+def _time(value: Any) -> Any:
+    """A plan time: absolute (see `absolute_time`), or relative text kept as written."""
+    if value is None:
+        return None
+    try:
+        return absolute_time(value)
+    except ValueError:
+        if not isinstance(value, str):
+            raise
+        if _RELATIVE.match(text := value.strip()):
+            return text
+        raise ValueError(
+            f"{value!r} is neither an ISO 8601 time nor relative like -2h30m"
+        ) from None
 
 
 TimeRef = datetime | str

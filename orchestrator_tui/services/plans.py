@@ -17,8 +17,10 @@ added, changed and unchanged. A dry run does the same work and rolls back.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
+from datetime import datetime
+from operator import attrgetter
 from pathlib import Path
 from typing import Any
 
@@ -32,7 +34,7 @@ from ..domain.graph import find_cycle
 from ..domain.packed import TaskOutline, outlines_of
 from ..domain.plan import PlanSpec, PlanTask, resolve_time
 from ..domain.transitions import Intent, Via, plan_move
-from ..store.bulk import bulk_insert, collector_paused
+from ..store.bulk import collector_paused, flat_documents, insert_columns
 from ..store.engine import take_turns
 from ..store.tables import Agent, Event, Task, TaskDependency
 from .agent_profiles import load_profiles
@@ -41,7 +43,7 @@ from .base import DEPENDENCY_GRAPH, D, ServiceContext, T, chunks, record_event
 from .moves import current_of, write_moves
 from .plan_history import has_history, write_agents, write_history
 from .safe_yaml import describe_validation_error, load_yaml, read_text
-from .tasks import plain_value, spec_to_values
+from .tasks import plain_value, spec_columns
 
 S = TaskStatus
 #: Rows built and written at a time: a batch of tasks with long texts is ~5 MB.
@@ -178,9 +180,12 @@ class _Load:
         self._check_unique()
         matched = self._match()
         # the key each plan key has in the database (a matched task keeps its key)
-        keys = {t.key: (matched[t.key].key if t.key in matched else t.key) for t in outlines}
+        if matched:
+            keys = {t.key: (matched[t.key].key if t.key in matched else t.key) for t in outlines}
+        else:
+            keys = {t.key: t.key for t in outlines}
         ids = self._existing_ids(keys)
-        self._check_references(keys, ids)
+        self._check_references(keys, ids, renamed=bool(matched))
         agents = set(conn.execute(select(Agent.__table__.c.name)).scalars())
         write_agents(conn, plan, self.now, agents)
         new = [i for i, t in enumerate(outlines) if t.key not in matched]  # plan positions
@@ -236,6 +241,26 @@ class _Load:
                     f"duplicate of agents[{agents[agent.name]}]"
                 )
             agents[agent.name] = index
+        outlines = self.outlines
+        # set sizes first: the walk below, which names the first problem, only on a failure
+        keys = {t.key for t in outlines}
+        idents = [(t.source, t.external_id) for t in outlines if t.source and t.external_id]
+        # a name can repeat only in a list of two or more (the longest found at C speed)
+        longest = max(
+            max(map(len, map(_DEPENDS_ON, outlines)), default=0),
+            max(map(len, map(_PARTICIPANTS, outlines)), default=0),
+        )
+        named_once = longest < 2 or all(
+            len({key for key, _ in t.depends_on}) == len(t.depends_on)
+            and len(set(t.participants)) == len(t.participants)
+            for t in outlines
+            if len(t.depends_on) > 1 or len(t.participants) > 1
+        )
+        if len(keys) == len(outlines) and len(set(idents)) == len(idents) and named_once:
+            return
+        self._name_first_duplicate()
+
+    def _name_first_duplicate(self) -> None:
         seen: dict[str, int] = {}
         idents: dict[tuple[str, str], int] = {}
         for index, task in enumerate(self.outlines):
@@ -271,13 +296,15 @@ class _Load:
     def _match(self) -> dict[str, Any]:
         """Existing task rows the plan's tasks update, by plan key."""
         conn, outlines = self.conn, self.outlines
-        sources = sorted({ident[0] for t in outlines if (ident := _ident(t))})
+        sources = sorted({t.source for t in outlines if t.source and t.external_id})
         by_ident: dict[tuple[str, str], Any] = {}
+        #: keys of the tasks of the plan's sources before the load (see `_missing`)
+        self.source_keys: list[str] = []
         for source in sources:
-            for row in conn.execute(
-                select(Task.__table__).where(T.source == source, T.external_id.is_not(None))
-            ):
-                by_ident[(row.source, row.external_id)] = row
+            for row in conn.execute(select(Task.__table__).where(T.source == source)):
+                self.source_keys.append(row.key)
+                if row.external_id is not None:
+                    by_ident[(row.source, row.external_id)] = row
         by_key: dict[str, Any] = {}
         plan_keys = {t.key for t in outlines}
         if len(plan_keys) > _SCAN_ABOVE:
@@ -287,7 +314,10 @@ class _Load:
         for part in chunks(sorted(taken), 900):
             for row in conn.execute(select(Task.__table__).where(T.key.in_(part))):
                 by_key[row.key] = row
+        self.sources = sources
         matched: dict[str, Any] = {}
+        if not by_ident and not by_key:  # nothing to match (a first import)
+            return matched
         for index, task in enumerate(outlines):
             ident = _ident(task)
             found = by_ident.get(ident) if ident else None
@@ -306,18 +336,17 @@ class _Load:
                     )
             if found is not None:
                 matched[task.key] = found
-        self.sources = sources
         return matched
 
     def _existing_ids(self, keys: dict[str, str]) -> dict[str, int]:
         """Database ids of every key the plan uses or refers to that exists."""
-        wanted = set(keys.values()) | {
-            key for t in self.outlines for key, _ in t.depends_on if key not in keys
-        }
-        wanted |= {t.parent for t in self.outlines if t.parent and t.parent not in keys}
-        return self._ids_of(sorted(wanted))
+        outlines = self.outlines
+        #: keys named by a dependency, and by a parent, that are not the plan's own
+        self.deps_outside = {k for t in outlines for k, _ in t.depends_on}.difference(keys)
+        self.parents_outside = {t.parent for t in outlines if t.parent}.difference(keys)
+        return self._ids_of(set(keys.values()) | self.deps_outside | self.parents_outside)
 
-    def _ids_of(self, keys: list[str]) -> dict[str, int]:
+    def _ids_of(self, keys: set[str] | list[str]) -> dict[str, int]:
         ids: dict[str, int] = {}
         if len(keys) > _SCAN_ABOVE:  # one pass over the table beats many IN (...) lookups
             wanted = set(keys)
@@ -327,24 +356,18 @@ class _Load:
             ids.update(self.conn.execute(select(T.key, T.id).where(T.key.in_(part))).all())
         return ids
 
-    def _check_references(self, keys: dict[str, str], ids: dict[str, int]) -> None:
-        outside = False
-        for index, task in enumerate(self.outlines):
-            for ref, _ in task.depends_on:
-                if ref not in keys:
-                    if ref not in ids:
-                        raise ValidationFailed(
-                            f"{self.label(index, task)}: depends_on: unknown task {ref!r}"
-                        )
-                    outside = True
-            if task.parent and task.parent not in keys and task.parent not in ids:
-                raise ValidationFailed(
-                    f"{self.label(index, task)}: parent: unknown task {task.parent!r}"
-                )
-        graph: dict[str, list[str]] = {
-            keys[t.key]: [keys.get(ref, ref) for ref, _ in t.depends_on] for t in self.outlines
-        }
-        if outside:  # a cycle may run through tasks already in the database
+    def _check_references(self, keys: dict[str, str], ids: dict[str, int], renamed: bool) -> None:
+        """Every reference names a task, and the links close no cycle nor the parents
+        a loop; `renamed`: some plan keys stand for tasks with another key."""
+        if self.deps_outside.difference(ids) or self.parents_outside.difference(ids):
+            self._name_first_unknown(keys, ids)
+        if renamed:
+            graph: dict[str, list[str]] = {
+                keys[t.key]: [keys.get(ref, ref) for ref, _ in t.depends_on] for t in self.outlines
+            }
+        else:
+            graph = {t.key: [ref for ref, _ in t.depends_on] for t in self.outlines}
+        if self.deps_outside:  # a cycle may run through tasks already in the database
             mine = {ids[k] for k in graph if k in ids}
             rows = self.conn.execute(
                 select(Task.__table__.c.key.label("task"), D.depends_on_id).join(
@@ -368,6 +391,18 @@ class _Load:
             raise exc
         self._check_parent_loops(keys)
 
+    def _name_first_unknown(self, keys: dict[str, str], ids: dict[str, int]) -> None:
+        for index, task in enumerate(self.outlines):
+            for ref, _ in task.depends_on:
+                if ref not in keys and ref not in ids:
+                    raise ValidationFailed(
+                        f"{self.label(index, task)}: depends_on: unknown task {ref!r}"
+                    )
+            if task.parent and task.parent not in keys and task.parent not in ids:
+                raise ValidationFailed(
+                    f"{self.label(index, task)}: parent: unknown task {task.parent!r}"
+                )
+
     def _check_parent_loops(self, keys: dict[str, str]) -> None:
         parent = {keys[t.key]: keys.get(t.parent, t.parent) for t in self.outlines if t.parent}
         done: set[str] = set()
@@ -389,33 +424,39 @@ class _Load:
 
     # -- writing ----------------------------------------------------------------
 
-    def _values(self, task: PlanTask, key: str) -> dict[str, Any]:
+    def _columns(self, tasks: Sequence[PlanTask], keys: list[str]) -> dict[str, list[Any]]:
+        """The column values of `tasks` (stored under `keys`), column by column."""
         now = self.now
-        values = spec_to_values(task, now)
-        created = resolve_time(task.created, now) or now
-        updated = resolve_time(task.updated, now) or created
-        status, given = task.status, task.model_fields_set
-        completed = (
-            resolve_time(task.completed, now)
-            if "completed" in given
-            else (updated if status is S.DONE else None)
-        )
-        started = (
-            resolve_time(task.started, now)
-            if "started" in given
-            else (created if status is not S.PENDING else None)
-        )
-        values.update(
-            key=key,
+        columns = spec_columns(tasks, now)
+        statuses = [t.status for t in tasks]
+        given = [t.model_fields_set for t in tasks]
+        created = [c or now for c in _resolved([t.created for t in tasks], now)]
+        updated = [
+            u or c for u, c in zip(_resolved([t.updated for t in tasks], now), created, strict=True)
+        ]
+        completed = [
+            c if "completed" in g else (u if s is S.DONE else None)
+            for c, g, u, s in zip(
+                _resolved([t.completed for t in tasks], now), given, updated, statuses, strict=True
+            )
+        ]
+        started = [
+            b if "started" in g else (c if s is not S.PENDING else None)
+            for b, g, c, s in zip(
+                _resolved([t.started for t in tasks], now), given, created, statuses, strict=True
+            )
+        ]
+        columns.update(
+            key=keys,
             created_at=created,
             updated_at=updated,
-            deadline=resolve_time(task.deadline, now),
+            deadline=_resolved([t.deadline for t in tasks], now),
             completed_at=completed,
             started_at=started,
-            completion_summary=task.completion_summary,
-            attempts=len(task.runs),
+            completion_summary=[t.completion_summary for t in tasks],
+            attempts=[len(t.runs) for t in tasks],
         )
-        return values
+        return columns
 
     def _insert(self, new: list[int], keys: dict[str, str]) -> tuple[dict[str, int], list[int]]:
         """Insert the new tasks (by plan position), a batch of full tasks at a time:
@@ -426,20 +467,22 @@ class _Load:
         next_id = (self.conn.execute(select(func.max(T.id))).scalar() or 0) + 1
         ids: dict[str, int] = {}
         with_history: list[int] = []
-        tasks = self.plan.tasks
+        tasks, outlines = self.plan.tasks, self.outlines
         for done, positions in enumerate(chunks(new, BATCH)):
             part = [tasks[i] for i in positions]
             with_history += [i for i, t in zip(positions, part, strict=True) if has_history(t)]
-            rows = [self._values(t, keys[t.key]) for t in part]
+            stored = [keys[outlines[i].key] for i in positions]
+            columns = self._columns(part, stored)
             if explicit:
-                for row in rows:
-                    row["id"] = ids[row["key"]] = next_id
-                    next_id += 1
-            bulk_insert(self.conn, Task.__table__, rows)
+                given = list(range(next_id, next_id + len(part)))
+                next_id += len(part)
+                ids.update(zip(stored, given, strict=True))
+                columns = {"id": given, **columns}
+            insert_columns(self.conn, Task.__table__, columns)
             if self.progress:
                 self.progress("tasks", min((done + 1) * BATCH, total), total)
         if not explicit:
-            ids = self._ids_of([keys[self.outlines[i].key] for i in new])
+            ids = self._ids_of([keys[outlines[i].key] for i in new])
         return ids, with_history
 
     def _parents(self, new: list[TaskOutline], keys: dict[str, str], ids: dict[str, int]) -> None:
@@ -455,28 +498,41 @@ class _Load:
                 .values(parent_id=bindparam("b_parent")),
                 rows,
             )
-        for part in chunks(new, BATCH):  # the audit event of every new task, a batch at a time
-            events = [
+        # the audit event of every new task, a batch at a time, its data serialised
+        # from fragments (the text json.dumps gives)
+        data = flat_documents("key", "title", "source")
+        for part in chunks(new, BATCH):
+            stored = [keys[t.key] for t in part]
+            count = len(part)
+            insert_columns(
+                self.conn,
+                Event.__table__,
                 {
-                    "created_at": self.now,
-                    "actor": self.ctx.actor,
-                    "kind": EventKind.TASK_CREATED.value,
-                    "task_id": ids[keys[t.key]],
-                    "data": {"key": keys[t.key], "title": t.title, "source": t.source or "plan"},
-                }
-                for t in part
-            ]
-            bulk_insert(self.conn, Event.__table__, events)
+                    "created_at": [self.now] * count,
+                    "actor": [self.ctx.actor] * count,
+                    "kind": [EventKind.TASK_CREATED.value] * count,
+                    "task_id": [ids[key] for key in stored],
+                    "data": [
+                        data(key, t.title, t.source or "plan")
+                        for key, t in zip(stored, part, strict=True)
+                    ],
+                },
+                serialised=("data",),
+            )
 
     def _update(self, matched: dict[str, Any], keys: dict[str, str], ids: dict[str, int]) -> int:
         diffs = []  # (whether the plan gives `updated`, the row, its changes)
-        for index, outline in enumerate(self.outlines):
-            row = matched.get(outline.key)
-            if row is None:
-                continue
-            task = self.plan.tasks[index]
-            if changes := self._diff(row, task, keys, ids):
-                diffs.append(("updated" in task.model_fields_set, row, changes))
+        if not matched:
+            return 0
+        positions = [i for i, outline in enumerate(self.outlines) if outline.key in matched]
+        for part in chunks(positions, BATCH):  # the plan's values a batch of tasks at a time
+            tasks = [self.plan.tasks[i] for i in part]
+            rows = [matched[self.outlines[i].key] for i in part]
+            columns = self._columns(tasks, [row.key for row in rows])
+            for n, (task, row) in enumerate(zip(tasks, rows, strict=True)):
+                values = {name: column[n] for name, column in columns.items()}
+                if changes := self._diff(row, task, values, keys, ids):
+                    diffs.append(("updated" in task.model_fields_set, row, changes))
         self._move_statuses(diffs)
         for updated_given, row, changes in diffs:
             changes.pop("status", None)
@@ -521,10 +577,15 @@ class _Load:
             write_moves(self.conn, self.ctx, moves)
 
     def _diff(
-        self, row: Any, task: PlanTask, keys: dict[str, str], ids: dict[str, int]
+        self,
+        row: Any,
+        task: PlanTask,
+        values: dict[str, Any],
+        keys: dict[str, str],
+        ids: dict[str, int],
     ) -> dict[str, Any]:
-        """Columns whose value the plan sets and the row does not have."""
-        values = self._values(task, row.key)
+        """Columns whose value the plan (`values`, the task's columns) sets and the
+        row does not have."""
         given = task.model_fields_set
         changes: dict[str, Any] = {}
         for name in _SAME_NAME:
@@ -563,16 +624,29 @@ class _Load:
         gone = [have[pair][0] for pair in have if pair not in want or want[pair] != have[pair][1]]
         for part in chunks(gone, 900):
             self.conn.execute(TaskDependency.__table__.delete().where(D.id.in_(part)))
-        rows: list[dict[str, Any]] = [
-            {"task_id": t, "depends_on_id": d, "dep_type": kind, "created_at": self.now}
-            for (t, d), kind in want.items()
-            if (t, d) not in have or have[(t, d)][1] != kind
-        ]
-        for part in chunks(rows, BATCH):
-            bulk_insert(self.conn, TaskDependency.__table__, part)
+        added = (
+            [
+                (pair, kind)
+                for pair, kind in want.items()
+                if pair not in have or have[pair][1] != kind
+            ]
+            if have
+            else list(want.items())
+        )
+        for part in chunks(added, BATCH):
+            insert_columns(
+                self.conn,
+                TaskDependency.__table__,
+                {
+                    "task_id": [t for (t, _), _ in part],
+                    "depends_on_id": [d for (_, d), _ in part],
+                    "dep_type": [kind for _, kind in part],
+                    "created_at": [self.now] * len(part),
+                },
+            )
         matched_set = set(matched_ids)
         # a new task's links are part of its creation; a matched task's new ones are events
-        relinked = [(r["task_id"], r["depends_on_id"]) for r in rows if r["task_id"] in matched_set]
+        relinked = [(t, d) for (t, d), _ in added if t in matched_set] if matched_set else []
         by_id = {v: k for k, v in ids.items()} if relinked else {}
         touched: dict[int, list[str]] = {}
         for t, d in relinked:
@@ -585,17 +659,22 @@ class _Load:
                 task_id,
                 {"on": blockers, "origin": self.origin},
             )
-        return len(rows), len(gone), len(want)
+        return len(added), len(gone), len(want)
 
     def _missing(self, keys: dict[str, str]) -> int:
-        if not self.sources:
-            return 0
+        """Tasks of the plan's sources that the plan does not have (the load never
+        changes their number, so those read before writing are counted)."""
         mine = set(keys.values())
-        count = 0
-        for source in self.sources:
-            found = set(self.conn.execute(select(T.key).where(T.source == source)).scalars())
-            count += len(found - mine)
-        return count
+        return sum(1 for key in self.source_keys if key not in mine)
+
+
+_DEPENDS_ON = attrgetter("depends_on")
+_PARTICIPANTS = attrgetter("participants")
+
+
+def _resolved(values: list[Any], now: datetime) -> list[datetime | None]:
+    """`resolve_time` of each plan time (only relative ones need work)."""
+    return [v if v is None or v.__class__ is datetime else resolve_time(v, now) for v in values]
 
 
 def _ident(task: TaskOutline) -> tuple[str, str] | None:

@@ -59,3 +59,26 @@ def test_a_value_not_given_is_kept_when_a_validator_may_set_it(
     monkeypatch.setattr(packed, "_SET_UNGIVEN", True)
     rebuilt = PackedTasks([task])[0]
     assert rebuilt.phase == 7 and rebuilt.model_fields_set == {"key", "title"}
+
+
+def test_tasks_rebuilt_from_one_packed_task_share_nothing_that_can_change() -> None:
+    task = PlanTask(
+        key="a-1",
+        title="one",
+        tags=["x"],
+        extra={"nested": {"n": 1}},
+        depends_on=["b-1"],
+        command={"argv": ["make"]},
+    )
+    tasks = PackedTasks([task])
+    first = tasks[0]
+    first.tags.append("y")
+    first.extra["nested"]["n"] = 2
+    first.depends_on[0].key = "c-1"
+    assert first.command is not None
+    first.command.argv.append("test")
+    again = tasks[0]
+    assert again.tags == ["x"] and again.extra == {"nested": {"n": 1}}
+    assert again.depends_on[0].key == "b-1" and again.command is not None
+    assert again.command.argv == ["make"]
+    assert again == task and again.model_fields_set == task.model_fields_set

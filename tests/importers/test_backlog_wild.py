@@ -213,3 +213,30 @@ def test_files_that_cannot_be_tasks_are_skipped_naming_the_file(tmp_path):
     warned = "\n".join(parsed.warnings)
     assert "task-2.md (task-2): title: none" in warned
     assert "task-3 - latin1.md: not UTF-8" in warned and "file skipped" in warned
+
+
+def test_drafts_and_archived_tasks_keep_their_status_words_through_an_export(tmp_path, orch):
+    from orchestrator_tui.services.importers import export_path
+
+    root = folder(
+        tmp_path,
+        {
+            "tasks/task-1 - x.md": task("TASK-1", "In Progress"),
+            "drafts/draft-1 - idea.md": task("DRAFT-1", "In Progress"),
+            "drafts/draft-2 - done idea.md": task("DRAFT-2", "Done"),
+            "archive/tasks/task-2 - old.md": task("TASK-2", "To Do"),
+        },
+    )
+    import_path(orch, root)
+    out = tmp_path / "out"
+    export_path(orch, out, "backlog")
+    again = parse_path(out / "backlog").plan.tasks
+    statuses = {t.key: t.status.value for t in again}
+    assert statuses == {
+        "task-1": "in_progress",
+        "draft-1": "deferred",  # the drafts folder defers it, whatever its word
+        "draft-2": "done",  # done stays done
+        "task-2-archived": "cancelled",
+    }
+    words = {t.key: t.extra["status"] for t in again}
+    assert words["draft-1"] == "In Progress" and words["task-2-archived"] == "To Do"

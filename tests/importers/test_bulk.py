@@ -89,3 +89,60 @@ def test_the_collector_comes_back_after_bulk_work():
         assert not gc.isenabled()  # left off by whoever turned it off
     finally:
         gc.enable()
+
+
+def test_documents_made_from_fragments_are_what_json_dumps_writes():
+    import json
+
+    from orchestrator_tui.store.bulk import flat_documents
+
+    make = flat_documents("key", "title", "100%")
+    for values in [("a", "b", "c"), ("ké", 'quote " and \\ back', "tab\t\x00\u2028 ☃")]:
+        assert make(*values) == json.dumps(dict(zip(("key", "title", "100%"), values, strict=True)))
+
+
+def test_rows_given_by_column_store_what_core_stores(orch):
+    """Column-wise rows (a pre-serialised JSON column, a column NULL in every row,
+    lists of words, mappings) store exactly what SQLAlchemy's insert stores."""
+    from orchestrator_tui.store.bulk import flat_documents, insert_columns
+    from orchestrator_tui.store.tables import Event
+
+    now = datetime(2025, 5, 1, 12, 30, tzinfo=UTC)
+    data = flat_documents("key", "title")
+    with orch.db.write() as conn:
+        conn.execute(
+            Event.__table__.insert(),
+            [
+                {"created_at": now, "actor": "a", "kind": "k", "task_id": None, "data": d}
+                for d in ({"key": "x", "title": "é"}, {"key": "y", "title": "t"})
+            ],
+        )
+        insert_columns(
+            conn,
+            Event.__table__,
+            {
+                "created_at": [now, now],
+                "actor": ["a", "a"],
+                "kind": ["k", "k"],
+                "task_id": [None, None],
+                "data": [data("x", "é"), data("y", "t")],
+            },
+            serialised=("data",),
+        )
+        rows = [
+            {**spec_to_values(TaskSpec(title=f"t{i}", tags=["a"], extra={"n": i}), now), "key": k}
+            for i, k in enumerate(["c1", "c2"])
+        ]
+        conn.execute(Task.__table__.insert(), rows)
+        columns = {name: [r[name] for r in rows] for name in rows[0]}
+        columns["key"] = ["b1", "b2"]
+        insert_columns(conn, Task.__table__, columns)
+    with orch.db.read() as conn:
+        events = [dict(r._mapping) for r in conn.execute(text("SELECT * FROM events ORDER BY id"))]
+        tasks = [dict(r._mapping) for r in conn.execute(text("SELECT * FROM tasks ORDER BY id"))]
+    for row in events + tasks:
+        row.pop("id")
+        row.pop("key", None)
+    assert events[2:] == events[:2]
+    assert events[0]["data"] in ('{"key": "x", "title": "\\u00e9"}', {"key": "x", "title": "é"})
+    assert tasks[2:] == tasks[:2] and tasks[0]["assignee"] is None

@@ -167,8 +167,14 @@ def import_path(
     prefix: str | None = None,
 ) -> ImportReport:
     """Import `path` into `orch`'s database, all or nothing; `dry_run` writes nothing."""
-    parsed = read_import(path, fmt, progress, strict=strict, prefix=prefix)
-    return load_import(orch, parsed, dry_run, progress)
+    # One pause of the cyclic collector for reading and writing: once it is back, its
+    # first pass walks every object made while it was off that is still alive, so the
+    # plan is let go before it comes back.
+    with collector_paused():
+        parsed = read_import(path, fmt, progress, strict=strict, prefix=prefix)
+        report = load_import(orch, parsed, dry_run, progress)
+        del parsed
+    return report
 
 
 def export_format_for(path: Path) -> str:

@@ -35,7 +35,6 @@ from .common import (
     ParsedImport,
     Progress,
     Record,
-    done_or,
     fail,
     finish,
     jsonable,
@@ -58,6 +57,27 @@ FOLDERS = [
     ("drafts", "draft", "draft"),
     ("archive/tasks", "archive", "archived"),
 ]
+#: The status a namespace's folder gives its tasks, unless they are done
+_FOLDER_STATUS = {"draft": TaskStatus.DEFERRED, "archive": TaskStatus.CANCELLED}
+
+
+def namespace_of(folder: str) -> str:
+    """The namespace of the task files in `folder`, a path under `backlog/`
+    (`drafts` -> `draft`, `archive/tasks/x` -> `archive`)."""
+    for top, namespace, _ in FOLDERS:
+        if folder == top or folder.startswith(top + "/"):
+            return namespace
+    return "task"
+
+
+def folder_status(status: str, namespace: str) -> str:
+    """The status of a task whose file says `status` and lies in a folder of
+    `namespace`: drafts are deferred and archived tasks cancelled, unless they
+    are done. The import and the export both ask this."""
+    forced = _FOLDER_STATUS.get(namespace)
+    return status if forced is None or status == TaskStatus.DONE.value else forced.value
+
+
 _ID = re.compile(r"^([A-Za-z][A-Za-z0-9_]*)-(\d+(?:\.\d+)*)$")
 #: `back-12 - Title.md`, `task-190.15.4 - x.md`, `task-3.md`: the id a file name carries
 _FILE_ID = re.compile(r"^([A-Za-z][A-Za-z0-9_]*-\d+(?:\.\d+)*)(?:\s*-\s*(.*))?$")
@@ -289,10 +309,7 @@ class _Reader:
     ) -> dict[str, Any]:
         word = str(front.get("status") or self.config.default_status).strip()
         status = self.config.status(word, where, self.issues)
-        if namespace == "draft":
-            status = done_or(status, TaskStatus.DEFERRED)
-        elif namespace == "archive":
-            status = done_or(status, TaskStatus.CANCELLED)
+        status = folder_status(status, namespace)
         extra: dict[str, Any] = {k: jsonable(v) for k, v in front.items() if k not in _MAPPED}
         extra["status"] = word
         tags = _words(_first(front, "labels")[1]) + ([folder_tag] if folder_tag else [])

@@ -23,7 +23,7 @@ from sqlalchemy import Connection, select
 from ...domain.enums import TaskStatus
 from ...domain.status_map import TO_BACKLOG, lookup_status
 from ...store.tables import Task, TaskDependency
-from .backlog import FORMAT, RESERVED, column_statuses
+from .backlog import FORMAT, RESERVED, column_statuses, folder_status, namespace_of
 
 _ID = re.compile(r"^(?:archive/|completed/)?([A-Za-z][A-Za-z0-9_]*)-(\d+(?:\.\d+)*)$")
 _UNSAFE = re.compile(r"[^A-Za-z0-9._]+")
@@ -159,13 +159,8 @@ class _Export:
         mapped = None
         if word is not None:  # the importer reads a word of no column and no table as pending
             mapped = lookup_status(word, self.column_words) or TaskStatus.PENDING
-        folder = self.folder[task_id]
-        if mapped is not None and mapped is not TaskStatus.DONE:
-            # the importer's folder rule: drafts are deferred, archived tasks cancelled
-            if folder.startswith("drafts"):
-                mapped = TaskStatus.DEFERRED
-            elif folder.startswith("archive"):
-                mapped = TaskStatus.CANCELLED
+        if mapped is not None:  # as the importer will read it from the task's folder
+            mapped = TaskStatus(folder_status(mapped.value, namespace_of(self.folder[task_id])))
         if word is not None and mapped is status:
             return word
         return TO_BACKLOG[status]

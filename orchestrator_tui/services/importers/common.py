@@ -20,7 +20,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any, cast
 
@@ -30,7 +30,7 @@ from ...domain.enums import Priority, TaskStatus
 from ...domain.errors import CycleError, OrchestratorError, ValidationFailed
 from ...domain.models import KEY_PATTERN
 from ...domain.packed import PackedTasks
-from ...domain.plan import PlanSpec, PlanTask
+from ...domain.plan import PlanSpec, PlanTask, absolute_time
 from ...domain.status_map import map_status
 
 Progress = Callable[[str, int, int], None]
@@ -111,18 +111,10 @@ def time_at(value: Any, where: str, field_name: str) -> datetime | None:
     """An aware UTC datetime from a date, a datetime or an ISO 8601 text."""
     if value is None or value == "":
         return None
-    if isinstance(value, datetime):
-        return value if value.tzinfo else value.replace(tzinfo=UTC)
-    if isinstance(value, date):
-        return datetime(value.year, value.month, value.day, tzinfo=UTC)
-    if isinstance(value, str):
-        text = value.strip().replace("Z", "+00:00")
-        try:
-            parsed = datetime.fromisoformat(text)
-        except ValueError:
-            raise fail(where, field_name, f"{value!r} is not a date or time") from None
-        return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
-    raise fail(where, field_name, f"{value!r} is not a date or time")
+    try:
+        return absolute_time(value)
+    except ValueError:
+        raise fail(where, field_name, f"{value!r} is not a date or time") from None
 
 
 def jsonable(value: Any) -> Any:
@@ -197,17 +189,11 @@ def with_prefix(parsed: ParsedImport, prefix: str | None) -> ParsedImport:
         data = {"key": move(task.key), "depends_on": deps}
         if task.parent:
             data["parent"] = move(task.parent)
-        moved = task.model_copy(update=data)
-        moved.__pydantic_fields_set__ = set(task.model_fields_set)
-        tasks.append(moved)
+        # the same fields given as the task read (a key moved is not a field given anew)
+        tasks.append(PlanTask.model_construct(set(task.model_fields_set), **{**dict(task), **data}))
     parsed.plan = parsed.plan.model_copy(update={"tasks": tasks})
     parsed.where = {move(k) or k: v for k, v in parsed.where.items()}
     return parsed
-
-
-def done_or(status: str, fallback: TaskStatus) -> str:
-    """`done` stays done; anything else becomes `fallback` (drafts, archives)."""
-    return status if status == TaskStatus.DONE.value else fallback.value
 
 
 @dataclass(slots=True)
