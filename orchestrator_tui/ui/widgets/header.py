@@ -22,6 +22,16 @@ FLASH_SECONDS = 2.0
 MIN_LOCATION = 8
 
 
+class _Title(Static):
+    """The header's title: it takes the room the labels on its right leave, and fits
+    its text again whenever that room changes (a label appeared, grew or went)."""
+
+    def on_resize(self) -> None:
+        header = self.parent
+        if isinstance(header, AppHeader):
+            header.show_title()
+
+
 class AppHeader(Horizontal):
     COMPONENT_CLASSES: ClassVar[set[str]] = {"app-header--muted"}
 
@@ -30,7 +40,7 @@ class AppHeader(Horizontal):
         self.screen_title = screen_title
 
     def compose(self) -> ComposeResult:
-        yield Static(id="header-title")
+        yield _Title(id="header-title")
         yield Static(id="header-runner")
         yield Static(id="header-approvals")
         yield Static(id="header-questions")
@@ -39,20 +49,19 @@ class AppHeader(Horizontal):
         self.watch(self.app, "awaiting_approval", self._show_awaiting)
         if hasattr(self.app, "open_questions"):
             self.watch(self.app, "open_questions", self._show_questions)
-        self.watch(self.app, "location", self._show_title)
+        self.watch(self.app, "location", self.show_title)
         if hasattr(self.app, "runner_state"):
             self.watch(self.app, "runner_state", self._show_runner)
         if hasattr(self.app, "idle_reason"):
             self.watch(self.app, "idle_reason", self._show_idle_reason)
 
-    def on_resize(self) -> None:
-        self._show_title()
-
     def _refit_title(self) -> None:
-        """The labels on the right changed width: fit the title to what is left."""
-        self.call_after_refresh(self._show_title)
+        """The labels on the right changed width: the title's own resize refits it;
+        this covers a change that leaves its width as it was."""
+        self.call_after_refresh(self.show_title)
 
-    def _show_title(self) -> None:
+    def show_title(self) -> None:
+        """Fit who acts and where the database is into the title's width."""
         app = host(self)
         title = self.query_one("#header-title", Static)
         room = title.content_size.width or 10_000  # not laid out yet: everything
