@@ -79,6 +79,7 @@ def current_of(
         leased=leased,
         attempts=int(mapping.get("attempts") or 0),
         retry_scheduled=mapping.get("retry_after") is not None,
+        progress=mapping.get("progress"),
     )
 
 

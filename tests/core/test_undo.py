@@ -9,7 +9,7 @@ from orchestrator_tui.domain.enums import EventKind, TaskStatus
 from orchestrator_tui.domain.errors import Conflict
 from orchestrator_tui.services import Orchestrator
 
-from .support import add, events_of, status_of
+from .support import add, events_of, status_of, task_row
 
 S = TaskStatus
 
@@ -97,3 +97,34 @@ def test_undo_goes_back_through_decisions_and_changes_in_order(orch: Orchestrato
     assert orch.tasks.undo_last().key == "A"
     assert orch.tasks.undo_last().key == "B"
     assert (status_of(orch, "A"), status_of(orch, "B")) == (S.AWAITING_APPROVAL, S.PENDING)
+
+
+def test_undoing_done_gives_back_the_progress_the_task_had(orch: Orchestrator) -> None:
+    add(orch, "A", status=S.IN_PROGRESS, progress=30)
+    orch.tasks.complete("A")
+    assert task_row(orch, "A").progress == 100
+    assert orch.tasks.undo_last().status is S.IN_PROGRESS
+    row = task_row(orch, "A")
+    assert (row.status, row.progress, row.completed_at) == ("in_progress", 30, None)
+
+
+def test_undoing_an_approval_gives_back_the_progress_the_task_had(orch: Orchestrator) -> None:
+    add(orch, "A", status=S.AWAITING_APPROVAL, progress=80, requires_approval=True)
+    orch.approvals.approve("A")
+    assert orch.tasks.undo_last().status is S.AWAITING_APPROVAL
+    assert task_row(orch, "A").progress == 80
+
+
+def test_undoing_a_reset_gives_back_the_progress_it_cleared(orch: Orchestrator) -> None:
+    add(orch, "A", status=S.IN_PROGRESS, progress=45)
+    orch.tasks.reset("A")
+    assert task_row(orch, "A").progress == 0
+    orch.tasks.undo_last()
+    assert task_row(orch, "A").progress == 45
+
+
+def test_undoing_an_approval_of_finished_work_keeps_it_at_100(orch: Orchestrator) -> None:
+    add(orch, "A", status=S.AWAITING_APPROVAL, progress=100, requires_approval=True)
+    orch.approvals.approve("A")
+    orch.tasks.undo_last()
+    assert task_row(orch, "A").progress == 100
