@@ -3,13 +3,16 @@ refused and why, and that a refusal writes nothing."""
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
+
 import pytest
 
 from orchestrator_tui.domain.enums import EventKind, TaskStatus
 from orchestrator_tui.domain.errors import Conflict
 from orchestrator_tui.services import Orchestrator
+from orchestrator_tui.services.plans import parse_plan
 
-from .support import add, events_of, status_of, task_row
+from .support import add, events_of, kinds, status_of, task_row
 
 S = TaskStatus
 
@@ -128,3 +131,38 @@ def test_undoing_an_approval_of_finished_work_keeps_it_at_100(orch: Orchestrator
     orch.approvals.approve("A")
     orch.tasks.undo_last()
     assert task_row(orch, "A").progress == 100
+
+
+def test_undoing_a_decision_keeps_a_loaded_task_waiting_since_its_plan_time(
+    orch: Orchestrator,
+) -> None:
+    """A task loaded awaiting approval keeps its place in the inbox through
+    a decision and its undo: "since" is when the plan says it was submitted."""
+    plan = parse_plan(
+        {
+            "name": "p",
+            "tasks": [
+                {"key": "OLD", "title": "old", "status": "awaiting_approval", "updated": "-3h"},
+                {"key": "NEW", "title": "new", "status": "awaiting_approval", "updated": "-1h"},
+            ],
+        },
+        "plan.yaml",
+    )
+    orch.plans.load(plan, "plan.yaml")
+    before = [(e.key, e.since) for e in orch.questions.inbox()]
+    assert [k for k, _ in before] == ["OLD", "NEW"]
+    assert before[0][1] == task_row(orch, "OLD").updated_at
+    orch.approvals.reject("OLD", "no")
+    orch.tasks.undo_last()
+    after = [(e.key, e.since) for e in orch.questions.inbox()]
+    assert after == before
+    assert datetime.now(UTC) - after[0][1] > timedelta(hours=2, minutes=59)
+
+
+def test_whoever_loads_a_task_awaiting_approval_may_still_approve_it(orch: Orchestrator) -> None:
+    plan = parse_plan(
+        {"name": "p", "tasks": [{"key": "A", "title": "a", "status": "awaiting_approval"}]}, "p"
+    )
+    orch.plans.load(plan, "plan.yaml")
+    assert kinds(orch, "A")[-1] == EventKind.APPROVAL_REQUESTED
+    assert orch.approvals.approve("A").status is S.DONE
