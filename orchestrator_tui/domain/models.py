@@ -345,7 +345,7 @@ class RunView(_View, AgentRunFacts):
     @property
     def state_text(self) -> str:
         """The state with who asked for a stop, while the run is stopping."""
-        return f"{self.state} ({self.error})" if self.state == "stopping" else self.state
+        return rules.run_state_text(self.status, self.error)
 
     @property
     def duration_seconds(self) -> float | None:

@@ -109,6 +109,12 @@ def run_state(status: RunStatus, error: str | None) -> str:
     return status.value
 
 
+def run_state_text(status: RunStatus, error: str | None) -> str:
+    """The run's state with who asked for a stop, while it is stopping."""
+    word = run_state(status, error)
+    return f"{word} ({error})" if word == "stopping" else word
+
+
 def decision_refusal(key: str, status: TaskStatus) -> str | None:
     """Why approve, reject and request changes do not apply; None when they do."""
     if status in DECIDABLE:

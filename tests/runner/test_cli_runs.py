@@ -111,6 +111,9 @@ def test_a_cancelled_run_still_stopping_is_listed_as_stopping_with_who_asked(
     (row,) = cli(db_url, "task", "runs", "A").out.splitlines()[1:]
     assert row.split()[2] == "stopping"
     assert "(run cancelled by alice: wrong branch)" in row
+    shown = cli(db_url, "task", "show", "A").out
+    assert "  last run   #1 stopping (run cancelled by alice: wrong branch)" in shown.splitlines()
+    assert orch.queries.last_run_state("A") == "#1 stopping (run cancelled by alice: wrong branch)"
     (run,) = orch.queries.runs_for("A")
     assert run.state == "stopping" and run.state_text == (
         "stopping (run cancelled by alice: wrong branch)"
