@@ -180,7 +180,7 @@ def cmd_runs(args: argparse.Namespace) -> int:
             [
                 r.id,
                 r.attempt,
-                r.status.value,
+                r.state,
                 "-" if r.exit_code is None else r.exit_code,
                 r.agent or "-",
                 f"{r.started_at:%Y-%m-%d %H:%M:%S}" if r.started_at else "-",

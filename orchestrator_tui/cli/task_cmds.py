@@ -105,11 +105,11 @@ def cmd_list(args: argparse.Namespace) -> int:
 def _shown(
     queries: Any, key: str, everything: bool
 ) -> tuple[TaskDetail, list[Any], dict[str, Any]]:
-    """The task, its timeline, and (for --json) the rest of its history."""
+    """The task, its timeline, and its newest run (or, for --json, the rest of its history)."""
     task = queries.get_task(key)
     events = queries.timeline(key)
     if not everything:
-        return task, events, {}
+        return task, events, {"last_run": queries.last_run_state(key)}
     return (
         task,
         events,
@@ -148,6 +148,8 @@ def cmd_show(args: argparse.Namespace) -> int:
         say("  approval   required")
     if task.command:
         say(f"  command    {p(' '.join(task.command.argv))}")
+    if more.get("last_run"):
+        say(f"  last run   {p(more['last_run'])}")
     if task.blockers:
         say("  waits for  " + ", ".join(f"{b.key} ({b.status.value})" for b in task.blockers))
     if task.dependents:

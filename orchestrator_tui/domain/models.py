@@ -338,6 +338,16 @@ class RunView(_View, AgentRunFacts):
     line_count: int
 
     @property
+    def state(self) -> str:
+        """`stopping` for a cancelled run not yet closed, else its status."""
+        return rules.run_state(self.status, self.error)
+
+    @property
+    def state_text(self) -> str:
+        """The state with who asked for a stop, while the run is stopping."""
+        return rules.run_state_text(self.status, self.error)
+
+    @property
     def duration_seconds(self) -> float | None:
         if self.started_at is None or self.ended_at is None:
             return None

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from collections.abc import Collection
 
-from .enums import DependencyType, Priority, Readiness, TaskStatus
+from .enums import DependencyType, Priority, Readiness, RunStatus, TaskStatus
 
 S = TaskStatus
 
@@ -99,6 +99,20 @@ def cancel_refusal(key: str, status: TaskStatus, leased: bool) -> str | None:
     if can_cancel_run(status, leased):
         return None
     return f"{key} has no running command to cancel (it is {status.value})"
+
+
+def run_state(status: RunStatus, error: str | None) -> str:
+    """The word a person sees for a run's state: a run still open after a cancel
+    (its `error` says who asked) is `stopping` until its processes are gone."""
+    if status is RunStatus.RUNNING and error:
+        return "stopping"
+    return status.value
+
+
+def run_state_text(status: RunStatus, error: str | None) -> str:
+    """The run's state with who asked for a stop, while it is stopping."""
+    word = run_state(status, error)
+    return f"{word} ({error})" if word == "stopping" else word
 
 
 def decision_refusal(key: str, status: TaskStatus) -> str | None:

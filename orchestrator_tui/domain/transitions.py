@@ -83,6 +83,8 @@ class Current:
     leased: bool = False
     attempts: int = 0
     retry_scheduled: bool = False
+    #: The task's progress (None when the caller did not read it).
+    progress: int | None = None
 
 
 @dataclass(frozen=True)
@@ -100,8 +102,10 @@ class Intent:
     lease_expires_at: datetime | None = None
     #: FINISH / LOST: when the next attempt is due, if one is scheduled.
     retry_at: datetime | None = None
-    #: UNDO: the event being reverted.
+    #: UNDO: the event being reverted, and the progress the task had before it
+    #: (recorded by that move when it changed the progress).
     reverts: int | None = None
+    progress: int | None = None
     #: IMPORT: where the new status came from.
     origin: str | None = None
     #: FINISH to blocked: the open questions the agent's run ended on (the task
@@ -156,7 +160,8 @@ def plan_move(current: Current, intent: Intent, now: datetime) -> Move:
       reason (recorded as a forced start); the write re-checks it in SQL;
     - a run that ended with questions open moves its task to blocked, and the
       last answer (ANSWER) moves it from blocked back to pending, nothing else;
-    - UNDO writes the exact reverse of a recorded move;
+    - UNDO writes the exact reverse of a recorded move, progress included (a
+      move that changes the progress records the one it replaced);
     - IMPORT sets the file's status directly, but never on a task a runner holds.
     """
     target, via = intent.target, intent.via
@@ -194,6 +199,10 @@ def plan_move(current: Current, intent: Intent, now: datetime) -> Move:
             kind = EventKind.FORCED_START
             data["unfinished"] = list(current.unfinished_blockers)
             forced = True
+    values = _values(current, intent, target, now)
+    if current.progress is not None and "progress" in values:
+        # What an undo of this move gives back (its reverse may reset the progress).
+        data["progress_from"] = current.progress
     events = [PlannedEvent(kind, data, intent.run_id)]
     if target is S.AWAITING_APPROVAL and via is not Via.UNDO:
         events.append(PlannedEvent(EventKind.APPROVAL_REQUESTED, {}, intent.run_id))
@@ -202,7 +211,7 @@ def plan_move(current: Current, intent: Intent, now: datetime) -> Move:
         key=current.key,
         expected=status,
         target=target,
-        values=_values(current, intent, target, now),
+        values=values,
         events=tuple(events),
         needs_blockers_done=target in STARTS_WORK and not forced and via is not Via.UNDO,
         unblocks=target is S.DONE,
@@ -257,6 +266,8 @@ def _values(current: Current, intent: Intent, target: TaskStatus, now: datetime)
         # progress starts over (a pending task never shows 100%).
         values["completed_at"] = None
         values["progress"] = 0
+    if intent.via is Via.UNDO and intent.progress is not None:
+        values["progress"] = intent.progress
     if intent.via is Via.CLAIM:
         values["lease_owner"] = intent.lease_owner
         values["lease_expires_at"] = intent.lease_expires_at

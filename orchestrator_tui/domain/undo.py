@@ -47,6 +47,8 @@ class RecordedMove:
     actor: str
     before: TaskStatus
     after: TaskStatus
+    #: The progress the move replaced (None when it left the progress alone).
+    progress_before: int | None = None
 
     @property
     def name(self) -> str:

@@ -129,7 +129,12 @@ class ApprovalService:
         people = {runner} if runner else set()
         starter = next((r.actor for r in rows if r.data.get("to") == S.IN_PROGRESS.value), None)
         submitter = next(
-            (r.actor for r in rows if r.kind == EventKind.APPROVAL_REQUESTED.value), None
+            (
+                r.actor
+                for r in rows
+                if r.kind == EventKind.APPROVAL_REQUESTED.value and not r.data.get("on_creation")
+            ),
+            None,
         )
         people.update(p for p in (starter, submitter) if p)
         return people

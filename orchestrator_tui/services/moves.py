@@ -79,6 +79,7 @@ def current_of(
         leased=leased,
         attempts=int(mapping.get("attempts") or 0),
         retry_scheduled=mapping.get("retry_after") is not None,
+        progress=mapping.get("progress"),
     )
 
 
@@ -111,6 +112,36 @@ class EventBatch:
         if self.rows:
             conn.execute(_EVENT_INSERT, self.rows)
             self.rows = []
+
+
+def record_initial_requests(conn: Connection, ctx: ServiceContext, task_ids: Sequence[int]) -> None:
+    """New tasks that start out awaiting approval get the request a submission
+    records, dated when the task was last updated (a plan's or file's time), so
+    the inbox orders them by it and later writes (an undo, an edit) do not move
+    them. The request was not made by whoever created the task: `on_creation`
+    keeps it out of who worked on the task."""
+    for start in range(0, len(task_ids), 900):
+        rows = conn.execute(
+            select(T.id, T.updated_at).where(
+                T.id.in_(task_ids[start : start + 900]),
+                T.status == S.AWAITING_APPROVAL.value,
+            )
+        ).all()
+        if rows:
+            conn.execute(
+                _EVENT_INSERT,
+                [
+                    {
+                        "created_at": r.updated_at,
+                        "actor": ctx.actor,
+                        "kind": EventKind.APPROVAL_REQUESTED.value,
+                        "task_id": r.id,
+                        "run_id": None,
+                        "data": {"on_creation": True},
+                    }
+                    for r in rows
+                ],
+            )
 
 
 def apply_moves(conn: Connection, moves: Sequence[Move]) -> list[Move]:

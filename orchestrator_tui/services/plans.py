@@ -40,7 +40,7 @@ from ..store.tables import Agent, Event, Task, TaskDependency
 from .agent_profiles import load_profiles
 from .agent_runs import mark_plan_budget
 from .base import DEPENDENCY_GRAPH, D, ServiceContext, T, chunks, record_event
-from .moves import current_of, write_moves
+from .moves import current_of, record_initial_requests, write_moves
 from .plan_history import has_history, write_agents, write_history
 from .safe_yaml import describe_validation_error, load_yaml, read_text
 from .tasks import plain_value, spec_columns
@@ -193,6 +193,7 @@ class _Load:
         ids.update(inserted)
         changed = self._update(matched, keys, ids)
         self._parents([outlines[i] for i in new], keys, ids)
+        record_initial_requests(conn, self.ctx, list(inserted.values()))
         mark_plan_budget(conn, plan, [ids[keys[t.key]] for t in outlines], self.now)
         dep_added, dep_removed, dep_total = self._dependencies(matched, keys, ids)
         runs = lines = 0

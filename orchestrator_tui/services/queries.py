@@ -12,7 +12,8 @@ from typing import Any
 
 from sqlalchemy import Select, func, or_, select
 
-from ..domain.enums import DependencyType, LogStream, Readiness, TaskStatus
+from ..domain import rules as domain_rules
+from ..domain.enums import DependencyType, LogStream, Readiness, RunStatus, TaskStatus
 from ..domain.graph import longest_path_dense
 from ..domain.models import (
     ApprovalView,
@@ -468,6 +469,20 @@ class QueryService:
         return parse_context(self.context_for(key))
 
     # -- runs and logs ------------------------------------------------------------
+
+    def last_run_state(self, key: str) -> str | None:
+        """`#ID state` of the task's newest run (`rules.run_state_text`), if any."""
+        with self.ctx.db.read() as conn:
+            row = find_task(conn, key)
+            run = conn.execute(
+                select(R.id, R.status, R.error)
+                .where(R.task_id == row.id)
+                .order_by(R.id.desc())
+                .limit(1)
+            ).first()
+        if run is None:
+            return None
+        return f"#{run.id} {domain_rules.run_state_text(RunStatus(run.status), run.error)}"
 
     def runs_for(self, key: str) -> list[RunView]:
         L = LogLine.__table__.c

@@ -50,7 +50,15 @@ R = Run.__table__.c
 #: The task's id if no other transaction is writing it (and now it is ours to write).
 #: An open run with an error is one a person cancelled (`cancel`): the error says
 #: who and why, and the run is closed as cancelled once its processes are gone.
-_CANCEL_ASKED = R.error.is_not(None)
+_CANCEL_ASKED = R.error.is_not(None)  # on a running run: see `rules.run_state`
+
+
+def _lost_error(why: str) -> Any:
+    """A lost run's error: why it was lost, after the cancel reason when someone
+    had asked for it to stop (a person must still see who cancelled it)."""
+    return func.coalesce(R.error + "; then " + why, why)
+
+
 _LOCK_IF_FREE = (
     select(T.id)
     .where(T.id == bindparam("tid"))
@@ -427,16 +435,17 @@ class RunService:
                 closed = conn.execute(
                     update(Run.__table__)
                     .where(R.id == run.id, R.status == RunStatus.RUNNING.value)
-                    .values(status=RunStatus.LOST.value, ended_at=now, error=why)
+                    .values(status=RunStatus.LOST.value, ended_at=now, error=_lost_error(why))
                 )
                 if closed.rowcount != 1:
                     continue
+                error = conn.execute(select(R.error).where(R.id == run.id)).scalar_one()
                 record_event(
                     conn,
                     self.ctx,
                     EventKind.RUN_LOST,
                     run.task_id,
-                    {"message": f"run {run.id} lost: {why}"},
+                    {"message": f"run {run.id} lost: {error}"},
                     run_id=run.id,
                 )
                 settled.append(
@@ -447,7 +456,7 @@ class RunService:
                         run_id=run.id,
                         run_status=RunStatus.LOST,
                         task_status=None,
-                        reason=why,
+                        reason=error,
                         attempt=run.attempt,
                         execution_id=run.execution_id,
                     )
@@ -466,7 +475,7 @@ class RunService:
             conn.execute(
                 update(Run.__table__)
                 .where(R.id == run.id)
-                .values(status=RunStatus.LOST.value, ended_at=now, error=why)
+                .values(status=RunStatus.LOST.value, ended_at=now, error=_lost_error(why))
             )
         record_event(
             conn,

@@ -26,7 +26,7 @@ from ..domain.transitions import Intent, plan_move
 from ..store.engine import inserted_id
 from ..store.tables import Task, TaskDependency
 from .base import ServiceContext, T, find_task, record_event
-from .moves import current_of, move_one
+from .moves import current_of, move_one, record_initial_requests
 from .undo import UndoService
 from .views import task_detail
 
@@ -117,6 +117,7 @@ class TaskService:
             record_event(
                 conn, self.ctx, EventKind.TASK_CREATED, task_id, {"key": key, "title": spec.title}
             )
+            record_initial_requests(conn, self.ctx, [task_id])
             return task_detail(conn, find_task(conn, key))
 
     def edit(self, key: str, patch: TaskPatch, expected_version: int | None = None) -> TaskDetail:

@@ -45,6 +45,7 @@ def recorded_move(conn: Connection, event_id: int) -> RecordedMove:
         actor=row.actor,
         before=S(row.data["from"]),
         after=S(row.data["to"]),
+        progress_before=row.data.get("progress_from"),
     )
 
 
@@ -142,7 +143,10 @@ class UndoService:
                 raise Conflict(f"cannot undo: {plan.refusal}; nothing was written")
             row = conn.execute(select(Task.__table__).where(T.id == plan.move.task_id)).one()
             current = current_of(conn, row, with_blockers=False)
-            intent = Intent(plan.move.before, via=Via.UNDO, reverts=event_id)
+            move = plan.move
+            intent = Intent(
+                move.before, via=Via.UNDO, reverts=event_id, progress=move.progress_before
+            )
             write_moves(conn, self.ctx, [plan_move(current, intent, self.ctx.now())])
             return task_detail(conn, find_task(conn, plan.key))
 

@@ -20,7 +20,8 @@ from datetime import UTC, datetime
 from types import SimpleNamespace
 from typing import Any
 
-from ..domain.enums import DependencyType, Readiness, TaskStatus
+from ..domain import rules
+from ..domain.enums import DependencyType, Readiness, RunStatus, TaskStatus
 from ..domain.models import (
     ApprovalView,
     DependencyView,
@@ -133,6 +134,17 @@ class QuickReads:
             parent = next((k for (k,) in found), None)
         up, down = self._links(r.id, upstream=True), self._links(r.id, upstream=False)
         return task_detail_of(r, parent, up, down)
+
+    def last_run_state(self, key: str) -> str | None:
+        """As `QueryService.last_run_state`."""
+        found = self.conn.execute(
+            "SELECT id, status, error FROM runs WHERE task_id = ? ORDER BY id DESC LIMIT 1",
+            (self._task(key).id,),
+        ).fetchone()
+        if found is None:
+            return None
+        run_id, status, error = found
+        return f"#{run_id} {rules.run_state_text(RunStatus(status), error)}"
 
     def timeline(self, key: str, limit: int = 500) -> list[EventView]:
         task_id = self._task(key).id

@@ -3,13 +3,16 @@ refused and why, and that a refusal writes nothing."""
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
+
 import pytest
 
 from orchestrator_tui.domain.enums import EventKind, TaskStatus
 from orchestrator_tui.domain.errors import Conflict
 from orchestrator_tui.services import Orchestrator
+from orchestrator_tui.services.plans import parse_plan
 
-from .support import add, events_of, status_of
+from .support import add, events_of, kinds, status_of, task_row
 
 S = TaskStatus
 
@@ -97,3 +100,69 @@ def test_undo_goes_back_through_decisions_and_changes_in_order(orch: Orchestrato
     assert orch.tasks.undo_last().key == "A"
     assert orch.tasks.undo_last().key == "B"
     assert (status_of(orch, "A"), status_of(orch, "B")) == (S.AWAITING_APPROVAL, S.PENDING)
+
+
+def test_undoing_done_gives_back_the_progress_the_task_had(orch: Orchestrator) -> None:
+    add(orch, "A", status=S.IN_PROGRESS, progress=30)
+    orch.tasks.complete("A")
+    assert task_row(orch, "A").progress == 100
+    assert orch.tasks.undo_last().status is S.IN_PROGRESS
+    row = task_row(orch, "A")
+    assert (row.status, row.progress, row.completed_at) == ("in_progress", 30, None)
+
+
+def test_undoing_an_approval_gives_back_the_progress_the_task_had(orch: Orchestrator) -> None:
+    add(orch, "A", status=S.AWAITING_APPROVAL, progress=80, requires_approval=True)
+    orch.approvals.approve("A")
+    assert orch.tasks.undo_last().status is S.AWAITING_APPROVAL
+    assert task_row(orch, "A").progress == 80
+
+
+def test_undoing_a_reset_gives_back_the_progress_it_cleared(orch: Orchestrator) -> None:
+    add(orch, "A", status=S.IN_PROGRESS, progress=45)
+    orch.tasks.reset("A")
+    assert task_row(orch, "A").progress == 0
+    orch.tasks.undo_last()
+    assert task_row(orch, "A").progress == 45
+
+
+def test_undoing_an_approval_of_finished_work_keeps_it_at_100(orch: Orchestrator) -> None:
+    add(orch, "A", status=S.AWAITING_APPROVAL, progress=100, requires_approval=True)
+    orch.approvals.approve("A")
+    orch.tasks.undo_last()
+    assert task_row(orch, "A").progress == 100
+
+
+def test_undoing_a_decision_keeps_a_loaded_task_waiting_since_its_plan_time(
+    orch: Orchestrator,
+) -> None:
+    """A task loaded awaiting approval keeps its place in the inbox through
+    a decision and its undo: "since" is when the plan says it was submitted."""
+    plan = parse_plan(
+        {
+            "name": "p",
+            "tasks": [
+                {"key": "OLD", "title": "old", "status": "awaiting_approval", "updated": "-3h"},
+                {"key": "NEW", "title": "new", "status": "awaiting_approval", "updated": "-1h"},
+            ],
+        },
+        "plan.yaml",
+    )
+    orch.plans.load(plan, "plan.yaml")
+    before = [(e.key, e.since) for e in orch.questions.inbox()]
+    assert [k for k, _ in before] == ["OLD", "NEW"]
+    assert before[0][1] == task_row(orch, "OLD").updated_at
+    orch.approvals.reject("OLD", "no")
+    orch.tasks.undo_last()
+    after = [(e.key, e.since) for e in orch.questions.inbox()]
+    assert after == before
+    assert datetime.now(UTC) - after[0][1] > timedelta(hours=2, minutes=59)
+
+
+def test_whoever_loads_a_task_awaiting_approval_may_still_approve_it(orch: Orchestrator) -> None:
+    plan = parse_plan(
+        {"name": "p", "tasks": [{"key": "A", "title": "a", "status": "awaiting_approval"}]}, "p"
+    )
+    orch.plans.load(plan, "plan.yaml")
+    assert kinds(orch, "A")[-1] == EventKind.APPROVAL_REQUESTED
+    assert orch.approvals.approve("A").status is S.DONE

@@ -100,3 +100,21 @@ def test_run_until_idle_exits_10_when_a_task_failed_and_0_when_all_went_well(
     assert ran.code == 10, ran.err
     assert "0 done, 0 awaiting approval, 0 retried, 1 failed, 0 lost" in ran.out
     assert "failed  BAD run" in ran.out
+
+
+def test_a_cancelled_run_still_stopping_is_listed_as_stopping_with_who_asked(
+    orch: Orchestrator, db_url: str
+) -> None:
+    orch.tasks.create(TaskSpec(key="A", title="long", command=CommandSpec(argv=["true"])))
+    orch.runs.claim("r1", 30)
+    orch.as_actor("alice").runs.cancel("A", "wrong branch")
+    (row,) = cli(db_url, "task", "runs", "A").out.splitlines()[1:]
+    assert row.split()[2] == "stopping"
+    assert "(run cancelled by alice: wrong branch)" in row
+    shown = cli(db_url, "task", "show", "A").out
+    assert "  last run   #1 stopping (run cancelled by alice: wrong branch)" in shown.splitlines()
+    assert orch.queries.last_run_state("A") == "#1 stopping (run cancelled by alice: wrong branch)"
+    (run,) = orch.queries.runs_for("A")
+    assert run.state == "stopping" and run.state_text == (
+        "stopping (run cancelled by alice: wrong branch)"
+    )

@@ -311,3 +311,16 @@ def test_a_task_reset_while_its_run_is_open_is_claimed_only_after_the_run_closes
     assert late.task_status is None and runner.queries.get_task("A").status is S.PENDING
     (second,) = runner.runs.claim("other", 30)
     assert second.key == "A" and second.run_id != first.run_id
+
+
+def test_a_cancelled_run_closed_as_lost_keeps_who_cancelled_it(runner: Orchestrator) -> None:
+    add(runner, "A")
+    (claim,) = runner.runs.claim("o", 30)
+    runner.as_actor("alice").runs.cancel("A", "wrong branch")
+    # its runner died before stopping the processes; they are known gone now
+    (settled,) = runner.runs.close_abandoned([claim.task_id])
+    (run,) = runner.queries.runs_for("A")
+    assert run.status is RunStatus.LOST and run.state == "lost"
+    assert run.error is not None and run.error.startswith("run cancelled by alice: wrong branch")
+    assert "its runner stopped before closing it" in run.error
+    assert settled.reason == run.error

@@ -431,3 +431,19 @@ async def test_long_lines_scroll_sideways_half_a_pane_per_key(orch: Orchestrator
         await pilot.press("left")
         await settle(pilot)
         assert view.scroll_x == 0
+
+
+async def test_a_cancelled_run_not_yet_stopped_shows_as_stopping_with_who_asked(
+    orch: Orchestrator,
+) -> None:
+    task = add_task(orch, "T-1")
+    run = add_run(orch, task)
+    why = "run cancelled by alice: wrong branch"
+    with orch.db.write() as conn:  # as `runs.cancel` leaves it until the runner closes it
+        conn.execute(Run.__table__.update().where(Run.__table__.c.id == run).values(error=why))
+    app = LogApp(orch)
+    async with app.run_test(size=(120, 24)) as pilot:
+        pane = await open_task(pilot, "T-1")
+        assert f"run #{run} stopping ({why})" in status(pane)
+        (listed,) = [str(o.prompt) for o in pane.query_one(OptionList).options]
+        assert f"stopping ({why})" in listed and "running" not in listed

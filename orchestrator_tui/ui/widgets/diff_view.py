@@ -222,7 +222,7 @@ def describe(summary: ChangeSummary, run: RunView | None) -> Text:
     if run is not None:
         seconds = run.duration_seconds
         took = "-" if seconds is None else f"{seconds:.1f}s"
-        text.append(f"\n{run.status.value} in {took}", style="dim")
+        text.append(f"\n{run.state} in {took}", style="dim")
         if run.error:
             text.append(f" · {safe(run.error, 300)}", style="dim")
     for check in summary.verify:

@@ -92,7 +92,7 @@ def describe_run(run: RunView) -> Text:
         usage = f"  {printable(run.profile)} {run.tokens:,} tok{cost}"
     return Text(
         f"#{run.id} {printable(run.agent or '-')}  {started}  {duration}  exit {exit_code}  "
-        f"{run.status.value}  {run.line_count:,} lines{usage}",
+        f"{printable(run.state_text)}  {run.line_count:,} lines{usage}",
         no_wrap=True,
         end="",
     )
@@ -1054,10 +1054,10 @@ class ExecutionLogPane(Widget):
         run = self.run
         parts: list[str] = [self._key] if self._key else []
         if run is not None:
-            parts.append(f"run #{run.id} {run.status.value}")
+            parts.append(f"run #{run.id} {printable(run.state_text)}")
             newest = self._runs[-1]
             if run.id != newest.id:
-                parts.append(f"older run: the newest is #{newest.id} {newest.status.value}")
+                parts.append(f"older run: the newest is #{newest.id} {newest.state}")
             total = run.line_count
             if view.rows:
                 parts.append(f"lines {view.first_seq:,}-{view.last_seq:,} of {total:,}")
