@@ -21,6 +21,7 @@ from ..domain.models import CommandSpec, TaskDetail, TaskPatch, TaskRow, TaskSpe
 from ..domain.state_machine import VERB_TARGETS
 from ..domain.text import printable
 from ..store.quick_sql import SORT_SQL
+from ..ui.render import event_line
 from .common import (
     count,
     db_url,
@@ -162,7 +163,7 @@ def cmd_show(args: argparse.Namespace) -> int:
         say("")
         say("  timeline")
         for e in events[-15:]:
-            say(f"    {e.created_at:%Y-%m-%d %H:%M}  {p(e.actor)}  {e.kind}  {p(e.summary())}")
+            say("    " + event_line(e, f"{e.created_at:%Y-%m-%d %H:%M}", 200).plain)
     return 0
 
 

@@ -31,7 +31,7 @@ from ...domain.models import (
 )
 from ..db import run_db
 from ..messages import DataChanged
-from ..render import READINESS_WORD, STATUS_ICON, STATUS_LONG, block, safe, when
+from ..render import READINESS_WORD, STATUS_ICON, STATUS_LONG, block, event_line, safe, when
 from ..widgets.diff_view import ReviewPanel
 from ..widgets.footer import KeyFooter
 from ..widgets.header import AppHeader
@@ -204,11 +204,7 @@ class DetailScreen(QuestionActions, TaskActions, Screen[None]):
             ),
             "timeline": (
                 "Event timeline",
-                _lines(
-                    f"{when(e.created_at)}  {e.kind.replace('_', ' '):<18} {safe(e.summary(), 200)}"
-                    f"  ({safe(e.actor)})"
-                    for e in message.timeline
-                ),
+                _joined(event_line(e, when(e.created_at), 200, MUTED) for e in message.timeline),
             ),
         }
         for name, (title, body) in sections.items():
@@ -312,6 +308,11 @@ def _questions(questions: list[QuestionView]) -> Text:
 def _lines(lines: Iterable[str]) -> Text | None:
     items = list(lines)
     return Text("\n".join(items)) if items else None
+
+
+def _joined(lines: Iterable[Text]) -> Text | None:
+    items = list(lines)
+    return Text("\n", end="").join(items) if items else None
 
 
 def _notes(notes: list[NoteView]) -> Text | None:

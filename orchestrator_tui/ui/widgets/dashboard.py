@@ -22,7 +22,16 @@ from ...domain.agent import Spend
 from ...domain.enums import AGENT_STALE_AFTER_SECONDS, TaskStatus
 from ...domain.models import DashboardStats
 from ..db import Refresher, itself
-from ..render import STATUS_CLASSES, STATUS_ICON, STATUS_LONG, age, bar, safe, status_class
+from ..render import (
+    STATUS_CLASSES,
+    STATUS_ICON,
+    STATUS_LONG,
+    age,
+    bar,
+    event_line,
+    safe,
+    status_class,
+)
 
 if TYPE_CHECKING:
     from ...services import Orchestrator
@@ -183,11 +192,9 @@ class Dashboard(VerticalScroll, can_focus=True):
         events = Text(end="")
         events.append("recent events", heading)
         for event in stats.recent_events[:10]:
-            events.append(f"\n  {event.created_at:%H:%M} ", muted)
-            events.append(f"{event.task_key or '-'} ")
-            events.append(f"{event.kind.replace('_', ' ')} ", muted)
-            events.append(safe(event.summary(), 80))
-            events.append(f" ({safe(event.actor, 30)})", muted)
+            events.append("\n  ")
+            moment = f"{event.created_at:%H:%M}"
+            events.append_text(event_line(event, moment, 80, muted, with_key=True))
         self._show("dash-events", events)
 
     def _draw_agents(self, stats: DashboardStats) -> None:
