@@ -9,6 +9,7 @@ from typing import Any
 from sqlmodel import SQLModel
 
 from ..domain.errors import ValidationFailed
+from ..domain.words import counted
 from ..store.engine import Database
 from ..store.schema import (
     SCHEMA_VERSION,
@@ -51,9 +52,9 @@ def cmd_seed(args: argparse.Namespace) -> int:
             emit_json(result.__dict__)
         else:
             say(
-                f"seeded {orch.db.describe()} from {path.name}: {result.tasks} tasks, "
-                f"{result.dependencies} dependencies, {result.runs} runs, "
-                f"{result.log_lines} log lines"
+                f"seeded {orch.db.describe()} from {path.name}: {counted(result.tasks, 'task')}, "
+                f"{counted(result.dependencies, 'dependency')}, {counted(result.runs, 'run')}, "
+                f"{counted(result.log_lines, 'log line')}"
             )
     return 0
 
@@ -139,8 +140,9 @@ def cmd_copy(args: argparse.Namespace) -> int:
     total = sum(report.rows.values())
     say(
         f"copied {report.source} to {report.destination} (schema version "
-        f"{report.schema_version}): {total} rows, {report.rows.get('tasks', 0)} tasks, "
-        f"{report.rows.get('events', 0)} events"
+        f"{report.schema_version}): {counted(total, 'row')}, "
+        f"{counted(report.rows.get('tasks', 0), 'task')}, "
+        f"{counted(report.rows.get('events', 0), 'event')}"
     )
     return 0
 

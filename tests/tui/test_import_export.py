@@ -86,7 +86,7 @@ async def test_confirming_writes_the_plan_shown_even_if_the_file_changed(orch, m
         assert imported == (
             "Imported",
             f"imported 3 tasks from {source} (task-master): "
-            "3 added, 0 changed, 0 unchanged; 1 dependencies",
+            "3 added, 0 changed, 0 unchanged; 1 dependency",
         )
         assert changed[0] == "Imported what you saw"
         assert changed[1].startswith(f"{source} changed after the dry run")

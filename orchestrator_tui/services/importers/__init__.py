@@ -28,6 +28,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from ...domain.errors import OrchestratorError, ValidationFailed
+from ...domain.words import counted
 from ...store.bulk import collector_paused
 from . import formats
 from .common import Issues, ParsedImport, Progress, with_prefix
@@ -60,12 +61,13 @@ class ImportReport:
     def summary(self) -> str:
         verb = "would import" if self.dry_run else "imported"
         text = (
-            f"{verb} {self.tasks} tasks from {self.origin} ({self.format}): "
+            f"{verb} {counted(self.tasks, 'task')} from {self.origin} ({self.format}): "
             f"{self.added} added, {self.changed} changed, {self.unchanged} unchanged; "
-            f"{self.dependencies} dependencies"
+            f"{counted(self.dependencies, 'dependency')}"
         )
         if self.missing:
-            text += f"; {self.missing} earlier imported tasks are no longer in the source (kept)"
+            gone = counted(self.missing, "earlier imported task is", "earlier imported tasks are")
+            text += f"; {gone} no longer in the source (kept)"
         return text
 
 
@@ -77,7 +79,7 @@ class ExportReport:
     warnings: list[str] = field(default_factory=list)
 
     def summary(self) -> str:
-        return f"exported {self.tasks} tasks to {self.path} ({self.format})"
+        return f"exported {counted(self.tasks, 'task')} to {self.path} ({self.format})"
 
 
 def detect_format(path: Path | Source) -> str:

@@ -29,6 +29,7 @@ from ...domain.models import (
     TaskDetail,
     TaskRow,
 )
+from ...domain.words import counted
 from ..db import run_db
 from ..messages import DataChanged
 from ..render import READINESS_WORD, STATUS_ICON, STATUS_LONG, block, event_line, safe, when
@@ -232,8 +233,8 @@ def agent_section(runs: list[RunView], approvals: list[ApprovalView]) -> Text | 
     text = Text(end="")
     text.append("Agent runs", HEADING)
     text.append(
-        f"\n{len(mine)} runs · {tokens:,} tokens ({cached:,} cached) · ${cost:.4f}"
-        f" · {rounds} change rounds"
+        f"\n{counted(len(mine), 'run')} · {tokens:,} tokens ({cached:,} cached) · ${cost:.4f}"
+        f" · {counted(rounds, 'change round')}"
     )
     text.append(f"\nlast: {safe(last.profile)} · model {safe(last.model) or '-'}", MUTED)
     text.append(f" · session {safe(last.session_id) or '-'}", MUTED)
