@@ -1,6 +1,6 @@
 """Everything about one task: questions its agent asked, description, success
-criteria, shared context, notes, progress history, approvals and the event
-timeline; below them, for a task that ran in a workspace, what its latest run
+criteria, shared context, notes, progress history, approvals, its runs and the
+event timeline; below them, for a task that ran in a workspace, what its latest run
 changed (approve, reject and request changes work from here too)."""
 
 from __future__ import annotations
@@ -36,6 +36,7 @@ from ..render import READINESS_WORD, STATUS_ICON, STATUS_LONG, block, event_line
 from ..widgets.diff_view import ReviewPanel
 from ..widgets.footer import KeyFooter
 from ..widgets.header import AppHeader
+from ..widgets.log_pane import describe_run
 from .actions import DECISIONS, TaskActions, TaskChanged
 from .questions import QuestionActions
 
@@ -108,6 +109,7 @@ class DetailScreen(QuestionActions, TaskActions, Screen[None]):
                 "notes",
                 "progress",
                 "approvals",
+                "runs",
                 "timeline",
             ):
                 yield Static(id=f"detail-{section}", classes="detail-section")
@@ -203,6 +205,7 @@ class DetailScreen(QuestionActions, TaskActions, Screen[None]):
                     for a in message.approvals
                 ),
             ),
+            "runs": ("Runs", _joined(describe_run(r) for r in message.runs)),
             "timeline": (
                 "Event timeline",
                 _joined(event_line(e, when(e.created_at), 200, MUTED) for e in message.timeline),
