@@ -45,6 +45,9 @@ RUN_ON_DEMAND: frozenset[TaskStatus] = frozenset({S.PENDING, S.FAILED})
 #: A task in this status, held by a runner's lease, has a live run to cancel.
 RUNNING: TaskStatus = S.IN_PROGRESS
 
+#: Feedback rates finished work: a task in one of these statuses.
+RATABLE: frozenset[TaskStatus] = FINISHED
+
 #: Approve, reject and request changes apply to tasks in these statuses.
 DECIDABLE: frozenset[TaskStatus] = frozenset({S.AWAITING_APPROVAL})
 
@@ -106,6 +109,13 @@ def decision_refusal(key: str, status: TaskStatus) -> str | None:
     if status in DECIDABLE:
         return None
     return f"{key} is {status.value}, not awaiting approval"
+
+
+def feedback_refusal(key: str, status: TaskStatus) -> str | None:
+    """Why the task's work cannot be rated yet, in one line; None when it can."""
+    if status in RATABLE:
+        return None
+    return f"{key} is {status.value.replace('_', ' ')}: only finished (done) work can be rated"
 
 
 def no_open_question(key: str) -> str:

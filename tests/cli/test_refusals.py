@@ -1,0 +1,17 @@
+"""Refusals a user meets on the command line: each says why in one line, exits
+with the code the README's table gives, and writes nothing."""
+
+from __future__ import annotations
+
+from .conftest import Cli
+
+
+def test_feedback_rates_only_finished_work(cli: Cli) -> None:
+    cli.ok("task", "add", "a", "--key", "API-1")
+    error = cli.fails(4, "task", "feedback", "API-1", "--quality", "5", "--timeliness", "4")
+    assert error == "error: API-1 is pending: only finished (done) work can be rated"
+    assert cli.count("SELECT COUNT(*) FROM feedback") == 0
+    cli.ok("task", "start", "API-1")
+    cli.ok("task", "done", "API-1")
+    cli.ok("task", "feedback", "API-1", "--quality", "5", "--timeliness", "4")
+    assert cli.count("SELECT COUNT(*) FROM feedback") == 1
