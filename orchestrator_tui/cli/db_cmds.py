@@ -8,7 +8,7 @@ from typing import Any
 
 from sqlmodel import SQLModel
 
-from ..domain.errors import ValidationFailed
+from ..domain.errors import UsageError, ValidationFailed
 from ..domain.words import counted
 from ..store.engine import Database
 from ..store.schema import (
@@ -61,7 +61,7 @@ def cmd_seed(args: argparse.Namespace) -> int:
 
 def cmd_reset(args: argparse.Namespace) -> int:
     if not args.yes:
-        raise ValidationFailed("reset deletes every row; run again with --yes to confirm")
+        raise UsageError("reset deletes every row; run again with --yes to confirm")
     db = Database(db_url(args))
     ensure_schema(db)
     with db.write() as conn:

@@ -15,3 +15,10 @@ def test_feedback_rates_only_finished_work(cli: Cli) -> None:
     cli.ok("task", "done", "API-1")
     cli.ok("task", "feedback", "API-1", "--quality", "5", "--timeliness", "4")
     assert cli.count("SELECT COUNT(*) FROM feedback") == 1
+
+
+def test_db_reset_without_yes_is_a_usage_error(cli: Cli) -> None:
+    cli.ok("task", "add", "a", "--key", "API-1")
+    error = cli.fails(2, "db", "reset")
+    assert error == "error: reset deletes every row; run again with --yes to confirm"
+    assert cli.count("SELECT COUNT(*) FROM tasks") == 1
