@@ -30,6 +30,7 @@ from typing import TYPE_CHECKING
 from ...domain.errors import OrchestratorError, ValidationFailed
 from ...domain.words import counted
 from ...store.bulk import collector_paused
+from ...store.folders import require_folder
 from . import formats
 from .common import Issues, ParsedImport, Progress, with_prefix
 from .formats import EXPORT_FORMATS, IMPORT_FORMATS
@@ -191,6 +192,7 @@ def export_path(orch: Orchestrator, path: Path | str, fmt: str | None = None) ->
     assert exporter.export is not None
     with orch.db.read() as conn:
         written, count, warnings = exporter.export(conn, path)
+    require_folder(path.parent)
     if isinstance(written, str):
         _write_atomically(path, written)
     else:
@@ -208,7 +210,7 @@ def _write_folder(path: Path, files: dict[str, str]) -> None:
             raise ValidationFailed(
                 f"{path / top}: already exists; export into a folder without one"
             )
-    path.mkdir(parents=True, exist_ok=True)
+    path.mkdir(exist_ok=True)  # PATH itself, as named; never its missing parents
     temp = Path(tempfile.mkdtemp(prefix=".export.", dir=path))
     try:
         for name, text in files.items():
@@ -222,7 +224,6 @@ def _write_folder(path: Path, files: dict[str, str]) -> None:
 
 
 def _write_atomically(path: Path, text: str) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
     handle, temp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
     try:
         with os.fdopen(handle, "w", encoding="utf-8") as out:
