@@ -21,7 +21,6 @@ from ..domain.models import CommandSpec, TaskDetail, TaskPatch, TaskRow, TaskSpe
 from ..domain.state_machine import VERB_TARGETS
 from ..domain.text import printable
 from ..store.quick_sql import SORT_SQL
-from ..ui.render import event_line
 from .common import (
     count,
     db_url,
@@ -163,7 +162,7 @@ def cmd_show(args: argparse.Namespace) -> int:
         say("")
         say("  timeline")
         for e in events[-15:]:
-            say("    " + event_line(e, f"{e.created_at:%Y-%m-%d %H:%M}", 200).plain)
+            say(f"    {e.created_at:%Y-%m-%d %H:%M}  {p(e.actor)}  {p(e.summary())}")
     return 0
 
 
