@@ -17,6 +17,7 @@ from __future__ import annotations
 from collections.abc import Collection
 
 from .enums import DependencyType, Priority, Readiness, TaskStatus
+from .words import counted
 
 S = TaskStatus
 
@@ -144,7 +145,8 @@ def run_refusal(
     if status not in RUN_ON_DEMAND:
         return f"{key} is {status.value}: only pending or failed tasks run"
     if open_blockers:
-        return f"{key} waits on {open_blockers} unfinished blocking dependencies"
+        blockers = counted(open_blockers, "unfinished blocking dependency")
+        return f"{key} waits on {blockers}"
     return None
 
 
