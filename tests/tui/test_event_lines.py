@@ -8,7 +8,7 @@ from orchestrator_tui.ui.screens.detail import DetailScreen
 
 from .conftest import add, screen_text, select, settle
 
-REPEATS = ("rejected rejected", "created created", "reverted undid", "changed moved")
+REPEATS = ("rejected rejected", "created created", "R created R", "reverted undid")
 
 
 def _rejected_task(orch) -> None:
@@ -26,7 +26,7 @@ async def test_dashboard_events_read_once(orch, make):
         await settle(pilot)
         text = screen_text(app)
         assert "R rejected, now failed: tests red (setup)" in text
-        assert "R created R: review me" in text
+        assert "R created: review me (setup)" in text
         assert not [r for r in REPEATS if r in text], text
 
 
@@ -41,5 +41,5 @@ async def test_detail_timeline_reads_once(orch, make):
         assert isinstance(app.screen, DetailScreen)
         text = screen_text(app)
         assert "rejected, now failed: tests red (setup)" in text
-        assert "created R: review me (setup)" in text
+        assert "created: review me (setup)" in text
         assert not [r for r in REPEATS if r in text], text
