@@ -18,6 +18,7 @@ from typing import Any
 
 from ..domain.agent import ParserName
 from ..domain.enums import LogStream
+from ..domain.words import counted
 
 OUT, ERR = LogStream.STDOUT, LogStream.STDERR
 Shown = list[tuple[LogStream, str]]
@@ -244,7 +245,7 @@ class ClaudeParser(_JsonParser):
             return [(ERR, f"✗ {o.error}")]
         o.result, o.error = text, None
         cost = f" · ${o.cost_usd:.4f}" if o.cost_usd is not None else ""
-        return [(OUT, f"✓ done in {o.turns} turns · {o.tokens} tokens{cost}")]
+        return [(OUT, f"✓ done in {counted(o.turns, 'turn')} · {o.tokens} tokens{cost}")]
 
 
 class CodexParser(_JsonParser):

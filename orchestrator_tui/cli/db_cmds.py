@@ -8,7 +8,8 @@ from typing import Any
 
 from sqlmodel import SQLModel
 
-from ..domain.errors import ValidationFailed
+from ..domain.errors import UsageError, ValidationFailed
+from ..domain.words import counted
 from ..store.engine import Database
 from ..store.schema import (
     SCHEMA_VERSION,
@@ -51,16 +52,16 @@ def cmd_seed(args: argparse.Namespace) -> int:
             emit_json(result.__dict__)
         else:
             say(
-                f"seeded {orch.db.describe()} from {path.name}: {result.tasks} tasks, "
-                f"{result.dependencies} dependencies, {result.runs} runs, "
-                f"{result.log_lines} log lines"
+                f"seeded {orch.db.describe()} from {path.name}: {counted(result.tasks, 'task')}, "
+                f"{counted(result.dependencies, 'dependency')}, {counted(result.runs, 'run')}, "
+                f"{counted(result.log_lines, 'log line')}"
             )
     return 0
 
 
 def cmd_reset(args: argparse.Namespace) -> int:
     if not args.yes:
-        raise ValidationFailed("reset deletes every row; run again with --yes to confirm")
+        raise UsageError("reset deletes every row; run again with --yes to confirm")
     db = Database(db_url(args))
     ensure_schema(db)
     with db.write() as conn:
@@ -139,8 +140,9 @@ def cmd_copy(args: argparse.Namespace) -> int:
     total = sum(report.rows.values())
     say(
         f"copied {report.source} to {report.destination} (schema version "
-        f"{report.schema_version}): {total} rows, {report.rows.get('tasks', 0)} tasks, "
-        f"{report.rows.get('events', 0)} events"
+        f"{report.schema_version}): {counted(total, 'row')}, "
+        f"{counted(report.rows.get('tasks', 0), 'task')}, "
+        f"{counted(report.rows.get('events', 0), 'event')}"
     )
     return 0
 

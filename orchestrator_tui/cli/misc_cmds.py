@@ -9,6 +9,7 @@ from typing import Any
 
 from ..domain.enums import AgentType
 from ..domain.text import printable
+from ..domain.words import counted
 from .common import db_url, emit_json, open_from_args, opened_to_fill, say, table, wants_json
 
 
@@ -62,9 +63,11 @@ def cmd_stats(args: argparse.Namespace) -> int:
             f"{t.input_tokens} tokens in, {t.output_tokens} out, {t.cached_tokens} cached"
         )
         for row in spend.by_profile:
-            say(f"  profile  {printable(row.name)}: ${row.cost_usd:.4f} ({row.runs} runs)")
+            runs = counted(row.runs, "run")
+            say(f"  profile  {printable(row.name)}: ${row.cost_usd:.4f} ({runs})")
         for row in spend.by_agent:
-            say(f"  agent    {printable(row.name)}: ${row.cost_usd:.4f} ({row.runs} runs)")
+            runs = counted(row.runs, "run")
+            say(f"  agent    {printable(row.name)}: ${row.cost_usd:.4f} ({runs})")
     for plan, why in (spend.exhausted_plans if spend else {}).items():
         say(f"stopped    plan {printable(plan)} claims no new tasks: {printable(why)}")
     return 0

@@ -164,7 +164,7 @@ def cmd_show(args: argparse.Namespace) -> int:
         say("")
         say("  timeline")
         for e in events[-15:]:
-            say(f"    {e.created_at:%Y-%m-%d %H:%M}  {p(e.actor)}  {e.kind}  {p(e.summary())}")
+            say(f"    {e.created_at:%Y-%m-%d %H:%M}  {p(e.actor)}  {p(e.summary())}")
     return 0
 
 

@@ -9,6 +9,13 @@ class OrchestratorError(Exception):
     exit_code = 1
 
 
+class UsageError(OrchestratorError):
+    """The command was called wrongly: an argument missing that argparse cannot
+    require by itself, such as the confirmation of a destructive command."""
+
+    exit_code = 2
+
+
 class NotFound(OrchestratorError):
     exit_code = 3
 

@@ -59,10 +59,8 @@ def _rejected(d: Data) -> str:
 
 
 def _created(d: Data) -> str:
-    text = f"created {d.get('key', '')}".rstrip()
-    if d.get("title"):
-        text += f": {d['title']}"
-    return text
+    # The task's key stands beside every event line already (or heads the screen).
+    return f"created: {d['title']}" if d.get("title") else "created"
 
 
 def _edited(d: Data) -> str:

@@ -17,6 +17,7 @@ from __future__ import annotations
 from collections.abc import Collection
 
 from .enums import DependencyType, Priority, Readiness, RunStatus, TaskStatus
+from .words import counted
 
 S = TaskStatus
 
@@ -44,6 +45,9 @@ WORKTREE_REMOVABLE: frozenset[TaskStatus] = frozenset({S.DONE, S.CANCELLED})
 RUN_ON_DEMAND: frozenset[TaskStatus] = frozenset({S.PENDING, S.FAILED})
 #: A task in this status, held by a runner's lease, has a live run to cancel.
 RUNNING: TaskStatus = S.IN_PROGRESS
+
+#: Feedback rates finished work: a task in one of these statuses.
+RATABLE: frozenset[TaskStatus] = FINISHED
 
 #: Approve, reject and request changes apply to tasks in these statuses.
 DECIDABLE: frozenset[TaskStatus] = frozenset({S.AWAITING_APPROVAL})
@@ -122,6 +126,13 @@ def decision_refusal(key: str, status: TaskStatus) -> str | None:
     return f"{key} is {status.value}, not awaiting approval"
 
 
+def feedback_refusal(key: str, status: TaskStatus) -> str | None:
+    """Why the task's work cannot be rated yet, in one line; None when it can."""
+    if status in RATABLE:
+        return None
+    return f"{key} is {status.value.replace('_', ' ')}: only finished (done) work can be rated"
+
+
 def no_open_question(key: str) -> str:
     """What answering says of a task none of whose questions is open."""
     return f"{key} has no open question"
@@ -148,7 +159,8 @@ def run_refusal(
     if status not in RUN_ON_DEMAND:
         return f"{key} is {status.value}: only pending or failed tasks run"
     if open_blockers:
-        return f"{key} waits on {open_blockers} unfinished blocking dependencies"
+        blockers = counted(open_blockers, "unfinished blocking dependency")
+        return f"{key} waits on {blockers}"
     return None
 
 

@@ -7,8 +7,9 @@ from typing import Any
 import yaml
 from sqlalchemy import Connection, select, update
 
-from ..domain.enums import EventKind
-from ..domain.errors import ValidationFailed
+from ..domain.enums import EventKind, TaskStatus
+from ..domain.errors import InvalidTransition, ValidationFailed
+from ..domain.rules import feedback_refusal
 from ..store.tables import Feedback, Note, Participant, ProgressRecord, Task, TaskContext
 from .base import ServiceContext, T, find_task, record_event
 from .safe_yaml import describe_yaml_error, safe_load_bounded
@@ -135,6 +136,9 @@ class CollaborationService:
                 raise ValidationFailed(f"{label} rating must be 1-5, not {value}")
         with self.ctx.db.write() as conn:
             row = find_task(conn, key)
+            refusal = feedback_refusal(key, TaskStatus(row.status))
+            if refusal:
+                raise InvalidTransition(refusal)
             conn.execute(
                 Feedback.__table__.insert().values(
                     task_id=row.id,

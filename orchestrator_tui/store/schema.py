@@ -20,6 +20,7 @@ from sqlmodel import SQLModel
 from ..domain.errors import SchemaTooNew, ValidationFailed
 from . import tables  # noqa: F401  (registers every table on SQLModel.metadata)
 from .engine import Database, on_read_only_filesystem, read_only_uri
+from .folders import require_folder
 from .tables import AGENT_RUN_COLUMNS, PlanBudget, Question, RunChange, SchemaMeta, utcnow
 
 SCHEMA_VERSION = 5
@@ -96,7 +97,7 @@ def backup_sqlite(db: Database, destination: Path) -> Path:
     source = db.path
     if source is None:
         raise ValidationFailed("backup works on SQLite files; use your server's tools for others")
-    destination.parent.mkdir(parents=True, exist_ok=True)
+    require_folder(destination.parent)
     if destination.exists():
         raise ValidationFailed(f"backup target {destination} already exists")
     if on_read_only_filesystem(source):

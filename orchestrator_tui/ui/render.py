@@ -8,9 +8,11 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from rich.style import StyleType
 from rich.text import Text
 
 from ..domain.enums import Readiness, TaskStatus
+from ..domain.models import EventView
 from ..domain.text import printable
 
 S = TaskStatus
@@ -132,3 +134,17 @@ def block(text: str | None, style: str = "") -> Text:
     """Multi-line untrusted text (descriptions, notes): escapes stripped, lines kept."""
     lines = [printable(line) for line in (text or "").splitlines()]
     return Text("\n".join(lines), style=style)
+
+
+def event_line(
+    event: EventView, moment: str, limit: int, muted: StyleType = "dim", with_key: bool = False
+) -> Text:
+    """One event as the dashboard and the detail timeline show it: time, task,
+    the event's own sentence (it names what happened, so no kind label) and who."""
+    text = Text(end="")
+    text.append(f"{moment} ", muted)
+    if with_key:
+        text.append(f"{event.task_key or '-'} ")
+    text.append(safe(event.summary(), limit))
+    text.append(f" ({safe(event.actor, 30)})", muted)
+    return text

@@ -18,6 +18,7 @@ from textual.message import Message
 from textual.worker import Worker
 
 from ..domain.text import printable
+from ..domain.words import counted
 from .db import run_db
 from .host import HostApp
 
@@ -160,6 +161,8 @@ class TransferActions(HostApp):
         report = message.report
         text = printable(report.summary())
         if report.warnings:
-            text += f" ({len(report.warnings)} warnings: " + printable(report.warnings[0])
+            text += f" ({counted(len(report.warnings), 'warning')}: " + printable(
+                report.warnings[0]
+            )
             text += " …)" if len(report.warnings) > 1 else ")"
         self._app().notify(text, title="Exported", markup=False)

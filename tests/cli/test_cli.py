@@ -45,7 +45,7 @@ def test_db_commands_and_the_demo_seed(cli: Cli, tmp_path: Path) -> None:
     assert cli.ok("db", "backup", str(dest)).out == f"backed up to {dest}\n"
     assert count(dest, "SELECT COUNT(*) FROM tasks") == len(tasks)
 
-    assert "--yes" in cli.fails(7, "db", "reset")
+    assert "--yes" in cli.fails(2, "db", "reset")
     assert cli.count("SELECT COUNT(*) FROM tasks") == len(tasks)
     assert cli.ok("db", "reset", "--yes").out.endswith("every table emptied and recreated\n")
     assert cli.count("SELECT COUNT(*) FROM tasks") == 0

@@ -24,6 +24,7 @@ CASES = [
         "undid a change: back from blocked to pending",
     ),
     ("approved", {"from": "awaiting_approval", "to": "done"}, "approved, now done"),
+    ("task_created", {"key": "WS-3", "title": "Shout"}, "created: Shout"),
     (
         "rejected",
         {"from": "awaiting_approval", "to": "failed", "comment": "tests red"},

@@ -10,10 +10,17 @@ from pathlib import Path
 import pytest
 from pydantic import ValidationError
 
-from orchestrator_tui.domain.enums import AgentStatus, AgentType, DependencyType, EventKind
+from orchestrator_tui.domain.enums import (
+    AgentStatus,
+    AgentType,
+    DependencyType,
+    EventKind,
+    TaskStatus,
+)
 from orchestrator_tui.domain.errors import (
     Conflict,
     CycleError,
+    InvalidTransition,
     NotFound,
     ValidationFailed,
 )
@@ -288,7 +295,7 @@ def test_concurrent_shares_keep_every_key(db_url: str) -> None:
 
 
 def test_feedback(orch: Orchestrator) -> None:
-    add(orch, "A")
+    add(orch, "A", status=TaskStatus.DONE)
     orch.collab.feedback("A", 5, 3, "solid")
     [fb] = orch.queries.feedback_for("A")
     assert (fb.quality, fb.timeliness, fb.notes, fb.actor) == (5, 3, "solid", "alice")
@@ -298,6 +305,18 @@ def test_feedback(orch: Orchestrator) -> None:
             orch.collab.feedback("A", q, t)
     assert events_of(orch) == before and count_rows(orch, Feedback) == 1
     assert kinds(orch, "A")[-1] == "feedback"
+
+
+def test_feedback_refused_until_the_work_is_done(orch: Orchestrator) -> None:
+    for status in TaskStatus:
+        if status is not TaskStatus.DONE:
+            add(orch, status.name, status=status)
+    before = events_of(orch)
+    for status in TaskStatus:
+        if status is not TaskStatus.DONE:
+            with pytest.raises(InvalidTransition, match="only finished"):
+                orch.collab.feedback(status.name, 4, 4)
+    assert events_of(orch) == before and count_rows(orch, Feedback) == 0
 
 
 def test_participants(orch: Orchestrator) -> None:

@@ -140,6 +140,7 @@ def test_the_real_task_master_reads_our_export(planned, tmp_path):
     task_master = _tool("task-master")
     project = tmp_path / "project"
     out = project / ".taskmaster" / "tasks" / "tasks.json"
+    out.parent.mkdir(parents=True)
     export_path(planned, out, "task-master")
     listed = _run([task_master, "list", "--format", "json", "--with-subtasks"], project)
     tops = {t["title"]: t for t in listed["tasks"]}
@@ -241,6 +242,7 @@ def test_an_empty_task_master_tag_survives_a_round_trip(tmp_path, orch):
     source.write_text(json.dumps(doc, indent=2))
     import_path(orch, source)
     out = tmp_path / "out" / "tasks.json"
+    out.parent.mkdir()
     export_path(orch, out)
     assert out.read_text() == source.read_text()  # byte for byte, the empty tag in its place
 

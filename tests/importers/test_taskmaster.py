@@ -116,6 +116,7 @@ def test_changed_source_reports_changes_and_dry_run_writes_nothing(orch, tmp_pat
 def test_export_gives_the_same_file_back(orch, tmp_path):
     import_path(orch, TAGGED)
     out = tmp_path / "out" / "tasks.json"
+    out.parent.mkdir()
     report = export_path(orch, out)
     assert report.format == "task-master" and report.tasks == 8
     assert json.loads(out.read_text()) == json.loads(TAGGED.read_text())

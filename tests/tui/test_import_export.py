@@ -86,7 +86,7 @@ async def test_confirming_writes_the_plan_shown_even_if_the_file_changed(orch, m
         assert imported == (
             "Imported",
             f"imported 3 tasks from {source} (task-master): "
-            "3 added, 0 changed, 0 unchanged; 1 dependencies",
+            "3 added, 0 changed, 0 unchanged; 1 dependency",
         )
         assert changed[0] == "Imported what you saw"
         assert changed[1].startswith(f"{source} changed after the dry run")
@@ -159,6 +159,7 @@ async def test_export_writes_a_file_that_reimports(orch, make, tmp_path):
     orch.tasks.start("A")
     app = make()
     out = tmp_path / "out" / "plan.json"
+    out.parent.mkdir()
     async with app.run_test(size=(160, 48)) as pilot:
         await settle(pilot)
         await palette(pilot, "Export tasks…")
@@ -213,3 +214,19 @@ async def test_export_to_an_unwritable_place_is_reported(orch, make, tmp_path):
         assert title == "Export failed: no file was written"
         assert message.startswith(str(blocker)) and "Error" not in message
         assert app.is_running
+
+
+async def test_export_into_a_missing_folder_is_refused(orch, make, tmp_path):
+    add(orch, "A", "first")
+    missing = tmp_path / "missing"
+    app = make()
+    async with app.run_test(size=(160, 48)) as pilot:
+        await settle(pilot)
+        await pilot.press("ctrl+e")
+        await settle(pilot)
+        await fill(pilot, str(missing / "out.json"))
+        await wait_until(pilot, lambda: shown(app), "the error")
+        ((title, message),) = shown(app)
+        assert title == "Export failed: no file was written"
+        assert message == f"no folder {missing}; create it first, then run again"
+    assert not missing.exists()

@@ -28,7 +28,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from ...domain.errors import OrchestratorError, ValidationFailed
+from ...domain.words import counted
 from ...store.bulk import collector_paused
+from ...store.folders import require_folder
 from . import formats
 from .common import Issues, ParsedImport, Progress, with_prefix
 from .formats import EXPORT_FORMATS, IMPORT_FORMATS
@@ -60,12 +62,13 @@ class ImportReport:
     def summary(self) -> str:
         verb = "would import" if self.dry_run else "imported"
         text = (
-            f"{verb} {self.tasks} tasks from {self.origin} ({self.format}): "
+            f"{verb} {counted(self.tasks, 'task')} from {self.origin} ({self.format}): "
             f"{self.added} added, {self.changed} changed, {self.unchanged} unchanged; "
-            f"{self.dependencies} dependencies"
+            f"{counted(self.dependencies, 'dependency')}"
         )
         if self.missing:
-            text += f"; {self.missing} earlier imported tasks are no longer in the source (kept)"
+            gone = counted(self.missing, "earlier imported task is", "earlier imported tasks are")
+            text += f"; {gone} no longer in the source (kept)"
         return text
 
 
@@ -77,7 +80,7 @@ class ExportReport:
     warnings: list[str] = field(default_factory=list)
 
     def summary(self) -> str:
-        return f"exported {self.tasks} tasks to {self.path} ({self.format})"
+        return f"exported {counted(self.tasks, 'task')} to {self.path} ({self.format})"
 
 
 def detect_format(path: Path | Source) -> str:
@@ -195,6 +198,7 @@ def export_path(orch: Orchestrator, path: Path | str, fmt: str | None = None) ->
     assert exporter.export is not None
     with orch.db.read() as conn:
         written, count, warnings = exporter.export(conn, path)
+    require_folder(path.parent)
     if isinstance(written, str):
         _write_atomically(path, written)
     else:
@@ -212,7 +216,7 @@ def _write_folder(path: Path, files: dict[str, str]) -> None:
             raise ValidationFailed(
                 f"{path / top}: already exists; export into a folder without one"
             )
-    path.mkdir(parents=True, exist_ok=True)
+    path.mkdir(exist_ok=True)  # PATH itself, as named; never its missing parents
     temp = Path(tempfile.mkdtemp(prefix=".export.", dir=path))
     try:
         for name, text in files.items():
@@ -226,7 +230,6 @@ def _write_folder(path: Path, files: dict[str, str]) -> None:
 
 
 def _write_atomically(path: Path, text: str) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
     handle, temp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
     try:
         with os.fdopen(handle, "w", encoding="utf-8") as out:

@@ -19,6 +19,7 @@ from textual.screen import ModalScreen
 from textual.widgets import Button, Checkbox, Input, Label, Select, Static
 
 from ...domain.text import printable
+from ...domain.words import counted
 
 if TYPE_CHECKING:
     from ...services.importers import ImportReport
@@ -141,13 +142,13 @@ def report_text(report: ImportReport) -> Text:
     if report.dry_run:
         text.append("\nNothing has been written yet.", "bold")
     if report.warnings:
-        text.append(f"\n\n{len(report.warnings)} warnings", "bold")
+        text.append(f"\n\n{counted(len(report.warnings), 'warning')}", "bold")
         for line in report.warnings[:MAX_LISTED]:
             text.append(f"\n• {printable(line)}")
         if len(report.warnings) > MAX_LISTED:
             text.append(f"\n… and {len(report.warnings) - MAX_LISTED} more")
     if report.notices:
-        text.append(f"\n\n{len(report.notices)} notices (skipped files)", "bold")
+        text.append(f"\n\n{counted(len(report.notices), 'notice')} (skipped files)", "bold")
         for line in report.notices[:MAX_LISTED]:
             text.append(f"\n• {printable(line)}")
     return text

@@ -20,6 +20,7 @@ from ...domain.models import ChangePreview, TaskDetail, TaskRow
 from ...domain.state_machine import VERB_TARGETS, VERBS, can_change_status, change_refusal
 from ...domain.text import printable
 from ...domain.undo import UndoPreview
+from ...domain.words import counted
 from ..db import run_db
 from ..host import binds_key, host
 from ..modals.prompt import Confirm, TextPrompt
@@ -124,12 +125,9 @@ def bulk_summary(verb: str, changes: list[ChangePreview], skips: list[ChangePrev
     skipped, each with the planner's reason, one line each (cut to the dialog's
     width); long lists end with a count of the rest."""
 
-    def plural(n: int) -> str:
-        return "s" if n != 1 else ""
-
     lines: list[Text] = []
     n, k = len(changes), len(skips)
-    lines.append(Text(f"{verb.capitalize()} {n} marked task{plural(n)}?", "bold"))
+    lines.append(Text(f"{verb.capitalize()} {counted(n, 'marked task')}?", "bold"))
     for p in changes[:LIST_AT_MOST]:
         before = STATUS_LONG[p.status] if p.status else "?"
         after = STATUS_LONG[p.target] if p.target else "?"
@@ -140,7 +138,7 @@ def bulk_summary(verb: str, changes: list[ChangePreview], skips: list[ChangePrev
         lines.append(Text(f"· … and {n - LIST_AT_MOST} more"))
     if skips:
         they = "they are" if k != 1 else "it is"
-        lines.append(Text(f"{k} other marked task{plural(k)} will stay as {they}:", "bold"))
+        lines.append(Text(f"{counted(k, 'other marked task')} will stay as {they}:", "bold"))
         lines.extend(Text(f"· {printable(p.refusal or '')}") for p in skips[:LIST_AT_MOST])
         if k > LIST_AT_MOST:
             lines.append(Text(f"· … and {k - LIST_AT_MOST} more"))
@@ -338,7 +336,7 @@ class TaskActions(Screen[None]):
                 run_db(self, lambda o: self._apply_bulk(o, keys, target), lambda m: m)
 
         self.app.push_screen(
-            Confirm(f"Change {n} task{'s' if n != 1 else ''}", text, yes_label=verb), confirmed
+            Confirm(f"Change {counted(n, 'task')}", text, yes_label=verb), confirmed
         )
 
     @staticmethod
@@ -353,7 +351,7 @@ class TaskActions(Screen[None]):
                     moves.append(move)
             except OrchestratorError as exc:
                 refused.append(f"{key} ({printable(str(exc))})")
-        note = f"{changed} task{'s' if changed != 1 else ''} changed"
+        note = f"{counted(changed, 'task')} changed"
         if refused:
             note += f"; {len(refused)} refused: " + "; ".join(refused[:3])
         return TaskChanged(None, note, undoable=tuple(moves))

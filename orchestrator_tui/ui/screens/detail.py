@@ -1,6 +1,6 @@
 """Everything about one task: questions its agent asked, description, success
-criteria, shared context, notes, progress history, approvals and the event
-timeline; below them, for a task that ran in a workspace, what its latest run
+criteria, shared context, notes, progress history, approvals, its runs and the
+event timeline; below them, for a task that ran in a workspace, what its latest run
 changed (approve, reject and request changes work from here too)."""
 
 from __future__ import annotations
@@ -29,12 +29,14 @@ from ...domain.models import (
     TaskDetail,
     TaskRow,
 )
+from ...domain.words import counted
 from ..db import run_db
 from ..messages import DataChanged
-from ..render import READINESS_WORD, STATUS_ICON, STATUS_LONG, block, safe, when
+from ..render import READINESS_WORD, STATUS_ICON, STATUS_LONG, block, event_line, safe, when
 from ..widgets.diff_view import ReviewPanel
 from ..widgets.footer import KeyFooter
 from ..widgets.header import AppHeader
+from ..widgets.log_pane import describe_run
 from .actions import DECISIONS, TaskActions, TaskChanged
 from .questions import QuestionActions
 
@@ -107,6 +109,7 @@ class DetailScreen(QuestionActions, TaskActions, Screen[None]):
                 "notes",
                 "progress",
                 "approvals",
+                "runs",
                 "timeline",
             ):
                 yield Static(id=f"detail-{section}", classes="detail-section")
@@ -202,13 +205,10 @@ class DetailScreen(QuestionActions, TaskActions, Screen[None]):
                     for a in message.approvals
                 ),
             ),
+            "runs": ("Runs", _joined(describe_run(r) for r in message.runs)),
             "timeline": (
                 "Event timeline",
-                _lines(
-                    f"{when(e.created_at)}  {e.kind.replace('_', ' '):<18} {safe(e.summary(), 200)}"
-                    f"  ({safe(e.actor)})"
-                    for e in message.timeline
-                ),
+                _joined(event_line(e, when(e.created_at), 200, MUTED) for e in message.timeline),
             ),
         }
         for name, (title, body) in sections.items():
@@ -236,8 +236,8 @@ def agent_section(runs: list[RunView], approvals: list[ApprovalView]) -> Text | 
     text = Text(end="")
     text.append("Agent runs", HEADING)
     text.append(
-        f"\n{len(mine)} runs · {tokens:,} tokens ({cached:,} cached) · ${cost:.4f}"
-        f" · {rounds} change rounds"
+        f"\n{counted(len(mine), 'run')} · {tokens:,} tokens ({cached:,} cached) · ${cost:.4f}"
+        f" · {counted(rounds, 'change round')}"
     )
     text.append(f"\nlast: {safe(last.profile)} · model {safe(last.model) or '-'}", MUTED)
     text.append(f" · session {safe(last.session_id) or '-'}", MUTED)
@@ -312,6 +312,11 @@ def _questions(questions: list[QuestionView]) -> Text:
 def _lines(lines: Iterable[str]) -> Text | None:
     items = list(lines)
     return Text("\n".join(items)) if items else None
+
+
+def _joined(lines: Iterable[Text]) -> Text | None:
+    items = list(lines)
+    return Text("\n", end="").join(items) if items else None
 
 
 def _notes(notes: list[NoteView]) -> Text | None:

@@ -21,8 +21,18 @@ from textual.widgets import Sparkline, Static
 from ...domain.agent import Spend
 from ...domain.enums import AGENT_STALE_AFTER_SECONDS, TaskStatus
 from ...domain.models import DashboardStats
+from ...domain.words import counted
 from ..db import Refresher, itself
-from ..render import STATUS_CLASSES, STATUS_ICON, STATUS_LONG, age, bar, safe, status_class
+from ..render import (
+    STATUS_CLASSES,
+    STATUS_ICON,
+    STATUS_LONG,
+    age,
+    bar,
+    event_line,
+    safe,
+    status_class,
+)
 
 if TYPE_CHECKING:
     from ...services import Orchestrator
@@ -135,7 +145,7 @@ class Dashboard(VerticalScroll, can_focus=True):
         heading, muted = c("dashboard--heading"), c("dashboard--muted")
 
         summary = Text(end="")
-        summary.append(f"{stats.total} tasks", heading)
+        summary.append(counted(stats.total, "task"), heading)
         summary.append(f"  ready {stats.ready}  waiting {stats.waiting}  ")
         summary.append(f"awaiting approval {stats.awaiting_approval}", heading)
         summary.append("\nprogress ")
@@ -165,7 +175,8 @@ class Dashboard(VerticalScroll, can_focus=True):
         critical.append("critical path ", heading)
         if stats.critical_path:
             critical.append(
-                f"{len(stats.critical_path)} tasks, {stats.critical_path_hours:g}h remaining\n"
+                f"{counted(len(stats.critical_path), 'task')}, "
+                f"{stats.critical_path_hours:g}h remaining\n"
             )
             critical.append(" → ".join(stats.critical_path), c("dashboard--critical"))
         else:
@@ -183,11 +194,9 @@ class Dashboard(VerticalScroll, can_focus=True):
         events = Text(end="")
         events.append("recent events", heading)
         for event in stats.recent_events[:10]:
-            events.append(f"\n  {event.created_at:%H:%M} ", muted)
-            events.append(f"{event.task_key or '-'} ")
-            events.append(f"{event.kind.replace('_', ' ')} ", muted)
-            events.append(safe(event.summary(), 80))
-            events.append(f" ({safe(event.actor, 30)})", muted)
+            events.append("\n  ")
+            moment = f"{event.created_at:%H:%M}"
+            events.append_text(event_line(event, moment, 80, muted, with_key=True))
         self._show("dash-events", events)
 
     def _draw_agents(self, stats: DashboardStats) -> None:
@@ -225,11 +234,11 @@ def spend_text(spend: Spend, heading: Style | str, muted: Style | str) -> Text:
     t = spend.total
     text = Text(end="")
     text.append("agent spend ", heading)
-    text.append(f"${t.cost_usd:.2f} over {t.runs} runs · {t.tokens:,} tokens")
+    text.append(f"${t.cost_usd:.2f} over {counted(t.runs, 'run')} · {t.tokens:,} tokens")
     for title, rows in (("profile", spend.by_profile), ("agent", spend.by_agent)):
         for row in rows:
             text.append(f"\n  {title} ", muted)
-            text.append(f"{safe(row.name, 40)} ${row.cost_usd:.2f} ({row.runs} runs)")
+            text.append(f"{safe(row.name, 40)} ${row.cost_usd:.2f} ({counted(row.runs, 'run')})")
     if spend.by_day:
         most = max(r.cost_usd for r in spend.by_day) or 1.0
         for row in spend.by_day[-7:]:

@@ -16,6 +16,7 @@ from textual.message import Message
 from textual.widget import Widget
 from textual.widgets import Input, Static
 
+from ...domain.words import counted
 from ..host import binds_key
 from ..render import safe
 from ..task_query import TableQuery
@@ -102,7 +103,7 @@ class FilterBar(Horizontal):
             text.append("/")
             text.append(safe(query.text, 40), "bold")
             text.append("  ")
-        text.append(f"{total} tasks · {query.describe()}")
+        text.append(f"{counted(total, 'task')} · {query.describe()}")
         if marked:
             text.append(f" · {marked} marked", "bold")
         if text != self._shown:  # an update lays out the whole screen again

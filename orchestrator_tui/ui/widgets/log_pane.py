@@ -44,6 +44,7 @@ from textual.worker import get_current_worker
 
 from ...domain.enums import LogStream
 from ...domain.text import printable
+from ...domain.words import counted
 from ..ansi import plain_text, to_text
 from ..db import itself, run_db
 
@@ -1046,7 +1047,7 @@ class ExecutionLogPane(Widget):
             return " · no matches"
         current = self._view.match_seq
         if current is None or current not in seqs:
-            return f" · {len(seqs)} matches"
+            return f" · {counted(len(seqs), 'match')}"
         return f" · match {bisect_left(seqs, current) + 1}/{len(seqs)}"
 
     def _render_status(self) -> None:

@@ -1,0 +1,30 @@
+"""The detail screen lists every run of the task, a plain command's included:
+status, exit code and duration, newest last (the demo's PAY-15 failed twice)."""
+
+from __future__ import annotations
+
+from orchestrator_tui.ui.screens.detail import DetailScreen
+
+from .conftest import plan_path, screen_text, seed_plan, select, settle
+
+
+async def test_detail_lists_a_plain_commands_runs(db_url, make):
+    seed_plan(db_url)
+    if plan_path().name != "demo_plan.yaml":
+        raise AssertionError("the demo plan ships with the package")
+    app = make()
+    async with app.run_test(size=(160, 80)) as pilot:
+        await settle(pilot)
+        await select(pilot, "PAY-15")
+        await pilot.press("enter")
+        await settle(pilot)
+        assert isinstance(app.screen, DetailScreen)
+        await pilot.press("G")
+        await settle(pilot)
+        lines = screen_text(app).splitlines()
+        headings = [i for i, line in enumerate(lines) if line.strip() == "Runs"]
+        assert headings, "a Runs section on the detail screen"
+        start = headings[0]
+        runs = [line for line in lines[start + 1 : start + 3] if "exit 1" in line]
+        assert len(runs) == 2, lines[start : start + 4]
+        assert all("failed" in line and "10m00s" in line for line in runs), runs
