@@ -146,6 +146,7 @@ def test_backup_and_validate(db_path: Path, tmp_path: Path) -> None:
     orch = open_db(db_path)
     add(orch, "A")
     add(orch, "B", deps=["A"])
+    (tmp_path / "copies").mkdir()
     copy = backup_sqlite(orch.db, tmp_path / "copies" / "b.db")
     with sqlite3.connect(copy) as conn:
         assert conn.execute("SELECT COUNT(*) FROM tasks").fetchone()[0] == 2
