@@ -11,7 +11,14 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_serializer
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    computed_field,
+    field_validator,
+    model_serializer,
+)
 
 from . import rules
 from .agent import AgentRunFacts, AgentUse, Spend
@@ -337,9 +344,10 @@ class RunView(_View, AgentRunFacts):
     log_excerpt: str | None
     line_count: int
 
+    @computed_field  # type: ignore[prop-decorator]
     @property
     def state(self) -> str:
-        """`stopping` for a cancelled run not yet closed, else its status."""
+        """`stopping` for a cancelled run not yet closed, else its status (in JSON too)."""
         return rules.run_state(self.status, self.error)
 
     @property
