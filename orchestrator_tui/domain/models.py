@@ -288,9 +288,10 @@ class TaskDetail(_View):
         """How many blocking dependencies are not finished."""
         return sum(1 for b in self.blockers if rules.blocker_open(b.type, b.status))
 
-    def as_row(self, shown: TaskRow | None = None) -> TaskRow:
+    def as_row(self, shown: TaskRow | None = None, open_questions: int | None = None) -> TaskRow:
         """This task as a line of the task list. `shown`: the line shown now, which
-        keeps what a detail does not say (open questions, a runner's lease)."""
+        keeps what a detail does not say (open questions, a runner's lease);
+        `open_questions`: how many are open, when the caller has counted them."""
         fields: dict[str, Any] = {
             "id": self.id,
             "key": self.key,
@@ -307,6 +308,8 @@ class TaskDetail(_View):
             "updated_at": self.updated_at,
             "has_command": self.command is not None,
         }
+        if open_questions is not None:
+            fields["open_questions"] = open_questions
         return TaskRow(**fields) if shown is None else shown.model_copy(update=fields)
 
 
