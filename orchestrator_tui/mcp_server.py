@@ -94,6 +94,7 @@ class Link(_Result):
 class RunSummary(_Result):
     id: int
     status: str
+    state: str  # `rules.run_state`: `stopping` for a cancelled run still open
     agent: str | None = None
     exit_code: int | None = None
     error: str | None = None
@@ -270,6 +271,7 @@ def build_server(orch: Orchestrator) -> MCPServer[Any]:
                 else RunSummary(
                     id=last.id,
                     status=last.status.value,
+                    state=last.state,
                     agent=last.agent,
                     exit_code=last.exit_code,
                     error=_cut(last.error, 500)[0] if last.error else None,

@@ -11,7 +11,14 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_serializer
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    computed_field,
+    field_validator,
+    model_serializer,
+)
 
 from . import rules
 from .agent import AgentRunFacts, AgentUse, Spend
@@ -281,9 +288,10 @@ class TaskDetail(_View):
         """How many blocking dependencies are not finished."""
         return sum(1 for b in self.blockers if rules.blocker_open(b.type, b.status))
 
-    def as_row(self, shown: TaskRow | None = None) -> TaskRow:
+    def as_row(self, shown: TaskRow | None = None, open_questions: int | None = None) -> TaskRow:
         """This task as a line of the task list. `shown`: the line shown now, which
-        keeps what a detail does not say (open questions, a runner's lease)."""
+        keeps what a detail does not say (open questions, a runner's lease);
+        `open_questions`: how many are open, when the caller has counted them."""
         fields: dict[str, Any] = {
             "id": self.id,
             "key": self.key,
@@ -300,6 +308,8 @@ class TaskDetail(_View):
             "updated_at": self.updated_at,
             "has_command": self.command is not None,
         }
+        if open_questions is not None:
+            fields["open_questions"] = open_questions
         return TaskRow(**fields) if shown is None else shown.model_copy(update=fields)
 
 
@@ -337,9 +347,10 @@ class RunView(_View, AgentRunFacts):
     log_excerpt: str | None
     line_count: int
 
+    @computed_field  # type: ignore[prop-decorator]
     @property
     def state(self) -> str:
-        """`stopping` for a cancelled run not yet closed, else its status."""
+        """`stopping` for a cancelled run not yet closed, else its status (in JSON too)."""
         return rules.run_state(self.status, self.error)
 
     @property

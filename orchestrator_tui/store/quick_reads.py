@@ -147,9 +147,12 @@ class QuickReads:
         return f"#{run_id} {rules.run_state_text(RunStatus(status), error)}"
 
     def timeline(self, key: str, limit: int = 500) -> list[EventView]:
+        """As `QueryService.timeline` (in date order, ties by id)."""
         task_id = self._task(key).id
         rows = self._rows(
-            "SELECT * FROM events WHERE task_id = ? ORDER BY id LIMIT ?", (task_id, limit), "events"
+            "SELECT * FROM events WHERE task_id = ? ORDER BY created_at, id LIMIT ?",
+            (task_id, limit),
+            "events",
         )
         return [event_view(r, key) for r in rows]
 

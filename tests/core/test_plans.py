@@ -12,6 +12,7 @@ import yaml
 from orchestrator_tui.domain.errors import CycleError, ValidationFailed
 from orchestrator_tui.services import Orchestrator
 from orchestrator_tui.services.plans import sample_plan_path
+from orchestrator_tui.store.quick_reads import open_reads
 from orchestrator_tui.store.schema import table_counts
 
 from .support import add
@@ -250,3 +251,25 @@ def test_relative_times_and_plain_dates(orch: Orchestrator, tmp_path: Path) -> N
     assert task.deadline is not None and task.deadline.isoformat() == "2031-05-06T00:00:00+00:00"
     age = task.updated_at - task.created_at
     assert age.total_seconds() == 0
+
+
+def test_a_task_loaded_awaiting_approval_reads_in_date_order(
+    orch: Orchestrator, tmp_path: Path, db_url: str
+) -> None:
+    """Its approval request is dated by the plan (the inbox orders by that), before
+    the load that created it: the timeline lists events in the order of their dates."""
+    gate = {"key": "GATE", "title": "review me", "status": "awaiting_approval", "updated": "-3d"}
+    orch.plans.load_file(write(tmp_path, {"tasks": [gate]}))
+    timeline = orch.queries.timeline("GATE")
+    assert [e.kind for e in timeline] == ["approval_requested", "task_created"]
+    dates = [e.created_at for e in timeline]
+    assert dates == sorted(dates) and dates[0] < dates[1]
+    [waiting] = orch.queries.waiting_approvals()
+    assert waiting.waiting_since == dates[0] == orch.queries.get_task("GATE").updated_at
+    if db_url.startswith("sqlite"):  # the quick reads of `task show` say the same
+        reads = open_reads(db_url)
+        assert reads is not None
+        try:
+            assert reads.timeline("GATE") == timeline
+        finally:
+            reads.close()

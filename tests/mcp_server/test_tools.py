@@ -12,7 +12,7 @@ from pathlib import Path
 from sqlalchemy import select
 
 from orchestrator_tui.domain.enums import EventKind, TaskStatus
-from orchestrator_tui.domain.models import TaskSpec
+from orchestrator_tui.domain.models import CommandSpec, TaskSpec
 from orchestrator_tui.mcp_server import TOOL_LIST_BUDGET_BYTES
 from orchestrator_tui.services import Orchestrator
 from orchestrator_tui.store.tables import Event
@@ -135,6 +135,19 @@ async def test_each_tool_does_what_the_cli_would(db: Path, orch: Orchestrator) -
             conn.execute(select(E.actor).where(E.kind == EventKind.STATUS_CHANGED.value)).scalars()
         )
     assert actors == {AGENT}
+
+
+async def test_latest_run_says_stopping_while_a_cancelled_run_is_open(
+    db: Path, orch: Orchestrator
+) -> None:
+    orch.tasks.create(TaskSpec(key="A", title="long", command=CommandSpec(argv=["true"])))
+    orch.runs.claim("r1", 30)
+    orch.runs.cancel("A", "wrong branch")
+    async with session(db) as client:
+        found = await call(client, "get_task", key="A")
+    run = found["latest_run"]
+    assert (run["status"], run["state"]) == ("running", "stopping")
+    assert run["error"] == "run cancelled by alice: wrong branch"
 
 
 async def test_refusals_are_tool_errors_with_the_cli_line(db: Path, orch: Orchestrator) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 import threading
@@ -118,3 +119,16 @@ def test_a_cancelled_run_still_stopping_is_listed_as_stopping_with_who_asked(
     assert run.state == "stopping" and run.state_text == (
         "stopping (run cancelled by alice: wrong branch)"
     )
+
+
+def test_run_json_carries_the_state_word_beside_the_stored_status(
+    orch: Orchestrator, db_url: str
+) -> None:
+    orch.tasks.create(TaskSpec(key="A", title="long", command=CommandSpec(argv=["true"])))
+    orch.runs.claim("r1", 30)
+    orch.as_actor("alice").runs.cancel("A", "wrong branch")
+    (listed,) = json.loads(cli(db_url, "task", "runs", "A", "--json").out)
+    assert (listed["status"], listed["state"]) == ("running", "stopping")
+    assert listed["error"] == "run cancelled by alice: wrong branch"
+    logged = json.loads(cli(db_url, "task", "logs", "A", "--json").out)
+    assert (logged["run"]["status"], logged["run"]["state"]) == ("running", "stopping")

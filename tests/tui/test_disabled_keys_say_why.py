@@ -118,3 +118,37 @@ async def test_approve_is_disabled_on_your_own_work_and_says_why(orch, make, db_
         await settle(pilot)
         assert orch.queries.last_event_id() == before, "nothing was written"
         assert "setup worked on MINE and cannot approve it; ask someone else" in notes(app)[-1]
+
+
+@pytest.mark.parametrize(("key", "why"), [("PEND", "PEND has no open question"), ("API", None)])
+async def test_the_detail_screen_answers_y_as_the_task_list_does(orch, make, key, why):
+    from orchestrator_tui.ui.screens.detail import DetailScreen
+
+    add(orch, "PEND", "waiting to start")
+    add(orch, "API", "build it", status=S.IN_PROGRESS)
+    orch.as_actor("bot").questions.ask("API", "Which database?")
+    app = make()
+    async with app.run_test(size=(160, 48)) as pilot:
+        await settle(pilot)
+        await select(pilot, key)
+        listed = main_screen(app).selected()
+        await pilot.press("enter")
+        await settle(pilot)
+        detail = app.screen
+        assert isinstance(detail, DetailScreen)
+        shown = detail.selected()
+        assert (shown.open_questions, shown.answer_refusal) == (
+            listed.open_questions,
+            listed.answer_refusal,
+        )
+        assert shown.answer_refusal == why
+        if why is None:
+            assert app.active_bindings["y"].enabled
+            return
+        assert not app.active_bindings["y"].enabled, "the footer shows the key disabled"
+        before = orch.queries.last_event_id()
+        seen = len(notes(app))
+        await pilot.press("y")
+        await settle(pilot)
+        assert orch.queries.last_event_id() == before, "nothing was written"
+        assert notes(app)[seen:] == [why]

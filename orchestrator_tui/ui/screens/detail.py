@@ -136,17 +136,23 @@ class DetailScreen(QuestionActions, TaskActions, Screen[None]):
     def selected(self) -> TaskRow | None:
         if self.loaded is None:
             return None
-        return self.loaded.task.as_row()
+        asking = sum(1 for q in self.loaded.questions if q.is_open)
+        return self.loaded.task.as_row(open_questions=asking)
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action in DECISIONS:  # shown only while it awaits approval
             return self.task_action_state(action) is True
         if action == "diff":  # the file keys show only while there is a diff
             return self.query_one(ReviewPanel).display
-        if action == "answer":
-            loaded = self.loaded
-            return True if loaded and any(q.is_open for q in loaded.questions) else None
+        if action == "answer":  # disabled (and silent) until the task is loaded
+            return None if self.loaded is None or self.refusal(action) else True
         return True
+
+    def refusal(self, action: str) -> str | None:
+        if action == "answer":  # as the task list says it (`TaskRow.answer_refusal`)
+            row = self.selected()
+            return None if row is None else row.answer_refusal
+        return super().refusal(action)
 
     def action_approve(self) -> None:
         self.approve()
