@@ -317,16 +317,16 @@ class QueryService:
     def timeline(self, key: str, limit: int = 500) -> list[EventView]:
         """The task's events in the order of their dates, ties in the order written:
         a request a plan dates (`moves.record_initial_requests`) can be older than
-        the load that wrote it. The first `limit`."""
+        the load that wrote it. The newest `limit` of them, still oldest first."""
         with self.ctx.db.read() as conn:
             row = find_task(conn, key)
             rows = conn.execute(
                 select(Event.__table__)
                 .where(E.task_id == row.id)
-                .order_by(E.created_at, E.id)
+                .order_by(E.created_at.desc(), E.id.desc())
                 .limit(limit)
             ).all()
-            return [_event_view(r, key) for r in rows]
+            return [_event_view(r, key) for r in reversed(rows)]
 
     def recent_events(self, limit: int = 20) -> list[EventView]:
         with self.ctx.db.read() as conn:

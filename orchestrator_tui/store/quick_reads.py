@@ -147,14 +147,14 @@ class QuickReads:
         return f"#{run_id} {rules.run_state_text(RunStatus(status), error)}"
 
     def timeline(self, key: str, limit: int = 500) -> list[EventView]:
-        """As `QueryService.timeline` (in date order, ties by id)."""
+        """As `QueryService.timeline` (the newest `limit`, in date order, ties by id)."""
         task_id = self._task(key).id
         rows = self._rows(
-            "SELECT * FROM events WHERE task_id = ? ORDER BY created_at, id LIMIT ?",
+            "SELECT * FROM events WHERE task_id = ? ORDER BY created_at DESC, id DESC LIMIT ?",
             (task_id, limit),
             "events",
         )
-        return [event_view(r, key) for r in rows]
+        return [event_view(r, key) for r in reversed(rows)]
 
     def approvals_for(self, key: str) -> list[ApprovalView]:
         return [

@@ -109,6 +109,22 @@ def test_task_detail_and_history_match_the_services(
     assert orch.queries.approvals_for("K-6") and orch.queries.context_for("K-9")
 
 
+def test_a_shortened_timeline_keeps_the_newest_events(
+    db: tuple[str, Orchestrator, list[str]],
+) -> None:
+    """A task with more events than the limit shows its latest ones, oldest first."""
+    url, orch, _ = db
+    whole = orch.queries.timeline("K-9")
+    assert len(whole) > 3
+    assert orch.queries.timeline("K-9", limit=3) == whole[-3:]
+    reads = open_reads(url)
+    assert reads is not None
+    try:
+        assert reads.timeline("K-9", limit=3) == whole[-3:]
+    finally:
+        reads.close()
+
+
 def test_next_ready_matches_the_services(db: tuple[str, Orchestrator, list[str]]) -> None:
     url, orch, _ = db
     reads = open_reads(url)
