@@ -315,15 +315,16 @@ class QueryService:
     # -- history ----------------------------------------------------------------
 
     def timeline(self, key: str, limit: int = 500) -> list[EventView]:
-        """The task's events in the order of their dates, ties in the order written:
-        a request a plan dates (`moves.record_initial_requests`) can be older than
-        the load that wrote it. The newest `limit` of them, still oldest first."""
+        """The task's events in the order they were written (dates can disagree
+        between writers' clocks, and a plan dates the request of a task it loads
+        awaiting approval by the plan, before the load). The newest `limit` of
+        them, oldest first."""
         with self.ctx.db.read() as conn:
             row = find_task(conn, key)
             rows = conn.execute(
                 select(Event.__table__)
                 .where(E.task_id == row.id)
-                .order_by(E.created_at.desc(), E.id.desc())
+                .order_by(E.id.desc())
                 .limit(limit)
             ).all()
             return [_event_view(r, key) for r in reversed(rows)]

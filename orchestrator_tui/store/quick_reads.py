@@ -147,10 +147,10 @@ class QuickReads:
         return f"#{run_id} {rules.run_state_text(RunStatus(status), error)}"
 
     def timeline(self, key: str, limit: int = 500) -> list[EventView]:
-        """As `QueryService.timeline` (the newest `limit`, in date order, ties by id)."""
+        """As `QueryService.timeline` (the newest `limit`, in the order written)."""
         task_id = self._task(key).id
         rows = self._rows(
-            "SELECT * FROM events WHERE task_id = ? ORDER BY created_at DESC, id DESC LIMIT ?",
+            "SELECT * FROM events WHERE task_id = ? ORDER BY id DESC LIMIT ?",
             (task_id, limit),
             "events",
         )

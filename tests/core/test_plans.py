@@ -253,19 +253,19 @@ def test_relative_times_and_plain_dates(orch: Orchestrator, tmp_path: Path) -> N
     assert age.total_seconds() == 0
 
 
-def test_a_task_loaded_awaiting_approval_reads_in_date_order(
+def test_a_task_loaded_awaiting_approval_waits_since_the_plan_says(
     orch: Orchestrator, tmp_path: Path, db_url: str
 ) -> None:
-    """Its approval request is dated by the plan (the inbox orders by that), before
-    the load that created it: the timeline lists events in the order of their dates."""
+    """Its approval request is dated by the plan (the inbox orders by that); the
+    timeline lists events in the order they were written, the creation first."""
     gate = {"key": "GATE", "title": "review me", "status": "awaiting_approval", "updated": "-3d"}
     orch.plans.load_file(write(tmp_path, {"tasks": [gate]}))
     timeline = orch.queries.timeline("GATE")
-    assert [e.kind for e in timeline] == ["approval_requested", "task_created"]
-    dates = [e.created_at for e in timeline]
-    assert dates == sorted(dates) and dates[0] < dates[1]
+    assert [e.kind for e in timeline] == ["task_created", "approval_requested"]
     [waiting] = orch.queries.waiting_approvals()
-    assert waiting.waiting_since == dates[0] == orch.queries.get_task("GATE").updated_at
+    requested = timeline[1].created_at
+    assert waiting.waiting_since == requested == orch.queries.get_task("GATE").updated_at
+    assert requested < timeline[0].created_at
     if db_url.startswith("sqlite"):  # the quick reads of `task show` say the same
         reads = open_reads(db_url)
         assert reads is not None
