@@ -152,3 +152,25 @@ async def test_the_detail_screen_answers_y_as_the_task_list_does(orch, make, key
         await settle(pilot)
         assert orch.queries.last_event_id() == before, "nothing was written"
         assert notes(app)[seen:] == [why]
+
+
+async def test_the_detail_screen_counts_an_open_question_older_than_its_list(orch, make):
+    """The screen lists a task's newest questions; an older one still open counts."""
+    from orchestrator_tui.ui.screens.detail import DetailScreen
+
+    add(orch, "API", "build it", status=S.IN_PROGRESS)
+    bot = orch.as_actor("bot")
+    bot.questions.ask("API", "Which database?")
+    for i in range(100):
+        bot.questions.ask("API", f"later question {i}")
+        orch.questions.answer("API", "done", bot.questions.for_task("API")[-1].id)
+    app = make()
+    async with app.run_test(size=(160, 48)) as pilot:
+        await settle(pilot)
+        await select(pilot, "API")
+        await pilot.press("enter")
+        await settle(pilot)
+        detail = app.screen
+        assert isinstance(detail, DetailScreen)
+        assert detail.selected().open_questions == 1
+        assert app.active_bindings["y"].enabled

@@ -55,8 +55,9 @@ class DetailLoaded(Message):
     progress: list[ProgressView]
     approvals: list[ApprovalView]
     timeline: list[EventView]
-    questions: list[QuestionView] = field(default_factory=list)
+    questions: list[QuestionView] = field(default_factory=list)  # the newest
     runs: list[RunView] = field(default_factory=list)
+    open_questions: int = 0  # of all the task's questions, listed or not
 
 
 def load_detail(orch: Orchestrator, key: str) -> DetailLoaded:
@@ -70,6 +71,7 @@ def load_detail(orch: Orchestrator, key: str) -> DetailLoaded:
         q.timeline(key),
         orch.questions.for_task(key),
         q.runs_for(key),
+        orch.questions.count_open(key),
     )
 
 
@@ -136,8 +138,7 @@ class DetailScreen(QuestionActions, TaskActions, Screen[None]):
     def selected(self) -> TaskRow | None:
         if self.loaded is None:
             return None
-        asking = sum(1 for q in self.loaded.questions if q.is_open)
-        return self.loaded.task.as_row(open_questions=asking)
+        return self.loaded.task.as_row(open_questions=self.loaded.open_questions)
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action in DECISIONS:  # shown only while it awaits approval
