@@ -174,3 +174,5 @@ async def test_the_detail_screen_counts_an_open_question_older_than_its_list(orc
         assert isinstance(detail, DetailScreen)
         assert detail.selected().open_questions == 1
         assert app.active_bindings["y"].enabled
+        heading = str(detail.query_one("#detail-questions").render()).splitlines()[0]
+        assert heading == "Questions  (1 waiting for an answer: y answers the oldest)"

@@ -190,7 +190,7 @@ class DetailScreen(QuestionActions, TaskActions, Screen[None]):
         self.query_one("#detail-summary", Static).update(summary(t))
         asked = self.query_one("#detail-questions", Static)
         asked.display = bool(message.questions)
-        asked.update(_questions(message.questions))
+        asked.update(_questions(message.questions, message.open_questions))
         self.refresh_bindings()
         sections = {
             "description": ("Description", block(t.description) if t.description else None),
@@ -301,10 +301,10 @@ def summary(t: TaskDetail) -> Text:
     return text
 
 
-def _questions(questions: list[QuestionView]) -> Text:
+def _questions(questions: list[QuestionView], waiting: int) -> Text:
+    """The task's newest questions; `waiting`: how many of all its questions are open."""
     text = Text(end="")
     text.append("Questions", HEADING)
-    waiting = sum(1 for q in questions if q.is_open)
     if waiting:
         text.append(f"  ({waiting} waiting for an answer: y answers the oldest)", MUTED)
     for q in questions:
