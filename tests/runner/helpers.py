@@ -7,12 +7,22 @@ import threading
 import time
 from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 from typing import Any
 
 from orchestrator_tui.runner import RunnerConfig
 from orchestrator_tui.services.runs import RetryPolicy
 
 from ..cli.support import Result, run_in_process
+
+
+def alive(pid: int) -> bool:
+    """Whether `pid` runs (neither gone nor a zombie), read from /proc."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return False
+    return stat[stat.rindex(")") + 2] not in "ZX"
 
 
 def fast_config(**kw: Any) -> RunnerConfig:

@@ -14,17 +14,9 @@ import pytest
 from orchestrator_tui.runner.config import EXECUTION_ENV
 from orchestrator_tui.runner.reaper import ProcessMark, attempt_pids, mark_of, stop_attempt
 
-from .helpers import wait_for
+from .helpers import alive, wait_for
 
 linux_only = pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="needs /proc")
-
-
-def alive(pid: int) -> bool:
-    try:
-        stat = Path(f"/proc/{pid}/stat").read_text()
-    except OSError:
-        return False
-    return stat[stat.rindex(")") + 2] not in "ZX"
 
 
 @linux_only

@@ -15,15 +15,9 @@ import pytest
 from orchestrator_tui.config import RUNNER_MARK_ENV
 from orchestrator_tui.runner.watcher import Watcher
 
+from .helpers import alive
+
 pytestmark = pytest.mark.skipif(not Path("/proc/self/environ").exists(), reason="needs /proc")
-
-
-def alive(pid: int) -> bool:
-    try:
-        stat = Path(f"/proc/{pid}/stat").read_text()
-    except OSError:
-        return False
-    return stat[stat.rindex(")") + 2] not in "ZX"
 
 
 def marked_sleeper(mark: str) -> subprocess.Popen[bytes]:
