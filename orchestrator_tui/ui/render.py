@@ -12,7 +12,7 @@ from rich.style import StyleType
 from rich.text import Text
 
 from ..domain.enums import Readiness, TaskStatus
-from ..domain.models import EventView
+from ..domain.models import EventView, RunView
 from ..domain.text import printable
 
 S = TaskStatus
@@ -148,3 +148,30 @@ def event_line(
     text.append(safe(event.summary(), limit))
     text.append(f" ({safe(event.actor, 30)})", muted)
     return text
+
+
+def describe_run(run: RunView) -> Text:
+    """One plain line for the run selector: nothing in it is markup."""
+    started = run.started_at.strftime("%Y-%m-%d %H:%M:%S") if run.started_at else "not started"
+    seconds = run.duration_seconds
+    duration = "-" if seconds is None else _duration(seconds)
+    exit_code = "-" if run.exit_code is None else str(run.exit_code)
+    usage = ""
+    if run.profile:
+        cost = "" if run.cost_usd is None else f" ${run.cost_usd:.4f}"
+        usage = f"  {printable(run.profile)} {run.tokens:,} tok{cost}"
+    return Text(
+        f"#{run.id} {printable(run.agent or '-')}  {started}  {duration}  exit {exit_code}  "
+        f"{printable(run.state_text)}  {run.line_count:,} lines{usage}",
+        no_wrap=True,
+        end="",
+    )
+
+
+def _duration(seconds: float) -> str:
+    seconds = int(seconds)
+    if seconds < 60:
+        return f"{seconds}s"
+    if seconds < 3600:
+        return f"{seconds // 60}m{seconds % 60:02d}s"
+    return f"{seconds // 3600}h{seconds // 60 % 60:02d}m"

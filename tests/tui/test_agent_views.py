@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import yaml
 
-from orchestrator_tui.ui.widgets.log_pane import describe_run
+from orchestrator_tui.ui.render import describe_run
 
 from ..agents.helpers import FAKE, PY, add_agent_task, serve
 from .conftest import main_screen, screen_text, settle

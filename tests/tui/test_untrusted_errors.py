@@ -9,7 +9,7 @@ from orchestrator_tui.domain.enums import RunStatus
 from orchestrator_tui.domain.errors import ValidationFailed
 from orchestrator_tui.domain.models import RunView
 from orchestrator_tui.ui.messages import DbFailed
-from orchestrator_tui.ui.widgets.log_pane import describe_run
+from orchestrator_tui.ui.render import describe_run
 
 HOSTILE = "bad \x1b]52;c;aGVsbG8=\x07clip \x1b]0;title\x07\x1b[2J here"
 

@@ -32,11 +32,19 @@ from ...domain.models import (
 from ...domain.words import counted
 from ..db import run_db
 from ..messages import DataChanged
-from ..render import READINESS_WORD, STATUS_ICON, STATUS_LONG, block, event_line, safe, when
+from ..render import (
+    READINESS_WORD,
+    STATUS_ICON,
+    STATUS_LONG,
+    block,
+    describe_run,
+    event_line,
+    safe,
+    when,
+)
 from ..widgets.diff_view import ReviewPanel
 from ..widgets.footer import KeyFooter
 from ..widgets.header import AppHeader
-from ..widgets.log_pane import describe_run
 from .actions import DECISIONS, TaskActions, TaskChanged
 from .questions import QuestionActions
 

@@ -47,6 +47,7 @@ from ...domain.text import printable
 from ...domain.words import counted
 from ..ansi import plain_text, to_text
 from ..db import itself, run_db
+from ..render import describe_run
 
 if TYPE_CHECKING:
     from ...domain.models import LogLineView, RunView
@@ -79,33 +80,6 @@ def make_rows(views: Sequence[LogLineView]) -> list[LogRow]:
         text = to_text(v.text)
         rows.append(LogRow(v.seq, v.stream is LogStream.STDERR, text, cell_len(text.plain)))
     return rows
-
-
-def describe_run(run: RunView) -> Text:
-    """One plain line for the run selector: nothing in it is markup."""
-    started = run.started_at.strftime("%Y-%m-%d %H:%M:%S") if run.started_at else "not started"
-    seconds = run.duration_seconds
-    duration = "-" if seconds is None else _duration(seconds)
-    exit_code = "-" if run.exit_code is None else str(run.exit_code)
-    usage = ""
-    if run.profile:
-        cost = "" if run.cost_usd is None else f" ${run.cost_usd:.4f}"
-        usage = f"  {printable(run.profile)} {run.tokens:,} tok{cost}"
-    return Text(
-        f"#{run.id} {printable(run.agent or '-')}  {started}  {duration}  exit {exit_code}  "
-        f"{printable(run.state_text)}  {run.line_count:,} lines{usage}",
-        no_wrap=True,
-        end="",
-    )
-
-
-def _duration(seconds: float) -> str:
-    seconds = int(seconds)
-    if seconds < 60:
-        return f"{seconds}s"
-    if seconds < 3600:
-        return f"{seconds // 60}m{seconds % 60:02d}s"
-    return f"{seconds // 3600}h{seconds // 60 % 60:02d}m"
 
 
 class LogView(ScrollView, can_focus=True):
