@@ -5,17 +5,14 @@ from __future__ import annotations
 
 import argparse
 import json
-import logging
 import shlex
 import signal
 import sys
 import time
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from ..domain.agent import SpendRow
 from ..domain.enums import AgentType, RunStatus, TaskStatus
 from ..domain.errors import NotFound, ValidationFailed
-from ..domain.models import LogLineView, RunView
 from ..domain.text import colours_only, printable, strip_ansi
 from .common import (
     at_least_one,
@@ -28,6 +25,9 @@ from .common import (
     table,
     wants_json,
 )
+
+if TYPE_CHECKING:  # the models load pydantic: only the commands that use them do
+    from ..domain.models import LogLineView, RunView
 
 FOLLOW_POLL_SECONDS = 0.25
 
@@ -104,6 +104,8 @@ class _Console:
 
 
 def cmd_run(args: argparse.Namespace) -> int:
+    import logging
+
     from ..runner import Runner
 
     logging.basicConfig(level=logging.WARNING, format="orchestrator-tui: %(message)s")
@@ -210,6 +212,8 @@ def _usage_cells(r: RunView) -> list[str]:
 
 
 def _spend_line(runs: list[RunView]) -> str | None:
+    from ..domain.agent import SpendRow
+
     t = SpendRow.of_runs("task", runs)
     if not t.runs:
         return None
