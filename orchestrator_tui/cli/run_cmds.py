@@ -15,6 +15,7 @@ from ..domain.enums import AgentType, RunStatus, TaskStatus
 from ..domain.errors import NotFound, ValidationFailed
 from ..domain.text import colours_only, printable, strip_ansi
 from .common import (
+    Unbuilt,
     at_least_one,
     emit_json,
     open_from_args,
@@ -370,6 +371,8 @@ def cmd_simulate(args: argparse.Namespace) -> int:
 def _task_subcommands(sub: Any) -> Any:
     """The `task` command's subparsers (added by task_cmds, which registers first)."""
     task = sub.choices["task"]
+    if isinstance(task, Unbuilt):  # the command line names another command
+        return task
     for action in task._actions:
         if isinstance(action, argparse._SubParsersAction):
             return action
