@@ -49,6 +49,10 @@ class GiveUp(Exception):
     """Not answerable here: the caller asks the real services instead."""
 
 
+#: The declared column types `_stored` converts.
+_CONVERTED = frozenset({"DATETIME", "JSON", "BOOLEAN"})
+
+
 def _stored(value: Any, kind: str) -> Any:
     """A stored value as SQLAlchemy gives it back for the column's declared type."""
     if value is None:
@@ -135,10 +139,18 @@ class QuickReads:
         cur = self.conn.execute(sql, tuple(params))
         names = [d[0] for d in cur.description]
         kinds = [types.get(n, "") for n in names]
-        return [
-            SimpleNamespace(**{n: _stored(v, k) for n, k, v in zip(names, kinds, row, strict=True)})
-            for row in cur
+        converted = [
+            (name, i, kind)
+            for i, (name, kind) in enumerate(zip(names, kinds, strict=True))
+            if kind in _CONVERTED
         ]
+        rows = []
+        for row in cur:
+            values = dict(zip(names, row, strict=True))
+            for name, i, kind in converted:  # the others are stored as they are read
+                values[name] = _stored(row[i], kind)
+            rows.append(SimpleNamespace(**values))
+        return rows
 
     def _task(self, key: str) -> Any:
         rows = self._rows("SELECT * FROM tasks WHERE key = ?", (key,))
