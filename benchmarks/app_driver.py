@@ -8,12 +8,13 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from textual.pilot import Pilot
 
 if TYPE_CHECKING:
     from orchestrator_tui.app import OrchestratorApp
+    from orchestrator_tui.ui.screens.main import MainScreen
 
 FIXED = datetime(2025, 1, 15, 12, 0, tzinfo=UTC)
 
@@ -24,7 +25,7 @@ def fixed_clock() -> datetime:
 
 async def settle(pilot: Pilot, rounds: int = 400) -> None:
     """Wait until no database worker runs and the message queues are drained."""
-    app = pilot.app
+    app: Any = pilot.app  # an OrchestratorApp
     quiet = 0
     for _ in range(rounds):
         await pilot.pause()
@@ -52,7 +53,7 @@ async def wait_until(
         await pilot.pause(0.02)
 
 
-def main_screen(app: OrchestratorApp):  # -> MainScreen
+def main_screen(app: OrchestratorApp) -> MainScreen:
     from orchestrator_tui.ui.screens.main import MainScreen
 
     screen = app.screen_stack[0]

@@ -62,7 +62,8 @@ def finish(orch: Orchestrator, key: str, run_id: int) -> None:
 def huge_captured(total_bytes: int) -> tuple[Captured, int]:
     """A captured diff of about `total_bytes` in files of ~10 KB; its file count."""
     body = "".join(f"+{'x' * 90} {i}\n" for i in range(100))  # ~10 KB per file
-    parts, files = [], []
+    parts: list[str] = []
+    files: list[FileChange] = []
     n = 0
     while sum(map(len, parts)) < total_bytes:
         parts.append(f"diff --git a/f{n}.txt b/f{n}.txt\n--- a/f{n}.txt\n+++ b/f{n}.txt\n")

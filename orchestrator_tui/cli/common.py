@@ -35,7 +35,7 @@ class Parser(argparse.ArgumentParser):
         self.register("action", "parsers", _Subcommands)
 
     def add_subparsers(self, **kwargs: Any) -> Any:
-        action = super().add_subparsers(**kwargs)
+        action: Any = super().add_subparsers(**kwargs)
         action.wanted = self.wanted
         return action
 
@@ -62,7 +62,7 @@ class Unbuilt:
         return self
 
 
-class _Subcommands(argparse._SubParsersAction):  # type: ignore[type-arg]
+class _Subcommands(argparse._SubParsersAction):
     """Subcommands building only the parser of the one `wanted` names (all without one)."""
 
     wanted: tuple[str, ...] = ()
