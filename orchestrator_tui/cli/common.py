@@ -9,7 +9,9 @@ import math
 import sys
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
+from datetime import datetime
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any, NoReturn
 
 from ..config import resolve_actor, resolve_db
@@ -219,6 +221,10 @@ def wants_json(args: argparse.Namespace) -> bool:
 def to_jsonable(value: Any) -> Any:
     if hasattr(value, "model_dump"):  # a pydantic model (not imported: start-up time)
         return value.model_dump(mode="json")
+    if isinstance(value, SimpleNamespace):  # a plain row: the fields of its view, in order
+        return to_jsonable(vars(value))
+    if isinstance(value, datetime):  # as pydantic writes it (enums are strings already)
+        return value.isoformat().replace("+00:00", "Z")
     if isinstance(value, dict):
         return {str(k): to_jsonable(v) for k, v in value.items()}
     if isinstance(value, list | tuple):

@@ -39,18 +39,21 @@ Read = TypeVar("Read")
 
 
 def _answer(
-    args: argparse.Namespace, quick: Callable[[Any], Read], full: Callable[[Any], Read]
+    args: argparse.Namespace,
+    quick: Callable[[Any], Read],
+    full: Callable[[Any], Read],
+    plain: bool = True,
 ) -> Read:
     """`quick(reads)` over the standard-library reads of a SQLite file when they
     can answer (no SQLAlchemy to import: the commands agents call in a loop),
-    else `full(queries)` over the services, which also give every error. Unless
-    JSON is asked for, the quick reads answer with plain rows (no pydantic to
-    import either): what prints text reads only the fields both kinds share."""
+    else `full(queries)` over the services, which also give every error. With
+    `plain`, the quick reads answer with plain rows (no pydantic to import either):
+    what prints them reads only what both kinds hold (`store/row_fields.py`)."""
     import sqlite3
 
     from ..store.quick_reads import GiveUp, open_reads
 
-    reads = open_reads(db_url(args), plain=not wants_json(args))
+    reads = open_reads(db_url(args), plain=plain)
     if reads is not None:
         try:
             return quick(reads)
@@ -131,7 +134,8 @@ def cmd_show(args: argparse.Namespace) -> int:
     def read(queries: Any) -> tuple[TaskDetail, list[Any], dict[str, Any]]:
         return _shown(queries, args.key, wants_json(args))
 
-    task, events, more = _answer(args, read, read)
+    # JSON shows the whole command as its model writes it: the views, then.
+    task, events, more = _answer(args, read, read, plain=not wants_json(args))
     if wants_json(args):
         payload: dict[str, Any] = task.model_dump(mode="json")
         payload["timeline"] = [e.model_dump(mode="json") for e in events]

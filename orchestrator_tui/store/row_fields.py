@@ -1,8 +1,9 @@
 """What each view of a stored row holds, field by field, as plain values (enums,
-datetimes, lists): `row_views` builds the pydantic views from these, and the
-CLI's quick reads print text from them directly, so a read that only prints
-never imports pydantic. Any row with the columns as attributes will do (read
-through SQLAlchemy or `sqlite3`). Standard library and the domain's rules only.
+datetimes, lists), in the order the view declares them: `row_views` builds the
+pydantic views from these, and the CLI's quick reads print from them directly
+(text, and the JSON of a task list row), so those reads never import pydantic.
+Any row with the columns as attributes will do (read through SQLAlchemy or
+`sqlite3`). Standard library and the domain's rules only.
 """
 
 from __future__ import annotations
@@ -32,9 +33,9 @@ def task_row_fields(r: Any) -> dict[str, Any]:
         "unfinished_blockers": r.unfinished,
         "readiness": readiness(status, r.unfinished),
         "updated_at": r.updated_at,
+        "open_questions": getattr(r, "asking", 0) or 0,
         "has_command": bool(r.has_command),
         "leased": bool(r.leased),
-        "open_questions": getattr(r, "asking", 0) or 0,
     }
 
 

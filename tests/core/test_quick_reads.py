@@ -3,6 +3,7 @@ the services do, and give up on anything they were not written for."""
 
 from __future__ import annotations
 
+import json
 import sqlite3
 from datetime import UTC, datetime
 from pathlib import Path
@@ -10,6 +11,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
+from orchestrator_tui.cli.common import to_jsonable
 from orchestrator_tui.domain import rules
 from orchestrator_tui.domain.enums import (
     AgentType,
@@ -267,9 +269,10 @@ def test_gives_up_on_what_it_was_not_written_for(
 
 
 def _same_fields(plain: object, view: object) -> None:
-    """A plain row holds every field of the pydantic view, with the same values."""
+    """A plain row holds every field of the pydantic view, in its order, with the
+    same values."""
     fields = vars(plain)
-    assert set(fields) == set(type(view).model_fields)  # type: ignore[attr-defined]
+    assert list(fields) == list(type(view).model_fields)  # type: ignore[attr-defined]
     for name, value in fields.items():
         expected = getattr(view, name)
         if name in ("blockers", "dependents"):
@@ -278,6 +281,10 @@ def _same_fields(plain: object, view: object) -> None:
             assert (value and value.argv) == (expected and expected.argv), name
         else:
             assert value == expected and type(value) is type(expected), name
+
+
+def _json(value: object) -> str:
+    return json.dumps(to_jsonable(value), indent=2)
 
 
 def test_plain_reads_hold_the_views_fields(db: tuple[str, Orchestrator, list[str]]) -> None:
@@ -296,9 +303,12 @@ def test_plain_reads_hold_the_views_fields(db: tuple[str, Orchestrator, list[str
             assert (plain is None) == (view is None)
             if view is not None:
                 _same_fields(plain, view)
+                assert _json(plain) == _json(view)
         rows = q.list_tasks(sort="key")
         for plain, view in zip(reads.list_tasks(sort="key"), rows, strict=True):
             _same_fields(plain, view)
+        # `task list --json` and `task next --json` print plain rows: the same bytes.
+        assert _json(reads.list_tasks(sort="key")) == _json(rows)
     finally:
         reads.close()
     assert any(q.get_task(k).blockers for k in keys) and any(q.get_task(k).command for k in keys)
