@@ -141,3 +141,24 @@ def test_an_option_value_taken_for_a_command_still_parses_as_the_whole_parser(
     assert "command    echo hi there" in short.out
     typo = run_in_process(["--d", str(filled.db), "task", "shwo", "A-4"], env=filled.env)
     assert typo.code == 2 and "invalid choice: 'shwo'" in typo.err and "'show'" in typo.err
+
+
+def _task_group(parser: argparse.ArgumentParser) -> argparse.ArgumentParser:
+    (sub,) = [a for a in parser._actions if isinstance(a, argparse._SubParsersAction)]
+    return sub.choices["task"]
+
+
+def test_a_parser_for_one_subcommand_builds_it_as_the_whole_parser_does() -> None:
+    whole = _commands(build_parser())["task"][1]  # type: ignore[index]
+    assert {"next", "show", "list", "runs", "ask"} <= set(whole)
+    for name, spec in whole.items():
+        built = _commands(build_parser(["--db", "x.db", "task", name, "KEY"]))["task"]
+        assert built[1][name] == spec, name  # type: ignore[index]
+    # Only the one named is built (argparse's time); the others are named with their
+    # help, so `task --help` and its errors read the same.
+    one = _commands(build_parser(["task", "next"]))["task"][1]  # type: ignore[index]
+    assert set(one) == set(whole) and one["list"] == ([], {}) and one["next"] == whole["next"]
+    assert (
+        _task_group(build_parser(["task", "next"])).format_help()
+        == _task_group(build_parser()).format_help()
+    )
