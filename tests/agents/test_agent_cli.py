@@ -55,6 +55,10 @@ def test_agent_profiles_lists_builtin_and_configured_ones(
     code, _, err = cli_here(capsys, db_url, "agent", "profiles")
     assert code == 7
     assert f"{config}: profiles.mine.prompt: Input should be" in err
+    config.write_text("mine:\n  argv: [my-agent, '{prompt}']\n  template: '{{ titel }}'\n")
+    code, _, err = cli_here(capsys, db_url, "agent", "profiles")
+    assert code == 7
+    assert err.startswith(f"error: {config}: profiles.mine.template: unknown template variable")
 
 
 def test_logs_prompt_and_raw_keep_to_json_and_to_following(
