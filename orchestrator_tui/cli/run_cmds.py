@@ -17,6 +17,7 @@ from ..domain.text import colours_only, printable, strip_ansi
 from .common import (
     Unbuilt,
     at_least_one,
+    count,
     emit_json,
     open_from_args,
     opened,
@@ -439,10 +440,10 @@ def register(sub: Any, parents: list[argparse.ArgumentParser]) -> None:
         parents=parents,
         help="a simulated agent (for demos): staged coloured output, sometimes fails",
     )
-    p.add_argument("--seconds", type=float, default=4.0)
+    p.add_argument("--seconds", type=seconds, default=4.0)
     p.add_argument("--fail-chance", type=float, default=0.15)
     p.add_argument("--seed", type=int, default=None)
-    p.add_argument("--lines", type=int, default=40)
+    p.add_argument("--lines", type=count, default=40)
     p.add_argument("--exit-code", type=int, default=1, help="exit code when failing")
     p.add_argument(
         "--ask",
@@ -451,7 +452,7 @@ def register(sub: Any, parents: list[argparse.ArgumentParser]) -> None:
         "and go on with the answer when resumed)",
     )
     p.add_argument(
-        "--ask-timeout", type=float, default=600.0, metavar="SECONDS", help="wait this long"
+        "--ask-timeout", type=seconds, default=600.0, metavar="SECONDS", help="wait this long"
     )
     p.add_argument(
         "--stream-json",
