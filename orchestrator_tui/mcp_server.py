@@ -9,6 +9,7 @@ owns it, and logging goes to stderr.
 
 from __future__ import annotations
 
+import difflib
 import json
 import logging
 import os
@@ -185,7 +186,8 @@ def _guard(call: Callable[[], BaseModel]) -> CallToolResult:
 
 
 class _Server(MCPServer[Any]):
-    """Arguments of the wrong shape are refused with one line, as the CLI refuses them.
+    """Arguments of the wrong shape, or a tool that does not exist, are refused with
+    one line, as the CLI refuses them.
 
     The SDK validates arguments before a tool runs and would answer with pydantic's
     multi-line report; this turns it into the same `error: invalid input: FIELD: ...`
@@ -195,6 +197,14 @@ class _Server(MCPServer[Any]):
     async def call_tool(
         self, name: str, arguments: dict[str, Any], context: Context[Any, Any] | None = None
     ) -> Any:
+        names = [tool.name for tool in await self.list_tools()]
+        if name not in names:  # the SDK would say `Unknown tool: x`
+            close = difflib.get_close_matches(name, names, n=3)
+            hint = (
+                f"; did you mean {', '.join(close)}?" if close else f" (tools: {', '.join(names)})"
+            )
+            text = f"error: no tool {printable(name)!r}{hint}"
+            return CallToolResult(content=[TextContent(type="text", text=text)], is_error=True)
         try:
             return await super().call_tool(name, arguments, context)
         except ToolError as exc:
