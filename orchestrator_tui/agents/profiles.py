@@ -148,10 +148,10 @@ def parse_profiles(data: Any, origin: str) -> dict[str, AgentProfile]:
             where = ".".join(str(p) for p in err["loc"])
             field_path = f"profiles.{name}" + (f".{where}" if where else "")
             raise ValidationFailed(f"{origin}: {field_path}: {err['msg']}") from None
-        if out[name].template:
+        if template := out[name].template:
             from .prompt import check_template  # jinja2 only when a profile has a template
 
-            check_template(out[name].template, f"{origin}: profiles.{name}.template")
+            check_template(template, f"{origin}: profiles.{name}.template")
     return out
 
 
