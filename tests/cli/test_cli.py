@@ -171,6 +171,10 @@ def test_agents_and_who_is_acting(cli: Cli) -> None:
     cli.ok("task", "start", "X")
     actors = [e["actor"] for e in cli.ok("task", "timeline", "X", "--json").json()]
     assert actors == ["carol", "dave"]
+    cli.ok("--as", "   ", "task", "progress", "X", "10")  # a blank name is no name
+    cli.ok("--as", " erin ", "task", "progress", "X", "20")
+    actors = [e["actor"] for e in cli.ok("task", "timeline", "X", "--json").json()]
+    assert actors[-2:] == ["dave", "erin"]
 
 
 @pytest.mark.sqlite_only  # holds the file's write lock
