@@ -20,6 +20,7 @@ from sqlalchemy import (
     or_,
     select,
     true,
+    union_all,
 )
 
 from ..domain import rules
@@ -36,6 +37,34 @@ _BLOCKER = Task.__table__.alias("blocker")
 
 #: Priority rank as SQL (higher is more urgent).
 PRIORITY_RANK = case(rules.priority_ranks(), value=T.priority, else_=rules.DEFAULT_PRIORITY_RANK)
+
+
+def first_by_priority(columns: Sequence[Any], where: Any, limit: Any) -> Any:
+    """`select(columns).where(where).order_by(PRIORITY_RANK.desc(), T.id).limit(limit)`,
+    the same rows in the same order, read one priority word at a time: each word's
+    rows come in id order from the (status, priority) index and stop at `limit`,
+    so the filter runs on a few rows instead of on every row of the status before
+    a sort. Words the rules do not know take the default rank, as in the `CASE`."""
+    ranks = rules.priority_ranks()
+    words: list[tuple[Any, int]] = [(T.priority == word, rank) for word, rank in ranks.items()]
+    words.append((T.priority.not_in(list(ranks)), rules.DEFAULT_PRIORITY_RANK))
+    arms = [
+        select(*columns, literal(rank).label("rank"))
+        .where(word, where)
+        .order_by(T.id)
+        .limit(limit)
+        .subquery()
+        for word, rank in words
+    ]
+    merged = union_all(*(select(arm) for arm in arms)).subquery()
+    names = [c.key for c in columns]
+    return (
+        select(*(merged.c[name] for name in names))
+        .order_by(merged.c.rank.desc(), merged.c.id)
+        .limit(limit)
+    )
+
+
 #: Status rank as SQL (workflow order).
 STATUS_RANK = case(rules.status_ranks(), value=T.status, else_=rules.DEFAULT_STATUS_RANK)
 
@@ -115,7 +144,8 @@ def held_by_runner() -> Any:
 
 
 def held_by(owner: Any) -> Any:
-    """The runner `owner` (a name or a bound parameter) holds the task."""
+    """The runner `owner` (a name or a bound parameter) holds the task
+    (`rules.held_by`)."""
     return and_(T.status == rules.RUNNING.value, T.lease_owner == owner)
 
 

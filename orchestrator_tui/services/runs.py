@@ -240,7 +240,7 @@ class RunService:
     ) -> list[Settled]:
         """`batch`: events the caller writes (else they are written here)."""
         tasks, runs = run_batch.finishing(conn, [r.run_id for r in results])
-        held = run_batch.release(conn, owner, [(r.task_id, r.run_id) for r in results], tasks)
+        held = run_batch.still_held(owner, [(r.task_id, r.run_id) for r in results], tasks)
         events = batch if batch is not None else EventBatch(self.ctx, now)
         closings: list[dict[str, Any]] = []
         moves: list[tuple[Row[Any], Intent]] = []
@@ -253,7 +253,7 @@ class RunService:
                 continue
             status, reason, retry_at = self._judge(task, res, policy, now)
             started = runs[res.run_id].started_at
-            # Read after `release` locked the task row: see QuestionService.answer.
+            # Read after `finishing` locked the task row: see QuestionService.answer.
             asked = _left_open(conn, task.id, started) if _may_wait(res, status) else ()
             if asked:
                 status, reason = S.BLOCKED, _waiting_reason(asked)
