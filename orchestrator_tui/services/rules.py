@@ -47,7 +47,7 @@ def first_by_priority(columns: Sequence[Any], where: Any, limit: Any) -> Any:
     a sort. Words the rules do not know take the default rank, as in the `CASE`."""
     ranks = rules.priority_ranks()
     words: list[tuple[Any, int]] = [(T.priority == word, rank) for word, rank in ranks.items()]
-    words.append((T.priority.not_in(list(ranks)), rules.DEFAULT_PRIORITY_RANK))
+    words.append((~one_of(T.priority, list(ranks)), rules.DEFAULT_PRIORITY_RANK))
     arms = [
         select(*columns, literal(rank).label("rank"))
         .where(word, where)
@@ -124,8 +124,9 @@ def serves(agent_types: Sequence[str] | BindParameter[Any] | None) -> Any:
     an expanding bind parameter); everything when None."""
     if agent_types is None:
         return true()
-    types = agent_types if isinstance(agent_types, BindParameter) else list(agent_types)
-    return or_(T.agent_type.is_(None), T.agent_type.in_(types))
+    if isinstance(agent_types, BindParameter):
+        return or_(T.agent_type.is_(None), T.agent_type.in_(agent_types))
+    return or_(T.agent_type.is_(None), one_of(T.agent_type, list(agent_types)))
 
 
 def retry_due(now: Any) -> Any:

@@ -13,9 +13,10 @@ from __future__ import annotations
 import uuid
 from collections.abc import Sequence
 from datetime import datetime, timedelta
+from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import BindParameter, Connection, Row, bindparam, func, select, update
+from sqlalchemy import Connection, Row, bindparam, func, select, update
 
 from ..domain.enums import EventKind, RunStatus, TaskStatus
 from ..domain.errors import Conflict
@@ -58,12 +59,14 @@ _CANDIDATE_COLS = (
 )
 
 
-def _candidates(typed: bool, need_command: bool = True, lock: bool | None = True) -> Any:
-    """`lock`: True to lock the rows taken (PostgreSQL), False for none, None for
-    SQLite (no row locks; the rows read one priority at a time, see
+@lru_cache(maxsize=64)
+def _candidates(types: tuple[str, ...] | None, need_command: bool, lock: bool | None) -> Any:
+    """The candidate query for agents serving `types` (every type when None), built
+    once per set of types: a list bound at each execution would re-render the SQL
+    text every time. `lock`: True to lock the rows taken (PostgreSQL), False for
+    none, None for SQLite (no row locks; the rows read one priority at a time, see
     `rules.first_by_priority`)."""
     now = bindparam("now", type_=UTCDateTime())
-    types: BindParameter[Any] | None = bindparam("types", expanding=True) if typed else None
     where = rules.claimable(now, types, need_command)
     if lock is None:
         return rules.first_by_priority(_CANDIDATE_COLS, where, bindparam("lim"))
@@ -81,17 +84,6 @@ def _candidates(typed: bool, need_command: bool = True, lock: bool | None = True
     return query.with_for_update(skip_locked=True, of=Task.__table__)
 
 
-# Built once: constructing a statement costs more than SQLite takes to run it.
-_CANDIDATES = {
-    (typed, need_command, lock): _candidates(typed, need_command, lock)
-    for typed in (True, False)
-    for need_command, lock in ((True, True), (False, False))
-}
-_CANDIDATES_SQLITE = {
-    (typed, need_command): _candidates(typed, need_command, None)
-    for typed in (True, False)
-    for need_command in (True, False)
-}
 # Rows come back in any order (told apart by execution id), so one statement does.
 _INSERT_RUNS_RETURNING = Run.__table__.insert().returning(R.id, R.execution_id)
 
@@ -139,14 +131,10 @@ def candidates(
     (`FOR UPDATE SKIP LOCKED`) until `take` has written them. `for_agent`: any
     ready task, command or not, for an agent that does the work itself, and no
     row locked (the caller locks the one it takes)."""
-    params: dict[str, Any] = {"now": now, "lim": limit}
-    if agent_types is not None:
-        params["types"] = list(agent_types)
-    if conn.dialect.name == "sqlite":
-        query = _CANDIDATES_SQLITE[agent_types is not None, not for_agent]
-    else:
-        query = _CANDIDATES[agent_types is not None, not for_agent, not for_agent]
-    return list(conn.execute(query, params))
+    types = None if agent_types is None else tuple(sorted(set(agent_types)))
+    lock = None if conn.dialect.name == "sqlite" else not for_agent
+    query = _candidates(types, not for_agent, lock)
+    return list(conn.execute(query, {"now": now, "lim": limit}))
 
 
 def finishing(conn: Connection, run_ids: list[int]) -> tuple[dict[int, Row], dict[int, Row]]:
