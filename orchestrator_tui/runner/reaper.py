@@ -83,7 +83,9 @@ def this_host() -> str:
     return socket.gethostname()
 
 
+@functools.cache
 def _boot_id() -> str:
+    """This boot's id (it cannot change while we run: read once)."""
     try:
         return (_PROC / "sys/kernel/random/boot_id").read_text().strip()
     except OSError:
@@ -93,7 +95,8 @@ def _boot_id() -> str:
 def _stat(pid: int) -> tuple[str, int, str] | None:
     """(state, process group, start time in ticks) of a live process, or None."""
     try:
-        raw = (_PROC / str(pid) / "stat").read_bytes().decode("ascii", "replace")
+        with open(f"{_PROC}/{pid}/stat", "rb") as file:  # not pathlib: once per child
+            raw = file.read().decode("ascii", "replace")
     except (OSError, ValueError):
         return None
     fields = raw[raw.rindex(")") + 2 :].split()
