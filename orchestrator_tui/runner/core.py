@@ -34,6 +34,7 @@ from ..domain.models import RunView
 from ..services import Orchestrator
 from ..services.run_processes import ProcessRecord, RunProcess
 from ..services.runs import Claim, RunResult, Settled
+from ..watcher import Watcher
 from .agent_run import AgentSession
 from .config import (
     ATTEMPT_ENV,
@@ -49,7 +50,6 @@ from .lines import LineBuffer, Row
 from .notify import Notifier, payload_for
 from .process import Line, ProcessOutcome, Supervisor
 from .reaper import mark_of, stop_run
-from .watcher import Watcher
 from .workspace_job import finished, job_of, record, workspace_job
 
 log = logging.getLogger("orchestrator_tui.runner")
