@@ -87,6 +87,19 @@ def _candidates(types: tuple[str, ...] | None, need_command: bool, lock: bool | 
 # Rows come back in any order (told apart by execution id), so one statement does.
 _INSERT_RUNS_RETURNING = Run.__table__.insert().returning(R.id, R.execution_id)
 
+#: A task's columns that settling its run reads: judging the outcome (attempts,
+#: retries), planning the move and telling who held it (the lease).
+SETTLING_COLS = (
+    T.id,
+    T.key,
+    T.title,
+    T.status,
+    T.requires_approval,
+    T.attempts,
+    T.max_retries,
+    T.retry_after,
+    T.lease_owner,
+)
 #: The task's newest run: the attempt its lease is for. A runner's lease owner
 #: is the same for every attempt it makes, so the run tells an older attempt
 #: (stopped after a person moved the task) from the one that holds the task now.
@@ -95,15 +108,7 @@ _LATEST_RUN = select(func.max(R.id)).where(R.task_id == T.id).scalar_subquery()
 _ENDING = Run.__table__.alias("ending")
 _FINISHING = (
     select(
-        T.id,
-        T.key,
-        T.title,
-        T.status,
-        T.requires_approval,
-        T.attempts,
-        T.max_retries,
-        T.retry_after,
-        T.lease_owner,
+        *SETTLING_COLS,
         _LATEST_RUN.label("latest_run"),
         _ENDING.c.id.label("run_id"),
         _ENDING.c.started_at,
