@@ -3,6 +3,7 @@ and Python checks cannot drift apart."""
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
@@ -47,7 +48,13 @@ def first_by_priority(columns: Sequence[Any], where: Any, limit: Any) -> Any:
     a sort. Words the rules do not know take the default rank, as in the `CASE`."""
     ranks = rules.priority_ranks()
     words: list[tuple[Any, int]] = [(T.priority == word, rank) for word, rank in ranks.items()]
-    words.append((~one_of(T.priority, list(ranks)), rules.DEFAULT_PRIORITY_RANK))
+    # Unknown words lie in the gaps between the known ones in the index's order:
+    # each gap is a range the index seeks to (and is usually empty), where a
+    # `NOT IN` would read every row of the status.
+    known = sorted(ranks)
+    gaps = [T.priority < known[0], T.priority > known[-1]]
+    gaps += [and_(T.priority > a, T.priority < b) for a, b in itertools.pairwise(known)]
+    words += [(gap, rules.DEFAULT_PRIORITY_RANK) for gap in gaps]
     arms = [
         select(*columns, literal(rank).label("rank"))
         .where(word, where)

@@ -69,10 +69,12 @@ def test_claims_come_by_priority_then_age_and_an_unknown_word_ranks_as_medium(
         add(runner, key, priority=priority)
     add(runner, "D", priority="medium")
     add(runner, "E", priority="high")
-    with runner.db.write() as conn:
-        conn.execute(Task.__table__.update().where(T.key == "F").values(priority="urgent?"))
-    taken = [[c.key for c in runner.runs.claim("r", 30, limit=2)] for _ in range(4)]
-    assert taken == [["B", "E"], ["C", "F"], ["D", "A"], []]
+    add(runner, "G", priority="medium")
+    with runner.db.write() as conn:  # one word after every known one, one between two
+        for key, word in (("F", "urgent?"), ("G", "elevated")):
+            conn.execute(Task.__table__.update().where(T.key == key).values(priority=word))
+    taken = [[c.key for c in runner.runs.claim("r", 30, limit=2)] for _ in range(5)]
+    assert taken == [["B", "E"], ["C", "F"], ["D", "G"], ["A"], []]
 
 def test_claim_takes_only_ready_tasks_with_commands_and_writes_the_lease(
     runner: Orchestrator, clock: Clock
