@@ -132,6 +132,7 @@ class Runner:
         self.listener = listener
         self.notifier = Notifier(config.notify_cmd, config.webhook, config.hook_timeout_seconds)
         self._wake = threading.Event()
+        self._ended = threading.Event()  # a child's outcome was queued in `_done`
         self._buffer = LineBuffer(config.max_buffered_lines, config.flush_lines, self._wake.set)
         self._active: dict[int, _Active] = {}
         self._done: deque[tuple[_Active, ProcessOutcome]] = deque()
@@ -215,7 +216,7 @@ class Runner:
                     stopping = True
                     self._stop_all("release", f"runner {cfg.agent} stopped")
                 self._handle_requests(stopping)
-                done = self._take_done()
+                done = self._gather(self._take_done(), stopping)
                 if self._spawned and not done:  # else they go with the settling
                     self._guard(self._record_spawned)
                 if self._flush_due(bool(done) or stopping, now - last_flush):
@@ -387,6 +388,7 @@ class Runner:
                 log.exception("supervising %s failed", claim.key)
                 outcome = ProcessOutcome(spawn_error=f"runner error: {exc}")
             self._done.append((active, outcome))
+            self._ended.set()
             self._wake.set()
 
         self._active[claim.run_id] = active
@@ -418,6 +420,25 @@ class Runner:
         if self._watcher is None or not self._watcher.watching():
             self._watcher = Watcher.start(self.config.kill_grace_seconds, self._mark)
         return self._watcher is not None
+
+    def _gather(
+        self, done: list[tuple[_Active, ProcessOutcome]], stopping: bool
+    ) -> list[tuple[_Active, ProcessOutcome]]:
+        """With runs ended and others still running, wait up to `gather_seconds` for
+        more to end, so that one round settles them all (see RunnerConfig)."""
+        wait = self.config.gather_seconds
+        if not done or stopping or wait <= 0:
+            return done
+        deadline = time.monotonic() + wait
+        while len(done) < len(self._active) and self._stop_reason is None:
+            left = deadline - time.monotonic()
+            if left <= 0:
+                break
+            self._ended.clear()
+            if not self._done and not self._ended.wait(left):
+                break
+            done += self._take_done()
+        return done
 
     def _take_done(self) -> list[tuple[_Active, ProcessOutcome]]:
         done = []
