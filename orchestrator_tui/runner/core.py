@@ -138,6 +138,7 @@ class Runner:
         self._done: deque[tuple[_Active, ProcessOutcome]] = deque()
         self._requests: deque[_Request] = deque()
         self._spawned: deque[ProcessRecord] = deque()
+        self._spawned_seen: float | None = None  # when unrecorded processes were first seen
         self._reaping: set[int] = set()  # tasks whose old processes are being stopped
         self._reaped: deque[tuple[int, bool]] = deque()  # (task id, nothing left running)
         self._stop_reason: str | None = None
@@ -217,7 +218,7 @@ class Runner:
                     self._stop_all("release", f"runner {cfg.agent} stopped")
                 self._handle_requests(stopping)
                 done = self._gather(self._take_done(), stopping)
-                if self._spawned and not done:  # else they go with the settling
+                if self._spawned and not done and self._record_due(now):
                     self._guard(self._record_spawned)
                 if self._flush_due(bool(done) or stopping, now - last_flush):
                     self._guard(self._flush)
@@ -257,6 +258,8 @@ class Runner:
                 deadlines = [next_renew, next_reclaim, next_poll]
                 if len(self._buffer):
                     deadlines.append(last_flush + cfg.flush_seconds)
+                if self._spawned_seen is not None:
+                    deadlines.append(self._spawned_seen + cfg.flush_seconds)
                 if claim_due and self._auto and not stopping:
                     deadlines.append(now)
                 self._wake.wait(max(min(deadlines) - time.monotonic(), 0))
@@ -483,6 +486,7 @@ class Runner:
         cfg = self.config
         free = cfg.max_parallel - (len(self._active) - len(done)) if refill else 0
         records = list(self._spawned)
+        self._spawned_seen = None
         settled, claims = self.orch.runs.settle_and_claim(
             cfg.lease_owner,
             results,
@@ -577,7 +581,16 @@ class Runner:
                 active.stop_kind = "lost"
                 active.supervisor.stop("the task was cancelled, changed or reclaimed meanwhile")
 
+    def _record_due(self, now: float) -> bool:
+        """Whether new processes wait long enough to be recorded on their own: else
+        they go with the next round's settling (short commands end within
+        milliseconds), at the latest `flush_seconds` after they were seen."""
+        if self._spawned_seen is None:
+            self._spawned_seen = now
+        return now - self._spawned_seen >= self.config.flush_seconds
+
     def _record_spawned(self) -> None:
+        self._spawned_seen = None
         records = list(self._spawned)
         self.orch.processes.record(records)
         for _ in records:
