@@ -58,7 +58,6 @@ def kinds(o: Orchestrator, key: str) -> list[str]:
     return [e.kind for e in o.queries.timeline(key)]
 
 
-
 def test_claims_come_by_priority_then_age_and_an_unknown_word_ranks_as_medium(
     runner: Orchestrator,
 ) -> None:
@@ -75,6 +74,7 @@ def test_claims_come_by_priority_then_age_and_an_unknown_word_ranks_as_medium(
             conn.execute(Task.__table__.update().where(T.key == key).values(priority=word))
     taken = [[c.key for c in runner.runs.claim("r", 30, limit=2)] for _ in range(5)]
     assert taken == [["B", "E"], ["C", "F"], ["D", "G"], ["A"], []]
+
 
 def test_claim_takes_only_ready_tasks_with_commands_and_writes_the_lease(
     runner: Orchestrator, clock: Clock
