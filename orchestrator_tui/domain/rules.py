@@ -93,6 +93,11 @@ def has_live_run(status: TaskStatus, leased: bool) -> bool:
     return status is RUNNING and leased
 
 
+def held_by(status: TaskStatus, lease_owner: str | None, owner: str) -> bool:
+    """Whether the runner `owner` holds the task: in progress under its lease."""
+    return status is RUNNING and lease_owner == owner
+
+
 def can_cancel_run(status: TaskStatus, leased: bool) -> bool:
     """Whether a live run of the task can be cancelled (a runner holds it)."""
     return has_live_run(status, leased)

@@ -240,11 +240,11 @@ class RunService:
     ) -> list[Settled]:
         """`batch`: events the caller writes (else they are written here)."""
         tasks, runs = run_batch.finishing(conn, [r.run_id for r in results])
-        held = run_batch.release(conn, owner, [(r.task_id, r.run_id) for r in results], tasks)
+        held = run_batch.still_held(owner, [(r.task_id, r.run_id) for r in results], tasks)
         events = batch if batch is not None else EventBatch(self.ctx, now)
         closings: list[dict[str, Any]] = []
         moves: list[tuple[Row[Any], Intent]] = []
-        judged: list[tuple[RunResult, str, datetime | None] | None] = []
+        judged: list[tuple[str, datetime | None] | None] = []  # None: the lease was lost
         for res in results:
             task = tasks[res.task_id]
             if res.run_id not in held:
@@ -253,7 +253,7 @@ class RunService:
                 continue
             status, reason, retry_at = self._judge(task, res, policy, now)
             started = runs[res.run_id].started_at
-            # Read after `release` locked the task row: see QuestionService.answer.
+            # Read after `finishing` locked the task row: see QuestionService.answer.
             asked = _left_open(conn, task.id, started) if _may_wait(res, status) else ()
             if asked:
                 status, reason = S.BLOCKED, _waiting_reason(asked)
@@ -274,7 +274,7 @@ class RunService:
                 status, via=Via.FINISH, reason=reason or None, retry_at=retry_at, questions=asked
             )
             moves.append((task, intent))
-            judged.append((res, reason, retry_at))
+            judged.append((reason, retry_at))
         run_batch.close_runs(conn, closings)
         targets = run_batch.move_tasks(conn, events, moves)
         if batch is None:
@@ -282,25 +282,24 @@ class RunService:
         settled = []
         for res, verdict in zip(results, judged, strict=True):
             task = tasks[res.task_id]
-            base = {
-                "task_id": task.id,
-                "key": task.key,
-                "title": task.title,
-                "run_id": res.run_id,
-                "run_status": res.status,
-                "attempt": task.attempts,
-                "exit_code": res.exit_code,
-                "outputs_uri": res.outputs_uri,
-                "log_excerpt": res.log_excerpt,
-                "execution_id": runs[res.run_id].execution_id,
-            }
-            if verdict is None:
-                settled.append(Settled(task_status=None, reason="lease lost", **base))
-            else:
-                _, reason, retry_at = verdict
-                settled.append(
-                    Settled(task_status=targets[task.id], reason=reason, retry_at=retry_at, **base)
+            reason, retry_at = verdict if verdict is not None else ("lease lost", None)
+            settled.append(
+                Settled(
+                    task_id=task.id,
+                    key=task.key,
+                    title=task.title,
+                    run_id=res.run_id,
+                    run_status=res.status,
+                    task_status=targets[task.id] if verdict is not None else None,
+                    reason=reason,
+                    retry_at=retry_at,
+                    attempt=task.attempts,
+                    exit_code=res.exit_code,
+                    outputs_uri=res.outputs_uri,
+                    log_excerpt=res.log_excerpt,
+                    execution_id=runs[res.run_id].execution_id,
                 )
+            )
         return settled
 
     @staticmethod
@@ -382,17 +381,7 @@ class RunService:
         settled: list[Settled] = []
         with self.ctx.db.write() as conn:
             rows = conn.execute(
-                select(
-                    T.id,
-                    T.key,
-                    T.title,
-                    T.status,
-                    T.requires_approval,
-                    T.attempts,
-                    T.max_retries,
-                    T.lease_owner,
-                    T.lease_expires_at,
-                ).where(
+                select(*run_batch.SETTLING_COLS, T.lease_expires_at).where(
                     sql_rules.held_by_runner(),
                     T.lease_expires_at < now,
                     T.id.in_(chosen) if chosen is not None else true(),

@@ -58,6 +58,24 @@ def kinds(o: Orchestrator, key: str) -> list[str]:
     return [e.kind for e in o.queries.timeline(key)]
 
 
+def test_claims_come_by_priority_then_age_and_an_unknown_word_ranks_as_medium(
+    runner: Orchestrator,
+) -> None:
+    """Claimed one priority word at a time, the order is still the rank's (then the
+    oldest first), across every limit; a word the rules do not know (written into
+    the database by hand) takes medium's rank among the medium tasks."""
+    for key, priority in [("A", "low"), ("B", "critical"), ("C", "medium"), ("F", "medium")]:
+        add(runner, key, priority=priority)
+    add(runner, "D", priority="medium")
+    add(runner, "E", priority="high")
+    add(runner, "G", priority="medium")
+    with runner.db.write() as conn:  # one word after every known one, one between two
+        for key, word in (("F", "urgent?"), ("G", "elevated")):
+            conn.execute(Task.__table__.update().where(T.key == key).values(priority=word))
+    taken = [[c.key for c in runner.runs.claim("r", 30, limit=2)] for _ in range(5)]
+    assert taken == [["B", "E"], ["C", "F"], ["D", "G"], ["A"], []]
+
+
 def test_claim_takes_only_ready_tasks_with_commands_and_writes_the_lease(
     runner: Orchestrator, clock: Clock
 ) -> None:
@@ -102,6 +120,9 @@ def test_success_completes_or_awaits_approval_and_unblocks(runner: Orchestrator)
     settled = {s.key: s for s in runner.runs.finish("o", results)}
     assert settled["A"].task_status is S.DONE
     assert settled["GATE"].task_status is S.AWAITING_APPROVAL
+    with runner.db.read() as conn:
+        leases = conn.execute(select(T.lease_owner, T.lease_expires_at).where(T.key != "B"))
+        assert set(leases) == {(None, None)}  # the runner let go of what it finished
     assert runner.queries.get_task("B").readiness.value == "ready"
     assert EventKind.UNBLOCKED in kinds(runner, "B")
     (run,) = runner.queries.runs_for("A")
