@@ -570,6 +570,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.serve_empty:
         serve_empty()
         return 0
+    if args.before and not (args.before / "orchestrator_tui").is_dir():
+        parser.error(f"--before: {args.before} is not a checkout of orchestrator-tui")
 
     has_app = importlib.util.find_spec("orchestrator_tui.app") is not None
     load_before = os.getloadavg()[0]

@@ -9,31 +9,12 @@ from typing import Any
 from ..domain.enums import AgentType, Complexity, ComponentArea, Priority, TaskStatus
 from ..domain.models import CommandSpec, DependencyView, EventView, TaskDetail, TaskRow
 from ..domain.rules import blocker_open, readiness
+from .row_fields import row_fields
 
 
 def task_row(r: Any) -> TaskRow:
-    """A task list row from `id, key, title, status, priority, assignee, progress,
-    phase, estimated_hours, requires_approval, updated_at, unfinished, has_command,
-    leased` and, when present, `asking` (open questions)."""
-    status = TaskStatus(r.status)
-    return TaskRow(
-        id=r.id,
-        key=r.key,
-        title=r.title,
-        status=status,
-        priority=Priority(r.priority),
-        assignee=r.assignee,
-        progress=r.progress,
-        phase=r.phase,
-        estimated_hours=r.estimated_hours,
-        requires_approval=bool(r.requires_approval),
-        unfinished_blockers=r.unfinished,
-        readiness=readiness(status, r.unfinished),
-        updated_at=r.updated_at,
-        has_command=bool(r.has_command),
-        leased=bool(r.leased),
-        open_questions=getattr(r, "asking", 0) or 0,
-    )
+    """A task list row from a stored row with the columns `row_fields` reads."""
+    return TaskRow(**row_fields(r))
 
 
 def task_detail_of(

@@ -17,7 +17,6 @@ from textual.widget import Widget
 from textual.widgets import Input
 
 from ...domain.enums import TaskStatus
-from ...domain.models import DependencyView, TaskDetail, TaskPatch, TaskRow, TaskSpec
 from ...domain.text import printable, strip_ansi
 from ..db import run_db
 from ..host import host
@@ -44,6 +43,7 @@ from .actions import (
 from .questions import QuestionActions
 
 if TYPE_CHECKING:
+    from ...domain.models import DependencyView, TaskDetail, TaskRow
     from ...services import Orchestrator
 
 PANES = ("tasks", "tree", "log", "dashboard")
@@ -334,6 +334,9 @@ class MainScreen(QuestionActions, TaskActions, Screen[None]):
             self.query_one(f"#{pane}-pane").border_title = Text(title)
         self._show_secondary()
         self.table.focus()
+        page = host(self).take_first_page()
+        if page is not None:  # read while the app imported: drawn in the first frame
+            self.on_first_page(FirstPage(*page))
 
     # -- parts --------------------------------------------------------------
 
@@ -667,6 +670,7 @@ class MainScreen(QuestionActions, TaskActions, Screen[None]):
     # -- adding and editing -------------------------------------------------
 
     def action_new_task(self) -> None:
+        from ...domain.models import TaskSpec
         from ..modals.task_form import TaskForm  # not on the first screen: loaded when used
 
         def create(values: dict[str, Any] | None) -> None:
@@ -687,6 +691,7 @@ class MainScreen(QuestionActions, TaskActions, Screen[None]):
             run_db(self, lambda o: EditLoaded(o.queries.get_task(key)), lambda m: m)
 
     def on_edit_loaded(self, message: EditLoaded) -> None:
+        from ...domain.models import TaskPatch
         from ..modals.task_form import TaskForm
 
         original = message.detail
