@@ -6,7 +6,8 @@ For 1k, 10k and 100k tasks (with twice as many dependencies) it seeds a database
 with bulk inserts, spawns `python -m orchestrator_tui --db X` in a pseudo-terminal
 and measures, from the bytes the app writes:
 
-- first frame: process start until the first task row appears in the output;
+- first frame: process start until the first task row appears in the output (the
+  app's modules byte-compiled first, as an installed wheel's are);
 - cursor / filter keys: key written until the end of the frame it causes;
 - status change: key until the frame showing the new status and the row's
   commit in the database (the app: STATUS_SAMPLES times, reset in between);
@@ -346,6 +347,16 @@ def bench_empty(runs: int = 3) -> Result:
     return result
 
 
+def compile_checkout(root: Path) -> None:
+    """Byte-compile the package in `root` before timing it, as installing a wheel does:
+    with PYTHONDONTWRITEBYTECODE set (as on the development machine) every start would
+    compile the app's own modules again, while Textual's, installed by pip, are
+    compiled, so the empty app would not be compared like with like."""
+    import compileall
+
+    compileall.compile_dir(root / "orchestrator_tui", quiet=1)
+
+
 def checkout_env(root: Path) -> dict[str, str]:
     """The environment that runs `python -m orchestrator_tui` from the checkout `root`
     (its folder first on the path, the current directory not on it)."""
@@ -358,6 +369,8 @@ def bench_first_frames(db: Path, n: int, rounds: int, before: Path | None) -> li
     minutes. Memory is read once the app has drawn nothing for a second (the dashboard
     and the database layer loaded), before any key."""
     checkouts = [("app", ROOT)] + ([("before", before)] if before else [])
+    for _, root in checkouts:
+        compile_checkout(root)
     results = {name: Result(name, f"{n:,}") for name, _ in checkouts}
     empty = Result("empty app", "-")
     for _ in range(rounds):
@@ -574,6 +587,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         parser.error(f"--before: {args.before} is not a checkout of orchestrator-tui")
 
     has_app = importlib.util.find_spec("orchestrator_tui.app") is not None
+    if has_app:
+        compile_checkout(ROOT)
     load_before = os.getloadavg()[0]
     if args.first_frame:
         return first_frames_only(args, load_before)
