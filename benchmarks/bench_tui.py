@@ -337,7 +337,7 @@ def bench_empty(runs: int = 3) -> Result:
     """First frame and memory of a bare Textual app: the floor for the app's figures."""
     result = Result("empty app", "-")
     for _ in range(runs):
-        term = Term([sys.executable, __file__, "--serve-empty"])
+        term = Term([sys.executable, "-c", empty_app_source()])
         try:
             result.add("first frame", term.wait(title_of(1).encode(), timeout=60) - term.started)
             term.quiet(0.3)
@@ -443,16 +443,18 @@ def append_line(db: Path, seq: int, text: str) -> float:
 # -- the apps the harness spawns ----------------------------------------------------------------
 
 
-def serve_empty() -> None:
-    """Textual's floor: an app that draws one line of text and nothing else."""
-    from textual.app import App, ComposeResult
-    from textual.widgets import Static
-
-    class Empty(App[None]):
-        def compose(self) -> ComposeResult:
-            yield Static(title_of(1))
-
-    Empty().run()
+def empty_app_source() -> str:
+    """Textual's floor: an app that draws one line of text and nothing else, run as a
+    script of its own, so it imports Textual alone (not this module, whose imports of
+    the app's modules would count against the floor)."""
+    return (
+        "from textual.app import App\n"
+        "from textual.widgets import Static\n"
+        "class Empty(App):\n"
+        "    def compose(self):\n"
+        f"        yield Static({title_of(1)!r})\n"
+        "Empty().run()\n"
+    )
 
 
 def serve_reference(db: str) -> None:
@@ -575,13 +577,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         "(`git worktree add FOLDER COMMIT`) in every round",
     )
     parser.add_argument("--serve-reference", metavar="DB", help=argparse.SUPPRESS)
-    parser.add_argument("--serve-empty", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.serve_reference:
         serve_reference(args.serve_reference)
-        return 0
-    if args.serve_empty:
-        serve_empty()
         return 0
     if args.before and not (args.before / "orchestrator_tui").is_dir():
         parser.error(f"--before: {args.before} is not a checkout of orchestrator-tui")
