@@ -18,20 +18,20 @@ text, the parsed tree, the records and the tasks were all alive at once).
 from __future__ import annotations
 
 import argparse
-import json
 import os
-import random
 import statistics
 import subprocess
 import sys
 import tempfile
 from pathlib import Path
-from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from benchmarks.taskmaster_file import write_file
 
 GOAL_MB = 300
 #: Traced peak of an import, as a multiple of the file's size.
 GOAL_RATIO = 3.9
-WORDS = ["the", "task", "parser", "should", "handle", "input", "files", "with", "care", "and"]
 
 CHILD = """
 import sys, tempfile, time
@@ -66,47 +66,6 @@ tracemalloc.start()
 report = import_path(orch, sys.argv[1])
 print(tracemalloc.get_traced_memory()[1], report.tasks)
 """
-
-
-def _text(rng: random.Random, chars: int) -> str:
-    return " ".join(rng.choice(WORDS) for _ in range(chars // 6))
-
-
-def write_file(path: Path, megabytes: float) -> None:
-    """A tagged task-master file of about `megabytes` (indented, as task-master writes)."""
-    rng = random.Random(1)
-    tasks, size, i = [], 0, 1
-    while size < megabytes * 1_000_000 * 0.957:  # json.dump's indentation adds ~4.5%
-        subtasks: list[dict[str, Any]] = []
-        task: dict[str, Any] = {
-            "id": i,
-            "title": _text(rng, 45),
-            "description": _text(rng, 155),
-            "status": rng.choice(["pending", "done", "in-progress"]),
-            "dependencies": [i - 1] if i > 1 and i % 4 else [],
-            "priority": rng.choice(["high", "medium", "low"]),
-            "details": _text(rng, 1150),
-            "testStrategy": _text(rng, 550),
-            "subtasks": subtasks,
-        }
-        for j in range(1, 6):
-            sub: dict[str, Any] = {
-                "id": j,
-                "title": _text(rng, 45),
-                "description": _text(rng, 150),
-                "status": rng.choice(["pending", "done"]),
-                "dependencies": [j - 1] if j > 1 else [],
-                "details": _text(rng, 820),
-            }
-            if j % 2:
-                sub["testStrategy"] = _text(rng, 150)
-            subtasks.append(sub)
-        tasks.append(task)
-        size += len(json.dumps(task, indent=2))
-        i += 1
-    document = {"master": {"tasks": tasks, "metadata": {"created": "2025-01-01T00:00:00Z"}}}
-    with path.open("w") as out:
-        json.dump(document, out, indent=2)
 
 
 def main() -> int:

@@ -184,8 +184,8 @@ def claim_beside_held(url: str, rounds: int) -> list[float]:
 
 def screen_push(url: str, changes: int) -> list[float]:
     """Seconds from a commit to the TUI (polling off) showing it, for each change."""
+    from benchmarks.app_driver import main_screen, settle, wait_until
     from orchestrator_tui.app import make_app
-    from tests.tui.conftest import main_screen, settle, wait_until
 
     async def run() -> list[float]:
         writer = open_orchestrator(url, "writer")

@@ -29,13 +29,12 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from benchmarks.app_driver import fixed_clock, settle, wait_until  # noqa: E402
+from benchmarks.review_setup import finish, huge_captured, make_repo, spec, start  # noqa: E402
 from orchestrator_tui.app import make_app  # noqa: E402
 from orchestrator_tui.services import open_orchestrator  # noqa: E402
 from orchestrator_tui.ui.widgets.diff_view import DiffView  # noqa: E402
 from orchestrator_tui.workspaces.worktree import layout  # noqa: E402
-from tests.tui.conftest import fixed_clock, settle, wait_until  # noqa: E402
-from tests.tui.test_review_pane import finish, huge_captured, spec, start  # noqa: E402
-from tests.workspaces.gitrepo import make_repo  # noqa: E402
 
 #: Goals (seconds): the bounds the review pane's test once asserted.
 GOALS = {"longest stall": 2.0, "diff loaded": 30.0, "21 keys": 30.0}

@@ -11,7 +11,7 @@ from typing import NoReturn
 from .. import __version__
 from ..domain.errors import EXIT_CODES, OrchestratorError
 from ..domain.text import printable
-from .common import Parser, common_options
+from .common import NotBuilt, Parser, common_options, positional_words
 
 #: Modules that add subcommands; each has `register(subparsers, parents)`.
 #: Imported only when a command is parsed, so opening the TUI skips them.
@@ -94,15 +94,8 @@ def _fast_tui(words: list[str]) -> int | None:
 def command_word(words: Sequence[str]) -> str | None:
     """The command a command line names (its first word that is neither an
     option nor an option's value), or None."""
-    skip = False
-    for word in words:
-        if skip:
-            skip = False
-        elif word in ("--db", "--as"):
-            skip = True
-        elif not word.startswith("-"):
-            return word
-    return None
+    found = positional_words(words)
+    return found[0] if found else None
 
 
 def needed_modules(words: Sequence[str] | None) -> list[str]:
@@ -113,9 +106,12 @@ def needed_modules(words: Sequence[str] | None) -> list[str]:
     return [m for m in COMMAND_MODULES if m not in OWN_WORDS or word in OWN_WORDS[m]]
 
 
-def build_parser(words: Sequence[str] | None = None) -> argparse.ArgumentParser:
+def build_parser(
+    words: Sequence[str] | None = None, every_subcommand: bool = False
+) -> argparse.ArgumentParser:
     """The whole parser, or (given the command line) one that parses it the same way
-    while importing only the command modules it needs."""
+    while importing only the command modules it needs and building only the
+    subcommands it names (`every_subcommand`: all of them, as `Parser` explains)."""
     from importlib import import_module
 
     names = needed_modules(words)
@@ -129,6 +125,7 @@ def build_parser(words: Sequence[str] | None = None) -> argparse.ArgumentParser:
         epilog=f"exit codes:\n{codes}",
         formatter_class=argparse.RawDescriptionHelpFormatter,
         parents=[common],
+        wanted=() if words is None or every_subcommand else positional_words(words),
     )
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     parser.add_argument(
@@ -154,7 +151,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         if not trailing and (fast := _fast_tui(words)) is not None:
             return fast
-        args = build_parser(words).parse_args(words)
+        try:
+            args = build_parser(words).parse_args(words)
+        except NotBuilt:  # an option's value was taken for a subcommand's name
+            args = build_parser(words, every_subcommand=True).parse_args(words)
         if trailing:
             if getattr(args.handler, "__name__", "") not in ("cmd_add", "cmd_edit"):
                 print(

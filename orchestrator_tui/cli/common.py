@@ -9,7 +9,9 @@ import math
 import sys
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
+from datetime import datetime
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any, NoReturn
 
 from ..config import resolve_actor, resolve_db
@@ -20,10 +22,80 @@ from ..domain.text import printable
 class Parser(argparse.ArgumentParser):
     """An argument parser whose usage errors are one `error:` line like every other
     error (exit 2), naming the help that shows the usage. Its subcommands' parsers
-    are of the same class."""
+    are of the same class.
+
+    `wanted`: the words of the command line that may name its subcommands, in order
+    (`task`, `next`): of the subcommands at each level only the one named is built
+    (argparse spends a fraction of a millisecond on every parser and option: 5-15 ms
+    of a read's start on a small machine); the others keep their names and help,
+    so choices, help and errors read the same. Parsing with one that was not built
+    raises `NotBuilt`, and the caller builds them all."""
+
+    def __init__(self, *args: Any, wanted: Sequence[str] = (), **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.wanted = tuple(wanted)
+        self.register("action", "parsers", _Subcommands)
+
+    def add_subparsers(self, **kwargs: Any) -> Any:
+        action: Any = super().add_subparsers(**kwargs)
+        action.wanted = self.wanted
+        return action
 
     def error(self, message: str) -> NoReturn:
         self.exit(2, f"error: {printable(message)} (see `{self.prog} --help`)\n")
+
+
+class NotBuilt(Exception):
+    """The command line reached a subcommand whose parser was not built."""
+
+
+class Unbuilt:
+    """A subcommand's parser left unbuilt: whatever adds its options is ignored."""
+
+    _actions: tuple[argparse.Action, ...] = ()
+
+    def __init__(self, **kwargs: Any) -> None:
+        pass
+
+    def __getattr__(self, name: str) -> Any:
+        return self._ignored
+
+    def _ignored(self, *args: Any, **kwargs: Any) -> Unbuilt:
+        return self
+
+
+class _Subcommands(argparse._SubParsersAction):
+    """Subcommands building only the parser of the one `wanted` names (all without one)."""
+
+    wanted: tuple[str, ...] = ()
+
+    def add_parser(self, name: str, **kwargs: Any) -> Any:
+        if not self.wanted or self.wanted[0] in (name, *kwargs.get("aliases", ())):
+            return super().add_parser(name, wanted=self.wanted[1:], **kwargs)
+        real, self._parser_class = self._parser_class, Unbuilt
+        try:  # named, with its help, as argparse names any other
+            return super().add_parser(name, **kwargs)
+        finally:
+            self._parser_class = real
+
+    def __call__(self, parser: Any, namespace: Any, values: Any, option: Any = None) -> None:
+        if isinstance(self._name_parser_map.get(values[0]), Unbuilt):
+            raise NotBuilt(values[0])
+        super().__call__(parser, namespace, values, option)
+
+
+def positional_words(words: Sequence[str]) -> list[str]:
+    """The words of a command line that are neither options nor the values of the
+    options every command takes (`--db`, `--as`): where its subcommands are named."""
+    found, skip = [], False
+    for word in words:
+        if skip:
+            skip = False
+        elif word in ("--db", "--as"):
+            skip = True
+        elif not word.startswith("-"):
+            found.append(word)
+    return found
 
 
 def count(text: str) -> int:
@@ -149,6 +221,10 @@ def wants_json(args: argparse.Namespace) -> bool:
 def to_jsonable(value: Any) -> Any:
     if hasattr(value, "model_dump"):  # a pydantic model (not imported: start-up time)
         return value.model_dump(mode="json")
+    if isinstance(value, SimpleNamespace):  # a plain row: the fields of its view, in order
+        return to_jsonable(vars(value))
+    if isinstance(value, datetime):  # as pydantic writes it (enums are strings already)
+        return value.isoformat().replace("+00:00", "Z")
     if isinstance(value, dict):
         return {str(k): to_jsonable(v) for k, v in value.items()}
     if isinstance(value, list | tuple):

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -146,6 +145,8 @@ def cmd_tui(args: argparse.Namespace) -> int:
 def cmd_demo(args: argparse.Namespace) -> int:
     """A fresh copy of the demo data in a temporary folder, opened in the TUI with
     the runner started (unless --no-run), so the demo's tasks run and stream."""
+    import tempfile
+
     from ..config import resolve_actor
     from ..services import open_orchestrator
     from ..services.plans import DEMO_SOURCE, sample_plan_path

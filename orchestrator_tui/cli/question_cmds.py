@@ -4,14 +4,16 @@ from __future__ import annotations
 
 import argparse
 import os
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..config import TASK_ENV
 from ..domain.errors import TimedOut, ValidationFailed
-from ..domain.models import QuestionView
 from ..domain.text import printable
 from .common import emit_json, open_from_args, say, table, wants_json
 from .run_cmds import _task_subcommands
+
+if TYPE_CHECKING:
+    from ..domain.models import QuestionView
 
 
 def _key_and_text(words: list[str]) -> tuple[str, str]:

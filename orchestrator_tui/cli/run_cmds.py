@@ -5,19 +5,17 @@ from __future__ import annotations
 
 import argparse
 import json
-import logging
 import shlex
 import signal
 import sys
 import time
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from ..domain.agent import SpendRow
 from ..domain.enums import AgentType, RunStatus, TaskStatus
 from ..domain.errors import NotFound, ValidationFailed
-from ..domain.models import LogLineView, RunView
 from ..domain.text import colours_only, printable, strip_ansi
 from .common import (
+    Unbuilt,
     at_least_one,
     emit_json,
     open_from_args,
@@ -28,6 +26,9 @@ from .common import (
     table,
     wants_json,
 )
+
+if TYPE_CHECKING:  # the models load pydantic: only the commands that use them do
+    from ..domain.models import LogLineView, RunView
 
 FOLLOW_POLL_SECONDS = 0.25
 
@@ -104,6 +105,8 @@ class _Console:
 
 
 def cmd_run(args: argparse.Namespace) -> int:
+    import logging
+
     from ..runner import Runner
 
     logging.basicConfig(level=logging.WARNING, format="orchestrator-tui: %(message)s")
@@ -210,6 +213,8 @@ def _usage_cells(r: RunView) -> list[str]:
 
 
 def _spend_line(runs: list[RunView]) -> str | None:
+    from ..domain.agent import SpendRow
+
     t = SpendRow.of_runs("task", runs)
     if not t.runs:
         return None
@@ -366,6 +371,8 @@ def cmd_simulate(args: argparse.Namespace) -> int:
 def _task_subcommands(sub: Any) -> Any:
     """The `task` command's subparsers (added by task_cmds, which registers first)."""
     task = sub.choices["task"]
+    if isinstance(task, Unbuilt):  # the command line names another command
+        return task
     for action in task._actions:
         if isinstance(action, argparse._SubParsersAction):
             return action

@@ -6,7 +6,7 @@ import argparse
 import sys
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from ..domain.enums import (
     AgentType,
@@ -17,7 +17,7 @@ from ..domain.enums import (
     Readiness,
     TaskStatus,
 )
-from ..domain.models import CommandSpec, TaskDetail, TaskPatch, TaskRow, TaskSpec, TreeNode
+from ..domain.event_text import event_sentence
 from ..domain.state_machine import VERB_TARGETS
 from ..domain.text import printable
 from ..store.quick_sql import SORT_SQL
@@ -32,20 +32,28 @@ from .common import (
     wants_json,
 )
 
+if TYPE_CHECKING:  # the models load pydantic, which the reads that print text skip
+    from ..domain.models import CommandSpec, TaskDetail, TaskRow, TreeNode
+
 Read = TypeVar("Read")
 
 
 def _answer(
-    args: argparse.Namespace, quick: Callable[[Any], Read], full: Callable[[Any], Read]
+    args: argparse.Namespace,
+    quick: Callable[[Any], Read],
+    full: Callable[[Any], Read],
+    plain: bool = True,
 ) -> Read:
     """`quick(reads)` over the standard-library reads of a SQLite file when they
     can answer (no SQLAlchemy to import: the commands agents call in a loop),
-    else `full(queries)` over the services, which also give every error."""
+    else `full(queries)` over the services, which also give every error. With
+    `plain`, the quick reads answer with plain rows (no pydantic to import either):
+    what prints them reads only what both kinds hold (`store/row_fields.py`)."""
     import sqlite3
 
     from ..store.quick_reads import GiveUp, open_reads
 
-    reads = open_reads(db_url(args))
+    reads = open_reads(db_url(args), plain=plain)
     if reads is not None:
         try:
             return quick(reads)
@@ -126,7 +134,8 @@ def cmd_show(args: argparse.Namespace) -> int:
     def read(queries: Any) -> tuple[TaskDetail, list[Any], dict[str, Any]]:
         return _shown(queries, args.key, wants_json(args))
 
-    task, events, more = _answer(args, read, read)
+    # JSON shows the whole command as its model writes it: the views, then.
+    task, events, more = _answer(args, read, read, plain=not wants_json(args))
     if wants_json(args):
         payload: dict[str, Any] = task.model_dump(mode="json")
         payload["timeline"] = [e.model_dump(mode="json") for e in events]
@@ -164,17 +173,22 @@ def cmd_show(args: argparse.Namespace) -> int:
         say("")
         say("  timeline")
         for e in events[-15:]:
-            say(f"    {e.created_at:%Y-%m-%d %H:%M}  {p(e.actor)}  {p(e.summary())}")
+            what = event_sentence(e.kind, e.data)  # as `EventView.summary()`, for plain rows too
+            say(f"    {e.created_at:%Y-%m-%d %H:%M}  {p(e.actor)}  {p(what)}")
     return 0
 
 
 def _command(args: argparse.Namespace) -> CommandSpec | None:
+    from ..domain.models import CommandSpec
+
     if not args.command:
         return None
     return CommandSpec(argv=args.command, cwd=args.cwd, timeout_seconds=args.timeout)
 
 
 def cmd_add(args: argparse.Namespace) -> int:
+    from ..domain.models import TaskSpec
+
     spec = TaskSpec(
         key=args.key,
         title=args.title,
@@ -221,6 +235,8 @@ def cmd_edit(args: argparse.Namespace) -> int:
         fields["agent_type"] = args.agent_type
     if args.command:
         fields["command"] = _command(args)
+    from ..domain.models import TaskPatch
+
     task = open_from_args(args).tasks.edit(args.key, TaskPatch(**fields))
     return _show_result(args, task, "edited")
 

@@ -33,9 +33,16 @@ def strip_ansi(text: str) -> str:
     return _CONTROL.sub("", _ANSI.sub("", text))
 
 
+#: Any character `printable` changes: every escape sequence starts with a control
+#: character (ESC, or a C1 control), and tab and newline are folded.
+_UNPRINTABLE = re.compile(f"[\x00-\x1f\x7f-\x9f]|{_INVISIBLE.pattern}")
+
+
 def printable(text: str) -> str:
     """One line of plain text with escape sequences removed, invisible characters
     revealed and newlines folded."""
+    if not _UNPRINTABLE.search(text):
+        return text  # most text: a task list prints tens of thousands of cells
     return reveal_invisible(strip_ansi(text)).replace("\n", " ").replace("\t", " ")
 
 

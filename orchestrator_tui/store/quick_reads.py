@@ -1,6 +1,7 @@
 """The reads agents make in a loop (`task next`, `task show`, `task list`) straight
-from a SQLite file with the standard library: no SQLAlchemy, no tables module, so
-a command is answered in the time it takes to start Python and import pydantic.
+from a SQLite file with the standard library: no SQLAlchemy, no tables module, and
+for text no pydantic either (`PlainViews`), so a command is answered in little more
+than the time it takes to start Python.
 
 Same answers as `services/queries.py` (a test compares them over a varied
 database); the rules are rendered from `domain/rules.py` as SQLite text here,
@@ -18,19 +19,10 @@ import sqlite3
 from collections.abc import Iterable
 from datetime import UTC, datetime
 from types import SimpleNamespace
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..domain import rules
 from ..domain.enums import DependencyType, Readiness, RunStatus, TaskStatus
-from ..domain.models import (
-    ApprovalView,
-    DependencyView,
-    EventView,
-    NoteView,
-    ProgressView,
-    TaskDetail,
-    TaskRow,
-)
 from .quick_sql import (
     PRIORITY_RANK,
     ROW_SQL,
@@ -40,8 +32,11 @@ from .quick_sql import (
     serves_sql,
     sqlite_file,
 )
-from .row_views import event_view, task_detail_of, task_row
+from .row_fields import event_fields, task_detail_fields, task_row_fields
 from .sqlite_functions import install_sqlite_functions
+
+if TYPE_CHECKING:
+    from ..domain.models import ApprovalView, NoteView, ProgressView
 
 #: The schema version these statements were written for. A test keeps it equal to
 #: `schema.SCHEMA_VERSION`: when the schema moves, check the SQL below, then this.
@@ -53,6 +48,10 @@ _TIMEOUT_SECONDS = 5.0
 
 class GiveUp(Exception):
     """Not answerable here: the caller asks the real services instead."""
+
+
+#: The declared column types `_stored` converts.
+_CONVERTED = frozenset({"DATETIME", "JSON", "BOOLEAN"})
 
 
 def _stored(value: Any, kind: str) -> Any:
@@ -69,11 +68,58 @@ def _stored(value: Any, kind: str) -> Any:
     return value
 
 
-class QuickReads:
-    """Read-only queries over one SQLite connection, answering as `QueryService`."""
+def _plain_command(stored: Any) -> SimpleNamespace | None:
+    """A stored command's argument list, for printing; GiveUp when it is not one that
+    `CommandSpec` would take unchanged (the models then decide)."""
+    if stored is None:
+        return None
+    argv = stored.get("argv") if isinstance(stored, dict) else None
+    if not (isinstance(argv, list) and argv and all(isinstance(a, str) for a in argv)):
+        raise GiveUp("command")
+    if not argv[0].strip() or any(a != a.strip() for a in argv):
+        raise GiveUp("command")  # the model refuses an empty program and strips spaces
+    return SimpleNamespace(argv=argv)
 
-    def __init__(self, conn: sqlite3.Connection) -> None:
+
+class PlainViews:
+    """The answers as namespaces holding the fields of `row_fields` (the views'
+    names, enums and datetimes): enough to print text, without importing pydantic."""
+
+    dependency = SimpleNamespace
+
+    @staticmethod
+    def task_row(r: Any) -> SimpleNamespace:
+        return SimpleNamespace(**task_row_fields(r))
+
+    @staticmethod
+    def event(r: Any, key: str | None) -> SimpleNamespace:
+        return SimpleNamespace(**event_fields(r, key))
+
+    @staticmethod
+    def task_detail(r: Any, parent: str | None, up: list[Any], down: list[Any]) -> SimpleNamespace:
+        fields = task_detail_fields(r, parent, up, down)
+        fields["command"] = _plain_command(fields["command"])
+        return SimpleNamespace(**fields)
+
+
+class ModelViews:
+    """The answers as the pydantic views `QueryService` gives (for JSON)."""
+
+    def __init__(self) -> None:
+        from ..domain.models import DependencyView
+        from .row_views import event_view, task_detail_of, task_row
+
+        self.task_row, self.task_detail, self.event = task_row, task_detail_of, event_view
+        self.dependency = DependencyView
+
+
+class QuickReads:
+    """Read-only queries over one SQLite connection, answering as `QueryService`:
+    with its pydantic views, or (`plain`) with `PlainViews` of the same fields."""
+
+    def __init__(self, conn: sqlite3.Connection, plain: bool = False) -> None:
         self.conn = conn
+        self.views: Any = PlainViews() if plain else ModelViews()
         self._types: dict[str, dict[str, str]] = {}
 
     def close(self) -> None:
@@ -94,10 +140,18 @@ class QuickReads:
         cur = self.conn.execute(sql, tuple(params))
         names = [d[0] for d in cur.description]
         kinds = [types.get(n, "") for n in names]
-        return [
-            SimpleNamespace(**{n: _stored(v, k) for n, k, v in zip(names, kinds, row, strict=True)})
-            for row in cur
+        converted = [
+            (name, i, kind)
+            for i, (name, kind) in enumerate(zip(names, kinds, strict=True))
+            if kind in _CONVERTED
         ]
+        rows = []
+        for row in cur:
+            values = dict(zip(names, row, strict=True))
+            for name, i, kind in converted:  # the others are stored as they are read
+                values[name] = _stored(row[i], kind)
+            rows.append(SimpleNamespace(**values))
+        return rows
 
     def _task(self, key: str) -> Any:
         rows = self._rows("SELECT * FROM tasks WHERE key = ?", (key,))
@@ -105,7 +159,7 @@ class QuickReads:
             raise GiveUp(key)  # the services say so, with the nearest keys
         return rows[0]
 
-    def _links(self, task_id: int, upstream: bool) -> list[DependencyView]:
+    def _links(self, task_id: int, upstream: bool) -> list[Any]:
         mine, theirs = ("task_id", "depends_on_id") if upstream else ("depends_on_id", "task_id")
         rows = self.conn.execute(
             "SELECT o.key, o.title, o.status, d.dep_type FROM task_dependencies AS d "
@@ -113,7 +167,7 @@ class QuickReads:
             (task_id,),
         )
         return [
-            DependencyView(key=k, title=t, status=TaskStatus(s), type=DependencyType(d))
+            self.views.dependency(key=k, title=t, status=TaskStatus(s), type=DependencyType(d))
             for k, t, s, d in rows
         ]
 
@@ -126,14 +180,14 @@ class QuickReads:
 
     # -- the queries ----------------------------------------------------------
 
-    def get_task(self, key: str) -> TaskDetail:
+    def get_task(self, key: str) -> Any:
         r = self._task(key)
         parent = None
         if r.parent_id is not None:
             found = self.conn.execute("SELECT key FROM tasks WHERE id = ?", (r.parent_id,))
             parent = next((k for (k,) in found), None)
         up, down = self._links(r.id, upstream=True), self._links(r.id, upstream=False)
-        return task_detail_of(r, parent, up, down)
+        return self.views.task_detail(r, parent, up, down)
 
     def last_run_state(self, key: str) -> str | None:
         """As `QueryService.last_run_state`."""
@@ -146,7 +200,7 @@ class QuickReads:
         run_id, status, error = found
         return f"#{run_id} {rules.run_state_text(RunStatus(status), error)}"
 
-    def timeline(self, key: str, limit: int = 500) -> list[EventView]:
+    def timeline(self, key: str, limit: int = 500) -> list[Any]:
         """As `QueryService.timeline` (the newest `limit`, in the order written)."""
         task_id = self._task(key).id
         rows = self._rows(
@@ -154,18 +208,24 @@ class QuickReads:
             (task_id, limit),
             "events",
         )
-        return [event_view(r, key) for r in reversed(rows)]
+        return [self.views.event(r, key) for r in reversed(rows)]
 
     def approvals_for(self, key: str) -> list[ApprovalView]:
+        from ..domain.models import ApprovalView
+
         return [
             ApprovalView.model_validate({**r, "task_key": key})
             for r in self._of_task("approvals", key)
         ]
 
     def progress_for(self, key: str) -> list[ProgressView]:
+        from ..domain.models import ProgressView
+
         return [ProgressView.model_validate(r) for r in self._of_task("progress", key)]
 
     def notes_for(self, key: str) -> list[NoteView]:
+        from ..domain.models import NoteView
+
         return [NoteView.model_validate(r) for r in self._of_task("notes", key, "author")]
 
     def context_for(self, key: str) -> str:
@@ -179,7 +239,7 @@ class QuickReads:
         """`QueryService.count_tasks()` with no filter."""
         return int(self.conn.execute("SELECT count(*) FROM tasks").fetchone()[0])
 
-    def next_ready(self, agent_type: str | None = None) -> TaskRow | None:
+    def next_ready(self, agent_type: str | None = None) -> Any:
         """`QueryService.next_ready`: highest priority, fewest dependencies, oldest."""
         where, params = [readiness_sql(Readiness.READY)], []
         if agent_type:
@@ -191,7 +251,7 @@ class QuickReads:
             f"ORDER BY {PRIORITY_RANK} DESC, {deps}, t.id LIMIT 1",
             params,
         )
-        return task_row(rows[0]) if rows else None
+        return self.views.task_row(rows[0]) if rows else None
 
     def list_tasks(
         self,
@@ -202,7 +262,7 @@ class QuickReads:
         sort: str = "id",
         descending: bool = False,
         limit: int | None = None,
-    ) -> list[TaskRow]:
+    ) -> list[Any]:
         """`QueryService.list_tasks` with the `TaskFilter` of these fields."""
         order = SORT_SQL.get(sort)
         if order is None:
@@ -229,12 +289,13 @@ class QuickReads:
         if limit is not None:
             sql += " LIMIT ?"
             params.append(limit)
-        return [task_row(r) for r in self._rows(sql, params)]
+        return [self.views.task_row(r) for r in self._rows(sql, params)]
 
 
-def open_reads(db_url: str) -> QuickReads | None:
+def open_reads(db_url: str, plain: bool = False) -> QuickReads | None:
     """Quick reads over the SQLite file `db_url` names, when it is one at
-    `READS_SCHEMA`; None otherwise (never creates or changes a file)."""
+    `READS_SCHEMA`, answering with `PlainViews` if `plain`; None otherwise (never
+    creates or changes a file)."""
     file = sqlite_file(db_url)
     if file is None:
         return None
@@ -252,4 +313,4 @@ def open_reads(db_url: str) -> QuickReads | None:
     except sqlite3.Error:
         conn.close()
         return None
-    return QuickReads(conn)
+    return QuickReads(conn, plain)

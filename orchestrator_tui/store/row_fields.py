@@ -1,23 +1,26 @@
-"""A task list line's fields from a stored row (read through SQLAlchemy or `sqlite3`:
-any row with the columns as attributes), for the pydantic `TaskRow`
-(`row_views.task_row`) and the plain `ListRow` alike. No pydantic here: the TUI's
-first page is built with it before pydantic has loaded."""
+"""What each view of a stored row holds, field by field, as plain values (enums,
+datetimes, lists), in the order the view declares them: `row_views` builds the
+pydantic views from these, and the CLI's quick reads print from them directly
+(text, and the JSON of a task list row), so those reads never import pydantic, and
+the TUI's first page is built from them as plain `ListRow`s.
+Any row with the columns as attributes will do (read through SQLAlchemy or
+`sqlite3`). Standard library and the domain's rules only.
+"""
 
 from __future__ import annotations
 
 from typing import Any
 
-from ..domain.enums import Priority, TaskStatus
+from ..domain.enums import AgentType, Complexity, ComponentArea, Priority, TaskStatus
 from ..domain.list_row import ListRow
-from ..domain.rules import readiness
+from ..domain.rules import blocker_open, readiness
 
 
-def row_fields(r: Any) -> dict[str, Any]:
-    """`TaskRow`'s fields from `id, key, title, status, priority, assignee, progress,
-    phase, estimated_hours, requires_approval, updated_at, unfinished, has_command,
-    leased` and, when present, `asking` (open questions)."""
+def task_row_fields(r: Any) -> dict[str, Any]:
+    """The fields of a task list row (`TaskRow`) from `id, key, title, status, priority,
+    assignee, progress, phase, estimated_hours, requires_approval, updated_at,
+    unfinished, has_command, leased` and, when present, `asking` (open questions)."""
     status = TaskStatus(r.status)
-    hours = r.estimated_hours
     return {
         "id": r.id,
         "key": r.key,
@@ -27,17 +30,74 @@ def row_fields(r: Any) -> dict[str, Any]:
         "assignee": r.assignee,
         "progress": r.progress,
         "phase": r.phase,
-        "estimated_hours": None if hours is None else float(hours),
+        "estimated_hours": r.estimated_hours,
         "requires_approval": bool(r.requires_approval),
         "unfinished_blockers": r.unfinished,
         "readiness": readiness(status, r.unfinished),
         "updated_at": r.updated_at,
+        "open_questions": getattr(r, "asking", 0) or 0,
         "has_command": bool(r.has_command),
         "leased": bool(r.leased),
-        "open_questions": getattr(r, "asking", 0) or 0,
     }
 
 
 def list_row(r: Any) -> ListRow:
-    """The list line of a stored row, as `row_views.task_row` without pydantic."""
-    return ListRow(**row_fields(r))
+    """The task list's line of a stored row as a plain `ListRow` (what `row_views.task_row`
+    gives, without pydantic: the TUI's first page is drawn with it)."""
+    return ListRow(**task_row_fields(r))
+
+
+def task_detail_fields(
+    r: Any, parent: str | None, blockers: list[Any], dependents: list[Any]
+) -> dict[str, Any]:
+    """The fields of a task's detail (`TaskDetail`) from its full row, its parent's key
+    and its links (each with `type` and `status`); `command` as stored (a dict or None)."""
+    unfinished = sum(1 for b in blockers if blocker_open(b.type, b.status))
+    status = TaskStatus(r.status)
+    return {
+        "id": r.id,
+        "key": r.key,
+        "title": r.title,
+        "description": r.description,
+        "status": status,
+        "readiness": readiness(status, unfinished),
+        "priority": Priority(r.priority),
+        "complexity": Complexity(r.complexity),
+        "component_area": ComponentArea(r.component_area),
+        "phase": r.phase,
+        "parent": parent,
+        "assignee": r.assignee,
+        "agent_type": AgentType(r.agent_type) if r.agent_type else None,
+        "estimated_hours": r.estimated_hours,
+        "actual_hours": r.actual_hours,
+        "deadline": r.deadline,
+        "success_criteria": list(r.success_criteria or []),
+        "requires_approval": bool(r.requires_approval),
+        "command": r.command or None,
+        "max_retries": r.max_retries,
+        "attempts": r.attempts,
+        "tags": list(r.tags or []),
+        "extra": dict(r.extra or {}),
+        "progress": r.progress,
+        "source": r.source,
+        "external_id": r.external_id,
+        "created_at": r.created_at,
+        "updated_at": r.updated_at,
+        "started_at": r.started_at,
+        "completed_at": r.completed_at,
+        "version": r.version,
+        "blockers": blockers,
+        "dependents": dependents,
+    }
+
+
+def event_fields(r: Any, key: str | None) -> dict[str, Any]:
+    """The fields of an event (`EventView`) from its row and its task's key."""
+    return {
+        "id": r.id,
+        "created_at": r.created_at,
+        "actor": r.actor,
+        "kind": r.kind,
+        "task_key": key,
+        "data": dict(r.data or {}),
+    }

@@ -1,6 +1,7 @@
 """What the commands agents call in a loop import: the reads never load SQLAlchemy,
-sqlmodel or Textual (start-up time is most of a command's time), and nothing on the
-command line loads Textual. Structural checks, not timings."""
+sqlmodel or Textual, and those that print text not pydantic either (start-up time
+is most of a command's time); nothing on the command line loads Textual.
+Structural checks, not timings."""
 
 from __future__ import annotations
 
@@ -26,7 +27,7 @@ from orchestrator_tui.cli import main
 out = io.StringIO()
 with contextlib.redirect_stdout(out):
     code = main(sys.argv[1:])
-heavy = ("textual", "sqlmodel", "sqlalchemy", "sqlalchemy.orm")
+heavy = ("textual", "sqlmodel", "sqlalchemy", "sqlalchemy.orm", "pydantic")
 loaded = [m for m in heavy if m in sys.modules]
 print(json.dumps({"code": code, "out": out.getvalue(), "loaded": loaded}))
 """
@@ -36,6 +37,8 @@ READS = [
     ["task", "next", "--json"],
     ["task", "show", "A-2"],
     ["task", "show", "A-2", "--json"],
+    ["task", "show", "A-4"],
+    ["task", "show", "A-4", "--json"],
     ["task", "list"],
     ["task", "list", "--ready", "--sort", "priority", "--json"],
 ]
@@ -58,6 +61,13 @@ def filled(cli: Cli) -> Cli:
     cli.ok("task", "add", "first", "--key", "A-1")
     cli.ok("task", "add", "second", "--key", "A-2", "--depends-on", "A-1", "--priority", "high")
     cli.ok("task", "add", "third", "--key", "A-3", "--description", "two\nlines")
+    cli.ok(
+        "task", "add", "fourth", "--key", "A-4", "--depends-on", "A-3", "--estimate", "2.5",
+        "--requires-approval", "--criterion", "it works", "--assignee", "bob",
+        "--", "echo", "hi there",
+    )  # fmt: skip
+    cli.ok("task", "start", "A-3")
+    cli.ok("task", "done", "A-3", "--summary", "finished early")
     cli.ok("task", "progress", "A-2", "30", "warming up")
     cli.ok("task", "note", "A-2", "my note")
     return cli
@@ -67,7 +77,9 @@ def filled(cli: Cli) -> Cli:
 def test_reads_load_no_database_layer_and_say_the_same(filled: Cli, argv: list[str]) -> None:
     probed = _probe(filled.db, argv)
     assert probed["code"] == 0
-    assert probed["loaded"] == []
+    # A task's JSON is its view's own (pydantic's, with the whole command); text and
+    # the list rows' JSON are printed from plain rows.
+    assert probed["loaded"] == (["pydantic"] if argv[1] == "show" and "--json" in argv else [])
     # The services, asked the same thing, print the same thing.
     with mock.patch("orchestrator_tui.store.quick_reads.open_reads", return_value=None):
         full = run_in_process(["--db", str(filled.db), *argv], env=filled.env)
@@ -115,3 +127,38 @@ def test_a_parser_for_one_command_parses_it_as_the_whole_parser_does() -> None:
         assert not words & others
         assert words <= set(whole)
     assert set(whole) - set(_commands(build_parser(["task"]))) == set().union(*OWN_WORDS.values())
+
+
+def test_an_option_value_taken_for_a_command_still_parses_as_the_whole_parser(
+    filled: Cli,
+) -> None:
+    """`--d FILE` (argparse's abbreviation of --db) puts FILE where a command's name
+    would be: the parser built for the words it found rebuilds every subcommand."""
+    short = run_in_process(["--d", str(filled.db), "task", "show", "A-4"], env=filled.env)
+    whole = run_in_process(["--db", str(filled.db), "task", "show", "A-4"], env=filled.env)
+    assert short.code == whole.code == 0
+    assert short.out == whole.out and "echo 'hi there'" not in short.out
+    assert "command    echo hi there" in short.out
+    typo = run_in_process(["--d", str(filled.db), "task", "shwo", "A-4"], env=filled.env)
+    assert typo.code == 2 and "invalid choice: 'shwo'" in typo.err and "'show'" in typo.err
+
+
+def _task_group(parser: argparse.ArgumentParser) -> argparse.ArgumentParser:
+    (sub,) = [a for a in parser._actions if isinstance(a, argparse._SubParsersAction)]
+    return sub.choices["task"]
+
+
+def test_a_parser_for_one_subcommand_builds_it_as_the_whole_parser_does() -> None:
+    whole = _commands(build_parser())["task"][1]  # type: ignore[index]
+    assert {"next", "show", "list", "runs", "ask"} <= set(whole)
+    for name, spec in whole.items():
+        built = _commands(build_parser(["--db", "x.db", "task", name, "KEY"]))["task"]
+        assert built[1][name] == spec, name  # type: ignore[index]
+    # Only the one named is built (argparse's time); the others are named with their
+    # help, so `task --help` and its errors read the same.
+    one = _commands(build_parser(["task", "next"]))["task"][1]  # type: ignore[index]
+    assert set(one) == set(whole) and one["list"] == ([], {}) and one["next"] == whole["next"]
+    assert (
+        _task_group(build_parser(["task", "next"])).format_help()
+        == _task_group(build_parser()).format_help()
+    )

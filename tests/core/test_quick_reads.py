@@ -3,6 +3,7 @@ the services do, and give up on anything they were not written for."""
 
 from __future__ import annotations
 
+import json
 import sqlite3
 from datetime import UTC, datetime
 from pathlib import Path
@@ -10,6 +11,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
+from orchestrator_tui.cli.common import to_jsonable
 from orchestrator_tui.domain import rules
 from orchestrator_tui.domain.enums import (
     AgentType,
@@ -264,3 +266,72 @@ def test_gives_up_on_what_it_was_not_written_for(
         )
     conn.close()
     assert open_reads(str(other)) is None  # newer: the services refuse it, with reasons
+
+
+def _same_fields(plain: object, view: object) -> None:
+    """A plain row holds every field of the pydantic view, in its order, with the
+    same values."""
+    fields = vars(plain)
+    assert list(fields) == list(type(view).model_fields)  # type: ignore[attr-defined]
+    for name, value in fields.items():
+        expected = getattr(view, name)
+        if name in ("blockers", "dependents"):
+            assert [vars(v) for v in value] == [dict(e) for e in expected], name
+        elif name == "command":
+            assert (value and value.argv) == (expected and expected.argv), name
+        else:
+            assert value == expected and type(value) is type(expected), name
+
+
+def _json(value: object) -> str:
+    return json.dumps(to_jsonable(value), indent=2)
+
+
+def test_plain_reads_hold_the_views_fields(db: tuple[str, Orchestrator, list[str]]) -> None:
+    """What `task next/show/list` print from without pydantic is what the views hold."""
+    url, orch, keys = db
+    reads = open_reads(url, plain=True)
+    assert reads is not None
+    q = orch.queries
+    try:
+        for key in keys:
+            _same_fields(reads.get_task(key), q.get_task(key))
+            for plain, view in zip(reads.timeline(key), q.timeline(key), strict=True):
+                _same_fields(plain, view)
+        for agent in [None, *[a.value for a in AgentType]]:
+            plain, view = reads.next_ready(agent), q.next_ready(agent)
+            assert (plain is None) == (view is None)
+            if view is not None:
+                _same_fields(plain, view)
+                assert _json(plain) == _json(view)
+        rows = q.list_tasks(sort="key")
+        for plain, view in zip(reads.list_tasks(sort="key"), rows, strict=True):
+            _same_fields(plain, view)
+        # `task list --json` and `task next --json` print plain rows: the same bytes.
+        assert _json(reads.list_tasks(sort="key")) == _json(rows)
+    finally:
+        reads.close()
+    assert any(q.get_task(k).blockers for k in keys) and any(q.get_task(k).command for k in keys)
+
+
+def test_plain_reads_leave_a_command_the_model_would_change_to_it(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'c.db'}"
+    orch = open_orchestrator(url, "alice")
+    orch.tasks.create(TaskSpec(key="C-1", title="c", command=CommandSpec(argv=["echo", "x"])))
+    orch.close()
+    reads = open_reads(url, plain=True)
+    assert reads is not None
+    try:
+        assert reads.get_task("C-1").command.argv == ["echo", "x"]
+        for stored in ('{"argv": [" echo", "x"]}', '{"argv": []}', '{"argv": "echo"}'):
+            reads.conn.close()
+            with sqlite3.connect(tmp_path / "c.db") as conn:
+                conn.execute("UPDATE tasks SET command = ? WHERE key = 'C-1'", (stored,))
+            conn.close()
+            reopened = open_reads(url, plain=True)
+            assert reopened is not None
+            reads = reopened
+            with pytest.raises(GiveUp):
+                reads.get_task("C-1")  # the services' model decides (strips, or refuses)
+    finally:
+        reads.close()

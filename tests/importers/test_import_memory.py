@@ -7,12 +7,11 @@ from __future__ import annotations
 
 import hashlib
 import json
-import random
 import tracemalloc
-from typing import Any
 
 import pytest
 
+from benchmarks.taskmaster_file import taskmaster_document
 from orchestrator_tui.domain.errors import OrchestratorError
 from orchestrator_tui.services import plans
 from orchestrator_tui.services.importers import common, import_path, read_import
@@ -20,55 +19,6 @@ from orchestrator_tui.services.importers.common import VALIDATE_CHUNK
 from orchestrator_tui.services.importers.source import Source
 
 from .conftest import dump
-
-_WORDS = [
-    "the",
-    "parser",
-    "reads",
-    "each",
-    "record",
-    "and",
-    "reports",
-    "every",
-    "problem",
-    "it",
-    "finds",
-]
-
-
-def _text(rng: random.Random, chars: int) -> str:
-    return " ".join(rng.choice(_WORDS) for _ in range(chars // 6))
-
-
-def taskmaster_document(tasks: int, subtasks: int = 5) -> dict[str, Any]:
-    """Shaped like task-master's own tasks.json: long details and test strategies,
-    five subtasks a task, dependencies on the task or subtask before."""
-    rng = random.Random(7)
-    out = []
-    for i in range(1, tasks + 1):
-        task = {
-            "id": i,
-            "title": _text(rng, 45),
-            "description": _text(rng, 155),
-            "status": rng.choice(["pending", "done", "in-progress"]),
-            "dependencies": [i - 1] if i > 1 and i % 4 else [],
-            "priority": rng.choice(["high", "medium", "low"]),
-            "details": _text(rng, 1150),
-            "testStrategy": _text(rng, 550),
-            "subtasks": [
-                {
-                    "id": j,
-                    "title": _text(rng, 45),
-                    "description": _text(rng, 150),
-                    "status": rng.choice(["pending", "done"]),
-                    "dependencies": [j - 1] if j > 1 else [],
-                    "details": _text(rng, 820),
-                }
-                for j in range(1, subtasks + 1)
-            ],
-        }
-        out.append(task)
-    return {"master": {"tasks": out, "metadata": {"created": "2025-01-01T00:00:00Z"}}}
 
 
 def test_a_large_import_adds_every_task_in_bounded_memory(orch, tmp_path, monkeypatch):

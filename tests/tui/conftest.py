@@ -1,24 +1,29 @@
 """Fixtures for the TUI tests: databases in tmp_path, a fixed clock, and a
-settle helper that waits for every database worker to finish."""
+settle helper that waits for every database worker to finish (the last two, with
+`wait_until` and `main_screen`, shared with the benchmarks: benchmarks/app_driver.py)."""
 
 from __future__ import annotations
 
 import html
 import re
-import time
 from collections.abc import Callable, Iterator
-from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 from textual.pilot import Pilot
 
+from benchmarks.app_driver import (  # noqa: F401  (re-exported to the tests)
+    FIXED,
+    fixed_clock,
+    main_screen,
+    settle,
+    wait_until,
+)
 from orchestrator_tui.app import OrchestratorApp, make_app
 from orchestrator_tui.domain.models import TaskSpec
 from orchestrator_tui.resources import resource_path
 from orchestrator_tui.services import Orchestrator, open_orchestrator
 
-FIXED = datetime(2025, 1, 15, 12, 0, tzinfo=UTC)
 SMALL_PLAN = Path(__file__).parent / "small_plan.yaml"
 ACTOR = "alice"
 
@@ -28,10 +33,6 @@ HOSTILE_TITLES = [
     "[bold red]x",
     "\x1b]52;c;aGVsbG8=\x07clip \x1b]0;title\x07\x1b[2J\x1b[Hmoved",
 ]
-
-
-def fixed_clock() -> datetime:
-    return FIXED
 
 
 def plan_path() -> Path:
@@ -75,36 +76,6 @@ def add(orch: Orchestrator, key: str, title: str | None = None, **fields: object
     orch.tasks.create(TaskSpec(key=key, title=title or f"task {key}", **fields))
 
 
-async def settle(pilot: Pilot, rounds: int = 400) -> None:
-    """Wait until no database worker runs and the message queues are drained."""
-    app = pilot.app
-    quiet = 0
-    for _ in range(rounds):
-        await pilot.pause()
-        busy = [w for w in app.workers if w.is_running and w.group != "feed"]
-        feed = [w for w in app.workers if w.is_running and w.group == "feed"]
-        if not busy and (app.poll_interval is not None or not feed) and app.is_ready:
-            quiet += 1
-            if quiet >= 3:
-                return
-        else:
-            quiet = 0
-            await pilot.pause(0.01)
-    raise AssertionError(f"still busy: {[w.name for w in app.workers if w.is_running]}")
-
-
-async def wait_until(
-    pilot: Pilot, condition: Callable[[], object], what: str, timeout: float = 30.0
-) -> None:
-    """Let the app run until `condition()` holds (checked every 20 ms); fail after
-    `timeout` seconds (generous: a loaded 2-core machine is slow, never wrong)."""
-    deadline = time.monotonic() + timeout
-    while not condition():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out after {timeout:g}s waiting for {what}")
-        await pilot.pause(0.02)
-
-
 _TEXT = re.compile(
     r'<text class="[^"]*" x="([\d.]+)" y="[\d.]+" textLength="[\d.]+" '
     r'clip-path="url\(#[^)]*-line-(\d+)\)">(.*?)</text>',
@@ -131,14 +102,6 @@ def screen_lines(app: OrchestratorApp) -> list[str]:
 
 def screen_text(app: OrchestratorApp) -> str:
     return "\n".join(screen_lines(app))
-
-
-def main_screen(app: OrchestratorApp):  # -> MainScreen
-    from orchestrator_tui.ui.screens.main import MainScreen
-
-    screen = app.screen_stack[0]
-    assert isinstance(screen, MainScreen)
-    return screen
 
 
 async def select(pilot: Pilot, key: str) -> None:

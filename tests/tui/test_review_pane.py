@@ -8,39 +8,16 @@ from pathlib import Path
 
 from textual.widgets import Static
 
-from orchestrator_tui.domain.enums import RunStatus
-from orchestrator_tui.domain.models import CommandSpec, TaskSpec
-from orchestrator_tui.domain.workspace import FileChange, WorkspaceSpec
+from benchmarks.review_setup import finish, git, huge_captured, make_repo, spec, start
 from orchestrator_tui.services import Orchestrator
-from orchestrator_tui.services.runs import RunResult
 from orchestrator_tui.ui.screens.approvals import ApprovalsScreen
 from orchestrator_tui.ui.screens.detail import DetailScreen
 from orchestrator_tui.ui.widgets.diff_view import DiffView
-from orchestrator_tui.workspaces.worktree import Captured, capture, layout, prepare
+from orchestrator_tui.workspaces.worktree import capture, layout, prepare
 
-from ..workspaces.gitrepo import git, make_repo
 from .conftest import notes, screen_text, settle, wait_until
 
 HOSTILE = "evil \x1b]52;c;SGVsbG8=\x07 and [@click=app.quit]x [/]\n"
-
-
-def spec(repo: Path) -> WorkspaceSpec:
-    return WorkspaceSpec(repo=str(repo), root=str(repo.parent / "wt"), on_approve="merge")  # type: ignore[arg-type]
-
-
-def start(orch: Orchestrator, key: str, repo: Path) -> int:
-    command = CommandSpec(argv=["true"], workspace=spec(repo))
-    orch.tasks.create(
-        TaskSpec(key=key, title=f"task {key}", command=command, requires_approval=True)
-    )
-    (claim,) = orch.runs.claim("runner-1", 600, key=key)
-    return claim.run_id
-
-
-def finish(orch: Orchestrator, key: str, run_id: int) -> None:
-    task_id = orch.queries.get_task(key).id
-    result = RunResult(run_id=run_id, task_id=task_id, status=RunStatus.SUCCEEDED, exit_code=0)
-    orch.runs.finish("runner-1", [result])
 
 
 def review_task(orch: Orchestrator, key: str, repo: Path, files: dict[str, str]) -> None:
@@ -101,19 +78,6 @@ async def test_a_diff_with_escapes_and_markup_is_shown_literally(orch, make, tmp
         assert "+evil \\x1b]52;c;SGVsbG8=\\x07 and [@click=app.quit]x [/]" in text
         assert "\x1b" not in text and "\x07" not in text
         assert app.is_running
-
-
-def huge_captured(total_bytes: int) -> tuple[Captured, int]:
-    body = "".join(f"+{'x' * 90} {i}\n" for i in range(100))  # ~10 KB per file
-    parts, files = [], []
-    n = 0
-    while sum(map(len, parts)) < total_bytes:
-        parts.append(f"diff --git a/f{n}.txt b/f{n}.txt\n--- a/f{n}.txt\n+++ b/f{n}.txt\n")
-        parts.append("@@ -0,0 +1,100 @@\n" + body)
-        files.append(FileChange(path=f"f{n}.txt", added=100, removed=0))
-        n += 1
-    diff = "".join(parts)
-    return Captured("a" * 40, "b" * 40, None, files, diff, len(diff)), n
 
 
 async def test_a_20_mb_diff_is_paged_file_by_file(orch, make, tmp_path):

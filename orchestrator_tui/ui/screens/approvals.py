@@ -69,6 +69,8 @@ class ApprovalsScreen(QuestionActions, TaskActions, Screen[None]):
         Binding("enter", "open", "Detail", id="inbox.open"),
         Binding("j", "cursor('down')", "Down", show=False, id="inbox.down"),
         Binding("k", "cursor('up')", "Up", show=False, id="inbox.up"),
+        Binding("g", "cursor('top')", "First", show=False, id="inbox.top"),
+        Binding("G", "cursor('bottom')", "Last", show=False, id="inbox.bottom"),
         Binding("right_square_bracket", "diff('next_file')", "Next file", id="inbox.next_file"),
         Binding(
             "left_square_bracket", "diff('previous_file')", "Prev file", id="inbox.previous_file"
@@ -130,6 +132,7 @@ class ApprovalsScreen(QuestionActions, TaskActions, Screen[None]):
         table = self.query_one(DataTable)
         entry = self.entry()
         current = None if entry is None else (entry.kind, entry.key, entry.question_id)
+        place = table.cursor_row
         self.items = message.items
         table.clear()
         now = host(self).clock()
@@ -152,6 +155,8 @@ class ApprovalsScreen(QuestionActions, TaskActions, Screen[None]):
         keys = [(i.kind, i.key, i.question_id) for i in self.items]
         if current is not None and current in keys:
             table.move_cursor(row=keys.index(current))
+        elif self.items:  # decided or answered: the next entry takes its place
+            table.move_cursor(row=min(max(place, 0), len(self.items) - 1))
         self._move_to_wanted()
         approvals = sum(1 for i in self.items if i.kind == "approval")
         questions = len(self.items) - approvals
@@ -254,8 +259,10 @@ class ApprovalsScreen(QuestionActions, TaskActions, Screen[None]):
         table = self.query_one(DataTable)
         if direction == "down":
             table.action_cursor_down()
-        else:
+        elif direction == "up":
             table.action_cursor_up()
+        elif self.items:
+            table.move_cursor(row=0 if direction == "top" else len(self.items) - 1)
 
     def after_change(self, message: TaskChanged) -> None:
         self._load()

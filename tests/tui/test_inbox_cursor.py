@@ -1,0 +1,59 @@
+"""The inbox cursor: it stays where the person was after a decision, and g / G
+reach the first and the last entry, as in the task list."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from textual.widgets import DataTable
+
+from orchestrator_tui.domain.enums import TaskStatus
+from orchestrator_tui.services import Orchestrator
+from orchestrator_tui.ui.screens.approvals import ApprovalsScreen
+
+from .conftest import FIXED, add, settle, status
+
+
+def awaiting(orch, *keys: str) -> None:
+    """Tasks awaiting approval, each an hour after the one before (listed in that order)."""
+    for hours, key in enumerate(keys):
+        add(orch, key, f"task {key}", status=TaskStatus.IN_PROGRESS, requires_approval=True)
+        Orchestrator(orch.db, "bob", lambda h=hours: FIXED + timedelta(hours=h)).tasks.complete(key)
+
+
+def highlighted(app) -> str:
+    table = app.screen.query_one(DataTable)
+    return table.get_row_at(table.cursor_row)[0].plain
+
+
+async def test_after_a_decision_the_cursor_stays_at_its_place(orch, make):
+    awaiting(orch, "P", "Q", "R", "S")
+    app = make()
+    async with app.run_test(size=(160, 48)) as pilot:
+        await settle(pilot)
+        await pilot.press("i")
+        await settle(pilot)
+        assert isinstance(app.screen, ApprovalsScreen)
+        await pilot.press("j", "j")
+        assert highlighted(app) == "R"
+        await pilot.press("a")
+        await settle(pilot)
+        assert status(orch, "R") == "done"
+        assert highlighted(app) == "S"  # the next one moved up into the place, not P
+        await pilot.press("a")
+        await settle(pilot)
+        assert status(orch, "S") == "done"
+        assert highlighted(app) == "Q"  # the last one went: the one above it
+
+
+async def test_g_and_shift_g_go_to_the_first_and_the_last_entry(orch, make):
+    awaiting(orch, "P", "Q", "R")
+    app = make()
+    async with app.run_test(size=(160, 48)) as pilot:
+        await settle(pilot)
+        await pilot.press("i")
+        await settle(pilot)
+        await pilot.press("G")
+        assert highlighted(app) == "R"
+        await pilot.press("g")
+        assert highlighted(app) == "P"
