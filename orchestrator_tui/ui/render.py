@@ -7,13 +7,16 @@ escape sequences and folds newlines, and always land in `Text(...)` objects.
 from __future__ import annotations
 
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from rich.style import StyleType
 from rich.text import Text
 
 from ..domain.enums import Readiness, TaskStatus
-from ..domain.models import EventView, RunView
 from ..domain.text import printable
+
+if TYPE_CHECKING:
+    from ..domain.models import EventView, RunView
 
 S = TaskStatus
 
