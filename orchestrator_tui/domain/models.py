@@ -295,6 +295,8 @@ class RunView(_View, AgentRunFacts):
     outputs: dict[str, Any]
     outputs_uri: str | None
     error: str | None
+    #: Who asked for the run to be stopped, and why (`RunService.cancel`).
+    cancel_requested: str | None = None
     log_excerpt: str | None
     line_count: int
 
@@ -302,12 +304,20 @@ class RunView(_View, AgentRunFacts):
     @property
     def state(self) -> str:
         """`stopping` for a cancelled run not yet closed, else its status (in JSON too)."""
-        return rules.run_state(self.status, self.error)
+        return rules.run_state(self.status, self.cancel_requested)
 
     @property
     def state_text(self) -> str:
         """The state with who asked for a stop, while the run is stopping."""
-        return rules.run_state_text(self.status, self.error)
+        return rules.run_state_text(self.status, self.cancel_requested)
+
+    @property
+    def reason(self) -> str | None:
+        """Why the run ended (its error) or, while it is stopping, who asked for it
+        to stop; None when there is nothing to say."""
+        if rules.run_stopping(self.status, self.cancel_requested):
+            return self.cancel_requested
+        return self.error
 
     @property
     def duration_seconds(self) -> float | None:

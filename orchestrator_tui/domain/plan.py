@@ -98,6 +98,7 @@ class RunSpec(_PlanInput):
     outputs: dict[str, Any] = Field(default_factory=dict)
     outputs_uri: str | None = None
     error: str | None = None
+    cancel_requested: str | None = None
     log: str = ""
     stderr: str = ""
     # A coding agent's run (see "Running coding agents" in the README).

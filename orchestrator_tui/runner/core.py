@@ -668,7 +668,7 @@ class Runner:
         for active in self._active.values():
             if active.claim.run_id == view.id and active.stop_kind is None:
                 active.stop_kind = "cancel"
-                active.supervisor.stop(view.error or "cancelled")
+                active.supervisor.stop(view.cancel_requested or "cancelled")
         return view
 
     def _stop_all(self, kind: str, reason: str) -> None:

@@ -79,6 +79,7 @@ def write_history(
                 outputs=run.outputs,
                 outputs_uri=run.outputs_uri,
                 error=run.error,
+                cancel_requested=run.cancel_requested,
                 log_excerpt="\n".join(text for _, text in run.lines()[-10:]) or None,
                 profile=run.profile,
                 prompt=run.prompt,

@@ -166,6 +166,15 @@ def no_attempt_running(task_id: Any) -> Any:
     return not_(exists(running))
 
 
+def run_stopping() -> Any:
+    """`rules.run_stopping` of a row of the runs table: it is open, and someone
+    asked for it to be stopped."""
+    return and_(
+        RUNS.status == rules.STOPPED_WHILE.value,
+        RUNS.cancel_requested.is_not(None),
+    )
+
+
 def claimable(
     now: datetime | Any,
     agent_types: Sequence[str] | BindParameter[Any] | None,

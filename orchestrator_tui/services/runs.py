@@ -47,18 +47,15 @@ __all__ = [
 
 S = TaskStatus
 R = Run.__table__.c
-#: The task's id if no other transaction is writing it (and now it is ours to write).
-#: An open run with an error is one a person cancelled (`cancel`): the error says
-#: who and why, and the run is closed as cancelled once its processes are gone.
-_CANCEL_ASKED = R.error.is_not(None)  # on a running run: see `rules.run_state`
 
 
 def _lost_error(why: str) -> Any:
     """A lost run's error: why it was lost, after the cancel reason when someone
     had asked for it to stop (a person must still see who cancelled it)."""
-    return func.coalesce(R.error + "; then " + why, why)
+    return func.coalesce(R.cancel_requested + "; then " + why, why)
 
 
+#: The task's id if no other transaction is writing it (and now it is ours to write).
 _LOCK_IF_FREE = (
     select(T.id)
     .where(T.id == bindparam("tid"))
@@ -331,7 +328,9 @@ class RunService:
         close it if nobody did (as cancelled, with its reason, if a person
         cancelled it: its processes are gone now).
         """
-        run = conn.execute(select(R.status, R.error, R.exit_code).where(R.id == res.run_id)).one()
+        run = conn.execute(
+            select(R.status, R.cancel_requested, R.exit_code).where(R.id == res.run_id)
+        ).one()
         values: dict[str, Any] = {}
         if run.exit_code is None:
             values.update(
@@ -341,9 +340,10 @@ class RunService:
                 log_excerpt=res.log_excerpt,
             )
         closing = run.status == RunStatus.RUNNING.value
-        status = RunStatus.CANCELLED if run.error is not None else res.status
+        asked = run.cancel_requested
+        status = RunStatus.CANCELLED if asked is not None else res.status
         if closing:
-            why = run.error or res.error or "the task was changed by someone else while it ran"
+            why = asked or res.error or "the task was changed by someone else while it ran"
             values.update(status=status.value, ended_at=now, error=why)
         if not values:
             return
@@ -493,14 +493,16 @@ class RunService:
 
     def cancel(self, key: str, reason: str | None = None) -> RunView:
         """Ask for a task's running run to be stopped: the task fails at once and
-        the run is marked with who cancelled it and why (its `error`).
+        the run is marked with who cancelled it and why (its `cancel_requested`,
+        which makes it `stopping`: `rules.run_stopping`).
 
         The run stays open while its processes may run: the runner holding it
         notices within its poll interval that the lease is gone, kills the
         process group (SIGTERM, then SIGKILL) and only then closes the run as
         cancelled, so the task cannot be claimed again before (see
         `rules.no_attempt_running`). `close_cancelled` closes it for whoever
-        made sure its processes are gone (`task cancel-run`).
+        made sure its processes are gone (`task cancel-run`). Closed as cancelled,
+        its error is the reason; closed as lost, its error starts with it.
         """
         why = f"run cancelled by {self.ctx.actor}" + (f": {reason}" if reason else "")
         with self.ctx.db.write() as conn:
@@ -513,7 +515,8 @@ class RunService:
             ).first()
             if run is None or S(task.status) is not S.IN_PROGRESS:
                 raise NotFound(rules.cancel_refusal(key, S(task.status), leased=False) or "")
-            conn.execute(update(Run.__table__).where(R.id == run.id).values(error=why))
+            marking = update(Run.__table__).where(R.id == run.id)
+            conn.execute(marking.values(cancel_requested=why))
             move_one(conn, self.ctx, task, Intent(S.FAILED, via=Via.CANCEL, reason=why))
             marked = conn.execute(select(Run.__table__).where(R.id == run.id)).one()
             return run_view(marked, key, 0)
@@ -525,8 +528,8 @@ class RunService:
         with self.ctx.db.write() as conn:
             closed = conn.execute(
                 update(Run.__table__)
-                .where(R.id == run_id, R.status == RunStatus.RUNNING.value, _CANCEL_ASKED)
-                .values(status=RunStatus.CANCELLED.value, ended_at=now)
+                .where(R.id == run_id, sql_rules.run_stopping())
+                .values(status=RunStatus.CANCELLED.value, ended_at=now, error=R.cancel_requested)
             )
             row = conn.execute(select(Run.__table__).where(R.id == run_id)).one()
             if closed.rowcount == 1:

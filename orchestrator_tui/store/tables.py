@@ -163,6 +163,9 @@ class Run(AgentRunFacts, TableModel, table=True):
     outputs_uri: str | None = None
     error: str | None = None
     log_excerpt: str | None = None
+    # Who asked for the run to be stopped and why ("run cancelled by NAME: why"):
+    # an open run with it is stopping (`rules.run_stopping`); kept once closed.
+    cancel_requested: str | None = None
     # Where the attempt's processes live, so a runner or a person can stop them
     # after their runner died: the child's pid and process group, the host, and
     # "<boot id>:<start time in clock ticks>" to tell a reused pid apart.

@@ -208,9 +208,11 @@ def test_background_cancel_is_recorded_as_the_person(orch: Orchestrator, db_url:
     bg = BackgroundRunner(db_url, fast_config(auto=False, until_idle=False))
     bg.run_task("LONG").result(30)
     view = bg.cancel_run("LONG", actor="alice").result(30)
-    assert view.error == "run cancelled by alice"
+    assert (view.cancel_requested, view.state) == ("run cancelled by alice", "stopping")
     wait_for(lambda: not bg.active_keys())
-    assert orch.queries.runs_for("LONG")[0].status is RunStatus.CANCELLED  # once it is gone
+    (closed,) = orch.queries.runs_for("LONG")
+    assert closed.status is RunStatus.CANCELLED  # once it is gone
+    assert closed.error == "run cancelled by alice"  # the runner closed it with the reason
     bg.stop()
     assert bg.join(30)
     events = orch.queries.timeline("LONG")

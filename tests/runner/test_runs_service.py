@@ -216,7 +216,9 @@ def test_cancel_fails_the_task_and_the_run_stays_open_until_its_processes_are_go
     person = runner.as_actor("alice")
     view = person.runs.cancel("A", "wrong branch")
     assert view.status is RunStatus.RUNNING  # its process may still run
-    assert view.error == "run cancelled by alice: wrong branch"
+    # who asked, in a column of its own: the run has not ended, so it has no error
+    assert (view.cancel_requested, view.error) == ("run cancelled by alice: wrong branch", None)
+    assert view.state_text == "stopping (run cancelled by alice: wrong branch)"
     task = runner.queries.get_task("A")
     assert task.status is S.FAILED
     assert runner.runs.held("o", [claim.task_id]) == set()
@@ -225,7 +227,8 @@ def test_cancel_fails_the_task_and_the_run_stays_open_until_its_processes_are_go
     person.tasks.transition("A", S.PENDING, reason="try again")
     assert runner.runs.claim("other", 30) == []  # not while the old attempt may run
     closed = person.runs.close_cancelled(claim.run_id)  # its processes are known gone
-    assert (closed.status, closed.error) == (RunStatus.CANCELLED, view.error)
+    assert (closed.status, closed.error) == (RunStatus.CANCELLED, view.cancel_requested)
+    assert closed.cancel_requested == view.cancel_requested  # kept once closed
     assert kinds(runner, "A")[-2:] == ["status_changed", "run_finished"]
     assert [c.key for c in runner.runs.claim("other", 30)] == ["A"]
 
