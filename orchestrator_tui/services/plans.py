@@ -189,11 +189,11 @@ class _Load:
         agents = set(conn.execute(select(Agent.__table__.c.name)).scalars())
         write_agents(conn, plan, self.now, agents)
         new = [i for i, t in enumerate(outlines) if t.key not in matched]  # plan positions
-        inserted, with_history = self._insert(new, keys)
+        inserted, with_history, awaiting = self._insert(new, keys)
         ids.update(inserted)
         changed = self._update(matched, keys, ids)
         self._parents([outlines[i] for i in new], keys, ids)
-        record_initial_requests(conn, self.ctx, list(inserted.values()))
+        record_initial_requests(conn, [(ids[key], when) for key, when in awaiting])
         mark_plan_budget(conn, plan, [ids[keys[t.key]] for t in outlines], self.now)
         dep_added, dep_removed, dep_total = self._dependencies(matched, keys, ids)
         runs = lines = 0
@@ -459,21 +459,33 @@ class _Load:
         )
         return columns
 
-    def _insert(self, new: list[int], keys: dict[str, str]) -> tuple[dict[str, int], list[int]]:
+    def _insert(
+        self, new: list[int], keys: dict[str, str]
+    ) -> tuple[dict[str, int], list[int], list[tuple[str, datetime]]]:
         """Insert the new tasks (by plan position), a batch of full tasks at a time:
-        their database ids by key, and the positions of those with a history."""
+        their database ids by key, the positions of those with a history, and the
+        (key, last update) of those that start out awaiting approval."""
         total = len(new)
         # On SQLite the write lock is held (BEGIN IMMEDIATE): ids can be given, not read back.
         explicit = self.conn.dialect.name == "sqlite"
         next_id = (self.conn.execute(select(func.max(T.id))).scalar() or 0) + 1
         ids: dict[str, int] = {}
         with_history: list[int] = []
+        awaiting: list[tuple[str, datetime]] = []
         tasks, outlines = self.plan.tasks, self.outlines
         for done, positions in enumerate(chunks(new, BATCH)):
             part = [tasks[i] for i in positions]
             with_history += [i for i, t in zip(positions, part, strict=True) if has_history(t)]
             stored = [keys[outlines[i].key] for i in positions]
             columns = self._columns(part, stored)
+            if _AWAITING in columns["status"]:
+                awaiting += [
+                    (key, when)
+                    for key, status, when in zip(
+                        stored, columns["status"], columns["updated_at"], strict=True
+                    )
+                    if status == _AWAITING
+                ]
             if explicit:
                 given = list(range(next_id, next_id + len(part)))
                 next_id += len(part)
@@ -484,7 +496,7 @@ class _Load:
                 self.progress("tasks", min((done + 1) * BATCH, total), total)
         if not explicit:
             ids = self._ids_of([keys[outlines[i].key] for i in new])
-        return ids, with_history
+        return ids, with_history, awaiting
 
     def _parents(self, new: list[TaskOutline], keys: dict[str, str], ids: dict[str, int]) -> None:
         rows = [
@@ -669,6 +681,7 @@ class _Load:
         return sum(1 for key in self.source_keys if key not in mine)
 
 
+_AWAITING = S.AWAITING_APPROVAL.value
 _DEPENDS_ON = attrgetter("depends_on")
 _PARTICIPANTS = attrgetter("participants")
 

@@ -273,3 +273,44 @@ def test_a_task_loaded_awaiting_approval_waits_since_the_plan_says(
             assert reads.timeline("GATE") == timeline
         finally:
             reads.close()
+
+
+def test_a_task_loaded_awaiting_approval_was_submitted_by_no_one(
+    orch: Orchestrator, tmp_path: Path
+) -> None:
+    """Whoever loaded it did not submit it: its request names no actor, and the
+    loader may approve it (the own-work rule finds no submitter)."""
+    gate = {"key": "GATE", "title": "review me", "status": "awaiting_approval"}
+    orch.plans.load_file(write(tmp_path, {"tasks": [gate]}))
+    created, requested = orch.queries.timeline("GATE")
+    assert (created.actor, requested.kind, requested.actor) == (
+        orch.ctx.actor,
+        "approval_requested",
+        "",
+    )
+    assert orch.approvals.approval_refusal("GATE") is None
+    assert orch.approvals.approve("GATE").status.value == "done"
+
+
+def test_a_load_reads_no_new_task_back(orch: Orchestrator, tmp_path: Path) -> None:
+    """The load knows which of its new tasks wait for approval: after writing them
+    it asks the tasks table nothing more."""
+    from sqlalchemy import event
+
+    tasks = [{"key": f"N-{i}", "title": "t", "requires_approval": True} for i in range(1000)]
+    tasks[7]["status"] = "awaiting_approval"
+    statements: list[str] = []
+
+    def seen(conn: object, cursor: object, statement: str, *args: object) -> None:
+        statements.append(" ".join(statement.split()))
+
+    event.listen(orch.ctx.db.engine, "before_cursor_execute", seen)
+    try:
+        orch.plans.load_file(write(tmp_path, {"tasks": tasks}))
+    finally:
+        event.remove(orch.ctx.db.engine, "before_cursor_execute", seen)
+    first_insert = next(i for i, s in enumerate(statements) if s.startswith('INSERT INTO "tasks"'))
+    reads = [s for s in statements[first_insert:] if s.startswith("SELECT") and "FROM tasks" in s]
+    assert reads == []
+    assert [e.kind for e in orch.queries.timeline("N-7")] == ["task_created", "approval_requested"]
+    assert [e.kind for e in orch.queries.timeline("N-8")] == ["task_created"]
