@@ -314,3 +314,28 @@ def test_a_load_reads_no_new_task_back(orch: Orchestrator, tmp_path: Path) -> No
     assert reads == []
     assert [e.kind for e in orch.queries.timeline("N-7")] == ["task_created", "approval_requested"]
     assert [e.kind for e in orch.queries.timeline("N-8")] == ["task_created"]
+
+
+def test_a_task_without_a_command_stores_no_command(orch: Orchestrator, tmp_path: Path) -> None:
+    """SQL NULL, whether loaded or created (not the JSON text 'null'); a database
+    written before, with 'null', reads the same: no command to run."""
+    from sqlalchemy import text
+
+    plan = {
+        "tasks": [
+            {"key": "P-1", "title": "p"},
+            {"key": "P-2", "title": "c", "command": {"argv": ["true"]}},
+        ]
+    }
+    orch.plans.load_file(write(tmp_path, plan))
+    add(orch, "C-1")
+    add(orch, "C-2")
+    with orch.ctx.db.write() as conn:
+        stored = dict(conn.execute(text("SELECT key, command FROM tasks ORDER BY key")).all())
+        assert stored == {"C-1": None, "C-2": None, "P-1": None, "P-2": stored["P-2"]}
+        assert stored["P-2"] is not None
+        conn.execute(text("UPDATE tasks SET command = 'null' WHERE key = 'C-2'"))
+    for key in ("P-1", "C-1", "C-2"):
+        assert orch.queries.get_task(key).command is None
+    rows = {r.key: r.has_command for r in orch.queries.list_tasks()}
+    assert rows == {"P-1": False, "P-2": True, "C-1": False, "C-2": False}
