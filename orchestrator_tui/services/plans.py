@@ -307,7 +307,12 @@ class _Load:
                 if row.external_id is not None:
                     by_ident[(row.source, row.external_id)] = row
         by_key: dict[str, Any] = {}
-        plan_keys = {t.key for t in outlines}
+        # by key only the tasks their source and id did not match (a task matched so
+        # is never looked up by key below): a re-import reads each row once
+        if by_ident:
+            plan_keys = {t.key for t in outlines if (i := _ident(t)) is None or i not in by_ident}
+        else:
+            plan_keys = {t.key for t in outlines}
         if len(plan_keys) > _SCAN_ABOVE:
             taken = {k for k in conn.execute(select(T.key)).scalars() if k in plan_keys}
         else:
@@ -629,11 +634,18 @@ class _Load:
                 want[(task_id, ids[keys.get(ref, ref)])] = kind
         have: dict[tuple[int, int], tuple[int, str]] = {}
         matched_ids = sorted(row.id for row in matched.values())
-        for part in chunks(matched_ids, 900):
-            for row in self.conn.execute(
-                select(D.id, D.task_id, D.depends_on_id, D.dep_type).where(D.task_id.in_(part))
-            ):
-                have[(row.task_id, row.depends_on_id)] = (row.id, row.dep_type)
+        links = select(D.id, D.task_id, D.depends_on_id, D.dep_type)
+        if len(matched_ids) > _SCAN_ABOVE:  # one pass over the table beats many IN (...)
+            mine = set(matched_ids)
+            for link_id, task_id, blocker_id, kind in self.conn.execute(links):
+                if task_id in mine:
+                    have[(task_id, blocker_id)] = (link_id, kind)
+        else:
+            for part in chunks(matched_ids, 900):
+                for link_id, task_id, blocker_id, kind in self.conn.execute(
+                    links.where(D.task_id.in_(part))
+                ):
+                    have[(task_id, blocker_id)] = (link_id, kind)
         gone = [have[pair][0] for pair in have if pair not in want or want[pair] != have[pair][1]]
         for part in chunks(gone, 900):
             self.conn.execute(TaskDependency.__table__.delete().where(D.id.in_(part)))

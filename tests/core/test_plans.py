@@ -4,6 +4,7 @@ refusal names the file, the record and the field."""
 from __future__ import annotations
 
 import textwrap
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -292,13 +293,10 @@ def test_a_task_loaded_awaiting_approval_was_submitted_by_no_one(
     assert orch.approvals.approve("GATE").status.value == "done"
 
 
-def test_a_load_reads_no_new_task_back(orch: Orchestrator, tmp_path: Path) -> None:
-    """The load knows which of its new tasks wait for approval: after writing them
-    it asks the tasks table nothing more."""
+def statements_of(orch: Orchestrator, job: Callable[[], object]) -> list[str]:
+    """The SQL statements `job` sends to the database, whitespace collapsed."""
     from sqlalchemy import event
 
-    tasks = [{"key": f"N-{i}", "title": "t", "requires_approval": True} for i in range(1000)]
-    tasks[7]["status"] = "awaiting_approval"
     statements: list[str] = []
 
     def seen(conn: object, cursor: object, statement: str, *args: object) -> None:
@@ -306,14 +304,42 @@ def test_a_load_reads_no_new_task_back(orch: Orchestrator, tmp_path: Path) -> No
 
     event.listen(orch.ctx.db.engine, "before_cursor_execute", seen)
     try:
-        orch.plans.load_file(write(tmp_path, {"tasks": tasks}))
+        job()
     finally:
         event.remove(orch.ctx.db.engine, "before_cursor_execute", seen)
+    return statements
+
+
+def test_a_load_reads_no_new_task_back(orch: Orchestrator, tmp_path: Path) -> None:
+    """The load knows which of its new tasks wait for approval: after writing them
+    it asks the tasks table nothing more."""
+    tasks = [{"key": f"N-{i}", "title": "t", "requires_approval": True} for i in range(1000)]
+    tasks[7]["status"] = "awaiting_approval"
+    path = write(tmp_path, {"tasks": tasks})
+    statements = statements_of(orch, lambda: orch.plans.load_file(path))
     first_insert = next(i for i, s in enumerate(statements) if s.startswith('INSERT INTO "tasks"'))
     reads = [s for s in statements[first_insert:] if s.startswith("SELECT") and "FROM tasks" in s]
     assert reads == []
     assert [e.kind for e in orch.queries.timeline("N-7")] == ["task_created", "approval_requested"]
     assert [e.kind for e in orch.queries.timeline("N-8")] == ["task_created"]
+
+
+def test_a_reimport_reads_each_task_once(orch: Orchestrator, tmp_path: Path) -> None:
+    """Tasks matched by their source and id are not looked up again by key."""
+    tasks = [
+        {"key": f"R-{i}", "title": "t", "source": "s", "external_id": str(i)} for i in range(3)
+    ]
+    tasks[2]["depends_on"] = ["R-0"]
+    path = write(tmp_path, {"tasks": tasks})
+    orch.plans.load_file(path)
+    tasks[1]["title"] = "changed"
+    path = write(tmp_path, {"tasks": tasks})
+    result = orch.plans.load_file(path)
+    assert (result.added, result.changed, result.unchanged) == (0, 1, 2)
+    statements = statements_of(orch, lambda: orch.plans.load_file(path))
+    rows_read = [s for s in statements if s.startswith('SELECT tasks.id, tasks."key", tasks.title')]
+    assert len(rows_read) == 1
+    assert [b.key for b in orch.queries.get_task("R-2").blockers] == ["R-0"]
 
 
 def test_a_task_without_a_command_stores_no_command(orch: Orchestrator, tmp_path: Path) -> None:
@@ -339,3 +365,35 @@ def test_a_task_without_a_command_stores_no_command(orch: Orchestrator, tmp_path
         assert orch.queries.get_task(key).command is None
     rows = {r.key: r.has_command for r in orch.queries.list_tasks()}
     assert rows == {"P-1": False, "P-2": True, "C-1": False, "C-2": False}
+
+
+@pytest.mark.parametrize("scan_above", [1, 5000])
+def test_a_reimport_makes_the_links_the_plans_whether_looked_up_or_scanned(
+    orch: Orchestrator, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, scan_above: int
+) -> None:
+    """Large plans read the links of their matched tasks in one pass, small ones by
+    id: either way the links end up as the plan says."""
+    from orchestrator_tui.services import plans
+
+    monkeypatch.setattr(plans, "_SCAN_ABOVE", scan_above)
+    add(orch, "HERE")
+    add(orch, "THERE", deps=["HERE"])  # links of tasks the plan does not have stay
+    tasks = [
+        {"key": f"L-{i}", "title": "t", "source": "s", "external_id": str(i)} for i in range(4)
+    ]
+    tasks[1]["depends_on"] = ["L-0"]
+    tasks[2]["depends_on"] = ["L-0", "L-1"]
+    orch.plans.load_file(write(tmp_path, {"tasks": tasks}))
+    tasks[1]["depends_on"] = []
+    tasks[2]["depends_on"] = ["L-1", {"key": "L-3", "type": "enhances"}]
+    result = orch.plans.load_file(write(tmp_path, {"tasks": tasks}))
+    assert (result.dependencies_added, result.dependencies_removed) == (1, 2)
+    links = {
+        key: sorted((b.key, b.type.value) for b in orch.queries.get_task(key).blockers)
+        for key in ("L-1", "L-2", "THERE")
+    }
+    assert links == {
+        "L-1": [],
+        "L-2": [("L-1", "blocks"), ("L-3", "enhances")],
+        "THERE": [("HERE", "blocks")],
+    }
