@@ -627,11 +627,12 @@ class _Load:
         self, matched: dict[str, Any], keys: dict[str, str], ids: dict[str, int]
     ) -> tuple[int, int, int]:
         """Make each plan task's dependencies equal to the plan's: (added, removed, total)."""
-        want: dict[tuple[int, int], str] = {}
-        for task in self.outlines:
-            task_id = ids[keys[task.key]]
-            for ref, kind in task.depends_on:
-                want[(task_id, ids[keys.get(ref, ref)])] = kind
+        want: dict[tuple[int, int], str] = {
+            (ids[keys[task.key]], ids[keys.get(ref, ref)]): kind
+            for task in self.outlines
+            if task.depends_on
+            for ref, kind in task.depends_on
+        }
         have: dict[tuple[int, int], tuple[int, str]] = {}
         matched_ids = sorted(row.id for row in matched.values())
         links = select(D.id, D.task_id, D.depends_on_id, D.dep_type)

@@ -397,3 +397,28 @@ def test_a_reimport_makes_the_links_the_plans_whether_looked_up_or_scanned(
         "L-2": [("L-1", "blocks"), ("L-3", "enhances")],
         "THERE": [("HERE", "blocks")],
     }
+
+
+def test_plan_times_read_as_absolute_time_reads_them() -> None:
+    """The plan's own reading of a time agrees with `absolute_time` (the one rule),
+    and keeps relative times as written."""
+    from datetime import UTC, date, datetime
+
+    from orchestrator_tui.domain.plan import PlanTask, absolute_time
+
+    def read(value: object) -> object:
+        return PlanTask.model_validate({"key": "T", "title": "t", "created": value}).created
+
+    for value in [
+        "2025-01-01",
+        "2025-01-01T10:00:00",
+        " 2025-01-01T10:00:00+02:00 ",
+        "2025-01-01 10:00:00.5Z",
+        datetime(2025, 1, 1, 10),
+        date(2025, 1, 1),
+    ]:
+        assert read(value) == absolute_time(value) and read(value).tzinfo is not None
+    assert read(datetime(2025, 1, 1, tzinfo=UTC)) == datetime(2025, 1, 1, tzinfo=UTC)
+    assert read(" -2h30m ") == "-2h30m"
+    with pytest.raises(ValueError, match="'soon' is neither an ISO 8601 time nor relative"):
+        read("soon")
