@@ -20,7 +20,8 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from operator import attrgetter
+from itertools import chain
+from operator import attrgetter, itemgetter
 from pathlib import Path
 from typing import Any
 
@@ -30,7 +31,7 @@ from sqlalchemy import Connection, bindparam, func, select, update
 from ..agents.plan_agents import apply_agents
 from ..domain.enums import EventKind, TaskStatus
 from ..domain.errors import CycleError, ValidationFailed
-from ..domain.graph import find_cycle
+from ..domain.graph import blockers_come_first, find_cycle
 from ..domain.packed import TaskOutline, outlines_of
 from ..domain.plan import PlanSpec, PlanTask, resolve_time
 from ..domain.transitions import Intent, Via, plan_move
@@ -367,6 +368,14 @@ class _Load:
         a loop; `renamed`: some plan keys stand for tasks with another key."""
         if self.deps_outside.difference(ids) or self.parents_outside.difference(ids):
             self._name_first_unknown(keys, ids)
+        outlines = self.outlines
+        if not self.deps_outside and blockers_come_first(
+            [t.key for t in outlines],
+            map(len, map(_DEPENDS_ON, outlines)),
+            map(_FIRST, chain.from_iterable(map(_DEPENDS_ON, outlines))),
+        ):  # each task waits only for tasks before it in the plan: no cycle to look for
+            self._check_parent_loops(keys)
+            return
         if renamed:
             graph: dict[str, list[str]] = {
                 keys[t.key]: [keys.get(ref, ref) for ref, _ in t.depends_on] for t in self.outlines
@@ -696,6 +705,7 @@ class _Load:
 
 _AWAITING = S.AWAITING_APPROVAL.value
 _DEPENDS_ON = attrgetter("depends_on")
+_FIRST = itemgetter(0)
 _PARTICIPANTS = attrgetter("participants")
 
 

@@ -422,3 +422,21 @@ def test_plan_times_read_as_absolute_time_reads_them() -> None:
     assert read(" -2h30m ") == "-2h30m"
     with pytest.raises(ValueError, match="'soon' is neither an ISO 8601 time nor relative"):
         read("soon")
+
+
+def test_a_plan_may_name_a_later_task_as_a_blocker(orch: Orchestrator, tmp_path: Path) -> None:
+    """Order in the file is not dependency order: a blocker further down loads, and
+    a cycle through one is still refused."""
+    tasks = [
+        {"key": "F-1", "title": "first", "depends_on": ["F-3"]},
+        {"key": "F-2", "title": "second", "depends_on": ["F-1"]},
+        {"key": "F-3", "title": "third"},
+    ]
+    orch.plans.load_file(write(tmp_path, {"tasks": tasks}))
+    assert [b.key for b in orch.queries.get_task("F-1").blockers] == ["F-3"]
+    tasks[2]["depends_on"] = ["F-2"]
+    for task in tasks:
+        task["key"] = task["key"].replace("F-", "G-")
+        task["depends_on"] = [k.replace("F-", "G-") for k in task.get("depends_on", [])]
+    with pytest.raises(CycleError, match="G-1 -> G-3 -> G-2 -> G-1"):
+        orch.plans.load_file(write(tmp_path, {"tasks": tasks}, "cycle.yaml"))
