@@ -55,7 +55,8 @@ RATABLE: frozenset[TaskStatus] = FINISHED
 #: Approve, reject and request changes apply to tasks in these statuses.
 DECIDABLE: frozenset[TaskStatus] = frozenset({S.AWAITING_APPROVAL})
 
-#: How an absent command is stored: SQL NULL, or JSON null written as text.
+#: How an absent command was stored before it was SQL NULL: JSON null written as
+#: text. Readers take both as no command (no migration rewrites old rows).
 NO_COMMAND_JSON = "null"
 
 #: Priority rank of an unknown priority word in the database.

@@ -122,7 +122,7 @@ def readiness_clause(r: Readiness, tasks: Any = None) -> Any:
 
 
 def has_command() -> Any:
-    # JSON None is stored as the JSON text 'null' by SQLAlchemy, not as SQL NULL.
+    # No command is SQL NULL; databases written before may hold the JSON text 'null'.
     return and_(T.command.is_not(None), cast(T.command, String) != rules.NO_COMMAND_JSON)
 
 

@@ -93,7 +93,11 @@ class Task(TableModel, table=True):
     deadline: datetime | None = _time()
     success_criteria: list[str] = _json(list)
     requires_approval: bool = False
-    command: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON, nullable=True))
+    #: No command is SQL NULL (databases written before may hold the JSON text
+    #: 'null'; readers take both as no command, see `domain.rules.NO_COMMAND_JSON`).
+    command: dict[str, Any] | None = Field(
+        default=None, sa_column=Column(JSON(none_as_null=True), nullable=True)
+    )
     max_retries: int = 0
     attempts: int = 0
     tags: list[str] = _json(list)

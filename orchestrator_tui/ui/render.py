@@ -149,7 +149,8 @@ def event_line(
     if with_key:
         text.append(f"{event.task_key or '-'} ")
     text.append(safe(event.summary(), limit))
-    text.append(f" ({safe(event.actor, 30)})", muted)
+    if event.actor:  # what no person did (a request made by a plan) names no one
+        text.append(f" ({safe(event.actor, 30)})", muted)
     return text
 
 
