@@ -306,3 +306,45 @@ def test_a_version_5_database_moves_who_asked_a_run_to_stop_to_its_own_column(
     assert closed.error == "run cancelled by bob: wrong branch"
     assert migrated.runs.close_cancelled(running.id).status is RunStatus.RUNNING  # not asked
     migrated.close()
+
+
+def test_a_version_6_database_lets_the_loader_decide_the_tasks_it_loaded_awaiting(
+    db_url: str, tmp_path: Path
+) -> None:
+    """Version 6 recorded a loaded task's approval request under whoever loaded it,
+    marked `on_creation`; version 7 records it under no one. Migrated, the loader may
+    approve it, and the rest of the task's timeline is as it was."""
+    import yaml
+
+    plan = tmp_path / "gate.yaml"
+    plan.write_text(
+        yaml.safe_dump(
+            {"tasks": [{"key": "GATE", "title": "review me", "status": "awaiting_approval"}]}
+        )
+    )
+    orch = open_db(db_url, actor="alice")
+    orch.plans.load_file(plan)
+    orch.close()
+    engine = create_engine(db_url)
+    with engine.begin() as conn:  # the way version 6 wrote it
+        conn.execute(
+            text(
+                "UPDATE events SET actor = 'alice', data = :data WHERE kind = 'approval_requested'"
+            ),
+            {"data": '{"on_creation": true}'},
+        )
+        conn.execute(text("UPDATE schema_meta SET value = '6' WHERE key = 'schema_version'"))
+    engine.dispose()
+
+    migrated = open_db(db_url, actor="alice")
+    with migrated.db.read() as conn:
+        assert read_version(conn) == SCHEMA_VERSION
+    created, requested = migrated.queries.timeline("GATE")
+    assert (created.actor, requested.kind, requested.actor) == (
+        "alice",
+        "approval_requested",
+        "",
+    )
+    assert migrated.approvals.approval_refusal("GATE") is None
+    assert migrated.approvals.approve("GATE").status.value == "done"
+    migrated.close()
