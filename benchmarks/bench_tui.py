@@ -6,7 +6,8 @@ For 1k, 10k and 100k tasks (with twice as many dependencies) it seeds a database
 with bulk inserts, spawns `python -m orchestrator_tui --db X` in a pseudo-terminal
 and measures, from the bytes the app writes:
 
-- first frame: process start until the first task row appears in the output;
+- first frame: process start until the first task row appears in the output (the
+  app's modules byte-compiled first, as an installed wheel's are);
 - cursor / filter keys: key written until the end of the frame it causes;
 - status change: key until the frame showing the new status and the row's
   commit in the database (the app: STATUS_SAMPLES times, reset in between);
@@ -151,8 +152,8 @@ def seed(path: Path, n: int, log_lines: int = 0) -> None:
 class Term(PtyDriver):
     """A program in a pseudo-terminal, its output kept with arrival times."""
 
-    def __init__(self, argv: Sequence[str]) -> None:
-        super().__init__(argv, COLS, ROWS)
+    def __init__(self, argv: Sequence[str], env: dict[str, str] | None = None) -> None:
+        super().__init__(argv, COLS, ROWS, env)
 
     def _pump(self, timeout: float) -> bool:
         return bool(self.read(timeout))
@@ -336,7 +337,7 @@ def bench_empty(runs: int = 3) -> Result:
     """First frame and memory of a bare Textual app: the floor for the app's figures."""
     result = Result("empty app", "-")
     for _ in range(runs):
-        term = Term([sys.executable, __file__, "--serve-empty"])
+        term = Term([sys.executable, "-c", empty_app_source()])
         try:
             result.add("first frame", term.wait(title_of(1).encode(), timeout=60) - term.started)
             term.quiet(0.3)
@@ -344,6 +345,54 @@ def bench_empty(runs: int = 3) -> Result:
         finally:
             term.close()
     return result
+
+
+def compile_checkout(root: Path) -> None:
+    """Byte-compile the package in `root` before timing it, as installing a wheel does:
+    with PYTHONDONTWRITEBYTECODE set (as on the development machine) every start would
+    compile the app's own modules again, while Textual's, installed by pip, are
+    compiled, so the empty app would not be compared like with like."""
+    import compileall
+
+    compileall.compile_dir(root / "orchestrator_tui", quiet=1)
+
+
+def checkout_env(root: Path) -> dict[str, str]:
+    """The environment that runs `python -m orchestrator_tui` from the checkout `root`
+    (its folder first on the path, the current directory not on it)."""
+    return dict(os.environ, PYTHONPATH=str(root), PYTHONSAFEPATH="1")
+
+
+def bench_first_frames(db: Path, n: int, rounds: int, before: Path | None) -> list[Result]:
+    """First frame and peak memory only, the apps started in turn `rounds` times (this
+    checkout, then `before` if given, then an empty Textual app), so each sees the same
+    minutes. Memory is read once the app has drawn nothing for a second (the dashboard
+    and the database layer loaded), before any key."""
+    checkouts = [("app", ROOT)] + ([("before", before)] if before else [])
+    for _, root in checkouts:
+        compile_checkout(root)
+    results = {name: Result(name, f"{n:,}") for name, _ in checkouts}
+    empty = Result("empty app", "-")
+    for _ in range(rounds):
+        for name, root in checkouts:
+            result = results[name]
+            term = Term(
+                [sys.executable, "-m", "orchestrator_tui", "--db", str(db)], checkout_env(root)
+            )
+            try:
+                result.add(
+                    "first frame", term.wait(title_of(1).encode(), timeout=120) - term.started
+                )
+                term.quiet(1.0, limit=30)
+                result.add("peak memory MB", term.peak_rss_mb())
+            except (TimeoutError, RuntimeError) as exc:
+                result.notes.append(str(exc).splitlines()[0])
+            finally:
+                term.close()
+        once = bench_empty(runs=1)
+        for metric, values in once.samples.items():
+            empty.samples.setdefault(metric, []).extend(values)
+    return [empty, *results.values()]
 
 
 def bench_log_pane(db: Path, lines: int, presses: int) -> Result:
@@ -394,16 +443,18 @@ def append_line(db: Path, seq: int, text: str) -> float:
 # -- the apps the harness spawns ----------------------------------------------------------------
 
 
-def serve_empty() -> None:
-    """Textual's floor: an app that draws one line of text and nothing else."""
-    from textual.app import App, ComposeResult
-    from textual.widgets import Static
-
-    class Empty(App[None]):
-        def compose(self) -> ComposeResult:
-            yield Static(title_of(1))
-
-    Empty().run()
+def empty_app_source() -> str:
+    """Textual's floor: an app that draws one line of text and nothing else, run as a
+    script of its own, so it imports Textual alone (not this module, whose imports of
+    the app's modules would count against the floor)."""
+    return (
+        "from textual.app import App\n"
+        "from textual.widgets import Static\n"
+        "class Empty(App):\n"
+        "    def compose(self):\n"
+        f"        yield Static({title_of(1)!r})\n"
+        "Empty().run()\n"
+    )
 
 
 def serve_reference(db: str) -> None:
@@ -511,18 +562,34 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--keys", type=int, default=30, help="presses per key metric")
     parser.add_argument("--log-lines", type=int, default=100_000)
     parser.add_argument("--no-reference", action="store_true")
+    parser.add_argument(
+        "--first-frame",
+        type=int,
+        metavar="ROUNDS",
+        help="only the first frame and peak memory (after the first frame, before any key), "
+        "at each size, the app and an empty Textual app started in turn ROUNDS times",
+    )
+    parser.add_argument(
+        "--before",
+        type=Path,
+        metavar="FOLDER",
+        help="with --first-frame: also start the app from this checkout "
+        "(`git worktree add FOLDER COMMIT`) in every round",
+    )
     parser.add_argument("--serve-reference", metavar="DB", help=argparse.SUPPRESS)
-    parser.add_argument("--serve-empty", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.serve_reference:
         serve_reference(args.serve_reference)
         return 0
-    if args.serve_empty:
-        serve_empty()
-        return 0
+    if args.before and not (args.before / "orchestrator_tui").is_dir():
+        parser.error(f"--before: {args.before} is not a checkout of orchestrator-tui")
 
     has_app = importlib.util.find_spec("orchestrator_tui.app") is not None
+    if has_app:
+        compile_checkout(ROOT)
     load_before = os.getloadavg()[0]
+    if args.first_frame:
+        return first_frames_only(args, load_before)
     results: list[Result] = [bench_empty()]
     with tempfile.TemporaryDirectory(prefix="bench-tui-") as tmp:
         for n in (int(s) for s in args.sizes.split(",") if s):
@@ -554,6 +621,21 @@ def main(argv: Sequence[str] | None = None) -> int:
     print(
         f"\nload average {load_before:.1f} before, {os.getloadavg()[0]:.1f} after "
         f"on {os.cpu_count()} CPUs: figures are only comparable on a quiet machine"
+    )
+    return 1 if missed else 0
+
+
+def first_frames_only(args: argparse.Namespace, load_before: float) -> int:
+    results: list[Result] = []
+    with tempfile.TemporaryDirectory(prefix="bench-tui-") as tmp:
+        for n in (int(s) for s in args.sizes.split(",") if s):
+            db = Path(tmp) / f"tasks-{n}.db"
+            seed(db, n)
+            results += bench_first_frames(db, n, args.first_frame, args.before)
+    missed = report(results)
+    print(
+        f"\nload average {load_before:.1f} before, {os.getloadavg()[0]:.1f} after "
+        f"on {os.cpu_count()} CPUs (peak memory here: after the first frame, before any key)"
     )
     return 1 if missed else 0
 

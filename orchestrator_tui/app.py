@@ -38,6 +38,7 @@ from .ui.transfer import TransferActions
 from .ui.widgets.header import AppHeader
 
 if TYPE_CHECKING:
+    from .domain.list_row import ListRow
     from .services import Orchestrator
     from .store.feed import ChangeListener
     from .store.quick import EarlyFirstPage
@@ -167,6 +168,8 @@ class OrchestratorApp(RunnerActions, TransferActions, App[int]):
         self.startup_notes: list[str] = []
         #: The first page, when the command line started reading it before the app.
         self.early_page: EarlyFirstPage | None = None
+        #: That page, read by the time the app mounted, until the main screen takes it.
+        self._ready_page: tuple[int, list[ListRow]] | None = None
         self._first_drawn = threading.Event()
         self.undo_stack: list[int] = []
         self.run_on_start = run_on_start
@@ -214,21 +217,42 @@ class OrchestratorApp(RunnerActions, TransferActions, App[int]):
             self.theme_changed_signal.subscribe(self, self._save_theme)
         for note in self.startup_notes:
             self.notify(note, severity="warning", markup=False)
+        self._ready_page = self._first_page_if_read()
         self.run_worker(self._open, thread=True, group="open", name="open")
+
+    def _first_page_if_read(self) -> tuple[int, list[ListRow]] | None:
+        """The first page, if the command line's thread has read it already (it
+        usually has by now): the main screen then draws it in its first frame."""
+        early = self.early_page
+        if early is None:
+            return None
+        from .store.quick import FIRST_PAGE_ROWS
+
+        if not early.done(self.db_url, FIRST_PAGE_ROWS):
+            return None
+        return early.result(self.db_url, FIRST_PAGE_ROWS)
+
+    def take_first_page(self) -> tuple[int, list[ListRow]] | None:
+        page, self._ready_page = self._ready_page, None
+        return page
 
     def _open(self) -> None:
         # The first rows straight from the SQLite file (standard library only), drawn
-        # before SQLAlchemy and the tables load, which takes longer than the whole frame.
+        # before SQLAlchemy and the tables load, which takes longer than the whole frame:
+        # in the main screen's first frame when they were read in time, else when read.
         from .store.quick import FIRST_PAGE_ROWS, first_page
 
-        early = self.early_page
-        if early is not None:
-            page = early.result(self.db_url, FIRST_PAGE_ROWS)
-        else:
-            page = first_page(self.db_url, FIRST_PAGE_ROWS)
-        if page is not None and self.screen_stack:
-            self.screen_stack[0].post_message(FirstPage(*page))
+        if self._ready_page is not None:
             self._first_drawn.wait(FIRST_FRAME_WAIT)
+        else:
+            early = self.early_page
+            if early is not None:
+                page = early.result(self.db_url, FIRST_PAGE_ROWS)
+            else:
+                page = first_page(self.db_url, FIRST_PAGE_ROWS)
+            if page is not None and self.screen_stack:
+                self.screen_stack[0].post_message(FirstPage(*page))
+                self._first_drawn.wait(FIRST_FRAME_WAIT)
 
         from .services import open_orchestrator
         from .store.engine import missing_database

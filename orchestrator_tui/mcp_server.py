@@ -100,6 +100,7 @@ class RunSummary(_Result):
     agent: str | None = None
     exit_code: int | None = None
     error: str | None = None
+    cancel_requested: str | None = None  # who asked for it to stop, and why
     outputs_uri: str | None = None
 
 
@@ -308,6 +309,9 @@ def build_server(orch: Orchestrator) -> MCPServer[Any]:
                     agent=last.agent,
                     exit_code=last.exit_code,
                     error=_cut(last.error, 500)[0] if last.error else None,
+                    cancel_requested=_cut(last.cancel_requested, 500)[0]
+                    if last.cancel_requested
+                    else None,
                     outputs_uri=last.outputs_uri,
                 ),
                 open_questions=[question_info(q) for q in questions],

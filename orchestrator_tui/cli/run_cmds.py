@@ -194,7 +194,7 @@ def cmd_runs(args: argparse.Namespace) -> int:
                 " ".join(
                     [f"{k}={v}" for k, v in r.outputs.items()]
                     + ([r.outputs_uri] if r.outputs_uri else [])
-                    + ([f"({r.error})"] if r.error else [])
+                    + ([f"({r.reason})"] if r.reason else [])
                 ),
             ]
             for r in runs

@@ -36,8 +36,7 @@ from .enums import (
     TaskStatus,
 )
 from .errors import ValidationFailed
-from .rules import DECIDABLE
-from .state_machine import can_change_status, change_refusal
+from .list_row import RowRules
 from .status_map import map_status
 from .workspace import OnVerifyFail, WorkspaceSpec
 
@@ -163,8 +162,9 @@ class TaskPatch(_Input):
         return self.model_dump(exclude_unset=True, exclude_none=True)
 
 
-class TaskRow(_View):
-    """One line of the task list."""
+class TaskRow(_View, RowRules):
+    """One line of the task list (what it allows: `RowRules`; the same line without
+    pydantic: `ListRow`)."""
 
     id: int
     key: str
@@ -184,55 +184,6 @@ class TaskRow(_View):
     has_command: bool = False
     #: A runner holds the task (its command is running).
     leased: bool = False
-
-    @property
-    def can_run(self) -> bool:
-        """The run key applies: its command may run now."""
-        return rules.can_run_now(self.status, self.has_command, self.unfinished_blockers)
-
-    @property
-    def run_refusal(self) -> str | None:
-        """Why the run key does not apply, in one line (None when it does)."""
-        return rules.run_refusal(
-            self.key, self.status, self.has_command, self.unfinished_blockers, self.leased
-        )
-
-    @property
-    def has_live_run(self) -> bool:
-        """Its command is running now (not merely in progress by hand)."""
-        return rules.has_live_run(self.status, self.leased)
-
-    @property
-    def can_cancel_run(self) -> bool:
-        return rules.can_cancel_run(self.status, self.leased)
-
-    @property
-    def cancel_refusal(self) -> str | None:
-        """Why the cancel key does not apply, in one line (None when it does)."""
-        return rules.cancel_refusal(self.key, self.status, self.leased)
-
-    @property
-    def decision_refusal(self) -> str | None:
-        """Why approve, reject and request changes do not apply (None when they do)."""
-        return rules.decision_refusal(self.key, self.status)
-
-    @property
-    def answer_refusal(self) -> str | None:
-        """Why the answer key does not apply: no question is open (None when one is)."""
-        return rules.answer_refusal(self.key, self.open_questions)
-
-    def change_refusal(self, target: TaskStatus) -> str | None:
-        """Why the status key for `target` does not apply (None when it does)."""
-        return change_refusal(self.key, self.status, target)
-
-    @property
-    def can_decide(self) -> bool:
-        """Approve, reject and request changes apply."""
-        return self.status in DECIDABLE
-
-    def can_move_to(self, target: TaskStatus) -> bool:
-        """A person's status key for `target` applies."""
-        return can_change_status(self.status, target)
 
 
 class ChangePreview(_View):
@@ -344,6 +295,8 @@ class RunView(_View, AgentRunFacts):
     outputs: dict[str, Any]
     outputs_uri: str | None
     error: str | None
+    #: Who asked for the run to be stopped, and why (`RunService.cancel`).
+    cancel_requested: str | None = None
     log_excerpt: str | None
     line_count: int
 
@@ -351,12 +304,20 @@ class RunView(_View, AgentRunFacts):
     @property
     def state(self) -> str:
         """`stopping` for a cancelled run not yet closed, else its status (in JSON too)."""
-        return rules.run_state(self.status, self.error)
+        return rules.run_state(self.status, self.cancel_requested)
 
     @property
     def state_text(self) -> str:
         """The state with who asked for a stop, while the run is stopping."""
-        return rules.run_state_text(self.status, self.error)
+        return rules.run_state_text(self.status, self.cancel_requested)
+
+    @property
+    def reason(self) -> str | None:
+        """Why the run ended (its error) or, while it is stopping, who asked for it
+        to stop; None when there is nothing to say."""
+        if rules.run_stopping(self.status, self.cancel_requested):
+            return self.cancel_requested
+        return self.error
 
     @property
     def duration_seconds(self) -> float | None:

@@ -55,10 +55,20 @@ def absolute_time(value: datetime | date | str) -> datetime:
     return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
 
 
+_from_iso = datetime.fromisoformat
+
+
 def _time(value: Any) -> Any:
     """A plan time: absolute (see `absolute_time`), or relative text kept as written."""
     if value is None:
         return None
+    if value.__class__ is str:  # the usual case, as `absolute_time` reads it, in one call
+        try:
+            parsed = _from_iso(value.strip())
+        except ValueError:
+            pass
+        else:
+            return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
     try:
         return absolute_time(value)
     except ValueError:
@@ -98,6 +108,7 @@ class RunSpec(_PlanInput):
     outputs: dict[str, Any] = Field(default_factory=dict)
     outputs_uri: str | None = None
     error: str | None = None
+    cancel_requested: str | None = None
     log: str = ""
     stderr: str = ""
     # A coding agent's run (see "Running coding agents" in the README).

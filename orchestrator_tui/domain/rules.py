@@ -10,6 +10,7 @@ data. `services/rules.py` renders them as SQLAlchemy expressions and
 - A runner claims a task by itself when it is pending, has a command, is past
   any retry delay and has no open blocker; a person may also run a failed task
   on demand; a running run is what `cancel run` stops.
+- A run is stopping while it is open and someone asked for it to be stopped.
 """
 
 from __future__ import annotations
@@ -45,6 +46,8 @@ WORKTREE_REMOVABLE: frozenset[TaskStatus] = frozenset({S.DONE, S.CANCELLED})
 RUN_ON_DEMAND: frozenset[TaskStatus] = frozenset({S.PENDING, S.FAILED})
 #: A task in this status, held by a runner's lease, has a live run to cancel.
 RUNNING: TaskStatus = S.IN_PROGRESS
+#: A run asked to stop (its `cancel_requested` set) is stopping while in this status.
+STOPPED_WHILE: RunStatus = RunStatus.RUNNING
 
 #: Feedback rates finished work: a task in one of these statuses.
 RATABLE: frozenset[TaskStatus] = FINISHED
@@ -52,7 +55,8 @@ RATABLE: frozenset[TaskStatus] = FINISHED
 #: Approve, reject and request changes apply to tasks in these statuses.
 DECIDABLE: frozenset[TaskStatus] = frozenset({S.AWAITING_APPROVAL})
 
-#: How an absent command is stored: SQL NULL, or JSON null written as text.
+#: How an absent command was stored before it was SQL NULL: JSON null written as
+#: text. Readers take both as no command (no migration rewrites old rows).
 NO_COMMAND_JSON = "null"
 
 #: Priority rank of an unknown priority word in the database.
@@ -93,6 +97,11 @@ def has_live_run(status: TaskStatus, leased: bool) -> bool:
     return status is RUNNING and leased
 
 
+def held_by(status: TaskStatus, lease_owner: str | None, owner: str) -> bool:
+    """Whether the runner `owner` holds the task: in progress under its lease."""
+    return status is RUNNING and lease_owner == owner
+
+
 def can_cancel_run(status: TaskStatus, leased: bool) -> bool:
     """Whether a live run of the task can be cancelled (a runner holds it)."""
     return has_live_run(status, leased)
@@ -105,18 +114,24 @@ def cancel_refusal(key: str, status: TaskStatus, leased: bool) -> str | None:
     return f"{key} has no running command to cancel (it is {status.value})"
 
 
-def run_state(status: RunStatus, error: str | None) -> str:
-    """The word a person sees for a run's state: a run still open after a cancel
-    (its `error` says who asked) is `stopping` until its processes are gone."""
-    if status is RunStatus.RUNNING and error:
-        return "stopping"
-    return status.value
+def run_stopping(status: RunStatus, cancel_requested: str | None) -> bool:
+    """Whether the run is being stopped: someone asked for it to be stopped (its
+    `cancel_requested` says who and why) while it is still open (in `STOPPED_WHILE`:
+    its processes may still run, until its runner or `task cancel-run` closes it)."""
+    return status is STOPPED_WHILE and cancel_requested is not None
 
 
-def run_state_text(status: RunStatus, error: str | None) -> str:
+def run_state(status: RunStatus, cancel_requested: str | None) -> str:
+    """The word a person sees for a run's state: `stopping` while it is being
+    stopped (`run_stopping`), else its status."""
+    return "stopping" if run_stopping(status, cancel_requested) else status.value
+
+
+def run_state_text(status: RunStatus, cancel_requested: str | None) -> str:
     """The run's state with who asked for a stop, while it is stopping."""
-    word = run_state(status, error)
-    return f"{word} ({error})" if word == "stopping" else word
+    if run_stopping(status, cancel_requested):
+        return f"stopping ({cancel_requested})"
+    return status.value
 
 
 def decision_refusal(key: str, status: TaskStatus) -> str | None:

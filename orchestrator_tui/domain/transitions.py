@@ -277,6 +277,10 @@ def _values(current: Current, intent: Intent, target: TaskStatus, now: datetime)
         values["retry_after"] = None
     elif intent.via in (Via.FINISH, Via.LOST):
         values["retry_after"] = intent.retry_at
+    if intent.via is Via.FINISH:
+        # The runner whose run ended lets go of the task in the same write.
+        values["lease_owner"] = None
+        values["lease_expires_at"] = None
     elif intent.via in (Via.CANCEL, Via.DECISION, Via.ANSWER):
         values["retry_after"] = None
     taken_away = current.leased and intent.via in (Via.CHANGE, Via.CANCEL, Via.UNDO)

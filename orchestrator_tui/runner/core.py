@@ -34,6 +34,7 @@ from ..domain.models import RunView
 from ..services import Orchestrator
 from ..services.run_processes import ProcessRecord, RunProcess
 from ..services.runs import Claim, RunResult, Settled
+from ..watcher import Watcher
 from .agent_run import AgentSession
 from .config import (
     ATTEMPT_ENV,
@@ -49,7 +50,6 @@ from .lines import LineBuffer, Row
 from .notify import Notifier, payload_for
 from .process import Line, ProcessOutcome, Supervisor
 from .reaper import mark_of, stop_run
-from .watcher import Watcher
 from .workspace_job import finished, job_of, record, workspace_job
 
 log = logging.getLogger("orchestrator_tui.runner")
@@ -132,11 +132,13 @@ class Runner:
         self.listener = listener
         self.notifier = Notifier(config.notify_cmd, config.webhook, config.hook_timeout_seconds)
         self._wake = threading.Event()
+        self._ended = threading.Event()  # a child's outcome was queued in `_done`
         self._buffer = LineBuffer(config.max_buffered_lines, config.flush_lines, self._wake.set)
         self._active: dict[int, _Active] = {}
         self._done: deque[tuple[_Active, ProcessOutcome]] = deque()
         self._requests: deque[_Request] = deque()
         self._spawned: deque[ProcessRecord] = deque()
+        self._spawned_seen: float | None = None  # when unrecorded processes were first seen
         self._reaping: set[int] = set()  # tasks whose old processes are being stopped
         self._reaped: deque[tuple[int, bool]] = deque()  # (task id, nothing left running)
         self._stop_reason: str | None = None
@@ -215,8 +217,8 @@ class Runner:
                     stopping = True
                     self._stop_all("release", f"runner {cfg.agent} stopped")
                 self._handle_requests(stopping)
-                done = self._take_done()
-                if self._spawned and not done:  # else they go with the settling
+                done = self._gather(self._take_done(), stopping)
+                if self._spawned and not done and self._record_due(now):
                     self._guard(self._record_spawned)
                 if self._flush_due(bool(done) or stopping, now - last_flush):
                     self._guard(self._flush)
@@ -256,6 +258,8 @@ class Runner:
                 deadlines = [next_renew, next_reclaim, next_poll]
                 if len(self._buffer):
                     deadlines.append(last_flush + cfg.flush_seconds)
+                if self._spawned_seen is not None:
+                    deadlines.append(self._spawned_seen + cfg.flush_seconds)
                 if claim_due and self._auto and not stopping:
                     deadlines.append(now)
                 self._wake.wait(max(min(deadlines) - time.monotonic(), 0))
@@ -387,6 +391,7 @@ class Runner:
                 log.exception("supervising %s failed", claim.key)
                 outcome = ProcessOutcome(spawn_error=f"runner error: {exc}")
             self._done.append((active, outcome))
+            self._ended.set()
             self._wake.set()
 
         self._active[claim.run_id] = active
@@ -418,6 +423,25 @@ class Runner:
         if self._watcher is None or not self._watcher.watching():
             self._watcher = Watcher.start(self.config.kill_grace_seconds, self._mark)
         return self._watcher is not None
+
+    def _gather(
+        self, done: list[tuple[_Active, ProcessOutcome]], stopping: bool
+    ) -> list[tuple[_Active, ProcessOutcome]]:
+        """With runs ended and others still running, wait up to `gather_seconds` for
+        more to end, so that one round settles them all (see RunnerConfig)."""
+        wait = self.config.gather_seconds
+        if not done or stopping or wait <= 0:
+            return done
+        deadline = time.monotonic() + wait
+        while len(done) < len(self._active) and self._stop_reason is None:
+            left = deadline - time.monotonic()
+            if left <= 0:
+                break
+            self._ended.clear()
+            if not self._done and not self._ended.wait(left):
+                break
+            done += self._take_done()
+        return done
 
     def _take_done(self) -> list[tuple[_Active, ProcessOutcome]]:
         done = []
@@ -462,6 +486,7 @@ class Runner:
         cfg = self.config
         free = cfg.max_parallel - (len(self._active) - len(done)) if refill else 0
         records = list(self._spawned)
+        self._spawned_seen = None
         settled, claims = self.orch.runs.settle_and_claim(
             cfg.lease_owner,
             results,
@@ -556,7 +581,16 @@ class Runner:
                 active.stop_kind = "lost"
                 active.supervisor.stop("the task was cancelled, changed or reclaimed meanwhile")
 
+    def _record_due(self, now: float) -> bool:
+        """Whether new processes wait long enough to be recorded on their own: else
+        they go with the next round's settling (short commands end within
+        milliseconds), at the latest `flush_seconds` after they were seen."""
+        if self._spawned_seen is None:
+            self._spawned_seen = now
+        return now - self._spawned_seen >= self.config.flush_seconds
+
     def _record_spawned(self) -> None:
+        self._spawned_seen = None
         records = list(self._spawned)
         self.orch.processes.record(records)
         for _ in records:
@@ -634,7 +668,7 @@ class Runner:
         for active in self._active.values():
             if active.claim.run_id == view.id and active.stop_kind is None:
                 active.stop_kind = "cancel"
-                active.supervisor.stop(view.error or "cancelled")
+                active.supervisor.stop(view.cancel_requested or "cancelled")
         return view
 
     def _stop_all(self, kind: str, reason: str) -> None:

@@ -6,10 +6,11 @@ start stamp ("<boot id>:<start time in clock ticks>", from /proc) so that a
 reused pid is never mistaken for it. Two things keep an attempt from
 outliving its runner:
 
-- the runner's watcher process (see `watcher`), which stops every process
-  carrying the runner's mark when the runner dies (`stop_marked`); where there
-  is none, the parent-death signal (Linux `PR_SET_PDEATHSIG`), set in the child
-  before it runs the command, so that the kernel kills the child;
+- the runner's watcher process (see `orchestrator_tui.watcher`), which stops
+  every process carrying the runner's mark when the runner dies
+  (`procs.stop_marked`); where there is none, the parent-death signal (Linux
+  `PR_SET_PDEATHSIG`), set in the child before it runs the command, so that
+  the kernel kills the child;
 - this module, for what those do not reach (a watcher that died too, another
   OS): before a lost run is reclaimed, and when a person cancels a run, the
   attempt's group and every process carrying its execution id in its
@@ -22,30 +23,36 @@ report that it could not check.
 
 from __future__ import annotations
 
-import contextlib
 import ctypes
 import functools
 import os
 import shutil
 import signal
-import socket
 import subprocess
-import time
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from pathlib import Path
 from typing import TYPE_CHECKING
 
-from ..config import EXECUTION_ENV, RUNNER_MARK_ENV
+from ..config import EXECUTION_ENV
+from ..procs import (
+    PROC,
+    StopReport,
+    all_pids,
+    boot_id,
+    carries,
+    own_lineage,
+    stat_of,
+    stop_found,
+    this_host,
+    wait_while,
+)
 
 if TYPE_CHECKING:
     from ..domain.models import RunView
     from ..services import Orchestrator
     from ..services.run_processes import RunProcess
 
-_PROC = Path("/proc")
 _PR_SET_PDEATHSIG = 1
-_POLL = 0.05
 
 
 @dataclass(frozen=True)
@@ -58,90 +65,17 @@ class ProcessMark:
     start: str
 
 
-@dataclass(frozen=True)
-class StopReport:
-    """What became of an attempt's processes."""
-
-    gone: bool  # nothing of the attempt runs any more (on this host)
-    checked: bool  # False: another host, or no /proc here; nothing was signalled
-    stopped: tuple[int, ...] = ()  # the pids that were signalled
-    left: tuple[int, ...] = ()  # pids still running after SIGKILL
-    detail: str = ""
-
-    def describe(self) -> str:
-        if not self.checked:
-            return self.detail
-        if not self.gone:
-            pids = ", ".join(str(p) for p in self.left)
-            return f"process {pids} still runs after SIGKILL ({self.detail or 'not permitted'})"
-        if self.stopped:
-            return f"stopped its process(es) {', '.join(str(p) for p in self.stopped)}"
-        return self.detail or "its process is gone"
-
-
-def this_host() -> str:
-    return socket.gethostname()
-
-
-def _boot_id() -> str:
-    try:
-        return (_PROC / "sys/kernel/random/boot_id").read_text().strip()
-    except OSError:
-        return ""
-
-
-def _stat(pid: int) -> tuple[str, int, str] | None:
-    """(state, process group, start time in ticks) of a live process, or None."""
-    try:
-        raw = (_PROC / str(pid) / "stat").read_bytes().decode("ascii", "replace")
-    except (OSError, ValueError):
-        return None
-    fields = raw[raw.rindex(")") + 2 :].split()
-    if len(fields) < 20:
-        return None
-    return fields[0], int(fields[2]), fields[19]
-
-
 def _alive(pid: int) -> bool:
-    stat = _stat(pid)
+    stat = stat_of(pid)
     return stat is not None and stat[0] not in ("Z", "X")
 
 
 def mark_of(pid: int) -> ProcessMark | None:
     """The mark of a process just started in its own group (None without /proc)."""
-    stat = _stat(pid)
+    stat = stat_of(pid)
     if stat is None:
         return None
-    return ProcessMark(pid=pid, pgid=stat[1], host=this_host(), start=f"{_boot_id()}:{stat[2]}")
-
-
-def _own_lineage() -> set[int]:
-    """This process and its ancestors: never signalled, whatever their environment says."""
-    mine = {os.getpid()}
-    pid = os.getppid()
-    while pid > 1 and pid not in mine:
-        mine.add(pid)
-        try:
-            raw = (_PROC / str(pid) / "stat").read_text()
-            pid = int(raw[raw.rindex(")") + 2 :].split()[1])
-        except (OSError, ValueError):
-            break
-    return mine
-
-
-def _all_pids() -> Iterable[int]:
-    with contextlib.suppress(OSError):
-        for entry in os.scandir(_PROC):
-            if entry.name.isdigit():
-                yield int(entry.name)
-
-
-def _carries(pid: int, needle: bytes) -> bool:
-    try:
-        environ = (_PROC / str(pid) / "environ").read_bytes()
-    except OSError:
-        return False
-    return environ.startswith(needle) or b"\0" + needle in environ
+    return ProcessMark(pid=pid, pgid=stat[1], host=this_host(), start=f"{boot_id()}:{stat[2]}")
 
 
 def attempt_pids(mark: ProcessMark | None, execution_id: str | None) -> set[int]:
@@ -150,13 +84,13 @@ def attempt_pids(mark: ProcessMark | None, execution_id: str | None) -> set[int]
     found: set[int] = set()
     group = _group_is_ours(mark)
     needle = f"{EXECUTION_ENV}={execution_id}\0".encode() if execution_id else None
-    for pid in _all_pids():
-        stat = _stat(pid)
+    for pid in all_pids():
+        stat = stat_of(pid)
         if stat is None or stat[0] in ("Z", "X"):
             continue
-        if (group is not None and stat[1] == group) or (needle and _carries(pid, needle)):
+        if (group is not None and stat[1] == group) or (needle and carries(pid, needle)):
             found.add(pid)
-    return found - _own_lineage()
+    return found - own_lineage()
 
 
 def _group_is_ours(mark: ProcessMark | None) -> int | None:
@@ -168,10 +102,10 @@ def _group_is_ours(mark: ProcessMark | None) -> int | None:
     """
     if mark is None or mark.pgid <= 1:
         return None
-    leader = _stat(mark.pgid)
+    leader = stat_of(mark.pgid)
     if leader is None or leader[0] in ("Z", "X"):
         return mark.pgid
-    if mark.pgid == mark.pid and f"{_boot_id()}:{leader[2]}" != mark.start:
+    if mark.pgid == mark.pid and f"{boot_id()}:{leader[2]}" != mark.start:
         return None
     return mark.pgid
 
@@ -194,7 +128,7 @@ def stop_attempt(
         return StopReport(
             gone=False, checked=False, detail=f"its process runs on {where}, not here"
         )
-    if not _PROC.is_dir():
+    if not PROC.is_dir():
         return StopReport(gone=False, checked=False, detail="this system has no /proc to look in")
 
     def find() -> set[int]:
@@ -205,66 +139,12 @@ def stop_attempt(
         return {group} if group is not None else set()
 
     if settle > 0:
-        _wait(find, settle)
-    report = _stop(find, groups, grace)
+        wait_while(find, settle)
+    report = stop_found(find, groups, grace)
     if report.gone and not report.stopped and mark is None:
         unknown = "no process was recorded for it; none with its execution id runs here"
         return StopReport(gone=True, checked=True, detail=unknown)
     return report
-
-
-def marked_by(mark: str) -> str:
-    """The environment entry a runner's children carry (see `stop_marked`)."""
-    return f"{RUNNER_MARK_ENV}={mark}"
-
-
-def stop_marked(mark: str, grace: float = 5.0) -> StopReport:
-    """Stop every process on this host whose environment carries the runner mark
-    `mark`, with the process groups they are in: SIGTERM, `grace`, SIGKILL.
-
-    What a runner's watcher does when the runner dies (see `watcher`).
-    """
-    if not _PROC.is_dir():
-        return StopReport(gone=False, checked=False, detail="this system has no /proc to look in")
-    needle = f"{marked_by(mark)}\0".encode()
-    seen_groups: set[int] = set()  # a group id is not reused while the group has members
-
-    def find() -> set[int]:
-        found, mine = set(), _own_lineage()
-        for pid in _all_pids():
-            stat = _stat(pid)
-            if pid in mine or stat is None or stat[0] in ("Z", "X"):
-                continue
-            if stat[1] in seen_groups:
-                found.add(pid)
-            elif _carries(pid, needle):
-                found.add(pid)
-                if stat[1] > 1:
-                    seen_groups.add(stat[1])
-        return found
-
-    return _stop(find, lambda _: set(seen_groups), grace)
-
-
-def _stop(
-    find: Callable[[], set[int]], groups: Callable[[set[int]], set[int]], grace: float
-) -> StopReport:
-    """SIGTERM to what `find` finds (and to `groups`), `grace`, then SIGKILL."""
-    pids = find()
-    if not pids:
-        return StopReport(gone=True, checked=True)
-    stopped = set(pids)
-    _signal_all(pids, groups(pids), signal.SIGTERM)
-    pids = _wait(find, grace)
-    if pids:
-        stopped |= pids
-        _signal_all(pids, groups(pids), signal.SIGKILL)
-        pids = _wait(find, 2.0)
-    if pids:
-        return StopReport(
-            gone=False, checked=True, stopped=tuple(sorted(stopped)), left=tuple(sorted(pids))
-        )
-    return StopReport(gone=True, checked=True, stopped=tuple(sorted(stopped)))
 
 
 def stop_run(row: RunProcess, grace: float, settle: float = 0.0) -> StopReport:
@@ -292,28 +172,6 @@ def cancel_and_stop(
     if report.gone:
         run = orch.runs.close_cancelled(run.id)
     return run, row, report
-
-
-def _wait(find: Callable[[], set[int]], seconds: float) -> set[int]:
-    deadline = time.monotonic() + seconds
-    pids = find()
-    while pids and time.monotonic() < deadline:
-        time.sleep(_POLL)
-        pids = find()
-    return pids
-
-
-def _signal_all(pids: set[int], groups: set[int], sig: signal.Signals) -> None:
-    own = os.getpgid(0)  # a command cancelling its own run stays
-    for group in groups - {own}:
-        with contextlib.suppress(ProcessLookupError, PermissionError):
-            os.killpg(group, sig)
-    for pid in pids:
-        with contextlib.suppress(ProcessLookupError, PermissionError):
-            os.kill(pid, sig)
-
-
-# -- in the child, between fork and exec ---------------------------------------------
 
 
 def _load_prctl() -> Callable[..., int] | None:

@@ -109,7 +109,8 @@ class ApprovalService:
     @staticmethod
     def _workers(conn: Connection, task_id: int, runner: str | None) -> set[str]:
         """Who did the work under review: the last run's agent, whoever last
-        started the task, and whoever submitted it for approval."""
+        started the task, and whoever submitted it for approval (a task created
+        awaiting approval was submitted by no one)."""
         E = Event.__table__.c
         rows = conn.execute(
             select(E.actor, E.kind, E.data)
@@ -129,12 +130,7 @@ class ApprovalService:
         people = {runner} if runner else set()
         starter = next((r.actor for r in rows if r.data.get("to") == S.IN_PROGRESS.value), None)
         submitter = next(
-            (
-                r.actor
-                for r in rows
-                if r.kind == EventKind.APPROVAL_REQUESTED.value and not r.data.get("on_creation")
-            ),
-            None,
+            (r.actor for r in rows if r.kind == EventKind.APPROVAL_REQUESTED.value), None
         )
         people.update(p for p in (starter, submitter) if p)
         return people

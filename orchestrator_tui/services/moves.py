@@ -114,34 +114,32 @@ class EventBatch:
             self.rows = []
 
 
-def record_initial_requests(conn: Connection, ctx: ServiceContext, task_ids: Sequence[int]) -> None:
-    """New tasks that start out awaiting approval get the request a submission
-    records, dated when the task was last updated (a plan's or file's time), so
-    the inbox orders them by it and later writes (an undo, an edit) do not move
-    them. The request was not made by whoever created the task: `on_creation`
-    keeps it out of who worked on the task."""
-    for start in range(0, len(task_ids), 900):
-        rows = conn.execute(
-            select(T.id, T.updated_at).where(
-                T.id.in_(task_ids[start : start + 900]),
-                T.status == S.AWAITING_APPROVAL.value,
-            )
-        ).all()
-        if rows:
-            conn.execute(
-                _EVENT_INSERT,
-                [
-                    {
-                        "created_at": r.updated_at,
-                        "actor": ctx.actor,
-                        "kind": EventKind.APPROVAL_REQUESTED.value,
-                        "task_id": r.id,
-                        "run_id": None,
-                        "data": {"on_creation": True},
-                    }
-                    for r in rows
-                ],
-            )
+#: The actor of an approval request no person made: a task created awaiting
+#: approval was submitted by nobody, so whoever created it may still decide it.
+NO_SUBMITTER = ""
+
+
+def record_initial_requests(conn: Connection, requests: Sequence[tuple[int, datetime]]) -> None:
+    """The approval requests of new tasks that start out awaiting approval, as
+    (task id, when it was last updated): each gets the request a submission
+    records, dated by the plan or file, so the inbox orders them by it and later
+    writes (an undo, an edit) do not move them. Nobody submitted them, so no
+    actor is recorded and the own-work rule finds no submitter."""
+    if requests:
+        conn.execute(
+            _EVENT_INSERT,
+            [
+                {
+                    "created_at": when,
+                    "actor": NO_SUBMITTER,
+                    "kind": EventKind.APPROVAL_REQUESTED.value,
+                    "task_id": task_id,
+                    "run_id": None,
+                    "data": {},
+                }
+                for task_id, when in requests
+            ],
+        )
 
 
 def apply_moves(conn: Connection, moves: Sequence[Move]) -> list[Move]:

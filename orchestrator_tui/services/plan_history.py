@@ -46,7 +46,15 @@ def write_agents(conn: Connection, plan: PlanSpec, now: datetime, known: set[str
     return added
 
 
+#: The fields of a plan task that hold history (see `has_history`).
+HISTORY_FIELDS = frozenset(
+    {"runs", "progress_history", "notes", "context", "participants", "feedback", "approvals"}
+)
+
+
 def has_history(task: PlanTask) -> bool:
+    if HISTORY_FIELDS.isdisjoint(task.model_fields_set):  # every one its empty default
+        return False
     return bool(
         task.runs
         or task.progress_history
@@ -79,6 +87,7 @@ def write_history(
                 outputs=run.outputs,
                 outputs_uri=run.outputs_uri,
                 error=run.error,
+                cancel_requested=run.cancel_requested,
                 log_excerpt="\n".join(text for _, text in run.lines()[-10:]) or None,
                 profile=run.profile,
                 prompt=run.prompt,

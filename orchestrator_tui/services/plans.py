@@ -20,7 +20,8 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from operator import attrgetter
+from itertools import chain
+from operator import attrgetter, itemgetter
 from pathlib import Path
 from typing import Any
 
@@ -30,7 +31,7 @@ from sqlalchemy import Connection, bindparam, func, select, update
 from ..agents.plan_agents import apply_agents
 from ..domain.enums import EventKind, TaskStatus
 from ..domain.errors import CycleError, ValidationFailed
-from ..domain.graph import find_cycle
+from ..domain.graph import blockers_come_first, find_cycle
 from ..domain.packed import TaskOutline, outlines_of
 from ..domain.plan import PlanSpec, PlanTask, resolve_time
 from ..domain.transitions import Intent, Via, plan_move
@@ -189,11 +190,11 @@ class _Load:
         agents = set(conn.execute(select(Agent.__table__.c.name)).scalars())
         write_agents(conn, plan, self.now, agents)
         new = [i for i, t in enumerate(outlines) if t.key not in matched]  # plan positions
-        inserted, with_history = self._insert(new, keys)
+        inserted, with_history, awaiting = self._insert(new, keys)
         ids.update(inserted)
         changed = self._update(matched, keys, ids)
         self._parents([outlines[i] for i in new], keys, ids)
-        record_initial_requests(conn, self.ctx, list(inserted.values()))
+        record_initial_requests(conn, [(ids[key], when) for key, when in awaiting])
         mark_plan_budget(conn, plan, [ids[keys[t.key]] for t in outlines], self.now)
         dep_added, dep_removed, dep_total = self._dependencies(matched, keys, ids)
         runs = lines = 0
@@ -307,7 +308,12 @@ class _Load:
                 if row.external_id is not None:
                     by_ident[(row.source, row.external_id)] = row
         by_key: dict[str, Any] = {}
-        plan_keys = {t.key for t in outlines}
+        # by key only the tasks their source and id did not match (a task matched so
+        # is never looked up by key below): a re-import reads each row once
+        if by_ident:
+            plan_keys = {t.key for t in outlines if (i := _ident(t)) is None or i not in by_ident}
+        else:
+            plan_keys = {t.key for t in outlines}
         if len(plan_keys) > _SCAN_ABOVE:
             taken = {k for k in conn.execute(select(T.key)).scalars() if k in plan_keys}
         else:
@@ -362,6 +368,14 @@ class _Load:
         a loop; `renamed`: some plan keys stand for tasks with another key."""
         if self.deps_outside.difference(ids) or self.parents_outside.difference(ids):
             self._name_first_unknown(keys, ids)
+        outlines = self.outlines
+        if not self.deps_outside and blockers_come_first(
+            [t.key for t in outlines],
+            map(len, map(_DEPENDS_ON, outlines)),
+            map(_FIRST, chain.from_iterable(map(_DEPENDS_ON, outlines))),
+        ):  # each task waits only for tasks before it in the plan: no cycle to look for
+            self._check_parent_loops(keys)
+            return
         if renamed:
             graph: dict[str, list[str]] = {
                 keys[t.key]: [keys.get(ref, ref) for ref, _ in t.depends_on] for t in self.outlines
@@ -459,21 +473,33 @@ class _Load:
         )
         return columns
 
-    def _insert(self, new: list[int], keys: dict[str, str]) -> tuple[dict[str, int], list[int]]:
+    def _insert(
+        self, new: list[int], keys: dict[str, str]
+    ) -> tuple[dict[str, int], list[int], list[tuple[str, datetime]]]:
         """Insert the new tasks (by plan position), a batch of full tasks at a time:
-        their database ids by key, and the positions of those with a history."""
+        their database ids by key, the positions of those with a history, and the
+        (key, last update) of those that start out awaiting approval."""
         total = len(new)
         # On SQLite the write lock is held (BEGIN IMMEDIATE): ids can be given, not read back.
         explicit = self.conn.dialect.name == "sqlite"
         next_id = (self.conn.execute(select(func.max(T.id))).scalar() or 0) + 1
         ids: dict[str, int] = {}
         with_history: list[int] = []
+        awaiting: list[tuple[str, datetime]] = []
         tasks, outlines = self.plan.tasks, self.outlines
         for done, positions in enumerate(chunks(new, BATCH)):
             part = [tasks[i] for i in positions]
             with_history += [i for i, t in zip(positions, part, strict=True) if has_history(t)]
             stored = [keys[outlines[i].key] for i in positions]
             columns = self._columns(part, stored)
+            if _AWAITING in columns["status"]:
+                awaiting += [
+                    (key, when)
+                    for key, status, when in zip(
+                        stored, columns["status"], columns["updated_at"], strict=True
+                    )
+                    if status == _AWAITING
+                ]
             if explicit:
                 given = list(range(next_id, next_id + len(part)))
                 next_id += len(part)
@@ -484,7 +510,7 @@ class _Load:
                 self.progress("tasks", min((done + 1) * BATCH, total), total)
         if not explicit:
             ids = self._ids_of([keys[outlines[i].key] for i in new])
-        return ids, with_history
+        return ids, with_history, awaiting
 
     def _parents(self, new: list[TaskOutline], keys: dict[str, str], ids: dict[str, int]) -> None:
         rows = [
@@ -610,18 +636,26 @@ class _Load:
         self, matched: dict[str, Any], keys: dict[str, str], ids: dict[str, int]
     ) -> tuple[int, int, int]:
         """Make each plan task's dependencies equal to the plan's: (added, removed, total)."""
-        want: dict[tuple[int, int], str] = {}
-        for task in self.outlines:
-            task_id = ids[keys[task.key]]
-            for ref, kind in task.depends_on:
-                want[(task_id, ids[keys.get(ref, ref)])] = kind
+        want: dict[tuple[int, int], str] = {
+            (ids[keys[task.key]], ids[keys.get(ref, ref)]): kind
+            for task in self.outlines
+            if task.depends_on
+            for ref, kind in task.depends_on
+        }
         have: dict[tuple[int, int], tuple[int, str]] = {}
         matched_ids = sorted(row.id for row in matched.values())
-        for part in chunks(matched_ids, 900):
-            for row in self.conn.execute(
-                select(D.id, D.task_id, D.depends_on_id, D.dep_type).where(D.task_id.in_(part))
-            ):
-                have[(row.task_id, row.depends_on_id)] = (row.id, row.dep_type)
+        links = select(D.id, D.task_id, D.depends_on_id, D.dep_type)
+        if len(matched_ids) > _SCAN_ABOVE:  # one pass over the table beats many IN (...)
+            mine = set(matched_ids)
+            for link_id, task_id, blocker_id, kind in self.conn.execute(links):
+                if task_id in mine:
+                    have[(task_id, blocker_id)] = (link_id, kind)
+        else:
+            for part in chunks(matched_ids, 900):
+                for link_id, task_id, blocker_id, kind in self.conn.execute(
+                    links.where(D.task_id.in_(part))
+                ):
+                    have[(task_id, blocker_id)] = (link_id, kind)
         gone = [have[pair][0] for pair in have if pair not in want or want[pair] != have[pair][1]]
         for part in chunks(gone, 900):
             self.conn.execute(TaskDependency.__table__.delete().where(D.id.in_(part)))
@@ -669,7 +703,9 @@ class _Load:
         return sum(1 for key in self.source_keys if key not in mine)
 
 
+_AWAITING = S.AWAITING_APPROVAL.value
 _DEPENDS_ON = attrgetter("depends_on")
+_FIRST = itemgetter(0)
 _PARTICIPANTS = attrgetter("participants")
 
 

@@ -482,14 +482,15 @@ class QueryService:
         with self.ctx.db.read() as conn:
             row = find_task(conn, key)
             run = conn.execute(
-                select(R.id, R.status, R.error)
+                select(R.id, R.status, R.cancel_requested)
                 .where(R.task_id == row.id)
                 .order_by(R.id.desc())
                 .limit(1)
             ).first()
         if run is None:
             return None
-        return f"#{run.id} {domain_rules.run_state_text(RunStatus(run.status), run.error)}"
+        state = domain_rules.run_state_text(RunStatus(run.status), run.cancel_requested)
+        return f"#{run.id} {state}"
 
     def runs_for(self, key: str) -> list[RunView]:
         L = LogLine.__table__.c

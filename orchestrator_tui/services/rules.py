@@ -3,6 +3,7 @@ and Python checks cannot drift apart."""
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
@@ -20,6 +21,7 @@ from sqlalchemy import (
     or_,
     select,
     true,
+    union_all,
 )
 
 from ..domain import rules
@@ -36,6 +38,40 @@ _BLOCKER = Task.__table__.alias("blocker")
 
 #: Priority rank as SQL (higher is more urgent).
 PRIORITY_RANK = case(rules.priority_ranks(), value=T.priority, else_=rules.DEFAULT_PRIORITY_RANK)
+
+
+def first_by_priority(columns: Sequence[Any], where: Any, limit: Any) -> Any:
+    """`select(columns).where(where).order_by(PRIORITY_RANK.desc(), T.id).limit(limit)`,
+    the same rows in the same order, read one priority word at a time: each word's
+    rows come in id order from the (status, priority) index and stop at `limit`,
+    so the filter runs on a few rows instead of on every row of the status before
+    a sort. Words the rules do not know take the default rank, as in the `CASE`."""
+    ranks = rules.priority_ranks()
+    words: list[tuple[Any, int]] = [(T.priority == word, rank) for word, rank in ranks.items()]
+    # Unknown words lie in the gaps between the known ones in the index's order:
+    # each gap is a range the index seeks to (and is usually empty), where a
+    # `NOT IN` would read every row of the status.
+    known = sorted(ranks)
+    gaps = [T.priority < known[0], T.priority > known[-1]]
+    gaps += [and_(T.priority > a, T.priority < b) for a, b in itertools.pairwise(known)]
+    words += [(gap, rules.DEFAULT_PRIORITY_RANK) for gap in gaps]
+    arms = [
+        select(*columns, literal(rank).label("rank"))
+        .where(word, where)
+        .order_by(T.id)
+        .limit(limit)
+        .subquery()
+        for word, rank in words
+    ]
+    merged = union_all(*(select(arm) for arm in arms)).subquery()
+    names = [c.key for c in columns]
+    return (
+        select(*(merged.c[name] for name in names))
+        .order_by(merged.c.rank.desc(), merged.c.id)
+        .limit(limit)
+    )
+
+
 #: Status rank as SQL (workflow order).
 STATUS_RANK = case(rules.status_ranks(), value=T.status, else_=rules.DEFAULT_STATUS_RANK)
 
@@ -86,7 +122,7 @@ def readiness_clause(r: Readiness, tasks: Any = None) -> Any:
 
 
 def has_command() -> Any:
-    # JSON None is stored as the JSON text 'null' by SQLAlchemy, not as SQL NULL.
+    # No command is SQL NULL; databases written before may hold the JSON text 'null'.
     return and_(T.command.is_not(None), cast(T.command, String) != rules.NO_COMMAND_JSON)
 
 
@@ -95,8 +131,9 @@ def serves(agent_types: Sequence[str] | BindParameter[Any] | None) -> Any:
     an expanding bind parameter); everything when None."""
     if agent_types is None:
         return true()
-    types = agent_types if isinstance(agent_types, BindParameter) else list(agent_types)
-    return or_(T.agent_type.is_(None), T.agent_type.in_(types))
+    if isinstance(agent_types, BindParameter):
+        return or_(T.agent_type.is_(None), T.agent_type.in_(agent_types))
+    return or_(T.agent_type.is_(None), one_of(T.agent_type, list(agent_types)))
 
 
 def retry_due(now: Any) -> Any:
@@ -115,7 +152,8 @@ def held_by_runner() -> Any:
 
 
 def held_by(owner: Any) -> Any:
-    """The runner `owner` (a name or a bound parameter) holds the task."""
+    """The runner `owner` (a name or a bound parameter) holds the task
+    (`rules.held_by`)."""
     return and_(T.status == rules.RUNNING.value, T.lease_owner == owner)
 
 
@@ -126,6 +164,15 @@ def no_attempt_running(task_id: Any) -> Any:
     stops what is left of them."""
     running = select(1).where(RUNS.task_id == task_id, RUNS.status == RunStatus.RUNNING.value)
     return not_(exists(running))
+
+
+def run_stopping() -> Any:
+    """`rules.run_stopping` of a row of the runs table: it is open, and someone
+    asked for it to be stopped."""
+    return and_(
+        RUNS.status == rules.STOPPED_WHILE.value,
+        RUNS.cancel_requested.is_not(None),
+    )
 
 
 def claimable(

@@ -13,13 +13,15 @@ from __future__ import annotations
 import uuid
 from collections.abc import Sequence
 from datetime import datetime, timedelta
+from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import BindParameter, Connection, Row, bindparam, func, select, update
+from sqlalchemy import Connection, Row, bindparam, func, select, update
 
 from ..domain.enums import EventKind, RunStatus, TaskStatus
 from ..domain.errors import Conflict
 from ..domain.models import CommandSpec
+from ..domain.rules import held_by
 from ..domain.transitions import Intent, PlannedEvent, Via, plan_move
 from ..store.tables import Run, Task, UTCDateTime
 from . import rules
@@ -57,12 +59,20 @@ _CANDIDATE_COLS = (
 )
 
 
-def _candidates(typed: bool, need_command: bool = True, lock: bool = True) -> Any:
+@lru_cache(maxsize=64)
+def _candidates(types: tuple[str, ...] | None, need_command: bool, lock: bool | None) -> Any:
+    """The candidate query for agents serving `types` (every type when None), built
+    once per set of types: a list bound at each execution would re-render the SQL
+    text every time. `lock`: True to lock the rows taken (PostgreSQL), False for
+    none, None for SQLite (no row locks; the rows read one priority at a time, see
+    `rules.first_by_priority`)."""
     now = bindparam("now", type_=UTCDateTime())
-    types: BindParameter[Any] | None = bindparam("types", expanding=True) if typed else None
+    where = rules.claimable(now, types, need_command)
+    if lock is None:
+        return rules.first_by_priority(_CANDIDATE_COLS, where, bindparam("lim"))
     query = (
         select(*_CANDIDATE_COLS)
-        .where(rules.claimable(now, types, need_command))
+        .where(where)
         .order_by(rules.PRIORITY_RANK.desc(), T.id)
         .limit(bindparam("lim"))
     )
@@ -74,47 +84,31 @@ def _candidates(typed: bool, need_command: bool = True, lock: bool = True) -> An
     return query.with_for_update(skip_locked=True, of=Task.__table__)
 
 
-# Built once: constructing a statement costs more than SQLite takes to run it.
-_CANDIDATES = {
-    (typed, need_command, lock): _candidates(typed, need_command, lock)
-    for typed in (True, False)
-    for need_command, lock in ((True, True), (False, False))
-}
 # Rows come back in any order (told apart by execution id), so one statement does.
 _INSERT_RUNS_RETURNING = Run.__table__.insert().returning(R.id, R.execution_id)
 
+#: A task's columns that settling its run reads: judging the outcome (attempts,
+#: retries), planning the move and telling who held it (the lease).
+SETTLING_COLS = (
+    T.id,
+    T.key,
+    T.title,
+    T.status,
+    T.requires_approval,
+    T.attempts,
+    T.max_retries,
+    T.retry_after,
+    T.lease_owner,
+)
 #: The task's newest run: the attempt its lease is for. A runner's lease owner
 #: is the same for every attempt it makes, so the run tells an older attempt
 #: (stopped after a person moved the task) from the one that holds the task now.
 _LATEST_RUN = select(func.max(R.id)).where(R.task_id == T.id).scalar_subquery()
-_RELEASE_GUARD = (
-    _LATEST_RUN.in_(bindparam("rids", expanding=True)),
-    rules.held_by(bindparam("owner")),
-)
-_RELEASE_VALUES = {"lease_owner": None, "lease_expires_at": None}
-_RELEASE = (
-    update(Task.__table__)
-    .where(T.id.in_(bindparam("ids", expanding=True)), *_RELEASE_GUARD)
-    .values(**_RELEASE_VALUES)
-    .returning(T.id)
-)
-_RELEASE_ONE = (
-    update(Task.__table__)
-    .where(T.id == bindparam("tid"), *_RELEASE_GUARD)
-    .values(**_RELEASE_VALUES)
-)
 # The finishing run under another name, so that `_LATEST_RUN` still reads every run.
 _ENDING = Run.__table__.alias("ending")
 _FINISHING = (
     select(
-        T.id,
-        T.key,
-        T.title,
-        T.status,
-        T.requires_approval,
-        T.attempts,
-        T.max_retries,
-        T.retry_after,
+        *SETTLING_COLS,
         _LATEST_RUN.label("latest_run"),
         _ENDING.c.id.label("run_id"),
         _ENDING.c.started_at,
@@ -122,6 +116,9 @@ _FINISHING = (
     )
     .select_from(_ENDING.join(Task.__table__, T.id == _ENDING.c.task_id))
     .where(_ENDING.c.id.in_(bindparam("ids", expanding=True)))
+    # PostgreSQL: nobody moves these tasks until the finish is written. SQLite
+    # renders no lock: its BEGIN IMMEDIATE already keeps other writers out.
+    .with_for_update(of=Task.__table__)
 )
 
 
@@ -139,19 +136,31 @@ def candidates(
     (`FOR UPDATE SKIP LOCKED`) until `take` has written them. `for_agent`: any
     ready task, command or not, for an agent that does the work itself, and no
     row locked (the caller locks the one it takes)."""
-    params: dict[str, Any] = {"now": now, "lim": limit}
-    if agent_types is not None:
-        params["types"] = list(agent_types)
-    key = (agent_types is not None, not for_agent, not for_agent)
-    return list(conn.execute(_CANDIDATES[key], params))
+    types = None if agent_types is None else tuple(sorted(set(agent_types)))
+    lock = None if conn.dialect.name == "sqlite" else not for_agent
+    query = _candidates(types, not for_agent, lock)
+    return list(conn.execute(query, {"now": now, "lim": limit}))
 
 
 def finishing(conn: Connection, run_ids: list[int]) -> tuple[dict[int, Row], dict[int, Row]]:
     """The tasks (by task id) and runs (by run id) being finished, read with one
-    statement: each row is a task's columns with its finishing run's `run_id`,
-    `started_at` and `execution_id`."""
+    statement and locked until the transaction ends: each row is a task's columns
+    (with `lease_owner` and its newest run, `latest_run`) and its finishing run's
+    `run_id`, `started_at` and `execution_id`."""
     rows = conn.execute(_FINISHING, {"ids": run_ids}).all()
     return {r.id: r for r in rows}, {r.run_id: r for r in rows}
+
+
+def still_held(owner: str, runs: Sequence[tuple[int, int]], tasks: dict[int, Row[Any]]) -> set[int]:
+    """Of these (task id, run id) runs, those whose task `owner` still holds for
+    that run (the task's newest): their finish moves the task, and lets go of it.
+    `tasks`: the rows `finishing` read (and locked) in this transaction."""
+    held = set()
+    for task_id, run_id in runs:
+        task = tasks[task_id]
+        if held_by(S(task.status), task.lease_owner, owner) and task.latest_run == run_id:
+            held.add(run_id)
+    return held
 
 
 def take(
@@ -239,32 +248,6 @@ def _insert_runs(conn: Connection, runs: list[dict[str, Any]]) -> dict[str, int]
     conn.execute(Run.__table__.insert(), runs)
     wanted = [r["execution_id"] for r in runs]
     return dict(conn.execute(select(R.execution_id, R.id).where(R.execution_id.in_(wanted))).all())
-
-
-def release(
-    conn: Connection, owner: str, runs: Sequence[tuple[int, int]], tasks: dict[int, Row[Any]]
-) -> set[int]:
-    """Drop `owner`'s leases on the in-progress tasks of these (task id, run id)
-    runs, where the run is the task's newest; the ids of the runs that held
-    their task. `tasks`: the rows read by `finishing`, in this transaction."""
-    if conn.dialect.update_returning:
-        params = {"owner": owner, "ids": [t for t, _ in runs], "rids": [r for _, r in runs]}
-        released = set(conn.execute(_RELEASE, params).scalars())
-    else:
-        released = {
-            task_id
-            for task_id, run_id in runs
-            if conn.execute(
-                _RELEASE_ONE, {"owner": owner, "tid": task_id, "rids": [run_id]}
-            ).rowcount
-            == 1
-        }
-    # Of two runs of one task finishing together, only the newest held it.
-    return {
-        run_id
-        for task_id, run_id in runs
-        if task_id in released and tasks[task_id].latest_run == run_id
-    }
 
 
 def close_runs(conn: Connection, closings: list[dict[str, Any]]) -> None:

@@ -47,18 +47,15 @@ __all__ = [
 
 S = TaskStatus
 R = Run.__table__.c
-#: The task's id if no other transaction is writing it (and now it is ours to write).
-#: An open run with an error is one a person cancelled (`cancel`): the error says
-#: who and why, and the run is closed as cancelled once its processes are gone.
-_CANCEL_ASKED = R.error.is_not(None)  # on a running run: see `rules.run_state`
 
 
 def _lost_error(why: str) -> Any:
     """A lost run's error: why it was lost, after the cancel reason when someone
     had asked for it to stop (a person must still see who cancelled it)."""
-    return func.coalesce(R.error + "; then " + why, why)
+    return func.coalesce(R.cancel_requested + "; then " + why, why)
 
 
+#: The task's id if no other transaction is writing it (and now it is ours to write).
 _LOCK_IF_FREE = (
     select(T.id)
     .where(T.id == bindparam("tid"))
@@ -240,11 +237,11 @@ class RunService:
     ) -> list[Settled]:
         """`batch`: events the caller writes (else they are written here)."""
         tasks, runs = run_batch.finishing(conn, [r.run_id for r in results])
-        held = run_batch.release(conn, owner, [(r.task_id, r.run_id) for r in results], tasks)
+        held = run_batch.still_held(owner, [(r.task_id, r.run_id) for r in results], tasks)
         events = batch if batch is not None else EventBatch(self.ctx, now)
         closings: list[dict[str, Any]] = []
         moves: list[tuple[Row[Any], Intent]] = []
-        judged: list[tuple[RunResult, str, datetime | None] | None] = []
+        judged: list[tuple[str, datetime | None] | None] = []  # None: the lease was lost
         for res in results:
             task = tasks[res.task_id]
             if res.run_id not in held:
@@ -253,7 +250,7 @@ class RunService:
                 continue
             status, reason, retry_at = self._judge(task, res, policy, now)
             started = runs[res.run_id].started_at
-            # Read after `release` locked the task row: see QuestionService.answer.
+            # Read after `finishing` locked the task row: see QuestionService.answer.
             asked = _left_open(conn, task.id, started) if _may_wait(res, status) else ()
             if asked:
                 status, reason = S.BLOCKED, _waiting_reason(asked)
@@ -274,7 +271,7 @@ class RunService:
                 status, via=Via.FINISH, reason=reason or None, retry_at=retry_at, questions=asked
             )
             moves.append((task, intent))
-            judged.append((res, reason, retry_at))
+            judged.append((reason, retry_at))
         run_batch.close_runs(conn, closings)
         targets = run_batch.move_tasks(conn, events, moves)
         if batch is None:
@@ -282,25 +279,24 @@ class RunService:
         settled = []
         for res, verdict in zip(results, judged, strict=True):
             task = tasks[res.task_id]
-            base = {
-                "task_id": task.id,
-                "key": task.key,
-                "title": task.title,
-                "run_id": res.run_id,
-                "run_status": res.status,
-                "attempt": task.attempts,
-                "exit_code": res.exit_code,
-                "outputs_uri": res.outputs_uri,
-                "log_excerpt": res.log_excerpt,
-                "execution_id": runs[res.run_id].execution_id,
-            }
-            if verdict is None:
-                settled.append(Settled(task_status=None, reason="lease lost", **base))
-            else:
-                _, reason, retry_at = verdict
-                settled.append(
-                    Settled(task_status=targets[task.id], reason=reason, retry_at=retry_at, **base)
+            reason, retry_at = verdict if verdict is not None else ("lease lost", None)
+            settled.append(
+                Settled(
+                    task_id=task.id,
+                    key=task.key,
+                    title=task.title,
+                    run_id=res.run_id,
+                    run_status=res.status,
+                    task_status=targets[task.id] if verdict is not None else None,
+                    reason=reason,
+                    retry_at=retry_at,
+                    attempt=task.attempts,
+                    exit_code=res.exit_code,
+                    outputs_uri=res.outputs_uri,
+                    log_excerpt=res.log_excerpt,
+                    execution_id=runs[res.run_id].execution_id,
                 )
+            )
         return settled
 
     @staticmethod
@@ -332,7 +328,9 @@ class RunService:
         close it if nobody did (as cancelled, with its reason, if a person
         cancelled it: its processes are gone now).
         """
-        run = conn.execute(select(R.status, R.error, R.exit_code).where(R.id == res.run_id)).one()
+        run = conn.execute(
+            select(R.status, R.cancel_requested, R.exit_code).where(R.id == res.run_id)
+        ).one()
         values: dict[str, Any] = {}
         if run.exit_code is None:
             values.update(
@@ -342,9 +340,10 @@ class RunService:
                 log_excerpt=res.log_excerpt,
             )
         closing = run.status == RunStatus.RUNNING.value
-        status = RunStatus.CANCELLED if run.error is not None else res.status
+        asked = run.cancel_requested
+        status = RunStatus.CANCELLED if asked is not None else res.status
         if closing:
-            why = run.error or res.error or "the task was changed by someone else while it ran"
+            why = asked or res.error or "the task was changed by someone else while it ran"
             values.update(status=status.value, ended_at=now, error=why)
         if not values:
             return
@@ -382,17 +381,7 @@ class RunService:
         settled: list[Settled] = []
         with self.ctx.db.write() as conn:
             rows = conn.execute(
-                select(
-                    T.id,
-                    T.key,
-                    T.title,
-                    T.status,
-                    T.requires_approval,
-                    T.attempts,
-                    T.max_retries,
-                    T.lease_owner,
-                    T.lease_expires_at,
-                ).where(
+                select(*run_batch.SETTLING_COLS, T.lease_expires_at).where(
                     sql_rules.held_by_runner(),
                     T.lease_expires_at < now,
                     T.id.in_(chosen) if chosen is not None else true(),
@@ -504,14 +493,16 @@ class RunService:
 
     def cancel(self, key: str, reason: str | None = None) -> RunView:
         """Ask for a task's running run to be stopped: the task fails at once and
-        the run is marked with who cancelled it and why (its `error`).
+        the run is marked with who cancelled it and why (its `cancel_requested`,
+        which makes it `stopping`: `rules.run_stopping`).
 
         The run stays open while its processes may run: the runner holding it
         notices within its poll interval that the lease is gone, kills the
         process group (SIGTERM, then SIGKILL) and only then closes the run as
         cancelled, so the task cannot be claimed again before (see
         `rules.no_attempt_running`). `close_cancelled` closes it for whoever
-        made sure its processes are gone (`task cancel-run`).
+        made sure its processes are gone (`task cancel-run`). Closed as cancelled,
+        its error is the reason; closed as lost, its error starts with it.
         """
         why = f"run cancelled by {self.ctx.actor}" + (f": {reason}" if reason else "")
         with self.ctx.db.write() as conn:
@@ -524,7 +515,8 @@ class RunService:
             ).first()
             if run is None or S(task.status) is not S.IN_PROGRESS:
                 raise NotFound(rules.cancel_refusal(key, S(task.status), leased=False) or "")
-            conn.execute(update(Run.__table__).where(R.id == run.id).values(error=why))
+            marking = update(Run.__table__).where(R.id == run.id)
+            conn.execute(marking.values(cancel_requested=why))
             move_one(conn, self.ctx, task, Intent(S.FAILED, via=Via.CANCEL, reason=why))
             marked = conn.execute(select(Run.__table__).where(R.id == run.id)).one()
             return run_view(marked, key, 0)
@@ -536,8 +528,8 @@ class RunService:
         with self.ctx.db.write() as conn:
             closed = conn.execute(
                 update(Run.__table__)
-                .where(R.id == run_id, R.status == RunStatus.RUNNING.value, _CANCEL_ASKED)
-                .values(status=RunStatus.CANCELLED.value, ended_at=now)
+                .where(R.id == run_id, sql_rules.run_stopping())
+                .values(status=RunStatus.CANCELLED.value, ended_at=now, error=R.cancel_requested)
             )
             row = conn.execute(select(Run.__table__).where(R.id == run_id)).one()
             if closed.rowcount == 1:

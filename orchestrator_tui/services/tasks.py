@@ -117,7 +117,8 @@ class TaskService:
             record_event(
                 conn, self.ctx, EventKind.TASK_CREATED, task_id, {"key": key, "title": spec.title}
             )
-            record_initial_requests(conn, self.ctx, [task_id])
+            if values["status"] == S.AWAITING_APPROVAL.value:
+                record_initial_requests(conn, [(task_id, values["updated_at"])])
             return task_detail(conn, find_task(conn, key))
 
     def edit(self, key: str, patch: TaskPatch, expected_version: int | None = None) -> TaskDetail:

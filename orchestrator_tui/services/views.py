@@ -83,6 +83,7 @@ def run_view(r: Row[Any], task_key: str, line_count: int) -> RunView:
         outputs=dict(r.outputs or {}),
         outputs_uri=r.outputs_uri,
         error=r.error,
+        cancel_requested=r.cancel_requested,
         log_excerpt=r.log_excerpt,
         line_count=line_count,
         **{name: getattr(r, name, None) for name in AgentRunFacts.model_fields},

@@ -182,6 +182,9 @@ class Database:
     def __init__(self, url: str, busy_timeout_ms: int | None = None) -> None:
         self.url = normalise_url(url)
         self.engine = make_engine(self.url, busy_timeout_ms)
+        # Parsed once: every transaction checks the file (parsing the URL each time
+        # cost a runner's round more than some of its statements).
+        self._path = sqlite_path(self.url)
         self.is_sqlite = self.engine.dialect.name == "sqlite"
         self._file_id: tuple[int, int] | None = None
 
@@ -213,7 +216,7 @@ class Database:
 
     @property
     def path(self) -> Path | None:
-        return sqlite_path(self.url)
+        return self._path
 
     def describe(self) -> str:
         """The URL with any password hidden."""

@@ -14,14 +14,13 @@ import sqlite3
 import threading
 from datetime import UTC, datetime
 from types import SimpleNamespace
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
+from ..domain.list_row import ListRow
 from ..domain.natural import NUMBER_WIDTH
 from .quick_sql import ROW_SQL, connect_read_only, sqlite_file
+from .row_fields import list_row
 from .sqlite_functions import NATURAL_KEY, install_sqlite_functions
-
-if TYPE_CHECKING:
-    from ..domain.models import TaskRow
 
 __all__ = ["FIRST_PAGE_ROWS", "EarlyFirstPage", "first_page", "sqlite_file"]
 
@@ -86,23 +85,22 @@ def read_first_page(db_url: str, limit: int) -> RawPage | None:
         conn.close()
 
 
-def task_rows(raw: list[dict[str, Any]]) -> list[TaskRow] | None:
-    """The rows of `read_first_page` as the list's rows; None if one does not fit."""
-    from .row_views import task_row
-
+def list_rows(raw: list[dict[str, Any]]) -> list[ListRow] | None:
+    """The rows of `read_first_page` as the list's lines (plain `ListRow`s: pydantic
+    and the models need not have loaded); None if one does not fit."""
     try:
         return [
-            task_row(SimpleNamespace(**{**r, "updated_at": _time(r["updated_at"])})) for r in raw
+            list_row(SimpleNamespace(**{**r, "updated_at": _time(r["updated_at"])})) for r in raw
         ]
     except (ValueError, TypeError, KeyError):
         return None
 
 
-def first_page(db_url: str, limit: int) -> tuple[int, list[TaskRow]] | None:
+def first_page(db_url: str, limit: int) -> tuple[int, list[ListRow]] | None:
     """(count of all tasks, the first `limit` rows by key), or None when this is not
     a readable SQLite file with the tables we know."""
     raw = read_first_page(db_url, limit)
-    rows = None if raw is None else task_rows(raw[1])
+    rows = None if raw is None else list_rows(raw[1])
     return None if raw is None or rows is None else (raw[0], rows)
 
 
@@ -119,11 +117,16 @@ class EarlyFirstPage:
     def _read(self) -> None:
         self._raw = read_first_page(self.db_url, self.limit)
 
-    def result(self, db_url: str, limit: int) -> tuple[int, list[TaskRow]] | None:
+    def done(self, db_url: str, limit: int) -> bool:
+        """Whether the page for this database and size has been read (`result` would
+        not wait)."""
+        return (db_url, limit) == (self.db_url, self.limit) and not self._thread.is_alive()
+
+    def result(self, db_url: str, limit: int) -> tuple[int, list[ListRow]] | None:
         """The page, if it was read for this database and size (else read it now)."""
         if (db_url, limit) != (self.db_url, self.limit):
             return first_page(db_url, limit)
         self._thread.join()
         raw = self._raw
-        rows = None if raw is None else task_rows(raw[1])
+        rows = None if raw is None else list_rows(raw[1])
         return None if raw is None or rows is None else (raw[0], rows)

@@ -40,7 +40,7 @@ if TYPE_CHECKING:
 
 #: The schema version these statements were written for. A test keeps it equal to
 #: `schema.SCHEMA_VERSION`: when the schema moves, check the SQL below, then this.
-READS_SCHEMA = 5
+READS_SCHEMA = 7
 
 #: How long a read waits for a writer's lock (WAL readers rarely wait at all).
 _TIMEOUT_SECONDS = 5.0
@@ -192,13 +192,14 @@ class QuickReads:
     def last_run_state(self, key: str) -> str | None:
         """As `QueryService.last_run_state`."""
         found = self.conn.execute(
-            "SELECT id, status, error FROM runs WHERE task_id = ? ORDER BY id DESC LIMIT 1",
+            "SELECT id, status, cancel_requested FROM runs "
+            "WHERE task_id = ? ORDER BY id DESC LIMIT 1",
             (self._task(key).id,),
         ).fetchone()
         if found is None:
             return None
-        run_id, status, error = found
-        return f"#{run_id} {rules.run_state_text(RunStatus(status), error)}"
+        run_id, status, cancel_requested = found
+        return f"#{run_id} {rules.run_state_text(RunStatus(status), cancel_requested)}"
 
     def timeline(self, key: str, limit: int = 500) -> list[Any]:
         """As `QueryService.timeline` (the newest `limit`, in the order written)."""

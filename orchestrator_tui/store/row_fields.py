@@ -1,7 +1,8 @@
 """What each view of a stored row holds, field by field, as plain values (enums,
 datetimes, lists), in the order the view declares them: `row_views` builds the
 pydantic views from these, and the CLI's quick reads print from them directly
-(text, and the JSON of a task list row), so those reads never import pydantic.
+(text, and the JSON of a task list row), so those reads never import pydantic, and
+the TUI's first page is built from them as plain `ListRow`s.
 Any row with the columns as attributes will do (read through SQLAlchemy or
 `sqlite3`). Standard library and the domain's rules only.
 """
@@ -11,6 +12,7 @@ from __future__ import annotations
 from typing import Any
 
 from ..domain.enums import AgentType, Complexity, ComponentArea, Priority, TaskStatus
+from ..domain.list_row import ListRow
 from ..domain.rules import blocker_open, readiness
 
 
@@ -37,6 +39,12 @@ def task_row_fields(r: Any) -> dict[str, Any]:
         "has_command": bool(r.has_command),
         "leased": bool(r.leased),
     }
+
+
+def list_row(r: Any) -> ListRow:
+    """The task list's line of a stored row as a plain `ListRow` (what `row_views.task_row`
+    gives, without pydantic: the TUI's first page is drawn with it)."""
+    return ListRow(**task_row_fields(r))
 
 
 def task_detail_fields(

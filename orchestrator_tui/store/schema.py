@@ -23,7 +23,7 @@ from .engine import Database, on_read_only_filesystem, read_only_uri
 from .folders import require_folder
 from .tables import AGENT_RUN_COLUMNS, PlanBudget, Question, RunChange, SchemaMeta, utcnow
 
-SCHEMA_VERSION = 5
+SCHEMA_VERSION = 7
 
 Migration = Callable[[Connection], None]
 
@@ -60,12 +60,48 @@ def _add_agent_runs(conn: Connection) -> None:
     PlanBudget.__table__.create(conn)
 
 
+def _add_run_cancel_requested(conn: Connection) -> None:
+    """Version 5 -> 6: a run's `cancel_requested` (who asked for it to be stopped,
+    and why) gets a column of its own. Until now an open run's `error` held it: a
+    running run with an error was being stopped. Those runs move it to the new
+    column, so `error` only ever says why a run ended. (Version 5's rule, written
+    out as it was: a run read `stopping` when `running` with a non-empty error.)"""
+    conn.execute(text("ALTER TABLE runs ADD COLUMN cancel_requested VARCHAR"))
+    conn.execute(
+        text(
+            "UPDATE runs SET cancel_requested = error, error = NULL "
+            "WHERE status = 'running' AND error IS NOT NULL AND error <> ''"
+        )
+    )
+
+
+def _loaded_requests_by_no_one(conn: Connection) -> None:
+    """Version 6 -> 7: a task created awaiting approval had its request recorded under
+    whoever loaded it, marked `on_creation` so the own-work rule passed over it. The
+    request names no one now, as new loads record it, and the marker goes: the loader
+    may decide those tasks as any task loaded today."""
+    if conn.dialect.name == "postgresql":
+        marked = "(data ->> 'on_creation') = 'true'"
+        unmarked = "(data::jsonb - 'on_creation')::json"
+    else:
+        marked = "json_extract(data, '$.on_creation') = 1"
+        unmarked = "json_remove(data, '$.on_creation')"
+    conn.execute(
+        text(
+            f"UPDATE events SET actor = '', data = {unmarked} "
+            f"WHERE kind = 'approval_requested' AND {marked}"
+        )
+    )
+
+
 #: version N -> the function that brings a version-N database to N+1.
 MIGRATIONS: dict[int, Migration] = {
     1: _add_run_changes,
     2: _add_questions,
     3: _add_run_process_group,
     4: _add_agent_runs,
+    5: _add_run_cancel_requested,
+    6: _loaded_requests_by_no_one,
 }
 
 

@@ -93,7 +93,11 @@ class Task(TableModel, table=True):
     deadline: datetime | None = _time()
     success_criteria: list[str] = _json(list)
     requires_approval: bool = False
-    command: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON, nullable=True))
+    #: No command is SQL NULL (databases written before may hold the JSON text
+    #: 'null'; readers take both as no command, see `domain.rules.NO_COMMAND_JSON`).
+    command: dict[str, Any] | None = Field(
+        default=None, sa_column=Column(JSON(none_as_null=True), nullable=True)
+    )
     max_retries: int = 0
     attempts: int = 0
     tags: list[str] = _json(list)
@@ -163,6 +167,9 @@ class Run(AgentRunFacts, TableModel, table=True):
     outputs_uri: str | None = None
     error: str | None = None
     log_excerpt: str | None = None
+    # Who asked for the run to be stopped and why ("run cancelled by NAME: why"):
+    # an open run with it is stopping (`rules.run_stopping`); kept once closed.
+    cancel_requested: str | None = None
     # Where the attempt's processes live, so a runner or a person can stop them
     # after their runner died: the child's pid and process group, the host, and
     # "<boot id>:<start time in clock ticks>" to tell a reused pid apart.

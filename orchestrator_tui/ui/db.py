@@ -27,7 +27,6 @@ import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Generic, TypeVar
 
-from pydantic import ValidationError
 from textual.dom import DOMNode
 from textual.message import Message
 from textual.worker import Worker, get_current_worker
@@ -44,8 +43,10 @@ S = TypeVar("S")
 M = TypeVar("M", bound="Message | None")
 log = logging.getLogger(__name__)
 
-#: Errors a person can cause or fix: shown with their own message.
-EXPECTED_ERRORS = (OrchestratorError, ValidationError, ValueError, OSError)
+#: Errors a person can cause or fix: shown with their own message (pydantic's
+#: `ValidationError` is a `ValueError`, so the database layer and pydantic need not
+#: load before the first frame to name it).
+EXPECTED_ERRORS = (OrchestratorError, ValueError, OSError)
 
 Provider = Callable[[], "Orchestrator"]
 

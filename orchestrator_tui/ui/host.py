@@ -17,6 +17,7 @@ from textual.dom import DOMNode
 from textual.reactive import reactive
 
 if TYPE_CHECKING:
+    from ..domain.list_row import ListRow
     from ..services import Orchestrator
     from .runner_control import RunnerControl
 
@@ -38,6 +39,11 @@ class HostApp(App[int]):
     def orch_provider(self) -> Orchestrator:
         """The open orchestrator (workers wait for it; the UI thread never should)."""
         raise NotImplementedError
+
+    def take_first_page(self) -> tuple[int, list[ListRow]] | None:
+        """The first page of the task list if it was read before the app mounted, once
+        (the main screen draws it in its first frame); None otherwise."""
+        return None
 
     def first_page_drawn(self) -> None:
         """The rows read before the database opened are on screen (it may load now)."""

@@ -13,7 +13,6 @@ import os
 from collections.abc import Sequence
 from pathlib import Path
 
-import yaml
 from platformdirs import user_config_dir
 from textual.binding import BindingType
 
@@ -37,6 +36,8 @@ def load_keymap(path: Path | None = None) -> tuple[dict[str, str], str | None]:
     path = path or keymap_path()
     if not path.is_file():
         return {}, None
+    import yaml  # only when there is a file: the TUI's first frame need not wait for it
+
     try:
         data = yaml.safe_load(path.read_text(encoding="utf-8")[:100_000]) or {}
     except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
@@ -66,8 +67,12 @@ def settings_path() -> Path:
 
 def load_settings(path: Path) -> dict[str, str]:
     """The saved settings; an unreadable file counts as none (it is rewritten on save)."""
+    if not path.is_file():
+        return {}
+    import yaml  # only when there is a file: the TUI's first frame need not wait for it
+
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8")[:100_000]) if path.is_file() else {}
+        data = yaml.safe_load(path.read_text(encoding="utf-8")[:100_000])
     except (OSError, UnicodeDecodeError, yaml.YAMLError):
         return {}
     if not isinstance(data, dict):
@@ -83,6 +88,8 @@ def load_settings(path: Path) -> dict[str, str]:
 
 def save_setting(path: Path, name: str, value: str) -> str | None:
     """Save one setting; the problem as a sentence if it could not be written."""
+    import yaml
+
     settings = load_settings(path)
     settings[name] = value
     try:

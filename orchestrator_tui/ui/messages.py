@@ -11,7 +11,7 @@ from ..domain.errors import OrchestratorError
 from ..domain.text import printable
 
 if TYPE_CHECKING:
-    from ..domain.models import TaskRow
+    from ..domain.list_row import ListRow
 
 
 @dataclass
@@ -21,11 +21,12 @@ class OrchestratorReady(Message):
 
 @dataclass
 class FirstPage(Message):
-    """The first rows of the task list, read before the database layer has loaded."""
+    """The first rows of the task list, read before the database layer has loaded
+    (plain `ListRow`s: pydantic and the models load after the first frame)."""
 
     bubble: ClassVar[bool] = False
     total: int
-    rows: list[TaskRow]
+    rows: list[ListRow]
 
 
 @dataclass

@@ -7,13 +7,16 @@ escape sequences and folds newlines, and always land in `Text(...)` objects.
 from __future__ import annotations
 
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from rich.style import StyleType
 from rich.text import Text
 
 from ..domain.enums import Readiness, TaskStatus
-from ..domain.models import EventView, RunView
 from ..domain.text import printable
+
+if TYPE_CHECKING:
+    from ..domain.models import EventView, RunView
 
 S = TaskStatus
 
@@ -146,7 +149,8 @@ def event_line(
     if with_key:
         text.append(f"{event.task_key or '-'} ")
     text.append(safe(event.summary(), limit))
-    text.append(f" ({safe(event.actor, 30)})", muted)
+    if event.actor:  # what no person did (a request made by a plan) names no one
+        text.append(f" ({safe(event.actor, 30)})", muted)
     return text
 
 

@@ -60,7 +60,7 @@ def count_rows(orch: Orchestrator, table: Any) -> int:
 
 #: Tables and columns added by each schema version after the first.
 TABLES_SINCE_V1 = ("run_changes", "questions", "plan_budgets")
-RUN_COLUMNS_SINCE_V1 = ("pid", "pgid", "host", "proc_start")
+RUN_COLUMNS_SINCE_V1 = ("pid", "pgid", "host", "proc_start", "cancel_requested")
 
 
 def make_version_1(db_path: Path) -> None:
@@ -84,6 +84,24 @@ def make_version_1_at(url: str) -> None:
             execute(f"ALTER TABLE runs DROP COLUMN {column}")
         undo_agent_columns(execute)
         execute("UPDATE schema_meta SET value = '1' WHERE key = 'schema_version'")
+    engine.dispose()
+
+
+def make_version_5_at(url: str) -> None:
+    """Turn a current database (SQLite or PostgreSQL) into what version 5 wrote: no
+    `cancel_requested` column, and who asked an open run to stop in its `error`."""
+    from sqlalchemy import create_engine, text
+
+    engine = create_engine(url)
+    with engine.begin() as conn:
+        conn.execute(
+            text(
+                "UPDATE runs SET error = cancel_requested "
+                "WHERE status = 'running' AND cancel_requested IS NOT NULL"
+            )
+        )
+        conn.execute(text("ALTER TABLE runs DROP COLUMN cancel_requested"))
+        conn.execute(text("UPDATE schema_meta SET value = '5' WHERE key = 'schema_version'"))
     engine.dispose()
 
 

@@ -249,3 +249,19 @@ def test_dense_longest_path_on_a_100k_chain() -> None:
     n = 100_000
     path, total = longest_path_dense([1.0] * n, [(i + 1, i) for i in range(n - 1)])
     assert path == list(range(n)) and total == n
+
+
+def test_blockers_that_come_first_mean_no_cycle_and_anything_else_a_closer_look() -> None:
+    from orchestrator_tui.domain.graph import blockers_come_first, find_cycle
+
+    nodes = ["a", "b", "c", "d"]
+    # b waits for a; c for nothing; d for a and b
+    assert blockers_come_first(nodes, [0, 1, 0, 2], ["a", "a", "b"])
+    assert blockers_come_first([], [], [])
+    assert not blockers_come_first(nodes, [1, 0, 0, 0], ["b"])  # a waits for a later node
+    assert not blockers_come_first(nodes, [0, 1, 0, 0], ["b"])  # b waits for itself
+    assert not blockers_come_first(nodes, [0, 0, 1, 0], ["zz"])  # a node not among them
+    # the order it vouches for is topological: no cycle is there to find
+    deps = {"b": ["a"], "d": ["a", "b"]}
+    assert find_cycle(deps) is None
+    assert find_cycle({"a": ["b"], "b": ["a"]}) is not None

@@ -22,7 +22,9 @@ use. The layers, bottom to top:
 `config` (where the database is, who acts, the names of the variables a run
 and the notification hooks read) and `resources` (files shipped with the
 package) are leaves that import nothing of ours; `program` (how this
-installation runs itself) imports only `config`; `orchestrator_tui/__init__`
+installation runs itself), `procs` (processes found and stopped through /proc)
+and `watcher` (a runner's watcher process, which starts without the runner
+package) import only `config` and each other; `orchestrator_tui/__init__`
 holds only the version, and `__main__` calls the CLI. Textual and Rich are
 imported by ui and app only (tests/core/test_layering.py also checks domain
 and store in a fresh interpreter).
@@ -40,7 +42,7 @@ import orchestrator_tui
 
 PACKAGE = Path(orchestrator_tui.__file__).resolve().parent
 ROOT = "orchestrator_tui"
-LEAVES = {"config", "resources", "program"}
+LEAVES = {"config", "resources", "program", "procs", "watcher"}
 
 #: layer -> the layers it may import (its own layer is always allowed).
 ALLOWED: dict[str, set[str]] = {
@@ -48,12 +50,17 @@ ALLOWED: dict[str, set[str]] = {
     "config": set(),
     "resources": set(),
     "program": {"config"},
+    "procs": {"config"},
+    "watcher": {"procs", "config"},
     "store": {"domain"},
     "workspaces": {"domain"},
     # services and runner use the agents' profiles, prompts, parsers and budgets
     # and the notification hooks (services/notify.py) read config's variable names
     "services": {"agents", "store", "workspaces", "domain", "resources", "config", "program"},
-    "runner": {"agents", "services", "store", "workspaces", "domain", "config", "program"},
+    "runner": {
+        *("agents", "services", "store", "workspaces", "domain"),
+        *("config", "program", "procs", "watcher"),
+    },
     "agents": {"domain"},
     "ui": {"runner", "services", "domain", "config", "resources"},
     "app": {"ui", "runner", "services", "store", "domain", "config", "resources"},

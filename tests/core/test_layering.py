@@ -68,3 +68,25 @@ def test_asking_a_person_loads_no_runner() -> None:
     loaded = json.loads(out)
     assert "orchestrator_tui.services.notify" in loaded
     assert [m for m in loaded if m.startswith("orchestrator_tui.runner")] == []
+
+
+def test_the_watcher_process_starts_without_the_database_layer() -> None:
+    """A runner's watcher (`python -m orchestrator_tui.watcher`) is a small process:
+    it loads `procs` and `config` of ours, and neither SQLAlchemy nor pydantic."""
+    script = (
+        "import json, sys\n"
+        "import orchestrator_tui.watcher\n"
+        "print(json.dumps(sorted(sys.modules)))\n"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, check=True
+    ).stdout
+    loaded = json.loads(out)
+    ours = {m for m in loaded if m.startswith("orchestrator_tui")}
+    assert ours == {
+        "orchestrator_tui",
+        "orchestrator_tui.config",
+        "orchestrator_tui.procs",
+        "orchestrator_tui.watcher",
+    }
+    assert not [m for m in loaded if m.split(".")[0] in ("sqlalchemy", "pydantic", "sqlmodel")]

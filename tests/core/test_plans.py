@@ -4,6 +4,7 @@ refusal names the file, the record and the field."""
 from __future__ import annotations
 
 import textwrap
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -273,3 +274,169 @@ def test_a_task_loaded_awaiting_approval_waits_since_the_plan_says(
             assert reads.timeline("GATE") == timeline
         finally:
             reads.close()
+
+
+def test_a_task_loaded_awaiting_approval_was_submitted_by_no_one(
+    orch: Orchestrator, tmp_path: Path
+) -> None:
+    """Whoever loaded it did not submit it: its request names no actor, and the
+    loader may approve it (the own-work rule finds no submitter)."""
+    gate = {"key": "GATE", "title": "review me", "status": "awaiting_approval"}
+    orch.plans.load_file(write(tmp_path, {"tasks": [gate]}))
+    created, requested = orch.queries.timeline("GATE")
+    assert (created.actor, requested.kind, requested.actor) == (
+        orch.ctx.actor,
+        "approval_requested",
+        "",
+    )
+    assert orch.approvals.approval_refusal("GATE") is None
+    assert orch.approvals.approve("GATE").status.value == "done"
+
+
+def statements_of(orch: Orchestrator, job: Callable[[], object]) -> list[str]:
+    """The SQL statements `job` sends to the database, whitespace collapsed."""
+    from sqlalchemy import event
+
+    statements: list[str] = []
+
+    def seen(conn: object, cursor: object, statement: str, *args: object) -> None:
+        statements.append(" ".join(statement.split()))
+
+    event.listen(orch.ctx.db.engine, "before_cursor_execute", seen)
+    try:
+        job()
+    finally:
+        event.remove(orch.ctx.db.engine, "before_cursor_execute", seen)
+    return statements
+
+
+def test_a_load_reads_no_new_task_back(orch: Orchestrator, tmp_path: Path) -> None:
+    """The load knows which of its new tasks wait for approval: after writing them
+    it asks the tasks table nothing more."""
+    tasks = [{"key": f"N-{i}", "title": "t", "requires_approval": True} for i in range(1000)]
+    tasks[7]["status"] = "awaiting_approval"
+    path = write(tmp_path, {"tasks": tasks})
+    statements = statements_of(orch, lambda: orch.plans.load_file(path))
+    first_insert = next(i for i, s in enumerate(statements) if s.startswith('INSERT INTO "tasks"'))
+    reads = [s for s in statements[first_insert:] if s.startswith("SELECT") and "FROM tasks" in s]
+    assert reads == []
+    assert [e.kind for e in orch.queries.timeline("N-7")] == ["task_created", "approval_requested"]
+    assert [e.kind for e in orch.queries.timeline("N-8")] == ["task_created"]
+
+
+def test_a_reimport_reads_each_task_once(orch: Orchestrator, tmp_path: Path) -> None:
+    """Tasks matched by their source and id are not looked up again by key."""
+    tasks = [
+        {"key": f"R-{i}", "title": "t", "source": "s", "external_id": str(i)} for i in range(3)
+    ]
+    tasks[2]["depends_on"] = ["R-0"]
+    path = write(tmp_path, {"tasks": tasks})
+    orch.plans.load_file(path)
+    tasks[1]["title"] = "changed"
+    path = write(tmp_path, {"tasks": tasks})
+    result = orch.plans.load_file(path)
+    assert (result.added, result.changed, result.unchanged) == (0, 1, 2)
+    statements = statements_of(orch, lambda: orch.plans.load_file(path))
+    rows_read = [s for s in statements if s.startswith('SELECT tasks.id, tasks."key", tasks.title')]
+    assert len(rows_read) == 1
+    assert [b.key for b in orch.queries.get_task("R-2").blockers] == ["R-0"]
+
+
+def test_a_task_without_a_command_stores_no_command(orch: Orchestrator, tmp_path: Path) -> None:
+    """SQL NULL, whether loaded or created (not the JSON text 'null'); a database
+    written before, with 'null', reads the same: no command to run."""
+    from sqlalchemy import text
+
+    plan = {
+        "tasks": [
+            {"key": "P-1", "title": "p"},
+            {"key": "P-2", "title": "c", "command": {"argv": ["true"]}},
+        ]
+    }
+    orch.plans.load_file(write(tmp_path, plan))
+    add(orch, "C-1")
+    add(orch, "C-2")
+    with orch.ctx.db.write() as conn:
+        stored = dict(conn.execute(text("SELECT key, command FROM tasks ORDER BY key")).all())
+        assert stored == {"C-1": None, "C-2": None, "P-1": None, "P-2": stored["P-2"]}
+        assert stored["P-2"] is not None
+        conn.execute(text("UPDATE tasks SET command = 'null' WHERE key = 'C-2'"))
+    for key in ("P-1", "C-1", "C-2"):
+        assert orch.queries.get_task(key).command is None
+    rows = {r.key: r.has_command for r in orch.queries.list_tasks()}
+    assert rows == {"P-1": False, "P-2": True, "C-1": False, "C-2": False}
+
+
+@pytest.mark.parametrize("scan_above", [1, 5000])
+def test_a_reimport_makes_the_links_the_plans_whether_looked_up_or_scanned(
+    orch: Orchestrator, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, scan_above: int
+) -> None:
+    """Large plans read the links of their matched tasks in one pass, small ones by
+    id: either way the links end up as the plan says."""
+    from orchestrator_tui.services import plans
+
+    monkeypatch.setattr(plans, "_SCAN_ABOVE", scan_above)
+    add(orch, "HERE")
+    add(orch, "THERE", deps=["HERE"])  # links of tasks the plan does not have stay
+    tasks = [
+        {"key": f"L-{i}", "title": "t", "source": "s", "external_id": str(i)} for i in range(4)
+    ]
+    tasks[1]["depends_on"] = ["L-0"]
+    tasks[2]["depends_on"] = ["L-0", "L-1"]
+    orch.plans.load_file(write(tmp_path, {"tasks": tasks}))
+    tasks[1]["depends_on"] = []
+    tasks[2]["depends_on"] = ["L-1", {"key": "L-3", "type": "enhances"}]
+    result = orch.plans.load_file(write(tmp_path, {"tasks": tasks}))
+    assert (result.dependencies_added, result.dependencies_removed) == (1, 2)
+    links = {
+        key: sorted((b.key, b.type.value) for b in orch.queries.get_task(key).blockers)
+        for key in ("L-1", "L-2", "THERE")
+    }
+    assert links == {
+        "L-1": [],
+        "L-2": [("L-1", "blocks"), ("L-3", "enhances")],
+        "THERE": [("HERE", "blocks")],
+    }
+
+
+def test_plan_times_read_as_absolute_time_reads_them() -> None:
+    """The plan's own reading of a time agrees with `absolute_time` (the one rule),
+    and keeps relative times as written."""
+    from datetime import UTC, date, datetime
+
+    from orchestrator_tui.domain.plan import PlanTask, absolute_time
+
+    def read(value: object) -> object:
+        return PlanTask.model_validate({"key": "T", "title": "t", "created": value}).created
+
+    for value in [
+        "2025-01-01",
+        "2025-01-01T10:00:00",
+        " 2025-01-01T10:00:00+02:00 ",
+        "2025-01-01 10:00:00.5Z",
+        datetime(2025, 1, 1, 10),
+        date(2025, 1, 1),
+    ]:
+        assert read(value) == absolute_time(value) and read(value).tzinfo is not None
+    assert read(datetime(2025, 1, 1, tzinfo=UTC)) == datetime(2025, 1, 1, tzinfo=UTC)
+    assert read(" -2h30m ") == "-2h30m"
+    with pytest.raises(ValueError, match="'soon' is neither an ISO 8601 time nor relative"):
+        read("soon")
+
+
+def test_a_plan_may_name_a_later_task_as_a_blocker(orch: Orchestrator, tmp_path: Path) -> None:
+    """Order in the file is not dependency order: a blocker further down loads, and
+    a cycle through one is still refused."""
+    tasks = [
+        {"key": "F-1", "title": "first", "depends_on": ["F-3"]},
+        {"key": "F-2", "title": "second", "depends_on": ["F-1"]},
+        {"key": "F-3", "title": "third"},
+    ]
+    orch.plans.load_file(write(tmp_path, {"tasks": tasks}))
+    assert [b.key for b in orch.queries.get_task("F-1").blockers] == ["F-3"]
+    tasks[2]["depends_on"] = ["F-2"]
+    for task in tasks:
+        task["key"] = task["key"].replace("F-", "G-")
+        task["depends_on"] = [k.replace("F-", "G-") for k in task.get("depends_on", [])]
+    with pytest.raises(CycleError, match="G-1 -> G-3 -> G-2 -> G-1"):
+        orch.plans.load_file(write(tmp_path, {"tasks": tasks}, "cycle.yaml"))

@@ -232,6 +232,34 @@ def test_the_status_sort_is_the_status_rank(db: tuple[str, Orchestrator, list[st
     assert len({r.status for r in rows}) > 3
 
 
+def test_the_last_run_line_matches_the_services_while_a_run_stops_and_after(
+    tmp_path: Path,
+) -> None:
+    """`task show`'s last run: stopping with who asked, then closed, on both paths."""
+    url = f"sqlite:///{tmp_path / 'runs.db'}"
+    orch = open_orchestrator(url, "alice")
+    keys = ["STOP", "CLOSED", "LOST", "RUN", "NONE"]
+    for key in keys:
+        orch.tasks.create(TaskSpec(key=key, title=key, command=CommandSpec(argv=["true"])))
+    claims = {c.key: c for c in orch.runs.claim("r1", 30, key=None, limit=4)}
+    assert sorted(claims) == ["CLOSED", "LOST", "RUN", "STOP"]
+    orch.runs.cancel("STOP", "wrong branch")
+    orch.runs.cancel("CLOSED")
+    orch.runs.close_cancelled(claims["CLOSED"].run_id)
+    orch.runs.cancel("LOST")
+    orch.runs.close_abandoned([claims["LOST"].task_id])
+    reads = open_reads(url)
+    assert reads is not None
+    assert [reads.last_run_state(k) for k in keys] == [orch.queries.last_run_state(k) for k in keys]
+    stopping = f"#{claims['STOP'].run_id} stopping (run cancelled by alice: wrong branch)"
+    assert reads.last_run_state("STOP") == stopping
+    assert reads.last_run_state("CLOSED") == f"#{claims['CLOSED'].run_id} cancelled"
+    assert reads.last_run_state("RUN") == f"#{claims['RUN'].run_id} running"
+    assert reads.last_run_state("NONE") is None
+    reads.close()
+    orch.close()
+
+
 def test_every_sort_and_the_schema_are_the_ones_the_services_know() -> None:
     assert list(SORT_SQL) == list(SORTS)
     # The statements were written for this schema: check them when it moves.

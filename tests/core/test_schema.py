@@ -5,12 +5,15 @@ from __future__ import annotations
 import hashlib
 import sqlite3
 from pathlib import Path
+from typing import Any
 
 import pytest
-from sqlalchemy import Connection, text
+from sqlalchemy import Connection, create_engine, text
 
+from orchestrator_tui.domain.enums import RunStatus
 from orchestrator_tui.domain.errors import DatabaseUnavailable, SchemaTooNew, ValidationFailed
-from orchestrator_tui.services import open_orchestrator
+from orchestrator_tui.domain.models import CommandSpec
+from orchestrator_tui.services import Orchestrator, open_orchestrator
 from orchestrator_tui.store.engine import Database
 from orchestrator_tui.store.schema import (
     SCHEMA_VERSION,
@@ -21,7 +24,7 @@ from orchestrator_tui.store.schema import (
     validate,
 )
 
-from .support import add, make_version_1, make_version_1_at, open_db
+from .support import add, make_version_1, make_version_1_at, make_version_5_at, open_db
 
 
 def digest(path: Path) -> str:
@@ -236,4 +239,112 @@ def test_a_version_1_database_migrates_on_either_backend_keeping_its_rows(db_url
     assert [t.key for t in migrated.queries.list_tasks()] == ["A", "B"]
     assert [b.key for b in migrated.queries.get_task("B").blockers] == ["A"]
     assert migrated.as_actor("bot").questions.ask("A", "works?").is_open  # a new table
+    migrated.close()
+
+
+def _runs_as_seen(orch: Orchestrator) -> dict[str, Any]:
+    """What a person sees of every task and its runs: status, state with who asked
+    for a stop, error; and `task show`'s last-run line."""
+    seen: dict[str, Any] = {}
+    for row in orch.queries.list_tasks():
+        runs = [
+            (r.id, r.status, r.state, r.state_text, r.error) for r in orch.queries.runs_for(row.key)
+        ]
+        seen[row.key] = (row.status, runs, orch.queries.last_run_state(row.key))
+    return seen
+
+
+def test_a_version_5_database_moves_who_asked_a_run_to_stop_to_its_own_column(
+    db_url: str,
+) -> None:
+    """Version 5 kept who asked an open run to stop in its `error`; version 6 gives it
+    `cancel_requested`. Every row stays and every run reads as it did."""
+    orch = open_db(db_url)
+    for key in ("STOP", "CLOSED", "LOST", "RUN"):
+        add(orch, key, command=CommandSpec(argv=["true"]))
+    claims = {c.key: c for c in orch.runs.claim("r1", 30, limit=4)}
+    bob = orch.as_actor("bob")
+    bob.runs.cancel("STOP", "wrong branch")  # open: stopping
+    bob.runs.cancel("CLOSED", "not needed")
+    bob.runs.close_cancelled(claims["CLOSED"].run_id)  # closed: cancelled
+    bob.runs.cancel("LOST", "too slow")
+    bob.runs.close_abandoned([claims["LOST"].task_id])  # closed: lost, after the cancel
+    before = _runs_as_seen(orch)
+    assert (
+        before["STOP"][2]
+        == f"#{claims['STOP'].run_id} stopping (run cancelled by bob: wrong branch)"
+    )
+    assert before["RUN"][2] == f"#{claims['RUN'].run_id} running"
+    orch.close()
+    make_version_5_at(db_url)
+    engine = create_engine(db_url)
+    with engine.connect() as conn:  # the way version 5 wrote it
+        stored = conn.execute(
+            text("SELECT error FROM runs WHERE id = :id"), {"id": claims["STOP"].run_id}
+        )
+        assert stored.scalar_one() == "run cancelled by bob: wrong branch"
+    engine.dispose()
+
+    db = Database(db_url)
+    assert ensure_schema(db) == 5
+    db.dispose()
+    migrated = open_db(db_url)
+    with migrated.db.read() as conn:
+        assert read_version(conn) == SCHEMA_VERSION
+        assert validate(conn) == []
+    assert _runs_as_seen(migrated) == before
+    (stopping,) = migrated.queries.runs_for("STOP")
+    assert (stopping.error, stopping.cancel_requested) == (
+        None,
+        "run cancelled by bob: wrong branch",
+    )
+    (running,) = migrated.queries.runs_for("RUN")
+    assert (running.error, running.cancel_requested) == (None, None)
+    # Once its processes are gone it closes as before: the reason becomes its error.
+    closed = migrated.runs.close_cancelled(stopping.id)
+    assert (closed.status, closed.state_text) == (RunStatus.CANCELLED, "cancelled")
+    assert closed.error == "run cancelled by bob: wrong branch"
+    assert migrated.runs.close_cancelled(running.id).status is RunStatus.RUNNING  # not asked
+    migrated.close()
+
+
+def test_a_version_6_database_lets_the_loader_decide_the_tasks_it_loaded_awaiting(
+    db_url: str, tmp_path: Path
+) -> None:
+    """Version 6 recorded a loaded task's approval request under whoever loaded it,
+    marked `on_creation`; version 7 records it under no one. Migrated, the loader may
+    approve it, and the rest of the task's timeline is as it was."""
+    import yaml
+
+    plan = tmp_path / "gate.yaml"
+    plan.write_text(
+        yaml.safe_dump(
+            {"tasks": [{"key": "GATE", "title": "review me", "status": "awaiting_approval"}]}
+        )
+    )
+    orch = open_db(db_url, actor="alice")
+    orch.plans.load_file(plan)
+    orch.close()
+    engine = create_engine(db_url)
+    with engine.begin() as conn:  # the way version 6 wrote it
+        conn.execute(
+            text(
+                "UPDATE events SET actor = 'alice', data = :data WHERE kind = 'approval_requested'"
+            ),
+            {"data": '{"on_creation": true}'},
+        )
+        conn.execute(text("UPDATE schema_meta SET value = '6' WHERE key = 'schema_version'"))
+    engine.dispose()
+
+    migrated = open_db(db_url, actor="alice")
+    with migrated.db.read() as conn:
+        assert read_version(conn) == SCHEMA_VERSION
+    created, requested = migrated.queries.timeline("GATE")
+    assert (created.actor, requested.kind, requested.actor) == (
+        "alice",
+        "approval_requested",
+        "",
+    )
+    assert migrated.approvals.approval_refusal("GATE") is None
+    assert migrated.approvals.approve("GATE").status.value == "done"
     migrated.close()

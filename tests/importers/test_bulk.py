@@ -146,3 +146,28 @@ def test_rows_given_by_column_store_what_core_stores(orch):
     assert events[2:] == events[:2]
     assert events[0]["data"] in ('{"key": "x", "title": "\\u00e9"}', {"key": "x", "title": "é"})
     assert tasks[2:] == tasks[:2] and tasks[0]["assignee"] is None
+
+
+def test_mappings_and_lists_are_serialised_as_json_dumps_writes():
+    import json
+
+    import pytest
+
+    from orchestrator_tui.store.bulk import _ENCODE
+
+    documents = [
+        {},
+        [],
+        {"n": 1, "f": 2.5, "big": 10**30, "nan": float("nan"), "inf": float("-inf")},
+        {"ké": ["tab\t\x00\u2028 ☃", None, True, False], "nested": {"a": [{"b": []}]}},
+        [1, "two", {"three": 3.0}],
+    ]
+    for document in documents:
+        assert _ENCODE(document) == json.dumps(document)
+    with pytest.raises(TypeError, match="not JSON serializable"):
+        _ENCODE({"when": datetime(2025, 1, 1, tzinfo=UTC)})
+    loop: dict[str, object] = {}
+    loop["self"] = loop
+    with pytest.raises(ValueError, match="Circular reference"):
+        _ENCODE(loop)
+    assert _ENCODE({"after": "a failure"}) == '{"after": "a failure"}'

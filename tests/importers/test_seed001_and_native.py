@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
+from orchestrator_tui.domain.models import CommandSpec, TaskSpec
 from orchestrator_tui.services.importers import detect_format, export_path, import_path
 
 from .conftest import FIXTURES, dump, fresh
@@ -66,4 +67,28 @@ def test_yaml_export_reads_back(orch, tmp_path, databases):
     other = fresh(databases, "other")
     import_path(other, out)
     assert dump(other) == dump(orch)
+    other.close()
+
+
+def test_json_export_keeps_who_asked_a_run_to_stop(orch, tmp_path, databases):
+    for key in ("STOP", "CLOSED"):
+        orch.tasks.create(TaskSpec(key=key, title=key, command=CommandSpec(argv=["true"])))
+    claims = {c.key: c for c in orch.runs.claim("r1", 30, limit=2)}
+    orch.runs.cancel("STOP", "wrong branch")
+    orch.runs.cancel("CLOSED", "not needed")
+    orch.runs.close_cancelled(claims["CLOSED"].run_id)
+    out = tmp_path / "runs.json"
+    export_path(orch, out)
+    other = fresh(databases, "other")
+    import_path(other, out)
+
+    def runs(o, key):
+        return [
+            (r.status, r.state_text, r.error, r.cancel_requested) for r in o.queries.runs_for(key)
+        ]
+
+    stop = "run cancelled by tester: wrong branch"
+    assert runs(other, "STOP") == runs(orch, "STOP")
+    assert runs(other, "STOP")[0][1:] == (f"stopping ({stop})", None, stop)
+    assert runs(other, "CLOSED") == runs(orch, "CLOSED")
     other.close()

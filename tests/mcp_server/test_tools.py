@@ -147,7 +147,8 @@ async def test_latest_run_says_stopping_while_a_cancelled_run_is_open(
         found = await call(client, "get_task", key="A")
     run = found["latest_run"]
     assert (run["status"], run["state"]) == ("running", "stopping")
-    assert run["error"] == "run cancelled by alice: wrong branch"
+    assert run["cancel_requested"] == "run cancelled by alice: wrong branch"
+    assert run["error"] is None
 
 
 async def test_refusals_are_tool_errors_with_the_cli_line(db: Path, orch: Orchestrator) -> None:

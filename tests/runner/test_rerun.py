@@ -5,7 +5,7 @@ attempt's processes are gone (never two attempts of one task at once)."""
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -140,33 +140,53 @@ def test_a_task_moved_while_running_runs_again_only_after_the_old_attempt_is_gon
     assert f"run {second.id}" not in " ".join(finished[:-1])
 
 
-def test_another_runner_waits_for_the_old_attempt_of_a_task_moved_while_running(
-    orch: Orchestrator, tmp_path: Path
-) -> None:
-    marker, flag = tmp_path / "attempts.txt", tmp_path / "first-ran"
-    command = CommandSpec(argv=attempt_script(marker, flag))
-    orch.tasks.create(TaskSpec(key="A", title="moved while running", command=command))
-    first = Runner(
-        orch.as_actor("one"), fast_config(agent="one", lease_seconds=30, kill_grace_seconds=3)
-    )
-    threads = [threading.Thread(target=first.serve)]
-    threads[0].start()
-    wait_for(lambda: marker.exists() and marker.read_text().startswith("start"))
-    # A second runner, idle until the task is free again.
-    config = fast_config(agent="two", lease_seconds=30, kill_grace_seconds=3, until_idle=False)
-    second = Runner(orch.as_actor("two"), config)
-    threads.append(threading.Thread(target=second.serve))
-    threads[1].start()
+class TwoRunners:
+    """Runner `one` running the first attempt of task A (`attempt_script`), and
+    runner `two` serving beside it, idle until the task is free again."""
+
+    def __init__(self, orch: Orchestrator, marker: Path, flag: Path) -> None:
+        self.marker = marker
+        command = CommandSpec(argv=attempt_script(marker, flag))
+        orch.tasks.create(TaskSpec(key="A", title="moved while running", command=command))
+        config = fast_config(agent="one", lease_seconds=30, kill_grace_seconds=3)
+        self.first = Runner(orch.as_actor("one"), config)
+        config = fast_config(agent="two", lease_seconds=30, kill_grace_seconds=3, until_idle=False)
+        self.second = Runner(orch.as_actor("two"), config)
+        self.threads = [
+            threading.Thread(target=runner.serve) for runner in (self.first, self.second)
+        ]
+
+    def start(self) -> None:
+        self.threads[0].start()
+        wait_for(lambda: self.marker.exists() and self.marker.read_text().startswith("start"))
+        self.threads[1].start()
+
+    def stop(self) -> None:
+        self.first.stop()
+        self.second.stop()
+        for thread in self.threads:
+            if thread.is_alive():
+                thread.join(30)
+
+
+@pytest.fixture
+def two_runners(orch: Orchestrator, tmp_path: Path) -> Iterator[TwoRunners]:
+    runners = TwoRunners(orch, tmp_path / "attempts.txt", tmp_path / "first-ran")
     try:
-        reset(orch.as_actor("alice"))
-        wait_for(lambda: orch.queries.get_task("A").status is S.DONE)
+        runners.start()
+        yield runners
     finally:
-        first.stop()
-        second.stop()
-        for thread in threads:
-            thread.join(30)
+        runners.stop()
+
+
+def test_another_runner_waits_for_the_old_attempt_of_a_task_moved_while_running(
+    orch: Orchestrator, two_runners: TwoRunners
+) -> None:
+    reset(orch.as_actor("alice"))
+    wait_for(lambda: orch.queries.get_task("A").status is S.DONE)
+    two_runners.stop()
     old, new = orch.queries.runs_for("A")
-    assert never_overlapping(marker) == [
+    assert never_overlapping(two_runners.marker) == [
         f"start {old.id}",
         f"end {old.id}",
         f"start {new.id}",
@@ -200,34 +220,16 @@ def test_a_run_left_open_by_a_runner_that_died_after_its_task_was_moved_is_close
 
 
 def test_a_task_reset_right_after_a_cancel_through_its_runner_waits_for_the_old_attempt(
-    orch: Orchestrator, tmp_path: Path
+    orch: Orchestrator, two_runners: TwoRunners
 ) -> None:
     """The TUI's cancel goes through its own runner, which stops the process; until
     it is gone no other runner may take the task again, even once it is reset."""
-    marker, flag = tmp_path / "attempts.txt", tmp_path / "first-ran"
-    command = CommandSpec(argv=attempt_script(marker, flag))
-    orch.tasks.create(TaskSpec(key="A", title="cancelled while running", command=command))
-    first = Runner(
-        orch.as_actor("one"), fast_config(agent="one", lease_seconds=30, kill_grace_seconds=3)
-    )
-    config = fast_config(agent="two", lease_seconds=30, kill_grace_seconds=3, until_idle=False)
-    second = Runner(orch.as_actor("two"), config)
-    threads = [threading.Thread(target=first.serve)]
-    threads[0].start()
-    try:
-        wait_for(lambda: marker.exists() and marker.read_text().startswith("start"))
-        threads.append(threading.Thread(target=second.serve))
-        threads[1].start()
-        first.cancel("A", "alice", "wrong branch").result(10)
-        reset(orch.as_actor("alice"))
-        wait_for(lambda: orch.queries.get_task("A").status is S.DONE)
-    finally:
-        first.stop()
-        second.stop()
-        for thread in threads:
-            thread.join(30)
+    two_runners.first.cancel("A", "alice", "wrong branch").result(10)
+    reset(orch.as_actor("alice"))
+    wait_for(lambda: orch.queries.get_task("A").status is S.DONE)
+    two_runners.stop()
     old, new = orch.queries.runs_for("A")
-    assert never_overlapping(marker) == [
+    assert never_overlapping(two_runners.marker) == [
         f"start {old.id}",
         f"end {old.id}",
         f"start {new.id}",

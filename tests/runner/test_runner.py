@@ -208,9 +208,11 @@ def test_background_cancel_is_recorded_as_the_person(orch: Orchestrator, db_url:
     bg = BackgroundRunner(db_url, fast_config(auto=False, until_idle=False))
     bg.run_task("LONG").result(30)
     view = bg.cancel_run("LONG", actor="alice").result(30)
-    assert view.error == "run cancelled by alice"
+    assert (view.cancel_requested, view.state) == ("run cancelled by alice", "stopping")
     wait_for(lambda: not bg.active_keys())
-    assert orch.queries.runs_for("LONG")[0].status is RunStatus.CANCELLED  # once it is gone
+    (closed,) = orch.queries.runs_for("LONG")
+    assert closed.status is RunStatus.CANCELLED  # once it is gone
+    assert closed.error == "run cancelled by alice"  # the runner closed it with the reason
     bg.stop()
     assert bg.join(30)
     events = orch.queries.timeline("LONG")
@@ -244,3 +246,22 @@ def test_a_reclaimed_run_of_a_dead_runner_counts_as_lost(orch: Orchestrator) -> 
     assert (summary.lost, summary.retried, summary.succeeded) == (1, 1, 1)
     first, second = orch.queries.runs_for("A")
     assert (first.status, second.status) == (RunStatus.LOST, RunStatus.SUCCEEDED)
+
+
+def _finished_at(orch: Orchestrator, key: str) -> object:
+    (event,) = [e for e in orch.queries.timeline(key) if e.kind == EventKind.RUN_FINISHED]
+    return event.created_at
+
+
+def test_runs_ending_close_together_are_settled_in_one_round(orch: Orchestrator) -> None:
+    """Commands ending a few tenths of a second apart, inside the gathering window,
+    are settled by one transaction (their events share its time); a command still
+    running when the window closes does not hold the others back."""
+    for key, seconds in (("A", 0), ("B", 0.1), ("C", 0.2), ("SLOW", 3)):
+        add(orch, key, ["sleep", str(seconds)])
+    serve(orch, max_parallel=4, gather_seconds=1.0)
+    together = {_finished_at(orch, key) for key in ("A", "B", "C")}
+    assert len(together) == 1
+    (settled_at,) = together
+    assert (_finished_at(orch, "SLOW") - settled_at).total_seconds() > 1.5  # type: ignore[operator]
+    assert all(orch.queries.get_task(k).status is S.DONE for k in ("A", "B", "C", "SLOW"))

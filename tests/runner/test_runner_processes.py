@@ -226,7 +226,7 @@ time.sleep(60)
 
 
 def _watcher_of(runner_pid: int) -> int | None:
-    """The runner's watcher: its child running `orchestrator_tui.runner.watcher`."""
+    """The runner's watcher: its child running `orchestrator_tui.watcher`."""
     for pid in os.listdir("/proc"):
         if not pid.isdigit():
             continue
@@ -234,7 +234,7 @@ def _watcher_of(runner_pid: int) -> int | None:
             stat = Path(f"/proc/{pid}/stat").read_text()
             cmdline = Path(f"/proc/{pid}/cmdline").read_bytes()
             parent = int(stat[stat.rindex(")") + 2 :].split()[1])
-            if parent == runner_pid and b"orchestrator_tui.runner.watcher" in cmdline:
+            if parent == runner_pid and b"orchestrator_tui.watcher" in cmdline:
                 return int(pid)
     return None
 

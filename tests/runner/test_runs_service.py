@@ -58,6 +58,24 @@ def kinds(o: Orchestrator, key: str) -> list[str]:
     return [e.kind for e in o.queries.timeline(key)]
 
 
+def test_claims_come_by_priority_then_age_and_an_unknown_word_ranks_as_medium(
+    runner: Orchestrator,
+) -> None:
+    """Claimed one priority word at a time, the order is still the rank's (then the
+    oldest first), across every limit; a word the rules do not know (written into
+    the database by hand) takes medium's rank among the medium tasks."""
+    for key, priority in [("A", "low"), ("B", "critical"), ("C", "medium"), ("F", "medium")]:
+        add(runner, key, priority=priority)
+    add(runner, "D", priority="medium")
+    add(runner, "E", priority="high")
+    add(runner, "G", priority="medium")
+    with runner.db.write() as conn:  # one word after every known one, one between two
+        for key, word in (("F", "urgent?"), ("G", "elevated")):
+            conn.execute(Task.__table__.update().where(T.key == key).values(priority=word))
+    taken = [[c.key for c in runner.runs.claim("r", 30, limit=2)] for _ in range(5)]
+    assert taken == [["B", "E"], ["C", "F"], ["D", "G"], ["A"], []]
+
+
 def test_claim_takes_only_ready_tasks_with_commands_and_writes_the_lease(
     runner: Orchestrator, clock: Clock
 ) -> None:
@@ -102,6 +120,9 @@ def test_success_completes_or_awaits_approval_and_unblocks(runner: Orchestrator)
     settled = {s.key: s for s in runner.runs.finish("o", results)}
     assert settled["A"].task_status is S.DONE
     assert settled["GATE"].task_status is S.AWAITING_APPROVAL
+    with runner.db.read() as conn:
+        leases = conn.execute(select(T.lease_owner, T.lease_expires_at).where(T.key != "B"))
+        assert set(leases) == {(None, None)}  # the runner let go of what it finished
     assert runner.queries.get_task("B").readiness.value == "ready"
     assert EventKind.UNBLOCKED in kinds(runner, "B")
     (run,) = runner.queries.runs_for("A")
@@ -195,7 +216,9 @@ def test_cancel_fails_the_task_and_the_run_stays_open_until_its_processes_are_go
     person = runner.as_actor("alice")
     view = person.runs.cancel("A", "wrong branch")
     assert view.status is RunStatus.RUNNING  # its process may still run
-    assert view.error == "run cancelled by alice: wrong branch"
+    # who asked, in a column of its own: the run has not ended, so it has no error
+    assert (view.cancel_requested, view.error) == ("run cancelled by alice: wrong branch", None)
+    assert view.state_text == "stopping (run cancelled by alice: wrong branch)"
     task = runner.queries.get_task("A")
     assert task.status is S.FAILED
     assert runner.runs.held("o", [claim.task_id]) == set()
@@ -204,7 +227,8 @@ def test_cancel_fails_the_task_and_the_run_stays_open_until_its_processes_are_go
     person.tasks.transition("A", S.PENDING, reason="try again")
     assert runner.runs.claim("other", 30) == []  # not while the old attempt may run
     closed = person.runs.close_cancelled(claim.run_id)  # its processes are known gone
-    assert (closed.status, closed.error) == (RunStatus.CANCELLED, view.error)
+    assert (closed.status, closed.error) == (RunStatus.CANCELLED, view.cancel_requested)
+    assert closed.cancel_requested == view.cancel_requested  # kept once closed
     assert kinds(runner, "A")[-2:] == ["status_changed", "run_finished"]
     assert [c.key for c in runner.runs.claim("other", 30)] == ["A"]
 

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from orchestrator_tui.config import RUNNER_MARK_ENV
-from orchestrator_tui.runner.watcher import Watcher
+from orchestrator_tui.watcher import Watcher
 
 from .helpers import alive
 

@@ -60,3 +60,45 @@ async def test_first_page_marks_a_task_that_asks_a_question(orch, make, monkeypa
         assert "? asking" in asking and "? asking" not in quiet
         release.set()
         await settle(pilot)
+
+
+async def test_a_first_page_still_being_read_when_the_app_mounts_is_drawn_once_read(
+    orch, make, db_url, monkeypatch
+):
+    """The command line starts reading the first page before the app imports; if the
+    read is not done when the app mounts, the list shows it as soon as it is."""
+    import orchestrator_tui.store.quick as quick
+
+    add(orch, "A", "first task")
+    add(orch, "B", "second task")
+    read_release, open_release = threading.Event(), threading.Event()
+    real_read, real_open = quick.read_first_page, services.open_orchestrator
+
+    def slow_read(*args, **kwargs):
+        read_release.wait(30)
+        return real_read(*args, **kwargs)
+
+    def slow_open(*args, **kwargs):
+        open_release.wait(30)
+        return real_open(*args, **kwargs)
+
+    monkeypatch.setattr(quick, "read_first_page", slow_read)
+    monkeypatch.setattr(services, "open_orchestrator", slow_open)
+    app = make()
+    app.early_page = quick.EarlyFirstPage(db_url, quick.FIRST_PAGE_ROWS)
+    try:
+        async with app.run_test(size=(160, 48)) as pilot:
+            table = main_screen(app).table
+            await pilot.pause(0.05)
+            assert table.total == 0 and "first task" not in screen_text(app)
+            read_release.set()
+            await wait_until(pilot, lambda: table.total == 2, "the first page")
+            assert not app.is_ready
+            assert "first task" in screen_text(app) and "second task" in screen_text(app)
+            assert type(table.row_at(0)).__name__ == "ListRow"  # no pydantic needed yet
+            open_release.set()
+            await settle(pilot)
+            assert type(table.row_at(0)).__name__ == "TaskRow"  # the real load replaced it
+    finally:
+        read_release.set()
+        open_release.set()

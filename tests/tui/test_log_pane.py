@@ -440,7 +440,8 @@ async def test_a_cancelled_run_not_yet_stopped_shows_as_stopping_with_who_asked(
     run = add_run(orch, task)
     why = "run cancelled by alice: wrong branch"
     with orch.db.write() as conn:  # as `runs.cancel` leaves it until the runner closes it
-        conn.execute(Run.__table__.update().where(Run.__table__.c.id == run).values(error=why))
+        marking = Run.__table__.update().where(Run.__table__.c.id == run)
+        conn.execute(marking.values(cancel_requested=why))
     app = LogApp(orch)
     async with app.run_test(size=(120, 24)) as pilot:
         pane = await open_task(pilot, "T-1")

@@ -7,9 +7,9 @@ from datetime import UTC, datetime
 
 from orchestrator_tui.domain.enums import RunStatus
 from orchestrator_tui.domain.errors import ValidationFailed
-from orchestrator_tui.domain.models import RunView
+from orchestrator_tui.domain.models import EventView, RunView
 from orchestrator_tui.ui.messages import DbFailed
-from orchestrator_tui.ui.render import describe_run
+from orchestrator_tui.ui.render import describe_run, event_line
 
 HOSTILE = "bad \x1b]52;c;aGVsbG8=\x07clip \x1b]0;title\x07\x1b[2J here"
 
@@ -40,3 +40,18 @@ def test_an_agent_name_in_the_run_list_shows_no_escape() -> None:
     )
     plain = describe_run(run).plain
     assert "\x1b" not in plain and "\x07" not in plain and "bad" in plain
+
+
+def test_an_event_line_names_its_actor_unless_no_one_acted() -> None:
+    """A plan's task created awaiting approval was submitted by no one: its
+    request's line ends with the sentence, not with empty brackets."""
+    at = datetime(2025, 1, 1, tzinfo=UTC)
+
+    def line(actor: str) -> str:
+        event = EventView(
+            id=1, created_at=at, actor=actor, kind="approval_requested", task_key="G", data={}
+        )
+        return event_line(event, "10:00", 80).plain
+
+    assert line("ann") == "10:00 waits for approval (ann)"
+    assert line("") == "10:00 waits for approval"

@@ -180,6 +180,7 @@ def _run(conn: Connection, run: Any) -> dict[str, Any]:
         "outputs": run.outputs,
         "outputs_uri": run.outputs_uri,
         "error": run.error,
+        "cancel_requested": run.cancel_requested,
         "log": "\n".join(out["stdout"]),
         "stderr": "\n".join(out["stderr"]),
     }

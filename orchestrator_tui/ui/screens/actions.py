@@ -16,7 +16,6 @@ from textual.widgets import Input
 
 from ...domain.enums import TaskStatus
 from ...domain.errors import OrchestratorError
-from ...domain.models import ChangePreview, TaskDetail, TaskRow
 from ...domain.state_machine import VERB_TARGETS, VERBS, can_change_status, change_refusal
 from ...domain.text import printable
 from ...domain.undo import UndoPreview
@@ -27,6 +26,7 @@ from ..modals.prompt import Confirm, TextPrompt
 from ..render import STATUS_LONG, safe
 
 if TYPE_CHECKING:
+    from ...domain.models import ChangePreview, TaskDetail, TaskRow
     from ...services import Orchestrator
 
 S = TaskStatus

@@ -17,7 +17,6 @@ from textual.widget import Widget
 from textual.widgets import Input
 
 from ...domain.enums import TaskStatus
-from ...domain.models import DependencyView, TaskDetail, TaskPatch, TaskRow, TaskSpec
 from ...domain.text import printable, strip_ansi
 from ..db import run_db
 from ..host import host
@@ -44,6 +43,7 @@ from .actions import (
 from .questions import QuestionActions
 
 if TYPE_CHECKING:
+    from ...domain.models import DependencyView, TaskDetail, TaskRow
     from ...services import Orchestrator
 
 PANES = ("tasks", "tree", "log", "dashboard")
@@ -66,6 +66,9 @@ class BlockersLoaded(Message):
 
 
 class MainScreen(QuestionActions, TaskActions, Screen[None]):
+    #: The list has the focus from the first frame (Textual would focus the filter
+    #: input first, and moving it restyles the panes twice before the first paint).
+    AUTO_FOCUS = "#tasks"
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding(
             "tab",
@@ -315,11 +318,11 @@ class MainScreen(QuestionActions, TaskActions, Screen[None]):
             with Vertical(id="tasks-pane", classes="pane"):
                 yield FilterBar(id="filter-bar")
                 yield TaskTable(provider, id="tasks")
-            with Vertical(id="tree-pane", classes="pane"):
+            with Vertical(id="tree-pane", classes=self._pane_classes("tree")):
                 yield DependencyTree(provider, id="tree")
-            with Vertical(id="log-pane", classes="pane"):
+            with Vertical(id="log-pane", classes=self._pane_classes("log")):
                 yield ExecutionLogPane(provider, id="log")
-            with Vertical(id="dashboard-pane", classes="pane"):
+            with Vertical(id="dashboard-pane", classes=self._pane_classes("dashboard")):
                 yield Dashboard(id="dashboard")
         yield KeyFooter()
 
@@ -332,8 +335,9 @@ class MainScreen(QuestionActions, TaskActions, Screen[None]):
         }
         for pane, title in titles.items():
             self.query_one(f"#{pane}-pane").border_title = Text(title)
-        self._show_secondary()
-        self.table.focus()
+        page = host(self).take_first_page()
+        if page is not None:  # read while the app imported: drawn in the first frame
+            self.on_first_page(FirstPage(*page))
 
     # -- parts --------------------------------------------------------------
 
@@ -493,6 +497,11 @@ class MainScreen(QuestionActions, TaskActions, Screen[None]):
 
     def on_resize(self) -> None:
         self.set_class(self.size.width < NARROW_BELOW, "-narrow")
+
+    def _pane_classes(self, pane: str) -> str:
+        """A lower pane's classes (composed with them: a class set after mounting
+        restyles the pane once more before the first frame)."""
+        return "pane" if pane == self.secondary else "pane -secondary-hidden"
 
     def _show_secondary(self) -> None:
         for pane in PANES[1:]:
@@ -667,6 +676,7 @@ class MainScreen(QuestionActions, TaskActions, Screen[None]):
     # -- adding and editing -------------------------------------------------
 
     def action_new_task(self) -> None:
+        from ...domain.models import TaskSpec
         from ..modals.task_form import TaskForm  # not on the first screen: loaded when used
 
         def create(values: dict[str, Any] | None) -> None:
@@ -687,6 +697,7 @@ class MainScreen(QuestionActions, TaskActions, Screen[None]):
             run_db(self, lambda o: EditLoaded(o.queries.get_task(key)), lambda m: m)
 
     def on_edit_loaded(self, message: EditLoaded) -> None:
+        from ...domain.models import TaskPatch
         from ..modals.task_form import TaskForm
 
         original = message.detail

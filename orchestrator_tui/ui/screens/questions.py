@@ -9,7 +9,6 @@ from typing import TYPE_CHECKING, Any
 from rich.text import Text
 from textual.message import Message
 
-from ...domain.models import QuestionView
 from ...domain.rules import no_open_question
 from ..db import run_db
 from ..modals.prompt import TextPrompt
@@ -19,6 +18,7 @@ from .actions import TaskChanged
 if TYPE_CHECKING:
     from textual.screen import Screen
 
+    from ...domain.models import QuestionView
     from ...services import Orchestrator
 
 

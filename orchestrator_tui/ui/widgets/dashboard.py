@@ -18,9 +18,7 @@ from textual.containers import VerticalScroll
 from textual.message import Message
 from textual.widgets import Sparkline, Static
 
-from ...domain.agent import Spend
 from ...domain.enums import AGENT_STALE_AFTER_SECONDS, TaskStatus
-from ...domain.models import DashboardStats
 from ...domain.words import counted
 from ..db import Refresher, itself
 from ..render import (
@@ -35,6 +33,8 @@ from ..render import (
 )
 
 if TYPE_CHECKING:
+    from ...domain.agent import Spend
+    from ...domain.models import DashboardStats
     from ...services import Orchestrator
 
 #: On a plan whose critical path takes long to compute, reuse it this long.

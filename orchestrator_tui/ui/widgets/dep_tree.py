@@ -17,11 +17,11 @@ from textual.widgets import Tree
 from textual.widgets.tree import NodeID, TreeNode, UnknownNodeID
 
 from ...domain.enums import DependencyType, TaskStatus
-from ...domain.models import DependencyView, TaskRow
 from ..db import run_db
 from ..render import STATUS_CLASSES, STATUS_ICON, safe, status_class
 
 if TYPE_CHECKING:
+    from ...domain.models import DependencyView, TaskRow
     from ...services import Orchestrator
 
 Path = tuple[str, ...]

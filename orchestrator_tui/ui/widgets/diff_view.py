@@ -223,8 +223,8 @@ def describe(summary: ChangeSummary, run: RunView | None) -> Text:
         seconds = run.duration_seconds
         took = "-" if seconds is None else f"{seconds:.1f}s"
         text.append(f"\n{run.state} in {took}", style="dim")
-        if run.error:
-            text.append(f" · {safe(run.error, 300)}", style="dim")
+        if run.reason:
+            text.append(f" · {safe(run.reason, 300)}", style="dim")
     for check in summary.verify:
         argv = " ".join(str(a) for a in check.get("argv", []))
         text.append(f"\nverify {safe(argv, 200)}: exit {check.get('exit_code')}", style="dim")

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, ClassVar
+from typing import TYPE_CHECKING, ClassVar, cast
 
 from rich.cells import cell_len, set_cell_size
 from rich.segment import Segment
@@ -23,7 +23,6 @@ from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
 from ...domain.enums import TaskStatus
-from ...domain.models import TaskDetail, TaskRow
 from ...domain.rules import readiness
 from ..db import Refresher, itself, run_db
 from ..render import (
@@ -38,6 +37,8 @@ from ..render import (
 from ..task_query import SORTABLE, TableQuery
 
 if TYPE_CHECKING:
+    from ...domain.list_row import ListRow
+    from ...domain.models import TaskDetail, TaskRow
     from ...services import Orchestrator
 
 PAGE = 100
@@ -356,11 +357,13 @@ class TaskTable(ScrollView, can_focus=True):
         if index == self._cursor:
             self.post_message(self.Highlighted(self, row))
 
-    def preview(self, total: int, rows: list[TaskRow]) -> None:
+    def preview(self, total: int, rows: list[ListRow]) -> None:
         """Show the first rows read before the database layer loaded, unless a real
-        load has been asked for (which replaces them anyway)."""
+        load has been asked for (which replaces them anyway). A `ListRow` has every
+        field and rule of a `TaskRow`, and `model_copy`, all the list uses of one."""
         if not self.loaded and self._generation == 0:
-            self._on_reloaded(TasksReloaded(0, total, 0, rows, None, None))
+            lines = cast("list[TaskRow]", rows)
+            self._on_reloaded(TasksReloaded(0, total, 0, lines, None, None))
 
     def select_key(self, key: str) -> None:
         """Move the cursor to `key` (reloading around it); `NotShown` if filtered out."""

@@ -1,7 +1,8 @@
 """One watcher process per runner: when the runner dies, even by SIGKILL, it
 stops every process the runner started.
 
-The runner starts it once (a small Python process importing only `reaper`),
+The runner starts it once (a small Python process importing only `procs`
+and `config`: this module is a leaf outside the runner package for that),
 in a session of its own, with the read end of a pipe as its stdin; only the
 runner holds the write end (not inherited by any child). The watcher blocks
 reading it. When the runner stops cleanly it writes `LEAVE` and the watcher
@@ -9,15 +10,15 @@ exits without touching anything; when the read returns end-of-file without
 it, the runner is gone, and the watcher stops every process whose environment
 carries the runner's mark (`RUNNER_MARK_ENV`, set for each child and
 inherited by grandchildren) and the process groups they are in: SIGTERM,
-the runner's kill grace, SIGKILL (`reaper.stop_marked`).
+the runner's kill grace, SIGKILL (`procs.stop_marked`).
 
 This replaces a parent-death signal set in every child, which costs a second
 exec (util-linux `setpriv`) or a full fork (a `preexec_fn`) per command; with
 a watcher, children are spawned by Python's fast path. Where there is no
 /proc, or the watcher cannot be started or has died, children get the
-parent-death signal as before (see `reaper.dying_with_parent`).
+parent-death signal as before (see `runner.reaper.dying_with_parent`).
 
-    python -m orchestrator_tui.runner.watcher MARK GRACE_SECONDS
+    python -m orchestrator_tui.watcher MARK GRACE_SECONDS
 """
 
 from __future__ import annotations
@@ -31,8 +32,8 @@ import time
 import uuid
 from pathlib import Path
 
-from ..config import EXECUTION_ENV, RUNNER_MARK_ENV
-from .reaper import stop_marked
+from .config import EXECUTION_ENV, RUNNER_MARK_ENV
+from .procs import stop_marked
 
 #: What a runner writes before closing the pipe when it stops cleanly.
 LEAVE = b"leave\n"

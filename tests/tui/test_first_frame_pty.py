@@ -1,0 +1,135 @@
+"""The TUI's first frame, started as a person starts it (`orchestrator-tui --db X` in a
+terminal): it shows the first rows already, and neither pydantic nor the database
+layer has been imported by the time those rows are on screen (each costs a large part
+of the first frame; they load after it)."""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+import time
+from pathlib import Path
+
+import pyte
+import pytest
+
+from benchmarks.pty_driver import FRAME_END, ProgramExited, PtyDriver
+from orchestrator_tui.domain.models import TaskSpec
+from orchestrator_tui.services import open_orchestrator
+
+pytestmark = pytest.mark.skipif(not hasattr(os, "openpty"), reason="needs a pseudo-terminal")
+
+#: Modules the first frame must not wait for.
+NOT_BEFORE_FIRST_FRAME = (
+    "pydantic",
+    "pydantic_core",
+    "sqlalchemy",
+    "sqlmodel",
+    "yaml",
+    "orchestrator_tui.domain.models",
+    "orchestrator_tui.services",
+    "orchestrator_tui.store.tables",
+)
+
+#: Runs the command line as `python -m orchestrator_tui` does, and writes down what is
+#: imported once the first rows have been drawn (`first_page_drawn` is called after the
+#: frame that shows them), then quits.
+PROBE = """
+import json, sys
+import orchestrator_tui.app as app_module
+from orchestrator_tui.cli import main
+
+out, db = sys.argv[1], sys.argv[2]
+drawn = app_module.OrchestratorApp.first_page_drawn
+
+def first_page_drawn(self):
+    table = self.screen.table
+    rows = [table.row_at(i) for i in range(table.total)]
+    with open(out, "w") as f:
+        json.dump({
+            "modules": sorted(sys.modules),
+            "rows": [[r.key, type(r).__name__] for r in rows if r is not None],
+        }, f)
+    drawn(self)
+    self.exit()
+
+app_module.OrchestratorApp.first_page_drawn = first_page_drawn
+sys.exit(main(["--db", db]))
+"""
+
+
+@pytest.fixture
+def database(tmp_path: Path) -> str:
+    url = str(tmp_path / "first.db")
+    orch = open_orchestrator(url, "setup")
+    orch.tasks.create(TaskSpec(key="FF-1", title="Alpha first row"))
+    orch.tasks.create(TaskSpec(key="FF-2", title="Bravo second row"))
+    orch.as_actor("bot").questions.ask("FF-2", "Which branch?")
+    orch.close()
+    return url
+
+
+def _env(home: Path) -> dict[str, str]:
+    env = dict(
+        os.environ,
+        HOME=str(home),
+        XDG_CONFIG_HOME=str(home / "config"),
+        XDG_DATA_HOME=str(home / "data"),
+    )
+    env.pop("ORCHESTRATOR_TUI_KEYMAP", None)
+    env.pop("ORCHESTRATOR_TUI_SETTINGS", None)
+    return env
+
+
+def _run_until_exit(term: PtyDriver, timeout: float = 60.0) -> None:
+    deadline = time.monotonic() + timeout
+    try:
+        while time.monotonic() < deadline:
+            term.read(0.1)
+    except ProgramExited:
+        return
+    raise AssertionError("the app did not quit after its first rows:\n" + term.tail())
+
+
+def test_first_rows_are_drawn_before_pydantic_or_the_database_layer_loads(
+    database: str, tmp_path: Path
+) -> None:
+    out = tmp_path / "first_frame.json"
+    argv = [sys.executable, "-c", PROBE, str(out), database]
+    term = PtyDriver(argv, 160, 48, _env(tmp_path))
+    try:
+        _run_until_exit(term)
+    finally:
+        term.close(quit_key=None)
+    seen = json.loads(out.read_text())
+    loaded = set(seen["modules"])
+    assert "textual.app" in loaded and "orchestrator_tui.store.quick" in loaded  # it ran
+    early = sorted(m for m in NOT_BEFORE_FIRST_FRAME if m in loaded)
+    assert early == [], f"imported before the first rows were drawn: {early}"
+    assert seen["rows"] == [["FF-1", "ListRow"], ["FF-2", "ListRow"]]
+
+
+def test_the_first_frame_already_shows_the_rows_and_their_questions(
+    database: str, tmp_path: Path
+) -> None:
+    """No empty list is drawn first: the page read while the app imported is in the
+    very first frame, with the statuses a later load shows ("? asking")."""
+    term = PtyDriver(
+        [sys.executable, "-m", "orchestrator_tui", "--db", database], 160, 48, _env(tmp_path)
+    )
+    try:
+        deadline = time.monotonic() + 60
+        while FRAME_END not in term.buf:
+            assert time.monotonic() < deadline, "no frame drawn:\n" + term.tail()
+            term.read(0.1)
+        first = bytes(term.buf[: term.buf.index(FRAME_END) + len(FRAME_END)])
+    finally:
+        term.close()
+    screen = pyte.Screen(160, 48)
+    pyte.ByteStream(screen).feed(first)
+    lines = [line.rstrip() for line in screen.display]
+    alpha = next((line for line in lines if "Alpha first row" in line), None)
+    bravo = next((line for line in lines if "Bravo second row" in line), None)
+    assert alpha is not None and bravo is not None, "\n".join(lines)
+    assert "? asking" in bravo and "? asking" not in alpha
