@@ -33,10 +33,11 @@ def resolve_db(db: str | None) -> str:
 
 
 def resolve_actor(actor: str | None) -> str:
-    """`--as`, else $ORCHESTRATOR_TUI_ACTOR, else the operating-system user."""
-    if actor:
-        return actor
-    if env := os.environ.get(ACTOR_ENV):
+    """`--as`, else $ORCHESTRATOR_TUI_ACTOR, else the operating-system user (a blank
+    name counts as none: the audit trail never records nobody)."""
+    if actor and actor.strip():
+        return actor.strip()
+    if env := os.environ.get(ACTOR_ENV, "").strip():
         return env
     try:
         return getpass.getuser()

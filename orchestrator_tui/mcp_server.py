@@ -9,13 +9,15 @@ owns it, and logging goes to stderr.
 
 from __future__ import annotations
 
+import difflib
 import json
 import logging
 import os
 from collections.abc import Callable
 from typing import Any, Literal
 
-from mcp.server.mcpserver import MCPServer
+from mcp.server.mcpserver import Context, MCPServer
+from mcp.server.mcpserver.exceptions import ToolError, UnexpectedToolError
 from mcp.types import CallToolResult, TextContent
 from pydantic import BaseModel, ConfigDict, ValidationError
 
@@ -184,6 +186,37 @@ def _guard(call: Callable[[], BaseModel]) -> CallToolResult:
 # -- the server -----------------------------------------------------------------------
 
 
+class _Server(MCPServer[Any]):
+    """Arguments of the wrong shape, or a tool that does not exist, are refused with
+    one line, as the CLI refuses them.
+
+    The SDK validates arguments before a tool runs and would answer with pydantic's
+    multi-line report; this turns it into the same `error: invalid input: FIELD: ...`
+    line every other refusal gives.
+    """
+
+    async def call_tool(
+        self, name: str, arguments: dict[str, Any], context: Context[Any, Any] | None = None
+    ) -> Any:
+        names = [tool.name for tool in await self.list_tools()]
+        if name not in names:  # the SDK would say `Unknown tool: x`
+            close = difflib.get_close_matches(name, names, n=3)
+            hint = (
+                f"; did you mean {', '.join(close)}?" if close else f" (tools: {', '.join(names)})"
+            )
+            text = f"error: no tool {printable(name)!r}{hint}"
+            return CallToolResult(content=[TextContent(type="text", text=text)], is_error=True)
+        try:
+            return await super().call_tool(name, arguments, context)
+        except ToolError as exc:
+            if isinstance(exc, UnexpectedToolError) or not isinstance(
+                exc.__cause__, ValidationError
+            ):
+                raise
+            text = refusal(exc.__cause__)
+            return CallToolResult(content=[TextContent(type="text", text=text)], is_error=True)
+
+
 def build_server(orch: Orchestrator) -> MCPServer[Any]:
     """The MCP server acting as `orch.actor`, over `orch`'s database."""
     instructions = "Tasks, dependencies and questions of an orchestrator-tui plan."
@@ -192,7 +225,7 @@ def build_server(orch: Orchestrator) -> MCPServer[Any]:
             f" You are working on task {current}. To ask a person, call ask_question and"
             " end your turn: your session is resumed with the answer."
         )
-    server: MCPServer[Any] = MCPServer(
+    server: MCPServer[Any] = _Server(
         "orchestrator-tui", instructions=instructions, log_level="WARNING"
     )
     actor = orch.actor

@@ -18,7 +18,7 @@ from ..domain.enums import AgentType
 from ..domain.errors import ValidationFailed
 from ..domain.models import CommandSpec
 from ..domain.plan import PlanSpec, PlanTask
-from .profiles import COMMAND
+from .profiles import COMMAND, check_profile_name
 from .prompt import check_template
 
 
@@ -31,6 +31,7 @@ def apply_agents(
         return plan
     known = dict(profiles())
     for name, profile in plan.profiles.items():
+        check_profile_name(name, origin)
         if profile.template:
             check_template(profile.template, f"{origin}: profiles.{name}.template")
     known.update(plan.profiles)

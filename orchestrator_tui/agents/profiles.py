@@ -120,6 +120,16 @@ BUILTIN: dict[str, AgentProfile] = {
 }
 
 
+def check_profile_name(name: object, origin: str) -> None:
+    """Refuse a name a profile of one's own cannot have (in agents.yaml or a plan)."""
+    if not isinstance(name, str) or not re.match(PROFILE_NAME, name):
+        raise ValidationFailed(
+            f"{origin}: profiles.{name}: a name is a letter then letters, digits, - or _"
+        )
+    if name == COMMAND:
+        raise ValidationFailed(f"{origin}: profiles.{name}: `command` is reserved")
+
+
 def parse_profiles(data: Any, origin: str) -> dict[str, AgentProfile]:
     """`{name: profile}` or `{profiles: {...}}`, validated; errors name origin and field."""
     if isinstance(data, dict) and set(data) == {"profiles"}:
@@ -130,12 +140,7 @@ def parse_profiles(data: Any, origin: str) -> dict[str, AgentProfile]:
         raise ValidationFailed(f"{origin}: profiles are a mapping of name to profile")
     out: dict[str, AgentProfile] = {}
     for name, body in data.items():
-        if not isinstance(name, str) or not re.match(PROFILE_NAME, name):
-            raise ValidationFailed(
-                f"{origin}: profiles.{name}: a name is a letter then letters, digits, - or _"
-            )
-        if name == COMMAND:
-            raise ValidationFailed(f"{origin}: profiles.{name}: `command` is reserved")
+        check_profile_name(name, origin)
         try:
             out[name] = AgentProfile.model_validate(body)
         except ValidationError as exc:
@@ -143,6 +148,10 @@ def parse_profiles(data: Any, origin: str) -> dict[str, AgentProfile]:
             where = ".".join(str(p) for p in err["loc"])
             field_path = f"profiles.{name}" + (f".{where}" if where else "")
             raise ValidationFailed(f"{origin}: {field_path}: {err['msg']}") from None
+        if template := out[name].template:
+            from .prompt import check_template  # jinja2 only when a profile has a template
+
+            check_template(template, f"{origin}: profiles.{name}.template")
     return out
 
 

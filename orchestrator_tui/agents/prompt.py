@@ -133,6 +133,37 @@ def check_template(template: str, origin: str) -> None:
         raise ValidationFailed(
             f"{origin}: unknown template variable {unknown[0]!r} (known: {known})"
         )
+    _try_on_sample(template, origin)
+
+
+#: A task with every value set and one of each list, for trying a template once.
+_SAMPLE = PromptContext(
+    key="KEY-1",
+    title="title",
+    description="description",
+    success_criteria=["criterion"],
+    context="name: value",
+    upstream=[Upstream("KEY-0", "title", "done", "summary", {"name": "value"})],
+    attempt=2,
+    review_comment="comment",
+    change_rounds=1,
+    answers=[Answer("question", "answer", "person")],
+)
+
+
+def _try_on_sample(template: str, origin: str) -> None:
+    """Refuse a field no value has (`up.sumary`) or an unsafe attribute now, not at
+    every run: render the template once on a sample task."""
+    from jinja2.exceptions import SecurityError, UndefinedError
+
+    try:
+        _ENV.from_string(template).render(asdict(_SAMPLE))
+    except UndefinedError as exc:
+        raise ValidationFailed(f"{origin}: unknown template variable: {exc}") from None
+    except SecurityError as exc:
+        raise ValidationFailed(f"{origin}: template refused: {exc}") from None
+    except TemplateError:
+        pass  # depends on the task's own values: said at run time if it fails
 
 
 def render_prompt(ctx: PromptContext, template: str | None = None) -> str:

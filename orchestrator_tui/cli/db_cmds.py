@@ -34,6 +34,11 @@ from .common import (
 def cmd_init(args: argparse.Namespace) -> int:
     db = Database(db_url(args))
     before = ensure_schema(db)
+    if wants_json(args):
+        emit_json(
+            {"database": db.describe(), "created": before == 0, "schema_version": SCHEMA_VERSION}
+        )
+        return 0
     say(
         f"{db.describe()}: "
         + ("created" if before == 0 else "already initialised")
@@ -67,6 +72,9 @@ def cmd_reset(args: argparse.Namespace) -> int:
     with db.write() as conn:
         SQLModel.metadata.drop_all(conn)
     ensure_schema(db)
+    if wants_json(args):
+        emit_json({"database": db.describe(), "reset": True})
+        return 0
     say(f"{db.describe()}: every table emptied and recreated")
     return 0
 
@@ -120,6 +128,9 @@ def cmd_backup(args: argparse.Namespace) -> int:
     stamp = utcnow().strftime("%Y%m%dT%H%M%S")
     dest = Path(args.dest) if args.dest else db.path.with_name(f"{db.path.name}.{stamp}.bak")
     backup_sqlite(db, dest)
+    if wants_json(args):
+        emit_json({"backup": str(dest)})
+        return 0
     say(f"backed up to {dest}")
     return 0
 

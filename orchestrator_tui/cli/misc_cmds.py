@@ -127,7 +127,11 @@ def cmd_agent_profiles(args: argparse.Namespace) -> int:
 
 
 def cmd_agent_heartbeat(args: argparse.Namespace) -> int:
-    open_from_args(args).agents.heartbeat(args.name)
+    orch = open_from_args(args)
+    orch.agents.heartbeat(args.name)
+    if wants_json(args):
+        emit_json(next(a for a in orch.agents.list() if a.name == args.name))
+        return 0
     say(f"agent {printable(args.name)}: heartbeat recorded")
     return 0
 

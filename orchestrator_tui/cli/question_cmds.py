@@ -7,7 +7,7 @@ import os
 from typing import TYPE_CHECKING, Any
 
 from ..config import TASK_ENV
-from ..domain.errors import TimedOut, ValidationFailed
+from ..domain.errors import TimedOut, UsageError, ValidationFailed
 from ..domain.text import printable
 from .common import emit_json, open_from_args, say, table, wants_json
 from .run_cmds import _task_subcommands
@@ -22,9 +22,9 @@ def _key_and_text(words: list[str]) -> tuple[str, str]:
     if len(words) == 1:
         key = os.environ.get(TASK_ENV, "").strip()
         if not key:
-            raise ValidationFailed(f"which task? give KEY QUESTION, or run it with ${TASK_ENV} set")
+            raise UsageError(f"which task? give KEY QUESTION, or run it with ${TASK_ENV} set")
         return key, words[0]
-    raise ValidationFailed("give KEY QUESTION (quote the question)")
+    raise UsageError("give KEY QUESTION (quote the question)")
 
 
 def _answer_text(question: QuestionView) -> str:

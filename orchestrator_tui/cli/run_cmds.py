@@ -12,11 +12,12 @@ import time
 from typing import TYPE_CHECKING, Any
 
 from ..domain.enums import AgentType, RunStatus, TaskStatus
-from ..domain.errors import NotFound, ValidationFailed
+from ..domain.errors import NotFound, UsageError, ValidationFailed
 from ..domain.text import colours_only, printable, strip_ansi
 from .common import (
     Unbuilt,
     at_least_one,
+    count,
     emit_json,
     open_from_args,
     opened,
@@ -239,6 +240,8 @@ def _pick_run(runs: list[RunView], key: str, wanted: int | None) -> RunView | No
 
 
 def cmd_logs(args: argparse.Namespace) -> int:
+    if args.prompt and (args.raw or args.follow):
+        raise UsageError("--prompt shows the prompt alone: leave out --raw and --follow")
     orch = open_from_args(args)
     as_json = wants_json(args)
     render = colours_only if sys.stdout.isatty() else printable
@@ -246,7 +249,10 @@ def cmd_logs(args: argparse.Namespace) -> int:
     if args.prompt:
         if run is None or run.prompt is None:
             raise NotFound(f"{args.key} has no agent run with a prompt")
-        sys.stdout.write(printable_block(run.prompt) + "\n")
+        if as_json:
+            emit_json({"run": run.id, "prompt": run.prompt})
+        else:
+            sys.stdout.write(printable_block(run.prompt) + "\n")
         return 0
     if not args.follow:
         if run is None:
@@ -258,7 +264,7 @@ def cmd_logs(args: argparse.Namespace) -> int:
             for line in lines:
                 sys.stdout.write(render(line.text) + "\n")
         return 0
-    return _follow(orch, args.key, run, args.run is not None, as_json, render)
+    return _follow(orch, args.key, run, args.run is not None, as_json, render, args.raw)
 
 
 def _all_lines(orch: Any, run_id: int, raw: bool = False) -> list[LogLineView]:
@@ -271,7 +277,13 @@ def _all_lines(orch: Any, run_id: int, raw: bool = False) -> list[LogLineView]:
 
 
 def _follow(
-    orch: Any, key: str, run: RunView | None, fixed: bool, as_json: bool, render: Any
+    orch: Any,
+    key: str,
+    run: RunView | None,
+    fixed: bool,
+    as_json: bool,
+    render: Any,
+    raw: bool = False,
 ) -> int:
     """Print lines as they arrive; move on to the next attempt unless a run was named."""
     after = -1
@@ -279,7 +291,7 @@ def _follow(
         print(f"waiting for {key} to start...", file=sys.stderr, flush=True)
     while True:
         if run is not None:
-            for line in orch.queries.log_lines(run.id, after, limit=5000):
+            for line in orch.queries.log_lines(run.id, after, limit=5000, raw=raw):
                 if as_json:
                     sys.stdout.write(json.dumps(line.model_dump(mode="json")) + "\n")
                 else:
@@ -290,7 +302,7 @@ def _follow(
             if not run.status.is_finished:
                 time.sleep(FOLLOW_POLL_SECONDS)
                 continue
-            if orch.queries.log_lines(run.id, after, limit=1):
+            if orch.queries.log_lines(run.id, after, limit=1, raw=raw):
                 continue
             if fixed:
                 return 0
@@ -428,10 +440,10 @@ def register(sub: Any, parents: list[argparse.ArgumentParser]) -> None:
         parents=parents,
         help="a simulated agent (for demos): staged coloured output, sometimes fails",
     )
-    p.add_argument("--seconds", type=float, default=4.0)
+    p.add_argument("--seconds", type=seconds, default=4.0)
     p.add_argument("--fail-chance", type=float, default=0.15)
     p.add_argument("--seed", type=int, default=None)
-    p.add_argument("--lines", type=int, default=40)
+    p.add_argument("--lines", type=count, default=40)
     p.add_argument("--exit-code", type=int, default=1, help="exit code when failing")
     p.add_argument(
         "--ask",
@@ -440,7 +452,7 @@ def register(sub: Any, parents: list[argparse.ArgumentParser]) -> None:
         "and go on with the answer when resumed)",
     )
     p.add_argument(
-        "--ask-timeout", type=float, default=600.0, metavar="SECONDS", help="wait this long"
+        "--ask-timeout", type=seconds, default=600.0, metavar="SECONDS", help="wait this long"
     )
     p.add_argument(
         "--stream-json",

@@ -72,6 +72,15 @@ def _show_result(args: argparse.Namespace, task: TaskDetail, verb: str) -> int:
     return 0
 
 
+def _said(args: argparse.Namespace, orch: Any, line: str) -> int:
+    """A write done: the task as it now is with --json, else one line for a person."""
+    if wants_json(args):
+        emit_json(orch.queries.get_task(args.key))
+    else:
+        say(line)
+    return 0
+
+
 def cmd_list(args: argparse.Namespace) -> int:
     text = args.filter or ""
     statuses = frozenset(TaskStatus(s) for s in args.status or [])
@@ -277,16 +286,16 @@ def cmd_request_changes(args: argparse.Namespace) -> int:
 
 
 def cmd_progress(args: argparse.Namespace) -> int:
-    open_from_args(args).collab.progress(args.key, args.percent, args.message or "")
-    say(f"{args.key}: progress {args.percent}%")
-    return 0
+    orch = open_from_args(args)
+    orch.collab.progress(args.key, args.percent, args.message or "")
+    return _said(args, orch, f"{args.key}: progress {args.percent}%")
 
 
 def cmd_note(args: argparse.Namespace) -> int:
     text = sys.stdin.read() if args.text == "-" else args.text
-    open_from_args(args).collab.note(args.key, text, replace=args.replace)
-    say(f"{args.key}: note saved")
-    return 0
+    orch = open_from_args(args)
+    orch.collab.note(args.key, text, replace=args.replace)
+    return _said(args, orch, f"{args.key}: note saved")
 
 
 def cmd_context(args: argparse.Namespace) -> int:
@@ -294,8 +303,7 @@ def cmd_context(args: argparse.Namespace) -> int:
     if args.set is not None:
         text = sys.stdin.read() if args.set == "-" else _read_file(args.set)
         orch.collab.set_context(args.key, text)
-        say(f"{args.key}: shared context saved")
-        return 0
+        return _said(args, orch, f"{args.key}: shared context saved")
     if wants_json(args):
         emit_json(orch.queries.context_data(args.key))
     else:
@@ -314,15 +322,15 @@ def printable_block(text: str) -> str:
 
 
 def cmd_feedback(args: argparse.Namespace) -> int:
-    open_from_args(args).collab.feedback(args.key, args.quality, args.timeliness, args.notes or "")
-    say(f"{args.key}: feedback saved")
-    return 0
+    orch = open_from_args(args)
+    orch.collab.feedback(args.key, args.quality, args.timeliness, args.notes or "")
+    return _said(args, orch, f"{args.key}: feedback saved")
 
 
 def cmd_join(args: argparse.Namespace) -> int:
-    open_from_args(args).collab.join(args.key, args.agent, args.role or "")
-    say(f"{args.key}: {printable(args.agent)} joined")
-    return 0
+    orch = open_from_args(args)
+    orch.collab.join(args.key, args.agent, args.role or "")
+    return _said(args, orch, f"{args.key}: {printable(args.agent)} joined")
 
 
 def cmd_report(args: argparse.Namespace) -> int:
@@ -377,15 +385,15 @@ def cmd_deps(args: argparse.Namespace) -> int:
 
 
 def cmd_depend(args: argparse.Namespace) -> int:
-    open_from_args(args).deps.add(args.key, args.on, DependencyType(args.type))
-    say(f"{args.key} now waits for {args.on}")
-    return 0
+    orch = open_from_args(args)
+    orch.deps.add(args.key, args.on, DependencyType(args.type))
+    return _said(args, orch, f"{args.key} now waits for {args.on}")
 
 
 def cmd_undepend(args: argparse.Namespace) -> int:
-    open_from_args(args).deps.remove(args.key, args.on)
-    say(f"{args.key} no longer waits for {args.on}")
-    return 0
+    orch = open_from_args(args)
+    orch.deps.remove(args.key, args.on)
+    return _said(args, orch, f"{args.key} no longer waits for {args.on}")
 
 
 def cmd_timeline(args: argparse.Namespace) -> int:

@@ -30,6 +30,8 @@ from ..services.runs import Claim, RunResult
 from .process import Line, LineSink, ProcessOutcome
 
 _EXCERPT_LINES = 20
+#: Longest reason taken from a line the agent printed on stderr.
+_ERROR_CHARS = 500
 
 
 class AgentSession:
@@ -56,6 +58,8 @@ class AgentSession:
         self.recorded = False  # usage stored
         self._started = time.monotonic()
         self._shown: deque[str] = deque(maxlen=_EXCERPT_LINES)
+        #: The agent's last words on stderr (Gemini's missing credentials are only there).
+        self._last_stderr: str | None = None
         self._lock = threading.Lock()
         self._stop: list[Callable[[str], None]] = []
         self.timeout, self._time_limit = self._timeout(claim.command.timeout_seconds)
@@ -119,6 +123,8 @@ class AgentSession:
                 for stream, text, at in lines:
                     if stream is not LogStream.STDOUT:
                         out.append((stream, text, at))
+                        if stream is LogStream.STDERR and text.strip():
+                            self._last_stderr = text.strip()[:_ERROR_CHARS]
                         continue
                     if parser.json:
                         out.append((LogStream.RAW, text, at))
@@ -172,6 +178,8 @@ class AgentSession:
             res.status, res.error, res.retryable = RunStatus.FAILED, why, False
             return
         verdict = self.parser.verdict(out.exit_code)
+        if verdict is None and out.exit_code not in (0, None):
+            verdict = self._last_stderr  # a failing agent that said why on stderr only
         if res.status is RunStatus.SUCCEEDED and verdict:
             res.status, res.error = RunStatus.FAILED, verdict
         elif res.status is RunStatus.SUCCEEDED:

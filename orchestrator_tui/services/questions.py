@@ -112,7 +112,7 @@ class QuestionService:
                     .limit(1)
                 ).scalar()
                 if question_id is None:
-                    raise NotFound(no_open_question(key))
+                    raise NotFound(no_open_question(key) + _last_answer(conn, task.id))
             won = conn.execute(
                 update(Question.__table__)
                 .where(Q.id == question_id, Q.task_id == task.id, Q.answered_at.is_(None))
@@ -287,6 +287,18 @@ def open_questions_since(conn: Connection, task_id: int, since: datetime) -> lis
             .order_by(Q.asked_at, Q.id)
         ).scalars()
     )
+
+
+def _last_answer(conn: Connection, task_id: int) -> str:
+    """Who answered the task's latest answered question (someone may just have
+    answered it first), or nothing when it was never asked one."""
+    last = conn.execute(
+        select(Q.id, Q.answered_by)
+        .where(Q.task_id == task_id, Q.answered_at.is_not(None))
+        .order_by(Q.answered_at.desc(), Q.id.desc())
+        .limit(1)
+    ).first()
+    return "" if last is None else f" (question {last.id} was answered by {last.answered_by})"
 
 
 def answered_after_last_run(conn: Connection, task_id: int) -> list[QuestionView]:

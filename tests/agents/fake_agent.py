@@ -7,7 +7,8 @@
 Scenarios: ok (a tool call, an answer, usage and cost), error (the CLI's
 not-logged-in / connection failure shape, exit 0), garbage (non-JSON lines
 mixed in), spend (usage far over any small budget, then hangs), hang (says
-hello, then sleeps), ask (claude: asks a person QUESTION with `task ask`,
+hello, then sleeps), no-auth (gemini: its words on stderr only, exit
+41), ask (claude: asks a person QUESTION with `task ask`,
 without waiting, and ends its turn; resumed, it goes on as ok). The argv,
 the prompt (argument or stdin) and the environment are written as JSON to
 $FAKE_AGENT_RECORD when it is set.
@@ -22,6 +23,10 @@ import sys
 import time
 import uuid
 
+GEMINI_NO_AUTH = (
+    "Please set an Auth method in your ~/.gemini/settings.json or specify one of the"
+    " following environment variables before running: GEMINI_API_KEY"
+)
 QUESTION = "Should refunds go back to the card or to store credit?"
 
 
@@ -283,6 +288,9 @@ def codex(scenario: str, session: str, model: str) -> int:
 
 
 def gemini(scenario: str, session: str, model: str) -> int:
+    if scenario == "no-auth":  # the installed CLI without credentials: stderr only, exit 41
+        print(GEMINI_NO_AUTH, file=sys.stderr, flush=True)
+        return 41
     out({"type": "init", "timestamp": "t", "session_id": session, "model": model})
     out({"type": "message", "role": "user", "content": "the prompt"})
     if scenario == "error":

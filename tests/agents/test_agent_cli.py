@@ -55,3 +55,28 @@ def test_agent_profiles_lists_builtin_and_configured_ones(
     code, _, err = cli_here(capsys, db_url, "agent", "profiles")
     assert code == 7
     assert f"{config}: profiles.mine.prompt: Input should be" in err
+    config.write_text("mine:\n  argv: [my-agent, '{prompt}']\n  template: '{{ titel }}'\n")
+    code, _, err = cli_here(capsys, db_url, "agent", "profiles")
+    assert code == 7
+    assert err.startswith(f"error: {config}: profiles.mine.template: unknown template variable")
+
+
+def test_logs_prompt_and_raw_keep_to_json_and_to_following(
+    orch: Orchestrator, db_url: str, capsys: Any
+) -> None:
+    add_agent_task(orch, "A", "claude")
+    serve(orch)
+    (run,) = orch.queries.runs_for("A")
+    code, out, _ = cli_here(capsys, db_url, "task", "logs", "A", "--prompt", "--json")
+    assert code == 0
+    assert json.loads(out) == {"run": run.id, "prompt": run.prompt}
+    _, raw, _ = cli_here(capsys, db_url, "task", "logs", "A", "--raw")
+    code, out, _ = cli_here(
+        capsys, db_url, "task", "logs", "A", "--run", str(run.id), "--follow", "--raw"
+    )
+    assert code == 0
+    assert out == raw
+    assert json.loads(out.splitlines()[0])["type"] == "system"
+    code, out, err = cli_here(capsys, db_url, "task", "logs", "A", "--prompt", "--raw")
+    assert (code, out) == (2, "")
+    assert err.startswith("error: --prompt shows the prompt alone")

@@ -91,6 +91,14 @@ def test_raising_the_plan_budget_lets_its_tasks_run_again(
             "plan.yaml: profiles.fake.argv: Value error, unknown placeholder {promt}",
         ),
         (
+            {"profiles": {"command": {"argv": ["x", "{prompt}"]}}},
+            "plan.yaml: profiles.command: `command` is reserved",
+        ),
+        (
+            {"profiles": {"9 bad!": {"argv": ["x", "{prompt}"]}}},
+            "plan.yaml: profiles.9 bad!: a name is a letter then letters, digits, - or _",
+        ),
+        (
             {"agent": {"profile": "claude", "template": "{{ secrets }}"}},
             "plan.yaml: agent.template: unknown template variable 'secrets'",
         ),

@@ -12,6 +12,7 @@ from orchestrator_tui.domain.agent import Budget
 from orchestrator_tui.domain.enums import LogStream, RunStatus, TaskStatus
 from orchestrator_tui.services import Orchestrator
 
+from .fake_agent import GEMINI_NO_AUTH
 from .helpers import add_agent_task, serve
 
 S = TaskStatus
@@ -70,6 +71,17 @@ def test_an_error_as_the_last_event_fails_the_task_although_the_agent_exits_0(
     assert task.status is S.FAILED
     assert orch.queries.timeline("A")[-1].data["reason"] == expected
     assert ("stderr", f"✗ {expected}") in shown(orch, run.id)
+
+
+def test_an_agent_failing_with_words_on_stderr_only_fails_with_those_words(
+    orch: Orchestrator,
+) -> None:
+    add_agent_task(orch, "A", "gemini", "no-auth", max_retries=0)
+    serve(orch)
+    (run,) = orch.queries.runs_for("A")
+    assert run.exit_code == 41
+    assert run.error == f"exit code 41: {GEMINI_NO_AUTH}"
+    assert orch.queries.get_task("A").status is S.FAILED
 
 
 def test_codex_gemini_opencode_and_aider_usage_is_read_from_their_own_shapes(

@@ -115,6 +115,21 @@ def test_templates_are_sandboxed_and_checked() -> None:
     )
 
 
+def test_a_template_naming_a_field_no_value_has_is_refused_when_checked() -> None:
+    template = "{% for up in upstream %}{{ up.key }}: {{ up.sumary }}{% endfor %}"
+    with pytest.raises(ValidationFailed) as refused:
+        check_template(template, "plan.yaml: agent.template")
+    assert str(refused.value) == (
+        "plan.yaml: agent.template: unknown template variable:"
+        " 'dict object' has no attribute 'sumary'"
+    )
+    with pytest.raises(ValidationFailed, match=r"unknown template variable: .*'who'"):
+        check_template("{% for a in answers %}{{ a.who }}{% endfor %}", "t")
+    with pytest.raises(ValidationFailed, match="unsafe"):
+        check_template("{{ key.__class__ }}", "t")
+    check_template("{% if upstream %}{{ upstream[0].summary }}{% endif %}", "t")
+
+
 def test_budgets_say_what_was_spent_of_what() -> None:
     task = Limit("task", Budget(usd=1.0), Spent(usd=0.7))
     assert exceeded(task, Spent(usd=0.5)) == "budget exceeded: $1.20 of $1.00"

@@ -171,6 +171,10 @@ def test_agents_and_who_is_acting(cli: Cli) -> None:
     cli.ok("task", "start", "X")
     actors = [e["actor"] for e in cli.ok("task", "timeline", "X", "--json").json()]
     assert actors == ["carol", "dave"]
+    cli.ok("--as", "   ", "task", "progress", "X", "10")  # a blank name is no name
+    cli.ok("--as", " erin ", "task", "progress", "X", "20")
+    actors = [e["actor"] for e in cli.ok("task", "timeline", "X", "--json").json()]
+    assert actors[-2:] == ["dave", "erin"]
 
 
 @pytest.mark.sqlite_only  # holds the file's write lock
@@ -242,3 +246,33 @@ def test_exit_codes_and_nothing_half_written(cli: Cli) -> None:
         conn.execute("UPDATE schema_meta SET value = '9' WHERE key = 'schema_version'")
     newer = f"schema version 9, newer than this program's {SCHEMA_VERSION}"
     assert newer in cli.fails(8, "task", "list")
+
+
+def test_writes_asked_for_json_print_json_and_never_prose(cli: Cli, tmp_path: Path) -> None:
+    init = cli.ok("db", "init", "--json").json()
+    assert init["created"] is True and init["schema_version"] >= 1
+    assert cli.ok("db", "init", "--json").json()["created"] is False
+    cli.ok("task", "add", "Design", "--key", "A")
+    cli.ok("task", "add", "Build", "--key", "B")
+    cli.ok("agent", "register", "ada")
+    task_verbs = [
+        ("task", "progress", "A", "40", "drafted"),
+        ("task", "note", "A", "a note"),
+        ("task", "context", "A", "--set", "-"),
+        ("task", "join", "A", "ada"),
+        ("task", "depend", "B", "A"),
+        ("task", "undepend", "B", "A"),
+    ]
+    for verb in task_verbs:
+        shown = cli.ok(*verb, "--json", stdin="k: v\n").json()
+        assert shown["key"] == verb[2], verb
+    assert cli.ok("task", "show", "A", "--json").json()["progress"] == 40
+    cli.ok("task", "start", "A")
+    cli.ok("task", "done", "A")
+    rated = cli.ok("task", "feedback", "A", "--quality", "5", "--timeliness", "4", "--json")
+    assert rated.json()["key"] == "A"
+    assert cli.ok("agent", "heartbeat", "ada", "--json").json()["name"] == "ada"
+    if cli.db is not None:  # SQLite files only
+        copy = tmp_path / "copy.db"
+        assert cli.ok("db", "backup", str(copy), "--json").json() == {"backup": str(copy)}
+    assert cli.ok("db", "reset", "--yes", "--json").json()["reset"] is True

@@ -88,8 +88,12 @@ def test_ask_without_wait_and_refusals(cli: Cli) -> None:
     cli.ok("task", "add", "Build the API", "--key", "API")
     assert cli.ok("task", "ask", "API", "Which port?").out == "API: question 1 asked\n"
     assert cli.ok("task", "answer", "API", "8080").out == "API: question 1 answered\n"
-    assert cli.fails(3, "task", "answer", "API", "again") == "error: API has no open question"
-    assert cli.fails(7, "task", "ask", "Which key?").startswith("error: which task?")
+    assert cli.fails(3, "task", "answer", "API", "again") == (
+        "error: API has no open question (question 1 was answered by alice)"
+    )
+    # Arguments missing or too many are usage errors, as argparse's own are (exit 2).
+    assert cli.fails(2, "task", "ask", "Which key?").startswith("error: which task?")
+    assert cli.fails(2, "task", "ask", "API", "Which", "key?").startswith("error: give KEY")
     assert cli.fails(7, "task", "ask", "API", "  ") == "error: a question needs some text"
     assert cli.fails(3, "task", "ask", "NOPE", "hello?").startswith("error: no task 'NOPE'")
     code_help = cli.ok("--help").out

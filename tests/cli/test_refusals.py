@@ -48,3 +48,14 @@ def test_writing_into_a_missing_folder_is_refused(
     missing = tmp_path / "missing"
     assert error == f"error: no folder {missing}; create it first, then run again"
     assert not missing.exists()
+
+
+@pytest.mark.parametrize(
+    ("option", "value"),
+    [("--seconds", "-1"), ("--lines", "-3"), ("--ask-timeout", "-5"), ("--seconds", "nan")],
+)
+def test_the_simulated_agent_refuses_negative_times_and_counts(
+    cli: Cli, option: str, value: str
+) -> None:
+    error = cli.fails(2, "simulate", option, value)
+    assert error.startswith(f"error: argument {option}: must be"), error

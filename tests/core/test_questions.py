@@ -110,6 +110,21 @@ def test_two_people_answering_at_once_one_answer_wins(db_url: str) -> None:
         o.close()
 
 
+def test_answering_a_task_whose_question_was_just_answered_names_who_answered(
+    orch: Orchestrator,
+) -> None:
+    add(orch, "A")
+    question = orch.as_actor("bot").questions.ask("A", "ship it?")
+    orch.as_actor("maria").questions.answer("A", "yes")
+    before = len(events_of(orch))
+    with pytest.raises(NotFound) as refused:
+        orch.as_actor("omar").questions.answer("A", "no")
+    assert str(refused.value) == (
+        f"A has no open question (question {question.id} was answered by maria)"
+    )
+    assert len(events_of(orch)) == before
+
+
 def test_inbox_lists_questions_and_approvals_oldest_first(db_url: str) -> None:
     clock = Clock()
     orch = open_orchestrator(db_url, "alice", clock=clock)

@@ -177,6 +177,28 @@ async def test_refusals_are_tool_errors_with_the_cli_line(db: Path, orch: Orches
     assert orch.queries.last_event_id() == before, "a refused call wrote something"
 
 
+async def test_arguments_of_the_wrong_shape_are_one_cli_style_line(
+    db: Path, orch: Orchestrator
+) -> None:
+    orch.tasks.create(TaskSpec(key="A", title="A"))
+    before = orch.queries.last_event_id()
+    async with session(db) as client:
+        wrong_type = await refused(client, "report_progress", key="A", percent="ten")
+        not_a_word = await refused(client, "set_status", key="A", to="explode")
+        missing = await refused(client, "get_task")
+        in_a_list = await refused(client, "list_tasks", status=["bogus"])
+        no_tool = await refused(client, "get_tasks", key="A")
+    assert wrong_type == (
+        "error: invalid input: percent: Input should be a valid integer,"
+        " unable to parse string as an integer"
+    )
+    assert not_a_word.startswith("error: invalid input: to: Input should be 'start', ")
+    assert missing == "error: invalid input: key: Field required"
+    assert in_a_list.startswith("error: invalid input: status[0]: Input should be 'pending', ")
+    assert no_tool.startswith("error: no tool 'get_tasks'; did you mean get_task")
+    assert orch.queries.last_event_id() == before, "a refused call wrote something"
+
+
 async def test_questions_round_trip(db: Path, orch: Orchestrator) -> None:
     orch.tasks.create(TaskSpec(key="API", title="Build the API"))
     orch.tasks.start("API")

@@ -463,6 +463,22 @@ async def test_at_80_columns_the_header_still_says_who_acts(chain, make, db_url)
         assert f"as {ACTOR}" in screen_text(app).splitlines()[0]
 
 
+async def test_at_80_columns_a_task_detail_header_still_says_who_acts(chain, make, orch):
+    """A task's screen title and a question count leave little room: the name of
+    who acts goes last, never `as` without it."""
+    add(orch, "A-10000", "a task with a long key", status=S.IN_PROGRESS)
+    orch.as_actor("bot").questions.ask("A-10000", "which way?")
+    app = make()
+    app.full_location = True
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        await pilot.press("j", "enter")
+        await settle(pilot)
+        line = screen_text(app).splitlines()[0]
+        assert line.lstrip().startswith("task A") and "? 1 question to answer" in line, line
+        assert f"as {ACTOR} " in line, line
+
+
 @pytest.mark.parametrize("press", ["", "i"], ids=["main", "inbox"])
 async def test_at_80_columns_the_header_still_shows_where_the_database_is(
     chain, make, db_url, orch, press

@@ -9,6 +9,7 @@ from pathlib import Path
 from textual.widgets import Static
 
 from benchmarks.review_setup import finish, git, huge_captured, make_repo, spec, start
+from orchestrator_tui.domain.models import TaskSpec
 from orchestrator_tui.services import Orchestrator
 from orchestrator_tui.ui.screens.approvals import ApprovalsScreen
 from orchestrator_tui.ui.screens.detail import DetailScreen
@@ -16,6 +17,11 @@ from orchestrator_tui.ui.widgets.diff_view import DiffView
 from orchestrator_tui.workspaces.worktree import capture, layout, prepare
 
 from .conftest import notes, screen_text, settle, wait_until
+
+
+def spec_for_approval(key: str) -> TaskSpec:
+    return TaskSpec(key=key, title=f"task {key}", requires_approval=True)
+
 
 HOSTILE = "evil \x1b]52;c;SGVsbG8=\x07 and [@click=app.quit]x [/]\n"
 
@@ -162,3 +168,26 @@ async def test_tab_focuses_the_diff_and_its_own_keys_scroll_it(orch, make, tmp_p
         await pilot.press("g")
         await pilot.pause()
         assert view.scroll_y == 0
+
+
+async def test_at_80x24_the_highlighted_entry_stays_in_view_when_its_diff_opens(
+    orch, make, tmp_path
+):
+    """The review below the list takes room from it: the list scrolls so that the
+    highlighted entry (the last, after `G`) is still on screen."""
+    for n in range(1, 9):
+        key = f"A-{n}"
+        orch.tasks.create(spec_for_approval(key))
+        orch.tasks.start(key)
+        orch.as_actor("bob").tasks.complete(key)
+    repo = make_repo(tmp_path / "repo", {"a.txt": "one\n"})
+    review_task(orch, "LAST-1", repo, {"a.txt": "two\n"})
+    app = make()
+    async with app.run_test(size=(80, 24)) as pilot:
+        view = await open_inbox(pilot)
+        await pilot.press("G")
+        await settle(pilot)
+        await wait_until(pilot, lambda: view.document.lines, "the diff")
+        await settle(pilot)
+        listed = screen_text(app).split("─" * 40)[0]
+        assert " LAST-1 " in listed, listed

@@ -81,3 +81,30 @@ def test_keys_typed_with_a_pane_switch_and_slash_go_to_the_log_search(database, 
         assert "2 tasks · view all · sort key" in line and "bravo" not in line, line
     finally:
         app.close()
+
+
+def test_a_key_typed_with_a_move_in_the_inbox_acts_on_where_the_move_lands(tmp_path):
+    """`G` then `y` in one read: `y` answers the last entry's question, and no
+    warning says that the first entry (an approval) cannot be answered."""
+    url = str(tmp_path / "inbox.db")
+    orch = open_orchestrator(url, "setup")
+    orch.tasks.create(TaskSpec(key="AP-1", title="needs a yes", requires_approval=True))
+    orch.tasks.start("AP-1")
+    orch.as_actor("bob").tasks.complete("AP-1")
+    orch.tasks.create(TaskSpec(key="QU-1", title="asks"))
+    orch.tasks.start("QU-1")
+    orch.as_actor("bot").questions.ask("QU-1", "left or right?")
+    orch.close()
+    app = PtyApp(["--db", url, "--as", "pat", "tui"], tmp_path)
+    try:
+        app.wait_for(lambda lines: any("waits for (" in line for line in lines), "the tree")
+        app.settle()
+        app.write(b"i")
+        app.wait_for(lambda lines: any("? answer" in line for line in lines), "the inbox")
+        app.settle()
+        app.write(b"Gy")
+        app.wait_for(lambda lines: any("Answer QU-1" in line for line in lines), "the dialog")
+        app.settle()
+        assert "not an answer" not in app.text()
+    finally:
+        app.close()

@@ -258,7 +258,14 @@ class TaskActions(Screen[None]):
         app looks up bindings; an enabled binding for the key runs as usual.)"""
         if isinstance(self.focused, Input) or not binds_key(self, event.key):
             return
-        bound = self.app.active_bindings.get(event.key)
+        # Keys typed together (`G` then `y`) reach this handler before the app has run
+        # the first one's binding: look once the app has, as it will for this key.
+        self.app.call_later(self._say_why_disabled, event.key)
+
+    def _say_why_disabled(self, key: str) -> None:
+        if self.app.screen is not self:
+            return
+        bound = self.app.active_bindings.get(key)
         if bound is None or bound.enabled or bound.node is not self:
             return
         reason = self.refusal(bound.binding.action.split("(")[0])

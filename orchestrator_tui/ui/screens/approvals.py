@@ -51,6 +51,14 @@ def as_question(item: InboxEntry) -> QuestionView:
     )
 
 
+class InboxList(DataTable[object]):
+    """The inbox's entries. The review below takes room from it and gives it back as
+    the highlighted entry changes: the highlighted row stays in view."""
+
+    def on_resize(self) -> None:
+        self.move_cursor(row=self.cursor_row)
+
+
 class ApprovalsScreen(QuestionActions, TaskActions, Screen[None]):
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape,i", "app.pop_screen", "Back", id="inbox.back"),
@@ -87,7 +95,7 @@ class ApprovalsScreen(QuestionActions, TaskActions, Screen[None]):
     def compose(self) -> ComposeResult:
         yield AppHeader("inbox")
         yield Static(Text("loading…"), id="inbox-info")
-        yield DataTable(id="inbox", cursor_type="row", zebra_stripes=True)
+        yield InboxList(id="inbox", cursor_type="row", zebra_stripes=True)
         yield ReviewPanel(id="inbox-review")
         yield KeyFooter()
 

@@ -75,6 +75,10 @@ class AppHeader(Horizontal):
         if cell_len(name + where + acting + "  " + location) > room:
             name, where = "", self.screen_title
             acting = acting if where else acting.lstrip()
+        if where and cell_len(where + acting) > room:  # the screen's title gives way to who acts
+            cut = Text(where, no_wrap=True)
+            cut.truncate(max(room - cell_len(acting), 1), overflow="ellipsis")
+            where = cut.plain
         left = room - cell_len(name + where + acting) - 2
         if len(location) > left:
             location = "…" + location[-(left - 1) :] if left > MIN_LOCATION else ""
