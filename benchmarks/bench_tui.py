@@ -1,6 +1,7 @@
 """TUI benchmark: the real app in a pseudo-terminal, against a bare Textual reference.
 
     python benchmarks/bench_tui.py [--sizes 1000,10000,100000] [--keys 30]
+        [--only keys] [--before FOLDER [--rounds 3]]
 
 For 1k, 10k and 100k tasks (with twice as many dependencies) it seeds a database
 with bulk inserts, spawns `python -m orchestrator_tui --db X` in a pseudo-terminal
@@ -22,6 +23,12 @@ app's `CSI ? 2026 $ p` query, so Textual wraps each frame in `CSI ? 2026 h/l`.
 A bare Textual app showing the same rows in a stock DataTable runs as the
 reference (and an app drawing one line of text as Textual's floor), and the
 execution log pane is measured in the app on a run with 100k lines.
+
+`--only keys` measures the first frame and the cursor and filter keys alone (no
+status change, external change, log pane or empty app). `--before FOLDER` also
+runs the app from an earlier checkout (`git worktree add FOLDER COMMIT`), the two
+started in turn `--rounds` times on copies of the same database, so both see the
+same minutes of the machine.
 """
 
 from __future__ import annotations
@@ -271,10 +278,18 @@ def status_change(term: Term, db: Path, key: str, word: bytes) -> float:
 
 
 def bench_table_app(
-    target: str, argv: Sequence[str], db: Path, n: int, presses: int, app_keys: bool
+    target: str,
+    argv: Sequence[str],
+    db: Path,
+    n: int,
+    presses: int,
+    app_keys: bool,
+    keys_only: bool = False,
+    result: Result | None = None,
+    env: dict[str, str] | None = None,
 ) -> Result:
-    result = Result(target, f"{n:,}")
-    term = Term(argv)
+    result = result or Result(target, f"{n:,}")
+    term = Term(argv, env)
 
     def measure(step: Callable[[], None]) -> None:
         try:
@@ -325,8 +340,9 @@ def bench_table_app(
             measure(cursor)
             if app_keys:
                 measure(filtering)
-            measure(status)
-            measure(external)
+            if not keys_only:
+                measure(status)
+                measure(external)
         result.add("peak memory MB", term.peak_rss_mb())
     finally:
         term.close()
@@ -438,6 +454,23 @@ def append_line(db: Path, seq: int, text: str) -> float:
             (seq, text),
         )
     return time.perf_counter()
+
+
+def bench_before_after(db: Path, n: int, args: argparse.Namespace, keys_only: bool) -> list[Result]:
+    """The app from this checkout ("app") and from `args.before` ("before"), started in
+    turn `args.rounds` times, each on a fresh copy of `db`."""
+    before_env = checkout_env(args.before.resolve())
+    runs: list[tuple[str, dict[str, str] | None]] = [("before", before_env), ("app", None)]
+    results = {name: Result(name, f"{n:,}") for name, _ in runs}
+    for round_ in range(args.rounds):
+        for name, env in runs if round_ % 2 == 0 else runs[::-1]:
+            copy = db.with_name(f"{name}-{n}.db")
+            copy.write_bytes(db.read_bytes())
+            # -P: the current folder is not put first on the path, so PYTHONPATH decides.
+            argv = [sys.executable, "-P", "-m", "orchestrator_tui", "--db", str(copy)]
+            bench_table_app(name, argv, copy, n, args.keys, True, keys_only, results[name], env)
+            print(f"  {name}: round {round_ + 1} done (load {os.getloadavg()[0]:.1f})")
+    return list(results.values())
 
 
 # -- the apps the harness spawns ----------------------------------------------------------------
@@ -570,12 +603,16 @@ def main(argv: Sequence[str] | None = None) -> int:
         "at each size, the app and an empty Textual app started in turn ROUNDS times",
     )
     parser.add_argument(
+        "--only", choices=["keys"], help="keys: the first frame, cursor and filter keys"
+    )
+    parser.add_argument(
         "--before",
         type=Path,
         metavar="FOLDER",
-        help="with --first-frame: also start the app from this checkout "
+        help="with --first-frame or --only keys: also start the app from this checkout "
         "(`git worktree add FOLDER COMMIT`) in every round",
     )
+    parser.add_argument("--rounds", type=int, default=3, help="app runs per size (--only keys)")
     parser.add_argument("--serve-reference", metavar="DB", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.serve_reference:
@@ -590,13 +627,17 @@ def main(argv: Sequence[str] | None = None) -> int:
     load_before = os.getloadavg()[0]
     if args.first_frame:
         return first_frames_only(args, load_before)
-    results: list[Result] = [bench_empty()]
+    keys_only = args.only == "keys"
+    results: list[Result] = [] if keys_only else [bench_empty()]
     with tempfile.TemporaryDirectory(prefix="bench-tui-") as tmp:
         for n in (int(s) for s in args.sizes.split(",") if s):
             db = Path(tmp) / f"tasks-{n}.db"
             t = time.perf_counter()
             seed(db, n)
             print(f"seeded {n:,} tasks, {2 * n:,} dependencies in {time.perf_counter() - t:.1f}s")
+            if args.before and keys_only:
+                results += bench_before_after(db, n, args, keys_only)
+                continue
             targets: list[tuple[str, list[str], bool]] = []
             if has_app:
                 targets.append(("app", [sys.executable, "-m", "orchestrator_tui", "--db"], True))
@@ -608,10 +649,12 @@ def main(argv: Sequence[str] | None = None) -> int:
                 copy = Path(tmp) / f"{name}-{n}.db"
                 copy.write_bytes(db.read_bytes())
                 results.append(
-                    bench_table_app(name, [*cmd, str(copy)], copy, n, args.keys, app_keys)
+                    bench_table_app(
+                        name, [*cmd, str(copy)], copy, n, args.keys, app_keys, keys_only
+                    )
                 )
                 print(f"  {name}: done")
-        if args.log_lines:
+        if args.log_lines and not keys_only:
             db = Path(tmp) / "log.db"
             seed(db, 10, log_lines=args.log_lines)
             results.append(bench_log_pane(db, args.log_lines, args.keys))

@@ -44,6 +44,10 @@ if TYPE_CHECKING:
     from .store.quick import EarlyFirstPage
 
 Clock = Callable[[], datetime]
+#: How long a thread keeps the interpreter lock while another waits for it (Python's
+#: default: 5 ms). A reload on a worker otherwise holds up the key the person just
+#: typed, and the thread writing its frame to the terminal, for up to that long.
+UI_SWITCH_SECONDS = 0.001
 STYLE_FILES = ("app.tcss", "main.tcss", "status.tcss", "screens.tcss", "modals.tcss")
 DEFAULT_POLL_SECONDS = 0.05
 """How often the change feed is read on SQLite: one read of two primary-key maxima
@@ -93,7 +97,8 @@ class OrchestratorApp(RunnerActions, TransferActions, App[int]):
     `run_on_start` starts the in-process runner once the database is open;
     `runner_options` are passed to its `RunnerConfig` (e.g. `max_parallel`);
     `freeze_gc` calls `gc.freeze()` once the database layer is loaded, so the
-    long-lived objects stop costing full collections while output streams.
+    long-lived objects stop costing full collections while output streams, and
+    shortens the interpreter's switch interval (`UI_SWITCH_SECONDS`).
     """
 
     TITLE = "orchestrator-tui"
@@ -287,6 +292,7 @@ class OrchestratorApp(RunnerActions, TransferActions, App[int]):
             self._listener = self._orch.listen(self._feed_pushed)  # PostgreSQL only
         if self.freeze_gc and not gc.get_freeze_count():
             gc.freeze()  # the database layer is loaded: keep it out of full collections
+            sys.setswitchinterval(UI_SWITCH_SECONDS)
         if self.run_on_start:
             self.run_on_start = False
             self.start_runner(auto=True)

@@ -1,7 +1,8 @@
 """`natural_key(column)` in SQL: the rule of `domain.natural.natural_key`.
 
-SQLite calls the Python function itself (registered on every connection, see
-`sqlite_functions.py`); PostgreSQL pads each run of digits with `lpad`.
+SQLite sorts a column's usual keys in plain SQL and calls the Python function
+(registered on every connection) for the others, see `sqlite_functions.py`;
+PostgreSQL pads each run of digits with `lpad`.
 """
 
 from __future__ import annotations
@@ -10,10 +11,12 @@ from typing import Any
 
 from sqlalchemy import String
 from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.sql.expression import ColumnClause
 from sqlalchemy.sql.functions import FunctionElement
 
 from ..domain.natural import NUMBER_WIDTH
 from .sqlite_functions import NATURAL_KEY as SQL_NAME
+from .sqlite_functions import natural_key_sql
 
 
 class natural_key(FunctionElement[str]):  # noqa: N801 (an SQL function)
@@ -27,6 +30,14 @@ class natural_key(FunctionElement[str]):  # noqa: N801 (an SQL function)
 @compiles(natural_key)
 def _compile_default(element: natural_key, compiler: Any, **kw: Any) -> str:
     return f"{SQL_NAME}({compiler.process(element.clauses, **kw)})"
+
+
+@compiles(natural_key, "sqlite")
+def _compile_sqlite(element: natural_key, compiler: Any, **kw: Any) -> str:
+    (argument,) = element.clauses.clauses
+    if not isinstance(argument, ColumnClause):  # a parameter: named once, in the call
+        return _compile_default(element, compiler, **kw)
+    return f"({natural_key_sql(compiler.process(argument, **kw))})"
 
 
 @compiles(natural_key, "postgresql")

@@ -17,31 +17,20 @@ from types import SimpleNamespace
 from typing import Any
 
 from ..domain.list_row import ListRow
-from ..domain.natural import NUMBER_WIDTH
 from .quick_sql import ROW_SQL, connect_read_only, sqlite_file
 from .row_fields import list_row
-from .sqlite_functions import NATURAL_KEY, install_sqlite_functions
+from .sqlite_functions import DIGITS, install_sqlite_functions, natural_key_sql
 
 __all__ = ["FIRST_PAGE_ROWS", "EarlyFirstPage", "first_page", "sqlite_file"]
 
-DIGITS = "0123456789"
 FIRST_PAGE_ROWS = 100  # more than any terminal shows; the real load replaces them
 
 #: How long the first page waits for a writer's lock before leaving it to the real load.
 _TIMEOUT_SECONDS = 0.2
 
-#: `natural_key(s.key)` in plain SQL for a key that is ASCII letters and signs ending in
-#: at most one number of up to NUMBER_WIDTH digits (`PAY-47`; `s.stem` is the key without
-#: that number): SQLite sorts a whole table of them without calling Python, so the sort
-#: runs beside the interpreter instead of waiting for its lock once per row. Other keys
-#: go to the registered function.
-NATURAL_KEY_SQL = f"""CASE
-  WHEN s.stem NOT GLOB '*[0-9]*' AND s.key NOT GLOB '*[^ -~]*'
-       AND length(s.key) - length(s.stem) <= {NUMBER_WIDTH}
-  THEN lower(s.stem) || CASE WHEN length(s.key) = length(s.stem) THEN ''
-       ELSE substr('{"0" * NUMBER_WIDTH}' || substr(s.key, length(s.stem) + 1), -{NUMBER_WIDTH})
-       END
-  ELSE {NATURAL_KEY}(s.key) END"""
+#: `natural_key(s.key)` in plain SQL where it can be (`s.stem` is the key without its
+#: trailing digits, read once per row).
+NATURAL_KEY_SQL = natural_key_sql("s.key", "s.stem")
 
 #: The quick reads' row query (`quick_sql.ROW_SQL`, the list's rows) in the list's
 #: default sort: key (natural order), ascending; the page is chosen before the rows'

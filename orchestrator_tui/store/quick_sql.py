@@ -12,6 +12,7 @@ from pathlib import Path
 
 from ..domain import rules
 from ..domain.enums import Readiness
+from .sqlite_functions import natural_key_sql
 
 
 def sqlite_file(db_url: str) -> Path | None:
@@ -61,7 +62,7 @@ def serves_sql(types: int) -> str:
 #: `services.queries.SORTS` (a test checks both name the same sorts).
 SORT_SQL: dict[str, str] = {
     "id": "t.id",
-    "key": "natural_key(t.key)",
+    "key": f"({natural_key_sql('t.key')})",
     "title": "lower(t.title)",
     "status": STATUS_RANK,
     "priority": PRIORITY_RANK,

@@ -12,7 +12,13 @@ from orchestrator_tui.domain.enums import TaskStatus
 from orchestrator_tui.domain.models import TaskSpec
 from orchestrator_tui.domain.natural import natural_key
 from orchestrator_tui.services import Orchestrator
+from orchestrator_tui.store import sqlite_functions
+from orchestrator_tui.store.natural import natural_key as natural_key_column
 from orchestrator_tui.store.quick import first_page
+
+#: Keys the SQL rule must agree on with the Python one, plain and odd alike.
+ODD_KEYS = ["PAY-10", "pay-2", "PAY-007", "PAY-2.10", "x1y2", "123", "", "-5", "T-0", "t-00"]
+ODD_KEYS += ["a" + "9" * 20, "a" + "9" * 21, "ÄB-3", "Ω-2", "é", "tab\t1", "A b 5", "[x]-2"]
 
 KEYS = ["PAY-10", "ZZ-1", "pay-2", "PAY-1", "AAA-1", "PAY-2.10", "PAY-2.9", "SELF-1", "PAY-007"]
 NATURAL = ["AAA-1", "PAY-1", "pay-2", "PAY-2.9", "PAY-2.10", "PAY-007", "PAY-10", "SELF-1", "ZZ-1"]
@@ -91,3 +97,38 @@ def test_keys_by_prefix_and_case_insensitive_resolution(orch: Orchestrator) -> N
     assert q.resolve_key("pay-2") == "pay-2"  # exact wins
     assert q.resolve_key("PAY-2") == "pay-2"
     assert q.resolve_key("nope") is None
+
+
+@pytest.mark.sqlite_only  # the plain-SQL form is SQLite's
+def test_the_sqlite_sort_key_is_natural_key_for_every_key() -> None:
+    """`natural_key(column)` compiled for SQLite (plain SQL where it can, the Python
+    function for the rest) gives what `domain.natural.natural_key` gives."""
+    from sqlalchemy import Column, MetaData, String, Table, create_engine, event, insert, select
+
+    engine = create_engine("sqlite://")
+    event.listen(engine, "connect", lambda conn, _: sqlite_functions.install_sqlite_functions(conn))
+    keys = Table("keys", MetaData(), Column("key", String))
+    keys.metadata.create_all(engine)
+    with engine.begin() as conn:
+        conn.execute(insert(keys), [{"key": k} for k in ODD_KEYS])
+        got = dict(conn.execute(select(keys.c.key, natural_key_column(keys.c.key))).all())
+    assert got == {k: natural_key(k) for k in ODD_KEYS}
+
+
+@pytest.mark.sqlite_only
+def test_sorting_usual_keys_calls_no_python_per_row(
+    orch: Orchestrator, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """SQLite sorts keys like PAY-47 by itself: a reload of the list does not hold the
+    interpreter's lock once per task (which stalled the TUI's keys at 100k tasks)."""
+    add_all(orch)
+    calls: list[str] = []
+
+    def counted(text: str) -> str:
+        calls.append(text)
+        return natural_key(text)
+
+    monkeypatch.setattr(sqlite_functions, "natural_key", counted)
+    assert [r.key for r in orch.queries.list_tasks(sort="key")] == NATURAL
+    assert orch.queries.position_of("PAY-10", sort="key") == NATURAL.index("PAY-10")
+    assert set(calls) <= {"PAY-2.10", "PAY-2.9"}  # a number inside the key: the function

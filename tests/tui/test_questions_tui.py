@@ -135,3 +135,26 @@ async def test_the_task_detail_shows_questions_and_answers_with_y(db_url, orch, 
         assert detail.check_action("answer", ()) is None
     [question] = orch.questions.for_task("API")
     assert (question.answer, question.answered_by) == ("SQLite for now", ACTOR)
+
+
+async def test_an_answer_given_elsewhere_meanwhile_is_a_warning(db_url, orch, make):
+    """Someone else answers while the prompt is open: the person's answer is not
+    recorded, and the notice says so as a warning, not as a plain note."""
+    add(orch, "API", "Build the API", status=S.IN_PROGRESS)
+    orch.as_actor("bot").questions.ask("API", "Which database?")
+    app = make(poll_interval=0.1)
+    async with app.run_test(size=(160, 48)) as pilot:
+        await settle(pilot)
+        await select(pilot, "API")
+        await pilot.press("y")
+        await settle(pilot)
+        assert "bot asks: Which database?" in screen_text(app)
+        orch.as_actor("bob").questions.answer("API", "SQLite")
+        await pilot.press(*"PostgreSQL", "enter")
+        await settle(pilot)
+        [question] = orch.questions.for_task("API")
+        assert (question.answer, question.answered_by) == ("SQLite", "bob")
+        notices = [n for n in app._notifications if "already answered by bob" in n.message]
+        assert [n.severity for n in notices] == ["warning"], [
+            (n.message, n.severity) for n in app._notifications
+        ]

@@ -251,14 +251,23 @@ async def test_palette_offers_the_runner_commands(orch, runner_app):
 
 
 async def test_gc_is_frozen_once_the_database_is_open(make):
+    # ...and a worker holds the interpreter lock for 1 ms at a time, not 5, while a
+    # key waits for it.
+    import sys
+
+    from orchestrator_tui.app import UI_SWITCH_SECONDS
+
     gc.unfreeze()
+    switch = sys.getswitchinterval()
     app = make(freeze_gc=True)
     try:
         async with app.run_test(size=(160, 48)) as pilot:
             await settle(pilot)
             assert gc.get_freeze_count() > 0
+            assert sys.getswitchinterval() == UI_SWITCH_SECONDS < switch
     finally:
         gc.unfreeze()
+        sys.setswitchinterval(switch)
 
 
 def test_demo_starts_the_runner_unless_told_not_to(tmp_path, monkeypatch):

@@ -65,3 +65,26 @@ async def test_the_palette_key_ends_the_footer_with_nothing_after_it(tasks, make
             await settle(pilot)
         footer = screen_lines(app)[-1]
         assert footer.rstrip().endswith("^p palette"), footer
+
+
+@pytest.mark.parametrize("size", [(80, 24), (160, 48)])
+@pytest.mark.parametrize("presses", [(), ("enter",), ("i",)], ids=["main", "detail", "inbox"])
+async def test_no_key_in_the_footer_is_cut_by_the_palette_key(tasks, make, size, presses):
+    # At 160 columns the last key's label was cut before the docked palette key
+    # (`^r Ru▏^p palette`), at 80 a key showed without its label (`a ▏^p palette`).
+    from textual.widgets._footer import FooterKey
+
+    app = make()
+    async with app.run_test(size=size) as pilot:
+        await settle(pilot)
+        for key in presses:
+            await pilot.press(key)
+            await settle(pilot)
+        footer = screen_lines(app)[-1]
+        shown = footer.split("▏")[0].rstrip()
+        labels = {
+            f"{key.key_display} {key.description}".strip()
+            for key in app.screen.query(FooterKey)
+            if not key.has_class("-command-palette")
+        }
+        assert any(shown.endswith(label) for label in labels), footer

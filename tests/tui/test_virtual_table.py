@@ -63,3 +63,37 @@ async def test_the_cursor_row_is_highlighted_without_gaps(orch, make):
         backgrounds = {seg.style.bgcolor for seg in strip if seg.text.strip()}
         cursor = table.get_component_rich_style("task-table--cursor").bgcolor
         assert backgrounds == {cursor}, backgrounds
+
+
+def _bar_cells(segments) -> list[tuple[str, bool]]:
+    return [(seg.text, bool(seg.style and seg.style.reverse)) for seg in segments]
+
+
+async def test_the_scrollbar_shows_where_the_list_is(orch, make):
+    """Scrolling one row at a time, the scrollbar is drawn again only when its thumb
+    moves; what it shows is always Textual's bar for the list's place."""
+    from textual.geometry import Region
+    from textual.scrollbar import ScrollBarRender
+
+    orch.plans.load(big_plan(N), "big")
+    app = make()
+    async with app.run_test(size=(160, 48)) as pilot:
+        await settle(pilot)
+        table = main_screen(app).table
+        bar = table.vertical_scrollbar
+        height = bar.size.height
+        moved = set()
+        for _ in range(12):
+            for _ in range(25):
+                table.action_cursor_down()
+            await pilot.pause()
+            drawn = [seg for strip in bar.render_lines(Region(0, 0, 1, height)) for seg in strip]
+            expected = ScrollBarRender.render_bar(
+                size=height,
+                virtual_size=bar.window_virtual_size,
+                window_size=bar.window_size,
+                position=table.scroll_y,
+            )
+            assert _bar_cells(drawn) == _bar_cells(expected.segments), table.scroll_y
+            moved.add(tuple(_bar_cells(drawn)))
+        assert table.scroll_y > 250 and len(moved) > 3, "the thumb moved down the bar"

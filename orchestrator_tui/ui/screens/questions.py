@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any
 from rich.text import Text
 from textual.message import Message
 
+from ...domain.errors import Conflict
 from ...domain.rules import no_open_question
 from ..db import run_db
 from ..modals.prompt import TextPrompt
@@ -28,6 +29,14 @@ class QuestionLoaded(Message):
 
     key: str
     question: QuestionView | None
+
+
+@dataclass
+class AnsweredElsewhere(Message):
+    """Someone else answered the question while the prompt was open: the person's
+    answer was not recorded (`text` says who answered)."""
+
+    text: str
 
 
 def answer_prompt(question: QuestionView) -> TextPrompt:
@@ -55,8 +64,11 @@ class QuestionActions:
             if not (reply and reply.strip()):
                 return
 
-            def record(orch: Orchestrator) -> TaskChanged:
-                done = orch.questions.answer(key, reply, question_id)
+            def record(orch: Orchestrator) -> TaskChanged | AnsweredElsewhere:
+                try:
+                    done = orch.questions.answer(key, reply, question_id)
+                except Conflict as lost:
+                    return AnsweredElsewhere(str(lost))
                 note = f"{key}: question {done.id} answered"
                 return TaskChanged(orch.queries.get_task(key), note)
 
@@ -72,6 +84,11 @@ class QuestionActions:
             return QuestionLoaded(key, waiting[0] if waiting else None)
 
         run_db(self, oldest, lambda m: m)  # type: ignore[arg-type]
+
+    def on_answered_elsewhere(self, message: AnsweredElsewhere) -> None:
+        message.stop()
+        screen: Screen[Any] = self  # type: ignore[assignment]
+        screen.notify(message.text, severity="warning", markup=False)
 
     def on_question_loaded(self, message: QuestionLoaded) -> None:
         message.stop()

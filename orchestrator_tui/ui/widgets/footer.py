@@ -6,7 +6,9 @@ allows other keys, i.e. on most cursor moves, and a recompose costs several
 milliseconds. When the same keys are shown, toggling `-disabled` is enough.
 
 The help and quit keys come first, so a narrow terminal never cuts them off,
-and below `COMPACT_BELOW` columns the keys drop their padding to fit more.
+and below `COMPACT_BELOW` columns the keys drop their padding to fit more. Keys
+that do not fit whole before the docked command-palette key are not shown (the
+help screen lists every key), so no label is cut in two.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from textual.widgets._footer import FooterKey
 #: Bindings (by id) shown first in every footer, whatever else is cut off.
 PINNED_IDS = ("app.help", "app.quit")
 COMPACT_BELOW = 120
+FIT_TRIES = 5  # refreshes to wait for the keys' layout before fitting them
 
 
 def _pinned(screen: Screen[Any]) -> list[tuple[str, str]]:
@@ -61,6 +64,7 @@ class KeyFooter(Footer):
         )
         yield from first
         yield from (k for k in keys if k not in first)
+        self.call_after_refresh(self._fit_keys, FIT_TRIES)
 
     def _keys(self) -> list[Any]:
         """The stock footer's widgets, each key already as compact as the footer: a
@@ -76,6 +80,23 @@ class KeyFooter(Footer):
 
     def on_resize(self) -> None:
         self.compact = self.size.width < COMPACT_BELOW
+        for child in self.children:  # laid out whole again, then fitted
+            child.display = True
+        self.call_after_refresh(self._fit_keys, FIT_TRIES)
+
+    def _fit_keys(self, tries: int) -> None:
+        """Hide the keys from the first one the palette key would cut onwards."""
+        if not all(child.region for child in self.children if child.display):
+            if tries > 1:  # not laid out yet (or not on screen: then leave it)
+                self.call_after_refresh(self._fit_keys, tries - 1)
+            return
+        palette = [c for c in self.children if c.has_class("-command-palette") and c.display]
+        end = palette[0].region.x if palette else self.region.right
+        cut = False
+        for child in self.children:
+            if child not in palette:
+                cut = cut or child.region.right > end
+                child.display = not cut
 
     def bindings_changed(self, screen: Screen[Any]) -> None:
         if (

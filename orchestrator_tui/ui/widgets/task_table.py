@@ -20,6 +20,7 @@ from textual.binding import Binding, BindingType
 from textual.geometry import Size
 from textual.message import Message
 from textual.scroll_view import ScrollView
+from textual.scrollbar import ScrollBar, ScrollBarRender
 from textual.strip import Strip
 
 from ...domain.enums import TaskStatus
@@ -47,6 +48,7 @@ EMPTY_DATABASE = (
     "(task-master, Backlog.md, YAML/JSON plans), or try `orchestrator-tui demo`"
 )
 MAX_CACHED = 4000
+MAX_DRAWN = 1000  # rows' drawn lines kept (a scroll draws one new row, not a page)
 
 
 @dataclass(frozen=True)
@@ -236,6 +238,7 @@ class TaskTable(ScrollView, can_focus=True):
         classes: str | None = None,
     ) -> None:
         self._styles: dict[str, Style] = {}  # see `_style` (before Textual may clear it)
+        self._drawn: dict[int, tuple[TaskRow, bool, bool, int, Strip]] = {}  # see `_row_line`
         super().__init__(id=id, classes=classes)
         self._orch_provider = orch_provider
         self.query_state = TableQuery()
@@ -557,16 +560,20 @@ class TaskTable(ScrollView, can_focus=True):
                 self.action_open()
 
     def on_focus(self) -> None:
-        self._styles.clear()
+        self._forget_styles()
         self.refresh()
 
     def on_blur(self) -> None:
-        self._styles.clear()
+        self._forget_styles()
         self.refresh()
 
     def notify_style_update(self) -> None:
-        self._styles.clear()
+        self._forget_styles()
         super().notify_style_update()
+
+    def _forget_styles(self) -> None:
+        self._styles.clear()
+        self._drawn.clear()
 
     def _style(self, name: str) -> Style:
         """A component's Rich style ("" for the widget's own), kept until the styles
@@ -581,6 +588,19 @@ class TaskTable(ScrollView, can_focus=True):
     def on_resize(self) -> None:
         self.virtual_size = Size(self.size.width, self.total + 1)
         self.call_after_refresh(self._scroll_to_cursor)
+
+    def watch_scroll_y(self, old_value: float, new_value: float) -> None:
+        """ScrollView's, except that the scrollbar is drawn again only when its thumb
+        moves: over 100k tasks it moves once in hundreds of rows, and drawing it was a
+        fifth of the frame of a key that scrolls the list."""
+        if self.show_vertical_scrollbar:
+            bar = self.vertical_scrollbar
+            if _thumb(bar, bar.position) == _thumb(bar, new_value):
+                bar.set_reactive(ScrollBar.position, new_value)
+            else:
+                bar.position = new_value
+        if round(old_value) != round(new_value):
+            self.refresh(self.size.region)
 
     # -- drawing ----------------------------------------------------------------
 
@@ -604,7 +624,25 @@ class TaskTable(ScrollView, can_focus=True):
             self._missing.add(index)
             style = base + self._style("task-table--placeholder")
             return Strip([Segment(set_cell_size("  …", width), style)], width)
-        return self._row_strip(row, index, columns, width, base)
+        return self._row_line(row, index, columns, width, base)
+
+    def _row_line(
+        self, row: TaskRow, index: int, columns: list[tuple[Column, int]], width: int, base: Style
+    ) -> Strip:
+        """The row's line as drawn last time if nothing it shows has changed since (a
+        scroll moves every line but draws one new row; the styles clear this)."""
+        cursor, marked = index == self._cursor, row.key in self.marks
+        drawn = self._drawn.get(index)
+        if drawn is not None:
+            was, was_cursor, was_marked, was_key_width, strip = drawn
+            fits = strip.cell_length == width and was_key_width == self._key_width
+            if was is row and was_cursor == cursor and was_marked == marked and fits:
+                return strip
+        if len(self._drawn) >= MAX_DRAWN:
+            self._drawn.clear()
+        strip = self._row_strip(row, index, columns, width, base)
+        self._drawn[index] = (row, cursor, marked, self._key_width, strip)
+        return strip
 
     def _empty_text(self) -> str:
         query = self.query_state
@@ -667,3 +705,14 @@ class TaskTable(ScrollView, can_focus=True):
             segments.append(Segment(fit(text, cell), style))
             segments.append(Segment(" ", line))
         return Strip(segments).adjust_cell_length(width, line)
+
+
+def _thumb(bar: ScrollBar, position: float) -> list[Segment]:
+    """What `bar` draws at `position` (its thumb's place, in eighths of a cell)."""
+    segments = ScrollBarRender.render_bar(
+        size=bar.size.height,
+        virtual_size=bar.window_virtual_size,
+        window_size=bar.window_size,
+        position=position,
+    )
+    return list(segments.segments)
