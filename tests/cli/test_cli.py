@@ -250,7 +250,9 @@ def test_exit_codes_and_nothing_half_written(cli: Cli) -> None:
 
 def test_writes_asked_for_json_print_json_and_never_prose(cli: Cli, tmp_path: Path) -> None:
     init = cli.ok("db", "init", "--json").json()
-    assert init["created"] is True and init["schema_version"] >= 1
+    assert init["schema_version"] >= 1
+    if cli.db is not None:  # a new file (the PostgreSQL fixture's database has its tables)
+        assert init["created"] is True
     assert cli.ok("db", "init", "--json").json()["created"] is False
     cli.ok("task", "add", "Design", "--key", "A")
     cli.ok("task", "add", "Build", "--key", "B")
