@@ -125,6 +125,7 @@ async def test_the_task_detail_shows_questions_and_answers_with_y(db_url, orch, 
         text = screen_text(app)
         assert "Questions  (1 waiting for an answer: y answers the oldest)" in text
         assert "? bot asks: Which database?" in text
+        assert "y Answer" in text  # the key is in the footer, as on the main screen
         assert detail.check_action("answer", ()) is True
         await pilot.press("y")
         await settle(pilot)

@@ -99,7 +99,7 @@ class DetailScreen(QuestionActions, TaskActions, Screen[None]):
         ),
         Binding("ctrl+d", "diff('page_down')", "Diff down", show=False, id="detail.diff_down"),
         Binding("ctrl+u", "diff('page_up')", "Diff up", show=False, id="detail.diff_up"),
-        Binding("y", "answer", "Answer", show=False, id="detail.answer"),
+        Binding("y", "answer", "Answer", id="detail.answer"),
     ]
 
     def __init__(self, key: str) -> None:
