@@ -5,52 +5,131 @@ and one clock."""
 from __future__ import annotations
 
 from collections.abc import Callable
+from functools import cached_property
+from typing import TYPE_CHECKING
 
 from ..store.engine import Database
 from ..store.feed import ChangeListener
 from ..store.schema import ensure_schema
 from ..store.tables import utcnow
-from .agent_runs import AgentRunService
-from .agents import AgentService
-from .approvals import ApprovalService
 from .base import Clock, ServiceContext
-from .collaboration import CollaborationService
-from .dashboard import DashboardService
-from .dependencies import DependencyService
-from .plans import PlanService
 from .queries import QueryService, TaskFilter
-from .questions import QuestionService
-from .reports import ReportService
-from .run_processes import RunProcessService
-from .runs import RunService
-from .tasks import TaskService
-from .undo import UndoService
-from .workspaces import WorkspaceService
+
+if TYPE_CHECKING:
+    from .agent_runs import AgentRunService
+    from .agents import AgentService
+    from .approvals import ApprovalService
+    from .collaboration import CollaborationService
+    from .dashboard import DashboardService
+    from .dependencies import DependencyService
+    from .plans import PlanService
+    from .questions import QuestionService
+    from .reports import ReportService
+    from .run_processes import RunProcessService
+    from .runs import RunService
+    from .tasks import TaskService
+    from .undo import UndoService
+    from .workspaces import WorkspaceService
 
 __all__ = ["Orchestrator", "TaskFilter", "open_orchestrator"]
 
 
 class Orchestrator:
-    """Every service over one database, acting as one actor."""
+    """Every service over one database, acting as one actor. Each service is made
+    (and its module imported) when first used: a command that changes one task's
+    status does not import the plan loader, the agents' runs or the workspaces."""
 
     def __init__(self, db: Database, actor: str, clock: Clock = utcnow) -> None:
         self.db = db
         self.ctx = ServiceContext(db=db, actor=actor, clock=clock)
-        self.tasks = TaskService(self.ctx)
-        self.deps = DependencyService(self.ctx)
-        self.approvals = ApprovalService(self.ctx)
-        self.collab = CollaborationService(self.ctx)
-        self.agents = AgentService(self.ctx)
-        self.queries = QueryService(self.ctx)
-        self.dashboard = DashboardService(self.ctx)
-        self.plans = PlanService(self.ctx)
-        self.reports = ReportService(self.ctx)
-        self.runs = RunService(self.ctx)
-        self.workspaces = WorkspaceService(self.ctx)
-        self.questions = QuestionService(self.ctx)
-        self.processes = RunProcessService(self.ctx)
-        self.agent_runs = AgentRunService(self.ctx)
-        self.undo = UndoService(self.ctx)
+
+    @cached_property
+    def tasks(self) -> TaskService:
+        from .tasks import TaskService
+
+        return TaskService(self.ctx)
+
+    @cached_property
+    def deps(self) -> DependencyService:
+        from .dependencies import DependencyService
+
+        return DependencyService(self.ctx)
+
+    @cached_property
+    def approvals(self) -> ApprovalService:
+        from .approvals import ApprovalService
+
+        return ApprovalService(self.ctx)
+
+    @cached_property
+    def collab(self) -> CollaborationService:
+        from .collaboration import CollaborationService
+
+        return CollaborationService(self.ctx)
+
+    @cached_property
+    def agents(self) -> AgentService:
+        from .agents import AgentService
+
+        return AgentService(self.ctx)
+
+    @cached_property
+    def queries(self) -> QueryService:
+        return QueryService(self.ctx)
+
+    @cached_property
+    def dashboard(self) -> DashboardService:
+        from .dashboard import DashboardService
+
+        return DashboardService(self.ctx)
+
+    @cached_property
+    def plans(self) -> PlanService:
+        from .plans import PlanService
+
+        return PlanService(self.ctx)
+
+    @cached_property
+    def reports(self) -> ReportService:
+        from .reports import ReportService
+
+        return ReportService(self.ctx)
+
+    @cached_property
+    def runs(self) -> RunService:
+        from .runs import RunService
+
+        return RunService(self.ctx)
+
+    @cached_property
+    def workspaces(self) -> WorkspaceService:
+        from .workspaces import WorkspaceService
+
+        return WorkspaceService(self.ctx)
+
+    @cached_property
+    def questions(self) -> QuestionService:
+        from .questions import QuestionService
+
+        return QuestionService(self.ctx)
+
+    @cached_property
+    def processes(self) -> RunProcessService:
+        from .run_processes import RunProcessService
+
+        return RunProcessService(self.ctx)
+
+    @cached_property
+    def agent_runs(self) -> AgentRunService:
+        from .agent_runs import AgentRunService
+
+        return AgentRunService(self.ctx)
+
+    @cached_property
+    def undo(self) -> UndoService:
+        from .undo import UndoService
+
+        return UndoService(self.ctx)
 
     @property
     def actor(self) -> str:

@@ -162,3 +162,29 @@ def test_a_parser_for_one_subcommand_builds_it_as_the_whole_parser_does() -> Non
         _task_group(build_parser(["task", "next"])).format_help()
         == _task_group(build_parser()).format_help()
     )
+
+
+WRITE_PROBE = """
+import contextlib, io, json, sys
+from orchestrator_tui.cli import main
+with contextlib.redirect_stdout(io.StringIO()):
+    code = main(sys.argv[1:])
+unused = ("orchestrator_tui.services.plans", "orchestrator_tui.services.agent_runs",
+          "orchestrator_tui.services.workspaces", "orchestrator_tui.services.dashboard")
+print(json.dumps({"code": code, "loaded": [m for m in unused if m in sys.modules]}))
+"""
+
+
+def test_a_status_change_imports_only_the_services_it_uses(filled: Cli) -> None:
+    """A write loads the database layer, but not the plan loader, the agents' runs,
+    the workspaces or the dashboard: services are made when first used."""
+    proc = subprocess.run(
+        [sys.executable, "-c", WRITE_PROBE, "--db", str(filled.db), "task", "start", "A-1"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={"ORCHESTRATOR_TUI_ACTOR": "alice", "PATH": "/usr/bin:/bin"},
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert json.loads(proc.stdout) == {"code": 0, "loaded": []}
+    assert filled.ok("task", "show", "A-1", "--json").json()["status"] == "in_progress"
