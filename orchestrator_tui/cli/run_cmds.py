@@ -12,11 +12,12 @@ import time
 from typing import TYPE_CHECKING, Any
 
 from ..domain.enums import AgentType, RunStatus, TaskStatus
-from ..domain.errors import NotFound, UsageError, ValidationFailed
+from ..domain.errors import NotFound, UsageError
 from ..domain.text import colours_only, printable, strip_ansi
 from .common import (
     Unbuilt,
     at_least_one,
+    chance,
     count,
     emit_json,
     open_from_args,
@@ -360,8 +361,6 @@ def _process_json(report: Any) -> dict[str, Any]:
 def cmd_simulate(args: argparse.Namespace) -> int:
     from ..simulated_agent import Simulation, simulate
 
-    if not 0 <= args.fail_chance <= 1:
-        raise ValidationFailed("--fail-chance must be between 0 and 1")
     return simulate(
         Simulation(
             seconds=args.seconds,
@@ -441,7 +440,7 @@ def register(sub: Any, parents: list[argparse.ArgumentParser]) -> None:
         help="a simulated agent (for demos): staged coloured output, sometimes fails",
     )
     p.add_argument("--seconds", type=seconds, default=4.0)
-    p.add_argument("--fail-chance", type=float, default=0.15)
+    p.add_argument("--fail-chance", type=chance, default=0.15)
     p.add_argument("--seed", type=int, default=None)
     p.add_argument("--lines", type=count, default=40)
     p.add_argument("--exit-code", type=int, default=1, help="exit code when failing")
