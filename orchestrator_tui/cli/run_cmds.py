@@ -255,6 +255,11 @@ def cmd_logs(args: argparse.Namespace) -> int:
         else:
             sys.stdout.write(printable_block(run.prompt) + "\n")
         return 0
+    if args.raw and run is not None and run.profile is None:
+        raise NotFound(
+            f"run {run.id} of {run.task_key} is a plain command's: it has no raw events;"
+            f" `task logs {run.task_key}` shows its output"
+        )
     if not args.follow:
         if run is None:
             raise NotFound(f"{args.key} has no runs yet")
