@@ -14,12 +14,13 @@ import json
 import logging
 import os
 from collections.abc import Callable
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from mcp.server.mcpserver import Context, MCPServer
 from mcp.server.mcpserver.exceptions import ToolError, UnexpectedToolError
 from mcp.types import CallToolResult, TextContent
-from pydantic import BaseModel, ConfigDict, ValidationError
+from pydantic import AfterValidator, BaseModel, ConfigDict, Strict, ValidationError
+from pydantic_core import PydanticCustomError
 
 from .config import TASK_ENV
 from .domain.enums import AgentType, DependencyType, Priority, Readiness, TaskStatus
@@ -53,6 +54,22 @@ TOOL_LIST_BUDGET_BYTES = 12_000
 #: out for the tool's input schema; a test keeps them equal).
 Verb = Literal["start", "done", "fail", "block", "reset", "defer", "cancel"]
 
+
+def _zero_or_more(value: float) -> float:
+    if not value >= 0:  # NaN too
+        raise PydanticCustomError(
+            "negative", "must be 0 or more, not {value}", {"value": f"{value:g}"}
+        )
+    return value
+
+
+# The types of the tools' arguments: a boolean is JSON's true or false and a number
+# a JSON number (the SDK's lax parsing would take "yes" for true and "5" for 5); what
+# counts or waits is 0 or more, as the CLI's `--limit` and `--timeout` are.
+Flag = Annotated[bool, Strict()]
+Whole = Annotated[int, Strict()]
+Count = Annotated[int, Strict(), AfterValidator(_zero_or_more)]
+Seconds = Annotated[float, Strict(), AfterValidator(_zero_or_more)]
 
 # -- results ------------------------------------------------------------------------
 
@@ -254,12 +271,12 @@ def build_server(orch: Orchestrator) -> MCPServer[Any]:
         status: list[TaskStatus] | None = None,
         readiness: list[Readiness] | None = None,
         text: str = "",
-        limit: int = DEFAULT_PAGE,
-        offset: int = 0,
+        limit: Count = DEFAULT_PAGE,
+        offset: Count = 0,
     ) -> TaskPage:
         def run() -> TaskPage:
             size = max(1, min(limit, MAX_PAGE))
-            start = max(0, offset)
+            start = offset
             flt = TaskFilter(
                 text=text[:200],
                 statuses=frozenset(status or ()),
@@ -325,7 +342,7 @@ def build_server(orch: Orchestrator) -> MCPServer[Any]:
         return _guard(run)  # type: ignore[return-value]
 
     @server.tool(description="The next ready task; claim=true also starts it for you, atomically.")
-    def next_task(claim: bool = False, agent_type: AgentType | None = None) -> NextTask:
+    def next_task(claim: Flag = False, agent_type: AgentType | None = None) -> NextTask:
         def run() -> NextTask:
             if claim:
                 types = (agent_type.value,) if agent_type else MACHINE_TYPES
@@ -343,7 +360,7 @@ def build_server(orch: Orchestrator) -> MCPServer[Any]:
         priority: Priority = Priority.MEDIUM,
         depends_on: list[str] | None = None,
         success_criteria: list[str] | None = None,
-        requires_approval: bool = False,
+        requires_approval: Flag = False,
         key: str | None = None,
     ) -> TaskSummary:
         def run() -> TaskSummary:
@@ -363,7 +380,7 @@ def build_server(orch: Orchestrator) -> MCPServer[Any]:
         return _guard(run)  # type: ignore[return-value]
 
     @server.tool(description="Move a task (start, done, fail, block, reset, defer, cancel).")
-    def set_status(key: str, to: Verb, reason: str | None = None, force: bool = False) -> Done:
+    def set_status(key: str, to: Verb, reason: str | None = None, force: Flag = False) -> Done:
         def run() -> Done:
             task = orch.tasks.transition(key, VERB_TARGETS[to], force=force, reason=reason)
             return Done(key=task.key, status=task.status.value)
@@ -371,7 +388,7 @@ def build_server(orch: Orchestrator) -> MCPServer[Any]:
         return _guard(run)  # type: ignore[return-value]
 
     @server.tool(description="Record progress 0-100 on a task, with a short message.")
-    def report_progress(key: str, percent: int, message: str = "") -> Done:
+    def report_progress(key: str, percent: Whole, message: str = "") -> Done:
         def run() -> Done:
             orch.collab.progress(key, percent, message)
             return done(key, f"progress {percent}%")
@@ -401,7 +418,7 @@ def build_server(orch: Orchestrator) -> MCPServer[Any]:
         key: str,
         status: str,
         summary: str = "",
-        progress: int | None = None,
+        progress: Whole | None = None,
         artifacts_created: list[str] | None = None,
         issues_found: list[str] | None = None,
         blocking_issues: list[str] | None = None,
@@ -424,7 +441,7 @@ def build_server(orch: Orchestrator) -> MCPServer[Any]:
         return _guard(run)  # type: ignore[return-value]
 
     @server.tool(description="Ask a person a question; wait_seconds>0 waits for the answer.")
-    def ask_question(key: str, question: str, wait_seconds: float = 0) -> QuestionInfo:
+    def ask_question(key: str, question: str, wait_seconds: Seconds = 0) -> QuestionInfo:
         def run() -> QuestionInfo:
             asked = ask_person(orch, key, question)
             if wait_seconds > 0:
@@ -436,7 +453,7 @@ def build_server(orch: Orchestrator) -> MCPServer[Any]:
     @server.tool(
         description="A question you asked, with its answer once given (waits up to wait_seconds)."
     )
-    def get_answer(question_id: int, wait_seconds: float = 0) -> QuestionInfo:
+    def get_answer(question_id: Whole, wait_seconds: Seconds = 0) -> QuestionInfo:
         def run() -> QuestionInfo:
             if wait_seconds > 0:
                 found = orch.questions.wait(question_id, min(wait_seconds, MAX_WAIT_SECONDS))

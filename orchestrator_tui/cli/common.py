@@ -131,6 +131,14 @@ def positive_seconds(text: str) -> float:
     return value
 
 
+def chance(text: str) -> float:
+    """A probability, from 0 to 1 (`simulate --fail-chance`)."""
+    value = float(text)
+    if not 0 <= value <= 1:  # NaN too
+        raise argparse.ArgumentTypeError(f"must be a chance from 0 to 1, not {text}")
+    return value
+
+
 def common_options() -> argparse.ArgumentParser:
     """--db, --as and --json, accepted before or after the subcommand."""
     parent = argparse.ArgumentParser(add_help=False)

@@ -7,9 +7,9 @@ import os
 from typing import TYPE_CHECKING, Any
 
 from ..config import TASK_ENV
-from ..domain.errors import TimedOut, UsageError, ValidationFailed
+from ..domain.errors import TimedOut, UsageError
 from ..domain.text import printable
-from .common import emit_json, open_from_args, say, table, wants_json
+from .common import emit_json, open_from_args, say, seconds, table, wants_json
 from .run_cmds import _task_subcommands
 
 if TYPE_CHECKING:
@@ -36,8 +36,6 @@ def cmd_ask(args: argparse.Namespace) -> int:
     from ..services.notify import ask_person
 
     key, text = _key_and_text(args.words)
-    if args.timeout is not None and args.timeout < 0:
-        raise ValidationFailed("--timeout must be 0 or more seconds")
     orch = open_from_args(args)
     question = ask_person(orch, key, text)
     wait = args.wait or args.timeout is not None
@@ -109,7 +107,7 @@ def register(sub: Any, parents: list[argparse.ArgumentParser]) -> None:
     p.add_argument("--wait", action="store_true", help="wait for the answer and print it")
     p.add_argument(
         "--timeout",
-        type=float,
+        type=seconds,
         default=None,
         metavar="SECONDS",
         help="give up waiting after this long (implies --wait; exit 9)",

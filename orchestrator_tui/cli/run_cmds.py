@@ -12,11 +12,12 @@ import time
 from typing import TYPE_CHECKING, Any
 
 from ..domain.enums import AgentType, RunStatus, TaskStatus
-from ..domain.errors import NotFound, UsageError, ValidationFailed
+from ..domain.errors import NotFound, UsageError
 from ..domain.text import colours_only, printable, strip_ansi
 from .common import (
     Unbuilt,
     at_least_one,
+    chance,
     count,
     emit_json,
     open_from_args,
@@ -254,6 +255,11 @@ def cmd_logs(args: argparse.Namespace) -> int:
         else:
             sys.stdout.write(printable_block(run.prompt) + "\n")
         return 0
+    if args.raw and run is not None and run.profile is None:
+        raise NotFound(
+            f"run {run.id} of {run.task_key} is a plain command's: it has no raw events;"
+            f" `task logs {run.task_key}` shows its output"
+        )
     if not args.follow:
         if run is None:
             raise NotFound(f"{args.key} has no runs yet")
@@ -360,8 +366,6 @@ def _process_json(report: Any) -> dict[str, Any]:
 def cmd_simulate(args: argparse.Namespace) -> int:
     from ..simulated_agent import Simulation, simulate
 
-    if not 0 <= args.fail_chance <= 1:
-        raise ValidationFailed("--fail-chance must be between 0 and 1")
     return simulate(
         Simulation(
             seconds=args.seconds,
@@ -441,7 +445,7 @@ def register(sub: Any, parents: list[argparse.ArgumentParser]) -> None:
         help="a simulated agent (for demos): staged coloured output, sometimes fails",
     )
     p.add_argument("--seconds", type=seconds, default=4.0)
-    p.add_argument("--fail-chance", type=float, default=0.15)
+    p.add_argument("--fail-chance", type=chance, default=0.15)
     p.add_argument("--seed", type=int, default=None)
     p.add_argument("--lines", type=count, default=40)
     p.add_argument("--exit-code", type=int, default=1, help="exit code when failing")

@@ -52,7 +52,15 @@ def test_writing_into_a_missing_folder_is_refused(
 
 @pytest.mark.parametrize(
     ("option", "value"),
-    [("--seconds", "-1"), ("--lines", "-3"), ("--ask-timeout", "-5"), ("--seconds", "nan")],
+    [
+        ("--seconds", "-1"),
+        ("--lines", "-3"),
+        ("--ask-timeout", "-5"),
+        ("--seconds", "nan"),
+        ("--fail-chance", "2"),
+        ("--fail-chance", "-0.5"),
+        ("--fail-chance", "nan"),
+    ],
 )
 def test_the_simulated_agent_refuses_negative_times_and_counts(
     cli: Cli, option: str, value: str

@@ -188,14 +188,39 @@ async def test_arguments_of_the_wrong_shape_are_one_cli_style_line(
         missing = await refused(client, "get_task")
         in_a_list = await refused(client, "list_tasks", status=["bogus"])
         no_tool = await refused(client, "get_tasks", key="A")
-    assert wrong_type == (
-        "error: invalid input: percent: Input should be a valid integer,"
-        " unable to parse string as an integer"
-    )
+    assert wrong_type == "error: invalid input: percent: Input should be a valid integer"
     assert not_a_word.startswith("error: invalid input: to: Input should be 'start', ")
     assert missing == "error: invalid input: key: Field required"
     assert in_a_list.startswith("error: invalid input: status[0]: Input should be 'pending', ")
     assert no_tool.startswith("error: no tool 'get_tasks'; did you mean get_task")
+    assert orch.queries.last_event_id() == before, "a refused call wrote something"
+
+
+async def test_booleans_and_numbers_are_json_ones_and_counts_not_negative(
+    db: Path, orch: Orchestrator
+) -> None:
+    orch.tasks.create(TaskSpec(key="A", title="A"))
+    before = orch.queries.last_event_id()
+    async with session(db) as client:
+        claim = await refused(client, "next_task", claim="yes")
+        force = await refused(client, "set_status", key="A", to="start", force="true")
+        approval = await refused(client, "create_task", title="B", requires_approval=1)
+        percent = await refused(client, "report_progress", key="A", percent="50")
+        whole = await refused(client, "report_progress", key="A", percent=50.0)
+        limit = await refused(client, "list_tasks", limit=-5)
+        offset = await refused(client, "list_tasks", offset=-1)
+        wait = await refused(client, "get_answer", question_id=1, wait_seconds=-1)
+        question = await refused(client, "get_answer", question_id="1")
+        listed = await call(client, "list_tasks", limit=0)
+    assert claim == "error: invalid input: claim: Input should be a valid boolean"
+    assert force == "error: invalid input: force: Input should be a valid boolean"
+    assert approval == "error: invalid input: requires_approval: Input should be a valid boolean"
+    assert percent == whole == "error: invalid input: percent: Input should be a valid integer"
+    assert limit == "error: invalid input: limit: must be 0 or more, not -5"
+    assert offset == "error: invalid input: offset: must be 0 or more, not -1"
+    assert wait == "error: invalid input: wait_seconds: must be 0 or more, not -1"
+    assert question == "error: invalid input: question_id: Input should be a valid integer"
+    assert listed["total"] == 1
     assert orch.queries.last_event_id() == before, "a refused call wrote something"
 
 

@@ -134,3 +134,20 @@ def test_run_json_carries_the_state_word_beside_the_stored_status(
     assert listed["error"] is None
     logged = json.loads(cli(db_url, "task", "logs", "A", "--json").out)
     assert (logged["run"]["status"], logged["run"]["state"]) == ("running", "stopping")
+
+
+def test_raw_logs_of_a_plain_commands_run_say_there_are_none(
+    orch: Orchestrator, db_url: str
+) -> None:
+    command = CommandSpec(argv=[sys.executable, "-c", "print('hello')"])
+    orch.tasks.create(TaskSpec(key="A", title="plain", command=command))
+    run_all(orch)
+    [run] = orch.queries.runs_for("A")
+    said = (
+        f"error: run {run.id} of A is a plain command's: it has no raw events;"
+        " `task logs A` shows its output\n"
+    )
+    for extra in ([], ["--json"], ["--follow"], ["--run", str(run.id)]):
+        raw = cli(db_url, "task", "logs", "A", "--raw", *extra)
+        assert (raw.code, raw.out, raw.err) == (3, "", said), extra
+    assert cli(db_url, "task", "logs", "A").out == "hello\n"
