@@ -9,6 +9,7 @@ import math
 import sys
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
+from dataclasses import fields, is_dataclass
 from datetime import datetime
 from pathlib import Path
 from types import SimpleNamespace
@@ -229,8 +230,10 @@ def wants_json(args: argparse.Namespace) -> bool:
 def to_jsonable(value: Any) -> Any:
     if hasattr(value, "model_dump"):  # a pydantic model (not imported: start-up time)
         return value.model_dump(mode="json")
-    if isinstance(value, SimpleNamespace):  # a plain row: the fields of its view, in order
+    if isinstance(value, SimpleNamespace):  # a plain read: the fields of its view, in order
         return to_jsonable(vars(value))
+    if is_dataclass(value) and not isinstance(value, type):  # a plain `ListRow`, in order
+        return {f.name: to_jsonable(getattr(value, f.name)) for f in fields(value)}
     if isinstance(value, datetime):  # as pydantic writes it (enums are strings already)
         return value.isoformat().replace("+00:00", "Z")
     if isinstance(value, dict):

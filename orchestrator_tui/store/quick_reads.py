@@ -32,7 +32,7 @@ from .quick_sql import (
     serves_sql,
     sqlite_file,
 )
-from .row_fields import event_fields, task_detail_fields, task_row_fields
+from .row_fields import event_fields, list_row, task_detail_fields
 from .sqlite_functions import install_sqlite_functions
 
 if TYPE_CHECKING:
@@ -82,14 +82,12 @@ def _plain_command(stored: Any) -> SimpleNamespace | None:
 
 
 class PlainViews:
-    """The answers as namespaces holding the fields of `row_fields` (the views'
-    names, enums and datetimes): enough to print text, without importing pydantic."""
+    """The answers without pydantic: a list row as the plain `ListRow` the TUI's first
+    page draws, the others as namespaces holding the fields of `row_fields` (the views'
+    names, enums and datetimes): enough to print text."""
 
     dependency = SimpleNamespace
-
-    @staticmethod
-    def task_row(r: Any) -> SimpleNamespace:
-        return SimpleNamespace(**task_row_fields(r))
+    task_row = staticmethod(list_row)
 
     @staticmethod
     def event(r: Any, key: str | None) -> SimpleNamespace:
