@@ -134,4 +134,7 @@ def test_the_first_frame_already_shows_the_rows_and_their_questions(
     bravo = next((line for line in lines if "Bravo second row" in line), None)
     assert alpha is not None and bravo is not None, "\n".join(lines)
     assert "? asking" in bravo and "? asking" not in alpha
-    assert lines[-1].startswith(" ? Help  q Quit") and lines[-1].endswith("▏^p palette"), lines[-1]
+    # (On a loaded machine Textual may lay out the first frame for 80x24, before it has
+    # read the terminal's size: the footer is then on that frame's last line.)
+    footer = next((line for line in lines if line.endswith("▏^p palette")), "")
+    assert footer.lstrip().startswith("? Help"), "\n".join(lines)
