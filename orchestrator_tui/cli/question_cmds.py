@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 from ..config import TASK_ENV
 from ..domain.errors import InvalidTransition, TimedOut, UsageError
 from ..domain.text import printable
-from .common import emit_json, open_from_args, say, seconds, table, wants_json
+from .common import emit_json, open_from_args, positive_seconds, say, seconds, table, wants_json
 from .run_cmds import _task_subcommands
 
 if TYPE_CHECKING:
@@ -121,7 +121,7 @@ def register(sub: Any, parents: list[argparse.ArgumentParser]) -> None:
         metavar="SECONDS",
         help="give up waiting after this long (implies --wait; exit 9)",
     )
-    p.add_argument("--poll", type=float, default=0.5, help=argparse.SUPPRESS)
+    p.add_argument("--poll", type=positive_seconds, default=0.5, help=argparse.SUPPRESS)
     p.set_defaults(handler=cmd_ask)
 
     p = ts.add_parser("answer", parents=parents, help="answer a task's oldest open question")
