@@ -122,6 +122,18 @@ def run_stopping(status: RunStatus, cancel_requested: str | None) -> bool:
     return status is STOPPED_WHILE and cancel_requested is not None
 
 
+def stop_asked_before_v6(status: object, error: str | None) -> str | None:
+    """Before runs had `cancel_requested` (schema version 5, and its JSON and YAML
+    exports), an open run (in `STOPPED_WHILE`) with an error was being stopped, its
+    error saying who asked and why. That text, which is its `cancel_requested` now
+    (and its error none); None for any other run. `STOP_ASKED_BEFORE_V6_SQL` is the
+    same rule over the runs table (the schema-6 migration)."""
+    return error if status == STOPPED_WHILE.value and error else None
+
+
+STOP_ASKED_BEFORE_V6_SQL = f"status = '{STOPPED_WHILE.value}' AND error IS NOT NULL AND error <> ''"
+
+
 def run_state(status: RunStatus, cancel_requested: str | None) -> str:
     """The word a person sees for a run's state: `stopping` while it is being
     stopped (`run_stopping`), else its status."""

@@ -18,7 +18,7 @@ from sqlalchemy import Connection, inspect, select, text
 from sqlmodel import SQLModel
 
 from ..domain.errors import SchemaTooNew, ValidationFailed
-from ..domain.rules import sql_in
+from ..domain.rules import STOP_ASKED_BEFORE_V6_SQL, sql_in
 from ..domain.state_machine import CLOSES_QUESTIONS
 from . import tables  # noqa: F401  (registers every table on SQLModel.metadata)
 from .engine import Database, on_read_only_filesystem, read_only_uri
@@ -66,13 +66,13 @@ def _add_run_cancel_requested(conn: Connection) -> None:
     """Version 5 -> 6: a run's `cancel_requested` (who asked for it to be stopped,
     and why) gets a column of its own. Until now an open run's `error` held it: a
     running run with an error was being stopped. Those runs move it to the new
-    column, so `error` only ever says why a run ended. (Version 5's rule, written
-    out as it was: a run read `stopping` when `running` with a non-empty error.)"""
+    column, so `error` only ever says why a run ended. (Version 5's rule, which an
+    import of a version-5 export applies too: `rules.stop_asked_before_v6`.)"""
     conn.execute(text("ALTER TABLE runs ADD COLUMN cancel_requested VARCHAR"))
     conn.execute(
         text(
             "UPDATE runs SET cancel_requested = error, error = NULL "
-            "WHERE status = 'running' AND error IS NOT NULL AND error <> ''"
+            f"WHERE {STOP_ASKED_BEFORE_V6_SQL}"
         )
     )
 
