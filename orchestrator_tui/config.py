@@ -43,3 +43,23 @@ def resolve_actor(actor: str | None) -> str:
         return getpass.getuser()
     except Exception:  # no passwd entry in some containers
         return "unknown"
+
+
+def file_named_by(variable: str, default: Path) -> Path:
+    """The file the environment `variable` names, else `default` (which may be
+    missing: its reader says what that means). A variable naming a path that is not
+    an existing file is bad configuration, refused in one line naming both (exit 7)
+    before anything else happens: a typo never silently falls back to no file."""
+    value = os.environ.get(variable)
+    if not value:
+        return default
+    path = Path(value).expanduser()
+    if not path.is_file():
+        # Only here: a watcher process loads this module, and nothing of the domain.
+        from .domain.errors import ValidationFailed
+
+        what = "is not a file" if path.exists() else "does not exist"
+        raise ValidationFailed(
+            f"${variable} names {path}, which {what} (create it, or unset ${variable})"
+        )
+    return path

@@ -129,6 +129,7 @@ class QuestionInfo(_Result):
     answered: bool
     answer: str | None = None
     answered_by: str | None = None
+    closed: bool = False  # its task's work ended unanswered: nobody will answer it
 
 
 class TaskInfo(TaskSummary):
@@ -261,9 +262,10 @@ def build_server(orch: Orchestrator) -> MCPServer[Any]:
             key=q.task_key,
             question=_cut(q.text, DETAIL_TEXT_CHARS)[0],
             asked_by=q.asked_by,
-            answered=not q.is_open,
+            answered=q.answered_at is not None,
             answer=None if q.answer is None else _cut(q.answer, DETAIL_TEXT_CHARS)[0],
             answered_by=q.answered_by,
+            closed=q.is_closed,
         )
 
     @server.tool(description="List tasks (summaries), filtered and paged; total says how many.")

@@ -110,9 +110,11 @@ def cmd_run(args: argparse.Namespace) -> int:
     import logging
 
     from ..runner import Runner
+    from ..services.agent_profiles import profiles_path
 
     logging.basicConfig(level=logging.WARNING, format="orchestrator-tui: %(message)s")
     config = _config(args)
+    profiles_path()  # a variable naming a missing profiles file stops it before any claim
     with opened(args) as base:
         orch = base.as_actor(config.agent)
         runner = Runner(orch, config, _Console(orch, args.echo, wants_json(args)))

@@ -27,6 +27,7 @@ from .common import (
     emit_json,
     open_from_args,
     opened_to_fill,
+    positive_seconds,
     say,
     table,
     wants_json,
@@ -431,14 +432,14 @@ def _task_fields(p: argparse.ArgumentParser, editing: bool) -> None:
         default=None,
         metavar="HOURS",
     )
-    p.add_argument("--max-retries", type=int, default=None if editing else 0)
+    p.add_argument("--max-retries", type=count, default=None if editing else 0)
     p.add_argument(
         "--requires-approval",
         action=argparse.BooleanOptionalAction,
         default=None if editing else False,
     )
     p.add_argument("--cwd", default=None, help="working directory for the command")
-    p.add_argument("--timeout", type=float, default=None, metavar="SECONDS")
+    p.add_argument("--timeout", type=positive_seconds, default=None, metavar="SECONDS")
     p.set_defaults(command=[])
 
 

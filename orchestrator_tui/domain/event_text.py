@@ -147,6 +147,7 @@ SENTENCES: dict[str, Callable[[Data], str]] = {
     "changes_requested": _changes_requested,
     "question_asked": _message("asked a question"),
     "question_answered": _message("answered a question"),
+    "question_closed": _message("closed a question"),
     "changes_recorded": _message("recorded what the run changed"),
     "merged": _message("merged its branch"),
     "agent_usage": _message("reported what its agent spent"),

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 from platformdirs import user_config_dir
 
 from ..agents.profiles import BUILTIN, parse_profiles
+from ..config import file_named_by
 from ..domain.agent import AgentProfile
 from .safe_yaml import load_yaml, read_text
 
@@ -15,10 +15,9 @@ PROFILES_ENV = "ORCHESTRATOR_TUI_AGENTS"
 
 
 def profiles_path() -> Path:
-    env = os.environ.get(PROFILES_ENV)
-    if env:
-        return Path(env).expanduser()
-    return Path(user_config_dir("orchestrator-tui", appauthor=False)) / "agents.yaml"
+    """$ORCHESTRATOR_TUI_AGENTS (an existing file), else the one in the config folder."""
+    default = Path(user_config_dir("orchestrator-tui", appauthor=False)) / "agents.yaml"
+    return file_named_by(PROFILES_ENV, default)
 
 
 def load_profiles(path: Path | None = None) -> dict[str, AgentProfile]:

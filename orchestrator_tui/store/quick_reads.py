@@ -40,7 +40,7 @@ if TYPE_CHECKING:
 
 #: The schema version these statements were written for. A test keeps it equal to
 #: `schema.SCHEMA_VERSION`: when the schema moves, check the SQL below, then this.
-READS_SCHEMA = 7
+READS_SCHEMA = 8
 
 #: How long a read waits for a writer's lock (WAL readers rarely wait at all).
 _TIMEOUT_SECONDS = 5.0

@@ -354,6 +354,8 @@ class Question(TableModel, table=True):
     answer: str | None = None
     answered_by: str | None = None
     answered_at: datetime | None = _time()
+    #: Set when the task's work ended (done, failed, cancelled) with it unanswered.
+    closed_at: datetime | None = _time()
 
 
 def utcnow() -> datetime:

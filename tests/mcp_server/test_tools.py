@@ -252,3 +252,24 @@ async def test_questions_round_trip(db: Path, orch: Orchestrator) -> None:
         "Yes, after lunch",
         "maria",
     )
+
+
+async def test_an_agent_waiting_on_a_question_is_told_it_closed(
+    db: Path, orch: Orchestrator
+) -> None:
+    orch.tasks.create(TaskSpec(key="API", title="Build the API"))
+    orch.tasks.start("API")
+    async with session(db) as client:
+        waiting = asyncio.create_task(
+            call(client, "ask_question", key="API", question="Which database?", wait_seconds=60)
+        )
+        deadline = time.monotonic() + 60
+        while orch.questions.count_open() == 0:
+            assert not waiting.done(), waiting.result()
+            assert time.monotonic() < deadline, "the question was never asked"
+            await asyncio.sleep(0.05)
+        orch.tasks.transition("API", TaskStatus.CANCELLED)
+        waited = await waiting
+        again = await call(client, "get_answer", question_id=waited["id"])
+    for seen in (waited, again):
+        assert (seen["answered"], seen["closed"], seen["answer"]) == (False, True, None)

@@ -318,6 +318,8 @@ def _questions(questions: list[QuestionView], waiting: int) -> Text:
     for q in questions:
         text.append(f"\n{when(q.asked_at)}  {'?' if q.is_open else '✓'} {safe(q.asked_by)} asks: ")
         text.append(safe(q.text, 2000), "bold" if q.is_open else "")
+        if q.closed_at is not None:
+            text.append(f"\n    closed unanswered ({when(q.closed_at)}): its work ended")
         if not q.is_open and q.answered_at is not None:
             text.append(f"\n    answered by {safe(q.answered_by)} ({when(q.answered_at)}): ")
             text.append(safe(q.answer, 2000))
