@@ -15,6 +15,7 @@ import contextlib
 import os
 import selectors
 import signal
+import subprocess
 import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
@@ -27,7 +28,6 @@ from ..program import PROGRAM_NAME as PROGRAM_NAME
 from ..program import resolve_argv as resolve_argv
 from .outputs import OutputCollector
 from .reaper import dying_with_parent
-from .spawn import Child
 from .spawn import spawn as spawn_child
 
 #: A line longer than this is stored in pieces of this size.
@@ -170,28 +170,32 @@ class Supervisor:
             out.spawn_error = f"cannot read {self.stdin_path!r}: {exc.strerror or exc}"
             return out
         try:
-            child = spawn_child(spawn, self.env, self.cwd, stdin, hook)
+            proc = spawn_child(spawn, self.env, self.cwd, stdin, hook)
         except OSError as exc:
             out.spawn_error = start_failure(self.argv[0], self.cwd, exc)
             return out
         finally:
             if stdin is not None:
                 stdin.close()
-        self.pid = child.pid
+        self.pid = proc.pid
         if self.on_spawn is not None:
-            self.on_spawn(child.pid)
-        _Loop(self, child, out, started).run()
+            self.on_spawn(proc.pid)
+        _Loop(self, proc, out, started).run()
         return out
 
 
 class _Loop:
     """The select loop of one child: pipes, its exit, the wake pipe, deadlines."""
 
-    def __init__(self, sup: Supervisor, proc: Child, out: ProcessOutcome, started: float) -> None:
+    def __init__(
+        self, sup: Supervisor, proc: subprocess.Popen[bytes], out: ProcessOutcome, started: float
+    ) -> None:
         self.sup, self.proc, self.out = sup, proc, out
         self.sel = selectors.DefaultSelector()
         self.splitters: dict[int, tuple[LogStream, _Splitter]] = {}
-        for fd, stream in ((proc.stdout, LogStream.STDOUT), (proc.stderr, LogStream.STDERR)):
+        for pipe, stream in ((proc.stdout, LogStream.STDOUT), (proc.stderr, LogStream.STDERR)):
+            assert pipe is not None
+            fd = pipe.fileno()
             os.set_blocking(fd, False)
             self.splitters[fd] = (stream, _Splitter())
             self.sel.register(fd, selectors.EVENT_READ, "pipe")
@@ -213,7 +217,9 @@ class _Loop:
             self.sel.close()
             if self.pidfd is not None:
                 os.close(self.pidfd)
-            self.proc.close_pipes()
+            for pipe in (self.proc.stdout, self.proc.stderr):
+                if pipe is not None:
+                    pipe.close()
         code = self.proc.wait()
         self.out.exit_code = code
 

@@ -1,5 +1,6 @@
-"""Starting children on the fast path (posix_spawn): the same child as Popen's,
-the program found on the child's PATH, and a remembered program that moved."""
+"""Starting children with the program looked up once: the same child as Popen's
+own lookup gives, the program found on the child's PATH, and a remembered
+program that moved."""
 
 from __future__ import annotations
 
@@ -7,13 +8,11 @@ import os
 import stat
 import sys
 from pathlib import Path
-from typing import Any
 
 import pytest
 
-from orchestrator_tui.runner import process
 from orchestrator_tui.runner.process import run_once
-from orchestrator_tui.runner.spawn import Child, ProgramPaths, _PopenChild, spawn
+from orchestrator_tui.runner.spawn import ProgramPaths, spawn
 
 PY = sys.executable
 
@@ -26,22 +25,17 @@ def _script(folder: Path, name: str, text: str) -> Path:
     return path
 
 
-def test_a_watched_child_is_spawned_directly_in_a_session_of_its_own(
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
-    code = "import os; print(os.getpid() == os.getpgid(0) == os.getsid(0))"
-    spawned: list[Child] = []
-
-    def spawning(*args: Any, **kwargs: Any) -> Child:
-        child = spawn(*args, **kwargs)
-        spawned.append(child)
-        return child
-
-    monkeypatch.setattr(process, "spawn_child", spawning)
-    outcome, lines = run_once([PY, "-c", code], watched=True)
-    assert outcome.exit_code == 0, outcome
-    assert [t for _, t, _ in lines] == ["True"]
-    assert len(spawned) == 1 and not isinstance(spawned[0], _PopenChild)
+def test_the_child_keeps_its_argv_and_runs_in_a_session_of_its_own(tmp_path: Path) -> None:
+    code = "import os, sys; print(sys.argv[1], os.getpid() == os.getpgid(0) == os.getsid(0))"
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    (bin_dir / "py-here").symlink_to(PY)
+    env = dict(os.environ, PATH=str(bin_dir))
+    proc = spawn(["py-here", "-c", code, "as-written"], env)
+    out, _ = proc.communicate()
+    assert proc.returncode == 0
+    assert out.decode().split() == ["as-written", "True"]
+    assert proc.args == ["py-here", "-c", code, "as-written"]
 
 
 def test_sigpipe_is_back_to_its_default_in_the_child() -> None:
