@@ -24,12 +24,14 @@ from ..domain.enums import EventKind, Readiness, TaskStatus
 from ..domain.errors import Conflict
 from ..domain.rules import GATING
 from ..domain.transitions import Current, Intent, Move, PlannedEvent, plan_move
+from ..store.bulk import bulk_insert
 from ..store.tables import Event, Question, Task
 from .base import D, ServiceContext, T, unfinished_blocker_keys
 from .rules import QUESTIONS, all_blockers_done, one_of, question_open, readiness_clause
 
 S = TaskStatus
-_EVENT_INSERT = Event.__table__.insert()
+_EVENTS = Event.__table__
+_EVENT_INSERT = _EVENTS.insert()
 _WAITING = Task.__table__.alias("unblocked")
 
 
@@ -111,7 +113,9 @@ class EventBatch:
 
     def write(self, conn: Connection) -> None:
         if self.rows:
-            conn.execute(_EVENT_INSERT, self.rows)
+            # A runner's round writes ~30 events: built row by row by SQLAlchemy
+            # they cost a tenth of its transaction.
+            bulk_insert(conn, _EVENTS, self.rows)
             self.rows = []
 
 
