@@ -93,17 +93,14 @@ def command_from_args(
     use = _agent_use(args, AgentUse.model_validate(old_use) if old_use else None)
     if use is None:
         return CommandSpec.model_validate(data)
-    from ..agents.plan_agents import agent_command, check_use
     from ..agents.profiles import COMMAND
-    from ..services.agent_profiles import load_profiles
+    from ..services.agent_profiles import agent_task_command
 
-    known = load_profiles()
     if args.agent not in (None, COMMAND) and not args.command:
         data.pop("argv", None)  # the program is the new profile's
-    check_use(use, known, "agent", has_command="argv" in data)
     if "argv" not in data:
-        data["argv"] = agent_command(use, known, None).argv
-    return agent_command(use, known, CommandSpec.model_validate(data))
+        data["argv"] = agent_task_command(use, None).argv
+    return agent_task_command(use, CommandSpec.model_validate(data))
 
 
 def _agent_use(args: argparse.Namespace, old: Any) -> Any:
