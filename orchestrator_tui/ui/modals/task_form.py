@@ -81,11 +81,8 @@ class TaskForm(ModalScreen[dict[str, Any] | None]):
             id="command",
         )
         with Horizontal(classes="form-row"):
-            yield Input(
-                placeholder="agent: claude, codex, gemini, ... (a coding agent does it)",
-                id="agent",
-            )
-            yield Input(placeholder="the agent's model (optional)", id="model")
+            yield Input(placeholder="coding agent, e.g. claude", id="agent")
+            yield Input(placeholder="its model (optional)", id="model")
         yield Input(placeholder="success criteria, separated by ;", id="criteria")
         with Horizontal(classes="form-row"):
             yield Input(placeholder="depends on: keys separated by spaces or commas", id="depends")
