@@ -8,6 +8,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
+from ..domain.command_text import what_runs
 from ..domain.enums import (
     AgentType,
     Complexity,
@@ -21,20 +22,20 @@ from ..domain.event_text import event_sentence
 from ..domain.state_machine import VERB_TARGETS
 from ..domain.text import printable
 from ..store.quick_sql import SORT_SQL
+from .command_options import add_command_options, command_from_args, says_command
 from .common import (
     count,
     db_url,
     emit_json,
     open_from_args,
     opened_to_fill,
-    positive_seconds,
     say,
     table,
     wants_json,
 )
 
 if TYPE_CHECKING:  # the models load pydantic, which the reads that print text skip
-    from ..domain.models import CommandSpec, TaskDetail, TaskRow, TreeNode
+    from ..domain.models import TaskDetail, TaskRow, TreeNode
 
 Read = TypeVar("Read")
 
@@ -165,8 +166,8 @@ def cmd_show(args: argparse.Namespace) -> int:
         say(f"  estimate   {task.estimated_hours}h")
     if task.requires_approval:
         say("  approval   required")
-    if task.command:
-        say(f"  command    {p(' '.join(task.command.argv))}")
+    for label, text in _command_lines(task.command):
+        say(f"  {label:<9}  {p(text)}")
     if more.get("last_run"):
         say(f"  last run   {p(more['last_run'])}")
     if task.blockers:
@@ -188,12 +189,14 @@ def cmd_show(args: argparse.Namespace) -> int:
     return 0
 
 
-def _command(args: argparse.Namespace) -> CommandSpec | None:
-    from ..domain.models import CommandSpec
-
-    if not args.command:
-        return None
-    return CommandSpec(argv=args.command, cwd=args.cwd, timeout_seconds=args.timeout)
+def _command_lines(command: Any) -> list[tuple[str, str]]:
+    """What `task show` says a task runs, and where its worktree comes from."""
+    if command is None:
+        return []
+    lines = [what_runs(command)]
+    if (workspace := command.workspace) is not None:
+        lines.append(("workspace", f"{workspace.repo} (a worktree from {workspace.base})"))
+    return lines
 
 
 def cmd_add(args: argparse.Namespace) -> int:
@@ -213,7 +216,7 @@ def cmd_add(args: argparse.Namespace) -> int:
         estimated_hours=args.estimate,
         success_criteria=args.criterion or [],
         requires_approval=args.requires_approval,
-        command=_command(args),
+        command=command_from_args(args),
         max_retries=args.max_retries,
         tags=args.tag or [],
         depends_on=args.depends_on or [],
@@ -243,11 +246,17 @@ def cmd_edit(args: argparse.Namespace) -> int:
         fields["component_area"] = args.component
     if args.agent_type is not None:
         fields["agent_type"] = args.agent_type
-    if args.command:
-        fields["command"] = _command(args)
+    orch = open_from_args(args)
+    version = None
+    if says_command(args):
+        # only the parts given change: laid over the command read here, and written
+        # only if the task is still at the version read
+        current = orch.queries.get_task(args.key)
+        fields["command"] = command_from_args(args, current.command)
+        version = current.version
     from ..domain.models import TaskPatch
 
-    task = open_from_args(args).tasks.edit(args.key, TaskPatch(**fields))
+    task = orch.tasks.edit(args.key, TaskPatch(**fields), expected_version=version)
     return _show_result(args, task, "edited")
 
 
@@ -438,9 +447,7 @@ def _task_fields(p: argparse.ArgumentParser, editing: bool) -> None:
         action=argparse.BooleanOptionalAction,
         default=None if editing else False,
     )
-    p.add_argument("--cwd", default=None, help="working directory for the command")
-    p.add_argument("--timeout", type=positive_seconds, default=None, metavar="SECONDS")
-    p.set_defaults(command=[])
+    add_command_options(p)
 
 
 def register(sub: Any, parents: list[argparse.ArgumentParser]) -> None:

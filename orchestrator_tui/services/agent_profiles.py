@@ -8,7 +8,8 @@ from platformdirs import user_config_dir
 
 from ..agents.profiles import BUILTIN, parse_profiles
 from ..config import file_named_by
-from ..domain.agent import AgentProfile
+from ..domain.agent import AgentProfile, AgentUse
+from ..domain.models import CommandSpec
 from .safe_yaml import load_yaml, read_text
 
 PROFILES_ENV = "ORCHESTRATOR_TUI_AGENTS"
@@ -27,3 +28,15 @@ def load_profiles(path: Path | None = None) -> dict[str, AgentProfile]:
     if path.is_file():
         profiles.update(parse_profiles(load_yaml(read_text(path), str(path)), str(path)))
     return profiles
+
+
+def agent_task_command(
+    use: AgentUse, command: CommandSpec | None, where: str = "agent"
+) -> CommandSpec:
+    """The command a task runs `use` with: its own command with the agent added, or
+    the profile's program. Refused (naming `where`) for a profile no one defined."""
+    from ..agents.plan_agents import agent_command, check_use
+
+    known = load_profiles()
+    check_use(use, known, where, has_command=command is not None)
+    return agent_command(use, known, command)

@@ -19,6 +19,7 @@ from textual.screen import Screen
 from textual.widgets import Static
 
 from ...domain.agent import SpendRow
+from ...domain.command_text import what_runs
 from ...domain.models import (
     ApprovalView,
     EventView,
@@ -290,8 +291,9 @@ def summary(t: TaskDetail) -> Text:
         text.append("\nneeded by ")
         text.append(", ".join(f"{STATUS_ICON[d.status]} {d.key}" for d in t.dependents))
     if t.command:
-        text.append("\ncommand ", MUTED)
-        text.append(" ".join(safe(arg, 200) for arg in t.command.argv))
+        label, runs = what_runs(t.command)
+        text.append(f"\n{label} ", MUTED)
+        text.append(safe(runs, 400))
         workspace = t.command.workspace
         if workspace is not None:
             text.append("\nworkspace ", MUTED)

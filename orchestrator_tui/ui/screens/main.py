@@ -43,7 +43,7 @@ from .actions import (
 from .questions import QuestionActions
 
 if TYPE_CHECKING:
-    from ...domain.models import DependencyView, TaskDetail, TaskRow
+    from ...domain.models import DependencyView, TaskDetail, TaskRow, TaskSpec
     from ...services import Orchestrator
 
 PANES = ("tasks", "tree", "log", "dashboard")
@@ -676,7 +676,6 @@ class MainScreen(QuestionActions, TaskActions, Screen[None]):
     # -- adding and editing -------------------------------------------------
 
     def action_new_task(self) -> None:
-        from ...domain.models import TaskSpec
         from ..modals.task_form import TaskForm  # not on the first screen: loaded when used
 
         def create(values: dict[str, Any] | None) -> None:
@@ -684,7 +683,7 @@ class MainScreen(QuestionActions, TaskActions, Screen[None]):
                 return
             run_db(
                 self,
-                lambda o: o.tasks.create(TaskSpec(**values)),
+                lambda o: o.tasks.create(_new_task(values)),
                 lambda d: TaskChanged(d, f"{d.key} created", select=True),
             )
 
@@ -783,6 +782,22 @@ class MainScreen(QuestionActions, TaskActions, Screen[None]):
                 )
 
         self.app.push_screen(PickTask(f"{key}: remove which dependency?", choices), remove)
+
+
+def _new_task(values: dict[str, Any]) -> TaskSpec:
+    """The new-task form's fields as a task (run in a worker: an agent's profile is
+    looked up in the user's profiles file)."""
+    from ...domain.agent import AgentUse
+    from ...domain.models import TaskSpec
+    from ...services.agent_profiles import agent_task_command
+
+    fields = dict(values)
+    agent = fields.pop("agent", None)
+    spec = TaskSpec(**fields)
+    if agent is None:
+        return spec
+    command = agent_task_command(AgentUse(**agent), spec.command)
+    return spec.model_copy(update={"command": command})
 
 
 def _changed_fields(original: TaskDetail, values: dict[str, Any]) -> dict[str, Any]:
