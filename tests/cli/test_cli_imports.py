@@ -190,7 +190,7 @@ def test_a_status_change_imports_only_the_services_it_uses(filled: Cli) -> None:
     assert filled.ok("task", "show", "A-1", "--json").json()["status"] == "in_progress"
 
 
-def test_a_status_change_loads_no_pydantic_sqlmodel_or_orm_and_records_its_event(
+def test_a_status_change_or_progress_loads_no_pydantic_sqlmodel_or_orm_and_records_events(
     filled: Cli,
 ) -> None:
     """A status change printed as text goes through the one writer (the Core tables,
@@ -218,6 +218,13 @@ def test_a_status_change_loads_no_pydantic_sqlmodel_or_orm_and_records_its_event
     assert moved[0]["data"]["reason"] == "on it"
     assert filled.ok("task", "show", "A-2", "--json").json()["status"] == "pending"
     assert filled.ok("task", "show", "A-4", "--json").json()["status"] == "awaiting_approval"
+    # A progress report from an agent's loop, likewise (no YAML or pydantic either).
+    progress = _probe(filled.db, ["task", "progress", "A-1", "40", "half way"])
+    assert progress == {"code": 0, "out": "A-1: progress 40%\n", "loaded": ["sqlalchemy"]}
+    shown = filled.ok("task", "show", "A-1", "--json").json()
+    assert shown["progress"] == 40
+    assert [(p["percent"], p["message"]) for p in shown["progress_history"]][-1] == (40, "half way")
+    assert shown["timeline"][-1]["kind"] == "progress"
     # --json still answers with the task's whole view, as every front door does.
     back = filled.ok("task", "reset", "A-1", "--json").json()
     assert back["key"] == "A-1" and back["status"] == "pending" and "blockers" in back
