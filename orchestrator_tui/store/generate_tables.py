@@ -99,12 +99,12 @@ def _default(column: Column[Any]) -> str | None:
     default = column.default
     if default is None:
         return None
-    if default.is_callable:  # type: ignore[attr-defined]
+    if default.is_callable:
         empty = default.arg(None)  # type: ignore[attr-defined]
         if empty == [] or empty == {}:
             return "new_list" if isinstance(empty, list) else "new_dict"
         raise ValueError(f"{column.table.name}.{column.name}: unknown default {empty!r}")
-    if default.is_scalar:  # type: ignore[attr-defined]
+    if default.is_scalar:
         arg = default.arg  # type: ignore[attr-defined]
         return _q(arg) if isinstance(arg, str) else repr(arg)
     raise ValueError(f"{column.table.name}.{column.name}: unsupported default")
