@@ -261,16 +261,17 @@ def cmd_edit(args: argparse.Namespace) -> int:
 
 
 def _transition(verb: str) -> Any:
+    target, said = VERB_TARGETS[verb], {"done": "finished"}.get(verb, f"{verb} ok")
+
     def run(args: argparse.Namespace) -> int:
         tasks = open_from_args(args).tasks
-        reason = getattr(args, "reason", None)
-        if verb == "start":
-            task = tasks.start(args.key, force=args.force, reason=reason)
-        elif verb == "done":
-            task = tasks.complete(args.key, summary=reason)
-        else:
-            task = tasks.transition(args.key, VERB_TARGETS[verb], reason=reason)
-        return _show_result(args, task, {"done": "finished"}.get(verb, f"{verb} ok"))
+        how = {"force": getattr(args, "force", False), "reason": getattr(args, "reason", None)}
+        if wants_json(args):
+            return _show_result(args, tasks.transition(args.key, target, **how), said)
+        # Text needs only the status the move wrote: no task view, so no pydantic.
+        move = tasks.move(args.key, target, **how)
+        say(f"{move.key} {said}: now {move.target.value}")
+        return 0
 
     return run
 

@@ -15,15 +15,21 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 
 from sqlalchemy import Connection, inspect, select, text
-from sqlmodel import SQLModel
 
 from ..domain.errors import SchemaTooNew, ValidationFailed
 from ..domain.rules import STOP_ASKED_BEFORE_V6_SQL, sql_in
 from ..domain.state_machine import CLOSES_QUESTIONS
-from . import tables  # noqa: F401  (registers every table on SQLModel.metadata)
 from .engine import Database, on_read_only_filesystem, read_only_uri
 from .folders import require_folder
-from .tables import AGENT_RUN_COLUMNS, PlanBudget, Question, RunChange, SchemaMeta, utcnow
+from .tables import (
+    AGENT_RUN_COLUMNS,
+    PlanBudget,
+    Question,
+    RunChange,
+    SchemaMeta,
+    metadata,
+    utcnow,
+)
 
 SCHEMA_VERSION = 8
 
@@ -184,7 +190,7 @@ def ensure_schema(
         with db.write() as conn:
             version = read_version(conn)  # someone may have created it meanwhile
             if version == 0:
-                SQLModel.metadata.create_all(conn)
+                metadata.create_all(conn)
                 _write_version(conn, target)
                 conn.execute(
                     SchemaMeta.__table__.insert().values(
@@ -223,7 +229,7 @@ def _migrate(db: Database, version: int, target: int, migrations: Mapping[int, M
 def table_counts(conn: Connection) -> dict[str, int]:
     """Rows per table, for `db status`."""
     counts = {}
-    for name in sorted(SQLModel.metadata.tables):
+    for name in sorted(metadata.tables):
         counts[name] = conn.execute(text(f'SELECT COUNT(*) FROM "{name}"')).scalar_one()
     return counts
 
@@ -232,7 +238,7 @@ def validate(conn: Connection) -> list[str]:
     """Integrity problems found (empty when healthy)."""
     problems: list[str] = []
     existing = set(inspect(conn).get_table_names())
-    for name in SQLModel.metadata.tables:
+    for name in metadata.tables:
         if name not in existing:
             problems.append(f"missing table {name}")
     if conn.dialect.name == "sqlite":
