@@ -73,6 +73,23 @@ FIELDS_BY_KIND: dict[str, frozenset[str]] = {
 }
 
 
+#: What the dashboard's statistics count (tasks by status, phase, component and
+#: assignee, estimated hours, the ready ones, completions, the critical path): events
+#: that may change none of these fields leave them as they are (a component or an
+#: estimate changes only with an edit, which may change every field).
+COUNTED = frozenset(
+    {
+        MEMBERSHIP,
+        "status",
+        "assignee",
+        "phase",
+        "estimated_hours",
+        "readiness",
+        "unfinished_blockers",
+    }
+)
+
+
 def fields_changed(kinds: Iterable[str]) -> frozenset[str]:
     """Every row field that events of `kinds` may have changed (MEMBERSHIP included)."""
     fields: set[str] = set()

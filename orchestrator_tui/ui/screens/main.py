@@ -371,7 +371,8 @@ class MainScreen(QuestionActions, TaskActions, Screen[None]):
         keys, current = message.keys, self._current
         if message.events:
             self.table.apply_changes(keys, message.fields)
-            self.dashboard.reload(debounce=keys is not None)
+            counted = None if keys is None else message.fields
+            self.dashboard.reload(debounce=keys is not None, fields=counted)
             # (A reload of the table, or a change of the cursor's own row, announces
             # the cursor again, which redraws the tree.)
             elsewhere = bool(keys) and current is not None and current.key not in (keys or ())
