@@ -355,7 +355,7 @@ def build_server(orch: Orchestrator) -> MCPServer[Any]:
 
         return _guard(run)  # type: ignore[return-value]
 
-    @server.tool(description="Create a task; depends_on lists keys it waits for.")
+    @server.tool(description="Create a task; depends_on: keys it waits for; agent: who does it.")
     def create_task(
         title: str,
         description: str = "",
@@ -364,19 +364,22 @@ def build_server(orch: Orchestrator) -> MCPServer[Any]:
         success_criteria: list[str] | None = None,
         requires_approval: Flag = False,
         key: str | None = None,
+        agent: str | None = None,
+        model: str | None = None,
     ) -> TaskSummary:
         def run() -> TaskSummary:
-            task = orch.tasks.create(
-                TaskSpec(
-                    key=key,
-                    title=title,
-                    description=description,
-                    priority=priority,
-                    depends_on=depends_on or [],  # type: ignore[arg-type]
-                    success_criteria=success_criteria or [],
-                    requires_approval=requires_approval,
-                )
+            from .services.agent_profiles import with_agent
+
+            spec = TaskSpec(
+                key=key,
+                title=title,
+                description=description,
+                priority=priority,
+                depends_on=depends_on or [],  # type: ignore[arg-type]
+                success_criteria=success_criteria or [],
+                requires_approval=requires_approval,
             )
+            task = orch.tasks.create(with_agent(spec, agent, model))
             return summary_of(task.key)
 
         return _guard(run)  # type: ignore[return-value]

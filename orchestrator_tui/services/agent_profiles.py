@@ -9,7 +9,8 @@ from platformdirs import user_config_dir
 from ..agents.profiles import BUILTIN, parse_profiles
 from ..config import file_named_by
 from ..domain.agent import AgentProfile, AgentUse
-from ..domain.models import CommandSpec
+from ..domain.errors import ValidationFailed
+from ..domain.models import CommandSpec, TaskSpec
 from .safe_yaml import load_yaml, read_text
 
 PROFILES_ENV = "ORCHESTRATOR_TUI_AGENTS"
@@ -40,3 +41,14 @@ def agent_task_command(
     known = load_profiles()
     check_use(use, known, where, has_command=command is not None)
     return agent_command(use, known, command)
+
+
+def with_agent(spec: TaskSpec, profile: str | None, model: str | None = None) -> TaskSpec:
+    """A new task given to the coding agent `profile` (with `model`): its own command,
+    if any, keeps its working directory and timeout. Unchanged without a profile."""
+    if profile is None:
+        if model is not None:
+            raise ValidationFailed("agent: a model needs an agent")
+        return spec
+    command = agent_task_command(AgentUse(profile=profile, model=model), spec.command)
+    return spec.model_copy(update={"command": command})

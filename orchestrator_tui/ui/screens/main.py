@@ -788,17 +788,12 @@ class MainScreen(QuestionActions, TaskActions, Screen[None]):
 def _new_task(values: dict[str, Any]) -> TaskSpec:
     """The new-task form's fields as a task (run in a worker: an agent's profile is
     looked up in the user's profiles file)."""
-    from ...domain.agent import AgentUse
     from ...domain.models import TaskSpec
-    from ...services.agent_profiles import agent_task_command
+    from ...services.agent_profiles import with_agent
 
     fields = dict(values)
-    agent = fields.pop("agent", None)
-    spec = TaskSpec(**fields)
-    if agent is None:
-        return spec
-    command = agent_task_command(AgentUse(**agent), spec.command)
-    return spec.model_copy(update={"command": command})
+    agent = fields.pop("agent", None) or {}
+    return with_agent(TaskSpec(**fields), agent.get("profile"), agent.get("model"))
 
 
 def _changed_fields(original: TaskDetail, values: dict[str, Any]) -> dict[str, Any]:
