@@ -60,8 +60,9 @@ def unknown_binding_ids(keymap: dict[str, str], app_bindings: Sequence[BindingTy
 
 
 def settings_path() -> Path:
-    """$ORCHESTRATOR_TUI_SETTINGS (an existing file), else the one in the config folder."""
-    return file_named_by(SETTINGS_ENV, config_dir() / "settings.yaml")
+    """$ORCHESTRATOR_TUI_SETTINGS (a file, or one to create in an existing folder),
+    else the one in the config folder."""
+    return file_named_by(SETTINGS_ENV, config_dir() / "settings.yaml", written=True)
 
 
 def load_settings(path: Path) -> dict[str, str]:

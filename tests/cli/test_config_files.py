@@ -33,11 +33,28 @@ def test_a_variable_naming_a_missing_file_is_refused(
     assert getattr(refused.value, "exit_code", None) == 7
 
 
+def test_a_settings_file_to_be_written_may_be_missing_but_not_its_folder(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The TUI writes its settings (the theme) itself: a file it is to create is fine."""
+    from orchestrator_tui.ui.keymap import load_settings, save_setting, settings_path
+
+    new = tmp_path / "mine.yaml"
+    monkeypatch.setenv("ORCHESTRATOR_TUI_SETTINGS", str(new))
+    assert settings_path() == new
+    assert save_setting(new, "theme", "nord") is None
+    assert load_settings(settings_path()) == {"theme": "nord"}
+    monkeypatch.setenv("ORCHESTRATOR_TUI_SETTINGS", str(tmp_path / "nowhere" / "s.yaml"))
+    with pytest.raises(ValidationFailed, match=f"whose folder {tmp_path / 'nowhere'} does not"):
+        settings_path()
+
+
 def _missing(tmp_path: Path, variable: str) -> tuple[str, str]:
     path = tmp_path / "nowhere" / "file.yaml"
-    return str(path), (
-        f"error: ${variable} names {path}, which does not exist (create it, or unset ${variable})"
-    )
+    what = "which does not exist"
+    if variable == "ORCHESTRATOR_TUI_SETTINGS":
+        what = f"whose folder {path.parent} does not exist"
+    return str(path), (f"error: ${variable} names {path}, {what} (create it, or unset ${variable})")
 
 
 def test_agent_commands_refuse_a_missing_profiles_file(cli: Cli, tmp_path: Path) -> None:
