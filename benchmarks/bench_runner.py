@@ -33,7 +33,7 @@ from pathlib import Path
 
 from orchestrator_tui.agents.parsers import make_parser
 from orchestrator_tui.domain.plan import PlanSpec
-from orchestrator_tui.runner import BackgroundRunner, Runner, RunnerConfig
+from orchestrator_tui.runner import BackgroundRunner, Runner, RunnerConfig, freeze_loaded
 from orchestrator_tui.services import open_orchestrator
 
 #: Runner time over `xargs -P` time for the DAG of `true` tasks.
@@ -78,6 +78,7 @@ def bench_dag(n: int, parallel: int) -> float:
         orch.plans.load(dag_plan(n), "bench")
         config = RunnerConfig(agent="bench-runner", max_parallel=parallel, until_idle=True)
         runner = Runner(orch.as_actor("bench-runner"), config)
+        freeze_loaded()  # as `orchestrator-tui run` does
         cpu = (time.thread_time(), time.process_time(), _children_cpu())
         start = time.perf_counter()
         summary = runner.serve()
@@ -86,6 +87,7 @@ def bench_dag(n: int, parallel: int) -> float:
         DAG_CPU.append((mine, everything - mine, _children_cpu() - cpu[2]))
         assert summary.succeeded == n, summary
         orch.close()
+        gc.unfreeze()  # the log benchmarks below start as an unfrozen process
         return took
 
 

@@ -43,3 +43,28 @@ def resolve_actor(actor: str | None) -> str:
         return getpass.getuser()
     except Exception:  # no passwd entry in some containers
         return "unknown"
+
+
+def file_named_by(variable: str, default: Path, written: bool = False) -> Path:
+    """The file the environment `variable` names, else `default` (which may be
+    missing: its reader says what that means). A variable naming a path that is not
+    an existing file is bad configuration, refused in one line naming both (exit 7)
+    before anything else happens: a typo never silently falls back to no file. A file
+    the program `written` itself (the TUI's settings) may be missing, to be created
+    in its folder, which must exist."""
+    value = os.environ.get(variable)
+    if not value:
+        return default
+    path = Path(value).expanduser()
+    if path.is_file() or (written and not path.exists() and path.parent.is_dir()):
+        return path
+    # Only here: a watcher process loads this module, and nothing of the domain.
+    from .domain.errors import ValidationFailed
+
+    if path.exists():
+        what = "which is not a file"
+    elif written:
+        what = f"whose folder {path.parent} does not exist"
+    else:
+        what = "which does not exist"
+    raise ValidationFailed(f"${variable} names {path}, {what} (create it, or unset ${variable})")

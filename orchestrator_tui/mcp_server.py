@@ -129,6 +129,7 @@ class QuestionInfo(_Result):
     answered: bool
     answer: str | None = None
     answered_by: str | None = None
+    closed: bool = False  # its task's work ended unanswered: nobody will answer it
 
 
 class TaskInfo(TaskSummary):
@@ -261,9 +262,10 @@ def build_server(orch: Orchestrator) -> MCPServer[Any]:
             key=q.task_key,
             question=_cut(q.text, DETAIL_TEXT_CHARS)[0],
             asked_by=q.asked_by,
-            answered=not q.is_open,
+            answered=q.answered_at is not None,
             answer=None if q.answer is None else _cut(q.answer, DETAIL_TEXT_CHARS)[0],
             answered_by=q.answered_by,
+            closed=q.is_closed,
         )
 
     @server.tool(description="List tasks (summaries), filtered and paged; total says how many.")
@@ -353,7 +355,7 @@ def build_server(orch: Orchestrator) -> MCPServer[Any]:
 
         return _guard(run)  # type: ignore[return-value]
 
-    @server.tool(description="Create a task; depends_on lists keys it waits for.")
+    @server.tool(description="Create a task; depends_on: keys it waits for; agent: who does it.")
     def create_task(
         title: str,
         description: str = "",
@@ -362,19 +364,22 @@ def build_server(orch: Orchestrator) -> MCPServer[Any]:
         success_criteria: list[str] | None = None,
         requires_approval: Flag = False,
         key: str | None = None,
+        agent: str | None = None,
+        model: str | None = None,
     ) -> TaskSummary:
         def run() -> TaskSummary:
-            task = orch.tasks.create(
-                TaskSpec(
-                    key=key,
-                    title=title,
-                    description=description,
-                    priority=priority,
-                    depends_on=depends_on or [],  # type: ignore[arg-type]
-                    success_criteria=success_criteria or [],
-                    requires_approval=requires_approval,
-                )
+            from .services.agent_profiles import with_agent
+
+            spec = TaskSpec(
+                key=key,
+                title=title,
+                description=description,
+                priority=priority,
+                depends_on=depends_on or [],  # type: ignore[arg-type]
+                success_criteria=success_criteria or [],
+                requires_approval=requires_approval,
             )
+            task = orch.tasks.create(with_agent(spec, agent, model))
             return summary_of(task.key)
 
         return _guard(run)  # type: ignore[return-value]

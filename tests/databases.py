@@ -64,11 +64,10 @@ class PgServer:
 
     def release(self, name: str) -> None:
         """Empty the database for the next test; drop it if it cannot be emptied."""
-        from sqlmodel import SQLModel
-
         from orchestrator_tui.store.schema import SCHEMA_VERSION
+        from orchestrator_tui.store.tables import metadata
 
-        tables = ", ".join(f'"{t}"' for t in sorted(SQLModel.metadata.tables) if t != "schema_meta")
+        tables = ", ".join(f'"{t}"' for t in sorted(metadata.tables) if t != "schema_meta")
         engine = self._emptiers.get(name)
         if engine is None:
             engine = create_engine(

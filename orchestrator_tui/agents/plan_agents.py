@@ -18,6 +18,7 @@ from ..domain.enums import AgentType
 from ..domain.errors import ValidationFailed
 from ..domain.models import CommandSpec
 from ..domain.plan import PlanSpec, PlanTask
+from ..domain.workspace import WorkspaceSpec
 from .profiles import COMMAND, check_profile_name
 from .prompt import check_template
 
@@ -36,7 +37,7 @@ def apply_agents(
             check_template(profile.template, f"{origin}: profiles.{name}.template")
     known.update(plan.profiles)
     if plan.agent is not None:
-        _check_use(plan.agent, known, f"{origin}: agent")
+        check_use(plan.agent, known, f"{origin}: agent")
     tasks = [_apply(plan, i, t, known, origin) for i, t in enumerate(plan.tasks)]
     return plan.model_copy(update={"tasks": tasks})
 
@@ -53,27 +54,45 @@ def _apply(
     else:
         use = use.merged_over(plan.agent)
     where = f"{origin}: tasks[{index}] ({task.key}).agent"
-    _check_use(use, known, where)
-    if use.profile == COMMAND and task.command is None:
-        raise ValidationFailed(f"{where}.profile: `command` needs the task's command")
+    check_use(use, known, where, has_command=task.command is not None)
     update: dict[str, object] = {}
     if use.profile in plan.profiles:
         update["definition"] = plan.profiles[use.profile]
     if plan.budget is not None and not plan.budget.empty:
         update["plan"] = plan.name
     use = use.model_copy(update=update)
-    if task.command is not None:  # its cwd, env, timeout, workspace and verify stay
-        command = task.command.model_copy(update={"agent": use})
-    else:
-        name = use.profile or "agent"
-        program = known[name].argv[0] if name in known else name
-        command = CommandSpec(argv=[program], workspace=plan.workspace, agent=use)
+    command = agent_command(use, known, task.command, plan.workspace)
     return task.model_copy(update={"command": command, "agent": None})
 
 
-def _check_use(use: AgentUse, known: Mapping[str, AgentProfile], where: str) -> None:
+def agent_command(
+    use: AgentUse,
+    known: Mapping[str, AgentProfile],
+    command: CommandSpec | None,
+    workspace: WorkspaceSpec | None = None,
+) -> CommandSpec:
+    """The command a task runs `use` with (checked by `check_use` first): its own
+    command with the agent added (its cwd, env, timeout, workspace and verify stay),
+    else the profile's program in `workspace`."""
+    if command is not None:
+        return command.model_copy(update={"agent": use})
+    name = use.profile or "agent"
+    program = known[name].argv[0] if name in known else name
+    return CommandSpec(argv=[program], workspace=workspace, agent=use)
+
+
+def check_use(
+    use: AgentUse,
+    known: Mapping[str, AgentProfile],
+    where: str,
+    has_command: bool = True,
+) -> None:
+    """Refuses, naming `where`, an agent that is not known, a bad template, or the
+    `command` profile for a task without a command of its own (`has_command` false)."""
     if use.profile is None:
         raise ValidationFailed(f"{where}.profile: which agent? (the plan has no default agent)")
+    if use.profile == COMMAND and not has_command:
+        raise ValidationFailed(f"{where}.profile: `command` needs the task's command")
     if use.profile != COMMAND and use.profile not in known:
         names = ", ".join(sorted([*known, COMMAND]))
         raise ValidationFailed(f"{where}.profile: unknown agent profile {use.profile!r} ({names})")

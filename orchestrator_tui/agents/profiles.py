@@ -34,12 +34,13 @@ from ..domain.agent import (
     ParserName,
     PromptVia,
 )
+from ..domain.command_text import OWN_COMMAND
 from ..domain.errors import ValidationFailed
 
 _PLACEHOLDER = re.compile(r"\{([a-z_]+)\}")
 
 #: The profile that runs the task's own `command` (with {prompt} filled in if it has one).
-COMMAND = "command"
+COMMAND = OWN_COMMAND
 
 #: Always passed to an agent whose profile lists its environment variables.
 SAFE_ENV = (

@@ -6,8 +6,6 @@ import argparse
 from pathlib import Path
 from typing import Any
 
-from sqlmodel import SQLModel
-
 from ..domain.errors import UsageError, ValidationFailed
 from ..domain.words import counted
 from ..store.engine import Database
@@ -19,7 +17,7 @@ from ..store.schema import (
     table_counts,
     validate,
 )
-from ..store.tables import utcnow
+from ..store.tables import metadata, utcnow
 from .common import (
     db_url,
     emit_json,
@@ -70,7 +68,7 @@ def cmd_reset(args: argparse.Namespace) -> int:
     db = Database(db_url(args))
     ensure_schema(db)
     with db.write() as conn:
-        SQLModel.metadata.drop_all(conn)
+        metadata.drop_all(conn)
     ensure_schema(db)
     if wants_json(args):
         emit_json({"database": db.describe(), "reset": True})

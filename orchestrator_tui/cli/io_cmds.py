@@ -11,7 +11,7 @@ from typing import Any, TextIO
 from ..domain.text import printable
 from ..services.importers import EXPORT_FORMATS, IMPORT_FORMATS, export_path, import_path
 from ..services.importers.formats import described
-from .common import emit_json, open_from_args, opened_to_fill, say, wants_json
+from .common import emit_json, open_from_args, opened_to_fill, positive_seconds, say, wants_json
 
 
 class ProgressLine:
@@ -157,7 +157,11 @@ def register(sub: Any, parents: list[argparse.ArgumentParser]) -> None:
         "here and in the file is reported as a conflict and the newer side wins",
     )
     p.add_argument(
-        "--interval", type=float, default=1.0, metavar="S", help="--watch: seconds between looks"
+        "--interval",
+        type=positive_seconds,
+        default=1.0,
+        metavar="S",
+        help="--watch: seconds between looks",
     )
     p.set_defaults(handler=cmd_import)
     p = sub.add_parser(

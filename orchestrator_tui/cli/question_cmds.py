@@ -7,9 +7,9 @@ import os
 from typing import TYPE_CHECKING, Any
 
 from ..config import TASK_ENV
-from ..domain.errors import TimedOut, UsageError
+from ..domain.errors import InvalidTransition, TimedOut, UsageError
 from ..domain.text import printable
-from .common import emit_json, open_from_args, say, seconds, table, wants_json
+from .common import emit_json, open_from_args, positive_seconds, say, seconds, table, wants_json
 from .run_cmds import _task_subcommands
 
 if TYPE_CHECKING:
@@ -32,6 +32,12 @@ def _answer_text(question: QuestionView) -> str:
     return "\n".join(printable(line) for line in text.splitlines())
 
 
+def _answer_cell(question: QuestionView) -> str:
+    if question.is_closed:
+        return "(closed unanswered)"
+    return "-" if question.is_open else f"{question.answered_by}: {question.answer}"
+
+
 def cmd_ask(args: argparse.Namespace) -> int:
     from ..services.notify import ask_person
 
@@ -46,6 +52,8 @@ def cmd_ask(args: argparse.Namespace) -> int:
             say(f"{question.task_key}: question {question.id} asked")
         return 0
     answered = orch.questions.wait(question.id, args.timeout, poll_seconds=args.poll)
+    if answered.is_closed:
+        raise InvalidTransition(orch.questions.closed_refusal(answered))
     if answered.is_open:
         raise TimedOut(
             f"no answer to question {question.id} on {question.task_key} within "
@@ -84,7 +92,7 @@ def cmd_questions(args: argparse.Namespace) -> int:
                 q.task_key,
                 f"{q.asked_at:%Y-%m-%d %H:%M}",
                 q.asked_by,
-                "-" if q.is_open else f"{q.answered_by}: {q.answer}",
+                _answer_cell(q),
                 q.text,
             ]
             for q in items
@@ -101,7 +109,8 @@ def register(sub: Any, parents: list[argparse.ArgumentParser]) -> None:
         parents=parents,
         help="ask a person a question about a task (KEY defaults to $ORCHESTRATOR_TUI_TASK)",
         description="Ask a person a question; it shows in the TUI's inbox. With --wait, "
-        "print the answer once given. Exit 9 when --timeout passes unanswered.",
+        "print the answer once given. Exit 9 when --timeout passes unanswered, exit 4 "
+        "when the question closes because the task's work ended.",
     )
     p.add_argument("words", nargs="+", metavar="[KEY] QUESTION")
     p.add_argument("--wait", action="store_true", help="wait for the answer and print it")
@@ -112,7 +121,7 @@ def register(sub: Any, parents: list[argparse.ArgumentParser]) -> None:
         metavar="SECONDS",
         help="give up waiting after this long (implies --wait; exit 9)",
     )
-    p.add_argument("--poll", type=float, default=0.5, help=argparse.SUPPRESS)
+    p.add_argument("--poll", type=positive_seconds, default=0.5, help=argparse.SUPPRESS)
     p.set_defaults(handler=cmd_ask)
 
     p = ts.add_parser("answer", parents=parents, help="answer a task's oldest open question")

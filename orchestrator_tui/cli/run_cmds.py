@@ -109,13 +109,16 @@ class _Console:
 def cmd_run(args: argparse.Namespace) -> int:
     import logging
 
-    from ..runner import Runner
+    from ..runner import Runner, freeze_loaded
+    from ..services.agent_profiles import profiles_path
 
     logging.basicConfig(level=logging.WARNING, format="orchestrator-tui: %(message)s")
     config = _config(args)
+    profiles_path()  # a variable naming a missing profiles file stops it before any claim
     with opened(args) as base:
         orch = base.as_actor(config.agent)
         runner = Runner(orch, config, _Console(orch, args.echo, wants_json(args)))
+        freeze_loaded()
 
         def on_signal(signum: int, _frame: Any) -> None:
             runner.stop(f"stopped by {signal.Signals(signum).name}")

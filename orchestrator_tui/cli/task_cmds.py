@@ -8,6 +8,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
+from ..domain.command_text import what_runs
 from ..domain.enums import (
     AgentType,
     Complexity,
@@ -21,6 +22,7 @@ from ..domain.event_text import event_sentence
 from ..domain.state_machine import VERB_TARGETS
 from ..domain.text import printable
 from ..store.quick_sql import SORT_SQL
+from .command_options import add_command_options, command_from_args, says_command
 from .common import (
     count,
     db_url,
@@ -33,7 +35,7 @@ from .common import (
 )
 
 if TYPE_CHECKING:  # the models load pydantic, which the reads that print text skip
-    from ..domain.models import CommandSpec, TaskDetail, TaskRow, TreeNode
+    from ..domain.models import TaskDetail, TaskRow, TreeNode
 
 Read = TypeVar("Read")
 
@@ -164,8 +166,8 @@ def cmd_show(args: argparse.Namespace) -> int:
         say(f"  estimate   {task.estimated_hours}h")
     if task.requires_approval:
         say("  approval   required")
-    if task.command:
-        say(f"  command    {p(' '.join(task.command.argv))}")
+    for label, text in _command_lines(task.command):
+        say(f"  {label:<9}  {p(text)}")
     if more.get("last_run"):
         say(f"  last run   {p(more['last_run'])}")
     if task.blockers:
@@ -187,12 +189,14 @@ def cmd_show(args: argparse.Namespace) -> int:
     return 0
 
 
-def _command(args: argparse.Namespace) -> CommandSpec | None:
-    from ..domain.models import CommandSpec
-
-    if not args.command:
-        return None
-    return CommandSpec(argv=args.command, cwd=args.cwd, timeout_seconds=args.timeout)
+def _command_lines(command: Any) -> list[tuple[str, str]]:
+    """What `task show` says a task runs, and where its worktree comes from."""
+    if command is None:
+        return []
+    lines = [what_runs(command)]
+    if (workspace := command.workspace) is not None:
+        lines.append(("workspace", f"{workspace.repo} (a worktree from {workspace.base})"))
+    return lines
 
 
 def cmd_add(args: argparse.Namespace) -> int:
@@ -212,7 +216,7 @@ def cmd_add(args: argparse.Namespace) -> int:
         estimated_hours=args.estimate,
         success_criteria=args.criterion or [],
         requires_approval=args.requires_approval,
-        command=_command(args),
+        command=command_from_args(args),
         max_retries=args.max_retries,
         tags=args.tag or [],
         depends_on=args.depends_on or [],
@@ -242,25 +246,32 @@ def cmd_edit(args: argparse.Namespace) -> int:
         fields["component_area"] = args.component
     if args.agent_type is not None:
         fields["agent_type"] = args.agent_type
-    if args.command:
-        fields["command"] = _command(args)
+    orch = open_from_args(args)
+    version = None
+    if says_command(args):
+        # only the parts given change: laid over the command read here, and written
+        # only if the task is still at the version read
+        current = orch.queries.get_task(args.key)
+        fields["command"] = command_from_args(args, current.command)
+        version = current.version
     from ..domain.models import TaskPatch
 
-    task = open_from_args(args).tasks.edit(args.key, TaskPatch(**fields))
+    task = orch.tasks.edit(args.key, TaskPatch(**fields), expected_version=version)
     return _show_result(args, task, "edited")
 
 
 def _transition(verb: str) -> Any:
+    target, said = VERB_TARGETS[verb], {"done": "finished"}.get(verb, f"{verb} ok")
+
     def run(args: argparse.Namespace) -> int:
         tasks = open_from_args(args).tasks
-        reason = getattr(args, "reason", None)
-        if verb == "start":
-            task = tasks.start(args.key, force=args.force, reason=reason)
-        elif verb == "done":
-            task = tasks.complete(args.key, summary=reason)
-        else:
-            task = tasks.transition(args.key, VERB_TARGETS[verb], reason=reason)
-        return _show_result(args, task, {"done": "finished"}.get(verb, f"{verb} ok"))
+        how = {"force": getattr(args, "force", False), "reason": getattr(args, "reason", None)}
+        if wants_json(args):
+            return _show_result(args, tasks.transition(args.key, target, **how), said)
+        # Text needs only the status the move wrote: no task view, so no pydantic.
+        move = tasks.move(args.key, target, **how)
+        say(f"{move.key} {said}: now {move.target.value}")
+        return 0
 
     return run
 
@@ -431,15 +442,13 @@ def _task_fields(p: argparse.ArgumentParser, editing: bool) -> None:
         default=None,
         metavar="HOURS",
     )
-    p.add_argument("--max-retries", type=int, default=None if editing else 0)
+    p.add_argument("--max-retries", type=count, default=None if editing else 0)
     p.add_argument(
         "--requires-approval",
         action=argparse.BooleanOptionalAction,
         default=None if editing else False,
     )
-    p.add_argument("--cwd", default=None, help="working directory for the command")
-    p.add_argument("--timeout", type=float, default=None, metavar="SECONDS")
-    p.set_defaults(command=[])
+    add_command_options(p)
 
 
 def register(sub: Any, parents: list[argparse.ArgumentParser]) -> None:

@@ -62,6 +62,7 @@ FIELDS_BY_KIND: dict[str, frozenset[str]] = {
     K.DEPENDENCY_REMOVED: frozenset({"unfinished_blockers", "readiness"}),
     K.QUESTION_ASKED: frozenset({"open_questions"}),
     K.QUESTION_ANSWERED: frozenset({"open_questions"}),
+    K.QUESTION_CLOSED: frozenset({"open_questions"}),
     K.NOTE: frozenset(),
     K.CONTEXT: frozenset(),
     K.FEEDBACK: frozenset(),
@@ -70,6 +71,23 @@ FIELDS_BY_KIND: dict[str, frozenset[str]] = {
     K.AGENT_USAGE: frozenset(),
     K.CHANGES_RECORDED: frozenset(),
 }
+
+
+#: What the dashboard's statistics count (tasks by status, phase, component and
+#: assignee, estimated hours, the ready ones, completions, the critical path): events
+#: that may change none of these fields leave them as they are (a component or an
+#: estimate changes only with an edit, which may change every field).
+COUNTED = frozenset(
+    {
+        MEMBERSHIP,
+        "status",
+        "assignee",
+        "phase",
+        "estimated_hours",
+        "readiness",
+        "unfinished_blockers",
+    }
+)
 
 
 def fields_changed(kinds: Iterable[str]) -> frozenset[str]:

@@ -164,3 +164,4 @@ class EventKind(StrEnum):
     MERGED = "merged"
     QUESTION_ASKED = "question_asked"
     QUESTION_ANSWERED = "question_answered"
+    QUESTION_CLOSED = "question_closed"

@@ -63,12 +63,31 @@ def _created(d: Data) -> str:
     return f"created: {d['title']}" if d.get("title") else "created"
 
 
+def _differences(name: str, before: Any, after: Any) -> list[str]:
+    """What changed in a field, leaf by leaf when it is a mapping (a task's command):
+    `command agent model from 'sonnet' to 'opus'`, not the two whole mappings."""
+    empty: tuple[Any, ...] = (None, "", [], {})
+    both = (before, after)
+    if both != (None, None) and all(v is None or isinstance(v, Mapping) for v in both):
+        old, new = before or {}, after or {}
+        return [
+            part
+            for key in dict.fromkeys([*old, *new])
+            for part in _differences(f"{name} {key}", old.get(key), new.get(key))
+        ]
+    if before == after or (before in empty and after in empty):
+        return []
+    old, new = ("none" if v in empty else _quoted(v) for v in (before, after))
+    return [f"{name.replace('_', ' ')} from {old} to {new}"]
+
+
 def _edited(d: Data) -> str:
     before, after = d.get("before"), d.get("after")
     if isinstance(before, Mapping) and isinstance(after, Mapping):
         parts = [
-            f"{name.replace('_', ' ')} from {_quoted(before.get(name))} to {_quoted(value)}"
+            part
             for name, value in after.items()
+            for part in _differences(name, before.get(name), value)
         ]
         return "changed " + "; ".join(parts) if parts else "edited"
     if d.get("changed"):
@@ -147,6 +166,7 @@ SENTENCES: dict[str, Callable[[Data], str]] = {
     "changes_requested": _changes_requested,
     "question_asked": _message("asked a question"),
     "question_answered": _message("answered a question"),
+    "question_closed": _message("closed a question"),
     "changes_recorded": _message("recorded what the run changed"),
     "merged": _message("merged its branch"),
     "agent_usage": _message("reported what its agent spent"),

@@ -417,10 +417,16 @@ class QuestionView(_View):
     answer: str | None
     answered_by: str | None
     answered_at: datetime | None
+    #: When the task's work ended with the question unanswered (it cannot be answered).
+    closed_at: datetime | None = None
 
     @property
     def is_open(self) -> bool:
-        return self.answered_at is None
+        return rules.question_open(self.answered_at, self.closed_at)
+
+    @property
+    def is_closed(self) -> bool:
+        return self.closed_at is not None
 
 
 class InboxEntry(_View):

@@ -18,6 +18,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 from .agent import AgentProfile, AgentUse, Budget
 from .enums import AgentType, ApprovalDecision, LogStream, RunStatus
 from .models import KEY_PATTERN, CommandSpec, TaskSpec
+from .rules import stop_asked_before_v6
 from .workspace import OnApprove, OnVerifyFail, WorkspaceSpec
 
 _RELATIVE = re.compile(r"^([+-])((?:\d+[dhms])+)$")
@@ -122,6 +123,18 @@ class RunSpec(_PlanInput):
     summary: str | None = None
 
     _t = field_validator("started", "ended", mode="before")(_time)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _stop_asked_in_error(cls, data: Any) -> Any:
+        """A run written before runs had `cancel_requested` (no such field: a
+        version-5 export) kept who asked it to stop in its `error`; it reads as the
+        schema-6 migration rewrote such runs in databases."""
+        if isinstance(data, dict) and "cancel_requested" not in data:
+            asked = stop_asked_before_v6(data.get("status"), data.get("error"))
+            if asked is not None:
+                return {**data, "cancel_requested": asked, "error": None}
+        return data
 
     def lines(self) -> list[tuple[LogStream, str]]:
         out = [(LogStream.STDOUT, line) for line in self.log.splitlines()]

@@ -11,6 +11,7 @@ data. `services/rules.py` renders them as SQLAlchemy expressions and
   any retry delay and has no open blocker; a person may also run a failed task
   on demand; a running run is what `cancel run` stops.
 - A run is stopping while it is open and someone asked for it to be stopped.
+- A question is open until it is answered or closed with its task's work.
 """
 
 from __future__ import annotations
@@ -121,6 +122,18 @@ def run_stopping(status: RunStatus, cancel_requested: str | None) -> bool:
     return status is STOPPED_WHILE and cancel_requested is not None
 
 
+def stop_asked_before_v6(status: object, error: str | None) -> str | None:
+    """Before runs had `cancel_requested` (schema version 5, and its JSON and YAML
+    exports), an open run (in `STOPPED_WHILE`) with an error was being stopped, its
+    error saying who asked and why. That text, which is its `cancel_requested` now
+    (and its error none); None for any other run. `STOP_ASKED_BEFORE_V6_SQL` is the
+    same rule over the runs table (the schema-6 migration)."""
+    return error if status == STOPPED_WHILE.value and error else None
+
+
+STOP_ASKED_BEFORE_V6_SQL = f"status = '{STOPPED_WHILE.value}' AND error IS NOT NULL AND error <> ''"
+
+
 def run_state(status: RunStatus, cancel_requested: str | None) -> str:
     """The word a person sees for a run's state: `stopping` while it is being
     stopped (`run_stopping`), else its status."""
@@ -151,6 +164,24 @@ def feedback_refusal(key: str, status: TaskStatus) -> str | None:
 def no_open_question(key: str) -> str:
     """What answering says of a task none of whose questions is open."""
     return f"{key} has no open question"
+
+
+#: A question is open (waits for an answer) while none of these columns is set:
+#: answered, or closed because its task's work ended.
+QUESTION_SETTLED_COLUMNS: tuple[str, ...] = ("answered_at", "closed_at")
+
+
+def question_open(answered_at: object, closed_at: object) -> bool:
+    """Whether a question still waits for an answer."""
+    return answered_at is None and closed_at is None
+
+
+def closed_question_refusal(key: str, question_id: int, status: str) -> str:
+    """What answering (or waiting on) a question closed with its task says."""
+    return (
+        f"{key}'s question {question_id} was closed when {key} ended (it is "
+        f"{status.replace('_', ' ')}): nobody waits for its answer"
+    )
 
 
 def answer_refusal(key: str, open_questions: int) -> str | None:

@@ -24,6 +24,14 @@ TRANSITIONS: dict[TaskStatus, frozenset[TaskStatus]] = {
 #: Moving into these statuses starts work, so blocking dependencies must be done.
 STARTS_WORK = frozenset({S.IN_PROGRESS})
 
+#: Moving into these statuses ends the work for good (done, given up, or not to be
+#: done): questions asked about it and still open close, nobody waits for their
+#: answers. Blocked (a run ended on a question: it waits for the answer), pending
+#: (a retry, a reset, changes requested), deferred and awaiting approval (the
+#: decision may send it back, and the next run continues with the answers) keep
+#: them open.
+CLOSES_QUESTIONS = frozenset({S.DONE, S.FAILED, S.CANCELLED})
+
 #: The verbs a person uses (CLI commands, TUI actions) and the status each moves to.
 VERB_TARGETS: dict[str, TaskStatus] = {
     "start": S.IN_PROGRESS,

@@ -46,6 +46,17 @@ def printable(text: str) -> str:
     return reveal_invisible(strip_ansi(text)).replace("\n", " ").replace("\t", " ")
 
 
+def cut_line(text: str, limit: int, whole_in: str) -> str:
+    """`text` as one printable line (`printable`) of at most `limit` characters of
+    its own; a longer one is cut and says so, and where the whole text is
+    (`whole_in`, e.g. a command). Escapes go before the cut, so no half sequence
+    can swallow the note."""
+    line = printable(text).strip()
+    if len(line) <= limit:
+        return line
+    return f"{line[:limit].rstrip()}… (cut at {limit} characters; {whole_in} shows the whole line)"
+
+
 _SGR = re.compile(r"\x1b\[[0-9;:]*m")
 
 

@@ -23,6 +23,7 @@ from .enums import ApprovalDecision, EventKind, TaskStatus
 from .errors import Conflict, DependenciesUnfinished, InvalidTransition, ValidationFailed
 from .rules import decision_refusal
 from .state_machine import (
+    CLOSES_QUESTIONS,
     STARTS_WORK,
     awaiting_refusal,
     can_transition,
@@ -134,6 +135,8 @@ class Move:
     needs_blockers_done: bool = False
     #: Dependents that become ready get an `unblocked` event after the write.
     unblocks: bool = False
+    #: The task's work ended: its open questions close (each with an event).
+    closes_questions: bool = False
     #: CLAIM moves lose quietly to another runner instead of raising Conflict.
     contested: bool = False
     via: Via = Via.CHANGE
@@ -162,7 +165,9 @@ def plan_move(current: Current, intent: Intent, now: datetime) -> Move:
       last answer (ANSWER) moves it from blocked back to pending, nothing else;
     - UNDO writes the exact reverse of a recorded move, progress included (a
       move that changes the progress records the one it replaced);
-    - IMPORT sets the file's status directly, but never on a task a runner holds.
+    - IMPORT sets the file's status directly, but never on a task a runner holds;
+    - a move into done, failed or cancelled, whichever way, closes the task's
+      open questions (`CLOSES_QUESTIONS`).
     """
     target, via = intent.target, intent.via
     status = current.status
@@ -215,6 +220,7 @@ def plan_move(current: Current, intent: Intent, now: datetime) -> Move:
         events=tuple(events),
         needs_blockers_done=target in STARTS_WORK and not forced and via is not Via.UNDO,
         unblocks=target is S.DONE,
+        closes_questions=target in CLOSES_QUESTIONS,
         contested=via is Via.CLAIM,
         via=via,
     )

@@ -3,6 +3,7 @@
 from .background import BackgroundRunner
 from .config import RunnerConfig
 from .core import LinesStored, Runner, RunnerStopped, RunnerSummary, RunSettled, RunStarted
+from .heap import freeze_loaded
 
 __all__ = [
     "BackgroundRunner",
@@ -13,4 +14,5 @@ __all__ = [
     "RunnerConfig",
     "RunnerStopped",
     "RunnerSummary",
+    "freeze_loaded",
 ]

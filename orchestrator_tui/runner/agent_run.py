@@ -24,6 +24,7 @@ from ..agents.profiles import Invocation, build_invocation, resolve
 from ..agents.prompt import render_prompt
 from ..domain.agent import AgentProfile
 from ..domain.enums import LogStream, RunStatus
+from ..domain.text import cut_line
 from ..services import Orchestrator
 from ..services.agent_runs import AgentRunService, RunUsage
 from ..services.runs import Claim, RunResult
@@ -124,7 +125,7 @@ class AgentSession:
                     if stream is not LogStream.STDOUT:
                         out.append((stream, text, at))
                         if stream is LogStream.STDERR and text.strip():
-                            self._last_stderr = text.strip()[:_ERROR_CHARS]
+                            self._last_stderr = text
                         continue
                     if parser.json:
                         out.append((LogStream.RAW, text, at))
@@ -179,13 +180,21 @@ class AgentSession:
             return
         verdict = self.parser.verdict(out.exit_code)
         if verdict is None and out.exit_code not in (0, None):
-            verdict = self._last_stderr  # a failing agent that said why on stderr only
+            verdict = self._stderr_reason()  # a failing agent that said why on stderr only
         if res.status is RunStatus.SUCCEEDED and verdict:
             res.status, res.error = RunStatus.FAILED, verdict
         elif res.status is RunStatus.SUCCEEDED:
             res.continues_after_answers = True
         elif res.status in (RunStatus.FAILED, RunStatus.TIMED_OUT) and verdict and res.error:
             res.error = f"{res.error}: {verdict}"
+
+    def _stderr_reason(self) -> str | None:
+        """The agent's last stderr line as a run's reason: cut, saying so, when long."""
+        if self._last_stderr is None:
+            return None
+        claim = self.claim
+        where = f"`task logs {claim.key} --run {claim.run_id}`"
+        return cut_line(self._last_stderr, _ERROR_CHARS, where)
 
     def usage(self, out: ProcessOutcome) -> RunUsage:
         o = self.parser.outcome

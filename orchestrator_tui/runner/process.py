@@ -28,6 +28,7 @@ from ..program import PROGRAM_NAME as PROGRAM_NAME
 from ..program import resolve_argv as resolve_argv
 from .outputs import OutputCollector
 from .reaper import dying_with_parent
+from .spawn import spawn as spawn_child
 
 #: A line longer than this is stored in pieces of this size.
 MAX_LINE_BYTES = 32 * 1024
@@ -169,17 +170,7 @@ class Supervisor:
             out.spawn_error = f"cannot read {self.stdin_path!r}: {exc.strerror or exc}"
             return out
         try:
-            proc = subprocess.Popen(
-                spawn,
-                stdin=stdin or subprocess.DEVNULL,
-                stdout=subprocess.PIPE,
-                stderr=subprocess.PIPE,
-                cwd=self.cwd,
-                env=self.env,
-                start_new_session=True,  # its own process group, away from our terminal
-                preexec_fn=hook,
-                bufsize=0,
-            )
+            proc = spawn_child(spawn, self.env, self.cwd, stdin, hook)
         except OSError as exc:
             out.spawn_error = start_failure(self.argv[0], self.cwd, exc)
             return out

@@ -6,14 +6,13 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from functools import cached_property
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from ..store.engine import Database
 from ..store.feed import ChangeListener
 from ..store.schema import ensure_schema
 from ..store.tables import utcnow
 from .base import Clock, ServiceContext
-from .queries import QueryService, TaskFilter
 
 if TYPE_CHECKING:
     from .agent_runs import AgentRunService
@@ -23,6 +22,7 @@ if TYPE_CHECKING:
     from .dashboard import DashboardService
     from .dependencies import DependencyService
     from .plans import PlanService
+    from .queries import QueryService, TaskFilter
     from .questions import QuestionService
     from .reports import ReportService
     from .run_processes import RunProcessService
@@ -34,10 +34,21 @@ if TYPE_CHECKING:
 __all__ = ["Orchestrator", "TaskFilter", "open_orchestrator"]
 
 
+def __getattr__(name: str) -> Any:
+    """`TaskFilter`, imported when first asked for: the queries load the pydantic
+    views, which a status change from the command line never needs."""
+    if name == "TaskFilter":
+        from .queries import TaskFilter
+
+        return TaskFilter
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
 class Orchestrator:
     """Every service over one database, acting as one actor. Each service is made
     (and its module imported) when first used: a command that changes one task's
-    status does not import the plan loader, the agents' runs or the workspaces."""
+    status does not import the plan loader, the agents' runs, the workspaces or
+    (with the queries) the pydantic views."""
 
     def __init__(self, db: Database, actor: str, clock: Clock = utcnow) -> None:
         self.db = db
@@ -75,6 +86,8 @@ class Orchestrator:
 
     @cached_property
     def queries(self) -> QueryService:
+        from .queries import QueryService
+
         return QueryService(self.ctx)
 
     @cached_property

@@ -2,23 +2,24 @@
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 from platformdirs import user_config_dir
 
 from ..agents.profiles import BUILTIN, parse_profiles
-from ..domain.agent import AgentProfile
+from ..config import file_named_by
+from ..domain.agent import AgentProfile, AgentUse
+from ..domain.errors import ValidationFailed
+from ..domain.models import CommandSpec, TaskSpec
 from .safe_yaml import load_yaml, read_text
 
 PROFILES_ENV = "ORCHESTRATOR_TUI_AGENTS"
 
 
 def profiles_path() -> Path:
-    env = os.environ.get(PROFILES_ENV)
-    if env:
-        return Path(env).expanduser()
-    return Path(user_config_dir("orchestrator-tui", appauthor=False)) / "agents.yaml"
+    """$ORCHESTRATOR_TUI_AGENTS (an existing file), else the one in the config folder."""
+    default = Path(user_config_dir("orchestrator-tui", appauthor=False)) / "agents.yaml"
+    return file_named_by(PROFILES_ENV, default)
 
 
 def load_profiles(path: Path | None = None) -> dict[str, AgentProfile]:
@@ -28,3 +29,26 @@ def load_profiles(path: Path | None = None) -> dict[str, AgentProfile]:
     if path.is_file():
         profiles.update(parse_profiles(load_yaml(read_text(path), str(path)), str(path)))
     return profiles
+
+
+def agent_task_command(
+    use: AgentUse, command: CommandSpec | None, where: str = "agent"
+) -> CommandSpec:
+    """The command a task runs `use` with: its own command with the agent added, or
+    the profile's program. Refused (naming `where`) for a profile no one defined."""
+    from ..agents.plan_agents import agent_command, check_use
+
+    known = load_profiles()
+    check_use(use, known, where, has_command=command is not None)
+    return agent_command(use, known, command)
+
+
+def with_agent(spec: TaskSpec, profile: str | None, model: str | None = None) -> TaskSpec:
+    """A new task given to the coding agent `profile` (with `model`): its own command,
+    if any, keeps its working directory and timeout. Unchanged without a profile."""
+    if profile is None:
+        if model is not None:
+            raise ValidationFailed("agent: a model needs an agent")
+        return spec
+    command = agent_task_command(AgentUse(profile=profile, model=model), spec.command)
+    return spec.model_copy(update={"command": command})

@@ -15,7 +15,7 @@ from ..domain.enums import EventKind
 from ..domain.errors import NotFound
 from ..store.engine import Database, inserted_id
 from ..store.tables import Event, Question, Task, TaskDependency, utcnow
-from .rules import open_blocker_keys_select
+from .rules import open_blocker_keys_select, question_open
 
 Clock = Callable[[], datetime]
 
@@ -78,12 +78,12 @@ def record_event(
 
 
 def open_questions_expr(task_id_col: Any) -> Any:
-    """A correlated scalar subquery: the task's questions nobody has answered yet."""
+    """A correlated scalar subquery: the task's open questions (`question_open`)."""
     q = Question.__table__.c
     return (
         select(func.count())
         .select_from(Question.__table__)
-        .where(q.task_id == task_id_col, q.answered_at.is_(None))
+        .where(q.task_id == task_id_col, question_open())
         .scalar_subquery()
     )
 

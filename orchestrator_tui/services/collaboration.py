@@ -1,10 +1,12 @@
-"""Progress reports, private notes, shared context, feedback and participants."""
+"""Progress reports, private notes, shared context, feedback and participants.
+
+YAML (and the pydantic errors its reader knows) is imported only for the shared
+context: a progress report or a note from an agent's loop never loads it."""
 
 from __future__ import annotations
 
 from typing import Any
 
-import yaml
 from sqlalchemy import Connection, select, update
 
 from ..domain.enums import EventKind, TaskStatus
@@ -12,13 +14,16 @@ from ..domain.errors import InvalidTransition, ValidationFailed
 from ..domain.rules import feedback_refusal
 from ..store.tables import Feedback, Note, Participant, ProgressRecord, Task, TaskContext
 from .base import ServiceContext, T, find_task, record_event
-from .safe_yaml import describe_yaml_error, safe_load_bounded
 
 MAX_CONTEXT_BYTES = 1_000_000
 
 
 def parse_context(text: str) -> dict[str, Any]:
     """Shared context is a YAML mapping, read with safe_load only."""
+    import yaml
+
+    from .safe_yaml import describe_yaml_error, safe_load_bounded
+
     if len(text.encode()) > MAX_CONTEXT_BYTES:
         raise ValidationFailed("shared context is larger than 1 MB")
     try:
@@ -102,6 +107,10 @@ class CollaborationService:
 
         Read and rewrite happen in one write transaction, so two agents
         sharing at once both keep their key."""
+        import yaml
+
+        from .safe_yaml import describe_yaml_error
+
         with self.ctx.db.write() as conn:
             row = find_task(conn, key)
             # SQLite's BEGIN IMMEDIATE already serialises writers; PostgreSQL needs

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import timedelta
+from typing import Any
 
 from sqlalchemy import func, select
 
@@ -88,8 +89,18 @@ class DashboardService:
             by_assignee=by_assignee,
             critical_path=path,
             critical_path_hours=path_hours,
-            agents=AgentService(self.ctx).list(),
-            recent_events=self.queries.recent_events(15),
             completions_per_hour=buckets,
-            agent_spend=AgentRunService(self.ctx).spend(),
+            **self._activity(),
         )
+
+    def activity(self, stats: DashboardStats) -> DashboardStats:
+        """`stats` with what moves while no task changes read again: the agents,
+        the recent events and the agents' spend (the counts are kept)."""
+        return stats.model_copy(update=self._activity())
+
+    def _activity(self) -> dict[str, Any]:
+        return {
+            "agents": AgentService(self.ctx).list(),
+            "recent_events": self.queries.recent_events(15),
+            "agent_spend": AgentRunService(self.ctx).spend(),
+        }

@@ -10,6 +10,10 @@ A coding agent's run that ended with questions open left its task blocked,
 waiting for them (see `RunService.finish`); the answer that leaves none open
 moves the task back to pending in the same transaction, and the next run
 continues the agent's session with the answers (`answered_after_last_run`).
+
+A move that ends a task's work (done, failed, cancelled) closes its open
+questions in the move's own transaction (`services/moves.py`); a closed
+question cannot be answered, and whoever waits on it is told it was closed.
 """
 
 from __future__ import annotations
@@ -24,13 +28,15 @@ from sqlalchemy import Connection, func, select, update
 from ..domain.enums import EventKind, RunStatus, TaskStatus
 from ..domain.errors import Conflict, InvalidTransition, NotFound, ValidationFailed
 from ..domain.models import InboxEntry, QuestionView
-from ..domain.rules import no_open_question
+from ..domain.rules import closed_question_refusal, no_open_question
+from ..domain.state_machine import CLOSES_QUESTIONS
 from ..domain.transitions import MOVE_EVENTS, Intent, Via
 from ..store.engine import inserted_id
 from ..store.tables import Event, Question, Run, Task
 from .base import ServiceContext, T, find_task, open_questions_expr, record_event
 from .moves import move_one
 from .queries import QueryService, TaskFilter
+from .rules import question_open
 
 Q = Question.__table__.c
 E = Event.__table__.c
@@ -52,6 +58,7 @@ _VIEW_COLUMNS = (
     Q.answer,
     Q.answered_by,
     Q.answered_at,
+    Q.closed_at,
 )
 _FROM = Question.__table__.join(Task.__table__, T.id == Q.task_id)
 
@@ -80,8 +87,13 @@ class QuestionService:
         text = _clean(text, "a question")
         with self.ctx.db.write() as conn:
             task = find_task(conn, key)
-            if TaskStatus(task.status).is_terminal:
-                raise InvalidTransition(f"{key} is {task.status}: nobody is working on it to ask")
+            # Locked (on PostgreSQL): a move ending the task's work either comes first
+            # (and this is refused) or after (and closes this question with the rest).
+            status = conn.execute(
+                select(T.status).where(T.id == task.id).with_for_update()
+            ).scalar_one()
+            if TaskStatus(status) in CLOSES_QUESTIONS:
+                raise InvalidTransition(f"{key} is {status}: nobody is working on it to ask")
             now = self.ctx.now()
             qid = inserted_id(
                 conn.execute(
@@ -107,7 +119,7 @@ class QuestionService:
             if question_id is None:
                 question_id = conn.execute(
                     select(Q.id)
-                    .where(Q.task_id == task.id, Q.answered_at.is_(None))
+                    .where(Q.task_id == task.id, question_open())
                     .order_by(Q.asked_at, Q.id)
                     .limit(1)
                 ).scalar()
@@ -115,15 +127,20 @@ class QuestionService:
                     raise NotFound(no_open_question(key) + _last_answer(conn, task.id))
             won = conn.execute(
                 update(Question.__table__)
-                .where(Q.id == question_id, Q.task_id == task.id, Q.answered_at.is_(None))
+                .where(Q.id == question_id, Q.task_id == task.id, question_open())
                 .values(answer=text, answered_by=self.ctx.actor, answered_at=self.ctx.now())
             )
             if won.rowcount != 1:
                 other = conn.execute(
-                    select(Q.answered_by).where(Q.id == question_id, Q.task_id == task.id)
+                    select(Q.answered_by, Q.closed_at, T.status)
+                    .select_from(_FROM)
+                    .where(Q.id == question_id, Q.task_id == task.id)
                 ).first()
                 if other is None:
                     raise NotFound(f"{key} has no question {question_id}")
+                if other.closed_at is not None:
+                    refusal = closed_question_refusal(key, question_id, other.status)
+                    raise InvalidTransition(f"{refusal}; nothing was written")
                 raise Conflict(
                     f"{key}'s question {question_id} was already answered by {other[0]}; "
                     "nothing was written"
@@ -157,6 +174,12 @@ class QuestionService:
 
     # -- reading ----------------------------------------------------------------
 
+    def closed_refusal(self, question: QuestionView) -> str:
+        """What a person or agent waiting on the closed `question` is told."""
+        with self.ctx.db.read() as conn:
+            status = conn.execute(select(T.status).where(T.key == question.task_key)).scalar()
+        return closed_question_refusal(question.task_key, question.id, status or "gone")
+
     def get(self, question_id: int) -> QuestionView:
         with self.ctx.db.read() as conn:
             return self._one(conn, question_id)
@@ -171,7 +194,7 @@ class QuestionService:
         stmt = (
             select(*_VIEW_COLUMNS)
             .select_from(_FROM)
-            .where(Q.answered_at.is_(None))
+            .where(question_open())
             .order_by(Q.asked_at, Q.id)
         )
         if limit is not None:
@@ -194,7 +217,7 @@ class QuestionService:
 
     def count_open(self, key: str | None = None) -> int:
         """Unanswered questions (of the task `key`, or of every task)."""
-        stmt = select(func.count()).select_from(Question.__table__).where(Q.answered_at.is_(None))
+        stmt = select(func.count()).select_from(Question.__table__).where(question_open())
         with self.ctx.db.read() as conn:
             if key is not None:
                 stmt = stmt.where(Q.task_id == find_task(conn, key).id)
@@ -283,7 +306,7 @@ def open_questions_since(conn: Connection, task_id: int, since: datetime) -> lis
     return list(
         conn.execute(
             select(Q.id)
-            .where(Q.task_id == task_id, Q.answered_at.is_(None), Q.asked_at >= since)
+            .where(Q.task_id == task_id, question_open(), Q.asked_at >= since)
             .order_by(Q.asked_at, Q.id)
         ).scalars()
     )
@@ -291,13 +314,19 @@ def open_questions_since(conn: Connection, task_id: int, since: datetime) -> lis
 
 def _last_answer(conn: Connection, task_id: int) -> str:
     """Who answered the task's latest answered question (someone may just have
-    answered it first), or nothing when it was never asked one."""
+    answered it first), or that its questions closed with its work, or nothing
+    when it was never asked one."""
     last = conn.execute(
         select(Q.id, Q.answered_by)
         .where(Q.task_id == task_id, Q.answered_at.is_not(None))
         .order_by(Q.answered_at.desc(), Q.id.desc())
         .limit(1)
     ).first()
+    closed = conn.execute(
+        select(Q.id).where(Q.task_id == task_id, Q.closed_at.is_not(None)).order_by(Q.id.desc())
+    ).first()
+    if closed is not None and (last is None or closed.id > last.id):
+        return f" (question {closed.id} was closed unanswered when its work ended)"
     return "" if last is None else f" (question {last.id} was answered by {last.answered_by})"
 
 

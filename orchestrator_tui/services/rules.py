@@ -26,12 +26,14 @@ from sqlalchemy import (
 
 from ..domain import rules
 from ..domain.enums import Readiness, RunStatus
-from ..store.tables import PlanBudget, Run, Task, TaskDependency
+from ..store.tables import PlanBudget, Question, Run, Task, TaskDependency
 
 T = Task.__table__.c
 D = TaskDependency.__table__.c
 PB = PlanBudget.__table__.c
 RUNS = Run.__table__.c
+
+QUESTIONS = Question.__table__.c
 
 # Built once: constructing an alias copies every column of the table.
 _BLOCKER = Task.__table__.alias("blocker")
@@ -192,3 +194,9 @@ def claimable(
         all_blockers_done(T.id),
         no_attempt_running(T.id),
     )
+
+
+def question_open(q: Any = QUESTIONS) -> Any:
+    """`rules.question_open` over the questions table (or an alias's columns): none
+    of the columns that settle a question is set."""
+    return and_(*(q[name].is_(None) for name in rules.QUESTION_SETTLED_COLUMNS))

@@ -4,13 +4,16 @@ Every status change is one compare-and-set statement
 (`UPDATE ... WHERE id = :id AND status = :expected`) whose row count is
 checked, plus its event, in one transaction: of two racing writers exactly
 one wins and the other gets `Conflict`.
+
+The pydantic views are imported by the methods that answer with them: `move`,
+the command line's status change, writes through the same writer without them.
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Connection, func, select, update
 
@@ -21,14 +24,14 @@ from ..domain.errors import (
     OrchestratorError,
     ValidationFailed,
 )
-from ..domain.models import ChangePreview, TaskDetail, TaskPatch, TaskSpec
-from ..domain.transitions import Intent, plan_move
+from ..domain.transitions import Intent, Move, plan_move
 from ..store.engine import inserted_id
 from ..store.tables import Task, TaskDependency
 from .base import ServiceContext, T, find_task, record_event
 from .moves import current_of, move_one, record_initial_requests
-from .undo import UndoService
-from .views import task_detail
+
+if TYPE_CHECKING:
+    from ..domain.models import ChangePreview, TaskDetail, TaskPatch, TaskSpec
 
 S = TaskStatus
 
@@ -94,6 +97,8 @@ class TaskService:
     # -- creating and editing -------------------------------------------------
 
     def create(self, spec: TaskSpec) -> TaskDetail:
+        from .views import task_detail
+
         with self.ctx.db.write() as conn:
             key = spec.key or next_key(conn)
             if conn.execute(select(T.id).where(T.key == key)).first():
@@ -130,6 +135,8 @@ class TaskService:
                 changes[name] = getattr(patch, name).value
         if not changes:
             raise ValidationFailed("nothing to change")
+        from .views import task_detail
+
         with self.ctx.db.write() as conn:
             row = find_task(conn, key)
             before = {name: plain_value(getattr(row, name)) for name in changes}
@@ -176,14 +183,34 @@ class TaskService:
         force: bool = False,
         reason: str | None = None,
     ) -> TaskDetail:
+        from .views import task_detail
+
         with self.ctx.db.write() as conn:
-            row = find_task(conn, key)
-            move_one(conn, self.ctx, row, Intent(target, force=force, reason=reason))
+            self._move(conn, key, Intent(target, force=force, reason=reason))
             return task_detail(conn, find_task(conn, key))
+
+    def move(
+        self,
+        key: str,
+        target: TaskStatus,
+        *,
+        force: bool = False,
+        reason: str | None = None,
+    ) -> Move:
+        """`transition`, answering with the move written (its task's key and the
+        status it now has) instead of the task's view: the command line's status
+        change prints that, without importing the views."""
+        with self.ctx.db.write() as conn:
+            return self._move(conn, key, Intent(target, force=force, reason=reason))
+
+    def _move(self, conn: Connection, key: str, intent: Intent) -> Move:
+        return move_one(conn, self.ctx, find_task(conn, key), intent)
 
     def preview_changes(self, keys: list[str], target: TaskStatus) -> list[ChangePreview]:
         """Plan moving each task to `target` without writing: what each would
         become, or why it would be refused (a bulk change's confirmation)."""
+        from ..domain.models import ChangePreview
+
         out: list[ChangePreview] = []
         now = self.ctx.now()
         with self.ctx.db.read() as conn:
@@ -203,6 +230,8 @@ class TaskService:
 
     def undo_last(self) -> TaskDetail:
         """Reverse this actor's most recent move (status change or decision)."""
+        from .undo import UndoService
+
         return UndoService(self.ctx).undo_last()
 
     def count(self) -> int:

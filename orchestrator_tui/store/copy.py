@@ -12,11 +12,11 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from sqlalchemy import Connection, Integer, Table, func, select, text, update
-from sqlmodel import SQLModel
 
 from ..domain.errors import ValidationFailed
 from .engine import Database
 from .schema import SCHEMA_VERSION, ensure_schema
+from .tables import metadata
 
 _CHUNK = 2000
 _META = "schema_meta"
@@ -32,7 +32,7 @@ class CopyReport:
 
 def _tables() -> list[Table]:
     """Every table but the schema version, parents before children."""
-    return [t for t in SQLModel.metadata.sorted_tables if t.name != _META]
+    return [t for t in metadata.sorted_tables if t.name != _META]
 
 
 def _self_references(table: Table) -> list[str]:

@@ -40,7 +40,7 @@ if TYPE_CHECKING:
 
 #: The schema version these statements were written for. A test keeps it equal to
 #: `schema.SCHEMA_VERSION`: when the schema moves, check the SQL below, then this.
-READS_SCHEMA = 7
+READS_SCHEMA = 8
 
 #: How long a read waits for a writer's lock (WAL readers rarely wait at all).
 _TIMEOUT_SECONDS = 5.0
@@ -78,7 +78,24 @@ def _plain_command(stored: Any) -> SimpleNamespace | None:
         raise GiveUp("command")
     if not argv[0].strip() or any(a != a.strip() for a in argv):
         raise GiveUp("command")  # the model refuses an empty program and strips spaces
-    return SimpleNamespace(argv=argv)
+    return SimpleNamespace(
+        argv=argv,
+        agent=_plain_part(stored.get("agent"), profile=str, model=str, args=list),
+        workspace=_plain_part(stored.get("workspace"), repo=str, base=str),
+    )
+
+
+def _plain_part(stored: Any, **kinds: type) -> SimpleNamespace | None:
+    """The fields `task show` prints of a command's agent or workspace; GiveUp when
+    one is not of the kind the model would give (the models then decide)."""
+    if stored is None:
+        return None
+    if not isinstance(stored, dict):
+        raise GiveUp("command")
+    values = {name: stored.get(name) for name in kinds}
+    if any(v is not None and not isinstance(v, kinds[n]) for n, v in values.items()):
+        raise GiveUp("command")
+    return SimpleNamespace(**values)
 
 
 class PlainViews:

@@ -72,6 +72,9 @@ SORT_SQL: dict[str, str] = {
     "updated": "t.updated_at",
 }
 
+#: `services.base.question_open()` over `questions AS q`.
+_QUESTION_OPEN = " AND ".join(f"q.{name} IS NULL" for name in rules.QUESTION_SETTLED_COLUMNS)
+
 #: `services.views.row_select()`.
 ROW_SQL = f"""
 SELECT t.id, t.key, t.title, t.status, t.priority, t.assignee, t.progress, t.phase,
@@ -80,7 +83,7 @@ SELECT t.id, t.key, t.title, t.status, t.priority, t.assignee, t.progress, t.pha
        (t.command IS NOT NULL AND t.command != '{rules.NO_COMMAND_JSON}') AS has_command,
        t.lease_owner IS NOT NULL AS leased,
        (SELECT count(*) FROM questions AS q
-         WHERE q.task_id = t.id AND q.answered_at IS NULL) AS asking
+         WHERE q.task_id = t.id AND {_QUESTION_OPEN}) AS asking
 FROM tasks AS t"""
 
 

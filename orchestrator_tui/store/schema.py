@@ -15,15 +15,23 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 
 from sqlalchemy import Connection, inspect, select, text
-from sqlmodel import SQLModel
 
 from ..domain.errors import SchemaTooNew, ValidationFailed
-from . import tables  # noqa: F401  (registers every table on SQLModel.metadata)
+from ..domain.rules import STOP_ASKED_BEFORE_V6_SQL, sql_in
+from ..domain.state_machine import CLOSES_QUESTIONS
 from .engine import Database, on_read_only_filesystem, read_only_uri
 from .folders import require_folder
-from .tables import AGENT_RUN_COLUMNS, PlanBudget, Question, RunChange, SchemaMeta, utcnow
+from .tables import (
+    AGENT_RUN_COLUMNS,
+    PlanBudget,
+    Question,
+    RunChange,
+    SchemaMeta,
+    metadata,
+    utcnow,
+)
 
-SCHEMA_VERSION = 7
+SCHEMA_VERSION = 8
 
 Migration = Callable[[Connection], None]
 
@@ -64,13 +72,13 @@ def _add_run_cancel_requested(conn: Connection) -> None:
     """Version 5 -> 6: a run's `cancel_requested` (who asked for it to be stopped,
     and why) gets a column of its own. Until now an open run's `error` held it: a
     running run with an error was being stopped. Those runs move it to the new
-    column, so `error` only ever says why a run ended. (Version 5's rule, written
-    out as it was: a run read `stopping` when `running` with a non-empty error.)"""
+    column, so `error` only ever says why a run ended. (Version 5's rule, which an
+    import of a version-5 export applies too: `rules.stop_asked_before_v6`.)"""
     conn.execute(text("ALTER TABLE runs ADD COLUMN cancel_requested VARCHAR"))
     conn.execute(
         text(
             "UPDATE runs SET cancel_requested = error, error = NULL "
-            "WHERE status = 'running' AND error IS NOT NULL AND error <> ''"
+            f"WHERE {STOP_ASKED_BEFORE_V6_SQL}"
         )
     )
 
@@ -94,6 +102,25 @@ def _loaded_requests_by_no_one(conn: Connection) -> None:
     )
 
 
+def _add_question_closed_at(conn: Connection) -> None:
+    """Version 7 -> 8: a question closes when its task's work ends (`closed_at`).
+    Questions still open on tasks already done, failed or cancelled close now,
+    dated by their task's last change."""
+    column = Question.__table__.c.closed_at
+    # A database older than version 3 got the table as this program defines it.
+    if column.name not in {c["name"] for c in inspect(conn).get_columns("questions")}:
+        sql_type = column.type.compile(dialect=conn.dialect)
+        conn.execute(text(f"ALTER TABLE questions ADD COLUMN closed_at {sql_type}"))
+    conn.execute(
+        text(
+            "UPDATE questions SET closed_at = "
+            "(SELECT t.updated_at FROM tasks AS t WHERE t.id = questions.task_id) "
+            "WHERE answered_at IS NULL AND task_id IN "
+            f"(SELECT t.id FROM tasks AS t WHERE t.status IN {sql_in(CLOSES_QUESTIONS)})"
+        )
+    )
+
+
 #: version N -> the function that brings a version-N database to N+1.
 MIGRATIONS: dict[int, Migration] = {
     1: _add_run_changes,
@@ -102,6 +129,7 @@ MIGRATIONS: dict[int, Migration] = {
     4: _add_agent_runs,
     5: _add_run_cancel_requested,
     6: _loaded_requests_by_no_one,
+    7: _add_question_closed_at,
 }
 
 
@@ -162,7 +190,7 @@ def ensure_schema(
         with db.write() as conn:
             version = read_version(conn)  # someone may have created it meanwhile
             if version == 0:
-                SQLModel.metadata.create_all(conn)
+                metadata.create_all(conn)
                 _write_version(conn, target)
                 conn.execute(
                     SchemaMeta.__table__.insert().values(
@@ -201,7 +229,7 @@ def _migrate(db: Database, version: int, target: int, migrations: Mapping[int, M
 def table_counts(conn: Connection) -> dict[str, int]:
     """Rows per table, for `db status`."""
     counts = {}
-    for name in sorted(SQLModel.metadata.tables):
+    for name in sorted(metadata.tables):
         counts[name] = conn.execute(text(f'SELECT COUNT(*) FROM "{name}"')).scalar_one()
     return counts
 
@@ -210,7 +238,7 @@ def validate(conn: Connection) -> list[str]:
     """Integrity problems found (empty when healthy)."""
     problems: list[str] = []
     existing = set(inspect(conn).get_table_names())
-    for name in SQLModel.metadata.tables:
+    for name in metadata.tables:
         if name not in existing:
             problems.append(f"missing table {name}")
     if conn.dialect.name == "sqlite":

@@ -1,360 +1,410 @@
-"""SQLModel tables: the one schema every front door shares.
+"""The tables as SQLAlchemy Core `Table`s: what every query and write uses.
 
-Enumerated values are stored as their plain string values (validated by the
-domain enums in the services), so a new status word never needs an ALTER.
-All times are timezone-aware UTC.
+Generated from the SQLModel declarations in `table_models.py` (where the tables are
+documented) by `python -m orchestrator_tui.store.generate_tables`; do not edit. Each
+class only holds its table as `__table__`, as the SQLModel class does, without
+importing sqlmodel, SQLAlchemy's ORM or pydantic.
 """
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import ClassVar
 
-from sqlalchemy import JSON, CheckConstraint, Column, DateTime, Index, Table, UniqueConstraint
-from sqlalchemy.types import TypeDecorator
-from sqlmodel import Field, SQLModel
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    CheckConstraint,
+    Column,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    UniqueConstraint,
+)
 
-from ..domain.agent import AgentRunFacts
+from .columns import AGENT_RUN_COLUMNS, UTCDateTime, new_dict, new_list, utcnow
+
+__all__ = [
+    "AGENT_RUN_COLUMNS",
+    "Agent",
+    "Approval",
+    "CoreTable",
+    "Event",
+    "Feedback",
+    "LogLine",
+    "Note",
+    "Participant",
+    "PlanBudget",
+    "ProgressRecord",
+    "Question",
+    "Run",
+    "RunChange",
+    "SchemaMeta",
+    "Task",
+    "TaskContext",
+    "TaskDependency",
+    "UTCDateTime",
+    "metadata",
+    "utcnow",
+]
+
+metadata = MetaData()
 
 
-class UTCDateTime(TypeDecorator[datetime]):
-    """Stores aware datetimes as UTC; gives back aware UTC datetimes on every backend."""
+class CoreTable:
+    """A table's class: its Core table is `__table__`."""
 
-    impl = DateTime(timezone=True)
-    cache_ok = True
-
-    def process_bind_param(self, value: datetime | None, dialect: Any) -> datetime | None:
-        if value is None:
-            return None
-        if value.tzinfo is None:
-            raise ValueError("naive datetime given to the store; use UTC-aware times")
-        return value.astimezone(UTC)
-
-    def process_result_value(self, value: datetime | None, dialect: Any) -> datetime | None:
-        if value is None:
-            return None
-        if value.tzinfo is None:
-            return value.replace(tzinfo=UTC)
-        return value.astimezone(UTC)
+    __table__: ClassVar[Table]
 
 
-def _time(nullable: bool = True, index: bool = False) -> Any:
-    return Field(default=None, sa_column=Column(UTCDateTime(), nullable=nullable, index=index))
-
-
-def _json(default: Any) -> Any:
-    """A JSON column that also gets its empty default on Core (bulk) inserts."""
-    return Field(
-        default_factory=default,
-        sa_column=Column(JSON, nullable=False, default=lambda: default()),
+class SchemaMeta(CoreTable):
+    __table__ = Table(
+        "schema_meta",
+        metadata,
+        Column("key", String(), primary_key=True, nullable=False),
+        Column("value", String(), nullable=False),
     )
 
 
-class TableModel(SQLModel):
-    """The base of every table below. SQLModel gives each table class its Core
-    `__table__` at run time; this says so to the type checker."""
-
-    if TYPE_CHECKING:
-        __table__: ClassVar[Table]
-
-
-class SchemaMeta(TableModel, table=True):
-    __tablename__ = "schema_meta"
-
-    key: str = Field(primary_key=True)
-    value: str
-
-
-class Task(TableModel, table=True):
-    __tablename__ = "tasks"
-    __table_args__ = (
-        Index("ix_tasks_status_priority", "status", "priority"),
+class Task(CoreTable):
+    __table__ = Table(
+        "tasks",
+        metadata,
+        Column("id", Integer(), primary_key=True, nullable=False),
+        Column("key", String(), nullable=False, index=True, unique=True),
+        Column("title", String(), nullable=False),
+        Column("description", String(), nullable=False, default=""),
+        Column("status", String(), nullable=False, default="pending"),
+        Column("priority", String(), nullable=False, default="medium"),
+        Column("complexity", String(), nullable=False, default="medium"),
+        Column("component_area", String(), nullable=False, default="general"),
+        Column("phase", Integer(), nullable=False, default=1),
+        Column("parent_id", Integer(), ForeignKey("tasks.id", ondelete="SET NULL"), nullable=True),
+        Column("assignee", String(), nullable=True),
+        Column("agent_type", String(), nullable=True),
+        Column("estimated_hours", Float(), nullable=True),
+        Column("actual_hours", Float(), nullable=True),
+        Column("deadline", UTCDateTime(), nullable=True),
+        Column("success_criteria", JSON(), nullable=False, default=new_list),
+        Column("requires_approval", Boolean(), nullable=False, default=False),
+        Column("command", JSON(none_as_null=True), nullable=True),
+        Column("max_retries", Integer(), nullable=False, default=0),
+        Column("attempts", Integer(), nullable=False, default=0),
+        Column("tags", JSON(), nullable=False, default=new_list),
+        Column("extra", JSON(), nullable=False, default=new_dict),
+        Column("progress", Integer(), nullable=False, default=0),
+        Column("completion_summary", String(), nullable=False, default=""),
+        Column("plan", String(), nullable=True, index=True),
+        Column("source", String(), nullable=True),
+        Column("external_id", String(), nullable=True),
+        Column("lease_owner", String(), nullable=True),
+        Column("lease_expires_at", UTCDateTime(), nullable=True),
+        Column("retry_after", UTCDateTime(), nullable=True),
+        Column("created_at", UTCDateTime(), nullable=False),
+        Column("updated_at", UTCDateTime(), nullable=False),
+        Column("started_at", UTCDateTime(), nullable=True),
+        Column("completed_at", UTCDateTime(), nullable=True, index=True),
+        Column("version", Integer(), nullable=False, default=1),
         Index("ix_tasks_assignee", "assignee"),
-        Index("ix_tasks_phase", "phase"),
         Index("ix_tasks_parent", "parent_id"),
+        Index("ix_tasks_phase", "phase"),
+        Index("ix_tasks_status_priority", "status", "priority"),
         UniqueConstraint("source", "external_id", name="uq_tasks_source_external"),
         CheckConstraint("progress BETWEEN 0 AND 100", name="ck_tasks_progress"),
     )
 
-    id: int | None = Field(default=None, primary_key=True)
-    key: str = Field(unique=True, index=True)
-    title: str
-    description: str = ""
-    status: str = "pending"
-    priority: str = "medium"
-    complexity: str = "medium"
-    component_area: str = "general"
-    phase: int = 1
-    parent_id: int | None = Field(default=None, foreign_key="tasks.id", ondelete="SET NULL")
-    assignee: str | None = None
-    agent_type: str | None = None
-    estimated_hours: float | None = None
-    actual_hours: float | None = None
-    deadline: datetime | None = _time()
-    success_criteria: list[str] = _json(list)
-    requires_approval: bool = False
-    #: No command is SQL NULL (databases written before may hold the JSON text
-    #: 'null'; readers take both as no command, see `domain.rules.NO_COMMAND_JSON`).
-    command: dict[str, Any] | None = Field(
-        default=None, sa_column=Column(JSON(none_as_null=True), nullable=True)
-    )
-    max_retries: int = 0
-    attempts: int = 0
-    tags: list[str] = _json(list)
-    extra: dict[str, Any] = _json(dict)
-    progress: int = 0
-    completion_summary: str = ""
-    #: The plan file the task came from, when that plan has a budget.
-    plan: str | None = Field(default=None, index=True)
-    source: str | None = None
-    external_id: str | None = None
-    lease_owner: str | None = None
-    lease_expires_at: datetime | None = _time()
-    retry_after: datetime | None = _time()
-    created_at: datetime = _time(nullable=False)
-    updated_at: datetime = _time(nullable=False)
-    started_at: datetime | None = _time()
-    completed_at: datetime | None = _time(index=True)
-    version: int = 1
 
-
-class TaskDependency(TableModel, table=True):
-    __tablename__ = "task_dependencies"
-    __table_args__ = (
+class TaskDependency(CoreTable):
+    __table__ = Table(
+        "task_dependencies",
+        metadata,
+        Column("id", Integer(), primary_key=True, nullable=False),
+        Column(
+            "task_id",
+            Integer(),
+            ForeignKey("tasks.id", ondelete="CASCADE"),
+            nullable=False,
+            index=True,
+        ),
+        Column(
+            "depends_on_id",
+            Integer(),
+            ForeignKey("tasks.id", ondelete="CASCADE"),
+            nullable=False,
+        ),
+        Column("dep_type", String(), nullable=False, default="blocks"),
+        Column("created_at", UTCDateTime(), nullable=False),
+        Index("ix_dependencies_depends_on", "depends_on_id"),
         UniqueConstraint("task_id", "depends_on_id", name="uq_task_dependency"),
         CheckConstraint("task_id != depends_on_id", name="ck_no_self_dependency"),
-        Index("ix_dependencies_depends_on", "depends_on_id"),
     )
 
-    id: int | None = Field(default=None, primary_key=True)
-    task_id: int = Field(foreign_key="tasks.id", ondelete="CASCADE", index=True)
-    depends_on_id: int = Field(foreign_key="tasks.id", ondelete="CASCADE")
-    dep_type: str = "blocks"
-    created_at: datetime = _time(nullable=False)
+
+class Agent(CoreTable):
+    __table__ = Table(
+        "agents",
+        metadata,
+        Column("id", Integer(), primary_key=True, nullable=False),
+        Column("name", String(), nullable=False, index=True, unique=True),
+        Column("agent_type", String(), nullable=False, default="coding"),
+        Column("capabilities", JSON(), nullable=False, default=new_list),
+        Column("status", String(), nullable=False, default="idle"),
+        Column("last_heartbeat", UTCDateTime(), nullable=True),
+        Column("registered_at", UTCDateTime(), nullable=False),
+        Column("meta", JSON(), nullable=False, default=new_dict),
+    )
 
 
-class Agent(TableModel, table=True):
-    __tablename__ = "agents"
-
-    id: int | None = Field(default=None, primary_key=True)
-    name: str = Field(unique=True, index=True)
-    agent_type: str = "coding"
-    capabilities: list[str] = _json(list)
-    status: str = "idle"
-    last_heartbeat: datetime | None = _time()
-    registered_at: datetime = _time(nullable=False)
-    meta: dict[str, Any] = _json(dict)
-
-
-class Run(AgentRunFacts, TableModel, table=True):
-    """A run of a task's command; a coding agent's run also has the columns of
-    `AgentRunFacts` (what it was asked, its session, what it spent)."""
-
-    __tablename__ = "runs"
-    __table_args__ = (Index("ix_runs_task_started", "task_id", "started_at"),)
-
-    id: int | None = Field(default=None, primary_key=True)
-    execution_id: str = Field(unique=True)
-    task_id: int = Field(foreign_key="tasks.id", ondelete="CASCADE")
-    agent: str | None = Field(default=None, index=True)
-    attempt: int = 1
-    status: str = Field(default="running", index=True)
-    command: list[str] | None = Field(default=None, sa_column=Column(JSON, nullable=True))
-    started_at: datetime | None = _time()
-    ended_at: datetime | None = _time()
-    exit_code: int | None = None
-    outputs: dict[str, Any] = _json(dict)
-    outputs_uri: str | None = None
-    error: str | None = None
-    log_excerpt: str | None = None
-    # Who asked for the run to be stopped and why ("run cancelled by NAME: why"):
-    # an open run with it is stopping (`rules.run_stopping`); kept once closed.
-    cancel_requested: str | None = None
-    # Where the attempt's processes live, so a runner or a person can stop them
-    # after their runner died: the child's pid and process group, the host, and
-    # "<boot id>:<start time in clock ticks>" to tell a reused pid apart.
-    pid: int | None = None
-    pgid: int | None = None
-    host: str | None = None
-    proc_start: str | None = None
+class Run(CoreTable):
+    __table__ = Table(
+        "runs",
+        metadata,
+        Column("profile", String(), nullable=True),
+        Column("prompt", String(), nullable=True),
+        Column("session_id", String(), nullable=True),
+        Column("model", String(), nullable=True),
+        Column("turns", Integer(), nullable=True),
+        Column("input_tokens", Integer(), nullable=True),
+        Column("output_tokens", Integer(), nullable=True),
+        Column("cached_tokens", Integer(), nullable=True),
+        Column("cost_usd", Float(), nullable=True),
+        Column("summary", String(), nullable=True),
+        Column("id", Integer(), primary_key=True, nullable=False),
+        Column("execution_id", String(), nullable=False, unique=True),
+        Column("task_id", Integer(), ForeignKey("tasks.id", ondelete="CASCADE"), nullable=False),
+        Column("agent", String(), nullable=True, index=True),
+        Column("attempt", Integer(), nullable=False, default=1),
+        Column("status", String(), nullable=False, index=True, default="running"),
+        Column("command", JSON(), nullable=True),
+        Column("started_at", UTCDateTime(), nullable=True),
+        Column("ended_at", UTCDateTime(), nullable=True),
+        Column("exit_code", Integer(), nullable=True),
+        Column("outputs", JSON(), nullable=False, default=new_dict),
+        Column("outputs_uri", String(), nullable=True),
+        Column("error", String(), nullable=True),
+        Column("log_excerpt", String(), nullable=True),
+        Column("cancel_requested", String(), nullable=True),
+        Column("pid", Integer(), nullable=True),
+        Column("pgid", Integer(), nullable=True),
+        Column("host", String(), nullable=True),
+        Column("proc_start", String(), nullable=True),
+        Index("ix_runs_task_started", "task_id", "started_at"),
+    )
 
 
-#: Columns added to `runs` by schema version 5 (name -> SQL type): what
-#: `AgentRunFacts` held then, kept as it was for that migration.
-AGENT_RUN_COLUMNS = {
-    "profile": "VARCHAR",
-    "prompt": "TEXT",
-    "session_id": "VARCHAR",
-    "model": "VARCHAR",
-    "turns": "INTEGER",
-    "input_tokens": "INTEGER",
-    "output_tokens": "INTEGER",
-    "cached_tokens": "INTEGER",
-    "cost_usd": "FLOAT",
-    "summary": "TEXT",
-}
+class PlanBudget(CoreTable):
+    __table__ = Table(
+        "plan_budgets",
+        metadata,
+        Column("plan", String(), primary_key=True, nullable=False),
+        Column("usd", Float(), nullable=True),
+        Column("tokens", Integer(), nullable=True),
+        Column("seconds", Float(), nullable=True),
+        Column("spent_usd", Float(), nullable=False, default=0.0),
+        Column("spent_tokens", Integer(), nullable=False, default=0),
+        Column("spent_seconds", Float(), nullable=False, default=0.0),
+        Column("exhausted", String(), nullable=True),
+        Column("updated_at", UTCDateTime(), nullable=False),
+    )
 
 
-class PlanBudget(TableModel, table=True):
-    """A plan's spending limit and what its tasks' runs have spent so far."""
-
-    __tablename__ = "plan_budgets"
-
-    plan: str = Field(primary_key=True)
-    usd: float | None = None
-    tokens: int | None = None
-    seconds: float | None = None
-    spent_usd: float = 0.0
-    spent_tokens: int = 0
-    spent_seconds: float = 0.0
-    #: Why the plan claims no new tasks ("budget exceeded: $5.10 of $5.00"), or None.
-    exhausted: str | None = None
-    updated_at: datetime = _time(nullable=False)
+class LogLine(CoreTable):
+    __table__ = Table(
+        "log_lines",
+        metadata,
+        Column("id", Integer(), primary_key=True, nullable=False),
+        Column("run_id", Integer(), ForeignKey("runs.id", ondelete="CASCADE"), nullable=False),
+        Column("seq", Integer(), nullable=False),
+        Column("stream", String(), nullable=False, default="stdout"),
+        Column("text", String(), nullable=False),
+        Column("created_at", UTCDateTime(), nullable=False),
+        Index("ix_log_lines_run_seq", "run_id", "seq", unique=True),
+    )
 
 
-class LogLine(TableModel, table=True):
-    __tablename__ = "log_lines"
-    __table_args__ = (Index("ix_log_lines_run_seq", "run_id", "seq", unique=True),)
-
-    id: int | None = Field(default=None, primary_key=True)
-    run_id: int = Field(foreign_key="runs.id", ondelete="CASCADE")
-    seq: int
-    stream: str = "stdout"
-    text: str
-    created_at: datetime = _time(nullable=False)
-
-
-class RunChange(TableModel, table=True):
-    """What a run changed in its task's git worktree (one row per run that had one)."""
-
-    __tablename__ = "run_changes"
-    __table_args__ = (Index("ix_run_changes_task", "task_id", "run_id"),)
-
-    run_id: int = Field(foreign_key="runs.id", ondelete="CASCADE", primary_key=True)
-    task_id: int = Field(foreign_key="tasks.id", ondelete="CASCADE")
-    repo: str
-    base: str
-    branch: str
-    worktree: str
-    base_commit: str
-    head_commit: str
-    committed: str | None = None
-    files: list[dict[str, Any]] = _json(list)
-    added: int = 0
-    removed: int = 0
-    diff_bytes: int = 0
-    diff: str = ""
-    verify: list[dict[str, Any]] = _json(list)
-    created_at: datetime = _time(nullable=False)
+class RunChange(CoreTable):
+    __table__ = Table(
+        "run_changes",
+        metadata,
+        Column(
+            "run_id",
+            Integer(),
+            ForeignKey("runs.id", ondelete="CASCADE"),
+            primary_key=True,
+            nullable=False,
+        ),
+        Column("task_id", Integer(), ForeignKey("tasks.id", ondelete="CASCADE"), nullable=False),
+        Column("repo", String(), nullable=False),
+        Column("base", String(), nullable=False),
+        Column("branch", String(), nullable=False),
+        Column("worktree", String(), nullable=False),
+        Column("base_commit", String(), nullable=False),
+        Column("head_commit", String(), nullable=False),
+        Column("committed", String(), nullable=True),
+        Column("files", JSON(), nullable=False, default=new_list),
+        Column("added", Integer(), nullable=False, default=0),
+        Column("removed", Integer(), nullable=False, default=0),
+        Column("diff_bytes", Integer(), nullable=False, default=0),
+        Column("diff", String(), nullable=False, default=""),
+        Column("verify", JSON(), nullable=False, default=new_list),
+        Column("created_at", UTCDateTime(), nullable=False),
+        Index("ix_run_changes_task", "task_id", "run_id"),
+    )
 
 
-class ProgressRecord(TableModel, table=True):
-    __tablename__ = "progress"
+class ProgressRecord(CoreTable):
+    __table__ = Table(
+        "progress",
+        metadata,
+        Column("id", Integer(), primary_key=True, nullable=False),
+        Column(
+            "task_id",
+            Integer(),
+            ForeignKey("tasks.id", ondelete="CASCADE"),
+            nullable=False,
+            index=True,
+        ),
+        Column("percent", Integer(), nullable=False),
+        Column("message", String(), nullable=False, default=""),
+        Column("actor", String(), nullable=False),
+        Column("created_at", UTCDateTime(), nullable=False),
+    )
 
-    id: int | None = Field(default=None, primary_key=True)
-    task_id: int = Field(foreign_key="tasks.id", ondelete="CASCADE", index=True)
-    percent: int
-    message: str = ""
-    actor: str
-    created_at: datetime = _time(nullable=False)
 
-
-class Event(TableModel, table=True):
-    """Append-only: the audit log and the change feed."""
-
-    __tablename__ = "events"
-    __table_args__ = (
-        Index("ix_events_task", "task_id", "id"),
+class Event(CoreTable):
+    __table__ = Table(
+        "events",
+        metadata,
+        Column("id", Integer(), primary_key=True, nullable=False),
+        Column("created_at", UTCDateTime(), nullable=False),
+        Column("actor", String(), nullable=False),
+        Column("kind", String(), nullable=False),
+        Column("task_id", Integer(), ForeignKey("tasks.id", ondelete="SET NULL"), nullable=True),
+        Column("run_id", Integer(), ForeignKey("runs.id", ondelete="SET NULL"), nullable=True),
+        Column("data", JSON(), nullable=False, default=new_dict),
         Index("ix_events_kind_time", "kind", "created_at"),
+        Index("ix_events_task", "task_id", "id"),
     )
 
-    id: int | None = Field(default=None, primary_key=True)
-    created_at: datetime = _time(nullable=False)
-    actor: str
-    kind: str
-    task_id: int | None = Field(default=None, foreign_key="tasks.id", ondelete="SET NULL")
-    run_id: int | None = Field(default=None, foreign_key="runs.id", ondelete="SET NULL")
-    data: dict[str, Any] = _json(dict)
+
+class Approval(CoreTable):
+    __table__ = Table(
+        "approvals",
+        metadata,
+        Column("id", Integer(), primary_key=True, nullable=False),
+        Column(
+            "task_id",
+            Integer(),
+            ForeignKey("tasks.id", ondelete="CASCADE"),
+            nullable=False,
+            index=True,
+        ),
+        Column("run_id", Integer(), ForeignKey("runs.id", ondelete="SET NULL"), nullable=True),
+        Column("decision", String(), nullable=False),
+        Column("actor", String(), nullable=False),
+        Column("comment", String(), nullable=False, default=""),
+        Column("decided_at", UTCDateTime(), nullable=False),
+    )
 
 
-class Approval(TableModel, table=True):
-    __tablename__ = "approvals"
-
-    id: int | None = Field(default=None, primary_key=True)
-    task_id: int = Field(foreign_key="tasks.id", ondelete="CASCADE", index=True)
-    run_id: int | None = Field(default=None, foreign_key="runs.id", ondelete="SET NULL")
-    decision: str
-    actor: str
-    comment: str = ""
-    decided_at: datetime = _time(nullable=False)
-
-
-class Participant(TableModel, table=True):
-    __tablename__ = "participants"
-    __table_args__ = (UniqueConstraint("task_id", "agent", name="uq_participant"),)
-
-    id: int | None = Field(default=None, primary_key=True)
-    task_id: int = Field(foreign_key="tasks.id", ondelete="CASCADE", index=True)
-    agent: str
-    role: str = ""
-    joined_at: datetime = _time(nullable=False)
+class Participant(CoreTable):
+    __table__ = Table(
+        "participants",
+        metadata,
+        Column("id", Integer(), primary_key=True, nullable=False),
+        Column(
+            "task_id",
+            Integer(),
+            ForeignKey("tasks.id", ondelete="CASCADE"),
+            nullable=False,
+            index=True,
+        ),
+        Column("agent", String(), nullable=False),
+        Column("role", String(), nullable=False, default=""),
+        Column("joined_at", UTCDateTime(), nullable=False),
+        UniqueConstraint("task_id", "agent", name="uq_participant"),
+    )
 
 
-class TaskContext(TableModel, table=True):
-    """Shared context for everyone on a task, kept as YAML text."""
-
-    __tablename__ = "task_context"
-
-    task_id: int = Field(foreign_key="tasks.id", ondelete="CASCADE", primary_key=True)
-    yaml_text: str = ""
-    updated_by: str
-    updated_at: datetime = _time(nullable=False)
-
-
-class Note(TableModel, table=True):
-    """An agent's private Markdown notes on a task (one document per author)."""
-
-    __tablename__ = "notes"
-    __table_args__ = (UniqueConstraint("task_id", "author", name="uq_note_author"),)
-
-    id: int | None = Field(default=None, primary_key=True)
-    task_id: int = Field(foreign_key="tasks.id", ondelete="CASCADE", index=True)
-    author: str
-    body: str = ""
-    updated_at: datetime = _time(nullable=False)
+class TaskContext(CoreTable):
+    __table__ = Table(
+        "task_context",
+        metadata,
+        Column(
+            "task_id",
+            Integer(),
+            ForeignKey("tasks.id", ondelete="CASCADE"),
+            primary_key=True,
+            nullable=False,
+        ),
+        Column("yaml_text", String(), nullable=False, default=""),
+        Column("updated_by", String(), nullable=False),
+        Column("updated_at", UTCDateTime(), nullable=False),
+    )
 
 
-class Feedback(TableModel, table=True):
-    __tablename__ = "feedback"
-    __table_args__ = (
+class Note(CoreTable):
+    __table__ = Table(
+        "notes",
+        metadata,
+        Column("id", Integer(), primary_key=True, nullable=False),
+        Column(
+            "task_id",
+            Integer(),
+            ForeignKey("tasks.id", ondelete="CASCADE"),
+            nullable=False,
+            index=True,
+        ),
+        Column("author", String(), nullable=False),
+        Column("body", String(), nullable=False, default=""),
+        Column("updated_at", UTCDateTime(), nullable=False),
+        UniqueConstraint("task_id", "author", name="uq_note_author"),
+    )
+
+
+class Feedback(CoreTable):
+    __table__ = Table(
+        "feedback",
+        metadata,
+        Column("id", Integer(), primary_key=True, nullable=False),
+        Column(
+            "task_id",
+            Integer(),
+            ForeignKey("tasks.id", ondelete="CASCADE"),
+            nullable=False,
+            index=True,
+        ),
+        Column("quality", Integer(), nullable=False),
+        Column("timeliness", Integer(), nullable=False),
+        Column("notes", String(), nullable=False, default=""),
+        Column("actor", String(), nullable=False),
+        Column("created_at", UTCDateTime(), nullable=False),
         CheckConstraint("quality BETWEEN 1 AND 5", name="ck_feedback_quality"),
         CheckConstraint("timeliness BETWEEN 1 AND 5", name="ck_feedback_timeliness"),
     )
 
-    id: int | None = Field(default=None, primary_key=True)
-    task_id: int = Field(foreign_key="tasks.id", ondelete="CASCADE", index=True)
-    quality: int
-    timeliness: int
-    notes: str = ""
-    actor: str
-    created_at: datetime = _time(nullable=False)
 
-
-class Question(TableModel, table=True):
-    """A question an agent (or any task command) asks a person; one answer wins."""
-
-    __tablename__ = "questions"
-    __table_args__ = (Index("ix_questions_open", "answered_at", "asked_at"),)
-
-    id: int | None = Field(default=None, primary_key=True)
-    task_id: int = Field(foreign_key="tasks.id", ondelete="CASCADE", index=True)
-    asked_by: str
-    text: str
-    asked_at: datetime = _time(nullable=False)
-    answer: str | None = None
-    answered_by: str | None = None
-    answered_at: datetime | None = _time()
-
-
-def utcnow() -> datetime:
-    return datetime.now(UTC)
+class Question(CoreTable):
+    __table__ = Table(
+        "questions",
+        metadata,
+        Column("id", Integer(), primary_key=True, nullable=False),
+        Column(
+            "task_id",
+            Integer(),
+            ForeignKey("tasks.id", ondelete="CASCADE"),
+            nullable=False,
+            index=True,
+        ),
+        Column("asked_by", String(), nullable=False),
+        Column("text", String(), nullable=False),
+        Column("asked_at", UTCDateTime(), nullable=False),
+        Column("answer", String(), nullable=True),
+        Column("answered_by", String(), nullable=True),
+        Column("answered_at", UTCDateTime(), nullable=True),
+        Column("closed_at", UTCDateTime(), nullable=True),
+        Index("ix_questions_open", "answered_at", "asked_at"),
+    )

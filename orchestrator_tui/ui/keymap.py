@@ -9,12 +9,13 @@ Every binding id is listed by the help screen (`?`) next to its keys.
 
 from __future__ import annotations
 
-import os
 from collections.abc import Sequence
 from pathlib import Path
 
 from platformdirs import user_config_dir
 from textual.binding import BindingType
+
+from ..config import file_named_by
 
 KEYMAP_ENV = "ORCHESTRATOR_TUI_KEYMAP"
 SETTINGS_ENV = "ORCHESTRATOR_TUI_SETTINGS"
@@ -25,10 +26,8 @@ def config_dir() -> Path:
 
 
 def keymap_path() -> Path:
-    env = os.environ.get(KEYMAP_ENV)
-    if env:
-        return Path(env).expanduser()
-    return config_dir() / "keymap.yaml"
+    """$ORCHESTRATOR_TUI_KEYMAP (an existing file), else the one in the config folder."""
+    return file_named_by(KEYMAP_ENV, config_dir() / "keymap.yaml")
 
 
 def load_keymap(path: Path | None = None) -> tuple[dict[str, str], str | None]:
@@ -61,8 +60,9 @@ def unknown_binding_ids(keymap: dict[str, str], app_bindings: Sequence[BindingTy
 
 
 def settings_path() -> Path:
-    env = os.environ.get(SETTINGS_ENV)
-    return Path(env).expanduser() if env else config_dir() / "settings.yaml"
+    """$ORCHESTRATOR_TUI_SETTINGS (a file, or one to create in an existing folder),
+    else the one in the config folder."""
+    return file_named_by(SETTINGS_ENV, config_dir() / "settings.yaml", written=True)
 
 
 def load_settings(path: Path) -> dict[str, str]:

@@ -8,8 +8,9 @@ Scenarios: ok (a tool call, an answer, usage and cost), error (the CLI's
 not-logged-in / connection failure shape, exit 0), garbage (non-JSON lines
 mixed in), spend (usage far over any small budget, then hangs), hang (says
 hello, then sleeps), no-auth (gemini: its words on stderr only, exit
-41), ask (claude: asks a person QUESTION with `task ask`,
-without waiting, and ends its turn; resumed, it goes on as ok). The argv,
+41), long-stderr (gemini: a very long last line on stderr, exit 41), ask
+(claude: asks a person QUESTION with `task ask`, without waiting, and ends
+its turn; resumed, it goes on as ok). The argv,
 the prompt (argument or stdin) and the environment are written as JSON to
 $FAKE_AGENT_RECORD when it is set.
 """
@@ -28,6 +29,15 @@ GEMINI_NO_AUTH = (
     " following environment variables before running: GEMINI_API_KEY"
 )
 QUESTION = "Should refunds go back to the card or to store credit?"
+#: A last stderr line far longer than a run's reason keeps, coloured and with a
+#: clipboard-writing escape sequence right where the reason is cut.
+LONG_STDERR = (
+    "\x1b[31mError:\x1b[0m quota exceeded for project demo; "
+    + "retry later. " * 35
+    + "\x1b]52;c;aGk=\x07"
+    + "the rest of the story " * 20
+    + "THE END"
+)
 
 
 def main(argv: list[str]) -> int:
@@ -290,6 +300,9 @@ def codex(scenario: str, session: str, model: str) -> int:
 def gemini(scenario: str, session: str, model: str) -> int:
     if scenario == "no-auth":  # the installed CLI without credentials: stderr only, exit 41
         print(GEMINI_NO_AUTH, file=sys.stderr, flush=True)
+        return 41
+    if scenario == "long-stderr":
+        print(LONG_STDERR, file=sys.stderr, flush=True)
         return 41
     out({"type": "init", "timestamp": "t", "session_id": session, "model": model})
     out({"type": "message", "role": "user", "content": "the prompt"})

@@ -10,9 +10,10 @@ import pytest
 
 from orchestrator_tui.domain.agent import Budget
 from orchestrator_tui.domain.enums import LogStream, RunStatus, TaskStatus
+from orchestrator_tui.domain.text import printable
 from orchestrator_tui.services import Orchestrator
 
-from .fake_agent import GEMINI_NO_AUTH
+from .fake_agent import GEMINI_NO_AUTH, LONG_STDERR
 from .helpers import add_agent_task, serve
 
 S = TaskStatus
@@ -82,6 +83,24 @@ def test_an_agent_failing_with_words_on_stderr_only_fails_with_those_words(
     assert run.exit_code == 41
     assert run.error == f"exit code 41: {GEMINI_NO_AUTH}"
     assert orch.queries.get_task("A").status is S.FAILED
+
+
+def test_a_long_last_stderr_line_is_cut_saying_so_and_where_the_whole_is(
+    orch: Orchestrator,
+) -> None:
+    add_agent_task(orch, "A", "gemini", "long-stderr", max_retries=0)
+    serve(orch)
+    (run,) = orch.queries.runs_for("A")
+    whole = printable(LONG_STDERR)
+    assert len(whole) > 600 and whole.startswith("Error: quota exceeded")
+    assert run.error == (
+        f"exit code 41: {whole[:500].rstrip()}… (cut at 500 characters; "
+        f"`task logs A --run {run.id}` shows the whole line)"
+    )
+    assert "\x1b" not in (run.error or "") and "\x07" not in (run.error or "")
+    assert printable(run.error or "") == run.error  # the display's escaping keeps it whole
+    assert orch.queries.timeline("A")[-1].data["reason"] == run.error
+    assert ("stderr", LONG_STDERR) in shown(orch, run.id)  # the whole line, as printed
 
 
 def test_codex_gemini_opencode_and_aider_usage_is_read_from_their_own_shapes(

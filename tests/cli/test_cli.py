@@ -278,3 +278,25 @@ def test_writes_asked_for_json_print_json_and_never_prose(cli: Cli, tmp_path: Pa
         copy = tmp_path / "copy.db"
         assert cli.ok("db", "backup", str(copy), "--json").json() == {"backup": str(copy)}
     assert cli.ok("db", "reset", "--yes", "--json").json()["reset"] is True
+
+
+def test_options_taking_seconds_or_counts_refuse_bad_values_as_usage_errors(cli: Cli) -> None:
+    """A value out of range for an option is a usage error (exit 2) at the argument,
+    before any command runs, whichever command takes it."""
+    cli.ok("task", "add", "a", "--key", "API-1")
+    for args, option, said in [
+        (("task", "add", "b"), "--timeout", "must be a number of seconds above 0, not -5"),
+        (("task", "add", "b"), "--timeout", "must be a number of seconds above 0, not 0"),
+        (("task", "edit", "API-1"), "--timeout", "must be a number of seconds above 0, not nan"),
+        (("task", "add", "b"), "--max-retries", "must be 0 or more, not -1"),
+        (("task", "edit", "API-1"), "--max-retries", "must be 0 or more, not -2"),
+        (
+            ("import", "plan.yaml", "--watch"),
+            "--interval",
+            "must be a number of seconds above 0, not 0",
+        ),
+    ]:
+        value = said.rsplit(" ", 1)[1]
+        assert cli.fails(2, *args, option, value).startswith(f"error: argument {option}: {said}")
+    assert [t["key"] for t in cli.ok("task", "list", "--json").json()] == ["API-1"]
+    assert cli.ok("task", "show", "API-1", "--json").json()["command"] is None

@@ -188,3 +188,43 @@ def test_a_status_change_imports_only_the_services_it_uses(filled: Cli) -> None:
     assert proc.returncode == 0, proc.stderr
     assert json.loads(proc.stdout) == {"code": 0, "loaded": []}
     assert filled.ok("task", "show", "A-1", "--json").json()["status"] == "in_progress"
+
+
+def test_a_status_change_or_progress_loads_no_pydantic_sqlmodel_or_orm_and_records_events(
+    filled: Cli,
+) -> None:
+    """A status change printed as text goes through the one writer (the Core tables,
+    the moves and their events) without the pydantic views, sqlmodel or the ORM;
+    it says and writes what the full path does."""
+    start = _probe(filled.db, ["task", "start", "A-1", "--reason", "on it"])
+    assert start == {"code": 0, "out": "A-1 start ok: now in_progress\n", "loaded": ["sqlalchemy"]}
+    filled.ok("task", "start", "A-4")
+    done = _probe(filled.db, ["task", "done", "A-4", "--summary", "all good"])
+    assert done["out"] == "A-4 finished: now awaiting_approval\n" and done["code"] == 0
+    assert done["loaded"] == ["sqlalchemy"]
+    # Refused (A-2 waits for A-1): the same one-line error and exit code, nothing written.
+    refused = run_in_process(["--db", str(filled.db), "task", "start", "A-2"], env=filled.env)
+    assert (refused.code, refused.out) == (4, "")
+    assert refused.err == (
+        "error: A-2 waits on unfinished dependencies: A-1; "
+        "force the start with a reason to override\n"
+    )
+    shown = filled.ok("task", "show", "A-1", "--json").json()
+    assert shown["status"] == "in_progress"
+    moved = [e for e in shown["timeline"] if e["kind"] == "status_changed"]
+    assert [(e["actor"], e["data"]["from"], e["data"]["to"]) for e in moved] == [
+        ("alice", "pending", "in_progress")
+    ]
+    assert moved[0]["data"]["reason"] == "on it"
+    assert filled.ok("task", "show", "A-2", "--json").json()["status"] == "pending"
+    assert filled.ok("task", "show", "A-4", "--json").json()["status"] == "awaiting_approval"
+    # A progress report from an agent's loop, likewise (no YAML or pydantic either).
+    progress = _probe(filled.db, ["task", "progress", "A-1", "40", "half way"])
+    assert progress == {"code": 0, "out": "A-1: progress 40%\n", "loaded": ["sqlalchemy"]}
+    shown = filled.ok("task", "show", "A-1", "--json").json()
+    assert shown["progress"] == 40
+    assert [(p["percent"], p["message"]) for p in shown["progress_history"]][-1] == (40, "half way")
+    assert shown["timeline"][-1]["kind"] == "progress"
+    # --json still answers with the task's whole view, as every front door does.
+    back = filled.ok("task", "reset", "A-1", "--json").json()
+    assert back["key"] == "A-1" and back["status"] == "pending" and "blockers" in back

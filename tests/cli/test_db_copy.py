@@ -6,7 +6,6 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import create_engine, select, text
-from sqlmodel import SQLModel
 
 from orchestrator_tui.app import short_location
 from orchestrator_tui.domain.models import TaskSpec
@@ -14,6 +13,7 @@ from orchestrator_tui.domain.workspace import FileChange
 from orchestrator_tui.services import open_orchestrator
 from orchestrator_tui.services.plans import DEMO_SOURCE, sample_plan_path
 from orchestrator_tui.store.schema import SCHEMA_VERSION
+from orchestrator_tui.store.tables import metadata
 from orchestrator_tui.workspaces.worktree import Captured, Layout
 
 from ..databases import Databases
@@ -53,7 +53,7 @@ def every_row(url: str) -> dict[str, list[dict[str, Any]]]:
                     dict(r._mapping)
                     for r in conn.execute(select(table).order_by(*table.primary_key.columns))
                 ]
-                for table in SQLModel.metadata.sorted_tables
+                for table in metadata.sorted_tables
                 if table.name != "schema_meta"
             }
     finally:

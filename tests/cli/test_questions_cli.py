@@ -121,3 +121,32 @@ def test_a_command_run_by_the_runner_asks_through_the_runners_hooks(
     assert [(e["task"], e["question"], e["agent"]) for e in asked] == [("ASK", "Anyone?", "night")]
     failed = [e for e in events if e["event"] == "failed"]
     assert [e["exit_code"] for e in failed] == [9]  # the command's own timeout exit code
+
+
+def test_a_question_closes_with_its_task_and_its_asker_is_told(cli: Cli) -> None:
+    cli.ok("task", "add", "Build the API", "--key", "API")
+    cli.ok("task", "start", "API")
+    asker = start_asking(cli, "API", "Which database?", "--timeout", "60", "--poll", "0.05")
+    question = wait_for_question(cli)
+    cli.ok("task", "cancel", "API", "--reason", "not needed")
+    out, err = asker.communicate(timeout=60)
+    refusal = (
+        f"error: API's question {question['id']} was closed when API ended (it is cancelled): "
+        "nobody waits for its answer"
+    )
+    assert (asker.returncode, out, err) == (4, "", refusal + "\n")
+    assert cli.ok("task", "questions").out == "no question is waiting for an answer\n"
+    [closed] = cli.ok("task", "questions", "--task", "API", "--json").json()  # type: ignore[misc]
+    assert closed["answer"] is None and closed["closed_at"] is not None
+    assert "(closed unanswered)" in cli.ok("task", "questions", "--task", "API").out
+    before = cli.events()
+    assert cli.fails(
+        4, "task", "answer", "API", "PostgreSQL", "--question", str(question["id"])
+    ) == (refusal + "; nothing was written")
+    assert cli.fails(3, "task", "answer", "API", "PostgreSQL") == (
+        f"error: API has no open question (question {question['id']} was closed unanswered "
+        "when its work ended)"
+    )
+    assert cli.events() == before
+    timeline = cli.ok("task", "timeline", "API").out
+    assert f"question {question['id']} closed unanswered: API is cancelled" in timeline

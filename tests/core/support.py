@@ -105,6 +105,18 @@ def make_version_5_at(url: str) -> None:
     engine.dispose()
 
 
+def make_version_7_at(url: str) -> None:
+    """Turn a current database (SQLite or PostgreSQL) into what version 7 wrote: no
+    `closed_at` on questions (a question stayed open after its task ended)."""
+    from sqlalchemy import create_engine, text
+
+    engine = create_engine(url)
+    with engine.begin() as conn:
+        conn.execute(text("ALTER TABLE questions DROP COLUMN closed_at"))
+        conn.execute(text("UPDATE schema_meta SET value = '7' WHERE key = 'schema_version'"))
+    engine.dispose()
+
+
 def undo_agent_columns(execute: Callable[[str], Any]) -> None:
     """Drop the columns schema version 5 added (agent runs, a task's budgeted plan)."""
     from orchestrator_tui.store.tables import AGENT_RUN_COLUMNS

@@ -11,9 +11,11 @@ from pathlib import Path
 
 import pytest
 
-from orchestrator_tui.domain.enums import EventKind, TaskStatus
+from orchestrator_tui.domain.enums import EventKind, RunStatus, TaskStatus
 from orchestrator_tui.domain.errors import Conflict, InvalidTransition, NotFound, ValidationFailed
+from orchestrator_tui.domain.models import CommandSpec
 from orchestrator_tui.services import Orchestrator, open_orchestrator
+from orchestrator_tui.services.run_model import RunResult
 from orchestrator_tui.store.schema import SCHEMA_VERSION
 
 from .support import add, events_of, make_version_1, open_db
@@ -62,6 +64,9 @@ def test_refusals_write_nothing(orch: Orchestrator) -> None:
     add(orch, "A")
     add(orch, "GONE")
     orch.tasks.transition("GONE", TaskStatus.CANCELLED)
+    add(orch, "LOST")
+    orch.tasks.start("LOST")
+    orch.tasks.fail("LOST", "gave up")
     before = len(events_of(orch))
     with pytest.raises(ValidationFailed, match="a question needs some text"):
         orch.questions.ask("A", "   ")
@@ -69,6 +74,8 @@ def test_refusals_write_nothing(orch: Orchestrator) -> None:
         orch.questions.ask("A", "x" * 10_001)
     with pytest.raises(InvalidTransition, match="GONE is cancelled"):
         orch.questions.ask("GONE", "still there?")
+    with pytest.raises(InvalidTransition, match="LOST is failed: nobody is working on it"):
+        orch.questions.ask("LOST", "why?")  # its questions closed when it failed
     with pytest.raises(NotFound, match="A has no open question"):
         orch.questions.answer("A", "yes")
     with pytest.raises(NotFound, match="no task 'NOPE'"):
@@ -199,3 +206,157 @@ def test_version_1_database_gains_questions_keeping_rows(db_path: Path) -> None:
             "SELECT value FROM schema_meta WHERE key='schema_version'"
         ).fetchone()
     assert version == (str(SCHEMA_VERSION),)
+
+
+def _end_by_hand(orch: Orchestrator, key: str) -> None:
+    orch.tasks.complete(key)
+
+
+def _fail_by_hand(orch: Orchestrator, key: str) -> None:
+    orch.tasks.fail(key, "gave up")
+
+
+def _cancel(orch: Orchestrator, key: str) -> None:
+    orch.tasks.transition(key, TaskStatus.CANCELLED, reason="not needed")
+
+
+def _reject(orch: Orchestrator, key: str) -> None:
+    orch.tasks.complete(key)
+    orch.as_actor("maria").approvals.reject(key, "wrong approach")
+
+
+def _approve(orch: Orchestrator, key: str) -> None:
+    orch.tasks.complete(key)
+    orch.as_actor("maria").approvals.approve(key)
+
+
+def _runner_fails_it(orch: Orchestrator, key: str) -> None:
+    (run,) = [r for r in orch.queries.runs_for(key) if r.status is RunStatus.RUNNING]
+    task_id = orch.queries.get_task(key).id
+    orch.runs.finish("r1", [RunResult(run.id, task_id, RunStatus.FAILED, exit_code=3)])
+
+
+def _cancel_its_run(orch: Orchestrator, key: str) -> None:
+    orch.runs.cancel(key, "wrong branch")
+
+
+ENDINGS = {
+    "done": (_end_by_hand, TaskStatus.DONE),
+    "failed by hand": (_fail_by_hand, TaskStatus.FAILED),
+    "cancelled": (_cancel, TaskStatus.CANCELLED),
+    "rejected": (_reject, TaskStatus.FAILED),
+    "approved": (_approve, TaskStatus.DONE),
+    "failed by its runner": (_runner_fails_it, TaskStatus.FAILED),
+    "its run cancelled": (_cancel_its_run, TaskStatus.FAILED),
+}
+
+
+@pytest.mark.parametrize("ending", list(ENDINGS))
+def test_a_task_whose_work_ends_closes_its_open_questions(orch: Orchestrator, ending: str) -> None:
+    end, status = ENDINGS[ending]
+    by_runner = "run" in ending
+    add(orch, "A")
+    add(
+        orch,
+        "B",
+        command=CommandSpec(argv=["true"]) if by_runner else None,
+        requires_approval=ending in ("rejected", "approved"),
+    )
+    orch.tasks.start("A")
+    if by_runner:
+        orch.runs.claim("r1", 30, key="B")
+    else:
+        orch.tasks.start("B")
+    bot = orch.as_actor("bot")
+    answered = bot.questions.ask("B", "first?")
+    orch.questions.answer("B", "yes", answered.id)
+    closing = bot.questions.ask("B", "which database?")
+    other = bot.questions.ask("A", "still open?")
+    before = len(events_of(orch))
+
+    end(orch, "B")
+
+    assert orch.queries.get_task("B").status is status
+    # The inbox, the counts and the list no longer show it; the other task's stays.
+    assert [(e.key, e.question_id) for e in orch.questions.inbox() if e.kind == "question"] == [
+        ("A", other.id)
+    ]
+    assert orch.questions.count_open() == 1 and orch.questions.count_open("B") == 0
+    assert {r.key: r.open_questions for r in orch.queries.list_tasks()} == {"A": 1, "B": 0}
+    closed = orch.questions.get(closing.id)
+    assert (closed.is_open, closed.is_closed, closed.answer, closed.answered_by) == (
+        False,
+        True,
+        None,
+        None,
+    )
+    assert orch.questions.get(answered.id).answer == "yes"  # an answer stays as it was
+    closes = [e for e in events_of(orch, "B") if e.kind == EventKind.QUESTION_CLOSED.value]
+    message = f"question {closing.id} closed unanswered: B is {status.value}"
+    assert [e.data for e in closes] == [{"question": closing.id, "message": message}]
+    assert len(events_of(orch)) > before
+    assert message in [e.summary() for e in orch.queries.timeline("B")]
+
+    # Answering it is refused in one line, and writes nothing.
+    written = len(events_of(orch))
+    with pytest.raises(InvalidTransition) as refused:
+        orch.as_actor("omar").questions.answer("B", "PostgreSQL", closing.id)
+    assert str(refused.value) == (
+        f"B's question {closing.id} was closed when B ended (it is {status.value}): "
+        "nobody waits for its answer; nothing was written"
+    )
+    with pytest.raises(NotFound) as nothing:
+        orch.as_actor("omar").questions.answer("B", "PostgreSQL")
+    assert str(nothing.value) == (
+        f"B has no open question (question {closing.id} was closed unanswered when its work ended)"
+    )
+    assert len(events_of(orch)) == written
+    assert orch.questions.get(closing.id).answer is None
+
+
+@pytest.mark.parametrize(
+    "move",
+    ["block", "reset", "defer", "submit for approval", "changes requested", "retry"],
+)
+def test_a_task_whose_work_goes_on_keeps_its_questions_open(orch: Orchestrator, move: str) -> None:
+    add(orch, "A", requires_approval=move in ("submit for approval", "changes requested"))
+    if move == "retry":
+        add(orch, "R", command=CommandSpec(argv=["true"]), max_retries=2)
+        (claim,) = orch.runs.claim("r1", 30)
+        key = "R"
+    else:
+        orch.tasks.start("A")
+        key = "A"
+    asked = orch.as_actor("bot").questions.ask(key, "which database?")
+    if move == "block":
+        orch.tasks.block("A", "waiting on ops")
+    elif move == "reset":
+        orch.tasks.reset("A")
+    elif move == "defer":
+        orch.tasks.reset("A")
+        orch.tasks.transition("A", TaskStatus.DEFERRED)
+    elif move == "submit for approval":
+        orch.tasks.complete("A")
+    elif move == "changes requested":
+        orch.tasks.complete("A")
+        orch.as_actor("maria").approvals.request_changes("A", "add tests")
+    else:
+        result = RunResult(claim.run_id, claim.task_id, RunStatus.FAILED, exit_code=1)
+        (settled,) = orch.runs.finish("r1", [result])
+        assert settled.task_status is TaskStatus.PENDING and settled.retry_at is not None
+    assert orch.questions.get(asked.id).is_open
+    assert [e.question_id for e in orch.questions.inbox() if e.kind == "question"] == [asked.id]
+    assert not [e for e in events_of(orch) if e.kind == EventKind.QUESTION_CLOSED.value]
+
+
+def test_a_person_waiting_on_a_question_is_told_it_closed(orch: Orchestrator) -> None:
+    add(orch, "A")
+    orch.tasks.start("A")
+    asked = orch.as_actor("bot").questions.ask("A", "which database?")
+    orch.tasks.transition("A", TaskStatus.CANCELLED)
+    waited = orch.questions.wait(asked.id, timeout=5, sleep=lambda _: None)
+    assert waited.is_closed and not waited.is_open
+    assert orch.questions.closed_refusal(waited) == (
+        f"A's question {asked.id} was closed when A ended (it is cancelled): "
+        "nobody waits for its answer"
+    )

@@ -24,7 +24,14 @@ from orchestrator_tui.store.schema import (
     validate,
 )
 
-from .support import add, make_version_1, make_version_1_at, make_version_5_at, open_db
+from .support import (
+    add,
+    make_version_1,
+    make_version_1_at,
+    make_version_5_at,
+    make_version_7_at,
+    open_db,
+)
 
 
 def digest(path: Path) -> str:
@@ -347,4 +354,40 @@ def test_a_version_6_database_lets_the_loader_decide_the_tasks_it_loaded_awaitin
     )
     assert migrated.approvals.approval_refusal("GATE") is None
     assert migrated.approvals.approve("GATE").status.value == "done"
+    migrated.close()
+
+
+def test_a_version_7_database_closes_questions_left_open_on_ended_tasks(db_url: str) -> None:
+    """Version 7 left a question open after its task ended; version 8 closes those
+    (dated by the task's last change) and keeps every other question as it was."""
+    orch = open_db(db_url)
+    for key in ("GONE", "WORK", "DONE"):
+        add(orch, key)
+        orch.tasks.start(key)
+    bot = orch.as_actor("bot")
+    stale = bot.questions.ask("GONE", "still needed?")
+    waiting = bot.questions.ask("WORK", "which database?")
+    answered = bot.questions.ask("DONE", "ship it?")
+    orch.questions.answer("DONE", "yes")
+    orch.close()
+    make_version_7_at(db_url)
+    engine = create_engine(db_url)
+    with engine.begin() as conn:  # how version 7 ended a task: its question stayed open
+        conn.execute(text("UPDATE tasks SET status = 'cancelled' WHERE key = 'GONE'"))
+        conn.execute(text("UPDATE tasks SET status = 'done' WHERE key = 'DONE'"))
+    engine.dispose()
+
+    db = Database(db_url)
+    assert ensure_schema(db) == 7
+    db.dispose()
+    migrated = open_db(db_url)
+    with migrated.db.read() as conn:
+        assert read_version(conn) == SCHEMA_VERSION
+        assert validate(conn) == []
+    closed = migrated.questions.get(stale.id)
+    assert closed.is_closed and closed.closed_at == migrated.queries.get_task("GONE").updated_at
+    assert [q.id for q in migrated.questions.open_questions()] == [waiting.id]
+    kept = migrated.questions.get(answered.id)
+    assert (kept.answer, kept.answered_by, kept.is_closed) == ("yes", "alice", False)
+    assert [t.key for t in migrated.queries.list_tasks()] == ["GONE", "WORK", "DONE"]
     migrated.close()

@@ -92,3 +92,46 @@ def test_json_export_keeps_who_asked_a_run_to_stop(orch, tmp_path, databases):
     assert runs(other, "STOP")[0][1:] == (f"stopping ({stop})", None, stop)
     assert runs(other, "CLOSED") == runs(orch, "CLOSED")
     other.close()
+
+
+def test_a_version_5_json_export_of_a_run_being_stopped_imports_stopping(orch, tmp_path, databases):
+    """Version 5 exported no `cancel_requested`: who asked a running run to stop was
+    its `error`. Such a run imports as the schema-6 migration rewrites it: stopping,
+    its reason in `cancel_requested`, no error; every other run as it was."""
+    import json
+
+    for key in ("STOP", "CLOSED", "RUN"):
+        orch.tasks.create(TaskSpec(key=key, title=key, command=CommandSpec(argv=["true"])))
+    claims = {c.key: c for c in orch.runs.claim("r1", 30, limit=3)}
+    orch.runs.cancel("STOP", "wrong branch")
+    orch.runs.cancel("CLOSED", "not needed")
+    orch.runs.close_cancelled(claims["CLOSED"].run_id)
+    out = tmp_path / "runs.json"
+    export_path(orch, out)
+    document = json.loads(out.read_text())
+    for task in document["tasks"]:
+        for run in task.get("runs", []):  # as version 5 wrote it
+            asked = run.pop("cancel_requested")
+            if run["status"] == "running" and asked:
+                run["error"] = asked
+    assert "cancel_requested" not in json.dumps(document)
+    old = tmp_path / "version-5.json"
+    old.write_text(json.dumps(document))
+    other = fresh(databases, "other")
+    assert import_path(other, old).added == 3
+
+    def runs(o, key):
+        return [(r.status, r.state_text, r.error) for r in o.queries.runs_for(key)]
+
+    stop = "run cancelled by tester: wrong branch"
+    (stopping,) = other.queries.runs_for("STOP")
+    assert (stopping.state_text, stopping.error, stopping.cancel_requested) == (
+        f"stopping ({stop})",
+        None,
+        stop,
+    )
+    for key in ("STOP", "CLOSED", "RUN"):
+        assert runs(other, key) == runs(orch, key)
+    (running,) = other.queries.runs_for("RUN")
+    assert (running.error, running.cancel_requested) == (None, None)
+    other.close()

@@ -151,6 +151,28 @@ async def test_latest_run_says_stopping_while_a_cancelled_run_is_open(
     assert run["error"] is None
 
 
+async def test_a_task_created_for_a_coding_agent(db: Path, orch: Orchestrator) -> None:
+    """An agent splitting its work hands a part to another agent, by profile name only
+    (never an argv): unknown profiles are refused as the CLI refuses them."""
+    async with session(db, XDG_CONFIG_HOME=str(db.parent)) as client:
+        made = await call(
+            client, "create_task", title="Implement it", key="IMPL", agent="codex", model="o3"
+        )
+        unknown = await refused(client, "create_task", title="x", agent="claud")
+        lone = await refused(client, "create_task", title="x", model="o3")
+    assert made["key"] == "IMPL"
+    command = orch.queries.get_task("IMPL").command
+    assert command is not None and command.argv == ["codex"]
+    assert command.agent is not None and (command.agent.profile, command.agent.model) == (
+        "codex",
+        "o3",
+    )
+    assert unknown == cli_error(db, "task", "add", "x", "--agent", "claud")
+    assert unknown.startswith("error: agent.profile: unknown agent profile 'claud' (aider,")
+    assert lone == "error: agent: a model needs an agent"
+    assert orch.queries.count_tasks() == 1
+
+
 async def test_refusals_are_tool_errors_with_the_cli_line(db: Path, orch: Orchestrator) -> None:
     for key in ("A", "B", "C"):
         orch.tasks.create(TaskSpec(key=key, title=key))
@@ -252,3 +274,24 @@ async def test_questions_round_trip(db: Path, orch: Orchestrator) -> None:
         "Yes, after lunch",
         "maria",
     )
+
+
+async def test_an_agent_waiting_on_a_question_is_told_it_closed(
+    db: Path, orch: Orchestrator
+) -> None:
+    orch.tasks.create(TaskSpec(key="API", title="Build the API"))
+    orch.tasks.start("API")
+    async with session(db) as client:
+        waiting = asyncio.create_task(
+            call(client, "ask_question", key="API", question="Which database?", wait_seconds=60)
+        )
+        deadline = time.monotonic() + 60
+        while orch.questions.count_open() == 0:
+            assert not waiting.done(), waiting.result()
+            assert time.monotonic() < deadline, "the question was never asked"
+            await asyncio.sleep(0.05)
+        orch.tasks.transition("API", TaskStatus.CANCELLED)
+        waited = await waiting
+        again = await call(client, "get_answer", question_id=waited["id"])
+    for seen in (waited, again):
+        assert (seen["answered"], seen["closed"], seen["answer"]) == (False, True, None)

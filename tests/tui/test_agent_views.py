@@ -44,6 +44,7 @@ async def test_detail_screen_shows_the_agent_runs_spend_and_prompt(orch, make):
         await settle(pilot)
         text = screen_text(app)
         assert "Agent runs" in text
+        assert "agent fake-claude, args --scenario ok" in text  # which agent, not its program
         assert "1 run · 2,900 tokens (300 cached) · $0.0421 · 0 change rounds" in text
         assert "summary Fixed the parser; tests pass." in text
         assert "You are working on task A: task A" in text

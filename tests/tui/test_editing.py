@@ -151,6 +151,34 @@ async def test_the_form_creates_a_runnable_task(orch, make):
     assert [(b.key, b.type.value) for b in task.blockers] == [("A", "enhances")]
 
 
+async def test_the_form_gives_the_task_to_a_coding_agent(orch, make, tmp_path, monkeypatch):
+    monkeypatch.delenv("ORCHESTRATOR_TUI_AGENTS", raising=False)
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path))  # no agents.yaml of one's own
+    app = make()
+    async with app.run_test(size=(160, 48)) as pilot:
+        await settle(pilot)
+        for key, profile in (("FIX-1", "claude"), ("FIX-2", "claud")):
+            await pilot.press("n")
+            await settle(pilot)
+            form = app.screen
+            form.query_one("#title", Input).value = "Fix the login timeout"
+            form.query_one("#key", Input).value = key
+            form.query_one("#agent", Input).value = profile
+            form.query_one("#model", Input).value = "sonnet"
+            await pilot.press("ctrl+s")
+            await settle(pilot)
+            assert not isinstance(app.screen, TaskForm)
+        await wait_until(pilot, lambda: any("claud" in m for m in notes(app)), "the refusal")
+        assert any("unknown agent profile 'claud' (aider, claude," in m for m in notes(app))
+    command = orch.queries.get_task("FIX-1").command
+    assert command is not None and command.argv == ["claude"]
+    assert command.agent is not None and (command.agent.profile, command.agent.model) == (
+        "claude",
+        "sonnet",
+    )
+    assert orch.queries.count_tasks() == 1  # the unknown agent's task was not written
+
+
 async def test_the_form_says_what_is_wrong_and_keeps_the_dialog(orch, make):
     app = make()
     async with app.run_test(size=(160, 48)) as pilot:
@@ -170,6 +198,12 @@ async def test_the_form_says_what_is_wrong_and_keeps_the_dialog(orch, make):
         await settle(pilot)
         assert isinstance(app.screen, TaskForm)
         assert "key:" in str(form.query_one("#dialog-error").render())
+        form.query_one("#key", Input).value = ""
+        form.query_one("#model", Input).value = "opus"
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        assert isinstance(app.screen, TaskForm)
+        assert "agent: a model needs an agent" in str(form.query_one("#dialog-error").render())
     assert orch.queries.count_tasks() == 0
 
 

@@ -11,6 +11,7 @@ import sys
 from orchestrator_tui.domain.enums import TaskStatus as S
 from orchestrator_tui.services import open_orchestrator
 from orchestrator_tui.ui.screens.approvals import ApprovalsScreen
+from orchestrator_tui.ui.screens.detail import _questions
 
 from .conftest import ACTOR, add, fixed_clock, main_screen, screen_text, select, settle, wait_until
 
@@ -159,3 +160,48 @@ async def test_an_answer_given_elsewhere_meanwhile_is_a_warning(db_url, orch, ma
         assert [n.severity for n in notices] == ["warning"], [
             (n.message, n.severity) for n in app._notifications
         ]
+
+
+async def test_a_question_closed_meanwhile_is_a_warning_and_leaves_the_inbox(db_url, orch, make):
+    """The task is cancelled while the prompt is open: its question closed, the
+    answer is not recorded, the notice is a warning saying why, and the inbox
+    no longer lists it."""
+    add(orch, "API", "Build the API", status=S.IN_PROGRESS)
+    add(orch, "UI", "Build the UI", status=S.IN_PROGRESS)
+    asked = orch.as_actor("bot").questions.ask("API", "Which database?")
+    orch.as_actor("bot").questions.ask("UI", "Which colours?")
+    app = make(poll_interval=0.1)
+    async with app.run_test(size=(160, 48)) as pilot:
+        await settle(pilot)
+        await select(pilot, "API")
+        await pilot.press("y")
+        await settle(pilot)
+        assert "bot asks: Which database?" in screen_text(app)
+        orch.as_actor("bob").tasks.transition("API", S.CANCELLED)
+        await pilot.press(*"PostgreSQL", "enter")
+        await settle(pilot)
+        closed = orch.questions.get(asked.id)
+        assert closed.is_closed and closed.answer is None
+        notices = [n for n in app._notifications if "was closed when API ended" in n.message]
+        assert [n.severity for n in notices] == ["warning"], [
+            (n.message, n.severity) for n in app._notifications
+        ]
+        await pilot.press("i")
+        await pilot.pause()
+        await settle(pilot)
+        inbox = app.screen
+        assert isinstance(inbox, ApprovalsScreen)
+        await wait_until(pilot, lambda: len(inbox.items) > 0, "the inbox rows")
+        assert [(e.kind, e.key) for e in inbox.items] == [("question", "UI")]
+        assert "Which database?" not in screen_text(app)
+
+
+def test_the_detail_screen_says_a_question_closed_unanswered(orch):
+    add(orch, "API", "Build the API", status=S.IN_PROGRESS)
+    asked = orch.as_actor("bot").questions.ask("API", "Which database?")
+    orch.tasks.transition("API", S.CANCELLED)
+    text = _questions(orch.questions.for_task("API"), waiting=0).plain
+    closed = orch.questions.get(asked.id).closed_at
+    assert "bot asks: Which database?" in text
+    assert f"closed unanswered ({closed:%Y-%m-%d %H:%M}): its work ended" in text
+    assert "answered by" not in text

@@ -15,6 +15,7 @@ from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Button, Checkbox, Input, Label, Select, Static, TextArea
 
+from ...domain.agent import AgentUse
 from ...domain.enums import AgentType, DependencyType, Priority
 from ...domain.models import TaskDetail, TaskSpec
 from ...domain.text import strip_ansi
@@ -79,6 +80,9 @@ class TaskForm(ModalScreen[dict[str, Any] | None]):
             "run by one)",
             id="command",
         )
+        with Horizontal(classes="form-row"):
+            yield Input(placeholder="coding agent, e.g. claude", id="agent")
+            yield Input(placeholder="its model (optional)", id="model")
         yield Input(placeholder="success criteria, separated by ;", id="criteria")
         with Horizontal(classes="form-row"):
             yield Input(placeholder="depends on: keys separated by spaces or commas", id="depends")
@@ -117,7 +121,12 @@ class TaskForm(ModalScreen[dict[str, Any] | None]):
         except ValueError as exc:
             raise ValueError(f"command: {exc}") from None
         criteria = self.query_one("#criteria", Input).value.split(";")
+        profile = self.query_one("#agent", Input).value.strip()
+        model = self.query_one("#model", Input).value.strip()
+        if model and not profile:
+            raise ValueError("agent: a model needs an agent")
         return {
+            "agent": {"profile": profile, "model": model or None} if profile else None,
             "key": self.query_one("#key", Input).value.strip() or None,
             "agent_type": None if agent is Select.NULL else agent,
             "command": {"argv": argv} if argv else None,
@@ -132,7 +141,7 @@ class TaskForm(ModalScreen[dict[str, Any] | None]):
             values = self.values()
         except ValueError as exc:
             message = str(exc)
-            if not message.startswith("command:"):
+            if not message.startswith(("command:", "agent:")):
                 message = "estimated hours must be a number"
             error.update(Text(message))
             return
@@ -140,11 +149,15 @@ class TaskForm(ModalScreen[dict[str, Any] | None]):
             error.update(Text("a task needs a title"))
             return
         if self.editing is None:
+            agent = values.get("agent")
             try:
-                TaskSpec(**values)
+                TaskSpec(**{name: v for name, v in values.items() if name != "agent"})
+                if agent is not None:
+                    AgentUse(**agent)
             except ValidationError as exc:
                 first = exc.errors()[0]
                 field = ".".join(str(p) for p in first["loc"])
+                field = field if exc.title == TaskSpec.__name__ else f"agent.{field}"
                 error.update(Text(f"{field}: {first['msg']}"))
                 return
         self.dismiss(values)

@@ -19,6 +19,7 @@ from textual.screen import Screen
 from textual.widgets import Static
 
 from ...domain.agent import SpendRow
+from ...domain.command_text import what_runs
 from ...domain.models import (
     ApprovalView,
     EventView,
@@ -290,8 +291,9 @@ def summary(t: TaskDetail) -> Text:
         text.append("\nneeded by ")
         text.append(", ".join(f"{STATUS_ICON[d.status]} {d.key}" for d in t.dependents))
     if t.command:
-        text.append("\ncommand ", MUTED)
-        text.append(" ".join(safe(arg, 200) for arg in t.command.argv))
+        label, runs = what_runs(t.command)
+        text.append(f"\n{label} ", MUTED)
+        text.append(safe(runs, 400))
         workspace = t.command.workspace
         if workspace is not None:
             text.append("\nworkspace ", MUTED)
@@ -318,6 +320,8 @@ def _questions(questions: list[QuestionView], waiting: int) -> Text:
     for q in questions:
         text.append(f"\n{when(q.asked_at)}  {'?' if q.is_open else '✓'} {safe(q.asked_by)} asks: ")
         text.append(safe(q.text, 2000), "bold" if q.is_open else "")
+        if q.closed_at is not None:
+            text.append(f"\n    closed unanswered ({when(q.closed_at)}): its work ended")
         if not q.is_open and q.answered_at is not None:
             text.append(f"\n    answered by {safe(q.answered_by)} ({when(q.answered_at)}): ")
             text.append(safe(q.answer, 2000))

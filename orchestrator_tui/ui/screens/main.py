@@ -43,7 +43,7 @@ from .actions import (
 from .questions import QuestionActions
 
 if TYPE_CHECKING:
-    from ...domain.models import DependencyView, TaskDetail, TaskRow
+    from ...domain.models import DependencyView, TaskDetail, TaskRow, TaskSpec
     from ...services import Orchestrator
 
 PANES = ("tasks", "tree", "log", "dashboard")
@@ -371,7 +371,8 @@ class MainScreen(QuestionActions, TaskActions, Screen[None]):
         keys, current = message.keys, self._current
         if message.events:
             self.table.apply_changes(keys, message.fields)
-            self.dashboard.reload(debounce=keys is not None)
+            counted = None if keys is None else message.fields
+            self.dashboard.reload(debounce=keys is not None, fields=counted)
             # (A reload of the table, or a change of the cursor's own row, announces
             # the cursor again, which redraws the tree.)
             elsewhere = bool(keys) and current is not None and current.key not in (keys or ())
@@ -676,7 +677,6 @@ class MainScreen(QuestionActions, TaskActions, Screen[None]):
     # -- adding and editing -------------------------------------------------
 
     def action_new_task(self) -> None:
-        from ...domain.models import TaskSpec
         from ..modals.task_form import TaskForm  # not on the first screen: loaded when used
 
         def create(values: dict[str, Any] | None) -> None:
@@ -684,7 +684,7 @@ class MainScreen(QuestionActions, TaskActions, Screen[None]):
                 return
             run_db(
                 self,
-                lambda o: o.tasks.create(TaskSpec(**values)),
+                lambda o: o.tasks.create(_new_task(values)),
                 lambda d: TaskChanged(d, f"{d.key} created", select=True),
             )
 
@@ -783,6 +783,17 @@ class MainScreen(QuestionActions, TaskActions, Screen[None]):
                 )
 
         self.app.push_screen(PickTask(f"{key}: remove which dependency?", choices), remove)
+
+
+def _new_task(values: dict[str, Any]) -> TaskSpec:
+    """The new-task form's fields as a task (run in a worker: an agent's profile is
+    looked up in the user's profiles file)."""
+    from ...domain.models import TaskSpec
+    from ...services.agent_profiles import with_agent
+
+    fields = dict(values)
+    agent = fields.pop("agent", None) or {}
+    return with_agent(TaskSpec(**fields), agent.get("profile"), agent.get("model"))
 
 
 def _changed_fields(original: TaskDetail, values: dict[str, Any]) -> dict[str, Any]:

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 from rich.text import Text
 from textual.message import Message
 
-from ...domain.errors import Conflict
+from ...domain.errors import Conflict, InvalidTransition
 from ...domain.rules import no_open_question
 from ..db import run_db
 from ..modals.prompt import TextPrompt
@@ -33,8 +33,8 @@ class QuestionLoaded(Message):
 
 @dataclass
 class AnsweredElsewhere(Message):
-    """Someone else answered the question while the prompt was open: the person's
-    answer was not recorded (`text` says who answered)."""
+    """Someone else answered the question while the prompt was open, or it closed
+    with its task: the person's answer was not recorded (`text` says why)."""
 
     text: str
 
@@ -67,7 +67,7 @@ class QuestionActions:
             def record(orch: Orchestrator) -> TaskChanged | AnsweredElsewhere:
                 try:
                     done = orch.questions.answer(key, reply, question_id)
-                except Conflict as lost:
+                except (Conflict, InvalidTransition) as lost:  # answered, or closed
                     return AnsweredElsewhere(str(lost))
                 note = f"{key}: question {done.id} answered"
                 return TaskChanged(orch.queries.get_task(key), note)

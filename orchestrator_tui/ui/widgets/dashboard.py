@@ -18,6 +18,7 @@ from textual.containers import VerticalScroll
 from textual.message import Message
 from textual.widgets import Sparkline, Static
 
+from ...domain.changes import COUNTED
 from ...domain.enums import AGENT_STALE_AFTER_SECONDS, TaskStatus
 from ...domain.words import counted
 from ..db import Refresher, itself
@@ -53,18 +54,31 @@ Critical = tuple[float, float, tuple[list[str], float]]
 class StatsLoaded(Message):
     stats: DashboardStats
     critical: Critical | None = None
+    counted: int | None = None  # the `StatsRequest.counted` it answers, if it counted
 
 
-def load_stats(orch: Orchestrator, cached: Critical | None) -> StatsLoaded:
-    """On a worker thread. The critical path is recomputed on every reload
-    while that is cheap; when it is not (a huge plan) at most every
+@dataclass(frozen=True)
+class StatsRequest:
+    """What a reload needs, taken on the UI thread: the last critical path, and
+    the last statistics when only what moves without a task changing is due."""
+
+    critical: Critical | None
+    counts: DashboardStats | None
+    counted: int
+
+
+def load_stats(orch: Orchestrator, request: StatsRequest) -> StatsLoaded:
+    """On a worker thread. The critical path is recomputed on every reload that
+    counts while that is cheap; when it is not (a huge plan) at most every
     CRITICAL_PATH_REUSE seconds, so a busy runner cannot keep a core busy."""
-    now = time.monotonic()
+    if request.counts is not None:
+        return StatsLoaded(orch.dashboard.activity(request.counts))
+    cached, now = request.critical, time.monotonic()
     if cached is not None and now - cached[0] < CRITICAL_PATH_REUSE and cached[1] > 0.2:
-        return StatsLoaded(orch.dashboard.stats(critical=cached[2]), cached)
+        return StatsLoaded(orch.dashboard.stats(critical=cached[2]), cached, request.counted)
     critical = orch.queries.critical_path()
     fresh = (time.monotonic(), time.monotonic() - now, critical)
-    return StatsLoaded(orch.dashboard.stats(critical=critical), fresh)
+    return StatsLoaded(orch.dashboard.stats(critical=critical), fresh, request.counted)
 
 
 class Dashboard(VerticalScroll, can_focus=True):
@@ -97,8 +111,10 @@ class Dashboard(VerticalScroll, can_focus=True):
         self.stats: DashboardStats | None = None
         self._loaded_at: datetime | None = None  # app clock when `stats` arrived
         self._critical: Critical | None = None  # the last critical path
+        self._count_asked = 0  # reloads asked for that count (see `reload`)
+        self._counted = -1  # the last of them whose statistics arrived
         self._shown: dict[str, Text] = {}  # what each part shows (see `_show`)
-        self._refresher: Refresher[Critical | None, StatsLoaded] = Refresher(
+        self._refresher: Refresher[StatsRequest, StatsLoaded] = Refresher(
             self, load_stats, itself, "dashboard", title="Dashboard", debounce=DEBOUNCE_SECONDS
         )
 
@@ -112,9 +128,18 @@ class Dashboard(VerticalScroll, can_focus=True):
         yield Static(id="dash-spend")
         yield Static(id="dash-events")
 
-    def reload(self, *, debounce: bool = False) -> None:
-        """Read the aggregates again (`debounce`: after a short wait for more changes)."""
-        self._refresher.request(self._critical, debounce=debounce)
+    def reload(self, *, debounce: bool = False, fields: frozenset[str] | None = None) -> None:
+        """Read the statistics again (`debounce`: after a short wait for more changes).
+        `fields`: the task fields the change may have changed (None: anything); when
+        the statistics count none of them (a note, a question, an agent's usage),
+        only the agents, the recent events and the spend are read again: at 100k
+        tasks the counts and the critical path take a second of CPU. Until a reload
+        that counts has answered, every reload counts."""
+        if fields is None or fields & COUNTED or self.stats is None:
+            self._count_asked += 1
+        counts = self.stats if self._counted == self._count_asked else None
+        request = StatsRequest(self._critical, counts, self._count_asked)
+        self._refresher.request(request, debounce=debounce)
 
     def on_mount(self) -> None:
         self.set_interval(AGE_TICK_SECONDS, self._tick)
@@ -136,6 +161,8 @@ class Dashboard(VerticalScroll, can_focus=True):
         self.stats = message.stats
         if message.critical is not None:
             self._critical = message.critical
+        if message.counted is not None:
+            self._counted = message.counted
         self._loaded_at = self.app.clock()  # type: ignore[attr-defined]
         self._draw(message.stats)
         self.post_message(self.Updated(message.stats))

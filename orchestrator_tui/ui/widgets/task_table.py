@@ -256,6 +256,7 @@ class TaskTable(ScrollView, can_focus=True):
         self._wanted_key: str | None = None
         self._wanted_reset = False
         self._explicit: str | None = None
+        self._moved_to: str | None = None  # see `_person_moves`
         self._reloader: Refresher[ReloadRequest, TasksReloaded] = Refresher(
             self, load_around, itself, "tasks-reload", title="Task list", provider=orch_provider
         )
@@ -294,6 +295,7 @@ class TaskTable(ScrollView, can_focus=True):
             # wins over where the cursor is now (a change-feed reload can overtake it).
             select_key = self._explicit if self._explicit is not None else self.cursor_key
         self._wanted_key = select_key
+        self._moved_to = None  # this request carries where the cursor is now
         reset = self._wanted_reset or reset
         request = ReloadRequest(
             self._generation,
@@ -409,11 +411,19 @@ class TaskTable(ScrollView, can_focus=True):
             self._explicit = None
             if message.position is None:
                 self.post_message(self.NotShown(message.key))
-        cursor = self._cursor if message.position is None else message.position
-        if message.position is not None and message.key is not None:
+        position, key = message.position, message.key
+        moved_to, self._moved_to = self._moved_to, None
+        if moved_to is not None and moved_to != key:
+            found = [i for i, row in enumerate(message.rows) if row.key == moved_to]
+            if not found:  # the person moved while it loaded, beyond its rows
+                self.reload(moved_to)
+                return
+            position, key = message.offset + found[0], moved_to
+        cursor = self._cursor if position is None else position
+        if position is not None and key is not None:
             # The cursor is on this task even before its page arrives: a reload
             # meanwhile must keep it, not the task highlighted before.
-            self._highlighted = message.key
+            self._highlighted = key
         self._move(max(0, min(cursor, self.total - 1)), force_event=True)
         # The new size applies with the next layout; until then a scroll is clamped.
         self.call_after_refresh(self._scroll_to_cursor)
@@ -505,10 +515,13 @@ class TaskTable(ScrollView, can_focus=True):
 
     def _person_moves(self, index: int) -> None:
         """A move the person asked for: a reload still on its way keeps this task
-        (it was asked for with the task the cursor was on before)."""
+        (it was asked for with the task the cursor was on before). It is not asked
+        for again: at 100k tasks a reload sorts the whole list, and keys held down
+        would start one each and never let one land."""
         self._move(index)
         if self._landed != self._generation and self.cursor_row is not None:
-            self.reload(self.cursor_row.key)
+            self._moved_to = self.cursor_row.key
+            self._explicit = None  # the person's move wins over an earlier `select_key`
 
     def action_cursor_down(self) -> None:
         self._person_moves(self._cursor + 1)

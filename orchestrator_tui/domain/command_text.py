@@ -1,0 +1,26 @@
+"""What a task runs, in words, for `task show` and the TUI's detail screen alike.
+
+Reads a `CommandSpec` or the CLI's plain namespace of the same fields, so it imports
+nothing (the CLI's plain reads load no pydantic).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+#: The agent profile that runs the task's own argv (with `{prompt}` filled in).
+OWN_COMMAND = "command"
+
+
+def what_runs(command: Any) -> tuple[str, str]:
+    """`("agent", "claude, model sonnet, args --max-turns 3")` for a task a coding
+    agent does, else `("command", "pytest -q")`. Unescaped: callers make it printable."""
+    agent = command.agent
+    if agent is None or agent.profile in (None, OWN_COMMAND):
+        return "command", " ".join(command.argv)
+    parts = [agent.profile]
+    if agent.model:
+        parts.append(f"model {agent.model}")
+    if agent.args:
+        parts.append(" ".join(["args", *agent.args]))
+    return "agent", ", ".join(parts)

@@ -1,0 +1,130 @@
+"""`task add` / `task edit` say what a task runs: a command, a coding agent (with its
+model and arguments), a git worktree; an edit changes only the parts it names."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import pytest
+
+from ..agents.helpers import FAKE
+from .conftest import Cli
+
+
+def command_of(cli: Cli, key: str) -> dict:
+    return cli.ok("task", "show", key, "--json").json()["command"]
+
+
+def test_an_agent_task_from_the_command_line(cli: Cli, tmp_path: Path) -> None:
+    repo = tmp_path / "repo"
+    repo.mkdir()
+    out = cli.ok(
+        "task", "add", "Fix the login timeout", "--key", "FIX",
+        "--agent", "claude", "--model", "sonnet",
+        "--agent-arg=--max-turns", "--agent-arg", "3",
+        "--workspace", str(repo), "--base", "develop", "--timeout", "600",
+    ).out  # fmt: skip
+    assert out.startswith("FIX added: now pending\n")
+    command = command_of(cli, "FIX")
+    assert command["argv"] == ["claude"]  # the profile's program
+    assert command["timeout_seconds"] == 600
+    assert command["agent"]["profile"] == "claude"
+    assert command["agent"]["model"] == "sonnet"
+    assert command["agent"]["args"] == ["--max-turns", "3"]
+    assert command["workspace"]["repo"] == str(repo.resolve())
+    assert command["workspace"]["base"] == "develop"
+
+    shown = cli.ok("task", "show", "FIX").out.splitlines()
+    assert "  agent      claude, model sonnet, args --max-turns 3" in shown
+    assert f"  workspace  {repo.resolve()} (a worktree from develop)" in shown
+    assert not any(line.startswith("  command ") for line in shown)
+
+
+def test_command_options_without_anything_to_run_are_refused(cli: Cli, tmp_path: Path) -> None:
+    cli.ok("task", "add", "first", "--key", "A")
+    tasks = cli.count("SELECT COUNT(*) FROM tasks")
+    line = cli.fails(2, "task", "add", "x", "--timeout", "5")
+    assert line == "error: --timeout needs something to run: a command after -- or an --agent"
+    assert cli.fails(2, "task", "add", "x", "--model", "opus", "--", "true") == (
+        "error: --model needs an --agent"
+    )
+    assert cli.fails(2, "task", "add", "x", "--base", "dev", "--agent", "codex") == (
+        "error: --base needs a --workspace"
+    )
+    line = cli.fails(7, "task", "add", "x", "--agent", "claud")
+    assert line.startswith("error: agent.profile: unknown agent profile 'claud' (aider, claude,")
+    line = cli.fails(7, "task", "add", "x", "--agent", "command")
+    assert line == "error: agent.profile: `command` needs the task's command"
+    missing = tmp_path / "nowhere"
+    line = cli.fails(7, "task", "add", "x", "--agent", "codex", "--workspace", str(missing))
+    assert line == f"error: --workspace: {missing} is not a folder"
+    assert cli.fails(2, "task", "edit", "A", "--cwd", "/tmp").endswith(
+        "--cwd needs something to run: a command after -- or an --agent"
+    )
+    assert cli.count("SELECT COUNT(*) FROM tasks") == tasks
+
+
+def test_an_edit_changes_only_the_parts_it_names(cli: Cli) -> None:
+    cli.ok("task", "add", "tests", "--key", "T", "--cwd", "/srv", "--", "pytest", "-q")
+    cli.ok("task", "edit", "T", "--timeout", "30")
+    assert command_of(cli, "T") == {
+        "argv": ["pytest", "-q"], "cwd": "/srv", "env": {}, "timeout_seconds": 30.0,
+    }  # fmt: skip
+
+    # A task a person runs becomes an agent's: the program is the profile's, the rest stays.
+    cli.ok("task", "edit", "T", "--agent", "claude", "--model", "sonnet")
+    command = command_of(cli, "T")
+    assert command["argv"] == ["claude"] and command["cwd"] == "/srv"
+    assert command["agent"]["model"] == "sonnet"
+    cli.ok("task", "edit", "T", "--model", "opus")
+    assert command_of(cli, "T")["agent"]["profile"] == "claude"
+    assert command_of(cli, "T")["agent"]["model"] == "opus"
+
+    # Another agent: its own program; the model chosen for the first one goes.
+    cli.ok("task", "edit", "T", "--agent", "codex")
+    command = command_of(cli, "T")
+    assert command["argv"] == ["codex"] and command["agent"]["model"] is None
+    assert command["timeout_seconds"] == 30.0
+
+    # A command after -- is what runs now: the agent goes, unless named again.
+    cli.ok("task", "edit", "T", "--", "make", "check")
+    command = command_of(cli, "T")
+    assert command["argv"] == ["make", "check"] and "agent" not in command
+    assert command["cwd"] == "/srv"
+
+    timeline = cli.ok("task", "timeline", "T").out
+    assert "changed command timeout seconds from none to 30.0\n" in timeline
+    assert (
+        "changed command argv from claude to codex; command agent profile from 'claude' to "
+        "'codex'; command agent model from 'opus' to none\n"
+    ) in timeline
+
+
+@pytest.mark.sqlite_only  # the runner's agent writes through the same file
+def test_an_agent_task_added_on_the_command_line_runs(
+    cli: Cli, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    profiles = tmp_path / "agents.yaml"
+    fake = [sys.executable, FAKE, "--shape", "claude", "--model={model}", "{args}"]
+    profiles.write_text(json.dumps({"fake": {"argv": [*fake, "--", "{prompt}"]}}))
+    record = tmp_path / "record.json"
+    env = {"ORCHESTRATOR_TUI_AGENTS": str(profiles), "FAKE_AGENT_RECORD": str(record)}
+    monkeypatch.setenv("ORCHESTRATOR_TUI_AGENTS", str(profiles))
+
+    add = cli(
+        "task", "add", "Fix the login timeout", "--key", "FIX",
+        "--agent", "fake", "--model", "m1", "--agent-arg=--scenario", "--agent-arg", "ok",
+        env=env,
+    )  # fmt: skip
+    assert add.code == 0, add.err
+    ran = cli("run", "--until-idle", env=env)
+    assert ran.code == 0, ran.err
+
+    runs = cli.ok("task", "runs", "FIX", "--json").json()
+    assert [(r["status"], r["profile"], r["model"]) for r in runs] == [("succeeded", "fake", "m1")]
+    assert cli.ok("task", "show", "FIX", "--json").json()["status"] == "done"
+    called = json.loads(record.read_text())
+    assert called["argv"][2:6] == ["--model=m1", "--scenario", "ok", "--"]
+    assert "Fix the login timeout" in called["prompt"]  # the prompt, built from the task
