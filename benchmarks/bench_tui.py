@@ -92,11 +92,13 @@ def title_of(i: int) -> str:
 def seed(path: Path, n: int, log_lines: int = 0) -> None:
     """`n` tasks, 2n dependencies (each on an earlier task), bulk inserted."""
     from orchestrator_tui.services import open_orchestrator
+    from orchestrator_tui.store.table_models import Task as TaskRecord
     from orchestrator_tui.store.tables import LogLine, Run, Task, TaskDependency, utcnow
 
     orch = open_orchestrator(str(path), "bench-seed")
     now = utcnow()
-    template = Task(key="x", title="x", created_at=now, updated_at=now).model_dump()
+    # (The stored columns' defaults come from the declared model; `tables` is Core only.)
+    template = TaskRecord(key="x", title="x", created_at=now, updated_at=now).model_dump()
     template.pop("id")
     statuses = ["pending"] * 6 + ["in_progress", "done", "done", "failed", "blocked"]
     rng = random.Random(7)

@@ -482,8 +482,10 @@ def run_app(
     """Run the TUI until the person quits (`run`: with the runner started; `full_path`:
     the header shows the database's whole path, as the demo does; `early_page`: the
     first page, already being read); the exit code."""
+    from .malloc import limit_malloc_arenas
     from .ui.keymap import load_keymap, load_settings, settings_path
 
+    limit_malloc_arenas()  # before Textual starts its threads (see `malloc`)
     keymap, problem = load_keymap()
     settings = settings_path()
     saved = load_settings(settings)

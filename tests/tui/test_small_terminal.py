@@ -72,7 +72,7 @@ async def test_the_palette_key_ends_the_footer_with_nothing_after_it(tasks, make
 async def test_no_key_in_the_footer_is_cut_by_the_palette_key(tasks, make, size, presses):
     # At 160 columns the last key's label was cut before the docked palette key
     # (`^r Ru▏^p palette`), at 80 a key showed without its label (`a ▏^p palette`).
-    from textual.widgets._footer import FooterKey
+    from orchestrator_tui.ui.widgets.footer import footer_keys
 
     app = make()
     async with app.run_test(size=size) as pilot:
@@ -82,9 +82,5 @@ async def test_no_key_in_the_footer_is_cut_by_the_palette_key(tasks, make, size,
             await settle(pilot)
         footer = screen_lines(app)[-1]
         shown = footer.split("▏")[0].rstrip()
-        labels = {
-            f"{key.key_display} {key.description}".strip()
-            for key in app.screen.query(FooterKey)
-            if not key.has_class("-command-palette")
-        }
+        labels = {f"{key.display} {key.description}".strip() for key in footer_keys(app.screen)[0]}
         assert any(shown.endswith(label) for label in labels), footer
