@@ -274,7 +274,7 @@ class TaskActions(Screen[None]):
 
     def refresh_task_bindings(self) -> None:
         """Tell the footer about enabled/disabled keys, only when that changed
-        (the footer rebuilds itself on every refresh, which costs a frame)."""
+        (each announcement has the footer collect the screen's keys again)."""
         state = tuple(
             self.check_action(name, ()) for name in (*STATUS_ACTIONS, *DECISIONS, *EXTRA_CHECKED)
         )
