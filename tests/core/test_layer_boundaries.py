@@ -25,7 +25,8 @@ package) are leaves that import nothing of ours (but for the error `config`
 raises on a variable naming a missing file, imported only when raised); `program` (how this
 installation runs itself), `procs` (processes found and stopped through /proc)
 and `watcher` (a runner's watcher process, which starts without the runner
-package) import only `config` and each other; `orchestrator_tui/__init__`
+package) import only `config` and each other; `malloc` (the TUI process's malloc
+arenas) imports nothing of ours; `orchestrator_tui/__init__`
 holds only the version, and `__main__` calls the CLI. Textual and Rich are
 imported by ui and app only (tests/core/test_layering.py also checks domain
 and store in a fresh interpreter).
@@ -43,13 +44,14 @@ import orchestrator_tui
 
 PACKAGE = Path(orchestrator_tui.__file__).resolve().parent
 ROOT = "orchestrator_tui"
-LEAVES = {"config", "resources", "program", "procs", "watcher"}
+LEAVES = {"config", "resources", "program", "procs", "watcher", "malloc"}
 
 #: layer -> the layers it may import (its own layer is always allowed).
 ALLOWED: dict[str, set[str]] = {
     "domain": set(),
     "config": set(),
     "resources": set(),
+    "malloc": set(),
     "program": {"config"},
     "procs": {"config"},
     "watcher": {"procs", "config"},
@@ -64,7 +66,7 @@ ALLOWED: dict[str, set[str]] = {
     },
     "agents": {"domain"},
     "ui": {"runner", "services", "domain", "config", "resources"},
-    "app": {"ui", "runner", "services", "store", "domain", "config", "resources"},
+    "app": {"ui", "runner", "services", "store", "domain", "config", "resources", "malloc"},
     "mcp_server": {"runner", "services", "domain", "config"},
     "simulated_agent": {"runner", "services", "domain", "config"},
     "cli": {
