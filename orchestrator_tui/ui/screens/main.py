@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from rich.text import Text
-from textual import on
+from textual import events, on
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Container, Vertical
@@ -325,6 +325,17 @@ class MainScreen(QuestionActions, TaskActions, Screen[None]):
             with Vertical(id="dashboard-pane", classes=self._pane_classes("dashboard")):
                 yield Dashboard(id="dashboard")
         yield KeyFooter()
+
+    _resumed_once = False
+
+    def on_screen_resume(self, event: events.ScreenResume) -> None:
+        # Textual resumes the default screen right after mounting it and restyles
+        # every node again (with each widget's component classes: ~80 style nodes),
+        # although nothing changed since the mount styled them: a third of the styling
+        # before the first paint. Later resumes (after a modal) restyle as Textual asks.
+        if not self._resumed_once:
+            self._resumed_once = True
+            event.refresh_styles = False
 
     def on_mount(self) -> None:
         titles = {
