@@ -22,7 +22,7 @@ from ..db import run_db
 from ..host import host
 from ..messages import DataChanged, FirstPage
 from ..modals.prompt import Confirm, PickTask, TextPrompt
-from ..render import STATUS_ICON, STATUS_LONG, safe
+from ..render import STATUS_CLASSES, STATUS_ICON, STATUS_LONG, safe
 from ..task_query import VIEWS, TableQuery
 from ..widgets.dashboard import Dashboard
 from ..widgets.dep_tree import DependencyTree
@@ -69,6 +69,8 @@ class MainScreen(QuestionActions, TaskActions, Screen[None]):
     #: The list has the focus from the first frame (Textual would focus the filter
     #: input first, and moving it restyles the panes twice before the first paint).
     AUTO_FOCUS = "#tasks"
+    #: The status colours of the list, the tree and the dashboard (`status_style`).
+    COMPONENT_CLASSES: ClassVar[set[str]] = STATUS_CLASSES
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding(
             "tab",

@@ -23,14 +23,13 @@ from ...domain.enums import AGENT_STALE_AFTER_SECONDS, TaskStatus
 from ...domain.words import counted
 from ..db import Refresher, itself
 from ..render import (
-    STATUS_CLASSES,
     STATUS_ICON,
     STATUS_LONG,
     age,
     bar,
     event_line,
     safe,
-    status_class,
+    status_style,
 )
 
 if TYPE_CHECKING:
@@ -97,7 +96,6 @@ class Dashboard(VerticalScroll, can_focus=True):
         "dashboard--stale",
         "dashboard--critical",
         "dashboard--bar",
-        *STATUS_CLASSES,
     }
 
     @dataclass
@@ -188,7 +186,7 @@ class Dashboard(VerticalScroll, can_focus=True):
         bar_width = max(5, self.scrollable_content_region.width - 26)
         for status in TaskStatus:
             count = stats.by_status.get(status, 0)
-            style = c(status_class(status))
+            style = status_style(self, status)
             bars.append(f"{STATUS_ICON[status]} {STATUS_LONG[status]:<17}", style)
             bars.append(f"{count:>5} ")
             bars.append(bar(count, most, bar_width), style)
