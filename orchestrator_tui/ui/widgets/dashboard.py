@@ -141,6 +141,13 @@ class Dashboard(VerticalScroll, can_focus=True):
 
     def on_mount(self) -> None:
         self.set_interval(AGE_TICK_SECONDS, self._tick)
+        # The parts hold text styled when drawn: a new theme redraws them in its colours
+        # (the signal comes after the app restyled every node for the theme).
+        self.app.theme_changed_signal.subscribe(self, self._on_theme_changed)
+
+    def _on_theme_changed(self, _theme: object) -> None:
+        if self.stats is not None:
+            self._draw(self.stats)
 
     def _tick(self) -> None:
         """Ages (heartbeats) move on between reloads: redraw them from the last stats."""
