@@ -9,13 +9,15 @@ from __future__ import annotations
 from datetime import datetime
 from typing import TYPE_CHECKING
 
-from rich.style import StyleType
+from rich.style import Style, StyleType
 from rich.text import Text
 
 from ..domain.enums import Readiness, TaskStatus
 from ..domain.text import printable
 
 if TYPE_CHECKING:
+    from textual.widget import Widget
+
     from ..domain.models import EventView, RunView
 
 S = TaskStatus
@@ -58,7 +60,8 @@ WORKING_LABEL = "▷ working"
 #: A task whose agent waits for a person's answer (its status is unchanged).
 ASKING_LABEL = "? asking"
 
-#: Component classes every status-colouring widget declares (styles/status.tcss).
+#: The status colours' component classes, declared once by the main screen
+#: (styles/status.tcss); widgets read them with `status_style`.
 STATUS_CLASSES: set[str] = {f"status--{s.value}" for s in S}
 
 READINESS_WORD: dict[Readiness, str] = {
@@ -80,6 +83,14 @@ def safe(text: str | None, limit: int = 500) -> str:
 
 def status_class(status: TaskStatus) -> str:
     return f"status--{status.value}"
+
+
+def status_style(widget: Widget, status: TaskStatus) -> Style:
+    """The Rich style `widget` draws `status` in. The colours are component classes of
+    the screen rather than of each widget that colours statuses: Textual makes a
+    styling node per component class and widget and restyles them whenever the
+    widget's styles change (the table's three times before the first frame)."""
+    return widget.screen.get_component_rich_style(status_class(status))
 
 
 def status_label(status: TaskStatus, long: bool = False) -> str:

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from rich.text import Text
-from textual import on
+from textual import events, on
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Container, Vertical
@@ -22,7 +22,7 @@ from ..db import run_db
 from ..host import host
 from ..messages import DataChanged, FirstPage
 from ..modals.prompt import Confirm, PickTask, TextPrompt
-from ..render import STATUS_ICON, STATUS_LONG, safe
+from ..render import STATUS_CLASSES, STATUS_ICON, STATUS_LONG, safe
 from ..task_query import VIEWS, TableQuery
 from ..widgets.dashboard import Dashboard
 from ..widgets.dep_tree import DependencyTree
@@ -69,6 +69,8 @@ class MainScreen(QuestionActions, TaskActions, Screen[None]):
     #: The list has the focus from the first frame (Textual would focus the filter
     #: input first, and moving it restyles the panes twice before the first paint).
     AUTO_FOCUS = "#tasks"
+    #: The status colours of the list, the tree and the dashboard (`status_style`).
+    COMPONENT_CLASSES: ClassVar[set[str]] = STATUS_CLASSES
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding(
             "tab",
@@ -325,6 +327,17 @@ class MainScreen(QuestionActions, TaskActions, Screen[None]):
             with Vertical(id="dashboard-pane", classes=self._pane_classes("dashboard")):
                 yield Dashboard(id="dashboard")
         yield KeyFooter()
+
+    _resumed_once = False
+
+    def on_screen_resume(self, event: events.ScreenResume) -> None:
+        # Textual resumes the default screen right after mounting it and restyles
+        # every node again (with each widget's component classes: ~80 style nodes),
+        # although nothing changed since the mount styled them: a third of the styling
+        # before the first paint. Later resumes (after a modal) restyle as Textual asks.
+        if not self._resumed_once:
+            self._resumed_once = True
+            event.refresh_styles = False
 
     def on_mount(self) -> None:
         titles = {

@@ -23,14 +23,13 @@ from ...domain.enums import AGENT_STALE_AFTER_SECONDS, TaskStatus
 from ...domain.words import counted
 from ..db import Refresher, itself
 from ..render import (
-    STATUS_CLASSES,
     STATUS_ICON,
     STATUS_LONG,
     age,
     bar,
     event_line,
     safe,
-    status_class,
+    status_style,
 )
 
 if TYPE_CHECKING:
@@ -97,7 +96,6 @@ class Dashboard(VerticalScroll, can_focus=True):
         "dashboard--stale",
         "dashboard--critical",
         "dashboard--bar",
-        *STATUS_CLASSES,
     }
 
     @dataclass
@@ -143,6 +141,13 @@ class Dashboard(VerticalScroll, can_focus=True):
 
     def on_mount(self) -> None:
         self.set_interval(AGE_TICK_SECONDS, self._tick)
+        # The parts hold text styled when drawn: a new theme redraws them in its colours
+        # (the signal comes after the app restyled every node for the theme).
+        self.app.theme_changed_signal.subscribe(self, self._on_theme_changed)
+
+    def _on_theme_changed(self, _theme: object) -> None:
+        if self.stats is not None:
+            self._draw(self.stats)
 
     def _tick(self) -> None:
         """Ages (heartbeats) move on between reloads: redraw them from the last stats."""
@@ -188,7 +193,7 @@ class Dashboard(VerticalScroll, can_focus=True):
         bar_width = max(5, self.scrollable_content_region.width - 26)
         for status in TaskStatus:
             count = stats.by_status.get(status, 0)
-            style = c(status_class(status))
+            style = status_style(self, status)
             bars.append(f"{STATUS_ICON[status]} {STATUS_LONG[status]:<17}", style)
             bars.append(f"{count:>5} ")
             bars.append(bar(count, most, bar_width), style)

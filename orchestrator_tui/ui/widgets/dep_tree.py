@@ -18,7 +18,7 @@ from textual.widgets.tree import NodeID, TreeNode, UnknownNodeID
 
 from ...domain.enums import DependencyType, TaskStatus
 from ..db import run_db
-from ..render import STATUS_CLASSES, STATUS_ICON, safe, status_class
+from ..render import STATUS_ICON, safe, status_style
 
 if TYPE_CHECKING:
     from ...domain.models import DependencyView, TaskRow
@@ -73,7 +73,6 @@ class DependencyTree(Tree[NodeData]):
         "dep-tree--critical",
         "dep-tree--group",
         "dep-tree--muted",
-        *STATUS_CLASSES,
     }
 
     @dataclass
@@ -278,7 +277,7 @@ class DependencyTree(Tree[NodeData]):
     ) -> Text:
         style = self.get_component_rich_style
         text = Text(no_wrap=True, end="")
-        text.append(f"{STATUS_ICON[status]} ", style(status_class(status)))
+        text.append(f"{STATUS_ICON[status]} ", status_style(self, status))
         text.append(key, style("dep-tree--critical") if key in self.critical else "")
         text.append(" ")
         text.append(safe(title, 120))

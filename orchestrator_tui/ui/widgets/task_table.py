@@ -29,11 +29,10 @@ from ..db import Refresher, itself, run_db
 from ..render import (
     ASKING_LABEL,
     READINESS_WORD,
-    STATUS_CLASSES,
     progress_bar,
     row_status_label,
     safe,
-    status_class,
+    status_style,
 )
 from ..task_query import SORTABLE, TableQuery
 
@@ -195,7 +194,6 @@ class TaskTable(ScrollView, can_focus=True):
         "readiness--stopped",
         "readiness--closed",
         "task-table--asking",
-        *STATUS_CLASSES,
     }
 
     @dataclass
@@ -696,7 +694,7 @@ class TaskTable(ScrollView, can_focus=True):
                 if row.open_questions
                 else (
                     row_status_label(row.status, row.has_live_run),
-                    line + c(status_class(row.status)),
+                    line + status_style(self, row.status),
                 )
             ),
             "priority": (row.priority.value, line),
