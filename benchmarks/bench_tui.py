@@ -336,15 +336,20 @@ def bench_table_app(
             committed = external_edit(db, "T-2", marker)
             result.add("external change", term.wait(marker.encode(), since, 10) - committed)
 
+    def phase(name: str, step: Callable[[], None]) -> None:
+        measure(step)
+        if app_keys:  # which phase sets the peak (VmHWM once the phase is over)
+            result.add(f"peak MB after {name}", term.peak_rss_mb())
+
     try:
-        measure(first_frame)
+        phase("first frame", first_frame)
         if result.samples:
-            measure(cursor)
+            phase("cursor", cursor)
             if app_keys:
-                measure(filtering)
+                phase("filter", filtering)
             if not keys_only:
-                measure(status)
-                measure(external)
+                phase("status", status)
+                phase("external", external)
         result.add("peak memory MB", term.peak_rss_mb())
     finally:
         term.close()

@@ -260,12 +260,14 @@ class OrchestratorApp(RunnerActions, TransferActions, App[int]):
                 self._first_drawn.wait(FIRST_FRAME_WAIT)
 
         from .services import open_orchestrator
-        from .store.engine import missing_database
+        from .store.engine import READER_CACHE_KIB, missing_database
 
         fresh = missing_database(self.db_url)
         try:
             try:
-                orch = open_orchestrator(self.db_url, self.actor, self.clock)
+                orch = open_orchestrator(
+                    self.db_url, self.actor, self.clock, cache_kib=READER_CACHE_KIB
+                )
             except OrchestratorError as exc:
                 self.call_from_thread(self.exit, 1, message=Text(str(exc)))
                 return

@@ -164,11 +164,16 @@ class Orchestrator:
 
 
 def open_orchestrator(
-    url: str, actor: str, clock: Clock = utcnow, busy_timeout_ms: int | None = None
+    url: str,
+    actor: str,
+    clock: Clock = utcnow,
+    busy_timeout_ms: int | None = None,
+    cache_kib: int | None = None,
 ) -> Orchestrator:
     """Open (creating or migrating as needed) the database at `url`. Writers wait
-    `busy_timeout_ms` for each other (default: $ORCHESTRATOR_TUI_BUSY_TIMEOUT_MS or 8 s)."""
-    db = Database(url, busy_timeout_ms)
+    `busy_timeout_ms` for each other (default: $ORCHESTRATOR_TUI_BUSY_TIMEOUT_MS or 8 s);
+    `cache_kib`: each SQLite connection's page cache (default: SQLite's)."""
+    db = Database(url, busy_timeout_ms, cache_kib)
     try:
         ensure_schema(db)
     except Exception:

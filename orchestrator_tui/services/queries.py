@@ -14,7 +14,7 @@ from sqlalchemy import Select, func, or_, select
 
 from ..domain import rules as domain_rules
 from ..domain.enums import DependencyType, LogStream, Readiness, RunStatus, TaskStatus
-from ..domain.graph import longest_path_dense
+from ..domain.graph import INDEX, longest_path_dense
 from ..domain.models import (
     ApprovalView,
     DependencyView,
@@ -285,8 +285,8 @@ class QueryService:
         open_statuses = [s.value for s in S if not s.is_terminal]
         with self.ctx.db.read() as conn:
             size = (conn.execute(select(func.max(T.id))).scalar() or 0) + 1
-            node = array("l", [-1]) * size  # task id -> its index in `ids`, -1: closed
-            ids = array("l")
+            node = array(INDEX, [-1]) * size  # task id -> its index in `ids`, -1: closed
+            ids = array(INDEX)
             weights = array("d")
             for task_id, hours in conn.execute(
                 select(T.id, T.estimated_hours).where(T.status.in_(open_statuses))

@@ -26,6 +26,10 @@ from .sqlite_functions import install_sqlite_functions
 
 DEFAULT_BUSY_TIMEOUT_MS = 8000
 BUSY_TIMEOUT_ENV = "ORCHESTRATOR_TUI_BUSY_TIMEOUT_MS"
+#: A long-running reader's page cache per SQLite connection (the TUI's): SQLite's
+#: default of 2 MiB filled on each of its connections at 100k tasks, while the file's
+#: pages stay in the OS's cache anyway. Measured: no slower reloads, 3-4 MB less peak.
+READER_CACHE_KIB = 256
 
 
 def busy_timeout_ms(explicit: int | None = None) -> int:
@@ -81,7 +85,9 @@ def missing_database(url: str) -> Path | None:
     return path if path is not None and not path.exists() else None
 
 
-def _install_sqlite_hooks(engine: Engine, busy_timeout_ms: int, read_only: bool = False) -> None:
+def _install_sqlite_hooks(
+    engine: Engine, busy_timeout_ms: int, read_only: bool = False, cache_kib: int | None = None
+) -> None:
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_conn: sqlite3.Connection, _record: Any) -> None:
         dbapi_conn.isolation_level = None  # we issue BEGIN ourselves
@@ -98,6 +104,8 @@ def _install_sqlite_hooks(engine: Engine, busy_timeout_ms: int, read_only: bool 
         if (tables == 0 or ours) and not read_only:
             cur.execute("PRAGMA journal_mode = WAL")
         cur.execute("PRAGMA synchronous = NORMAL")
+        if cache_kib is not None:
+            cur.execute(f"PRAGMA cache_size = -{int(cache_kib)}")
         cur.close()
         install_sqlite_functions(dbapi_conn)
 
@@ -117,7 +125,9 @@ def _backend(url: str) -> str:
         ) from None
 
 
-def make_engine(url: str, timeout_ms: int | None = None) -> Engine:
+def make_engine(url: str, timeout_ms: int | None = None, cache_kib: int | None = None) -> Engine:
+    """`cache_kib`: on SQLite, each connection's page cache in KiB (default: SQLite's,
+    2 MiB); other backends ignore it."""
     url = normalise_url(url)
     timeout = busy_timeout_ms(timeout_ms)
     is_sqlite = _backend(url) == "sqlite"
@@ -150,7 +160,7 @@ def make_engine(url: str, timeout_ms: int | None = None) -> Engine:
             "use a SQLite file path or a postgresql+psycopg:// URL"
         ) from None
     if is_sqlite:
-        _install_sqlite_hooks(engine, timeout, read_only)
+        _install_sqlite_hooks(engine, timeout, read_only, cache_kib)
     elif engine.dialect.name == "postgresql":
         from .feed import install_notify_hook
 
@@ -179,9 +189,11 @@ _QUERY_PASSWORD = re.compile(r"([?&]password=)[^&]*", re.IGNORECASE)
 class Database:
     """One database: an engine plus the two kinds of transaction we use."""
 
-    def __init__(self, url: str, busy_timeout_ms: int | None = None) -> None:
+    def __init__(
+        self, url: str, busy_timeout_ms: int | None = None, cache_kib: int | None = None
+    ) -> None:
         self.url = normalise_url(url)
-        self.engine = make_engine(self.url, busy_timeout_ms)
+        self.engine = make_engine(self.url, busy_timeout_ms, cache_kib)
         # Parsed once: every transaction checks the file (parsing the URL each time
         # cost a runner's round more than some of its statements).
         self._path = sqlite_path(self.url)

@@ -14,7 +14,7 @@ from orchestrator_tui.domain.enums import RunStatus
 from orchestrator_tui.domain.errors import DatabaseUnavailable, SchemaTooNew, ValidationFailed
 from orchestrator_tui.domain.models import CommandSpec
 from orchestrator_tui.services import Orchestrator, open_orchestrator
-from orchestrator_tui.store.engine import Database
+from orchestrator_tui.store.engine import READER_CACHE_KIB, Database, make_engine
 from orchestrator_tui.store.schema import (
     SCHEMA_VERSION,
     backup_sqlite,
@@ -189,6 +189,31 @@ def test_opening_a_current_database_does_not_wait_for_writers(db_path: Path) -> 
         holder.rollback()
         holder.close()
     assert open_db(db_path).queries.count_tasks() == 0
+
+
+def test_page_cache_per_connection_on_sqlite(db_path: Path) -> None:
+    """A reader that asks for a small page cache gets it on every connection of its
+    pool (each opened while another is busy); without asking, SQLite's default stays."""
+    small = Database(str(db_path), cache_kib=READER_CACHE_KIB)
+    with small.read() as first, small.read() as second:
+        for conn in (first, second):
+            assert conn.exec_driver_sql("PRAGMA cache_size").scalar() == -READER_CACHE_KIB
+    small.dispose()
+    plain = Database(str(db_path))
+    with plain.read() as conn:
+        assert conn.exec_driver_sql("PRAGMA cache_size").scalar() == -2000
+    plain.dispose()
+
+
+def test_page_cache_leaves_postgresql_untouched() -> None:
+    """No SQLite setting (nor any hook on connecting) reaches a PostgreSQL engine."""
+    url = "postgresql+psycopg://someone@localhost/x"
+    asked, plain = make_engine(url, cache_kib=READER_CACHE_KIB), make_engine(url)
+    assert asked.dialect.name == "postgresql"
+    assert len(asked.pool.dispatch.connect) == len(plain.pool.dispatch.connect)
+    assert len(asked.dispatch.begin) == len(plain.dispatch.begin)
+    asked.dispose()
+    plain.dispose()
 
 
 def test_busy_timeout_from_the_environment(db_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
