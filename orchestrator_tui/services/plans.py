@@ -444,7 +444,7 @@ class _Load:
         now = self.now
         columns = spec_columns(tasks, now)
         statuses = [t.status for t in tasks]
-        given = [t.model_fields_set for t in tasks]
+        given = [t.__pydantic_fields_set__ for t in tasks]  # `model_fields_set`, read directly
         created = [c or now for c in _resolved([t.created for t in tasks], now)]
         updated = [
             u or c for u, c in zip(_resolved([t.updated for t in tasks], now), created, strict=True)

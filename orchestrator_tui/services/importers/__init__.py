@@ -115,7 +115,7 @@ def read_import(
     """The plan `path` holds, ready for `load_import`. With `fingerprint` it
     also remembers a hash of what was read (for a single text file, the very
     text parsed), so a later load can tell whether the source changed since."""
-    source = Source(path)
+    source = Source(path, digest=fingerprint)
     parsed = with_prefix(parse_path(source, fmt, strict, progress), prefix)
     if fingerprint:
         read = source if parsed.origin == source.origin else Source(parsed.origin)

@@ -28,9 +28,12 @@ _CHUNK = 1 << 20
 class Source:
     """A path to import; its head, text and parsed document, each read once."""
 
-    def __init__(self, path: Path | str) -> None:
+    def __init__(self, path: Path | str, *, digest: bool = True) -> None:
         self.path = Path(path)
         self.origin = str(self.path)
+        #: take the sha256 of the file's bytes when its text is read (for `fingerprint`;
+        #: an import that will not ask for one need not hash 60 MB)
+        self._take_digest = digest
         #: sha256 of the file's bytes, taken when its text is read
         self._digest: str | None = None
 
@@ -60,7 +63,8 @@ class Source:
     def text(self) -> str:
         data = read_bytes(self.path)
         text = decode_text(self.path, data)
-        self._digest = hashlib.sha256(data).hexdigest()  # of the very text parsed
+        if self._take_digest:
+            self._digest = hashlib.sha256(data).hexdigest()  # of the very text parsed
         return text
 
     @cached_property
@@ -87,6 +91,8 @@ class Source:
         and notes/, or every file in a folder."""
         if not self.is_dir and not self.is_sqlite:
             if self._digest is None:
+                self._take_digest = True
+                self.__dict__.pop("text", None)
                 self.text  # noqa: B018 -- reading it takes the digest
             assert self._digest is not None
             return self._digest
