@@ -23,6 +23,7 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Strict, ValidationEr
 from pydantic_core import PydanticCustomError
 
 from .config import TASK_ENV
+from .domain.command_text import what_runs
 from .domain.enums import AgentType, DependencyType, Priority, Readiness, TaskStatus
 from .domain.errors import OrchestratorError
 from .domain.models import AgentReport, QuestionView, TaskDetail, TaskRow, TaskSpec
@@ -134,6 +135,8 @@ class QuestionInfo(_Result):
 
 class TaskInfo(TaskSummary):
     description: str = ""
+    #: What does the task, as `task show` says: "agent codex, model o3", "command make".
+    runs_with: str = ""
     requires_approval: bool = False
     success_criteria: list[str] = []
     blockers: list[Link] = []
@@ -309,6 +312,7 @@ def build_server(orch: Orchestrator) -> MCPServer[Any]:
             return TaskInfo(
                 **summary_of(key, d).model_dump(),
                 description=description,
+                runs_with=_cut(" ".join(what_runs(d.command)), 500)[0] if d.command else "",
                 requires_approval=d.requires_approval,
                 success_criteria=criteria,
                 blockers=[Link(key=b.key, status=b.status.value) for b in d.blockers][

@@ -145,6 +145,7 @@ async def test_latest_run_says_stopping_while_a_cancelled_run_is_open(
     orch.runs.cancel("A", "wrong branch")
     async with session(db) as client:
         found = await call(client, "get_task", key="A")
+    assert found["runs_with"] == "command true"
     run = found["latest_run"]
     assert (run["status"], run["state"]) == ("running", "stopping")
     assert run["cancel_requested"] == "run cancelled by alice: wrong branch"
@@ -158,9 +159,11 @@ async def test_a_task_created_for_a_coding_agent(db: Path, orch: Orchestrator) -
         made = await call(
             client, "create_task", title="Implement it", key="IMPL", agent="codex", model="o3"
         )
+        shown = await call(client, "get_task", key="IMPL")
         unknown = await refused(client, "create_task", title="x", agent="claud")
         lone = await refused(client, "create_task", title="x", model="o3")
     assert made["key"] == "IMPL"
+    assert shown["runs_with"] == "agent codex, model o3"
     command = orch.queries.get_task("IMPL").command
     assert command is not None and command.argv == ["codex"]
     assert command.agent is not None and (command.agent.profile, command.agent.model) == (
