@@ -16,6 +16,7 @@ from ..domain.errors import UsageError, ValidationFailed
 from .common import positive_seconds
 
 if TYPE_CHECKING:
+    from ..domain.agent import AgentUse
     from ..domain.models import CommandSpec
 
 #: Options that shape a command, with the flag an error names.
@@ -104,7 +105,7 @@ def command_from_args(
     return agent_task_command(use, CommandSpec.model_validate(data))
 
 
-def _agent_use(args: argparse.Namespace, old: Any) -> Any:
+def _agent_use(args: argparse.Namespace, old: AgentUse | None) -> AgentUse | None:
     """The agent `--agent`, `--model` and `--agent-arg` choose, over the task's own."""
     from ..domain.agent import AgentUse
 

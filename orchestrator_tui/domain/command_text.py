@@ -11,6 +11,9 @@ from typing import Any
 #: The agent profile that runs the task's own argv (with `{prompt}` filled in).
 OWN_COMMAND = "command"
 
+#: A new task's model given without an agent (the TUI's form, MCP `create_task`).
+MODEL_WITHOUT_AGENT = "agent: a model needs an agent"
+
 
 def what_runs(command: Any) -> tuple[str, str]:
     """`("agent", "claude, model sonnet, args --max-turns 3")` for a task a coding

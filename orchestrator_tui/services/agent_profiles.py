@@ -9,6 +9,7 @@ from platformdirs import user_config_dir
 from ..agents.profiles import BUILTIN, parse_profiles
 from ..config import file_named_by
 from ..domain.agent import AgentProfile, AgentUse
+from ..domain.command_text import MODEL_WITHOUT_AGENT
 from ..domain.errors import ValidationFailed
 from ..domain.models import CommandSpec, TaskSpec
 from .safe_yaml import load_yaml, read_text
@@ -48,7 +49,7 @@ def with_agent(spec: TaskSpec, profile: str | None, model: str | None = None) ->
     if any, keeps its working directory and timeout. Unchanged without a profile."""
     if profile is None:
         if model is not None:
-            raise ValidationFailed("agent: a model needs an agent")
+            raise ValidationFailed(MODEL_WITHOUT_AGENT)
         return spec
     command = agent_task_command(AgentUse(profile=profile, model=model), spec.command)
     return spec.model_copy(update={"command": command})

@@ -72,7 +72,7 @@ SORT_SQL: dict[str, str] = {
     "updated": "t.updated_at",
 }
 
-#: `services.base.question_open()` over `questions AS q`.
+#: `services.rules.question_open()` over `questions AS q`.
 _QUESTION_OPEN = " AND ".join(f"q.{name} IS NULL" for name in rules.QUESTION_SETTLED_COLUMNS)
 
 #: `services.views.row_select()`.

@@ -16,6 +16,7 @@ from textual.screen import ModalScreen
 from textual.widgets import Button, Checkbox, Input, Label, Select, Static, TextArea
 
 from ...domain.agent import AgentUse
+from ...domain.command_text import MODEL_WITHOUT_AGENT
 from ...domain.enums import AgentType, DependencyType, Priority
 from ...domain.models import TaskDetail, TaskSpec
 from ...domain.text import strip_ansi
@@ -124,7 +125,7 @@ class TaskForm(ModalScreen[dict[str, Any] | None]):
         profile = self.query_one("#agent", Input).value.strip()
         model = self.query_one("#model", Input).value.strip()
         if model and not profile:
-            raise ValueError("agent: a model needs an agent")
+            raise ValueError(MODEL_WITHOUT_AGENT)
         return {
             "agent": {"profile": profile, "model": model or None} if profile else None,
             "key": self.query_one("#key", Input).value.strip() or None,
