@@ -5,8 +5,8 @@ and one clock."""
 from __future__ import annotations
 
 from collections.abc import Callable
-from functools import cached_property
-from typing import TYPE_CHECKING, Any
+from importlib import import_module
+from typing import TYPE_CHECKING, Any, Generic, TypeVar, overload
 
 from ..store.engine import Database
 from ..store.feed import ChangeListener
@@ -44,6 +44,33 @@ def __getattr__(name: str) -> Any:
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
+Made = TypeVar("Made")
+
+
+class _Service(Generic[Made]):
+    """An `Orchestrator`'s service, made (and its module imported) when first used,
+    then kept on the instance: `tasks: _Service[TaskService] = _Service("tasks",
+    "TaskService")`."""
+
+    def __init__(self, module: str, name: str) -> None:
+        self.module, self.name = module, name
+
+    def __set_name__(self, owner: type, attribute: str) -> None:
+        self.attribute = attribute
+
+    @overload
+    def __get__(self, orch: None, owner: type) -> _Service[Made]: ...
+    @overload
+    def __get__(self, orch: Orchestrator, owner: type) -> Made: ...
+    def __get__(self, orch: Orchestrator | None, owner: type) -> Made | _Service[Made]:
+        if orch is None:
+            return self
+        module = import_module(f"{__name__}.{self.module}")
+        made: Made = getattr(module, self.name)(orch.ctx)
+        orch.__dict__[self.attribute] = made  # later reads find it before the descriptor
+        return made
+
+
 class Orchestrator:
     """Every service over one database, acting as one actor. Each service is made
     (and its module imported) when first used: a command that changes one task's
@@ -54,95 +81,21 @@ class Orchestrator:
         self.db = db
         self.ctx = ServiceContext(db=db, actor=actor, clock=clock)
 
-    @cached_property
-    def tasks(self) -> TaskService:
-        from .tasks import TaskService
-
-        return TaskService(self.ctx)
-
-    @cached_property
-    def deps(self) -> DependencyService:
-        from .dependencies import DependencyService
-
-        return DependencyService(self.ctx)
-
-    @cached_property
-    def approvals(self) -> ApprovalService:
-        from .approvals import ApprovalService
-
-        return ApprovalService(self.ctx)
-
-    @cached_property
-    def collab(self) -> CollaborationService:
-        from .collaboration import CollaborationService
-
-        return CollaborationService(self.ctx)
-
-    @cached_property
-    def agents(self) -> AgentService:
-        from .agents import AgentService
-
-        return AgentService(self.ctx)
-
-    @cached_property
-    def queries(self) -> QueryService:
-        from .queries import QueryService
-
-        return QueryService(self.ctx)
-
-    @cached_property
-    def dashboard(self) -> DashboardService:
-        from .dashboard import DashboardService
-
-        return DashboardService(self.ctx)
-
-    @cached_property
-    def plans(self) -> PlanService:
-        from .plans import PlanService
-
-        return PlanService(self.ctx)
-
-    @cached_property
-    def reports(self) -> ReportService:
-        from .reports import ReportService
-
-        return ReportService(self.ctx)
-
-    @cached_property
-    def runs(self) -> RunService:
-        from .runs import RunService
-
-        return RunService(self.ctx)
-
-    @cached_property
-    def workspaces(self) -> WorkspaceService:
-        from .workspaces import WorkspaceService
-
-        return WorkspaceService(self.ctx)
-
-    @cached_property
-    def questions(self) -> QuestionService:
-        from .questions import QuestionService
-
-        return QuestionService(self.ctx)
-
-    @cached_property
-    def processes(self) -> RunProcessService:
-        from .run_processes import RunProcessService
-
-        return RunProcessService(self.ctx)
-
-    @cached_property
-    def agent_runs(self) -> AgentRunService:
-        from .agent_runs import AgentRunService
-
-        return AgentRunService(self.ctx)
-
-    @cached_property
-    def undo(self) -> UndoService:
-        from .undo import UndoService
-
-        return UndoService(self.ctx)
+    tasks: _Service[TaskService] = _Service("tasks", "TaskService")
+    deps: _Service[DependencyService] = _Service("dependencies", "DependencyService")
+    approvals: _Service[ApprovalService] = _Service("approvals", "ApprovalService")
+    collab: _Service[CollaborationService] = _Service("collaboration", "CollaborationService")
+    agents: _Service[AgentService] = _Service("agents", "AgentService")
+    queries: _Service[QueryService] = _Service("queries", "QueryService")
+    dashboard: _Service[DashboardService] = _Service("dashboard", "DashboardService")
+    plans: _Service[PlanService] = _Service("plans", "PlanService")
+    reports: _Service[ReportService] = _Service("reports", "ReportService")
+    runs: _Service[RunService] = _Service("runs", "RunService")
+    workspaces: _Service[WorkspaceService] = _Service("workspaces", "WorkspaceService")
+    questions: _Service[QuestionService] = _Service("questions", "QuestionService")
+    processes: _Service[RunProcessService] = _Service("run_processes", "RunProcessService")
+    agent_runs: _Service[AgentRunService] = _Service("agent_runs", "AgentRunService")
+    undo: _Service[UndoService] = _Service("undo", "UndoService")
 
     @property
     def actor(self) -> str:
