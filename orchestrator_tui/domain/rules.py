@@ -185,9 +185,10 @@ def no_open_question(key: str) -> str:
 QUESTION_SETTLED_COLUMNS: tuple[str, ...] = ("answered_at", "closed_at")
 
 
-def question_open(answered_at: object, closed_at: object) -> bool:
-    """Whether a question still waits for an answer."""
-    return answered_at is None and closed_at is None
+def question_open(question: object) -> bool:
+    """Whether a question (a view or a row: anything with the settled columns as
+    attributes) still waits for an answer."""
+    return all(getattr(question, name) is None for name in QUESTION_SETTLED_COLUMNS)
 
 
 def closed_question_refusal(key: str, question_id: int, status: str) -> str:
