@@ -63,6 +63,7 @@ FIELDS_BY_KIND: dict[str, frozenset[str]] = {
     K.QUESTION_ASKED: frozenset({"open_questions"}),
     K.QUESTION_ANSWERED: frozenset({"open_questions"}),
     K.QUESTION_CLOSED: frozenset({"open_questions"}),
+    K.QUESTION_REOPENED: frozenset({"open_questions"}),
     K.NOTE: frozenset(),
     K.CONTEXT: frozenset(),
     K.FEEDBACK: frozenset(),

@@ -165,3 +165,4 @@ class EventKind(StrEnum):
     QUESTION_ASKED = "question_asked"
     QUESTION_ANSWERED = "question_answered"
     QUESTION_CLOSED = "question_closed"
+    QUESTION_REOPENED = "question_reopened"

@@ -167,6 +167,7 @@ SENTENCES: dict[str, Callable[[Data], str]] = {
     "question_asked": _message("asked a question"),
     "question_answered": _message("answered a question"),
     "question_closed": _message("closed a question"),
+    "question_reopened": _message("reopened a question"),
     "changes_recorded": _message("recorded what the run changed"),
     "merged": _message("merged its branch"),
     "agent_usage": _message("reported what its agent spent"),

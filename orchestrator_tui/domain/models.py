@@ -422,7 +422,7 @@ class QuestionView(_View):
 
     @property
     def is_open(self) -> bool:
-        return rules.question_open(self.answered_at, self.closed_at)
+        return rules.question_open(self)
 
     @property
     def is_closed(self) -> bool:

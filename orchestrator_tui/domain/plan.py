@@ -18,7 +18,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 from .agent import AgentProfile, AgentUse, Budget
 from .enums import AgentType, ApprovalDecision, LogStream, RunStatus
 from .models import KEY_PATTERN, CommandSpec, TaskSpec
-from .rules import stop_asked_before_v6
+from .rules import STOP_ASKED_BEFORE_V6, text_while
 from .workspace import OnApprove, OnVerifyFail, WorkspaceSpec
 
 _RELATIVE = re.compile(r"^([+-])((?:\d+[dhms])+)$")
@@ -131,9 +131,9 @@ class RunSpec(_PlanInput):
         version-5 export) kept who asked it to stop in its `error`; it reads as the
         schema-6 migration rewrote such runs in databases."""
         if isinstance(data, dict) and "cancel_requested" not in data:
-            asked = stop_asked_before_v6(data.get("status"), data.get("error"))
+            asked = text_while(STOP_ASKED_BEFORE_V6, data)
             if asked is not None:
-                return {**data, "cancel_requested": asked, "error": None}
+                return {**data, "cancel_requested": asked, STOP_ASKED_BEFORE_V6.column: None}
         return data
 
     def lines(self) -> list[tuple[LogStream, str]]:

@@ -16,7 +16,8 @@ data. `services/rules.py` renders them as SQLAlchemy expressions and
 
 from __future__ import annotations
 
-from collections.abc import Collection
+from collections.abc import Collection, Mapping
+from dataclasses import dataclass
 
 from .enums import DependencyType, Priority, Readiness, RunStatus, TaskStatus
 from .words import counted
@@ -122,16 +123,29 @@ def run_stopping(status: RunStatus, cancel_requested: str | None) -> bool:
     return status is STOPPED_WHILE and cancel_requested is not None
 
 
-def stop_asked_before_v6(status: object, error: str | None) -> str | None:
-    """Before runs had `cancel_requested` (schema version 5, and its JSON and YAML
-    exports), an open run (in `STOPPED_WHILE`) with an error was being stopped, its
-    error saying who asked and why. That text, which is its `cancel_requested` now
-    (and its error none); None for any other run. `STOP_ASKED_BEFORE_V6_SQL` is the
-    same rule over the runs table (the schema-6 migration)."""
-    return error if status == STOPPED_WHILE.value and error else None
+@dataclass(frozen=True)
+class TextWhile:
+    """A row whose `status` column is `status` and whose `column` holds text (not
+    NULL, not empty): a rule over a table's rows, applied to a row's values by
+    `text_while` and rendered as SQL by `store.schema.text_while_sql`."""
+
+    status: RunStatus
+    column: str
 
 
-STOP_ASKED_BEFORE_V6_SQL = f"status = '{STOPPED_WHILE.value}' AND error IS NOT NULL AND error <> ''"
+#: Before runs had `cancel_requested` (schema version 5, and its JSON and YAML
+#: exports), an open run (in `STOPPED_WHILE`) with an error was being stopped, its
+#: error saying who asked and why: that text is its `cancel_requested` now (and its
+#: error none). The schema-6 migration and the import of a version-5 export apply it.
+STOP_ASKED_BEFORE_V6 = TextWhile(STOPPED_WHILE, "error")
+
+
+def text_while(rule: TextWhile, row: Mapping[str, object]) -> str | None:
+    """The text `rule` finds in `row` (its values by column name); None when it finds none."""
+    text = row.get(rule.column)
+    if row.get("status") == rule.status.value and isinstance(text, str) and text:
+        return text
+    return None
 
 
 def run_state(status: RunStatus, cancel_requested: str | None) -> str:
@@ -171,9 +185,10 @@ def no_open_question(key: str) -> str:
 QUESTION_SETTLED_COLUMNS: tuple[str, ...] = ("answered_at", "closed_at")
 
 
-def question_open(answered_at: object, closed_at: object) -> bool:
-    """Whether a question still waits for an answer."""
-    return answered_at is None and closed_at is None
+def question_open(question: object) -> bool:
+    """Whether a question (a view or a row: anything with the settled columns as
+    attributes) still waits for an answer."""
+    return all(getattr(question, name) is None for name in QUESTION_SETTLED_COLUMNS)
 
 
 def closed_question_refusal(key: str, question_id: int, status: str) -> str:

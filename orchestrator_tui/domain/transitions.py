@@ -110,7 +110,8 @@ class Intent:
     #: IMPORT: where the new status came from.
     origin: str | None = None
     #: FINISH to blocked: the open questions the agent's run ended on (the task
-    #: waits for their answers); ANSWER: the question whose answer was the last.
+    #: waits for their answers); ANSWER: the question whose answer was the last;
+    #: UNDO: the questions the reverted move closed, to reopen.
     questions: tuple[int, ...] = ()
 
 
@@ -137,6 +138,9 @@ class Move:
     unblocks: bool = False
     #: The task's work ended: its open questions close (each with an event).
     closes_questions: bool = False
+    #: An undo of a move that closed these questions: they open again (each with
+    #: an event).
+    reopens_questions: tuple[int, ...] = ()
     #: CLAIM moves lose quietly to another runner instead of raising Conflict.
     contested: bool = False
     via: Via = Via.CHANGE
@@ -164,7 +168,8 @@ def plan_move(current: Current, intent: Intent, now: datetime) -> Move:
     - a run that ended with questions open moves its task to blocked, and the
       last answer (ANSWER) moves it from blocked back to pending, nothing else;
     - UNDO writes the exact reverse of a recorded move, progress included (a
-      move that changes the progress records the one it replaced);
+      move that changes the progress records the one it replaced), and reopens
+      the questions that move closed (unless the reverse ends the work too);
     - IMPORT sets the file's status directly, but never on a task a runner holds;
     - a move into done, failed or cancelled, whichever way, closes the task's
       open questions (`CLOSES_QUESTIONS`).
@@ -221,6 +226,9 @@ def plan_move(current: Current, intent: Intent, now: datetime) -> Move:
         needs_blockers_done=target in STARTS_WORK and not forced and via is not Via.UNDO,
         unblocks=target is S.DONE,
         closes_questions=target in CLOSES_QUESTIONS,
+        reopens_questions=(
+            intent.questions if via is Via.UNDO and target not in CLOSES_QUESTIONS else ()
+        ),
         contested=via is Via.CLAIM,
         via=via,
     )

@@ -49,6 +49,8 @@ class RecordedMove:
     after: TaskStatus
     #: The progress the move replaced (None when it left the progress alone).
     progress_before: int | None = None
+    #: The questions the move closed (it ended the task's work): its undo reopens them.
+    closed_questions: tuple[int, ...] = ()
 
     @property
     def name(self) -> str:

@@ -7,7 +7,8 @@ transaction. A move that loses its compare-and-set raises `Conflict` (nothing
 of the transaction is kept), except claims, which lose quietly to the runner
 that won. Tasks that became ready because a move finished their last blocker
 get an `unblocked` event; a move that ends a task's work closes its open
-questions, each with a `question_closed` event.
+questions, each with a `question_closed` event, and the undo of such a move
+reopens them, each with a `question_reopened` event.
 """
 
 from __future__ import annotations
@@ -173,7 +174,8 @@ def record_moves(
     extra: Mapping[int, Sequence[PlannedEvent]] | None = None,
 ) -> list[str]:
     """Queue the events of written moves (then `extra` per task), close the open
-    questions of tasks whose work ended (with their events), then queue `unblocked`
+    questions of tasks whose work ended and reopen those an undo gives back (with
+    their events), then queue `unblocked`
     events for dependents that became ready; the keys of those dependents."""
     for move in moves:
         for event in move.events:
@@ -183,6 +185,9 @@ def record_moves(
     ended = {m.task_id: m for m in moves if m.closes_questions}
     if ended:
         _close_questions(conn, events, ended)
+    for move in moves:
+        if move.reopens_questions:
+            _reopen_questions(conn, events, move)
     finished = {m.task_id: m.key for m in moves if m.unblocks}
     return _unblocked(conn, events, finished) if finished else []
 
@@ -279,6 +284,30 @@ def _close_questions(conn: Connection, events: EventBatch, ended: dict[int, Move
                 {"question": question_id, "message": message},
                 move.events[0].run_id if move.events else None,
             )
+
+
+def _reopen_questions(conn: Connection, events: EventBatch, move: Move) -> None:
+    """Reopen the questions the move undoes the closing of, one `question_reopened`
+    event each: whoever asked waits for their answers again. A question answered
+    meanwhile (none can be: a closed question takes no answer) stays as it is."""
+    which = and_(
+        QUESTIONS.task_id == move.task_id,
+        QUESTIONS.id.in_(move.reopens_questions),
+        QUESTIONS.closed_at.is_not(None),
+        QUESTIONS.answered_at.is_(None),
+    )
+    reopen = update(Question.__table__).where(which).values(closed_at=None)
+    if conn.dialect.update_returning:
+        reopened = conn.execute(reopen.returning(QUESTIONS.id)).scalars().all()
+    else:  # SQLite before 3.35: the write lock is held, nothing moves in between
+        reopened = conn.execute(select(QUESTIONS.id).where(which)).scalars().all()
+        conn.execute(reopen)
+    status = move.target.value.replace("_", " ")
+    for question_id in sorted(reopened):
+        message = f"question {question_id} reopened: {move.key} is {status} again"
+        events.add(
+            EventKind.QUESTION_REOPENED, move.task_id, {"question": question_id, "message": message}
+        )
 
 
 def _unblocked(conn: Connection, events: EventBatch, done: dict[int, str]) -> list[str]:

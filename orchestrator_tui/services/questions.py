@@ -287,13 +287,24 @@ class QuestionService:
 
 
 def waits_for_answers(conn: Connection, task_id: int) -> bool:
-    """Whether the task's latest status move was a run ending with questions open."""
-    data = conn.execute(
-        select(E.data)
-        .where(E.task_id == task_id, E.kind.in_(_MOVES))
-        .order_by(E.id.desc())
-        .limit(1)
-    ).scalar()
+    """Whether the move that put the task in its status was a run ending with
+    questions open. An undo puts back the status the move it reverts left, so
+    the move before that one is the one that counts."""
+    below: int | None = None
+    while True:
+        stmt = select(E.id, E.kind, E.data).where(E.task_id == task_id, E.kind.in_(_MOVES))
+        if below is not None:
+            stmt = stmt.where(E.id < below)
+        last = conn.execute(stmt.order_by(E.id.desc()).limit(1)).first()
+        if last is None:
+            return False
+        data = last.data
+        reverts = data.get("reverts") if isinstance(data, dict) else None
+        if last.kind != EventKind.STATUS_REVERTED.value or not isinstance(reverts, int):
+            break
+        if reverts >= last.id:
+            return False
+        below = reverts
     return (
         isinstance(data, dict)
         and data.get("to") == TaskStatus.BLOCKED.value

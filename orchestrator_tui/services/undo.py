@@ -3,19 +3,20 @@
 The rule of what may be undone is `domain.undo.undo_refusal`; this module
 gathers what it needs from the events table and writes the reversal through
 `plan_move` with `Via.UNDO` and the one writer in `moves.py`, in one
-transaction, so a refused undo writes nothing.
+transaction, so a refused undo writes nothing. Undoing a move that ended a
+task's work reopens the questions that move closed.
 """
 
 from __future__ import annotations
 
-from sqlalchemy import Connection, select
+from sqlalchemy import Connection, or_, select
 
 from ..domain.enums import EventKind, TaskStatus
 from ..domain.errors import Conflict, NotFound
 from ..domain.models import TaskDetail
 from ..domain.rules import FINISHED, GATING
 from ..domain.state_machine import STARTS_WORK
-from ..domain.transitions import Intent, Via, plan_move
+from ..domain.transitions import MOVE_EVENTS, Intent, Via, plan_move
 from ..domain.undo import UNDOABLE, RecordedMove, SinceThen, UndoPreview, undo_refusal
 from ..store.tables import Event, Task
 from .base import D, ServiceContext, T, find_task
@@ -26,6 +27,7 @@ S = TaskStatus
 E = Event.__table__.c
 _UNDOABLE = tuple(k.value for k in UNDOABLE)
 _MOVES = (*_UNDOABLE, EventKind.STATUS_REVERTED.value)
+_ALL_MOVES = sorted(k.value for k in MOVE_EVENTS)
 _STARTS = tuple(k.value for k in (EventKind.STATUS_CHANGED, EventKind.FORCED_START))
 
 
@@ -46,7 +48,28 @@ def recorded_move(conn: Connection, event_id: int) -> RecordedMove:
         before=S(row.data["from"]),
         after=S(row.data["to"]),
         progress_before=row.data.get("progress_from"),
+        closed_questions=_questions_closed_by(conn, row.task_id, row.id),
     )
+
+
+def _questions_closed_by(conn: Connection, task_id: int, event_id: int) -> tuple[int, ...]:
+    """The questions the move recorded as `event_id` closed: the `question_closed`
+    events the one writer records after the move's own, in its transaction, so
+    before the task's next move."""
+    next_move = (
+        select(E.id)
+        .where(E.task_id == task_id, E.id > event_id, E.kind.in_(_ALL_MOVES))
+        .order_by(E.id)
+        .limit(1)
+        .scalar_subquery()
+    )
+    closes = select(E.data).where(
+        E.task_id == task_id,
+        E.id > event_id,
+        E.kind == EventKind.QUESTION_CLOSED.value,
+        or_(next_move.is_(None), E.id < next_move),
+    )
+    return tuple(int(d["question"]) for d in conn.execute(closes.order_by(E.id)).scalars())
 
 
 def since_then(conn: Connection, move: RecordedMove) -> SinceThen:
@@ -145,7 +168,11 @@ class UndoService:
             current = current_of(conn, row, with_blockers=False)
             move = plan.move
             intent = Intent(
-                move.before, via=Via.UNDO, reverts=event_id, progress=move.progress_before
+                move.before,
+                via=Via.UNDO,
+                reverts=event_id,
+                progress=move.progress_before,
+                questions=move.closed_questions,
             )
             write_moves(conn, self.ctx, [plan_move(current, intent, self.ctx.now())])
             return task_detail(conn, find_task(conn, plan.key))

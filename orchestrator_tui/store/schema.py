@@ -17,7 +17,7 @@ from pathlib import Path
 from sqlalchemy import Connection, inspect, select, text
 
 from ..domain.errors import SchemaTooNew, ValidationFailed
-from ..domain.rules import STOP_ASKED_BEFORE_V6_SQL, sql_in
+from ..domain.rules import STOP_ASKED_BEFORE_V6, TextWhile, sql_in
 from ..domain.state_machine import CLOSES_QUESTIONS
 from .engine import Database, on_read_only_filesystem, read_only_uri
 from .folders import require_folder
@@ -73,14 +73,22 @@ def _add_run_cancel_requested(conn: Connection) -> None:
     and why) gets a column of its own. Until now an open run's `error` held it: a
     running run with an error was being stopped. Those runs move it to the new
     column, so `error` only ever says why a run ended. (Version 5's rule, which an
-    import of a version-5 export applies too: `rules.stop_asked_before_v6`.)"""
+    import of a version-5 export applies too: `rules.STOP_ASKED_BEFORE_V6`.)"""
     conn.execute(text("ALTER TABLE runs ADD COLUMN cancel_requested VARCHAR"))
+    held = STOP_ASKED_BEFORE_V6.column
     conn.execute(
         text(
-            "UPDATE runs SET cancel_requested = error, error = NULL "
-            f"WHERE {STOP_ASKED_BEFORE_V6_SQL}"
+            f"UPDATE runs SET cancel_requested = {held}, {held} = NULL "
+            f"WHERE {text_while_sql(STOP_ASKED_BEFORE_V6)}"
         )
     )
+
+
+def text_while_sql(rule: TextWhile) -> str:
+    """`rules.text_while` as an SQL condition over the rule's table (its words are
+    constants of the code, never user input)."""
+    column = rule.column
+    return f"status = '{rule.status.value}' AND {column} IS NOT NULL AND {column} <> ''"
 
 
 def _loaded_requests_by_no_one(conn: Connection) -> None:

@@ -102,6 +102,23 @@ def test_answering_a_task_a_person_blocked_leaves_it_blocked(orch: Orchestrator)
     assert orch.queries.get_task("A").status is S.BLOCKED
 
 
+def test_undoing_a_cancel_of_a_task_waiting_for_answers_makes_it_wait_again(
+    orch: Orchestrator, record: Path
+) -> None:
+    add_agent_task(orch, "A", "claude", "ask")
+    serve(orch)
+    (question,) = orch.questions.open_questions()
+    orch.tasks.transition("A", S.CANCELLED, reason="not needed")
+    assert orch.questions.get(question.id).is_closed
+    assert orch.tasks.undo_last().status is S.BLOCKED
+    assert [(e.kind, e.question_id) for e in orch.questions.inbox()] == [("question", question.id)]
+    orch.as_actor("maria").questions.answer("A", "Store credit")
+    assert orch.queries.get_task("A").status is S.PENDING  # the answer lets it go on
+    serve(orch)
+    assert orch.queries.get_task("A").status is S.DONE
+    assert "A (maria): Store credit" in calls(record)[-1]["prompt"]
+
+
 def test_the_demo_agent_ends_its_turn_on_a_question_and_resumes_with_the_answer(
     orch: Orchestrator,
 ) -> None:

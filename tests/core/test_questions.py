@@ -360,3 +360,28 @@ def test_a_person_waiting_on_a_question_is_told_it_closed(orch: Orchestrator) ->
         f"A's question {asked.id} was closed when A ended (it is cancelled): "
         "nobody waits for its answer"
     )
+
+
+@pytest.mark.parametrize("settled", [("answered_at", "closed_at"), ("answered_at",)])
+def test_python_and_sql_say_a_question_is_open_by_one_list_of_columns(
+    orch: Orchestrator, monkeypatch: pytest.MonkeyPatch, settled: tuple[str, ...]
+) -> None:
+    """`rules.QUESTION_SETTLED_COLUMNS` is the rule: a question view's `is_open` and
+    the queries follow it alike (here even a changed one)."""
+    from orchestrator_tui.domain import rules
+
+    add(orch, "A")
+    add(orch, "B")
+    orch.tasks.start("A")
+    orch.tasks.start("B")
+    bot = orch.as_actor("bot")
+    answered = bot.questions.ask("A", "first?")
+    orch.questions.answer("A", "yes", answered.id)
+    waiting = bot.questions.ask("A", "second?")
+    closed = bot.questions.ask("B", "third?")
+    orch.tasks.transition("B", TaskStatus.CANCELLED)
+    monkeypatch.setattr(rules, "QUESTION_SETTLED_COLUMNS", settled)
+    every = [orch.questions.get(q.id) for q in (answered, waiting, closed)]
+    in_python = [q.id for q in every if q.is_open]
+    in_sql = [q.id for q in orch.questions.open_questions()]
+    assert in_python == in_sql == ([waiting.id] if len(settled) == 2 else [waiting.id, closed.id])

@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 from sqlalchemy import Connection, create_engine, text
 
+from orchestrator_tui.domain import rules
 from orchestrator_tui.domain.enums import RunStatus
 from orchestrator_tui.domain.errors import DatabaseUnavailable, SchemaTooNew, ValidationFailed
 from orchestrator_tui.domain.models import CommandSpec
@@ -21,6 +22,7 @@ from orchestrator_tui.store.schema import (
     ensure_schema,
     read_version,
     table_counts,
+    text_while_sql,
     validate,
 )
 
@@ -416,3 +418,28 @@ def test_a_version_7_database_closes_questions_left_open_on_ended_tasks(db_url: 
     assert (kept.answer, kept.answered_by, kept.is_closed) == ("yes", "alice", False)
     assert [t.key for t in migrated.queries.list_tasks()] == ["GONE", "WORK", "DONE"]
     migrated.close()
+
+
+def test_the_version_5_stop_rule_finds_the_same_runs_in_python_and_in_sql() -> None:
+    """`rules.STOP_ASKED_BEFORE_V6` is one definition: the import of a version-5
+    export applies it in Python, the schema-6 migration in SQL; over every status
+    (and a word no version knows) and every kind of error they pick the same runs."""
+    rule = rules.STOP_ASKED_BEFORE_V6
+    rows = [
+        {"id": i, "status": status, rule.column: error}
+        for i, (status, error) in enumerate(
+            (status, error)
+            for status in [*(s.value for s in RunStatus), "paused"]
+            for error in (None, "", " ", "run cancelled by bob: wrong branch")
+        )
+    ]
+    conn = sqlite3.connect(":memory:")
+    conn.execute(f"CREATE TABLE runs (id INTEGER, status VARCHAR, {rule.column} VARCHAR)")
+    conn.executemany(f"INSERT INTO runs VALUES (:id, :status, :{rule.column})", rows)
+    in_sql = [r[0] for r in conn.execute(f"SELECT id FROM runs WHERE {text_while_sql(rule)}")]
+    in_python = [r["id"] for r in rows if rules.text_while(rule, r) is not None]
+    assert in_sql == in_python
+    assert [(rows[i]["status"], rows[i][rule.column]) for i in in_python] == [
+        ("running", " "),
+        ("running", "run cancelled by bob: wrong branch"),
+    ]

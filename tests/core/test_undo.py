@@ -166,3 +166,49 @@ def test_whoever_loads_a_task_awaiting_approval_may_still_approve_it(orch: Orche
     orch.plans.load(plan, "plan.yaml")
     assert kinds(orch, "A")[-1] == EventKind.APPROVAL_REQUESTED
     assert orch.approvals.approve("A").status is S.DONE
+
+
+def test_undoing_a_cancel_reopens_exactly_the_questions_it_closed(orch: Orchestrator) -> None:
+    add(orch, "A")
+    orch.tasks.start("A")
+    bot = orch.as_actor("bot")
+    earlier = bot.questions.ask("A", "which branch?")
+    orch.tasks.transition("A", S.FAILED)  # closes `earlier` for good
+    orch.tasks.reset("A")
+    orch.tasks.start("A")
+    answered = bot.questions.ask("A", "first?")
+    orch.questions.answer("A", "yes", answered.id)
+    first = bot.questions.ask("A", "which database?")
+    second = bot.questions.ask("A", "which port?")
+    orch.tasks.transition("A", S.CANCELLED)
+    assert orch.questions.open_questions() == []
+
+    assert orch.tasks.undo_last().status is S.IN_PROGRESS
+
+    assert [q.id for q in orch.questions.open_questions()] == [first.id, second.id]
+    assert [e.question_id for e in orch.questions.inbox()] == [first.id, second.id]
+    assert orch.queries.list_tasks()[0].open_questions == 2
+    assert orch.questions.get(earlier.id).is_closed  # closed by the failure, not the cancel
+    assert orch.questions.get(answered.id).answer == "yes"
+    reopened = [e for e in events_of(orch, "A") if e.kind == EventKind.QUESTION_REOPENED.value]
+    said = "reopened: A is in progress again"
+    assert [(e.actor, e.data) for e in reopened] == [
+        ("alice", {"question": q.id, "message": f"question {q.id} {said}"}) for q in (first, second)
+    ]
+    assert orch.questions.answer("A", "PostgreSQL", first.id).answer == "PostgreSQL"
+    # Cancelled again, and undone again: the same questions close and reopen.
+    orch.tasks.transition("A", S.CANCELLED)
+    assert orch.questions.get(second.id).is_closed
+    orch.tasks.undo_last()
+    assert [q.id for q in orch.questions.open_questions()] == [second.id]
+
+
+def test_undoing_a_move_that_closed_no_question_reopens_none(orch: Orchestrator) -> None:
+    add(orch, "A")
+    orch.tasks.start("A")
+    asked = orch.as_actor("bot").questions.ask("A", "which database?")
+    orch.tasks.transition("A", S.FAILED)
+    orch.tasks.transition("A", S.CANCELLED)  # its question was closed already
+    assert orch.tasks.undo_last().status is S.FAILED
+    assert orch.questions.get(asked.id).is_closed
+    assert EventKind.QUESTION_REOPENED.value not in kinds(orch, "A")

@@ -157,26 +157,59 @@ async def test_the_form_gives_the_task_to_a_coding_agent(orch, make, tmp_path, m
     app = make()
     async with app.run_test(size=(160, 48)) as pilot:
         await settle(pilot)
-        for key, profile in (("FIX-1", "claude"), ("FIX-2", "claud")):
-            await pilot.press("n")
-            await settle(pilot)
-            form = app.screen
-            form.query_one("#title", Input).value = "Fix the login timeout"
-            form.query_one("#key", Input).value = key
-            form.query_one("#agent", Input).value = profile
-            form.query_one("#model", Input).value = "sonnet"
-            await pilot.press("ctrl+s")
-            await settle(pilot)
-            assert not isinstance(app.screen, TaskForm)
-        await wait_until(pilot, lambda: any("claud" in m for m in notes(app)), "the refusal")
-        assert any("unknown agent profile 'claud' (aider, claude," in m for m in notes(app))
+        await pilot.press("n")
+        await settle(pilot)
+        form = app.screen
+        form.query_one("#title", Input).value = "Fix the login timeout"
+        form.query_one("#key", Input).value = "FIX-1"
+        form.query_one("#agent", Input).value = "claude"
+        form.query_one("#model", Input).value = "sonnet"
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        assert not isinstance(app.screen, TaskForm)
+        await wait_until(pilot, lambda: orch.queries.count_tasks() == 1, "the task written")
     command = orch.queries.get_task("FIX-1").command
     assert command is not None and command.argv == ["claude"]
     assert command.agent is not None and (command.agent.profile, command.agent.model) == (
         "claude",
         "sonnet",
     )
-    assert orch.queries.count_tasks() == 1  # the unknown agent's task was not written
+
+
+async def test_an_unknown_agent_is_named_in_the_form_which_keeps_what_was_typed(
+    orch, make, tmp_path, monkeypatch
+):
+    monkeypatch.delenv("ORCHESTRATOR_TUI_AGENTS", raising=False)
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path))  # no agents.yaml of one's own
+    app = make()
+    async with app.run_test(size=(160, 48)) as pilot:
+        await settle(pilot)
+        await pilot.press("n")
+        await settle(pilot)
+        form = app.screen
+        typed = {"#title": "Fix the login timeout", "#key": "FIX-2", "#agent": "claud"}
+        typed["#model"] = "sonnet"
+        for field, value in typed.items():
+            form.query_one(field, Input).value = value
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        assert app.screen is form
+        error = str(form.query_one("#dialog-error").render())
+        assert error.startswith("agent.profile: unknown agent profile 'claud' (aider, claude,")
+        assert {f: form.query_one(f, Input).value for f in typed} == typed
+        assert notes(app) == []
+        form.query_one("#agent", Input).value = "command"  # needs a command of its own
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        assert app.screen is form
+        error = str(form.query_one("#dialog-error").render())
+        assert error == "agent.profile: `command` needs the task's command"
+        form.query_one("#agent", Input).value = "claude"
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        assert not isinstance(app.screen, TaskForm)
+        await wait_until(pilot, lambda: orch.queries.count_tasks() == 1, "the task written")
+    assert orch.queries.get_task("FIX-2").command.agent.profile == "claude"
 
 
 async def test_the_form_says_what_is_wrong_and_keeps_the_dialog(orch, make):

@@ -8,9 +8,9 @@ from rich.style import Style
 from textual.color import Color
 
 from orchestrator_tui.domain.enums import TaskStatus as S
-from orchestrator_tui.ui.render import STATUS_LONG, STATUS_WORD
+from orchestrator_tui.ui.render import STATUS_ICON, STATUS_LONG, STATUS_WORD
 
-from .conftest import add, main_screen, settle
+from .conftest import add, main_screen, select, settle
 
 #: A status and the theme variable its words are drawn in (styles/status.tcss).
 COLOURS = {S.DONE: "text-success", S.FAILED: "text-error", S.IN_PROGRESS: "text-primary"}
@@ -65,3 +65,33 @@ async def test_status_words_in_the_themes_colours(mixed, make):
                 colour = expected(app, COLOURS[status])
                 assert table_word_colour(app, key, STATUS_WORD[status]) == colour, theme
                 assert dashboard_bar_colour(app, status) == colour, theme
+
+
+def tree_icon_colour(app, key: str, status: S) -> str:
+    """The colour of the status icon on `key`'s line of the dependency tree, as drawn."""
+    tree = main_screen(app).dep_tree
+    for y in range(tree.size.height):
+        strip = tree.render_line(y)
+        if key in strip.text:
+            for segment in strip:
+                if STATUS_ICON[status] in segment.text and segment.style is not None:
+                    return drawn(segment.style)
+    raise AssertionError(f"{key} is not on the tree's screen")
+
+
+async def test_the_dependency_tree_in_the_themes_colours(orch, make):
+    """Its labels are styled text made when a task's links load: a new theme
+    redraws them in its colours (the root's line is under the cursor)."""
+    add(orch, "D1", "alpha", status=S.DONE)
+    add(orch, "P1", "charlie", status=S.IN_PROGRESS, depends_on=["D1"])
+    add(orch, "F1", "bravo", status=S.FAILED, depends_on=["P1"])
+    app = make()
+    async with app.run_test(size=(160, 48)) as pilot:
+        await settle(pilot)
+        await select(pilot, "P1")
+        for theme in ("textual-dark", "nord", "textual-light"):
+            app.theme = theme
+            await settle(pilot)
+            for key, status in (("D1", S.DONE), ("F1", S.FAILED)):
+                colour = expected(app, COLOURS[status])
+                assert tree_icon_colour(app, key, status) == colour, (theme, key)

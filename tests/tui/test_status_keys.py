@@ -166,6 +166,26 @@ async def test_undo_names_the_task_moves_the_cursor_to_it_and_asks(tasks, make):
     assert tasks.queries.timeline("A")[-1].kind == "status_reverted"
 
 
+async def test_undoing_a_failure_says_it_reopens_the_question_it_closed(tasks, make):
+    asked = tasks.as_actor("bot").questions.ask("B", "which database?")
+    app = make()
+    async with app.run_test(size=(160, 48)) as pilot:
+        await settle(pilot)
+        await select(pilot, "B")
+        await pilot.press("f")
+        await settle(pilot)
+        assert tasks.questions.get(asked.id).is_closed
+        await pilot.press("u")
+        await settle(pilot)
+        assert isinstance(app.screen, Confirm)
+        assert "It reopens question " + str(asked.id) + "," in app.screen.message.plain
+        await pilot.press("y")
+        await settle(pilot)
+        assert status(tasks, "B") == "in_progress"
+        assert main_screen(app).table.cursor_row.open_questions == 1
+    assert tasks.questions.get(asked.id).is_open
+
+
 async def test_second_undo_goes_further_back_and_never_redoes(tasks, make):
     app = make()
     async with app.run_test(size=(160, 48)) as pilot:

@@ -1,9 +1,14 @@
 """Add or edit a task. Returns the entered fields; the screen turns them into a
-`TaskSpec` or `TaskPatch` (whose validation errors become notifications)."""
+`TaskSpec` or `TaskPatch`. The form refuses, in its own error line and keeping
+what was typed, what it can tell is wrong: a field that does not validate, and a
+coding agent no profile defines (looked up off the UI thread: the profiles are
+the user's file). What only the database can tell (a key taken, a dependency
+that does not exist) becomes a notification once the form has closed."""
 
 from __future__ import annotations
 
 import shlex
+from dataclasses import dataclass
 from typing import Any
 
 from pydantic import ValidationError
@@ -12,15 +17,38 @@ from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.message import Message
 from textual.screen import ModalScreen
 from textual.widgets import Button, Checkbox, Input, Label, Select, Static, TextArea
+from textual.worker import get_current_worker
 
 from ...domain.agent import AgentUse
 from ...domain.command_text import MODEL_WITHOUT_AGENT
 from ...domain.enums import AgentType, DependencyType, Priority
-from ...domain.models import TaskDetail, TaskSpec
+from ...domain.models import CommandSpec, TaskDetail, TaskSpec
 from ...domain.text import strip_ansi
+from ..db import EXPECTED_ERRORS, for_people
 from ..render import safe
+
+
+@dataclass
+class _AgentChecked(Message):
+    """The new task's agent was looked up: `refusal` says why it cannot run it."""
+
+    values: dict[str, Any]
+    refusal: str | None
+
+
+def _agent_refusal(agent: dict[str, Any], command: dict[str, Any] | None) -> str | None:
+    """Why the agent cannot take the new task, in one line (the rule the task's
+    creation applies); None when it can. Reads the user's profiles file."""
+    from ...services.agent_profiles import agent_task_command
+
+    try:
+        agent_task_command(AgentUse(**agent), CommandSpec(**command) if command else None)
+    except EXPECTED_ERRORS as exc:
+        return str(for_people(exc))
+    return None
 
 
 class TaskForm(ModalScreen[dict[str, Any] | None]):
@@ -161,7 +189,30 @@ class TaskForm(ModalScreen[dict[str, Any] | None]):
                 field = field if exc.title == TaskSpec.__name__ else f"agent.{field}"
                 error.update(Text(f"{field}: {first['msg']}"))
                 return
+            if agent is not None:
+                self._check_agent(values)
+                return
         self.dismiss(values)
+
+    def _check_agent(self, values: dict[str, Any]) -> None:
+        """Save once the agent is known to take the task (the newest save wins)."""
+        agent, command = values["agent"], values["command"]
+
+        def work() -> None:
+            refusal = _agent_refusal(agent, command)
+            if not get_current_worker().is_cancelled:
+                self.post_message(_AgentChecked(values, refusal))
+
+        self.run_worker(work, thread=True, group="form-agent", exclusive=True)
+
+    @on(_AgentChecked)
+    def _agent_checked(self, message: _AgentChecked) -> None:
+        if not self.is_current:
+            return  # cancelled meanwhile
+        if message.refusal:
+            self.query_one("#dialog-error", Static).update(Text(message.refusal))
+            return
+        self.dismiss(message.values)
 
     @on(Button.Pressed, "#cancel")
     def action_cancel(self) -> None:

@@ -456,6 +456,10 @@ class TaskActions(Screen[None]):
             f"Undo {move.key}: {STATUS_LONG[move.after]} → {STATUS_LONG[move.before]}?\n"
             f"This reverses your {move.name}; it is recorded as a reversal."
         )
+        if move.closed_questions:
+            ids = ", ".join(str(q) for q in move.closed_questions)
+            noun = "question" if len(move.closed_questions) == 1 else "questions"
+            text.append(f"\nIt reopens {noun} {ids}, which it closed unanswered.")
         event_id = move.event_id
 
         def confirmed(yes: bool | None) -> None:

@@ -34,6 +34,11 @@ class NodeData:
     path: Path
     group: bool = False  # the "waits for" / "needed by" headings
     loaded: bool = False
+    #: What its label says (a heading's words, or the task's title, status and
+    #: link type), kept to draw it again in another theme's colours.
+    title: str = ""
+    status: TaskStatus = TaskStatus.PENDING
+    dep_type: DependencyType = DependencyType.BLOCKS
 
 
 @dataclass
@@ -153,6 +158,22 @@ class DependencyTree(Tree[NodeData]):
 
         run_db(self, load, lambda m: m, group="tree-root", exclusive=True)
 
+    def on_mount(self) -> None:
+        # Labels are text styled when drawn: a new theme redraws them in its colours
+        # (the signal comes after the app restyled every node for the theme).
+        self.app.theme_changed_signal.subscribe(self, self._on_theme_changed)
+
+    def _on_theme_changed(self, _theme: object) -> None:
+        def walk(node: TreeNode[NodeData]) -> None:
+            if node.data is not None:
+                node.set_label(self._label(node.data))
+            for child in node.children:
+                walk(child)
+
+        if self.root.data is not None:
+            with self._rebuild():
+                walk(self.root)
+
     def shows_any(self, keys: frozenset[str]) -> bool:
         """Whether any of `keys` is on one of the tree's lines."""
 
@@ -182,20 +203,15 @@ class DependencyTree(Tree[NodeData]):
 
     def _build_root(self, row: TaskRow, message: _Root) -> None:
         self.clear()
-        self.root.data = NodeData(row.key, None, ())
-        self.root.set_label(self._task_label(row.key, row.title, row.status))
+        self.root.data = NodeData(row.key, None, (), title=row.title, status=row.status)
+        self.root.set_label(self._label(self.root.data))
         for upstream, links, path in (
             (True, message.upstream, ("up",)),
             (False, message.downstream, ("down",)),
         ):
-            heading = "waits for" if upstream else "needed by"
-            group = self.root.add(
-                Text(
-                    f"{heading} ({len(links)})",
-                    style=self.get_component_rich_style("dep-tree--group"),
-                ),
-                NodeData(row.key, upstream, path, group=True, loaded=True),
-            )
+            heading = f"{'waits for' if upstream else 'needed by'} ({len(links)})"
+            data = NodeData(row.key, upstream, path, group=True, loaded=True, title=heading)
+            group = self.root.add(self._label(data), data)
             self._add_links(group, links)
             if path in self._expanded:
                 group.expand()
@@ -208,9 +224,15 @@ class DependencyTree(Tree[NodeData]):
             parent.add_leaf(Text("(none)"), None)
         for link in links:
             path = (*parent.data.path, link.key)
-            label = self._task_label(link.key, link.title, link.status, link.type)
-            data = NodeData(link.key, parent.data.upstream, path)
-            child = parent.add(label, data)
+            data = NodeData(
+                link.key,
+                parent.data.upstream,
+                path,
+                title=link.title,
+                status=link.status,
+                dep_type=link.type,
+            )
+            child = parent.add(self._label(data), data)
             if path in self._expanded:
                 child.expand()
             self._restore_cursor(child)
@@ -267,6 +289,12 @@ class DependencyTree(Tree[NodeData]):
             self.call_after_refresh(self.move_cursor, node, animate=False)
 
     # -- labels -----------------------------------------------------------------
+
+    def _label(self, data: NodeData) -> Text:
+        """A line's label in the styles of the moment."""
+        if data.group:
+            return Text(data.title, style=self.get_component_rich_style("dep-tree--group"))
+        return self._task_label(data.key, data.title, data.status, data.dep_type)
 
     def _task_label(
         self,
