@@ -256,20 +256,35 @@ def _statement(columns: tuple[str, ...], needs_blockers_done: bool, many: bool) 
     return stmt.returning(T.id) if many else stmt
 
 
+def _closing_questions(returning: bool) -> Any:
+    """Closing the open questions of the tasks `ids` at `closed`, built once (a
+    runner's every round runs it); with their ids and tasks where the database
+    returns the rows an UPDATE changed."""
+    which = and_(QUESTIONS.task_id.in_(bindparam("ids", expanding=True)), question_open())
+    closed_at = bindparam("closed", type_=QUESTIONS.closed_at.type)
+    close = update(Question.__table__).where(which).values(closed_at=closed_at)
+    return close.returning(QUESTIONS.id, QUESTIONS.task_id) if returning else close
+
+
+_CLOSE_QUESTIONS = _closing_questions(returning=True)
+_CLOSE_QUESTIONS_PLAIN = _closing_questions(returning=False)
+_OPEN_QUESTIONS = select(QUESTIONS.id, QUESTIONS.task_id).where(
+    QUESTIONS.task_id.in_(bindparam("ids", expanding=True)), question_open()
+)
+
+
 def _close_questions(conn: Connection, events: EventBatch, ended: dict[int, Move]) -> None:
     """Close the open questions of the tasks whose work the moves `ended`, one
     `question_closed` event each: nobody waits for their answers any more. Only
     the questions this statement closed get an event (an answer may win first)."""
-    table = Question.__table__
     ids = list(ended)
     for start in range(0, len(ids), 900):
-        which = and_(QUESTIONS.task_id.in_(ids[start : start + 900]), question_open())
-        close = update(table).where(which).values(closed_at=events.now)
+        params = {"ids": ids[start : start + 900], "closed": events.now}
         if conn.dialect.update_returning:
-            closed = conn.execute(close.returning(QUESTIONS.id, QUESTIONS.task_id)).all()
+            closed = conn.execute(_CLOSE_QUESTIONS, params).all()
         else:  # SQLite before 3.35: the write lock is held, nothing moves in between
-            closed = conn.execute(select(QUESTIONS.id, QUESTIONS.task_id).where(which)).all()
-            conn.execute(close)
+            closed = conn.execute(_OPEN_QUESTIONS, params).all()
+            conn.execute(_CLOSE_QUESTIONS_PLAIN, params)
         for question_id, task_id in sorted(closed, key=lambda r: r[0]):
             move = ended[task_id]
             message = f"question {question_id} closed unanswered: {move.key} is {move.target.value}"
