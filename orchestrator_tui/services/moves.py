@@ -25,6 +25,7 @@ from ..domain.errors import Conflict
 from ..domain.rules import GATING
 from ..domain.transitions import Current, Intent, Move, PlannedEvent, plan_move
 from ..store.bulk import bulk_insert
+from ..store.driver import Prepared
 from ..store.tables import Event, Question, Task
 from .base import D, ServiceContext, T, unfinished_blocker_keys
 from .rules import QUESTIONS, all_blockers_done, one_of, question_open, readiness_clause
@@ -56,9 +57,9 @@ def _unblocked_query(materialized: bool) -> Any:
     )
 
 
-_UNBLOCKED = _unblocked_query(materialized=True)
+_UNBLOCKED = Prepared(_unblocked_query(materialized=True))
 # SQLite learnt `AS MATERIALIZED` in 3.35.
-_UNBLOCKED_PLAIN = _unblocked_query(materialized=False)
+_UNBLOCKED_PLAIN = Prepared(_unblocked_query(materialized=False))
 _SQLITE_MATERIALIZES = sqlite3.sqlite_version_info >= (3, 35)
 
 
@@ -230,13 +231,19 @@ def _write_group(conn: Connection, group: list[Move]) -> set[int]:
     params.update(expected=first.expected.value, target=first.target.value)
     ids = [m.task_id for m in group]
     if conn.dialect.update_returning:
-        stmt = _statement(columns, first.needs_blockers_done, True)
+        stmt = _prepared(columns, first.needs_blockers_done)
         won: set[int] = set()
         for start in range(0, len(ids), 900):
-            won.update(conn.execute(stmt, {**params, "ids": ids[start : start + 900]}).scalars())
+            won.update(stmt.scalars(conn, {**params, "ids": ids[start : start + 900]}))
         return won
     one = _statement(columns, first.needs_blockers_done, False)
     return {tid for tid in ids if conn.execute(one, {**params, "tid": tid}).rowcount == 1}
+
+
+@lru_cache(maxsize=256)
+def _prepared(columns: tuple[str, ...], needs_blockers_done: bool) -> Prepared:
+    """The compare-and-set of many tasks, with the ids it moved (see `store.driver`)."""
+    return Prepared(_statement(columns, needs_blockers_done, True))
 
 
 @lru_cache(maxsize=256)
@@ -266,7 +273,7 @@ def _closing_questions(returning: bool) -> Any:
     return close.returning(QUESTIONS.id, QUESTIONS.task_id) if returning else close
 
 
-_CLOSE_QUESTIONS = _closing_questions(returning=True)
+_CLOSE_QUESTIONS = Prepared(_closing_questions(returning=True))
 _CLOSE_QUESTIONS_PLAIN = _closing_questions(returning=False)
 _OPEN_QUESTIONS = select(QUESTIONS.id, QUESTIONS.task_id).where(
     QUESTIONS.task_id.in_(bindparam("ids", expanding=True)), question_open()
@@ -281,9 +288,9 @@ def _close_questions(conn: Connection, events: EventBatch, ended: dict[int, Move
     for start in range(0, len(ids), 900):
         params = {"ids": ids[start : start + 900], "closed": events.now}
         if conn.dialect.update_returning:
-            closed = conn.execute(_CLOSE_QUESTIONS, params).all()
+            closed = _CLOSE_QUESTIONS.rows(conn, params)
         else:  # SQLite before 3.35: the write lock is held, nothing moves in between
-            closed = conn.execute(_OPEN_QUESTIONS, params).all()
+            closed = list(conn.execute(_OPEN_QUESTIONS, params))
             conn.execute(_CLOSE_QUESTIONS_PLAIN, params)
         for question_id, task_id in sorted(closed, key=lambda r: r[0]):
             move = ended[task_id]
@@ -303,7 +310,7 @@ def _unblocked(conn: Connection, events: EventBatch, done: dict[int, str]) -> li
     for start in range(0, len(ids), 900):
         old_sqlite = conn.dialect.name == "sqlite" and not _SQLITE_MATERIALIZES
         query = _UNBLOCKED_PLAIN if old_sqlite else _UNBLOCKED
-        rows = conn.execute(query, {"ids": ids[start : start + 900]})
+        rows = query.rows(conn, {"ids": ids[start : start + 900]})
         for by_id, task_id, task_key in rows:
             if task_id not in seen:
                 seen.add(task_id)

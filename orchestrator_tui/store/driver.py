@@ -1,0 +1,153 @@
+"""Statements compiled once and run on SQLite's own cursor.
+
+On every execution SQLAlchemy Core works out the statement's cache key,
+processes its parameters through the compiled form and sets up a result:
+more than SQLite takes to run a small statement. A runner's round runs about
+eight of them, and that work was about half of the round. A `Prepared`
+statement is compiled once per shape (the lengths of its expanding `IN`
+lists), and on SQLite its parameters and rows go through the same bind and
+result processors SQLAlchemy uses (what is stored and read is the same) on
+the driver's cursor, in the caller's transaction. Other databases, and an
+empty `IN` list (which SQLAlchemy renders specially), go through SQLAlchemy.
+
+Rows come back as named tuples (`row.id`, `row._mapping`), like SQLAlchemy's.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections import namedtuple
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any
+
+from sqlalchemy import Connection
+from sqlalchemy.exc import DBAPIError
+
+_Processor = Callable[[Any], Any] | None
+
+
+class _Shape:
+    """The SQL text and processing of one statement for one set of `IN` lengths."""
+
+    def __init__(self, stmt: Any, dialect: Any, lengths: Mapping[str, int]) -> None:
+        compiled = stmt.compile(dialect=dialect)
+        sql = compiled.string
+        order: list[tuple[str, bool]] = []  # (name, expanding) in the order of the marks
+        for name in compiled.positiontup or ():
+            bind = compiled.binds[name]
+            if bind.expanding:
+                count = lengths[name]
+                sql = sql.replace(f"__[POSTCOMPILE_{name}]", ", ".join("?" * count), 1)
+            order.append((name, bool(bind.expanding)))
+        if "__[POSTCOMPILE_" in sql:
+            raise ValueError("a literal-execute parameter cannot be prepared")
+        self.sql = sql
+        self.order = order
+        # Values the statement carries itself (the rules' fixed lists and words).
+        self.fixed = {
+            name: bind.effective_value for name, bind in compiled.binds.items() if not bind.required
+        }
+        self.binds: dict[str, _Processor] = {
+            name: compiled.binds[name].type._cached_bind_processor(dialect) for name, _ in order
+        }
+        columns = compiled._result_columns
+        self.results: list[_Processor] = [
+            col[3]._cached_result_processor(dialect, None) for col in columns
+        ]
+        self.row = _row_class([col[0] for col in columns]) if columns else None
+
+    def values(self, params: Mapping[str, Any]) -> list[Any]:
+        out: list[Any] = []
+        fixed = self.fixed
+        for name, expanding in self.order:
+            value = params[name] if name in params else fixed[name]
+            proc = self.binds[name]
+            if expanding:
+                out.extend(value if proc is None else map(proc, value))
+            else:
+                out.append(value if proc is None else proc(value))
+        return out
+
+    def rows(self, raw: list[tuple[Any, ...]]) -> list[Any]:
+        procs, make = self.results, self.row
+        assert make is not None
+        if any(procs):
+            pairs = list(enumerate(procs))
+            raw = [
+                tuple(p(v) if p is not None else v for (_, p), v in zip(pairs, r, strict=True))
+                for r in raw
+            ]
+        return [make._make(r) for r in raw]
+
+
+def _row_class(names: list[str]) -> Any:
+    base = namedtuple("Row", names, rename=True)  # type: ignore[misc]
+
+    class Row(base):
+        __slots__ = ()
+
+        @property
+        def _mapping(self) -> dict[str, Any]:
+            return dict(zip(names, self, strict=True))
+
+    return Row
+
+
+class Prepared:
+    """A Core statement run with a fraction of SQLAlchemy's per-execution work on
+    SQLite (see the module's notes); through SQLAlchemy elsewhere."""
+
+    def __init__(self, stmt: Any) -> None:
+        self.stmt = stmt
+        self._shapes: dict[tuple[int, ...], _Shape] = {}
+        self._expanding: tuple[str, ...] | None = None  # its `IN` lists, once compiled
+
+    def rows(self, conn: Connection, params: Mapping[str, Any]) -> list[Any]:
+        """Every row of one execution."""
+        shape = self._shape(conn, params)
+        if shape is None:
+            return list(conn.execute(self.stmt, dict(params)))
+        cursor = self._run(conn, shape, shape.values(params))
+        return shape.rows(cursor.fetchall()) if shape.row is not None else []
+
+    def scalars(self, conn: Connection, params: Mapping[str, Any]) -> list[Any]:
+        """The first column of every row of one execution."""
+        return [row[0] for row in self.rows(conn, params)]
+
+    def many(self, conn: Connection, rows: Sequence[Mapping[str, Any]]) -> None:
+        """One executemany of a statement without `IN` lists or a result."""
+        if not rows:
+            return
+        shape = self._shape(conn, rows[0])
+        if shape is None or shape.row is not None:
+            conn.execute(self.stmt, [dict(r) for r in rows])
+            return
+        values = [shape.values(r) for r in rows]
+        self._run(conn, shape, values, many=True)
+
+    def _shape(self, conn: Connection, params: Mapping[str, Any]) -> _Shape | None:
+        if conn.dialect.name != "sqlite":
+            return None
+        expanding = self._expanding
+        if expanding is None:
+            binds = self.stmt.compile(dialect=conn.dialect).binds.values()
+            expanding = self._expanding = tuple(sorted({b.key for b in binds if b.expanding}))
+        lengths = tuple(len(params[name]) for name in expanding)
+        if 0 in lengths:
+            return None
+        shape = self._shapes.get(lengths)
+        if shape is None:
+            counts = dict(zip(expanding, lengths, strict=True))
+            shape = self._shapes[lengths] = _Shape(self.stmt, conn.dialect, counts)
+        return shape
+
+    @staticmethod
+    def _run(conn: Connection, shape: _Shape, values: Any, many: bool = False) -> Any:
+        driver = conn.connection.driver_connection
+        assert driver is not None
+        try:
+            return (
+                driver.executemany(shape.sql, values) if many else driver.execute(shape.sql, values)
+            )
+        except sqlite3.Error as exc:  # as SQLAlchemy would raise it (a locked database...)
+            raise DBAPIError.instance(shape.sql, values, exc, sqlite3.Error) from exc
