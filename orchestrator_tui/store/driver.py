@@ -26,6 +26,17 @@ from sqlalchemy.exc import DBAPIError
 _Processor = Callable[[Any], Any] | None
 
 
+def run_on_driver(conn: Connection, sql: str, values: Any, many: bool = False) -> Any:
+    """`sql` on the driver's cursor of this SQLite connection, in its transaction;
+    the driver's errors raised as SQLAlchemy raises them (a locked database...)."""
+    driver = conn.connection.driver_connection
+    assert driver is not None
+    try:
+        return driver.executemany(sql, values) if many else driver.execute(sql, values)
+    except sqlite3.Error as exc:
+        raise DBAPIError.instance(sql, values, exc, sqlite3.Error) from exc
+
+
 class _Shape:
     """The SQL text and processing of one statement for one set of `IN` lengths."""
 
@@ -51,17 +62,17 @@ class _Shape:
             name: compiled.binds[name].type._cached_bind_processor(dialect) for name, _ in order
         }
         columns = compiled._result_columns
-        self.results: list[_Processor] = [
-            col[3]._cached_result_processor(dialect, None) for col in columns
-        ]
+        results = [col[3]._cached_result_processor(dialect, None) for col in columns]
+        #: (column index, processor) of the columns SQLAlchemy processes on the way out
+        self.processed = [(i, proc) for i, proc in enumerate(results) if proc is not None]
         self.row = _row_class([col[0] for col in columns]) if columns else None
 
     def values(self, params: Mapping[str, Any]) -> list[Any]:
         out: list[Any] = []
-        fixed = self.fixed
+        fixed, binds = self.fixed, self.binds
         for name, expanding in self.order:
             value = params[name] if name in params else fixed[name]
-            proc = self.binds[name]
+            proc = binds[name]
             if expanding:
                 out.extend(value if proc is None else map(proc, value))
             else:
@@ -69,15 +80,18 @@ class _Shape:
         return out
 
     def rows(self, raw: list[tuple[Any, ...]]) -> list[Any]:
-        procs, make = self.results, self.row
+        make = self.row
         assert make is not None
-        if any(procs):
-            pairs = list(enumerate(procs))
-            raw = [
-                tuple(p(v) if p is not None else v for (_, p), v in zip(pairs, r, strict=True))
-                for r in raw
-            ]
-        return [make._make(r) for r in raw]
+        processed = self.processed
+        if not processed:
+            return [make._make(r) for r in raw]
+        out = []
+        for r in raw:
+            values = list(r)
+            for index, proc in processed:
+                values[index] = proc(values[index])
+            out.append(make._make(values))
+        return out
 
 
 def _row_class(names: list[str]) -> Any:
@@ -107,7 +121,7 @@ class Prepared:
         shape = self._shape(conn, params)
         if shape is None:
             return list(conn.execute(self.stmt, dict(params)))
-        cursor = self._run(conn, shape, shape.values(params))
+        cursor = run_on_driver(conn, shape.sql, shape.values(params))
         return shape.rows(cursor.fetchall()) if shape.row is not None else []
 
     def scalars(self, conn: Connection, params: Mapping[str, Any]) -> list[Any]:
@@ -123,7 +137,7 @@ class Prepared:
             conn.execute(self.stmt, [dict(r) for r in rows])
             return
         values = [shape.values(r) for r in rows]
-        self._run(conn, shape, values, many=True)
+        run_on_driver(conn, shape.sql, values, many=True)
 
     def _shape(self, conn: Connection, params: Mapping[str, Any]) -> _Shape | None:
         if conn.dialect.name != "sqlite":
@@ -140,14 +154,3 @@ class Prepared:
             counts = dict(zip(expanding, lengths, strict=True))
             shape = self._shapes[lengths] = _Shape(self.stmt, conn.dialect, counts)
         return shape
-
-    @staticmethod
-    def _run(conn: Connection, shape: _Shape, values: Any, many: bool = False) -> Any:
-        driver = conn.connection.driver_connection
-        assert driver is not None
-        try:
-            return (
-                driver.executemany(shape.sql, values) if many else driver.execute(shape.sql, values)
-            )
-        except sqlite3.Error as exc:  # as SQLAlchemy would raise it (a locked database...)
-            raise DBAPIError.instance(shape.sql, values, exc, sqlite3.Error) from exc
