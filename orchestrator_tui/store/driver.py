@@ -40,8 +40,7 @@ def run_on_driver(conn: Connection, sql: str, values: Any, many: bool = False) -
 class _Shape:
     """The SQL text and processing of one statement for one set of `IN` lengths."""
 
-    def __init__(self, stmt: Any, dialect: Any, lengths: Mapping[str, int]) -> None:
-        compiled = stmt.compile(dialect=dialect)
+    def __init__(self, compiled: Any, dialect: Any, lengths: Mapping[str, int]) -> None:
         sql = compiled.string
         order: list[tuple[str, bool]] = []  # (name, expanding) in the order of the marks
         for name in compiled.positiontup or ():
@@ -54,13 +53,19 @@ class _Shape:
             raise ValueError("a literal-execute parameter cannot be prepared")
         self.sql = sql
         self.order = order
-        # Values the statement carries itself (the rules' fixed lists and words).
-        self.fixed = {
-            name: bind.effective_value for name, bind in compiled.binds.items() if not bind.required
-        }
         self.binds: dict[str, _Processor] = {
             name: compiled.binds[name].type._cached_bind_processor(dialect) for name, _ in order
         }
+        self.expanding = {name for name, many in order if many}
+        # Values the statement carries itself (the rules' fixed words), processed once.
+        self.fixed: dict[str, Any] = {}
+        for name in self.binds:
+            bind = compiled.binds[name]
+            if not bind.required:
+                value, proc = bind.effective_value, self.binds[name]
+                if proc is not None:
+                    value = list(map(proc, value)) if bind.expanding else proc(value)
+                self.fixed[name] = value
         columns = compiled._result_columns
         results = [col[3]._cached_result_processor(dialect, None) for col in columns]
         #: (column index, processor) of the columns SQLAlchemy processes on the way out
@@ -68,15 +73,25 @@ class _Shape:
         self.row = _row_class([col[0] for col in columns]) if columns else None
 
     def values(self, params: Mapping[str, Any]) -> list[Any]:
-        out: list[Any] = []
-        fixed, binds = self.fixed, self.binds
-        for name, expanding in self.order:
-            value = params[name] if name in params else fixed[name]
+        """The positional values of one execution, each processed once."""
+        ready = dict(self.fixed)
+        binds, expanding = self.binds, self.expanding
+        for name, value in params.items():
+            if name not in binds:
+                continue
             proc = binds[name]
-            if expanding:
-                out.extend(value if proc is None else map(proc, value))
+            if proc is None:
+                ready[name] = value
+            elif name in expanding:
+                ready[name] = list(map(proc, value))
             else:
-                out.append(value if proc is None else proc(value))
+                ready[name] = proc(value)
+        out: list[Any] = []
+        for name, many in self.order:
+            if many:
+                out.extend(ready[name])
+            else:
+                out.append(ready[name])
         return out
 
     def rows(self, raw: list[tuple[Any, ...]]) -> list[Any]:
@@ -114,7 +129,8 @@ class Prepared:
     def __init__(self, stmt: Any) -> None:
         self.stmt = stmt
         self._shapes: dict[tuple[int, ...], _Shape] = {}
-        self._expanding: tuple[str, ...] | None = None  # its `IN` lists, once compiled
+        self._compiled: Any = None  # for SQLite, on first use; each shape is cut from it
+        self._expanding: tuple[str, ...] = ()  # the names of its `IN` lists
 
     def rows(self, conn: Connection, params: Mapping[str, Any]) -> list[Any]:
         """Every row of one execution."""
@@ -142,15 +158,16 @@ class Prepared:
     def _shape(self, conn: Connection, params: Mapping[str, Any]) -> _Shape | None:
         if conn.dialect.name != "sqlite":
             return None
+        if self._compiled is None:
+            self._compiled = self.stmt.compile(dialect=conn.dialect)
+            binds = self._compiled.binds.values()
+            self._expanding = tuple(sorted({b.key for b in binds if b.expanding}))
         expanding = self._expanding
-        if expanding is None:
-            binds = self.stmt.compile(dialect=conn.dialect).binds.values()
-            expanding = self._expanding = tuple(sorted({b.key for b in binds if b.expanding}))
         lengths = tuple(len(params[name]) for name in expanding)
         if 0 in lengths:
             return None
         shape = self._shapes.get(lengths)
         if shape is None:
             counts = dict(zip(expanding, lengths, strict=True))
-            shape = self._shapes[lengths] = _Shape(self.stmt, conn.dialect, counts)
+            shape = self._shapes[lengths] = _Shape(self._compiled, conn.dialect, counts)
         return shape
