@@ -66,6 +66,13 @@ class _Shape:
                 if proc is not None:
                     value = list(map(proc, value)) if bind.expanding else proc(value)
                 self.fixed[name] = value
+        # Without `IN` lists, the fixed values sit in a list copied for each execution
+        # (the candidate query has ~100 marks, two of them given by the caller).
+        self.template: list[Any] | None = None
+        self.slots: list[tuple[int, str]] = []
+        if not self.expanding:
+            self.template = [self.fixed.get(name) for name, _ in order]
+            self.slots = [(i, name) for i, (name, _) in enumerate(order) if name not in self.fixed]
         columns = compiled._result_columns
         results = [col[3]._cached_result_processor(dialect, None) for col in columns]
         #: (column index, processor) of the columns SQLAlchemy processes on the way out
@@ -74,7 +81,7 @@ class _Shape:
 
     def values(self, params: Mapping[str, Any]) -> list[Any]:
         """The positional values of one execution, each processed once."""
-        ready = dict(self.fixed)
+        ready: dict[str, Any] = {}
         binds, expanding = self.binds, self.expanding
         for name, value in params.items():
             if name not in binds:
@@ -86,7 +93,14 @@ class _Shape:
                 ready[name] = list(map(proc, value))
             else:
                 ready[name] = proc(value)
-        out: list[Any] = []
+        fixed = self.fixed
+        if self.template is not None and not any(name in fixed for name in ready):
+            out = self.template.copy()  # no `IN` list: the marks never move
+            for index, name in self.slots:
+                out[index] = ready[name]
+            return out
+        ready = {**fixed, **ready}
+        out = []
         for name, many in self.order:
             if many:
                 out.extend(ready[name])
