@@ -380,6 +380,7 @@ class Runner:
             on_spawn=spawned,
             stdin_path=agent.invocation.stdin_path if agent else None,
             watched=self._watched(),
+            held_back=self._buffer.full,  # the database is behind: leave the pipes unread
         )
         active = _Active(claim=claim, supervisor=supervisor, agent=agent, retry_spawn=passing)
         if agent:

@@ -39,6 +39,7 @@ MAX_LINE_BYTES = 32 * 1024
 LEFTOVER_GRACE_SECONDS = 1.0
 _READ_SIZE = 64 * 1024
 _POLL_WITHOUT_PIDFD = 0.05
+_POLL_HELD_BACK = 0.02  # how often a child whose lines are held back is looked at
 
 Line = tuple[LogStream, str, datetime]
 LineSink = Callable[[list[Line]], None]
@@ -120,8 +121,13 @@ class Supervisor:
         on_spawn: Callable[[int], None] | None = None,
         stdin_path: str | None = None,
         watched: bool = False,
+        held_back: Callable[[], bool] | None = None,
     ) -> None:
         self.argv = resolve_argv(argv)
+        # Whether the sink takes no lines now: the pipes are left unread meanwhile
+        # (the child blocks on a full pipe), and the reactor goes on watching
+        # every child's exit and deadlines.
+        self.held_back = held_back
         # A watcher stops the child if this process dies (see `watcher`): no
         # parent-death signal is needed, and Python spawns it on its fast path.
         self.watched = watched
@@ -226,6 +232,7 @@ class _Child:
         self.exited_at: float | None = None
         self.swept = False
         self.handed = False  # the outcome went to `on_done`
+        self.paused = False  # its pipes are unregistered while the sink is full
 
     def attach(self, sel: selectors.BaseSelector) -> None:
         self.sel = sel
@@ -237,6 +244,10 @@ class _Child:
 
     def ready(self, fd: int, kind: str) -> None:
         if kind == "pipe":
+            held_back = self.sup.held_back
+            if held_back is not None and held_back():
+                self._pause()
+                return
             self._read(fd)
         elif not self.exit_seen:
             self.exit_seen = True
@@ -265,7 +276,7 @@ class _Child:
         if self.kill_at is not None and now >= self.kill_at:
             self._signal(signal.SIGKILL)
             self.kill_at = None
-        if self.exited_at is not None and self.splitters:
+        if self.exited_at is not None and self.splitters and not self.paused:
             # The main process is gone but something it started still holds the pipes.
             if not self.swept and now >= self.exited_at + LEFTOVER_GRACE_SECONDS:
                 self._signal(signal.SIGKILL)
@@ -273,13 +284,32 @@ class _Child:
             elif self.swept and now >= self.exited_at + 2 * LEFTOVER_GRACE_SECONDS:
                 for fd in list(self.splitters):  # held outside our group: stop listening
                     self._close(fd)
+        if self.paused and not (self.sup.held_back and self.sup.held_back()):
+            self._resume()
+            if self.exited_at is not None:  # what it left in the pipes is read first
+                self.exited_at = now
         due = [t for t in (self.deadline, self.kill_at) if t is not None]
-        if self.exited_at is not None:
+        if self.paused:
+            due.append(now + _POLL_HELD_BACK)
+        if self.exited_at is not None and not self.paused:
             if self.splitters:
                 due.append(self.exited_at + LEFTOVER_GRACE_SECONDS * (2 if self.swept else 1))
         elif self.pidfd is None:
             due.append(now + _POLL_WITHOUT_PIDFD)
         return min(due) if due else None
+
+    def _pause(self) -> None:
+        assert self.sel is not None
+        if not self.paused:
+            self.paused = True
+            for fd in self.splitters:
+                self.sel.unregister(fd)
+
+    def _resume(self) -> None:
+        assert self.sel is not None
+        self.paused = False
+        for fd in self.splitters:
+            self.sel.register(fd, selectors.EVENT_READ, (self, "pipe"))
 
     def detach(self, sel: selectors.BaseSelector) -> None:
         self._release(sel)
@@ -296,8 +326,9 @@ class _Child:
 
     def _release(self, sel: selectors.BaseSelector) -> None:
         for fd in list(self.splitters):
-            with contextlib.suppress(KeyError, ValueError):
-                sel.unregister(fd)
+            if not self.paused:
+                with contextlib.suppress(KeyError, ValueError):
+                    sel.unregister(fd)
             del self.splitters[fd]
         if self.pidfd is not None:
             if not self.exit_seen:
@@ -339,7 +370,8 @@ class _Child:
     def _close(self, fd: int) -> None:
         stream, splitter = self.splitters.pop(fd)
         assert self.sel is not None
-        self.sel.unregister(fd)
+        if not self.paused:
+            self.sel.unregister(fd)
         if lines := splitter.end():
             self._emit(stream, lines)
 

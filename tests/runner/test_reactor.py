@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import sys
 import threading
+import time
 from collections import defaultdict
 
 from orchestrator_tui.runner.process import ProcessOutcome, Supervisor
@@ -121,3 +122,42 @@ def test_a_child_that_cannot_start_is_reported_at_once() -> None:
     Supervisor(["no-such-program-anywhere"], sink=lambda _: None).start(reactor, got.append)
     assert got and got[0].spawn_error is not None and got[0].exit_code is None
     reactor.close()
+
+
+def test_held_back_lines_wait_in_the_pipe_while_deadlines_still_hold() -> None:
+    reactor = Reactor()
+    reactor.start()
+    try:
+        hold = threading.Event()
+        hold.set()
+        got: list[str] = []
+        ended: dict[str, ProcessOutcome] = {}
+        both = threading.Event()
+
+        def keep(name: str) -> object:
+            def on_done(out: ProcessOutcome) -> None:
+                ended[name] = out
+                if len(ended) == 2:
+                    both.set()
+
+            return on_done
+
+        chatty = [PY, "-c", "for i in range(50000): print(i)"]
+        sleeper = [PY, "-c", "import time; time.sleep(60)"]
+        talker = Supervisor(
+            chatty, sink=lambda b: got.extend(t for _, t, _ in b), held_back=hold.is_set
+        )
+        late = Supervisor(sleeper, sink=lambda _: None, timeout=0.5, kill_grace=0.3)
+        talker.start(reactor, keep("talker"))  # type: ignore[arg-type]
+        late.start(reactor, keep("late"))  # type: ignore[arg-type]
+        deadline = time.monotonic() + 20
+        while "late" not in ended and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert ended["late"].timed_out  # its timeout held while the other was held back
+        assert "talker" not in ended and len(got) < 50000  # blocked on its full pipe
+        hold.clear()
+        assert both.wait(30)
+        assert ended["talker"].exit_code == 0
+        assert got == [str(i) for i in range(50000)]
+    finally:
+        reactor.close(5)
