@@ -116,7 +116,7 @@ class EventBatch:
         if self.rows:
             # A runner's round writes ~30 events: built row by row by SQLAlchemy
             # they cost a tenth of its transaction.
-            bulk_insert(conn, _EVENTS, self.rows)
+            bulk_insert(conn, _EVENTS, self.rows, on_driver=True)
             self.rows = []
 
 

@@ -250,7 +250,7 @@ def _insert_runs(conn: Connection, runs: list[dict[str, Any]]) -> dict[str, int]
     through `bulk_insert` and the ids are read back by their unique execution
     ids: SQLAlchemy's multi-row insert with RETURNING cost several times as much."""
     if conn.dialect.name == "sqlite":
-        bulk_insert(conn, Run.__table__, runs)
+        bulk_insert(conn, Run.__table__, runs, on_driver=True)
     elif conn.dialect.insert_executemany_returning:
         returned = conn.execute(_INSERT_RUNS_RETURNING, runs)
         return {row.execution_id: row.id for row in returned}
