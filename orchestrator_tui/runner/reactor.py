@@ -64,7 +64,8 @@ class Reactor:
         os.set_blocking(self._wake_w, False)
         self._sel.register(self._wake_r, selectors.EVENT_READ, _WAKE)
         self._lock = threading.Lock()  # guards the wake pipe's life and `_poked`
-        self._poked = False
+        self._poked = False  # a byte waits in the wake pipe
+        self._scan = False  # every child is to be checked (a stop may wait)
         self._closed = False
         self._incoming: deque[Watched] = deque()
         self._due: dict[Watched, float | None] = {}
@@ -75,11 +76,15 @@ class Reactor:
     def add(self, child: Watched) -> None:
         """Watch `child` from the reactor's next turn."""
         self._incoming.append(child)
-        self.poke()
+        self._wake(scan=False)
 
     def poke(self) -> None:
         """Make the reactor look at every child now (a stop was asked for)."""
+        self._wake(scan=True)
+
+    def _wake(self, scan: bool) -> None:
         with self._lock:
+            self._scan = self._scan or scan
             if self._poked or self._closed:
                 return
             self._poked = True
@@ -143,8 +148,7 @@ class Reactor:
                 if child in due:  # not failed earlier in this turn
                     self._guarded(child, child.ready, key.fd, kind)
                     touched.add(child)
-            if poked:
-                self._drain()
+            if poked and self._drain():
                 touched.update(due)  # a stop may be waiting for any of them
             now = time.monotonic()
             for child, at in list(due.items()):
@@ -175,12 +179,15 @@ class Reactor:
             if child in self._due:
                 self._guarded(child, self._check, child, now)
 
-    def _drain(self) -> None:
+    def _drain(self) -> bool:
+        """Empty the wake pipe; whether every child is to be checked."""
         with self._lock:
             self._poked = False
+            scan, self._scan = self._scan, False
             with contextlib.suppress(BlockingIOError):
                 while os.read(self._wake_r, 4096):
                     pass
+        return scan
 
     def _release(self) -> None:
         with self._lock:
