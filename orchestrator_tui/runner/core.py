@@ -2,10 +2,14 @@
 
 One coordinating thread (the caller of `Runner.serve`) does every database
 write: claims, lease renewals, log batches, finishing runs, reclaiming runs of
-dead runners. Each child has a supervising thread that only does process I/O
-and hands lines to a bounded buffer, so a slow or locked database never stops
-the pipes being read for long, and a flood of output never floods the
-database with tiny transactions.
+dead runners. Children are spawned on threads of a pool (spawning waits for
+the child's exec; from several threads the waits overlap), and one
+supervising thread (a `Reactor`) watches every child's pipes, exit and
+deadlines and hands lines to a bounded buffer, so a slow or locked database
+never stops the pipes being read for long, and a flood of output never floods
+the database with tiny transactions. A run with a workspace or verify
+commands has a pool thread of its own for its whole life, since its git and
+verify steps block.
 
 Other threads talk to a serving runner through `submit`, `cancel`, `set_auto`
 and `stop`, which only enqueue work and return at once.
@@ -49,13 +53,14 @@ from .config import (
 from .lines import LineBuffer, Row
 from .notify import Notifier, payload_for
 from .process import Line, ProcessOutcome, Supervisor
+from .reactor import Reactor
 from .reaper import mark_of, stop_run
 from .workspace_job import finished, job_of, record, workspace_job
 
 log = logging.getLogger("orchestrator_tui.runner")
 
 _INSERT_CHUNK = 5000
-_MAX_THREADS = 512  # one per running child; idle ones are reused
+_MAX_THREADS = 512
 
 
 # -- what a runner tells its listener (called on the coordinating thread) ---------
@@ -144,8 +149,8 @@ class Runner:
         self._stop_reason: str | None = None
         self._auto = config.auto
         self._pushed = threading.Event()  # someone committed events (PostgreSQL NOTIFY)
-        # Supervising threads are reused: starting a thread per child costs more
-        # than the child itself when commands are short.
+        # Threads for what blocks: spawning, workspace jobs, stopping a dead runner's
+        # processes. Idle ones are reused.
         self._pool = ThreadPoolExecutor(max_workers=_MAX_THREADS, thread_name_prefix="supervise")
         self.summary = RunnerSummary()
         # Every child carries this mark; the watcher stops them all if we die.
@@ -155,6 +160,7 @@ class Runner:
         # for every child cost a twentieth of the coordinating thread's time.
         self._environ: dict[str, str] = {}
         self._profiles: dict[str, Any] | None = None  # agent profiles, read on first use
+        self._reactor: Reactor | None = None  # watches every child but workspace jobs
 
     # -- thread-safe controls ------------------------------------------------------
 
@@ -374,30 +380,56 @@ class Runner:
             on_spawn=spawned,
             stdin_path=agent.invocation.stdin_path if agent else None,
             watched=self._watched(),
+            held_back=self._buffer.full,  # the database is behind: leave the pipes unread
         )
         active = _Active(claim=claim, supervisor=supervisor, agent=agent, retry_spawn=passing)
         if agent:
             agent.on_budget(supervisor.stop)
+        future: Future[None] = Future()
+        active.future = future
 
-        def supervise() -> None:
-            try:
-                if agent_error:
-                    outcome = ProcessOutcome(spawn_error=agent_error)
-                else:
-                    outcome = supervisor.run()
-                    if agent:
-                        agent.end_of_stream()
-            except Exception as exc:  # never leave a claimed task without an ending
-                log.exception("supervising %s failed", claim.key)
-                outcome = ProcessOutcome(spawn_error=f"runner error: {exc}")
+        def ended(outcome: ProcessOutcome) -> None:  # the reactor's thread, or here
+            if future.done():
+                return
+            if agent and not outcome.spawn_error:
+                try:
+                    agent.end_of_stream()
+                except Exception as exc:  # never leave a claimed task without an ending
+                    log.exception("supervising %s failed", claim.key)
+                    outcome.spawn_error = f"runner error: {exc}"
             self._done.append((active, outcome))
+            future.set_result(None)
             self._ended.set()
             self._wake.set()
 
+        reactor = self._children() if job is None else None
+
+        def supervise() -> None:  # on a thread of the pool
+            try:
+                if reactor is not None:  # spawned here, then watched with the others
+                    supervisor.start(reactor, ended)
+                    return
+                ended(supervisor.run())  # a workspace job: its git and verify steps block
+            except Exception as exc:
+                log.exception("supervising %s failed", claim.key)
+                ended(ProcessOutcome(spawn_error=f"runner error: {exc}"))
+
         self._active[claim.run_id] = active
         self.summary.started += 1
-        active.future = self._pool.submit(supervise)
+        if agent_error:
+            ended(ProcessOutcome(spawn_error=agent_error))
+        else:
+            # Spawning waits for the child's exec: from several threads the waits
+            # overlap (one thread spawning 1000 `true` took twice the wall time).
+            self._pool.submit(supervise)
         self._emit(RunStarted(claim))
+
+    def _children(self) -> Reactor:
+        """The reactor watching this runner's children (started on first use)."""
+        if self._reactor is None:
+            self._reactor = Reactor()
+            self._reactor.start("supervise")
+        return self._reactor
 
     def _agent(self, claim: Claim, cwd: str | None) -> tuple[AgentSession | None, str | None, bool]:
         """Prepare a coding agent's run; else why it cannot start, and whether
@@ -694,6 +726,9 @@ class Runner:
             # Children still running (stopping them failed): the watcher stops them.
             self._watcher.leave(stop_children=bool(self._active))
         self._buffer.close()
+        if self._reactor is not None:
+            self._reactor.close(timeout=1.0)
+            self._reactor = None
         self._pool.shutdown(wait=False)
         for req in self._requests:
             req.future.cancel()

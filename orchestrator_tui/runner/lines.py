@@ -31,6 +31,11 @@ class LineBuffer:
         if full:
             self._wake()
 
+    def full(self) -> bool:
+        """Whether a `put` now would wait (a reader watching many children reads
+        no more until there is room, rather than waiting)."""
+        return len(self._rows) >= self.max_lines and not self._closed
+
     def put_back(self, rows: list[Row]) -> None:
         """Return rows the writer could not store; never waits."""
         with self._cond:

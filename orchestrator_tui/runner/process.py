@@ -4,9 +4,11 @@ parent-death signal where the OS allows it, see `watcher` and `reaper`), read
 stdout and stderr line by line without blocking, enforce the timeout, and stop it
 (SIGTERM to the group, then SIGKILL) when asked.
 
-`Supervisor.run()` blocks; the runner calls it in a thread of its own, one per
-child. Lines are handed over in batches (every line of one read), stamped with
-the time they were read and the stream they came from.
+`Supervisor.run()` spawns the child and watches it on the caller's thread
+until it ends; `Supervisor.start()` spawns it and hands it to a `Reactor`
+that watches many children on one thread (the runner's). Lines are handed
+over in batches (every line of one read), stamped with the time they were
+read and the stream they came from.
 """
 
 from __future__ import annotations
@@ -27,6 +29,7 @@ from ..domain.enums import LogStream
 from ..program import PROGRAM_NAME as PROGRAM_NAME
 from ..program import resolve_argv as resolve_argv
 from .outputs import OutputCollector
+from .reactor import Reactor
 from .reaper import dying_with_parent
 from .spawn import spawn as spawn_child
 
@@ -36,6 +39,7 @@ MAX_LINE_BYTES = 32 * 1024
 LEFTOVER_GRACE_SECONDS = 1.0
 _READ_SIZE = 64 * 1024
 _POLL_WITHOUT_PIDFD = 0.05
+_POLL_HELD_BACK = 0.02  # how often a child whose lines are held back is looked at
 
 Line = tuple[LogStream, str, datetime]
 LineSink = Callable[[list[Line]], None]
@@ -117,8 +121,13 @@ class Supervisor:
         on_spawn: Callable[[int], None] | None = None,
         stdin_path: str | None = None,
         watched: bool = False,
+        held_back: Callable[[], bool] | None = None,
     ) -> None:
         self.argv = resolve_argv(argv)
+        # Whether the sink takes no lines now: the pipes are left unread meanwhile
+        # (the child blocks on a full pipe), and the reactor goes on watching
+        # every child's exit and deadlines.
+        self.held_back = held_back
         # A watcher stops the child if this process dies (see `watcher`): no
         # parent-death signal is needed, and Python spawns it on its fast path.
         self.watched = watched
@@ -131,35 +140,48 @@ class Supervisor:
         self.sink = sink
         self.pid: int | None = None
         self._stop_reason: str | None = None
-        self._wake_r, self._wake_w = os.pipe()
-        os.set_blocking(self._wake_w, False)
+        self._reactor: Reactor | None = None  # what watches the child while it runs
 
     def stop(self, reason: str) -> None:
         """Ask the child to stop: SIGTERM to its group now, SIGKILL after the grace."""
         if self._stop_reason is None:
             self._stop_reason = reason
-        with contextlib.suppress(OSError):
-            os.write(self._wake_w, b"x")
+        reactor = self._reactor
+        if reactor is not None:
+            reactor.poke()
 
     def run(self) -> ProcessOutcome:
+        """Spawn the child and watch it on this thread until it ends."""
+        reactor = Reactor()
+        ended: list[ProcessOutcome] = []
+        self.start(reactor, ended.append)
+        reactor.run()
+        return ended[0]
+
+    def start(self, reactor: Reactor, on_done: Callable[[ProcessOutcome], None]) -> None:
+        """Spawn the child on this thread and have `reactor` watch it. `on_done` gets
+        the outcome: at once when the child could not start (or a stop came first),
+        else on the reactor's thread when it has ended."""
         out = ProcessOutcome()
         started = time.monotonic()
-        try:
-            return self._run(out, started)
-        finally:
+        self._reactor = reactor
+        proc = self._spawn(out)
+        if proc is None:
+            self._reactor = None
             out.duration_seconds = time.monotonic() - started
-            for fd in (self._wake_r, self._wake_w):
-                with contextlib.suppress(OSError):
-                    os.close(fd)
+            on_done(out)
+            return
+        reactor.add(_Child(self, proc, out, started, on_done))
 
-    def _run(self, out: ProcessOutcome, started: float) -> ProcessOutcome:
+    def _spawn(self, out: ProcessOutcome) -> subprocess.Popen[bytes] | None:
+        """The running child; None with the reason in `out` when there is none."""
         if self._stop_reason is not None:
             out.stopped = self._stop_reason
-            return out
+            return None
         cwd_problem = working_directory_problem(self.cwd)
         if cwd_problem:
             out.spawn_error = cwd_problem
-            return out
+            return None
         if self.watched:
             spawn, hook = self.argv, None
         else:
@@ -168,95 +190,93 @@ class Supervisor:
             stdin = open(self.stdin_path, "rb") if self.stdin_path else None  # noqa: SIM115
         except OSError as exc:
             out.spawn_error = f"cannot read {self.stdin_path!r}: {exc.strerror or exc}"
-            return out
+            return None
         try:
             proc = spawn_child(spawn, self.env, self.cwd, stdin, hook)
         except OSError as exc:
             out.spawn_error = start_failure(self.argv[0], self.cwd, exc)
-            return out
+            return None
         finally:
             if stdin is not None:
                 stdin.close()
         self.pid = proc.pid
         if self.on_spawn is not None:
             self.on_spawn(proc.pid)
-        _Loop(self, proc, out, started).run()
-        return out
+        return proc
 
 
-class _Loop:
-    """The select loop of one child: pipes, its exit, the wake pipe, deadlines."""
+class _Child:
+    """A running child as its reactor sees it: pipes, its exit, deadlines."""
 
     def __init__(
-        self, sup: Supervisor, proc: subprocess.Popen[bytes], out: ProcessOutcome, started: float
+        self,
+        sup: Supervisor,
+        proc: subprocess.Popen[bytes],
+        out: ProcessOutcome,
+        started: float,
+        on_done: Callable[[ProcessOutcome], None],
     ) -> None:
-        self.sup, self.proc, self.out = sup, proc, out
-        self.sel = selectors.DefaultSelector()
+        self.sup, self.proc, self.out, self.on_done = sup, proc, out, on_done
+        self.started = started
+        self.sel: selectors.BaseSelector | None = None
         self.splitters: dict[int, tuple[LogStream, _Splitter]] = {}
         for pipe, stream in ((proc.stdout, LogStream.STDOUT), (proc.stderr, LogStream.STDERR)):
             assert pipe is not None
             fd = pipe.fileno()
             os.set_blocking(fd, False)
             self.splitters[fd] = (stream, _Splitter())
-            self.sel.register(fd, selectors.EVENT_READ, "pipe")
-        self.sel.register(sup._wake_r, selectors.EVENT_READ, "wake")
         self.pidfd: int | None = None
-        with contextlib.suppress(AttributeError, OSError):
-            self.pidfd = os.pidfd_open(proc.pid)
-            self.sel.register(self.pidfd, selectors.EVENT_READ, "exit")
+        self.exit_seen = False  # the pidfd said it exited
         self.deadline = started + sup.timeout if sup.timeout else None
         self.kill_at: float | None = None
         self.exited_at: float | None = None
         self.swept = False
+        self.handed = False  # the outcome went to `on_done`
+        self.paused = False  # its pipes are unregistered while the sink is full
 
-    def run(self) -> None:
-        try:
-            while self.splitters or self.exited_at is None:
-                self._step()
-        finally:
-            self.sel.close()
-            if self.pidfd is not None:
-                os.close(self.pidfd)
-            for pipe in (self.proc.stdout, self.proc.stderr):
-                if pipe is not None:
-                    pipe.close()
-        code = self.proc.wait()
-        self.out.exit_code = code
+    def attach(self, sel: selectors.BaseSelector) -> None:
+        self.sel = sel
+        for fd in self.splitters:
+            sel.register(fd, selectors.EVENT_READ, (self, "pipe"))
+        with contextlib.suppress(AttributeError, OSError):
+            self.pidfd = os.pidfd_open(self.proc.pid)
+            sel.register(self.pidfd, selectors.EVENT_READ, (self, "exit"))
 
-    def _step(self) -> None:
-        now = time.monotonic()
-        waits = [t - now for t in (self.deadline, self.kill_at) if t is not None]
-        if self.exited_at is not None:
-            waits.append(self.exited_at + LEFTOVER_GRACE_SECONDS * (2 if self.swept else 1) - now)
-        elif self.pidfd is None:
-            waits.append(_POLL_WITHOUT_PIDFD)
-        wait = max(min(waits), 0.0) if waits else None
-        for key, _ in self.sel.select(wait):
-            if key.data == "pipe":
-                self._read(key.fd)
-            elif key.data == "wake":
-                with contextlib.suppress(BlockingIOError):
-                    os.read(key.fd, 1024)
-            elif key.data == "exit":
-                self.sel.unregister(key.fd)
-        self._check(time.monotonic())
+    def ready(self, fd: int, kind: str) -> None:
+        if kind == "pipe":
+            held_back = self.sup.held_back
+            if held_back is not None and held_back():
+                self._pause()
+                return
+            self._read(fd)
+        elif not self.exit_seen:
+            self.exit_seen = True
+            assert self.sel is not None
+            self.sel.unregister(fd)
 
-    def _check(self, now: float) -> None:
-        if self.exited_at is None and self.proc.poll() is not None:
+    @property
+    def done(self) -> bool:
+        return not self.splitters and self.exited_at is not None
+
+    def check(self, now: float) -> float | None:
+        """Act on its exit, a stop, the timeout, the kill grace and leftovers; when
+        it must be checked next without an event."""
+        polled = self.exited_at is None and (self.exit_seen or self.pidfd is None)
+        if polled and self.proc.poll() is not None:
             self.exited_at = now
         reason = self.sup._stop_reason
         if reason is not None and self.out.stopped is None and not self.out.timed_out:
             self.out.stopped = reason
             self._terminate(now)
-        if self.deadline is not None and now >= self.deadline and self.kill_at is None:
-            if self.exited_at is None:
+        if self.deadline is not None and now >= self.deadline:
+            if self.exited_at is None and self.kill_at is None:
                 self.out.timed_out = True
                 self._terminate(now)
             self.deadline = None
         if self.kill_at is not None and now >= self.kill_at:
             self._signal(signal.SIGKILL)
             self.kill_at = None
-        if self.exited_at is not None and self.splitters:
+        if self.exited_at is not None and self.splitters and not self.paused:
             # The main process is gone but something it started still holds the pipes.
             if not self.swept and now >= self.exited_at + LEFTOVER_GRACE_SECONDS:
                 self._signal(signal.SIGKILL)
@@ -264,6 +284,69 @@ class _Loop:
             elif self.swept and now >= self.exited_at + 2 * LEFTOVER_GRACE_SECONDS:
                 for fd in list(self.splitters):  # held outside our group: stop listening
                     self._close(fd)
+        if self.paused and not (self.sup.held_back and self.sup.held_back()):
+            self._resume()
+            if self.exited_at is not None:  # what it left in the pipes is read first
+                self.exited_at = now
+        due = [t for t in (self.deadline, self.kill_at) if t is not None]
+        if self.paused:
+            due.append(now + _POLL_HELD_BACK)
+        if self.exited_at is not None and not self.paused:
+            if self.splitters:
+                due.append(self.exited_at + LEFTOVER_GRACE_SECONDS * (2 if self.swept else 1))
+        elif self.pidfd is None:
+            due.append(now + _POLL_WITHOUT_PIDFD)
+        return min(due) if due else None
+
+    def _pause(self) -> None:
+        assert self.sel is not None
+        if not self.paused:
+            self.paused = True
+            for fd in self.splitters:
+                self.sel.unregister(fd)
+
+    def _resume(self) -> None:
+        assert self.sel is not None
+        self.paused = False
+        for fd in self.splitters:
+            self.sel.register(fd, selectors.EVENT_READ, (self, "pipe"))
+
+    def detach(self, sel: selectors.BaseSelector) -> None:
+        self._release(sel)
+        self.out.exit_code = self.proc.wait()
+        self._hand_over()
+
+    def fail(self, sel: selectors.BaseSelector, exc: Exception) -> None:
+        self._signal(signal.SIGKILL)
+        self._release(sel)
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            self.out.exit_code = self.proc.wait(1.0)
+        self.out.spawn_error = self.out.spawn_error or f"runner error: {exc}"
+        self._hand_over()
+
+    def _release(self, sel: selectors.BaseSelector) -> None:
+        for fd in list(self.splitters):
+            if not self.paused:
+                with contextlib.suppress(KeyError, ValueError):
+                    sel.unregister(fd)
+            del self.splitters[fd]
+        if self.pidfd is not None:
+            if not self.exit_seen:
+                with contextlib.suppress(KeyError, ValueError):
+                    sel.unregister(self.pidfd)
+            os.close(self.pidfd)
+            self.pidfd = None
+        for pipe in (self.proc.stdout, self.proc.stderr):
+            if pipe is not None:
+                pipe.close()
+
+    def _hand_over(self) -> None:
+        if self.handed:
+            return
+        self.handed = True
+        self.sup._reactor = None
+        self.out.duration_seconds = time.monotonic() - self.started
+        self.on_done(self.out)
 
     def _terminate(self, now: float) -> None:
         self._signal(signal.SIGTERM)
@@ -286,7 +369,9 @@ class _Loop:
 
     def _close(self, fd: int) -> None:
         stream, splitter = self.splitters.pop(fd)
-        self.sel.unregister(fd)
+        assert self.sel is not None
+        if not self.paused:
+            self.sel.unregister(fd)
         if lines := splitter.end():
             self._emit(stream, lines)
 

@@ -151,7 +151,7 @@ class WorkspaceSupervisor(Supervisor):
 
     def stop(self, reason: str) -> None:
         self._stopping = self._stopping or reason
-        if not self._main_done:  # its wake pipe is closed once the main command ended
+        if not self._main_done:  # only the verify child runs once the main command ended
             super().stop(reason)
         child = self._child
         if child is not None:

@@ -26,6 +26,7 @@ from ..domain.errors import Conflict
 from ..domain.rules import GATING
 from ..domain.transitions import Current, Intent, Move, PlannedEvent, plan_move
 from ..store.bulk import bulk_insert
+from ..store.driver import Prepared
 from ..store.tables import Event, Question, Task
 from .base import D, ServiceContext, T, unfinished_blocker_keys
 from .rules import QUESTIONS, all_blockers_done, one_of, question_open, readiness_clause
@@ -57,9 +58,9 @@ def _unblocked_query(materialized: bool) -> Any:
     )
 
 
-_UNBLOCKED = _unblocked_query(materialized=True)
+_UNBLOCKED = Prepared(_unblocked_query(materialized=True))
 # SQLite learnt `AS MATERIALIZED` in 3.35.
-_UNBLOCKED_PLAIN = _unblocked_query(materialized=False)
+_UNBLOCKED_PLAIN = Prepared(_unblocked_query(materialized=False))
 _SQLITE_MATERIALIZES = sqlite3.sqlite_version_info >= (3, 35)
 
 
@@ -116,7 +117,7 @@ class EventBatch:
         if self.rows:
             # A runner's round writes ~30 events: built row by row by SQLAlchemy
             # they cost a tenth of its transaction.
-            bulk_insert(conn, _EVENTS, self.rows)
+            bulk_insert(conn, _EVENTS, self.rows, on_driver=True)
             self.rows = []
 
 
@@ -235,13 +236,19 @@ def _write_group(conn: Connection, group: list[Move]) -> set[int]:
     params.update(expected=first.expected.value, target=first.target.value)
     ids = [m.task_id for m in group]
     if conn.dialect.update_returning:
-        stmt = _statement(columns, first.needs_blockers_done, True)
+        stmt = _prepared(columns, first.needs_blockers_done)
         won: set[int] = set()
         for start in range(0, len(ids), 900):
-            won.update(conn.execute(stmt, {**params, "ids": ids[start : start + 900]}).scalars())
+            won.update(stmt.scalars(conn, {**params, "ids": ids[start : start + 900]}))
         return won
     one = _statement(columns, first.needs_blockers_done, False)
     return {tid for tid in ids if conn.execute(one, {**params, "tid": tid}).rowcount == 1}
+
+
+@lru_cache(maxsize=256)
+def _prepared(columns: tuple[str, ...], needs_blockers_done: bool) -> Prepared:
+    """The compare-and-set of many tasks, with the ids it moved (see `store.driver`)."""
+    return Prepared(_statement(columns, needs_blockers_done, True))
 
 
 @lru_cache(maxsize=256)
@@ -261,20 +268,35 @@ def _statement(columns: tuple[str, ...], needs_blockers_done: bool, many: bool) 
     return stmt.returning(T.id) if many else stmt
 
 
+def _closing_questions(returning: bool) -> Any:
+    """Closing the open questions of the tasks `ids` at `closed`, built once (a
+    runner's every round runs it); with their ids and tasks where the database
+    returns the rows an UPDATE changed."""
+    which = and_(QUESTIONS.task_id.in_(bindparam("ids", expanding=True)), question_open())
+    closed_at = bindparam("closed", type_=QUESTIONS.closed_at.type)
+    close = update(Question.__table__).where(which).values(closed_at=closed_at)
+    return close.returning(QUESTIONS.id, QUESTIONS.task_id) if returning else close
+
+
+_CLOSE_QUESTIONS = Prepared(_closing_questions(returning=True))
+_CLOSE_QUESTIONS_PLAIN = _closing_questions(returning=False)
+_OPEN_QUESTIONS = select(QUESTIONS.id, QUESTIONS.task_id).where(
+    QUESTIONS.task_id.in_(bindparam("ids", expanding=True)), question_open()
+)
+
+
 def _close_questions(conn: Connection, events: EventBatch, ended: dict[int, Move]) -> None:
     """Close the open questions of the tasks whose work the moves `ended`, one
     `question_closed` event each: nobody waits for their answers any more. Only
     the questions this statement closed get an event (an answer may win first)."""
-    table = Question.__table__
     ids = list(ended)
     for start in range(0, len(ids), 900):
-        which = and_(QUESTIONS.task_id.in_(ids[start : start + 900]), question_open())
-        close = update(table).where(which).values(closed_at=events.now)
+        params = {"ids": ids[start : start + 900], "closed": events.now}
         if conn.dialect.update_returning:
-            closed = conn.execute(close.returning(QUESTIONS.id, QUESTIONS.task_id)).all()
+            closed = _CLOSE_QUESTIONS.rows(conn, params)
         else:  # SQLite before 3.35: the write lock is held, nothing moves in between
-            closed = conn.execute(select(QUESTIONS.id, QUESTIONS.task_id).where(which)).all()
-            conn.execute(close)
+            closed = list(conn.execute(_OPEN_QUESTIONS, params))
+            conn.execute(_CLOSE_QUESTIONS_PLAIN, params)
         for question_id, task_id in sorted(closed, key=lambda r: r[0]):
             move = ended[task_id]
             message = f"question {question_id} closed unanswered: {move.key} is {move.target.value}"
@@ -317,7 +339,7 @@ def _unblocked(conn: Connection, events: EventBatch, done: dict[int, str]) -> li
     for start in range(0, len(ids), 900):
         old_sqlite = conn.dialect.name == "sqlite" and not _SQLITE_MATERIALIZES
         query = _UNBLOCKED_PLAIN if old_sqlite else _UNBLOCKED
-        rows = conn.execute(query, {"ids": ids[start : start + 900]})
+        rows = query.rows(conn, {"ids": ids[start : start + 900]})
         for by_id, task_id, task_key in rows:
             if task_id not in seen:
                 seen.add(task_id)

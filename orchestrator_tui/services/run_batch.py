@@ -23,6 +23,8 @@ from ..domain.errors import Conflict
 from ..domain.models import CommandSpec
 from ..domain.rules import held_by
 from ..domain.transitions import Intent, PlannedEvent, Via, plan_move
+from ..store.bulk import bulk_insert
+from ..store.driver import Prepared
 from ..store.tables import Run, Task, UTCDateTime
 from . import rules
 from .base import ServiceContext, T
@@ -32,7 +34,7 @@ from .run_model import Claim
 S = TaskStatus
 R = Run.__table__.c
 
-_CLOSE_RUN = (
+_CLOSE_RUN = Prepared(
     update(Run.__table__)
     .where(R.id == bindparam("rid"), R.status == RunStatus.RUNNING.value)
     .values(
@@ -60,7 +62,7 @@ _CANDIDATE_COLS = (
 
 
 @lru_cache(maxsize=64)
-def _candidates(types: tuple[str, ...] | None, need_command: bool, lock: bool | None) -> Any:
+def _candidates(types: tuple[str, ...] | None, need_command: bool, lock: bool | None) -> Prepared:
     """The candidate query for agents serving `types` (every type when None), built
     once per set of types: a list bound at each execution would re-render the SQL
     text every time. `lock`: True to lock the rows taken (PostgreSQL), False for
@@ -69,7 +71,7 @@ def _candidates(types: tuple[str, ...] | None, need_command: bool, lock: bool | 
     now = bindparam("now", type_=UTCDateTime())
     where = rules.claimable(now, types, need_command)
     if lock is None:
-        return rules.first_by_priority(_CANDIDATE_COLS, where, bindparam("lim"))
+        return Prepared(rules.first_by_priority(_CANDIDATE_COLS, where, bindparam("lim")))
     query = (
         select(*_CANDIDATE_COLS)
         .where(where)
@@ -77,15 +79,18 @@ def _candidates(types: tuple[str, ...] | None, need_command: bool, lock: bool | 
         .limit(bindparam("lim"))
     )
     if not lock:
-        return query
+        return Prepared(query)
     # PostgreSQL: lock the rows taken and step over those another runner is
     # taking, so racing runners each get different tasks without retrying.
     # SQLite renders no FOR UPDATE: its BEGIN IMMEDIATE already serialises claims.
-    return query.with_for_update(skip_locked=True, of=Task.__table__)
+    return Prepared(query.with_for_update(skip_locked=True, of=Task.__table__))
 
 
 # Rows come back in any order (told apart by execution id), so one statement does.
 _INSERT_RUNS_RETURNING = Run.__table__.insert().returning(R.id, R.execution_id)
+_RUN_IDS = Prepared(
+    select(R.execution_id, R.id).where(R.execution_id.in_(bindparam("ids", expanding=True)))
+)
 
 #: A task's columns that settling its run reads: judging the outcome (attempts,
 #: retries), planning the move and telling who held it (the lease).
@@ -106,7 +111,7 @@ SETTLING_COLS = (
 _LATEST_RUN = select(func.max(R.id)).where(R.task_id == T.id).scalar_subquery()
 # The finishing run under another name, so that `_LATEST_RUN` still reads every run.
 _ENDING = Run.__table__.alias("ending")
-_FINISHING = (
+_FINISHING = Prepared(
     select(
         *SETTLING_COLS,
         _LATEST_RUN.label("latest_run"),
@@ -139,7 +144,7 @@ def candidates(
     types = None if agent_types is None else tuple(sorted(set(agent_types)))
     lock = None if conn.dialect.name == "sqlite" else not for_agent
     query = _candidates(types, not for_agent, lock)
-    return list(conn.execute(query, {"now": now, "lim": limit}))
+    return query.rows(conn, {"now": now, "lim": limit})
 
 
 def finishing(conn: Connection, run_ids: list[int]) -> tuple[dict[int, Row], dict[int, Row]]:
@@ -147,7 +152,7 @@ def finishing(conn: Connection, run_ids: list[int]) -> tuple[dict[int, Row], dic
     statement and locked until the transaction ends: each row is a task's columns
     (with `lease_owner` and its newest run, `latest_run`) and its finishing run's
     `run_id`, `started_at` and `execution_id`."""
-    rows = conn.execute(_FINISHING, {"ids": run_ids}).all()
+    rows = _FINISHING.rows(conn, {"ids": run_ids})
     return {r.id: r for r in rows}, {r.run_id: r for r in rows}
 
 
@@ -241,18 +246,23 @@ def take(
 
 def _insert_runs(conn: Connection, runs: list[dict[str, Any]]) -> dict[str, int]:
     """Insert the runs; their ids by execution id (one statement where the
-    database returns the ids of a multi-row insert)."""
-    if conn.dialect.insert_executemany_returning:
+    database returns the ids of a multi-row insert). On SQLite the rows go in
+    through `bulk_insert` and the ids are read back by their unique execution
+    ids: SQLAlchemy's multi-row insert with RETURNING cost several times as much."""
+    if conn.dialect.name == "sqlite":
+        bulk_insert(conn, Run.__table__, runs, on_driver=True)
+    elif conn.dialect.insert_executemany_returning:
         returned = conn.execute(_INSERT_RUNS_RETURNING, runs)
         return {row.execution_id: row.id for row in returned}
-    conn.execute(Run.__table__.insert(), runs)
-    wanted = [r["execution_id"] for r in runs]
-    return dict(conn.execute(select(R.execution_id, R.id).where(R.execution_id.in_(wanted))).all())
+    else:
+        conn.execute(Run.__table__.insert(), runs)
+    rows = _RUN_IDS.rows(conn, {"ids": [r["execution_id"] for r in runs]})
+    return {row.execution_id: row.id for row in rows}
 
 
 def close_runs(conn: Connection, closings: list[dict[str, Any]]) -> None:
     if closings:
-        conn.execute(_CLOSE_RUN, closings)
+        _CLOSE_RUN.many(conn, closings)
 
 
 def move_tasks(

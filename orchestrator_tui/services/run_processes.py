@@ -16,13 +16,14 @@ from sqlalchemy import Connection, and_, bindparam, not_, or_, select, update
 
 from ..domain.enums import RunStatus
 from ..domain.errors import NotFound
+from ..store.driver import Prepared
 from ..store.tables import Run, Task
 from .base import ServiceContext, T
 from .rules import held_by_runner
 
 R = Run.__table__.c
 
-_RECORD = (
+_RECORD = Prepared(
     update(Run.__table__)
     .where(R.id == bindparam("rid"))
     .values(pid=bindparam("p"), pgid=bindparam("g"), host=bindparam("h"), proc_start=bindparam("s"))
@@ -59,7 +60,7 @@ def record_processes(conn: Connection, records: Sequence[ProcessRecord]) -> None
             {"rid": r.run_id, "p": r.pid, "g": r.pgid, "h": r.host, "s": r.proc_start}
             for r in records
         ]
-        conn.execute(_RECORD, params)
+        _RECORD.many(conn, params)
 
 
 class RunProcessService:

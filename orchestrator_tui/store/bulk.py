@@ -31,6 +31,8 @@ from typing import Any
 from sqlalchemy import JSON, Connection, Table
 from sqlalchemy.sql.schema import CallableColumnDefault, ScalarElementColumnDefault
 
+from .driver import run_on_driver
+
 _quote = json.encoder.encode_basestring_ascii  # json.dumps of a str, as C code
 
 
@@ -82,8 +84,12 @@ def _processor(column: Any, dialect: Any) -> Callable[[Any], Any] | None:
     return column.type._cached_bind_processor(dialect)
 
 
-def bulk_insert(conn: Connection, table: Table, rows: Sequence[dict[str, Any]]) -> None:
-    """Insert `rows` (dicts with the same keys) into `table`, one executemany."""
+def bulk_insert(
+    conn: Connection, table: Table, rows: Sequence[dict[str, Any]], on_driver: bool = False
+) -> None:
+    """Insert `rows` (dicts with the same keys) into `table`, one executemany;
+    `on_driver`: straight on the driver's cursor (SQLAlchemy's engine events do
+    not see it; a runner's round inserts its events and runs so)."""
     if not rows:
         return
     if conn.dialect.name != "sqlite":
@@ -95,7 +101,7 @@ def bulk_insert(conn: Connection, table: Table, rows: Sequence[dict[str, Any]]) 
         conn.execute(table.insert(), list(rows))
         return
     values = _columns(rows, names, defaults, len(rows))
-    _insert(conn, table, [*names, *defaults], values, len(names))
+    _insert(conn, table, [*names, *defaults], values, len(names), on_driver=on_driver)
 
 
 def insert_columns(
@@ -173,6 +179,7 @@ def _insert(
     values: list[list[Any]],
     given: int,
     serialised: Collection[str] = (),
+    on_driver: bool = False,
 ) -> None:
     """Process `values` (one list per column of `names`; those after `given` are
     defaults, the same in every row) as SQLAlchemy would and executemany them.
@@ -201,7 +208,11 @@ def _insert(
     params = list(zip(*values, strict=True))
     quoted = ", ".join(f'"{c.name}"' for c in columns)
     marks = ", ".join("?" for _ in columns)
-    conn.exec_driver_sql(f'INSERT INTO "{table.name}" ({quoted}) VALUES ({marks})', params)
+    sql = f'INSERT INTO "{table.name}" ({quoted}) VALUES ({marks})'
+    if on_driver:
+        run_on_driver(conn, sql, params, many=True)
+    else:
+        conn.exec_driver_sql(sql, params)
 
 
 def _columns(
