@@ -26,6 +26,7 @@ from textual.strip import Strip
 from ...domain.enums import TaskStatus
 from ...domain.rules import readiness
 from ..db import Refresher, itself, run_db
+from ..host import own_bindings
 from ..render import (
     ASKING_LABEL,
     READINESS_WORD,
@@ -520,6 +521,20 @@ class TaskTable(ScrollView, can_focus=True):
         if self._landed != self._generation and self.cursor_row is not None:
             self._moved_to = self.cursor_row.key
             self._explicit = None  # the person's move wins over an earlier `select_key`
+
+    async def on_key(self, event: events.Key) -> None:
+        """The list's own keys run as it reads them. The app would look a key up only
+        once it has climbed through every container above the list (a turn of the
+        event loop each, before the cursor's frame can start), and the binding it
+        would find first is this one: the list is where the key was sent, and the
+        priority bindings had their turn before it was sent."""
+        if self.loading:
+            return
+        for binding in own_bindings(self, event.key):
+            if not binding.priority and await self.app.run_action(binding.action, self):
+                event.stop()
+                event.prevent_default()
+                return
 
     def action_cursor_down(self) -> None:
         self._person_moves(self._cursor + 1)
