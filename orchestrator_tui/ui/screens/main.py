@@ -407,6 +407,7 @@ class MainScreen(QuestionActions, TaskActions, Screen[None]):
         (tree, log, footer keys) catch up once it has rested for CURSOR_REST_SECONDS
         (counted from its last move), so a held-down key never waits for them. Keys
         act on the list's row at once."""
+        message.stop()
         if not host(self).is_ready:
             return  # first-page rows: the first real load announces the cursor again
         self._resting = message.row

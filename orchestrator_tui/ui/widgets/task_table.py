@@ -199,7 +199,8 @@ class TaskTable(ScrollView, can_focus=True):
 
     @dataclass
     class Highlighted(Message):
-        """The cursor is on another task (or on none)."""
+        """The cursor is on another task (or on none). Posted to the table's screen
+        (see `_highlight`), not bubbled up to it."""
 
         table: TaskTable
         row: TaskRow | None
@@ -359,7 +360,7 @@ class TaskTable(ScrollView, can_focus=True):
             self.marks[row.key] = row.status
         self.refresh_line(index + 1)
         if index == self._cursor:
-            self.post_message(self.Highlighted(self, row))
+            self._highlight(row)
 
     def preview(self, total: int, rows: list[ListRow]) -> None:
         """Show the first rows read before the database layer loaded, unless a real
@@ -510,7 +511,13 @@ class TaskTable(ScrollView, can_focus=True):
         if row is None and self.total:
             return  # its page is on the way
         self._highlighted = key
-        self.post_message(self.Highlighted(self, row))
+        self._highlight(row)
+
+    def _highlight(self, row: TaskRow | None) -> None:
+        """`Highlighted`, posted to the screen: the containers between have nothing to
+        do with it, and bubbling up through them was a turn of the event loop each,
+        on every cursor key."""
+        self.screen.post_message(self.Highlighted(self, row))
 
     def _person_moves(self, index: int) -> None:
         """A move the person asked for: a reload still on its way keeps this task
