@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 from rich.text import Text
 from textual.app import App
 from textual.binding import Binding, BindingType
+from textual.driver import Driver
 from textual.message import Message
 from textual.screen import Screen
 from textual.worker import get_current_worker
@@ -204,6 +205,11 @@ class OrchestratorApp(RunnerActions, TransferActions, App[int]):
 
     def get_default_screen(self) -> Screen[Any]:
         return MainScreen()
+
+    def get_driver_class(self) -> type[Driver]:
+        from .ui.frame_writes import frame_writes
+
+        return frame_writes(super().get_driver_class())
 
     def on_mount(self) -> None:
         from .ui.keymap import unknown_binding_ids

@@ -13,6 +13,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING
 
 from textual.app import App
+from textual.binding import Binding, BindingsMap
 from textual.dom import DOMNode
 from textual.reactive import reactive
 
@@ -75,9 +76,18 @@ def binds_key(node: DOMNode, key: str) -> bool:
     test before `App.active_bindings`, which runs every binding's `check_action` and
     would cost every key press that much. (It reads Textual's binding map and keymap
     as `Screen._binding_chain` does; textual is pinned exactly in pyproject.toml.)"""
+    return key in _own_bindings(node).key_to_bindings
+
+
+def own_bindings(node: DOMNode, key: str) -> list[Binding]:
+    """`node`'s own bindings of `key`, after the app's keymap (see `binds_key`)."""
+    return list(_own_bindings(node).key_to_bindings.get(key, ()))
+
+
+def _own_bindings(node: DOMNode) -> BindingsMap:
     bindings = node._bindings
     keymap = node.app._keymap
     if keymap:
         bindings = bindings.copy()
         bindings.apply_keymap(keymap)
-    return key in bindings.key_to_bindings
+    return bindings

@@ -4,6 +4,7 @@ them in the same read as the `/` (a fast typist, a paste, tmux send-keys)."""
 from __future__ import annotations
 
 import re
+import time
 from pathlib import Path
 
 import pytest
@@ -106,5 +107,33 @@ def test_a_key_typed_with_a_move_in_the_inbox_acts_on_where_the_move_lands(tmp_p
         app.wait_for(lambda lines: any("Answer QU-1" in line for line in lines), "the dialog")
         app.settle()
         assert "not an answer" not in app.text()
+    finally:
+        app.close()
+
+
+def test_a_move_typed_before_the_slash_moves_the_list(tmp_path):
+    """`j/task` in one read: `j` moves the cursor (the list had it before the filter
+    took the focus), the rest filters; `s` then starts the task `j` moved to."""
+    url = str(tmp_path / "moves.db")
+    orch = open_orchestrator(url, "setup")
+    for key, title in (("UX-2", "Alpha task"), ("UX-3", "Beta task"), ("UX-4", "Gamma")):
+        orch.tasks.create(TaskSpec(key=key, title=title))
+    orch.close()
+    app = PtyApp(["--db", url, "--as", "pat", "tui"], tmp_path)
+    try:
+        app.wait_for(lambda lines: any("waits for (" in line for line in lines), "the tree")
+        app.settle()
+        app.write(b"j/task")
+        app.wait_for(
+            lambda lines: "2 tasks · view all" in filter_line(lines), "the filter", timeout=15
+        )
+        app.settle()
+        app.write(b"\r")  # keep the filter, back to the list
+        app.settle()
+        app.write(b"s")
+        deadline = time.monotonic() + 15
+        while "in_progress" not in statuses(url).values() and time.monotonic() < deadline:
+            app.settle(quiet=0.1)
+        assert statuses(url) == {"UX-2": "pending", "UX-3": "in_progress", "UX-4": "pending"}
     finally:
         app.close()

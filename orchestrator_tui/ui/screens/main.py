@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from time import monotonic
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from rich.text import Text
@@ -312,6 +313,7 @@ class MainScreen(QuestionActions, TaskActions, Screen[None]):
         self._current: TaskRow | None = None  # the task the following panes show
         self._resting: TaskRow | None = None  # the task the cursor is on
         self._rest_timer: Timer | None = None  # until the cursor counts as resting
+        self._rest_from = 0.0  # when the cursor last moved (`monotonic`)
 
     def compose(self) -> ComposeResult:
         provider = host(self).orch_provider
@@ -403,16 +405,24 @@ class MainScreen(QuestionActions, TaskActions, Screen[None]):
     def on_task_table_highlighted(self, message: TaskTable.Highlighted) -> None:
         """The cursor's frame draws the list alone; the panes that follow the cursor
         (tree, log, footer keys) catch up once it has rested for CURSOR_REST_SECONDS
-        (a timer started again by every move), so a held-down key never waits for
-        them. Keys act on the list's row at once."""
+        (counted from its last move), so a held-down key never waits for them. Keys
+        act on the list's row at once."""
+        message.stop()
         if not host(self).is_ready:
             return  # first-page rows: the first real load announces the cursor again
         self._resting = message.row
-        if self._rest_timer is not None:
-            self._rest_timer.stop()
-        self._rest_timer = self.set_timer(CURSOR_REST_SECONDS, self._cursor_rested)
+        # One timer at a time, which waits again if the cursor moved meanwhile: a
+        # timer stopped and started by every key was two tasks of the event loop
+        # each, made and woken beside the key's frame.
+        self._rest_from = monotonic()
+        if self._rest_timer is None:
+            self._rest_timer = self.set_timer(CURSOR_REST_SECONDS, self._cursor_rested)
 
     def _cursor_rested(self) -> None:
+        left = self._rest_from + CURSOR_REST_SECONDS - monotonic()
+        if left > 0:
+            self._rest_timer = self.set_timer(left, self._cursor_rested)
+            return
         self._rest_timer = None
         row, previous = self._resting, self._current
         self._current = row

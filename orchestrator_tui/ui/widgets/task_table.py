@@ -26,6 +26,7 @@ from textual.strip import Strip
 from ...domain.enums import TaskStatus
 from ...domain.rules import readiness
 from ..db import Refresher, itself, run_db
+from ..host import own_bindings
 from ..render import (
     ASKING_LABEL,
     READINESS_WORD,
@@ -198,7 +199,8 @@ class TaskTable(ScrollView, can_focus=True):
 
     @dataclass
     class Highlighted(Message):
-        """The cursor is on another task (or on none)."""
+        """The cursor is on another task (or on none). Posted to the table's screen
+        (see `_highlight`), not bubbled up to it."""
 
         table: TaskTable
         row: TaskRow | None
@@ -358,7 +360,7 @@ class TaskTable(ScrollView, can_focus=True):
             self.marks[row.key] = row.status
         self.refresh_line(index + 1)
         if index == self._cursor:
-            self.post_message(self.Highlighted(self, row))
+            self._highlight(row)
 
     def preview(self, total: int, rows: list[ListRow]) -> None:
         """Show the first rows read before the database layer loaded, unless a real
@@ -509,7 +511,13 @@ class TaskTable(ScrollView, can_focus=True):
         if row is None and self.total:
             return  # its page is on the way
         self._highlighted = key
-        self.post_message(self.Highlighted(self, row))
+        self._highlight(row)
+
+    def _highlight(self, row: TaskRow | None) -> None:
+        """`Highlighted`, posted to the screen: the containers between have nothing to
+        do with it, and bubbling up through them was a turn of the event loop each,
+        on every cursor key."""
+        self.screen.post_message(self.Highlighted(self, row))
 
     def _person_moves(self, index: int) -> None:
         """A move the person asked for: a reload still on its way keeps this task
@@ -520,6 +528,20 @@ class TaskTable(ScrollView, can_focus=True):
         if self._landed != self._generation and self.cursor_row is not None:
             self._moved_to = self.cursor_row.key
             self._explicit = None  # the person's move wins over an earlier `select_key`
+
+    async def on_key(self, event: events.Key) -> None:
+        """The list's own keys run as it reads them. The app would look a key up only
+        once it has climbed through every container above the list (a turn of the
+        event loop each, before the cursor's frame can start), and the binding it
+        would find first is this one: the list is where the key was sent, and the
+        priority bindings had their turn before it was sent."""
+        if self.loading:
+            return
+        for binding in own_bindings(self, event.key):
+            if not binding.priority and await self.app.run_action(binding.action, self):
+                event.stop()
+                event.prevent_default()
+                return
 
     def action_cursor_down(self) -> None:
         self._person_moves(self._cursor + 1)
