@@ -281,6 +281,7 @@ class OrchestratorApp(RunnerActions, TransferActions, App[int]):
 
     def first_page_drawn(self) -> None:
         self._first_drawn.set()
+        gc.enable()  # the command line paused it until now (`cli._fast_tui`)
 
     def on_orchestrator_ready(self, message: OrchestratorReady) -> None:
         if self._orch is not None:
@@ -289,6 +290,7 @@ class OrchestratorApp(RunnerActions, TransferActions, App[int]):
                 self.location = db.describe()
             else:
                 self.location = str(db.path) if self.full_location else db.path.name
+        gc.enable()  # (when no rows were read before the open: a database server)
         self.poke_feed()
         if self._orch is not None and self._listener is None:
             self._listener = self._orch.listen(self._feed_pushed)  # PostgreSQL only
