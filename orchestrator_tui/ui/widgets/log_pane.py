@@ -616,6 +616,8 @@ class ExecutionLogPane(Widget):
         self._match_seqs: list[int] | None = None  # every match of the query in the run
         self._view = LogView()
         self._view.placeholder = "no task selected"
+        #: Made when `/` first opens it: the first frame neither builds nor styles it.
+        self._search_field: Input | None = None
 
     def compose(self) -> ComposeResult:
         runs = OptionList(classes="log-runs")
@@ -623,7 +625,6 @@ class ExecutionLogPane(Widget):
         yield runs
         yield StatusLine(classes="log-status")
         yield self._view
-        yield Input(placeholder="search this run", classes="log-search")
 
     # -- the contract the app relies on ----------------------------------------------------
 
@@ -918,13 +919,16 @@ class ExecutionLogPane(Widget):
         if action == "search":  # a priority key (see `action_search`): not while typing
             return not isinstance(self.screen.focused, Input)
         if action == "close_search":
-            return self.query_one(".log-search", Input).has_class("-open")
+            return self._search_field is not None and self._search_field.has_class("-open")
         if action in ("older_run", "newer_run"):
             return True if len(self._runs) > 1 else None
         return True
 
     def action_search(self) -> None:
-        search = self.query_one(".log-search", Input)
+        search = self._search_field
+        if search is None:  # mounting registers it at once: it can take the focus now
+            search = self._search_field = Input(placeholder="search this run", classes="log-search")
+            self.mount(search)
         search.add_class("-open")
         search.value = self._query
         # At once, so the keys read with the `/` are typed into the search.
@@ -934,7 +938,8 @@ class ExecutionLogPane(Widget):
         self._close_search()
 
     def _close_search(self) -> None:
-        self.query_one(".log-search", Input).remove_class("-open")
+        if self._search_field is not None:
+            self._search_field.remove_class("-open")
         self._view.focus()
 
     def action_next_match(self) -> None:
