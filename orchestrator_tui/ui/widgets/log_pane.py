@@ -616,13 +616,12 @@ class ExecutionLogPane(Widget):
         self._match_seqs: list[int] | None = None  # every match of the query in the run
         self._view = LogView()
         self._view.placeholder = "no task selected"
-        #: Made when `/` first opens it: the first frame neither builds nor styles it.
+        #: The list of runs and the search field, made when first needed (a task with
+        #: runs, `/`): the first frame neither builds nor styles them.
+        self._runs_list: OptionList | None = None
         self._search_field: Input | None = None
 
     def compose(self) -> ComposeResult:
-        runs = OptionList(classes="log-runs")
-        runs.can_focus = False  # the log is the pane's one focus stop: `[` `]` or a click
-        yield runs
         yield StatusLine(classes="log-status")
         yield self._view
 
@@ -655,7 +654,8 @@ class ExecutionLogPane(Widget):
         self._view.set_following(False)
         self._view.replace([], False, False, None)
         # The old task's runs stay (dimmed) until the new ones arrive: no relayout per key.
-        self.query_one(".log-runs").add_class("-stale")
+        if self._runs_list is not None:
+            self._runs_list.add_class("-stale")
         self._render_status()
         if key is None:
             self._view.placeholder = "no task selected"
@@ -1006,7 +1006,13 @@ class ExecutionLogPane(Widget):
         return "this run wrote no output"
 
     def _render_runs(self) -> None:
-        runs = self.query_one(".log-runs", OptionList)
+        runs = self._runs_list
+        if runs is None:
+            if not self._runs:
+                return  # (it would be hidden)
+            runs = self._runs_list = OptionList(classes="log-runs")
+            runs.can_focus = False  # the log is the pane's one focus stop: `[` `]` or a click
+            self.mount(runs, before=0)
         runs.remove_class("-stale")
         options = [Option(describe_run(r), id=str(r.id)) for r in reversed(self._runs)]
         if [str(o.prompt) for o in options] != [str(o.prompt) for o in runs.options]:
