@@ -50,6 +50,7 @@ def first_page_drawn(self):
         "modules": sorted(sys.modules),
         "rows": [[r.key, type(r).__name__] for r in rows if r is not None],
         "gc": [gc.isenabled()],
+        "unseen": [type(w).__name__ for w in self.screen.query("Input, OptionList")],
     }
     drawn(self)
     seen["gc"] += [gc.isenabled(), gc.get_freeze_count() > 0]
@@ -114,6 +115,9 @@ def test_first_rows_are_drawn_before_pydantic_or_the_database_layer_loads(
     # The collector is paused until then (the start's objects live as long as the
     # app) and collects again from the first frame on, leaving those objects out.
     assert seen["gc"] == [False, True, True]
+    # Nor are parts it does not show built yet: the filter and log search inputs, the
+    # log pane's list of runs (made when first needed).
+    assert seen["unseen"] == []
 
 
 def test_the_first_frame_already_shows_the_rows_and_their_questions(
