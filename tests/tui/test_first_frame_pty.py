@@ -36,7 +36,7 @@ NOT_BEFORE_FIRST_FRAME = (
 #: imported once the first rows have been drawn (`first_page_drawn` is called after the
 #: frame that shows them), then quits.
 PROBE = """
-import json, sys
+import gc, json, sys
 import orchestrator_tui.app as app_module
 from orchestrator_tui.cli import main
 
@@ -46,12 +46,16 @@ drawn = app_module.OrchestratorApp.first_page_drawn
 def first_page_drawn(self):
     table = self.screen.table
     rows = [table.row_at(i) for i in range(table.total)]
-    with open(out, "w") as f:
-        json.dump({
-            "modules": sorted(sys.modules),
-            "rows": [[r.key, type(r).__name__] for r in rows if r is not None],
-        }, f)
+    seen = {
+        "modules": sorted(sys.modules),
+        "rows": [[r.key, type(r).__name__] for r in rows if r is not None],
+        "gc": [gc.isenabled()],
+        "unseen": [type(w).__name__ for w in self.screen.query("Input, OptionList")],
+    }
     drawn(self)
+    seen["gc"] += [gc.isenabled(), gc.get_freeze_count() > 0]
+    with open(out, "w") as f:
+        json.dump(seen, f)
     self.exit()
 
 app_module.OrchestratorApp.first_page_drawn = first_page_drawn
@@ -108,6 +112,12 @@ def test_first_rows_are_drawn_before_pydantic_or_the_database_layer_loads(
     early = sorted(m for m in NOT_BEFORE_FIRST_FRAME if m in loaded)
     assert early == [], f"imported before the first rows were drawn: {early}"
     assert seen["rows"] == [["FF-1", "ListRow"], ["FF-2", "ListRow"]]
+    # The collector is paused until then (the start's objects live as long as the
+    # app) and collects again from the first frame on, leaving those objects out.
+    assert seen["gc"] == [False, True, True]
+    # Nor are parts it does not show built yet: the filter and log search inputs, the
+    # log pane's list of runs (made when first needed).
+    assert seen["unseen"] == []
 
 
 def test_the_first_frame_already_shows_the_rows_and_their_questions(

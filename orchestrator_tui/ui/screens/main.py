@@ -567,9 +567,7 @@ class MainScreen(QuestionActions, TaskActions, Screen[None]):
     # -- filter, views, sort ------------------------------------------------
 
     def action_filter(self) -> None:
-        field = self.query_one(FilterInput)
-        field.value = self.table.query_state.text
-        self.query_one(FilterBar).open(back_to=self.table)
+        self.query_one(FilterBar).open(self.table.query_state.text, back_to=self.table)
         self._show_filter_info()
 
     # FilterInput.Changed is Input.Changed: without the selector, typing in any

@@ -81,25 +81,31 @@ class FilterInput(Input):
 
 class FilterBar(Horizontal):
     _shown: Text | None = None  # what the info part shows
+    #: Made when first opened: the first frame neither builds nor styles it.
+    field: FilterInput | None = None
 
     def compose(self) -> ComposeResult:
-        yield FilterInput(placeholder="filter by key or title", id="filter-input")
         yield Static(id="filter-info")
 
-    def on_mount(self) -> None:
-        self.query_one(FilterInput).display = False
-
-    def open(self, back_to: Widget) -> None:
-        """Show the input and focus it now (not after the keys already read are
-        dispatched); leaving it gives the focus back to `back_to`."""
-        field = self.query_one(FilterInput)
+    def open(self, text: str, back_to: Widget) -> None:
+        """Show the input with `text` and focus it now (not after the keys already read
+        are dispatched); leaving it gives the focus back to `back_to`. Made the first
+        time: mounting registers it at once, so it has the focus, and the keys read
+        with the `/` queue for it, before it has been drawn."""
+        field = self.field
+        if field is None:
+            field = self.field = FilterInput(
+                placeholder="filter by key or title", id="filter-input"
+            )
+            self.mount(field, before=0)
+        field.value = text
         field.back_to = back_to
         field.display = True
         self.screen.set_focus(field)
 
     def show(self, query: TableQuery, total: int, marked: int) -> None:
         text = Text(no_wrap=True, end="", overflow="ellipsis")
-        if query.text and not self.query_one(FilterInput).display:
+        if query.text and not (self.field is not None and self.field.display):
             text.append("/")
             text.append(safe(query.text, 40), "bold")
             text.append("  ")

@@ -616,14 +616,14 @@ class ExecutionLogPane(Widget):
         self._match_seqs: list[int] | None = None  # every match of the query in the run
         self._view = LogView()
         self._view.placeholder = "no task selected"
+        #: The list of runs and the search field, made when first needed (a task with
+        #: runs, `/`): the first frame neither builds nor styles them.
+        self._runs_list: OptionList | None = None
+        self._search_field: Input | None = None
 
     def compose(self) -> ComposeResult:
-        runs = OptionList(classes="log-runs")
-        runs.can_focus = False  # the log is the pane's one focus stop: `[` `]` or a click
-        yield runs
         yield StatusLine(classes="log-status")
         yield self._view
-        yield Input(placeholder="search this run", classes="log-search")
 
     # -- the contract the app relies on ----------------------------------------------------
 
@@ -654,7 +654,8 @@ class ExecutionLogPane(Widget):
         self._view.set_following(False)
         self._view.replace([], False, False, None)
         # The old task's runs stay (dimmed) until the new ones arrive: no relayout per key.
-        self.query_one(".log-runs").add_class("-stale")
+        if self._runs_list is not None:
+            self._runs_list.add_class("-stale")
         self._render_status()
         if key is None:
             self._view.placeholder = "no task selected"
@@ -918,13 +919,16 @@ class ExecutionLogPane(Widget):
         if action == "search":  # a priority key (see `action_search`): not while typing
             return not isinstance(self.screen.focused, Input)
         if action == "close_search":
-            return self.query_one(".log-search", Input).has_class("-open")
+            return self._search_field is not None and self._search_field.has_class("-open")
         if action in ("older_run", "newer_run"):
             return True if len(self._runs) > 1 else None
         return True
 
     def action_search(self) -> None:
-        search = self.query_one(".log-search", Input)
+        search = self._search_field
+        if search is None:  # mounting registers it at once: it can take the focus now
+            search = self._search_field = Input(placeholder="search this run", classes="log-search")
+            self.mount(search)
         search.add_class("-open")
         search.value = self._query
         # At once, so the keys read with the `/` are typed into the search.
@@ -934,7 +938,8 @@ class ExecutionLogPane(Widget):
         self._close_search()
 
     def _close_search(self) -> None:
-        self.query_one(".log-search", Input).remove_class("-open")
+        if self._search_field is not None:
+            self._search_field.remove_class("-open")
         self._view.focus()
 
     def action_next_match(self) -> None:
@@ -1001,7 +1006,13 @@ class ExecutionLogPane(Widget):
         return "this run wrote no output"
 
     def _render_runs(self) -> None:
-        runs = self.query_one(".log-runs", OptionList)
+        runs = self._runs_list
+        if runs is None:
+            if not self._runs:
+                return  # (it would be hidden)
+            runs = self._runs_list = OptionList(classes="log-runs")
+            runs.can_focus = False  # the log is the pane's one focus stop: `[` `]` or a click
+            self.mount(runs, before=0)
         runs.remove_class("-stale")
         options = [Option(describe_run(r), id=str(r.id)) for r in reversed(self._runs)]
         if [str(o.prompt) for o in options] != [str(o.prompt) for o in runs.options]:
