@@ -75,6 +75,31 @@ def test_a_repeated_key_in_a_task_of_our_json_export_is_refused(orch, tmp_path):
     assert "export.json" in message and "duplicate key 'key' in the object at line 2" in message
 
 
+def test_a_repeated_key_with_blanks_before_its_colons_is_refused(orch, tmp_path):
+    # the one key not ending in `":` makes up, in a count, for the one repeated
+    text = '{"tasks": [\n{"key": "A", "title": "a", "key"\t\n : "B"}]}'
+    message = refused(orch, write(tmp_path, "export.json", text))
+    assert "export.json" in message and "duplicate key 'key' in the object at line 2" in message
+
+
+def test_a_repeated_key_beside_a_title_holding_quote_colon_is_refused(orch, tmp_path):
+    # the title's `":` stands where a key's end would be counted
+    text = '{"tasks": [\n{"key": "A", "title": "say \\": twice", "title": "b"}]}'
+    message = refused(orch, write(tmp_path, "export.json", text))
+    assert "export.json" in message and "duplicate key 'title' in the object at line 2" in message
+
+
+def test_texts_holding_quote_colon_and_blanks_before_colons_still_load(orch, tmp_path):
+    document = {"tasks": [{"key": "A", "title": 'a "b": c', "extra": {'"x":': ' " :'}}]}
+    for name, text in (
+        ("compact.json", json.dumps(document)),
+        ("blanks.json", json.dumps(document, separators=(", ", " : "))),
+    ):
+        import_path(orch, write(tmp_path, name, text))
+        task = orch.queries.get_task("A")
+        assert (task.title, task.extra) == ('a "b": c', {'"x":': ' " :'})
+
+
 def test_a_repeated_key_in_backlog_frontmatter_skips_the_file_or_refuses_with_strict(
     orch, tmp_path
 ):
