@@ -171,3 +171,19 @@ def test_mappings_and_lists_are_serialised_as_json_dumps_writes():
     with pytest.raises(ValueError, match="Circular reference"):
         _ENCODE(loop)
     assert _ENCODE({"after": "a failure"}) == '{"after": "a failure"}'
+
+
+def test_a_column_of_mappings_is_serialised_as_json_dumps_writes_each():
+    import json
+
+    import pytest
+
+    from orchestrator_tui.store.bulk import _encode_each
+
+    shared = {"a": [1, 2]}
+    documents = [{"n": 1, "f": 2.5, "nan": float("nan")}, shared, {"again": shared}, shared, {}]
+    assert _encode_each(documents) == [json.dumps(d) for d in documents]
+    loop: dict[str, object] = {}
+    loop["self"] = loop
+    with pytest.raises(ValueError, match="Circular reference"):
+        _encode_each([{"x": 1}, loop])
