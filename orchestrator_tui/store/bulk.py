@@ -22,7 +22,7 @@ from __future__ import annotations
 import gc
 import json
 import threading
-from collections.abc import Callable, Collection, Iterator, Sequence
+from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from itertools import chain
 from operator import itemgetter
@@ -148,12 +148,23 @@ def insert_columns(
 def flat_documents(*keys: str) -> Callable[..., str]:
     """A maker of `{key: text, ...}` documents (the values all `str`), serialised
     from fragments: equal to `json.dumps` of the same dict, in a fraction of its time."""
-    template = "{" + ", ".join(json.dumps(k).replace("%", "%%") + ": %s" for k in keys) + "}"
+    template = _flat_template(keys)
 
     def document(*values: str) -> str:
         return template % tuple(map(_quote, values))
 
     return document
+
+
+def flat_document_column(keys: Sequence[str], *columns: Iterable[str]) -> list[str]:
+    """`flat_documents(*keys)` of each row of `columns` (one column of text per key),
+    without a Python call per row."""
+    quoted = zip(*[map(_quote, column) for column in columns], strict=True)
+    return list(map(_flat_template(keys).__mod__, quoted))
+
+
+def _flat_template(keys: Sequence[str]) -> str:
+    return "{" + ", ".join(json.dumps(k).replace("%", "%%") + ": %s" for k in keys) + "}"
 
 
 def _json_encode(conn: Connection) -> Callable[[Any], str] | None:

@@ -94,11 +94,17 @@ def test_the_collector_comes_back_after_bulk_work():
 def test_documents_made_from_fragments_are_what_json_dumps_writes():
     import json
 
-    from orchestrator_tui.store.bulk import flat_documents
+    from orchestrator_tui.store.bulk import flat_document_column, flat_documents
 
-    make = flat_documents("key", "title", "100%")
-    for values in [("a", "b", "c"), ("ké", 'quote " and \\ back', "tab\t\x00\u2028 ☃")]:
-        assert make(*values) == json.dumps(dict(zip(("key", "title", "100%"), values, strict=True)))
+    keys = ("key", "title", "100%")
+    make = flat_documents(*keys)
+    rows = [("a", "b", "c"), ("ké", 'quote " and \\ back', "tab\t\x00\u2028 ☃")]
+    for values in rows:
+        assert make(*values) == json.dumps(dict(zip(keys, values, strict=True)))
+    columns = [list(column) for column in zip(*rows, strict=True)]
+    assert flat_document_column(keys, *columns) == [
+        json.dumps(dict(zip(keys, values, strict=True))) for values in rows
+    ]
 
 
 def test_rows_given_by_column_store_what_core_stores(orch):
