@@ -12,6 +12,7 @@ from __future__ import annotations
 import contextlib
 import json
 import re
+from collections.abc import Iterable
 from typing import Any
 
 import yaml
@@ -219,10 +220,11 @@ def _json_keys_within_depth(data: Any) -> int | None:
             return None
         below = []
         for node in level:
+            values: Iterable[Any] = node
             if node.__class__ is dict:
                 keys += len(node)
-                node = node.values()
-            for value in node:
+                values = node.values()
+            for value in values:
                 if value.__class__ is dict or value.__class__ is list:
                     below.append(value)
         level = below
