@@ -210,6 +210,13 @@ class PlanTask(TaskSpec):
     _d = field_validator("deadline", mode="before")(_time)
 
 
+#: The fields `PlanSpec._fold_review_options` reads of a task (the fields set
+#: read as an attribute: pydantic's `model_fields_set` is a Python property)
+_FOLDED_FROM = frozenset(
+    ("command", "agent", "workspace", "verify", "on_verify_fail", "on_approve")
+)
+
+
 class PlanSpec(_PlanInput):
     version: int = Field(default=1, ge=1, le=1)
     name: str = "plan"
@@ -230,6 +237,8 @@ class PlanSpec(_PlanInput):
         """A task's `workspace`, `verify`, `on_verify_fail` and `on_approve` (or the
         plan's `workspace`) become part of its command, where runners read them."""
         for index, task in enumerate(self.tasks):
+            if _FOLDED_FROM.isdisjoint(task.__pydantic_fields_set__):
+                continue  # none given: no command, nothing to fold (the usual task)
             own = (
                 task.workspace is not None or task.verify or task.on_verify_fail or task.on_approve
             )

@@ -35,7 +35,7 @@ from ..domain.graph import blockers_come_first, find_cycle
 from ..domain.packed import TaskOutline, outlines_of
 from ..domain.plan import PlanSpec, PlanTask, resolve_time
 from ..domain.transitions import Intent, Via, plan_move
-from ..store.bulk import collector_paused, flat_documents, insert_columns
+from ..store.bulk import collector_paused, flat_document_column, insert_columns
 from ..store.engine import take_turns
 from ..store.tables import Agent, Event, Task, TaskDependency
 from .agent_profiles import load_profiles
@@ -527,7 +527,6 @@ class _Load:
             )
         # the audit event of every new task, a batch at a time, its data serialised
         # from fragments (the text json.dumps gives)
-        data = flat_documents("key", "title", "source")
         for part in chunks(new, BATCH):
             stored = [keys[t.key] for t in part]
             count = len(part)
@@ -539,10 +538,12 @@ class _Load:
                     "actor": [self.ctx.actor] * count,
                     "kind": [EventKind.TASK_CREATED.value] * count,
                     "task_id": [ids[key] for key in stored],
-                    "data": [
-                        data(key, t.title, t.source or "plan")
-                        for key, t in zip(stored, part, strict=True)
-                    ],
+                    "data": flat_document_column(
+                        ("key", "title", "source"),
+                        stored,
+                        [t.title for t in part],
+                        [t.source or "plan" for t in part],
+                    ),
                 },
                 serialised=("data",),
             )

@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import contextlib
 import json
+import re
+from collections.abc import Iterable
 from typing import Any
 
 import yaml
@@ -206,28 +208,57 @@ def _line_of_repeated_key(text: str, key: str) -> int | None:
     return text.count("\n", 0, found[0]) + 1 if found else None
 
 
-def _json_depth_ok(data: Any) -> bool:
-    """Whether nesting stays within MAX_DEPTH: walked a level at a time without
-    recursion, over the plain dicts and lists `json.loads` makes."""
+def _json_keys_within_depth(data: Any) -> int | None:
+    """How many keys the objects `json.loads` made hold together, or None when
+    nesting goes deeper than MAX_DEPTH: walked a level at a time without
+    recursion, over the plain dicts and lists it makes."""
     level = [data] if data.__class__ is dict or data.__class__ is list else []
-    depth = 0
+    depth = keys = 0
     while level:
         depth += 1
         if depth > MAX_DEPTH:
-            return False
+            return None
         below = []
         for node in level:
-            for value in node.values() if node.__class__ is dict else node:
+            values: Iterable[Any] = node
+            if node.__class__ is dict:
+                keys += len(node)
+                values = node.values()
+            for value in values:
                 if value.__class__ is dict or value.__class__ is list:
                     below.append(value)
         level = below
-    return True
+    return keys
+
+
+#: A blank before a colon (found at C speed, a colon being rarer than a quote) and,
+#: where there is one, a key's closing quote with blanks before its colon (`"key" : 1`)
+_BLANK_BEFORE_COLON = re.compile(r":(?<=[ \t\n\r]:)")
+_BLANKS_BEFORE_COLON = re.compile(r'"[ \t\n\r]+:')
+
+
+def _no_repeated_key(text: str, keys: int) -> bool:
+    """Whether no object of `text` repeats a key, its parse holding `keys` keys.
+    Each key of the text ends in `":` unless blanks stand before its colon, so
+    without those the text has at least as many `":` as keys; a repeated key is
+    one the parse dropped, so as many `":` as keys kept means none was repeated.
+    False may also mean that a text holds `":` in a string: then the objects are
+    read again, key by key."""
+    return text.count('":') == keys and (
+        _BLANK_BEFORE_COLON.search(text) is None or _BLANKS_BEFORE_COLON.search(text) is None
+    )
 
 
 def load_json(text: str, origin: str) -> Any:
     try:
+        # at C speed first; a text the two checks cannot clear is read again below
+        data = json.loads(text)
+        keys = _json_keys_within_depth(data)
+        if keys is not None and _no_repeated_key(text, keys):
+            return data
+        del data
         data = json.loads(text, object_pairs_hook=_unique_pairs)
-        if not _json_depth_ok(data):
+        if _json_keys_within_depth(data) is None:
             raise RecursionError
         return data
     except _RepeatedKey as exc:

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
+from operator import attrgetter, itemgetter
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Connection, func, select, update
@@ -43,32 +44,37 @@ def spec_to_values(spec: TaskSpec, now: Any) -> dict[str, Any]:
 
 def spec_columns(specs: Sequence[TaskSpec], now: Any) -> dict[str, list[Any]]:
     """`spec_to_values` of many specs at once, column by column (a plan load's
-    rows are built this way, without a dict per task)."""
+    rows are built this way, without a dict per task). Each spec's fields are
+    read from its `__dict__` in one C call (where pydantic keeps them), not an
+    attribute at a time."""
     count = len(specs)
-    statuses = [spec.status for spec in specs]
+    rows = list(map(_READ_ALL, map(_FIELDS, specs)))
+    columns = [list(c) for c in zip(*rows, strict=True)] if rows else [[] for _ in _READ]
+    fields = dict(zip(_READ, columns, strict=True))
+    statuses = fields["status"]
     done = [status is S.DONE for status in statuses]
     return {
-        "title": [spec.title for spec in specs],
-        "description": [spec.description for spec in specs],
+        "title": fields["title"],
+        "description": fields["description"],
         "status": list(map(_text, statuses)),
-        "priority": [_text(spec.priority) for spec in specs],
-        "complexity": [_text(spec.complexity) for spec in specs],
-        "component_area": [_text(spec.component_area) for spec in specs],
-        "phase": [spec.phase for spec in specs],
-        "assignee": [spec.assignee for spec in specs],
-        "agent_type": [_text(s.agent_type) if s.agent_type else None for s in specs],
-        "estimated_hours": [spec.estimated_hours for spec in specs],
-        "actual_hours": [spec.actual_hours for spec in specs],
-        "deadline": [spec.deadline for spec in specs],
-        "success_criteria": [spec.success_criteria for spec in specs],
-        "requires_approval": [spec.requires_approval for spec in specs],
-        "command": [s.command.model_dump() if s.command else None for s in specs],
-        "max_retries": [spec.max_retries for spec in specs],
-        "tags": [spec.tags for spec in specs],
-        "extra": [spec.extra for spec in specs],
-        "progress": [100 if d else s.progress for d, s in zip(done, specs, strict=True)],
-        "source": [spec.source for spec in specs],
-        "external_id": [spec.external_id for spec in specs],
+        "priority": list(map(_text, fields["priority"])),
+        "complexity": list(map(_text, fields["complexity"])),
+        "component_area": list(map(_text, fields["component_area"])),
+        "phase": fields["phase"],
+        "assignee": fields["assignee"],
+        "agent_type": [_text(a) if a else None for a in fields["agent_type"]],
+        "estimated_hours": fields["estimated_hours"],
+        "actual_hours": fields["actual_hours"],
+        "deadline": fields["deadline"],
+        "success_criteria": fields["success_criteria"],
+        "requires_approval": fields["requires_approval"],
+        "command": [c.model_dump() if c else None for c in fields["command"]],
+        "max_retries": fields["max_retries"],
+        "tags": fields["tags"],
+        "extra": fields["extra"],
+        "progress": [100 if d else p for d, p in zip(done, fields["progress"], strict=True)],
+        "source": fields["source"],
+        "external_id": fields["external_id"],
         "created_at": [now] * count,
         "updated_at": [now] * count,
         "completed_at": [now if d else None for d in done],
@@ -76,6 +82,15 @@ def spec_columns(specs: Sequence[TaskSpec], now: Any) -> dict[str, list[Any]]:
     }
 
 
+#: The spec fields `spec_columns` reads, each spec's at once
+_READ = (
+    *("title", "description", "status", "priority", "complexity", "component_area", "phase"),
+    *("assignee", "agent_type", "estimated_hours", "actual_hours", "deadline"),
+    *("success_criteria", "requires_approval", "command", "max_retries", "tags", "extra"),
+    *("progress", "source", "external_id"),
+)
+_READ_ALL = itemgetter(*_READ)
+_FIELDS = attrgetter("__dict__")
 _STARTED = (S.IN_PROGRESS, S.DONE)
 #: A StrEnum member's value as a plain str (what `.value` gives, at C speed; any
 #: other kind of value is a TypeError, never a wrong word)

@@ -94,11 +94,17 @@ def test_the_collector_comes_back_after_bulk_work():
 def test_documents_made_from_fragments_are_what_json_dumps_writes():
     import json
 
-    from orchestrator_tui.store.bulk import flat_documents
+    from orchestrator_tui.store.bulk import flat_document_column, flat_documents
 
-    make = flat_documents("key", "title", "100%")
-    for values in [("a", "b", "c"), ("ké", 'quote " and \\ back', "tab\t\x00\u2028 ☃")]:
-        assert make(*values) == json.dumps(dict(zip(("key", "title", "100%"), values, strict=True)))
+    keys = ("key", "title", "100%")
+    make = flat_documents(*keys)
+    rows = [("a", "b", "c"), ("ké", 'quote " and \\ back', "tab\t\x00\u2028 ☃")]
+    for values in rows:
+        assert make(*values) == json.dumps(dict(zip(keys, values, strict=True)))
+    columns = [list(column) for column in zip(*rows, strict=True)]
+    assert flat_document_column(keys, *columns) == [
+        json.dumps(dict(zip(keys, values, strict=True))) for values in rows
+    ]
 
 
 def test_rows_given_by_column_store_what_core_stores(orch):
@@ -171,3 +177,19 @@ def test_mappings_and_lists_are_serialised_as_json_dumps_writes():
     with pytest.raises(ValueError, match="Circular reference"):
         _ENCODE(loop)
     assert _ENCODE({"after": "a failure"}) == '{"after": "a failure"}'
+
+
+def test_a_column_of_mappings_is_serialised_as_json_dumps_writes_each():
+    import json
+
+    import pytest
+
+    from orchestrator_tui.store.bulk import _encode_each
+
+    shared = {"a": [1, 2]}
+    documents = [{"n": 1, "f": 2.5, "nan": float("nan")}, shared, {"again": shared}, shared, {}]
+    assert _encode_each(documents) == [json.dumps(d) for d in documents]
+    loop: dict[str, object] = {}
+    loop["self"] = loop
+    with pytest.raises(ValueError, match="Circular reference"):
+        _encode_each([{"x": 1}, loop])

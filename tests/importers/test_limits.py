@@ -75,6 +75,31 @@ def test_a_repeated_key_in_a_task_of_our_json_export_is_refused(orch, tmp_path):
     assert "export.json" in message and "duplicate key 'key' in the object at line 2" in message
 
 
+def test_a_repeated_key_with_blanks_before_its_colons_is_refused(orch, tmp_path):
+    # the one key not ending in `":` makes up, in a count, for the one repeated
+    text = '{"tasks": [\n{"key": "A", "title": "a", "key"\t\n : "B"}]}'
+    message = refused(orch, write(tmp_path, "export.json", text))
+    assert "export.json" in message and "duplicate key 'key' in the object at line 2" in message
+
+
+def test_a_repeated_key_beside_a_title_holding_quote_colon_is_refused(orch, tmp_path):
+    # the title's `":` stands where a key's end would be counted
+    text = '{"tasks": [\n{"key": "A", "title": "say \\": twice", "title": "b"}]}'
+    message = refused(orch, write(tmp_path, "export.json", text))
+    assert "export.json" in message and "duplicate key 'title' in the object at line 2" in message
+
+
+def test_texts_holding_quote_colon_and_blanks_before_colons_still_load(orch, tmp_path):
+    document = {"tasks": [{"key": "A", "title": 'a "b": c', "extra": {'"x":': ' " :'}}]}
+    for name, text in (
+        ("compact.json", json.dumps(document)),
+        ("blanks.json", json.dumps(document, separators=(", ", " : "))),
+    ):
+        import_path(orch, write(tmp_path, name, text))
+        task = orch.queries.get_task("A")
+        assert (task.title, task.extra) == ('a "b": c', {'"x":': ' " :'})
+
+
 def test_a_repeated_key_in_backlog_frontmatter_skips_the_file_or_refuses_with_strict(
     orch, tmp_path
 ):
@@ -223,3 +248,48 @@ def test_aliases_cannot_nest_a_document_past_the_depth_limit(orch, tmp_path):
     text = "tasks:\n  - key: A\n    title: deep\n    extra:\n      a0: &a0 [x]\n" + chain
     message = refused(orch, write(tmp_path, "plan.yaml", text))
     assert "plan.yaml: invalid YAML: aliases nest the document deeper than 64 levels" in message
+
+
+def test_the_counted_repeated_key_check_agrees_with_the_key_by_key_one():
+    """Random JSON texts with repeated keys, blanks around colons and strings holding
+    `":`: whatever the checking hook refuses, the read refuses with the same message;
+    whatever it reads, the read gives."""
+    import random
+    import re
+
+    from orchestrator_tui.domain.errors import ValidationFailed
+    from orchestrator_tui.services.safe_yaml import _unique_pairs, load_json
+
+    rng = random.Random(16)
+    keys = ["a", "b", 'q":', "c d", "", '\\"']
+    texts = ['":', '" :', "plain", " : ", '{"k": 1}', '"\n:']
+
+    def blank() -> str:
+        return rng.choice(["", "", " ", "\n", "\t ", "\r\n"])
+
+    def value(depth: int) -> str:
+        roll = rng.random()
+        if depth > 3 or roll < 0.3:
+            return rng.choice([json.dumps(rng.choice(texts)), "1", "null", "2.5"])
+        if roll < 0.6:
+            items = (value(depth + 1) for _ in range(rng.randint(0, 3)))
+            return "[" + blank() + ("," + blank()).join(items) + blank() + "]"
+        pairs = (
+            f"{blank()}{json.dumps(rng.choice(keys))}{blank()}:{blank()}{value(depth + 1)}"
+            for _ in range(rng.randint(0, 4))
+        )
+        return "{" + blank() + ",".join(pairs) + blank() + "}"
+
+    refused = 0
+    for _ in range(3000):
+        text = value(0)
+        try:
+            expected = json.loads(text, object_pairs_hook=_unique_pairs)
+        except ValueError as exc:  # a repeated key
+            refused += 1
+            message = re.escape(f"duplicate key {exc.args[0]!r}")
+            with pytest.raises(ValidationFailed, match=message):
+                load_json(text, "x.json")
+        else:
+            assert load_json(text, "x.json") == expected
+    assert refused > 300  # the texts do repeat keys
