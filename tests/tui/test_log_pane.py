@@ -483,3 +483,19 @@ async def test_the_status_counts_the_lines_a_person_reads_from_one(orch: Orchest
         await settle(pilot)
         first = int(visible(pane)[0].split()[1]) - int(view.scroll_y) + 1
         assert f"lines {first:,}-{first + len(view.rows) - 1:,} of 5,000" in status(pane)
+
+
+async def test_each_run_takes_one_line_of_a_narrow_pane(orch: Orchestrator) -> None:
+    # At 80 columns a run's line wrapped onto two, so two runs left the output
+    # two lines of a seven-line pane.
+    task = add_task(orch, "T-11")
+    for _ in range(2):
+        run = add_run(orch, task, agent="runner@a-rather-long-host-name", status="failed")
+        add_lines(orch, run, ["Not logged in · Please run /login"])
+    async with LogApp(orch).run_test(size=(60, 12)) as pilot:
+        pane = await open_task(pilot, "T-11")
+        runs = pane.query_one(OptionList)
+        assert len(runs.options) == 2
+        assert runs.size.height == 2
+        assert all(len(runs.render_line(y).text.rstrip()) <= 60 for y in range(2))
+        assert runs.render_line(0).text.rstrip().endswith("…")

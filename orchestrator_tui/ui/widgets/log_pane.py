@@ -597,7 +597,10 @@ class ExecutionLogPane(Widget):
     ExecutionLogPane {
         layout: vertical;
         height: 1fr;
-        & > .log-runs { height: auto; max-height: 4; border: none; padding: 0; }
+        & > .log-runs {
+            height: auto; max-height: 4; border: none; padding: 0;
+            text-wrap: nowrap; text-overflow: ellipsis;  /* a run per line, however narrow */
+        }
         & > .log-runs.-stale { color: $text-disabled; }
         & > .log-status { height: 1; background: $panel; color: $text-muted; }
         & > LogView { height: 1fr; }
