@@ -99,7 +99,8 @@ class AppHeader(Horizontal):
     def _show_awaiting(self, count: int) -> None:
         label = self.query_one("#header-approvals", Static)
         label.set_class(count > 0, "-waiting")
-        label.update(Text(f"◆ {count} awaiting approval", no_wrap=True, end=""))
+        shown = "…" if count < 0 else str(count)  # not read yet: never a false 0
+        label.update(Text(f"◆ {shown} awaiting approval", no_wrap=True, end=""))
         self._refit_title()
 
     def _show_questions(self, count: int) -> None:
