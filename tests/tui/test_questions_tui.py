@@ -227,3 +227,14 @@ async def test_at_80_columns_the_header_still_names_who_acts(db_url, orch, make)
         assert f"as {ACTOR}" in header, header
         assert "◐ runner on demand · 1 running" in header
         assert "◆ 1 awaiting" in header and "? 1 to answer" in header
+        await pilot.resize_terminal(140, 30)  # room again: the counts in full
+        await settle(pilot)
+        await pilot.pause(0.2)
+        header = screen_text(app).splitlines()[0]
+        assert "◆ 1 awaiting approval  ? 1 question to answer" in header, header
+        await pilot.resize_terminal(80, 24)  # and brief again, the labels fitted to them
+        await settle(pilot)
+        await pilot.pause(0.2)
+        header = screen_text(app).splitlines()[0]
+        assert f"as {ACTOR}" in header, header
+        assert "◆ 1 awaiting  ? 1 to answer" in header, header

@@ -68,6 +68,7 @@ class AppHeader(Horizontal):
         self._compact = compact
         self._show_awaiting(self._awaiting)
         self._show_questions(self._questions)
+        self.refresh(layout=True)  # the labels' widths change with their words
 
     def _refit_title(self) -> None:
         """The labels on the right changed width: the title's own resize refits it;
@@ -85,7 +86,8 @@ class AppHeader(Horizontal):
         # on a short line the product's name goes first, then the path's start.
         acting = f"  as {safe(app.actor, 40)}"
         if not self._compact and laid_out and room < cell_len(acting):
-            self._set_compact(True)  # the title refits once the labels are shorter
+            # After this layout settles; the title refits once the labels are shorter.
+            self.call_after_refresh(self._set_compact, True)
         location = safe(app.location, 200)
         name = "orchestrator-tui"
         where = f" · {self.screen_title}" if self.screen_title else ""
