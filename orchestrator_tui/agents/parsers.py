@@ -72,6 +72,9 @@ class Parser:
         self.outcome = AgentOutcome()
         #: The last non-fatal error the agent reported (said when it then fails).
         self.last_error: str | None = None
+        #: Set when the agent will get nowhere however long it goes on: the run is
+        #: stopped at once and fails with this reason.
+        self.gave_up: str | None = None
 
     def feed(self, line: str) -> Shown:
         return [(OUT, line)]
@@ -248,6 +251,10 @@ class ClaudeParser(_JsonParser):
         return [(OUT, f"✓ done in {counted(o.turns, 'turn')} · {o.tokens} tokens{cost}")]
 
 
+#: What codex says once its reconnects failed: it then waits for a network for ever.
+_CODEX_OFFLINE = "waiting for network"
+
+
 class CodexParser(_JsonParser):
     """`codex exec --json`: thread.started, turn.started, item.*, error,
     turn.completed (with usage) or turn.failed."""
@@ -280,6 +287,9 @@ class CodexParser(_JsonParser):
         if kind == "error":
             message = _str(event.get("message")) or "error"
             self.last_error = message
+            if _CODEX_OFFLINE in message and self.gave_up is None:
+                # It has retried and fallen back already; now it would wait for ever.
+                self.gave_up = o.error = f"codex cannot reach the network: {message}"
             return [(ERR, f"! {message}")]
         if kind in ("item.started", "item.completed", "item.updated"):
             return self._item(kind, event.get("item") or {})

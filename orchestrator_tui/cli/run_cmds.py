@@ -12,7 +12,7 @@ import time
 from typing import TYPE_CHECKING, Any
 
 from ..domain.enums import AgentType, RunStatus, TaskStatus
-from ..domain.errors import NotFound, UsageError
+from ..domain.errors import RUN_INCOMPLETE, NotFound, UsageError
 from ..domain.text import colours_only, printable, strip_ansi
 from .common import (
     Unbuilt,
@@ -147,10 +147,6 @@ def cmd_run(args: argparse.Namespace) -> int:
             )
         )
     return RUN_INCOMPLETE if summary.failed or summary.lost else 0
-
-
-#: `run` stopped, but some task failed for good or some run was lost.
-RUN_INCOMPLETE = 10
 
 
 # -- task runs / logs / cancel-run ----------------------------------------------------

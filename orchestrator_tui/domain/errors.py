@@ -88,7 +88,10 @@ EXIT_CODES: dict[int, str] = {
     7: "invalid input (malformed file or value)",
     8: "database schema is newer than this program",
     9: "timed out waiting (`task ask --timeout`: no answer yet; the question stays open)",
+    10: "`run` stopped, but a task it ran failed for good or a run was lost",
 }
+#: The exit code of a `run` that stopped with a task failed for good or a run lost.
+RUN_INCOMPLETE = 10
 
 
 class MergeFailed(InvalidTransition):

@@ -63,6 +63,7 @@ class AgentSession:
         self._last_stderr: str | None = None
         self._lock = threading.Lock()
         self._stop: list[Callable[[str], None]] = []
+        self._gave_up_told = False
         self.timeout, self._time_limit = self._timeout(claim.command.timeout_seconds)
 
     # -- building ------------------------------------------------------------------
@@ -112,7 +113,8 @@ class AgentSession:
     # -- while it runs (supervising thread) ------------------------------------------
 
     def on_budget(self, stop: Callable[[str], None]) -> None:
-        """`stop(reason)` is called once when a budget is crossed."""
+        """`stop(reason)` is called once when a budget is crossed, or when the
+        agent's output says it will get nowhere (`Parser.gave_up`)."""
         self._stop.append(stop)
 
     def sink(self, inner: LineSink) -> LineSink:
@@ -133,6 +135,7 @@ class AgentSession:
                         out.append((shown_stream, shown, at))
                         self._shown.append(shown)
                 self._check_budget()
+                self._check_gave_up()
             if out:
                 inner(out)
 
@@ -160,6 +163,13 @@ class AgentSession:
                     stop(why)
                 return
 
+    def _check_gave_up(self) -> None:
+        why = self.parser.gave_up
+        if why is not None and not self._gave_up_told:
+            self._gave_up_told = True
+            for stop in self._stop:
+                stop(why)
+
     # -- after it ended ----------------------------------------------------------------
 
     def judge(self, res: RunResult, out: ProcessOutcome) -> None:
@@ -170,6 +180,9 @@ class AgentSession:
             return
         if self.budget_error is not None:
             res.status, res.error, res.retryable = RunStatus.FAILED, self.budget_error, False
+            return
+        if self.parser.gave_up is not None:  # stopped by us, not by its own failure
+            res.status, res.error = RunStatus.FAILED, self.parser.gave_up
             return
         if out.timed_out and self._time_limit is not None:
             spent = Spent(0.0, 0, time.monotonic() - self._started)

@@ -569,6 +569,16 @@ class QueryService:
         with self.ctx.db.read() as conn:
             return _line_views(conn.execute(stmt).all())
 
+    def shown_lines_before(self, run_id: int, seq: int) -> int:
+        """How many of a run's lines a person reads (raw events not counted) come before `seq`."""
+        L = LogLine.__table__.c
+        with self.ctx.db.read() as conn:
+            return conn.execute(
+                select(func.count())
+                .select_from(LogLine.__table__)
+                .where(L.run_id == run_id, L.seq < seq, _raw_or_shown(False))
+            ).scalar_one()
+
     def log_line_count(self, run_id: int) -> int:
         L = LogLine.__table__.c
         with self.ctx.db.read() as conn:

@@ -31,7 +31,8 @@ class HostApp(App[int]):
     runner_control: RunnerControl
     #: This session's own recorded moves (event ids), newest last: what `u` undoes.
     undo_stack: list[int]
-    awaiting_approval: reactive[int] = reactive(0)
+    #: Tasks awaiting approval; -1 until the change feed is first read (not known yet).
+    awaiting_approval: reactive[int] = reactive(-1)
     open_questions: reactive[int] = reactive(0)
     location: reactive[str] = reactive("")
     #: Why runners claim nothing although tasks are ready (a plan's budget is spent).

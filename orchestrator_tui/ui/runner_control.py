@@ -284,6 +284,13 @@ class RunnerActions(HostApp):
         self._show_runner(message.active)
         self._stop_if_drained(message.active)
         event = message.event
+        if isinstance(event, RunSettled) and event.settled.failed_for_good:
+            s = event.settled  # an agent not logged in, a command that broke: say why
+            self.notify(
+                printable(f"{s.key}: run {s.run_id} failed: {s.reason}"),
+                severity="error",
+                markup=False,
+            )
         if isinstance(event, LinesStored | RunStarted | RunSettled):
             # Read the change feed now: it tells every screen, the log pane included.
             self.poke_feed()

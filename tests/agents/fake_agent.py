@@ -8,7 +8,9 @@ Scenarios: ok (a tool call, an answer, usage and cost), error (the CLI's
 not-logged-in / connection failure shape, exit 0), garbage (non-JSON lines
 mixed in), spend (usage far over any small budget, then hangs), hang (says
 hello, then sleeps), no-auth (gemini: its words on stderr only, exit
-41), long-stderr (gemini: a very long last line on stderr, exit 41), ask
+41), long-stderr (gemini: a very long last line on stderr, exit 41), offline
+(codex: what it prints without a network, reconnecting then waiting for
+the network for ever), ask
 (claude: asks a person QUESTION with `task ask`, without waiting, and ends
 its turn; resumed, it goes on as ok). The argv,
 the prompt (argument or stdin) and the environment are written as JSON to
@@ -28,6 +30,7 @@ GEMINI_NO_AUTH = (
     "Please set an Auth method in your ~/.gemini/settings.json or specify one of the"
     " following environment variables before running: GEMINI_API_KEY"
 )
+CODEX_OFFLINE = "Reconnecting... waiting for network (Connection failed: error sending request)"
 QUESTION = "Should refunds go back to the card or to store credit?"
 #: A last stderr line far longer than a run's reason keeps, coloured and with a
 #: clipboard-writing escape sequence right where the reason is cut.
@@ -246,6 +249,12 @@ def codex(scenario: str, session: str, model: str) -> int:
             }
         )
         return 0
+    if scenario == "offline":
+        for n in range(2, 6):
+            out({"type": "error", "message": f"Reconnecting... {n}/5 (stream disconnected)"})
+        while True:  # as codex 0.x does without a network: it never gives up
+            out({"type": "error", "message": CODEX_OFFLINE})
+            time.sleep(2)
     if scenario == "garbage":
         print("2026-12-01T08:41:23Z ERROR codex_api: not json", flush=True)
     out(

@@ -13,7 +13,7 @@ from orchestrator_tui.domain.enums import LogStream, RunStatus, TaskStatus
 from orchestrator_tui.domain.text import printable
 from orchestrator_tui.services import Orchestrator
 
-from .fake_agent import GEMINI_NO_AUTH, LONG_STDERR
+from .fake_agent import CODEX_OFFLINE, GEMINI_NO_AUTH, LONG_STDERR
 from .helpers import add_agent_task, serve
 
 S = TaskStatus
@@ -195,6 +195,19 @@ def test_a_wall_time_budget_stops_a_silent_agent(orch: Orchestrator) -> None:
     (run,) = orch.queries.runs_for("A")
     assert run.error is not None and run.error.startswith("budget exceeded: ")
     assert run.error.endswith("s of 1s")
+    assert orch.queries.get_task("A").status is S.FAILED
+
+
+def test_codex_waiting_for_a_network_is_stopped_and_fails_saying_so(orch: Orchestrator) -> None:
+    # Without a network codex retries, then waits for one for ever: the task
+    # must fail in seconds with codex's own words, not hang the runner.
+    add_agent_task(orch, "A", "codex", "offline")
+    started = time.monotonic()
+    serve(orch)
+    assert time.monotonic() - started < 20
+    (run,) = orch.queries.runs_for("A")
+    assert run.status is RunStatus.FAILED
+    assert run.error == f"codex cannot reach the network: {CODEX_OFFLINE}"
     assert orch.queries.get_task("A").status is S.FAILED
 
 

@@ -78,8 +78,20 @@ def test_codex_turn_failed_is_the_error_and_reconnects_are_marked() -> None:
 
 
 def test_codex_killed_while_reconnecting_says_its_last_error() -> None:
-    _, parser = feed("codex", [{"type": "error", "message": "waiting for network"}])
-    assert parser.verdict(-15) == "waiting for network"
+    _, parser = feed("codex", [{"type": "error", "message": "Reconnecting... 3/5"}])
+    assert parser.verdict(-15) == "Reconnecting... 3/5"
+
+
+def test_codex_waiting_for_a_network_gives_up_at_once() -> None:
+    # What codex printed on this machine: five reconnects, then it waits for ever.
+    waiting = "Reconnecting... waiting for network (Connection failed: error sending request)"
+    events = [{"type": "thread.started", "thread_id": "th-1"}, {"type": "turn.started"}]
+    events += [{"type": "error", "message": f"Reconnecting... {n}/5 (dns)"} for n in (2, 3, 4, 5)]
+    _, parser = feed("codex", events)
+    assert parser.gave_up is None  # reconnecting is not giving up yet
+    _, parser = feed("codex", [*events, {"type": "error", "message": waiting}])
+    assert parser.gave_up == f"codex cannot reach the network: {waiting}"
+    assert parser.verdict(-15) == parser.gave_up
 
 
 @pytest.mark.parametrize("shape", ["claude", "codex", "gemini", "opencode"])

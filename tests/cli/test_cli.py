@@ -300,3 +300,20 @@ def test_options_taking_seconds_or_counts_refuse_bad_values_as_usage_errors(cli:
         assert cli.fails(2, *args, option, value).startswith(f"error: argument {option}: {said}")
     assert [t["key"] for t in cli.ok("task", "list", "--json").json()] == ["API-1"]
     assert cli.ok("task", "show", "API-1", "--json").json()["command"] is None
+
+
+def test_help_lists_every_exit_code_the_readme_documents(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    import re
+
+    from orchestrator_tui.cli import main
+
+    readme = (Path(__file__).parents[2] / "README.md").read_text(encoding="utf-8")
+    table = readme.split("### Exit codes", 1)[1].split("\n\n", 2)[1]
+    documented = [int(c) for c in re.findall(r"^\| (\d+) \|", table, re.M)]
+    with pytest.raises(SystemExit):
+        main(["--help"])
+    epilog = capsys.readouterr().out.split("exit codes:", 1)[1]
+    listed = [int(c) for c in re.findall(r"^  (\d+)  ", epilog, re.M)]
+    assert listed == documented

@@ -57,3 +57,22 @@ async def test_g_and_shift_g_go_to_the_first_and_the_last_entry(orch, make):
         assert highlighted(app) == "R"
         await pilot.press("g")
         assert highlighted(app) == "P"
+
+
+async def test_the_inbox_hint_line_is_never_cut_mid_label_at_80x24(orch, make):
+    # At 80 columns it read "... oldest first · a approve · x" and stopped.
+    from textual.widgets import Static
+
+    awaiting(orch, "P")
+    app = make()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        await pilot.press("i")
+        await settle(pilot)
+        info = app.screen.query_one("#inbox-info", Static)
+        lines = [info.render_line(y).text.rstrip() for y in range(info.size.height)]
+        shown = " ".join(line.strip() for line in lines)
+        assert shown.startswith("1 awaiting approval, 0 questions to answer")
+        assert shown.endswith("u undo · enter detail")
+        for hint in ("a approve", "x reject", "y answer", "u undo"):
+            assert any(hint in line for line in lines), hint  # each on one line, whole

@@ -163,3 +163,21 @@ async def test_runs_of_runner_processes_show_live_without_polling(db_url, orch, 
     runs = [orch.queries.runs_for(key) for key in keys]
     assert all(len(r) == 1 for r in runs)  # each task ran once, on one of the two machines
     assert {r[0].agent for r in runs} <= {"east", "west"}
+
+
+async def test_the_approvals_count_is_not_claimed_before_it_is_read(orch, make, monkeypatch):
+    # The header said "◆ 0 awaiting approval" for a second while the list below
+    # already showed a task awaiting approval.
+    from orchestrator_tui.app import OrchestratorApp
+
+    add(orch, "G", "gated", status=TaskStatus.IN_PROGRESS, requires_approval=True)
+    orch.tasks.complete("G")
+    read_feed = OrchestratorApp.poke_feed
+    monkeypatch.setattr(OrchestratorApp, "poke_feed", lambda self: None)  # not read yet
+    app = make()
+    async with app.run_test(size=(160, 48)) as pilot:
+        await settle(pilot)
+        header = screen_text(app).splitlines()[0]
+        assert "◆ … awaiting approval" in header and "◆ 0" not in header
+        read_feed(app)
+        await wait_until(pilot, lambda: "◆ 1 awaiting approval" in screen_text(app), "count")

@@ -448,3 +448,54 @@ async def test_a_cancelled_run_not_yet_stopped_shows_as_stopping_with_who_asked(
         assert f"run #{run} stopping ({why})" in status(pane)
         (listed,) = [str(o.prompt) for o in pane.query_one(OptionList).options]
         assert f"stopping ({why})" in listed and "running" not in listed
+
+
+async def test_the_status_counts_the_lines_a_person_reads_from_one(orch: Orchestrator) -> None:
+    # An agent's run keeps its raw events between the lines shown: the status
+    # numbers the shown lines (1-5 of 5), not the stored sequence (0-7).
+    task = add_task(orch, "T-9")
+    run = add_run(orch, task, status="failed", exit_code=1)
+    seq = 0
+    for text in ["workspace: ready", "session s · model m", "Not logged in", "✗ Not logged in"]:
+        seq = add_lines(orch, run, [text], seq)
+        seq = add_lines(orch, run, ['{"type": "event"}'], seq, stream="raw")
+    add_lines(orch, run, ["workspace: no changes"], seq, stream="system")
+    big_task = add_task(orch, "T-10")
+    big = add_run(orch, big_task, status="succeeded", exit_code=0)
+    add_lines(orch, big, [f"line {i}" for i in range(5_000)])
+    async with LogApp(orch).run_test(size=(100, 24)) as pilot:
+        pane = await open_task(pilot, "T-9")
+        assert "lines 1-5 of 5" in status(pane)
+        pane = await open_task(pilot, "T-10")  # the tail of a run longer than the window
+        first = 5_000 - len(pane.view.rows) + 1
+        assert f"lines {first:,}-5,000 of 5,000" in status(pane)
+        await pilot.press("g")
+        await settle(pilot)
+        assert f"lines 1-{len(pane.view.rows):,} of 5,000" in status(pane)
+        view = pane.view  # scrolling down pages newer lines in and drops older ones
+        for _ in range(3):
+            view.scroll_to(y=view.max_scroll_y, animate=False, force=True)
+            await settle(pilot)
+        first = int(visible(pane)[0].split()[1]) - int(view.scroll_y) + 1
+        last = first + len(view.rows) - 1
+        assert f"lines {first:,}-{last:,} of 5,000" in status(pane)
+        view.scroll_to(y=0, animate=False, force=True)  # and older ones back in
+        await settle(pilot)
+        first = int(visible(pane)[0].split()[1]) - int(view.scroll_y) + 1
+        assert f"lines {first:,}-{first + len(view.rows) - 1:,} of 5,000" in status(pane)
+
+
+async def test_each_run_takes_one_line_of_a_narrow_pane(orch: Orchestrator) -> None:
+    # At 80 columns a run's line wrapped onto two, so two runs left the output
+    # two lines of a seven-line pane.
+    task = add_task(orch, "T-11")
+    for _ in range(2):
+        run = add_run(orch, task, agent="runner@a-rather-long-host-name", status="failed")
+        add_lines(orch, run, ["Not logged in · Please run /login"])
+    async with LogApp(orch).run_test(size=(60, 12)) as pilot:
+        pane = await open_task(pilot, "T-11")
+        runs = pane.query_one(OptionList)
+        assert len(runs.options) == 2
+        assert runs.size.height == 2
+        assert all(len(runs.render_line(y).text.rstrip()) <= 60 for y in range(2))
+        assert runs.render_line(0).text.rstrip().endswith("…")

@@ -205,3 +205,36 @@ def test_the_detail_screen_says_a_question_closed_unanswered(orch):
     assert "bot asks: Which database?" in text
     assert f"closed unanswered ({closed:%Y-%m-%d %H:%M}): its work ended" in text
     assert "answered by" not in text
+
+
+async def test_at_80_columns_the_header_still_names_who_acts(db_url, orch, make):
+    # With the runner on demand, an approval and a question, the header's counts
+    # took all 80 columns and who acts (whose approvals are refused) went unsaid.
+    from orchestrator_tui.ui.runner_control import ON_DEMAND, RunnerState
+
+    add(orch, "API", "Build the API", status=S.IN_PROGRESS)
+    add(orch, "GATE", "Reviewed work", status=S.IN_PROGRESS, requires_approval=True)
+    orch.tasks.complete("GATE")
+    orch.as_actor("bot").questions.ask("API", "Which database?")
+    app = make(poll_interval=0.1)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        await wait_until(pilot, lambda: app.open_questions == 1, "the question count")
+        app.runner_state = RunnerState(ON_DEMAND, 1)
+        await pilot.pause(0.1)
+        await settle(pilot)
+        header = screen_text(app).splitlines()[0]
+        assert f"as {ACTOR}" in header, header
+        assert "◐ runner on demand · 1 running" in header
+        assert "◆ 1 awaiting" in header and "? 1 to answer" in header
+        await pilot.resize_terminal(140, 30)  # room again: the counts in full
+        await settle(pilot)
+        await pilot.pause(0.2)
+        header = screen_text(app).splitlines()[0]
+        assert "◆ 1 awaiting approval  ? 1 question to answer" in header, header
+        await pilot.resize_terminal(80, 24)  # and brief again, the labels fitted to them
+        await settle(pilot)
+        await pilot.pause(0.2)
+        header = screen_text(app).splitlines()[0]
+        assert f"as {ACTOR}" in header, header
+        assert "◆ 1 awaiting  ? 1 to answer" in header, header

@@ -191,3 +191,29 @@ async def test_at_80x24_the_highlighted_entry_stays_in_view_when_its_diff_opens(
         await settle(pilot)
         listed = screen_text(app).split("─" * 40)[0]
         assert " LAST-1 " in listed, listed
+
+
+async def test_a_run_that_changed_nothing_takes_a_few_lines_not_half_the_detail(
+    orch, make, tmp_path
+):
+    # At 80x24 "no changes against base" took the lower two thirds of the task's
+    # detail, leaving its description and questions six lines.
+    from orchestrator_tui.ui.widgets.diff_view import ReviewPanel
+
+    repo = make_repo(tmp_path / "repo", {"a.txt": "one\n"})
+    review_task(orch, "R-1", repo, {})
+    app = make()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        await pilot.press("i")
+        await settle(pilot)
+        await pilot.press("enter")
+        await settle(pilot)
+        assert isinstance(app.screen, DetailScreen)
+        panel = app.screen.query_one(ReviewPanel)
+        await wait_until(pilot, lambda: panel.display and panel.summary is not None, "review")
+        await settle(pilot)
+        text = screen_text(app)
+        assert "no changes against base" in text
+        assert panel.size.height <= 5, panel.size
+        assert "Description" in text

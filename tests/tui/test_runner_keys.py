@@ -108,6 +108,23 @@ async def test_run_the_selected_task_on_demand(orch, runner_app):
         assert runs(orch, "A") == []
 
 
+async def test_a_run_that_fails_for_good_says_why_in_one_line(orch, runner_app):
+    # An agent that is not logged in fails: the person who pressed ! is told why,
+    # not left to find the row turned red.
+    fails = CommandSpec(argv=[sys.executable, "-c", "import sys; sys.exit('Not logged in')"])
+    add(orch, "B", "run me", command=fails)
+    app = runner_app()
+    async with app.run_test(size=(160, 48)) as pilot:
+        await settle(pilot)
+        await select(pilot, "B")
+        await pilot.press("exclamation_mark")
+        await wait_until(pilot, lambda: status(orch, "B") == "failed", "B failed")
+        run = runs(orch, "B")[-1]
+        assert run.error and run.error.startswith("exit code 1")
+        want = f"B: run {run.id} failed: {run.error}"
+        await wait_until(pilot, lambda: want in notes(app), "the failure told")
+
+
 def runs_of(orch, key):
     return len(orch.queries.runs_for(key))
 

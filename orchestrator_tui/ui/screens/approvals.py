@@ -173,9 +173,9 @@ class ApprovalsScreen(QuestionActions, TaskActions, Screen[None]):
             if not self.items
             else (
                 f"{approvals} awaiting approval, {questions} "
-                f"question{'s' if questions != 1 else ''} to answer, oldest first · "
-                "a approve · x reject · m request changes (with a comment) · y answer · "
-                "u undo · enter detail"
+                f"question{'s' if questions != 1 else ''} to answer, oldest first\n"
+                # on a line of its own, so that 80 columns show every hint whole
+                "a approve · x reject · m request changes · y answer · u undo · enter detail"
             )
         )
         self.query_one("#inbox-info", Static).update(Text(info))

@@ -254,6 +254,8 @@ class ReviewPanel(Vertical):
         border-top: solid $panel-lighten-2;
         & > #review-summary { height: auto; max-height: 12; overflow-y: auto; padding: 0 1; }
         & > DiffView { height: 1fr; }
+        /* a run that changed nothing: its summary and one line, not the screen's lower part */
+        &.-nothing { height: auto; & > DiffView { height: 1; } }
     }
     """
 
@@ -296,6 +298,7 @@ class ReviewPanel(Vertical):
         self.summary = message.summary
         info = self.query_one("#review-summary", Static)
         self.display = message.summary is not None  # only tasks that ran in a workspace
+        self.set_class(message.summary is not None and message.summary.no_changes, "-nothing")
         self.screen.refresh_bindings()
         if message.summary is None:
             info.update(Text(""))

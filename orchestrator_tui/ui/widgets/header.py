@@ -38,6 +38,9 @@ class AppHeader(Horizontal):
     def __init__(self, screen_title: str = "") -> None:
         super().__init__()
         self.screen_title = screen_title
+        self._compact = False
+        self._awaiting = -1
+        self._questions = 0
 
     def compose(self) -> ComposeResult:
         yield _Title(id="header-title")
@@ -55,6 +58,18 @@ class AppHeader(Horizontal):
         if hasattr(self.app, "idle_reason"):
             self.watch(self.app, "idle_reason", self._show_idle_reason)
 
+    def on_resize(self) -> None:
+        if self._compact:  # a new width: try the counts in full again
+            self._set_compact(False)
+
+    def _set_compact(self, compact: bool) -> None:
+        """Say the counts briefly ("◆ 2 awaiting", "? 1 to answer") when in full they
+        leave no room to name who acts (80 columns, the runner on, a question)."""
+        self._compact = compact
+        self._show_awaiting(self._awaiting)
+        self._show_questions(self._questions)
+        self.refresh(layout=True)  # the labels' widths change with their words
+
     def _refit_title(self) -> None:
         """The labels on the right changed width: the title's own resize refits it;
         this covers a change that leaves its width as it was."""
@@ -64,11 +79,15 @@ class AppHeader(Horizontal):
         """Fit who acts and where the database is into the title's width."""
         app = host(self)
         title = self.query_one("#header-title", Static)
-        room = title.content_size.width or 10_000  # not laid out yet: everything
+        laid_out = self.size.width > 0
+        room = title.content_size.width if laid_out else 10_000  # not laid out: everything
         muted = self.get_component_rich_style("app-header--muted")
         # Who acts, then where the database is (another terminal's --db needs it):
         # on a short line the product's name goes first, then the path's start.
         acting = f"  as {safe(app.actor, 40)}"
+        if not self._compact and laid_out and room < cell_len(acting):
+            # After this layout settles; the title refits once the labels are shorter.
+            self.call_after_refresh(self._set_compact, True)
         location = safe(app.location, 200)
         name = "orchestrator-tui"
         where = f" · {self.screen_title}" if self.screen_title else ""
@@ -97,16 +116,20 @@ class AppHeader(Horizontal):
         self.set_timer(FLASH_SECONDS, lambda: label.remove_class("-flash"))
 
     def _show_awaiting(self, count: int) -> None:
+        self._awaiting = count
         label = self.query_one("#header-approvals", Static)
         label.set_class(count > 0, "-waiting")
-        label.update(Text(f"◆ {count} awaiting approval", no_wrap=True, end=""))
+        shown = "…" if count < 0 else str(count)  # not read yet: never a false 0
+        what = "awaiting" if self._compact else "awaiting approval"
+        label.update(Text(f"◆ {shown} {what}", no_wrap=True, end=""))
         self._refit_title()
 
     def _show_questions(self, count: int) -> None:
+        self._questions = count
         label = self.query_one("#header-questions", Static)
         label.display = count > 0
-        noun = "question" if count == 1 else "questions"
-        label.update(Text(f"? {count} {noun} to answer", no_wrap=True, end=""))
+        noun = "" if self._compact else "question " if count == 1 else "questions "
+        label.update(Text(f"? {count} {noun}to answer", no_wrap=True, end=""))
         self._refit_title()
 
     def _show_runner(self, state: RunnerState) -> None:

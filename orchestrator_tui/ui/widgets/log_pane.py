@@ -150,6 +150,8 @@ class LogView(ScrollView, can_focus=True):
         self.rows: list[LogRow] = []
         self.older = False
         self.newer = False
+        #: The number of rows[0] among the run's shown lines, from 1 (the status says it).
+        self.first_number = 1
         self.following = False
         self.placeholder = ""
         self.pattern: re.Pattern[str] | None = None
@@ -179,9 +181,12 @@ class LogView(ScrollView, can_focus=True):
             return None
         return self.rows[min(int(self.scroll_y), len(self.rows) - 1)].seq
 
-    def replace(self, rows: list[LogRow], older: bool, newer: bool, at: int | None) -> None:
+    def replace(
+        self, rows: list[LogRow], older: bool, newer: bool, at: int | None, first_number: int = 1
+    ) -> None:
         """A new window; `at`: a seq to bring into view, -1 for the top, None for the end."""
         self.rows = rows
+        self.first_number = first_number
         self.older, self.newer = older, newer
         self._width = max((r.width for r in rows), default=0)
         self._cache.clear()
@@ -203,6 +208,7 @@ class LogView(ScrollView, can_focus=True):
             del self.rows[keep:]
             self.newer = True
         self.rows[:0] = rows
+        self.first_number = max(1, self.first_number - len(rows))
         self.older = older
         self._width = max([self._width, *(r.width for r in rows)])
         self._resize()
@@ -214,6 +220,7 @@ class LogView(ScrollView, can_focus=True):
         dropped = len(self.rows) - WINDOW
         if dropped > 0:
             del self.rows[:dropped]
+            self.first_number += dropped
             self.older = True
         self._width = max([self._width, *(r.width for r in rows)])
         self._resize()
@@ -397,6 +404,8 @@ class _Window(Message):
     at: int | None
     follow: bool | None
     error: str = ""
+    #: The number (from 1, of the lines a person reads) of the window's first row.
+    first_number: int = 1
 
 
 @dataclass
@@ -418,6 +427,7 @@ class _Polled(Message):
     rows: list[LogRow] | None
     replace: bool
     newer: bool
+    first_number: int = 1  # of `rows` when they replace the window
 
 
 @dataclass
@@ -478,9 +488,10 @@ def load_window(
         after = q.log_lines(run_id, at - 1, half)
         views = before + after
         older, newer = len(before) == half, len(after) == half
+    first = q.shown_lines_before(run_id, views[0].seq) + 1 if older and views else 1
     if _cancelled():
         return None
-    return _Window(gen, runs, run_id, make_rows(views), older, newer, at, follow)
+    return _Window(gen, runs, run_id, make_rows(views), older, newer, at, follow, "", first)
 
 
 def load_page(
@@ -508,19 +519,20 @@ def poll_log(
     q = orch.queries
     runs = q.runs_for(key)
     rows: list[LogRow] | None = None
-    replace = False
+    replace, first = False, 1
     if run_id is not None and not newer:
         after = -1 if anchor is None else anchor
         if following:
             views = q.log_lines(run_id, after, WINDOW + 1)
             if len(views) > WINDOW:
                 views, replace = q.log_lines_before(run_id, None, PAGE), True
+                first = q.shown_lines_before(run_id, views[0].seq) + 1
             rows = make_rows(views)
         else:
             newer = bool(q.log_lines(run_id, after, 1))
     if _cancelled():
         return None
-    return _Polled(gen, runs, run_id, anchor, rows, replace, newer)
+    return _Polled(gen, runs, run_id, anchor, rows, replace, newer, first)
 
 
 def search_log(
@@ -585,7 +597,10 @@ class ExecutionLogPane(Widget):
     ExecutionLogPane {
         layout: vertical;
         height: 1fr;
-        & > .log-runs { height: auto; max-height: 4; border: none; padding: 0; }
+        & > .log-runs {
+            height: auto; max-height: 4; border: none; padding: 0;
+            text-wrap: nowrap; text-overflow: ellipsis;  /* a run per line, however narrow */
+        }
         & > .log-runs.-stale { color: $text-disabled; }
         & > .log-status { height: 1; background: $panel; color: $text-muted; }
         & > LogView { height: 1fr; }
@@ -776,7 +791,7 @@ class ExecutionLogPane(Widget):
             view.placeholder = self._no_output()
         if msg.follow is not None:
             view.set_following(msg.follow)
-        view.replace(msg.rows, msg.older, msg.newer, msg.at)
+        view.replace(msg.rows, msg.older, msg.newer, msg.at, msg.first_number)
         self._render_status()
 
     @on(_Page)
@@ -815,7 +830,7 @@ class ExecutionLogPane(Widget):
                 view.placeholder = self._no_output()  # it may have ended meanwhile
         if msg.run_id == self._run_id and msg.anchor == view.last_seq:
             if msg.rows is not None and msg.replace:
-                view.replace(msg.rows, True, False, None)
+                view.replace(msg.rows, True, False, None, msg.first_number)
             elif msg.rows:
                 view.append(msg.rows, False)
             elif msg.newer:
@@ -1044,9 +1059,10 @@ class ExecutionLogPane(Widget):
             newest = self._runs[-1]
             if run.id != newest.id:
                 parts.append(f"older run: the newest is #{newest.id} {newest.state}")
-            total = run.line_count
             if view.rows:
-                parts.append(f"lines {view.first_seq:,}-{view.last_seq:,} of {total:,}")
+                first, last = view.first_number, view.first_number + len(view.rows) - 1
+                total = max(run.line_count, last)  # lines may have come since the count
+                parts.append(f"lines {first:,}-{last:,} of {total:,}")
             if view.newer and not view.following:
                 parts.append("more below (F follows)")
             parts.append("following" if view.following else "paused")
