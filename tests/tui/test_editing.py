@@ -10,20 +10,37 @@ from orchestrator_tui.ui.modals.task_form import TaskForm
 from .conftest import ACTOR, add, main_screen, notes, select, settle, wait_until
 
 
+async def open_new_task_form(pilot, app) -> TaskForm:
+    """The new-task form, opened with `n` once the app has settled."""
+    await settle(pilot)
+    await pilot.press("n")
+    await settle(pilot)
+    assert isinstance(app.screen, TaskForm)
+    return app.screen
+
+
+def fill(form: TaskForm, values: dict[str, str]) -> None:
+    """Type each value into the form's input of that id."""
+    for field, value in values.items():
+        form.query_one(field, Input).value = value
+
+
+async def save(pilot) -> None:
+    await pilot.press("ctrl+s")
+    await settle(pilot)
+
+
+def form_error(form: TaskForm) -> str:
+    return str(form.query_one("#dialog-error").render())
+
+
 async def test_new_task_from_the_form(orch, make):
     add(orch, "A", "first")
     app = make()
     async with app.run_test(size=(160, 48)) as pilot:
-        await settle(pilot)
-        await pilot.press("n")
-        await settle(pilot)
-        form = app.screen
-        assert isinstance(form, TaskForm)
-        form.query_one("#title", Input).value = "Write the changelog"
-        form.query_one("#hours", Input).value = "2.5"
-        form.query_one("#depends", Input).value = "A"
-        await pilot.press("ctrl+s")
-        await settle(pilot)
+        form = await open_new_task_form(pilot, app)
+        fill(form, {"#title": "Write the changelog", "#hours": "2.5", "#depends": "A"})
+        await save(pilot)
         table = main_screen(app).table
         await wait_until(  # the new row's page may arrive after the write's own worker
             pilot,
@@ -44,13 +61,9 @@ async def test_new_task_with_an_unknown_dependency_writes_nothing(orch, make):
     add(orch, "A", "first")
     app = make()
     async with app.run_test(size=(160, 48)) as pilot:
-        await settle(pilot)
-        await pilot.press("n")
-        await settle(pilot)
-        app.screen.query_one("#title", Input).value = "orphan"
-        app.screen.query_one("#depends", Input).value = "NOPE-1"
-        await pilot.press("ctrl+s")
-        await settle(pilot)
+        form = await open_new_task_form(pilot, app)
+        fill(form, {"#title": "orphan", "#depends": "NOPE-1"})
+        await save(pilot)
         assert any("NOPE-1" in m for m in notes(app))
     assert orch.queries.count_tasks() == 1
 
@@ -66,8 +79,7 @@ async def test_edit_changes_only_what_was_changed(orch, make):
         assert isinstance(form, TaskForm)
         assert form.query_one("#title", Input).value == "old title"
         form.query_one("#title", Input).value = "new title"
-        await pilot.press("ctrl+s")
-        await settle(pilot)
+        await save(pilot)
     task = orch.queries.get_task("A")
     assert (task.title, task.description, task.assignee) == ("new title", "keep me", "bob")
     edit = orch.queries.timeline("A")[-1]
@@ -130,19 +142,19 @@ async def test_the_form_creates_a_runnable_task(orch, make):
     add(orch, "A", "first")
     app = make()
     async with app.run_test(size=(160, 48)) as pilot:
-        await settle(pilot)
-        await pilot.press("n")
-        await settle(pilot)
-        form = app.screen
-        form.query_one("#title", Input).value = "Run the tests"
-        form.query_one("#key", Input).value = "QA-7"
+        form = await open_new_task_form(pilot, app)
+        fill(form, {"#title": "Run the tests", "#key": "QA-7"})
         form.query_one("#agent-type", Select).value = "testing"
-        form.query_one("#command", Input).value = "pytest -q 'tests/a b.py'"
-        form.query_one("#criteria", Input).value = "all green; no new warnings"
-        form.query_one("#depends", Input).value = "A"
+        fill(
+            form,
+            {
+                "#command": "pytest -q 'tests/a b.py'",
+                "#criteria": "all green; no new warnings",
+                "#depends": "A",
+            },
+        )
         form.query_one("#dep-type", Select).value = "enhances"
-        await pilot.press("ctrl+s")
-        await settle(pilot)
+        await save(pilot)
         assert not isinstance(app.screen, TaskForm)
     task = orch.queries.get_task("QA-7")
     assert task.command is not None and task.command.argv == ["pytest", "-q", "tests/a b.py"]
@@ -156,16 +168,17 @@ async def test_the_form_gives_the_task_to_a_coding_agent(orch, make, tmp_path, m
     monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path))  # no agents.yaml of one's own
     app = make()
     async with app.run_test(size=(160, 48)) as pilot:
-        await settle(pilot)
-        await pilot.press("n")
-        await settle(pilot)
-        form = app.screen
-        form.query_one("#title", Input).value = "Fix the login timeout"
-        form.query_one("#key", Input).value = "FIX-1"
-        form.query_one("#agent", Input).value = "claude"
-        form.query_one("#model", Input).value = "sonnet"
-        await pilot.press("ctrl+s")
-        await settle(pilot)
+        form = await open_new_task_form(pilot, app)
+        fill(
+            form,
+            {
+                "#title": "Fix the login timeout",
+                "#key": "FIX-1",
+                "#agent": "claude",
+                "#model": "sonnet",
+            },
+        )
+        await save(pilot)
         assert not isinstance(app.screen, TaskForm)
         await wait_until(pilot, lambda: orch.queries.count_tasks() == 1, "the task written")
     command = orch.queries.get_task("FIX-1").command
@@ -183,30 +196,23 @@ async def test_an_unknown_agent_is_named_in_the_form_which_keeps_what_was_typed(
     monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path))  # no agents.yaml of one's own
     app = make()
     async with app.run_test(size=(160, 48)) as pilot:
-        await settle(pilot)
-        await pilot.press("n")
-        await settle(pilot)
-        form = app.screen
+        form = await open_new_task_form(pilot, app)
         typed = {"#title": "Fix the login timeout", "#key": "FIX-2", "#agent": "claud"}
         typed["#model"] = "sonnet"
-        for field, value in typed.items():
-            form.query_one(field, Input).value = value
-        await pilot.press("ctrl+s")
-        await settle(pilot)
+        fill(form, typed)
+        await save(pilot)
         assert app.screen is form
-        error = str(form.query_one("#dialog-error").render())
+        error = form_error(form)
         assert error.startswith("agent.profile: unknown agent profile 'claud' (aider, claude,")
         assert {f: form.query_one(f, Input).value for f in typed} == typed
         assert notes(app) == []
         form.query_one("#agent", Input).value = "command"  # needs a command of its own
-        await pilot.press("ctrl+s")
-        await settle(pilot)
+        await save(pilot)
         assert app.screen is form
-        error = str(form.query_one("#dialog-error").render())
+        error = form_error(form)
         assert error == "agent.profile: `command` needs the task's command"
         form.query_one("#agent", Input).value = "claude"
-        await pilot.press("ctrl+s")
-        await settle(pilot)
+        await save(pilot)
         assert not isinstance(app.screen, TaskForm)
         await wait_until(pilot, lambda: orch.queries.count_tasks() == 1, "the task written")
     assert orch.queries.get_task("FIX-2").command.agent.profile == "claude"
@@ -215,28 +221,19 @@ async def test_an_unknown_agent_is_named_in_the_form_which_keeps_what_was_typed(
 async def test_the_form_says_what_is_wrong_and_keeps_the_dialog(orch, make):
     app = make()
     async with app.run_test(size=(160, 48)) as pilot:
-        await settle(pilot)
-        await pilot.press("n")
-        await settle(pilot)
-        form = app.screen
-        form.query_one("#title", Input).value = "bad"
-        form.query_one("#command", Input).value = "echo 'unclosed"
-        await pilot.press("ctrl+s")
-        await settle(pilot)
+        form = await open_new_task_form(pilot, app)
+        fill(form, {"#title": "bad", "#command": "echo 'unclosed"})
+        await save(pilot)
         assert isinstance(app.screen, TaskForm)
-        assert "command:" in str(form.query_one("#dialog-error").render())
-        form.query_one("#command", Input).value = ""
-        form.query_one("#key", Input).value = "bad key!"
-        await pilot.press("ctrl+s")
-        await settle(pilot)
+        assert "command:" in form_error(form)
+        fill(form, {"#command": "", "#key": "bad key!"})
+        await save(pilot)
         assert isinstance(app.screen, TaskForm)
-        assert "key:" in str(form.query_one("#dialog-error").render())
-        form.query_one("#key", Input).value = ""
-        form.query_one("#model", Input).value = "opus"
-        await pilot.press("ctrl+s")
-        await settle(pilot)
+        assert "key:" in form_error(form)
+        fill(form, {"#key": "", "#model": "opus"})
+        await save(pilot)
         assert isinstance(app.screen, TaskForm)
-        assert "agent: a model needs an agent" in str(form.query_one("#dialog-error").render())
+        assert "agent: a model needs an agent" in form_error(form)
     assert orch.queries.count_tasks() == 0
 
 
