@@ -14,6 +14,9 @@ OWN_COMMAND = "command"
 #: A new task's model given without an agent (the TUI's form, MCP `create_task`).
 MODEL_WITHOUT_AGENT = "agent: a model needs an agent"
 
+#: A new task's workspace given without a command or an agent (the TUI's form).
+WORKSPACE_WITHOUT_RUN = "workspace: a repository needs something to run: a command or an agent"
+
 
 def what_runs(command: Any) -> tuple[str, str]:
     """`("agent", "claude, model sonnet, args --max-turns 3")` for a task a coding
