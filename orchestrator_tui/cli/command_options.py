@@ -9,10 +9,9 @@ agent (the person named what to run).
 from __future__ import annotations
 
 import argparse
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from ..domain.errors import UsageError, ValidationFailed
+from ..domain.errors import UsageError
 from .common import positive_seconds
 
 if TYPE_CHECKING:
@@ -86,12 +85,10 @@ def command_from_args(
         data["cwd"] = args.cwd
     if args.timeout is not None:
         data["timeout_seconds"] = args.timeout
-    if args.workspace is not None:
-        data["workspace"] = {**(data.get("workspace") or {}), "repo": _repo(args.workspace)}
-    if args.base is not None:
-        if not data.get("workspace"):
-            raise UsageError("--base needs a --workspace")
-        data["workspace"] = {**data["workspace"], "base": args.base}
+    if args.workspace is not None or args.base is not None:
+        from ..services.task_workspace import workspace_over
+
+        data["workspace"] = workspace_over(data.get("workspace"), args.workspace, args.base)
     use = _agent_use(args, AgentUse.model_validate(old_use) if old_use else None)
     if use is None:
         return CommandSpec.model_validate(data)
@@ -124,10 +121,3 @@ def _agent_use(args: argparse.Namespace, old: AgentUse | None) -> AgentUse | Non
     if old is not None and mine.get("profile") in (None, old.profile):
         return AgentUse.model_validate({**old.model_dump(), **mine})
     return AgentUse.model_validate(mine).merged_over(old)
-
-
-def _repo(folder: str) -> str:
-    path = Path(folder).expanduser().resolve()
-    if not path.is_dir():
-        raise ValidationFailed(f"--workspace: {folder} is not a folder")
-    return str(path)

@@ -8,7 +8,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from ..domain.command_text import what_runs
+from ..domain.command_text import limits, what_runs
 from ..domain.enums import (
     AgentType,
     Complexity,
@@ -190,13 +190,14 @@ def cmd_show(args: argparse.Namespace) -> int:
 
 
 def _command_lines(command: Any) -> list[tuple[str, str]]:
-    """What `task show` says a task runs, and where its worktree comes from."""
+    """What `task show` says a task runs, where its worktree comes from, and what
+    stops a run (its timeout and budget)."""
     if command is None:
         return []
     lines = [what_runs(command)]
     if (workspace := command.workspace) is not None:
         lines.append(("workspace", f"{workspace.repo} (a worktree from {workspace.base})"))
-    return lines
+    return lines + limits(command)
 
 
 def cmd_add(args: argparse.Namespace) -> int:

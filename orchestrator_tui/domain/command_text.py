@@ -14,6 +14,9 @@ OWN_COMMAND = "command"
 #: A new task's model given without an agent (the TUI's form, MCP `create_task`).
 MODEL_WITHOUT_AGENT = "agent: a model needs an agent"
 
+#: A new task's workspace given without a command or an agent (the TUI's form).
+WORKSPACE_WITHOUT_RUN = "workspace: a repository needs something to run: a command or an agent"
+
 
 def what_runs(command: Any) -> tuple[str, str]:
     """`("agent", "claude, model sonnet, args --max-turns 3")` for a task a coding
@@ -27,3 +30,21 @@ def what_runs(command: Any) -> tuple[str, str]:
     if agent.args:
         parts.append(" ".join(["args", *agent.args]))
     return "agent", ", ".join(parts)
+
+
+def limits(command: Any) -> list[tuple[str, str]]:
+    """`[("timeout", "600s"), ("budget", "$2.5, 50,000 tokens (all its runs together)")]`: what
+    stops a task's run, those it has."""
+    lines = []
+    if command.timeout_seconds is not None:
+        lines.append(("timeout", f"{command.timeout_seconds:g}s"))
+    budget = command.agent.budget if command.agent is not None else None
+    if budget is not None:
+        parts = [f"${budget.usd:g}"] if budget.usd is not None else []
+        if budget.tokens is not None:
+            parts.append(f"{budget.tokens:,} tokens")
+        if budget.seconds is not None:
+            parts.append(f"{budget.seconds:g}s")
+        if parts:
+            lines.append(("budget", ", ".join(parts) + " (all its runs together)"))
+    return lines

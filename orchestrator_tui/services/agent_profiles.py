@@ -9,9 +9,10 @@ from platformdirs import user_config_dir
 from ..agents.profiles import BUILTIN, parse_profiles
 from ..config import file_named_by
 from ..domain.agent import AgentProfile, AgentUse
-from ..domain.command_text import MODEL_WITHOUT_AGENT
-from ..domain.errors import ValidationFailed
+from ..domain.command_text import MODEL_WITHOUT_AGENT, WORKSPACE_WITHOUT_RUN
+from ..domain.errors import UsageError, ValidationFailed
 from ..domain.models import CommandSpec, TaskSpec
+from ..domain.workspace import WorkspaceSpec
 from .safe_yaml import load_yaml, read_text
 
 PROFILES_ENV = "ORCHESTRATOR_TUI_AGENTS"
@@ -33,23 +34,40 @@ def load_profiles(path: Path | None = None) -> dict[str, AgentProfile]:
 
 
 def agent_task_command(
-    use: AgentUse, command: CommandSpec | None, where: str = "agent"
+    use: AgentUse,
+    command: CommandSpec | None,
+    where: str = "agent",
+    workspace: WorkspaceSpec | None = None,
 ) -> CommandSpec:
     """The command a task runs `use` with: its own command with the agent added, or
-    the profile's program. Refused (naming `where`) for a profile no one defined."""
+    the profile's program (in `workspace`). Refused (naming `where`) for a profile
+    no one defined."""
     from ..agents.plan_agents import agent_command, check_use
 
     known = load_profiles()
     check_use(use, known, where, has_command=command is not None)
-    return agent_command(use, known, command)
+    return agent_command(use, known, command, workspace)
 
 
-def with_agent(spec: TaskSpec, profile: str | None, model: str | None = None) -> TaskSpec:
-    """A new task given to the coding agent `profile` (with `model`): its own command,
-    if any, keeps its working directory and timeout. Unchanged without a profile."""
+def with_agent(
+    spec: TaskSpec,
+    profile: str | None,
+    model: str | None = None,
+    workspace: WorkspaceSpec | None = None,
+) -> TaskSpec:
+    """A new task given to the coding agent `profile` (with `model`), in a git
+    worktree when `workspace` is given: its own command, if any, keeps its working
+    directory and timeout. A workspace needs something to run: a command or an agent."""
+    command = spec.command
+    if workspace is not None:
+        if command is None and profile is None:
+            raise UsageError(WORKSPACE_WITHOUT_RUN)
+        if command is not None:
+            command = command.model_copy(update={"workspace": workspace})
     if profile is None:
         if model is not None:
             raise ValidationFailed(MODEL_WITHOUT_AGENT)
-        return spec
-    command = agent_task_command(AgentUse(profile=profile, model=model), spec.command)
+        return spec.model_copy(update={"command": command})
+    use = AgentUse(profile=profile, model=model)
+    command = agent_task_command(use, command, workspace=workspace)
     return spec.model_copy(update={"command": command})

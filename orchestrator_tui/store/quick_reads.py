@@ -78,11 +78,22 @@ def _plain_command(stored: Any) -> SimpleNamespace | None:
         raise GiveUp("command")
     if not argv[0].strip() or any(a != a.strip() for a in argv):
         raise GiveUp("command")  # the model refuses an empty program and strips spaces
+    timeout = stored.get("timeout_seconds")
+    agent = stored.get("agent")
+    if not (timeout is None or _positive_number(timeout)):
+        raise GiveUp("command")
+    if isinstance(agent, dict) and agent.get("budget") is not None:
+        raise GiveUp("command")  # a budget: the models print it
     return SimpleNamespace(
         argv=argv,
-        agent=_plain_part(stored.get("agent"), profile=str, model=str, args=list),
+        timeout_seconds=timeout,
+        agent=_plain_part(agent, profile=str, model=str, args=list, budget=dict),
         workspace=_plain_part(stored.get("workspace"), repo=str, base=str),
     )
+
+
+def _positive_number(value: Any) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool) and value > 0
 
 
 def _plain_part(stored: Any, **kinds: type) -> SimpleNamespace | None:

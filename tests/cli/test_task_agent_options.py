@@ -4,6 +4,7 @@ model and arguments), a git worktree; an edit changes only the parts it names.""
 from __future__ import annotations
 
 import json
+import subprocess
 import sys
 from pathlib import Path
 
@@ -20,6 +21,7 @@ def command_of(cli: Cli, key: str) -> dict:
 def test_an_agent_task_from_the_command_line(cli: Cli, tmp_path: Path) -> None:
     repo = tmp_path / "repo"
     repo.mkdir()
+    subprocess.run(["git", "init", "-q", str(repo)], check=True)
     out = cli.ok(
         "task", "add", "Fix the login timeout", "--key", "FIX",
         "--agent", "claude", "--model", "sonnet",
@@ -60,6 +62,8 @@ def test_command_options_without_anything_to_run_are_refused(cli: Cli, tmp_path:
     missing = tmp_path / "nowhere"
     line = cli.fails(7, "task", "add", "x", "--agent", "codex", "--workspace", str(missing))
     assert line == f"error: --workspace: {missing} is not a folder"
+    line = cli.fails(7, "task", "add", "x", "--agent", "codex", "--workspace", str(tmp_path))
+    assert line == f"error: --workspace: {tmp_path} is not a git repository"
     assert cli.fails(2, "task", "edit", "A", "--cwd", "/tmp").endswith(
         "--cwd needs something to run: a command after -- or an --agent"
     )
@@ -128,3 +132,18 @@ def test_an_agent_task_added_on_the_command_line_runs(
     called = json.loads(record.read_text())
     assert called["argv"][2:6] == ["--model=m1", "--scenario", "ok", "--"]
     assert "Fix the login timeout" in called["prompt"]  # the prompt, built from the task
+
+
+def test_show_says_what_stops_a_run(cli: Cli, tmp_path: Path) -> None:
+    cli.ok("task", "add", "tests", "--key", "T", "--timeout", "90", "--", "pytest", "-q")
+    assert "  timeout    90s" in cli.ok("task", "show", "T").out.splitlines()
+    plan = tmp_path / "plan.yaml"
+    plan.write_text(
+        "name: fix\ntasks:\n  - key: IMPL\n    title: Implement\n"
+        "    agent: {profile: codex, budget: {usd: 1.5, tokens: 200000}}\n"
+        "    command: {argv: [codex], timeout_seconds: 1800}\n"
+    )
+    cli.ok("db", "seed", "--plan", str(plan))
+    shown = cli.ok("task", "show", "IMPL").out.splitlines()
+    assert "  timeout    1800s" in shown
+    assert "  budget     $1.5, 200,000 tokens (all its runs together)" in shown

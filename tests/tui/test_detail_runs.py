@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from orchestrator_tui.ui.screens.detail import DetailScreen
 
-from .conftest import plan_path, screen_text, seed_plan, select, settle
+from .conftest import add, plan_path, screen_text, seed_plan, select, settle
 
 
 async def test_detail_lists_a_plain_commands_runs(db_url, make):
@@ -28,3 +28,22 @@ async def test_detail_lists_a_plain_commands_runs(db_url, make):
         runs = [line for line in lines[start + 1 : start + 3] if "exit 1" in line]
         assert len(runs) == 2, lines[start : start + 4]
         assert all("failed" in line and "10m00s" in line for line in runs), runs
+
+
+async def test_detail_says_what_stops_a_run(orch, make):
+    command = {
+        "argv": ["codex"],
+        "timeout_seconds": 1800,
+        "agent": {"profile": "codex", "budget": {"usd": 1.5, "tokens": 200000}},
+    }
+    add(orch, "IMPL", "Implement", command=command)
+    app = make()
+    async with app.run_test(size=(160, 48)) as pilot:
+        await settle(pilot)
+        await select(pilot, "IMPL")
+        await pilot.press("enter")
+        await settle(pilot)
+        assert isinstance(app.screen, DetailScreen)
+        lines = [line.strip() for line in screen_text(app).splitlines()]
+        assert "timeout 1800s" in lines
+        assert "budget $1.5, 200,000 tokens (all its runs together)" in lines

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import subprocess
+from pathlib import Path
+
 from textual.widgets import Input, OptionList
 
 from orchestrator_tui.ui.modals.prompt import PickTask, TextPrompt
@@ -216,6 +219,72 @@ async def test_an_unknown_agent_is_named_in_the_form_which_keeps_what_was_typed(
         assert not isinstance(app.screen, TaskForm)
         await wait_until(pilot, lambda: orch.queries.count_tasks() == 1, "the task written")
     assert orch.queries.get_task("FIX-2").command.agent.profile == "claude"
+
+
+def git_repo(folder: Path) -> Path:
+    folder.mkdir()
+    subprocess.run(["git", "init", "-q", str(folder)], check=True)
+    return folder
+
+
+async def test_the_form_gives_the_task_a_git_worktree(orch, make, tmp_path, monkeypatch):
+    monkeypatch.delenv("ORCHESTRATOR_TUI_AGENTS", raising=False)
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path))  # no agents.yaml of one's own
+    repo = git_repo(tmp_path / "shop")
+    app = make()
+    async with app.run_test(size=(160, 48)) as pilot:
+        form = await open_new_task_form(pilot, app)
+        typed = {"#title": "Fix the login timeout", "#key": "FIX-3", "#agent": "codex"}
+        fill(form, {**typed, "#repo": str(repo), "#base": "develop"})
+        await save(pilot)
+        await wait_until(pilot, lambda: orch.queries.count_tasks() == 1, "the task written")
+        assert not isinstance(app.screen, TaskForm)
+        form = await open_new_task_form(pilot, app)  # a command of one's own, no agent
+        fill(form, {"#title": "Run the tests", "#key": "T", "#command": "pytest -q"})
+        fill(form, {"#repo": str(repo)})
+        await save(pilot)
+        await wait_until(pilot, lambda: orch.queries.count_tasks() == 2, "the task written")
+    command = orch.queries.get_task("FIX-3").command
+    assert command is not None and command.argv == ["codex"]
+    assert command.agent is not None and command.agent.profile == "codex"
+    assert command.workspace is not None
+    assert (command.workspace.repo, command.workspace.base) == (str(repo.resolve()), "develop")
+    command = orch.queries.get_task("T").command
+    assert command is not None and command.argv == ["pytest", "-q"]
+    assert command.workspace is not None and command.workspace.repo == str(repo.resolve())
+    assert command.workspace.base == "main"
+
+
+async def test_a_workspace_refused_in_the_form_which_keeps_what_was_typed(
+    orch, make, tmp_path, monkeypatch
+):
+    monkeypatch.delenv("ORCHESTRATOR_TUI_AGENTS", raising=False)
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path))  # no agents.yaml of one's own
+    plain = tmp_path / "plain"
+    plain.mkdir()
+    missing = tmp_path / "nowhere"
+    app = make()
+    async with app.run_test(size=(160, 48)) as pilot:
+        form = await open_new_task_form(pilot, app)
+        typed = {"#title": "Fix it", "#agent": "claude", "#repo": str(plain), "#base": "dev"}
+        refusals = [
+            ({}, f"repository: {plain} is not a git repository"),
+            ({"#repo": str(missing)}, f"repository: {missing} is not a folder"),
+            ({"#repo": ""}, "base branch needs a repository"),
+            (
+                {"#repo": str(git_repo(tmp_path / "shop")), "#agent": ""},
+                "workspace: a repository needs something to run: a command or an agent",
+            ),
+        ]
+        for change, refusal in refusals:
+            typed.update(change)
+            fill(form, typed)
+            await save(pilot)
+            await wait_until(pilot, lambda r=refusal: form_error(form) == r, refusal)
+            assert app.screen is form
+            assert {f: form.query_one(f, Input).value for f in typed} == typed
+        assert notes(app) == []
+    assert orch.queries.count_tasks() == 0
 
 
 async def test_the_form_says_what_is_wrong_and_keeps_the_dialog(orch, make):

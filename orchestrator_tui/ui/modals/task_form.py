@@ -1,9 +1,11 @@
 """Add or edit a task. Returns the entered fields; the screen turns them into a
 `TaskSpec` or `TaskPatch`. The form refuses, in its own error line and keeping
-what was typed, what it can tell is wrong: a field that does not validate, and a
-coding agent no profile defines (looked up off the UI thread: the profiles are
-the user's file). What only the database can tell (a key taken, a dependency
-that does not exist) becomes a notification once the form has closed."""
+what was typed, what it can tell is wrong: a field that does not validate, a
+coding agent no profile defines, a workspace repository that is not a git
+repository (looked up off the UI thread: the profiles are the user's file, the
+repository is on disk), a workspace with nothing to run. What only the database
+can tell (a key taken, a dependency that does not exist) becomes a notification
+once the form has closed."""
 
 from __future__ import annotations
 
@@ -25,30 +27,48 @@ from textual.worker import get_current_worker
 from ...domain.agent import AgentUse
 from ...domain.command_text import MODEL_WITHOUT_AGENT
 from ...domain.enums import AgentType, DependencyType, Priority
-from ...domain.models import CommandSpec, TaskDetail, TaskSpec
+from ...domain.models import TaskDetail, TaskSpec
 from ...domain.text import strip_ansi
+from ...domain.workspace import WorkspaceSpec
 from ..db import EXPECTED_ERRORS, for_people
 from ..render import safe
 
 
 @dataclass
-class _AgentChecked(Message):
-    """The new task's agent was looked up: `refusal` says why it cannot run it."""
+class _Checked(Message):
+    """The new task's agent and workspace were looked up: `refusal` says why the
+    task cannot be made as typed."""
 
     values: dict[str, Any]
     refusal: str | None
 
 
-def _agent_refusal(agent: dict[str, Any], command: dict[str, Any] | None) -> str | None:
-    """Why the agent cannot take the new task, in one line (the rule the task's
-    creation applies); None when it can. Reads the user's profiles file."""
-    from ...services.agent_profiles import agent_task_command
+#: What the workspace's two fields are called in the form's refusals.
+WORKSPACE_FIELDS = ("repository", "base branch")
 
+
+def _refusal(values: dict[str, Any]) -> str | None:
+    """Why the new task cannot be made, in one line (the rules the task's creation
+    applies); None when it can, with `values["workspace"]` then the workspace as
+    the task will hold it. Reads the user's profiles file and the repository."""
+    from ...services.agent_profiles import with_agent
+    from ...services.task_workspace import workspace_over
+
+    typed = values["workspace"] or {}
+    agent = values["agent"] or {}
     try:
-        agent_task_command(AgentUse(**agent), CommandSpec(**command) if command else None)
+        workspace = workspace_over(None, typed.get("repo"), typed.get("base"), WORKSPACE_FIELDS)
+        spec = TaskSpec(**{k: v for k, v in values.items() if k not in ("agent", "workspace")})
+        with_agent(spec, agent.get("profile"), agent.get("model"), as_workspace(workspace))
     except EXPECTED_ERRORS as exc:
         return str(for_people(exc))
+    values["workspace"] = workspace
     return None
+
+
+def as_workspace(workspace: dict[str, Any] | None) -> WorkspaceSpec | None:
+    """The form's checked workspace as the task's command takes it."""
+    return WorkspaceSpec(**workspace) if workspace else None
 
 
 class TaskForm(ModalScreen[dict[str, Any] | None]):
@@ -112,6 +132,9 @@ class TaskForm(ModalScreen[dict[str, Any] | None]):
         with Horizontal(classes="form-row"):
             yield Input(placeholder="coding agent, e.g. claude", id="agent")
             yield Input(placeholder="its model (optional)", id="model")
+        with Horizontal(classes="form-row"):
+            yield Input(placeholder="git repo for its worktree", id="repo")
+            yield Input(placeholder="base branch (main)", id="base")
         yield Input(placeholder="success criteria, separated by ;", id="criteria")
         with Horizontal(classes="form-row"):
             yield Input(placeholder="depends on: keys separated by spaces or commas", id="depends")
@@ -154,8 +177,11 @@ class TaskForm(ModalScreen[dict[str, Any] | None]):
         model = self.query_one("#model", Input).value.strip()
         if model and not profile:
             raise ValueError(MODEL_WITHOUT_AGENT)
+        repo = self.query_one("#repo", Input).value.strip() or None
+        base = self.query_one("#base", Input).value.strip() or None
         return {
             "agent": {"profile": profile, "model": model or None} if profile else None,
+            "workspace": {"repo": repo, "base": base} if repo or base else None,
             "key": self.query_one("#key", Input).value.strip() or None,
             "agent_type": None if agent is Select.NULL else agent,
             "command": {"argv": argv} if argv else None,
@@ -180,7 +206,7 @@ class TaskForm(ModalScreen[dict[str, Any] | None]):
         if self.editing is None:
             agent = values.get("agent")
             try:
-                TaskSpec(**{name: v for name, v in values.items() if name != "agent"})
+                TaskSpec(**{k: v for k, v in values.items() if k not in ("agent", "workspace")})
                 if agent is not None:
                     AgentUse(**agent)
             except ValidationError as exc:
@@ -189,24 +215,24 @@ class TaskForm(ModalScreen[dict[str, Any] | None]):
                 field = field if exc.title == TaskSpec.__name__ else f"agent.{field}"
                 error.update(Text(f"{field}: {first['msg']}"))
                 return
-            if agent is not None:
-                self._check_agent(values)
+            if agent is not None or values.get("workspace") is not None:
+                self._check(values)
                 return
         self.dismiss(values)
 
-    def _check_agent(self, values: dict[str, Any]) -> None:
-        """Save once the agent is known to take the task (the newest save wins)."""
-        agent, command = values["agent"], values["command"]
+    def _check(self, values: dict[str, Any]) -> None:
+        """Save once the agent is known to take the task and the workspace's
+        repository to be one (the newest save wins)."""
 
         def work() -> None:
-            refusal = _agent_refusal(agent, command)
+            refusal = _refusal(values)
             if not get_current_worker().is_cancelled:
-                self.post_message(_AgentChecked(values, refusal))
+                self.post_message(_Checked(values, refusal))
 
         self.run_worker(work, thread=True, group="form-agent", exclusive=True)
 
-    @on(_AgentChecked)
-    def _agent_checked(self, message: _AgentChecked) -> None:
+    @on(_Checked)
+    def _checked(self, message: _Checked) -> None:
         if not self.is_current:
             return  # cancelled meanwhile
         if message.refusal:

@@ -19,7 +19,7 @@ from textual.screen import Screen
 from textual.widgets import Static
 
 from ...domain.agent import SpendRow
-from ...domain.command_text import what_runs
+from ...domain.command_text import limits, what_runs
 from ...domain.models import (
     ApprovalView,
     EventView,
@@ -302,6 +302,9 @@ def summary(t: TaskDetail) -> Text:
                 f"branch {safe(workspace.branch_for(t.key), 100)} · "
                 f"on approve {workspace.on_approve.value}"
             )
+        for label, limit in limits(t.command):
+            text.append(f"\n{label} ", MUTED)
+            text.append(limit)
         for argv in t.command.verify:
             text.append("\nverify ", MUTED)
             text.append(" ".join(safe(arg, 200) for arg in argv))

@@ -811,10 +811,12 @@ def _new_task(values: dict[str, Any]) -> TaskSpec:
     looked up in the user's profiles file)."""
     from ...domain.models import TaskSpec
     from ...services.agent_profiles import with_agent
+    from ..modals.task_form import as_workspace
 
     fields = dict(values)
     agent = fields.pop("agent", None) or {}
-    return with_agent(TaskSpec(**fields), agent.get("profile"), agent.get("model"))
+    workspace = as_workspace(fields.pop("workspace", None))
+    return with_agent(TaskSpec(**fields), agent.get("profile"), agent.get("model"), workspace)
 
 
 def _changed_fields(original: TaskDetail, values: dict[str, Any]) -> dict[str, Any]:
