@@ -1,7 +1,7 @@
 """The reads agents make in a loop (`task next`, `task show`, `task list`) straight
 from a SQLite file with the standard library: no SQLAlchemy, no tables module, and
-for text no pydantic either (`PlainViews`), so a command is answered in little more
-than the time it takes to start Python.
+no pydantic either (`PlainViews`; `PlainJsonViews` for JSON), so a command is answered
+in little more than the time it takes to start Python.
 
 Same answers as `services/queries.py` (a test compares them over a varied
 database); the rules are rendered from `domain/rules.py` as SQLite text here,

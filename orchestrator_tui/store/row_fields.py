@@ -1,8 +1,8 @@
 """What each view of a stored row holds, field by field, as plain values (enums,
 datetimes, lists), in the order the view declares them: `row_views` builds the
 pydantic views from these, and the CLI's quick reads print from them directly
-(text, and the JSON of a task list row), so those reads never import pydantic, and
-the TUI's first page is built from them as plain `ListRow`s.
+(text, and the JSON of a task list row or a task's detail), so those reads never
+import pydantic, and the TUI's first page is built from them as plain `ListRow`s.
 Any row with the columns as attributes will do (read through SQLAlchemy or
 `sqlite3`). Standard library and the domain's rules only.
 """
