@@ -1,6 +1,6 @@
 """What the commands agents call in a loop import: the reads never load SQLAlchemy,
-sqlmodel or Textual, and those that print text not pydantic either (start-up time
-is most of a command's time); nothing on the command line loads Textual.
+sqlmodel, Textual or pydantic, text and JSON alike (start-up time is most of a
+command's time); nothing on the command line loads Textual.
 Structural checks, not timings."""
 
 from __future__ import annotations
