@@ -31,6 +31,7 @@ from .common import (
     opened_to_fill,
     say,
     table,
+    to_jsonable,
     wants_json,
 )
 
@@ -45,17 +46,19 @@ def _answer(
     quick: Callable[[Any], Read],
     full: Callable[[Any], Read],
     plain: bool = True,
+    for_json: bool = False,
 ) -> Read:
     """`quick(reads)` over the standard-library reads of a SQLite file when they
     can answer (no SQLAlchemy to import: the commands agents call in a loop),
     else `full(queries)` over the services, which also give every error. With
     `plain`, the quick reads answer with plain rows (no pydantic to import either):
-    what prints them reads only what both kinds hold (`store/row_fields.py`)."""
+    what prints them reads only what both kinds hold (`store/row_fields.py`);
+    `for_json`, rows written as JSON as their views write them."""
     import sqlite3
 
     from ..store.quick_reads import GiveUp, open_reads
 
-    reads = open_reads(db_url(args), plain=plain)
+    reads = open_reads(db_url(args), plain=plain, for_json=for_json)
     if reads is not None:
         try:
             return quick(reads)
@@ -145,15 +148,13 @@ def cmd_show(args: argparse.Namespace) -> int:
     def read(queries: Any) -> tuple[TaskDetail, list[Any], dict[str, Any]]:
         return _shown(queries, args.key, wants_json(args))
 
-    # JSON shows the whole command as its model writes it: the views, then.
-    task, events, more = _answer(args, read, read, plain=not wants_json(args))
+    # Plain rows or the views: `to_jsonable` writes either as the view does.
+    task, events, more = _answer(args, read, read, for_json=wants_json(args))
     if wants_json(args):
-        payload: dict[str, Any] = task.model_dump(mode="json")
-        payload["timeline"] = [e.model_dump(mode="json") for e in events]
-        payload["approvals"] = [a.model_dump(mode="json") for a in more["approvals"]]
-        payload["progress_history"] = [p.model_dump(mode="json") for p in more["progress_history"]]
-        payload["notes"] = [n.model_dump(mode="json") for n in more["notes"]]
-        payload["context"] = more["context"]
+        payload: dict[str, Any] = to_jsonable(task)
+        payload["timeline"] = to_jsonable(events)
+        for part in ("approvals", "progress_history", "notes", "context"):
+            payload[part] = to_jsonable(more[part])
         emit_json(payload)
         return 0
     p = printable

@@ -31,6 +31,7 @@ from ..domain.models import (
     WaitingApproval,
 )
 from ..store.natural import natural_key
+from ..store.row_views import approval_view, note_view, progress_view
 from ..store.row_views import event_view as _event_view
 from ..store.tables import (
     Approval,
@@ -447,15 +448,13 @@ class QueryService:
 
     def approvals_for(self, key: str) -> list[ApprovalView]:
         rows, key = self._rows_of(Approval, key)
-        return [ApprovalView.model_validate({**r._mapping, "task_key": key}) for r in rows]
+        return [approval_view(r, key) for r in rows]
 
     def progress_for(self, key: str) -> list[ProgressView]:
-        return [
-            ProgressView.model_validate(r._mapping) for r in self._rows_of(ProgressRecord, key)[0]
-        ]
+        return [progress_view(r) for r in self._rows_of(ProgressRecord, key)[0]]
 
     def notes_for(self, key: str) -> list[NoteView]:
-        return [NoteView.model_validate(r._mapping) for r in self._rows_of(Note, key, "author")[0]]
+        return [note_view(r) for r in self._rows_of(Note, key, "author")[0]]
 
     def feedback_for(self, key: str) -> list[FeedbackView]:
         return [FeedbackView.model_validate(r._mapping) for r in self._rows_of(Feedback, key)[0]]

@@ -1,7 +1,7 @@
 """The reads agents make in a loop (`task next`, `task show`, `task list`) straight
 from a SQLite file with the standard library: no SQLAlchemy, no tables module, and
-for text no pydantic either (`PlainViews`), so a command is answered in little more
-than the time it takes to start Python.
+no pydantic either (`PlainViews`; `PlainJsonViews` for JSON), so a command is answered
+in little more than the time it takes to start Python.
 
 Same answers as `services/queries.py` (a test compares them over a varied
 database); the rules are rendered from `domain/rules.py` as SQLite text here,
@@ -32,7 +32,16 @@ from .quick_sql import (
     serves_sql,
     sqlite_file,
 )
-from .row_fields import event_fields, list_row, task_detail_fields
+from .row_fields import (
+    COMMAND_SHAPE,
+    COMMAND_UNUSED,
+    approval_fields,
+    event_fields,
+    list_row,
+    note_fields,
+    progress_fields,
+    task_detail_fields,
+)
 from .sqlite_functions import install_sqlite_functions
 
 if TYPE_CHECKING:
@@ -109,6 +118,31 @@ def _plain_part(stored: Any, **kinds: type) -> SimpleNamespace | None:
     return SimpleNamespace(**values)
 
 
+def _command_as_dumped(stored: Any) -> dict[str, Any] | None:
+    """A stored command as `CommandSpec` writes it in JSON: the services store its
+    dump, so one holding every key the model writes (`COMMAND_SHAPE`), in its order,
+    is that dump already. GiveUp for anything else (an older or hand-written command,
+    or one whose unused parts the model would leave out): the models then write it."""
+    _plain_command(stored)  # a program the model takes unchanged
+    if stored is None:
+        return None
+    written = [k for k in COMMAND_SHAPE[""] if k in stored or k not in COMMAND_UNUSED]
+    if list(stored) != written:
+        raise GiveUp("command")
+    unused = {k: stored[k] for k in COMMAND_UNUSED if k in stored}
+    if any(v in (None, [], {}) for v in unused.values()) or (
+        "on_verify_fail" in unused and "verify" not in unused
+    ):
+        raise GiveUp("command")  # a part the model may leave out: it decides
+    for path, keys in COMMAND_SHAPE.items():
+        part: Any = stored
+        for name in path.split(".") if path else ():  # the command's own keys are above
+            part = part.get(name) if isinstance(part, dict) else None
+        if path and part is not None and (not isinstance(part, dict) or tuple(part) != keys):
+            raise GiveUp("command")
+    return stored
+
+
 class PlainViews:
     """The answers without pydantic: a list row as the plain `ListRow` the TUI's first
     page draws, the others as namespaces holding the fields of `row_fields` (the views'
@@ -127,25 +161,61 @@ class PlainViews:
         fields["command"] = _plain_command(fields["command"])
         return SimpleNamespace(**fields)
 
+    @staticmethod
+    def approval(r: Any, key: str) -> SimpleNamespace:
+        return SimpleNamespace(**approval_fields(r, key))
+
+    @staticmethod
+    def progress(r: Any) -> SimpleNamespace:
+        return SimpleNamespace(**progress_fields(r))
+
+    @staticmethod
+    def note(r: Any) -> SimpleNamespace:
+        return SimpleNamespace(**note_fields(r))
+
+
+class PlainJsonViews(PlainViews):
+    """`PlainViews` whose task holds its command as its model writes it in JSON
+    (`cli.common.to_jsonable` then writes a task as its view does)."""
+
+    @staticmethod
+    def task_detail(r: Any, parent: str | None, up: list[Any], down: list[Any]) -> SimpleNamespace:
+        fields = task_detail_fields(r, parent, up, down)
+        fields["command"] = _command_as_dumped(fields["command"])
+        return SimpleNamespace(**fields)
+
 
 class ModelViews:
     """The answers as the pydantic views `QueryService` gives (for JSON)."""
 
     def __init__(self) -> None:
         from ..domain.models import DependencyView
-        from .row_views import event_view, task_detail_of, task_row
+        from .row_views import (
+            approval_view,
+            event_view,
+            note_view,
+            progress_view,
+            task_detail_of,
+            task_row,
+        )
 
         self.task_row, self.task_detail, self.event = task_row, task_detail_of, event_view
+        self.approval, self.progress, self.note = approval_view, progress_view, note_view
         self.dependency = DependencyView
 
 
 class QuickReads:
     """Read-only queries over one SQLite connection, answering as `QueryService`:
-    with its pydantic views, or (`plain`) with `PlainViews` of the same fields."""
+    with its pydantic views, or (`plain`) with `PlainViews` of the same fields
+    (`PlainJsonViews` when they are to be written as JSON)."""
 
-    def __init__(self, conn: sqlite3.Connection, plain: bool = False) -> None:
+    def __init__(
+        self, conn: sqlite3.Connection, plain: bool = False, for_json: bool = False
+    ) -> None:
         self.conn = conn
-        self.views: Any = PlainViews() if plain else ModelViews()
+        self.views: Any = (
+            (PlainJsonViews() if for_json else PlainViews()) if plain else ModelViews()
+        )
         self._types: dict[str, dict[str, str]] = {}
 
     def close(self) -> None:
@@ -197,12 +267,11 @@ class QuickReads:
             for k, t, s, d in rows
         ]
 
-    def _of_task(self, table: str, key: str, order: str = "id") -> list[dict[str, Any]]:
+    def _of_task(self, table: str, key: str, order: str = "id") -> list[Any]:
         task_id = self._task(key).id
-        rows = self._rows(
+        return self._rows(
             f"SELECT * FROM {table} WHERE task_id = ? ORDER BY {order}, id", (task_id,), table
         )
-        return [vars(r) for r in rows]
 
     # -- the queries ----------------------------------------------------------
 
@@ -238,22 +307,13 @@ class QuickReads:
         return [self.views.event(r, key) for r in reversed(rows)]
 
     def approvals_for(self, key: str) -> list[ApprovalView]:
-        from ..domain.models import ApprovalView
-
-        return [
-            ApprovalView.model_validate({**r, "task_key": key})
-            for r in self._of_task("approvals", key)
-        ]
+        return [self.views.approval(r, key) for r in self._of_task("approvals", key)]
 
     def progress_for(self, key: str) -> list[ProgressView]:
-        from ..domain.models import ProgressView
-
-        return [ProgressView.model_validate(r) for r in self._of_task("progress", key)]
+        return [self.views.progress(r) for r in self._of_task("progress", key)]
 
     def notes_for(self, key: str) -> list[NoteView]:
-        from ..domain.models import NoteView
-
-        return [NoteView.model_validate(r) for r in self._of_task("notes", key, "author")]
+        return [self.views.note(r) for r in self._of_task("notes", key, "author")]
 
     def context_for(self, key: str) -> str:
         task_id = self._task(key).id
@@ -319,9 +379,10 @@ class QuickReads:
         return [self.views.task_row(r) for r in self._rows(sql, params)]
 
 
-def open_reads(db_url: str, plain: bool = False) -> QuickReads | None:
+def open_reads(db_url: str, plain: bool = False, for_json: bool = False) -> QuickReads | None:
     """Quick reads over the SQLite file `db_url` names, when it is one at
-    `READS_SCHEMA`, answering with `PlainViews` if `plain`; None otherwise (never
+    `READS_SCHEMA`, answering with `PlainViews` if `plain` (`PlainJsonViews` if
+    `for_json` too); None otherwise (never
     creates or changes a file)."""
     file = sqlite_file(db_url)
     if file is None:
@@ -340,4 +401,4 @@ def open_reads(db_url: str, plain: bool = False) -> QuickReads | None:
     except sqlite3.Error:
         conn.close()
         return None
-    return QuickReads(conn, plain)
+    return QuickReads(conn, plain, for_json)

@@ -1,8 +1,8 @@
 """What each view of a stored row holds, field by field, as plain values (enums,
 datetimes, lists), in the order the view declares them: `row_views` builds the
 pydantic views from these, and the CLI's quick reads print from them directly
-(text, and the JSON of a task list row), so those reads never import pydantic, and
-the TUI's first page is built from them as plain `ListRow`s.
+(text, and the JSON of a task list row or a task's detail), so those reads never
+import pydantic, and the TUI's first page is built from them as plain `ListRow`s.
 Any row with the columns as attributes will do (read through SQLAlchemy or
 `sqlite3`). Standard library and the domain's rules only.
 """
@@ -11,7 +11,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..domain.enums import AgentType, Complexity, ComponentArea, Priority, TaskStatus
+from ..domain.enums import (
+    AgentType,
+    ApprovalDecision,
+    Complexity,
+    ComponentArea,
+    Priority,
+    TaskStatus,
+)
 from ..domain.list_row import ListRow
 from ..domain.rules import blocker_open, readiness
 
@@ -101,3 +108,53 @@ def event_fields(r: Any, key: str | None) -> dict[str, Any]:
         "task_key": key,
         "data": dict(r.data or {}),
     }
+
+
+def approval_fields(r: Any, key: str) -> dict[str, Any]:
+    """The fields of a decision on a task (`ApprovalView`) from its row and its task's key."""
+    return {
+        "id": r.id,
+        "task_key": key,
+        "run_id": r.run_id,
+        "decision": ApprovalDecision(r.decision),
+        "actor": r.actor,
+        "comment": r.comment,
+        "decided_at": r.decided_at,
+    }
+
+
+def progress_fields(r: Any) -> dict[str, Any]:
+    """The fields of a progress report (`ProgressView`) from its row."""
+    return {
+        "percent": r.percent,
+        "message": r.message,
+        "actor": r.actor,
+        "created_at": r.created_at,
+    }
+
+
+def note_fields(r: Any) -> dict[str, Any]:
+    """The fields of a note (`NoteView`) from its row."""
+    return {"author": r.author, "body": r.body, "updated_at": r.updated_at}
+
+
+#: The keys `CommandSpec` and the models in it write, in their order, by where they
+#: sit in a command ("" the command itself). Read from the models, not written by
+#: hand: `tests/core/test_command_shape.py` derives them and holds this equal.
+COMMAND_SHAPE: dict[str, tuple[str, ...]] = {
+    "": ("argv", "cwd", "env", "timeout_seconds", "workspace", "verify", "on_verify_fail", "agent"),
+    "workspace": (
+        "repo", "base", "branch", "root", "setup", "keep", "on_approve", "remote", "author",
+    ),
+    "workspace.setup": ("copy", "run"),
+    "agent": ("profile", "model", "args", "env", "template", "budget", "definition", "plan"),
+    "agent.budget": ("usd", "tokens", "seconds"),
+    "agent.definition": (
+        "argv", "resume_argv", "prompt", "parser", "env", "outside_git_args", "template",
+        "description",
+    ),
+}  # fmt: skip
+
+#: The keys of a command its model leaves out when unused (derived from the model
+#: likewise: what a bare command's dump lacks).
+COMMAND_UNUSED: tuple[str, ...] = ("workspace", "verify", "on_verify_fail", "agent")

@@ -8,8 +8,24 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..domain.models import CommandSpec, DependencyView, EventView, TaskDetail, TaskRow
-from .row_fields import event_fields, task_detail_fields, task_row_fields
+from ..domain.models import (
+    ApprovalView,
+    CommandSpec,
+    DependencyView,
+    EventView,
+    NoteView,
+    ProgressView,
+    TaskDetail,
+    TaskRow,
+)
+from .row_fields import (
+    approval_fields,
+    event_fields,
+    note_fields,
+    progress_fields,
+    task_detail_fields,
+    task_row_fields,
+)
 
 
 def task_row(r: Any) -> TaskRow:
@@ -29,3 +45,15 @@ def task_detail_of(
 
 def event_view(r: Any, key: str | None) -> EventView:
     return EventView(**event_fields(r, key))
+
+
+def approval_view(r: Any, key: str) -> ApprovalView:
+    return ApprovalView(**approval_fields(r, key))
+
+
+def progress_view(r: Any) -> ProgressView:
+    return ProgressView(**progress_fields(r))
+
+
+def note_view(r: Any) -> NoteView:
+    return NoteView(**note_fields(r))
