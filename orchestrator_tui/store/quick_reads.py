@@ -91,14 +91,21 @@ def _plain_command(stored: Any) -> SimpleNamespace | None:
     agent = stored.get("agent")
     if not (timeout is None or _positive_number(timeout)):
         raise GiveUp("command")
-    if isinstance(agent, dict) and agent.get("budget") is not None:
-        raise GiveUp("command")  # a budget: the models print it
     return SimpleNamespace(
         argv=argv,
         timeout_seconds=timeout,
         agent=_plain_part(agent, profile=str, model=str, args=list, budget=dict),
         workspace=_plain_part(stored.get("workspace"), repo=str, base=str),
     )
+
+
+def _printable_command(stored: Any) -> SimpleNamespace | None:
+    """`_plain_command` for `task show`'s text, which leaves a budget to the models
+    to print (`command_text.limits`); the JSON writes a budget as stored."""
+    command = _plain_command(stored)
+    if command is not None and command.agent is not None and command.agent.budget is not None:
+        raise GiveUp("command")
+    return command
 
 
 def _positive_number(value: Any) -> bool:
@@ -158,7 +165,7 @@ class PlainViews:
     @staticmethod
     def task_detail(r: Any, parent: str | None, up: list[Any], down: list[Any]) -> SimpleNamespace:
         fields = task_detail_fields(r, parent, up, down)
-        fields["command"] = _plain_command(fields["command"])
+        fields["command"] = _printable_command(fields["command"])
         return SimpleNamespace(**fields)
 
     @staticmethod
