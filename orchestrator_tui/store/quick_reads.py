@@ -91,21 +91,26 @@ def _plain_command(stored: Any) -> SimpleNamespace | None:
     agent = stored.get("agent")
     if not (timeout is None or _positive_number(timeout)):
         raise GiveUp("command")
+    plain_agent = _plain_part(agent, profile=str, model=str, args=list, budget=dict)
+    if plain_agent is not None and plain_agent.budget is not None:
+        plain_agent.budget = _plain_budget(plain_agent.budget)
     return SimpleNamespace(
         argv=argv,
         timeout_seconds=timeout,
-        agent=_plain_part(agent, profile=str, model=str, args=list, budget=dict),
+        agent=plain_agent,
         workspace=_plain_part(stored.get("workspace"), repo=str, base=str),
     )
 
 
-def _printable_command(stored: Any) -> SimpleNamespace | None:
-    """`_plain_command` for `task show`'s text, which leaves a budget to the models
-    to print (`command_text.limits`); the JSON writes a budget as stored."""
-    command = _plain_command(stored)
-    if command is not None and command.agent is not None and command.agent.budget is not None:
+def _plain_budget(stored: dict[str, Any]) -> SimpleNamespace:
+    """A stored budget's limits as `Budget` holds them; GiveUp for any other shape."""
+    limits = {name: stored.get(name) for name in ("usd", "tokens", "seconds")}
+    if set(stored) - set(limits) or not all(
+        value is None or (_positive_number(value) and (name != "tokens" or type(value) is int))
+        for name, value in limits.items()
+    ):
         raise GiveUp("command")
-    return command
+    return SimpleNamespace(**limits)
 
 
 def _positive_number(value: Any) -> bool:
@@ -165,7 +170,7 @@ class PlainViews:
     @staticmethod
     def task_detail(r: Any, parent: str | None, up: list[Any], down: list[Any]) -> SimpleNamespace:
         fields = task_detail_fields(r, parent, up, down)
-        fields["command"] = _printable_command(fields["command"])
+        fields["command"] = _plain_command(fields["command"])
         return SimpleNamespace(**fields)
 
     @staticmethod
