@@ -58,7 +58,7 @@ def _check_argv(argv: list[str]) -> list[str]:
 
 
 class Budget(_Strict):
-    """Limits on one task's runs (each run) or on a whole plan (all its runs)."""
+    """Limits on all of one task's runs together, or on all of a plan's."""
 
     usd: float | None = Field(default=None, gt=0)
     tokens: int | None = Field(default=None, gt=0)
