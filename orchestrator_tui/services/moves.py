@@ -23,6 +23,7 @@ from sqlalchemy import Connection, Row, and_, bindparam, select, update
 
 from ..domain.enums import EventKind, Readiness, TaskStatus
 from ..domain.errors import Conflict
+from ..domain.event_text import words
 from ..domain.rules import GATING
 from ..domain.transitions import Current, Intent, Move, PlannedEvent, plan_move
 from ..store.bulk import bulk_insert
@@ -324,7 +325,7 @@ def _reopen_questions(conn: Connection, events: EventBatch, move: Move) -> None:
     else:  # SQLite before 3.35: the write lock is held, nothing moves in between
         reopened = conn.execute(select(QUESTIONS.id).where(which)).scalars().all()
         conn.execute(reopen)
-    status = move.target.value.replace("_", " ")
+    status = words(move.target.value)
     for question_id in sorted(reopened):
         message = f"question {question_id} reopened: {move.key} is {status} again"
         events.add(
