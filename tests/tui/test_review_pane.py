@@ -44,6 +44,15 @@ async def open_inbox(pilot) -> DiffView:  # type: ignore[no-untyped-def]
     return pilot.app.screen.query_one(DiffView)
 
 
+async def open_detail_from_inbox(pilot) -> DetailScreen:  # type: ignore[no-untyped-def]
+    """The detail screen of the inbox's first task (enter on it)."""
+    await open_inbox(pilot)
+    await pilot.press("enter")
+    await settle(pilot)
+    assert isinstance(pilot.app.screen, DetailScreen)
+    return pilot.app.screen
+
+
 async def test_inbox_shows_summary_files_and_coloured_diff_with_file_jumps(orch, make, tmp_path):
     repo = make_repo(tmp_path / "repo", {"a.txt": "one\n", "z.txt": "z\n"})
     long = "".join(f"line {i}\n" for i in range(200))
@@ -136,12 +145,7 @@ async def test_detail_screen_reviews_and_approves(orch, make, tmp_path):
     review_task(orch, "R-1", repo, {"a.txt": "two\n"})
     app = make()
     async with app.run_test(size=(160, 48)) as pilot:
-        await settle(pilot)
-        await pilot.press("i")
-        await settle(pilot)
-        await pilot.press("enter")
-        await settle(pilot)
-        assert isinstance(app.screen, DetailScreen)
+        await open_detail_from_inbox(pilot)
         view = app.screen.query_one(DiffView)
         await wait_until(pilot, lambda: view.document.lines, "the diff")
         text = screen_text(app)
@@ -204,12 +208,7 @@ async def test_a_run_that_changed_nothing_takes_a_few_lines_not_half_the_detail(
     review_task(orch, "R-1", repo, {})
     app = make()
     async with app.run_test(size=(80, 24)) as pilot:
-        await settle(pilot)
-        await pilot.press("i")
-        await settle(pilot)
-        await pilot.press("enter")
-        await settle(pilot)
-        assert isinstance(app.screen, DetailScreen)
+        await open_detail_from_inbox(pilot)
         panel = app.screen.query_one(ReviewPanel)
         await wait_until(pilot, lambda: panel.display and panel.summary is not None, "review")
         await settle(pilot)

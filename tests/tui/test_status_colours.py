@@ -35,15 +35,19 @@ def drawn(style: Style) -> str:
     return Color.from_rich_color(style.color).hex
 
 
-def table_word_colour(app, key: str, word: str) -> str:
-    table = main_screen(app).table
-    for y in range(table.size.height):
-        strip = table.render_line(y)
+def colour_on_line(widget, key: str, text: str) -> str:
+    """The colour `text` is drawn in on the line of `widget` that shows `key`."""
+    for y in range(widget.size.height):
+        strip = widget.render_line(y)
         if key in strip.text:
             for segment in strip:
-                if word in segment.text and segment.style is not None:
+                if text in segment.text and segment.style is not None:
                     return drawn(segment.style)
-    raise AssertionError(f"{key}'s {word!r} is not on screen")
+    raise AssertionError(f"{key}'s {text!r} is not on screen")
+
+
+def table_word_colour(app, key: str, word: str) -> str:
+    return colour_on_line(main_screen(app).table, key, word)
 
 
 def dashboard_bar_colour(app, status: S) -> str:
@@ -69,14 +73,7 @@ async def test_status_words_in_the_themes_colours(mixed, make):
 
 def tree_icon_colour(app, key: str, status: S) -> str:
     """The colour of the status icon on `key`'s line of the dependency tree, as drawn."""
-    tree = main_screen(app).dep_tree
-    for y in range(tree.size.height):
-        strip = tree.render_line(y)
-        if key in strip.text:
-            for segment in strip:
-                if STATUS_ICON[status] in segment.text and segment.style is not None:
-                    return drawn(segment.style)
-    raise AssertionError(f"{key} is not on the tree's screen")
+    return colour_on_line(main_screen(app).dep_tree, key, STATUS_ICON[status])
 
 
 async def test_the_dependency_tree_in_the_themes_colours(orch, make):
