@@ -58,12 +58,19 @@ def _refusal(values: dict[str, Any]) -> str | None:
     agent = values["agent"] or {}
     try:
         workspace = workspace_over(None, typed.get("repo"), typed.get("base"), WORKSPACE_FIELDS)
-        spec = TaskSpec(**{k: v for k, v in values.items() if k not in ("agent", "workspace")})
-        with_agent(spec, agent.get("profile"), agent.get("model"), as_workspace(workspace))
+        with_agent(
+            task_spec(values), agent.get("profile"), agent.get("model"), as_workspace(workspace)
+        )
     except EXPECTED_ERRORS as exc:
         return str(for_people(exc))
     values["workspace"] = workspace
     return None
+
+
+def task_spec(values: dict[str, Any]) -> TaskSpec:
+    """The new task's own fields as a `TaskSpec` (its agent and workspace are added
+    by `with_agent`); raises pydantic's ValidationError."""
+    return TaskSpec(**{k: v for k, v in values.items() if k not in ("agent", "workspace")})
 
 
 def as_workspace(workspace: dict[str, Any] | None) -> WorkspaceSpec | None:
@@ -206,7 +213,7 @@ class TaskForm(ModalScreen[dict[str, Any] | None]):
         if self.editing is None:
             agent = values.get("agent")
             try:
-                TaskSpec(**{k: v for k, v in values.items() if k not in ("agent", "workspace")})
+                task_spec(values)
                 if agent is not None:
                     AgentUse(**agent)
             except ValidationError as exc:

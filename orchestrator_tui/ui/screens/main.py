@@ -809,14 +809,12 @@ class MainScreen(QuestionActions, TaskActions, Screen[None]):
 def _new_task(values: dict[str, Any]) -> TaskSpec:
     """The new-task form's fields as a task (run in a worker: an agent's profile is
     looked up in the user's profiles file)."""
-    from ...domain.models import TaskSpec
     from ...services.agent_profiles import with_agent
-    from ..modals.task_form import as_workspace
+    from ..modals.task_form import as_workspace, task_spec
 
-    fields = dict(values)
-    agent = fields.pop("agent", None) or {}
-    workspace = as_workspace(fields.pop("workspace", None))
-    return with_agent(TaskSpec(**fields), agent.get("profile"), agent.get("model"), workspace)
+    agent = values.get("agent") or {}
+    workspace = as_workspace(values.get("workspace"))
+    return with_agent(task_spec(values), agent.get("profile"), agent.get("model"), workspace)
 
 
 def _changed_fields(original: TaskDetail, values: dict[str, Any]) -> dict[str, Any]:
