@@ -137,3 +137,23 @@ def test_a_move_typed_before_the_slash_moves_the_list(tmp_path):
         assert statuses(url) == {"UX-2": "pending", "UX-3": "in_progress", "UX-4": "pending"}
     finally:
         app.close()
+
+
+def test_keys_typed_with_n_never_reach_the_list_under_the_form(database, tmp_path):
+    """`n sd` in one read: the new-task form opens on `n`; the space, `s` and `d`
+    typed with it must not mark, start or finish a task of the list beneath."""
+    app = PtyApp(["--db", database, "--as", "pat", "tui"], tmp_path)
+    try:
+        app.wait_for(lambda lines: any("waits for (" in line for line in lines), "the tree")
+        app.settle()
+        app.write(b"n sd")
+        app.wait_for(lambda lines: any("New task" in line for line in lines), "the form")
+        app.settle()
+        assert statuses(database) == {"UX-2": "pending", "UX-3": "pending"}
+        app.write(b"\x1b")  # close the form
+        app.wait_for(lambda lines: not any("New task" in line for line in lines), "the list")
+        app.settle()
+        assert not any("●" in line for line in app.lines()), app.text()
+        assert statuses(database) == {"UX-2": "pending", "UX-3": "pending"}
+    finally:
+        app.close()

@@ -530,18 +530,27 @@ class TaskTable(ScrollView, can_focus=True):
             self._explicit = None  # the person's move wins over an earlier `select_key`
 
     async def on_key(self, event: events.Key) -> None:
-        """The list's own keys run as it reads them. The app would look a key up only
-        once it has climbed through every container above the list (a turn of the
-        event loop each, before the cursor's frame can start), and the binding it
-        would find first is this one: the list is where the key was sent, and the
-        priority bindings had their turn before it was sent."""
+        """Keys sent to the list run here, in the order they were typed, looked up
+        from the list up to the app (the priority bindings had their turn before the
+        key was sent). The app would look a key up only once it has climbed through
+        every container above the list, a turn of the event loop each: a move typed
+        just before `/` would be looked up under the filter and lost, and the keys
+        typed after `n` would run before `n` opened the form. A key sent here before
+        another screen opened is that screen's: it goes to its focus."""
         if self.loading:
             return
-        for binding in own_bindings(self, event.key):
-            if not binding.priority and await self.app.run_action(binding.action, self):
-                event.stop()
-                event.prevent_default()
-                return
+        if self.screen is not self.app.screen:
+            event.stop()
+            event.prevent_default()
+            target = self.app.focused or self.app.screen
+            target._forward_event(events.Key(event.key, event.character))
+            return
+        for node in self.ancestors_with_self:
+            for binding in own_bindings(node, event.key):
+                if not binding.priority and await self.app.run_action(binding.action, node):
+                    event.stop()
+                    event.prevent_default()
+                    return
 
     def action_cursor_down(self) -> None:
         self._person_moves(self._cursor + 1)
