@@ -314,20 +314,22 @@ class _Child:
         for fd in self.splitters:
             self.sel.register(fd, selectors.EVENT_READ, (self, "pipe"))
 
-    def detach(self, sel: selectors.BaseSelector) -> None:
-        self._release(sel)
+    def detach(self) -> None:
+        self._release()
         self.out.exit_code = self.proc.wait()
         self._hand_over()
 
-    def fail(self, sel: selectors.BaseSelector, exc: Exception) -> None:
+    def fail(self, exc: Exception) -> None:
         self._signal(signal.SIGKILL)
-        self._release(sel)
+        self._release()
         with contextlib.suppress(subprocess.TimeoutExpired):
             self.out.exit_code = self.proc.wait(1.0)
         self.out.spawn_error = self.out.spawn_error or f"runner error: {exc}"
         self._hand_over()
 
-    def _release(self, sel: selectors.BaseSelector) -> None:
+    def _release(self) -> None:
+        sel = self.sel
+        assert sel is not None  # set first thing in `attach`
         for fd in list(self.splitters):
             if not self.paused:
                 with contextlib.suppress(KeyError, ValueError):
