@@ -159,16 +159,18 @@ class AgentSession:
             why = exceeded(limit, run)
             if why:
                 self.budget_error = why
-                for stop in self._stop:
-                    stop(why)
+                self._halt(why)
                 return
 
     def _check_gave_up(self) -> None:
         why = self.parser.gave_up
         if why is not None and not self._gave_up_told:
             self._gave_up_told = True
-            for stop in self._stop:
-                stop(why)
+            self._halt(why)
+
+    def _halt(self, why: str) -> None:
+        for stop in self._stop:
+            stop(why)
 
     # -- after it ended ----------------------------------------------------------------
 

@@ -244,8 +244,7 @@ class _Child:
 
     def ready(self, fd: int, kind: str) -> None:
         if kind == "pipe":
-            held_back = self.sup.held_back
-            if held_back is not None and held_back():
+            if self._held_back():
                 self._pause()
                 return
             self._read(fd)
@@ -284,7 +283,7 @@ class _Child:
             elif self.swept and now >= self.exited_at + 2 * LEFTOVER_GRACE_SECONDS:
                 for fd in list(self.splitters):  # held outside our group: stop listening
                     self._close(fd)
-        if self.paused and not (self.sup.held_back and self.sup.held_back()):
+        if self.paused and not self._held_back():
             self._resume()
             if self.exited_at is not None:  # what it left in the pipes is read first
                 self.exited_at = now
@@ -297,6 +296,10 @@ class _Child:
         elif self.pidfd is None:
             due.append(now + _POLL_WITHOUT_PIDFD)
         return min(due) if due else None
+
+    def _held_back(self) -> bool:
+        held_back = self.sup.held_back
+        return held_back is not None and held_back()
 
     def _pause(self) -> None:
         assert self.sel is not None
@@ -311,20 +314,22 @@ class _Child:
         for fd in self.splitters:
             self.sel.register(fd, selectors.EVENT_READ, (self, "pipe"))
 
-    def detach(self, sel: selectors.BaseSelector) -> None:
-        self._release(sel)
+    def detach(self) -> None:
+        self._release()
         self.out.exit_code = self.proc.wait()
         self._hand_over()
 
-    def fail(self, sel: selectors.BaseSelector, exc: Exception) -> None:
+    def fail(self, exc: Exception) -> None:
         self._signal(signal.SIGKILL)
-        self._release(sel)
+        self._release()
         with contextlib.suppress(subprocess.TimeoutExpired):
             self.out.exit_code = self.proc.wait(1.0)
         self.out.spawn_error = self.out.spawn_error or f"runner error: {exc}"
         self._hand_over()
 
-    def _release(self, sel: selectors.BaseSelector) -> None:
+    def _release(self) -> None:
+        sel = self.sel
+        assert sel is not None  # set first thing in `attach`
         for fd in list(self.splitters):
             if not self.paused:
                 with contextlib.suppress(KeyError, ValueError):

@@ -36,7 +36,8 @@ class Watched(Protocol):
     """What a reactor drives (see `process._Child`)."""
 
     def attach(self, sel: selectors.BaseSelector) -> None:
-        """Register its descriptors, each with `(self, kind)` as data."""
+        """Register its descriptors in `sel`, each with `(self, kind)` as data; it
+        keeps `sel` to unregister them again."""
 
     def ready(self, fd: int, kind: str) -> None:
         """One of its descriptors is ready."""
@@ -47,10 +48,10 @@ class Watched(Protocol):
     @property
     def done(self) -> bool: ...
 
-    def detach(self, sel: selectors.BaseSelector) -> None:
+    def detach(self) -> None:
         """Unregister and close everything, and hand its outcome over."""
 
-    def fail(self, sel: selectors.BaseSelector, exc: Exception) -> None:
+    def fail(self, exc: Exception) -> None:
         """Watching it went wrong: stop it, detach, and hand over an outcome saying so."""
 
 
@@ -159,7 +160,7 @@ class Reactor:
         self._due[child] = child.check(now)
         if child.done:
             del self._due[child]
-            child.detach(self._sel)
+            child.detach()
 
     def _guarded(self, child: Watched, step: Callable[..., None], *args: Any) -> None:
         """One child's step; should it raise, that child alone ends, with the error."""
@@ -168,7 +169,7 @@ class Reactor:
         except Exception as exc:
             log.exception("supervising a child failed")
             self._due.pop(child, None)
-            child.fail(self._sel, exc)
+            child.fail(exc)
 
     def _take_incoming(self) -> None:
         now = time.monotonic()

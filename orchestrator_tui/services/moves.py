@@ -273,17 +273,16 @@ def _closing_questions(returning: bool) -> Any:
     """Closing the open questions of the tasks `ids` at `closed`, built once (a
     runner's every round runs it); with their ids and tasks where the database
     returns the rows an UPDATE changed."""
-    which = and_(QUESTIONS.task_id.in_(bindparam("ids", expanding=True)), question_open())
     closed_at = bindparam("closed", type_=QUESTIONS.closed_at.type)
-    close = update(Question.__table__).where(which).values(closed_at=closed_at)
+    close = update(Question.__table__).where(_OPEN_OF_TASKS).values(closed_at=closed_at)
     return close.returning(QUESTIONS.id, QUESTIONS.task_id) if returning else close
 
 
+#: The open questions of the tasks `ids`.
+_OPEN_OF_TASKS = and_(QUESTIONS.task_id.in_(bindparam("ids", expanding=True)), question_open())
 _CLOSE_QUESTIONS = Prepared(_closing_questions(returning=True))
 _CLOSE_QUESTIONS_PLAIN = _closing_questions(returning=False)
-_OPEN_QUESTIONS = select(QUESTIONS.id, QUESTIONS.task_id).where(
-    QUESTIONS.task_id.in_(bindparam("ids", expanding=True)), question_open()
-)
+_OPEN_QUESTIONS = select(QUESTIONS.id, QUESTIONS.task_id).where(_OPEN_OF_TASKS)
 
 
 def _close_questions(conn: Connection, events: EventBatch, ended: dict[int, Move]) -> None:
