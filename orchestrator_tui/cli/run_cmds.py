@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 from ..domain.enums import AgentType, RunStatus, TaskStatus
 from ..domain.errors import RUN_INCOMPLETE, NotFound, UsageError
+from ..domain.money import usd
 from ..domain.text import colours_only, printable, strip_ansi
 from .common import (
     Unbuilt,
@@ -209,7 +210,7 @@ def cmd_runs(args: argparse.Namespace) -> int:
 
 
 def _usage_cells(r: RunView) -> list[str]:
-    cost = "-" if r.cost_usd is None else f"${r.cost_usd:.4f}"
+    cost = "-" if r.cost_usd is None else usd(r.cost_usd)
     return [r.profile or "-", str(r.tokens) if r.profile else "-", cost]
 
 
@@ -221,7 +222,7 @@ def _spend_line(runs: list[RunView]) -> str | None:
         return None
     return (
         f"agent runs: {t.runs}, {t.tokens} tokens ({t.cached_tokens} cached), "
-        f"${t.cost_usd:.4f} in all"
+        f"{usd(t.cost_usd)} in all"
     )
 
 

@@ -1,12 +1,14 @@
 """What a task runs, in words, for `task show` and the TUI's detail screen alike.
 
 Reads a `CommandSpec` or the CLI's plain namespace of the same fields, so it imports
-nothing (the CLI's plain reads load no pydantic).
+no models (the CLI's plain reads load no pydantic).
 """
 
 from __future__ import annotations
 
 from typing import Any
+
+from .money import usd
 
 #: The agent profile that runs the task's own argv (with `{prompt}` filled in).
 OWN_COMMAND = "command"
@@ -40,7 +42,7 @@ def limits(command: Any) -> list[tuple[str, str]]:
         lines.append(("timeout", f"{command.timeout_seconds:g}s"))
     budget = command.agent.budget if command.agent is not None else None
     if budget is not None:
-        parts = [f"${budget.usd:g}"] if budget.usd is not None else []
+        parts = [usd(budget.usd)] if budget.usd is not None else []
         if budget.tokens is not None:
             parts.append(f"{budget.tokens:,} tokens")
         if budget.seconds is not None:

@@ -24,6 +24,7 @@ from ..agents.parsers import Usage
 from ..agents.prompt import Answer, PromptContext, Upstream
 from ..domain.agent import Budget, Spend, SpendRow
 from ..domain.enums import ApprovalDecision, EventKind, RunStatus
+from ..domain.money import usd
 from ..domain.plan import PlanSpec
 from ..store.tables import Approval, PlanBudget, Run, Task, TaskContext, TaskDependency, utcnow
 from .base import D, ServiceContext, T, record_event
@@ -221,7 +222,7 @@ class AgentRunService:
                     .where(R.id == u.run_id)
                     .values(**asdict(spent.usage()), summary=u.summary)  # its fields only
                 )
-                cost = f", ${spent.cost_usd:.4f}" if spent.cost_usd is not None else ""
+                cost = f", {usd(spent.cost_usd)}" if spent.cost_usd is not None else ""
                 record_event(
                     conn,
                     self.ctx,

@@ -39,7 +39,7 @@ def test_runs_logs_and_stats_show_what_agents_did_and_spent(
     assert spend["total"]["runs"] == 1
     assert spend["by_profile"][0]["name"] == "fake-claude"
     code, out, _ = cli_here(capsys, db_url, "stats")
-    assert "spend      $0.0421 over 1 agent runs" in out
+    assert "spend      $0.0421 over 1 agent run" in out
 
 
 def test_agent_profiles_lists_builtin_and_configured_ones(

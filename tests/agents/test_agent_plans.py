@@ -51,13 +51,13 @@ def test_a_spent_plan_budget_claims_no_new_tasks(orch: Orchestrator, tmp_path: P
     assert orch.queries.get_task("PLAN").status is S.DONE
     assert orch.queries.get_task("IMPL").status is S.FAILED
     impl_run = orch.queries.runs_for("IMPL")[0]
-    assert impl_run.error == "plan shop: budget exceeded: $0.08 of $0.08"
+    assert impl_run.error == "plan shop: budget exceeded: $0.0842 of $0.08"
     orch.tasks.reset("IMPL", "try again")
     serve(orch)
     assert orch.queries.runs_for("IMPL") == [impl_run]  # the plan claims no new tasks
     assert orch.queries.runs_for("REVIEW") == []
     assert orch.agent_runs.exhausted_plans() == {
-        "shop": "plan shop: budget exceeded: $0.08 of $0.08"
+        "shop": "plan shop: budget exceeded: $0.0842 of $0.08"
     }
     spend = orch.agent_runs.spend()
     assert spend.total.runs == 2

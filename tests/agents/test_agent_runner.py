@@ -185,7 +185,7 @@ def test_a_usd_budget_counts_every_attempt_of_the_task(orch: Orchestrator) -> No
     orch.tasks.reset("A", "again")
     serve(orch)
     second = orch.queries.runs_for("A")[-1]
-    assert second.error == "budget exceeded: $0.08 of $0.05"
+    assert second.error == "budget exceeded: $0.0842 of $0.05"
     assert orch.queries.get_task("A").status is S.FAILED
 
 

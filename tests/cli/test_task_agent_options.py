@@ -146,4 +146,4 @@ def test_show_says_what_stops_a_run(cli: Cli, tmp_path: Path) -> None:
     cli.ok("db", "seed", "--plan", str(plan))
     shown = cli.ok("task", "show", "IMPL").out.splitlines()
     assert "  timeout    1800s" in shown
-    assert "  budget     $1.5, 200,000 tokens (all its runs together)" in shown
+    assert "  budget     $1.50, 200,000 tokens (all its runs together)" in shown

@@ -27,7 +27,7 @@ async def test_header_says_a_spent_plan_budget_keeps_the_runner_idle(orch, make,
     app = make()
     async with app.run_test(size=(200, 48)) as pilot:
         await settle(pilot)
-        assert "idle: plan shop: budget exceeded: $0.04 of $0.01" in screen_text(app)
+        assert "idle: plan shop: budget exceeded: $0.0421 of $0.01" in screen_text(app)
 
 
 async def test_detail_screen_shows_the_agent_runs_spend_and_prompt(orch, make):

@@ -46,4 +46,4 @@ async def test_detail_says_what_stops_a_run(orch, make):
         assert isinstance(app.screen, DetailScreen)
         lines = [line.strip() for line in screen_text(app).splitlines()]
         assert "timeout 1800s" in lines
-        assert "budget $1.5, 200,000 tokens (all its runs together)" in lines
+        assert "budget $1.50, 200,000 tokens (all its runs together)" in lines

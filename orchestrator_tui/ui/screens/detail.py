@@ -30,6 +30,7 @@ from ...domain.models import (
     TaskDetail,
     TaskRow,
 )
+from ...domain.money import usd
 from ...domain.words import counted
 from ..db import run_db
 from ..messages import DataChanged
@@ -252,7 +253,7 @@ def agent_section(runs: list[RunView], approvals: list[ApprovalView]) -> Text | 
     text = Text(end="")
     text.append("Agent runs", HEADING)
     text.append(
-        f"\n{counted(len(mine), 'run')} · {tokens:,} tokens ({cached:,} cached) · ${cost:.4f}"
+        f"\n{counted(len(mine), 'run')} · {tokens:,} tokens ({cached:,} cached) · {usd(cost)}"
         f" · {counted(rounds, 'change round')}"
     )
     text.append(f"\nlast: {safe(last.profile)} · model {safe(last.model) or '-'}", MUTED)
