@@ -184,7 +184,7 @@ class AgentSession:
             res.status, res.error, res.retryable = RunStatus.FAILED, self.budget_error, False
             return
         if self.parser.gave_up is not None:  # stopped by us, not by its own failure
-            res.status, res.error = RunStatus.FAILED, self.parser.gave_up
+            res.status, res.error = RunStatus.FAILED, self._cut(self.parser.gave_up)
             return
         if out.timed_out and self._time_limit is not None:
             spent = Spent(0.0, 0, time.monotonic() - self._started)
@@ -204,12 +204,13 @@ class AgentSession:
             res.error = f"{res.error}: {verdict}"
 
     def _stderr_reason(self) -> str | None:
-        """The agent's last stderr line as a run's reason: cut, saying so, when long."""
-        if self._last_stderr is None:
-            return None
-        claim = self.claim
-        where = f"`task logs {claim.key} --run {claim.run_id}`"
-        return cut_line(self._last_stderr, _ERROR_CHARS, where)
+        """The agent's last stderr line as a run's reason."""
+        return None if self._last_stderr is None else self._cut(self._last_stderr)
+
+    def _cut(self, said: str) -> str:
+        """Something the agent said, as a run's reason: cut, saying so, when long."""
+        where = f"`task logs {self.claim.key} --run {self.claim.run_id}`"
+        return cut_line(said, _ERROR_CHARS, where)
 
     def usage(self, out: ProcessOutcome) -> RunUsage:
         o = self.parser.outcome

@@ -211,6 +211,20 @@ def test_codex_waiting_for_a_network_is_stopped_and_fails_saying_so(orch: Orches
     assert orch.queries.get_task("A").status is S.FAILED
 
 
+def test_codex_giving_up_with_a_long_message_is_cut_like_a_stderr_reason(
+    orch: Orchestrator,
+) -> None:
+    add_agent_task(orch, "A", "codex", "offline-long")
+    serve(orch)
+    (run,) = orch.queries.runs_for("A")
+    whole = printable(f"codex cannot reach the network: {CODEX_OFFLINE} {LONG_STDERR}")
+    assert run.error == (
+        f"{whole[:500].rstrip()}… (cut at 500 characters; "
+        f"`task logs A --run {run.id}` shows the whole line)"
+    )
+    assert "\x1b" not in (run.error or "") and "\x07" not in (run.error or "")
+
+
 def _request_changes(orch: Orchestrator, key: str, comment: str) -> None:
     orch.as_actor("rita").approvals.request_changes(key, comment)
 
