@@ -262,7 +262,9 @@ def cmd_logs(args: argparse.Namespace) -> int:
         )
     if not args.follow:
         if run is None:
-            raise NotFound(f"{args.key} has no runs yet")
+            raise NotFound(
+                f"{args.key} has no runs yet (`task logs {args.key} --follow` waits for one)"
+            )
         lines = _all_lines(orch, run.id, args.raw)
         if as_json:
             emit_json({"run": run, "lines": lines})
