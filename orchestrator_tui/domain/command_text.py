@@ -16,8 +16,19 @@ OWN_COMMAND = "command"
 #: A new task's model given without an agent (the TUI's form, MCP `create_task`).
 MODEL_WITHOUT_AGENT = "agent: a model needs an agent"
 
-#: A new task's workspace given without a command or an agent (the TUI's form).
-WORKSPACE_WITHOUT_RUN = "workspace: a repository needs something to run: a command or an agent"
+#: How the command line names the two things a task can run, in refusals.
+RUN_WORDS_CLI = ("a command after --", "an --agent")
+
+
+def needs_something_to_run(
+    part: str, run_words: tuple[str, str] = ("a command", "an agent")
+) -> str:
+    """The refusal of a part of what a task runs (its timeout, working directory,
+    repository...) given without a command or an agent: `part` and `run_words` are
+    what the surface calls them (`RUN_WORDS_CLI` on the command line; the new-task
+    form's fields by default)."""
+    command, agent = run_words
+    return f"{part} needs something to run: {command} or {agent}"
 
 
 def what_runs(command: Any) -> tuple[str, str]:

@@ -9,7 +9,7 @@ from platformdirs import user_config_dir
 from ..agents.profiles import BUILTIN, parse_profiles
 from ..config import file_named_by
 from ..domain.agent import AgentProfile, AgentUse
-from ..domain.command_text import MODEL_WITHOUT_AGENT, WORKSPACE_WITHOUT_RUN
+from ..domain.command_text import MODEL_WITHOUT_AGENT, needs_something_to_run
 from ..domain.errors import UsageError, ValidationFailed
 from ..domain.models import CommandSpec, TaskSpec
 from ..domain.workspace import WorkspaceSpec
@@ -61,7 +61,7 @@ def with_agent(
     command = spec.command
     if workspace is not None:
         if command is None and profile is None:
-            raise UsageError(WORKSPACE_WITHOUT_RUN)
+            raise UsageError(needs_something_to_run("repository"))  # the form's field
         if command is not None:
             command = command.model_copy(update={"workspace": workspace})
     if profile is None:
