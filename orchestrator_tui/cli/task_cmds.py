@@ -167,7 +167,7 @@ def cmd_show(args: argparse.Namespace) -> int:
         say(f"  estimate   {task.estimated_hours}h")
     if task.requires_approval:
         say("  approval   required")
-    for label, text in _command_lines(task.command):
+    for label, text in _command_lines(task.command, _agent_timeout(args, task)):
         say(f"  {label:<9}  {p(text)}")
     if more.get("last_run"):
         say(f"  last run   {p(more['last_run'])}")
@@ -190,15 +190,28 @@ def cmd_show(args: argparse.Namespace) -> int:
     return 0
 
 
-def _command_lines(command: Any) -> list[tuple[str, str]]:
+def _agent_timeout(args: argparse.Namespace, task: Any) -> float | None:
+    """The timeout a run of `task` gets from its agent profile, when it sets none."""
+    command = task.command
+    if command is None or command.agent is None or command.timeout_seconds is not None:
+        return None
+    from ..domain.models import CommandSpec
+    from ..services.agent_profiles import agent_timeout
+
+    if not isinstance(command, CommandSpec):  # a plain read leaves out a plan's own profile
+        command = open_from_args(args).queries.get_task(task.key).command
+    return agent_timeout(command)
+
+
+def _command_lines(command: Any, agent_timeout: float | None = None) -> list[tuple[str, str]]:
     """What `task show` says a task runs, where its worktree comes from, and what
-    stops a run (its timeout and budget)."""
+    stops a run (its timeout, else its agent profile's, and its budget)."""
     if command is None:
         return []
     lines = [what_runs(command)]
     if (workspace := command.workspace) is not None:
         lines.append(("workspace", f"{workspace.repo} (a worktree from {workspace.base})"))
-    return lines + limits(command)
+    return lines + limits(command, agent_timeout)
 
 
 def cmd_add(args: argparse.Namespace) -> int:

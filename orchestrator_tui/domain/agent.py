@@ -14,6 +14,8 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from .command_text import AGENT_TIMEOUT_SECONDS
+
 PROFILE_NAME = r"^[A-Za-z][A-Za-z0-9_-]{0,39}$"
 #: Placeholders an argv item may hold; an item naming one that has no value is left out.
 PLACEHOLDERS = ("prompt", "prompt_file", "model", "session_id")
@@ -89,6 +91,8 @@ class AgentProfile(_Strict):
     #: A prompt template for tasks using this profile (Jinja syntax, sandboxed).
     template: str | None = None
     description: str = ""
+    #: How long a run may go on when its task sets no timeout; None: no limit.
+    timeout_seconds: float | None = Field(default=AGENT_TIMEOUT_SECONDS, gt=0)
 
     @field_validator("argv")
     @classmethod

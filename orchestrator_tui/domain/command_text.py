@@ -16,6 +16,11 @@ OWN_COMMAND = "command"
 #: A new task's model given without an agent (the TUI's form, MCP `create_task`).
 MODEL_WITHOUT_AGENT = "agent: a model needs an agent"
 
+#: How long a coding agent's run may go on when neither its task (`timeout_seconds`,
+#: `task add --timeout`) nor its profile (`timeout_seconds` in agents.yaml or a plan's
+#: `profiles:`) says: an agent CLI that hangs gives its runner slot back in an hour.
+AGENT_TIMEOUT_SECONDS = 3600.0
+
 #: How the command line names the two things a task can run, in refusals.
 RUN_WORDS_CLI = ("a command after --", "an --agent")
 
@@ -45,12 +50,15 @@ def what_runs(command: Any) -> tuple[str, str]:
     return "agent", ", ".join(parts)
 
 
-def limits(command: Any) -> list[tuple[str, str]]:
-    """`[("timeout", "600s"), ("budget", "$2.5, 50,000 tokens (all its runs together)")]`: what
-    stops a task's run, those it has."""
+def limits(command: Any, agent_timeout: float | None = None) -> list[tuple[str, str]]:
+    """`[("timeout", "600s"), ("budget", "$2.50, 50,000 tokens (all its runs together)")]`:
+    what stops a task's run, those it has; `agent_timeout` is its agent profile's
+    timeout, what a run gets when the task sets none."""
     lines = []
     if command.timeout_seconds is not None:
         lines.append(("timeout", f"{command.timeout_seconds:g}s"))
+    elif agent_timeout is not None:
+        lines.append(("timeout", f"{agent_timeout:g}s (the agent profile's)"))
     budget = command.agent.budget if command.agent is not None else None
     if budget is not None:
         parts = [usd(budget.usd)] if budget.usd is not None else []

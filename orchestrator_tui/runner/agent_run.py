@@ -47,6 +47,7 @@ class AgentSession:
         limits: list[Limit],
         workdir: str,
         plan: str | None,
+        default_timeout: float | None = None,
     ) -> None:
         self.claim = claim
         self.profile_name = profile_name
@@ -64,7 +65,10 @@ class AgentSession:
         self._lock = threading.Lock()
         self._stop: list[Callable[[str], None]] = []
         self._gave_up_told = False
-        self.timeout, self._time_limit = self._timeout(claim.command.timeout_seconds)
+        timeout = claim.command.timeout_seconds
+        self.timeout, self._time_limit = self._timeout(
+            default_timeout if timeout is None else timeout
+        )
 
     # -- building ------------------------------------------------------------------
 
@@ -99,10 +103,13 @@ class AgentSession:
         except Exception:
             shutil.rmtree(workdir, ignore_errors=True)
             raise
-        return cls(claim, name, invocation, start.limits, workdir, use.plan)
+        return cls(
+            claim, name, invocation, start.limits, workdir, use.plan, profile.timeout_seconds
+        )
 
     def _timeout(self, timeout: float | None) -> tuple[float | None, Limit | None]:
-        """The run's time limit: the command's timeout or what a budget leaves."""
+        """The run's time limit: the command's timeout (else its profile's), or what a
+        budget leaves."""
         binding: Limit | None = None
         for limit in self.limits:
             left = limit.seconds_left()

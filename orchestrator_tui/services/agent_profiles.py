@@ -33,6 +33,21 @@ def load_profiles(path: Path | None = None) -> dict[str, AgentProfile]:
     return profiles
 
 
+def agent_timeout(command: CommandSpec | None) -> float | None:
+    """How long a run of `command` may go on when it sets no timeout: its agent
+    profile's `timeout_seconds`. None for a plain command, a profile without one,
+    or one that cannot be found or read (its run fails saying so)."""
+    from ..agents.profiles import resolve
+    from ..domain.errors import OrchestratorError
+
+    if command is None or command.agent is None:
+        return None
+    try:
+        return resolve(command.agent, load_profiles(), command.argv).timeout_seconds
+    except OrchestratorError:
+        return None
+
+
 def agent_task_command(
     use: AgentUse,
     command: CommandSpec | None,

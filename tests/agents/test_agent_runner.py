@@ -8,13 +8,14 @@ from pathlib import Path
 
 import pytest
 
-from orchestrator_tui.domain.agent import Budget
+from orchestrator_tui.domain.agent import AgentUse, Budget
 from orchestrator_tui.domain.enums import LogStream, RunStatus, TaskStatus
+from orchestrator_tui.domain.models import CommandSpec, TaskSpec
 from orchestrator_tui.domain.text import printable
 from orchestrator_tui.services import Orchestrator
 
 from .fake_agent import CODEX_OFFLINE, GEMINI_NO_AUTH, LONG_STDERR
-from .helpers import add_agent_task, serve
+from .helpers import FAKE, add_agent_task, fake_profile, serve
 
 S = TaskStatus
 
@@ -196,6 +197,21 @@ def test_a_wall_time_budget_stops_a_silent_agent(orch: Orchestrator) -> None:
     assert run.error is not None and run.error.startswith("budget exceeded: ")
     assert run.error.endswith("s of 1s")
     assert orch.queries.get_task("A").status is S.FAILED
+
+
+def test_an_agent_that_hangs_is_stopped_at_its_profiles_timeout(orch: Orchestrator) -> None:
+    # The task sets no timeout: its profile's (an hour unless it says) holds the slot.
+    assert fake_profile("codex").timeout_seconds == 3600
+    quick = fake_profile("codex").model_copy(update={"timeout_seconds": 1.0})
+    use = AgentUse(profile="fake-codex", args=["--scenario", "hang"], definition=quick)
+    command = CommandSpec(argv=[FAKE], agent=use)
+    orch.tasks.create(TaskSpec(key="A", title="hangs", command=command, max_retries=0))
+    started = time.monotonic()
+    serve(orch)
+    assert time.monotonic() - started < 20
+    (run,) = orch.queries.runs_for("A")
+    assert run.status is RunStatus.TIMED_OUT
+    assert run.error == "timed out after 1s"
 
 
 def test_codex_waiting_for_a_network_is_stopped_and_fails_saying_so(orch: Orchestrator) -> None:

@@ -68,12 +68,14 @@ class DetailLoaded(Message):
     questions: list[QuestionView] = field(default_factory=list)  # the newest
     runs: list[RunView] = field(default_factory=list)
     open_questions: int = 0  # of all the task's questions, listed or not
+    agent_timeout: float | None = None  # its agent profile's, when the task sets none
 
 
 def load_detail(orch: Orchestrator, key: str) -> DetailLoaded:
     q = orch.queries
+    task = q.get_task(key)
     return DetailLoaded(
-        q.get_task(key),
+        task,
         q.context_for(key),
         q.notes_for(key),
         q.progress_for(key),
@@ -82,6 +84,16 @@ def load_detail(orch: Orchestrator, key: str) -> DetailLoaded:
         orch.questions.for_task(key),
         q.runs_for(key),
         orch.questions.count_open(key),
+        _agent_timeout(task),
+    )
+
+
+def _agent_timeout(task: TaskDetail) -> float | None:
+    from ...services.agent_profiles import agent_timeout
+
+    command = task.command
+    return (
+        None if command is None or command.timeout_seconds is not None else agent_timeout(command)
     )
 
 
@@ -197,7 +209,7 @@ class DetailScreen(QuestionActions, TaskActions, Screen[None]):
         self.loaded = message
         self.refresh_bindings()
         t = message.task
-        self.query_one("#detail-summary", Static).update(summary(t))
+        self.query_one("#detail-summary", Static).update(summary(t, message.agent_timeout))
         asked = self.query_one("#detail-questions", Static)
         asked.display = bool(message.questions)
         asked.update(_questions(message.questions, message.open_questions))
@@ -267,7 +279,7 @@ def agent_section(runs: list[RunView], approvals: list[ApprovalView]) -> Text | 
     return text
 
 
-def summary(t: TaskDetail) -> Text:
+def summary(t: TaskDetail, agent_timeout: float | None = None) -> Text:
     text = Text(end="")
     text.append(f"{t.key}  ", HEADING)
     text.append(safe(t.title), HEADING)
@@ -303,7 +315,7 @@ def summary(t: TaskDetail) -> Text:
                 f"branch {safe(workspace.branch_for(t.key), 100)} · "
                 f"on approve {workspace.on_approve.value}"
             )
-        for label, limit in limits(t.command):
+        for label, limit in limits(t.command, agent_timeout):
             text.append(f"\n{label} ", MUTED)
             text.append(limit)
         for argv in t.command.verify:
