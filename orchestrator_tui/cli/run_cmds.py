@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 from ..domain.enums import AgentType, RunStatus, TaskStatus
 from ..domain.errors import RUN_INCOMPLETE, NotFound, UsageError
-from ..domain.money import usd
+from ..domain.money import spent, usd
 from ..domain.text import colours_only, printable, strip_ansi
 from .common import (
     Unbuilt,
@@ -222,7 +222,7 @@ def _spend_line(runs: list[RunView]) -> str | None:
         return None
     return (
         f"agent runs: {t.runs}, {t.tokens} tokens ({t.cached_tokens} cached), "
-        f"{usd(t.cost_usd)} in all"
+        f"{spent(r.cost_usd for r in runs)}"
     )
 
 

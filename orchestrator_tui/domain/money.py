@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
+#: What a total of runs none of which reported a cost says (Codex, Gemini report none).
+NOT_REPORTED = "cost not reported"
+
 
 def usd(amount: float) -> str:
     """Dollars and cents (`$1.50`, `$12.00`), with up to two more decimals when
@@ -10,3 +15,10 @@ def usd(amount: float) -> str:
     cents = f"{amount:,.2f}"
     finer = f"{amount:,.4f}".rstrip("0")
     return "$" + (finer if len(finer) > len(cents) else cents)
+
+
+def spent(costs: Iterable[float | None]) -> str:
+    """The total of the costs runs reported (`$0.0842`); `cost not reported` when none
+    did, so an agent that never says what it cost does not read as free."""
+    known = [c for c in costs if c is not None]
+    return usd(sum(known)) if known else NOT_REPORTED

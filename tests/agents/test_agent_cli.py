@@ -42,6 +42,16 @@ def test_runs_logs_and_stats_show_what_agents_did_and_spent(
     assert "spend      $0.0421 over 1 agent run" in out
 
 
+def test_an_agent_that_reports_no_cost_is_not_said_to_be_free(
+    orch: Orchestrator, db_url: str, capsys: Any
+) -> None:
+    add_agent_task(orch, "CX", "codex")  # codex reports tokens, never a cost
+    serve(orch)
+    code, out, _ = cli_here(capsys, db_url, "task", "runs", "CX")
+    assert code == 0
+    assert "agent runs: 1, 5400 tokens (1000 cached), cost not reported" in out
+
+
 def test_agent_profiles_lists_builtin_and_configured_ones(
     db_url: str, capsys: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -34,3 +34,11 @@ def test_cents_always_and_fractions_of_a_cent_when_there_are_some() -> None:
         "$1.2346",
         "$1,234.50",
     ]
+
+
+def test_a_total_of_runs_that_reported_no_cost_is_not_zero() -> None:
+    from orchestrator_tui.domain.money import spent
+
+    assert spent([None, None]) == "cost not reported"
+    assert spent([None, 0.0421, 0.0421]) == "$0.0842"
+    assert spent([0.0]) == "$0.00"

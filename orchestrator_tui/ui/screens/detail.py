@@ -30,7 +30,7 @@ from ...domain.models import (
     TaskDetail,
     TaskRow,
 )
-from ...domain.money import usd
+from ...domain.money import spent
 from ...domain.words import counted
 from ..db import run_db
 from ..messages import DataChanged
@@ -259,13 +259,13 @@ def agent_section(runs: list[RunView], approvals: list[ApprovalView]) -> Text | 
     if not mine:
         return None
     last = mine[-1]
-    spent = SpendRow.of_runs("task", mine)
-    tokens, cached, cost = spent.tokens, spent.cached_tokens, spent.cost_usd
+    total = SpendRow.of_runs("task", mine)
+    tokens, cached, cost = total.tokens, total.cached_tokens, spent(r.cost_usd for r in mine)
     rounds = sum(1 for a in approvals if a.decision.value == "changes_requested")
     text = Text(end="")
     text.append("Agent runs", HEADING)
     text.append(
-        f"\n{counted(len(mine), 'run')} · {tokens:,} tokens ({cached:,} cached) · {usd(cost)}"
+        f"\n{counted(len(mine), 'run')} · {tokens:,} tokens ({cached:,} cached) · {cost}"
         f" · {counted(rounds, 'change round')}"
     )
     text.append(f"\nlast: {safe(last.profile)} · model {safe(last.model) or '-'}", MUTED)
