@@ -112,13 +112,14 @@ def cmd_agent_profiles(args: argparse.Namespace) -> int:
         emit_json({name: p.model_dump(mode="json") for name, p in profiles.items()})
         return 0
     table(
-        ["PROFILE", "PARSER", "PROMPT", "RESUMES", "ARGV"],
+        ["PROFILE", "PARSER", "PROMPT", "RESUMES", "TIMEOUT", "ARGV"],
         (
             [
                 name,
                 p.parser.value,
                 p.prompt.value,
                 "yes" if p.resume_argv else "no",
+                "none" if p.timeout_seconds is None else f"{p.timeout_seconds:g}s",
                 printable(" ".join(p.argv)),
             ]
             for name, p in profiles.items()

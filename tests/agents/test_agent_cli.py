@@ -56,11 +56,16 @@ def test_agent_profiles_lists_builtin_and_configured_ones(
     db_url: str, capsys: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     config = tmp_path / "agents.yaml"
-    config.write_text("mine:\n  argv: [my-agent, --task, '{prompt}']\n")
+    config.write_text("mine:\n  argv: [my-agent, --task, '{prompt}']\n  timeout_seconds: null\n")
     monkeypatch.setenv("ORCHESTRATOR_TUI_AGENTS", str(config))
     code, out, _ = cli_here(capsys, db_url, "agent", "profiles")
-    names = [line.split()[0] for line in out.splitlines()[1:]]
-    assert names == ["claude", "codex", "gemini", "opencode", "aider", "simulated", "mine"]
+    rows = [line.split()[:5] for line in out.splitlines()]
+    assert rows[0] == ["PROFILE", "PARSER", "PROMPT", "RESUMES", "TIMEOUT"]
+    assert [(row[0], row[4]) for row in rows[1:]] == [
+        *((name, "3600s") for name in ("claude", "codex", "gemini", "opencode", "aider")),
+        ("simulated", "3600s"),
+        ("mine", "none"),
+    ]
     config.write_text("mine:\n  argv: [my-agent]\n  prompt: carrier-pigeon\n")
     code, _, err = cli_here(capsys, db_url, "agent", "profiles")
     assert code == 7
