@@ -18,6 +18,7 @@ from ..domain.enums import (
     Readiness,
     TaskStatus,
 )
+from ..domain.errors import OrchestratorError
 from ..domain.event_text import event_sentence
 from ..domain.state_machine import VERB_TARGETS
 from ..domain.text import printable
@@ -192,14 +193,24 @@ def cmd_show(args: argparse.Namespace) -> int:
 
 def _agent_timeout(args: argparse.Namespace, task: Any) -> float | None:
     """The timeout a run of `task` gets from its agent profile, when it sets none."""
+    from types import SimpleNamespace
+
+    from ..config import profiles_path
+    from ..domain.command_text import AGENT_TIMEOUT_SECONDS
+
     command = task.command
     if command is None or command.agent is None or command.timeout_seconds is not None:
         return None
-    from ..domain.models import CommandSpec
+    if isinstance(command, SimpleNamespace):  # a plain read: no models loaded
+        try:
+            own_profiles = profiles_path().is_file()
+        except OrchestratorError:  # a variable naming no file: the runner refuses to start
+            return None
+        if command.agent.definition is None and not own_profiles:
+            return AGENT_TIMEOUT_SECONDS  # a built-in profile's: they all keep the default
+        command = open_from_args(args).queries.get_task(task.key).command
     from ..services.agent_profiles import agent_timeout
 
-    if not isinstance(command, CommandSpec):  # a plain read leaves out a plan's own profile
-        command = open_from_args(args).queries.get_task(task.key).command
     return agent_timeout(command)
 
 

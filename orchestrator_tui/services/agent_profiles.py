@@ -4,10 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from platformdirs import user_config_dir
-
 from ..agents.profiles import BUILTIN, parse_profiles
-from ..config import file_named_by
+from ..config import PROFILES_ENV, profiles_path
 from ..domain.agent import AgentProfile, AgentUse
 from ..domain.command_text import MODEL_WITHOUT_AGENT, needs_something_to_run
 from ..domain.errors import UsageError, ValidationFailed
@@ -15,13 +13,7 @@ from ..domain.models import CommandSpec, TaskSpec
 from ..domain.workspace import WorkspaceSpec
 from .safe_yaml import load_yaml, read_text
 
-PROFILES_ENV = "ORCHESTRATOR_TUI_AGENTS"
-
-
-def profiles_path() -> Path:
-    """$ORCHESTRATOR_TUI_AGENTS (an existing file), else the one in the config folder."""
-    default = Path(user_config_dir("orchestrator-tui", appauthor=False)) / "agents.yaml"
-    return file_named_by(PROFILES_ENV, default)
+__all__ = ["PROFILES_ENV", "agent_timeout", "load_profiles", "profiles_path", "with_agent"]
 
 
 def load_profiles(path: Path | None = None) -> dict[str, AgentProfile]:
