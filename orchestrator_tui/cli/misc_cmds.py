@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from ..domain.enums import AgentType
-from ..domain.money import usd
+from ..domain.money import spent
 from ..domain.text import printable
 from ..domain.words import counted
 from .common import db_url, emit_json, open_from_args, opened_to_fill, say, table, wants_json
@@ -59,15 +59,15 @@ def cmd_stats(args: argparse.Namespace) -> int:
     if spend is not None and spend.total.runs:
         t = spend.total
         say(
-            f"spend      {usd(t.cost_usd)} over {counted(t.runs, 'agent run')}, "
+            f"spend      {spent(t.reported_cost)} over {counted(t.runs, 'agent run')}, "
             f"{t.input_tokens} tokens in, {t.output_tokens} out, {t.cached_tokens} cached"
         )
         for row in spend.by_profile:
             runs = counted(row.runs, "run")
-            say(f"  profile  {printable(row.name)}: {usd(row.cost_usd)} ({runs})")
+            say(f"  profile  {printable(row.name)}: {spent(row.reported_cost)} ({runs})")
         for row in spend.by_agent:
             runs = counted(row.runs, "run")
-            say(f"  agent    {printable(row.name)}: {usd(row.cost_usd)} ({runs})")
+            say(f"  agent    {printable(row.name)}: {spent(row.reported_cost)} ({runs})")
     for plan, why in (spend.exhausted_plans if spend else {}).items():
         say(f"stopped    plan {printable(plan)} claims no new tasks: {printable(why)}")
     return 0

@@ -222,7 +222,7 @@ def _spend_line(runs: list[RunView]) -> str | None:
         return None
     return (
         f"agent runs: {t.runs}, {t.tokens} tokens ({t.cached_tokens} cached), "
-        f"{spent(r.cost_usd for r in runs)}"
+        f"{spent(t.reported_cost)}"
     )
 
 

@@ -192,10 +192,17 @@ class SpendRow(BaseModel):
     output_tokens: int
     cached_tokens: int
     cost_usd: float
+    #: How many of the runs reported a cost (Codex and Gemini report none).
+    costed_runs: int = 0
 
     @property
     def tokens(self) -> int:
         return self.input_tokens + self.output_tokens
+
+    @property
+    def reported_cost(self) -> float | None:
+        """The cost the runs reported, or None when none of them reported one."""
+        return self.cost_usd if self.costed_runs else None
 
     @classmethod
     def of_runs(cls, name: str, runs: Iterable[AgentRunFacts]) -> SpendRow:
@@ -208,6 +215,7 @@ class SpendRow(BaseModel):
             output_tokens=sum(r.output_tokens or 0 for r in mine),
             cached_tokens=sum(r.cached_tokens or 0 for r in mine),
             cost_usd=round(sum(r.cost_usd or 0.0 for r in mine), 6),
+            costed_runs=sum(1 for r in mine if r.cost_usd is not None),
         )
 
 

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-
 #: What a total of runs none of which reported a cost says (Codex, Gemini report none).
 NOT_REPORTED = "cost not reported"
 
@@ -17,8 +15,7 @@ def usd(amount: float) -> str:
     return "$" + (finer if len(finer) > len(cents) else cents)
 
 
-def spent(costs: Iterable[float | None]) -> str:
-    """The total of the costs runs reported (`$0.0842`); `cost not reported` when none
-    did, so an agent that never says what it cost does not read as free."""
-    known = [c for c in costs if c is not None]
-    return usd(sum(known)) if known else NOT_REPORTED
+def spent(reported: float | None) -> str:
+    """What runs cost (`$0.0842`), or `cost not reported` when none of them said
+    (`SpendRow.reported_cost`), so an agent that never says does not read as free."""
+    return NOT_REPORTED if reported is None else usd(reported)

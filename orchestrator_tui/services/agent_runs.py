@@ -86,6 +86,7 @@ def _sums() -> tuple[Any, ...]:
         func.coalesce(func.sum(R.output_tokens), 0).label("output_tokens"),
         func.coalesce(func.sum(R.cached_tokens), 0).label("cached_tokens"),
         func.coalesce(func.sum(R.cost_usd), 0.0).label("cost_usd"),
+        func.count(R.cost_usd).label("costed_runs"),
     )
 
 
@@ -97,6 +98,7 @@ def _row(name: str, r: Any) -> SpendRow:
         output_tokens=int(r.output_tokens),
         cached_tokens=int(r.cached_tokens),
         cost_usd=round(float(r.cost_usd), 6),
+        costed_runs=int(r.costed_runs),
     )
 
 

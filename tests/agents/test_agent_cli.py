@@ -50,6 +50,12 @@ def test_an_agent_that_reports_no_cost_is_not_said_to_be_free(
     code, out, _ = cli_here(capsys, db_url, "task", "runs", "CX")
     assert code == 0
     assert "agent runs: 1, 5400 tokens (1000 cached), cost not reported" in out
+    code, out, _ = cli_here(capsys, db_url, "stats")
+    assert "spend      cost not reported over 1 agent run," in out
+    assert "  profile  fake-codex: cost not reported (1 run)" in out.splitlines()
+    code, out, _ = cli_here(capsys, db_url, "stats", "--json")
+    total = json.loads(out)["agent_spend"]["total"]
+    assert (total["cost_usd"], total["costed_runs"]) == (0.0, 0)
 
 
 def test_agent_profiles_lists_builtin_and_configured_ones(

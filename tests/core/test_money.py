@@ -37,8 +37,13 @@ def test_cents_always_and_fractions_of_a_cent_when_there_are_some() -> None:
 
 
 def test_a_total_of_runs_that_reported_no_cost_is_not_zero() -> None:
+    from orchestrator_tui.domain.agent import AgentRunFacts, SpendRow
     from orchestrator_tui.domain.money import spent
 
-    assert spent([None, None]) == "cost not reported"
-    assert spent([None, 0.0421, 0.0421]) == "$0.0842"
-    assert spent([0.0]) == "$0.00"
+    def total(*costs: float | None) -> str:
+        runs = [AgentRunFacts(profile="p", cost_usd=c) for c in costs]
+        return spent(SpendRow.of_runs("task", runs).reported_cost)
+
+    assert total(None, None) == "cost not reported"
+    assert total(None, 0.0421, 0.0421) == "$0.0842"
+    assert total(0.0) == "$0.00"

@@ -260,7 +260,7 @@ def agent_section(runs: list[RunView], approvals: list[ApprovalView]) -> Text | 
         return None
     last = mine[-1]
     total = SpendRow.of_runs("task", mine)
-    tokens, cached, cost = total.tokens, total.cached_tokens, spent(r.cost_usd for r in mine)
+    tokens, cached, cost = total.tokens, total.cached_tokens, spent(total.reported_cost)
     rounds = sum(1 for a in approvals if a.decision.value == "changes_requested")
     text = Text(end="")
     text.append("Agent runs", HEADING)
