@@ -69,7 +69,7 @@ def cmd_stats(args: argparse.Namespace) -> int:
             runs = counted(row.runs, "run")
             say(f"  agent    {printable(row.name)}: {spent(row.reported_cost)} ({runs})")
     for plan, why in (spend.exhausted_plans if spend else {}).items():
-        say(f"stopped    plan {printable(plan)} claims no new tasks: {printable(why)}")
+        say(f"stopped    {printable(why)} (plan {printable(plan)} claims no new tasks)")
     return 0
 
 

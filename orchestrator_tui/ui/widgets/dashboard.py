@@ -280,5 +280,5 @@ def spend_text(spend: Spend, heading: Style | str, muted: Style | str) -> Text:
             text.append(f"\n  {row.name} ", muted)
             text.append(f"{'█' * max(1, round(12 * row.cost_usd / most))} {usd(row.cost_usd)}")
     for plan, why in spend.exhausted_plans.items():
-        text.append(f"\n  plan {safe(plan, 40)} claims no new tasks: {safe(why, 80)}", heading)
+        text.append(f"\n  {safe(why, 80)} (plan {safe(plan, 40)} claims no new tasks)", heading)
     return text
