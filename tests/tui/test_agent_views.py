@@ -10,7 +10,7 @@ from orchestrator_tui.domain.models import TaskSpec
 from orchestrator_tui.ui.render import describe_run
 
 from ..agents.helpers import FAKE, PY, add_agent_task, serve
-from .conftest import main_screen, screen_text, settle, wait_until
+from .conftest import ACTOR, main_screen, screen_text, settle, wait_until
 
 
 async def test_header_says_a_spent_plan_budget_keeps_the_runner_idle(orch, make, tmp_path):
@@ -40,8 +40,9 @@ async def test_header_says_a_spent_plan_budget_keeps_the_runner_idle(orch, make,
         await wait_until(pilot, lambda: app.open_questions == 1, "the question count")
         await pilot.pause(0.3)
         header = screen_text(app).splitlines()[0]
-        assert "idle: plan shop" in header, header
+        assert "○ runner off · budget spent" in header, header
         assert "◆ 1 awaiting" in header and "? 1 to answer" in header, header
+        assert f"as {ACTOR}" in header, header
 
 
 async def test_detail_screen_shows_the_agent_runs_spend_and_prompt(orch, make):

@@ -20,9 +20,9 @@ RUNNER_ICON = {OFF: "○", ON: "●", ON_DEMAND: "◐"}
 FLASH_SECONDS = 2.0
 #: Fewer columns than this left for the database's location: leave it out.
 MIN_LOCATION = 8
-#: How much of why the runner is idle the header says: in full, and when brief.
-IDLE_REASON = 120
-IDLE_REASON_BRIEF = 24
+#: The brief header's word for why the runner is idle (a plan's budget is spent;
+#: the dashboard says which and by how much).
+IDLE_BRIEF = "budget spent"
 
 
 class _Title(Static):
@@ -145,9 +145,10 @@ class AppHeader(Horizontal):
         icon = RUNNER_ICON.get(state.phase, "◌")
         text = Text(f"{icon} {state.label()}", no_wrap=True, end="")
         reason = getattr(self.app, "idle_reason", "")
-        if reason:  # why nothing new starts: a plan's budget is spent
-            limit = IDLE_REASON_BRIEF if self._compact else IDLE_REASON
-            text.append(f" · idle: {safe(reason, limit)}", "bold")
+        if reason and self._compact:
+            text.append(f" · {IDLE_BRIEF}", "bold")
+        elif reason:  # why nothing new starts: a plan's budget is spent
+            text.append(f" · idle: {safe(reason, 120)}", "bold")
         label.update(text)
         self._refit_title()
 
