@@ -5,15 +5,13 @@ from __future__ import annotations
 from pathlib import Path
 
 from ..agents.profiles import BUILTIN, parse_profiles
-from ..config import PROFILES_ENV, profiles_path
+from ..config import profiles_path
 from ..domain.agent import AgentProfile, AgentUse
 from ..domain.command_text import MODEL_WITHOUT_AGENT, needs_something_to_run
 from ..domain.errors import UsageError, ValidationFailed
 from ..domain.models import CommandSpec, TaskSpec
 from ..domain.workspace import WorkspaceSpec
 from .safe_yaml import load_yaml, read_text
-
-__all__ = ["PROFILES_ENV", "agent_timeout", "load_profiles", "profiles_path", "with_agent"]
 
 
 def load_profiles(path: Path | None = None) -> dict[str, AgentProfile]:
