@@ -7,12 +7,11 @@ NOT_REPORTED = "cost not reported"
 
 
 def usd(amount: float) -> str:
-    """Dollars and cents (`$1.50`, `$12.00`), with up to two more decimals when
-    the amount has fractions of a cent (`$0.0421`), so a small run's cost never
-    reads as `$0.00` and a spend just over a budget never equals it."""
-    cents = f"{amount:,.2f}"
-    finer = f"{amount:,.4f}".rstrip("0")
-    return "$" + (finer if len(finer) > len(cents) else cents)
+    """Dollars and cents (`$1.50`, `$12.00`), or four decimals when the amount has
+    fractions of a cent (`$0.0421`, `$0.3660`), so a small run's cost never reads as
+    `$0.00` and a spend just over a budget never equals it."""
+    finer = f"{amount:,.4f}"
+    return "$" + (f"{amount:,.2f}" if finer.endswith("00") else finer)
 
 
 def spent(reported: float | None) -> str:

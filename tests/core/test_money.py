@@ -26,11 +26,12 @@ def test_a_spend_just_over_a_budget_does_not_read_as_equal_to_it() -> None:
 def test_cents_always_and_fractions_of_a_cent_when_there_are_some() -> None:
     from orchestrator_tui.domain.money import usd
 
-    assert [usd(x) for x in (0, 1, 1.5, 0.0421, 1.23456, 1234.5)] == [
+    assert [usd(x) for x in (0, 1, 1.5, 0.0421, 0.366, 1.23456, 1234.5)] == [
         "$0.00",
         "$1.00",
         "$1.50",
         "$0.0421",
+        "$0.3660",  # two decimals or four, never three
         "$1.2346",
         "$1,234.50",
     ]
