@@ -558,7 +558,8 @@ class Runner:
             res.status, res.error = RunStatus.CANCELLED, out.stopped
         elif out.timed_out:
             res.status = RunStatus.TIMED_OUT
-            res.error = f"timed out after {claim.command.timeout_seconds or 0:g}s"
+            limit = active.agent.timeout if active.agent else claim.command.timeout_seconds
+            res.error = f"timed out after {limit or 0:g}s"
         elif out.exit_code == 0:
             res.status = RunStatus.SUCCEEDED
         elif out.exit_code is not None and out.exit_code < 0:

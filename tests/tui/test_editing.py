@@ -273,7 +273,7 @@ async def test_a_workspace_refused_in_the_form_which_keeps_what_was_typed(
             ({"#repo": ""}, "base branch needs a repository"),
             (
                 {"#repo": str(git_repo(tmp_path / "shop")), "#agent": ""},
-                "workspace: a repository needs something to run: a command or an agent",
+                "repository needs something to run: a command or an agent",
             ),
         ]
         for change, refusal in refusals:
