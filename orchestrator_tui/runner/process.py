@@ -328,15 +328,14 @@ class _Child:
         self._hand_over()
 
     def _release(self) -> None:
-        sel = self.sel
-        assert sel is not None  # set first thing in `attach`
+        sel = self.sel  # None: failed before it was attached
         for fd in list(self.splitters):
-            if not self.paused:
+            if sel is not None and not self.paused:
                 with contextlib.suppress(KeyError, ValueError):
                     sel.unregister(fd)
             del self.splitters[fd]
         if self.pidfd is not None:
-            if not self.exit_seen:
+            if sel is not None and not self.exit_seen:
                 with contextlib.suppress(KeyError, ValueError):
                     sel.unregister(self.pidfd)
             os.close(self.pidfd)
