@@ -13,6 +13,11 @@
 
     python benchmarks/bench_runner.py [--repeat 3] [--tasks 1000] [--lines 100000]
                                       [--events 100000] [--only agents|dag]
+                                      [--before FOLDER]
+
+With `--before FOLDER` (another checkout, e.g. `git worktree add /tmp/old main`)
+each round of the DAG runs this checkout's runner and FOLDER's, each in a fresh
+interpreter, then xargs, in turn, so all three see the same load.
 """
 
 from __future__ import annotations
@@ -89,6 +94,22 @@ def bench_dag(n: int, parallel: int) -> float:
         orch.close()
         gc.unfreeze()  # the log benchmarks below start as an unfrozen process
         return took
+
+
+def other_checkout(folder: str, n: int, parallel: int) -> float:
+    """One DAG run by the package in `folder`, in a fresh interpreter (this script);
+    its CPU figures join DAG_CPU."""
+    env = {**os.environ, "PYTHONPATH": folder}
+    out = subprocess.run(
+        [sys.executable, __file__, "--tasks", str(n), "--parallel", str(parallel), "--child"],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    took, cpu = json.loads(out)
+    DAG_CPU.append(tuple(cpu))
+    return float(took)
 
 
 def bench_xargs(n: int, parallel: int) -> float:
@@ -242,6 +263,35 @@ def report_agents(n: int, repeat: int) -> None:
     print(f"  loop lag median of max {worst * 1000:.1f}ms, median {typical * 1000:.2f}ms")
 
 
+def compare_dag(before: str, n: int, parallel: int, repeat: int) -> int:
+    """This checkout's runner, FOLDER's and xargs, in turn each round."""
+    here = str(Path(__file__).resolve().parent.parent)
+    times: dict[str, list[float]] = {"runner": [], "before": [], "xargs": []}
+    cpu: dict[str, list[tuple[float, ...]]] = {"runner": [], "before": []}
+    loads = [os.getloadavg()[0]]
+    for _ in range(repeat):
+        for name, folder in (("runner", here), ("before", before)):
+            times[name].append(other_checkout(folder, n, parallel))
+            cpu[name].append(DAG_CPU[-1])
+        times["xargs"].append(bench_xargs(n, parallel))
+        loads.append(os.getloadavg()[0])
+    print(f"{n} tasks (true) in a DAG, {parallel} in parallel; before: {before}")
+    print(f"  load average {min(loads):.2f}-{max(loads):.2f}")
+    for name, runs in times.items():
+        each = ", ".join(f"{t:.2f}" for t in runs)
+        print(f"  {name:8} median {statistics.median(runs):.2f}s  ({each})")
+    ratio = 0.0
+    for name in ("runner", "before"):
+        ratios = [a / b for a, b in zip(times[name], times["xargs"], strict=True)]
+        c = [statistics.median(row[i] for row in cpu[name]) for i in range(3)]
+        print(
+            f"  {name:8} ratio median {statistics.median(ratios):.2f}x (goal <= {DAG_GOAL}x); cpu "
+            f"coordinating {c[0]:.2f}s, other threads {c[1]:.2f}s, children {c[2]:.2f}s"
+        )
+        ratio = ratio or statistics.median(ratios)
+    return 1 if ratio > DAG_GOAL else 0
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeat", type=int, default=3)
@@ -250,7 +300,15 @@ def main() -> int:
     parser.add_argument("--lines", type=int, default=100_000)
     parser.add_argument("--events", type=int, default=100_000)
     parser.add_argument("--only", choices=["agents", "dag"], help="run only this part")
+    parser.add_argument("--before", metavar="FOLDER", help="also time the runner in FOLDER")
+    parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if args.child:  # one DAG run for --before, in a fresh interpreter
+        took = bench_dag(args.tasks, args.parallel)
+        print(json.dumps([took, DAG_CPU[-1]]))
+        return 0
+    if args.before:
+        return compare_dag(args.before, args.tasks, args.parallel, args.repeat)
     if args.only == "agents":
         report_agents(args.events, args.repeat)
         return 0
