@@ -221,10 +221,8 @@ class _Child:
         self.sel: selectors.BaseSelector | None = None
         self.splitters: dict[int, tuple[LogStream, _Splitter]] = {}
         for pipe, stream in ((proc.stdout, LogStream.STDOUT), (proc.stderr, LogStream.STDERR)):
-            assert pipe is not None
-            fd = pipe.fileno()
-            os.set_blocking(fd, False)
-            self.splitters[fd] = (stream, _Splitter())
+            assert pipe is not None  # left blocking: read only when ready (see spawn)
+            self.splitters[pipe.fileno()] = (stream, _Splitter())
         self.pidfd: int | None = None
         self.exit_seen = False  # the pidfd said it exited
         self.deadline = started + sup.timeout if sup.timeout else None
