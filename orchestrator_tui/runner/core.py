@@ -425,8 +425,9 @@ class Runner:
         self._emit(RunStarted(claim))
 
     def _children(self) -> Reactor:
-        """The reactor watching this runner's children (started on first use)."""
-        if self._reactor is None:
+        """The reactor watching this runner's children (started on first use, and
+        again should its loop have broken: it failed every child it watched)."""
+        if self._reactor is None or self._reactor.failed:
             self._reactor = Reactor()
             self._reactor.start("supervise")
         return self._reactor
