@@ -89,6 +89,36 @@ async def test_edit_changes_only_what_was_changed(orch, make):
     assert edit.kind == "task_edited" and set(edit.data["after"]) == {"title"}
 
 
+async def test_keys_typed_while_the_edit_form_reads_are_dropped_if_it_cannot(
+    orch, make, monkeypatch
+):
+    """The edit form opens on `e` and reads its task; a key typed meanwhile waits for
+    its title. When the task cannot be read the form closes and the key is dropped:
+    it never starts the task under it."""
+    import threading
+
+    from orchestrator_tui.domain.errors import NotFound
+
+    add(orch, "A", "first")
+    app = make()
+    async with app.run_test(size=(160, 48)) as pilot:
+        await settle(pilot)
+        typed = threading.Event()
+
+        def vanished(key: str) -> None:
+            typed.wait(5)  # the read ends only after `s` was typed
+            raise NotFound(f"no task {key}")
+
+        monkeypatch.setattr(app.orch_provider().queries, "get_task", vanished)
+        await pilot.press("e", "s")
+        typed.set()
+        await settle(pilot)
+        assert not isinstance(app.screen, TaskForm)
+        assert any("no task A" in m for m in notes(app)), notes(app)
+        await settle(pilot)
+    assert orch.queries.get_task("A").status.value == "pending"
+
+
 async def test_add_and_remove_a_dependency(orch, make):
     add(orch, "A", "first")
     add(orch, "B", "second")

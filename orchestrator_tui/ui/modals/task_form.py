@@ -20,7 +20,6 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.message import Message
-from textual.screen import ModalScreen
 from textual.widgets import Button, Checkbox, Input, Label, Select, Static, TextArea
 from textual.worker import get_current_worker
 
@@ -30,8 +29,16 @@ from ...domain.enums import AgentType, DependencyType, Priority
 from ...domain.models import TaskDetail, TaskSpec
 from ...domain.text import strip_ansi
 from ...domain.workspace import WorkspaceSpec
-from ..db import EXPECTED_ERRORS, for_people
+from ..db import EXPECTED_ERRORS, for_people, run_db
 from ..render import safe
+from .type_ahead import TypeAheadDialog
+
+
+@dataclass
+class _TaskRead(Message):
+    """The task to edit was read (None: it could not be; the error is shown)."""
+
+    detail: TaskDetail | None
 
 
 @dataclass
@@ -78,20 +85,34 @@ def as_workspace(workspace: dict[str, Any] | None) -> WorkspaceSpec | None:
     return WorkspaceSpec(**workspace) if workspace else None
 
 
-class TaskForm(ModalScreen[dict[str, Any] | None]):
-    """ctrl+s saves, escape cancels."""
+class TaskForm(TypeAheadDialog[dict[str, Any] | None]):
+    """ctrl+s saves, escape cancels.
+
+    `TaskForm()` adds a task, `TaskForm(key=KEY)` edits one: it opens at once and
+    reads the task off the UI thread, and what is typed meanwhile waits for its
+    title field (see `TypeAheadDialog`); if the task cannot be read, the form
+    closes (the error is shown) and drops it."""
 
     BINDINGS = [
         Binding("ctrl+s", "save", "Save", id="form.save"),
         Binding("escape", "cancel", "Cancel", id="form.cancel"),
     ]
+    #: Nothing has the focus (and what is typed waits) until `_focus_title`.
+    AUTO_FOCUS = ""
 
-    def __init__(self, task: TaskDetail | None = None) -> None:
+    def __init__(self, task: TaskDetail | None = None, *, key: str | None = None) -> None:
         super().__init__(classes="prompt form")
         self.editing = task
+        #: The task being read to be edited (None once read, or for a new task).
+        self.reading = key if task is None else None
 
     def compose(self) -> ComposeResult:
         t = self.editing
+        if self.reading is not None:
+            with Vertical(id="dialog"):
+                yield Label(Text(f"Edit {self.reading}"), id="dialog-title")
+                yield Static(Text(f"reading {self.reading}…"), id="dialog-message")
+            return
         heading = "New task" if t is None else f"Edit {t.key}"
         with Vertical(id="dialog"):
             yield Label(Text(heading), id="dialog-title")
@@ -153,7 +174,30 @@ class TaskForm(ModalScreen[dict[str, Any] | None]):
             )
 
     def on_mount(self) -> None:
-        self.query_one("#title", Input).focus()
+        key = self.reading
+        if key is None:
+            self._focus_title()
+            return
+        run_db(
+            self,
+            lambda o: _TaskRead(o.queries.get_task(key)),
+            lambda m: m,
+            failed=lambda _: _TaskRead(None),
+        )
+
+    def _focus_title(self) -> None:
+        """Focus the title field now (what was typed ahead goes to it), leaving the
+        fields scrolled to their top."""
+        self.set_focus(self.query_one("#title", Input), scroll_visible=False)
+
+    @on(_TaskRead)
+    async def _task_read(self, message: _TaskRead) -> None:
+        if message.detail is None:
+            self.dismiss(None)
+            return
+        self.editing, self.reading = message.detail, None
+        await self.recompose()
+        self._focus_title()
 
     def values(self) -> dict[str, Any]:
         hours_text = self.query_one("#hours", Input).value.strip()
@@ -198,6 +242,8 @@ class TaskForm(ModalScreen[dict[str, Any] | None]):
 
     @on(Button.Pressed, "#save")
     def action_save(self) -> None:
+        if self.reading is not None:
+            return  # nothing to save yet (keys typed meanwhile wait for the title)
         error = self.query_one("#dialog-error", Static)
         try:
             values = self.values()
