@@ -177,6 +177,8 @@ def test_keys_typed_with_e_go_to_the_edit_form_not_the_list(database, tmp_path):
         app.settle()
         assert statuses(database) == {"UX-2": "pending", "UX-3": "pending"}
         assert "marked task" not in app.text()
+        app.write(b"!")  # typed on: it adds to the title, replacing none of it
+        app.wait_for(shows("Alpha tasks d!"), "the title typed on")
         app.write(b"\x1b")  # close the form
         app.wait_for(lambda lines: not any("Edit UX-2" in line for line in lines), "the list")
         app.settle()

@@ -15,7 +15,7 @@ from typing import Any
 
 from pydantic import ValidationError
 from rich.text import Text
-from textual import on
+from textual import events, on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
@@ -85,6 +85,13 @@ def as_workspace(workspace: dict[str, Any] | None) -> WorkspaceSpec | None:
     return WorkspaceSpec(**workspace) if workspace else None
 
 
+def _row(label: str, classes: str = "") -> Horizontal:
+    """A line of the form: `label` in the label column, then its fields."""
+    row = Horizontal(classes=f"form-row {classes}".strip())
+    row.compose_add_child(Label(Text(label), classes="field-label"))
+    return row
+
+
 class TaskForm(TypeAheadDialog[dict[str, Any] | None]):
     """ctrl+s saves, escape cancels.
 
@@ -99,6 +106,8 @@ class TaskForm(TypeAheadDialog[dict[str, Any] | None]):
     ]
     #: Nothing has the focus (and what is typed waits) until `_focus_title`.
     AUTO_FOCUS = ""
+    #: Under this many lines the form is `-short` (styles/modals.tcss).
+    SHORT_BELOW = 30
 
     def __init__(self, task: TaskDetail | None = None, *, key: str | None = None) -> None:
         super().__init__(classes="prompt form")
@@ -120,60 +129,93 @@ class TaskForm(TypeAheadDialog[dict[str, Any] | None]):
             yield Static(Text(""), id="dialog-error")
             # Outside the scrolling fields: Save is on screen at any terminal size.
             with Horizontal(id="dialog-buttons"):
-                yield Button("Save (ctrl+s)", variant="primary", id="save")
-                yield Button("Cancel", id="cancel")
+                yield Button("Save (ctrl+s)", variant="primary", id="save", compact=True)
+                yield Button("Cancel", id="cancel", compact=True)
 
     def _fields(self, t: TaskDetail | None) -> ComposeResult:
+        """One line per field (a label, then the field), so that every field fits on
+        an 80x24 terminal without scrolling; the description takes what is left."""
         with VerticalScroll(id="form-fields"):
-            yield Label(Text("Title"))
-            yield Input(value=safe(t.title) if t else "", id="title")
-            yield Label(Text("Description"))
-            yield TextArea(strip_ansi(t.description) if t else "", id="description", soft_wrap=True)
-            with Horizontal(classes="form-row"):
+            with _row("Title"):
+                # Not selected on focus: what was typed ahead (and any key typed on)
+                # adds to the title, and never replaces it at one key.
+                yield Input(
+                    value=safe(t.title) if t else "",
+                    id="title",
+                    compact=True,
+                    select_on_focus=False,
+                )
+            with _row("Description", "form-description"):
+                yield TextArea(
+                    strip_ansi(t.description) if t else "",
+                    id="description",
+                    soft_wrap=True,
+                    compact=True,
+                )
+            with _row("Priority"):
                 yield Select(
                     [(p.value, p.value) for p in Priority],
                     value=(t.priority if t else Priority.MEDIUM).value,
                     allow_blank=False,
                     id="priority",
+                    compact=True,
                 )
-                yield Input(
-                    value=(t.assignee or "") if t else "", placeholder="assignee", id="assignee"
-                )
+                yield Label(Text("assignee"), classes="inline-label")
+                yield Input(value=(t.assignee or "") if t else "", id="assignee", compact=True)
                 hours = "" if t is None or t.estimated_hours is None else f"{t.estimated_hours:g}"
-                yield Input(value=hours, placeholder="estimated hours", id="hours")
-            yield Checkbox("requires approval", t.requires_approval if t else False, id="approval")
+                yield Label(Text("est. hours"), classes="inline-label")
+                yield Input(value=hours, id="hours", compact=True)
+            with _row("Review"):
+                yield Checkbox(
+                    "requires approval",
+                    t.requires_approval if t else False,
+                    id="approval",
+                    compact=True,
+                )
             if t is None:
                 yield from self._new_task_fields()
 
     def _new_task_fields(self) -> ComposeResult:
         """What only a new task sets here: its key, what runs it, how it is judged."""
-        with Horizontal(classes="form-row"):
-            yield Input(placeholder="key (optional, e.g. PAY-47)", id="key")
+        with _row("Key"):
+            yield Input(placeholder="optional, e.g. PAY-47", id="key", compact=True)
             yield Select(
-                [(a.value, a.value) for a in AgentType], prompt="agent type", id="agent-type"
+                [(a.value, a.value) for a in AgentType],
+                prompt="agent type",
+                id="agent-type",
+                compact=True,
             )
-        yield Input(
-            placeholder="command to run, e.g. pytest -q (split like a shell would, never "
-            "run by one)",
-            id="command",
-        )
-        with Horizontal(classes="form-row"):
-            yield Input(placeholder="coding agent, e.g. claude", id="agent")
-            yield Input(placeholder="its model (optional)", id="model")
-        with Horizontal(classes="form-row"):
-            yield Input(placeholder="git repo for its worktree", id="repo")
-            yield Input(placeholder="base branch (main)", id="base")
-        yield Input(placeholder="success criteria, separated by ;", id="criteria")
-        with Horizontal(classes="form-row"):
-            yield Input(placeholder="depends on: keys separated by spaces or commas", id="depends")
+        with _row("Command"):
+            yield Input(
+                placeholder="e.g. pytest -q (split like a shell would, never run by one)",
+                id="command",
+                compact=True,
+            )
+        with _row("Agent"):
+            yield Input(placeholder="coding agent, e.g. claude", id="agent", compact=True)
+            yield Input(placeholder="its model (optional)", id="model", compact=True)
+        with _row("Workspace"):
+            yield Input(placeholder="git repo for its worktree", id="repo", compact=True)
+            yield Input(placeholder="base branch (main)", id="base", compact=True)
+        with _row("Criteria"):
+            yield Input(placeholder="success criteria, separated by ;", id="criteria", compact=True)
+        with _row("Depends on"):
+            yield Input(
+                placeholder="keys separated by spaces or commas", id="depends", compact=True
+            )
             yield Select(
                 [(d.value, d.value) for d in DependencyType],
                 value=DependencyType.BLOCKS.value,
                 allow_blank=False,
                 id="dep-type",
+                compact=True,
             )
 
+    def on_resize(self, event: events.Resize) -> None:
+        self.set_class(event.size.height < self.SHORT_BELOW, "-short")
+
     def on_mount(self) -> None:
+        self.set_class(self.app.size.height < self.SHORT_BELOW, "-short")
         key = self.reading
         if key is None:
             self._focus_title()
