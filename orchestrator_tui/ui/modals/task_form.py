@@ -24,7 +24,7 @@ from textual.widgets import Button, Checkbox, Input, Label, Select, Static, Text
 from textual.worker import get_current_worker
 
 from ...domain.agent import AgentUse
-from ...domain.command_text import MODEL_WITHOUT_AGENT
+from ...domain.command_text import MODEL_WITHOUT_AGENT, what_runs
 from ...domain.enums import AgentType, DependencyType, Priority
 from ...domain.models import TaskDetail, TaskSpec
 from ...domain.text import strip_ansi
@@ -83,6 +83,28 @@ def task_spec(values: dict[str, Any]) -> TaskSpec:
 def as_workspace(workspace: dict[str, Any] | None) -> WorkspaceSpec | None:
     """The form's checked workspace as the task's command takes it."""
     return WorkspaceSpec(**workspace) if workspace else None
+
+
+#: What the edit form says of a task that has nothing to run.
+NOTHING_RUNS = "nothing: no command or agent"
+
+
+def _what_runs_it(t: TaskDetail) -> ComposeResult:
+    """The edit form's lines on what runs the task (its coding agent and model, or its
+    command) and in which git worktree; shown, not edited here (`task edit KEY
+    --agent/--model/--workspace/--base` changes them)."""
+    command = t.command
+    runs = NOTHING_RUNS
+    if command is not None:
+        label, what = what_runs(command)
+        runs = f"{label} {safe(what, 300)}"
+    with _row("Runs"):
+        yield Static(Text(runs, no_wrap=True, overflow="ellipsis"), classes="form-value")
+    workspace = command.workspace if command is not None else None
+    if workspace is not None:
+        with _row("Workspace"):
+            where = f"{safe(workspace.repo, 300)} from {safe(workspace.base, 100)}"
+            yield Static(Text(where, no_wrap=True, overflow="ellipsis"), classes="form-value")
 
 
 def _row(label: str, classes: str = "") -> Horizontal:
@@ -174,6 +196,8 @@ class TaskForm(TypeAheadDialog[dict[str, Any] | None]):
                 )
             if t is None:
                 yield from self._new_task_fields()
+            else:
+                yield from _what_runs_it(t)
 
     def _new_task_fields(self) -> ComposeResult:
         """What only a new task sets here: its key, what runs it, how it is judged."""
