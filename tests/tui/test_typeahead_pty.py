@@ -164,11 +164,12 @@ def shows(text: str) -> Callable[[list[str]], bool]:
     return lambda lines: any(text in line for line in lines)
 
 
-def test_keys_typed_with_e_go_to_the_edit_form_not_the_list(database, tmp_path):
-    """`es d` in one read: the edit form reads its task before it shows it; the `s`,
+@pytest.mark.parametrize("size", [(160, 48), (80, 24)])
+def test_keys_typed_with_e_go_to_the_edit_form_not_the_list(database, tmp_path, size):
+    """`es d` in one read: the edit form opens on `e` and reads its task; the `s`,
     space and `d` typed meanwhile must not start, mark or finish a task of the list
-    beneath: they are typed into the form's title."""
-    app = PtyApp(["--db", database, "--as", "pat", "tui"], tmp_path)
+    beneath: they are typed into the form's title (at 80x24 too)."""
+    app = PtyApp(["--db", database, "--as", "pat", "tui"], tmp_path, *size)
     try:
         app.wait_for(lambda lines: any("waits for (" in line for line in lines), "the tree")
         app.settle()
