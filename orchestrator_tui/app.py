@@ -58,6 +58,12 @@ SERVER_POLL_SECONDS = 0.25
 FIRST_FRAME_WAIT = 2.0
 """How long the database layer waits for the first rows to be drawn before it loads
 (its imports would take the interpreter from the first frame)."""
+FIRST_PAGE_WAIT = 0.25
+"""How long the main screen, mounted before the command line's thread has read the
+first page, waits for it (its first paint waits with it): painting the list empty and
+then again with the rows costs the main thread a layout and a paint more, and on a busy
+machine the page is read sooner while the main thread waits. A slower read (a writer's
+lock) is drawn once read, as before."""
 OPEN_WAIT_SECONDS = 60.0
 REPEAT_FAILURE_SECONDS = 10.0  # the same database error is shown again after this long
 
@@ -188,6 +194,11 @@ class OrchestratorApp(RunnerActions, TransferActions, App[int]):
         #: That page, read by the time the app mounted, until the main screen takes it.
         self._ready_page: tuple[int, list[ListRow]] | None = None
         self._first_drawn = threading.Event()
+        #: The early page is drawn once: by the main screen as it mounts (it asks first,
+        #: see `take_first_page`), else by the open worker once it is read.
+        self._page_claimed = False
+        self._page_lock = threading.Lock()
+        self._screen_asked = threading.Event()
         self._frozen = False  # `freeze_gc` done
         self.undo_stack: list[int] = []
         self.run_on_start = run_on_start
@@ -243,21 +254,33 @@ class OrchestratorApp(RunnerActions, TransferActions, App[int]):
         self._ready_page = self._first_page_if_read()
         self.run_worker(self._open, thread=True, group="open", name="open")
 
-    def _first_page_if_read(self) -> tuple[int, list[ListRow]] | None:
+    def _first_page_if_read(self, seconds: float = 0.0) -> tuple[int, list[ListRow]] | None:
         """The first page, if the command line's thread has read it already (it
-        usually has by now): the main screen then draws it in its first frame."""
+        usually has by now) or does within `seconds`: the main screen then draws it in
+        its first frame."""
         early = self.early_page
         if early is None:
             return None
         from .store.quick import FIRST_PAGE_ROWS
 
-        if not early.done(self.db_url, FIRST_PAGE_ROWS):
+        if not early.wait(self.db_url, FIRST_PAGE_ROWS, seconds):
             return None
         return early.result(self.db_url, FIRST_PAGE_ROWS)
 
+    def _claim_first_page(self) -> bool:
+        """Whether the caller is the one to draw the early page (the first to ask)."""
+        with self._page_lock:
+            claimed, self._page_claimed = self._page_claimed, True
+            return not claimed
+
     def take_first_page(self) -> tuple[int, list[ListRow]] | None:
         page, self._ready_page = self._ready_page, None
-        return page
+        try:
+            if page is None:
+                page = self._first_page_if_read(FIRST_PAGE_WAIT)
+            return page if page is not None and self._claim_first_page() else None
+        finally:
+            self._screen_asked.set()
 
     def _open(self) -> None:
         # The first rows straight from the SQLite file (standard library only), drawn
@@ -265,7 +288,8 @@ class OrchestratorApp(RunnerActions, TransferActions, App[int]):
         # in the main screen's first frame when they were read in time, else when read.
         from .store.quick import FIRST_PAGE_ROWS, first_page
 
-        if self._ready_page is not None:
+        self._screen_asked.wait(FIRST_FRAME_WAIT)  # the main screen draws it if it can
+        if not self._claim_first_page():
             self._first_drawn.wait(FIRST_FRAME_WAIT)
         else:
             early = self.early_page

@@ -106,10 +106,13 @@ class EarlyFirstPage:
     def _read(self) -> None:
         self._raw = read_first_page(self.db_url, self.limit)
 
-    def done(self, db_url: str, limit: int) -> bool:
-        """Whether the page for this database and size has been read (`result` would
-        not wait)."""
-        return (db_url, limit) == (self.db_url, self.limit) and not self._thread.is_alive()
+    def wait(self, db_url: str, limit: int, seconds: float) -> bool:
+        """Whether the page for this database and size has been read (`result` would not
+        wait), waiting up to `seconds` for the read to end."""
+        if (db_url, limit) != (self.db_url, self.limit):
+            return False
+        self._thread.join(seconds)
+        return not self._thread.is_alive()
 
     def result(self, db_url: str, limit: int) -> tuple[int, list[ListRow]] | None:
         """The page, if it was read for this database and size (else read it now)."""

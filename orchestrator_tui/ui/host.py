@@ -43,8 +43,9 @@ class HostApp(App[int]):
         raise NotImplementedError
 
     def take_first_page(self) -> tuple[int, list[ListRow]] | None:
-        """The first page of the task list if it was read before the app mounted, once
-        (the main screen draws it in its first frame); None otherwise."""
+        """The first page of the task list if it was read before the main screen
+        mounted or is read shortly after (waiting for it), once (the main screen draws
+        it in its first frame); None otherwise."""
         return None
 
     def first_page_drawn(self) -> None:

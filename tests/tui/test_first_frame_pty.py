@@ -120,6 +120,57 @@ def test_first_rows_are_drawn_before_pydantic_or_the_database_layer_loads(
     assert seen["unseen"] == []
 
 
+#: Runs the command line with the first page's read ending just after the main screen
+#: has mounted (as on a busy machine, where the read on its own thread is late).
+LATE_READ = """
+import sys, threading, time
+import orchestrator_tui.store.quick as quick
+from orchestrator_tui.cli import main
+from orchestrator_tui.ui.screens.main import MainScreen
+
+mounted = threading.Event()
+read, on_mount = quick.read_first_page, MainScreen.on_mount
+
+def late_read(*args):
+    mounted.wait(30)
+    time.sleep(0.02)
+    return read(*args)
+
+def mounting(self):
+    mounted.set()
+    on_mount(self)
+
+quick.read_first_page, MainScreen.on_mount = late_read, mounting
+sys.exit(main(["--db", sys.argv[1]]))
+"""
+
+
+def _first_frame(argv: list[str], home: Path) -> list[str]:
+    """The lines of the first frame `argv` draws in a 160x48 terminal."""
+    term = PtyDriver(argv, 160, 48, _env(home))
+    try:
+        deadline = time.monotonic() + 60
+        while FRAME_END not in term.buf:
+            assert time.monotonic() < deadline, "no frame drawn:\n" + term.tail()
+            term.read(0.1)
+        first = bytes(term.buf[: term.buf.index(FRAME_END) + len(FRAME_END)])
+    finally:
+        term.close()
+    screen = pyte.Screen(160, 48)
+    pyte.ByteStream(screen).feed(first)
+    return [line.rstrip() for line in screen.display]
+
+
+def test_a_first_page_read_just_after_the_screen_mounts_is_in_the_first_frame(
+    database: str, tmp_path: Path
+) -> None:
+    """The list is not painted empty and then again with its rows when the page is
+    read a moment late: the first paint waits for it (`app.FIRST_PAGE_WAIT`)."""
+    lines = _first_frame([sys.executable, "-c", LATE_READ, database], tmp_path)
+    assert any("Alpha first row" in line for line in lines), "\n".join(lines)
+    assert any("Bravo second row" in line for line in lines), "\n".join(lines)
+
+
 def test_the_first_frame_already_shows_the_rows_and_their_questions(
     database: str, tmp_path: Path
 ) -> None:

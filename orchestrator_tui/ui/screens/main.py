@@ -514,8 +514,17 @@ class MainScreen(QuestionActions, TaskActions, Screen[None]):
 
     # -- panes --------------------------------------------------------------
 
-    def on_resize(self) -> None:
+    def on_resize(self, event: events.Resize) -> None:
         self.set_class(self.size.width < NARROW_BELOW, "-narrow")
+        # Textual resends the terminal's size to the screen as it starts (the app's own
+        # first size, then the driver's, each left pending until the app is idle): in
+        # a traced start three Resize events of the size the screen was just laid out
+        # at, each a whole layout and paint before the first rows' frame. Until the
+        # database is open, such a repeat is not passed on to `Screen`'s handler
+        # (`prevent_default` skips the base class's); afterwards every Resize is
+        # handled as Textual does (after a suspend, one of the same size repaints).
+        if event.size == self.outer_size and not host(self).is_ready:
+            event.prevent_default()
 
     def _pane_classes(self, pane: str) -> str:
         """A lower pane's classes (composed with them: a class set after mounting
