@@ -187,9 +187,9 @@ def record_moves(
     ended = {m.task_id: m for m in moves if m.closes_questions}
     if ended:
         _close_questions(conn, events, ended)
-    for move in moves:
-        if move.reopens_questions:
-            _reopen_questions(conn, events, move)
+    reopening = {m.task_id: m for m in moves if m.reopens_questions}
+    if reopening:
+        _reopen_questions(conn, events, reopening)
     finished = {m.task_id: m.key for m in moves if m.unblocks}
     return _unblocked(conn, events, finished) if finished else []
 
@@ -308,28 +308,50 @@ def _close_questions(conn: Connection, events: EventBatch, ended: dict[int, Move
             )
 
 
-def _reopen_questions(conn: Connection, events: EventBatch, move: Move) -> None:
-    """Reopen the questions the move undoes the closing of, one `question_reopened`
-    event each: whoever asked waits for their answers again. A question answered
-    meanwhile (none can be: a closed question takes no answer) stays as it is."""
-    which = and_(
-        QUESTIONS.task_id == move.task_id,
-        QUESTIONS.id.in_(move.reopens_questions),
-        QUESTIONS.closed_at.is_not(None),
-        QUESTIONS.answered_at.is_(None),
-    )
-    reopen = update(Question.__table__).where(which).values(closed_at=None)
-    if conn.dialect.update_returning:
-        reopened = conn.execute(reopen.returning(QUESTIONS.id)).scalars().all()
-    else:  # SQLite before 3.35: the write lock is held, nothing moves in between
-        reopened = conn.execute(select(QUESTIONS.id).where(which)).scalars().all()
-        conn.execute(reopen)
-    status = words(move.target.value)
-    for question_id in sorted(reopened):
-        message = f"question {question_id} reopened: {move.key} is {status} again"
-        events.add(
-            EventKind.QUESTION_REOPENED, move.task_id, {"question": question_id, "message": message}
-        )
+def _reopening_questions(returning: bool) -> Any:
+    """Reopening the closed, unanswered questions `questions` of the tasks `ids`,
+    built once; with their ids and tasks where the database returns the rows an
+    UPDATE changed."""
+    reopen = update(Question.__table__).where(_CLOSED_OF_TASKS).values(closed_at=None)
+    return reopen.returning(QUESTIONS.id, QUESTIONS.task_id) if returning else reopen
+
+
+#: The questions `questions` of the tasks `ids` that are closed and unanswered.
+_CLOSED_OF_TASKS = and_(
+    QUESTIONS.task_id.in_(bindparam("ids", expanding=True)),
+    QUESTIONS.id.in_(bindparam("questions", expanding=True)),
+    QUESTIONS.closed_at.is_not(None),
+    QUESTIONS.answered_at.is_(None),
+)
+_REOPEN_QUESTIONS = Prepared(_reopening_questions(returning=True))
+_REOPEN_QUESTIONS_PLAIN = _reopening_questions(returning=False)
+_CLOSED_QUESTIONS = select(QUESTIONS.id, QUESTIONS.task_id).where(_CLOSED_OF_TASKS)
+
+
+def _reopen_questions(conn: Connection, events: EventBatch, reopening: dict[int, Move]) -> None:
+    """Reopen the questions the moves `reopening` undo the closing of, one
+    `question_reopened` event each: whoever asked waits for their answers again. A
+    question answered meanwhile (none can be: a closed question takes no answer)
+    stays as it is, and only the moved tasks' questions are looked at."""
+    moves = list(reopening.values())
+    for start in range(0, len(moves), 900):
+        batch = moves[start : start + 900]
+        params = {
+            "ids": [m.task_id for m in batch],
+            "questions": [q for m in batch for q in m.reopens_questions],
+        }
+        if conn.dialect.update_returning:
+            reopened = _REOPEN_QUESTIONS.rows(conn, params)
+        else:  # SQLite before 3.35: the write lock is held, nothing moves in between
+            reopened = list(conn.execute(_CLOSED_QUESTIONS, params))
+            conn.execute(_REOPEN_QUESTIONS_PLAIN, params)
+        for question_id, task_id in sorted(reopened, key=lambda r: r[0]):
+            move = reopening[task_id]
+            status = words(move.target.value)
+            message = f"question {question_id} reopened: {move.key} is {status} again"
+            events.add(
+                EventKind.QUESTION_REOPENED, task_id, {"question": question_id, "message": message}
+            )
 
 
 def _unblocked(conn: Connection, events: EventBatch, done: dict[int, str]) -> list[str]:
