@@ -148,9 +148,11 @@ def bulk_summary(verb: str, changes: list[ChangePreview], skips: list[ChangePrev
 
 
 class TaskActions(Screen[None]):
-    """The task actions of a screen; subclasses say which task is selected."""
+    """The task actions of a screen; subclasses say which task is selected. The
+    decisions and undo are actions here, so a screen binding `a`, `x`, `m` or `u`
+    runs the same code on every screen."""
 
-    #: Per task key: the version asked about and whether `approve` refuses it as the
+    #: Per task key: the version asked about and whether `action_approve` refuses it as the
     #: person's own work (see `_own_work_refusal`).
     _own_work: dict[str, tuple[tuple[str, object], str | None]]
 
@@ -221,7 +223,7 @@ class TaskActions(Screen[None]):
         return None
 
     def _own_work_refusal(self, row: TaskRow) -> str | None:
-        """Whether `approve` would refuse this as the person's own work: asked of the
+        """Whether `action_approve` would refuse this as the person's own work: asked of the
         service once per version of the task (enabled until the answer comes); only
         each task's latest version is kept."""
         stamp = (row.key, row.updated_at)
@@ -365,7 +367,7 @@ class TaskActions(Screen[None]):
 
     # -- approvals ----------------------------------------------------------
 
-    def approve(self) -> None:
+    def action_approve(self) -> None:
         row = self.selected()
         if row is None or not row.can_decide:
             return
@@ -375,7 +377,7 @@ class TaskActions(Screen[None]):
             lambda d: f"{key} approved: {STATUS_LONG[d.status]}",
         )
 
-    def reject(self) -> None:
+    def action_reject(self) -> None:
         self._decide_with_comment(
             "Reject",
             "Say why it is rejected (required); the task becomes failed.",
@@ -383,7 +385,7 @@ class TaskActions(Screen[None]):
             "rejected",
         )
 
-    def request_changes(self) -> None:
+    def action_request_changes(self) -> None:
         self._decide_with_comment(
             "Request changes",
             "Say what to change (required); the task goes back to ready and its "
@@ -428,7 +430,7 @@ class TaskActions(Screen[None]):
 
     # -- undo: a stack of this session's own moves ----------------------------
 
-    def undo(self) -> None:
+    def action_undo(self) -> None:
         """Offer to undo the newest move still on this session's stack."""
         stack = host(self).undo_stack
         if not stack:

@@ -621,18 +621,6 @@ class MainScreen(QuestionActions, TaskActions, Screen[None]):
     def action_reset(self) -> None:
         self.change_status(STATUS_ACTIONS["reset"])
 
-    def action_approve(self) -> None:
-        self.approve()
-
-    def action_reject(self) -> None:
-        self.reject()
-
-    def action_request_changes(self) -> None:
-        self.request_changes()
-
-    def action_undo(self) -> None:
-        self.undo()
-
     def action_answer(self) -> None:
         row = self.selected()
         if row is not None and row.answer_refusal is None:
