@@ -87,6 +87,17 @@ def safe(text: str | None, limit: int = 500) -> str:
     return line if len(line) <= limit else line[: limit - 1] + "…"
 
 
+def about_task(key: str, title: str, then: str = "", lead: str = "") -> Text:
+    """What a prompt about one task says first: `lead`, its key and its title in bold
+    (untrusted: one safe line), then `then` on a line of its own when given."""
+    text = Text(end="")
+    text.append(f"{lead}{key} ")
+    text.append(safe(title, 200), "bold")
+    if then:
+        text.append(f"\n{then}")
+    return text
+
+
 def status_style(widget: Widget, status: TaskStatus) -> Style:
     """The Rich style `widget` draws `status` in. The colours are component classes of
     the screen rather than of each widget that colours statuses: Textual makes a

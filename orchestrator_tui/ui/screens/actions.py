@@ -23,7 +23,7 @@ from ...domain.words import counted
 from ..db import run_db
 from ..host import binds_key, host
 from ..modals.prompt import Confirm, TextPrompt
-from ..render import STATUS_LONG, safe
+from ..render import STATUS_LONG, about_task, safe
 
 if TYPE_CHECKING:
     from ...domain.models import ChangePreview, TaskDetail, TaskRow
@@ -295,13 +295,12 @@ class TaskActions(Screen[None]):
             return
         key, before = row.key, row.status
         if target is S.IN_PROGRESS and row.unfinished_blockers:
-            message = Text(end="")
-            message.append(f"{key} ")
-            message.append(safe(row.title, 200), "bold")
-            message.append(
-                f"\nwaits on {row.unfinished_blockers} unfinished "
+            message = about_task(
+                key,
+                row.title,
+                f"waits on {row.unfinished_blockers} unfinished "
                 f"{'dependency' if row.unfinished_blockers == 1 else 'dependencies'}. "
-                "Starting it anyway is recorded with your reason."
+                "Starting it anyway is recorded with your reason.",
             )
 
             def forced(reason: str | None) -> None:
@@ -405,10 +404,7 @@ class TaskActions(Screen[None]):
         if row is None or not row.can_decide:
             return
         key = row.key
-        message = Text(end="")
-        message.append(f"{key} ")
-        message.append(safe(row.title, 200), "bold")
-        message.append(f"\n{explanation}")
+        message = about_task(key, row.title, explanation)
 
         def decided(comment: str | None) -> None:
             if comment:
