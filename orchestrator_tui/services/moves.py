@@ -269,20 +269,40 @@ def _statement(columns: tuple[str, ...], needs_blockers_done: bool, many: bool) 
     return stmt.returning(T.id) if many else stmt
 
 
-def _closing_questions(returning: bool) -> Any:
-    """Closing the open questions of the tasks `ids` at `closed`, built once (a
-    runner's every round runs it); with their ids and tasks where the database
-    returns the rows an UPDATE changed."""
-    closed_at = bindparam("closed", type_=QUESTIONS.closed_at.type)
-    close = update(Question.__table__).where(_OPEN_OF_TASKS).values(closed_at=closed_at)
-    return close.returning(QUESTIONS.id, QUESTIONS.task_id) if returning else close
+class _QuestionUpdate:
+    """One UPDATE of the questions `where` picks, built once (a runner's every round
+    may run it): `run` answers the (id, task id) of the questions it changed."""
+
+    def __init__(self, where: Any, **values: Any) -> None:
+        change = update(Question.__table__).where(where).values(**values)
+        self._returning = Prepared(change.returning(QUESTIONS.id, QUESTIONS.task_id))
+        self._plain = change
+        self._read = select(QUESTIONS.id, QUESTIONS.task_id).where(where)
+
+    def run(self, conn: Connection, params: Mapping[str, Any]) -> list[Any]:
+        if conn.dialect.update_returning:
+            return self._returning.rows(conn, params)
+        # SQLite before 3.35: the write lock is held, nothing moves in between
+        changed = list(conn.execute(self._read, params))
+        conn.execute(self._plain, params)
+        return changed
 
 
-#: The open questions of the tasks `ids`.
-_OPEN_OF_TASKS = and_(QUESTIONS.task_id.in_(bindparam("ids", expanding=True)), question_open())
-_CLOSE_QUESTIONS = Prepared(_closing_questions(returning=True))
-_CLOSE_QUESTIONS_PLAIN = _closing_questions(returning=False)
-_OPEN_QUESTIONS = select(QUESTIONS.id, QUESTIONS.task_id).where(_OPEN_OF_TASKS)
+#: Closing the open questions of the tasks `ids` at `closed`.
+_CLOSE_QUESTIONS = _QuestionUpdate(
+    and_(QUESTIONS.task_id.in_(bindparam("ids", expanding=True)), question_open()),
+    closed_at=bindparam("closed", type_=QUESTIONS.closed_at.type),
+)
+#: Reopening the closed, unanswered questions `questions` of the tasks `ids`.
+_REOPEN_QUESTIONS = _QuestionUpdate(
+    and_(
+        QUESTIONS.task_id.in_(bindparam("ids", expanding=True)),
+        QUESTIONS.id.in_(bindparam("questions", expanding=True)),
+        QUESTIONS.closed_at.is_not(None),
+        QUESTIONS.answered_at.is_(None),
+    ),
+    closed_at=None,
+)
 
 
 def _close_questions(conn: Connection, events: EventBatch, ended: dict[int, Move]) -> None:
@@ -292,11 +312,7 @@ def _close_questions(conn: Connection, events: EventBatch, ended: dict[int, Move
     ids = list(ended)
     for start in range(0, len(ids), 900):
         params = {"ids": ids[start : start + 900], "closed": events.now}
-        if conn.dialect.update_returning:
-            closed = _CLOSE_QUESTIONS.rows(conn, params)
-        else:  # SQLite before 3.35: the write lock is held, nothing moves in between
-            closed = list(conn.execute(_OPEN_QUESTIONS, params))
-            conn.execute(_CLOSE_QUESTIONS_PLAIN, params)
+        closed = _CLOSE_QUESTIONS.run(conn, params)
         for question_id, task_id in sorted(closed, key=lambda r: r[0]):
             move = ended[task_id]
             message = f"question {question_id} closed unanswered: {move.key} is {move.target.value}"
@@ -306,26 +322,6 @@ def _close_questions(conn: Connection, events: EventBatch, ended: dict[int, Move
                 {"question": question_id, "message": message},
                 move.events[0].run_id if move.events else None,
             )
-
-
-def _reopening_questions(returning: bool) -> Any:
-    """Reopening the closed, unanswered questions `questions` of the tasks `ids`,
-    built once; with their ids and tasks where the database returns the rows an
-    UPDATE changed."""
-    reopen = update(Question.__table__).where(_CLOSED_OF_TASKS).values(closed_at=None)
-    return reopen.returning(QUESTIONS.id, QUESTIONS.task_id) if returning else reopen
-
-
-#: The questions `questions` of the tasks `ids` that are closed and unanswered.
-_CLOSED_OF_TASKS = and_(
-    QUESTIONS.task_id.in_(bindparam("ids", expanding=True)),
-    QUESTIONS.id.in_(bindparam("questions", expanding=True)),
-    QUESTIONS.closed_at.is_not(None),
-    QUESTIONS.answered_at.is_(None),
-)
-_REOPEN_QUESTIONS = Prepared(_reopening_questions(returning=True))
-_REOPEN_QUESTIONS_PLAIN = _reopening_questions(returning=False)
-_CLOSED_QUESTIONS = select(QUESTIONS.id, QUESTIONS.task_id).where(_CLOSED_OF_TASKS)
 
 
 def _reopen_questions(conn: Connection, events: EventBatch, reopening: dict[int, Move]) -> None:
@@ -340,11 +336,7 @@ def _reopen_questions(conn: Connection, events: EventBatch, reopening: dict[int,
             "ids": [m.task_id for m in batch],
             "questions": [q for m in batch for q in m.reopens_questions],
         }
-        if conn.dialect.update_returning:
-            reopened = _REOPEN_QUESTIONS.rows(conn, params)
-        else:  # SQLite before 3.35: the write lock is held, nothing moves in between
-            reopened = list(conn.execute(_CLOSED_QUESTIONS, params))
-            conn.execute(_REOPEN_QUESTIONS_PLAIN, params)
+        reopened = _REOPEN_QUESTIONS.run(conn, params)
         for question_id, task_id in sorted(reopened, key=lambda r: r[0]):
             move = reopening[task_id]
             status = words(move.target.value)
