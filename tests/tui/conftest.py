@@ -1,13 +1,16 @@
-"""Fixtures for the TUI tests: databases in tmp_path, a fixed clock, and a
-settle helper that waits for every database worker to finish (the last two, with
-`wait_until` and `main_screen`, shared with the benchmarks: benchmarks/app_driver.py)."""
+"""Fixtures for the TUI tests: databases in tmp_path, a fixed clock, a settle
+helper that waits for every database worker to finish (the last two, with
+`wait_until` and `main_screen`, shared with the benchmarks: benchmarks/app_driver.py),
+and `started`, the app running with its first loads settled."""
 
 from __future__ import annotations
 
 import html
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
+from contextlib import asynccontextmanager
 from pathlib import Path
+from typing import Any
 
 import pytest
 from textual.pilot import Pilot
@@ -70,6 +73,22 @@ def make(db_url: str) -> Callable[..., OrchestratorApp]:
         return make_app(db_url, kwargs.pop("actor", ACTOR), clock=fixed_clock, **kwargs)
 
     return build
+
+
+#: The terminal most tests run the app in.
+WIDE = (160, 48)
+
+
+@asynccontextmanager
+async def started(
+    app: OrchestratorApp, size: tuple[int, int] = WIDE, **options: Any
+) -> AsyncIterator[Pilot]:
+    """`app` running in a `size` terminal (with `app.run_test`'s other `options`) and
+    its first loads settled: how a test starts the app (a test of what shows before
+    that uses `app.run_test` itself)."""
+    async with app.run_test(size=size, **options) as pilot:
+        await settle(pilot)
+        yield pilot
 
 
 def add(orch: Orchestrator, key: str, title: str | None = None, **fields: object) -> None:

@@ -9,7 +9,7 @@ import yaml
 from orchestrator_tui.ui.render import describe_run
 
 from ..agents.helpers import FAKE, PY, add_agent_task, serve
-from .conftest import main_screen, screen_text, settle
+from .conftest import main_screen, screen_text, settle, started
 
 
 async def test_header_says_a_spent_plan_budget_keeps_the_runner_idle(orch, make, tmp_path):
@@ -25,8 +25,7 @@ async def test_header_says_a_spent_plan_budget_keeps_the_runner_idle(orch, make,
     orch.plans.load_file(path)
     serve(orch, max_parallel=1)
     app = make()
-    async with app.run_test(size=(200, 48)) as pilot:
-        await settle(pilot)
+    async with started(app, (200, 48)):
         assert "idle: plan shop: budget exceeded: $0.04 of $0.01" in screen_text(app)
 
 
@@ -36,8 +35,7 @@ async def test_detail_screen_shows_the_agent_runs_spend_and_prompt(orch, make):
     (run,) = orch.queries.runs_for("A")
     assert "fake-claude 2,900 tok $0.0421" in describe_run(run).plain
     app = make()
-    async with app.run_test(size=(160, 60)) as pilot:
-        await settle(pilot)
+    async with started(app, (160, 60)) as pilot:
         main_screen(app).table.select_key("A")
         await settle(pilot)
         await pilot.press("enter")

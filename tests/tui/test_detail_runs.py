@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from orchestrator_tui.ui.screens.detail import DetailScreen
 
-from .conftest import add, plan_path, screen_text, seed_plan, select, settle
+from .conftest import add, plan_path, screen_text, seed_plan, select, settle, started
 
 
 async def test_detail_lists_a_plain_commands_runs(db_url, make):
@@ -13,8 +13,7 @@ async def test_detail_lists_a_plain_commands_runs(db_url, make):
     if plan_path().name != "demo_plan.yaml":
         raise AssertionError("the demo plan ships with the package")
     app = make()
-    async with app.run_test(size=(160, 80)) as pilot:
-        await settle(pilot)
+    async with started(app, (160, 80)) as pilot:
         await select(pilot, "PAY-15")
         await pilot.press("enter")
         await settle(pilot)
@@ -38,8 +37,7 @@ async def test_detail_says_what_stops_a_run(orch, make):
     }
     add(orch, "IMPL", "Implement", command=command)
     app = make()
-    async with app.run_test(size=(160, 48)) as pilot:
-        await settle(pilot)
+    async with started(app) as pilot:
         await select(pilot, "IMPL")
         await pilot.press("enter")
         await settle(pilot)
