@@ -6,8 +6,11 @@ from __future__ import annotations
 
 import gc
 import sys
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 
 import pytest
+from textual.pilot import Pilot
 
 from orchestrator_tui.domain.models import CommandSpec
 from orchestrator_tui.ui.modals.prompt import Confirm
@@ -15,6 +18,7 @@ from orchestrator_tui.ui.modals.quit import QuitWhileRunning
 
 from .conftest import (
     ACTOR,
+    WIDE,
     add,
     main_screen,
     notes,
@@ -22,6 +26,7 @@ from .conftest import (
     select,
     settle,
     started,
+    status,
     wait_until,
 )
 
@@ -30,10 +35,6 @@ SAY_HI = CommandSpec(argv=[sys.executable, "-c", "print('hi')"])
 SLEEP = CommandSpec(
     argv=[sys.executable, "-c", "import time; print('working', flush=True); time.sleep(120)"]
 )
-
-
-def status(orch, key: str) -> str:
-    return orch.queries.get_task(key).status.value
 
 
 def runs(orch, key: str):
@@ -59,6 +60,14 @@ def runner_app(make):
     yield build
     for app in apps:
         assert app.shut_down(timeout=30), "the runner's thread ended"
+
+
+@asynccontextmanager
+async def running(app, orch, key: str = "S") -> AsyncIterator[Pilot]:
+    """`app`, its runner started with it, once `key`'s command has printed."""
+    async with app.run_test(size=WIDE) as pilot:
+        await wait_until(pilot, lambda: has_lines(orch, key), "the command to start")
+        yield pilot
 
 
 async def test_runner_key_runs_ready_tasks_and_stops(orch, runner_app):
@@ -187,8 +196,7 @@ async def test_cancel_a_run_of_another_runner(orch, runner_app):
 async def test_quitting_asks_first_then_stops_the_runner_and_hands_tasks_back(orch, runner_app):
     add(orch, "S", "sleeps", command=SLEEP)
     app = runner_app(run_on_start=True)
-    async with app.run_test(size=(160, 48)) as pilot:
-        await wait_until(pilot, lambda: has_lines(orch, "S"), "the command to start")
+    async with running(app, orch) as pilot:
         await pilot.press("q")
         await settle(pilot)
         assert isinstance(app.screen, QuitWhileRunning)
@@ -207,8 +215,7 @@ async def test_quitting_asks_first_then_stops_the_runner_and_hands_tasks_back(or
 async def test_quitting_can_be_called_off_and_the_command_keeps_running(orch, runner_app):
     add(orch, "S", "sleeps", command=SLEEP)
     app = runner_app(run_on_start=True)
-    async with app.run_test(size=(160, 48)) as pilot:
-        await wait_until(pilot, lambda: has_lines(orch, "S"), "the command to start")
+    async with running(app, orch) as pilot:
         await pilot.press("q")
         await settle(pilot)
         await pilot.press("escape")
@@ -230,8 +237,7 @@ async def test_quitting_when_the_commands_finish_starts_nothing_new(orch, runner
     )
     add(orch, "S", "waits for a file", command=waits)
     app = runner_app(run_on_start=True)
-    async with app.run_test(size=(160, 48)) as pilot:
-        await wait_until(pilot, lambda: has_lines(orch, "S"), "the command to start")
+    async with running(app, orch) as pilot:
         await pilot.press("q")
         await settle(pilot)
         await pilot.press("w")
@@ -251,8 +257,8 @@ async def test_quitting_when_the_commands_finish_starts_nothing_new(orch, runner
 async def test_closing_the_app_any_other_way_stops_the_runner(orch, runner_app):
     add(orch, "S", "sleeps", command=SLEEP)
     app = runner_app(run_on_start=True)
-    async with app.run_test(size=(160, 48)) as pilot:
-        await wait_until(pilot, lambda: has_lines(orch, "S"), "the command to start")
+    async with running(app, orch):
+        assert app.return_code is None  # closed below while its command runs
     assert app.shut_down(timeout=30)
     assert status(orch, "S") == "pending"
     assert runs(orch, "S")[-1].status.value == "cancelled"
