@@ -26,6 +26,7 @@ from orchestrator_tui.app import OrchestratorApp, make_app
 from orchestrator_tui.domain.models import TaskSpec
 from orchestrator_tui.resources import resource_path
 from orchestrator_tui.services import Orchestrator, open_orchestrator
+from orchestrator_tui.ui.screens.detail import DetailScreen
 
 SMALL_PLAN = Path(__file__).parent / "small_plan.yaml"
 ACTOR = "alice"
@@ -129,6 +130,16 @@ async def select(pilot: Pilot, key: str) -> None:
     screen.table.select_key(key)
     await settle(pilot)
     assert screen.table.cursor_key == key
+
+
+async def open_detail(pilot: Pilot, key: str) -> DetailScreen:
+    """Open `key`'s detail screen from the task list, as enter on its row does."""
+    await select(pilot, key)
+    await pilot.press("enter")
+    await settle(pilot)
+    screen = pilot.app.screen
+    assert isinstance(screen, DetailScreen) and screen.key == key, screen
+    return screen
 
 
 def status(orch: Orchestrator, key: str) -> str:

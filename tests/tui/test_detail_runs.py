@@ -3,9 +3,7 @@ status, exit code and duration, newest last (the demo's PAY-15 failed twice)."""
 
 from __future__ import annotations
 
-from orchestrator_tui.ui.screens.detail import DetailScreen
-
-from .conftest import add, plan_path, screen_text, seed_plan, select, settle, started
+from .conftest import add, open_detail, plan_path, screen_text, seed_plan, settle, started
 
 
 async def test_detail_lists_a_plain_commands_runs(db_url, make):
@@ -14,10 +12,7 @@ async def test_detail_lists_a_plain_commands_runs(db_url, make):
         raise AssertionError("the demo plan ships with the package")
     app = make()
     async with started(app, (160, 80)) as pilot:
-        await select(pilot, "PAY-15")
-        await pilot.press("enter")
-        await settle(pilot)
-        assert isinstance(app.screen, DetailScreen)
+        await open_detail(pilot, "PAY-15")
         await pilot.press("G")
         await settle(pilot)
         lines = screen_text(app).splitlines()
@@ -38,10 +33,7 @@ async def test_detail_says_what_stops_a_run(orch, make):
     add(orch, "IMPL", "Implement", command=command)
     app = make()
     async with started(app) as pilot:
-        await select(pilot, "IMPL")
-        await pilot.press("enter")
-        await settle(pilot)
-        assert isinstance(app.screen, DetailScreen)
+        await open_detail(pilot, "IMPL")
         lines = [line.strip() for line in screen_text(app).splitlines()]
         assert "timeout 1800s" in lines
         assert "budget $1.5, 200,000 tokens (all its runs together)" in lines

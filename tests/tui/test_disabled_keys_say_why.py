@@ -8,7 +8,7 @@ import pytest
 from orchestrator_tui.domain.enums import TaskStatus
 from orchestrator_tui.ui.screens.approvals import ApprovalsScreen
 
-from .conftest import add, main_screen, notes, select, settle, started, status
+from .conftest import add, main_screen, notes, open_detail, select, settle, started, status
 
 S = TaskStatus
 
@@ -150,7 +150,6 @@ async def test_the_detail_screen_answers_y_as_the_task_list_does(orch, make, key
 
 async def test_the_detail_screen_counts_an_open_question_older_than_its_list(orch, make):
     """The screen lists a task's newest questions; an older one still open counts."""
-    from orchestrator_tui.ui.screens.detail import DetailScreen
 
     add(orch, "API", "build it", status=S.IN_PROGRESS)
     bot = orch.as_actor("bot")
@@ -160,11 +159,7 @@ async def test_the_detail_screen_counts_an_open_question_older_than_its_list(orc
         orch.questions.answer("API", "done", bot.questions.for_task("API")[-1].id)
     app = make()
     async with started(app) as pilot:
-        await select(pilot, "API")
-        await pilot.press("enter")
-        await settle(pilot)
-        detail = app.screen
-        assert isinstance(detail, DetailScreen)
+        detail = await open_detail(pilot, "API")
         assert detail.selected().open_questions == 1
         assert app.active_bindings["y"].enabled
         heading = str(detail.query_one("#detail-questions").render()).splitlines()[0]

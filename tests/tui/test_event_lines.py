@@ -4,9 +4,8 @@ happened, so no kind label stands in front of it ("rejected rejected")."""
 from __future__ import annotations
 
 from orchestrator_tui.domain.enums import TaskStatus
-from orchestrator_tui.ui.screens.detail import DetailScreen
 
-from .conftest import add, screen_text, select, settle, started
+from .conftest import add, open_detail, screen_text, settle, started
 
 REPEATS = ("rejected rejected", "created created", "R created R", "reverted undid")
 
@@ -33,10 +32,7 @@ async def test_detail_timeline_reads_once(orch, make):
     _rejected_task(orch)
     app = make()
     async with started(app) as pilot:
-        await select(pilot, "R")
-        await pilot.press("enter")
-        await settle(pilot)
-        assert isinstance(app.screen, DetailScreen)
+        await open_detail(pilot, "R")
         text = screen_text(app)
         assert "rejected, now failed: tests red (setup)" in text
         assert "created: review me (setup)" in text

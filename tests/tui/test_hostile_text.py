@@ -11,7 +11,17 @@ from orchestrator_tui.ui.modals.prompt import TextPrompt
 from orchestrator_tui.ui.screens.detail import DetailScreen
 from orchestrator_tui.ui.widgets.task_table import TaskTable
 
-from .conftest import HOSTILE_TITLES, add, main_screen, notes, screen_text, select, settle, started
+from .conftest import (
+    HOSTILE_TITLES,
+    add,
+    main_screen,
+    notes,
+    open_detail,
+    screen_text,
+    select,
+    settle,
+    started,
+)
 
 S = TaskStatus
 SHOWN = ["[@click=app.quit]x", "[/]", "[bold red]x", "clip moved"]  # escapes dropped
@@ -67,18 +77,14 @@ async def test_clicking_a_markup_title_runs_nothing(hostile, make):
 async def test_detail_shows_description_notes_and_title_literally(hostile, make):
     app = make()
     async with started(app) as pilot:
-        await select(pilot, "H0")
-        await pilot.press("enter")
-        await settle(pilot)
+        await open_detail(pilot, "H0")
         text = screen_text(app)
         assert_clean(text)
         assert "H0  [@click=app.quit]x" in text
         assert "[link=x]second[/link] line" in text
         assert "[b]note[/b]" in text
         await pilot.press("escape")
-        await select(pilot, "H3")
-        await pilot.press("enter")
-        await settle(pilot)
+        await open_detail(pilot, "H3")
         text = screen_text(app)
         assert_clean(text)
         assert "clip moved" in text

@@ -28,6 +28,7 @@ from .conftest import (
     FIXED,
     add,
     main_screen,
+    open_detail,
     screen_text,
     select,
     settle,
@@ -214,10 +215,7 @@ async def test_jump_to_a_filtered_out_task_clears_the_filter(chain, make):
 async def test_detail_screen_opens_and_closes(chain, make):
     app = make()
     async with started(app) as pilot:
-        await select(pilot, "B")
-        await pilot.press("enter")
-        await settle(pilot)
-        assert isinstance(app.screen, DetailScreen)
+        await open_detail(pilot, "B")
         text = screen_text(app)
         assert "bravo build" in text and "Event timeline" in text and "waits for ✓ A" in text
         await pilot.press("escape")
@@ -392,9 +390,7 @@ async def test_the_detail_timeline_reads_as_sentences(orch, make):
     orch.tasks.start("T")
     app = make()
     async with started(app) as pilot:
-        await select(pilot, "T")
-        await pilot.press("enter")
-        await settle(pilot)
+        await open_detail(pilot, "T")
         text = screen_text(app)
         assert "changed requires approval from no to yes" in text
         assert "moved from pending to in progress" in text

@@ -8,7 +8,7 @@ from textual.widgets import Input
 from orchestrator_tui.domain.enums import TaskStatus
 from orchestrator_tui.ui.modals.prompt import Confirm, TextPrompt
 
-from .conftest import ACTOR, add, main_screen, notes, select, settle, started, status
+from .conftest import ACTOR, add, main_screen, notes, open_detail, select, settle, started, status
 
 S = TaskStatus
 
@@ -228,9 +228,7 @@ async def test_a_decision_taken_on_the_detail_screen_can_be_undone(orch, make):
     orch.as_actor("bob").tasks.complete("Q")
     app = make()
     async with started(app) as pilot:
-        await select(pilot, "Q")
-        await pilot.press("enter")
-        await settle(pilot)
+        await open_detail(pilot, "Q")
         await pilot.press("a")
         await settle(pilot)
         assert status(orch, "Q") == "done"
