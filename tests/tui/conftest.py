@@ -132,6 +132,13 @@ async def select(pilot: Pilot, key: str) -> None:
     assert screen.table.cursor_key == key
 
 
+async def press_on(pilot: Pilot, key: str, *presses: str) -> None:
+    """Put the task list's cursor on `key`, press `presses`, and let the app settle."""
+    await select(pilot, key)
+    await pilot.press(*presses)
+    await settle(pilot)
+
+
 async def open_detail(pilot: Pilot, key: str) -> DetailScreen:
     """Open `key`'s detail screen from the task list, as enter on its row does."""
     await select(pilot, key)

@@ -10,7 +10,7 @@ from textual.widgets import Input, OptionList
 from orchestrator_tui.ui.modals.prompt import PickTask, TextPrompt
 from orchestrator_tui.ui.modals.task_form import TaskForm
 
-from .conftest import ACTOR, add, main_screen, notes, select, settle, started, wait_until
+from .conftest import ACTOR, add, main_screen, notes, press_on, settle, started, wait_until
 
 
 async def open_new_task_form(pilot, app) -> TaskForm:
@@ -93,9 +93,7 @@ async def test_add_and_remove_a_dependency(orch, make):
     add(orch, "B", "second")
     app = make()
     async with started(app) as pilot:
-        await select(pilot, "B")
-        await pilot.press("D")
-        await settle(pilot)
+        await press_on(pilot, "B", "D")
         assert isinstance(app.screen, TextPrompt)
         await pilot.press("A", "enter")
         await settle(pilot)
@@ -115,9 +113,7 @@ async def test_a_cycle_is_refused_with_the_cycle_named(orch, make):
     add(orch, "B", "second", depends_on=["A"])
     app = make()
     async with started(app) as pilot:
-        await select(pilot, "A")
-        await pilot.press("D")
-        await settle(pilot)
+        await press_on(pilot, "A", "D")
         await pilot.press("B", "enter")
         await settle(pilot)
         messages = notes(app)
@@ -307,9 +303,7 @@ async def test_add_dependency_completes_keys_and_ignores_case(orch, make):
         add(orch, key, f"task {key}")
     app = make()
     async with started(app) as pilot:
-        await select(pilot, "OPS-1")
-        await pilot.press("D")
-        await settle(pilot)
+        await press_on(pilot, "OPS-1", "D")
         field = app.screen.query_one(Input)
         await pilot.press(*"pay-")
         await wait_until(pilot, lambda: field._suggestion == "PAY-1", "a completion")

@@ -17,6 +17,7 @@ from .conftest import (
     main_screen,
     notes,
     open_detail,
+    press_on,
     screen_text,
     select,
     settle,
@@ -93,9 +94,7 @@ async def test_detail_shows_description_notes_and_title_literally(hostile, make)
 async def test_modals_and_notifications_show_text_literally(hostile, make):
     app = make()
     async with started(app, notifications=True) as pilot:
-        await select(pilot, "G")
-        await pilot.press("x")
-        await settle(pilot)
+        await press_on(pilot, "G", "x")
         assert isinstance(app.screen, TextPrompt)
         assert "[@click=app.quit]gate" in screen_text(app)
         app.screen.query_one(Input).value = "[bold]no[/] \x1b[2J"
@@ -135,9 +134,7 @@ async def test_inbox_shows_titles_literally(hostile, make):
 async def test_edit_form_shows_the_title_without_escapes(hostile, make):
     app = make()
     async with started(app) as pilot:
-        await select(pilot, "H3")
-        await pilot.press("e")
-        await settle(pilot)
+        await press_on(pilot, "H3", "e")
         assert app.screen.query_one("#title", Input).value == "clip moved"
         assert_clean(screen_text(app))
         await pilot.press("escape")

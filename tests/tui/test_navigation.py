@@ -29,6 +29,7 @@ from .conftest import (
     add,
     main_screen,
     open_detail,
+    press_on,
     screen_text,
     select,
     settle,
@@ -161,9 +162,7 @@ async def test_filter_views_and_sort(chain, make):
 async def test_filter_keeps_the_cursor_on_the_same_task(chain, make):
     app = make()
     async with started(app) as pilot:
-        await select(pilot, "C")
-        await pilot.press("slash", *"ch", "enter")
-        await settle(pilot)
+        await press_on(pilot, "C", "slash", *"ch", "enter")
         assert main_screen(app).table.cursor_key == "C"
 
 
@@ -202,9 +201,7 @@ async def test_tree_expands_lazily(chain, make):
 async def test_jump_to_a_filtered_out_task_clears_the_filter(chain, make):
     app = make()
     async with started(app) as pilot:
-        await select(pilot, "B")
-        await pilot.press("P")  # running only: B (W awaits approval)
-        await settle(pilot)
+        await press_on(pilot, "B", "P")  # running only: B (W awaits approval)
         main_screen(app).dep_tree.post_message(DependencyTree.JumpTo("C"))
         await settle(pilot)
         await settle(pilot)
@@ -298,9 +295,7 @@ async def test_keymap_remaps_by_binding_id(chain, make):
         await pilot.press("s")
         await settle(pilot)
         assert status(chain, "C") == "pending", "the old key no longer starts"
-        await select(pilot, "F")
-        await pilot.press("S")
-        await settle(pilot)
+        await press_on(pilot, "F", "S")
         assert status(chain, "F") == "in_progress"
 
 

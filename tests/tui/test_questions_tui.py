@@ -18,6 +18,7 @@ from .conftest import (
     add,
     fixed_clock,
     main_screen,
+    press_on,
     screen_text,
     select,
     settle,
@@ -154,9 +155,7 @@ async def test_an_answer_given_elsewhere_meanwhile_is_a_warning(db_url, orch, ma
     orch.as_actor("bot").questions.ask("API", "Which database?")
     app = make(poll_interval=0.1)
     async with started(app) as pilot:
-        await select(pilot, "API")
-        await pilot.press("y")
-        await settle(pilot)
+        await press_on(pilot, "API", "y")
         assert "bot asks: Which database?" in screen_text(app)
         orch.as_actor("bob").questions.answer("API", "SQLite")
         await pilot.press(*"PostgreSQL", "enter")
@@ -179,9 +178,7 @@ async def test_a_question_closed_meanwhile_is_a_warning_and_leaves_the_inbox(db_
     orch.as_actor("bot").questions.ask("UI", "Which colours?")
     app = make(poll_interval=0.1)
     async with started(app) as pilot:
-        await select(pilot, "API")
-        await pilot.press("y")
-        await settle(pilot)
+        await press_on(pilot, "API", "y")
         assert "bot asks: Which database?" in screen_text(app)
         orch.as_actor("bob").tasks.transition("API", S.CANCELLED)
         await pilot.press(*"PostgreSQL", "enter")

@@ -8,7 +8,18 @@ from textual.widgets import Input
 from orchestrator_tui.domain.enums import TaskStatus
 from orchestrator_tui.ui.modals.prompt import Confirm, TextPrompt
 
-from .conftest import ACTOR, add, main_screen, notes, open_detail, select, settle, started, status
+from .conftest import (
+    ACTOR,
+    add,
+    main_screen,
+    notes,
+    open_detail,
+    press_on,
+    select,
+    settle,
+    started,
+    status,
+)
 
 S = TaskStatus
 
@@ -38,9 +49,7 @@ def tasks(orch):
 async def test_status_key_writes_the_status(tasks, make, key, press, expected):
     app = make()
     async with started(app) as pilot:
-        await select(pilot, key)
-        await pilot.press(press)
-        await settle(pilot)
+        await press_on(pilot, key, press)
         assert status(tasks, key) == expected
         row = main_screen(app).table.cursor_row
         assert row is not None and row.key == key and row.status.value == expected
@@ -65,9 +74,7 @@ async def test_keys_that_do_not_apply_are_disabled_and_write_nothing(tasks, make
 async def test_forced_start_asks_for_a_reason_and_records_it(tasks, make):
     app = make()
     async with started(app) as pilot:
-        await select(pilot, "C")
-        await pilot.press("s")
-        await settle(pilot)
+        await press_on(pilot, "C", "s")
         assert isinstance(app.screen, TextPrompt)
         await pilot.press("enter")  # empty: refused, the modal stays
         await settle(pilot)
@@ -84,9 +91,7 @@ async def test_forced_start_asks_for_a_reason_and_records_it(tasks, make):
 async def test_forced_start_cancelled_writes_nothing(tasks, make):
     app = make()
     async with started(app) as pilot:
-        await select(pilot, "C")
-        await pilot.press("s")
-        await settle(pilot)
+        await press_on(pilot, "C", "s")
         await pilot.press("escape")
         await settle(pilot)
         assert status(tasks, "C") == "pending"
@@ -100,13 +105,9 @@ async def test_approve_and_reject(orch, make):
     worker.tasks.complete("Q")
     app = make()
     async with started(app) as pilot:
-        await select(pilot, "P")
-        await pilot.press("a")
-        await settle(pilot)
+        await press_on(pilot, "P", "a")
         assert status(orch, "P") == "done"
-        await select(pilot, "Q")
-        await pilot.press("x")
-        await settle(pilot)
+        await press_on(pilot, "Q", "x")
         assert isinstance(app.screen, TextPrompt)
         app.screen.query_one(Input).value = "   "
         await pilot.press("enter")
@@ -125,9 +126,7 @@ async def test_approving_own_work_is_refused_with_a_notification(orch, make):
     add(orch, "P", "mine", requires_approval=True)
     app = make()
     async with started(app) as pilot:
-        await select(pilot, "P")
-        await pilot.press("s")
-        await settle(pilot)
+        await press_on(pilot, "P", "s")
         await pilot.press("d")
         await settle(pilot)
         assert status(orch, "P") == "awaiting_approval"
@@ -141,9 +140,7 @@ async def test_approving_own_work_is_refused_with_a_notification(orch, make):
 async def test_undo_names_the_task_moves_the_cursor_to_it_and_asks(tasks, make):
     app = make()
     async with started(app) as pilot:
-        await select(pilot, "A")
-        await pilot.press("s")
-        await settle(pilot)
+        await press_on(pilot, "A", "s")
         assert status(tasks, "A") == "in_progress"
         await select(pilot, "E")  # the cursor is elsewhere: undo must not change E
         await pilot.press("u")
@@ -163,9 +160,7 @@ async def test_undoing_a_failure_says_it_reopens_the_question_it_closed(tasks, m
     asked = tasks.as_actor("bot").questions.ask("B", "which database?")
     app = make()
     async with started(app) as pilot:
-        await select(pilot, "B")
-        await pilot.press("f")
-        await settle(pilot)
+        await press_on(pilot, "B", "f")
         assert tasks.questions.get(asked.id).is_closed
         await pilot.press("u")
         await settle(pilot)
@@ -181,12 +176,8 @@ async def test_undoing_a_failure_says_it_reopens_the_question_it_closed(tasks, m
 async def test_second_undo_goes_further_back_and_never_redoes(tasks, make):
     app = make()
     async with started(app) as pilot:
-        await select(pilot, "A")
-        await pilot.press("s")
-        await settle(pilot)
-        await select(pilot, "B")
-        await pilot.press("d")
-        await settle(pilot)
+        await press_on(pilot, "A", "s")
+        await press_on(pilot, "B", "d")
         for key, after in (("B", "in_progress"), ("A", "pending")):
             await pilot.press("u")
             await settle(pilot)
@@ -206,9 +197,7 @@ async def test_undo_reverses_a_rejection(orch, make):
     orch.as_actor("bob").tasks.complete("Q")
     app = make()
     async with started(app) as pilot:
-        await select(pilot, "Q")
-        await pilot.press("x")
-        await settle(pilot)
+        await press_on(pilot, "Q", "x")
         app.screen.query_one(Input).value = "no tests"
         await pilot.press("enter")
         await settle(pilot)
@@ -247,9 +236,7 @@ async def test_a_decision_taken_on_the_detail_screen_can_be_undone(orch, make):
 async def test_undo_that_cannot_be_done_says_why_and_writes_nothing(tasks, make):
     app = make()
     async with started(app) as pilot:
-        await select(pilot, "A")
-        await pilot.press("s")
-        await settle(pilot)
+        await press_on(pilot, "A", "s")
         tasks.as_actor("bob").tasks.fail("A", reason="crashed")
         before = tasks.queries.last_event_id()
         await pilot.press("u")
@@ -326,9 +313,7 @@ async def test_bulk_confirmation_cuts_a_long_list_with_a_count(orch, make):
         add(orch, f"K{n}", f"task {n}")
     app = make()
     async with started(app, (80, 24)) as pilot:
-        await select(pilot, "K0")
-        await pilot.press(*["space"] * 7, "b")
-        await settle(pilot)
+        await press_on(pilot, "K0", *["space"] * 7, "b")
         assert isinstance(app.screen, Confirm)
         text = app.screen.message.plain
         assert "Block 7 marked tasks?" in text and "… and 3 more" in text

@@ -8,7 +8,7 @@ import sys
 
 from orchestrator_tui.domain.models import CommandSpec
 
-from .conftest import add, main_screen, screen_lines, select, settle, started, status
+from .conftest import add, main_screen, press_on, screen_lines, started, status
 
 SAY_HI = CommandSpec(argv=[sys.executable, "-c", "print('hi')"])
 
@@ -26,9 +26,7 @@ async def test_started_by_hand_shows_working_and_a_live_run_shows_running(orch, 
     orch.runs.claim("elsewhere-runner", 600, key="R1")  # a live run, held by a runner
     app = make()
     async with started(app) as pilot:
-        await select(pilot, "W1")
-        await pilot.press("s")
-        await settle(pilot)
+        await press_on(pilot, "W1", "s")
         assert status(orch, "W1") == "in_progress"
         worked = row_line(app, "W1")
         assert "working" in worked and "running" not in worked
