@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import html
 import re
+import threading
 from collections.abc import AsyncIterator, Callable, Iterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -130,6 +131,22 @@ async def select(pilot: Pilot, key: str) -> None:
     screen.table.select_key(key)
     await settle(pilot)
     assert screen.table.cursor_key == key
+
+
+def held(
+    monkeypatch: pytest.MonkeyPatch, owner: object, name: str, timeout: float = 30
+) -> threading.Event:
+    """Make every call of `owner.name` wait (up to `timeout` seconds) until the event
+    returned is set: what happens while a read or a write is still on its way."""
+    release = threading.Event()
+    real = getattr(owner, name)
+
+    def waiting(*args: Any, **kwargs: Any) -> Any:
+        release.wait(timeout)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(owner, name, waiting)
+    return release
 
 
 async def press_on(pilot: Pilot, key: str, *presses: str) -> None:

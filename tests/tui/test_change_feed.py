@@ -22,7 +22,17 @@ from orchestrator_tui.services.queries import QueryService
 from orchestrator_tui.ui.db import run_db
 from orchestrator_tui.ui.widgets.log_pane import ExecutionLogPane
 
-from .conftest import add, fixed_clock, main_screen, notes, screen_text, select, settle, started
+from .conftest import (
+    add,
+    fixed_clock,
+    held,
+    main_screen,
+    notes,
+    screen_text,
+    select,
+    settle,
+    started,
+)
 from .test_log_pane import add_lines, add_run
 
 S = TaskStatus
@@ -220,14 +230,7 @@ async def test_a_status_key_shows_the_move_before_its_commit(db_url, orch, make,
     from orchestrator_tui.services.tasks import TaskService
 
     add(orch, "A")
-    release = threading.Event()
-    original = TaskService.transition
-
-    def slow(self, *args, **kwargs):  # type: ignore[no-untyped-def]
-        release.wait(10)
-        return original(self, *args, **kwargs)
-
-    monkeypatch.setattr(TaskService, "transition", slow)
+    release = held(monkeypatch, TaskService, "transition", timeout=10)
     app = make()
     async with started(app) as pilot:
         table = main_screen(app).table
