@@ -7,12 +7,22 @@
 2. An agent printing 100k lines: lines stored per second, and the lag of an
    asyncio loop in the same process (standing in for the TUI's event loop)
    while the runner streams in a background thread.
+2b. `--only spawn`: the spawning and watching alone, no database: 1000 `true`
+   started through `Supervisor.start` from one thread (8 at a time) into one
+   reactor, with a runner's environment; CPU per child of the spawning thread
+   and of the reactor (with `--before`, FOLDER's too, alternately, each in a
+   fresh interpreter).
 3. A coding agent's 100k-event stream (Claude Code's stream-json shape): events
    parsed per second by the parser alone, and through the runner (raw events and
    readable lines stored) with the same loop-lag probe.
 
     python benchmarks/bench_runner.py [--repeat 3] [--tasks 1000] [--lines 100000]
-                                      [--events 100000] [--only agents|dag]
+                                      [--events 100000] [--only agents|dag|spawn]
+                                      [--before FOLDER]
+
+With `--before FOLDER` (another checkout, e.g. `git worktree add /tmp/old main`)
+each round of the DAG runs this checkout's runner and FOLDER's, each in a fresh
+interpreter, then xargs, in turn, so all three see the same load.
 """
 
 from __future__ import annotations
@@ -89,6 +99,107 @@ def bench_dag(n: int, parallel: int) -> float:
         orch.close()
         gc.unfreeze()  # the log benchmarks below start as an unfrozen process
         return took
+
+
+def other_checkout(folder: str, n: int, parallel: int) -> float:
+    """One DAG run by the package in `folder`, in a fresh interpreter (this script);
+    its CPU figures join DAG_CPU."""
+    env = {**os.environ, "PYTHONPATH": folder}
+    out = subprocess.run(
+        [sys.executable, __file__, "--tasks", str(n), "--parallel", str(parallel), "--child"],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    took, cpu = json.loads(out)
+    DAG_CPU.append(tuple(cpu))
+    return float(took)
+
+
+def bench_spawn(n: int, parallel: int) -> tuple[float, float]:
+    """CPU ms per child of the spawning thread and of the reactor (see 2b)."""
+    import threading
+
+    from orchestrator_tui.procs import this_host
+    from orchestrator_tui.runner.process import Supervisor
+    from orchestrator_tui.runner.reactor import Reactor
+    from orchestrator_tui.runner.reaper import mark_of
+
+    env = {**os.environ, **{f"ORCHESTRATOR_TUI_BENCH_{i}": "x" * 32 for i in range(8)}}
+    reactor_cpu: list[float] = []
+    loop = Reactor._loop
+
+    def timed_loop(self: Reactor, *args: object, **kwargs: object) -> None:
+        start = time.thread_time()
+        try:
+            loop(self, *args, **kwargs)  # type: ignore[arg-type]
+        finally:
+            reactor_cpu.append(time.thread_time() - start)
+
+    Reactor._loop = timed_loop  # type: ignore[method-assign]
+    reactor = Reactor()
+    reactor.start("bench-reactor")
+    slots = threading.Semaphore(parallel)
+    left = [n]
+    finished = threading.Event()
+
+    def ended(outcome: object) -> None:
+        assert getattr(outcome, "exit_code", None) == 0, outcome
+        slots.release()
+        left[0] -= 1
+        if not left[0]:
+            finished.set()
+
+    def spawned(pid: int) -> None:  # what the runner records of each child
+        mark_of(pid)
+        this_host()
+
+    start = time.thread_time()
+    for _ in range(n):
+        slots.acquire()
+        sup = Supervisor(["true"], sink=lambda _: None, env=env, watched=True, on_spawn=spawned)
+        sup.start(reactor, ended)
+    assert finished.wait(120)
+    spawning = time.thread_time() - start
+    reactor.close(5)
+    Reactor._loop = loop  # type: ignore[method-assign]
+    return spawning / n * 1000, reactor_cpu[0] / n * 1000
+
+
+def compare_spawn(before: str | None, n: int, parallel: int, repeat: int) -> int:
+    here = str(Path(__file__).resolve().parent.parent)
+    sides = [("runner", here)] + ([("before", before)] if before else [])
+    got: dict[str, list[list[float]]] = {name: [] for name, _ in sides}
+    loads = [os.getloadavg()[0]]
+    for _ in range(repeat):
+        for name, folder in sides:
+            out = subprocess.run(
+                [
+                    sys.executable,
+                    __file__,
+                    "--tasks",
+                    str(n),
+                    "--parallel",
+                    str(parallel),
+                    "--child-spawn",
+                ],
+                env={**os.environ, "PYTHONPATH": folder},
+                capture_output=True,
+                text=True,
+                check=True,
+            ).stdout
+            got[name].append(json.loads(out))
+        loads.append(os.getloadavg()[0])
+    print(f"spawning and watching {n} `true`, {parallel} at a time, no database")
+    print(f"  load average {min(loads):.2f}-{max(loads):.2f}")
+    for name, rows in got.items():
+        spawning = statistics.median(r[0] for r in rows)
+        watching = statistics.median(r[1] for r in rows)
+        each = ", ".join(f"{a:.3f}+{b:.3f}" for a, b in rows)
+        figures = f"spawning {spawning:.3f} ms, reactor {watching:.3f} ms"
+        print(f"  {name:8} CPU a child: {figures} ({each})")
+    return 0
 
 
 def bench_xargs(n: int, parallel: int) -> float:
@@ -242,6 +353,35 @@ def report_agents(n: int, repeat: int) -> None:
     print(f"  loop lag median of max {worst * 1000:.1f}ms, median {typical * 1000:.2f}ms")
 
 
+def compare_dag(before: str, n: int, parallel: int, repeat: int) -> int:
+    """This checkout's runner, FOLDER's and xargs, in turn each round."""
+    here = str(Path(__file__).resolve().parent.parent)
+    times: dict[str, list[float]] = {"runner": [], "before": [], "xargs": []}
+    cpu: dict[str, list[tuple[float, ...]]] = {"runner": [], "before": []}
+    loads = [os.getloadavg()[0]]
+    for _ in range(repeat):
+        for name, folder in (("runner", here), ("before", before)):
+            times[name].append(other_checkout(folder, n, parallel))
+            cpu[name].append(DAG_CPU[-1])
+        times["xargs"].append(bench_xargs(n, parallel))
+        loads.append(os.getloadavg()[0])
+    print(f"{n} tasks (true) in a DAG, {parallel} in parallel; before: {before}")
+    print(f"  load average {min(loads):.2f}-{max(loads):.2f}")
+    for name, runs in times.items():
+        each = ", ".join(f"{t:.2f}" for t in runs)
+        print(f"  {name:8} median {statistics.median(runs):.2f}s  ({each})")
+    ratio = 0.0
+    for name in ("runner", "before"):
+        ratios = [a / b for a, b in zip(times[name], times["xargs"], strict=True)]
+        c = [statistics.median(row[i] for row in cpu[name]) for i in range(3)]
+        print(
+            f"  {name:8} ratio median {statistics.median(ratios):.2f}x (goal <= {DAG_GOAL}x); cpu "
+            f"coordinating {c[0]:.2f}s, other threads {c[1]:.2f}s, children {c[2]:.2f}s"
+        )
+        ratio = ratio or statistics.median(ratios)
+    return 1 if ratio > DAG_GOAL else 0
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeat", type=int, default=3)
@@ -249,8 +389,22 @@ def main() -> int:
     parser.add_argument("--parallel", type=int, default=8)
     parser.add_argument("--lines", type=int, default=100_000)
     parser.add_argument("--events", type=int, default=100_000)
-    parser.add_argument("--only", choices=["agents", "dag"], help="run only this part")
+    parser.add_argument("--only", choices=["agents", "dag", "spawn"], help="run only this part")
+    parser.add_argument("--before", metavar="FOLDER", help="also time the runner in FOLDER")
+    parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument("--child-spawn", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if args.child_spawn:
+        print(json.dumps(bench_spawn(args.tasks, args.parallel)))
+        return 0
+    if args.only == "spawn":
+        return compare_spawn(args.before, args.tasks, args.parallel, args.repeat)
+    if args.child:  # one DAG run for --before, in a fresh interpreter
+        took = bench_dag(args.tasks, args.parallel)
+        print(json.dumps([took, DAG_CPU[-1]]))
+        return 0
+    if args.before:
+        return compare_dag(args.before, args.tasks, args.parallel, args.repeat)
     if args.only == "agents":
         report_agents(args.events, args.repeat)
         return 0

@@ -1,4 +1,4 @@
-"""Where the database lives and who is acting."""
+"""Where the database and the agent profiles file live, and who is acting."""
 
 from __future__ import annotations
 
@@ -19,6 +19,8 @@ RUNNER_MARK_ENV = "ORCHESTRATOR_TUI_RUNNER_MARK"
 NOTIFY_CMD_ENV = "ORCHESTRATOR_TUI_NOTIFY_CMD"
 WEBHOOK_ENV = "ORCHESTRATOR_TUI_WEBHOOK"
 APP_NAME = "orchestrator-tui"
+#: Names the user's agent profiles file (else agents.yaml in the config folder).
+PROFILES_ENV = "ORCHESTRATOR_TUI_AGENTS"
 
 
 def default_db_path() -> Path:
@@ -30,6 +32,14 @@ def default_db_path() -> Path:
 def resolve_db(db: str | None) -> str:
     """`--db`, else $ORCHESTRATOR_TUI_DB, else the file in the user data directory."""
     return db or os.environ.get(DB_ENV) or str(default_db_path())
+
+
+def profiles_path() -> Path:
+    """$ORCHESTRATOR_TUI_AGENTS (an existing file), else the one in the config folder."""
+    from platformdirs import user_config_dir
+
+    default = Path(user_config_dir(APP_NAME, appauthor=False)) / "agents.yaml"
+    return file_named_by(PROFILES_ENV, default)
 
 
 def resolve_actor(actor: str | None) -> str:

@@ -60,11 +60,16 @@ def boot_id() -> str:
 
 def stat_of(pid: int) -> tuple[str, int, str] | None:
     """(state, process group, start time in ticks) of a live process, or None."""
-    try:
-        with open(f"{PROC}/{pid}/stat", "rb") as file:  # not pathlib: once per child
-            raw = file.read().decode("ascii", "replace")
+    try:  # a bare descriptor, no file object: read once per child the runner starts
+        fd = os.open(f"{PROC}/{pid}/stat", os.O_RDONLY | os.O_CLOEXEC)
     except (OSError, ValueError):
         return None
+    try:
+        raw = os.read(fd, 4096).decode("ascii", "replace")
+    except OSError:
+        return None
+    finally:
+        os.close(fd)
     fields = raw[raw.rindex(")") + 2 :].split()
     if len(fields) < 20:
         return None

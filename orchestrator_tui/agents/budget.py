@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from ..domain.agent import Budget
+from ..domain.money import usd
 
 
 @dataclass(frozen=True)
@@ -45,7 +46,7 @@ def exceeded(limit: Limit, run: Spent, at: bool = False) -> str | None:
         return cap is not None and (spent >= cap if at else spent > cap)
 
     if over(total.usd, b.usd):
-        return f"{limit.prefix}budget exceeded: ${total.usd:.2f} of ${b.usd:.2f}"
+        return f"{limit.prefix}budget exceeded: {usd(total.usd)} of {usd(b.usd)}"
     if over(total.tokens, b.tokens):
         return f"{limit.prefix}budget exceeded: {total.tokens:,} tokens of {b.tokens:,}"
     if over(total.seconds, b.seconds):

@@ -18,6 +18,7 @@ from typing import Any
 
 from ..domain.agent import ParserName
 from ..domain.enums import LogStream
+from ..domain.money import usd
 from ..domain.words import counted
 
 OUT, ERR = LogStream.STDOUT, LogStream.STDERR
@@ -247,7 +248,7 @@ class ClaudeParser(_JsonParser):
             o.error = detail or f"claude reported {event.get('subtype') or 'an error'}"
             return [(ERR, f"✗ {o.error}")]
         o.result, o.error = text, None
-        cost = f" · ${o.cost_usd:.4f}" if o.cost_usd is not None else ""
+        cost = f" · {usd(o.cost_usd)}" if o.cost_usd is not None else ""
         return [(OUT, f"✓ done in {counted(o.turns, 'turn')} · {o.tokens} tokens{cost}")]
 
 

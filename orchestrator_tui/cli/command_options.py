@@ -11,6 +11,7 @@ from __future__ import annotations
 import argparse
 from typing import TYPE_CHECKING, Any
 
+from ..domain.command_text import RUN_WORDS_CLI, needs_something_to_run
 from ..domain.errors import UsageError
 from .common import positive_seconds
 
@@ -72,7 +73,7 @@ def command_from_args(
         return current
     given = _given(args)
     if not args.command and args.agent is None and current is None:
-        raise UsageError(f"{given[0]} needs something to run: a command after -- or an --agent")
+        raise UsageError(needs_something_to_run(given[0], RUN_WORDS_CLI))
     from ..domain.agent import AgentUse
     from ..domain.models import CommandSpec
 

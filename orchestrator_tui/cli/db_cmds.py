@@ -58,7 +58,8 @@ def cmd_seed(args: argparse.Namespace) -> int:
             say(
                 f"seeded {orch.db.describe()} from {path.name}: {counted(result.tasks, 'task')}, "
                 f"{counted(result.dependencies, 'dependency')}, {counted(result.runs, 'run')}, "
-                f"{counted(result.log_lines, 'log line')}"
+                f"{counted(result.log_lines, 'log line')} ({result.added} added, "
+                f"{result.changed} changed, {result.unchanged} unchanged)"
             )
     return 0
 

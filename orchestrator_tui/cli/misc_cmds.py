@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from ..domain.enums import AgentType
+from ..domain.money import spent
 from ..domain.text import printable
 from ..domain.words import counted
 from .common import db_url, emit_json, open_from_args, opened_to_fill, say, table, wants_json
@@ -58,17 +59,17 @@ def cmd_stats(args: argparse.Namespace) -> int:
     if spend is not None and spend.total.runs:
         t = spend.total
         say(
-            f"spend      ${t.cost_usd:.4f} over {t.runs} agent runs, "
+            f"spend      {spent(t.reported_cost)} over {counted(t.runs, 'agent run')}, "
             f"{t.input_tokens} tokens in, {t.output_tokens} out, {t.cached_tokens} cached"
         )
         for row in spend.by_profile:
             runs = counted(row.runs, "run")
-            say(f"  profile  {printable(row.name)}: ${row.cost_usd:.4f} ({runs})")
+            say(f"  profile  {printable(row.name)}: {spent(row.reported_cost)} ({runs})")
         for row in spend.by_agent:
             runs = counted(row.runs, "run")
-            say(f"  agent    {printable(row.name)}: ${row.cost_usd:.4f} ({runs})")
+            say(f"  agent    {printable(row.name)}: {spent(row.reported_cost)} ({runs})")
     for plan, why in (spend.exhausted_plans if spend else {}).items():
-        say(f"stopped    plan {printable(plan)} claims no new tasks: {printable(why)}")
+        say(f"stopped    {printable(why)} (plan {printable(plan)} claims no new tasks)")
     return 0
 
 
@@ -111,13 +112,14 @@ def cmd_agent_profiles(args: argparse.Namespace) -> int:
         emit_json({name: p.model_dump(mode="json") for name, p in profiles.items()})
         return 0
     table(
-        ["PROFILE", "PARSER", "PROMPT", "RESUMES", "ARGV"],
+        ["PROFILE", "PARSER", "PROMPT", "RESUMES", "TIMEOUT", "ARGV"],
         (
             [
                 name,
                 p.parser.value,
                 p.prompt.value,
                 "yes" if p.resume_argv else "no",
+                "none" if p.timeout_seconds is None else f"{p.timeout_seconds:g}s",
                 printable(" ".join(p.argv)),
             ]
             for name, p in profiles.items()

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 from ..domain.enums import AgentType, RunStatus, TaskStatus
 from ..domain.errors import RUN_INCOMPLETE, NotFound, UsageError
+from ..domain.money import spent, usd
 from ..domain.text import colours_only, printable, strip_ansi
 from .common import (
     Unbuilt,
@@ -209,7 +210,7 @@ def cmd_runs(args: argparse.Namespace) -> int:
 
 
 def _usage_cells(r: RunView) -> list[str]:
-    cost = "-" if r.cost_usd is None else f"${r.cost_usd:.4f}"
+    cost = "-" if r.cost_usd is None else usd(r.cost_usd)
     return [r.profile or "-", str(r.tokens) if r.profile else "-", cost]
 
 
@@ -221,7 +222,7 @@ def _spend_line(runs: list[RunView]) -> str | None:
         return None
     return (
         f"agent runs: {t.runs}, {t.tokens} tokens ({t.cached_tokens} cached), "
-        f"${t.cost_usd:.4f} in all"
+        f"{spent(t.reported_cost)}"
     )
 
 
@@ -261,7 +262,9 @@ def cmd_logs(args: argparse.Namespace) -> int:
         )
     if not args.follow:
         if run is None:
-            raise NotFound(f"{args.key} has no runs yet")
+            raise NotFound(
+                f"{args.key} has no runs yet (`task logs {args.key} --follow` waits for one)"
+            )
         lines = _all_lines(orch, run.id, args.raw)
         if as_json:
             emit_json({"run": run, "lines": lines})

@@ -14,10 +14,12 @@ from ..domain.enums import (
     Complexity,
     ComponentArea,
     DependencyType,
+    EventKind,
     Priority,
     Readiness,
     TaskStatus,
 )
+from ..domain.errors import OrchestratorError
 from ..domain.event_text import event_sentence
 from ..domain.state_machine import VERB_TARGETS
 from ..domain.text import printable
@@ -168,7 +170,7 @@ def cmd_show(args: argparse.Namespace) -> int:
         say(f"  estimate   {task.estimated_hours}h")
     if task.requires_approval:
         say("  approval   required")
-    for label, text in _command_lines(task.command):
+    for label, text in _command_lines(task.command, _agent_timeout(args, task)):
         say(f"  {label:<9}  {p(text)}")
     if more.get("last_run"):
         say(f"  last run   {p(more['last_run'])}")
@@ -191,15 +193,38 @@ def cmd_show(args: argparse.Namespace) -> int:
     return 0
 
 
-def _command_lines(command: Any) -> list[tuple[str, str]]:
+def _agent_timeout(args: argparse.Namespace, task: Any) -> float | None:
+    """The timeout a run of `task` gets from its agent profile, when it sets none."""
+    from types import SimpleNamespace
+
+    from ..config import profiles_path
+    from ..domain.command_text import AGENT_TIMEOUT_SECONDS
+
+    command = task.command
+    if command is None or command.agent is None or command.timeout_seconds is not None:
+        return None
+    if isinstance(command, SimpleNamespace):  # a plain read: no models loaded
+        try:
+            own_profiles = profiles_path().is_file()
+        except OrchestratorError:  # a variable naming no file: the runner refuses to start
+            return None
+        if command.agent.definition is None and not own_profiles:
+            return AGENT_TIMEOUT_SECONDS  # a built-in profile's: they all keep the default
+        command = open_from_args(args).queries.get_task(task.key).command
+    from ..services.agent_profiles import agent_timeout
+
+    return agent_timeout(command)
+
+
+def _command_lines(command: Any, agent_timeout: float | None = None) -> list[tuple[str, str]]:
     """What `task show` says a task runs, where its worktree comes from, and what
-    stops a run (its timeout and budget)."""
+    stops a run (its timeout, else its agent profile's, and its budget)."""
     if command is None:
         return []
     lines = [what_runs(command)]
     if (workspace := command.workspace) is not None:
         lines.append(("workspace", f"{workspace.repo} (a worktree from {workspace.base})"))
-    return lines + limits(command)
+    return lines + limits(command, agent_timeout)
 
 
 def cmd_add(args: argparse.Namespace) -> int:
@@ -285,8 +310,27 @@ def cmd_undo(args: argparse.Namespace) -> int:
 
 
 def cmd_approve(args: argparse.Namespace) -> int:
-    task = open_from_args(args).approvals.approve(args.key, args.comment or "")
-    return _show_result(args, task, "approved")
+    orch = open_from_args(args)
+    task = orch.approvals.approve(args.key, args.comment or "")
+    _show_result(args, task, "approved")
+    if not wants_json(args) and (branch := _branch_on_approval(orch, task)):
+        say(f"  {branch}")
+    return 0
+
+
+def _branch_on_approval(orch: Any, task: TaskDetail) -> str | None:
+    """What approving did with the task's worktree branch: merged or pushed (as its
+    `merged` event says), or nothing (`on_approve: none`, the default)."""
+    from ..domain.workspace import OnApprove
+
+    workspace = task.command.workspace if task.command else None
+    if workspace is None:
+        return None
+    if workspace.on_approve is OnApprove.NONE:
+        branch = printable(workspace.branch_for(task.key))
+        return f"nothing merged: on_approve is none, so branch {branch} stays for a person"
+    merged = [e for e in orch.queries.timeline(task.key) if e.kind == EventKind.MERGED.value]
+    return printable(str(merged[-1].data.get("message", ""))) if merged else None
 
 
 def cmd_reject(args: argparse.Namespace) -> int:

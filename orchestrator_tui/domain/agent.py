@@ -14,6 +14,8 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from .command_text import AGENT_TIMEOUT_SECONDS
+
 PROFILE_NAME = r"^[A-Za-z][A-Za-z0-9_-]{0,39}$"
 #: Placeholders an argv item may hold; an item naming one that has no value is left out.
 PLACEHOLDERS = ("prompt", "prompt_file", "model", "session_id")
@@ -89,6 +91,8 @@ class AgentProfile(_Strict):
     #: A prompt template for tasks using this profile (Jinja syntax, sandboxed).
     template: str | None = None
     description: str = ""
+    #: How long a run may go on when its task sets no timeout; None: no limit.
+    timeout_seconds: float | None = Field(default=AGENT_TIMEOUT_SECONDS, gt=0)
 
     @field_validator("argv")
     @classmethod
@@ -188,10 +192,17 @@ class SpendRow(BaseModel):
     output_tokens: int
     cached_tokens: int
     cost_usd: float
+    #: How many of the runs reported a cost (Codex and Gemini report none).
+    costed_runs: int = 0
 
     @property
     def tokens(self) -> int:
         return self.input_tokens + self.output_tokens
+
+    @property
+    def reported_cost(self) -> float | None:
+        """The cost the runs reported, or None when none of them reported one."""
+        return self.cost_usd if self.costed_runs else None
 
     @classmethod
     def of_runs(cls, name: str, runs: Iterable[AgentRunFacts]) -> SpendRow:
@@ -204,6 +215,7 @@ class SpendRow(BaseModel):
             output_tokens=sum(r.output_tokens or 0 for r in mine),
             cached_tokens=sum(r.cached_tokens or 0 for r in mine),
             cost_usd=round(sum(r.cost_usd or 0.0 for r in mine), 6),
+            costed_runs=sum(1 for r in mine if r.cost_usd is not None),
         )
 
 

@@ -1,12 +1,14 @@
 """What a task runs, in words, for `task show` and the TUI's detail screen alike.
 
 Reads a `CommandSpec` or the CLI's plain namespace of the same fields, so it imports
-nothing (the CLI's plain reads load no pydantic).
+no models (the CLI's plain reads load no pydantic).
 """
 
 from __future__ import annotations
 
 from typing import Any
+
+from .money import usd
 
 #: The agent profile that runs the task's own argv (with `{prompt}` filled in).
 OWN_COMMAND = "command"
@@ -14,8 +16,24 @@ OWN_COMMAND = "command"
 #: A new task's model given without an agent (the TUI's form, MCP `create_task`).
 MODEL_WITHOUT_AGENT = "agent: a model needs an agent"
 
-#: A new task's workspace given without a command or an agent (the TUI's form).
-WORKSPACE_WITHOUT_RUN = "workspace: a repository needs something to run: a command or an agent"
+#: How long a coding agent's run may go on when neither its task (`timeout_seconds`,
+#: `task add --timeout`) nor its profile (`timeout_seconds` in agents.yaml or a plan's
+#: `profiles:`) says: an agent CLI that hangs gives its runner slot back in an hour.
+AGENT_TIMEOUT_SECONDS = 3600.0
+
+#: How the command line names the two things a task can run, in refusals.
+RUN_WORDS_CLI = ("a command after --", "an --agent")
+
+
+def needs_something_to_run(
+    part: str, run_words: tuple[str, str] = ("a command", "an agent")
+) -> str:
+    """The refusal of a part of what a task runs (its timeout, working directory,
+    repository...) given without a command or an agent: `part` and `run_words` are
+    what the surface calls them (`RUN_WORDS_CLI` on the command line; the new-task
+    form's fields by default)."""
+    command, agent = run_words
+    return f"{part} needs something to run: {command} or {agent}"
 
 
 def what_runs(command: Any) -> tuple[str, str]:
@@ -32,15 +50,18 @@ def what_runs(command: Any) -> tuple[str, str]:
     return "agent", ", ".join(parts)
 
 
-def limits(command: Any) -> list[tuple[str, str]]:
-    """`[("timeout", "600s"), ("budget", "$2.5, 50,000 tokens (all its runs together)")]`: what
-    stops a task's run, those it has."""
+def limits(command: Any, agent_timeout: float | None = None) -> list[tuple[str, str]]:
+    """`[("timeout", "600s"), ("budget", "$2.50, 50,000 tokens (all its runs together)")]`:
+    what stops a task's run, those it has; `agent_timeout` is its agent profile's
+    timeout, what a run gets when the task sets none."""
     lines = []
     if command.timeout_seconds is not None:
         lines.append(("timeout", f"{command.timeout_seconds:g}s"))
+    elif agent_timeout is not None:
+        lines.append(("timeout", f"{agent_timeout:g}s (the agent profile's)"))
     budget = command.agent.budget if command.agent is not None else None
     if budget is not None:
-        parts = [f"${budget.usd:g}"] if budget.usd is not None else []
+        parts = [usd(budget.usd)] if budget.usd is not None else []
         if budget.tokens is not None:
             parts.append(f"{budget.tokens:,} tokens")
         if budget.seconds is not None:

@@ -78,10 +78,10 @@ class TimedOut(OrchestratorError):
 
 
 EXIT_CODES: dict[int, str] = {
-    0: "success",
+    0: "success (an empty list too: `task runs` of a task that has not run)",
     1: "unexpected error",
     2: "usage error (bad arguments)",
-    3: "not found (unknown task, run or agent)",
+    3: "not found (unknown task, run or agent), or nothing to show (`task logs` before a run)",
     4: "refused: invalid transition, lost race, or not permitted",
     5: "dependency cycle",
     6: "database locked or unreachable",

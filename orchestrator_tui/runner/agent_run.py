@@ -47,6 +47,7 @@ class AgentSession:
         limits: list[Limit],
         workdir: str,
         plan: str | None,
+        default_timeout: float | None = None,
     ) -> None:
         self.claim = claim
         self.profile_name = profile_name
@@ -64,7 +65,10 @@ class AgentSession:
         self._lock = threading.Lock()
         self._stop: list[Callable[[str], None]] = []
         self._gave_up_told = False
-        self.timeout, self._time_limit = self._timeout(claim.command.timeout_seconds)
+        timeout = claim.command.timeout_seconds
+        self.timeout, self._time_limit = self._timeout(
+            default_timeout if timeout is None else timeout
+        )
 
     # -- building ------------------------------------------------------------------
 
@@ -99,10 +103,13 @@ class AgentSession:
         except Exception:
             shutil.rmtree(workdir, ignore_errors=True)
             raise
-        return cls(claim, name, invocation, start.limits, workdir, use.plan)
+        return cls(
+            claim, name, invocation, start.limits, workdir, use.plan, profile.timeout_seconds
+        )
 
     def _timeout(self, timeout: float | None) -> tuple[float | None, Limit | None]:
-        """The run's time limit: the command's timeout or what a budget leaves."""
+        """The run's time limit: the command's timeout (else its profile's), or what a
+        budget leaves."""
         binding: Limit | None = None
         for limit in self.limits:
             left = limit.seconds_left()
@@ -184,7 +191,7 @@ class AgentSession:
             res.status, res.error, res.retryable = RunStatus.FAILED, self.budget_error, False
             return
         if self.parser.gave_up is not None:  # stopped by us, not by its own failure
-            res.status, res.error = RunStatus.FAILED, self.parser.gave_up
+            res.status, res.error = RunStatus.FAILED, self._cut(self.parser.gave_up)
             return
         if out.timed_out and self._time_limit is not None:
             spent = Spent(0.0, 0, time.monotonic() - self._started)
@@ -204,12 +211,13 @@ class AgentSession:
             res.error = f"{res.error}: {verdict}"
 
     def _stderr_reason(self) -> str | None:
-        """The agent's last stderr line as a run's reason: cut, saying so, when long."""
-        if self._last_stderr is None:
-            return None
-        claim = self.claim
-        where = f"`task logs {claim.key} --run {claim.run_id}`"
-        return cut_line(self._last_stderr, _ERROR_CHARS, where)
+        """The agent's last stderr line as a run's reason."""
+        return None if self._last_stderr is None else self._cut(self._last_stderr)
+
+    def _cut(self, said: str) -> str:
+        """Something the agent said, as a run's reason: cut, saying so, when long."""
+        where = f"`task logs {self.claim.key} --run {self.claim.run_id}`"
+        return cut_line(said, _ERROR_CHARS, where)
 
     def usage(self, out: ProcessOutcome) -> RunUsage:
         o = self.parser.outcome

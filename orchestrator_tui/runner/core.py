@@ -425,8 +425,9 @@ class Runner:
         self._emit(RunStarted(claim))
 
     def _children(self) -> Reactor:
-        """The reactor watching this runner's children (started on first use)."""
-        if self._reactor is None:
+        """The reactor watching this runner's children (started on first use, and
+        again should its loop have broken: it failed every child it watched)."""
+        if self._reactor is None or self._reactor.failed:
             self._reactor = Reactor()
             self._reactor.start("supervise")
         return self._reactor
@@ -558,7 +559,8 @@ class Runner:
             res.status, res.error = RunStatus.CANCELLED, out.stopped
         elif out.timed_out:
             res.status = RunStatus.TIMED_OUT
-            res.error = f"timed out after {claim.command.timeout_seconds or 0:g}s"
+            limit = active.agent.timeout if active.agent else claim.command.timeout_seconds
+            res.error = f"timed out after {limit or 0:g}s"
         elif out.exit_code == 0:
             res.status = RunStatus.SUCCEEDED
         elif out.exit_code is not None and out.exit_code < 0:

@@ -221,10 +221,8 @@ class _Child:
         self.sel: selectors.BaseSelector | None = None
         self.splitters: dict[int, tuple[LogStream, _Splitter]] = {}
         for pipe, stream in ((proc.stdout, LogStream.STDOUT), (proc.stderr, LogStream.STDERR)):
-            assert pipe is not None
-            fd = pipe.fileno()
-            os.set_blocking(fd, False)
-            self.splitters[fd] = (stream, _Splitter())
+            assert pipe is not None  # left blocking: read only when ready (see spawn)
+            self.splitters[pipe.fileno()] = (stream, _Splitter())
         self.pidfd: int | None = None
         self.exit_seen = False  # the pidfd said it exited
         self.deadline = started + sup.timeout if sup.timeout else None
@@ -328,15 +326,14 @@ class _Child:
         self._hand_over()
 
     def _release(self) -> None:
-        sel = self.sel
-        assert sel is not None  # set first thing in `attach`
+        sel = self.sel  # None: failed before it was attached
         for fd in list(self.splitters):
-            if not self.paused:
+            if sel is not None and not self.paused:
                 with contextlib.suppress(KeyError, ValueError):
                     sel.unregister(fd)
             del self.splitters[fd]
         if self.pidfd is not None:
-            if not self.exit_seen:
+            if sel is not None and not self.exit_seen:
                 with contextlib.suppress(KeyError, ValueError):
                     sel.unregister(self.pidfd)
             os.close(self.pidfd)

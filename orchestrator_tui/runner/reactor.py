@@ -71,12 +71,25 @@ class Reactor:
         self._incoming: deque[Watched] = deque()
         self._due: dict[Watched, float | None] = {}
         self._thread: threading.Thread | None = None
+        self._failed: ReactorFailed | None = None  # why the loop itself broke
+
+    @property
+    def failed(self) -> bool:
+        """Whether its loop broke: it watches nothing more (see `_fail_all`)."""
+        return self._failed is not None
 
     # -- any thread -------------------------------------------------------------------
 
     def add(self, child: Watched) -> None:
-        """Watch `child` from the reactor's next turn."""
-        self._incoming.append(child)
+        """Watch `child` from the reactor's next turn; a reactor whose loop broke
+        fails it here at once, so that it is never left unwatched."""
+        with self._lock:
+            failed = self._failed
+            if failed is None:
+                self._incoming.append(child)
+        if failed is not None:
+            _fail(child, failed)
+            return
         self._wake(scan=False)
 
     def poke(self) -> None:
@@ -116,6 +129,9 @@ class Reactor:
         """Drive the children on this thread until none is left (or `close`)."""
         try:
             self._loop(until_empty=True)
+        except Exception as exc:  # never expected: its children end with the reason
+            log.exception("the reactor supervising a child failed")
+            self._fail_all(exc)
         finally:
             with self._lock:
                 self._closed = True
@@ -124,11 +140,24 @@ class Reactor:
     def _serve(self) -> None:
         try:
             self._loop(until_empty=False)
-        except Exception:  # never expected; the runner's children would go unwatched
+        except Exception as exc:  # never expected: the children must not go unwatched
             log.exception("the reactor supervising the children failed")
-            raise
+            self._fail_all(exc)
         finally:
             self._release()
+
+    def _fail_all(self, exc: Exception) -> None:
+        """The loop broke: every child it watches, or was handed, is stopped and
+        ends with the reason (through its own `fail`, as a child whose step
+        failed), and children added later fail at once."""
+        failed = ReactorFailed(exc)
+        with self._lock:
+            self._failed = failed
+            children = [*self._due, *self._incoming]
+            self._due.clear()
+            self._incoming.clear()
+        for child in children:
+            _fail(child, failed)
 
     def _loop(self, until_empty: bool) -> None:
         sel, due = self._sel, self._due
@@ -169,7 +198,7 @@ class Reactor:
         except Exception as exc:
             log.exception("supervising a child failed")
             self._due.pop(child, None)
-            child.fail(exc)
+            _fail(child, exc)
 
     def _take_incoming(self) -> None:
         now = time.monotonic()
@@ -200,3 +229,20 @@ class Reactor:
                 with contextlib.suppress(OSError):
                     os.close(fd)
             self._wake_r = self._wake_w = -1
+
+
+class ReactorFailed(RuntimeError):
+    """The reactor's own loop broke (not one child's step): in one line, why."""
+
+    def __init__(self, cause: Exception) -> None:
+        text = str(cause).strip().splitlines()
+        detail = f"{type(cause).__name__}: {text[0]}" if text else type(cause).__name__
+        super().__init__(f"the reactor watching the children failed ({detail})")
+
+
+def _fail(child: Watched, exc: Exception) -> None:
+    """`child.fail(exc)`; a failure of that too is logged (the others still fail)."""
+    try:
+        child.fail(exc)
+    except Exception:
+        log.exception("ending a child after a failure failed too")

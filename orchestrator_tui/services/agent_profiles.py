@@ -4,24 +4,14 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from platformdirs import user_config_dir
-
 from ..agents.profiles import BUILTIN, parse_profiles
-from ..config import file_named_by
+from ..config import profiles_path
 from ..domain.agent import AgentProfile, AgentUse
-from ..domain.command_text import MODEL_WITHOUT_AGENT, WORKSPACE_WITHOUT_RUN
+from ..domain.command_text import MODEL_WITHOUT_AGENT, needs_something_to_run
 from ..domain.errors import UsageError, ValidationFailed
 from ..domain.models import CommandSpec, TaskSpec
 from ..domain.workspace import WorkspaceSpec
 from .safe_yaml import load_yaml, read_text
-
-PROFILES_ENV = "ORCHESTRATOR_TUI_AGENTS"
-
-
-def profiles_path() -> Path:
-    """$ORCHESTRATOR_TUI_AGENTS (an existing file), else the one in the config folder."""
-    default = Path(user_config_dir("orchestrator-tui", appauthor=False)) / "agents.yaml"
-    return file_named_by(PROFILES_ENV, default)
 
 
 def load_profiles(path: Path | None = None) -> dict[str, AgentProfile]:
@@ -31,6 +21,21 @@ def load_profiles(path: Path | None = None) -> dict[str, AgentProfile]:
     if path.is_file():
         profiles.update(parse_profiles(load_yaml(read_text(path), str(path)), str(path)))
     return profiles
+
+
+def agent_timeout(command: CommandSpec | None) -> float | None:
+    """How long a run of `command` may go on when it sets no timeout: its agent
+    profile's `timeout_seconds`. None for a plain command, a profile without one,
+    or one that cannot be found or read (its run fails saying so)."""
+    from ..agents.profiles import resolve
+    from ..domain.errors import OrchestratorError
+
+    if command is None or command.agent is None:
+        return None
+    try:
+        return resolve(command.agent, load_profiles(), command.argv).timeout_seconds
+    except OrchestratorError:
+        return None
 
 
 def agent_task_command(
@@ -61,7 +66,7 @@ def with_agent(
     command = spec.command
     if workspace is not None:
         if command is None and profile is None:
-            raise UsageError(WORKSPACE_WITHOUT_RUN)
+            raise UsageError(needs_something_to_run("repository"))  # the form's field
         if command is not None:
             command = command.model_copy(update={"workspace": workspace})
     if profile is None:

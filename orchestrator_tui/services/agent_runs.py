@@ -24,6 +24,7 @@ from ..agents.parsers import Usage
 from ..agents.prompt import Answer, PromptContext, Upstream
 from ..domain.agent import Budget, Spend, SpendRow
 from ..domain.enums import ApprovalDecision, EventKind, RunStatus
+from ..domain.money import usd
 from ..domain.plan import PlanSpec
 from ..store.tables import Approval, PlanBudget, Run, Task, TaskContext, TaskDependency, utcnow
 from .base import D, ServiceContext, T, record_event
@@ -85,6 +86,7 @@ def _sums() -> tuple[Any, ...]:
         func.coalesce(func.sum(R.output_tokens), 0).label("output_tokens"),
         func.coalesce(func.sum(R.cached_tokens), 0).label("cached_tokens"),
         func.coalesce(func.sum(R.cost_usd), 0.0).label("cost_usd"),
+        func.count(R.cost_usd).label("costed_runs"),
     )
 
 
@@ -96,6 +98,7 @@ def _row(name: str, r: Any) -> SpendRow:
         output_tokens=int(r.output_tokens),
         cached_tokens=int(r.cached_tokens),
         cost_usd=round(float(r.cost_usd), 6),
+        costed_runs=int(r.costed_runs),
     )
 
 
@@ -221,7 +224,7 @@ class AgentRunService:
                     .where(R.id == u.run_id)
                     .values(**asdict(spent.usage()), summary=u.summary)  # its fields only
                 )
-                cost = f", ${spent.cost_usd:.4f}" if spent.cost_usd is not None else ""
+                cost = f", {usd(spent.cost_usd)}" if spent.cost_usd is not None else ""
                 record_event(
                     conn,
                     self.ctx,

@@ -91,7 +91,9 @@ def _plain_command(stored: Any) -> SimpleNamespace | None:
     agent = stored.get("agent")
     if not (timeout is None or _positive_number(timeout)):
         raise GiveUp("command")
-    plain_agent = _plain_part(agent, profile=str, model=str, args=list, budget=dict)
+    plain_agent = _plain_part(
+        agent, profile=str, model=str, args=list, budget=dict, definition=dict
+    )
     if plain_agent is not None and plain_agent.budget is not None:
         plain_agent.budget = _plain_budget(plain_agent.budget)
     return SimpleNamespace(

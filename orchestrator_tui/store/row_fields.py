@@ -151,7 +151,7 @@ COMMAND_SHAPE: dict[str, tuple[str, ...]] = {
     "agent.budget": ("usd", "tokens", "seconds"),
     "agent.definition": (
         "argv", "resume_argv", "prompt", "parser", "env", "outside_git_args", "template",
-        "description",
+        "description", "timeout_seconds",
     ),
 }  # fmt: skip
 

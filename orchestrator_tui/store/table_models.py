@@ -175,7 +175,7 @@ class PlanBudget(TableModel, table=True):
     spent_usd: float = 0.0
     spent_tokens: int = 0
     spent_seconds: float = 0.0
-    #: Why the plan claims no new tasks ("budget exceeded: $5.10 of $5.00"), or None.
+    #: Why the plan claims no new tasks ("plan P: budget exceeded: $5.10 of $5.00"), or None.
     exhausted: str | None = None
     updated_at: datetime = _time(nullable=False)
 

@@ -13,6 +13,7 @@ from rich.style import Style, StyleType
 from rich.text import Text
 
 from ..domain.enums import Readiness, TaskStatus
+from ..domain.money import usd
 from ..domain.text import printable
 
 if TYPE_CHECKING:
@@ -186,7 +187,7 @@ def describe_run(run: RunView) -> Text:
     exit_code = "-" if run.exit_code is None else str(run.exit_code)
     usage = ""
     if run.profile:
-        cost = "" if run.cost_usd is None else f" ${run.cost_usd:.4f}"
+        cost = "" if run.cost_usd is None else f" {usd(run.cost_usd)}"
         usage = f"  {printable(run.profile)} {run.tokens:,} tok{cost}"
     return Text(
         f"#{run.id} {printable(run.agent or '-')}  {started}  {duration}  exit {exit_code}  "

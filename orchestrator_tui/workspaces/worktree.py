@@ -99,12 +99,19 @@ def prepare(spec: WorkspaceSpec, key: str, say: Say | None = None) -> Prepared:
         return _prepare(spec, key, where, git, say)
 
 
+def _on(git: Git, missing: str) -> str:
+    """Where the repository's checkout is, when that is another branch: the base one
+    most likely meant (a repository whose first branch is `master`, not `main`)."""
+    head = git.run("symbolic-ref", "--short", "-q", "HEAD", check=False).out.strip()
+    return f" (its checkout is on {head!r})" if head and head != missing else ""
+
+
 def _prepare(spec: WorkspaceSpec, key: str, where: Layout, git: Git, say: Say) -> Prepared:
     repo = where.repo
     git.run("worktree", "prune")  # forget worktrees whose folders are gone (killed runners)
     base_commit = git.rev(where.base)
     if base_commit is None:
-        raise WorkspaceError(f"base {where.base!r} does not exist in {repo}")
+        raise WorkspaceError(f"base {where.base!r} does not exist in {repo}{_on(git, where.base)}")
     if not git.run("check-ref-format", "--branch", where.branch, check=False).ok:
         raise WorkspaceError(f"branch name {where.branch!r} is not a valid git branch name")
     existing = _registered(git, where.path)

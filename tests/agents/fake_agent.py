@@ -10,7 +10,8 @@ mixed in), spend (usage far over any small budget, then hangs), hang (says
 hello, then sleeps), no-auth (gemini: its words on stderr only, exit
 41), long-stderr (gemini: a very long last line on stderr, exit 41), offline
 (codex: what it prints without a network, reconnecting then waiting for
-the network for ever), ask
+the network for ever), offline-long (codex: the same, its last message
+followed by LONG_STDERR), ask
 (claude: asks a person QUESTION with `task ask`, without waiting, and ends
 its turn; resumed, it goes on as ok). The argv,
 the prompt (argument or stdin) and the environment are written as JSON to
@@ -249,11 +250,12 @@ def codex(scenario: str, session: str, model: str) -> int:
             }
         )
         return 0
-    if scenario == "offline":
+    if scenario in ("offline", "offline-long"):
         for n in range(2, 6):
             out({"type": "error", "message": f"Reconnecting... {n}/5 (stream disconnected)"})
+        offline = CODEX_OFFLINE + (" " + LONG_STDERR if scenario == "offline-long" else "")
         while True:  # as codex 0.x does without a network: it never gives up
-            out({"type": "error", "message": CODEX_OFFLINE})
+            out({"type": "error", "message": offline})
             time.sleep(2)
     if scenario == "garbage":
         print("2026-12-01T08:41:23Z ERROR codex_api: not json", flush=True)

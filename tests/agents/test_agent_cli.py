@@ -39,18 +39,39 @@ def test_runs_logs_and_stats_show_what_agents_did_and_spent(
     assert spend["total"]["runs"] == 1
     assert spend["by_profile"][0]["name"] == "fake-claude"
     code, out, _ = cli_here(capsys, db_url, "stats")
-    assert "spend      $0.0421 over 1 agent runs" in out
+    assert "spend      $0.0421 over 1 agent run" in out
+
+
+def test_an_agent_that_reports_no_cost_is_not_said_to_be_free(
+    orch: Orchestrator, db_url: str, capsys: Any
+) -> None:
+    add_agent_task(orch, "CX", "codex")  # codex reports tokens, never a cost
+    serve(orch)
+    code, out, _ = cli_here(capsys, db_url, "task", "runs", "CX")
+    assert code == 0
+    assert "agent runs: 1, 5400 tokens (1000 cached), cost not reported" in out
+    code, out, _ = cli_here(capsys, db_url, "stats")
+    assert "spend      cost not reported over 1 agent run," in out
+    assert "  profile  fake-codex: cost not reported (1 run)" in out.splitlines()
+    code, out, _ = cli_here(capsys, db_url, "stats", "--json")
+    total = json.loads(out)["agent_spend"]["total"]
+    assert (total["cost_usd"], total["costed_runs"]) == (0.0, 0)
 
 
 def test_agent_profiles_lists_builtin_and_configured_ones(
     db_url: str, capsys: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     config = tmp_path / "agents.yaml"
-    config.write_text("mine:\n  argv: [my-agent, --task, '{prompt}']\n")
+    config.write_text("mine:\n  argv: [my-agent, --task, '{prompt}']\n  timeout_seconds: null\n")
     monkeypatch.setenv("ORCHESTRATOR_TUI_AGENTS", str(config))
     code, out, _ = cli_here(capsys, db_url, "agent", "profiles")
-    names = [line.split()[0] for line in out.splitlines()[1:]]
-    assert names == ["claude", "codex", "gemini", "opencode", "aider", "simulated", "mine"]
+    rows = [line.split()[:5] for line in out.splitlines()]
+    assert rows[0] == ["PROFILE", "PARSER", "PROMPT", "RESUMES", "TIMEOUT"]
+    assert [(row[0], row[4]) for row in rows[1:]] == [
+        *((name, "3600s") for name in ("claude", "codex", "gemini", "opencode", "aider")),
+        ("simulated", "3600s"),
+        ("mine", "none"),
+    ]
     config.write_text("mine:\n  argv: [my-agent]\n  prompt: carrier-pigeon\n")
     code, _, err = cli_here(capsys, db_url, "agent", "profiles")
     assert code == 7

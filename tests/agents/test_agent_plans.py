@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import pytest
 import yaml
@@ -11,7 +12,7 @@ from orchestrator_tui.domain.enums import TaskStatus
 from orchestrator_tui.domain.errors import ValidationFailed
 from orchestrator_tui.services import Orchestrator
 
-from .helpers import FAKE, PY, serve
+from .helpers import FAKE, PY, cli_here, serve
 
 S = TaskStatus
 
@@ -41,7 +42,9 @@ def plan_file(tmp_path: Path, **over: object) -> Path:
     return path
 
 
-def test_a_spent_plan_budget_claims_no_new_tasks(orch: Orchestrator, tmp_path: Path) -> None:
+def test_a_spent_plan_budget_claims_no_new_tasks(
+    orch: Orchestrator, tmp_path: Path, db_url: str, capsys: Any
+) -> None:
     orch.plans.load_file(plan_file(tmp_path))
     assert orch.queries.get_task("SIGN").command is None  # people's work gets no agent
     impl = orch.queries.get_task("IMPL").command
@@ -51,14 +54,20 @@ def test_a_spent_plan_budget_claims_no_new_tasks(orch: Orchestrator, tmp_path: P
     assert orch.queries.get_task("PLAN").status is S.DONE
     assert orch.queries.get_task("IMPL").status is S.FAILED
     impl_run = orch.queries.runs_for("IMPL")[0]
-    assert impl_run.error == "plan shop: budget exceeded: $0.08 of $0.08"
+    assert impl_run.error == "plan shop: budget exceeded: $0.0842 of $0.08"
     orch.tasks.reset("IMPL", "try again")
     serve(orch)
     assert orch.queries.runs_for("IMPL") == [impl_run]  # the plan claims no new tasks
     assert orch.queries.runs_for("REVIEW") == []
     assert orch.agent_runs.exhausted_plans() == {
-        "shop": "plan shop: budget exceeded: $0.08 of $0.08"
+        "shop": "plan shop: budget exceeded: $0.0842 of $0.08"
     }
+    code, out, _ = cli_here(capsys, db_url, "stats")
+    assert code == 0
+    stopped = (
+        "stopped    plan shop: budget exceeded: $0.0842 of $0.08 (plan shop claims no new tasks)"
+    )
+    assert stopped in out.splitlines()  # the plan named once in its reason
     spend = orch.agent_runs.spend()
     assert spend.total.runs == 2
     assert spend.total.cost_usd == pytest.approx(0.0842)

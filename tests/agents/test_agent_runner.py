@@ -8,13 +8,14 @@ from pathlib import Path
 
 import pytest
 
-from orchestrator_tui.domain.agent import Budget
+from orchestrator_tui.domain.agent import AgentUse, Budget
 from orchestrator_tui.domain.enums import LogStream, RunStatus, TaskStatus
+from orchestrator_tui.domain.models import CommandSpec, TaskSpec
 from orchestrator_tui.domain.text import printable
 from orchestrator_tui.services import Orchestrator
 
 from .fake_agent import CODEX_OFFLINE, GEMINI_NO_AUTH, LONG_STDERR
-from .helpers import add_agent_task, calls, serve
+from .helpers import FAKE, add_agent_task, calls, fake_profile, serve
 
 S = TaskStatus
 
@@ -183,7 +184,7 @@ def test_a_usd_budget_counts_every_attempt_of_the_task(orch: Orchestrator) -> No
     orch.tasks.reset("A", "again")
     serve(orch)
     second = orch.queries.runs_for("A")[-1]
-    assert second.error == "budget exceeded: $0.08 of $0.05"
+    assert second.error == "budget exceeded: $0.0842 of $0.05"
     assert orch.queries.get_task("A").status is S.FAILED
 
 
@@ -194,6 +195,21 @@ def test_a_wall_time_budget_stops_a_silent_agent(orch: Orchestrator) -> None:
     assert run.error is not None and run.error.startswith("budget exceeded: ")
     assert run.error.endswith("s of 1s")
     assert orch.queries.get_task("A").status is S.FAILED
+
+
+def test_an_agent_that_hangs_is_stopped_at_its_profiles_timeout(orch: Orchestrator) -> None:
+    # The task sets no timeout: its profile's (an hour unless it says) holds the slot.
+    assert fake_profile("codex").timeout_seconds == 3600
+    quick = fake_profile("codex").model_copy(update={"timeout_seconds": 1.0})
+    use = AgentUse(profile="fake-codex", args=["--scenario", "hang"], definition=quick)
+    command = CommandSpec(argv=[FAKE], agent=use)
+    orch.tasks.create(TaskSpec(key="A", title="hangs", command=command, max_retries=0))
+    started = time.monotonic()
+    serve(orch)
+    assert time.monotonic() - started < 20
+    (run,) = orch.queries.runs_for("A")
+    assert run.status is RunStatus.TIMED_OUT
+    assert run.error == "timed out after 1s"
 
 
 def test_codex_waiting_for_a_network_is_stopped_and_fails_saying_so(orch: Orchestrator) -> None:
@@ -207,6 +223,20 @@ def test_codex_waiting_for_a_network_is_stopped_and_fails_saying_so(orch: Orches
     assert run.status is RunStatus.FAILED
     assert run.error == f"codex cannot reach the network: {CODEX_OFFLINE}"
     assert orch.queries.get_task("A").status is S.FAILED
+
+
+def test_codex_giving_up_with_a_long_message_is_cut_like_a_stderr_reason(
+    orch: Orchestrator,
+) -> None:
+    add_agent_task(orch, "A", "codex", "offline-long")
+    serve(orch)
+    (run,) = orch.queries.runs_for("A")
+    whole = printable(f"codex cannot reach the network: {CODEX_OFFLINE} {LONG_STDERR}")
+    assert run.error == (
+        f"{whole[:500].rstrip()}… (cut at 500 characters; "
+        f"`task logs A --run {run.id}` shows the whole line)"
+    )
+    assert "\x1b" not in (run.error or "") and "\x07" not in (run.error or "")
 
 
 def _request_changes(orch: Orchestrator, key: str, comment: str) -> None:

@@ -317,3 +317,12 @@ def test_help_lists_every_exit_code_the_readme_documents(
     epilog = capsys.readouterr().out.split("exit codes:", 1)[1]
     listed = [int(c) for c in re.findall(r"^  (\d+)  ", epilog, re.M)]
     assert listed == documented
+
+
+def test_seeding_a_plan_again_says_it_changed_nothing(cli: Cli, tmp_path: Path) -> None:
+    plan = tmp_path / "plan.yaml"
+    plan.write_text("name: p\ntasks:\n  - {key: A, title: first}\n  - {key: B, title: second}\n")
+    first = cli.ok("db", "seed", "--plan", str(plan)).out
+    assert "from plan.yaml: 2 tasks, 0 dependencies, 0 runs, 0 log lines (2 added," in first
+    again = cli.ok("db", "seed", "--plan", str(plan)).out
+    assert again.endswith("(0 added, 0 changed, 2 unchanged)\n")

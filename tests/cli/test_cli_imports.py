@@ -39,6 +39,8 @@ READS = [
     ["task", "show", "A-2", "--json"],
     ["task", "show", "A-4"],
     ["task", "show", "A-4", "--json"],
+    ["task", "show", "A-5"],  # an agent's: its profile's timeout, from no models
+    ["task", "show", "A-5", "--json"],
     ["task", "list"],
     ["task", "list", "--ready", "--sort", "priority", "--json"],
 ]
@@ -66,6 +68,7 @@ def filled(cli: Cli) -> Cli:
         "--requires-approval", "--criterion", "it works", "--assignee", "bob",
         "--", "echo", "hi there",
     )  # fmt: skip
+    cli.ok("task", "add", "fifth", "--key", "A-5", "--agent", "claude", "--model", "opus")
     cli.ok("task", "start", "A-3")
     cli.ok("task", "done", "A-3", "--summary", "finished early")
     cli.ok("task", "progress", "A-2", "30", "warming up")

@@ -146,4 +146,30 @@ def test_show_says_what_stops_a_run(cli: Cli, tmp_path: Path) -> None:
     cli.ok("db", "seed", "--plan", str(plan))
     shown = cli.ok("task", "show", "IMPL").out.splitlines()
     assert "  timeout    1800s" in shown
-    assert "  budget     $1.5, 200,000 tokens (all its runs together)" in shown
+    assert "  budget     $1.50, 200,000 tokens (all its runs together)" in shown
+
+
+def test_show_says_the_agent_profiles_timeout_when_the_task_sets_none(
+    cli: Cli, tmp_path: Path
+) -> None:
+    profiles = tmp_path / "agents.yaml"
+    profiles.write_text(
+        "slow: {argv: [slow-agent, '{prompt}'], timeout_seconds: 7200}\n"
+        "forever: {argv: [forever-agent, '{prompt}'], timeout_seconds: null}\n"
+    )
+    cli.env["ORCHESTRATOR_TUI_AGENTS"] = str(profiles)
+    cli.ok("task", "add", "a", "--key", "A", "--agent", "claude")
+    cli.ok("task", "add", "b", "--key", "B", "--agent", "slow")
+    cli.ok("task", "add", "c", "--key", "C", "--agent", "forever")
+    cli.ok("task", "add", "d", "--key", "D", "--agent", "claude", "--timeout", "60")
+    cli.ok("task", "add", "e", "--key", "E", "--", "pytest")
+
+    def timeout(key: str) -> list[str]:
+        shown = cli.ok("task", "show", key).out.splitlines()
+        return [line for line in shown if line.startswith("  timeout")]
+
+    assert timeout("A") == ["  timeout    3600s (the agent profile's)"]  # the built-in default
+    assert timeout("B") == ["  timeout    7200s (the agent profile's)"]
+    assert timeout("C") == []  # a profile that says none has none
+    assert timeout("D") == ["  timeout    60s"]  # the task's own wins
+    assert timeout("E") == []  # a plain command has no default

@@ -151,3 +151,15 @@ def test_raw_logs_of_a_plain_commands_run_say_there_are_none(
         raw = cli(db_url, "task", "logs", "A", "--raw", *extra)
         assert (raw.code, raw.out, raw.err) == (3, "", said), extra
     assert cli(db_url, "task", "logs", "A").out == "hello\n"
+
+
+def test_a_task_that_has_not_run_is_an_empty_list_but_no_log(
+    orch: Orchestrator, db_url: str
+) -> None:
+    orch.tasks.create(TaskSpec(key="A", title="never ran"))
+    runs = cli(db_url, "task", "runs", "A")
+    assert (runs.code, runs.out) == (0, "A has no runs yet\n")  # a list, empty
+    assert json.loads(cli(db_url, "task", "runs", "A", "--json").out) == []
+    logs = cli(db_url, "task", "logs", "A")
+    assert (logs.code, logs.out) == (3, "")  # one run's lines: there is none to show
+    assert logs.err == "error: A has no runs yet (`task logs A --follow` waits for one)\n"

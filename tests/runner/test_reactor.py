@@ -14,6 +14,8 @@ import pytest
 from orchestrator_tui.runner.process import ProcessOutcome, Supervisor
 from orchestrator_tui.runner.reactor import Reactor
 
+from .helpers import alive
+
 PY = sys.executable
 
 
@@ -150,3 +152,30 @@ def test_held_back_lines_wait_in_the_pipe_while_deadlines_still_hold(reactor: Re
     assert ended.all.wait(30)
     assert ended.outcomes["talker"].exit_code == 0
     assert got == [str(i) for i in range(50000)]
+
+
+def test_a_broken_loop_kills_every_child_and_ends_each_with_one_line_why(
+    monkeypatch: pytest.MonkeyPatch, reactor: Reactor
+) -> None:
+    sleeper = [PY, "-c", "import time; print('up', flush=True); time.sleep(60)"]
+    sups, ended, lines = _start_all(reactor, {"a": sleeper, "b": sleeper})
+    deadline = time.monotonic() + 20
+    while len(lines) < 2 and time.monotonic() < deadline:
+        time.sleep(0.02)
+    assert len(lines) == 2  # both run and are watched
+
+    def broken(self: Reactor) -> bool:
+        raise OSError("selector gone")
+
+    monkeypatch.setattr(Reactor, "_drain", broken)
+    reactor.poke()
+    assert ended.all.wait(20)
+    reason = "runner error: the reactor watching the children failed (OSError: selector gone)"
+    for name in ("a", "b"):
+        assert ended.outcomes[name].spawn_error == reason
+        assert ended.outcomes[name].exit_code == -9  # killed, not left running
+        assert not alive(sups[name].pid or 0)
+    # A child handed over afterwards is failed at once, never left unwatched.
+    late: list[ProcessOutcome] = []
+    Supervisor(sleeper, sink=lambda _: None).start(reactor, late.append)
+    assert late and late[0].spawn_error == reason and late[0].exit_code == -9

@@ -15,7 +15,7 @@ from orchestrator_tui.domain.models import CommandSpec, TaskSpec
 from orchestrator_tui.runner import BackgroundRunner, LinesStored, Runner, RunSettled
 from orchestrator_tui.services import Orchestrator
 
-from .helpers import Receiver, cli, fast_config, wait_for
+from .helpers import Receiver, alive, cli, fast_config, wait_for
 
 S = TaskStatus
 PY = sys.executable
@@ -265,3 +265,45 @@ def test_runs_ending_close_together_are_settled_in_one_round(orch: Orchestrator)
     (settled_at,) = together
     assert (_finished_at(orch, "SLOW") - settled_at).total_seconds() > 1.5  # type: ignore[operator]
     assert all(orch.queries.get_task(k).status is S.DONE for k in ("A", "B", "C", "SLOW"))
+
+
+def test_a_broken_reactor_fails_its_runs_with_the_reason_and_frees_their_slots(
+    orch: Orchestrator, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    sleeper = [PY, "-c", "import time; print('up', flush=True); time.sleep(60)"]
+    add(orch, "A", sleeper, priority="critical")
+    add(orch, "B", sleeper, priority="critical")
+    add(orch, "LATER", [PY, "-c", "print('ran after')"], priority="low")
+    runner = Runner(orch.as_actor("test-runner"), fast_config(max_parallel=2, lease_seconds=30))
+    thread = threading.Thread(target=runner.serve, daemon=True)
+    thread.start()
+    try:
+
+        def both_up() -> bool:
+            runs = [r for k in "AB" for r in orch.queries.runs_for(k)]
+            return len(runs) == 2 and all(r.line_count for r in runs)
+
+        wait_for(both_up, what="A and B running")
+        pids = [a.supervisor.pid for a in list(runner._active.values())]
+        assert len(pids) == 2 and all(pids)
+        broken_reactor = runner._reactor
+        assert broken_reactor is not None
+
+        def broken() -> bool:
+            raise OSError("selector gone")
+
+        monkeypatch.setattr(broken_reactor, "_drain", broken)  # this reactor's loop alone
+        broken_reactor.poke()
+        thread.join(30)
+        assert not thread.is_alive()  # no slot left held: the runner went idle
+    finally:
+        runner.stop()
+    reason = "runner error: the reactor watching the children failed (OSError: selector gone)"
+    for key in "AB":
+        (run,) = orch.queries.runs_for(key)
+        assert (run.status, run.error, run.exit_code) == (RunStatus.FAILED, reason, -9)
+        assert orch.queries.get_task(key).status is S.FAILED
+    assert not any(alive(pid or 0) for pid in pids)  # killed, not left running
+    assert runner.summary.failed == 2 and runner.summary.succeeded == 1
+    (later,) = orch.queries.runs_for("LATER")  # started on a fresh reactor
+    assert later.status is RunStatus.SUCCEEDED

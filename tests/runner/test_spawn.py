@@ -99,3 +99,11 @@ def test_a_program_found_is_remembered_only_for_a_while(tmp_path: Path) -> None:
 @pytest.mark.parametrize("entry", ["", "relative/bin"])
 def test_a_relative_path_entry_is_left_to_popen(entry: str, tmp_path: Path) -> None:
     assert ProgramPaths().find("sh", f"{entry}{os.pathsep}/bin") is None
+
+
+def test_children_without_input_read_an_empty_stdin_one_after_another() -> None:
+    code = "import sys; print(repr(sys.stdin.buffer.read()), sys.stdin.isatty())"
+    for _ in range(3):  # the one /dev/null descriptor stays open and unread
+        out, lines = run_once([PY, "-c", code])
+        assert out.exit_code == 0
+        assert [text for _, text, _ in lines] == ["b'' False"]

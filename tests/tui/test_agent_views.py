@@ -6,10 +6,11 @@ from __future__ import annotations
 
 import yaml
 
+from orchestrator_tui.domain.models import TaskSpec
 from orchestrator_tui.ui.render import describe_run
 
 from ..agents.helpers import FAKE, PY, add_agent_task, serve
-from .conftest import main_screen, screen_text, settle, started
+from .conftest import ACTOR, main_screen, screen_text, settle, started, wait_until
 
 
 async def test_header_says_a_spent_plan_budget_keeps_the_runner_idle(orch, make, tmp_path):
@@ -26,7 +27,20 @@ async def test_header_says_a_spent_plan_budget_keeps_the_runner_idle(orch, make,
     serve(orch, max_parallel=1)
     app = make()
     async with started(app, (200, 48)):
-        assert "idle: plan shop: budget exceeded: $0.04 of $0.01" in screen_text(app)
+        assert "idle: plan shop: budget exceeded: $0.0421 of $0.01" in screen_text(app)
+    # At 80 columns the reason gives way: the counts stay in sight.
+    orch.tasks.create(TaskSpec(key="GATE", title="gate", requires_approval=True))
+    orch.tasks.start("GATE")
+    orch.tasks.complete("GATE")
+    orch.as_actor("bot").questions.ask("GATE", "Which one?")
+    app = make(poll_interval=0.1)
+    async with started(app, (80, 24)) as pilot:
+        await wait_until(pilot, lambda: app.open_questions == 1, "the question count")
+        await pilot.pause(0.3)
+        header = screen_text(app).splitlines()[0]
+        assert "○ runner off · budget spent" in header, header
+        assert "◆ 1 awaiting" in header and "? 1 to answer" in header, header
+        assert f"as {ACTOR}" in header, header
 
 
 async def test_detail_screen_shows_the_agent_runs_spend_and_prompt(orch, make):

@@ -36,4 +36,17 @@ async def test_detail_says_what_stops_a_run(orch, make):
         await open_detail(pilot, "IMPL")
         lines = [line.strip() for line in screen_text(app).splitlines()]
         assert "timeout 1800s" in lines
-        assert "budget $1.5, 200,000 tokens (all its runs together)" in lines
+        assert "budget $1.50, 200,000 tokens (all its runs together)" in lines
+
+
+async def test_detail_says_the_agent_profiles_timeout_when_the_task_sets_none(
+    orch, make, tmp_path, monkeypatch
+):
+    monkeypatch.delenv("ORCHESTRATOR_TUI_AGENTS", raising=False)
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path))  # no agents.yaml of one's own
+    add(orch, "IMPL", "Implement", command={"argv": ["codex"], "agent": {"profile": "codex"}})
+    app = make()
+    async with started(app) as pilot:
+        await open_detail(pilot, "IMPL")
+        lines = [line.strip() for line in screen_text(app).splitlines()]
+        assert "timeout 3600s (the agent profile's)" in lines

@@ -5,12 +5,23 @@ from __future__ import annotations
 import subprocess
 from pathlib import Path
 
+import pytest
 from textual.widgets import Input, OptionList
 
 from orchestrator_tui.ui.modals.prompt import PickTask, TextPrompt
 from orchestrator_tui.ui.modals.task_form import TaskForm
 
-from .conftest import ACTOR, add, main_screen, notes, press_on, settle, started, wait_until
+from .conftest import (
+    ACTOR,
+    add,
+    main_screen,
+    notes,
+    press_on,
+    screen_text,
+    settle,
+    started,
+    wait_until,
+)
 
 
 async def open_new_task_form(pilot, app) -> TaskForm:
@@ -86,6 +97,65 @@ async def test_edit_changes_only_what_was_changed(orch, make):
     assert (task.title, task.description, task.assignee) == ("new title", "keep me", "bob")
     edit = orch.queries.timeline("A")[-1]
     assert edit.kind == "task_edited" and set(edit.data["after"]) == {"title"}
+
+
+@pytest.mark.parametrize("size", [(160, 48), (80, 24)])
+async def test_the_edit_form_shows_what_runs_the_task_and_where(orch, make, size):
+    """A task given to a coding agent in a git worktree: the edit form says which
+    agent and model, and which repository and base branch."""
+    from orchestrator_tui.domain.agent import AgentUse
+    from orchestrator_tui.domain.models import CommandSpec
+    from orchestrator_tui.domain.workspace import WorkspaceSpec
+
+    command = CommandSpec(
+        argv=["claude"],
+        agent=AgentUse(profile="claude", model="opus"),
+        workspace=WorkspaceSpec(repo="/srv/payments", base="develop"),
+    )
+    add(orch, "A", "agent's task", command=command)
+    add(orch, "B", "a person's task")
+    app = make()
+    async with app.run_test(size=size) as pilot:
+        await settle(pilot)
+        await pilot.press("e")
+        await settle(pilot)
+        text = screen_text(app)
+        assert "claude, model opus" in text, text
+        assert "/srv/payments" in text and "develop" in text, text
+        await pilot.press("escape", "j", "e")
+        await settle(pilot)
+        text = screen_text(app)
+        assert "Edit B" in text and "nothing: no command or agent" in text, text
+
+
+async def test_keys_typed_while_the_edit_form_reads_are_dropped_if_it_cannot(
+    orch, make, monkeypatch
+):
+    """The edit form opens on `e` and reads its task; a key typed meanwhile waits for
+    its title. When the task cannot be read the form closes and the key is dropped:
+    it never starts the task under it."""
+    import threading
+
+    from orchestrator_tui.domain.errors import NotFound
+
+    add(orch, "A", "first")
+    app = make()
+    async with app.run_test(size=(160, 48)) as pilot:
+        await settle(pilot)
+        typed = threading.Event()
+
+        def vanished(key: str) -> None:
+            typed.wait(5)  # the read ends only after `s` was typed
+            raise NotFound(f"no task {key}")
+
+        monkeypatch.setattr(app.orch_provider().queries, "get_task", vanished)
+        await pilot.press("e", "s")
+        typed.set()
+        await settle(pilot)
+        assert not isinstance(app.screen, TaskForm)
+        assert any("no task A" in m for m in notes(app)), notes(app)
+        await settle(pilot)
+    assert orch.queries.get_task("A").status.value == "pending"
 
 
 async def test_add_and_remove_a_dependency(orch, make):
@@ -265,7 +335,7 @@ async def test_a_workspace_refused_in_the_form_which_keeps_what_was_typed(
             ({"#repo": ""}, "base branch needs a repository"),
             (
                 {"#repo": str(git_repo(tmp_path / "shop")), "#agent": ""},
-                "workspace: a repository needs something to run: a command or an agent",
+                "repository needs something to run: a command or an agent",
             ),
         ]
         for change, refusal in refusals:

@@ -147,3 +147,22 @@ async def test_the_mouse_over_a_key_highlights_it_and_shows_its_tooltip(orch, ma
         await pilot.pause()
         assert footer.tooltip is None
         assert main_screen(app).query_one(KeyFooter) is footer
+
+
+async def test_the_inbox_footer_shows_every_key_its_hint_line_names(orch, make):
+    """The inbox's hint line names `a x m y u`: each is in its footer too (enter is the
+    entry list's own key)."""
+    add(orch, "PAY-1", "a task", requires_approval=True)
+    orch.tasks.start("PAY-1")
+    orch.as_actor("bob").tasks.complete("PAY-1")
+    app = make()
+    async with app.run_test(size=(160, 48)) as pilot:
+        await settle(pilot)
+        await pilot.press("i")
+        await settle(pilot)
+        text = "\n".join(screen_lines(app))
+        hints = "a approve · x reject · m request changes · y answer · u undo · enter detail"
+        assert hints in text, text
+        line = footer_line(app)
+        for shown in ("a Approve", "x Reject", "m Changes", "y Answer", "u Undo"):
+            assert shown in line, line

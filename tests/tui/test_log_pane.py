@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import threading
 import uuid
 from collections.abc import Iterable
@@ -499,3 +500,25 @@ async def test_each_run_takes_one_line_of_a_narrow_pane(orch: Orchestrator) -> N
         assert runs.size.height == 2
         assert all(len(runs.render_line(y).text.rstrip()) <= 60 for y in range(2))
         assert runs.render_line(0).text.rstrip().endswith("…")
+
+
+async def test_at_80_columns_the_status_line_keeps_the_match_count_in_sight(
+    orch: Orchestrator,
+) -> None:
+    """The run's details come first and fill 80 columns: they give way (cut, with an
+    ellipsis), the search and its match count stay whole on screen."""
+    task = add_task(orch, "T-13")
+    run = add_run(orch, task, status="failed", exit_code=1)
+    texts = [f"line {i}" for i in range(5000)]
+    for i in range(0, 5000, 500):  # 10 matches
+        texts[i] = f"needle {i}"
+    add_lines(orch, run, texts)
+    async with LogApp(orch).run_test(size=(80, 24)) as pilot:
+        pane = await open_task(pilot, "T-13")
+        await pilot.press("slash", *"needle", "enter")
+        await settle(pilot)
+        line = pane.query_one(".log-status")
+        shown = "".join(s.text for s in line.render_line(0)).rstrip()
+        assert line.size.width <= 80
+        assert shown.startswith("T-13") and "…" in shown, shown
+        assert re.search(r"search: needle · match \d+/10$", shown), shown

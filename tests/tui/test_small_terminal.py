@@ -47,7 +47,27 @@ async def test_the_form_can_be_saved_at_80x24(tasks, make):
         save = app.screen.query_one("#save", Button)
         region = save.region
         assert region.height and region.bottom <= 24 and region.right <= 80, region
-        assert app.screen.get_widget_at(region.x + 1, region.y + 1)[0] is save
+        assert app.screen.get_widget_at(region.x + 1, region.y)[0] is save
+
+
+@pytest.mark.parametrize("key", ["n", "e"], ids=["new", "edit"])
+async def test_every_field_of_the_form_is_on_screen_at_80x24(tasks, make, key):
+    """No field waits below the fold until tabbed to: each is drawn, whole, where
+    the person sees it, without the form scrolling."""
+    app = make()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        await pilot.press(key)
+        await settle(pilot)
+        form = app.screen
+        assert isinstance(form, TaskForm)
+        fields = list(form.query("Input, TextArea, Select, Checkbox"))
+        assert len(fields) >= (13 if key == "n" else 6)
+        for field in fields:
+            region = field.region
+            assert region.height and region.bottom <= 24 and region.right <= 80, field
+            assert form.get_widget_at(region.x, region.y)[0] in (field, *field.query("*"))
+        assert form.query_one("#form-fields").scroll_y == 0
 
 
 @pytest.mark.parametrize("presses", [(), ("enter",), ("i",)], ids=["main", "detail", "inbox"])

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -154,6 +155,50 @@ def test_keys_typed_with_n_never_reach_the_list_under_the_form(database, tmp_pat
         app.wait_for(lambda lines: not any("New task" in line for line in lines), "the list")
         app.settle()
         assert not any("●" in line for line in app.lines()), app.text()
+        assert statuses(database) == {"UX-2": "pending", "UX-3": "pending"}
+    finally:
+        app.close()
+
+
+def shows(text: str) -> Callable[[list[str]], bool]:
+    return lambda lines: any(text in line for line in lines)
+
+
+@pytest.mark.parametrize("size", [(160, 48), (80, 24)])
+def test_keys_typed_with_e_go_to_the_edit_form_not_the_list(database, tmp_path, size):
+    """`es d` in one read: the edit form opens on `e` and reads its task; the `s`,
+    space and `d` typed meanwhile must not start, mark or finish a task of the list
+    beneath: they are typed into the form's title (at 80x24 too)."""
+    app = PtyApp(["--db", database, "--as", "pat", "tui"], tmp_path, *size)
+    try:
+        app.wait_for(lambda lines: any("waits for (" in line for line in lines), "the tree")
+        app.settle()
+        app.write(b"es d")
+        app.wait_for(shows("Alpha tasks d"), "the title typed into")
+        app.settle()
+        assert statuses(database) == {"UX-2": "pending", "UX-3": "pending"}
+        assert "marked task" not in app.text()
+        app.write(b"!")  # typed on: it adds to the title, replacing none of it
+        app.wait_for(shows("Alpha tasks d!"), "the title typed on")
+        app.write(b"\x1b")  # close the form
+        app.wait_for(lambda lines: not any("Edit UX-2" in line for line in lines), "the list")
+        app.settle()
+        assert not any("●" in line for line in app.lines()), app.text()
+        assert statuses(database) == {"UX-2": "pending", "UX-3": "pending"}
+    finally:
+        app.close()
+
+
+def test_text_typed_with_n_goes_into_the_new_task_title(database, tmp_path):
+    """`nFix login` in one read: the text typed before the form mounted is its title."""
+    app = PtyApp(["--db", database, "--as", "pat", "tui"], tmp_path)
+    try:
+        app.wait_for(lambda lines: any("waits for (" in line for line in lines), "the tree")
+        app.settle()
+        app.write(b"nFix login")
+        app.wait_for(shows("Fix login"), "the title typed into")
+        app.settle()
+        assert "New task" in app.text()
         assert statuses(database) == {"UX-2": "pending", "UX-3": "pending"}
     finally:
         app.close()

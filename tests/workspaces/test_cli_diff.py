@@ -88,7 +88,11 @@ def test_approving_a_conflict_from_the_cli_exits_4_and_writes_nothing(
         )
         orch.tasks.create(TaskSpec(key=key, title=key, command=command, requires_approval=True))
     Runner(orch.as_actor("r"), fast_config(max_parallel=2)).serve()
-    assert cli(db_url, "task", "approve", "A").code == 0
+    approved = cli(db_url, "task", "approve", "A")
+    assert (approved.code, approved.out) == (
+        0,
+        "A approved: now done\n  fast-forwarded main to task/A\n",
+    )
     r = cli(db_url, "task", "approve", "B")
     code_, _out, err = r.code, r.out, r.err
     assert code_ == 4
@@ -106,3 +110,20 @@ def test_odd_file_names_are_shown_escaped(
     assert code_ == 0
     assert "  +1 -0  odd\\x1b]0;title\\x07[@click=x].txt" in out.splitlines()
     assert "\x1b" not in out and "\x07" not in out
+
+
+def test_approving_says_a_branch_left_for_a_person_was_not_merged(
+    orch: Orchestrator, db_url: str, tmp_path: Path
+) -> None:
+    repo = make_repo(tmp_path / "repo", {"a.txt": "one\n"})
+    command = CommandSpec(
+        argv=[sys.executable, "-c", "open('a.txt', 'w').write('two')"],
+        workspace={"repo": str(repo), "root": str(tmp_path / "wt")},  # on_approve: none
+    )
+    orch.tasks.create(TaskSpec(key="A", title="A", command=command, requires_approval=True))
+    Runner(orch.as_actor("r"), fast_config()).serve()
+    approved = cli(db_url, "task", "approve", "A")
+    assert approved.out == (
+        "A approved: now done\n"
+        "  nothing merged: on_approve is none, so branch task/A stays for a person\n"
+    )

@@ -63,8 +63,11 @@ def test_not_a_repository(tmp_path: Path) -> None:
 
 
 def test_missing_base(repo: Path) -> None:
-    with pytest.raises(WorkspaceError, match="base 'develop' does not exist"):
+    with pytest.raises(WorkspaceError) as missing:
         prepare(spec(repo, base="develop"), "T-1")
+    assert (
+        str(missing.value) == f"base 'develop' does not exist in {repo} (its checkout is on 'main')"
+    )
     assert not (repo.parent / "wt" / "T-1").exists()
 
 

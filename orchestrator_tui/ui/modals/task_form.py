@@ -15,23 +15,30 @@ from typing import Any
 
 from pydantic import ValidationError
 from rich.text import Text
-from textual import on
+from textual import events, on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.message import Message
-from textual.screen import ModalScreen
 from textual.widgets import Button, Checkbox, Input, Label, Select, Static, TextArea
 from textual.worker import get_current_worker
 
 from ...domain.agent import AgentUse
-from ...domain.command_text import MODEL_WITHOUT_AGENT
+from ...domain.command_text import MODEL_WITHOUT_AGENT, what_runs
 from ...domain.enums import AgentType, DependencyType, Priority
 from ...domain.models import TaskDetail, TaskSpec
 from ...domain.text import strip_ansi
 from ...domain.workspace import WorkspaceSpec
-from ..db import EXPECTED_ERRORS, for_people
+from ..db import EXPECTED_ERRORS, for_people, run_db
 from ..render import safe
+from .type_ahead import TypeAheadDialog
+
+
+@dataclass
+class _TaskRead(Message):
+    """The task to edit was read (None: it could not be; the error is shown)."""
+
+    detail: TaskDetail | None
 
 
 @dataclass
@@ -78,20 +85,65 @@ def as_workspace(workspace: dict[str, Any] | None) -> WorkspaceSpec | None:
     return WorkspaceSpec(**workspace) if workspace else None
 
 
-class TaskForm(ModalScreen[dict[str, Any] | None]):
-    """ctrl+s saves, escape cancels."""
+#: What the edit form says of a task that has nothing to run.
+NOTHING_RUNS = "nothing: no command or agent"
+
+
+def _what_runs_it(t: TaskDetail) -> ComposeResult:
+    """The edit form's lines on what runs the task (its coding agent and model, or its
+    command) and in which git worktree; shown, not edited here (`task edit KEY
+    --agent/--model/--workspace/--base` changes them)."""
+    command = t.command
+    runs = NOTHING_RUNS
+    if command is not None:
+        label, what = what_runs(command)
+        runs = f"{label} {safe(what, 300)}"
+    with _row("Runs"):
+        yield Static(Text(runs, no_wrap=True, overflow="ellipsis"), classes="form-value")
+    workspace = command.workspace if command is not None else None
+    if workspace is not None:
+        with _row("Workspace"):
+            where = f"{safe(workspace.repo, 300)} from {safe(workspace.base, 100)}"
+            yield Static(Text(where, no_wrap=True, overflow="ellipsis"), classes="form-value")
+
+
+def _row(label: str, classes: str = "") -> Horizontal:
+    """A line of the form: `label` in the label column, then its fields."""
+    row = Horizontal(classes=f"form-row {classes}".strip())
+    row.compose_add_child(Label(Text(label), classes="field-label"))
+    return row
+
+
+class TaskForm(TypeAheadDialog[dict[str, Any] | None]):
+    """ctrl+s saves, escape cancels.
+
+    `TaskForm()` adds a task, `TaskForm(key=KEY)` edits one: it opens at once and
+    reads the task off the UI thread, and what is typed meanwhile waits for its
+    title field (see `TypeAheadDialog`); if the task cannot be read, the form
+    closes (the error is shown) and drops it."""
 
     BINDINGS = [
         Binding("ctrl+s", "save", "Save", id="form.save"),
         Binding("escape", "cancel", "Cancel", id="form.cancel"),
     ]
+    #: Nothing has the focus (and what is typed waits) until `_focus_title`.
+    AUTO_FOCUS = ""
+    #: Under this many lines the form is `-short` (styles/modals.tcss).
+    SHORT_BELOW = 30
 
-    def __init__(self, task: TaskDetail | None = None) -> None:
+    def __init__(self, task: TaskDetail | None = None, *, key: str | None = None) -> None:
         super().__init__(classes="prompt form")
         self.editing = task
+        #: The task being read to be edited (None once read, or for a new task).
+        self.reading = key if task is None else None
 
     def compose(self) -> ComposeResult:
         t = self.editing
+        if self.reading is not None:
+            with Vertical(id="dialog"):
+                yield Label(Text(f"Edit {self.reading}"), id="dialog-title")
+                yield Static(Text(f"reading {self.reading}…"), id="dialog-message")
+            return
         heading = "New task" if t is None else f"Edit {t.key}"
         with Vertical(id="dialog"):
             yield Label(Text(heading), id="dialog-title")
@@ -99,61 +151,119 @@ class TaskForm(ModalScreen[dict[str, Any] | None]):
             yield Static(Text(""), id="dialog-error")
             # Outside the scrolling fields: Save is on screen at any terminal size.
             with Horizontal(id="dialog-buttons"):
-                yield Button("Save (ctrl+s)", variant="primary", id="save")
-                yield Button("Cancel", id="cancel")
+                yield Button("Save (ctrl+s)", variant="primary", id="save", compact=True)
+                yield Button("Cancel", id="cancel", compact=True)
 
     def _fields(self, t: TaskDetail | None) -> ComposeResult:
+        """One line per field (a label, then the field), so that every field fits on
+        an 80x24 terminal without scrolling; the description takes what is left."""
         with VerticalScroll(id="form-fields"):
-            yield Label(Text("Title"))
-            yield Input(value=safe(t.title) if t else "", id="title")
-            yield Label(Text("Description"))
-            yield TextArea(strip_ansi(t.description) if t else "", id="description", soft_wrap=True)
-            with Horizontal(classes="form-row"):
+            with _row("Title"):
+                # Not selected on focus: what was typed ahead (and any key typed on)
+                # adds to the title, and never replaces it at one key.
+                yield Input(
+                    value=safe(t.title) if t else "",
+                    id="title",
+                    compact=True,
+                    select_on_focus=False,
+                )
+            with _row("Description", "form-description"):
+                yield TextArea(
+                    strip_ansi(t.description) if t else "",
+                    id="description",
+                    soft_wrap=True,
+                    compact=True,
+                )
+            with _row("Priority"):
                 yield Select(
                     [(p.value, p.value) for p in Priority],
                     value=(t.priority if t else Priority.MEDIUM).value,
                     allow_blank=False,
                     id="priority",
+                    compact=True,
                 )
-                yield Input(
-                    value=(t.assignee or "") if t else "", placeholder="assignee", id="assignee"
-                )
+                yield Label(Text("assignee"), classes="inline-label")
+                yield Input(value=(t.assignee or "") if t else "", id="assignee", compact=True)
                 hours = "" if t is None or t.estimated_hours is None else f"{t.estimated_hours:g}"
-                yield Input(value=hours, placeholder="estimated hours", id="hours")
-            yield Checkbox("requires approval", t.requires_approval if t else False, id="approval")
+                yield Label(Text("est. hours"), classes="inline-label")
+                yield Input(value=hours, id="hours", compact=True)
+            with _row("Review"):
+                yield Checkbox(
+                    "requires approval",
+                    t.requires_approval if t else False,
+                    id="approval",
+                    compact=True,
+                )
             if t is None:
                 yield from self._new_task_fields()
+            else:
+                yield from _what_runs_it(t)
 
     def _new_task_fields(self) -> ComposeResult:
         """What only a new task sets here: its key, what runs it, how it is judged."""
-        with Horizontal(classes="form-row"):
-            yield Input(placeholder="key (optional, e.g. PAY-47)", id="key")
+        with _row("Key"):
+            yield Input(placeholder="optional, e.g. PAY-47", id="key", compact=True)
             yield Select(
-                [(a.value, a.value) for a in AgentType], prompt="agent type", id="agent-type"
+                [(a.value, a.value) for a in AgentType],
+                prompt="agent type",
+                id="agent-type",
+                compact=True,
             )
-        yield Input(
-            placeholder="command to run, e.g. pytest -q (split like a shell would, never "
-            "run by one)",
-            id="command",
-        )
-        with Horizontal(classes="form-row"):
-            yield Input(placeholder="coding agent, e.g. claude", id="agent")
-            yield Input(placeholder="its model (optional)", id="model")
-        with Horizontal(classes="form-row"):
-            yield Input(placeholder="git repo for its worktree", id="repo")
-            yield Input(placeholder="base branch (main)", id="base")
-        yield Input(placeholder="success criteria, separated by ;", id="criteria")
-        with Horizontal(classes="form-row"):
-            yield Input(placeholder="depends on: keys separated by spaces or commas", id="depends")
+        with _row("Command"):
+            yield Input(
+                placeholder="e.g. pytest -q (split like a shell would, never run by one)",
+                id="command",
+                compact=True,
+            )
+        with _row("Agent"):
+            yield Input(placeholder="coding agent, e.g. claude", id="agent", compact=True)
+            yield Input(placeholder="its model (optional)", id="model", compact=True)
+        with _row("Workspace"):
+            yield Input(placeholder="git repo for its worktree", id="repo", compact=True)
+            yield Input(placeholder="base branch (main)", id="base", compact=True)
+        with _row("Criteria"):
+            yield Input(placeholder="success criteria, separated by ;", id="criteria", compact=True)
+        with _row("Depends on"):
+            yield Input(
+                placeholder="keys separated by spaces or commas", id="depends", compact=True
+            )
             yield Select(
                 [(d.value, d.value) for d in DependencyType],
                 value=DependencyType.BLOCKS.value,
                 allow_blank=False,
                 id="dep-type",
+                compact=True,
             )
 
+    def on_resize(self, event: events.Resize) -> None:
+        self.set_class(event.size.height < self.SHORT_BELOW, "-short")
+
     def on_mount(self) -> None:
-        self.query_one("#title", Input).focus()
+        self.set_class(self.app.size.height < self.SHORT_BELOW, "-short")
+        key = self.reading
+        if key is None:
+            self._focus_title()
+            return
+        run_db(
+            self,
+            lambda o: _TaskRead(o.queries.get_task(key)),
+            lambda m: m,
+            failed=lambda _: _TaskRead(None),
+        )
+
+    def _focus_title(self) -> None:
+        """Focus the title field now (what was typed ahead goes to it), leaving the
+        fields scrolled to their top."""
+        self.set_focus(self.query_one("#title", Input), scroll_visible=False)
+
+    @on(_TaskRead)
+    async def _task_read(self, message: _TaskRead) -> None:
+        if message.detail is None:
+            self.dismiss(None)
+            return
+        self.editing, self.reading = message.detail, None
+        await self.recompose()
+        self._focus_title()
 
     def values(self) -> dict[str, Any]:
         hours_text = self.query_one("#hours", Input).value.strip()
@@ -198,6 +308,8 @@ class TaskForm(ModalScreen[dict[str, Any] | None]):
 
     @on(Button.Pressed, "#save")
     def action_save(self) -> None:
+        if self.reading is not None:
+            return  # nothing to save yet (keys typed meanwhile wait for the title)
         error = self.query_one("#dialog-error", Static)
         try:
             values = self.values()

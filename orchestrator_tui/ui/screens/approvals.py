@@ -70,7 +70,6 @@ class ApprovalsScreen(QuestionActions, TaskActions, Screen[None]):
             "u",
             "undo",
             "Undo",
-            show=False,
             id="inbox.undo",
             tooltip="Undo your last change in this session, one step back per press",
         ),

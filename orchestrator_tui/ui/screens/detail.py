@@ -30,6 +30,7 @@ from ...domain.models import (
     TaskDetail,
     TaskRow,
 )
+from ...domain.money import spent
 from ...domain.words import counted
 from ..db import run_db
 from ..messages import DataChanged
@@ -67,12 +68,14 @@ class DetailLoaded(Message):
     questions: list[QuestionView] = field(default_factory=list)  # the newest
     runs: list[RunView] = field(default_factory=list)
     open_questions: int = 0  # of all the task's questions, listed or not
+    agent_timeout: float | None = None  # its agent profile's, when the task sets none
 
 
 def load_detail(orch: Orchestrator, key: str) -> DetailLoaded:
     q = orch.queries
+    task = q.get_task(key)
     return DetailLoaded(
-        q.get_task(key),
+        task,
         q.context_for(key),
         q.notes_for(key),
         q.progress_for(key),
@@ -81,6 +84,16 @@ def load_detail(orch: Orchestrator, key: str) -> DetailLoaded:
         orch.questions.for_task(key),
         q.runs_for(key),
         orch.questions.count_open(key),
+        _agent_timeout(task),
+    )
+
+
+def _agent_timeout(task: TaskDetail) -> float | None:
+    from ...services.agent_profiles import agent_timeout
+
+    command = task.command
+    return (
+        None if command is None or command.timeout_seconds is not None else agent_timeout(command)
     )
 
 
@@ -187,7 +200,7 @@ class DetailScreen(QuestionActions, TaskActions, Screen[None]):
         self.loaded = message
         self.refresh_bindings()
         t = message.task
-        self.query_one("#detail-summary", Static).update(summary(t))
+        self.query_one("#detail-summary", Static).update(summary(t, message.agent_timeout))
         asked = self.query_one("#detail-questions", Static)
         asked.display = bool(message.questions)
         asked.update(_questions(message.questions, message.open_questions))
@@ -237,13 +250,13 @@ def agent_section(runs: list[RunView], approvals: list[ApprovalView]) -> Text | 
     if not mine:
         return None
     last = mine[-1]
-    spent = SpendRow.of_runs("task", mine)
-    tokens, cached, cost = spent.tokens, spent.cached_tokens, spent.cost_usd
+    total = SpendRow.of_runs("task", mine)
+    tokens, cached, cost = total.tokens, total.cached_tokens, spent(total.reported_cost)
     rounds = sum(1 for a in approvals if a.decision.value == "changes_requested")
     text = Text(end="")
     text.append("Agent runs", HEADING)
     text.append(
-        f"\n{counted(len(mine), 'run')} · {tokens:,} tokens ({cached:,} cached) · ${cost:.4f}"
+        f"\n{counted(len(mine), 'run')} · {tokens:,} tokens ({cached:,} cached) · {cost}"
         f" · {counted(rounds, 'change round')}"
     )
     text.append(f"\nlast: {safe(last.profile)} · model {safe(last.model) or '-'}", MUTED)
@@ -257,7 +270,7 @@ def agent_section(runs: list[RunView], approvals: list[ApprovalView]) -> Text | 
     return text
 
 
-def summary(t: TaskDetail) -> Text:
+def summary(t: TaskDetail, agent_timeout: float | None = None) -> Text:
     text = Text(end="")
     text.append(f"{t.key}  ", HEADING)
     text.append(safe(t.title), HEADING)
@@ -293,7 +306,7 @@ def summary(t: TaskDetail) -> Text:
                 f"branch {safe(workspace.branch_for(t.key), 100)} · "
                 f"on approve {workspace.on_approve.value}"
             )
-        for label, limit in limits(t.command):
+        for label, limit in limits(t.command, agent_timeout):
             text.append(f"\n{label} ", MUTED)
             text.append(limit)
         for argv in t.command.verify:

@@ -56,11 +56,6 @@ CURSOR_REST_SECONDS = 0.05
 
 
 @dataclass
-class EditLoaded(Message):
-    detail: TaskDetail
-
-
-@dataclass
 class BlockersLoaded(Message):
     key: str
     blockers: list[DependencyView]
@@ -699,19 +694,19 @@ class MainScreen(QuestionActions, TaskActions, Screen[None]):
         self.app.push_screen(TaskForm(), create)
 
     def action_edit_task(self) -> None:
-        row = self.selected()
-        if row is not None:
-            key = row.key
-            run_db(self, lambda o: EditLoaded(o.queries.get_task(key)), lambda m: m)
-
-    def on_edit_loaded(self, message: EditLoaded) -> None:
+        """The form opens at once and reads the task itself: keys typed with `e` go
+        to it, never to the list under it."""
         from ...domain.models import TaskPatch
         from ..modals.task_form import TaskForm
 
-        original = message.detail
+        row = self.selected()
+        if row is None:
+            return
+        form = TaskForm(key=row.key)
 
         def save(values: dict[str, Any] | None) -> None:
-            if values is None:
+            original = form.editing
+            if values is None or original is None:
                 return
             changed = _changed_fields(original, values)
             if not changed:
@@ -724,7 +719,7 @@ class MainScreen(QuestionActions, TaskActions, Screen[None]):
                 lambda d: TaskChanged(d, f"{d.key} saved"),
             )
 
-        self.app.push_screen(TaskForm(original), save)
+        self.app.push_screen(form, save)
 
     def action_add_dependency(self) -> None:
         row = self.selected()

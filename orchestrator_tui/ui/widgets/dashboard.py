@@ -20,6 +20,7 @@ from textual.widgets import Sparkline, Static
 
 from ...domain.changes import COUNTED
 from ...domain.enums import AGENT_STALE_AFTER_SECONDS, TaskStatus
+from ...domain.money import spent, usd
 from ...domain.words import counted
 from ..db import Refresher, itself
 from ..render import (
@@ -266,16 +267,18 @@ def spend_text(spend: Spend, heading: Style | str, muted: Style | str) -> Text:
     t = spend.total
     text = Text(end="")
     text.append("agent spend ", heading)
-    text.append(f"${t.cost_usd:.2f} over {counted(t.runs, 'run')} · {t.tokens:,} tokens")
+    text.append(f"{spent(t.reported_cost)} over {counted(t.runs, 'run')} · {t.tokens:,} tokens")
     for title, rows in (("profile", spend.by_profile), ("agent", spend.by_agent)):
         for row in rows:
             text.append(f"\n  {title} ", muted)
-            text.append(f"{safe(row.name, 40)} ${row.cost_usd:.2f} ({counted(row.runs, 'run')})")
+            text.append(
+                f"{safe(row.name, 40)} {spent(row.reported_cost)} ({counted(row.runs, 'run')})"
+            )
     if spend.by_day:
         most = max(r.cost_usd for r in spend.by_day) or 1.0
         for row in spend.by_day[-7:]:
             text.append(f"\n  {row.name} ", muted)
-            text.append(f"{'█' * max(1, round(12 * row.cost_usd / most))} ${row.cost_usd:.2f}")
+            text.append(f"{'█' * max(1, round(12 * row.cost_usd / most))} {usd(row.cost_usd)}")
     for plan, why in spend.exhausted_plans.items():
-        text.append(f"\n  plan {safe(plan, 40)} claims no new tasks: {safe(why, 80)}", heading)
+        text.append(f"\n  {safe(why, 80)} (plan {safe(plan, 40)} claims no new tasks)", heading)
     return text

@@ -20,6 +20,9 @@ RUNNER_ICON = {OFF: "○", ON: "●", ON_DEMAND: "◐"}
 FLASH_SECONDS = 2.0
 #: Fewer columns than this left for the database's location: leave it out.
 MIN_LOCATION = 8
+#: The brief header's word for why the runner is idle (a plan's budget is spent;
+#: the dashboard says which and by how much).
+IDLE_BRIEF = "budget spent"
 
 
 class _Title(Static):
@@ -60,12 +63,15 @@ class AppHeader(Horizontal):
             self._set_compact(False)
 
     def _set_compact(self, compact: bool) -> None:
-        """Say the counts briefly ("◆ 2 awaiting", "? 1 to answer") when in full they
-        leave no room to name who acts (80 columns, the runner on, a question)."""
+        """Say the counts briefly ("◆ 2 awaiting", "? 1 to answer"), and why the runner
+        is idle in a few words, when in full they leave no room to name who acts (80
+        columns, the runner on, a question; a plan's spent budget hid the counts)."""
         self._compact = compact
         app = host(self)  # the counts are the app's; the header only draws them
         self._show_awaiting(app.awaiting_approval)
         self._show_questions(app.open_questions)
+        if hasattr(self.app, "runner_state"):
+            self._show_runner(self.app.runner_state)
         self.refresh(layout=True)  # the labels' widths change with their words
 
     def _refit_title(self) -> None:
@@ -135,7 +141,9 @@ class AppHeader(Horizontal):
         icon = RUNNER_ICON.get(state.phase, "◌")
         text = Text(f"{icon} {state.label()}", no_wrap=True, end="")
         reason = getattr(self.app, "idle_reason", "")
-        if reason:  # why nothing new starts: a plan's budget is spent
+        if reason and self._compact:
+            text.append(f" · {IDLE_BRIEF}", "bold")
+        elif reason:  # why nothing new starts: a plan's budget is spent
             text.append(f" · idle: {safe(reason, 120)}", "bold")
         label.update(text)
         self._refit_title()

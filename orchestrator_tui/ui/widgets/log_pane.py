@@ -373,21 +373,31 @@ class LogView(ScrollView, can_focus=True):
 
 
 class StatusLine(Widget):
-    """One line of plain text; changing it repaints the line, never the layout."""
+    """One line of plain text; changing it repaints the line, never the layout.
+    `keep` ends the line whole: when both do not fit, the text before it is cut
+    (with an ellipsis) at the width the line has when drawn."""
 
     DEFAULT_CSS = "StatusLine { height: 1; width: 1fr; }"
 
     def __init__(self, *, classes: str | None = None) -> None:
         super().__init__(classes=classes)
         self.text = Text(end="")
+        self.keep = Text(end="")
 
-    def show(self, text: Text) -> None:
-        if text != self.text:
-            self.text = text
+    def show(self, text: Text, keep: Text | None = None) -> None:
+        keep = keep if keep is not None else Text(end="")
+        if text != self.text or keep != self.keep:
+            self.text, self.keep = text, keep
             self.refresh()
 
     def render(self) -> Text:
-        return self.text
+        if not self.keep:
+            return self.text
+        room = self.size.width - self.keep.cell_len
+        head = self.text.copy()
+        if head.cell_len > room:
+            head.truncate(max(room, 0), overflow="ellipsis")
+        return Text.assemble(head, self.keep, end="")
 
 
 # -- results posted by workers ----------------------------------------------------------
@@ -1066,6 +1076,12 @@ class ExecutionLogPane(Widget):
             if view.newer and not view.following:
                 parts.append("more below (F follows)")
             parts.append("following" if view.following else "paused")
+        # The search and its match count end the line whole (what the person is doing
+        # now); the run's details before them give way on a narrow pane.
+        keep = ""
         if self._query:
-            parts.append(f"search: {self._query}{self._match_position()}")
-        self.query_one(".log-status", StatusLine).show(Text("  ·  ".join(parts), end=""))
+            keep = f"search: {self._query}{self._match_position()}"
+            keep = f"  ·  {keep}" if parts else keep
+        self.query_one(".log-status", StatusLine).show(
+            Text("  ·  ".join(parts), end=""), Text(keep, end="")
+        )
