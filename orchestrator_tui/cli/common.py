@@ -7,7 +7,7 @@ import argparse
 import json
 import math
 import sys
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import fields, is_dataclass
 from datetime import datetime
@@ -159,6 +159,21 @@ def common_options() -> argparse.ArgumentParser:
     )
     parent.add_argument("--json", action="store_true", default=argparse.SUPPRESS, help="print JSON")
     return parent
+
+
+def subcommand_adder(
+    group: Any, parents: list[argparse.ArgumentParser]
+) -> Callable[[str, Any, str], argparse.ArgumentParser]:
+    """`add(name, handler, help_text)` for the subcommands of `group`: each runs
+    `handler`, takes the common options, and says `help_text` both in the list of
+    commands and in its own --help."""
+
+    def add(name: str, handler: Any, help_text: str) -> argparse.ArgumentParser:
+        p = group.add_parser(name, help=help_text, parents=parents, description=help_text)
+        p.set_defaults(handler=handler)
+        return p
+
+    return add
 
 
 def open_from_args(args: argparse.Namespace, create: bool = False) -> Any:

@@ -25,6 +25,7 @@ from .common import (
     opened_to_fill,
     refuse_missing,
     say,
+    subcommand_adder,
     wants_json,
 )
 
@@ -160,11 +161,7 @@ def cmd_copy(args: argparse.Namespace) -> int:
 def register(sub: Any, parents: list[argparse.ArgumentParser]) -> None:
     db = sub.add_parser("db", help="create, seed, reset, inspect, back up", parents=parents)
     ds = db.add_subparsers(dest="db_command", required=True, metavar="COMMAND")
-
-    def add(name: str, handler: Any, help_text: str) -> argparse.ArgumentParser:
-        p = ds.add_parser(name, help=help_text, parents=parents, description=help_text)
-        p.set_defaults(handler=handler)
-        return p
+    add = subcommand_adder(ds, parents)
 
     add("init", cmd_init, "create the database (or check it is current)")
     add("seed", cmd_seed, "load the demo plan (or --plan FILE)").add_argument("--plan")

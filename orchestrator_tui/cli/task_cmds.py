@@ -32,6 +32,7 @@ from .common import (
     open_from_args,
     opened_to_fill,
     say,
+    subcommand_adder,
     table,
     to_jsonable,
     wants_json,
@@ -500,11 +501,7 @@ def _task_fields(p: argparse.ArgumentParser, editing: bool) -> None:
 def register(sub: Any, parents: list[argparse.ArgumentParser]) -> None:
     task = sub.add_parser("task", help="work with tasks", parents=parents)
     ts = task.add_subparsers(dest="task_command", required=True, metavar="COMMAND")
-
-    def add(name: str, handler: Any, help_text: str) -> argparse.ArgumentParser:
-        p = ts.add_parser(name, help=help_text, parents=parents, description=help_text)
-        p.set_defaults(handler=handler)
-        return p
+    add = subcommand_adder(ts, parents)
 
     p = add("list", cmd_list, "list tasks")
     p.add_argument("--status", action="append", choices=[s.value for s in TaskStatus])

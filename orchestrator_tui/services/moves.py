@@ -187,9 +187,9 @@ def record_moves(
     ended = {m.task_id: m for m in moves if m.closes_questions}
     if ended:
         _close_questions(conn, events, ended)
-    for move in moves:
-        if move.reopens_questions:
-            _reopen_questions(conn, events, move)
+    reopening = {m.task_id: m for m in moves if m.reopens_questions}
+    if reopening:
+        _reopen_questions(conn, events, reopening)
     finished = {m.task_id: m.key for m in moves if m.unblocks}
     return _unblocked(conn, events, finished) if finished else []
 
@@ -269,20 +269,40 @@ def _statement(columns: tuple[str, ...], needs_blockers_done: bool, many: bool) 
     return stmt.returning(T.id) if many else stmt
 
 
-def _closing_questions(returning: bool) -> Any:
-    """Closing the open questions of the tasks `ids` at `closed`, built once (a
-    runner's every round runs it); with their ids and tasks where the database
-    returns the rows an UPDATE changed."""
-    closed_at = bindparam("closed", type_=QUESTIONS.closed_at.type)
-    close = update(Question.__table__).where(_OPEN_OF_TASKS).values(closed_at=closed_at)
-    return close.returning(QUESTIONS.id, QUESTIONS.task_id) if returning else close
+class _QuestionUpdate:
+    """One UPDATE of the questions `where` picks, built once (a runner's every round
+    may run it): `run` answers the (id, task id) of the questions it changed."""
+
+    def __init__(self, where: Any, **values: Any) -> None:
+        change = update(Question.__table__).where(where).values(**values)
+        self._returning = Prepared(change.returning(QUESTIONS.id, QUESTIONS.task_id))
+        self._plain = change
+        self._read = select(QUESTIONS.id, QUESTIONS.task_id).where(where)
+
+    def run(self, conn: Connection, params: Mapping[str, Any]) -> list[Any]:
+        if conn.dialect.update_returning:
+            return self._returning.rows(conn, params)
+        # SQLite before 3.35: the write lock is held, nothing moves in between
+        changed = list(conn.execute(self._read, params))
+        conn.execute(self._plain, params)
+        return changed
 
 
-#: The open questions of the tasks `ids`.
-_OPEN_OF_TASKS = and_(QUESTIONS.task_id.in_(bindparam("ids", expanding=True)), question_open())
-_CLOSE_QUESTIONS = Prepared(_closing_questions(returning=True))
-_CLOSE_QUESTIONS_PLAIN = _closing_questions(returning=False)
-_OPEN_QUESTIONS = select(QUESTIONS.id, QUESTIONS.task_id).where(_OPEN_OF_TASKS)
+#: Closing the open questions of the tasks `ids` at `closed`.
+_CLOSE_QUESTIONS = _QuestionUpdate(
+    and_(QUESTIONS.task_id.in_(bindparam("ids", expanding=True)), question_open()),
+    closed_at=bindparam("closed", type_=QUESTIONS.closed_at.type),
+)
+#: Reopening the closed, unanswered questions `questions` of the tasks `ids`.
+_REOPEN_QUESTIONS = _QuestionUpdate(
+    and_(
+        QUESTIONS.task_id.in_(bindparam("ids", expanding=True)),
+        QUESTIONS.id.in_(bindparam("questions", expanding=True)),
+        QUESTIONS.closed_at.is_not(None),
+        QUESTIONS.answered_at.is_(None),
+    ),
+    closed_at=None,
+)
 
 
 def _close_questions(conn: Connection, events: EventBatch, ended: dict[int, Move]) -> None:
@@ -292,11 +312,7 @@ def _close_questions(conn: Connection, events: EventBatch, ended: dict[int, Move
     ids = list(ended)
     for start in range(0, len(ids), 900):
         params = {"ids": ids[start : start + 900], "closed": events.now}
-        if conn.dialect.update_returning:
-            closed = _CLOSE_QUESTIONS.rows(conn, params)
-        else:  # SQLite before 3.35: the write lock is held, nothing moves in between
-            closed = list(conn.execute(_OPEN_QUESTIONS, params))
-            conn.execute(_CLOSE_QUESTIONS_PLAIN, params)
+        closed = _CLOSE_QUESTIONS.run(conn, params)
         for question_id, task_id in sorted(closed, key=lambda r: r[0]):
             move = ended[task_id]
             message = f"question {question_id} closed unanswered: {move.key} is {move.target.value}"
@@ -308,28 +324,26 @@ def _close_questions(conn: Connection, events: EventBatch, ended: dict[int, Move
             )
 
 
-def _reopen_questions(conn: Connection, events: EventBatch, move: Move) -> None:
-    """Reopen the questions the move undoes the closing of, one `question_reopened`
-    event each: whoever asked waits for their answers again. A question answered
-    meanwhile (none can be: a closed question takes no answer) stays as it is."""
-    which = and_(
-        QUESTIONS.task_id == move.task_id,
-        QUESTIONS.id.in_(move.reopens_questions),
-        QUESTIONS.closed_at.is_not(None),
-        QUESTIONS.answered_at.is_(None),
-    )
-    reopen = update(Question.__table__).where(which).values(closed_at=None)
-    if conn.dialect.update_returning:
-        reopened = conn.execute(reopen.returning(QUESTIONS.id)).scalars().all()
-    else:  # SQLite before 3.35: the write lock is held, nothing moves in between
-        reopened = conn.execute(select(QUESTIONS.id).where(which)).scalars().all()
-        conn.execute(reopen)
-    status = words(move.target.value)
-    for question_id in sorted(reopened):
-        message = f"question {question_id} reopened: {move.key} is {status} again"
-        events.add(
-            EventKind.QUESTION_REOPENED, move.task_id, {"question": question_id, "message": message}
-        )
+def _reopen_questions(conn: Connection, events: EventBatch, reopening: dict[int, Move]) -> None:
+    """Reopen the questions the moves `reopening` undo the closing of, one
+    `question_reopened` event each: whoever asked waits for their answers again. A
+    question answered meanwhile (none can be: a closed question takes no answer)
+    stays as it is, and only the moved tasks' questions are looked at."""
+    moves = list(reopening.values())
+    for start in range(0, len(moves), 900):
+        batch = moves[start : start + 900]
+        params = {
+            "ids": [m.task_id for m in batch],
+            "questions": [q for m in batch for q in m.reopens_questions],
+        }
+        reopened = _REOPEN_QUESTIONS.run(conn, params)
+        for question_id, task_id in sorted(reopened, key=lambda r: r[0]):
+            move = reopening[task_id]
+            status = words(move.target.value)
+            message = f"question {question_id} reopened: {move.key} is {status} again"
+            events.add(
+                EventKind.QUESTION_REOPENED, task_id, {"question": question_id, "message": message}
+            )
 
 
 def _unblocked(conn: Connection, events: EventBatch, done: dict[int, str]) -> list[str]:

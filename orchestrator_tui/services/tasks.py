@@ -12,7 +12,7 @@ the command line's status change, writes through the same writer without them.
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from operator import attrgetter, itemgetter
 from typing import TYPE_CHECKING, Any
 
@@ -51,44 +51,59 @@ def spec_columns(specs: Sequence[TaskSpec], now: Any) -> dict[str, list[Any]]:
     rows = list(map(_READ_ALL, map(_FIELDS, specs)))
     columns = [list(c) for c in zip(*rows, strict=True)] if rows else [[] for _ in _READ]
     fields = dict(zip(_READ, columns, strict=True))
+    values = {
+        name: convert(fields[name]) if convert else fields[name]
+        for name, convert in _COLUMNS.items()
+    }
     statuses = fields["status"]
     done = [status is S.DONE for status in statuses]
-    return {
-        "title": fields["title"],
-        "description": fields["description"],
-        "status": list(map(_text, statuses)),
-        "priority": list(map(_text, fields["priority"])),
-        "complexity": list(map(_text, fields["complexity"])),
-        "component_area": list(map(_text, fields["component_area"])),
-        "phase": fields["phase"],
-        "assignee": fields["assignee"],
-        "agent_type": [_text(a) if a else None for a in fields["agent_type"]],
-        "estimated_hours": fields["estimated_hours"],
-        "actual_hours": fields["actual_hours"],
-        "deadline": fields["deadline"],
-        "success_criteria": fields["success_criteria"],
-        "requires_approval": fields["requires_approval"],
-        "command": [c.model_dump() if c else None for c in fields["command"]],
-        "max_retries": fields["max_retries"],
-        "tags": fields["tags"],
-        "extra": fields["extra"],
-        "progress": [100 if d else p for d, p in zip(done, fields["progress"], strict=True)],
-        "source": fields["source"],
-        "external_id": fields["external_id"],
-        "created_at": [now] * count,
-        "updated_at": [now] * count,
-        "completed_at": [now if d else None for d in done],
-        "started_at": [now if status in _STARTED else None for status in statuses],
-    }
+    values["progress"] = [100 if d else p for d, p in zip(done, fields["progress"], strict=True)]
+    values["created_at"] = [now] * count
+    values["updated_at"] = [now] * count
+    values["completed_at"] = [now if d else None for d in done]
+    values["started_at"] = [now if status in _STARTED else None for status in statuses]
+    return values
 
 
+def _words(column: list[Any]) -> list[str]:
+    return list(map(_text, column))
+
+
+def _optional_words(column: list[Any]) -> list[str | None]:
+    return [_text(value) if value else None for value in column]
+
+
+def _dumped(column: list[Any]) -> list[dict[str, Any] | None]:
+    return [value.model_dump() if value else None for value in column]
+
+
+#: The spec fields `spec_columns` copies into the task's columns of the same name,
+#: each with how its column is converted (None: as it is; progress is 100 once done)
+_COLUMNS: dict[str, Callable[[list[Any]], list[Any]] | None] = {
+    "title": None,
+    "description": None,
+    "status": _words,
+    "priority": _words,
+    "complexity": _words,
+    "component_area": _words,
+    "phase": None,
+    "assignee": None,
+    "agent_type": _optional_words,
+    "estimated_hours": None,
+    "actual_hours": None,
+    "deadline": None,
+    "success_criteria": None,
+    "requires_approval": None,
+    "command": _dumped,
+    "max_retries": None,
+    "tags": None,
+    "extra": None,
+    "progress": None,
+    "source": None,
+    "external_id": None,
+}
 #: The spec fields `spec_columns` reads, each spec's at once
-_READ = (
-    *("title", "description", "status", "priority", "complexity", "component_area", "phase"),
-    *("assignee", "agent_type", "estimated_hours", "actual_hours", "deadline"),
-    *("success_criteria", "requires_approval", "command", "max_retries", "tags", "extra"),
-    *("progress", "source", "external_id"),
-)
+_READ = tuple(_COLUMNS)
 _READ_ALL = itemgetter(*_READ)
 _FIELDS = attrgetter("__dict__")
 _STARTED = (S.IN_PROGRESS, S.DONE)

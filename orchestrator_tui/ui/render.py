@@ -61,9 +61,15 @@ WORKING_LABEL = "▷ working"
 #: A task whose agent waits for a person's answer (its status is unchanged).
 ASKING_LABEL = "? asking"
 
+
+def status_class(status: TaskStatus) -> str:
+    """The component class `status` is coloured by (styles/status.tcss)."""
+    return f"status--{status.value}"
+
+
 #: The status colours' component classes, declared once by the main screen
 #: (styles/status.tcss); widgets read them with `status_style`.
-STATUS_CLASSES: set[str] = {f"status--{s.value}" for s in S}
+STATUS_CLASSES: set[str] = {status_class(s) for s in S}
 
 READINESS_WORD: dict[Readiness, str] = {
     Readiness.READY: "ready",
@@ -82,8 +88,15 @@ def safe(text: str | None, limit: int = 500) -> str:
     return line if len(line) <= limit else line[: limit - 1] + "…"
 
 
-def status_class(status: TaskStatus) -> str:
-    return f"status--{status.value}"
+def about_task(key: str, title: str, then: str = "", lead: str = "") -> Text:
+    """What a prompt about one task says first: `lead`, its key and its title in bold
+    (untrusted: one safe line), then `then` on a line of its own when given."""
+    text = Text(end="")
+    text.append(f"{lead}{key} ")
+    text.append(safe(title, 200), "bold")
+    if then:
+        text.append(f"\n{then}")
+    return text
 
 
 def status_style(widget: Widget, status: TaskStatus) -> Style:

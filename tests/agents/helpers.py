@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import sys
 from pathlib import Path
 from typing import Any
@@ -15,6 +16,11 @@ from ..runner.helpers import fast_config
 
 PY = sys.executable
 FAKE = str(Path(__file__).with_name("fake_agent.py"))
+
+
+def calls(record: Path) -> list[dict[str, Any]]:
+    """The calls the fake agent CLI recorded (the `record` fixture's file), in order."""
+    return [json.loads(line) for line in record.read_text().splitlines()]
 
 
 def fake_profile(shape: str, prompt: str = "argument") -> AgentProfile:

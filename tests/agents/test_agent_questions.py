@@ -5,9 +5,7 @@ run resumes the same session with the answer in its prompt."""
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
-from typing import Any
 
 import pytest
 
@@ -15,20 +13,9 @@ from orchestrator_tui.domain.enums import RunStatus, TaskStatus
 from orchestrator_tui.services import Orchestrator, TaskFilter
 
 from .fake_agent import QUESTION
-from .helpers import add_agent_task, cli_here, serve
+from .helpers import add_agent_task, calls, cli_here, serve
 
 S = TaskStatus
-
-
-@pytest.fixture
-def record(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    path = tmp_path / "record.jsonl"
-    monkeypatch.setenv("FAKE_AGENT_RECORD", str(path))
-    return path
-
-
-def calls(record: Path) -> list[dict[str, Any]]:
-    return [json.loads(line) for line in record.read_text().splitlines()]
 
 
 def test_a_question_at_the_end_of_a_turn_waits_for_the_answer_then_resumes_the_session(

@@ -15,7 +15,7 @@ from orchestrator_tui.domain.text import printable
 from orchestrator_tui.services import Orchestrator
 
 from .fake_agent import CODEX_OFFLINE, GEMINI_NO_AUTH, LONG_STDERR
-from .helpers import FAKE, add_agent_task, fake_profile, serve
+from .helpers import FAKE, add_agent_task, calls, fake_profile, serve
 
 S = TaskStatus
 
@@ -148,15 +148,13 @@ def test_lines_that_are_not_json_are_kept_as_plain_lines(orch: Orchestrator) -> 
 
 
 def test_the_prompt_reaches_the_agent_by_argument_file_and_stdin(
-    orch: Orchestrator, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    orch: Orchestrator, record: Path
 ) -> None:
-    record = tmp_path / "record.jsonl"
-    monkeypatch.setenv("FAKE_AGENT_RECORD", str(record))
     add_agent_task(orch, "ARG", "claude", description="by argument")
     add_agent_task(orch, "FILE", "aider", prompt="file", description="by file")
     add_agent_task(orch, "IN", "claude", prompt="stdin", description="by stdin")
     serve(orch, max_parallel=1)
-    seen = [json.loads(line) for line in record.read_text().splitlines()]
+    seen = calls(record)
     prompts = {s["prompt"].split("## Description")[1].split()[0:2][1]: s for s in seen}
     assert set(prompts) == {"argument", "file", "stdin"}
     for key in ("ARG", "FILE", "IN"):
@@ -246,10 +244,8 @@ def _request_changes(orch: Orchestrator, key: str, comment: str) -> None:
 
 
 def test_a_retry_after_requested_changes_resumes_the_session_with_the_comment(
-    orch: Orchestrator, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    orch: Orchestrator, record: Path
 ) -> None:
-    record = tmp_path / "record.jsonl"
-    monkeypatch.setenv("FAKE_AGENT_RECORD", str(record))
     add_agent_task(orch, "A", "claude", requires_approval=True)
     serve(orch)
     first = orch.queries.runs_for("A")[0]
@@ -258,25 +254,21 @@ def test_a_retry_after_requested_changes_resumes_the_session_with_the_comment(
     _request_changes(orch, "A", "Please also handle {{ empty }} input")
     serve(orch)
     second = orch.queries.runs_for("A")[-1]
-    calls = [json.loads(line) for line in record.read_text().splitlines()]
-    assert f"--resume={first.session_id}" in calls[1]["argv"]
-    assert not any(a.startswith("--resume") for a in calls[0]["argv"])
+    made = calls(record)
+    assert f"--resume={first.session_id}" in made[1]["argv"]
+    assert not any(a.startswith("--resume") for a in made[0]["argv"])
     assert second.session_id == first.session_id
     assert "## Changes requested by the reviewer" in (second.prompt or "")
     assert "Please also handle {{ empty }} input" in (second.prompt or "")
-    assert calls[1]["prompt"] == second.prompt
+    assert made[1]["prompt"] == second.prompt
     assert orch.queries.get_task("A").status is S.AWAITING_APPROVAL
 
 
-def test_hostile_task_text_reaches_the_agent_literally(
-    orch: Orchestrator, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    record = tmp_path / "record.jsonl"
-    monkeypatch.setenv("FAKE_AGENT_RECORD", str(record))
+def test_hostile_task_text_reaches_the_agent_literally(orch: Orchestrator, record: Path) -> None:
     hostile = "{{ ''.__class__ }} {0.__init__} {prompt} [@click=app.quit]x[/] \x1b]52;c;aGk=\x07"
     add_agent_task(orch, "A", "claude", description=hostile)
     serve(orch)
-    (call,) = [json.loads(line) for line in record.read_text().splitlines()]
+    (call,) = calls(record)
     assert hostile in call["prompt"]
     assert call["argv"][-1] == call["prompt"]  # one argument, placeholders not expanded
     assert orch.queries.get_task("A").status is S.DONE

@@ -168,7 +168,13 @@ def test_whoever_loads_a_task_awaiting_approval_may_still_approve_it(orch: Orche
     assert orch.approvals.approve("A").status is S.DONE
 
 
-def test_undoing_a_cancel_reopens_exactly_the_questions_it_closed(orch: Orchestrator) -> None:
+@pytest.mark.parametrize("returning", [True, False], ids=["update-returning", "select-then-update"])
+def test_undoing_a_cancel_reopens_exactly_the_questions_it_closed(
+    orch: Orchestrator, monkeypatch: pytest.MonkeyPatch, returning: bool
+) -> None:
+    # Without UPDATE ... RETURNING (SQLite before 3.35) the questions are read, then written.
+    dialect = orch.ctx.db.engine.dialect
+    monkeypatch.setattr(dialect, "update_returning", returning and dialect.update_returning)
     add(orch, "A")
     orch.tasks.start("A")
     bot = orch.as_actor("bot")

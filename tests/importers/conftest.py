@@ -1,5 +1,6 @@
 """Shared helpers for the import/export tests: fixture paths, a fresh
-database per test, and a dump of everything a database holds about tasks."""
+database per test, a dump of everything a database holds about tasks, and a
+refused import's message (checked to have written nothing)."""
 
 from __future__ import annotations
 
@@ -12,7 +13,9 @@ from typing import Any
 import pytest
 from sqlalchemy import text
 
+from orchestrator_tui.domain.errors import OrchestratorError
 from orchestrator_tui.services import Orchestrator, open_orchestrator
+from orchestrator_tui.services.importers import import_path
 
 from ..databases import Databases
 
@@ -85,3 +88,20 @@ def dump(orch: Orchestrator, events: bool = False) -> dict[str, Any]:
         if events:
             out["events"] = rows("SELECT COUNT(*) FROM events")
     return out
+
+
+def refused_import(
+    orch: Orchestrator,
+    path: Path,
+    error: type[OrchestratorError] = OrchestratorError,
+    **options: Any,
+) -> str:
+    """The one-line message importing `path` (with `options`) is refused with, as
+    `error`; the refusal wrote nothing, its events included."""
+    before = dump(orch, events=True)
+    with pytest.raises(error) as caught:
+        import_path(orch, path, **options)
+    assert dump(orch, events=True) == before
+    message = str(caught.value)
+    assert "\n" not in message, message
+    return message

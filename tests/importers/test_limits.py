@@ -14,18 +14,12 @@ from orchestrator_tui.domain.errors import OrchestratorError
 from orchestrator_tui.services.importers import import_path
 from orchestrator_tui.services.safe_files import read_bytes
 
-from .conftest import FIXTURES, dump
+from .conftest import FIXTURES, dump, refused_import
 
 
 def refused(orch, path: Path) -> str:
     import_path(orch, FIXTURES / "plan.yaml")  # something already there
-    before = dump(orch, events=True)
-    with pytest.raises(OrchestratorError) as caught:
-        import_path(orch, path)
-    assert dump(orch, events=True) == before
-    message = str(caught.value)
-    assert "\n" not in message
-    return message
+    return refused_import(orch, path)
 
 
 def write(tmp_path: Path, name: str, text: str) -> Path:
@@ -33,6 +27,16 @@ def write(tmp_path: Path, name: str, text: str) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(text)
     return path
+
+
+def backlog_with(tmp_path: Path, files: dict[str, str]) -> Path:
+    """A Backlog.md folder holding the task BACK-1, then `files` (by name) beside it."""
+    root = tmp_path / "proj"
+    write(root, "backlog/config.yml", "project_name: x\n")
+    write(root, "backlog/tasks/back-1 - a.md", "---\nid: BACK-1\ntitle: a\n---\n")
+    for name, text in files.items():
+        write(root, f"backlog/tasks/{name}", text)
+    return root
 
 
 # -- repeated keys ---------------------------------------------------------------------
@@ -69,24 +73,25 @@ def test_a_json_object_with_a_repeated_key_is_refused(orch, tmp_path):
     assert "tasks.json" in message and "duplicate key 'master' in the object at line 1" in message
 
 
-def test_a_repeated_key_in_a_task_of_our_json_export_is_refused(orch, tmp_path):
-    text = '{"tasks": [\n{"key": "A", "title": "a", "key": "B"}]}'
+@pytest.mark.parametrize(
+    ("task", "repeated"),
+    [
+        pytest.param('{"key": "A", "title": "a", "key": "B"}', "key", id="plain"),
+        # the one key not ending in `":` makes up, in a count, for the one repeated
+        pytest.param(
+            '{"key": "A", "title": "a", "key"\t\n : "B"}', "key", id="blanks-before-colon"
+        ),
+        # the title's `":` stands where a key's end would be counted
+        pytest.param(
+            '{"key": "A", "title": "say \\": twice", "title": "b"}', "title", id="quote-colon-title"
+        ),
+    ],
+)
+def test_a_repeated_key_in_a_task_of_our_json_export_is_refused(orch, tmp_path, task, repeated):
+    text = '{"tasks": [\n' + task + "]}"
     message = refused(orch, write(tmp_path, "export.json", text))
-    assert "export.json" in message and "duplicate key 'key' in the object at line 2" in message
-
-
-def test_a_repeated_key_with_blanks_before_its_colons_is_refused(orch, tmp_path):
-    # the one key not ending in `":` makes up, in a count, for the one repeated
-    text = '{"tasks": [\n{"key": "A", "title": "a", "key"\t\n : "B"}]}'
-    message = refused(orch, write(tmp_path, "export.json", text))
-    assert "export.json" in message and "duplicate key 'key' in the object at line 2" in message
-
-
-def test_a_repeated_key_beside_a_title_holding_quote_colon_is_refused(orch, tmp_path):
-    # the title's `":` stands where a key's end would be counted
-    text = '{"tasks": [\n{"key": "A", "title": "say \\": twice", "title": "b"}]}'
-    message = refused(orch, write(tmp_path, "export.json", text))
-    assert "export.json" in message and "duplicate key 'title' in the object at line 2" in message
+    assert "export.json" in message
+    assert f"duplicate key '{repeated}' in the object at line 2" in message
 
 
 def test_texts_holding_quote_colon_and_blanks_before_colons_still_load(orch, tmp_path):
@@ -105,10 +110,13 @@ def test_a_repeated_key_in_backlog_frontmatter_skips_the_file_or_refuses_with_st
 ):
     """A Backlog.md folder is imported file by file: the file with the repeated key
     is skipped with a warning naming it and the key, never silently."""
-    root = tmp_path / "proj"
-    write(root, "backlog/config.yml", "project_name: x\n")
-    write(root, "backlog/tasks/back-1 - a.md", "---\nid: BACK-1\ntitle: a\ntitle: b\n---\n")
-    write(root, "backlog/tasks/back-2 - b.md", "---\nid: BACK-2\ntitle: fine\n---\n")
+    root = backlog_with(
+        tmp_path,
+        {
+            "back-1 - a.md": "---\nid: BACK-1\ntitle: a\ntitle: b\n---\n",
+            "back-2 - b.md": "---\nid: BACK-2\ntitle: fine\n---\n",
+        },
+    )
     report = import_path(orch, root)
     assert report.tasks == 1
     [warning] = [w for w in report.warnings if "back-1 - a.md" in w]
@@ -176,9 +184,7 @@ def test_a_fifo_is_refused_without_blocking(orch, tmp_path, name):
 
 
 def test_a_fifo_among_backlog_tasks_is_never_read_and_skipped_or_refused(orch, tmp_path):
-    root = tmp_path / "proj"
-    write(root, "backlog/config.yml", "project_name: x\n")
-    write(root, "backlog/tasks/back-1 - a.md", "---\nid: BACK-1\ntitle: a\n---\n")
+    root = backlog_with(tmp_path, {})
     os.mkfifo(root / "backlog/tasks/back-2 - b.md")
     report = import_path(orch, root)  # returns: the pipe is never opened for reading
     assert report.tasks == 1
@@ -199,15 +205,6 @@ def test_the_bytes_actually_read_are_bounded_whatever_the_size_says(tmp_path):
 
 
 # -- Backlog.md: links out of the folder, frontmatter that never closes ----------------
-
-
-def backlog_with(tmp_path: Path, files: dict[str, str]) -> Path:
-    root = tmp_path / "proj"
-    write(root, "backlog/config.yml", "project_name: x\n")
-    write(root, "backlog/tasks/back-1 - a.md", "---\nid: BACK-1\ntitle: a\n---\n")
-    for name, text in files.items():
-        write(root, f"backlog/tasks/{name}", text)
-    return root
 
 
 def test_a_backlog_link_out_of_the_folder_is_skipped_and_said(orch, tmp_path):

@@ -7,6 +7,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -53,6 +54,19 @@ def never_overlapping(marker: Path) -> list[str]:
             alive.discard(run)
     assert not alive, f"run(s) {alive} never ended: {lines}"
     return lines
+
+
+def one_after_the_other(orch: Orchestrator, marker: Path) -> tuple[Any, Any]:
+    """Task A's two runs, once the marker shows the second started only after the
+    first ended."""
+    old, new = orch.queries.runs_for("A")
+    assert never_overlapping(marker) == [
+        f"start {old.id}",
+        f"end {old.id}",
+        f"start {new.id}",
+        f"end {new.id}",
+    ]
+    return old, new
 
 
 def reset(o: Orchestrator) -> None:
@@ -112,13 +126,7 @@ def test_a_task_moved_while_running_runs_again_only_after_the_old_attempt_is_gon
         thread.join(30)
     assert not thread.is_alive()
 
-    first, second = orch.queries.runs_for("A")
-    assert never_overlapping(marker) == [
-        f"start {first.id}",
-        f"end {first.id}",
-        f"start {second.id}",
-        f"end {second.id}",
-    ]
+    first, second = one_after_the_other(orch, marker)
     # The old attempt is closed as stopped, with its exit code; the new one decides.
     assert first.status is RunStatus.CANCELLED and first.exit_code == 143
     assert second.status is RunStatus.SUCCEEDED and second.exit_code == 0
@@ -185,13 +193,7 @@ def test_another_runner_waits_for_the_old_attempt_of_a_task_moved_while_running(
     reset(orch.as_actor("alice"))
     wait_for(lambda: orch.queries.get_task("A").status is S.DONE)
     two_runners.stop()
-    old, new = orch.queries.runs_for("A")
-    assert never_overlapping(two_runners.marker) == [
-        f"start {old.id}",
-        f"end {old.id}",
-        f"start {new.id}",
-        f"end {new.id}",
-    ]
+    old, new = one_after_the_other(orch, two_runners.marker)
     assert old.status is RunStatus.CANCELLED and new.status is RunStatus.SUCCEEDED
 
 
@@ -228,12 +230,6 @@ def test_a_task_reset_right_after_a_cancel_through_its_runner_waits_for_the_old_
     reset(orch.as_actor("alice"))
     wait_for(lambda: orch.queries.get_task("A").status is S.DONE)
     two_runners.stop()
-    old, new = orch.queries.runs_for("A")
-    assert never_overlapping(two_runners.marker) == [
-        f"start {old.id}",
-        f"end {old.id}",
-        f"start {new.id}",
-        f"end {new.id}",
-    ]
+    old, new = one_after_the_other(orch, two_runners.marker)
     assert (old.status, old.error) == (RunStatus.CANCELLED, "run cancelled by alice: wrong branch")
     assert new.status is RunStatus.SUCCEEDED  # by whichever runner took it first

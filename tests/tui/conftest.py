@@ -1,13 +1,17 @@
-"""Fixtures for the TUI tests: databases in tmp_path, a fixed clock, and a
-settle helper that waits for every database worker to finish (the last two, with
-`wait_until` and `main_screen`, shared with the benchmarks: benchmarks/app_driver.py)."""
+"""Fixtures for the TUI tests: databases in tmp_path, a fixed clock, a settle
+helper that waits for every database worker to finish (the last two, with
+`wait_until` and `main_screen`, shared with the benchmarks: benchmarks/app_driver.py),
+and `started`, the app running with its first loads settled."""
 
 from __future__ import annotations
 
 import html
 import re
-from collections.abc import Callable, Iterator
+import threading
+from collections.abc import AsyncIterator, Callable, Iterator
+from contextlib import asynccontextmanager
 from pathlib import Path
+from typing import Any
 
 import pytest
 from textual.pilot import Pilot
@@ -23,6 +27,7 @@ from orchestrator_tui.app import OrchestratorApp, make_app
 from orchestrator_tui.domain.models import TaskSpec
 from orchestrator_tui.resources import resource_path
 from orchestrator_tui.services import Orchestrator, open_orchestrator
+from orchestrator_tui.ui.screens.detail import DetailScreen
 
 SMALL_PLAN = Path(__file__).parent / "small_plan.yaml"
 ACTOR = "alice"
@@ -72,6 +77,22 @@ def make(db_url: str) -> Callable[..., OrchestratorApp]:
     return build
 
 
+#: The terminal most tests run the app in.
+WIDE = (160, 48)
+
+
+@asynccontextmanager
+async def started(
+    app: OrchestratorApp, size: tuple[int, int] = WIDE, **options: Any
+) -> AsyncIterator[Pilot]:
+    """`app` running in a `size` terminal (with `app.run_test`'s other `options`) and
+    its first loads settled: how a test starts the app (a test of what shows before
+    that uses `app.run_test` itself)."""
+    async with app.run_test(size=size, **options) as pilot:
+        await settle(pilot)
+        yield pilot
+
+
 def add(orch: Orchestrator, key: str, title: str | None = None, **fields: object) -> None:
     orch.tasks.create(TaskSpec(key=key, title=title or f"task {key}", **fields))
 
@@ -110,6 +131,39 @@ async def select(pilot: Pilot, key: str) -> None:
     screen.table.select_key(key)
     await settle(pilot)
     assert screen.table.cursor_key == key
+
+
+def held(
+    monkeypatch: pytest.MonkeyPatch, owner: object, name: str, timeout: float = 30
+) -> threading.Event:
+    """Make every call of `owner.name` wait (up to `timeout` seconds) until the event
+    returned is set: what happens while a read or a write is still on its way."""
+    release = threading.Event()
+    real = getattr(owner, name)
+
+    def waiting(*args: Any, **kwargs: Any) -> Any:
+        release.wait(timeout)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(owner, name, waiting)
+    return release
+
+
+async def press_on(pilot: Pilot, key: str, *presses: str) -> None:
+    """Put the task list's cursor on `key`, press `presses`, and let the app settle."""
+    await select(pilot, key)
+    await pilot.press(*presses)
+    await settle(pilot)
+
+
+async def open_detail(pilot: Pilot, key: str) -> DetailScreen:
+    """Open `key`'s detail screen from the task list, as enter on its row does."""
+    await select(pilot, key)
+    await pilot.press("enter")
+    await settle(pilot)
+    screen = pilot.app.screen
+    assert isinstance(screen, DetailScreen) and screen.key == key, screen
+    return screen
 
 
 def status(orch: Orchestrator, key: str) -> str:

@@ -10,7 +10,7 @@ from orchestrator_tui.domain.models import TaskSpec
 from orchestrator_tui.ui.render import describe_run
 
 from ..agents.helpers import FAKE, PY, add_agent_task, serve
-from .conftest import ACTOR, main_screen, screen_text, settle, wait_until
+from .conftest import ACTOR, main_screen, screen_text, settle, started, wait_until
 
 
 async def test_header_says_a_spent_plan_budget_keeps_the_runner_idle(orch, make, tmp_path):
@@ -26,8 +26,7 @@ async def test_header_says_a_spent_plan_budget_keeps_the_runner_idle(orch, make,
     orch.plans.load_file(path)
     serve(orch, max_parallel=1)
     app = make()
-    async with app.run_test(size=(200, 48)) as pilot:
-        await settle(pilot)
+    async with started(app, (200, 48)):
         assert "idle: plan shop: budget exceeded: $0.0421 of $0.01" in screen_text(app)
     # At 80 columns the reason gives way: the counts stay in sight.
     orch.tasks.create(TaskSpec(key="GATE", title="gate", requires_approval=True))
@@ -35,8 +34,7 @@ async def test_header_says_a_spent_plan_budget_keeps_the_runner_idle(orch, make,
     orch.tasks.complete("GATE")
     orch.as_actor("bot").questions.ask("GATE", "Which one?")
     app = make(poll_interval=0.1)
-    async with app.run_test(size=(80, 24)) as pilot:
-        await settle(pilot)
+    async with started(app, (80, 24)) as pilot:
         await wait_until(pilot, lambda: app.open_questions == 1, "the question count")
         await pilot.pause(0.3)
         header = screen_text(app).splitlines()[0]
@@ -51,8 +49,7 @@ async def test_detail_screen_shows_the_agent_runs_spend_and_prompt(orch, make):
     (run,) = orch.queries.runs_for("A")
     assert "fake-claude 2,900 tok $0.0421" in describe_run(run).plain
     app = make()
-    async with app.run_test(size=(160, 60)) as pilot:
-        await settle(pilot)
+    async with started(app, (160, 60)) as pilot:
         main_screen(app).table.select_key("A")
         await settle(pilot)
         await pilot.press("enter")

@@ -14,7 +14,7 @@ from orchestrator_tui.runner.config import EXECUTION_ENV
 from orchestrator_tui.runner.reaper import mark_of
 from orchestrator_tui.services.run_processes import ProcessRecord
 
-from .conftest import add, notes, settle, status, wait_until
+from .conftest import add, notes, settle, started, status, wait_until
 
 
 @pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="needs /proc")
@@ -30,8 +30,7 @@ async def test_cancelling_an_orphaned_run_stops_its_process(orch, make):
             [ProcessRecord(claim.run_id, mark.pid, mark.pgid, mark.host, mark.start)]
         )
         app = make()
-        async with app.run_test(size=(160, 48)) as pilot:
-            await settle(pilot)
+        async with started(app) as pilot:
             await pilot.press("c", "y")
             await wait_until(pilot, lambda: orphan.poll() is not None, "the process to stop")
             await wait_until(pilot, lambda: status(orch, "S") == "failed", "the task failed")

@@ -22,7 +22,17 @@ from orchestrator_tui.services.queries import QueryService
 from orchestrator_tui.ui.db import run_db
 from orchestrator_tui.ui.widgets.log_pane import ExecutionLogPane
 
-from .conftest import add, fixed_clock, main_screen, notes, screen_text, select, settle
+from .conftest import (
+    add,
+    fixed_clock,
+    held,
+    main_screen,
+    notes,
+    screen_text,
+    select,
+    settle,
+    started,
+)
 from .test_log_pane import add_lines, add_run
 
 S = TaskStatus
@@ -52,8 +62,7 @@ async def test_a_status_change_elsewhere_reloads_only_that_row(db_url, orch, mak
     for key in ("A", "B", "C"):
         add(orch, key)
     app = make()
-    async with app.run_test(size=(160, 48)) as pilot:
-        await settle(pilot)
+    async with started(app) as pilot:
         table = main_screen(app).table
         calls.clear()
         other = open_orchestrator(db_url, "bob", clock=fixed_clock)
@@ -69,8 +78,7 @@ async def test_a_change_that_moves_a_row_reloads_the_page(db_url, orch, make, ca
     for key in ("A", "B", "C"):
         add(orch, key)
     app = make()
-    async with app.run_test(size=(160, 48)) as pilot:
-        await settle(pilot)
+    async with started(app) as pilot:
         screen = main_screen(app)
         screen.table.set_query(screen.table.query_state.sorted_by("status").reversed())
         await settle(pilot)
@@ -89,8 +97,7 @@ async def test_a_filtered_view_takes_in_a_task_that_now_matches(db_url, orch, ma
     for key in ("A", "B"):
         add(orch, key)
     app = make()
-    async with app.run_test(size=(160, 48)) as pilot:
-        await settle(pilot)
+    async with started(app) as pilot:
         await pilot.press("P")  # running tasks only
         await settle(pilot)
         table = main_screen(app).table
@@ -110,8 +117,7 @@ async def test_a_changed_blocker_redraws_the_readiness_of_shown_dependents(db_ur
     orch.tasks.start("A")
     orch.tasks.complete("A")
     app = make()
-    async with app.run_test(size=(160, 48)) as pilot:
-        await settle(pilot)
+    async with started(app) as pilot:
         table = main_screen(app).table
         assert table.row_at(1).unfinished_blockers == 0
         other = open_orchestrator(db_url, "bob", clock=fixed_clock)
@@ -137,8 +143,7 @@ async def test_a_new_log_line_comes_with_the_feed_and_nothing_polls(db_url, orch
 
     ExecutionLogPane.refresh_data = counting  # type: ignore[method-assign]
     try:
-        async with app.run_test(size=(160, 48)) as pilot:
-            await settle(pilot)
+        async with started(app) as pilot:
             await select(pilot, "R")
             await pilot.pause(0.3)
             await settle(pilot)
@@ -157,8 +162,7 @@ async def test_a_new_log_line_comes_with_the_feed_and_nothing_polls(db_url, orch
 
 async def test_a_refused_call_and_a_bug_become_one_line_notifications(make, caplog):
     app = make()
-    async with app.run_test(size=(160, 48), notifications=True) as pilot:
-        await settle(pilot)
+    async with started(app, notifications=True) as pilot:
         screen = main_screen(app)
 
         def refused(_orch: object) -> None:
@@ -203,8 +207,7 @@ async def test_worker_threads_never_run_widget_code(db_url, orch, make):
     app = make()
     threading.setprofile(profile)
     try:
-        async with app.run_test(size=(160, 48)) as pilot:
-            await settle(pilot)
+        async with started(app) as pilot:
             await pilot.press("j", "j", "k")
             await settle(pilot)
             other = open_orchestrator(db_url, "bob", clock=fixed_clock)
@@ -227,17 +230,9 @@ async def test_a_status_key_shows_the_move_before_its_commit(db_url, orch, make,
     from orchestrator_tui.services.tasks import TaskService
 
     add(orch, "A")
-    release = threading.Event()
-    original = TaskService.transition
-
-    def slow(self, *args, **kwargs):  # type: ignore[no-untyped-def]
-        release.wait(10)
-        return original(self, *args, **kwargs)
-
-    monkeypatch.setattr(TaskService, "transition", slow)
+    release = held(monkeypatch, TaskService, "transition", timeout=10)
     app = make()
-    async with app.run_test(size=(160, 48)) as pilot:
-        await settle(pilot)
+    async with started(app) as pilot:
         table = main_screen(app).table
         await pilot.press("s")
         await pilot.pause()
@@ -259,8 +254,7 @@ async def test_a_refused_move_shown_ahead_is_taken_back(db_url, orch, make, monk
 
     monkeypatch.setattr(TaskService, "transition", refuse)
     app = make()
-    async with app.run_test(size=(160, 48), notifications=True) as pilot:
-        await settle(pilot)
+    async with started(app, notifications=True) as pilot:
         table = main_screen(app).table
         await pilot.press("s")
         await settle(pilot)

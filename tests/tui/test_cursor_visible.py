@@ -7,7 +7,7 @@ import pytest
 
 from orchestrator_tui.ui.widgets.dep_tree import DependencyTree
 
-from .conftest import add, main_screen, notes, screen_lines, settle, wait_until
+from .conftest import add, main_screen, notes, screen_lines, settle, started, wait_until
 
 SIZES = [(160, 48), (80, 24)]
 
@@ -37,8 +37,7 @@ async def assert_cursor_shown(pilot, key: str) -> None:
 @pytest.mark.parametrize("size", SIZES)
 async def test_clearing_a_filter_keeps_the_row_in_view(many, make, size):
     app = make()
-    async with app.run_test(size=size) as pilot:
-        await settle(pilot)
+    async with started(app, size) as pilot:
         await pilot.press("slash", *"PAY-46", "enter")
         await settle(pilot)
         assert main_screen(app).table.cursor_key == "PAY-46"
@@ -53,8 +52,7 @@ async def test_clearing_a_filter_keeps_the_row_in_view(many, make, size):
 @pytest.mark.parametrize("size", SIZES)
 async def test_a_tree_jump_that_clears_the_filter_shows_the_row(many, make, size):
     app = make()
-    async with app.run_test(size=size) as pilot:
-        await settle(pilot)
+    async with started(app, size) as pilot:
         await pilot.press("slash", *"PAY-5", "enter")  # PAY-5, PAY-50..59
         await settle(pilot)
         main_screen(app).dep_tree.post_message(DependencyTree.JumpTo("PAY-44"))
@@ -67,8 +65,7 @@ async def test_a_tree_jump_that_clears_the_filter_shows_the_row(many, make, size
 @pytest.mark.parametrize("size", SIZES)
 async def test_creating_a_task_while_filtered_shows_it(many, make, size):
     app = make()
-    async with app.run_test(size=size) as pilot:
-        await settle(pilot)
+    async with started(app, size) as pilot:
         await pilot.press("slash", *"step 1", "enter")
         await settle(pilot)
         await pilot.press("n")
@@ -85,8 +82,7 @@ async def test_creating_a_task_while_filtered_shows_it(many, make, size):
 
 async def test_a_resize_keeps_the_row_in_view(many, make):
     app = make()
-    async with app.run_test(size=(160, 48)) as pilot:
-        await settle(pilot)
+    async with started(app) as pilot:
         await pilot.press("G")
         await settle(pilot)
         await assert_cursor_shown(pilot, "PAY-60")

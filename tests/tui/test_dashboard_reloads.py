@@ -8,7 +8,7 @@ from __future__ import annotations
 from orchestrator_tui.domain.enums import TaskStatus
 from orchestrator_tui.services.dashboard import DashboardService
 
-from .conftest import add, main_screen, screen_text, settle
+from .conftest import add, main_screen, screen_text, settle, started
 
 S = TaskStatus
 
@@ -25,8 +25,7 @@ async def test_a_note_shows_in_the_events_without_counting_again(orch, make, mon
 
     monkeypatch.setattr(DashboardService, "stats", stats)
     app = make()
-    async with app.run_test(size=(160, 48)) as pilot:
-        await settle(pilot)
+    async with started(app) as pilot:
         dashboard = main_screen(app).dashboard
         assert counted == ["stats"]
         before = dashboard.stats
@@ -53,8 +52,7 @@ async def test_a_count_asked_for_is_not_lost_to_a_later_note(orch, make):
     read: the counts are read again."""
     add(orch, "A", "alpha")
     app = make()
-    async with app.run_test(size=(160, 48)) as pilot:
-        await settle(pilot)
+    async with started(app) as pilot:
         dashboard = main_screen(app).dashboard
         orch.tasks.start("A")
         orch.collab.note("A", "started it")

@@ -3,9 +3,7 @@ status, exit code and duration, newest last (the demo's PAY-15 failed twice)."""
 
 from __future__ import annotations
 
-from orchestrator_tui.ui.screens.detail import DetailScreen
-
-from .conftest import add, plan_path, screen_text, seed_plan, select, settle
+from .conftest import add, open_detail, plan_path, screen_text, seed_plan, settle, started
 
 
 async def test_detail_lists_a_plain_commands_runs(db_url, make):
@@ -13,12 +11,8 @@ async def test_detail_lists_a_plain_commands_runs(db_url, make):
     if plan_path().name != "demo_plan.yaml":
         raise AssertionError("the demo plan ships with the package")
     app = make()
-    async with app.run_test(size=(160, 80)) as pilot:
-        await settle(pilot)
-        await select(pilot, "PAY-15")
-        await pilot.press("enter")
-        await settle(pilot)
-        assert isinstance(app.screen, DetailScreen)
+    async with started(app, (160, 80)) as pilot:
+        await open_detail(pilot, "PAY-15")
         await pilot.press("G")
         await settle(pilot)
         lines = screen_text(app).splitlines()
@@ -38,12 +32,8 @@ async def test_detail_says_what_stops_a_run(orch, make):
     }
     add(orch, "IMPL", "Implement", command=command)
     app = make()
-    async with app.run_test(size=(160, 48)) as pilot:
-        await settle(pilot)
-        await select(pilot, "IMPL")
-        await pilot.press("enter")
-        await settle(pilot)
-        assert isinstance(app.screen, DetailScreen)
+    async with started(app) as pilot:
+        await open_detail(pilot, "IMPL")
         lines = [line.strip() for line in screen_text(app).splitlines()]
         assert "timeout 1800s" in lines
         assert "budget $1.50, 200,000 tokens (all its runs together)" in lines
@@ -56,11 +46,7 @@ async def test_detail_says_the_agent_profiles_timeout_when_the_task_sets_none(
     monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path))  # no agents.yaml of one's own
     add(orch, "IMPL", "Implement", command={"argv": ["codex"], "agent": {"profile": "codex"}})
     app = make()
-    async with app.run_test(size=(160, 48)) as pilot:
-        await settle(pilot)
-        await select(pilot, "IMPL")
-        await pilot.press("enter")
-        await settle(pilot)
-        assert isinstance(app.screen, DetailScreen)
+    async with started(app) as pilot:
+        await open_detail(pilot, "IMPL")
         lines = [line.strip() for line in screen_text(app).splitlines()]
         assert "timeout 3600s (the agent profile's)" in lines

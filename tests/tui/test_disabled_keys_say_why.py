@@ -8,7 +8,7 @@ import pytest
 from orchestrator_tui.domain.enums import TaskStatus
 from orchestrator_tui.ui.screens.approvals import ApprovalsScreen
 
-from .conftest import add, main_screen, notes, select, settle, status
+from .conftest import add, main_screen, notes, open_detail, select, settle, started, status
 
 S = TaskStatus
 
@@ -31,8 +31,7 @@ async def test_pressing_a_disabled_key_says_why(orch, make, key, press, why):
     add(orch, "GATE", "to review", status=S.IN_PROGRESS, requires_approval=True)
     orch.tasks.complete("GATE")
     app = make()
-    async with app.run_test(size=(160, 48)) as pilot:
-        await settle(pilot)
+    async with started(app) as pilot:
         await select(pilot, key)
         bound = app.active_bindings[press]
         assert not bound.enabled, "the footer shows the key disabled"
@@ -47,8 +46,7 @@ async def test_pressing_a_disabled_key_says_why(orch, make, key, press, why):
 async def test_an_enabled_key_and_typing_in_the_filter_say_nothing(orch, make):
     add(orch, "PEND", "waiting to start")
     app = make()
-    async with app.run_test(size=(160, 48)) as pilot:
-        await settle(pilot)
+    async with started(app) as pilot:
         await select(pilot, "PEND")
         await pilot.press("slash", "d", "a", "escape")  # typed into the filter
         await settle(pilot)
@@ -63,8 +61,7 @@ async def test_marked_tasks_say_why_none_can_change(orch, make):
     add(orch, "D1", "one", status=S.DONE)
     add(orch, "D2", "two", status=S.DONE)
     app = make()
-    async with app.run_test(size=(160, 48)) as pilot:
-        await settle(pilot)
+    async with started(app) as pilot:
         await select(pilot, "D1")
         await pilot.press("space", "space")
         assert set(main_screen(app).table.marks) == {"D1", "D2"}
@@ -80,8 +77,7 @@ async def test_inbox_says_why_a_question_cannot_be_approved(orch, make):
     add(orch, "API", "build it", status=S.IN_PROGRESS)
     orch.as_actor("bot").questions.ask("API", "Which database?")
     app = make()
-    async with app.run_test(size=(160, 48)) as pilot:
-        await settle(pilot)
+    async with started(app) as pilot:
         await pilot.press("i")
         await settle(pilot)
         assert isinstance(app.screen, ApprovalsScreen)
@@ -105,8 +101,7 @@ async def test_approve_is_disabled_on_your_own_work_and_says_why(orch, make, db_
     finally:
         bob.close()
     app = make(actor="setup")  # who did MINE's work
-    async with app.run_test(size=(160, 48)) as pilot:
-        await settle(pilot)
+    async with started(app) as pilot:
         await select(pilot, "THEIRS")
         await settle(pilot)
         assert app.active_bindings["a"].enabled
@@ -128,8 +123,7 @@ async def test_the_detail_screen_answers_y_as_the_task_list_does(orch, make, key
     add(orch, "API", "build it", status=S.IN_PROGRESS)
     orch.as_actor("bot").questions.ask("API", "Which database?")
     app = make()
-    async with app.run_test(size=(160, 48)) as pilot:
-        await settle(pilot)
+    async with started(app) as pilot:
         await select(pilot, key)
         listed = main_screen(app).selected()
         await pilot.press("enter")
@@ -156,7 +150,6 @@ async def test_the_detail_screen_answers_y_as_the_task_list_does(orch, make, key
 
 async def test_the_detail_screen_counts_an_open_question_older_than_its_list(orch, make):
     """The screen lists a task's newest questions; an older one still open counts."""
-    from orchestrator_tui.ui.screens.detail import DetailScreen
 
     add(orch, "API", "build it", status=S.IN_PROGRESS)
     bot = orch.as_actor("bot")
@@ -165,13 +158,8 @@ async def test_the_detail_screen_counts_an_open_question_older_than_its_list(orc
         bot.questions.ask("API", f"later question {i}")
         orch.questions.answer("API", "done", bot.questions.for_task("API")[-1].id)
     app = make()
-    async with app.run_test(size=(160, 48)) as pilot:
-        await settle(pilot)
-        await select(pilot, "API")
-        await pilot.press("enter")
-        await settle(pilot)
-        detail = app.screen
-        assert isinstance(detail, DetailScreen)
+    async with started(app) as pilot:
+        detail = await open_detail(pilot, "API")
         assert detail.selected().open_questions == 1
         assert app.active_bindings["y"].enabled
         heading = str(detail.query_one("#detail-questions").render()).splitlines()[0]

@@ -11,7 +11,17 @@ from textual.widgets import Input, OptionList
 from orchestrator_tui.ui.modals.prompt import PickTask, TextPrompt
 from orchestrator_tui.ui.modals.task_form import TaskForm
 
-from .conftest import ACTOR, add, main_screen, notes, screen_text, select, settle, wait_until
+from .conftest import (
+    ACTOR,
+    add,
+    main_screen,
+    notes,
+    press_on,
+    screen_text,
+    settle,
+    started,
+    wait_until,
+)
 
 
 async def open_new_task_form(pilot, app) -> TaskForm:
@@ -75,8 +85,7 @@ async def test_new_task_with_an_unknown_dependency_writes_nothing(orch, make):
 async def test_edit_changes_only_what_was_changed(orch, make):
     add(orch, "A", "old title", description="keep me", assignee="bob")
     app = make()
-    async with app.run_test(size=(160, 48)) as pilot:
-        await settle(pilot)
+    async with started(app) as pilot:
         await pilot.press("e")
         await settle(pilot)
         form = app.screen
@@ -153,11 +162,8 @@ async def test_add_and_remove_a_dependency(orch, make):
     add(orch, "A", "first")
     add(orch, "B", "second")
     app = make()
-    async with app.run_test(size=(160, 48)) as pilot:
-        await settle(pilot)
-        await select(pilot, "B")
-        await pilot.press("D")
-        await settle(pilot)
+    async with started(app) as pilot:
+        await press_on(pilot, "B", "D")
         assert isinstance(app.screen, TextPrompt)
         await pilot.press("A", "enter")
         await settle(pilot)
@@ -176,11 +182,8 @@ async def test_a_cycle_is_refused_with_the_cycle_named(orch, make):
     add(orch, "A", "first")
     add(orch, "B", "second", depends_on=["A"])
     app = make()
-    async with app.run_test(size=(160, 48)) as pilot:
-        await settle(pilot)
-        await select(pilot, "A")
-        await pilot.press("D")
-        await settle(pilot)
+    async with started(app) as pilot:
+        await press_on(pilot, "A", "D")
         await pilot.press("B", "enter")
         await settle(pilot)
         messages = notes(app)
@@ -191,8 +194,7 @@ async def test_a_cycle_is_refused_with_the_cycle_named(orch, make):
 async def test_remove_dependency_on_a_task_without_any(orch, make):
     add(orch, "A", "first")
     app = make()
-    async with app.run_test(size=(160, 48)) as pilot:
-        await settle(pilot)
+    async with started(app) as pilot:
         await pilot.press("U")
         await settle(pilot)
         assert not isinstance(app.screen, PickTask)
@@ -370,11 +372,8 @@ async def test_add_dependency_completes_keys_and_ignores_case(orch, make):
     for key in ("PAY-1", "PAY-10", "PAY-2", "OPS-1"):
         add(orch, key, f"task {key}")
     app = make()
-    async with app.run_test(size=(160, 48)) as pilot:
-        await settle(pilot)
-        await select(pilot, "OPS-1")
-        await pilot.press("D")
-        await settle(pilot)
+    async with started(app) as pilot:
+        await press_on(pilot, "OPS-1", "D")
         field = app.screen.query_one(Input)
         await pilot.press(*"pay-")
         await wait_until(pilot, lambda: field._suggestion == "PAY-1", "a completion")

@@ -4,9 +4,8 @@ happened, so no kind label stands in front of it ("rejected rejected")."""
 from __future__ import annotations
 
 from orchestrator_tui.domain.enums import TaskStatus
-from orchestrator_tui.ui.screens.detail import DetailScreen
 
-from .conftest import add, screen_text, select, settle
+from .conftest import add, open_detail, screen_text, settle, started
 
 REPEATS = ("rejected rejected", "created created", "R created R", "reverted undid")
 
@@ -20,8 +19,7 @@ def _rejected_task(orch) -> None:
 async def test_dashboard_events_read_once(orch, make):
     _rejected_task(orch)
     app = make()
-    async with app.run_test(size=(160, 48)) as pilot:
-        await settle(pilot)
+    async with started(app) as pilot:
         await pilot.press("4", "G")
         await settle(pilot)
         text = screen_text(app)
@@ -33,12 +31,8 @@ async def test_dashboard_events_read_once(orch, make):
 async def test_detail_timeline_reads_once(orch, make):
     _rejected_task(orch)
     app = make()
-    async with app.run_test(size=(160, 48)) as pilot:
-        await settle(pilot)
-        await select(pilot, "R")
-        await pilot.press("enter")
-        await settle(pilot)
-        assert isinstance(app.screen, DetailScreen)
+    async with started(app) as pilot:
+        await open_detail(pilot, "R")
         text = screen_text(app)
         assert "rejected, now failed: tests red (setup)" in text
         assert "created: review me (setup)" in text

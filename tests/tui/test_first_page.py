@@ -3,24 +3,15 @@ them takes effect once it has."""
 
 from __future__ import annotations
 
-import threading
-
 import orchestrator_tui.services as services
 
-from .conftest import add, main_screen, screen_text, settle, status, wait_until
+from .conftest import add, held, main_screen, screen_text, settle, status, wait_until
 
 
 async def test_rows_show_before_the_database_opens_and_keys_wait_for_it(orch, make, monkeypatch):
     add(orch, "A", "first task")
     add(orch, "B", "second task")
-    release = threading.Event()
-    real_open = services.open_orchestrator
-
-    def slow_open(*args, **kwargs):
-        release.wait(30)
-        return real_open(*args, **kwargs)
-
-    monkeypatch.setattr(services, "open_orchestrator", slow_open)
+    release = held(monkeypatch, services, "open_orchestrator")
     app = make()
     async with app.run_test(size=(160, 48)) as pilot:
         table = main_screen(app).table
@@ -41,14 +32,7 @@ async def test_first_page_marks_a_task_that_asks_a_question(orch, make, monkeypa
     add(orch, "A", "asks something")
     add(orch, "B", "asks nothing")
     orch.as_actor("bot").questions.ask("A", "Which branch?")
-    release = threading.Event()
-    real_open = services.open_orchestrator
-
-    def slow_open(*args, **kwargs):
-        release.wait(30)
-        return real_open(*args, **kwargs)
-
-    monkeypatch.setattr(services, "open_orchestrator", slow_open)
+    release = held(monkeypatch, services, "open_orchestrator")
     app = make()
     async with app.run_test(size=(160, 48)) as pilot:
         await wait_until(pilot, lambda: main_screen(app).table.total == 2, "the first page")
@@ -71,19 +55,8 @@ async def test_a_first_page_still_being_read_when_the_app_mounts_is_drawn_once_r
 
     add(orch, "A", "first task")
     add(orch, "B", "second task")
-    read_release, open_release = threading.Event(), threading.Event()
-    real_read, real_open = quick.read_first_page, services.open_orchestrator
-
-    def slow_read(*args, **kwargs):
-        read_release.wait(30)
-        return real_read(*args, **kwargs)
-
-    def slow_open(*args, **kwargs):
-        open_release.wait(30)
-        return real_open(*args, **kwargs)
-
-    monkeypatch.setattr(quick, "read_first_page", slow_read)
-    monkeypatch.setattr(services, "open_orchestrator", slow_open)
+    read_release = held(monkeypatch, quick, "read_first_page")
+    open_release = held(monkeypatch, services, "open_orchestrator")
     app = make()
     app.early_page = quick.EarlyFirstPage(db_url, quick.FIRST_PAGE_ROWS)
     try:

@@ -14,7 +14,7 @@ from orchestrator_tui.ui.widgets.footer import (
     place_keys,
 )
 
-from .conftest import add, main_screen, screen_lines, select, settle, status, wait_until
+from .conftest import add, main_screen, screen_lines, select, settle, started, status, wait_until
 
 S = TaskStatus
 
@@ -60,8 +60,7 @@ def footer_line(app) -> str:
 async def test_the_footer_draws_what_it_places_and_leaves_out_what_does_not_fit(orch, make):
     add(orch, "PAY-1", "a task")
     app = make()
-    async with app.run_test(size=(80, 24)) as pilot:
-        await settle(pilot)
+    async with started(app, (80, 24)):
         footer = app.screen.query_one(KeyFooter)
         keys, _palette = footer_keys(app.screen)
         shown = [p.key for p in footer.shown if not p.palette]
@@ -79,8 +78,7 @@ async def test_a_key_that_does_not_apply_is_drawn_dimmed_and_follows_the_cursor(
     add(orch, "DONE", "finished", status=S.DONE)
     add(orch, "PEND", "waiting to start")
     app = make()
-    async with app.run_test(size=(160, 48)) as pilot:
-        await settle(pilot)
+    async with started(app) as pilot:
         footer = app.screen.query_one(KeyFooter)
 
         def dimmed(description: str) -> bool:
@@ -108,8 +106,7 @@ async def click_label(pilot, label: str) -> None:
 async def test_a_click_on_a_key_presses_it(orch, make):
     add(orch, "PEND", "waiting to start")
     app = make()
-    async with app.run_test(size=(160, 48)) as pilot:
-        await settle(pilot)
+    async with started(app) as pilot:
         await select(pilot, "PEND")
         await click_label(pilot, "s Work")
         await settle(pilot)
@@ -122,8 +119,7 @@ async def test_a_click_on_a_key_presses_it(orch, make):
 async def test_a_click_on_a_dimmed_key_rings_the_bell_and_writes_nothing(orch, make):
     add(orch, "DONE", "finished", status=S.DONE)
     app = make()
-    async with app.run_test(size=(160, 48)) as pilot:
-        await settle(pilot)
+    async with started(app) as pilot:
         await select(pilot, "DONE")
         rings: list[None] = []
         app.bell = lambda: rings.append(None)  # type: ignore[method-assign]
@@ -137,8 +133,7 @@ async def test_a_click_on_a_dimmed_key_rings_the_bell_and_writes_nothing(orch, m
 async def test_the_mouse_over_a_key_highlights_it_and_shows_its_tooltip(orch, make):
     add(orch, "PEND", "waiting to start")
     app = make()
-    async with app.run_test(size=(160, 48)) as pilot:
-        await settle(pilot)
+    async with started(app) as pilot:
         footer = app.screen.query_one(KeyFooter)
         line = footer_line(app)
         x = line.index("i Inbox") + 2

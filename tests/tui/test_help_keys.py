@@ -15,7 +15,7 @@ import orchestrator_tui.ui as ui_package
 from orchestrator_tui.app import OrchestratorApp
 from orchestrator_tui.ui.screens.help import HelpScreen, key_sections, keys_markdown
 
-from .conftest import add, screen_text, settle
+from .conftest import add, screen_text, settle, started
 
 README = Path(__file__).resolve().parents[2] / "README.md"
 
@@ -58,8 +58,7 @@ def test_readme_keys_table_is_the_bindings():
 async def test_help_lists_the_execution_log_keys_with_the_keymap_applied(orch, make):
     add(orch, "A", "a task")
     app = make(keymap={"log.follow": "ctrl+f"})
-    async with app.run_test(size=(160, 48)) as pilot:
-        await settle(pilot)
+    async with started(app) as pilot:
         await pilot.press("question_mark")
         await settle(pilot)
         assert isinstance(app.screen, HelpScreen)

@@ -11,7 +11,18 @@ from orchestrator_tui.ui.modals.prompt import TextPrompt
 from orchestrator_tui.ui.screens.detail import DetailScreen
 from orchestrator_tui.ui.widgets.task_table import TaskTable
 
-from .conftest import HOSTILE_TITLES, add, main_screen, notes, screen_text, select, settle
+from .conftest import (
+    HOSTILE_TITLES,
+    add,
+    main_screen,
+    notes,
+    open_detail,
+    press_on,
+    screen_text,
+    select,
+    settle,
+    started,
+)
 
 S = TaskStatus
 SHOWN = ["[@click=app.quit]x", "[/]", "[bold red]x", "clip moved"]  # escapes dropped
@@ -36,8 +47,7 @@ def assert_clean(text: str) -> None:
 
 async def test_task_list_tree_and_dashboard_show_titles_literally(hostile, make):
     app = make()
-    async with app.run_test(size=(200, 60)) as pilot:
-        await settle(pilot)
+    async with started(app, (200, 60)) as pilot:
         await select(pilot, "Z")
         text = screen_text(app)
         assert_clean(text)
@@ -54,8 +64,7 @@ async def test_task_list_tree_and_dashboard_show_titles_literally(hostile, make)
 
 async def test_clicking_a_markup_title_runs_nothing(hostile, make):
     app = make()
-    async with app.run_test(size=(160, 48)) as pilot:
-        await settle(pilot)
+    async with started(app) as pilot:
         table = main_screen(app).table
         # The title cell of the first row: G (keys sort naturally), a markup title too.
         await pilot.click(TaskTable, offset=(12, 1))
@@ -68,20 +77,15 @@ async def test_clicking_a_markup_title_runs_nothing(hostile, make):
 
 async def test_detail_shows_description_notes_and_title_literally(hostile, make):
     app = make()
-    async with app.run_test(size=(160, 48)) as pilot:
-        await settle(pilot)
-        await select(pilot, "H0")
-        await pilot.press("enter")
-        await settle(pilot)
+    async with started(app) as pilot:
+        await open_detail(pilot, "H0")
         text = screen_text(app)
         assert_clean(text)
         assert "H0  [@click=app.quit]x" in text
         assert "[link=x]second[/link] line" in text
         assert "[b]note[/b]" in text
         await pilot.press("escape")
-        await select(pilot, "H3")
-        await pilot.press("enter")
-        await settle(pilot)
+        await open_detail(pilot, "H3")
         text = screen_text(app)
         assert_clean(text)
         assert "clip moved" in text
@@ -89,11 +93,8 @@ async def test_detail_shows_description_notes_and_title_literally(hostile, make)
 
 async def test_modals_and_notifications_show_text_literally(hostile, make):
     app = make()
-    async with app.run_test(size=(160, 48), notifications=True) as pilot:
-        await settle(pilot)
-        await select(pilot, "G")
-        await pilot.press("x")
-        await settle(pilot)
+    async with started(app, notifications=True) as pilot:
+        await press_on(pilot, "G", "x")
         assert isinstance(app.screen, TextPrompt)
         assert "[@click=app.quit]gate" in screen_text(app)
         app.screen.query_one(Input).value = "[bold]no[/] \x1b[2J"
@@ -120,8 +121,7 @@ async def test_modals_and_notifications_show_text_literally(hostile, make):
 
 async def test_inbox_shows_titles_literally(hostile, make):
     app = make()
-    async with app.run_test(size=(160, 48)) as pilot:
-        await settle(pilot)
+    async with started(app) as pilot:
         await pilot.press("i")
         await settle(pilot)
         text = screen_text(app)
@@ -133,11 +133,8 @@ async def test_inbox_shows_titles_literally(hostile, make):
 
 async def test_edit_form_shows_the_title_without_escapes(hostile, make):
     app = make()
-    async with app.run_test(size=(160, 48)) as pilot:
-        await settle(pilot)
-        await select(pilot, "H3")
-        await pilot.press("e")
-        await settle(pilot)
+    async with started(app) as pilot:
+        await press_on(pilot, "H3", "e")
         assert app.screen.query_one("#title", Input).value == "clip moved"
         assert_clean(screen_text(app))
         await pilot.press("escape")
@@ -148,6 +145,5 @@ async def test_edit_form_shows_the_title_without_escapes(hostile, make):
 async def test_hostile_actor_name_in_the_header(db_url, orch, make):
     add(orch, "A", "plain")
     app = make(actor="[@click=app.quit]me")
-    async with app.run_test(size=(160, 48)) as pilot:
-        await settle(pilot)
+    async with started(app):
         assert "as [@click=app.quit]me" in screen_text(app)

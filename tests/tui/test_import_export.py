@@ -13,7 +13,7 @@ from orchestrator_tui.services.importers import import_path
 from orchestrator_tui.ui.commands import ActionCommands
 from orchestrator_tui.ui.modals.transfer import ExportDialog, ImportDialog, ImportReportScreen
 
-from .conftest import add, main_screen, notes, screen_text, settle, wait_until
+from .conftest import add, main_screen, notes, screen_text, settle, started, wait_until
 
 FIXTURE = Path(__file__).parent / "taskmaster_small.json"
 
@@ -47,8 +47,7 @@ async def test_import_from_the_palette_after_a_dry_run(orch, make, tmp_path):
     source = tmp_path / "tasks.json"
     shutil.copy(FIXTURE, source)
     app = make()
-    async with app.run_test(size=(160, 48)) as pilot:
-        await settle(pilot)
+    async with started(app) as pilot:
         await palette(pilot, "Import file or folder…")
         assert isinstance(app.screen, ImportDialog)
         await fill(pilot, str(source))
@@ -71,8 +70,7 @@ async def test_confirming_writes_the_plan_shown_even_if_the_file_changed(orch, m
     source = tmp_path / "tasks.json"
     shutil.copy(FIXTURE, source)
     app = make()
-    async with app.run_test(size=(160, 48)) as pilot:
-        await settle(pilot)
+    async with started(app) as pilot:
         await pilot.press("ctrl+o")
         await settle(pilot)
         await fill(pilot, str(source))
@@ -98,8 +96,7 @@ async def test_the_dialog_offers_every_registered_format(make):
     from orchestrator_tui.services.importers.formats import FORMATS
 
     app = make()
-    async with app.run_test(size=(160, 48)) as pilot:
-        await settle(pilot)
+    async with started(app) as pilot:
         await pilot.press("ctrl+o")
         await settle(pilot)
         app.screen.query_one("#transfer-format", Select).focus()
@@ -114,8 +111,7 @@ async def test_import_without_a_dry_run_and_again_changes_nothing(orch, make, tm
     source = tmp_path / "tasks.json"
     shutil.copy(FIXTURE, source)
     app = make()
-    async with app.run_test(size=(160, 48)) as pilot:
-        await settle(pilot)
+    async with started(app) as pilot:
         for expected in ("3 added", "3 unchanged"):
             await pilot.press("ctrl+o")
             await settle(pilot)
@@ -129,8 +125,7 @@ async def test_a_malformed_file_writes_nothing_and_says_so(orch, make, tmp_path)
     bad = tmp_path / "tasks.json"
     bad.write_text('{"tasks": [{"id": 1, "title": "[@click=app.quit]x", "status": "pending"},')
     app = make()
-    async with app.run_test(size=(160, 48)) as pilot:
-        await settle(pilot)
+    async with started(app) as pilot:
         await palette(pilot, "Import file or folder…")
         await fill(pilot, str(bad), fmt="task-master", dry_run=False)
         await wait_until(pilot, lambda: any(str(bad) in n for n in notes(app)), "the error")
@@ -144,8 +139,7 @@ async def test_a_malformed_file_writes_nothing_and_says_so(orch, make, tmp_path)
 
 async def test_a_missing_path_is_reported(orch, make, tmp_path):
     app = make()
-    async with app.run_test(size=(160, 48)) as pilot:
-        await settle(pilot)
+    async with started(app) as pilot:
         await pilot.press("ctrl+o")
         await settle(pilot)
         await fill(pilot, str(tmp_path / "nope.json"), dry_run=False)
@@ -160,8 +154,7 @@ async def test_export_writes_a_file_that_reimports(orch, make, tmp_path):
     app = make()
     out = tmp_path / "out" / "plan.json"
     out.parent.mkdir()
-    async with app.run_test(size=(160, 48)) as pilot:
-        await settle(pilot)
+    async with started(app) as pilot:
         await palette(pilot, "Export tasks…")
         assert isinstance(app.screen, ExportDialog)
         await fill(pilot, str(out))
@@ -184,8 +177,7 @@ async def test_export_as_task_master(orch, make, tmp_path):
     import_path(orch, source)
     out = tmp_path / "back.json"
     app = make()
-    async with app.run_test(size=(160, 48)) as pilot:
-        await settle(pilot)
+    async with started(app) as pilot:
         await pilot.press("ctrl+e")
         await settle(pilot)
         await fill(pilot, str(out), fmt="task-master")
@@ -204,8 +196,7 @@ async def test_export_to_an_unwritable_place_is_reported(orch, make, tmp_path):
     blocker = tmp_path / "file"
     blocker.write_text("not a folder")
     app = make()
-    async with app.run_test(size=(160, 48)) as pilot:
-        await settle(pilot)
+    async with started(app) as pilot:
         await pilot.press("ctrl+e")
         await settle(pilot)
         await fill(pilot, str(blocker / "out.json"))
@@ -220,8 +211,7 @@ async def test_export_into_a_missing_folder_is_refused(orch, make, tmp_path):
     add(orch, "A", "first")
     missing = tmp_path / "missing"
     app = make()
-    async with app.run_test(size=(160, 48)) as pilot:
-        await settle(pilot)
+    async with started(app) as pilot:
         await pilot.press("ctrl+e")
         await settle(pilot)
         await fill(pilot, str(missing / "out.json"))

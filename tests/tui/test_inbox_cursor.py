@@ -11,7 +11,7 @@ from orchestrator_tui.domain.enums import TaskStatus
 from orchestrator_tui.services import Orchestrator
 from orchestrator_tui.ui.screens.approvals import ApprovalsScreen
 
-from .conftest import FIXED, add, settle, status
+from .conftest import FIXED, add, settle, started, status
 
 
 def awaiting(orch, *keys: str) -> None:
@@ -29,8 +29,7 @@ def highlighted(app) -> str:
 async def test_after_a_decision_the_cursor_stays_at_its_place(orch, make):
     awaiting(orch, "P", "Q", "R", "S")
     app = make()
-    async with app.run_test(size=(160, 48)) as pilot:
-        await settle(pilot)
+    async with started(app) as pilot:
         await pilot.press("i")
         await settle(pilot)
         assert isinstance(app.screen, ApprovalsScreen)
@@ -49,8 +48,7 @@ async def test_after_a_decision_the_cursor_stays_at_its_place(orch, make):
 async def test_g_and_shift_g_go_to_the_first_and_the_last_entry(orch, make):
     awaiting(orch, "P", "Q", "R")
     app = make()
-    async with app.run_test(size=(160, 48)) as pilot:
-        await settle(pilot)
+    async with started(app) as pilot:
         await pilot.press("i")
         await settle(pilot)
         await pilot.press("G")
@@ -65,8 +63,7 @@ async def test_the_inbox_hint_line_is_never_cut_mid_label_at_80x24(orch, make):
 
     awaiting(orch, "P")
     app = make()
-    async with app.run_test(size=(80, 24)) as pilot:
-        await settle(pilot)
+    async with started(app, (80, 24)) as pilot:
         await pilot.press("i")
         await settle(pilot)
         info = app.screen.query_one("#inbox-info", Static)

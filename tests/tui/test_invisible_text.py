@@ -3,7 +3,7 @@ TUI: a title cannot turn the rest of its row around or hide characters."""
 
 from __future__ import annotations
 
-from .conftest import add, screen_text, select, settle
+from .conftest import add, screen_text, select, started
 
 TITLE = "invoice\u202etxt.exe\u200b done\u2066"
 SHOWN = "invoice\\u202etxt.exe\\u200b done\\u2066"
@@ -12,8 +12,7 @@ SHOWN = "invoice\\u202etxt.exe\\u200b done\\u2066"
 async def test_the_task_list_and_the_detail_show_invisible_characters_as_escapes(orch, make):
     add(orch, "B", TITLE, description=f"first\n{TITLE}")
     app = make()
-    async with app.run_test(size=(200, 50)) as pilot:
-        await settle(pilot)
+    async with started(app, (200, 50)) as pilot:
         await select(pilot, "B")
         text = screen_text(app)
         assert SHOWN in text

@@ -9,7 +9,7 @@ import threading
 
 from orchestrator_tui.ui.widgets import task_table
 
-from .conftest import add, main_screen, settle, wait_until
+from .conftest import add, main_screen, settle, started, wait_until
 
 
 def gated_loads(monkeypatch) -> tuple[list[str | None], threading.Event]:
@@ -34,8 +34,7 @@ async def test_cursor_keys_while_the_list_reloads_read_it_once(orch, make, monke
         add(orch, key, f"task {key}")
     calls, gate = gated_loads(monkeypatch)
     app = make()
-    async with app.run_test(size=(160, 48)) as pilot:
-        await settle(pilot)
+    async with started(app) as pilot:
         table = main_screen(app).table
         assert table.cursor_key == "A"
         calls.clear()
@@ -57,8 +56,7 @@ async def test_a_move_beyond_the_reloaded_rows_is_found_by_one_more_read(orch, m
         add(orch, f"T-{i}", f"task {i}")
     calls, gate = gated_loads(monkeypatch)
     app = make()
-    async with app.run_test(size=(160, 48)) as pilot:
-        await settle(pilot)
+    async with started(app) as pilot:
         table = main_screen(app).table
         assert table.cursor_key == "T-1"
         calls.clear()

@@ -15,7 +15,16 @@ from orchestrator_tui.domain.enums import TaskStatus
 from orchestrator_tui.domain.models import CommandSpec
 from orchestrator_tui.services import open_orchestrator
 
-from .conftest import add, fixed_clock, main_screen, screen_text, select, settle, wait_until
+from .conftest import (
+    add,
+    fixed_clock,
+    main_screen,
+    screen_text,
+    select,
+    settle,
+    started,
+    wait_until,
+)
 
 S = TaskStatus
 
@@ -30,8 +39,7 @@ async def test_external_write_appears_without_a_key_press(db_url, orch, make):
     add(orch, "M", "mike")
     add(orch, "N", "november")
     app = make(poll_interval=0.1)
-    async with app.run_test(size=(160, 48)) as pilot:
-        await settle(pilot)
+    async with started(app) as pilot:
         await select(pilot, "N")
         other = open_orchestrator(db_url, "runner", clock=fixed_clock)
         other.tasks.start("N")
@@ -53,8 +61,7 @@ async def test_refresh_keeps_the_filter(db_url, orch, make):
     add(orch, "M", "match one")
     add(orch, "X", "other")
     app = make(poll_interval=0.1)
-    async with app.run_test(size=(160, 48)) as pilot:
-        await settle(pilot)
+    async with started(app) as pilot:
         await pilot.press("slash", *"match", "enter")
         await settle(pilot)
         table = main_screen(app).table
@@ -71,8 +78,7 @@ async def test_refresh_keeps_the_filter(db_url, orch, make):
 async def test_approval_count_in_the_header_follows_other_writers(db_url, orch, make):
     add(orch, "G", "gate", status=S.IN_PROGRESS, requires_approval=True)
     app = make(poll_interval=0.1)
-    async with app.run_test(size=(160, 48)) as pilot:
-        await settle(pilot)
+    async with started(app) as pilot:
         assert app.awaiting_approval == 0
         other = open_orchestrator(db_url, "bob", clock=fixed_clock)
         other.tasks.complete("G")
@@ -91,8 +97,7 @@ async def test_the_refresh_path_never_writes(db_url, orch, make):
     )  # data_version moves when another connection commits
     before = watcher.execute("PRAGMA data_version").fetchone()[0]
     app = make(poll_interval=0.05)
-    async with app.run_test(size=(160, 48)) as pilot:
-        await settle(pilot)
+    async with started(app) as pilot:
         await pilot.press("j", "k", "2", "4", "1", "i", "escape", "enter")
         await asyncio.sleep(0.6)  # several polls and log follow-ups
         await settle(pilot)
@@ -106,8 +111,7 @@ async def test_a_task_starting_to_wait_for_approval_rings_and_flashes(orch, make
     app = make(approval_alert=alert)
     rings: list[int] = []
     app.bell = lambda: rings.append(1)  # type: ignore[method-assign]
-    async with app.run_test(size=(160, 48)) as pilot:
-        await settle(pilot)
+    async with started(app) as pilot:
         assert rings == [], "nothing new at start"
         orch.tasks.complete("G")
         app.poke_feed()
@@ -122,8 +126,7 @@ async def test_a_task_starting_to_wait_for_approval_rings_and_flashes(orch, make
 async def test_a_change_is_pushed_to_the_screen_with_polling_off(db_url, orch, make):
     add(orch, "M", "mike")
     app = make(poll_interval=None)  # no polling: only a NOTIFY can bring the change
-    async with app.run_test(size=(160, 48)) as pilot:
-        await settle(pilot)
+    async with started(app) as pilot:
         table = main_screen(app).table
         listening = lambda: app._listener is not None and app._listener.listening.is_set()  # noqa: E731
         await wait_until(pilot, listening, "the listener")
@@ -143,8 +146,7 @@ async def test_runs_of_runner_processes_show_live_without_polling(db_url, orch, 
     for key in keys:
         add(orch, key, f"run {key}", command=CommandSpec(argv=["sh", "-c", "sleep 0.2"]))
     app = make(poll_interval=None)  # only pushed changes reach the screen
-    async with app.run_test(size=(160, 48)) as pilot:
-        await settle(pilot)
+    async with started(app) as pilot:
         listening = lambda: app._listener is not None and app._listener.listening.is_set()  # noqa: E731
         await wait_until(pilot, listening, "the listener")
         argv = [sys.executable, "-m", "orchestrator_tui", "run", "--db", db_url, "--until-idle"]
@@ -175,8 +177,7 @@ async def test_the_approvals_count_is_not_claimed_before_it_is_read(orch, make, 
     read_feed = OrchestratorApp.poke_feed
     monkeypatch.setattr(OrchestratorApp, "poke_feed", lambda self: None)  # not read yet
     app = make()
-    async with app.run_test(size=(160, 48)) as pilot:
-        await settle(pilot)
+    async with started(app) as pilot:
         header = screen_text(app).splitlines()[0]
         assert "◆ … awaiting approval" in header and "◆ 0" not in header
         read_feed(app)

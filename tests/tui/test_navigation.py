@@ -28,9 +28,12 @@ from .conftest import (
     FIXED,
     add,
     main_screen,
+    open_detail,
+    press_on,
     screen_text,
     select,
     settle,
+    started,
     status,
     wait_until,
 )
@@ -67,8 +70,7 @@ def focused_pane(app):
 
 async def test_panes_by_number_and_tab(chain, make):
     app = make()
-    async with app.run_test(size=(160, 48)) as pilot:
-        await settle(pilot)
+    async with started(app) as pilot:
         assert isinstance(app.focused, TaskTable)
         for key, kind in (("2", DependencyTree), ("3", ExecutionLogPane), ("4", Dashboard)):
             await pilot.press(key)
@@ -86,8 +88,7 @@ async def test_panes_by_number_and_tab(chain, make):
 
 async def test_narrow_terminal_shows_the_chosen_lower_pane(chain, make):
     app = make()
-    async with app.run_test(size=(80, 24)) as pilot:
-        await settle(pilot)
+    async with started(app, (80, 24)) as pilot:
         screen = main_screen(app)
         assert screen.has_class("-narrow")
         for key, pane in (("3", "log"), ("4", "dashboard"), ("2", "tree")):
@@ -105,8 +106,7 @@ async def test_narrow_terminal_shows_the_chosen_lower_pane(chain, make):
 
 async def test_cursor_keys(chain, make):
     app = make()
-    async with app.run_test(size=(160, 48)) as pilot:
-        await settle(pilot)
+    async with started(app) as pilot:
         table = main_screen(app).table
         await pilot.press("j", "j")
         assert table.cursor_key == "C"
@@ -123,8 +123,7 @@ async def test_cursor_keys(chain, make):
 
 async def test_filter_views_and_sort(chain, make):
     app = make()
-    async with app.run_test(size=(160, 48)) as pilot:
-        await settle(pilot)
+    async with started(app) as pilot:
         await pilot.press("slash", *"bra")
         await settle(pilot)
         assert visible_keys(app) == ["B"]
@@ -162,18 +161,14 @@ async def test_filter_views_and_sort(chain, make):
 
 async def test_filter_keeps_the_cursor_on_the_same_task(chain, make):
     app = make()
-    async with app.run_test(size=(160, 48)) as pilot:
-        await settle(pilot)
-        await select(pilot, "C")
-        await pilot.press("slash", *"ch", "enter")
-        await settle(pilot)
+    async with started(app) as pilot:
+        await press_on(pilot, "C", "slash", *"ch", "enter")
         assert main_screen(app).table.cursor_key == "C"
 
 
 async def test_tree_shows_both_directions_and_enter_jumps(chain, make):
     app = make()
-    async with app.run_test(size=(160, 48)) as pilot:
-        await settle(pilot)
+    async with started(app) as pilot:
         await select(pilot, "B")
         text = screen_text(app)
         assert "waits for (1)" in text and "needed by (1)" in text
@@ -192,8 +187,7 @@ async def test_tree_shows_both_directions_and_enter_jumps(chain, make):
 
 async def test_tree_expands_lazily(chain, make):
     app = make()
-    async with app.run_test(size=(160, 48)) as pilot:
-        await settle(pilot)
+    async with started(app) as pilot:
         await select(pilot, "C")
         tree = main_screen(app).dep_tree
         up = tree.root.children[0]
@@ -206,11 +200,8 @@ async def test_tree_expands_lazily(chain, make):
 
 async def test_jump_to_a_filtered_out_task_clears_the_filter(chain, make):
     app = make()
-    async with app.run_test(size=(160, 48)) as pilot:
-        await settle(pilot)
-        await select(pilot, "B")
-        await pilot.press("P")  # running only: B (W awaits approval)
-        await settle(pilot)
+    async with started(app) as pilot:
+        await press_on(pilot, "B", "P")  # running only: B (W awaits approval)
         main_screen(app).dep_tree.post_message(DependencyTree.JumpTo("C"))
         await settle(pilot)
         await settle(pilot)
@@ -220,12 +211,8 @@ async def test_jump_to_a_filtered_out_task_clears_the_filter(chain, make):
 
 async def test_detail_screen_opens_and_closes(chain, make):
     app = make()
-    async with app.run_test(size=(160, 48)) as pilot:
-        await settle(pilot)
-        await select(pilot, "B")
-        await pilot.press("enter")
-        await settle(pilot)
-        assert isinstance(app.screen, DetailScreen)
+    async with started(app) as pilot:
+        await open_detail(pilot, "B")
         text = screen_text(app)
         assert "bravo build" in text and "Event timeline" in text and "waits for ✓ A" in text
         await pilot.press("escape")
@@ -238,8 +225,7 @@ async def test_approvals_inbox_lists_and_approves(chain, make):
     later = Orchestrator(chain.db, "bob", lambda: FIXED + timedelta(hours=1))
     later.tasks.complete("V")  # waits less long than W: listed after it
     app = make()
-    async with app.run_test(size=(160, 48)) as pilot:
-        await settle(pilot)
+    async with started(app) as pilot:
         assert app.awaiting_approval == 2
         assert "◆ 2 awaiting approval" in screen_text(app)
         await pilot.press("i")
@@ -262,8 +248,7 @@ async def test_approvals_inbox_lists_and_approves(chain, make):
 
 async def test_help_lists_every_binding(chain, make):
     app = make()
-    async with app.run_test(size=(160, 48)) as pilot:
-        await settle(pilot)
+    async with started(app) as pilot:
         await pilot.press("question_mark")
         await settle(pilot)
         assert isinstance(app.screen, HelpScreen)
@@ -283,8 +268,7 @@ async def test_help_lists_every_binding(chain, make):
 
 async def test_palette_runs_the_same_actions(chain, make):
     app = make()
-    async with app.run_test(size=(160, 48)) as pilot:
-        await settle(pilot)
+    async with started(app) as pilot:
         await select(pilot, "C")
         provider = ActionCommands(main_screen(app))
         hits = [hit async for hit in provider.search("start the selected")]
@@ -305,23 +289,19 @@ async def test_palette_runs_the_same_actions(chain, make):
 
 async def test_keymap_remaps_by_binding_id(chain, make):
     app = make(keymap={"task.start": "S", "tasks.down": "ctrl+n"})
-    async with app.run_test(size=(160, 48)) as pilot:
-        await settle(pilot)
+    async with started(app) as pilot:
         await pilot.press("ctrl+n", "ctrl+n")  # A -> B -> C
         assert main_screen(app).table.cursor_key == "C"
         await pilot.press("s")
         await settle(pilot)
         assert status(chain, "C") == "pending", "the old key no longer starts"
-        await select(pilot, "F")
-        await pilot.press("S")
-        await settle(pilot)
+        await press_on(pilot, "F", "S")
         assert status(chain, "F") == "in_progress"
 
 
 async def test_theme_switch(chain, make):
     app = make()
-    async with app.run_test(size=(160, 48)) as pilot:
-        await settle(pilot)
+    async with started(app) as pilot:
         await pilot.press("ctrl+t")
         await settle(pilot)
         assert isinstance(app.screen, CommandPalette)
@@ -333,8 +313,7 @@ async def test_theme_switch(chain, make):
 
 async def test_typing_a_log_search_leaves_the_task_filter_alone(chain, make):
     app = make()
-    async with app.run_test(size=(160, 48)) as pilot:
-        await settle(pilot)
+    async with started(app) as pilot:
         await pilot.press("3", "slash", "b", "r", "a", "v", "o")
         await settle(pilot)
         table = main_screen(app).table
@@ -345,8 +324,7 @@ async def test_typing_a_log_search_leaves_the_task_filter_alone(chain, make):
 async def test_digits_and_slashes_are_text_in_the_filter(chain, make):
     """`/` and `1`-`4` are priority keys of the main screen; typing, they are text."""
     app = make()
-    async with app.run_test(size=(160, 48)) as pilot:
-        await settle(pilot)
+    async with started(app) as pilot:
         await pilot.press("slash", "1", "3", "slash")
         await settle(pilot)
         field = main_screen(app).query_one(FilterInput)
@@ -366,8 +344,7 @@ def type_ahead(app, *keys: str) -> None:
 @pytest.mark.parametrize("leave", ["escape", "enter"])
 async def test_keys_typed_after_leaving_the_filter_reach_the_list(chain, make, leave):
     app = make()
-    async with app.run_test(size=(160, 48)) as pilot:
-        await settle(pilot)
+    async with started(app) as pilot:
         await select(pilot, "C")
         type_ahead(app, "slash", "c", leave, "j")  # `c` keeps C and D: `j` moves to D
         await settle(pilot)
@@ -384,8 +361,7 @@ async def test_the_list_sorts_keys_naturally_and_statuses_by_workflow(orch, make
         add(orch, key, f"task {key}")
     orch.tasks.block("PAY-1")
     app = make()
-    async with app.run_test(size=(160, 48)) as pilot:
-        await settle(pilot)
+    async with started(app) as pilot:
         assert visible_keys(app) == ["PAY-1", "PAY-2", "PAY-10"]
         await pilot.press("o", "o")  # key -> title -> status
         await settle(pilot)
@@ -395,8 +371,7 @@ async def test_the_list_sorts_keys_naturally_and_statuses_by_workflow(orch, make
 
 async def test_an_empty_database_says_how_to_add_tasks(make):
     app = make()
-    async with app.run_test(size=(160, 48)) as pilot:
-        await settle(pilot)
+    async with started(app):
         text = screen_text(app)
         assert "no tasks yet: n adds one, ctrl+o imports" in text
         assert "no tasks match" not in text
@@ -409,11 +384,8 @@ async def test_the_detail_timeline_reads_as_sentences(orch, make):
     orch.tasks.edit("T", TaskPatch(requires_approval=True))
     orch.tasks.start("T")
     app = make()
-    async with app.run_test(size=(160, 48)) as pilot:
-        await settle(pilot)
-        await select(pilot, "T")
-        await pilot.press("enter")
-        await settle(pilot)
+    async with started(app) as pilot:
+        await open_detail(pilot, "T")
         text = screen_text(app)
         assert "changed requires approval from no to yes" in text
         assert "moved from pending to in progress" in text
@@ -425,8 +397,7 @@ async def test_an_unknown_keymap_id_is_named(chain, make):
     shown: list[str] = []
     notify = app.notify  # recorded when shown: on a loaded machine it may expire before a read
     app.notify = lambda message, **kw: (shown.append(message), notify(message, **kw))[-1]
-    async with app.run_test(size=(160, 48)) as pilot:
-        await settle(pilot)
+    async with started(app):
         warned = [n for n in shown if "keymap" in n]
         assert warned and "task.strat" in warned[0] and "task.start" not in warned[0]
 
@@ -436,8 +407,7 @@ async def test_the_theme_is_kept_for_the_next_start(chain, make, tmp_path):
 
     settings = tmp_path / "config" / "settings.yaml"
     app = make(settings_file=settings)
-    async with app.run_test(size=(160, 48)) as pilot:
-        await settle(pilot)
+    async with started(app) as pilot:
         app.theme = "nord"
         await settle(pilot)
     assert load_settings(settings) == {"theme": "nord"}
@@ -451,8 +421,7 @@ async def test_the_theme_is_kept_for_the_next_start(chain, make, tmp_path):
 async def test_the_header_can_name_the_whole_database_path(chain, make, db_url):
     app = make()
     app.full_location = True
-    async with app.run_test(size=(160, 48)) as pilot:
-        await settle(pilot)
+    async with started(app):
         assert db_url in screen_text(app).splitlines()[0]
 
 
@@ -460,8 +429,7 @@ async def test_at_80_columns_the_header_still_says_who_acts(chain, make, db_url)
     """The whole path of the demo's database is long; who acts must not be cut off."""
     app = make()
     app.full_location = True
-    async with app.run_test(size=(80, 24)) as pilot:
-        await settle(pilot)
+    async with started(app, (80, 24)):
         assert f"as {ACTOR}" in screen_text(app).splitlines()[0]
 
 
@@ -472,8 +440,7 @@ async def test_at_80_columns_a_task_detail_header_still_says_who_acts(chain, mak
     orch.as_actor("bot").questions.ask("A-10000", "which way?")
     app = make()
     app.full_location = True
-    async with app.run_test(size=(80, 24)) as pilot:
-        await settle(pilot)
+    async with started(app, (80, 24)) as pilot:
         await pilot.press("j", "enter")
         await settle(pilot)
         line = screen_text(app).splitlines()[0]
@@ -501,8 +468,7 @@ async def test_at_80_columns_the_header_still_shows_where_the_database_is(
 
     app = make(poll_interval=0.1)
     app.full_location = True
-    async with app.run_test(size=(80, 24)) as pilot:
-        await settle(pilot)
+    async with started(app, (80, 24)) as pilot:
         if press:
             await pilot.press(press)
             await settle(pilot)
@@ -520,8 +486,7 @@ async def test_ages_move_on_while_the_screen_is_open(chain, make):
     now = [FIXED]
     app = make()
     app.clock = lambda: now[0]
-    async with app.run_test(size=(160, 48)) as pilot:
-        await settle(pilot)
+    async with started(app) as pilot:
         agents = main_screen(app).dashboard.query_one("#dash-agents")
         assert "♥ 0s ago" in str(agents.render())
         now[0] = FIXED + timedelta(minutes=5)
@@ -548,8 +513,7 @@ def test_settings_read_on_and_off_as_words(tmp_path):
 
 async def test_editing_keys_work_in_the_filter(chain, make):
     app = make()
-    async with app.run_test(size=(160, 48)) as pilot:
-        await settle(pilot)
+    async with started(app) as pilot:
         await pilot.press("slash", *"brax", "backspace", "home", "delete", "end", "o")
         await settle(pilot)
         assert main_screen(app).query_one(FilterInput).value == "rao"

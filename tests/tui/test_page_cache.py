@@ -4,14 +4,13 @@ from __future__ import annotations
 
 from orchestrator_tui.store.engine import READER_CACHE_KIB
 
-from .conftest import add, main_screen, settle
+from .conftest import add, main_screen, started
 
 
 async def test_the_tui_reads_with_a_small_page_cache(orch, make):
     add(orch, "A", "first task")
     app = make()
-    async with app.run_test(size=(160, 48)) as pilot:
-        await settle(pilot)
+    async with started(app):
         assert main_screen(app).table.total == 1
         with app.orch_provider().db.read() as conn:
             assert conn.exec_driver_sql("PRAGMA cache_size").scalar() == -READER_CACHE_KIB

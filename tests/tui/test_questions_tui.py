@@ -13,7 +13,18 @@ from orchestrator_tui.services import open_orchestrator
 from orchestrator_tui.ui.screens.approvals import ApprovalsScreen
 from orchestrator_tui.ui.screens.detail import _questions
 
-from .conftest import ACTOR, add, fixed_clock, main_screen, screen_text, select, settle, wait_until
+from .conftest import (
+    ACTOR,
+    add,
+    fixed_clock,
+    main_screen,
+    press_on,
+    screen_text,
+    select,
+    settle,
+    started,
+    wait_until,
+)
 
 
 async def test_row_marker_and_header_count_then_answer_on_the_task(db_url, orch, make):
@@ -23,8 +34,7 @@ async def test_row_marker_and_header_count_then_answer_on_the_task(db_url, orch,
     orch.tasks.complete("GATE")
     orch.as_actor("bot").questions.ask("API", "Which database?")
     app = make(poll_interval=0.1)
-    async with app.run_test(size=(160, 48)) as pilot:
-        await settle(pilot)
+    async with started(app) as pilot:
         await wait_until(pilot, lambda: app.open_questions == 1, "the question count")
         await pilot.pause(0.1)
         lines = screen_text(app).splitlines()
@@ -115,8 +125,7 @@ async def test_the_task_detail_shows_questions_and_answers_with_y(db_url, orch, 
     add(orch, "API", "Build the API", status=S.IN_PROGRESS)
     orch.as_actor("bot").questions.ask("API", "Which database?")
     app = make()
-    async with app.run_test(size=(160, 48)) as pilot:
-        await settle(pilot)
+    async with started(app) as pilot:
         await select(pilot, "API")
         await pilot.press("enter")
         await pilot.pause()
@@ -145,11 +154,8 @@ async def test_an_answer_given_elsewhere_meanwhile_is_a_warning(db_url, orch, ma
     add(orch, "API", "Build the API", status=S.IN_PROGRESS)
     orch.as_actor("bot").questions.ask("API", "Which database?")
     app = make(poll_interval=0.1)
-    async with app.run_test(size=(160, 48)) as pilot:
-        await settle(pilot)
-        await select(pilot, "API")
-        await pilot.press("y")
-        await settle(pilot)
+    async with started(app) as pilot:
+        await press_on(pilot, "API", "y")
         assert "bot asks: Which database?" in screen_text(app)
         orch.as_actor("bob").questions.answer("API", "SQLite")
         await pilot.press(*"PostgreSQL", "enter")
@@ -171,11 +177,8 @@ async def test_a_question_closed_meanwhile_is_a_warning_and_leaves_the_inbox(db_
     asked = orch.as_actor("bot").questions.ask("API", "Which database?")
     orch.as_actor("bot").questions.ask("UI", "Which colours?")
     app = make(poll_interval=0.1)
-    async with app.run_test(size=(160, 48)) as pilot:
-        await settle(pilot)
-        await select(pilot, "API")
-        await pilot.press("y")
-        await settle(pilot)
+    async with started(app) as pilot:
+        await press_on(pilot, "API", "y")
         assert "bot asks: Which database?" in screen_text(app)
         orch.as_actor("bob").tasks.transition("API", S.CANCELLED)
         await pilot.press(*"PostgreSQL", "enter")
@@ -217,8 +220,7 @@ async def test_at_80_columns_the_header_still_names_who_acts(db_url, orch, make)
     orch.tasks.complete("GATE")
     orch.as_actor("bot").questions.ask("API", "Which database?")
     app = make(poll_interval=0.1)
-    async with app.run_test(size=(80, 24)) as pilot:
-        await settle(pilot)
+    async with started(app, (80, 24)) as pilot:
         await wait_until(pilot, lambda: app.open_questions == 1, "the question count")
         app.runner_state = RunnerState(ON_DEMAND, 1)
         await pilot.pause(0.1)

@@ -16,7 +16,7 @@ from orchestrator_tui.ui.screens.detail import DetailScreen
 from orchestrator_tui.ui.widgets.diff_view import DiffView
 from orchestrator_tui.workspaces.worktree import capture, layout, prepare
 
-from .conftest import notes, screen_text, settle, wait_until
+from .conftest import notes, screen_text, settle, started, wait_until
 
 
 def spec_for_approval(key: str) -> TaskSpec:
@@ -104,8 +104,7 @@ async def test_a_20_mb_diff_is_paged_file_by_file(orch, make, tmp_path):
     orch.workspaces.record(run_id, layout(spec(repo), "BIG"), captured, [])
     finish(orch, "BIG", run_id)
     app = make()
-    async with app.run_test(size=(160, 48)) as pilot:
-        await settle(pilot)
+    async with started(app) as pilot:
         await pilot.press("i")
         view = app.screen.query_one(DiffView)
         await wait_until(

@@ -6,24 +6,35 @@ from __future__ import annotations
 
 import gc
 import sys
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 
 import pytest
+from textual.pilot import Pilot
 
 from orchestrator_tui.domain.models import CommandSpec
 from orchestrator_tui.ui.modals.prompt import Confirm
 from orchestrator_tui.ui.modals.quit import QuitWhileRunning
 
-from .conftest import ACTOR, add, main_screen, notes, screen_text, select, settle, wait_until
+from .conftest import (
+    ACTOR,
+    WIDE,
+    add,
+    main_screen,
+    notes,
+    screen_text,
+    select,
+    settle,
+    started,
+    status,
+    wait_until,
+)
 
 FAST = {"poll_seconds": 0.05, "kill_grace_seconds": 2.0, "lease_seconds": 10.0}
 SAY_HI = CommandSpec(argv=[sys.executable, "-c", "print('hi')"])
 SLEEP = CommandSpec(
     argv=[sys.executable, "-c", "import time; print('working', flush=True); time.sleep(120)"]
 )
-
-
-def status(orch, key: str) -> str:
-    return orch.queries.get_task(key).status.value
 
 
 def runs(orch, key: str):
@@ -51,12 +62,19 @@ def runner_app(make):
         assert app.shut_down(timeout=30), "the runner's thread ended"
 
 
+@asynccontextmanager
+async def running(app, orch, key: str = "S") -> AsyncIterator[Pilot]:
+    """`app`, its runner started with it, once `key`'s command has printed."""
+    async with app.run_test(size=WIDE) as pilot:
+        await wait_until(pilot, lambda: has_lines(orch, key), "the command to start")
+        yield pilot
+
+
 async def test_runner_key_runs_ready_tasks_and_stops(orch, runner_app):
     add(orch, "T1", "say hi", command=SAY_HI)
     add(orch, "T2", "afterwards", command=SAY_HI, depends_on=["T1"])
     app = runner_app()
-    async with app.run_test(size=(160, 48)) as pilot:
-        await settle(pilot)
+    async with started(app) as pilot:
         assert "runner off" in screen_text(app)
         await pilot.press("ctrl+r")
         await wait_until(pilot, lambda: app.runner_state.phase == "on", "the runner on")
@@ -95,8 +113,7 @@ async def test_run_the_selected_task_on_demand(orch, runner_app):
     add(orch, "A", "left alone", command=SAY_HI)
     add(orch, "B", "run me", command=SAY_HI)
     app = runner_app()
-    async with app.run_test(size=(160, 48)) as pilot:
-        await settle(pilot)
+    async with started(app) as pilot:
         await select(pilot, "B")
         await pilot.press("exclamation_mark")
         await wait_until(pilot, lambda: status(orch, "B") == "done", "B done")
@@ -114,8 +131,7 @@ async def test_a_run_that_fails_for_good_says_why_in_one_line(orch, runner_app):
     fails = CommandSpec(argv=[sys.executable, "-c", "import sys; sys.exit('Not logged in')"])
     add(orch, "B", "run me", command=fails)
     app = runner_app()
-    async with app.run_test(size=(160, 48)) as pilot:
-        await settle(pilot)
+    async with started(app) as pilot:
         await select(pilot, "B")
         await pilot.press("exclamation_mark")
         await wait_until(pilot, lambda: status(orch, "B") == "failed", "B failed")
@@ -132,8 +148,7 @@ def runs_of(orch, key):
 async def test_run_now_is_disabled_on_a_task_without_a_command(orch, runner_app):
     add(orch, "A", "no command")
     app = runner_app()
-    async with app.run_test(size=(160, 48)) as pilot:
-        await settle(pilot)
+    async with started(app) as pilot:
         assert main_screen(app).check_action("run_now", ()) is None
         await pilot.press("exclamation_mark")
         await settle(pilot)
@@ -144,8 +159,7 @@ async def test_run_now_is_disabled_on_a_task_without_a_command(orch, runner_app)
 async def test_cancel_asks_first_then_kills_the_command(orch, runner_app):
     add(orch, "S", "sleeps", command=SLEEP)
     app = runner_app()
-    async with app.run_test(size=(160, 48)) as pilot:
-        await settle(pilot)
+    async with started(app) as pilot:
         await pilot.press("exclamation_mark")
         await wait_until(pilot, lambda: has_lines(orch, "S"), "the command to start")
         await settle(pilot)
@@ -173,8 +187,7 @@ async def test_cancel_a_run_of_another_runner(orch, runner_app):
     add(orch, "S", "elsewhere", command=SLEEP)
     orch.runs.claim("someone-else/1", 60, key="S")
     app = runner_app()
-    async with app.run_test(size=(160, 48)) as pilot:
-        await settle(pilot)
+    async with started(app) as pilot:
         await pilot.press("c", "y")
         await wait_until(pilot, lambda: status(orch, "S") == "failed", "the task failed")
     assert runs(orch, "S")[-1].status.value == "cancelled"
@@ -183,8 +196,7 @@ async def test_cancel_a_run_of_another_runner(orch, runner_app):
 async def test_quitting_asks_first_then_stops_the_runner_and_hands_tasks_back(orch, runner_app):
     add(orch, "S", "sleeps", command=SLEEP)
     app = runner_app(run_on_start=True)
-    async with app.run_test(size=(160, 48)) as pilot:
-        await wait_until(pilot, lambda: has_lines(orch, "S"), "the command to start")
+    async with running(app, orch) as pilot:
         await pilot.press("q")
         await settle(pilot)
         assert isinstance(app.screen, QuitWhileRunning)
@@ -203,8 +215,7 @@ async def test_quitting_asks_first_then_stops_the_runner_and_hands_tasks_back(or
 async def test_quitting_can_be_called_off_and_the_command_keeps_running(orch, runner_app):
     add(orch, "S", "sleeps", command=SLEEP)
     app = runner_app(run_on_start=True)
-    async with app.run_test(size=(160, 48)) as pilot:
-        await wait_until(pilot, lambda: has_lines(orch, "S"), "the command to start")
+    async with running(app, orch) as pilot:
         await pilot.press("q")
         await settle(pilot)
         await pilot.press("escape")
@@ -226,8 +237,7 @@ async def test_quitting_when_the_commands_finish_starts_nothing_new(orch, runner
     )
     add(orch, "S", "waits for a file", command=waits)
     app = runner_app(run_on_start=True)
-    async with app.run_test(size=(160, 48)) as pilot:
-        await wait_until(pilot, lambda: has_lines(orch, "S"), "the command to start")
+    async with running(app, orch) as pilot:
         await pilot.press("q")
         await settle(pilot)
         await pilot.press("w")
@@ -247,8 +257,8 @@ async def test_quitting_when_the_commands_finish_starts_nothing_new(orch, runner
 async def test_closing_the_app_any_other_way_stops_the_runner(orch, runner_app):
     add(orch, "S", "sleeps", command=SLEEP)
     app = runner_app(run_on_start=True)
-    async with app.run_test(size=(160, 48)) as pilot:
-        await wait_until(pilot, lambda: has_lines(orch, "S"), "the command to start")
+    async with running(app, orch):
+        assert app.return_code is None  # closed below while its command runs
     assert app.shut_down(timeout=30)
     assert status(orch, "S") == "pending"
     assert runs(orch, "S")[-1].status.value == "cancelled"
@@ -259,8 +269,7 @@ async def test_palette_offers_the_runner_commands(orch, runner_app):
 
     add(orch, "A", "ready", command=SAY_HI)
     app = runner_app()
-    async with app.run_test(size=(160, 48)) as pilot:
-        await settle(pilot)
+    async with started(app):
         titles = [hit.text async for hit in ActionCommands(main_screen(app)).discover()]
         assert "Start or stop this TUI's runner" in titles
         assert "Run the selected task's command now (shows as running)" in titles
@@ -278,8 +287,7 @@ async def test_gc_is_frozen_once_the_database_is_open(make):
     switch = sys.getswitchinterval()
     app = make(freeze_gc=True)
     try:
-        async with app.run_test(size=(160, 48)) as pilot:
-            await settle(pilot)
+        async with started(app):
             assert gc.get_freeze_count() > 0
             assert sys.getswitchinterval() == UI_SWITCH_SECONDS < switch
     finally:
@@ -308,8 +316,7 @@ async def test_a_command_that_cannot_start_names_the_cause_in_the_log_pane(
     command = CommandSpec(argv=[sys.executable, "-c", "print('hi')"], cwd=str(missing))
     add(orch, "NODIR", "runs in a folder that is gone", command=command, max_retries=0)
     app = runner_app()
-    async with app.run_test(size=(160, 48)) as pilot:
-        await settle(pilot)
+    async with started(app) as pilot:
         await select(pilot, "NODIR")
         await pilot.press("exclamation_mark")
         await wait_until(pilot, lambda: status(orch, "NODIR") == "failed", "the run failed")

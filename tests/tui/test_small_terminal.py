@@ -8,7 +8,7 @@ from textual.widgets import Button
 
 from orchestrator_tui.ui.modals.task_form import TaskForm
 
-from .conftest import add, screen_lines, settle
+from .conftest import add, screen_lines, settle, started
 
 
 @pytest.fixture
@@ -22,8 +22,7 @@ def tasks(orch):
 @pytest.mark.parametrize("presses", [(), ("enter",), ("i",)], ids=["main", "detail", "inbox"])
 async def test_help_and_quit_are_always_in_the_footer(tasks, make, size, presses):
     app = make()
-    async with app.run_test(size=size) as pilot:
-        await settle(pilot)
+    async with started(app, size) as pilot:
         for key in presses:
             await pilot.press(key)
             await settle(pilot)
@@ -34,16 +33,14 @@ async def test_help_and_quit_are_always_in_the_footer(tasks, make, size, presses
 
 async def test_titles_keep_room_at_80_columns(tasks, make):
     app = make()
-    async with app.run_test(size=(80, 24)) as pilot:
-        await settle(pilot)
+    async with started(app, (80, 24)):
         row = next(line for line in screen_lines(app) if " PAY-1 " in line)
         assert "a rather long title for" in row, row
 
 
 async def test_the_form_can_be_saved_at_80x24(tasks, make):
     app = make()
-    async with app.run_test(size=(80, 24)) as pilot:
-        await settle(pilot)
+    async with started(app, (80, 24)) as pilot:
         await pilot.press("n")
         await settle(pilot)
         assert isinstance(app.screen, TaskForm)
@@ -78,8 +75,7 @@ async def test_the_palette_key_ends_the_footer_with_nothing_after_it(tasks, make
     # The compact footer (under 120 columns) once left one column right of the
     # docked `^p palette`, where a cut-off key of the scrolled row showed through.
     app = make()
-    async with app.run_test(size=(80, 24)) as pilot:
-        await settle(pilot)
+    async with started(app, (80, 24)) as pilot:
         for key in presses:
             await pilot.press(key)
             await settle(pilot)
@@ -95,8 +91,7 @@ async def test_no_key_in_the_footer_is_cut_by_the_palette_key(tasks, make, size,
     from orchestrator_tui.ui.widgets.footer import footer_keys
 
     app = make()
-    async with app.run_test(size=size) as pilot:
-        await settle(pilot)
+    async with started(app, size) as pilot:
         for key in presses:
             await pilot.press(key)
             await settle(pilot)

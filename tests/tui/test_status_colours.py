@@ -10,7 +10,7 @@ from textual.color import Color
 from orchestrator_tui.domain.enums import TaskStatus as S
 from orchestrator_tui.ui.render import STATUS_ICON, STATUS_LONG, STATUS_WORD
 
-from .conftest import add, main_screen, select, settle
+from .conftest import add, main_screen, select, settle, started
 
 #: A status and the theme variable its words are drawn in (styles/status.tcss).
 COLOURS = {S.DONE: "text-success", S.FAILED: "text-error", S.IN_PROGRESS: "text-primary"}
@@ -60,8 +60,7 @@ def dashboard_bar_colour(app, status: S) -> str:
 
 async def test_status_words_in_the_themes_colours(mixed, make):
     app = make()
-    async with app.run_test(size=(160, 48)) as pilot:
-        await settle(pilot)
+    async with started(app) as pilot:
         for theme in ("textual-dark", "nord"):
             app.theme = theme
             await settle(pilot)
@@ -83,8 +82,7 @@ async def test_the_dependency_tree_in_the_themes_colours(orch, make):
     add(orch, "P1", "charlie", status=S.IN_PROGRESS, depends_on=["D1"])
     add(orch, "F1", "bravo", status=S.FAILED, depends_on=["P1"])
     app = make()
-    async with app.run_test(size=(160, 48)) as pilot:
-        await settle(pilot)
+    async with started(app) as pilot:
         await select(pilot, "P1")
         for theme in ("textual-dark", "nord", "textual-light"):
             app.theme = theme

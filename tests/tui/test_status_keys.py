@@ -8,7 +8,18 @@ from textual.widgets import Input
 from orchestrator_tui.domain.enums import TaskStatus
 from orchestrator_tui.ui.modals.prompt import Confirm, TextPrompt
 
-from .conftest import ACTOR, add, main_screen, notes, select, settle, status
+from .conftest import (
+    ACTOR,
+    add,
+    main_screen,
+    notes,
+    open_detail,
+    press_on,
+    select,
+    settle,
+    started,
+    status,
+)
 
 S = TaskStatus
 
@@ -37,11 +48,8 @@ def tasks(orch):
 )
 async def test_status_key_writes_the_status(tasks, make, key, press, expected):
     app = make()
-    async with app.run_test(size=(160, 48)) as pilot:
-        await settle(pilot)
-        await select(pilot, key)
-        await pilot.press(press)
-        await settle(pilot)
+    async with started(app) as pilot:
+        await press_on(pilot, key, press)
         assert status(tasks, key) == expected
         row = main_screen(app).table.cursor_row
         assert row is not None and row.key == key and row.status.value == expected
@@ -49,8 +57,7 @@ async def test_status_key_writes_the_status(tasks, make, key, press, expected):
 
 async def test_keys_that_do_not_apply_are_disabled_and_write_nothing(tasks, make):
     app = make()
-    async with app.run_test(size=(160, 48)) as pilot:
-        await settle(pilot)
+    async with started(app) as pilot:
         await select(pilot, "A")
         screen = main_screen(app)
         assert screen.check_action("done", ()) is None
@@ -66,11 +73,8 @@ async def test_keys_that_do_not_apply_are_disabled_and_write_nothing(tasks, make
 
 async def test_forced_start_asks_for_a_reason_and_records_it(tasks, make):
     app = make()
-    async with app.run_test(size=(160, 48)) as pilot:
-        await settle(pilot)
-        await select(pilot, "C")
-        await pilot.press("s")
-        await settle(pilot)
+    async with started(app) as pilot:
+        await press_on(pilot, "C", "s")
         assert isinstance(app.screen, TextPrompt)
         await pilot.press("enter")  # empty: refused, the modal stays
         await settle(pilot)
@@ -86,11 +90,8 @@ async def test_forced_start_asks_for_a_reason_and_records_it(tasks, make):
 
 async def test_forced_start_cancelled_writes_nothing(tasks, make):
     app = make()
-    async with app.run_test(size=(160, 48)) as pilot:
-        await settle(pilot)
-        await select(pilot, "C")
-        await pilot.press("s")
-        await settle(pilot)
+    async with started(app) as pilot:
+        await press_on(pilot, "C", "s")
         await pilot.press("escape")
         await settle(pilot)
         assert status(tasks, "C") == "pending"
@@ -103,15 +104,10 @@ async def test_approve_and_reject(orch, make):
     worker.tasks.complete("P")
     worker.tasks.complete("Q")
     app = make()
-    async with app.run_test(size=(160, 48)) as pilot:
-        await settle(pilot)
-        await select(pilot, "P")
-        await pilot.press("a")
-        await settle(pilot)
+    async with started(app) as pilot:
+        await press_on(pilot, "P", "a")
         assert status(orch, "P") == "done"
-        await select(pilot, "Q")
-        await pilot.press("x")
-        await settle(pilot)
+        await press_on(pilot, "Q", "x")
         assert isinstance(app.screen, TextPrompt)
         app.screen.query_one(Input).value = "   "
         await pilot.press("enter")
@@ -129,11 +125,8 @@ async def test_approve_and_reject(orch, make):
 async def test_approving_own_work_is_refused_with_a_notification(orch, make):
     add(orch, "P", "mine", requires_approval=True)
     app = make()
-    async with app.run_test(size=(160, 48)) as pilot:
-        await settle(pilot)
-        await select(pilot, "P")
-        await pilot.press("s")
-        await settle(pilot)
+    async with started(app) as pilot:
+        await press_on(pilot, "P", "s")
         await pilot.press("d")
         await settle(pilot)
         assert status(orch, "P") == "awaiting_approval"
@@ -146,11 +139,8 @@ async def test_approving_own_work_is_refused_with_a_notification(orch, make):
 
 async def test_undo_names_the_task_moves_the_cursor_to_it_and_asks(tasks, make):
     app = make()
-    async with app.run_test(size=(160, 48)) as pilot:
-        await settle(pilot)
-        await select(pilot, "A")
-        await pilot.press("s")
-        await settle(pilot)
+    async with started(app) as pilot:
+        await press_on(pilot, "A", "s")
         assert status(tasks, "A") == "in_progress"
         await select(pilot, "E")  # the cursor is elsewhere: undo must not change E
         await pilot.press("u")
@@ -169,11 +159,8 @@ async def test_undo_names_the_task_moves_the_cursor_to_it_and_asks(tasks, make):
 async def test_undoing_a_failure_says_it_reopens_the_question_it_closed(tasks, make):
     asked = tasks.as_actor("bot").questions.ask("B", "which database?")
     app = make()
-    async with app.run_test(size=(160, 48)) as pilot:
-        await settle(pilot)
-        await select(pilot, "B")
-        await pilot.press("f")
-        await settle(pilot)
+    async with started(app) as pilot:
+        await press_on(pilot, "B", "f")
         assert tasks.questions.get(asked.id).is_closed
         await pilot.press("u")
         await settle(pilot)
@@ -188,14 +175,9 @@ async def test_undoing_a_failure_says_it_reopens_the_question_it_closed(tasks, m
 
 async def test_second_undo_goes_further_back_and_never_redoes(tasks, make):
     app = make()
-    async with app.run_test(size=(160, 48)) as pilot:
-        await settle(pilot)
-        await select(pilot, "A")
-        await pilot.press("s")
-        await settle(pilot)
-        await select(pilot, "B")
-        await pilot.press("d")
-        await settle(pilot)
+    async with started(app) as pilot:
+        await press_on(pilot, "A", "s")
+        await press_on(pilot, "B", "d")
         for key, after in (("B", "in_progress"), ("A", "pending")):
             await pilot.press("u")
             await settle(pilot)
@@ -214,11 +196,8 @@ async def test_undo_reverses_a_rejection(orch, make):
     add(orch, "Q", "gated", status=S.IN_PROGRESS, requires_approval=True)
     orch.as_actor("bob").tasks.complete("Q")
     app = make()
-    async with app.run_test(size=(160, 48)) as pilot:
-        await settle(pilot)
-        await select(pilot, "Q")
-        await pilot.press("x")
-        await settle(pilot)
+    async with started(app) as pilot:
+        await press_on(pilot, "Q", "x")
         app.screen.query_one(Input).value = "no tests"
         await pilot.press("enter")
         await settle(pilot)
@@ -237,11 +216,8 @@ async def test_a_decision_taken_on_the_detail_screen_can_be_undone(orch, make):
     add(orch, "Q", "gated", status=S.IN_PROGRESS, requires_approval=True)
     orch.as_actor("bob").tasks.complete("Q")
     app = make()
-    async with app.run_test(size=(160, 48)) as pilot:
-        await settle(pilot)
-        await select(pilot, "Q")
-        await pilot.press("enter")
-        await settle(pilot)
+    async with started(app) as pilot:
+        await open_detail(pilot, "Q")
         await pilot.press("a")
         await settle(pilot)
         assert status(orch, "Q") == "done"
@@ -259,11 +235,8 @@ async def test_a_decision_taken_on_the_detail_screen_can_be_undone(orch, make):
 
 async def test_undo_that_cannot_be_done_says_why_and_writes_nothing(tasks, make):
     app = make()
-    async with app.run_test(size=(160, 48)) as pilot:
-        await settle(pilot)
-        await select(pilot, "A")
-        await pilot.press("s")
-        await settle(pilot)
+    async with started(app) as pilot:
+        await press_on(pilot, "A", "s")
         tasks.as_actor("bob").tasks.fail("A", reason="crashed")
         before = tasks.queries.last_event_id()
         await pilot.press("u")
@@ -277,8 +250,7 @@ async def test_undo_that_cannot_be_done_says_why_and_writes_nothing(tasks, make)
 async def test_undo_offers_only_this_sessions_changes(tasks, make):
     tasks.as_actor(ACTOR).tasks.start("A")  # the same person, before this session
     app = make()
-    async with app.run_test(size=(160, 48)) as pilot:
-        await settle(pilot)
+    async with started(app) as pilot:
         await pilot.press("u")
         await settle(pilot)
         assert not isinstance(app.screen, Confirm)
@@ -288,8 +260,7 @@ async def test_undo_offers_only_this_sessions_changes(tasks, make):
 
 async def test_bulk_change_confirms_how_many_will_change(tasks, make):
     app = make()
-    async with app.run_test(size=(160, 48)) as pilot:
-        await settle(pilot)
+    async with started(app) as pilot:
         await select(pilot, "A")
         await pilot.press("space", "space")  # marks A and B
         await select(pilot, "E")
@@ -319,8 +290,7 @@ async def test_bulk_change_confirms_how_many_will_change(tasks, make):
 
 async def test_bulk_confirmation_lists_changes_and_skips_with_reasons(tasks, make):
     app = make()
-    async with app.run_test(size=(80, 24)) as pilot:
-        await settle(pilot)
+    async with started(app, (80, 24)) as pilot:
         await select(pilot, "A")
         await pilot.press("space", "space", "space")  # marks A, B and C
         await pilot.press("s")  # A starts; B runs already; C waits for A
@@ -342,11 +312,8 @@ async def test_bulk_confirmation_cuts_a_long_list_with_a_count(orch, make):
     for n in range(7):
         add(orch, f"K{n}", f"task {n}")
     app = make()
-    async with app.run_test(size=(80, 24)) as pilot:
-        await settle(pilot)
-        await select(pilot, "K0")
-        await pilot.press(*["space"] * 7, "b")
-        await settle(pilot)
+    async with started(app, (80, 24)) as pilot:
+        await press_on(pilot, "K0", *["space"] * 7, "b")
         assert isinstance(app.screen, Confirm)
         text = app.screen.message.plain
         assert "Block 7 marked tasks?" in text and "… and 3 more" in text
@@ -355,8 +322,7 @@ async def test_bulk_confirmation_cuts_a_long_list_with_a_count(orch, make):
 
 async def test_bulk_change_nobody_can_make_says_why(tasks, make):
     app = make()
-    async with app.run_test(size=(160, 48)) as pilot:
-        await settle(pilot)
+    async with started(app) as pilot:
         await select(pilot, "E")
         await pilot.press("space")
         await select(pilot, "A")

@@ -5,14 +5,13 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from .conftest import add, notes, select, settle
+from .conftest import add, notes, select, settle, started
 
 
 async def test_a_deleted_database_is_noticed_and_nothing_claims_success(orch, make, db_url):
     add(orch, "A", "ready task")
     app = make()
-    async with app.run_test(size=(160, 48)) as pilot:
-        await settle(pilot)
+    async with started(app) as pilot:
         await select(pilot, "A")
         for suffix in ("", "-wal", "-shm"):
             Path(db_url + suffix).unlink(missing_ok=True)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from orchestrator_tui.domain.plan import PlanSpec
 
-from .conftest import main_screen, screen_text, settle
+from .conftest import main_screen, screen_text, settle, started
 
 N = 3000
 
@@ -18,8 +18,7 @@ def big_plan(n: int) -> PlanSpec:
 async def test_large_list_pages_and_jumps(orch, make):
     orch.plans.load(big_plan(N), "big")
     app = make()
-    async with app.run_test(size=(160, 48)) as pilot:
-        await settle(pilot)
+    async with started(app) as pilot:
         table = main_screen(app).table
         assert table.total == N
         assert len(table._rows) < 400, "only the rows around the view are loaded"
@@ -39,8 +38,7 @@ async def test_large_list_pages_and_jumps(orch, make):
 async def test_scrolling_fetches_missing_pages(orch, make):
     orch.plans.load(big_plan(N), "big")
     app = make()
-    async with app.run_test(size=(160, 48)) as pilot:
-        await settle(pilot)
+    async with started(app) as pilot:
         table = main_screen(app).table
         table.scroll_to(y=1500, animate=False)
         await settle(pilot)
@@ -56,8 +54,7 @@ async def test_the_cursor_row_is_highlighted_without_gaps(orch, make):
 
     add_task(orch, "G1", "gapless", assignee="ada")
     app = make()
-    async with app.run_test(size=(160, 48)) as pilot:
-        await settle(pilot)
+    async with started(app):
         table = main_screen(app).table
         strip = table.render_line(table.cursor - int(table.scroll_y) + 1)
         backgrounds = {seg.style.bgcolor for seg in strip if seg.text.strip()}
@@ -77,8 +74,7 @@ async def test_the_scrollbar_shows_where_the_list_is(orch, make):
 
     orch.plans.load(big_plan(N), "big")
     app = make()
-    async with app.run_test(size=(160, 48)) as pilot:
-        await settle(pilot)
+    async with started(app) as pilot:
         table = main_screen(app).table
         bar = table.vertical_scrollbar
         height = bar.size.height

@@ -8,7 +8,7 @@ import sys
 
 from orchestrator_tui.domain.models import CommandSpec
 
-from .conftest import add, main_screen, screen_lines, select, settle, status
+from .conftest import add, main_screen, press_on, screen_lines, started, status
 
 SAY_HI = CommandSpec(argv=[sys.executable, "-c", "print('hi')"])
 
@@ -25,11 +25,8 @@ async def test_started_by_hand_shows_working_and_a_live_run_shows_running(orch, 
     add(orch, "R1", "a runner runs it", command=SAY_HI)
     orch.runs.claim("elsewhere-runner", 600, key="R1")  # a live run, held by a runner
     app = make()
-    async with app.run_test(size=(160, 48)) as pilot:
-        await settle(pilot)
-        await select(pilot, "W1")
-        await pilot.press("s")
-        await settle(pilot)
+    async with started(app) as pilot:
+        await press_on(pilot, "W1", "s")
         assert status(orch, "W1") == "in_progress"
         worked = row_line(app, "W1")
         assert "working" in worked and "running" not in worked
@@ -44,8 +41,7 @@ async def test_started_by_hand_shows_working_and_a_live_run_shows_running(orch, 
 async def test_footer_and_help_tell_work_from_run(orch, make):
     add(orch, "W1", "do it myself", command=SAY_HI)
     app = make()
-    async with app.run_test(size=(160, 48)) as pilot:
-        await settle(pilot)
+    async with started(app):
         labels = {b.binding.action: b.binding.description for b in app.active_bindings.values()}
         assert (labels["start"], labels["run_now"]) == ("Work", "Run")
         tooltips = {b.binding.action: b.binding.tooltip for b in app.active_bindings.values()}

@@ -23,7 +23,7 @@ from ...domain.words import counted
 from ..db import run_db
 from ..host import binds_key, host
 from ..modals.prompt import Confirm, TextPrompt
-from ..render import STATUS_LONG, safe
+from ..render import STATUS_LONG, about_task, safe
 
 if TYPE_CHECKING:
     from ...domain.models import ChangePreview, TaskDetail, TaskRow
@@ -148,9 +148,11 @@ def bulk_summary(verb: str, changes: list[ChangePreview], skips: list[ChangePrev
 
 
 class TaskActions(Screen[None]):
-    """The task actions of a screen; subclasses say which task is selected."""
+    """The task actions of a screen; subclasses say which task is selected. The
+    decisions and undo are actions here, so a screen binding `a`, `x`, `m` or `u`
+    runs the same code on every screen."""
 
-    #: Per task key: the version asked about and whether `approve` refuses it as the
+    #: Per task key: the version asked about and whether `action_approve` refuses it as the
     #: person's own work (see `_own_work_refusal`).
     _own_work: dict[str, tuple[tuple[str, object], str | None]]
 
@@ -221,7 +223,7 @@ class TaskActions(Screen[None]):
         return None
 
     def _own_work_refusal(self, row: TaskRow) -> str | None:
-        """Whether `approve` would refuse this as the person's own work: asked of the
+        """Whether `action_approve` would refuse this as the person's own work: asked of the
         service once per version of the task (enabled until the answer comes); only
         each task's latest version is kept."""
         stamp = (row.key, row.updated_at)
@@ -293,13 +295,12 @@ class TaskActions(Screen[None]):
             return
         key, before = row.key, row.status
         if target is S.IN_PROGRESS and row.unfinished_blockers:
-            message = Text(end="")
-            message.append(f"{key} ")
-            message.append(safe(row.title, 200), "bold")
-            message.append(
-                f"\nwaits on {row.unfinished_blockers} unfinished "
+            message = about_task(
+                key,
+                row.title,
+                f"waits on {row.unfinished_blockers} unfinished "
                 f"{'dependency' if row.unfinished_blockers == 1 else 'dependencies'}. "
-                "Starting it anyway is recorded with your reason."
+                "Starting it anyway is recorded with your reason.",
             )
 
             def forced(reason: str | None) -> None:
@@ -365,7 +366,7 @@ class TaskActions(Screen[None]):
 
     # -- approvals ----------------------------------------------------------
 
-    def approve(self) -> None:
+    def action_approve(self) -> None:
         row = self.selected()
         if row is None or not row.can_decide:
             return
@@ -375,7 +376,7 @@ class TaskActions(Screen[None]):
             lambda d: f"{key} approved: {STATUS_LONG[d.status]}",
         )
 
-    def reject(self) -> None:
+    def action_reject(self) -> None:
         self._decide_with_comment(
             "Reject",
             "Say why it is rejected (required); the task becomes failed.",
@@ -383,7 +384,7 @@ class TaskActions(Screen[None]):
             "rejected",
         )
 
-    def request_changes(self) -> None:
+    def action_request_changes(self) -> None:
         self._decide_with_comment(
             "Request changes",
             "Say what to change (required); the task goes back to ready and its "
@@ -403,10 +404,7 @@ class TaskActions(Screen[None]):
         if row is None or not row.can_decide:
             return
         key = row.key
-        message = Text(end="")
-        message.append(f"{key} ")
-        message.append(safe(row.title, 200), "bold")
-        message.append(f"\n{explanation}")
+        message = about_task(key, row.title, explanation)
 
         def decided(comment: str | None) -> None:
             if comment:
@@ -428,7 +426,7 @@ class TaskActions(Screen[None]):
 
     # -- undo: a stack of this session's own moves ----------------------------
 
-    def undo(self) -> None:
+    def action_undo(self) -> None:
         """Offer to undo the newest move still on this session's stack."""
         stack = host(self).undo_stack
         if not stack:

@@ -228,22 +228,10 @@ class ApprovalsScreen(QuestionActions, TaskActions, Screen[None]):
     def on_data_table_row_selected(self) -> None:
         self.action_open()
 
-    def action_approve(self) -> None:
-        self.approve()
-
-    def action_reject(self) -> None:
-        self.reject()
-
-    def action_request_changes(self) -> None:
-        self.request_changes()
-
     def action_answer(self) -> None:
         entry = self.entry()
         if entry is not None and entry.kind == "question":
             self.answer_question(as_question(entry))
-
-    def action_undo(self) -> None:
-        self.undo()
 
     def show_task(self, key: str) -> None:
         self._show_key = key

@@ -177,15 +177,6 @@ class DetailScreen(QuestionActions, TaskActions, Screen[None]):
             return None if row is None else row.answer_refusal
         return super().refusal(action)
 
-    def action_approve(self) -> None:
-        self.approve()
-
-    def action_reject(self) -> None:
-        self.reject()
-
-    def action_request_changes(self) -> None:
-        self.request_changes()
-
     def after_change(self, message: TaskChanged) -> None:
         self._load()
 

@@ -23,7 +23,7 @@ from ..db import run_db
 from ..host import host
 from ..messages import DataChanged, FirstPage
 from ..modals.prompt import Confirm, PickTask, TextPrompt
-from ..render import STATUS_CLASSES, STATUS_ICON, STATUS_LONG, safe
+from ..render import STATUS_CLASSES, STATUS_ICON, STATUS_LONG, about_task, safe
 from ..task_query import VIEWS, TableQuery
 from ..widgets.dashboard import Dashboard
 from ..widgets.dep_tree import DependencyTree
@@ -625,18 +625,6 @@ class MainScreen(QuestionActions, TaskActions, Screen[None]):
     def action_reset(self) -> None:
         self.change_status(STATUS_ACTIONS["reset"])
 
-    def action_approve(self) -> None:
-        self.approve()
-
-    def action_reject(self) -> None:
-        self.reject()
-
-    def action_request_changes(self) -> None:
-        self.request_changes()
-
-    def action_undo(self) -> None:
-        self.undo()
-
     def action_answer(self) -> None:
         row = self.selected()
         if row is not None and row.answer_refusal is None:
@@ -662,12 +650,11 @@ class MainScreen(QuestionActions, TaskActions, Screen[None]):
         if row is None or not row.can_cancel_run:
             return
         key = row.key
-        message = Text(end="")
-        message.append(f"{key} ")
-        message.append(safe(row.title, 200), "bold")
-        message.append(
-            "\nStop its running command (SIGTERM to its process group, SIGKILL after a grace)?"
-            " The run is recorded as cancelled and the task fails."
+        message = about_task(
+            key,
+            row.title,
+            "Stop its running command (SIGTERM to its process group, SIGKILL after a grace)?"
+            " The run is recorded as cancelled and the task fails.",
         )
 
         def confirmed(yes: bool | None) -> None:
@@ -748,10 +735,12 @@ class MainScreen(QuestionActions, TaskActions, Screen[None]):
         if row is None:
             return
         key = row.key
-        message = Text(end="")
-        message.append(f"{STATUS_ICON[row.status]} {key} ")
-        message.append(safe(row.title, 200), "bold")
-        message.append("\nwaits for which task? Type its key (right arrow completes it).")
+        message = about_task(
+            key,
+            row.title,
+            "waits for which task? Type its key (right arrow completes it).",
+            lead=f"{STATUS_ICON[row.status]} ",
+        )
 
         def add(typed: str | None) -> None:
             if not typed:

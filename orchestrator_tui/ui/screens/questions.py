@@ -6,14 +6,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from rich.text import Text
 from textual.message import Message
 
 from ...domain.errors import Conflict, InvalidTransition
 from ...domain.rules import no_open_question
 from ..db import run_db
 from ..modals.prompt import TextPrompt
-from ..render import safe
+from ..render import about_task, safe
 from .actions import TaskChanged
 
 if TYPE_CHECKING:
@@ -40,10 +39,9 @@ class AnsweredElsewhere(Message):
 
 
 def answer_prompt(question: QuestionView) -> TextPrompt:
-    message = Text(end="")
-    message.append(f"{question.task_key} ")
-    message.append(safe(question.task_title, 200), "bold")
-    message.append(f"\n{safe(question.asked_by, 40)} asks: ")
+    message = about_task(
+        question.task_key, question.task_title, f"{safe(question.asked_by, 40)} asks: "
+    )
     message.append(safe(question.text, 2000), "bold")
     return TextPrompt(
         f"Answer {question.task_key}",

@@ -42,8 +42,6 @@ class AppHeader(Horizontal):
         super().__init__()
         self.screen_title = screen_title
         self._compact = False
-        self._awaiting = -1
-        self._questions = 0
 
     def compose(self) -> ComposeResult:
         yield _Title(id="header-title")
@@ -53,8 +51,7 @@ class AppHeader(Horizontal):
 
     def on_mount(self) -> None:
         self.watch(self.app, "awaiting_approval", self._show_awaiting)
-        if hasattr(self.app, "open_questions"):
-            self.watch(self.app, "open_questions", self._show_questions)
+        self.watch(self.app, "open_questions", self._show_questions)
         self.watch(self.app, "location", self.show_title)
         if hasattr(self.app, "runner_state"):
             self.watch(self.app, "runner_state", self._show_runner)
@@ -70,8 +67,9 @@ class AppHeader(Horizontal):
         is idle in a few words, when in full they leave no room to name who acts (80
         columns, the runner on, a question; a plan's spent budget hid the counts)."""
         self._compact = compact
-        self._show_awaiting(self._awaiting)
-        self._show_questions(self._questions)
+        app = host(self)  # the counts are the app's; the header only draws them
+        self._show_awaiting(app.awaiting_approval)
+        self._show_questions(app.open_questions)
         if hasattr(self.app, "runner_state"):
             self._show_runner(self.app.runner_state)
         self.refresh(layout=True)  # the labels' widths change with their words
@@ -122,7 +120,6 @@ class AppHeader(Horizontal):
         self.set_timer(FLASH_SECONDS, lambda: label.remove_class("-flash"))
 
     def _show_awaiting(self, count: int) -> None:
-        self._awaiting = count
         label = self.query_one("#header-approvals", Static)
         label.set_class(count > 0, "-waiting")
         shown = "…" if count < 0 else str(count)  # not read yet: never a false 0
@@ -131,7 +128,6 @@ class AppHeader(Horizontal):
         self._refit_title()
 
     def _show_questions(self, count: int) -> None:
-        self._questions = count
         label = self.query_one("#header-questions", Static)
         label.display = count > 0
         noun = "" if self._compact else "question " if count == 1 else "questions "
