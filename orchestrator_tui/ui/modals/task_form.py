@@ -3,15 +3,17 @@
 what was typed, what it can tell is wrong: a field that does not validate, a
 coding agent no profile defines, a workspace repository that is not a git
 repository (looked up off the UI thread: the profiles are the user's file, the
-repository is on disk), a workspace with nothing to run. What only the database
+repository is on disk), a workspace with nothing to run; when editing, a change
+of agent, model or worktree that `task edit` would refuse. What only the database
 can tell (a key taken, a dependency that does not exist) becomes a notification
 once the form has closed."""
 
 from __future__ import annotations
 
 import shlex
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pydantic import ValidationError
 from rich.text import Text
@@ -32,6 +34,10 @@ from ...domain.workspace import WorkspaceSpec
 from ..db import EXPECTED_ERRORS, for_people, run_db
 from ..render import safe
 from .type_ahead import TypeAheadDialog
+
+if TYPE_CHECKING:
+    from ...domain.models import CommandSpec
+    from ...services.task_command import CommandChange
 
 
 @dataclass
@@ -88,11 +94,13 @@ def as_workspace(workspace: dict[str, Any] | None) -> WorkspaceSpec | None:
 #: What the edit form says of a task that has nothing to run.
 NOTHING_RUNS = "nothing: no command or agent"
 
+#: The fields of the form's Agent and Workspace lines, by input id.
+RUNS_FIELDS = ("agent", "model", "repo", "base")
+
 
 def _what_runs_it(t: TaskDetail) -> ComposeResult:
     """The edit form's lines on what runs the task (its coding agent and model, or its
-    command) and in which git worktree; shown, not edited here (`task edit KEY
-    --agent/--model/--workspace/--base` changes them)."""
+    command), then its agent and git worktree as fields to change."""
     command = t.command
     runs = NOTHING_RUNS
     if command is not None:
@@ -100,11 +108,84 @@ def _what_runs_it(t: TaskDetail) -> ComposeResult:
         runs = f"{label} {safe(what, 300)}"
     with _row("Runs"):
         yield Static(Text(runs, no_wrap=True, overflow="ellipsis"), classes="form-value")
+    yield from _agent_and_workspace_rows(shown_runs(t))
+
+
+def shown_runs(t: TaskDetail) -> dict[str, str]:
+    """The edit form's Agent and Workspace fields as it opens (by `RUNS_FIELDS` id)."""
+    command = t.command
+    agent = command.agent if command is not None else None
     workspace = command.workspace if command is not None else None
-    if workspace is not None:
-        with _row("Workspace"):
-            where = f"{safe(workspace.repo, 300)} from {safe(workspace.base, 100)}"
-            yield Static(Text(where, no_wrap=True, overflow="ellipsis"), classes="form-value")
+    return {
+        "agent": safe(agent.profile or "") if agent is not None else "",
+        "model": safe(agent.model or "") if agent is not None else "",
+        "repo": safe(workspace.repo) if workspace is not None else "",
+        "base": safe(workspace.base) if workspace is not None else "",
+    }
+
+
+def _agent_and_workspace_rows(shown: dict[str, str] | None = None) -> ComposeResult:
+    """The coding agent and its model, and the repository and base branch of the
+    task's git worktree: empty for a new task, the task's own (`shown`) when editing."""
+    value = shown or {}
+    with _row("Agent"):
+        yield Input(
+            value.get("agent", ""),
+            placeholder="coding agent, e.g. claude",
+            id="agent",
+            compact=True,
+        )
+        yield Input(
+            value.get("model", ""), placeholder="its model (optional)", id="model", compact=True
+        )
+    with _row("Workspace"):
+        yield Input(
+            value.get("repo", ""),
+            placeholder="git repo for its worktree",
+            id="repo",
+            compact=True,
+        )
+        yield Input(
+            value.get("base", ""), placeholder="base branch (main)", id="base", compact=True
+        )
+
+
+def runs_change(key: str, shown: dict[str, str], typed: dict[str, str]) -> CommandChange | None:
+    """What the edit form's Agent and Workspace fields change of the task's command
+    (None: nothing); ValueError (with a sentence) for what the form cannot do. A new
+    agent takes the model as typed (none if empty); an emptied base branch is main."""
+    if typed["model"] and not typed["agent"]:
+        raise ValueError(MODEL_WITHOUT_AGENT)
+    if typed == shown:
+        return None
+    if shown["agent"] and not typed["agent"]:
+        raise ValueError(f"agent: cannot be emptied here (task edit {key} -- COMMAND replaces it)")
+    if shown["repo"] and not typed["repo"]:
+        raise ValueError("repository: a task's worktree cannot be removed")
+    from ...services.task_command import CommandChange
+
+    new_agent = typed["agent"] != shown["agent"]
+    return CommandChange(
+        agent=typed["agent"] if new_agent else None,
+        model=typed["model"] if new_agent or typed["model"] != shown["model"] else None,
+        workspace=typed["repo"] if typed["repo"] != shown["repo"] else None,
+        base=(typed["base"] or "main") if typed["base"] != shown["base"] else None,
+    )
+
+
+def _command_refusal(
+    values: dict[str, Any], current: CommandSpec | None, change: CommandChange
+) -> str | None:
+    """Why the task's command cannot be changed as typed, in one line; None when it
+    can, with `values["command"]` then the command as the task will hold it (the rule
+    `task edit` applies). Reads the user's profiles file and the repository."""
+    from ...services.task_command import command_over
+
+    try:
+        values["command"] = command_over(current, change)
+    except EXPECTED_ERRORS as exc:
+        return str(for_people(exc))
+    return None
 
 
 def _row(label: str, classes: str = "") -> Horizontal:
@@ -215,12 +296,7 @@ class TaskForm(TypeAheadDialog[dict[str, Any] | None]):
                 id="command",
                 compact=True,
             )
-        with _row("Agent"):
-            yield Input(placeholder="coding agent, e.g. claude", id="agent", compact=True)
-            yield Input(placeholder="its model (optional)", id="model", compact=True)
-        with _row("Workspace"):
-            yield Input(placeholder="git repo for its worktree", id="repo", compact=True)
-            yield Input(placeholder="base branch (main)", id="base", compact=True)
+        yield from _agent_and_workspace_rows()
         with _row("Criteria"):
             yield Input(placeholder="success criteria, separated by ;", id="criteria", compact=True)
         with _row("Depends on"):
@@ -277,6 +353,11 @@ class TaskForm(TypeAheadDialog[dict[str, Any] | None]):
         }
         if self.editing is None:
             values.update(self._new_task_values())
+            return values
+        typed = {name: self.query_one(f"#{name}", Input).value.strip() for name in RUNS_FIELDS}
+        values["runs"] = runs_change(self.editing.key, shown_runs(self.editing), typed)
+        if typed["agent"]:
+            values["agent"] = {"profile": typed["agent"], "model": typed["model"] or None}
         return values
 
     def _new_task_values(self) -> dict[str, Any]:
@@ -315,36 +396,42 @@ class TaskForm(TypeAheadDialog[dict[str, Any] | None]):
             values = self.values()
         except ValueError as exc:
             message = str(exc)
-            if not message.startswith(("command:", "agent:")):
+            if not message.startswith(("command:", "agent:", "repository:")):
                 message = "estimated hours must be a number"
             error.update(Text(message))
             return
         if not values["title"]:
             error.update(Text("a task needs a title"))
             return
-        if self.editing is None:
-            agent = values.get("agent")
-            try:
-                task_spec(values)
-                if agent is not None:
-                    AgentUse(**agent)
-            except ValidationError as exc:
-                first = exc.errors()[0]
-                field = ".".join(str(p) for p in first["loc"])
-                field = field if exc.title == TaskSpec.__name__ else f"agent.{field}"
-                error.update(Text(f"{field}: {first['msg']}"))
+        change = values.pop("runs", None)
+        agent = values.get("agent")
+        try:
+            task_spec(values)
+            if agent is not None:
+                AgentUse(**agent)
+        except ValidationError as exc:
+            first = exc.errors()[0]
+            field = ".".join(str(p) for p in first["loc"])
+            field = field if exc.title == TaskSpec.__name__ else f"agent.{field}"
+            error.update(Text(f"{field}: {first['msg']}"))
+            return
+        if self.editing is not None:
+            values.pop("agent", None)  # in `change`
+            if change is not None:
+                current = self.editing.command
+                self._check(values, lambda: _command_refusal(values, current, change))
                 return
-            if agent is not None or values.get("workspace") is not None:
-                self._check(values)
-                return
+        elif agent is not None or values.get("workspace") is not None:
+            self._check(values, lambda: _refusal(values))
+            return
         self.dismiss(values)
 
-    def _check(self, values: dict[str, Any]) -> None:
-        """Save once the agent is known to take the task and the workspace's
-        repository to be one (the newest save wins)."""
+    def _check(self, values: dict[str, Any], refusal_of: Callable[[], str | None]) -> None:
+        """Save once `refusal_of` (run off the UI thread: it reads the user's profiles
+        file and the repository) finds nothing wrong (the newest save wins)."""
 
         def work() -> None:
-            refusal = _refusal(values)
+            refusal = refusal_of()
             if not get_current_worker().is_cancelled:
                 self.post_message(_Checked(values, refusal))
 

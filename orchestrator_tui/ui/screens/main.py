@@ -811,7 +811,8 @@ def _new_task(values: dict[str, Any]) -> TaskSpec:
 
 
 def _changed_fields(original: TaskDetail, values: dict[str, Any]) -> dict[str, Any]:
-    """Only what the person changed (text fields compare with what the form showed)."""
+    """Only what the person changed (text fields compare with what the form showed;
+    `command` is there only when the form's agent or workspace fields changed it)."""
     shown = {
         "title": safe(original.title),
         "description": strip_ansi(original.description),
@@ -820,4 +821,7 @@ def _changed_fields(original: TaskDetail, values: dict[str, Any]) -> dict[str, A
         "estimated_hours": original.estimated_hours,
         "requires_approval": original.requires_approval,
     }
-    return {k: v for k, v in values.items() if k in shown and v != shown[k]}
+    changed = {k: v for k, v in values.items() if k in shown and v != shown[k]}
+    if values.get("command") is not None:
+        changed["command"] = values["command"]
+    return changed
