@@ -23,6 +23,7 @@ if TYPE_CHECKING:
 _FLAGS = {
     "cwd": "--cwd",
     "timeout": "--timeout",
+    "no_timeout": "--no-timeout",
     "agent": "--agent",
     "model": "--model",
     "agent_arg": "--agent-arg",
@@ -31,9 +32,17 @@ _FLAGS = {
 }
 
 
-def add_command_options(p: argparse.ArgumentParser) -> None:
+def add_command_options(p: argparse.ArgumentParser, editing: bool = False) -> None:
     p.add_argument("--cwd", default=None, help="working directory for the command")
-    p.add_argument("--timeout", type=positive_seconds, default=None, metavar="SECONDS")
+    timeouts = p.add_mutually_exclusive_group()
+    timeouts.add_argument("--timeout", type=positive_seconds, default=None, metavar="SECONDS")
+    if editing:
+        timeouts.add_argument(
+            "--no-timeout",
+            action="store_true",
+            default=None,  # not given: says nothing about the command
+            help="clear the task's own timeout (an agent's profile then sets it)",
+        )
     p.add_argument(
         "--agent",
         metavar="PROFILE",
@@ -86,6 +95,8 @@ def command_from_args(
         data["cwd"] = args.cwd
     if args.timeout is not None:
         data["timeout_seconds"] = args.timeout
+    if getattr(args, "no_timeout", None):
+        data["timeout_seconds"] = None
     if args.workspace is not None or args.base is not None:
         from ..services.task_workspace import workspace_over
 

@@ -478,7 +478,7 @@ def _task_fields(p: argparse.ArgumentParser, editing: bool) -> None:
         action=argparse.BooleanOptionalAction,
         default=None if editing else False,
     )
-    add_command_options(p)
+    add_command_options(p, editing)
 
 
 def register(sub: Any, parents: list[argparse.ArgumentParser]) -> None:
