@@ -20,6 +20,7 @@ if TYPE_CHECKING:
 _FLAGS = {
     "cwd": "--cwd",
     "timeout": "--timeout",
+    "no_timeout": "--no-timeout",
     "agent": "--agent",
     "model": "--model",
     "agent_arg": "--agent-arg",
@@ -31,13 +32,22 @@ _FLAGS = {
 _NAMES = {
     **_FLAGS,
     "timeout_seconds": "--timeout",
+    "clear_timeout": "--no-timeout",
     "agent_args": "--agent-arg",
 }
 
 
-def add_command_options(p: argparse.ArgumentParser) -> None:
+def add_command_options(p: argparse.ArgumentParser, editing: bool = False) -> None:
     p.add_argument("--cwd", default=None, help="working directory for the command")
-    p.add_argument("--timeout", type=positive_seconds, default=None, metavar="SECONDS")
+    timeouts = p.add_mutually_exclusive_group()
+    timeouts.add_argument("--timeout", type=positive_seconds, default=None, metavar="SECONDS")
+    if editing:
+        timeouts.add_argument(
+            "--no-timeout",
+            action="store_true",
+            default=None,  # not given: says nothing about the command
+            help="clear the task's own timeout (an agent's profile then sets it)",
+        )
     p.add_argument(
         "--agent",
         metavar="PROFILE",
@@ -81,6 +91,7 @@ def command_from_args(
         argv=list(args.command),
         cwd=args.cwd,
         timeout_seconds=args.timeout,
+        clear_timeout=getattr(args, "no_timeout", None),
         agent=args.agent,
         model=args.model,
         agent_args=list(args.agent_arg or []),

@@ -9,7 +9,7 @@ from typing import Any
 from ..domain.enums import AgentType
 from ..domain.money import spent
 from ..domain.text import printable
-from ..domain.words import counted
+from ..domain.words import age, counted
 from .common import db_url, emit_json, open_from_args, opened_to_fill, say, table, wants_json
 
 
@@ -49,12 +49,9 @@ def cmd_stats(args: argparse.Namespace) -> int:
     say(f"progress   {stats.progress_percent}% of {stats.estimated_hours_total:g}h estimated")
     say(f"critical   {stats.critical_path_hours:g}h: " + " -> ".join(stats.critical_path))
     for agent in stats.agents:
-        age = (
-            "never"
-            if agent.heartbeat_age_seconds is None
-            else f"{agent.heartbeat_age_seconds:.0f}s ago"
-        )
-        say(f"agent      {printable(agent.name)} ({agent.agent_type.value}) heartbeat {age}")
+        seconds = agent.heartbeat_age_seconds
+        beat = "never" if seconds is None else f"{age(seconds)} ago"
+        say(f"agent      {printable(agent.name)} ({agent.agent_type.value}) heartbeat {beat}")
     spend = stats.agent_spend
     if spend is not None and spend.total.runs:
         t = spend.total
@@ -85,7 +82,7 @@ def cmd_agent_list(args: argparse.Namespace) -> int:
                 a.name,
                 a.agent_type.value,
                 a.status.value,
-                "-" if a.heartbeat_age_seconds is None else f"{a.heartbeat_age_seconds:.0f}s ago",
+                "-" if a.heartbeat_age_seconds is None else f"{age(a.heartbeat_age_seconds)} ago",
                 ", ".join(a.capabilities),
             ]
             for a in agents

@@ -14,7 +14,6 @@ from ..domain.enums import (
     Complexity,
     ComponentArea,
     DependencyType,
-    EventKind,
     Priority,
     Readiness,
     TaskStatus,
@@ -313,24 +312,9 @@ def cmd_approve(args: argparse.Namespace) -> int:
     orch = open_from_args(args)
     task = orch.approvals.approve(args.key, args.comment or "")
     _show_result(args, task, "approved")
-    if not wants_json(args) and (branch := _branch_on_approval(orch, task)):
+    if not wants_json(args) and (branch := orch.approvals.branch_outcome(task)):
         say(f"  {branch}")
     return 0
-
-
-def _branch_on_approval(orch: Any, task: TaskDetail) -> str | None:
-    """What approving did with the task's worktree branch: merged or pushed (as its
-    `merged` event says), or nothing (`on_approve: none`, the default)."""
-    from ..domain.workspace import OnApprove
-
-    workspace = task.command.workspace if task.command else None
-    if workspace is None:
-        return None
-    if workspace.on_approve is OnApprove.NONE:
-        branch = printable(workspace.branch_for(task.key))
-        return f"nothing merged: on_approve is none, so branch {branch} stays for a person"
-    merged = [e for e in orch.queries.timeline(task.key) if e.kind == EventKind.MERGED.value]
-    return printable(str(merged[-1].data.get("message", ""))) if merged else None
 
 
 def cmd_reject(args: argparse.Namespace) -> int:
@@ -495,7 +479,7 @@ def _task_fields(p: argparse.ArgumentParser, editing: bool) -> None:
         action=argparse.BooleanOptionalAction,
         default=None if editing else False,
     )
-    add_command_options(p)
+    add_command_options(p, editing)
 
 
 def register(sub: Any, parents: list[argparse.ArgumentParser]) -> None:

@@ -320,6 +320,16 @@ class RunView(_View, AgentRunFacts):
         return self.error
 
     @property
+    def ending(self) -> str | None:
+        """How the run ended and why, in the words of its `run_finished` event and
+        its error (`run 3 failed (exit 1): Not logged in`); None while it is open.
+        Untrusted (the error is the agent's): make it printable before showing it."""
+        if not self.status.is_finished:
+            return None
+        said = rules.run_ended_text(self.id, self.status, self.exit_code)
+        return f"{said}: {self.error}" if self.error else said
+
+    @property
     def duration_seconds(self) -> float | None:
         if self.started_at is None or self.ended_at is None:
             return None

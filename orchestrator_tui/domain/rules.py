@@ -161,6 +161,12 @@ def run_state_text(status: RunStatus, cancel_requested: str | None) -> str:
     return status.value
 
 
+def run_ended_text(run_id: int, status: RunStatus, exit_code: int | None) -> str:
+    """How a run ended, as its `run_finished` event says it: `run 3 failed (exit 1)`."""
+    code = "" if exit_code is None else f" (exit {exit_code})"
+    return f"run {run_id} {status.value}{code}"
+
+
 def decision_refusal(key: str, status: TaskStatus) -> str | None:
     """Why approve, reject and request changes do not apply; None when they do."""
     if status in DECIDABLE:

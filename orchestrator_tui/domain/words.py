@@ -1,4 +1,5 @@
-"""Counts in words: `1 task`, `2 tasks`, `1 dependency`, `3 dependencies`."""
+"""Counts in words: `1 task`, `2 tasks`, `1 dependency`, `3 dependencies`; ages
+in one short word: `12s`, `5m`, `3h`, `2d`."""
 
 from __future__ import annotations
 
@@ -18,3 +19,15 @@ def counted(n: int, noun: str, many: str | None = None) -> str:
     if n == 1:
         return f"{n} {noun}"
     return f"{n} {many if many is not None else plural(noun)}"
+
+
+def age(seconds: float | None) -> str:
+    """`12s`, `5m`, `3h`, `2d` (whole units, rounded down); `never` for None. The
+    TUI and the CLI both write ages this way."""
+    if seconds is None:
+        return "never"
+    seconds = max(0.0, seconds)
+    for unit, size in (("d", 86400), ("h", 3600), ("m", 60)):
+        if seconds >= size:
+            return f"{int(seconds // size)}{unit}"
+    return f"{int(seconds)}s"

@@ -14,7 +14,9 @@ from ..domain.enums import ApprovalDecision, EventKind, TaskStatus
 from ..domain.errors import Conflict, PermissionDenied, ValidationFailed
 from ..domain.models import TaskDetail
 from ..domain.rules import decision_refusal
+from ..domain.text import printable
 from ..domain.transitions import DECISION_TARGET, Intent, Via, plan_move
+from ..domain.workspace import OnApprove
 from ..store.tables import Approval, Event, Run
 from .base import ServiceContext, find_task
 from .moves import EventBatch, apply_moves, current_of, record_moves
@@ -78,6 +80,27 @@ class ApprovalService:
             record_moves(conn, events, won)
             events.write(conn)
             return task_detail(conn, find_task(conn, key))
+
+    def branch_outcome(self, task: TaskDetail) -> str | None:
+        """What approving `task` did with its worktree branch, in one printable line:
+        merged or pushed (as its `merged` event says), or nothing (`on_approve: none`,
+        the default). None for a task without a workspace. The CLI and the TUI both
+        say this after an approval."""
+        workspace = task.command.workspace if task.command else None
+        if workspace is None:
+            return None
+        if workspace.on_approve is OnApprove.NONE:
+            branch = printable(workspace.branch_for(task.key))
+            return f"nothing merged: on_approve is none, so branch {branch} stays for a person"
+        E = Event.__table__.c
+        with self.ctx.db.read() as conn:
+            data = conn.execute(
+                select(E.data)
+                .where(E.task_id == find_task(conn, task.key).id, E.kind == EventKind.MERGED.value)
+                .order_by(E.id.desc())
+                .limit(1)
+            ).scalar()
+        return printable(str(data.get("message", ""))) if data else None
 
     def approval_refusal(self, key: str) -> str | None:
         """Why the acting person cannot approve `key` now (not awaiting approval, or

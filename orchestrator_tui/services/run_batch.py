@@ -92,6 +92,13 @@ _RUN_IDS = Prepared(
     select(R.execution_id, R.id).where(R.execution_id.in_(bindparam("ids", expanding=True)))
 )
 
+#: How many runs each of these tasks has had (tasks without runs are left out).
+_RUNS_SO_FAR = Prepared(
+    select(R.task_id, func.count())
+    .where(R.task_id.in_(bindparam("ids", expanding=True)))
+    .group_by(R.task_id)
+)
+
 #: A task's columns that settling its run reads: judging the outcome (attempts,
 #: retries), planning the move and telling who held it (the lease).
 SETTLING_COLS = (
@@ -194,12 +201,16 @@ def take(
     if not taken:
         return []
     specs = [CommandSpec.model_validate(r.command) for r in taken]
+    earlier = dict(_RUNS_SO_FAR.rows(conn, {"ids": [r.id for r in taken]}))
     runs = [
         {
             "execution_id": str(uuid.uuid4()),
             "task_id": r.id,
             "agent": ctx.actor,
-            "attempt": won[r.id].values["attempts"],
+            # The task's run number (what a person reads as its attempt), counting
+            # on across resets and requested changes; `attempts` on the task is the
+            # retry budget's count, which a fresh round starts over.
+            "attempt": earlier.get(r.id, 0) + 1,
             "status": RunStatus.RUNNING.value,
             "command": spec.argv,
             "outputs": {},

@@ -259,8 +259,7 @@ class RunService:
                 EventKind.RUN_FINISHED,
                 task.id,
                 {
-                    "message": f"run {res.run_id} {res.status.value}"
-                    + (f" (exit {res.exit_code})" if res.exit_code is not None else ""),
+                    "message": rules.run_ended_text(res.run_id, res.status, res.exit_code),
                     "status": res.status.value,
                     "exit_code": res.exit_code,
                     "duration_seconds": (now - started).total_seconds() if started else None,
@@ -434,7 +433,7 @@ class RunService:
                     self.ctx,
                     EventKind.RUN_LOST,
                     run.task_id,
-                    {"message": f"run {run.id} lost: {error}"},
+                    {"message": f"{rules.run_ended_text(run.id, RunStatus.LOST, None)}: {error}"},
                     run_id=run.id,
                 )
                 settled.append(
@@ -538,7 +537,10 @@ class RunService:
                     self.ctx,
                     EventKind.RUN_FINISHED,
                     row.task_id,
-                    {"message": f"run {run_id} cancelled", "status": RunStatus.CANCELLED.value},
+                    {
+                        "message": rules.run_ended_text(run_id, RunStatus.CANCELLED, None),
+                        "status": RunStatus.CANCELLED.value,
+                    },
                     run_id=run_id,
                 )
             key = conn.execute(select(T.key).where(T.id == row.task_id)).scalar_one()

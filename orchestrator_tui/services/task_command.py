@@ -27,6 +27,7 @@ from .task_workspace import workspace_over
 FORM_NAMES: Mapping[str, str] = {
     "cwd": "working directory",
     "timeout_seconds": "timeout",
+    "clear_timeout": "no timeout",
     "agent": "agent",
     "model": "model",
     "agent_args": "agent arguments",
@@ -42,6 +43,8 @@ class CommandChange:
     argv: list[str] = field(default_factory=list)
     cwd: str | None = None
     timeout_seconds: float | None = None
+    #: True clears the task's own timeout (its agent profile's then holds).
+    clear_timeout: bool | None = None
     #: The agent profile's name.
     agent: str | None = None
     #: The agent's model; "" is none (the profile's own).
@@ -83,6 +86,8 @@ def command_over(
         data["cwd"] = change.cwd
     if change.timeout_seconds is not None:
         data["timeout_seconds"] = change.timeout_seconds
+    if change.clear_timeout:
+        data["timeout_seconds"] = None
     if change.workspace is not None or change.base is not None:
         where = (names["workspace"], names["base"])
         data["workspace"] = workspace_over(

@@ -15,6 +15,7 @@ from rich.text import Text
 from ..domain.enums import Readiness, TaskStatus
 from ..domain.money import usd
 from ..domain.text import printable
+from ..domain.words import age as age  # where the TUI has always found it
 
 if TYPE_CHECKING:
     from textual.widget import Widget
@@ -135,17 +136,6 @@ def bar(value: int, maximum: int, width: int) -> str:
     eighths = max(1, round(value * width * 8 / maximum))
     full, part = divmod(eighths, 8)
     return "█" * full + ("▏▎▍▌▋▊▉"[part - 1] if part else "")
-
-
-def age(seconds: float | None) -> str:
-    """`12s`, `5m`, `3h`, `2d`; `never` for None."""
-    if seconds is None:
-        return "never"
-    seconds = max(0.0, seconds)
-    for unit, size in (("d", 86400), ("h", 3600), ("m", 60)):
-        if seconds >= size:
-            return f"{int(seconds // size)}{unit}"
-    return f"{int(seconds)}s"
 
 
 def when(moment: datetime | None) -> str:

@@ -326,3 +326,18 @@ def test_seeding_a_plan_again_says_it_changed_nothing(cli: Cli, tmp_path: Path) 
     assert "from plan.yaml: 2 tasks, 0 dependencies, 0 runs, 0 log lines (2 added," in first
     again = cli.ok("db", "seed", "--plan", str(plan)).out
     assert again.endswith("(0 added, 0 changed, 2 unchanged)\n")
+
+
+def test_stale_heartbeats_read_as_ages_like_the_dashboard(cli: Cli) -> None:
+    from datetime import UTC, datetime, timedelta
+
+    cli.ok("agent", "register", "ada")
+    then = datetime.now(UTC) - timedelta(hours=2, seconds=16)
+    past = open_orchestrator(cli.url, "ada", clock=lambda: then)
+    try:
+        past.agents.heartbeat("ada")
+    finally:
+        past.close()
+    assert "agent      ada (coding) heartbeat 2h ago\n" in cli.ok("stats").out
+    listed = cli.ok("agent", "list").out.splitlines()
+    assert listed[1].split()[3:5] == ["2h", "ago"], listed

@@ -173,3 +173,18 @@ def test_show_says_the_agent_profiles_timeout_when_the_task_sets_none(
     assert timeout("C") == []  # a profile that says none has none
     assert timeout("D") == ["  timeout    60s"]  # the task's own wins
     assert timeout("E") == []  # a plain command has no default
+
+
+def test_no_timeout_clears_the_tasks_own_and_the_profiles_holds_again(cli: Cli) -> None:
+    cli.ok("task", "add", "a", "--key", "A", "--agent", "claude", "--timeout", "60")
+    assert "  timeout    60s" in cli.ok("task", "show", "A").out.splitlines()
+    cli.ok("task", "edit", "A", "--no-timeout")
+    assert command_of(cli, "A")["timeout_seconds"] is None
+    shown = cli.ok("task", "show", "A").out.splitlines()
+    assert "  timeout    3600s (the agent profile's)" in shown
+    assert any("command timeout seconds from 60" in line for line in shown), shown
+    # Both at once say two things: refused, nothing written.
+    cli.ok("task", "edit", "A", "--timeout", "60")
+    line = cli.fails(2, "task", "edit", "A", "--timeout", "30", "--no-timeout")
+    assert "not allowed with argument" in line
+    assert command_of(cli, "A")["timeout_seconds"] == 60.0

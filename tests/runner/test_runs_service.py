@@ -164,9 +164,28 @@ def test_a_timeout_fails_at_once_and_a_fresh_round_starts_counting_again(
     res = RunResult(claim.run_id, claim.task_id, RunStatus.TIMED_OUT, error="timed out after 2s")
     (s,) = runner.runs.finish("o", [res])
     assert s.task_status is S.FAILED and s.reason == "timed out after 2s"
-    # a person asks for it again: attempts restart at 1
+    # a person asks for it again: the retry budget starts over, the runs count on
     (again,) = runner.runs.claim("o", 30, key="A")
-    assert again.attempt == 1
+    assert runner.queries.get_task("A").attempts == 1
+    assert again.attempt == 2
+    assert [r.attempt for r in runner.queries.runs_for("A")] == [1, 2]
+
+
+def test_runs_count_up_across_a_reset_and_requested_changes(runner: Orchestrator) -> None:
+    """The ATTEMPT a person reads (`task runs`, the run list) is the task's run number."""
+    add(runner, "A", requires_approval=True)
+    reviewer = runner.as_actor("bob")
+    (first,) = runner.runs.claim("o", 30)
+    runner.runs.finish("o", [RunResult(first.run_id, first.task_id, RunStatus.SUCCEEDED)])
+    reviewer.approvals.request_changes("A", "smaller, please")
+    (second,) = runner.runs.claim("o", 30)
+    runner.runs.finish("o", [RunResult(second.run_id, second.task_id, RunStatus.FAILED)])
+    reviewer.tasks.transition("A", S.PENDING)  # reset
+    (third,) = runner.runs.claim("o", 30)
+    assert (first.attempt, second.attempt, third.attempt) == (1, 2, 3)
+    assert [r.attempt for r in runner.queries.runs_for("A")] == [1, 2, 3]
+    started = [e.data["attempt"] for e in runner.queries.timeline("A") if e.kind == "run_started"]
+    assert started == [1, 2, 3]
 
 
 def test_a_runner_that_lost_its_lease_cannot_complete_the_task(

@@ -242,7 +242,8 @@ async def test_a_hundred_thousand_lines_page_through_a_bounded_window(
         pane = await open_task(pilot, "T-5")
         view = pane.view
         assert 0 < len(view.rows) <= WINDOW and view.older
-        assert visible(pane)[-1] == "line 99999"
+        ended = f"── run {run} succeeded (exit 0)"
+        assert visible(pane)[-2:] == ["line 99999", ended]
 
         await pilot.press("g")
         await settle(pilot)
@@ -268,7 +269,7 @@ async def test_a_hundred_thousand_lines_page_through_a_bounded_window(
 
         await pilot.press("end")
         await settle(pilot)
-        assert visible(pane)[-1] == "line 99999"
+        assert visible(pane)[-2:] == ["line 99999", ended]
         assert len(view.rows) <= WINDOW and view.following
 
 
@@ -522,3 +523,55 @@ async def test_at_80_columns_the_status_line_keeps_the_match_count_in_sight(
         assert line.size.width <= 80
         assert shown.startswith("T-13") and "…" in shown, shown
         assert re.search(r"search: needle · match \d+/10$", shown), shown
+
+
+def end_run(
+    orch: Orchestrator, run_id: int, status: str, exit_code: int | None, error: str
+) -> None:
+    """Close a run as a runner does: its status, exit code and error."""
+    with orch.db.write() as conn:
+        conn.execute(
+            Run.__table__.update()
+            .where(Run.__table__.c.id == run_id)
+            .values(status=status, exit_code=exit_code, error=error, ended_at=utcnow())
+        )
+
+
+async def test_a_followed_run_that_ends_says_how_and_why_on_its_last_line(
+    orch: Orchestrator,
+) -> None:
+    task = add_task(orch, "T-1")
+    run = add_run(orch, task, agent="codex")
+    add_lines(orch, run, [f"step {i}" for i in range(40)])
+    async with LogApp(orch).run_test(size=(100, 16)) as pilot:
+        pane = await open_task(pilot, "T-1")
+        assert visible(pane)[-1] == "step 39"
+        end_run(orch, run, "failed", 1, "codex gave up: waiting for network")
+        pane.refresh_data()
+        await settle(pilot)
+        shown = [line for line in visible(pane) if line]
+        assert shown[-2:] == [
+            "step 39",
+            f"── run {run} failed (exit 1): codex gave up: waiting for network",
+        ]
+        # The same words as the run's event in the task's timeline.
+        assert pane.run is not None and pane.run.ending is not None
+        assert pane.run.ending.startswith(f"run {run} failed (exit 1)")
+
+
+async def test_a_shown_run_that_ended_says_why_literally(orch: Orchestrator) -> None:
+    task = add_task(orch, "T-2")
+    run = add_run(orch, task, agent="claude", status="timed_out")
+    add_lines(orch, run, ["thinking"])
+    end_run(orch, run, "timed_out", None, "Not logged in \x1b]0;owned\x07[@click=app.quit]x [/]")
+    async with LogApp(orch).run_test(size=(100, 16)) as pilot:
+        pane = await open_task(pilot, "T-2")
+        shown = [line for line in visible(pane) if line]
+        assert shown == [
+            "thinking",
+            f"── run {run} timed_out: Not logged in [@click=app.quit]x [/]",
+        ]
+        for y in range(2):
+            for segment in pane.view.render_line(y):
+                assert "\x1b" not in segment.text and "\x07" not in segment.text
+                assert segment.style is None or not segment.style.meta.get("@click")

@@ -9,7 +9,7 @@ from pathlib import Path
 from textual.widgets import Static
 
 from benchmarks.review_setup import finish, git, huge_captured, make_repo, spec, start
-from orchestrator_tui.domain.models import TaskSpec
+from orchestrator_tui.domain.models import TaskPatch, TaskSpec
 from orchestrator_tui.services import Orchestrator
 from orchestrator_tui.ui.screens.approvals import ApprovalsScreen
 from orchestrator_tui.ui.screens.detail import DetailScreen
@@ -215,3 +215,36 @@ async def test_a_run_that_changed_nothing_takes_a_few_lines_not_half_the_detail(
         assert "no changes against base" in text
         assert panel.size.height <= 5, panel.size
         assert "Description" in text
+
+
+async def test_approving_says_what_happened_to_the_branch(orch, make, tmp_path):
+    """The notification carries the words `task approve` prints: merged, or left."""
+    repo = make_repo(tmp_path / "repo", {"a.txt": "one\n"})
+    review_task(orch, "R-1", repo, {"a.txt": "two\n"})
+    app = make()
+    async with app.run_test(size=(160, 48), notifications=True) as pilot:
+        await open_inbox(pilot)
+        await pilot.press("a")
+        await settle(pilot)
+        assert orch.queries.get_task("R-1").status.value == "done"
+        assert "R-1 approved: done\nfast-forwarded main to task/R-1" in notes(app)
+
+
+async def test_approving_a_branch_left_for_a_person_says_so(orch, make, tmp_path):
+    repo = make_repo(tmp_path / "repo", {"a.txt": "one\n"})
+    review_task(orch, "R-1", repo, {"a.txt": "two\n"})
+    command = orch.queries.get_task("R-1").command
+    assert command is not None and command.workspace is not None
+    left = command.workspace.model_copy(update={"on_approve": "none"})
+    orch.tasks.edit("R-1", TaskPatch(command=command.model_copy(update={"workspace": left})))
+    app = make()
+    async with app.run_test(size=(160, 48), notifications=True) as pilot:
+        await open_inbox(pilot)
+        await pilot.press("a")
+        await settle(pilot)
+        assert orch.queries.get_task("R-1").status.value == "done"
+        assert (
+            "R-1 approved: done\n"
+            "nothing merged: on_approve is none, so branch task/R-1 stays for a person"
+        ) in notes(app)
+        assert git(repo, "show", "main:a.txt") == "one"

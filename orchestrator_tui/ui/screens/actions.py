@@ -182,18 +182,24 @@ class TaskActions(Screen[None]):
         note: Callable[[TaskDetail], str],
         title: str = "",
         failed: Callable[[Exception], Message | None] | None = None,
+        more: Callable[[Orchestrator, TaskDetail], str | None] | None = None,
     ) -> None:
         """Run a move of one task; the move it recorded goes on the undo stack
-        (`failed` makes the message posted when the service refuses it)."""
+        (`failed` makes the message posted when the service refuses it; `more`, asked
+        of the services after the move, adds a line to the note)."""
 
-        def work(o: Orchestrator) -> tuple[TaskDetail, int | None]:
+        def work(o: Orchestrator) -> tuple[TaskDetail, int | None, str | None]:
             detail = call(o)
-            return detail, o.undo.last_own_move(detail.key)
+            return detail, o.undo.last_own_move(detail.key), more and more(o, detail)
+
+        def changed(r: tuple[TaskDetail, int | None, str | None]) -> TaskChanged:
+            said = note(r[0]) + (f"\n{r[2]}" if r[2] else "")
+            return TaskChanged(r[0], said, undoable=(r[1],) if r[1] else ())
 
         run_db(
             self,
             work,
-            lambda r: TaskChanged(r[0], note(r[0]), undoable=(r[1],) if r[1] else ()),
+            changed,
             title=title,
             failed=failed,
         )
@@ -374,6 +380,7 @@ class TaskActions(Screen[None]):
         self.write_move(
             lambda o: o.approvals.approve(key),
             lambda d: f"{key} approved: {STATUS_LONG[d.status]}",
+            more=lambda o, d: o.approvals.branch_outcome(d),
         )
 
     def action_reject(self) -> None:

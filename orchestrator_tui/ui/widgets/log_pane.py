@@ -27,6 +27,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, ClassVar, Literal
 
 from rich.cells import cell_len
+from rich.style import Style
 from rich.text import Text
 from textual import events, on
 from textual.actions import SkipAction
@@ -112,6 +113,7 @@ class LogView(ScrollView, can_focus=True):
         "log-view--match",
         "log-view--current-match",
         "log-view--placeholder",
+        "log-view--ending",
     }
     DEFAULT_CSS = """
     LogView {
@@ -123,6 +125,7 @@ class LogView(ScrollView, can_focus=True):
         & > .log-view--match { background: $warning 40%; }
         & > .log-view--current-match { background: $accent; color: $text; text-style: bold; }
         & > .log-view--placeholder { color: $text-muted; text-style: italic; }
+        & > .log-view--ending { color: $text-muted; text-style: bold; }
     }
     """
 
@@ -154,6 +157,9 @@ class LogView(ScrollView, can_focus=True):
         self.first_number = 1
         self.following = False
         self.placeholder = ""
+        #: How the run ended and why, drawn after its last line once the window
+        #: reaches it ("" while it runs).
+        self.ending = ""
         self.pattern: re.Pattern[str] | None = None
         self.match_seq: int | None = None
         self._width = 0
@@ -230,8 +236,27 @@ class LogView(ScrollView, can_focus=True):
             self.jump_to(max(0.0, self.scroll_y - dropped))
         self.refresh()
 
+    @property
+    def ending_shown(self) -> bool:
+        """Whether the ending is drawn: the run ended and the window holds its end."""
+        return bool(self.ending and self.rows and not self.newer)
+
+    def set_ending(self, ending: str) -> None:
+        """How the run ended (printable text; "" while it runs)."""
+        if ending == self.ending:
+            return
+        self.ending = ending
+        self._resize()
+        if self.following or self._pinned_end:
+            self.stick_to_end()
+        self.refresh()
+
     def _resize(self) -> None:
-        self.virtual_size = Size(self._width, len(self.rows))
+        width = max(self._width, cell_len(self._ending_text()) if self.ending_shown else 0)
+        self.virtual_size = Size(width, len(self.rows) + self.ending_shown)
+
+    def _ending_text(self) -> str:
+        return f"── {self.ending}"
 
     def stick_to_end(self) -> None:
         """Show the last line now, and again after the next layout if still wanted."""
@@ -350,6 +375,12 @@ class LogView(ScrollView, can_focus=True):
                     return strip.crop_extend(0, width, base)
             return Strip.blank(width, base)
         if index >= len(self.rows):
+            if index == len(self.rows) and self.ending_shown:
+                look = self.get_component_rich_style("log-view--ending")
+                text = Text(self._ending_text(), style=base, end="")
+                text.stylize(Style(color=look.color, bold=look.bold, italic=look.italic))
+                strip = Strip(text.render(self.app.console))
+                return strip.crop_extend(scroll_x, scroll_x + width, base)
             return Strip.blank(width, base)
         row = self.rows[index]
         key = (row.seq, self._look)
@@ -677,6 +708,7 @@ class ExecutionLogPane(Widget):
         self._runs, self._run_id, self._chosen_run = [], None, None
         self._searching, self._queued_steps, self._match_seqs = False, 0, None
         self._view.set_following(False)
+        self._view.set_ending("")
         self._view.replace([], False, False, None)
         # The old task's runs stay (dimmed) until the new ones arrive: no relayout per key.
         if self._runs_list is not None:
@@ -801,6 +833,7 @@ class ExecutionLogPane(Widget):
             view.placeholder = self._no_output()
         if msg.follow is not None:
             view.set_following(msg.follow)
+        view.ending = self._ending()  # drawn by the replace
         view.replace(msg.rows, msg.older, msg.newer, msg.at, msg.first_number)
         self._render_status()
 
@@ -846,6 +879,7 @@ class ExecutionLogPane(Widget):
             elif msg.newer:
                 view.newer = True
                 view.check_edges()
+        view.set_ending(self._ending())  # after its last lines: it may have ended meanwhile
         self._render_status()
 
     @on(_Counted)
@@ -1029,6 +1063,13 @@ class ExecutionLogPane(Widget):
         if run is not None and run.error:
             return f"this run wrote no output: {printable(run.error)}"
         return "this run wrote no output"
+
+    def _ending(self) -> str:
+        """How the shown run ended and why, in the words of its timeline (the
+        `run_finished` event) and the run list's reason; "" while it runs."""
+        run = self.run
+        ending = run.ending if run is not None else None
+        return printable(ending) if ending else ""
 
     def _render_runs(self) -> None:
         runs = self._runs_list
