@@ -22,7 +22,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-from textual._compositor import Compositor
+from textual._compositor import ChopsUpdate, Compositor
 from textual.geometry import Region
 from textual.screen import Screen
 from textual.strip import Strip
@@ -30,28 +30,42 @@ from textual.strip import Strip
 
 class ChangedLinesCompositor(Compositor):
     """Textual's compositor, drawing a partial frame from the widgets (and lines)
-    under it alone."""
+    under its changed regions alone."""
+
+    _changed: list[Region] | None = None  # a partial frame's regions, while drawn
+
+    def render_partial_update(self) -> ChopsUpdate | None:
+        # The regions themselves, not only the rectangle around them that Textual
+        # passes on: after the cursor rests the tree and the log pane change, and the
+        # rectangle around them holds the dashboard and the list too.
+        self._changed = list(self._dirty_regions)
+        try:
+            return super().render_partial_update()
+        finally:
+            self._changed = None
 
     def _get_renders(
         self, crop: Region | None = None
     ) -> Iterable[tuple[Region, Region, list[Strip]]]:
-        if crop is None:  # a whole frame: Textual's own
+        changed = self._changed
+        if crop is None or changed is None:  # a whole frame: Textual's own
             yield from super()._get_renders(crop)
             return
-        crop_x, crop_y, crop_width, crop_height = crop
-        crop_right, crop_bottom = crop_x + crop_width, crop_y + crop_height
         intersection = Region.intersection
         for widget, (region, clip) in self.visible_widgets.items():
-            x, y, width, height = intersection(region, clip)  # what the widget shows
-            top, bottom = max(y, crop_y), min(y + height, crop_bottom)
-            if bottom <= top or x >= crop_right or x + width <= crop_x:
+            shown = intersection(region, clip)  # what the widget shows
+            under = [part for part in changed if shown.overlaps(part)]
+            if not under:
                 continue
+            x, y, width, height = shown
+            top = max(y, min(part.y for part in under))
+            bottom = min(y + height, max(part.bottom for part in under))
             # The shown part's whole width (the line's cuts are at widget edges), the
-            # crop's lines: yielded as the clip, so the caller places these strips.
-            shown = Region(x, top, width, bottom - top)
+            # changed lines: yielded as the clip, so the caller places these strips.
+            lines = Region(x, top, width, bottom - top)
             yield (
                 region,
-                shown,
+                lines,
                 widget.render_lines(Region(x - region.x, top - region.y, width, bottom - top)),
             )
 

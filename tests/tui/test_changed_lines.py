@@ -107,3 +107,28 @@ async def test_a_cursor_frame_asks_only_the_widgets_under_its_lines(tasks, make,
         assert "TaskTable" in asked
         for elsewhere in ("AppHeader", "KeyFooter", "DependencyTree", "Dashboard", "FilterBar"):
             assert elsewhere not in asked
+
+
+async def test_a_frame_of_two_panes_asks_nothing_between_them(tasks, make, monkeypatch):
+    # After the cursor rests the tree and the log pane change: the rectangle around
+    # the two holds the dashboard and the list, which have not changed.
+    app = make()
+    async with app.run_test(size=(160, 48)) as pilot:
+        await settle(pilot)
+        screen = main_screen(app)
+        asked: list[str] = []
+        render_lines = Widget.render_lines
+
+        def recorded(widget: Widget, crop: Region):
+            asked.append(type(widget).__name__)
+            return render_lines(widget, crop)
+
+        monkeypatch.setattr(Widget, "render_lines", recorded)
+        tree, log = screen.dep_tree, screen.log_pane
+        tree.refresh(Region(0, 0, tree.size.width, 1))
+        log.refresh(Region(0, 0, log.size.width, 1))
+        screen._compositor.update_widgets({tree, log})
+        assert screen._compositor.render_update() is not None
+        assert "DependencyTree" in asked and "ExecutionLogPane" in asked
+        for elsewhere in ("Dashboard", "TaskTable", "AppHeader", "KeyFooter"):
+            assert elsewhere not in asked
