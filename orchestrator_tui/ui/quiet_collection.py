@@ -11,7 +11,10 @@ pseudo-terminal at 100k tasks, load ~6).
 
 Here the interpreter's own collection waits until much more has piled up (a
 safety valve for a worker building many objects), and the app collects, with
-the interpreter's own thresholds, once no key has come for QUIET_SECONDS.
+the interpreter's own thresholds, once no key has come for QUIET_SECONDS; a
+whole collection waits for OLD_QUIET_SECONDS (keys typed every 0.3 s would
+otherwise meet it), as the interpreter itself puts one off while it would
+find too little.
 """
 
 from __future__ import annotations
@@ -21,6 +24,7 @@ from time import monotonic
 
 LOOK_SECONDS = 0.1  # how often the app looks whether to collect
 QUIET_SECONDS = 0.08  # no key for this long: a collection will not hold one up
+OLD_QUIET_SECONDS = 1.0  # the same for a whole collection (100-150 ms at 100k tasks)
 VALVE_FACTOR = 20  # the interpreter collects by itself past this many thresholds (~3 ms)
 
 
@@ -52,10 +56,14 @@ class QuietCollection:
         the generation collected, or None."""
         young, middle, old = gc.get_count()
         young_limit, middle_limit, old_limit = self.thresholds
-        if young <= young_limit or monotonic() - self.last_key < QUIET_SECONDS:
+        quiet = monotonic() - self.last_key
+        if young <= young_limit or quiet < QUIET_SECONDS:
             return None
         # As the interpreter chooses: the oldest generation whose count is over its
         # threshold (a collection of one adds one to the next one's count).
-        generation = 2 if old > old_limit else 1 if middle > middle_limit else 0
+        if old > old_limit and quiet >= OLD_QUIET_SECONDS:
+            generation = 2
+        else:
+            generation = 1 if middle > middle_limit else 0
         gc.collect(generation)
         return generation

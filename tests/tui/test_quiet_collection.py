@@ -10,7 +10,12 @@ import weakref
 import pytest
 
 import orchestrator_tui.ui.quiet_collection as quiet
-from orchestrator_tui.ui.quiet_collection import QUIET_SECONDS, VALVE_FACTOR, QuietCollection
+from orchestrator_tui.ui.quiet_collection import (
+    OLD_QUIET_SECONDS,
+    QUIET_SECONDS,
+    VALVE_FACTOR,
+    QuietCollection,
+)
 
 from .conftest import add, settle
 
@@ -45,6 +50,21 @@ def test_garbage_waits_until_no_key_has_come_for_a_while(collection, monkeypatch
     now += QUIET_SECONDS
     assert collection.look() is not None
     assert all(ref() is None for ref in garbage)
+
+
+def test_a_whole_collection_waits_longer(collection, monkeypatch):
+    now = 1000.0
+    monkeypatch.setattr(quiet, "monotonic", lambda: now)
+    young, middle, old = collection.thresholds
+    collected: list[int] = []
+    monkeypatch.setattr(quiet.gc, "collect", collected.append)
+    monkeypatch.setattr(quiet.gc, "get_count", lambda: (young + 1, middle + 1, old + 1))
+    collection.key_pressed()
+    now += QUIET_SECONDS
+    assert collection.look() == 1  # the middle generation meanwhile
+    now = collection.last_key + OLD_QUIET_SECONDS
+    assert collection.look() == 2
+    assert collected == [1, 2]
 
 
 def test_the_interpreter_still_collects_past_the_valve(collection):
