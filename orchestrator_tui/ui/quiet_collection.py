@@ -42,6 +42,9 @@ class QuietCollection:
         young, middle, old = self.thresholds
         gc.set_threshold(young * VALVE_FACTOR, middle, old)
         self.started = True
+        # Counted as a key: the first keys come while the start's work is still
+        # leaving garbage behind (the list's first reload, the dashboard's counts).
+        self.last_key = monotonic()
 
     def stop(self) -> None:
         if self.started:

@@ -72,6 +72,16 @@ def test_the_interpreter_still_collects_past_the_valve(collection):
     assert any(ref() is None for ref in garbage)
 
 
+def test_the_start_counts_as_a_key(monkeypatch):
+    monkeypatch.setattr(quiet, "monotonic", lambda: 1000.0)
+    collection = QuietCollection()
+    collection.start()
+    try:
+        assert collection.last_key == 1000.0
+    finally:
+        collection.stop()
+
+
 def test_nothing_is_collected_while_little_has_piled_up(collection, monkeypatch):
     monkeypatch.setattr(quiet, "monotonic", lambda: 1000.0)
     gc.collect()
