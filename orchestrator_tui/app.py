@@ -19,6 +19,7 @@ from pathlib import Path, PurePath
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from rich.text import Text
+from textual import events
 from textual.app import App
 from textual.binding import Binding, BindingType
 from textual.driver import Driver
@@ -33,6 +34,7 @@ from .resources import resource_path
 from .ui.commands import ActionCommands
 from .ui.db import report_failure
 from .ui.messages import DataChanged, DbFailed, FirstPage, OrchestratorReady
+from .ui.quiet_collection import LOOK_SECONDS, QuietCollection
 from .ui.runner_control import RunnerActions, RunnerControl, runner_agent_name
 from .ui.screens.main import MainScreen
 from .ui.transfer import TransferActions
@@ -115,8 +117,9 @@ class OrchestratorApp(RunnerActions, TransferActions, App[int]):
     `run_on_start` starts the in-process runner once the database is open;
     `runner_options` are passed to its `RunnerConfig` (e.g. `max_parallel`);
     `freeze_gc` calls `gc.freeze()` once the database layer is loaded, so the
-    long-lived objects stop costing full collections while output streams, and
-    shortens the interpreter's switch interval (`UI_SWITCH_SECONDS`).
+    long-lived objects stop costing full collections while output streams,
+    shortens the interpreter's switch interval (`UI_SWITCH_SECONDS`) and collects
+    garbage between keys (`ui.quiet_collection`).
     """
 
     TITLE = "orchestrator-tui"
@@ -200,6 +203,7 @@ class OrchestratorApp(RunnerActions, TransferActions, App[int]):
         self._page_lock = threading.Lock()
         self._screen_asked = threading.Event()
         self._frozen = False  # `freeze_gc` done
+        self.collection = QuietCollection()  # started with `freeze_gc`
         self.undo_stack: list[int] = []
         self.run_on_start = run_on_start
         self.freeze_gc = freeze_gc
@@ -340,6 +344,8 @@ class OrchestratorApp(RunnerActions, TransferActions, App[int]):
             self._frozen = True
             gc.freeze()  # the database layer is loaded: keep it out of full collections
             sys.setswitchinterval(UI_SWITCH_SECONDS)
+            self.collection.start()
+            self.set_interval(LOOK_SECONDS, self.collection.look, name="collection")
         if self.run_on_start:
             self.run_on_start = False
             self.start_runner(auto=True)
@@ -454,7 +460,13 @@ class OrchestratorApp(RunnerActions, TransferActions, App[int]):
         self._last_failure = (message.text, now)
         self.notify(message.text, title=message.title, severity="error", markup=False)
 
+    async def on_event(self, event: events.Event) -> None:
+        if isinstance(event, events.Key):
+            self.collection.key_pressed()
+        await super().on_event(event)
+
     def on_unmount(self) -> None:
+        self.collection.stop()
         self._stopping = True
         self._first_drawn.set()
         self._wake.set()

@@ -19,6 +19,7 @@ from textual.widgets import Input
 
 from ...domain.enums import TaskStatus
 from ...domain.text import printable, strip_ansi
+from ..changed_lines import draw_changed_lines
 from ..db import run_db
 from ..host import host
 from ..messages import DataChanged, FirstPage
@@ -304,6 +305,7 @@ class MainScreen(QuestionActions, TaskActions, Screen[None]):
 
     def __init__(self) -> None:
         super().__init__(id="main")
+        draw_changed_lines(self)  # a key's frame draws only what is under its lines
         self.secondary = "tree"  # the lower pane shown when the terminal is narrow
         self._current: TaskRow | None = None  # the task the following panes show
         self._resting: TaskRow | None = None  # the task the cursor is on

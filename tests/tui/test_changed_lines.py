@@ -1,0 +1,136 @@
+"""A key's frame is drawn from the widgets under its changed lines alone, and the
+terminal shows the same screen as when every frame is drawn whole.
+
+These guard `ui/changed_lines.py`, which overrides a private method of Textual's
+compositor: if Textual stops calling it, the first test fails; if it changes what
+the method's results mean, the second does."""
+
+from __future__ import annotations
+
+import pyte
+import pytest
+from textual.geometry import Region
+from textual.widget import Widget
+
+from orchestrator_tui.ui.changed_lines import ChangedLinesCompositor
+
+from .conftest import add, main_screen, settle
+
+SIZES = [(160, 48), (80, 24)]
+
+
+@pytest.fixture
+def tasks(orch):
+    for n in range(1, 41):
+        add(orch, f"PAY-{n}", f"payment step {n}", depends_on=[f"PAY-{n - 1}"] if n > 1 else [])
+    return orch
+
+
+class Terminal:
+    """A terminal fed every frame the main screen's compositor makes, as Textual
+    writes it (the frames are made headless but not written)."""
+
+    def __init__(self, app, size: tuple[int, int]) -> None:
+        self.app = app
+        self.screen = pyte.Screen(*size)
+        self.stream = pyte.Stream(self.screen)
+        self.frames: list[list[str]] = []  # per frame, the widgets the compositor asked
+        compositor = main_screen(app)._compositor
+        render_update = compositor.render_update
+
+        def drawn(*args, **kwargs):
+            update = render_update(*args, **kwargs)
+            if update is not None:
+                self.feed(update)
+            return update
+
+        compositor.render_update = drawn
+
+    def feed(self, update) -> None:
+        self.stream.feed(update.render_segments(self.app.console))
+
+    def cells(self) -> list[list[tuple[str, str, str, bool, bool]]]:
+        return [
+            [(c.data, c.fg, c.bg, c.bold, c.reverse) for c in row.values()]
+            for _, row in sorted(self.screen.buffer.items())
+        ]
+
+
+def whole(app, size: tuple[int, int]) -> Terminal:
+    """The main screen drawn whole, at once, on a fresh terminal."""
+    fresh = Terminal.__new__(Terminal)
+    fresh.app = app
+    fresh.screen = pyte.Screen(*size)
+    fresh.stream = pyte.Stream(fresh.screen)
+    fresh.feed(main_screen(app)._compositor.render_full_update())
+    return fresh
+
+
+@pytest.mark.parametrize("size", SIZES)
+async def test_the_screen_drawn_line_by_line_is_the_screen_drawn_whole(tasks, make, size):
+    app = make()
+    async with app.run_test(size=size) as pilot:
+        await settle(pilot)
+        screen = main_screen(app)
+        assert isinstance(screen._compositor, ChangedLinesCompositor)
+        terminal = Terminal(app, size)
+        terminal.feed(screen._compositor.render_full_update())
+        for keys in (["j"] * 30, ["k"] * 12, ["slash", *"step 1"], ["backspace"] * 2):
+            await pilot.press(*keys)
+            await settle(pilot)
+            assert terminal.cells() == whole(app, size).cells(), keys
+        await pilot.press("escape", "escape", "tab", "j", "j", "shift+tab", "j")
+        await settle(pilot)
+        assert terminal.cells() == whole(app, size).cells()
+        assert "PAY-" in "\n".join(terminal.screen.display)
+
+
+async def test_a_cursor_frame_asks_only_the_widgets_under_its_lines(tasks, make, monkeypatch):
+    app = make()
+    async with app.run_test(size=(160, 48)) as pilot:
+        await settle(pilot)
+        screen = main_screen(app)
+        asked: list[str] = []
+        render_lines = Widget.render_lines
+
+        def recorded(widget: Widget, crop: Region):
+            asked.append(type(widget).__name__)
+            return render_lines(widget, crop)
+
+        monkeypatch.setattr(Widget, "render_lines", recorded)
+        table = screen.table
+        row = table.cursor - int(table.scroll_y) + 1  # the cursor's line (under the header)
+        table.refresh(Region(0, row, table.size.width, 1))
+        screen._compositor.update_widgets({table})
+        update = screen._compositor.render_update()
+        assert update is not None
+        assert "TaskTable" in asked
+        for elsewhere in ("AppHeader", "KeyFooter", "DependencyTree", "Dashboard", "FilterBar"):
+            assert elsewhere not in asked
+        # Wholly behind the list on its changed line: not asked either.
+        assert "MainScreen" not in asked and "Container" not in asked
+
+
+async def test_a_frame_of_two_panes_asks_nothing_between_them(tasks, make, monkeypatch):
+    # After the cursor rests the tree and the log pane change: the rectangle around
+    # the two holds the dashboard and the list, which have not changed.
+    app = make()
+    async with app.run_test(size=(160, 48)) as pilot:
+        await settle(pilot)
+        screen = main_screen(app)
+        asked: list[str] = []
+        render_lines = Widget.render_lines
+
+        def recorded(widget: Widget, crop: Region):
+            asked.append(type(widget).__name__)
+            return render_lines(widget, crop)
+
+        monkeypatch.setattr(Widget, "render_lines", recorded)
+        tree, log = screen.dep_tree, screen.log_pane
+        tree.refresh(Region(0, 0, tree.size.width, 1))
+        log.refresh(Region(0, 0, log.size.width, 1))
+        screen._compositor.update_widgets({tree, log})
+        assert screen._compositor.render_update() is not None
+        assert "DependencyTree" in asked  # (the log pane's first line is its status line)
+        for elsewhere in ("Dashboard", "TaskTable", "AppHeader", "KeyFooter"):
+            assert elsewhere not in asked

@@ -1,0 +1,117 @@
+"""Garbage is collected once the keys are quiet, not while a key is on its way, and
+the interpreter's own collection comes back when the app ends."""
+
+from __future__ import annotations
+
+import gc
+import sys
+import weakref
+
+import pytest
+
+import orchestrator_tui.ui.quiet_collection as quiet
+from orchestrator_tui.ui.quiet_collection import (
+    OLD_QUIET_SECONDS,
+    QUIET_SECONDS,
+    VALVE_FACTOR,
+    QuietCollection,
+)
+
+from .conftest import add, settle
+
+
+class Node:
+    def __init__(self) -> None:
+        self.me = self  # a cycle: only a collection frees it
+
+
+def cyclic_garbage(count: int) -> list[weakref.ref[Node]]:
+    return [weakref.ref(Node()) for _ in range(count)]
+
+
+@pytest.fixture
+def collection():
+    gc.collect()
+    collection = QuietCollection()
+    collection.start()
+    yield collection
+    collection.stop()
+
+
+def test_garbage_waits_until_no_key_has_come_for_a_while(collection, monkeypatch):
+    now = 1000.0
+    monkeypatch.setattr(quiet, "monotonic", lambda: now)
+    young = collection.thresholds[0]
+    garbage = cyclic_garbage(young)  # over the interpreter's own first threshold
+    collection.key_pressed()
+    now += QUIET_SECONDS / 2
+    assert collection.look() is None
+    assert all(ref() is not None for ref in garbage), "collected while a key was recent"
+    now += QUIET_SECONDS
+    assert collection.look() is not None
+    assert all(ref() is None for ref in garbage)
+
+
+def test_a_whole_collection_waits_longer(collection, monkeypatch):
+    now = 1000.0
+    monkeypatch.setattr(quiet, "monotonic", lambda: now)
+    young, middle, old = collection.thresholds
+    collected: list[int] = []
+    monkeypatch.setattr(quiet.gc, "collect", collected.append)
+    monkeypatch.setattr(quiet.gc, "get_count", lambda: (young + 1, middle + 1, old + 1))
+    collection.key_pressed()
+    now += QUIET_SECONDS
+    assert collection.look() == 1  # the middle generation meanwhile
+    now = collection.last_key + OLD_QUIET_SECONDS
+    assert collection.look() == 2
+    assert collected == [1, 2]
+
+
+def test_the_interpreter_still_collects_past_the_valve(collection):
+    garbage = cyclic_garbage(collection.thresholds[0] * VALVE_FACTOR * 2)
+    assert any(ref() is None for ref in garbage)
+
+
+def test_the_start_counts_as_a_key(monkeypatch):
+    monkeypatch.setattr(quiet, "monotonic", lambda: 1000.0)
+    collection = QuietCollection()
+    collection.start()
+    try:
+        assert collection.last_key == 1000.0
+    finally:
+        collection.stop()
+
+
+def test_nothing_is_collected_while_little_has_piled_up(collection, monkeypatch):
+    monkeypatch.setattr(quiet, "monotonic", lambda: 1000.0)
+    gc.collect()
+    garbage = cyclic_garbage(10)
+    assert collection.look() is None
+    assert all(ref() is not None for ref in garbage)
+
+
+def test_stop_gives_the_interpreter_its_thresholds_back():
+    before = gc.get_threshold()
+    collection = QuietCollection()
+    collection.start()
+    assert gc.get_threshold()[0] == before[0] * VALVE_FACTOR
+    collection.stop()
+    assert gc.get_threshold() == before
+
+
+async def test_the_app_collects_between_keys_once_the_database_is_open(make, orch):
+    add(orch, "PAY-1")
+    before, switch = gc.get_threshold(), sys.getswitchinterval()
+    app = make(freeze_gc=True)
+    try:
+        async with app.run_test(size=(80, 24)) as pilot:
+            await settle(pilot)
+            assert app.collection.started
+            assert gc.get_threshold()[0] == before[0] * VALVE_FACTOR
+            await pilot.press("j")
+            assert app.collection.last_key > 0
+        assert gc.get_threshold() == before
+    finally:
+        gc.unfreeze()
+        gc.set_threshold(*before)
+        sys.setswitchinterval(switch)
