@@ -91,6 +91,9 @@ def test_a_process_that_left_the_group_is_found_by_its_execution_id(tmp_path: Pa
     env = {**os.environ, EXECUTION_ENV: "exec-2"}
     escaped = subprocess.Popen(["sleep", "60"], start_new_session=True, env=env)
     try:
+        # Popen returns once exec has begun; the kernel sets up the new program's
+        # environment a moment later, and /proc shows it empty until then.
+        wait_for(lambda: Path(f"/proc/{escaped.pid}/environ").read_bytes())
         mark = ProcessMark(pid=999_999, pgid=999_999, host=os.uname().nodename, start="x:1")
         assert attempt_pids(mark, "exec-2") == {escaped.pid}
         assert attempt_pids(mark, "exec-other") == set()
