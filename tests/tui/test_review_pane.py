@@ -10,6 +10,7 @@ from textual.widgets import Static
 
 from benchmarks.review_setup import finish, git, huge_captured, make_repo, spec, start
 from orchestrator_tui.domain.models import TaskPatch, TaskSpec
+from orchestrator_tui.domain.workspace import OnApprove
 from orchestrator_tui.services import Orchestrator
 from orchestrator_tui.ui.screens.approvals import ApprovalsScreen
 from orchestrator_tui.ui.screens.detail import DetailScreen
@@ -235,7 +236,7 @@ async def test_approving_a_branch_left_for_a_person_says_so(orch, make, tmp_path
     review_task(orch, "R-1", repo, {"a.txt": "two\n"})
     command = orch.queries.get_task("R-1").command
     assert command is not None and command.workspace is not None
-    left = command.workspace.model_copy(update={"on_approve": "none"})
+    left = command.workspace.model_copy(update={"on_approve": OnApprove.NONE})
     orch.tasks.edit("R-1", TaskPatch(command=command.model_copy(update={"workspace": left})))
     app = make()
     async with app.run_test(size=(160, 48), notifications=True) as pilot:
