@@ -45,7 +45,7 @@ def exceeded(limit: Limit, run: Spent, at: bool = False) -> str | None:
     def over(spent: float, cap: float | None) -> bool:
         return cap is not None and (spent >= cap if at else spent > cap)
 
-    if over(total.usd, b.usd):
+    if b.usd is not None and over(total.usd, b.usd):
         return f"{limit.prefix}budget exceeded: {usd(total.usd)} of {usd(b.usd)}"
     if over(total.tokens, b.tokens):
         return f"{limit.prefix}budget exceeded: {total.tokens:,} tokens of {b.tokens:,}"
