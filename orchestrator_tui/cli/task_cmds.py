@@ -197,7 +197,7 @@ def _agent_timeout(args: argparse.Namespace, task: Any) -> float | None:
     from types import SimpleNamespace
 
     from ..config import profiles_path
-    from ..domain.command_text import AGENT_TIMEOUT_SECONDS
+    from ..domain.command_text import builtin_profile_timeout
 
     command = task.command
     if command is None or command.agent is None or command.timeout_seconds is not None:
@@ -208,7 +208,7 @@ def _agent_timeout(args: argparse.Namespace, task: Any) -> float | None:
         except OrchestratorError:  # a variable naming no file: the runner refuses to start
             return None
         if command.agent.definition is None and not own_profiles:
-            return AGENT_TIMEOUT_SECONDS  # a built-in profile's: they all keep the default
+            return builtin_profile_timeout(command.agent.profile)
         command = open_from_args(args).queries.get_task(task.key).command
     from ..services.agent_profiles import agent_timeout
 

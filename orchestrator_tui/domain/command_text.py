@@ -21,6 +21,21 @@ MODEL_WITHOUT_AGENT = "agent: a model needs an agent"
 #: `profiles:`) says: an agent CLI that hangs gives its runner slot back in an hour.
 AGENT_TIMEOUT_SECONDS = 3600.0
 
+#: The agent profiles the app defines itself (`agents.profiles.BUILTIN`): none sets a
+#: timeout of its own, so each run of one gets `AGENT_TIMEOUT_SECONDS`.
+BUILTIN_AGENT_PROFILES = frozenset({"aider", "claude", "codex", "gemini", "opencode", "simulated"})
+
+
+def builtin_profile_timeout(profile: str | None) -> float | None:
+    """The timeout a run gets from the profile named `profile` when neither the user's
+    agents.yaml nor the task's plan defines one: a built-in profile's, or the task's own
+    command's (`OWN_COMMAND`); None for any other name, whose run fails for want of it.
+    What `task show` says from plain rows, as the runner would find it."""
+    if profile == OWN_COMMAND or profile in BUILTIN_AGENT_PROFILES:
+        return AGENT_TIMEOUT_SECONDS
+    return None
+
+
 #: How the command line names the two things a task can run, in refusals.
 RUN_WORDS_CLI = ("a command after --", "an --agent")
 

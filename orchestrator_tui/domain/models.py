@@ -326,8 +326,7 @@ class RunView(_View, AgentRunFacts):
         Untrusted (the error is the agent's): make it printable before showing it."""
         if not self.status.is_finished:
             return None
-        said = rules.run_ended_text(self.id, self.status, self.exit_code)
-        return f"{said}: {self.error}" if self.error else said
+        return rules.run_ended_text(self.id, self.status, self.exit_code, self.error)
 
     @property
     def duration_seconds(self) -> float | None:

@@ -20,6 +20,7 @@ from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 
 from .enums import DependencyType, Priority, Readiness, RunStatus, TaskStatus
+from .event_text import words
 from .words import counted
 
 S = TaskStatus
@@ -161,10 +162,22 @@ def run_state_text(status: RunStatus, cancel_requested: str | None) -> str:
     return status.value
 
 
-def run_ended_text(run_id: int, status: RunStatus, exit_code: int | None) -> str:
-    """How a run ended, as its `run_finished` event says it: `run 3 failed (exit 1)`."""
+def exit_code_reason(exit_code: int) -> str:
+    """Why a run failed when its exit code is all there is to say: `exit code 1`."""
+    return f"exit code {exit_code}"
+
+
+def run_ended_text(
+    run_id: int, status: RunStatus, exit_code: int | None, reason: str | None = None
+) -> str:
+    """How a run ended, as its `run_finished` event and the log pane's last line say
+    it: `run 3 timed out`, `run 3 failed (exit 1): Not logged in`. A `reason` that
+    only repeats the exit code is not said twice."""
     code = "" if exit_code is None else f" (exit {exit_code})"
-    return f"run {run_id} {status.value}{code}"
+    said = f"run {run_id} {words(status.value)}{code}"
+    if not reason or (exit_code is not None and reason == exit_code_reason(exit_code)):
+        return said
+    return f"{said}: {reason}"
 
 
 def decision_refusal(key: str, status: TaskStatus) -> str | None:

@@ -35,6 +35,7 @@ from ..config import ACTOR_ENV, DB_ENV
 from ..domain.enums import AgentStatus, RunStatus
 from ..domain.errors import DatabaseUnavailable, OrchestratorError
 from ..domain.models import RunView
+from ..domain.rules import exit_code_reason
 from ..services import Orchestrator
 from ..services.run_processes import ProcessRecord, RunProcess
 from ..services.runs import Claim, RunResult, Settled
@@ -566,7 +567,7 @@ class Runner:
         elif out.exit_code is not None and out.exit_code < 0:
             res.error = f"killed by signal {signal.Signals(-out.exit_code).name}"
         else:
-            res.error = f"exit code {out.exit_code}"
+            res.error = exit_code_reason(out.exit_code)
         if active.agent is not None:
             active.agent.judge(res, out)
         if (job := job_of(active.supervisor)) is not None:

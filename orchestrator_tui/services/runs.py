@@ -23,6 +23,7 @@ from sqlalchemy import Connection, Row, bindparam, func, select, true, update
 from ..domain import rules
 from ..domain.enums import EventKind, LogStream, RunStatus, TaskStatus
 from ..domain.errors import Conflict, DependenciesUnfinished, InvalidTransition, NotFound
+from ..domain.event_text import words
 from ..domain.models import RunView
 from ..domain.transitions import Intent, Via, plan_move
 from ..store.tables import LogLine, Run, Task
@@ -308,7 +309,9 @@ class RunService:
         if res.status is RunStatus.SUCCEEDED:
             return S.DONE, "", None
         why = res.error or (
-            f"exit code {res.exit_code}" if res.exit_code is not None else res.status.value
+            rules.exit_code_reason(res.exit_code)
+            if res.exit_code is not None
+            else words(res.status.value)
         )
         retry = res.status is RunStatus.FAILED and res.retryable
         if retry and task.attempts <= task.max_retries:

@@ -7,6 +7,7 @@ import json
 import subprocess
 import sys
 from pathlib import Path
+from unittest import mock
 
 import pytest
 
@@ -188,3 +189,35 @@ def test_no_timeout_clears_the_tasks_own_and_the_profiles_holds_again(cli: Cli) 
     line = cli.fails(2, "task", "edit", "A", "--timeout", "30", "--no-timeout")
     assert "not allowed with argument" in line
     assert command_of(cli, "A")["timeout_seconds"] == 60.0
+
+
+def test_show_says_the_same_of_a_profile_no_longer_in_agents_yaml(cli: Cli, tmp_path: Path) -> None:
+    cli.env.pop("ORCHESTRATOR_TUI_AGENTS", None)
+    cli.env["XDG_CONFIG_HOME"] = str(tmp_path / "config")  # the file in the config folder
+    profiles = tmp_path / "config" / "orchestrator-tui" / "agents.yaml"
+    profiles.parent.mkdir(parents=True)
+    profiles.write_text("slow: {argv: [slow-agent, '{prompt}'], timeout_seconds: 7200}\n")
+    cli.ok("task", "add", "b", "--key", "B", "--agent", "slow")
+    assert "  timeout    7200s (the agent profile's)" in cli.ok("task", "show", "B").out
+    profiles.unlink()  # its run now fails: no profile `slow`, so no timeout of its own
+    fast = cli.ok("task", "show", "B").out
+    with mock.patch("orchestrator_tui.store.quick_reads.open_reads", return_value=None):
+        full = cli.ok("task", "show", "B").out
+    assert fast == full
+    assert not [line for line in fast.splitlines() if line.startswith("  timeout")]
+
+
+def test_the_plain_reads_profile_timeouts_are_the_runners() -> None:
+    from orchestrator_tui.agents.profiles import BUILTIN, resolve
+    from orchestrator_tui.domain.agent import AgentUse
+    from orchestrator_tui.domain.command_text import (
+        BUILTIN_AGENT_PROFILES,
+        OWN_COMMAND,
+        builtin_profile_timeout,
+    )
+
+    assert set(BUILTIN) == BUILTIN_AGENT_PROFILES
+    for name in [*BUILTIN, OWN_COMMAND]:
+        found = resolve(AgentUse(profile=name), BUILTIN, ["run", "{prompt}"])
+        assert builtin_profile_timeout(name) == found.timeout_seconds, name
+    assert builtin_profile_timeout("slow") is None  # only a user's file could define it

@@ -78,3 +78,17 @@ def test_every_kind_we_write_has_a_sentence():
     for kind in EventKind:
         text = event_sentence(kind.value, {"before": {"x": 1}, "after": {"x": 2}})
         assert "{" not in text and "[" not in text and "'x'" not in text, (kind, text)
+
+
+def test_how_a_run_ended_reads_as_words_and_says_its_exit_code_once() -> None:
+    from orchestrator_tui.domain.enums import RunStatus
+    from orchestrator_tui.domain.rules import run_ended_text
+
+    assert run_ended_text(7, RunStatus.TIMED_OUT, None) == "run 7 timed out"
+    assert run_ended_text(7, RunStatus.FAILED, 1, "exit code 1") == "run 7 failed (exit 1)"
+    assert run_ended_text(7, RunStatus.FAILED, 1, "Not logged in") == (
+        "run 7 failed (exit 1): Not logged in"
+    )
+    assert run_ended_text(7, RunStatus.FAILED, 2, "exit code 1") == (
+        "run 7 failed (exit 2): exit code 1"  # not the code it ended with: said as it is
+    )

@@ -166,3 +166,24 @@ async def test_the_inbox_footer_shows_every_key_its_hint_line_names(orch, make):
         line = footer_line(app)
         for shown in ("a Approve", "x Reject", "m Changes", "y Answer", "u Undo"):
             assert shown in line, line
+
+
+async def test_the_inbox_footer_shows_the_key_that_opens_a_tasks_detail(orch, make):
+    from orchestrator_tui.services import Orchestrator
+    from orchestrator_tui.ui.screens.approvals import ApprovalsScreen
+    from orchestrator_tui.ui.screens.detail import DetailScreen
+
+    add(orch, "REV", "to review", status=S.IN_PROGRESS, requires_approval=True)
+    Orchestrator(orch.db, "bob").tasks.complete("REV")
+    app = make()
+    async with started(app, (160, 48)) as pilot:
+        await pilot.press("i")
+        await settle(pilot)
+        assert isinstance(app.screen, ApprovalsScreen)
+        footer = app.screen.query_one(KeyFooter)
+        detail = [p.key for p in footer.shown if p.key.description == "Detail"]
+        assert [(k.key, k.enabled) for k in detail] == [("enter", True)], footer_line(app)
+        assert f"{detail[0].display} Detail" in footer_line(app)
+        await pilot.press("enter")  # the key the footer shows does what it says
+        await settle(pilot)
+        assert isinstance(app.screen, DetailScreen)

@@ -559,6 +559,19 @@ async def test_a_followed_run_that_ends_says_how_and_why_on_its_last_line(
         assert pane.run.ending.startswith(f"run {run} failed (exit 1)")
 
 
+async def test_a_run_that_failed_for_its_exit_code_alone_says_it_once(
+    orch: Orchestrator,
+) -> None:
+    task = add_task(orch, "T-3")
+    run = add_run(orch, task, agent="codex")
+    add_lines(orch, run, ["working"])
+    end_run(orch, run, "failed", 1, "exit code 1")  # the runner's reason: only the code
+    async with LogApp(orch).run_test(size=(100, 16)) as pilot:
+        pane = await open_task(pilot, "T-3")
+        shown = [line for line in visible(pane) if line]
+        assert shown == ["working", f"── run {run} failed (exit 1)"]
+
+
 async def test_a_shown_run_that_ended_says_why_literally(orch: Orchestrator) -> None:
     task = add_task(orch, "T-2")
     run = add_run(orch, task, agent="claude", status="timed_out")
@@ -569,7 +582,7 @@ async def test_a_shown_run_that_ended_says_why_literally(orch: Orchestrator) -> 
         shown = [line for line in visible(pane) if line]
         assert shown == [
             "thinking",
-            f"── run {run} timed_out: Not logged in [@click=app.quit]x [/]",
+            f"── run {run} timed out: Not logged in [@click=app.quit]x [/]",
         ]
         for y in range(2):
             for segment in pane.view.render_line(y):

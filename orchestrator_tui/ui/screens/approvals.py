@@ -73,7 +73,9 @@ class ApprovalsScreen(QuestionActions, TaskActions, Screen[None]):
             id="inbox.undo",
             tooltip="Undo your last change in this session, one step back per press",
         ),
-        Binding("enter", "open", "Detail", id="inbox.open"),
+        # Ahead of the list's own (hidden) `enter`, which opens the same detail through
+        # its row-selected message, so that the footer shows this one.
+        Binding("enter", "open", "Detail", id="inbox.open", priority=True),
         Binding("j", "cursor('down')", "Down", show=False, id="inbox.down"),
         Binding("k", "cursor('up')", "Up", show=False, id="inbox.up"),
         Binding("g", "cursor('top')", "First", show=False, id="inbox.top"),
