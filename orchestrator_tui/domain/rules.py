@@ -162,7 +162,7 @@ def run_state_text(status: RunStatus, cancel_requested: str | None) -> str:
     return status.value
 
 
-def exit_code_reason(exit_code: int) -> str:
+def exit_code_reason(exit_code: int | None) -> str:
     """Why a run failed when its exit code is all there is to say: `exit code 1`."""
     return f"exit code {exit_code}"
 
