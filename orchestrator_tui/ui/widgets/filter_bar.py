@@ -112,6 +112,8 @@ class FilterBar(Horizontal):
         text.append(f"{counted(total, 'task')} · {query.describe()}")
         if marked:
             text.append(f" · {marked} marked", "bold")
-        if text != self._shown:  # an update lays out the whole screen again
+        if text != self._shown:
             self._shown = text
-            self.query_one("#filter-info", Static).update(text)
+            # Its size is fixed (1fr by one line): new text cannot move anything, and
+            # a layout would arrange and repaint the whole screen once a filter's rows land.
+            self.query_one("#filter-info", Static).update(text, layout=False)
