@@ -188,6 +188,14 @@ def _command_refusal(
     return None
 
 
+def _hours(text: str) -> float | None:
+    """The estimated hours typed (None if empty); ValueError with the form's sentence."""
+    try:
+        return float(text) if text else None
+    except ValueError:
+        raise ValueError("estimated hours must be a number") from None
+
+
 def _row(label: str, classes: str = "") -> Horizontal:
     """A line of the form: `label` in the label column, then its fields."""
     row = Horizontal(classes=f"form-row {classes}".strip())
@@ -348,7 +356,7 @@ class TaskForm(TypeAheadDialog[dict[str, Any] | None]):
             "description": self.query_one("#description", TextArea).text,
             "priority": self.query_one("#priority", Select).value,
             "assignee": self.query_one("#assignee", Input).value.strip() or None,
-            "estimated_hours": float(hours_text) if hours_text else None,
+            "estimated_hours": _hours(hours_text),
             "requires_approval": self.query_one("#approval", Checkbox).value,
         }
         if self.editing is None:
@@ -394,11 +402,8 @@ class TaskForm(TypeAheadDialog[dict[str, Any] | None]):
         error = self.query_one("#dialog-error", Static)
         try:
             values = self.values()
-        except ValueError as exc:
-            message = str(exc)
-            if not message.startswith(("command:", "agent:", "repository:")):
-                message = "estimated hours must be a number"
-            error.update(Text(message))
+        except ValueError as exc:  # each with its sentence (`values`)
+            error.update(Text(str(exc)))
             return
         if not values["title"]:
             error.update(Text("a task needs a title"))
