@@ -191,7 +191,7 @@ def feedback_refusal(key: str, status: TaskStatus) -> str | None:
     """Why the task's work cannot be rated yet, in one line; None when it can."""
     if status in RATABLE:
         return None
-    return f"{key} is {status.value.replace('_', ' ')}: only finished (done) work can be rated"
+    return f"{key} is {words(status.value)}: only finished (done) work can be rated"
 
 
 def no_open_question(key: str) -> str:
