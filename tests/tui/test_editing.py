@@ -365,6 +365,10 @@ async def test_the_form_says_what_is_wrong_and_keeps_the_dialog(orch, make):
         await save(pilot)
         assert isinstance(app.screen, TaskForm)
         assert "agent: a model needs an agent" in form_error(form)
+        fill(form, {"#model": "", "#hours": "two"})
+        await save(pilot)
+        assert isinstance(app.screen, TaskForm)
+        assert form_error(form) == "estimated hours must be a number"
     assert orch.queries.count_tasks() == 0
 
 
