@@ -114,7 +114,7 @@ def cancel_refusal(key: str, status: TaskStatus, leased: bool) -> str | None:
     """Why there is no run of the task to cancel, in one line; None when there is."""
     if can_cancel_run(status, leased):
         return None
-    return f"{key} has no running command to cancel (it is {status.value})"
+    return f"{key} has no running command to cancel (it is {words(status.value)})"
 
 
 def run_stopping(status: RunStatus, cancel_requested: str | None) -> bool:
@@ -159,7 +159,7 @@ def run_state_text(status: RunStatus, cancel_requested: str | None) -> str:
     """The run's state with who asked for a stop, while it is stopping."""
     if run_stopping(status, cancel_requested):
         return f"stopping ({cancel_requested})"
-    return status.value
+    return words(status.value)
 
 
 def exit_code_reason(exit_code: int | None) -> str:
@@ -184,7 +184,7 @@ def decision_refusal(key: str, status: TaskStatus) -> str | None:
     """Why approve, reject and request changes do not apply; None when they do."""
     if status in DECIDABLE:
         return None
-    return f"{key} is {status.value}, not awaiting approval"
+    return f"{key} is {words(status.value)}, not awaiting approval"
 
 
 def feedback_refusal(key: str, status: TaskStatus) -> str | None:
@@ -237,7 +237,7 @@ def run_refusal(
             "reset it to pending to run its command"
         )
     if status not in RUN_ON_DEMAND:
-        return f"{key} is {status.value}: only pending or failed tasks run"
+        return f"{key} is {words(status.value)}: only pending or failed tasks run"
     if open_blockers:
         blockers = counted(open_blockers, "unfinished blocking dependency")
         return f"{key} waits on {blockers}"

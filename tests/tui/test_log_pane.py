@@ -584,6 +584,7 @@ async def test_a_shown_run_that_ended_says_why_literally(orch: Orchestrator) -> 
             "thinking",
             f"── run {run} timed out: Not logged in [@click=app.quit]x [/]",
         ]
+        assert f"run #{run} timed out" in status(pane) and "timed_out" not in status(pane)
         for y in range(2):
             for segment in pane.view.render_line(y):
                 assert "\x1b" not in segment.text and "\x07" not in segment.text
