@@ -172,11 +172,15 @@ def run_ended_text(
 ) -> str:
     """How a run ended, as its `run_finished` event and the log pane's last line say
     it: `run 3 timed out`, `run 3 failed (exit 1): Not logged in`. A `reason` that
-    only repeats the exit code is not said twice."""
+    only repeats the exit code is not said twice, nor the status when the reason opens
+    with it (`run 3 timed out after 3600s`)."""
     code = "" if exit_code is None else f" (exit {exit_code})"
-    said = f"run {run_id} {words(status.value)}{code}"
+    ended = words(status.value)
+    said = f"run {run_id} {ended}{code}"
     if not reason or (exit_code is not None and reason == exit_code_reason(exit_code)):
         return said
+    if reason.startswith(f"{ended} "):
+        return f"run {run_id} {reason}{code}"
     return f"{said}: {reason}"
 
 
