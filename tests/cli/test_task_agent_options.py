@@ -211,12 +211,13 @@ def test_the_plain_reads_profile_timeouts_are_the_runners() -> None:
     from orchestrator_tui.agents.profiles import BUILTIN, resolve
     from orchestrator_tui.domain.agent import AgentUse
     from orchestrator_tui.domain.command_text import (
-        BUILTIN_AGENT_PROFILES,
+        BUILTIN_AGENT_TIMEOUTS,
         OWN_COMMAND,
         builtin_profile_timeout,
     )
 
-    assert set(BUILTIN) == BUILTIN_AGENT_PROFILES
+    # one list: the agents layer builds a profile for each name the domain lists
+    assert {name: p.timeout_seconds for name, p in BUILTIN.items()} == BUILTIN_AGENT_TIMEOUTS
     for name in [*BUILTIN, OWN_COMMAND]:
         found = resolve(AgentUse(profile=name), BUILTIN, ["run", "{prompt}"])
         assert builtin_profile_timeout(name) == found.timeout_seconds, name
