@@ -218,7 +218,7 @@ def closed_question_refusal(key: str, question_id: int, status: str) -> str:
     """What answering (or waiting on) a question closed with its task says."""
     return (
         f"{key}'s question {question_id} was closed when {key} ended (it is "
-        f"{status.replace('_', ' ')}): nobody waits for its answer"
+        f"{words(status)}): nobody waits for its answer"
     )
 
 
