@@ -34,7 +34,7 @@ from ..domain.agent import (
     ParserName,
     PromptVia,
 )
-from ..domain.command_text import OWN_COMMAND
+from ..domain.command_text import BUILTIN_AGENT_TIMEOUTS, OWN_COMMAND
 from ..domain.errors import ValidationFailed
 
 _PLACEHOLDER = re.compile(r"\{([a-z_]+)\}")
@@ -66,14 +66,15 @@ _OPENCODE = ["opencode", "run", "--format", "json"]
 #: `--model=M ARGS -- PROMPT`: how Claude Code, Codex and opencode take the rest.
 _MODEL_ARGS_PROMPT = ["--model={model}", ARGS_SLOT, "--", "{prompt}"]
 
-BUILTIN: dict[str, AgentProfile] = {
-    "claude": _p(
+#: How each built-in profile runs its agent, by the names `BUILTIN_AGENT_TIMEOUTS` lists.
+_BUILTIN_RUNS: dict[str, dict[str, Any]] = {
+    "claude": dict(
         description="Claude Code in print mode, streaming JSON events",
         **_resumable(_CLAUDE, _MODEL_ARGS_PROMPT, "--resume={session_id}"),
         parser="claude",
         env=["ANTHROPIC_*", "CLAUDE_*", "AWS_*", "GOOGLE_*", "CLOUD_ML_*", "DISABLE_*"],
     ),
-    "codex": _p(
+    "codex": dict(
         description="Codex non-interactive (codex exec) with JSON events",
         argv=[*_CODEX, *_MODEL_ARGS_PROMPT],
         # `codex exec resume` takes the thread id before the prompt.
@@ -85,7 +86,7 @@ BUILTIN: dict[str, AgentProfile] = {
         env=["OPENAI_*", "CODEX_*", "AZURE_OPENAI_*"],
         outside_git_args=["--skip-git-repo-check"],
     ),
-    "gemini": _p(
+    "gemini": dict(
         description="Gemini CLI headless, streaming JSON events",
         argv=[
             *("gemini", "--output-format", "stream-json", "--model={model}", ARGS_SLOT),
@@ -94,13 +95,13 @@ BUILTIN: dict[str, AgentProfile] = {
         parser="gemini",
         env=["GEMINI_*", "GOOGLE_*", "GOOGLE_GENAI_*"],
     ),
-    "opencode": _p(
+    "opencode": dict(
         description="opencode run with JSON events",
         **_resumable(_OPENCODE, _MODEL_ARGS_PROMPT, "--session={session_id}"),
         parser="opencode",
         env=["OPENCODE_*", "ANTHROPIC_*", "OPENAI_*", "GEMINI_*", "OPENROUTER_*"],
     ),
-    "aider": _p(
+    "aider": dict(
         description="aider, one message from a file, no colours or streaming",
         argv=[
             *("aider", "--no-pretty", "--no-stream", "--yes-always", "--model={model}"),
@@ -110,7 +111,7 @@ BUILTIN: dict[str, AgentProfile] = {
         parser="aider",
         env=["AIDER_*", "ANTHROPIC_*", "OPENAI_*", "GEMINI_*", "OPENROUTER_*", "DEEPSEEK_*"],
     ),
-    "simulated": _p(
+    "simulated": dict(
         description="the demo agent: speaks Claude Code's stream-json, reads the prompt on stdin",
         **_resumable(
             ["orchestrator-tui", "simulate", "--stream-json"], [ARGS_SLOT], "--resume={session_id}"
@@ -119,6 +120,19 @@ BUILTIN: dict[str, AgentProfile] = {
         parser="claude",
     ),
 }
+
+
+def _builtin() -> dict[str, AgentProfile]:
+    """A profile for each name `BUILTIN_AGENT_TIMEOUTS` lists, with its timeout."""
+    if set(_BUILTIN_RUNS) != set(BUILTIN_AGENT_TIMEOUTS):
+        raise RuntimeError("every built-in agent profile is named in BUILTIN_AGENT_TIMEOUTS")
+    return {
+        name: _p(**_BUILTIN_RUNS[name], timeout_seconds=timeout)
+        for name, timeout in BUILTIN_AGENT_TIMEOUTS.items()
+    }
+
+
+BUILTIN: dict[str, AgentProfile] = _builtin()
 
 
 def check_profile_name(name: object, origin: str) -> None:

@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from ..domain.errors import UsageError, ValidationFailed
+from ..domain.event_text import words
 from ..domain.words import counted
 from ..store.engine import Database
 from ..store.schema import (
@@ -98,7 +99,7 @@ def cmd_status(args: argparse.Namespace) -> int:
         return 0
     say(f"database        {info['database']}")
     say(f"schema version  {version}")
-    counts_text = ", ".join(f"{k} {v}" for k, v in info["tasks_by_status"].items() if v)
+    counts_text = ", ".join(f"{words(k)} {v}" for k, v in info["tasks_by_status"].items() if v)
     say("tasks           " + (counts_text or "none"))
     say(f"ready           {stats.ready}    awaiting approval {stats.awaiting_approval}")
     say("rows            " + ", ".join(f"{k} {v}" for k, v in counts.items()))

@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from ..domain.enums import AgentType
+from ..domain.event_text import words
 from ..domain.money import spent
 from ..domain.text import printable
 from ..domain.words import age, counted
@@ -45,7 +46,7 @@ def cmd_stats(args: argparse.Namespace) -> int:
         f"tasks      {stats.total}  ready {stats.ready}  waiting {stats.waiting}  "
         f"awaiting approval {stats.awaiting_approval}"
     )
-    say("status     " + ", ".join(f"{s.value} {n}" for s, n in stats.by_status.items() if n))
+    say("status     " + ", ".join(f"{words(s.value)} {n}" for s, n in stats.by_status.items() if n))
     say(f"progress   {stats.progress_percent}% of {stats.estimated_hours_total:g}h estimated")
     say(f"critical   {stats.critical_path_hours:g}h: " + " -> ".join(stats.critical_path))
     for agent in stats.agents:
@@ -81,7 +82,7 @@ def cmd_agent_list(args: argparse.Namespace) -> int:
             [
                 a.name,
                 a.agent_type.value,
-                a.status.value,
+                words(a.status.value),
                 "-" if a.heartbeat_age_seconds is None else f"{age(a.heartbeat_age_seconds)} ago",
                 ", ".join(a.capabilities),
             ]

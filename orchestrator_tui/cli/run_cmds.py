@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 from ..domain.enums import AgentType, RunStatus, TaskStatus
 from ..domain.errors import RUN_INCOMPLETE, NotFound, UsageError
+from ..domain.event_text import words
 from ..domain.money import spent, usd
 from ..domain.text import colours_only, printable, strip_ansi
 from .common import (
@@ -95,7 +96,7 @@ class _Console:
         if s.task_status is None:
             return f"lost    {s.key} run {s.run_id}: the task was changed by someone else"
         if s.run_status is RunStatus.LOST:
-            return f"lost    {s.key}: {reason}; now {s.task_status.value}"
+            return f"lost    {s.key}: {reason}; now {words(s.task_status.value)}"
         if s.task_status is TaskStatus.DONE:
             return f"done    {s.key} run {s.run_id}"
         if s.task_status is TaskStatus.AWAITING_APPROVAL:
@@ -104,7 +105,7 @@ class _Console:
             return f"asking  {s.key} run {s.run_id}: {reason}"
         if s.retry_at is not None:
             return f"retry   {s.key} run {s.run_id}: {reason}"
-        return f"{s.task_status.value:<7} {s.key} run {s.run_id}: {reason}"
+        return f"{words(s.task_status.value):<7} {s.key} run {s.run_id}: {reason}"
 
 
 def cmd_run(args: argparse.Namespace) -> int:
@@ -185,7 +186,7 @@ def cmd_runs(args: argparse.Namespace) -> int:
             [
                 r.id,
                 r.attempt,
-                r.state,
+                words(r.state),
                 "-" if r.exit_code is None else r.exit_code,
                 r.agent or "-",
                 f"{r.started_at:%Y-%m-%d %H:%M:%S}" if r.started_at else "-",

@@ -19,7 +19,7 @@ from ..domain.enums import (
     TaskStatus,
 )
 from ..domain.errors import OrchestratorError
-from ..domain.event_text import event_sentence
+from ..domain.event_text import event_sentence, words
 from ..domain.state_machine import VERB_TARGETS
 from ..domain.text import printable
 from ..store.quick_sql import SORT_SQL
@@ -75,7 +75,7 @@ def _show_result(args: argparse.Namespace, task: TaskDetail, verb: str) -> int:
     if wants_json(args):
         emit_json(task)
     else:
-        say(f"{task.key} {verb}: now {task.status.value}")
+        say(f"{task.key} {verb}: now {words(task.status.value)}")
     return 0
 
 
@@ -113,7 +113,7 @@ def cmd_list(args: argparse.Namespace) -> int:
         (
             [
                 r.key,
-                r.status.value,
+                words(r.status.value),
                 r.readiness.value,
                 r.priority.value,
                 r.assignee or "-",
@@ -161,7 +161,7 @@ def cmd_show(args: argparse.Namespace) -> int:
         return 0
     p = printable
     say(f"{task.key}  {p(task.title)}")
-    say(f"  status     {task.status.value} ({task.readiness.value})")
+    say(f"  status     {words(task.status.value)} ({task.readiness.value})")
     area = task.component_area.value
     say(f"  priority   {task.priority.value}   phase {task.phase}   area {area}")
     say(f"  assignee   {p(task.assignee or '-')}   progress {task.progress}%")
@@ -174,9 +174,14 @@ def cmd_show(args: argparse.Namespace) -> int:
     if more.get("last_run"):
         say(f"  last run   {p(more['last_run'])}")
     if task.blockers:
-        say("  waits for  " + ", ".join(f"{b.key} ({b.status.value})" for b in task.blockers))
+        say(
+            "  waits for  " + ", ".join(f"{b.key} ({words(b.status.value)})" for b in task.blockers)
+        )
     if task.dependents:
-        say("  blocks     " + ", ".join(f"{d.key} ({d.status.value})" for d in task.dependents))
+        say(
+            "  blocks     "
+            + ", ".join(f"{d.key} ({words(d.status.value)})" for d in task.dependents)
+        )
     if task.description:
         say("")
         for line in task.description.splitlines():
@@ -297,7 +302,7 @@ def _transition(verb: str) -> Any:
             return _show_result(args, tasks.transition(args.key, target, **how), said)
         # Text needs only the status the move wrote: no task view, so no pydantic.
         move = tasks.move(args.key, target, **how)
-        say(f"{move.key} {said}: now {move.target.value}")
+        say(f"{move.key} {said}: now {words(move.target.value)}")
         return 0
 
     return run
@@ -404,7 +409,7 @@ def cmd_next(args: argparse.Namespace) -> int:
 def _print_tree(node: TreeNode, depth: int = 0) -> None:
     mark = " *" if node.on_critical_path else ""
     indent = "  " * depth
-    say(f"{indent}{node.key} [{node.status.value}] {printable(node.title)}{mark}")
+    say(f"{indent}{node.key} [{words(node.status.value)}] {printable(node.title)}{mark}")
     for child in node.children:
         _print_tree(child, depth + 1)
 

@@ -21,9 +21,13 @@ MODEL_WITHOUT_AGENT = "agent: a model needs an agent"
 #: `profiles:`) says: an agent CLI that hangs gives its runner slot back in an hour.
 AGENT_TIMEOUT_SECONDS = 3600.0
 
-#: The agent profiles the app defines itself (`agents.profiles.BUILTIN`): none sets a
-#: timeout of its own, so each run of one gets `AGENT_TIMEOUT_SECONDS`.
-BUILTIN_AGENT_PROFILES = frozenset({"aider", "claude", "codex", "gemini", "opencode", "simulated"})
+#: The agent profiles the app defines itself, by name, with each one's timeout: the
+#: one list of them. `agents.profiles.BUILTIN` builds a profile for each name here,
+#: and `task show` reads a timeout from here without loading the agents layer.
+BUILTIN_AGENT_TIMEOUTS: dict[str, float] = {
+    name: AGENT_TIMEOUT_SECONDS
+    for name in ("claude", "codex", "gemini", "opencode", "aider", "simulated")
+}
 
 
 def builtin_profile_timeout(profile: str | None) -> float | None:
@@ -31,9 +35,9 @@ def builtin_profile_timeout(profile: str | None) -> float | None:
     agents.yaml nor the task's plan defines one: a built-in profile's, or the task's own
     command's (`OWN_COMMAND`); None for any other name, whose run fails for want of it.
     What `task show` says from plain rows, as the runner would find it."""
-    if profile == OWN_COMMAND or profile in BUILTIN_AGENT_PROFILES:
+    if profile == OWN_COMMAND:
         return AGENT_TIMEOUT_SECONDS
-    return None
+    return BUILTIN_AGENT_TIMEOUTS.get(profile or "")
 
 
 #: How the command line names the two things a task can run, in refusals.

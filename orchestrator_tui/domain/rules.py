@@ -114,7 +114,7 @@ def cancel_refusal(key: str, status: TaskStatus, leased: bool) -> str | None:
     """Why there is no run of the task to cancel, in one line; None when there is."""
     if can_cancel_run(status, leased):
         return None
-    return f"{key} has no running command to cancel (it is {status.value})"
+    return f"{key} has no running command to cancel (it is {words(status.value)})"
 
 
 def run_stopping(status: RunStatus, cancel_requested: str | None) -> bool:
@@ -159,7 +159,7 @@ def run_state_text(status: RunStatus, cancel_requested: str | None) -> str:
     """The run's state with who asked for a stop, while it is stopping."""
     if run_stopping(status, cancel_requested):
         return f"stopping ({cancel_requested})"
-    return status.value
+    return words(status.value)
 
 
 def exit_code_reason(exit_code: int | None) -> str:
@@ -172,11 +172,15 @@ def run_ended_text(
 ) -> str:
     """How a run ended, as its `run_finished` event and the log pane's last line say
     it: `run 3 timed out`, `run 3 failed (exit 1): Not logged in`. A `reason` that
-    only repeats the exit code is not said twice."""
+    only repeats the exit code is not said twice, nor the status when the reason opens
+    with it (`run 3 timed out after 3600s`)."""
     code = "" if exit_code is None else f" (exit {exit_code})"
-    said = f"run {run_id} {words(status.value)}{code}"
+    ended = words(status.value)
+    said = f"run {run_id} {ended}{code}"
     if not reason or (exit_code is not None and reason == exit_code_reason(exit_code)):
         return said
+    if reason.startswith(f"{ended} "):
+        return f"run {run_id} {reason}{code}"
     return f"{said}: {reason}"
 
 
@@ -184,7 +188,7 @@ def decision_refusal(key: str, status: TaskStatus) -> str | None:
     """Why approve, reject and request changes do not apply; None when they do."""
     if status in DECIDABLE:
         return None
-    return f"{key} is {status.value}, not awaiting approval"
+    return f"{key} is {words(status.value)}, not awaiting approval"
 
 
 def feedback_refusal(key: str, status: TaskStatus) -> str | None:
@@ -214,7 +218,7 @@ def closed_question_refusal(key: str, question_id: int, status: str) -> str:
     """What answering (or waiting on) a question closed with its task says."""
     return (
         f"{key}'s question {question_id} was closed when {key} ended (it is "
-        f"{status.replace('_', ' ')}): nobody waits for its answer"
+        f"{words(status)}): nobody waits for its answer"
     )
 
 
@@ -237,7 +241,7 @@ def run_refusal(
             "reset it to pending to run its command"
         )
     if status not in RUN_ON_DEMAND:
-        return f"{key} is {status.value}: only pending or failed tasks run"
+        return f"{key} is {words(status.value)}: only pending or failed tasks run"
     if open_blockers:
         blockers = counted(open_blockers, "unfinished blocking dependency")
         return f"{key} waits on {blockers}"

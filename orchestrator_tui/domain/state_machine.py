@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from .enums import TaskStatus
 from .errors import InvalidTransition
+from .event_text import words
 
 S = TaskStatus
 
@@ -78,11 +79,11 @@ def _transition_refusal(key: str, current: TaskStatus, target: TaskStatus) -> st
     if can_transition(current, target):
         return None
     if current is target:
-        return f"{key} is {current.value} already"
-    allowed = ", ".join(sorted(t.value for t in TRANSITIONS[current])) or "nothing"
+        return f"{key} is {words(current.value)} already"
+    allowed = ", ".join(sorted(words(t.value) for t in TRANSITIONS[current])) or "nothing"
     return (
-        f"{key} is {current.value}: cannot {_DOING[target]} "
-        f"(from {current.value} it can go to {allowed})"
+        f"{key} is {words(current.value)}: cannot {_DOING[target]} "
+        f"(from {words(current.value)} it can go to {allowed})"
     )
 
 

@@ -21,6 +21,7 @@ from typing import Any
 
 from .enums import ApprovalDecision, EventKind, TaskStatus
 from .errors import Conflict, DependenciesUnfinished, InvalidTransition, ValidationFailed
+from .event_text import words
 from .rules import decision_refusal
 from .state_machine import (
     CLOSES_QUESTIONS,
@@ -181,7 +182,7 @@ def plan_move(current: Current, intent: Intent, now: datetime) -> Move:
     elif via is Via.UNDO:
         pass
     elif via is Via.ANSWER and (status is not S.BLOCKED or target is not S.PENDING):
-        raise InvalidTransition(f"{current.key} is {status.value}: it waits for no answer")
+        raise InvalidTransition(f"{current.key} is {words(status.value)}: it waits for no answer")
     elif via is Via.FINISH and intent.questions and target is not S.BLOCKED:
         raise ValueError("a run that ends waiting for answers blocks its task")
     elif via is Via.IMPORT:
@@ -196,7 +197,7 @@ def plan_move(current: Current, intent: Intent, now: datetime) -> Move:
             target = S.AWAITING_APPROVAL
         check_transition(current.key, status, target)
     if status is target:
-        raise InvalidTransition(f"{current.key} is already {status.value}")
+        raise InvalidTransition(f"{current.key} is already {words(status.value)}")
 
     kind, data = _status_event(current, intent, target)
     forced = False
@@ -242,7 +243,7 @@ def _decision_target(current: Current, intent: Intent) -> TaskStatus:
         raise InvalidTransition(refusal)
     target = DECISION_TARGET[intent.decision]
     if not can_transition(current.status, target):  # pragma: no cover - table guarded by tests
-        raise InvalidTransition(f"{current.key}: no decision leads to {target.value}")
+        raise InvalidTransition(f"{current.key}: no decision leads to {words(target.value)}")
     return target
 
 

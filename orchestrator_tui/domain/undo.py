@@ -12,6 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from .enums import EventKind, TaskStatus
+from .event_text import words
 
 S = TaskStatus
 
@@ -92,11 +93,13 @@ def undo_refusal(move: RecordedMove, actor: str, since: SinceThen) -> str | None
     if move.actor != actor:
         return f"{key}'s {move.name} was made by {move.actor}, not by {actor}"
     if since.undone:
-        return f"{key}'s {move.name} ({move.before.value} -> {move.after.value}) was already undone"
+        before, after = words(move.before.value), words(move.after.value)
+        return f"{key}'s {move.name} ({before} -> {after}) was already undone"
     if since.status is not move.after:
         who = f" by {since.moved_by}" if since.moved_by else ""
+        now = words(since.status.value)
         return (
-            f"{key} was moved on{who} after your {move.name} and is {since.status.value} now; "
+            f"{key} was moved on{who} after your {move.name} and is {now} now; "
             "undoing would overwrite that"
         )
     if since.merged:
@@ -107,7 +110,7 @@ def undo_refusal(move: RecordedMove, actor: str, since: SinceThen) -> str | None
     if since.started_dependents:
         names = ", ".join(since.started_dependents[:5])
         return (
-            f"{names} started after {key} was {move.after.value}; "
+            f"{names} started after {key} was {words(move.after.value)}; "
             f"undoing would leave {'them' if len(since.started_dependents) > 1 else 'it'} "
             "working on unfinished work"
         )

@@ -64,13 +64,15 @@ class SetupSpec(_Input):
 
 
 DEFAULT_BRANCH = "task/{key}"
+#: The branch a task's worktree starts from when its workspace names none.
+DEFAULT_BASE = "main"
 
 
 class WorkspaceSpec(_Input):
     """`workspace:` of a task or plan: a worktree per task on its own branch."""
 
     repo: str = Field(min_length=1)
-    base: str = Field(default="main", min_length=1)
+    base: str = Field(default=DEFAULT_BASE, min_length=1)
     #: Branch name; `{key}` is replaced by the task key (plain substitution).
     branch: str = Field(default=DEFAULT_BRANCH, min_length=1)
     #: Folder holding the worktrees (default: `<repo>.worktrees` beside the repository).

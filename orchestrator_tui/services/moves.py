@@ -163,8 +163,8 @@ def apply_moves(conn: Connection, moves: Sequence[Move]) -> list[Move]:
         if not move.contested:
             now_status = conn.execute(select(T.status).where(T.id == move.task_id)).scalar()
             raise Conflict(
-                f"{move.key} changed meanwhile (expected {move.expected.value}, now "
-                f"{now_status}); nothing was written"
+                f"{move.key} changed meanwhile (expected {words(move.expected.value)}, now "
+                f"{words(now_status)}); nothing was written"
             )
     return [m for m in moves if m.task_id in won]
 
@@ -315,7 +315,8 @@ def _close_questions(conn: Connection, events: EventBatch, ended: dict[int, Move
         closed = _CLOSE_QUESTIONS.run(conn, params)
         for question_id, task_id in sorted(closed, key=lambda r: r[0]):
             move = ended[task_id]
-            message = f"question {question_id} closed unanswered: {move.key} is {move.target.value}"
+            status = words(move.target.value)
+            message = f"question {question_id} closed unanswered: {move.key} is {status}"
             events.add(
                 EventKind.QUESTION_CLOSED,
                 task_id,

@@ -27,6 +27,7 @@ from sqlalchemy import Connection, func, select, update
 
 from ..domain.enums import EventKind, RunStatus, TaskStatus
 from ..domain.errors import Conflict, InvalidTransition, NotFound, ValidationFailed
+from ..domain.event_text import words
 from ..domain.models import InboxEntry, QuestionView
 from ..domain.rules import closed_question_refusal, no_open_question
 from ..domain.state_machine import CLOSES_QUESTIONS
@@ -93,7 +94,7 @@ class QuestionService:
                 select(T.status).where(T.id == task.id).with_for_update()
             ).scalar_one()
             if TaskStatus(status) in CLOSES_QUESTIONS:
-                raise InvalidTransition(f"{key} is {status}: nobody is working on it to ask")
+                raise InvalidTransition(f"{key} is {words(status)}: nobody is working on it to ask")
             now = self.ctx.now()
             qid = inserted_id(
                 conn.execute(

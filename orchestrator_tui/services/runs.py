@@ -359,7 +359,7 @@ class RunService:
                 EventKind.RUN_FINISHED,
                 task_id,
                 {
-                    "message": f"run {res.run_id} {status.value}; task changed meanwhile",
+                    "message": f"run {res.run_id} {words(status.value)}; task changed meanwhile",
                     "status": status.value,
                     "exit_code": res.exit_code,
                 },

@@ -106,12 +106,20 @@ def _on(git: Git, missing: str) -> str:
     return f" (its checkout is on {head!r})" if head and head != missing else ""
 
 
+def base_commit_of(git: Git, base: str) -> str:
+    """The commit `base` names in `git`'s repository (its top folder): a WorkspaceError
+    saying it does not exist there when it names none. Checked when a task is given
+    the base (`task add`, `task edit`, the task forms) and again when its run starts."""
+    found = git.rev(base)
+    if found is None:
+        raise WorkspaceError(f"base {base!r} does not exist in {git.where}{_on(git, base)}")
+    return found
+
+
 def _prepare(spec: WorkspaceSpec, key: str, where: Layout, git: Git, say: Say) -> Prepared:
     repo = where.repo
     git.run("worktree", "prune")  # forget worktrees whose folders are gone (killed runners)
-    base_commit = git.rev(where.base)
-    if base_commit is None:
-        raise WorkspaceError(f"base {where.base!r} does not exist in {repo}{_on(git, where.base)}")
+    base_at = base_commit_of(git, where.base)
     if not git.run("check-ref-format", "--branch", where.branch, check=False).ok:
         raise WorkspaceError(f"branch name {where.branch!r} is not a valid git branch name")
     existing = _registered(git, where.path)
@@ -126,7 +134,7 @@ def _prepare(spec: WorkspaceSpec, key: str, where: Layout, git: Git, say: Say) -
             raise WorkspaceError(f"{where.path} is not the worktree of {key}; move it away")
         say(f"workspace: reusing {where.path} on {where.branch}")
         _clear_stale_lock(Git(where.path))
-        prepared = Prepared(where, False, base_commit)
+        prepared = Prepared(where, False, base_at)
         if _setup_record(where.path) is None:
             _setup_or_undo(spec, prepared, git, made_branch=False, say=say)
         else:
@@ -160,7 +168,7 @@ def _prepare(spec: WorkspaceSpec, key: str, where: Layout, git: Git, say: Say) -
         _undo(git, where, made_branch)
         raise
     say(f"workspace: {where.path} on new branch {where.branch} from {where.base}")
-    prepared = Prepared(where, True, base_commit)
+    prepared = Prepared(where, True, base_at)
     _setup_or_undo(spec, prepared, git, made_branch, say)
     return prepared
 

@@ -200,10 +200,10 @@ def test_a_status_change_or_progress_loads_no_pydantic_sqlmodel_or_orm_and_recor
     the moves and their events) without the pydantic views, sqlmodel or the ORM;
     it says and writes what the full path does."""
     start = _probe(filled.db, ["task", "start", "A-1", "--reason", "on it"])
-    assert start == {"code": 0, "out": "A-1 start ok: now in_progress\n", "loaded": ["sqlalchemy"]}
+    assert start == {"code": 0, "out": "A-1 start ok: now in progress\n", "loaded": ["sqlalchemy"]}
     filled.ok("task", "start", "A-4")
     done = _probe(filled.db, ["task", "done", "A-4", "--summary", "all good"])
-    assert done["out"] == "A-4 finished: now awaiting_approval\n" and done["code"] == 0
+    assert done["out"] == "A-4 finished: now awaiting approval\n" and done["code"] == 0
     assert done["loaded"] == ["sqlalchemy"]
     # Refused (A-2 waits for A-1): the same one-line error and exit code, nothing written.
     refused = run_in_process(["--db", str(filled.db), "task", "start", "A-2"], env=filled.env)

@@ -4,12 +4,13 @@ model and arguments), a git worktree; an edit changes only the parts it names.""
 from __future__ import annotations
 
 import json
-import subprocess
 import sys
 from pathlib import Path
 from unittest import mock
 
 import pytest
+
+from benchmarks.review_setup import git, make_repo
 
 from ..agents.helpers import FAKE
 from .conftest import Cli
@@ -20,9 +21,8 @@ def command_of(cli: Cli, key: str) -> dict:
 
 
 def test_an_agent_task_from_the_command_line(cli: Cli, tmp_path: Path) -> None:
-    repo = tmp_path / "repo"
-    repo.mkdir()
-    subprocess.run(["git", "init", "-q", str(repo)], check=True)
+    repo = make_repo(tmp_path / "repo")
+    git(repo, "branch", "develop")
     out = cli.ok(
         "task", "add", "Fix the login timeout", "--key", "FIX",
         "--agent", "claude", "--model", "sonnet",
@@ -43,6 +43,30 @@ def test_an_agent_task_from_the_command_line(cli: Cli, tmp_path: Path) -> None:
     assert "  agent      claude, model sonnet, args --max-turns 3" in shown
     assert f"  workspace  {repo.resolve()} (a worktree from develop)" in shown
     assert not any(line.startswith("  command ") for line in shown)
+
+
+def test_a_base_branch_the_repository_lacks_is_refused_when_it_is_given(
+    cli: Cli, tmp_path: Path
+) -> None:
+    """Checked as the task is added or edited, not first when it runs: one line,
+    exit 7, nothing written."""
+    repo = make_repo(tmp_path / "repo")  # on main, with no develop
+    cli.ok("db", "init")
+    where = repo.resolve()
+    missing = f"base 'develop' does not exist in {where} (its checkout is on 'main')"
+    add = ("task", "add", "x", "--key", "X", "--agent", "codex", "--workspace", str(repo))
+    assert cli.fails(7, *add, "--base", "develop") == f"error: --base: {missing}"
+    assert cli.count("SELECT COUNT(*) FROM tasks") == 0
+    cli.ok(*add)  # main, the base a workspace has unless told, exists
+    assert cli.fails(7, "task", "edit", "X", "--base", "develop") == f"error: --base: {missing}"
+    assert command_of(cli, "X")["workspace"]["base"] == "main"
+    git(repo, "checkout", "-q", "-b", "trunk")
+    git(repo, "branch", "-q", "-D", "main")
+    line = cli.fails(7, "task", "add", "y", "--agent", "codex", "--workspace", str(repo))
+    assert (
+        line == f"error: --base: base 'main' does not exist in {where} (its checkout is on 'trunk')"
+    )
+    assert cli.count("SELECT COUNT(*) FROM tasks") == 1
 
 
 def test_command_options_without_anything_to_run_are_refused(cli: Cli, tmp_path: Path) -> None:
@@ -211,12 +235,13 @@ def test_the_plain_reads_profile_timeouts_are_the_runners() -> None:
     from orchestrator_tui.agents.profiles import BUILTIN, resolve
     from orchestrator_tui.domain.agent import AgentUse
     from orchestrator_tui.domain.command_text import (
-        BUILTIN_AGENT_PROFILES,
+        BUILTIN_AGENT_TIMEOUTS,
         OWN_COMMAND,
         builtin_profile_timeout,
     )
 
-    assert set(BUILTIN) == BUILTIN_AGENT_PROFILES
+    # one list: the agents layer builds a profile for each name the domain lists
+    assert {name: p.timeout_seconds for name, p in BUILTIN.items()} == BUILTIN_AGENT_TIMEOUTS
     for name in [*BUILTIN, OWN_COMMAND]:
         found = resolve(AgentUse(profile=name), BUILTIN, ["run", "{prompt}"])
         assert builtin_profile_timeout(name) == found.timeout_seconds, name

@@ -92,3 +92,13 @@ def test_how_a_run_ended_reads_as_words_and_says_its_exit_code_once() -> None:
     assert run_ended_text(7, RunStatus.FAILED, 2, "exit code 1") == (
         "run 7 failed (exit 2): exit code 1"  # not the code it ended with: said as it is
     )
+    # a reason that opens by saying how the run ended does not follow it being said
+    assert run_ended_text(7, RunStatus.TIMED_OUT, None, "timed out after 3600s") == (
+        "run 7 timed out after 3600s"
+    )
+    assert run_ended_text(7, RunStatus.TIMED_OUT, -15, "timed out after 3600s") == (
+        "run 7 timed out after 3600s (exit -15)"
+    )
+    assert run_ended_text(7, RunStatus.FAILED, 1, "failedover refused") == (
+        "run 7 failed (exit 1): failedover refused"
+    )

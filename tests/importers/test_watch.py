@@ -80,7 +80,7 @@ def test_a_status_changed_here_and_in_the_file_is_a_conflict_the_newer_side_wins
         "done",
         "here",
     )
-    assert "task-1: status changed here to in_progress and in the file to done" in here.message()
+    assert "task-1: status changed here to in progress and in the file to done" in here.message()
     assert orch.queries.get_task("task-1").status.value == "in_progress"
     (there,) = rounds[2].conflicts
     assert (there.key, there.winner) == ("task-2", "file")

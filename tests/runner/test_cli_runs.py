@@ -7,10 +7,12 @@ import subprocess
 import sys
 import threading
 
+from orchestrator_tui.domain.enums import RunStatus
 from orchestrator_tui.domain.models import CommandSpec, TaskSpec
 from orchestrator_tui.domain.text import colours_only
 from orchestrator_tui.runner import Runner
 from orchestrator_tui.services import Orchestrator
+from orchestrator_tui.services.runs import RunResult
 
 from .helpers import cli, fast_config
 
@@ -119,6 +121,20 @@ def test_a_cancelled_run_still_stopping_is_listed_as_stopping_with_who_asked(
     assert run.state == "stopping" and run.state_text == (
         "stopping (run cancelled by alice: wrong branch)"
     )
+
+
+def test_a_timed_out_run_is_listed_in_words_and_stored_as_its_status(
+    orch: Orchestrator, db_url: str
+) -> None:
+    orch.tasks.create(TaskSpec(key="A", title="slow", command=CommandSpec(argv=["true"])))
+    (claim,) = orch.runs.claim("r1", 30)
+    ended = RunResult(claim.run_id, claim.task_id, RunStatus.TIMED_OUT, error="timed out after 2s")
+    orch.runs.finish("r1", [ended])
+    (row,) = cli(db_url, "task", "runs", "A").out.splitlines()[1:]
+    assert row.split()[2:4] == ["timed", "out"] and "timed_out" not in row
+    assert "  last run   #1 timed out" in cli(db_url, "task", "show", "A").out.splitlines()
+    (listed,) = json.loads(cli(db_url, "task", "runs", "A", "--json").out)
+    assert (listed["status"], listed["state"]) == ("timed_out", "timed_out")
 
 
 def test_run_json_carries_the_state_word_beside_the_stored_status(

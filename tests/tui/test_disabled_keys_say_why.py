@@ -18,6 +18,7 @@ S = TaskStatus
     [
         ("DONE", "s", "DONE is done: cannot start it (from done it can go to pending)"),
         ("DONE", "a", "DONE is done, not awaiting approval"),
+        ("WORK", "a", "WORK is in progress, not awaiting approval"),
         ("PEND", "d", "PEND is pending: cannot mark it done"),
         ("PEND", "exclamation_mark", "PEND has no command to run"),
         ("PEND", "c", "PEND has no running command to cancel (it is pending)"),
@@ -28,6 +29,7 @@ S = TaskStatus
 async def test_pressing_a_disabled_key_says_why(orch, make, key, press, why):
     add(orch, "DONE", "finished", status=S.DONE)
     add(orch, "PEND", "waiting to start")
+    add(orch, "WORK", "by hand", status=S.IN_PROGRESS)
     add(orch, "GATE", "to review", status=S.IN_PROGRESS, requires_approval=True)
     orch.tasks.complete("GATE")
     app = make()

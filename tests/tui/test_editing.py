@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import subprocess
 from pathlib import Path
 
 import pytest
 from textual.widgets import Input, OptionList
 
+from benchmarks.review_setup import git, make_repo
 from orchestrator_tui.ui.modals.prompt import PickTask, TextPrompt
 from orchestrator_tui.ui.modals.task_form import TaskForm
 
@@ -284,8 +284,9 @@ async def test_an_unknown_agent_is_named_in_the_form_which_keeps_what_was_typed(
 
 
 def git_repo(folder: Path) -> Path:
-    folder.mkdir()
-    subprocess.run(["git", "init", "-q", str(folder)], check=True)
+    """A repository on `main` with one commit, and a branch `develop` from it."""
+    make_repo(folder)
+    git(folder, "branch", "develop")
     return folder
 
 
@@ -325,6 +326,7 @@ async def test_a_workspace_refused_in_the_form_which_keeps_what_was_typed(
     plain = tmp_path / "plain"
     plain.mkdir()
     missing = tmp_path / "nowhere"
+    shop = git_repo(tmp_path / "shop")
     app = make()
     async with app.run_test(size=(160, 48)) as pilot:
         form = await open_new_task_form(pilot, app)
@@ -334,7 +336,12 @@ async def test_a_workspace_refused_in_the_form_which_keeps_what_was_typed(
             ({"#repo": str(missing)}, f"repository: {missing} is not a folder"),
             ({"#repo": ""}, "base branch needs a repository"),
             (
-                {"#repo": str(git_repo(tmp_path / "shop")), "#agent": ""},
+                {"#repo": str(shop)},
+                f"base branch: base 'dev' does not exist in {shop.resolve()} "
+                "(its checkout is on 'main')",
+            ),
+            (
+                {"#base": "develop", "#agent": ""},
                 "repository needs something to run: a command or an agent",
             ),
         ]

@@ -70,6 +70,6 @@ async def test_the_inbox_hint_line_is_never_cut_mid_label_at_80x24(orch, make):
         lines = [info.render_line(y).text.rstrip() for y in range(info.size.height)]
         shown = " ".join(line.strip() for line in lines)
         assert shown.startswith("1 awaiting approval, 0 questions to answer")
-        assert shown.endswith("u undo · enter detail")
-        for hint in ("a approve", "x reject", "y answer", "u undo"):
+        assert shown.endswith("ctrl+d/u scroll the diff · j/k move")
+        for hint in ("esc back", "[ ] previous/next file", "ctrl+d/u scroll the diff"):
             assert any(hint in line for line in lines), hint  # each on one line, whole

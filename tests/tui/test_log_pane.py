@@ -572,6 +572,17 @@ async def test_a_run_that_failed_for_its_exit_code_alone_says_it_once(
         assert shown == ["working", f"── run {run} failed (exit 1)"]
 
 
+async def test_a_run_that_timed_out_says_so_once(orch: Orchestrator) -> None:
+    task = add_task(orch, "T-4")
+    run = add_run(orch, task, agent="codex", status="timed_out")
+    add_lines(orch, run, ["working"])
+    end_run(orch, run, "timed_out", -15, "timed out after 3600s")  # as the runner closes it
+    async with LogApp(orch).run_test(size=(100, 16)) as pilot:
+        pane = await open_task(pilot, "T-4")
+        shown = [line for line in visible(pane) if line]
+        assert shown == ["working", f"── run {run} timed out after 3600s (exit -15)"]
+
+
 async def test_a_shown_run_that_ended_says_why_literally(orch: Orchestrator) -> None:
     task = add_task(orch, "T-2")
     run = add_run(orch, task, agent="claude", status="timed_out")
@@ -584,6 +595,7 @@ async def test_a_shown_run_that_ended_says_why_literally(orch: Orchestrator) -> 
             "thinking",
             f"── run {run} timed out: Not logged in [@click=app.quit]x [/]",
         ]
+        assert f"run #{run} timed out" in status(pane) and "timed_out" not in status(pane)
         for y in range(2):
             for segment in pane.view.render_line(y):
                 assert "\x1b" not in segment.text and "\x07" not in segment.text

@@ -300,7 +300,7 @@ async def test_bulk_confirmation_lists_changes_and_skips_with_reasons(tasks, mak
         assert lines[0] == "Start 1 marked task?"
         assert lines[1].startswith("· A: pending → in progress")
         assert lines[2] == "2 other marked tasks will stay as they are:"
-        assert lines[3].startswith("· B is in_progress already")
+        assert lines[3].startswith("· B is in progress already")
         assert lines[4].startswith("· C waits on unfinished dependencies: A")
         assert len(lines) == 5 and all(len(line) <= 66 for line in lines)
         await pilot.press("y")

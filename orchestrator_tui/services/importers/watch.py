@@ -25,6 +25,7 @@ from sqlalchemy import select
 
 from ...domain.enums import TaskStatus
 from ...domain.errors import OrchestratorError
+from ...domain.event_text import words
 from ...store.tables import Task
 from . import ImportReport, load_import, read_import
 from .backlog import RESERVED as BACKLOG_FILE
@@ -49,9 +50,8 @@ class Conflict:
             if self.winner == "here"
             else ("the file is newer and wins")
         )
-        return (
-            f"{self.key}: status changed here to {self.here} and in the file to {self.file}; {kept}"
-        )
+        here, file = words(self.here), words(self.file)
+        return f"{self.key}: status changed here to {here} and in the file to {file}; {kept}"
 
 
 @dataclass

@@ -60,8 +60,10 @@ class InboxList(DataTable[object]):
 
 
 class ApprovalsScreen(QuestionActions, TaskActions, Screen[None]):
+    #: The footer shows the keys in this order as far as they fit: at 80 columns up to
+    #: Undo; the hint line above names the rest (Back, the diff's files), so every key
+    #: is on the screen.
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("escape,i", "app.pop_screen", "Back", id="inbox.back"),
         Binding("a", "approve", "Approve", id="inbox.approve"),
         Binding("x", "reject", "Reject", id="inbox.reject"),
         Binding("m", "request_changes", "Changes", id="inbox.request_changes"),
@@ -76,6 +78,7 @@ class ApprovalsScreen(QuestionActions, TaskActions, Screen[None]):
         # Ahead of the list's own (hidden) `enter`, which opens the same detail through
         # its row-selected message, so that the footer shows this one.
         Binding("enter", "open", "Detail", id="inbox.open", priority=True),
+        Binding("escape,i", "app.pop_screen", "Back", id="inbox.back"),
         Binding("j", "cursor('down')", "Down", show=False, id="inbox.down"),
         Binding("k", "cursor('up')", "Up", show=False, id="inbox.up"),
         Binding("g", "cursor('top')", "First", show=False, id="inbox.top"),
@@ -175,8 +178,9 @@ class ApprovalsScreen(QuestionActions, TaskActions, Screen[None]):
             else (
                 f"{approvals} awaiting approval, {questions} "
                 f"question{'s' if questions != 1 else ''} to answer, oldest first\n"
-                # on a line of its own, so that 80 columns show every hint whole
-                "a approve · x reject · m request changes · y answer · u undo · enter detail"
+                # on a line of its own, whole at 80 columns: the keys the footer has
+                # no room for there
+                "esc back · [ ] previous/next file · ctrl+d/u scroll the diff · j/k move"
             )
         )
         self.query_one("#inbox-info", Static).update(Text(info))

@@ -17,6 +17,7 @@ from textual.widgets import Tree
 from textual.widgets.tree import NodeID, TreeNode, UnknownNodeID
 
 from ...domain.enums import DependencyType, TaskStatus
+from ...domain.event_text import words
 from ..db import run_db
 from ..render import STATUS_ICON, safe, status_style
 
@@ -309,7 +310,7 @@ class DependencyTree(Tree[NodeData]):
         text.append(key, style("dep-tree--critical") if key in self.critical else "")
         text.append(" ")
         text.append(safe(title, 120))
-        text.append(f" ({status.value.replace('_', ' ')})", style("dep-tree--muted"))
+        text.append(f" ({words(status.value)})", style("dep-tree--muted"))
         if not dep_type.gates:
             text.append(f" [{dep_type.value}]", style("dep-tree--muted"))
         if key in self.critical:

@@ -32,6 +32,7 @@ from textual.scroll_view import ScrollView
 from textual.strip import Strip
 from textual.widgets import Static
 
+from ...domain.event_text import words
 from ...domain.text import needs_visible, visible
 from ..db import run_db
 from ..render import safe
@@ -222,7 +223,7 @@ def describe(summary: ChangeSummary, run: RunView | None) -> Text:
     if run is not None:
         seconds = run.duration_seconds
         took = "-" if seconds is None else f"{seconds:.1f}s"
-        text.append(f"\n{run.state} in {took}", style="dim")
+        text.append(f"\n{words(run.state)} in {took}", style="dim")
         if run.reason:
             text.append(f" · {safe(run.reason, 300)}", style="dim")
     for check in summary.verify:

@@ -44,6 +44,7 @@ from textual.widgets.option_list import Option
 from textual.worker import get_current_worker
 
 from ...domain.enums import LogStream
+from ...domain.event_text import words
 from ...domain.text import printable
 from ...domain.words import counted
 from ..ansi import plain_text, to_text
@@ -1109,7 +1110,7 @@ class ExecutionLogPane(Widget):
             parts.append(f"run #{run.id} {printable(run.state_text)}")
             newest = self._runs[-1]
             if run.id != newest.id:
-                parts.append(f"older run: the newest is #{newest.id} {newest.state}")
+                parts.append(f"older run: the newest is #{newest.id} {words(newest.state)}")
             if view.rows:
                 first, last = view.first_number, view.first_number + len(view.rows) - 1
                 total = max(run.line_count, last)  # lines may have come since the count
