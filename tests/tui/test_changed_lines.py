@@ -66,6 +66,19 @@ def whole(app, size: tuple[int, int]) -> Terminal:
     return fresh
 
 
+def widgets_asked(monkeypatch) -> list[str]:
+    """The class names of the widgets asked for lines from now on, in order."""
+    asked: list[str] = []
+    render_lines = Widget.render_lines
+
+    def recorded(widget: Widget, crop: Region):
+        asked.append(type(widget).__name__)
+        return render_lines(widget, crop)
+
+    monkeypatch.setattr(Widget, "render_lines", recorded)
+    return asked
+
+
 @pytest.mark.parametrize("size", SIZES)
 async def test_the_screen_drawn_line_by_line_is_the_screen_drawn_whole(tasks, make, size):
     app = make()
@@ -90,14 +103,7 @@ async def test_a_cursor_frame_asks_only_the_widgets_under_its_lines(tasks, make,
     async with app.run_test(size=(160, 48)) as pilot:
         await settle(pilot)
         screen = main_screen(app)
-        asked: list[str] = []
-        render_lines = Widget.render_lines
-
-        def recorded(widget: Widget, crop: Region):
-            asked.append(type(widget).__name__)
-            return render_lines(widget, crop)
-
-        monkeypatch.setattr(Widget, "render_lines", recorded)
+        asked = widgets_asked(monkeypatch)
         table = screen.table
         row = table.cursor - int(table.scroll_y) + 1  # the cursor's line (under the header)
         table.refresh(Region(0, row, table.size.width, 1))
@@ -118,14 +124,7 @@ async def test_a_frame_of_two_panes_asks_nothing_between_them(tasks, make, monke
     async with app.run_test(size=(160, 48)) as pilot:
         await settle(pilot)
         screen = main_screen(app)
-        asked: list[str] = []
-        render_lines = Widget.render_lines
-
-        def recorded(widget: Widget, crop: Region):
-            asked.append(type(widget).__name__)
-            return render_lines(widget, crop)
-
-        monkeypatch.setattr(Widget, "render_lines", recorded)
+        asked = widgets_asked(monkeypatch)
         tree, log = screen.dep_tree, screen.log_pane
         tree.refresh(Region(0, 0, tree.size.width, 1))
         log.refresh(Region(0, 0, log.size.width, 1))
