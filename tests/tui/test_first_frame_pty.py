@@ -177,20 +177,7 @@ def test_the_first_frame_already_shows_the_rows_and_their_questions(
     """No empty list is drawn first: the page read while the app imported is in the
     very first frame, with the statuses a later load shows ("? asking"), and so are
     the footer's keys."""
-    term = PtyDriver(
-        [sys.executable, "-m", "orchestrator_tui", "--db", database], 160, 48, _env(tmp_path)
-    )
-    try:
-        deadline = time.monotonic() + 60
-        while FRAME_END not in term.buf:
-            assert time.monotonic() < deadline, "no frame drawn:\n" + term.tail()
-            term.read(0.1)
-        first = bytes(term.buf[: term.buf.index(FRAME_END) + len(FRAME_END)])
-    finally:
-        term.close()
-    screen = pyte.Screen(160, 48)
-    pyte.ByteStream(screen).feed(first)
-    lines = [line.rstrip() for line in screen.display]
+    lines = _first_frame([sys.executable, "-m", "orchestrator_tui", "--db", database], tmp_path)
     alpha = next((line for line in lines if "Alpha first row" in line), None)
     bravo = next((line for line in lines if "Bravo second row" in line), None)
     assert alpha is not None and bravo is not None, "\n".join(lines)
