@@ -14,7 +14,7 @@ from textual.widget import Widget
 
 from orchestrator_tui.ui.changed_lines import ChangedLinesCompositor
 
-from .conftest import add, main_screen, settle
+from .conftest import add, main_screen, settle, started
 
 SIZES = [(160, 48), (80, 24)]
 
@@ -82,8 +82,7 @@ def widgets_asked(monkeypatch) -> list[str]:
 @pytest.mark.parametrize("size", SIZES)
 async def test_the_screen_drawn_line_by_line_is_the_screen_drawn_whole(tasks, make, size):
     app = make()
-    async with app.run_test(size=size) as pilot:
-        await settle(pilot)
+    async with started(app, size) as pilot:
         screen = main_screen(app)
         assert isinstance(screen._compositor, ChangedLinesCompositor)
         terminal = Terminal(app, size)
@@ -100,8 +99,7 @@ async def test_the_screen_drawn_line_by_line_is_the_screen_drawn_whole(tasks, ma
 
 async def test_a_cursor_frame_asks_only_the_widgets_under_its_lines(tasks, make, monkeypatch):
     app = make()
-    async with app.run_test(size=(160, 48)) as pilot:
-        await settle(pilot)
+    async with started(app):
         screen = main_screen(app)
         asked = widgets_asked(monkeypatch)
         table = screen.table
@@ -121,8 +119,7 @@ async def test_a_frame_of_two_panes_asks_nothing_between_them(tasks, make, monke
     # After the cursor rests the tree and the log pane change: the rectangle around
     # the two holds the dashboard and the list, which have not changed.
     app = make()
-    async with app.run_test(size=(160, 48)) as pilot:
-        await settle(pilot)
+    async with started(app):
         screen = main_screen(app)
         asked = widgets_asked(monkeypatch)
         tree, log = screen.dep_tree, screen.log_pane

@@ -156,8 +156,7 @@ async def test_the_inbox_footer_shows_every_key_its_hint_line_names(orch, make):
     orch.tasks.start("PAY-1")
     orch.as_actor("bob").tasks.complete("PAY-1")
     app = make()
-    async with app.run_test(size=(160, 48)) as pilot:
-        await settle(pilot)
+    async with started(app) as pilot:
         await pilot.press("i")
         await settle(pilot)
         text = "\n".join(screen_lines(app))

@@ -67,8 +67,7 @@ async def test_every_field_of_the_form_is_on_screen_at_80x24(tasks, make, key):
     """No field waits below the fold until tabbed to: each is drawn, whole, where
     the person sees it, without the form scrolling."""
     app = make()
-    async with app.run_test(size=(80, 24)) as pilot:
-        await settle(pilot)
+    async with started(app, (80, 24)) as pilot:
         await pilot.press(key)
         await settle(pilot)
         form = app.screen
