@@ -723,10 +723,14 @@ class ExecutionLogPane(Widget):
 
     def refresh_data(self) -> None:
         """Pick up new runs and lines (fetches only what is newer than the window)."""
-        if self._key is None:
+        key = self._key
+        if key is None:
             return
-        view = self._view
-        self._poll(self._gen, self._key, self._run_id, view.last_seq, view.following, view.newer)
+        gen, run_id, view = self._gen, self._run_id, self._view
+        anchor, following, newer = view.last_seq, view.following, view.newer
+        self._work(
+            "log-poll", lambda orch: poll_log(orch, gen, key, run_id, anchor, following, newer)
+        )
 
     # -- database work (see ui/db.py: plain arguments in, a message out) ------------------
 
@@ -758,19 +762,6 @@ class ExecutionLogPane(Widget):
             lambda orch: load_page(orch, gen, run_id, direction, anchor),
             lambda _: _PageFailed(direction),
             exclusive=False,
-        )
-
-    def _poll(
-        self,
-        gen: int,
-        key: str,
-        run_id: int | None,
-        anchor: int | None,
-        following: bool,
-        newer: bool,
-    ) -> None:
-        self._work(
-            "log-poll", lambda orch: poll_log(orch, gen, key, run_id, anchor, following, newer)
         )
 
     def _search(self, gen: int, run_id: int, query: str, start: int, backwards: bool) -> None:
