@@ -43,7 +43,13 @@ from pathlib import Path
 
 from orchestrator_tui.agents.parsers import make_parser
 from orchestrator_tui.domain.plan import PlanSpec
-from orchestrator_tui.runner import BackgroundRunner, Runner, RunnerConfig, freeze_loaded
+from orchestrator_tui.runner import (
+    BackgroundRunner,
+    Runner,
+    RunnerConfig,
+    RunnerSummary,
+    freeze_loaded,
+)
 from orchestrator_tui.services import open_orchestrator
 
 #: Runner time over `xargs -P` time for the DAG of `true` tasks.
@@ -222,6 +228,21 @@ async def _lag_probe(stop: asyncio.Event, tick: float = 0.01) -> list[float]:
     return lags
 
 
+async def _serve_with_probe(url: str) -> tuple[RunnerSummary, float, list[float]]:
+    """Serve `url`'s ready tasks on a background runner until idle while probing this
+    event loop's lag: the runner's summary, the seconds it took and the lags."""
+    stop = asyncio.Event()
+    probe = asyncio.create_task(_lag_probe(stop))
+    bg = BackgroundRunner(url, RunnerConfig(agent="bench-runner", until_idle=True))
+    start = time.perf_counter()
+    bg.start()
+    loop = asyncio.get_running_loop()
+    summary = await loop.run_in_executor(None, bg.finished.result)
+    took = time.perf_counter() - start
+    stop.set()
+    return summary, took, await probe
+
+
 async def _stream_with_probe(url: str, lines: int) -> tuple[float, float, float]:
     from orchestrator_tui.domain.models import CommandSpec, TaskSpec
 
@@ -233,16 +254,7 @@ async def _stream_with_probe(url: str, lines: int) -> tuple[float, float, float]
     orch.tasks.create(
         TaskSpec(key="FLOOD", title="flood", command=CommandSpec(argv=[sys.executable, "-c", code]))
     )
-    stop = asyncio.Event()
-    probe = asyncio.create_task(_lag_probe(stop))
-    bg = BackgroundRunner(url, RunnerConfig(agent="bench-runner", until_idle=True))
-    start = time.perf_counter()
-    bg.start()
-    loop = asyncio.get_running_loop()
-    summary = await loop.run_in_executor(None, bg.finished.result)
-    took = time.perf_counter() - start
-    stop.set()
-    lags = await probe
+    summary, took, lags = await _serve_with_probe(url)
     (run,) = orch.queries.runs_for("FLOOD")
     assert summary.succeeded == 1 and run.line_count == lines, (summary, run.line_count)
     orch.close()
@@ -313,16 +325,7 @@ async def _agent_with_probe(url: str, events_file: str, n: int) -> tuple[float, 
     use = AgentUse(profile="bench", definition=profile)
     command = CommandSpec(argv=[sys.executable], agent=use)
     orch.tasks.create(TaskSpec(key="AGENT", title="agent", command=command))
-    stop = asyncio.Event()
-    probe = asyncio.create_task(_lag_probe(stop))
-    bg = BackgroundRunner(url, RunnerConfig(agent="bench-runner", until_idle=True))
-    start = time.perf_counter()
-    bg.start()
-    loop = asyncio.get_running_loop()
-    summary = await loop.run_in_executor(None, bg.finished.result)
-    took = time.perf_counter() - start
-    stop.set()
-    lags = await probe
+    summary, took, lags = await _serve_with_probe(url)
     (run,) = orch.queries.runs_for("AGENT")
     raw = len(orch.queries.log_lines(run.id, limit=n + 10, raw=True))
     assert summary.succeeded == 1 and raw == n, (summary, raw, run.error)

@@ -158,19 +158,24 @@ class OrchestratorApp(RunnerActions, TransferActions, App[int]):
     def __init__(
         self,
         db_url: str,
-        actor: str,
+        actor: str | None = None,
         clock: Clock | None = None,
+        *,
         poll_interval: float | None = DEFAULT_POLL_SECONDS,
         keymap: dict[str, str] | None = None,
         theme: str | None = None,
-        *,
         run_on_start: bool = False,
         runner_options: dict[str, Any] | None = None,
         freeze_gc: bool = False,
         settings_file: Path | None = None,
         approval_alert: bool = True,
     ) -> None:
+        """The app for a database URL (or path), acting as `actor` (None: the default
+        person, see `config.resolve_actor`)."""
+        from .config import resolve_actor
+
         super().__init__()
+        actor = resolve_actor(actor)
         #: Ring the terminal bell and flash the header when a task starts waiting.
         self.approval_alert = approval_alert
         self._feed_seen = False
@@ -499,36 +504,9 @@ class OrchestratorApp(RunnerActions, TransferActions, App[int]):
             self.push_screen(ApprovalsScreen())
 
 
-def make_app(
-    db_url: str,
-    actor: str | None = None,
-    clock: Clock | None = None,
-    *,
-    poll_interval: float | None = DEFAULT_POLL_SECONDS,
-    keymap: dict[str, str] | None = None,
-    theme: str | None = None,
-    run_on_start: bool = False,
-    runner_options: dict[str, Any] | None = None,
-    freeze_gc: bool = False,
-    settings_file: Path | None = None,
-    approval_alert: bool = True,
-) -> OrchestratorApp:
-    """The app for a database URL (or path), acting as `actor`."""
-    from .config import resolve_actor
-
-    return OrchestratorApp(
-        db_url,
-        resolve_actor(actor),
-        clock=clock,
-        poll_interval=poll_interval,
-        keymap=keymap,
-        theme=theme,
-        run_on_start=run_on_start,
-        runner_options=runner_options,
-        freeze_gc=freeze_gc,
-        settings_file=settings_file,
-        approval_alert=approval_alert,
-    )
+#: The app's factory, for the CLI and the tests alike: the class itself, so that its
+#: options and their defaults are declared once (in `OrchestratorApp.__init__`).
+make_app = OrchestratorApp
 
 
 def run_app(

@@ -22,20 +22,24 @@ def core_files() -> list[Path]:
     return sorted(p for d in CORE_DIRS for p in (PACKAGE / d).rglob("*.py"))
 
 
+def modules_loaded_by(script: str) -> list[str]:
+    """The modules a fresh interpreter has loaded once it has run `script`."""
+    script += "import json, sys\nprint(json.dumps(sorted(sys.modules)))\n"
+    out = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, check=True
+    ).stdout
+    return json.loads(out)
+
+
 def test_importing_the_core_loads_no_ui() -> None:
     modules = [
         "orchestrator_tui." + ".".join(p.relative_to(PACKAGE).with_suffix("").parts)
         for p in core_files()
     ]
-    script = (
-        "import importlib, json, sys\n"
+    loaded = modules_loaded_by(
+        "import importlib\n"
         f"for m in {modules!r}: importlib.import_module(m.removesuffix('.__init__'))\n"
-        "print(json.dumps(sorted(sys.modules)))\n"
     )
-    out = subprocess.run(
-        [sys.executable, "-c", script], capture_output=True, text=True, check=True
-    ).stdout
-    loaded = json.loads(out)
     assert "orchestrator_tui.store.schema" in loaded
     bad = [m for m in loaded if m.split(".")[0] in FORBIDDEN]
     assert bad == []
@@ -57,15 +61,7 @@ def test_no_ui_import_in_source(path: Path) -> None:
 def test_asking_a_person_loads_no_runner() -> None:
     """`task ask` and the MCP server ask through the services; the runner's
     subprocess machinery stays unloaded."""
-    script = (
-        "import json, sys\n"
-        "from orchestrator_tui.services.notify import ask_person\n"
-        "print(json.dumps(sorted(sys.modules)))\n"
-    )
-    out = subprocess.run(
-        [sys.executable, "-c", script], capture_output=True, text=True, check=True
-    ).stdout
-    loaded = json.loads(out)
+    loaded = modules_loaded_by("from orchestrator_tui.services.notify import ask_person\n")
     assert "orchestrator_tui.services.notify" in loaded
     assert [m for m in loaded if m.startswith("orchestrator_tui.runner")] == []
 
@@ -73,15 +69,7 @@ def test_asking_a_person_loads_no_runner() -> None:
 def test_the_watcher_process_starts_without_the_database_layer() -> None:
     """A runner's watcher (`python -m orchestrator_tui.watcher`) is a small process:
     it loads `procs` and `config` of ours, and neither SQLAlchemy nor pydantic."""
-    script = (
-        "import json, sys\n"
-        "import orchestrator_tui.watcher\n"
-        "print(json.dumps(sorted(sys.modules)))\n"
-    )
-    out = subprocess.run(
-        [sys.executable, "-c", script], capture_output=True, text=True, check=True
-    ).stdout
-    loaded = json.loads(out)
+    loaded = modules_loaded_by("import orchestrator_tui.watcher\n")
     ours = {m for m in loaded if m.startswith("orchestrator_tui")}
     assert ours == {
         "orchestrator_tui",

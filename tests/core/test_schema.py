@@ -47,6 +47,22 @@ def version_in(path: Path) -> str:
         ]
 
 
+def migrate(url: str) -> int:
+    """Migrate the database at `url` to the current schema, as opening it does; the
+    version it had."""
+    db = Database(url)
+    try:
+        return ensure_schema(db)
+    finally:
+        db.dispose()
+
+
+def version_and_problems(orch: Orchestrator) -> tuple[int | None, list[str]]:
+    """The schema version of an open database, and what `validate` finds wrong in it."""
+    with orch.db.read() as conn:
+        return read_version(conn), validate(conn)
+
+
 def test_fresh_database(db_path: Path) -> None:
     db = Database(str(db_path))
     assert ensure_schema(db) == 0
@@ -241,9 +257,7 @@ def test_a_version_1_database_gains_run_process_columns_keeping_its_rows(db_path
     conn.close()
     make_version_1(db_path)
 
-    db = Database(str(db_path))
-    assert ensure_schema(db) == 1
-    db.dispose()
+    assert migrate(str(db_path)) == 1
 
     assert version_in(db_path) == str(SCHEMA_VERSION)
     with sqlite3.connect(db_path) as conn:
@@ -263,13 +277,9 @@ def test_a_version_1_database_migrates_on_either_backend_keeping_its_rows(db_url
     orch.close()
     make_version_1_at(db_url)
 
-    db = Database(db_url)
-    assert ensure_schema(db) == 1
-    db.dispose()
+    assert migrate(db_url) == 1
     migrated = open_db(db_url)
-    with migrated.db.read() as conn:
-        assert read_version(conn) == SCHEMA_VERSION
-        assert validate(conn) == []
+    assert version_and_problems(migrated) == (SCHEMA_VERSION, [])
     assert [t.key for t in migrated.queries.list_tasks()] == ["A", "B"]
     assert [b.key for b in migrated.queries.get_task("B").blockers] == ["A"]
     assert migrated.as_actor("bot").questions.ask("A", "works?").is_open  # a new table
@@ -319,13 +329,9 @@ def test_a_version_5_database_moves_who_asked_a_run_to_stop_to_its_own_column(
         assert stored.scalar_one() == "run cancelled by bob: wrong branch"
     engine.dispose()
 
-    db = Database(db_url)
-    assert ensure_schema(db) == 5
-    db.dispose()
+    assert migrate(db_url) == 5
     migrated = open_db(db_url)
-    with migrated.db.read() as conn:
-        assert read_version(conn) == SCHEMA_VERSION
-        assert validate(conn) == []
+    assert version_and_problems(migrated) == (SCHEMA_VERSION, [])
     assert _runs_as_seen(migrated) == before
     (stopping,) = migrated.queries.runs_for("STOP")
     assert (stopping.error, stopping.cancel_requested) == (
@@ -371,8 +377,7 @@ def test_a_version_6_database_lets_the_loader_decide_the_tasks_it_loaded_awaitin
     engine.dispose()
 
     migrated = open_db(db_url, actor="alice")
-    with migrated.db.read() as conn:
-        assert read_version(conn) == SCHEMA_VERSION
+    assert version_and_problems(migrated) == (SCHEMA_VERSION, [])
     created, requested = migrated.queries.timeline("GATE")
     assert (created.actor, requested.kind, requested.actor) == (
         "alice",
@@ -404,13 +409,9 @@ def test_a_version_7_database_closes_questions_left_open_on_ended_tasks(db_url: 
         conn.execute(text("UPDATE tasks SET status = 'done' WHERE key = 'DONE'"))
     engine.dispose()
 
-    db = Database(db_url)
-    assert ensure_schema(db) == 7
-    db.dispose()
+    assert migrate(db_url) == 7
     migrated = open_db(db_url)
-    with migrated.db.read() as conn:
-        assert read_version(conn) == SCHEMA_VERSION
-        assert validate(conn) == []
+    assert version_and_problems(migrated) == (SCHEMA_VERSION, [])
     closed = migrated.questions.get(stale.id)
     assert closed.is_closed and closed.closed_at == migrated.queries.get_task("GONE").updated_at
     assert [q.id for q in migrated.questions.open_questions()] == [waiting.id]

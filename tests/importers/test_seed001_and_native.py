@@ -70,13 +70,19 @@ def test_yaml_export_reads_back(orch, tmp_path, databases):
     other.close()
 
 
-def test_json_export_keeps_who_asked_a_run_to_stop(orch, tmp_path, databases):
-    for key in ("STOP", "CLOSED"):
+def cancelled_runs(orch, *keys: str) -> None:
+    """A running run of each of `keys`; STOP's asked to stop (still stopping) and
+    CLOSED's cancelled and closed."""
+    for key in keys:
         orch.tasks.create(TaskSpec(key=key, title=key, command=CommandSpec(argv=["true"])))
-    claims = {c.key: c for c in orch.runs.claim("r1", 30, limit=2)}
+    claims = {c.key: c for c in orch.runs.claim("r1", 30, limit=len(keys))}
     orch.runs.cancel("STOP", "wrong branch")
     orch.runs.cancel("CLOSED", "not needed")
     orch.runs.close_cancelled(claims["CLOSED"].run_id)
+
+
+def test_json_export_keeps_who_asked_a_run_to_stop(orch, tmp_path, databases):
+    cancelled_runs(orch, *("STOP", "CLOSED"))
     out = tmp_path / "runs.json"
     export_path(orch, out)
     other = fresh(databases, "other")
@@ -100,12 +106,7 @@ def test_a_version_5_json_export_of_a_run_being_stopped_imports_stopping(orch, t
     its reason in `cancel_requested`, no error; every other run as it was."""
     import json
 
-    for key in ("STOP", "CLOSED", "RUN"):
-        orch.tasks.create(TaskSpec(key=key, title=key, command=CommandSpec(argv=["true"])))
-    claims = {c.key: c for c in orch.runs.claim("r1", 30, limit=3)}
-    orch.runs.cancel("STOP", "wrong branch")
-    orch.runs.cancel("CLOSED", "not needed")
-    orch.runs.close_cancelled(claims["CLOSED"].run_id)
+    cancelled_runs(orch, *("STOP", "CLOSED", "RUN"))
     out = tmp_path / "runs.json"
     export_path(orch, out)
     document = json.loads(out.read_text())

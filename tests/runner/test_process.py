@@ -10,7 +10,7 @@ from pathlib import Path
 from orchestrator_tui.domain.enums import LogStream
 from orchestrator_tui.runner.process import MAX_LINE_BYTES, Supervisor, resolve_argv, run_once
 
-from .helpers import wait_for
+from .helpers import alive, wait_for
 
 PY = sys.executable
 OUT, ERR = LogStream.STDOUT, LogStream.STDERR
@@ -92,7 +92,7 @@ def test_timeout_kills_a_child_that_ignores_sigterm_and_its_group(tmp_path: Path
     assert outcome.exit_code == -9  # SIGTERM was ignored: SIGKILL ended it
     assert [t for _, t, _ in lines] == ["started"]
     grandchild = int(marker.read_text())
-    wait_for(lambda: not _alive(grandchild), timeout=10)  # SIGKILL lands asynchronously
+    wait_for(lambda: not alive(grandchild), timeout=10)  # SIGKILL lands asynchronously
 
 
 def test_stop_terminates_gracefully_when_the_child_obeys_sigterm() -> None:
@@ -147,19 +147,6 @@ def test_orchestrator_tui_resolves_to_this_installation() -> None:
         "3",
     ]
     assert resolve_argv(["echo", "orchestrator-tui"]) == ["echo", "orchestrator-tui"]
-
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    # A zombie still answers kill(0); look at its state.
-    try:
-        state = Path(f"/proc/{pid}/stat").read_text().split()[2]
-    except OSError:
-        return False
-    return state != "Z"
 
 
 def test_a_missing_working_directory_is_named_not_the_program(tmp_path: Path) -> None:

@@ -18,7 +18,7 @@ from orchestrator_tui.domain.models import CommandSpec, TaskSpec
 from orchestrator_tui.runner import Runner
 from orchestrator_tui.services import Orchestrator
 
-from .helpers import cli, fast_config, wait_for
+from .helpers import alive, cli, fast_config, wait_for
 
 S = TaskStatus
 
@@ -252,27 +252,19 @@ def test_a_sigkilled_runners_child_and_grandchildren_are_stopped_by_its_watcher(
     try:
         wait_for(lambda: all((tmp_path / name).exists() for name in names))
         pids = {name: int((tmp_path / name).read_text()) for name in names}
-        assert all(_alive(pid) for pid in pids.values())
+        assert all(alive(pid) for pid in pids.values())
         watcher = _watcher_of(doomed.pid)
-        assert watcher is not None and _alive(watcher)
+        assert watcher is not None and alive(watcher)
         doomed.send_signal(signal.SIGKILL)
         doomed.wait(10)
         deadline = time.monotonic() + 5
-        while any(_alive(pid) for pid in pids.values()) and time.monotonic() < deadline:
+        while any(alive(pid) for pid in pids.values()) and time.monotonic() < deadline:
             time.sleep(0.05)
-        assert {name for name, pid in pids.items() if _alive(pid)} == set()
-        wait_for(lambda: not _alive(watcher), timeout=10)  # its work done, it leaves
+        assert {name for name, pid in pids.items() if alive(pid)} == set()
+        wait_for(lambda: not alive(watcher), timeout=10)  # its work done, it leaves
     finally:
         doomed.kill()
         doomed.communicate()
         for name in names:
             with contextlib.suppress(OSError, ValueError):
                 os.kill(int((tmp_path / name).read_text()), signal.SIGKILL)
-
-
-def _alive(pid: int) -> bool:
-    try:
-        stat = Path(f"/proc/{pid}/stat").read_text()
-    except OSError:
-        return False
-    return stat[stat.rindex(")") + 2] not in "ZX"

@@ -15,19 +15,27 @@ import pyte
 from benchmarks.pty_driver import ProgramExited, PtyDriver
 
 
+def program_env(home: Path) -> dict[str, str]:
+    """The environment of a program started with `home` as its home: its configuration,
+    data, key map and settings there, none of the person's running the tests."""
+    env = dict(
+        os.environ,
+        HOME=str(home),
+        XDG_CONFIG_HOME=str(home / "config"),
+        XDG_DATA_HOME=str(home / "data"),
+    )
+    env.pop("ORCHESTRATOR_TUI_KEYMAP", None)
+    env.pop("ORCHESTRATOR_TUI_SETTINGS", None)
+    return env
+
+
 class PtyApp:
     """`orchestrator-tui ARGS` running in a pty of `cols` x `rows`."""
 
     def __init__(self, args: list[str], home: Path, cols: int = 160, rows: int = 48) -> None:
         self.screen = pyte.Screen(cols, rows)
         self.stream = pyte.ByteStream(self.screen)
-        env = dict(
-            os.environ,
-            HOME=str(home),
-            XDG_CONFIG_HOME=str(home / "config"),
-            XDG_DATA_HOME=str(home / "data"),
-        )
-        env.pop("ORCHESTRATOR_TUI_KEYMAP", None)
+        env = program_env(home)
         self.term = PtyDriver([sys.executable, "-m", "orchestrator_tui", *args], cols, rows, env)
 
     @property

@@ -17,7 +17,7 @@ from orchestrator_tui.services import Orchestrator, open_orchestrator
 from orchestrator_tui.store.schema import backup_sqlite
 from orchestrator_tui.store.tables import Task
 
-from .conftest import add, fixed_clock, main_screen, settle
+from .conftest import add, fixed_clock, main_screen, settle, started
 
 S = TaskStatus
 T = Task.__table__.c
@@ -85,8 +85,7 @@ async def test_enabled_keys_are_exactly_what_the_services_accept(
     app = make()
     enabled: dict[str, dict[str, bool]] = {a: {} for a in SERVICE_CALLS}
     reasons: dict[str, dict[str, str | None]] = {a: {} for a in SERVICE_CALLS}
-    async with app.run_test(size=(160, 48)) as pilot:  # type: ignore[attr-defined]
-        await settle(pilot)
+    async with started(app) as pilot:  # type: ignore[arg-type]
         screen = main_screen(app)  # type: ignore[arg-type]
         for key in keys:
             screen.table.select_key(key)

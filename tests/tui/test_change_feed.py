@@ -7,6 +7,7 @@ import logging
 import sys
 import threading
 from collections import Counter
+from collections.abc import Callable
 from pathlib import Path
 from types import FrameType
 
@@ -17,7 +18,7 @@ import orchestrator_tui
 from orchestrator_tui.domain.changes import FIELDS_BY_KIND
 from orchestrator_tui.domain.enums import EventKind, TaskStatus
 from orchestrator_tui.domain.errors import OrchestratorError
-from orchestrator_tui.services import open_orchestrator
+from orchestrator_tui.services import Orchestrator, open_orchestrator
 from orchestrator_tui.services.queries import QueryService
 from orchestrator_tui.ui.db import run_db
 from orchestrator_tui.ui.widgets.log_pane import ExecutionLogPane
@@ -54,6 +55,18 @@ def calls(monkeypatch: pytest.MonkeyPatch) -> Counter[str]:
     return counted
 
 
+async def changed_elsewhere(pilot, db_url: str, change: Callable[[Orchestrator], object]) -> None:
+    """Make `change` as bob on a connection of its own (as another process would),
+    then let the app take it in from the change feed."""
+    other = open_orchestrator(db_url, "bob", clock=fixed_clock)
+    try:
+        change(other)
+    finally:
+        other.close()
+    pilot.app.poke_feed()
+    await settle(pilot)
+
+
 def test_every_event_kind_says_what_it_changes():
     assert set(FIELDS_BY_KIND) == {k.value for k in EventKind}
 
@@ -65,11 +78,7 @@ async def test_a_status_change_elsewhere_reloads_only_that_row(db_url, orch, mak
     async with started(app) as pilot:
         table = main_screen(app).table
         calls.clear()
-        other = open_orchestrator(db_url, "bob", clock=fixed_clock)
-        other.tasks.start("B")
-        other.close()
-        app.poke_feed()
-        await settle(pilot)
+        await changed_elsewhere(pilot, db_url, lambda o: o.tasks.start("B"))
         assert table.row_at(1).key == "B" and table.row_at(1).status is S.IN_PROGRESS
         assert calls == Counter({"changed_rows": 1}), "the page was read again"
 
@@ -83,11 +92,7 @@ async def test_a_change_that_moves_a_row_reloads_the_page(db_url, orch, make, ca
         screen.table.set_query(screen.table.query_state.sorted_by("status").reversed())
         await settle(pilot)
         calls.clear()
-        other = open_orchestrator(db_url, "bob", clock=fixed_clock)
-        other.tasks.start("C")
-        other.close()
-        app.poke_feed()
-        await settle(pilot)
+        await changed_elsewhere(pilot, db_url, lambda o: o.tasks.start("C"))
         shown = [screen.table.row_at(i).key for i in range(3)]
         assert shown == ["C", "A", "B"]  # running sorts after pending; reversed: first
         assert calls["list_tasks"] >= 1
@@ -102,11 +107,7 @@ async def test_a_filtered_view_takes_in_a_task_that_now_matches(db_url, orch, ma
         await settle(pilot)
         table = main_screen(app).table
         assert table.total == 0
-        other = open_orchestrator(db_url, "bob", clock=fixed_clock)
-        other.tasks.start("B")
-        other.close()
-        app.poke_feed()
-        await settle(pilot)
+        await changed_elsewhere(pilot, db_url, lambda o: o.tasks.start("B"))
         assert table.total == 1 and table.row_at(0).key == "B"
 
 
@@ -120,11 +121,8 @@ async def test_a_changed_blocker_redraws_the_readiness_of_shown_dependents(db_ur
     async with started(app) as pilot:
         table = main_screen(app).table
         assert table.row_at(1).unfinished_blockers == 0
-        other = open_orchestrator(db_url, "bob", clock=fixed_clock)
-        other.tasks.reset("A")  # B waits again; B itself gets no event
-        other.close()
-        app.poke_feed()
-        await settle(pilot)
+        # B waits again; B itself gets no event
+        await changed_elsewhere(pilot, db_url, lambda o: o.tasks.reset("A"))
         assert table.row_at(1).key == "B" and table.row_at(1).unfinished_blockers == 1
 
 
@@ -210,12 +208,9 @@ async def test_worker_threads_never_run_widget_code(db_url, orch, make):
         async with started(app) as pilot:
             await pilot.press("j", "j", "k")
             await settle(pilot)
-            other = open_orchestrator(db_url, "bob", clock=fixed_clock)
-            other.tasks.start("W-1")
-            other.tasks.start("W-5")
-            other.close()
-            app.poke_feed()
-            await settle(pilot)
+            await changed_elsewhere(
+                pilot, db_url, lambda o: [o.tasks.start(key) for key in ("W-1", "W-5")]
+            )
             await pilot.press("3", "slash", *"line", "enter")
             await settle(pilot)
             await pilot.pause(0.4)

@@ -14,7 +14,7 @@ from textual.widget import Widget
 
 from orchestrator_tui.ui.changed_lines import ChangedLinesCompositor
 
-from .conftest import add, main_screen, settle
+from .conftest import add, main_screen, settle, started
 
 SIZES = [(160, 48), (80, 24)]
 
@@ -66,11 +66,23 @@ def whole(app, size: tuple[int, int]) -> Terminal:
     return fresh
 
 
+def widgets_asked(monkeypatch) -> list[str]:
+    """The class names of the widgets asked for lines from now on, in order."""
+    asked: list[str] = []
+    render_lines = Widget.render_lines
+
+    def recorded(widget: Widget, crop: Region):
+        asked.append(type(widget).__name__)
+        return render_lines(widget, crop)
+
+    monkeypatch.setattr(Widget, "render_lines", recorded)
+    return asked
+
+
 @pytest.mark.parametrize("size", SIZES)
 async def test_the_screen_drawn_line_by_line_is_the_screen_drawn_whole(tasks, make, size):
     app = make()
-    async with app.run_test(size=size) as pilot:
-        await settle(pilot)
+    async with started(app, size) as pilot:
         screen = main_screen(app)
         assert isinstance(screen._compositor, ChangedLinesCompositor)
         terminal = Terminal(app, size)
@@ -87,17 +99,9 @@ async def test_the_screen_drawn_line_by_line_is_the_screen_drawn_whole(tasks, ma
 
 async def test_a_cursor_frame_asks_only_the_widgets_under_its_lines(tasks, make, monkeypatch):
     app = make()
-    async with app.run_test(size=(160, 48)) as pilot:
-        await settle(pilot)
+    async with started(app):
         screen = main_screen(app)
-        asked: list[str] = []
-        render_lines = Widget.render_lines
-
-        def recorded(widget: Widget, crop: Region):
-            asked.append(type(widget).__name__)
-            return render_lines(widget, crop)
-
-        monkeypatch.setattr(Widget, "render_lines", recorded)
+        asked = widgets_asked(monkeypatch)
         table = screen.table
         row = table.cursor - int(table.scroll_y) + 1  # the cursor's line (under the header)
         table.refresh(Region(0, row, table.size.width, 1))
@@ -115,17 +119,9 @@ async def test_a_frame_of_two_panes_asks_nothing_between_them(tasks, make, monke
     # After the cursor rests the tree and the log pane change: the rectangle around
     # the two holds the dashboard and the list, which have not changed.
     app = make()
-    async with app.run_test(size=(160, 48)) as pilot:
-        await settle(pilot)
+    async with started(app):
         screen = main_screen(app)
-        asked: list[str] = []
-        render_lines = Widget.render_lines
-
-        def recorded(widget: Widget, crop: Region):
-            asked.append(type(widget).__name__)
-            return render_lines(widget, crop)
-
-        monkeypatch.setattr(Widget, "render_lines", recorded)
+        asked = widgets_asked(monkeypatch)
         tree, log = screen.dep_tree, screen.log_pane
         tree.refresh(Region(0, 0, tree.size.width, 1))
         log.refresh(Region(0, 0, log.size.width, 1))

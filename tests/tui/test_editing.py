@@ -115,8 +115,7 @@ async def test_the_edit_form_shows_what_runs_the_task_and_where(orch, make, size
     add(orch, "A", "agent's task", command=command)
     add(orch, "B", "a person's task")
     app = make()
-    async with app.run_test(size=size) as pilot:
-        await settle(pilot)
+    async with started(app, size) as pilot:
         await pilot.press("e")
         await settle(pilot)
         text = screen_text(app)
@@ -140,8 +139,7 @@ async def test_keys_typed_while_the_edit_form_reads_are_dropped_if_it_cannot(
 
     add(orch, "A", "first")
     app = make()
-    async with app.run_test(size=(160, 48)) as pilot:
-        await settle(pilot)
+    async with started(app) as pilot:
         typed = threading.Event()
 
         def vanished(key: str) -> None:

@@ -18,6 +18,8 @@ from benchmarks.pty_driver import FRAME_END, ProgramExited, PtyDriver
 from orchestrator_tui.domain.models import TaskSpec
 from orchestrator_tui.services import open_orchestrator
 
+from .pty_app import program_env
+
 pytestmark = pytest.mark.skipif(not hasattr(os, "openpty"), reason="needs a pseudo-terminal")
 
 #: Modules the first frame must not wait for.
@@ -74,18 +76,6 @@ def database(tmp_path: Path) -> str:
     return url
 
 
-def _env(home: Path) -> dict[str, str]:
-    env = dict(
-        os.environ,
-        HOME=str(home),
-        XDG_CONFIG_HOME=str(home / "config"),
-        XDG_DATA_HOME=str(home / "data"),
-    )
-    env.pop("ORCHESTRATOR_TUI_KEYMAP", None)
-    env.pop("ORCHESTRATOR_TUI_SETTINGS", None)
-    return env
-
-
 def _run_until_exit(term: PtyDriver, timeout: float = 60.0) -> None:
     deadline = time.monotonic() + timeout
     try:
@@ -101,7 +91,7 @@ def test_first_rows_are_drawn_before_pydantic_or_the_database_layer_loads(
 ) -> None:
     out = tmp_path / "first_frame.json"
     argv = [sys.executable, "-c", PROBE, str(out), database]
-    term = PtyDriver(argv, 160, 48, _env(tmp_path))
+    term = PtyDriver(argv, 160, 48, program_env(tmp_path))
     try:
         _run_until_exit(term)
     finally:
@@ -147,7 +137,7 @@ sys.exit(main(["--db", sys.argv[1]]))
 
 def _first_frame(argv: list[str], home: Path) -> list[str]:
     """The lines of the first frame `argv` draws in a 160x48 terminal."""
-    term = PtyDriver(argv, 160, 48, _env(home))
+    term = PtyDriver(argv, 160, 48, program_env(home))
     try:
         deadline = time.monotonic() + 60
         while FRAME_END not in term.buf:
@@ -177,20 +167,7 @@ def test_the_first_frame_already_shows_the_rows_and_their_questions(
     """No empty list is drawn first: the page read while the app imported is in the
     very first frame, with the statuses a later load shows ("? asking"), and so are
     the footer's keys."""
-    term = PtyDriver(
-        [sys.executable, "-m", "orchestrator_tui", "--db", database], 160, 48, _env(tmp_path)
-    )
-    try:
-        deadline = time.monotonic() + 60
-        while FRAME_END not in term.buf:
-            assert time.monotonic() < deadline, "no frame drawn:\n" + term.tail()
-            term.read(0.1)
-        first = bytes(term.buf[: term.buf.index(FRAME_END) + len(FRAME_END)])
-    finally:
-        term.close()
-    screen = pyte.Screen(160, 48)
-    pyte.ByteStream(screen).feed(first)
-    lines = [line.rstrip() for line in screen.display]
+    lines = _first_frame([sys.executable, "-m", "orchestrator_tui", "--db", database], tmp_path)
     alpha = next((line for line in lines if "Alpha first row" in line), None)
     bravo = next((line for line in lines if "Bravo second row" in line), None)
     assert alpha is not None and bravo is not None, "\n".join(lines)

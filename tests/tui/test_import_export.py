@@ -43,6 +43,15 @@ async def fill(pilot, path: str, fmt: str | None = None, dry_run: bool | None = 
     await pilot.press("enter")
 
 
+async def export_notes(pilot, path: Path) -> list[tuple[str, str]]:
+    """Export to `path` through ctrl+e's dialog; the notifications once one shows."""
+    await pilot.press("ctrl+e")
+    await settle(pilot)
+    await fill(pilot, str(path))
+    await wait_until(pilot, lambda: shown(pilot.app), "the error")
+    return shown(pilot.app)
+
+
 async def test_import_from_the_palette_after_a_dry_run(orch, make, tmp_path):
     source = tmp_path / "tasks.json"
     shutil.copy(FIXTURE, source)
@@ -197,11 +206,7 @@ async def test_export_to_an_unwritable_place_is_reported(orch, make, tmp_path):
     blocker.write_text("not a folder")
     app = make()
     async with started(app) as pilot:
-        await pilot.press("ctrl+e")
-        await settle(pilot)
-        await fill(pilot, str(blocker / "out.json"))
-        await wait_until(pilot, lambda: shown(app), "the error")
-        ((title, message),) = shown(app)
+        ((title, message),) = await export_notes(pilot, blocker / "out.json")
         assert title == "Export failed: no file was written"
         assert message.startswith(str(blocker)) and "Error" not in message
         assert app.is_running
@@ -212,11 +217,7 @@ async def test_export_into_a_missing_folder_is_refused(orch, make, tmp_path):
     missing = tmp_path / "missing"
     app = make()
     async with started(app) as pilot:
-        await pilot.press("ctrl+e")
-        await settle(pilot)
-        await fill(pilot, str(missing / "out.json"))
-        await wait_until(pilot, lambda: shown(app), "the error")
-        ((title, message),) = shown(app)
+        ((title, message),) = await export_notes(pilot, missing / "out.json")
         assert title == "Export failed: no file was written"
         assert message == f"no folder {missing}; create it first, then run again"
     assert not missing.exists()

@@ -358,33 +358,34 @@ async def test_a_new_run_replaces_the_old_one_unless_an_older_one_was_chosen(
     app = LogApp(orch)
     async with app.run_test(size=(100, 24)) as pilot:
         pane = await open_task(pilot, "T-9")
+
+        async def runs_again(nth: str, ended: str, exit_code: int | None = None) -> int:
+            """The task runs again (its run `ended` so far), printing "`nth` run output";
+            the pane has looked."""
+            run_id = add_run(orch, task, status=ended, exit_code=exit_code)
+            add_lines(orch, run_id, [f"{nth} run output"])
+            pane.refresh_data()
+            await settle(pilot)
+            return run_id
+
         pane.view.action_scroll_home()  # read it from the top: no longer following
         await settle(pilot)
         assert visible(pane)[0] == "first run output" and not pane.view.following
         # The task is reopened and runs again: the pane moves to the new run.
-        second = add_run(orch, task, status="succeeded", exit_code=0)
-        add_lines(orch, second, ["second run output"])
-        pane.refresh_data()
-        await settle(pilot)
+        second = await runs_again("second", "succeeded", exit_code=0)
         assert visible(pane)[0] == "second run output"
         assert f"run #{second} succeeded" in status(pane) and "older" not in status(pane)
         # The person goes back to the first run on purpose: a newer run leaves it there,
         # and the status line says it is an older run and which is the newest.
         await pilot.press("left_square_bracket")
         await settle(pilot)
-        third = add_run(orch, task, status="running")
-        add_lines(orch, third, ["third run output"])
-        pane.refresh_data()
-        await settle(pilot)
+        third = await runs_again("third", "running")
         assert visible(pane)[0] == "first run output"
         assert f"older run: the newest is #{third}" in status(pane), status(pane)
         # Choosing the newest again follows new runs again.
         await pilot.press("right_square_bracket", "right_square_bracket")
         await settle(pilot)
-        fourth = add_run(orch, task, status="running")
-        add_lines(orch, fourth, ["fourth run output"])
-        pane.refresh_data()
-        await settle(pilot)
+        await runs_again("fourth", "running")
         assert visible(pane)[0] == "fourth run output"
 
 

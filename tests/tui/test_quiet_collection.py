@@ -17,7 +17,7 @@ from orchestrator_tui.ui.quiet_collection import (
     QuietCollection,
 )
 
-from .conftest import add, settle
+from .conftest import add, started
 
 
 class Node:
@@ -104,8 +104,7 @@ async def test_the_app_collects_between_keys_once_the_database_is_open(make, orc
     before, switch = gc.get_threshold(), sys.getswitchinterval()
     app = make(freeze_gc=True)
     try:
-        async with app.run_test(size=(80, 24)) as pilot:
-            await settle(pilot)
+        async with started(app, (80, 24)) as pilot:
             assert app.collection.started
             assert gc.get_threshold()[0] == before[0] * VALVE_FACTOR
             await pilot.press("j")

@@ -45,6 +45,13 @@ async def open_inbox(pilot) -> DiffView:  # type: ignore[no-untyped-def]
     return pilot.app.screen.query_one(DiffView)
 
 
+async def open_diff(pilot) -> DiffView:  # type: ignore[no-untyped-def]
+    """The inbox's diff view, once it shows the first task's diff."""
+    view = await open_inbox(pilot)
+    await wait_until(pilot, lambda: view.document.lines, "the diff")
+    return view
+
+
 async def open_detail_from_inbox(pilot) -> DetailScreen:  # type: ignore[no-untyped-def]
     """The detail screen of the inbox's first task (enter on it)."""
     await open_inbox(pilot)
@@ -60,8 +67,7 @@ async def test_inbox_shows_summary_files_and_coloured_diff_with_file_jumps(orch,
     review_task(orch, "R-1", repo, {"a.txt": long, "z.txt": "zz\n"})
     app = make()
     async with app.run_test(size=(160, 48)) as pilot:
-        view = await open_inbox(pilot)
-        await wait_until(pilot, lambda: view.document.lines, "the diff")
+        view = await open_diff(pilot)
         text = screen_text(app)
         assert "R-1 run 1 (attempt 1): task/R-1 against main" in text
         assert "+200 -1  a.txt" in text and "+1 -1  z.txt" in text
@@ -88,8 +94,7 @@ async def test_a_diff_with_escapes_and_markup_is_shown_literally(orch, make, tmp
     review_task(orch, "R-1", repo, {"b.txt": HOSTILE})
     app = make()
     async with app.run_test(size=(160, 48)) as pilot:
-        view = await open_inbox(pilot)
-        await wait_until(pilot, lambda: view.document.lines, "the diff")
+        await open_diff(pilot)
         text = screen_text(app)
         assert "+evil \\x1b]52;c;SGVsbG8=\\x07 and [@click=app.quit]x [/]" in text
         assert "\x1b" not in text and "\x07" not in text
@@ -162,8 +167,7 @@ async def test_tab_focuses_the_diff_and_its_own_keys_scroll_it(orch, make, tmp_p
     review_task(orch, "R-1", repo, {"a.txt": "".join(f"{i}\n" for i in range(300))})
     app = make()
     async with app.run_test(size=(160, 48)) as pilot:
-        view = await open_inbox(pilot)
-        await wait_until(pilot, lambda: view.document.lines, "the diff")
+        view = await open_diff(pilot)
         await pilot.press("tab")
         assert app.focused is view
         await pilot.press("j", "j", "space")

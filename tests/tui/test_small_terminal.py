@@ -3,9 +3,13 @@ new-task form's Save is on screen without scrolling."""
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
 import pytest
 from textual.widgets import Button
 
+from orchestrator_tui.app import OrchestratorApp
 from orchestrator_tui.ui.modals.task_form import TaskForm
 
 from .conftest import add, screen_lines, settle, started
@@ -18,15 +22,23 @@ def tasks(orch):
     return orch
 
 
-@pytest.mark.parametrize("size", [(80, 24), (100, 30), (160, 48)])
-@pytest.mark.parametrize("presses", [(), ("enter",), ("i",)], ids=["main", "detail", "inbox"])
-async def test_help_and_quit_are_always_in_the_footer(tasks, make, size, presses):
-    app = make()
+@asynccontextmanager
+async def footer_after(
+    app: OrchestratorApp, size: tuple[int, int], presses: tuple[str, ...]
+) -> AsyncIterator[str]:
+    """The footer line of `app` started in a `size` terminal, after `presses` (each
+    settled); the app runs until the block ends."""
     async with started(app, size) as pilot:
         for key in presses:
             await pilot.press(key)
             await settle(pilot)
-        footer = screen_lines(app)[-1]
+        yield screen_lines(app)[-1]
+
+
+@pytest.mark.parametrize("size", [(80, 24), (100, 30), (160, 48)])
+@pytest.mark.parametrize("presses", [(), ("enter",), ("i",)], ids=["main", "detail", "inbox"])
+async def test_help_and_quit_are_always_in_the_footer(tasks, make, size, presses):
+    async with footer_after(make(), size, presses) as footer:
         assert footer.lstrip().startswith("?"), footer
         assert "Help" in footer and "Quit" in footer, footer
 
@@ -55,8 +67,7 @@ async def test_every_field_of_the_form_is_on_screen_at_80x24(tasks, make, key):
     """No field waits below the fold until tabbed to: each is drawn, whole, where
     the person sees it, without the form scrolling."""
     app = make()
-    async with app.run_test(size=(80, 24)) as pilot:
-        await settle(pilot)
+    async with started(app, (80, 24)) as pilot:
         await pilot.press(key)
         await settle(pilot)
         form = app.screen
@@ -74,12 +85,7 @@ async def test_every_field_of_the_form_is_on_screen_at_80x24(tasks, make, key):
 async def test_the_palette_key_ends_the_footer_with_nothing_after_it(tasks, make, presses):
     # The compact footer (under 120 columns) once left one column right of the
     # docked `^p palette`, where a cut-off key of the scrolled row showed through.
-    app = make()
-    async with started(app, (80, 24)) as pilot:
-        for key in presses:
-            await pilot.press(key)
-            await settle(pilot)
-        footer = screen_lines(app)[-1]
+    async with footer_after(make(), (80, 24), presses) as footer:
         assert footer.rstrip().endswith("^p palette"), footer
 
 
@@ -91,11 +97,7 @@ async def test_no_key_in_the_footer_is_cut_by_the_palette_key(tasks, make, size,
     from orchestrator_tui.ui.widgets.footer import footer_keys
 
     app = make()
-    async with started(app, size) as pilot:
-        for key in presses:
-            await pilot.press(key)
-            await settle(pilot)
-        footer = screen_lines(app)[-1]
+    async with footer_after(app, size, presses) as footer:
         shown = footer.split("▏")[0].rstrip()
         labels = {f"{key.display} {key.description}".strip() for key in footer_keys(app.screen)[0]}
         assert any(shown.endswith(label) for label in labels), footer

@@ -6,6 +6,8 @@ and look at the SVGs before committing them.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import pytest
 from textual.pilot import Pilot
 from textual.widgets import Input
@@ -54,6 +56,18 @@ def select_then(pick, *presses: str):
         main_screen(pilot.app).table.select_key(key)
         await settle(pilot)
         await keys(*presses)(pilot)
+
+    return run_before
+
+
+def doing(act: Callable[[OrchestratorApp], object]):
+    """Once the app has settled, `act` on it (as a key or a command would), then
+    settle as `keys` does."""
+
+    async def run_before(pilot: Pilot) -> None:
+        await settle(pilot)
+        act(pilot.app)
+        await keys()(pilot)
 
     return run_before
 
@@ -168,19 +182,12 @@ def test_import_report(snap_app, snap_compare, size, monkeypatch):
     # A relative path: the report shows it, and a checkout can live in any folder.
     monkeypatch.chdir(SMALL_PLAN.parent)
 
-    async def run_before(pilot: Pilot) -> None:
-        await settle(pilot)
-        pilot.app.import_tasks(TransferRequest(SMALL_PLAN.name, "yaml", dry_run=True))
-        await keys()(pilot)
-
+    request = TransferRequest(SMALL_PLAN.name, "yaml", dry_run=True)
+    run_before = doing(lambda app: app.import_tasks(request))
     assert snap_compare(snap_app, terminal_size=SIZES[size], run_before=run_before)
 
 
 @sizes
 def test_quit_while_running(snap_app, snap_compare, size):
-    async def run_before(pilot: Pilot) -> None:
-        await settle(pilot)
-        pilot.app.push_screen(QuitWhileRunning(["PAY-17", "PAY-21"], 5.0))
-        await keys()(pilot)
-
+    run_before = doing(lambda app: app.push_screen(QuitWhileRunning(["PAY-17", "PAY-21"], 5.0)))
     assert snap_compare(snap_app, terminal_size=SIZES[size], run_before=run_before)

@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import re
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -44,12 +45,26 @@ def filter_line(lines: list[str]) -> str:
     return line.split("││")[0]
 
 
+def shows(text: str) -> Callable[[list[str]], bool]:
+    return lambda lines: any(text in line for line in lines)
+
+
+@contextmanager
+def tui(url: str, home: Path, size: tuple[int, int] = (160, 48)) -> Iterator[PtyApp]:
+    """The TUI on `url`, acting as pat, once its first screen (with the dependency tree)
+    is drawn and quiet; closed afterwards."""
+    app = PtyApp(["--db", url, "--as", "pat", "tui"], home, *size)
+    try:
+        app.wait_for(shows("waits for ("), "the tree")
+        app.settle()
+        yield app
+    finally:
+        app.close()
+
+
 @pytest.mark.parametrize("size", [(160, 48), (80, 24)])
 def test_keys_typed_with_the_slash_go_to_the_filter(database, tmp_path, size):
-    app = PtyApp(["--db", database, "--as", "pat", "tui"], tmp_path, *size)
-    try:
-        app.wait_for(lambda lines: any("waits for (" in line for line in lines), "the tree")
-        app.settle()
+    with tui(database, tmp_path, size) as app:
         # `b` blocks, `r` resets, `a` approves, `v` changes the view, `o` the sort:
         # typed with the `/`, every one of them is text for the filter.
         app.write(b"/bravo")
@@ -62,15 +77,10 @@ def test_keys_typed_with_the_slash_go_to_the_filter(database, tmp_path, size):
         assert statuses(database) == {"UX-2": "pending", "UX-3": "pending"}
         line = filter_line(app.lines())
         assert "bravo" in line and "1 task · view all · sort key" in line, line
-    finally:
-        app.close()
 
 
 def test_keys_typed_with_a_pane_switch_and_slash_go_to_the_log_search(database, tmp_path):
-    app = PtyApp(["--db", database, "--as", "pat", "tui"], tmp_path)
-    try:
-        app.wait_for(lambda lines: any("waits for (" in line for line in lines), "the tree")
-        app.settle()
+    with tui(database, tmp_path) as app:
         app.write(b"3/bravo")
         app.wait_for(
             lambda lines: any("bravo" in line and "UX-3" not in line for line in lines),
@@ -81,8 +91,6 @@ def test_keys_typed_with_a_pane_switch_and_slash_go_to_the_log_search(database, 
         assert statuses(database) == {"UX-2": "pending", "UX-3": "pending"}
         line = filter_line(app.lines())
         assert "2 tasks · view all · sort key" in line and "bravo" not in line, line
-    finally:
-        app.close()
 
 
 def test_a_key_typed_with_a_move_in_the_inbox_acts_on_where_the_move_lands(tmp_path):
@@ -97,10 +105,7 @@ def test_a_key_typed_with_a_move_in_the_inbox_acts_on_where_the_move_lands(tmp_p
     orch.tasks.start("QU-1")
     orch.as_actor("bot").questions.ask("QU-1", "left or right?")
     orch.close()
-    app = PtyApp(["--db", url, "--as", "pat", "tui"], tmp_path)
-    try:
-        app.wait_for(lambda lines: any("waits for (" in line for line in lines), "the tree")
-        app.settle()
+    with tui(url, tmp_path) as app:
         app.write(b"i")
         app.wait_for(lambda lines: any("? answer" in line for line in lines), "the inbox")
         app.settle()
@@ -108,8 +113,6 @@ def test_a_key_typed_with_a_move_in_the_inbox_acts_on_where_the_move_lands(tmp_p
         app.wait_for(lambda lines: any("Answer QU-1" in line for line in lines), "the dialog")
         app.settle()
         assert "not an answer" not in app.text()
-    finally:
-        app.close()
 
 
 def test_a_move_typed_before_the_slash_moves_the_list(tmp_path):
@@ -120,10 +123,7 @@ def test_a_move_typed_before_the_slash_moves_the_list(tmp_path):
     for key, title in (("UX-2", "Alpha task"), ("UX-3", "Beta task"), ("UX-4", "Gamma")):
         orch.tasks.create(TaskSpec(key=key, title=title))
     orch.close()
-    app = PtyApp(["--db", url, "--as", "pat", "tui"], tmp_path)
-    try:
-        app.wait_for(lambda lines: any("waits for (" in line for line in lines), "the tree")
-        app.settle()
+    with tui(url, tmp_path) as app:
         app.write(b"j/task")
         app.wait_for(
             lambda lines: "2 tasks · view all" in filter_line(lines), "the filter", timeout=15
@@ -136,17 +136,12 @@ def test_a_move_typed_before_the_slash_moves_the_list(tmp_path):
         while "in_progress" not in statuses(url).values() and time.monotonic() < deadline:
             app.settle(quiet=0.1)
         assert statuses(url) == {"UX-2": "pending", "UX-3": "in_progress", "UX-4": "pending"}
-    finally:
-        app.close()
 
 
 def test_keys_typed_with_n_never_reach_the_list_under_the_form(database, tmp_path):
     """`n sd` in one read: the new-task form opens on `n`; the space, `s` and `d`
     typed with it must not mark, start or finish a task of the list beneath."""
-    app = PtyApp(["--db", database, "--as", "pat", "tui"], tmp_path)
-    try:
-        app.wait_for(lambda lines: any("waits for (" in line for line in lines), "the tree")
-        app.settle()
+    with tui(database, tmp_path) as app:
         app.write(b"n sd")
         app.wait_for(lambda lines: any("New task" in line for line in lines), "the form")
         app.settle()
@@ -156,12 +151,6 @@ def test_keys_typed_with_n_never_reach_the_list_under_the_form(database, tmp_pat
         app.settle()
         assert not any("●" in line for line in app.lines()), app.text()
         assert statuses(database) == {"UX-2": "pending", "UX-3": "pending"}
-    finally:
-        app.close()
-
-
-def shows(text: str) -> Callable[[list[str]], bool]:
-    return lambda lines: any(text in line for line in lines)
 
 
 @pytest.mark.parametrize("size", [(160, 48), (80, 24)])
@@ -169,10 +158,7 @@ def test_keys_typed_with_e_go_to_the_edit_form_not_the_list(database, tmp_path, 
     """`es d` in one read: the edit form opens on `e` and reads its task; the `s`,
     space and `d` typed meanwhile must not start, mark or finish a task of the list
     beneath: they are typed into the form's title (at 80x24 too)."""
-    app = PtyApp(["--db", database, "--as", "pat", "tui"], tmp_path, *size)
-    try:
-        app.wait_for(lambda lines: any("waits for (" in line for line in lines), "the tree")
-        app.settle()
+    with tui(database, tmp_path, size) as app:
         app.write(b"es d")
         app.wait_for(shows("Alpha tasks d"), "the title typed into")
         app.settle()
@@ -185,20 +171,13 @@ def test_keys_typed_with_e_go_to_the_edit_form_not_the_list(database, tmp_path, 
         app.settle()
         assert not any("●" in line for line in app.lines()), app.text()
         assert statuses(database) == {"UX-2": "pending", "UX-3": "pending"}
-    finally:
-        app.close()
 
 
 def test_text_typed_with_n_goes_into_the_new_task_title(database, tmp_path):
     """`nFix login` in one read: the text typed before the form mounted is its title."""
-    app = PtyApp(["--db", database, "--as", "pat", "tui"], tmp_path)
-    try:
-        app.wait_for(lambda lines: any("waits for (" in line for line in lines), "the tree")
-        app.settle()
+    with tui(database, tmp_path) as app:
         app.write(b"nFix login")
         app.wait_for(shows("Fix login"), "the title typed into")
         app.settle()
         assert "New task" in app.text()
         assert statuses(database) == {"UX-2": "pending", "UX-3": "pending"}
-    finally:
-        app.close()

@@ -724,10 +724,14 @@ class ExecutionLogPane(Widget):
 
     def refresh_data(self) -> None:
         """Pick up new runs and lines (fetches only what is newer than the window)."""
-        if self._key is None:
+        key = self._key
+        if key is None:
             return
-        view = self._view
-        self._poll(self._gen, self._key, self._run_id, view.last_seq, view.following, view.newer)
+        gen, run_id, view = self._gen, self._run_id, self._view
+        anchor, following, newer = view.last_seq, view.following, view.newer
+        self._work(
+            "log-poll", lambda orch: poll_log(orch, gen, key, run_id, anchor, following, newer)
+        )
 
     # -- database work (see ui/db.py: plain arguments in, a message out) ------------------
 
@@ -751,67 +755,45 @@ class ExecutionLogPane(Widget):
         def failed(exc: Exception) -> _Window:
             return _Window(gen, None, run_id, [], False, False, None, False, str(exc))
 
-        run_db(
-            self,
-            lambda orch: load_window(orch, gen, key, run_id, at, follow),
-            itself,
-            group="log-load",
-            exclusive=True,
-            title="Execution log",
-            failed=failed,
-            provider=self._orch,
-        )
+        self._work("log-load", lambda orch: load_window(orch, gen, key, run_id, at, follow), failed)
 
     def _page(self, gen: int, run_id: int, direction: Direction, anchor: int) -> None:
-        run_db(
-            self,
+        self._work(
+            "log-page",
             lambda orch: load_page(orch, gen, run_id, direction, anchor),
-            itself,
-            group="log-page",
-            title="Execution log",
-            failed=lambda _: _PageFailed(direction),
-            provider=self._orch,
-        )
-
-    def _poll(
-        self,
-        gen: int,
-        key: str,
-        run_id: int | None,
-        anchor: int | None,
-        following: bool,
-        newer: bool,
-    ) -> None:
-        run_db(
-            self,
-            lambda orch: poll_log(orch, gen, key, run_id, anchor, following, newer),
-            itself,
-            group="log-poll",
-            exclusive=True,
-            title="Execution log",
-            provider=self._orch,
+            lambda _: _PageFailed(direction),
+            exclusive=False,
         )
 
     def _search(self, gen: int, run_id: int, query: str, start: int, backwards: bool) -> None:
-        run_db(
-            self,
+        self._work(
+            "log-search",
             lambda orch: search_log(orch, gen, run_id, query, start, backwards),
-            itself,
-            group="log-search",
-            exclusive=True,
-            title="Execution log",
-            failed=lambda _: _Found(gen, run_id, query, None, False),
-            provider=self._orch,
+            lambda _: _Found(gen, run_id, query, None, False),
         )
 
     def _count(self, gen: int, run_id: int, query: str) -> None:
+        self._work("log-count", lambda orch: count_matches(orch, gen, run_id, query))
+
+    def _work(
+        self,
+        group: str,
+        call: Callable[[Orchestrator], Message | None],
+        failed: Callable[[Exception], Message | None] | None = None,
+        *,
+        exclusive: bool = True,
+    ) -> None:
+        """Run `call` on a worker of `group` and post the message it returns to this
+        pane; when it raises, the failure is reported under the pane's title and
+        `failed` makes the message posted instead."""
         run_db(
             self,
-            lambda orch: count_matches(orch, gen, run_id, query),
+            call,
             itself,
-            group="log-count",
-            exclusive=True,
+            group=group,
+            exclusive=exclusive,
             title="Execution log",
+            failed=failed,
             provider=self._orch,
         )
 
