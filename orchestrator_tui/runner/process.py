@@ -31,6 +31,7 @@ from ..program import resolve_argv as resolve_argv
 from .outputs import OutputCollector
 from .reactor import Reactor
 from .reaper import dying_with_parent
+from .spawn import Child
 from .spawn import spawn as spawn_child
 
 #: A line longer than this is stored in pieces of this size.
@@ -173,7 +174,7 @@ class Supervisor:
             return
         reactor.add(_Child(self, proc, out, started, on_done))
 
-    def _spawn(self, out: ProcessOutcome) -> subprocess.Popen[bytes] | None:
+    def _spawn(self, out: ProcessOutcome) -> Child | None:
         """The running child; None with the reason in `out` when there is none."""
         if self._stop_reason is not None:
             out.stopped = self._stop_reason
@@ -211,7 +212,7 @@ class _Child:
     def __init__(
         self,
         sup: Supervisor,
-        proc: subprocess.Popen[bytes],
+        proc: Child,
         out: ProcessOutcome,
         started: float,
         on_done: Callable[[ProcessOutcome], None],
