@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import contextlib
 import os
-import selectors
 import signal
 import subprocess
 import threading
@@ -29,7 +28,7 @@ from ..domain.enums import LogStream
 from ..program import PROGRAM_NAME as PROGRAM_NAME
 from ..program import resolve_argv as resolve_argv
 from .outputs import OutputCollector
-from .reactor import Reactor
+from .reactor import Descriptors, Reactor
 from .reaper import dying_with_parent
 from .spawn import Child
 from .spawn import spawn as spawn_child
@@ -219,7 +218,7 @@ class _Child:
     ) -> None:
         self.sup, self.proc, self.out, self.on_done = sup, proc, out, on_done
         self.started = started
-        self.sel: selectors.BaseSelector | None = None
+        self.sel: Descriptors | None = None
         self.splitters: dict[int, tuple[LogStream, _Splitter]] = {}
         for pipe, stream in ((proc.stdout, LogStream.STDOUT), (proc.stderr, LogStream.STDERR)):
             assert pipe is not None  # left blocking: read only when ready (see spawn)
@@ -233,13 +232,17 @@ class _Child:
         self.handed = False  # the outcome went to `on_done`
         self.paused = False  # its pipes are unregistered while the sink is full
 
-    def attach(self, sel: selectors.BaseSelector) -> None:
+    def attach(self, sel: Descriptors) -> None:
         self.sel = sel
         for fd in self.splitters:
-            sel.register(fd, selectors.EVENT_READ, (self, "pipe"))
+            sel.register(fd, (self, "pipe"))
         with contextlib.suppress(AttributeError, OSError):
             self.pidfd = os.pidfd_open(self.proc.pid)
-            sel.register(self.pidfd, selectors.EVENT_READ, (self, "exit"))
+            sel.register(self.pidfd, (self, "exit"))
+
+    @property
+    def quiet(self) -> bool:
+        return self.deadline is None and self.pidfd is not None and self.sup._stop_reason is None
 
     def ready(self, fd: int, kind: str) -> None:
         if kind == "pipe":
@@ -311,7 +314,7 @@ class _Child:
         assert self.sel is not None
         self.paused = False
         for fd in self.splitters:
-            self.sel.register(fd, selectors.EVENT_READ, (self, "pipe"))
+            self.sel.register(fd, (self, "pipe"))
 
     def detach(self) -> None:
         self._release()
