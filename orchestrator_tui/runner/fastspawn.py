@@ -33,7 +33,7 @@ from typing import Any
 
 _FSENC = sys.getfilesystemencoding()
 _FSERR = sys.getfilesystemencodeerrors()
-_ARGUMENTS = 23  # fork_exec's in Python 3.11 (from 3.11.? on) to 3.13
+_ARGUMENTS = 23  # fork_exec takes them where Popen passes `allow_vfork` (3.11.7-3.13)
 
 _fork_exec: Any = None
 _checked = False

@@ -88,7 +88,10 @@ class Descriptors:
         return [(fd, data[fd]) for fd, _ in self._epoll.poll(wait) if fd in data]
 
     def close(self) -> None:
-        (self._epoll or self._sel).close()  # type: ignore[union-attr]
+        if self._epoll is not None:
+            self._epoll.close()
+        elif self._sel is not None:
+            self._sel.close()
 
 
 class Watched(Protocol):
@@ -102,7 +105,8 @@ class Watched(Protocol):
     @property
     def quiet(self) -> bool:
         """Whether, once attached, nothing is due for it until one of its
-        descriptors is ready (no deadline, no stop asked for)."""
+        descriptors is ready (no deadline, no stop asked for, its exit seen
+        through a descriptor)."""
 
     def ready(self, fd: int, kind: str) -> None:
         """One of its descriptors is ready."""
@@ -161,10 +165,12 @@ class Reactor:
                     self._incoming.append((child, attached))
                 except Exception as exc:
                     error = exc
-        if failed is not None or error is not None:
-            if error is not None:
-                log.exception("supervising a child failed", exc_info=error)
-            _fail(child, failed or error)  # type: ignore[arg-type]
+        if error is not None:
+            log.error("supervising a child failed", exc_info=error)
+            _fail(child, error)
+            return
+        if failed is not None:
+            _fail(child, failed)
             return
         # Asked after it is queued: a stop asked meanwhile has woken the reactor.
         if not attached or not child.quiet:
