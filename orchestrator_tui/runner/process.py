@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import selectors
 import signal
 import subprocess
 import threading
@@ -28,9 +29,8 @@ from ..domain.enums import LogStream
 from ..program import PROGRAM_NAME as PROGRAM_NAME
 from ..program import resolve_argv as resolve_argv
 from .outputs import OutputCollector
-from .reactor import Descriptors, Reactor
+from .reactor import Reactor
 from .reaper import dying_with_parent
-from .spawn import Child
 from .spawn import spawn as spawn_child
 
 #: A line longer than this is stored in pieces of this size.
@@ -173,7 +173,7 @@ class Supervisor:
             return
         reactor.add(_Child(self, proc, out, started, on_done))
 
-    def _spawn(self, out: ProcessOutcome) -> Child | None:
+    def _spawn(self, out: ProcessOutcome) -> subprocess.Popen[bytes] | None:
         """The running child; None with the reason in `out` when there is none."""
         if self._stop_reason is not None:
             out.stopped = self._stop_reason
@@ -211,14 +211,14 @@ class _Child:
     def __init__(
         self,
         sup: Supervisor,
-        proc: Child,
+        proc: subprocess.Popen[bytes],
         out: ProcessOutcome,
         started: float,
         on_done: Callable[[ProcessOutcome], None],
     ) -> None:
         self.sup, self.proc, self.out, self.on_done = sup, proc, out, on_done
         self.started = started
-        self.sel: Descriptors | None = None
+        self.sel: selectors.BaseSelector | None = None
         self.splitters: dict[int, tuple[LogStream, _Splitter]] = {}
         for pipe, stream in ((proc.stdout, LogStream.STDOUT), (proc.stderr, LogStream.STDERR)):
             assert pipe is not None  # left blocking: read only when ready (see spawn)
@@ -232,17 +232,13 @@ class _Child:
         self.handed = False  # the outcome went to `on_done`
         self.paused = False  # its pipes are unregistered while the sink is full
 
-    def attach(self, sel: Descriptors) -> None:
+    def attach(self, sel: selectors.BaseSelector) -> None:
         self.sel = sel
         for fd in self.splitters:
-            sel.register(fd, (self, "pipe"))
+            sel.register(fd, selectors.EVENT_READ, (self, "pipe"))
         with contextlib.suppress(AttributeError, OSError):
             self.pidfd = os.pidfd_open(self.proc.pid)
-            sel.register(self.pidfd, (self, "exit"))
-
-    @property
-    def quiet(self) -> bool:
-        return self.deadline is None and self.pidfd is not None and self.sup._stop_reason is None
+            sel.register(self.pidfd, selectors.EVENT_READ, (self, "exit"))
 
     def ready(self, fd: int, kind: str) -> None:
         if kind == "pipe":
@@ -314,7 +310,7 @@ class _Child:
         assert self.sel is not None
         self.paused = False
         for fd in self.splitters:
-            self.sel.register(fd, (self, "pipe"))
+            self.sel.register(fd, selectors.EVENT_READ, (self, "pipe"))
 
     def detach(self) -> None:
         self._release()

@@ -13,21 +13,13 @@ What a child does with its events lives with the child (`process._Child`);
 the reactor only drives them. `Supervisor.run` drives a single child with a
 reactor of its own on the caller's thread; the runner keeps one reactor
 thread for all its children.
-
-On Linux the descriptors are watched with epoll directly (`Descriptors`), and
-a child is registered by the thread that adds it: a wait in progress sees the
-new descriptors, so the reactor is woken for a new child only when something
-is due for it before any of them is ready (a timeout, a stop, no pidfd). A
-short command then costs the reactor one wake instead of two.
 """
 
 from __future__ import annotations
 
 import contextlib
 import logging
-import math
 import os
-import select
 import selectors
 import threading
 import time
@@ -40,73 +32,12 @@ log = logging.getLogger("orchestrator_tui.runner")
 _WAKE = "wake"
 
 
-class Descriptors:
-    """Descriptors watched for reading, each with its data. With epoll (Linux) a
-    registration from another thread is seen by a wait in progress
-    (`concurrent`); elsewhere the default selector is used from one thread."""
-
-    def __init__(self) -> None:
-        self._data: dict[int, Any] = {}
-        self._epoll = select.epoll() if hasattr(select, "epoll") else None
-        self._sel = selectors.DefaultSelector() if self._epoll is None else None
-        self.concurrent = self._epoll is not None
-
-    def register(self, fd: int, data: Any) -> None:
-        if self._epoll is None:
-            assert self._sel is not None
-            self._sel.register(fd, selectors.EVENT_READ, data)
-            return
-        if fd in self._data:
-            raise KeyError(f"descriptor {fd} is already registered")
-        self._data[fd] = data  # first: a wait in progress may report it at once
-        try:
-            self._epoll.register(fd, select.EPOLLIN)
-        except BaseException:
-            del self._data[fd]
-            raise
-
-    def unregister(self, fd: int) -> None:
-        """Raises KeyError for a descriptor not registered."""
-        if self._epoll is None:
-            assert self._sel is not None
-            self._sel.unregister(fd)
-            return
-        if fd not in self._data:
-            raise KeyError(f"descriptor {fd} is not registered")
-        with contextlib.suppress(OSError):  # closed meanwhile: gone from epoll already
-            self._epoll.unregister(fd)
-        del self._data[fd]
-
-    def select(self, timeout: float | None) -> list[tuple[int, Any]]:
-        """(descriptor, data) of those ready, waiting up to `timeout` (None: no limit)."""
-        if self._epoll is None:
-            assert self._sel is not None
-            return [(key.fd, key.data) for key, _ in self._sel.select(timeout)]
-        # epoll counts in whole milliseconds: round up, or a wait ends just early.
-        wait = -1.0 if timeout is None else math.ceil(timeout * 1e3) * 1e-3
-        data = self._data
-        return [(fd, data[fd]) for fd, _ in self._epoll.poll(wait) if fd in data]
-
-    def close(self) -> None:
-        if self._epoll is not None:
-            self._epoll.close()
-        elif self._sel is not None:
-            self._sel.close()
-
-
 class Watched(Protocol):
     """What a reactor drives (see `process._Child`)."""
 
-    def attach(self, fds: Descriptors) -> None:
-        """Register its descriptors in `fds`, each with `(self, kind)` as data; it
-        keeps `fds` to unregister them again. Called on the thread that adds it
-        where the descriptors allow (`Descriptors.concurrent`)."""
-
-    @property
-    def quiet(self) -> bool:
-        """Whether, once attached, nothing is due for it until one of its
-        descriptors is ready (no deadline, no stop asked for, its exit seen
-        through a descriptor)."""
+    def attach(self, sel: selectors.BaseSelector) -> None:
+        """Register its descriptors in `sel`, each with `(self, kind)` as data; it
+        keeps `sel` to unregister them again."""
 
     def ready(self, fd: int, kind: str) -> None:
         """One of its descriptors is ready."""
@@ -128,16 +59,16 @@ class Reactor:
     """Children watched together, on one thread (`start`) or the caller's (`run`)."""
 
     def __init__(self) -> None:
-        self._fds = Descriptors()
+        self._sel = selectors.DefaultSelector()
         self._wake_r, self._wake_w = os.pipe()
         os.set_blocking(self._wake_r, False)
         os.set_blocking(self._wake_w, False)
-        self._fds.register(self._wake_r, _WAKE)
+        self._sel.register(self._wake_r, selectors.EVENT_READ, _WAKE)
         self._lock = threading.Lock()  # guards the wake pipe's life and `_poked`
         self._poked = False  # a byte waits in the wake pipe
         self._scan = False  # every child is to be checked (a stop may wait)
         self._closed = False
-        self._incoming: deque[tuple[Watched, bool]] = deque()  # (child, attached)
+        self._incoming: deque[Watched] = deque()
         self._due: dict[Watched, float | None] = {}
         self._thread: threading.Thread | None = None
         self._failed: ReactorFailed | None = None  # why the loop itself broke
@@ -152,29 +83,14 @@ class Reactor:
     def add(self, child: Watched) -> None:
         """Watch `child` from the reactor's next turn; a reactor whose loop broke
         fails it here at once, so that it is never left unwatched."""
-        attached = self._fds.concurrent
-        error: Exception | None = None
-        # Attached and queued under the lock: a reactor that sees the child's
-        # descriptors before it is queued waits for the lock (see `_loop`).
         with self._lock:
             failed = self._failed
             if failed is None:
-                try:
-                    if attached:
-                        child.attach(self._fds)  # seen by the reactor's wait at once
-                    self._incoming.append((child, attached))
-                except Exception as exc:
-                    error = exc
-        if error is not None:
-            log.error("supervising a child failed", exc_info=error)
-            _fail(child, error)
-            return
+                self._incoming.append(child)
         if failed is not None:
             _fail(child, failed)
             return
-        # Asked after it is queued: a stop asked meanwhile has woken the reactor.
-        if not attached or not child.quiet:
-            self._wake(scan=False)
+        self._wake(scan=False)
 
     def poke(self) -> None:
         """Make the reactor look at every child now (a stop was asked for)."""
@@ -237,14 +153,14 @@ class Reactor:
         failed = ReactorFailed(exc)
         with self._lock:
             self._failed = failed
-            children = [*self._due, *(child for child, _ in self._incoming)]
+            children = [*self._due, *self._incoming]
             self._due.clear()
             self._incoming.clear()
         for child in children:
             _fail(child, failed)
 
     def _loop(self, until_empty: bool) -> None:
-        fds, due = self._fds, self._due
+        sel, due = self._sel, self._due
         while True:
             self._take_incoming()
             if self._closed or (until_empty and not due):
@@ -254,18 +170,13 @@ class Reactor:
             wait = None if soonest is None else max(soonest - now, 0.0)
             touched: set[Watched] = set()
             poked = False
-            ready = fds.select(wait)
-            if any(data != _WAKE and data[0] not in due for _, data in ready):
-                with self._lock:  # a child being added: wait until it is queued
-                    pass
-                self._take_incoming()
-            for fd, data in ready:
-                if data == _WAKE:
+            for key, _ in sel.select(wait):
+                if key.data == _WAKE:
                     poked = True
                     continue
-                child, kind = data
+                child, kind = key.data
                 if child in due:  # not failed earlier in this turn
-                    self._guarded(child, child.ready, fd, kind)
+                    self._guarded(child, child.ready, key.fd, kind)
                     touched.add(child)
             if poked and self._drain():
                 touched.update(due)  # a stop may be waiting for any of them
@@ -292,10 +203,9 @@ class Reactor:
     def _take_incoming(self) -> None:
         now = time.monotonic()
         while self._incoming:
-            child, attached = self._incoming.popleft()
+            child = self._incoming.popleft()
             self._due[child] = None
-            if not attached:
-                self._guarded(child, child.attach, self._fds)
+            self._guarded(child, child.attach, self._sel)
             if child in self._due:
                 self._guarded(child, self._check, child, now)
 
@@ -314,7 +224,7 @@ class Reactor:
             self._closed = True
             if self._wake_r < 0:
                 return
-            self._fds.close()
+            self._sel.close()
             for fd in (self._wake_r, self._wake_w):
                 with contextlib.suppress(OSError):
                     os.close(fd)

@@ -30,11 +30,7 @@ execs, so the other threads run meanwhile.
 
 `os.posix_spawn` was tried too: less CPU in the parent, but from eight
 supervising threads at once each call took several milliseconds of wall time
-(1000 `true` children: 1.3-2.1 s against Popen's 0.6-0.7 s): it keeps the
-interpreter lock while the child execs. A child without a `preexec_fn` is
-started by `fastspawn`, Popen's own `fork_exec` call without Popen's Python
-around it, where that is available; Popen starts the others, and any child the
-fast path declines or fails to start (so the errors stay Popen's).
+(1000 `true` children: 1.3-2.1 s against Popen's 0.6-0.7 s), so it is not used.
 """
 
 from __future__ import annotations
@@ -45,9 +41,7 @@ import subprocess
 import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
-from typing import IO, Protocol
-
-from . import fastspawn
+from typing import IO
 
 #: How long a program found on a PATH is remembered (see the module's notes).
 PROGRAM_CACHE_SECONDS = 1.0
@@ -106,36 +100,13 @@ def _null_input() -> int:
     return _devnull
 
 
-class PipeEnd(Protocol):
-    def fileno(self) -> int: ...
-
-    def close(self) -> None: ...
-
-
-class Child(Protocol):
-    """What the reactor uses of a started child (a Popen, or `fastspawn.Spawned`)."""
-
-    @property
-    def pid(self) -> int: ...
-
-    @property
-    def stdout(self) -> PipeEnd | None: ...
-
-    @property
-    def stderr(self) -> PipeEnd | None: ...
-
-    def poll(self) -> int | None: ...
-
-    def wait(self, timeout: float | None = None) -> int: ...
-
-
 def spawn(
     argv: Sequence[str],
     env: Mapping[str, str] | None,
     cwd: str | None = None,
     stdin: IO[bytes] | None = None,
     preexec_fn: Callable[[], None] | None = None,
-) -> Child:
+) -> subprocess.Popen[bytes]:
     """Start `argv` in a session of its own, stdout and stderr on pipes; raises
     OSError as Popen does."""
     program = argv[0] if argv else ""
@@ -143,16 +114,6 @@ def spawn(
     if program and os.sep not in program:
         search = (env if env is not None else os.environ).get("PATH", os.defpath)
     executable = PROGRAMS.find(program, search) if search is not None else None
-    if preexec_fn is None and (executable is not None or os.sep in program):
-        started = fastspawn.start(
-            executable or program,
-            argv,
-            env if env is not None else os.environ,
-            cwd,
-            stdin.fileno() if stdin is not None else _null_input(),
-        )
-        if started is not None:
-            return started
     try:
         return _popen(argv, executable, env, cwd, stdin, preexec_fn)
     except OSError as exc:

@@ -3,7 +3,6 @@ code, timeout and stop, and a failing child's step ends that child alone."""
 
 from __future__ import annotations
 
-import os
 import sys
 import threading
 import time
@@ -13,7 +12,7 @@ from collections.abc import Callable, Iterator
 import pytest
 
 from orchestrator_tui.runner.process import ProcessOutcome, Supervisor
-from orchestrator_tui.runner.reactor import Descriptors, Reactor
+from orchestrator_tui.runner.reactor import Reactor
 
 from .helpers import alive
 
@@ -180,65 +179,3 @@ def test_a_broken_loop_kills_every_child_and_ends_each_with_one_line_why(
     late: list[ProcessOutcome] = []
     Supervisor(sleeper, sink=lambda _: None).start(reactor, late.append)
     assert late and late[0].spawn_error == reason and late[0].exit_code == -9
-
-
-@pytest.mark.skipif(not Descriptors().concurrent, reason="no epoll here")
-def test_a_descriptor_registered_during_a_wait_is_reported_by_that_wait() -> None:
-    fds = Descriptors()
-    read_end, write_end = os.pipe()
-    got: list[list[tuple[int, object]]] = []
-    waiting = threading.Thread(target=lambda: got.append(fds.select(10)))
-    waiting.start()
-    time.sleep(0.1)  # the wait is in progress
-    fds.register(read_end, "late")
-    os.write(write_end, b"x")
-    waiting.join(10)
-    assert got == [[(read_end, "late")]]
-    with pytest.raises(KeyError):
-        fds.register(read_end, "twice")
-    fds.unregister(read_end)
-    with pytest.raises(KeyError):
-        fds.unregister(read_end)
-    assert fds.select(0) == []
-    for fd in (read_end, write_end):
-        os.close(fd)
-    fds.close()
-
-
-@pytest.mark.skipif(not Descriptors().concurrent, reason="no epoll here")
-def test_a_quiet_child_is_added_without_waking_the_reactor(
-    monkeypatch: pytest.MonkeyPatch, reactor: Reactor
-) -> None:
-    wakes: list[bool] = []
-    wake = Reactor._wake
-
-    def counted(self: Reactor, scan: bool) -> None:
-        wakes.append(scan)
-        wake(self, scan)
-
-    monkeypatch.setattr(Reactor, "_wake", counted)
-    quiet = {f"q{i}": [PY, "-c", f"print({i})"] for i in range(5)}
-    _, ended, lines = _start_all(reactor, quiet)
-    assert ended.all.wait(30)
-    assert wakes == []  # their pipes and exits woke it, nothing else
-    assert {name: out.exit_code for name, out in ended.outcomes.items()} == dict.fromkeys(quiet, 0)
-    assert lines == {f"q{i}": [str(i)] for i in range(5)}
-    # A deadline must be in the reactor's next wait: that child wakes it.
-    timed = Supervisor([PY, "-c", "import time; time.sleep(60)"], sink=lambda _: None, timeout=0.3)
-    timed_out = Ended(1)
-    timed.start(reactor, timed_out.of("timed"))
-    assert wakes == [False]
-    assert timed_out.all.wait(20) and timed_out.outcomes["timed"].timed_out
-
-
-def test_a_stop_asked_as_the_child_is_added_is_acted_on(reactor: Reactor) -> None:
-    for _ in range(5):
-        sleeper = Supervisor(
-            [PY, "-c", "import time; time.sleep(60)"], sink=lambda _: None, kill_grace=0.3
-        )
-        ended = Ended(1)
-        sleeper.start(reactor, ended.of("s"))
-        sleeper.stop("asked at once")
-        assert ended.all.wait(20)
-        assert ended.outcomes["s"].stopped == "asked at once"
-        assert ended.outcomes["s"].exit_code in (-15, -9)
