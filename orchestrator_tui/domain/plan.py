@@ -242,6 +242,8 @@ class PlanSpec(_PlanInput):
             own = (
                 task.workspace is not None or task.verify or task.on_verify_fail or task.on_approve
             )
+            if own and self.default_agent_applies(task):
+                task.agent = self.agent  # the plan's agent does it, in that workspace
             if task.command is None and task.agent is not None and task.agent.profile != "command":
                 # a coding agent is the task's command (its argv comes from the profile)
                 task.command = CommandSpec(argv=[task.agent.profile or "agent"])
@@ -264,6 +266,16 @@ class PlanSpec(_PlanInput):
                 update["on_verify_fail"] = task.on_verify_fail
             task.command = task.command.model_copy(update=update)
         return self
+
+    def default_agent_applies(self, task: PlanTask) -> bool:
+        """Whether the plan's `agent:` does `task`: one that names no agent and has no
+        command of its own, and is no person's."""
+        return (
+            self.agent is not None
+            and task.agent is None
+            and task.command is None
+            and task.agent_type is not AgentType.HUMAN
+        )
 
     def resolve_paths(self, folder: Path) -> PlanSpec:
         """Relative workspace paths are relative to the plan file's folder."""

@@ -69,3 +69,39 @@ def test_verify_without_a_command_is_refused(orch: Orchestrator, tmp_path: Path)
     with pytest.raises(ValidationFailed, match="verify"):
         orch.plans.load_file(path)
     assert orch.queries.count_tasks() == 0
+
+
+def test_a_task_doing_the_plans_agent_takes_its_own_verify_and_workspace(
+    orch: Orchestrator, tmp_path: Path
+) -> None:
+    """The plan's `agent:` makes a task without a command an agent task, and an
+    agent task takes `verify`, `workspace` and `on_approve` like a command."""
+    path = tmp_path / "plan.yaml"
+    path.write_text(
+        "agent: {profile: claude, model: sonnet}\n"
+        "workspace: {repo: ./code}\n"
+        "tasks:\n"
+        "  - key: A\n    title: t\n    verify: [[make, test]]\n    on_approve: merge\n"
+        "  - key: B\n    title: t\n    workspace: {repo: ./other}\n"
+        "  - key: C\n    title: t\n"
+    )
+    orch.plans.load_file(path)
+    a = orch.queries.get_task("A").command
+    assert a is not None and a.agent is not None and a.workspace is not None
+    assert (a.agent.profile, a.agent.model) == ("claude", "sonnet")
+    assert a.verify == [["make", "test"]]
+    assert (a.workspace.repo, a.workspace.on_approve) == (str(tmp_path / "code"), OnApprove.MERGE)
+    b = orch.queries.get_task("B").command
+    assert b is not None and b.agent is not None and b.workspace is not None
+    assert (b.agent.profile, b.workspace.repo) == ("claude", str(tmp_path / "other"))
+    c = orch.queries.get_task("C").command
+    assert c is not None and c.agent is not None and c.workspace is not None
+    assert c.workspace.repo == str(tmp_path / "code")
+    # A person's task is no agent's: its verify still has nothing to run.
+    path.write_text(
+        "agent: claude\ntasks:\n"
+        "  - key: H\n    title: t\n    agent_type: human\n    verify: [[make, test]]\n"
+    )
+    with pytest.raises(ValidationFailed, match="need a command to run"):
+        orch.plans.load_file(path)
+    assert orch.queries.count_tasks() == 3
