@@ -105,3 +105,25 @@ def test_a_task_doing_the_plans_agent_takes_its_own_verify_and_workspace(
     with pytest.raises(ValidationFailed, match="need a command to run"):
         orch.plans.load_file(path)
     assert orch.queries.count_tasks() == 3
+
+
+@pytest.mark.parametrize("cwd", ["plan folder", "elsewhere"])
+def test_import_reads_relative_workspace_paths_from_the_plans_folder(
+    orch: Orchestrator, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, cwd: str
+) -> None:
+    """`import plan.yaml` (the command line's and the TUI's ctrl+o) as `db seed --plan`
+    does: `repo` and `root` relative to the plan file's folder, whatever the current
+    folder, so the runner later finds the repository wherever it runs."""
+    from orchestrator_tui.services.importers import import_path
+
+    folder = tmp_path / "plans"
+    folder.mkdir()
+    monkeypatch.chdir(folder if cwd == "plan folder" else tmp_path)
+    path = folder / "plan.yaml"
+    path.write_text(PLAN)
+    import_path(orch, path)
+    a = orch.queries.get_task("A").command
+    assert a is not None and a.workspace is not None
+    assert a.workspace.repo == str(tmp_path / "plans" / "code")
+    b = orch.queries.get_task("B").command
+    assert b is not None and b.workspace is not None and b.workspace.repo == "/elsewhere"
