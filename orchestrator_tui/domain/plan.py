@@ -278,8 +278,12 @@ class PlanSpec(_PlanInput):
         )
 
     def resolve_paths(self, folder: Path) -> PlanSpec:
-        """Relative workspace paths are relative to the plan file's folder."""
+        """Relative workspace paths and working directories are relative to the plan
+        file's folder (`~` stays for the runner's home)."""
         for task in self.tasks:
+            if task.command is not None and _relative(task.command.cwd):
+                cwd = str((folder / str(task.command.cwd)).resolve())
+                task.command = task.command.model_copy(update={"cwd": cwd})
             workspace = task.command.workspace if task.command else None
             if task.command is None or workspace is None:
                 continue
@@ -293,3 +297,8 @@ class PlanSpec(_PlanInput):
                     update={"workspace": workspace.model_copy(update=update)}
                 )
         return self
+
+
+def _relative(path: str | None) -> bool:
+    """A path a plan gives relative to its own folder (not absolute, not `~`)."""
+    return bool(path) and not Path(str(path)).expanduser().is_absolute()

@@ -127,3 +127,28 @@ def test_import_reads_relative_workspace_paths_from_the_plans_folder(
     assert a.workspace.repo == str(tmp_path / "plans" / "code")
     b = orch.queries.get_task("B").command
     assert b is not None and b.workspace is not None and b.workspace.repo == "/elsewhere"
+
+
+def test_a_plans_relative_cwd_is_read_from_its_folder(
+    orch: Orchestrator, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`command: {argv: [pytest, -q], cwd: .}` runs in the plan's folder, wherever the
+    runner (or the person importing it) is."""
+    from orchestrator_tui.services.importers import import_path
+
+    folder = tmp_path / "plans"
+    folder.mkdir()
+    monkeypatch.chdir(tmp_path)
+    path = folder / "plan.yaml"
+    path.write_text(
+        "tasks:\n"
+        "  - {key: A, title: a, command: {argv: [pytest, -q], cwd: .}}\n"
+        "  - {key: B, title: b, command: {argv: [make], cwd: ../src}}\n"
+        "  - {key: C, title: c, command: {argv: [make], cwd: /srv}}\n"
+        "  - {key: D, title: d, command: {argv: [make], cwd: ~/x}}\n"
+    )
+    import_path(orch, path)
+    cwds = [orch.queries.get_task(k).command.cwd for k in "ABCD"]  # type: ignore[union-attr]
+    assert cwds == [str(folder), str(tmp_path / "src"), "/srv", "~/x"]
+    orch.plans.load_file(path)  # `db seed --plan`: the same folders, nothing changed
+    assert [orch.queries.get_task(k).command.cwd for k in "ABCD"] == cwds  # type: ignore[union-attr]
