@@ -97,7 +97,7 @@ def test_raising_the_plan_budget_lets_its_tasks_run_again(
         ),
         (
             {"profiles": {"fake": {"argv": ["x", "{promt}"]}}},
-            "plan.yaml: profiles.fake.argv: Value error, unknown placeholder {promt}",
+            "plan.yaml: profiles.fake.argv: unknown placeholder {promt}",
         ),
         (
             {"profiles": {"command": {"argv": ["x", "{prompt}"]}}},

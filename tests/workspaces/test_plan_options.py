@@ -152,3 +152,16 @@ def test_a_plans_relative_cwd_is_read_from_its_folder(
     assert cwds == [str(folder), str(tmp_path / "src"), "/srv", "~/x"]
     orch.plans.load_file(path)  # `db seed --plan`: the same folders, nothing changed
     assert [orch.queries.get_task(k).command.cwd for k in "ABCD"] == cwds  # type: ignore[union-attr]
+
+
+def test_a_refusal_of_the_whole_plan_reads_as_one_sentence(
+    orch: Orchestrator, tmp_path: Path
+) -> None:
+    """No `top level: Value error,` from the validation library before our own words."""
+    path = tmp_path / "plan.yaml"
+    path.write_text("tasks:\n  - key: A\n    title: t\n    verify: [[make, test]]\n")
+    with pytest.raises(ValidationFailed) as refused:
+        orch.plans.load_file(path)
+    assert str(refused.value) == (
+        f"{path}: tasks[0] (A): workspace, verify and on_approve need a command to run"
+    )
