@@ -175,9 +175,11 @@ def run_ended_text(
     only repeats the exit code is not said twice."""
     code = "" if exit_code is None else f" (exit {exit_code})"
     said = f"run {run_id} {words(status.value)}{code}"
-    if not reason or (exit_code is not None and reason == exit_code_reason(exit_code)):
-        return said
-    return f"{said}: {reason}"
+    if reason and exit_code is not None:
+        reason = reason.removeprefix(f"{exit_code_reason(exit_code)}: ")  # `exit 1` said
+        if reason == exit_code_reason(exit_code):
+            return said
+    return f"{said}: {reason}" if reason else said
 
 
 def decision_refusal(key: str, status: TaskStatus) -> str | None:
