@@ -18,7 +18,6 @@ from datetime import UTC, datetime
 from pathlib import Path, PurePath
 from typing import TYPE_CHECKING, Any, ClassVar
 
-from rich.text import Text
 from textual import events
 from textual.app import App
 from textual.binding import Binding, BindingType
@@ -199,6 +198,7 @@ class OrchestratorApp(RunnerActions, TransferActions, App[int]):
         self.startup_notes: list[str] = []
         #: The first page, when the command line started reading it before the app.
         self.early_page: EarlyFirstPage | None = None
+        self.open_failure: str | None = None  # why the database could not be opened
         #: That page, read by the time the app mounted, until the main screen takes it.
         self._ready_page: tuple[int, list[ListRow]] | None = None
         self._first_drawn = threading.Event()
@@ -320,7 +320,10 @@ class OrchestratorApp(RunnerActions, TransferActions, App[int]):
                     self.db_url, self.actor, self.clock, cache_kib=READER_CACHE_KIB
                 )
             except OrchestratorError as exc:
-                self.call_from_thread(self.exit, 1, message=Text(str(exc)))
+                # The command line's line and exit code, printed by `run_app` once the
+                # terminal is restored (an exit message would be wrapped at 80 columns).
+                self.open_failure = f"error: {printable(str(exc))}"
+                self.call_from_thread(self.exit, None, exc.exit_code)
                 return
             self._orch = orch
         finally:
@@ -544,6 +547,8 @@ def run_app(
         app.run()
     finally:
         app.shut_down()
+    if app.open_failure:
+        print(app.open_failure, file=sys.stderr)
     return app.return_code or 0
 
 

@@ -14,7 +14,6 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 
 from ..domain.agent import AgentProfile, AgentUse
-from ..domain.enums import AgentType
 from ..domain.errors import ValidationFailed
 from ..domain.models import CommandSpec
 from ..domain.plan import PlanSpec, PlanTask
@@ -47,8 +46,7 @@ def _apply(
 ) -> PlanTask:
     use = task.agent
     if use is None:
-        default_applies = task.command is None and task.agent_type is not AgentType.HUMAN
-        if plan.agent is None or not default_applies:
+        if plan.agent is None or not plan.default_agent_applies(task):
             return task
         use = plan.agent
     else:

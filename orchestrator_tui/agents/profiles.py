@@ -35,7 +35,7 @@ from ..domain.agent import (
     PromptVia,
 )
 from ..domain.command_text import BUILTIN_AGENT_TIMEOUTS, OWN_COMMAND
-from ..domain.errors import ValidationFailed
+from ..domain.errors import ValidationFailed, validation_message
 
 _PLACEHOLDER = re.compile(r"\{([a-z_]+)\}")
 
@@ -162,7 +162,7 @@ def parse_profiles(data: Any, origin: str) -> dict[str, AgentProfile]:
             err = exc.errors()[0]
             where = ".".join(str(p) for p in err["loc"])
             field_path = f"profiles.{name}" + (f".{where}" if where else "")
-            raise ValidationFailed(f"{origin}: {field_path}: {err['msg']}") from None
+            raise ValidationFailed(f"{origin}: {field_path}: {validation_message(err)}") from None
         if template := out[name].template:
             from .prompt import check_template  # jinja2 only when a profile has a template
 

@@ -78,6 +78,16 @@ def says_command(args: argparse.Namespace) -> bool:
     return bool(args.command or _given(args))
 
 
+def _here(folder: str | None) -> str | None:
+    """A folder typed on the command line, from the folder it was typed in (as
+    `--workspace` is read), not from wherever a runner starts later."""
+    if not folder:
+        return folder
+    from pathlib import Path
+
+    return str(Path(folder).expanduser().resolve())
+
+
 def command_from_args(
     args: argparse.Namespace, current: CommandSpec | None = None
 ) -> CommandSpec | None:
@@ -89,7 +99,7 @@ def command_from_args(
 
     change = CommandChange(
         argv=list(args.command),
-        cwd=args.cwd,
+        cwd=_here(args.cwd),
         timeout_seconds=args.timeout,
         clear_timeout=getattr(args, "no_timeout", None),
         agent=args.agent,

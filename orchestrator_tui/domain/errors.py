@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import Any
+
 
 class OrchestratorError(Exception):
     """Base for every error with a message meant for a person."""
@@ -101,3 +104,12 @@ class MergeFailed(InvalidTransition):
     def __init__(self, message: str, conflicts: list[str] | None = None) -> None:
         self.conflicts = conflicts or []
         super().__init__(message)
+
+
+def validation_message(error: Mapping[str, Any]) -> str:
+    """One validation error's message (an item of pydantic's `errors()`): a rule of our
+    own says its sentence as written, without the library's `Value error, `."""
+    own = (error.get("ctx") or {}).get("error")
+    if error.get("type") == "value_error" and isinstance(own, ValueError):
+        return str(own)
+    return str(error["msg"])

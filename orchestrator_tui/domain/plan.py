@@ -242,6 +242,8 @@ class PlanSpec(_PlanInput):
             own = (
                 task.workspace is not None or task.verify or task.on_verify_fail or task.on_approve
             )
+            if own and self.default_agent_applies(task):
+                task.agent = self.agent  # the plan's agent does it, in that workspace
             if task.command is None and task.agent is not None and task.agent.profile != "command":
                 # a coding agent is the task's command (its argv comes from the profile)
                 task.command = CommandSpec(argv=[task.agent.profile or "agent"])
@@ -265,9 +267,23 @@ class PlanSpec(_PlanInput):
             task.command = task.command.model_copy(update=update)
         return self
 
+    def default_agent_applies(self, task: PlanTask) -> bool:
+        """Whether the plan's `agent:` does `task`: one that names no agent and has no
+        command of its own, and is no person's."""
+        return (
+            self.agent is not None
+            and task.agent is None
+            and task.command is None
+            and task.agent_type is not AgentType.HUMAN
+        )
+
     def resolve_paths(self, folder: Path) -> PlanSpec:
-        """Relative workspace paths are relative to the plan file's folder."""
+        """Relative workspace paths and working directories are relative to the plan
+        file's folder (`~` stays for the runner's home)."""
         for task in self.tasks:
+            if task.command is not None and _relative(task.command.cwd):
+                cwd = str((folder / str(task.command.cwd)).resolve())
+                task.command = task.command.model_copy(update={"cwd": cwd})
             workspace = task.command.workspace if task.command else None
             if task.command is None or workspace is None:
                 continue
@@ -281,3 +297,8 @@ class PlanSpec(_PlanInput):
                     update={"workspace": workspace.model_copy(update=update)}
                 )
         return self
+
+
+def _relative(path: str | None) -> bool:
+    """A path a plan gives relative to its own folder (not absolute, not `~`)."""
+    return bool(path) and not Path(str(path)).expanduser().is_absolute()

@@ -177,7 +177,11 @@ def run_ended_text(
     code = "" if exit_code is None else f" (exit {exit_code})"
     ended = words(status.value)
     said = f"run {run_id} {ended}{code}"
-    if not reason or (exit_code is not None and reason == exit_code_reason(exit_code)):
+    if reason and exit_code is not None:
+        reason = reason.removeprefix(f"{exit_code_reason(exit_code)}: ")  # `exit 1` said
+        if reason == exit_code_reason(exit_code):
+            return said
+    if not reason:
         return said
     if reason.startswith(f"{ended} "):
         return f"run {run_id} {reason}{code}"

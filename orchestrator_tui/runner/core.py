@@ -36,6 +36,7 @@ from ..domain.enums import AgentStatus, RunStatus
 from ..domain.errors import DatabaseUnavailable, OrchestratorError
 from ..domain.models import RunView
 from ..domain.rules import exit_code_reason
+from ..program import path_finding_self
 from ..services import Orchestrator
 from ..services.run_processes import ProcessRecord, RunProcess
 from ..services.runs import Claim, RunResult, Settled
@@ -348,6 +349,10 @@ class Runner:
         )
         if job is not None:
             env.update(job.env())
+        # `orchestrator-tui` is found by the command's own children too (this very
+        # installation, whatever PATH says, as its argv[0] is).
+        if (path := path_finding_self(env.get("PATH"))) is not None:
+            env["PATH"] = path
         # A command that asks a question (`task ask`) notifies through this runner's hooks.
         if self.config.notify_cmd:
             env[NOTIFY_CMD_ENV] = shlex.join(self.config.notify_cmd)

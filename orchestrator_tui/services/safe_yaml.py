@@ -19,7 +19,7 @@ import yaml
 from pydantic import ValidationError
 from yaml.constructor import ConstructorError
 
-from ..domain.errors import ValidationFailed
+from ..domain.errors import ValidationFailed, validation_message
 from .safe_files import MAX_BYTES, read_text
 
 __all__ = [
@@ -297,6 +297,9 @@ def describe_validation_error(exc: ValidationError, data: Any, origin: str) -> V
         else:
             parts.append(str(step))
             node = node.get(step) if isinstance(node, dict) else None
-    where = ".".join(parts) or "top level"
     more = f" (and {exc.error_count() - 1} more problems)" if exc.error_count() > 1 else ""
-    return ValidationFailed(f"{origin}: {where}: {first['msg']}{more}")
+    message = validation_message(first)
+    if not parts and message != first["msg"]:  # a rule of ours over the whole file
+        return ValidationFailed(f"{origin}: {message}{more}")  # names its record itself
+    where = ".".join(parts) or "top level"
+    return ValidationFailed(f"{origin}: {where}: {message}{more}")

@@ -86,7 +86,11 @@ def missing_database(url: str) -> Path | None:
 
 
 def _install_sqlite_hooks(
-    engine: Engine, busy_timeout_ms: int, read_only: bool = False, cache_kib: int | None = None
+    engine: Engine,
+    busy_timeout_ms: int,
+    read_only: bool = False,
+    cache_kib: int | None = None,
+    name: str = "the file",
 ) -> None:
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_conn: sqlite3.Connection, _record: Any) -> None:
@@ -96,10 +100,18 @@ def _install_sqlite_hooks(
         cur.execute("PRAGMA foreign_keys = ON")
         # WAL is a property of the file: switch only empty files and our own
         # databases, never a foreign file we are about to refuse.
-        cur.execute(
-            "SELECT COUNT(*), COALESCE(SUM(name = 'schema_meta'), 0) "
-            "FROM sqlite_master WHERE type = 'table'"
-        )
+        try:
+            cur.execute(
+                "SELECT COUNT(*), COALESCE(SUM(name = 'schema_meta'), 0) "
+                "FROM sqlite_master WHERE type = 'table'"
+            )
+        except sqlite3.DatabaseError as exc:
+            if "not a database" not in str(exc):
+                raise
+            # Not a DBAPI error, so SQLAlchemy lets it through as it is: one line.
+            raise ValidationFailed(
+                f"{name} is not a SQLite database; nothing was read or written"
+            ) from None
         tables, ours = cur.fetchone()
         if (tables == 0 or ours) and not read_only:
             cur.execute("PRAGMA journal_mode = WAL")
@@ -160,7 +172,7 @@ def make_engine(url: str, timeout_ms: int | None = None, cache_kib: int | None =
             "use a SQLite file path or a postgresql+psycopg:// URL"
         ) from None
     if is_sqlite:
-        _install_sqlite_hooks(engine, timeout, read_only, cache_kib)
+        _install_sqlite_hooks(engine, timeout, read_only, cache_kib, str(path or url))
     elif engine.dialect.name == "postgresql":
         from .feed import install_notify_hook
 

@@ -39,7 +39,11 @@ def load_keymap(path: Path | None = None) -> tuple[dict[str, str], str | None]:
 
     try:
         data = yaml.safe_load(path.read_text(encoding="utf-8")[:100_000]) or {}
-    except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
+    except yaml.YAMLError as exc:
+        from ..services.safe_yaml import describe_yaml_error  # one line, as imports say it
+
+        return {}, f"keymap {path} ignored: invalid YAML: {describe_yaml_error(exc)}"
+    except (OSError, UnicodeDecodeError) as exc:
         return {}, f"keymap {path} ignored: {exc}"
     if not isinstance(data, dict) or not all(
         isinstance(k, str) and isinstance(v, str) for k, v in data.items()

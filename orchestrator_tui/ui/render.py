@@ -175,13 +175,14 @@ def describe_run(run: RunView) -> Text:
     seconds = run.duration_seconds
     duration = "-" if seconds is None else _duration(seconds)
     exit_code = "-" if run.exit_code is None else str(run.exit_code)
+    lines = "line" if run.line_count == 1 else "lines"
     usage = ""
     if run.profile:
         cost = "" if run.cost_usd is None else f" {usd(run.cost_usd)}"
         usage = f"  {printable(run.profile)} {run.tokens:,} tok{cost}"
     return Text(
         f"#{run.id} {printable(run.agent or '-')}  {started}  {duration}  exit {exit_code}  "
-        f"{printable(run.state_text)}  {run.line_count:,} lines{usage}",
+        f"{printable(run.state_text)}  {run.line_count:,} {lines}{usage}",
         no_wrap=True,
         end="",
     )

@@ -16,6 +16,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from ..domain.words import counted
 from ..domain.workspace import FileChange, WorkspaceSpec, folder_name
 from .git import Git, WorkspaceError, argv_text, repo_lock, top_level
 
@@ -186,7 +187,7 @@ def _check_base_clean(git: Git, base: str) -> None:
     if dirty:
         raise WorkspaceError(
             f"base {base} has uncommitted changes in {checkout} "
-            f"({len(dirty)} files); commit or stash them first"
+            f"({counted(len(dirty), 'file')}); commit or stash them first"
         )
 
 

@@ -111,3 +111,25 @@ def test_a_refused_task_add_leaves_no_new_database(capsys, tmp_path, command):
     out, err = capsys.readouterr()
     assert code in (3, 7) and out == "" and err.startswith("error: ")
     assert list(folder.iterdir()) == []
+
+
+NOT_A_DATABASE = [
+    ("task", "list"),
+    ("task", "show", "A"),
+    ("task", "add", "x"),
+    ("import", str(PLAN)),
+    ("db", "status"),
+]
+
+
+@pytest.mark.parametrize("command", NOT_A_DATABASE, ids=[" ".join(c) for c in NOT_A_DATABASE])
+def test_a_file_that_is_not_a_database_is_refused_in_one_line(capsys, tmp_path, command):
+    """`--db plan.yaml` by mistake: one line naming the file, exit 7, the file untouched."""
+    db = tmp_path / "plan.yaml"
+    db.write_text("version: 1\ntasks: []\n")
+    code = main(["--db", str(db), *command])
+    out, err = capsys.readouterr()
+    assert (code, out) == (7, "")
+    assert err == f"error: {db} is not a SQLite database; nothing was read or written\n"
+    assert db.read_text() == "version: 1\ntasks: []\n"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["plan.yaml"]

@@ -246,3 +246,17 @@ def test_the_plain_reads_profile_timeouts_are_the_runners() -> None:
         found = resolve(AgentUse(profile=name), BUILTIN, ["run", "{prompt}"])
         assert builtin_profile_timeout(name) == found.timeout_seconds, name
     assert builtin_profile_timeout("slow") is None  # only a user's file could define it
+
+
+def test_a_relative_cwd_is_the_folder_it_was_typed_in(
+    cli: Cli, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`--cwd .` means here, as `--workspace .` does, not wherever a runner is
+    started later."""
+    here = tmp_path / "project"
+    (here / "sub").mkdir(parents=True)
+    monkeypatch.chdir(here)
+    cli.ok("task", "add", "where", "--key", "W", "--cwd", ".", "--", "pwd")
+    assert command_of(cli, "W")["cwd"] == str(here)
+    cli.ok("task", "edit", "W", "--cwd", "sub")
+    assert command_of(cli, "W")["cwd"] == str(here / "sub")

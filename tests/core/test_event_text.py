@@ -89,6 +89,9 @@ def test_how_a_run_ended_reads_as_words_and_says_its_exit_code_once() -> None:
     assert run_ended_text(7, RunStatus.FAILED, 1, "Not logged in") == (
         "run 7 failed (exit 1): Not logged in"
     )
+    assert run_ended_text(7, RunStatus.FAILED, 1, "exit code 1: Not logged in") == (
+        "run 7 failed (exit 1): Not logged in"  # an agent's reason, led by its exit code
+    )
     assert run_ended_text(7, RunStatus.FAILED, 2, "exit code 1") == (
         "run 7 failed (exit 2): exit code 1"  # not the code it ended with: said as it is
     )

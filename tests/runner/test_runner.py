@@ -64,6 +64,22 @@ def test_child_reports_progress_through_the_cli_into_the_same_database(
     assert (entry.percent, entry.message, entry.actor) == (40, "half way", "test-runner")
 
 
+def test_a_script_the_child_runs_finds_orchestrator_tui_without_the_venv_on_path(
+    orch: Orchestrator,
+) -> None:
+    """`orchestrator-tui task progress` from inside a shell script (or an agent's tool
+    call) reaches this installation although its folder is not on PATH, as after
+    the quick start, which never activates the virtual environment."""
+    script = 'orchestrator-tui task progress "$ORCHESTRATOR_TUI_TASK" 40 nested'
+    command = CommandSpec(argv=["sh", "-c", script], env={"PATH": "/usr/bin:/bin"})
+    orch.tasks.create(TaskSpec(key="A", title="a script", command=command))
+    serve(orch)
+    (run,) = orch.queries.runs_for("A")
+    assert run.status is RunStatus.SUCCEEDED, [x.text for x in orch.queries.log_lines(run.id)]
+    (entry,) = orch.queries.progress_for("A")
+    assert (entry.percent, entry.message) == (40, "nested")
+
+
 def test_retries_then_fails_with_exit_code_and_last_lines(orch: Orchestrator) -> None:
     code = "import sys\nfor i in range(30): print('line', i)\nsys.exit(4)"
     add(orch, "A", [PY, "-c", code], max_retries=2)

@@ -50,3 +50,22 @@ async def test_detail_says_the_agent_profiles_timeout_when_the_task_sets_none(
         await open_detail(pilot, "IMPL")
         lines = [line.strip() for line in screen_text(app).splitlines()]
         assert "timeout 3600s (the agent profile's)" in lines
+
+
+async def test_a_run_of_one_line_says_one_line(orch, make, tmp_path):
+    plan = tmp_path / "plan.yaml"
+    plan.write_text(
+        "tasks:\n  - key: E\n    title: echo\n    runs:\n"
+        "      - {status: succeeded, exit_code: 0, started: -1h, ended: -1h, log: fetched}\n"
+        '      - {status: succeeded, exit_code: 0, started: -1h, ended: -1h, log: "a\\nb"}\n'
+    )
+    orch.plans.load_file(plan)
+    app = make()
+    async with started(app, (160, 60)) as pilot:
+        await open_detail(pilot, "E")
+        await pilot.press("G")
+        await settle(pilot)
+        runs = [line for line in screen_text(app).splitlines() if "succeeded" in line]
+        assert len(runs) == 2, runs
+        assert "exit 0  succeeded  1 line" in runs[0] and "1 lines" not in runs[0]
+        assert "exit 0  succeeded  2 lines" in runs[1]

@@ -120,3 +120,15 @@ def test_render_helpers():
     assert short_location("/tmp/a/b.db") == "b.db"
     assert short_location("sqlite:////tmp/x.db") == "x.db"
     assert short_location("postgresql://u:secret@host/db") == "host/db"
+
+
+def test_a_keymap_that_is_not_yaml_is_named_in_one_line(tmp_path):
+    """The start's notification is one line, as every background failure is."""
+    path = tmp_path / "keymap.yaml"
+    path.write_text("task.start: [S\n")
+    keymap, problem = load_keymap(path)
+    assert keymap == {}
+    assert problem == (
+        f"keymap {path} ignored: invalid YAML: while parsing a flow sequence, "
+        "expected ',' or ']', but got '<stream end>' at line 2, column 1"
+    )

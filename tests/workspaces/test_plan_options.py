@@ -69,3 +69,99 @@ def test_verify_without_a_command_is_refused(orch: Orchestrator, tmp_path: Path)
     with pytest.raises(ValidationFailed, match="verify"):
         orch.plans.load_file(path)
     assert orch.queries.count_tasks() == 0
+
+
+def test_a_task_doing_the_plans_agent_takes_its_own_verify_and_workspace(
+    orch: Orchestrator, tmp_path: Path
+) -> None:
+    """The plan's `agent:` makes a task without a command an agent task, and an
+    agent task takes `verify`, `workspace` and `on_approve` like a command."""
+    path = tmp_path / "plan.yaml"
+    path.write_text(
+        "agent: {profile: claude, model: sonnet}\n"
+        "workspace: {repo: ./code}\n"
+        "tasks:\n"
+        "  - key: A\n    title: t\n    verify: [[make, test]]\n    on_approve: merge\n"
+        "  - key: B\n    title: t\n    workspace: {repo: ./other}\n"
+        "  - key: C\n    title: t\n"
+    )
+    orch.plans.load_file(path)
+    a = orch.queries.get_task("A").command
+    assert a is not None and a.agent is not None and a.workspace is not None
+    assert (a.agent.profile, a.agent.model) == ("claude", "sonnet")
+    assert a.verify == [["make", "test"]]
+    assert (a.workspace.repo, a.workspace.on_approve) == (str(tmp_path / "code"), OnApprove.MERGE)
+    b = orch.queries.get_task("B").command
+    assert b is not None and b.agent is not None and b.workspace is not None
+    assert (b.agent.profile, b.workspace.repo) == ("claude", str(tmp_path / "other"))
+    c = orch.queries.get_task("C").command
+    assert c is not None and c.agent is not None and c.workspace is not None
+    assert c.workspace.repo == str(tmp_path / "code")
+    # A person's task is no agent's: its verify still has nothing to run.
+    path.write_text(
+        "agent: claude\ntasks:\n"
+        "  - key: H\n    title: t\n    agent_type: human\n    verify: [[make, test]]\n"
+    )
+    with pytest.raises(ValidationFailed, match="need a command to run"):
+        orch.plans.load_file(path)
+    assert orch.queries.count_tasks() == 3
+
+
+@pytest.mark.parametrize("cwd", ["plan folder", "elsewhere"])
+def test_import_reads_relative_workspace_paths_from_the_plans_folder(
+    orch: Orchestrator, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, cwd: str
+) -> None:
+    """`import plan.yaml` (the command line's and the TUI's ctrl+o) as `db seed --plan`
+    does: `repo` and `root` relative to the plan file's folder, whatever the current
+    folder, so the runner later finds the repository wherever it runs."""
+    from orchestrator_tui.services.importers import import_path
+
+    folder = tmp_path / "plans"
+    folder.mkdir()
+    monkeypatch.chdir(folder if cwd == "plan folder" else tmp_path)
+    path = folder / "plan.yaml"
+    path.write_text(PLAN)
+    import_path(orch, path)
+    a = orch.queries.get_task("A").command
+    assert a is not None and a.workspace is not None
+    assert a.workspace.repo == str(tmp_path / "plans" / "code")
+    b = orch.queries.get_task("B").command
+    assert b is not None and b.workspace is not None and b.workspace.repo == "/elsewhere"
+
+
+def test_a_plans_relative_cwd_is_read_from_its_folder(
+    orch: Orchestrator, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`command: {argv: [pytest, -q], cwd: .}` runs in the plan's folder, wherever the
+    runner (or the person importing it) is."""
+    from orchestrator_tui.services.importers import import_path
+
+    folder = tmp_path / "plans"
+    folder.mkdir()
+    monkeypatch.chdir(tmp_path)
+    path = folder / "plan.yaml"
+    path.write_text(
+        "tasks:\n"
+        "  - {key: A, title: a, command: {argv: [pytest, -q], cwd: .}}\n"
+        "  - {key: B, title: b, command: {argv: [make], cwd: ../src}}\n"
+        "  - {key: C, title: c, command: {argv: [make], cwd: /srv}}\n"
+        "  - {key: D, title: d, command: {argv: [make], cwd: ~/x}}\n"
+    )
+    import_path(orch, path)
+    cwds = [orch.queries.get_task(k).command.cwd for k in "ABCD"]  # type: ignore[union-attr]
+    assert cwds == [str(folder), str(tmp_path / "src"), "/srv", "~/x"]
+    orch.plans.load_file(path)  # `db seed --plan`: the same folders, nothing changed
+    assert [orch.queries.get_task(k).command.cwd for k in "ABCD"] == cwds  # type: ignore[union-attr]
+
+
+def test_a_refusal_of_the_whole_plan_reads_as_one_sentence(
+    orch: Orchestrator, tmp_path: Path
+) -> None:
+    """No `top level: Value error,` from the validation library before our own words."""
+    path = tmp_path / "plan.yaml"
+    path.write_text("tasks:\n  - key: A\n    title: t\n    verify: [[make, test]]\n")
+    with pytest.raises(ValidationFailed) as refused:
+        orch.plans.load_file(path)
+    assert str(refused.value) == (
+        f"{path}: tasks[0] (A): workspace, verify and on_approve need a command to run"
+    )

@@ -73,8 +73,11 @@ def test_missing_base(repo: Path) -> None:
 
 def test_dirty_base_is_refused_and_nothing_is_made(repo: Path) -> None:
     (repo / "app.py").write_text("x = 99\n")
-    with pytest.raises(WorkspaceError, match="base main has uncommitted changes"):
+    with pytest.raises(WorkspaceError) as dirty:
         prepare(spec(repo), "T-1")
+    assert str(dirty.value) == (
+        f"base main has uncommitted changes in {repo} (1 file); commit or stash them first"
+    )
     assert not (repo.parent / "wt" / "T-1").exists()
     assert git(repo, "branch", "--list", "task/T-1") == ""
 

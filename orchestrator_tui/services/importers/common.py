@@ -27,7 +27,7 @@ from typing import Any, cast
 from pydantic import TypeAdapter, ValidationError
 
 from ...domain.enums import Priority, TaskStatus
-from ...domain.errors import CycleError, OrchestratorError, ValidationFailed
+from ...domain.errors import CycleError, OrchestratorError, ValidationFailed, validation_message
 from ...domain.models import KEY_PATTERN
 from ...domain.packed import PackedTasks
 from ...domain.plan import PlanSpec, PlanTask, absolute_time
@@ -149,7 +149,8 @@ def make_tasks(records: list[Record]) -> PackedTasks:
             index, *loc = first["loc"]
             name = ".".join(str(p) for p in loc) or "record"
             more = f" (and {exc.error_count() - 1} more problems)" if exc.error_count() > 1 else ""
-            raise fail(part[int(index)].where, name, f"{first['msg']}{more}") from None
+            message = validation_message(first)
+            raise fail(part[int(index)].where, name, f"{message}{more}") from None
         for record in part:
             record.data = {"key": record.data["key"]}
     return tasks

@@ -49,7 +49,8 @@ def detect_json(source: Source) -> bool:
 
 
 def parse_yaml(source: Source, issues: Issues, progress: Progress | None = None) -> ParsedImport:
-    plan = parse_plan(source.yaml, source.origin)
+    # Workspace paths relative to the plan file's folder, as `db seed --plan` reads them.
+    plan = parse_plan(source.yaml, source.origin).resolve_paths(source.path.parent.resolve())
     return ParsedImport(YAML, source.origin, plan, {}, issues.warnings, issues.notices)
 
 
