@@ -108,27 +108,19 @@ def bulk_insert(
     not see it; a runner's round inserts its events and runs so)."""
     if not rows:
         return
+    derived = _row_defaults(table, list(rows[0]))
+    if derived:  # given here (SQLAlchemy would call the default once per row, slowly)
+        rows = [{**row, **{n: d.rule(row[d.source]) for n, d in derived.items()}} for row in rows]
     if conn.dialect.name != "sqlite":
         conn.execute(table.insert(), list(rows))
         return
     names = list(rows[0])
-    derived = _row_defaults(table, names)
-    defaults = _defaults(table, [*names, *derived])
+    defaults = _defaults(table, names)
     if defaults is None:  # a default SQLAlchemy must compute
         conn.execute(table.insert(), list(rows))
         return
     values = _columns(rows, names, defaults, len(rows))
-    given = values[: len(names)]
-    computed = [list(map(d.rule, given[names.index(d.source)])) for d in derived.values()]
-    values = [*given, *computed, *values[len(names) :]]
-    _insert(
-        conn,
-        table,
-        [*names, *derived, *defaults],
-        values,
-        len(names) + len(derived),
-        on_driver=on_driver,
-    )
+    _insert(conn, table, [*names, *defaults], values, len(names), on_driver=on_driver)
 
 
 def insert_columns(
