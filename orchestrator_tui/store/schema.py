@@ -297,4 +297,15 @@ def validate(conn: Connection) -> list[str]:
     ).scalar_one()
     if orphans:
         problems.append(f"{orphans} dependencies point at missing tasks")
+    tasks = Task.__table__.c
+    misplaced = [
+        key
+        for key, order in conn.execute(select(tasks.key, tasks.key_order))
+        if order != KEY_ORDER.rule(key)
+    ]
+    if misplaced:
+        problems.append(
+            f"{len(misplaced)} tasks lack their key's natural-order form (key_order), so the "
+            f"list shows them out of place, e.g. {misplaced[0]!r}; written by another program?"
+        )
     return problems

@@ -462,6 +462,29 @@ def test_a_version_8_database_gets_each_task_s_natural_order_key(db_url: str) ->
     migrated.close()
 
 
+@pytest.mark.sqlite_only  # another program writing the file directly
+def test_validate_names_tasks_written_without_their_natural_order_key(db_path: Path) -> None:
+    orch = open_db(db_path)
+    add(orch, "A-1")
+    orch.close()
+    with sqlite3.connect(db_path) as conn:  # as the sqlite3 shell would write a task
+        conn.execute(
+            "INSERT INTO tasks (key, title, description, status, priority, complexity, "
+            "component_area, phase, success_criteria, requires_approval, max_retries, "
+            "attempts, tags, extra, progress, completion_summary, created_at, updated_at, "
+            "version) VALUES ('A-2', 't', '', 'pending', 'medium', 'medium', 'general', 1, "
+            "'[]', 0, 0, 0, '[]', '{}', 0, '', '2026-01-01', '2026-01-01', 1)"
+        )
+    conn.close()
+    reopened = open_db(db_path)
+    with reopened.db.read() as conn:
+        assert validate(conn) == [
+            "1 tasks lack their key's natural-order form (key_order), so the list shows "
+            "them out of place, e.g. 'A-2'; written by another program?"
+        ]
+    reopened.close()
+
+
 def test_the_version_5_stop_rule_finds_the_same_runs_in_python_and_in_sql() -> None:
     """`rules.STOP_ASKED_BEFORE_V6` is one definition: the import of a version-5
     export applies it in Python, the schema-6 migration in SQL; over every status
