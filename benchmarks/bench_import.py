@@ -33,6 +33,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 
+from orchestrator_tui.domain.natural import natural_key
 from orchestrator_tui.domain.plan import PlanSpec
 from orchestrator_tui.services import open_orchestrator
 from orchestrator_tui.services.importers import import_path
@@ -65,7 +66,8 @@ def document(n: int) -> dict:
 
 
 def raw(db_path: Path, plan: PlanSpec, events: bool = False) -> None:
-    """The same rows by hand: sqlite3 executemany, values serialised up front."""
+    """The same rows by hand: sqlite3 executemany, values serialised up front (each
+    task's natural-order key too, as every writer of tasks must give it)."""
     now = NOW.strftime("%Y-%m-%d %H:%M:%S.%f")
     rows = []
     for i, t in enumerate(plan.tasks, start=1):
@@ -74,7 +76,7 @@ def raw(db_path: Path, plan: PlanSpec, events: bool = False) -> None:
             (i, t.key, t.title, t.description, t.status.value, t.priority.value, "medium",
              "general", 1, json.dumps([]), 0, 0, 0, json.dumps(t.tags), json.dumps(t.extra),
              100 if done else 0, "", t.source, t.external_id, now, now, now if done else None,
-             now if done else None, 1)
+             now if done else None, 1, natural_key(t.key))
         )  # fmt: skip
     index = {t.key: i for i, t in enumerate(plan.tasks, start=1)}
     deps = [(index[t.key], index[r.key], "blocks", now) for t in plan.tasks for r in t.depends_on]
@@ -86,8 +88,8 @@ def raw(db_path: Path, plan: PlanSpec, events: bool = False) -> None:
         "INSERT INTO tasks (id, key, title, description, status, priority, complexity, "
         "component_area, phase, success_criteria, requires_approval, max_retries, attempts, "
         "tags, extra, progress, completion_summary, source, external_id, created_at, "
-        "updated_at, started_at, completed_at, version) "
-        "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+        "updated_at, started_at, completed_at, version, key_order) "
+        "VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
         rows,
     )
     db.executemany(

@@ -42,6 +42,7 @@ import os
 import random
 import re
 import statistics
+import subprocess
 import sys
 import tempfile
 import time
@@ -104,6 +105,7 @@ def seed(path: Path, n: int, log_lines: int = 0) -> None:
     # (The stored columns' defaults come from the declared model; `tables` is Core only.)
     template = TaskRecord(key="x", title="x", created_at=now, updated_at=now).model_dump()
     template.pop("id")
+    template.pop("key_order", None)  # the insert computes it from the key (schema 9 on)
     statuses = ["pending"] * 6 + ["in_progress", "done", "done", "failed", "blocked"]
     rng = random.Random(7)
     tasks = [
@@ -398,21 +400,41 @@ def checkout_env(root: Path) -> dict[str, str]:
     return dict(os.environ, PYTHONPATH=str(root), PYTHONSAFEPATH="1")
 
 
+def seed_by(root: Path, path: Path, n: int) -> Path:
+    """`seed(path, n)` done by the code of the checkout `root` (a `--before` checkout may
+    have an older schema, which it would refuse to open newer): `path`."""
+    if root.resolve() == ROOT:
+        seed(path, n)
+        return path
+    # the package is imported first, from `root` (PYTHONPATH); this file then finds it
+    code = (
+        "import orchestrator_tui, runpy, sys; from pathlib import Path; "
+        f"runpy.run_path({str(Path(__file__).resolve())!r})['seed'](Path(sys.argv[1]), "
+        "int(sys.argv[2]))"
+    )
+    argv = [sys.executable, "-P", "-c", code, str(path), str(n)]
+    subprocess.run(argv, env=checkout_env(root.resolve()), check=True)
+    return path
+
+
 def bench_first_frames(db: Path, n: int, rounds: int, before: Path | None) -> list[Result]:
     """First frame and peak memory only, the apps started in turn `rounds` times (this
     checkout, then `before` if given, then an empty Textual app), so each sees the same
-    minutes. Memory is read once the app has drawn nothing for a second (the dashboard
-    and the database layer loaded), before any key."""
+    minutes; each checkout on `n` tasks it seeded itself, next to `db`. Memory is read
+    once the app has drawn nothing for a second (the dashboard and the database layer
+    loaded), before any key."""
     checkouts = [("app", ROOT)] + ([("before", before)] if before else [])
     for _, root in checkouts:
         compile_checkout(root)
+    dbs = {name: seed_by(root, db.with_name(f"{name}-{db.name}"), n) for name, root in checkouts}
     results = {name: Result(name, f"{n:,}") for name, _ in checkouts}
     empty = Result("empty app", "-")
     for _ in range(rounds):
         for name, root in checkouts:
             result = results[name]
             term = Term(
-                [sys.executable, "-m", "orchestrator_tui", "--db", str(db)], checkout_env(root)
+                [sys.executable, "-m", "orchestrator_tui", "--db", str(dbs[name])],
+                checkout_env(root),
             )
             try:
                 result.add(
@@ -482,10 +504,11 @@ def bench_before_after(db: Path, n: int, args: argparse.Namespace, keys_only: bo
     before_env = checkout_env(args.before.resolve())
     runs: list[tuple[str, dict[str, str] | None]] = [("before", before_env), ("app", None)]
     results = {name: Result(name, f"{n:,}") for name, _ in runs}
+    sources = {"app": db, "before": seed_by(args.before, db.with_name(f"seeded-before-{n}.db"), n)}
     for round_ in range(args.rounds):
         for name, env in runs if round_ % 2 == 0 else runs[::-1]:
             copy = db.with_name(f"{name}-{n}.db")
-            copy.write_bytes(db.read_bytes())
+            copy.write_bytes(sources[name].read_bytes())
             # -P: the current folder is not put first on the path, so PYTHONPATH decides.
             argv = [sys.executable, "-P", "-m", "orchestrator_tui", "--db", str(copy)]
             bench_table_app(name, argv, copy, n, args.keys, True, keys_only, results[name], env)
@@ -712,8 +735,7 @@ def first_frames_only(args: argparse.Namespace, load_before: float) -> int:
     results: list[Result] = []
     with tempfile.TemporaryDirectory(prefix="bench-tui-") as tmp:
         for n in (int(s) for s in args.sizes.split(",") if s):
-            db = Path(tmp) / f"tasks-{n}.db"
-            seed(db, n)
+            db = Path(tmp) / f"tasks-{n}.db"  # each checkout seeds its own copy
             results += bench_first_frames(db, n, args.first_frame, args.before)
     missed = report(results)
     print(

@@ -30,7 +30,6 @@ from ..domain.models import (
     TreeNode,
     WaitingApproval,
 )
-from ..store.natural import natural_key
 from ..store.row_views import approval_view, note_view, progress_view
 from ..store.row_views import event_view as _event_view
 from ..store.tables import (
@@ -62,7 +61,7 @@ R = Run.__table__.c
 
 SORTS: dict[str, Any] = {
     "id": T.id,
-    "key": natural_key(T.key),  # PAY-2 before PAY-10
+    "key": T.key_order,  # PAY-2 before PAY-10 (`domain.natural`), read from its index
     "title": func.lower(T.title),
     "status": STATUS_RANK,
     "priority": PRIORITY_RANK,
@@ -157,7 +156,7 @@ class QueryService:
         stmt = (
             select(T.key)
             .where(T.key.ilike(f"{escaped}%", escape="\\"))
-            .order_by(natural_key(T.key), T.id)
+            .order_by(T.key_order, T.id)
             .limit(limit)
         )
         with self.ctx.db.read() as conn:

@@ -31,6 +31,7 @@ from typing import Any
 from sqlalchemy import JSON, Connection, Table
 from sqlalchemy.sql.schema import CallableColumnDefault, ScalarElementColumnDefault
 
+from .columns import RowDefault
 from .driver import run_on_driver
 
 _quote = json.encoder.encode_basestring_ascii  # json.dumps of a str, as C code
@@ -107,6 +108,9 @@ def bulk_insert(
     not see it; a runner's round inserts its events and runs so)."""
     if not rows:
         return
+    derived = _row_defaults(table, list(rows[0]))
+    if derived:  # given here (SQLAlchemy would call the default once per row, slowly)
+        rows = [{**row, **{n: d.rule(row[d.source]) for n, d in derived.items()}} for row in rows]
     if conn.dialect.name != "sqlite":
         conn.execute(table.insert(), list(rows))
         return
@@ -133,6 +137,11 @@ def insert_columns(
     count = len(columns[names[0]]) if names else 0
     if not count:
         return
+    derived = _row_defaults(table, names)
+    if derived:
+        computed = {name: list(map(d.rule, columns[d.source])) for name, d in derived.items()}
+        columns = {**columns, **computed}
+        names = list(columns)
     sqlite = conn.dialect.name == "sqlite"
     defaults = _defaults(table, names) if sqlite else None
     if defaults is None or (serialised and _json_encode(conn) is None):
@@ -180,9 +189,24 @@ def _json_encode(conn: Connection) -> Callable[[Any], str] | None:
     return _ENCODE if getattr(conn.dialect, "_json_serializer", None) is None else None
 
 
+def _row_defaults(table: Table, names: Sequence[str]) -> dict[str, RowDefault]:
+    """The columns not in `names` whose default is computed from a column in `names`
+    (`columns.RowDefault`, such as a task's `key_order`): their values are computed
+    here for every row, as SQLAlchemy would one row at a time."""
+    return {
+        column.name: arg
+        for column in table.columns
+        if column.name not in names
+        and isinstance(column.default, CallableColumnDefault)
+        and isinstance(arg := column.default.arg, RowDefault)
+        and arg.source in names
+    }
+
+
 def _defaults(table: Table, names: Sequence[str]) -> dict[str, Any] | None:
     """The value of each column not in `names` that has a default; None when one
-    of them is a sequence or an SQL expression (SQLAlchemy must insert then)."""
+    of them is a sequence, an SQL expression or computed from a column not given
+    (SQLAlchemy must insert then)."""
     defaults: dict[str, Any] = {}
     for column in table.columns:
         if column.name in names or column.default is None:
@@ -190,6 +214,8 @@ def _defaults(table: Table, names: Sequence[str]) -> dict[str, Any] | None:
         if isinstance(column.default, ScalarElementColumnDefault):
             defaults[column.name] = column.default.arg
         elif isinstance(column.default, CallableColumnDefault):
+            if isinstance(column.default.arg, RowDefault):
+                return None
             # SQLAlchemy wraps it to take an execution context; ours never read it.
             no_context: Any = None
             defaults[column.name] = column.default.arg(no_context)

@@ -22,7 +22,6 @@ from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.exc import ArgumentError, OperationalError
 
 from ..domain.errors import DatabaseUnavailable, ValidationFailed
-from .sqlite_functions import install_sqlite_functions
 
 DEFAULT_BUSY_TIMEOUT_MS = 8000
 BUSY_TIMEOUT_ENV = "ORCHESTRATOR_TUI_BUSY_TIMEOUT_MS"
@@ -119,7 +118,6 @@ def _install_sqlite_hooks(
         if cache_kib is not None:
             cur.execute(f"PRAGMA cache_size = -{int(cache_kib)}")
         cur.close()
-        install_sqlite_functions(dbapi_conn)
 
     @event.listens_for(engine, "begin")
     def _on_begin(conn: Connection) -> None:

@@ -17,6 +17,8 @@ from typing import Any
 
 from sqlalchemy import CheckConstraint, Column, Table, UniqueConstraint
 
+from .columns import RowDefault
+
 TARGET = Path(__file__).with_name("tables.py")
 
 HEADER = '''"""The tables as SQLAlchemy Core `Table`s: what every query and write uses.
@@ -46,7 +48,7 @@ from sqlalchemy import (
     UniqueConstraint,
 )
 
-from .columns import AGENT_RUN_COLUMNS, UTCDateTime, new_dict, new_list, utcnow
+from .columns import AGENT_RUN_COLUMNS, KEY_ORDER, UTCDateTime, new_dict, new_list, utcnow
 
 __all__ = [
 {names}]
@@ -100,7 +102,10 @@ def _default(column: Column[Any]) -> str | None:
     if default is None:
         return None
     if default.is_callable:
-        empty = default.arg(None)  # type: ignore[attr-defined]
+        arg = default.arg  # type: ignore[attr-defined]
+        if isinstance(arg, RowDefault):
+            return _row_default_name(column, arg)
+        empty = arg(None)
         if empty == [] or empty == {}:
             return "new_list" if isinstance(empty, list) else "new_dict"
         raise ValueError(f"{column.table.name}.{column.name}: unknown default {empty!r}")
@@ -108,6 +113,17 @@ def _default(column: Column[Any]) -> str | None:
         arg = default.arg  # type: ignore[attr-defined]
         return _q(arg) if isinstance(arg, str) else repr(arg)
     raise ValueError(f"{column.table.name}.{column.name}: unsupported default")
+
+
+def _row_default_name(column: Column[Any], arg: RowDefault) -> str:
+    """The name `columns` gives the column's `RowDefault` (the generated module imports
+    it by that name from there)."""
+    from . import columns
+
+    for name, value in vars(columns).items():
+        if value is arg and name in HEADER:
+            return name
+    raise ValueError(f"{column.table.name}.{column.name}: its default is not imported by name")
 
 
 def _column(column: Column[Any]) -> str:

@@ -17,9 +17,8 @@ from types import SimpleNamespace
 from typing import Any
 
 from ..domain.list_row import ListRow
-from .quick_sql import ROW_SQL, connect_read_only, sqlite_file
+from .quick_sql import ROW_SQL, SORT_SQL, connect_read_only, sqlite_file
 from .row_fields import list_row
-from .sqlite_functions import DIGITS, install_sqlite_functions, natural_key_sql
 
 __all__ = ["FIRST_PAGE_ROWS", "EarlyFirstPage", "first_page", "sqlite_file"]
 
@@ -28,19 +27,10 @@ FIRST_PAGE_ROWS = 100  # more than any terminal shows; the real load replaces th
 #: How long the first page waits for a writer's lock before leaving it to the real load.
 _TIMEOUT_SECONDS = 0.2
 
-#: `natural_key(s.key)` in plain SQL where it can be (`s.stem` is the key without its
-#: trailing digits, read once per row).
-NATURAL_KEY_SQL = natural_key_sql("s.key", "s.stem")
-
 #: The quick reads' row query (`quick_sql.ROW_SQL`, the list's rows) in the list's
-#: default sort: key (natural order), ascending; the page is chosen before the rows'
-#: counts are read.
-FIRST_PAGE_SQL = f"""
-WITH s AS MATERIALIZED (SELECT id, key, rtrim(key, '{DIGITS}') AS stem FROM tasks),
-page AS MATERIALIZED (SELECT s.id, {NATURAL_KEY_SQL} AS sort_key FROM s
-                      ORDER BY sort_key, s.id LIMIT ?)
-{ROW_SQL} JOIN page ON page.id = t.id ORDER BY page.sort_key, page.id
-"""
+#: default sort: key (natural order), ascending. The first rows of the index on
+#: (`key_order`, id) are the page: no task outside it is read or sorted.
+FIRST_PAGE_SQL = f"{ROW_SQL} ORDER BY {SORT_SQL['key']}, t.id LIMIT ?"
 
 #: (count of all tasks, the first page's rows as column -> stored value)
 RawPage = tuple[int, list[dict[str, Any]]]
@@ -63,7 +53,6 @@ def read_first_page(db_url: str, limit: int) -> RawPage | None:
     except (sqlite3.Error, ValueError):
         return None
     try:
-        install_sqlite_functions(conn)
         total = conn.execute("SELECT count(*) FROM tasks").fetchone()[0]
         cur = conn.execute(FIRST_PAGE_SQL, (limit,))
         names = [d[0] for d in cur.description]

@@ -42,14 +42,13 @@ from .row_fields import (
     progress_fields,
     task_detail_fields,
 )
-from .sqlite_functions import install_sqlite_functions
 
 if TYPE_CHECKING:
     from ..domain.models import ApprovalView, NoteView, ProgressView
 
 #: The schema version these statements were written for. A test keeps it equal to
 #: `schema.SCHEMA_VERSION`: when the schema moves, check the SQL below, then this.
-READS_SCHEMA = 8
+READS_SCHEMA = 9
 
 #: How long a read waits for a writer's lock (WAL readers rarely wait at all).
 _TIMEOUT_SECONDS = 5.0
@@ -411,7 +410,6 @@ def open_reads(db_url: str, plain: bool = False, for_json: bool = False) -> Quic
         if str(version).strip() != str(READS_SCHEMA):
             conn.close()
             return None
-        install_sqlite_functions(conn)
     except sqlite3.Error:
         conn.close()
         return None

@@ -12,7 +12,6 @@ from pathlib import Path
 
 from ..domain import rules
 from ..domain.enums import Readiness
-from .sqlite_functions import natural_key_sql
 
 
 def sqlite_file(db_url: str) -> Path | None:
@@ -62,7 +61,7 @@ def serves_sql(types: int) -> str:
 #: `services.queries.SORTS` (a test checks both name the same sorts).
 SORT_SQL: dict[str, str] = {
     "id": "t.id",
-    "key": f"({natural_key_sql('t.key')})",
+    "key": "t.key_order",  # natural order, kept with the row under an index
     "title": "lower(t.title)",
     "status": STATUS_RANK,
     "priority": PRIORITY_RANK,

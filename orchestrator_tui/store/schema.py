@@ -14,11 +14,12 @@ import sqlite3
 from collections.abc import Callable, Mapping
 from pathlib import Path
 
-from sqlalchemy import Connection, inspect, select, text
+from sqlalchemy import Connection, bindparam, inspect, select, text
 
 from ..domain.errors import SchemaTooNew, ValidationFailed
 from ..domain.rules import STOP_ASKED_BEFORE_V6, TextWhile, sql_in
 from ..domain.state_machine import CLOSES_QUESTIONS
+from .columns import KEY_ORDER
 from .engine import Database, on_read_only_filesystem, read_only_uri
 from .folders import require_folder
 from .tables import (
@@ -27,11 +28,12 @@ from .tables import (
     Question,
     RunChange,
     SchemaMeta,
+    Task,
     metadata,
     utcnow,
 )
 
-SCHEMA_VERSION = 8
+SCHEMA_VERSION = 9
 
 Migration = Callable[[Connection], None]
 
@@ -129,6 +131,37 @@ def _add_question_closed_at(conn: Connection) -> None:
     )
 
 
+#: Tasks given their natural-order key per statement by `_add_task_key_order`.
+KEY_ORDER_BATCH = 5000
+
+
+def _add_task_key_order(conn: Connection) -> None:
+    """Version 8 -> 9: every task keeps its key's natural-order form (`key_order`,
+    the rule of `domain.natural.natural_key`) under an index, so the list in key
+    order (its default, and the TUI's first page) is read from the index instead of
+    computing the key of every task to sort them. Existing tasks get theirs here."""
+    tasks = Task.__table__
+    column = tasks.c.key_order
+    (index,) = (i for i in tasks.indexes if column in i.columns.values())
+    found = inspect(conn)
+    # (a database marked older than it is may have them: every key is written again)
+    if column.name not in {c["name"] for c in found.get_columns("tasks")}:
+        sql_type = column.type.compile(dialect=conn.dialect)
+        conn.execute(text(f"ALTER TABLE tasks ADD COLUMN {column.name} {sql_type}"))
+    has_index = index.name in {i["name"] for i in found.get_indexes("tasks")}
+    rows = conn.execute(select(tasks.c.id, tasks.c.key)).all()
+    fill = (
+        tasks.update()
+        .where(tasks.c.id == bindparam("b_id"))
+        .values({column.name: bindparam("b_order")})
+    )
+    for start in range(0, len(rows), KEY_ORDER_BATCH):
+        part = rows[start : start + KEY_ORDER_BATCH]
+        conn.execute(fill, [{"b_id": i, "b_order": KEY_ORDER.rule(key)} for i, key in part])
+    if not has_index:
+        index.create(conn)
+
+
 #: version N -> the function that brings a version-N database to N+1.
 MIGRATIONS: dict[int, Migration] = {
     1: _add_run_changes,
@@ -138,6 +171,7 @@ MIGRATIONS: dict[int, Migration] = {
     5: _add_run_cancel_requested,
     6: _loaded_requests_by_no_one,
     7: _add_question_closed_at,
+    8: _add_task_key_order,
 }
 
 
@@ -263,4 +297,15 @@ def validate(conn: Connection) -> list[str]:
     ).scalar_one()
     if orphans:
         problems.append(f"{orphans} dependencies point at missing tasks")
+    tasks = Task.__table__.c
+    misplaced = [
+        key
+        for key, order in conn.execute(select(tasks.key, tasks.key_order))
+        if order != KEY_ORDER.rule(key)
+    ]
+    if misplaced:
+        problems.append(
+            f"{len(misplaced)} tasks lack their key's natural-order form (key_order), so the "
+            f"list shows them out of place, e.g. {misplaced[0]!r}; written by another program?"
+        )
     return problems

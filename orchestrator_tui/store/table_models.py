@@ -15,11 +15,11 @@ from __future__ import annotations
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, ClassVar
 
-from sqlalchemy import JSON, CheckConstraint, Column, Index, Table, UniqueConstraint
+from sqlalchemy import JSON, CheckConstraint, Column, Index, String, Table, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from ..domain.agent import AgentRunFacts
-from .columns import UTCDateTime, new_dict, new_list
+from .columns import KEY_ORDER, UTCDateTime, new_dict, new_list
 
 
 def _time(nullable: bool = True, index: bool = False) -> Any:
@@ -56,6 +56,8 @@ class Task(TableModel, table=True):
         Index("ix_tasks_assignee", "assignee"),
         Index("ix_tasks_phase", "phase"),
         Index("ix_tasks_parent", "parent_id"),
+        # the list in key order (its default) read from here, ties by id as it sorts
+        Index("ix_tasks_key_order", "key_order", "id"),
         UniqueConstraint("source", "external_id", name="uq_tasks_source_external"),
         CheckConstraint("progress BETWEEN 0 AND 100", name="ck_tasks_progress"),
     )
@@ -100,6 +102,11 @@ class Task(TableModel, table=True):
     started_at: datetime | None = _time()
     completed_at: datetime | None = _time(index=True)
     version: int = 1
+    #: `natural_key(key)`, filled in with the row (`columns.KEY_ORDER`); NULL only in
+    #: a row another program wrote without it (such rows sort first).
+    key_order: str | None = Field(
+        default=None, sa_column=Column(String, nullable=True, default=KEY_ORDER)
+    )
 
 
 class TaskDependency(TableModel, table=True):

@@ -25,7 +25,7 @@ from sqlalchemy import (
     UniqueConstraint,
 )
 
-from .columns import AGENT_RUN_COLUMNS, UTCDateTime, new_dict, new_list, utcnow
+from .columns import AGENT_RUN_COLUMNS, KEY_ORDER, UTCDateTime, new_dict, new_list, utcnow
 
 __all__ = [
     "AGENT_RUN_COLUMNS",
@@ -108,7 +108,9 @@ class Task(CoreTable):
         Column("started_at", UTCDateTime(), nullable=True),
         Column("completed_at", UTCDateTime(), nullable=True, index=True),
         Column("version", Integer(), nullable=False, default=1),
+        Column("key_order", String(), nullable=True, default=KEY_ORDER),
         Index("ix_tasks_assignee", "assignee"),
+        Index("ix_tasks_key_order", "key_order", "id"),
         Index("ix_tasks_parent", "parent_id"),
         Index("ix_tasks_phase", "phase"),
         Index("ix_tasks_status_priority", "status", "priority"),

@@ -14,8 +14,10 @@ from .helpers import add_agent_task, serve
 
 
 def _make_version_4(path: Path) -> None:
-    """Undo versions 5 and 6 on a database file: what an older orchestrator-tui wrote."""
+    """Undo versions 5, 6 and 9 on a database file: what an older orchestrator-tui wrote."""
     with sqlite3.connect(path) as conn:
+        conn.execute("DROP INDEX ix_tasks_key_order")
+        conn.execute("ALTER TABLE tasks DROP COLUMN key_order")
         conn.execute("ALTER TABLE runs DROP COLUMN cancel_requested")
         for name in AGENT_RUN_COLUMNS:
             conn.execute(f"ALTER TABLE runs DROP COLUMN {name}")

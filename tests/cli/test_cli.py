@@ -243,8 +243,10 @@ def test_exit_codes_and_nothing_half_written(cli: Cli) -> None:
     assert cli.ok("task", "start", "API-1", "--json").json()["status"] == "in_progress"
 
     with sqlite3.connect(cli.db) as conn:
-        conn.execute("UPDATE schema_meta SET value = '9' WHERE key = 'schema_version'")
-    newer = f"schema version 9, newer than this program's {SCHEMA_VERSION}"
+        conn.execute(
+            "UPDATE schema_meta SET value = ? WHERE key = 'schema_version'", (SCHEMA_VERSION + 1,)
+        )
+    newer = f"schema version {SCHEMA_VERSION + 1}, newer than this program's {SCHEMA_VERSION}"
     assert newer in cli.fails(8, "task", "list")
 
 

@@ -83,6 +83,7 @@ def make_version_1_at(url: str) -> None:
         for column in RUN_COLUMNS_SINCE_V1:
             execute(f"ALTER TABLE runs DROP COLUMN {column}")
         undo_agent_columns(execute)
+        undo_key_order(execute)
         execute("UPDATE schema_meta SET value = '1' WHERE key = 'schema_version'")
     engine.dispose()
 
@@ -101,6 +102,7 @@ def make_version_5_at(url: str) -> None:
             )
         )
         conn.execute(text("ALTER TABLE runs DROP COLUMN cancel_requested"))
+        undo_key_order(lambda sql: conn.execute(text(sql)))
         conn.execute(text("UPDATE schema_meta SET value = '5' WHERE key = 'schema_version'"))
     engine.dispose()
 
@@ -113,8 +115,27 @@ def make_version_7_at(url: str) -> None:
     engine = create_engine(url)
     with engine.begin() as conn:
         conn.execute(text("ALTER TABLE questions DROP COLUMN closed_at"))
+        undo_key_order(lambda sql: conn.execute(text(sql)))
         conn.execute(text("UPDATE schema_meta SET value = '7' WHERE key = 'schema_version'"))
     engine.dispose()
+
+
+def make_version_8_at(url: str) -> None:
+    """Turn a current database (SQLite or PostgreSQL) into what version 8 wrote: no
+    `key_order` on tasks (the list sorted by a key computed for every task)."""
+    from sqlalchemy import create_engine, text
+
+    engine = create_engine(url)
+    with engine.begin() as conn:
+        undo_key_order(lambda sql: conn.execute(text(sql)))
+        conn.execute(text("UPDATE schema_meta SET value = '8' WHERE key = 'schema_version'"))
+    engine.dispose()
+
+
+def undo_key_order(execute: Callable[[str], Any]) -> None:
+    """Drop what schema version 9 added: tasks' natural-order key and its index."""
+    execute("DROP INDEX ix_tasks_key_order")
+    execute("ALTER TABLE tasks DROP COLUMN key_order")
 
 
 def undo_agent_columns(execute: Callable[[str], Any]) -> None:

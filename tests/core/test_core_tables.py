@@ -14,6 +14,7 @@ from sqlalchemy.schema import CreateIndex, CreateTable
 from sqlmodel import SQLModel
 
 from orchestrator_tui.store import generate_tables, table_models, tables
+from orchestrator_tui.store.columns import RowDefault
 
 REGENERATE = "run `python -m orchestrator_tui.store.generate_tables`"
 DIALECTS = [sqlite.dialect(), postgresql.dialect()]
@@ -35,6 +36,8 @@ def _column(column: Column[Any]) -> tuple[Any, ...]:
     default = column.default
     if default is None:
         filled = None
+    elif isinstance(default.arg, RowDefault):  # type: ignore[attr-defined]
+        filled = ("from the row", default.arg)  # type: ignore[attr-defined]
     elif default.is_callable:
         filled = ("called", default.arg(None))  # type: ignore[attr-defined]
     else:

@@ -4,6 +4,7 @@ the services, the CLI and the quick first page alike."""
 from __future__ import annotations
 
 import random
+from typing import Any
 
 import pytest
 
@@ -11,9 +12,7 @@ from orchestrator_tui.cli import main
 from orchestrator_tui.domain.enums import TaskStatus
 from orchestrator_tui.domain.models import TaskSpec
 from orchestrator_tui.domain.natural import natural_key
-from orchestrator_tui.services import Orchestrator
-from orchestrator_tui.store import sqlite_functions
-from orchestrator_tui.store.natural import natural_key as natural_key_column
+from orchestrator_tui.services import Orchestrator, open_orchestrator
 from orchestrator_tui.store.quick import first_page
 
 #: Keys the SQL rule must agree on with the Python one, plain and odd alike.
@@ -99,36 +98,77 @@ def test_keys_by_prefix_and_case_insensitive_resolution(orch: Orchestrator) -> N
     assert q.resolve_key("nope") is None
 
 
-@pytest.mark.sqlite_only  # the plain-SQL form is SQLite's
-def test_the_sqlite_sort_key_is_natural_key_for_every_key() -> None:
-    """`natural_key(column)` compiled for SQLite (plain SQL where it can, the Python
-    function for the rest) gives what `domain.natural.natural_key` gives."""
-    from sqlalchemy import Column, MetaData, String, Table, create_engine, event, insert, select
+def _stored_orders(orch: Orchestrator) -> dict[str, str | None]:
+    from sqlalchemy import select
 
-    engine = create_engine("sqlite://")
-    event.listen(engine, "connect", lambda conn, _: sqlite_functions.install_sqlite_functions(conn))
-    keys = Table("keys", MetaData(), Column("key", String))
-    keys.metadata.create_all(engine)
-    with engine.begin() as conn:
-        conn.execute(insert(keys), [{"key": k} for k in ODD_KEYS])
-        got = dict(conn.execute(select(keys.c.key, natural_key_column(keys.c.key))).all())
-    assert got == {k: natural_key(k) for k in ODD_KEYS}
+    from orchestrator_tui.store.tables import Task
+
+    t = Task.__table__.c
+    with orch.db.read() as conn:
+        return dict(conn.execute(select(t.key, t.key_order)).all())
 
 
-@pytest.mark.sqlite_only
-def test_sorting_usual_keys_calls_no_python_per_row(
-    orch: Orchestrator, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """SQLite sorts keys like PAY-47 by itself: a reload of the list does not hold the
-    interpreter's lock once per task (which stalled the TUI's keys at 100k tasks)."""
+def test_every_way_a_task_is_written_stores_its_natural_key(orch: Orchestrator) -> None:
+    """`tasks.key_order` holds `domain.natural.natural_key(key)` (the one rule; the list
+    sorts by the column) for a task created one by one and for those a plan loads in
+    bulk (on SQLite column by column, on PostgreSQL through SQLAlchemy)."""
+    from orchestrator_tui.domain.plan import PlanSpec, PlanTask
+
     add_all(orch)
-    calls: list[str] = []
+    planned = [f"PLAN-{n}" for n in (10, 9, 100)] + ["a1b22", "X" + "7" * 25]
+    orch.plans.load(PlanSpec(tasks=[PlanTask(key=k, title=k) for k in planned]), "plan.yaml")
+    stored = _stored_orders(orch)
+    assert stored == {k: natural_key(k) for k in KEYS + planned}
+    listed = [r.key for r in orch.queries.list_tasks(sort="key")]
+    assert listed[:4] == ["a1b22", "AAA-1", "PAY-1", "pay-2"]
 
-    def counted(text: str) -> str:
-        calls.append(text)
-        return natural_key(text)
 
-    monkeypatch.setattr(sqlite_functions, "natural_key", counted)
-    assert [r.key for r in orch.queries.list_tasks(sort="key")] == NATURAL
-    assert orch.queries.position_of("PAY-10", sort="key") == NATURAL.index("PAY-10")
-    assert set(calls) <= {"PAY-2.10", "PAY-2.9"}  # a number inside the key: the function
+def test_the_column_default_and_the_bulk_insert_store_the_same_key_for_any_text(
+    databases: Any,
+) -> None:
+    """Below the services' key rules: the Core insert's default (one row, and many
+    through SQLAlchemy) and `bulk`'s column-by-column insert give `natural_key` of any
+    text, including keys no service would accept."""
+    from sqlalchemy import select
+
+    from orchestrator_tui.store.bulk import bulk_insert, insert_columns
+    from orchestrator_tui.store.tables import Task
+
+    orch = open_orchestrator(databases.url(), "tester")
+    tasks, now = Task.__table__, orch.ctx.now()
+
+    def row(key: str) -> dict[str, Any]:
+        return {"key": key, "title": key, "created_at": now, "updated_at": now}
+
+    third = len(ODD_KEYS) // 3
+    with orch.db.write() as conn:
+        conn.execute(tasks.insert().values(**row(ODD_KEYS[0])))
+        conn.execute(tasks.insert(), [row(k) for k in ODD_KEYS[1:third]])
+        bulk_insert(conn, tasks, [row(k) for k in ODD_KEYS[third : 2 * third]])
+        rest = [row(k) for k in ODD_KEYS[2 * third :]]
+        insert_columns(conn, tasks, {name: [r[name] for r in rest] for name in rest[0]})
+        stored = dict(conn.execute(select(tasks.c.key, tasks.c.key_order)).all())
+    orch.close()
+    assert stored == {k: natural_key(k) for k in ODD_KEYS}
+
+
+def test_the_quick_path_of_natural_key_is_the_general_rule() -> None:
+    """`natural_key` takes a shortcut for a key ending in its only number; it gives
+    what padding every run of digits gives."""
+    import re
+
+    from orchestrator_tui.domain.natural import NUMBER_WIDTH
+
+    def general(text: str) -> str:
+        def pad(m: re.Match[str]) -> str:
+            d = m.group(0)
+            return d if len(d) > NUMBER_WIDTH else d.rjust(NUMBER_WIDTH, "0")
+
+        return re.sub(r"[0-9]+", pad, text.lower())
+
+    rng = random.Random(11)
+    alphabet = "aZ-._/:09 7Äß\u0130\u2460"
+    texts = ["".join(rng.choice(alphabet) for _ in range(rng.randrange(12))) for _ in range(3000)]
+    texts += ODD_KEYS + [f"PAY-{n}" for n in (0, 7, 10**19, 10**20, 10**25)]
+    for text in texts:
+        assert natural_key(text) == general(text), text

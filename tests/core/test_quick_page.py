@@ -9,10 +9,8 @@ from pathlib import Path
 
 from orchestrator_tui.domain.enums import DependencyType, Priority
 from orchestrator_tui.domain.models import TaskSpec
-from orchestrator_tui.domain.natural import natural_key
 from orchestrator_tui.services import TaskFilter, open_orchestrator
-from orchestrator_tui.store.quick import DIGITS, NATURAL_KEY_SQL, first_page, sqlite_file
-from orchestrator_tui.store.sqlite_functions import install_sqlite_functions
+from orchestrator_tui.store.quick import FIRST_PAGE_SQL, first_page, sqlite_file
 
 
 def test_first_page_matches_list_tasks(tmp_path: Path) -> None:
@@ -62,16 +60,32 @@ def test_first_page_gives_up_quietly(tmp_path: Path) -> None:
     assert sqlite_file("sqlite:///:memory:") is None
 
 
-def test_the_sort_key_in_sql_is_natural_key() -> None:
-    """The quick page sorts in plain SQL where it can; every key sorts as
-    `natural_key` says, including those that fall back to the Python function."""
-    conn = sqlite3.connect(":memory:")
-    install_sqlite_functions(conn)
-    keys = ["PAY-10", "pay-2", "PAY-007", "PAY-2.10", "x1y2", "123", "", "-5", "T-0", "t-00"]
-    keys += ["a" + "9" * 20, "a" + "9" * 21, "ÄB-3", "Ω-2", "é", "tab\t1", "A b 5", "[x]-2"]
-    for key in keys:
-        (got,) = conn.execute(
-            f"SELECT {NATURAL_KEY_SQL} FROM (SELECT ? AS key, rtrim(?, ?) AS stem) AS s",
-            (key, key, DIGITS),
-        ).fetchone()
-        assert got == natural_key(key), key
+def test_the_first_page_is_read_from_the_key_order_index(tmp_path: Path) -> None:
+    """The first page walks the index on (`key_order`, id) and stops after its rows: no
+    sort of every task (a temporary B-tree), no key computed per task. The list's own
+    query in key order, and the CLI's quick one, use the index the same way."""
+    from sqlalchemy.dialects import sqlite
+
+    from orchestrator_tui.services.queries import SORTS
+    from orchestrator_tui.services.views import row_select
+    from orchestrator_tui.store.quick_sql import ROW_SQL, SORT_SQL
+    from orchestrator_tui.store.tables import Task
+
+    url = f"sqlite:///{tmp_path / 'q.db'}"
+    open_orchestrator(url, "alice").close()
+    t = Task.__table__.c
+    listed = row_select().order_by(SORTS["key"], t.id).limit(100)
+    queries = [
+        FIRST_PAGE_SQL,
+        f"{ROW_SQL} ORDER BY {SORT_SQL['key']}, t.id LIMIT ?",
+        str(listed.compile(dialect=sqlite.dialect())),
+    ]
+    conn = sqlite3.connect(tmp_path / "q.db")
+    for sql in queries:
+        plan = [
+            row[3] for row in conn.execute(f"EXPLAIN QUERY PLAN {sql}", (100,) * sql.count("?"))
+        ]
+        outer = [step for step in plan if "tasks" in step and "ix_tasks_key_order" in step]
+        assert outer, plan
+        assert not any("TEMP B-TREE" in step for step in plan), plan
+    conn.close()

@@ -32,6 +32,7 @@ from .support import (
     make_version_1_at,
     make_version_5_at,
     make_version_7_at,
+    make_version_8_at,
     open_db,
 )
 
@@ -419,6 +420,70 @@ def test_a_version_7_database_closes_questions_left_open_on_ended_tasks(db_url: 
     assert (kept.answer, kept.answered_by, kept.is_closed) == ("yes", "alice", False)
     assert [t.key for t in migrated.queries.list_tasks()] == ["GONE", "WORK", "DONE"]
     migrated.close()
+
+
+def test_a_version_8_database_gets_each_task_s_natural_order_key(db_url: str) -> None:
+    """Version 8 sorted the list by a key computed for every task; version 9 keeps it
+    with the task (`key_order`, `natural_key` of its key) under an index. Every task
+    stays, each gets its key, and the list sorts as before (PAY-2 before PAY-10),
+    in pages too; tasks created afterwards get theirs as they are written."""
+    from orchestrator_tui.domain.natural import natural_key
+
+    orch = open_db(db_url)
+    keys = ["PAY-10", "ZZ-1", "pay-2", "PAY-1", "PAY-2.10", "PAY-2.9", "PAY-007"]
+    for key in keys:
+        add(orch, key)
+    before = [t.key for t in orch.queries.list_tasks(sort="key")]
+    orch.close()
+    make_version_8_at(db_url)
+
+    db = Database(db_url)
+    assert ensure_schema(db) == 8
+    db.dispose()
+    migrated = open_db(db_url)
+    with migrated.db.read() as conn:
+        assert read_version(conn) == SCHEMA_VERSION
+        assert validate(conn) == []
+        stored = dict(conn.execute(text("SELECT key, key_order FROM tasks")).all())
+    assert stored == {key: natural_key(key) for key in keys}
+    natural = ["PAY-1", "pay-2", "PAY-2.9", "PAY-2.10", "PAY-007", "PAY-10", "ZZ-1"]
+    assert before == natural
+    assert [t.key for t in migrated.queries.list_tasks(sort="key")] == natural
+    assert [t.key for t in migrated.queries.list_tasks(sort="key", limit=2, offset=2)] == [
+        "PAY-2.9",
+        "PAY-2.10",
+    ]
+    add(migrated, "PAY-3")
+    assert [t.key for t in migrated.queries.list_tasks(sort="key")][3:6] == [
+        "PAY-2.10",
+        "PAY-3",
+        "PAY-007",
+    ]
+    assert migrated.queries.keys_starting_with("pay-1", 5) == ["PAY-1", "PAY-10"]
+    migrated.close()
+
+
+@pytest.mark.sqlite_only  # another program writing the file directly
+def test_validate_names_tasks_written_without_their_natural_order_key(db_path: Path) -> None:
+    orch = open_db(db_path)
+    add(orch, "A-1")
+    orch.close()
+    with sqlite3.connect(db_path) as conn:  # as the sqlite3 shell would write a task
+        conn.execute(
+            "INSERT INTO tasks (key, title, description, status, priority, complexity, "
+            "component_area, phase, success_criteria, requires_approval, max_retries, "
+            "attempts, tags, extra, progress, completion_summary, created_at, updated_at, "
+            "version) VALUES ('A-2', 't', '', 'pending', 'medium', 'medium', 'general', 1, "
+            "'[]', 0, 0, 0, '[]', '{}', 0, '', '2026-01-01', '2026-01-01', 1)"
+        )
+    conn.close()
+    reopened = open_db(db_path)
+    with reopened.db.read() as conn:
+        assert validate(conn) == [
+            "1 tasks lack their key's natural-order form (key_order), so the list shows "
+            "them out of place, e.g. 'A-2'; written by another program?"
+        ]
+    reopened.close()
 
 
 def test_the_version_5_stop_rule_finds_the_same_runs_in_python_and_in_sql() -> None:
