@@ -21,6 +21,7 @@ from dataclasses import dataclass
 
 from .enums import DependencyType, Priority, Readiness, RunStatus, TaskStatus
 from .event_text import words
+from .text import printable
 from .words import counted
 
 S = TaskStatus
@@ -186,6 +187,17 @@ def run_ended_text(
     if reason.startswith(f"{ended} "):
         return f"run {run_id} {reason}{code}"
     return f"{said}: {reason}"
+
+
+def no_output_text(status: RunStatus, error: str | None) -> str:
+    """What a run without a line of output says, in the log pane and `task logs`
+    alike: that it runs, or that it wrote nothing and why it ended (a start error such
+    as a missing working directory is the run's error)."""
+    if not status.is_finished:
+        return "no output yet"
+    if error:
+        return f"this run wrote no output: {printable(error)}"
+    return "this run wrote no output"
 
 
 def decision_refusal(key: str, status: TaskStatus) -> str | None:

@@ -83,6 +83,21 @@ def test_follow_prints_lines_as_they_come_and_ends_with_the_task(
     assert "--- run 2 (attempt 2) ---" in err
 
 
+def test_logs_of_a_run_that_wrote_nothing_say_so_aside(orch: Orchestrator, db_url: str) -> None:
+    """As the log pane says it; on stderr, so a pipe of the output stays empty; exit 0
+    (the run exists: exit 3 is for a task that has not run)."""
+    silent = CommandSpec(argv=[sys.executable, "-c", "raise SystemExit(2)"])
+    orch.tasks.create(TaskSpec(key="A", title="silent", command=silent, max_retries=0))
+    run_all(orch)
+    logs = cli(db_url, "task", "logs", "A")
+    assert (logs.code, logs.out) == (0, "")
+    assert logs.err == "this run wrote no output: exit code 2\n"
+    followed = cli(db_url, "task", "logs", "A", "--follow")
+    assert (followed.code, followed.out, followed.err) == (0, "", logs.err)
+    as_json = cli(db_url, "task", "logs", "A", "--json")
+    assert (as_json.code, as_json.err, as_json.json()["lines"]) == (0, "", [])
+
+
 def test_colours_only_keeps_sgr_and_drops_everything_else() -> None:
     text = "\x1b[1;31mred\x1b[0m\x1b]52;c;aGk=\x07 \x1b[2J\x1b[10;1Hx\x07\ty\x1b]0;t\x1b\\"
     assert colours_only(text) == "\x1b[1;31mred\x1b[0m x y\x1b[0m"
