@@ -528,7 +528,7 @@ def run_app(
     limit_malloc_arenas()  # before Textual starts its threads (see `malloc`)
     keymap, problem = load_keymap()
     settings = settings_path()
-    saved = load_settings(settings)
+    saved, settings_problem = load_settings(settings)
     app = make_app(
         db_url,
         actor,
@@ -541,8 +541,7 @@ def run_app(
     )
     app.full_location = full_path
     app.early_page = early_page
-    if problem:
-        app.startup_notes.append(problem)
+    app.startup_notes += [p for p in (problem, settings_problem) if p]
     try:
         app.run()
     finally:

@@ -15,6 +15,7 @@ from ..domain.enums import AgentType, RunStatus, TaskStatus
 from ..domain.errors import RUN_INCOMPLETE, NotFound, UsageError
 from ..domain.event_text import words
 from ..domain.money import spent, usd
+from ..domain.rules import no_output_text
 from ..domain.text import colours_only, printable, strip_ansi
 from .common import (
     Unbuilt,
@@ -272,6 +273,8 @@ def cmd_logs(args: argparse.Namespace) -> int:
         else:
             for line in lines:
                 sys.stdout.write(render(line.text) + "\n")
+            if not lines:  # said aside: a pipe of the output stays empty
+                print(no_output_text(run.status, run.error), file=sys.stderr)
         return 0
     return _follow(orch, args.key, run, args.run is not None, as_json, render, args.raw)
 
@@ -296,6 +299,7 @@ def _follow(
 ) -> int:
     """Print lines as they arrive; move on to the next attempt unless a run was named."""
     after = -1
+    told_empty: int | None = None  # the run said to have written nothing
     if run is None:
         print(f"waiting for {key} to start...", file=sys.stderr, flush=True)
     while True:
@@ -313,6 +317,9 @@ def _follow(
                 continue
             if orch.queries.log_lines(run.id, after, limit=1, raw=raw):
                 continue
+            if after == -1 and not as_json and told_empty != run.id:
+                told_empty = run.id  # once, though the loop waits here for a retry
+                print(no_output_text(run.status, run.error), file=sys.stderr)
             if fixed:
                 return 0
         runs = orch.queries.runs_for(key)

@@ -21,6 +21,7 @@ from dataclasses import dataclass
 
 from .enums import DependencyType, Priority, Readiness, RunStatus, TaskStatus
 from .event_text import words
+from .text import printable
 from .words import counted
 
 S = TaskStatus
@@ -171,12 +172,17 @@ def run_ended_text(
     run_id: int, status: RunStatus, exit_code: int | None, reason: str | None = None
 ) -> str:
     """How a run ended, as its `run_finished` event and the log pane's last line say
-    it: `run 3 timed out`, `run 3 failed (exit 1): Not logged in`. A `reason` that
-    only repeats the exit code is not said twice, nor the status when the reason opens
-    with it (`run 3 timed out after 3600s`)."""
+    it: `run 3 timed out`, `run 3 failed (exit 1): Not logged in` (`run_end_text`)."""
+    return f"run {run_id} {run_end_text(status, exit_code, reason)}"
+
+
+def run_end_text(status: RunStatus, exit_code: int | None, reason: str | None = None) -> str:
+    """How a run ended, after its name: `failed (exit 1): Not logged in`. A `reason`
+    that only repeats the exit code is not said twice, nor the status when the reason
+    opens with it (`timed out after 3600s`)."""
     code = "" if exit_code is None else f" (exit {exit_code})"
     ended = words(status.value)
-    said = f"run {run_id} {ended}{code}"
+    said = f"{ended}{code}"
     if reason and exit_code is not None:
         reason = reason.removeprefix(f"{exit_code_reason(exit_code)}: ")  # `exit 1` said
         if reason == exit_code_reason(exit_code):
@@ -184,8 +190,34 @@ def run_ended_text(
     if not reason:
         return said
     if reason.startswith(f"{ended} "):
-        return f"run {run_id} {reason}{code}"
+        return f"{reason}{code}"
     return f"{said}: {reason}"
+
+
+def last_run_text(
+    run_id: int,
+    status: RunStatus,
+    cancel_requested: str | None,
+    exit_code: int | None,
+    error: str | None,
+) -> str:
+    """`task show`'s last run: `#7 running`, `#7 stopping (who asked)`, or once it
+    ended how (`#7 failed (exit 1): Not logged in`, as the log pane says it).
+    Untrusted (the error is the agent's): make it printable before showing it."""
+    if not status.is_finished:
+        return f"#{run_id} {run_state_text(status, cancel_requested)}"
+    return f"#{run_id} {run_end_text(status, exit_code, error)}"
+
+
+def no_output_text(status: RunStatus, error: str | None) -> str:
+    """What a run without a line of output says, in the log pane and `task logs`
+    alike: that it runs, or that it wrote nothing and why it ended (a start error such
+    as a missing working directory is the run's error)."""
+    if not status.is_finished:
+        return "no output yet"
+    if error:
+        return f"this run wrote no output: {printable(error)}"
+    return "this run wrote no output"
 
 
 def decision_refusal(key: str, status: TaskStatus) -> str | None:

@@ -206,7 +206,11 @@ class Runner:
         """Run until stopped (or, with `until_idle`, until nothing is left to do)."""
         cfg = self.config
         self._environ = dict(os.environ)
-        self.orch.agents.register(cfg.agent, cfg.registered_type, self._capabilities())
+        # A database locked at the start is waited for, as in every round (until stopped).
+        register = self.orch.agents.register
+        while self._guard(register, cfg.agent, cfg.registered_type, self._capabilities()) is False:
+            if self._stop_reason is not None:
+                break
         renew_every = max(cfg.lease_seconds / 3, 0.05)
         reclaim_every = max(min(cfg.lease_seconds / 4, cfg.poll_seconds * 4), cfg.poll_seconds)
         now = time.monotonic()

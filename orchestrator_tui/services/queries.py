@@ -476,19 +476,20 @@ class QueryService:
     # -- runs and logs ------------------------------------------------------------
 
     def last_run_state(self, key: str) -> str | None:
-        """`#ID state` of the task's newest run (`rules.run_state_text`), if any."""
+        """The task's newest run, its state or how it ended (`rules.last_run_text`)."""
         with self.ctx.db.read() as conn:
             row = find_task(conn, key)
             run = conn.execute(
-                select(R.id, R.status, R.cancel_requested)
+                select(R.id, R.status, R.cancel_requested, R.exit_code, R.error)
                 .where(R.task_id == row.id)
                 .order_by(R.id.desc())
                 .limit(1)
             ).first()
         if run is None:
             return None
-        state = domain_rules.run_state_text(RunStatus(run.status), run.cancel_requested)
-        return f"#{run.id} {state}"
+        return domain_rules.last_run_text(
+            run.id, RunStatus(run.status), run.cancel_requested, run.exit_code, run.error
+        )
 
     def runs_for(self, key: str) -> list[RunView]:
         L = LogLine.__table__.c

@@ -300,14 +300,14 @@ class QuickReads:
     def last_run_state(self, key: str) -> str | None:
         """As `QueryService.last_run_state`."""
         found = self.conn.execute(
-            "SELECT id, status, cancel_requested FROM runs "
+            "SELECT id, status, cancel_requested, exit_code, error FROM runs "
             "WHERE task_id = ? ORDER BY id DESC LIMIT 1",
             (self._task(key).id,),
         ).fetchone()
         if found is None:
             return None
-        run_id, status, cancel_requested = found
-        return f"#{run_id} {rules.run_state_text(RunStatus(status), cancel_requested)}"
+        run_id, status, cancel_requested, exit_code, error = found
+        return rules.last_run_text(run_id, RunStatus(status), cancel_requested, exit_code, error)
 
     def timeline(self, key: str, limit: int = 500) -> list[Any]:
         """As `QueryService.timeline` (the newest `limit`, in the order written)."""

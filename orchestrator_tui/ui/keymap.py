@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 from platformdirs import user_config_dir
 from textual.binding import BindingType
@@ -69,32 +70,51 @@ def settings_path() -> Path:
     return file_named_by(SETTINGS_ENV, config_dir() / "settings.yaml", written=True)
 
 
-def load_settings(path: Path) -> dict[str, str]:
-    """The saved settings; an unreadable file counts as none (it is rewritten on save)."""
+def _settings_mapping(path: Path) -> tuple[dict[Any, Any], str | None]:
+    """The file's whole mapping (every entry, as written), or why it cannot be read."""
     if not path.is_file():
-        return {}
+        return {}, None
     import yaml  # only when there is a file: the TUI's first frame need not wait for it
 
     try:
         data = yaml.safe_load(path.read_text(encoding="utf-8")[:100_000])
-    except (OSError, UnicodeDecodeError, yaml.YAMLError):
-        return {}
+    except yaml.YAMLError as exc:
+        from ..services.safe_yaml import describe_yaml_error  # one line, as imports say it
+
+        return {}, f"invalid YAML: {describe_yaml_error(exc)}"
+    except (OSError, UnicodeDecodeError) as exc:
+        return {}, str(exc)
+    if data is None:
+        return {}, None
     if not isinstance(data, dict):
-        return {}
+        return {}, "expected `name: value` lines"
+    return data, None
+
+
+def load_settings(path: Path) -> tuple[dict[str, str], str | None]:
+    """(the saved settings, a problem to tell the person or None); a missing file is
+    fine. A file that cannot be read counts as none, and is never rewritten."""
+    data, problem = _settings_mapping(path)
+    if problem:
+        return {}, f"settings {path} ignored: {problem}"
     # YAML reads a bare `off` / `on` as a boolean: keep it as the word.
     words = {True: "on", False: "off"}
     return {
         k: words[v] if isinstance(v, bool) else v
         for k, v in data.items()
         if isinstance(k, str) and isinstance(v, str | bool)
-    }
+    }, None
 
 
 def save_setting(path: Path, name: str, value: str) -> str | None:
-    """Save one setting; the problem as a sentence if it could not be written."""
+    """Save one setting, keeping every other entry of the file; the problem as a
+    sentence if it was not saved (a file that cannot be read is left as it is: it may
+    be a person's edit halfway done)."""
     import yaml
 
-    settings = load_settings(path)
+    settings, problem = _settings_mapping(path)
+    if problem:
+        return f"{name} not saved: settings {path} cannot be read ({problem}); it is left as it is"
     settings[name] = value
     try:
         path.parent.mkdir(parents=True, exist_ok=True)

@@ -43,7 +43,7 @@ def test_a_settings_file_to_be_written_may_be_missing_but_not_its_folder(
     monkeypatch.setenv("ORCHESTRATOR_TUI_SETTINGS", str(new))
     assert settings_path() == new
     assert save_setting(new, "theme", "nord") is None
-    assert load_settings(settings_path()) == {"theme": "nord"}
+    assert load_settings(settings_path()) == ({"theme": "nord"}, None)
     monkeypatch.setenv("ORCHESTRATOR_TUI_SETTINGS", str(tmp_path / "nowhere" / "s.yaml"))
     with pytest.raises(ValidationFailed, match=f"whose folder {tmp_path / 'nowhere'} does not"):
         settings_path()

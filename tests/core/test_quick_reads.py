@@ -255,7 +255,10 @@ def test_the_last_run_line_matches_the_services_while_a_run_stops_and_after(
     assert [reads.last_run_state(k) for k in keys] == [orch.queries.last_run_state(k) for k in keys]
     stopping = f"#{claims['STOP'].run_id} stopping (run cancelled by alice: wrong branch)"
     assert reads.last_run_state("STOP") == stopping
-    assert reads.last_run_state("CLOSED") == f"#{claims['CLOSED'].run_id} cancelled"
+    assert (
+        reads.last_run_state("CLOSED")
+        == f"#{claims['CLOSED'].run_id} cancelled: run cancelled by alice"
+    )
     assert reads.last_run_state("RUN") == f"#{claims['RUN'].run_id} running"
     assert reads.last_run_state("NONE") is None
     reads.close()

@@ -83,6 +83,35 @@ def test_follow_prints_lines_as_they_come_and_ends_with_the_task(
     assert "--- run 2 (attempt 2) ---" in err
 
 
+def test_logs_of_a_run_that_wrote_nothing_say_so_aside(orch: Orchestrator, db_url: str) -> None:
+    """As the log pane says it; on stderr, so a pipe of the output stays empty; exit 0
+    (the run exists: exit 3 is for a task that has not run)."""
+    silent = CommandSpec(argv=[sys.executable, "-c", "raise SystemExit(2)"])
+    orch.tasks.create(TaskSpec(key="A", title="silent", command=silent, max_retries=0))
+    run_all(orch)
+    logs = cli(db_url, "task", "logs", "A")
+    assert (logs.code, logs.out) == (0, "")
+    assert logs.err == "this run wrote no output: exit code 2\n"
+    followed = cli(db_url, "task", "logs", "A", "--follow")
+    assert (followed.code, followed.out, followed.err) == (0, "", logs.err)
+    as_json = cli(db_url, "task", "logs", "A", "--json")
+    assert (as_json.code, as_json.err, as_json.json()["lines"]) == (0, "", [])
+
+
+def test_task_show_says_how_the_last_run_ended(orch: Orchestrator, db_url: str, tmp_path) -> None:
+    """In the log pane's words, so the reason is there without reading the timeline."""
+    gone = tmp_path / "gone"
+    nowhere = CommandSpec(argv=[sys.executable, "-c", "pass"], cwd=str(gone))
+    orch.tasks.create(TaskSpec(key="A", title="no folder", command=nowhere, max_retries=0))
+    exits = CommandSpec(argv=[sys.executable, "-c", "raise SystemExit(3)"])
+    orch.tasks.create(TaskSpec(key="B", title="exits 3", command=exits, max_retries=0))
+    run_all(orch)
+    shown = cli(db_url, "task", "show", "A").out.splitlines()
+    assert f"  last run   #1 failed: working directory {gone} does not exist" in shown, shown
+    shown = cli(db_url, "task", "show", "B").out.splitlines()
+    assert "  last run   #2 failed (exit 3)" in shown, shown
+
+
 def test_colours_only_keeps_sgr_and_drops_everything_else() -> None:
     text = "\x1b[1;31mred\x1b[0m\x1b]52;c;aGk=\x07 \x1b[2J\x1b[10;1Hx\x07\ty\x1b]0;t\x1b\\"
     assert colours_only(text) == "\x1b[1;31mred\x1b[0m x y\x1b[0m"
@@ -132,7 +161,7 @@ def test_a_timed_out_run_is_listed_in_words_and_stored_as_its_status(
     orch.runs.finish("r1", [ended])
     (row,) = cli(db_url, "task", "runs", "A").out.splitlines()[1:]
     assert row.split()[2:4] == ["timed", "out"] and "timed_out" not in row
-    assert "  last run   #1 timed out" in cli(db_url, "task", "show", "A").out.splitlines()
+    assert "  last run   #1 timed out after 2s" in cli(db_url, "task", "show", "A").out.splitlines()
     (listed,) = json.loads(cli(db_url, "task", "runs", "A", "--json").out)
     assert (listed["status"], listed["state"]) == ("timed_out", "timed_out")
 

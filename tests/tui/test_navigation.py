@@ -28,6 +28,7 @@ from .conftest import (
     FIXED,
     add,
     main_screen,
+    notes,
     open_detail,
     press_on,
     screen_text,
@@ -410,12 +411,56 @@ async def test_the_theme_is_kept_for_the_next_start(chain, make, tmp_path):
     async with started(app) as pilot:
         app.theme = "nord"
         await settle(pilot)
-    assert load_settings(settings) == {"theme": "nord"}
-    again = make(settings_file=settings, theme=load_settings(settings)["theme"])
+    assert load_settings(settings) == ({"theme": "nord"}, None)
+    again = make(settings_file=settings, theme=load_settings(settings)[0]["theme"])
     async with again.run_test(size=(160, 48)) as pilot:
         await settle(pilot)
         assert again.theme == "nord"
     assert make(theme="no-such-theme").theme != "no-such-theme"
+
+
+BROKEN_SETTINGS = "theme: nord\napproval_alert: off\nmy note: [unclosed\n"
+
+
+async def test_a_settings_file_that_cannot_be_read_is_not_overwritten(chain, make, tmp_path):
+    """A hand edit halfway done (invalid YAML) is kept: picking a theme says why it
+    was not saved instead of replacing the file with the theme alone."""
+    settings = tmp_path / "settings.yaml"
+    settings.write_text(BROKEN_SETTINGS)
+    app = make(settings_file=settings)
+    async with started(app) as pilot:
+        app.theme = "nord"
+        await settle(pilot)
+        refusal = [n for n in notes(app) if "not saved" in n]
+        assert refusal and refusal[0].startswith(f"theme not saved: settings {settings} cannot")
+        assert "invalid YAML" in refusal[0] and "left as it is" in refusal[0]
+    assert settings.read_text() == BROKEN_SETTINGS
+
+
+def test_a_settings_file_that_cannot_be_read_is_named_at_start(tmp_path, monkeypatch):
+    """In the words the keymap's refusal uses: `settings <path> ignored: invalid YAML: ...`."""
+    from orchestrator_tui.app import OrchestratorApp, run_app
+
+    settings = tmp_path / "settings.yaml"
+    settings.write_text(BROKEN_SETTINGS)
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "config"))  # no keymap file
+    monkeypatch.setenv("ORCHESTRATOR_TUI_SETTINGS", str(settings))
+    shown: list[str] = []
+    monkeypatch.setattr(OrchestratorApp, "run", lambda app: shown.extend(app.startup_notes))
+    assert run_app(str(tmp_path / "o.db"), "alice") == 0
+    assert len(shown) == 1, shown
+    assert shown[0].startswith(f"settings {settings} ignored: invalid YAML: "), shown
+    assert "at line 4, column 1" in shown[0] and "\n" not in shown[0]
+
+
+def test_saving_a_setting_keeps_the_other_entries_of_the_file(tmp_path):
+    from orchestrator_tui.ui.keymap import load_settings, save_setting
+
+    settings = tmp_path / "settings.yaml"
+    settings.write_text("approval_alert: off\nlater: [1, 2]\ntheme: nord\n")
+    assert save_setting(settings, "theme", "dracula") is None
+    assert load_settings(settings) == ({"approval_alert": "off", "theme": "dracula"}, None)
+    assert "later:" in settings.read_text()
 
 
 async def test_the_header_can_name_the_whole_database_path(chain, make, db_url):
@@ -508,7 +553,7 @@ def test_settings_read_on_and_off_as_words(tmp_path):
 
     path = tmp_path / "settings.yaml"
     path.write_text("approval_alert: off\ntheme: nord\nother: [1]\n")
-    assert load_settings(path) == {"approval_alert": "off", "theme": "nord"}
+    assert load_settings(path) == ({"approval_alert": "off", "theme": "nord"}, None)
 
 
 async def test_editing_keys_work_in_the_filter(chain, make):

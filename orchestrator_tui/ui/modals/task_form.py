@@ -28,6 +28,7 @@ from textual.worker import get_current_worker
 from ...domain.agent import AgentUse
 from ...domain.command_text import MODEL_WITHOUT_AGENT, what_runs
 from ...domain.enums import AgentType, DependencyType, Priority
+from ...domain.errors import validation_message
 from ...domain.models import TaskDetail, TaskSpec
 from ...domain.text import strip_ansi
 from ...domain.workspace import WorkspaceSpec
@@ -418,7 +419,7 @@ class TaskForm(TypeAheadDialog[dict[str, Any] | None]):
             first = exc.errors()[0]
             field = ".".join(str(p) for p in first["loc"])
             field = field if exc.title == TaskSpec.__name__ else f"agent.{field}"
-            error.update(Text(f"{field}: {first['msg']}"))
+            error.update(Text(f"{field}: {validation_message(first)}"))
             return
         if self.editing is not None:
             values.pop("agent", None)  # in `change`

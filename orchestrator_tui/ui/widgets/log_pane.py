@@ -45,6 +45,7 @@ from textual.worker import get_current_worker
 
 from ...domain.enums import LogStream
 from ...domain.event_text import words
+from ...domain.rules import no_output_text
 from ...domain.text import printable
 from ...domain.words import counted
 from ..ansi import plain_text, to_text
@@ -1038,14 +1039,9 @@ class ExecutionLogPane(Widget):
     # -- drawing -----------------------------------------------------------------------------
 
     def _no_output(self) -> str:
-        """What an empty run shows: that it runs, or why it ended (a start error
-        such as a missing working directory is the run's error)."""
+        """What an empty run shows (`rules.no_output_text`)."""
         run = self.run
-        if self.is_running:
-            return "no output yet"
-        if run is not None and run.error:
-            return f"this run wrote no output: {printable(run.error)}"
-        return "this run wrote no output"
+        return "no output yet" if run is None else no_output_text(run.status, run.error)
 
     def _ending(self) -> str:
         """How the shown run ended and why, in the words of its timeline (the
