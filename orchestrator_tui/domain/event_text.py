@@ -14,8 +14,6 @@ Data = Mapping[str, Any]
 
 def words(value: Any) -> str:
     """A stored value as plain words: lists joined, mappings as `key value`."""
-    if type(value) is str:  # the usual case, before the slower checks below
-        return value.replace("_", " ") if value.isidentifier() else value
     if isinstance(value, bool):
         return "yes" if value else "no"
     if value is None:

@@ -151,9 +151,7 @@ class Move:
         reason = f"run {run_id}"
         events = tuple(
             PlannedEvent(
-                e.kind,
-                {**e.data, "reason": reason} if e.kind is EventKind.STATUS_CHANGED else e.data,
-                run_id,
+                e.kind, {**e.data, "reason": reason} if e.kind is EventKind.STATUS_CHANGED else e.data, run_id
             )
             for e in self.events
         )

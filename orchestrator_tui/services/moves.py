@@ -73,19 +73,19 @@ def current_of(
     blockers: tuple[str, ...] = ()
     if with_blockers and status is not S.IN_PROGRESS:
         blockers = tuple(unfinished_blocker_keys(conn, row.id))
-    # Attributes, not `row._mapping`: a prepared statement's row builds that dict anew.
+    mapping = row._mapping
     if leased is None:
-        leased = status is S.IN_PROGRESS and getattr(row, "lease_owner", None) is not None
+        leased = status is S.IN_PROGRESS and mapping.get("lease_owner") is not None
     return Current(
         id=row.id,
         key=row.key,
         status=status,
-        requires_approval=bool(getattr(row, "requires_approval", False)),
+        requires_approval=bool(mapping.get("requires_approval", False)),
         unfinished_blockers=blockers,
         leased=leased,
-        attempts=int(getattr(row, "attempts", None) or 0),
-        retry_scheduled=getattr(row, "retry_after", None) is not None,
-        progress=getattr(row, "progress", None),
+        attempts=int(mapping.get("attempts") or 0),
+        retry_scheduled=mapping.get("retry_after") is not None,
+        progress=mapping.get("progress"),
     )
 
 

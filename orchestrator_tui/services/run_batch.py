@@ -190,7 +190,8 @@ def take(
     expires = now + timedelta(seconds=lease_seconds)
     claim = Intent(S.IN_PROGRESS, via=Via.CLAIM, lease_owner=owner, lease_expires_at=expires)
     planned = [
-        plan_move(current_of(conn, r, with_blockers=False, leased=False), claim, now) for r in rows
+        plan_move(current_of(conn, r, with_blockers=False, leased=False), claim, now)
+        for r in rows
     ]
     won = {m.task_id: m for m in apply_moves(conn, planned)}
     taken = [r for r in rows if r.id in won]

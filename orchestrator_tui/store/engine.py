@@ -22,8 +22,8 @@ from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.exc import ArgumentError, OperationalError
 
 from ..domain.errors import DatabaseUnavailable, ValidationFailed
-from .driver import run_on_driver
 from .sqlite_functions import install_sqlite_functions
+from .driver import run_on_driver
 
 DEFAULT_BUSY_TIMEOUT_MS = 8000
 BUSY_TIMEOUT_ENV = "ORCHESTRATOR_TUI_BUSY_TIMEOUT_MS"
