@@ -148,11 +148,10 @@ class Move:
 
     def for_run(self, run_id: int) -> Move:
         """The same move with its events tied to the run opened for it (claims)."""
-        reason = f"run {run_id}"
         events = tuple(
-            PlannedEvent(
-                e.kind, {**e.data, "reason": reason} if e.kind is EventKind.STATUS_CHANGED else e.data, run_id
-            )
+            replace(e, run_id=run_id, data={**e.data, "reason": f"run {run_id}"})
+            if e.kind is EventKind.STATUS_CHANGED
+            else replace(e, run_id=run_id)
             for e in self.events
         )
         return replace(self, events=events)

@@ -224,7 +224,7 @@ def _groups(moves: Iterable[Move]) -> list[list[Move]]:
             move.expected,
             move.target,
             move.needs_blockers_done,
-            tuple(sorted(move.values.items())),  # keys differ: values never compared
+            tuple(sorted(move.values.items(), key=lambda kv: kv[0])),
         )
         groups.setdefault(shape, []).append(move)
     return list(groups.values())

@@ -188,9 +188,12 @@ def take(
 
     `events`: a batch the caller writes (else they are written here)."""
     expires = now + timedelta(seconds=lease_seconds)
-    claim = Intent(S.IN_PROGRESS, via=Via.CLAIM, lease_owner=owner, lease_expires_at=expires)
     planned = [
-        plan_move(current_of(conn, r, with_blockers=False, leased=False), claim, now)
+        plan_move(
+            current_of(conn, r, with_blockers=False, leased=False),
+            Intent(S.IN_PROGRESS, via=Via.CLAIM, lease_owner=owner, lease_expires_at=expires),
+            now,
+        )
         for r in rows
     ]
     won = {m.task_id: m for m in apply_moves(conn, planned)}

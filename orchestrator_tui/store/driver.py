@@ -94,7 +94,7 @@ class _Shape:
             else:
                 ready[name] = proc(value)
         fixed = self.fixed
-        if self.template is not None and fixed.keys().isdisjoint(ready):
+        if self.template is not None and not any(name in fixed for name in ready):
             out = self.template.copy()  # no `IN` list: the marks never move
             for index, name in self.slots:
                 out[index] = ready[name]

@@ -23,7 +23,6 @@ from sqlalchemy.exc import ArgumentError, OperationalError
 
 from ..domain.errors import DatabaseUnavailable, ValidationFailed
 from .sqlite_functions import install_sqlite_functions
-from .driver import run_on_driver
 
 DEFAULT_BUSY_TIMEOUT_MS = 8000
 BUSY_TIMEOUT_ENV = "ORCHESTRATOR_TUI_BUSY_TIMEOUT_MS"
@@ -113,9 +112,7 @@ def _install_sqlite_hooks(
     @event.listens_for(engine, "begin")
     def _on_begin(conn: Connection) -> None:
         immediate = conn.get_execution_options().get("immediate", False)
-        # On the driver's cursor: SQLAlchemy's execution of a statement costs
-        # several times what SQLite takes to begin (a runner begins every round).
-        run_on_driver(conn, "BEGIN IMMEDIATE" if immediate else "BEGIN", ())
+        conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
 
 
 def _backend(url: str) -> str:
