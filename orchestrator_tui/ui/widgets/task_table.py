@@ -22,6 +22,7 @@ from textual.message import Message
 from textual.scroll_view import ScrollView
 from textual.scrollbar import ScrollBar, ScrollBarRender
 from textual.strip import Strip
+from textual.widget import Widget
 
 from ...domain.enums import TaskStatus
 from ...domain.rules import readiness
@@ -406,7 +407,7 @@ class TaskTable(ScrollView, can_focus=True):
         self._rows = {message.offset + i: row for i, row in enumerate(message.rows)}
         self._pending.clear()
         self._fit_keys(message.rows, reset=True)
-        self.virtual_size = Size(self.size.width, self.total + 1)
+        self._fit_height()
         if self._explicit is not None and message.key == self._explicit:
             self._explicit = None
             if message.position is None:
@@ -630,6 +631,33 @@ class TaskTable(ScrollView, can_focus=True):
     def on_resize(self) -> None:
         self.virtual_size = Size(self.size.width, self.total + 1)
         self.call_after_refresh(self._scroll_to_cursor)
+
+    def _fit_height(self) -> None:
+        """Make the scrollable height the rows and the header. Setting `virtual_size`
+        lays the whole screen out and repaints it, although only the list's scrollbar
+        can change: the list's own size is fixed. So a new height that leaves the
+        scrollbar shown (or hidden) as it is is taken without a layout, its thumb
+        redrawn; only one that shows or hides it (the rows' width changes) lays out."""
+        new, old = Size(self.size.width, self.total + 1), self.virtual_size
+        if new == old:
+            return
+        height = self.container_size.height
+        shown = self.show_vertical_scrollbar
+        if (
+            new.width != old.width
+            or not height
+            or self.styles.overflow_y != "auto"
+            or self.show_horizontal_scrollbar
+            or (old.height > height) != shown
+            or (new.height > height) != shown
+        ):
+            self.virtual_size = new
+            return
+        self.set_reactive(Widget.virtual_size, new)
+        if shown:
+            self.vertical_scrollbar.window_virtual_size = new.height
+        self.scroll_y = self.validate_scroll_y(self.scroll_y)
+        self.refresh()
 
     def watch_scroll_y(self, old_value: float, new_value: float) -> None:
         """ScrollView's, except that the scrollbar is drawn again only when its thumb
