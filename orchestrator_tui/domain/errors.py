@@ -101,3 +101,8 @@ class MergeFailed(InvalidTransition):
     def __init__(self, message: str, conflicts: list[str] | None = None) -> None:
         self.conflicts = conflicts or []
         super().__init__(message)
+
+
+class ReadStopped(Exception):
+    """A read stopped from another thread (`store.stoppable.StopReads`) because its
+    answer is no longer wanted: nothing went wrong and nothing is shown."""
