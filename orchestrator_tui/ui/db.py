@@ -25,18 +25,19 @@ import logging
 import threading
 import time
 from collections.abc import Callable
+from contextlib import nullcontext
 from typing import TYPE_CHECKING, Generic, TypeVar
 
 from textual.dom import DOMNode
 from textual.message import Message
 from textual.worker import Worker, get_current_worker
 
-from ..domain.errors import OrchestratorError
+from ..domain.errors import OrchestratorError, ReadStopped
 from .host import HostApp
 from .messages import DbFailed
 
 if TYPE_CHECKING:
-    from ..services import Orchestrator
+    from ..services import Orchestrator, StopReads
 
 R = TypeVar("R")
 S = TypeVar("S")
@@ -126,6 +127,11 @@ class Refresher(Generic[S, R]):
     latest `request`; `done(result)` makes the message posted to `node`.
     `debounce`: a reload asked for with `request(..., debounce=True)` waits this
     long first, so that a burst of changes costs one reload.
+    `stop_obsolete`: for a node that shows only the newest request's result; a
+    request stops the reads of the call in flight (see `store.stoppable`), whose
+    result would be thrown away, so that it gives its core back at once (on
+    SQLite: a filter typed on over 100k tasks no longer sorts them for each
+    letter), and the newest snapshot runs next.
     """
 
     def __init__(
@@ -138,6 +144,7 @@ class Refresher(Generic[S, R]):
         title: str = "",
         debounce: float = 0.0,
         provider: Provider | None = None,
+        stop_obsolete: bool = False,
     ) -> None:
         self._node = node
         self._call = call
@@ -151,6 +158,8 @@ class Refresher(Generic[S, R]):
         self._dirty = False
         self._running = False
         self._wait = False
+        self._stop_obsolete = stop_obsolete
+        self._stop: StopReads | None = None  # stops the reads of the call in flight
 
     @property
     def busy(self) -> bool:
@@ -164,6 +173,8 @@ class Refresher(Generic[S, R]):
             self._dirty = True
             self._wait = self._wait or debounce
             if self._running:
+                if self._stop is not None:
+                    self._stop.stop()
                 return
             self._running = True
         orch_provider = _provider(self._node, self._provider)
@@ -185,7 +196,20 @@ class Refresher(Generic[S, R]):
                 self._dirty = False
                 snapshot = self._snapshot
             try:
-                message = self._done(self._call(orch_provider(), snapshot))  # type: ignore[arg-type]
+                orch = orch_provider()  # (the database layer is loaded by now)
+                stop = None
+                if self._stop_obsolete:
+                    from ..services import StopReads
+
+                    with self._lock:
+                        stop = self._stop = StopReads()
+                        if self._dirty:  # asked for again meanwhile: this one is obsolete
+                            stop.stop()
+                with nullcontext() if stop is None else orch.stoppable_reads(stop):
+                    result = self._call(orch, snapshot)  # type: ignore[arg-type]
+                message = self._done(result)
+            except ReadStopped:
+                continue  # a newer request is waiting
             except Exception as exc:
                 if not worker.is_cancelled:
                     report_failure(self._node, exc, self._title)

@@ -258,8 +258,16 @@ class TaskTable(ScrollView, can_focus=True):
         self._wanted_reset = False
         self._explicit: str | None = None
         self._moved_to: str | None = None  # see `_person_moves`
+        # Only the newest reload is shown (see `_on_reloaded`): a newer request stops
+        # the one in flight, which at 100k tasks may sort them all for a letter typed.
         self._reloader: Refresher[ReloadRequest, TasksReloaded] = Refresher(
-            self, load_around, itself, "tasks-reload", title="Task list", provider=orch_provider
+            self,
+            load_around,
+            itself,
+            "tasks-reload",
+            title="Task list",
+            provider=orch_provider,
+            stop_obsolete=True,
         )
 
     # -- public API -------------------------------------------------------------
