@@ -44,13 +44,12 @@ class FilterInput(Input):
     typed: Callable[[str], None] | None = None  # told the text each time it changes
 
     def on_input_changed(self, event: Input.Changed) -> None:
-        """Tell `typed` from here once the key's frame is drawn: the change, posted up
-        through the bar, the pane and the panes' container to the screen, was a turn
-        of the event loop at each of them on every key typed, and what `typed` sets
-        off (the list's reload on a worker) need not run before the letter is shown."""
+        """Tell `typed` here, on the input's own turn: the change, posted up through
+        the bar, the pane and the panes' container to the screen, was a turn of the
+        event loop at each of them on every key typed."""
         event.stop()
         if self.typed is not None:
-            self.call_after_refresh(self.typed, event.value)
+            self.typed(event.value)
 
     def validate_value(self, value: str) -> str:
         """Take the new text's width as the virtual width already: Input sets it when

@@ -133,6 +133,11 @@ class ReloadRequest:
     body: int
 
 
+#: How long a reload asked for by a key (a letter typed in the filter, a view, a
+#: sort) waits on its worker before building its query: the key's own frame first.
+FRAME_FIRST = 0.01
+
+
 def load_around(orch: Orchestrator, request: ReloadRequest) -> TasksReloaded:
     """On a worker: the count and the rows around the cursor for the request's query."""
     query, key = request.query, request.key
@@ -268,6 +273,7 @@ class TaskTable(ScrollView, can_focus=True):
             title="Task list",
             provider=orch_provider,
             stop_obsolete=True,
+            debounce=FRAME_FIRST,
         )
 
     # -- public API -------------------------------------------------------------
@@ -293,11 +299,16 @@ class TaskTable(ScrollView, can_focus=True):
         if query == self.query_state:
             return
         self.query_state = query
-        self.reload(self.cursor_key, reset=True)
+        self.reload(self.cursor_key, reset=True, after_frame=True)
 
-    def reload(self, select_key: str | None = None, *, reset: bool = False) -> None:
+    def reload(
+        self, select_key: str | None = None, *, reset: bool = False, after_frame: bool = False
+    ) -> None:
         """Fetch the count and the rows around the cursor again; keep the cursor on
-        `select_key` (default: the current task) wherever it moved."""
+        `select_key` (default: the current task) wherever it moved. `after_frame`:
+        the reload in flight stops at once, and the new one waits `FRAME_FIRST` on
+        its worker (a key's frame is drawn and written meanwhile, without a thread
+        building a query beside it)."""
         self._generation += 1
         if select_key is None:
             # A task asked for by `select_key` whose reload has not landed yet still
@@ -317,7 +328,7 @@ class TaskTable(ScrollView, can_focus=True):
         )
         # A reset waiting behind a reload in flight must survive a newer request.
         self._wanted_reset = reset and self._reloader.busy
-        self._reloader.request(request)
+        self._reloader.request(request, debounce=after_frame)
 
     def apply_changes(self, keys: frozenset[str] | None, fields: frozenset[str]) -> None:
         """The change feed moved: `keys` were touched, `fields` of rows may differ.
