@@ -132,6 +132,9 @@ class Refresher(Generic[S, R]):
     result would be thrown away, so that it gives its core back at once (on
     SQLite: a filter typed on over 100k tasks no longer sorts them for each
     letter), and the newest snapshot runs next.
+    `linger`: seconds the worker waits for another request once idle, so that a
+    request then only wakes it (starting a worker on each key typed was Textual's
+    worker, task and state messages on the key's way to its frame).
     """
 
     def __init__(
@@ -145,6 +148,7 @@ class Refresher(Generic[S, R]):
         debounce: float = 0.0,
         provider: Provider | None = None,
         stop_obsolete: bool = False,
+        linger: float = 0.0,
     ) -> None:
         self._node = node
         self._call = call
@@ -154,17 +158,21 @@ class Refresher(Generic[S, R]):
         self._debounce = debounce
         self._provider = provider
         self._lock = threading.Lock()
+        self._woken = threading.Condition(self._lock)  # a lingering worker waits on it
+        self._linger = linger
         self._snapshot: S | None = None
         self._dirty = False
-        self._running = False
+        self._running = False  # a worker is running this refresher's loop
+        self._calling = False  # ... and a call of it is under way
         self._wait = False
         self._stop_obsolete = stop_obsolete
         self._stop: StopReads | None = None  # stops the reads of the call in flight
 
     @property
     def busy(self) -> bool:
+        """A call is under way or asked for."""
         with self._lock:
-            return self._running
+            return self._calling or self._dirty
 
     def request(self, snapshot: S, *, debounce: bool = False) -> None:
         """Reload with `snapshot` (taken on the UI thread)."""
@@ -175,6 +183,7 @@ class Refresher(Generic[S, R]):
             if self._running:
                 if self._stop is not None:
                     self._stop.stop()
+                self._woken.notify()
                 return
             self._running = True
         orch_provider = _provider(self._node, self._provider)
@@ -190,10 +199,16 @@ class Refresher(Generic[S, R]):
             if wait and self._debounce:
                 time.sleep(self._debounce)  # requests meanwhile join this run
             with self._lock:
+                self._calling = False
+                if not self._dirty and not worker.is_cancelled and self._linger > 0:
+                    self._idle(worker)
+                    if self._dirty and not worker.is_cancelled:
+                        continue  # (its `debounce` is read at the top)
                 if not self._dirty or worker.is_cancelled:
                     self._running = False
                     return
                 self._dirty = False
+                self._calling = True
                 snapshot = self._snapshot
             try:
                 orch = orch_provider()  # (the database layer is loaded by now)
@@ -216,7 +231,17 @@ class Refresher(Generic[S, R]):
                 continue
             except BaseException:
                 with self._lock:
-                    self._running = False
+                    self._running = self._calling = False
                 raise
             if message is not None and not worker.is_cancelled:
                 self._node.post_message(message)
+
+    def _idle(self, worker: Worker[None]) -> None:
+        """Wait (the lock held) up to `linger` seconds for a request, looking every
+        0.1 s whether the worker was cancelled (the app closing waits for it)."""
+        deadline = time.monotonic() + self._linger
+        while not self._dirty and not worker.is_cancelled:
+            left = deadline - time.monotonic()
+            if left <= 0:
+                return
+            self._woken.wait(min(left, 0.1))

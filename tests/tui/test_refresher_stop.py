@@ -79,3 +79,37 @@ async def test_a_newer_request_stops_the_read_in_flight(tmp_path):
         for connection in endless:
             connection.interrupt()
         orch.close()
+
+
+async def test_a_lingering_worker_answers_the_next_request_without_a_new_worker(tmp_path):
+    orch = open_orchestrator(str(tmp_path / "linger.db"), "tester")
+
+    def call(o, snapshot: str) -> Answer:
+        with o.db.read() as conn:
+            return Answer(f"{snapshot}: {conn.execute(text('SELECT 1')).scalar_one()}")
+
+    app = Host()
+    try:
+        async with app.run_test() as pilot:
+            shown = app.query_one(Shown)
+            started: list[str] = []
+            run_worker = shown.run_worker
+
+            def counted(*args, **kwargs):
+                started.append(kwargs["name"])
+                return run_worker(*args, **kwargs)
+
+            shown.run_worker = counted  # type: ignore[method-assign]
+            refresher = Refresher(shown, call, itself, "refresh", provider=lambda: orch, linger=30)
+            for count, snapshot in enumerate(("first", "second", "third"), 1):
+                refresher.request(snapshot)
+                for _ in range(600):
+                    await pilot.pause(0.05)
+                    if len(shown.answers) == count:
+                        break
+            assert shown.answers == ["first: 1", "second: 1", "third: 1"]
+            assert started == ["refresh"]  # one worker answered all three
+            assert not refresher.busy
+        # (the app closed: the lingering worker saw it cancelled and ended)
+    finally:
+        orch.close()

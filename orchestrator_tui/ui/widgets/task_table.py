@@ -274,6 +274,7 @@ class TaskTable(ScrollView, can_focus=True):
             provider=orch_provider,
             stop_obsolete=True,
             debounce=FRAME_FIRST,
+            linger=2.0,  # between keys typed in the filter: a key then only wakes it
         )
 
     # -- public API -------------------------------------------------------------
