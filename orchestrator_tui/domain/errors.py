@@ -106,6 +106,11 @@ class MergeFailed(InvalidTransition):
         super().__init__(message)
 
 
+class ReadStopped(Exception):
+    """A read stopped from another thread (`store.stoppable.StopReads`) because its
+    answer is no longer wanted: nothing went wrong and nothing is shown."""
+
+
 def validation_message(error: Mapping[str, Any]) -> str:
     """One validation error's message (an item of pydantic's `errors()`): a rule of our
     own says its sentence as written, without the library's `Value error, `."""

@@ -5,12 +5,14 @@ and one clock."""
 from __future__ import annotations
 
 from collections.abc import Callable
+from contextlib import AbstractContextManager
 from importlib import import_module
 from typing import TYPE_CHECKING, Any, Generic, TypeVar, overload
 
 from ..store.engine import Database
 from ..store.feed import ChangeListener
 from ..store.schema import ensure_schema
+from ..store.stoppable import StopReads
 from ..store.tables import utcnow
 from .base import Clock, ServiceContext
 
@@ -31,7 +33,7 @@ if TYPE_CHECKING:
     from .undo import UndoService
     from .workspaces import WorkspaceService
 
-__all__ = ["Orchestrator", "TaskFilter", "open_orchestrator"]
+__all__ = ["Orchestrator", "StopReads", "TaskFilter", "open_orchestrator"]
 
 
 def __getattr__(name: str) -> Any:
@@ -111,6 +113,11 @@ class Orchestrator:
         if self.db.engine.dialect.name != "postgresql":
             return None
         return ChangeListener(self.db.url, on_change).start()
+
+    def stoppable_reads(self, stop: StopReads) -> AbstractContextManager[None]:
+        """This thread's reads inside are stopped by `stop.stop()`, called from any
+        thread: they raise `ReadStopped` (see `store.stoppable`)."""
+        return self.db.stoppable(stop)
 
     def close(self) -> None:
         self.db.dispose()

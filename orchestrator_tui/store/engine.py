@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 import re
 import sqlite3
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -21,7 +22,8 @@ from sqlalchemy import Connection, CursorResult, create_engine, event, text
 from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.exc import ArgumentError, OperationalError
 
-from ..domain.errors import DatabaseUnavailable, ValidationFailed
+from ..domain.errors import DatabaseUnavailable, ReadStopped, ValidationFailed
+from .stoppable import StopReads
 
 DEFAULT_BUSY_TIMEOUT_MS = 8000
 BUSY_TIMEOUT_ENV = "ORCHESTRATOR_TUI_BUSY_TIMEOUT_MS"
@@ -208,6 +210,7 @@ class Database:
         # cost a runner's round more than some of its statements).
         self._path = sqlite_path(self.url)
         self.is_sqlite = self.engine.dialect.name == "sqlite"
+        self._thread = threading.local()  # `stop`: what stops this thread's reads
         self._file_id: tuple[int, int] | None = None
 
     def remember_file(self) -> None:
@@ -248,11 +251,30 @@ class Database:
     def read(self) -> Iterator[Connection]:
         """A read-only transaction: one consistent snapshot, never writes."""
         self.check_file()
+        stop: StopReads | None = getattr(self._thread, "stop", None)
         try:
             with self.engine.connect() as conn, conn.begin():
-                yield conn
+                if stop is None:
+                    yield conn
+                else:
+                    raw = conn.connection.dbapi_connection if self.is_sqlite else None
+                    with stop.running(raw):
+                        yield conn
         except OperationalError as exc:
+            if stop is not None and stop.stopped:
+                raise ReadStopped("the read was stopped: its answer is no longer wanted") from exc
             raise self._unavailable(exc) from exc
+
+    @contextmanager
+    def stoppable(self, stop: StopReads) -> Iterator[None]:
+        """The reads this thread makes inside are stopped by `stop.stop()` from any
+        thread (see `store.stoppable`)."""
+        before = getattr(self._thread, "stop", None)
+        self._thread.stop = stop
+        try:
+            yield
+        finally:
+            self._thread.stop = before
 
     @contextmanager
     def write(self) -> Iterator[Connection]:

@@ -87,10 +87,16 @@ async def test_the_screen_drawn_line_by_line_is_the_screen_drawn_whole(tasks, ma
         assert isinstance(screen._compositor, ChangedLinesCompositor)
         terminal = Terminal(app, size)
         terminal.feed(screen._compositor.render_full_update())
-        for keys in (["j"] * 30, ["k"] * 12, ["slash", *"step 1"], ["backspace"] * 2):
+        for keys in (["j"] * 30, ["k"] * 12):
             await pilot.press(*keys)
             await settle(pilot)
             assert terminal.cells() == whole(app, size).cells(), keys
+        # Each filter key, its rows landed: the count goes 40, 11, 1 and back, and the
+        # list's scrollbar stays or goes (at 80x24 the 11 rows still scroll).
+        for key in ["slash", *"step 19", *["backspace"] * 3]:
+            await pilot.press(key)
+            await settle(pilot)
+            assert terminal.cells() == whole(app, size).cells(), key
         await pilot.press("escape", "escape", "tab", "j", "j", "shift+tab", "j")
         await settle(pilot)
         assert terminal.cells() == whole(app, size).cells()
@@ -130,3 +136,25 @@ async def test_a_frame_of_two_panes_asks_nothing_between_them(tasks, make, monke
         assert "DependencyTree" in asked  # (the log pane's first line is its status line)
         for elsewhere in ("Dashboard", "TaskTable", "AppHeader", "KeyFooter"):
             assert elsewhere not in asked
+
+
+async def test_a_count_that_keeps_the_scrollbar_lays_nothing_out(tasks, make):
+    # 80x24: the list shows fewer than 11 rows, so 40 and 11 rows both scroll. Its
+    # size is fixed: only its scrollbar shown or hidden moves anything on the screen.
+    app = make()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        screen, table = main_screen(app), main_screen(app).table
+        await pilot.press("slash", *"step")
+        await settle(pilot)
+        assert table.total == 40 and table.show_vertical_scrollbar
+        layouts: list[object] = []
+        screen.screen_layout_refresh_signal.subscribe(screen, layouts.append)
+        await pilot.press("space", "1")
+        await settle(pilot)
+        assert table.total == 11 and table.show_vertical_scrollbar
+        assert layouts == []
+        await pilot.press("9")  # one row: the scrollbar goes, which is a layout
+        await settle(pilot)
+        assert table.total == 1 and not table.show_vertical_scrollbar
+        assert layouts

@@ -181,3 +181,32 @@ def test_text_typed_with_n_goes_into_the_new_task_title(database, tmp_path):
         app.settle()
         assert "New task" in app.text()
         assert statuses(database) == {"UX-2": "pending", "UX-3": "pending"}
+
+
+def test_keys_typed_with_a_pane_key_go_to_that_pane(database, tmp_path):
+    """From the tree pane, `1js` in one read: `1` gives the list the focus back, `j`
+    moves its cursor and `s` starts the task it moved to (not the tree's, nor the
+    task the cursor was on)."""
+    with tui(database, tmp_path) as app:
+        app.write(b"2")
+        app.settle()
+        app.write(b"1js")
+        deadline = time.monotonic() + 15
+        while "in_progress" not in statuses(database).values() and time.monotonic() < deadline:
+            app.settle(quiet=0.1)
+        assert statuses(database) == {"UX-2": "pending", "UX-3": "in_progress"}
+
+
+@pytest.mark.parametrize("pane", [b"2", b"4"])
+def test_keys_typed_with_the_slash_from_another_pane_go_to_the_filter(database, tmp_path, pane):
+    """In the tree or dashboard pane, `/bravo` in one read filters the list by 'bravo'."""
+    with tui(database, tmp_path) as app:
+        app.write(pane)
+        app.settle()
+        app.write(b"/bravo")
+        app.wait_for(
+            lambda lines: "1 task · view all" in filter_line(lines), "the filter", timeout=15
+        )
+        app.settle()
+        assert "bravo" in filter_line(app.lines())
+        assert statuses(database) == {"UX-2": "pending", "UX-3": "pending"}

@@ -573,14 +573,12 @@ class MainScreen(QuestionActions, TaskActions, Screen[None]):
     # -- filter, views, sort ------------------------------------------------
 
     def action_filter(self) -> None:
-        self.query_one(FilterBar).open(self.table.query_state.text, back_to=self.table)
+        bar = self.query_one(FilterBar)
+        bar.open(self.table.query_state.text, back_to=self.table, typed=self._filter_typed)
         self._show_filter_info()
 
-    # FilterInput.Changed is Input.Changed: without the selector, typing in any
-    # other input (the log search, a modal) would filter the task list too.
-    @on(FilterInput.Changed, "FilterInput")
-    def _filter_typed(self, event: FilterInput.Changed) -> None:
-        self.table.set_query(self.table.query_state.with_text(event.value))
+    def _filter_typed(self, text: str) -> None:
+        self.table.set_query(self.table.query_state.with_text(text))
 
     @on(FilterInput.Done)
     def _filter_done(self, message: FilterInput.Done) -> None:

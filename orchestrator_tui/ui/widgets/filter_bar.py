@@ -3,6 +3,7 @@ what the list shows (view, sort, counts, marks)."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from rich.cells import cell_len
@@ -40,6 +41,15 @@ class FilterInput(Input):
         cleared: bool
 
     back_to: Widget | None = None  # who gets the focus (and later keys) when the person leaves
+    typed: Callable[[str], None] | None = None  # told the text each time it changes
+
+    def on_input_changed(self, event: Input.Changed) -> None:
+        """Tell `typed` here, on the input's own turn: the change, posted up through
+        the bar, the pane and the panes' container to the screen, was a turn of the
+        event loop at each of them on every key typed."""
+        event.stop()
+        if self.typed is not None:
+            self.typed(event.value)
 
     def validate_value(self, value: str) -> str:
         """Take the new text's width as the virtual width already: Input sets it when
@@ -87,9 +97,10 @@ class FilterBar(Horizontal):
     def compose(self) -> ComposeResult:
         yield Static(id="filter-info")
 
-    def open(self, text: str, back_to: Widget) -> None:
+    def open(self, text: str, back_to: Widget, typed: Callable[[str], None]) -> None:
         """Show the input with `text` and focus it now (not after the keys already read
-        are dispatched); leaving it gives the focus back to `back_to`. Made the first
+        are dispatched); `typed` is told the text as it changes, and leaving the input
+        gives the focus back to `back_to`. Made the first
         time: mounting registers it at once, so it has the focus, and the keys read
         with the `/` queue for it, before it has been drawn."""
         field = self.field
@@ -98,6 +109,7 @@ class FilterBar(Horizontal):
                 placeholder="filter by key or title", id="filter-input"
             )
             self.mount(field, before=0)
+        field.typed = typed
         field.value = text
         field.back_to = back_to
         field.display = True

@@ -22,6 +22,7 @@ from textual.message import Message
 from textual.scroll_view import ScrollView
 from textual.scrollbar import ScrollBar, ScrollBarRender
 from textual.strip import Strip
+from textual.widget import Widget
 
 from ...domain.enums import TaskStatus
 from ...domain.rules import readiness
@@ -130,6 +131,11 @@ class ReloadRequest:
     top: int
     cursor: int
     body: int
+
+
+#: How long a reload asked for by a key (a letter typed in the filter, a view, a
+#: sort) waits on its worker before building its query: the key's own frame first.
+FRAME_FIRST = 0.01
 
 
 def load_around(orch: Orchestrator, request: ReloadRequest) -> TasksReloaded:
@@ -257,8 +263,18 @@ class TaskTable(ScrollView, can_focus=True):
         self._wanted_reset = False
         self._explicit: str | None = None
         self._moved_to: str | None = None  # see `_person_moves`
+        # Only the newest reload is shown (see `_on_reloaded`): a newer request stops
+        # the one in flight, which at 100k tasks may sort them all for a letter typed.
         self._reloader: Refresher[ReloadRequest, TasksReloaded] = Refresher(
-            self, load_around, itself, "tasks-reload", title="Task list", provider=orch_provider
+            self,
+            load_around,
+            itself,
+            "tasks-reload",
+            title="Task list",
+            provider=orch_provider,
+            stop_obsolete=True,
+            debounce=FRAME_FIRST,
+            linger=2.0,  # between keys typed in the filter: a key then only wakes it
         )
 
     # -- public API -------------------------------------------------------------
@@ -284,11 +300,16 @@ class TaskTable(ScrollView, can_focus=True):
         if query == self.query_state:
             return
         self.query_state = query
-        self.reload(self.cursor_key, reset=True)
+        self.reload(self.cursor_key, reset=True, after_frame=True)
 
-    def reload(self, select_key: str | None = None, *, reset: bool = False) -> None:
+    def reload(
+        self, select_key: str | None = None, *, reset: bool = False, after_frame: bool = False
+    ) -> None:
         """Fetch the count and the rows around the cursor again; keep the cursor on
-        `select_key` (default: the current task) wherever it moved."""
+        `select_key` (default: the current task) wherever it moved. `after_frame`:
+        the reload in flight stops at once, and the new one waits `FRAME_FIRST` on
+        its worker (a key's frame is drawn and written meanwhile, without a thread
+        building a query beside it)."""
         self._generation += 1
         if select_key is None:
             # A task asked for by `select_key` whose reload has not landed yet still
@@ -308,7 +329,7 @@ class TaskTable(ScrollView, can_focus=True):
         )
         # A reset waiting behind a reload in flight must survive a newer request.
         self._wanted_reset = reset and self._reloader.busy
-        self._reloader.request(request)
+        self._reloader.request(request, debounce=after_frame)
 
     def apply_changes(self, keys: frozenset[str] | None, fields: frozenset[str]) -> None:
         """The change feed moved: `keys` were touched, `fields` of rows may differ.
@@ -406,7 +427,7 @@ class TaskTable(ScrollView, can_focus=True):
         self._rows = {message.offset + i: row for i, row in enumerate(message.rows)}
         self._pending.clear()
         self._fit_keys(message.rows, reset=True)
-        self.virtual_size = Size(self.size.width, self.total + 1)
+        self._fit_height()
         if self._explicit is not None and message.key == self._explicit:
             self._explicit = None
             if message.position is None:
@@ -630,6 +651,33 @@ class TaskTable(ScrollView, can_focus=True):
     def on_resize(self) -> None:
         self.virtual_size = Size(self.size.width, self.total + 1)
         self.call_after_refresh(self._scroll_to_cursor)
+
+    def _fit_height(self) -> None:
+        """Make the scrollable height the rows and the header. Setting `virtual_size`
+        lays the whole screen out and repaints it, although only the list's scrollbar
+        can change: the list's own size is fixed. So a new height that leaves the
+        scrollbar shown (or hidden) as it is is taken without a layout, its thumb
+        redrawn; only one that shows or hides it (the rows' width changes) lays out."""
+        new, old = Size(self.size.width, self.total + 1), self.virtual_size
+        if new == old:
+            return
+        height = self.container_size.height
+        shown = self.show_vertical_scrollbar
+        if (
+            new.width != old.width
+            or not height
+            or self.styles.overflow_y != "auto"
+            or self.show_horizontal_scrollbar
+            or (old.height > height) != shown
+            or (new.height > height) != shown
+        ):
+            self.virtual_size = new
+            return
+        self.set_reactive(Widget.virtual_size, new)
+        if shown:
+            self.vertical_scrollbar.window_virtual_size = new.height
+        self.scroll_y = self.validate_scroll_y(self.scroll_y)
+        self.refresh()
 
     def watch_scroll_y(self, old_value: float, new_value: float) -> None:
         """ScrollView's, except that the scrollbar is drawn again only when its thumb
