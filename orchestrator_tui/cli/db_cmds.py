@@ -34,16 +34,24 @@ from .common import (
 def cmd_init(args: argparse.Namespace) -> int:
     db = Database(db_url(args))
     before = ensure_schema(db)
+    migrated_from = before if 0 < before < SCHEMA_VERSION else None
     if wants_json(args):
         emit_json(
-            {"database": db.describe(), "created": before == 0, "schema_version": SCHEMA_VERSION}
+            {
+                "database": db.describe(),
+                "created": before == 0,
+                "migrated_from": migrated_from,
+                "schema_version": SCHEMA_VERSION,
+            }
         )
         return 0
-    say(
-        f"{db.describe()}: "
-        + ("created" if before == 0 else "already initialised")
-        + f" (schema version {SCHEMA_VERSION})"
-    )
+    if before == 0:
+        state = f"created (schema version {SCHEMA_VERSION})"
+    elif migrated_from is not None:
+        state = f"migrated from schema version {migrated_from} to {SCHEMA_VERSION}"
+    else:
+        state = f"already initialised (schema version {SCHEMA_VERSION})"
+    say(f"{db.describe()}: {state}")
     return 0
 
 
