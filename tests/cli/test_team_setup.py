@@ -3,10 +3,16 @@ database brought up to date by `db init`, and the errors a wrong `--db` gives.""
 
 from __future__ import annotations
 
+import sys
+from pathlib import Path
+
+import pytest
+
 from orchestrator_tui.store.schema import SCHEMA_VERSION
 
 from ..core.support import make_version_8_at
 from .conftest import Cli
+from .support import run_in_process
 
 
 def test_db_init_says_it_migrated_an_older_database(cli: Cli) -> None:
@@ -30,3 +36,42 @@ def test_db_init_says_it_migrated_an_older_database(cli: Cli) -> None:
     assert init["created"] is False and init["migrated_from"] == 8
     assert init["schema_version"] == SCHEMA_VERSION
     assert cli.ok("db", "init", "--json").json()["migrated_from"] is None
+
+
+def refused(db: str, *args: str) -> str:
+    """The one `error:` line of a command that must fail with exit 7 on `--db db`."""
+    result = run_in_process(
+        ["--db", db, *args], stdin=None, env={"ORCHESTRATOR_TUI_ACTOR": "alice"}
+    )
+    assert (result.code, result.out) == (7, ""), result
+    lines = result.err.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("error: "), result.err
+    return lines[0]
+
+
+@pytest.mark.parametrize(
+    "typo",
+    [
+        "postgresql:/orch:s3cret@127.0.0.1/team",  # one slash
+        "postgresql+psycopg:/orch:s3cret@127.0.0.1/team",
+        "postgresql//orch:s3cret@127.0.0.1/team",  # no colon
+    ],
+)
+def test_a_url_with_a_typo_is_refused_not_made_a_file(
+    typo: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    for command in (("task", "list"), ("task", "add", "Design"), ("db", "init")):
+        line = refused(typo, *command)
+        assert "s3cret" not in line and "***" in line, line
+        assert "://" in line, line  # says what a URL looks like
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_a_missing_postgresql_driver_says_how_to_install_it(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setitem(sys.modules, "psycopg", None)  # as if never installed
+    line = refused("postgresql+psycopg://orch:s3cret@127.0.0.1/team", "task", "list")
+    assert "pip install 'orchestrator-tui[postgres]'" in line, line
+    assert "s3cret" not in line
