@@ -75,3 +75,22 @@ def test_a_missing_postgresql_driver_says_how_to_install_it(
     line = refused("postgresql+psycopg://orch:s3cret@127.0.0.1/team", "task", "list")
     assert "pip install 'orchestrator-tui[postgres]'" in line, line
     assert "s3cret" not in line
+
+
+@pytest.mark.postgres_only
+def test_a_wrong_password_or_missing_database_is_one_line_and_exit_6(cli: Cli) -> None:
+    from sqlalchemy.engine import make_url
+
+    url = make_url(cli.url)
+    wrong_password = url.set(password="not-the-password").render_as_string(hide_password=False)
+    no_database = url.set(database="team_not_created_yet").render_as_string(hide_password=False)
+    for db, says in (
+        (wrong_password, "password authentication failed"),
+        (no_database, '"team_not_created_yet" does not exist'),
+    ):
+        for command in (("task", "list"), ("db", "init"), ("run", "--until-idle")):
+            result = run_in_process(["--db", db, *command], env={"ORCHESTRATOR_TUI_ACTOR": "a"})
+            lines = result.err.strip().splitlines()
+            assert (result.code, result.out, len(lines)) == (6, "", 1), result
+            assert lines[0].startswith("error: ") and says in lines[0], lines[0]
+            assert "not-the-password" not in lines[0]
