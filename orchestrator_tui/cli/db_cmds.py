@@ -133,7 +133,10 @@ def cmd_backup(args: argparse.Namespace) -> int:
     db = Database(db_url(args))
     ensure_schema(db)
     if db.path is None:
-        raise ValidationFailed("backup copies SQLite files; use your server's own tools")
+        raise ValidationFailed(
+            "backup copies SQLite files; back a server's database up with its own tools "
+            "(pg_dump), or copy it into a SQLite file with `orchestrator-tui db copy URL FILE`"
+        )
     stamp = utcnow().strftime("%Y%m%dT%H%M%S")
     dest = Path(args.dest) if args.dest else db.path.with_name(f"{db.path.name}.{stamp}.bak")
     backup_sqlite(db, dest)

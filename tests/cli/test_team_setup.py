@@ -94,3 +94,10 @@ def test_a_wrong_password_or_missing_database_is_one_line_and_exit_6(cli: Cli) -
             assert (result.code, result.out, len(lines)) == (6, "", 1), result
             assert lines[0].startswith("error: ") and says in lines[0], lines[0]
             assert "not-the-password" not in lines[0]
+
+
+@pytest.mark.postgres_only
+def test_db_backup_of_postgresql_names_the_ways_to_back_it_up(cli: Cli, tmp_path: Path) -> None:
+    line = cli.fails(7, "db", "backup", str(tmp_path / "copy.db"))
+    assert "pg_dump" in line and "orchestrator-tui db copy" in line, line
+    assert list(tmp_path.iterdir()) == []
