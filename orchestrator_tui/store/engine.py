@@ -179,7 +179,7 @@ def make_engine(url: str, timeout_ms: int | None = None, cache_kib: int | None =
         engine = create_engine(url, **kwargs)
     except ImportError as exc:
         backend = make_url(url).drivername
-        if backend.startswith("postgresql"):
+        if getattr(exc, "name", None) == "psycopg":  # the driver of the postgres extra
             raise ValidationFailed(
                 f"cannot use {masked_url(url)}: the PostgreSQL driver is not installed "
                 f"({exc}); install it with `pip install 'orchestrator-tui[postgres]'`"

@@ -101,3 +101,8 @@ def test_db_backup_of_postgresql_names_the_ways_to_back_it_up(cli: Cli, tmp_path
     line = cli.fails(7, "db", "backup", str(tmp_path / "copy.db"))
     assert "pg_dump" in line and "orchestrator-tui db copy" in line, line
     assert list(tmp_path.iterdir()) == []
+
+
+def test_another_postgresql_driver_is_pointed_at_psycopg_not_at_the_extra() -> None:
+    line = refused("postgresql+psycopg2://orch:s3cret@127.0.0.1/team", "task", "list")
+    assert "postgresql+psycopg:// URL" in line and "pip install" not in line, line
