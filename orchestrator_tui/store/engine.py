@@ -59,9 +59,11 @@ def normalise_url(db: str) -> str:
     return f"sqlite:///{Path(db).expanduser().resolve()}"
 
 
-#: A scheme of two letters or more (one would be a Windows drive) followed by `:/`
-#: or `//` at the very start: a URL missing a character, not a file path.
-_URL_TYPO = re.compile(r"[A-Za-z][A-Za-z0-9+.-]+(:/|//)")
+#: At the very start, a scheme of two letters or more (one would be a Windows drive)
+#: and `:/`, or a database's scheme and `//`: a URL missing a character, not a path.
+_URL_TYPO = re.compile(
+    r"[A-Za-z][A-Za-z0-9+.-]+:/|(postgres|sqlite|mysql)[A-Za-z0-9+.-]*//", re.IGNORECASE
+)
 _PASSWORD_IN_USER = re.compile(r"(:)[^:/@]*@")
 
 

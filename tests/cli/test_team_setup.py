@@ -106,3 +106,13 @@ def test_db_backup_of_postgresql_names_the_ways_to_back_it_up(cli: Cli, tmp_path
 def test_another_postgresql_driver_is_pointed_at_psycopg_not_at_the_extra() -> None:
     line = refused("postgresql+psycopg2://orch:s3cret@127.0.0.1/team", "task", "list")
     assert "postgresql+psycopg:// URL" in line and "pip install" not in line, line
+
+
+def test_a_path_with_a_double_slash_is_still_a_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "data").mkdir()
+    result = run_in_process(["--db", "data//team.db", "db", "init"], env={})
+    assert result.code == 0, result
+    assert (tmp_path / "data" / "team.db").exists()
