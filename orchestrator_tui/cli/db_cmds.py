@@ -15,10 +15,11 @@ from ..store.schema import (
     backup_sqlite,
     ensure_schema,
     read_version,
+    recreate,
     table_counts,
     validate,
 )
-from ..store.tables import metadata, utcnow
+from ..store.tables import utcnow
 from .common import (
     db_url,
     emit_json,
@@ -77,10 +78,8 @@ def cmd_reset(args: argparse.Namespace) -> int:
     if not args.yes:
         raise UsageError("reset deletes every row; run again with --yes to confirm")
     db = Database(db_url(args))
-    ensure_schema(db)
-    with db.write() as conn:
-        metadata.drop_all(conn)
-    ensure_schema(db)
+    ensure_schema(db)  # refuses a newer or foreign database before touching it
+    recreate(db)
     if wants_json(args):
         emit_json({"database": db.describe(), "reset": True})
         return 0

@@ -232,13 +232,7 @@ def ensure_schema(
         with db.write() as conn:
             version = read_version(conn)  # someone may have created it meanwhile
             if version == 0:
-                metadata.create_all(conn)
-                _write_version(conn, target)
-                conn.execute(
-                    SchemaMeta.__table__.insert().values(
-                        key="created_at", value=utcnow().isoformat()
-                    )
-                )
+                _create(conn, target)
                 return 0
     if version is None:
         raise ValidationFailed(
@@ -253,6 +247,20 @@ def ensure_schema(
     if version < target:
         return _migrate(db, version, target, migrations)
     return version
+
+
+def _create(conn: Connection, version: int) -> None:
+    metadata.create_all(conn)
+    _write_version(conn, version)
+    conn.execute(SchemaMeta.__table__.insert().values(key="created_at", value=utcnow().isoformat()))
+
+
+def recreate(db: Database) -> None:
+    """Drop every table and create the current schema in one transaction: others using
+    the database (a team's runners and TUIs) find its tables empty, never missing."""
+    with db.write() as conn:
+        metadata.drop_all(conn)
+        _create(conn, SCHEMA_VERSION)
 
 
 def _migrate(db: Database, version: int, target: int, migrations: Mapping[int, Migration]) -> int:
