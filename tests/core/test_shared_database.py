@@ -1,5 +1,5 @@
-"""Processes opening an older database at once (a team's runners and TUIs started
-after an upgrade): one migrates it, the others wait and find it current."""
+"""A database shared by a team's runners and TUIs: opened by several at once after an
+upgrade (one migrates it, the others wait and find it current), reset under them."""
 
 from __future__ import annotations
 
@@ -58,3 +58,21 @@ def test_two_processes_opening_a_version_8_database_at_once_migrate_it_once(
         rows = conn.execute(text("SELECT COUNT(*) FROM tasks WHERE key_order IS NULL"))
         assert rows.scalar_one() == 0
     db.dispose()
+
+
+def test_the_change_feed_after_a_reset_asks_for_everything_again(db_url: str) -> None:
+    """A reader that saw events up to N, after `db reset` and a new task (event ids
+    start again from 1): told to reload everything, and where the feed now stands."""
+    from orchestrator_tui.store.schema import recreate
+
+    orch = open_db(db_url)
+    for key in ("A", "B", "C"):
+        add(orch, key)
+    seen = orch.queries.last_event_id()
+    recreate(orch.db)
+    add(orch, "D")
+    now = orch.queries.last_event_id()
+    assert now < seen
+    changes = orch.queries.changes_since(seen)
+    assert changes.keys is None and changes.last_id == now
+    orch.close()
