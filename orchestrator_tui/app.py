@@ -313,9 +313,9 @@ class OrchestratorApp(RunnerActions, TransferActions, App[int]):
         from .services import open_orchestrator
         from .store.engine import READER_CACHE_KIB, missing_database
 
-        fresh = missing_database(self.db_url)
         try:
             try:
+                fresh = missing_database(self.db_url)
                 orch = open_orchestrator(
                     self.db_url, self.actor, self.clock, cache_kib=READER_CACHE_KIB
                 )

@@ -15,10 +15,11 @@ from ..store.schema import (
     backup_sqlite,
     ensure_schema,
     read_version,
+    recreate,
     table_counts,
     validate,
 )
-from ..store.tables import metadata, utcnow
+from ..store.tables import utcnow
 from .common import (
     db_url,
     emit_json,
@@ -34,16 +35,24 @@ from .common import (
 def cmd_init(args: argparse.Namespace) -> int:
     db = Database(db_url(args))
     before = ensure_schema(db)
+    migrated_from = before if 0 < before < SCHEMA_VERSION else None
     if wants_json(args):
         emit_json(
-            {"database": db.describe(), "created": before == 0, "schema_version": SCHEMA_VERSION}
+            {
+                "database": db.describe(),
+                "created": before == 0,
+                "migrated_from": migrated_from,
+                "schema_version": SCHEMA_VERSION,
+            }
         )
         return 0
-    say(
-        f"{db.describe()}: "
-        + ("created" if before == 0 else "already initialised")
-        + f" (schema version {SCHEMA_VERSION})"
-    )
+    if before == 0:
+        state = f"created (schema version {SCHEMA_VERSION})"
+    elif migrated_from is not None:
+        state = f"migrated from schema version {migrated_from} to {SCHEMA_VERSION}"
+    else:
+        state = f"already initialised (schema version {SCHEMA_VERSION})"
+    say(f"{db.describe()}: {state}")
     return 0
 
 
@@ -69,10 +78,8 @@ def cmd_reset(args: argparse.Namespace) -> int:
     if not args.yes:
         raise UsageError("reset deletes every row; run again with --yes to confirm")
     db = Database(db_url(args))
-    ensure_schema(db)
-    with db.write() as conn:
-        metadata.drop_all(conn)
-    ensure_schema(db)
+    ensure_schema(db)  # refuses a newer or foreign database before touching it
+    recreate(db)
     if wants_json(args):
         emit_json({"database": db.describe(), "reset": True})
         return 0
@@ -125,7 +132,10 @@ def cmd_backup(args: argparse.Namespace) -> int:
     db = Database(db_url(args))
     ensure_schema(db)
     if db.path is None:
-        raise ValidationFailed("backup copies SQLite files; use your server's own tools")
+        raise ValidationFailed(
+            "backup copies SQLite files; back a server's database up with its own tools "
+            "(pg_dump), or copy it into a SQLite file with `orchestrator-tui db copy URL FILE`"
+        )
     stamp = utcnow().strftime("%Y%m%dT%H%M%S")
     dest = Path(args.dest) if args.dest else db.path.with_name(f"{db.path.name}.{stamp}.bak")
     backup_sqlite(db, dest)

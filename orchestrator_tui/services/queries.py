@@ -358,7 +358,9 @@ class QueryService:
 
     def changes_since(self, after_id: int, limit: int = 500) -> FeedChanges:
         """Which tasks the events after `after_id` touched, and their kinds; more
-        than `limit` events give `keys=None` (too many: reload everything)."""
+        than `limit` events give `keys=None` (too many: reload everything), and so does
+        a feed that went back below `after_id` (its events emptied: `db reset`, `db copy
+        --replace`)."""
         stmt = (
             select(E.id, E.kind, T.key)
             .select_from(Event.__table__.outerjoin(Task.__table__, T.id == E.task_id))
@@ -371,6 +373,10 @@ class QueryService:
             if len(rows) > limit:
                 last = conn.execute(select(func.max(E.id))).scalar() or after_id
                 return FeedChanges(last, None, frozenset(r.kind for r in rows))
+            if not rows:
+                newest = conn.execute(select(func.max(E.id))).scalar() or 0
+                if newest < after_id:
+                    return FeedChanges(newest, None, frozenset())
         last = rows[-1].id if rows else after_id
         keys = frozenset(r.key for r in rows if r.key is not None)
         return FeedChanges(last, keys, frozenset(r.kind for r in rows))

@@ -47,10 +47,26 @@ def busy_timeout_ms(explicit: int | None = None) -> int:
 
 
 def normalise_url(db: str) -> str:
-    """A SQLAlchemy URL for a URL or a plain file path."""
+    """A SQLAlchemy URL for a URL or a plain file path. A path that starts like a URL
+    with a slash or colon missing (`postgresql:/...`, `postgresql//...`) is refused,
+    never made a SQLite file named after the URL."""
     if "://" in db:
         return db
+    if _URL_TYPO.match(db):
+        shown = _PASSWORD_IN_USER.sub(r"\1***@", db[:200])
+        raise ValidationFailed(
+            f"{shown!r} looks like a database URL with a typo; a URL reads "
+            "SCHEME://user@host/db (like postgresql+psycopg://user@host/db)"
+        )
     return f"sqlite:///{Path(db).expanduser().resolve()}"
+
+
+#: At the very start, a scheme of two letters or more (one would be a Windows drive)
+#: and `:/`, or a database's scheme and `//`: a URL missing a character, not a path.
+_URL_TYPO = re.compile(
+    r"[A-Za-z][A-Za-z0-9+.-]+:/|(postgres|sqlite|mysql)[A-Za-z0-9+.-]*//", re.IGNORECASE
+)
+_PASSWORD_IN_USER = re.compile(r"(:)[^:/@]*@")
 
 
 def sqlite_path(url: str) -> Path | None:
@@ -165,7 +181,18 @@ def make_engine(url: str, timeout_ms: int | None = None, cache_kib: int | None =
         kwargs["pool_pre_ping"] = True
     try:
         engine = create_engine(url, **kwargs)
-    except (ArgumentError, ImportError) as exc:
+    except ImportError as exc:
+        backend = make_url(url).drivername
+        if getattr(exc, "name", None) == "psycopg":  # the driver of the postgres extra
+            raise ValidationFailed(
+                f"cannot use {masked_url(url)}: the PostgreSQL driver is not installed "
+                f"({exc}); install it with `pip install 'orchestrator-tui[postgres]'`"
+            ) from None
+        raise ValidationFailed(
+            f"cannot use a {backend!r} database ({type(exc).__name__}: {exc}); "
+            "use a SQLite file path or a postgresql+psycopg:// URL"
+        ) from None
+    except ArgumentError as exc:
         backend = make_url(url).drivername
         raise ValidationFailed(
             f"cannot use a {backend!r} database ({type(exc).__name__}: {exc}); "

@@ -20,7 +20,7 @@ from ..domain.errors import SchemaTooNew, ValidationFailed
 from ..domain.rules import STOP_ASKED_BEFORE_V6, TextWhile, sql_in
 from ..domain.state_machine import CLOSES_QUESTIONS
 from .columns import KEY_ORDER
-from .engine import Database, on_read_only_filesystem, read_only_uri
+from .engine import Database, on_read_only_filesystem, read_only_uri, take_turns
 from .folders import require_folder
 from .tables import (
     AGENT_RUN_COLUMNS,
@@ -232,13 +232,7 @@ def ensure_schema(
         with db.write() as conn:
             version = read_version(conn)  # someone may have created it meanwhile
             if version == 0:
-                metadata.create_all(conn)
-                _write_version(conn, target)
-                conn.execute(
-                    SchemaMeta.__table__.insert().values(
-                        key="created_at", value=utcnow().isoformat()
-                    )
-                )
+                _create(conn, target)
                 return 0
     if version is None:
         raise ValidationFailed(
@@ -251,21 +245,45 @@ def ensure_schema(
             f"program's {target}; upgrade orchestrator-tui to open it"
         )
     if version < target:
-        _migrate(db, version, target, migrations)
+        return _migrate(db, version, target, migrations)
     return version
 
 
-def _migrate(db: Database, version: int, target: int, migrations: Mapping[int, Migration]) -> None:
+def _create(conn: Connection, version: int) -> None:
+    metadata.create_all(conn)
+    _write_version(conn, version)
+    conn.execute(SchemaMeta.__table__.insert().values(key="created_at", value=utcnow().isoformat()))
+
+
+def recreate(db: Database) -> None:
+    """Drop every table and create the current schema in one transaction: others using
+    the database (a team's runners and TUIs) find its tables empty, never missing."""
+    with db.write() as conn:
+        metadata.drop_all(conn)
+        _create(conn, SCHEMA_VERSION)
+
+
+def _migrate(db: Database, version: int, target: int, migrations: Mapping[int, Migration]) -> int:
+    """Run each step in its own write transaction, one opener at a time: a step another
+    process ran meanwhile (runners and TUIs started together after an upgrade) is not
+    run again. The version this process found, or `target` if others migrated it."""
     missing = [v for v in range(version, target) if v not in migrations]
     if missing:
         raise SchemaTooNew(f"no migration from schema version {missing[0]}")
-    if db.path is not None and db.path.exists():
-        stamp = utcnow().strftime("%Y%m%dT%H%M%S")
-        backup_sqlite(db, db.path.with_name(f"{db.path.name}.v{version}-{stamp}.bak"))
+    found = target
     for step in range(version, target):
         with db.write() as conn:
+            take_turns(conn, "schema")
+            if (read_version(conn) or 0) > step:
+                continue
+            if found == target and db.path is not None and db.path.exists():
+                # under the write lock, so the copy is of this version and made once
+                stamp = utcnow().strftime("%Y%m%dT%H%M%S")
+                backup_sqlite(db, db.path.with_name(f"{db.path.name}.v{step}-{stamp}.bak"))
+            found = min(found, step)
             migrations[step](conn)
             _write_version(conn, step + 1)
+    return found
 
 
 def table_counts(conn: Connection) -> dict[str, int]:
