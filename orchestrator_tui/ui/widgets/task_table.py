@@ -274,7 +274,10 @@ class TaskTable(ScrollView, can_focus=True):
             provider=orch_provider,
             stop_obsolete=True,
             debounce=FRAME_FIRST,
-            linger=2.0,  # between keys typed in the filter: a key then only wakes it
+            # between keys typed in the filter a key then only wakes it; no longer, so a
+            # list at rest holds no thread (and whatever waits for the app's workers,
+            # as the tests' settle does, waits a quarter second, not two)
+            linger=0.25,
         )
 
     # -- public API -------------------------------------------------------------
