@@ -8,6 +8,7 @@ import uuid
 from collections.abc import Iterable
 from datetime import timedelta
 
+import pytest
 from textual.app import App, ComposeResult
 from textual.pilot import Pilot
 from textual.widget import Widget
@@ -560,28 +561,32 @@ async def test_a_followed_run_that_ends_says_how_and_why_on_its_last_line(
         assert pane.run.ending.startswith(f"run {run} failed (exit 1)")
 
 
-async def test_a_run_that_failed_for_its_exit_code_alone_says_it_once(
-    orch: Orchestrator,
+@pytest.mark.parametrize(
+    ("was", "status", "code", "reason", "said"),
+    [
+        # the runner's reason when the exit code is all there is: said once
+        ("running", "failed", 1, "exit code 1", "failed (exit 1)"),
+        # a timed-out run as the runner closes it: "timed out" said once
+        (
+            "timed_out",
+            "timed_out",
+            -15,
+            "timed out after 3600s",
+            "timed out after 3600s (exit -15)",
+        ),
+    ],
+)
+async def test_how_a_run_ended_is_said_once(
+    orch: Orchestrator, was: str, status: str, code: int, reason: str, said: str
 ) -> None:
     task = add_task(orch, "T-3")
-    run = add_run(orch, task, agent="codex")
+    run = add_run(orch, task, agent="codex", status=was)
     add_lines(orch, run, ["working"])
-    end_run(orch, run, "failed", 1, "exit code 1")  # the runner's reason: only the code
+    end_run(orch, run, status, code, reason)
     async with LogApp(orch).run_test(size=(100, 16)) as pilot:
         pane = await open_task(pilot, "T-3")
         shown = [line for line in visible(pane) if line]
-        assert shown == ["working", f"── run {run} failed (exit 1)"]
-
-
-async def test_a_run_that_timed_out_says_so_once(orch: Orchestrator) -> None:
-    task = add_task(orch, "T-4")
-    run = add_run(orch, task, agent="codex", status="timed_out")
-    add_lines(orch, run, ["working"])
-    end_run(orch, run, "timed_out", -15, "timed out after 3600s")  # as the runner closes it
-    async with LogApp(orch).run_test(size=(100, 16)) as pilot:
-        pane = await open_task(pilot, "T-4")
-        shown = [line for line in visible(pane) if line]
-        assert shown == ["working", f"── run {run} timed out after 3600s (exit -15)"]
+        assert shown == ["working", f"── run {run} {said}"]
 
 
 async def test_a_shown_run_that_ended_says_why_literally(orch: Orchestrator) -> None:
