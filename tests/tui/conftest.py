@@ -97,6 +97,13 @@ def add(orch: Orchestrator, key: str, title: str | None = None, **fields: object
     orch.tasks.create(TaskSpec(key=key, title=title or f"task {key}", **fields))
 
 
+def add_chain(orch: Orchestrator, count: int) -> Orchestrator:
+    """PAY-1 ... PAY-`count` ("payment step N"), each waiting for the one before."""
+    for n in range(1, count + 1):
+        add(orch, f"PAY-{n}", f"payment step {n}", depends_on=[f"PAY-{n - 1}"] if n > 1 else [])
+    return orch
+
+
 _TEXT = re.compile(
     r'<text class="[^"]*" x="([\d.]+)" y="[\d.]+" textLength="[\d.]+" '
     r'clip-path="url\(#[^)]*-line-(\d+)\)">(.*?)</text>',

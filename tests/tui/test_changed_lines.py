@@ -14,16 +14,14 @@ from textual.widget import Widget
 
 from orchestrator_tui.ui.changed_lines import ChangedLinesCompositor
 
-from .conftest import add, main_screen, settle, started
+from .conftest import add_chain, main_screen, settle, started
 
 SIZES = [(160, 48), (80, 24)]
 
 
 @pytest.fixture
 def tasks(orch):
-    for n in range(1, 41):
-        add(orch, f"PAY-{n}", f"payment step {n}", depends_on=[f"PAY-{n - 1}"] if n > 1 else [])
-    return orch
+    return add_chain(orch, 40)
 
 
 class Terminal:

@@ -7,16 +7,14 @@ import pytest
 
 from orchestrator_tui.ui.widgets.dep_tree import DependencyTree
 
-from .conftest import add, main_screen, notes, screen_lines, settle, started, wait_until
+from .conftest import add_chain, main_screen, notes, screen_lines, settle, started, wait_until
 
 SIZES = [(160, 48), (80, 24)]
 
 
 @pytest.fixture
 def many(orch):
-    for n in range(1, 61):
-        add(orch, f"PAY-{n}", f"payment step {n}", depends_on=[f"PAY-{n - 1}"] if n > 1 else [])
-    return orch
+    return add_chain(orch, 60)
 
 
 async def assert_cursor_shown(pilot, key: str) -> None:
