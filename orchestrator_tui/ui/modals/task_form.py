@@ -129,26 +129,16 @@ def _agent_and_workspace_rows(shown: dict[str, str] | None = None) -> ComposeRes
     """The coding agent and its model, and the repository and base branch of the
     task's git worktree: empty for a new task, the task's own (`shown`) when editing."""
     value = shown or {}
-    with _row("Agent"):
-        yield Input(
-            value.get("agent", ""),
-            placeholder="coding agent, e.g. claude",
-            id="agent",
-            compact=True,
-        )
-        yield Input(
-            value.get("model", ""), placeholder="its model (optional)", id="model", compact=True
-        )
-    with _row("Workspace"):
-        yield Input(
-            value.get("repo", ""),
-            placeholder="git repo for its worktree",
-            id="repo",
-            compact=True,
-        )
-        yield Input(
-            value.get("base", ""), placeholder="base branch (main)", id="base", compact=True
-        )
+    rows = (
+        ("Agent", ("agent", "coding agent, e.g. claude"), ("model", "its model (optional)")),
+        ("Workspace", ("repo", "git repo for its worktree"), ("base", "base branch (main)")),
+    )
+    for label, *fields in rows:
+        with _row(label):
+            for field_id, placeholder in fields:
+                yield Input(
+                    value.get(field_id, ""), placeholder=placeholder, id=field_id, compact=True
+                )
 
 
 def runs_change(key: str, shown: dict[str, str], typed: dict[str, str]) -> CommandChange | None:
