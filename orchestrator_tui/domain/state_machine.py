@@ -25,6 +25,13 @@ TRANSITIONS: dict[TaskStatus, frozenset[TaskStatus]] = {
 #: Moving into these statuses starts work, so blocking dependencies must be done.
 STARTS_WORK = frozenset({S.IN_PROGRESS})
 
+
+def start_needs_force(target: TaskStatus, open_blockers: int) -> bool:
+    """Whether moving to `target` starts work while blocking dependencies are open:
+    refused unless forced, with a reason (the planner's rule, and the TUI's prompt)."""
+    return target in STARTS_WORK and open_blockers > 0
+
+
 #: Moving into these statuses ends the work for good (done, given up, or not to be
 #: done): questions asked about it and still open close, nobody waits for their
 #: answers. Blocked (a run ended on a question: it waits for the answer), pending

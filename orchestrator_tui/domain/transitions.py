@@ -30,6 +30,7 @@ from .state_machine import (
     can_transition,
     check_transition,
     decided_by_approval,
+    start_needs_force,
 )
 
 S = TaskStatus
@@ -201,15 +202,15 @@ def plan_move(current: Current, intent: Intent, now: datetime) -> Move:
 
     kind, data = _status_event(current, intent, target)
     forced = False
-    if target in STARTS_WORK and via not in (Via.UNDO, Via.IMPORT):
-        if current.unfinished_blockers and not intent.force:
-            raise DependenciesUnfinished(current.key, list(current.unfinished_blockers))
-        if current.unfinished_blockers:
-            if not (intent.reason and intent.reason.strip()):
-                raise ValidationFailed(f"forcing {current.key} to start needs a reason")
-            kind = EventKind.FORCED_START
-            data["unfinished"] = list(current.unfinished_blockers)
-            forced = True
+    blockers = current.unfinished_blockers
+    if via not in (Via.UNDO, Via.IMPORT) and start_needs_force(target, len(blockers)):
+        if not intent.force:
+            raise DependenciesUnfinished(current.key, list(blockers))
+        if not (intent.reason and intent.reason.strip()):
+            raise ValidationFailed(f"forcing {current.key} to start needs a reason")
+        kind = EventKind.FORCED_START
+        data["unfinished"] = list(blockers)
+        forced = True
     values = _values(current, intent, target, now)
     if current.progress is not None and "progress" in values:
         # What an undo of this move gives back (its reverse may reset the progress).
