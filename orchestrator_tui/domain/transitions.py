@@ -22,7 +22,7 @@ from typing import Any
 from .enums import ApprovalDecision, EventKind, TaskStatus
 from .errors import Conflict, DependenciesUnfinished, InvalidTransition, ValidationFailed
 from .event_text import words
-from .rules import decision_refusal
+from .rules import FINISHED, decision_refusal
 from .state_machine import (
     CLOSES_QUESTIONS,
     STARTS_WORK,
@@ -226,7 +226,7 @@ def plan_move(current: Current, intent: Intent, now: datetime) -> Move:
         values=values,
         events=tuple(events),
         needs_blockers_done=target in STARTS_WORK and not forced and via is not Via.UNDO,
-        unblocks=target is S.DONE,
+        unblocks=target in FINISHED,
         closes_questions=target in CLOSES_QUESTIONS,
         reopens_questions=(
             intent.questions if via is Via.UNDO and target not in CLOSES_QUESTIONS else ()
