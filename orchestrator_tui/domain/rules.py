@@ -43,10 +43,16 @@ READINESS_OF: dict[TaskStatus, Readiness | None] = {
     S.CANCELLED: Readiness.CLOSED,
 }
 
+#: Statuses whose work is over for good (readiness `closed`): the critical path of
+#: open work leaves them out.
+CLOSED: frozenset[TaskStatus] = frozenset(
+    s for s, r in READINESS_OF.items() if r is Readiness.CLOSED
+)
+
 #: Statuses a runner claims by itself, and those a person may run on demand.
 CLAIMED_BY_RUNNERS: frozenset[TaskStatus] = frozenset({S.PENDING})
 #: A task's worktree is removed (unless its plan says keep) once it is in one of these.
-WORKTREE_REMOVABLE: frozenset[TaskStatus] = frozenset({S.DONE, S.CANCELLED})
+WORKTREE_REMOVABLE: frozenset[TaskStatus] = CLOSED
 RUN_ON_DEMAND: frozenset[TaskStatus] = frozenset({S.PENDING, S.FAILED})
 #: A task in this status, held by a runner's lease, has a live run to cancel.
 RUNNING: TaskStatus = S.IN_PROGRESS

@@ -46,7 +46,7 @@ from ..store.tables import (
     TaskDependency,
 )
 from .base import D, ServiceContext, T, find_task
-from .rules import PRIORITY_RANK, STATUS_RANK, readiness_clause, serves
+from .rules import PRIORITY_RANK, STATUS_RANK, one_of, readiness_clause, serves
 from .views import OTHER, _links, row_select, run_view, task_detail, task_row
 
 S = TaskStatus
@@ -282,7 +282,7 @@ class QueryService:
         arrays indexed by task id, with no object per task: only the path's keys are
         read, at the end. At 100k tasks and 200k dependencies this is a fraction of
         a second and a few MB."""
-        open_statuses = [s.value for s in S if not s.is_terminal]
+        open_statuses = [s.value for s in S if s not in domain_rules.CLOSED]
         with self.ctx.db.read() as conn:
             size = (conn.execute(select(func.max(T.id))).scalar() or 0) + 1
             node = array(INDEX, [-1]) * size  # task id -> its index in `ids`, -1: closed
@@ -296,7 +296,9 @@ class QueryService:
                     ids.append(task_id)
                     weights.append(UNESTIMATED_HOURS if hours is None else hours)
             edges = conn.execute(
-                select(D.task_id, D.depends_on_id).where(D.dep_type == DependencyType.BLOCKS.value)
+                select(D.task_id, D.depends_on_id).where(
+                    one_of(D.dep_type, [t.value for t in domain_rules.GATING])
+                )
             )
             pairs = (
                 (node[t], node[b])
