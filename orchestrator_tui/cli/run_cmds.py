@@ -93,18 +93,20 @@ class _Console:
 
     @staticmethod
     def _settled(s: Any) -> str:
+        from ..services.run_model import Outcome
+
         reason = printable(s.reason)
         if s.task_status is None:
             return f"lost    {s.key} run {s.run_id}: the task was changed by someone else"
         if s.run_status is RunStatus.LOST:
             return f"lost    {s.key}: {reason}; now {words(s.task_status.value)}"
-        if s.task_status is TaskStatus.DONE:
+        if s.outcome is Outcome.SUCCEEDED:
             return f"done    {s.key} run {s.run_id}"
-        if s.task_status is TaskStatus.AWAITING_APPROVAL:
+        if s.outcome is Outcome.AWAITING_APPROVAL:
             return f"review  {s.key} run {s.run_id}: awaiting approval"
-        if s.task_status is TaskStatus.BLOCKED:
+        if s.outcome is Outcome.WAITING_FOR_ANSWERS:
             return f"asking  {s.key} run {s.run_id}: {reason}"
-        if s.retry_at is not None:
+        if s.outcome is Outcome.RETRIED:
             return f"retry   {s.key} run {s.run_id}: {reason}"
         return f"{words(s.task_status.value):<7} {s.key} run {s.run_id}: {reason}"
 
