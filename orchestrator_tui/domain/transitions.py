@@ -22,7 +22,7 @@ from typing import Any
 from .enums import ApprovalDecision, EventKind, TaskStatus
 from .errors import Conflict, DependenciesUnfinished, InvalidTransition, ValidationFailed
 from .event_text import words
-from .rules import FINISHED, decision_refusal
+from .rules import DECIDABLE, FINISHED, decision_refusal
 from .state_machine import (
     CLOSES_QUESTIONS,
     STARTS_WORK,
@@ -216,7 +216,7 @@ def plan_move(current: Current, intent: Intent, now: datetime) -> Move:
         # What an undo of this move gives back (its reverse may reset the progress).
         data["progress_from"] = current.progress
     events = [PlannedEvent(kind, data, intent.run_id)]
-    if target is S.AWAITING_APPROVAL and via is not Via.UNDO:
+    if target in DECIDABLE and via is not Via.UNDO:
         events.append(PlannedEvent(EventKind.APPROVAL_REQUESTED, {}, intent.run_id))
     return Move(
         task_id=current.id,

@@ -412,7 +412,7 @@ class QueryService:
     # -- approvals, notes, context ------------------------------------------------
 
     def waiting_approvals(self) -> list[WaitingApproval]:
-        """Every task awaiting approval, oldest first."""
+        """Every task awaiting approval (`rules.DECIDABLE`), oldest first."""
         since = (
             select(func.max(E.created_at))
             .where(E.task_id == T.id, E.kind == "approval_requested")
@@ -428,7 +428,7 @@ class QueryService:
             T.updated_at,
             since.label("since"),
             last_agent.label("agent"),
-        ).where(T.status == S.AWAITING_APPROVAL.value)
+        ).where(one_of(T.status, [s.value for s in domain_rules.DECIDABLE]))
         with self.ctx.db.read() as conn:
             rows = conn.execute(stmt).all()
         items = [

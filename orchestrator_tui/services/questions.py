@@ -29,7 +29,7 @@ from ..domain.enums import EventKind, RunStatus, TaskStatus
 from ..domain.errors import Conflict, InvalidTransition, NotFound, ValidationFailed
 from ..domain.event_text import words
 from ..domain.models import InboxEntry, QuestionView
-from ..domain.rules import closed_question_refusal, no_open_question
+from ..domain.rules import DECIDABLE, closed_question_refusal, no_open_question
 from ..domain.state_machine import CLOSES_QUESTIONS
 from ..domain.transitions import MOVE_EVENTS, Intent, Via
 from ..store.engine import inserted_id
@@ -228,7 +228,7 @@ class QuestionService:
         """Tasks awaiting approval (each with its list row) and unanswered questions
         together, oldest first."""
         queries = QueryService(self.ctx)
-        awaiting = TaskFilter(statuses=frozenset({TaskStatus.AWAITING_APPROVAL}))
+        awaiting = TaskFilter(statuses=DECIDABLE)
         rows = {r.key: r for r in queries.list_tasks(awaiting)}
         entries = [
             InboxEntry(

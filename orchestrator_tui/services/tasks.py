@@ -25,6 +25,7 @@ from ..domain.errors import (
     OrchestratorError,
     ValidationFailed,
 )
+from ..domain.rules import DECIDABLE
 from ..domain.transitions import Intent, Move, plan_move
 from ..store.engine import inserted_id
 from ..store.tables import Task, TaskDependency
@@ -152,7 +153,7 @@ class TaskService:
             record_event(
                 conn, self.ctx, EventKind.TASK_CREATED, task_id, {"key": key, "title": spec.title}
             )
-            if values["status"] == S.AWAITING_APPROVAL.value:
+            if S(values["status"]) in DECIDABLE:
                 record_initial_requests(conn, [(task_id, values["updated_at"])])
             return task_detail(conn, find_task(conn, key))
 
