@@ -574,7 +574,7 @@ class RunService:
         """When a pending task's next attempt is due, if one is scheduled."""
         with self.ctx.db.read() as conn:
             row = find_task(conn, key)
-            return row.retry_after if S(row.status) is S.PENDING else None
+            return row.retry_after if S(row.status) in rules.CLAIMED_BY_RUNNERS else None
 
     def run(self, run_id: int) -> RunView:
         with self.ctx.db.read() as conn:
