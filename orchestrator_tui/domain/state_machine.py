@@ -26,6 +26,20 @@ TRANSITIONS: dict[TaskStatus, frozenset[TaskStatus]] = {
 STARTS_WORK = frozenset({S.IN_PROGRESS})
 
 
+def _reached_without_starting() -> frozenset[TaskStatus]:
+    seen, todo = {S.PENDING}, [S.PENDING]
+    while todo:
+        for status in TRANSITIONS[todo.pop()] - STARTS_WORK - seen:
+            seen.add(status)
+            todo.append(status)
+    return frozenset(seen)
+
+
+#: Statuses a new task reaches only by starting work (in progress, awaiting approval,
+#: failed, done): a task created or loaded in one of them is dated as started.
+STARTED: frozenset[TaskStatus] = frozenset(S) - _reached_without_starting()
+
+
 def start_needs_force(target: TaskStatus, open_blockers: int) -> bool:
     """Whether moving to `target` starts work while blocking dependencies are open:
     refused unless forced, with a reason (the planner's rule, and the TUI's prompt)."""

@@ -272,7 +272,7 @@ def _status_event(
 def _values(current: Current, intent: Intent, target: TaskStatus, now: datetime) -> dict[str, Any]:
     """The columns written together with the status."""
     values: dict[str, Any] = {"updated_at": now}
-    if target is S.IN_PROGRESS:
+    if target in STARTS_WORK:
         values["started_at"] = now
     if target is S.DONE:
         values["completed_at"] = now

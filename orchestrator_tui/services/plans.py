@@ -35,6 +35,7 @@ from ..domain.graph import blockers_come_first, find_cycle
 from ..domain.packed import TaskOutline, outlines_of
 from ..domain.plan import PlanSpec, PlanTask, resolve_time
 from ..domain.rules import DECIDABLE
+from ..domain.state_machine import STARTED
 from ..domain.transitions import Intent, Via, plan_move
 from ..store.bulk import collector_paused, flat_document_column, insert_columns
 from ..store.engine import take_turns
@@ -457,7 +458,7 @@ class _Load:
             )
         ]
         started = [
-            b if "started" in g else (c if s is not S.PENDING else None)
+            b if "started" in g else (c if s in STARTED else None)
             for b, g, c, s in zip(
                 _resolved([t.started for t in tasks], now), given, created, statuses, strict=True
             )
