@@ -374,3 +374,12 @@ def test_the_critical_path_follows_the_gating_links_only(
     add(orch, "Y", deps=[{"key": "X", "type": dep_type}], estimated_hours=1.0)
     expected = (["X", "Y"], 11.0) if dep_type in GATING else (["X"], 10.0)
     assert orch.queries.critical_path() == expected
+
+
+def test_the_dashboard_counts_ready_and_waiting_as_the_task_list_filters_them(
+    plan: Orchestrator,
+) -> None:
+    stats = plan.dashboard.stats()
+    for readiness, count in ((Readiness.READY, stats.ready), (Readiness.WAITING, stats.waiting)):
+        assert count == plan.queries.count_tasks(TaskFilter(readiness=frozenset({readiness})))
+    assert stats.waiting > 0 and stats.ready > 0
