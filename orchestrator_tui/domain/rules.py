@@ -59,6 +59,10 @@ RUNNING: TaskStatus = S.IN_PROGRESS
 #: A run asked to stop (its `cancel_requested` set) is stopping while in this status.
 STOPPED_WHILE: RunStatus = RunStatus.RUNNING
 
+#: A run that ended with its agent's questions open leaves its task in this status,
+#: waiting for their answers; the last answer moves it back to pending.
+WAITING_FOR_ANSWERS: TaskStatus = S.BLOCKED
+
 #: Feedback rates finished work: a task in one of these statuses.
 RATABLE: frozenset[TaskStatus] = FINISHED
 

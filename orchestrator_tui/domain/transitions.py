@@ -22,7 +22,7 @@ from typing import Any
 from .enums import ApprovalDecision, EventKind, TaskStatus
 from .errors import Conflict, DependenciesUnfinished, InvalidTransition, ValidationFailed
 from .event_text import words
-from .rules import DECIDABLE, FINISHED, decision_refusal
+from .rules import DECIDABLE, FINISHED, WAITING_FOR_ANSWERS, decision_refusal
 from .state_machine import (
     CLOSES_QUESTIONS,
     STARTS_WORK,
@@ -182,9 +182,9 @@ def plan_move(current: Current, intent: Intent, now: datetime) -> Move:
         target = _decision_target(current, intent)
     elif via is Via.UNDO:
         pass
-    elif via is Via.ANSWER and (status is not S.BLOCKED or target is not S.PENDING):
+    elif via is Via.ANSWER and (status is not WAITING_FOR_ANSWERS or target is not S.PENDING):
         raise InvalidTransition(f"{current.key} is {words(status.value)}: it waits for no answer")
-    elif via is Via.FINISH and intent.questions and target is not S.BLOCKED:
+    elif via is Via.FINISH and intent.questions and target is not WAITING_FOR_ANSWERS:
         raise ValueError("a run that ends waiting for answers blocks its task")
     elif via is Via.IMPORT:
         if current.leased:

@@ -10,6 +10,7 @@ from enum import StrEnum
 
 from ..domain.enums import AgentType, RunStatus, TaskStatus
 from ..domain.models import CommandSpec
+from ..domain.rules import WAITING_FOR_ANSWERS
 
 S = TaskStatus
 
@@ -81,7 +82,7 @@ class Outcome(StrEnum):
 _OUTCOME_OF: dict[TaskStatus, Outcome] = {
     S.DONE: Outcome.SUCCEEDED,
     S.AWAITING_APPROVAL: Outcome.AWAITING_APPROVAL,
-    S.BLOCKED: Outcome.WAITING_FOR_ANSWERS,
+    WAITING_FOR_ANSWERS: Outcome.WAITING_FOR_ANSWERS,
     S.FAILED: Outcome.FAILED,
 }
 

@@ -254,7 +254,7 @@ class RunService:
             # Read after `finishing` locked the task row: see QuestionService.answer.
             asked = _left_open(conn, task.id, started) if _may_wait(res, status) else ()
             if asked:
-                status, reason = S.BLOCKED, _waiting_reason(asked)
+                status, reason = rules.WAITING_FOR_ANSWERS, _waiting_reason(asked)
             closings.append(_closing(res, now))
             events.add(
                 EventKind.RUN_FINISHED,
