@@ -22,7 +22,7 @@ from sqlalchemy import Connection, Row, bindparam, func, select, true, update
 
 from ..domain import rules
 from ..domain.enums import EventKind, LogStream, RunStatus, TaskStatus
-from ..domain.errors import Conflict, DependenciesUnfinished, InvalidTransition, NotFound
+from ..domain.errors import Conflict, InvalidTransition, NotFound
 from ..domain.event_text import words
 from ..domain.models import RunView
 from ..domain.transitions import Intent, Via, plan_move
@@ -132,8 +132,6 @@ class RunService:
         row = find_task(conn, key)
         blockers = unfinished_blocker_keys(conn, row.id)
         status, runnable = S(row.status), row.command is not None
-        if runnable and status in rules.RUN_ON_DEMAND and blockers:
-            raise DependenciesUnfinished(key, blockers)
         leased = row.lease_owner is not None
         refusal = rules.run_refusal(key, status, runnable, len(blockers), leased)
         if refusal:

@@ -11,7 +11,6 @@ from sqlalchemy import select
 from orchestrator_tui.domain.enums import EventKind, RunStatus, TaskStatus
 from orchestrator_tui.domain.errors import (
     Conflict,
-    DependenciesUnfinished,
     InvalidTransition,
     NotFound,
 )
@@ -256,8 +255,10 @@ def test_on_demand_claims_refuse_what_cannot_run(runner: Orchestrator) -> None:
     add(runner, "A")
     add(runner, "B", depends_on=["A"])
     add(runner, "NOCMD", command=None)
-    with pytest.raises(DependenciesUnfinished):
+    # the row's own refusal (the run key's), not a start's: a run cannot be forced
+    with pytest.raises(InvalidTransition) as refused:
         runner.runs.claim("o", 30, key="B")
+    assert str(refused.value) == "B waits on 1 unfinished blocking dependency"
     with pytest.raises(InvalidTransition):
         runner.runs.claim("o", 30, key="NOCMD")
     runner.runs.claim("o", 30, key="A")
