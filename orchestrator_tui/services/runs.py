@@ -382,8 +382,7 @@ class RunService:
         with self.ctx.db.write() as conn:
             rows = conn.execute(
                 select(*run_batch.SETTLING_COLS, T.lease_expires_at).where(
-                    sql_rules.held_by_runner(),
-                    T.lease_expires_at < now,
+                    sql_rules.lease_expired(now),
                     T.id.in_(chosen) if chosen is not None else true(),
                 )
             ).all()
