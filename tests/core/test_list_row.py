@@ -6,6 +6,7 @@ from __future__ import annotations
 import dataclasses
 import itertools
 from datetime import UTC, datetime
+from typing import Any
 
 from orchestrator_tui.domain.enums import EventKind, Priority, Readiness, TaskStatus
 from orchestrator_tui.domain.errors import DependenciesUnfinished
@@ -59,7 +60,8 @@ def test_list_row_answers_every_rule_as_task_row_does() -> None:
                 assert mine == theirs, (name, values)
 
 
-def test_list_row_copies_with_changes_as_task_row_does() -> None:
+def _row(**changes: Any) -> ListRow:
+    """A pending line of no blockers, with `changes`."""
     row = ListRow(
         id=1,
         key="K-1",
@@ -75,6 +77,11 @@ def test_list_row_copies_with_changes_as_task_row_does() -> None:
         readiness=Readiness.READY,
         updated_at=datetime(2026, 1, 1, tzinfo=UTC),
     )
+    return dataclasses.replace(row, **changes)
+
+
+def test_list_row_copies_with_changes_as_task_row_does() -> None:
+    row = _row()
     moved = row.model_copy(update={"status": TaskStatus.IN_PROGRESS})
     assert moved.status is TaskStatus.IN_PROGRESS and row.status is TaskStatus.PENDING
     assert dataclasses.replace(moved, status=TaskStatus.PENDING) == row
@@ -85,21 +92,7 @@ def test_a_row_needs_force_exactly_where_the_planner_asks_for_it() -> None:
     planner would refuse the plain move for its open blockers."""
     now = datetime(2026, 1, 1, tzinfo=UTC)
     for status, target, blockers in itertools.product(TaskStatus, TaskStatus, ((), ("A", "B"))):
-        row = ListRow(
-            id=1,
-            key="K-1",
-            title="t",
-            status=status,
-            priority=Priority.LOW,
-            assignee=None,
-            progress=0,
-            phase=1,
-            estimated_hours=None,
-            requires_approval=False,
-            unfinished_blockers=len(blockers),
-            readiness=Readiness.READY,
-            updated_at=now,
-        )
+        row = _row(status=status, unfinished_blockers=len(blockers))
         if not row.can_move_to(target):
             continue
         current = Current(id=1, key="K-1", status=status, unfinished_blockers=blockers)
