@@ -13,7 +13,14 @@ from typing import Any
 from sqlalchemy import Select, func, or_, select
 
 from ..domain import rules as domain_rules
-from ..domain.enums import DependencyType, LogStream, Readiness, RunStatus, TaskStatus
+from ..domain.enums import (
+    DependencyType,
+    EventKind,
+    LogStream,
+    Readiness,
+    RunStatus,
+    TaskStatus,
+)
 from ..domain.graph import INDEX, longest_path_dense
 from ..domain.models import (
     ApprovalView,
@@ -415,7 +422,7 @@ class QueryService:
         """Every task awaiting approval (`rules.DECIDABLE`), oldest first."""
         since = (
             select(func.max(E.created_at))
-            .where(E.task_id == T.id, E.kind == "approval_requested")
+            .where(E.task_id == T.id, E.kind == EventKind.APPROVAL_REQUESTED.value)
             .scalar_subquery()
         )
         last_agent = (
