@@ -71,6 +71,15 @@ MOVE_EVENTS: frozenset[EventKind] = frozenset(
     | set(DECISION_EVENT.values())
 )
 
+#: The kinds of event a move that starts work records (`records_start`).
+START_EVENTS: frozenset[EventKind] = frozenset({EventKind.STATUS_CHANGED, EventKind.FORCED_START})
+_STARTS_WORK_WORDS = frozenset(s.value for s in STARTS_WORK)
+
+
+def records_start(kind: str, data: Mapping[str, Any]) -> bool:
+    """Whether an event row (its kind and data) records a move that started work."""
+    return kind in START_EVENTS and data.get("to") in _STARTS_WORK_WORDS
+
 
 @dataclass(frozen=True)
 class Current:

@@ -15,7 +15,7 @@ from ..domain.errors import Conflict, PermissionDenied, ValidationFailed
 from ..domain.models import TaskDetail
 from ..domain.rules import DECIDABLE, decision_refusal
 from ..domain.text import printable
-from ..domain.transitions import DECISION_TARGET, Intent, Via, plan_move
+from ..domain.transitions import DECISION_TARGET, Intent, Via, plan_move, records_start
 from ..domain.workspace import OnApprove
 from ..store.tables import Approval, Event, Run
 from .base import ServiceContext, find_task
@@ -151,7 +151,7 @@ class ApprovalService:
             .limit(50)
         ).all()
         people = {runner} if runner else set()
-        starter = next((r.actor for r in rows if r.data.get("to") == S.IN_PROGRESS.value), None)
+        starter = next((r.actor for r in rows if records_start(r.kind, r.data)), None)
         submitter = next(
             (r.actor for r in rows if r.kind == EventKind.APPROVAL_REQUESTED.value), None
         )
