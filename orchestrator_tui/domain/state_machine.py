@@ -96,11 +96,16 @@ _DOING: dict[TaskStatus, str] = {
 }
 
 
+def already_refusal(key: str, status: TaskStatus) -> str:
+    """Why a task cannot move to the status it is in, whichever way it is moved."""
+    return f"{key} is {words(status.value)} already"
+
+
 def _transition_refusal(key: str, current: TaskStatus, target: TaskStatus) -> str | None:
     if can_transition(current, target):
         return None
     if current is target:
-        return f"{key} is {words(current.value)} already"
+        return already_refusal(key, current)
     allowed = ", ".join(sorted(words(t.value) for t in TRANSITIONS[current])) or "nothing"
     return (
         f"{key} is {words(current.value)}: cannot {_DOING[target]} "

@@ -26,6 +26,7 @@ from .rules import DECIDABLE, FINISHED, WAITING_FOR_ANSWERS, decision_refusal
 from .state_machine import (
     CLOSES_QUESTIONS,
     STARTS_WORK,
+    already_refusal,
     awaiting_refusal,
     can_transition,
     check_transition,
@@ -207,7 +208,7 @@ def plan_move(current: Current, intent: Intent, now: datetime) -> Move:
             target = S.AWAITING_APPROVAL
         check_transition(current.key, status, target)
     if status is target:
-        raise InvalidTransition(f"{current.key} is already {words(status.value)}")
+        raise InvalidTransition(already_refusal(current.key, status))
 
     kind, data = _status_event(current, intent, target)
     forced = False

@@ -283,3 +283,16 @@ def test_a_move_unblocks_dependents_exactly_when_its_task_stops_holding_them_bac
             DependencyType.BLOCKS, target
         )
         assert move.unblocks == freed, (status, target)
+
+
+def test_a_move_to_the_status_a_task_is_in_is_refused_in_one_sentence_every_way() -> None:
+    """A person's change, an import and an undo all say `K is done already`."""
+    from datetime import UTC, datetime
+
+    from orchestrator_tui.domain.transitions import Current, plan_move
+
+    now = datetime.now(UTC)
+    for status, via in itertools.product(S, (Via.CHANGE, Via.IMPORT, Via.UNDO)):
+        with pytest.raises(InvalidTransition) as refused:
+            plan_move(Current(id=1, key="K", status=status), Intent(status, via=via), now)
+        assert str(refused.value) == f"K is {status.value.replace('_', ' ')} already", via
