@@ -16,8 +16,9 @@ data. `services/rules.py` renders them as SQLAlchemy expressions and
 
 from __future__ import annotations
 
-from collections.abc import Collection, Mapping
+from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass
+from typing import Any
 
 from .enums import DependencyType, Priority, Readiness, RunStatus, TaskStatus
 from .event_text import words
@@ -79,6 +80,11 @@ DEFAULT_PRIORITY_RANK = Priority.MEDIUM.rank
 
 def blocker_open(dep_type: DependencyType, blocker_status: TaskStatus) -> bool:
     return dep_type in GATING and blocker_status not in FINISHED
+
+
+def open_blocker_count(links: Iterable[Any]) -> int:
+    """How many of a task's upstream links (each with `type` and `status`) are open."""
+    return sum(1 for link in links if blocker_open(link.type, link.status))
 
 
 def readiness(status: TaskStatus, open_blockers: int) -> Readiness:
