@@ -26,7 +26,6 @@ from textual.message import Message
 from textual.screen import Screen
 from textual.worker import get_current_worker
 
-from .domain.enums import TaskStatus
 from .domain.errors import OrchestratorError
 from .domain.text import printable
 from .resources import resource_path
@@ -396,10 +395,11 @@ class OrchestratorApp(RunnerActions, TransferActions, App[int]):
         """Poll the feed's marks (cheap); post `FeedMoved` when they moved, with the
         tasks the new events touched. Never writes."""
         from .domain.changes import fields_changed
+        from .domain.rules import DECIDABLE
         from .services import TaskFilter
 
         worker = get_current_worker()
-        waiting = TaskFilter(statuses=frozenset({TaskStatus.AWAITING_APPROVAL}))
+        waiting = TaskFilter(statuses=DECIDABLE)  # the inbox's approvals
         orch = self.orch_provider()
         interval = self.poll_interval
         if interval == DEFAULT_POLL_SECONDS and orch.db.path is None:

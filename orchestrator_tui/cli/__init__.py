@@ -10,7 +10,7 @@ from collections.abc import Sequence
 from typing import NoReturn
 
 from .. import __version__
-from ..domain.errors import EXIT_CODES, OrchestratorError
+from ..domain.errors import EXIT_CODES, OrchestratorError, UsageError
 from ..domain.text import printable
 from .common import NotBuilt, Parser, common_options, positional_words
 
@@ -163,11 +163,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             args = build_parser(words, every_subcommand=True).parse_args(words)
         if trailing:
             if getattr(args.handler, "__name__", "") not in ("cmd_add", "cmd_edit"):
-                print(
-                    "error: only `task add` and `task edit` take a command after --",
-                    file=sys.stderr,
-                )
-                return 2
+                raise UsageError("only `task add` and `task edit` take a command after --")
             args.command = trailing
         return int(args.handler(args) or 0)
     except OrchestratorError as exc:

@@ -11,11 +11,11 @@ import sys
 import time
 from typing import TYPE_CHECKING, Any
 
-from ..domain.enums import AgentType, RunStatus, TaskStatus
+from ..domain.enums import AgentType, RunStatus
 from ..domain.errors import RUN_INCOMPLETE, NotFound, UsageError
 from ..domain.event_text import words
 from ..domain.money import spent, usd
-from ..domain.rules import no_output_text
+from ..domain.rules import CLAIMED_BY_RUNNERS, RUNNING, no_output_text
 from ..domain.text import colours_only, printable, strip_ansi
 from .common import (
     Unbuilt,
@@ -93,18 +93,20 @@ class _Console:
 
     @staticmethod
     def _settled(s: Any) -> str:
+        from ..services.run_model import Outcome
+
         reason = printable(s.reason)
         if s.task_status is None:
             return f"lost    {s.key} run {s.run_id}: the task was changed by someone else"
         if s.run_status is RunStatus.LOST:
             return f"lost    {s.key}: {reason}; now {words(s.task_status.value)}"
-        if s.task_status is TaskStatus.DONE:
+        if s.outcome is Outcome.SUCCEEDED:
             return f"done    {s.key} run {s.run_id}"
-        if s.task_status is TaskStatus.AWAITING_APPROVAL:
+        if s.outcome is Outcome.AWAITING_APPROVAL:
             return f"review  {s.key} run {s.run_id}: awaiting approval"
-        if s.task_status is TaskStatus.BLOCKED:
+        if s.outcome is Outcome.WAITING_FOR_ANSWERS:
             return f"asking  {s.key} run {s.run_id}: {reason}"
-        if s.retry_at is not None:
+        if s.outcome is Outcome.RETRIED:
             return f"retry   {s.key} run {s.run_id}: {reason}"
         return f"{words(s.task_status.value):<7} {s.key} run {s.run_id}: {reason}"
 
@@ -335,10 +337,12 @@ def _follow(
 
 
 def _may_run_again(orch: Any, key: str, last: RunView | None) -> bool:
+    """A run may still come: the task is in progress, or a runner may claim its
+    command (a first run, or a retry due later)."""
     task = orch.queries.get_task(key)
-    if task.status is TaskStatus.IN_PROGRESS:
+    if task.status is RUNNING:
         return True
-    waiting = task.status is TaskStatus.PENDING and task.command is not None
+    waiting = task.status in CLAIMED_BY_RUNNERS and task.command is not None
     return waiting and (last is None or orch.runs.retry_at(key) is not None)
 
 

@@ -18,10 +18,6 @@ class TaskStatus(StrEnum):
     CANCELLED = "cancelled"
 
     @property
-    def is_terminal(self) -> bool:
-        return self in (TaskStatus.DONE, TaskStatus.CANCELLED)
-
-    @property
     def is_finished(self) -> bool:
         """Finished work satisfies a blocking dependency; only `done` does."""
         return self is TaskStatus.DONE

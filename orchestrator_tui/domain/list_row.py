@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 from . import rules
 from .enums import Priority, Readiness, TaskStatus
 from .rules import DECIDABLE
-from .state_machine import can_change_status, change_refusal
+from .state_machine import can_change_status, change_refusal, start_needs_force
 
 
 class RowRules:
@@ -82,6 +82,11 @@ class RowRules:
     def can_move_to(self, target: TaskStatus) -> bool:
         """A person's status key for `target` applies."""
         return can_change_status(self.status, target)
+
+    def needs_force(self, target: TaskStatus) -> bool:
+        """Moving to `target` starts work while blocking dependencies are open: only
+        forced, with a reason."""
+        return start_needs_force(target, self.unfinished_blockers)
 
 
 @dataclass(frozen=True, slots=True)

@@ -237,7 +237,7 @@ class TaskDetail(_View):
     @property
     def open_blockers(self) -> int:
         """How many blocking dependencies are not finished."""
-        return sum(1 for b in self.blockers if rules.blocker_open(b.type, b.status))
+        return rules.open_blocker_count(self.blockers)
 
     def as_row(self, shown: TaskRow | None = None, open_questions: int | None = None) -> TaskRow:
         """This task as a line of the task list. `shown`: the line shown now, which

@@ -16,8 +16,9 @@ data. `services/rules.py` renders them as SQLAlchemy expressions and
 
 from __future__ import annotations
 
-from collections.abc import Collection, Mapping
+from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass
+from typing import Any
 
 from .enums import DependencyType, Priority, Readiness, RunStatus, TaskStatus
 from .event_text import words
@@ -43,15 +44,25 @@ READINESS_OF: dict[TaskStatus, Readiness | None] = {
     S.CANCELLED: Readiness.CLOSED,
 }
 
+#: Statuses whose work is over for good (readiness `closed`): the critical path of
+#: open work leaves them out.
+CLOSED: frozenset[TaskStatus] = frozenset(
+    s for s, r in READINESS_OF.items() if r is Readiness.CLOSED
+)
+
 #: Statuses a runner claims by itself, and those a person may run on demand.
 CLAIMED_BY_RUNNERS: frozenset[TaskStatus] = frozenset({S.PENDING})
 #: A task's worktree is removed (unless its plan says keep) once it is in one of these.
-WORKTREE_REMOVABLE: frozenset[TaskStatus] = frozenset({S.DONE, S.CANCELLED})
+WORKTREE_REMOVABLE: frozenset[TaskStatus] = CLOSED
 RUN_ON_DEMAND: frozenset[TaskStatus] = frozenset({S.PENDING, S.FAILED})
 #: A task in this status, held by a runner's lease, has a live run to cancel.
 RUNNING: TaskStatus = S.IN_PROGRESS
 #: A run asked to stop (its `cancel_requested` set) is stopping while in this status.
 STOPPED_WHILE: RunStatus = RunStatus.RUNNING
+
+#: A run that ended with its agent's questions open leaves its task in this status,
+#: waiting for their answers; the last answer moves it back to pending.
+WAITING_FOR_ANSWERS: TaskStatus = S.BLOCKED
 
 #: Feedback rates finished work: a task in one of these statuses.
 RATABLE: frozenset[TaskStatus] = FINISHED
@@ -69,6 +80,11 @@ DEFAULT_PRIORITY_RANK = Priority.MEDIUM.rank
 
 def blocker_open(dep_type: DependencyType, blocker_status: TaskStatus) -> bool:
     return dep_type in GATING and blocker_status not in FINISHED
+
+
+def open_blocker_count(links: Iterable[Any]) -> int:
+    """How many of a task's upstream links (each with `type` and `status`) are open."""
+    return sum(1 for link in links if blocker_open(link.type, link.status))
 
 
 def readiness(status: TaskStatus, open_blockers: int) -> Readiness:

@@ -25,6 +25,27 @@ TRANSITIONS: dict[TaskStatus, frozenset[TaskStatus]] = {
 #: Moving into these statuses starts work, so blocking dependencies must be done.
 STARTS_WORK = frozenset({S.IN_PROGRESS})
 
+
+def _reached_without_starting() -> frozenset[TaskStatus]:
+    seen, todo = {S.PENDING}, [S.PENDING]
+    while todo:
+        for status in TRANSITIONS[todo.pop()] - STARTS_WORK - seen:
+            seen.add(status)
+            todo.append(status)
+    return frozenset(seen)
+
+
+#: Statuses a new task reaches only by starting work (in progress, awaiting approval,
+#: failed, done): a task created or loaded in one of them is dated as started.
+STARTED: frozenset[TaskStatus] = frozenset(S) - _reached_without_starting()
+
+
+def start_needs_force(target: TaskStatus, open_blockers: int) -> bool:
+    """Whether moving to `target` starts work while blocking dependencies are open:
+    refused unless forced, with a reason (the planner's rule, and the TUI's prompt)."""
+    return target in STARTS_WORK and open_blockers > 0
+
+
 #: Moving into these statuses ends the work for good (done, given up, or not to be
 #: done): questions asked about it and still open close, nobody waits for their
 #: answers. Blocked (a run ended on a question: it waits for the answer), pending
@@ -75,11 +96,16 @@ _DOING: dict[TaskStatus, str] = {
 }
 
 
+def already_refusal(key: str, status: TaskStatus) -> str:
+    """Why a task cannot move to the status it is in, whichever way it is moved."""
+    return f"{key} is {words(status.value)} already"
+
+
 def _transition_refusal(key: str, current: TaskStatus, target: TaskStatus) -> str | None:
     if can_transition(current, target):
         return None
     if current is target:
-        return f"{key} is {words(current.value)} already"
+        return already_refusal(key, current)
     allowed = ", ".join(sorted(words(t.value) for t in TRANSITIONS[current])) or "nothing"
     return (
         f"{key} is {words(current.value)}: cannot {_DOING[target]} "

@@ -22,14 +22,16 @@ from typing import Any
 from .enums import ApprovalDecision, EventKind, TaskStatus
 from .errors import Conflict, DependenciesUnfinished, InvalidTransition, ValidationFailed
 from .event_text import words
-from .rules import decision_refusal
+from .rules import DECIDABLE, FINISHED, WAITING_FOR_ANSWERS, decision_refusal
 from .state_machine import (
     CLOSES_QUESTIONS,
     STARTS_WORK,
+    already_refusal,
     awaiting_refusal,
     can_transition,
     check_transition,
     decided_by_approval,
+    start_needs_force,
 )
 
 S = TaskStatus
@@ -69,6 +71,15 @@ MOVE_EVENTS: frozenset[EventKind] = frozenset(
     {EventKind.STATUS_CHANGED, EventKind.FORCED_START, EventKind.STATUS_REVERTED}
     | set(DECISION_EVENT.values())
 )
+
+#: The kinds of event a move that starts work records (`records_start`).
+START_EVENTS: frozenset[EventKind] = frozenset({EventKind.STATUS_CHANGED, EventKind.FORCED_START})
+_STARTS_WORK_WORDS = frozenset(s.value for s in STARTS_WORK)
+
+
+def records_start(kind: str, data: Mapping[str, Any]) -> bool:
+    """Whether an event row (its kind and data) records a move that started work."""
+    return kind in START_EVENTS and data.get("to") in _STARTS_WORK_WORDS
 
 
 @dataclass(frozen=True)
@@ -181,9 +192,9 @@ def plan_move(current: Current, intent: Intent, now: datetime) -> Move:
         target = _decision_target(current, intent)
     elif via is Via.UNDO:
         pass
-    elif via is Via.ANSWER and (status is not S.BLOCKED or target is not S.PENDING):
+    elif via is Via.ANSWER and (status is not WAITING_FOR_ANSWERS or target is not S.PENDING):
         raise InvalidTransition(f"{current.key} is {words(status.value)}: it waits for no answer")
-    elif via is Via.FINISH and intent.questions and target is not S.BLOCKED:
+    elif via is Via.FINISH and intent.questions and target is not WAITING_FOR_ANSWERS:
         raise ValueError("a run that ends waiting for answers blocks its task")
     elif via is Via.IMPORT:
         if current.leased:
@@ -197,25 +208,25 @@ def plan_move(current: Current, intent: Intent, now: datetime) -> Move:
             target = S.AWAITING_APPROVAL
         check_transition(current.key, status, target)
     if status is target:
-        raise InvalidTransition(f"{current.key} is already {words(status.value)}")
+        raise InvalidTransition(already_refusal(current.key, status))
 
     kind, data = _status_event(current, intent, target)
     forced = False
-    if target in STARTS_WORK and via not in (Via.UNDO, Via.IMPORT):
-        if current.unfinished_blockers and not intent.force:
-            raise DependenciesUnfinished(current.key, list(current.unfinished_blockers))
-        if current.unfinished_blockers:
-            if not (intent.reason and intent.reason.strip()):
-                raise ValidationFailed(f"forcing {current.key} to start needs a reason")
-            kind = EventKind.FORCED_START
-            data["unfinished"] = list(current.unfinished_blockers)
-            forced = True
+    blockers = current.unfinished_blockers
+    if via not in (Via.UNDO, Via.IMPORT) and start_needs_force(target, len(blockers)):
+        if not intent.force:
+            raise DependenciesUnfinished(current.key, list(blockers))
+        if not (intent.reason and intent.reason.strip()):
+            raise ValidationFailed(f"forcing {current.key} to start needs a reason")
+        kind = EventKind.FORCED_START
+        data["unfinished"] = list(blockers)
+        forced = True
     values = _values(current, intent, target, now)
     if current.progress is not None and "progress" in values:
         # What an undo of this move gives back (its reverse may reset the progress).
         data["progress_from"] = current.progress
     events = [PlannedEvent(kind, data, intent.run_id)]
-    if target is S.AWAITING_APPROVAL and via is not Via.UNDO:
+    if target in DECIDABLE and via is not Via.UNDO:
         events.append(PlannedEvent(EventKind.APPROVAL_REQUESTED, {}, intent.run_id))
     return Move(
         task_id=current.id,
@@ -225,7 +236,7 @@ def plan_move(current: Current, intent: Intent, now: datetime) -> Move:
         values=values,
         events=tuple(events),
         needs_blockers_done=target in STARTS_WORK and not forced and via is not Via.UNDO,
-        unblocks=target is S.DONE,
+        unblocks=target in FINISHED,
         closes_questions=target in CLOSES_QUESTIONS,
         reopens_questions=(
             intent.questions if via is Via.UNDO and target not in CLOSES_QUESTIONS else ()
@@ -271,7 +282,7 @@ def _status_event(
 def _values(current: Current, intent: Intent, target: TaskStatus, now: datetime) -> dict[str, Any]:
     """The columns written together with the status."""
     values: dict[str, Any] = {"updated_at": now}
-    if target is S.IN_PROGRESS:
+    if target in STARTS_WORK:
         values["started_at"] = now
     if target is S.DONE:
         values["completed_at"] = now

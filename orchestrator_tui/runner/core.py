@@ -584,21 +584,11 @@ class Runner:
         return res
 
     def _count(self, item: Settled) -> None:
-        s, status = self.summary, item.task_status
-        if item.run_status is RunStatus.LOST or status is None:
+        s = self.summary
+        if item.run_status is RunStatus.LOST or item.task_status is None:
             s.lost += 1  # reclaimed, or the task was taken away while it ran
-        if status is None:
-            return
-        if status.value == "done":
-            s.succeeded += 1
-        elif status.value == "awaiting_approval":
-            s.awaiting_approval += 1
-        elif status.value == "blocked":
-            s.waiting_for_answers += 1
-        elif status.value == "failed":
-            s.failed += 1
-        elif item.retry_at is not None:
-            s.retried += 1
+        if (outcome := item.outcome) is not None:
+            setattr(s, outcome.value, getattr(s, outcome.value) + 1)
 
     def _tell(self, item: Settled) -> None:
         payload = payload_for(item, self.config.agent)

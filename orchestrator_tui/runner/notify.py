@@ -6,17 +6,20 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from ..domain.enums import TaskStatus
 from ..services.notify import AWAITING_APPROVAL, FAILED
 from ..services.notify import Notifier as Notifier
+from ..services.run_model import Outcome
 from ..services.runs import Settled
 
 
 def payload_for(settled: Settled, agent: str) -> dict[str, Any] | None:
     """The JSON payload for a settled run, or None when nobody needs telling."""
-    if settled.task_status is TaskStatus.AWAITING_APPROVAL:
+    status = settled.task_status
+    if status is None:  # nothing was written to the task
+        return None
+    if settled.outcome is Outcome.AWAITING_APPROVAL:
         event, verb = AWAITING_APPROVAL, "awaiting approval"
-    elif settled.task_status is TaskStatus.FAILED:
+    elif settled.failed_for_good:
         event, verb = FAILED, "failed"
     else:
         return None
@@ -30,7 +33,7 @@ def payload_for(settled: Settled, agent: str) -> dict[str, Any] | None:
         "text": text,
         "task": settled.key,
         "title": settled.title,
-        "status": settled.task_status.value,
+        "status": status.value,
         "run_id": settled.run_id,
         "execution_id": settled.execution_id,
         "attempt": settled.attempt,

@@ -13,9 +13,9 @@ from sqlalchemy import Connection, select
 from ..domain.enums import ApprovalDecision, EventKind, TaskStatus
 from ..domain.errors import Conflict, PermissionDenied, ValidationFailed
 from ..domain.models import TaskDetail
-from ..domain.rules import decision_refusal
+from ..domain.rules import DECIDABLE, decision_refusal
 from ..domain.text import printable
-from ..domain.transitions import DECISION_TARGET, Intent, Via, plan_move
+from ..domain.transitions import DECISION_TARGET, Intent, Via, plan_move, records_start
 from ..domain.workspace import OnApprove
 from ..store.tables import Approval, Event, Run
 from .base import ServiceContext, find_task
@@ -46,7 +46,7 @@ class ApprovalService:
     def _decide(self, key: str, decision: ApprovalDecision, comment: str) -> TaskDetail:
         with self.ctx.db.write() as conn:
             row = find_task(conn, key)
-            if S(row.status) is not S.AWAITING_APPROVAL:
+            if S(row.status) not in DECIDABLE:
                 last = self._last_decision(conn, row.id)
                 if last is not None and DECISION_TARGET[ApprovalDecision(last[0])] is S(row.status):
                     raise Conflict(f"{key} was already {last[0]} by {last[1]}; nothing was written")
@@ -151,7 +151,7 @@ class ApprovalService:
             .limit(50)
         ).all()
         people = {runner} if runner else set()
-        starter = next((r.actor for r in rows if r.data.get("to") == S.IN_PROGRESS.value), None)
+        starter = next((r.actor for r in rows if records_start(r.kind, r.data)), None)
         submitter = next(
             (r.actor for r in rows if r.kind == EventKind.APPROVAL_REQUESTED.value), None
         )

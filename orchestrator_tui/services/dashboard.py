@@ -9,6 +9,7 @@ from sqlalchemy import func, select
 
 from ..domain.enums import Readiness, TaskStatus
 from ..domain.models import DashboardStats
+from ..domain.rules import readiness_statuses
 from ..store.tables import Task
 from .agent_runs import AgentRunService
 from .agents import AgentService
@@ -79,7 +80,8 @@ class DashboardService:
             total=total,
             by_status=by_status,
             ready=ready,
-            waiting=by_status[S.PENDING] - ready,
+            # Ready and waiting split the statuses whose readiness depends on blockers.
+            waiting=sum(by_status[s] for s in readiness_statuses(Readiness.WAITING)[0]) - ready,
             awaiting_approval=by_status[S.AWAITING_APPROVAL],
             estimated_hours_total=hours_total,
             estimated_hours_done=hours_done,

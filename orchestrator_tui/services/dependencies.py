@@ -5,9 +5,10 @@ from __future__ import annotations
 
 from sqlalchemy import Connection, delete, select
 
-from ..domain.enums import DependencyType, EventKind, TaskStatus
+from ..domain.enums import DependencyType, EventKind, Readiness, TaskStatus
 from ..domain.errors import CycleError, NotFound, ValidationFailed
 from ..domain.graph import cycle_if_added
+from ..domain.rules import blocker_open, readiness
 from ..store.engine import take_turns
 from ..store.tables import TaskDependency
 from .base import (
@@ -84,17 +85,15 @@ class DependencyService:
         with self.ctx.db.write() as conn:
             task = find_task(conn, task_key)
             blocker = find_task(conn, blocker_key)
-            result = conn.execute(
-                delete(TaskDependency.__table__).where(
-                    D.task_id == task.id, D.depends_on_id == blocker.id
-                )
-            )
-            if result.rowcount == 0:
+            link = (D.task_id == task.id, D.depends_on_id == blocker.id)
+            dep_type = conn.execute(select(D.dep_type).where(*link)).scalar_one_or_none()
+            if dep_type is None:
                 raise NotFound(f"{task_key} does not depend on {blocker_key}")
+            conn.execute(delete(TaskDependency.__table__).where(*link))
             record_event(conn, self.ctx, EventKind.DEPENDENCY_REMOVED, task.id, {"on": blocker_key})
-            if TaskStatus(task.status) is TaskStatus.PENDING and not unfinished_blocker_keys(
-                conn, task.id
-            ):
+            held_back = blocker_open(DependencyType(dep_type), TaskStatus(blocker.status))
+            open_now = len(unfinished_blocker_keys(conn, task.id))
+            if held_back and readiness(TaskStatus(task.status), open_now) is Readiness.READY:
                 record_event(
                     conn,
                     self.ctx,

@@ -24,7 +24,7 @@ from sqlalchemy import Connection, Row, and_, bindparam, select, update
 from ..domain.enums import EventKind, Readiness, TaskStatus
 from ..domain.errors import Conflict
 from ..domain.event_text import words
-from ..domain.rules import GATING
+from ..domain.rules import GATING, has_live_run
 from ..domain.transitions import Current, Intent, Move, PlannedEvent, plan_move
 from ..store.bulk import bulk_insert
 from ..store.driver import Prepared
@@ -75,7 +75,7 @@ def current_of(
         blockers = tuple(unfinished_blocker_keys(conn, row.id))
     mapping = row._mapping
     if leased is None:
-        leased = status is S.IN_PROGRESS and mapping.get("lease_owner") is not None
+        leased = has_live_run(status, mapping.get("lease_owner") is not None)
     return Current(
         id=row.id,
         key=row.key,

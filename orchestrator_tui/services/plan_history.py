@@ -9,6 +9,7 @@ from datetime import datetime
 import yaml
 from sqlalchemy import Connection
 
+from ..domain.enums import AgentStatus
 from ..domain.plan import PlanSpec, PlanTask, resolve_time
 from ..store.engine import inserted_id
 from ..store.tables import (
@@ -35,7 +36,7 @@ def write_agents(conn: Connection, plan: PlanSpec, now: datetime, known: set[str
                 name=agent.name,
                 agent_type=agent.type.value,
                 capabilities=agent.capabilities,
-                status="active" if agent.last_heartbeat else "idle",
+                status=(AgentStatus.ACTIVE if agent.last_heartbeat else AgentStatus.IDLE).value,
                 last_heartbeat=resolve_time(agent.last_heartbeat, now),
                 registered_at=now,
                 meta={},

@@ -34,6 +34,8 @@ from ..domain.errors import CycleError, ValidationFailed
 from ..domain.graph import blockers_come_first, find_cycle
 from ..domain.packed import TaskOutline, outlines_of
 from ..domain.plan import PlanSpec, PlanTask, resolve_time
+from ..domain.rules import DECIDABLE
+from ..domain.state_machine import STARTED
 from ..domain.transitions import Intent, Via, plan_move
 from ..store.bulk import collector_paused, flat_document_column, insert_columns
 from ..store.engine import take_turns
@@ -456,7 +458,7 @@ class _Load:
             )
         ]
         started = [
-            b if "started" in g else (c if s is not S.PENDING else None)
+            b if "started" in g else (c if s in STARTED else None)
             for b, g, c, s in zip(
                 _resolved([t.started for t in tasks], now), given, created, statuses, strict=True
             )
@@ -492,13 +494,13 @@ class _Load:
             with_history += [i for i, t in zip(positions, part, strict=True) if has_history(t)]
             stored = [keys[outlines[i].key] for i in positions]
             columns = self._columns(part, stored)
-            if _AWAITING in columns["status"]:
+            if not _AWAITING.isdisjoint(columns["status"]):
                 awaiting += [
                     (key, when)
                     for key, status, when in zip(
                         stored, columns["status"], columns["updated_at"], strict=True
                     )
-                    if status == _AWAITING
+                    if status in _AWAITING
                 ]
             if explicit:
                 given = list(range(next_id, next_id + len(part)))
@@ -704,7 +706,8 @@ class _Load:
         return sum(1 for key in self.source_keys if key not in mine)
 
 
-_AWAITING = S.AWAITING_APPROVAL.value
+#: Statuses a task may be loaded in whose approval request is recorded with it.
+_AWAITING = frozenset(s.value for s in DECIDABLE)
 _DEPENDS_ON = attrgetter("depends_on")
 _FIRST = itemgetter(0)
 _PARTICIPANTS = attrgetter("participants")

@@ -13,7 +13,14 @@ from typing import Any
 from sqlalchemy import Select, func, or_, select
 
 from ..domain import rules as domain_rules
-from ..domain.enums import DependencyType, LogStream, Readiness, RunStatus, TaskStatus
+from ..domain.enums import (
+    DependencyType,
+    EventKind,
+    LogStream,
+    Readiness,
+    RunStatus,
+    TaskStatus,
+)
 from ..domain.graph import INDEX, longest_path_dense
 from ..domain.models import (
     ApprovalView,
@@ -46,7 +53,7 @@ from ..store.tables import (
     TaskDependency,
 )
 from .base import D, ServiceContext, T, find_task
-from .rules import PRIORITY_RANK, STATUS_RANK, readiness_clause, serves
+from .rules import PRIORITY_RANK, STATUS_RANK, one_of, readiness_clause, serves
 from .views import OTHER, _links, row_select, run_view, task_detail, task_row
 
 S = TaskStatus
@@ -282,7 +289,7 @@ class QueryService:
         arrays indexed by task id, with no object per task: only the path's keys are
         read, at the end. At 100k tasks and 200k dependencies this is a fraction of
         a second and a few MB."""
-        open_statuses = [s.value for s in S if not s.is_terminal]
+        open_statuses = [s.value for s in S if s not in domain_rules.CLOSED]
         with self.ctx.db.read() as conn:
             size = (conn.execute(select(func.max(T.id))).scalar() or 0) + 1
             node = array(INDEX, [-1]) * size  # task id -> its index in `ids`, -1: closed
@@ -296,7 +303,9 @@ class QueryService:
                     ids.append(task_id)
                     weights.append(UNESTIMATED_HOURS if hours is None else hours)
             edges = conn.execute(
-                select(D.task_id, D.depends_on_id).where(D.dep_type == DependencyType.BLOCKS.value)
+                select(D.task_id, D.depends_on_id).where(
+                    one_of(D.dep_type, [t.value for t in domain_rules.GATING])
+                )
             )
             pairs = (
                 (node[t], node[b])
@@ -410,10 +419,10 @@ class QueryService:
     # -- approvals, notes, context ------------------------------------------------
 
     def waiting_approvals(self) -> list[WaitingApproval]:
-        """Every task awaiting approval, oldest first."""
+        """Every task awaiting approval (`rules.DECIDABLE`), oldest first."""
         since = (
             select(func.max(E.created_at))
-            .where(E.task_id == T.id, E.kind == "approval_requested")
+            .where(E.task_id == T.id, E.kind == EventKind.APPROVAL_REQUESTED.value)
             .scalar_subquery()
         )
         last_agent = (
@@ -426,7 +435,7 @@ class QueryService:
             T.updated_at,
             since.label("since"),
             last_agent.label("agent"),
-        ).where(T.status == S.AWAITING_APPROVAL.value)
+        ).where(one_of(T.status, [s.value for s in domain_rules.DECIDABLE]))
         with self.ctx.db.read() as conn:
             rows = conn.execute(stmt).all()
         items = [

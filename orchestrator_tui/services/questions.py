@@ -29,7 +29,12 @@ from ..domain.enums import EventKind, RunStatus, TaskStatus
 from ..domain.errors import Conflict, InvalidTransition, NotFound, ValidationFailed
 from ..domain.event_text import words
 from ..domain.models import InboxEntry, QuestionView
-from ..domain.rules import closed_question_refusal, no_open_question
+from ..domain.rules import (
+    DECIDABLE,
+    WAITING_FOR_ANSWERS,
+    closed_question_refusal,
+    no_open_question,
+)
 from ..domain.state_machine import CLOSES_QUESTIONS
 from ..domain.transitions import MOVE_EVENTS, Intent, Via
 from ..store.engine import inserted_id
@@ -163,7 +168,7 @@ class QuestionService:
         asked locks it before it looks for open questions, so of the two whichever
         comes second sees what the first wrote."""
         task = conn.execute(select(Task.__table__).where(T.id == task_id).with_for_update()).one()
-        if TaskStatus(task.status) is not TaskStatus.BLOCKED or not waits_for_answers(
+        if TaskStatus(task.status) is not WAITING_FOR_ANSWERS or not waits_for_answers(
             conn, task.id
         ):
             return
@@ -228,7 +233,7 @@ class QuestionService:
         """Tasks awaiting approval (each with its list row) and unanswered questions
         together, oldest first."""
         queries = QueryService(self.ctx)
-        awaiting = TaskFilter(statuses=frozenset({TaskStatus.AWAITING_APPROVAL}))
+        awaiting = TaskFilter(statuses=DECIDABLE)
         rows = {r.key: r for r in queries.list_tasks(awaiting)}
         entries = [
             InboxEntry(
@@ -308,7 +313,7 @@ def waits_for_answers(conn: Connection, task_id: int) -> bool:
         below = reverts
     return (
         isinstance(data, dict)
-        and data.get("to") == TaskStatus.BLOCKED.value
+        and data.get("to") == WAITING_FOR_ANSWERS.value
         and bool(data.get("questions"))
     )
 

@@ -153,6 +153,12 @@ def held_by_runner() -> Any:
     return and_(T.status == rules.RUNNING.value, T.lease_owner.is_not(None))
 
 
+def lease_expired(now: Any) -> Any:
+    """A runner holds the task and its lease ran out before `now`: the task is
+    reclaimed, and what is left of its run stopped."""
+    return and_(held_by_runner(), T.lease_expires_at < now)
+
+
 def held_by(owner: Any) -> Any:
     """The runner `owner` (a name or a bound parameter) holds the task
     (`rules.held_by`)."""

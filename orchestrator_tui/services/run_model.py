@@ -6,9 +6,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
+from enum import StrEnum
 
 from ..domain.enums import AgentType, RunStatus, TaskStatus
 from ..domain.models import CommandSpec
+from ..domain.rules import WAITING_FOR_ANSWERS
 
 S = TaskStatus
 
@@ -63,6 +65,28 @@ class RunResult:
     continues_after_answers: bool = False
 
 
+class Outcome(StrEnum):
+    """What a settled run's task came to: the runner's summary counts each (a field
+    of that name), `run` prints a line for each, and the notification hooks are told
+    of two."""
+
+    SUCCEEDED = "succeeded"  # done
+    AWAITING_APPROVAL = "awaiting_approval"
+    WAITING_FOR_ANSWERS = "waiting_for_answers"  # blocked on questions its agent asked
+    FAILED = "failed"  # failed for good
+    RETRIED = "retried"  # back to pending, its next attempt due at `retry_at`
+
+
+#: The outcome of each status a run's end leaves its task in; pending is `RETRIED`
+#: when a next attempt is due, and nothing (handed back) when none is.
+_OUTCOME_OF: dict[TaskStatus, Outcome] = {
+    S.DONE: Outcome.SUCCEEDED,
+    S.AWAITING_APPROVAL: Outcome.AWAITING_APPROVAL,
+    WAITING_FOR_ANSWERS: Outcome.WAITING_FOR_ANSWERS,
+    S.FAILED: Outcome.FAILED,
+}
+
+
 @dataclass(frozen=True)
 class Settled:
     """What became of a task after its run ended (or was found lost)."""
@@ -82,8 +106,19 @@ class Settled:
     execution_id: str | None = None
 
     @property
+    def outcome(self) -> Outcome | None:
+        """What the task came to; None when nothing was written to it (its lease was
+        gone) or it was handed back with no next attempt due."""
+        if self.task_status is None:
+            return None
+        outcome = _OUTCOME_OF.get(self.task_status)
+        if outcome is None and self.retry_at is not None:
+            return Outcome.RETRIED
+        return outcome
+
+    @property
     def failed_for_good(self) -> bool:
-        return self.task_status is S.FAILED
+        return self.outcome is Outcome.FAILED
 
 
 @dataclass(frozen=True)

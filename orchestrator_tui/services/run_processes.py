@@ -19,7 +19,7 @@ from ..domain.errors import NotFound
 from ..store.driver import Prepared
 from ..store.tables import Run, Task
 from .base import ServiceContext, T
-from .rules import held_by_runner
+from .rules import held_by_runner, lease_expired
 
 R = Run.__table__.c
 
@@ -85,7 +85,7 @@ class RunProcessService:
         now = self.ctx.now()
         open_run = and_(R.task_id == T.id, R.status == RunStatus.RUNNING.value)
         held = held_by_runner()
-        which = and_(held, T.lease_expires_at < now)
+        which = lease_expired(now)
         if abandoned_after is not None:
             moved_before = now - timedelta(seconds=abandoned_after)
             which = or_(which, and_(not_(held), R.id.is_not(None), T.updated_at < moved_before))

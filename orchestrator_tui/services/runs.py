@@ -22,7 +22,7 @@ from sqlalchemy import Connection, Row, bindparam, func, select, true, update
 
 from ..domain import rules
 from ..domain.enums import EventKind, LogStream, RunStatus, TaskStatus
-from ..domain.errors import Conflict, DependenciesUnfinished, InvalidTransition, NotFound
+from ..domain.errors import Conflict, InvalidTransition, NotFound
 from ..domain.event_text import words
 from ..domain.models import RunView
 from ..domain.transitions import Intent, Via, plan_move
@@ -132,8 +132,6 @@ class RunService:
         row = find_task(conn, key)
         blockers = unfinished_blocker_keys(conn, row.id)
         status, runnable = S(row.status), row.command is not None
-        if runnable and status in rules.RUN_ON_DEMAND and blockers:
-            raise DependenciesUnfinished(key, blockers)
         leased = row.lease_owner is not None
         refusal = rules.run_refusal(key, status, runnable, len(blockers), leased)
         if refusal:
@@ -254,7 +252,7 @@ class RunService:
             # Read after `finishing` locked the task row: see QuestionService.answer.
             asked = _left_open(conn, task.id, started) if _may_wait(res, status) else ()
             if asked:
-                status, reason = S.BLOCKED, _waiting_reason(asked)
+                status, reason = rules.WAITING_FOR_ANSWERS, _waiting_reason(asked)
             closings.append(_closing(res, now))
             events.add(
                 EventKind.RUN_FINISHED,
@@ -384,8 +382,7 @@ class RunService:
         with self.ctx.db.write() as conn:
             rows = conn.execute(
                 select(*run_batch.SETTLING_COLS, T.lease_expires_at).where(
-                    sql_rules.held_by_runner(),
-                    T.lease_expires_at < now,
+                    sql_rules.lease_expired(now),
                     T.id.in_(chosen) if chosen is not None else true(),
                 )
             ).all()
@@ -574,7 +571,7 @@ class RunService:
         """When a pending task's next attempt is due, if one is scheduled."""
         with self.ctx.db.read() as conn:
             row = find_task(conn, key)
-            return row.retry_after if S(row.status) is S.PENDING else None
+            return row.retry_after if S(row.status) in rules.CLAIMED_BY_RUNNERS else None
 
     def run(self, run_id: int) -> RunView:
         with self.ctx.db.read() as conn:

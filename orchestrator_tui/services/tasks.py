@@ -25,6 +25,8 @@ from ..domain.errors import (
     OrchestratorError,
     ValidationFailed,
 )
+from ..domain.rules import DECIDABLE
+from ..domain.state_machine import STARTED
 from ..domain.transitions import Intent, Move, plan_move
 from ..store.engine import inserted_id
 from ..store.tables import Task, TaskDependency
@@ -61,7 +63,7 @@ def spec_columns(specs: Sequence[TaskSpec], now: Any) -> dict[str, list[Any]]:
     values["created_at"] = [now] * count
     values["updated_at"] = [now] * count
     values["completed_at"] = [now if d else None for d in done]
-    values["started_at"] = [now if status in _STARTED else None for status in statuses]
+    values["started_at"] = [now if status in STARTED else None for status in statuses]
     return values
 
 
@@ -106,7 +108,6 @@ _COLUMNS: dict[str, Callable[[list[Any]], list[Any]] | None] = {
 _READ = tuple(_COLUMNS)
 _READ_ALL = itemgetter(*_READ)
 _FIELDS = attrgetter("__dict__")
-_STARTED = (S.IN_PROGRESS, S.DONE)
 #: A StrEnum member's value as a plain str (what `.value` gives, at C speed; any
 #: other kind of value is a TypeError, never a wrong word)
 _text = str.__str__
@@ -152,7 +153,7 @@ class TaskService:
             record_event(
                 conn, self.ctx, EventKind.TASK_CREATED, task_id, {"key": key, "title": spec.title}
             )
-            if values["status"] == S.AWAITING_APPROVAL.value:
+            if S(values["status"]) in DECIDABLE:
                 record_initial_requests(conn, [(task_id, values["updated_at"])])
             return task_detail(conn, find_task(conn, key))
 

@@ -15,8 +15,7 @@ from ..domain.enums import EventKind, TaskStatus
 from ..domain.errors import Conflict, NotFound
 from ..domain.models import TaskDetail
 from ..domain.rules import FINISHED, GATING
-from ..domain.state_machine import STARTS_WORK
-from ..domain.transitions import MOVE_EVENTS, Intent, Via, plan_move
+from ..domain.transitions import MOVE_EVENTS, START_EVENTS, Intent, Via, plan_move, records_start
 from ..domain.undo import UNDOABLE, RecordedMove, SinceThen, UndoPreview, undo_refusal
 from ..store.tables import Event, Task
 from .base import D, ServiceContext, T, find_task
@@ -28,7 +27,7 @@ E = Event.__table__.c
 _UNDOABLE = tuple(k.value for k in UNDOABLE)
 _MOVES = (*_UNDOABLE, EventKind.STATUS_REVERTED.value)
 _ALL_MOVES = sorted(k.value for k in MOVE_EVENTS)
-_STARTS = tuple(k.value for k in (EventKind.STATUS_CHANGED, EventKind.FORCED_START))
+_STARTS = sorted(k.value for k in START_EVENTS)
 
 
 def recorded_move(conn: Connection, event_id: int) -> RecordedMove:
@@ -122,11 +121,11 @@ def _dependents_started_since(conn: Connection, move: RecordedMove) -> tuple[str
     if not dependents:
         return ()
     starts = conn.execute(
-        select(E.task_id, E.data)
+        select(E.task_id, E.kind, E.data)
         .where(E.task_id.in_(list(dependents)), E.id > move.event_id, E.kind.in_(_STARTS))
         .order_by(E.id)
     ).all()
-    keys = {dependents[r.task_id] for r in starts if S(r.data.get("to")) in STARTS_WORK}
+    keys = {dependents[r.task_id] for r in starts if records_start(r.kind, r.data)}
     return tuple(sorted(keys))
 
 

@@ -20,7 +20,7 @@ from ..domain.enums import (
     TaskStatus,
 )
 from ..domain.list_row import ListRow
-from ..domain.rules import blocker_open, readiness
+from ..domain.rules import open_blocker_count, readiness
 
 
 def task_row_fields(r: Any) -> dict[str, Any]:
@@ -59,7 +59,7 @@ def task_detail_fields(
 ) -> dict[str, Any]:
     """The fields of a task's detail (`TaskDetail`) from its full row, its parent's key
     and its links (each with `type` and `status`); `command` as stored (a dict or None)."""
-    unfinished = sum(1 for b in blockers if blocker_open(b.type, b.status))
+    unfinished = open_blocker_count(blockers)
     status = TaskStatus(r.status)
     return {
         "id": r.id,

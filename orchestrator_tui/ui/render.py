@@ -13,6 +13,7 @@ from rich.style import Style, StyleType
 from rich.text import Text
 
 from ..domain.enums import Readiness, TaskStatus
+from ..domain.event_text import words
 from ..domain.money import usd
 from ..domain.text import printable
 from ..domain.words import age as age  # where the TUI has always found it
@@ -48,11 +49,8 @@ STATUS_WORD: dict[TaskStatus, str] = {
     S.CANCELLED: "cancelled",
 }
 
-STATUS_LONG: dict[TaskStatus, str] = {
-    **STATUS_WORD,
-    S.IN_PROGRESS: "in progress",
-    S.AWAITING_APPROVAL: "awaiting approval",
-}
+#: Each status spelt out, in the words the CLI and every message use (`words`).
+STATUS_LONG: dict[TaskStatus, str] = {s: words(s.value) for s in S}
 
 #: A task in progress whose command is running now (a runner holds it).
 RUNNING_LABEL = "▶ running"
@@ -72,13 +70,8 @@ def status_class(status: TaskStatus) -> str:
 #: (styles/status.tcss); widgets read them with `status_style`.
 STATUS_CLASSES: set[str] = {status_class(s) for s in S}
 
-READINESS_WORD: dict[Readiness, str] = {
-    Readiness.READY: "ready",
-    Readiness.WAITING: "waiting",
-    Readiness.ACTIVE: "active",
-    Readiness.STOPPED: "stopped",
-    Readiness.CLOSED: "closed",
-}
+#: Each readiness as `task list` and `task show` print it.
+READINESS_WORD: dict[Readiness, str] = {r: r.value for r in Readiness}
 
 
 def safe(text: str | None, limit: int = 500) -> str:

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 
 from ..domain.changes import MEMBERSHIP
 from ..domain.enums import Readiness, TaskStatus
+from ..domain.rules import DECIDABLE, RUNNING
 
 if TYPE_CHECKING:
     from ..services.queries import TaskFilter
@@ -29,8 +30,8 @@ VIEWS: dict[str, View] = {
     for v in (
         View("all", "all"),
         View("ready", "ready", readiness=frozenset({Readiness.READY})),
-        View("running", "running", statuses=frozenset({S.IN_PROGRESS})),
-        View("awaiting", "awaiting approval", statuses=frozenset({S.AWAITING_APPROVAL})),
+        View("running", "running", statuses=frozenset({RUNNING})),
+        View("awaiting", "awaiting approval", statuses=DECIDABLE),  # the inbox's tasks
         View("failed", "failed", statuses=frozenset({S.FAILED})),
     )
 }

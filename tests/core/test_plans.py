@@ -448,3 +448,57 @@ def test_a_plan_may_name_a_later_task_as_a_blocker(orch: Orchestrator, tmp_path:
         task["depends_on"] = [k.replace("F-", "G-") for k in task.get("depends_on", [])]
     with pytest.raises(CycleError, match="G-1 -> G-3 -> G-2 -> G-1"):
         orch.plans.load_file(write(tmp_path, {"tasks": tasks}, "cycle.yaml"))
+
+
+def test_the_inbox_holds_exactly_the_tasks_a_person_can_decide(
+    orch: Orchestrator, tmp_path: Path
+) -> None:
+    """Whether a task was created, loaded or moved into its status, the approval
+    request on record, the inbox and the decision keys agree over every status."""
+    from orchestrator_tui.domain.enums import TaskStatus
+    from orchestrator_tui.domain.models import TaskSpec
+
+    loaded = [{"key": f"L-{s.value}", "title": "t", "status": s.value} for s in TaskStatus]
+    orch.plans.load_file(write(tmp_path, {"tasks": loaded}))
+    for s in TaskStatus:
+        orch.tasks.create(TaskSpec(key=f"C-{s.value}", title="t", status=s))
+    orch.tasks.create(TaskSpec(key="M", title="t", requires_approval=True))
+    orch.tasks.start("M")
+    orch.tasks.complete("M")  # moved into awaiting approval
+    decidable = {r.key for r in orch.queries.list_tasks() if r.can_decide}
+    assert decidable == {"L-awaiting_approval", "C-awaiting_approval", "M"}
+    assert {w.key for w in orch.queries.waiting_approvals()} == decidable
+    inbox = orch.questions.inbox()
+    assert {e.key for e in inbox if e.kind == "approval" and e.row is not None} == decidable
+    requested = {
+        e.task_key for e in orch.queries.recent_events(1000) if e.kind == "approval_requested"
+    }
+    assert requested == decidable
+
+
+def test_a_task_is_dated_started_alike_created_loaded_or_moved(
+    orch: Orchestrator, tmp_path: Path
+) -> None:
+    """Created or loaded in a status (no dates given), a task has a start date exactly
+    when moving it there from pending would have started it (`STARTED`)."""
+    from orchestrator_tui.domain.enums import TaskStatus
+    from orchestrator_tui.domain.models import TaskSpec
+    from orchestrator_tui.domain.state_machine import STARTED, can_change_status
+
+    loaded = [{"key": f"L-{s.value}", "title": "t", "status": s.value} for s in TaskStatus]
+    orch.plans.load_file(write(tmp_path, {"tasks": loaded}))
+    for s in TaskStatus:
+        orch.tasks.create(TaskSpec(key=f"C-{s.value}", title="t", status=s))
+        path = {TaskStatus.PENDING: [TaskStatus.PENDING]}  # the shortest way there
+        while s not in path:
+            for a, walked in list(path.items()):
+                for b in TaskStatus:
+                    if b not in path and can_change_status(a, b):
+                        path[b] = [*walked, b]
+        orch.tasks.create(TaskSpec(key=f"M-{s.value}", title="t"))
+        for step in path[s][1:]:
+            orch.tasks.transition(f"M-{s.value}", step, reason="on the way")
+    for s in TaskStatus:
+        for how in "CLM":
+            started = orch.queries.get_task(f"{how}-{s.value}").started_at is not None
+            assert started == (s in STARTED), (how, s)

@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from orchestrator_tui.domain.enums import Readiness, TaskStatus
+from orchestrator_tui.domain.enums import DependencyType, Readiness, TaskStatus
 from orchestrator_tui.domain.models import TaskPatch, TaskSpec
 from orchestrator_tui.services import Orchestrator, TaskFilter, open_orchestrator
 
@@ -348,3 +348,38 @@ def test_a_detail_as_a_list_row_keeps_what_the_detail_does_not_say(orch: Orchest
     assert row.unfinished_blockers == 1 and row.readiness == Readiness.WAITING
     fresh = orch.queries.list_tasks(TaskFilter())[1]
     assert detail.as_row() == fresh.model_copy(update={"open_questions": 0, "leased": False})
+
+
+@pytest.mark.parametrize("status", list(TaskStatus))
+def test_the_critical_path_leaves_out_the_closed_statuses_only(
+    orch: Orchestrator, status: TaskStatus
+) -> None:
+    """Open work is what `rules.CLOSED` does not name, in the query as in the rule."""
+    from orchestrator_tui.domain.rules import CLOSED
+
+    add(orch, "X", status=status, estimated_hours=10.0)
+    add(orch, "Y", deps=["X"], estimated_hours=1.0)
+    expected = (["Y"], 1.0) if status in CLOSED else (["X", "Y"], 11.0)
+    assert orch.queries.critical_path() == expected
+
+
+@pytest.mark.parametrize("dep_type", list(DependencyType))
+def test_the_critical_path_follows_the_gating_links_only(
+    orch: Orchestrator, dep_type: DependencyType
+) -> None:
+    """A chain is made of the links `rules.GATING` names, in the query as in the rule."""
+    from orchestrator_tui.domain.rules import GATING
+
+    add(orch, "X", estimated_hours=10.0)
+    add(orch, "Y", deps=[{"key": "X", "type": dep_type}], estimated_hours=1.0)
+    expected = (["X", "Y"], 11.0) if dep_type in GATING else (["X"], 10.0)
+    assert orch.queries.critical_path() == expected
+
+
+def test_the_dashboard_counts_ready_and_waiting_as_the_task_list_filters_them(
+    plan: Orchestrator,
+) -> None:
+    stats = plan.dashboard.stats()
+    for readiness, count in ((Readiness.READY, stats.ready), (Readiness.WAITING, stats.waiting)):
+        assert count == plan.queries.count_tasks(TaskFilter(readiness=frozenset({readiness})))
+    assert stats.waiting > 0 and stats.ready > 0

@@ -205,6 +205,25 @@ def test_removing_one_of_two_blockers_does_not_unblock(orch: Orchestrator) -> No
     assert kinds(orch, "C")[-1] == "dependency_removed"
 
 
+@pytest.mark.parametrize(
+    ("blocker_status", "dep_type"),
+    [
+        (TaskStatus.DONE, DependencyType.BLOCKS),  # finished: it held nothing back
+        (TaskStatus.PENDING, DependencyType.ENABLES),  # an informational link never gates
+    ],
+)
+def test_removing_a_link_that_held_nothing_back_does_not_unblock(
+    orch: Orchestrator, blocker_status: TaskStatus, dep_type: DependencyType
+) -> None:
+    """`unblocked` says a task became ready; one that was ready already did not."""
+    add(orch, "A", status=blocker_status)
+    add(orch, "C")
+    orch.deps.add("C", "A", dep_type)
+    assert orch.queries.get_task("C").readiness == "ready"
+    orch.deps.remove("C", "A")
+    assert kinds(orch, "C")[-1] == "dependency_removed"
+
+
 # -- progress, notes, context, feedback, participants ---------------------------------------
 
 

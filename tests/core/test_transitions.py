@@ -263,3 +263,36 @@ def test_every_move_records_one_of_the_move_events() -> None:
             status = S.PENDING
         current = Current(id=1, key="K", status=status, unfinished_blockers=("B",))
         assert plan_move(current, intent, now).events[0].kind in MOVE_EVENTS
+
+
+def test_a_move_unblocks_dependents_exactly_when_its_task_stops_holding_them_back() -> None:
+    """`Move.unblocks` (the writer then looks for tasks made ready) is the blocker
+    rule: the task held its dependents back before the move and no longer does."""
+    from datetime import UTC, datetime
+
+    from orchestrator_tui.domain.enums import DependencyType
+    from orchestrator_tui.domain.rules import blocker_open
+    from orchestrator_tui.domain.transitions import Current, plan_move
+
+    now = datetime.now(UTC)
+    for status, target in itertools.product(S, S):
+        if status is target:
+            continue
+        move = plan_move(Current(id=1, key="K", status=status), Intent(target, via=Via.UNDO), now)
+        freed = blocker_open(DependencyType.BLOCKS, status) and not blocker_open(
+            DependencyType.BLOCKS, target
+        )
+        assert move.unblocks == freed, (status, target)
+
+
+def test_a_move_to_the_status_a_task_is_in_is_refused_in_one_sentence_every_way() -> None:
+    """A person's change, an import and an undo all say `K is done already`."""
+    from datetime import UTC, datetime
+
+    from orchestrator_tui.domain.transitions import Current, plan_move
+
+    now = datetime.now(UTC)
+    for status, via in itertools.product(S, (Via.CHANGE, Via.IMPORT, Via.UNDO)):
+        with pytest.raises(InvalidTransition) as refused:
+            plan_move(Current(id=1, key="K", status=status), Intent(status, via=via), now)
+        assert str(refused.value) == f"K is {status.value.replace('_', ' ')} already", via

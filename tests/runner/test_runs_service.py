@@ -11,7 +11,6 @@ from sqlalchemy import select
 from orchestrator_tui.domain.enums import EventKind, RunStatus, TaskStatus
 from orchestrator_tui.domain.errors import (
     Conflict,
-    DependenciesUnfinished,
     InvalidTransition,
     NotFound,
 )
@@ -215,6 +214,24 @@ def test_a_runner_that_lost_its_lease_cannot_complete_the_task(
     other.close()
 
 
+def test_the_reaper_stops_exactly_the_runs_a_reclaim_takes(
+    runner: Orchestrator, clock: Clock
+) -> None:
+    """`processes.expired` (whose processes to stop) and `reclaim_expired` (which
+    tasks to take back) read one rule of an expired lease."""
+    for key in "ABCD":
+        add(runner, key)
+    runner.runs.claim("short", 5, limit=2)  # A, B
+    runner.runs.claim("long", 50, limit=1)  # C
+    runner.tasks.transition("B", S.PENDING, reason="taken back by hand")
+    for seconds in (0, 6, 60):
+        clock.advance(seconds)
+        stopping = {p.key for p in runner.processes.expired()}
+        reclaimed = {s.key for s in runner.runs.reclaim_expired()}
+        assert stopping == reclaimed, seconds
+    assert stopping == {"C"}
+
+
 def test_renew_extends_only_held_leases(runner: Orchestrator, clock: Clock) -> None:
     add(runner, "A")
     add(runner, "B")
@@ -256,8 +273,10 @@ def test_on_demand_claims_refuse_what_cannot_run(runner: Orchestrator) -> None:
     add(runner, "A")
     add(runner, "B", depends_on=["A"])
     add(runner, "NOCMD", command=None)
-    with pytest.raises(DependenciesUnfinished):
+    # the row's own refusal (the run key's), not a start's: a run cannot be forced
+    with pytest.raises(InvalidTransition) as refused:
         runner.runs.claim("o", 30, key="B")
+    assert str(refused.value) == "B waits on 1 unfinished blocking dependency"
     with pytest.raises(InvalidTransition):
         runner.runs.claim("o", 30, key="NOCMD")
     runner.runs.claim("o", 30, key="A")

@@ -134,21 +134,23 @@ def _words(value: Any) -> list[str]:
 DEFAULT_STATUSES = ["To Do", "In Progress", "Done"]
 
 
+#: What a board column means by its place: the first, any between, the last.
+BY_PLACE: tuple[TaskStatus, TaskStatus, TaskStatus] = (
+    TaskStatus.PENDING,
+    TaskStatus.IN_PROGRESS,
+    TaskStatus.DONE,
+)
+
+
 def column_statuses(statuses: list[str]) -> dict[str, str]:
     """Status words of a board's columns that the common table does not know,
-    mapped by their column: the first is pending, the last done, the others
-    in progress."""
+    mapped by their column's place (`BY_PLACE`)."""
     out: dict[str, str] = {}
     for index, word in enumerate(statuses):
         if lookup_status(word) is not None:
             continue  # the table maps it more exactly than its column
-        if index == 0:
-            ours = TaskStatus.PENDING
-        elif index == len(statuses) - 1:
-            ours = TaskStatus.DONE
-        else:
-            ours = TaskStatus.IN_PROGRESS
-        out[word] = ours.value
+        place = 0 if index == 0 else 2 if index == len(statuses) - 1 else 1
+        out[word] = BY_PLACE[place].value
     return out
 
 

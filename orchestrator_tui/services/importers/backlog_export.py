@@ -23,7 +23,7 @@ from sqlalchemy import Connection, select
 from ...domain.enums import TaskStatus
 from ...domain.status_map import TO_BACKLOG, lookup_status
 from ...store.tables import Task, TaskDependency
-from .backlog import FORMAT, RESERVED, column_statuses, folder_status, namespace_of
+from .backlog import BY_PLACE, FORMAT, RESERVED, column_statuses, folder_status, namespace_of
 
 _ID = re.compile(r"^(?:archive/|completed/)?([A-Za-z][A-Za-z0-9_]*)-(\d+(?:\.\d+)*)$")
 _UNSAFE = re.compile(r"[^A-Za-z0-9._]+")
@@ -139,16 +139,17 @@ class _Export:
         """Board columns: our words for the statuses in use, in board order, and
         each kept word of no table placed where its column means its status."""
         used = {TaskStatus(r.status) for r in self.rows.values()}
-        used |= {TaskStatus.PENDING, TaskStatus.IN_PROGRESS, TaskStatus.DONE}  # their default board
+        used |= set(BY_PLACE)  # their default board: a column for each place
         ours = [word for status, word in TO_BACKLOG.items() if status in used]
         first: list[str] = []
         middle: list[str] = []
         last: list[str] = []
+        places = {s.value: p for s, p in zip(BY_PLACE, (first, middle, last), strict=True)}
         for i, row in self.rows.items():
             word = self._kept_word(i)
             if word is None or lookup_status(word) is not None:
                 continue
-            place = {"pending": first, "in_progress": middle, "done": last}.get(row.status)
+            place = places.get(row.status)
             if place is not None and word not in place and (place is middle or not place):
                 place.append(word)  # one first and one last column; others stay off the board
         return first + ours[:1] + middle + ours[1:] + last

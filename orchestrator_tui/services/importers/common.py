@@ -26,7 +26,7 @@ from typing import Any, cast
 
 from pydantic import TypeAdapter, ValidationError
 
-from ...domain.enums import Priority, TaskStatus
+from ...domain.enums import Priority
 from ...domain.errors import CycleError, OrchestratorError, ValidationFailed, validation_message
 from ...domain.models import KEY_PATTERN
 from ...domain.packed import PackedTasks
@@ -297,17 +297,20 @@ def finish(
 
 
 def break_finished_cycles(records: list[Record], issues: Issues) -> None:
-    """Refuse a dependency cycle, unless every task on it is done: such a
-    cycle can hold nothing back, so its closing link is dropped with a
-    warning (task-master files in the wild have them)."""
+    """Refuse a dependency cycle, unless every task on it is finished (done:
+    `rules.FINISHED`): such a cycle can hold nothing back, so its closing link is
+    dropped with a warning (task-master files in the wild have them)."""
     from ...domain.graph import find_cycle
+    from ...domain.rules import FINISHED
+
+    finished = {s.value for s in FINISHED}
 
     by_key = {r.key: r for r in records}
     graph = {key: list(r.data.get("depends_on", [])) for key, r in by_key.items()}
     while cycle := find_cycle(graph):
         record = by_key[cycle[0]]
         chain = " -> ".join(cycle)
-        if any(by_key[k].data.get("status") != TaskStatus.DONE.value for k in cycle[:-1]):
+        if any(by_key[k].data.get("status") not in finished for k in cycle[:-1]):
             refused = CycleError(cycle)  # exit 5, as for a plan file or `task depend`
             refused.args = (f"{record.where}: {record.refs_field}: dependency cycle: {chain}",)
             raise refused

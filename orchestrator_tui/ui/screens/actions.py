@@ -29,7 +29,6 @@ if TYPE_CHECKING:
     from ...domain.models import ChangePreview, TaskDetail, TaskRow
     from ...services import Orchestrator
 
-S = TaskStatus
 
 #: action name -> target status, for the five status keys.
 STATUS_ACTIONS: dict[str, TaskStatus] = {
@@ -300,12 +299,11 @@ class TaskActions(Screen[None]):
         if row is None or not row.can_move_to(target):
             return
         key, before = row.key, row.status
-        if target is S.IN_PROGRESS and row.unfinished_blockers:
+        if row.needs_force(target):
             message = about_task(
                 key,
                 row.title,
-                f"waits on {row.unfinished_blockers} unfinished "
-                f"{'dependency' if row.unfinished_blockers == 1 else 'dependencies'}. "
+                f"waits on {counted(row.unfinished_blockers, 'unfinished dependency')}. "
                 "Starting it anyway is recorded with your reason.",
             )
 
