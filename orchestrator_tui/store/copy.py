@@ -15,7 +15,7 @@ from sqlalchemy import Connection, Integer, Table, func, select, text, update
 
 from ..domain.errors import ValidationFailed
 from .engine import Database
-from .schema import SCHEMA_VERSION, ensure_schema
+from .schema import SCHEMA_VERSION, ensure_schema, new_generation
 from .tables import metadata
 
 _CHUNK = 2000
@@ -66,6 +66,7 @@ def copy_database(source: Database, destination: Database, replace: bool = False
         for table in _tables():
             report.rows[table.name] = _copy_table(src, dest, table)
         _fix_sequences(dest)
+        new_generation(dest)  # its readers and runners see its rows replaced
     return report
 
 
