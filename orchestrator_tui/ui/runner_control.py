@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 from textual.message import Message
 from textual.reactive import reactive
 
+from ..domain.errors import DatabaseReset
 from ..domain.text import printable
 from .host import HostApp
 
@@ -82,6 +83,7 @@ class RunnerEnded(Message):
 
     generation: int
     error: str | None = None
+    reset: bool = False  # it stopped because the database was reset under it
 
 
 @dataclass
@@ -162,10 +164,11 @@ class RunnerControl:
         holder.append(runner)
 
         def ended(future: Future[Any]) -> None:
-            error = None
+            error, reset = None, False
             if not future.cancelled() and (exc := future.exception()) is not None:
                 error = str(exc) or type(exc).__name__
-            self._post(RunnerEnded(generation, error))
+                reset = isinstance(exc, DatabaseReset)
+            self._post(RunnerEnded(generation, error, reset))
 
         runner.finished.add_done_callback(ended)
         runner.ready.add_done_callback(lambda _: self._post(RunnerReady(generation)))
@@ -304,9 +307,8 @@ class RunnerActions(HostApp):
             return
         self._show_runner()
         if message.error:
-            self.notify(
-                printable(message.error), title="Runner failed", severity="error", markup=False
-            )
+            title = "Runner stopped: database reset" if message.reset else "Runner failed"
+            self.notify(printable(message.error), title=title, severity="error", markup=False)
         self.poke_feed()
         if self._quitting:
             self.exit()

@@ -3,13 +3,19 @@ whole, whatever is written after the reset; its own runner stops, saying why."""
 
 from __future__ import annotations
 
+import sys
+
 import pytest
 
 from orchestrator_tui.domain.enums import TaskStatus as S
+from orchestrator_tui.domain.models import CommandSpec
 from orchestrator_tui.store.engine import Database
 from orchestrator_tui.store.schema import recreate
 
-from .conftest import add, main_screen, settle, started
+from ..runner.helpers import alive
+from .conftest import WIDE, add, main_screen, screen_text, settle, started, wait_until
+
+RUNNER = {"poll_seconds": 0.05, "kill_grace_seconds": 1.0, "lease_seconds": 10.0}
 
 
 def reset(db_url: str) -> None:
@@ -53,3 +59,39 @@ async def test_after_a_reset_the_list_shows_exactly_the_database_s_tasks(
         expected = [t.key for t in orch.queries.list_tasks()]
         assert expected == [f"NEW-{n}" for n in range(1, tasks + 1)]
         assert shown_keys(app) == expected
+
+
+#: Prints its pid, then works for two minutes.
+WORKS = CommandSpec(
+    argv=[
+        sys.executable,
+        "-c",
+        "import os, time; print(os.getpid(), flush=True); time.sleep(120)",
+    ]
+)
+
+
+async def test_the_tui_s_runner_stops_saying_the_database_was_reset_under_it(db_url, orch, make):
+    add(orch, "W", command=WORKS)
+    app = make(run_on_start=True, runner_options=RUNNER)
+    async with app.run_test(size=WIDE) as pilot:
+
+        def pid() -> int | None:
+            runs = orch.queries.runs_for("W")
+            lines = orch.queries.log_lines(runs[0].id) if runs else []
+            return int(lines[0].text) if lines else None
+
+        await wait_until(pilot, lambda: pid() is not None, "the command to start")
+        child = pid()
+        assert child is not None
+        assert app.runner_state.active == 1
+        reset(db_url)
+        await wait_until(pilot, lambda: app.runner_state.phase == "off", "the runner off")
+        await settle(pilot)
+        (said,) = [n for n in app._notifications if "was reset" in n.message]
+        assert said.title == "Runner stopped: database reset"
+        assert "stopped 1 running command, whose runs are gone" in said.message
+        assert not alive(child)
+        assert orch.queries.list_tasks() == [] and shown_keys(app) == []
+        assert "runner off" in screen_text(app)
+    assert app.shut_down(timeout=30)
