@@ -33,7 +33,12 @@ from typing import Any
 
 from ..config import ACTOR_ENV, DB_ENV
 from ..domain.enums import AgentStatus, RunStatus
-from ..domain.errors import DatabaseReset, DatabaseUnavailable, OrchestratorError
+from ..domain.errors import (
+    DatabaseLocked,
+    DatabaseReset,
+    DatabaseUnavailable,
+    OrchestratorError,
+)
 from ..domain.models import RunView
 from ..domain.rules import exit_code_reason
 from ..domain.words import counted
@@ -96,7 +101,23 @@ class RunnerStopped:
     reason: str
 
 
-RunnerEvent = RunStarted | LinesStored | RunSettled | RunnerStopped
+@dataclass(frozen=True)
+class RunnerWaiting:
+    """The database is busy at the start (`locked`: another process writes to it) or
+    out of reach: the runner waits for it before doing anything. Told once."""
+
+    reason: str
+    locked: bool
+
+
+@dataclass(frozen=True)
+class RunnerServing:
+    """The runner registered and serves; `waited`: after a `RunnerWaiting`."""
+
+    waited: bool
+
+
+RunnerEvent = RunStarted | LinesStored | RunSettled | RunnerStopped | RunnerWaiting | RunnerServing
 Listener = Callable[[RunnerEvent], None]
 
 
@@ -164,6 +185,7 @@ class Runner:
         self._environ: dict[str, str] = {}
         self._profiles: dict[str, Any] | None = None  # agent profiles, read on first use
         self._reactor: Reactor | None = None  # watches every child but workspace jobs
+        self._busy: DatabaseUnavailable | None = None  # why the last database step waited
 
     # -- thread-safe controls ------------------------------------------------------
 
@@ -229,9 +251,15 @@ class Runner:
         self._environ = dict(os.environ)
         # A database locked at the start is waited for, as in every round (until stopped).
         register = self.orch.agents.register
+        waiting = False
         while self._guard(register, cfg.agent, cfg.registered_type, self._capabilities()) is False:
+            if not waiting and self._busy is not None:
+                waiting = True
+                self._emit(RunnerWaiting(str(self._busy), isinstance(self._busy, DatabaseLocked)))
             if self._stop_reason is not None:
                 break
+        else:
+            self._emit(RunnerServing(waited=waiting))
         renew_every = max(cfg.lease_seconds / 3, 0.05)
         reclaim_every = max(min(cfg.lease_seconds / 4, cfg.poll_seconds * 4), cfg.poll_seconds)
         now = time.monotonic()
@@ -336,6 +364,7 @@ class Runner:
         try:
             return fn(*args)
         except DatabaseUnavailable as exc:
+            self._busy = exc
             log.warning("database busy, will retry: %s", exc)
             time.sleep(min(self.config.poll_seconds, 0.5))
             return False

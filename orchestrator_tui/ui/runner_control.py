@@ -27,10 +27,11 @@ if TYPE_CHECKING:
     from textual.app import App
     from textual.notifications import SeverityLevel
 
-    from ..runner import BackgroundRunner
+    from ..runner import BackgroundRunner, RunnerServing, RunnerWaiting
     from ..runner.core import RunnerEvent
 
 OFF, STARTING, ON, ON_DEMAND, STOPPING = "off", "starting", "on", "on demand", "stopping"
+WAITING = "waiting"  # for the database, at its start (see `RunnerWaiting`)
 
 
 def runner_agent_name(actor: str) -> str:
@@ -50,7 +51,7 @@ class RunnerState:
         return self.phase != OFF
 
     def label(self) -> str:
-        if self.phase in (OFF, STARTING, STOPPING):
+        if self.phase in (OFF, STARTING, WAITING, STOPPING):
             return f"runner {self.phase}" + ("…" if self.phase != OFF else "")
         return f"runner {self.phase} · {self.active} running"
 
@@ -113,6 +114,7 @@ class RunnerControl:
     generation: int = 0
     auto: bool = False
     stopping: bool = False
+    waiting: bool = False  # for the database, at its start
     draining: bool = False  # stop once the running commands finished (see finish_then_stop)
     _runner: BackgroundRunner | None = field(default=None, init=False, repr=False)
 
@@ -129,6 +131,8 @@ class RunnerControl:
         runner = self._runner
         assert runner is not None
         count = len(runner.active_keys()) if active is None else active
+        if self.waiting:
+            return RunnerState(WAITING, count)
         if not runner.ready.done():
             return RunnerState(STARTING, count)
         return RunnerState(ON if self.auto else ON_DEMAND, count)
@@ -196,6 +200,7 @@ class RunnerControl:
         self.stopping = False
         self.auto = False
         self.draining = False
+        self.waiting = False
         return True
 
     def run_task(self, key: str) -> str | None:
@@ -280,13 +285,15 @@ class RunnerActions(HostApp):
         self._show_runner()
 
     def on_runner_news(self, message: RunnerNews) -> None:
-        from ..runner import LinesStored, RunSettled, RunStarted
+        from ..runner import LinesStored, RunnerServing, RunnerWaiting, RunSettled, RunStarted
 
         if message.generation != self.runner_control.generation:
             return
+        event = message.event
+        if isinstance(event, RunnerWaiting | RunnerServing):
+            self._runner_waits(event)
         self._show_runner(message.active)
         self._stop_if_drained(message.active)
-        event = message.event
         if isinstance(event, RunSettled) and event.settled.failed_for_good:
             s = event.settled  # an agent not logged in, a command that broke: say why
             self.notify(
@@ -297,6 +304,28 @@ class RunnerActions(HostApp):
         if isinstance(event, LinesStored | RunStarted | RunSettled):
             # Read the change feed now: it tells every screen, the log pane included.
             self.poke_feed()
+
+    def _runner_waits(self, event: RunnerWaiting | RunnerServing) -> None:
+        """The runner waits for the database at its start (told once), or serves."""
+        from ..runner import RunnerWaiting
+
+        control = self.runner_control
+        if isinstance(event, RunnerWaiting):
+            control.waiting = True
+            why = (
+                "another process is writing to it (an import, a backup, a migration?)"
+                if event.locked
+                else event.reason
+            )
+            self.notify(
+                printable(f"The runner waits for the database: {why}. It starts once it can."),
+                title="Runner waiting",
+                severity="warning",
+                markup=False,
+            )
+        elif control.waiting:
+            control.waiting = False
+            self.notify("The runner started: the database is free again", title="Runner started")
 
     def on_runner_ready(self, message: RunnerReady) -> None:
         if message.generation == self.runner_control.generation:
