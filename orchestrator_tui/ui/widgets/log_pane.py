@@ -44,6 +44,7 @@ from textual.widgets.option_list import Option
 from textual.worker import get_current_worker
 
 from ...domain.enums import LogStream
+from ...domain.errors import NotFound
 from ...domain.event_text import words
 from ...domain.rules import no_output_text
 from ...domain.text import printable
@@ -560,7 +561,10 @@ def poll_log(
     """New runs of `key`, and the lines after `anchor` when following (else whether
     there are any)."""
     q = orch.queries
-    runs = q.runs_for(key)
+    try:
+        runs = q.runs_for(key)
+    except NotFound:
+        return None  # gone (`db reset`): the list, reloaded, moves the cursor off it
     rows: list[LogRow] | None = None
     replace, first = False, 1
     if run_id is not None and not newer:
