@@ -21,6 +21,7 @@ from ..domain.errors import DatabaseReset, SchemaTooNew, ValidationFailed
 from ..domain.rules import STOP_ASKED_BEFORE_V6, TextWhile, sql_in
 from ..domain.state_machine import CLOSES_QUESTIONS
 from .columns import KEY_ORDER
+from .driver import Prepared
 from .engine import Database, on_read_only_filesystem, read_only_uri, take_turns
 from .folders import require_folder
 from .tables import (
@@ -210,8 +211,11 @@ _META = SchemaMeta.__table__
 GENERATION = select(_META.c.value).where(_META.c.key == GENERATION_KEY).scalar_subquery()
 
 
+_READ_GENERATION = Prepared(select(GENERATION))  # before each of a runner's writes
+
+
 def read_generation(conn: Connection) -> str | None:
-    return conn.execute(select(GENERATION)).scalar()
+    return _READ_GENERATION.scalars(conn, {})[0]
 
 
 def new_generation(conn: Connection) -> None:
