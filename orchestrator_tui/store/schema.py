@@ -224,6 +224,16 @@ def new_generation(conn: Connection) -> None:
     conn.execute(_META.insert().values(key=GENERATION_KEY, value=uuid.uuid4().hex))
 
 
+def lock_for_replacing(conn: Connection) -> None:
+    """Call first in a transaction that empties or replaces every table (then
+    `new_generation`): on PostgreSQL, runners' writes, which read the generation
+    first (`refuse_writes_after_reset`), wait for it to end, then find the new one;
+    taken table by table instead, it deadlocked with them. SQLite's BEGIN IMMEDIATE
+    already keeps every other writer out."""
+    if conn.dialect.name == "postgresql":
+        conn.execute(text(f"LOCK TABLE {_META.name} IN ACCESS EXCLUSIVE MODE"))
+
+
 def refuse_writes_after_reset(db: Database) -> None:
     """From now on every write transaction of `db` first checks that the database was
     not emptied since (`db reset`, `db copy --replace`): if it was, `DatabaseReset`
@@ -303,9 +313,7 @@ def recreate(db: Database) -> None:
     """Drop every table and create the current schema in one transaction: others using
     the database (a team's runners and TUIs) find its tables empty, never missing."""
     with db.write() as conn:
-        if conn.dialect.name == "postgresql":
-            # First of all, as runners' writes read it first (`refuse_writes_after_reset`).
-            conn.execute(text(f"LOCK TABLE {_META.name} IN ACCESS EXCLUSIVE MODE"))
+        lock_for_replacing(conn)
         metadata.drop_all(conn)
         _create(conn, SCHEMA_VERSION)
 

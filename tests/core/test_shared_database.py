@@ -127,9 +127,15 @@ def test_a_writer_pinned_before_a_reset_writes_nothing_after_it(db_url: str) -> 
     runner.close()
 
 
-def test_a_reset_while_a_pinned_writer_writes_all_along_stops_it_cleanly(db_url: str) -> None:
-    """Writes racing a reset (on PostgreSQL, locks taken table by table): each one is
-    written before the reset, or refused after it; no other error, no deadlock."""
+@pytest.mark.parametrize("replace", ["reset", "copy"])
+def test_a_reset_while_a_pinned_writer_writes_all_along_stops_it_cleanly(
+    db_url: str, tmp_path: Path, replace: str
+) -> None:
+    """Writes racing a reset or a replacing copy (on PostgreSQL, locks taken table by
+    table): each one is written before it, or refused after it; no other error, no
+    deadlock."""
+    source = open_db(tmp_path / "source.db")
+    add(source, "FROM-COPY")
     runner = open_db(db_url, "runner")
     refuse_writes_after_reset(runner.db)
     errors: list[BaseException] = []
@@ -151,11 +157,16 @@ def test_a_reset_while_a_pinned_writer_writes_all_along_stops_it_cleanly(db_url:
     writer.start()
     time.sleep(0.3)
     other = Database(db_url)
-    recreate(other)
+    if replace == "reset":
+        recreate(other)
+    else:
+        copy_database(source.db, other, replace=True)
     other.dispose()
     writer.join(timeout=30)
     stop.set()
     assert written
     assert [type(e) for e in errors] == [DatabaseReset], errors
-    assert runner.queries.list_tasks() == []
+    kept = [] if replace == "reset" else ["FROM-COPY"]
+    assert [t.key for t in runner.queries.list_tasks()] == kept
     runner.close()
+    source.close()
