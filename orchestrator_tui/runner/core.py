@@ -236,11 +236,15 @@ class Runner:
             return self._serve()
         except DatabaseReset:
             running = len(self._active)
+            what = (
+                f"was working: it stopped {counted(running, 'running command')}, whose runs "
+                "are gone, and wrote nothing more"
+                if running
+                else "waited for work: it stopped"
+            )
             reason = (
                 f"the database {self.orch.db.describe()} was reset (emptied) while runner "
-                f"{self.config.agent} was working: it stopped "
-                f"{counted(running, 'running command')}, whose runs are gone, and wrote "
-                "nothing more; start it again to run what the database holds now"
+                f"{self.config.agent} {what}; start it again to run what the database holds now"
             )
             self._stop_reason = reason
             self._shutdown(reset=True)

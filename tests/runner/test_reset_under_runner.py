@@ -7,6 +7,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import threading
 
 import pytest
 from sqlalchemy import text
@@ -129,3 +130,28 @@ def test_a_runner_writes_nothing_into_new_runs_that_took_the_ids_of_its_vanished
     assert orch.queries.log_lines(1) == []
     assert [t.key for t in orch.queries.list_tasks()] == ["NEW"]
     assert not runner.active_keys()
+
+
+def test_an_idle_runner_stops_too_and_leaves_the_emptied_database_empty(
+    db_url: str, orch: Orchestrator
+) -> None:
+    config = fast_config(until_idle=False, lease_seconds=0.3)
+    runner = Runner(orch.as_actor(config.agent), config)
+    raised: list[BaseException] = []
+
+    def serve() -> None:
+        try:
+            runner.serve()
+        except BaseException as exc:  # the test reports it below
+            raised.append(exc)
+
+    thread = threading.Thread(target=serve)
+    thread.start()
+    wait_for(lambda: orch.agents.list(), what="the runner registered")
+    reset(db_url)
+    thread.join(30)
+    assert not thread.is_alive()
+    (error,) = raised
+    assert isinstance(error, DatabaseReset)
+    assert "while runner test-runner waited for work: it stopped; start it again" in str(error)
+    assert rows(db_url) == dict.fromkeys(TABLES, 0)
