@@ -90,7 +90,9 @@ async def test_the_tui_s_runner_stops_saying_the_database_was_reset_under_it(db_
         reset(db_url)
         await wait_until(pilot, lambda: app.runner_state.phase == "off", "the runner off")
         await settle(pilot)
-        (said,) = app._notifications  # and no error for the task the panes showed
+        told = [(n.title, n.message) for n in app._notifications]
+        assert len(told) == 1, told  # and no error for the task the panes showed
+        (said,) = app._notifications
         assert said.title == "Runner stopped: database reset"
         assert "stopped 1 running command, whose runs are gone" in said.message
         assert not alive(child)
