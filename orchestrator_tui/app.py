@@ -191,6 +191,7 @@ class OrchestratorApp(RunnerActions, TransferActions, App[int]):
         # The feed's marks: read and written by the feed worker only (one at a time).
         self._last_event_id: int | None = None
         self._last_line_id: int | None = None
+        self._generation: str | None = None  # the database's (see `FeedMarks`)
         self._listener: ChangeListener | None = None
         self.location = short_location(db_url)
         self.full_location = False  # the header names the whole path (the demo's)
@@ -406,13 +407,17 @@ class OrchestratorApp(RunnerActions, TransferActions, App[int]):
             interval = SERVER_POLL_SECONDS
         while not worker.is_cancelled and not self._stopping:
             try:
-                event_id, line_id = orch.queries.feed_marks()
-                lines = self._last_line_id is not None and line_id != self._last_line_id
+                generation, event_id, line_id = orch.queries.feed_marks()
+                # Emptied under us (`db reset`, `db copy --replace`): ids started over,
+                # so nothing seen before says what changed; everything is read again.
+                reset = self._last_event_id is not None and generation != self._generation
+                self._generation = generation
+                lines = reset or (self._last_line_id is not None and line_id != self._last_line_id)
                 self._last_line_id = line_id
-                if event_id != self._last_event_id:
+                if reset or event_id != self._last_event_id:
                     keys: frozenset[str] | None = None
                     fields = fields_changed(())
-                    if self._last_event_id is not None:
+                    if self._last_event_id is not None and not reset:
                         changes = orch.queries.changes_since(self._last_event_id)
                         event_id, keys = changes.last_id, changes.keys
                         fields = fields_changed(changes.kinds)

@@ -70,6 +70,11 @@ class DatabaseUnavailable(OrchestratorError):
     exit_code = 6
 
 
+class DatabaseLocked(DatabaseUnavailable):
+    """Another process held the database past the busy timeout (it is there, and
+    may be free again soon: a runner waits for it)."""
+
+
 class SchemaTooNew(OrchestratorError):
     exit_code = 8
 
@@ -91,10 +96,18 @@ EXIT_CODES: dict[int, str] = {
     7: "invalid input (malformed file or value)",
     8: "database schema is newer than this program",
     9: "timed out waiting (`task ask --timeout`: no answer yet; the question stays open)",
-    10: "`run` stopped, but a task it ran failed for good or a run was lost",
+    10: "`run` stopped, but a task it ran failed for good or a run was lost "
+    "(the database reset under it, too)",
 }
 #: The exit code of a `run` that stopped with a task failed for good or a run lost.
 RUN_INCOMPLETE = 10
+
+
+class DatabaseReset(OrchestratorError):
+    """The database was emptied (`db reset`, `db copy --replace`) under a runner: the
+    runs it was working on are gone, so it stops, writing nothing more for them."""
+
+    exit_code = RUN_INCOMPLETE
 
 
 class MergeFailed(InvalidTransition):

@@ -2,7 +2,16 @@
 
 from .background import BackgroundRunner
 from .config import RunnerConfig
-from .core import LinesStored, Runner, RunnerStopped, RunnerSummary, RunSettled, RunStarted
+from .core import (
+    LinesStored,
+    Runner,
+    RunnerServing,
+    RunnerStopped,
+    RunnerSummary,
+    RunnerWaiting,
+    RunSettled,
+    RunStarted,
+)
 from .heap import freeze_loaded
 
 __all__ = [
@@ -12,7 +21,9 @@ __all__ = [
     "RunStarted",
     "Runner",
     "RunnerConfig",
+    "RunnerServing",
     "RunnerStopped",
     "RunnerSummary",
+    "RunnerWaiting",
     "freeze_loaded",
 ]

@@ -2,7 +2,7 @@
 own database connection, driven by calls that never block the caller.
 
     runner = BackgroundRunner(db_url, RunnerConfig(agent="alice-runner"), listener)
-    runner.start()                    # returns at once; runner.ready is a Future
+    runner.start()                    # returns at once; runner.ready: a Future, done once it serves
     runner.run_task("T-12")           # Future[Claim]: resolves when the child started
     runner.cancel_run("T-12", actor="alice")   # Future[RunView]
     runner.set_auto(True)             # claim ready tasks by itself (False: only on demand)
@@ -28,7 +28,7 @@ from ..domain.models import RunView
 from ..services import open_orchestrator
 from ..services.runs import Claim
 from .config import RunnerConfig
-from .core import Listener, Runner, RunnerSummary
+from .core import Listener, Runner, RunnerEvent, RunnerServing, RunnerSummary
 
 
 class BackgroundRunner:
@@ -66,7 +66,7 @@ class BackgroundRunner:
             self.finished.set_exception(exc)
             return
         try:
-            runner = Runner(orch, self.config, self.listener)
+            runner = Runner(orch, self.config, self._heard)
             with self._lock:
                 self._runner = runner
                 early, self._early = self._early, []
@@ -74,14 +74,24 @@ class BackgroundRunner:
                 _chain(getattr(runner, kind)(*args), future)
             if self._stop_reason is not None:
                 runner.stop(self._stop_reason)
-            self.ready.set_result(None)
-            self.finished.set_result(runner.serve())
+            summary = runner.serve()
+            if not self.ready.done():  # stopped while it waited for the database
+                self.ready.set_result(None)
+            self.finished.set_result(summary)
         except Exception as exc:
             if not self.ready.done():
                 self.ready.set_exception(exc)
             self.finished.set_exception(exc)
         finally:
             orch.close()
+
+    def _heard(self, event: RunnerEvent) -> None:
+        """The runner's events: `ready` once it serves (a database locked at its start
+        is waited for first, see `RunnerWaiting`), then the listener's."""
+        if isinstance(event, RunnerServing) and not self.ready.done():
+            self.ready.set_result(None)
+        if self.listener is not None:
+            self.listener(event)
 
     def _call(self, kind: str, *args: object) -> Future[Any]:
         with self._lock:

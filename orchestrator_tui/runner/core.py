@@ -33,9 +33,15 @@ from typing import Any
 
 from ..config import ACTOR_ENV, DB_ENV
 from ..domain.enums import AgentStatus, RunStatus
-from ..domain.errors import DatabaseUnavailable, OrchestratorError
+from ..domain.errors import (
+    DatabaseLocked,
+    DatabaseReset,
+    DatabaseUnavailable,
+    OrchestratorError,
+)
 from ..domain.models import RunView
 from ..domain.rules import exit_code_reason
+from ..domain.words import counted
 from ..program import path_finding_self
 from ..services import Orchestrator
 from ..services.run_processes import ProcessRecord, RunProcess
@@ -95,7 +101,23 @@ class RunnerStopped:
     reason: str
 
 
-RunnerEvent = RunStarted | LinesStored | RunSettled | RunnerStopped
+@dataclass(frozen=True)
+class RunnerWaiting:
+    """The database is busy at the start (`locked`: another process writes to it) or
+    out of reach: the runner waits for it before doing anything. Told once."""
+
+    reason: str
+    locked: bool
+
+
+@dataclass(frozen=True)
+class RunnerServing:
+    """The runner registered and serves; `waited`: after a `RunnerWaiting`."""
+
+    waited: bool
+
+
+RunnerEvent = RunStarted | LinesStored | RunSettled | RunnerStopped | RunnerWaiting | RunnerServing
 Listener = Callable[[RunnerEvent], None]
 
 
@@ -163,6 +185,7 @@ class Runner:
         self._environ: dict[str, str] = {}
         self._profiles: dict[str, Any] | None = None  # agent profiles, read on first use
         self._reactor: Reactor | None = None  # watches every child but workspace jobs
+        self._busy: DatabaseUnavailable | None = None  # why the last database step waited
 
     # -- thread-safe controls ------------------------------------------------------
 
@@ -203,14 +226,44 @@ class Runner:
     # -- the loop -------------------------------------------------------------------
 
     def serve(self) -> RunnerSummary:
-        """Run until stopped (or, with `until_idle`, until nothing is left to do)."""
+        """Run until stopped (or, with `until_idle`, until nothing is left to do).
+
+        A database reset under it (`db reset`, `db copy --replace`) stops it: its
+        children are stopped, nothing more is written for their runs (gone with the
+        reset), and `DatabaseReset` says so."""
+        self.orch.refuse_writes_after_reset()
+        try:
+            return self._serve()
+        except DatabaseReset:
+            running = len(self._active)
+            what = (
+                f"was working: it stopped {counted(running, 'running command')}, whose runs "
+                "are gone, and wrote nothing more"
+                if running
+                else "waited for work: it stopped"
+            )
+            reason = (
+                f"the database {self.orch.db.describe()} was reset (emptied) while runner "
+                f"{self.config.agent} {what}; start it again to run what the database holds now"
+            )
+            self._stop_reason = reason
+            self._shutdown(reset=True)
+            raise DatabaseReset(reason) from None
+
+    def _serve(self) -> RunnerSummary:
         cfg = self.config
         self._environ = dict(os.environ)
         # A database locked at the start is waited for, as in every round (until stopped).
         register = self.orch.agents.register
+        waiting = False
         while self._guard(register, cfg.agent, cfg.registered_type, self._capabilities()) is False:
+            if not waiting and self._busy is not None:
+                waiting = True
+                self._emit(RunnerWaiting(str(self._busy), isinstance(self._busy, DatabaseLocked)))
             if self._stop_reason is not None:
                 break
+        else:
+            self._emit(RunnerServing(waited=waiting))
         renew_every = max(cfg.lease_seconds / 3, 0.05)
         reclaim_every = max(min(cfg.lease_seconds / 4, cfg.poll_seconds * 4), cfg.poll_seconds)
         now = time.monotonic()
@@ -219,6 +272,7 @@ class Runner:
         claim_due = True
         stopping = False
         feed = self.orch.listen(self._heard)  # PostgreSQL: claim as soon as work appears
+        reset = False
         try:
             while True:
                 now = time.monotonic()
@@ -276,10 +330,14 @@ class Runner:
                     deadlines.append(now)
                 self._wake.wait(max(min(deadlines) - time.monotonic(), 0))
                 self._wake.clear()
+        except DatabaseReset:
+            reset = True  # `serve` stops it, writing nothing more
+            raise
         finally:
             if feed is not None:
                 feed.stop()
-            self._shutdown()
+            if not reset:
+                self._shutdown()
         self.summary.stop_reason = self._stop_reason or ""
         return self.summary
 
@@ -310,6 +368,7 @@ class Runner:
         try:
             return fn(*args)
         except DatabaseUnavailable as exc:
+            self._busy = exc
             log.warning("database busy, will retry: %s", exc)
             time.sleep(min(self.config.poll_seconds, 0.5))
             return False
@@ -711,19 +770,19 @@ class Runner:
                 active.stop_kind = kind
             active.supervisor.stop(reason)
 
-    def _shutdown(self) -> None:
-        """Leave nothing behind: children stopped, runs closed, hooks delivered."""
+    def _shutdown(self, reset: bool = False) -> None:
+        """Leave nothing behind: children stopped, runs closed, hooks delivered. After
+        a reset (`reset`) the runs are gone: their children are stopped, and what is
+        left of them (lines not stored yet, endings) dropped, never written."""
         if self._active:  # only after an error: stop children and hand their tasks back
-            self._stop_all("release", f"runner {self.config.agent} stopped after an error")
+            why = "the database was reset under it" if reset else "an error"
+            self._stop_all("lost" if reset else "release", f"runner stopped after {why}")
             futures = [a.future for a in self._active.values() if a.future is not None]
             wait(futures, timeout=self.config.kill_grace_seconds + 2)
-            try:
-                self._flush()
-                done = self._take_done()
-                if done:
-                    self._settle(done, refill=False)
-            except Exception:
-                log.exception("could not close the runs of a failed runner")
+            if reset:
+                self._forget_runs()
+            else:
+                self._close_runs()
         if self._watcher is not None:
             # Children still running (stopping them failed): the watcher stops them.
             self._watcher.leave(stop_children=bool(self._active))
@@ -734,10 +793,29 @@ class Runner:
         self._pool.shutdown(wait=False)
         for req in self._requests:
             req.future.cancel()
-        with contextlib.suppress(OrchestratorError):
-            self.orch.agents.heartbeat(self.config.agent, AgentStatus.OFFLINE)
+        if not reset:  # (after a reset its agent row is gone too)
+            with contextlib.suppress(OrchestratorError):
+                self.orch.agents.heartbeat(self.config.agent, AgentStatus.OFFLINE)
         self.notifier.close()
         self._emit(RunnerStopped(self._stop_reason or "stopped"))
+
+    def _close_runs(self) -> None:
+        try:
+            self._flush()
+            done = self._take_done()
+            if done:
+                self._settle(done, refill=False)
+        except Exception:
+            log.exception("could not close the runs of a failed runner")
+
+    def _forget_runs(self) -> None:
+        """Drop what this runner holds of runs that are gone with the database."""
+        self._buffer.take()
+        for active, _ in self._take_done():
+            self._active.pop(active.claim.run_id, None)
+            if active.agent is not None:
+                active.agent.close()
+        self._spawned.clear()
 
     def _emit(self, event: RunnerEvent) -> None:
         if self.listener is None:

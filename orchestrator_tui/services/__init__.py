@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any, Generic, TypeVar, overload
 
 from ..store.engine import Database
 from ..store.feed import ChangeListener
-from ..store.schema import ensure_schema
+from ..store.schema import ensure_schema, refuse_writes_after_reset
 from ..store.stoppable import StopReads
 from ..store.tables import utcnow
 from .base import Clock, ServiceContext
@@ -118,6 +118,12 @@ class Orchestrator:
         """This thread's reads inside are stopped by `stop.stop()`, called from any
         thread: they raise `ReadStopped` (see `store.stoppable`)."""
         return self.db.stoppable(stop)
+
+    def refuse_writes_after_reset(self) -> None:
+        """From now on each write first checks that the database was not reset since
+        (`db reset`, `db copy --replace`): `DatabaseReset`, nothing written, if it
+        was. For a runner, whose runs would vanish under it."""
+        refuse_writes_after_reset(self.db)
 
     def close(self) -> None:
         self.db.dispose()

@@ -8,7 +8,7 @@ from __future__ import annotations
 from array import array
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NamedTuple
 
 from sqlalchemy import Select, func, or_, select
 
@@ -39,6 +39,7 @@ from ..domain.models import (
 )
 from ..store.row_views import approval_view, note_view, progress_view
 from ..store.row_views import event_view as _event_view
+from ..store.schema import GENERATION
 from ..store.tables import (
     Approval,
     Event,
@@ -112,6 +113,16 @@ class FeedChanges:
     last_id: int
     keys: frozenset[str] | None
     kinds: frozenset[str]
+
+
+class FeedMarks(NamedTuple):
+    """Where the change feed stands: the database's generation (a new one after `db
+    reset` or `db copy --replace`: reload everything, whatever the ids say), the
+    newest event id and the newest stored log line id."""
+
+    generation: str | None
+    events: int
+    lines: int
 
 
 class QueryService:
@@ -353,17 +364,18 @@ class QueryService:
         with self.ctx.db.read() as conn:
             return conn.execute(select(func.max(E.id))).scalar() or 0
 
-    def feed_marks(self) -> tuple[int, int]:
-        """The newest event id and the newest stored log line id, in one cheap read
-        (both are the last entry of a primary key): poll it to notice other writers,
-        runners' output included."""
+    def feed_marks(self) -> FeedMarks:
+        """The database's generation, the newest event id and the newest stored log
+        line id, in one cheap read (one row, and the last entry of two primary keys):
+        poll it to notice other writers, runners' output and resets included."""
         stmt = select(
+            GENERATION,  # first: a reset on PostgreSQL locks it first (`schema.recreate`)
             select(func.max(E.id)).scalar_subquery(),
             select(func.max(LogLine.__table__.c.id)).scalar_subquery(),
         )
         with self.ctx.db.read() as conn:
-            events, lines = conn.execute(stmt).one()
-        return events or 0, lines or 0
+            generation, events, lines = conn.execute(stmt).one()
+        return FeedMarks(generation, events or 0, lines or 0)
 
     def changes_since(self, after_id: int, limit: int = 500) -> FeedChanges:
         """Which tasks the events after `after_id` touched, and their kinds; more

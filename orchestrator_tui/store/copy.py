@@ -15,7 +15,7 @@ from sqlalchemy import Connection, Integer, Table, func, select, text, update
 
 from ..domain.errors import ValidationFailed
 from .engine import Database
-from .schema import SCHEMA_VERSION, ensure_schema
+from .schema import SCHEMA_VERSION, ensure_schema, lock_for_replacing, new_generation
 from .tables import metadata
 
 _CHUNK = 2000
@@ -54,6 +54,7 @@ def copy_database(source: Database, destination: Database, replace: bool = False
     ensure_schema(destination)
     report = CopyReport(source.describe(), destination.describe())
     with source.read() as src, destination.write() as dest:
+        lock_for_replacing(dest)
         held = {name: n for name, n in _rows_in(dest).items() if n}
         if held and not replace:
             listed = ", ".join(f"{name} {n}" for name, n in sorted(held.items()))
@@ -66,6 +67,7 @@ def copy_database(source: Database, destination: Database, replace: bool = False
         for table in _tables():
             report.rows[table.name] = _copy_table(src, dest, table)
         _fix_sequences(dest)
+        new_generation(dest)  # its readers and runners see its rows replaced
     return report
 
 

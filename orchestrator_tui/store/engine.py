@@ -12,7 +12,7 @@ import os
 import re
 import sqlite3
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -22,7 +22,7 @@ from sqlalchemy import Connection, CursorResult, create_engine, event, text
 from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.exc import ArgumentError, OperationalError
 
-from ..domain.errors import DatabaseUnavailable, ReadStopped, ValidationFailed
+from ..domain.errors import DatabaseLocked, DatabaseUnavailable, ReadStopped, ValidationFailed
 from .stoppable import StopReads
 
 DEFAULT_BUSY_TIMEOUT_MS = 8000
@@ -239,6 +239,9 @@ class Database:
         self.is_sqlite = self.engine.dialect.name == "sqlite"
         self._thread = threading.local()  # `stop`: what stops this thread's reads
         self._file_id: tuple[int, int] | None = None
+        #: Run first in every write transaction; raising there writes nothing
+        #: (see `schema.refuse_writes_after_reset`).
+        self.before_write: Callable[[Connection], None] | None = None
 
     def remember_file(self) -> None:
         """Note which file is open, so that its deletion or replacement is noticed
@@ -311,13 +314,15 @@ class Database:
             with self.engine.connect() as conn:
                 conn = conn.execution_options(immediate=True)
                 with conn.begin():
+                    if self.before_write is not None:
+                        self.before_write(conn)
                     yield conn
         except OperationalError as exc:
             raise self._unavailable(exc) from exc
 
     def _unavailable(self, exc: OperationalError) -> DatabaseUnavailable:
         if _is_lock_error(exc):
-            return DatabaseUnavailable(
+            return DatabaseLocked(
                 f"database {self.describe()} is locked by another process; "
                 "gave up waiting (nothing was written)"
             )

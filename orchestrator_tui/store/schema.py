@@ -11,15 +11,17 @@ A database records its schema version in `schema_meta`. Opening one:
 from __future__ import annotations
 
 import sqlite3
+import uuid
 from collections.abc import Callable, Mapping
 from pathlib import Path
 
 from sqlalchemy import Connection, bindparam, inspect, select, text
 
-from ..domain.errors import SchemaTooNew, ValidationFailed
+from ..domain.errors import DatabaseReset, SchemaTooNew, ValidationFailed
 from ..domain.rules import STOP_ASKED_BEFORE_V6, TextWhile, sql_in
 from ..domain.state_machine import CLOSES_QUESTIONS
 from .columns import KEY_ORDER
+from .driver import Prepared
 from .engine import Database, on_read_only_filesystem, read_only_uri, take_turns
 from .folders import require_folder
 from .tables import (
@@ -198,6 +200,57 @@ def _write_version(conn: Connection, version: int) -> None:
     conn.execute(table.insert().values(key="schema_version", value=str(version)))
 
 
+#: `schema_meta`'s key for a fresh random value written whenever the database is
+#: created or emptied (`db reset`, `db copy --replace`), in that same transaction:
+#: the mark by which a reader or a runner that knew the database before sees that
+#: its rows are gone, whatever was written since (ids start over from 1).
+GENERATION_KEY = "generation"
+_META = SchemaMeta.__table__
+#: The generation (a scalar subquery: no row, as in a database older than the mark
+#: that was never reset, reads None).
+GENERATION = select(_META.c.value).where(_META.c.key == GENERATION_KEY).scalar_subquery()
+
+
+_READ_GENERATION = Prepared(select(GENERATION))  # before each of a runner's writes
+
+
+def read_generation(conn: Connection) -> str | None:
+    return _READ_GENERATION.scalars(conn, {})[0]
+
+
+def new_generation(conn: Connection) -> None:
+    """Mark the database as emptied or replaced (see `GENERATION_KEY`)."""
+    conn.execute(_META.delete().where(_META.c.key == GENERATION_KEY))
+    conn.execute(_META.insert().values(key=GENERATION_KEY, value=uuid.uuid4().hex))
+
+
+def lock_for_replacing(conn: Connection) -> None:
+    """Call first in a transaction that empties or replaces every table (then
+    `new_generation`): on PostgreSQL, runners' writes, which read the generation
+    first (`refuse_writes_after_reset`), wait for it to end, then find the new one;
+    taken table by table instead, it deadlocked with them. SQLite's BEGIN IMMEDIATE
+    already keeps every other writer out."""
+    if conn.dialect.name == "postgresql":
+        conn.execute(text(f"LOCK TABLE {_META.name} IN ACCESS EXCLUSIVE MODE"))
+
+
+def refuse_writes_after_reset(db: Database) -> None:
+    """From now on every write transaction of `db` first checks that the database was
+    not emptied since (`db reset`, `db copy --replace`): if it was, `DatabaseReset`
+    and nothing written. For a runner, whose runs would vanish under it (and whose
+    run ids would name other runs). The check is the transaction's first statement,
+    so on PostgreSQL a reset taking `schema_meta` first never deadlocks with it."""
+    with db.read() as conn:
+        known = read_generation(conn)
+    where = db.describe()
+
+    def check(conn: Connection) -> None:
+        if read_generation(conn) != known:
+            raise DatabaseReset(f"the database {where} was reset (emptied) meanwhile")
+
+    db.before_write = check
+
+
 def backup_sqlite(db: Database, destination: Path) -> Path:
     """A consistent copy of a SQLite database file (online backup API)."""
     source = db.path
@@ -253,12 +306,14 @@ def _create(conn: Connection, version: int) -> None:
     metadata.create_all(conn)
     _write_version(conn, version)
     conn.execute(SchemaMeta.__table__.insert().values(key="created_at", value=utcnow().isoformat()))
+    new_generation(conn)
 
 
 def recreate(db: Database) -> None:
     """Drop every table and create the current schema in one transaction: others using
     the database (a team's runners and TUIs) find its tables empty, never missing."""
     with db.write() as conn:
+        lock_for_replacing(conn)
         metadata.drop_all(conn)
         _create(conn, SCHEMA_VERSION)
 

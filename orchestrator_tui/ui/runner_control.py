@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 from textual.message import Message
 from textual.reactive import reactive
 
+from ..domain.errors import DatabaseReset
 from ..domain.text import printable
 from .host import HostApp
 
@@ -26,10 +27,11 @@ if TYPE_CHECKING:
     from textual.app import App
     from textual.notifications import SeverityLevel
 
-    from ..runner import BackgroundRunner
+    from ..runner import BackgroundRunner, RunnerServing, RunnerWaiting
     from ..runner.core import RunnerEvent
 
 OFF, STARTING, ON, ON_DEMAND, STOPPING = "off", "starting", "on", "on demand", "stopping"
+WAITING = "waiting"  # for the database, at its start (see `RunnerWaiting`)
 
 
 def runner_agent_name(actor: str) -> str:
@@ -49,7 +51,7 @@ class RunnerState:
         return self.phase != OFF
 
     def label(self) -> str:
-        if self.phase in (OFF, STARTING, STOPPING):
+        if self.phase in (OFF, STARTING, WAITING, STOPPING):
             return f"runner {self.phase}" + ("…" if self.phase != OFF else "")
         return f"runner {self.phase} · {self.active} running"
 
@@ -82,6 +84,7 @@ class RunnerEnded(Message):
 
     generation: int
     error: str | None = None
+    reset: bool = False  # it stopped because the database was reset under it
 
 
 @dataclass
@@ -111,6 +114,7 @@ class RunnerControl:
     generation: int = 0
     auto: bool = False
     stopping: bool = False
+    waiting: bool = False  # for the database, at its start
     draining: bool = False  # stop once the running commands finished (see finish_then_stop)
     _runner: BackgroundRunner | None = field(default=None, init=False, repr=False)
 
@@ -127,6 +131,8 @@ class RunnerControl:
         runner = self._runner
         assert runner is not None
         count = len(runner.active_keys()) if active is None else active
+        if self.waiting:
+            return RunnerState(WAITING, count)
         if not runner.ready.done():
             return RunnerState(STARTING, count)
         return RunnerState(ON if self.auto else ON_DEMAND, count)
@@ -162,10 +168,11 @@ class RunnerControl:
         holder.append(runner)
 
         def ended(future: Future[Any]) -> None:
-            error = None
+            error, reset = None, False
             if not future.cancelled() and (exc := future.exception()) is not None:
                 error = str(exc) or type(exc).__name__
-            self._post(RunnerEnded(generation, error))
+                reset = isinstance(exc, DatabaseReset)
+            self._post(RunnerEnded(generation, error, reset))
 
         runner.finished.add_done_callback(ended)
         runner.ready.add_done_callback(lambda _: self._post(RunnerReady(generation)))
@@ -193,6 +200,7 @@ class RunnerControl:
         self.stopping = False
         self.auto = False
         self.draining = False
+        self.waiting = False
         return True
 
     def run_task(self, key: str) -> str | None:
@@ -277,13 +285,15 @@ class RunnerActions(HostApp):
         self._show_runner()
 
     def on_runner_news(self, message: RunnerNews) -> None:
-        from ..runner import LinesStored, RunSettled, RunStarted
+        from ..runner import LinesStored, RunnerServing, RunnerWaiting, RunSettled, RunStarted
 
         if message.generation != self.runner_control.generation:
             return
+        event = message.event
+        if isinstance(event, RunnerWaiting | RunnerServing):
+            self._runner_waits(event)
         self._show_runner(message.active)
         self._stop_if_drained(message.active)
-        event = message.event
         if isinstance(event, RunSettled) and event.settled.failed_for_good:
             s = event.settled  # an agent not logged in, a command that broke: say why
             self.notify(
@@ -295,6 +305,28 @@ class RunnerActions(HostApp):
             # Read the change feed now: it tells every screen, the log pane included.
             self.poke_feed()
 
+    def _runner_waits(self, event: RunnerWaiting | RunnerServing) -> None:
+        """The runner waits for the database at its start (told once), or serves."""
+        from ..runner import RunnerWaiting
+
+        control = self.runner_control
+        if isinstance(event, RunnerWaiting):
+            control.waiting = True
+            why = (
+                "another process is writing to it (an import, a backup, a migration?)"
+                if event.locked
+                else event.reason
+            )
+            self.notify(
+                printable(f"The runner waits for the database: {why}. It starts once it can."),
+                title="Runner waiting",
+                severity="warning",
+                markup=False,
+            )
+        elif control.waiting:
+            control.waiting = False
+            self.notify("The runner started: the database is free again", title="Runner started")
+
     def on_runner_ready(self, message: RunnerReady) -> None:
         if message.generation == self.runner_control.generation:
             self._show_runner()
@@ -304,9 +336,8 @@ class RunnerActions(HostApp):
             return
         self._show_runner()
         if message.error:
-            self.notify(
-                printable(message.error), title="Runner failed", severity="error", markup=False
-            )
+            title = "Runner stopped: database reset" if message.reset else "Runner failed"
+            self.notify(printable(message.error), title=title, severity="error", markup=False)
         self.poke_feed()
         if self._quitting:
             self.exit()

@@ -23,9 +23,10 @@ def add(o: Orchestrator, key: str) -> None:
 
 
 def test_feed_marks_move_with_events_and_with_stored_lines(db: Orchestrator) -> None:
-    assert db.queries.feed_marks() == (0, 0)
+    generation = db.queries.feed_marks().generation
+    assert generation and db.queries.feed_marks() == (generation, 0, 0)
     add(db, "A")
-    events, lines = db.queries.feed_marks()
+    _, events, lines = db.queries.feed_marks()
     assert events > 0 and lines == 0
     with db.db.write() as conn:
         run = conn.execute(
@@ -38,7 +39,7 @@ def test_feed_marks_move_with_events_and_with_stored_lines(db: Orchestrator) -> 
                 run_id=run, seq=0, stream="stdout", text="hi", created_at=utcnow()
             )
         )
-    assert db.queries.feed_marks() == (events, 1)  # a line is no event
+    assert db.queries.feed_marks() == (generation, events, 1)  # a line is no event
 
 
 def test_changes_since_names_the_tasks_and_kinds(db: Orchestrator) -> None:

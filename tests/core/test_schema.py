@@ -75,7 +75,7 @@ def test_fresh_database(db_path: Path) -> None:
         assert conn.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
         assert conn.exec_driver_sql("PRAGMA busy_timeout").scalar() >= 1000
     assert {"tasks", "task_dependencies", "events", "approvals", "runs", "log_lines"} <= set(counts)
-    assert counts["schema_meta"] == 2  # version and creation time
+    assert counts["schema_meta"] == 3  # version, creation time and generation
     assert ensure_schema(db) == SCHEMA_VERSION  # second open: already current
     db.dispose()
 

@@ -5,11 +5,22 @@ from __future__ import annotations
 
 import threading
 import time
+from pathlib import Path
 
+import pytest
 from sqlalchemy import Connection, text
 
+from orchestrator_tui.domain.errors import DatabaseReset
+from orchestrator_tui.store.copy import copy_database
 from orchestrator_tui.store.engine import Database
-from orchestrator_tui.store.schema import MIGRATIONS, SCHEMA_VERSION, ensure_schema, read_version
+from orchestrator_tui.store.schema import (
+    MIGRATIONS,
+    SCHEMA_VERSION,
+    ensure_schema,
+    read_version,
+    recreate,
+    refuse_writes_after_reset,
+)
 
 from .support import add, make_version_8_at, open_db
 
@@ -63,8 +74,6 @@ def test_two_processes_opening_a_version_8_database_at_once_migrate_it_once(
 def test_the_change_feed_after_a_reset_asks_for_everything_again(db_url: str) -> None:
     """A reader that saw events up to N, after `db reset` and a new task (event ids
     start again from 1): told to reload everything, and where the feed now stands."""
-    from orchestrator_tui.store.schema import recreate
-
     orch = open_db(db_url)
     for key in ("A", "B", "C"):
         add(orch, key)
@@ -76,3 +85,88 @@ def test_the_change_feed_after_a_reset_asks_for_everything_again(db_url: str) ->
     changes = orch.queries.changes_since(seen)
     assert changes.keys is None and changes.last_id == now
     orch.close()
+
+
+def test_a_reset_or_a_replacing_copy_gives_the_database_a_new_generation(
+    db_url: str, tmp_path: Path
+) -> None:
+    """The mark a reader compares, whatever the event ids did meanwhile."""
+    orch = open_db(db_url)
+    add(orch, "A")
+    first = orch.queries.feed_marks().generation
+    recreate(orch.db)
+    second = orch.queries.feed_marks().generation
+    assert None not in (first, second) and first != second
+    add(orch, "B")
+    copy = open_db(tmp_path / "copy.db")
+    seen = {copy.queries.feed_marks().generation}
+    for _ in range(2):
+        copy_database(orch.db, copy.db, replace=True)
+        seen.add(copy.queries.feed_marks().generation)
+    assert len(seen) == 3 and second not in seen
+    copy.close()
+    orch.close()
+
+
+def test_a_writer_pinned_before_a_reset_writes_nothing_after_it(db_url: str) -> None:
+    """A runner's writes (`refuse_writes_after_reset`): refused once the database was
+    reset, with nothing written; reads go on."""
+    runner = open_db(db_url, "runner")
+    refuse_writes_after_reset(runner.db)
+    add(runner, "A")
+    other = Database(db_url)
+    recreate(other)
+    other.dispose()
+    with pytest.raises(DatabaseReset, match="was reset"):
+        add(runner, "B")
+    assert runner.queries.list_tasks() == []
+    person = open_db(db_url)
+    add(person, "C")  # others write as before
+    assert [t.key for t in runner.queries.list_tasks()] == ["C"]
+    person.close()
+    runner.close()
+
+
+@pytest.mark.parametrize("replace", ["reset", "copy"])
+def test_a_reset_while_a_pinned_writer_writes_all_along_stops_it_cleanly(
+    db_url: str, tmp_path: Path, replace: str
+) -> None:
+    """Writes racing a reset or a replacing copy (on PostgreSQL, locks taken table by
+    table): each one is written before it, or refused after it; no other error, no
+    deadlock."""
+    source = open_db(tmp_path / "source.db")
+    add(source, "FROM-COPY")
+    runner = open_db(db_url, "runner")
+    refuse_writes_after_reset(runner.db)
+    errors: list[BaseException] = []
+    written: list[int] = []
+    stop = threading.Event()
+
+    def write_all_along() -> None:
+        n = 0
+        while not stop.is_set():
+            try:
+                add(runner, f"T-{n}")
+                written.append(n)
+                n += 1
+            except BaseException as exc:  # the test reports it below
+                errors.append(exc)
+                return
+
+    writer = threading.Thread(target=write_all_along)
+    writer.start()
+    time.sleep(0.3)
+    other = Database(db_url)
+    if replace == "reset":
+        recreate(other)
+    else:
+        copy_database(source.db, other, replace=True)
+    other.dispose()
+    writer.join(timeout=30)
+    stop.set()
+    assert written
+    assert [type(e) for e in errors] == [DatabaseReset], errors
+    kept = [] if replace == "reset" else ["FROM-COPY"]
+    assert [t.key for t in runner.queries.list_tasks()] == kept
+    runner.close()
+    source.close()

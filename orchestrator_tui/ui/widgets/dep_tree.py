@@ -17,6 +17,7 @@ from textual.widgets import Tree
 from textual.widgets.tree import NodeID, TreeNode, UnknownNodeID
 
 from ...domain.enums import DependencyType, TaskStatus
+from ...domain.errors import NotFound
 from ...domain.event_text import words
 from ..db import run_db
 from ..render import STATUS_ICON, safe, status_style
@@ -154,8 +155,12 @@ class DependencyTree(Tree[NodeData]):
             return
         generation, key = self._generation, row.key
 
-        def load(orch: Orchestrator) -> _Root:
-            return _Root(generation, orch.queries.links(key, True), orch.queries.links(key, False))
+        def load(orch: Orchestrator) -> _Root | None:
+            try:
+                links = orch.queries.links(key, True), orch.queries.links(key, False)
+            except NotFound:
+                return None  # gone (`db reset`): the list, reloaded, moves the cursor off it
+            return _Root(generation, *links)
 
         run_db(self, load, lambda m: m, group="tree-root", exclusive=True)
 

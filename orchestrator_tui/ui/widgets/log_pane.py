@@ -44,6 +44,7 @@ from textual.widgets.option_list import Option
 from textual.worker import get_current_worker
 
 from ...domain.enums import LogStream
+from ...domain.errors import NotFound
 from ...domain.event_text import words
 from ...domain.rules import no_output_text
 from ...domain.text import printable
@@ -499,6 +500,15 @@ def _cancelled() -> bool:
     return get_current_worker().is_cancelled
 
 
+def _runs_of(orch: Orchestrator, key: str) -> list[RunView] | None:
+    """The task's runs; None once it is gone (`db reset`): there is nothing to say,
+    as the list, reloaded, moves the cursor off it."""
+    try:
+        return orch.queries.runs_for(key)
+    except NotFound:
+        return None
+
+
 def load_window(
     orch: Orchestrator,
     gen: int,
@@ -511,7 +521,9 @@ def load_window(
     q = orch.queries
     runs: list[RunView] | None = None
     if key is not None:
-        runs = q.runs_for(key)
+        runs = _runs_of(orch, key)
+        if runs is None:
+            return None
         if run_id is None and runs:
             run_id = runs[-1].id
             follow = not runs[-1].status.is_finished
@@ -560,7 +572,9 @@ def poll_log(
     """New runs of `key`, and the lines after `anchor` when following (else whether
     there are any)."""
     q = orch.queries
-    runs = q.runs_for(key)
+    runs = _runs_of(orch, key)
+    if runs is None:
+        return None
     rows: list[LogRow] | None = None
     replace, first = False, 1
     if run_id is not None and not newer:
