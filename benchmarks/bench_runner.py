@@ -115,30 +115,32 @@ def bench_dag(n: int, parallel: int) -> float:
 
 def bench_floor(n: int, parallel: int) -> float:
     """The Python floor (see `runner_floor.py`) over the same DAG; its CPU seconds
-    (all its threads, children) join FLOOR_CPU."""
+    (coordinating thread, its other threads, children) join FLOOR_CPU."""
     with tempfile.TemporaryDirectory() as folder:
         path = str(Path(folder) / "floor.db")
         orch = open_orchestrator(path, "bench")
         orch.plans.load(dag_plan(n), "bench")
         orch.close()
-        cpu = (time.process_time(), _children_cpu())
+        cpu = (time.thread_time(), time.process_time(), _children_cpu())
         took = python_floor(path, parallel)
-        FLOOR_CPU.append((time.process_time() - cpu[0], _children_cpu() - cpu[1]))
+        mine, everything = time.thread_time() - cpu[0], time.process_time() - cpu[1]
+        FLOOR_CPU.append((mine, everything - mine, _children_cpu() - cpu[2]))
         return took
 
 
-#: CPU seconds of each `bench_floor`: the program's threads, its children.
-FLOOR_CPU: list[tuple[float, float]] = []
+#: CPU seconds of each `bench_floor`, as DAG_CPU's.
+FLOOR_CPU: list[tuple[float, float, float]] = []
 
 
 def _report_floor(times: list[float], xargs: list[float]) -> None:
     each = ", ".join(f"{t:.2f}" for t in times)
     ratios = [a / b for a, b in zip(times, xargs, strict=True)]
-    threads, children = (statistics.median(c[i] for c in FLOOR_CPU) for i in range(2))
+    c = [statistics.median(row[i] for row in FLOOR_CPU) for i in range(3)]
     print(f"  floor    median {statistics.median(times):.2f}s  ({each})")
     print(
         f"  floor    ratio median {statistics.median(ratios):.2f}x (the Python floor, a "
-        f"reference); cpu its threads {threads:.2f}s, children {children:.2f}s"
+        f"reference); cpu coordinating {c[0]:.2f}s, other threads {c[1]:.2f}s, "
+        f"children {c[2]:.2f}s"
     )
 
 
