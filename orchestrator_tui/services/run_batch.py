@@ -10,7 +10,6 @@ other move, so the rows and events are those of a single change.
 
 from __future__ import annotations
 
-import sqlite3
 import uuid
 from collections.abc import Sequence
 from datetime import datetime, timedelta
@@ -202,9 +201,6 @@ def take(
     if not taken:
         return []
     specs = [CommandSpec.model_validate(r.command) for r in taken]
-    batch = events if events is not None else EventBatch(ctx, now)
-    if conn.dialect.name == "sqlite" and _PROTO:
-        return _take_sql(conn, ctx, taken, specs, won, now, batch, events is None)
     earlier = dict(_RUNS_SO_FAR.rows(conn, {"ids": [r.id for r in taken]}))
     runs = [
         {
@@ -223,6 +219,7 @@ def take(
         for r, spec in zip(taken, specs, strict=True)
     ]
     run_ids = _insert_runs(conn, runs)
+    batch = events if events is not None else EventBatch(ctx, now)
     claims, moves, started = [], [], {}
     for r, run, spec in zip(taken, runs, specs, strict=True):
         run_id = run_ids[run["execution_id"]]
@@ -255,70 +252,6 @@ def take(
     record_moves(conn, batch, moves, started)
     if events is None:
         batch.write(conn)
-    return claims
-
-
-#: Tried: a claim's runs and their two events written by SQL from the claimed rows
-#: (SQLite with RETURNING only; event documents as SQLite's compact JSON).
-_PROTO = sqlite3.sqlite_version_info >= (3, 35)
-_PROTO_SQL: dict[int, str] = {}
-from ..store.tables import UTCDateTime as _U
-from ..store.driver import run_on_driver as _rod
-
-
-def _take_sql(conn, ctx, taken, specs, won, now, batch, write_batch):
-    batch.write(conn)  # the round's earlier events first, in order
-    n = len(taken)
-    sql = _PROTO_SQL.get(n)
-    if sql is None:
-        values = ", ".join("(?, ?, ?)" for _ in range(n))
-        sql = _PROTO_SQL[n] = (
-            "INSERT INTO runs (execution_id, task_id, agent, attempt, status, command, outputs, started_at) "
-            "SELECT v.column2, t.id, ?, (SELECT count(*) FROM runs r WHERE r.task_id = t.id) + 1, 'running', "
-            "json_extract(t.command, '$.argv'), '{}', ? "
-            f"FROM (VALUES {values}) v JOIN tasks t ON t.id = v.column1 ORDER BY v.column3 "
-            "RETURNING id, task_id, attempt, execution_id"
-        )
-    stamp = _U().process_bind_param(now, None)
-    stamp = str(stamp.replace(tzinfo=None))
-    params = [ctx.actor, stamp]
-    eids = []
-    for i, r in enumerate(taken):
-        e = str(uuid.uuid4())
-        eids.append(e)
-        params += [r.id, e, i]
-    got = {row[3]: row for row in _rod(conn, sql, params).fetchall()}
-    ids = [got[e][0] for e in eids]
-    marks = ", ".join("?" * n)
-    _rod(
-        conn,
-        "INSERT INTO events (created_at, actor, kind, task_id, run_id, data) "
-        "SELECT ?1, ?2, k.kind, r.task_id, r.id, CASE k.n WHEN 0 THEN "
-        "json_object('from', 'pending', 'to', 'in_progress', 'reason', 'run ' || r.id) ELSE "
-        "json_object('message', 'run ' || r.id || ' (attempt ' || r.attempt || ') started by ' || ?2, "
-        "'attempt', r.attempt, 'argv', json(r.command)) END "
-        "FROM runs r JOIN (SELECT 0 AS n, 'status_changed' AS kind UNION ALL SELECT 1, 'run_started') k "
-        f"WHERE r.id IN ({marks}) ORDER BY r.id, k.n".replace("?1", "?")
-        .replace("?2", "?", 1)
-        .replace("?2", "?"),
-        [stamp, ctx.actor, ctx.actor, *ids],
-    )
-    claims = []
-    for r, spec, e in zip(taken, specs, eids, strict=True):
-        row = got[e]
-        claims.append(
-            Claim(
-                task_id=r.id,
-                key=r.key,
-                title=r.title,
-                run_id=row[0],
-                execution_id=e,
-                attempt=row[2],
-                max_retries=r.max_retries,
-                requires_approval=bool(r.requires_approval),
-                command=spec,
-            )
-        )
     return claims
 
 
