@@ -15,9 +15,10 @@ round (settle the runs that ended, claim for the freed slots):
 
 Each child runs through `subprocess.Popen` (output captured, as a runner must)
 on a pool thread; like the runner, a round waits up to 4 ms for more runs to end.
-Not done here and done by the runner: honouring priority, plan budgets and
-agent types in the claim, retries, approval, questions, leases renewed, the
-process's start stamp and host, log lines, hooks and notifications.
+Not done here and done by the runner: unknown priority words, plan budgets and
+agent types in the claim, a run's attempt counted, failures and retries,
+approval, questions, leases renewed, the process's start stamp and host (the pid
+is stored with the run's end), log lines, hooks and notifications.
 """
 
 from __future__ import annotations
@@ -98,7 +99,8 @@ class _Round:
         if ended:
             closing, ids = [], []
             for task_id, run_id, pid, code, handed in ended:
-                status = "succeeded" if code == 0 else "failed"
+                assert code == 0, "the floor runs `true` only"
+                status = "succeeded"
                 closing.append((status, now, code, pid, run_id))
                 ids.append(task_id)
                 finished = {
