@@ -3,7 +3,11 @@
 1. 1000 trivial tasks (`true`) in a DAG, 8 in parallel, against
    `xargs -P 8` running the same 1000 commands (goal: at most 1.5x its time; the
    script exits 1 when it is missed). The CPU seconds of the runner's
-   coordinating thread, its other threads and its children are printed too.
+   coordinating thread, its other threads and its children are printed too, and
+   beside them a "Python floor" timed in the same rounds: the least a Python
+   program does to run the same DAG from threads and record each task's claim,
+   run and finish in the same SQLite schema (`runner_floor.py`), which tells
+   how much of the gap to xargs is Python's and how much the runner's own.
 2. An agent printing 100k lines: lines stored per second, and the lag of an
    asyncio loop in the same process (standing in for the TUI's event loop)
    while the runner streams in a background thread.
@@ -40,6 +44,8 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+
+from runner_floor import python_floor
 
 from orchestrator_tui.agents.parsers import make_parser
 from orchestrator_tui.domain.plan import PlanSpec
@@ -105,6 +111,37 @@ def bench_dag(n: int, parallel: int) -> float:
         orch.close()
         gc.unfreeze()  # the log benchmarks below start as an unfrozen process
         return took
+
+
+def bench_floor(n: int, parallel: int) -> float:
+    """The Python floor (see `runner_floor.py`) over the same DAG; its CPU seconds
+    (coordinating thread, its other threads, children) join FLOOR_CPU."""
+    with tempfile.TemporaryDirectory() as folder:
+        path = str(Path(folder) / "floor.db")
+        orch = open_orchestrator(path, "bench")
+        orch.plans.load(dag_plan(n), "bench")
+        orch.close()
+        cpu = (time.thread_time(), time.process_time(), _children_cpu())
+        took = python_floor(path, parallel)
+        mine, everything = time.thread_time() - cpu[0], time.process_time() - cpu[1]
+        FLOOR_CPU.append((mine, everything - mine, _children_cpu() - cpu[2]))
+        return took
+
+
+#: CPU seconds of each `bench_floor`, as DAG_CPU's.
+FLOOR_CPU: list[tuple[float, float, float]] = []
+
+
+def _report_floor(times: list[float], xargs: list[float]) -> None:
+    each = ", ".join(f"{t:.2f}" for t in times)
+    ratios = [a / b for a, b in zip(times, xargs, strict=True)]
+    c = [statistics.median(row[i] for row in FLOOR_CPU) for i in range(3)]
+    print(f"  floor    median {statistics.median(times):.2f}s  ({each})")
+    print(
+        f"  floor    ratio median {statistics.median(ratios):.2f}x (the Python floor, a "
+        f"reference); cpu coordinating {c[0]:.2f}s, other threads {c[1]:.2f}s, "
+        f"children {c[2]:.2f}s"
+    )
 
 
 def other_checkout(folder: str, n: int, parallel: int) -> float:
@@ -359,18 +396,21 @@ def report_agents(n: int, repeat: int) -> None:
 def compare_dag(before: str, n: int, parallel: int, repeat: int) -> int:
     """This checkout's runner, FOLDER's and xargs, in turn each round."""
     here = str(Path(__file__).resolve().parent.parent)
-    times: dict[str, list[float]] = {"runner": [], "before": [], "xargs": []}
+    times: dict[str, list[float]] = {"runner": [], "before": [], "floor": [], "xargs": []}
     cpu: dict[str, list[tuple[float, ...]]] = {"runner": [], "before": []}
     loads = [os.getloadavg()[0]]
     for _ in range(repeat):
         for name, folder in (("runner", here), ("before", before)):
             times[name].append(other_checkout(folder, n, parallel))
             cpu[name].append(DAG_CPU[-1])
+        times["floor"].append(bench_floor(n, parallel))
         times["xargs"].append(bench_xargs(n, parallel))
         loads.append(os.getloadavg()[0])
     print(f"{n} tasks (true) in a DAG, {parallel} in parallel; before: {before}")
     print(f"  load average {min(loads):.2f}-{max(loads):.2f}")
     for name, runs in times.items():
+        if name == "floor":
+            continue  # printed with its ratio below
         each = ", ".join(f"{t:.2f}" for t in runs)
         print(f"  {name:8} median {statistics.median(runs):.2f}s  ({each})")
     ratio = 0.0
@@ -382,6 +422,7 @@ def compare_dag(before: str, n: int, parallel: int, repeat: int) -> int:
             f"coordinating {c[0]:.2f}s, other threads {c[1]:.2f}s, children {c[2]:.2f}s"
         )
         ratio = ratio or statistics.median(ratios)
+    _report_floor(times["floor"], times["xargs"])
     return 1 if ratio > DAG_GOAL else 0
 
 
@@ -412,9 +453,10 @@ def main() -> int:
         report_agents(args.events, args.repeat)
         return 0
 
-    runner_times, xargs_times = [], []
-    for _ in range(args.repeat):  # alternate, so both see the same machine load
+    runner_times, floor_times, xargs_times = [], [], []
+    for _ in range(args.repeat):  # alternate, so all see the same machine load
         runner_times.append(bench_dag(args.tasks, args.parallel))
+        floor_times.append(bench_floor(args.tasks, args.parallel))
         xargs_times.append(bench_xargs(args.tasks, args.parallel))
     r, x = statistics.median(runner_times), statistics.median(xargs_times)
     print(f"{args.tasks} tasks (true) in a DAG, {args.parallel} in parallel")
@@ -429,6 +471,7 @@ def main() -> int:
         f"  cpu      coordinating thread {coordinator:.2f}s, supervising threads "
         f"{threads:.2f}s, children {children:.2f}s"
     )
+    _report_floor(floor_times, xargs_times)
     missed = ratio > DAG_GOAL
     if args.only == "dag":
         return 1 if missed else 0
