@@ -97,7 +97,7 @@ class _Console:
 
         reason = printable(s.reason)
         if s.task_status is None:
-            return f"lost    {s.key} run {s.run_id}: the task was changed by someone else"
+            return f"lost    {s.key} run {s.run_id}: {reason}"  # taken away: who and how
         if s.run_status is RunStatus.LOST:
             return f"lost    {s.key}: {reason}; now {words(s.task_status.value)}"
         if s.outcome is Outcome.SUCCEEDED:
