@@ -463,6 +463,30 @@ def test_saving_a_setting_keeps_the_other_entries_of_the_file(tmp_path):
     assert "later:" in settings.read_text()
 
 
+async def test_picking_a_theme_saves_it_off_the_ui_thread(chain, make, tmp_path, monkeypatch):
+    """The settings file is read and written in a worker: a slow disk never holds a frame."""
+    import threading
+
+    from orchestrator_tui.ui import keymap
+
+    saved_on: list[int] = []
+    save = keymap.save_setting
+
+    def recording(*args, **kw):
+        saved_on.append(threading.get_ident())
+        return save(*args, **kw)
+
+    monkeypatch.setattr(keymap, "save_setting", recording)
+    settings = tmp_path / "settings.yaml"
+    app = make(settings_file=settings)
+    async with started(app) as pilot:
+        app.theme = "nord"
+        app.theme = "dracula"  # the last pick is the one kept
+        await settle(pilot)
+    assert saved_on and threading.get_ident() not in saved_on
+    assert keymap.load_settings(settings) == ({"theme": "dracula"}, None)
+
+
 def test_saving_a_setting_keeps_the_comments_and_words_of_the_file(tmp_path):
     from orchestrator_tui.ui.keymap import load_settings, save_setting
 
