@@ -20,6 +20,7 @@ from textual.widgets import Static
 
 from ...domain.agent import SpendRow
 from ...domain.command_text import limits, what_runs
+from ...domain.event_text import words
 from ...domain.models import (
     ApprovalView,
     EventView,
@@ -220,7 +221,7 @@ class DetailScreen(QuestionActions, TaskActions, Screen[None]):
             "approvals": (
                 "Approvals",
                 _lines(
-                    f"{when(a.decided_at)}  {a.decision.value} by {safe(a.actor)}"
+                    f"{when(a.decided_at)}  {words(a.decision.value)} by {safe(a.actor)}"
                     + (f": {safe(a.comment)}" if a.comment else "")
                     for a in message.approvals
                 ),
