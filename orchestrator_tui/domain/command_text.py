@@ -57,15 +57,18 @@ def needs_something_to_run(
 
 def what_runs(command: Any) -> tuple[str, str]:
     """`("agent", "claude, model sonnet, args --max-turns 3")` for a task a coding
-    agent does, else `("command", "pytest -q")`. Unescaped: callers make it printable."""
+    agent does, else `("command", "pytest -q")`, each argument quoted as a shell would
+    where it must be (`sh -c 'make && make test'`). Unescaped: callers make it printable."""
+    from shlex import join
+
     agent = command.agent
     if agent is None or agent.profile in (None, OWN_COMMAND):
-        return "command", " ".join(command.argv)
+        return "command", join(command.argv)
     parts = [agent.profile]
     if agent.model:
         parts.append(f"model {agent.model}")
     if agent.args:
-        parts.append(" ".join(["args", *agent.args]))
+        parts.append(f"args {join(agent.args)}")
     return "agent", ", ".join(parts)
 
 
