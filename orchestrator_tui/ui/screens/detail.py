@@ -19,7 +19,7 @@ from textual.screen import Screen
 from textual.widgets import Static
 
 from ...domain.agent import SpendRow
-from ...domain.command_text import limits, what_runs
+from ...domain.command_text import argv_text, limits, what_runs
 from ...domain.event_text import words
 from ...domain.models import (
     ApprovalView,
@@ -312,7 +312,7 @@ def summary(t: TaskDetail, agent_timeout: float | None = None) -> Text:
             text.append(limit)
         for argv in t.command.verify:
             text.append("\nverify ", MUTED)
-            text.append(" ".join(safe(arg, 200) for arg in argv))
+            text.append(safe(argv_text(argv), 400))
     if t.tags:
         text.append("\ntags ", MUTED)
         text.append(", ".join(safe(tag, 50) for tag in t.tags))
