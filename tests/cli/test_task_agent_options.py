@@ -55,6 +55,15 @@ def test_what_runs_is_shown_with_its_arguments_told_apart(cli: Cli) -> None:
     assert "  agent      simulated, args --ask 'Which one?'" in cli.ok("task", "show", "A").out
 
 
+def test_show_says_where_a_command_runs(cli: Cli, tmp_path: Path) -> None:
+    """`--cwd` (or a plan's `cwd:`) is where the agent or command runs: `task show`
+    says it, as it says a worktree's repository."""
+    (tmp_path / "shop").mkdir()
+    cli.ok("task", "add", "Fix", "--key", "F", "--agent", "codex", "--cwd", str(tmp_path / "shop"))
+    shown = cli.ok("task", "show", "F").out.splitlines()
+    assert f"  cwd        {tmp_path / 'shop'}" in shown
+
+
 def test_a_base_branch_the_repository_lacks_is_refused_when_it_is_given(
     cli: Cli, tmp_path: Path
 ) -> None:

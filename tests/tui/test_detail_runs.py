@@ -27,6 +27,7 @@ async def test_detail_lists_a_plain_commands_runs(db_url, make):
 async def test_detail_says_what_stops_a_run(orch, make):
     command = {
         "argv": ["codex"],
+        "cwd": "/src/shop",
         "timeout_seconds": 1800,
         "agent": {"profile": "codex", "budget": {"usd": 1.5, "tokens": 200000}},
     }
@@ -37,6 +38,7 @@ async def test_detail_says_what_stops_a_run(orch, make):
         lines = [line.strip() for line in screen_text(app).splitlines()]
         assert "timeout 1800s" in lines
         assert "budget $1.50, 200,000 tokens (all its runs together)" in lines
+        assert "cwd /src/shop" in lines  # where it runs, as `task show` says
 
 
 async def test_detail_says_the_agent_profiles_timeout_when_the_task_sets_none(

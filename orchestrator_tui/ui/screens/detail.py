@@ -307,6 +307,9 @@ def summary(t: TaskDetail, agent_timeout: float | None = None) -> Text:
                 f"branch {safe(workspace.branch_for(t.key), 100)} · "
                 f"on approve {workspace.on_approve.value}"
             )
+        elif t.command.cwd:
+            text.append("\ncwd ", MUTED)
+            text.append(safe(t.command.cwd, 200))
         for label, limit in limits(t.command, agent_timeout):
             text.append(f"\n{label} ", MUTED)
             text.append(limit)
