@@ -409,23 +409,40 @@ class RunService:
     def close_abandoned(self, only: Iterable[int]) -> list[Settled]:
         """Mark as lost the runs left open on these tasks though no runner holds
         them any more (a person moved the task, then its runner died before it
-        closed the run); their processes must be known gone. The tasks are left
+        closed the run; or a plan loaded it open, as the demo's PAY-11); their
+        processes must be known gone. The tasks are left
         as they are: only the runs are closed, which lets the tasks be claimed."""
         chosen = list(only)
         if not chosen:
             return []
         now = self.ctx.now()
-        why = "its runner stopped before closing it, after the task was moved"
         held = sql_rules.held_by_runner()
+        # A run no runner started (no run_started event: a plan or an import loaded it open).
+        started = (
+            select(E.id).where(E.run_id == R.id, E.kind == EventKind.RUN_STARTED.value).exists()
+        )
         settled = []
         with self.ctx.db.write() as conn:
             rows = conn.execute(
-                select(R.id, R.execution_id, R.attempt, T.id.label("task_id"), T.key, T.title)
+                select(
+                    R.id,
+                    R.execution_id,
+                    R.attempt,
+                    T.id.label("task_id"),
+                    T.key,
+                    T.title,
+                    started.label("started"),
+                )
                 .select_from(Run.__table__.join(Task.__table__, R.task_id == T.id))
                 .where(T.id.in_(chosen), R.status == RunStatus.RUNNING.value, ~held)
                 .order_by(R.id)
             ).all()
             for run in rows:
+                why = (
+                    "its runner stopped before closing it, after the task was moved"
+                    if run.started
+                    else "it was loaded open (from a plan or an import) and no runner holds it"
+                )
                 closed = conn.execute(
                     update(Run.__table__)
                     .where(R.id == run.id, R.status == RunStatus.RUNNING.value)
