@@ -216,6 +216,8 @@ class OrchestratorApp(RunnerActions, TransferActions, App[int]):
             self, db_url, runner_agent_name(actor), dict(runner_options or {})
         )
         self.settings_file: Path | None = settings_file  # where a chosen theme is kept
+        self._theme_to_save: str | None = None  # the newest pick the save worker takes
+        self._settings_lock = threading.Lock()  # one save at a time, the newest last
         if theme and theme in self.available_themes:
             self.theme = theme
 
@@ -359,12 +361,23 @@ class OrchestratorApp(RunnerActions, TransferActions, App[int]):
             self.start_runner(auto=True)
 
     def _save_theme(self, theme: Any) -> None:
-        from .ui.keymap import save_setting
-
+        """Keep the picked theme for the next start, written by a worker (the file is
+        read and written on disk; never on the UI thread)."""
         if self.settings_file is not None:
-            problem = save_setting(self.settings_file, "theme", theme.name)
-            if problem:
-                self.notify(problem, severity="warning", markup=False)
+            self._theme_to_save = theme.name
+            self.run_worker(self._write_theme, thread=True, group="settings", name="save theme")
+
+    def _write_theme(self) -> None:
+        from .ui import keymap
+
+        settings = self.settings_file
+        with self._settings_lock:  # a quicker later pick is written after, or instead
+            name, self._theme_to_save = self._theme_to_save, None
+            if name is None or settings is None:
+                return
+            problem = keymap.save_setting(settings, "theme", name)
+        if problem:
+            self.call_from_thread(self.notify, problem, severity="warning", markup=False)
 
     def close_database(self) -> None:
         if self._orch is not None:

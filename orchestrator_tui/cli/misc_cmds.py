@@ -28,7 +28,7 @@ def cmd_approvals(args: argparse.Namespace) -> int:
             [
                 w.key,
                 f"{w.waiting_since:%Y-%m-%d %H:%M}",
-                w.last_run_actor or w.assignee or "-",
+                w.ran_by or "-",
                 w.title,
             ]
             for w in items

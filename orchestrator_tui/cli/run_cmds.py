@@ -11,6 +11,7 @@ import sys
 import time
 from typing import TYPE_CHECKING, Any
 
+from ..domain.command_text import argv_text
 from ..domain.enums import AgentType, RunStatus
 from ..domain.errors import RUN_INCOMPLETE, NotFound, UsageError
 from ..domain.event_text import words
@@ -77,7 +78,7 @@ class _Console:
             return
         if isinstance(event, RunStarted):
             c = event.claim
-            argv = printable(shlex.join(c.command.argv))
+            argv = printable(argv_text(c.command.argv))
             if c.command.agent is not None:  # the argv is the profile's, with the prompt
                 argv = f"agent {printable(c.command.agent.profile or '?')}"
             say(f"start   {c.key} run {c.run_id} (attempt {c.attempt}): {argv}")
@@ -97,7 +98,7 @@ class _Console:
 
         reason = printable(s.reason)
         if s.task_status is None:
-            return f"lost    {s.key} run {s.run_id}: the task was changed by someone else"
+            return f"lost    {s.key} run {s.run_id}: {reason}"  # taken away: who and how
         if s.run_status is RunStatus.LOST:
             return f"lost    {s.key}: {reason}; now {words(s.task_status.value)}"
         if s.outcome is Outcome.SUCCEEDED:

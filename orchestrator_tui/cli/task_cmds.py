@@ -228,6 +228,8 @@ def _command_lines(command: Any, agent_timeout: float | None = None) -> list[tup
     lines = [what_runs(command)]
     if (workspace := command.workspace) is not None:
         lines.append(("workspace", f"{workspace.repo} (a worktree from {workspace.base})"))
+    elif command.cwd:
+        lines.append(("cwd", str(command.cwd)))
     return lines + limits(command, agent_timeout)
 
 

@@ -6,6 +6,8 @@ no models (the CLI's plain reads load no pydantic).
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from shlex import join
 from typing import Any
 
 from .money import usd
@@ -55,17 +57,25 @@ def needs_something_to_run(
     return f"{part} needs something to run: {command} or {agent}"
 
 
+def argv_text(argv: Sequence[str]) -> str:
+    """A command as a person reads it and a shell would split it: each argument
+    quoted where it must be (`sh -c 'make && make test'`). Unescaped: callers make
+    it printable."""
+    return join(argv)
+
+
 def what_runs(command: Any) -> tuple[str, str]:
     """`("agent", "claude, model sonnet, args --max-turns 3")` for a task a coding
-    agent does, else `("command", "pytest -q")`. Unescaped: callers make it printable."""
+    agent does, else `("command", "pytest -q")`, each argument quoted as a shell would
+    where it must be (`sh -c 'make && make test'`). Unescaped: callers make it printable."""
     agent = command.agent
     if agent is None or agent.profile in (None, OWN_COMMAND):
-        return "command", " ".join(command.argv)
+        return "command", argv_text(command.argv)
     parts = [agent.profile]
     if agent.model:
         parts.append(f"model {agent.model}")
     if agent.args:
-        parts.append(" ".join(["args", *agent.args]))
+        parts.append(f"args {argv_text(agent.args)}")
     return "agent", ", ".join(parts)
 
 

@@ -412,6 +412,14 @@ class WaitingApproval(_View):
     assignee: str | None
     waiting_since: datetime
     last_run_actor: str | None
+    #: Who sent it for approval ("" for a task a plan loaded awaiting approval).
+    submitted_by: str | None = None
+
+    @property
+    def ran_by(self) -> str | None:
+        """Who did the work under review: its last run's agent, else whoever sent it
+        for approval (an agent through MCP, a person), else its assignee."""
+        return self.last_run_actor or self.submitted_by or self.assignee
 
 
 class QuestionView(_View):

@@ -71,6 +71,8 @@ class SinceThen:
     merged: str | None = None
     #: Keys of dependents that started work after the task was finished.
     started_dependents: tuple[str, ...] = ()
+    #: The runner's run the move took the task from (its process was stopped).
+    stopped_run: int | None = None
 
 
 @dataclass(frozen=True)
@@ -106,6 +108,11 @@ def undo_refusal(move: RecordedMove, actor: str, since: SinceThen) -> str | None
         return (
             f"{key}'s approval merged its work ({since.merged}); "
             "a merge is not undone here: revert it in git"
+        )
+    if since.stopped_run is not None:
+        return (
+            f"{key}'s {move.name} stopped its run {since.stopped_run}, which undoing cannot "
+            f"start again: reset {key} to pending to run it again"
         )
     if since.started_dependents:
         names = ", ".join(since.started_dependents[:5])

@@ -27,6 +27,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
+from ..domain.command_text import argv_text
 from ..domain.enums import LogStream, RunStatus
 from ..domain.errors import DatabaseUnavailable
 from ..domain.rules import WORKTREE_REMOVABLE
@@ -34,7 +35,7 @@ from ..domain.workspace import OnApprove, OnVerifyFail
 from ..services import Orchestrator
 from ..services.run_model import Claim, RunResult, Settled
 from ..services.workspaces import VERIFY_FAILED
-from ..workspaces.git import WorkspaceError, argv_text
+from ..workspaces.git import WorkspaceError
 from ..workspaces.merge import merge_for_approval
 from ..workspaces.worktree import Captured, Layout, Prepared, capture, layout, prepare, remove
 from .process import Line, ProcessOutcome, Supervisor

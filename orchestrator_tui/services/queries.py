@@ -437,6 +437,13 @@ class QueryService:
             .where(E.task_id == T.id, E.kind == EventKind.APPROVAL_REQUESTED.value)
             .scalar_subquery()
         )
+        submitter = (
+            select(E.actor)
+            .where(E.task_id == T.id, E.kind == EventKind.APPROVAL_REQUESTED.value)
+            .order_by(E.id.desc())
+            .limit(1)
+            .scalar_subquery()
+        )
         last_agent = (
             select(R.agent).where(R.task_id == T.id).order_by(R.id.desc()).limit(1)
         ).scalar_subquery()
@@ -447,6 +454,7 @@ class QueryService:
             T.updated_at,
             since.label("since"),
             last_agent.label("agent"),
+            submitter.label("submitter"),
         ).where(one_of(T.status, [s.value for s in domain_rules.DECIDABLE]))
         with self.ctx.db.read() as conn:
             rows = conn.execute(stmt).all()
@@ -457,6 +465,7 @@ class QueryService:
                 assignee=r.assignee,
                 waiting_since=r.since or r.updated_at,
                 last_run_actor=r.agent,
+                submitted_by=r.submitter,
             )
             for r in rows
         ]

@@ -241,7 +241,7 @@ class QuestionService:
                 key=w.key,
                 title=w.title,
                 since=w.waiting_since,
-                who=w.last_run_actor or w.assignee,
+                who=w.ran_by,
                 row=rows.get(w.key),
             )
             for w in queries.waiting_approvals()

@@ -25,8 +25,8 @@ from ..domain.enums import EventKind, LogStream, RunStatus, TaskStatus
 from ..domain.errors import Conflict, InvalidTransition, NotFound
 from ..domain.event_text import words
 from ..domain.models import RunView
-from ..domain.transitions import Intent, Via, plan_move
-from ..store.tables import LogLine, Run, Task
+from ..domain.transitions import MOVE_EVENTS, Intent, Via, plan_move
+from ..store.tables import Event, LogLine, Run, Task
 from . import rules as sql_rules
 from . import run_batch
 from .base import ServiceContext, T, find_task, record_event, unfinished_blocker_keys
@@ -48,6 +48,7 @@ __all__ = [
 
 S = TaskStatus
 R = Run.__table__.c
+E = Event.__table__.c
 
 
 def _lost_error(why: str) -> Any:
@@ -241,10 +242,11 @@ class RunService:
         closings: list[dict[str, Any]] = []
         moves: list[tuple[Row[Any], Intent]] = []
         judged: list[tuple[str, datetime | None] | None] = []  # None: the lease was lost
+        late: dict[int, str] = {}  # why each run whose lease was lost ended
         for res in results:
             task = tasks[res.task_id]
             if res.run_id not in held:
-                self._close_late(conn, res, task.id, now)
+                late[res.run_id] = self._close_late(conn, res, task, now)
                 judged.append(None)
                 continue
             status, reason, retry_at = self._judge(task, res, policy, now)
@@ -277,7 +279,7 @@ class RunService:
         settled = []
         for res, verdict in zip(results, judged, strict=True):
             task = tasks[res.task_id]
-            reason, retry_at = verdict if verdict is not None else ("lease lost", None)
+            reason, retry_at = verdict if verdict is not None else (late[res.run_id], None)
             settled.append(
                 Settled(
                     task_id=task.id,
@@ -321,15 +323,17 @@ class RunService:
             why += f" after {task.attempts} attempts"
         return S.FAILED, why, None
 
-    def _close_late(self, conn: Connection, res: RunResult, task_id: int, now: datetime) -> None:
+    def _close_late(self, conn: Connection, res: RunResult, task: Row[Any], now: datetime) -> str:
         """The lease was gone at the end: someone cancelled, reset or reclaimed the task.
 
         Add what only this runner knows (exit code, outputs, excerpt) to the run;
-        close it if nobody did (as cancelled, with its reason, if a person
-        cancelled it: its processes are gone now).
+        close it if nobody did (as cancelled, with its reason if a person cancelled
+        it, else with who moved the task: its processes are gone now). Returns why
+        the run ended, as its error says.
         """
+        task_id = task.id
         run = conn.execute(
-            select(R.status, R.cancel_requested, R.exit_code).where(R.id == res.run_id)
+            select(R.status, R.cancel_requested, R.exit_code, R.error).where(R.id == res.run_id)
         ).one()
         values: dict[str, Any] = {}
         if run.exit_code is None:
@@ -342,11 +346,12 @@ class RunService:
         closing = run.status == RunStatus.RUNNING.value
         asked = run.cancel_requested
         status = RunStatus.CANCELLED if asked is not None else res.status
+        why = run.error or res.error or "the task was changed by someone else while it ran"
         if closing:
-            why = asked or res.error or "the task was changed by someone else while it ran"
+            why = asked or _moved_while_it_ran(conn, task) or why
             values.update(status=status.value, ended_at=now, error=why)
         if not values:
-            return
+            return why
         written = conn.execute(
             update(Run.__table__).where(R.id == res.run_id, R.status == run.status).values(**values)
         )
@@ -363,6 +368,7 @@ class RunService:
                 },
                 run_id=res.run_id,
             )
+        return why
 
     # -- runners that died, and people who cancel ------------------------------------
 
@@ -403,23 +409,40 @@ class RunService:
     def close_abandoned(self, only: Iterable[int]) -> list[Settled]:
         """Mark as lost the runs left open on these tasks though no runner holds
         them any more (a person moved the task, then its runner died before it
-        closed the run); their processes must be known gone. The tasks are left
+        closed the run; or a plan loaded it open, as the demo's PAY-11); their
+        processes must be known gone. The tasks are left
         as they are: only the runs are closed, which lets the tasks be claimed."""
         chosen = list(only)
         if not chosen:
             return []
         now = self.ctx.now()
-        why = "its runner stopped before closing it, after the task was moved"
         held = sql_rules.held_by_runner()
+        # A run no runner started (no run_started event: a plan or an import loaded it open).
+        started = (
+            select(E.id).where(E.run_id == R.id, E.kind == EventKind.RUN_STARTED.value).exists()
+        )
         settled = []
         with self.ctx.db.write() as conn:
             rows = conn.execute(
-                select(R.id, R.execution_id, R.attempt, T.id.label("task_id"), T.key, T.title)
+                select(
+                    R.id,
+                    R.execution_id,
+                    R.attempt,
+                    T.id.label("task_id"),
+                    T.key,
+                    T.title,
+                    started.label("started"),
+                )
                 .select_from(Run.__table__.join(Task.__table__, R.task_id == T.id))
                 .where(T.id.in_(chosen), R.status == RunStatus.RUNNING.value, ~held)
                 .order_by(R.id)
             ).all()
             for run in rows:
+                why = (
+                    "its runner stopped before closing it, after the task was moved"
+                    if run.started
+                    else "it was loaded open (from a plan or an import) and no runner holds it"
+                )
                 closed = conn.execute(
                     update(Run.__table__)
                     .where(R.id == run.id, R.status == RunStatus.RUNNING.value)
@@ -596,6 +619,22 @@ def _left_open(conn: Connection, task_id: int, started: datetime | None) -> tupl
     if started is None:
         return ()
     return tuple(open_questions_since(conn, task_id, started))
+
+
+def _moved_while_it_ran(conn: Connection, task: Row[Any]) -> str | None:
+    """Who took the task from its run, and where to: its newest move's actor,
+    target status and reason (`alice moved A to blocked while it ran: not now`)."""
+    moved = conn.execute(
+        select(E.actor, E.data)
+        .where(E.task_id == task.id, E.kind.in_([k.value for k in MOVE_EVENTS]))
+        .order_by(E.id.desc())
+        .limit(1)
+    ).first()
+    if moved is None or not moved.data.get("to"):
+        return None
+    said = f"{moved.actor} moved {task.key} to {words(moved.data['to'])} while it ran"
+    reason = moved.data.get("reason")
+    return f"{said}: {reason}" if reason else said
 
 
 def _waiting_reason(asked: Sequence[int]) -> str:

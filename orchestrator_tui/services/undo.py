@@ -104,7 +104,19 @@ def since_then(conn: Connection, move: RecordedMove) -> SinceThen:
         moved_by=later[0].actor if later else None,
         merged=merged,
         started_dependents=started,
+        stopped_run=_run_stopped_by(conn, move) if move.before is S.IN_PROGRESS else None,
     )
+
+
+def _run_stopped_by(conn: Connection, move: RecordedMove) -> int | None:
+    """The run `move` took the task from: the task was in progress by a runner's
+    claim (the move into progress names its run), and moving it on stopped the run."""
+    return conn.execute(
+        select(E.run_id)
+        .where(E.task_id == move.task_id, E.id < move.event_id, E.kind.in_(_ALL_MOVES))
+        .order_by(E.id.desc())
+        .limit(1)
+    ).scalar()
 
 
 def _dependents_started_since(conn: Connection, move: RecordedMove) -> tuple[str, ...]:

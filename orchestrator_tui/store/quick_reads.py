@@ -90,6 +90,9 @@ def _plain_command(stored: Any) -> SimpleNamespace | None:
     agent = stored.get("agent")
     if not (timeout is None or _positive_number(timeout)):
         raise GiveUp("command")
+    cwd = stored.get("cwd")
+    if not (cwd is None or (isinstance(cwd, str) and cwd == cwd.strip())):
+        raise GiveUp("command")  # as for argv: the model strips spaces
     plain_agent = _plain_part(
         agent, profile=str, model=str, args=list, budget=dict, definition=dict
     )
@@ -100,6 +103,7 @@ def _plain_command(stored: Any) -> SimpleNamespace | None:
         timeout_seconds=timeout,
         agent=plain_agent,
         workspace=_plain_part(stored.get("workspace"), repo=str, base=str),
+        cwd=cwd,
     )
 
 

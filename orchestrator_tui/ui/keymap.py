@@ -115,10 +115,42 @@ def save_setting(path: Path, name: str, value: str) -> str | None:
     settings, problem = _settings_mapping(path)
     if problem:
         return f"{name} not saved: settings {path} cannot be read ({problem}); it is left as it is"
-    settings[name] = value
     try:
+        text = path.read_text(encoding="utf-8") if path.is_file() else ""
+        settings[name] = value
+        edited = _edited_in_place(text, name, value)
+        if edited is None or not _reads_as(edited, settings):
+            edited = yaml.safe_dump(settings, sort_keys=True)  # every entry, no comments
         path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(yaml.safe_dump(settings, sort_keys=True), encoding="utf-8")
+        path.write_text(edited, encoding="utf-8")
     except OSError as exc:
         return f"could not save settings to {path}: {exc.strerror or exc}"
     return None
+
+
+def _reads_as(text: str, settings: dict[Any, Any]) -> bool:
+    import yaml
+
+    try:
+        return bool(yaml.safe_load(text) == settings)
+    except yaml.YAMLError:
+        return False
+
+
+def _edited_in_place(text: str, name: str, value: str) -> str | None:
+    """`text` with the top-level `name:` line's value replaced (its comment kept), or
+    the line added at the end: everything else as the person wrote it. None when
+    the name is on more than one line; the caller checks the result reads back."""
+    import re
+
+    import yaml
+
+    line = yaml.safe_dump({name: value}, default_flow_style=False).rstrip("\n")
+    found = re.compile(rf"^{re.escape(name)}[ \t]*:[^#\n]*?(?P<comment>[ \t]+#[^\n]*)?$", re.M)
+    matches = list(found.finditer(text))
+    if len(matches) > 1:
+        return None
+    if matches:
+        at = matches[0]
+        return text[: at.start()] + line + (at.group("comment") or "") + text[at.end() :]
+    return text + ("\n" if text and not text.endswith("\n") else "") + line + "\n"

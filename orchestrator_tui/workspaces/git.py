@@ -6,7 +6,7 @@ import fcntl
 import os
 import subprocess
 import threading
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -134,10 +134,6 @@ def top_level(path: Path) -> Path:
     if not res.ok:
         raise WorkspaceError(f"workspace repo {path} is not a git repository")
     return Path(res.out.strip())
-
-
-def argv_text(argv: Sequence[str]) -> str:
-    return " ".join(argv)
 
 
 _held = threading.local()

@@ -16,9 +16,10 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from ..domain.command_text import argv_text
 from ..domain.words import counted
 from ..domain.workspace import FileChange, WorkspaceSpec, folder_name
-from .git import Git, WorkspaceError, argv_text, repo_lock, top_level
+from .git import Git, WorkspaceError, repo_lock, top_level
 
 Say = Callable[[str], None]
 

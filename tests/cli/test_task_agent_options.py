@@ -45,6 +45,25 @@ def test_an_agent_task_from_the_command_line(cli: Cli, tmp_path: Path) -> None:
     assert not any(line.startswith("  command ") for line in shown)
 
 
+def test_what_runs_is_shown_with_its_arguments_told_apart(cli: Cli) -> None:
+    """An argument with a space is quoted as a shell would, so what `task show` says
+    is the command that runs (the runner's `start` line writes it the same way)."""
+    cli.ok("task", "add", "Docs", "--key", "D", "--", "sh", "-c", "mkdir -p docs && echo hi")
+    cli.ok("task", "add", "Ask", "--key", "A", "--agent", "simulated", "--agent-arg=--ask")
+    cli.ok("task", "edit", "A", "--agent-arg=--ask", "--agent-arg", "Which one?")
+    assert "  command    sh -c 'mkdir -p docs && echo hi'" in cli.ok("task", "show", "D").out
+    assert "  agent      simulated, args --ask 'Which one?'" in cli.ok("task", "show", "A").out
+
+
+def test_show_says_where_a_command_runs(cli: Cli, tmp_path: Path) -> None:
+    """`--cwd` (or a plan's `cwd:`) is where the agent or command runs: `task show`
+    says it, as it says a worktree's repository."""
+    (tmp_path / "shop").mkdir()
+    cli.ok("task", "add", "Fix", "--key", "F", "--agent", "codex", "--cwd", str(tmp_path / "shop"))
+    shown = cli.ok("task", "show", "F").out.splitlines()
+    assert f"  cwd        {tmp_path / 'shop'}" in shown
+
+
 def test_a_base_branch_the_repository_lacks_is_refused_when_it_is_given(
     cli: Cli, tmp_path: Path
 ) -> None:

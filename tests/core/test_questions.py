@@ -132,6 +132,19 @@ def test_answering_a_task_whose_question_was_just_answered_names_who_answered(
     assert len(events_of(orch)) == before
 
 
+def test_work_no_runner_ran_is_shown_by_who_sent_it_for_approval(orch: Orchestrator) -> None:
+    """An agent working through MCP (or a person) leaves no run: the inbox and
+    `approvals` name who sent the task for approval, not nobody."""
+    add(orch, "A", requires_approval=True)
+    claude = orch.as_actor("claude")
+    claude.tasks.start("A")
+    claude.tasks.complete("A")
+    (entry,) = orch.questions.inbox()
+    assert entry.who == "claude"
+    (waiting,) = orch.queries.waiting_approvals()
+    assert waiting.ran_by == "claude"
+
+
 def test_inbox_lists_questions_and_approvals_oldest_first(db_url: str) -> None:
     clock = Clock()
     orch = open_orchestrator(db_url, "alice", clock=clock)

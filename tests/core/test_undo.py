@@ -9,6 +9,7 @@ import pytest
 
 from orchestrator_tui.domain.enums import EventKind, TaskStatus
 from orchestrator_tui.domain.errors import Conflict
+from orchestrator_tui.domain.models import CommandSpec
 from orchestrator_tui.services import Orchestrator
 from orchestrator_tui.services.plans import parse_plan
 
@@ -218,3 +219,33 @@ def test_undoing_a_move_that_closed_no_question_reopens_none(orch: Orchestrator)
     assert orch.tasks.undo_last().status is S.FAILED
     assert orch.questions.get(asked.id).is_closed
     assert EventKind.QUESTION_REOPENED.value not in kinds(orch, "A")
+
+
+@pytest.mark.parametrize(
+    "stop",
+    [lambda o: o.tasks.fail("A"), lambda o: o.runs.cancel("A", "too slow")],
+    ids=["fail", "cancel-run"],
+)
+def test_a_move_that_stopped_a_runners_run_is_not_undone(orch: Orchestrator, stop) -> None:
+    """Undoing it would leave the task in progress with nothing running (its
+    process is gone): refused, saying how to run it again, and nothing is written."""
+    add(orch, "A", command=CommandSpec(argv=["true"]))
+    (claim,) = orch.as_actor("runner").runs.claim("runner/1", 30, key="A")
+    stop(orch)
+    event_id = orch.undo.last_own_move("A")
+    refusal = orch.undo.preview(event_id).refusal
+    assert refusal == (
+        f"A's status change stopped its run {claim.run_id}, which undoing cannot start "
+        "again: reset A to pending to run it again"
+    )
+    before = events_of(orch, "A")
+    with pytest.raises(Conflict, match="stopped its run"):
+        orch.tasks.undo_last()
+    assert events_of(orch, "A") == before and status_of(orch, "A") is S.FAILED
+
+
+def test_a_move_of_a_task_a_person_works_on_is_undone(orch: Orchestrator) -> None:
+    add(orch, "A", command=CommandSpec(argv=["true"]))
+    orch.tasks.start("A")  # working on it, not running it
+    orch.tasks.fail("A")
+    assert orch.tasks.undo_last().status is S.IN_PROGRESS

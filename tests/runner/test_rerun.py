@@ -197,6 +197,21 @@ def test_another_runner_waits_for_the_old_attempt_of_a_task_moved_while_running(
     assert old.status is RunStatus.CANCELLED and new.status is RunStatus.SUCCEEDED
 
 
+def test_a_run_a_plan_loaded_open_is_closed_saying_so(orch: Orchestrator) -> None:
+    """No runner ever ran it (the demo's PAY-11, ada's run, is one): its closing says
+    where it came from, not that a runner stopped after its task was moved."""
+    from orchestrator_tui.services.plans import parse_plan
+
+    run = {"agent": "ada", "status": "running", "started": "-25m", "log": "working..."}
+    task = {"key": "A", "title": "a", "status": "in_progress", "updated": "-25m", "runs": [run]}
+    orch.plans.load(parse_plan({"name": "p", "tasks": [task]}, "plan.yaml"), "plan.yaml")
+    config = fast_config(agent="tidier", lease_seconds=0.3)
+    Runner(orch.as_actor("tidier"), config).serve()
+    (closed,) = orch.queries.runs_for("A")
+    assert closed.status is RunStatus.LOST
+    assert closed.error == "it was loaded open (from a plan or an import) and no runner holds it"
+
+
 def test_a_run_left_open_by_a_runner_that_died_after_its_task_was_moved_is_closed(
     orch: Orchestrator, tmp_path: Path
 ) -> None:

@@ -253,6 +253,41 @@ def test_a_run_taken_away_while_it_ran_counts_as_lost(orch: Orchestrator) -> Non
     assert (summary.lost, summary.succeeded, summary.failed, summary.retried) == (1, 0, 0, 0)
 
 
+@pytest.mark.parametrize(
+    ("take_away", "why"),
+    [
+        (
+            lambda o: o.tasks.transition("A", S.BLOCKED, reason="not like this"),
+            "alice moved A to blocked while it ran: not like this",
+        ),
+        (lambda o: o.tasks.reset("A"), "alice moved A to pending while it ran"),
+        (lambda o: o.runs.cancel("A", "wrong branch"), "run cancelled by alice: wrong branch"),
+    ],
+    ids=["block", "reset", "cancel-run"],
+)
+def test_a_run_taken_away_says_who_took_it_and_how(orch: Orchestrator, take_away, why) -> None:
+    """The run's error (the log pane, `task runs`) and the runner's line name the
+    person and the move, instead of a guess at what happened."""
+    from orchestrator_tui.cli.run_cmds import _Console
+
+    add(orch, "A", [PY, "-c", "import time; print('up', flush=True); time.sleep(60)"])
+    served: list[tuple[Runner, list[object]]] = []
+    thread = threading.Thread(target=lambda: served.append(serve(orch, lease_seconds=30)))
+    thread.start()
+    wait_for(lambda: orch.queries.runs_for("A") and orch.queries.runs_for("A")[0].line_count)
+    take_away(orch.as_actor("alice"))
+    wait_for(lambda: orch.queries.runs_for("A")[0].status is RunStatus.CANCELLED)
+    orch.as_actor("alice").tasks.transition("A", S.CANCELLED)  # nothing more to run
+    thread.join(30)
+    assert not thread.is_alive()
+    run = orch.queries.runs_for("A")[0]
+    assert run.error == why
+    (settled,) = [
+        e.settled for e in served[0][1] if isinstance(e, RunSettled) and e.settled.run_id == run.id
+    ]
+    assert _Console._settled(settled) == f"lost    A run {run.id}: {why}"
+
+
 def test_a_reclaimed_run_of_a_dead_runner_counts_as_lost(orch: Orchestrator) -> None:
     add(orch, "A", [PY, "-c", "print('second try')"], max_retries=1)
     orch.runs.claim("dead-owner", 0.01, key="A")  # its runner died: the lease runs out

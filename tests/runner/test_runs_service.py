@@ -345,7 +345,7 @@ def test_an_older_run_of_the_same_owner_cannot_decide_the_task_of_a_newer_one(
     (second,) = runner.runs.claim("o", 30)  # the same runner takes it again
     stopped = RunResult(first.run_id, first.task_id, RunStatus.CANCELLED, exit_code=-15)
     (late,) = runner.runs.finish("o", [stopped])
-    assert (late.task_status, late.reason) == (None, "lease lost")
+    assert (late.task_status, late.reason) == (None, "run cancelled by alice: wrong branch")
     task = runner.queries.get_task("A")
     assert task.status is S.IN_PROGRESS  # still the second run's
     assert runner.runs.held("o", [first.task_id]) == {first.task_id}

@@ -27,6 +27,7 @@ async def test_detail_lists_a_plain_commands_runs(db_url, make):
 async def test_detail_says_what_stops_a_run(orch, make):
     command = {
         "argv": ["codex"],
+        "cwd": "/src/shop",
         "timeout_seconds": 1800,
         "agent": {"profile": "codex", "budget": {"usd": 1.5, "tokens": 200000}},
     }
@@ -37,6 +38,7 @@ async def test_detail_says_what_stops_a_run(orch, make):
         lines = [line.strip() for line in screen_text(app).splitlines()]
         assert "timeout 1800s" in lines
         assert "budget $1.50, 200,000 tokens (all its runs together)" in lines
+        assert "cwd /src/shop" in lines  # where it runs, as `task show` says
 
 
 async def test_detail_says_the_agent_profiles_timeout_when_the_task_sets_none(
@@ -69,3 +71,17 @@ async def test_a_run_of_one_line_says_one_line(orch, make, tmp_path):
         assert len(runs) == 2, runs
         assert "exit 0  succeeded  1 line" in runs[0] and "1 lines" not in runs[0]
         assert "exit 0  succeeded  2 lines" in runs[1]
+
+
+async def test_detail_says_each_decision_in_words(orch, make):
+    add(orch, "A", "Review me", requires_approval=True)
+    bob = orch.as_actor("bob")
+    bob.tasks.start("A")
+    bob.tasks.complete("A")
+    orch.approvals.request_changes("A", "more tests")
+    app = make()
+    async with started(app, (160, 80)) as pilot:
+        await open_detail(pilot, "A")
+        lines = [line.strip() for line in screen_text(app).splitlines()]
+        start = lines.index("Approvals")
+        assert lines[start + 1].endswith("  changes requested by setup: more tests"), lines

@@ -187,3 +187,19 @@ async def test_the_inbox_footer_shows_the_key_that_opens_a_tasks_detail(orch, ma
         await pilot.press("enter")  # the key the footer shows does what it says
         await settle(pilot)
         assert isinstance(app.screen, DetailScreen)
+
+
+async def test_a_remapped_key_keeps_its_place_in_the_footer(orch, make):
+    """Textual's keymap re-adds a remapped binding last; the footer still shows it
+    where the screen declares it, so remapping `s` to `S` does not push Work out of
+    an 80-column footer."""
+    add(orch, "A")
+    default, remapped = make(), make(keymap={"task.start": "S"})
+    orders = []
+    for app in (default, remapped):
+        async with started(app, (80, 24)):
+            keys, _palette = footer_keys(main_screen(app))
+            orders.append([k.description for k in keys])
+            line = footer_line(app)
+        assert " Work " in line, line
+    assert orders[0] == orders[1]

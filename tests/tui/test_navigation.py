@@ -463,6 +463,47 @@ def test_saving_a_setting_keeps_the_other_entries_of_the_file(tmp_path):
     assert "later:" in settings.read_text()
 
 
+async def test_picking_a_theme_saves_it_off_the_ui_thread(chain, make, tmp_path, monkeypatch):
+    """The settings file is read and written in a worker: a slow disk never holds a frame."""
+    import threading
+
+    from orchestrator_tui.ui import keymap
+
+    saved_on: list[int] = []
+    save = keymap.save_setting
+
+    def recording(*args, **kw):
+        saved_on.append(threading.get_ident())
+        return save(*args, **kw)
+
+    monkeypatch.setattr(keymap, "save_setting", recording)
+    settings = tmp_path / "settings.yaml"
+    app = make(settings_file=settings)
+    async with started(app) as pilot:
+        app.theme = "nord"
+        app.theme = "dracula"  # the last pick is the one kept
+        await settle(pilot)
+    assert saved_on and threading.get_ident() not in saved_on
+    assert keymap.load_settings(settings) == ({"theme": "dracula"}, None)
+
+
+def test_saving_a_setting_keeps_the_comments_and_words_of_the_file(tmp_path):
+    from orchestrator_tui.ui.keymap import load_settings, save_setting
+
+    settings = tmp_path / "settings.yaml"
+    written = "# mine\napproval_alert: off  # quiet\ntheme: nord   # dark ones\nlater: [1, 2]\n"
+    settings.write_text(written)
+    assert save_setting(settings, "theme", "dracula") is None
+    assert settings.read_text() == written.replace("theme: nord", "theme: dracula")
+    settings.write_text("# mine\napproval_alert: off")  # no theme yet, no newline at the end
+    assert save_setting(settings, "theme", "nord") is None
+    assert settings.read_text() == "# mine\napproval_alert: off\ntheme: nord\n"
+    # A form the line edit cannot be sure of is written whole, every entry kept.
+    settings.write_text("{theme: nord, approval_alert: off}\n")
+    assert save_setting(settings, "theme", "dracula") is None
+    assert load_settings(settings) == ({"theme": "dracula", "approval_alert": "off"}, None)
+
+
 async def test_the_header_can_name_the_whole_database_path(chain, make, db_url):
     app = make()
     app.full_location = True

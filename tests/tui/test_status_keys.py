@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from textual.widgets import Input
+from textual.widgets import Button, Input
 
 from orchestrator_tui.domain.enums import TaskStatus
 from orchestrator_tui.ui.modals.prompt import Confirm, TextPrompt
@@ -318,6 +318,7 @@ async def test_bulk_confirmation_cuts_a_long_list_with_a_count(orch, make):
         text = app.screen.message.plain
         assert "Block 7 marked tasks?" in text and "… and 3 more" in text
         assert "K3: pending → blocked" in text and "K4:" not in text
+        assert str(app.screen.query_one("#yes", Button).label) == "Block (y)"  # as Undo (y)
 
 
 async def test_bulk_change_nobody_can_make_says_why(tasks, make):

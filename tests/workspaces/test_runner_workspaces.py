@@ -141,6 +141,21 @@ def test_a_failing_verify_can_fail_the_task_outright(orch: Orchestrator, repo: P
     assert orch.queries.get_task("A").status is S.FAILED
 
 
+def test_verify_and_setup_steps_are_said_with_their_arguments_told_apart(
+    orch: Orchestrator, repo: Path
+) -> None:
+    """`sh -c 'exit 3'`, as a shell would read it: `sh -c exit 3` is another command."""
+    setup = {"setup": {"run": [["sh", "-c", "echo set up > ready.txt"]]}}
+    verify = [["sh", "-c", "exit 3"]]
+    add(orch, "A", ["true"], repo, verify=verify, on_verify_fail="fail", workspace=setup)
+    serve(orch)
+    (run,) = orch.queries.runs_for("A")
+    assert run.error == "verify failed: `sh -c 'exit 3'` exit 3"
+    texts = [line.text for line in orch.queries.log_lines(run.id)]
+    assert "setup: sh -c 'echo set up > ready.txt'" in texts
+    assert "verify: sh -c 'exit 3'" in texts
+
+
 def test_setup_copies_an_untracked_env_file_for_the_command(orch: Orchestrator, repo: Path) -> None:
     (repo / ".env").write_text("TOKEN=abc\n")
     code = "print(open('.env').read().strip())"

@@ -19,7 +19,8 @@ from textual.screen import Screen
 from textual.widgets import Static
 
 from ...domain.agent import SpendRow
-from ...domain.command_text import limits, what_runs
+from ...domain.command_text import argv_text, limits, what_runs
+from ...domain.event_text import words
 from ...domain.models import (
     ApprovalView,
     EventView,
@@ -220,7 +221,7 @@ class DetailScreen(QuestionActions, TaskActions, Screen[None]):
             "approvals": (
                 "Approvals",
                 _lines(
-                    f"{when(a.decided_at)}  {a.decision.value} by {safe(a.actor)}"
+                    f"{when(a.decided_at)}  {words(a.decision.value)} by {safe(a.actor)}"
                     + (f": {safe(a.comment)}" if a.comment else "")
                     for a in message.approvals
                 ),
@@ -306,12 +307,15 @@ def summary(t: TaskDetail, agent_timeout: float | None = None) -> Text:
                 f"branch {safe(workspace.branch_for(t.key), 100)} · "
                 f"on approve {workspace.on_approve.value}"
             )
+        elif t.command.cwd:
+            text.append("\ncwd ", MUTED)
+            text.append(safe(t.command.cwd, 200))
         for label, limit in limits(t.command, agent_timeout):
             text.append(f"\n{label} ", MUTED)
             text.append(limit)
         for argv in t.command.verify:
             text.append("\nverify ", MUTED)
-            text.append(" ".join(safe(arg, 200) for arg in argv))
+            text.append(safe(argv_text(argv), 400))
     if t.tags:
         text.append("\ntags ", MUTED)
         text.append(", ".join(safe(tag, 50) for tag in t.tags))

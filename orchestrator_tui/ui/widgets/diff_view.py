@@ -32,6 +32,7 @@ from textual.scroll_view import ScrollView
 from textual.strip import Strip
 from textual.widgets import Static
 
+from ...domain.command_text import argv_text
 from ...domain.event_text import words
 from ...domain.text import needs_visible, visible
 from ..db import run_db
@@ -227,7 +228,7 @@ def describe(summary: ChangeSummary, run: RunView | None) -> Text:
         if run.reason:
             text.append(f" · {safe(run.reason, 300)}", style="dim")
     for check in summary.verify:
-        argv = " ".join(str(a) for a in check.get("argv", []))
+        argv = argv_text([str(a) for a in check.get("argv", [])])
         text.append(f"\nverify {safe(argv, 200)}: exit {check.get('exit_code')}", style="dim")
     shown = summary.file_lines()[:MAX_FILES_SHOWN]
     if shown:

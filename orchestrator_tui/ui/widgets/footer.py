@@ -26,6 +26,7 @@ from rich.cells import cell_len
 from rich.segment import Segment
 from rich.style import Style
 from textual import events
+from textual.dom import DOMNode
 from textual.screen import Screen
 from textual.strip import Strip
 from textual.widget import Widget
@@ -64,9 +65,13 @@ def footer_keys(screen: Screen[Any]) -> tuple[tuple[ShownKey, ...], ShownKey | N
     app = screen.app
     first: dict[str, ShownKey] = {}
     pinned: dict[str, ShownKey] = {}
+    remapped: dict[str, DOMNode] = {}  # action -> the node declaring it, for a remapped key
+    keymap = app._keymap  # Textual's, as `host.binds_key` reads it
     for node, binding, enabled, tooltip in screen.active_bindings.values():
         if not binding.show or binding.action in first:
             continue
+        if binding.id is not None and binding.id in keymap:
+            remapped[binding.action] = node
         shown = ShownKey(
             binding.key,
             app.get_key_display(binding),
@@ -79,7 +84,7 @@ def footer_keys(screen: Screen[Any]) -> tuple[tuple[ShownKey, ...], ShownKey | N
         if node is app and binding.id in PINNED_IDS:
             pinned[binding.id] = shown
     lead = [pinned[i] for i in PINNED_IDS if i in pinned]
-    keys = (*lead, *(k for k in first.values() if k not in lead))
+    keys = (*lead, *_declared_places(first, remapped, lead))
     palette = None
     if app.ENABLE_COMMAND_PALETTE:
         found = screen.active_bindings.get(app.COMMAND_PALETTE_BINDING)
@@ -94,6 +99,35 @@ def footer_keys(screen: Screen[Any]) -> tuple[tuple[ShownKey, ...], ShownKey | N
                 binding.tooltip or binding.description,
             )
     return keys, palette
+
+
+def _declared_places(
+    first: dict[str, ShownKey], remapped: dict[str, DOMNode], lead: list[ShownKey]
+) -> list[ShownKey]:
+    """The keys in the order they come, each remapped one back where its node declares
+    it. A keymap re-adds a remapped binding at the end of the bindings `active_bindings`
+    reads (Textual's `BindingsMap.apply_keymap`), which would move `S Work` (for `s`) to
+    the end of the footer and off a narrow one; it goes back before the key its node
+    declares next (else after the one declared before it). `node._bindings` are the
+    node's own, before the keymap (textual is pinned exactly in pyproject.toml)."""
+    keys = [k for k in first.values() if k not in lead and k.action not in remapped]
+    for action, node in remapped.items():
+        if first[action] in lead:
+            continue
+        declared: dict[str, int] = {}
+        for _key, binding in node._bindings:
+            declared.setdefault(binding.action, len(declared))
+        mine = declared.get(action, len(declared))
+        later = [k for k in keys if declared.get(k.action, -1) > mine]
+        earlier = [k for k in keys if -1 < declared.get(k.action, -1) < mine]
+        if later:
+            at = keys.index(min(later, key=lambda k: declared[k.action]))
+        elif earlier:
+            at = keys.index(max(earlier, key=lambda k: declared[k.action])) + 1
+        else:
+            at = len(keys)
+        keys.insert(at, first[action])
+    return keys
 
 
 def key_width(key: ShownKey, compact: bool) -> int:
