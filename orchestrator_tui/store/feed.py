@@ -128,7 +128,8 @@ class CommitCounter:
         self._db.check_file()
         try:
             self._cursor.execute("PRAGMA data_version")
-            return int(self._cursor.fetchone()[0])
+            (version,) = self._cursor.fetchone() or (0,)  # (it always gives one row)
+            return int(version)
         except sqlite3.Error as exc:
             raise DatabaseUnavailable(f"database {self._db.describe()}: {exc}") from exc
 
