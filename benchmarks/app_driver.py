@@ -11,6 +11,7 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from textual.pilot import Pilot
+from textual.worker import Worker
 
 if TYPE_CHECKING:
     from orchestrator_tui.app import OrchestratorApp
@@ -24,12 +25,19 @@ def fixed_clock() -> datetime:
 
 
 async def settle(pilot: Pilot, rounds: int = 400) -> None:
-    """Wait until no database worker runs and the message queues are drained."""
+    """Wait until no database worker has work and the message queues are drained (a
+    reload's worker that lingers for the next request with nothing to do has none)."""
+    from orchestrator_tui.ui.db import Refresher
+
+    def working(worker: Worker[Any]) -> bool:
+        refresher = Refresher.of(worker)
+        return worker.is_running and (refresher is None or refresher.busy)
+
     app: Any = pilot.app  # an OrchestratorApp
     quiet = 0
     for _ in range(rounds):
         await pilot.pause()
-        busy = [w for w in app.workers if w.is_running and w.group != "feed"]
+        busy = [w for w in app.workers if working(w) and w.group != "feed"]
         feed = [w for w in app.workers if w.is_running and w.group == "feed"]
         if not busy and (app.poll_interval is not None or not feed) and app.is_ready:
             quiet += 1

@@ -1,7 +1,7 @@
 """TUI benchmark: the real app in a pseudo-terminal, against a bare Textual reference.
 
     python benchmarks/bench_tui.py [--sizes 1000,10000,100000] [--keys 30]
-        [--only keys] [--before FOLDER [--rounds 3]]
+        [--only keys] [--before FOLDER [--rounds 3]] [--idle 10]
 
 For 1k, 10k and 100k tasks (with twice as many dependencies) it seeds a database
 with bulk inserts, spawns `python -m orchestrator_tui --db X` in a pseudo-terminal
@@ -12,6 +12,8 @@ and measures, from the bytes the app writes:
   empty Textual app's in the same run (goal 1.5x), and the CPU the main thread had
   used by then (steadier than the wall clock on a loaded machine);
 - cursor / filter keys: key written until the end of the frame it causes;
+- idle CPU: the CPU the whole process uses per second while nobody types and nothing
+  changes (`--idle` seconds, after the keys): the change feed's polls and timers;
 - status change: key until the frame showing the new status and the row's
   commit in the database (the app: STATUS_SAMPLES times, reset in between);
 - external change: another connection edits a visible task (through the
@@ -28,7 +30,8 @@ execution log pane is measured in the app on a run with 100k lines.
 
 `--only keys` measures the first frame and the cursor and filter keys alone (no
 status change, external change, log pane or empty app). `--before FOLDER` also
-runs the app from an earlier checkout (`git worktree add FOLDER COMMIT`), the two
+runs the app from an earlier checkout (with `--only keys`, or on its own for every
+figure but the log pane's) (`git worktree add FOLDER COMMIT`), the two
 started in turn `--rounds` times on copies of the same database, so both see the
 same minutes of the machine.
 """
@@ -213,6 +216,11 @@ class Term(PtyDriver):
         fields = stat.rsplit(")", 1)[1].split()
         return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
+    def process_cpu(self) -> float:
+        """Seconds of CPU the whole program has used (every thread, user and system)."""
+        fields = Path(f"/proc/{self.pid}/stat").read_text().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
     def peak_rss_mb(self) -> float:
         status = Path(f"/proc/{self.pid}/status").read_text()
         return int(re.search(r"VmHWM:\s+(\d+)", status).group(1)) / 1024
@@ -301,6 +309,7 @@ def bench_table_app(
     keys_only: bool = False,
     result: Result | None = None,
     env: dict[str, str] | None = None,
+    idle_seconds: float = 0.0,
 ) -> Result:
     result = result or Result(target, f"{n:,}")
     term = Term(argv, env)
@@ -328,6 +337,14 @@ def bench_table_app(
         # A second escape, in case the first only left the field; it may draw nothing.
         with contextlib.suppress(TimeoutError):
             term.key(APP_ESCAPE, timeout=1.0)
+
+    def idle() -> None:
+        term.quiet(1.0, limit=30)  # what the last key set off is over
+        cpu, start = term.process_cpu(), time.perf_counter()
+        while (left := start + idle_seconds - time.perf_counter()) > 0:
+            term._pump(left)
+        spent = term.process_cpu() - cpu
+        result.add("idle CPU per second", spent / (time.perf_counter() - start))
 
     def status() -> None:
         # The first row (pending, no blockers): key -> committed and drawn, then (the
@@ -360,6 +377,8 @@ def bench_table_app(
             phase("cursor", cursor)
             if app_keys:
                 phase("filter", filtering)
+            if app_keys and idle_seconds:
+                phase("idle", idle)
             if not keys_only:
                 phase("status", status)
                 phase("external", external)
@@ -511,7 +530,9 @@ def bench_before_after(db: Path, n: int, args: argparse.Namespace, keys_only: bo
             copy.write_bytes(sources[name].read_bytes())
             # -P: the current folder is not put first on the path, so PYTHONPATH decides.
             argv = [sys.executable, "-P", "-m", "orchestrator_tui", "--db", str(copy)]
-            bench_table_app(name, argv, copy, n, args.keys, True, keys_only, results[name], env)
+            bench_table_app(
+                name, argv, copy, n, args.keys, True, keys_only, results[name], env, args.idle
+            )
             print(f"  {name}: round {round_ + 1} done (load {os.getloadavg()[0]:.1f})")
     return list(results.values())
 
@@ -666,16 +687,25 @@ def main(argv: Sequence[str] | None = None) -> int:
         "at each size, the app and an empty Textual app started in turn ROUNDS times",
     )
     parser.add_argument(
-        "--only", choices=["keys"], help="keys: the first frame, cursor and filter keys"
+        "--only",
+        choices=["keys"],
+        help="keys: the first frame, cursor and filter keys (and the idle CPU)",
     )
     parser.add_argument(
         "--before",
         type=Path,
         metavar="FOLDER",
-        help="with --first-frame or --only keys: also start the app from this checkout "
+        help="also start the app from this checkout "
         "(`git worktree add FOLDER COMMIT`) in every round",
     )
-    parser.add_argument("--rounds", type=int, default=3, help="app runs per size (--only keys)")
+    parser.add_argument("--rounds", type=int, default=3, help="app runs per size (with --before)")
+    parser.add_argument(
+        "--idle",
+        type=float,
+        default=10.0,
+        metavar="SECONDS",
+        help="how long the app's CPU is measured while idle (0: not measured)",
+    )
     parser.add_argument("--serve-reference", metavar="DB", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.serve_reference:
@@ -698,7 +728,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             t = time.perf_counter()
             seed(db, n)
             print(f"seeded {n:,} tasks, {2 * n:,} dependencies in {time.perf_counter() - t:.1f}s")
-            if args.before and keys_only:
+            if args.before:
                 results += bench_before_after(db, n, args, keys_only)
                 continue
             targets: list[tuple[str, list[str], bool]] = []
@@ -713,7 +743,14 @@ def main(argv: Sequence[str] | None = None) -> int:
                 copy.write_bytes(db.read_bytes())
                 results.append(
                     bench_table_app(
-                        name, [*cmd, str(copy)], copy, n, args.keys, app_keys, keys_only
+                        name,
+                        [*cmd, str(copy)],
+                        copy,
+                        n,
+                        args.keys,
+                        app_keys,
+                        keys_only,
+                        idle_seconds=args.idle,
                     )
                 )
                 print(f"  {name}: done")

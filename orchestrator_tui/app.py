@@ -40,7 +40,7 @@ from .ui.widgets.header import AppHeader
 
 if TYPE_CHECKING:
     from .domain.list_row import ListRow
-    from .services import Orchestrator
+    from .services import Orchestrator, TaskFilter
     from .store.feed import ChangeListener
     from .store.quick import EarlyFirstPage
 
@@ -51,8 +51,9 @@ Clock = Callable[[], datetime]
 UI_SWITCH_SECONDS = 0.001
 STYLE_FILES = ("app.tcss", "main.tcss", "status.tcss", "screens.tcss", "modals.tcss")
 DEFAULT_POLL_SECONDS = 0.05
-"""How often the change feed is read on SQLite: one read of two primary-key maxima
-(about 0.1 ms), so another process's change shows within a frame or three."""
+"""How often the change feed is looked at on SQLite, so another process's change shows
+within a frame or three: a look at a counter of other connections' commits (a few
+microseconds, `store.feed.CommitCounter`), and a read of the feed only when it moved."""
 SERVER_POLL_SECONDS = 0.25
 """The same against a database server (every poll is a round trip)."""
 FIRST_FRAME_WAIT = 2.0
@@ -407,8 +408,9 @@ class OrchestratorApp(RunnerActions, TransferActions, App[int]):
 
     def _watch_feed(self) -> None:
         """Poll the feed's marks (cheap); post `FeedMoved` when they moved, with the
-        tasks the new events touched. Never writes."""
-        from .domain.changes import fields_changed
+        tasks the new events touched. On a SQLite file the marks are read only when
+        another connection has committed since the last read (`CommitCounter`), or
+        when poked. Never writes."""
         from .domain.rules import DECIDABLE
         from .services import TaskFilter
 
@@ -418,37 +420,58 @@ class OrchestratorApp(RunnerActions, TransferActions, App[int]):
         interval = self.poll_interval
         if interval == DEFAULT_POLL_SECONDS and orch.db.path is None:
             interval = SERVER_POLL_SECONDS
-        while not worker.is_cancelled and not self._stopping:
+        counter = None
+        if interval is not None:
             try:
-                generation, event_id, line_id = orch.queries.feed_marks()
-                # Emptied under us (`db reset`, `db copy --replace`): ids started over,
-                # so nothing seen before says what changed; everything is read again.
-                reset = self._last_event_id is not None and generation != self._generation
-                self._generation = generation
-                lines = reset or (self._last_line_id is not None and line_id != self._last_line_id)
-                self._last_line_id = line_id
-                if reset or event_id != self._last_event_id:
-                    keys: frozenset[str] | None = None
-                    fields = fields_changed(())
-                    if self._last_event_id is not None and not reset:
-                        changes = orch.queries.changes_since(self._last_event_id)
-                        event_id, keys = changes.last_id, changes.keys
-                        fields = fields_changed(changes.kinds)
-                    awaiting = orch.queries.count_tasks(waiting)
-                    questions = orch.questions.count_open()
-                    idle = "; ".join(orch.agent_runs.exhausted_plans().values())
-                    self._last_event_id = event_id
-                    self.post_message(
-                        FeedMoved(event_id, awaiting, questions, idle, keys, fields, True, lines)
-                    )
-                elif lines:
-                    self.post_message(FeedMoved(event_id, -1, events=False, lines=True))
-            except OrchestratorError as exc:
+                counter = orch.commit_counter()
+            except OrchestratorError as exc:  # then every poll reads the feed
                 report_failure(self, exc, "Change feed")
-            if interval is None:
-                return
-            self._wake.wait(interval)
-            self._wake.clear()
+        seen: int | None = None  # the counter when the feed was last read
+        woken = True
+        try:
+            while not worker.is_cancelled and not self._stopping:
+                try:
+                    now = None if counter is None else counter.count()
+                    if woken or now is None or now != seen:
+                        self._read_feed(orch, waiting)
+                        seen = now
+                except OrchestratorError as exc:
+                    report_failure(self, exc, "Change feed")
+                if interval is None:
+                    return
+                woken = self._wake.wait(interval)
+                self._wake.clear()
+        finally:
+            if counter is not None:
+                counter.close()
+
+    def _read_feed(self, orch: Orchestrator, waiting: TaskFilter) -> None:
+        """Read the feed's marks; post `FeedMoved` if they moved (the feed worker's)."""
+        from .domain.changes import fields_changed
+
+        generation, event_id, line_id = orch.queries.feed_marks()
+        # Emptied under us (`db reset`, `db copy --replace`): ids started over, so
+        # nothing seen before says what changed; everything is read again.
+        reset = self._last_event_id is not None and generation != self._generation
+        self._generation = generation
+        lines = reset or (self._last_line_id is not None and line_id != self._last_line_id)
+        self._last_line_id = line_id
+        if reset or event_id != self._last_event_id:
+            keys: frozenset[str] | None = None
+            fields = fields_changed(())
+            if self._last_event_id is not None and not reset:
+                changes = orch.queries.changes_since(self._last_event_id)
+                event_id, keys = changes.last_id, changes.keys
+                fields = fields_changed(changes.kinds)
+            awaiting = orch.queries.count_tasks(waiting)
+            questions = orch.questions.count_open()
+            idle = "; ".join(orch.agent_runs.exhausted_plans().values())
+            self._last_event_id = event_id
+            self.post_message(
+                FeedMoved(event_id, awaiting, questions, idle, keys, fields, True, lines)
+            )
+        elif lines:
+            self.post_message(FeedMoved(event_id, -1, events=False, lines=True))
 
     def on_feed_moved(self, message: FeedMoved) -> None:
         if not message.events:  # only new log lines: nothing else to update

@@ -10,7 +10,7 @@ from importlib import import_module
 from typing import TYPE_CHECKING, Any, Generic, TypeVar, overload
 
 from ..store.engine import Database
-from ..store.feed import ChangeListener
+from ..store.feed import ChangeListener, CommitCounter
 from ..store.schema import ensure_schema, refuse_writes_after_reset
 from ..store.stoppable import StopReads
 from ..store.tables import utcnow
@@ -113,6 +113,14 @@ class Orchestrator:
         if self.db.engine.dialect.name != "postgresql":
             return None
         return ChangeListener(self.db.url, on_change).start()
+
+    def commit_counter(self) -> CommitCounter | None:
+        """A cheap look at whether anyone committed since the last (a SQLite file; see
+        `CommitCounter`); None for a database server, which pushes changes (`listen`).
+        The caller closes it."""
+        if not self.db.is_sqlite or self.db.path is None:
+            return None
+        return CommitCounter(self.db)
 
     def stoppable_reads(self, stop: StopReads) -> AbstractContextManager[None]:
         """This thread's reads inside are stopped by `stop.stop()`, called from any

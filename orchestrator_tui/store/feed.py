@@ -1,4 +1,5 @@
-"""The pushed change feed on PostgreSQL: writers NOTIFY, readers LISTEN.
+"""Noticing other writers cheaply: PostgreSQL pushes (writers NOTIFY, readers
+LISTEN); SQLite has a counter of other connections' commits.
 
 Every transaction that inserts event rows (the audit log and change feed) also
 sends `NOTIFY orchestrator_tui_events` on the same connection, so the
@@ -7,18 +8,30 @@ on the engine: whichever service writes events, the feed hears about it.
 
 A `ChangeListener` holds one psycopg connection in LISTEN mode on a thread of
 its own and calls back on every notification (and after every reconnect, in
-case it missed one). Readers still poll as a fallback; SQLite has no push.
+case it missed one). Readers still poll as a fallback.
+
+SQLite has no push; a `CommitCounter` tells a poller whether anyone committed
+since its last look for a few microseconds, so that it reads the feed itself (a
+transaction through SQLAlchemy, ~0.2 ms of the interpreter) only when something
+changed.
 """
 
 from __future__ import annotations
 
 import logging
+import sqlite3
 import threading
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import event
 from sqlalchemy.engine import Engine, make_url
+from sqlalchemy.exc import DBAPIError
+
+from ..domain.errors import DatabaseUnavailable
+
+if TYPE_CHECKING:
+    from .engine import Database
 
 log = logging.getLogger("orchestrator_tui.feed")
 
@@ -92,3 +105,34 @@ class ChangeListener:
             finally:
                 self.listening.clear()
             self._stop.wait(self.retry_seconds)
+
+
+class CommitCounter:
+    """A number that changes whenever another connection commits to a SQLite database
+    (in this process or another): `PRAGMA data_version` on a connection of its own,
+    which never writes and is never left inside a transaction. A look costs a few
+    microseconds, against ~0.2 ms for a read of the feed through SQLAlchemy."""
+
+    def __init__(self, db: Database) -> None:
+        self._db = db
+        # The engine's own connection (its hooks: busy timeout, a read-only file).
+        try:
+            self._conn = db.engine.raw_connection()
+        except DBAPIError as exc:
+            raise DatabaseUnavailable(f"database {db.describe()}: {exc.orig}") from exc
+        self._cursor = self._conn.cursor()
+
+    def count(self) -> int:
+        """The counter now; DatabaseUnavailable if the file was deleted or replaced
+        (which no commit would tell)."""
+        self._db.check_file()
+        try:
+            self._cursor.execute("PRAGMA data_version")
+            (version,) = self._cursor.fetchone() or (0,)  # (it always gives one row)
+            return int(version)
+        except sqlite3.Error as exc:
+            raise DatabaseUnavailable(f"database {self._db.describe()}: {exc}") from exc
+
+    def close(self) -> None:
+        self._cursor.close()
+        self._conn.close()

@@ -26,7 +26,8 @@ import threading
 import time
 from collections.abc import Callable
 from contextlib import nullcontext
-from typing import TYPE_CHECKING, Generic, TypeVar
+from typing import TYPE_CHECKING, Any, Generic, TypeVar
+from weakref import WeakKeyDictionary
 
 from textual.dom import DOMNode
 from textual.message import Message
@@ -170,9 +171,16 @@ class Refresher(Generic[S, R]):
 
     @property
     def busy(self) -> bool:
-        """A call is under way or asked for."""
+        """A call is under way or asked for (a worker that only lingers is not busy)."""
         with self._lock:
             return self._calling or self._dirty
+
+    @staticmethod
+    def of(worker: Worker[Any]) -> Refresher[Any, Any] | None:
+        """The refresher whose loop `worker` runs, if it is one's: whoever waits for
+        the app's work asks it whether it is `busy` rather than wait for the worker,
+        which may linger with nothing to do."""
+        return _LOOPS.get(worker)
 
     def request(self, snapshot: S, *, debounce: bool = False) -> None:
         """Reload with `snapshot` (taken on the UI thread)."""
@@ -187,9 +195,10 @@ class Refresher(Generic[S, R]):
                 return
             self._running = True
         orch_provider = _provider(self._node, self._provider)
-        self._node.run_worker(
+        worker = self._node.run_worker(
             lambda: self._loop(orch_provider), thread=True, group=self._name, name=self._name
         )
+        _LOOPS[worker] = self
 
     def _loop(self, orch_provider: Provider) -> None:
         worker = get_current_worker()
@@ -245,3 +254,7 @@ class Refresher(Generic[S, R]):
             if left <= 0:
                 return
             self._woken.wait(min(left, 0.1))
+
+
+#: Each running refresher's worker, and the refresher (see `Refresher.of`).
+_LOOPS: WeakKeyDictionary[Worker[Any], Refresher[Any, Any]] = WeakKeyDictionary()

@@ -136,6 +136,10 @@ class ReloadRequest:
 #: How long a reload asked for by a key (a letter typed in the filter, a view, a
 #: sort) waits on its worker before building its query: the key's own frame first.
 FRAME_FIRST = 0.01
+#: How long the reload's worker waits for the next request once idle: between keys
+#: typed in the filter a key then only wakes it; no longer, so that a list at rest
+#: holds no thread.
+RELOAD_LINGER = 0.25
 
 
 def load_around(orch: Orchestrator, request: ReloadRequest) -> TasksReloaded:
@@ -274,10 +278,7 @@ class TaskTable(ScrollView, can_focus=True):
             provider=orch_provider,
             stop_obsolete=True,
             debounce=FRAME_FIRST,
-            # between keys typed in the filter a key then only wakes it; no longer, so a
-            # list at rest holds no thread (and whatever waits for the app's workers,
-            # as the tests' settle does, waits a quarter second, not two)
-            linger=0.25,
+            linger=RELOAD_LINGER,
         )
 
     # -- public API -------------------------------------------------------------
