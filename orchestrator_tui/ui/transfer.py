@@ -35,6 +35,8 @@ SOURCE_CHANGED = "Imported what you saw"
 
 @dataclass
 class Imported(Message):
+    """An import (or its dry run) finished: what it wrote or would write."""
+
     request: TransferRequest
     report: ImportReport
     #: a dry run's plan, written as it is if the person confirms
@@ -43,6 +45,8 @@ class Imported(Message):
 
 @dataclass
 class Exported(Message):
+    """An export finished: what was written where."""
+
     report: ExportReport
 
 

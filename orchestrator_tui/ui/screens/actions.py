@@ -18,15 +18,14 @@ from ...domain.enums import TaskStatus
 from ...domain.errors import OrchestratorError
 from ...domain.state_machine import VERB_TARGETS, VERBS, can_change_status, change_refusal
 from ...domain.text import printable
-from ...domain.undo import UndoPreview
 from ...domain.words import counted
 from ..db import run_db
 from ..host import binds_key, host
-from ..modals.prompt import Confirm, TextPrompt
 from ..render import STATUS_LONG, about_task, safe
 
 if TYPE_CHECKING:
     from ...domain.models import ChangePreview, TaskDetail, TaskRow
+    from ...domain.undo import UndoPreview
     from ...services import Orchestrator
 
 S = TaskStatus
@@ -316,6 +315,8 @@ class TaskActions(Screen[None]):
                         lambda d: f"{describe_move(key, before, d)} (forced)",
                     )
 
+            from ..modals.prompt import TextPrompt  # (dialogs load when first opened)
+
             self.app.push_screen(
                 TextPrompt(f"Force start {key}", message, placeholder="reason"), forced
             )
@@ -348,6 +349,8 @@ class TaskActions(Screen[None]):
         def confirmed(yes: bool | None) -> None:
             if yes:
                 run_db(self, lambda o: self._apply_bulk(o, keys, target), lambda m: m)
+
+        from ..modals.prompt import Confirm
 
         self.app.push_screen(
             Confirm(f"Change {counted(n, 'task')}", text, yes_label=verb), confirmed
@@ -420,6 +423,8 @@ class TaskActions(Screen[None]):
                     lambda d: f"{key} {done}: {STATUS_LONG[d.status]}",
                 )
 
+        from ..modals.prompt import TextPrompt
+
         self.app.push_screen(
             TextPrompt(
                 f"{verb} {key}",
@@ -480,6 +485,8 @@ class TaskActions(Screen[None]):
                     ),
                     title="Cannot undo",
                 )
+
+        from ..modals.prompt import Confirm
 
         self.app.push_screen(Confirm(f"Undo {move.key}", text, yes_label="Undo"), confirmed)
 

@@ -11,7 +11,6 @@ from textual.message import Message
 from ...domain.errors import Conflict, InvalidTransition
 from ...domain.rules import no_open_question
 from ..db import run_db
-from ..modals.prompt import TextPrompt
 from ..render import about_task, safe
 from .actions import TaskChanged
 
@@ -20,6 +19,7 @@ if TYPE_CHECKING:
 
     from ...domain.models import QuestionView
     from ...services import Orchestrator
+    from ..modals.prompt import TextPrompt
 
 
 @dataclass
@@ -39,6 +39,8 @@ class AnsweredElsewhere(Message):
 
 
 def answer_prompt(question: QuestionView) -> TextPrompt:
+    from ..modals.prompt import TextPrompt  # (dialogs load when first opened)
+
     message = about_task(
         question.task_key, question.task_title, f"{safe(question.asked_by, 40)} asks: "
     )

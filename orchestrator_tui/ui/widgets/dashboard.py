@@ -52,6 +52,8 @@ Critical = tuple[float, float, tuple[list[str], float]]
 
 @dataclass
 class StatsLoaded(Message):
+    """The statistics a reload read, and the critical path it used or found."""
+
     stats: DashboardStats
     critical: Critical | None = None
     counted: int | None = None  # the `StatsRequest.counted` it answers, if it counted

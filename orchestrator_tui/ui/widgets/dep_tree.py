@@ -30,6 +30,8 @@ Path = tuple[str, ...]
 
 @dataclass
 class NodeData:
+    """What a node of the tree stands for: a task upstream or downstream, or a heading."""
+
     key: str
     upstream: bool | None  # None: the root (the selected task itself)
     path: Path
@@ -44,6 +46,8 @@ class NodeData:
 
 @dataclass
 class _Links(Message):
+    """A node's links, read when it was expanded (`generation`: the tree's then)."""
+
     generation: int
     node_id: NodeID
     links: list[DependencyView]
@@ -51,6 +55,8 @@ class _Links(Message):
 
 @dataclass
 class _Root(Message):
+    """The selected task's links both ways, read for a new root."""
+
     generation: int
     upstream: list[DependencyView]
     downstream: list[DependencyView]
@@ -83,6 +89,8 @@ class DependencyTree(Tree[NodeData]):
 
     @dataclass
     class JumpTo(Message):
+        """The person chose a task in the tree: the list selects `key`."""
+
         key: str
 
     _rebuilding = False  # see `refresh`

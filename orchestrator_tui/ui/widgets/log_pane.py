@@ -438,6 +438,8 @@ class StatusLine(Widget):
 
 @dataclass
 class _Window(Message):
+    """A run's runs list and a window of its lines, read on a worker (see `load_window`)."""
+
     gen: int
     runs: list[RunView] | None
     run_id: int | None
@@ -453,6 +455,8 @@ class _Window(Message):
 
 @dataclass
 class _Page(Message):
+    """The lines before or after `anchor`, read as the person scrolled past the window."""
+
     gen: int
     run_id: int
     direction: Direction
@@ -463,6 +467,8 @@ class _Page(Message):
 
 @dataclass
 class _Polled(Message):
+    """What a poll found: new runs, and new lines when following (see `poll_log`)."""
+
     gen: int
     runs: list[RunView]
     run_id: int | None
@@ -475,6 +481,8 @@ class _Polled(Message):
 
 @dataclass
 class _Found(Message):
+    """The line a search found (`seq`), or None; `wrapped`: found past the run's end."""
+
     gen: int
     run_id: int
     query: str
@@ -484,6 +492,8 @@ class _Found(Message):
 
 @dataclass
 class _Counted(Message):
+    """Every line of the run that shows `query` (see `count_matches`)."""
+
     gen: int
     run_id: int
     query: str
@@ -492,6 +502,8 @@ class _Counted(Message):
 
 @dataclass
 class _PageFailed(Message):
+    """Reading a page failed: the pane may ask for that direction again."""
+
     direction: Direction
 
 

@@ -54,6 +54,8 @@ MAX_DRAWN = 1000  # rows' drawn lines kept (a scroll draws one new row, not a pa
 
 @dataclass(frozen=True)
 class Column:
+    """A column of the list: its header, its width and when it is dropped."""
+
     name: str
     label: str
     width: int  # 0: takes the remaining width
@@ -96,6 +98,8 @@ def layout(width: int, key_width: int) -> list[tuple[Column, int]]:
 
 @dataclass
 class TasksPage(Message):
+    """A page of rows at `offset`, read as the person scrolled to it."""
+
     generation: int
     offset: int
     rows: list[TaskRow]
@@ -103,6 +107,8 @@ class TasksPage(Message):
 
 @dataclass
 class TasksReloaded(Message):
+    """A reload's count and first rows, and where the cursor goes."""
+
     generation: int
     total: int
     offset: int
@@ -217,6 +223,8 @@ class TaskTable(ScrollView, can_focus=True):
 
     @dataclass
     class Opened(Message):
+        """The person opened the task `key` (its detail screen)."""
+
         key: str
 
     @dataclass
@@ -234,6 +242,8 @@ class TaskTable(ScrollView, can_focus=True):
 
     @dataclass
     class SortClicked(Message):
+        """The person clicked a column's header to sort by it."""
+
         column: str
 
     def __init__(
