@@ -29,13 +29,13 @@ from textual.worker import get_current_worker
 from .domain.enums import TaskStatus
 from .domain.errors import OrchestratorError
 from .domain.text import printable
-from .resources import resource_path
 from .ui.commands import ActionCommands
 from .ui.db import report_failure
 from .ui.messages import DataChanged, DbFailed, FirstPage, OrchestratorReady
 from .ui.quiet_collection import LOOK_SECONDS, QuietCollection
 from .ui.runner_control import RunnerActions, RunnerControl, runner_agent_name
 from .ui.screens.main import MainScreen
+from .ui.style_sheets import APP_STYLES
 from .ui.transfer import TransferActions
 from .ui.widgets.header import AppHeader
 
@@ -50,7 +50,6 @@ Clock = Callable[[], datetime]
 #: default: 5 ms). A reload on a worker otherwise holds up the key the person just
 #: typed, and the thread writing its frame to the terminal, for up to that long.
 UI_SWITCH_SECONDS = 0.001
-STYLE_FILES = ("app.tcss", "main.tcss", "status.tcss", "screens.tcss", "modals.tcss")
 DEFAULT_POLL_SECONDS = 0.05
 """How often the change feed is read on SQLite: one read of two primary-key maxima
 (about 0.1 ms), so another process's change shows within a frame or three."""
@@ -122,7 +121,9 @@ class OrchestratorApp(RunnerActions, TransferActions, App[int]):
     """
 
     TITLE = "orchestrator-tui"
-    CSS_PATH: ClassVar[list[Any]] = [resource_path("styles", name) for name in STYLE_FILES]
+    #: The main screen's and the app-wide rules; other screens and the dialogs bring
+    #: theirs when first shown (`ui.style_sheets`).
+    CSS_PATH: ClassVar[list[Any]] = list(APP_STYLES)
     COMMANDS = App.COMMANDS | {ActionCommands}
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("q", "quit", "Quit", id="app.quit"),
