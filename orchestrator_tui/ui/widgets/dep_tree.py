@@ -20,6 +20,7 @@ from ...domain.enums import DependencyType, TaskStatus
 from ...domain.event_text import words
 from ..db import run_db
 from ..render import STATUS_ICON, safe, status_style
+from .paint_style import StyleOncePerPaint
 
 if TYPE_CHECKING:
     from ...domain.models import DependencyView, TaskRow
@@ -62,7 +63,7 @@ class _Root(Message):
     downstream: list[DependencyView]
 
 
-class DependencyTree(Tree[NodeData]):
+class DependencyTree(StyleOncePerPaint, Tree[NodeData]):
     """Upstream and downstream of the selected task.
 
     | Key | Action |
