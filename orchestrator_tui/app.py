@@ -95,7 +95,7 @@ def short_location(db_url: str) -> str:
     return shown.split("@", 1)[-1] if "@" in shown else shown
 
 
-@dataclass
+@dataclass(eq=False)
 class FeedMoved(Message):
     """What the feed watcher saw move (see `DataChanged`)."""
 

@@ -76,7 +76,7 @@ class RunnerNews(Message):
         )
 
 
-@dataclass
+@dataclass(eq=False)
 class RunnerEnded(Message):
     """The runner's thread finished (stopped, or could not open the database)."""
 
@@ -84,14 +84,14 @@ class RunnerEnded(Message):
     error: str | None = None
 
 
-@dataclass
+@dataclass(eq=False)
 class RunnerReady(Message):
     """The runner opened its database and is serving (or failed to: see `RunnerEnded`)."""
 
     generation: int
 
 
-@dataclass
+@dataclass(eq=False)
 class RunnerReply(Message):
     """A request to the runner (run a task, cancel a run) was answered."""
 

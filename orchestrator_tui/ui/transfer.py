@@ -33,7 +33,7 @@ EXPORT_FAILED = "Export failed: no file was written"
 SOURCE_CHANGED = "Imported what you saw"
 
 
-@dataclass
+@dataclass(eq=False)
 class Imported(Message):
     """An import (or its dry run) finished: what it wrote or would write."""
 
@@ -43,7 +43,7 @@ class Imported(Message):
     parsed: ParsedImport | None = None
 
 
-@dataclass
+@dataclass(eq=False)
 class Exported(Message):
     """An export finished: what was written where."""
 

@@ -56,7 +56,7 @@ EXTRA_CHECKED = (
 NO_TASK = "no task is selected"
 
 
-@dataclass
+@dataclass(eq=False)
 class TaskChanged(Message):
     """A write finished; `detail` is the task afterwards (None for bulk changes)."""
 
@@ -69,21 +69,21 @@ class TaskChanged(Message):
     undone: int | None = None
 
 
-@dataclass
+@dataclass(eq=False)
 class UndoPlanned(Message):
     """What `u` would undo (or why it cannot), before anything is written."""
 
     plan: UndoPreview
 
 
-@dataclass
+@dataclass(eq=False)
 class ChangeRefused(Message):
     """A change shown ahead of its commit was refused: show `key` as it is."""
 
     key: str
 
 
-@dataclass
+@dataclass(eq=False)
 class OwnWorkKnown(Message):
     """Whether the person may approve a task (None) or why not, for its version."""
 
@@ -91,7 +91,7 @@ class OwnWorkKnown(Message):
     refusal: str | None
 
 
-@dataclass
+@dataclass(eq=False)
 class BulkPlanned(Message):
     """What a change of the marked tasks would do to each, planned before asking."""
 

@@ -33,7 +33,7 @@ from .questions import QuestionActions
 KIND_LABEL = {"approval": "◆ approval", "question": "? answer"}
 
 
-@dataclass
+@dataclass(eq=False)
 class InboxLoaded(Message):
     items: list[InboxEntry]
 

@@ -58,7 +58,7 @@ HEADING = "bold"
 MUTED = "dim"
 
 
-@dataclass
+@dataclass(eq=False)
 class DetailLoaded(Message):
     task: TaskDetail
     context: str

@@ -55,7 +55,7 @@ NARROW_BELOW = 120
 CURSOR_REST_SECONDS = 0.05
 
 
-@dataclass
+@dataclass(eq=False)
 class BlockersLoaded(Message):
     """The tasks `key` waits for, read for `U` to offer them for removal."""
 

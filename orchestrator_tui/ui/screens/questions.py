@@ -22,7 +22,7 @@ if TYPE_CHECKING:
     from ..modals.prompt import TextPrompt
 
 
-@dataclass
+@dataclass(eq=False)
 class QuestionLoaded(Message):
     """The oldest open question of a task (None: it has none any more)."""
 
@@ -30,7 +30,7 @@ class QuestionLoaded(Message):
     question: QuestionView | None
 
 
-@dataclass
+@dataclass(eq=False)
 class AnsweredElsewhere(Message):
     """Someone else answered the question while the prompt was open, or it closed
     with its task: the person's answer was not recorded (`text` says why)."""

@@ -45,7 +45,7 @@ class NodeData:
     dep_type: DependencyType = DependencyType.BLOCKS
 
 
-@dataclass
+@dataclass(eq=False)
 class _Links(Message):
     """A node's links, read when it was expanded (`generation`: the tree's then)."""
 
@@ -54,7 +54,7 @@ class _Links(Message):
     links: list[DependencyView]
 
 
-@dataclass
+@dataclass(eq=False)
 class _Root(Message):
     """The selected task's links both ways, read for a new root."""
 
@@ -88,7 +88,7 @@ class DependencyTree(StyleOncePerPaint, Tree[NodeData]):
         "dep-tree--muted",
     }
 
-    @dataclass
+    @dataclass(eq=False)
     class JumpTo(Message):
         """The person chose a task in the tree: the list selects `key`."""
 

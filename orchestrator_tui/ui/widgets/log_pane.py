@@ -450,7 +450,7 @@ class StatusLine(Widget):
 # -- results posted by workers ----------------------------------------------------------
 
 
-@dataclass
+@dataclass(eq=False)
 class _Window(Message):
     """A run's runs list and a window of its lines, read on a worker (see `load_window`)."""
 
@@ -467,7 +467,7 @@ class _Window(Message):
     first_number: int = 1
 
 
-@dataclass
+@dataclass(eq=False)
 class _Page(Message):
     """The lines before or after `anchor`, read as the person scrolled past the window."""
 
@@ -479,7 +479,7 @@ class _Page(Message):
     more: bool
 
 
-@dataclass
+@dataclass(eq=False)
 class _Polled(Message):
     """What a poll found: new runs, and new lines when following (see `poll_log`)."""
 
@@ -493,7 +493,7 @@ class _Polled(Message):
     first_number: int = 1  # of `rows` when they replace the window
 
 
-@dataclass
+@dataclass(eq=False)
 class _Found(Message):
     """The line a search found (`seq`), or None; `wrapped`: found past the run's end."""
 
@@ -504,7 +504,7 @@ class _Found(Message):
     wrapped: bool
 
 
-@dataclass
+@dataclass(eq=False)
 class _Counted(Message):
     """Every line of the run that shows `query` (see `count_matches`)."""
 
@@ -514,7 +514,7 @@ class _Counted(Message):
     seqs: list[int]
 
 
-@dataclass
+@dataclass(eq=False)
 class _PageFailed(Message):
     """Reading a page failed: the pane may ask for that direction again."""
 

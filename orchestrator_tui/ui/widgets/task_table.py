@@ -96,7 +96,7 @@ def layout(width: int, key_width: int) -> list[tuple[Column, int]]:
         columns.remove(max(droppable, key=lambda c: c.drop_order))
 
 
-@dataclass
+@dataclass(eq=False)
 class TasksPage(Message):
     """A page of rows at `offset`, read as the person scrolled to it."""
 
@@ -105,7 +105,7 @@ class TasksPage(Message):
     rows: list[TaskRow]
 
 
-@dataclass
+@dataclass(eq=False)
 class TasksReloaded(Message):
     """A reload's count and first rows, and where the cursor goes."""
 
@@ -117,7 +117,7 @@ class TasksReloaded(Message):
     key: str | None
 
 
-@dataclass
+@dataclass(eq=False)
 class RowsChanged(Message):
     """Changed tasks read again: `considered` keys, of which `rows` still match."""
 
@@ -209,7 +209,7 @@ class TaskTable(ScrollView, can_focus=True):
         "task-table--asking",
     }
 
-    @dataclass
+    @dataclass(eq=False)
     class Highlighted(Message):
         """The cursor is on another task (or on none). Posted to the table's screen
         (see `_highlight`), not bubbled up to it."""
@@ -221,26 +221,26 @@ class TaskTable(ScrollView, can_focus=True):
         def key(self) -> str | None:
             return self.row.key if self.row else None
 
-    @dataclass
+    @dataclass(eq=False)
     class Opened(Message):
         """The person opened the task `key` (its detail screen)."""
 
         key: str
 
-    @dataclass
+    @dataclass(eq=False)
     class Reloaded(Message):
         """A reload finished: counts changed, the cursor row may have new data."""
 
         table: TaskTable
         total: int
 
-    @dataclass
+    @dataclass(eq=False)
     class NotShown(Message):
         """A task asked for with `select_key` is hidden by the filter."""
 
         key: str
 
-    @dataclass
+    @dataclass(eq=False)
     class SortClicked(Message):
         """The person clicked a column's header to sort by it."""
 
