@@ -83,6 +83,10 @@ def load_stats(orch: Orchestrator, request: StatsRequest) -> StatsLoaded:
     return StatsLoaded(orch.dashboard.stats(critical=critical), fresh, request.counted)
 
 
+#: The dashboard's parts after the sparkline, in the order shown.
+LATER_PARTS = ("dash-critical", "dash-agents", "dash-spend", "dash-events")
+
+
 class Dashboard(VerticalScroll, can_focus=True):
     """The dashboard pane (scroll with j/k, arrows, g/G)."""
 
@@ -115,6 +119,7 @@ class Dashboard(VerticalScroll, can_focus=True):
         self._count_asked = 0  # reloads asked for that count (see `reload`)
         self._counted = -1  # the last of them whose statistics arrived
         self._shown: dict[str, Text] = {}  # what each part shows (see `_show`)
+        self._later_parts = False  # the parts after the sparkline are mounted
         self._refresher: Refresher[StatsRequest, StatsLoaded] = Refresher(
             self, load_stats, itself, "dashboard", title="Dashboard", debounce=DEBOUNCE_SECONDS
         )
@@ -124,10 +129,13 @@ class Dashboard(VerticalScroll, can_focus=True):
         yield Static(id="dash-bars")
         yield Static(Text("completions per hour, last 24h"), id="dash-spark-label")
         yield Sparkline([], id="dash-spark")
-        yield Static(id="dash-critical")
-        yield Static(id="dash-agents")
-        yield Static(id="dash-spend")
-        yield Static(id="dash-events")
+        # The parts below the sparkline are empty until the first statistics: they are
+        # mounted with them (`_add_later_parts`), not built and styled for the first frame.
+
+    def _add_later_parts(self) -> None:
+        if not self._later_parts:
+            self._later_parts = True
+            self.mount_all([Static(id=part) for part in LATER_PARTS])
 
     def reload(self, *, debounce: bool = False, fields: frozenset[str] | None = None) -> None:
         """Read the statistics again (`debounce`: after a short wait for more changes).
@@ -176,6 +184,7 @@ class Dashboard(VerticalScroll, can_focus=True):
         self.post_message(self.Updated(message.stats))
 
     def _draw(self, stats: DashboardStats) -> None:
+        self._add_later_parts()
         c = self.get_component_rich_style
         heading, muted = c("dashboard--heading"), c("dashboard--muted")
 
