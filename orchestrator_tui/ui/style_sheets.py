@@ -2,8 +2,9 @@
 
 Textual parses a sheet once it is loaded and matches every widget it styles against
 all the rules loaded so far, so the first frame parses and matches only the rules of
-what it shows. A screen's `CSS_PATH` loads its sheet when the screen is first shown,
-for the whole app, as the app's own `CSS_PATH` does at the start.
+what it shows. The app loads the others just after its first frame (`LATER_STYLES`,
+see `OrchestratorApp.load_later_styles`); a screen's `CSS_PATH` names its sheet too,
+which Textual loads (for the whole app) if the screen is shown before that.
 """
 
 from __future__ import annotations
@@ -23,5 +24,7 @@ APP_STYLES = style_paths("app.tcss", "main.tcss", "status.tcss")
 SCREEN_STYLES = style_paths("screens.tcss")
 #: The dialogs (prompts, the task form, import and export).
 DIALOG_STYLES = style_paths("modals.tcss")
+#: The sheets the first frame does not need, loaded just after it.
+LATER_STYLES = SCREEN_STYLES + DIALOG_STYLES
 #: Every sheet, in the order the rules were written for.
-ALL_STYLES = APP_STYLES + SCREEN_STYLES + DIALOG_STYLES
+ALL_STYLES = APP_STYLES + LATER_STYLES
