@@ -9,12 +9,13 @@ which Textual loads (for the whole app) if the screen is shown before that.
 
 from __future__ import annotations
 
-from pathlib import Path
+from pathlib import PurePath
 
 from ..resources import resource_path
 
 
-def style_paths(*names: str) -> list[Path]:
+def style_paths(*names: str) -> list[str | PurePath]:
+    """The sheets `names` as Textual's `CSS_PATH` takes them."""
     return [resource_path("styles", name) for name in names]
 
 

@@ -119,7 +119,7 @@ class Dashboard(VerticalScroll, can_focus=True):
         self._count_asked = 0  # reloads asked for that count (see `reload`)
         self._counted = -1  # the last of them whose statistics arrived
         self._shown: dict[str, Text] = {}  # what each part shows (see `_show`)
-        self._later_parts = False  # the parts after the sparkline are mounted
+        self._later_parts: dict[str, Static] = {}  # the parts after the sparkline, once made
         self._refresher: Refresher[StatsRequest, StatsLoaded] = Refresher(
             self, load_stats, itself, "dashboard", title="Dashboard", debounce=DEBOUNCE_SECONDS
         )
@@ -134,8 +134,12 @@ class Dashboard(VerticalScroll, can_focus=True):
 
     def _add_later_parts(self) -> None:
         if not self._later_parts:
-            self._later_parts = True
-            self.mount_all([Static(id=part) for part in LATER_PARTS])
+            self._later_parts = {part: Static(id=part) for part in LATER_PARTS}
+            self.mount_all(self._later_parts.values())
+
+    def _part(self, part: str) -> Static:
+        """A part, also one just mounted (a query may not find it until its mount)."""
+        return self._later_parts.get(part) or self.query_one(f"#{part}", Static)
 
     def reload(self, *, debounce: bool = False, fields: frozenset[str] | None = None) -> None:
         """Read the statistics again (`debounce`: after a short wait for more changes).
@@ -229,7 +233,7 @@ class Dashboard(VerticalScroll, can_focus=True):
 
         self._draw_agents(stats)
 
-        spend_box = self.query_one("#dash-spend", Static)
+        spend_box = self._part("dash-spend")
         spend = stats.agent_spend
         spend_box.display = spend is not None and spend.total.runs > 0
         if spend is not None and spend.total.runs:
@@ -266,7 +270,7 @@ class Dashboard(VerticalScroll, can_focus=True):
         out the whole screen again, and the ages tick every second."""
         if self._shown.get(part) != text:
             self._shown[part] = text
-            self.query_one(f"#{part}", Static).update(text)
+            self._part(part).update(text)
 
     def on_resize(self) -> None:
         if self.stats is not None:
