@@ -83,10 +83,6 @@ def load_stats(orch: Orchestrator, request: StatsRequest) -> StatsLoaded:
     return StatsLoaded(orch.dashboard.stats(critical=critical), fresh, request.counted)
 
 
-#: The dashboard's parts after the sparkline, in the order shown.
-LATER_PARTS = ("dash-critical", "dash-agents", "dash-spend", "dash-events")
-
-
 class Dashboard(VerticalScroll, can_focus=True):
     """The dashboard pane (scroll with j/k, arrows, g/G)."""
 
@@ -119,7 +115,6 @@ class Dashboard(VerticalScroll, can_focus=True):
         self._count_asked = 0  # reloads asked for that count (see `reload`)
         self._counted = -1  # the last of them whose statistics arrived
         self._shown: dict[str, Text] = {}  # what each part shows (see `_show`)
-        self._later_parts: dict[str, Static] = {}  # the parts after the sparkline, once made
         self._refresher: Refresher[StatsRequest, StatsLoaded] = Refresher(
             self, load_stats, itself, "dashboard", title="Dashboard", debounce=DEBOUNCE_SECONDS
         )
@@ -129,17 +124,10 @@ class Dashboard(VerticalScroll, can_focus=True):
         yield Static(id="dash-bars")
         yield Static(Text("completions per hour, last 24h"), id="dash-spark-label")
         yield Sparkline([], id="dash-spark")
-        # The parts below the sparkline are empty until the first statistics: they are
-        # mounted with them (`_add_later_parts`), not built and styled for the first frame.
-
-    def _add_later_parts(self) -> None:
-        if not self._later_parts:
-            self._later_parts = {part: Static(id=part) for part in LATER_PARTS}
-            self.mount_all(self._later_parts.values())
-
-    def _part(self, part: str) -> Static:
-        """A part, also one just mounted (a query may not find it until its mount)."""
-        return self._later_parts.get(part) or self.query_one(f"#{part}", Static)
+        yield Static(id="dash-critical")
+        yield Static(id="dash-agents")
+        yield Static(id="dash-spend")
+        yield Static(id="dash-events")
 
     def reload(self, *, debounce: bool = False, fields: frozenset[str] | None = None) -> None:
         """Read the statistics again (`debounce`: after a short wait for more changes).
@@ -188,7 +176,6 @@ class Dashboard(VerticalScroll, can_focus=True):
         self.post_message(self.Updated(message.stats))
 
     def _draw(self, stats: DashboardStats) -> None:
-        self._add_later_parts()
         c = self.get_component_rich_style
         heading, muted = c("dashboard--heading"), c("dashboard--muted")
 
@@ -233,7 +220,7 @@ class Dashboard(VerticalScroll, can_focus=True):
 
         self._draw_agents(stats)
 
-        spend_box = self._part("dash-spend")
+        spend_box = self.query_one("#dash-spend", Static)
         spend = stats.agent_spend
         spend_box.display = spend is not None and spend.total.runs > 0
         if spend is not None and spend.total.runs:
@@ -270,7 +257,7 @@ class Dashboard(VerticalScroll, can_focus=True):
         out the whole screen again, and the ages tick every second."""
         if self._shown.get(part) != text:
             self._shown[part] = text
-            self._part(part).update(text)
+            self.query_one(f"#{part}", Static).update(text)
 
     def on_resize(self) -> None:
         if self.stats is not None:
