@@ -28,13 +28,13 @@ from textual.worker import get_current_worker
 
 from .domain.errors import OrchestratorError
 from .domain.text import printable
-from .resources import resource_path
 from .ui.commands import ActionCommands
 from .ui.db import report_failure
 from .ui.messages import DataChanged, DbFailed, FirstPage, OrchestratorReady
 from .ui.quiet_collection import LOOK_SECONDS, QuietCollection
 from .ui.runner_control import RunnerActions, RunnerControl, runner_agent_name
 from .ui.screens.main import MainScreen
+from .ui.style_sheets import APP_STYLES, LATER_STYLES
 from .ui.transfer import TransferActions
 from .ui.widgets.header import AppHeader
 
@@ -49,7 +49,6 @@ Clock = Callable[[], datetime]
 #: default: 5 ms). A reload on a worker otherwise holds up the key the person just
 #: typed, and the thread writing its frame to the terminal, for up to that long.
 UI_SWITCH_SECONDS = 0.001
-STYLE_FILES = ("app.tcss", "main.tcss", "status.tcss", "screens.tcss", "modals.tcss")
 DEFAULT_POLL_SECONDS = 0.05
 """How often the change feed is looked at on SQLite, so another process's change shows
 within a frame or three: a look at a counter of other connections' commits (a few
@@ -96,7 +95,7 @@ def short_location(db_url: str) -> str:
     return shown.split("@", 1)[-1] if "@" in shown else shown
 
 
-@dataclass
+@dataclass(eq=False)
 class FeedMoved(Message):
     """What the feed watcher saw move (see `DataChanged`)."""
 
@@ -122,7 +121,9 @@ class OrchestratorApp(RunnerActions, TransferActions, App[int]):
     """
 
     TITLE = "orchestrator-tui"
-    CSS_PATH: ClassVar[list[Any]] = [resource_path("styles", name) for name in STYLE_FILES]
+    #: The main screen's and the app-wide rules; other screens and the dialogs bring
+    #: theirs when first shown (`ui.style_sheets`).
+    CSS_PATH: ClassVar[list[Any]] = list(APP_STYLES)
     COMMANDS = App.COMMANDS | {ActionCommands}
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("q", "quit", "Quit", id="app.quit"),
@@ -339,6 +340,22 @@ class OrchestratorApp(RunnerActions, TransferActions, App[int]):
     def first_page_drawn(self) -> None:
         self._first_drawn.set()
         resume_collection()
+        self.call_later(self.load_later_styles)
+
+    def load_later_styles(self) -> None:
+        """Load the style sheets the first frame did not need (the other screens', the
+        dialogs'), once it is drawn: else the first of those screens shown would parse
+        every sheet again and restyle the app (Textual's `Screen.CSS_PATH`), ~0.1 s
+        on a busy machine. Loaded as Textual loads a screen's sheet, with only the new
+        sheets parsed (the others are in the stylesheet's cache)."""
+        sheet = self.stylesheet
+        new = [path for path in LATER_STYLES if not sheet.has_source(str(path))]
+        if not new:
+            return
+        for path in new:
+            sheet.read(path)
+        sheet.parse()
+        sheet.update(self)
 
     def on_orchestrator_ready(self, message: OrchestratorReady) -> None:
         if self._orch is not None:
@@ -348,6 +365,7 @@ class OrchestratorApp(RunnerActions, TransferActions, App[int]):
             else:
                 self.location = str(db.path) if self.full_location else db.path.name
         resume_collection()  # (when no rows were read before the open: a database server)
+        self.load_later_styles()
         self.poke_feed()
         if self._orch is not None and self._listener is None:
             self._listener = self._orch.listen(self._feed_pushed)  # PostgreSQL only

@@ -14,12 +14,12 @@ if TYPE_CHECKING:
     from ..domain.list_row import ListRow
 
 
-@dataclass
+@dataclass(eq=False)
 class OrchestratorReady(Message):
     """The database is open; screens may start loading."""
 
 
-@dataclass
+@dataclass(eq=False)
 class FirstPage(Message):
     """The first rows of the task list, read before the database layer has loaded
     (plain `ListRow`s: pydantic and the models load after the first frame)."""
@@ -29,7 +29,7 @@ class FirstPage(Message):
     rows: list[ListRow]
 
 
-@dataclass
+@dataclass(eq=False)
 class DataChanged(Message):
     """The change feed moved (or the first load is due): reload what is shown.
 
@@ -46,7 +46,7 @@ class DataChanged(Message):
     lines: bool = False
 
 
-@dataclass
+@dataclass(eq=False)
 class DbFailed(Message):
     """A service call was refused or failed; the message is meant for a person."""
 

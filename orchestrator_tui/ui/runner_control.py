@@ -78,7 +78,7 @@ class RunnerNews(Message):
         )
 
 
-@dataclass
+@dataclass(eq=False)
 class RunnerEnded(Message):
     """The runner's thread finished (stopped, or could not open the database)."""
 
@@ -87,14 +87,14 @@ class RunnerEnded(Message):
     reset: bool = False  # it stopped because the database was reset under it
 
 
-@dataclass
+@dataclass(eq=False)
 class RunnerReady(Message):
     """The runner opened its database and is serving (or failed to: see `RunnerEnded`)."""
 
     generation: int
 
 
-@dataclass
+@dataclass(eq=False)
 class RunnerReply(Message):
     """A request to the runner (run a task, cancel a run) was answered."""
 

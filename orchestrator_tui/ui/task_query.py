@@ -18,6 +18,8 @@ S = TaskStatus
 
 @dataclass(frozen=True)
 class View:
+    """A quick filter (`v` cycles them): the statuses and readiness it keeps."""
+
     name: str
     label: str
     statuses: frozenset[TaskStatus] = frozenset()
@@ -49,6 +51,8 @@ SORTABLE: dict[str, str] = {
 
 @dataclass(frozen=True)
 class TableQuery:
+    """What the list shows: the filter's text, the quick view, and the order."""
+
     text: str = ""
     view: str = "all"
     sort: str = "key"

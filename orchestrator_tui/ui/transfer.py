@@ -33,16 +33,20 @@ EXPORT_FAILED = "Export failed: no file was written"
 SOURCE_CHANGED = "Imported what you saw"
 
 
-@dataclass
+@dataclass(eq=False)
 class Imported(Message):
+    """An import (or its dry run) finished: what it wrote or would write."""
+
     request: TransferRequest
     report: ImportReport
     #: a dry run's plan, written as it is if the person confirms
     parsed: ParsedImport | None = None
 
 
-@dataclass
+@dataclass(eq=False)
 class Exported(Message):
+    """An export finished: what was written where."""
+
     report: ExportReport
 
 

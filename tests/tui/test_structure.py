@@ -15,20 +15,56 @@ from orchestrator_tui.app import OrchestratorApp, short_location
 from orchestrator_tui.ui.keymap import load_keymap
 from orchestrator_tui.ui.render import age, bar, progress_bar, safe
 from orchestrator_tui.ui.screens.help import key_sections
+from orchestrator_tui.ui.style_sheets import ALL_STYLES, APP_STYLES
 from orchestrator_tui.ui.task_query import TableQuery
 from orchestrator_tui.ui.widgets.task_table import fit, layout
 
 
+def _our_screens() -> list[type]:
+    """Every screen class the app defines (its modules imported)."""
+    import importlib
+    import pkgutil
+
+    from textual.screen import Screen
+
+    import orchestrator_tui.ui as ui
+
+    for module in pkgutil.walk_packages(ui.__path__, "orchestrator_tui.ui."):
+        importlib.import_module(module.name)
+    found, todo = [], [Screen]
+    while todo:
+        for sub in todo.pop().__subclasses__():
+            todo.append(sub)
+            if sub.__module__.startswith("orchestrator_tui."):
+                found.append(sub)
+    return found
+
+
 def test_every_css_path_exists():
     assert OrchestratorApp.CSS_PATH
-    for path in OrchestratorApp.CSS_PATH:
+    for path in ALL_STYLES:
         assert Path(path).is_file(), path
         assert Path(path).parent.name == "styles"
+    assert sorted(Path(p).name for p in ALL_STYLES) == sorted(
+        p.name for p in Path(ALL_STYLES[0]).parent.glob("*.tcss")
+    ), "every style sheet is loaded by something"
+
+
+def test_each_screen_brings_its_styles_and_the_first_frame_only_the_main_screens():
+    from orchestrator_tui.ui.screens.actions import TaskActions
+    from orchestrator_tui.ui.screens.main import MainScreen
+
+    assert OrchestratorApp.CSS_PATH == APP_STYLES
+    screens = [s for s in _our_screens() if s not in (MainScreen, TaskActions)]
+    assert len(screens) >= 10
+    for screen in screens:
+        assert screen.CSS_PATH, f"{screen.__qualname__} needs its style sheet (CSS_PATH)"
+        assert set(screen.CSS_PATH) <= set(ALL_STYLES) - set(APP_STYLES), screen
 
 
 def test_styles_use_theme_variables_not_literal_colours():
     literal = re.compile(r"(color|background|border[\w-]*)\s*:[^;]*(#[0-9a-fA-F]{3,8}\b|rgb\()")
-    for path in OrchestratorApp.CSS_PATH:
+    for path in ALL_STYLES:
         assert not literal.search(Path(path).read_text()), f"{path}: use $variables"
 
 

@@ -15,9 +15,13 @@ from textual.widgets import Button, Input, Label, OptionList, Static
 from textual.widgets.button import ButtonVariant
 from textual.widgets.option_list import Option
 
+from ..style_sheets import DIALOG_STYLES
+
 
 class TextPrompt(ModalScreen[str | None]):
     """Ask for one line of text; `required` refuses an empty answer."""
+
+    CSS_PATH = DIALOG_STYLES
 
     BINDINGS = [Binding("escape", "cancel", "Cancel", id="prompt.cancel")]
 
@@ -78,6 +82,8 @@ class TextPrompt(ModalScreen[str | None]):
 class Confirm(ModalScreen[bool]):
     """Yes or no: y / enter confirm, n / escape cancel."""
 
+    CSS_PATH = DIALOG_STYLES
+
     BINDINGS = [
         Binding("y", "answer(True)", "Yes", id="confirm.yes"),
         Binding("n,escape", "answer(False)", "No", id="confirm.no"),
@@ -116,6 +122,8 @@ class Confirm(ModalScreen[bool]):
 
 class PickTask(ModalScreen[str | None]):
     """Choose one task from a short list (e.g. which dependency to remove)."""
+
+    CSS_PATH = DIALOG_STYLES
 
     BINDINGS = [Binding("escape", "cancel", "Cancel", id="pick.cancel")]
 

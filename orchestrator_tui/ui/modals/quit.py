@@ -11,6 +11,8 @@ from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Button, Label, Static
 
+from ..style_sheets import DIALOG_STYLES
+
 QuitChoice = Literal["stop", "wait"]
 
 #: Shown under the choices: why the commands cannot simply be left running.
@@ -41,6 +43,8 @@ def quit_message(keys: list[str], grace_seconds: float) -> Text:
 
 class QuitWhileRunning(ModalScreen[QuitChoice | None]):
     """s (or q) stops the commands and quits, w quits when they finish, escape stays."""
+
+    CSS_PATH = DIALOG_STYLES
 
     BINDINGS = [
         Binding("s,q", "answer('stop')", "Stop and quit", id="quit.stop"),

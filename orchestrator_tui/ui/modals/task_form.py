@@ -41,14 +41,14 @@ if TYPE_CHECKING:
     from ...services.task_command import CommandChange
 
 
-@dataclass
+@dataclass(eq=False)
 class _TaskRead(Message):
     """The task to edit was read (None: it could not be; the error is shown)."""
 
     detail: TaskDetail | None
 
 
-@dataclass
+@dataclass(eq=False)
 class _Checked(Message):
     """The new task's agent and workspace were looked up: `refusal` says why the
     task cannot be made as typed."""

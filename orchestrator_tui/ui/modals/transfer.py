@@ -20,6 +20,7 @@ from textual.widgets import Button, Checkbox, Input, Label, Select, Static
 
 from ...domain.text import printable
 from ...domain.words import counted
+from ..style_sheets import DIALOG_STYLES
 
 if TYPE_CHECKING:
     from ...services.importers import ImportReport
@@ -43,6 +44,8 @@ def expand(path: str) -> str:
 
 class _PathDialog(ModalScreen[TransferRequest | None]):
     """A path, a format, and OK / Cancel."""
+
+    CSS_PATH = DIALOG_STYLES
 
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape", "cancel", "Cancel", id="transfer.cancel")
@@ -156,6 +159,8 @@ def report_text(report: ImportReport) -> Text:
 
 class ImportReportScreen(ModalScreen[bool]):
     """What an import changed, or (a dry run) would change: import it (y) or not (n)."""
+
+    CSS_PATH = DIALOG_STYLES
 
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("y", "answer(True)", "Import", id="import_report.yes"),

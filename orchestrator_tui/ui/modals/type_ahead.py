@@ -16,12 +16,16 @@ from textual import events
 from textual.screen import ModalScreen
 from textual.widget import Widget
 
+from ..style_sheets import DIALOG_STYLES
+
 ResultType = TypeVar("ResultType")
 
 
 class TypeAheadDialog(ModalScreen[ResultType]):
     """Keys and pastes sent to the dialog before it first focuses a widget are held,
     then given to that widget as it takes the focus (before any key typed later)."""
+
+    CSS_PATH = DIALOG_STYLES
 
     def __init__(self, *, classes: str | None = None) -> None:
         super().__init__(classes=classes)

@@ -18,15 +18,14 @@ from ...domain.enums import TaskStatus
 from ...domain.errors import OrchestratorError
 from ...domain.state_machine import VERB_TARGETS, VERBS, can_change_status, change_refusal
 from ...domain.text import printable
-from ...domain.undo import UndoPreview
 from ...domain.words import counted
 from ..db import run_db
 from ..host import binds_key, host
-from ..modals.prompt import Confirm, TextPrompt
 from ..render import STATUS_LONG, about_task, safe
 
 if TYPE_CHECKING:
     from ...domain.models import ChangePreview, TaskDetail, TaskRow
+    from ...domain.undo import UndoPreview
     from ...services import Orchestrator
 
 
@@ -56,7 +55,7 @@ EXTRA_CHECKED = (
 NO_TASK = "no task is selected"
 
 
-@dataclass
+@dataclass(eq=False)
 class TaskChanged(Message):
     """A write finished; `detail` is the task afterwards (None for bulk changes)."""
 
@@ -69,21 +68,21 @@ class TaskChanged(Message):
     undone: int | None = None
 
 
-@dataclass
+@dataclass(eq=False)
 class UndoPlanned(Message):
     """What `u` would undo (or why it cannot), before anything is written."""
 
     plan: UndoPreview
 
 
-@dataclass
+@dataclass(eq=False)
 class ChangeRefused(Message):
     """A change shown ahead of its commit was refused: show `key` as it is."""
 
     key: str
 
 
-@dataclass
+@dataclass(eq=False)
 class OwnWorkKnown(Message):
     """Whether the person may approve a task (None) or why not, for its version."""
 
@@ -91,7 +90,7 @@ class OwnWorkKnown(Message):
     refusal: str | None
 
 
-@dataclass
+@dataclass(eq=False)
 class BulkPlanned(Message):
     """What a change of the marked tasks would do to each, planned before asking."""
 
@@ -314,6 +313,8 @@ class TaskActions(Screen[None]):
                         lambda d: f"{describe_move(key, before, d)} (forced)",
                     )
 
+            from ..modals.prompt import TextPrompt  # (dialogs load when first opened)
+
             self.app.push_screen(
                 TextPrompt(f"Force start {key}", message, placeholder="reason"), forced
             )
@@ -346,6 +347,8 @@ class TaskActions(Screen[None]):
         def confirmed(yes: bool | None) -> None:
             if yes:
                 run_db(self, lambda o: self._apply_bulk(o, keys, target), lambda m: m)
+
+        from ..modals.prompt import Confirm
 
         self.app.push_screen(
             Confirm(f"Change {counted(n, 'task')}", text, yes_label=verb.capitalize()), confirmed
@@ -418,6 +421,8 @@ class TaskActions(Screen[None]):
                     lambda d: f"{key} {done}: {STATUS_LONG[d.status]}",
                 )
 
+        from ..modals.prompt import TextPrompt
+
         self.app.push_screen(
             TextPrompt(
                 f"{verb} {key}",
@@ -478,6 +483,8 @@ class TaskActions(Screen[None]):
                     ),
                     title="Cannot undo",
                 )
+
+        from ..modals.prompt import Confirm
 
         self.app.push_screen(Confirm(f"Undo {move.key}", text, yes_label="Undo"), confirmed)
 

@@ -22,6 +22,7 @@ from ..db import run_db
 from ..host import host
 from ..messages import DataChanged
 from ..render import age, safe, when
+from ..style_sheets import SCREEN_STYLES
 from ..widgets.dashboard import AGE_TICK_SECONDS
 from ..widgets.diff_view import ReviewPanel
 from ..widgets.footer import KeyFooter
@@ -32,7 +33,7 @@ from .questions import QuestionActions
 KIND_LABEL = {"approval": "◆ approval", "question": "? answer"}
 
 
-@dataclass
+@dataclass(eq=False)
 class InboxLoaded(Message):
     items: list[InboxEntry]
 
@@ -60,6 +61,7 @@ class InboxList(DataTable[object]):
 
 
 class ApprovalsScreen(QuestionActions, TaskActions, Screen[None]):
+    CSS_PATH = SCREEN_STYLES
     #: The footer shows the keys in this order as far as they fit: at 80 columns up to
     #: Undo; the hint line above names the rest (Back, the diff's files), so every key
     #: is on the screen.

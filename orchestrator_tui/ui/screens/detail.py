@@ -45,6 +45,7 @@ from ..render import (
     safe,
     when,
 )
+from ..style_sheets import SCREEN_STYLES
 from ..widgets.diff_view import ReviewPanel
 from ..widgets.footer import KeyFooter
 from ..widgets.header import AppHeader
@@ -58,7 +59,7 @@ HEADING = "bold"
 MUTED = "dim"
 
 
-@dataclass
+@dataclass(eq=False)
 class DetailLoaded(Message):
     task: TaskDetail
     context: str
@@ -99,6 +100,7 @@ def _agent_timeout(task: TaskDetail) -> float | None:
 
 
 class DetailScreen(QuestionActions, TaskActions, Screen[None]):
+    CSS_PATH = SCREEN_STYLES
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape,backspace", "app.pop_screen", "Back", id="detail.back"),
         Binding("j,down", "scroll('down')", "Down", show=False, id="detail.down"),

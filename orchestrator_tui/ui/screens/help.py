@@ -17,6 +17,8 @@ from textual.keys import key_to_character
 from textual.screen import ModalScreen
 from textual.widgets import Static
 
+from ..style_sheets import SCREEN_STYLES
+
 
 def key_sections(app_bindings: Sequence[BindingType]) -> list[tuple[str, list[Binding]]]:
     """(section title, bindings) for everything the app binds: the one list the
@@ -110,6 +112,7 @@ def keys_for(app: App[object], binding: Binding) -> str:
 
 
 class HelpScreen(ModalScreen[None]):
+    CSS_PATH = SCREEN_STYLES
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape,question_mark,q", "dismiss", "Close", id="help.close"),
     ]

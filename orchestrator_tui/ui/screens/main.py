@@ -23,7 +23,6 @@ from ..changed_lines import draw_changed_lines
 from ..db import run_db
 from ..host import host
 from ..messages import DataChanged, FirstPage
-from ..modals.prompt import Confirm, PickTask, TextPrompt
 from ..render import STATUS_CLASSES, STATUS_ICON, STATUS_LONG, about_task, safe
 from ..task_query import VIEWS, TableQuery
 from ..widgets.dashboard import Dashboard
@@ -56,8 +55,10 @@ NARROW_BELOW = 120
 CURSOR_REST_SECONDS = 0.05
 
 
-@dataclass
+@dataclass(eq=False)
 class BlockersLoaded(Message):
+    """The tasks `key` waits for, read for `U` to offer them for removal."""
+
     key: str
     blockers: list[DependencyView]
 
@@ -679,6 +680,8 @@ class MainScreen(QuestionActions, TaskActions, Screen[None]):
                 title="Cannot cancel",
             )
 
+        from ..modals.prompt import Confirm  # (dialogs load when first opened)
+
         self.app.push_screen(
             Confirm(
                 f"Cancel {key}'s run", message, yes_label="Cancel the run", yes_variant="error"
@@ -759,6 +762,7 @@ class MainScreen(QuestionActions, TaskActions, Screen[None]):
             )
 
         from ..key_suggester import TaskKeySuggester
+        from ..modals.prompt import TextPrompt
 
         suggester = TaskKeySuggester(host(self).orch_provider)
         prompt = TextPrompt(
@@ -795,6 +799,8 @@ class MainScreen(QuestionActions, TaskActions, Screen[None]):
                     unlink,
                     lambda d: TaskChanged(d, f"{key} no longer waits for {blocker}"),
                 )
+
+        from ..modals.prompt import PickTask
 
         self.app.push_screen(PickTask(f"{key}: remove which dependency?", choices), remove)
 

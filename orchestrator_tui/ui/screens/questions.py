@@ -11,7 +11,6 @@ from textual.message import Message
 from ...domain.errors import Conflict, InvalidTransition
 from ...domain.rules import no_open_question
 from ..db import run_db
-from ..modals.prompt import TextPrompt
 from ..render import about_task, safe
 from .actions import TaskChanged
 
@@ -20,9 +19,10 @@ if TYPE_CHECKING:
 
     from ...domain.models import QuestionView
     from ...services import Orchestrator
+    from ..modals.prompt import TextPrompt
 
 
-@dataclass
+@dataclass(eq=False)
 class QuestionLoaded(Message):
     """The oldest open question of a task (None: it has none any more)."""
 
@@ -30,7 +30,7 @@ class QuestionLoaded(Message):
     question: QuestionView | None
 
 
-@dataclass
+@dataclass(eq=False)
 class AnsweredElsewhere(Message):
     """Someone else answered the question while the prompt was open, or it closed
     with its task: the person's answer was not recorded (`text` says why)."""
@@ -39,6 +39,8 @@ class AnsweredElsewhere(Message):
 
 
 def answer_prompt(question: QuestionView) -> TextPrompt:
+    from ..modals.prompt import TextPrompt  # (dialogs load when first opened)
+
     message = about_task(
         question.task_key, question.task_title, f"{safe(question.asked_by, 40)} asks: "
     )

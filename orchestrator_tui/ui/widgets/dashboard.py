@@ -50,8 +50,10 @@ DEBOUNCE_SECONDS = 0.25
 Critical = tuple[float, float, tuple[list[str], float]]
 
 
-@dataclass
+@dataclass(eq=False)
 class StatsLoaded(Message):
+    """The statistics a reload read, and the critical path it used or found."""
+
     stats: DashboardStats
     critical: Critical | None = None
     counted: int | None = None  # the `StatsRequest.counted` it answers, if it counted
@@ -99,7 +101,7 @@ class Dashboard(VerticalScroll, can_focus=True):
         "dashboard--bar",
     }
 
-    @dataclass
+    @dataclass(eq=False)
     class Updated(Message):
         """New statistics arrived (the screen passes the critical path on)."""
 

@@ -21,6 +21,7 @@ from ...domain.errors import NotFound
 from ...domain.event_text import words
 from ..db import run_db
 from ..render import STATUS_ICON, safe, status_style
+from .paint_style import StyleOncePerPaint
 
 if TYPE_CHECKING:
     from ...domain.models import DependencyView, TaskRow
@@ -31,6 +32,8 @@ Path = tuple[str, ...]
 
 @dataclass
 class NodeData:
+    """What a node of the tree stands for: a task upstream or downstream, or a heading."""
+
     key: str
     upstream: bool | None  # None: the root (the selected task itself)
     path: Path
@@ -43,21 +46,25 @@ class NodeData:
     dep_type: DependencyType = DependencyType.BLOCKS
 
 
-@dataclass
+@dataclass(eq=False)
 class _Links(Message):
+    """A node's links, read when it was expanded (`generation`: the tree's then)."""
+
     generation: int
     node_id: NodeID
     links: list[DependencyView]
 
 
-@dataclass
+@dataclass(eq=False)
 class _Root(Message):
+    """The selected task's links both ways, read for a new root."""
+
     generation: int
     upstream: list[DependencyView]
     downstream: list[DependencyView]
 
 
-class DependencyTree(Tree[NodeData]):
+class DependencyTree(StyleOncePerPaint, Tree[NodeData]):
     """Upstream and downstream of the selected task.
 
     | Key | Action |
@@ -82,8 +89,10 @@ class DependencyTree(Tree[NodeData]):
         "dep-tree--muted",
     }
 
-    @dataclass
+    @dataclass(eq=False)
     class JumpTo(Message):
+        """The person chose a task in the tree: the list selects `key`."""
+
         key: str
 
     _rebuilding = False  # see `refresh`

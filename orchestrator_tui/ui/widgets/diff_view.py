@@ -195,7 +195,7 @@ class DiffView(ScrollView, can_focus=True):
         self._cache.clear()
 
 
-@dataclass
+@dataclass(eq=False)
 class ReviewLoaded(Message):
     key: str
     summary: ChangeSummary | None

@@ -34,7 +34,7 @@ class FilterInput(Input):
         Binding("enter", "accept", "Keep filter", id="filter.accept"),
     ]
 
-    @dataclass
+    @dataclass(eq=False)
     class Done(Message):
         """The person left the filter; `cleared` if with escape."""
 

@@ -52,6 +52,7 @@ from ...domain.words import counted
 from ..ansi import plain_text, to_text
 from ..db import itself, run_db
 from ..render import describe_run
+from .paint_style import StyleOncePerPaint
 
 if TYPE_CHECKING:
     from ...domain.models import LogLineView, RunView
@@ -86,7 +87,7 @@ def make_rows(views: Sequence[LogLineView]) -> list[LogRow]:
     return rows
 
 
-class LogView(ScrollView, can_focus=True):
+class LogView(StyleOncePerPaint, ScrollView, can_focus=True):
     """Line-API view over a window of sanitised rows; knows nothing of the database."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
@@ -160,6 +161,8 @@ class LogView(ScrollView, can_focus=True):
         self.first_number = 1
         self.following = False
         self.placeholder = ""
+        self._placeholder_key: tuple[str, int, Style] | None = None
+        self._placeholder_strips: list[Strip] = []
         #: How the run ended and why, drawn after its last line once the window
         #: reaches it ("" while it runs).
         self.ending = ""
@@ -369,13 +372,9 @@ class LogView(ScrollView, can_focus=True):
         width = self.size.width
         base = self.rich_style
         if not self.rows:
-            if self.placeholder:  # wrapped: a start error names a whole path
-                style = self.get_component_rich_style("log-view--placeholder")
-                text = Text(self.placeholder, style=style, end="")
-                lines = text.wrap(self.app.console, max(1, width))
-                if y < len(lines):
-                    strip = Strip(lines[y].render(self.app.console))
-                    return strip.crop_extend(0, width, base)
+            lines = self._placeholder_lines(width)
+            if y < len(lines):
+                return lines[y].crop_extend(0, width, base)
             return Strip.blank(width, base)
         if index >= len(self.rows):
             if index == len(self.rows) and self.ending_shown:
@@ -391,6 +390,21 @@ class LogView(ScrollView, can_focus=True):
         if cached is None:
             cached = self._cache[key] = self._render_row(row)
         return cached.crop_extend(scroll_x, scroll_x + width, base).apply_offsets(scroll_x, index)
+
+    def _placeholder_lines(self, width: int) -> list[Strip]:
+        """The placeholder wrapped at `width` (a start error names a whole path), wrapped
+        once for every line of the pane that asks."""
+        if not self.placeholder:
+            return []
+        style = self.get_component_rich_style("log-view--placeholder")
+        key = (self.placeholder, width, style)
+        if self._placeholder_key != key:
+            text = Text(self.placeholder, style=style, end="")
+            console = self.app.console
+            lines = text.wrap(console, max(1, width))
+            self._placeholder_strips = [Strip(line.render(console)) for line in lines]
+            self._placeholder_key = key
+        return self._placeholder_strips
 
     def _render_row(self, row: LogRow) -> Strip:
         text = row.text.copy()
@@ -437,8 +451,10 @@ class StatusLine(Widget):
 # -- results posted by workers ----------------------------------------------------------
 
 
-@dataclass
+@dataclass(eq=False)
 class _Window(Message):
+    """A run's runs list and a window of its lines, read on a worker (see `load_window`)."""
+
     gen: int
     runs: list[RunView] | None
     run_id: int | None
@@ -452,8 +468,10 @@ class _Window(Message):
     first_number: int = 1
 
 
-@dataclass
+@dataclass(eq=False)
 class _Page(Message):
+    """The lines before or after `anchor`, read as the person scrolled past the window."""
+
     gen: int
     run_id: int
     direction: Direction
@@ -462,8 +480,10 @@ class _Page(Message):
     more: bool
 
 
-@dataclass
+@dataclass(eq=False)
 class _Polled(Message):
+    """What a poll found: new runs, and new lines when following (see `poll_log`)."""
+
     gen: int
     runs: list[RunView]
     run_id: int | None
@@ -474,8 +494,10 @@ class _Polled(Message):
     first_number: int = 1  # of `rows` when they replace the window
 
 
-@dataclass
+@dataclass(eq=False)
 class _Found(Message):
+    """The line a search found (`seq`), or None; `wrapped`: found past the run's end."""
+
     gen: int
     run_id: int
     query: str
@@ -483,16 +505,20 @@ class _Found(Message):
     wrapped: bool
 
 
-@dataclass
+@dataclass(eq=False)
 class _Counted(Message):
+    """Every line of the run that shows `query` (see `count_matches`)."""
+
     gen: int
     run_id: int
     query: str
     seqs: list[int]
 
 
-@dataclass
+@dataclass(eq=False)
 class _PageFailed(Message):
+    """Reading a page failed: the pane may ask for that direction again."""
+
     direction: Direction
 
 

@@ -54,6 +54,8 @@ MAX_DRAWN = 1000  # rows' drawn lines kept (a scroll draws one new row, not a pa
 
 @dataclass(frozen=True)
 class Column:
+    """A column of the list: its header, its width and when it is dropped."""
+
     name: str
     label: str
     width: int  # 0: takes the remaining width
@@ -94,15 +96,19 @@ def layout(width: int, key_width: int) -> list[tuple[Column, int]]:
         columns.remove(max(droppable, key=lambda c: c.drop_order))
 
 
-@dataclass
+@dataclass(eq=False)
 class TasksPage(Message):
+    """A page of rows at `offset`, read as the person scrolled to it."""
+
     generation: int
     offset: int
     rows: list[TaskRow]
 
 
-@dataclass
+@dataclass(eq=False)
 class TasksReloaded(Message):
+    """A reload's count and first rows, and where the cursor goes."""
+
     generation: int
     total: int
     offset: int
@@ -111,7 +117,7 @@ class TasksReloaded(Message):
     key: str | None
 
 
-@dataclass
+@dataclass(eq=False)
 class RowsChanged(Message):
     """Changed tasks read again: `considered` keys, of which `rows` still match."""
 
@@ -207,7 +213,7 @@ class TaskTable(ScrollView, can_focus=True):
         "task-table--asking",
     }
 
-    @dataclass
+    @dataclass(eq=False)
     class Highlighted(Message):
         """The cursor is on another task (or on none). Posted to the table's screen
         (see `_highlight`), not bubbled up to it."""
@@ -219,25 +225,29 @@ class TaskTable(ScrollView, can_focus=True):
         def key(self) -> str | None:
             return self.row.key if self.row else None
 
-    @dataclass
+    @dataclass(eq=False)
     class Opened(Message):
+        """The person opened the task `key` (its detail screen)."""
+
         key: str
 
-    @dataclass
+    @dataclass(eq=False)
     class Reloaded(Message):
         """A reload finished: counts changed, the cursor row may have new data."""
 
         table: TaskTable
         total: int
 
-    @dataclass
+    @dataclass(eq=False)
     class NotShown(Message):
         """A task asked for with `select_key` is hidden by the filter."""
 
         key: str
 
-    @dataclass
+    @dataclass(eq=False)
     class SortClicked(Message):
+        """The person clicked a column's header to sort by it."""
+
         column: str
 
     def __init__(
