@@ -9,7 +9,7 @@ import pytest
 from rich.console import Console
 from textual.command import CommandPalette
 from textual.events import Key
-from textual.widgets import DataTable
+from textual.widgets import DataTable, Input
 
 from orchestrator_tui.domain.enums import TaskStatus
 from orchestrator_tui.services import Orchestrator
@@ -286,6 +286,27 @@ async def test_palette_runs_the_same_actions(chain, make):
         await pilot.press("ctrl+p")
         await settle(pilot)
         assert isinstance(app.screen, CommandPalette)
+
+
+async def test_palette_offers_the_focused_panes_keys(chain, make):
+    # The footer of a focused pane shows its keys (the log's search, the tree's
+    # jump); the palette offers the same commands and runs them on that pane.
+    app = make()
+    async with started(app) as pilot:
+        await select(pilot, "C")
+        await pilot.press("3")
+        await settle(pilot)
+        titles = [h.text async for h in ActionCommands(main_screen(app)).discover()]
+        assert "Search" in titles and "Follow" in titles
+        hits = [h async for h in ActionCommands(main_screen(app)).search("search")]
+        await next(h for h in hits if str(h.text) == "Search").command()
+        await settle(pilot)
+        assert app.focused is app.screen.query_one(ExecutionLogPane).query_one(Input)
+        await pilot.press("escape", "2")
+        await settle(pilot)
+        titles = [h.text async for h in ActionCommands(main_screen(app)).discover()]
+        assert "Go to task" in titles and "Search" not in titles
+        assert "Down" not in titles, "cursor moves are left to the keys"
 
 
 async def test_keymap_remaps_by_binding_id(chain, make):
