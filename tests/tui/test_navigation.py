@@ -267,6 +267,27 @@ async def test_help_lists_every_binding(chain, make):
         assert app.screen is main_screen(app)
 
 
+async def test_help_scrolls_with_the_keys_of_every_other_list(chain, make):
+    app = make()
+    async with started(app, size=(80, 24)) as pilot:
+        await pilot.press("question_mark")
+        await settle(pilot)
+        body = app.screen.query_one("#help-body")
+        await pilot.press("j", "j")
+        await settle(pilot)
+        assert body.scroll_y == 2
+        await pilot.press("k")
+        await settle(pilot)
+        assert body.scroll_y == 1
+        await pilot.press("G")
+        await settle(pilot)
+        assert body.scroll_y == body.max_scroll_y > 0
+        await pilot.press("g")
+        await settle(pilot)
+        assert body.scroll_y == 0
+        assert isinstance(app.screen, HelpScreen)
+
+
 async def test_palette_runs_the_same_actions(chain, make):
     app = make()
     async with started(app) as pilot:
