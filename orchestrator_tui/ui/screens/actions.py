@@ -348,7 +348,7 @@ class TaskActions(Screen[None]):
                 run_db(self, lambda o: self._apply_bulk(o, keys, target), lambda m: m)
 
         self.app.push_screen(
-            Confirm(f"Change {counted(n, 'task')}", text, yes_label=verb), confirmed
+            Confirm(f"Change {counted(n, 'task')}", text, yes_label=verb.capitalize()), confirmed
         )
 
     @staticmethod
