@@ -160,6 +160,25 @@ async def test_filter_views_and_sort(chain, make):
         assert visible_keys(app)[:2] == ["C", "B"]
 
 
+async def test_escape_in_the_list_clears_a_kept_filter(chain, make):
+    # As in k9s or lazygit: the filter line says "/bra"; escape takes it away.
+    app = make()
+    async with started(app) as pilot:
+        await pilot.press("slash", *"bra", "enter")
+        await settle(pilot)
+        assert visible_keys(app) == ["B"]
+        await pilot.press("escape")
+        await settle(pilot)
+        assert visible_keys(app) == ["A", "B", "C", "D", "F", "W"]
+        assert "/bra" not in screen_text(app)
+        assert isinstance(app.focused, TaskTable)
+        await pilot.press("slash", *"bra", "enter", "3", "slash")
+        await settle(pilot)
+        await pilot.press("escape")  # closes the log's search, and only that
+        await settle(pilot)
+        assert visible_keys(app) == ["B"]
+
+
 async def test_filter_keeps_the_cursor_on_the_same_task(chain, make):
     app = make()
     async with started(app) as pilot:
