@@ -20,7 +20,16 @@ class ActionCommands(Provider):
         app = self.app
         screen = self.screen
         seen: set[str] = set()
+        # The focused pane's footer keys first (the log's search, the tree's jump):
+        # its cursor moves, hidden from its footer, are left to the keys.
+        panes: list[tuple[DOMNode, list[object]]] = []
+        pane: DOMNode | None = screen.focused
+        while pane is not None and pane is not screen:
+            shown = [b for b in getattr(pane, "BINDINGS", []) if getattr(b, "show", False)]
+            panes.append((pane, shown))
+            pane = pane.parent
         sources: list[tuple[DOMNode, list[object]]] = [
+            *panes,
             (screen, list(getattr(screen, "BINDINGS", []))),
             (app, list(type(app).BINDINGS)),
         ]

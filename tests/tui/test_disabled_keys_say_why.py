@@ -166,3 +166,28 @@ async def test_the_detail_screen_counts_an_open_question_older_than_its_list(orc
         assert app.active_bindings["y"].enabled
         heading = str(detail.query_one("#detail-questions").render()).splitlines()[0]
         assert heading == "Questions  (1 waiting for an answer: y answers the oldest)"
+
+
+@pytest.mark.parametrize(
+    ("press", "why"),
+    [
+        ("n", "nothing searched in this run yet: / searches it"),
+        ("N", "nothing searched in this run yet: / searches it"),
+        ("left_square_bracket", "PEND has no other run to show"),
+    ],
+)
+async def test_a_dimmed_log_key_says_why_and_never_runs_the_screens_key(orch, make, press, why):
+    # `n` is the log's next match and the main screen's new task: before any search
+    # the log's is dimmed, and pressing it must not open the new-task form.
+    add(orch, "PEND", "waiting to start")
+    app = make()
+    async with started(app) as pilot:
+        await select(pilot, "PEND")
+        await pilot.press("3")
+        await settle(pilot)
+        assert not app.active_bindings[press].enabled, "the footer shows the key disabled"
+        seen = len(notes(app))
+        await pilot.press(press)
+        await settle(pilot)
+        assert app.screen is main_screen(app), "no form or dialog opened"
+        assert notes(app)[seen:] == [why]

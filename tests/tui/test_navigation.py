@@ -9,7 +9,7 @@ import pytest
 from rich.console import Console
 from textual.command import CommandPalette
 from textual.events import Key
-from textual.widgets import DataTable
+from textual.widgets import DataTable, Input
 
 from orchestrator_tui.domain.enums import TaskStatus
 from orchestrator_tui.services import Orchestrator
@@ -160,6 +160,25 @@ async def test_filter_views_and_sort(chain, make):
         assert visible_keys(app)[:2] == ["C", "B"]
 
 
+async def test_escape_in_the_list_clears_a_kept_filter(chain, make):
+    # As in k9s or lazygit: the filter line says "/bra"; escape takes it away.
+    app = make()
+    async with started(app) as pilot:
+        await pilot.press("slash", *"bra", "enter")
+        await settle(pilot)
+        assert visible_keys(app) == ["B"]
+        await pilot.press("escape")
+        await settle(pilot)
+        assert visible_keys(app) == ["A", "B", "C", "D", "F", "W"]
+        assert "/bra" not in screen_text(app)
+        assert isinstance(app.focused, TaskTable)
+        await pilot.press("slash", *"bra", "enter", "3", "slash")
+        await settle(pilot)
+        await pilot.press("escape")  # closes the log's search, and only that
+        await settle(pilot)
+        assert visible_keys(app) == ["B"]
+
+
 async def test_filter_keeps_the_cursor_on_the_same_task(chain, make):
     app = make()
     async with started(app) as pilot:
@@ -267,6 +286,27 @@ async def test_help_lists_every_binding(chain, make):
         assert app.screen is main_screen(app)
 
 
+async def test_help_scrolls_with_the_keys_of_every_other_list(chain, make):
+    app = make()
+    async with started(app, size=(80, 24)) as pilot:
+        await pilot.press("question_mark")
+        await settle(pilot)
+        body = app.screen.query_one("#help-body")
+        await pilot.press("j", "j")
+        await settle(pilot)
+        assert body.scroll_y == 2
+        await pilot.press("k")
+        await settle(pilot)
+        assert body.scroll_y == 1
+        await pilot.press("G")
+        await settle(pilot)
+        assert body.scroll_y == body.max_scroll_y > 0
+        await pilot.press("g")
+        await settle(pilot)
+        assert body.scroll_y == 0
+        assert isinstance(app.screen, HelpScreen)
+
+
 async def test_palette_runs_the_same_actions(chain, make):
     app = make()
     async with started(app) as pilot:
@@ -286,6 +326,27 @@ async def test_palette_runs_the_same_actions(chain, make):
         await pilot.press("ctrl+p")
         await settle(pilot)
         assert isinstance(app.screen, CommandPalette)
+
+
+async def test_palette_offers_the_focused_panes_keys(chain, make):
+    # The footer of a focused pane shows its keys (the log's search, the tree's
+    # jump); the palette offers the same commands and runs them on that pane.
+    app = make()
+    async with started(app) as pilot:
+        await select(pilot, "C")
+        await pilot.press("3")
+        await settle(pilot)
+        titles = [h.text async for h in ActionCommands(main_screen(app)).discover()]
+        assert "Search" in titles and "Follow" in titles
+        hits = [h async for h in ActionCommands(main_screen(app)).search("search")]
+        await next(h for h in hits if str(h.text) == "Search").command()
+        await settle(pilot)
+        assert app.focused is app.screen.query_one(ExecutionLogPane).query_one(Input)
+        await pilot.press("escape", "2")
+        await settle(pilot)
+        titles = [h.text async for h in ActionCommands(main_screen(app)).discover()]
+        assert "Go to task" in titles and "Search" not in titles
+        assert "Down" not in titles, "cursor moves are left to the keys"
 
 
 async def test_keymap_remaps_by_binding_id(chain, make):

@@ -303,6 +303,7 @@ async def test_bulk_confirmation_lists_changes_and_skips_with_reasons(tasks, mak
         assert lines[3].startswith("· B is in progress already")
         assert lines[4].startswith("· C waits on unfinished dependencies: A")
         assert len(lines) == 5 and all(len(line) <= 66 for line in lines)
+        assert str(app.screen.query_one("#yes", Button).label) == "Start (y)", "as its question"
         await pilot.press("y")
         await settle(pilot)
         assert [status(tasks, k) for k in "ABC"] == ["in_progress", "in_progress", "pending"]

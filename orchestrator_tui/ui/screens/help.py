@@ -115,7 +115,21 @@ class HelpScreen(ModalScreen[None]):
     CSS_PATH = SCREEN_STYLES
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape,question_mark,q", "dismiss", "Close", id="help.close"),
+        Binding("j", "scroll(1)", "Down", show=False, id="help.down"),
+        Binding("k", "scroll(-1)", "Up", show=False, id="help.up"),
+        Binding("g", "scroll_to('home')", "Top", show=False, id="help.top"),
+        Binding("G", "scroll_to('end')", "Bottom", show=False, id="help.bottom"),
     ]
+
+    def action_scroll(self, lines: int) -> None:
+        self.query_one("#help-body", VerticalScroll).scroll_relative(y=lines, animate=False)
+
+    def action_scroll_to(self, where: str) -> None:
+        body = self.query_one("#help-body", VerticalScroll)
+        if where == "home":
+            body.scroll_home(animate=False)
+        else:
+            body.scroll_end(animate=False)
 
     def compose(self) -> ComposeResult:
         with VerticalScroll(id="help-body"):

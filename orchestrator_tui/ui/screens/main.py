@@ -135,6 +135,14 @@ class MainScreen(QuestionActions, TaskActions, Screen[None]):
             priority=True,
         ),
         Binding(
+            "escape",
+            "clear_filter",
+            "Clear filter",
+            show=False,
+            id="tasks.clear_filter",
+            tooltip="Clear the kept text filter",
+        ),
+        Binding(
             "v",
             "cycle_view",
             "View",
@@ -488,6 +496,8 @@ class MainScreen(QuestionActions, TaskActions, Screen[None]):
         focused = self.focused
         if action in ("filter", "focus_pane") and isinstance(focused, Input):
             return False  # priority keys: while typing, they are text
+        if action == "clear_filter":  # escape: only while a kept filter is there to clear
+            return bool(self.table.query_state.text)
         if action == "filter":  # nor does it take the log pane's own `/`
             return not (focused is not None and self.log_pane in focused.ancestors_with_self)
         state = self.task_action_state(action)
@@ -576,6 +586,10 @@ class MainScreen(QuestionActions, TaskActions, Screen[None]):
     def action_filter(self) -> None:
         bar = self.query_one(FilterBar)
         bar.open(self.table.query_state.text, back_to=self.table, typed=self._filter_typed)
+        self._show_filter_info()
+
+    def action_clear_filter(self) -> None:
+        self.table.set_query(self.table.query_state.with_text(""))
         self._show_filter_info()
 
     def _filter_typed(self, text: str) -> None:

@@ -51,6 +51,7 @@ from ...domain.text import printable
 from ...domain.words import counted
 from ..ansi import plain_text, to_text
 from ..db import itself, run_db
+from ..host import own_bindings
 from ..render import describe_run
 from .paint_style import StyleOncePerPaint
 
@@ -1006,6 +1007,26 @@ class ExecutionLogPane(Widget):
         if action in ("older_run", "newer_run"):
             return True if len(self._runs) > 1 else None
         return True
+
+    def on_key(self, event: events.Key) -> None:
+        """A dimmed key of this pane says why and goes no further: the screen binds
+        some of the same letters (`n` adds a task), and Textual passes a disabled
+        binding's key on to them."""
+        if isinstance(self.screen.focused, Input):
+            return
+        for binding in own_bindings(self, event.key):
+            if self.check_action(binding.action, ()) is None:
+                event.stop()
+                event.prevent_default()
+                self.notify(self._why_disabled(binding.action), severity="warning", markup=False)
+                return
+
+    def _why_disabled(self, action: str) -> str:
+        if action in ("next_match", "previous_match"):
+            return "nothing searched in this run yet: / searches it"
+        if self._key is None:
+            return "no task selected"
+        return f"{self._key} has no other run to show"
 
     def action_search(self) -> None:
         search = self._search_field
