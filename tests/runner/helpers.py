@@ -12,6 +12,8 @@ from typing import Any
 
 from orchestrator_tui.runner import RunnerConfig
 from orchestrator_tui.services.runs import RetryPolicy
+from orchestrator_tui.store.engine import Database
+from orchestrator_tui.store.schema import recreate
 
 from ..cli.support import Result, run_in_process
 
@@ -23,6 +25,15 @@ def alive(pid: int) -> bool:
     except OSError:
         return False
     return stat[stat.rindex(")") + 2] not in "ZX"
+
+
+def reset_elsewhere(db_url: str) -> None:
+    """`db reset --yes` as another process does it (a connection of its own)."""
+    db = Database(db_url)
+    try:
+        recreate(db)
+    finally:
+        db.dispose()
 
 
 def fast_config(**kw: Any) -> RunnerConfig:

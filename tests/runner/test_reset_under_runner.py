@@ -17,10 +17,9 @@ from orchestrator_tui.domain.models import CommandSpec, TaskSpec
 from orchestrator_tui.runner import LinesStored, Runner
 from orchestrator_tui.services import Orchestrator, open_orchestrator
 from orchestrator_tui.store.engine import Database
-from orchestrator_tui.store.schema import recreate
 from orchestrator_tui.store.tables import metadata
 
-from .helpers import alive, fast_config, wait_for
+from .helpers import alive, fast_config, reset_elsewhere, wait_for
 
 PY = sys.executable
 #: Prints its pid, then a line every 50 ms for a minute.
@@ -36,15 +35,6 @@ def add(orch: Orchestrator, key: str) -> None:
     orch.tasks.create(
         TaskSpec(key=key, title=f"task {key}", command=CommandSpec(argv=[PY, "-c", CHATTY]))
     )
-
-
-def reset(db_url: str) -> None:
-    """`db reset --yes` as another process does it."""
-    db = Database(db_url)
-    try:
-        recreate(db)
-    finally:
-        db.dispose()
 
 
 def rows(db_url: str) -> dict[str, int]:
@@ -87,7 +77,7 @@ def test_run_stops_in_one_line_with_exit_10_when_the_database_is_reset_under_it(
     )
     try:
         pids = child_pids(orch, ["A", "B"])
-        reset(db_url)
+        reset_elsewhere(db_url)
         out, err = runner.communicate(timeout=60)
     finally:
         if runner.poll() is None:
@@ -113,7 +103,7 @@ def test_a_runner_writes_nothing_into_new_runs_that_took_the_ids_of_its_vanished
 
     def listener(event: object) -> None:  # on the runner's thread, between its writes
         if isinstance(event, LinesStored) and not after:
-            reset(db_url)
+            reset_elsewhere(db_url)
             other = open_orchestrator(db_url, "bob")
             try:
                 add(other, "NEW")
@@ -148,7 +138,7 @@ def test_an_idle_runner_stops_too_and_leaves_the_emptied_database_empty(
     thread = threading.Thread(target=serve)
     thread.start()
     wait_for(lambda: orch.agents.list(), what="the runner registered")
-    reset(db_url)
+    reset_elsewhere(db_url)
     thread.join(30)
     assert not thread.is_alive()
     (error,) = raised

@@ -9,22 +9,11 @@ import pytest
 
 from orchestrator_tui.domain.enums import TaskStatus as S
 from orchestrator_tui.domain.models import CommandSpec
-from orchestrator_tui.store.engine import Database
-from orchestrator_tui.store.schema import recreate
 
-from ..runner.helpers import alive
+from ..runner.helpers import alive, reset_elsewhere
 from .conftest import WIDE, add, main_screen, screen_text, settle, started, wait_until
 
 RUNNER = {"poll_seconds": 0.05, "kill_grace_seconds": 1.0, "lease_seconds": 10.0}
-
-
-def reset(db_url: str) -> None:
-    """`db reset --yes` from another process (its own connection)."""
-    db = Database(db_url)
-    try:
-        recreate(db)
-    finally:
-        db.dispose()
 
 
 def shown_keys(app) -> list[str]:  # type: ignore[no-untyped-def]
@@ -47,7 +36,7 @@ async def test_after_a_reset_the_list_shows_exactly_the_database_s_tasks(
     app = make()
     async with started(app) as pilot:
         assert shown_keys(app) == ["OLD-1", "OLD-2", "OLD-3"]
-        reset(db_url)
+        reset_elsewhere(db_url)
         for n in range(1, tasks + 1):
             add(orch, f"NEW-{n}")
         for n in range(moves):
@@ -87,7 +76,7 @@ async def test_the_tui_s_runner_stops_saying_the_database_was_reset_under_it(db_
         child = pid()
         assert child is not None
         assert app.runner_state.active == 1
-        reset(db_url)
+        reset_elsewhere(db_url)
         await wait_until(pilot, lambda: app.runner_state.phase == "off", "the runner off")
         await settle(pilot)
         told = [(n.title, n.message) for n in app._notifications]
