@@ -9,6 +9,7 @@ from orchestrator_tui.domain.enums import TaskStatus
 from orchestrator_tui.ui.screens.approvals import ApprovalsScreen
 
 from .conftest import add, main_screen, notes, open_detail, select, settle, started, status
+from .test_log_pane import add_run
 
 S = TaskStatus
 
@@ -168,18 +169,28 @@ async def test_the_detail_screen_counts_an_open_question_older_than_its_list(orc
         assert heading == "Questions  (1 waiting for an answer: y answers the oldest)"
 
 
+NOT_RUN = "PEND has not run yet: no output to search or page through"
+
+
 @pytest.mark.parametrize(
-    ("press", "why"),
+    ("runs", "press", "why"),
     [
-        ("n", "nothing searched in this run yet: / searches it"),
-        ("N", "nothing searched in this run yet: / searches it"),
-        ("left_square_bracket", "PEND has no other run to show"),
+        (0, "n", NOT_RUN),
+        (0, "N", NOT_RUN),
+        (0, "left_square_bracket", NOT_RUN),
+        (1, "n", "nothing searched in this run yet: / searches it"),
+        (1, "N", "nothing searched in this run yet: / searches it"),
+        (1, "left_square_bracket", "PEND has no other run to show"),
     ],
 )
-async def test_a_dimmed_log_key_says_why_and_never_runs_the_screens_key(orch, make, press, why):
+async def test_a_dimmed_log_key_says_why_and_never_runs_the_screens_key(
+    orch, make, runs, press, why
+):
     # `n` is the log's next match and the main screen's new task: before any search
     # the log's is dimmed, and pressing it must not open the new-task form.
     add(orch, "PEND", "waiting to start")
+    for _ in range(runs):
+        add_run(orch, orch.queries.get_task("PEND").id, status="succeeded", exit_code=0)
     app = make()
     async with started(app) as pilot:
         await select(pilot, "PEND")

@@ -1022,10 +1022,12 @@ class ExecutionLogPane(Widget):
                 return
 
     def _why_disabled(self, action: str) -> str:
-        if action in ("next_match", "previous_match"):
-            return "nothing searched in this run yet: / searches it"
         if self._key is None:
             return "no task selected"
+        if not self._runs:
+            return f"{self._key} has not run yet: no output to search or page through"
+        if action in ("next_match", "previous_match"):
+            return "nothing searched in this run yet: / searches it"
         return f"{self._key} has no other run to show"
 
     def action_search(self) -> None:
