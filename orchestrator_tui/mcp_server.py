@@ -9,7 +9,6 @@ owns it, and logging goes to stderr.
 
 from __future__ import annotations
 
-import difflib
 import json
 import logging
 import os
@@ -19,6 +18,7 @@ from typing import Annotated, Any, Literal
 from mcp.server.mcpserver import Context, MCPServer
 from mcp.server.mcpserver.exceptions import ToolError, UnexpectedToolError
 from mcp.types import CallToolResult, TextContent
+from mcp.types import Tool as MCPTool
 from pydantic import AfterValidator, BaseModel, ConfigDict, Strict, ValidationError
 from pydantic_core import PydanticCustomError
 
@@ -27,6 +27,7 @@ from .domain.command_text import what_runs
 from .domain.enums import AgentType, DependencyType, Priority, Readiness, TaskStatus
 from .domain.errors import OrchestratorError
 from .domain.models import AgentReport, QuestionView, TaskDetail, TaskRow, TaskSpec
+from .domain.nearest import did_you_mean, nearest
 from .domain.state_machine import VERB_TARGETS
 from .domain.text import printable
 from .services import Orchestrator, TaskFilter
@@ -207,26 +208,48 @@ def _guard(call: Callable[[], BaseModel]) -> CallToolResult:
 # -- the server -----------------------------------------------------------------------
 
 
+def _refused(text: str) -> CallToolResult:
+    return CallToolResult(content=[TextContent(type="text", text=text)], is_error=True)
+
+
+def unknown_arguments(tool: str, given: list[str], accepted: list[str]) -> str:
+    """The refusal of arguments `tool` does not take, naming them and the ones it does."""
+    names = ", ".join(repr(printable(a)) for a in given)
+    noun = "argument" if len(given) == 1 else "arguments"
+    hints = [n for a in given for n in nearest(a, accepted, 1)]
+    hint = f"; did you mean {', '.join(dict.fromkeys(hints))}?" if hints else ""
+    takes = f"its arguments: {', '.join(accepted)}" if accepted else "it takes none"
+    return f"error: {tool} has no {noun} {names}{hint} ({takes})"
+
+
 class _Server(MCPServer[Any]):
-    """Arguments of the wrong shape, or a tool that does not exist, are refused with
-    one line, as the CLI refuses them.
+    """Arguments of the wrong shape or name, or a tool that does not exist, are
+    refused with one line, as the CLI refuses them.
 
     The SDK validates arguments before a tool runs and would answer with pydantic's
     multi-line report; this turns it into the same `error: invalid input: FIELD: ...`
-    line every other refusal gives.
+    line every other refusal gives. The SDK drops arguments a tool does not take
+    (its argument models ignore extra fields), so a misspelled one would quietly
+    become its default: every tool refuses them here, before the SDK sees them, and
+    each input schema says so (`additionalProperties: false`).
     """
+
+    async def list_tools(self) -> list[MCPTool]:
+        return [
+            tool.model_copy(update={"input_schema": _strict_schema(tool.input_schema)})
+            for tool in await super().list_tools()
+        ]
 
     async def call_tool(
         self, name: str, arguments: dict[str, Any], context: Context[Any, Any] | None = None
     ) -> Any:
-        names = [tool.name for tool in await self.list_tools()]
-        if name not in names:  # the SDK would say `Unknown tool: x`
-            close = difflib.get_close_matches(name, names, n=3)
-            hint = (
-                f"; did you mean {', '.join(close)}?" if close else f" (tools: {', '.join(names)})"
-            )
-            text = f"error: no tool {printable(name)!r}{hint}"
-            return CallToolResult(content=[TextContent(type="text", text=text)], is_error=True)
+        tools = {tool.name: tool for tool in await super().list_tools()}
+        if name not in tools:  # the SDK would say `Unknown tool: x`
+            hint = did_you_mean(name, tools) or f" (tools: {', '.join(tools)})"
+            return _refused(f"error: no tool {printable(name)!r}{hint}")
+        accepted = list(tools[name].input_schema.get("properties", {}))
+        if extra := [a for a in arguments if a not in accepted]:
+            return _refused(unknown_arguments(name, extra, accepted))
         try:
             return await super().call_tool(name, arguments, context)
         except ToolError as exc:
@@ -234,8 +257,18 @@ class _Server(MCPServer[Any]):
                 exc.__cause__, ValidationError
             ):
                 raise
-            text = refusal(exc.__cause__)
-            return CallToolResult(content=[TextContent(type="text", text=text)], is_error=True)
+            return _refused(refusal(exc.__cause__))
+
+
+def _strict_schema(schema: dict[str, Any]) -> dict[str, Any]:
+    """A tool's input schema refusing other arguments, without the titles pydantic
+    derives from the names (they only cost tokens)."""
+    properties = {
+        name: {k: v for k, v in prop.items() if k != "title"}
+        for name, prop in schema.get("properties", {}).items()
+    }
+    rest = {k: v for k, v in schema.items() if k not in ("title", "properties")}
+    return {**rest, "properties": properties, "additionalProperties": False}
 
 
 def build_server(orch: Orchestrator) -> MCPServer[Any]:

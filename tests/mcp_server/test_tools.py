@@ -221,6 +221,36 @@ async def test_arguments_of_the_wrong_shape_are_one_cli_style_line(
     assert orch.queries.last_event_id() == before, "a refused call wrote something"
 
 
+async def test_arguments_a_tool_does_not_take_are_refused_naming_the_ones_it_does(
+    db: Path, orch: Orchestrator
+) -> None:
+    """A misspelled argument is an error, not its default quietly taken."""
+    orch.tasks.create(TaskSpec(key="A", title="A"))
+    orch.tasks.start("A")
+    before = orch.queries.last_event_id()
+    async with session(db) as client:
+        misspelt = await refused(client, "get_task", task_key="A")
+        extra = await refused(client, "report_progress", key="A", percent=40, msg="routes")
+        two = await refused(client, "next_task", claim=True, agent="x", page=2)
+        listed = (await client.list_tools()).tools
+    assert (
+        misspelt
+        == "error: get_task has no argument 'task_key'; did you mean key? (its arguments: key)"
+    )
+    assert extra == (
+        "error: report_progress has no argument 'msg'; did you mean message?"
+        " (its arguments: key, percent, message)"
+    )
+    assert (
+        two == "error: next_task has no arguments 'agent', 'page'; did you mean agent_type?"
+        " (its arguments: claim, agent_type)"
+    )
+    assert orch.queries.last_event_id() == before, "a refused call wrote something"
+    assert orch.queries.get_task("A").progress == 0
+    for tool in listed:  # the schema says what the server does
+        assert tool.input_schema["additionalProperties"] is False, tool.name
+
+
 async def test_booleans_and_numbers_are_json_ones_and_counts_not_negative(
     db: Path, orch: Orchestrator
 ) -> None:
