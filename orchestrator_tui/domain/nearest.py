@@ -11,11 +11,14 @@ _PARTS = re.compile(r"[_\-.\s]+")
 
 
 def nearest(word: str, names: Iterable[str], n: int = 3) -> list[str]:
-    """Up to `n` of `names` that `word` may have meant: close in spelling (case
-    aside), or one holding the other as a whole part (`task_key` -> `key`,
-    `claude-opus` -> `claude`). Closest first; none when nothing is near."""
+    """Up to `n` of `names` that `word` may have meant: the one it is but for case,
+    else those close in spelling (case aside) or holding it, or held by it, as a
+    whole part (`task_key` -> `key`, `claude-opus` -> `claude`). Closest first;
+    none when nothing is near."""
     known = list(dict.fromkeys(names))
     folded = {name.casefold(): name for name in known}
+    if word.casefold() in folded:  # only its case is wrong
+        return [folded[word.casefold()]]
     close = difflib.get_close_matches(word.casefold(), list(folded), n=n)
     out = [folded[c] for c in close]
     parts = set(_PARTS.split(word.casefold())) - {""}

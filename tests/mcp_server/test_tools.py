@@ -171,7 +171,9 @@ async def test_a_task_created_for_a_coding_agent(db: Path, orch: Orchestrator) -
         "o3",
     )
     assert unknown == cli_error(db, "task", "add", "x", "--agent", "claud")
-    assert unknown.startswith("error: agent.profile: unknown agent profile 'claud' (aider,")
+    assert unknown.startswith(
+        "error: agent.profile: unknown agent profile 'claud'; did you mean claude? (known: aider,"
+    )
     assert lone == "error: agent: a model needs an agent"
     assert orch.queries.count_tasks() == 1
 
