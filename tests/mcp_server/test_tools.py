@@ -137,6 +137,22 @@ async def test_each_tool_does_what_the_cli_would(db: Path, orch: Orchestrator) -
     assert actors == {AGENT}
 
 
+async def test_a_report_of_finished_work_awaiting_approval_shows_it_complete(
+    db: Path, orch: Orchestrator
+) -> None:
+    """As `task done` and `task report` show it: finished work waiting for approval
+    is at 100%, whatever progress was reported on the way."""
+    orch.tasks.create(TaskSpec(key="API", title="Build the API", requires_approval=True))
+    async with session(db) as client:
+        await call(client, "next_task", claim=True)
+        await call(client, "report_progress", key="API", percent=40, message="routes")
+        reported = await call(client, "report", key="API", status="completed", summary="all")
+        shown = await call(client, "get_task", key="API")
+    assert reported["status"] == "awaiting_approval"
+    assert (shown["status"], shown["progress"]) == ("awaiting_approval", 100)
+    assert orch.queries.get_task("API").progress == 100
+
+
 async def test_latest_run_says_stopping_while_a_cancelled_run_is_open(
     db: Path, orch: Orchestrator
 ) -> None:
