@@ -152,6 +152,16 @@ class TaskInfo(TaskSummary):
 class NextTask(_Result):
     task: TaskSummary | None = None
     claimed: bool = False
+    message: str = ""  # with no task: where the tasks stand
+
+
+#: How `next_task` counts the tasks it could not offer, by readiness.
+_NOT_OFFERED = {
+    Readiness.READY: "ready for a person or later (a retry's wait)",
+    Readiness.WAITING: "waiting on unfinished dependencies",
+    Readiness.ACTIVE: "in progress or awaiting approval",
+    Readiness.STOPPED: "blocked, deferred or failed (a person decides)",
+}
 
 
 class Done(_Result):
@@ -383,12 +393,22 @@ def build_server(orch: Orchestrator) -> MCPServer[Any]:
     @server.tool(description="The next ready task; claim=true also starts it for you, atomically.")
     def next_task(claim: Flag = False, agent_type: AgentType | None = None) -> NextTask:
         def run() -> NextTask:
+            types = (agent_type.value,) if agent_type else MACHINE_TYPES
             if claim:
-                types = (agent_type.value,) if agent_type else MACHINE_TYPES
                 key = orch.runs.claim_for_agent(actor, types)
-                return NextTask(task=summary_of(key) if key else None, claimed=key is not None)
-            row = orch.queries.next_ready(agent_type.value if agent_type else None)
-            return NextTask(task=_row_summary(row) if row else None)
+            else:
+                key = orch.runs.next_for_agent(types)
+            if key is not None:
+                return NextTask(task=summary_of(key), claimed=claim)
+            return NextTask(message=nothing_for_you())
+
+        def nothing_for_you() -> str:
+            counts = [
+                (orch.queries.count_tasks(TaskFilter(readiness=frozenset({r}))), what)
+                for r, what in _NOT_OFFERED.items()
+            ]
+            said = ", ".join(f"{n} {what}" for n, what in counts if n)
+            return f"no task is ready for you: {said or 'every task is done or cancelled'}"
 
         return _guard(run)  # type: ignore[return-value]
 

@@ -105,11 +105,13 @@ async def test_each_tool_does_what_the_cli_would(db: Path, orch: Orchestrator) -
         assert api["dependents"] == [{"key": "T-1", "status": "pending"}]
 
         peek = await call(client, "next_task")
-        assert peek == {"task": peek["task"], "claimed": False} and peek["task"]["key"] == "API"
+        assert peek == {"task": peek["task"], "claimed": False, "message": ""}
+        assert peek["task"]["key"] == "API"
         taken = await call(client, "next_task", claim=True)
         assert taken["claimed"] and taken["task"]["key"] == "API"
         assert taken["task"]["status"] == "in_progress" and taken["task"]["assignee"] == AGENT
-        assert (await call(client, "next_task", claim=True)) == {"task": None, "claimed": False}
+        after = await call(client, "next_task", claim=True)
+        assert (after["task"], after["claimed"]) == (None, False)
 
         await call(client, "report_progress", key="API", percent=60, message="routes done")
         await call(client, "add_note", key="API", text="kept the old URLs")
@@ -151,6 +153,28 @@ async def test_a_report_of_finished_work_awaiting_approval_shows_it_complete(
     assert reported["status"] == "awaiting_approval"
     assert (shown["status"], shown["progress"]) == ("awaiting_approval", 100)
     assert orch.queries.get_task("API").progress == 100
+
+
+async def test_next_task_shows_what_a_claim_would_take_and_says_why_nothing(
+    db: Path, orch: Orchestrator
+) -> None:
+    """A peek offers the task a claim then takes, never a person's; with nothing for
+    the agent, the answer says where the tasks stand instead of a bare null."""
+    orch.tasks.create(TaskSpec(key="SIGN", title="Sign off", priority="high", agent_type="human"))
+    orch.tasks.create(TaskSpec(key="API", title="Build the API"))
+    orch.tasks.create(TaskSpec(key="DOCS", title="Document it", depends_on=["API"]))
+    async with session(db) as client:
+        peek = await call(client, "next_task")
+        taken = await call(client, "next_task", claim=True)
+        none = await call(client, "next_task")
+        claimed_none = await call(client, "next_task", claim=True)
+    assert peek["task"]["key"] == taken["task"]["key"] == "API"
+    assert (peek["claimed"], taken["claimed"]) == (False, True)
+    assert none["task"] is None and claimed_none == {**none, "claimed": False}
+    assert none["message"] == (
+        "no task is ready for you: 1 ready for a person or later (a retry's wait),"
+        " 1 waiting on unfinished dependencies, 1 in progress or awaiting approval"
+    )
 
 
 async def test_latest_run_says_stopping_while_a_cancelled_run_is_open(
