@@ -149,6 +149,12 @@ class TaskInfo(TaskSummary):
     truncated: bool = False
 
 
+#: What a move that submits work for approval tells the agent.
+AWAITS_APPROVAL = (
+    "finished: a person approves it or sends it back; nothing more to do on it until then"
+)
+
+
 class NextTask(_Result):
     task: TaskSummary | None = None
     claimed: bool = False
@@ -283,7 +289,11 @@ def _strict_schema(schema: dict[str, Any]) -> dict[str, Any]:
 
 def build_server(orch: Orchestrator) -> MCPServer[Any]:
     """The MCP server acting as `orch.actor`, over `orch`'s database."""
-    instructions = "Tasks, dependencies and questions of an orchestrator-tui plan."
+    instructions = (
+        "Tasks, dependencies and questions of an orchestrator-tui plan. ask_question"
+        " returns at once unless wait_seconds > 0; get_answer(question_id, wait_seconds)"
+        " fetches or waits for the answer later."
+    )
     if current := os.environ.get(TASK_ENV, "").strip():  # started inside a run
         instructions += (
             f" You are working on task {current}. To ask a person, call ask_question and"
@@ -300,6 +310,13 @@ def build_server(orch: Orchestrator) -> MCPServer[Any]:
 
     def done(key: str, message: str) -> Done:
         task = orch.queries.get_task(key)
+        return Done(key=task.key, status=task.status.value, message=message)
+
+    def moved(task: TaskDetail, message: str = "") -> Done:
+        """A move's answer; work submitted for approval says what comes next."""
+        if task.status is TaskStatus.AWAITING_APPROVAL:
+            after = AWAITS_APPROVAL
+            message = f"{message}; {after}" if message else after
         return Done(key=task.key, status=task.status.value, message=message)
 
     def question_info(q: QuestionView) -> QuestionInfo:
@@ -445,7 +462,7 @@ def build_server(orch: Orchestrator) -> MCPServer[Any]:
     def set_status(key: str, to: Verb, reason: str | None = None, force: Flag = False) -> Done:
         def run() -> Done:
             task = orch.tasks.transition(key, VERB_TARGETS[to], force=force, reason=reason)
-            return Done(key=task.key, status=task.status.value)
+            return moved(task)
 
         return _guard(run)  # type: ignore[return-value]
 
@@ -498,7 +515,7 @@ def build_server(orch: Orchestrator) -> MCPServer[Any]:
                 error_details=error_details,
             )
             task = orch.reports.apply(key, agent_report)
-            return Done(key=task.key, status=task.status.value, message="report recorded")
+            return moved(task, "report recorded")
 
         return _guard(run)  # type: ignore[return-value]
 

@@ -78,7 +78,9 @@ async def test_inside_a_run_the_server_names_the_task(db: Path, orch: Orchestrat
         assert "You are working on task PAY-7." in said
         assert "end your turn: your session is resumed with the answer" in said
     async with session(db) as client:
-        assert "working on" not in client.initialized.instructions  # type: ignore[attr-defined]
+        said = client.initialized.instructions  # type: ignore[attr-defined]
+        assert "working on" not in said
+        assert "get_answer(question_id, wait_seconds) fetches or waits for the answer" in said
 
 
 async def test_each_tool_does_what_the_cli_would(db: Path, orch: Orchestrator) -> None:
@@ -145,14 +147,25 @@ async def test_a_report_of_finished_work_awaiting_approval_shows_it_complete(
     """As `task done` and `task report` show it: finished work waiting for approval
     is at 100%, whatever progress was reported on the way."""
     orch.tasks.create(TaskSpec(key="API", title="Build the API", requires_approval=True))
+    orch.tasks.create(TaskSpec(key="UI", title="Build the UI", requires_approval=True))
     async with session(db) as client:
         await call(client, "next_task", claim=True)
         await call(client, "report_progress", key="API", percent=40, message="routes")
         reported = await call(client, "report", key="API", status="completed", summary="all")
         shown = await call(client, "get_task", key="API")
-    assert reported["status"] == "awaiting_approval"
+        await call(client, "set_status", key="UI", to="start")
+        moved = await call(client, "set_status", key="UI", to="done")
     assert (shown["status"], shown["progress"]) == ("awaiting_approval", 100)
     assert orch.queries.get_task("API").progress == 100
+    next_step = (
+        "finished: a person approves it or sends it back; nothing more to do on it until then"
+    )
+    assert reported == {
+        "key": "API",
+        "status": "awaiting_approval",
+        "message": f"report recorded; {next_step}",
+    }
+    assert moved == {"key": "UI", "status": "awaiting_approval", "message": next_step}
 
 
 async def test_next_task_shows_what_a_claim_would_take_and_says_why_nothing(
