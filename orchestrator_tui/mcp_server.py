@@ -9,7 +9,6 @@ owns it, and logging goes to stderr.
 
 from __future__ import annotations
 
-import difflib
 import json
 import logging
 import os
@@ -19,6 +18,7 @@ from typing import Annotated, Any, Literal
 from mcp.server.mcpserver import Context, MCPServer
 from mcp.server.mcpserver.exceptions import ToolError, UnexpectedToolError
 from mcp.types import CallToolResult, TextContent
+from mcp.types import Tool as MCPTool
 from pydantic import AfterValidator, BaseModel, ConfigDict, Strict, ValidationError
 from pydantic_core import PydanticCustomError
 
@@ -27,6 +27,7 @@ from .domain.command_text import what_runs
 from .domain.enums import AgentType, DependencyType, Priority, Readiness, TaskStatus
 from .domain.errors import OrchestratorError
 from .domain.models import AgentReport, QuestionView, TaskDetail, TaskRow, TaskSpec
+from .domain.nearest import did_you_mean, nearest
 from .domain.state_machine import VERB_TARGETS
 from .domain.text import printable
 from .services import Orchestrator, TaskFilter
@@ -148,9 +149,25 @@ class TaskInfo(TaskSummary):
     truncated: bool = False
 
 
+#: What a move that submits work for approval tells the agent.
+AWAITS_APPROVAL = (
+    "finished: a person approves it or sends it back; nothing more to do on it until then"
+)
+
+
 class NextTask(_Result):
     task: TaskSummary | None = None
     claimed: bool = False
+    message: str = ""  # with no task: where the tasks stand
+
+
+#: How `next_task` counts the tasks it could not offer, by readiness.
+_NOT_OFFERED = {
+    Readiness.READY: "ready for a person or later (a retry's wait)",
+    Readiness.WAITING: "waiting on unfinished dependencies",
+    Readiness.ACTIVE: "in progress or awaiting approval",
+    Readiness.STOPPED: "blocked, deferred or failed (a person decides)",
+}
 
 
 class Done(_Result):
@@ -207,26 +224,48 @@ def _guard(call: Callable[[], BaseModel]) -> CallToolResult:
 # -- the server -----------------------------------------------------------------------
 
 
+def _refused(text: str) -> CallToolResult:
+    return CallToolResult(content=[TextContent(type="text", text=text)], is_error=True)
+
+
+def unknown_arguments(tool: str, given: list[str], accepted: list[str]) -> str:
+    """The refusal of arguments `tool` does not take, naming them and the ones it does."""
+    names = ", ".join(repr(printable(a)) for a in given)
+    noun = "argument" if len(given) == 1 else "arguments"
+    hints = [n for a in given for n in nearest(a, accepted, 1)]
+    hint = f"; did you mean {', '.join(dict.fromkeys(hints))}?" if hints else ""
+    takes = f"its arguments: {', '.join(accepted)}" if accepted else "it takes none"
+    return f"error: {tool} has no {noun} {names}{hint} ({takes})"
+
+
 class _Server(MCPServer[Any]):
-    """Arguments of the wrong shape, or a tool that does not exist, are refused with
-    one line, as the CLI refuses them.
+    """Arguments of the wrong shape or name, or a tool that does not exist, are
+    refused with one line, as the CLI refuses them.
 
     The SDK validates arguments before a tool runs and would answer with pydantic's
     multi-line report; this turns it into the same `error: invalid input: FIELD: ...`
-    line every other refusal gives.
+    line every other refusal gives. The SDK drops arguments a tool does not take
+    (its argument models ignore extra fields), so a misspelled one would quietly
+    become its default: every tool refuses them here, before the SDK sees them, and
+    each input schema says so (`additionalProperties: false`).
     """
+
+    async def list_tools(self) -> list[MCPTool]:
+        return [
+            tool.model_copy(update={"input_schema": _strict_schema(tool.input_schema)})
+            for tool in await super().list_tools()
+        ]
 
     async def call_tool(
         self, name: str, arguments: dict[str, Any], context: Context[Any, Any] | None = None
     ) -> Any:
-        names = [tool.name for tool in await self.list_tools()]
-        if name not in names:  # the SDK would say `Unknown tool: x`
-            close = difflib.get_close_matches(name, names, n=3)
-            hint = (
-                f"; did you mean {', '.join(close)}?" if close else f" (tools: {', '.join(names)})"
-            )
-            text = f"error: no tool {printable(name)!r}{hint}"
-            return CallToolResult(content=[TextContent(type="text", text=text)], is_error=True)
+        tools = {tool.name: tool for tool in await super().list_tools()}
+        if name not in tools:  # the SDK would say `Unknown tool: x`
+            hint = did_you_mean(name, tools) or f" (tools: {', '.join(tools)})"
+            return _refused(f"error: no tool {printable(name)!r}{hint}")
+        accepted = list(tools[name].input_schema.get("properties", {}))
+        if extra := [a for a in arguments if a not in accepted]:
+            return _refused(unknown_arguments(name, extra, accepted))
         try:
             return await super().call_tool(name, arguments, context)
         except ToolError as exc:
@@ -234,13 +273,27 @@ class _Server(MCPServer[Any]):
                 exc.__cause__, ValidationError
             ):
                 raise
-            text = refusal(exc.__cause__)
-            return CallToolResult(content=[TextContent(type="text", text=text)], is_error=True)
+            return _refused(refusal(exc.__cause__))
+
+
+def _strict_schema(schema: dict[str, Any]) -> dict[str, Any]:
+    """A tool's input schema refusing other arguments, without the titles pydantic
+    derives from the names (they only cost tokens)."""
+    properties = {
+        name: {k: v for k, v in prop.items() if k != "title"}
+        for name, prop in schema.get("properties", {}).items()
+    }
+    rest = {k: v for k, v in schema.items() if k not in ("title", "properties")}
+    return {**rest, "properties": properties, "additionalProperties": False}
 
 
 def build_server(orch: Orchestrator) -> MCPServer[Any]:
     """The MCP server acting as `orch.actor`, over `orch`'s database."""
-    instructions = "Tasks, dependencies and questions of an orchestrator-tui plan."
+    instructions = (
+        "Tasks, dependencies and questions of an orchestrator-tui plan. ask_question"
+        " returns at once unless wait_seconds > 0; get_answer(question_id, wait_seconds)"
+        " fetches or waits for the answer later."
+    )
     if current := os.environ.get(TASK_ENV, "").strip():  # started inside a run
         instructions += (
             f" You are working on task {current}. To ask a person, call ask_question and"
@@ -257,6 +310,13 @@ def build_server(orch: Orchestrator) -> MCPServer[Any]:
 
     def done(key: str, message: str) -> Done:
         task = orch.queries.get_task(key)
+        return Done(key=task.key, status=task.status.value, message=message)
+
+    def moved(task: TaskDetail, message: str = "") -> Done:
+        """A move's answer; work submitted for approval says what comes next."""
+        if task.status is TaskStatus.AWAITING_APPROVAL:
+            after = AWAITS_APPROVAL
+            message = f"{message}; {after}" if message else after
         return Done(key=task.key, status=task.status.value, message=message)
 
     def question_info(q: QuestionView) -> QuestionInfo:
@@ -350,12 +410,22 @@ def build_server(orch: Orchestrator) -> MCPServer[Any]:
     @server.tool(description="The next ready task; claim=true also starts it for you, atomically.")
     def next_task(claim: Flag = False, agent_type: AgentType | None = None) -> NextTask:
         def run() -> NextTask:
+            types = (agent_type.value,) if agent_type else MACHINE_TYPES
             if claim:
-                types = (agent_type.value,) if agent_type else MACHINE_TYPES
                 key = orch.runs.claim_for_agent(actor, types)
-                return NextTask(task=summary_of(key) if key else None, claimed=key is not None)
-            row = orch.queries.next_ready(agent_type.value if agent_type else None)
-            return NextTask(task=_row_summary(row) if row else None)
+            else:
+                key = orch.runs.next_for_agent(types)
+            if key is not None:
+                return NextTask(task=summary_of(key), claimed=claim)
+            return NextTask(message=nothing_for_you())
+
+        def nothing_for_you() -> str:
+            counts = [
+                (orch.queries.count_tasks(TaskFilter(readiness=frozenset({r}))), what)
+                for r, what in _NOT_OFFERED.items()
+            ]
+            said = ", ".join(f"{n} {what}" for n, what in counts if n)
+            return f"no task is ready for you: {said or 'every task is done or cancelled'}"
 
         return _guard(run)  # type: ignore[return-value]
 
@@ -392,7 +462,7 @@ def build_server(orch: Orchestrator) -> MCPServer[Any]:
     def set_status(key: str, to: Verb, reason: str | None = None, force: Flag = False) -> Done:
         def run() -> Done:
             task = orch.tasks.transition(key, VERB_TARGETS[to], force=force, reason=reason)
-            return Done(key=task.key, status=task.status.value)
+            return moved(task)
 
         return _guard(run)  # type: ignore[return-value]
 
@@ -445,7 +515,7 @@ def build_server(orch: Orchestrator) -> MCPServer[Any]:
                 error_details=error_details,
             )
             task = orch.reports.apply(key, agent_report)
-            return Done(key=task.key, status=task.status.value, message="report recorded")
+            return moved(task, "report recorded")
 
         return _guard(run)  # type: ignore[return-value]
 

@@ -18,7 +18,7 @@ from ..domain.errors import ValidationFailed
 from ..domain.models import CommandSpec
 from ..domain.plan import PlanSpec, PlanTask
 from ..domain.workspace import WorkspaceSpec
-from .profiles import COMMAND, check_profile_name
+from .profiles import COMMAND, check_profile_name, unknown_profile
 from .prompt import check_template
 
 
@@ -92,7 +92,6 @@ def check_use(
     if use.profile == COMMAND and not has_command:
         raise ValidationFailed(f"{where}.profile: `command` needs the task's command")
     if use.profile != COMMAND and use.profile not in known:
-        names = ", ".join(sorted([*known, COMMAND]))
-        raise ValidationFailed(f"{where}.profile: unknown agent profile {use.profile!r} ({names})")
+        raise ValidationFailed(f"{where}.profile: {unknown_profile(use.profile, known)}")
     if use.template:
         check_template(use.template, f"{where}.template")

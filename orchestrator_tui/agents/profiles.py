@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import os
 import re
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -36,6 +36,7 @@ from ..domain.agent import (
 )
 from ..domain.command_text import BUILTIN_AGENT_TIMEOUTS, OWN_COMMAND
 from ..domain.errors import ValidationFailed, validation_message
+from ..domain.nearest import did_you_mean
 
 _PLACEHOLDER = re.compile(r"\{([a-z_]+)\}")
 
@@ -187,9 +188,15 @@ def resolve(
             argv=command_argv, prompt=PromptVia.ARGUMENT if takes_prompt else PromptVia.STDIN
         )
     if use.profile not in profiles:
-        known = ", ".join(sorted([*profiles, COMMAND]))
-        raise ValidationFailed(f"unknown agent profile {use.profile!r} (known: {known})")
+        raise ValidationFailed(unknown_profile(use.profile, profiles))
     return profiles[use.profile]
+
+
+def unknown_profile(name: str, profiles: Iterable[str]) -> str:
+    """The refusal of a profile nobody defined, with the nearest known names: every
+    door (`--agent`, a plan, agents.yaml, MCP, the TUI's forms, a run) says it so."""
+    known = sorted({*profiles, COMMAND})
+    return f"unknown agent profile {name!r}{did_you_mean(name, known)} (known: {', '.join(known)})"
 
 
 def inside_git(cwd: str | None) -> bool:

@@ -54,6 +54,12 @@ def start_needs_force(target: TaskStatus, open_blockers: int) -> bool:
 #: them open.
 CLOSES_QUESTIONS = frozenset({S.DONE, S.FAILED, S.CANCELLED})
 
+#: Statuses whose work is finished: done, or done and waiting for a person's
+#: approval. A move into one shows the task at 100% (whoever finished it: a `done`,
+#: an agent's report, a runner's run); a move out of one to anything else (changes
+#: requested, rejected, reopened, cancelled) starts its progress over at 0.
+WORK_FINISHED = frozenset({S.DONE, S.AWAITING_APPROVAL})
+
 #: The verbs a person uses (CLI commands, TUI actions) and the status each moves to.
 VERB_TARGETS: dict[str, TaskStatus] = {
     "start": S.IN_PROGRESS,

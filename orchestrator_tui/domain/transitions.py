@@ -26,6 +26,7 @@ from .rules import DECIDABLE, FINISHED, WAITING_FOR_ANSWERS, decision_refusal
 from .state_machine import (
     CLOSES_QUESTIONS,
     STARTS_WORK,
+    WORK_FINISHED,
     already_refusal,
     awaiting_refusal,
     can_transition,
@@ -284,12 +285,13 @@ def _values(current: Current, intent: Intent, target: TaskStatus, now: datetime)
     values: dict[str, Any] = {"updated_at": now}
     if target in STARTS_WORK:
         values["started_at"] = now
-    if target is S.DONE:
-        values["completed_at"] = now
+    if target in WORK_FINISHED:
         values["progress"] = 100
-    elif current.status is S.DONE or target is S.PENDING:
-        # Reopened, reset, sent back or to be tried again: not complete, and its
-        # progress starts over (a pending task never shows 100%).
+        if target is S.DONE:
+            values["completed_at"] = now
+    elif current.status in WORK_FINISHED or target is S.PENDING:
+        # Reopened, reset, sent back, rejected or to be tried again: not complete,
+        # and its progress starts over (a pending task never shows 100%).
         values["completed_at"] = None
         values["progress"] = 0
     if intent.via is Via.UNDO and intent.progress is not None:

@@ -97,6 +97,13 @@ class RunService:
                 raise Conflict(f"{key} was taken or changed meanwhile; nothing was started")
             return claims
 
+    def next_for_agent(self, agent_types: Sequence[str] | None = MACHINE_TYPES) -> str | None:
+        """The key `claim_for_agent` would take now (same candidates, same order),
+        without taking it; None when nothing is ready for such an agent."""
+        with self.ctx.db.read() as conn:
+            rows = run_batch.candidates(conn, self.ctx.now(), 1, agent_types, for_agent=True)
+        return str(rows[0].key) if rows else None
+
     def claim_for_agent(
         self, agent: str, agent_types: Sequence[str] | None = MACHINE_TYPES
     ) -> str | None:

@@ -185,3 +185,37 @@ def test_an_agent_task_keeps_its_verify_gate(orch: Orchestrator, tmp_path: Path)
     assert run.cost_usd == pytest.approx(0.0421)  # the agent worked and said so
     assert run.status.value == "failed" and "verify" in (run.error or "")
     assert orch.queries.get_task("V").status is not S.DONE
+
+
+def test_an_unknown_profile_names_the_nearest_known_ones_at_every_door(
+    orch: Orchestrator, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A plan, `task add --agent` / MCP / the TUI's forms (`with_agent`), and a run
+    (`resolve`) say it the same way, the user's own profiles counted."""
+    from orchestrator_tui.agents.profiles import resolve
+    from orchestrator_tui.domain.agent import AgentUse
+    from orchestrator_tui.domain.models import TaskSpec
+    from orchestrator_tui.services.agent_profiles import load_profiles, with_agent
+
+    own = tmp_path / "agents.yaml"
+    own.write_text("profiles:\n  reviewer:\n    argv: [rev, '{prompt}']\n    parser: plain\n")
+    monkeypatch.setenv("ORCHESTRATOR_TUI_AGENTS", str(own))
+    known = "(known: aider, claude, codex, command, gemini, opencode, reviewer, simulated)"
+    with pytest.raises(ValidationFailed) as planned:
+        orch.plans.load_file(plan_file(tmp_path, agent={"profile": "claude-opus"}))
+    with pytest.raises(ValidationFailed) as added:
+        with_agent(TaskSpec(title="x"), "reveiwer")
+    with pytest.raises(ValidationFailed) as run:
+        resolve(AgentUse(profile="Codex"), load_profiles())
+    with pytest.raises(ValidationFailed) as far:
+        with_agent(TaskSpec(title="x"), "zzz")
+    assert str(planned.value) == (
+        f"{tmp_path / 'plan.yaml'}: agent.profile: unknown agent profile 'claude-opus';"
+        f" did you mean claude? {known.replace('command, ', 'command, fake, ')}"
+    )
+    assert str(added.value) == (
+        f"agent.profile: unknown agent profile 'reveiwer'; did you mean reviewer? {known}"
+    )
+    assert str(run.value) == f"unknown agent profile 'Codex'; did you mean codex? {known}"
+    assert str(far.value) == f"agent.profile: unknown agent profile 'zzz' {known}"
+    assert orch.dashboard.stats().total == 0

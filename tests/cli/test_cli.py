@@ -127,6 +127,35 @@ def test_task_lifecycle(cli: Cli, tmp_path: Path) -> None:
     assert {e["actor"] for e in timeline} == {"alice", "ada", "bob"}
 
 
+def test_finished_work_awaiting_approval_shows_100_percent(cli: Cli) -> None:
+    """Finished by a person (`task done`) or an agent's report (`task report`), work
+    waiting for approval is complete, as done work is; sent back, rejected or undone it
+    is not."""
+    for key in ("A", "B", "C"):
+        cli.ok("task", "add", f"task {key}", "--key", key, "--requires-approval")
+        cli.ok("task", "start", key)
+        cli.ok("task", "progress", key, "40", "halfway")
+    cli.ok("task", "done", "A")
+    report = {"agent_name": "ada", "status": "completed", "summary": "all"}
+    cli.ok("task", "report", "B", "-", stdin=json.dumps(report))
+    cli.ok("task", "done", "C")
+
+    def progress() -> list[tuple[str, str, int]]:
+        listed = cli.ok("task", "list", "--json").json()
+        return [(t["key"], t["status"], t["progress"]) for t in listed]
+
+    assert progress() == [
+        ("A", "awaiting_approval", 100),
+        ("B", "awaiting_approval", 100),
+        ("C", "awaiting_approval", 100),
+    ]
+    assert "progress 100%" in cli.ok("task", "show", "B").out
+    cli.ok("task", "approve", "A", "--as", "bob")
+    cli.ok("task", "request-changes", "B", "--comment", "tests", "--as", "bob")
+    cli.ok("task", "undo")  # C's done, the last move made as this actor
+    assert progress() == [("A", "done", 100), ("B", "pending", 0), ("C", "in_progress", 40)]
+
+
 def test_status_verbs_undo_dependencies_and_stats(cli: Cli) -> None:
     orch = open_orchestrator(cli.url, "setup")  # state made in-process, to save start-ups
     orch.tasks.create(TaskSpec(key="API-1", title="a", status="done"))

@@ -100,7 +100,10 @@ def test_command_options_without_anything_to_run_are_refused(cli: Cli, tmp_path:
         "error: --base needs a --workspace"
     )
     line = cli.fails(7, "task", "add", "x", "--agent", "claud")
-    assert line.startswith("error: agent.profile: unknown agent profile 'claud' (aider, claude,")
+    assert line.startswith(
+        "error: agent.profile: unknown agent profile 'claud'; did you mean claude?"
+        " (known: aider, claude,"
+    )
     line = cli.fails(7, "task", "add", "x", "--agent", "command")
     assert line == "error: agent.profile: `command` needs the task's command"
     missing = tmp_path / "nowhere"

@@ -78,7 +78,9 @@ async def test_inside_a_run_the_server_names_the_task(db: Path, orch: Orchestrat
         assert "You are working on task PAY-7." in said
         assert "end your turn: your session is resumed with the answer" in said
     async with session(db) as client:
-        assert "working on" not in client.initialized.instructions  # type: ignore[attr-defined]
+        said = client.initialized.instructions  # type: ignore[attr-defined]
+        assert "working on" not in said
+        assert "get_answer(question_id, wait_seconds) fetches or waits for the answer" in said
 
 
 async def test_each_tool_does_what_the_cli_would(db: Path, orch: Orchestrator) -> None:
@@ -105,11 +107,13 @@ async def test_each_tool_does_what_the_cli_would(db: Path, orch: Orchestrator) -
         assert api["dependents"] == [{"key": "T-1", "status": "pending"}]
 
         peek = await call(client, "next_task")
-        assert peek == {"task": peek["task"], "claimed": False} and peek["task"]["key"] == "API"
+        assert peek == {"task": peek["task"], "claimed": False, "message": ""}
+        assert peek["task"]["key"] == "API"
         taken = await call(client, "next_task", claim=True)
         assert taken["claimed"] and taken["task"]["key"] == "API"
         assert taken["task"]["status"] == "in_progress" and taken["task"]["assignee"] == AGENT
-        assert (await call(client, "next_task", claim=True)) == {"task": None, "claimed": False}
+        after = await call(client, "next_task", claim=True)
+        assert (after["task"], after["claimed"]) == (None, False)
 
         await call(client, "report_progress", key="API", percent=60, message="routes done")
         await call(client, "add_note", key="API", text="kept the old URLs")
@@ -135,6 +139,55 @@ async def test_each_tool_does_what_the_cli_would(db: Path, orch: Orchestrator) -
             conn.execute(select(E.actor).where(E.kind == EventKind.STATUS_CHANGED.value)).scalars()
         )
     assert actors == {AGENT}
+
+
+async def test_a_report_of_finished_work_awaiting_approval_shows_it_complete(
+    db: Path, orch: Orchestrator
+) -> None:
+    """As `task done` and `task report` show it: finished work waiting for approval
+    is at 100%, whatever progress was reported on the way."""
+    orch.tasks.create(TaskSpec(key="API", title="Build the API", requires_approval=True))
+    orch.tasks.create(TaskSpec(key="UI", title="Build the UI", requires_approval=True))
+    async with session(db) as client:
+        await call(client, "next_task", claim=True)
+        await call(client, "report_progress", key="API", percent=40, message="routes")
+        reported = await call(client, "report", key="API", status="completed", summary="all")
+        shown = await call(client, "get_task", key="API")
+        await call(client, "set_status", key="UI", to="start")
+        moved = await call(client, "set_status", key="UI", to="done")
+    assert (shown["status"], shown["progress"]) == ("awaiting_approval", 100)
+    assert orch.queries.get_task("API").progress == 100
+    next_step = (
+        "finished: a person approves it or sends it back; nothing more to do on it until then"
+    )
+    assert reported == {
+        "key": "API",
+        "status": "awaiting_approval",
+        "message": f"report recorded; {next_step}",
+    }
+    assert moved == {"key": "UI", "status": "awaiting_approval", "message": next_step}
+
+
+async def test_next_task_shows_what_a_claim_would_take_and_says_why_nothing(
+    db: Path, orch: Orchestrator
+) -> None:
+    """A peek offers the task a claim then takes, never a person's; with nothing for
+    the agent, the answer says where the tasks stand instead of a bare null."""
+    orch.tasks.create(TaskSpec(key="SIGN", title="Sign off", priority="high", agent_type="human"))
+    orch.tasks.create(TaskSpec(key="API", title="Build the API"))
+    orch.tasks.create(TaskSpec(key="DOCS", title="Document it", depends_on=["API"]))
+    async with session(db) as client:
+        peek = await call(client, "next_task")
+        taken = await call(client, "next_task", claim=True)
+        none = await call(client, "next_task")
+        claimed_none = await call(client, "next_task", claim=True)
+    assert peek["task"]["key"] == taken["task"]["key"] == "API"
+    assert (peek["claimed"], taken["claimed"]) == (False, True)
+    assert none["task"] is None and claimed_none == {**none, "claimed": False}
+    assert none["message"] == (
+        "no task is ready for you: 1 ready for a person or later (a retry's wait),"
+        " 1 waiting on unfinished dependencies, 1 in progress or awaiting approval"
+    )
 
 
 async def test_latest_run_says_stopping_while_a_cancelled_run_is_open(
@@ -171,7 +224,9 @@ async def test_a_task_created_for_a_coding_agent(db: Path, orch: Orchestrator) -
         "o3",
     )
     assert unknown == cli_error(db, "task", "add", "x", "--agent", "claud")
-    assert unknown.startswith("error: agent.profile: unknown agent profile 'claud' (aider,")
+    assert unknown.startswith(
+        "error: agent.profile: unknown agent profile 'claud'; did you mean claude? (known: aider,"
+    )
     assert lone == "error: agent: a model needs an agent"
     assert orch.queries.count_tasks() == 1
 
@@ -219,6 +274,36 @@ async def test_arguments_of_the_wrong_shape_are_one_cli_style_line(
     assert in_a_list.startswith("error: invalid input: status[0]: Input should be 'pending', ")
     assert no_tool.startswith("error: no tool 'get_tasks'; did you mean get_task")
     assert orch.queries.last_event_id() == before, "a refused call wrote something"
+
+
+async def test_arguments_a_tool_does_not_take_are_refused_naming_the_ones_it_does(
+    db: Path, orch: Orchestrator
+) -> None:
+    """A misspelled argument is an error, not its default quietly taken."""
+    orch.tasks.create(TaskSpec(key="A", title="A"))
+    orch.tasks.start("A")
+    before = orch.queries.last_event_id()
+    async with session(db) as client:
+        misspelt = await refused(client, "get_task", task_key="A")
+        extra = await refused(client, "report_progress", key="A", percent=40, msg="routes")
+        two = await refused(client, "next_task", claim=True, agent="x", page=2)
+        listed = (await client.list_tools()).tools
+    assert (
+        misspelt
+        == "error: get_task has no argument 'task_key'; did you mean key? (its arguments: key)"
+    )
+    assert extra == (
+        "error: report_progress has no argument 'msg'; did you mean message?"
+        " (its arguments: key, percent, message)"
+    )
+    assert (
+        two == "error: next_task has no arguments 'agent', 'page'; did you mean agent_type?"
+        " (its arguments: claim, agent_type)"
+    )
+    assert orch.queries.last_event_id() == before, "a refused call wrote something"
+    assert orch.queries.get_task("A").progress == 0
+    for tool in listed:  # the schema says what the server does
+        assert tool.input_schema["additionalProperties"] is False, tool.name
 
 
 async def test_booleans_and_numbers_are_json_ones_and_counts_not_negative(

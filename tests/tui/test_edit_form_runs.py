@@ -98,7 +98,11 @@ async def test_the_edit_form_refuses_and_keeps_what_was_typed(orch, make, tmp_pa
     async with app.run_test(size=(160, 48)) as pilot:
         form = await open_edit_form(pilot, app)
         refusals = [
-            ({"#agent": "claud"}, "agent.profile: unknown agent profile 'claud' (aider, claude,"),
+            (
+                {"#agent": "claud"},
+                "agent.profile: unknown agent profile 'claud'; did you mean claude?"
+                " (known: aider, claude,",
+            ),
             ({"#agent": "bad name!"}, "agent.profile: String should match pattern"),
             ({"#agent": ""}, "agent: cannot be emptied here (task edit A -- COMMAND replaces it)"),
             ({"#agent": "", "#model": "opus"}, "agent: a model needs an agent"),

@@ -266,7 +266,10 @@ async def test_an_unknown_agent_is_named_in_the_form_which_keeps_what_was_typed(
         await save(pilot)
         assert app.screen is form
         error = form_error(form)
-        assert error.startswith("agent.profile: unknown agent profile 'claud' (aider, claude,")
+        assert error.startswith(
+            "agent.profile: unknown agent profile 'claud'; did you mean claude?"
+            " (known: aider, claude,"
+        )
         assert {f: form.query_one(f, Input).value for f in typed} == typed
         assert notes(app) == []
         form.query_one("#agent", Input).value = "command"  # needs a command of its own
