@@ -264,6 +264,31 @@ def test_a_retry_after_requested_changes_resumes_the_session_with_the_comment(
     assert orch.queries.get_task("A").status is S.AWAITING_APPROVAL
 
 
+def test_a_run_after_a_rejection_is_reset_resumes_the_session_with_the_reason(
+    orch: Orchestrator, record: Path
+) -> None:
+    add_agent_task(orch, "A", "claude", requires_approval=True)
+    serve(orch)
+    first = orch.queries.runs_for("A")[0]
+    orch.as_actor("rita").approvals.reject("A", "Wrong approach: use the cache")
+    assert orch.queries.get_task("A").status is S.FAILED
+    orch.tasks.reset("A")
+    serve(orch)
+    second = orch.queries.runs_for("A")[-1]
+    made = calls(record)
+    assert f"--resume={first.session_id}" in made[1]["argv"]
+    assert "## Rejected by the reviewer" in (second.prompt or "")
+    assert "Wrong approach: use the cache" in (second.prompt or "")
+    assert "Changes requested" not in (second.prompt or "")
+    # Once approved, no later run is told of the old rejection.
+    orch.as_actor("rita").approvals.approve("A")
+    orch.tasks.reset("A")
+    serve(orch)
+    third = orch.queries.runs_for("A")[-1]
+    assert "Rejected" not in (third.prompt or "")
+    assert not any(a.startswith("--resume") for a in calls(record)[2]["argv"])
+
+
 def test_hostile_task_text_reaches_the_agent_literally(orch: Orchestrator, record: Path) -> None:
     hostile = "{{ ''.__class__ }} {0.__init__} {prompt} [@click=app.quit]x[/] \x1b]52;c;aGk=\x07"
     add_agent_task(orch, "A", "claude", description=hostile)
