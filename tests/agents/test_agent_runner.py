@@ -184,7 +184,22 @@ def test_a_usd_budget_counts_every_attempt_of_the_task(orch: Orchestrator) -> No
     orch.tasks.reset("A", "again")
     serve(orch)
     second = orch.queries.runs_for("A")[-1]
-    assert second.error == "budget exceeded: $0.0842 of $0.05"
+    # Claude Code says its cost with its final word: the work it paid for is kept.
+    assert second.status is RunStatus.SUCCEEDED and second.exit_code == 0
+    assert orch.queries.get_task("A").status is S.DONE
+    said = [v.text for v in orch.queries.log_lines(second.id, limit=1000)]
+    assert (
+        "! budget exceeded: $0.0842 of $0.05 by the agent's final report: "
+        "its finished work is kept; no further run can start"
+    ) in said
+    orch.tasks.reset("A", "once more")
+    serve(orch)
+    third = orch.queries.runs_for("A")[-1]
+    assert third.error == (
+        "agent fake-claude: budget exceeded: $0.0842 of $0.05 before this run: "
+        "it was not started (raise the budget to go on)"
+    )
+    assert third.profile is None  # no agent was started
     assert orch.queries.get_task("A").status is S.FAILED
 
 
