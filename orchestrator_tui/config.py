@@ -11,6 +11,8 @@ ACTOR_ENV = "ORCHESTRATOR_TUI_ACTOR"
 #: Set by a runner for every command it runs: the task's key and the attempt number.
 TASK_ENV = "ORCHESTRATOR_TUI_TASK"
 ATTEMPT_ENV = "ORCHESTRATOR_TUI_ATTEMPT"
+#: The task's git worktree, set when it runs in one (the command's working directory).
+WORKSPACE_ENV = "ORCHESTRATOR_TUI_WORKSPACE"
 #: Also set for every command: the attempt's execution id, and the runner's own mark
 #: (what its watcher looks for in every process's environment when the runner dies).
 EXECUTION_ENV = "ORCHESTRATOR_TUI_EXECUTION_ID"

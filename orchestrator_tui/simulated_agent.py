@@ -25,15 +25,18 @@ import sys
 import time
 import uuid
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any, TextIO
 
-from .config import ACTOR_ENV, ATTEMPT_ENV, DB_ENV, TASK_ENV
+from .config import ACTOR_ENV, ATTEMPT_ENV, DB_ENV, TASK_ENV, WORKSPACE_ENV
 
 BOLD, DIM, RESET = "\x1b[1m", "\x1b[2m", "\x1b[0m"
 RED, GREEN, YELLOW, BLUE, CYAN = "\x1b[31m", "\x1b[32m", "\x1b[33m", "\x1b[34m", "\x1b[36m"
 
 STAGES = ("planning", "reading the code", "making changes", "running tests", "summing up")
 _FILES = ("api/charges.py", "worker/retry.py", "models/card.py", "db/migrate.py", "ui/checkout.ts")
+#: The one file it really edits, in a task's worktree only (nowhere else it writes).
+NOTES_FILE = "simulated-agent.md"
 _TESTS = ("test_charge_flow", "test_refunds", "test_idempotency", "test_webhooks", "test_tokens")
 
 
@@ -191,11 +194,28 @@ def _tool_call(rng: random.Random, stage: str) -> tuple[str, dict[str, str]]:
     return "TodoWrite", {"description": "summing up"}
 
 
+def _worktree() -> Path | None:
+    """The task's worktree when the runner runs it in one (its working directory)."""
+    where = os.environ.get(WORKSPACE_ENV)
+    if not where or not Path(where).is_dir() or Path(where).resolve() != Path.cwd().resolve():
+        return None
+    return Path(where)
+
+
+def _edit(worktree: Path, key: str, attempt: str, file_path: str) -> None:
+    """Really change the worktree, so the approver's diff shows what it says it did."""
+    notes = worktree / NOTES_FILE
+    head = "" if notes.exists() else "# Work of the simulated agent\n\n"
+    with notes.open("a", encoding="utf-8") as f:
+        f.write(f"{head}- {key} attempt {attempt}: {file_path}\n")
+
+
 def _simulate_stream_json(sim: Simulation) -> int:
     """The same staged work, printed as Claude Code's streamed JSON events:
     init, assistant messages with text and tool calls (and usage), tool
     results, and a final `result` with tokens and cost (an error result when
-    the run fails)."""
+    the run fails). In a task's worktree its edits are real: each appends a
+    line to NOTES_FILE, and the summary names that one file changed."""
     key = os.environ.get(TASK_ENV, "standalone")
     attempt = os.environ.get(ATTEMPT_ENV, "1")
     rng = random.Random(f"{sim.seed}:{key}:{attempt}") if sim.seed is not None else random.Random()
@@ -206,6 +226,8 @@ def _simulate_stream_json(sim: Simulation) -> int:
     fail_at = rng.randint(total // 2, total - 1) if fails else None
     pause = max(sim.seconds, 0.0) / total
     reporter = _Reporter()
+    worktree = _worktree()
+    edited = False
     tokens_in = tokens_out = 0
     _emit({"type": "system", "subtype": "init", "session_id": session, "model": MODEL})
     first = next((line for line in prompt.splitlines() if line.strip()), "")
@@ -228,6 +250,9 @@ def _simulate_stream_json(sim: Simulation) -> int:
                 content.append({"type": "text", "text": f"{opening} {first[:160]}".strip()})
             if n < total:
                 name, args = _tool_call(rng, stage)
+                if name == "Edit" and worktree is not None:
+                    _edit(worktree, key, attempt, args["file_path"])
+                    edited = True
                 content.append({"type": "tool_use", "id": f"t{n}", "name": name, "input": args})
             else:
                 content.append({"type": "text", "text": "All done; the tests pass."})
@@ -252,9 +277,18 @@ def _simulate_stream_json(sim: Simulation) -> int:
                 _emit({"type": "user", "session_id": session, "message": {"content": [body]}})
             time.sleep(pause)
         reporter.progress(100, "finished")
-        print(f"::output files_changed={rng.randint(1, 9)}", flush=True)
+        print(f"::output files_changed={1 if edited else rng.randint(1, 9)}", flush=True)
         print(f"::output-uri https://example.invalid/{key}/pull/{rng.randint(10, 999)}", flush=True)
-        return _finish(sim, session, total + 1, tokens_in, tokens_out, failed=False, rng=rng)
+        return _finish(
+            sim,
+            session,
+            total + 1,
+            tokens_in,
+            tokens_out,
+            failed=False,
+            rng=rng,
+            changed=f"1 file ({NOTES_FILE})" if edited else None,
+        )
     finally:
         reporter.close()
 
@@ -287,13 +321,14 @@ def _finish(
     *,
     failed: bool,
     rng: random.Random,
+    changed: str | None = None,
 ) -> int:
     cost = tokens_in * _USD_PER_INPUT_TOKEN + tokens_out * _USD_PER_OUTPUT_TOKEN
-    text = (
-        f"{rng.choice(_TESTS)} raised AssertionError"
-        if failed
-        else f"Changed {rng.randint(1, 6)} files; {rng.randint(10, 200)} tests pass."
-    )
+    if failed:
+        text = f"{rng.choice(_TESTS)} raised AssertionError"
+    else:
+        changed = changed or f"{rng.randint(1, 6)} files"
+        text = f"Changed {changed}; {rng.randint(10, 200)} tests pass."
     _emit(
         {
             "type": "result",

@@ -76,6 +76,9 @@ class Parser:
         #: Set when the agent will get nowhere however long it goes on: the run is
         #: stopped at once and fails with this reason.
         self.gave_up: str | None = None
+        #: Set once the agent has given its last word (a final result, a completed
+        #: turn): it spends nothing more, so a budget it crossed saying so stops nothing.
+        self.last_word = False
 
     def feed(self, line: str) -> Shown:
         return [(OUT, line)]
@@ -226,7 +229,7 @@ class ClaudeParser(_JsonParser):
 
     def _result(self, event: dict[str, Any]) -> Shown:
         o = self.outcome
-        o.finished = True
+        o.finished = self.last_word = True
         usage = event.get("usage") or {}
         if usage:
             o.input_tokens = _num(usage.get("input_tokens")) + _num(
@@ -270,7 +273,7 @@ class CodexParser(_JsonParser):
             o.session_id = _str(event.get("thread_id")) or o.session_id
             return [(OUT, f"thread {o.session_id or '?'}")]
         if kind == "turn.started":
-            o.finished = False
+            o.finished = self.last_word = False
             return []
         if kind == "turn.completed":
             usage = event.get("usage") or {}
@@ -279,6 +282,7 @@ class CodexParser(_JsonParser):
             o.output_tokens += _num(usage.get("output_tokens"))
             o.turns += 1
             o.finished, o.error = True, None
+            self.last_word = True
             return [(OUT, f"✓ turn done · {o.tokens} tokens")]
         if kind == "turn.failed":
             err = event.get("error") or {}
@@ -372,7 +376,7 @@ class GeminiParser(_JsonParser):
         models = stats.get("models")
         if isinstance(models, dict) and models and not o.model:
             o.model = next(iter(models))
-        o.finished = True
+        o.finished = self.last_word = True
         if event.get("status") == "error":
             err = event.get("error") or {}
             o.error = _str(err.get("message")) or "gemini reported an error"

@@ -43,7 +43,13 @@ You are working on task {{ key }}: {{ title }}
 {% if up.summary %}{{ up.summary }}
 {% endif %}{% for name, value in up.outputs.items() %}- {{ name }}: {{ value }}
 {% endfor %}{% endfor %}{% endif %}
-{% if review_comment %}
+{% if review_comment and review_decision == "rejected" %}
+## Rejected by the reviewer
+
+{{ review_comment }}
+
+Your previous attempt was rejected for this reason; do not repeat it.
+{% elif review_comment %}
 ## Changes requested by the reviewer
 
 {{ review_comment }}
@@ -71,6 +77,7 @@ VARIABLES = (
     "upstream",
     "attempt",
     "review_comment",
+    "review_decision",
     "change_rounds",
     "answers",
 )
@@ -106,6 +113,8 @@ class PromptContext:
     upstream: list[Upstream] = field(default_factory=list)
     attempt: int = 1
     review_comment: str | None = None
+    #: The decision `review_comment` came with: "changes_requested" or "rejected".
+    review_decision: str | None = None
     change_rounds: int = 0
     answers: list[Answer] = field(default_factory=list)
 
@@ -146,6 +155,7 @@ _SAMPLE = PromptContext(
     upstream=[Upstream("KEY-0", "title", "done", "summary", {"name": "value"})],
     attempt=2,
     review_comment="comment",
+    review_decision="changes_requested",
     change_rounds=1,
     answers=[Answer("question", "answer", "person")],
 )

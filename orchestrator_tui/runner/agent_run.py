@@ -24,6 +24,7 @@ from ..agents.profiles import Invocation, build_invocation, resolve
 from ..agents.prompt import render_prompt
 from ..domain.agent import AgentProfile
 from ..domain.enums import LogStream, RunStatus
+from ..domain.errors import PermissionDenied
 from ..domain.text import cut_line
 from ..services import Orchestrator
 from ..services.agent_runs import AgentRunService, RunUsage
@@ -57,6 +58,7 @@ class AgentSession:
         self.workdir = workdir
         self.plan = plan
         self.budget_error: str | None = None
+        self._crossed_at_end = False  # a budget crossed by the agent's last word
         self.recorded = False  # usage stored
         self._started = time.monotonic()
         self._shown: deque[str] = deque(maxlen=_EXCERPT_LINES)
@@ -90,6 +92,12 @@ class AgentSession:
         name = use.profile or "agent"
         service = AgentRunService(orch.ctx)
         start = service.prepare(claim.task_id, claim.attempt, use.budget)
+        for limit in start.limits:  # spent already (by a run that ended on its last word)
+            spent = exceeded(limit, Spent(0.0, 0, 0.0), at=True)
+            if spent:
+                raise PermissionDenied(
+                    f"{spent} before this run: it was not started (raise the budget to go on)"
+                )
         prompt = render_prompt(start.context, use.template or profile.template)
         workdir = tempfile.mkdtemp(prefix=f"orchestrator-tui-run-{claim.run_id}-")
         prompt_file = str(Path(workdir) / "prompt.md")
@@ -141,7 +149,9 @@ class AgentSession:
                     for shown_stream, shown in parser.feed(text):
                         out.append((shown_stream, shown, at))
                         self._shown.append(shown)
-                self._check_budget()
+                late = self._check_budget()
+                if late is not None:
+                    out.append((LogStream.STDERR, late, _now()))
                 self._check_gave_up()
             if out:
                 inner(out)
@@ -157,17 +167,28 @@ class AgentSession:
             self._inner([(s, t, at) for s, t in rest])
             self._shown.extend(t for _, t in rest)
 
-    def _check_budget(self) -> None:
-        if self.budget_error is not None:
-            return
+    def _check_budget(self) -> str | None:
+        """Stop the run when a budget is crossed. Crossed by the agent's last word
+        (Claude Code tells its cost only in its final result): nothing is left to
+        stop, and the work paid for is kept; the line returned says so in its log,
+        and the spend recorded refuses every further run."""
+        if self.budget_error is not None or self._crossed_at_end:
+            return None
         o = self.parser.outcome
         run = Spent(o.cost_usd or 0.0, o.tokens, 0.0)
         for limit in self.limits:
             why = exceeded(limit, run)
+            if why and self.parser.last_word:
+                self._crossed_at_end = True
+                return (
+                    f"! {why} by the agent's final report: its finished work is kept; "
+                    "no further run can start"
+                )
             if why:
                 self.budget_error = why
                 self._halt(why)
-                return
+                return None
+        return None
 
     def _check_gave_up(self) -> None:
         why = self.parser.gave_up

@@ -27,6 +27,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
+from ..config import WORKSPACE_ENV
 from ..domain.command_text import argv_text
 from ..domain.enums import LogStream, RunStatus
 from ..domain.errors import DatabaseUnavailable
@@ -43,7 +44,6 @@ from .process import Line, ProcessOutcome, Supervisor
 log = logging.getLogger("orchestrator_tui.runner")
 
 FEEDBACK_ENV = "ORCHESTRATOR_TUI_FEEDBACK"
-WORKSPACE_ENV = "ORCHESTRATOR_TUI_WORKSPACE"
 BRANCH_ENV = "ORCHESTRATOR_TUI_BRANCH"
 
 

@@ -2,7 +2,7 @@
 the budgets of tasks and plans.
 
 The runner asks `prepare` for a task's prompt context (task text, upstream
-work, the reviewer's last request for changes, answers to questions the agent
+work, the reviewer's last request for changes or rejection, answers to questions the agent
 ended its last run on, the session to resume) and
 the spend so far against its budgets; stores the rendered prompt with
 `record_start`; and stores tokens, cost, session and summary with
@@ -37,14 +37,20 @@ _OTHER = Run.__table__.alias("upstream_run")
 _UP = Task.__table__.alias("up")
 
 
-def latest_change_request(conn: Connection, task_id: int) -> str | None:
-    """The reviewer's comment when the task's latest decision asked for changes."""
+#: The decisions whose comment the task's next attempt is given: the work goes on
+#: from them (requested changes) or is tried again once the task is reset (a rejection).
+_REVIEWS = (ApprovalDecision.CHANGES_REQUESTED.value, ApprovalDecision.REJECTED.value)
+
+
+def latest_review(conn: Connection, task_id: int) -> tuple[str, str] | None:
+    """The task's latest decision and its comment, when that decision asked for
+    changes or rejected the work (an approval after it ends what it said)."""
     row = conn.execute(
         select(A.decision, A.comment).where(A.task_id == task_id).order_by(A.id.desc()).limit(1)
     ).first()
-    if row is None or row.decision != ApprovalDecision.CHANGES_REQUESTED.value:
+    if row is None or row.decision not in _REVIEWS or not row.comment:
         return None
-    return row.comment or None
+    return row.decision, row.comment
 
 
 def change_rounds(conn: Connection, task_id: int) -> int:
@@ -136,7 +142,8 @@ class AgentRunService:
                     TaskContext.__table__.c.task_id == task_id
                 )
             ).scalar()
-            comment = latest_change_request(conn, task_id)
+            review = latest_review(conn, task_id)
+            decision, comment = review if review else (None, None)
             answers = [
                 Answer(q.text, q.answer or "", q.answered_by or "")
                 for q in answered_after_last_run(conn, task_id)
@@ -150,6 +157,7 @@ class AgentRunService:
                 upstream=self._upstream(conn, task_id),
                 attempt=attempt,
                 review_comment=comment,
+                review_decision=decision,
                 change_rounds=change_rounds(conn, task_id),
                 answers=answers,
             )

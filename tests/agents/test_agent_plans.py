@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 import yaml
 
-from orchestrator_tui.domain.enums import TaskStatus
+from orchestrator_tui.domain.enums import RunStatus, TaskStatus
 from orchestrator_tui.domain.errors import ValidationFailed
 from orchestrator_tui.services import Orchestrator
 
@@ -50,11 +50,17 @@ def test_a_spent_plan_budget_claims_no_new_tasks(
     impl = orch.queries.get_task("IMPL").command
     assert impl is not None and impl.agent is not None and impl.agent.plan == "shop"
     serve(orch)
-    # $0.0421 per run: IMPL crosses the plan's $0.08 and is stopped; nothing new starts
+    # $0.0421 per run, told with the final result: IMPL crosses the plan's $0.08 as it
+    # ends, its finished work is kept, and nothing new starts
     assert orch.queries.get_task("PLAN").status is S.DONE
-    assert orch.queries.get_task("IMPL").status is S.FAILED
+    assert orch.queries.get_task("IMPL").status is S.DONE
     impl_run = orch.queries.runs_for("IMPL")[0]
-    assert impl_run.error == "plan shop: budget exceeded: $0.0842 of $0.08"
+    assert impl_run.status is RunStatus.SUCCEEDED
+    said = [v.text for v in orch.queries.log_lines(impl_run.id, limit=1000)]
+    assert (
+        "! plan shop: budget exceeded: $0.0842 of $0.08 by the agent's final report: "
+        "its finished work is kept; no further run can start"
+    ) in said
     orch.tasks.reset("IMPL", "try again")
     serve(orch)
     assert orch.queries.runs_for("IMPL") == [impl_run]  # the plan claims no new tasks
@@ -79,11 +85,11 @@ def test_raising_the_plan_budget_lets_its_tasks_run_again(
 ) -> None:
     orch.plans.load_file(plan_file(tmp_path, budget={"usd": 0.05}))
     serve(orch)
-    assert orch.queries.get_task("IMPL").status is S.FAILED
+    assert orch.queries.get_task("IMPL").status is S.DONE  # crossed with its last word
     assert orch.agent_runs.exhausted_plans() != {}
+    assert orch.queries.runs_for("REVIEW") == []
     orch.plans.load_file(plan_file(tmp_path, budget={"usd": 1.0}))
     assert orch.agent_runs.exhausted_plans() == {}
-    orch.tasks.reset("IMPL", "more budget")
     serve(orch)
     assert orch.queries.get_task("REVIEW").status is S.DONE
 

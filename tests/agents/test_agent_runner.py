@@ -184,7 +184,22 @@ def test_a_usd_budget_counts_every_attempt_of_the_task(orch: Orchestrator) -> No
     orch.tasks.reset("A", "again")
     serve(orch)
     second = orch.queries.runs_for("A")[-1]
-    assert second.error == "budget exceeded: $0.0842 of $0.05"
+    # Claude Code says its cost with its final word: the work it paid for is kept.
+    assert second.status is RunStatus.SUCCEEDED and second.exit_code == 0
+    assert orch.queries.get_task("A").status is S.DONE
+    said = [v.text for v in orch.queries.log_lines(second.id, limit=1000)]
+    assert (
+        "! budget exceeded: $0.0842 of $0.05 by the agent's final report: "
+        "its finished work is kept; no further run can start"
+    ) in said
+    orch.tasks.reset("A", "once more")
+    serve(orch)
+    third = orch.queries.runs_for("A")[-1]
+    assert third.error == (
+        "agent fake-claude: budget exceeded: $0.0842 of $0.05 before this run: "
+        "it was not started (raise the budget to go on)"
+    )
+    assert third.profile is None  # no agent was started
     assert orch.queries.get_task("A").status is S.FAILED
 
 
@@ -262,6 +277,31 @@ def test_a_retry_after_requested_changes_resumes_the_session_with_the_comment(
     assert "Please also handle {{ empty }} input" in (second.prompt or "")
     assert made[1]["prompt"] == second.prompt
     assert orch.queries.get_task("A").status is S.AWAITING_APPROVAL
+
+
+def test_a_run_after_a_rejection_is_reset_resumes_the_session_with_the_reason(
+    orch: Orchestrator, record: Path
+) -> None:
+    add_agent_task(orch, "A", "claude", requires_approval=True)
+    serve(orch)
+    first = orch.queries.runs_for("A")[0]
+    orch.as_actor("rita").approvals.reject("A", "Wrong approach: use the cache")
+    assert orch.queries.get_task("A").status is S.FAILED
+    orch.tasks.reset("A")
+    serve(orch)
+    second = orch.queries.runs_for("A")[-1]
+    made = calls(record)
+    assert f"--resume={first.session_id}" in made[1]["argv"]
+    assert "## Rejected by the reviewer" in (second.prompt or "")
+    assert "Wrong approach: use the cache" in (second.prompt or "")
+    assert "Changes requested" not in (second.prompt or "")
+    # Once approved, no later run is told of the old rejection.
+    orch.as_actor("rita").approvals.approve("A")
+    orch.tasks.reset("A")
+    serve(orch)
+    third = orch.queries.runs_for("A")[-1]
+    assert "Rejected" not in (third.prompt or "")
+    assert not any(a.startswith("--resume") for a in calls(record)[2]["argv"])
 
 
 def test_hostile_task_text_reaches_the_agent_literally(orch: Orchestrator, record: Path) -> None:

@@ -253,3 +253,25 @@ async def test_approving_a_branch_left_for_a_person_says_so(orch, make, tmp_path
             "nothing merged: on_approve is none, so branch task/R-1 stays for a person"
         ) in notes(app)
         assert git(repo, "show", "main:a.txt") == "one"
+
+
+async def test_the_review_says_what_the_agent_said_it_did_beside_its_diff(orch, make, tmp_path):
+    """An approver reads the agent's own summary next to the diff it claims to be."""
+    from orchestrator_tui.agents.parsers import Usage
+    from orchestrator_tui.services.agent_runs import RunUsage
+
+    repo = make_repo(tmp_path / "repo", {"a.txt": "one\n"})
+    run_id = start(orch, "R-1", repo)
+    made = prepare(spec(repo), "R-1")
+    (made.layout.path / "a.txt").write_text("two\n")
+    orch.workspaces.record(run_id, made.layout, capture(made.layout, 1, None, []), [])
+    said = "Renamed greet to hello;\nall 12 tests pass " + HOSTILE
+    task_id = orch.queries.get_task("R-1").id
+    orch.agent_runs.record_usage([RunUsage(run_id, task_id, Usage(), summary=said)])
+    finish(orch, "R-1", run_id)
+    app = make()
+    async with app.run_test(size=(160, 48)) as pilot:
+        await open_diff(pilot)
+        text = screen_text(app)
+        assert "said: Renamed greet to hello; all 12 tests pass evil" in text
+        assert "\x1b" not in text and app.is_running

@@ -387,7 +387,8 @@ class TaskActions(Screen[None]):
     def action_reject(self) -> None:
         self._decide_with_comment(
             "Reject",
-            "Say why it is rejected (required); the task becomes failed.",
+            "Say why it is rejected (required); the task becomes failed, and if it is "
+            "reset its next attempt is given your comment.",
             lambda o, key, comment: o.approvals.reject(key, comment),
             "rejected",
         )

@@ -219,7 +219,7 @@ def load_review(
 
 
 def describe(summary: ChangeSummary, run: RunView | None) -> Text:
-    """The run's summary and its files, as plain text."""
+    """The run's summary (and what its agent said it did) and its files, as plain text."""
     text = Text(summary.headline(), style="bold", end="")
     if run is not None:
         seconds = run.duration_seconds
@@ -227,6 +227,9 @@ def describe(summary: ChangeSummary, run: RunView | None) -> Text:
         text.append(f"\n{words(run.state)} in {took}", style="dim")
         if run.reason:
             text.append(f" · {safe(run.reason, 300)}", style="dim")
+        if run.summary:
+            text.append(f"\n{safe(run.profile, 40) or 'the agent'} said: ", style="dim")
+            text.append(safe(" ".join(run.summary.split()), 300))
     for check in summary.verify:
         argv = argv_text([str(a) for a in check.get("argv", [])])
         text.append(f"\nverify {safe(argv, 200)}: exit {check.get('exit_code')}", style="dim")
