@@ -58,6 +58,11 @@ def install_notify_hook(engine: Engine) -> None:
 
     @event.listens_for(engine, "rollback")
     def _rolled_back(conn: Any) -> None:
+        if conn.invalidated:
+            # The server went away mid-transaction: the DBAPI connection and its
+            # mark are gone, and reading `info` would raise instead of the error
+            # the caller waits for (its database being unreachable).
+            return
         conn.info.pop(_PENDING, None)
 
 

@@ -1,5 +1,7 @@
 """A PostgreSQL server that goes away while `run` serves it, and comes back.
 
+A connection cut in the middle of a read must not end the runner with a
+traceback (the rollback after it once raised instead of the error it waits on).
 The server is reached through a small TCP relay that the test can close (every
 connection cut, new ones refused) and open again on the same port, as a restarted
 server or a network that comes back looks to the runner."""
@@ -72,10 +74,10 @@ class Relay:
             dst.shutdown(socket.SHUT_RDWR)
 
 
-def _until(what: Callable[[], bool], seconds: float = 60) -> None:
+def _until(what: Callable[[], bool], seconds: float = 60, why: Callable[[], str] = str) -> None:
     deadline = time.monotonic() + seconds
     while not what():
-        assert time.monotonic() < deadline, "timed out"
+        assert time.monotonic() < deadline, f"timed out: {why()}"
         time.sleep(0.05)
 
 
@@ -94,20 +96,31 @@ def test_run_says_once_that_the_server_went_away_and_once_that_it_is_back(db_url
         stderr=subprocess.PIPE,
         text=True,
     )
+    lines: list[str] = []
+    assert runner.stderr is not None
+    reader = threading.Thread(target=lambda: lines.extend(runner.stderr or ()), daemon=True)
+    reader.start()
+
+    def said(text: str) -> Callable[[], bool]:
+        return lambda: any(text in line for line in list(lines))
+
     try:
         _until(lambda: orch.queries.get_task("A").status.value == "done")
         relay.down()
-        time.sleep(3)  # about six rounds of the runner, three of the feed's retries
+        _until(said("database unreachable"), why=lambda: "".join(lines))
+        time.sleep(2)  # more rounds of the runner, and of the feed's retries
         orch.tasks.create(TaskSpec(key="B", title="after", command=CommandSpec(argv=["true"])))
         relay.up()
         _until(lambda: orch.queries.get_task("B").status.value == "done")
-        time.sleep(1.5)  # the change feed listens again
+        _until(said("change feed: listening again"), why=lambda: "".join(lines))
     finally:
         runner.terminate()
-        _, err = runner.communicate(timeout=30)
+        runner.wait(timeout=30)
+        reader.join(timeout=30)
         relay.down()
         orch.close()
-    lines = err.splitlines()
+    lines = [line.rstrip("\n") for line in lines]
+    err = "\n".join(lines)
     assert all(line.startswith("orchestrator-tui: ") for line in lines), err
     gone = [line for line in lines if "database unreachable, will retry until it is back: " in line]
     assert len(gone) == 1, err
