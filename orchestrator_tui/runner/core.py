@@ -41,6 +41,7 @@ from ..domain.errors import (
 )
 from ..domain.models import RunView
 from ..domain.rules import exit_code_reason
+from ..domain.text import printable
 from ..domain.words import counted
 from ..program import path_finding_self
 from ..services import Orchestrator
@@ -186,6 +187,7 @@ class Runner:
         self._profiles: dict[str, Any] | None = None  # agent profiles, read on first use
         self._reactor: Reactor | None = None  # watches every child but workspace jobs
         self._busy: DatabaseUnavailable | None = None  # why the last database step waited
+        self._unreachable = False  # the server went away; said once, until it is back
 
     # -- thread-safe controls ------------------------------------------------------
 
@@ -364,14 +366,30 @@ class Runner:
         return self.config.capabilities or list(self.config.served_types)
 
     def _guard(self, fn: Callable[..., Any], *args: Any) -> Any:
-        """Run a database step; a locked database is logged and retried next round."""
+        """Run a database step; a locked or unreachable database is logged and
+        retried next round."""
         try:
-            return fn(*args)
+            result = fn(*args)
         except DatabaseUnavailable as exc:
             self._busy = exc
-            log.warning("database busy, will retry: %s", exc)
+            self._say_waiting(exc)
             time.sleep(min(self.config.poll_seconds, 0.5))
             return False
+        if self._unreachable:
+            self._unreachable = False
+            log.warning("database reachable again: %s", self.orch.db.describe())
+        return result
+
+    def _say_waiting(self, exc: DatabaseUnavailable) -> None:
+        """One line each time a lock outlasts the busy timeout; one line for a whole
+        outage of a server that went away (every round would say it again)."""
+        if isinstance(exc, DatabaseLocked):
+            log.warning("database busy, will retry: %s", printable(str(exc)))
+        elif not self._unreachable:
+            self._unreachable = True
+            log.warning(
+                "database unreachable, will retry until it is back: %s", printable(str(exc))
+            )
 
     # -- steps ------------------------------------------------------------------------
 

@@ -17,7 +17,7 @@ from ..domain.rules import DECIDABLE, decision_refusal
 from ..domain.text import printable
 from ..domain.transitions import DECISION_TARGET, Intent, Via, plan_move, records_start
 from ..domain.workspace import OnApprove
-from ..store.tables import Approval, Event, Run
+from ..store.tables import Approval, Event, Run, Task
 from .base import ServiceContext, find_task
 from .moves import EventBatch, apply_moves, current_of, record_moves
 from .views import task_detail
@@ -47,9 +47,7 @@ class ApprovalService:
         with self.ctx.db.write() as conn:
             row = find_task(conn, key)
             if S(row.status) not in DECIDABLE:
-                last = self._last_decision(conn, row.id)
-                if last is not None and DECISION_TARGET[ApprovalDecision(last[0])] is S(row.status):
-                    raise Conflict(f"{key} was already {last[0]} by {last[1]}; nothing was written")
+                self._refuse_if_decided(conn, row.id, key, S(row.status))
             run_id, runner = self._last_run(conn, row.id)
             intent = Intent(
                 DECISION_TARGET[decision],
@@ -65,7 +63,15 @@ class ApprovalService:
                     raise PermissionDenied(refusal)
             if decision is ApprovalDecision.APPROVED:
                 merge_on_approve(conn, self.ctx, row)  # MergeFailed: nothing is written
-            won = apply_moves(conn, [move])
+            try:
+                won = apply_moves(conn, [move])
+            except Conflict:
+                # Decided by someone else between our read and our compare-and-set
+                # (PostgreSQL reads without locking): name them, as above.
+                T = Task.__table__.c
+                status = conn.execute(select(T.status).where(T.id == row.id))
+                self._refuse_if_decided(conn, row.id, key, S(status.scalar_one()))
+                raise
             conn.execute(
                 Approval.__table__.insert().values(
                     task_id=row.id,
@@ -157,6 +163,14 @@ class ApprovalService:
         )
         people.update(p for p in (starter, submitter) if p)
         return people
+
+    @classmethod
+    def _refuse_if_decided(cls, conn: Connection, task_id: int, key: str, status: S) -> None:
+        """Raise `Conflict` naming who decided when the task's `status` is what its
+        last decision made it: the loser of two decisions is told who won."""
+        last = cls._last_decision(conn, task_id)
+        if last is not None and DECISION_TARGET[ApprovalDecision(last[0])] is status:
+            raise Conflict(f"{key} was already {last[0]} by {last[1]}; nothing was written")
 
     @staticmethod
     def _last_decision(conn: Connection, task_id: int) -> tuple[str, str] | None:

@@ -29,6 +29,7 @@ from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.exc import DBAPIError
 
 from ..domain.errors import DatabaseUnavailable
+from ..domain.text import printable
 
 if TYPE_CHECKING:
     from .engine import Database
@@ -57,6 +58,11 @@ def install_notify_hook(engine: Engine) -> None:
 
     @event.listens_for(engine, "rollback")
     def _rolled_back(conn: Any) -> None:
+        if conn.invalidated:
+            # The server went away mid-transaction: the DBAPI connection and its
+            # mark are gone, and reading `info` would raise instead of the error
+            # the caller waits for (its database being unreachable).
+            return
         conn.info.pop(_PENDING, None)
 
 
@@ -89,17 +95,24 @@ class ChangeListener:
     def _run(self) -> None:
         import psycopg
 
+        failing = False  # said so once; said again only after it listened again
         while not self._stop.is_set():
             try:
                 with psycopg.connect(libpq_url(self.url), autocommit=True) as conn:
                     conn.execute(f"LISTEN {CHANNEL}")
                     self.listening.set()
+                    if failing:
+                        failing = False
+                        log.warning("change feed: listening again")
                     self.on_change()  # whatever happened while we were not listening
                     while not self._stop.is_set():
                         if any(True for _ in conn.notifies(timeout=0.25, stop_after=1)):
                             self.on_change()
             except psycopg.Error as exc:
-                log.warning("change feed: %s; polling until it reconnects", exc)
+                if not failing:
+                    failing = True
+                    why = printable(str(exc))
+                    log.warning("change feed: %s; polling until it reconnects", why)
             except Exception:  # a callback failing must not end the feed
                 log.exception("change feed callback failed")
             finally:

@@ -7,6 +7,7 @@ import multiprocessing
 from collections import Counter
 from typing import Any
 
+import pytest
 from sqlalchemy import func, select
 
 from orchestrator_tui.domain.plan import PlanSpec
@@ -174,4 +175,43 @@ def test_agents_claiming_at_once_each_take_a_different_task(db_url: str) -> None
     assert owners == {key: agent for agent, mine in taken.items() for key in mine}
     assert starts == len(keys)
     for o in (setup, *agents):
+        o.close()
+
+
+@pytest.mark.postgres_only
+@pytest.mark.parametrize("first", ["approve", "reject"])
+def test_a_decision_lost_on_the_compare_and_set_names_who_decided(
+    db_url: str, first: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """PostgreSQL reads without locking: the other person's decision can land
+    between bob's read of the task and his compare-and-set. He is told who
+    decided and how, as when the decision was already there when he looked."""
+    import threading
+
+    from orchestrator_tui.domain.errors import Conflict
+    from orchestrator_tui.services import approvals as approvals_module
+
+    setup = open_db(db_url, "setup")
+    task = {"key": "K", "title": "K", "status": "awaiting_approval", "requires_approval": True}
+    setup.plans.load(PlanSpec(tasks=[task]), "race")
+    alice, bob = open_db(db_url, "alice"), open_db(db_url, "bob")
+    real_apply = approvals_module.apply_moves
+
+    def alice_decides_first(conn: Any, moves: Any) -> Any:
+        if conn.engine is bob.db.engine:  # bob has read the task; alice commits now
+            act = alice.approvals.approve if first == "approve" else alice.approvals.reject
+            t = threading.Thread(target=act, args=("K", "mine"))
+            t.start()
+            t.join(timeout=30)
+        return real_apply(conn, moves)
+
+    monkeypatch.setattr(approvals_module, "apply_moves", alice_decides_first)
+    decided = "approved" if first == "approve" else "rejected"
+    with pytest.raises(Conflict) as lost:
+        bob.approvals.reject("K", "no") if first == "approve" else bob.approvals.approve("K")
+    assert str(lost.value) == f"K was already {decided} by alice; nothing was written"
+    with setup.db.read() as conn:
+        rows = conn.execute(select(A.actor, A.decision)).all()
+    assert [(r.actor, r.decision) for r in rows] == [("alice", decided)]
+    for o in (setup, alice, bob):
         o.close()

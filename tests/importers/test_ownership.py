@@ -66,3 +66,27 @@ def test_a_plan_cannot_change_a_demo_task_and_the_demo_seeds_again(capsys, tmp_p
     assert "'PAY-1' is already used by a task imported from demo" in capsys.readouterr().err
     assert main(["--db", db, "db", "seed"]) == 0  # the demo still updates its own tasks
     assert "seeded" in capsys.readouterr().out
+
+
+def test_a_cycle_among_finished_tasks_refused_by_strict_exits_5(capsys, tmp_path):
+    """Without --strict its closing link is dropped with a warning; with it the
+    cycle is refused as any cycle is: exit 5, nothing written."""
+    from orchestrator_tui.cli import main
+
+    path = tmp_path / "tasks.json"
+    path.write_text(
+        '{"tasks": [{"id": 1, "title": "a", "status": "done", "dependencies": [2]},'
+        ' {"id": 2, "title": "b", "status": "done", "dependencies": [1]}]}'
+    )
+    db = str(tmp_path / "x.db")
+    assert main(["--db", db, "db", "init"]) == 0
+    capsys.readouterr()
+    assert main(["--db", db, "import", str(path), "--strict"]) == 5
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and err.startswith(f"error: {path}: ")
+    assert "cycle among finished tasks (master-1 -> master-2 -> master-1)" in err
+    assert "(refused by --strict)" in err
+    assert main(["--db", db, "--json", "task", "list"]) == 0
+    assert capsys.readouterr().out.strip() == "[]"
+    assert main(["--db", db, "import", str(path)]) == 0
+    assert "cycle among finished tasks" in capsys.readouterr().err

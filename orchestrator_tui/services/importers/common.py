@@ -314,10 +314,15 @@ def break_finished_cycles(records: list[Record], issues: Issues) -> None:
             refused = CycleError(cycle)  # exit 5, as for a plan file or `task depend`
             refused.args = (f"{record.where}: {record.refs_field}: dependency cycle: {chain}",)
             raise refused
-        issues.warn(
+        message = (
             f"{record.where}: {record.refs_field}: cycle among finished tasks ({chain}); "
             f"the link {cycle[0]} -> {cycle[1]} is not imported"
         )
+        if issues.strict:  # refused, it is a cycle like any other: exit 5
+            refused = CycleError(cycle)
+            refused.args = (f"{message} (refused by --strict)",)
+            raise refused
+        issues.warn(message)
         graph[cycle[0]].remove(cycle[1])
         record.data["depends_on"] = graph[cycle[0]]
         record.unlinked.append(cycle[1])
