@@ -52,8 +52,7 @@ def test_anything_else_is_left_to_the_full_parser(words):
 
 def test_the_cli_module_leaves_argparse_and_json_unloaded():
     code = (
-        "import sys, orchestrator_tui.cli; "
-        "print(sorted({'argparse', 'json'} & set(sys.modules)))"
+        "import sys, orchestrator_tui.cli; print(sorted({'argparse', 'json'} & set(sys.modules)))"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"
