@@ -39,6 +39,8 @@ from .ui.transfer import TransferActions
 from .ui.widgets.header import AppHeader
 
 if TYPE_CHECKING:
+    from textual.timer import Timer
+
     from .domain.list_row import ListRow
     from .services import Orchestrator, TaskFilter
     from .store.feed import ChangeListener
@@ -211,6 +213,7 @@ class OrchestratorApp(RunnerActions, TransferActions, App[int]):
         self._screen_asked = threading.Event()
         self._frozen = False  # `freeze_gc` done
         self.collection = QuietCollection()  # started with `freeze_gc`
+        self._look_timer: Timer | None = None  # its looks; paused while the app rests
         self.undo_stack: list[int] = []
         self.run_on_start = run_on_start
         self.freeze_gc = freeze_gc
@@ -374,7 +377,9 @@ class OrchestratorApp(RunnerActions, TransferActions, App[int]):
             gc.freeze()  # the database layer is loaded: keep it out of full collections
             sys.setswitchinterval(UI_SWITCH_SECONDS)
             self.collection.start()
-            self.set_interval(LOOK_SECONDS, self.collection.look, name="collection")
+            self._look_timer = self.set_interval(
+                LOOK_SECONDS, self._look_for_garbage, name="collection"
+            )
         if self.run_on_start:
             self.run_on_start = False
             self.start_runner(auto=True)
@@ -492,6 +497,7 @@ class OrchestratorApp(RunnerActions, TransferActions, App[int]):
             self.post_message(FeedMoved(event_id, -1, events=False, lines=True))
 
     def on_feed_moved(self, message: FeedMoved) -> None:
+        self._stir_collection()  # the reloads it sets off leave garbage behind
         if not message.events:  # only new log lines: nothing else to update
             for screen in self.screen_stack:
                 screen.post_message(
@@ -527,9 +533,24 @@ class OrchestratorApp(RunnerActions, TransferActions, App[int]):
         self._last_failure = (message.text, now)
         self.notify(message.text, title=message.title, severity="error", markup=False)
 
-    async def on_event(self, event: events.Event) -> None:
-        if isinstance(event, events.Key):
+    def _look_for_garbage(self) -> None:
+        """Collect if the keys are quiet; stop looking while the app rests (nothing
+        typed or changed: nothing piles up), until the next key, click or change."""
+        self.collection.look()
+        if self._look_timer is not None and self.collection.resting():
+            self._look_timer.pause()
+
+    def _stir_collection(self, key: bool = False) -> None:
+        if key:
             self.collection.key_pressed()
+        else:
+            self.collection.stir()
+        if self._look_timer is not None:
+            self._look_timer.resume()
+
+    async def on_event(self, event: events.Event) -> None:
+        if isinstance(event, events.InputEvent):
+            self._stir_collection(key=isinstance(event, events.Key))
         await super().on_event(event)
 
     def on_unmount(self) -> None:

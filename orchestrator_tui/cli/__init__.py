@@ -3,16 +3,17 @@ scripts and agents in other terminals."""
 
 from __future__ import annotations
 
-import argparse
 import gc
 import sys
 from collections.abc import Sequence
-from typing import NoReturn
+from typing import TYPE_CHECKING
 
 from .. import __version__
 from ..domain.errors import EXIT_CODES, OrchestratorError, UsageError
 from ..domain.text import printable
-from .common import NotBuilt, Parser, common_options, positional_words
+
+if TYPE_CHECKING:
+    import argparse
 
 #: Modules that add subcommands; each has `register(subparsers, parents)`.
 #: Imported only when a command is parsed, so opening the TUI skips them.
@@ -55,32 +56,46 @@ COMMAND_WORDS = frozenset(
 )
 
 
-class _NotTheTui(Exception):
-    """The command line is not a plain TUI start: the full parser decides (and reports)."""
+#: The options a plain TUI start takes (`[tui] [--db URL] [--as NAME] [--json] [--run]`).
+_TUI_VALUES = {"--db": "db", "--as": "actor"}
+_TUI_FLAGS = {"--json": "json", "--run": "run"}
 
 
-class _Undecided(argparse.ArgumentParser):
-    def error(self, message: str) -> NoReturn:
-        raise _NotTheTui(message)
+def tui_start(words: Sequence[str]) -> dict[str, str | bool | None] | None:
+    """The options of a plain TUI start, each written in full (`--db URL` or
+    `--db=URL`; the last one given counts, as for the full parser), or None when the
+    words are anything else: an abbreviation, a missing value, another word. The
+    full parser then decides (and says what is wrong)."""
+    found: dict[str, str | bool | None] = {"db": None, "actor": None, "json": False, "run": False}
+    command = False
+    rest = iter(words)
+    for word in rest:
+        name, equals, value = word.partition("=")
+        if name in _TUI_VALUES:
+            if not equals:
+                following = next(rest, None)
+                if following is None or following.startswith("-"):
+                    return None
+                value = following
+            found[_TUI_VALUES[name]] = value
+        elif word in _TUI_FLAGS:
+            found[_TUI_FLAGS[word]] = True
+        elif word == "tui" and not command:
+            command = True
+        else:
+            return None
+    return found
 
 
 def _fast_tui(words: list[str]) -> int | None:
     """Open the TUI without building the whole CLI when no other command is asked
     for: the command modules import the database layer, which the app loads
-    only after its first frame. None when the full parser must decide."""
+    only after its first frame, and `argparse` is not needed either. None when the
+    full parser must decide."""
     if any(w in COMMAND_WORDS - {"tui"} or w in ("-h", "--help", "--version") for w in words):
         return None
-    tiny = _Undecided(add_help=False)
-    tiny.add_argument("command", nargs="?", choices=["tui"])
-    tiny.add_argument("--db")
-    tiny.add_argument("--as", dest="actor")
-    tiny.add_argument("--json", action="store_true")
-    tiny.add_argument("--run", action="store_true")
-    try:
-        args, unknown = tiny.parse_known_args(words)
-    except _NotTheTui:
-        return None
-    if unknown:
+    options = tui_start(words)
+    if options is None:
         return None
     # Nearly every object made until the first frame (modules, classes, widgets, their
     # styles) lives as long as the app: collecting garbage among them is wasted work,
@@ -90,16 +105,24 @@ def _fast_tui(words: list[str]) -> int | None:
     from ..config import resolve_db
     from ..store.quick import FIRST_PAGE_ROWS, EarlyFirstPage
 
-    db_url = resolve_db(args.db)
+    db, actor = options["db"], options["actor"]
+    db_url = resolve_db(db if isinstance(db, str) else None)
     early = EarlyFirstPage(db_url, FIRST_PAGE_ROWS)  # read while the app imports
     from ..app import run_app
 
-    return run_app(db_url=db_url, actor=args.actor, run=args.run, early_page=early)
+    return run_app(
+        db_url=db_url,
+        actor=actor if isinstance(actor, str) else None,
+        run=options["run"] is True,
+        early_page=early,
+    )
 
 
 def command_word(words: Sequence[str]) -> str | None:
     """The command a command line names (its first word that is neither an
     option nor an option's value), or None."""
+    from .common import positional_words
+
     found = positional_words(words)
     return found[0] if found else None
 
@@ -118,7 +141,10 @@ def build_parser(
     """The whole parser, or (given the command line) one that parses it the same way
     while importing only the command modules it needs and building only the
     subcommands it names (`every_subcommand`: all of them, as `Parser` explains)."""
+    import argparse
     from importlib import import_module
+
+    from .common import Parser, common_options, positional_words
 
     names = needed_modules(words)
     modules = [import_module(f"{__name__}.{name}") for name in names]
@@ -157,6 +183,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         if not trailing and (fast := _fast_tui(words)) is not None:
             return fast
+        from .common import NotBuilt
+
         try:
             args = build_parser(words).parse_args(words)
         except NotBuilt:  # an option's value was taken for a subcommand's name

@@ -15,6 +15,10 @@ the interpreter's own thresholds, once no key has come for QUIET_SECONDS; a
 whole collection waits for OLD_QUIET_SECONDS (keys typed every 0.3 s would
 otherwise meet it), as the interpreter itself puts one off while it would
 find too little.
+
+At rest (no key nor anything else for REST_SECONDS, and nothing to collect) the
+app stops looking until something happens again (`stir`), so that a TUI nobody
+uses does not wake ten times a second for nothing.
 """
 
 from __future__ import annotations
@@ -25,6 +29,7 @@ from time import monotonic
 LOOK_SECONDS = 0.1  # how often the app looks whether to collect
 QUIET_SECONDS = 0.08  # no key for this long: a collection will not hold one up
 OLD_QUIET_SECONDS = 1.0  # the same for a whole collection (100-150 ms at 100k tasks)
+REST_SECONDS = 2.0  # nothing for this long and nothing to collect: the looks can stop
 VALVE_FACTOR = 20  # the interpreter collects by itself past this many thresholds (~3 ms)
 
 
@@ -36,6 +41,7 @@ class QuietCollection:
     def __init__(self) -> None:
         self.thresholds = gc.get_threshold()
         self.last_key = 0.0
+        self.last_stir = 0.0
         self.started = False
 
     def start(self) -> None:
@@ -52,7 +58,20 @@ class QuietCollection:
             self.started = False
 
     def key_pressed(self) -> None:
-        self.last_key = monotonic()
+        self.last_key = self.last_stir = monotonic()
+
+    def stir(self) -> None:
+        """Something other than a key happened that leaves garbage behind (a change
+        from elsewhere, the mouse): the looks go on for a while."""
+        self.last_stir = monotonic()
+
+    def resting(self) -> bool:
+        """Whether the looks can stop until the next `stir` or key: nothing happened
+        for REST_SECONDS and the young generation is under the interpreter's own
+        threshold (what piles up meanwhile waits for the next key, or the valve)."""
+        if monotonic() - max(self.last_stir, self.last_key) < REST_SECONDS:
+            return False
+        return gc.get_count()[0] <= self.thresholds[0]
 
     def look(self) -> int | None:
         """Collect what the interpreter would have by now, if the keys are quiet;

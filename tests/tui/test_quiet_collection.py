@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import gc
 import sys
+import time
 import weakref
 
 import pytest
@@ -13,11 +14,12 @@ import orchestrator_tui.ui.quiet_collection as quiet
 from orchestrator_tui.ui.quiet_collection import (
     OLD_QUIET_SECONDS,
     QUIET_SECONDS,
+    REST_SECONDS,
     VALVE_FACTOR,
     QuietCollection,
 )
 
-from .conftest import add, started
+from .conftest import add, started, wait_until
 
 
 class Node:
@@ -110,6 +112,49 @@ async def test_the_app_collects_between_keys_once_the_database_is_open(make, orc
             await pilot.press("j")
             assert app.collection.last_key > 0
         assert gc.get_threshold() == before
+    finally:
+        gc.unfreeze()
+        gc.set_threshold(*before)
+        sys.setswitchinterval(switch)
+
+
+def test_it_rests_once_nothing_happened_for_a_while_and_nothing_is_left(collection, monkeypatch):
+    now = 1000.0
+    monkeypatch.setattr(quiet, "monotonic", lambda: now)
+    young = collection.thresholds[0]
+    collection.key_pressed()
+    now += REST_SECONDS / 2
+    assert not collection.resting()
+    now += REST_SECONDS
+    gc.collect()
+    assert collection.resting()
+    collection.stir()  # a change from elsewhere: its reloads leave garbage
+    assert not collection.resting()
+    now += REST_SECONDS
+    garbage = cyclic_garbage(young * 2)  # still to collect: the looks go on
+    assert not collection.resting()
+    assert collection.look() is not None
+    assert all(ref() is None for ref in garbage)
+    assert collection.resting()
+
+
+async def test_the_app_stops_looking_at_rest_and_looks_again_after_a_key(make, orch, monkeypatch):
+    add(orch, "PAY-1")
+    monkeypatch.setattr(quiet, "REST_SECONDS", 0.3)
+    before, switch = gc.get_threshold(), sys.getswitchinterval()
+    app = make(freeze_gc=True)
+    looks: list[float] = []
+    look = app.collection.look
+    monkeypatch.setattr(app.collection, "look", lambda: looks.append(time.monotonic()) or look())
+    try:
+        async with started(app, (80, 24)) as pilot:
+            await wait_until(pilot, lambda: looks, "the looks")  # once the database is open
+            await wait_until(pilot, lambda: time.monotonic() - looks[-1] > 1.0, "the looks to stop")
+            resting = len(looks)
+            await pilot.pause(1.0)  # ten looks, were they still looking
+            assert len(looks) == resting, "looked while the app rested"
+            await pilot.press("j")
+            await wait_until(pilot, lambda: len(looks) > resting, "a look after the key")
     finally:
         gc.unfreeze()
         gc.set_threshold(*before)

@@ -34,13 +34,29 @@ from ..render import (
 )
 
 if TYPE_CHECKING:
+    from textual.timer import Timer
+
     from ...domain.agent import Spend
     from ...domain.models import DashboardStats
     from ...services import Orchestrator
 
 #: On a plan whose critical path takes long to compute, reuse it this long.
 CRITICAL_PATH_REUSE = 10.0
-AGE_TICK_SECONDS = 1.0  # how often "♥ 12s ago" moves on between reloads
+AGE_TICK_SECONDS = 1.0  # how often "♥ 12s ago" moves on between reloads, under a minute
+
+
+def next_age_change(seconds: float) -> float:
+    """How long until an age of `seconds` reads differently (`12s` each second, `5m`
+    each minute, ...) or turns stale: the dashboard wakes only then."""
+    step = AGE_TICK_SECONDS
+    for size in (86400.0, 3600.0, 60.0):
+        if seconds >= size:
+            step = size
+            break
+    until = step - seconds % step
+    if seconds < AGENT_STALE_AFTER_SECONDS:
+        until = min(until, AGENT_STALE_AFTER_SECONDS - seconds)
+    return until
 
 
 #: After a change, wait this long for more before reading the aggregates again.
@@ -115,6 +131,7 @@ class Dashboard(VerticalScroll, can_focus=True):
         self._count_asked = 0  # reloads asked for that count (see `reload`)
         self._counted = -1  # the last of them whose statistics arrived
         self._shown: dict[str, Text] = {}  # what each part shows (see `_show`)
+        self._age_timer: Timer | None = None  # the next change of an age shown
         self._refresher: Refresher[StatsRequest, StatsLoaded] = Refresher(
             self, load_stats, itself, "dashboard", title="Dashboard", debounce=DEBOUNCE_SECONDS
         )
@@ -143,7 +160,6 @@ class Dashboard(VerticalScroll, can_focus=True):
         self._refresher.request(request, debounce=debounce)
 
     def on_mount(self) -> None:
-        self.set_interval(AGE_TICK_SECONDS, self._tick)
         # The parts hold text styled when drawn: a new theme redraws them in its colours
         # (the signal comes after the app restyled every node for the theme).
         self.app.theme_changed_signal.subscribe(self, self._on_theme_changed)
@@ -240,10 +256,12 @@ class Dashboard(VerticalScroll, can_focus=True):
         elapsed = self._since_loaded()
         agents = Text(end="")
         agents.append(f"agents ({len(stats.agents)})", heading)
+        changes: list[float] = []
         for agent in stats.agents:
             seconds = agent.heartbeat_age_seconds
             if seconds is not None:
                 seconds += elapsed
+                changes.append(next_age_change(seconds))
             stale = seconds is None or seconds > AGENT_STALE_AFTER_SECONDS
             agents.append("\n  ")
             agents.append(safe(agent.name, 40))
@@ -251,6 +269,16 @@ class Dashboard(VerticalScroll, can_focus=True):
             heartbeat = "♥ never" if seconds is None else f"♥ {age(seconds)} ago"
             agents.append(heartbeat, c("dashboard--stale") if stale else "")
         self._show("dash-agents", agents)
+        self._tick_at(min(changes, default=None))
+
+    def _tick_at(self, seconds: float | None) -> None:
+        """Draw the ages again in `seconds` (None: no age is shown; nothing to wake for)."""
+        if self._age_timer is not None:
+            self._age_timer.stop()
+            self._age_timer = None
+        if seconds is not None:
+            # a hair later, so that the age reads the next value when drawn
+            self._age_timer = self.set_timer(seconds + 0.01, self._tick, name="agent ages")
 
     def _show(self, part: str, text: Text) -> None:
         """Put `text` in the part `part` unless it shows it already: an update lays

@@ -1,0 +1,58 @@
+"""A plain TUI start is read without argparse (it is not imported before the
+first frame), the same way the full parser reads it; anything else goes to the
+full parser."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import pytest
+
+from orchestrator_tui.cli import build_parser, tui_start
+
+
+@pytest.mark.parametrize(
+    "words",
+    [
+        [],
+        ["tui"],
+        ["--db", "x.db"],
+        ["--db=x.db", "--as", "bob", "--run"],
+        ["tui", "--as=ann", "--json", "--db", "a.db", "--db", "b.db"],
+        ["tui", "--db=", "--run"],
+        ["--db=-odd.db"],
+    ],
+)
+def test_a_plain_start_reads_as_the_full_parser_reads_it(words):
+    options = tui_start(words)
+    assert options is not None
+    args = build_parser(words).parse_args(words)
+    assert options["db"] == getattr(args, "db", None)
+    assert options["actor"] == getattr(args, "actor", None)
+    assert options["run"] == getattr(args, "run", False)
+    assert options["json"] == getattr(args, "json", False)
+
+
+@pytest.mark.parametrize(
+    "words",
+    [
+        ["--d", "x.db"],  # an abbreviation
+        ["--db"],  # a missing value
+        ["--db", "--run"],
+        ["tui", "tui"],
+        ["list"],
+        ["--run=yes"],
+        ["--verbose"],
+    ],
+)
+def test_anything_else_is_left_to_the_full_parser(words):
+    assert tui_start(words) is None
+
+
+def test_the_cli_module_leaves_argparse_and_json_unloaded():
+    code = (
+        "import sys, orchestrator_tui.cli; print(sorted({'argparse', 'json'} & set(sys.modules)))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"
