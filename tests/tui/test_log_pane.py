@@ -562,3 +562,41 @@ async def test_a_shown_run_that_ended_says_why_literally(orch: Orchestrator) -> 
             for segment in pane.view.render_line(y):
                 assert "\x1b" not in segment.text and "\x07" not in segment.text
                 assert segment.style is None or not segment.style.meta.get("@click")
+
+
+async def test_a_search_belongs_to_the_run_it_was_made_in(orch: Orchestrator) -> None:
+    # Another task's log (or another run of the task) came up with the old search still
+    # highlighted and named in the status line, and n searched the new run for it.
+    first = add_run(orch, add_task(orch, "T-A"), status="succeeded", exit_code=0)
+    add_lines(orch, first, ["a needle in A", "more of A"])
+    again = add_run(orch, orch.queries.get_task("T-A").id, status="failed", exit_code=1)
+    add_lines(orch, again, ["a needle in A's second run"])
+    other = add_run(orch, add_task(orch, "T-B"), status="succeeded", exit_code=0)
+    add_lines(orch, other, ["a needle in B"])
+    async with LogApp(orch).run_test(size=(100, 24)) as pilot:
+        pane = await open_task(pilot, "T-A")
+
+        async def search() -> None:
+            await pilot.press("slash", *"needle", "enter")
+            await settle(pilot)
+            assert pane.view.pattern is not None and "search: needle" in status(pane)
+
+        def forgotten() -> bool:
+            return (
+                pane.view.pattern is None
+                and "search" not in status(pane)
+                and pane.check_action("next_match", ()) is None
+            )
+
+        await search()
+        pane.show_task("T-B")
+        await settle(pilot)
+        assert visible(pane)[0] == "a needle in B"
+        assert forgotten(), status(pane)
+        pane.show_task("T-A")
+        await settle(pilot)
+        await search()
+        await pilot.press("left_square_bracket")  # the task's older run
+        await settle(pilot)
+        assert visible(pane)[0] == "a needle in A"
+        assert forgotten(), status(pane)
