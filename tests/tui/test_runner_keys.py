@@ -338,10 +338,11 @@ async def test_after_run_now_in_the_ready_view_the_log_shows_that_run(orch, runn
     add(orch, "B", "next in the list", command=SAY_HI)
     add(orch, "C", "and the one after", command=SAY_HI)
     app = runner_app()
-    async with started(app) as pilot:
+    async with started(app, (80, 24)) as pilot:
         screen = main_screen(app)
-        await pilot.press("R")  # the ready view
+        await pilot.press("4", "1", "R")  # the dashboard below the list; the ready view
         await settle(pilot)
+        assert screen.query_one("#log-pane").has_class("-secondary-hidden")
         await select(pilot, "A")
         await pilot.press("exclamation_mark")
         await wait_until(pilot, lambda: has_lines(orch, "A"), "A's command to print")
@@ -350,6 +351,8 @@ async def test_after_run_now_in_the_ready_view_the_log_shows_that_run(orch, runn
         await settle(pilot)
         log = screen.log_pane
         assert log.task_key == "A"
+        # at 80 columns the log takes the dashboard's place below the list, to be seen
+        assert not screen.query_one("#log-pane").has_class("-secondary-hidden")
         await wait_until(pilot, lambda: "working" in screen_text(app), "the run's line")
         await pilot.press("j", "k")  # the person moves: the log follows the cursor again
         await pilot.pause(0.3)

@@ -672,6 +672,8 @@ class MainScreen(QuestionActions, TaskActions, Screen[None]):
         else:
             self._log_pinned = row.key
             self._show_log(row.key)
+            self.secondary = "log"  # on a narrow screen, below the list in place of another
+            self._show_secondary()
         app._show_runner()
 
     def action_cancel_run(self) -> None:
