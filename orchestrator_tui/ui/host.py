@@ -8,7 +8,7 @@ runner.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from datetime import datetime
 from typing import TYPE_CHECKING
 
@@ -86,9 +86,24 @@ def own_bindings(node: DOMNode, key: str) -> list[Binding]:
     return list(_own_bindings(node).key_to_bindings.get(key, ()))
 
 
+def textual_keymap(app: App[object]) -> Mapping[str, str]:
+    """The keymap `app.set_keymap` set (binding id -> keys, the key names normalised),
+    as Textual applies it. Textual 8.2 has no public way to read it (`set_keymap` and
+    `update_keymap` only write it; `Screen._binding_chain` reads the private attribute
+    too), so it is read here, in this one place: textual is pinned exactly in
+    pyproject.toml, and tests/tui/test_footer.py fails plainly if Textual changes it."""
+    return app._keymap
+
+
+def declared_bindings(node: DOMNode) -> BindingsMap:
+    """`node`'s own bindings, in the order declared, before the keymap (Textual's
+    private attribute: see `textual_keymap`)."""
+    return node._bindings
+
+
 def _own_bindings(node: DOMNode) -> BindingsMap:
-    bindings = node._bindings
-    keymap = node.app._keymap
+    bindings = declared_bindings(node)
+    keymap = textual_keymap(node.app)
     if keymap:
         bindings = bindings.copy()
         bindings.apply_keymap(keymap)

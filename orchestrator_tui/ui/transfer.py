@@ -80,24 +80,32 @@ class TransferActions(HostApp):
 
         if self._usable():
             described = [(f.name, f.summary) for f in FORMATS]
-            dialog = ImportDialog(described, self.last_import_path)
-            self._app().push_screen(dialog, self._import_chosen)
+            dialog = ImportDialog(described, self._import_call, self.last_import_path)
+            self._app().push_screen(dialog, self._transferred)
 
-    def _import_chosen(self, request: TransferRequest | None) -> None:
-        if request is not None:
-            self.last_import_path = request.path
-            self.import_tasks(request)
+    def _transferred(self, message: Message | None) -> None:
+        """What the dialog's work made (None: the person cancelled)."""
+        if isinstance(message, Imported):
+            self.on_imported(message)
+        elif isinstance(message, Exported):
+            self.on_exported(message)
 
-    def import_tasks(self, request: TransferRequest) -> Worker[None]:
-        """Import (or with `request.dry_run`, only report) on a thread worker."""
+    def _import_call(self, request: TransferRequest) -> Callable[[Orchestrator], Message]:
+        """Import (or with `request.dry_run`, only report): the call for a worker."""
         from ..services.importers import load_import, read_import
+
+        self.last_import_path = request.path
 
         def call(orch: Orchestrator) -> Message:
             parsed = read_import(request.path, request.fmt, fingerprint=request.dry_run)
             report = load_import(orch, parsed, dry_run=request.dry_run)
             return Imported(request, report, parsed if request.dry_run else None)
 
-        return self._transfer(call, IMPORT_REFUSED, "import")
+        return call
+
+    def import_tasks(self, request: TransferRequest) -> Worker[None]:
+        """Import (or with `request.dry_run`, only report) on a thread worker."""
+        return self._transfer(self._import_call(request), IMPORT_REFUSED, "import")
 
     def import_shown(self, request: TransferRequest, parsed: ParsedImport) -> Worker[None]:
         """Write the plan a dry run read and showed, as it is, on a thread worker."""
@@ -144,22 +152,18 @@ class TransferActions(HostApp):
         from .modals.transfer import ExportDialog
 
         if self._usable():
-            dialog = ExportDialog(EXPORT_FORMATS, self.last_export_path)
-            self._app().push_screen(dialog, self._export_chosen)
+            dialog = ExportDialog(EXPORT_FORMATS, self._export_call, self.last_export_path)
+            self._app().push_screen(dialog, self._transferred)
 
-    def _export_chosen(self, request: TransferRequest | None) -> None:
-        if request is not None:
-            self.last_export_path = request.path
-            self.export_tasks(request)
-
-    def export_tasks(self, request: TransferRequest) -> Worker[None]:
+    def _export_call(self, request: TransferRequest) -> Callable[[Orchestrator], Message]:
+        """Write every task to `request.path`: the call for a worker."""
         from ..services.importers import export_path
 
-        return self._transfer(
-            lambda orch: Exported(export_path(orch, request.path, request.fmt)),
-            EXPORT_FAILED,
-            "export",
-        )
+        self.last_export_path = request.path
+        return lambda orch: Exported(export_path(orch, request.path, request.fmt))
+
+    def export_tasks(self, request: TransferRequest) -> Worker[None]:
+        return self._transfer(self._export_call(request), EXPORT_FAILED, "export")
 
     def on_exported(self, message: Exported) -> None:
         report = message.report

@@ -8,8 +8,10 @@ from __future__ import annotations
 import html
 import re
 import threading
-from collections.abc import AsyncIterator, Callable, Iterator
+import uuid
+from collections.abc import AsyncIterator, Callable, Iterable, Iterator
 from contextlib import asynccontextmanager
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -27,6 +29,7 @@ from orchestrator_tui.app import OrchestratorApp, make_app
 from orchestrator_tui.domain.models import TaskSpec
 from orchestrator_tui.resources import resource_path
 from orchestrator_tui.services import Orchestrator, open_orchestrator
+from orchestrator_tui.store.tables import LogLine, Run, utcnow
 from orchestrator_tui.ui.screens.detail import DetailScreen
 
 SMALL_PLAN = Path(__file__).parent / "small_plan.yaml"
@@ -95,6 +98,49 @@ async def started(
 
 def add(orch: Orchestrator, key: str, title: str | None = None, **fields: object) -> None:
     orch.tasks.create(TaskSpec(key=key, title=title or f"task {key}", **fields))
+
+
+# -- runs and log lines written straight into the store tables, as a runner would --
+
+
+def add_run(
+    orch: Orchestrator,
+    task_id: int,
+    *,
+    agent: str = "claude",
+    status: str = "running",
+    exit_code: int | None = None,
+) -> int:
+    start = utcnow() - timedelta(minutes=5)
+    finished = status not in ("running", "queued")
+    with orch.db.write() as conn:
+        return conn.execute(
+            Run.__table__.insert().values(
+                execution_id=str(uuid.uuid4()),
+                task_id=task_id,
+                agent=agent,
+                status=status,
+                started_at=start,
+                ended_at=start + timedelta(seconds=83) if finished else None,
+                exit_code=exit_code,
+                outputs={},
+            )
+        ).inserted_primary_key[0]
+
+
+def add_lines(
+    orch: Orchestrator, run_id: int, texts: Iterable[str], start: int = 0, stream: str = "stdout"
+) -> int:
+    """Append lines with seq from `start`; returns the next seq."""
+    now = utcnow()
+    rows = [
+        {"run_id": run_id, "seq": start + i, "stream": stream, "text": t, "created_at": now}
+        for i, t in enumerate(texts)
+    ]
+    with orch.db.write() as conn:
+        for i in range(0, len(rows), 20_000):
+            conn.execute(LogLine.__table__.insert(), rows[i : i + 20_000])
+    return start + len(rows)
 
 
 def add_chain(orch: Orchestrator, count: int) -> Orchestrator:

@@ -25,6 +25,8 @@ from orchestrator_tui.ui.widgets.log_pane import ExecutionLogPane
 
 from .conftest import (
     add,
+    add_lines,
+    add_run,
     fixed_clock,
     held,
     main_screen,
@@ -34,7 +36,6 @@ from .conftest import (
     settle,
     started,
 )
-from .test_log_pane import add_lines, add_run
 
 S = TaskStatus
 PACKAGE = str(Path(orchestrator_tui.__file__).parent)

@@ -8,8 +8,7 @@ import pytest
 from orchestrator_tui.domain.enums import TaskStatus
 from orchestrator_tui.ui.screens.approvals import ApprovalsScreen
 
-from .conftest import add, main_screen, notes, open_detail, select, settle, started, status
-from .test_log_pane import add_run
+from .conftest import add, add_run, main_screen, notes, open_detail, select, settle, started, status
 
 S = TaskStatus
 

@@ -203,3 +203,33 @@ async def test_a_remapped_key_keeps_its_place_in_the_footer(orch, make):
             line = footer_line(app)
         assert " Work " in line, line
     assert orders[0] == orders[1]
+
+
+def test_the_private_parts_of_textual_the_keys_read_are_as_pinned():
+    """Textual 8.2 offers no public way to read the keymap an app set (`set_keymap` and
+    `update_keymap` only write it) nor a node's own bindings before it: `host.py` reads
+    `App._keymap` and `DOMNode._bindings`, and the footer puts a remapped key back in its
+    place because `apply_keymap` moves it last. If this fails after upgrading Textual,
+    look for a public way in the new version, and fix `host.textual_keymap`,
+    `host.declared_bindings` and `footer._declared_places`."""
+    from textual.app import App
+    from textual.binding import Binding, BindingsMap
+    from textual.widget import Widget
+
+    from orchestrator_tui.ui.host import declared_bindings, textual_keymap
+
+    class Keys(Widget):
+        BINDINGS = [
+            Binding("s", "start", "Work", id="t.start"),
+            Binding("d", "done", "Done", id="t.done"),
+        ]
+
+    app = App()
+    app.set_keymap({"t.start": "?"})
+    assert textual_keymap(app) == {"t.start": "question_mark"}  # set, and normalised
+    own = declared_bindings(Keys())
+    assert isinstance(own, BindingsMap)
+    assert [(key, b.action) for key, b in own] == [("s", "start"), ("d", "done")]
+    remapped = own.copy()
+    remapped.apply_keymap(textual_keymap(app))
+    assert [(key, b.action) for key, b in remapped] == [("d", "done"), ("question_mark", "start")]

@@ -6,7 +6,7 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
-from textual.widgets import Checkbox, Input, OptionList, Select
+from textual.widgets import Checkbox, Input, OptionList, Select, Static
 
 from orchestrator_tui.services import open_orchestrator
 from orchestrator_tui.services.importers import import_path
@@ -43,13 +43,34 @@ async def fill(pilot, path: str, fmt: str | None = None, dry_run: bool | None = 
     await pilot.press("enter")
 
 
-async def export_notes(pilot, path: Path) -> list[tuple[str, str]]:
-    """Export to `path` through ctrl+e's dialog; the notifications once one shows."""
+def dialog_error(app) -> str:
+    return str(app.screen.query_one("#dialog-error", Static).render())
+
+
+REFUSED = {  # what each dialog says first when it refuses
+    "ExportDialog": "Export failed: no file was written",
+    "ImportDialog": "Import refused: nothing was written",
+}
+
+
+async def refused(pilot, dialog: type, path: Path, **choices) -> str:
+    """Fill `dialog` (open) with `path` and OK it; the error it shows, once it does.
+    It stays open with the path as typed, and nothing is notified besides."""
+    app = pilot.app
+    await fill(pilot, str(path), **choices)
+    title = REFUSED[dialog.__name__]
+    await wait_until(pilot, lambda: title in dialog_error(app), "the error")
+    await settle(pilot)
+    assert isinstance(app.screen, dialog) and app.screen.query_one(Input).value == str(path)
+    assert shown(app) == []
+    return dialog_error(app).removeprefix(f"{title}: ")
+
+
+async def export_refusal(pilot, path: Path) -> str:
+    """Export to `path` through ctrl+e's dialog: the error it shows."""
     await pilot.press("ctrl+e")
     await settle(pilot)
-    await fill(pilot, str(path))
-    await wait_until(pilot, lambda: shown(pilot.app), "the error")
-    return shown(pilot.app)
+    return await refused(pilot, ExportDialog, path)
 
 
 async def test_import_from_the_palette_after_a_dry_run(orch, make, tmp_path):
@@ -136,11 +157,7 @@ async def test_a_malformed_file_writes_nothing_and_says_so(orch, make, tmp_path)
     app = make()
     async with started(app) as pilot:
         await palette(pilot, "Import file or folder…")
-        await fill(pilot, str(bad), fmt="task-master", dry_run=False)
-        await wait_until(pilot, lambda: any(str(bad) in n for n in notes(app)), "the error")
-        await settle(pilot)
-        ((title, message),) = shown(app)
-        assert title == "Import refused: nothing was written"
+        message = await refused(pilot, ImportDialog, bad, fmt="task-master", dry_run=False)
         assert message.startswith(f"{bad}: ")
         assert app.is_running, "nothing in the file was taken as markup or an action"
     assert [row.key for row in orch.queries.list_tasks()] == ["KEEP-1"]
@@ -151,8 +168,8 @@ async def test_a_missing_path_is_reported(orch, make, tmp_path):
     async with started(app) as pilot:
         await pilot.press("ctrl+o")
         await settle(pilot)
-        await fill(pilot, str(tmp_path / "nope.json"), dry_run=False)
-        await wait_until(pilot, lambda: any("nope.json" in n for n in notes(app)), "the error")
+        message = await refused(pilot, ImportDialog, tmp_path / "nope.json", dry_run=False)
+        assert "nope.json" in message
     assert orch.queries.count_tasks() == 0
 
 
@@ -206,8 +223,7 @@ async def test_export_to_an_unwritable_place_is_reported(orch, make, tmp_path):
     blocker.write_text("not a folder")
     app = make()
     async with started(app) as pilot:
-        ((title, message),) = await export_notes(pilot, blocker / "out.json")
-        assert title == "Export failed: no file was written"
+        message = await export_refusal(pilot, blocker / "out.json")
         assert message.startswith(str(blocker)) and "Error" not in message
         assert app.is_running
 
@@ -217,7 +233,31 @@ async def test_export_into_a_missing_folder_is_refused(orch, make, tmp_path):
     missing = tmp_path / "missing"
     app = make()
     async with started(app) as pilot:
-        ((title, message),) = await export_notes(pilot, missing / "out.json")
-        assert title == "Export failed: no file was written"
+        message = await export_refusal(pilot, missing / "out.json")
         assert message == f"no folder {missing}; create it first, then run again"
-    assert not missing.exists()
+        assert not missing.exists()
+        # the person creates the folder and presses enter again: the path was kept
+        missing.mkdir()
+        await pilot.press("enter")
+        await wait_until(pilot, lambda: any("exported 1 task" in n for n in notes(app)), "note")
+        assert not isinstance(app.screen, ExportDialog)
+    assert (missing / "out.json").is_file()
+
+
+async def test_at_80x24_both_dialogs_show_their_buttons_and_a_refusal(orch, make, tmp_path):
+    # The buttons were below the dialog's edge at 80x24 (the import's even before a
+    # refusal): its fields are drawn a line each there.
+    app = make()
+    async with started(app, (80, 24)) as pilot:
+        for key, dialog, ok in (
+            ("ctrl+o", ImportDialog, "Import"),
+            ("ctrl+e", ExportDialog, "Export"),
+        ):
+            await pilot.press(key)
+            await settle(pilot)
+            await refused(pilot, dialog, tmp_path / "missing" / "out.json")
+            lines = screen_text(app).splitlines()
+            assert any(REFUSED[dialog.__name__] in line for line in lines)
+            assert any(f"{ok}" in line and "Cancel" in line for line in lines), "\n".join(lines)
+            await pilot.press("escape")
+            await settle(pilot)

@@ -4,9 +4,6 @@ from __future__ import annotations
 
 import re
 import threading
-import uuid
-from collections.abc import Iterable
-from datetime import timedelta
 
 import pytest
 from textual.app import App, ComposeResult
@@ -16,8 +13,10 @@ from textual.widgets import Footer, OptionList
 
 from orchestrator_tui.domain.models import TaskSpec
 from orchestrator_tui.services import Orchestrator
-from orchestrator_tui.store.tables import LogLine, Run, utcnow
+from orchestrator_tui.store.tables import Run, utcnow
 from orchestrator_tui.ui.widgets.log_pane import WINDOW, ExecutionLogPane
+
+from .conftest import add_lines, add_run
 
 
 class LogApp(App[None]):
@@ -35,51 +34,8 @@ class LogApp(App[None]):
         yield Footer()
 
 
-# -- runs and log lines written straight into the store tables, as a runner would --
-
-
 def add_task(orch: Orchestrator, key: str, title: str = "logged task") -> int:
     return orch.tasks.create(TaskSpec(key=key, title=title)).id
-
-
-def add_run(
-    orch: Orchestrator,
-    task_id: int,
-    *,
-    agent: str = "claude",
-    status: str = "running",
-    exit_code: int | None = None,
-) -> int:
-    start = utcnow() - timedelta(minutes=5)
-    finished = status not in ("running", "queued")
-    with orch.db.write() as conn:
-        return conn.execute(
-            Run.__table__.insert().values(
-                execution_id=str(uuid.uuid4()),
-                task_id=task_id,
-                agent=agent,
-                status=status,
-                started_at=start,
-                ended_at=start + timedelta(seconds=83) if finished else None,
-                exit_code=exit_code,
-                outputs={},
-            )
-        ).inserted_primary_key[0]
-
-
-def add_lines(
-    orch: Orchestrator, run_id: int, texts: Iterable[str], start: int = 0, stream: str = "stdout"
-) -> int:
-    """Append lines with seq from `start`; returns the next seq."""
-    now = utcnow()
-    rows = [
-        {"run_id": run_id, "seq": start + i, "stream": stream, "text": t, "created_at": now}
-        for i, t in enumerate(texts)
-    ]
-    with orch.db.write() as conn:
-        for i in range(0, len(rows), 20_000):
-            conn.execute(LogLine.__table__.insert(), rows[i : i + 20_000])
-    return start + len(rows)
 
 
 async def settle(pilot: Pilot[None]) -> None:
@@ -606,3 +562,41 @@ async def test_a_shown_run_that_ended_says_why_literally(orch: Orchestrator) -> 
             for segment in pane.view.render_line(y):
                 assert "\x1b" not in segment.text and "\x07" not in segment.text
                 assert segment.style is None or not segment.style.meta.get("@click")
+
+
+async def test_a_search_belongs_to_the_run_it_was_made_in(orch: Orchestrator) -> None:
+    # Another task's log (or another run of the task) came up with the old search still
+    # highlighted and named in the status line, and n searched the new run for it.
+    first = add_run(orch, add_task(orch, "T-A"), status="succeeded", exit_code=0)
+    add_lines(orch, first, ["a needle in A", "more of A"])
+    again = add_run(orch, orch.queries.get_task("T-A").id, status="failed", exit_code=1)
+    add_lines(orch, again, ["a needle in A's second run"])
+    other = add_run(orch, add_task(orch, "T-B"), status="succeeded", exit_code=0)
+    add_lines(orch, other, ["a needle in B"])
+    async with LogApp(orch).run_test(size=(100, 24)) as pilot:
+        pane = await open_task(pilot, "T-A")
+
+        async def search() -> None:
+            await pilot.press("slash", *"needle", "enter")
+            await settle(pilot)
+            assert pane.view.pattern is not None and "search: needle" in status(pane)
+
+        def forgotten() -> bool:
+            return (
+                pane.view.pattern is None
+                and "search" not in status(pane)
+                and pane.check_action("next_match", ()) is None
+            )
+
+        await search()
+        pane.show_task("T-B")
+        await settle(pilot)
+        assert visible(pane)[0] == "a needle in B"
+        assert forgotten(), status(pane)
+        pane.show_task("T-A")
+        await settle(pilot)
+        await search()
+        await pilot.press("left_square_bracket")  # the task's older run
+        await settle(pilot)
+        assert visible(pane)[0] == "a needle in A"
+        assert forgotten(), status(pane)

@@ -329,3 +329,34 @@ async def test_a_command_that_cannot_start_names_the_cause_in_the_log_pane(
         expected = ("this run wrote no output: " + cause).replace(" ", "")
         assert expected in shown, "the whole cause, wrapped, not cut"
         assert "cannot start" not in screen_text(app)
+
+
+async def test_after_run_now_in_the_ready_view_the_log_shows_that_run(orch, runner_app):
+    # The run's task leaves the ready view and the cursor lands on the next row: the
+    # log pane followed that row, and the person lost sight of the run they started.
+    add(orch, "A", "run me", command=SLEEP)
+    add(orch, "B", "next in the list", command=SAY_HI)
+    add(orch, "C", "and the one after", command=SAY_HI)
+    app = runner_app()
+    async with started(app, (80, 24)) as pilot:
+        screen = main_screen(app)
+        await pilot.press("4", "1", "R")  # the dashboard below the list; the ready view
+        await settle(pilot)
+        assert screen.query_one("#log-pane").has_class("-secondary-hidden")
+        await select(pilot, "A")
+        await pilot.press("exclamation_mark")
+        await wait_until(pilot, lambda: has_lines(orch, "A"), "A's command to print")
+        await wait_until(pilot, lambda: screen.selected().key == "B", "A to leave the view")
+        await pilot.pause(0.3)  # the cursor rests: the panes that follow it catch up
+        await settle(pilot)
+        log = screen.log_pane
+        assert log.task_key == "A"
+        # at 80 columns the log takes the dashboard's place below the list, to be seen
+        assert not screen.query_one("#log-pane").has_class("-secondary-hidden")
+        await wait_until(pilot, lambda: "working" in screen_text(app), "the run's line")
+        await pilot.press("j", "k")  # the person moves: the log follows the cursor again
+        await pilot.pause(0.3)
+        await settle(pilot)
+        assert screen.selected().key == "B" and log.task_key == "B"
+        app.runner_control.cancel("A", ACTOR)
+        await wait_until(pilot, lambda: status(orch, "A") == "failed", "A's run cancelled")

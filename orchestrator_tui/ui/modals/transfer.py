@@ -5,24 +5,28 @@ never parsed as markup."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, ClassVar
 
 from rich.text import Text
-from textual import on
+from textual import events, on
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.message import Message
 from textual.screen import ModalScreen
 from textual.widgets import Button, Checkbox, Input, Label, Select, Static
 
 from ...domain.text import printable
 from ...domain.words import counted
+from ..db import EXPECTED_ERRORS, for_people, run_db
 from ..style_sheets import DIALOG_STYLES
+from ..transfer import EXPORT_FAILED, IMPORT_REFUSED
 
 if TYPE_CHECKING:
+    from ...services import Orchestrator
     from ...services.importers import ImportReport
 
 DETECT = "detect"
@@ -38,12 +42,27 @@ class TransferRequest:
     dry_run: bool = False
 
 
+#: What a dialog does with the request: the call to run with the orchestrator
+#: (on a thread), whose message the dialog is dismissed with.
+Work = Callable[[TransferRequest], Callable[["Orchestrator"], Message]]
+
+
 def expand(path: str) -> str:
     return str(Path(path).expanduser())
 
 
-class _PathDialog(ModalScreen[TransferRequest | None]):
-    """A path, a format, and OK / Cancel."""
+@dataclass(eq=False)
+class _Done(Message):
+    """The dialog's work finished: its message, or why it was refused."""
+
+    result: Message | None
+    refusal: str = ""
+
+
+class _PathDialog(ModalScreen[Message | None]):
+    """A path, a format, and OK / Cancel. OK runs the work; a refusal (no such
+    folder, a file that cannot be read or written) is shown here, the path kept
+    to be corrected, and the dialog closes only when the work is done."""
 
     CSS_PATH = DIALOG_STYLES
 
@@ -54,11 +73,18 @@ class _PathDialog(ModalScreen[TransferRequest | None]):
     MESSAGE = ""
     OK_LABEL = "OK"
     DETECT_FROM = "file"
+    WORKING = "working…"
+    REFUSED = "refused"
+    #: Under this many lines the fields and buttons are drawn compact (a line each, no
+    #: border), so that the buttons and a refusal of two lines fit on 80x24.
+    SHORT_BELOW = 30
 
-    def __init__(self, formats: tuple[str, ...], initial: str = "") -> None:
+    def __init__(self, formats: tuple[str, ...], work: Work, initial: str = "") -> None:
         super().__init__(classes="prompt transfer")
         self.formats = formats
         self.initial = initial
+        self.work = work
+        self.working = False
 
     def compose(self) -> ComposeResult:
         options = [(f"detect from the {self.DETECT_FROM}", DETECT)] + [
@@ -82,7 +108,15 @@ class _PathDialog(ModalScreen[TransferRequest | None]):
         return fmt
 
     def on_mount(self) -> None:
+        self._fit(self.app.size.height)
         self.query_one("#transfer-path", Input).focus()
+
+    def on_resize(self, event: events.Resize) -> None:
+        self._fit(event.size.height)
+
+    def _fit(self, height: int) -> None:
+        for field in self.query("Input, Select, Checkbox, Button"):
+            field.compact = height < self.SHORT_BELOW  # type: ignore[attr-defined]
 
     def request(self, path: str, fmt: str | None) -> TransferRequest:
         return TransferRequest(path, fmt)
@@ -94,12 +128,45 @@ class _PathDialog(ModalScreen[TransferRequest | None]):
         if not path:
             self.query_one("#dialog-error", Static).update(Text("give a path"))
             return
+        if self.working:
+            return
         value = self.query_one("#transfer-format", Select).value
         fmt = None if value == DETECT or not isinstance(value, str) else value
-        self.dismiss(self.request(expand(path), fmt))
+        call = self.work(self.request(expand(path), fmt))
+
+        def attempt(orch: Orchestrator) -> _Done:
+            try:
+                return _Done(call(orch))
+            except EXPECTED_ERRORS as exc:  # the person can fix it: said here
+                return _Done(None, str(for_people(exc)))
+
+        self.working = True
+        self.query_one("#dialog-error", Static).update(Text(self.WORKING))
+        run_db(
+            self,
+            attempt,
+            lambda done: done,
+            group="transfer",
+            title=self.REFUSED,
+            failed=lambda exc: _Done(None, str(for_people(exc))),  # (and notified: a bug)
+        )
+
+    @on(_Done)
+    def _done(self, message: _Done) -> None:
+        self.working = False
+        if message.result is not None:
+            self.dismiss(message.result)
+            return
+        refusal = Text(f"{self.REFUSED}: ", "bold")
+        refusal.append(printable(message.refusal))
+        self.query_one("#dialog-error", Static).update(refusal)
+        self.query_one("#transfer-path", Input).focus()
 
     @on(Button.Pressed, "#cancel")
     def action_cancel(self) -> None:
+        if self.working:  # a file is half way through being read or written
+            self.query_one("#dialog-error", Static).update(Text(f"{self.WORKING} (wait)"))
+            return
         self.dismiss(None)
 
 
@@ -113,9 +180,11 @@ class ImportDialog(_PathDialog):
         "updates its tasks."
     )
     OK_LABEL = "Import"
+    WORKING = "reading…"
+    REFUSED = IMPORT_REFUSED
 
-    def __init__(self, formats: Sequence[tuple[str, str]], initial: str = "") -> None:
-        super().__init__(tuple(name for name, _ in formats), initial)
+    def __init__(self, formats: Sequence[tuple[str, str]], work: Work, initial: str = "") -> None:
+        super().__init__(tuple(name for name, _ in formats), work, initial)
         self.summaries = dict(formats)
 
     def option_label(self, fmt: str) -> str:
@@ -137,6 +206,8 @@ class ExportDialog(_PathDialog):
     )
     OK_LABEL = "Export"
     DETECT_FROM = "file name"
+    WORKING = "exporting…"
+    REFUSED = EXPORT_FAILED
 
 
 def report_text(report: ImportReport) -> Text:

@@ -8,6 +8,7 @@ import contextlib
 from dataclasses import dataclass
 from typing import ClassVar
 
+from rich.cells import cell_len
 from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
@@ -31,6 +32,15 @@ from .actions import DECISIONS, TaskActions, TaskChanged
 from .questions import QuestionActions
 
 KIND_LABEL = {"approval": "◆ approval", "question": "? answer"}
+#: The list's columns: (key, label).
+COLUMNS = (
+    ("key", "key"),
+    ("kind", "waits for"),
+    ("since", "since"),
+    ("waited", "waited"),
+    ("by", "by"),
+    ("what", "title / question"),
+)
 
 
 @dataclass(eq=False)
@@ -58,6 +68,21 @@ class InboxList(DataTable[object]):
 
     def on_resize(self) -> None:
         self.move_cursor(row=self.cursor_row)
+        screen = self.screen
+        if isinstance(screen, ApprovalsScreen) and self.size.width != screen.filled_width:
+            screen.fill()  # the last column's text is cut to the new width
+
+    def last_column_room(self, cells: list[list[Text]]) -> int:
+        """Cells left for the last column once the others (as wide as their widest
+        cell or label) are drawn, a vertical scrollbar's room kept: 0 before layout."""
+        if not self.size.width:
+            return 0
+        widths = [
+            max(cell_len(label), *(row[n].cell_len for row in cells))
+            for n, (_key, label) in enumerate(COLUMNS[:-1])
+        ]
+        spent = sum(widths) + 2 * self.cell_padding * (len(widths) + 1)
+        return max(self.size.width - self.styles.scrollbar_size_vertical - spent, 8)
 
 
 class ApprovalsScreen(QuestionActions, TaskActions, Screen[None]):
@@ -96,6 +121,7 @@ class ApprovalsScreen(QuestionActions, TaskActions, Screen[None]):
     def __init__(self) -> None:
         super().__init__(classes="inbox")
         self.items: list[InboxEntry] = []
+        self.filled_width = 0  # the table's width when its rows were last cut to fit
         self._show_key: str | None = None  # put the cursor here once it is listed
 
     def compose(self) -> ComposeResult:
@@ -107,9 +133,7 @@ class ApprovalsScreen(QuestionActions, TaskActions, Screen[None]):
 
     def on_mount(self) -> None:
         table = self.query_one(DataTable)
-        self._columns = table.add_columns(
-            "key", "waits for", "since", "waited", "by", "title / question"
-        )
+        table.add_columns(*((label, key) for key, label in COLUMNS))
         table.focus()
         self._load()
         self.set_interval(AGE_TICK_SECONDS, self._tick)
@@ -122,7 +146,7 @@ class ApprovalsScreen(QuestionActions, TaskActions, Screen[None]):
             waited = Text(age((now - item.since).total_seconds()))
             row_key = f"{item.kind}:{item.key}:{item.question_id or 0}"
             with contextlib.suppress(CellDoesNotExist, RowDoesNotExist):
-                table.update_cell(row_key, self._columns[3], waited)
+                table.update_cell(row_key, "waited", waited)
 
     def _load(self) -> None:
         run_db(
@@ -143,35 +167,10 @@ class ApprovalsScreen(QuestionActions, TaskActions, Screen[None]):
 
     @on(InboxLoaded)
     def _show(self, message: InboxLoaded) -> None:
-        table = self.query_one(DataTable)
         entry = self.entry()
         current = None if entry is None else (entry.kind, entry.key, entry.question_id)
-        place = table.cursor_row
         self.items = message.items
-        table.clear()
-        now = host(self).clock()
-        for item in self.items:
-            waited = (now - item.since).total_seconds()
-            what = (
-                Text(safe(item.text, 200), style="bold")
-                if item.kind == "question"
-                else Text(safe(item.title, 200))
-            )
-            table.add_row(
-                Text(item.key),
-                Text(KIND_LABEL[item.kind]),
-                Text(when(item.since)),
-                Text(age(waited)),
-                Text(safe(item.who, 40) or "-"),
-                what,
-                key=f"{item.kind}:{item.key}:{item.question_id or 0}",  # see _tick
-            )
-        keys = [(i.kind, i.key, i.question_id) for i in self.items]
-        if current is not None and current in keys:
-            table.move_cursor(row=keys.index(current))
-        elif self.items:  # decided or answered: the next entry takes its place
-            table.move_cursor(row=min(max(place, 0), len(self.items) - 1))
-        self._move_to_wanted()
+        self.fill(current)
         approvals = sum(1 for i in self.items if i.kind == "approval")
         questions = len(self.items) - approvals
         info = (
@@ -188,6 +187,46 @@ class ApprovalsScreen(QuestionActions, TaskActions, Screen[None]):
         self.query_one("#inbox-info", Static).update(Text(info))
         self._review()
         self.refresh_task_bindings()
+
+    def fill(self, current: tuple[str, str, int | None] | None = None) -> None:
+        """List `self.items`, the title or question cut with an ellipsis where the
+        table ends, the cursor on `current` (default: the entry it is on) or else in
+        its place (the entry there was decided or answered: the next takes its place)."""
+        table = self.query_one(InboxList)
+        if current is None and (entry := self.entry()) is not None:
+            current = (entry.kind, entry.key, entry.question_id)
+        place = table.cursor_row
+        now = host(self).clock()
+        rows = [
+            [
+                Text(item.key),
+                Text(KIND_LABEL[item.kind]),
+                Text(when(item.since)),
+                Text(age((now - item.since).total_seconds())),
+                Text(safe(item.who, 40) or "-"),
+                Text(safe(item.text, 200), style="bold")
+                if item.kind == "question"
+                else Text(safe(item.title, 200)),
+            ]
+            for item in self.items
+        ]
+        room = table.last_column_room(rows) if rows else 0
+        self.filled_width = table.size.width
+        # Columns too: an auto-sized column never narrows (a longer "by" or title
+        # listed before would push the last column past the edge).
+        table.clear(columns=True)
+        table.add_columns(*((label, key) for key, label in COLUMNS))
+        for item, cells in zip(self.items, rows, strict=True):
+            if room:
+                cells[-1].truncate(room, overflow="ellipsis")
+            key = f"{item.kind}:{item.key}:{item.question_id or 0}"  # see _tick
+            table.add_row(*cells, key=key)
+        keys = [(i.kind, i.key, i.question_id) for i in self.items]
+        if current is not None and current in keys:
+            table.move_cursor(row=keys.index(current))
+        elif self.items:
+            table.move_cursor(row=min(max(place, 0), len(self.items) - 1))
+        self._move_to_wanted()
 
     def _review(self) -> None:
         entry = self.entry()

@@ -320,6 +320,9 @@ class MainScreen(QuestionActions, TaskActions, Screen[None]):
         self._resting: TaskRow | None = None  # the task the cursor is on
         self._rest_timer: Timer | None = None  # until the cursor counts as resting
         self._rest_from = 0.0  # when the cursor last moved (`monotonic`)
+        #: the task whose run `!` started: the log pane shows it, not the row the
+        #: cursor lands on as the task leaves the view, until the person moves it
+        self._log_pinned: str | None = None
 
     def compose(self) -> ComposeResult:
         provider = host(self).orch_provider
@@ -399,8 +402,9 @@ class MainScreen(QuestionActions, TaskActions, Screen[None]):
             elsewhere = bool(keys) and current is not None and current.key not in (keys or ())
             if elsewhere and self.dep_tree.shows_any(keys or frozenset()):
                 self.dep_tree.show(current, keep_state=True)
-        if current is not None and (
-            keys is None or current.key in keys or (message.lines and self.log_pane.is_running)
+        shown = self.log_pane.task_key
+        if shown is not None and (
+            keys is None or shown in keys or (message.lines and self.log_pane.is_running)
         ):
             self.log_pane.refresh_data()
 
@@ -417,6 +421,8 @@ class MainScreen(QuestionActions, TaskActions, Screen[None]):
         if not host(self).is_ready:
             return  # first-page rows: the first real load announces the cursor again
         self._resting = message.row
+        if message.by_person:
+            self._log_pinned = None
         # One timer at a time, which waits again if the cursor moved meanwhile: a
         # timer stopped and started by every key was two tasks of the event loop
         # each, made and woken beside the key's frame.
@@ -435,9 +441,14 @@ class MainScreen(QuestionActions, TaskActions, Screen[None]):
         same = row is not None and previous is not None and row.key == previous.key
         if not same or row != previous:  # unchanged: nothing to redraw
             self.dep_tree.show(row, keep_state=same)
-        if not same:
-            self.log_pane.show_task(row.key if row else None)
+        self._show_log(row.key if row else None)
         self.refresh_task_bindings()
+
+    def _show_log(self, key: str | None) -> None:
+        """The log pane shows `key`, or the task `!` was pressed on while pinned."""
+        key = self._log_pinned or key
+        if key != self.log_pane.task_key:
+            self.log_pane.show_task(key)
 
     def on_task_table_reloaded(self, message: TaskTable.Reloaded) -> None:
         self._show_filter_info()
@@ -658,6 +669,11 @@ class MainScreen(QuestionActions, TaskActions, Screen[None]):
         problem = app.runner_control.run_task(row.key)
         if problem:
             self.notify(problem, severity="warning", markup=False)
+        else:
+            self._log_pinned = row.key
+            self._show_log(row.key)
+            self.secondary = "log"  # on a narrow screen, below the list in place of another
+            self._show_secondary()
         app._show_runner()
 
     def action_cancel_run(self) -> None:

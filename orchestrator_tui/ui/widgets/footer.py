@@ -31,6 +31,8 @@ from textual.screen import Screen
 from textual.strip import Strip
 from textual.widget import Widget
 
+from ..host import declared_bindings, textual_keymap
+
 #: Bindings (by id) shown first in every footer, whatever else is cut off.
 PINNED_IDS = ("app.help", "app.quit")
 COMPACT_BELOW = 120
@@ -66,7 +68,7 @@ def footer_keys(screen: Screen[Any]) -> tuple[tuple[ShownKey, ...], ShownKey | N
     first: dict[str, ShownKey] = {}
     pinned: dict[str, ShownKey] = {}
     remapped: dict[str, DOMNode] = {}  # action -> the node declaring it, for a remapped key
-    keymap = app._keymap  # Textual's, as `host.binds_key` reads it
+    keymap = textual_keymap(app)
     for node, binding, enabled, tooltip in screen.active_bindings.values():
         if not binding.show or binding.action in first:
             continue
@@ -108,14 +110,13 @@ def _declared_places(
     it. A keymap re-adds a remapped binding at the end of the bindings `active_bindings`
     reads (Textual's `BindingsMap.apply_keymap`), which would move `S Work` (for `s`) to
     the end of the footer and off a narrow one; it goes back before the key its node
-    declares next (else after the one declared before it). `node._bindings` are the
-    node's own, before the keymap (textual is pinned exactly in pyproject.toml)."""
+    declares next (else after the one declared before it)."""
     keys = [k for k in first.values() if k not in lead and k.action not in remapped]
     for action, node in remapped.items():
         if first[action] in lead:
             continue
         declared: dict[str, int] = {}
-        for _key, binding in node._bindings:
+        for _key, binding in declared_bindings(node):
             declared.setdefault(binding.action, len(declared))
         mine = declared.get(action, len(declared))
         later = [k for k in keys if declared.get(k.action, -1) > mine]

@@ -748,8 +748,8 @@ class ExecutionLogPane(Widget):
         """Show `key`'s runs with the latest selected (following it if it runs)."""
         self._key = key
         self._start_over()
+        self._forget_search()
         self._runs, self._run_id, self._chosen_run = [], None, None
-        self._searching, self._queued_steps, self._match_seqs = False, 0, None
         self._view.set_following(False)
         self._view.set_ending("")
         self._view.replace([], False, False, None)
@@ -847,6 +847,8 @@ class ExecutionLogPane(Widget):
             return
         if msg.runs is not None:
             self._runs = msg.runs
+        if msg.run_id != self._run_id and self._run_id is not None:
+            self._forget_search()  # a newer run came up: the search was made in the old one
         self._run_id = msg.run_id
         self._render_runs()
         view = self._view
@@ -1091,9 +1093,19 @@ class ExecutionLogPane(Widget):
 
     def _select_run(self, run_id: int) -> None:
         run = next((r for r in self._runs if r.id == run_id), None)
+        if run_id != self._run_id:
+            self._forget_search()
         self._run_id = run_id
         self._render_runs()
         self._reload(at=None, follow=run is not None and not run.status.is_finished)
+
+    def _forget_search(self) -> None:
+        """A search belongs to the run it was made in: another run shown drops it (its
+        highlight, its place in the status line, what n and N look for)."""
+        self._query, self._pattern = "", None
+        self._searching, self._queued_steps, self._match_seqs = False, 0, None
+        if self._view.pattern is not None or self._view.match_seq is not None:
+            self._view.set_highlight(None, None)
 
     def _reload(self, at: int | None, follow: bool) -> None:
         self._start_over()

@@ -220,6 +220,8 @@ class TaskTable(ScrollView, can_focus=True):
 
         table: TaskTable
         row: TaskRow | None
+        #: the person moved it (a key, a click), not a reload putting it elsewhere
+        by_person: bool = False
 
         @property
         def key(self) -> str | None:
@@ -459,7 +461,7 @@ class TaskTable(ScrollView, can_focus=True):
             # The cursor is on this task even before its page arrives: a reload
             # meanwhile must keep it, not the task highlighted before.
             self._highlighted = key
-        self._move(max(0, min(cursor, self.total - 1)), force_event=True)
+        self._move(max(0, min(cursor, self.total - 1)), force_event=True, by_person=False)
         # The new size applies with the next layout; until then a scroll is clamped.
         self.call_after_refresh(self._scroll_to_cursor)
         self.refresh()
@@ -520,7 +522,7 @@ class TaskTable(ScrollView, can_focus=True):
     def _body_height(self) -> int:
         return max(0, self.scrollable_content_region.height - 1)
 
-    def _move(self, index: int, force_event: bool = False) -> None:
+    def _move(self, index: int, force_event: bool = False, by_person: bool = True) -> None:
         if self.total == 0:
             index = 0
         old = self._cursor
@@ -529,7 +531,7 @@ class TaskTable(ScrollView, can_focus=True):
         self.refresh_line(old + 1)
         self.refresh_line(self._cursor + 1)
         if force_event or old != self._cursor:
-            self._announce()
+            self._announce(by_person)
 
     def _scroll_to_cursor(self) -> None:
         """Scroll the least that shows the cursor's row."""
@@ -540,19 +542,19 @@ class TaskTable(ScrollView, can_focus=True):
         elif body and self._cursor >= top + body:
             self.scroll_to(y=self._cursor - body + 1, animate=False, immediate=True)
 
-    def _announce(self) -> None:
+    def _announce(self, by_person: bool = False) -> None:
         row = self.cursor_row if self.total else None
         key = row.key if row else None
         if row is None and self.total:
             return  # its page is on the way
         self._highlighted = key
-        self._highlight(row)
+        self._highlight(row, by_person)
 
-    def _highlight(self, row: TaskRow | None) -> None:
+    def _highlight(self, row: TaskRow | None, by_person: bool = False) -> None:
         """`Highlighted`, posted to the screen: the containers between have nothing to
         do with it, and bubbling up through them was a turn of the event loop each,
         on every cursor key."""
-        self.screen.post_message(self.Highlighted(self, row))
+        self.screen.post_message(self.Highlighted(self, row, by_person))
 
     def _person_moves(self, index: int) -> None:
         """A move the person asked for: a reload still on its way keeps this task
