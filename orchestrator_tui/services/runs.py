@@ -343,7 +343,7 @@ class RunService:
                 outputs_uri=res.outputs_uri,
                 log_excerpt=res.log_excerpt,
             )
-        closing = run.status == RunStatus.RUNNING.value
+        closing = rules.run_open(RunStatus(run.status))
         asked = run.cancel_requested
         status = RunStatus.CANCELLED if asked is not None else res.status
         why = run.error or res.error or "the task was changed by someone else while it ran"
@@ -434,7 +434,7 @@ class RunService:
                     started.label("started"),
                 )
                 .select_from(Run.__table__.join(Task.__table__, R.task_id == T.id))
-                .where(T.id.in_(chosen), R.status == RunStatus.RUNNING.value, ~held)
+                .where(T.id.in_(chosen), sql_rules.run_open(R), ~held)
                 .order_by(R.id)
             ).all()
             for run in rows:
@@ -445,7 +445,7 @@ class RunService:
                 )
                 closed = conn.execute(
                     update(Run.__table__)
-                    .where(R.id == run.id, R.status == RunStatus.RUNNING.value)
+                    .where(R.id == run.id, sql_rules.run_open(R))
                     .values(status=RunStatus.LOST.value, ended_at=now, error=_lost_error(why))
                 )
                 if closed.rowcount != 1:
@@ -478,7 +478,7 @@ class RunService:
         why = f"lease of {task.lease_owner} expired at {task.lease_expires_at:%H:%M:%S} UTC"
         open_runs = conn.execute(
             select(R.id, R.execution_id)
-            .where(R.task_id == task.id, R.status == RunStatus.RUNNING.value)
+            .where(R.task_id == task.id, sql_rules.run_open(R))
             .order_by(R.id)
         ).all()
         run_id = open_runs[-1].id if open_runs else None
@@ -531,7 +531,7 @@ class RunService:
             task = find_task(conn, key)
             run = conn.execute(
                 select(R.id)
-                .where(R.task_id == task.id, R.status == RunStatus.RUNNING.value)
+                .where(R.task_id == task.id, sql_rules.run_open(R))
                 .order_by(R.id.desc())
                 .limit(1)
             ).first()
