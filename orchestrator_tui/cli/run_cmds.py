@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 from ..domain.command_text import argv_text
 from ..domain.enums import AgentType, RunStatus
-from ..domain.errors import RUN_INCOMPLETE, NotFound, UsageError
+from ..domain.errors import ExitCode, NotFound, UsageError
 from ..domain.event_text import words
 from ..domain.money import spent, usd
 from ..domain.rules import CLAIMED_BY_RUNNERS, RUNNING, no_output_text
@@ -152,7 +152,7 @@ def cmd_run(args: argparse.Namespace) -> int:
                 else ""
             )
         )
-    return RUN_INCOMPLETE if summary.failed or summary.lost else 0
+    return ExitCode.RUN_INCOMPLETE if summary.failed or summary.lost else ExitCode.OK
 
 
 # -- task runs / logs / cancel-run ----------------------------------------------------
@@ -349,7 +349,7 @@ def _may_run_again(orch: Any, key: str, last: RunView | None) -> bool:
 
 def cmd_cancel_run(args: argparse.Namespace) -> int:
     """Cancel the run, then confirm its processes are gone (stopping them if its
-    runner does not): exit 4 if one survives SIGKILL."""
+    runner does not): `ExitCode.REFUSED` if one survives SIGKILL."""
     from ..runner.reaper import cancel_and_stop
 
     run, proc, report = cancel_and_stop(open_from_args(args), args.key, args.reason)
@@ -361,8 +361,8 @@ def cmd_cancel_run(args: argparse.Namespace) -> int:
         say(f"{args.key}: process{where}: {printable(report.describe())}")
     if report.checked and not report.gone:
         print(f"error: {args.key}: the cancelled run's process still runs", file=sys.stderr)
-        return 4
-    return 0
+        return ExitCode.REFUSED
+    return ExitCode.OK
 
 
 def _process_json(report: Any) -> dict[str, Any]:
