@@ -18,6 +18,7 @@ from ..domain.event_text import words
 from ..domain.money import spent, usd
 from ..domain.rules import CLAIMED_BY_RUNNERS, RUNNING, no_output_text
 from ..domain.text import colours_only, printable, strip_ansi
+from ..domain.words import counted
 from .common import (
     Unbuilt,
     at_least_one,
@@ -97,8 +98,12 @@ class _Console:
         from ..services.run_model import Outcome
 
         reason = printable(s.reason)
+        if s.taken_by is not None:  # a person cancelled it or moved its task: how
+            return f"stopped {s.key} run {s.run_id} by {printable(s.taken_by)}: {reason}"
+        if s.loaded_open:  # no runner ran it: closing it tidies the data
+            return f"closed  {s.key} run {s.run_id}: {reason}"
         if s.task_status is None:
-            return f"lost    {s.key} run {s.run_id}: {reason}"  # taken away: who and how
+            return f"lost    {s.key} run {s.run_id}: {reason}"
         if s.run_status is RunStatus.LOST:
             return f"lost    {s.key}: {reason}; now {words(s.task_status.value)}"
         if s.outcome is Outcome.SUCCEEDED:
@@ -151,8 +156,29 @@ def cmd_run(args: argparse.Namespace) -> int:
                 if summary.waiting_for_answers
                 else ""
             )
+            + (
+                f", closed {counted(summary.loaded_open, 'run')} loaded open"
+                if summary.loaded_open
+                else ""
+            )
+            + (
+                f", {summary.stopped_by_person} stopped by "
+                + printable(", ".join(summary.stopped_by))
+                if summary.stopped_by_person
+                else ""
+            )
         )
-    return ExitCode.RUN_INCOMPLETE if summary.failed or summary.lost else ExitCode.OK
+    return run_exit_code(summary)
+
+
+def run_exit_code(summary: Any) -> ExitCode:
+    """How `run` exits (README "Exit codes"): something broke (a task failed for good,
+    a run lost) before a person's decision (a run they stopped) before success."""
+    if summary.failed or summary.lost:
+        return ExitCode.RUN_INCOMPLETE
+    if summary.stopped_by_person:
+        return ExitCode.RUN_STOPPED_BY_PERSON
+    return ExitCode.OK
 
 
 # -- task runs / logs / cancel-run ----------------------------------------------------

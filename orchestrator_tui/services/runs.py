@@ -242,7 +242,8 @@ class RunService:
         closings: list[dict[str, Any]] = []
         moves: list[tuple[Row[Any], Intent]] = []
         judged: list[tuple[str, datetime | None] | None] = []  # None: the lease was lost
-        late: dict[int, str] = {}  # why each run whose lease was lost ended
+        # Why each run whose lease was lost ended, and who took its task (if a person).
+        late: dict[int, tuple[str, str | None]] = {}
         for res in results:
             task = tasks[res.task_id]
             if res.run_id not in held:
@@ -279,7 +280,7 @@ class RunService:
         settled = []
         for res, verdict in zip(results, judged, strict=True):
             task = tasks[res.task_id]
-            reason, retry_at = verdict if verdict is not None else (late[res.run_id], None)
+            reason, retry_at = verdict if verdict is not None else (late[res.run_id][0], None)
             settled.append(
                 Settled(
                     task_id=task.id,
@@ -295,6 +296,7 @@ class RunService:
                     outputs_uri=res.outputs_uri,
                     log_excerpt=res.log_excerpt,
                     execution_id=runs[res.run_id].execution_id,
+                    taken_by=None if verdict is not None else late[res.run_id][1],
                 )
             )
         return settled
@@ -323,13 +325,17 @@ class RunService:
             why += f" after {task.attempts} attempts"
         return S.FAILED, why, None
 
-    def _close_late(self, conn: Connection, res: RunResult, task: Row[Any], now: datetime) -> str:
+    def _close_late(
+        self, conn: Connection, res: RunResult, task: Row[Any], now: datetime
+    ) -> tuple[str, str | None]:
         """The lease was gone at the end: someone cancelled, reset or reclaimed the task.
 
         Add what only this runner knows (exit code, outputs, excerpt) to the run;
         close it if nobody did (as cancelled, with its reason if a person cancelled
         it, else with who moved the task: its processes are gone now). Returns why
-        the run ended, as its error says.
+        the run ended, as its error says, and who took the task from it: the actor
+        of its newest move, unless its lease expired and the run was reclaimed as
+        lost (a runner died, or looked dead: a loss, not anyone's decision).
         """
         task_id = task.id
         run = conn.execute(
@@ -347,11 +353,13 @@ class RunService:
         asked = run.cancel_requested
         status = RunStatus.CANCELLED if asked is not None else res.status
         why = run.error or res.error or "the task was changed by someone else while it ran"
+        mover, moved = _moved_while_it_ran(conn, task)
+        taken_by = None if run.status == RunStatus.LOST.value else mover
         if closing:
-            why = asked or _moved_while_it_ran(conn, task) or why
+            why = asked or moved or why
             values.update(status=status.value, ended_at=now, error=why)
         if not values:
-            return why
+            return why, taken_by
         written = conn.execute(
             update(Run.__table__).where(R.id == res.run_id, R.status == run.status).values(**values)
         )
@@ -368,7 +376,7 @@ class RunService:
                 },
                 run_id=res.run_id,
             )
-        return why
+        return why, taken_by
 
     # -- runners that died, and people who cancel ------------------------------------
 
@@ -470,6 +478,7 @@ class RunService:
                         reason=error,
                         attempt=run.attempt,
                         execution_id=run.execution_id,
+                        loaded_open=not run.started,
                     )
                 )
         return settled
@@ -621,9 +630,10 @@ def _left_open(conn: Connection, task_id: int, started: datetime | None) -> tupl
     return tuple(open_questions_since(conn, task_id, started))
 
 
-def _moved_while_it_ran(conn: Connection, task: Row[Any]) -> str | None:
-    """Who took the task from its run, and where to: its newest move's actor,
-    target status and reason (`alice moved A to blocked while it ran: not now`)."""
+def _moved_while_it_ran(conn: Connection, task: Row[Any]) -> tuple[str | None, str | None]:
+    """Who took the task from its run (its newest move's actor), and what they did:
+    where to and why (`alice moved A to blocked while it ran: not now`); Nones when
+    no move says it."""
     moved = conn.execute(
         select(E.actor, E.data)
         .where(E.task_id == task.id, E.kind.in_([k.value for k in MOVE_EVENTS]))
@@ -631,10 +641,10 @@ def _moved_while_it_ran(conn: Connection, task: Row[Any]) -> str | None:
         .limit(1)
     ).first()
     if moved is None or not moved.data.get("to"):
-        return None
+        return None, None
     said = f"{moved.actor} moved {task.key} to {words(moved.data['to'])} while it ran"
     reason = moved.data.get("reason")
-    return f"{said}: {reason}" if reason else said
+    return moved.actor, f"{said}: {reason}" if reason else said
 
 
 def _waiting_reason(asked: Sequence[int]) -> str:
