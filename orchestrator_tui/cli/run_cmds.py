@@ -326,14 +326,57 @@ def _follow(
     render: Any,
     raw: bool = False,
 ) -> int:
-    """Print lines as they arrive; move on to the next attempt unless a run was named."""
+    """Print lines as they arrive; move on to the next attempt unless a run was named.
+    A database reset under it (`db reset`, `db copy --replace`) ends it with one line
+    (`NotFound`): the run is gone, and its id may name another run soon."""
+    reset = _ResetWatch(orch, key)
+    try:
+        return _follow_lines(orch, key, run, fixed, as_json, render, raw, reset)
+    except NotFound:
+        reset.check(None)  # `no run 3`, `no task 'A'`: because of a reset?
+        raise
+
+
+class _ResetWatch:
+    """Whether the database was reset since `task logs --follow` started."""
+
+    def __init__(self, orch: Any, key: str) -> None:
+        self.orch, self.key = orch, key
+        self.generation = orch.queries.feed_marks().generation
+        self.run: RunView | None = None  # the run followed last
+
+    def check(self, run: RunView | None) -> None:
+        """Raise `NotFound`, saying so, if the database was reset meanwhile."""
+        self.run = run or self.run
+        if self.orch.queries.feed_marks().generation == self.generation:
+            return
+        run = self.run
+        what = f"{self.key}'s run {run.id}" if run is not None else f"{self.key}'s runs"
+        raise NotFound(
+            f"the database {self.orch.db.describe()} was reset (emptied) while following "
+            f"{what}: {'it is' if run is not None else 'they are'} gone"
+        )
+
+
+def _follow_lines(
+    orch: Any,
+    key: str,
+    run: RunView | None,
+    fixed: bool,
+    as_json: bool,
+    render: Any,
+    raw: bool,
+    reset: _ResetWatch,
+) -> int:
     after = -1
     told_empty: int | None = None  # the run said to have written nothing
     if run is None:
         print(f"waiting for {key} to start...", file=sys.stderr, flush=True)
     while True:
         if run is not None:
-            for line in orch.queries.log_lines(run.id, after, limit=5000, raw=raw):
+            lines = orch.queries.log_lines(run.id, after, limit=5000, raw=raw)
+            reset.check(run)  # read before a reset: they are this run's
+            for line in lines:
                 if as_json:
                     sys.stdout.write(json.dumps(line.model_dump(mode="json")) + "\n")
                 else:
@@ -341,6 +384,7 @@ def _follow(
                 after = line.seq
             sys.stdout.flush()
             run = orch.runs.run(run.id)
+            reset.check(run)
             if not run.status.is_finished:
                 time.sleep(FOLLOW_POLL_SECONDS)
                 continue
@@ -352,6 +396,7 @@ def _follow(
             if fixed:
                 return 0
         runs = orch.queries.runs_for(key)
+        reset.check(run)
         newer = [r for r in runs if run is None or r.id > run.id]
         if newer:
             run, after = newer[0], -1
@@ -359,6 +404,7 @@ def _follow(
                 print(f"--- run {run.id} (attempt {run.attempt}) ---", file=sys.stderr)
             continue
         if not _may_run_again(orch, key, run):
+            reset.check(run)
             return 0
         time.sleep(FOLLOW_POLL_SECONDS)
 
