@@ -107,6 +107,7 @@ class FeedMoved(Message):
     fields: frozenset[str] = frozenset()
     events: bool = True
     lines: bool = False
+    reset: bool = False
 
 
 class OrchestratorApp(RunnerActions, TransferActions, App[int]):
@@ -486,7 +487,7 @@ class OrchestratorApp(RunnerActions, TransferActions, App[int]):
             idle = "; ".join(orch.agent_runs.exhausted_plans().values())
             self._last_event_id = event_id
             self.post_message(
-                FeedMoved(event_id, awaiting, questions, idle, keys, fields, True, lines)
+                FeedMoved(event_id, awaiting, questions, idle, keys, fields, True, lines, reset)
             )
         elif lines:
             self.post_message(FeedMoved(event_id, -1, events=False, lines=True))
@@ -515,6 +516,7 @@ class OrchestratorApp(RunnerActions, TransferActions, App[int]):
                     message.keys,
                     message.fields,
                     lines=message.lines,
+                    reset=message.reset,
                 )
             )
 
