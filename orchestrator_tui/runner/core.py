@@ -801,7 +801,10 @@ class Runner:
             self._reactor = None
         self._pool.shutdown(wait=False)
         for req in self._requests:
-            req.future.cancel()
+            if reset:  # what it asked for is gone: the runner's end says why, once
+                req.future.set_exception(DatabaseReset(self._stop_reason or "reset"))
+            else:
+                req.future.cancel()
         if not reset:  # (after a reset its agent row is gone too)
             with contextlib.suppress(OrchestratorError):
                 self.orch.agents.heartbeat(self.config.agent, AgentStatus.OFFLINE)

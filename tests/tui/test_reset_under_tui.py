@@ -138,3 +138,28 @@ async def test_the_detail_screen_of_a_task_there_again_after_a_reset_shows_it_an
         assert app.screen is detail
         assert "after the reset" in screen_text(app)
         assert [(n.title, n.message) for n in app._notifications] == []
+
+
+async def test_run_now_landing_with_a_reset_is_told_once(db_url, orch, make):
+    """`!` pressed as the database is reset under the TUI's runner: its claim finds the
+    database reset, and so does the runner, which stops: one notification says so."""
+    from .conftest import select
+
+    add(orch, "W", command=WORKS)
+    add(orch, "B", command=WORKS)
+    # A slow poll: the runner hears of the reset through the `!` first.
+    app = make(runner_options={**RUNNER, "poll_seconds": 5.0})
+    async with started(app) as pilot:
+        await select(pilot, "W")
+        await pilot.press("exclamation_mark")
+        await wait_until(pilot, lambda: app.runner_state.active == 1, "W to run")
+        await select(pilot, "B")
+        app._notifications.clear()
+        reset_elsewhere(db_url)
+        await pilot.press("exclamation_mark")
+        await wait_until(pilot, lambda: app.runner_state.phase == "off", "the runner off")
+        await settle(pilot)
+        told = [(n.title, n.message) for n in app._notifications]
+        assert len(told) == 1, told
+        assert told[0][0] == "Runner stopped: database reset"
+    assert app.shut_down(timeout=30)
