@@ -98,8 +98,8 @@ class _Console:
         from ..services.run_model import Outcome
 
         reason = printable(s.reason)
-        if s.taken_by is not None:  # a person cancelled it or moved its task: how
-            return f"stopped {s.key} run {s.run_id} by {printable(s.taken_by)}: {reason}"
+        if s.taken_by is not None:  # a person cancelled it or moved its task: the
+            return f"stopped {s.key} run {s.run_id}: {reason}"  # reason says who and how
         if s.loaded_open:  # no runner ran it: closing it tidies the data
             return f"closed  {s.key} run {s.run_id}: {reason}"
         if s.task_status is None:

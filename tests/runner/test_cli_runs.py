@@ -155,7 +155,7 @@ def test_run_exits_11_when_a_person_stopped_a_run_and_names_them(
     canceller.join(30)
     assert ran.code == ExitCode.RUN_STOPPED_BY_PERSON, ran.err
     (run,) = orch.queries.runs_for("A")
-    assert f"stopped A run {run.id} by bob: run cancelled by bob: wrong branch" in ran.out
+    assert f"stopped A run {run.id}: run cancelled by bob: wrong branch" in ran.out
     assert "0 failed, 0 lost, 1 stopped by bob" in ran.out
 
 

@@ -286,7 +286,7 @@ def test_a_run_taken_away_says_who_took_it_and_how(orch: Orchestrator, take_away
     (settled,) = [
         e.settled for e in served[0][1] if isinstance(e, RunSettled) and e.settled.run_id == run.id
     ]
-    assert _Console._settled(settled) == f"stopped A run {run.id} by alice: {why}"
+    assert _Console._settled(settled) == f"stopped A run {run.id}: {why}"
     assert (served[0][0].summary.lost, served[0][0].summary.stopped_by) == (0, ["alice"])
 
 
