@@ -10,7 +10,8 @@ data. `services/rules.py` renders them as SQLAlchemy expressions and
 - A runner claims a task by itself when it is pending, has a command, is past
   any retry delay and has no open blocker; a person may also run a failed task
   on demand; a running run is what `cancel run` stops.
-- A run is stopping while it is open and someone asked for it to be stopped.
+- A run is open (queued or running: its processes may run) until it finishes; it
+  is stopping while it is open and someone asked for it to be stopped.
 - A question is open until it is answered or closed with its task's work.
 """
 
