@@ -109,6 +109,7 @@ class FeedMoved(Message):
     fields: frozenset[str] = frozenset()
     events: bool = True
     lines: bool = False
+    reset: bool = False
 
 
 class OrchestratorApp(RunnerActions, TransferActions, App[int]):
@@ -491,7 +492,7 @@ class OrchestratorApp(RunnerActions, TransferActions, App[int]):
             idle = "; ".join(orch.agent_runs.exhausted_plans().values())
             self._last_event_id = event_id
             self.post_message(
-                FeedMoved(event_id, awaiting, questions, idle, keys, fields, True, lines)
+                FeedMoved(event_id, awaiting, questions, idle, keys, fields, True, lines, reset)
             )
         elif lines:
             self.post_message(FeedMoved(event_id, -1, events=False, lines=True))
@@ -521,6 +522,7 @@ class OrchestratorApp(RunnerActions, TransferActions, App[int]):
                     message.keys,
                     message.fields,
                     lines=message.lines,
+                    reset=message.reset,
                 )
             )
 

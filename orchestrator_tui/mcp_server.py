@@ -25,7 +25,7 @@ from pydantic_core import PydanticCustomError
 from .config import TASK_ENV
 from .domain.command_text import what_runs
 from .domain.enums import AgentType, DependencyType, Priority, Readiness, TaskStatus
-from .domain.errors import OrchestratorError
+from .domain.errors import DatabaseReset, OrchestratorError
 from .domain.models import AgentReport, QuestionView, TaskDetail, TaskRow, TaskSpec
 from .domain.nearest import did_you_mean, nearest
 from .domain.state_machine import VERB_TARGETS
@@ -221,6 +221,41 @@ def _guard(call: Callable[[], BaseModel]) -> CallToolResult:
         return CallToolResult(content=[TextContent(type="text", text=refusal(exc))], is_error=True)
 
 
+class ResetWatch:
+    """A database reset (`db reset`, `db copy --replace`) under a running server: every
+    key and id its client holds is gone, or names another row (ids start over). The
+    first call after it is refused, saying so; then the server serves the database as
+    it is now. Writes check it in their own transaction (nothing is written for a
+    stale id); reads are checked before and after they run."""
+
+    def __init__(self, orch: Orchestrator) -> None:
+        self.orch = orch
+        orch.refuse_writes_after_reset()
+        self.generation = orch.queries.feed_marks().generation
+
+    def checked(self, call: Callable[[], BaseModel]) -> BaseModel:
+        self._check()
+        try:
+            answer = call()
+        except OrchestratorError:  # `no task 'A'`, a write refused: because of a reset?
+            self._check()
+            raise
+        self._check()  # a read that ran after a reset read other rows
+        return answer
+
+    def _check(self) -> None:
+        now = self.orch.queries.feed_marks().generation
+        if now == self.generation:
+            return
+        self.generation = now
+        self.orch.refuse_writes_after_reset()  # from now on, against the database as it is
+        raise DatabaseReset(
+            f"the database {self.orch.db.describe()} was reset (emptied) since your last "
+            "call: the tasks and question ids you know are gone or name others now "
+            "(call list_tasks to see what it holds)"
+        )
+
+
 # -- the server -----------------------------------------------------------------------
 
 
@@ -303,6 +338,10 @@ def build_server(orch: Orchestrator) -> MCPServer[Any]:
         "orchestrator-tui", instructions=instructions, log_level="WARNING"
     )
     actor = orch.actor
+    watch = ResetWatch(orch)
+
+    def guard(call: Callable[[], BaseModel]) -> CallToolResult:
+        return _guard(lambda: watch.checked(call))
 
     def summary_of(key: str, detail: TaskDetail | None = None) -> TaskSummary:
         d = detail or orch.queries.get_task(key)
@@ -357,7 +396,7 @@ def build_server(orch: Orchestrator) -> MCPServer[Any]:
                 next_offset=after if after < total else None,
             )
 
-        return _guard(run)  # type: ignore[return-value]
+        return guard(run)  # type: ignore[return-value]
 
     @server.tool(description="One task: description, criteria, dependencies, context, last run.")
     def get_task(key: str) -> TaskInfo:
@@ -405,7 +444,7 @@ def build_server(orch: Orchestrator) -> MCPServer[Any]:
                 or len(d.success_criteria) > DETAIL_LINKS,
             )
 
-        return _guard(run)  # type: ignore[return-value]
+        return guard(run)  # type: ignore[return-value]
 
     @server.tool(description="The next ready task; claim=true also starts it for you, atomically.")
     def next_task(claim: Flag = False, agent_type: AgentType | None = None) -> NextTask:
@@ -427,7 +466,7 @@ def build_server(orch: Orchestrator) -> MCPServer[Any]:
             said = ", ".join(f"{n} {what}" for n, what in counts if n)
             return f"no task is ready for you: {said or 'every task is done or cancelled'}"
 
-        return _guard(run)  # type: ignore[return-value]
+        return guard(run)  # type: ignore[return-value]
 
     @server.tool(description="Create a task; depends_on: keys it waits for; agent: who does it.")
     def create_task(
@@ -456,7 +495,7 @@ def build_server(orch: Orchestrator) -> MCPServer[Any]:
             task = orch.tasks.create(with_agent(spec, agent, model))
             return summary_of(task.key)
 
-        return _guard(run)  # type: ignore[return-value]
+        return guard(run)  # type: ignore[return-value]
 
     @server.tool(description="Move a task (start, done, fail, block, reset, defer, cancel).")
     def set_status(key: str, to: Verb, reason: str | None = None, force: Flag = False) -> Done:
@@ -464,7 +503,7 @@ def build_server(orch: Orchestrator) -> MCPServer[Any]:
             task = orch.tasks.transition(key, VERB_TARGETS[to], force=force, reason=reason)
             return moved(task)
 
-        return _guard(run)  # type: ignore[return-value]
+        return guard(run)  # type: ignore[return-value]
 
     @server.tool(description="Record progress 0-100 on a task, with a short message.")
     def report_progress(key: str, percent: Whole, message: str = "") -> Done:
@@ -472,7 +511,7 @@ def build_server(orch: Orchestrator) -> MCPServer[Any]:
             orch.collab.progress(key, percent, message)
             return done(key, f"progress {percent}%")
 
-        return _guard(run)  # type: ignore[return-value]
+        return guard(run)  # type: ignore[return-value]
 
     @server.tool(description="Append Markdown to your private notes on a task.")
     def add_note(key: str, text: str) -> Done:
@@ -480,7 +519,7 @@ def build_server(orch: Orchestrator) -> MCPServer[Any]:
             orch.collab.note(key, text)
             return done(key, "note saved")
 
-        return _guard(run)  # type: ignore[return-value]
+        return guard(run)  # type: ignore[return-value]
 
     @server.tool(description="Make a task wait for another (cycles are refused, named).")
     def add_dependency(key: str, on: str, type: DependencyType = DependencyType.BLOCKS) -> Done:
@@ -488,7 +527,7 @@ def build_server(orch: Orchestrator) -> MCPServer[Any]:
             orch.deps.add(key, on, type)
             return done(key, f"now waits for {on}")
 
-        return _guard(run)  # type: ignore[return-value]
+        return guard(run)  # type: ignore[return-value]
 
     @server.tool(
         description="Report on your work: status word, summary, findings (as task report)."
@@ -517,7 +556,7 @@ def build_server(orch: Orchestrator) -> MCPServer[Any]:
             task = orch.reports.apply(key, agent_report)
             return moved(task, "report recorded")
 
-        return _guard(run)  # type: ignore[return-value]
+        return guard(run)  # type: ignore[return-value]
 
     @server.tool(description="Ask a person a question; wait_seconds>0 waits for the answer.")
     def ask_question(key: str, question: str, wait_seconds: Seconds = 0) -> QuestionInfo:
@@ -527,7 +566,7 @@ def build_server(orch: Orchestrator) -> MCPServer[Any]:
                 asked = orch.questions.wait(asked.id, min(wait_seconds, MAX_WAIT_SECONDS))
             return question_info(asked)
 
-        return _guard(run)  # type: ignore[return-value]
+        return guard(run)  # type: ignore[return-value]
 
     @server.tool(
         description="A question you asked, with its answer once given (waits up to wait_seconds)."
@@ -540,7 +579,7 @@ def build_server(orch: Orchestrator) -> MCPServer[Any]:
                 found = orch.questions.get(question_id)
             return question_info(found)
 
-        return _guard(run)  # type: ignore[return-value]
+        return guard(run)  # type: ignore[return-value]
 
     return server
 

@@ -9,7 +9,7 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 from .. import __version__
-from ..domain.errors import EXIT_CODES, OrchestratorError, UsageError
+from ..domain.errors import EXIT_CODES, ExitCode, OrchestratorError, UsageError
 from ..domain.text import printable
 
 if TYPE_CHECKING:
@@ -200,9 +200,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"error: {printable(str(exc))}", file=sys.stderr)
         return exc.exit_code
     except KeyboardInterrupt:
-        return 130
+        return ExitCode.INTERRUPTED
     except BrokenPipeError:
-        return 0
+        return ExitCode.OK
     except Exception as exc:
         return _bad_value(exc)
 

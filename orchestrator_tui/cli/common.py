@@ -16,7 +16,7 @@ from types import SimpleNamespace
 from typing import Any, NoReturn
 
 from ..config import resolve_actor, resolve_db
-from ..domain.errors import NotFound
+from ..domain.errors import ExitCode, NotFound
 from ..domain.text import printable
 
 
@@ -43,7 +43,7 @@ class Parser(argparse.ArgumentParser):
         return action
 
     def error(self, message: str) -> NoReturn:
-        self.exit(2, f"error: {printable(message)} (see `{self.prog} --help`)\n")
+        self.exit(ExitCode.USAGE, f"error: {printable(message)} (see `{self.prog} --help`)\n")
 
 
 class NotBuilt(Exception):

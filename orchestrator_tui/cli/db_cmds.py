@@ -6,7 +6,7 @@ import argparse
 from pathlib import Path
 from typing import Any
 
-from ..domain.errors import UsageError, ValidationFailed
+from ..domain.errors import ExitCode, UsageError, ValidationFailed
 from ..domain.event_text import words
 from ..domain.words import counted
 from ..store.engine import Database
@@ -124,7 +124,7 @@ def cmd_validate(args: argparse.Namespace) -> int:
             say(f"problem: {p}")
     else:
         say(f"{orch.db.describe()}: ok")
-    return 1 if problems else 0
+    return ExitCode.INVALID_INPUT if problems else ExitCode.OK
 
 
 def cmd_backup(args: argparse.Namespace) -> int:

@@ -13,11 +13,12 @@ from typing import TYPE_CHECKING, Any
 
 from ..domain.command_text import argv_text
 from ..domain.enums import AgentType, RunStatus
-from ..domain.errors import RUN_INCOMPLETE, NotFound, UsageError
+from ..domain.errors import ExitCode, NotFound, UsageError
 from ..domain.event_text import words
 from ..domain.money import spent, usd
 from ..domain.rules import CLAIMED_BY_RUNNERS, RUNNING, no_output_text
 from ..domain.text import colours_only, printable, strip_ansi
+from ..domain.words import counted
 from .common import (
     Unbuilt,
     at_least_one,
@@ -97,8 +98,12 @@ class _Console:
         from ..services.run_model import Outcome
 
         reason = printable(s.reason)
+        if s.taken_by is not None:  # a person cancelled it or moved its task: the
+            return f"stopped {s.key} run {s.run_id}: {reason}"  # reason says who and how
+        if s.loaded_open:  # no runner ran it: closing it tidies the data
+            return f"closed  {s.key} run {s.run_id}: {reason}"
         if s.task_status is None:
-            return f"lost    {s.key} run {s.run_id}: {reason}"  # taken away: who and how
+            return f"lost    {s.key} run {s.run_id}: {reason}"
         if s.run_status is RunStatus.LOST:
             return f"lost    {s.key}: {reason}; now {words(s.task_status.value)}"
         if s.outcome is Outcome.SUCCEEDED:
@@ -151,8 +156,29 @@ def cmd_run(args: argparse.Namespace) -> int:
                 if summary.waiting_for_answers
                 else ""
             )
+            + (
+                f", closed {counted(summary.loaded_open, 'run')} loaded open"
+                if summary.loaded_open
+                else ""
+            )
+            + (
+                f", {summary.stopped_by_person} stopped by "
+                + printable(", ".join(summary.stopped_by))
+                if summary.stopped_by_person
+                else ""
+            )
         )
-    return RUN_INCOMPLETE if summary.failed or summary.lost else 0
+    return run_exit_code(summary)
+
+
+def run_exit_code(summary: Any) -> ExitCode:
+    """How `run` exits (README "Exit codes"): something broke (a task failed for good,
+    a run lost) before a person's decision (a run they stopped) before success."""
+    if summary.failed or summary.lost:
+        return ExitCode.RUN_INCOMPLETE
+    if summary.stopped_by_person:
+        return ExitCode.RUN_STOPPED_BY_PERSON
+    return ExitCode.OK
 
 
 # -- task runs / logs / cancel-run ----------------------------------------------------
@@ -300,14 +326,57 @@ def _follow(
     render: Any,
     raw: bool = False,
 ) -> int:
-    """Print lines as they arrive; move on to the next attempt unless a run was named."""
+    """Print lines as they arrive; move on to the next attempt unless a run was named.
+    A database reset under it (`db reset`, `db copy --replace`) ends it with one line
+    (`NotFound`): the run is gone, and its id may name another run soon."""
+    reset = _ResetWatch(orch, key)
+    try:
+        return _follow_lines(orch, key, run, fixed, as_json, render, raw, reset)
+    except NotFound:
+        reset.check(None)  # `no run 3`, `no task 'A'`: because of a reset?
+        raise
+
+
+class _ResetWatch:
+    """Whether the database was reset since `task logs --follow` started."""
+
+    def __init__(self, orch: Any, key: str) -> None:
+        self.orch, self.key = orch, key
+        self.generation = orch.queries.feed_marks().generation
+        self.run: RunView | None = None  # the run followed last
+
+    def check(self, run: RunView | None) -> None:
+        """Raise `NotFound`, saying so, if the database was reset meanwhile."""
+        self.run = run or self.run
+        if self.orch.queries.feed_marks().generation == self.generation:
+            return
+        run = self.run
+        what = f"{self.key}'s run {run.id}" if run is not None else f"{self.key}'s runs"
+        raise NotFound(
+            f"the database {self.orch.db.describe()} was reset (emptied) while following "
+            f"{what}: {'it is' if run is not None else 'they are'} gone"
+        )
+
+
+def _follow_lines(
+    orch: Any,
+    key: str,
+    run: RunView | None,
+    fixed: bool,
+    as_json: bool,
+    render: Any,
+    raw: bool,
+    reset: _ResetWatch,
+) -> int:
     after = -1
     told_empty: int | None = None  # the run said to have written nothing
     if run is None:
         print(f"waiting for {key} to start...", file=sys.stderr, flush=True)
     while True:
         if run is not None:
-            for line in orch.queries.log_lines(run.id, after, limit=5000, raw=raw):
+            lines = orch.queries.log_lines(run.id, after, limit=5000, raw=raw)
+            reset.check(run)  # read before a reset: they are this run's
+            for line in lines:
                 if as_json:
                     sys.stdout.write(json.dumps(line.model_dump(mode="json")) + "\n")
                 else:
@@ -315,6 +384,7 @@ def _follow(
                 after = line.seq
             sys.stdout.flush()
             run = orch.runs.run(run.id)
+            reset.check(run)
             if not run.status.is_finished:
                 time.sleep(FOLLOW_POLL_SECONDS)
                 continue
@@ -326,6 +396,7 @@ def _follow(
             if fixed:
                 return 0
         runs = orch.queries.runs_for(key)
+        reset.check(run)
         newer = [r for r in runs if run is None or r.id > run.id]
         if newer:
             run, after = newer[0], -1
@@ -333,6 +404,7 @@ def _follow(
                 print(f"--- run {run.id} (attempt {run.attempt}) ---", file=sys.stderr)
             continue
         if not _may_run_again(orch, key, run):
+            reset.check(run)
             return 0
         time.sleep(FOLLOW_POLL_SECONDS)
 
@@ -349,7 +421,7 @@ def _may_run_again(orch: Any, key: str, last: RunView | None) -> bool:
 
 def cmd_cancel_run(args: argparse.Namespace) -> int:
     """Cancel the run, then confirm its processes are gone (stopping them if its
-    runner does not): exit 4 if one survives SIGKILL."""
+    runner does not): `ExitCode.REFUSED` if one survives SIGKILL."""
     from ..runner.reaper import cancel_and_stop
 
     run, proc, report = cancel_and_stop(open_from_args(args), args.key, args.reason)
@@ -361,8 +433,8 @@ def cmd_cancel_run(args: argparse.Namespace) -> int:
         say(f"{args.key}: process{where}: {printable(report.describe())}")
     if report.checked and not report.gone:
         print(f"error: {args.key}: the cancelled run's process still runs", file=sys.stderr)
-        return 4
-    return 0
+        return ExitCode.REFUSED
+    return ExitCode.OK
 
 
 def _process_json(report: Any) -> dict[str, Any]:

@@ -110,6 +110,9 @@ class RunStatus(StrEnum):
 
     @property
     def is_finished(self) -> bool:
+        """A run is open (its processes may run, its end is not written) until it
+        reaches any other status. The one definition of an open run:
+        `rules.RUN_OPEN` and its SQL form (`services.rules.run_open`) come from it."""
         return self not in (RunStatus.QUEUED, RunStatus.RUNNING)
 
 

@@ -3,34 +3,53 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from enum import IntEnum
 from typing import Any
+
+
+class ExitCode(IntEnum):
+    """Every exit code the CLI returns, by name (README "Exit codes", `--help`)."""
+
+    OK = 0
+    UNEXPECTED = 1
+    USAGE = 2
+    NOT_FOUND = 3
+    REFUSED = 4
+    CYCLE = 5
+    DATABASE_UNAVAILABLE = 6
+    INVALID_INPUT = 7
+    SCHEMA_TOO_NEW = 8
+    TIMED_OUT = 9
+    RUN_INCOMPLETE = 10
+    RUN_STOPPED_BY_PERSON = 11
+    INTERRUPTED = 130
 
 
 class OrchestratorError(Exception):
     """Base for every error with a message meant for a person."""
 
-    exit_code = 1
+    exit_code: int = ExitCode.UNEXPECTED
 
 
 class UsageError(OrchestratorError):
     """The command was called wrongly: an argument missing that argparse cannot
     require by itself, such as the confirmation of a destructive command."""
 
-    exit_code = 2
+    exit_code = ExitCode.USAGE
 
 
 class NotFound(OrchestratorError):
-    exit_code = 3
+    exit_code = ExitCode.NOT_FOUND
 
 
 class InvalidTransition(OrchestratorError):
-    exit_code = 4
+    exit_code = ExitCode.REFUSED
 
 
 class Conflict(OrchestratorError):
     """Someone else changed the row first (lost compare-and-set)."""
 
-    exit_code = 4
+    exit_code = ExitCode.REFUSED
 
 
 class DependenciesUnfinished(InvalidTransition):
@@ -45,7 +64,7 @@ class DependenciesUnfinished(InvalidTransition):
 
 
 class CycleError(OrchestratorError):
-    exit_code = 5
+    exit_code = ExitCode.CYCLE
 
     def __init__(self, cycle: list[str]) -> None:
         self.cycle = cycle
@@ -55,19 +74,19 @@ class CycleError(OrchestratorError):
 class ValidationFailed(OrchestratorError):
     """Bad input: a malformed file, a missing field, a value out of range."""
 
-    exit_code = 7
+    exit_code = ExitCode.INVALID_INPUT
 
 
 class PermissionDenied(OrchestratorError):
     """For example an actor approving work it ran itself."""
 
-    exit_code = 4
+    exit_code = ExitCode.REFUSED
 
 
 class DatabaseUnavailable(OrchestratorError):
     """Locked by another process past the timeout, or unreachable."""
 
-    exit_code = 6
+    exit_code = ExitCode.DATABASE_UNAVAILABLE
 
 
 class DatabaseLocked(DatabaseUnavailable):
@@ -76,38 +95,44 @@ class DatabaseLocked(DatabaseUnavailable):
 
 
 class SchemaTooNew(OrchestratorError):
-    exit_code = 8
+    exit_code = ExitCode.SCHEMA_TOO_NEW
 
 
 class TimedOut(OrchestratorError):
     """Waited as long as asked for, and what was awaited did not happen."""
 
-    exit_code = 9
+    exit_code = ExitCode.TIMED_OUT
 
 
-EXIT_CODES: dict[int, str] = {
-    0: "success (an empty list too: `task runs` of a task that has not run)",
-    1: "unexpected error",
-    2: "usage error (bad arguments)",
-    3: "not found (unknown task, run or agent), or nothing to show (`task logs` before a run)",
-    4: "refused: invalid transition, lost race, or not permitted",
-    5: "dependency cycle",
-    6: "database locked or unreachable",
-    7: "invalid input (malformed file or value)",
-    8: "database schema is newer than this program",
-    9: "timed out waiting (`task ask --timeout`: no answer yet; the question stays open)",
-    10: "`run` stopped, but a task it ran failed for good or a run was lost "
-    "(the database reset under it, too)",
+#: What each exit code means, for `--help` (the README's table says it at length).
+EXIT_CODES: dict[ExitCode, str] = {
+    ExitCode.OK: "success (an empty list too: `task runs` of a task that has not run)",
+    ExitCode.UNEXPECTED: "unexpected error",
+    ExitCode.USAGE: "usage error (bad arguments)",
+    ExitCode.NOT_FOUND: "not found (unknown task, run or agent; `task logs --follow`: the "
+    "database was reset under it), or nothing to show (`task logs` before a run)",
+    ExitCode.REFUSED: "refused: invalid transition, lost race, or not permitted "
+    "(`task cancel-run`: a process survived SIGKILL)",
+    ExitCode.CYCLE: "dependency cycle",
+    ExitCode.DATABASE_UNAVAILABLE: "database locked or unreachable",
+    ExitCode.INVALID_INPUT: "invalid input (malformed file or value; "
+    "`db validate`: the database has problems)",
+    ExitCode.SCHEMA_TOO_NEW: "database schema is newer than this program",
+    ExitCode.TIMED_OUT: "timed out waiting (`task ask --timeout`: no answer yet; "
+    "the question stays open)",
+    ExitCode.RUN_INCOMPLETE: "`run` stopped, but a task it ran failed for good or a run was "
+    "lost (the database reset under it, too)",
+    ExitCode.RUN_STOPPED_BY_PERSON: "`run` stopped, nothing failed or was lost, but a person "
+    "stopped a run it ran (cancelled it, or moved its task)",
+    ExitCode.INTERRUPTED: "interrupted (Ctrl-C)",
 }
-#: The exit code of a `run` that stopped with a task failed for good or a run lost.
-RUN_INCOMPLETE = 10
 
 
 class DatabaseReset(OrchestratorError):
     """The database was emptied (`db reset`, `db copy --replace`) under a runner: the
     runs it was working on are gone, so it stops, writing nothing more for them."""
 
-    exit_code = RUN_INCOMPLETE
+    exit_code = ExitCode.RUN_INCOMPLETE
 
 
 class MergeFailed(InvalidTransition):

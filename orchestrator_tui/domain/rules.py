@@ -10,7 +10,8 @@ data. `services/rules.py` renders them as SQLAlchemy expressions and
 - A runner claims a task by itself when it is pending, has a command, is past
   any retry delay and has no open blocker; a person may also run a failed task
   on demand; a running run is what `cancel run` stops.
-- A run is stopping while it is open and someone asked for it to be stopped.
+- A run is open (queued or running: its processes may run) until it finishes; it
+  is stopping while it is open and someone asked for it to be stopped.
 - A question is open until it is answered or closed with its task's work.
 """
 
@@ -57,8 +58,10 @@ WORKTREE_REMOVABLE: frozenset[TaskStatus] = CLOSED
 RUN_ON_DEMAND: frozenset[TaskStatus] = frozenset({S.PENDING, S.FAILED})
 #: A task in this status, held by a runner's lease, has a live run to cancel.
 RUNNING: TaskStatus = S.IN_PROGRESS
-#: A run asked to stop (its `cancel_requested` set) is stopping while in this status.
-STOPPED_WHILE: RunStatus = RunStatus.RUNNING
+#: A run is open in these statuses (its processes may run, its end is not written):
+#: it is stopping while open and asked to stop, and no runner claims its task again
+#: until it is closed. Python (`run_open`) and SQL (`services.rules.run_open`) alike.
+RUN_OPEN: frozenset[RunStatus] = frozenset(s for s in RunStatus if not s.is_finished)
 
 #: A run that ended with its agent's questions open leaves its task in this status,
 #: waiting for their answers; the last answer moves it back to pending.
@@ -134,11 +137,16 @@ def cancel_refusal(key: str, status: TaskStatus, leased: bool) -> str | None:
     return f"{key} has no running command to cancel (it is {words(status.value)})"
 
 
+def run_open(status: RunStatus) -> bool:
+    """Whether the run is open (in `RUN_OPEN`): its processes may still run."""
+    return status in RUN_OPEN
+
+
 def run_stopping(status: RunStatus, cancel_requested: str | None) -> bool:
     """Whether the run is being stopped: someone asked for it to be stopped (its
-    `cancel_requested` says who and why) while it is still open (in `STOPPED_WHILE`:
+    `cancel_requested` says who and why) while it is still open (`run_open`:
     its processes may still run, until its runner or `task cancel-run` closes it)."""
-    return status is STOPPED_WHILE and cancel_requested is not None
+    return run_open(status) and cancel_requested is not None
 
 
 @dataclass(frozen=True)
@@ -152,10 +160,11 @@ class TextWhile:
 
 
 #: Before runs had `cancel_requested` (schema version 5, and its JSON and YAML
-#: exports), an open run (in `STOPPED_WHILE`) with an error was being stopped, its
-#: error saying who asked and why: that text is its `cancel_requested` now (and its
-#: error none). The schema-6 migration and the import of a version-5 export apply it.
-STOP_ASKED_BEFORE_V6 = TextWhile(STOPPED_WHILE, "error")
+#: exports), an open run (version 5 wrote them `running` only) with an error was being
+#: stopped, its error saying who asked and why: that text is its `cancel_requested`
+#: now (and its error none). The schema-6 migration and the import of a version-5
+#: export apply it.
+STOP_ASKED_BEFORE_V6 = TextWhile(RunStatus.RUNNING, "error")
 
 
 def text_while(rule: TextWhile, row: Mapping[str, object]) -> str | None:

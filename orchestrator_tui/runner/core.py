@@ -131,6 +131,9 @@ class RunnerSummary:
     lost: int = 0
     awaiting_approval: int = 0
     waiting_for_answers: int = 0  # agent runs that ended with a question open
+    stopped_by_person: int = 0  # runs a person cancelled, or whose task they moved
+    stopped_by: list[str] = field(default_factory=list)  # who, each once
+    loaded_open: int = 0  # runs a plan or an import loaded open, closed: nothing lost
     stop_reason: str = ""
 
 
@@ -662,8 +665,14 @@ class Runner:
 
     def _count(self, item: Settled) -> None:
         s = self.summary
-        if item.run_status is RunStatus.LOST or item.task_status is None:
-            s.lost += 1  # reclaimed, or the task was taken away while it ran
+        if item.taken_by is not None:  # a person's decision, not a loss
+            s.stopped_by_person += 1
+            if item.taken_by not in s.stopped_by:
+                s.stopped_by.append(item.taken_by)
+        elif item.loaded_open:
+            s.loaded_open += 1
+        elif item.run_status is RunStatus.LOST or item.task_status is None:
+            s.lost += 1  # reclaimed, or closed for a runner that died
         if (outcome := item.outcome) is not None:
             setattr(s, outcome.value, getattr(s, outcome.value) + 1)
 
@@ -810,7 +819,10 @@ class Runner:
             self._reactor = None
         self._pool.shutdown(wait=False)
         for req in self._requests:
-            req.future.cancel()
+            if reset:  # what it asked for is gone: the runner's end says why, once
+                req.future.set_exception(DatabaseReset(self._stop_reason or "reset"))
+            else:
+                req.future.cancel()
         if not reset:  # (after a reset its agent row is gone too)
             with contextlib.suppress(OrchestratorError):
                 self.orch.agents.heartbeat(self.config.agent, AgentStatus.OFFLINE)

@@ -25,7 +25,7 @@ from typing import Any
 
 from sqlalchemy import Connection, func, select, update
 
-from ..domain.enums import EventKind, RunStatus, TaskStatus
+from ..domain.enums import EventKind, TaskStatus
 from ..domain.errors import Conflict, InvalidTransition, NotFound, ValidationFailed
 from ..domain.event_text import words
 from ..domain.models import InboxEntry, QuestionView
@@ -42,7 +42,7 @@ from ..store.tables import Event, Question, Run, Task
 from .base import ServiceContext, T, find_task, open_questions_expr, record_event
 from .moves import move_one
 from .queries import QueryService, TaskFilter
-from .rules import question_open
+from .rules import question_open, run_open
 
 Q = Question.__table__.c
 E = Event.__table__.c
@@ -354,7 +354,7 @@ def answered_after_last_run(conn: Connection, task_id: int) -> list[QuestionView
         select(R.started_at, R.ended_at)
         .where(
             R.task_id == task_id,
-            R.status != RunStatus.RUNNING.value,
+            ~run_open(R),
             R.started_at.is_not(None),
             R.ended_at.is_not(None),
         )

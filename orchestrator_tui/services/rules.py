@@ -25,7 +25,7 @@ from sqlalchemy import (
 )
 
 from ..domain import rules
-from ..domain.enums import Readiness, RunStatus
+from ..domain.enums import Readiness
 from ..store.tables import PlanBudget, Question, Run, Task, TaskDependency
 
 T = Task.__table__.c
@@ -165,22 +165,25 @@ def held_by(owner: Any) -> Any:
     return and_(T.status == rules.RUNNING.value, T.lease_owner == owner)
 
 
+def run_open(runs: Any = RUNS) -> Any:
+    """`rules.run_open` of a row of the runs table (or an alias's columns): its
+    status is one of `rules.RUN_OPEN`."""
+    return one_of(runs.status, sorted(s.value for s in rules.RUN_OPEN))
+
+
 def no_attempt_running(task_id: Any) -> Any:
     """No run of the task is open: no earlier attempt is still being stopped. A
     runner closes a run once its processes are gone, however the task was moved
     meanwhile; the runs of a runner that died are closed by the runner that
     stops what is left of them."""
-    running = select(1).where(RUNS.task_id == task_id, RUNS.status == RunStatus.RUNNING.value)
+    running = select(1).where(RUNS.task_id == task_id, run_open())
     return not_(exists(running))
 
 
 def run_stopping() -> Any:
     """`rules.run_stopping` of a row of the runs table: it is open, and someone
     asked for it to be stopped."""
-    return and_(
-        RUNS.status == rules.STOPPED_WHILE.value,
-        RUNS.cancel_requested.is_not(None),
-    )
+    return and_(run_open(), RUNS.cancel_requested.is_not(None))
 
 
 def claimable(

@@ -36,7 +36,7 @@ R = Run.__table__.c
 
 _CLOSE_RUN = Prepared(
     update(Run.__table__)
-    .where(R.id == bindparam("rid"), R.status == RunStatus.RUNNING.value)
+    .where(R.id == bindparam("rid"), rules.run_open(R))
     .values(
         status=bindparam("run_status"),
         ended_at=bindparam("ended"),

@@ -104,6 +104,13 @@ class Settled:
     outputs_uri: str | None = None
     log_excerpt: str | None = None
     execution_id: str | None = None
+    #: Who took the task from its run while it ran (cancelled the run, or moved the
+    #: task): a person's decision, not a loss. None when nobody did (or its lease
+    #: expired and the run was reclaimed as lost).
+    taken_by: str | None = None
+    #: The run was loaded open (by a plan or an import, as the demo's PAY-11) and
+    #: no runner ever started it: closing it tidies the data, and nothing was lost.
+    loaded_open: bool = False
 
     @property
     def outcome(self) -> Outcome | None:

@@ -14,12 +14,11 @@ from datetime import timedelta
 
 from sqlalchemy import Connection, and_, bindparam, not_, or_, select, update
 
-from ..domain.enums import RunStatus
 from ..domain.errors import NotFound
 from ..store.driver import Prepared
 from ..store.tables import Run, Task
 from .base import ServiceContext, T
-from .rules import held_by_runner, lease_expired
+from .rules import held_by_runner, lease_expired, run_open
 
 R = Run.__table__.c
 
@@ -83,7 +82,7 @@ class RunProcessService:
         closes them as soon as it has stopped their processes, so their runner
         died in between (see `RunService.close_abandoned`)."""
         now = self.ctx.now()
-        open_run = and_(R.task_id == T.id, R.status == RunStatus.RUNNING.value)
+        open_run = and_(R.task_id == T.id, run_open(R))
         held = held_by_runner()
         which = lease_expired(now)
         if abandoned_after is not None:

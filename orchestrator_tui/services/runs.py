@@ -249,7 +249,8 @@ class RunService:
         closings: list[dict[str, Any]] = []
         moves: list[tuple[Row[Any], Intent]] = []
         judged: list[tuple[str, datetime | None] | None] = []  # None: the lease was lost
-        late: dict[int, str] = {}  # why each run whose lease was lost ended
+        # Why each run whose lease was lost ended, and who took its task (if a person).
+        late: dict[int, tuple[str, str | None]] = {}
         for res in results:
             task = tasks[res.task_id]
             if res.run_id not in held:
@@ -286,7 +287,7 @@ class RunService:
         settled = []
         for res, verdict in zip(results, judged, strict=True):
             task = tasks[res.task_id]
-            reason, retry_at = verdict if verdict is not None else (late[res.run_id], None)
+            reason, retry_at = verdict if verdict is not None else (late[res.run_id][0], None)
             settled.append(
                 Settled(
                     task_id=task.id,
@@ -302,6 +303,7 @@ class RunService:
                     outputs_uri=res.outputs_uri,
                     log_excerpt=res.log_excerpt,
                     execution_id=runs[res.run_id].execution_id,
+                    taken_by=None if verdict is not None else late[res.run_id][1],
                 )
             )
         return settled
@@ -330,13 +332,17 @@ class RunService:
             why += f" after {task.attempts} attempts"
         return S.FAILED, why, None
 
-    def _close_late(self, conn: Connection, res: RunResult, task: Row[Any], now: datetime) -> str:
+    def _close_late(
+        self, conn: Connection, res: RunResult, task: Row[Any], now: datetime
+    ) -> tuple[str, str | None]:
         """The lease was gone at the end: someone cancelled, reset or reclaimed the task.
 
         Add what only this runner knows (exit code, outputs, excerpt) to the run;
         close it if nobody did (as cancelled, with its reason if a person cancelled
         it, else with who moved the task: its processes are gone now). Returns why
-        the run ended, as its error says.
+        the run ended, as its error says, and who took the task from it: the actor
+        of its newest move, unless its lease expired and the run was reclaimed as
+        lost (a runner died, or looked dead: a loss, not anyone's decision).
         """
         task_id = task.id
         run = conn.execute(
@@ -350,15 +356,17 @@ class RunService:
                 outputs_uri=res.outputs_uri,
                 log_excerpt=res.log_excerpt,
             )
-        closing = run.status == RunStatus.RUNNING.value
+        closing = rules.run_open(RunStatus(run.status))
         asked = run.cancel_requested
         status = RunStatus.CANCELLED if asked is not None else res.status
         why = run.error or res.error or "the task was changed by someone else while it ran"
+        mover, moved = _moved_while_it_ran(conn, task)
+        taken_by = None if run.status == RunStatus.LOST.value else mover
         if closing:
-            why = asked or _moved_while_it_ran(conn, task) or why
+            why = asked or moved or why
             values.update(status=status.value, ended_at=now, error=why)
         if not values:
-            return why
+            return why, taken_by
         written = conn.execute(
             update(Run.__table__).where(R.id == res.run_id, R.status == run.status).values(**values)
         )
@@ -375,7 +383,7 @@ class RunService:
                 },
                 run_id=res.run_id,
             )
-        return why
+        return why, taken_by
 
     # -- runners that died, and people who cancel ------------------------------------
 
@@ -441,7 +449,7 @@ class RunService:
                     started.label("started"),
                 )
                 .select_from(Run.__table__.join(Task.__table__, R.task_id == T.id))
-                .where(T.id.in_(chosen), R.status == RunStatus.RUNNING.value, ~held)
+                .where(T.id.in_(chosen), sql_rules.run_open(R), ~held)
                 .order_by(R.id)
             ).all()
             for run in rows:
@@ -452,7 +460,7 @@ class RunService:
                 )
                 closed = conn.execute(
                     update(Run.__table__)
-                    .where(R.id == run.id, R.status == RunStatus.RUNNING.value)
+                    .where(R.id == run.id, sql_rules.run_open(R))
                     .values(status=RunStatus.LOST.value, ended_at=now, error=_lost_error(why))
                 )
                 if closed.rowcount != 1:
@@ -477,6 +485,7 @@ class RunService:
                         reason=error,
                         attempt=run.attempt,
                         execution_id=run.execution_id,
+                        loaded_open=not run.started,
                     )
                 )
         return settled
@@ -485,7 +494,7 @@ class RunService:
         why = f"lease of {task.lease_owner} expired at {task.lease_expires_at:%H:%M:%S} UTC"
         open_runs = conn.execute(
             select(R.id, R.execution_id)
-            .where(R.task_id == task.id, R.status == RunStatus.RUNNING.value)
+            .where(R.task_id == task.id, sql_rules.run_open(R))
             .order_by(R.id)
         ).all()
         run_id = open_runs[-1].id if open_runs else None
@@ -538,7 +547,7 @@ class RunService:
             task = find_task(conn, key)
             run = conn.execute(
                 select(R.id)
-                .where(R.task_id == task.id, R.status == RunStatus.RUNNING.value)
+                .where(R.task_id == task.id, sql_rules.run_open(R))
                 .order_by(R.id.desc())
                 .limit(1)
             ).first()
@@ -628,9 +637,10 @@ def _left_open(conn: Connection, task_id: int, started: datetime | None) -> tupl
     return tuple(open_questions_since(conn, task_id, started))
 
 
-def _moved_while_it_ran(conn: Connection, task: Row[Any]) -> str | None:
-    """Who took the task from its run, and where to: its newest move's actor,
-    target status and reason (`alice moved A to blocked while it ran: not now`)."""
+def _moved_while_it_ran(conn: Connection, task: Row[Any]) -> tuple[str | None, str | None]:
+    """Who took the task from its run (its newest move's actor), and what they did:
+    where to and why (`alice moved A to blocked while it ran: not now`); Nones when
+    no move says it."""
     moved = conn.execute(
         select(E.actor, E.data)
         .where(E.task_id == task.id, E.kind.in_([k.value for k in MOVE_EVENTS]))
@@ -638,10 +648,10 @@ def _moved_while_it_ran(conn: Connection, task: Row[Any]) -> str | None:
         .limit(1)
     ).first()
     if moved is None or not moved.data.get("to"):
-        return None
+        return None, None
     said = f"{moved.actor} moved {task.key} to {words(moved.data['to'])} while it ran"
     reason = moved.data.get("reason")
-    return f"{said}: {reason}" if reason else said
+    return moved.actor, f"{said}: {reason}" if reason else said
 
 
 def _waiting_reason(asked: Sequence[int]) -> str:

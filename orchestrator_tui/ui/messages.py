@@ -36,7 +36,9 @@ class DataChanged(Message):
     `keys`: the tasks events touched (None: unknown or too many, reload all);
     `fields`: the row fields those events may have changed (domain/changes.py);
     `events`: the events moved (False: only new log lines were stored);
-    `lines`: new log lines were stored."""
+    `lines`: new log lines were stored;
+    `reset`: the database was emptied (`db reset`, `db copy --replace`): what was
+    shown may be gone, and ids name other rows now."""
 
     event_id: int
     awaiting_approval: int
@@ -44,6 +46,7 @@ class DataChanged(Message):
     fields: frozenset[str] = frozenset()
     events: bool = True
     lines: bool = False
+    reset: bool = False
 
 
 @dataclass(eq=False)

@@ -228,6 +228,8 @@ class RunnerControl:
         def done(f: Future[Any]) -> None:
             if f.cancelled():
                 self._post(RunnerReply(f"{key}: the runner stopped first", True, key))
+            elif isinstance(f.exception(), DatabaseReset):
+                return  # the runner stops for it too, and its end says so (once)
             elif (exc := f.exception()) is not None:
                 self._post(RunnerReply(str(exc) or type(exc).__name__, True, key))
             else:

@@ -11,7 +11,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-from ..domain.errors import OrchestratorError
+from ..domain.errors import ExitCode, OrchestratorError
 
 #: Environment for every git call: no pager, no prompts, no editor, stable output.
 _QUIET = {
@@ -26,7 +26,7 @@ _QUIET = {
 class WorkspaceError(OrchestratorError):
     """A git workspace could not be made, read or merged; the message says why."""
 
-    exit_code = 7
+    exit_code = ExitCode.INVALID_INPUT
 
 
 @dataclass(frozen=True)

@@ -8,13 +8,14 @@ import sys
 import threading
 
 from orchestrator_tui.domain.enums import RunStatus
+from orchestrator_tui.domain.errors import ExitCode
 from orchestrator_tui.domain.models import CommandSpec, TaskSpec
 from orchestrator_tui.domain.text import colours_only
 from orchestrator_tui.runner import Runner
 from orchestrator_tui.services import Orchestrator
 from orchestrator_tui.services.runs import RunResult
 
-from .helpers import cli, fast_config
+from .helpers import cli, fast_config, wait_for
 
 NASTY = (
     "print('\\x1b[32mgreen\\x1b[0m \\x1b]52;c;cHduZWQ=\\x07clip \\x1b]0;title\\x07'"
@@ -132,6 +133,49 @@ def test_run_until_idle_exits_10_when_a_task_failed_and_0_when_all_went_well(
     assert ran.code == 10, ran.err
     assert "0 done, 0 awaiting approval, 0 retried, 1 failed, 0 lost" in ran.out
     assert "failed  BAD run" in ran.out
+
+
+def test_run_exits_11_when_a_person_stopped_a_run_and_names_them(
+    orch: Orchestrator, db_url: str
+) -> None:
+    """A person's cancel is their decision, not a loss: the summary says who, and
+    `run` exits 11 (not 10, which tells a script something broke)."""
+    long = CommandSpec(
+        argv=[sys.executable, "-c", "import time; print('up', flush=True); time.sleep(60)"]
+    )
+    orch.tasks.create(TaskSpec(key="A", title="long", command=long))
+
+    def cancel_once_it_runs() -> None:
+        wait_for(lambda: orch.queries.runs_for("A") and orch.queries.runs_for("A")[0].line_count)
+        orch.as_actor("bob").runs.cancel("A", "wrong branch")
+
+    canceller = threading.Thread(target=cancel_once_it_runs)
+    canceller.start()
+    ran = cli(db_url, "run", "--until-idle", "--poll-seconds", "0.05")
+    canceller.join(30)
+    assert ran.code == ExitCode.RUN_STOPPED_BY_PERSON, ran.err
+    (run,) = orch.queries.runs_for("A")
+    assert f"stopped A run {run.id}: run cancelled by bob: wrong branch" in ran.out
+    assert "0 failed, 0 lost, 1 stopped by bob" in ran.out
+
+
+def test_run_closes_a_run_loaded_open_saying_so_and_exits_0(
+    orch: Orchestrator, db_url: str
+) -> None:
+    """The demo's PAY-11: a plan loaded its run open and no runner holds it. The
+    runner closes it (as lost, where it came from in its error), and since no run of
+    its own was lost, `run --until-idle` exits 0, as the README's example says."""
+    from orchestrator_tui.services.plans import parse_plan
+
+    run = {"agent": "ada", "status": "running", "started": "-25m", "log": "working..."}
+    task = {"key": "A", "title": "a", "status": "in_progress", "updated": "-25m", "runs": [run]}
+    orch.plans.load(parse_plan({"name": "p", "tasks": [task]}, "plan.yaml"), "plan.yaml")
+    ran = cli(db_url, "run", "--until-idle", "--poll-seconds", "0.05", "--lease-seconds", "0.3")
+    assert (ran.code, ran.err) == (ExitCode.OK, "")
+    (closed,) = orch.queries.runs_for("A")
+    why = "it was loaded open (from a plan or an import) and no runner holds it"
+    assert f"closed  A run {closed.id}: {why}" in ran.out
+    assert ran.out.splitlines()[-1].endswith("0 failed, 0 lost, closed 1 run loaded open")
 
 
 def test_a_cancelled_run_still_stopping_is_listed_as_stopping_with_who_asked(

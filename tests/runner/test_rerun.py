@@ -132,7 +132,8 @@ def test_a_task_moved_while_running_runs_again_only_after_the_old_attempt_is_gon
     assert second.status is RunStatus.SUCCEEDED and second.exit_code == 0
     assert orch.queries.get_task("A").status is S.DONE
     (summary,) = summaries
-    assert (summary.started, summary.succeeded, summary.failed, summary.lost) == (2, 1, 0, 1)
+    assert (summary.started, summary.succeeded, summary.failed, summary.lost) == (2, 1, 0, 0)
+    assert (summary.stopped_by_person, summary.stopped_by) == (1, ["alice"])
 
     # Only the person and the runner's claims and second run moved the task; the
     # first run's end is recorded on the run alone.
@@ -206,10 +207,12 @@ def test_a_run_a_plan_loaded_open_is_closed_saying_so(orch: Orchestrator) -> Non
     task = {"key": "A", "title": "a", "status": "in_progress", "updated": "-25m", "runs": [run]}
     orch.plans.load(parse_plan({"name": "p", "tasks": [task]}, "plan.yaml"), "plan.yaml")
     config = fast_config(agent="tidier", lease_seconds=0.3)
-    Runner(orch.as_actor("tidier"), config).serve()
+    summary = Runner(orch.as_actor("tidier"), config).serve()
     (closed,) = orch.queries.runs_for("A")
     assert closed.status is RunStatus.LOST
     assert closed.error == "it was loaded open (from a plan or an import) and no runner holds it"
+    # Tidying the data is no loss of this runner's: `run` does not exit 10 for it.
+    assert (summary.loaded_open, summary.lost) == (1, 0)
 
 
 def test_a_run_left_open_by_a_runner_that_died_after_its_task_was_moved_is_closed(

@@ -12,7 +12,7 @@ import threading
 import pytest
 from sqlalchemy import text
 
-from orchestrator_tui.domain.errors import RUN_INCOMPLETE, DatabaseReset
+from orchestrator_tui.domain.errors import DatabaseReset, ExitCode
 from orchestrator_tui.domain.models import CommandSpec, TaskSpec
 from orchestrator_tui.runner import LinesStored, Runner
 from orchestrator_tui.services import Orchestrator, open_orchestrator
@@ -83,7 +83,7 @@ def test_run_stops_in_one_line_with_exit_10_when_the_database_is_reset_under_it(
         if runner.poll() is None:
             runner.kill()
             runner.wait()
-    assert runner.returncode == RUN_INCOMPLETE, err
+    assert runner.returncode == ExitCode.RUN_INCOMPLETE, err
     (line,) = err.splitlines()
     assert line.startswith("error: the database ") and "was reset" in line, line
     assert "stopped 2 running commands" in line and "start it again" in line

@@ -236,7 +236,7 @@ def test_background_cancel_is_recorded_as_the_person(orch: Orchestrator, db_url:
     assert orch.queries.runs_for("LONG")[0].exit_code == -15
 
 
-def test_a_run_taken_away_while_it_ran_counts_as_lost(orch: Orchestrator) -> None:
+def test_a_run_taken_away_while_it_ran_is_a_persons_stop_not_a_loss(orch: Orchestrator) -> None:
     add(orch, "A", [PY, "-c", "import time; print('up', flush=True); time.sleep(60)"])
     served: list[Runner] = []
 
@@ -250,7 +250,8 @@ def test_a_run_taken_away_while_it_ran_counts_as_lost(orch: Orchestrator) -> Non
     thread.join(30)
     assert not thread.is_alive()
     summary = served[0].summary
-    assert (summary.lost, summary.succeeded, summary.failed, summary.retried) == (1, 0, 0, 0)
+    assert (summary.lost, summary.succeeded, summary.failed, summary.retried) == (0, 0, 0, 0)
+    assert (summary.stopped_by_person, summary.stopped_by) == (1, ["alice"])
 
 
 @pytest.mark.parametrize(
@@ -285,7 +286,8 @@ def test_a_run_taken_away_says_who_took_it_and_how(orch: Orchestrator, take_away
     (settled,) = [
         e.settled for e in served[0][1] if isinstance(e, RunSettled) and e.settled.run_id == run.id
     ]
-    assert _Console._settled(settled) == f"lost    A run {run.id}: {why}"
+    assert _Console._settled(settled) == f"stopped A run {run.id}: {why}"
+    assert (served[0][0].summary.lost, served[0][0].summary.stopped_by) == (0, ["alice"])
 
 
 def test_a_reclaimed_run_of_a_dead_runner_counts_as_lost(orch: Orchestrator) -> None:

@@ -11,7 +11,16 @@ from orchestrator_tui.domain.enums import TaskStatus as S
 from orchestrator_tui.domain.models import CommandSpec
 
 from ..runner.helpers import alive, reset_elsewhere
-from .conftest import WIDE, add, main_screen, screen_text, settle, started, wait_until
+from .conftest import (
+    WIDE,
+    add,
+    main_screen,
+    open_detail,
+    screen_text,
+    settle,
+    started,
+    wait_until,
+)
 
 RUNNER = {"poll_seconds": 0.05, "kill_grace_seconds": 1.0, "lease_seconds": 10.0}
 
@@ -87,4 +96,70 @@ async def test_the_tui_s_runner_stops_saying_the_database_was_reset_under_it(db_
         assert not alive(child)
         assert orch.queries.list_tasks() == [] and shown_keys(app) == []
         assert "runner off" in screen_text(app)
+    assert app.shut_down(timeout=30)
+
+
+async def test_the_detail_screen_of_a_task_gone_with_a_reset_goes_back_saying_so(
+    db_url, orch, make
+):
+    from orchestrator_tui.ui.screens.detail import DetailScreen
+
+    for key in ("OLD-1", "OLD-2"):
+        add(orch, key)
+    app = make()
+    async with started(app) as pilot:
+        await open_detail(pilot, "OLD-2")
+        reset_elsewhere(db_url)
+        add(orch, "NEW-1")
+        app.poke_feed()
+        await settle(pilot)
+        assert not isinstance(app.screen, DetailScreen)
+        assert shown_keys(app) == ["NEW-1"]
+        told = [(n.title, n.message) for n in app._notifications]
+        assert told == [
+            (
+                "Database reset",
+                "OLD-2 is gone: the database was reset (emptied) while it was shown",
+            )
+        ]
+
+
+async def test_the_detail_screen_of_a_task_there_again_after_a_reset_shows_it_anew(
+    db_url, orch, make
+):
+    add(orch, "A", "before the reset")
+    app = make()
+    async with started(app) as pilot:
+        detail = await open_detail(pilot, "A")
+        reset_elsewhere(db_url)
+        add(orch, "A", "after the reset")
+        app.poke_feed()
+        await settle(pilot)
+        assert app.screen is detail
+        assert "after the reset" in screen_text(app)
+        assert [(n.title, n.message) for n in app._notifications] == []
+
+
+async def test_run_now_landing_with_a_reset_is_told_once(db_url, orch, make):
+    """`!` pressed as the database is reset under the TUI's runner: its claim finds the
+    database reset, and so does the runner, which stops: one notification says so."""
+    from .conftest import select
+
+    add(orch, "W", command=WORKS)
+    add(orch, "B", command=WORKS)
+    # A slow poll: the runner hears of the reset through the `!` first.
+    app = make(runner_options={**RUNNER, "poll_seconds": 5.0})
+    async with started(app) as pilot:
+        await select(pilot, "W")
+        await pilot.press("exclamation_mark")
+        await wait_until(pilot, lambda: app.runner_state.active == 1, "W to run")
+        await select(pilot, "B")
+        app._notifications.clear()
+        reset_elsewhere(db_url)
+        await pilot.press("exclamation_mark")
+        await wait_until(pilot, lambda: app.runner_state.phase == "off", "the runner off")
+        await settle(pilot)
+        told = [(n.title, n.message) for n in app._notifications]
+        assert len(told) == 1, told
+        assert told[0][0] == "Runner stopped: database reset"
     assert app.shut_down(timeout=30)

@@ -20,6 +20,7 @@ from textual.widgets import Static
 
 from ...domain.agent import SpendRow
 from ...domain.command_text import argv_text, limits, what_runs
+from ...domain.errors import NotFound
 from ...domain.event_text import words
 from ...domain.models import (
     ApprovalView,
@@ -73,6 +74,19 @@ class DetailLoaded(Message):
     agent_timeout: float | None = None  # its agent profile's, when the task sets none
 
 
+@dataclass(eq=False)
+class TaskGone(Message):
+    """The task shown is not in the database any more (it was reset under it)."""
+
+
+def _still_there(orch: Orchestrator, key: str) -> DetailLoaded | TaskGone:
+    """The task's detail as the database holds it now, or that it is gone."""
+    try:
+        return load_detail(orch, key)
+    except NotFound:
+        return TaskGone()
+
+
 def load_detail(orch: Orchestrator, key: str) -> DetailLoaded:
     q = orch.queries
     task = q.get_task(key)
@@ -123,6 +137,7 @@ class DetailScreen(QuestionActions, TaskActions, Screen[None]):
         super().__init__(classes="detail")
         self.key = key
         self.loaded: DetailLoaded | None = None
+        self._review_stale = False  # the review panel waits for the reload after a reset
 
     def compose(self) -> ComposeResult:
         yield AppHeader(f"task {self.key}")
@@ -157,8 +172,27 @@ class DetailScreen(QuestionActions, TaskActions, Screen[None]):
         message.stop()
         if not message.events:
             return  # only new log lines
+        if message.reset:  # the task may be gone with the rows it was read from
+            key = self.key
+            self._review_stale = True  # reloaded once the task is found there
+            run_db(
+                self, lambda o: _still_there(o, key), lambda m: m, group="detail", exclusive=True
+            )
+            return
         self._load()
         self.query_one(ReviewPanel).show(self.key, reload=True)
+
+    @on(TaskGone)
+    def _gone(self, message: TaskGone) -> None:
+        """Back to the list (which shows the database as it is now), saying why."""
+        if self.is_current:
+            self.app.pop_screen()
+        self.app.notify(
+            f"{self.key} is gone: the database was reset (emptied) while it was shown",
+            title="Database reset",
+            severity="warning",
+            markup=False,
+        )
 
     def selected(self) -> TaskRow | None:
         if self.loaded is None:
@@ -201,6 +235,9 @@ class DetailScreen(QuestionActions, TaskActions, Screen[None]):
     @on(DetailLoaded)
     def _show(self, message: DetailLoaded) -> None:
         self.loaded = message
+        if self._review_stale:
+            self._review_stale = False
+            self.query_one(ReviewPanel).show(self.key, reload=True)
         self.refresh_bindings()
         t = message.task
         self.query_one("#detail-summary", Static).update(summary(t, message.agent_timeout))
