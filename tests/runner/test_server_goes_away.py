@@ -43,11 +43,15 @@ class Relay:
         threading.Thread(target=self._accept, args=(listener,), daemon=True).start()
 
     def down(self) -> None:
-        listener, self._listener = self._listener, None
-        if listener is not None:
-            listener.close()
         with self._lock:
+            listener, self._listener = self._listener, None
             conns, self._conns = self._conns, []
+        if listener is not None:
+            # close() alone leaves a thread blocked in accept() accepting (Linux):
+            # the runner's reconnection got through a relay said to be down.
+            with contextlib.suppress(OSError):
+                listener.shutdown(socket.SHUT_RDWR)
+            listener.close()
         for conn in conns:
             with contextlib.suppress(OSError):
                 conn.shutdown(socket.SHUT_RDWR)
@@ -59,8 +63,11 @@ class Relay:
                 client, _ = listener.accept()
             except OSError:
                 return
-            server = socket.create_connection(self.target)
             with self._lock:
+                if self._listener is not listener:  # accepted as it went down
+                    client.close()
+                    return
+                server = socket.create_connection(self.target)
                 self._conns += [client, server]
             for a, b in ((client, server), (server, client)):
                 threading.Thread(target=self._pipe, args=(a, b), daemon=True).start()
