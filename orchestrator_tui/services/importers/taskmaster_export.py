@@ -8,11 +8,11 @@ children become its subtasks (deeper descendants join their top task, as
 task-master has one level of subtasks). Dependencies across tags cannot be
 written in task-master's notation and are left out with a warning.
 
-A task whose key the file's tag and id do not give (one made here, from
-another source, or renumbered) carries its key in its `metadata`
+A task that did not come from task-master under the key its tag and id
+give (one made here, from another source, or renumbered) carries its key in its `metadata`
 (`{"orchestrator-tui": {"key": ...}}`), so that importing the file again
 updates it instead of adding a copy; a file imported and exported unchanged
-is written back byte for byte.
+gains no metadata.
 """
 
 from __future__ import annotations
