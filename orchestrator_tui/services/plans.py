@@ -9,7 +9,11 @@ full tasks are rebuilt a batch at a time where rows are written, so an
 importer's packed tasks are never all unpacked at once.
 
 Loading is an upsert. A plan task matches an existing task by its
-(source, external_id) when it has both, else by its key. A matched task is
+(source, external_id) when it has both, else by the key of ours its source
+names for it (`adopt`: our export wrote it there), else by its key. A key
+only matches a task of the same origin; a task matched by the key its source
+names keeps its owner and tags (its source, external id and tags are not
+changed), whoever owns it. A matched task is
 updated in the fields the plan sets explicitly (and its dependencies are made
 equal to the plan's); an unmatched one is created. The result counts tasks
 added, changed and unchanged. A dry run does the same work and rolls back.
@@ -69,6 +73,8 @@ _TIMES = {
     "completed": "completed_at",
     "deadline": "deadline",
 }
+#: What a task adopted by a source that names it keeps (see `_match`).
+_OWNED = ("source", "external_id", "tags")
 #: Small fields whose old and new values go into the TASK_EDITED event.
 _SHOWN = {"title", "status", "priority", "assignee", "phase", "parent"}
 
@@ -137,14 +143,17 @@ class PlanService:
         progress: Progress | None = None,
         *,
         where: Mapping[str, str] | None = None,
+        adopt: Mapping[str, str] | None = None,
         dry_run: bool = False,
     ) -> LoadResult:
         """Write `plan` (see the module docstring). `where` names each task's
-        record in the source file (key -> label) for error messages."""
+        record in the source file (key -> label) for error messages; `adopt`
+        the existing task a plan key stands for (plan key -> our key)."""
         try:
             with collector_paused(), self.ctx.db.write() as conn:
                 take_turns(conn, DEPENDENCY_GRAPH)  # its cycle check spans the database
-                result = _Load(self.ctx, conn, plan, origin, where or {}, progress).run(dry_run)
+                load = _Load(self.ctx, conn, plan, origin, where or {}, progress, adopt or {})
+                result = load.run(dry_run)
                 if dry_run:
                     raise _Rollback(result)
         except _Rollback as done:
@@ -163,9 +172,12 @@ class _Load:
         origin: str,
         where: Mapping[str, str],
         progress: Progress | None,
+        adopt: Mapping[str, str],
     ) -> None:
         self.ctx, self.conn, self.plan, self.origin = ctx, conn, plan, origin
-        self.where = where
+        self.where, self.adopt = where, adopt
+        #: plan keys matched by the key of ours their source names (see `_match`)
+        self.adopted: set[str] = set()
         self.progress = progress
         self.now = ctx.now()
         #: what the checks need of each task, in plan order
@@ -324,16 +336,25 @@ class _Load:
             for row in conn.execute(select(Task.__table__).where(T.key.in_(part))):
                 by_key[row.key] = row
         self.sources = sources
+        named = self._named()
         matched: dict[str, Any] = {}
-        if not by_ident and not by_key:  # nothing to match (a first import)
+        if not by_ident and not by_key and not named:  # nothing to match (a first import)
             return matched
+        # a task is matched once: by its source and id first, then by the key named
+        claimed = {by_ident[i].id for t in outlines if (i := _ident(t)) in by_ident}
         for index, task in enumerate(outlines):
             ident = _ident(task)
             found = by_ident.get(ident) if ident else None
+            ours = named.get(self.adopt.get(task.key, "")) if found is None else None
+            if ours is not None and ours.id not in claimed:
+                claimed.add(ours.id)
+                self.adopted.add(task.key)
+                found = ours
             if found is None:
                 found = by_key.get(task.key)
                 # One rule whatever the plan came from: a key only updates a task of
-                # the same origin (an imported task only from its own source).
+                # the same origin (an imported task only from its own source); the key
+                # a source names as its record's (above) updates the task whoever owns it.
                 owned = (
                     found is not None and found.source is not None and found.external_id is not None
                 )
@@ -346,6 +367,14 @@ class _Load:
             if found is not None:
                 matched[task.key] = found
         return matched
+
+    def _named(self) -> dict[str, Any]:
+        """The existing rows the plan's sources name as theirs (`adopt`), by key."""
+        rows: dict[str, Any] = {}
+        for part in chunks(sorted(set(self.adopt.values())), 900):
+            for row in self.conn.execute(select(Task.__table__).where(T.key.in_(part))):
+                rows[row.key] = row
+        return rows
 
     def _existing_ids(self, keys: dict[str, str]) -> dict[str, int]:
         """Database ids of every key the plan uses or refers to that exists."""
@@ -561,6 +590,9 @@ class _Load:
             columns = self._columns(tasks, [row.key for row in rows])
             for n, (task, row) in enumerate(zip(tasks, rows, strict=True)):
                 values = {name: column[n] for name, column in columns.items()}
+                if task.key in self.adopted:  # it keeps its owner and its tags
+                    for name in _OWNED:
+                        values[name] = getattr(row, name)
                 if changes := self._diff(row, task, values, keys, ids):
                     diffs.append(("updated" in task.model_fields_set, row, changes))
         self._move_statuses(diffs)

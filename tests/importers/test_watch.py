@@ -139,3 +139,29 @@ def test_a_task_master_file_is_watched_too(tmp_path, orch):
     rounds = _run(orch, path, [lambda: write("in-progress"), quiet, quiet, lambda: write("done")])
     assert len(rounds) == 3
     assert orch.queries.get_task("master-1").status.value == "done"
+
+
+def test_a_task_named_by_its_key_in_a_task_master_file_keeps_a_status_changed_here(tmp_path, orch):
+    """A record our export wrote for a task made here updates that task, and
+    watching treats a status changed here on it as on any task of the file."""
+    from orchestrator_tui.domain.models import TaskSpec
+
+    orch.tasks.create(TaskSpec(key="T-1", title="A"))
+    path = tmp_path / "tasks.json"
+
+    def write(title: str) -> None:
+        mark = {"orchestrator-tui": {"key": "T-1"}}
+        record = {"id": 1, "title": title, "status": "pending", "metadata": mark}
+        path.write_text(json.dumps({"tasks": [record]}))
+
+    write("A")
+
+    def changed_on_both_sides() -> None:
+        orch.tasks.start("T-1")  # its status here, its title in the file
+        write("B")
+
+    rounds = _run(orch, path, [changed_on_both_sides])
+    assert [r.conflicts for r in rounds] == [[], []]
+    task = orch.queries.get_task("T-1")
+    assert (task.title, task.status.value) == ("B", "in_progress")
+    assert [r.title for r in orch.queries.list_tasks(limit=10)] == ["B"]

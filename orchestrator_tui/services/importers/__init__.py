@@ -139,7 +139,12 @@ def load_import(
         except (OrchestratorError, OSError):
             changed = True
     result = orch.plans.load(
-        parsed.plan, parsed.origin, progress, where=parsed.where, dry_run=dry_run
+        parsed.plan,
+        parsed.origin,
+        progress,
+        where=parsed.where,
+        adopt=parsed.adopt,
+        dry_run=dry_run,
     )
     return ImportReport(
         format=parsed.format,

@@ -49,6 +49,9 @@ class ParsedImport:
     notices: list[str] = field(default_factory=list)
     #: `Source.fingerprint()` of what was read, when `read_import` was asked for it
     fingerprint: str | None = None
+    #: plan key -> the key of a task of ours the source names as that record
+    #: (our export wrote it there): the record updates that task, whoever owns it
+    adopt: dict[str, str] = field(default_factory=dict)
 
 
 class Issues:
@@ -194,6 +197,7 @@ def with_prefix(parsed: ParsedImport, prefix: str | None) -> ParsedImport:
         tasks.append(PlanTask.model_construct(set(task.model_fields_set), **{**dict(task), **data}))
     parsed.plan = parsed.plan.model_copy(update={"tasks": tasks})
     parsed.where = {move(k) or k: v for k, v in parsed.where.items()}
+    parsed.adopt = {move(k) or k: v for k, v in parsed.adopt.items()}
     return parsed
 
 

@@ -14,14 +14,22 @@ and dependency words, field order and tag metadata so export writes the same
 file back; links the file names but we do not import (to the task itself, or
 closing a cycle among finished tasks) are remembered there as `unlinked`,
 and tags with no tasks on the file's first task as `empty_tags`.
+
+A record our export wrote for a task it could not name by tag and id (one
+made here, from another source, or renumbered) carries that task's key in
+`metadata["orchestrator-tui"]["key"]`, which task-master keeps; the import
+hands it on (`ParsedImport.adopt`) so that the record updates that task
+rather than adding a second one, and takes it out of the kept metadata.
 """
 
 from __future__ import annotations
 
+import re
 from collections import Counter
 from typing import Any
 
 from ...domain.enums import Complexity
+from ...domain.models import KEY_PATTERN
 from .common import (
     Issues,
     ParsedImport,
@@ -42,6 +50,17 @@ FORMAT = "task-master"
 RESERVED = "_taskmaster"
 #: Record fields that have a column of ours; every other field goes to `extra`.
 MAPPED = ("id", "title", "description", "status", "priority", "dependencies", "subtasks")
+#: Where in a record's `metadata` our export names the task it was written from.
+MARK = "orchestrator-tui"
+
+
+def task_key(tag: str, task_id: Any) -> str:
+    """The key of task `task_id` of `tag` (`master-12`); a subtask's is `sub_key`."""
+    return f"{slug(tag)}-{slug(str(task_id), 20)}"
+
+
+def sub_key(top_key: str, sub_id: Any) -> str:
+    return f"{top_key}.{slug(str(sub_id), 20)}"
 
 
 def detect(source: Source) -> bool:
@@ -77,12 +96,13 @@ class _Tag:
 
     def __init__(self, name: str, origin: str, source: str, issues: Issues) -> None:
         self.name, self.origin, self.source, self.issues = name, origin, source, issues
-        self.prefix = slug(name)
         self.tops: dict[str, str] = {}  # task id -> key
         self.subs: dict[tuple[str, str], str | None] = {}  # (id, sub) -> key; None: ambiguous
         self.records: list[Record] = []
         self.parent_ids: dict[str, str] = {}  # subtask key -> its task's id
         self.scope = f"in tag {name!r}"
+        #: record key -> the key of ours its metadata names
+        self.adopt: dict[str, str] = {}
 
     def read(self, tasks: Any, metadata: Any) -> None:
         if not isinstance(tasks, list):
@@ -95,7 +115,7 @@ class _Tag:
             where = f"{where} (id {tid})"
             if tid in self.tops:
                 raise fail(where, "id", f"duplicate task id {tid} in tag {self.name!r}")
-            key = f"{self.prefix}-{slug(tid, 20)}"
+            key = task_key(self.name, tid)
             self.tops[tid] = key
             first = metadata if index == 0 and metadata is not None else None
             self._record(record, key, f"{self.name}/{tid}", None, None, where, first)
@@ -116,7 +136,7 @@ class _Tag:
                 sid = _id_text(sub.get("id"), swhere)
                 swhere = f"{swhere} (id {tid}.{sid})"
                 seen[sid] += 1
-                skey = f"{key}.{slug(sid, 20)}"
+                skey = sub_key(key, sid)
                 ext = f"{self.name}/{tid}.{sid}"
                 if counts[sid] > 1:
                     if seen[sid] == 1:
@@ -151,6 +171,8 @@ class _Tag:
         if not isinstance(deps, list):
             raise fail(where, "dependencies", f"expected a list, got {deps!r}")
         extra = {k: v for k, v in record.items() if k not in MAPPED}
+        if (ours := self._our_key(extra, where)) is not None:
+            self.adopt[key] = ours
         memo: dict[str, Any] = {"id": record.get("id"), "fields": list(record), "tag": self.name}
         if "dependencies" in record:
             memo["dependencies"] = record["dependencies"]
@@ -184,6 +206,23 @@ class _Tag:
             self.parent_ids[key] = parent_id
         self.records.append(Record(data, where, deps, scope=self.scope))
 
+    def _our_key(self, extra: dict[str, Any], where: str) -> str | None:
+        """The key our export wrote into the record's metadata, taken out of it."""
+        metadata = extra.get("metadata")
+        if not isinstance(metadata, dict) or MARK not in metadata:
+            return None
+        mark = metadata[MARK]
+        rest = {k: v for k, v in metadata.items() if k != MARK}
+        if rest:
+            extra["metadata"] = rest
+        else:
+            del extra["metadata"]
+        key = mark.get("key") if isinstance(mark, dict) else None
+        if isinstance(key, str) and re.match(KEY_PATTERN, key):
+            return key
+        self.issues.warn(f"{where}: metadata: {MARK}: {mark!r} names no task key; ignored")
+        return None
+
     def resolve(self, token: Any, record: Record) -> str | None:
         where, parent_id = record.where, self.parent_ids.get(record.key)
         if isinstance(token, bool) or not isinstance(token, int | str):
@@ -208,11 +247,11 @@ def _remember_unlinked(record: Record) -> None:
 
 def parse(source: Source, issues: Issues, progress: Progress | None = None) -> ParsedImport:
     path, origin = source.path, source.origin
-    records = _read_tags(source, issues)
+    records, adopt = _read_tags(source, issues)
     source.release()  # the records hold what they need of the parsed file
     if progress:
         progress("read", len(records), len(records))
-    return finish(
+    parsed = finish(
         records,
         issues,
         fmt=FORMAT,
@@ -221,10 +260,13 @@ def parse(source: Source, issues: Issues, progress: Progress | None = None) -> P
         where_prefix=f"{origin}: ",
         before_validation=_remember_unlinked,
     )
+    parsed.adopt = adopt
+    return parsed
 
 
-def _read_tags(source: Source, issues: Issues) -> list[Record]:
-    """Every tag's records, linked within their tag."""
+def _read_tags(source: Source, issues: Issues) -> tuple[list[Record], dict[str, str]]:
+    """Every tag's records, linked within their tag, and the keys of ours their
+    metadata names (record key -> ours; a key named twice only for the first)."""
     data = source.json
     if not looks_like(data):
         raise fail(source.origin, "top level", "not a task-master file (no `tasks` list or tags)")
@@ -232,6 +274,8 @@ def _read_tags(source: Source, issues: Issues) -> list[Record]:
     tags = {"master": data} if legacy else data
     label = source_name(FORMAT, source.path)
     records: list[Record] = []
+    adopt: dict[str, str] = {}
+    named: dict[str, str] = {}  # key of ours -> the record key naming it first
     empty: list[list[Any]] = []  # [position, tag, metadata] of tags with no tasks
     for position, (name, body) in enumerate(tags.items()):
         tag = _Tag(name, source.origin, label, issues)
@@ -239,8 +283,18 @@ def _read_tags(source: Source, issues: Issues) -> list[Record]:
         tag.read(body.get("tasks"), {"legacy": True} if legacy else {"metadata": metadata})
         link(tag.records, tag.resolve, issues)
         records += tag.records
+        where = {r.key: r.where for r in tag.records} if tag.adopt else {}
+        for key, ours in tag.adopt.items():
+            if ours in named:
+                issues.warn(
+                    f"{where[key]}: metadata: {MARK}: {ours!r} is named by an earlier "
+                    f"record too ({named[ours]}); imported as a task of its own"
+                )
+            else:
+                named[ours] = key
+                adopt[key] = ours
         if not tag.records:
             empty.append([position, name, metadata])
     if empty and records:  # an empty tag has no task to carry it: the file's first one does
         records[0].data["extra"][RESERVED]["empty_tags"] = empty
-    return records
+    return records, adopt

@@ -7,6 +7,12 @@ tag `master` with fresh numeric ids. A task's
 children become its subtasks (deeper descendants join their top task, as
 task-master has one level of subtasks). Dependencies across tags cannot be
 written in task-master's notation and are left out with a warning.
+
+A task that did not come from task-master under the key its tag and id
+give (one made here, from another source, or renumbered) carries its key in its `metadata`
+(`{"orchestrator-tui": {"key": ...}}`), so that importing the file again
+updates it instead of adding a copy; a file imported and exported unchanged
+gains no metadata.
 """
 
 from __future__ import annotations
@@ -20,7 +26,7 @@ from ...domain.enums import TaskStatus
 from ...domain.errors import OrchestratorError
 from ...domain.status_map import TO_TASK_MASTER, map_status
 from ...store.tables import Task, TaskDependency
-from .taskmaster import RESERVED
+from .taskmaster import MARK, RESERVED, sub_key, task_key
 
 DEFAULT_TAG = "master"
 _TOP_FIELDS = ["id", "title", "description", "status", "priority", "dependencies", "subtasks"]
@@ -149,6 +155,12 @@ class _Export:
                 resolved.add(pair)
         return resolved == wanted
 
+    def _key(self, task_id: int) -> str:
+        """The key importing the record written for `task_id` gives."""
+        top, sub = self._pair(task_id)
+        key = task_key(self.tag[task_id], top)
+        return key if sub is None else sub_key(key, sub)
+
     def record(self, task_id: int, subtasks: list[dict[str, Any]] | None) -> dict[str, Any]:
         row, memo = self.rows[task_id], _memo(self.rows[task_id])
         is_top = subtasks is not None
@@ -164,6 +176,9 @@ class _Export:
         if is_top:
             values["subtasks"] = subtasks
         extra = {k: v for k, v in (row.extra or {}).items() if k != RESERVED}
+        kept = extra.get("metadata")
+        if (not memo or row.key != self._key(task_id)) and isinstance(kept, dict | None):
+            extra["metadata"] = {**(kept or {}), MARK: {"key": row.key}}
         order = memo.get("fields") or (_TOP_FIELDS if is_top else _SUB_FIELDS)
         out: dict[str, Any] = {}
         for name in order:

@@ -79,8 +79,10 @@ def settle_conflicts(
     """Keep status changes made here since the last round (`last`: the file's
     statuses then): a task whose status changed only here keeps it; one
     changed both here and in the file is a conflict, and the newer side wins
-    (where the change here is newer, the plan carries our status instead)."""
-    keys = [t.key for t in parsed.plan.tasks if t.key in last]
+    (where the change here is newer, the plan carries our status instead).
+    A record naming one of our keys (`parsed.adopt`) is that task's."""
+    ours = parsed.adopt
+    keys = [ours.get(t.key, t.key) for t in parsed.plan.tasks if t.key in last]
     if not keys:
         return []
     t = Task.__table__
@@ -92,7 +94,8 @@ def settle_conflicts(
     conflicts = []
     tasks = []
     for task in parsed.plan.tasks:
-        was, now = last.get(task.key), here.get(task.key)
+        key = ours.get(task.key, task.key)
+        was, now = last.get(task.key), here.get(key)
         theirs = task.status.value
         if was is None or now is None or now[0] == was or theirs == now[0]:
             tasks.append(task)
@@ -102,10 +105,10 @@ def settle_conflicts(
             continue
         changed_here = now[1] if now[1].tzinfo else now[1].replace(tzinfo=UTC)
         if changed_here > _file_time(parsed, task.key):
-            conflicts.append(Conflict(task.key, now[0], theirs, "here"))
+            conflicts.append(Conflict(key, now[0], theirs, "here"))
             task = task.model_copy(update={"status": TaskStatus(now[0])})
         else:
-            conflicts.append(Conflict(task.key, now[0], theirs, "file"))
+            conflicts.append(Conflict(key, now[0], theirs, "file"))
         tasks.append(task)
     parsed.plan = parsed.plan.model_copy(update={"tasks": tasks})
     return conflicts
