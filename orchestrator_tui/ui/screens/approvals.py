@@ -8,7 +8,6 @@ import contextlib
 from dataclasses import dataclass
 from typing import ClassVar
 
-from rich.cells import cell_len
 from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
@@ -32,15 +31,6 @@ from .actions import DECISIONS, TaskActions, TaskChanged
 from .questions import QuestionActions
 
 KIND_LABEL = {"approval": "◆ approval", "question": "? answer"}
-#: The list's columns: (key, label).
-COLUMNS = (
-    ("key", "key"),
-    ("kind", "waits for"),
-    ("since", "since"),
-    ("waited", "waited"),
-    ("by", "by"),
-    ("what", "title / question"),
-)
 
 
 @dataclass(eq=False)
@@ -77,9 +67,10 @@ class InboxList(DataTable[object]):
         cell or label) are drawn, a vertical scrollbar's room kept: 0 before layout."""
         if not self.size.width:
             return 0
+        labels = [column.label for column in self.columns.values()][: len(cells[0]) - 1]
         widths = [
-            max(cell_len(label), *(row[n].cell_len for row in cells))
-            for n, (_key, label) in enumerate(COLUMNS[:-1])
+            max(label.cell_len, *(row[n].cell_len for row in cells))
+            for n, label in enumerate(labels)
         ]
         spent = sum(widths) + 2 * self.cell_padding * (len(widths) + 1)
         return max(self.size.width - self.styles.scrollbar_size_vertical - spent, 8)
@@ -133,7 +124,9 @@ class ApprovalsScreen(QuestionActions, TaskActions, Screen[None]):
 
     def on_mount(self) -> None:
         table = self.query_one(DataTable)
-        table.add_columns(*((label, key) for key, label in COLUMNS))
+        self._columns = table.add_columns(
+            "key", "waits for", "since", "waited", "by", "title / question"
+        )
         table.focus()
         self._load()
         self.set_interval(AGE_TICK_SECONDS, self._tick)
@@ -146,7 +139,7 @@ class ApprovalsScreen(QuestionActions, TaskActions, Screen[None]):
             waited = Text(age((now - item.since).total_seconds()))
             row_key = f"{item.kind}:{item.key}:{item.question_id or 0}"
             with contextlib.suppress(CellDoesNotExist, RowDoesNotExist):
-                table.update_cell(row_key, "waited", waited)
+                table.update_cell(row_key, self._columns[3], waited)
 
     def _load(self) -> None:
         run_db(
@@ -212,10 +205,7 @@ class ApprovalsScreen(QuestionActions, TaskActions, Screen[None]):
         ]
         room = table.last_column_room(rows) if rows else 0
         self.filled_width = table.size.width
-        # Columns too: an auto-sized column never narrows (a longer "by" or title
-        # listed before would push the last column past the edge).
-        table.clear(columns=True)
-        table.add_columns(*((label, key) for key, label in COLUMNS))
+        table.clear()
         for item, cells in zip(self.items, rows, strict=True):
             if room:
                 cells[-1].truncate(room, overflow="ellipsis")
