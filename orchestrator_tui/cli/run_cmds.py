@@ -12,7 +12,7 @@ import time
 from typing import TYPE_CHECKING, Any
 
 from ..domain.command_text import argv_text
-from ..domain.enums import AgentType, RunStatus
+from ..domain.enums import AgentType
 from ..domain.errors import ExitCode, NotFound, UsageError
 from ..domain.event_text import words
 from ..domain.money import spent, usd
@@ -95,17 +95,14 @@ class _Console:
 
     @staticmethod
     def _settled(s: Any) -> str:
-        from ..services.run_model import Outcome
+        from ..services.run_model import Ending, Outcome
 
-        reason = printable(s.reason)
-        if s.taken_by is not None:  # a person cancelled it or moved its task: the
-            return f"stopped {s.key} run {s.run_id}: {reason}"  # reason says who and how
-        if s.loaded_open:  # no runner ran it: closing it tidies the data
-            return f"closed  {s.key} run {s.run_id}: {reason}"
-        if s.task_status is None:
-            return f"lost    {s.key} run {s.run_id}: {reason}"
-        if s.run_status is RunStatus.LOST:
+        reason = printable(s.reason)  # a person's stop: it says who and how
+        ending = s.ending
+        if ending is Ending.LOST and s.task_status is not None:  # reclaimed: where it went
             return f"lost    {s.key}: {reason}; now {words(s.task_status.value)}"
+        if ending is not None:
+            return f"{ending.value:<7} {s.key} run {s.run_id}: {reason}"
         if s.outcome is Outcome.SUCCEEDED:
             return f"done    {s.key} run {s.run_id}"
         if s.outcome is Outcome.AWAITING_APPROVAL:

@@ -77,6 +77,15 @@ class Outcome(StrEnum):
     RETRIED = "retried"  # back to pending, its next attempt due at `retry_at`
 
 
+class Ending(StrEnum):
+    """How a run ended when not by its own end: the runner's summary counts each,
+    and `run` prints each so (`stopped`, `closed`, `lost`)."""
+
+    STOPPED = "stopped"  # a person cancelled it or moved its task: their decision
+    CLOSED = "closed"  # loaded open by a plan or an import, never run: tidied
+    LOST = "lost"  # its lease expired and it was reclaimed, or its task was taken away
+
+
 #: The outcome of each status a run's end leaves its task in; pending is `RETRIED`
 #: when a next attempt is due, and nothing (handed back) when none is.
 _OUTCOME_OF: dict[TaskStatus, Outcome] = {
@@ -122,6 +131,17 @@ class Settled:
         if outcome is None and self.retry_at is not None:
             return Outcome.RETRIED
         return outcome
+
+    @property
+    def ending(self) -> Ending | None:
+        """How the run ended, when not by its own end (None: it ended by itself)."""
+        if self.taken_by is not None:
+            return Ending.STOPPED
+        if self.loaded_open:
+            return Ending.CLOSED
+        if self.run_status is RunStatus.LOST or self.task_status is None:
+            return Ending.LOST
+        return None
 
     @property
     def failed_for_good(self) -> bool:
