@@ -326,21 +326,63 @@ def _follow(
     """Print lines as they arrive; move on to the next attempt unless a run was named.
     A database reset under it (`db reset`, `db copy --replace`) ends it with one line
     (`NotFound`): the run is gone, and its id may name another run soon."""
-    reset = _ResetWatch(orch, key)
-    try:
-        return _follow_lines(orch, key, run, fixed, as_json, render, raw, reset)
-    except NotFound:
-        reset.check(None)  # `no run 3`, `no task 'A'`: because of a reset?
-        raise
+    with _ResetWatch(orch, key) as reset:
+        after = -1
+        told_empty: int | None = None  # the run said to have written nothing
+        if run is None:
+            print(f"waiting for {key} to start...", file=sys.stderr, flush=True)
+        while True:
+            if run is not None:
+                lines = orch.queries.log_lines(run.id, after, limit=5000, raw=raw)
+                reset.check(run)  # read before a reset: they are this run's
+                for line in lines:
+                    if as_json:
+                        sys.stdout.write(json.dumps(line.model_dump(mode="json")) + "\n")
+                    else:
+                        sys.stdout.write(render(line.text) + "\n")
+                    after = line.seq
+                sys.stdout.flush()
+                run = orch.runs.run(run.id)
+                reset.check(run)
+                if not run.status.is_finished:
+                    time.sleep(FOLLOW_POLL_SECONDS)
+                    continue
+                if orch.queries.log_lines(run.id, after, limit=1, raw=raw):
+                    continue
+                if after == -1 and not as_json and told_empty != run.id:
+                    told_empty = run.id  # once, though the loop waits here for a retry
+                    print(no_output_text(run.status, run.error), file=sys.stderr)
+                if fixed:
+                    return 0
+            runs = orch.queries.runs_for(key)
+            reset.check(run)
+            newer = [r for r in runs if run is None or r.id > run.id]
+            if newer:
+                run, after = newer[0], -1
+                if not as_json:
+                    print(f"--- run {run.id} (attempt {run.attempt}) ---", file=sys.stderr)
+                continue
+            if not _may_run_again(orch, key, run):
+                reset.check(run)
+                return 0
+            time.sleep(FOLLOW_POLL_SECONDS)
 
 
 class _ResetWatch:
-    """Whether the database was reset since `task logs --follow` started."""
+    """Whether the database was reset since `task logs --follow` started; a
+    `NotFound` leaving it (`no run 3`, `no task 'A'`) is said as the reset it came of."""
 
     def __init__(self, orch: Any, key: str) -> None:
         self.orch, self.key = orch, key
         self.generation = orch.queries.feed_marks().generation
         self.run: RunView | None = None  # the run followed last
+
+    def __enter__(self) -> _ResetWatch:
+        return self
+
+    def __exit__(self, kind: object, error: BaseException | None, trace: object) -> None:
+        if isinstance(error, NotFound):
+            self.check(None)
 
     def check(self, run: RunView | None) -> None:
         """Raise `NotFound`, saying so, if the database was reset meanwhile."""
@@ -353,57 +395,6 @@ class _ResetWatch:
             f"the database {self.orch.db.describe()} was reset (emptied) while following "
             f"{what}: {'it is' if run is not None else 'they are'} gone"
         )
-
-
-def _follow_lines(
-    orch: Any,
-    key: str,
-    run: RunView | None,
-    fixed: bool,
-    as_json: bool,
-    render: Any,
-    raw: bool,
-    reset: _ResetWatch,
-) -> int:
-    after = -1
-    told_empty: int | None = None  # the run said to have written nothing
-    if run is None:
-        print(f"waiting for {key} to start...", file=sys.stderr, flush=True)
-    while True:
-        if run is not None:
-            lines = orch.queries.log_lines(run.id, after, limit=5000, raw=raw)
-            reset.check(run)  # read before a reset: they are this run's
-            for line in lines:
-                if as_json:
-                    sys.stdout.write(json.dumps(line.model_dump(mode="json")) + "\n")
-                else:
-                    sys.stdout.write(render(line.text) + "\n")
-                after = line.seq
-            sys.stdout.flush()
-            run = orch.runs.run(run.id)
-            reset.check(run)
-            if not run.status.is_finished:
-                time.sleep(FOLLOW_POLL_SECONDS)
-                continue
-            if orch.queries.log_lines(run.id, after, limit=1, raw=raw):
-                continue
-            if after == -1 and not as_json and told_empty != run.id:
-                told_empty = run.id  # once, though the loop waits here for a retry
-                print(no_output_text(run.status, run.error), file=sys.stderr)
-            if fixed:
-                return 0
-        runs = orch.queries.runs_for(key)
-        reset.check(run)
-        newer = [r for r in runs if run is None or r.id > run.id]
-        if newer:
-            run, after = newer[0], -1
-            if not as_json:
-                print(f"--- run {run.id} (attempt {run.attempt}) ---", file=sys.stderr)
-            continue
-        if not _may_run_again(orch, key, run):
-            reset.check(run)
-            return 0
-        time.sleep(FOLLOW_POLL_SECONDS)
 
 
 def _may_run_again(orch: Any, key: str, last: RunView | None) -> bool:

@@ -162,9 +162,6 @@ class TransferActions(HostApp):
         self.last_export_path = request.path
         return lambda orch: Exported(export_path(orch, request.path, request.fmt))
 
-    def export_tasks(self, request: TransferRequest) -> Worker[None]:
-        return self._transfer(self._export_call(request), EXPORT_FAILED, "export")
-
     def on_exported(self, message: Exported) -> None:
         report = message.report
         text = printable(report.summary())
