@@ -194,17 +194,27 @@ def exit_code_reason(exit_code: int | None) -> str:
 
 
 def run_ended_text(
-    run_id: int, status: RunStatus, exit_code: int | None, reason: str | None = None
+    run_id: int,
+    status: RunStatus,
+    exit_code: int | None,
+    reason: str | None = None,
+    last_line: str | None = None,
 ) -> str:
     """How a run ended, as its `run_finished` event and the log pane's last line say
     it: `run 3 timed out`, `run 3 failed (exit 1): Not logged in` (`run_end_text`)."""
-    return f"run {run_id} {run_end_text(status, exit_code, reason)}"
+    return f"run {run_id} {run_end_text(status, exit_code, reason, last_line)}"
 
 
-def run_end_text(status: RunStatus, exit_code: int | None, reason: str | None = None) -> str:
+def run_end_text(
+    status: RunStatus,
+    exit_code: int | None,
+    reason: str | None = None,
+    last_line: str | None = None,
+) -> str:
     """How a run ended, after its name: `failed (exit 1): Not logged in`. A `reason`
     that only repeats the exit code is not said twice, nor the status when the reason
-    opens with it (`timed out after 3600s`)."""
+    opens with it (`timed out after 3600s`), nor a reason the log's `last_line` says
+    already (`✗ Not logged in`: the log's closing line is read right after it)."""
     code = "" if exit_code is None else f" (exit {exit_code})"
     ended = words(status.value)
     said = f"{ended}{code}"
@@ -212,7 +222,7 @@ def run_end_text(status: RunStatus, exit_code: int | None, reason: str | None = 
         reason = reason.removeprefix(f"{exit_code_reason(exit_code)}: ")  # `exit 1` said
         if reason == exit_code_reason(exit_code):
             return said
-    if not reason:
+    if not reason or (last_line is not None and last_line.rstrip().endswith(reason)):
         return said
     if reason.startswith(f"{ended} "):
         return f"{reason}{code}"
