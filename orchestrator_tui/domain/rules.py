@@ -17,7 +17,7 @@ data. `services/rules.py` renders them as SQLAlchemy expressions and
 
 from __future__ import annotations
 
-from collections.abc import Collection, Iterable, Mapping
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -205,6 +205,25 @@ def run_ended_text(
     return f"run {run_id} {run_end_text(status, exit_code, reason, last_line)}"
 
 
+def waiting_for_answers(asked: Sequence[int]) -> str:
+    """Why a task waits for the answers to the questions (ids) its run ended on: its
+    reason, and that run's (`ended_on_questions`)."""
+    which = ", ".join(str(q) for q in asked)
+    return f"waiting for an answer to question{'s' if len(asked) > 1 else ''} {which}"
+
+
+#: How a run is said to have ended when it ended well with questions its agent asked
+#: still open: its task waits for their answers (blocked), its work is not finished.
+ENDED_ON_A_QUESTION = "ended on a question"
+
+
+def ended_on_questions(status: RunStatus, reason: str | None) -> bool:
+    """Whether a run ended well but left its task waiting for answers to questions it
+    asked: the one succeeded run with a reason, its task's (`waiting for an answer to
+    question 2`), written with its end by the same decision that moves the task."""
+    return status is RunStatus.SUCCEEDED and bool(reason)
+
+
 def run_end_text(
     status: RunStatus,
     exit_code: int | None,
@@ -216,7 +235,7 @@ def run_end_text(
     opens with it (`timed out after 3600s`), nor a reason the log's `last_line` says
     already (`✗ Not logged in`: the log's closing line is read right after it)."""
     code = "" if exit_code is None else f" (exit {exit_code})"
-    ended = words(status.value)
+    ended = ENDED_ON_A_QUESTION if ended_on_questions(status, reason) else words(status.value)
     said = f"{ended}{code}"
     if reason and exit_code is not None:
         reason = reason.removeprefix(f"{exit_code_reason(exit_code)}: ")  # `exit 1` said
