@@ -23,6 +23,7 @@ from typing import Any
 
 from .enums import DependencyType, Priority, Readiness, RunStatus, TaskStatus
 from .event_text import words
+from .state_machine import WORK_FINISHED
 from .text import printable
 from .words import counted
 
@@ -286,6 +287,23 @@ def feedback_refusal(key: str, status: TaskStatus) -> str | None:
     if status in RATABLE:
         return None
     return f"{key} is {words(status.value)}: only finished (done) work can be rated"
+
+
+def progress_refusal(
+    key: str, status: TaskStatus, waiting_for: Sequence[str], percent: int
+) -> str | None:
+    """Why `percent` cannot be recorded as the progress of task `key` in `status`,
+    `waiting_for` its open blocking dependencies, in one line; None when it can.
+    Finished work (`WORK_FINISHED`) shows 100%, nothing less; a task waiting on its
+    dependencies (readiness `waiting`) cannot start, so it has no work to measure."""
+    if status in WORK_FINISHED and percent != 100:
+        return f"{key} is {words(status.value)}: finished work shows 100%, not {percent}%"
+    if readiness(status, len(waiting_for)) is Readiness.WAITING:
+        return (
+            f"{key} waits for {', '.join(waiting_for)} and cannot start:"
+            " progress is recorded once it can"
+        )
+    return None
 
 
 def no_open_question(key: str) -> str:
