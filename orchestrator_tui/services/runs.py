@@ -261,16 +261,16 @@ class RunService:
             started = runs[res.run_id].started_at
             # Read after `finishing` locked the task row: see QuestionService.answer.
             asked = _left_open(conn, task.id, started) if _may_wait(res, status) else ()
-            error = res.error
-            if asked:  # the run says so as it ends, as its task does (`ended_on_questions`)
+            waiting = None  # the run says so as it ends, as its task does
+            if asked:
                 status, reason = rules.WAITING_FOR_ANSWERS, rules.waiting_for_answers(asked)
-                error = reason
-            closings.append(_closing(res, now, error))
+                waiting = reason  # its error (`rules.ended_on_questions`)
+            closings.append(_closing(res, now, waiting or res.error))
             events.add(
                 EventKind.RUN_FINISHED,
                 task.id,
                 {
-                    "message": rules.run_ended_text(res.run_id, res.status, res.exit_code, error),
+                    "message": rules.run_ended_text(res.run_id, res.status, res.exit_code, waiting),
                     "status": res.status.value,
                     "exit_code": res.exit_code,
                     "duration_seconds": (now - started).total_seconds() if started else None,

@@ -73,7 +73,9 @@ def test_an_error_as_the_last_event_fails_the_task_although_the_agent_exits_0(
     assert run.session_id  # recorded even though it failed
     task = orch.queries.get_task("A")
     assert task.status is S.FAILED
-    assert orch.queries.timeline("A")[-1].data["reason"] == expected
+    finished, moved = orch.queries.timeline("A")[-2:]
+    assert moved.data["reason"] == expected  # said once, by the move it caused
+    assert finished.summary() == f"run {run.id} failed (exit 0)"
     assert ("stderr", f"✗ {expected}") in shown(orch, run.id)
 
 
