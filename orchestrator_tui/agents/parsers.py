@@ -100,11 +100,59 @@ class Parser:
         return None
 
 
+def failed_line(error: str) -> tuple[LogStream, str]:
+    """The line saying why the agent's run failed, its last word: `✗ Not logged in`."""
+    return (ERR, f"✗ {error}")
+
+
 class _JsonParser(Parser):
+    """An agent printing JSON events. Its last error is often said twice: as its text
+    or an error event, then again as its final result (Claude Code's not-logged-in
+    message, Codex's `error` before `turn.failed`). Such lines are held (`hold`)
+    until the next event shows something: if that is the failure line saying the
+    same, only the failure line is shown, so a person reads it once."""
+
     json = True
     needs_final_event = True
 
+    def __init__(self) -> None:
+        super().__init__()
+        #: Lines held back, and the text they say.
+        self._held: tuple[str, Shown] | None = None
+
+    def hold(self, said: str, lines: Shown) -> Shown:
+        """Show `lines` (saying `said`) with the next event that shows something,
+        unless that event is the failure line saying the same."""
+        self._held = (said.strip(), lines)
+        return []
+
+    @staticmethod
+    def _after(held: tuple[str, Shown], shown: Shown) -> Shown:
+        said, lines = held
+        if shown and shown[0] == failed_line(said):
+            return shown
+        return lines + shown
+
     def feed(self, line: str) -> Shown:
+        earlier, self._held = self._held, None
+        shown = self._parse(line)
+        if earlier is None:
+            return shown
+        if not shown and self._held is None:
+            self._held = earlier  # nothing shown yet: still held
+            return []
+        return self._after(earlier, shown)
+
+    def end(self) -> Shown:
+        earlier, self._held = self._held, None
+        rest = self.rest()
+        return rest if earlier is None else self._after(earlier, rest)
+
+    def rest(self) -> Shown:
+        """What the agent's stream held back when it ended."""
+        return []
+
+    def _parse(self, line: str) -> Shown:
         stripped = line.strip()
         if not stripped.startswith("{"):
             return [(OUT, line)] if stripped else []
@@ -208,12 +256,16 @@ class ClaudeParser(_JsonParser):
             o.cached_tokens += _num(usage.get("cache_read_input_tokens"))
         shown: Shown = []
         failed = _str(event.get("error"))
+        said: list[str] = []
         for block in message.get("content") or []:
             kind = block.get("type")
             if kind == "text":
-                shown += _lines(block.get("text", ""), ERR if failed else OUT)
+                said.append(block.get("text", ""))
+                shown += _lines(said[-1], ERR if failed else OUT)
             elif kind == "tool_use":
                 shown.append(_tool_line(block.get("name"), block.get("input")))
+        if failed and shown:  # its final result says it again
+            return self.hold("\n".join(said), shown)
         return shown
 
     def _tool_results(self, message: dict[str, Any]) -> Shown:
@@ -249,7 +301,7 @@ class ClaudeParser(_JsonParser):
             errors = event.get("errors")
             detail = text or (", ".join(map(str, errors)) if isinstance(errors, list) else None)
             o.error = detail or f"claude reported {event.get('subtype') or 'an error'}"
-            return [(ERR, f"✗ {o.error}")]
+            return [failed_line(o.error)]
         o.result, o.error = text, None
         cost = f" · {usd(o.cost_usd)}" if o.cost_usd is not None else ""
         return [(OUT, f"✓ done in {counted(o.turns, 'turn')} · {o.tokens} tokens{cost}")]
@@ -288,14 +340,16 @@ class CodexParser(_JsonParser):
             err = event.get("error") or {}
             o.error = _str(err.get("message")) or "codex reported a failed turn"
             o.finished = False
-            return [(ERR, f"✗ {o.error}")]
+            return [failed_line(o.error)]
         if kind == "error":
             message = _str(event.get("message")) or "error"
             self.last_error = message
             if _CODEX_OFFLINE in message and self.gave_up is None:
-                # It has retried and fallen back already; now it would wait for ever.
+                # It has retried and fallen back already; now it would wait for ever:
+                # the run is stopped, and fails saying so.
                 self.gave_up = o.error = f"codex cannot reach the network: {message}"
-            return [(ERR, f"! {message}")]
+                return [failed_line(o.error)]
+            return self.hold(message, [(ERR, f"! {message}")])  # `turn.failed` may repeat it
         if kind in ("item.started", "item.completed", "item.updated"):
             return self._item(kind, event.get("item") or {})
         return []
@@ -361,7 +415,9 @@ class GeminiParser(_JsonParser):
             err = event.get("error") or {}
             shown.append((ERR, f"✗ tool failed: {_short(err.get('message') or '')}"))
         elif kind == "error":
-            shown.append((ERR, f"! {event.get('message') or 'error'}"))
+            message = str(event.get("message") or "error")
+            self.last_error = message
+            return shown + self.hold(message, [(ERR, f"! {message}")])
         elif kind == "result":
             shown += self._result(event)
         return shown
@@ -379,12 +435,13 @@ class GeminiParser(_JsonParser):
         o.finished = self.last_word = True
         if event.get("status") == "error":
             err = event.get("error") or {}
-            o.error = _str(err.get("message")) or "gemini reported an error"
-            return [(ERR, f"✗ {o.error}")]
+            # A result without its own message ends an error event (an invalid stream).
+            o.error = _str(err.get("message")) or self.last_error or "gemini reported an error"
+            return [failed_line(o.error)]
         o.result, o.error = "".join(self._answer).strip() or None, None
         return [(OUT, f"✓ done · {o.tokens} tokens")]
 
-    def end(self) -> Shown:
+    def rest(self) -> Shown:
         return self._flush()
 
 
@@ -424,7 +481,7 @@ class OpencodeParser(_JsonParser):
             err = event.get("error") or {}
             data = err.get("data") or {}
             o.error = _str(data.get("message")) or _str(err.get("name")) or "opencode error"
-            return [(ERR, f"✗ {o.error}")]
+            return [failed_line(o.error)]
         return []
 
 

@@ -319,14 +319,14 @@ class RunView(_View, AgentRunFacts):
             return self.cancel_requested
         return self.error
 
-    @property
-    def ending(self) -> str | None:
+    def ending(self, last_line: str | None = None) -> str | None:
         """How the run ended and why, in the words of its `run_finished` event and
-        its error (`run 3 failed (exit 1): Not logged in`); None while it is open.
+        its error (`run 3 failed (exit 1): Not logged in`), the why left out when its
+        log's `last_line` says it already (`✗ Not logged in`); None while it is open.
         Untrusted (the error is the agent's): make it printable before showing it."""
         if not self.status.is_finished:
             return None
-        return rules.run_ended_text(self.id, self.status, self.exit_code, self.error)
+        return rules.run_ended_text(self.id, self.status, self.exit_code, self.error, last_line)
 
     @property
     def duration_seconds(self) -> float | None:

@@ -17,12 +17,13 @@ data. `services/rules.py` renders them as SQLAlchemy expressions and
 
 from __future__ import annotations
 
-from collections.abc import Collection, Iterable, Mapping
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from .enums import DependencyType, Priority, Readiness, RunStatus, TaskStatus
 from .event_text import words
+from .state_machine import WORK_FINISHED
 from .text import printable
 from .words import counted
 
@@ -194,25 +195,54 @@ def exit_code_reason(exit_code: int | None) -> str:
 
 
 def run_ended_text(
-    run_id: int, status: RunStatus, exit_code: int | None, reason: str | None = None
+    run_id: int,
+    status: RunStatus,
+    exit_code: int | None,
+    reason: str | None = None,
+    last_line: str | None = None,
 ) -> str:
     """How a run ended, as its `run_finished` event and the log pane's last line say
     it: `run 3 timed out`, `run 3 failed (exit 1): Not logged in` (`run_end_text`)."""
-    return f"run {run_id} {run_end_text(status, exit_code, reason)}"
+    return f"run {run_id} {run_end_text(status, exit_code, reason, last_line)}"
 
 
-def run_end_text(status: RunStatus, exit_code: int | None, reason: str | None = None) -> str:
+def waiting_for_answers(asked: Sequence[int]) -> str:
+    """Why a task waits for the answers to the questions (ids) its run ended on: its
+    reason, and that run's (`ended_on_questions`)."""
+    which = ", ".join(str(q) for q in asked)
+    return f"waiting for an answer to question{'s' if len(asked) > 1 else ''} {which}"
+
+
+#: How a run is said to have ended when it ended well with questions its agent asked
+#: still open: its task waits for their answers (blocked), its work is not finished.
+ENDED_ON_A_QUESTION = "ended on a question"
+
+
+def ended_on_questions(status: RunStatus, reason: str | None) -> bool:
+    """Whether a run ended well but left its task waiting for answers to questions it
+    asked: the one succeeded run with a reason, its task's (`waiting for an answer to
+    question 2`), written with its end by the same decision that moves the task."""
+    return status is RunStatus.SUCCEEDED and bool(reason)
+
+
+def run_end_text(
+    status: RunStatus,
+    exit_code: int | None,
+    reason: str | None = None,
+    last_line: str | None = None,
+) -> str:
     """How a run ended, after its name: `failed (exit 1): Not logged in`. A `reason`
     that only repeats the exit code is not said twice, nor the status when the reason
-    opens with it (`timed out after 3600s`)."""
+    opens with it (`timed out after 3600s`), nor a reason the log's `last_line` says
+    already (`✗ Not logged in`: the log's closing line is read right after it)."""
     code = "" if exit_code is None else f" (exit {exit_code})"
-    ended = words(status.value)
+    ended = ENDED_ON_A_QUESTION if ended_on_questions(status, reason) else words(status.value)
     said = f"{ended}{code}"
     if reason and exit_code is not None:
         reason = reason.removeprefix(f"{exit_code_reason(exit_code)}: ")  # `exit 1` said
         if reason == exit_code_reason(exit_code):
             return said
-    if not reason:
+    if not reason or (last_line is not None and last_line.rstrip().endswith(reason)):
         return said
     if reason.startswith(f"{ended} "):
         return f"{reason}{code}"
@@ -257,6 +287,23 @@ def feedback_refusal(key: str, status: TaskStatus) -> str | None:
     if status in RATABLE:
         return None
     return f"{key} is {words(status.value)}: only finished (done) work can be rated"
+
+
+def progress_refusal(
+    key: str, status: TaskStatus, waiting_for: Sequence[str], percent: int
+) -> str | None:
+    """Why `percent` cannot be recorded as the progress of task `key` in `status`,
+    `waiting_for` its open blocking dependencies, in one line; None when it can.
+    Finished work (`WORK_FINISHED`) shows 100%, nothing less; a task waiting on its
+    dependencies (readiness `waiting`) cannot start, so it has no work to measure."""
+    if status in WORK_FINISHED and percent != 100:
+        return f"{key} is {words(status.value)}: finished work shows 100%, not {percent}%"
+    if readiness(status, len(waiting_for)) is Readiness.WAITING:
+        return (
+            f"{key} waits for {', '.join(waiting_for)} and cannot start:"
+            " progress is recorded once it can"
+        )
+    return None
 
 
 def no_open_question(key: str) -> str:

@@ -10,10 +10,10 @@ from typing import Any
 from sqlalchemy import Connection, select, update
 
 from ..domain.enums import EventKind, TaskStatus
-from ..domain.errors import InvalidTransition, ValidationFailed
-from ..domain.rules import feedback_refusal
+from ..domain.errors import Conflict, InvalidTransition, ValidationFailed
+from ..domain.rules import feedback_refusal, progress_refusal
 from ..store.tables import Feedback, Note, Participant, ProgressRecord, Task, TaskContext
-from .base import ServiceContext, T, find_task, record_event
+from .base import ServiceContext, T, find_task, record_event, unfinished_blocker_keys
 
 MAX_CONTEXT_BYTES = 1_000_000
 
@@ -48,7 +48,18 @@ class CollaborationService:
             raise ValidationFailed(f"progress must be 0-100, not {percent}")
         with self.ctx.db.write() as conn:
             row = find_task(conn, key)
+            waiting_for = unfinished_blocker_keys(conn, row.id)
+            refusal = progress_refusal(key, TaskStatus(row.status), waiting_for, percent)
+            if refusal:
+                raise InvalidTransition(refusal)
             now = self.ctx.now()
+            written = conn.execute(  # in the status it was judged in
+                update(Task.__table__)
+                .where(T.id == row.id, T.status == row.status)
+                .values(progress=percent, updated_at=now, version=T.version + 1)
+            )
+            if written.rowcount != 1:
+                raise Conflict(f"{key} changed meanwhile; no progress was recorded")
             conn.execute(
                 ProgressRecord.__table__.insert().values(
                     task_id=row.id,
@@ -57,11 +68,6 @@ class CollaborationService:
                     actor=self.ctx.actor,
                     created_at=now,
                 )
-            )
-            conn.execute(
-                update(Task.__table__)
-                .where(T.id == row.id)
-                .values(progress=percent, updated_at=now, version=T.version + 1)
             )
             record_event(
                 conn,

@@ -8,8 +8,9 @@ from pathlib import Path
 from pydantic import ValidationError
 
 from ..domain.enums import TaskStatus
-from ..domain.errors import ValidationFailed
+from ..domain.errors import InvalidTransition, ValidationFailed
 from ..domain.models import AgentReport, TaskDetail
+from ..domain.rules import blocker_open, progress_refusal
 from .base import ServiceContext
 from .collaboration import CollaborationService
 from .queries import QueryService
@@ -59,14 +60,22 @@ class ReportService:
     def apply(self, key: str, report: AgentReport) -> TaskDetail:
         """Record the report as the reporting agent: status first (the step that
         can be refused, so a refused report writes nothing), then its note and
-        progress. A `done` report with blocking issues contradicts itself."""
+        progress. A `done` report with blocking issues contradicts itself, and so
+        does one finishing the work with progress below 100% (`progress_refusal`,
+        judged before anything is written)."""
         if report.status is S.DONE and report.blocking_issues:
             raise ValidationFailed("a report with blocking issues cannot say the task is done")
         ctx = ServiceContext(self.ctx.db, report.agent_name, self.ctx.clock)
         queries = QueryService(ctx)
-        current = queries.get_task(key).status
-        target = report.status
+        task = queries.get_task(key)
+        current, target = task.status, report.status
         already = target is current or (target is S.DONE and current is S.AWAITING_APPROVAL)
+        if report.progress is not None:  # judged as it will be recorded, before anything is
+            waiting_for = [b.key for b in task.blockers if blocker_open(b.type, b.status)]
+            after = current if already else target
+            refusal = progress_refusal(key, after, waiting_for, report.progress)
+            if refusal:
+                raise InvalidTransition(f"after this report {refusal}")
         if not already:
             reason = report.error_details or report.summary or None
             TaskService(ctx).transition(key, target, reason=reason)

@@ -261,14 +261,16 @@ class RunService:
             started = runs[res.run_id].started_at
             # Read after `finishing` locked the task row: see QuestionService.answer.
             asked = _left_open(conn, task.id, started) if _may_wait(res, status) else ()
+            waiting = None  # the run says so as it ends, as its task does
             if asked:
-                status, reason = rules.WAITING_FOR_ANSWERS, _waiting_reason(asked)
-            closings.append(_closing(res, now))
+                status, reason = rules.WAITING_FOR_ANSWERS, rules.waiting_for_answers(asked)
+                waiting = reason  # its error (`rules.ended_on_questions`)
+            closings.append(_closing(res, now, waiting or res.error))
             events.add(
                 EventKind.RUN_FINISHED,
                 task.id,
                 {
-                    "message": rules.run_ended_text(res.run_id, res.status, res.exit_code),
+                    "message": rules.run_ended_text(res.run_id, res.status, res.exit_code, waiting),
                     "status": res.status.value,
                     "exit_code": res.exit_code,
                     "duration_seconds": (now - started).total_seconds() if started else None,
@@ -654,18 +656,13 @@ def _moved_while_it_ran(conn: Connection, task: Row[Any]) -> tuple[str | None, s
     return moved.actor, f"{said}: {reason}" if reason else said
 
 
-def _waiting_reason(asked: Sequence[int]) -> str:
-    which = ", ".join(str(q) for q in asked)
-    return f"waiting for an answer to question{'s' if len(asked) > 1 else ''} {which}"
-
-
-def _closing(res: RunResult, now: datetime) -> dict[str, Any]:
+def _closing(res: RunResult, now: datetime, error: str | None) -> dict[str, Any]:
     return {
         "rid": res.run_id,
         "run_status": res.status.value,
         "ended": now,
         "code": res.exit_code,
-        "err": res.error,
+        "err": error,
         "outs": res.outputs,
         "uri": res.outputs_uri,
         "excerpt": res.log_excerpt,

@@ -7,15 +7,14 @@
 Scenarios: ok (a tool call, an answer, usage and cost), error (the CLI's
 not-logged-in / connection failure shape, exit 0), garbage (non-JSON lines
 mixed in), spend (usage far over any small budget, then hangs), hang (says
-hello, then sleeps), no-auth (gemini: its words on stderr only, exit
-41), long-stderr (gemini: a very long last line on stderr, exit 41), offline
-(codex: what it prints without a network, reconnecting then waiting for
-the network for ever), offline-long (codex: the same, its last message
-followed by LONG_STDERR), ask
-(claude: asks a person QUESTION with `task ask`, without waiting, and ends
-its turn; resumed, it goes on as ok). The argv,
-the prompt (argument or stdin) and the environment are written as JSON to
-$FAKE_AGENT_RECORD when it is set.
+hello, then sleeps; opencode: after a step and its cost), no-auth (gemini: its
+words on stderr only, exit 41), long-stderr (gemini: a very long last line on
+stderr, exit 41), offline (codex: what it prints without a network,
+reconnecting then waiting for the network for ever), offline-long (codex: the
+same, its last message followed by LONG_STDERR), ask (claude: asks a person
+QUESTION with `task ask`, without waiting, and ends its turn; resumed, it goes
+on as ok). The argv, the prompt (argument or stdin) and the environment are
+written as JSON to $FAKE_AGENT_RECORD when it is set.
 """
 
 from __future__ import annotations
@@ -403,6 +402,8 @@ def opencode(scenario: str, session: str, model: str) -> int:
             },
         }
     )
+    if scenario == "hang":  # a step done and paid for, then it works on
+        time.sleep(60)
     return 0
 
 

@@ -61,6 +61,31 @@ def ask_answer_resume(orch: Orchestrator, record: Path, capsys: pytest.CaptureFi
     assert orch.queries.get_task("A").status is S.AWAITING_APPROVAL
 
 
+def test_a_run_that_ended_on_a_question_says_so_where_it_ended_as_its_task_does(
+    orch: Orchestrator, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # Its log closed with "run 1 succeeded (exit 0)" while its task was blocked.
+    add_agent_task(orch, "A", "claude", "ask")
+    serve(orch)
+    (run,) = orch.queries.runs_for("A")
+    (question,) = orch.questions.open_questions()
+    waiting = f"waiting for an answer to question {question.id}"
+    assert orch.queries.get_task("A").status is S.BLOCKED
+    assert run.status is RunStatus.SUCCEEDED  # the agent ended its turn well
+    said = f"run {run.id} ended on a question (exit 0): {waiting}"
+    assert run.ending() == said  # the log pane's closing line
+    finished, moved = orch.queries.timeline("A")[-2:]
+    assert (finished.summary(), moved.data["reason"]) == (said, waiting)
+    code, out, _ = cli_here(capsys, orch.db.url, "task", "show", "A")
+    assert code == 0 and f"last run   #{run.id} ended on a question (exit 0): {waiting}" in out
+    code, out, _ = cli_here(capsys, orch.db.url, "task", "runs", "A")
+    assert f"({waiting})" in out.splitlines()[1]
+    orch.questions.answer("A", "Store credit")  # the answer moves the task on
+    serve(orch)
+    assert orch.queries.get_task("A").status is S.DONE
+    assert orch.queries.runs_for("A")[-1].ending() == f"run {run.id + 1} succeeded (exit 0)"
+
+
 def test_the_task_waits_until_every_question_it_ended_on_is_answered(
     orch: Orchestrator, record: Path
 ) -> None:

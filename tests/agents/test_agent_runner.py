@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import threading
 import time
 from pathlib import Path
 
@@ -14,6 +15,7 @@ from orchestrator_tui.domain.models import CommandSpec, TaskSpec
 from orchestrator_tui.domain.text import printable
 from orchestrator_tui.services import Orchestrator
 
+from ..runner.helpers import wait_for
 from .fake_agent import CODEX_OFFLINE, GEMINI_NO_AUTH, LONG_STDERR
 from .helpers import FAKE, add_agent_task, calls, fake_profile, serve
 
@@ -71,7 +73,9 @@ def test_an_error_as_the_last_event_fails_the_task_although_the_agent_exits_0(
     assert run.session_id  # recorded even though it failed
     task = orch.queries.get_task("A")
     assert task.status is S.FAILED
-    assert orch.queries.timeline("A")[-1].data["reason"] == expected
+    finished, moved = orch.queries.timeline("A")[-2:]
+    assert moved.data["reason"] == expected  # said once, by the move it caused
+    assert finished.summary() == f"run {run.id} failed (exit 0)"
     assert ("stderr", f"✗ {expected}") in shown(orch, run.id)
 
 
@@ -201,6 +205,34 @@ def test_a_usd_budget_counts_every_attempt_of_the_task(orch: Orchestrator) -> No
     )
     assert third.profile is None  # no agent was started
     assert orch.queries.get_task("A").status is S.FAILED
+
+
+def test_a_run_a_person_stops_keeps_what_its_agent_reported_and_its_budget_counts_it(
+    orch: Orchestrator,
+) -> None:
+    # opencode tells each step's cost as it goes (Claude Code only at its end, so one
+    # stopped before it has its tokens and `cost not reported`).
+    add_agent_task(orch, "A", "opencode", "hang", budget=Budget(usd=0.02), max_retries=0)
+
+    def stop_once_a_step_is_paid() -> None:
+        def paid() -> bool:
+            runs = orch.queries.runs_for("A")
+            raw = orch.queries.log_lines(runs[-1].id, raw=True) if runs else []
+            return any('"step_finish"' in line.text for line in raw)
+
+        wait_for(paid)  # stored once the runner's parser has read it
+        orch.as_actor("bob").runs.cancel("A", "enough")
+
+    stopper = threading.Thread(target=stop_once_a_step_is_paid)
+    stopper.start()
+    serve(orch)
+    stopper.join(30)
+    (run,) = orch.queries.runs_for("A")
+    assert run.status is RunStatus.CANCELLED
+    assert (run.cost_usd, run.tokens) == (pytest.approx(0.0123), 760)
+    orch.tasks.reset("A", "again")
+    serve(orch)  # the stopped run's $0.0123 counts: the next one crosses $0.02
+    assert orch.queries.runs_for("A")[-1].error == "budget exceeded: $0.0246 of $0.02"
 
 
 def test_a_wall_time_budget_stops_a_silent_agent(orch: Orchestrator) -> None:

@@ -55,6 +55,49 @@ def test_claude_not_logged_in_is_an_error_with_the_session_kept() -> None:
     assert shown[-1] == ("stderr", "✗ Not logged in · Please run /login")
 
 
+def test_an_agents_last_error_said_twice_is_shown_once_on_its_failure_line() -> None:
+    # Claude Code says "Not logged in" as its text and again as its result; Codex says
+    # an error, then fails the turn with it; Gemini ends an error with a bare result.
+    claude, _ = feed("claude", CLAUDE_NOT_LOGGED_IN)
+    assert claude == [
+        ("stdout", "session 5655f8d8 · model claude-x"),
+        ("stderr", "✗ Not logged in · Please run /login"),
+    ]
+    failed = "stream disconnected before completion"
+    codex, _ = feed(
+        "codex",
+        [
+            {"type": "error", "message": "Reconnecting... 1/5"},
+            {"type": "turn.started"},  # shows nothing: the error stays held
+            {"type": "error", "message": failed},
+            {"type": "turn.failed", "error": {"message": failed}},
+        ],
+    )
+    assert codex == [("stderr", "! Reconnecting... 1/5"), ("stderr", f"✗ {failed}")]
+    gemini, parser = feed(
+        "gemini",
+        [
+            {"type": "error", "severity": "error", "message": "The model returned nothing."},
+            {"type": "result", "status": "error", "stats": {}},
+        ],
+    )
+    assert gemini == [("stderr", "✗ The model returned nothing.")]
+    assert parser.verdict(0) == "The model returned nothing."
+
+
+def test_an_error_the_agent_goes_on_from_is_still_shown() -> None:
+    shown, _ = feed(
+        "codex",
+        [
+            {"type": "error", "message": "Reconnecting... 1/5"},
+            {"type": "turn.completed", "usage": {"input_tokens": 3}},
+        ],
+    )
+    assert shown == [("stderr", "! Reconnecting... 1/5"), ("stdout", "✓ turn done · 3 tokens")]
+    killed, _ = feed("codex", [{"type": "error", "message": "Reconnecting... 2/5"}])
+    assert killed == [("stderr", "! Reconnecting... 2/5")]  # its stream ended there
+
+
 def test_claude_usage_of_one_message_split_over_events_counts_once() -> None:
     msg = {"id": "m1", "content": [], "usage": {"input_tokens": 100, "output_tokens": 7}}
     _, parser = feed("claude", [{"type": "assistant", "message": msg}] * 3)

@@ -154,6 +154,22 @@ def test_finished_work_awaiting_approval_shows_100_percent(cli: Cli) -> None:
     cli.ok("task", "request-changes", "B", "--comment", "tests", "--as", "bob")
     cli.ok("task", "undo")  # C's done, the last move made as this actor
     assert progress() == [("A", "done", 100), ("B", "pending", 0), ("C", "in_progress", 40)]
+    # A progress below 100% would contradict it: refused, from a report or not, and a
+    # report saying so writes nothing (its progress used to overwrite the 100% finishing sets).
+    cli.ok("task", "add", "task D", "--key", "D")
+    cli.ok("task", "start", "D")
+    before = cli.ok("task", "timeline", "D", "--json").json()
+    report = {"agent_name": "ada", "status": "completed", "progress": 60, "summary": "all"}
+    assert cli.fails(4, "task", "report", "D", "-", stdin=json.dumps(report)) == (
+        "error: after this report D is done: finished work shows 100%, not 60%"
+    )
+    assert cli.ok("task", "timeline", "D", "--json").json() == before
+    assert cli.fails(4, "task", "progress", "A", "50") == (
+        "error: A is done: finished work shows 100%, not 50%"
+    )
+    cli.ok("task", "progress", "A", "100", "checked")
+    cli.ok("task", "report", "D", "-", stdin=json.dumps({**report, "progress": 100}))
+    assert cli.ok("task", "show", "D", "--json").json()["progress"] == 100
 
 
 def test_status_verbs_undo_dependencies_and_stats(cli: Cli) -> None:
@@ -221,6 +237,9 @@ def test_exit_codes_and_nothing_half_written(cli: Cli) -> None:
         "error: dependency cycle: API-1 -> API-2 -> API-1"
     )
     cli.fails(7, "task", "progress", "API-1", "120")
+    assert cli.fails(4, "task", "progress", "API-2", "10") == (  # it cannot start yet
+        "error: API-2 waits for API-1 and cannot start: progress is recorded once it can"
+    )
     assert cli.fails(7, "task", "add", "c", "--key", "bad key").startswith(
         "error: invalid input: key: String should match pattern"
     )

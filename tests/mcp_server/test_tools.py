@@ -243,6 +243,7 @@ async def test_refusals_are_tool_errors_with_the_cli_line(db: Path, orch: Orches
         cycle = await refused(client, "add_dependency", key="A", on="C")
         waits = await refused(client, "set_status", key="C", to="start")
         bad = await refused(client, "report_progress", key="A", percent=140)
+        early = await refused(client, "report_progress", key="C", percent=10)
     assert unknown == cli_error(db, "task", "show", "AA")
     assert unknown.startswith("error: no task 'AA'")
     assert invalid == cli_error(db, "task", "done", "A")
@@ -254,6 +255,8 @@ async def test_refusals_are_tool_errors_with_the_cli_line(db: Path, orch: Orches
     )
     assert waits == cli_error(db, "task", "start", "C")
     assert bad == cli_error(db, "task", "progress", "A", "140")
+    assert early == cli_error(db, "task", "progress", "C", "10")
+    assert early == "error: C waits for B and cannot start: progress is recorded once it can"
     assert orch.queries.last_event_id() == before, "a refused call wrote something"
 
 

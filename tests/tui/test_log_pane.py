@@ -513,36 +513,55 @@ async def test_a_followed_run_that_ends_says_how_and_why_on_its_last_line(
             f"── run {run} failed (exit 1): codex gave up: waiting for network",
         ]
         # The same words as the run's event in the task's timeline.
-        assert pane.run is not None and pane.run.ending is not None
-        assert pane.run.ending.startswith(f"run {run} failed (exit 1)")
+        assert pane.run is not None and pane.run.ending() is not None
+        assert str(pane.run.ending()).startswith(f"run {run} failed (exit 1)")
 
 
 @pytest.mark.parametrize(
-    ("was", "status", "code", "reason", "said"),
+    ("was", "status", "code", "reason", "lines", "said"),
     [
         # the runner's reason when the exit code is all there is: said once
-        ("running", "failed", 1, "exit code 1", "failed (exit 1)"),
+        ("running", "failed", 1, "exit code 1", ["working"], "failed (exit 1)"),
         # a timed-out run as the runner closes it: "timed out" said once
         (
             "timed_out",
             "timed_out",
             -15,
             "timed out after 3600s",
+            ["working"],
             "timed out after 3600s (exit -15)",
+        ),
+        # the agent's failure line says why right above: the closing line does not
+        # say it again (Claude Code not logged in; Gemini CLI's words on stderr)
+        (
+            "running",
+            "failed",
+            1,
+            "exit code 1: Not logged in · Please run /login",
+            ["working", "✗ Not logged in · Please run /login"],
+            "failed (exit 1)",
+        ),
+        (
+            "running",
+            "failed",
+            41,
+            "exit code 41: Please set an Auth method",
+            ["Please set an Auth method"],
+            "failed (exit 41)",
         ),
     ],
 )
 async def test_how_a_run_ended_is_said_once(
-    orch: Orchestrator, was: str, status: str, code: int, reason: str, said: str
+    orch: Orchestrator, was: str, status: str, code: int, reason: str, lines: list[str], said: str
 ) -> None:
     task = add_task(orch, "T-3")
     run = add_run(orch, task, agent="codex", status=was)
-    add_lines(orch, run, ["working"])
+    add_lines(orch, run, lines)
     end_run(orch, run, status, code, reason)
     async with LogApp(orch).run_test(size=(100, 16)) as pilot:
         pane = await open_task(pilot, "T-3")
         shown = [line for line in visible(pane) if line]
-        assert shown == ["working", f"── run {run} {said}"]
+        assert shown == [*lines, f"── run {run} {said}"]
 
 
 async def test_a_shown_run_that_ended_says_why_literally(orch: Orchestrator) -> None:

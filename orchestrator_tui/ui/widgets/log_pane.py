@@ -860,7 +860,7 @@ class ExecutionLogPane(Widget):
             view.placeholder = self._no_output()
         if msg.follow is not None:
             view.set_following(msg.follow)
-        view.ending = self._ending()  # drawn by the replace
+        view.ending = self._ending(msg.rows)  # drawn by the replace
         view.replace(msg.rows, msg.older, msg.newer, msg.at, msg.first_number)
         self._render_status()
 
@@ -874,6 +874,7 @@ class ExecutionLogPane(Widget):
             view.prepend(msg.rows, msg.more)
         elif msg.direction == "newer" and msg.anchor == view.last_seq:
             view.append(msg.rows, msg.more)
+            view.set_ending(self._ending())  # after the run's last line, if it came
         self._render_status()
         view.check_edges()
 
@@ -1118,11 +1119,13 @@ class ExecutionLogPane(Widget):
         run = self.run
         return "no output yet" if run is None else no_output_text(run.status, run.error)
 
-    def _ending(self) -> str:
+    def _ending(self, rows: Sequence[LogRow] | None = None) -> str:
         """How the shown run ended and why, in the words of its timeline (the
-        `run_finished` event) and the run list's reason; "" while it runs."""
+        `run_finished` event) and the run list's reason, the why left out when the
+        last of `rows` (the window's) says it already; "" while it runs."""
         run = self.run
-        ending = run.ending if run is not None else None
+        rows = self._view.rows if rows is None else rows
+        ending = run.ending(rows[-1].text.plain if rows else None) if run is not None else None
         return printable(ending) if ending else ""
 
     def _render_runs(self) -> None:
