@@ -8,14 +8,11 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
 
-from ..domain.enums import AgentType, RunStatus, TaskStatus
+from ..domain.enums import RunStatus, TaskStatus
 from ..domain.models import CommandSpec
 from ..domain.rules import WAITING_FOR_ANSWERS
 
 S = TaskStatus
-
-#: Agent types a runner serves unless told otherwise: everything but people's work.
-MACHINE_TYPES: tuple[str, ...] = tuple(t.value for t in AgentType if t is not AgentType.HUMAN)
 
 
 @dataclass(frozen=True)
