@@ -28,11 +28,11 @@ from .domain.enums import AgentType, DependencyType, Priority, Readiness, TaskSt
 from .domain.errors import DatabaseReset, OrchestratorError
 from .domain.models import AgentReport, QuestionView, TaskDetail, TaskRow, TaskSpec
 from .domain.nearest import did_you_mean, nearest
+from .domain.rules import MACHINE_TYPES
 from .domain.state_machine import VERB_TARGETS
 from .domain.text import printable
 from .services import Orchestrator, TaskFilter
 from .services.notify import ask_person
-from .services.run_model import MACHINE_TYPES
 
 log = logging.getLogger("orchestrator_tui.mcp")
 

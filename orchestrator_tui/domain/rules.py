@@ -10,6 +10,8 @@ data. `services/rules.py` renders them as SQLAlchemy expressions and
 - A runner claims a task by itself when it is pending, has a command, is past
   any retry delay and has no open blocker; a person may also run a failed task
   on demand; a running run is what `cancel run` stops.
+- The next task (`task next`, MCP `next_task`, every claim) is the claimable one
+  of highest priority rank, then the oldest (`NEXT_ORDER`).
 - A run is open (queued or running: its processes may run) until it finishes; it
   is stopping while it is open and someone asked for it to be stopped.
 - A question is open until it is answered or closed with its task's work.
@@ -21,7 +23,7 @@ from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from .enums import DependencyType, Priority, Readiness, RunStatus, TaskStatus
+from .enums import AgentType, DependencyType, Priority, Readiness, RunStatus, TaskStatus
 from .event_text import words
 from .state_machine import WORK_FINISHED
 from .text import printable
@@ -370,12 +372,24 @@ def status_ranks() -> dict[str, int]:
     return {s.value: rank for rank, s in enumerate(TaskStatus)}
 
 
+#: Agent types an agent or runner serves unless told otherwise: everything but
+#: people's work.
+MACHINE_TYPES: tuple[str, ...] = tuple(t.value for t in AgentType if t is not AgentType.HUMAN)
+
+#: Which claimable task comes next: ranked by these, each ascending, in order
+#: (`priority_rank` negated: the most urgent first; then the oldest, lowest id).
+#: `task next`, MCP `next_task` and every claim take them in this order.
+NEXT_ORDER: tuple[str, ...] = ("-priority_rank", "id")
+
+
 def serves(task_agent_type: str | None, agent_types: Collection[str] | None) -> bool:
     """Whether an agent serving `agent_types` (every type when None) takes a task of
     `task_agent_type`: a task naming no type is open to every agent."""
     return agent_types is None or task_agent_type is None or task_agent_type in agent_types
 
 
-def sql_in(values: frozenset[TaskStatus] | frozenset[DependencyType]) -> str:
+def sql_in(
+    values: frozenset[TaskStatus] | frozenset[DependencyType] | frozenset[RunStatus],
+) -> str:
     """`('a', 'b')` for SQL text built from these constant words (never user input)."""
     return "(" + ", ".join(f"'{v.value}'" for v in sorted(values)) + ")"

@@ -15,7 +15,8 @@ from ..config import RUNNER_MARK_ENV as RUNNER_MARK_ENV
 from ..config import TASK_ENV as TASK_ENV
 from ..config import WEBHOOK_ENV as WEBHOOK_ENV
 from ..domain.enums import AgentType
-from ..services.runs import MACHINE_TYPES, RetryPolicy
+from ..domain.rules import MACHINE_TYPES
+from ..services.runs import RetryPolicy
 
 #: Variables every child gets (any of the same name in the task's env are overridden),
 #: with TASK_ENV, ATTEMPT_ENV, EXECUTION_ENV and RUNNER_MARK_ENV (the package's config).

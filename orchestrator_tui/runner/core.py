@@ -45,7 +45,7 @@ from ..domain.text import printable
 from ..domain.words import counted
 from ..program import path_finding_self
 from ..services import Orchestrator
-from ..services.run_model import Ending
+from ..services.run_model import Ending, Stopped
 from ..services.run_processes import ProcessRecord, RunProcess
 from ..services.runs import Claim, RunResult, Settled
 from ..watcher import Watcher
@@ -666,15 +666,15 @@ class Runner:
 
     def _count(self, item: Settled) -> None:
         s = self.summary
-        ending = item.ending
-        if ending is Ending.STOPPED and item.taken_by is not None:  # not a loss
-            s.stopped_by_person += 1
-            if item.taken_by not in s.stopped_by:
-                s.stopped_by.append(item.taken_by)
-        elif ending is Ending.CLOSED:
-            s.loaded_open += 1
-        elif ending is Ending.LOST:
-            s.lost += 1  # reclaimed, or closed for a runner that died
+        match item.ending:
+            case Stopped(by=who):  # not a loss
+                s.stopped_by_person += 1
+                if who not in s.stopped_by:
+                    s.stopped_by.append(who)
+            case Ending.CLOSED:
+                s.loaded_open += 1
+            case Ending.LOST:
+                s.lost += 1  # reclaimed, or closed for a runner that died
         if (outcome := item.outcome) is not None:
             setattr(s, outcome.value, getattr(s, outcome.value) + 1)
 

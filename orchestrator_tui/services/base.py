@@ -3,7 +3,6 @@ helpers that find tasks and write events inside a transaction."""
 
 from __future__ import annotations
 
-import difflib
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -13,6 +12,7 @@ from sqlalchemy import Connection, Row, func, select
 
 from ..domain.enums import EventKind
 from ..domain.errors import NotFound
+from ..domain.nearest import did_you_mean
 from ..store.engine import Database, inserted_id
 from ..store.tables import Event, Question, Task, TaskDependency, utcnow
 from .rules import open_blocker_keys_select, question_open
@@ -41,17 +41,12 @@ def find_task(conn: Connection, key: str) -> Row[Any]:
     row = conn.execute(select(Task.__table__).where(T.key == key)).first()
     if row is not None:
         return row
-    # Compared without case, so `pay-1` suggests PAY-1 (LIKE ignores case on SQLite only).
+    # The keys beginning as it does, case aside (LIKE ignores case on SQLite only).
     prefix = key[:2].lower()
     candidates = conn.execute(
-        select(T.key).where(func.lower(T.key).like(f"{prefix}%")).limit(2000)
+        select(T.key).where(func.lower(T.key).like(f"{prefix}%")).order_by(T.id).limit(2000)
     ).scalars()
-    by_folded: dict[str, str] = {}
-    for candidate in candidates:
-        by_folded.setdefault(candidate.casefold(), candidate)
-    close = [by_folded[c] for c in difflib.get_close_matches(key.casefold(), list(by_folded), n=3)]
-    hint = f"; did you mean {', '.join(close)}?" if close else ""
-    raise NotFound(f"no task {key!r}{hint}")
+    raise NotFound(f"no task {key!r}{did_you_mean(key, candidates)}")
 
 
 def record_event(

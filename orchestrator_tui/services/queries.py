@@ -37,6 +37,7 @@ from ..domain.models import (
     TreeNode,
     WaitingApproval,
 )
+from ..domain.rules import MACHINE_TYPES
 from ..store.row_views import approval_view, note_view, progress_view
 from ..store.row_views import event_view as _event_view
 from ..store.schema import GENERATION
@@ -54,7 +55,7 @@ from ..store.tables import (
     TaskDependency,
 )
 from .base import D, ServiceContext, T, find_task
-from .rules import PRIORITY_RANK, STATUS_RANK, one_of, readiness_clause, serves
+from .rules import NEXT_ORDER, PRIORITY_RANK, STATUS_RANK, claimable, one_of, readiness_clause
 from .views import OTHER, _links, row_select, run_view, task_detail, task_row
 
 S = TaskStatus
@@ -203,18 +204,11 @@ class QueryService:
             return task_detail(conn, find_task(conn, key))
 
     def next_ready(self, agent_type: str | None = None) -> TaskRow | None:
-        """Highest priority, then fewest dependencies, then oldest id."""
-        dep_count = (
-            select(func.count()).select_from(TaskDependency.__table__).where(D.task_id == T.id)
-        ).scalar_subquery()
-        stmt = (
-            row_select()
-            .where(readiness_clause(Readiness.READY))
-            .order_by(PRIORITY_RANK.desc(), dep_count, T.id)
-            .limit(1)
-        )
-        if agent_type:
-            stmt = stmt.where(serves([agent_type]))
+        """The task an agent of `agent_type` (any but a person, when None) would
+        claim now, command or not: the one MCP `next_task` names (`rules.NEXT_ORDER`)."""
+        types = (agent_type,) if agent_type else MACHINE_TYPES
+        where = claimable(self.ctx.now(), types, need_command=False)
+        stmt = row_select().where(where).order_by(*NEXT_ORDER).limit(1)
         with self.ctx.db.read() as conn:
             row = conn.execute(stmt).first()
             return task_row(row) if row else None

@@ -42,8 +42,23 @@ _BLOCKER = Task.__table__.alias("blocker")
 PRIORITY_RANK = case(rules.priority_ranks(), value=T.priority, else_=rules.DEFAULT_PRIORITY_RANK)
 
 
+#: The terms `rules.NEXT_ORDER` names, as SQL.
+_ORDER_TERMS: dict[str, Any] = {"priority_rank": PRIORITY_RANK, "id": T.id}
+
+#: `rules.NEXT_ORDER` as SQL: which claimable task comes next.
+NEXT_ORDER: tuple[Any, ...] = tuple(
+    _ORDER_TERMS[term[1:]].desc() if term.startswith("-") else _ORDER_TERMS[term]
+    for term in rules.NEXT_ORDER
+)
+
+
+def comes_next(columns: Sequence[Any], where: Any, limit: Any) -> Any:
+    """The first `limit` rows of `where` in the order tasks come next (`NEXT_ORDER`)."""
+    return select(*columns).where(where).order_by(*NEXT_ORDER).limit(limit)
+
+
 def first_by_priority(columns: Sequence[Any], where: Any, limit: Any) -> Any:
-    """`select(columns).where(where).order_by(PRIORITY_RANK.desc(), T.id).limit(limit)`,
+    """`comes_next(columns, where, limit)` (highest priority, then oldest),
     the same rows in the same order, read one priority word at a time: each word's
     rows come in id order from the (status, priority) index and stop at `limit`,
     so the filter runs on a few rows instead of on every row of the status before

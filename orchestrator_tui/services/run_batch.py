@@ -72,12 +72,7 @@ def _candidates(types: tuple[str, ...] | None, need_command: bool, lock: bool | 
     where = rules.claimable(now, types, need_command)
     if lock is None:
         return Prepared(rules.first_by_priority(_CANDIDATE_COLS, where, bindparam("lim")))
-    query = (
-        select(*_CANDIDATE_COLS)
-        .where(where)
-        .order_by(rules.PRIORITY_RANK.desc(), T.id)
-        .limit(bindparam("lim"))
-    )
+    query = rules.comes_next(_CANDIDATE_COLS, where, bindparam("lim"))
     if not lock:
         return Prepared(query)
     # PostgreSQL: lock the rows taken and step over those another runner is

@@ -7,15 +7,13 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
+from typing import ClassVar
 
-from ..domain.enums import AgentType, RunStatus, TaskStatus
+from ..domain.enums import RunStatus, TaskStatus
 from ..domain.models import CommandSpec
 from ..domain.rules import WAITING_FOR_ANSWERS
 
 S = TaskStatus
-
-#: Agent types a runner serves unless told otherwise: everything but people's work.
-MACHINE_TYPES: tuple[str, ...] = tuple(t.value for t in AgentType if t is not AgentType.HUMAN)
 
 
 @dataclass(frozen=True)
@@ -78,12 +76,21 @@ class Outcome(StrEnum):
 
 
 class Ending(StrEnum):
-    """How a run ended when not by its own end: the runner's summary counts each,
-    and `run` prints each so (`stopped`, `closed`, `lost`)."""
+    """How a run ended when not by its own end nor by a person (`Stopped`): the
+    runner's summary counts each, and `run` prints each so (`closed`, `lost`)."""
 
-    STOPPED = "stopped"  # a person cancelled it or moved its task: their decision
     CLOSED = "closed"  # loaded open by a plan or an import, never run: tidied
     LOST = "lost"  # its lease expired and it was reclaimed, or its task was taken away
+
+
+@dataclass(frozen=True)
+class Stopped:
+    """The run was stopped by a person, `by` (who cancelled it or moved its task):
+    their decision, not a loss. The runner's summary counts them and names who;
+    `run` prints `stopped`, its `value` as an `Ending`'s."""
+
+    by: str
+    value: ClassVar[str] = "stopped"
 
 
 #: The outcome of each status a run's end leaves its task in; pending is `RETRIED`
@@ -133,10 +140,10 @@ class Settled:
         return outcome
 
     @property
-    def ending(self) -> Ending | None:
+    def ending(self) -> Stopped | Ending | None:
         """How the run ended, when not by its own end (None: it ended by itself)."""
         if self.taken_by is not None:
-            return Ending.STOPPED
+            return Stopped(self.taken_by)
         if self.loaded_open:
             return Ending.CLOSED
         if self.run_status is RunStatus.LOST or self.task_status is None:

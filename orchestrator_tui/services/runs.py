@@ -25,6 +25,7 @@ from ..domain.enums import EventKind, LogStream, RunStatus, TaskStatus
 from ..domain.errors import Conflict, InvalidTransition, NotFound
 from ..domain.event_text import words
 from ..domain.models import RunView
+from ..domain.rules import MACHINE_TYPES
 from ..domain.transitions import MOVE_EVENTS, Intent, Via, plan_move
 from ..store.tables import Event, LogLine, Run, Task
 from . import rules as sql_rules
@@ -32,12 +33,11 @@ from . import run_batch
 from .base import ServiceContext, T, find_task, record_event, unfinished_blocker_keys
 from .moves import EventBatch, apply_moves, current_of, move_one, record_moves
 from .questions import open_questions_since
-from .run_model import MACHINE_TYPES, Claim, Outlook, RetryPolicy, RunResult, Settled
+from .run_model import Claim, Outlook, RetryPolicy, RunResult, Settled
 from .run_processes import ProcessRecord, record_processes
 from .views import run_view
 
 __all__ = [
-    "MACHINE_TYPES",
     "Claim",
     "Outlook",
     "RetryPolicy",

@@ -24,12 +24,13 @@ from typing import TYPE_CHECKING, Any
 from ..domain import rules
 from ..domain.enums import DependencyType, Readiness, RunStatus, TaskStatus
 from .quick_sql import (
-    PRIORITY_RANK,
+    NEXT_TASK_ARMS,
     ROW_SQL,
     SORT_SQL,
+    SQLITE_DATETIME,
     connect_read_only,
+    next_task_sql,
     readiness_sql,
-    serves_sql,
     sqlite_file,
 )
 from .row_fields import (
@@ -344,16 +345,12 @@ class QuickReads:
         return int(self.conn.execute("SELECT count(*) FROM tasks").fetchone()[0])
 
     def next_ready(self, agent_type: str | None = None) -> Any:
-        """`QueryService.next_ready`: highest priority, fewest dependencies, oldest."""
-        where, params = [readiness_sql(Readiness.READY)], []
-        if agent_type:
-            where.append(serves_sql(1))
-            params.append(agent_type)
-        deps = "(SELECT count(*) FROM task_dependencies AS n WHERE n.task_id = t.id)"
+        """`QueryService.next_ready`: the task MCP `next_task` names (`rules.NEXT_ORDER`)."""
+        types = (agent_type,) if agent_type else rules.MACHINE_TYPES
+        now = datetime.now(UTC).strftime(SQLITE_DATETIME)
         rows = self._rows(
-            f"{ROW_SQL} WHERE {' AND '.join(where)} "
-            f"ORDER BY {PRIORITY_RANK} DESC, {deps}, t.id LIMIT 1",
-            params,
+            f"{ROW_SQL} WHERE t.id = ({next_task_sql(len(types))})",
+            (now, *types) * NEXT_TASK_ARMS,
         )
         return self.views.task_row(rows[0]) if rows else None
 

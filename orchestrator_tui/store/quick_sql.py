@@ -7,6 +7,7 @@ thread while the app is still importing.
 
 from __future__ import annotations
 
+import itertools
 import sqlite3
 from pathlib import Path
 
@@ -56,6 +57,64 @@ def serves_sql(types: int) -> str:
     """`rules.serves` (and `services.rules.serves`) as SQL text over `tasks AS t`,
     for `types` bound agent types."""
     return f"(t.agent_type IS NULL OR t.agent_type IN ({', '.join('?' for _ in range(types))}))"
+
+
+#: How SQLAlchemy writes a datetime into SQLite (UTC, as `UTCDateTime` stores it):
+#: text compared as text, so a bound time must be written the same way.
+SQLITE_DATETIME = "%Y-%m-%d %H:%M:%S.%f"
+
+
+def claimable_sql(types: int) -> str:
+    """`services.rules.claimable(now, types, need_command=False)` as SQL text over
+    `tasks AS t`, bound to the time (`SQLITE_DATETIME`) and then `types` agent types:
+    pending with no open blocker, past any retry delay, of a type served, its plan's
+    budget (if any) not spent, no earlier run of it still open."""
+    spent = "SELECT 1 FROM plan_budgets AS pb WHERE pb.plan = t.plan AND pb.exhausted IS NOT NULL"
+    running = (
+        "SELECT 1 FROM runs AS r WHERE r.task_id = t.id "
+        f"AND r.status IN {rules.sql_in(rules.RUN_OPEN)}"
+    )
+    return " AND ".join(
+        (
+            f"t.status IN {rules.sql_in(rules.CLAIMED_BY_RUNNERS)}",
+            f"(t.plan IS NULL OR NOT EXISTS ({spent}))",
+            "(t.retry_after IS NULL OR t.retry_after <= ?)",
+            serves_sql(types),
+            f"NOT EXISTS ({_open_blockers('t')})",
+            f"NOT EXISTS ({running})",
+        )
+    )
+
+
+def _priority_arms() -> list[tuple[str, int]]:
+    """Each priority word as a condition over `tasks AS t`, with its rank; then the
+    ranges between (and around) them, where words the rules do not know lie, with
+    the default rank: `services.rules.first_by_priority`'s arms."""
+    ranks = rules.priority_ranks()
+    known = sorted(ranks)
+    arms = [(f"t.priority = '{word}'", rank) for word, rank in ranks.items()]
+    gaps = [f"t.priority < '{known[0]}'", f"t.priority > '{known[-1]}'"]
+    gaps += [f"t.priority > '{a}' AND t.priority < '{b}'" for a, b in itertools.pairwise(known)]
+    return arms + [(gap, rules.DEFAULT_PRIORITY_RANK) for gap in gaps]
+
+
+#: How many times `next_task_sql` takes its parameters, one set after the other.
+NEXT_TASK_ARMS = len(_priority_arms())
+
+
+def next_task_sql(types: int) -> str:
+    """The id of the claimable task (`claimable_sql`) that comes next
+    (`rules.NEXT_ORDER`: highest priority, then oldest), read as
+    `services.rules.first_by_priority` reads it: the oldest of each priority word,
+    straight from the (status, priority) index, so the rule's checks run on a few
+    rows instead of every pending one. Bound to `claimable_sql`'s parameters
+    `NEXT_TASK_ARMS` times over."""
+    arms = " UNION ALL ".join(
+        f"SELECT * FROM (SELECT t.id AS id, {rank} AS rank FROM tasks AS t "
+        f"WHERE {word} AND {claimable_sql(types)} ORDER BY t.id LIMIT 1)"
+        for word, rank in _priority_arms()
+    )
+    return f"SELECT id FROM ({arms}) ORDER BY rank DESC, id LIMIT 1"
 
 
 #: `services.queries.SORTS` (a test checks both name the same sorts).

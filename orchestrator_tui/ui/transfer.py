@@ -103,10 +103,6 @@ class TransferActions(HostApp):
 
         return call
 
-    def import_tasks(self, request: TransferRequest) -> Worker[None]:
-        """Import (or with `request.dry_run`, only report) on a thread worker."""
-        return self._transfer(self._import_call(request), IMPORT_REFUSED, "import")
-
     def import_shown(self, request: TransferRequest, parsed: ParsedImport) -> Worker[None]:
         """Write the plan a dry run read and showed, as it is, on a thread worker."""
         from ..services.importers import load_import

@@ -108,7 +108,8 @@ def test_rows_carry_readiness(plan: Orchestrator) -> None:
 
 
 def test_next_ready_order(orch: Orchestrator) -> None:
-    """Priority first, then fewest dependencies, then id."""
+    """Priority first, then the oldest (a claim's order): finished dependencies do
+    not count."""
     assert orch.queries.next_ready() is None
     add(orch, "Z0", status=S.DONE)
     add(orch, "Z1", status=S.DONE)
@@ -121,7 +122,7 @@ def test_next_ready_order(orch: Orchestrator) -> None:
     while (row := orch.queries.next_ready()) is not None:
         order.append(row.key)
         orch.tasks.start(row.key)
-    assert order == ["M-no-deps-late", "M-one-dep", "M-two-deps", "L-none"]
+    assert order == ["M-two-deps", "M-one-dep", "M-no-deps-late", "L-none"]
     orch.tasks.complete("L-none")
     assert orch.queries.next_ready().key == "H-waiting"
     assert orch.queries.ready_keys() == ["H-waiting"]

@@ -28,8 +28,15 @@ from orchestrator_tui.services import rules as sql_rules
 from orchestrator_tui.services.queries import SORTS
 from orchestrator_tui.services.rules import T
 from orchestrator_tui.store.quick_reads import READS_SCHEMA, GiveUp, open_reads
-from orchestrator_tui.store.quick_sql import SORT_SQL, serves_sql
+from orchestrator_tui.store.quick_sql import (
+    NEXT_TASK_ARMS,
+    SORT_SQL,
+    SQLITE_DATETIME,
+    next_task_sql,
+    serves_sql,
+)
 from orchestrator_tui.store.schema import SCHEMA_VERSION
+from orchestrator_tui.store.tables import Task
 
 
 def _varied(orch: Orchestrator) -> list[str]:
@@ -371,3 +378,32 @@ def test_plain_reads_leave_a_command_the_model_would_change_to_it(tmp_path: Path
                 reads.get_task("C-1")  # the services' model decides (strips, or refuses)
     finally:
         reads.close()
+
+
+def test_next_ready_reads_unknown_priority_words_as_a_claim_does(tmp_path: Path) -> None:
+    """`task next` reads one priority word at a time, as a claim does: a word the
+    rules do not know (written by hand) still ranks as medium, oldest first. (The
+    row views hold known words only, so the keys are compared.)"""
+    url = f"sqlite:///{tmp_path / 'words.db'}"
+    orch = open_orchestrator(url, "alice")
+    try:
+        for key, priority in [("A", "low"), ("B", "critical"), ("C", "medium"), ("F", "medium")]:
+            orch.tasks.create(TaskSpec(key=key, title=key, priority=priority))
+        orch.tasks.create(TaskSpec(key="D", title="D", priority="medium"))
+        orch.tasks.create(TaskSpec(key="E", title="E", priority="high"))
+        with orch.db.write() as conn:  # one word before, one after, one between known ones
+            for key, word in (("A", "aaa"), ("F", "urgent?"), ("D", "elevated")):
+                conn.execute(Task.__table__.update().where(T.key == key).values(priority=word))
+        order = []
+        types = rules.MACHINE_TYPES
+        read_next = f"SELECT key FROM tasks WHERE id = ({next_task_sql(len(types))})"
+        while (key := orch.runs.next_for_agent()) is not None:
+            now = datetime.now(UTC).strftime(SQLITE_DATETIME)
+            with sqlite3.connect(tmp_path / "words.db") as conn:
+                [(quick,)] = conn.execute(read_next, (now, *types) * NEXT_TASK_ARMS).fetchall()
+            assert quick == key
+            order.append(key)
+            assert orch.runs.claim_for_agent("ada") == key
+        assert order == ["B", "E", "A", "C", "F", "D"]
+    finally:
+        orch.close()

@@ -105,10 +105,16 @@ def test_unknown_task_is_not_found_and_writes_nothing(orch: Orchestrator) -> Non
 
 
 def test_a_key_typed_in_the_wrong_case_is_suggested(orch: Orchestrator) -> None:
+    """The one key it is but for case is named alone; a miss of another number
+    still offers the keys spelled near it, whatever their case."""
     add(orch, "PAY-1")
     add(orch, "PAY-10")
-    with pytest.raises(NotFound, match="no task 'pay-1'; did you mean PAY-1, PAY-10"):
+    with pytest.raises(NotFound) as case_only:
         orch.tasks.start("pay-1")
+    assert str(case_only.value) == "no task 'pay-1'; did you mean PAY-1?"
+    with pytest.raises(NotFound) as other_number:
+        orch.tasks.start("pay-9")
+    assert str(other_number.value) == "no task 'pay-9'; did you mean PAY-1, PAY-10?"
 
 
 def test_readiness_is_derived_from_status_and_blockers() -> None:

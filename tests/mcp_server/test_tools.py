@@ -290,6 +290,7 @@ async def test_arguments_a_tool_does_not_take_are_refused_naming_the_ones_it_doe
         misspelt = await refused(client, "get_task", task_key="A")
         extra = await refused(client, "report_progress", key="A", percent=40, msg="routes")
         two = await refused(client, "next_task", claim=True, agent="x", page=2)
+        unlike = await refused(client, "next_task", limit=5)
         listed = (await client.list_tools()).tools
     assert (
         misspelt
@@ -303,6 +304,8 @@ async def test_arguments_a_tool_does_not_take_are_refused_naming_the_ones_it_doe
         two == "error: next_task has no arguments 'agent', 'page'; did you mean agent_type?"
         " (its arguments: claim, agent_type)"
     )
+    # Spelled with three of its letters but nothing like it: no `did you mean claim?`.
+    assert unlike == "error: next_task has no argument 'limit' (its arguments: claim, agent_type)"
     assert orch.queries.last_event_id() == before, "a refused call wrote something"
     assert orch.queries.get_task("A").progress == 0
     for tool in listed:  # the schema says what the server does

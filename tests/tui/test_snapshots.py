@@ -14,7 +14,6 @@ from textual.widgets import Input
 
 from orchestrator_tui.app import OrchestratorApp, make_app
 from orchestrator_tui.ui.modals.quit import QuitWhileRunning
-from orchestrator_tui.ui.modals.transfer import TransferRequest
 
 from .conftest import SMALL_PLAN, fixed_clock, main_screen, seed_plan, settle
 
@@ -182,8 +181,8 @@ def test_import_report(snap_app, snap_compare, size, monkeypatch):
     # A relative path: the report shows it, and a checkout can live in any folder.
     monkeypatch.chdir(SMALL_PLAN.parent)
 
-    request = TransferRequest(SMALL_PLAN.name, "yaml", dry_run=True)
-    run_before = doing(lambda app: app.import_tasks(request))
+    # As a person does: open the dialog, type the file's name, press enter (a dry run).
+    run_before = keys("ctrl+o", *SMALL_PLAN.name, "enter")
     assert snap_compare(snap_app, terminal_size=SIZES[size], run_before=run_before)
 
 
