@@ -106,6 +106,33 @@ def test_a_task_made_here_with_a_key_like_theirs_is_updated_not_refused(orch, ta
     assert orch.queries.get_task("master-4").source is None  # still a task made here
 
 
+def test_a_task_without_a_description_comes_back_without_one(orch, tasks_json):
+    # task-master refuses a task with no description ("" too) but takes a subtask's ""
+    import_path(orch, tasks_json)
+    orch.tasks.create(TaskSpec(key="T-1", title="New here"))
+    orch.tasks.create(TaskSpec(key="T-2", title="Its part", parent="T-1"))
+    export_path(orch, tasks_json)
+    written = json.loads(tasks_json.read_text())
+    assert record(written, "New here")["description"] == "New here"
+    assert record(written, "Its part")["description"] == ""
+    import_path(orch, tasks_json)
+    assert orch.queries.get_task("T-1").description == ""
+    assert orch.queries.get_task("T-2").description == ""
+    export_path(orch, tasks_json)
+    assert import_path(orch, tasks_json).changed == 0
+    orch.tasks.edit("T-1", TaskPatch(description="Now it has one"))
+    export_path(orch, tasks_json)
+    import_path(orch, tasks_json)
+    assert orch.queries.get_task("T-1").description == "Now it has one"
+    export_path(orch, tasks_json)
+    assert record(json.loads(tasks_json.read_text()), "Its part")["description"] == ""
+    # the file's own tasks come back as they were: feature-x's blank description too
+    assert (
+        json.loads(tasks_json.read_text())["feature-x"]
+        == json.loads((FIXTURES / "taskmaster" / "tasks.json").read_text())["feature-x"]
+    )
+
+
 def test_demo_tasks_come_back_to_themselves_and_the_demo_still_seeds(orch, tmp_path):
     orch.plans.load_file(sample_plan_path(), source=DEMO_SOURCE)
     before = titles(orch)
@@ -154,5 +181,6 @@ def test_the_real_task_master_round_trip_keeps_each_task_once(orch, tasks_json):
     assert report.added == 1
     assert set(titles(orch).values()) == {1}, titles(orch)
     assert orch.queries.get_task("T-1").status.value == "done"
+    assert orch.queries.get_task("T-1").description == ""  # its stand-in went back out
     assert orch.queries.get_task("master-3").title == "Ship it soon"
     assert "Theirs" in titles(orch)

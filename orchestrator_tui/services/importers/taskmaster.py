@@ -10,10 +10,13 @@ Dependencies are numbers or strings. In a task, `7` is task 7 and `"7.2"`
 subtask 2 of task 7; in a subtask a bare number is a sibling subtask. Fields
 we have no column for (details, testStrategy, complexity, ...) go to `extra`
 unchanged, with `extra["_taskmaster"]` remembering the original id, status
-and dependency words, field order and tag metadata so export writes the same
-file back; links the file names but we do not import (to the task itself, or
-closing a cycle among finished tasks) are remembered there as `unlinked`,
-and tags with no tasks on the file's first task as `empty_tags`.
+and dependency words, a blank description, field order and tag metadata so
+export writes the same file back; links the file names but we do not import
+(to the task itself, or closing a cycle among finished tasks) are remembered
+there as `unlinked`, and tags with no tasks on the file's first task as
+`empty_tags`. A task's description that only repeats its title is read as
+none: our export writes the title for a task without one (task-master
+requires one).
 
 A record our export wrote for a task it could not name by tag and id (one
 made here, from another source, or renumbered) carries that task's key in
@@ -184,9 +187,16 @@ class _Tag:
             "external_id": ext,
         }
         if "description" in record:
-            if not isinstance(record["description"], str | None):
+            text = record["description"]
+            if not isinstance(text, str | None):
                 raise fail(where, "description", "expected text")
-            data["description"] = record["description"] or ""
+            if not text:  # the file's own blank, written back as it was
+                memo["description"] = text
+            elif parent is None and text == title:
+                # a task's title standing in for the description task-master requires
+                # (our export writes it for a task without one): it holds nothing more
+                text = ""
+            data["description"] = text or ""
         if "status" in record:
             data["status"] = status_at(record["status"], where, "status")
             memo["status"] = record["status"]

@@ -50,6 +50,18 @@ def _word(memo: dict[str, Any], name: str, ours: str, default: str) -> str:
     return default
 
 
+def _description(row: Any, memo: dict[str, Any], is_top: bool) -> str | None:
+    """The record's description. task-master refuses a task (not a subtask) whose
+    description is missing or blank: a task of ours without one goes out with its
+    title, which the import reads back as none. A blank the file itself had
+    (or a description it left out) stays as it was."""
+    if row.description:
+        return str(row.description)
+    if memo and ("description" in memo or "description" not in memo.get("fields", ())):
+        return memo.get("description", "")
+    return row.title if is_top else ""
+
+
 class _Export:
     def __init__(self, conn: Connection) -> None:
         t = Task.__table__
@@ -167,8 +179,7 @@ class _Export:
         values: dict[str, Any] = {
             "id": self.ids[task_id],
             "title": row.title,
-            # task-master refuses a task without a description: ours may have none
-            "description": row.description or ("" if memo else row.title),
+            "description": _description(row, memo, is_top),
             "status": _word(memo, "status", row.status, TO_TASK_MASTER[TaskStatus(row.status)]),
             "priority": _word(memo, "priority", row.priority, row.priority),
             "dependencies": self._tokens(task_id),
