@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
@@ -177,6 +177,15 @@ class FeedbackSpec(_PlanInput):
     at: TimeRef | None = None
 
     _t = field_validator("at", mode="before")(_time)
+
+
+class NamedTask(NamedTuple):
+    """The task of ours a record in a source stands for, as our export wrote it
+    there: its key and, when it came from a source, that source (a task of ours
+    with that key from another source is another task)."""
+
+    key: str
+    source: str | None = None
 
 
 class PlanTask(TaskSpec):

@@ -10,7 +10,8 @@ importer's packed tasks are never all unpacked at once.
 
 Loading is an upsert. A plan task matches an existing task by its
 (source, external_id) when it has both, else by the key of ours its source
-names for it (`adopt`: our export wrote it there), else by its key. A key
+names for it (`adopt`: our export wrote it there; when it names the source
+that task came from too, only a task from that source), else by its key. A key
 only matches a task of the same origin; a task matched by the key its source
 names keeps its owner and tags (its source, external id and tags are not
 changed), whoever owns it. A matched task is
@@ -37,7 +38,7 @@ from ..domain.enums import EventKind, TaskStatus
 from ..domain.errors import CycleError, ValidationFailed
 from ..domain.graph import blockers_come_first, find_cycle
 from ..domain.packed import TaskOutline, outlines_of
-from ..domain.plan import PlanSpec, PlanTask, resolve_time
+from ..domain.plan import NamedTask, PlanSpec, PlanTask, resolve_time
 from ..domain.rules import DECIDABLE
 from ..domain.state_machine import STARTED
 from ..domain.transitions import Intent, Via, plan_move
@@ -143,7 +144,7 @@ class PlanService:
         progress: Progress | None = None,
         *,
         where: Mapping[str, str] | None = None,
-        adopt: Mapping[str, str] | None = None,
+        adopt: Mapping[str, NamedTask] | None = None,
         dry_run: bool = False,
     ) -> LoadResult:
         """Write `plan` (see the module docstring). `where` names each task's
@@ -172,7 +173,7 @@ class _Load:
         origin: str,
         where: Mapping[str, str],
         progress: Progress | None,
-        adopt: Mapping[str, str],
+        adopt: Mapping[str, NamedTask],
     ) -> None:
         self.ctx, self.conn, self.plan, self.origin = ctx, conn, plan, origin
         self.where, self.adopt = where, adopt
@@ -345,7 +346,7 @@ class _Load:
         for index, task in enumerate(outlines):
             ident = _ident(task)
             found = by_ident.get(ident) if ident else None
-            ours = named.get(self.adopt.get(task.key, "")) if found is None else None
+            ours = self._named_row(named, task.key) if found is None else None
             if ours is not None and ours.id not in claimed:
                 claimed.add(ours.id)
                 self.adopted.add(task.key)
@@ -368,10 +369,20 @@ class _Load:
                 matched[task.key] = found
         return matched
 
+    def _named_row(self, named: dict[str, Any], plan_key: str) -> Any:
+        """The row of the task of ours the source names for `plan_key`: the task with
+        that key, unless the source names another owner (the record was written from
+        a task of another database that has the same key)."""
+        said = self.adopt.get(plan_key)
+        if said is None:
+            return None
+        row = named.get(said.key)
+        return row if row is not None and said.source in (None, row.source) else None
+
     def _named(self) -> dict[str, Any]:
         """The existing rows the plan's sources name as theirs (`adopt`), by key."""
         rows: dict[str, Any] = {}
-        for part in chunks(sorted(set(self.adopt.values())), 900):
+        for part in chunks(sorted({named.key for named in self.adopt.values()}), 900):
             for row in self.conn.execute(select(Task.__table__).where(T.key.in_(part))):
                 rows[row.key] = row
         return rows

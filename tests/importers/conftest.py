@@ -105,3 +105,20 @@ def refused_import(
     message = str(caught.value)
     assert "\n" not in message, message
     return message
+
+
+def take_marks(file: dict[str, Any]) -> list[dict[str, str]]:
+    """What our export wrote into task-master records' metadata to name the task
+    each was written from, taken out of them (a tagged or legacy tasks.json)."""
+    from orchestrator_tui.services.importers.taskmaster import MARK
+
+    marks = []
+    for body in file.values() if "tasks" not in file else [file]:
+        for task in body["tasks"]:
+            for record in [task, *task.get("subtasks", [])]:
+                metadata = record.get("metadata") or {}
+                if MARK in metadata:
+                    marks.append(metadata.pop(MARK))
+                    if not metadata:
+                        del record["metadata"]
+    return marks

@@ -239,3 +239,26 @@ def test_drafts_and_archived_tasks_keep_their_status_words_through_an_export(tmp
     }
     words = {t.key: t.extra["status"] for t in again}
     assert words["draft-1"] == "In Progress" and words["task-2-archived"] == "To Do"
+
+
+def test_a_quote_never_closed_skips_the_file_naming_the_field(tmp_path, orch):
+    # Backlog.md itself cannot read such a file: `backlog task list` leaves it out.
+    root = folder(
+        tmp_path,
+        {
+            "tasks/task-1 - a.md": task("TASK-1"),
+            "tasks/task-2 - Fix.md": '---\nid: task-2\ntitle: "Fix login\nstatus: Done\n---\n',
+            "tasks/task-3 - b.md": "---\nid: task-3\ntitle: 'Half' quoted\n---\n",
+            # a quoted title going on over two lines is YAML's, read beside a repaired field
+            "tasks/task-4 - c.md": '---\nid: task-4\ntitle: "Fix\n  logout"\nnote: [WIP] a\n---\n',
+        },
+    )
+    report = import_path(orch, root)
+    assert [t.key for t in orch.queries.list_tasks(limit=10)] == ["task-1", "task-4"]
+    assert orch.queries.get_task("task-4").title == "Fix logout"
+    second, third = report.warnings
+    assert "tasks/task-2 - Fix.md: frontmatter: title: " in second
+    assert "quote" in second and "file skipped" in second and "\n" not in second
+    assert "tasks/task-3 - b.md: frontmatter: title: " in third
+    message = refused_import(orch, root, ValidationFailed, strict=True)
+    assert "task-2 - Fix.md: frontmatter: title: " in message

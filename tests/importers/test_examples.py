@@ -10,16 +10,17 @@ import pytest
 from sqlalchemy import select
 
 from orchestrator_tui.services.importers import export_path, import_path
-from orchestrator_tui.services.importers.taskmaster import MARK
 from orchestrator_tui.store.tables import Task
 
-from .conftest import EXAMPLES
+from .conftest import EXAMPLES, take_marks
 
 pytestmark = pytest.mark.skipif(not EXAMPLES.is_dir(), reason="../shared/examples not present")
 
 
 def test_taskmaster_project_file(orch, tmp_path):
-    source = EXAMPLES / "task-master" / "tasks.json"
+    source = tmp_path / "tasks.json"  # a copy, written back to below
+    source.write_text((EXAMPLES / "task-master" / "tasks.json").read_text())
+    original = json.loads(source.read_text())
     report = import_path(orch, source)
     assert report.added == 182 + 914
     with orch.db.read() as conn:
@@ -31,12 +32,11 @@ def test_taskmaster_project_file(orch, tmp_path):
     assert sum(1 for _, parent in rows if parent is not None) == 914
     # the file's own quirks come through as warnings, not errors
     assert len(report.warnings) == 3
-    out = tmp_path / "tasks.json"
-    export_path(orch, out)
-    exported, original = json.loads(out.read_text()), json.loads(source.read_text())
+    export_path(orch, source)
+    exported = json.loads(source.read_text())
     # Subtasks whose id repeats among their siblings cannot be named by tag and id:
     # their records carry our key (nothing else is added), so the next import finds them.
-    marked = _take_marks(exported)
+    marked = [mark["key"] for mark in take_marks(exported)]
     assert exported == original
     repeated = [
         f"{tag}-{task['id']}.{sub['id']}"
@@ -47,20 +47,6 @@ def test_taskmaster_project_file(orch, tmp_path):
     ]
     assert len(marked) == len(repeated) - 1 and all(k.startswith(repeated[0]) for k in marked)
     assert import_path(orch, source).unchanged == 1096
-
-
-def _take_marks(file: dict) -> list[str]:
-    """The keys our export wrote into records' metadata, taken out of them."""
-    keys = []
-    for body in file.values():
-        for task in body["tasks"]:
-            for record in [task, *task.get("subtasks", [])]:
-                metadata = record.get("metadata") or {}
-                if MARK in metadata:
-                    keys.append(metadata.pop(MARK)["key"])
-                    if not metadata:
-                        del record["metadata"]
-    return keys
 
 
 def test_backlog_md_project_folder(orch):

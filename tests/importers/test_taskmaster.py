@@ -9,7 +9,7 @@ from pathlib import Path
 from orchestrator_tui.domain.errors import ValidationFailed
 from orchestrator_tui.services.importers import export_path, import_path
 
-from .conftest import FIXTURES, dump, refused_import
+from .conftest import FIXTURES, dump, refused_import, take_marks
 
 TAGGED = FIXTURES / "taskmaster" / "tasks.json"
 
@@ -66,9 +66,8 @@ def test_links_not_imported_are_remembered_so_export_gives_the_file_back(orch, t
     assert any("(id 2): dependencies: 2 is the task itself" in w for w in report.warnings)
     assert [b.key for b in orch.queries.get_task("master-2").blockers] == ["master-1"]
     assert orch.queries.get_task("master-2").extra["_taskmaster"]["unlinked"] == ["master-2"]
-    out = tmp_path / "back.json"
-    export_path(orch, out, "task-master")
-    assert json.loads(out.read_text()) == data
+    export_path(orch, path, "task-master")
+    assert json.loads(path.read_text()) == data
 
 
 def test_reimport_updates_instead_of_duplicating(orch, tmp_path):
@@ -108,12 +107,24 @@ def test_changed_source_reports_changes_and_dry_run_writes_nothing(orch, tmp_pat
 
 
 def test_export_gives_the_same_file_back(orch, tmp_path):
+    path = tmp_path / "tasks.json"
+    path.write_text(TAGGED.read_text())
+    import_path(orch, path)
+    report = export_path(orch, path)
+    assert report.format == "task-master" and report.tasks == 8
+    assert json.loads(path.read_text()) == json.loads(TAGGED.read_text())
+
+
+def test_exported_elsewhere_each_record_names_the_task_it_was_written_from(orch, tmp_path):
     import_path(orch, TAGGED)
     out = tmp_path / "out" / "tasks.json"
     out.parent.mkdir()
-    report = export_path(orch, out)
-    assert report.format == "task-master" and report.tasks == 8
-    assert json.loads(out.read_text()) == json.loads(TAGGED.read_text())
+    export_path(orch, out)
+    written = json.loads(out.read_text())
+    owner = orch.queries.get_task("master-1").source
+    keys = "master-1 master-1.1 master-1.2 master-2 master-2.1 master-2.2 master-3 feature-x-1"
+    assert take_marks(written) == [{"key": key, "source": owner} for key in keys.split()]
+    assert written == json.loads(TAGGED.read_text())  # and nothing else
 
 
 def test_export_reflects_edits_made_here(orch, tmp_path):
@@ -130,12 +141,13 @@ def test_export_reflects_edits_made_here(orch, tmp_path):
 
 def test_legacy_form_round_trips(orch, tmp_path):
     legacy = FIXTURES / "taskmaster" / "legacy.json"
-    report = import_path(orch, legacy)
+    path = tmp_path / "tasks.json"
+    path.write_text(legacy.read_text())
+    report = import_path(orch, path)
     assert report.added == 3
     assert orch.queries.get_task("master-2.1").parent == "master-2"
-    out = tmp_path / "tasks.json"
-    export_path(orch, out)
-    assert json.loads(out.read_text()) == json.loads(legacy.read_text())
+    export_path(orch, path)
+    assert json.loads(path.read_text()) == json.loads(legacy.read_text())
 
 
 def test_prefix_keeps_two_projects_apart(orch, tmp_path):

@@ -14,12 +14,13 @@ from typing import Any
 
 import pytest
 
+from orchestrator_tui.domain.errors import ValidationFailed
 from orchestrator_tui.domain.models import TaskPatch, TaskSpec
 from orchestrator_tui.services import Orchestrator
 from orchestrator_tui.services.importers import export_path, import_path
 from orchestrator_tui.services.plans import DEMO_SOURCE, sample_plan_path
 
-from .conftest import FIXTURES
+from .conftest import FIXTURES, fresh, refused_import
 from .test_export_round_trips import _tool
 
 
@@ -106,6 +107,59 @@ def test_a_task_made_here_with_a_key_like_theirs_is_updated_not_refused(orch, ta
     assert orch.queries.get_task("master-4").source is None  # still a task made here
 
 
+def test_a_file_exported_elsewhere_updates_the_tasks_it_came_from(
+    orch, tasks_json, tmp_path, databases
+):
+    import_path(orch, tasks_json)
+    owner = orch.queries.get_task("master-3").source
+    elsewhere = tmp_path / "elsewhere" / "tasks.json"
+    elsewhere.parent.mkdir()
+    export_path(orch, elsewhere)
+    edit(elsewhere, lambda doc: record(doc, "Ship it").update(status="done"))
+    report = import_path(orch, elsewhere)
+    assert (report.added, report.changed, report.unchanged) == (0, 1, 7)
+    task = orch.queries.get_task("master-3")
+    assert (task.status.value, task.source) == ("done", owner)  # it keeps its owner
+    assert import_path(orch, tasks_json).added == 0  # whose file still updates it
+    # another database's task with the same tag and id is not the task the record names
+    theirs = fresh(databases, "theirs")
+    their_file = tmp_path / "theirs" / "tasks.json"
+    their_file.parent.mkdir()
+    shutil.copy(tasks_json, their_file)
+    import_path(theirs, their_file)
+    message = refused_import(theirs, elsewhere, ValidationFailed)
+    assert "(id 1): key: 'master-1' is already used by a task imported from" in message
+    assert str(their_file) in message and "--prefix" in message
+    theirs.close()
+
+
+def test_a_task_without_a_description_comes_back_without_one(orch, tasks_json):
+    # task-master refuses a task with no description ("" too) but takes a subtask's ""
+    import_path(orch, tasks_json)
+    orch.tasks.create(TaskSpec(key="T-1", title="New here"))
+    orch.tasks.create(TaskSpec(key="T-2", title="Its part", parent="T-1"))
+    export_path(orch, tasks_json)
+    written = json.loads(tasks_json.read_text())
+    assert record(written, "New here")["description"] == "New here"
+    assert record(written, "Its part")["description"] == ""
+    import_path(orch, tasks_json)
+    assert orch.queries.get_task("T-1").description == ""
+    assert orch.queries.get_task("T-2").description == ""
+    export_path(orch, tasks_json)
+    assert import_path(orch, tasks_json).changed == 0
+    orch.tasks.edit("T-1", TaskPatch(description="Now it has one"))
+    export_path(orch, tasks_json)
+    import_path(orch, tasks_json)
+    assert orch.queries.get_task("T-1").description == "Now it has one"
+    export_path(orch, tasks_json)
+    assert record(json.loads(tasks_json.read_text()), "Its part")["description"] == ""
+    # the file's own tasks come back as they were: feature-x's blank description too
+    assert (
+        json.loads(tasks_json.read_text())["feature-x"]
+        == json.loads((FIXTURES / "taskmaster" / "tasks.json").read_text())["feature-x"]
+    )
+
+
 def test_demo_tasks_come_back_to_themselves_and_the_demo_still_seeds(orch, tmp_path):
     orch.plans.load_file(sample_plan_path(), source=DEMO_SOURCE)
     before = titles(orch)
@@ -154,5 +208,20 @@ def test_the_real_task_master_round_trip_keeps_each_task_once(orch, tasks_json):
     assert report.added == 1
     assert set(titles(orch).values()) == {1}, titles(orch)
     assert orch.queries.get_task("T-1").status.value == "done"
+    assert orch.queries.get_task("T-1").description == ""  # its stand-in went back out
     assert orch.queries.get_task("master-3").title == "Ship it soon"
     assert "Theirs" in titles(orch)
+
+
+@pytest.mark.sqlite_only  # their CLI changes our export; the database part is tested above
+def test_the_real_task_master_keeps_what_a_file_exported_elsewhere_names(orch, tasks_json):
+    _tool("task-master")
+    import_path(orch, tasks_json)
+    project = tasks_json.parents[3] / "elsewhere"
+    elsewhere = project / ".taskmaster" / "tasks" / "tasks.json"
+    elsewhere.parent.mkdir(parents=True)
+    export_path(orch, elsewhere)
+    task_master("set-status", "--id=3", "--status=done", cwd=project)
+    assert import_path(orch, elsewhere).added == 0  # task-master rewrote every record
+    assert len(titles(orch)) == 8 and set(titles(orch).values()) == {1}
+    assert orch.queries.get_task("master-3").status.value == "done"

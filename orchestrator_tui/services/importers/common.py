@@ -30,7 +30,7 @@ from ...domain.enums import Priority
 from ...domain.errors import CycleError, OrchestratorError, ValidationFailed, validation_message
 from ...domain.models import KEY_PATTERN
 from ...domain.packed import PackedTasks
-from ...domain.plan import PlanSpec, PlanTask, absolute_time
+from ...domain.plan import NamedTask, PlanSpec, PlanTask, absolute_time
 from ...domain.status_map import map_status
 
 Progress = Callable[[str, int, int], None]
@@ -49,9 +49,9 @@ class ParsedImport:
     notices: list[str] = field(default_factory=list)
     #: `Source.fingerprint()` of what was read, when `read_import` was asked for it
     fingerprint: str | None = None
-    #: plan key -> the key of a task of ours the source names as that record
-    #: (our export wrote it there): the record updates that task, whoever owns it
-    adopt: dict[str, str] = field(default_factory=dict)
+    #: plan key -> the task of ours the source names as that record (our export
+    #: wrote it there): the record updates that task, whoever owns it
+    adopt: dict[str, NamedTask] = field(default_factory=dict)
 
 
 class Issues:

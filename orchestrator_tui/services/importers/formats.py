@@ -53,7 +53,7 @@ def _native_export(fmt: str) -> Exporter:
 def _taskmaster_export(conn: Connection, path: Path) -> tuple[Written, int, list[str]]:
     from . import taskmaster_export
 
-    return taskmaster_export.export(conn)
+    return taskmaster_export.export(conn, path)
 
 
 def _backlog_export(conn: Connection, path: Path) -> tuple[Written, int, list[str]]:

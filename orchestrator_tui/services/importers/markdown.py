@@ -53,6 +53,8 @@ def quote_at_values(frontmatter: str) -> str:
 
 
 _TOP_SCALAR = re.compile(r"^([A-Za-z_][\w-]*):[ \t]+(\S.*?)\s*$")
+#: What a YAML value opens a quoted scalar with.
+_QUOTES = ("'", '"')
 
 
 def _reads_alone(value: str) -> bool:
@@ -67,14 +69,34 @@ def _reads_alone(value: str) -> bool:
 def quote_plain_values(frontmatter: str) -> str:
     """Top-level `key: value` lines whose value is not YAML on its own
     (`title: [WIP] Fix: the thing`) with the value quoted as text, as
-    hand-written Backlog.md files need."""
+    hand-written Backlog.md files need. A value that opens a quote is YAML's
+    own (it may go on over indented lines) and is left as it is."""
     out = []
     for line in frontmatter.splitlines():
         m = _TOP_SCALAR.match(line)
-        if m and not _reads_alone(m.group(2)):
+        if m and not m.group(2).startswith(_QUOTES) and not _reads_alone(m.group(2)):
             line = f"{m.group(1)}: {_quote(m.group(2))}"
         out.append(line)
     return "\n".join(out)
+
+
+def unclosed_quote(frontmatter: str) -> str | None:
+    """The first top-level field whose value opens a quote that does not close
+    it (`title: "Fix login`): the person meant YAML's quoting, so it is not
+    quoted again as text. Backlog.md cannot read such a file either."""
+    lines = frontmatter.splitlines()
+    for index, line in enumerate(lines):
+        m = _TOP_SCALAR.match(line)
+        if not m or not m.group(2).startswith(_QUOTES):
+            continue
+        value = m.group(2)
+        for more in lines[index + 1 :]:  # a quoted value may go on, indented
+            if not more[:1].isspace():
+                break
+            value += "\n" + more
+        if not _reads_alone(value):
+            return m.group(1)
+    return None
 
 
 def raw_value(frontmatter: str, key: str) -> str | None:
@@ -92,13 +114,19 @@ def raw_value(frontmatter: str, key: str) -> str | None:
 
 def read_frontmatter(frontmatter: str, origin: str, lenient: bool = False) -> dict[str, Any]:
     """The frontmatter's fields; `lenient` retries a file YAML refuses with
-    its plain values quoted (see `quote_plain_values`)."""
+    its plain values quoted (see `quote_plain_values`), unless a value opens
+    a quote it does not close (see `unclosed_quote`)."""
     text = quote_at_values(frontmatter)
     try:
         data = load_yaml(text, f"{origin}: frontmatter")
     except ValidationFailed:
         if not lenient:
             raise
+        if (name := unclosed_quote(text)) is not None:
+            raise ValidationFailed(
+                f"{origin}: frontmatter: {name}: its value starts with a quote but does not "
+                "end with one"
+            ) from None
         repaired = quote_plain_values(text)
         if repaired == text:
             raise

@@ -10,16 +10,21 @@ Dependencies are numbers or strings. In a task, `7` is task 7 and `"7.2"`
 subtask 2 of task 7; in a subtask a bare number is a sibling subtask. Fields
 we have no column for (details, testStrategy, complexity, ...) go to `extra`
 unchanged, with `extra["_taskmaster"]` remembering the original id, status
-and dependency words, field order and tag metadata so export writes the same
-file back; links the file names but we do not import (to the task itself, or
-closing a cycle among finished tasks) are remembered there as `unlinked`,
-and tags with no tasks on the file's first task as `empty_tags`.
+and dependency words, a blank description, field order and tag metadata so
+export writes the same file back; links the file names but we do not import
+(to the task itself, or closing a cycle among finished tasks) are remembered
+there as `unlinked`, and tags with no tasks on the file's first task as
+`empty_tags`. A task's description that only repeats its title is read as
+none: our export writes the title for a task without one (task-master
+requires one).
 
-A record our export wrote for a task it could not name by tag and id (one
-made here, from another source, or renumbered) carries that task's key in
-`metadata["orchestrator-tui"]["key"]`, which task-master keeps; the import
-hands it on (`ParsedImport.adopt`) so that the record updates that task
-rather than adding a second one, and takes it out of the kept metadata.
+A record our export wrote for a task it could not name by source, tag and
+id (one made here, from another source, renumbered, or written to another
+file than its own) carries that task's key in
+`metadata["orchestrator-tui"]["key"]` (and its source in `"source"`), which
+task-master keeps; the import hands it on (`ParsedImport.adopt`) so that the
+record updates that task rather than adding a second one, and takes it out
+of the kept metadata.
 """
 
 from __future__ import annotations
@@ -30,6 +35,7 @@ from typing import Any
 
 from ...domain.enums import Complexity
 from ...domain.models import KEY_PATTERN
+from ...domain.plan import NamedTask
 from .common import (
     Issues,
     ParsedImport,
@@ -101,8 +107,8 @@ class _Tag:
         self.records: list[Record] = []
         self.parent_ids: dict[str, str] = {}  # subtask key -> its task's id
         self.scope = f"in tag {name!r}"
-        #: record key -> the key of ours its metadata names
-        self.adopt: dict[str, str] = {}
+        #: record key -> the task of ours its metadata names
+        self.adopt: dict[str, NamedTask] = {}
 
     def read(self, tasks: Any, metadata: Any) -> None:
         if not isinstance(tasks, list):
@@ -173,7 +179,9 @@ class _Tag:
         extra = {k: v for k, v in record.items() if k not in MAPPED}
         if (ours := self._our_key(extra, where)) is not None:
             self.adopt[key] = ours
-        memo: dict[str, Any] = {"id": record.get("id"), "fields": list(record), "tag": self.name}
+        # a `metadata` that held only our mark is not the record's own field
+        fields = [name for name in record if name != "metadata" or name in extra]
+        memo: dict[str, Any] = {"id": record.get("id"), "fields": fields, "tag": self.name}
         if "dependencies" in record:
             memo["dependencies"] = record["dependencies"]
         data: dict[str, Any] = {
@@ -184,9 +192,16 @@ class _Tag:
             "external_id": ext,
         }
         if "description" in record:
-            if not isinstance(record["description"], str | None):
+            text = record["description"]
+            if not isinstance(text, str | None):
                 raise fail(where, "description", "expected text")
-            data["description"] = record["description"] or ""
+            if not text:  # the file's own blank, written back as it was
+                memo["description"] = text
+            elif parent is None and text == title:
+                # a task's title standing in for the description task-master requires
+                # (our export writes it for a task without one): it holds nothing more
+                text = ""
+            data["description"] = text or ""
         if "status" in record:
             data["status"] = status_at(record["status"], where, "status")
             memo["status"] = record["status"]
@@ -206,8 +221,8 @@ class _Tag:
             self.parent_ids[key] = parent_id
         self.records.append(Record(data, where, deps, scope=self.scope))
 
-    def _our_key(self, extra: dict[str, Any], where: str) -> str | None:
-        """The key our export wrote into the record's metadata, taken out of it."""
+    def _our_key(self, extra: dict[str, Any], where: str) -> NamedTask | None:
+        """The task our export wrote into the record's metadata, taken out of it."""
         metadata = extra.get("metadata")
         if not isinstance(metadata, dict) or MARK not in metadata:
             return None
@@ -219,7 +234,8 @@ class _Tag:
             del extra["metadata"]
         key = mark.get("key") if isinstance(mark, dict) else None
         if isinstance(key, str) and re.match(KEY_PATTERN, key):
-            return key
+            source = mark.get("source")
+            return NamedTask(key, source if isinstance(source, str) else None)
         self.issues.warn(f"{where}: metadata: {MARK}: {mark!r} names no task key; ignored")
         return None
 
@@ -264,8 +280,8 @@ def parse(source: Source, issues: Issues, progress: Progress | None = None) -> P
     return parsed
 
 
-def _read_tags(source: Source, issues: Issues) -> tuple[list[Record], dict[str, str]]:
-    """Every tag's records, linked within their tag, and the keys of ours their
+def _read_tags(source: Source, issues: Issues) -> tuple[list[Record], dict[str, NamedTask]]:
+    """Every tag's records, linked within their tag, and the tasks of ours their
     metadata names (record key -> ours; a key named twice only for the first)."""
     data = source.json
     if not looks_like(data):
@@ -274,7 +290,7 @@ def _read_tags(source: Source, issues: Issues) -> tuple[list[Record], dict[str, 
     tags = {"master": data} if legacy else data
     label = source_name(FORMAT, source.path)
     records: list[Record] = []
-    adopt: dict[str, str] = {}
+    adopt: dict[str, NamedTask] = {}
     named: dict[str, str] = {}  # key of ours -> the record key naming it first
     empty: list[list[Any]] = []  # [position, tag, metadata] of tags with no tasks
     for position, (name, body) in enumerate(tags.items()):
@@ -285,13 +301,13 @@ def _read_tags(source: Source, issues: Issues) -> tuple[list[Record], dict[str, 
         records += tag.records
         where = {r.key: r.where for r in tag.records} if tag.adopt else {}
         for key, ours in tag.adopt.items():
-            if ours in named:
+            if ours.key in named:
                 issues.warn(
-                    f"{where[key]}: metadata: {MARK}: {ours!r} is named by an earlier "
-                    f"record too ({named[ours]}); imported as a task of its own"
+                    f"{where[key]}: metadata: {MARK}: {ours.key!r} is named by an earlier "
+                    f"record too ({named[ours.key]}); imported as a task of its own"
                 )
             else:
-                named[ours] = key
+                named[ours.key] = key
                 adopt[key] = ours
         if not tag.records:
             empty.append([position, name, metadata])

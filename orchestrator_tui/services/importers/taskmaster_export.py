@@ -8,16 +8,19 @@ children become its subtasks (deeper descendants join their top task, as
 task-master has one level of subtasks). Dependencies across tags cannot be
 written in task-master's notation and are left out with a warning.
 
-A task that did not come from task-master under the key its tag and id
-give (one made here, from another source, or renumbered) carries its key in its `metadata`
-(`{"orchestrator-tui": {"key": ...}}`), so that importing the file again
-updates it instead of adding a copy; a file imported and exported unchanged
-gains no metadata.
+A record that importing the file written would not find by its own source,
+tag and id (a task made here, from another source, renumbered, or written to
+a file other than the one it came from) carries the task's key in its
+`metadata`, with the source the task came from when it has one
+(`{"orchestrator-tui": {"key": ..., "source": ...}}`), so that importing the
+file updates that task instead of adding a copy or refusing its key; a file
+imported and exported to itself unchanged gains no metadata.
 """
 
 from __future__ import annotations
 
 import json
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Connection, select
@@ -26,7 +29,8 @@ from ...domain.enums import TaskStatus
 from ...domain.errors import OrchestratorError
 from ...domain.status_map import TO_TASK_MASTER, map_status
 from ...store.tables import Task, TaskDependency
-from .taskmaster import MARK, RESERVED, sub_key, task_key
+from .common import source_name
+from .taskmaster import FORMAT, MARK, RESERVED, sub_key, task_key
 
 DEFAULT_TAG = "master"
 _TOP_FIELDS = ["id", "title", "description", "status", "priority", "dependencies", "subtasks"]
@@ -50,8 +54,22 @@ def _word(memo: dict[str, Any], name: str, ours: str, default: str) -> str:
     return default
 
 
+def _description(row: Any, memo: dict[str, Any], is_top: bool) -> str | None:
+    """The record's description. task-master refuses a task (not a subtask) whose
+    description is missing or blank: a task of ours without one goes out with its
+    title, which the import reads back as none. A blank the file itself had
+    (or a description it left out) stays as it was."""
+    if row.description:
+        return str(row.description)
+    if memo and ("description" in memo or "description" not in memo.get("fields", ())):
+        return memo.get("description", "")
+    return row.title if is_top else ""
+
+
 class _Export:
-    def __init__(self, conn: Connection) -> None:
+    def __init__(self, conn: Connection, path: Path) -> None:
+        #: what importing the file written gives its tasks as their source
+        self.source = source_name(FORMAT, path)
         t = Task.__table__
         self.rows = {r.id: r for r in conn.execute(select(t).order_by(t.c.id))}
         self.by_key = {r.key: i for i, r in self.rows.items()}
@@ -161,14 +179,19 @@ class _Export:
         key = task_key(self.tag[task_id], top)
         return key if sub is None else sub_key(key, sub)
 
+    @staticmethod
+    def _mark(row: Any) -> dict[str, str]:
+        """What names the task a record was written from: its key, and its source
+        when it has one (a task of another database with that key is not it)."""
+        return {"key": row.key, "source": row.source} if row.source else {"key": row.key}
+
     def record(self, task_id: int, subtasks: list[dict[str, Any]] | None) -> dict[str, Any]:
         row, memo = self.rows[task_id], _memo(self.rows[task_id])
         is_top = subtasks is not None
         values: dict[str, Any] = {
             "id": self.ids[task_id],
             "title": row.title,
-            # task-master refuses a task without a description: ours may have none
-            "description": row.description or ("" if memo else row.title),
+            "description": _description(row, memo, is_top),
             "status": _word(memo, "status", row.status, TO_TASK_MASTER[TaskStatus(row.status)]),
             "priority": _word(memo, "priority", row.priority, row.priority),
             "dependencies": self._tokens(task_id),
@@ -177,8 +200,10 @@ class _Export:
             values["subtasks"] = subtasks
         extra = {k: v for k, v in (row.extra or {}).items() if k != RESERVED}
         kept = extra.get("metadata")
-        if (not memo or row.key != self._key(task_id)) and isinstance(kept, dict | None):
-            extra["metadata"] = {**(kept or {}), MARK: {"key": row.key}}
+        if (row.source != self.source or row.key != self._key(task_id)) and isinstance(
+            kept, dict | None
+        ):
+            extra["metadata"] = {**(kept or {}), MARK: self._mark(row)}
         order = memo.get("fields") or (_TOP_FIELDS if is_top else _SUB_FIELDS)
         out: dict[str, Any] = {}
         for name in order:
@@ -238,9 +263,9 @@ class _Export:
         return dict(entries)
 
 
-def export(conn: Connection) -> tuple[str, int, list[str]]:
-    """(tasks.json text, tasks written, warnings)."""
-    job = _Export(conn)
+def export(conn: Connection, path: Path) -> tuple[str, int, list[str]]:
+    """(tasks.json text to write to `path`, tasks written, warnings)."""
+    job = _Export(conn, path)
     doc = job.document()
     # task-master writes no final newline; neither do we, so a round trip is byte for byte
     return json.dumps(doc, indent=2, ensure_ascii=False), len(job.rows), job.warnings

@@ -82,7 +82,7 @@ def settle_conflicts(
     (where the change here is newer, the plan carries our status instead).
     A record naming one of our keys (`parsed.adopt`) is that task's."""
     ours = parsed.adopt
-    keys = [ours.get(t.key, t.key) for t in parsed.plan.tasks if t.key in last]
+    keys = [ours[t.key].key if t.key in ours else t.key for t in parsed.plan.tasks if t.key in last]
     if not keys:
         return []
     t = Task.__table__
@@ -94,7 +94,7 @@ def settle_conflicts(
     conflicts = []
     tasks = []
     for task in parsed.plan.tasks:
-        key = ours.get(task.key, task.key)
+        key = ours[task.key].key if task.key in ours else task.key
         was, now = last.get(task.key), here.get(key)
         theirs = task.status.value
         if was is None or now is None or now[0] == was or theirs == now[0]:
