@@ -518,6 +518,11 @@ class OrchestratorApp(RunnerActions, TransferActions, App[int]):
             self.bell()  # a task started waiting for approval
             for header in self.screen.query(AppHeader):
                 header.flash()
+        if message.reset:  # what was read before is gone, or its ids name other rows
+            from .ui.reset import close_dialogs_about_rows
+
+            close_dialogs_about_rows(self)
+            self.undo_stack.clear()  # this session's moves went with it
         for screen in self.screen_stack:
             screen.post_message(
                 DataChanged(
