@@ -43,6 +43,7 @@ if TYPE_CHECKING:
 
     from .domain.list_row import ListRow
     from .services import Orchestrator, TaskFilter
+    from .services.reset_watch import ResetWatch
     from .store.feed import ChangeListener
     from .store.quick import EarlyFirstPage
 
@@ -196,7 +197,7 @@ class OrchestratorApp(RunnerActions, TransferActions, App[int]):
         # The feed's marks: read and written by the feed worker only (one at a time).
         self._last_event_id: int | None = None
         self._last_line_id: int | None = None
-        self._generation: str | None = None  # the database's (see `FeedMarks`)
+        self._resets: ResetWatch | None = None  # from the first read of the marks
         self._listener: ChangeListener | None = None
         self.location = short_location(db_url)
         self.full_location = False  # the header names the whole path (the demo's)
@@ -472,12 +473,15 @@ class OrchestratorApp(RunnerActions, TransferActions, App[int]):
     def _read_feed(self, orch: Orchestrator, waiting: TaskFilter) -> None:
         """Read the feed's marks; post `FeedMoved` if they moved (the feed worker's)."""
         from .domain.changes import fields_changed
+        from .services.reset_watch import ResetWatch
 
-        generation, event_id, line_id = orch.queries.feed_marks()
+        marks = orch.queries.feed_marks()
+        _, event_id, line_id = marks
+        if self._resets is None:
+            self._resets = ResetWatch(orch, marks)
         # Emptied under us (`db reset`, `db copy --replace`): ids started over, so
         # nothing seen before says what changed; everything is read again.
-        reset = self._last_event_id is not None and generation != self._generation
-        self._generation = generation
+        reset = self._resets.reset_since(marks)
         lines = reset or (self._last_line_id is not None and line_id != self._last_line_id)
         self._last_line_id = line_id
         if reset or event_id != self._last_event_id:
@@ -514,6 +518,11 @@ class OrchestratorApp(RunnerActions, TransferActions, App[int]):
             self.bell()  # a task started waiting for approval
             for header in self.screen.query(AppHeader):
                 header.flash()
+        if message.reset:  # what was read before is gone, or its ids name other rows
+            from .ui.reset import close_dialogs_about_rows
+
+            close_dialogs_about_rows(self)
+            self.undo_stack.clear()  # this session's moves went with it
         for screen in self.screen_stack:
             screen.post_message(
                 DataChanged(

@@ -33,6 +33,7 @@ from .domain.state_machine import VERB_TARGETS
 from .domain.text import printable
 from .services import Orchestrator, TaskFilter
 from .services.notify import ask_person
+from .services.reset_watch import ResetWatch
 
 log = logging.getLogger("orchestrator_tui.mcp")
 
@@ -221,7 +222,7 @@ def _guard(call: Callable[[], BaseModel]) -> CallToolResult:
         return CallToolResult(content=[TextContent(type="text", text=refusal(exc))], is_error=True)
 
 
-class ResetWatch:
+class _ResetRefusal:
     """A database reset (`db reset`, `db copy --replace`) under a running server: every
     key and id its client holds is gone, or names another row (ids start over). The
     first call after it is refused, saying so; then the server serves the database as
@@ -231,7 +232,7 @@ class ResetWatch:
     def __init__(self, orch: Orchestrator) -> None:
         self.orch = orch
         orch.refuse_writes_after_reset()
-        self.generation = orch.queries.feed_marks().generation
+        self.resets = ResetWatch(orch)
 
     def checked(self, call: Callable[[], BaseModel]) -> BaseModel:
         self._check()
@@ -244,16 +245,14 @@ class ResetWatch:
         return answer
 
     def _check(self) -> None:
-        now = self.orch.queries.feed_marks().generation
-        if now == self.generation:
-            return
-        self.generation = now
-        self.orch.refuse_writes_after_reset()  # from now on, against the database as it is
-        raise DatabaseReset(
-            f"the database {self.orch.db.describe()} was reset (emptied) since your last "
-            "call: the tasks and question ids you know are gone or name others now "
-            "(call list_tasks to see what it holds)"
-        )
+        try:
+            self.resets.check(
+                "since your last call: the tasks and question ids you know are gone or name "
+                "others now (call list_tasks to see what it holds)"
+            )
+        except DatabaseReset:
+            self.orch.refuse_writes_after_reset()  # from now on, against the database as it is
+            raise
 
 
 # -- the server -----------------------------------------------------------------------
@@ -338,7 +337,7 @@ def build_server(orch: Orchestrator) -> MCPServer[Any]:
         "orchestrator-tui", instructions=instructions, log_level="WARNING"
     )
     actor = orch.actor
-    watch = ResetWatch(orch)
+    watch = _ResetRefusal(orch)
 
     def guard(call: Callable[[], BaseModel]) -> CallToolResult:
         return _guard(lambda: watch.checked(call))

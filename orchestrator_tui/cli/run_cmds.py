@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 from ..domain.command_text import argv_text
 from ..domain.enums import AgentType
-from ..domain.errors import ExitCode, NotFound, UsageError
+from ..domain.errors import DatabaseReset, ExitCode, NotFound, UsageError
 from ..domain.event_text import words
 from ..domain.money import spent, usd
 from ..domain.rules import CLAIMED_BY_RUNNERS, RUNNING, no_output_text
@@ -369,12 +369,14 @@ def _follow(
 
 
 class _ResetWatch:
-    """Whether the database was reset since `task logs --follow` started; a
-    `NotFound` leaving it (`no run 3`, `no task 'A'`) is said as the reset it came of."""
+    """Whether the database was reset since `task logs --follow` started (said with
+    exit 3, `NotFound`: the run followed is gone); a `NotFound` leaving it (`no run 3`,
+    `no task 'A'`) is said as the reset it came of."""
 
     def __init__(self, orch: Any, key: str) -> None:
-        self.orch, self.key = orch, key
-        self.generation = orch.queries.feed_marks().generation
+        from ..services.reset_watch import ResetWatch
+
+        self.resets, self.key = ResetWatch(orch), key
         self.run: RunView | None = None  # the run followed last
 
     def __enter__(self) -> _ResetWatch:
@@ -387,14 +389,13 @@ class _ResetWatch:
     def check(self, run: RunView | None) -> None:
         """Raise `NotFound`, saying so, if the database was reset meanwhile."""
         self.run = run or self.run
-        if self.orch.queries.feed_marks().generation == self.generation:
-            return
         run = self.run
         what = f"{self.key}'s run {run.id}" if run is not None else f"{self.key}'s runs"
-        raise NotFound(
-            f"the database {self.orch.db.describe()} was reset (emptied) while following "
-            f"{what}: {'it is' if run is not None else 'they are'} gone"
-        )
+        gone = "it is" if run is not None else "they are"
+        try:
+            self.resets.check(f"while following {what}: {gone} gone")
+        except DatabaseReset as reset:
+            raise NotFound(str(reset)) from None
 
 
 def _may_run_again(orch: Any, key: str, last: RunView | None) -> bool:

@@ -129,10 +129,17 @@ EXIT_CODES: dict[ExitCode, str] = {
 
 
 class DatabaseReset(OrchestratorError):
-    """The database was emptied (`db reset`, `db copy --replace`) under a runner: the
-    runs it was working on are gone, so it stops, writing nothing more for them."""
+    """The database was emptied (`db reset`, `db copy --replace`) under a runner, a
+    follower or a server: the rows it knew are gone (and their ids may name others),
+    so it stops, or refuses the call, writing nothing for them."""
 
     exit_code = ExitCode.RUN_INCOMPLETE
+
+    @classmethod
+    def of(cls, where: str, when: str) -> DatabaseReset:
+        """How every reader and writer says it: `the database WHERE was reset (emptied)
+        WHEN` (`meanwhile`, `while following A's run 3: ...`)."""
+        return cls(f"the database {where} was reset (emptied) {when}")
 
 
 class MergeFailed(InvalidTransition):

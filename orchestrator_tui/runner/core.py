@@ -248,13 +248,14 @@ class Runner:
                 if running
                 else "waited for work: it stopped"
             )
-            reason = (
-                f"the database {self.orch.db.describe()} was reset (emptied) while runner "
-                f"{self.config.agent} {what}; start it again to run what the database holds now"
+            reset = DatabaseReset.of(
+                self.orch.db.describe(),
+                f"while runner {self.config.agent} {what}; start it again to run what the "
+                "database holds now",
             )
-            self._stop_reason = reason
+            self._stop_reason = str(reset)
             self._shutdown(reset=True)
-            raise DatabaseReset(reason) from None
+            raise reset from None
 
     def _serve(self) -> RunnerSummary:
         cfg = self.config

@@ -246,7 +246,7 @@ def refuse_writes_after_reset(db: Database) -> None:
 
     def check(conn: Connection) -> None:
         if read_generation(conn) != known:
-            raise DatabaseReset(f"the database {where} was reset (emptied) meanwhile")
+            raise DatabaseReset.of(where, "meanwhile")
 
     db.before_write = check
 

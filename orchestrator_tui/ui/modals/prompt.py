@@ -1,6 +1,8 @@
 """Small modals: a line of text (a reason, a comment, a key), a yes/no
 confirmation, and picking one of a few tasks. Every text shown in them is
-passed in as `Text`, so nothing untrusted is parsed as markup."""
+passed in as `Text`, so nothing untrusted is parsed as markup. Each is about rows
+read from the database (a task, a question, a move): a database reset closes it
+unanswered (`about_rows`, see `ui.reset`)."""
 
 from __future__ import annotations
 
@@ -40,6 +42,7 @@ class TextPrompt(ModalScreen[str | None]):
         super().__init__(classes="prompt")
         self.suggester = suggester
         self.title_text = title
+        self.about_rows: str | None = title  # a reset closes it (`ui.reset`)
         self.message = message
         self.required = required
         self.placeholder = placeholder
@@ -98,6 +101,7 @@ class Confirm(ModalScreen[bool]):
     ) -> None:
         super().__init__(classes="prompt")
         self.title_text = title
+        self.about_rows: str | None = title  # a reset closes it (`ui.reset`)
         self.message = message
         self.yes_label = yes_label
         self.yes_variant = yes_variant
@@ -130,6 +134,7 @@ class PickTask(ModalScreen[str | None]):
     def __init__(self, title: str, choices: list[tuple[str, Text]]) -> None:
         super().__init__(classes="prompt")
         self.title_text = title
+        self.about_rows: str | None = title  # a reset closes it (`ui.reset`)
         self.choices = choices
 
     def compose(self) -> ComposeResult:

@@ -216,6 +216,9 @@ class TaskForm(TypeAheadDialog[dict[str, Any] | None]):
         self.editing = task
         #: The task being read to be edited (None once read, or for a new task).
         self.reading = key if task is None else None
+        #: Editing a task, a reset closes it (`ui.reset`); a new task is added anew.
+        edited = key if task is None else task.key
+        self.about_rows = None if edited is None else f"Edit {edited}"
 
     def compose(self) -> ComposeResult:
         t = self.editing

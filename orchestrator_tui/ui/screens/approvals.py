@@ -154,6 +154,11 @@ class ApprovalsScreen(QuestionActions, TaskActions, Screen[None]):
         message.stop()
         if not message.events:
             return  # only new log lines
+        if message.reset:  # its entries are gone (or their keys name other rows now)
+            self.items = []
+            self.fill()
+            self.query_one("#inbox-info", Static).update(Text("loading…"))
+            self.refresh_task_bindings()
         self._load()
         entry = self.entry()
         self.query_one(ReviewPanel).show(entry.key if entry else None, reload=True)

@@ -46,6 +46,8 @@ from ..render import (
     safe,
     when,
 )
+from ..reset import TITLE as RESET_TITLE
+from ..reset import close_with_dialogs_over
 from ..style_sheets import SCREEN_STYLES
 from ..widgets.diff_view import ReviewPanel
 from ..widgets.footer import KeyFooter
@@ -138,6 +140,7 @@ class DetailScreen(QuestionActions, TaskActions, Screen[None]):
         self.key = key
         self.loaded: DetailLoaded | None = None
         self._review_stale = False  # the review panel waits for the reload after a reset
+        self.gone = False  # its task went with a reset while another screen covered it
 
     def compose(self) -> ComposeResult:
         yield AppHeader(f"task {self.key}")
@@ -175,6 +178,8 @@ class DetailScreen(QuestionActions, TaskActions, Screen[None]):
         if message.reset:  # the task may be gone with the rows it was read from
             key = self.key
             self._review_stale = True  # reloaded once the task is found there
+            self.loaded = None  # no key acts on the row read before (it is another now)
+            self.refresh_bindings()
             run_db(
                 self, lambda o: _still_there(o, key), lambda m: m, group="detail", exclusive=True
             )
@@ -184,15 +189,20 @@ class DetailScreen(QuestionActions, TaskActions, Screen[None]):
 
     @on(TaskGone)
     def _gone(self, message: TaskGone) -> None:
-        """Back to the list (which shows the database as it is now), saying why."""
-        if self.is_current:
-            self.app.pop_screen()
+        """Closed, with any dialog over it, back to the screen under it (which shows
+        the database as it is now), saying why; under another screen, the moment that
+        one is left."""
+        self.gone = not close_with_dialogs_over(self)
         self.app.notify(
             f"{self.key} is gone: the database was reset (emptied) while it was shown",
-            title="Database reset",
+            title=RESET_TITLE,
             severity="warning",
             markup=False,
         )
+
+    def on_screen_resume(self) -> None:
+        if self.gone:
+            self.app.pop_screen()
 
     def selected(self) -> TaskRow | None:
         if self.loaded is None:
