@@ -61,7 +61,9 @@ def _probe(db: Path, argv: list[str]) -> dict[str, object]:
 @pytest.fixture
 def filled(cli: Cli) -> Cli:
     cli.ok("task", "add", "first", "--key", "A-1")
-    cli.ok("task", "add", "second", "--key", "A-2", "--depends-on", "A-1", "--priority", "high")
+    cli.ok("task", "add", "second", "--key", "A-2", "--priority", "high")
+    cli.ok("task", "progress", "A-2", "30", "warming up")  # before it waits: then refused
+    cli.ok("task", "depend", "A-2", "A-1")
     cli.ok("task", "add", "third", "--key", "A-3", "--description", "two\nlines")
     cli.ok(
         "task", "add", "fourth", "--key", "A-4", "--depends-on", "A-3", "--estimate", "2.5",
@@ -71,7 +73,6 @@ def filled(cli: Cli) -> Cli:
     cli.ok("task", "add", "fifth", "--key", "A-5", "--agent", "claude", "--model", "opus")
     cli.ok("task", "start", "A-3")
     cli.ok("task", "done", "A-3", "--summary", "finished early")
-    cli.ok("task", "progress", "A-2", "30", "warming up")
     cli.ok("task", "note", "A-2", "my note")
     return cli
 
