@@ -14,7 +14,7 @@ import contextlib
 from collections.abc import Callable
 from concurrent.futures import Future
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from textual.message import Message
 from textual.reactive import reactive
@@ -39,8 +39,7 @@ def runner_agent_name(actor: str) -> str:
     return f"{actor}-runner"
 
 
-@dataclass(frozen=True)
-class RunnerState:
+class RunnerState(NamedTuple):
     """What the header shows: the runner's phase and how many runs it has going."""
 
     phase: str = OFF

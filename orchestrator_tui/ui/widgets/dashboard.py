@@ -7,7 +7,7 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass
 from datetime import datetime
-from typing import TYPE_CHECKING, ClassVar
+from typing import TYPE_CHECKING, ClassVar, NamedTuple
 
 from rich.style import Style
 from rich.text import Text
@@ -75,8 +75,7 @@ class StatsLoaded(Message):
     counted: int | None = None  # the `StatsRequest.counted` it answers, if it counted
 
 
-@dataclass(frozen=True)
-class StatsRequest:
+class StatsRequest(NamedTuple):
     """What a reload needs, taken on the UI thread: the last critical path, and
     the last statistics when only what moves without a task changing is due."""
 

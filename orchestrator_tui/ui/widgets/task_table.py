@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, ClassVar, cast
+from typing import TYPE_CHECKING, ClassVar, NamedTuple, cast
 
 from rich.cells import cell_len, set_cell_size
 from rich.segment import Segment
@@ -52,8 +52,7 @@ MAX_CACHED = 4000
 MAX_DRAWN = 1000  # rows' drawn lines kept (a scroll draws one new row, not a page)
 
 
-@dataclass(frozen=True)
-class Column:
+class Column(NamedTuple):
     """A column of the list: its header, its width and when it is dropped."""
 
     name: str
@@ -126,8 +125,7 @@ class RowsChanged(Message):
     rows: list[TaskRow]
 
 
-@dataclass(frozen=True)
-class ReloadRequest:
+class ReloadRequest(NamedTuple):
     """What a reload needs from the table, taken on the UI thread."""
 
     generation: int
