@@ -22,6 +22,7 @@ from textual.reactive import reactive
 from ..domain.errors import DatabaseReset
 from ..domain.text import printable
 from .host import HostApp
+from .messages import DataMessage
 
 if TYPE_CHECKING:
     from textual.app import App
@@ -77,8 +78,8 @@ class RunnerNews(Message):
         )
 
 
-@dataclass(eq=False)
-class RunnerEnded(Message):
+@dataclass(eq=False, repr=False)
+class RunnerEnded(DataMessage):
     """The runner's thread finished (stopped, or could not open the database)."""
 
     generation: int
@@ -86,15 +87,15 @@ class RunnerEnded(Message):
     reset: bool = False  # it stopped because the database was reset under it
 
 
-@dataclass(eq=False)
-class RunnerReady(Message):
+@dataclass(eq=False, repr=False)
+class RunnerReady(DataMessage):
     """The runner opened its database and is serving (or failed to: see `RunnerEnded`)."""
 
     generation: int
 
 
-@dataclass(eq=False)
-class RunnerReply(Message):
+@dataclass(eq=False, repr=False)
+class RunnerReply(DataMessage):
     """A request to the runner (run a task, cancel a run) was answered."""
 
     note: str

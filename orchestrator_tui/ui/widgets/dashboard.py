@@ -15,7 +15,6 @@ from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import VerticalScroll
-from textual.message import Message
 from textual.widgets import Sparkline, Static
 
 from ...domain.changes import COUNTED
@@ -23,6 +22,7 @@ from ...domain.enums import AGENT_STALE_AFTER_SECONDS, TaskStatus
 from ...domain.money import spent, usd
 from ...domain.words import counted
 from ..db import Refresher, itself
+from ..messages import DataMessage
 from ..render import (
     STATUS_ICON,
     STATUS_LONG,
@@ -66,8 +66,8 @@ DEBOUNCE_SECONDS = 0.25
 Critical = tuple[float, float, tuple[list[str], float]]
 
 
-@dataclass(eq=False)
-class StatsLoaded(Message):
+@dataclass(eq=False, repr=False)
+class StatsLoaded(DataMessage):
     """The statistics a reload read, and the critical path it used or found."""
 
     stats: DashboardStats
@@ -116,8 +116,8 @@ class Dashboard(VerticalScroll, can_focus=True):
         "dashboard--bar",
     }
 
-    @dataclass(eq=False)
-    class Updated(Message):
+    @dataclass(eq=False, repr=False)
+    class Updated(DataMessage):
         """New statistics arrived (the screen passes the critical path on)."""
 
         stats: DashboardStats
