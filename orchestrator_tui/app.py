@@ -22,7 +22,6 @@ from textual import events
 from textual.app import App
 from textual.binding import Binding, BindingType
 from textual.driver import Driver
-from textual.message import Message
 from textual.screen import Screen
 from textual.worker import get_current_worker
 
@@ -30,7 +29,7 @@ from .domain.errors import OrchestratorError
 from .domain.text import printable
 from .ui.commands import ActionCommands
 from .ui.db import report_failure
-from .ui.messages import DataChanged, DbFailed, FirstPage, OrchestratorReady
+from .ui.messages import DataChanged, DataMessage, DbFailed, FirstPage, OrchestratorReady
 from .ui.quiet_collection import LOOK_SECONDS, QuietCollection
 from .ui.runner_control import RunnerActions, RunnerControl, runner_agent_name
 from .ui.screens.main import MainScreen
@@ -98,8 +97,8 @@ def short_location(db_url: str) -> str:
     return shown.split("@", 1)[-1] if "@" in shown else shown
 
 
-@dataclass(eq=False)
-class FeedMoved(Message):
+@dataclass(eq=False, repr=False)
+class FeedMoved(DataMessage):
     """What the feed watcher saw move (see `DataChanged`)."""
 
     event_id: int

@@ -20,8 +20,7 @@ data. `services/rules.py` renders them as SQLAlchemy expressions and
 from __future__ import annotations
 
 from collections.abc import Collection, Iterable, Mapping, Sequence
-from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 from .enums import AgentType, DependencyType, Priority, Readiness, RunStatus, TaskStatus
 from .event_text import words
@@ -152,8 +151,7 @@ def run_stopping(status: RunStatus, cancel_requested: str | None) -> bool:
     return run_open(status) and cancel_requested is not None
 
 
-@dataclass(frozen=True)
-class TextWhile:
+class TextWhile(NamedTuple):
     """A row whose `status` column is `status` and whose `column` holds text (not
     NULL, not empty): a rule over a table's rows, applied to a row's values by
     `text_while` and rendered as SQL by `store.schema.text_while_sql`."""

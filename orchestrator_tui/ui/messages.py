@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from typing import TYPE_CHECKING, ClassVar
 
+import rich.repr
 from textual.message import Message
 
 from ..domain.errors import OrchestratorError
@@ -14,13 +15,25 @@ if TYPE_CHECKING:
     from ..domain.list_row import ListRow
 
 
-@dataclass(eq=False)
-class OrchestratorReady(Message):
+class DataMessage(Message):
+    """A message whose fields are a dataclass's, declared `@dataclass(eq=False,
+    repr=False)`: an event, compared by identity, and shown with its fields (Textual's
+    log) through the one `__rich_repr__` here, rather than a `__repr__` that
+    `dataclasses` would compile from source for each message at import."""
+
+    def __rich_repr__(self) -> rich.repr.Result:
+        for field in fields(self):  # type: ignore[arg-type]  # (each subclass is one)
+            if field.repr:
+                yield field.name, getattr(self, field.name)
+
+
+@dataclass(eq=False, repr=False)
+class OrchestratorReady(DataMessage):
     """The database is open; screens may start loading."""
 
 
-@dataclass(eq=False)
-class FirstPage(Message):
+@dataclass(eq=False, repr=False)
+class FirstPage(DataMessage):
     """The first rows of the task list, read before the database layer has loaded
     (plain `ListRow`s: pydantic and the models load after the first frame)."""
 
@@ -29,8 +42,8 @@ class FirstPage(Message):
     rows: list[ListRow]
 
 
-@dataclass(eq=False)
-class DataChanged(Message):
+@dataclass(eq=False, repr=False)
+class DataChanged(DataMessage):
     """The change feed moved (or the first load is due): reload what is shown.
 
     `keys`: the tasks events touched (None: unknown or too many, reload all);
@@ -49,8 +62,8 @@ class DataChanged(Message):
     reset: bool = False
 
 
-@dataclass(eq=False)
-class DbFailed(Message):
+@dataclass(eq=False, repr=False)
+class DbFailed(DataMessage):
     """A service call was refused or failed; the message is meant for a person."""
 
     error: Exception

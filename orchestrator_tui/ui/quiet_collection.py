@@ -18,7 +18,11 @@ find too little.
 
 At rest (no key nor anything else for REST_SECONDS, and nothing to collect) the
 app stops looking until something happens again (`stir`), so that a TUI nobody
-uses does not wake ten times a second for nothing.
+uses does not wake ten times a second for nothing. Whatever stirs it (a change
+from elsewhere, the mouse) then waits as a key does: the looks resume with it,
+the first one at once, while what it set off is being drawn, and the keys had
+long been quiet, so a collection (a whole one is 100-150 ms at 100k tasks) could
+fall inside the change's redraw.
 """
 
 from __future__ import annotations
@@ -62,7 +66,8 @@ class QuietCollection:
 
     def stir(self) -> None:
         """Something other than a key happened that leaves garbage behind (a change
-        from elsewhere, the mouse): the looks go on for a while."""
+        from elsewhere, the mouse): the looks go on for a while, and collect once it
+        is as quiet as after a key."""
         self.last_stir = monotonic()
 
     def resting(self) -> bool:
@@ -74,11 +79,11 @@ class QuietCollection:
         return gc.get_count()[0] <= self.thresholds[0]
 
     def look(self) -> int | None:
-        """Collect what the interpreter would have by now, if the keys are quiet;
-        the generation collected, or None."""
+        """Collect what the interpreter would have by now, if the keys and whatever
+        else stirred the app are quiet; the generation collected, or None."""
         young, middle, old = gc.get_count()
         young_limit, middle_limit, old_limit = self.thresholds
-        quiet = monotonic() - self.last_key
+        quiet = monotonic() - max(self.last_key, self.last_stir)
         if young <= young_limit or quiet < QUIET_SECONDS:
             return None
         # As the interpreter chooses: the oldest generation whose count is over its

@@ -14,7 +14,7 @@ import contextlib
 from collections.abc import Callable
 from concurrent.futures import Future
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from textual.message import Message
 from textual.reactive import reactive
@@ -22,6 +22,7 @@ from textual.reactive import reactive
 from ..domain.errors import DatabaseReset
 from ..domain.text import printable
 from .host import HostApp
+from .messages import DataMessage
 
 if TYPE_CHECKING:
     from textual.app import App
@@ -39,8 +40,7 @@ def runner_agent_name(actor: str) -> str:
     return f"{actor}-runner"
 
 
-@dataclass(frozen=True)
-class RunnerState:
+class RunnerState(NamedTuple):
     """What the header shows: the runner's phase and how many runs it has going."""
 
     phase: str = OFF
@@ -78,8 +78,8 @@ class RunnerNews(Message):
         )
 
 
-@dataclass(eq=False)
-class RunnerEnded(Message):
+@dataclass(eq=False, repr=False)
+class RunnerEnded(DataMessage):
     """The runner's thread finished (stopped, or could not open the database)."""
 
     generation: int
@@ -87,15 +87,15 @@ class RunnerEnded(Message):
     reset: bool = False  # it stopped because the database was reset under it
 
 
-@dataclass(eq=False)
-class RunnerReady(Message):
+@dataclass(eq=False, repr=False)
+class RunnerReady(DataMessage):
     """The runner opened its database and is serving (or failed to: see `RunnerEnded`)."""
 
     generation: int
 
 
-@dataclass(eq=False)
-class RunnerReply(Message):
+@dataclass(eq=False, repr=False)
+class RunnerReply(DataMessage):
     """A request to the runner (run a task, cancel a run) was answered."""
 
     note: str

@@ -3,8 +3,7 @@ into a service `TaskFilter` only inside a worker (keeps sqlmodel off the first f
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 from ..domain.changes import MEMBERSHIP
 from ..domain.enums import Readiness, TaskStatus
@@ -16,8 +15,7 @@ if TYPE_CHECKING:
 S = TaskStatus
 
 
-@dataclass(frozen=True)
-class View:
+class View(NamedTuple):
     """A quick filter (`v` cycles them): the statuses and readiness it keeps."""
 
     name: str
@@ -49,8 +47,7 @@ SORTABLE: dict[str, str] = {
 }
 
 
-@dataclass(frozen=True)
-class TableQuery:
+class TableQuery(NamedTuple):
     """What the list shows: the filter's text, the quick view, and the order."""
 
     text: str = ""
@@ -59,32 +56,32 @@ class TableQuery:
     descending: bool = False
 
     def with_text(self, text: str) -> TableQuery:
-        return replace(self, text=text.strip())
+        return self._replace(text=text.strip())
 
     def with_view(self, view: str) -> TableQuery:
         if view not in VIEWS:
             raise ValueError(f"unknown view {view!r}")
-        return replace(self, view=view)
+        return self._replace(view=view)
 
     def sorted_by(self, column: str) -> TableQuery:
         """Sort by `column`; choosing the current sort column flips the direction."""
         if column not in SORTABLE:
             raise ValueError(f"column {column!r} is not sortable")
         if column == self.sort:
-            return replace(self, descending=not self.descending)
-        return replace(self, sort=column, descending=column in ("priority", "progress"))
+            return self._replace(descending=not self.descending)
+        return self._replace(sort=column, descending=column in ("priority", "progress"))
 
     def next_sort(self) -> TableQuery:
         names = list(SORTABLE)
         column = names[(names.index(self.sort) + 1) % len(names)]
-        return replace(self, sort=column, descending=column in ("priority", "progress"))
+        return self._replace(sort=column, descending=column in ("priority", "progress"))
 
     def reversed(self) -> TableQuery:
-        return replace(self, descending=not self.descending)
+        return self._replace(descending=not self.descending)
 
     def next_view(self) -> TableQuery:
         names = list(VIEWS)
-        return replace(self, view=names[(names.index(self.view) + 1) % len(names)])
+        return self._replace(view=names[(names.index(self.view) + 1) % len(names)])
 
     def depends_on(self) -> frozenset[str]:
         """Row fields whose change can move a row in or out of this list, or within

@@ -21,6 +21,7 @@ from ..domain.text import printable
 from ..domain.words import counted
 from .db import run_db
 from .host import HostApp
+from .messages import DataMessage
 
 if TYPE_CHECKING:
     from ..services import Orchestrator
@@ -33,8 +34,8 @@ EXPORT_FAILED = "Export failed: no file was written"
 SOURCE_CHANGED = "Imported what you saw"
 
 
-@dataclass(eq=False)
-class Imported(Message):
+@dataclass(eq=False, repr=False)
+class Imported(DataMessage):
     """An import (or its dry run) finished: what it wrote or would write."""
 
     request: TransferRequest
@@ -43,8 +44,8 @@ class Imported(Message):
     parsed: ParsedImport | None = None
 
 
-@dataclass(eq=False)
-class Exported(Message):
+@dataclass(eq=False, repr=False)
+class Exported(DataMessage):
     """An export finished: what was written where."""
 
     report: ExportReport

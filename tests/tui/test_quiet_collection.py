@@ -69,6 +69,37 @@ def test_a_whole_collection_waits_longer(collection, monkeypatch):
     assert collected == [1, 2]
 
 
+def test_a_change_from_elsewhere_waits_as_a_key_does(collection, monkeypatch):
+    now = 1000.0
+    monkeypatch.setattr(quiet, "monotonic", lambda: now)
+    garbage = cyclic_garbage(collection.thresholds[0])
+    collection.key_pressed()
+    now += REST_SECONDS  # the keys are long quiet when a change comes from elsewhere
+    collection.stir()
+    assert collection.look() is None
+    assert all(ref() is not None for ref in garbage), "collected as the change came"
+    now += QUIET_SECONDS
+    assert collection.look() is not None
+    assert all(ref() is None for ref in garbage)
+
+
+def test_a_whole_collection_waits_longer_after_a_change_too(collection, monkeypatch):
+    now = 1000.0
+    monkeypatch.setattr(quiet, "monotonic", lambda: now)
+    young, middle, old = collection.thresholds
+    collected: list[int] = []
+    monkeypatch.setattr(quiet.gc, "collect", collected.append)
+    monkeypatch.setattr(quiet.gc, "get_count", lambda: (young + 1, middle + 1, old + 1))
+    collection.key_pressed()
+    now += REST_SECONDS
+    collection.stir()
+    now += QUIET_SECONDS
+    assert collection.look() == 1  # not the whole collection, a moment after the change
+    now = collection.last_stir + OLD_QUIET_SECONDS
+    assert collection.look() == 2
+    assert collected == [1, 2]
+
+
 def test_the_interpreter_still_collects_past_the_valve(collection):
     garbage = cyclic_garbage(collection.thresholds[0] * VALVE_FACTOR * 2)
     assert any(ref() is None for ref in garbage)

@@ -21,7 +21,6 @@ from textual import events, on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
-from textual.message import Message
 from textual.widgets import Button, Checkbox, Input, Label, Select, Static, TextArea
 from textual.worker import get_current_worker
 
@@ -33,6 +32,7 @@ from ...domain.models import TaskDetail, TaskSpec
 from ...domain.text import strip_ansi
 from ...domain.workspace import WorkspaceSpec
 from ..db import EXPECTED_ERRORS, for_people, run_db
+from ..messages import DataMessage
 from ..render import safe
 from .type_ahead import TypeAheadDialog
 
@@ -41,15 +41,15 @@ if TYPE_CHECKING:
     from ...services.task_command import CommandChange
 
 
-@dataclass(eq=False)
-class _TaskRead(Message):
+@dataclass(eq=False, repr=False)
+class _TaskRead(DataMessage):
     """The task to edit was read (None: it could not be; the error is shown)."""
 
     detail: TaskDetail | None
 
 
-@dataclass(eq=False)
-class _Checked(Message):
+@dataclass(eq=False, repr=False)
+class _Checked(DataMessage):
     """The new task's agent and workspace were looked up: `refusal` says why the
     task cannot be made as typed."""
 

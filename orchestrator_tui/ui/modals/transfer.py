@@ -22,6 +22,7 @@ from textual.widgets import Button, Checkbox, Input, Label, Select, Static
 from ...domain.text import printable
 from ...domain.words import counted
 from ..db import EXPECTED_ERRORS, for_people, run_db
+from ..messages import DataMessage
 from ..style_sheets import DIALOG_STYLES
 from ..transfer import EXPORT_FAILED, IMPORT_REFUSED
 
@@ -51,8 +52,8 @@ def expand(path: str) -> str:
     return str(Path(path).expanduser())
 
 
-@dataclass(eq=False)
-class _Done(Message):
+@dataclass(eq=False, repr=False)
+class _Done(DataMessage):
     """The dialog's work finished: its message, or why it was refused."""
 
     result: Message | None

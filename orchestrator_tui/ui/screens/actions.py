@@ -21,6 +21,7 @@ from ...domain.text import printable
 from ...domain.words import counted
 from ..db import run_db
 from ..host import binds_key, host
+from ..messages import DataMessage
 from ..render import STATUS_LONG, about_task, safe
 
 if TYPE_CHECKING:
@@ -55,8 +56,8 @@ EXTRA_CHECKED = (
 NO_TASK = "no task is selected"
 
 
-@dataclass(eq=False)
-class TaskChanged(Message):
+@dataclass(eq=False, repr=False)
+class TaskChanged(DataMessage):
     """A write finished; `detail` is the task afterwards (None for bulk changes)."""
 
     detail: TaskDetail | None
@@ -68,30 +69,30 @@ class TaskChanged(Message):
     undone: int | None = None
 
 
-@dataclass(eq=False)
-class UndoPlanned(Message):
+@dataclass(eq=False, repr=False)
+class UndoPlanned(DataMessage):
     """What `u` would undo (or why it cannot), before anything is written."""
 
     plan: UndoPreview
 
 
-@dataclass(eq=False)
-class ChangeRefused(Message):
+@dataclass(eq=False, repr=False)
+class ChangeRefused(DataMessage):
     """A change shown ahead of its commit was refused: show `key` as it is."""
 
     key: str
 
 
-@dataclass(eq=False)
-class OwnWorkKnown(Message):
+@dataclass(eq=False, repr=False)
+class OwnWorkKnown(DataMessage):
     """Whether the person may approve a task (None) or why not, for its version."""
 
     stamp: tuple[str, object]
     refusal: str | None
 
 
-@dataclass(eq=False)
-class BulkPlanned(Message):
+@dataclass(eq=False, repr=False)
+class BulkPlanned(DataMessage):
     """What a change of the marked tasks would do to each, planned before asking."""
 
     target: TaskStatus

@@ -12,7 +12,6 @@ from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
-from textual.message import Message
 from textual.screen import Screen
 from textual.widgets import DataTable, Static
 from textual.widgets.data_table import CellDoesNotExist, RowDoesNotExist
@@ -20,7 +19,7 @@ from textual.widgets.data_table import CellDoesNotExist, RowDoesNotExist
 from ...domain.models import InboxEntry, QuestionView, TaskRow
 from ..db import run_db
 from ..host import host
-from ..messages import DataChanged
+from ..messages import DataChanged, DataMessage
 from ..render import age, safe, when
 from ..style_sheets import SCREEN_STYLES
 from ..widgets.dashboard import AGE_TICK_SECONDS
@@ -33,8 +32,8 @@ from .questions import QuestionActions
 KIND_LABEL = {"approval": "◆ approval", "question": "? answer"}
 
 
-@dataclass(eq=False)
-class InboxLoaded(Message):
+@dataclass(eq=False, repr=False)
+class InboxLoaded(DataMessage):
     items: list[InboxEntry]
 
 

@@ -14,7 +14,6 @@ from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import VerticalScroll
-from textual.message import Message
 from textual.screen import Screen
 from textual.widgets import Static
 
@@ -35,7 +34,7 @@ from ...domain.models import (
 from ...domain.money import spent
 from ...domain.words import counted
 from ..db import run_db
-from ..messages import DataChanged
+from ..messages import DataChanged, DataMessage
 from ..render import (
     READINESS_WORD,
     STATUS_ICON,
@@ -62,8 +61,8 @@ HEADING = "bold"
 MUTED = "dim"
 
 
-@dataclass(eq=False)
-class DetailLoaded(Message):
+@dataclass(eq=False, repr=False)
+class DetailLoaded(DataMessage):
     task: TaskDetail
     context: str
     notes: list[NoteView]
@@ -76,8 +75,8 @@ class DetailLoaded(Message):
     agent_timeout: float | None = None  # its agent profile's, when the task sets none
 
 
-@dataclass(eq=False)
-class TaskGone(Message):
+@dataclass(eq=False, repr=False)
+class TaskGone(DataMessage):
     """The task shown is not in the database any more (it was reset under it)."""
 
 

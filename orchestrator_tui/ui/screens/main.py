@@ -11,7 +11,6 @@ from textual import events, on
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Container, Vertical
-from textual.message import Message
 from textual.screen import Screen
 from textual.timer import Timer
 from textual.widget import Widget
@@ -22,7 +21,7 @@ from ...domain.text import printable, strip_ansi
 from ..changed_lines import draw_changed_lines
 from ..db import run_db
 from ..host import host
-from ..messages import DataChanged, FirstPage
+from ..messages import DataChanged, DataMessage, FirstPage
 from ..render import STATUS_CLASSES, STATUS_ICON, STATUS_LONG, about_task, safe
 from ..task_query import VIEWS, TableQuery
 from ..widgets.dashboard import Dashboard
@@ -55,8 +54,8 @@ NARROW_BELOW = 120
 CURSOR_REST_SECONDS = 0.05
 
 
-@dataclass(eq=False)
-class BlockersLoaded(Message):
+@dataclass(eq=False, repr=False)
+class BlockersLoaded(DataMessage):
     """The tasks `key` waits for, read for `U` to offer them for removal."""
 
     key: str

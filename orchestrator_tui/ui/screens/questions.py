@@ -6,11 +6,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from textual.message import Message
-
 from ...domain.errors import Conflict, InvalidTransition
 from ...domain.rules import no_open_question
 from ..db import run_db
+from ..messages import DataMessage
 from ..render import about_task, safe
 from .actions import TaskChanged
 
@@ -22,16 +21,16 @@ if TYPE_CHECKING:
     from ..modals.prompt import TextPrompt
 
 
-@dataclass(eq=False)
-class QuestionLoaded(Message):
+@dataclass(eq=False, repr=False)
+class QuestionLoaded(DataMessage):
     """The oldest open question of a task (None: it has none any more)."""
 
     key: str
     question: QuestionView | None
 
 
-@dataclass(eq=False)
-class AnsweredElsewhere(Message):
+@dataclass(eq=False, repr=False)
+class AnsweredElsewhere(DataMessage):
     """Someone else answered the question while the prompt was open, or it closed
     with its task: the person's answer was not recorded (`text` says why)."""
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass
 from datetime import datetime
-from typing import TYPE_CHECKING, ClassVar
+from typing import TYPE_CHECKING, ClassVar, NamedTuple
 
 from rich.style import Style
 from rich.text import Text
@@ -15,7 +15,6 @@ from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import VerticalScroll
-from textual.message import Message
 from textual.widgets import Sparkline, Static
 
 from ...domain.changes import COUNTED
@@ -23,6 +22,7 @@ from ...domain.enums import AGENT_STALE_AFTER_SECONDS, TaskStatus
 from ...domain.money import spent, usd
 from ...domain.words import counted
 from ..db import Refresher, itself
+from ..messages import DataMessage
 from ..render import (
     STATUS_ICON,
     STATUS_LONG,
@@ -66,8 +66,8 @@ DEBOUNCE_SECONDS = 0.25
 Critical = tuple[float, float, tuple[list[str], float]]
 
 
-@dataclass(eq=False)
-class StatsLoaded(Message):
+@dataclass(eq=False, repr=False)
+class StatsLoaded(DataMessage):
     """The statistics a reload read, and the critical path it used or found."""
 
     stats: DashboardStats
@@ -75,8 +75,7 @@ class StatsLoaded(Message):
     counted: int | None = None  # the `StatsRequest.counted` it answers, if it counted
 
 
-@dataclass(frozen=True)
-class StatsRequest:
+class StatsRequest(NamedTuple):
     """What a reload needs, taken on the UI thread: the last critical path, and
     the last statistics when only what moves without a task changing is due."""
 
@@ -117,8 +116,8 @@ class Dashboard(VerticalScroll, can_focus=True):
         "dashboard--bar",
     }
 
-    @dataclass(eq=False)
-    class Updated(Message):
+    @dataclass(eq=False, repr=False)
+    class Updated(DataMessage):
         """New statistics arrived (the screen passes the critical path on)."""
 
         stats: DashboardStats

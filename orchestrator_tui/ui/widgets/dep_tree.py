@@ -12,7 +12,6 @@ from rich.text import Text
 from textual import on
 from textual.binding import Binding, BindingType
 from textual.geometry import Region, Size
-from textual.message import Message
 from textual.widgets import Tree
 from textual.widgets.tree import NodeID, TreeNode, UnknownNodeID
 
@@ -20,6 +19,7 @@ from ...domain.enums import DependencyType, TaskStatus
 from ...domain.errors import NotFound
 from ...domain.event_text import words
 from ..db import run_db
+from ..messages import DataMessage
 from ..render import STATUS_ICON, safe, status_style
 from .paint_style import StyleOncePerPaint
 
@@ -46,8 +46,8 @@ class NodeData:
     dep_type: DependencyType = DependencyType.BLOCKS
 
 
-@dataclass(eq=False)
-class _Links(Message):
+@dataclass(eq=False, repr=False)
+class _Links(DataMessage):
     """A node's links, read when it was expanded (`generation`: the tree's then)."""
 
     generation: int
@@ -55,8 +55,8 @@ class _Links(Message):
     links: list[DependencyView]
 
 
-@dataclass(eq=False)
-class _Root(Message):
+@dataclass(eq=False, repr=False)
+class _Root(DataMessage):
     """The selected task's links both ways, read for a new root."""
 
     generation: int
@@ -89,8 +89,8 @@ class DependencyTree(StyleOncePerPaint, Tree[NodeData]):
         "dep-tree--muted",
     }
 
-    @dataclass(eq=False)
-    class JumpTo(Message):
+    @dataclass(eq=False, repr=False)
+    class JumpTo(DataMessage):
         """The person chose a task in the tree: the list selects `key`."""
 
         key: str

@@ -27,7 +27,6 @@ from textual.binding import Binding, BindingType
 from textual.cache import LRUCache
 from textual.containers import Vertical
 from textual.geometry import Size
-from textual.message import Message
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
 from textual.widgets import Static
@@ -36,6 +35,7 @@ from ...domain.command_text import argv_text
 from ...domain.event_text import words
 from ...domain.text import needs_visible, visible
 from ..db import run_db
+from ..messages import DataMessage
 from ..render import safe
 
 if TYPE_CHECKING:
@@ -195,8 +195,8 @@ class DiffView(ScrollView, can_focus=True):
         self._cache.clear()
 
 
-@dataclass(eq=False)
-class ReviewLoaded(Message):
+@dataclass(eq=False, repr=False)
+class ReviewLoaded(DataMessage):
     key: str
     summary: ChangeSummary | None
     run: RunView | None

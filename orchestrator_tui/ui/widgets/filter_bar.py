@@ -13,12 +13,12 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal
 from textual.geometry import Size
-from textual.message import Message
 from textual.widget import Widget
 from textual.widgets import Input, Static
 
 from ...domain.words import counted
 from ..host import binds_key
+from ..messages import DataMessage
 from ..render import safe
 from ..task_query import TableQuery
 
@@ -34,8 +34,8 @@ class FilterInput(Input):
         Binding("enter", "accept", "Keep filter", id="filter.accept"),
     ]
 
-    @dataclass(eq=False)
-    class Done(Message):
+    @dataclass(eq=False, repr=False)
+    class Done(DataMessage):
         """The person left the filter; `cleared` if with escape."""
 
         cleared: bool

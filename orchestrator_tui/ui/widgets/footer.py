@@ -19,8 +19,7 @@ and shows its tooltip.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
-from typing import Any, ClassVar
+from typing import Any, ClassVar, NamedTuple
 
 from rich.cells import cell_len
 from rich.segment import Segment
@@ -39,8 +38,7 @@ COMPACT_BELOW = 120
 PALETTE_BAR = "▏"  # drawn left of the palette key (Textual's `vkey` border)
 
 
-@dataclass(frozen=True)
-class ShownKey:
+class ShownKey(NamedTuple):
     """One key as the footer shows it."""
 
     key: str  # what a click presses
@@ -51,8 +49,7 @@ class ShownKey:
     tooltip: str
 
 
-@dataclass(frozen=True)
-class PlacedKey:
+class PlacedKey(NamedTuple):
     """A key and the columns it takes (`start` included, `end` not)."""
 
     key: ShownKey

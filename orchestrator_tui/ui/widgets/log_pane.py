@@ -52,6 +52,7 @@ from ...domain.words import counted
 from ..ansi import plain_text, to_text
 from ..db import itself, run_db
 from ..host import own_bindings
+from ..messages import DataMessage
 from ..render import describe_run
 from .paint_style import StyleOncePerPaint
 
@@ -452,8 +453,8 @@ class StatusLine(Widget):
 # -- results posted by workers ----------------------------------------------------------
 
 
-@dataclass(eq=False)
-class _Window(Message):
+@dataclass(eq=False, repr=False)
+class _Window(DataMessage):
     """A run's runs list and a window of its lines, read on a worker (see `load_window`)."""
 
     gen: int
@@ -469,8 +470,8 @@ class _Window(Message):
     first_number: int = 1
 
 
-@dataclass(eq=False)
-class _Page(Message):
+@dataclass(eq=False, repr=False)
+class _Page(DataMessage):
     """The lines before or after `anchor`, read as the person scrolled past the window."""
 
     gen: int
@@ -481,8 +482,8 @@ class _Page(Message):
     more: bool
 
 
-@dataclass(eq=False)
-class _Polled(Message):
+@dataclass(eq=False, repr=False)
+class _Polled(DataMessage):
     """What a poll found: new runs, and new lines when following (see `poll_log`)."""
 
     gen: int
@@ -495,8 +496,8 @@ class _Polled(Message):
     first_number: int = 1  # of `rows` when they replace the window
 
 
-@dataclass(eq=False)
-class _Found(Message):
+@dataclass(eq=False, repr=False)
+class _Found(DataMessage):
     """The line a search found (`seq`), or None; `wrapped`: found past the run's end."""
 
     gen: int
@@ -506,8 +507,8 @@ class _Found(Message):
     wrapped: bool
 
 
-@dataclass(eq=False)
-class _Counted(Message):
+@dataclass(eq=False, repr=False)
+class _Counted(DataMessage):
     """Every line of the run that shows `query` (see `count_matches`)."""
 
     gen: int
@@ -516,8 +517,8 @@ class _Counted(Message):
     seqs: list[int]
 
 
-@dataclass(eq=False)
-class _PageFailed(Message):
+@dataclass(eq=False, repr=False)
+class _PageFailed(DataMessage):
     """Reading a page failed: the pane may ask for that direction again."""
 
     direction: Direction

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, ClassVar, cast
+from typing import TYPE_CHECKING, ClassVar, NamedTuple, cast
 
 from rich.cells import cell_len, set_cell_size
 from rich.segment import Segment
@@ -18,7 +18,6 @@ from rich.style import Style
 from textual import events, on
 from textual.binding import Binding, BindingType
 from textual.geometry import Size
-from textual.message import Message
 from textual.scroll_view import ScrollView
 from textual.scrollbar import ScrollBar, ScrollBarRender
 from textual.strip import Strip
@@ -28,6 +27,7 @@ from ...domain.enums import TaskStatus
 from ...domain.rules import readiness
 from ..db import Refresher, itself, run_db
 from ..host import own_bindings
+from ..messages import DataMessage
 from ..render import (
     ASKING_LABEL,
     READINESS_WORD,
@@ -52,8 +52,7 @@ MAX_CACHED = 4000
 MAX_DRAWN = 1000  # rows' drawn lines kept (a scroll draws one new row, not a page)
 
 
-@dataclass(frozen=True)
-class Column:
+class Column(NamedTuple):
     """A column of the list: its header, its width and when it is dropped."""
 
     name: str
@@ -96,8 +95,8 @@ def layout(width: int, key_width: int) -> list[tuple[Column, int]]:
         columns.remove(max(droppable, key=lambda c: c.drop_order))
 
 
-@dataclass(eq=False)
-class TasksPage(Message):
+@dataclass(eq=False, repr=False)
+class TasksPage(DataMessage):
     """A page of rows at `offset`, read as the person scrolled to it."""
 
     generation: int
@@ -105,8 +104,8 @@ class TasksPage(Message):
     rows: list[TaskRow]
 
 
-@dataclass(eq=False)
-class TasksReloaded(Message):
+@dataclass(eq=False, repr=False)
+class TasksReloaded(DataMessage):
     """A reload's count and first rows, and where the cursor goes."""
 
     generation: int
@@ -117,8 +116,8 @@ class TasksReloaded(Message):
     key: str | None
 
 
-@dataclass(eq=False)
-class RowsChanged(Message):
+@dataclass(eq=False, repr=False)
+class RowsChanged(DataMessage):
     """Changed tasks read again: `considered` keys, of which `rows` still match."""
 
     generation: int
@@ -126,8 +125,7 @@ class RowsChanged(Message):
     rows: list[TaskRow]
 
 
-@dataclass(frozen=True)
-class ReloadRequest:
+class ReloadRequest(NamedTuple):
     """What a reload needs from the table, taken on the UI thread."""
 
     generation: int
@@ -213,8 +211,8 @@ class TaskTable(ScrollView, can_focus=True):
         "task-table--asking",
     }
 
-    @dataclass(eq=False)
-    class Highlighted(Message):
+    @dataclass(eq=False, repr=False)
+    class Highlighted(DataMessage):
         """The cursor is on another task (or on none). Posted to the table's screen
         (see `_highlight`), not bubbled up to it."""
 
@@ -227,27 +225,27 @@ class TaskTable(ScrollView, can_focus=True):
         def key(self) -> str | None:
             return self.row.key if self.row else None
 
-    @dataclass(eq=False)
-    class Opened(Message):
+    @dataclass(eq=False, repr=False)
+    class Opened(DataMessage):
         """The person opened the task `key` (its detail screen)."""
 
         key: str
 
-    @dataclass(eq=False)
-    class Reloaded(Message):
+    @dataclass(eq=False, repr=False)
+    class Reloaded(DataMessage):
         """A reload finished: counts changed, the cursor row may have new data."""
 
         table: TaskTable
         total: int
 
-    @dataclass(eq=False)
-    class NotShown(Message):
+    @dataclass(eq=False, repr=False)
+    class NotShown(DataMessage):
         """A task asked for with `select_key` is hidden by the filter."""
 
         key: str
 
-    @dataclass(eq=False)
-    class SortClicked(Message):
+    @dataclass(eq=False, repr=False)
+    class SortClicked(DataMessage):
         """The person clicked a column's header to sort by it."""
 
         column: str
