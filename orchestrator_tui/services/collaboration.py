@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import Connection, select, update
+from sqlalchemy import Connection, Row, select, update
 
 from ..domain.enums import EventKind, TaskStatus
 from ..domain.errors import Conflict, InvalidTransition, ValidationFailed
@@ -39,6 +39,64 @@ def parse_context(text: str) -> dict[str, Any]:
     return value
 
 
+def write_progress(
+    conn: Connection, ctx: ServiceContext, row: Row[Any], percent: int, message: str
+) -> None:
+    """Record `percent` as the progress of the task `row` (read in this transaction),
+    with its event, in the caller's transaction; refused (`progress_refusal`) in
+    the status the task has there, and written only in that status."""
+    waiting_for = unfinished_blocker_keys(conn, row.id)
+    refusal = progress_refusal(row.key, TaskStatus(row.status), waiting_for, percent)
+    if refusal:
+        raise InvalidTransition(refusal)
+    now = ctx.now()
+    written = conn.execute(  # in the status it was judged in
+        update(Task.__table__)
+        .where(T.id == row.id, T.status == row.status)
+        .values(progress=percent, updated_at=now, version=T.version + 1)
+    )
+    if written.rowcount != 1:
+        raise Conflict(f"{row.key} changed meanwhile; no progress was recorded")
+    conn.execute(
+        ProgressRecord.__table__.insert().values(
+            task_id=row.id, percent=percent, message=message, actor=ctx.actor, created_at=now
+        )
+    )
+    record_event(
+        conn,
+        ctx,
+        EventKind.PROGRESS,
+        row.id,
+        {"percent": percent, "message": message or f"{percent}%"},
+    )
+
+
+def write_note(
+    conn: Connection, ctx: ServiceContext, task_id: int, text: str, replace: bool = False
+) -> None:
+    """Append `text` to (or replace) the acting agent's private notes on a task,
+    with its event, in the caller's transaction."""
+    if not text.strip():
+        raise ValidationFailed("a note needs some text")
+    N = Note.__table__.c
+    existing = conn.execute(
+        select(N.id, N.body).where(N.task_id == task_id, N.author == ctx.actor)
+    ).first()
+    now = ctx.now()
+    if existing is None:
+        conn.execute(
+            Note.__table__.insert().values(
+                task_id=task_id, author=ctx.actor, body=text, updated_at=now
+            )
+        )
+    else:
+        body = text if replace else f"{existing.body.rstrip()}\n\n{text}"
+        conn.execute(
+            update(Note.__table__).where(N.id == existing.id).values(body=body, updated_at=now)
+        )
+    record_event(conn, ctx, EventKind.NOTE, task_id, {"chars": len(text)})
+
+
 class CollaborationService:
     def __init__(self, ctx: ServiceContext) -> None:
         self.ctx = ctx
@@ -47,61 +105,12 @@ class CollaborationService:
         if not 0 <= percent <= 100:
             raise ValidationFailed(f"progress must be 0-100, not {percent}")
         with self.ctx.db.write() as conn:
-            row = find_task(conn, key)
-            waiting_for = unfinished_blocker_keys(conn, row.id)
-            refusal = progress_refusal(key, TaskStatus(row.status), waiting_for, percent)
-            if refusal:
-                raise InvalidTransition(refusal)
-            now = self.ctx.now()
-            written = conn.execute(  # in the status it was judged in
-                update(Task.__table__)
-                .where(T.id == row.id, T.status == row.status)
-                .values(progress=percent, updated_at=now, version=T.version + 1)
-            )
-            if written.rowcount != 1:
-                raise Conflict(f"{key} changed meanwhile; no progress was recorded")
-            conn.execute(
-                ProgressRecord.__table__.insert().values(
-                    task_id=row.id,
-                    percent=percent,
-                    message=message,
-                    actor=self.ctx.actor,
-                    created_at=now,
-                )
-            )
-            record_event(
-                conn,
-                self.ctx,
-                EventKind.PROGRESS,
-                row.id,
-                {"percent": percent, "message": message or f"{percent}%"},
-            )
+            write_progress(conn, self.ctx, find_task(conn, key), percent, message)
 
     def note(self, key: str, text: str, replace: bool = False) -> None:
         """Append to (or replace) the acting agent's private notes on a task."""
-        if not text.strip():
-            raise ValidationFailed("a note needs some text")
         with self.ctx.db.write() as conn:
-            row = find_task(conn, key)
-            N = Note.__table__.c
-            existing = conn.execute(
-                select(N.id, N.body).where(N.task_id == row.id, N.author == self.ctx.actor)
-            ).first()
-            now = self.ctx.now()
-            if existing is None:
-                conn.execute(
-                    Note.__table__.insert().values(
-                        task_id=row.id, author=self.ctx.actor, body=text, updated_at=now
-                    )
-                )
-            else:
-                body = text if replace else f"{existing.body.rstrip()}\n\n{text}"
-                conn.execute(
-                    update(Note.__table__)
-                    .where(N.id == existing.id)
-                    .values(body=body, updated_at=now)
-                )
-            record_event(conn, self.ctx, EventKind.NOTE, row.id, {"chars": len(text)})
+            write_note(conn, self.ctx, find_task(conn, key).id, text, replace)
 
     def set_context(self, key: str, yaml_text: str) -> None:
         parse_context(yaml_text)

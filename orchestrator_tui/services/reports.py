@@ -10,12 +10,11 @@ from pydantic import ValidationError
 from ..domain.enums import TaskStatus
 from ..domain.errors import InvalidTransition, ValidationFailed
 from ..domain.models import AgentReport, TaskDetail
-from ..domain.rules import blocker_open, progress_refusal
-from .base import ServiceContext
-from .collaboration import CollaborationService
-from .queries import QueryService
+from ..domain.transitions import Intent
+from .base import ServiceContext, find_task
+from .collaboration import write_note, write_progress
+from .moves import move_one
 from .safe_yaml import describe_validation_error, load_json, read_text
-from .tasks import TaskService
 
 S = TaskStatus
 
@@ -58,29 +57,28 @@ class ReportService:
         self.ctx = ctx
 
     def apply(self, key: str, report: AgentReport) -> TaskDetail:
-        """Record the report as the reporting agent: status first (the step that
-        can be refused, so a refused report writes nothing), then its note and
-        progress. A `done` report with blocking issues contradicts itself, and so
-        does one finishing the work with progress below 100% (`progress_refusal`,
-        judged before anything is written)."""
+        """Record the report as the reporting agent, in one transaction: its status
+        move (through the one writer of moves), its note, then its progress, judged
+        in the status the move left (finished work shows 100%). Any step refused or
+        failing leaves nothing of the report written. A `done` report with blocking
+        issues contradicts itself and is refused first."""
         if report.status is S.DONE and report.blocking_issues:
             raise ValidationFailed("a report with blocking issues cannot say the task is done")
+        from .views import task_detail
+
         ctx = ServiceContext(self.ctx.db, report.agent_name, self.ctx.clock)
-        queries = QueryService(ctx)
-        task = queries.get_task(key)
-        current, target = task.status, report.status
-        already = target is current or (target is S.DONE and current is S.AWAITING_APPROVAL)
-        if report.progress is not None:  # judged as it will be recorded, before anything is
-            waiting_for = [b.key for b in task.blockers if blocker_open(b.type, b.status)]
-            after = current if already else target
-            refusal = progress_refusal(key, after, waiting_for, report.progress)
-            if refusal:
-                raise InvalidTransition(f"after this report {refusal}")
-        if not already:
-            reason = report.error_details or report.summary or None
-            TaskService(ctx).transition(key, target, reason=reason)
-        collab = CollaborationService(ctx)
-        collab.note(key, report_note(report))
-        if report.progress is not None:
-            collab.progress(key, report.progress, report.summary[:200])
-        return queries.get_task(key)
+        with ctx.db.write() as conn:
+            row = find_task(conn, key)
+            current, target = S(row.status), report.status
+            already = target is current or (target is S.DONE and current is S.AWAITING_APPROVAL)
+            if not already:
+                reason = report.error_details or report.summary or None
+                move_one(conn, ctx, row, Intent(target, reason=reason))
+                row = find_task(conn, key)
+            write_note(conn, ctx, row.id, report_note(report))
+            if report.progress is not None:
+                try:
+                    write_progress(conn, ctx, row, report.progress, report.summary[:200])
+                except InvalidTransition as exc:
+                    raise InvalidTransition(f"after this report {exc}") from None
+            return task_detail(conn, find_task(conn, key))

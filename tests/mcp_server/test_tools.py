@@ -34,8 +34,9 @@ TOOLS = {
 }
 
 
-def cli_error(db: Path, *args: str) -> str:
-    """The line the CLI prints on stderr for the same refusal."""
+def cli_error(db: Path, *args: str, exit_code: int | None = None) -> str:
+    """The line the CLI prints on stderr for the same refusal (exiting `exit_code`,
+    when given)."""
     proc = subprocess.run(
         [sys.executable, "-m", "orchestrator_tui", "--db", str(db), "--as", AGENT, *args],
         capture_output=True,
@@ -44,6 +45,7 @@ def cli_error(db: Path, *args: str) -> str:
         timeout=60,
     )
     assert proc.returncode != 0
+    assert exit_code is None or proc.returncode == exit_code, proc.returncode
     return proc.stderr.strip()
 
 
@@ -232,10 +234,11 @@ async def test_a_task_created_for_a_coding_agent(db: Path, orch: Orchestrator) -
 
 
 async def test_refusals_are_tool_errors_with_the_cli_line(db: Path, orch: Orchestrator) -> None:
-    for key in ("A", "B", "C"):
+    for key in ("A", "B", "C", "D"):
         orch.tasks.create(TaskSpec(key=key, title=key))
     orch.deps.add("B", "A")
     orch.deps.add("C", "B")
+    orch.tasks.start("D")
     before = orch.queries.last_event_id()
     async with session(db) as client:
         unknown = await refused(client, "get_task", key="AA")
@@ -244,6 +247,9 @@ async def test_refusals_are_tool_errors_with_the_cli_line(db: Path, orch: Orches
         waits = await refused(client, "set_status", key="C", to="start")
         bad = await refused(client, "report_progress", key="A", percent=140)
         early = await refused(client, "report_progress", key="C", percent=10)
+        # Refused by its move, and by its progress once moved: nothing of either is kept.
+        unmoved = await refused(client, "report", key="A", status="completed")
+        unfinished = await refused(client, "report", key="D", status="completed", progress=60)
     assert unknown == cli_error(db, "task", "show", "AA")
     assert unknown.startswith("error: no task 'AA'")
     assert invalid == cli_error(db, "task", "done", "A")
@@ -257,6 +263,15 @@ async def test_refusals_are_tool_errors_with_the_cli_line(db: Path, orch: Orches
     assert bad == cli_error(db, "task", "progress", "A", "140")
     assert early == cli_error(db, "task", "progress", "C", "10")
     assert early == "error: C waits for B and cannot start: progress is recorded once it can"
+    for line, key, report in (
+        (unmoved, "A", {"status": "completed"}),
+        (unfinished, "D", {"status": "completed", "progress": 60}),
+    ):
+        file = db.parent / f"report-{key}.json"
+        file.write_text(json.dumps({"agent_name": AGENT, "summary": "", **report}))
+        assert line == cli_error(db, "task", "report", key, str(file), exit_code=4)
+    assert unmoved.startswith("error: A is pending: cannot mark it done")
+    assert unfinished == "error: after this report D is done: finished work shows 100%, not 60%"
     assert orch.queries.last_event_id() == before, "a refused call wrote something"
 
 
