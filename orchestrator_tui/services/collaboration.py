@@ -71,13 +71,18 @@ def write_progress(
     )
 
 
+def check_note_text(text: str) -> None:
+    """Refuse a note with no text (before any transaction is opened, where one can be)."""
+    if not text.strip():
+        raise ValidationFailed("a note needs some text")
+
+
 def write_note(
     conn: Connection, ctx: ServiceContext, task_id: int, text: str, replace: bool = False
 ) -> None:
     """Append `text` to (or replace) the acting agent's private notes on a task,
     with its event, in the caller's transaction."""
-    if not text.strip():
-        raise ValidationFailed("a note needs some text")
+    check_note_text(text)
     N = Note.__table__.c
     existing = conn.execute(
         select(N.id, N.body).where(N.task_id == task_id, N.author == ctx.actor)
@@ -109,6 +114,7 @@ class CollaborationService:
 
     def note(self, key: str, text: str, replace: bool = False) -> None:
         """Append to (or replace) the acting agent's private notes on a task."""
+        check_note_text(text)  # a locked database cannot hide what is wrong with it
         with self.ctx.db.write() as conn:
             write_note(conn, self.ctx, find_task(conn, key).id, text, replace)
 

@@ -285,6 +285,8 @@ def test_exit_codes_and_nothing_half_written(cli: Cli) -> None:
             "gave up waiting (nothing was written)"
         )
         assert len(cli.ok("task", "list", "--json").json()) == 2  # readers are not held up
+        # What is wrong with the input is said before waiting for the lock.
+        assert cli.fails(7, "task", "note", "API-1", "  ") == "error: a note needs some text"
     finally:
         holder.rollback()
         holder.close()
