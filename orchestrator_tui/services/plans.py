@@ -162,6 +162,17 @@ class PlanService:
         return result
 
 
+def named_row(said: NamedTask | None, rows: Mapping[str, Any]) -> Any:
+    """The row (of `rows`, by key) of the task of ours a record names (`said`,
+    from `adopt`): the task with that key, unless the record names another
+    owner (it was written from a task of another database that has the same
+    key). The load and `import --watch` both ask this."""
+    if said is None:
+        return None
+    row = rows.get(said.key)
+    return row if row is not None and said.source in (None, row.source) else None
+
+
 class _Load:
     """One plan load inside one transaction."""
 
@@ -370,14 +381,7 @@ class _Load:
         return matched
 
     def _named_row(self, named: dict[str, Any], plan_key: str) -> Any:
-        """The row of the task of ours the source names for `plan_key`: the task with
-        that key, unless the source names another owner (the record was written from
-        a task of another database that has the same key)."""
-        said = self.adopt.get(plan_key)
-        if said is None:
-            return None
-        row = named.get(said.key)
-        return row if row is not None and said.source in (None, row.source) else None
+        return named_row(self.adopt.get(plan_key), named)
 
     def _named(self) -> dict[str, Any]:
         """The existing rows the plan's sources name as theirs (`adopt`), by key."""

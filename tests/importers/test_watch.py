@@ -165,3 +165,27 @@ def test_a_task_named_by_its_key_in_a_task_master_file_keeps_a_status_changed_he
     task = orch.queries.get_task("T-1")
     assert (task.title, task.status.value) == ("B", "in_progress")
     assert [r.title for r in orch.queries.list_tasks(limit=10)] == ["B"]
+
+
+def test_a_record_naming_a_task_of_another_source_is_watched_as_the_files_own(tmp_path, orch):
+    """A record written from another database's task (its mark names a source
+    our task with that key did not come from) is not taken for our task by the
+    load, and watching does not give it that task's status either."""
+    from orchestrator_tui.domain.models import TaskSpec
+
+    orch.tasks.create(TaskSpec(key="T-1", title="ours"))
+    orch.tasks.start("T-1")
+    path = tmp_path / "tasks.json"
+
+    def write(title: str) -> None:
+        mark = {"orchestrator-tui": {"key": "T-1", "source": "task-master:/elsewhere/tasks.json"}}
+        record = {"id": 1, "title": title, "status": "pending", "metadata": mark}
+        path.write_text(json.dumps({"tasks": [record]}))
+
+    write("theirs")
+    rounds = _run(orch, path, [lambda: write("theirs, renamed")])
+    assert [r.conflicts for r in rounds] == [[], []]
+    theirs = orch.queries.get_task("master-1")
+    assert (theirs.title, theirs.status.value) == ("theirs, renamed", "pending")
+    ours = orch.queries.get_task("T-1")
+    assert (ours.title, ours.status.value) == ("ours", "in_progress")

@@ -17,20 +17,28 @@ of every age are read: nested folders, ids in file names only, older key
 names, dotted ids with no parent named, unquoted titles with brackets and
 colons; a file that still cannot be read, or repeats an id, is skipped
 with a warning (refused by --strict).
+
+A file our export wrote for a task it could not name by source and id
+carries a line naming that task (`MARK_LINE`); the import takes it out of
+the body and hands it on (`ParsedImport.adopt`), so that the file updates
+that task (see `plans.named_row`).
 """
 
 from __future__ import annotations
 
+import json
 import re
 from pathlib import Path
 from typing import Any
 
 from ...domain.enums import TaskStatus
 from ...domain.errors import ValidationFailed
+from ...domain.plan import NamedTask
 from ...domain.status_map import lookup_status
 from ..safe_files import files_in, read_text
 from ..safe_yaml import load_yaml
 from .common import (
+    MARK,
     Issues,
     ParsedImport,
     Progress,
@@ -39,6 +47,8 @@ from .common import (
     finish,
     jsonable,
     link,
+    named_once,
+    named_task,
     priority_at,
     slug,
     source_name,
@@ -96,6 +106,11 @@ _SECTIONS = {
     "Implementation Notes": "implementation_notes",
     "Definition of Done": "definition_of_done",
 }
+#: A line in a task's body where our export names the task it was written from,
+#: `<!-- orchestrator-tui: {"key": ..., "source": ...} -->`: Backlog.md drops
+#: frontmatter fields it does not know when it rewrites a file, but keeps this
+#: (its edits move it to the end of the body).
+MARK_LINE = re.compile(rf"^[ \t]*<!--[ \t]*{MARK}:[ \t]*(.*?)[ \t]*-->[ \t]*(?:\n|$)", re.M)
 _NOT_TASKS = {"readme.md", "index.md"}
 _TITLE_LINE = re.compile(r"^#\s+(.+?)\s*#*\s*$")
 
@@ -198,6 +213,8 @@ class _Reader:
         self.ident: dict[str, tuple[str, tuple[int, ...]]] = {}  # key -> (namespace, number)
         self.raw_ids: dict[str, str] = {}  # key -> id as written
         self.records: list[Record] = []
+        #: (key, the task of ours its mark names, where) of each marked file
+        self.marks: list[tuple[str, NamedTask, str]] = []
 
     def read_file(self, path: Path, namespace: str, folder_tag: str | None) -> None:
         label = path.relative_to(self.root).as_posix()
@@ -344,7 +361,7 @@ class _Reader:
                 continue
             if when is not None:
                 data[name] = when
-        pre, parts = sections(body)
+        pre, parts = sections(self._take_mark(body, key, where))
         description = parts.pop("Description", None)
         if description is None:
             description, pre = pre, ""
@@ -370,6 +387,20 @@ class _Reader:
             extra["sections"] = parts
         data["extra"] = extra
         return data
+
+    def _take_mark(self, body: str, key: str, where: str) -> str:
+        """The body without our mark (`MARK_LINE`), the task it names noted."""
+        found = MARK_LINE.search(body)
+        if found is None:
+            return body
+        try:
+            mark: Any = json.loads(found.group(1))
+        except ValueError:
+            mark = found.group(1)
+        ours = named_task(mark, where, "body", self.issues)
+        if ours is not None:
+            self.marks.append((key, ours, where))
+        return MARK_LINE.sub("", body)
 
     def resolve(self, ref: Any, record: Record) -> str | None:
         text = str(ref).strip()
@@ -415,7 +446,7 @@ def parse(source: Source, issues: Issues, progress: Progress | None = None) -> P
             progress("files", count, len(files))
     reader.infer_parents()
     link(reader.records, reader.resolve, issues, keep_dangling=True)
-    return finish(
+    parsed = finish(
         reader.records,
         issues,
         fmt=FORMAT,
@@ -423,3 +454,5 @@ def parse(source: Source, issues: Issues, progress: Progress | None = None) -> P
         name=root.parent.name or root.name,
         where_prefix=f"{root}: ",
     )
+    parsed.adopt = named_once(reader.marks, "body", issues)
+    return parsed

@@ -8,13 +8,20 @@ fields, sections and references to tasks that were never in the folder.
 Other tasks get fresh ids (`task-N`, children `task-N.M` with
 `parent_task_id`) in `tasks/`. The board's columns are written so that
 every status word maps back to the same status (see `backlog.column_statuses`).
+
+A task that importing the folder written would not find by its own source
+and id (one made here, from another source, or written to a folder other
+than the one it came from) ends its file with our mark (`backlog.MARK_LINE`)
+naming its key and its source when it has one, so that importing the folder
+updates that task instead of adding a copy or refusing its key.
 """
 
 from __future__ import annotations
 
+import json
 import re
 from datetime import datetime
-from pathlib import PurePosixPath
+from pathlib import Path, PurePosixPath
 from typing import Any
 
 import yaml
@@ -24,6 +31,7 @@ from ...domain.enums import TaskStatus
 from ...domain.status_map import TO_BACKLOG, lookup_status
 from ...store.tables import Task, TaskDependency
 from .backlog import BY_PLACE, FORMAT, RESERVED, column_statuses, folder_status, namespace_of
+from .common import MARK, source_name
 
 _ID = re.compile(r"^(?:archive/|completed/)?([A-Za-z][A-Za-z0-9_]*)-(\d+(?:\.\d+)*)$")
 _UNSAFE = re.compile(r"[^A-Za-z0-9._]+")
@@ -69,7 +77,9 @@ def _checklist(items: list[dict[str, Any]]) -> list[str]:
 
 
 class _Export:
-    def __init__(self, conn: Connection) -> None:
+    def __init__(self, conn: Connection, root: Path) -> None:
+        #: what importing the folder written gives its tasks as their source
+        self.source = source_name(FORMAT, root)
         t = Task.__table__
         self.rows = {r.id: r for r in conn.execute(select(t).order_by(t.c.id))}
         d = TaskDependency.__table__
@@ -237,7 +247,21 @@ class _Export:
         sections = extra.get("sections")
         if isinstance(sections, dict):
             parts += [f"## {name}\n\n{text}" for name, text in sections.items()]
+        if (mark := self.mark(task_id)) is not None:
+            parts.append(mark)
         return "\n\n".join(parts)
+
+    def mark(self, task_id: int) -> str | None:
+        """The line naming the task a file was written from (`MARK_LINE`), for a
+        task that importing the folder written would not find by its source and
+        id: its key, and its source when it has one."""
+        row, written = self.rows[task_id], self.ids[task_id]
+        if namespace_of(self.folder[task_id]) == "archive":
+            written = f"archive/{written}"
+        if row.source == self.source and row.external_id == written:
+            return None
+        named = {"key": row.key, "source": row.source} if row.source else {"key": row.key}
+        return f"<!-- {MARK}: {json.dumps(named, ensure_ascii=False)} -->"
 
     def files(self) -> dict[str, str]:
         out: dict[str, str] = {}
@@ -258,7 +282,7 @@ class _Export:
         return out
 
 
-def export(conn: Connection) -> tuple[dict[str, str], int, list[str]]:
-    """({path inside the folder: text}, tasks written, warnings)."""
-    job = _Export(conn)
+def export(conn: Connection, path: Path) -> tuple[dict[str, str], int, list[str]]:
+    """({path inside `path`: text}, tasks written, warnings)."""
+    job = _Export(conn, path / "backlog")
     return job.files(), len(job.rows), []

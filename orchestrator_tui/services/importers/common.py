@@ -90,6 +90,41 @@ def source_name(fmt: str, path: Path) -> str:
     return text if len(text) <= 200 else f"{fmt}:...{text[-(195 - len(fmt)) :]}"
 
 
+#: The name our export marks a record with to say which task of ours it was
+#: written from (`{"key": ..., "source": ...}`; where depends on the format).
+MARK = "orchestrator-tui"
+
+
+def named_task(mark: Any, where: str, field_name: str, issues: Issues) -> NamedTask | None:
+    """The task of ours a record's mark names, or None with a warning."""
+    key = mark.get("key") if isinstance(mark, dict) else None
+    if isinstance(key, str) and re.match(KEY_PATTERN, key):
+        source = mark.get("source")
+        return NamedTask(key, source if isinstance(source, str) else None)
+    issues.warn(f"{where}: {field_name}: {MARK}: {mark!r} names no task key; ignored")
+    return None
+
+
+def named_once(
+    marks: Sequence[tuple[str, NamedTask, str]], field_name: str, issues: Issues
+) -> dict[str, NamedTask]:
+    """`adopt` from (record key, the task its mark names, where the record is):
+    a task named by two records (one copied by hand) only for the first; the
+    later is a task of its own, with a warning."""
+    adopt: dict[str, NamedTask] = {}
+    first: dict[str, str] = {}  # key of ours -> the record key naming it first
+    for key, ours, where in marks:
+        if ours.key in first:
+            issues.warn(
+                f"{where}: {field_name}: {MARK}: {ours.key!r} is named by an earlier "
+                f"record too ({first[ours.key]}); imported as a task of its own"
+            )
+        else:
+            first[ours.key] = key
+            adopt[key] = ours
+    return adopt
+
+
 def status_at(word: Any, where: str, field_name: str, extra: dict[str, str] | None = None) -> str:
     if not isinstance(word, str):
         raise fail(where, field_name, f"expected a status word, got {word!r}")

@@ -59,7 +59,7 @@ def _taskmaster_export(conn: Connection, path: Path) -> tuple[Written, int, list
 def _backlog_export(conn: Connection, path: Path) -> tuple[Written, int, list[str]]:
     from . import backlog_export
 
-    return backlog_export.export(conn)
+    return backlog_export.export(conn, path)
 
 
 FORMATS: tuple[FileFormat, ...] = (

@@ -29,14 +29,13 @@ of the kept metadata.
 
 from __future__ import annotations
 
-import re
 from collections import Counter
 from typing import Any
 
 from ...domain.enums import Complexity
-from ...domain.models import KEY_PATTERN
 from ...domain.plan import NamedTask
 from .common import (
+    MARK,
     Issues,
     ParsedImport,
     Progress,
@@ -44,6 +43,8 @@ from .common import (
     fail,
     finish,
     link,
+    named_once,
+    named_task,
     priority_at,
     slug,
     source_name,
@@ -56,8 +57,6 @@ FORMAT = "task-master"
 RESERVED = "_taskmaster"
 #: Record fields that have a column of ours; every other field goes to `extra`.
 MAPPED = ("id", "title", "description", "status", "priority", "dependencies", "subtasks")
-#: Where in a record's `metadata` our export names the task it was written from.
-MARK = "orchestrator-tui"
 
 
 def task_key(tag: str, task_id: Any) -> str:
@@ -232,12 +231,7 @@ class _Tag:
             extra["metadata"] = rest
         else:
             del extra["metadata"]
-        key = mark.get("key") if isinstance(mark, dict) else None
-        if isinstance(key, str) and re.match(KEY_PATTERN, key):
-            source = mark.get("source")
-            return NamedTask(key, source if isinstance(source, str) else None)
-        self.issues.warn(f"{where}: metadata: {MARK}: {mark!r} names no task key; ignored")
-        return None
+        return named_task(mark, where, "metadata", self.issues)
 
     def resolve(self, token: Any, record: Record) -> str | None:
         where, parent_id = record.where, self.parent_ids.get(record.key)
@@ -290,8 +284,7 @@ def _read_tags(source: Source, issues: Issues) -> tuple[list[Record], dict[str, 
     tags = {"master": data} if legacy else data
     label = source_name(FORMAT, source.path)
     records: list[Record] = []
-    adopt: dict[str, NamedTask] = {}
-    named: dict[str, str] = {}  # key of ours -> the record key naming it first
+    marks: list[tuple[str, NamedTask, str]] = []
     empty: list[list[Any]] = []  # [position, tag, metadata] of tags with no tasks
     for position, (name, body) in enumerate(tags.items()):
         tag = _Tag(name, source.origin, label, issues)
@@ -300,17 +293,9 @@ def _read_tags(source: Source, issues: Issues) -> tuple[list[Record], dict[str, 
         link(tag.records, tag.resolve, issues)
         records += tag.records
         where = {r.key: r.where for r in tag.records} if tag.adopt else {}
-        for key, ours in tag.adopt.items():
-            if ours.key in named:
-                issues.warn(
-                    f"{where[key]}: metadata: {MARK}: {ours.key!r} is named by an earlier "
-                    f"record too ({named[ours.key]}); imported as a task of its own"
-                )
-            else:
-                named[ours.key] = key
-                adopt[key] = ours
+        marks += [(key, ours, where[key]) for key, ours in tag.adopt.items()]
         if not tag.records:
             empty.append([position, name, metadata])
     if empty and records:  # an empty tag has no task to carry it: the file's first one does
         records[0].data["extra"][RESERVED]["empty_tags"] = empty
-    return records, adopt
+    return records, named_once(marks, "metadata", issues)

@@ -27,6 +27,7 @@ from ...domain.enums import TaskStatus
 from ...domain.errors import OrchestratorError
 from ...domain.event_text import words
 from ...store.tables import Task
+from ..plans import named_row
 from . import ImportReport, load_import, read_import
 from .backlog import RESERVED as BACKLOG_FILE
 from .common import ParsedImport
@@ -80,21 +81,29 @@ def settle_conflicts(
     statuses then): a task whose status changed only here keeps it; one
     changed both here and in the file is a conflict, and the newer side wins
     (where the change here is newer, the plan carries our status instead).
-    A record naming one of our keys (`parsed.adopt`) is that task's."""
+    A record naming one of our tasks (`parsed.adopt`) is that task's, when the
+    load takes it for that task (`plans.named_row`)."""
     ours = parsed.adopt
-    keys = [ours[t.key].key if t.key in ours else t.key for t in parsed.plan.tasks if t.key in last]
-    if not keys:
+    asked = {t.key for t in parsed.plan.tasks if t.key in last}
+    asked |= {ours[k].key for k in asked if k in ours}
+    if not asked:
         return []
     t = Task.__table__
     with orch.db.read() as conn:
-        rows = conn.execute(
-            select(t.c.key, t.c.status, t.c.updated_at).where(t.c.key.in_(keys))
-        ).all()
-    here = {r.key: (r.status, r.updated_at) for r in rows}
+        rows = {
+            r.key: r
+            for r in conn.execute(
+                select(t.c.key, t.c.status, t.c.updated_at, t.c.source).where(
+                    t.c.key.in_(sorted(asked))
+                )
+            )
+        }
+    here = {key: (r.status, r.updated_at) for key, r in rows.items()}
     conflicts = []
     tasks = []
     for task in parsed.plan.tasks:
-        key = ours[task.key].key if task.key in ours else task.key
+        named = named_row(ours.get(task.key), rows)  # as the load will match it
+        key = task.key if named is None else named.key
         was, now = last.get(task.key), here.get(key)
         theirs = task.status.value
         if was is None or now is None or now[0] == was or theirs == now[0]:
