@@ -1,6 +1,6 @@
 """The inbox: every task awaiting approval and every question awaiting an
-answer, together, oldest first, with the changes of the highlighted task (when
-it ran in a workspace) below the list."""
+answer, together, oldest first, with the changes of the highlighted task below the
+list (or a line saying none were recorded, and why)."""
 
 from __future__ import annotations
 
@@ -135,7 +135,7 @@ class ApprovalsScreen(QuestionActions, TaskActions, Screen[None]):
         yield AppHeader("inbox")
         yield Static(Text("loading…"), id="inbox-info")
         yield InboxList(id="inbox", cursor_type="row", zebra_stripes=True)
-        yield ReviewPanel(id="inbox-review")
+        yield ReviewPanel(id="inbox-review", why_none=True)
         yield KeyFooter()
 
     def on_mount(self) -> None:
@@ -258,7 +258,7 @@ class ApprovalsScreen(QuestionActions, TaskActions, Screen[None]):
         if action in ("open", "answer"):
             return None if self.refusal(action) else True
         if action == "diff":  # the file keys show only while there is a diff
-            return self.query_one(ReviewPanel).display
+            return self.query_one(ReviewPanel).has_diff
         return True
 
     def refusal(self, action: str) -> str | None:
