@@ -210,8 +210,13 @@ def register(sub: Any, parents: list[argparse.ArgumentParser]) -> None:
     p.set_defaults(handler=cmd_agent_profiles)
 
     p = sub.add_parser("tui", help="open the TUI (the default command)", parents=parents)
+    # SUPPRESS: left out, a `--run` given before `tui` (read by the top-level parser)
+    # stands; a default of False here would overwrite it.
     p.add_argument(
-        "--run", action="store_true", help="start the runner at once (ctrl+r toggles it)"
+        "--run",
+        action="store_true",
+        default=argparse.SUPPRESS,
+        help="start the runner at once (ctrl+r toggles it)",
     )
     p.set_defaults(handler=cmd_tui)
     p = sub.add_parser(

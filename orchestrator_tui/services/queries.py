@@ -522,6 +522,14 @@ class QueryService:
         )
 
     def runs_for(self, key: str) -> list[RunView]:
+        return self._runs_of(key)
+
+    def latest_run(self, key: str) -> RunView | None:
+        """The task's newest run, or None when it has not run."""
+        newest = self._runs_of(key, newest_only=True)
+        return newest[0] if newest else None
+
+    def _runs_of(self, key: str, newest_only: bool = False) -> list[RunView]:
         L = LogLine.__table__.c
         lines = (  # what a person reads: an agent's raw events are not counted
             select(func.count())
@@ -533,7 +541,8 @@ class QueryService:
             rows = conn.execute(
                 select(Run.__table__, lines.label("line_count"))
                 .where(R.task_id == row.id)
-                .order_by(R.id)
+                .order_by(R.id.desc() if newest_only else R.id)
+                .limit(1 if newest_only else None)
             ).all()
         return [run_view(r, key, r.line_count) for r in rows]
 

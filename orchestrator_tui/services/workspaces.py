@@ -128,6 +128,11 @@ class WorkspaceService:
             row = self._row(conn, key, run_id, _SUMMARY)
             return None if row is None else _summary(conn, row, key)
 
+    def declared(self, key: str) -> WorkspaceSpec | None:
+        """The workspace the task's command declares now (None for none)."""
+        with self.ctx.db.read() as conn:
+            return workspace_of(find_task(conn, key).command)
+
     def diff(self, key: str, run_id: int | None = None) -> tuple[ChangeSummary, str] | None:
         """The summary and the whole diff text against base."""
         with self.ctx.db.read() as conn:

@@ -22,6 +22,8 @@ from orchestrator_tui.cli import build_parser, tui_start
         ["tui", "--as=ann", "--json", "--db", "a.db", "--db", "b.db"],
         ["tui", "--db=", "--run"],
         ["--db=-odd.db"],
+        ["--run", "tui"],
+        ["--run", "tui", "--run"],
     ],
 )
 def test_a_plain_start_reads_as_the_full_parser_reads_it(words):
@@ -32,6 +34,14 @@ def test_a_plain_start_reads_as_the_full_parser_reads_it(words):
     assert options["actor"] == getattr(args, "actor", None)
     assert options["run"] == getattr(args, "run", False)
     assert options["json"] == getattr(args, "json", False)
+
+
+@pytest.mark.parametrize("words", [["--run"], ["tui", "--run"], ["--run", "tui"]])
+def test_run_before_or_after_tui_starts_the_runner(words):
+    # `--run tui` opened the TUI without its runner through the full parser (the
+    # subcommand's own `--run`, left out, overwrote the one given before it).
+    assert build_parser(words).parse_args(words).run is True
+    assert tui_start(words) == {"db": None, "actor": None, "json": False, "run": True}
 
 
 @pytest.mark.parametrize(

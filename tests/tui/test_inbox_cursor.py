@@ -8,10 +8,11 @@ from datetime import timedelta
 from textual.widgets import DataTable
 
 from orchestrator_tui.domain.enums import TaskStatus
+from orchestrator_tui.domain.models import TaskPatch
 from orchestrator_tui.services import Orchestrator
 from orchestrator_tui.ui.screens.approvals import ApprovalsScreen
 
-from .conftest import FIXED, add, screen_text, settle, started, status
+from .conftest import FIXED, add, screen_text, settle, started, status, wait_until
 
 
 def awaiting(orch, *keys: str) -> None:
@@ -96,3 +97,34 @@ async def test_a_long_title_or_question_is_cut_with_an_ellipsis_at_80x24(orch, m
         await settle(pilot)
         wider = next(line for line in screen_text(app).splitlines() if line.startswith(" P "))
         assert len(wider) > len(row) and wider.endswith("…") and "in batches" in wider
+
+
+async def test_the_title_column_still_fits_once_a_wider_entry_has_gone(orch, make):
+    # An auto-sized column never narrowed: once the entry with a long "by" was decided,
+    # the titles ran past the edge again, without their ellipsis.
+    long_title = "Migrate stored cards to tokens in the vault, in batches of a thousand"
+    awaiting(orch, "P")
+    orch.tasks.edit("P", TaskPatch(title=long_title))
+    add(orch, "Q", "short", status=TaskStatus.IN_PROGRESS, requires_approval=True)
+    later = FIXED + timedelta(hours=5)
+    Orchestrator(orch.db, "a-runner-with-a-long-name", lambda: later).tasks.complete("Q")
+    app = make()
+    async with started(app, (80, 24)) as pilot:
+        await pilot.press("i")
+        screen = app.screen
+        assert isinstance(screen, ApprovalsScreen)
+        table = screen.query_one(DataTable)
+
+        def listed(*keys: str) -> bool:
+            """The list holds `keys`, its rows and columns made for its present width."""
+            shown = [item.key for item in screen.items]
+            return shown == list(keys) and screen.filled_width == table.size.width > 0
+
+        await wait_until(pilot, lambda: listed("P", "Q"), "P and Q listed")
+        await pilot.press("G", "a")  # Q, the newest, is approved and leaves the list
+        await wait_until(pilot, lambda: listed("P"), "Q gone")
+        assert status(orch, "Q") == "done"
+        drawn = sum(column.get_render_width(table) for column in table.columns.values())
+        assert drawn <= table.scrollable_content_region.width
+        row = next(line for line in screen_text(app).splitlines() if line.startswith(" P "))
+        assert row.endswith("…") and len(row) <= 80, row

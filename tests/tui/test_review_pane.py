@@ -275,3 +275,66 @@ async def test_the_review_says_what_the_agent_said_it_did_beside_its_diff(orch, 
         text = screen_text(app)
         assert "said: Renamed greet to hello; all 12 tests pass evil" in text
         assert "\x1b" not in text and app.is_running
+
+
+def ran_plainly(orch: Orchestrator, key: str, said: str | None = None) -> int:
+    """A task whose plain command (no workspace) ran, its agent saying `said`, and
+    that awaits approval; the run's id."""
+    from orchestrator_tui.agents.parsers import Usage
+    from orchestrator_tui.domain.models import CommandSpec
+    from orchestrator_tui.services.agent_runs import RunUsage
+
+    command = CommandSpec(argv=["true"])
+    orch.tasks.create(
+        TaskSpec(key=key, title=f"task {key}", command=command, requires_approval=True)
+    )
+    (claim,) = orch.runs.claim("runner-1", 600, key=key)
+    if said is not None:
+        task_id = orch.queries.get_task(key).id
+        orch.agent_runs.record_usage([RunUsage(claim.run_id, task_id, Usage(), summary=said)])
+    finish(orch, key, claim.run_id)
+    return claim.run_id
+
+
+async def review_text(pilot, key: str) -> str:  # type: ignore[no-untyped-def]
+    """The inbox's review of `key`, once it has landed."""
+    from orchestrator_tui.ui.widgets.diff_view import ReviewPanel
+
+    panel = pilot.app.screen.query_one(ReviewPanel)
+    await wait_until(pilot, lambda: panel.display and panel.key == key, f"{key}'s review")
+    await settle(pilot)
+    return str(panel.query_one("#review-summary", Static).content)
+
+
+async def test_an_approval_without_recorded_changes_says_so_and_what_its_agent_said(orch, make):
+    # The review below the inbox was left out for such a task, as if nothing had loaded.
+    run_id = ran_plainly(orch, "P-1", said="Bumped the\nretry limit " + HOSTILE)
+    app = make()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await open_inbox(pilot)
+        said = await review_text(pilot, "P-1")
+        text = screen_text(app)
+        assert f"No changes recorded for run {run_id}: it ran without a workspace" in text
+        assert "the agent said: Bumped the retry limit evil" in text, said
+        assert "Next file" not in text  # no diff to move through
+        assert "\x1b" not in text and app.is_running
+
+
+async def test_the_review_says_when_a_task_has_not_run_or_its_workspace_recorded_nothing(
+    orch, make, tmp_path
+):
+    orch.tasks.create(spec_for_approval("A-1"))  # done by hand, awaiting approval
+    orch.tasks.start("A-1")
+    orch.tasks.complete("A-1")
+    repo = make_repo(tmp_path / "repo", {"a.txt": "one\n"})
+    run_id = start(orch, "W-1", repo)  # ran in a workspace, but nothing was recorded
+    finish(orch, "W-1", run_id)
+    app = make()
+    async with app.run_test(size=(160, 48)) as pilot:
+        await open_inbox(pilot)
+        assert (
+            await review_text(pilot, "A-1")
+            == "No changes recorded: the task has not run (it has no workspace)"
+        )
+        await pilot.press("j")
+        assert await review_text(pilot, "W-1") == f"No changes recorded for run {run_id}"

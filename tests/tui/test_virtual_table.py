@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from orchestrator_tui.domain.plan import PlanSpec
 
-from .conftest import main_screen, screen_text, settle, started
+from .conftest import main_screen, screen_lines, screen_text, seed_plan, settle, started
 
 N = 3000
 
@@ -93,3 +93,28 @@ async def test_the_scrollbar_shows_where_the_list_is(orch, make):
             assert _bar_cells(drawn) == _bar_cells(expected.segments), table.scroll_y
             moved.add(tuple(_bar_cells(drawn)))
         assert table.scroll_y > 250 and len(moved) > 3, "the thumb moved down the bar"
+
+
+async def test_typing_a_filter_moves_no_column(db_url, make):
+    # The columns moved by a cell as a filter was typed: once the rows fit, the
+    # scrollbar went and the title column took its cell; once only single-digit keys
+    # were listed (PAY-1), the key column narrowed.
+    seed_plan(db_url)
+    app = make()
+    async with started(app) as pilot:
+        table = main_screen(app).table
+
+        def header() -> str:
+            return next(line for line in screen_lines(app) if "key ▲" in line)
+
+        before = header()
+        for text in ("pay-1", "survey"):
+            await pilot.press("slash")
+            for typed in range(1, len(text) + 1):
+                await pilot.press(text[typed - 1])
+                await settle(pilot)
+                assert table.query_state.text == text[:typed]
+                assert header() == before, text[:typed]
+            await pilot.press("escape")
+            await settle(pilot)
+        assert table.total == 40 and table.show_vertical_scrollbar

@@ -1,6 +1,6 @@
 """The inbox: every task awaiting approval and every question awaiting an
-answer, together, oldest first, with the changes of the highlighted task (when
-it ran in a workspace) below the list."""
+answer, together, oldest first, with the changes of the highlighted task below the
+list (or a line saying none were recorded, and why)."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ import contextlib
 from dataclasses import dataclass
 from typing import ClassVar
 
+from rich.cells import cell_len
 from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
@@ -30,6 +31,15 @@ from .actions import DECISIONS, TaskActions, TaskChanged
 from .questions import QuestionActions
 
 KIND_LABEL = {"approval": "◆ approval", "question": "? answer"}
+#: The list's columns: (key, label).
+COLUMNS = (
+    ("key", "key"),
+    ("kind", "waits for"),
+    ("since", "since"),
+    ("waited", "waited"),
+    ("by", "by"),
+    ("what", "title / question"),
+)
 
 
 @dataclass(eq=False, repr=False)
@@ -53,7 +63,12 @@ def as_question(item: InboxEntry) -> QuestionView:
 
 class InboxList(DataTable[object]):
     """The inbox's entries. The review below takes room from it and gives it back as
-    the highlighted entry changes: the highlighted row stays in view."""
+    the highlighted entry changes: the highlighted row stays in view.
+
+    Its columns are made again with its rows, each as wide as it is then: an
+    auto-sized column never narrows, and one that grows does so only once the table
+    is idle, while a row drawn before that keeps its narrower cells in the table's
+    caches (so the rows drawn depended on when the screen was painted)."""
 
     def on_resize(self) -> None:
         self.move_cursor(row=self.cursor_row)
@@ -61,18 +76,19 @@ class InboxList(DataTable[object]):
         if isinstance(screen, ApprovalsScreen) and self.size.width != screen.filled_width:
             screen.fill()  # the last column's text is cut to the new width
 
-    def last_column_room(self, cells: list[list[Text]]) -> int:
-        """Cells left for the last column once the others (as wide as their widest
-        cell or label) are drawn, a vertical scrollbar's room kept: 0 before layout."""
-        if not self.size.width:
-            return 0
-        labels = [column.label for column in self.columns.values()][: len(cells[0]) - 1]
+    def column_widths(self, cells: list[list[Text]]) -> list[int]:
+        """Each column's width for these rows: as wide as its widest cell or label,
+        the last no wider than the cells the others leave it, a vertical scrollbar's
+        room kept (at least 8); before layout (no width yet) the last is not cut."""
         widths = [
-            max(label.cell_len, *(row[n].cell_len for row in cells))
-            for n, label in enumerate(labels)
+            max(cell_len(label), *(row[n].cell_len for row in cells))
+            for n, (_key, label) in enumerate(COLUMNS)
         ]
-        spent = sum(widths) + 2 * self.cell_padding * (len(widths) + 1)
-        return max(self.size.width - self.styles.scrollbar_size_vertical - spent, 8)
+        if self.size.width:
+            spent = sum(widths[:-1]) + 2 * self.cell_padding * len(widths)
+            room = self.size.width - self.styles.scrollbar_size_vertical - spent
+            widths[-1] = min(widths[-1], max(room, 8))
+        return widths
 
 
 class ApprovalsScreen(QuestionActions, TaskActions, Screen[None]):
@@ -118,14 +134,12 @@ class ApprovalsScreen(QuestionActions, TaskActions, Screen[None]):
         yield AppHeader("inbox")
         yield Static(Text("loading…"), id="inbox-info")
         yield InboxList(id="inbox", cursor_type="row", zebra_stripes=True)
-        yield ReviewPanel(id="inbox-review")
+        yield ReviewPanel(id="inbox-review", why_none=True)
         yield KeyFooter()
 
     def on_mount(self) -> None:
         table = self.query_one(DataTable)
-        self._columns = table.add_columns(
-            "key", "waits for", "since", "waited", "by", "title / question"
-        )
+        table.add_columns(*((label, key) for key, label in COLUMNS))  # until the first load
         table.focus()
         self._load()
         self.set_interval(AGE_TICK_SECONDS, self._tick)
@@ -138,7 +152,7 @@ class ApprovalsScreen(QuestionActions, TaskActions, Screen[None]):
             waited = Text(age((now - item.since).total_seconds()))
             row_key = f"{item.kind}:{item.key}:{item.question_id or 0}"
             with contextlib.suppress(CellDoesNotExist, RowDoesNotExist):
-                table.update_cell(row_key, self._columns[3], waited)
+                table.update_cell(row_key, "waited", waited)
 
     def _load(self) -> None:
         run_db(
@@ -207,12 +221,16 @@ class ApprovalsScreen(QuestionActions, TaskActions, Screen[None]):
             ]
             for item in self.items
         ]
-        room = table.last_column_room(rows) if rows else 0
+        # Every width is decided here, before anything is drawn (see InboxList).
+        widths: list[int | None] = [*table.column_widths(rows)] if rows else [None] * len(COLUMNS)
         self.filled_width = table.size.width
-        table.clear()
+        table.clear(columns=True)
+        for (column, label), width in zip(COLUMNS, widths, strict=True):
+            table.add_column(label, key=column, width=width)
+        last = widths[-1]
         for item, cells in zip(self.items, rows, strict=True):
-            if room:
-                cells[-1].truncate(room, overflow="ellipsis")
+            if last is not None:
+                cells[-1].truncate(last, overflow="ellipsis")
             key = f"{item.kind}:{item.key}:{item.question_id or 0}"  # see _tick
             table.add_row(*cells, key=key)
         keys = [(i.kind, i.key, i.question_id) for i in self.items]
@@ -244,7 +262,7 @@ class ApprovalsScreen(QuestionActions, TaskActions, Screen[None]):
         if action in ("open", "answer"):
             return None if self.refusal(action) else True
         if action == "diff":  # the file keys show only while there is a diff
-            return self.query_one(ReviewPanel).display
+            return self.query_one(ReviewPanel).has_diff
         return True
 
     def refusal(self, action: str) -> str | None:

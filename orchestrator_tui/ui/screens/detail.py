@@ -212,7 +212,7 @@ class DetailScreen(QuestionActions, TaskActions, Screen[None]):
         if action in DECISIONS:  # shown only while it awaits approval
             return self.task_action_state(action) is True
         if action == "diff":  # the file keys show only while there is a diff
-            return self.query_one(ReviewPanel).display
+            return self.query_one(ReviewPanel).has_diff
         if action == "answer":  # disabled (and silent) until the task is loaded
             return None if self.loaded is None or self.refusal(action) else True
         return True

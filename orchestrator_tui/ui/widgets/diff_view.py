@@ -199,21 +199,31 @@ class DiffView(ScrollView, can_focus=True):
 class ReviewLoaded(DataMessage):
     key: str
     summary: ChangeSummary | None
+    #: The summary's run; without a summary, the task's newest run (when asked to
+    #: say why there is none).
     run: RunView | None
     document: DiffDocument
+    #: Without a summary: whether the task declares a workspace.
+    workspace: bool = False
 
 
 def load_review(
-    orch: Orchestrator, key: str, known: tuple[int, str] | None = None
+    orch: Orchestrator, key: str, known: tuple[int, str] | None = None, why_none: bool = False
 ) -> ReviewLoaded | None:
-    """The review of `key`; None when its latest changes are `known` (run, head) already."""
+    """The review of `key`; None when its latest changes are `known` (run, head)
+    already. `why_none`: for a task without recorded changes, read its newest run and
+    whether it has a workspace, to say so."""
     if known is not None:
         latest = orch.workspaces.changes(key)
         if latest is not None and (latest.run_id, latest.head_commit) == known:
             return None
     found = orch.workspaces.diff(key)
     if found is None:
-        return ReviewLoaded(key, None, None, DiffDocument([], [], 0))
+        empty = DiffDocument([], [], 0)
+        if not why_none:
+            return ReviewLoaded(key, None, None, empty)
+        declared = orch.workspaces.declared(key) is not None
+        return ReviewLoaded(key, None, orch.queries.latest_run(key), empty, declared)
     summary, text = found
     return ReviewLoaded(key, summary, orch.runs.run(summary.run_id), build_document(text))
 
@@ -227,9 +237,7 @@ def describe(summary: ChangeSummary, run: RunView | None) -> Text:
         text.append(f"\n{words(run.state)} in {took}", style="dim")
         if run.reason:
             text.append(f" · {safe(run.reason, 300)}", style="dim")
-        if run.summary:
-            text.append(f"\n{safe(run.profile, 40) or 'the agent'} said: ", style="dim")
-            text.append(safe(" ".join(run.summary.split()), 300))
+        add_said(text, run)
     for check in summary.verify:
         argv = argv_text([str(a) for a in check.get("argv", [])])
         text.append(f"\nverify {safe(argv, 200)}: exit {check.get('exit_code')}", style="dim")
@@ -238,6 +246,30 @@ def describe(summary: ChangeSummary, run: RunView | None) -> Text:
         text.append("\n" + "\n".join(shown))
     if len(summary.files) > MAX_FILES_SHOWN:
         text.append(f"\n  … and {len(summary.files) - MAX_FILES_SHOWN} more files", style="dim")
+    return text
+
+
+def add_said(text: Text, run: RunView) -> None:
+    """What the run's agent said it did, on a line of its own, if it said anything."""
+    if run.summary:
+        text.append(f"\n{safe(run.profile, 40) or 'the agent'} said: ", style="dim")
+        text.append(safe(" ".join(run.summary.split()), 300))
+
+
+def describe_unrecorded(run: RunView | None, workspace: bool) -> Text:
+    """For a task none of whose runs recorded changes: one line saying so (and that
+    the task has no workspace, if so), then what its newest run's agent said."""
+    if run is None:
+        line = "No changes recorded: the task has not run"
+        if not workspace:
+            line += " (it has no workspace)"
+    else:
+        line = f"No changes recorded for run {run.id}"
+        if not workspace:
+            line += ": it ran without a workspace"
+    text = Text(line, style="bold", end="")
+    if run is not None:
+        add_said(text, run)
     return text
 
 
@@ -261,13 +293,18 @@ class ReviewPanel(Vertical):
         & > DiffView { height: 1fr; }
         /* a run that changed nothing: its summary and one line, not the screen's lower part */
         &.-nothing { height: auto; & > DiffView { height: 1; } }
+        /* no changes recorded at all: the lines saying so, no diff */
+        &.-unrecorded { height: auto; & > DiffView { display: none; } }
     }
     """
 
-    def __init__(self, *, id: str | None = None) -> None:
+    def __init__(self, *, id: str | None = None, why_none: bool = False) -> None:
+        """`why_none`: for a task without recorded changes, say so (and why) rather
+        than hide."""
         super().__init__(id=id)
         self.key: str | None = None
         self.summary: ChangeSummary | None = None
+        self.why_none = why_none
 
     def compose(self) -> ComposeResult:
         yield Static(Text(""), id="review-summary")
@@ -276,6 +313,11 @@ class ReviewPanel(Vertical):
     @property
     def view(self) -> DiffView:
         return self.query_one(DiffView)
+
+    @property
+    def has_diff(self) -> bool:
+        """Whether a run's changes are shown (the diff keys apply)."""
+        return self.display and self.summary is not None
 
     def show(self, key: str | None, reload: bool = False) -> None:
         if key == self.key and not reload:
@@ -291,8 +333,13 @@ class ReviewPanel(Vertical):
         known = None
         if reload and self.summary is not None and self.summary.task_key == key:
             known = (self.summary.run_id, self.summary.head_commit)
+        why_none = self.why_none
         run_db(
-            self, lambda o: load_review(o, key, known), lambda m: m, group="review", exclusive=True
+            self,
+            lambda o: load_review(o, key, known, why_none),
+            lambda m: m,
+            group="review",
+            exclusive=True,
         )
 
     @on(ReviewLoaded)
@@ -302,11 +349,16 @@ class ReviewPanel(Vertical):
             return  # another task was selected meanwhile
         self.summary = message.summary
         info = self.query_one("#review-summary", Static)
-        self.display = message.summary is not None  # only tasks that ran in a workspace
+        # Without recorded changes: hidden, or (`why_none`) the lines saying so.
+        self.display = message.summary is not None or self.why_none
         self.set_class(message.summary is not None and message.summary.no_changes, "-nothing")
+        self.set_class(message.summary is None, "-unrecorded")
         self.screen.refresh_bindings()
         if message.summary is None:
-            info.update(Text(""))
+            if self.why_none:
+                info.update(describe_unrecorded(message.run, message.workspace))
+            else:
+                info.update(Text(""))
             self.view.set_document(message.document)
             return
         info.update(describe(message.summary, message.run))

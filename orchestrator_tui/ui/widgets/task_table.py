@@ -436,11 +436,12 @@ class TaskTable(ScrollView, can_focus=True):
             return
         self._landed = message.generation
         self._wanted_reset = False
+        first = not self.loaded
         self.loaded = True
         self.total = message.total
         self._rows = {message.offset + i: row for i, row in enumerate(message.rows)}
         self._pending.clear()
-        self._fit_keys(message.rows, reset=True)
+        self._fit_keys(message.rows, reset=first)
         self._fit_height()
         if self._explicit is not None and message.key == self._explicit:
             self._explicit = None
@@ -480,7 +481,9 @@ class TaskTable(ScrollView, can_focus=True):
         self.refresh()
 
     def _fit_keys(self, rows: list[TaskRow], reset: bool) -> None:
-        """Widen the key column to the longest key seen (5 to 16 cells)."""
+        """Widen the key column to the longest key seen (5 to 16 cells), from the
+        first rows on: it never narrows, so that a filter's rows (a letter typed, a
+        view) or a change cannot move the columns by a cell."""
         longest = max((cell_len(r.key) for r in rows), default=0)
         start = 5 if reset else self._key_width
         self._key_width = max(start, min(16, longest))
