@@ -5,7 +5,6 @@ it ran in a workspace) below the list."""
 from __future__ import annotations
 
 import contextlib
-from dataclasses import dataclass
 from typing import ClassVar
 
 from rich.text import Text
@@ -32,7 +31,6 @@ from .questions import QuestionActions
 KIND_LABEL = {"approval": "◆ approval", "question": "? answer"}
 
 
-@dataclass(eq=False, repr=False)
 class InboxLoaded(DataMessage):
     items: list[InboxEntry]
 
