@@ -13,7 +13,6 @@ import sys
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path, PurePath
 from typing import TYPE_CHECKING, Any, ClassVar
@@ -97,7 +96,6 @@ def short_location(db_url: str) -> str:
     return shown.split("@", 1)[-1] if "@" in shown else shown
 
 
-@dataclass(eq=False, repr=False)
 class FeedMoved(DataMessage):
     """What the feed watcher saw move (see `DataChanged`)."""
 

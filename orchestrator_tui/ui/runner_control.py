@@ -78,7 +78,6 @@ class RunnerNews(Message):
         )
 
 
-@dataclass(eq=False, repr=False)
 class RunnerEnded(DataMessage):
     """The runner's thread finished (stopped, or could not open the database)."""
 
@@ -87,14 +86,12 @@ class RunnerEnded(DataMessage):
     reset: bool = False  # it stopped because the database was reset under it
 
 
-@dataclass(eq=False, repr=False)
 class RunnerReady(DataMessage):
     """The runner opened its database and is serving (or failed to: see `RunnerEnded`)."""
 
     generation: int
 
 
-@dataclass(eq=False, repr=False)
 class RunnerReply(DataMessage):
     """A request to the runner (run a task, cancel a run) was answered."""
 

@@ -11,7 +11,6 @@ nothing (the importer guarantees it) and the notification says so.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from textual.message import Message
@@ -34,7 +33,6 @@ EXPORT_FAILED = "Export failed: no file was written"
 SOURCE_CHANGED = "Imported what you saw"
 
 
-@dataclass(eq=False, repr=False)
 class Imported(DataMessage):
     """An import (or its dry run) finished: what it wrote or would write."""
 
@@ -44,7 +42,6 @@ class Imported(DataMessage):
     parsed: ParsedImport | None = None
 
 
-@dataclass(eq=False, repr=False)
 class Exported(DataMessage):
     """An export finished: what was written where."""
 

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import shlex
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from pydantic import ValidationError
@@ -41,14 +40,12 @@ if TYPE_CHECKING:
     from ...services.task_command import CommandChange
 
 
-@dataclass(eq=False, repr=False)
 class _TaskRead(DataMessage):
     """The task to edit was read (None: it could not be; the error is shown)."""
 
     detail: TaskDetail | None
 
 
-@dataclass(eq=False, repr=False)
 class _Checked(DataMessage):
     """The new task's agent and workspace were looked up: `refusal` says why the
     task cannot be made as typed."""

@@ -52,7 +52,6 @@ def expand(path: str) -> str:
     return str(Path(path).expanduser())
 
 
-@dataclass(eq=False, repr=False)
 class _Done(DataMessage):
     """The dialog's work finished: its message, or why it was refused."""
 

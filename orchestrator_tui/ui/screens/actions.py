@@ -5,7 +5,6 @@ bindings live on the screens, the palette calls the same actions."""
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from rich.text import Text
@@ -56,7 +55,6 @@ EXTRA_CHECKED = (
 NO_TASK = "no task is selected"
 
 
-@dataclass(eq=False, repr=False)
 class TaskChanged(DataMessage):
     """A write finished; `detail` is the task afterwards (None for bulk changes)."""
 
@@ -69,21 +67,18 @@ class TaskChanged(DataMessage):
     undone: int | None = None
 
 
-@dataclass(eq=False, repr=False)
 class UndoPlanned(DataMessage):
     """What `u` would undo (or why it cannot), before anything is written."""
 
     plan: UndoPreview
 
 
-@dataclass(eq=False, repr=False)
 class ChangeRefused(DataMessage):
     """A change shown ahead of its commit was refused: show `key` as it is."""
 
     key: str
 
 
-@dataclass(eq=False, repr=False)
 class OwnWorkKnown(DataMessage):
     """Whether the person may approve a task (None) or why not, for its version."""
 
@@ -91,7 +86,6 @@ class OwnWorkKnown(DataMessage):
     refusal: str | None
 
 
-@dataclass(eq=False, repr=False)
 class BulkPlanned(DataMessage):
     """What a change of the marked tasks would do to each, planned before asking."""
 

@@ -5,7 +5,6 @@ list (or a line saying none were recorded, and why)."""
 from __future__ import annotations
 
 import contextlib
-from dataclasses import dataclass
 from typing import ClassVar
 
 from rich.cells import cell_len
@@ -42,7 +41,6 @@ COLUMNS = (
 )
 
 
-@dataclass(eq=False, repr=False)
 class InboxLoaded(DataMessage):
     items: list[InboxEntry]
 

@@ -6,7 +6,7 @@ changed (approve, reject and request changes work from here too)."""
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import field
 from typing import TYPE_CHECKING, ClassVar
 
 from rich.text import Text
@@ -61,7 +61,6 @@ HEADING = "bold"
 MUTED = "dim"
 
 
-@dataclass(eq=False, repr=False)
 class DetailLoaded(DataMessage):
     task: TaskDetail
     context: str
@@ -75,7 +74,6 @@ class DetailLoaded(DataMessage):
     agent_timeout: float | None = None  # its agent profile's, when the task sets none
 
 
-@dataclass(eq=False, repr=False)
 class TaskGone(DataMessage):
     """The task shown is not in the database any more (it was reset under it)."""
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from time import monotonic
 from typing import TYPE_CHECKING, Any, ClassVar
 
@@ -54,7 +53,6 @@ NARROW_BELOW = 120
 CURSOR_REST_SECONDS = 0.05
 
 
-@dataclass(eq=False, repr=False)
 class BlockersLoaded(DataMessage):
     """The tasks `key` waits for, read for `U` to offer them for removal."""
 

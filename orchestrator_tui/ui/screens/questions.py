@@ -3,7 +3,6 @@ from the inbox and from the task list. Mixed into screens next to `TaskActions`.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from ...domain.errors import Conflict, InvalidTransition
@@ -21,7 +20,6 @@ if TYPE_CHECKING:
     from ..modals.prompt import TextPrompt
 
 
-@dataclass(eq=False, repr=False)
 class QuestionLoaded(DataMessage):
     """The oldest open question of a task (None: it has none any more)."""
 
@@ -29,7 +27,6 @@ class QuestionLoaded(DataMessage):
     question: QuestionView | None
 
 
-@dataclass(eq=False, repr=False)
 class AnsweredElsewhere(DataMessage):
     """Someone else answered the question while the prompt was open, or it closed
     with its task: the person's answer was not recorded (`text` says why)."""

@@ -5,7 +5,6 @@ events and a sparkline of completions per hour."""
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, ClassVar, NamedTuple
 
@@ -66,7 +65,6 @@ DEBOUNCE_SECONDS = 0.25
 Critical = tuple[float, float, tuple[list[str], float]]
 
 
-@dataclass(eq=False, repr=False)
 class StatsLoaded(DataMessage):
     """The statistics a reload read, and the critical path it used or found."""
 
@@ -116,7 +114,6 @@ class Dashboard(VerticalScroll, can_focus=True):
         "dashboard--bar",
     }
 
-    @dataclass(eq=False, repr=False)
     class Updated(DataMessage):
         """New statistics arrived (the screen passes the critical path on)."""
 

@@ -46,7 +46,6 @@ class NodeData:
     dep_type: DependencyType = DependencyType.BLOCKS
 
 
-@dataclass(eq=False, repr=False)
 class _Links(DataMessage):
     """A node's links, read when it was expanded (`generation`: the tree's then)."""
 
@@ -55,7 +54,6 @@ class _Links(DataMessage):
     links: list[DependencyView]
 
 
-@dataclass(eq=False, repr=False)
 class _Root(DataMessage):
     """The selected task's links both ways, read for a new root."""
 
@@ -89,7 +87,6 @@ class DependencyTree(StyleOncePerPaint, Tree[NodeData]):
         "dep-tree--muted",
     }
 
-    @dataclass(eq=False, repr=False)
     class JumpTo(DataMessage):
         """The person chose a task in the tree: the list selects `key`."""
 

@@ -195,7 +195,6 @@ class DiffView(ScrollView, can_focus=True):
         self._cache.clear()
 
 
-@dataclass(eq=False, repr=False)
 class ReviewLoaded(DataMessage):
     key: str
     summary: ChangeSummary | None

@@ -4,7 +4,6 @@ what the list shows (view, sort, counts, marks)."""
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
 
 from rich.cells import cell_len
 from rich.text import Text
@@ -34,7 +33,6 @@ class FilterInput(Input):
         Binding("enter", "accept", "Keep filter", id="filter.accept"),
     ]
 
-    @dataclass(eq=False, repr=False)
     class Done(DataMessage):
         """The person left the filter; `cleared` if with escape."""
 

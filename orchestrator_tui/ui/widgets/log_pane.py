@@ -453,7 +453,6 @@ class StatusLine(Widget):
 # -- results posted by workers ----------------------------------------------------------
 
 
-@dataclass(eq=False, repr=False)
 class _Window(DataMessage):
     """A run's runs list and a window of its lines, read on a worker (see `load_window`)."""
 
@@ -470,7 +469,6 @@ class _Window(DataMessage):
     first_number: int = 1
 
 
-@dataclass(eq=False, repr=False)
 class _Page(DataMessage):
     """The lines before or after `anchor`, read as the person scrolled past the window."""
 
@@ -482,7 +480,6 @@ class _Page(DataMessage):
     more: bool
 
 
-@dataclass(eq=False, repr=False)
 class _Polled(DataMessage):
     """What a poll found: new runs, and new lines when following (see `poll_log`)."""
 
@@ -496,7 +493,6 @@ class _Polled(DataMessage):
     first_number: int = 1  # of `rows` when they replace the window
 
 
-@dataclass(eq=False, repr=False)
 class _Found(DataMessage):
     """The line a search found (`seq`), or None; `wrapped`: found past the run's end."""
 
@@ -507,7 +503,6 @@ class _Found(DataMessage):
     wrapped: bool
 
 
-@dataclass(eq=False, repr=False)
 class _Counted(DataMessage):
     """Every line of the run that shows `query` (see `count_matches`)."""
 
@@ -517,7 +512,6 @@ class _Counted(DataMessage):
     seqs: list[int]
 
 
-@dataclass(eq=False, repr=False)
 class _PageFailed(DataMessage):
     """Reading a page failed: the pane may ask for that direction again."""
 

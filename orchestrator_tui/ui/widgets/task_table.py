@@ -9,7 +9,6 @@ drawn as a placeholder and its page is fetched.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, ClassVar, NamedTuple, cast
 
 from rich.cells import cell_len, set_cell_size
@@ -95,7 +94,6 @@ def layout(width: int, key_width: int) -> list[tuple[Column, int]]:
         columns.remove(max(droppable, key=lambda c: c.drop_order))
 
 
-@dataclass(eq=False, repr=False)
 class TasksPage(DataMessage):
     """A page of rows at `offset`, read as the person scrolled to it."""
 
@@ -104,7 +102,6 @@ class TasksPage(DataMessage):
     rows: list[TaskRow]
 
 
-@dataclass(eq=False, repr=False)
 class TasksReloaded(DataMessage):
     """A reload's count and first rows, and where the cursor goes."""
 
@@ -116,7 +113,6 @@ class TasksReloaded(DataMessage):
     key: str | None
 
 
-@dataclass(eq=False, repr=False)
 class RowsChanged(DataMessage):
     """Changed tasks read again: `considered` keys, of which `rows` still match."""
 
@@ -211,7 +207,6 @@ class TaskTable(ScrollView, can_focus=True):
         "task-table--asking",
     }
 
-    @dataclass(eq=False, repr=False)
     class Highlighted(DataMessage):
         """The cursor is on another task (or on none). Posted to the table's screen
         (see `_highlight`), not bubbled up to it."""
@@ -225,26 +220,22 @@ class TaskTable(ScrollView, can_focus=True):
         def key(self) -> str | None:
             return self.row.key if self.row else None
 
-    @dataclass(eq=False, repr=False)
     class Opened(DataMessage):
         """The person opened the task `key` (its detail screen)."""
 
         key: str
 
-    @dataclass(eq=False, repr=False)
     class Reloaded(DataMessage):
         """A reload finished: counts changed, the cursor row may have new data."""
 
         table: TaskTable
         total: int
 
-    @dataclass(eq=False, repr=False)
     class NotShown(DataMessage):
         """A task asked for with `select_key` is hidden by the filter."""
 
         key: str
 
-    @dataclass(eq=False, repr=False)
     class SortClicked(DataMessage):
         """The person clicked a column's header to sort by it."""
 
