@@ -49,6 +49,28 @@ def find_task(conn: Connection, key: str) -> Row[Any]:
     raise NotFound(f"no task {key!r}{did_you_mean(key, candidates)}")
 
 
+def lock_task(conn: Connection, task_id: int) -> Row[Any]:
+    """The task's row, locked until the transaction ends and read after the lock, so
+    it is the newest (PostgreSQL; SQLite's BEGIN IMMEDIATE already keeps every other
+    writer out). A write touching a task and its runs takes the task first, the
+    order a runner's finish takes them (`run_batch.finishing`): the two then wait
+    for each other instead of deadlocking.
+
+    Every lock on a task row is FOR NO KEY UPDATE (`key_share=True`), the lock an
+    UPDATE of the row takes: a row naming the task (an event, a run) checks its
+    reference with FOR KEY SHARE, which FOR UPDATE would make wait for the lock's
+    holder, who may be waiting for that writer's run."""
+    locked = select(Task.__table__).where(T.id == task_id).with_for_update(key_share=True)
+    return conn.execute(locked).one()
+
+
+def lock_tasks(conn: Connection, task_ids: Iterable[int]) -> None:
+    """`lock_task` for many tasks at once (those that exist), in id order."""
+    ids = sorted(set(task_ids))
+    locked = select(T.id).where(T.id.in_(ids)).order_by(T.id).with_for_update(key_share=True)
+    conn.execute(locked).all()
+
+
 def record_event(
     conn: Connection,
     ctx: ServiceContext,

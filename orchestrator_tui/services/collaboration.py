@@ -13,7 +13,7 @@ from ..domain.enums import EventKind, TaskStatus
 from ..domain.errors import Conflict, InvalidTransition, ValidationFailed
 from ..domain.rules import feedback_refusal, progress_refusal
 from ..store.tables import Feedback, Note, Participant, ProgressRecord, Task, TaskContext
-from .base import ServiceContext, T, find_task, record_event, unfinished_blocker_keys
+from .base import ServiceContext, T, find_task, lock_task, record_event, unfinished_blocker_keys
 
 MAX_CONTEXT_BYTES = 1_000_000
 
@@ -136,7 +136,7 @@ class CollaborationService:
             row = find_task(conn, key)
             # SQLite's BEGIN IMMEDIATE already serialises writers; PostgreSQL needs
             # the task row locked so a racing share waits and then reads our write.
-            conn.execute(select(T.id).where(T.id == row.id).with_for_update())
+            lock_task(conn, row.id)
             C = TaskContext.__table__.c
             text = conn.execute(select(C.yaml_text).where(C.task_id == row.id)).scalar()
             context = parse_context(text or "")

@@ -39,7 +39,7 @@ from ..domain.state_machine import CLOSES_QUESTIONS
 from ..domain.transitions import MOVE_EVENTS, Intent, Via
 from ..store.engine import inserted_id
 from ..store.tables import Event, Question, Run, Task
-from .base import ServiceContext, T, find_task, open_questions_expr, record_event
+from .base import ServiceContext, T, find_task, lock_task, open_questions_expr, record_event
 from .moves import move_one
 from .queries import QueryService, TaskFilter
 from .rules import question_open, run_open
@@ -95,9 +95,7 @@ class QuestionService:
             task = find_task(conn, key)
             # Locked (on PostgreSQL): a move ending the task's work either comes first
             # (and this is refused) or after (and closes this question with the rest).
-            status = conn.execute(
-                select(T.status).where(T.id == task.id).with_for_update()
-            ).scalar_one()
+            status = lock_task(conn, task.id).status
             if TaskStatus(status) in CLOSES_QUESTIONS:
                 raise InvalidTransition(f"{key} is {words(status)}: nobody is working on it to ask")
             now = self.ctx.now()
@@ -167,7 +165,7 @@ class QuestionService:
         The task row is read locked (on PostgreSQL): a runner closing the run that
         asked locks it before it looks for open questions, so of the two whichever
         comes second sees what the first wrote."""
-        task = conn.execute(select(Task.__table__).where(T.id == task_id).with_for_update()).one()
+        task = lock_task(conn, task_id)
         if TaskStatus(task.status) is not WAITING_FOR_ANSWERS or not waits_for_answers(
             conn, task.id
         ):

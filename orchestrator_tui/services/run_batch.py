@@ -78,7 +78,7 @@ def _candidates(types: tuple[str, ...] | None, need_command: bool, lock: bool | 
     # PostgreSQL: lock the rows taken and step over those another runner is
     # taking, so racing runners each get different tasks without retrying.
     # SQLite renders no FOR UPDATE: its BEGIN IMMEDIATE already serialises claims.
-    return Prepared(query.with_for_update(skip_locked=True, of=Task.__table__))
+    return Prepared(query.with_for_update(skip_locked=True, of=Task.__table__, key_share=True))
 
 
 # Rows come back in any order (told apart by execution id), so one statement does.
@@ -125,7 +125,7 @@ _FINISHING = Prepared(
     .where(_ENDING.c.id.in_(bindparam("ids", expanding=True)))
     # PostgreSQL: nobody moves these tasks until the finish is written. SQLite
     # renders no lock: its BEGIN IMMEDIATE already keeps other writers out.
-    .with_for_update(of=Task.__table__)
+    .with_for_update(of=Task.__table__, key_share=True)
 )
 
 

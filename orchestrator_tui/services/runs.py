@@ -30,7 +30,15 @@ from ..domain.transitions import MOVE_EVENTS, Intent, Via, plan_move
 from ..store.tables import Event, LogLine, Run, Task
 from . import rules as sql_rules
 from . import run_batch
-from .base import ServiceContext, T, find_task, record_event, unfinished_blocker_keys
+from .base import (
+    ServiceContext,
+    T,
+    find_task,
+    lock_task,
+    lock_tasks,
+    record_event,
+    unfinished_blocker_keys,
+)
 from .moves import EventBatch, apply_moves, current_of, move_one, record_moves
 from .questions import open_questions_since
 from .run_model import Claim, Outlook, RetryPolicy, RunResult, Settled
@@ -61,7 +69,7 @@ def _lost_error(why: str) -> Any:
 _LOCK_IF_FREE = (
     select(T.id)
     .where(T.id == bindparam("tid"))
-    .with_for_update(skip_locked=True, of=Task.__table__)
+    .with_for_update(skip_locked=True, of=Task.__table__, key_share=True)
 )
 
 
@@ -440,6 +448,7 @@ class RunService:
         )
         settled = []
         with self.ctx.db.write() as conn:
+            lock_tasks(conn, chosen)
             rows = conn.execute(
                 select(
                     R.id,
@@ -546,7 +555,7 @@ class RunService:
         """
         why = f"run cancelled by {self.ctx.actor}" + (f": {reason}" if reason else "")
         with self.ctx.db.write() as conn:
-            task = find_task(conn, key)
+            task = lock_task(conn, find_task(conn, key).id)
             run = conn.execute(
                 select(R.id)
                 .where(R.task_id == task.id, sql_rules.run_open(R))
@@ -566,6 +575,8 @@ class RunService:
         closed it already; the run as it now stands."""
         now = self.ctx.now()
         with self.ctx.db.write() as conn:
+            task_id = conn.execute(select(R.task_id).where(R.id == run_id)).scalar_one()
+            lock_task(conn, task_id)
             closed = conn.execute(
                 update(Run.__table__)
                 .where(R.id == run_id, sql_rules.run_stopping())

@@ -207,6 +207,10 @@ def make_engine(url: str, timeout_ms: int | None = None, cache_kib: int | None =
     return engine
 
 
+#: PostgreSQL's SQLSTATE for a transaction it stopped to end a deadlock.
+_DEADLOCK_DETECTED = "40P01"
+
+
 def _is_lock_error(exc: OperationalError) -> bool:
     text = str(exc.orig).lower()
     return "locked" in text or "busy" in text
@@ -321,6 +325,11 @@ class Database:
             raise self._unavailable(exc) from exc
 
     def _unavailable(self, exc: OperationalError) -> DatabaseUnavailable:
+        if getattr(exc.orig, "sqlstate", None) == _DEADLOCK_DETECTED:
+            return DatabaseLocked(
+                f"database {self.describe()}: this write and another waited for each "
+                "other, and the server stopped this one (nothing was written); try again"
+            )
         if _is_lock_error(exc):
             return DatabaseLocked(
                 f"database {self.describe()} is locked by another process; "
