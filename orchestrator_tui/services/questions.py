@@ -119,7 +119,8 @@ class QuestionService:
         """Answer the task's oldest open question (or the question `question_id`)."""
         text = _clean(text, "an answer")
         with self.ctx.db.write() as conn:
-            task = find_task(conn, key)
+            # The task first (`lock_task`): a move ending it closes its questions.
+            task = lock_task(conn, find_task(conn, key).id)
             if question_id is None:
                 question_id = conn.execute(
                     select(Q.id)

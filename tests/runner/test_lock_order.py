@@ -18,7 +18,7 @@ from orchestrator_tui.domain.models import CommandSpec, TaskSpec
 from orchestrator_tui.services import Orchestrator, open_orchestrator, run_batch
 from orchestrator_tui.services.base import record_event
 from orchestrator_tui.services.run_model import Claim
-from orchestrator_tui.store.tables import Run
+from orchestrator_tui.store.tables import Question, Run
 
 R = Run.__table__.c
 
@@ -149,3 +149,23 @@ def test_a_deadlock_the_server_ends_is_called_one(db_url: str) -> None:
         "(nothing was written); try again"
     )
     o.close()
+
+
+@pytest.mark.postgres_only
+def test_answering_while_the_runner_finishes_waits_instead_of_deadlocking(
+    people: tuple[Orchestrator, Orchestrator, Claim],
+) -> None:
+    """A finish locks the task, then its move closes the task's open questions; an
+    answer takes the task first too, so it waits for the finish."""
+    runner, alice, claim = people
+    question = runner.questions.ask("A", "Which branch?")
+    Q = Question.__table__.c
+    result = _acts_meanwhile(
+        runner,
+        lambda conn: run_batch.finishing(conn, [claim.run_id]),
+        lambda: alice.questions.answer("A", "main", question.id),
+        lambda conn: conn.execute(
+            update(Question.__table__).where(Q.id == question.id).values(asked_at=Q.asked_at)
+        ),
+    )
+    assert not isinstance(result, Exception), result
