@@ -78,3 +78,10 @@ def orch(db_url: str) -> Iterator[Orchestrator]:
     o = open_orchestrator(db_url, "tester")
     yield o
     o.close()
+
+
+@pytest.fixture
+def a_terminal(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The command line believes it runs in a terminal (pytest's streams are not
+    one), for tests that open the TUI through it with `run_app` replaced."""
+    monkeypatch.setattr("orchestrator_tui.cli.terminal.is_terminal", lambda stream: True)

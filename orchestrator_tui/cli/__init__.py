@@ -97,6 +97,9 @@ def _fast_tui(words: list[str]) -> int | None:
     options = tui_start(words)
     if options is None:
         return None
+    from .terminal import require_terminal
+
+    require_terminal()
     # Nearly every object made until the first frame (modules, classes, widgets, their
     # styles) lives as long as the app: collecting garbage among them is wasted work,
     # about a seventh of the CPU before the first frame. The app collects again once

@@ -12,6 +12,7 @@ from ..domain.money import spent
 from ..domain.text import printable
 from ..domain.words import age, counted
 from .common import db_url, emit_json, open_from_args, opened_to_fill, say, table, wants_json
+from .terminal import require_terminal
 
 
 def cmd_approvals(args: argparse.Namespace) -> int:
@@ -143,6 +144,7 @@ def launch_tui(url: str, actor: str | None, run: bool = False, full_path: bool =
 
 
 def cmd_tui(args: argparse.Namespace) -> int:
+    require_terminal()
     return launch_tui(db_url(args), getattr(args, "actor", None), getattr(args, "run", False))
 
 
@@ -155,6 +157,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
     from ..services import open_orchestrator
     from ..services.plans import DEMO_SOURCE, sample_plan_path
 
+    require_terminal()  # before the demo's files are written
     folder = Path(args.dir) if args.dir else Path(tempfile.mkdtemp(prefix="orchestrator-demo-"))
     path = folder / "demo.db"
     if path.exists():

@@ -10,6 +10,7 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager, redirect_stderr, redirect_stdout
 from dataclasses import dataclass
@@ -40,6 +41,39 @@ def run_subprocess(
         timeout=120,
     )
     return Result(proc.returncode, proc.stdout, proc.stderr)
+
+
+def run_in_terminal(argv: Sequence[str], env: Mapping[str, str] | None = None) -> Result:
+    """`python -m orchestrator_tui ARGV` with a pseudo-terminal as stdin and stderr
+    (as the TUI needs; `err` is what reached the terminal, with `\n` line ends):
+    for commands that end before the TUI draws."""
+    import pty
+
+    controller, terminal = pty.openpty()
+    with subprocess.Popen(
+        [sys.executable, "-m", "orchestrator_tui", *argv],
+        stdin=terminal,
+        stdout=subprocess.PIPE,
+        stderr=terminal,
+        env=None if env is None else dict(env),
+    ) as proc:
+        os.close(terminal)
+        guard = threading.Timer(60, proc.kill)  # a TUI that started instead never ends
+        guard.start()
+        shown = bytearray()
+        while True:
+            try:
+                chunk = os.read(controller, 4096)
+            except OSError:  # EIO: the last holder of the terminal is gone
+                break
+            if not chunk:
+                break
+            shown += chunk
+        out = proc.stdout.read().decode() if proc.stdout else ""
+        code = proc.wait(timeout=120)
+        guard.cancel()
+    os.close(controller)
+    return Result(code, out, shown.decode().replace("\r\n", "\n"))
 
 
 def run_in_process(

@@ -49,6 +49,7 @@ def test_in_process_calls_keep_the_process_contract(cli: Cli) -> None:
     "words",
     [["--run"], ["tui", "--run"], ["--run", "tui"], ["--as", "bob", "--run"]],
 )
+@pytest.mark.usefixtures("a_terminal")
 def test_run_opens_the_tui_with_its_runner_with_or_without_tui(
     monkeypatch: pytest.MonkeyPatch, tmp_path: Path, words: list[str]
 ) -> None:
@@ -60,6 +61,7 @@ def test_run_opens_the_tui_with_its_runner_with_or_without_tui(
     assert len(opened) == 1 and opened[0]["run"] is True
 
 
+@pytest.mark.usefixtures("a_terminal")
 def test_demo_shows_where_its_database_is(
     monkeypatch: pytest.MonkeyPatch, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

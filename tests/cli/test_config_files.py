@@ -3,8 +3,6 @@ line naming the variable and the path (exit 7), never silently ignored."""
 
 from __future__ import annotations
 
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -13,6 +11,7 @@ from orchestrator_tui.config import file_named_by
 from orchestrator_tui.domain.errors import ValidationFailed
 
 from .conftest import Cli
+from .support import run_in_terminal
 
 
 def test_a_variable_naming_a_missing_file_is_refused(
@@ -71,12 +70,5 @@ def test_the_tui_refuses_a_missing_keymap_or_settings_file(
     real_cli: Cli, tmp_path: Path, variable: str
 ) -> None:
     path, refusal = _missing(tmp_path, variable)
-    done = subprocess.run(
-        [sys.executable, "-m", "orchestrator_tui", "--db", real_cli.url, "tui"],
-        stdin=subprocess.DEVNULL,
-        capture_output=True,
-        text=True,
-        env={**real_cli.env, variable: path},
-        timeout=60,
-    )
-    assert (done.returncode, done.stdout, done.stderr) == (7, "", refusal + "\n")
+    done = run_in_terminal(["--db", real_cli.url, "tui"], {**real_cli.env, variable: path})
+    assert (done.code, done.out, done.err) == (7, "", refusal + "\n")

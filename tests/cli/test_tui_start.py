@@ -66,3 +66,33 @@ def test_the_cli_module_leaves_argparse_and_json_unloaded():
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"
+
+
+@pytest.mark.parametrize(
+    "words",
+    [
+        ["--db", "{dir}/t.db"],
+        ["--db", "{dir}/t.db", "--run"],
+        ["tui", "--db", "{dir}/t.db"],
+        ["--db={dir}/t.db", "tui", "--as", "bob"],  # the full parser's way in
+        ["demo", "--no-run", "--dir", "{dir}/demo"],
+    ],
+)
+def test_the_tui_without_a_terminal_is_refused_before_anything_is_written(tmp_path, words):
+    """From a script or cron (stdin not a terminal) Textual would spin a core on an
+    endless end-of-file: refused in one line, exit 2, no database or demo made."""
+    argv = [w.replace("{dir}", str(tmp_path)) for w in words]
+    done = subprocess.run(
+        [sys.executable, "-m", "orchestrator_tui", *argv],
+        stdin=subprocess.DEVNULL,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert done.returncode == 2, done.stderr
+    assert done.stderr == (
+        "error: the TUI needs a terminal (stdin and stderr are not one: it reads keys "
+        "from stdin and draws on stderr); scripts use the other commands\n"
+    )
+    assert done.stdout == ""
+    assert list(tmp_path.iterdir()) == []

@@ -295,6 +295,7 @@ async def test_gc_is_frozen_once_the_database_is_open(make):
         sys.setswitchinterval(switch)
 
 
+@pytest.mark.usefixtures("a_terminal")
 def test_demo_starts_the_runner_unless_told_not_to(tmp_path, monkeypatch):
     import orchestrator_tui.app as app_module
     from orchestrator_tui.cli import main
