@@ -166,6 +166,7 @@ def build_parser(
     parser.add_argument(
         "--run",
         action="store_true",
+        dest="open_runner",  # not `run`: `task logs --run ID` names a run
         default=argparse.SUPPRESS,
         help="with no command: open the TUI with its runner started (as `tui --run`)",
     )
@@ -192,8 +193,14 @@ def main(argv: Sequence[str] | None = None) -> int:
             args = build_parser(words).parse_args(words)
         except NotBuilt:  # an option's value was taken for a subcommand's name
             args = build_parser(words, every_subcommand=True).parse_args(words)
+        handler = getattr(args.handler, "__name__", "")
+        if getattr(args, "open_runner", False) and handler not in ("cmd_tui", "cmd_demo"):
+            raise UsageError(
+                f"--run opens the TUI with its runner started; `{args.command}` does not "
+                "open the TUI (`orchestrator-tui run` runs tasks without it)"
+            )
         if trailing:
-            if getattr(args.handler, "__name__", "") not in ("cmd_add", "cmd_edit"):
+            if handler not in ("cmd_add", "cmd_edit"):
                 raise UsageError("only `task add` and `task edit` take a command after --")
             args.command = trailing
         return int(args.handler(args) or 0)

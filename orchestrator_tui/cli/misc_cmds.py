@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from ..domain.enums import AgentType
+from ..domain.errors import UsageError
 from ..domain.event_text import words
 from ..domain.money import spent
 from ..domain.text import printable
@@ -145,7 +146,9 @@ def launch_tui(url: str, actor: str | None, run: bool = False, full_path: bool =
 
 def cmd_tui(args: argparse.Namespace) -> int:
     require_terminal()
-    return launch_tui(db_url(args), getattr(args, "actor", None), getattr(args, "run", False))
+    return launch_tui(
+        db_url(args), getattr(args, "actor", None), getattr(args, "open_runner", False)
+    )
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
@@ -157,6 +160,8 @@ def cmd_demo(args: argparse.Namespace) -> int:
     from ..services import open_orchestrator
     from ..services.plans import DEMO_SOURCE, sample_plan_path
 
+    if getattr(args, "open_runner", False) and args.no_run:
+        raise UsageError("--run and --no-run contradict each other")
     require_terminal()  # before the demo's files are written
     folder = Path(args.dir) if args.dir else Path(tempfile.mkdtemp(prefix="orchestrator-demo-"))
     path = folder / "demo.db"
@@ -218,6 +223,7 @@ def register(sub: Any, parents: list[argparse.ArgumentParser]) -> None:
     p.add_argument(
         "--run",
         action="store_true",
+        dest="open_runner",
         default=argparse.SUPPRESS,
         help="start the runner at once (ctrl+r toggles it)",
     )

@@ -32,7 +32,7 @@ def test_a_plain_start_reads_as_the_full_parser_reads_it(words):
     args = build_parser(words).parse_args(words)
     assert options["db"] == getattr(args, "db", None)
     assert options["actor"] == getattr(args, "actor", None)
-    assert options["run"] == getattr(args, "run", False)
+    assert options["run"] == getattr(args, "open_runner", False)
     assert options["json"] == getattr(args, "json", False)
 
 
@@ -40,7 +40,7 @@ def test_a_plain_start_reads_as_the_full_parser_reads_it(words):
 def test_run_before_or_after_tui_starts_the_runner(words):
     # `--run tui` opened the TUI without its runner through the full parser (the
     # subcommand's own `--run`, left out, overwrote the one given before it).
-    assert build_parser(words).parse_args(words).run is True
+    assert build_parser(words).parse_args(words).open_runner is True
     assert tui_start(words) == {"db": None, "actor": None, "json": False, "run": True}
 
 
@@ -96,3 +96,36 @@ def test_the_tui_without_a_terminal_is_refused_before_anything_is_written(tmp_pa
     )
     assert done.stdout == ""
     assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize(
+    ("words", "refusal"),
+    [
+        (
+            ["--run", "task", "list"],
+            "error: --run opens the TUI with its runner started; `task` does not open "
+            "the TUI (`orchestrator-tui run` runs tasks without it)\n",
+        ),
+        (
+            ["--run", "stats"],
+            "error: --run opens the TUI with its runner started; `stats` does not open "
+            "the TUI (`orchestrator-tui run` runs tasks without it)\n",
+        ),
+        (["--run", "demo", "--no-run"], "error: --run and --no-run contradict each other\n"),
+    ],
+)
+def test_run_before_a_command_that_opens_no_tui_is_refused(tmp_path, words, refusal):
+    """It was silently ignored: `--run task list` listed and ran nothing."""
+    from .support import run_in_process
+
+    done = run_in_process(["--db", str(tmp_path / "o.db"), *words])
+    assert (done.code, done.out, done.err) == (2, "", refusal)
+
+
+def test_a_run_id_after_a_command_is_not_taken_for_the_tui_runner(tmp_path):
+    from .support import run_in_process
+
+    db = str(tmp_path / "o.db")
+    assert run_in_process(["--db", db, "db", "init"]).code == 0
+    done = run_in_process(["--db", db, "task", "logs", "NOPE", "--run", "3"])
+    assert done.code == 3 and "no task 'NOPE'" in done.err
