@@ -44,7 +44,10 @@ def find_task(conn: Connection, key: str) -> Row[Any]:
     # The keys beginning as it does, case aside (LIKE ignores case on SQLite only).
     prefix = key[:2].lower()
     candidates = conn.execute(
-        select(T.key).where(func.lower(T.key).like(f"{prefix}%")).order_by(T.id).limit(2000)
+        select(T.key)
+        .where(func.lower(T.key).startswith(prefix, autoescape=True))  # `%`, `_` as typed
+        .order_by(T.id)
+        .limit(2000)
     ).scalars()
     raise NotFound(f"no task {key!r}{did_you_mean(key, candidates)}")
 

@@ -349,3 +349,14 @@ def test_a_plain_status_change_never_decides_an_approval() -> None:
             assert can_change_status(current, target) == (
                 can_transition(current, target) and not decided
             )
+
+
+def test_a_typed_key_suggests_only_keys_beginning_as_typed_even_with_like_wildcards(
+    orch: Orchestrator,
+) -> None:
+    """`_` and `%` in a typed key are letters, not LIKE's wildcards."""
+    add(orch, "a_b-12345")
+    add(orch, "axb-12345")
+    with pytest.raises(NotFound) as missed:
+        orch.tasks.start("a_b-1234")
+    assert str(missed.value) == "no task 'a_b-1234'; did you mean a_b-12345?"
