@@ -20,9 +20,19 @@ data. `services/rules.py` renders them as SQLAlchemy expressions and
 from __future__ import annotations
 
 from collections.abc import Collection, Iterable, Mapping, Sequence
-from typing import Any, NamedTuple
+from enum import StrEnum
+from typing import Any, NamedTuple, TypeVar
 
-from .enums import AgentType, DependencyType, Priority, Readiness, RunStatus, TaskStatus
+from .enums import (
+    AgentType,
+    Complexity,
+    ComponentArea,
+    DependencyType,
+    Priority,
+    Readiness,
+    RunStatus,
+    TaskStatus,
+)
 from .event_text import words
 from .state_machine import WORK_FINISHED
 from .text import printable
@@ -79,8 +89,31 @@ DECIDABLE: frozenset[TaskStatus] = frozenset({S.AWAITING_APPROVAL})
 #: text. Readers take both as no command (no migration rewrites old rows).
 NO_COMMAND_JSON = "null"
 
+#: What a word this version does not know, found in a task's descriptive column
+#: (edited into the database by hand or by another program), is taken for: a task
+#: is still shown, sorted and claimed, as if it said this (`db validate` names each
+#: such word). An unknown agent type is served as `human` is: by no runner unless it
+#: serves every type. An unknown status has no such reading: `db validate` names it.
+UNKNOWN_WORD_READS_AS: Mapping[type[StrEnum], StrEnum] = {
+    Priority: Priority.MEDIUM,
+    Complexity: Complexity.MEDIUM,
+    ComponentArea: ComponentArea.GENERAL,
+    AgentType: AgentType.HUMAN,
+}
+
 #: Priority rank of an unknown priority word in the database.
-DEFAULT_PRIORITY_RANK = Priority.MEDIUM.rank
+DEFAULT_PRIORITY_RANK = Priority(UNKNOWN_WORD_READS_AS[Priority]).rank
+
+_E = TypeVar("_E", bound=StrEnum)
+
+
+def stored_word(kind: type[_E], word: str) -> _E:
+    """A stored word of `kind`, or what an unknown one is taken for
+    (`UNKNOWN_WORD_READS_AS`)."""
+    try:
+        return kind(word)
+    except ValueError:
+        return kind(UNKNOWN_WORD_READS_AS[kind])
 
 
 def blocker_open(dep_type: DependencyType, blocker_status: TaskStatus) -> bool:

@@ -9,6 +9,7 @@ from sqlalchemy import Row, select, update
 from ..domain.enums import AgentStatus, AgentType, EventKind
 from ..domain.errors import NotFound
 from ..domain.models import AgentView
+from ..domain.rules import stored_word
 from ..store.tables import Agent
 from .base import ServiceContext, record_event
 
@@ -19,7 +20,7 @@ def agent_view(r: Row, now: datetime) -> AgentView:
     age = (now - r.last_heartbeat).total_seconds() if r.last_heartbeat else None
     return AgentView(
         name=r.name,
-        agent_type=AgentType(r.agent_type),
+        agent_type=stored_word(AgentType, r.agent_type),
         capabilities=list(r.capabilities or []),
         status=AgentStatus(r.status),
         last_heartbeat=r.last_heartbeat,

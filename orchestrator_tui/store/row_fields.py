@@ -20,7 +20,7 @@ from ..domain.enums import (
     TaskStatus,
 )
 from ..domain.list_row import ListRow
-from ..domain.rules import open_blocker_count, readiness
+from ..domain.rules import open_blocker_count, readiness, stored_word
 
 
 def task_row_fields(r: Any) -> dict[str, Any]:
@@ -33,7 +33,7 @@ def task_row_fields(r: Any) -> dict[str, Any]:
         "key": r.key,
         "title": r.title,
         "status": status,
-        "priority": Priority(r.priority),
+        "priority": stored_word(Priority, r.priority),
         "assignee": r.assignee,
         "progress": r.progress,
         "phase": r.phase,
@@ -68,13 +68,13 @@ def task_detail_fields(
         "description": r.description,
         "status": status,
         "readiness": readiness(status, unfinished),
-        "priority": Priority(r.priority),
-        "complexity": Complexity(r.complexity),
-        "component_area": ComponentArea(r.component_area),
+        "priority": stored_word(Priority, r.priority),
+        "complexity": stored_word(Complexity, r.complexity),
+        "component_area": stored_word(ComponentArea, r.component_area),
         "phase": r.phase,
         "parent": parent,
         "assignee": r.assignee,
-        "agent_type": AgentType(r.agent_type) if r.agent_type else None,
+        "agent_type": stored_word(AgentType, r.agent_type) if r.agent_type else None,
         "estimated_hours": r.estimated_hours,
         "actual_hours": r.actual_hours,
         "deadline": r.deadline,

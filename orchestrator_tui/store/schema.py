@@ -13,13 +13,16 @@ from __future__ import annotations
 import sqlite3
 import uuid
 from collections.abc import Callable, Mapping
+from enum import StrEnum
 from pathlib import Path
 
 from sqlalchemy import Connection, bindparam, inspect, select, text
 
+from ..domain.enums import AgentType, Complexity, ComponentArea, Priority, TaskStatus
 from ..domain.errors import DatabaseReset, SchemaTooNew, ValidationFailed
-from ..domain.rules import STOP_ASKED_BEFORE_V6, TextWhile, sql_in
+from ..domain.rules import STOP_ASKED_BEFORE_V6, UNKNOWN_WORD_READS_AS, TextWhile, sql_in
 from ..domain.state_machine import CLOSES_QUESTIONS
+from ..domain.words import counted
 from .columns import KEY_ORDER
 from .driver import Prepared
 from .engine import Database, on_read_only_filesystem, read_only_uri, take_turns
@@ -381,4 +384,42 @@ def validate(conn: Connection) -> list[str]:
             f"{len(misplaced)} tasks lack their key's natural-order form (key_order), so the "
             f"list shows them out of place, e.g. {misplaced[0]!r}; written by another program?"
         )
+    problems += _unknown_words(conn)
     return problems
+
+
+_WORD_COLUMNS: dict[str, type[StrEnum]] = {
+    "status": TaskStatus,
+    "priority": Priority,
+    "complexity": Complexity,
+    "component_area": ComponentArea,
+    "agent_type": AgentType,
+}
+
+
+def _unknown_words(conn: Connection) -> list[str]:
+    """Task columns holding a word this version does not know (see
+    `rules.UNKNOWN_WORD_READS_AS`), one problem per column."""
+    tasks = Task.__table__.c
+    found = []
+    for name, kind in _WORD_COLUMNS.items():
+        column = tasks[name]
+        odd = select(tasks.key, column).where(
+            column.is_not(None), column.not_in([k.value for k in kind])
+        )
+        rows = conn.execute(odd.order_by(tasks.id)).all()
+        if not rows:
+            continue
+        key, word = rows[0]
+        known = ", ".join(k.value for k in kind)
+        reading = UNKNOWN_WORD_READS_AS.get(kind)
+        shown = (
+            f"taken for {reading.value}; `task edit` sets a known one"
+            if reading
+            else "the task cannot be read until SQL sets a known one"
+        )
+        found.append(
+            f"{counted(len(rows), 'task')} whose {name.replace('_', ' ')} is a word this "
+            f"version does not know, e.g. {key}'s {word!r} ({shown}; known: {known})"
+        )
+    return found
