@@ -164,8 +164,8 @@ async def test_every_inbox_key_is_on_an_80_column_screen(orch, make):
         for shown in ("? Help", "q Quit", "⏎ Detail", "a Approve", "x Reject", "m Changes"):
             assert shown in line, line
         assert "y Answer" in line and "u Undo" in line, line
-        hints = "esc back · [ ] previous/next file · ctrl+d/u scroll the diff · j/k move"
-        assert any(hints in row for row in lines), "\n".join(lines)
+        # PAY-1 ran without a workspace: no diff, so no diff keys (test_review_pane).
+        assert any(row.strip() == "esc back · j/k move" for row in lines), "\n".join(lines)
 
 
 async def test_the_inbox_footer_shows_the_key_that_opens_a_tasks_detail(orch, make):

@@ -58,24 +58,6 @@ async def test_g_and_shift_g_go_to_the_first_and_the_last_entry(orch, make):
         assert highlighted(app) == "P"
 
 
-async def test_the_inbox_hint_line_is_never_cut_mid_label_at_80x24(orch, make):
-    # At 80 columns it read "... oldest first · a approve · x" and stopped.
-    from textual.widgets import Static
-
-    awaiting(orch, "P")
-    app = make()
-    async with started(app, (80, 24)) as pilot:
-        await pilot.press("i")
-        await settle(pilot)
-        info = app.screen.query_one("#inbox-info", Static)
-        lines = [info.render_line(y).text.rstrip() for y in range(info.size.height)]
-        shown = " ".join(line.strip() for line in lines)
-        assert shown.startswith("1 awaiting approval, 0 questions to answer")
-        assert shown.endswith("ctrl+d/u scroll the diff · j/k move")
-        for hint in ("esc back", "[ ] previous/next file", "ctrl+d/u scroll the diff"):
-            assert any(hint in line for line in lines), hint  # each on one line, whole
-
-
 async def test_a_long_title_or_question_is_cut_with_an_ellipsis_at_80x24(orch, make):
     # At 80 columns the last column ran off the table's edge: "Migrate stored cards to to".
     long_title = "Migrate stored cards to tokens in the vault, in batches, " + "word " * 10

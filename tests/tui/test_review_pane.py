@@ -338,3 +338,37 @@ async def test_the_review_says_when_a_task_has_not_run_or_its_workspace_recorded
         )
         await pilot.press("j")
         assert await review_text(pilot, "W-1") == f"No changes recorded for run {run_id}"
+
+
+def _hint_lines(app) -> list[str]:  # type: ignore[no-untyped-def]
+    info = app.screen.query_one("#inbox-info", Static)
+    return [info.render_line(y).text.rstrip() for y in range(info.size.height)]
+
+
+async def test_the_inbox_offers_the_diff_keys_only_while_a_diff_is_shown(orch, make, tmp_path):
+    """They were listed beside "No changes recorded ...", where they do nothing. At
+    80x24 the longest hint line is whole, each label on one line."""
+    repo = make_repo(tmp_path / "repo", {"a.txt": "one\n"})
+    review_task(orch, "R-1", repo, {"a.txt": "two\n"})
+    ran_plainly(orch, "R-2")
+    app = make()
+    async with started(app, (80, 24)) as pilot:
+        view = await open_diff(pilot)
+        lines = _hint_lines(app)
+        shown = " ".join(line.strip() for line in lines)
+        assert shown.startswith("2 awaiting approval, 0 questions to answer")
+        assert shown.endswith(
+            "esc back · [ ] previous/next file · ctrl+d/u scroll the diff · j/k move"
+        )
+        for hint in ("esc back", "[ ] previous/next file", "ctrl+d/u scroll the diff"):
+            assert any(hint in line for line in lines), hint  # each on one line, whole
+        await pilot.press("j")
+        await wait_until(pilot, lambda: not view.document.lines, "R-2's review")
+        await wait_until(
+            pilot, lambda: "esc back · j/k move" in _hint_lines(app), "the hint without the diff"
+        )
+        assert "previous/next file" not in " ".join(_hint_lines(app))
+        await pilot.press("k")
+        await wait_until(
+            pilot, lambda: "previous/next file" in " ".join(_hint_lines(app)), "the diff keys"
+        )

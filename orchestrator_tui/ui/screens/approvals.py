@@ -180,22 +180,32 @@ class ApprovalsScreen(QuestionActions, TaskActions, Screen[None]):
         current = None if entry is None else (entry.kind, entry.key, entry.question_id)
         self.items = message.items
         self.fill(current)
+        self._describe()
+        self._review()
+        self.refresh_task_bindings()
+
+    def _describe(self) -> None:
+        """The inbox's top lines: what waits, and the keys the footer has no room for
+        (on a line of their own, whole at 80 columns), the diff's only while one is
+        shown."""
         approvals = sum(1 for i in self.items if i.kind == "approval")
         questions = len(self.items) - approvals
+        shown = self.query_one(ReviewPanel).has_diff
+        diff_keys = "[ ] previous/next file · ctrl+d/u scroll the diff · " if shown else ""
         info = (
             "nothing is awaiting approval or an answer"
             if not self.items
             else (
                 f"{approvals} awaiting approval, {questions} "
                 f"question{'s' if questions != 1 else ''} to answer, oldest first\n"
-                # on a line of its own, whole at 80 columns: the keys the footer has
-                # no room for there
-                "esc back · [ ] previous/next file · ctrl+d/u scroll the diff · j/k move"
+                f"esc back · {diff_keys}j/k move"
             )
         )
         self.query_one("#inbox-info", Static).update(Text(info))
-        self._review()
-        self.refresh_task_bindings()
+
+    @on(ReviewPanel.Shown)
+    def _review_shown(self) -> None:
+        self._describe()
 
     def fill(self, current: tuple[str, str, int | None] | None = None) -> None:
         """List `self.items`, the title or question cut with an ellipsis where the

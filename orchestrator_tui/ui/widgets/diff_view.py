@@ -275,6 +275,14 @@ def describe_unrecorded(run: RunView | None, workspace: bool) -> Text:
 class ReviewPanel(Vertical):
     """What the task under review changed; `show(key)` loads it off the UI thread."""
 
+    class Shown(DataMessage):
+        """What the panel shows changed: whether the screen's diff keys apply
+        (`has_diff`) may have too."""
+
+    def _shown(self) -> None:
+        self.screen.refresh_bindings()
+        self.post_message(self.Shown())
+
     def page(self, action: str) -> None:
         """The diff keys of the screens that show this panel: `next_file`,
         `previous_file`, `page_down`, `page_up`."""
@@ -324,10 +332,10 @@ class ReviewPanel(Vertical):
         self.key = key
         if key is None:
             self.display = False
-            self.screen.refresh_bindings()
             self.summary = None
             self.query_one("#review-summary", Static).update(Text(""))
             self.view.set_document(DiffDocument([], [], 0))
+            self._shown()
             return
         known = None
         if reload and self.summary is not None and self.summary.task_key == key:
@@ -352,7 +360,7 @@ class ReviewPanel(Vertical):
         self.display = message.summary is not None or self.why_none
         self.set_class(message.summary is not None and message.summary.no_changes, "-nothing")
         self.set_class(message.summary is None, "-unrecorded")
-        self.screen.refresh_bindings()
+        self._shown()
         if message.summary is None:
             if self.why_none:
                 info.update(describe_unrecorded(message.run, message.workspace))
