@@ -24,7 +24,7 @@ from textual.driver import Driver
 from textual.screen import Screen
 from textual.worker import get_current_worker
 
-from .domain.errors import OrchestratorError
+from .domain.errors import DatabaseReset, OrchestratorError
 from .domain.text import printable
 from .ui.commands import ActionCommands
 from .ui.db import report_failure
@@ -475,7 +475,8 @@ class OrchestratorApp(RunnerActions, TransferActions, App[int]):
         marks = orch.queries.feed_marks()
         _, event_id, line_id = marks
         if self._resets is None:
-            self._resets = ResetWatch(orch, marks)
+            # Guarding writes: a dialog sent before the reset is seen writes nothing.
+            self._resets = ResetWatch(orch, marks, guard_writes=True)
         # Emptied under us (`db reset`, `db copy --replace`): ids started over, so
         # nothing seen before says what changed; everything is read again.
         reset = self._resets.reset_since(marks)
@@ -540,6 +541,8 @@ class OrchestratorApp(RunnerActions, TransferActions, App[int]):
             return
         self._last_failure = (message.text, now)
         self.notify(message.text, title=message.title, severity="error", markup=False)
+        if isinstance(message.error, DatabaseReset):  # a write refused: see it now
+            self.poke_feed()
 
     def _look_for_garbage(self) -> None:
         """Collect if the keys are quiet; stop looking while the app rests (nothing

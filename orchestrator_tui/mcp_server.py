@@ -25,7 +25,7 @@ from pydantic_core import PydanticCustomError
 from .config import TASK_ENV
 from .domain.command_text import what_runs
 from .domain.enums import AgentType, DependencyType, Priority, Readiness, TaskStatus
-from .domain.errors import DatabaseReset, OrchestratorError
+from .domain.errors import OrchestratorError
 from .domain.models import AgentReport, QuestionView, TaskDetail, TaskRow, TaskSpec
 from .domain.nearest import did_you_mean, nearest
 from .domain.rules import MACHINE_TYPES
@@ -230,9 +230,7 @@ class _ResetRefusal:
     stale id); reads are checked before and after they run."""
 
     def __init__(self, orch: Orchestrator) -> None:
-        self.orch = orch
-        orch.refuse_writes_after_reset()
-        self.resets = ResetWatch(orch)
+        self.resets = ResetWatch(orch, guard_writes=True)
 
     def checked(self, call: Callable[[], BaseModel]) -> BaseModel:
         self._check()
@@ -245,14 +243,10 @@ class _ResetRefusal:
         return answer
 
     def _check(self) -> None:
-        try:
-            self.resets.check(
-                "since your last call: the tasks and question ids you know are gone or name "
-                "others now (call list_tasks to see what it holds)"
-            )
-        except DatabaseReset:
-            self.orch.refuse_writes_after_reset()  # from now on, against the database as it is
-            raise
+        self.resets.check(
+            "since your last call: the tasks and question ids you know are gone or name "
+            "others now (call list_tasks to see what it holds)"
+        )
 
 
 # -- the server -----------------------------------------------------------------------

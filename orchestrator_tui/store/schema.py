@@ -237,14 +237,18 @@ def lock_for_replacing(conn: Connection) -> None:
         conn.execute(text(f"LOCK TABLE {_META.name} IN ACCESS EXCLUSIVE MODE"))
 
 
-def refuse_writes_after_reset(db: Database) -> None:
+def refuse_writes_after_reset(db: Database, known: str | None = None) -> None:
     """From now on every write transaction of `db` first checks that the database was
     not emptied since (`db reset`, `db copy --replace`): if it was, `DatabaseReset`
     and nothing written. For a runner, whose runs would vanish under it (and whose
-    run ids would name other runs). The check is the transaction's first statement,
-    so on PostgreSQL a reset taking `schema_meta` first never deadlocks with it."""
-    with db.read() as conn:
-        known = read_generation(conn)
+    run ids would name other runs), and for a program showing rows (the TUI, the MCP
+    server), whose keys and ids would name others. `known`: the generation the
+    program saw (default: the one now). The check is the transaction's first
+    statement, so on PostgreSQL a reset taking `schema_meta` first never deadlocks
+    with it."""
+    if known is None:
+        with db.read() as conn:
+            known = read_generation(conn)
     where = db.describe()
 
     def check(conn: Connection) -> None:

@@ -7,7 +7,7 @@ import pytest
 
 from orchestrator_tui.domain.errors import DatabaseReset
 from orchestrator_tui.domain.models import TaskSpec
-from orchestrator_tui.services import Orchestrator
+from orchestrator_tui.services import Orchestrator, open_orchestrator
 from orchestrator_tui.services.reset_watch import ResetWatch
 
 from ..runner.helpers import reset_elsewhere
@@ -38,3 +38,24 @@ def test_check_says_the_reset_and_where_it_came(db_url: str, orch: Orchestrator)
         "while following A's run 3: it is gone"
     )
     watch.check("once told, not again")
+
+
+def test_a_watch_guarding_writes_refuses_them_until_it_has_told_the_reset(
+    db_url: str, orch: Orchestrator
+) -> None:
+    """A write made from rows read before a reset (a dialog's decision, an MCP
+    client's id) must not land on the rows that replaced them; once the reset is
+    told, writes go to the database as it is now."""
+    watch = ResetWatch(orch, guard_writes=True)
+    orch.tasks.create(TaskSpec(key="A", title="before"))
+    reset_elsewhere(db_url)
+    other = open_orchestrator(db_url, "other")
+    other.tasks.create(TaskSpec(key="A", title="a new A"))
+    with pytest.raises(DatabaseReset) as refused:
+        orch.tasks.start("A")
+    assert str(refused.value) == f"the database {orch.db.describe()} was reset (emptied) meanwhile"
+    assert other.queries.get_task("A").status.value == "pending"  # nothing written
+    assert watch.reset_since()
+    orch.tasks.start("A")  # the person has seen the new A
+    assert other.queries.get_task("A").status.value == "in_progress"
+    other.close()

@@ -261,3 +261,29 @@ async def test_at_80x24_both_dialogs_show_their_buttons_and_a_refusal(orch, make
             assert any(f"{ok}" in line and "Cancel" in line for line in lines), "\n".join(lines)
             await pilot.press("escape")
             await settle(pilot)
+
+
+async def test_a_dry_run_s_report_closes_unconfirmed_when_the_database_is_reset(
+    db_url, orch, make, tmp_path
+):
+    """What it said would change was read from the database that went."""
+    from ..runner.helpers import reset_elsewhere
+
+    source = tmp_path / "tasks.json"
+    shutil.copy(FIXTURE, source)
+    app = make()
+    async with started(app) as pilot:
+        await pilot.press("ctrl+o")
+        await settle(pilot)
+        await fill(pilot, str(source))
+        await wait_until(pilot, lambda: isinstance(app.screen, ImportReportScreen), "the report")
+        reset_elsewhere(db_url)
+        app.poke_feed()
+        await wait_until(pilot, lambda: not isinstance(app.screen, ImportReportScreen), "closed")
+        await settle(pilot)
+        assert (
+            "Database reset",
+            f"Import {source}: not done: the database was reset (emptied) while the dialog "
+            "was open",
+        ) in shown(app)
+        assert orch.queries.count_tasks() == 0

@@ -227,3 +227,29 @@ async def test_undo_after_a_reset_offers_nothing_of_the_moves_before_it(db_url, 
         assert [n.message for n in app._notifications] == [
             "nothing to undo: no change of yours in this session is left to undo"
         ]
+
+
+async def test_a_rejection_sent_before_the_reset_is_seen_rejects_nothing(db_url, orch, make):
+    """Sent between the reset and the TUI's next look at the feed, it rejected the new
+    database's P. It is refused now, and the reset is looked at once."""
+    awaiting(orch, "P", "Q")
+    app = make()
+    async with started(app) as pilot:
+        await open_inbox(pilot)
+        await pilot.press("x")
+        await settle(pilot)
+        await pilot.press(*"too slow")
+        reset_elsewhere(db_url)
+        awaiting(orch, "P", "Q")  # the TUI has not looked at the feed since
+        await pilot.press("enter")
+        await settle(pilot)
+        assert (status(orch, "P"), status(orch, "Q")) == ("awaiting_approval",) * 2
+        messages = [message for _, message in told(app)]
+        refused = f"the database {orch.db.describe()} was reset (emptied) meanwhile"
+        assert any(refused in m for m in messages), messages
+        await wait_until(pilot, lambda: "P" in screen_text(app), "the inbox read anew")
+        await pilot.press("x")  # now about the P it shows
+        await settle(pilot)
+        await pilot.press(*"seen it", "enter")
+        await settle(pilot)
+        assert status(orch, "P") == "failed"  # rejected

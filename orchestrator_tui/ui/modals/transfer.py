@@ -241,6 +241,8 @@ class ImportReportScreen(ModalScreen[bool]):
     def __init__(self, report: ImportReport) -> None:
         super().__init__(classes="prompt transfer")
         self.report = report
+        # What would change is read from the database: a reset closes it (`ui.reset`).
+        self.about_rows: str | None = f"Import {report.origin}" if report.dry_run else None
 
     def compose(self) -> ComposeResult:
         title = "Import: what would change" if self.report.dry_run else "Imported"
