@@ -8,6 +8,7 @@ relative to the moment of loading: `-2h`, `-1d4h30m`, `-90s`.
 
 from __future__ import annotations
 
+import hashlib
 import re
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
@@ -182,10 +183,31 @@ class FeedbackSpec(_PlanInput):
 class NamedTask(NamedTuple):
     """The task of ours a record in a source stands for, as our export wrote it
     there: its key and, when it came from a source, that source (a task of ours
-    with that key from another source is another task)."""
+    with that key from another source is another task), as `source_mark` wrote it."""
 
     key: str
     source: str | None = None
+
+    def is_from(self, source: str | None) -> bool:
+        """Whether a task of ours whose source is `source` is the one named (a mark
+        naming no source names any; marks written before `source_mark` hold the
+        source itself)."""
+        return self.source is None or (
+            source is not None and self.source in (source, source_mark(source))
+        )
+
+    @staticmethod
+    def mark(key: str, source: str | None) -> dict[str, str]:
+        """The mark an export writes for the task `key` from `source`."""
+        return {"key": key, "source": source_mark(source)} if source else {"key": key}
+
+
+def source_mark(source: str) -> str:
+    """A task's source as an export's mark names it: a fingerprint, since a source
+    is a path on the machine that imported it (`task-master:/home/ann/...`), which
+    a file shared through git must not carry; the same source gives the same mark
+    wherever the file is copied or checked out."""
+    return "sha256:" + hashlib.sha256(source.encode()).hexdigest()[:16]
 
 
 class PlanTask(TaskSpec):

@@ -170,7 +170,7 @@ def named_row(said: NamedTask | None, rows: Mapping[str, Any]) -> Any:
     if said is None:
         return None
     row = rows.get(said.key)
-    return row if row is not None and said.source in (None, row.source) else None
+    return row if row is not None and said.is_from(row.source) else None
 
 
 class _Load:

@@ -9,6 +9,7 @@ from pathlib import Path
 
 from orchestrator_tui.domain.errors import ValidationFailed
 from orchestrator_tui.domain.models import TaskSpec
+from orchestrator_tui.domain.plan import source_mark
 from orchestrator_tui.services.importers import export_path, import_path
 
 from .conftest import fresh, refused_import
@@ -82,8 +83,10 @@ def test_a_folder_exported_elsewhere_updates_the_tasks_it_came_from(tmp_path, or
     b = tmp_path / "b"
     export_path(orch, b, "backlog")
     files = _files(b / "backlog")
-    mark = "<!-- orchestrator-tui: " + json.dumps({"key": "task-1", "source": owner}) + " -->"
+    named = {"key": "task-1", "source": source_mark(owner)}  # never the folder's path
+    mark = "<!-- orchestrator-tui: " + json.dumps(named) + " -->"
     assert mark in files["task-1 - Task-TASK-1.md"]
+    assert not any(str(tmp_path) in text for text in files.values())
     assert '<!-- orchestrator-tui: {"key": "T-1"} -->' in files["task-3 - Made-here.md"]
     # as `backlog task edit` rewrites it: our mark moved below a section it adds
     changed = files["task-1 - Task-TASK-1.md"].replace("status: To Do", "status: Done")

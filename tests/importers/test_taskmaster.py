@@ -7,6 +7,7 @@ import json
 from pathlib import Path
 
 from orchestrator_tui.domain.errors import ValidationFailed
+from orchestrator_tui.domain.plan import source_mark
 from orchestrator_tui.services.importers import export_path, import_path
 
 from .conftest import FIXTURES, dump, refused_import, take_marks
@@ -123,7 +124,9 @@ def test_exported_elsewhere_each_record_names_the_task_it_was_written_from(orch,
     written = json.loads(out.read_text())
     owner = orch.queries.get_task("master-1").source
     keys = "master-1 master-1.1 master-1.2 master-2 master-2.1 master-2.2 master-3 feature-x-1"
-    assert take_marks(written) == [{"key": key, "source": owner} for key in keys.split()]
+    named = [{"key": key, "source": source_mark(owner)} for key in keys.split()]
+    assert take_marks(written) == named
+    assert str(TAGGED.parent) not in out.read_text()  # no path of this machine
     assert written == json.loads(TAGGED.read_text())  # and nothing else
 
 

@@ -28,6 +28,7 @@ import yaml
 from sqlalchemy import Connection, select
 
 from ...domain.enums import TaskStatus
+from ...domain.plan import NamedTask
 from ...domain.status_map import TO_BACKLOG, lookup_status
 from ...store.tables import Task, TaskDependency
 from .backlog import BY_PLACE, FORMAT, RESERVED, column_statuses, folder_status, namespace_of
@@ -260,7 +261,7 @@ class _Export:
             written = f"archive/{written}"
         if row.source == self.source and row.external_id == written:
             return None
-        named = {"key": row.key, "source": row.source} if row.source else {"key": row.key}
+        named = NamedTask.mark(row.key, row.source)
         return f"<!-- {MARK}: {json.dumps(named, ensure_ascii=False)} -->"
 
     def files(self) -> dict[str, str]:

@@ -27,6 +27,7 @@ from sqlalchemy import Connection, select
 
 from ...domain.enums import TaskStatus
 from ...domain.errors import OrchestratorError
+from ...domain.plan import NamedTask
 from ...domain.status_map import TO_TASK_MASTER, map_status
 from ...store.tables import Task, TaskDependency
 from .common import source_name
@@ -183,7 +184,7 @@ class _Export:
     def _mark(row: Any) -> dict[str, str]:
         """What names the task a record was written from: its key, and its source
         when it has one (a task of another database with that key is not it)."""
-        return {"key": row.key, "source": row.source} if row.source else {"key": row.key}
+        return NamedTask.mark(row.key, row.source)
 
     def record(self, task_id: int, subtasks: list[dict[str, Any]] | None) -> dict[str, Any]:
         row, memo = self.rows[task_id], _memo(self.rows[task_id])
