@@ -156,3 +156,19 @@ def test_a_mark_that_names_no_task_is_a_warning_and_left_out_of_the_body(tmp_pat
         "task key; ignored"
     ]
     assert orch.queries.get_task("task-1").description == "Body."
+
+
+def test_a_mark_inside_a_code_block_is_the_task_s_text_not_ours(tmp_path, orch):
+    """A task documenting our mark (in a fenced block) was taken for the task it
+    names, and lost the example from its description."""
+    orch.tasks.create(TaskSpec(key="T-1", title="Made here"))
+    example = (
+        "Exports end with a line like this:\n\n```html\n"
+        '<!-- orchestrator-tui: {"key": "T-1"} -->\n```\n\n~~~\n'
+        '<!-- orchestrator-tui: {"key": "T-1"} -->\n~~~\n'
+    )
+    root = folder(tmp_path, {"tasks/task-1 - a.md": task("TASK-1", "To Do") + "\n" + example})
+    report = import_path(orch, root)
+    assert (report.added, report.changed, report.warnings) == (1, 0, [])
+    assert orch.queries.get_task("T-1").title == "Made here"  # not taken over
+    assert orch.queries.get_task("task-1").description == "Body.\n\n" + example.rstrip("\n")

@@ -111,6 +111,28 @@ _SECTIONS = {
 #: frontmatter fields it does not know when it rewrites a file, but keeps this
 #: (its edits move it to the end of the body).
 MARK_LINE = re.compile(rf"^[ \t]*<!--[ \t]*{MARK}:[ \t]*(.*?)[ \t]*-->[ \t]*(?:\n|$)", re.M)
+#: A Markdown code fence: three or more backticks or tildes, indented less than four.
+_FENCE = re.compile(r"^ {0,3}(`{3,}|~{3,})", re.M)
+
+
+def _marks_outside_fences(body: str) -> list[re.Match[str]]:
+    """The `MARK_LINE`s of `body` that are not inside a fenced code block (one left
+    open runs to the end, as Markdown reads it)."""
+    fenced: list[tuple[int, int]] = []
+    opening: re.Match[str] | None = None
+    for fence in _FENCE.finditer(body):
+        if opening is None:
+            opening = fence
+        elif fence.group(1)[0] == opening.group(1)[0] and len(fence.group(1)) >= len(
+            opening.group(1)
+        ):
+            fenced.append((opening.start(), fence.end()))
+            opening = None
+    if opening is not None:
+        fenced.append((opening.start(), len(body)))
+    return [m for m in MARK_LINE.finditer(body) if not any(a <= m.start() < b for a, b in fenced)]
+
+
 _NOT_TASKS = {"readme.md", "index.md"}
 _TITLE_LINE = re.compile(r"^#\s+(.+?)\s*#*\s*$")
 
@@ -389,10 +411,12 @@ class _Reader:
         return data
 
     def _take_mark(self, body: str, key: str, where: str) -> str:
-        """The body without our mark (`MARK_LINE`), the task it names noted."""
-        found = MARK_LINE.search(body)
-        if found is None:
+        """The body without our mark (`MARK_LINE`), the task it names noted. A mark
+        inside a fenced code block is the task's text (an example), not ours."""
+        marks = _marks_outside_fences(body)
+        if not marks:
             return body
+        found = marks[-1]  # ours ends the file, or follows the sections an edit added
         try:
             mark: Any = json.loads(found.group(1))
         except ValueError:
@@ -400,7 +424,9 @@ class _Reader:
         ours = named_task(mark, where, "body", self.issues)
         if ours is not None:
             self.marks.append((key, ours, where))
-        return MARK_LINE.sub("", body)
+        for m in reversed(marks):
+            body = body[: m.start()] + body[m.end() :]
+        return body
 
     def resolve(self, ref: Any, record: Record) -> str | None:
         text = str(ref).strip()
