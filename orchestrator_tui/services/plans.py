@@ -41,6 +41,7 @@ from ..domain.packed import TaskOutline, outlines_of
 from ..domain.plan import NamedTask, PlanSpec, PlanTask, resolve_time
 from ..domain.rules import DECIDABLE
 from ..domain.state_machine import STARTED
+from ..domain.status_map import file_says_the_same
 from ..domain.transitions import Intent, Via, plan_move
 from ..store.bulk import collector_paused, flat_document_column, insert_columns
 from ..store.engine import take_turns
@@ -78,6 +79,17 @@ _TIMES = {
 _OWNED = ("source", "external_id", "tags")
 #: Small fields whose old and new values go into the TASK_EDITED event.
 _SHOWN = {"title", "status", "priority", "assignee", "phase", "parent"}
+
+
+def _only_memos_differ(row: Any, changes: dict[str, Any]) -> bool:
+    """Whether a task's changes are only to the importers' memos in its `extra` (keys
+    beginning with `_`, such as `_taskmaster`: a file's own ids, field order and tag,
+    kept to write it back the same way), not to anything the task says."""
+    if set(changes) != {"extra"}:
+        return False
+    old, new = row.extra or {}, changes["extra"] or {}
+    content = {k for k in (*old, *new) if not k.startswith("_")}
+    return all(old.get(k) == new.get(k) for k in content)
 
 
 def parse_plan(data: Any, origin: str) -> PlanSpec:
@@ -611,9 +623,19 @@ class _Load:
                 if changes := self._diff(row, task, values, keys, ids):
                     diffs.append(("updated" in task.model_fields_set, row, changes))
         self._move_statuses(diffs)
+        noted = 0  # tasks whose only change is how the file names them
         for updated_given, row, changes in diffs:
+            memos_only = _only_memos_differ(row, changes)  # a status move is a change
             changes.pop("status", None)
             if not changes:
+                continue
+            if memos_only:
+                # Kept (the next export writes the file's ids again), but the task did
+                # not change: no edit event, no new `updated_at`, not counted.
+                self.conn.execute(
+                    update(Task.__table__).where(T.id == row.id).values(extra=changes["extra"])
+                )
+                noted += 1
                 continue
             if not updated_given:
                 changes["updated_at"] = self.now
@@ -636,7 +658,7 @@ class _Load:
                     "after": after,
                 },
             )
-        return len(diffs)
+        return len(diffs) - noted
 
     def _move_statuses(self, diffs: list[tuple[bool, Any, dict[str, Any]]]) -> None:
         """A status the plan changes moves through the state machine's planner as an
@@ -668,6 +690,8 @@ class _Load:
         for name in _SAME_NAME:
             if name in given and values[name] != getattr(row, name):
                 changes[name] = values[name]
+        if "status" in changes and file_says_the_same(S(row.status), values.get("extra")):
+            del changes["status"]  # the word our export wrote for the status it has
         for name, column in _TIMES.items():
             raw = getattr(task, name)
             if (

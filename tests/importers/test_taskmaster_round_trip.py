@@ -225,3 +225,24 @@ def test_the_real_task_master_keeps_what_a_file_exported_elsewhere_names(orch, t
     assert import_path(orch, elsewhere).added == 0  # task-master rewrote every record
     assert len(titles(orch)) == 8 and set(titles(orch).values()) == {1}
     assert orch.queries.get_task("master-3").status.value == "done"
+
+
+def test_importing_an_export_of_ours_back_changes_nothing(orch, tmp_path):
+    """It said every task changed (and gave each an edit event): what changed was
+    only the file's ids and field order, kept so the next export writes them again."""
+    orch.plans.load_file(sample_plan_path(), source=DEMO_SOURCE)
+    out = tmp_path / "tasks.json"
+    export_path(orch, out)
+    before = {row.key: orch.queries.get_task(row.key) for row in orch.queries.list_tasks()}
+    report = import_path(orch, out)
+    assert (report.added, report.changed, report.unchanged) == (0, 0, len(before))
+    after = {key: orch.queries.get_task(key) for key in before}
+    assert [k for k in before if after[k].updated_at != before[k].updated_at] == []
+    failed = [k for k, task in before.items() if task.status.value == "failed"]
+    assert failed and all(after[k].status.value == "failed" for k in failed)  # out `blocked`
+    assert not any(e.kind == "task_edited" for k in before for e in orch.queries.timeline(k))
+    written = out.read_text()
+    export_path(orch, out)
+    assert out.read_text() == written  # the file's ids, kept
+    edit(out, lambda doc: record(doc, after["PAY-3"].title).update(title="Renamed"))
+    assert import_path(orch, out).changed == 1
