@@ -6,9 +6,6 @@ call `map_status`; the README carries the same table (a test keeps them equal).
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import Any
-
 from .enums import TaskStatus
 from .errors import ValidationFailed
 
@@ -115,23 +112,6 @@ TO_TASK_MASTER: dict[TaskStatus, str] = {
     S.DONE: "done",
     S.CANCELLED: "cancelled",
 }
-
-
-#: The export formats whose import keeps the file's own status word in a memo of the
-#: task's `extra` (the memo's key, `memo["status"]`), with the words their export writes.
-EXPORTED_STATUS_WORDS: dict[str, dict[TaskStatus, str]] = {"_taskmaster": TO_TASK_MASTER}
-
-
-def file_says_the_same(current: TaskStatus, extra: Mapping[str, Any] | None) -> bool:
-    """Whether the status word a file gave a task (in its import memo, see
-    `EXPORTED_STATUS_WORDS`) is the word our export writes for `current`: the file
-    says nothing new about it. task-master has no `failed`: a failed task goes out
-    `blocked`, and an import of that file leaves it failed."""
-    for memo_key, words in EXPORTED_STATUS_WORDS.items():
-        memo = (extra or {}).get(memo_key)
-        if isinstance(memo, Mapping) and memo.get("status") == words.get(current):
-            return True
-    return False
 
 
 #: How our statuses go out to Backlog.md, in board order (its first column is

@@ -41,7 +41,6 @@ from ..domain.packed import TaskOutline, outlines_of
 from ..domain.plan import NamedTask, PlanSpec, PlanTask, resolve_time
 from ..domain.rules import DECIDABLE
 from ..domain.state_machine import STARTED
-from ..domain.status_map import file_says_the_same
 from ..domain.transitions import Intent, Via, plan_move
 from ..store.bulk import collector_paused, flat_document_column, insert_columns
 from ..store.engine import take_turns
@@ -79,6 +78,15 @@ _TIMES = {
 _OWNED = ("source", "external_id", "tags")
 #: Small fields whose old and new values go into the TASK_EDITED event.
 _SHOWN = {"title", "status", "priority", "assignee", "phase", "parent"}
+
+
+#: A source format's rule (`ParsedImport.same_as_ours`): whether the value a file
+#: gives a task's column (`values[name]`; for `extra`, its whole new `extra`) is
+#: what that format's export writes for the value the task has: the file says
+#: nothing new, and the task keeps its own (Backlog.md has no `critical`: a critical
+#: task goes out `high`, and stays critical). For `extra`: whether the new one
+#: differs only in what the file keeps for itself, written then without counting.
+SameAsOurs = Callable[[Any, str, Mapping[str, Any]], bool]
 
 
 def _only_memos_differ(row: Any, changes: dict[str, Any]) -> bool:
@@ -157,15 +165,18 @@ class PlanService:
         *,
         where: Mapping[str, str] | None = None,
         adopt: Mapping[str, NamedTask] | None = None,
+        same_as_ours: SameAsOurs | None = None,
         dry_run: bool = False,
     ) -> LoadResult:
         """Write `plan` (see the module docstring). `where` names each task's
         record in the source file (key -> label) for error messages; `adopt`
-        the existing task a plan key stands for (plan key -> our key)."""
+        the existing task a plan key stands for (plan key -> our key);
+        `same_as_ours` the source format's rule for values that say nothing new."""
         try:
             with collector_paused(), self.ctx.db.write() as conn:
                 take_turns(conn, DEPENDENCY_GRAPH)  # its cycle check spans the database
                 load = _Load(self.ctx, conn, plan, origin, where or {}, progress, adopt or {})
+                load.same_as_ours = same_as_ours
                 result = load.run(dry_run)
                 if dry_run:
                     raise _Rollback(result)
@@ -200,6 +211,7 @@ class _Load:
     ) -> None:
         self.ctx, self.conn, self.plan, self.origin = ctx, conn, plan, origin
         self.where, self.adopt = where, adopt
+        self.same_as_ours: SameAsOurs | None = None
         #: plan keys matched by the key of ours their source names (see `_match`)
         self.adopted: set[str] = set()
         self.progress = progress
@@ -625,7 +637,11 @@ class _Load:
         self._move_statuses(diffs)
         noted = 0  # tasks whose only change is how the file names them
         for updated_given, row, changes in diffs:
-            memos_only = _only_memos_differ(row, changes)  # a status move is a change
+            memos_only = _only_memos_differ(row, changes) or (  # a status move is a change
+                set(changes) == {"extra"}
+                and self.same_as_ours is not None
+                and self.same_as_ours(row, "extra", changes)
+            )
             changes.pop("status", None)
             if not changes:
                 continue
@@ -690,8 +706,6 @@ class _Load:
         for name in _SAME_NAME:
             if name in given and values[name] != getattr(row, name):
                 changes[name] = values[name]
-        if "status" in changes and file_says_the_same(S(row.status), values.get("extra")):
-            del changes["status"]  # the word our export wrote for the status it has
         for name, column in _TIMES.items():
             raw = getattr(task, name)
             if (
@@ -704,6 +718,9 @@ class _Load:
             parent_id = ids[keys.get(task.parent, task.parent)] if task.parent else None
             if parent_id != row.parent_id:
                 changes["parent_id"] = parent_id
+        for name in [n for n in changes if n != "extra"]:
+            if self.same_as_ours is not None and self.same_as_ours(row, name, values):
+                del changes[name]  # the file's word for what the task already has
         return changes
 
     def _dependencies(

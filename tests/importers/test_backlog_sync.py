@@ -172,3 +172,21 @@ def test_a_mark_inside_a_code_block_is_the_task_s_text_not_ours(tmp_path, orch):
     assert (report.added, report.changed, report.warnings) == (1, 0, [])
     assert orch.queries.get_task("T-1").title == "Made here"  # not taken over
     assert orch.queries.get_task("task-1").description == "Body.\n\n" + example.rstrip("\n")
+
+
+def test_importing_an_export_of_ours_back_changes_nothing(tmp_path, orch):
+    """It said every task changed: Backlog.md has no `critical` (a critical task came
+    back `high`), keeps times to the minute and the file's own status word and
+    checkboxes, none of which is news about the task."""
+    from orchestrator_tui.services.plans import DEMO_SOURCE, sample_plan_path
+
+    orch.plans.load_file(sample_plan_path(), source=DEMO_SOURCE)
+    before = {row.key: orch.queries.get_task(row.key) for row in orch.queries.list_tasks()}
+    critical = [k for k, task in before.items() if task.priority.value == "critical"]
+    export_path(orch, tmp_path / "out", "backlog")
+    report = import_path(orch, tmp_path / "out")
+    assert (report.added, report.changed, report.unchanged) == (0, 0, len(before))
+    after = {key: orch.queries.get_task(key) for key in before}
+    assert critical and all(after[k].priority.value == "critical" for k in critical)
+    assert [k for k in before if after[k].created_at != before[k].created_at] == []
+    assert not any(e.kind == "task_edited" for k in before for e in orch.queries.timeline(k))

@@ -144,6 +144,7 @@ def load_import(
         progress,
         where=parsed.where,
         adopt=parsed.adopt,
+        same_as_ours=parsed.same_as_ours,
         dry_run=dry_run,
     )
     return ImportReport(

@@ -28,6 +28,8 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Mapping
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -481,4 +483,44 @@ def parse(source: Source, issues: Issues, progress: Progress | None = None) -> P
         where_prefix=f"{root}: ",
     )
     parsed.adopt = named_once(reader.marks, "body", issues)
+    parsed.same_as_ours = same_as_ours
     return parsed
+
+
+#: How our priorities go out to Backlog.md, which has no `critical`.
+PRIORITY_OUT = {"low": "low", "medium": "medium", "high": "high", "critical": "high"}
+
+
+def same_as_ours(row: Any, name: str, values: Mapping[str, Any]) -> bool:
+    """Backlog.md's rule (`plans.SameAsOurs`): the priority word our export writes for
+    the task's (a critical task goes out `high`), a creation time to the minute, as
+    the export writes it, and an `extra` new only in the file's own status word and
+    memo."""
+    new = values[name]
+    if name == "priority":
+        return PRIORITY_OUT.get(row.priority) == PRIORITY_OUT.get(new, new)
+    if name == "created_at":
+        ours = row.created_at
+        return (
+            isinstance(ours, datetime)
+            and isinstance(new, datetime)
+            and (_minute(ours) == _minute(new) and new.second == 0 and new.microsecond == 0)
+        )
+    if name == "extra":
+        old, new = row.extra or {}, new or {}
+        said = {k for k in (*old, *new) if not k.startswith("_") and k != "status"}
+        if "acceptance_criteria" not in old and unticked_criteria(row) == new.get(
+            "acceptance_criteria"
+        ):
+            said.discard("acceptance_criteria")  # how the export writes success criteria
+        return all(old.get(k) == new.get(k) for k in said)
+    return False
+
+
+def unticked_criteria(row: Any) -> list[dict[str, Any]]:
+    """The task's success criteria as the export writes them: unticked boxes."""
+    return [{"text": text, "done": False} for text in row.success_criteria or []]
+
+
+def _minute(when: datetime) -> datetime:
+    return when.replace(second=0, microsecond=0, tzinfo=None)

@@ -31,7 +31,16 @@ from ...domain.enums import TaskStatus
 from ...domain.plan import NamedTask
 from ...domain.status_map import TO_BACKLOG, lookup_status
 from ...store.tables import Task, TaskDependency
-from .backlog import BY_PLACE, FORMAT, RESERVED, column_statuses, folder_status, namespace_of
+from .backlog import (
+    BY_PLACE,
+    FORMAT,
+    PRIORITY_OUT,
+    RESERVED,
+    column_statuses,
+    folder_status,
+    namespace_of,
+    unticked_criteria,
+)
 from .common import MARK, source_name
 
 _ID = re.compile(r"^(?:archive/|completed/)?([A-Za-z][A-Za-z0-9_]*)-(\d+(?:\.\d+)*)$")
@@ -56,7 +65,6 @@ _SECTIONS = (
     ("implementation_plan", "Implementation Plan", "SECTION:PLAN"),
     ("implementation_notes", "Implementation Notes", "SECTION:NOTES"),
 )
-_PRIORITY = {"low": "low", "medium": "medium", "high": "high", "critical": "high"}
 
 
 def _file_name(task_id: str, title: str) -> str:
@@ -202,8 +210,8 @@ class _Export:
             out["parent_task_id"] = self.ids[row.parent_id]
         elif extra.get("unresolved_parent"):
             out["parent_task_id"] = str(extra["unresolved_parent"])
-        if row.priority in _PRIORITY and (task_id in self.mine or row.priority != "medium"):
-            out["priority"] = _PRIORITY[row.priority]
+        if row.priority in PRIORITY_OUT and (task_id in self.mine or row.priority != "medium"):
+            out["priority"] = PRIORITY_OUT[row.priority]
         for name, value in extra.items():
             if name not in _BODY_KEYS and name not in out:
                 out[name] = value
@@ -223,7 +231,7 @@ class _Export:
         criteria = extra.get("acceptance_criteria")
         texts = [c.get("text") for c in criteria] if isinstance(criteria, list) else None
         if texts != list(row.success_criteria or []):
-            criteria = [{"text": t, "done": False} for t in row.success_criteria or []]
+            criteria = unticked_criteria(row)
         if criteria:
             lines = "\n".join(_checklist(criteria))
             parts.append(f"## Acceptance Criteria\n<!-- AC:BEGIN -->\n{lines}\n<!-- AC:END -->")

@@ -22,7 +22,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
-from typing import Any, cast
+from typing import TYPE_CHECKING, Any, cast
 
 from pydantic import TypeAdapter, ValidationError
 
@@ -32,6 +32,9 @@ from ...domain.models import KEY_PATTERN
 from ...domain.packed import PackedTasks
 from ...domain.plan import NamedTask, PlanSpec, PlanTask, absolute_time
 from ...domain.status_map import map_status
+
+if TYPE_CHECKING:
+    from ..plans import SameAsOurs
 
 Progress = Callable[[str, int, int], None]
 
@@ -52,6 +55,8 @@ class ParsedImport:
     #: plan key -> the task of ours the source names as that record (our export
     #: wrote it there): the record updates that task, whoever owns it
     adopt: dict[str, NamedTask] = field(default_factory=dict)
+    #: the format's rule for what a file says that is no news (`plans.SameAsOurs`)
+    same_as_ours: SameAsOurs | None = None
 
 
 class Issues:

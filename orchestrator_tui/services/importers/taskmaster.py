@@ -30,10 +30,12 @@ of the kept metadata.
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Mapping
 from typing import Any
 
-from ...domain.enums import Complexity
+from ...domain.enums import Complexity, TaskStatus
 from ...domain.plan import NamedTask
+from ...domain.status_map import TO_TASK_MASTER
 from .common import (
     MARK,
     Issues,
@@ -271,7 +273,22 @@ def parse(source: Source, issues: Issues, progress: Progress | None = None) -> P
         before_validation=_remember_unlinked,
     )
     parsed.adopt = adopt
+    parsed.same_as_ours = same_as_ours
     return parsed
+
+
+def same_as_ours(row: Any, name: str, values: Mapping[str, Any]) -> bool:
+    """task-master's rule (`plans.SameAsOurs`): a status word that is the one our
+    export writes for the task's status (task-master has no `failed`: a failed task
+    goes out `blocked`, and stays failed)."""
+    if name == "extra":
+        return False  # its memo alone is told apart by every import
+    memo = (values.get("extra") or {}).get(RESERVED)
+    return (
+        name == "status"
+        and isinstance(memo, dict)
+        and memo.get("status") == TO_TASK_MASTER.get(TaskStatus(row.status))
+    )
 
 
 def _read_tags(source: Source, issues: Issues) -> tuple[list[Record], dict[str, NamedTask]]:
