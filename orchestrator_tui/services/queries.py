@@ -194,6 +194,13 @@ class QueryService:
             )
         return found[0] if len(found) == 1 else None
 
+    def longest_key(self) -> int:
+        """The length of the longest task key (keys are ASCII: one cell a letter), 0
+        without tasks: the task list sets its key column from it, so that no filter
+        moves the columns."""
+        with self.ctx.db.read() as conn:
+            return conn.execute(select(func.max(func.length(T.key)))).scalar() or 0
+
     def count_tasks(self, flt: TaskFilter | None = None) -> int:
         stmt = (flt or TaskFilter()).apply(select(func.count()).select_from(Task.__table__))
         with self.ctx.db.read() as conn:

@@ -118,3 +118,25 @@ async def test_typing_a_filter_moves_no_column(db_url, make):
             await pilot.press("escape")
             await settle(pilot)
         assert table.total == 40 and table.show_vertical_scrollbar
+
+
+async def test_a_filter_showing_longer_keys_than_the_first_rows_moves_no_column(orch, make):
+    """At 100k tasks the first rows have short keys; a filter that first listed a
+    longer one widened the key column then, moving every column by a cell or more."""
+    from orchestrator_tui.domain.models import TaskSpec
+
+    orch.plans.load(big_plan(300), "big")
+    orch.tasks.create(TaskSpec(key="ZZ-LONG-KEY-42", title="far down the list"))
+    app = make()
+    async with started(app) as pilot:
+        table = main_screen(app).table
+
+        def header() -> str:
+            return next(line for line in screen_lines(app) if "key ▲" in line)
+
+        assert "ZZ-LONG-KEY-42" not in "\n".join(screen_lines(app))  # not on the first page
+        before = header()
+        await pilot.press("slash", *"long", "enter")
+        await settle(pilot)
+        assert table.total == 1 and "ZZ-LONG-KEY-42" in "\n".join(screen_lines(app))
+        assert header() == before

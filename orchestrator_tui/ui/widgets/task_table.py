@@ -102,6 +102,12 @@ class TasksPage(DataMessage):
     rows: list[TaskRow]
 
 
+class LongestKey(DataMessage):
+    """The length of the database's longest task key (`QueryService.longest_key`)."""
+
+    length: int
+
+
 class TasksReloaded(DataMessage):
     """A reload's count and first rows, and where the cursor goes."""
 
@@ -433,6 +439,8 @@ class TaskTable(ScrollView, can_focus=True):
         self._rows = {message.offset + i: row for i, row in enumerate(message.rows)}
         self._pending.clear()
         self._fit_keys(message.rows, reset=first)
+        if first:  # once, after the first rows are drawn: no filter widens it later
+            run_db(self, lambda o: LongestKey(o.queries.longest_key()), itself, group="keys")
         self._fit_height()
         if self._explicit is not None and message.key == self._explicit:
             self._explicit = None
@@ -470,6 +478,13 @@ class TaskTable(ScrollView, can_focus=True):
         if message.offset <= self._cursor < message.offset + len(message.rows):
             self._announce()
         self.refresh()
+
+    @on(LongestKey)
+    def _fit_longest(self, message: LongestKey) -> None:
+        message.stop()
+        if (width := max(self._key_width, min(16, message.length))) != self._key_width:
+            self._key_width = width
+            self.refresh()
 
     def _fit_keys(self, rows: list[TaskRow], reset: bool) -> None:
         """Widen the key column to the longest key seen (5 to 16 cells), from the
