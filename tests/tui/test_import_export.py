@@ -66,6 +66,14 @@ async def refused(pilot, dialog: type, path: Path, **choices) -> str:
     return dialog_error(app).removeprefix(f"{title}: ")
 
 
+async def dry_run(pilot, source: Path) -> None:
+    """Import `source` through ctrl+o's dialog, up to the dry run's report."""
+    await pilot.press("ctrl+o")
+    await settle(pilot)
+    await fill(pilot, str(source))
+    await wait_until(pilot, lambda: isinstance(pilot.app.screen, ImportReportScreen), "the report")
+
+
 async def export_refusal(pilot, path: Path) -> str:
     """Export to `path` through ctrl+e's dialog: the error it shows."""
     await pilot.press("ctrl+e")
@@ -101,10 +109,7 @@ async def test_confirming_writes_the_plan_shown_even_if_the_file_changed(orch, m
     shutil.copy(FIXTURE, source)
     app = make()
     async with started(app) as pilot:
-        await pilot.press("ctrl+o")
-        await settle(pilot)
-        await fill(pilot, str(source))
-        await wait_until(pilot, lambda: isinstance(app.screen, ImportReportScreen), "the report")
+        await dry_run(pilot, source)
         assert "would import 3 tasks" in screen_text(app)
         source.write_text('{"tasks": [{"id": 7, "title": "Not what was shown"}]}')
         await pilot.press("y")
@@ -273,10 +278,7 @@ async def test_a_dry_run_s_report_closes_unconfirmed_when_the_database_is_reset(
     shutil.copy(FIXTURE, source)
     app = make()
     async with started(app) as pilot:
-        await pilot.press("ctrl+o")
-        await settle(pilot)
-        await fill(pilot, str(source))
-        await wait_until(pilot, lambda: isinstance(app.screen, ImportReportScreen), "the report")
+        await dry_run(pilot, source)
         reset_elsewhere(db_url)
         app.poke_feed()
         await wait_until(pilot, lambda: not isinstance(app.screen, ImportReportScreen), "closed")
