@@ -175,8 +175,9 @@ class PlanService:
         try:
             with collector_paused(), self.ctx.db.write() as conn:
                 take_turns(conn, DEPENDENCY_GRAPH)  # its cycle check spans the database
-                load = _Load(self.ctx, conn, plan, origin, where or {}, progress, adopt or {})
-                load.same_as_ours = same_as_ours
+                load = _Load(
+                    self.ctx, conn, plan, origin, where or {}, progress, adopt or {}, same_as_ours
+                )
                 result = load.run(dry_run)
                 if dry_run:
                     raise _Rollback(result)
@@ -208,10 +209,10 @@ class _Load:
         where: Mapping[str, str],
         progress: Progress | None,
         adopt: Mapping[str, NamedTask],
+        same_as_ours: SameAsOurs | None = None,
     ) -> None:
         self.ctx, self.conn, self.plan, self.origin = ctx, conn, plan, origin
-        self.where, self.adopt = where, adopt
-        self.same_as_ours: SameAsOurs | None = None
+        self.where, self.adopt, self.same_as_ours = where, adopt, same_as_ours
         #: plan keys matched by the key of ours their source names (see `_match`)
         self.adopted: set[str] = set()
         self.progress = progress
