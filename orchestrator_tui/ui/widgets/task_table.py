@@ -265,6 +265,7 @@ class TaskTable(ScrollView, can_focus=True):
         self._rows: dict[int, TaskRow] = {}
         self._cursor = 0
         self._generation = 0
+        self._longest_asked = False  # `LongestKey`
         self._landed = 0  # the generation of the last reload shown
         self._pending: set[int] = set()
         self._missing: set[int] = set()
@@ -439,7 +440,10 @@ class TaskTable(ScrollView, can_focus=True):
         self._rows = {message.offset + i: row for i, row in enumerate(message.rows)}
         self._pending.clear()
         self._fit_keys(message.rows, reset=first)
-        if first:  # once, after the first rows are drawn: no filter widens it later
+        if not self._longest_asked and message.generation > 0:
+            # Once, with the first rows read through the database layer (the first
+            # page's quick rows come before it loads): no filter widens it later.
+            self._longest_asked = True
             run_db(self, lambda o: LongestKey(o.queries.longest_key()), itself, group="keys")
         self._fit_height()
         if self._explicit is not None and message.key == self._explicit:
